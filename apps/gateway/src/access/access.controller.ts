@@ -1,0 +1,74 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { grantBody, IdentityRpc, PermissionsRpc, updateGrantBody } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { parseBody } from '../http/api-query';
+
+const MANAGE = { collectionParam: 'collection' } as const;
+
+/** Who has access to a resource and why, and the grants its managers give and take back. */
+@ApiTags('access')
+@Controller('v2/:collection/:resourceId/access')
+export class AccessController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Get()
+  @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
+  async list(@CurrentResource() resource: AuthorizedResource) {
+    return { data: await this.rpc.call(PermissionsRpc.listAccess, { resourceType: resource.type, resourceId: resource.id }) };
+  }
+
+  @Post('grants')
+  @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
+  @HttpCode(201)
+  async grant(@CurrentResource() resource: AuthorizedResource, @CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+    const input = parseBody(grantBody, body);
+    const subject = await this.rpc.call(IdentityRpc.resolveUser, { ref: input.user });
+    const grant = await this.rpc.call(PermissionsRpc.createGrant, {
+      resourceType: resource.type,
+      resourceId: resource.id,
+      subjectId: subject.id,
+      permissions: input.permissions,
+      expiresAt: input.expiresAt,
+      grantedBy: user.userId,
+    });
+    return { data: grant };
+  }
+
+  @Put('grants/:grantId')
+  @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
+  async update(
+    @CurrentResource() resource: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Param('grantId') grantId: string,
+    @Body() body: unknown,
+  ) {
+    const changes = parseBody(updateGrantBody, body);
+    const grant = await this.rpc.call(PermissionsRpc.updateGrant, {
+      resourceType: resource.type,
+      resourceId: resource.id,
+      grantId,
+      changes,
+      updatedBy: user.userId,
+    });
+    return { data: grant };
+  }
+
+  @Delete('grants/:grantId')
+  @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
+  @HttpCode(204)
+  async revoke(
+    @CurrentResource() resource: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Param('grantId') grantId: string,
+  ): Promise<void> {
+    await this.rpc.call(PermissionsRpc.revokeGrant, {
+      resourceType: resource.type,
+      resourceId: resource.id,
+      grantId,
+      revokedBy: user.userId,
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { API_TOKEN_PREFIX } from '@atrium/auth';
+import { AppError, IdentityRpc } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import type { FastifyRequest } from 'fastify';
+import { Strategy } from 'passport-custom';
+import { presentedCredential } from './credentials';
+import { Principal } from './principal';
+
+/** API tokens, verified by identity on every request, so a revocation applies to the next one. */
+@Injectable()
+export class ApiTokenStrategy extends PassportStrategy(Strategy, 'api-token') {
+  constructor(private readonly rpc: RpcClient) {
+    super();
+  }
+
+  async validate(request: FastifyRequest): Promise<Principal | false> {
+    const token = presentedCredential(request);
+    if (!token?.startsWith(API_TOKEN_PREFIX)) return false;
+    try {
+      const verified = await this.rpc.call(IdentityRpc.verifyToken, { token });
+      return {
+        kind: 'user',
+        userId: verified.userId,
+        username: verified.username,
+        credential: 'api-token',
+        tokenId: verified.tokenId,
+      };
+    } catch (err) {
+      if (err instanceof AppError && (err.type === 'token-not-valid' || err.type === 'invalid-input')) return false;
+      throw err; // identity unavailable: fail closed with 503, never anonymous
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { AppError, PrincipalRef } from '@atrium/contracts';
+
+/** Who the request acts as, as authenticated by one of the passport strategies. */
+export type Principal =
+  | { kind: 'user'; userId: string; username: string; credential: 'jwt' | 'api-token'; tokenId?: string }
+  | { kind: 'anonymous' };
+
+export type UserPrincipal = Extract<Principal, { kind: 'user' }>;
+
+export function principalRef(principal: Principal): PrincipalRef {
+  return { userId: principal.kind === 'user' ? principal.userId : null };
+}
+
+/** The authenticated principal (`request.user`, set by passport). */
+export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
+  return ctx.switchToHttp().getRequest<{ user: Principal }>().user;
+});
+
+/** The signed-in user; anonymous callers were already refused by the authorization guard. */
+export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): UserPrincipal => {
+  const principal = ctx.switchToHttp().getRequest<{ user: Principal }>().user;
+  if (principal?.kind !== 'user') throw new AppError('token-not-valid', 'Authentication is required');
+  return principal;
+});

@@ -1,0 +1,58 @@
+import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AppError, PermissionsRpc, resourceRefSchema } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { Principal, principalRef } from '../auth/principal';
+import { AUTHORIZATION_KEY, AuthorizationRule, AuthorizedResource, COLLECTIONS } from './authorize.decorator';
+
+type GuardedRequest = { user: Principal; params: Record<string, string>; resource?: AuthorizedResource };
+
+/**
+ * Asks the permissions service on every resource route. Fails closed: a route without a rule
+ * is refused, and a permissions service that cannot answer yields 503, never an allow.
+ * Cannot read → 404 (existence is not leaked); can read but not this → 403.
+ */
+@Injectable()
+export class AuthorizationGuard implements CanActivate {
+  private readonly logger = new Logger(AuthorizationGuard.name);
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const rule = this.reflector.getAllAndOverride<AuthorizationRule | undefined>(AUTHORIZATION_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
+    if (!rule) {
+      this.logger.error(`Route ${context.getClass().name}.${context.getHandler().name} has no authorization rule`);
+      throw new AppError('insufficient-permissions', 'This route is not available');
+    }
+    if (rule.kind === 'public') return true;
+    const signedIn = request.user?.kind === 'user';
+    if (rule.kind === 'signed-in') {
+      if (!signedIn) throw new AppError('token-not-valid', 'Authentication is required');
+      return true;
+    }
+
+    const type = typeof rule.type === 'string' ? rule.type : COLLECTIONS[request.params[rule.type.collectionParam]];
+    const ref = request.params[rule.param];
+    if (!type || !resourceRefSchema.safeParse(ref).success) throw AppError.notFound('The record');
+    const result = await this.rpc.call(PermissionsRpc.check, {
+      principal: principalRef(request.user),
+      resourceType: type,
+      resourceRef: ref,
+      permission: rule.permission,
+    });
+    if (!result.canRead || !result.resourceId) throw AppError.notFound('The record');
+    if (!result.allowed) {
+      if (!signedIn) throw new AppError('token-not-valid', `Authentication is required to ${rule.permission} this resource`);
+      throw new AppError('insufficient-permissions', `You need ${rule.permission} permission on this ${type.toLowerCase()}`);
+    }
+    request.resource = { id: result.resourceId, type, permissions: result.permissions };
+    return true;
+  }
+}

@@ -1,0 +1,40 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { Permission, ResourceType } from '@atrium/contracts';
+
+export const AUTHORIZATION_KEY = 'atrium:authorization';
+
+/** Collections of the REST API and the resource type each holds. */
+export const COLLECTIONS: Record<string, ResourceType> = {
+  datasets: 'DATASET',
+};
+
+export type AuthorizationRule =
+  | { kind: 'public' }
+  | { kind: 'signed-in' }
+  | {
+      kind: 'resource';
+      permission: Permission;
+      /** Route parameter holding the id or `username~name`. */
+      param: string;
+      /** A fixed type, or the route parameter naming the collection (see COLLECTIONS). */
+      type: ResourceType | { collectionParam: string };
+    };
+
+/** Anyone, signed in or not (health, signup, login, public profiles). */
+export const Public = () => SetMetadata(AUTHORIZATION_KEY, { kind: 'public' } satisfies AuthorizationRule);
+/** Any signed-in user, for their own account's routes. */
+export const SignedIn = () => SetMetadata(AUTHORIZATION_KEY, { kind: 'signed-in' } satisfies AuthorizationRule);
+/** The caller needs `permission` on the resource named by route parameter `param`. */
+export const Authorize = (type: ResourceType | { collectionParam: string }, permission: Permission, param: string) =>
+  SetMetadata(AUTHORIZATION_KEY, { kind: 'resource', type, permission, param } satisfies AuthorizationRule);
+
+/** What the authorization guard found: the resolved id and every permission the caller holds. */
+export interface AuthorizedResource {
+  id: string;
+  type: ResourceType;
+  permissions: Permission[];
+}
+
+export const CurrentResource = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthorizedResource => {
+  return ctx.switchToHttp().getRequest<{ resource: AuthorizedResource }>().resource;
+});

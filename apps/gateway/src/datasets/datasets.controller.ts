@@ -1,0 +1,154 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import {
+  AppError,
+  DatasetView,
+  ListPage,
+  MAX_ITEMS_PER_PUSH,
+  PermissionsRpc,
+  resourceNameSchema,
+  ResourcesRpc,
+  updateDatasetBody,
+} from '@atrium/contracts';
+import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
+import { RpcClient } from '@atrium/messaging';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { Authorize, AuthorizedResource, CurrentResource, SignedIn } from '../authorization/authorize.decorator';
+import { paginationQuery, parseBody, parseQuery, queryBoolean, queryList } from '../http/api-query';
+
+const listQuery = z.object({
+  ...paginationQuery,
+  unnamed: queryBoolean.optional(),
+  ownership: z.enum(['ownedByMe', 'sharedWithMe']).optional(),
+});
+const createQuery = z.object({ name: resourceNameSchema.optional() });
+const itemsQuery = z.object({
+  ...paginationQuery,
+  fields: queryList.optional(),
+  omit: queryList.optional(),
+  clean: queryBoolean.optional(),
+  skipEmpty: queryBoolean.optional(),
+  format: z.enum(['json']).optional(),
+});
+const pushBody = z.union([
+  z.record(z.unknown()),
+  z.array(z.record(z.unknown(), { message: 'each item must be a JSON object' })).min(1).max(MAX_ITEMS_PER_PUSH),
+]);
+
+/** Datasets, with Apify API v2's paths and shapes. */
+@ApiTags('datasets')
+@Controller('v2/datasets')
+export class DatasetsController {
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  private present(dataset: DatasetView, permissions: readonly string[]): Record<string, unknown> {
+    const { urlSigningSecretKey, ...visible } = dataset;
+    return {
+      ...visible,
+      ...(permissions.includes('WRITE') ? { urlSigningSecretKey } : {}),
+      consoleUrl: `${this.config.PUBLIC_BASE_URL}/storage/datasets/${dataset.id}`,
+    };
+  }
+
+  @Get()
+  @SignedIn()
+  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const q = parseQuery(listQuery, query);
+    const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
+    let result: ListPage<DatasetView>;
+    if (q.ownership === 'sharedWithMe') {
+      const shared = await this.rpc.call(PermissionsRpc.listSharedWith, {
+        subjectId: user.userId,
+        resourceType: 'DATASET',
+        ...page,
+      });
+      const found = shared.resourceIds.length
+        ? await this.rpc.call(ResourcesRpc.listDatasets, { ids: shared.resourceIds, page: { ...page, offset: 0 } })
+        : { items: [] };
+      result = { ...page, total: shared.total, count: found.items.length, items: found.items };
+    } else {
+      result = await this.rpc.call(ResourcesRpc.listDatasets, { ownerId: user.userId, unnamed: q.unnamed ?? false, page });
+    }
+    const writable = q.ownership === 'sharedWithMe' ? [] : ['WRITE'];
+    return { data: { ...result, items: result.items.map((d) => this.present(d, writable)) } };
+  }
+
+  @Post()
+  @SignedIn()
+  @HttpCode(201)
+  async create(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const { name } = parseQuery(createQuery, query);
+    const { dataset } = await this.rpc.call(ResourcesRpc.createDataset, {
+      ownerId: user.userId,
+      name,
+      createdBy: user.userId,
+    });
+    return { data: this.present(dataset, ['WRITE']) };
+  }
+
+  @Get(':datasetId')
+  @Authorize('DATASET', 'READ', 'datasetId')
+  async get(@CurrentResource() resource: AuthorizedResource) {
+    const dataset = await this.rpc.call(ResourcesRpc.getDataset, { id: resource.id });
+    return { data: this.present(dataset, resource.permissions) };
+  }
+
+  @Put(':datasetId')
+  @Authorize('DATASET', 'WRITE', 'datasetId')
+  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
+    const changes = parseBody(updateDatasetBody, body ?? {});
+    if (changes.generalAccess !== undefined && !resource.permissions.includes('MANAGE_ACCESS')) {
+      throw new AppError('insufficient-permissions', 'Changing general access needs MANAGE_ACCESS permission');
+    }
+    const dataset = await this.rpc.call(ResourcesRpc.updateDataset, { id: resource.id, changes });
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    return { data: this.present(dataset, resource.permissions) };
+  }
+
+  @Delete(':datasetId')
+  @Authorize('DATASET', 'WRITE', 'datasetId')
+  @HttpCode(204)
+  async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
+    await this.rpc.call(ResourcesRpc.deleteDataset, { id: resource.id });
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+  }
+
+  @Get(':datasetId/items')
+  @Authorize('DATASET', 'READ', 'datasetId')
+  async listItems(
+    @CurrentResource() resource: AuthorizedResource,
+    @Query() query: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Record<string, unknown>[]> {
+    const q = parseQuery(itemsQuery, query);
+    const page = await this.rpc.call(ResourcesRpc.listItems, {
+      id: resource.id,
+      page: { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false },
+      fields: q.fields,
+      omit: q.omit,
+      skipEmpty: q.clean || q.skipEmpty || false,
+    });
+    void reply.headers({
+      'x-apify-pagination-total': String(page.total),
+      'x-apify-pagination-offset': String(page.offset),
+      'x-apify-pagination-limit': String(page.limit),
+      'x-apify-pagination-count': String(page.count),
+      'x-apify-pagination-desc': String(page.desc),
+    });
+    return page.items;
+  }
+
+  @Post(':datasetId/items')
+  @Authorize('DATASET', 'WRITE', 'datasetId')
+  @HttpCode(201)
+  async pushItems(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown): Promise<Record<string, never>> {
+    const parsed = parseBody(pushBody, body);
+    await this.rpc.call(ResourcesRpc.pushItems, { id: resource.id, items: Array.isArray(parsed) ? parsed : [parsed] });
+    return {};
+  }
+}

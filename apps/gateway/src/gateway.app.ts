@@ -1,0 +1,42 @@
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { GatewayConfig } from '@atrium/config';
+import { logLevels } from '@atrium/messaging';
+import { GatewayModule } from './gateway.module';
+import { GatewayMetrics } from './health/metrics';
+import { ApiExceptionFilter, sendApiError } from './http/api-exception.filter';
+import { registerRequestDecompression } from './http/request-decompression';
+
+/** Builds the gateway (not yet listening): Fastify with body limits, Apify errors, metrics and OpenAPI. */
+export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
+  const metrics = new GatewayMetrics();
+  const adapter = new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES });
+  const fastify = adapter.getInstance();
+  registerRequestDecompression(fastify);
+  metrics.instrument(fastify);
+  const logger = new Logger('Gateway');
+  // Errors raised before a route runs (unparseable JSON, oversized bodies) get Apify envelopes too.
+  fastify.setErrorHandler((error, _request, reply) => sendApiError(reply, error, logger));
+
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, metrics), adapter, {
+    logger: logLevels(config.LOG_LEVEL),
+  });
+  app.useGlobalFilters(new ApiExceptionFilter());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Atrium API')
+      .setDescription('Collaboration and access control; Apify API v2 compatible where paths overlap')
+      .setVersion('2')
+      .addBearerAuth()
+      .build(),
+  );
+  fastify.get('/docs', async () => document);
+  fastify.get('/docs/openapi.json', async () => document);
+  await app.init();
+  return app;
+}

@@ -1,0 +1,43 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
+import { MessagingModule } from '@atrium/messaging';
+import { AccessController } from './access/access.controller';
+import { AnonymousStrategy } from './auth/anonymous.strategy';
+import { ApiTokenStrategy } from './auth/api-token.strategy';
+import { AuthController } from './auth/auth.controller';
+import { AuthenticationGuard } from './auth/authentication.guard';
+import { JwtStrategy } from './auth/jwt.strategy';
+import { AuthorizationGuard } from './authorization/authorization.guard';
+import { DatasetsController } from './datasets/datasets.controller';
+import { HealthController } from './health/health.controller';
+import { GatewayMetrics } from './health/metrics';
+import { UsersController } from './users/users.controller';
+
+/** The public REST API: authentication, per-request authorization, and RPC to the services. */
+@Module({})
+export class GatewayModule {
+  static forRoot(config: GatewayConfig, metrics: GatewayMetrics): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [
+        MessagingModule.forRoot({ amqpUrl: config.AMQP_URL, rpcTimeoutMs: config.RPC_TIMEOUT_MS }),
+        PassportModule.register({ session: false }),
+        // Applied only where ThrottlerGuard is used: the auth endpoints.
+        ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.AUTH_RATE_LIMIT_PER_MINUTE }]),
+      ],
+      controllers: [HealthController, AuthController, UsersController, DatasetsController, AccessController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: GatewayMetrics, useValue: metrics },
+        JwtStrategy,
+        ApiTokenStrategy,
+        AnonymousStrategy,
+        { provide: APP_GUARD, useClass: AuthenticationGuard },
+        { provide: APP_GUARD, useClass: AuthorizationGuard },
+      ],
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { IdentityRpc, IssuesRpc, PermissionsRpc, ResourcesRpc } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import type { FastifyReply } from 'fastify';
+import { Public } from '../authorization/authorize.decorator';
+import { GatewayMetrics } from './metrics';
+
+const READY_TIMEOUT_MS = 2000;
+const HEALTH_ROUTES = [IdentityRpc.health, ResourcesRpc.health, PermissionsRpc.health, IssuesRpc.health];
+
+@ApiExcludeController()
+@Controller()
+@Public()
+export class HealthController {
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
+  ) {}
+
+  @Get('health/live')
+  live() {
+    return { status: 'ok' };
+  }
+
+  /** Ready only when every service answers its health RPC (each answers only with its database up). */
+  @Get('health/ready')
+  async ready(@Res({ passthrough: true }) reply: FastifyReply) {
+    const results = await Promise.allSettled(HEALTH_ROUTES.map((route) => this.rpc.call(route, {}, READY_TIMEOUT_MS)));
+    const services = Object.fromEntries(
+      HEALTH_ROUTES.map((route, i) => [route.service, results[i].status === 'fulfilled' ? 'up' : 'down']),
+    );
+    const ready = results.every((r) => r.status === 'fulfilled');
+    void reply.status(ready ? 200 : 503);
+    return { status: ready ? 'ready' : 'unavailable', services };
+  }
+
+  @Get('metrics')
+  @Header('content-type', 'text/plain; version=0.0.4')
+  metricsText(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+}

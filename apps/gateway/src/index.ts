@@ -1,0 +1,1 @@
+export { createGatewayApp } from './gateway.app';

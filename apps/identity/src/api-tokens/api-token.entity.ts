@@ -1,0 +1,33 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+
+@Entity('api_token')
+export class ApiTokenEntity {
+  @PrimaryColumn({ type: 'varchar', length: 17 })
+  id: string;
+
+  @Index('api_token_user_idx')
+  @Column({ type: 'varchar', length: 17 })
+  userId: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  name: string;
+
+  /** SHA-256 of the secret part; the token itself is shown once and never stored. */
+  @Column({ type: 'varchar', length: 64 })
+  secretHash: string;
+
+  @Column({ type: 'jsonb', nullable: true })
+  scope: null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  expiresAt: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  lastUsedAt: Date | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+}

@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { ApiTokenView, AppError, CreatedApiToken, VerifiedApiToken } from '@atrium/contracts';
+import { API_TOKEN_PREFIX, generateApiToken, newId, parseApiToken, secretMatches } from '@atrium/auth';
+import { DataSource, IsNull } from 'typeorm';
+import { UserEntity } from '../accounts/user.entity';
+import { ApiTokenEntity } from './api-token.entity';
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+function toView(token: ApiTokenEntity): ApiTokenView {
+  return {
+    id: token.id,
+    name: token.name,
+    prefix: `${API_TOKEN_PREFIX}${token.id}`,
+    scope: token.scope,
+    expiresAt: token.expiresAt?.toISOString() ?? null,
+    createdAt: token.createdAt.toISOString(),
+    lastUsedAt: token.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+@Injectable()
+export class ApiTokensService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async create(userId: string, input: { name: string; expiresAt?: string | null }): Promise<CreatedApiToken> {
+    const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
+    if (expiresAt && expiresAt <= new Date()) throw new AppError('invalid-input', 'Field "body.expiresAt" must be in the future');
+    await this.dataSource.manager.findOneByOrFail(UserEntity, { id: userId }).catch(() => {
+      throw AppError.notFound('The user');
+    });
+    const id = newId();
+    const { token, secretHash } = generateApiToken(id);
+    await this.dataSource.manager.insert(ApiTokenEntity, {
+      id,
+      userId,
+      name: input.name,
+      secretHash,
+      scope: null,
+      expiresAt,
+      revokedAt: null,
+      lastUsedAt: null,
+    });
+    const saved = await this.dataSource.manager.findOneByOrFail(ApiTokenEntity, { id });
+    return { ...toView(saved), token };
+  }
+
+  async list(userId: string): Promise<ApiTokenView[]> {
+    const tokens = await this.dataSource.manager.find(ApiTokenEntity, {
+      where: { userId, revokedAt: IsNull() },
+      order: { createdAt: 'DESC' },
+    });
+    return tokens.map(toView);
+  }
+
+  async revoke(userId: string, tokenId: string): Promise<{ ok: true }> {
+    const result = await this.dataSource.manager.update(
+      ApiTokenEntity,
+      { id: tokenId, userId, revokedAt: IsNull() },
+      { revokedAt: new Date() },
+    );
+    if (!result.affected) throw AppError.notFound('The token');
+    return { ok: true };
+  }
+
+  /** Checked on every request that presents the token, so a revocation applies to the next one. */
+  async verify(token: string): Promise<VerifiedApiToken> {
+    const parsed = parseApiToken(token);
+    const invalid = new AppError('token-not-valid', 'The API token is not valid');
+    if (!parsed) throw invalid;
+    const found = await this.dataSource
+      .getRepository(ApiTokenEntity)
+      .createQueryBuilder('t')
+      .innerJoinAndMapOne('t.user', UserEntity, 'u', 'u.id = t.user_id')
+      .where('t.id = :id', { id: parsed.tokenId })
+      .getOne();
+    if (!found || found.revokedAt || !secretMatches(parsed.secret, found.secretHash)) throw invalid;
+    if (found.expiresAt && found.expiresAt <= new Date()) throw new AppError('token-not-valid', 'The API token has expired');
+    const now = Date.now();
+    if (!found.lastUsedAt || now - found.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      await this.dataSource.manager.update(ApiTokenEntity, { id: found.id }, { lastUsedAt: new Date(now) });
+    }
+    const user = (found as ApiTokenEntity & { user: UserEntity }).user;
+    return { userId: user.id, username: user.username, tokenId: found.id, scope: found.scope };
+  }
+}

@@ -1,0 +1,2 @@
+export { IssuesModule } from './issues.module';
+export { issuesDataSourceOptions } from './database/issues.data-source';

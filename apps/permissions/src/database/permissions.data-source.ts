@@ -1,0 +1,18 @@
+import { OutboxMessageEntity, ProcessedMessageEntity } from '@atrium/messaging';
+import { ServiceDataSourceOptions } from '@atrium/persistence';
+import { GrantEntity } from '../grants/grant.entity';
+import { AccountProjectionEntity } from '../projections/account-projection.entity';
+import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
+import { PERMISSIONS_MIGRATIONS } from './migrations';
+
+export const PERMISSIONS_SCHEMA = 'permissions';
+
+export function permissionsDataSourceOptions(url: string, poolSize?: number): ServiceDataSourceOptions {
+  return {
+    schema: PERMISSIONS_SCHEMA,
+    url,
+    poolSize,
+    entities: [GrantEntity, AccountProjectionEntity, ResourceProjectionEntity, OutboxMessageEntity, ProcessedMessageEntity],
+    migrations: PERMISSIONS_MIGRATIONS,
+  };
+}

@@ -1,0 +1,35 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { AccessListing, GrantView, PermissionsRpc, RpcPayload } from '@atrium/contracts';
+import { RpcHandler } from '@atrium/messaging';
+import { GrantsService } from './grants.service';
+
+@Controller()
+export class GrantsMessageController {
+  constructor(private readonly grants: GrantsService) {}
+
+  @RpcHandler(PermissionsRpc.listAccess)
+  listAccess(@Payload() req: RpcPayload<typeof PermissionsRpc.listAccess>): Promise<AccessListing> {
+    return this.grants.listAccess(req.resourceType, req.resourceId);
+  }
+
+  @RpcHandler(PermissionsRpc.createGrant)
+  create(@Payload() req: RpcPayload<typeof PermissionsRpc.createGrant>): Promise<GrantView> {
+    return this.grants.create(req);
+  }
+
+  @RpcHandler(PermissionsRpc.updateGrant)
+  update(@Payload() req: RpcPayload<typeof PermissionsRpc.updateGrant>): Promise<GrantView> {
+    return this.grants.update(req);
+  }
+
+  @RpcHandler(PermissionsRpc.revokeGrant)
+  revoke(@Payload() req: RpcPayload<typeof PermissionsRpc.revokeGrant>): Promise<{ ok: true }> {
+    return this.grants.revoke(req);
+  }
+
+  @RpcHandler(PermissionsRpc.listSharedWith)
+  sharedWith(@Payload() req: RpcPayload<typeof PermissionsRpc.listSharedWith>): Promise<{ total: number; resourceIds: string[] }> {
+    return this.grants.sharedWith(req);
+  }
+}

@@ -1,0 +1,200 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AccessListing,
+  AppError,
+  Events,
+  GrantView,
+  Permission,
+  PERMISSIONS_BY_TYPE,
+  PermissionsRpc,
+  ResourceType,
+  RpcPayload,
+} from '@atrium/contracts';
+import { newId } from '@atrium/auth';
+import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
+import { Brackets, DataSource, EntityManager } from 'typeorm';
+import { ProjectionsService } from '../projections/projections.service';
+import { effectiveGeneralAccess } from '../decisions/decide';
+import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
+import { GrantEntity } from './grant.entity';
+
+const UNIQUE_VIOLATION = '23505';
+
+function toView(grant: GrantEntity): GrantView {
+  return {
+    id: grant.id,
+    resourceType: grant.resourceType,
+    resourceId: grant.resourceId,
+    userId: grant.subjectId,
+    permissions: [...grant.permissions].sort(),
+    expiresAt: grant.expiresAt?.toISOString() ?? null,
+    grantedBy: grant.grantedBy,
+    createdAt: grant.createdAt.toISOString(),
+    modifiedAt: grant.modifiedAt.toISOString(),
+  };
+}
+
+function checkPermissions(type: ResourceType, permissions: readonly Permission[]): Permission[] {
+  const known = PERMISSIONS_BY_TYPE[type];
+  const unknown = permissions.find((p) => !known.includes(p));
+  if (unknown) throw new AppError('invalid-input', `Field "body.permissions" is invalid: ${unknown} does not apply to ${type}`);
+  return [...new Set(permissions)].sort();
+}
+
+function checkExpiry(expiresAt: string | null | undefined): Date | null {
+  if (!expiresAt) return null;
+  const date = new Date(expiresAt);
+  if (date <= new Date()) throw new AppError('invalid-input', 'Field "body.expiresAt" must be in the future');
+  return date;
+}
+
+/** An unexpired grant: `expires_at` is compared with the database clock, to the second and below. */
+const active = (alias: string) =>
+  new Brackets((qb) => qb.where(`${alias}.expires_at IS NULL`).orWhere(`${alias}.expires_at > now()`));
+
+@Injectable()
+export class GrantsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly projections: ProjectionsService,
+    private readonly outbox: ServiceOutboxRelay,
+  ) {}
+
+  async activePermissions(resourceId: string, subjectId: string): Promise<Permission[]> {
+    const grant = await this.dataSource
+      .getRepository(GrantEntity)
+      .createQueryBuilder('g')
+      .select(['g.permissions'])
+      .where('g.resource_id = :resourceId AND g.subject_id = :subjectId', { resourceId, subjectId })
+      .andWhere(active('g'))
+      .getOne();
+    return grant?.permissions ?? [];
+  }
+
+  private async resourceOrFail(type: ResourceType, id: string) {
+    const resource = await this.projections.resource(id);
+    if (!resource || resource.type !== type) throw AppError.notFound('The resource');
+    return resource;
+  }
+
+  async create(req: RpcPayload<typeof PermissionsRpc.createGrant>): Promise<GrantView> {
+    const resource = await this.resourceOrFail(req.resourceType, req.resourceId);
+    if (req.subjectId === resource.ownerId) {
+      throw new AppError('invalid-input', 'Field "body.user" is invalid: the owner already has every permission');
+    }
+    const permissions = checkPermissions(req.resourceType, req.permissions);
+    const expiresAt = checkExpiry(req.expiresAt);
+    try {
+      const grant = await this.dataSource.transaction(async (manager) => {
+        const id = newId();
+        await manager.insert(GrantEntity, {
+          id,
+          resourceType: req.resourceType,
+          resourceId: req.resourceId,
+          subjectId: req.subjectId,
+          permissions,
+          expiresAt,
+          grantedBy: req.grantedBy,
+        });
+        await this.changed(manager, req.resourceId, req.subjectId, 'grant-created');
+        return manager.findOneByOrFail(GrantEntity, { id });
+      });
+      this.outbox.kick();
+      return toView(grant);
+    } catch (err) {
+      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
+        throw new AppError('conflict', 'This user already has a grant on the resource; change it with PUT');
+      }
+      throw err;
+    }
+  }
+
+  async update(req: RpcPayload<typeof PermissionsRpc.updateGrant>): Promise<GrantView> {
+    const grant = await this.dataSource.transaction(async (manager) => {
+      const current = await manager.findOne(GrantEntity, {
+        where: { id: req.grantId, resourceId: req.resourceId, resourceType: req.resourceType },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!current) throw AppError.notFound('The grant');
+      if (req.changes.permissions) current.permissions = checkPermissions(req.resourceType, req.changes.permissions);
+      if (req.changes.expiresAt !== undefined) current.expiresAt = checkExpiry(req.changes.expiresAt);
+      await manager.save(current);
+      await this.changed(manager, current.resourceId, current.subjectId, 'grant-updated');
+      return current;
+    });
+    this.outbox.kick();
+    return toView(grant);
+  }
+
+  async revoke(req: RpcPayload<typeof PermissionsRpc.revokeGrant>): Promise<{ ok: true }> {
+    await this.dataSource.transaction(async (manager) => {
+      const current = await manager.findOneBy(GrantEntity, {
+        id: req.grantId,
+        resourceId: req.resourceId,
+        resourceType: req.resourceType,
+      });
+      if (!current) throw AppError.notFound('The grant');
+      await manager.delete(GrantEntity, { id: current.id });
+      await this.changed(manager, current.resourceId, current.subjectId, 'grant-revoked');
+    });
+    this.outbox.kick();
+    return { ok: true };
+  }
+
+  async listAccess(resourceType: ResourceType, resourceId: string): Promise<AccessListing> {
+    const resource = await this.resourceOrFail(resourceType, resourceId);
+    const owner = await this.projections.account(resource.ownerId);
+    const grants = await this.dataSource
+      .getRepository(GrantEntity)
+      .createQueryBuilder('g')
+      .where('g.resource_id = :resourceId', { resourceId })
+      .andWhere(active('g'))
+      .orderBy('g.created_at', 'ASC')
+      .getMany();
+    return {
+      resourceId,
+      resourceType,
+      owner: { userId: resource.ownerId },
+      generalAccess: resource.generalAccess,
+      effectiveGeneralAccess: effectiveGeneralAccess(resource, owner),
+      grants: grants.map(toView),
+      derived: [],
+    };
+  }
+
+  /** Resources of a type shared with a subject by an active grant, oldest grant first. */
+  async sharedWith(req: RpcPayload<typeof PermissionsRpc.listSharedWith>): Promise<{ total: number; resourceIds: string[] }> {
+    const query = this.dataSource
+      .getRepository(GrantEntity)
+      .createQueryBuilder('g')
+      .innerJoin(ResourceProjectionEntity, 'r', 'r.id = g.resource_id AND NOT r.deleted')
+      .where('g.subject_id = :subjectId AND g.resource_type = :type', { subjectId: req.subjectId, type: req.resourceType })
+      .andWhere(active('g'));
+    const [total, rows] = await Promise.all([
+      query.getCount(),
+      query
+        .clone()
+        .select('g.resource_id', 'resourceId')
+        .orderBy('g.created_at', req.desc ? 'DESC' : 'ASC')
+        .addOrderBy('g.id', 'ASC')
+        .offset(req.offset)
+        .limit(req.limit)
+        .getRawMany<{ resourceId: string }>(),
+    ]);
+    return { total, resourceIds: rows.map((r) => r.resourceId) };
+  }
+
+  async deleteForResource(manager: EntityManager, resourceId: string): Promise<void> {
+    const removed = await manager.delete(GrantEntity, { resourceId });
+    if (removed.affected) await this.changed(manager, resourceId, null, 'resource-deleted');
+  }
+
+  private changed(
+    manager: EntityManager,
+    resourceId: string,
+    subjectId: string | null,
+    reason: 'grant-created' | 'grant-updated' | 'grant-revoked' | 'resource-deleted',
+  ): Promise<void> {
+    return addToOutbox(manager, Events.permissionsChanged, { resourceId, subjectId, reason });
+  }
+}

@@ -1,0 +1,2 @@
+export { PermissionsModule } from './permissions.module';
+export { permissionsDataSourceOptions } from './database/permissions.data-source';

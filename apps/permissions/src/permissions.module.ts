@@ -1,0 +1,31 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { PermissionsRpc } from '@atrium/contracts';
+import { ServiceConfig } from '@atrium/config';
+import { healthControllerFor, MessagingModule, ServiceOutboxRelay } from '@atrium/messaging';
+import { PersistenceModule } from '@atrium/persistence';
+import { permissionsDataSourceOptions } from './database/permissions.data-source';
+import { ChecksMessageController } from './decisions/checks.message.controller';
+import { DecisionsService } from './decisions/decisions.service';
+import { GrantsMessageController } from './grants/grants.message.controller';
+import { GrantsService } from './grants/grants.service';
+import { ProjectionEventsConsumer } from './projections/projection-events.consumer';
+import { ProjectionsService } from './projections/projections.service';
+
+/** Grants, projections and the decision engine. */
+@Module({})
+export class PermissionsModule {
+  static forRoot(config: ServiceConfig): DynamicModule {
+    return {
+      module: PermissionsModule,
+      imports: [
+        PersistenceModule.forService({
+          ...permissionsDataSourceOptions(config.DATABASE_URL, config.DB_POOL_SIZE),
+          runMigrations: config.RUN_MIGRATIONS,
+        }),
+        MessagingModule.forRoot({ amqpUrl: config.AMQP_URL, rpcTimeoutMs: config.RPC_TIMEOUT_MS }),
+      ],
+      controllers: [healthControllerFor(PermissionsRpc.health), ChecksMessageController, GrantsMessageController],
+      providers: [ServiceOutboxRelay, ProjectionsService, GrantsService, DecisionsService, ProjectionEventsConsumer],
+    };
+  }
+}

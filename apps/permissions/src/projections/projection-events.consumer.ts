@@ -1,0 +1,42 @@
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Events } from '@atrium/contracts';
+import { addToOutbox, EVENT_BUS, EventBus, EventHandlers, ServiceOutboxRelay, subscribeHandlers } from '@atrium/messaging';
+import { DataSource } from 'typeorm';
+import { GrantsService } from '../grants/grants.service';
+import { ProjectionsService } from './projections.service';
+
+/** Keeps the projections current from identity's and resources' events, once per event. */
+@Injectable()
+export class ProjectionEventsConsumer implements OnApplicationBootstrap {
+  readonly handlers: EventHandlers;
+
+  constructor(
+    dataSource: DataSource,
+    projections: ProjectionsService,
+    grants: GrantsService,
+    private readonly outbox: ServiceOutboxRelay,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+  ) {
+    const generalAccessChanged = (resourceId: string | null) =>
+      ({ resourceId, subjectId: null, reason: 'general-access-changed' }) as const;
+    this.handlers = new EventHandlers(dataSource, 'permissions')
+      .on(Events.accountCreated, (facts, manager) => projections.upsertAccount(facts, manager))
+      .on(Events.accountUpdated, async (facts, manager) => {
+        await projections.upsertAccount(facts, manager);
+        await addToOutbox(manager, Events.permissionsChanged, generalAccessChanged(null));
+      })
+      .on(Events.resourceCreated, (facts, manager) => projections.upsertResource(facts, manager))
+      .on(Events.resourceUpdated, async (facts, manager) => {
+        await projections.upsertResource(facts, manager);
+        await addToOutbox(manager, Events.permissionsChanged, generalAccessChanged(facts.id));
+      })
+      .on(Events.resourceDeleted, async (facts, manager) => {
+        await projections.recordDeleted(facts, manager);
+        await grants.deleteForResource(manager, facts.id);
+      });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await subscribeHandlers(this.bus, this.handlers, this.outbox);
+  }
+}

@@ -1,0 +1,135 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AccountFacts,
+  AppError,
+  IdentityRpc,
+  ResourceFacts,
+  ResourcesRpc,
+  ResourceType,
+} from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { DataSource, EntityManager } from 'typeorm';
+import { AccountProjectionEntity } from './account-projection.entity';
+import { ResourceProjectionEntity } from './resource-projection.entity';
+
+const toResourceFacts = (row: ResourceProjectionEntity): ResourceFacts => ({
+  id: row.id,
+  type: row.type,
+  ownerId: row.ownerId,
+  name: row.name,
+  generalAccess: row.generalAccess,
+  version: row.version,
+});
+const toAccountFacts = (row: AccountProjectionEntity): AccountFacts => ({
+  id: row.id,
+  username: row.username,
+  generalResourceAccess: row.generalResourceAccess,
+  version: row.version,
+});
+
+/**
+ * Projections of accounts and resources, fed by events and read through on a miss, so that a
+ * resource can be used as soon as its create call returns. Writes are versioned: an older
+ * state never overwrites a newer one, whatever order events arrive in.
+ */
+@Injectable()
+export class ProjectionsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  async account(id: string): Promise<AccountFacts | null> {
+    const row = await this.dataSource.manager.findOneBy(AccountProjectionEntity, { id });
+    if (row) return toAccountFacts(row);
+    return this.fetchAccount({ id });
+  }
+
+  async accountByUsername(username: string): Promise<AccountFacts | null> {
+    const row = await this.dataSource.manager.findOneBy(AccountProjectionEntity, { usernameLower: username.toLowerCase() });
+    if (row) return toAccountFacts(row);
+    return this.fetchAccount({ username });
+  }
+
+  async resource(id: string): Promise<ResourceFacts | null> {
+    const row = await this.dataSource.manager.findOneBy(ResourceProjectionEntity, { id });
+    if (row) return row.deleted ? null : toResourceFacts(row);
+    return this.fetchResource(id);
+  }
+
+  async resourceByName(type: ResourceType, ownerId: string, name: string): Promise<ResourceFacts | null> {
+    const row = await this.dataSource.manager.findOneBy(ResourceProjectionEntity, { type, ownerId, name, deleted: false });
+    if (row) return toResourceFacts(row);
+    const facts = await this.rpc.call(ResourcesRpc.findResourceFactsByName, { type, ownerId, name });
+    if (facts) await this.upsertResource(facts);
+    return facts;
+  }
+
+  /** Re-reads from the owning service now (read-your-writes after a change through the gateway). */
+  async refresh(kind: 'account' | 'resource', id: string): Promise<void> {
+    if (kind === 'account') {
+      await this.fetchAccount({ id });
+      return;
+    }
+    const facts = await this.fetchResource(id);
+    if (!facts) await this.markDeleted(id);
+  }
+
+  private async fetchAccount(by: { id: string } | { username: string }): Promise<AccountFacts | null> {
+    try {
+      const facts = await this.rpc.call(IdentityRpc.getAccountFacts, by);
+      await this.upsertAccount(facts);
+      return facts;
+    } catch (err) {
+      if (err instanceof AppError && err.type === 'record-not-found') return null;
+      throw err;
+    }
+  }
+
+  private async fetchResource(id: string): Promise<ResourceFacts | null> {
+    const facts = await this.rpc.call(ResourcesRpc.getResourceFacts, { id });
+    if (facts) await this.upsertResource(facts);
+    return facts;
+  }
+
+  async upsertAccount(facts: AccountFacts, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    const table = manager.getRepository(AccountProjectionEntity).metadata.tablePath;
+    await manager.query(
+      `INSERT INTO ${table} (id, username, username_lower, general_resource_access, version)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username, username_lower = EXCLUDED.username_lower,
+         general_resource_access = EXCLUDED.general_resource_access, version = EXCLUDED.version
+       WHERE ${table}.version < EXCLUDED.version`,
+      [facts.id, facts.username, facts.username.toLowerCase(), facts.generalResourceAccess, facts.version],
+    );
+  }
+
+  async upsertResource(facts: ResourceFacts, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    const table = manager.getRepository(ResourceProjectionEntity).metadata.tablePath;
+    await manager.query(
+      `INSERT INTO ${table} (id, type, owner_id, name, general_access, version, deleted)
+       VALUES ($1, $2, $3, $4, $5, $6, false)
+       ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, owner_id = EXCLUDED.owner_id, name = EXCLUDED.name,
+         general_access = EXCLUDED.general_access, version = EXCLUDED.version
+       WHERE ${table}.version < EXCLUDED.version AND NOT ${table}.deleted`,
+      [facts.id, facts.type, facts.ownerId, facts.name, facts.generalAccess, facts.version],
+    );
+  }
+
+  async markDeleted(id: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.update(ResourceProjectionEntity, { id }, { deleted: true, name: null });
+  }
+
+  async recordDeleted(
+    facts: { id: string; type: ResourceType; ownerId: string; version: number },
+    manager: EntityManager,
+  ): Promise<void> {
+    const table = manager.getRepository(ResourceProjectionEntity).metadata.tablePath;
+    await manager.query(
+      `INSERT INTO ${table} (id, type, owner_id, name, general_access, version, deleted)
+       VALUES ($1, $2, $3, NULL, 'RESTRICTED', $4, true)
+       ON CONFLICT (id) DO UPDATE SET deleted = true, name = NULL, version = GREATEST(${table}.version, EXCLUDED.version)`,
+      [facts.id, facts.type, facts.ownerId, facts.version],
+    );
+  }
+}

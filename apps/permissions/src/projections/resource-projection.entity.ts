@@ -1,0 +1,28 @@
+import { GeneralAccess, ResourceType } from '@atrium/contracts';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** The resources service's catalogue facts; a deleted resource stays as a tombstone so stale events lose. */
+@Entity('resource_projection')
+@Index('resource_projection_owner_type_name_idx', ['ownerId', 'type', 'name'])
+export class ResourceProjectionEntity {
+  @PrimaryColumn({ type: 'varchar', length: 17 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 40 })
+  type: ResourceType;
+
+  @Column({ type: 'varchar', length: 17 })
+  ownerId: string;
+
+  @Column({ type: 'varchar', length: 63, nullable: true })
+  name: string | null;
+
+  @Column({ type: 'varchar', length: 40 })
+  generalAccess: GeneralAccess;
+
+  @Column({ type: 'integer' })
+  version: number;
+
+  @Column({ type: 'boolean', default: false })
+  deleted: boolean;
+}

@@ -1,0 +1,20 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { ResourceFacts, ResourcesRpc, RpcPayload } from '@atrium/contracts';
+import { RpcHandler } from '@atrium/messaging';
+import { CatalogueService } from './catalogue.service';
+
+@Controller()
+export class CatalogueMessageController {
+  constructor(private readonly catalogue: CatalogueService) {}
+
+  @RpcHandler(ResourcesRpc.getResourceFacts)
+  facts(@Payload() { id }: RpcPayload<typeof ResourcesRpc.getResourceFacts>): Promise<ResourceFacts | null> {
+    return this.catalogue.facts(id);
+  }
+
+  @RpcHandler(ResourcesRpc.findResourceFactsByName)
+  factsByName(@Payload() req: RpcPayload<typeof ResourcesRpc.findResourceFactsByName>): Promise<ResourceFacts | null> {
+    return this.catalogue.factsByName(req.type, req.ownerId, req.name);
+  }
+}

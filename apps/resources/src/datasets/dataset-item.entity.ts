@@ -1,0 +1,14 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+@Entity('dataset_item')
+export class DatasetItemEntity {
+  @PrimaryColumn({ type: 'varchar', length: 17 })
+  datasetId: string;
+
+  /** Position in the dataset, from 0, in push order. */
+  @PrimaryColumn({ type: 'integer' })
+  position: number;
+
+  @Column({ type: 'jsonb' })
+  data: object;
+}

@@ -1,0 +1,45 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { DatasetView, ListPage, ResourcesRpc, RpcPayload } from '@atrium/contracts';
+import { RpcHandler } from '@atrium/messaging';
+import { DatasetsService } from './datasets.service';
+
+@Controller()
+export class DatasetsMessageController {
+  constructor(private readonly datasets: DatasetsService) {}
+
+  @RpcHandler(ResourcesRpc.createDataset)
+  create(@Payload() req: RpcPayload<typeof ResourcesRpc.createDataset>): Promise<{ dataset: DatasetView; created: boolean }> {
+    return this.datasets.create(req);
+  }
+
+  @RpcHandler(ResourcesRpc.getDataset)
+  get(@Payload() { id }: RpcPayload<typeof ResourcesRpc.getDataset>): Promise<DatasetView> {
+    return this.datasets.get(id);
+  }
+
+  @RpcHandler(ResourcesRpc.updateDataset)
+  update(@Payload() req: RpcPayload<typeof ResourcesRpc.updateDataset>): Promise<DatasetView> {
+    return this.datasets.update(req);
+  }
+
+  @RpcHandler(ResourcesRpc.deleteDataset)
+  delete(@Payload() { id }: RpcPayload<typeof ResourcesRpc.deleteDataset>): Promise<{ ok: true }> {
+    return this.datasets.delete(id);
+  }
+
+  @RpcHandler(ResourcesRpc.listDatasets)
+  list(@Payload() req: RpcPayload<typeof ResourcesRpc.listDatasets>): Promise<ListPage<DatasetView>> {
+    return this.datasets.list(req);
+  }
+
+  @RpcHandler(ResourcesRpc.pushItems)
+  push(@Payload() req: RpcPayload<typeof ResourcesRpc.pushItems>): Promise<{ itemCount: number }> {
+    return this.datasets.pushItems(req.id, req.items);
+  }
+
+  @RpcHandler(ResourcesRpc.listItems)
+  listItems(@Payload() req: RpcPayload<typeof ResourcesRpc.listItems>): Promise<ListPage<Record<string, unknown>>> {
+    return this.datasets.listItems(req);
+  }
+}

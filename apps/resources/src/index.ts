@@ -1,0 +1,2 @@
+export { ResourcesModule } from './resources.module';
+export { resourcesDataSourceOptions } from './database/resources.data-source';

@@ -1,0 +1,3 @@
+export * from './random-id';
+export * from './jwt';
+export * from './api-token';

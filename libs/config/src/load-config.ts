@@ -1,0 +1,44 @@
+import { z, ZodTypeAny } from 'zod';
+
+/** Reads and validates configuration once at start-up; fails fast naming the variable. */
+export function loadConfig<S extends ZodTypeAny>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`).join('; ');
+  throw new Error(`Invalid configuration: ${problems}`);
+}
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(z.string().url().optional())
+  .optional();
+
+/** Variables every service reads. */
+export const serviceConfigSchema = z.object({
+  DATABASE_URL: z.string().url({ message: 'DATABASE_URL must be a postgres:// URL' }),
+  /** Unset: the in-process bus (embedded mode only). */
+  AMQP_URL: optionalUrl,
+  RPC_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+  RUN_MIGRATIONS: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  JWT_SECRET: z.string().min(32, { message: 'JWT_SECRET must be at least 32 characters' }),
+  PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
+});
+export type ServiceConfig = z.output<typeof serviceConfigSchema>;
+
+export const gatewayConfigSchema = serviceConfigSchema.omit({ DATABASE_URL: true, DB_POOL_SIZE: true, RUN_MIGRATIONS: true }).extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(9 * 1024 * 1024),
+  AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+});
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+
+export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

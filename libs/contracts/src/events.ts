@@ -1,0 +1,41 @@
+import { z, ZodTypeAny } from 'zod';
+import { RESOURCE_TYPES } from './access.enums';
+import { accountFactsSchema, resourceFactsSchema } from './facts';
+
+export interface EventDefinition<S extends ZodTypeAny = ZodTypeAny> {
+  readonly name: string;
+  readonly payload: S;
+}
+function event<S extends ZodTypeAny>(name: string, payload: S): EventDefinition<S> {
+  return { name, payload };
+}
+export type EventPayload<E> = E extends EventDefinition<infer S> ? z.output<S> : never;
+
+/** Every event crosses the wire in this envelope; `id` is the idempotency key. */
+export interface EventEnvelope<P = unknown> {
+  id: string;
+  name: string;
+  occurredAt: string;
+  payload: P;
+}
+
+export const Events = {
+  accountCreated: event('account.created', accountFactsSchema),
+  accountUpdated: event('account.updated', accountFactsSchema),
+  resourceCreated: event('resource.created', resourceFactsSchema),
+  resourceUpdated: event('resource.updated', resourceFactsSchema),
+  resourceDeleted: event(
+    'resource.deleted',
+    z.object({ id: z.string(), type: z.enum(RESOURCE_TYPES), ownerId: z.string(), version: z.number().int() }).strict(),
+  ),
+  permissionsChanged: event(
+    'permissions.changed',
+    z
+      .object({
+        resourceId: z.string().nullable(),
+        subjectId: z.string().nullable(),
+        reason: z.enum(['grant-created', 'grant-updated', 'grant-revoked', 'resource-deleted', 'general-access-changed']),
+      })
+      .strict(),
+  ),
+} as const;

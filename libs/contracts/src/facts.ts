@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { ACCOUNT_GENERAL_ACCESS, GENERAL_ACCESS, RESOURCE_TYPES } from './access.enums';
+
+/** What the permissions service keeps about an account (projection fed by identity). */
+export const accountFactsSchema = z
+  .object({
+    id: z.string(),
+    username: z.string(),
+    generalResourceAccess: z.enum(ACCOUNT_GENERAL_ACCESS),
+    version: z.number().int().nonnegative(),
+  })
+  .strict();
+export type AccountFacts = z.infer<typeof accountFactsSchema>;
+
+/** What the permissions service keeps about a resource (projection fed by resources). */
+export const resourceFactsSchema = z
+  .object({
+    id: z.string(),
+    type: z.enum(RESOURCE_TYPES),
+    ownerId: z.string(),
+    name: z.string().nullable(),
+    generalAccess: z.enum(GENERAL_ACCESS),
+    version: z.number().int().nonnegative(),
+  })
+  .strict();
+export type ResourceFacts = z.infer<typeof resourceFactsSchema>;

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { ACCOUNT_GENERAL_ACCESS, AccountGeneralAccess } from './access.enums';
+import { AccountFacts } from './facts';
+import { healthRequest, HealthResponse, rpc } from './rpc-route';
+import { isoDateSchema, usernameSchema } from './validation';
+
+export const passwordSchema = z.string().min(8).max(200);
+export const refreshTokenSchema = z.string().min(10).max(300);
+
+export const signupBody = z
+  .object({
+    email: z.string().email().max(254),
+    username: usernameSchema,
+    password: passwordSchema,
+  })
+  .strict();
+export const loginBody = z
+  .object({ login: z.string().min(1).max(254), password: z.string().min(1).max(200) })
+  .strict();
+export const refreshBody = z.object({ refreshToken: refreshTokenSchema }).strict();
+
+export const settingsBody = z
+  .object({
+    generalResourceAccess: z.enum(ACCOUNT_GENERAL_ACCESS).optional(),
+    shareRunsWithPublicActorCreators: z.boolean().optional(),
+  })
+  .strict()
+  .refine((s) => Object.keys(s).length > 0, { message: 'at least one setting is required' });
+
+export const createTokenBody = z
+  .object({
+    name: z.string().min(1).max(100),
+    expiresAt: isoDateSchema.optional().nullable(),
+    /** Scoped tokens arrive with issue 4; only full-access tokens (null) are accepted now. */
+    scope: z.null().optional(),
+  })
+  .strict();
+
+export interface UserSettings {
+  generalResourceAccess: AccountGeneralAccess;
+  shareRunsWithPublicActorCreators: boolean;
+}
+export interface UserView {
+  id: string;
+  username: string;
+  email: string;
+  createdAt: string;
+  settings: UserSettings;
+}
+export interface PublicUserView {
+  id: string;
+  username: string;
+}
+export interface AuthResult {
+  user: UserView;
+  accessToken: string;
+  refreshToken: string;
+}
+export interface ApiTokenView {
+  id: string;
+  name: string;
+  prefix: string;
+  scope: null;
+  expiresAt: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+export interface CreatedApiToken extends ApiTokenView {
+  /** The secret, returned once at creation and never again. */
+  token: string;
+}
+export interface VerifiedApiToken {
+  userId: string;
+  username: string;
+  tokenId: string;
+  scope: null;
+}
+
+const userIdRequest = z.object({ userId: z.string().min(1) }).strict();
+
+export const IdentityRpc = {
+  health: rpc<HealthResponse>()('identity', 'identity.health', healthRequest),
+  signup: rpc<AuthResult>()('identity', 'identity.auth.signup', signupBody),
+  login: rpc<AuthResult>()('identity', 'identity.auth.login', loginBody),
+  refresh: rpc<AuthResult>()('identity', 'identity.auth.refresh', refreshBody),
+  logout: rpc<{ ok: true }>()('identity', 'identity.auth.logout', refreshBody),
+  getUser: rpc<UserView>()('identity', 'identity.users.get', userIdRequest),
+  updateSettings: rpc<UserView>()(
+    'identity',
+    'identity.users.update-settings',
+    z.object({ userId: z.string().min(1), settings: settingsBody }).strict(),
+  ),
+  /** Finds a user by id, username or email. */
+  resolveUser: rpc<PublicUserView>()(
+    'identity',
+    'identity.users.resolve',
+    z.object({ ref: z.string().min(1).max(254) }).strict(),
+  ),
+  getAccountFacts: rpc<AccountFacts>()(
+    'identity',
+    'identity.accounts.get-facts',
+    z.union([z.object({ id: z.string().min(1) }).strict(), z.object({ username: z.string().min(1) }).strict()]),
+  ),
+  createToken: rpc<CreatedApiToken>()(
+    'identity',
+    'identity.tokens.create',
+    z.object({ userId: z.string().min(1), token: createTokenBody }).strict(),
+  ),
+  listTokens: rpc<ApiTokenView[]>()('identity', 'identity.tokens.list', userIdRequest),
+  revokeToken: rpc<{ ok: true }>()(
+    'identity',
+    'identity.tokens.revoke',
+    z.object({ userId: z.string().min(1), tokenId: z.string().min(1) }).strict(),
+  ),
+  verifyToken: rpc<VerifiedApiToken>()(
+    'identity',
+    'identity.tokens.verify',
+    z.object({ token: z.string().min(1).max(300) }).strict(),
+  ),
+} as const;

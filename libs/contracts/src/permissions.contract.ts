@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { GeneralAccess, Permission, RESOURCE_TYPES, ResourceType, STORAGE_PERMISSIONS } from './access.enums';
+import { principalSchema } from './principal';
+import { healthRequest, HealthResponse, rpc } from './rpc-route';
+import { isoDateSchema, resourceRefSchema } from './validation';
+
+/** The rule of the decision order that allowed (DESIGN.md, "The decision"). */
+export type DecisionRule = 'owner' | 'grant' | 'general-access' | 'none';
+
+export interface CheckResult {
+  /** Null when the reference names nothing, or nothing the caller may know of. */
+  resourceId: string | null;
+  resourceType: ResourceType;
+  allowed: boolean;
+  /** Whether the caller may READ: decides 403 (can read) against 404 (cannot) on a denial. */
+  canRead: boolean;
+  /** Every permission the caller holds on the resource. */
+  permissions: Permission[];
+  rule: DecisionRule;
+}
+
+export const grantBody = z
+  .object({
+    user: z.string().min(1).max(254),
+    permissions: z.array(z.enum(STORAGE_PERMISSIONS)).min(1).max(10),
+    expiresAt: isoDateSchema.nullable().optional(),
+  })
+  .strict();
+export const updateGrantBody = z
+  .object({
+    permissions: z.array(z.enum(STORAGE_PERMISSIONS)).min(1).max(10).optional(),
+    expiresAt: isoDateSchema.nullable().optional(),
+  })
+  .strict()
+  .refine((b) => b.permissions !== undefined || b.expiresAt !== undefined, {
+    message: 'permissions or expiresAt is required',
+  });
+
+export interface GrantView {
+  id: string;
+  resourceType: ResourceType;
+  resourceId: string;
+  userId: string;
+  permissions: Permission[];
+  expiresAt: string | null;
+  grantedBy: string;
+  createdAt: string;
+  modifiedAt: string;
+}
+
+export interface AccessListing {
+  resourceId: string;
+  resourceType: ResourceType;
+  owner: { userId: string };
+  generalAccess: GeneralAccess;
+  effectiveGeneralAccess: Exclude<GeneralAccess, 'FOLLOW_USER_SETTING'>;
+  grants: GrantView[];
+  derived: unknown[];
+}
+
+const resourceTarget = { resourceType: z.enum(RESOURCE_TYPES), resourceId: z.string().min(1) };
+
+export const PermissionsRpc = {
+  health: rpc<HealthResponse>()('permissions', 'permissions.health', healthRequest),
+  check: rpc<CheckResult>()(
+    'permissions',
+    'permissions.check',
+    z
+      .object({
+        principal: principalSchema,
+        resourceType: z.enum(RESOURCE_TYPES),
+        resourceRef: resourceRefSchema,
+        permission: z.enum(STORAGE_PERMISSIONS),
+      })
+      .strict(),
+  ),
+  listAccess: rpc<AccessListing>()('permissions', 'permissions.access.list', z.object(resourceTarget).strict()),
+  createGrant: rpc<GrantView>()(
+    'permissions',
+    'permissions.grants.create',
+    z
+      .object({
+        ...resourceTarget,
+        subjectId: z.string().min(1),
+        permissions: grantBody.shape.permissions,
+        expiresAt: isoDateSchema.nullable().optional(),
+        grantedBy: z.string().min(1),
+      })
+      .strict(),
+  ),
+  updateGrant: rpc<GrantView>()(
+    'permissions',
+    'permissions.grants.update',
+    z.object({ ...resourceTarget, grantId: z.string().min(1).max(100), changes: updateGrantBody, updatedBy: z.string().min(1) }).strict(),
+  ),
+  revokeGrant: rpc<{ ok: true }>()(
+    'permissions',
+    'permissions.grants.revoke',
+    z.object({ ...resourceTarget, grantId: z.string().min(1).max(100), revokedBy: z.string().min(1) }).strict(),
+  ),
+  /** Resources of a type granted to a subject (for `ownership=sharedWithMe`). */
+  listSharedWith: rpc<{ total: number; resourceIds: string[] }>()(
+    'permissions',
+    'permissions.shared-with.list',
+    z
+      .object({
+        subjectId: z.string().min(1),
+        resourceType: z.enum(RESOURCE_TYPES),
+        offset: z.number().int().min(0),
+        limit: z.number().int().min(1).max(1000),
+        desc: z.boolean(),
+      })
+      .strict(),
+  ),
+  /** Re-reads a projection from its owner now, for read-your-writes after a change. */
+  refreshProjection: rpc<{ ok: true }>()(
+    'permissions',
+    'permissions.projections.refresh',
+    z.object({ kind: z.enum(['account', 'resource']), id: z.string().min(1) }).strict(),
+  ),
+} as const;

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { GENERAL_ACCESS, GeneralAccess, RESOURCE_TYPES } from './access.enums';
+import { ResourceFacts } from './facts';
+import { healthRequest, HealthResponse, rpc } from './rpc-route';
+import { idSchema, resourceNameSchema } from './validation';
+
+export const paginationSchema = z
+  .object({
+    offset: z.coerce.number().int().min(0).max(1_000_000_000).default(0),
+    limit: z.coerce.number().int().min(1).max(1000).default(1000),
+    desc: z.boolean().default(false),
+  })
+  .strict();
+
+export const updateDatasetBody = z
+  .object({
+    name: resourceNameSchema.nullable().optional(),
+    generalAccess: z.enum(GENERAL_ACCESS).optional(),
+  })
+  .strict();
+
+export interface DatasetView {
+  id: string;
+  name: string | null;
+  userId: string;
+  createdAt: string;
+  modifiedAt: string;
+  accessedAt: string;
+  itemCount: number;
+  cleanItemCount: number;
+  generalAccess: GeneralAccess;
+  urlSigningSecretKey: string;
+}
+
+export interface ListPage<T> {
+  total: number;
+  offset: number;
+  limit: number;
+  count: number;
+  desc: boolean;
+  items: T[];
+}
+
+export const MAX_ITEMS_PER_PUSH = 10_000;
+const jsonItem = z.record(z.unknown());
+
+export const ResourcesRpc = {
+  health: rpc<HealthResponse>()('resources', 'resources.health', healthRequest),
+  /** Creates a dataset; with a name, returns the owner's existing dataset of that name instead. */
+  createDataset: rpc<{ dataset: DatasetView; created: boolean }>()(
+    'resources',
+    'resources.datasets.create',
+    z.object({ ownerId: z.string().min(1), name: resourceNameSchema.optional(), createdBy: z.string().min(1) }).strict(),
+  ),
+  getDataset: rpc<DatasetView>()('resources', 'resources.datasets.get', z.object({ id: idSchema }).strict()),
+  updateDataset: rpc<DatasetView>()(
+    'resources',
+    'resources.datasets.update',
+    z.object({ id: idSchema, changes: updateDatasetBody }).strict(),
+  ),
+  deleteDataset: rpc<{ ok: true }>()('resources', 'resources.datasets.delete', z.object({ id: idSchema }).strict()),
+  listDatasets: rpc<ListPage<DatasetView>>()(
+    'resources',
+    'resources.datasets.list',
+    z
+      .object({
+        ownerId: z.string().min(1).optional(),
+        ids: z.array(idSchema).max(1000).optional(),
+        unnamed: z.boolean().default(false),
+        page: paginationSchema,
+      })
+      .strict()
+      .refine((r) => (r.ownerId === undefined) !== (r.ids === undefined), {
+        message: 'exactly one of ownerId or ids is required',
+      }),
+  ),
+  pushItems: rpc<{ itemCount: number }>()(
+    'resources',
+    'resources.datasets.push-items',
+    z
+      .object({ id: idSchema, items: z.array(jsonItem).min(1).max(MAX_ITEMS_PER_PUSH) })
+      .strict(),
+  ),
+  listItems: rpc<ListPage<Record<string, unknown>>>()(
+    'resources',
+    'resources.datasets.list-items',
+    z
+      .object({
+        id: idSchema,
+        page: paginationSchema,
+        fields: z.array(z.string().min(1).max(200)).max(100).optional(),
+        omit: z.array(z.string().min(1).max(200)).max(100).optional(),
+        skipEmpty: z.boolean().default(false),
+      })
+      .strict(),
+  ),
+  getResourceFacts: rpc<ResourceFacts | null>()(
+    'resources',
+    'resources.catalogue.get-facts',
+    z.object({ id: z.string().min(1).max(100) }).strict(),
+  ),
+  findResourceFactsByName: rpc<ResourceFacts | null>()(
+    'resources',
+    'resources.catalogue.find-facts-by-name',
+    z.object({ type: z.enum(RESOURCE_TYPES), ownerId: z.string().min(1), name: resourceNameSchema }).strict(),
+  ),
+} as const;

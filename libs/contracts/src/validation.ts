@@ -1,0 +1,39 @@
+import { z, ZodError, ZodTypeAny } from 'zod';
+import { AppError } from './app-error';
+
+/** Parses input against a schema; on failure names the first failing field. */
+export function parseInput<S extends ZodTypeAny>(schema: S, input: unknown, where = 'body'): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new AppError('invalid-input', describeZodError(result.error, where));
+}
+
+export function describeZodError(error: ZodError, where: string): string {
+  const issue = error.issues[0];
+  if (!issue) return `Invalid ${where}`;
+  if (issue.code === 'unrecognized_keys') {
+    const path = issue.path.length ? `${issue.path.join('.')}.` : '';
+    return `Field "${where}.${path}${issue.keys[0]}" is not allowed`;
+  }
+  const field = issue.path.length ? `${where}.${issue.path.join('.')}` : where;
+  return `Field "${field}" is invalid: ${issue.message}`;
+}
+
+/** Identifiers: 17-char base62 ids, or `username~name` references. */
+export const idSchema = z.string().regex(/^[A-Za-z0-9]{17}$/, 'must be a 17-character id');
+export const resourceNameSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-zA-Z0-9-]+$/, 'may contain only letters, digits and hyphens');
+export const resourceRefSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^([A-Za-z0-9]{17}|[a-zA-Z0-9._-]*~[a-zA-Z0-9-]{1,63})$/, 'must be an id or "username~name"');
+export const usernameSchema = z
+  .string()
+  .min(3)
+  .max(30)
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'may contain letters, digits, ".", "_" and "-"');
+export const isoDateSchema = z.string().datetime({ offset: true });

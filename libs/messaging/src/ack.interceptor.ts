@@ -1,0 +1,20 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { RmqContext } from '@nestjs/microservices';
+import { Observable, finalize } from 'rxjs';
+
+/**
+ * Manual acknowledgement: the request message is acked only after its handler has finished its
+ * work (successfully or with an answered error), so a crash mid-work leaves it in the queue.
+ */
+@Injectable()
+export class AckInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const rpcContext = context.switchToRpc().getContext();
+    if (!(rpcContext instanceof RmqContext)) return next.handle();
+    return next.handle().pipe(
+      finalize(() => {
+        rpcContext.getChannelRef().ack(rpcContext.getMessage());
+      }),
+    );
+  }
+}

@@ -1,0 +1,117 @@
+import { Logger } from '@nestjs/common';
+import { EventEnvelope } from '@atrium/contracts';
+import * as amqp from 'amqp-connection-manager';
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { EventBus, EventHandler, PoisonMessageError } from './event-bus';
+import {
+  amqpConnectionOptions,
+  DEAD_LETTER_EXCHANGE,
+  deadLetterQueue,
+  EVENT_PREFETCH,
+  eventQueue,
+  EVENTS_EXCHANGE,
+  MAX_EVENT_RETRIES,
+} from './topology';
+
+const PUBLISH_TIMEOUT_MS = 5000;
+
+/** Declares the exchanges every service relies on: events (topic) and dead letters (direct). */
+export async function assertExchanges(channel: Channel): Promise<void> {
+  await channel.assertExchange(EVENTS_EXCHANGE, 'topic', { durable: true });
+  await channel.assertExchange(DEAD_LETTER_EXCHANGE, 'direct', { durable: true });
+}
+
+/** A durable queue whose rejected messages go to its own dead-letter queue. */
+export async function assertQueueWithDeadLetters(
+  channel: Channel,
+  queue: string,
+  options: { arguments?: Record<string, unknown> } = {},
+): Promise<void> {
+  await channel.assertQueue(queue, {
+    durable: true,
+    arguments: { 'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE, 'x-dead-letter-routing-key': queue, ...options.arguments },
+  });
+  await channel.assertQueue(deadLetterQueue(queue), { durable: true });
+  await channel.bindQueue(deadLetterQueue(queue), DEAD_LETTER_EXCHANGE, queue);
+}
+
+/**
+ * Events over RabbitMQ: a topic exchange, a durable queue per consuming service, persistent
+ * messages with publisher confirms, manual acks after the handler, bounded redelivery with
+ * backoff, then the dead-letter queue. Reconnects by itself (amqp-connection-manager).
+ */
+export class AmqpEventBus implements EventBus {
+  private readonly connection: amqp.AmqpConnectionManager;
+  private readonly publisher: amqp.ChannelWrapper;
+  private readonly consumers: amqp.ChannelWrapper[] = [];
+  private readonly logger = new Logger('AmqpEventBus');
+
+  constructor(url: string) {
+    this.connection = amqp.connect([url], { connectionOptions: amqpConnectionOptions });
+    this.connection.on('disconnect', ({ err }) => this.logger.warn(`Disconnected from RabbitMQ: ${err?.message}`));
+    this.publisher = this.connection.createChannel({ confirm: true, setup: (ch: ConfirmChannel) => assertExchanges(ch) });
+  }
+
+  get connected(): boolean {
+    return this.connection.isConnected();
+  }
+
+  async publish(envelope: EventEnvelope): Promise<void> {
+    await this.publisher.publish(EVENTS_EXCHANGE, envelope.name, Buffer.from(JSON.stringify(envelope)), {
+      persistent: true,
+      messageId: envelope.id,
+      type: envelope.name,
+      contentType: 'application/json',
+      timeout: PUBLISH_TIMEOUT_MS,
+    });
+  }
+
+  async subscribe(consumer: string, eventNames: readonly string[], handler: EventHandler): Promise<void> {
+    const queue = eventQueue(consumer);
+    const wrapper = this.connection.createChannel({
+      setup: async (ch: ConfirmChannel) => {
+        await assertExchanges(ch);
+        await assertQueueWithDeadLetters(ch, queue);
+        for (const name of eventNames) await ch.bindQueue(queue, EVENTS_EXCHANGE, name);
+        await ch.prefetch(EVENT_PREFETCH);
+        await ch.consume(queue, (msg) => msg && void this.handle(ch, queue, msg, handler), { noAck: false });
+      },
+    });
+    this.consumers.push(wrapper);
+    await wrapper.waitForConnect();
+  }
+
+  private async handle(ch: Channel, queue: string, msg: ConsumeMessage, handler: EventHandler): Promise<void> {
+    let envelope: EventEnvelope;
+    try {
+      envelope = JSON.parse(msg.content.toString()) as EventEnvelope;
+      if (typeof envelope?.id !== 'string' || typeof envelope?.name !== 'string') throw new Error('not an event envelope');
+    } catch (err) {
+      this.logger.error(`Unparseable message on ${queue}: ${(err as Error).message}; dead-lettered`);
+      ch.nack(msg, false, false);
+      return;
+    }
+    try {
+      await handler(envelope);
+      ch.ack(msg);
+    } catch (err) {
+      const retries = Number(msg.properties.headers?.['x-retries'] ?? 0);
+      const reason = err instanceof Error ? err.message : String(err);
+      if (err instanceof PoisonMessageError || retries >= MAX_EVENT_RETRIES) {
+        this.logger.error(`Dead-lettered ${envelope.name} ${envelope.id} on ${queue} after ${retries} retries: ${reason}`);
+        ch.nack(msg, false, false);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100 * 2 ** retries));
+      // Re-queue at the tail with a retry count; the original is acked only once the copy is queued.
+      ch.sendToQueue(queue, msg.content, { ...msg.properties, headers: { ...msg.properties.headers, 'x-retries': retries + 1 } });
+      ch.ack(msg);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.close()));
+    await this.publisher.close();
+    await this.connection.close();
+  }
+}

@@ -1,0 +1,46 @@
+import { EventDefinition, EventEnvelope, EventPayload } from '@atrium/contracts';
+import { DataSource, EntityManager } from 'typeorm';
+import { EventHandler, PoisonMessageError } from './event-bus';
+import { ProcessedMessageEntity } from './processed-message.entity';
+
+export type EventWork<E extends EventDefinition> = (payload: EventPayload<E>, manager: EntityManager) => Promise<void>;
+
+/** One handler per event: validated payload, applied in a transaction that also records the event id. */
+export class EventHandlers {
+  private readonly handlers = new Map<string, { event: EventDefinition; work: EventWork<EventDefinition> }>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    readonly consumer: string,
+  ) {}
+
+  on<E extends EventDefinition>(event: E, work: EventWork<E>): this {
+    this.handlers.set(event.name, { event, work: work as EventWork<EventDefinition> });
+    return this;
+  }
+
+  get eventNames(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  /** The bus-facing handler: exactly one effect per event id, whatever the redeliveries. */
+  readonly handle: EventHandler = async (envelope: EventEnvelope) => {
+    const entry = this.handlers.get(envelope.name);
+    if (!entry) throw new PoisonMessageError(`${this.consumer} has no handler for ${envelope.name}`);
+    const parsed = entry.event.payload.safeParse(envelope.payload);
+    if (!parsed.success) throw new PoisonMessageError(`Invalid ${envelope.name} payload: ${parsed.error.message}`);
+    if (!/^[0-9a-f-]{36}$/i.test(envelope.id)) throw new PoisonMessageError(`Invalid event id ${envelope.id}`);
+    await this.dataSource.transaction(async (manager) => {
+      const inserted = await manager
+        .createQueryBuilder()
+        .insert()
+        .into(ProcessedMessageEntity)
+        .values({ consumer: this.consumer, messageId: envelope.id })
+        .orIgnore()
+        .returning(['messageId'])
+        .execute();
+      if (!inserted.raw.length) return; // already applied
+      await entry.work(parsed.data, manager);
+    });
+  };
+}

@@ -1,0 +1,86 @@
+import { CustomTransportStrategy, Server, BaseRpcContext } from '@nestjs/microservices';
+import { AppError, ServiceName } from '@atrium/contracts';
+import { from, lastValueFrom, timeout, TimeoutError } from 'rxjs';
+import { RpcTransport, timeoutError, toAppError } from './rpc-transport';
+
+/** Copies a value as the wire would, so no caller shares objects with a handler. */
+const overTheWire = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
+
+export class InProcessRpcContext extends BaseRpcContext<[string]> {}
+
+/**
+ * The embedded mode's transport: the same controllers, pipes, filters and interceptors run as
+ * under RMQ, but requests are dispatched in memory. Several servers of one service take turns.
+ */
+export class InProcessServer extends Server implements CustomTransportStrategy {
+  constructor(
+    readonly service: ServiceName,
+    private readonly registry: InProcessRegistry,
+  ) {
+    super();
+  }
+
+  listen(callback: () => void): void {
+    this.registry.register(this);
+    callback();
+  }
+
+  close(): void {
+    this.registry.unregister(this);
+  }
+
+  on(): void {
+    /* no transport events in memory */
+  }
+
+  unwrap<T>(): T {
+    return this as unknown as T;
+  }
+
+  async dispatch(pattern: string, payload: unknown): Promise<unknown> {
+    const handler = this.getHandlerByPattern(pattern);
+    if (!handler) throw new AppError('service-unavailable', `No handler for ${pattern} in ${this.service}`);
+    const result$ = this.transformToObservable(await handler(overTheWire(payload), new InProcessRpcContext([pattern])));
+    return overTheWire(await lastValueFrom(result$, { defaultValue: undefined }));
+  }
+}
+
+export class InProcessRegistry {
+  private readonly servers = new Map<ServiceName, InProcessServer[]>();
+  private turn = 0;
+
+  register(server: InProcessServer): void {
+    this.servers.set(server.service, [...(this.servers.get(server.service) ?? []), server]);
+  }
+
+  unregister(server: InProcessServer): void {
+    this.servers.set(server.service, (this.servers.get(server.service) ?? []).filter((s) => s !== server));
+  }
+
+  pick(service: ServiceName): InProcessServer | undefined {
+    const servers = this.servers.get(service) ?? [];
+    return servers.length ? servers[this.turn++ % servers.length] : undefined;
+  }
+}
+
+/** One registry per process: the embedded mode is one process by definition. */
+export const inProcessRegistry = new InProcessRegistry();
+
+export class InProcessRpcTransport implements RpcTransport {
+  constructor(private readonly registry: InProcessRegistry = inProcessRegistry) {}
+
+  async send(service: ServiceName, pattern: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    const server = this.registry.pick(service);
+    if (!server) throw new AppError('service-unavailable', `The ${service} service is not running`);
+    try {
+      return await lastValueFrom(from(server.dispatch(pattern, payload)).pipe(timeout(timeoutMs)));
+    } catch (err) {
+      if (err instanceof TimeoutError) throw timeoutError(service, pattern, timeoutMs);
+      throw toAppError(service, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    /* nothing to release */
+  }
+}

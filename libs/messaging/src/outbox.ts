@@ -1,0 +1,137 @@
+import { Logger } from '@nestjs/common';
+import { EventDefinition, EventEnvelope, EventPayload } from '@atrium/contracts';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager, IsNull, LessThan, Not } from 'typeorm';
+import { EventBus } from './event-bus';
+import { OutboxMessageEntity } from './outbox-message.entity';
+
+const BATCH_SIZE = 100;
+const POLL_INTERVAL_MS = 1000;
+const KEEP_PUBLISHED_MS = 60 * 60 * 1000;
+/** How long a relay may take to publish a claimed batch before another relay retries it. */
+const CLAIM_MS = 30_000;
+
+/** Records an event inside the caller's transaction; it is published only if that transaction commits. */
+export async function addToOutbox<E extends EventDefinition>(
+  manager: EntityManager,
+  event: E,
+  payload: EventPayload<E>,
+): Promise<void> {
+  const checked = event.payload.parse(payload);
+  await manager.insert(OutboxMessageEntity, {
+    id: randomUUID(),
+    name: event.name,
+    payload: checked,
+    occurredAt: new Date(),
+    publishedAt: null,
+  });
+}
+
+/**
+ * Publishes outbox rows in order, marking them published only after the broker confirmed them.
+ * Replicas share the work by claiming batches (`FOR UPDATE SKIP LOCKED`, then a lease). A crash
+ * between publish and mark republishes the row when the lease ends; consumers drop the
+ * duplicate by its id.
+ */
+export class OutboxRelay {
+  private readonly logger = new Logger('OutboxRelay');
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: EventBus,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.timer = setInterval(() => this.kick(), POLL_INTERVAL_MS);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Publishes pending events now; called after a commit that wrote to the outbox. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((err) => this.logger.warn(`Outbox relay will retry: ${(err as Error).message}`))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Resolves when everything written so far has been published (or a publish failed). */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+    await this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    while ((await this.publishBatch()) === BATCH_SIZE) {
+      /* keep going while full batches come back */
+    }
+  }
+
+  private async publishBatch(): Promise<number> {
+    if (!this.dataSource.isInitialized) return 0;
+    const repository = this.dataSource.getRepository(OutboxMessageEntity);
+    // Claim a batch in a short transaction; no database lock is held while the broker is awaited.
+    const rows = await this.dataSource.transaction(async (manager) => {
+      const claimed = await manager
+        .getRepository(OutboxMessageEntity)
+        .createQueryBuilder('o')
+        .where('o.published_at IS NULL')
+        .andWhere('(o.claimed_until IS NULL OR o.claimed_until < now())')
+        .orderBy('o.seq', 'ASC')
+        .limit(BATCH_SIZE)
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .getMany();
+      if (claimed.length) {
+        await manager.update(OutboxMessageEntity, claimed.map((r) => r.seq), {
+          claimedUntil: new Date(Date.now() + CLAIM_MS),
+        });
+      }
+      return claimed;
+    });
+    try {
+      for (const row of rows) {
+        await this.bus.publish({
+          id: row.id,
+          name: row.name,
+          occurredAt: row.occurredAt.toISOString(),
+          payload: row.payload,
+        });
+      }
+    } catch (err) {
+      await repository.update(rows.map((r) => r.seq), { claimedUntil: null });
+      throw err;
+    }
+    if (rows.length) {
+      await repository.update(rows.map((r) => r.seq), { publishedAt: new Date() });
+      await repository.delete({ publishedAt: LessThan(new Date(Date.now() - KEEP_PUBLISHED_MS)) });
+    }
+    return rows.length;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    while (this.running) await this.running;
+  }
+
+  /** Events written but not yet published (for readiness and tests). */
+  pending(): Promise<number> {
+    return this.dataSource.getRepository(OutboxMessageEntity).count({ where: { publishedAt: IsNull(), id: Not(IsNull()) } });
+  }
+}

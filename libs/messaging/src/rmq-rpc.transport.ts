@@ -1,0 +1,44 @@
+import { ClientRMQ, RmqRecordBuilder } from '@nestjs/microservices';
+import { SERVICES, ServiceName } from '@atrium/contracts';
+import { lastValueFrom, timeout, TimeoutError } from 'rxjs';
+import { amqpConnectionOptions, rpcQueue, rpcQueueOptions } from './topology';
+import { RpcTransport, timeoutError, toAppError } from './rpc-transport';
+
+/** RPC over @nestjs/microservices RMQ: persistent requests, direct reply-to, a deadline per call. */
+export class RmqRpcTransport implements RpcTransport {
+  private readonly clients = new Map<ServiceName, ClientRMQ>();
+
+  constructor(private readonly url: string) {}
+
+  private client(service: ServiceName): ClientRMQ {
+    let client = this.clients.get(service);
+    if (!client) {
+      client = new ClientRMQ({
+        urls: [this.url],
+        queue: rpcQueue(service),
+        queueOptions: rpcQueueOptions(service),
+        persistent: true,
+        socketOptions: { connectionOptions: amqpConnectionOptions },
+      });
+      this.clients.set(service, client);
+    }
+    return client;
+  }
+
+  async send(service: ServiceName, pattern: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    if (!SERVICES.includes(service)) throw new Error(`Unknown service ${service}`);
+    // The broker drops a request nobody took before the caller gave up on it.
+    const record = new RmqRecordBuilder(payload).setOptions({ expiration: String(timeoutMs) }).build();
+    try {
+      return await lastValueFrom(this.client(service).send(pattern, record).pipe(timeout(timeoutMs)));
+    } catch (err) {
+      if (err instanceof TimeoutError) throw timeoutError(service, pattern, timeoutMs);
+      throw toAppError(service, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.close()));
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,97 @@
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { mkdirSync } from 'node:fs';
+
+export interface EmbeddedPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * PGlite (Postgres in WASM) persisted in `dataDir`, served on a loopback port so that every
+ * service uses TypeORM's ordinary `postgres` driver. The socket server multiplexes connections
+ * and keeps each transaction on its own connection.
+ */
+export async function startEmbeddedPostgres(dataDir: string, maxConnections = 40): Promise<EmbeddedPostgres> {
+  mkdirSync(dataDir, { recursive: true });
+  const db = await PGlite.create({ dataDir });
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
+  keepProtocolExchangesWhole((server as unknown as { queryQueue: QueryQueue }).queryQueue);
+  await server.start();
+  const conn = server.getServerConn();
+  return {
+    url: `postgres://postgres:postgres@${conn}/postgres`,
+    async stop() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+interface QueuedMessage {
+  handlerId: number;
+  message: Uint8Array;
+  resolve(bytes: number): void;
+  reject(err: unknown): void;
+  onData(data: Uint8Array): void;
+}
+interface QueryQueue {
+  queue: QueuedMessage[];
+  processing: boolean;
+  lastHandlerId: number | null;
+  db: PGlite;
+  processQueue(): Promise<void>;
+  clearQueueForHandler(handlerId: number): void;
+}
+
+/** Message types that end an exchange: Sync, simple Query, Terminate, startup (0) and password. */
+const EXCHANGE_ENDS = new Set([0x53, 0x51, 0x58, 0x00, 0x70]);
+
+/**
+ * pglite-socket multiplexes connections onto PGlite's single session one protocol message at a
+ * time, keeping a connection's turn only inside a transaction. node-postgres sends every
+ * parameterised query as Parse/Bind/Execute/Sync, so two connections interleaving those
+ * overwrite each other's unnamed statement ("unnamed prepared statement does not exist").
+ * This keeps each connection's turn from its first message to the Sync (or the end of its
+ * transaction), which makes concurrent pools safe.
+ */
+function keepProtocolExchangesWhole(queue: QueryQueue): void {
+  let holder: number | null = null;
+  const clear = queue.clearQueueForHandler.bind(queue);
+  queue.clearQueueForHandler = (handlerId: number) => {
+    if (holder === handlerId) holder = null;
+    clear(handlerId);
+  };
+  queue.processQueue = async () => {
+    if (queue.processing) return;
+    queue.processing = true;
+    try {
+      while (queue.queue.length > 0) {
+        const owner = holder ?? (queue.db.isInTransaction() ? queue.lastHandlerId : null);
+        const index = owner === null ? 0 : queue.queue.findIndex((q) => q.handlerId === owner);
+        if (index === -1) break; // the owner's next message has not arrived yet
+        const [item] = queue.queue.splice(index, 1);
+        let bytes = 0;
+        try {
+          await queue.db.runExclusive(() =>
+            queue.db.execProtocolRawStream(item.message, {
+              onRawData: (data: Uint8Array) => {
+                bytes += data.length;
+                item.onData(data);
+              },
+            }),
+          );
+        } catch (err) {
+          holder = null;
+          item.reject(err);
+          continue;
+        }
+        holder = EXCHANGE_ENDS.has(item.message[0]) ? null : item.handlerId;
+        queue.lastHandlerId = item.handlerId;
+        item.resolve(bytes);
+      }
+    } finally {
+      queue.processing = false;
+    }
+  };
+}

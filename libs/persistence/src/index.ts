@@ -1,0 +1,4 @@
+export * from './snake-naming.strategy';
+export * from './service-data-source';
+export * from './persistence.module';
+export * from './embedded-postgres';
