@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -6,7 +5,7 @@ import { GatewayConfig } from '@atrium/config';
 import { logLevels } from '@atrium/messaging';
 import { GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './health/metrics';
-import { ApiExceptionFilter, sendApiError } from './http/api-exception.filter';
+import { ApiExceptionFilter } from './http/api-exception.filter';
 import { registerRequestDecompression } from './http/request-decompression';
 
 /** Builds the gateway (not yet listening): Fastify with body limits, Apify errors, metrics and OpenAPI. */
@@ -16,13 +15,11 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   const fastify = adapter.getInstance();
   registerRequestDecompression(fastify);
   metrics.instrument(fastify);
-  const logger = new Logger('Gateway');
-  // Errors raised before a route runs (unparseable JSON, oversized bodies) get Apify envelopes too.
-  fastify.setErrorHandler((error, _request, reply) => sendApiError(reply, error, logger));
 
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, metrics), adapter, {
     logger: logLevels(config.LOG_LEVEL),
   });
+  // Nest routes Fastify's own errors (unparseable JSON, oversized bodies) through this filter too.
   app.useGlobalFilters(new ApiExceptionFilter());
   app.enableShutdownHooks();
 

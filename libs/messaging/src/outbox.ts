@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { EventDefinition, EventEnvelope, EventPayload } from '@atrium/contracts';
+import { EventDefinition, EventPayload } from '@atrium/contracts';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, IsNull, LessThan, Not } from 'typeorm';
 import { EventBus } from './event-bus';

@@ -146,7 +146,7 @@ export class DatasetsService {
     if (req.ownerId !== undefined) {
       query.andWhere('r.owner_id = :ownerId', { ownerId: req.ownerId });
       if (!req.unnamed) query.andWhere('r.name IS NOT NULL');
-      query.orderBy('r.created_at', desc ? 'DESC' : 'ASC').addOrderBy('r.id', 'ASC').skip(offset).take(limit);
+      query.orderBy('r.createdAt', desc ? 'DESC' : 'ASC').addOrderBy('r.id', 'ASC').skip(offset).take(limit);
     } else {
       query.andWhere({ id: In(req.ids ?? []) });
     }

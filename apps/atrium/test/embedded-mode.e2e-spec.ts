@@ -1,0 +1,84 @@
+import { uniqueName } from '@atrium/testing';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import request from 'supertest';
+
+const ROOT = resolve(__dirname, '../../..');
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+    server.on('error', fail);
+  });
+}
+
+/** Runs `npm start`'s entry point as a user would: its own process, no DATABASE_URL, no AMQP_URL. */
+async function startEmbedded(dataDir: string, port: number): Promise<{ child: ChildProcess; url: string }> {
+  const env = { ...process.env, ATRIUM_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' };
+  delete env.DATABASE_URL;
+  delete env.AMQP_URL;
+  delete env.JWT_SECRET;
+  const child = spawn(process.execPath, ['-r', './tools/register.js', 'apps/atrium/src/main.ts'], { cwd: ROOT, env });
+  let output = '';
+  const url = await new Promise<string>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`embedded Atrium did not start:\n${output}`)), 45_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Atrium is running at (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        done(match[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => fail(new Error(`embedded Atrium exited with ${code}:\n${output}`)));
+  });
+  return { child, url };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
+}
+
+/** The default way to run: PGlite and the in-process bus, no servers involved. */
+describe('embedded mode (npm start: PGlite + in-process bus)', () => {
+  it('serves the API with no servers and keeps data across a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'atrium-embedded-'));
+    const port = await freePort();
+    try {
+      let run = await startEmbedded(dataDir, port);
+      await request(run.url).get('/health/ready').expect(200);
+      const username = uniqueName('emb');
+      const signup = await request(run.url)
+        .post('/v2/auth/signup')
+        .send({ email: `${username}@example.com`, username, password: 'embedded password' })
+        .expect(201);
+      const auth = { authorization: `Bearer ${signup.body.data.accessToken}` };
+      const id = (await request(run.url).post('/v2/datasets?name=kept').set(auth).expect(201)).body.data.id;
+      await request(run.url).post(`/v2/datasets/${id}/items`).set(auth).send([{ a: 1 }, { a: 2 }]).expect(201);
+      await request(run.url).get(`/v2/datasets/${id}`).expect(200);
+      await request(run.url).put('/v2/users/me/settings').set(auth).send({ generalResourceAccess: 'RESTRICTED' }).expect(200);
+      await request(run.url).get(`/v2/datasets/${id}`).expect(404);
+      await stop(run.child);
+
+      run = await startEmbedded(dataDir, port);
+      // Same data, same signing secret: the access token from before the restart still works.
+      const items = await request(run.url).get(`/v2/datasets/${id}/items`).set(auth).expect(200);
+      expect(items.body).toEqual([{ a: 1 }, { a: 2 }]);
+      await request(run.url).get(`/v2/datasets/${id}`).expect(404);
+      await stop(run.child);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

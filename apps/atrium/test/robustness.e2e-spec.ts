@@ -1,0 +1,113 @@
+import { uniqueName } from '@atrium/testing';
+import { brotliCompressSync } from 'node:zlib';
+import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+
+describe('bad input, fail-closed authorization and operations endpoints', () => {
+  let t: TestStack;
+  let alice: SignedUpUser;
+  let datasetId: string;
+
+  beforeAll(async () => {
+    t = await startTestStack();
+    alice = await signUp(t, uniqueName('alice'));
+    datasetId = (await t.http().post('/v2/datasets?name=box').set(alice.auth).expect(201)).body.data.id;
+    await t.http().post(`/v2/datasets/${datasetId}/items`).set(alice.auth).send({ kept: true }).expect(201);
+  });
+  afterAll(() => t.close());
+
+  const itemCount = async () => (await t.http().get(`/v2/datasets/${datasetId}`).set(alice.auth).expect(200)).body.data.itemCount;
+
+  it.each([
+    ['malformed JSON', (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).set('content-type', 'application/json').send('{"a": '), 400],
+    ['a non-object item', (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).send([{ a: 1 }, 5]), 400],
+    ['an empty array', (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).send([]), 400],
+    ['a wrong type', (r: ReturnType<TestStack['http']>) => r.put(`/v2/datasets/${datasetId}`).send({ name: 42 }), 400],
+    ['an unknown field', (r: ReturnType<TestStack['http']>) => r.put(`/v2/datasets/${datasetId}`).send({ nmae: 'x' }), 400],
+    ['a bad enum', (r: ReturnType<TestStack['http']>) => r.put(`/v2/datasets/${datasetId}`).send({ generalAccess: 'EVERYONE' }), 400],
+    ['a bad name', (r: ReturnType<TestStack['http']>) => r.post('/v2/datasets?name=no spaces!'), 400],
+    ['a bad limit', (r: ReturnType<TestStack['http']>) => r.get(`/v2/datasets/${datasetId}/items?limit=-1`), 400],
+    ['an unsupported format', (r: ReturnType<TestStack['http']>) => r.get(`/v2/datasets/${datasetId}/items?format=xml`), 400],
+    ['an invalid id', (r: ReturnType<TestStack['http']>) => r.get('/v2/datasets/not*an*id'), 404],
+    ['an unknown id', (r: ReturnType<TestStack['http']>) => r.get('/v2/datasets/AAAAAAAAAAAAAAAAA'), 404],
+    ['an unknown route', (r: ReturnType<TestStack['http']>) => r.get('/v2/nothing-here'), 404],
+    ['a wrong-typed settings value', (r: ReturnType<TestStack['http']>) => r.put('/v2/users/me/settings').send({ generalResourceAccess: 'FOLLOW_USER_SETTING' }), 400],
+  ])('answers %s with a clear 4xx and changes nothing', async (_name, send, status) => {
+    const res = await send(t.http()).set(alice.auth);
+    expect(res.status).toBe(status);
+    expect(res.body.error.type).toEqual(expect.any(String));
+    expect(res.body.error.message).toEqual(expect.any(String));
+    expect(await itemCount()).toBe(1);
+  });
+
+  it('names the failing field', async () => {
+    const res = await t.http().put(`/v2/datasets/${datasetId}`).set(alice.auth).send({ name: 42 }).expect(400);
+    expect(res.body.error.message).toContain('body.name');
+    const signup = await t.http().post('/v2/auth/signup').send({ email: 'nope', username: 'abc', password: 'long enough' }).expect(400);
+    expect(signup.body.error.message).toContain('body.email');
+  });
+
+  it('refuses a 10 MB body with 413 and keeps the dataset unchanged', async () => {
+    const big = JSON.stringify({ blob: 'x'.repeat(10 * 1024 * 1024) });
+    const res = await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/items`)
+      .set(alice.auth)
+      .set('content-type', 'application/json')
+      .send(big)
+      .expect(413);
+    expect(res.body.error.type).toBe('payload-too-large');
+    expect(await itemCount()).toBe(1);
+  });
+
+  it('refuses a compressed body that expands past the limit (no zip bombs)', async () => {
+    const bomb = brotliCompressSync(Buffer.from(JSON.stringify({ blob: 'a'.repeat(20 * 1024 * 1024) })));
+    expect(bomb.length).toBeLessThan(100_000);
+    const bombRes = await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/items`)
+      .set(alice.auth)
+      .set('content-type', 'application/json')
+      .set('content-encoding', 'br')
+      .serialize((body: Buffer) => body)
+      .send(bomb);
+    expect(bombRes.status).toBe(413);
+    expect(bombRes.body.error.type).toBe('payload-too-large');
+    expect(await itemCount()).toBe(1);
+  });
+
+  it('writes all items of a push or none', async () => {
+    const items = Array.from({ length: 50 }, (_, i) => ({ i }));
+    await t.http().post(`/v2/datasets/${datasetId}/items`).set(alice.auth).send([...items, 'not an object']).expect(400);
+    expect(await itemCount()).toBe(1);
+  });
+
+  it('serves health, metrics and the OpenAPI document', async () => {
+    await t.http().get('/health/live').expect(200);
+    const ready = await t.http().get('/health/ready').expect(200);
+    expect(ready.body.services).toEqual({ identity: 'up', resources: 'up', permissions: 'up', issues: 'up' });
+    const metrics = await t.http().get('/metrics').expect(200);
+    expect(metrics.text).toContain('atrium_http_request_duration_seconds');
+    const docs = await t.http().get('/docs').expect(200);
+    expect(docs.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/v2/datasets/{datasetId}', '/v2/auth/signup']));
+  });
+
+  it('answers 503 on resource routes while the permissions service is down, never 200', async () => {
+    await t.stack.stopService('permissions');
+    try {
+      const started = Date.now();
+      const res = await t.http().get(`/v2/datasets/${datasetId}`).set(alice.auth);
+      expect(res.status).toBe(503);
+      expect(res.body.error.type).toBe('service-unavailable');
+      expect(Date.now() - started).toBeLessThan(5000);
+      await t.http().get(`/v2/datasets/${datasetId}`).expect(503);
+      await t.http().post(`/v2/datasets/${datasetId}/items`).set(alice.auth).send({ sneaky: true }).expect(503);
+      const ready = await t.http().get('/health/ready').expect(503);
+      expect(ready.body.services.permissions).toBe('down');
+    } finally {
+      await t.stack.startService('permissions');
+    }
+    await t.http().get(`/v2/datasets/${datasetId}`).set(alice.auth).expect(200);
+    expect(await itemCount()).toBe(1);
+  });
+});
