@@ -1,4 +1,5 @@
 import { Controller, Type } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
 import { HealthResponse, RpcRoute } from '@atrium/contracts';
 import { DataSource } from 'typeorm';
 import { RpcHandler } from './rpc-handler.decorator';
@@ -10,7 +11,8 @@ export function healthControllerFor(route: RpcRoute): Type<unknown> {
     constructor(private readonly dataSource: DataSource) {}
 
     @RpcHandler(route)
-    async health(): Promise<HealthResponse> {
+    // The payload is taken (and so validated: `{}`) even though nothing in it is used.
+    async health(@Payload() _payload: Record<string, never>): Promise<HealthResponse> {
       await this.dataSource.query('SELECT 1');
       return { service: route.service, ok: true };
     }

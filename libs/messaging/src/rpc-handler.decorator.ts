@@ -1,14 +1,14 @@
 import { applyDecorators, PipeTransform, UsePipes } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
-import { RpcParamtype } from '@nestjs/microservices/enums/rpc-paramtype.enum';
 import { parseInput, RpcRoute } from '@atrium/contracts';
 import { ZodTypeAny } from 'zod';
 
 class RouteValidationPipe implements PipeTransform {
   constructor(private readonly schema: ZodTypeAny) {}
   transform(value: unknown, metadata: { type: unknown }): unknown {
-    // Only the payload is validated; the transport context passes through.
-    return metadata.type === RpcParamtype.PAYLOAD ? parseInput(this.schema, value, 'payload') : value;
+    // Only the payload is validated; the transport context passes through. (Nest's pipes consumer
+    // names RPC payload parameters 'body', as it does HTTP bodies.)
+    return metadata.type === 'body' ? parseInput(this.schema, value, 'payload') : value;
   }
 }
 

@@ -1,1 +1,2 @@
 export * from './test-infrastructure';
+export * from './contract-harness';

@@ -1,0 +1,68 @@
+import { DynamicModule, INestMicroservice } from '@nestjs/common';
+import { ALL_RPC_ROUTES, AppError, ServiceName } from '@atrium/contracts';
+import { AmqpEventBus, RmqRpcTransport, RpcClient, startServiceApp } from '@atrium/messaging';
+import { createTestDatabase, resetBroker, TEST_AMQP_URL, TestDatabase } from './test-infrastructure';
+
+export interface ContractHarness {
+  app: INestMicroservice;
+  rpc: RpcClient;
+  bus: AmqpEventBus;
+  db: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** One service alone on real RabbitMQ and a fresh PostgreSQL database, driven through its queue. */
+export async function startContractHarness(
+  service: ServiceName,
+  rootModule: (databaseUrl: string) => DynamicModule,
+): Promise<ContractHarness> {
+  await resetBroker();
+  const db = await createTestDatabase();
+  const app = await startServiceApp(rootModule(db.url), service, { amqpUrl: TEST_AMQP_URL, logLevel: 'error' });
+  const rpc = new RpcClient(new RmqRpcTransport(TEST_AMQP_URL), 3000);
+  const bus = new AmqpEventBus(TEST_AMQP_URL);
+  return {
+    app,
+    rpc,
+    bus,
+    db,
+    async close() {
+      await rpc.close();
+      await bus.close();
+      await app.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Expects a call to fail with an AppError of the given type. */
+export async function expectAppError(call: Promise<unknown>, type: AppError['type']): Promise<AppError> {
+  const err = await call.then(
+    () => new Error('expected the call to fail'),
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(AppError);
+  expect((err as AppError).type).toBe(type);
+  return err as AppError;
+}
+
+/**
+ * The service handles exactly the patterns its contract defines (no handler without a pattern,
+ * no pattern without a handler), and every handler validates its payload: an unexpected payload
+ * is answered with invalid-input naming the field, not ignored or dropped.
+ */
+export async function expectEveryRouteValidated(harness: ContractHarness, service: ServiceName): Promise<void> {
+  // NestMicroservice keeps its transport server private; its handler table is what we compare.
+  const server = (harness.app as unknown as { serverInstance: { getHandlers(): Map<string, unknown> } }).serverInstance;
+  const handled = [...server.getHandlers().keys()].sort();
+  expect(handled).toEqual(ALL_RPC_ROUTES[service].map((r) => r.pattern).sort());
+  for (const route of ALL_RPC_ROUTES[service]) {
+    const err = await expectAppError(
+      harness.rpc.call(route, { unexpectedField: true } as never),
+      'invalid-input',
+    ).catch((e: unknown) => {
+      throw new Error(`${route.pattern}: ${(e as Error).message}`);
+    });
+    expect(err.message).toContain('payload');
+  }
+}
