@@ -96,8 +96,10 @@ export default tseslint.config(
           patterns: [
             noDeepImports,
             {
-              regex: '^(\\.\\./){2,}(apps/|libs/)?(gateway|identity|resources|permissions|issues|contracts|messaging|persistence|auth|config|testing)(/|$)',
-              message: 'Import another project through its entry point `@atrium/<name>`, not by a relative path.',
+              regex:
+                '^(\\.\\./){2,}(apps/|libs/)?(gateway|identity|resources|permissions|issues|contracts|messaging|persistence|auth|config|testing)(/|$)',
+              message:
+                'Import another project through its entry point `@atrium/<name>`, not by a relative path.',
             },
           ],
         },
@@ -112,12 +114,21 @@ export default tseslint.config(
   },
   {
     files: ['tools/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // Tests may be terser: asserting on values known to exist, stubbing loosely typed seams.
-    files: ['**/*.spec.ts', '**/*.contract-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts', 'libs/testing/**/*.ts'],
+    files: [
+      '**/*.spec.ts',
+      '**/*.contract-spec.ts',
+      '**/*.e2e-spec.ts',
+      '**/test/**/*.ts',
+      'libs/testing/**/*.ts',
+    ],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-explicit-any': 'off',

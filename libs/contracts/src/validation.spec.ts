@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { AppError } from './app-error';
+import { parseInput, resourceRefSchema } from './validation';
+
+describe('parseInput', () => {
+  const schema = z.object({ name: z.string(), nested: z.object({ n: z.number() }).strict().optional() }).strict();
+
+  it('returns the parsed value', () => {
+    expect(parseInput(schema, { name: 'x' })).toEqual({ name: 'x' });
+  });
+
+  it.each([
+    [{ name: 1 }, 'Field "body.name" is invalid'],
+    [{ name: 'x', extra: true }, 'Field "body.extra" is not allowed'],
+    [{ name: 'x', nested: { n: 'one' } }, 'Field "body.nested.n" is invalid'],
+    [{ name: 'x', nested: { n: 1, m: 2 } }, 'Field "body.nested.m" is not allowed'],
+  ])('names the failing field of %j', (input, message) => {
+    try {
+      parseInput(schema, input);
+      throw new Error('expected a failure');
+    } catch (err) {
+      expect(err).toBeInstanceOf(AppError);
+      expect((err as AppError).type).toBe('invalid-input');
+      expect((err as AppError).message).toContain(message);
+    }
+  });
+});
+
+describe('resourceRefSchema', () => {
+  it('accepts ids and username~name, nothing else', () => {
+    for (const ok of ['AbCdEfGhIjKlMnOpQ', 'alice~my-data', '~my-data']) expect(resourceRefSchema.safeParse(ok).success).toBe(true);
+    for (const bad of ['short', 'a~', 'alice~bad name', '../etc', 'x'.repeat(300)]) {
+      expect(resourceRefSchema.safeParse(bad).success).toBe(false);
+    }
+  });
+});
