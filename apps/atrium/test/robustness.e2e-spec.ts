@@ -20,6 +20,7 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
   it.each([
     ['malformed JSON', (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).set('content-type', 'application/json').send('{"a": '), 400],
     ['a non-object item', (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).send([{ a: 1 }, 5]), 400],
+    ['a NUL character PostgreSQL refuses', (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).set('content-type', 'application/json').send('{"a":"\\u0000"}'), 400],
     ['an empty array', (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).send([]), 400],
     ['a wrong type', (r: ReturnType<TestStack['http']>) => r.put(`/v2/datasets/${datasetId}`).send({ name: 42 }), 400],
     ['an unknown field', (r: ReturnType<TestStack['http']>) => r.put(`/v2/datasets/${datasetId}`).send({ nmae: 'x' }), 400],

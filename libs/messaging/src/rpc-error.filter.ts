@@ -9,6 +9,13 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
 
   catch(exception: unknown, _host: ArgumentsHost): Observable<SerializedAppError> {
     if (exception instanceof AppError) return throwError(() => exception.toJSON());
+    // PostgreSQL's data exceptions (class 22: e.g. a NUL character in JSON, a value out of range)
+    // are caused by what the caller sent, so they are the caller's error, not ours.
+    const code = (exception as { driverError?: { code?: unknown } })?.driverError?.code;
+    if (typeof code === 'string' && code.startsWith('22')) {
+      const detail = (exception as Error).message;
+      return throwError(() => ({ type: 'invalid-input', message: `The data was not accepted: ${detail}` }) satisfies SerializedAppError);
+    }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return throwError(() => ({ type: 'internal-error', message: 'Internal error' }) satisfies SerializedAppError);
   }
