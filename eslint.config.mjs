@@ -21,6 +21,56 @@ const noDeepImports = {
   message: 'Import the project entry point `@atrium/<name>` only; its internals are private.',
 };
 
+// The launcher's substitute for the boundary rule (see its block below).
+const launcherImportPatterns = [
+  noDeepImports,
+  {
+    regex:
+      '^(\\.\\./){2,}(apps/|libs/)?(gateway|identity|resources|permissions|issues|contracts|messaging|persistence|auth|config|testing)(/|$)',
+    message: 'Import another project through its entry point `@atrium/<name>`, not by a relative path.',
+  },
+];
+
+// Test files of every tier, wherever they live.
+const TEST_FILES = ['**/*.spec.ts', '**/*.contract-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts'];
+
+/**
+ * Options of @nx/enforce-module-boundaries. Tags are per project, not per file, so a project's
+ * tests get their own options: they alone may use the `type:testing` helpers (harnesses,
+ * factories), which production code must never ship with.
+ */
+function moduleBoundaries({ inTests }) {
+  const testing = inTests ? ['type:testing'] : [];
+  return {
+    allow: [],
+    enforceBuildableLibDependency: false,
+    banTransitiveDependencies: false,
+    depConstraints: [
+      // Layers (type:*). Apps never import one another (Nx forbids importing an app anyway).
+      { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts', ...testing] },
+      { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts', ...testing] },
+      {
+        sourceTag: 'type:data-access',
+        onlyDependOnLibsWithTags: ['type:data-access', 'type:util', 'type:contracts', ...testing],
+      },
+      {
+        sourceTag: 'type:app',
+        onlyDependOnLibsWithTags: ['type:data-access', 'type:util', 'type:contracts', ...testing],
+      },
+      {
+        sourceTag: 'type:testing',
+        onlyDependOnLibsWithTags: ['type:testing', 'type:data-access', 'type:util', 'type:contracts'],
+      },
+      // Ownership (scope:*): a service sees only itself and the shared libraries.
+      ...SERVICES.map((service) => ({
+        sourceTag: `scope:${service}`,
+        onlyDependOnLibsWithTags: [`scope:${service}`, 'scope:shared'],
+      })),
+      { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+    ],
+  };
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -48,40 +98,25 @@ export default tseslint.config(
       // Services log through Nest's Logger (levels, context); the CLI scripts in tools/ may print.
       'no-console': 'error',
       'no-restricted-imports': ['error', { patterns: [noDeepImports] }],
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          allow: [],
-          enforceBuildableLibDependency: false,
-          banTransitiveDependencies: false,
-          depConstraints: [
-            // Layers (type:*). Apps never import one another (Nx forbids importing an app anyway).
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:contracts'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts'] },
-            {
-              sourceTag: 'type:data-access',
-              onlyDependOnLibsWithTags: ['type:data-access', 'type:util', 'type:contracts'],
-            },
-            {
-              sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:data-access', 'type:util', 'type:contracts'],
-            },
-            {
-              sourceTag: 'type:testing',
-              onlyDependOnLibsWithTags: ['type:testing', 'type:data-access', 'type:util', 'type:contracts'],
-            },
-            // Ownership (scope:*): a service sees only itself and the shared libraries.
-            ...SERVICES.map((service) => ({
-              sourceTag: `scope:${service}`,
-              onlyDependOnLibsWithTags: [`scope:${service}`, 'scope:shared'],
-            })),
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', moduleBoundaries({ inTests: false })],
     },
   },
   {
+    // Tests may be terser: asserting on values known to exist, stubbing loosely typed seams.
+    files: [...TEST_FILES, 'libs/testing/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-empty-function': 'off',
+      'no-console': 'off',
+    },
+  },
+  {
+    files: TEST_FILES,
+    rules: { '@nx/enforce-module-boundaries': ['error', moduleBoundaries({ inTests: true })] },
+  },
+  {
+    // After the test blocks, so that it holds for the launcher's tests too.
     // The embedded launcher (DESIGN.md "Two ways to run") is the one place allowed to import
     // every service's root module. Nx reports "Imports of apps are forbidden" for any import of
     // an application, before and regardless of depConstraints, so the boundary rule is off here
@@ -90,17 +125,20 @@ export default tseslint.config(
     files: ['apps/atrium/**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': 'off',
+      'no-restricted-imports': ['error', { patterns: launcherImportPatterns }],
+    },
+  },
+  {
+    // Nor may the launcher ship test helpers (the boundary rule that would say so is off here).
+    files: ['apps/atrium/src/**/*.ts'],
+    ignores: TEST_FILES,
+    rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
-            noDeepImports,
-            {
-              regex:
-                '^(\\.\\./){2,}(apps/|libs/)?(gateway|identity|resources|permissions|issues|contracts|messaging|persistence|auth|config|testing)(/|$)',
-              message:
-                'Import another project through its entry point `@atrium/<name>`, not by a relative path.',
-            },
+            ...launcherImportPatterns,
+            { group: ['@atrium/testing'], message: 'Test helpers are for tests only.' },
           ],
         },
       ],
@@ -116,24 +154,8 @@ export default tseslint.config(
     files: ['tools/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' },
+      globals: { process: 'readonly', __dirname: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
-  },
-  {
-    // Tests may be terser: asserting on values known to exist, stubbing loosely typed seams.
-    files: [
-      '**/*.spec.ts',
-      '**/*.contract-spec.ts',
-      '**/*.e2e-spec.ts',
-      '**/test/**/*.ts',
-      'libs/testing/**/*.ts',
-    ],
-    rules: {
-      '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/no-explicit-any': 'off',
-      '@typescript-eslint/no-empty-function': 'off',
-      'no-console': 'off',
-    },
   },
 );

@@ -10,4 +10,6 @@ if (!apps.includes(name)) {
   console.error(`usage: npm run start:service -- <${apps.join('|')}>`);
   process.exit(1);
 }
+// The app is chosen at run time, and its main module starts it when loaded.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 require(`../apps/${name}/src/main`);

@@ -20,7 +20,7 @@ function freePort(): Promise<number> {
 
 /** Runs `npm start`'s entry point as a user would: its own process, no DATABASE_URL, no AMQP_URL. */
 async function startEmbedded(dataDir: string, port: number): Promise<{ child: ChildProcess; url: string }> {
-  const env = { ...process.env, ATRIUM_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ATRIUM_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' };
   delete env.DATABASE_URL;
   delete env.AMQP_URL;
   delete env.JWT_SECRET;

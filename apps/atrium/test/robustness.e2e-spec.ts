@@ -69,7 +69,7 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
       .set(alice.auth)
       .set('content-type', 'application/json')
       .set('content-encoding', 'br')
-      .serialize((body: Buffer) => body)
+      .serialize((body: Buffer) => body as unknown as string)
       .send(bomb);
     expect(bombRes.status).toBe(413);
     expect(bombRes.body.error.type).toBe('payload-too-large');

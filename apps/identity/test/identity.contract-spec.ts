@@ -82,6 +82,7 @@ describe('identity message contract (RabbitMQ + PostgreSQL)', () => {
       id: user.id,
       username,
       generalResourceAccess: 'RESTRICTED',
+      shareRunsWithPublicActorCreators: false,
       version: 2,
     });
     await eventually(async () =>

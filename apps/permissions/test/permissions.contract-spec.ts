@@ -17,7 +17,7 @@ import { PermissionsModule } from '../src/permissions.module';
 
 describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
   let h: ContractHarness;
-  const alice: AccountFacts = { id: newId(), username: 'alice-contract', generalResourceAccess: 'RESTRICTED', version: 1 };
+  const alice: AccountFacts = { id: newId(), username: 'alice-contract', generalResourceAccess: 'RESTRICTED', shareRunsWithPublicActorCreators: false, version: 1 };
   const bob = newId();
   const dataset: ResourceFacts = {
     id: newId(),
@@ -25,6 +25,10 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     ownerId: alice.id,
     name: 'facts',
     generalAccess: 'FOLLOW_USER_SETTING',
+    isPublic: false,
+    actorId: null,
+    taskId: null,
+    runId: null,
     version: 1,
   };
   const publish = <E extends EventDefinition>(event: E, payload: EventPayload<E>, id = randomUUID()) =>
@@ -170,7 +174,7 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
       const before = (await channel.checkQueue(dlq)).messageCount;
       await h.bus.publish({ id: randomUUID(), name: Events.accountUpdated.name, occurredAt: new Date().toISOString(), payload: { id: 42 } });
       await eventually(async () => expect((await channel.checkQueue(dlq)).messageCount).toBe(before + 1));
-      const erin: AccountFacts = { id: newId(), username: 'erin-contract', generalResourceAccess: 'RESTRICTED', version: 1 };
+      const erin: AccountFacts = { id: newId(), username: 'erin-contract', generalResourceAccess: 'RESTRICTED', shareRunsWithPublicActorCreators: false, version: 1 };
       await publish(Events.accountCreated, erin);
       const mine: ResourceFacts = { ...dataset, id: newId(), ownerId: erin.id, version: 1 };
       await publish(Events.resourceCreated, mine);

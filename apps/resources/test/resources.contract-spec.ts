@@ -45,7 +45,18 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
       expect(received).toContainEqual(
         expect.objectContaining({
           name: 'resource.created',
-          payload: { id: first.dataset.id, type: 'DATASET', ownerId: owner, name: 'alpha', generalAccess: 'FOLLOW_USER_SETTING', version: 1 },
+          payload: {
+            id: first.dataset.id,
+            type: 'DATASET',
+            ownerId: owner,
+            name: 'alpha',
+            generalAccess: 'FOLLOW_USER_SETTING',
+            isPublic: false,
+            actorId: null,
+            taskId: null,
+            runId: null,
+            version: 1,
+          },
         }),
       ),
     );

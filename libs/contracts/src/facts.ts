@@ -7,6 +7,7 @@ export const accountFactsSchema = z
     id: z.string(),
     username: z.string(),
     generalResourceAccess: z.enum(ACCOUNT_GENERAL_ACCESS),
+    shareRunsWithPublicActorCreators: z.boolean(),
     version: z.number().int().nonnegative(),
   })
   .strict();
@@ -20,6 +21,12 @@ export const resourceFactsSchema = z
     ownerId: z.string(),
     name: z.string().nullable(),
     generalAccess: z.enum(GENERAL_ACCESS),
+    /** Actors only: a public Actor is readable by all and runnable by any signed-in user. */
+    isPublic: z.boolean(),
+    /** Runs and builds: their Actor; runs of a task: the task; storages of a run: the run. */
+    actorId: z.string().nullable(),
+    taskId: z.string().nullable(),
+    runId: z.string().nullable(),
     version: z.number().int().nonnegative(),
   })
   .strict();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GeneralAccess, Permission, RESOURCE_TYPES, ResourceType, STORAGE_PERMISSIONS } from './access.enums';
+import { GeneralAccess, Permission, PERMISSIONS, RESOURCE_TYPES, ResourceType } from './access.enums';
 import { principalSchema } from './principal';
 import { healthRequest, HealthResponse, rpc } from './rpc-route';
 import { isoDateSchema, resourceRefSchema } from './validation';
@@ -22,13 +22,13 @@ export interface CheckResult {
 export const grantBody = z
   .object({
     user: z.string().min(1).max(254),
-    permissions: z.array(z.enum(STORAGE_PERMISSIONS)).min(1).max(10),
+    permissions: z.array(z.enum(PERMISSIONS)).min(1).max(10),
     expiresAt: isoDateSchema.nullable().optional(),
   })
   .strict();
 export const updateGrantBody = z
   .object({
-    permissions: z.array(z.enum(STORAGE_PERMISSIONS)).min(1).max(10).optional(),
+    permissions: z.array(z.enum(PERMISSIONS)).min(1).max(10).optional(),
     expiresAt: isoDateSchema.nullable().optional(),
   })
   .strict()
@@ -70,7 +70,7 @@ export const PermissionsRpc = {
         principal: principalSchema,
         resourceType: z.enum(RESOURCE_TYPES),
         resourceRef: resourceRefSchema,
-        permission: z.enum(STORAGE_PERMISSIONS),
+        permission: z.enum(PERMISSIONS),
       })
       .strict(),
   ),

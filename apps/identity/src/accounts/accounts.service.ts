@@ -22,6 +22,7 @@ export function toAccountFacts(user: UserEntity): AccountFacts {
     id: user.id,
     username: user.username,
     generalResourceAccess: user.generalResourceAccess,
+    shareRunsWithPublicActorCreators: user.shareRunsWithPublicActorCreators,
     version: user.version,
   };
 }

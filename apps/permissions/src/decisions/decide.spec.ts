@@ -1,13 +1,17 @@
 import { AccountFacts, ResourceFacts } from '@atrium/contracts';
 import { decide, DecisionFacts } from './decide';
 
-const owner: AccountFacts = { id: 'A'.repeat(17), username: 'alice', generalResourceAccess: 'RESTRICTED', version: 1 };
+const owner: AccountFacts = { id: 'A'.repeat(17), username: 'alice', generalResourceAccess: 'RESTRICTED', shareRunsWithPublicActorCreators: false, version: 1 };
 const resource: ResourceFacts = {
   id: 'D'.repeat(17),
   type: 'DATASET',
   ownerId: owner.id,
   name: 'data',
   generalAccess: 'FOLLOW_USER_SETTING',
+  isPublic: false,
+  actorId: null,
+  taskId: null,
+  runId: null,
   version: 1,
 };
 const base: DecisionFacts = { userId: 'B'.repeat(17), resource, owner, grantedPermissions: [], addressedByName: false };

@@ -17,6 +17,9 @@ export class AccountProjectionEntity {
   @Column({ type: 'varchar', length: 40 })
   generalResourceAccess: AccountGeneralAccess;
 
+  @Column({ type: 'boolean', default: false })
+  shareRunsWithPublicActorCreators: boolean;
+
   @Column({ type: 'integer' })
   version: number;
 }

@@ -18,12 +18,17 @@ const toResourceFacts = (row: ResourceProjectionEntity): ResourceFacts => ({
   ownerId: row.ownerId,
   name: row.name,
   generalAccess: row.generalAccess,
+  isPublic: row.isPublic,
+  actorId: row.actorId,
+  taskId: row.taskId,
+  runId: row.runId,
   version: row.version,
 });
 const toAccountFacts = (row: AccountProjectionEntity): AccountFacts => ({
   id: row.id,
   username: row.username,
   generalResourceAccess: row.generalResourceAccess,
+  shareRunsWithPublicActorCreators: row.shareRunsWithPublicActorCreators,
   version: row.version,
 });
 
@@ -95,24 +100,44 @@ export class ProjectionsService {
   async upsertAccount(facts: AccountFacts, manager: EntityManager = this.dataSource.manager): Promise<void> {
     const table = manager.getRepository(AccountProjectionEntity).metadata.tablePath;
     await manager.query(
-      `INSERT INTO ${table} (id, username, username_lower, general_resource_access, version)
-       VALUES ($1, $2, $3, $4, $5)
+      `INSERT INTO ${table} (id, username, username_lower, general_resource_access, share_runs_with_public_actor_creators, version)
+       VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username, username_lower = EXCLUDED.username_lower,
-         general_resource_access = EXCLUDED.general_resource_access, version = EXCLUDED.version
+         general_resource_access = EXCLUDED.general_resource_access,
+         share_runs_with_public_actor_creators = EXCLUDED.share_runs_with_public_actor_creators, version = EXCLUDED.version
        WHERE ${table}.version < EXCLUDED.version`,
-      [facts.id, facts.username, facts.username.toLowerCase(), facts.generalResourceAccess, facts.version],
+      [
+        facts.id,
+        facts.username,
+        facts.username.toLowerCase(),
+        facts.generalResourceAccess,
+        facts.shareRunsWithPublicActorCreators,
+        facts.version,
+      ],
     );
   }
 
   async upsertResource(facts: ResourceFacts, manager: EntityManager = this.dataSource.manager): Promise<void> {
     const table = manager.getRepository(ResourceProjectionEntity).metadata.tablePath;
     await manager.query(
-      `INSERT INTO ${table} (id, type, owner_id, name, general_access, version, deleted)
-       VALUES ($1, $2, $3, $4, $5, $6, false)
+      `INSERT INTO ${table} (id, type, owner_id, name, general_access, is_public, actor_id, task_id, run_id, version, deleted)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false)
        ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, owner_id = EXCLUDED.owner_id, name = EXCLUDED.name,
-         general_access = EXCLUDED.general_access, version = EXCLUDED.version
+         general_access = EXCLUDED.general_access, is_public = EXCLUDED.is_public, actor_id = EXCLUDED.actor_id,
+         task_id = EXCLUDED.task_id, run_id = EXCLUDED.run_id, version = EXCLUDED.version
        WHERE ${table}.version < EXCLUDED.version AND NOT ${table}.deleted`,
-      [facts.id, facts.type, facts.ownerId, facts.name, facts.generalAccess, facts.version],
+      [
+        facts.id,
+        facts.type,
+        facts.ownerId,
+        facts.name,
+        facts.generalAccess,
+        facts.isPublic,
+        facts.actorId,
+        facts.taskId,
+        facts.runId,
+        facts.version,
+      ],
     );
   }
 

@@ -20,6 +20,18 @@ export class ResourceProjectionEntity {
   @Column({ type: 'varchar', length: 40 })
   generalAccess: GeneralAccess;
 
+  @Column({ type: 'boolean', default: false })
+  isPublic: boolean;
+
+  @Column({ type: 'varchar', length: 17, nullable: true })
+  actorId: string | null;
+
+  @Column({ type: 'varchar', length: 17, nullable: true })
+  taskId: string | null;
+
+  @Column({ type: 'varchar', length: 17, nullable: true })
+  runId: string | null;
+
   @Column({ type: 'integer' })
   version: number;
 

@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { ResourceFacts, ResourceType } from '@atrium/contracts';
-import { DataSource } from 'typeorm';
+import { AppError, Events, GeneralAccess, ResourceFacts, ResourceType } from '@atrium/contracts';
+import { newId, randomBase62 } from '@atrium/auth';
+import { addToOutbox } from '@atrium/messaging';
+import { DataSource, EntityManager } from 'typeorm';
 import { ResourceEntity } from './resource.entity';
+
+const UNIQUE_VIOLATION = '23505';
 
 export function toResourceFacts(resource: ResourceEntity): ResourceFacts {
   return {
@@ -10,11 +14,36 @@ export function toResourceFacts(resource: ResourceEntity): ResourceFacts {
     ownerId: resource.ownerId,
     name: resource.name,
     generalAccess: resource.generalAccess,
+    isPublic: resource.isPublic,
+    actorId: resource.actorId,
+    taskId: resource.taskId,
+    runId: resource.runId,
     version: resource.version,
   };
 }
 
-/** Answers the permissions service's read-through lookups. */
+export function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string }).code === UNIQUE_VIOLATION;
+}
+
+export interface NewResource {
+  type: ResourceType;
+  ownerId: string;
+  createdBy: string;
+  name?: string | null;
+  generalAccess?: GeneralAccess;
+  isPublic?: boolean;
+  actorId?: string | null;
+  taskId?: string | null;
+  runId?: string | null;
+}
+
+export type ResourceChanges = Partial<Pick<ResourceEntity, 'name' | 'generalAccess' | 'isPublic' | 'signingKey'>>;
+
+/**
+ * The catalogue row every resource type shares: one place creates, changes and removes it,
+ * always with its event in the same transaction (the permissions service projects it).
+ */
 @Injectable()
 export class CatalogueService {
   constructor(private readonly dataSource: DataSource) {}
@@ -27,5 +56,66 @@ export class CatalogueService {
   async factsByName(type: ResourceType, ownerId: string, name: string): Promise<ResourceFacts | null> {
     const resource = await this.dataSource.manager.findOneBy(ResourceEntity, { type, ownerId, name });
     return resource ? toResourceFacts(resource) : null;
+  }
+
+  async findByName(type: ResourceType, ownerId: string, name: string): Promise<ResourceEntity | null> {
+    return this.dataSource.manager.findOneBy(ResourceEntity, { type, ownerId, name });
+  }
+
+  /** The row of a resource of the given type, locked for update when asked; 404 otherwise. */
+  async load(manager: EntityManager, type: ResourceType, id: string, lock = false): Promise<ResourceEntity> {
+    const resource = await manager.findOne(ResourceEntity, {
+      where: { id, type },
+      lock: lock ? { mode: 'pessimistic_write' } : undefined,
+    });
+    if (!resource) throw AppError.notFound(`The ${type.toLowerCase().replace(/_/g, ' ')}`);
+    return resource;
+  }
+
+  async create(manager: EntityManager, input: NewResource): Promise<ResourceEntity> {
+    const id = newId();
+    await manager.insert(ResourceEntity, {
+      id,
+      type: input.type,
+      ownerId: input.ownerId,
+      name: input.name ?? null,
+      generalAccess: input.generalAccess ?? 'FOLLOW_USER_SETTING',
+      isPublic: input.isPublic ?? false,
+      actorId: input.actorId ?? null,
+      taskId: input.taskId ?? null,
+      runId: input.runId ?? null,
+      signingKey: randomBase62(32),
+      version: 1,
+      createdBy: input.createdBy,
+    });
+    const created = await manager.findOneByOrFail(ResourceEntity, { id });
+    await addToOutbox(manager, Events.resourceCreated, toResourceFacts(created));
+    return created;
+  }
+
+  /** Applies changes with a version bump; a taken name is a 409 naming it. */
+  async update(manager: EntityManager, resource: ResourceEntity, changes: ResourceChanges): Promise<ResourceEntity> {
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
+    Object.assign(resource, defined, { version: resource.version + 1, modifiedAt: new Date() });
+    try {
+      await manager.save(resource);
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        throw new AppError('conflict', `A ${resource.type.toLowerCase().replace(/_/g, ' ')} named "${changes.name}" already exists in this account`);
+      }
+      throw err;
+    }
+    await addToOutbox(manager, Events.resourceUpdated, toResourceFacts(resource));
+    return resource;
+  }
+
+  async remove(manager: EntityManager, resource: ResourceEntity): Promise<void> {
+    await manager.delete(ResourceEntity, { id: resource.id });
+    await addToOutbox(manager, Events.resourceDeleted, {
+      id: resource.id,
+      type: resource.type,
+      ownerId: resource.ownerId,
+      version: resource.version + 1,
+    });
   }
 }

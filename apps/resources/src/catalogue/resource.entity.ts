@@ -21,6 +21,21 @@ export class ResourceEntity {
   @Column({ type: 'varchar', length: 40 })
   generalAccess: GeneralAccess;
 
+  /** Actors only. */
+  @Column({ type: 'boolean', default: false })
+  isPublic: boolean;
+
+  /** The Actor of a run, build or task; the task of a task's run; the run of a run's default storage. */
+  @Index('resource_actor_idx')
+  @Column({ type: 'varchar', length: 17, nullable: true })
+  actorId: string | null;
+
+  @Column({ type: 'varchar', length: 17, nullable: true })
+  taskId: string | null;
+
+  @Column({ type: 'varchar', length: 17, nullable: true })
+  runId: string | null;
+
   /** Key for pre-signed URLs of this resource's content. */
   @Column({ type: 'varchar', length: 64 })
   signingKey: string;

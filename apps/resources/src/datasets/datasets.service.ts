@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, DatasetView, Events, ListPage, ResourcesRpc, RpcPayload } from '@atrium/contracts';
-import { newId, randomBase62 } from '@atrium/auth';
-import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
+import { DatasetView, ListPage, ResourcesRpc, RpcPayload } from '@atrium/contracts';
+import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { toResourceFacts } from '../catalogue/catalogue.service';
+import { CatalogueService, isUniqueViolation, NewResource } from '../catalogue/catalogue.service';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { DatasetItemEntity } from './dataset-item.entity';
 import { DatasetEntity } from './dataset.entity';
 
-const UNIQUE_VIOLATION = '23505';
 const INSERT_CHUNK = 2000;
 
 type Row = { resource: ResourceEntity; dataset: DatasetEntity };
@@ -39,57 +37,40 @@ function project(item: Record<string, unknown>, fields?: string[], omit?: string
 export class DatasetsService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly catalogue: CatalogueService,
     private readonly outbox: ServiceOutboxRelay,
   ) {}
 
   private async load(id: string, manager: EntityManager = this.dataSource.manager, lock = false): Promise<Row> {
-    const resource = await manager.findOne(ResourceEntity, {
-      where: { id, type: 'DATASET' },
-      lock: lock ? { mode: 'pessimistic_write' } : undefined,
-    });
-    const dataset = resource && (await manager.findOneBy(DatasetEntity, { id }));
-    if (!resource || !dataset) throw AppError.notFound('The dataset');
+    const resource = await this.catalogue.load(manager, 'DATASET', id, lock);
+    const dataset = await manager.findOneByOrFail(DatasetEntity, { id });
     return { resource, dataset };
+  }
+
+  /** Creates a dataset in `manager`'s transaction (also used for a run's default dataset). */
+  async createIn(manager: EntityManager, input: Omit<NewResource, 'type'>): Promise<Row> {
+    const resource = await this.catalogue.create(manager, { ...input, type: 'DATASET' });
+    await manager.insert(DatasetEntity, { id: resource.id, itemCount: 0 });
+    return this.load(resource.id, manager);
   }
 
   async create(req: RpcPayload<typeof ResourcesRpc.createDataset>): Promise<{ dataset: DatasetView; created: boolean }> {
     if (req.name) {
-      const existing = await this.findByName(req.ownerId, req.name);
-      if (existing) return { dataset: toView(existing), created: false };
+      const existing = await this.catalogue.findByName('DATASET', req.ownerId, req.name);
+      if (existing) return { dataset: toView(await this.load(existing.id)), created: false };
     }
     try {
-      const row = await this.dataSource.transaction(async (manager) => {
-        const id = newId();
-        await manager.insert(ResourceEntity, {
-          id,
-          type: 'DATASET',
-          ownerId: req.ownerId,
-          name: req.name ?? null,
-          generalAccess: 'FOLLOW_USER_SETTING',
-          signingKey: randomBase62(32),
-          version: 1,
-          createdBy: req.createdBy,
-        });
-        await manager.insert(DatasetEntity, { id, itemCount: 0 });
-        const created = await this.load(id, manager);
-        await addToOutbox(manager, Events.resourceCreated, toResourceFacts(created.resource));
-        return created;
-      });
+      const row = await this.dataSource.transaction((manager) =>
+        this.createIn(manager, { ownerId: req.ownerId, name: req.name, createdBy: req.createdBy }),
+      );
       this.outbox.kick();
       return { dataset: toView(row), created: true };
     } catch (err) {
       // Another request created the same name first: get-or-create returns that one.
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION && req.name) {
-        const existing = await this.findByName(req.ownerId, req.name);
-        if (existing) return { dataset: toView(existing), created: false };
-      }
+      const existing = req.name && isUniqueViolation(err) && (await this.catalogue.findByName('DATASET', req.ownerId, req.name));
+      if (existing) return { dataset: toView(await this.load(existing.id)), created: false };
       throw err;
     }
-  }
-
-  private async findByName(ownerId: string, name: string): Promise<Row | null> {
-    const resource = await this.dataSource.manager.findOneBy(ResourceEntity, { ownerId, type: 'DATASET', name });
-    return resource ? this.load(resource.id) : null;
   }
 
   async get(id: string): Promise<DatasetView> {
@@ -97,26 +78,13 @@ export class DatasetsService {
   }
 
   async update(req: RpcPayload<typeof ResourcesRpc.updateDataset>): Promise<DatasetView> {
-    try {
-      const row = await this.dataSource.transaction(async (manager) => {
-        const current = await this.load(req.id, manager, true);
-        const { name, generalAccess } = req.changes;
-        if (name !== undefined) current.resource.name = name;
-        if (generalAccess !== undefined) current.resource.generalAccess = generalAccess;
-        current.resource.version += 1;
-        await manager.save(current.resource);
-        const updated = await this.load(req.id, manager);
-        await addToOutbox(manager, Events.resourceUpdated, toResourceFacts(updated.resource));
-        return updated;
-      });
-      this.outbox.kick();
-      return toView(row);
-    } catch (err) {
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
-        throw new AppError('conflict', `A dataset named "${req.changes.name}" already exists in this account`);
-      }
-      throw err;
-    }
+    const row = await this.dataSource.transaction(async (manager) => {
+      const current = await this.load(req.id, manager, true);
+      await this.catalogue.update(manager, current.resource, req.changes);
+      return current;
+    });
+    this.outbox.kick();
+    return toView(row);
   }
 
   async delete(id: string): Promise<{ ok: true }> {
@@ -124,13 +92,7 @@ export class DatasetsService {
       const { resource } = await this.load(id, manager, true);
       await manager.delete(DatasetItemEntity, { datasetId: id });
       await manager.delete(DatasetEntity, { id });
-      await manager.delete(ResourceEntity, { id });
-      await addToOutbox(manager, Events.resourceDeleted, {
-        id,
-        type: resource.type,
-        ownerId: resource.ownerId,
-        version: resource.version + 1,
-      });
+      await this.catalogue.remove(manager, resource);
     });
     this.outbox.kick();
     return { ok: true };
