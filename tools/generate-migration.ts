@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { SERVICE_DATA_SOURCES } from './service-data-sources';
 
-const SCRATCH_DB = 'atrium_migration_scratch';
+/** Unique per run, so that two generations at once never share a scratch database. */
+const SCRATCH_DB = `atrium_migration_scratch_${process.pid}`;
 
 async function main(): Promise<void> {
   const [service, name] = process.argv.slice(2) as [ServiceName, string];
