@@ -5,7 +5,16 @@ import { healthRequest, HealthResponse, rpc } from './rpc-route';
 import { isoDateSchema, resourceRefSchema } from './validation';
 
 /** The rule of the decision order that allowed (DESIGN.md, "The decision"). */
-export type DecisionRule = 'owner' | 'grant' | 'general-access' | 'none';
+export type DecisionRule =
+  | 'owner'
+  | 'grant'
+  | 'run-storage'
+  | 'view-owner-runs'
+  | 'shared-with-public-actor-creator'
+  | 'public-actor-build'
+  | 'public-actor'
+  | 'general-access'
+  | 'none';
 
 export interface CheckResult {
   /** Null when the reference names nothing, or nothing the caller may know of. */

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { CheckResult, PermissionsRpc, ResourceFacts, RpcPayload } from '@atrium/contracts';
-import { ProjectionsService } from '../projections/projections.service';
+import { CheckResult, DecisionRule, Permission, PermissionsRpc, ResourceFacts, RpcPayload } from '@atrium/contracts';
 import { GrantsService } from '../grants/grants.service';
-import { decide } from './decide';
+import { ProjectionsService } from '../projections/projections.service';
+import { decide, RelatedAccess } from './decide';
 
 const ID_PATTERN = /^[A-Za-z0-9]{17}$/;
+/** Storage → run → Actor/task: related resources never nest deeper. */
+const MAX_DEPTH = 2;
 
 @Injectable()
 export class DecisionsService {
@@ -24,9 +26,31 @@ export class DecisionsService {
     return ownerId ? this.projections.resourceByName(type, ownerId, name) : null;
   }
 
+  /** Everything `userId` holds on `resource`, with the rule giving each permission. */
+  async evaluate(
+    resource: ResourceFacts,
+    userId: string | null,
+    addressedByName = false,
+    depth = 0,
+  ): Promise<Map<Permission, DecisionRule>> {
+    const related = async (id: string | null): Promise<RelatedAccess | null> => {
+      if (!id || depth >= MAX_DEPTH) return null;
+      const facts = await this.projections.resource(id);
+      return facts ? { facts, held: await this.evaluate(facts, userId, false, depth + 1) } : null;
+    };
+    const isOwner = userId !== null && userId === resource.ownerId;
+    const [owner, grantedPermissions, actor, task, run] = await Promise.all([
+      isOwner ? null : this.projections.account(resource.ownerId),
+      userId && !isOwner ? this.grants.activePermissions(resource.id, userId) : [],
+      isOwner ? null : related(resource.type === 'ACTOR_RUN' || resource.type === 'ACTOR_BUILD' ? resource.actorId : null),
+      isOwner ? null : related(resource.type === 'ACTOR_RUN' ? resource.taskId : null),
+      isOwner ? null : related(resource.runId),
+    ]);
+    return decide({ userId, resource, owner, grantedPermissions, addressedByName, actor, task, run }).permissions;
+  }
+
   async check(req: RpcPayload<typeof PermissionsRpc.check>): Promise<CheckResult> {
     const { userId } = req.principal;
-    const resource = await this.resolve(req.resourceType, req.resourceRef, userId);
     const denied: CheckResult = {
       resourceId: null,
       resourceType: req.resourceType,
@@ -35,18 +59,9 @@ export class DecisionsService {
       permissions: [],
       rule: 'none',
     };
+    const resource = await this.resolve(req.resourceType, req.resourceRef, userId);
     if (!resource) return denied;
-    const [owner, grantedPermissions] = await Promise.all([
-      resource.generalAccess === 'FOLLOW_USER_SETTING' ? this.projections.account(resource.ownerId) : null,
-      userId ? this.grants.activePermissions(resource.id, userId) : [],
-    ]);
-    const { permissions } = decide({
-      userId,
-      resource,
-      owner,
-      grantedPermissions,
-      addressedByName: !ID_PATTERN.test(req.resourceRef),
-    });
+    const permissions = await this.evaluate(resource, userId, !ID_PATTERN.test(req.resourceRef));
     if (!permissions.has('READ')) return denied;
     return {
       resourceId: resource.id,
