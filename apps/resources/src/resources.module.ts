@@ -5,6 +5,7 @@ import { healthControllerFor, MessagingModule, ServiceOutboxRelay } from '@atriu
 import { PersistenceModule } from '@atrium/persistence';
 import { CatalogueMessageController } from './catalogue/catalogue.message.controller';
 import { CatalogueService } from './catalogue/catalogue.service';
+import { SignaturesService } from './catalogue/signatures.service';
 import { resourcesDataSourceOptions } from './database/resources.data-source';
 import { DatasetsMessageController } from './datasets/datasets.message.controller';
 import { DatasetsService } from './datasets/datasets.service';
@@ -23,7 +24,7 @@ export class ResourcesModule {
         MessagingModule.forRoot({ amqpUrl: config.AMQP_URL, rpcTimeoutMs: config.RPC_TIMEOUT_MS }),
       ],
       controllers: [healthControllerFor(ResourcesRpc.health), CatalogueMessageController, DatasetsMessageController],
-      providers: [ServiceOutboxRelay, CatalogueService, DatasetsService],
+      providers: [ServiceOutboxRelay, CatalogueService, SignaturesService, DatasetsService],
     };
   }
 }

@@ -1,3 +1,4 @@
 export * from './random-id';
 export * from './jwt';
 export * from './api-token';
+export * from './storage-signature';

@@ -24,6 +24,7 @@ export const RESOURCE_TYPES = [
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export const STORAGE_TYPES = ['DATASET', 'KEY_VALUE_STORE', 'REQUEST_QUEUE'] as const satisfies readonly ResourceType[];
+export type StorageType = (typeof STORAGE_TYPES)[number];
 
 /** Types that support link sharing through general resource access (DESIGN.md, resource classes). */
 export const LINK_SHAREABLE_TYPES: readonly ResourceType[] = ['ACTOR_RUN', 'ACTOR_BUILD', ...STORAGE_TYPES];

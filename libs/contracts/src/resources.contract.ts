@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GENERAL_ACCESS, GeneralAccess, RESOURCE_TYPES } from './access.enums';
+import { GENERAL_ACCESS, GeneralAccess, RESOURCE_TYPES, STORAGE_TYPES } from './access.enums';
 import { ResourceFacts } from './facts';
 import { healthRequest, HealthResponse, rpc } from './rpc-route';
 import { idSchema, resourceNameSchema } from './validation';
@@ -93,6 +93,26 @@ export const ResourcesRpc = {
         skipEmpty: z.boolean().default(false),
       })
       .strict(),
+  ),
+  /** Checks a pre-signed URL's signature against the storage's current signing key. */
+  verifySignature: rpc<{ valid: true }>()(
+    'resources',
+    'resources.signatures.verify',
+    z
+      .object({
+        type: z.enum(STORAGE_TYPES),
+        id: idSchema,
+        signature: z.string().min(1).max(200),
+        /** Set for a record's signature; absent for storage content (items, keys). */
+        recordKey: z.string().min(1).max(256).optional(),
+      })
+      .strict(),
+  ),
+  /** Replaces a storage's signing key: every URL signed with the old one stops working. */
+  rotateSigningKey: rpc<{ urlSigningSecretKey: string }>()(
+    'resources',
+    'resources.signatures.rotate-key',
+    z.object({ type: z.enum(STORAGE_TYPES), id: idSchema }).strict(),
   ),
   getResourceFacts: rpc<ResourceFacts | null>()(
     'resources',

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { grantBody, IdentityRpc, PermissionsRpc, updateGrantBody } from '@atrium/contracts';
+import { AppError, grantBody, IdentityRpc, PermissionsRpc, ResourcesRpc, STORAGE_TYPES, StorageType, updateGrantBody } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
@@ -18,6 +18,16 @@ export class AccessController {
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
   async list(@CurrentResource() resource: AuthorizedResource) {
     return { data: await this.rpc.call(PermissionsRpc.listAccess, { resourceType: resource.type, resourceId: resource.id }) };
+  }
+
+  /** Replaces a storage's URL signing key: every link signed with the old key stops working at once. */
+  @Post('signing-key/rotate')
+  @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
+  async rotateSigningKey(@CurrentResource() resource: AuthorizedResource) {
+    if (!(STORAGE_TYPES as readonly string[]).includes(resource.type)) {
+      throw AppError.notFound('Signing keys exist for storages only; the record');
+    }
+    return { data: await this.rpc.call(ResourcesRpc.rotateSigningKey, { type: resource.type as StorageType, id: resource.id }) };
   }
 
   @Post('grants')

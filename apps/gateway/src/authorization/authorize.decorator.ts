@@ -18,6 +18,11 @@ export type AuthorizationRule =
       param: string;
       /** A fixed type, or the route parameter naming the collection (see COLLECTIONS). */
       type: ResourceType | { collectionParam: string };
+      /**
+       * READ routes of storage content that a pre-signed URL (`?signature=`) may open instead:
+       * 'content' (dataset items, store keys) or 'record' (the record named by `:recordKey`).
+       */
+      signed?: 'content' | 'record';
     };
 
 /** Anyone, signed in or not (health, signup, login, public profiles). */
@@ -25,8 +30,12 @@ export const Public = () => SetMetadata(AUTHORIZATION_KEY, { kind: 'public' } sa
 /** Any signed-in user, for their own account's routes. */
 export const SignedIn = () => SetMetadata(AUTHORIZATION_KEY, { kind: 'signed-in' } satisfies AuthorizationRule);
 /** The caller needs `permission` on the resource named by route parameter `param`. */
-export const Authorize = (type: ResourceType | { collectionParam: string }, permission: Permission, param: string) =>
-  SetMetadata(AUTHORIZATION_KEY, { kind: 'resource', type, permission, param } satisfies AuthorizationRule);
+export const Authorize = (
+  type: ResourceType | { collectionParam: string },
+  permission: Permission,
+  param: string,
+  options: { signed?: 'content' | 'record' } = {},
+) => SetMetadata(AUTHORIZATION_KEY, { kind: 'resource', type, permission, param, ...options } satisfies AuthorizationRule);
 
 /** What the authorization guard found: the resolved id and every permission the caller holds. */
 export interface AuthorizedResource {

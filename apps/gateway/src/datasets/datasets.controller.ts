@@ -10,6 +10,7 @@ import {
   ResourcesRpc,
   updateDatasetBody,
 } from '@atrium/contracts';
+import { createStorageContentSignature } from '@atrium/auth';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
@@ -17,6 +18,8 @@ import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource, SignedIn } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery, queryBoolean, queryList } from '../http/api-query';
+
+const PUBLIC_URL_TTL_MS = 14 * 24 * 60 * 60 * 1000;
 
 const listQuery = z.object({
   ...paginationQuery,
@@ -46,12 +49,23 @@ export class DatasetsController {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
+  /** Writers see the signing key and an items URL signed for 14 days; readers an unsigned one. */
   private present(dataset: DatasetView, permissions: readonly string[]): Record<string, unknown> {
     const { urlSigningSecretKey, ...visible } = dataset;
+    const writer = permissions.includes('WRITE');
+    const itemsPublicUrl = new URL(`${this.config.PUBLIC_BASE_URL}/v2/datasets/${dataset.id}/items`);
+    if (writer) {
+      const expiresAt = new Date(Date.now() + PUBLIC_URL_TTL_MS);
+      itemsPublicUrl.searchParams.set(
+        'signature',
+        createStorageContentSignature({ resourceId: dataset.id, secretKey: urlSigningSecretKey, expiresAt }),
+      );
+    }
     return {
       ...visible,
-      ...(permissions.includes('WRITE') ? { urlSigningSecretKey } : {}),
+      ...(writer ? { urlSigningSecretKey } : {}),
       consoleUrl: `${this.config.PUBLIC_BASE_URL}/storage/datasets/${dataset.id}`,
+      itemsPublicUrl: itemsPublicUrl.toString(),
     };
   }
 
@@ -119,7 +133,7 @@ export class DatasetsController {
   }
 
   @Get(':datasetId/items')
-  @Authorize('DATASET', 'READ', 'datasetId')
+  @Authorize('DATASET', 'READ', 'datasetId', { signed: 'content' })
   async listItems(
     @CurrentResource() resource: AuthorizedResource,
     @Query() query: unknown,

@@ -3,10 +3,14 @@ import { Payload } from '@nestjs/microservices';
 import { ResourceFacts, ResourcesRpc, RpcPayload } from '@atrium/contracts';
 import { RpcHandler } from '@atrium/messaging';
 import { CatalogueService } from './catalogue.service';
+import { SignaturesService } from './signatures.service';
 
 @Controller()
 export class CatalogueMessageController {
-  constructor(private readonly catalogue: CatalogueService) {}
+  constructor(
+    private readonly catalogue: CatalogueService,
+    private readonly signatures: SignaturesService,
+  ) {}
 
   @RpcHandler(ResourcesRpc.getResourceFacts)
   facts(@Payload() { id }: RpcPayload<typeof ResourcesRpc.getResourceFacts>): Promise<ResourceFacts | null> {
@@ -16,5 +20,17 @@ export class CatalogueMessageController {
   @RpcHandler(ResourcesRpc.findResourceFactsByName)
   factsByName(@Payload() req: RpcPayload<typeof ResourcesRpc.findResourceFactsByName>): Promise<ResourceFacts | null> {
     return this.catalogue.factsByName(req.type, req.ownerId, req.name);
+  }
+
+  @RpcHandler(ResourcesRpc.verifySignature)
+  verifySignature(@Payload() req: RpcPayload<typeof ResourcesRpc.verifySignature>): Promise<{ valid: true }> {
+    return this.signatures.verify(req);
+  }
+
+  @RpcHandler(ResourcesRpc.rotateSigningKey)
+  rotateSigningKey(
+    @Payload() req: RpcPayload<typeof ResourcesRpc.rotateSigningKey>,
+  ): Promise<{ urlSigningSecretKey: string }> {
+    return this.signatures.rotate(req);
   }
 }
