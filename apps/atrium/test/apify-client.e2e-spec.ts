@@ -1,6 +1,6 @@
 import { uniqueName } from '@atrium/testing';
 import { ApifyClient } from 'apify-client';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import { signUp, SignedUpUser, startListeningTestStack, TestStack } from './test-stack';
 
 /** The official apify-client package, unchanged, against Atrium's gateway on a real port. */
 describe('apify-client against Atrium', () => {
@@ -9,11 +9,12 @@ describe('apify-client against Atrium', () => {
   let bob: SignedUpUser;
   let baseUrl: string;
   const client = (token?: string) => new ApifyClient({ baseUrl, publicBaseUrl: baseUrl, token, maxRetries: 0 });
+  const stranger = () => client(bob.accessToken);
 
   beforeAll(async () => {
-    t = await startTestStack();
-    await t.stack.gateway.listen(0, '127.0.0.1');
-    baseUrl = await t.stack.gateway.getUrl();
+    const listening = await startListeningTestStack();
+    t = listening;
+    baseUrl = listening.baseUrl;
     alice = await signUp(t, uniqueName('alice'));
     bob = await signUp(t, uniqueName('bob'));
   });
@@ -40,5 +41,38 @@ describe('apify-client against Atrium', () => {
     expect((updated as unknown as { generalAccess: string }).generalAccess).toBe('RESTRICTED');
     expect(await stranger.dataset(dataset.id).get()).toBeUndefined();
     expect(await client().dataset(dataset.id).get()).toBeUndefined();
+  });
+
+  it('pre-signed item URLs open a RESTRICTED dataset anonymously, only what they sign, until rotation', async () => {
+    const owner = client(alice.accessToken);
+    const dataset = await owner.datasets().getOrCreate('signed-data');
+    await owner.dataset(dataset.id).pushItems([{ secret: 1 }]);
+    await owner.dataset(dataset.id).update({ generalAccess: 'RESTRICTED' } as never);
+    const other = await owner.datasets().getOrCreate('other-data');
+    await owner.dataset(other.id).update({ generalAccess: 'RESTRICTED' } as never);
+
+    const url = new URL(await owner.dataset(dataset.id).createItemsPublicUrl({ expiresInSecs: 600 }));
+    expect(url.searchParams.get('signature')).toBeTruthy();
+    const opened = await fetch(url);
+    expect(opened.status).toBe(200);
+    expect(await opened.json()).toEqual([{ secret: 1 }]);
+    const viaGet = (await owner.dataset(dataset.id).get()) as unknown as { itemsPublicUrl: string };
+    expect((await fetch(viaGet.itemsPublicUrl)).status).toBe(200);
+    expect((await stranger().dataset(dataset.id).get())).toBeUndefined();
+
+    const signature = url.searchParams.get('signature')!;
+    const elsewhere = await fetch(`${baseUrl}/v2/datasets/${other.id}/items?signature=${signature}`);
+    expect(elsewhere.status).toBe(403);
+    expect((await elsewhere.json()).error.type).toBe('invalid-signature');
+    const tampered = await fetch(`${baseUrl}/v2/datasets/${dataset.id}/items?signature=${signature.slice(0, -2)}AA`);
+    expect(tampered.status).toBe(403);
+    // A signature opens content only, never the dataset record itself.
+    expect((await fetch(`${baseUrl}/v2/datasets/${dataset.id}?signature=${signature}`)).status).toBe(404);
+    const expired = new URL(await owner.dataset(dataset.id).createItemsPublicUrl({ expiresInSecs: -1 }));
+    expect((await fetch(expired)).status).toBe(403);
+
+    await t.http().post(`/v2/datasets/${dataset.id}/access/signing-key/rotate`).set(alice.auth).expect(201);
+    expect((await fetch(url)).status).toBe(403);
+    expect((await fetch(new URL(await owner.dataset(dataset.id).createItemsPublicUrl()))).status).toBe(200);
   });
 });

@@ -1,22 +1,12 @@
 import { uniqueName } from '@atrium/testing';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import request from 'supertest';
+import { freePort } from './test-stack';
 
 const ROOT = resolve(__dirname, '../../..');
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-    server.on('error', fail);
-  });
-}
 
 /** Runs `npm start`'s entry point as a user would: its own process, no DATABASE_URL, no AMQP_URL. */
 async function startEmbedded(dataDir: string, port: number): Promise<{ child: ChildProcess; url: string }> {

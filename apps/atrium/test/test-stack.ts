@@ -1,4 +1,5 @@
 import { createTestDatabase, resetBroker, testGatewayConfig, testServiceConfig, TestDatabase } from '@atrium/testing';
+import { createServer } from 'node:net';
 import request from 'supertest';
 import { AtriumStack, startAtriumStack } from '../src/atrium-stack';
 
@@ -42,4 +43,24 @@ export async function signUp(t: TestStack, username: string): Promise<SignedUpUs
     .expect(201);
   const { user, accessToken, refreshToken } = res.body.data;
   return { id: user.id, username, accessToken, refreshToken, auth: { authorization: `Bearer ${accessToken}` } };
+}
+
+/** A loopback port nobody listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+    server.on('error', fail);
+  });
+}
+
+/** A stack whose gateway listens on a real port, with PUBLIC_BASE_URL pointing at it (for SDK clients). */
+export async function startListeningTestStack(): Promise<TestStack & { baseUrl: string }> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const t = await startTestStack({ PORT: String(port), PUBLIC_BASE_URL: baseUrl });
+  await t.stack.gateway.listen(port, '127.0.0.1');
+  return { ...t, baseUrl };
 }
