@@ -15,10 +15,10 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --legacy-peer-deps: the dev tree has a peer conflict (@eslint/js 10 wants eslint 10) that npm's
-# resolver rejects even though dev dependencies are omitted; drop it once the lockfile is fixed.
+# No usage pings from install scripts (@scarf/scarf, pulled in by swagger-ui-dist).
+ENV SCARF_ANALYTICS=false
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --legacy-peer-deps --no-audit --no-fund
+    npm ci --omit=dev --no-audit --no-fund
 
 # ---- runtime ------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
