@@ -63,7 +63,7 @@ describe('apify-client against Atrium', () => {
     const signature = url.searchParams.get('signature')!;
     const elsewhere = await fetch(`${baseUrl}/v2/datasets/${other.id}/items?signature=${signature}`);
     expect(elsewhere.status).toBe(403);
-    expect((await elsewhere.json()).error.type).toBe('invalid-signature');
+    expect(((await elsewhere.json()) as { error: { type: string } }).error.type).toBe('invalid-signature');
     const tampered = await fetch(`${baseUrl}/v2/datasets/${dataset.id}/items?signature=${signature.slice(0, -2)}AA`);
     expect(tampered.status).toBe(403);
     // A signature opens content only, never the dataset record itself.

@@ -11,8 +11,15 @@ import { registerRequestDecompression } from './http/request-decompression';
 /** Builds the gateway (not yet listening): Fastify with body limits, Apify errors, metrics and OpenAPI. */
 export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
   const metrics = new GatewayMetrics();
-  const adapter = new FastifyAdapter({ bodyLimit: config.BODY_LIMIT_BYTES });
+  // Record keys may be 256 characters (and longer ones must reach validation to be named, not 404).
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: 16 * 1024 },
+  });
   const fastify = adapter.getInstance();
+  // Records and run inputs may be of any content type: everything but JSON arrives as raw bytes.
+  fastify.removeContentTypeParser('text/plain');
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   registerRequestDecompression(fastify);
   metrics.instrument(fastify);
 

@@ -5,6 +5,9 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { MessagingModule } from '@atrium/messaging';
 import { AccessController } from './access/access.controller';
+import { ActorTasksController } from './actor-tasks/actor-tasks.controller';
+import { ActorBuildsController } from './actors/actor-builds.controller';
+import { ActorsController } from './actors/actors.controller';
 import { AnonymousStrategy } from './auth/anonymous.strategy';
 import { ApiTokenStrategy } from './auth/api-token.strategy';
 import { AuthController } from './auth/auth.controller';
@@ -13,7 +16,11 @@ import { JwtStrategy } from './auth/jwt.strategy';
 import { AuthorizationGuard } from './authorization/authorization.guard';
 import { DatasetsController } from './datasets/datasets.controller';
 import { HealthController } from './health/health.controller';
+import { KeyValueStoresController } from './key-value-stores/key-value-stores.controller';
 import { GatewayMetrics } from './health/metrics';
+import { RequestQueuesController } from './request-queues/request-queues.controller';
+import { RunsController } from './runs/runs.controller';
+import { SchedulesController } from './schedules/schedules.controller';
 import { UsersController } from './users/users.controller';
 
 /** The public REST API: authentication, per-request authorization, and RPC to the services. */
@@ -28,7 +35,20 @@ export class GatewayModule {
         // Applied only where ThrottlerGuard is used: the auth endpoints.
         ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.AUTH_RATE_LIMIT_PER_MINUTE }]),
       ],
-      controllers: [HealthController, AuthController, UsersController, DatasetsController, AccessController],
+      controllers: [
+        HealthController,
+        AuthController,
+        UsersController,
+        DatasetsController,
+        AccessController,
+        ActorsController,
+        ActorBuildsController,
+        ActorTasksController,
+        SchedulesController,
+        RunsController,
+        KeyValueStoresController,
+        RequestQueuesController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GatewayMetrics, useValue: metrics },

@@ -1,14 +1,28 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ResourcesRpc } from '@atrium/contracts';
+import { RunsMessageController } from './runs/runs.message.controller';
+import { RunsService } from './runs/runs.service';
 import { ServiceConfig } from '@atrium/config';
 import { healthControllerFor, MessagingModule, ServiceOutboxRelay } from '@atrium/messaging';
 import { PersistenceModule } from '@atrium/persistence';
+import { ActorTasksMessageController } from './actor-tasks/actor-tasks.message.controller';
+import { ActorTasksService } from './actor-tasks/actor-tasks.service';
+import { ActorsMessageController } from './actors/actors.message.controller';
+import { ActorsService } from './actors/actors.service';
+import { BuildsMessageController } from './builds/builds.message.controller';
+import { BuildsService } from './builds/builds.service';
 import { CatalogueMessageController } from './catalogue/catalogue.message.controller';
 import { CatalogueService } from './catalogue/catalogue.service';
 import { SignaturesService } from './catalogue/signatures.service';
 import { resourcesDataSourceOptions } from './database/resources.data-source';
 import { DatasetsMessageController } from './datasets/datasets.message.controller';
 import { DatasetsService } from './datasets/datasets.service';
+import { KeyValueStoresMessageController } from './key-value-stores/key-value-stores.message.controller';
+import { KeyValueStoresService } from './key-value-stores/key-value-stores.service';
+import { RequestQueuesMessageController } from './request-queues/request-queues.message.controller';
+import { RequestQueuesService } from './request-queues/request-queues.service';
+import { SchedulesMessageController } from './schedules/schedules.message.controller';
+import { SchedulesService } from './schedules/schedules.service';
 
 /** The catalogue and data of every resource type (datasets so far). */
 @Module({})
@@ -23,8 +37,31 @@ export class ResourcesModule {
         }),
         MessagingModule.forRoot({ amqpUrl: config.AMQP_URL, rpcTimeoutMs: config.RPC_TIMEOUT_MS }),
       ],
-      controllers: [healthControllerFor(ResourcesRpc.health), CatalogueMessageController, DatasetsMessageController],
-      providers: [ServiceOutboxRelay, CatalogueService, SignaturesService, DatasetsService],
+      controllers: [
+        healthControllerFor(ResourcesRpc.health),
+        CatalogueMessageController,
+        DatasetsMessageController,
+        ActorsMessageController,
+        BuildsMessageController,
+        ActorTasksMessageController,
+        SchedulesMessageController,
+        KeyValueStoresMessageController,
+        RequestQueuesMessageController,
+        RunsMessageController,
+      ],
+      providers: [
+        ServiceOutboxRelay,
+        CatalogueService,
+        SignaturesService,
+        DatasetsService,
+        ActorsService,
+        BuildsService,
+        ActorTasksService,
+        SchedulesService,
+        KeyValueStoresService,
+        RequestQueuesService,
+        RunsService,
+      ],
     };
   }
 }

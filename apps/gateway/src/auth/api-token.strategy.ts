@@ -1,14 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { API_TOKEN_PREFIX } from '@atrium/auth';
-import { AppError, IdentityRpc } from '@atrium/contracts';
+import { API_TOKEN_PREFIX, RUN_TOKEN_PREFIX } from '@atrium/auth';
+import { AppError, IdentityRpc, RunsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
 import { presentedCredential } from './credentials';
 import { Principal } from './principal';
 
-/** API tokens, verified by identity on every request, so a revocation applies to the next one. */
+/**
+ * API tokens (verified by identity) and run tokens (verified by resources), on every request, so
+ * a revocation or a finished run applies to the next one.
+ */
 @Injectable()
 export class ApiTokenStrategy extends PassportStrategy(Strategy, 'api-token') {
   constructor(private readonly rpc: RpcClient) {
@@ -17,6 +20,7 @@ export class ApiTokenStrategy extends PassportStrategy(Strategy, 'api-token') {
 
   async validate(request: FastifyRequest): Promise<Principal | false> {
     const token = presentedCredential(request);
+    if (token?.startsWith(RUN_TOKEN_PREFIX)) return this.runToken(token);
     if (!token?.startsWith(API_TOKEN_PREFIX)) return false;
     try {
       const verified = await this.rpc.call(IdentityRpc.verifyToken, { token });
@@ -30,6 +34,16 @@ export class ApiTokenStrategy extends PassportStrategy(Strategy, 'api-token') {
     } catch (err) {
       if (err instanceof AppError && (err.type === 'token-not-valid' || err.type === 'invalid-input')) return false;
       throw err; // identity unavailable: fail closed with 503, never anonymous
+    }
+  }
+
+  private async runToken(token: string): Promise<Principal | false> {
+    try {
+      const { runId, userId } = await this.rpc.call(RunsRpc.verifyToken, { token });
+      return { kind: 'user', userId, credential: 'run-token', runId };
+    } catch (err) {
+      if (err instanceof AppError && (err.type === 'token-not-valid' || err.type === 'invalid-input')) return false;
+      throw err;
     }
   }
 }

@@ -4,12 +4,15 @@ import { AppError, PrincipalRef } from '@atrium/contracts';
 /** Who the request acts as, as authenticated by one of the passport strategies. */
 export type Principal =
   | { kind: 'user'; userId: string; username: string; credential: 'jwt' | 'api-token'; tokenId?: string }
+  /** A run token: acts as the run's starter, on what the run may touch only. */
+  | { kind: 'user'; userId: string; credential: 'run-token'; runId: string }
   | { kind: 'anonymous' };
 
 export type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
 export function principalRef(principal: Principal): PrincipalRef {
-  return { userId: principal.kind === 'user' ? principal.userId : null };
+  if (principal.kind === 'anonymous') return { userId: null };
+  return principal.credential === 'run-token' ? { userId: principal.userId, runId: principal.runId } : { userId: principal.userId };
 }
 
 /** The authenticated principal (`request.user`, set by passport). */

@@ -6,6 +6,14 @@ export const AUTHORIZATION_KEY = 'atrium:authorization';
 /** Collections of the REST API and the resource type each holds. */
 export const COLLECTIONS: Record<string, ResourceType> = {
   datasets: 'DATASET',
+  acts: 'ACTOR',
+  actors: 'ACTOR',
+  'actor-tasks': 'ACTOR_TASK',
+  schedules: 'SCHEDULE',
+  'actor-builds': 'ACTOR_BUILD',
+  'key-value-stores': 'KEY_VALUE_STORE',
+  'request-queues': 'REQUEST_QUEUE',
+  'actor-runs': 'ACTOR_RUN',
 };
 
 export type AuthorizationRule =

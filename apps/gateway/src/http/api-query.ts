@@ -1,4 +1,4 @@
-import { parseInput } from '@atrium/contracts';
+import { AppError, parseInput } from '@atrium/contracts';
 import { z, ZodTypeAny } from 'zod';
 
 /** Query booleans as Apify clients send them: `1`/`0`, `true`/`false`. */
@@ -24,5 +24,9 @@ export function parseQuery<S extends ZodTypeAny>(schema: S, query: unknown): z.o
 }
 
 export function parseBody<S extends ZodTypeAny>(schema: S, body: unknown): z.output<S> {
+  // Bodies of other content types arrive as raw bytes (gateway.app.ts); JSON routes refuse them.
+  if (Buffer.isBuffer(body)) {
+    throw new AppError('invalid-input', 'The body must be JSON (Content-Type: application/json)');
+  }
   return parseInput(schema, body, 'body');
 }

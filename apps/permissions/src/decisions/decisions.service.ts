@@ -49,6 +49,22 @@ export class DecisionsService {
     return decide({ userId, resource, owner, grantedPermissions, addressedByName, actor, task, run }).permissions;
   }
 
+  /**
+   * Rule 1 for run tokens: the starter's rights ∩ what the run may touch — the run itself and
+   * its storages (read and write) and its Actor (read).
+   */
+  private async narrowToRun(
+    held: Map<Permission, DecisionRule>,
+    resource: ResourceFacts,
+    runId: string,
+  ): Promise<Map<Permission, DecisionRule>> {
+    const run = await this.projections.resource(runId);
+    let scope: Permission[] = [];
+    if (resource.id === runId || resource.runId === runId) scope = ['READ', 'WRITE'];
+    else if (run && resource.id === run.actorId) scope = ['READ'];
+    return new Map([...held].filter(([permission]) => scope.includes(permission)));
+  }
+
   async check(req: RpcPayload<typeof PermissionsRpc.check>): Promise<CheckResult> {
     const { userId } = req.principal;
     const denied: CheckResult = {
@@ -61,7 +77,8 @@ export class DecisionsService {
     };
     const resource = await this.resolve(req.resourceType, req.resourceRef, userId);
     if (!resource) return denied;
-    const permissions = await this.evaluate(resource, userId, !ID_PATTERN.test(req.resourceRef));
+    const held = await this.evaluate(resource, userId, !ID_PATTERN.test(req.resourceRef));
+    const permissions = req.principal.runId ? await this.narrowToRun(held, resource, req.principal.runId) : held;
     if (!permissions.has('READ')) return denied;
     return {
       resourceId: resource.id,

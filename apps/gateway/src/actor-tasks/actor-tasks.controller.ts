@@ -1,0 +1,110 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import {
+  ActorTasksRpc,
+  ActorTaskView,
+  boundedJsonObject,
+  createActorTaskBody,
+  PermissionsRpc,
+  updateActorTaskBody,
+} from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { z } from 'zod';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { requireAccess } from '../authorization/access-check';
+import {
+  Authorize,
+  AuthorizedResource,
+  CurrentResource,
+  SignedIn,
+} from '../authorization/authorize.decorator';
+import { parseBody, parseQuery } from '../http/api-query';
+import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+import { usernamesOf } from '../users/usernames';
+
+const listQuery = z.object(ownershipListQuery);
+
+/** Actor tasks with Apify API v2's paths and shapes; their runs are under `/runs` (RunsController). */
+@ApiTags('actor-tasks')
+@Controller('v2/actor-tasks')
+export class ActorTasksController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  private async present(tasks: ActorTaskView[]): Promise<Record<string, unknown>[]> {
+    const usernames = await usernamesOf(
+      this.rpc,
+      tasks.map((t) => t.userId),
+    );
+    return tasks.map((task) => ({ ...task, username: usernames.get(task.userId) ?? null }));
+  }
+
+  private async presentOne(task: ActorTaskView): Promise<Record<string, unknown>> {
+    return (await this.present([task]))[0] as Record<string, unknown>;
+  }
+
+  @Get()
+  @SignedIn()
+  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const q = parseQuery(listQuery, query);
+    const page = await listByOwnership(this.rpc, user.userId, 'ACTOR_TASK', q, (req) =>
+      this.rpc.call(ActorTasksRpc.listTasks, req),
+    );
+    return { data: { ...page, items: await this.present(page.items) } };
+  }
+
+  /** A task of any Actor the caller can read (their own, one shared with them, a public one). */
+  @Post()
+  @SignedIn()
+  @HttpCode(201)
+  async create(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+    const { actId, ...task } = parseBody(createActorTaskBody, body ?? {});
+    const actorId = await requireAccess(this.rpc, user, 'ACTOR', actId, 'READ', 'body.actId');
+    const created = await this.rpc.call(ActorTasksRpc.createTask, {
+      ownerId: user.userId,
+      createdBy: user.userId,
+      actorId,
+      task,
+    });
+    return { data: await this.presentOne(created) };
+  }
+
+  @Get(':actorTaskId')
+  @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
+  async get(@CurrentResource() resource: AuthorizedResource) {
+    return { data: await this.presentOne(await this.rpc.call(ActorTasksRpc.getTask, { id: resource.id })) };
+  }
+
+  @Put(':actorTaskId')
+  @Authorize('ACTOR_TASK', 'WRITE', 'actorTaskId')
+  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
+    const changes = parseBody(updateActorTaskBody, body ?? {});
+    const task = await this.rpc.call(ActorTasksRpc.updateTask, { id: resource.id, changes });
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    return { data: await this.presentOne(task) };
+  }
+
+  @Delete(':actorTaskId')
+  @Authorize('ACTOR_TASK', 'WRITE', 'actorTaskId')
+  @HttpCode(204)
+  async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
+    await this.rpc.call(ActorTasksRpc.deleteTask, { id: resource.id });
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+  }
+
+  /** The task's input alone, as Apify returns it (no envelope). */
+  @Get(':actorTaskId/input')
+  @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
+  async getInput(@CurrentResource() resource: AuthorizedResource) {
+    return (await this.rpc.call(ActorTasksRpc.getTask, { id: resource.id })).input ?? {};
+  }
+
+  /** Replaces the task's input; answers with the new input (no envelope), as Apify does. */
+  @Put(':actorTaskId/input')
+  @Authorize('ACTOR_TASK', 'WRITE', 'actorTaskId')
+  async updateInput(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
+    const input = parseBody(boundedJsonObject, body ?? {});
+    return (
+      (await this.rpc.call(ActorTasksRpc.updateTask, { id: resource.id, changes: { input } })).input ?? {}
+    );
+  }
+}

@@ -1,0 +1,70 @@
+import { Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { ActorsRpc, BuildView, PermissionsRpc } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { z } from 'zod';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import {
+  Authorize,
+  AuthorizedResource,
+  CurrentResource,
+  SignedIn,
+} from '../authorization/authorize.decorator';
+import { parseQuery } from '../http/api-query';
+import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+
+const listQuery = z.object(ownershipListQuery);
+const getQuery = z.object({
+  /**
+   * Accepted for apify-client (whose `waitForFinish()` sends up to 999999); Atrium records builds
+   * without running them, so it never waits.
+   */
+  waitForFinish: z.coerce.number().int().min(0).max(999_999).optional(),
+});
+
+/** Who started a build and from where is shown to those who may change it, not to every reader. */
+export function presentBuild(build: BuildView, detailed: boolean): BuildView {
+  return detailed ? build : { ...build, meta: { origin: build.meta.origin } };
+}
+
+/** Builds by id (`/v2/actor-builds`), as in Apify API v2; an Actor's builds are under the Actor. */
+@ApiTags('actors')
+@Controller('v2/actor-builds')
+export class ActorBuildsController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  /** Builds of the caller's Actors, or of those shared with them. */
+  @Get()
+  @SignedIn()
+  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const q = parseQuery(listQuery, query);
+    const page = await listByOwnership(this.rpc, user.userId, 'ACTOR_BUILD', q, (req) =>
+      this.rpc.call(ActorsRpc.listBuilds, req),
+    );
+    const owned = q.ownership !== 'sharedWithMe';
+    return { data: { ...page, items: page.items.map((b) => presentBuild(b, owned)) } };
+  }
+
+  @Get(':buildId')
+  @Authorize('ACTOR_BUILD', 'READ', 'buildId')
+  async get(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
+    parseQuery(getQuery, query);
+    const build = await this.rpc.call(ActorsRpc.getBuild, { id: resource.id });
+    return { data: presentBuild(build, resource.permissions.includes('WRITE')) };
+  }
+
+  @Post(':buildId/abort')
+  @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
+  @HttpCode(200)
+  async abort(@CurrentResource() resource: AuthorizedResource) {
+    return { data: presentBuild(await this.rpc.call(ActorsRpc.abortBuild, { id: resource.id }), true) };
+  }
+
+  @Delete(':buildId')
+  @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
+  @HttpCode(204)
+  async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
+    await this.rpc.call(ActorsRpc.deleteBuild, { id: resource.id });
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+  }
+}

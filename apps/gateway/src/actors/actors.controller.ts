@@ -1,0 +1,151 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Ip, Post, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import {
+  ActorsRpc,
+  ActorView,
+  AppError,
+  BuildView,
+  buildRefSchema,
+  createActorBody,
+  PermissionsRpc,
+  updateActorBody,
+  versionNumberSchema,
+} from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { z } from 'zod';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import {
+  Authorize,
+  AuthorizedResource,
+  CurrentResource,
+  SignedIn,
+} from '../authorization/authorize.decorator';
+import { paginationQuery, parseBody, parseQuery, queryBoolean } from '../http/api-query';
+import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+import { usernamesOf } from '../users/usernames';
+import { presentBuild } from './actor-builds.controller';
+
+const listQuery = z.object({
+  ...ownershipListQuery,
+  /** apify-client's `my`: only Actors the caller owns, which is what `ownedByMe` lists anyway. */
+  my: queryBoolean.optional(),
+  sortBy: z.enum(['createdAt', 'stats.lastRunStartedAt']).optional(),
+});
+const buildsQuery = z.object(paginationQuery);
+const createBuildQuery = z.object({
+  version: versionNumberSchema.optional(),
+  tag: buildRefSchema.optional(),
+  useCache: queryBoolean.optional(),
+  betaPackages: queryBoolean.optional(),
+  /**
+   * Accepted for apify-client (whose `waitForFinish()` sends up to 999999); Atrium records builds
+   * without running them, so it never waits.
+   */
+  waitForFinish: z.coerce.number().int().min(0).max(999_999).optional(),
+});
+
+/**
+ * Actors with Apify API v2's paths and shapes. apify-client 2.x addresses them as `/v2/actors`,
+ * older clients and the documentation as `/v2/acts`: both are served.
+ */
+@ApiTags('actors')
+@Controller(['v2/acts', 'v2/actors'])
+export class ActorsController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  private async present(actors: ActorView[]): Promise<Record<string, unknown>[]> {
+    const usernames = await usernamesOf(
+      this.rpc,
+      actors.map((a) => a.userId),
+    );
+    return actors.map((actor) => ({ ...actor, username: usernames.get(actor.userId) ?? null }));
+  }
+
+  private async presentOne(actor: ActorView): Promise<Record<string, unknown>> {
+    return (await this.present([actor]))[0] as Record<string, unknown>;
+  }
+
+  @Get()
+  @SignedIn()
+  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const q = parseQuery(listQuery, query);
+    const page = await listByOwnership(this.rpc, user.userId, 'ACTOR', q, (req) =>
+      this.rpc.call(ActorsRpc.listActors, req),
+    );
+    return { data: { ...page, items: await this.present(page.items) } };
+  }
+
+  @Post()
+  @SignedIn()
+  @HttpCode(201)
+  async create(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+    const actor = parseBody(createActorBody, body ?? {});
+    const created = await this.rpc.call(ActorsRpc.createActor, {
+      ownerId: user.userId,
+      createdBy: user.userId,
+      actor,
+    });
+    return { data: await this.presentOne(created) };
+  }
+
+  @Get(':actorId')
+  @Authorize('ACTOR', 'READ', 'actorId')
+  async get(@CurrentResource() resource: AuthorizedResource) {
+    return { data: await this.presentOne(await this.rpc.call(ActorsRpc.getActor, { id: resource.id })) };
+  }
+
+  @Put(':actorId')
+  @Authorize('ACTOR', 'WRITE', 'actorId')
+  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
+    const changes = parseBody(updateActorBody, body ?? {});
+    if (changes.isPublic !== undefined && !resource.permissions.includes('MANAGE_ACCESS')) {
+      throw new AppError(
+        'insufficient-permissions',
+        'Publishing or unpublishing an Actor needs MANAGE_ACCESS permission',
+      );
+    }
+    const actor = await this.rpc.call(ActorsRpc.updateActor, { id: resource.id, changes });
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    return { data: await this.presentOne(actor) };
+  }
+
+  @Delete(':actorId')
+  @Authorize('ACTOR', 'WRITE', 'actorId')
+  @HttpCode(204)
+  async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
+    await this.rpc.call(ActorsRpc.deleteActor, { id: resource.id });
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+  }
+
+  @Get(':actorId/builds')
+  @Authorize('ACTOR', 'READ', 'actorId')
+  async listBuilds(@CurrentResource() actor: AuthorizedResource, @Query() query: unknown) {
+    const q = parseQuery(buildsQuery, query);
+    const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
+    const builds = await this.rpc.call(ActorsRpc.listBuilds, { actorId: actor.id, page });
+    const detailed = actor.permissions.includes('WRITE');
+    return { data: { ...builds, items: builds.items.map((b: BuildView) => presentBuild(b, detailed)) } };
+  }
+
+  @Post(':actorId/builds')
+  @Authorize('ACTOR', 'BUILD', 'actorId')
+  @HttpCode(201)
+  async build(
+    @CurrentResource() actor: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Query() query: unknown,
+    @Ip() clientIp: string,
+    @Headers('user-agent') userAgent?: string,
+  ) {
+    const q = parseQuery(createBuildQuery, query);
+    const build = await this.rpc.call(ActorsRpc.createBuild, {
+      actorId: actor.id,
+      version: q.version,
+      tag: q.tag,
+      options: { useCache: q.useCache, betaPackages: q.betaPackages },
+      meta: { origin: 'API', clientIp: clientIp?.slice(0, 100), userAgent: userAgent?.slice(0, 500) },
+      createdBy: user.userId,
+    });
+    return { data: presentBuild(build, true) };
+  }
+}

@@ -1,0 +1,208 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Query,
+  Res,
+} from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import {
+  AppError,
+  KeyValueStoresRpc,
+  KeyValueStoreView,
+  MAX_RECORD_BYTES,
+  parseInput,
+  PermissionsRpc,
+  recordContentTypeSchema,
+  recordKeySchema,
+  resourceNameSchema,
+  updateKeyValueStoreBody,
+} from '@atrium/contracts';
+import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
+import { RpcClient } from '@atrium/messaging';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import {
+  Authorize,
+  AuthorizedResource,
+  CurrentResource,
+  SignedIn,
+} from '../authorization/authorize.decorator';
+import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
+import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+
+const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
+const createQuery = z.object({ name: resourceNameSchema.optional() });
+const keysQuery = z.object({
+  limit: z.coerce.number().int().min(1).optional(),
+  exclusiveStartKey: recordKeySchema.optional(),
+  prefix: z.string().min(1).max(256).optional(),
+});
+
+/**
+ * The bytes of a record as sent: raw bodies arrive as Buffers (see gateway.app.ts); a JSON body was
+ * parsed on the way in and is stored as its JSON text.
+ */
+function recordValue(body: unknown, contentType: string): Buffer {
+  if (body === undefined) return Buffer.alloc(0);
+  if (Buffer.isBuffer(body)) return body;
+  // Any JSON value (a string or null too) keeps its JSON text.
+  if (/^application\/json/i.test(contentType)) return Buffer.from(JSON.stringify(body), 'utf8');
+  if (/^application\/x-www-form-urlencoded/i.test(contentType)) {
+    return Buffer.from(new URLSearchParams(body as Record<string, string>).toString(), 'utf8');
+  }
+  return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
+}
+
+/** Key-value stores, with Apify API v2's paths and shapes: records of any content type. */
+@ApiTags('key-value-stores')
+@Controller('v2/key-value-stores')
+export class KeyValueStoresController {
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  /** Writers see the signing key; others do not. */
+  private present(store: KeyValueStoreView, permissions: readonly string[]): Record<string, unknown> {
+    const { urlSigningSecretKey, ...visible } = store;
+    return {
+      ...visible,
+      ...(permissions.includes('WRITE') ? { urlSigningSecretKey } : {}),
+      consoleUrl: `${this.config.PUBLIC_BASE_URL}/storage/key-value-stores/${store.id}`,
+    };
+  }
+
+  @Get()
+  @SignedIn()
+  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const q = parseQuery(listQuery, query);
+    const page = await listByOwnership(this.rpc, user.userId, 'KEY_VALUE_STORE', q, (req) =>
+      this.rpc.call(KeyValueStoresRpc.list, { ...req, unnamed: q.unnamed ?? false }),
+    );
+    // Only the owner's own listing carries the signing keys.
+    const permissions = q.ownership === 'sharedWithMe' ? [] : ['WRITE'];
+    return { data: { ...page, items: page.items.map((s) => this.present(s, permissions)) } };
+  }
+
+  @Post()
+  @SignedIn()
+  @HttpCode(201)
+  async create(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const { name } = parseQuery(createQuery, query);
+    const { store } = await this.rpc.call(KeyValueStoresRpc.create, {
+      ownerId: user.userId,
+      name,
+      createdBy: user.userId,
+    });
+    return { data: this.present(store, ['WRITE']) };
+  }
+
+  @Get(':storeId')
+  @Authorize('KEY_VALUE_STORE', 'READ', 'storeId')
+  async get(@CurrentResource() resource: AuthorizedResource) {
+    const store = await this.rpc.call(KeyValueStoresRpc.get, { id: resource.id });
+    return { data: this.present(store, resource.permissions) };
+  }
+
+  @Put(':storeId')
+  @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
+  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
+    const changes = parseBody(updateKeyValueStoreBody, body ?? {});
+    if (changes.generalAccess !== undefined && !resource.permissions.includes('MANAGE_ACCESS')) {
+      throw new AppError(
+        'insufficient-permissions',
+        'Changing general access needs MANAGE_ACCESS permission',
+      );
+    }
+    const store = await this.rpc.call(KeyValueStoresRpc.update, { id: resource.id, changes });
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    return { data: this.present(store, resource.permissions) };
+  }
+
+  @Delete(':storeId')
+  @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
+  @HttpCode(204)
+  async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
+    await this.rpc.call(KeyValueStoresRpc.delete, { id: resource.id });
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+  }
+
+  @Get(':storeId/keys')
+  @Authorize('KEY_VALUE_STORE', 'READ', 'storeId', { signed: 'content' })
+  async listKeys(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
+    const q = parseQuery(keysQuery, query);
+    const keys = await this.rpc.call(KeyValueStoresRpc.listKeys, {
+      id: resource.id,
+      limit: Math.min(q.limit ?? 1000, 1000),
+      exclusiveStartKey: q.exclusiveStartKey,
+      prefix: q.prefix,
+    });
+    return { data: keys };
+  }
+
+  /** The record's bytes with its content type (HEAD, as apify-client's recordExists sends, too). */
+  @Get(':storeId/records/:recordKey')
+  @Authorize('KEY_VALUE_STORE', 'READ', 'storeId', { signed: 'record' })
+  async getRecord(
+    @CurrentResource() resource: AuthorizedResource,
+    @Param('recordKey') key: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Buffer> {
+    const record = await this.rpc.call(KeyValueStoresRpc.getRecord, {
+      id: resource.id,
+      key: parseInput(recordKeySchema, key, 'recordKey'),
+    });
+    void reply.header('content-type', record.contentType);
+    return Buffer.from(record.value, 'base64');
+  }
+
+  @Put(':storeId/records/:recordKey')
+  @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
+  @HttpCode(201)
+  async setRecord(
+    @CurrentResource() resource: AuthorizedResource,
+    @Param('recordKey') key: string,
+    @Headers('content-type') contentTypeHeader: string | undefined,
+    @Body() body: unknown,
+  ): Promise<Record<string, never>> {
+    const recordKey = parseInput(recordKeySchema, key, 'recordKey');
+    const contentType = parseInput(
+      recordContentTypeSchema,
+      contentTypeHeader ?? 'application/octet-stream',
+      'content-type',
+    );
+    const value = recordValue(body, contentType);
+    if (value.length > MAX_RECORD_BYTES) {
+      throw new AppError('payload-too-large', `The record value exceeds ${MAX_RECORD_BYTES} bytes`);
+    }
+    await this.rpc.call(KeyValueStoresRpc.setRecord, {
+      id: resource.id,
+      key: recordKey,
+      contentType,
+      value: value.toString('base64'),
+    });
+    return {};
+  }
+
+  @Delete(':storeId/records/:recordKey')
+  @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
+  @HttpCode(204)
+  async deleteRecord(
+    @CurrentResource() resource: AuthorizedResource,
+    @Param('recordKey') key: string,
+  ): Promise<void> {
+    await this.rpc.call(KeyValueStoresRpc.deleteRecord, {
+      id: resource.id,
+      key: parseInput(recordKeySchema, key, 'recordKey'),
+    });
+  }
+}

@@ -1,0 +1,225 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import {
+  addRequestBody,
+  AppError,
+  idSchema,
+  MAX_HEAD_LIMIT,
+  PermissionsRpc,
+  RequestQueuesRpc,
+  RequestQueueView,
+  resourceNameSchema,
+  updateRequestBody,
+  updateRequestQueueBody,
+} from '@atrium/contracts';
+import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
+import { RpcClient } from '@atrium/messaging';
+import { z } from 'zod';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import {
+  Authorize,
+  AuthorizedResource,
+  CurrentResource,
+  SignedIn,
+} from '../authorization/authorize.decorator';
+import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
+import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+
+const MAX_REQUESTS_PAGE = 10_000;
+
+const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
+const createQuery = z.object({ name: resourceNameSchema.optional() });
+const writeQuery = z.object({ forefront: queryBoolean.optional() });
+const headQuery = z.object({ limit: z.coerce.number().int().min(1).optional() });
+const requestsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).optional(),
+    exclusiveStartId: idSchema.optional(),
+    /** Opaque to clients: the id the next page starts after. */
+    cursor: idSchema.optional(),
+  })
+  .refine((q) => q.exclusiveStartId === undefined || q.cursor === undefined, {
+    message: 'exclusiveStartId and cursor cannot be combined',
+    path: ['cursor'],
+  });
+
+/** A request id that cannot exist answers like one that does not: 404. */
+function requestIdOf(param: string): string {
+  if (!idSchema.safeParse(param).success) throw AppError.notFound('The request');
+  return param;
+}
+
+/** Request queues, with Apify API v2's paths and shapes. */
+@ApiTags('request-queues')
+@Controller('v2/request-queues')
+export class RequestQueuesController {
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  /** Writers see the signing key; others do not. */
+  private present(queue: RequestQueueView, permissions: readonly string[]): Record<string, unknown> {
+    const { urlSigningSecretKey, ...visible } = queue;
+    return {
+      ...visible,
+      ...(permissions.includes('WRITE') ? { urlSigningSecretKey } : {}),
+      consoleUrl: `${this.config.PUBLIC_BASE_URL}/storage/request-queues/${queue.id}`,
+    };
+  }
+
+  @Get()
+  @SignedIn()
+  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const q = parseQuery(listQuery, query);
+    const page = await listByOwnership(this.rpc, user.userId, 'REQUEST_QUEUE', q, (req) =>
+      this.rpc.call(RequestQueuesRpc.list, { ...req, unnamed: q.unnamed ?? false }),
+    );
+    // Only the owner's own listing carries the signing keys.
+    const permissions = q.ownership === 'sharedWithMe' ? [] : ['WRITE'];
+    return { data: { ...page, items: page.items.map((q) => this.present(q, permissions)) } };
+  }
+
+  @Post()
+  @SignedIn()
+  @HttpCode(201)
+  async create(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const { name } = parseQuery(createQuery, query);
+    const { queue } = await this.rpc.call(RequestQueuesRpc.create, {
+      ownerId: user.userId,
+      name,
+      createdBy: user.userId,
+    });
+    return { data: this.present(queue, ['WRITE']) };
+  }
+
+  @Get(':queueId')
+  @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
+  async get(@CurrentResource() resource: AuthorizedResource) {
+    const queue = await this.rpc.call(RequestQueuesRpc.get, { id: resource.id });
+    return { data: this.present(queue, resource.permissions) };
+  }
+
+  @Put(':queueId')
+  @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
+    const changes = parseBody(updateRequestQueueBody, body ?? {});
+    if (changes.generalAccess !== undefined && !resource.permissions.includes('MANAGE_ACCESS')) {
+      throw new AppError(
+        'insufficient-permissions',
+        'Changing general access needs MANAGE_ACCESS permission',
+      );
+    }
+    const queue = await this.rpc.call(RequestQueuesRpc.update, { id: resource.id, changes });
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    return { data: this.present(queue, resource.permissions) };
+  }
+
+  @Delete(':queueId')
+  @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  @HttpCode(204)
+  async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
+    await this.rpc.call(RequestQueuesRpc.delete, { id: resource.id });
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+  }
+
+  @Post(':queueId/requests')
+  @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  @HttpCode(201)
+  async addRequest(
+    @CurrentResource() resource: AuthorizedResource,
+    @Query() query: unknown,
+    @Body() body: unknown,
+  ) {
+    const { forefront } = parseQuery(writeQuery, query);
+    const request = parseBody(addRequestBody, body);
+    return {
+      data: await this.rpc.call(RequestQueuesRpc.addRequest, {
+        id: resource.id,
+        request,
+        forefront: forefront ?? false,
+      }),
+    };
+  }
+
+  @Get(':queueId/requests')
+  @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
+  async listRequests(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
+    const q = parseQuery(requestsQuery, query);
+    const page = await this.rpc.call(RequestQueuesRpc.listRequests, {
+      id: resource.id,
+      limit: Math.min(q.limit ?? 1000, MAX_REQUESTS_PAGE),
+      exclusiveStartId: q.exclusiveStartId ?? q.cursor,
+    });
+    return {
+      data: {
+        items: page.items,
+        count: page.count,
+        limit: page.limit,
+        ...(q.exclusiveStartId !== undefined ? { exclusiveStartId: q.exclusiveStartId } : {}),
+        ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+        ...(page.nextExclusiveStartId !== null ? { nextCursor: page.nextExclusiveStartId } : {}),
+      },
+    };
+  }
+
+  @Get(':queueId/requests/:requestId')
+  @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
+  async getRequest(@CurrentResource() resource: AuthorizedResource, @Param('requestId') requestId: string) {
+    return {
+      data: await this.rpc.call(RequestQueuesRpc.getRequest, {
+        id: resource.id,
+        requestId: requestIdOf(requestId),
+      }),
+    };
+  }
+
+  @Put(':queueId/requests/:requestId')
+  @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  async updateRequest(
+    @CurrentResource() resource: AuthorizedResource,
+    @Param('requestId') requestId: string,
+    @Query() query: unknown,
+    @Body() body: unknown,
+  ) {
+    const id = requestIdOf(requestId);
+    const { forefront } = parseQuery(writeQuery, query);
+    const request = parseBody(updateRequestBody, body);
+    if (request.id !== undefined && request.id !== id) {
+      throw new AppError('invalid-input', 'Field "body.id" must be the id of the request in the path');
+    }
+    return {
+      data: await this.rpc.call(RequestQueuesRpc.updateRequest, {
+        id: resource.id,
+        requestId: id,
+        request,
+        forefront: forefront ?? false,
+      }),
+    };
+  }
+
+  @Delete(':queueId/requests/:requestId')
+  @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  @HttpCode(204)
+  async deleteRequest(
+    @CurrentResource() resource: AuthorizedResource,
+    @Param('requestId') requestId: string,
+  ): Promise<void> {
+    await this.rpc.call(RequestQueuesRpc.deleteRequest, {
+      id: resource.id,
+      requestId: requestIdOf(requestId),
+    });
+  }
+
+  @Get(':queueId/head')
+  @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
+  async head(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
+    const { limit } = parseQuery(headQuery, query);
+    return {
+      data: await this.rpc.call(RequestQueuesRpc.head, {
+        id: resource.id,
+        limit: Math.min(limit ?? 100, MAX_HEAD_LIMIT),
+      }),
+    };
+  }
+}

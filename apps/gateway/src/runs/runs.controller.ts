@@ -1,0 +1,193 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import {
+  AppError,
+  ListPage,
+  PermissionsRpc,
+  ResourcesRpc,
+  RunsRpc,
+  RunView,
+  RUN_STATUSES,
+  runOptionsSchema,
+  updateRunBody,
+} from '@atrium/contracts';
+import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
+import { RpcClient } from '@atrium/messaging';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
+import { Authorize, AuthorizedResource, CurrentResource, SignedIn } from '../authorization/authorize.decorator';
+import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
+
+const startQuery = z.object({
+  timeout: z.coerce.number().int().min(0).max(7 * 24 * 3600).optional(),
+  memory: z.coerce.number().int().min(128).max(65536).optional(),
+  build: z.string().min(1).max(100).optional(),
+  waitForFinish: z.coerce.number().int().min(0).max(60).optional(),
+});
+const listQuery = z.object({
+  ...paginationQuery,
+  status: z.enum(RUN_STATUSES).optional(),
+  ownership: z.enum(['ownedByMe', 'sharedWithMe']).optional(),
+});
+
+/** The request body becomes the run's INPUT record, with its content type. */
+function toInput(body: unknown, contentType: string | undefined): { contentType: string; base64: string } | null {
+  if (body === undefined || body === null || (Buffer.isBuffer(body) && body.length === 0)) return null;
+  if (Buffer.isBuffer(body)) return { contentType: contentType ?? 'application/octet-stream', base64: body.toString('base64') };
+  return { contentType: 'application/json; charset=utf-8', base64: Buffer.from(JSON.stringify(body)).toString('base64') };
+}
+
+/** Runs: started from an Actor or a task, each with its own default storages, as in Apify API v2. */
+@ApiTags('runs')
+@Controller('v2')
+export class RunsController {
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  private present(run: RunView) {
+    return { ...run, consoleUrl: `${this.config.PUBLIC_BASE_URL}/actors/runs/${run.id}` };
+  }
+
+  private page(q: z.output<typeof listQuery>) {
+    return { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
+  }
+
+  private async start(
+    user: UserPrincipal,
+    actorId: string,
+    taskId: string | null,
+    query: unknown,
+    body: unknown,
+    contentType: string | undefined,
+  ) {
+    const q = parseQuery(startQuery, query);
+    const options = runOptionsSchema.parse({ build: q.build, timeoutSecs: q.timeout, memoryMbytes: q.memory });
+    const run = await this.rpc.call(RunsRpc.start, {
+      actorId,
+      taskId,
+      userId: user.userId,
+      input: toInput(body, contentType),
+      options,
+    });
+    return { data: this.present(run) };
+  }
+
+  // apify-client addresses Actors as /v2/actors; API.md as /v2/acts: both are served.
+  @Post(['acts/:actorId/runs', 'actors/:actorId/runs'])
+  @Authorize('ACTOR', 'RUN', 'actorId')
+  @HttpCode(201)
+  startActor(
+    @CurrentResource() actor: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Query() query: unknown,
+    @Body() body: unknown,
+    @Headers('content-type') contentType?: string,
+  ) {
+    return this.start(user, actor.id, null, query, body, contentType);
+  }
+
+  /** Running a task needs READ on the task and RUN on its Actor. */
+  @Post('actor-tasks/:actorTaskId/runs')
+  @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
+  @HttpCode(201)
+  async startTask(
+    @CurrentResource() task: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Query() query: unknown,
+    @Body() body: unknown,
+    @Headers('content-type') contentType?: string,
+  ) {
+    const facts = await this.rpc.call(ResourcesRpc.getResourceFacts, { id: task.id });
+    if (!facts?.actorId) throw AppError.notFound('The task');
+    const actor = await this.rpc.call(PermissionsRpc.check, {
+      principal: principalRef(user),
+      resourceType: 'ACTOR',
+      resourceRef: facts.actorId,
+      permission: 'RUN',
+    });
+    if (!actor.allowed) throw new AppError('insufficient-permissions', "You need RUN permission on the task's Actor");
+    return this.start(user, facts.actorId, task.id, query, body, contentType);
+  }
+
+  @Get(['acts/:actorId/runs', 'actors/:actorId/runs'])
+  @Authorize('ACTOR', 'READ', 'actorId')
+  async listActorRuns(@CurrentResource() actor: AuthorizedResource, @CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const q = parseQuery(listQuery, query);
+    const runs = await this.rpc.call(RunsRpc.list, { userId: user.userId, actorId: actor.id, status: q.status, page: this.page(q) });
+    return { data: { ...runs, items: runs.items.map((r) => this.present(r)) } };
+  }
+
+  @Get('actor-tasks/:actorTaskId/runs')
+  @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
+  async listTaskRuns(@CurrentResource() task: AuthorizedResource, @CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const q = parseQuery(listQuery, query);
+    const runs = await this.rpc.call(RunsRpc.list, { userId: user.userId, taskId: task.id, status: q.status, page: this.page(q) });
+    return { data: { ...runs, items: runs.items.map((r) => this.present(r)) } };
+  }
+
+  @Get('actor-runs')
+  @SignedIn()
+  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const q = parseQuery(listQuery, query);
+    const page = this.page(q);
+    let runs: ListPage<RunView>;
+    if (q.ownership === 'sharedWithMe') {
+      const shared = await this.rpc.call(PermissionsRpc.listSharedWith, { subjectId: user.userId, resourceType: 'ACTOR_RUN', ...page });
+      const found = shared.resourceIds.length
+        ? await this.rpc.call(RunsRpc.list, { ids: shared.resourceIds, page: { ...page, offset: 0 } })
+        : { items: [] };
+      runs = { ...page, total: shared.total, count: found.items.length, items: found.items };
+    } else {
+      runs = await this.rpc.call(RunsRpc.list, { userId: user.userId, status: q.status, page });
+    }
+    return { data: { ...runs, items: runs.items.map((r) => this.present(r)) } };
+  }
+
+  @Get('actor-runs/:runId')
+  @Authorize('ACTOR_RUN', 'READ', 'runId')
+  async get(@CurrentResource() run: AuthorizedResource) {
+    return { data: this.present(await this.rpc.call(RunsRpc.get, { id: run.id })) };
+  }
+
+  @Put('actor-runs/:runId')
+  @Authorize('ACTOR_RUN', 'WRITE', 'runId')
+  async update(@CurrentResource() run: AuthorizedResource, @Body() body: unknown) {
+    const changes = parseBody(updateRunBody, body ?? {});
+    if (changes.generalAccess !== undefined && !run.permissions.includes('MANAGE_ACCESS')) {
+      throw new AppError('insufficient-permissions', 'Changing general access needs MANAGE_ACCESS permission');
+    }
+    const updated = await this.rpc.call(RunsRpc.update, { id: run.id, changes });
+    if (changes.generalAccess !== undefined) {
+      await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: run.id });
+    }
+    return { data: this.present(updated) };
+  }
+
+  @Post('actor-runs/:runId/abort')
+  @Authorize('ACTOR_RUN', 'WRITE', 'runId')
+  @HttpCode(200)
+  async abort(@CurrentResource() run: AuthorizedResource) {
+    return { data: this.present(await this.rpc.call(RunsRpc.abort, { id: run.id })) };
+  }
+
+  @Get('actor-runs/:runId/log')
+  @Authorize('ACTOR_RUN', 'READ', 'runId')
+  runLog(@CurrentResource() run: AuthorizedResource, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.sendLog(run, reply);
+  }
+
+  @Get('logs/:runId')
+  @Authorize('ACTOR_RUN', 'READ', 'runId')
+  log(@CurrentResource() run: AuthorizedResource, @Res({ passthrough: true }) reply: FastifyReply) {
+    return this.sendLog(run, reply);
+  }
+
+  private async sendLog(run: AuthorizedResource, reply: FastifyReply): Promise<string> {
+    const { log } = await this.rpc.call(RunsRpc.getLog, { id: run.id });
+    void reply.header('content-type', 'text/plain; charset=utf-8');
+    return log;
+  }
+}

@@ -1,0 +1,120 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { createScheduleBody, PermissionsRpc, SchedulesRpc, updateScheduleBody } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { z } from 'zod';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { requireAccess } from '../authorization/access-check';
+import {
+  Authorize,
+  AuthorizedResource,
+  CurrentResource,
+  SignedIn,
+} from '../authorization/authorize.decorator';
+import { parseBody, parseQuery } from '../http/api-query';
+import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+
+const listQuery = z.object(ownershipListQuery);
+type ActionsInput = NonNullable<z.output<typeof createScheduleBody>['actions']>;
+
+/** Schedules with Apify API v2's paths and shapes. Atrium stores them; it does not fire them yet. */
+@ApiTags('schedules')
+@Controller('v2/schedules')
+export class SchedulesController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  /**
+   * Resolves each action's Actor or task to its id. Scheduling an Actor needs RUN on it, a task
+   * READ on the task, as running them would.
+   */
+  private async resolveActions(user: UserPrincipal, actions: ActionsInput | undefined) {
+    if (!actions) return undefined;
+    return Promise.all(
+      actions.map(async (action, i) =>
+        action.type === 'RUN_ACTOR'
+          ? {
+              ...action,
+              actorId: await requireAccess(
+                this.rpc,
+                user,
+                'ACTOR',
+                action.actorId,
+                'RUN',
+                `body.actions.${i}.actorId`,
+              ),
+            }
+          : {
+              ...action,
+              actorTaskId: await requireAccess(
+                this.rpc,
+                user,
+                'ACTOR_TASK',
+                action.actorTaskId,
+                'READ',
+                `body.actions.${i}.actorTaskId`,
+              ),
+            },
+      ),
+    );
+  }
+
+  @Get()
+  @SignedIn()
+  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const q = parseQuery(listQuery, query);
+    const page = await listByOwnership(this.rpc, user.userId, 'SCHEDULE', q, (req) =>
+      this.rpc.call(SchedulesRpc.listSchedules, req),
+    );
+    return { data: page };
+  }
+
+  @Post()
+  @SignedIn()
+  @HttpCode(201)
+  async create(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+    const input = parseBody(createScheduleBody, body ?? {});
+    const schedule = await this.rpc.call(SchedulesRpc.createSchedule, {
+      ownerId: user.userId,
+      createdBy: user.userId,
+      schedule: { ...input, actions: await this.resolveActions(user, input.actions) },
+    });
+    return { data: schedule };
+  }
+
+  @Get(':scheduleId')
+  @Authorize('SCHEDULE', 'READ', 'scheduleId')
+  async get(@CurrentResource() resource: AuthorizedResource) {
+    return { data: await this.rpc.call(SchedulesRpc.getSchedule, { id: resource.id }) };
+  }
+
+  @Put(':scheduleId')
+  @Authorize('SCHEDULE', 'WRITE', 'scheduleId')
+  async update(
+    @CurrentResource() resource: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Body() body: unknown,
+  ) {
+    const input = parseBody(updateScheduleBody, body ?? {});
+    const schedule = await this.rpc.call(SchedulesRpc.updateSchedule, {
+      id: resource.id,
+      changes: { ...input, actions: await this.resolveActions(user, input.actions) },
+    });
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    return { data: schedule };
+  }
+
+  @Delete(':scheduleId')
+  @Authorize('SCHEDULE', 'WRITE', 'scheduleId')
+  @HttpCode(204)
+  async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
+    await this.rpc.call(SchedulesRpc.deleteSchedule, { id: resource.id });
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+  }
+
+  /** What the schedule has run: nothing, as Atrium does not fire schedules yet. */
+  @Get(':scheduleId/log')
+  @Authorize('SCHEDULE', 'READ', 'scheduleId')
+  log() {
+    return { data: [] };
+  }
+}

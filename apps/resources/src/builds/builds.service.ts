@@ -1,0 +1,226 @@
+import { Injectable } from '@nestjs/common';
+import {
+  ACTOR_JOB_TERMINAL_STATUSES,
+  ActorJobStatus,
+  ActorsRpc,
+  AppError,
+  BuildView,
+  ListPage,
+  RpcPayload,
+} from '@atrium/contracts';
+import { ServiceOutboxRelay } from '@atrium/messaging';
+import { DataSource, EntityManager } from 'typeorm';
+import { ActorEntity } from '../actors/actor.entity';
+import { CatalogueService } from '../catalogue/catalogue.service';
+import { listCatalogued } from '../catalogue/catalogued-list.query';
+import { ResourceEntity } from '../catalogue/resource.entity';
+import { BuildEntity } from './build.entity';
+
+export type BuildRow = { resource: ResourceEntity; build: BuildEntity };
+
+export function toBuildView({ resource, build }: BuildRow): BuildView {
+  return {
+    id: resource.id,
+    actId: resource.actorId ?? '',
+    userId: resource.ownerId,
+    buildNumber: build.buildNumber,
+    status: build.status,
+    startedAt: build.startedAt.toISOString(),
+    finishedAt: build.finishedAt?.toISOString() ?? null,
+    meta: build.meta,
+    options: build.options,
+    createdAt: resource.createdAt.toISOString(),
+    modifiedAt: resource.modifiedAt.toISOString(),
+  };
+}
+
+/** "0.10" sorts after "0.9". */
+function compareVersions(a: string, b: string): number {
+  const [aMajor = 0, aMinor = 0] = a.split('.').map(Number);
+  const [bMajor = 0, bMinor = 0] = b.split('.').map(Number);
+  return aMajor - bMajor || aMinor - bMinor;
+}
+
+/** Forward only: READY → RUNNING → a terminal status, and a finished build stays finished. */
+function checkTransition(from: ActorJobStatus, to: ActorJobStatus): void {
+  if (from === to) return;
+  if (ACTOR_JOB_TERMINAL_STATUSES.includes(from))
+    throw new AppError('conflict', `The build has already finished (${from})`);
+  if (to === 'READY') throw new AppError('conflict', `A ${from} build cannot become READY again`);
+}
+
+/**
+ * Build records of Actors. Atrium does not run builders: a build is created READY and moves
+ * on only through `updateStatus` (or `abort`).
+ */
+@Injectable()
+export class BuildsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly catalogue: CatalogueService,
+    private readonly outbox: ServiceOutboxRelay,
+  ) {}
+
+  async load(id: string, manager: EntityManager = this.dataSource.manager, lock = false): Promise<BuildRow> {
+    const resource = await this.catalogue.load(manager, 'ACTOR_BUILD', id, lock);
+    const build = await manager.findOneByOrFail(BuildEntity, { id });
+    return { resource, build };
+  }
+
+  async create(req: RpcPayload<typeof ActorsRpc.createBuild>): Promise<BuildView> {
+    const row = await this.dataSource.transaction(async (manager) => {
+      // The Actor's row lock serializes build numbers.
+      const actorResource = await this.catalogue.load(manager, 'ACTOR', req.actorId, true);
+      const actor = await manager.findOneByOrFail(ActorEntity, { id: req.actorId });
+      const highest = actor.versions
+        .map((v) => v.versionNumber)
+        .sort(compareVersions)
+        .at(-1);
+      const versionNumber = req.version ?? highest ?? '0.0';
+      const version = actor.versions.find((v) => v.versionNumber === versionNumber);
+      if (actor.versions.length && !version) {
+        throw new AppError(
+          'invalid-input',
+          `Field "version" is invalid: the Actor has no version "${versionNumber}"`,
+        );
+      }
+      actor.buildCount += 1;
+      await manager.save(actor);
+      const resource = await this.catalogue.create(manager, {
+        type: 'ACTOR_BUILD',
+        // A build belongs to its Actor's owner, whoever started it.
+        ownerId: actorResource.ownerId,
+        createdBy: req.createdBy,
+        actorId: actor.id,
+      });
+      await manager.insert(BuildEntity, {
+        id: resource.id,
+        buildNumber: `${versionNumber}.${actor.buildCount}`,
+        tag: req.tag ?? version?.buildTag ?? 'latest',
+        status: 'READY',
+        startedAt: new Date(),
+        finishedAt: null,
+        meta: req.meta,
+        options: req.options,
+      });
+      return this.load(resource.id, manager);
+    });
+    this.outbox.kick();
+    return toBuildView(row);
+  }
+
+  async get(id: string): Promise<BuildView> {
+    return toBuildView(await this.load(id));
+  }
+
+  async list(req: RpcPayload<typeof ActorsRpc.listBuilds>): Promise<ListPage<BuildView>> {
+    const { offset, limit, desc } = req.page;
+    if (req.actorId !== undefined) {
+      const [resources, total] = await this.dataSource
+        .getRepository(ResourceEntity)
+        .createQueryBuilder('r')
+        .innerJoinAndMapOne('r.state', BuildEntity, 'b', 'b.id = r.id')
+        .where('r.type = :type AND r.actor_id = :actorId', { type: 'ACTOR_BUILD', actorId: req.actorId })
+        .orderBy('r.createdAt', desc ? 'DESC' : 'ASC')
+        .addOrderBy('r.id', 'ASC')
+        .skip(offset)
+        .take(limit)
+        .getManyAndCount();
+      const items = resources.map((resource) =>
+        toBuildView({ resource, build: (resource as ResourceEntity & { state: BuildEntity }).state }),
+      );
+      return { total, offset, limit, desc, count: items.length, items };
+    }
+    const { total, rows } = await listCatalogued(this.dataSource, 'ACTOR_BUILD', BuildEntity, {
+      ownerId: req.ownerId,
+      ids: req.ids,
+      unnamed: true,
+      page: req.page,
+    });
+    const items = rows.map(({ resource, state }) => toBuildView({ resource, build: state }));
+    return { total, offset, limit, desc, count: items.length, items };
+  }
+
+  async updateStatus(id: string, status: ActorJobStatus): Promise<BuildView> {
+    return this.dataSource.transaction(async (manager) => {
+      const row = await this.load(id, manager, true);
+      checkTransition(row.build.status, status);
+      await this.moveTo(manager, row, status);
+      return toBuildView(row);
+    });
+  }
+
+  /** Aborts a READY or RUNNING build; a finished one is returned as it is, as Apify does. */
+  async abort(id: string): Promise<BuildView> {
+    return this.dataSource.transaction(async (manager) => {
+      const row = await this.load(id, manager, true);
+      if (!ACTOR_JOB_TERMINAL_STATUSES.includes(row.build.status)) await this.moveTo(manager, row, 'ABORTED');
+      return toBuildView(row);
+    });
+  }
+
+  async delete(id: string): Promise<{ ok: true }> {
+    await this.dataSource.transaction(async (manager) => {
+      const { resource } = await this.load(id, manager, true);
+      await manager.delete(BuildEntity, { id });
+      await this.catalogue.remove(manager, resource);
+    });
+    this.outbox.kick();
+    return { ok: true };
+  }
+
+  /**
+   * The build a run of the Actor uses: `ref` is a build number (`0.0.3`) or a tag (`latest`,
+   * the default); null when there is none (no build has succeeded with that tag).
+   */
+  async resolveForRun(actorId: string, ref = 'latest'): Promise<BuildView | null> {
+    const manager = this.dataSource.manager;
+    let buildId: string | undefined;
+    if (/^\d+\.\d+\.\d+$/.test(ref)) {
+      const found = await manager
+        .getRepository(ResourceEntity)
+        .createQueryBuilder('r')
+        .innerJoin(BuildEntity, 'b', 'b.id = r.id')
+        .where('r.type = :type AND r.actor_id = :actorId AND b.build_number = :ref', {
+          type: 'ACTOR_BUILD',
+          actorId,
+          ref,
+        })
+        .getOne();
+      buildId = found?.id;
+    } else {
+      const actor = await manager.findOneBy(ActorEntity, { id: actorId });
+      buildId = actor?.taggedBuilds[ref]?.buildId;
+    }
+    if (!buildId) return null;
+    const resource = await manager.findOneBy(ResourceEntity, { id: buildId, type: 'ACTOR_BUILD' });
+    const build = await manager.findOneBy(BuildEntity, { id: buildId });
+    return resource && build ? toBuildView({ resource, build }) : null;
+  }
+
+  private async moveTo(manager: EntityManager, row: BuildRow, status: ActorJobStatus): Promise<void> {
+    if (row.build.status === status) return;
+    row.build.status = status;
+    if (ACTOR_JOB_TERMINAL_STATUSES.includes(status)) row.build.finishedAt = new Date();
+    await manager.save(row.build);
+    row.resource.modifiedAt = new Date();
+    await manager.save(row.resource);
+    if (status === 'SUCCEEDED' && row.resource.actorId) {
+      const actor = await manager.findOne(ActorEntity, {
+        where: { id: row.resource.actorId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (actor) {
+        actor.taggedBuilds = {
+          ...actor.taggedBuilds,
+          [row.build.tag]: {
+            buildId: row.build.id,
+            buildNumber: row.build.buildNumber,
+            finishedAt: row.build.finishedAt?.toISOString() ?? null,
+          },
+        };
+        await manager.save(actor);
+      }
+    }
+  }
+}

@@ -1,0 +1,311 @@
+import { Injectable } from '@nestjs/common';
+import {
+  AppError,
+  ListPage,
+  QueueHeadView,
+  QueueOperationResult,
+  QueueRequestsPage,
+  QueueRequestView,
+  RequestQueuesRpc,
+  RequestQueueView,
+  RpcPayload,
+} from '@atrium/contracts';
+import { newId } from '@atrium/auth';
+import { ServiceOutboxRelay } from '@atrium/messaging';
+import { createHash } from 'node:crypto';
+import { DataSource, EntityManager, IsNull, MoreThan, Not } from 'typeorm';
+import { CatalogueService, isUniqueViolation, NewResource } from '../catalogue/catalogue.service';
+import { listCatalogued } from '../catalogue/catalogued-list.query';
+import { ResourceEntity } from '../catalogue/resource.entity';
+import { QueueRequestEntity } from './queue-request.entity';
+import { RequestQueueEntity } from './request-queue.entity';
+
+export type RequestQueueRow = { resource: ResourceEntity; queue: RequestQueueEntity };
+
+const TYPE = 'REQUEST_QUEUE';
+const later = (a: Date, b: Date) => (a > b ? a : b);
+const hashUniqueKey = (uniqueKey: string) => createHash('sha256').update(uniqueKey).digest('hex');
+
+function toView({ resource, queue }: RequestQueueRow): RequestQueueView {
+  const modifiedAt = later(resource.modifiedAt, queue.contentModifiedAt).toISOString();
+  return {
+    id: resource.id,
+    name: resource.name,
+    userId: resource.ownerId,
+    createdAt: resource.createdAt.toISOString(),
+    modifiedAt,
+    accessedAt: modifiedAt,
+    actId: resource.actorId,
+    actRunId: resource.runId,
+    totalRequestCount: queue.totalRequestCount,
+    handledRequestCount: queue.handledRequestCount,
+    pendingRequestCount: queue.totalRequestCount - queue.handledRequestCount,
+    hadMultipleClients: false,
+    generalAccess: resource.generalAccess,
+    urlSigningSecretKey: resource.signingKey,
+  };
+}
+
+function toRequestView(r: QueueRequestEntity): QueueRequestView {
+  return {
+    id: r.id,
+    uniqueKey: r.uniqueKey,
+    url: r.url,
+    method: r.method,
+    ...(r.payload !== null ? { payload: r.payload } : {}),
+    userData: r.userData as Record<string, unknown>,
+    ...(r.headers !== null ? { headers: r.headers } : {}),
+    retryCount: r.retryCount,
+    noRetry: r.noRetry,
+    errorMessages: r.errorMessages,
+    ...(r.loadedUrl !== null ? { loadedUrl: r.loadedUrl } : {}),
+    ...(r.handledAt !== null ? { handledAt: r.handledAt.toISOString() } : {}),
+  };
+}
+
+type RequestFields = RpcPayload<typeof RequestQueuesRpc.updateRequest>['request'];
+
+/** The stored form of a request's settable fields; what is left out takes its default. */
+function storedFields(request: RequestFields) {
+  return {
+    url: request.url,
+    method: request.method,
+    payload: request.payload ?? null,
+    userData: (request.userData ?? {}) as object,
+    headers: request.headers ?? null,
+    retryCount: request.retryCount ?? 0,
+    noRetry: request.noRetry ?? false,
+    errorMessages: request.errorMessages ?? [],
+    loadedUrl: request.loadedUrl ?? null,
+    handledAt: request.handledAt ? new Date(request.handledAt) : null,
+  };
+}
+
+@Injectable()
+export class RequestQueuesService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly catalogue: CatalogueService,
+    private readonly outbox: ServiceOutboxRelay,
+  ) {}
+
+  private async load(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+    lock = false,
+  ): Promise<RequestQueueRow> {
+    const resource = await this.catalogue.load(manager, TYPE, id, lock);
+    const queue = await manager.findOneByOrFail(RequestQueueEntity, { id });
+    return { resource, queue };
+  }
+
+  /** The queue's own row, locked so that its requests, order and totals change one writer at a time. */
+  private async lockQueue(manager: EntityManager, id: string): Promise<RequestQueueEntity> {
+    const queue = await manager.findOne(RequestQueueEntity, {
+      where: { id },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (!queue) throw AppError.notFound('The request queue');
+    return queue;
+  }
+
+  private async findRequest(
+    manager: EntityManager,
+    queueId: string,
+    requestId: string,
+  ): Promise<QueueRequestEntity> {
+    const request = await manager.findOneBy(QueueRequestEntity, { id: requestId, queueId });
+    if (!request) throw AppError.notFound('The request');
+    return request;
+  }
+
+  /** The next place in the head: first for forefront requests, else last. */
+  private nextOrderNo(queue: RequestQueueEntity, forefront: boolean): number {
+    if (forefront) return --queue.lowestOrderNo;
+    return ++queue.highestOrderNo;
+  }
+
+  /** Creates a queue in `manager`'s transaction (also used for a run's default queue). */
+  async createIn(manager: EntityManager, input: Omit<NewResource, 'type'>): Promise<RequestQueueRow> {
+    const resource = await this.catalogue.create(manager, { ...input, type: TYPE });
+    await manager.insert(RequestQueueEntity, { id: resource.id });
+    return this.load(resource.id, manager);
+  }
+
+  async create(
+    req: RpcPayload<typeof RequestQueuesRpc.create>,
+  ): Promise<{ queue: RequestQueueView; created: boolean }> {
+    if (req.name) {
+      const existing = await this.catalogue.findByName(TYPE, req.ownerId, req.name);
+      if (existing) return { queue: toView(await this.load(existing.id)), created: false };
+    }
+    try {
+      const row = await this.dataSource.transaction((manager) =>
+        this.createIn(manager, { ownerId: req.ownerId, name: req.name, createdBy: req.createdBy }),
+      );
+      this.outbox.kick();
+      return { queue: toView(row), created: true };
+    } catch (err) {
+      // Another request created the same name first: get-or-create returns that one.
+      const existing =
+        req.name && isUniqueViolation(err) && (await this.catalogue.findByName(TYPE, req.ownerId, req.name));
+      if (existing) return { queue: toView(await this.load(existing.id)), created: false };
+      throw err;
+    }
+  }
+
+  async get(id: string): Promise<RequestQueueView> {
+    return toView(await this.load(id));
+  }
+
+  async update(req: RpcPayload<typeof RequestQueuesRpc.update>): Promise<RequestQueueView> {
+    const row = await this.dataSource.transaction(async (manager) => {
+      const current = await this.load(req.id, manager, true);
+      await this.catalogue.update(manager, current.resource, req.changes);
+      return current;
+    });
+    this.outbox.kick();
+    return toView(row);
+  }
+
+  async delete(id: string): Promise<{ ok: true }> {
+    await this.dataSource.transaction(async (manager) => {
+      const { resource } = await this.load(id, manager, true);
+      await this.lockQueue(manager, id);
+      await manager.delete(QueueRequestEntity, { queueId: id });
+      await manager.delete(RequestQueueEntity, { id });
+      await this.catalogue.remove(manager, resource);
+    });
+    this.outbox.kick();
+    return { ok: true };
+  }
+
+  async list(req: RpcPayload<typeof RequestQueuesRpc.list>): Promise<ListPage<RequestQueueView>> {
+    const { total, rows } = await listCatalogued(this.dataSource, TYPE, RequestQueueEntity, req);
+    const items = rows.map(({ resource, state }) => toView({ resource, queue: state }));
+    return { total, ...req.page, count: items.length, items };
+  }
+
+  async addRequest(req: RpcPayload<typeof RequestQueuesRpc.addRequest>): Promise<QueueOperationResult> {
+    return this.dataSource.transaction(async (manager) => {
+      const queue = await this.lockQueue(manager, req.id);
+      const uniqueKeyHash = hashUniqueKey(req.request.uniqueKey);
+      const existing = await manager.findOne(QueueRequestEntity, {
+        where: { queueId: req.id, uniqueKeyHash },
+        select: { id: true, handledAt: true },
+      });
+      if (existing)
+        return {
+          requestId: existing.id,
+          wasAlreadyPresent: true,
+          wasAlreadyHandled: existing.handledAt !== null,
+        };
+      const fields = storedFields(req.request);
+      const id = newId();
+      const handled = fields.handledAt !== null;
+      await manager.insert(QueueRequestEntity, {
+        ...fields,
+        id,
+        queueId: req.id,
+        uniqueKey: req.request.uniqueKey,
+        uniqueKeyHash,
+        orderNo: handled ? null : this.nextOrderNo(queue, req.forefront),
+      });
+      queue.totalRequestCount += 1;
+      queue.handledRequestCount += handled ? 1 : 0;
+      queue.contentModifiedAt = new Date();
+      await manager.save(queue);
+      return { requestId: id, wasAlreadyPresent: false, wasAlreadyHandled: false };
+    });
+  }
+
+  async getRequest(id: string, requestId: string): Promise<QueueRequestView> {
+    await this.load(id);
+    return toRequestView(await this.findRequest(this.dataSource.manager, id, requestId));
+  }
+
+  /**
+   * Replaces the request's fields, as Apify does: handled leaves the head; unhandled goes to its
+   * front with `forefront`, else to its back (a reclaimed request is retried after the others).
+   */
+  async updateRequest(req: RpcPayload<typeof RequestQueuesRpc.updateRequest>): Promise<QueueOperationResult> {
+    if (req.request.id !== undefined && req.request.id !== req.requestId) {
+      throw new AppError('invalid-input', 'Field "request.id" must be the id of the request being updated');
+    }
+    return this.dataSource.transaction(async (manager) => {
+      const queue = await this.lockQueue(manager, req.id);
+      const current = await this.findRequest(manager, req.id, req.requestId);
+      if (req.request.uniqueKey !== undefined && req.request.uniqueKey !== current.uniqueKey) {
+        throw new AppError('invalid-input', 'The uniqueKey of a request cannot be changed');
+      }
+      const fields = storedFields(req.request);
+      const wasHandled = current.handledAt !== null;
+      const handled = fields.handledAt !== null;
+      await manager.update(
+        QueueRequestEntity,
+        { id: current.id },
+        { ...fields, orderNo: handled ? null : this.nextOrderNo(queue, req.forefront) },
+      );
+      queue.handledRequestCount += (handled ? 1 : 0) - (wasHandled ? 1 : 0);
+      queue.contentModifiedAt = new Date();
+      await manager.save(queue);
+      return { requestId: current.id, wasAlreadyPresent: true, wasAlreadyHandled: wasHandled };
+    });
+  }
+
+  async deleteRequest(id: string, requestId: string): Promise<{ ok: true }> {
+    await this.dataSource.transaction(async (manager) => {
+      const queue = await this.lockQueue(manager, id);
+      const current = await this.findRequest(manager, id, requestId);
+      await manager.delete(QueueRequestEntity, { id: current.id });
+      queue.totalRequestCount -= 1;
+      queue.handledRequestCount -= current.handledAt !== null ? 1 : 0;
+      queue.contentModifiedAt = new Date();
+      await manager.save(queue);
+    });
+    return { ok: true };
+  }
+
+  async listRequests(req: RpcPayload<typeof RequestQueuesRpc.listRequests>): Promise<QueueRequestsPage> {
+    await this.load(req.id);
+    // One more than asked, to tell whether another page follows.
+    const found = await this.dataSource.manager.find(QueueRequestEntity, {
+      where: {
+        queueId: req.id,
+        ...(req.exclusiveStartId !== undefined ? { id: MoreThan(req.exclusiveStartId) } : {}),
+      },
+      order: { id: 'ASC' },
+      take: req.limit + 1,
+    });
+    const items = found.slice(0, req.limit).map(toRequestView);
+    return {
+      items,
+      count: items.length,
+      limit: req.limit,
+      exclusiveStartId: req.exclusiveStartId ?? null,
+      nextExclusiveStartId: found.length > req.limit ? items[items.length - 1].id : null,
+    };
+  }
+
+  async head(req: RpcPayload<typeof RequestQueuesRpc.head>): Promise<QueueHeadView> {
+    const { resource, queue } = await this.load(req.id);
+    const found = await this.dataSource.manager.find(QueueRequestEntity, {
+      select: { id: true, retryCount: true, uniqueKey: true, url: true, method: true },
+      where: { queueId: req.id, orderNo: Not(IsNull()) },
+      order: { orderNo: 'ASC' },
+      take: req.limit,
+    });
+    return {
+      limit: req.limit,
+      queueModifiedAt: later(resource.modifiedAt, queue.contentModifiedAt).toISOString(),
+      hadMultipleClients: false,
+      items: found.map(({ id, retryCount, uniqueKey, url, method }) => ({
+        id,
+        retryCount,
+        uniqueKey,
+        url,
+        method,
+      })),
+    };
+  }
+}

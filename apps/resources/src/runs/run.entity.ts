@@ -1,0 +1,48 @@
+import { RunStatus } from '@atrium/contracts';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** A run's state; its catalogue row (`resource`) holds who started it, its Actor and task, and its access. */
+@Entity('actor_run')
+@Index('actor_run_actor_idx', ['actorId', 'startedAt'])
+export class RunEntity {
+  @PrimaryColumn({ type: 'varchar', length: 17 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 17 })
+  actorId: string;
+
+  @Column({ type: 'varchar', length: 17, nullable: true })
+  taskId: string | null;
+
+  @Column({ type: 'varchar', length: 20 })
+  status: RunStatus;
+
+  @Column({ type: 'varchar', length: 1000, nullable: true })
+  statusMessage: string | null;
+
+  @Column({ type: 'timestamptz' })
+  startedAt: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  finishedAt: Date | null;
+
+  @Column({ type: 'jsonb' })
+  options: { build: string; timeoutSecs: number; memoryMbytes: number };
+
+  @Column({ type: 'varchar', length: 17 })
+  defaultDatasetId: string;
+
+  @Column({ type: 'varchar', length: 17 })
+  defaultKeyValueStoreId: string;
+
+  @Column({ type: 'varchar', length: 17 })
+  defaultRequestQueueId: string;
+
+  /** SHA-256 of the run token's secret; the token itself is returned once, by start. */
+  @Column({ type: 'varchar', length: 64 })
+  tokenHash: string;
+
+  /** The run's log, appended to as its status changes. */
+  @Column({ type: 'text', default: '' })
+  log: string;
+}

@@ -1,0 +1,199 @@
+import { Injectable } from '@nestjs/common';
+import { AppError, DEFAULT_RUN_OPTIONS, ListPage, RunsRpc, RunStatus, RunView, RpcPayload, StartedRunView, TERMINAL_RUN_STATUSES } from '@atrium/contracts';
+import { generateRunToken, parseRunToken, secretMatches } from '@atrium/auth';
+import { ServiceOutboxRelay } from '@atrium/messaging';
+import { DataSource, EntityManager, FindOptionsWhere, In } from 'typeorm';
+import { ActorTasksService } from '../actor-tasks/actor-tasks.service';
+import { ActorsService } from '../actors/actors.service';
+import { CatalogueService } from '../catalogue/catalogue.service';
+import { ResourceEntity } from '../catalogue/resource.entity';
+import { DatasetsService } from '../datasets/datasets.service';
+import { KeyValueStoresService } from '../key-value-stores/key-value-stores.service';
+import { RequestQueuesService } from '../request-queues/request-queues.service';
+import { RunEntity } from './run.entity';
+
+type Row = { resource: ResourceEntity; run: RunEntity };
+
+function toView({ resource, run }: Row): RunView {
+  return {
+    id: run.id,
+    actId: run.actorId,
+    userId: resource.ownerId,
+    actorTaskId: run.taskId,
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+    status: run.status,
+    statusMessage: run.statusMessage,
+    meta: { origin: 'API' },
+    options: run.options,
+    buildId: null,
+    defaultDatasetId: run.defaultDatasetId,
+    defaultKeyValueStoreId: run.defaultKeyValueStoreId,
+    defaultRequestQueueId: run.defaultRequestQueueId,
+    generalAccess: resource.generalAccess,
+  };
+}
+
+const logLine = (message: string) => `${new Date().toISOString()} ${message}\n`;
+
+/** Which status may follow which: forward only, and a finished run stays finished. */
+function checkTransition(from: RunStatus, to: RunStatus): void {
+  if (from === to) return;
+  if (TERMINAL_RUN_STATUSES.includes(from)) throw new AppError('conflict', `The run has already finished (${from})`);
+  if (to === 'READY') throw new AppError('conflict', `A ${from} run cannot become READY again`);
+}
+
+@Injectable()
+export class RunsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly catalogue: CatalogueService,
+    private readonly actors: ActorsService,
+    private readonly tasks: ActorTasksService,
+    private readonly datasets: DatasetsService,
+    private readonly keyValueStores: KeyValueStoresService,
+    private readonly requestQueues: RequestQueuesService,
+    private readonly outbox: ServiceOutboxRelay,
+  ) {}
+
+  private async load(id: string, manager: EntityManager = this.dataSource.manager, lock = false): Promise<Row> {
+    const resource = await this.catalogue.load(manager, 'ACTOR_RUN', id, lock);
+    const run = await manager.findOneByOrFail(RunEntity, { id });
+    return { resource, run };
+  }
+
+  /**
+   * Starts a run in one transaction: the run, its default dataset, key-value store (with the
+   * input as INPUT) and request queue, all owned by the user who started it.
+   */
+  async start(req: RpcPayload<typeof RunsRpc.start>): Promise<StartedRunView> {
+    let runToken = '';
+    const row = await this.dataSource.transaction(async (manager) => {
+      const { resource: actor, actor: actorSettings } = await this.actors.load(req.actorId, manager);
+      const task = req.taskId ? await this.tasks.load(req.taskId, manager) : null;
+      if (task && task.resource.actorId !== actor.id) throw new AppError('invalid-input', 'The task does not belong to this Actor');
+      // Options: Apify's defaults < the Actor's < the task's < the request's. Input: the request's, else the task's.
+      const { build, timeoutSecs, memoryMbytes } = {
+        ...DEFAULT_RUN_OPTIONS,
+        ...actorSettings.defaultRunOptions,
+        ...task?.task.options,
+        ...req.options,
+      };
+      const input =
+        req.input ??
+        (task?.task.input
+          ? { contentType: 'application/json; charset=utf-8', base64: Buffer.from(JSON.stringify(task.task.input)).toString('base64') }
+          : null);
+      const resource = await this.catalogue.create(manager, {
+        type: 'ACTOR_RUN',
+        ownerId: req.userId,
+        createdBy: req.userId,
+        actorId: actor.id,
+        taskId: req.taskId,
+      });
+      const storage = { ownerId: req.userId, createdBy: req.userId, runId: resource.id };
+      const dataset = await this.datasets.createIn(manager, storage);
+      const store = await this.keyValueStores.createIn(manager, storage);
+      const queue = await this.requestQueues.createIn(manager, storage);
+      if (input) {
+        await this.keyValueStores.setRecordIn(manager, store.resource.id, 'INPUT', Buffer.from(input.base64, 'base64'), input.contentType);
+      }
+      const token = generateRunToken(resource.id);
+      runToken = token.token;
+      const run = manager.create(RunEntity, {
+        id: resource.id,
+        tokenHash: token.secretHash,
+        actorId: actor.id,
+        taskId: req.taskId,
+        status: 'READY',
+        statusMessage: null,
+        startedAt: new Date(),
+        finishedAt: null,
+        options: { build, timeoutSecs, memoryMbytes },
+        defaultDatasetId: dataset.resource.id,
+        defaultKeyValueStoreId: store.resource.id,
+        defaultRequestQueueId: queue.resource.id,
+        log: logLine(`Run of Actor ${actor.name ?? actor.id} created (status READY)`),
+      });
+      await manager.insert(RunEntity, run);
+      return { resource, run };
+    });
+    this.outbox.kick();
+    return { ...toView(row), runToken };
+  }
+
+  /** A run token acts as the user who started the run, only while the run has not finished. */
+  async verifyToken(token: string): Promise<{ runId: string; userId: string }> {
+    const parsed = parseRunToken(token);
+    const invalid = new AppError('token-not-valid', 'The run token is not valid');
+    if (!parsed) throw invalid;
+    const run = await this.dataSource.manager.findOneBy(RunEntity, { id: parsed.runId });
+    if (!run || !secretMatches(parsed.secret, run.tokenHash)) throw invalid;
+    if (TERMINAL_RUN_STATUSES.includes(run.status)) throw new AppError('token-not-valid', 'The run has finished; its token no longer works');
+    const resource = await this.catalogue.load(this.dataSource.manager, 'ACTOR_RUN', run.id);
+    return { runId: run.id, userId: resource.ownerId };
+  }
+
+  async get(id: string): Promise<RunView> {
+    return toView(await this.load(id));
+  }
+
+  async list(req: RpcPayload<typeof RunsRpc.list>): Promise<ListPage<RunView>> {
+    const { offset, limit, desc } = req.page;
+    const where: FindOptionsWhere<ResourceEntity> = { type: 'ACTOR_RUN' };
+    if (req.userId !== undefined) where.ownerId = req.userId;
+    if (req.ids !== undefined) where.id = In(req.ids);
+    if (req.actorId !== undefined) where.actorId = req.actorId;
+    if (req.taskId !== undefined) where.taskId = req.taskId;
+    const query = this.dataSource
+      .getRepository(ResourceEntity)
+      .createQueryBuilder('r')
+      .innerJoinAndMapOne('r.run', RunEntity, 'run', 'run.id = r.id')
+      .where(where);
+    if (req.status) query.andWhere('run.status = :status', { status: req.status });
+    if (req.userId !== undefined) query.orderBy('r.createdAt', desc ? 'DESC' : 'ASC').addOrderBy('r.id', 'ASC').skip(offset).take(limit);
+    const [resources, total] = await query.getManyAndCount();
+    const rows = resources.map((resource) => ({ resource, run: (resource as ResourceEntity & { run: RunEntity }).run }));
+    if (req.ids) {
+      const position = new Map(req.ids.map((id, i) => [id, i]));
+      rows.sort((a, b) => (position.get(a.resource.id) ?? 0) - (position.get(b.resource.id) ?? 0));
+    }
+    return { total, offset, limit, desc, count: rows.length, items: rows.map(toView) };
+  }
+
+  async update(req: RpcPayload<typeof RunsRpc.update>): Promise<RunView> {
+    const row = await this.dataSource.transaction(async (manager) => {
+      const current = await this.load(req.id, manager, true);
+      const { status, statusMessage, generalAccess } = req.changes;
+      if (status) this.moveTo(current.run, status);
+      if (statusMessage !== undefined) current.run.statusMessage = statusMessage;
+      await manager.save(current.run);
+      if (generalAccess !== undefined) await this.catalogue.update(manager, current.resource, { generalAccess });
+      return current;
+    });
+    this.outbox.kick();
+    return toView(row);
+  }
+
+  async abort(id: string): Promise<RunView> {
+    return this.dataSource.transaction(async (manager) => {
+      const current = await this.load(id, manager, true);
+      this.moveTo(current.run, 'ABORTED');
+      await manager.save(current.run);
+      return toView(current);
+    });
+  }
+
+  async log(id: string): Promise<{ log: string }> {
+    const { run } = await this.load(id);
+    return { log: run.log };
+  }
+
+  private moveTo(run: RunEntity, status: RunStatus): void {
+    checkTransition(run.status, status);
+    if (run.status === status) return;
+    run.log += logLine(`Status changed from ${run.status} to ${status}`);
+    run.status = status;
+    if (TERMINAL_RUN_STATUSES.includes(status)) run.finishedAt = new Date();
+  }
+}

@@ -1,0 +1,297 @@
+import { z } from 'zod';
+import { ListPage, paginationSchema } from './resources.contract';
+import { rpc } from './rpc-route';
+import { idSchema, resourceNameSchema } from './validation';
+
+/** Statuses of a build or run (Apify's ACT_JOB_STATUSES). */
+export const ACTOR_JOB_STATUSES = [
+  'READY',
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED-OUT',
+  'ABORTED',
+] as const;
+export type ActorJobStatus = (typeof ACTOR_JOB_STATUSES)[number];
+export const ACTOR_JOB_TERMINAL_STATUSES: readonly ActorJobStatus[] = [
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED-OUT',
+  'ABORTED',
+];
+
+/** Apify's run defaults when an Actor sets none. */
+export const DEFAULT_RUN_OPTIONS = {
+  build: 'latest',
+  timeoutSecs: 3600,
+  memoryMbytes: 4096,
+  restartOnError: false,
+} as const;
+
+/** Largest JSON input (task input, schedule action input) kept with a resource, in characters. */
+export const MAX_STORED_INPUT_CHARS = 1_000_000;
+
+/** A JSON object whose serialization stays within `MAX_STORED_INPUT_CHARS`. */
+export const boundedJsonObject = z
+  .record(z.unknown())
+  .refine((v) => JSON.stringify(v).length <= MAX_STORED_INPUT_CHARS, {
+    message: `must be at most ${MAX_STORED_INPUT_CHARS} characters as JSON`,
+  });
+
+/** Apify's memory sizes: a power of two from 128 MB to 32 GB. */
+export const memoryMbytesSchema = z
+  .number()
+  .int()
+  .min(128)
+  .max(32768)
+  .refine((n) => (n & (n - 1)) === 0, { message: 'must be a power of 2' });
+
+/** Build tag (`latest`, `beta`) or build number (`0.1.23`). */
+export const buildRefSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[a-zA-Z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"');
+
+/** Run options as Actors (`defaultRunOptions`), tasks (`options`) and schedule actions carry them. */
+export const actorRunOptionsSchema = z
+  .object({
+    build: buildRefSchema.optional(),
+    timeoutSecs: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .optional(),
+    memoryMbytes: memoryMbytesSchema.optional(),
+    restartOnError: z.boolean().optional(),
+  })
+  .strict();
+export type ActorRunOptions = z.infer<typeof actorRunOptionsSchema>;
+
+export const versionNumberSchema = z
+  .string()
+  .regex(/^\d{1,3}\.\d{1,3}$/, 'must be "MAJOR.MINOR", e.g. "0.1"');
+
+export const ACTOR_SOURCE_TYPES = ['SOURCE_FILES', 'GIT_REPO', 'TARBALL', 'GITHUB_GIST'] as const;
+const SOURCE_FIELD = {
+  SOURCE_FILES: 'sourceFiles',
+  GIT_REPO: 'gitRepoUrl',
+  TARBALL: 'tarballUrl',
+  GITHUB_GIST: 'gitHubGistUrl',
+} as const;
+
+const sourceUrl = z.string().url().max(2000);
+export const actorVersionSchema = z
+  .object({
+    versionNumber: versionNumberSchema,
+    sourceType: z.enum(ACTOR_SOURCE_TYPES),
+    envVars: z
+      .array(
+        z
+          .object({
+            name: z
+              .string()
+              .min(1)
+              .max(100)
+              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name'),
+            value: z.string().max(50_000),
+            isSecret: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .max(100)
+      .optional(),
+    applyEnvVarsToBuild: z.boolean().optional(),
+    buildTag: buildRefSchema.optional(),
+    sourceFiles: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1).max(500),
+            format: z.enum(['TEXT', 'BASE64']).optional(),
+            content: z.string().max(2_000_000).optional(),
+            folder: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .max(500)
+      .optional(),
+    gitRepoUrl: sourceUrl.optional(),
+    tarballUrl: sourceUrl.optional(),
+    gitHubGistUrl: sourceUrl.optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    const field = SOURCE_FIELD[v.sourceType];
+    if (v[field] === undefined) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [field],
+        message: `is required for sourceType ${v.sourceType}`,
+      });
+    }
+  });
+export type ActorVersion = z.infer<typeof actorVersionSchema>;
+
+const actorFields = {
+  name: resourceNameSchema,
+  title: z.string().max(200).nullable().optional(),
+  description: z.string().max(20_000).nullable().optional(),
+  isPublic: z.boolean().optional(),
+  isDeprecated: z.boolean().optional(),
+  seoTitle: z.string().max(200).nullable().optional(),
+  seoDescription: z.string().max(1000).nullable().optional(),
+  categories: z.array(z.string().min(1).max(100)).max(20).optional(),
+  defaultRunOptions: actorRunOptionsSchema.optional(),
+  exampleRunInput: z
+    .object({ body: z.string().max(MAX_STORED_INPUT_CHARS), contentType: z.string().min(1).max(255) })
+    .strict()
+    .nullable()
+    .optional(),
+  versions: z
+    .array(actorVersionSchema)
+    .max(100)
+    .refine((vs) => new Set(vs.map((v) => v.versionNumber)).size === vs.length, {
+      message: 'version numbers must be unique',
+    })
+    .optional(),
+};
+
+/** POST /v2/acts: Apify's Actor fields; `name` is required and unique in the owner's account. */
+export const createActorBody = z.object(actorFields).strict();
+/** PUT /v2/acts/:actorId: any of the same fields; `defaultRunOptions` merge, `versions` replace. */
+export const updateActorBody = z.object({ ...actorFields, name: resourceNameSchema.optional() }).strict();
+
+export interface ActorVersionView extends Omit<ActorVersion, 'envVars'> {
+  /** Secret values are never returned. */
+  envVars?: { name: string; value?: string; isSecret?: boolean }[];
+}
+
+export interface TaggedBuildView {
+  buildId: string;
+  buildNumber: string;
+  finishedAt: string | null;
+}
+
+/** An Actor as the resources service returns it; the gateway adds the owner's `username`. */
+export interface ActorView {
+  id: string;
+  userId: string;
+  name: string;
+  title: string | null;
+  description: string | null;
+  isPublic: boolean;
+  isDeprecated: boolean;
+  seoTitle: string | null;
+  seoDescription: string | null;
+  categories: string[];
+  createdAt: string;
+  modifiedAt: string;
+  defaultRunOptions: Required<ActorRunOptions>;
+  exampleRunInput: { body: string; contentType: string } | null;
+  /** Left out of list items, as Apify does. */
+  versions?: ActorVersionView[];
+  taggedBuilds: Record<string, TaggedBuildView>;
+  stats: { totalBuilds: number };
+}
+
+export interface BuildView {
+  id: string;
+  actId: string;
+  /** The Actor's owner (the build's owner account). */
+  userId: string;
+  buildNumber: string;
+  status: ActorJobStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  meta: { origin: string; clientIp?: string; userAgent?: string };
+  options: { useCache?: boolean; betaPackages?: boolean };
+  createdAt: string;
+  modifiedAt: string;
+}
+
+const listRequest = <T extends z.ZodRawShape>(extra: T) =>
+  z
+    .object({
+      ownerId: z.string().min(1).optional(),
+      ids: z.array(idSchema).max(1000).optional(),
+      ...extra,
+      page: paginationSchema,
+    })
+    .strict();
+
+const buildMetaSchema = z
+  .object({
+    origin: z.enum(['API', 'WEB', 'SCHEDULER', 'CLI']),
+    clientIp: z.string().max(100).optional(),
+    userAgent: z.string().max(500).optional(),
+  })
+  .strict();
+
+export const ActorsRpc = {
+  createActor: rpc<ActorView>()(
+    'resources',
+    'resources.actors.create',
+    z.object({ ownerId: z.string().min(1), createdBy: z.string().min(1), actor: createActorBody }).strict(),
+  ),
+  getActor: rpc<ActorView>()('resources', 'resources.actors.get', z.object({ id: idSchema }).strict()),
+  updateActor: rpc<ActorView>()(
+    'resources',
+    'resources.actors.update',
+    z.object({ id: idSchema, changes: updateActorBody }).strict(),
+  ),
+  /** Deletes the Actor and its builds (its tasks stay, as their owners' records). */
+  deleteActor: rpc<{ ok: true }>()(
+    'resources',
+    'resources.actors.delete',
+    z.object({ id: idSchema }).strict(),
+  ),
+  listActors: rpc<ListPage<ActorView>>()(
+    'resources',
+    'resources.actors.list',
+    listRequest({}).refine((r) => (r.ownerId === undefined) !== (r.ids === undefined), {
+      message: 'exactly one of ownerId or ids is required',
+    }),
+  ),
+  /** Records a new build of a version (default: the Actor's highest, else "0.0"), status READY. */
+  createBuild: rpc<BuildView>()(
+    'resources',
+    'resources.builds.create',
+    z
+      .object({
+        actorId: idSchema,
+        version: versionNumberSchema.optional(),
+        tag: buildRefSchema.optional(),
+        options: z
+          .object({ useCache: z.boolean().optional(), betaPackages: z.boolean().optional() })
+          .strict(),
+        meta: buildMetaSchema,
+        createdBy: z.string().min(1),
+      })
+      .strict(),
+  ),
+  getBuild: rpc<BuildView>()('resources', 'resources.builds.get', z.object({ id: idSchema }).strict()),
+  /** Builds of one Actor, of one owner account, or the given ids in their order. */
+  listBuilds: rpc<ListPage<BuildView>>()(
+    'resources',
+    'resources.builds.list',
+    listRequest({ actorId: idSchema.optional() }).refine(
+      (r) => [r.ownerId, r.ids, r.actorId].filter((v) => v !== undefined).length === 1,
+      { message: 'exactly one of ownerId, ids or actorId is required' },
+    ),
+  ),
+  /** Moves a build along READY → RUNNING → a terminal status; SUCCEEDED tags it on the Actor. */
+  updateBuildStatus: rpc<BuildView>()(
+    'resources',
+    'resources.builds.update-status',
+    z.object({ id: idSchema, status: z.enum(ACTOR_JOB_STATUSES) }).strict(),
+  ),
+  /** Aborts a build that has not finished; a finished one is returned unchanged. */
+  abortBuild: rpc<BuildView>()('resources', 'resources.builds.abort', z.object({ id: idSchema }).strict()),
+  deleteBuild: rpc<{ ok: true }>()(
+    'resources',
+    'resources.builds.delete',
+    z.object({ id: idSchema }).strict(),
+  ),
+} as const;

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { GENERAL_ACCESS, GeneralAccess } from './access.enums';
+import { ListPage, paginationSchema } from './resources.contract';
+import { rpc } from './rpc-route';
+import { idSchema, resourceNameSchema } from './validation';
+
+/** Apify's record keys: 1–256 characters of `a-zA-Z0-9!-_.'()`. */
+export const recordKeySchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[a-zA-Z0-9!\-_.'()]+$/, `may contain only letters, digits and !-_.'()`);
+
+/** A MIME type with optional parameters, as sent in a Content-Type header. */
+export const recordContentTypeSchema = z
+  .string()
+  .min(3)
+  .max(255)
+  .regex(
+    // RFC 9110 tokens for type and subtype; parameters in printable ASCII.
+    /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+(\s*;[\x20-\x7e]*)?$/,
+    'must be a MIME type such as "text/plain"',
+  );
+
+/** Apify's limit on one record, equal to the API's body limit. */
+export const MAX_RECORD_BYTES = 9 * 1024 * 1024;
+const MAX_RECORD_BASE64_CHARS = 4 * Math.ceil(MAX_RECORD_BYTES / 3);
+
+export const updateKeyValueStoreBody = z
+  .object({
+    name: resourceNameSchema.nullable().optional(),
+    generalAccess: z.enum(GENERAL_ACCESS).optional(),
+  })
+  .strict();
+
+export interface KeyValueStoreView {
+  id: string;
+  name: string | null;
+  userId: string;
+  createdAt: string;
+  modifiedAt: string;
+  accessedAt: string;
+  actId: string | null;
+  actRunId: string | null;
+  stats: { recordCount: number; storageBytes: number };
+  generalAccess: GeneralAccess;
+  urlSigningSecretKey: string;
+}
+
+export interface KeyListView {
+  items: { key: string; size: number }[];
+  count: number;
+  limit: number;
+  exclusiveStartKey: string | null;
+  isTruncated: boolean;
+  nextExclusiveStartKey: string | null;
+}
+
+/** A record as it crosses RPC: the bytes base64-encoded, with their content type. */
+export interface RecordView {
+  key: string;
+  contentType: string;
+  size: number;
+  /** Base64 of the stored bytes. */
+  value: string;
+}
+
+const storeRef = { id: idSchema };
+
+export const KeyValueStoresRpc = {
+  /** Creates a store; with a name, returns the owner's existing store of that name instead. */
+  create: rpc<{ store: KeyValueStoreView; created: boolean }>()(
+    'resources',
+    'resources.key-value-stores.create',
+    z
+      .object({
+        ownerId: z.string().min(1),
+        name: resourceNameSchema.optional(),
+        createdBy: z.string().min(1),
+      })
+      .strict(),
+  ),
+  get: rpc<KeyValueStoreView>()('resources', 'resources.key-value-stores.get', z.object(storeRef).strict()),
+  update: rpc<KeyValueStoreView>()(
+    'resources',
+    'resources.key-value-stores.update',
+    z.object({ ...storeRef, changes: updateKeyValueStoreBody }).strict(),
+  ),
+  delete: rpc<{ ok: true }>()('resources', 'resources.key-value-stores.delete', z.object(storeRef).strict()),
+  list: rpc<ListPage<KeyValueStoreView>>()(
+    'resources',
+    'resources.key-value-stores.list',
+    z
+      .object({
+        ownerId: z.string().min(1).optional(),
+        ids: z.array(idSchema).max(1000).optional(),
+        unnamed: z.boolean().default(false),
+        page: paginationSchema,
+      })
+      .strict()
+      .refine((r) => (r.ownerId === undefined) !== (r.ids === undefined), {
+        message: 'exactly one of ownerId or ids is required',
+      }),
+  ),
+  /** Keys in ascending order after `exclusiveStartKey`, optionally only those starting with `prefix`. */
+  listKeys: rpc<KeyListView>()(
+    'resources',
+    'resources.key-value-stores.list-keys',
+    z
+      .object({
+        ...storeRef,
+        limit: z.number().int().min(1).max(1000).default(1000),
+        exclusiveStartKey: recordKeySchema.optional(),
+        prefix: z.string().min(1).max(256).optional(),
+      })
+      .strict(),
+  ),
+  getRecord: rpc<RecordView>()(
+    'resources',
+    'resources.key-value-stores.get-record',
+    z.object({ ...storeRef, key: recordKeySchema }).strict(),
+  ),
+  /** Creates or replaces a record. */
+  setRecord: rpc<{ key: string; size: number }>()(
+    'resources',
+    'resources.key-value-stores.set-record',
+    z
+      .object({
+        ...storeRef,
+        key: recordKeySchema,
+        contentType: recordContentTypeSchema,
+        value: z
+          .string()
+          .max(MAX_RECORD_BASE64_CHARS, `must be at most ${MAX_RECORD_BYTES} bytes`)
+          .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+      })
+      .strict(),
+  ),
+  deleteRecord: rpc<{ ok: true }>()(
+    'resources',
+    'resources.key-value-stores.delete-record',
+    z.object({ ...storeRef, key: recordKeySchema }).strict(),
+  ),
+} as const;

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { GeneralAccess } from './access.enums';
+import { ListPage, paginationSchema } from './resources.contract';
+import { rpc } from './rpc-route';
+import { idSchema } from './validation';
+
+export const RUN_STATUSES = ['READY', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED-OUT', 'ABORTED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const TERMINAL_RUN_STATUSES: readonly RunStatus[] = ['SUCCEEDED', 'FAILED', 'TIMED-OUT', 'ABORTED'];
+/** General access a run may take: link sharing by id, never by name. */
+export const RUN_GENERAL_ACCESS = ['FOLLOW_USER_SETTING', 'RESTRICTED', 'ANYONE_WITH_ID_CAN_READ'] as const;
+
+/** The largest run input accepted (as Apify's 9 MB request limit). */
+export const MAX_RUN_INPUT_BYTES = 9 * 1024 * 1024;
+
+export const runOptionsSchema = z
+  .object({
+    build: z.string().min(1).max(100).optional(),
+    timeoutSecs: z.number().int().min(0).max(7 * 24 * 3600).optional(),
+    memoryMbytes: z.number().int().min(128).max(65536).optional(),
+  })
+  .strict();
+
+export const updateRunBody = z
+  .object({
+    status: z.enum(RUN_STATUSES).optional(),
+    statusMessage: z.string().max(1000).optional(),
+    generalAccess: z.enum(RUN_GENERAL_ACCESS).optional(),
+  })
+  .strict();
+
+export interface RunView {
+  id: string;
+  actId: string;
+  userId: string;
+  actorTaskId: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  status: RunStatus;
+  statusMessage: string | null;
+  meta: { origin: 'API' };
+  options: { build: string; timeoutSecs: number; memoryMbytes: number };
+  buildId: string | null;
+  defaultDatasetId: string;
+  defaultKeyValueStoreId: string;
+  defaultRequestQueueId: string;
+  generalAccess: GeneralAccess;
+}
+
+/** The start response alone carries the run's token, as an API token is shown once. */
+export interface StartedRunView extends RunView {
+  runToken: string;
+}
+
+export const RunsRpc = {
+  /** Creates a run with its default dataset, key-value store (input as INPUT) and request queue. */
+  start: rpc<StartedRunView>()(
+    'resources',
+    'resources.runs.start',
+    z
+      .object({
+        actorId: idSchema,
+        taskId: idSchema.nullable(),
+        userId: z.string().min(1),
+        /** The INPUT record: its content type and base64 value; absent runs without input. */
+        input: z
+          .object({ contentType: z.string().min(1).max(200), base64: z.string().max(Math.ceil((MAX_RUN_INPUT_BYTES * 4) / 3) + 4) })
+          .strict()
+          .nullable(),
+        options: runOptionsSchema,
+      })
+      .strict(),
+  ),
+  get: rpc<RunView>()('resources', 'resources.runs.get', z.object({ id: idSchema }).strict()),
+  list: rpc<ListPage<RunView>>()(
+    'resources',
+    'resources.runs.list',
+    z
+      .object({
+        userId: z.string().min(1).optional(),
+        ids: z.array(idSchema).max(1000).optional(),
+        actorId: idSchema.optional(),
+        taskId: idSchema.optional(),
+        status: z.enum(RUN_STATUSES).optional(),
+        page: paginationSchema,
+      })
+      .strict()
+      .refine((r) => (r.userId === undefined) !== (r.ids === undefined), {
+        message: 'exactly one of userId or ids is required',
+      }),
+  ),
+  /** Status changes follow the lifecycle: READY → RUNNING → a terminal status, never back. */
+  update: rpc<RunView>()(
+    'resources',
+    'resources.runs.update',
+    z.object({ id: idSchema, changes: updateRunBody }).strict(),
+  ),
+  abort: rpc<RunView>()('resources', 'resources.runs.abort', z.object({ id: idSchema }).strict()),
+  getLog: rpc<{ log: string }>()('resources', 'resources.runs.get-log', z.object({ id: idSchema }).strict()),
+  /** Verifies a run token; it stops working once the run has finished. */
+  verifyToken: rpc<{ runId: string; userId: string }>()(
+    'resources',
+    'resources.runs.verify-token',
+    z.object({ token: z.string().min(1).max(200) }).strict(),
+  ),
+} as const;
