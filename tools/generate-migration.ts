@@ -17,7 +17,9 @@ const SCRATCH_DB = `atrium_migration_scratch_${process.pid}`;
 async function main(): Promise<void> {
   const [service, name] = process.argv.slice(2) as [ServiceName, string];
   if (!SERVICES.includes(service) || !/^[A-Z][A-Za-z0-9]+$/.test(name ?? '')) {
-    throw new Error('usage: npm run migration:generate -- <identity|resources|permissions|issues> <PascalCaseName>');
+    throw new Error(
+      'usage: npm run migration:generate -- <identity|resources|permissions|issues> <PascalCaseName>',
+    );
   }
   const adminUrl = process.env.ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const admin = new Client({ connectionString: adminUrl });
@@ -26,7 +28,10 @@ async function main(): Promise<void> {
   await admin.query(`CREATE DATABASE ${SCRATCH_DB}`);
   const scratchUrl = new URL(adminUrl);
   scratchUrl.pathname = `/${SCRATCH_DB}`;
-  const dataSource = createServiceDataSource({ ...SERVICE_DATA_SOURCES[service](scratchUrl.toString()), poolSize: 1 });
+  const dataSource = createServiceDataSource({
+    ...SERVICE_DATA_SOURCES[service](scratchUrl.toString()),
+    poolSize: 1,
+  });
   try {
     await dataSource.initialize();
     await migrateServiceSchema(dataSource);
@@ -37,9 +42,13 @@ async function main(): Promise<void> {
     }
     const timestamp = Date.now();
     const className = `${name}${timestamp}`;
-    const q = (s: string) => '`' + s.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${') + '`';
+    const q = (s: string) =>
+      '`' + s.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${') + '`';
     const up = sql.upQueries.map((query) => `    await queryRunner.query(${q(query.query)});`).join('\n');
-    const down = [...sql.downQueries].reverse().map((query) => `    await queryRunner.query(${q(query.query)});`).join('\n');
+    const down = [...sql.downQueries]
+      .reverse()
+      .map((query) => `    await queryRunner.query(${q(query.query)});`)
+      .join('\n');
     const dir = join(__dirname, '..', 'apps', service, 'src', 'database', 'migrations');
     const file = `${timestamp}-${name.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()}`;
     writeFileSync(
@@ -67,7 +76,10 @@ ${down}
     const updated = withImport.replace(
       new RegExp(`export const ${listName}(: [^=]+)? = \\[([^\\]]*)\\];`),
       (_m, _t, list: string) => {
-        const items = list.split(',').map((s) => s.trim()).filter(Boolean);
+        const items = list
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
         return `export const ${listName} = [${[...items, className].join(', ')}];`;
       },
     );

@@ -26,7 +26,10 @@ export interface AtriumStack {
 }
 
 /** Starts every service, then the gateway (not listening: the caller decides where). */
-export async function startAtriumStack(serviceConfig: ServiceConfig, gatewayConfig: GatewayConfig): Promise<AtriumStack> {
+export async function startAtriumStack(
+  serviceConfig: ServiceConfig,
+  gatewayConfig: GatewayConfig,
+): Promise<AtriumStack> {
   const services = new Map<ServiceName, INestMicroservice>();
   const startService = async (name: ServiceName) => {
     const app = await startServiceApp(SERVICE_MODULES[name].forRoot(serviceConfig), name, {

@@ -36,7 +36,9 @@ async function main(): Promise<void> {
     `database: ${embeddedDb ? `embedded PGlite in ${dataDir}` : 'PostgreSQL'}; bus: ${gatewayConfig.AMQP_URL ? 'RabbitMQ' : 'in-process'}`,
   );
   // eslint-disable-next-line no-console
-  console.log(`\nAtrium is running at ${url}  (API: ${url}/v2, health: ${url}/health/ready, docs: ${url}/docs)\n`);
+  console.log(
+    `\nAtrium is running at ${url}  (API: ${url}/v2, health: ${url}/health/ready, docs: ${url}/docs)\n`,
+  );
 
   const shutdown = async () => {
     await stack.close();

@@ -8,7 +8,8 @@ describe('apify-client against Atrium', () => {
   let alice: SignedUpUser;
   let bob: SignedUpUser;
   let baseUrl: string;
-  const client = (token?: string) => new ApifyClient({ baseUrl, publicBaseUrl: baseUrl, token, maxRetries: 0 });
+  const client = (token?: string) =>
+    new ApifyClient({ baseUrl, publicBaseUrl: baseUrl, token, maxRetries: 0 });
   const stranger = () => client(bob.accessToken);
 
   beforeAll(async () => {
@@ -21,7 +22,9 @@ describe('apify-client against Atrium', () => {
   afterAll(() => t.close());
 
   it('creates, fills, lists, updates and hides a dataset', async () => {
-    const apiToken = (await t.http().post('/v2/users/me/tokens').set(alice.auth).send({ name: 'sdk' }).expect(201)).body.data.token;
+    const apiToken = (
+      await t.http().post('/v2/users/me/tokens').set(alice.auth).send({ name: 'sdk' }).expect(201)
+    ).body.data.token;
     const owner = client(apiToken);
     const dataset = await owner.datasets().getOrCreate('sdk-data');
     expect(dataset.name).toBe('sdk-data');
@@ -30,7 +33,9 @@ describe('apify-client against Atrium', () => {
 
     await owner.dataset(dataset.id).pushItems({ n: 1 });
     // Over 1 KB: apify-client sends it brotli-compressed.
-    await owner.dataset(dataset.id).pushItems(Array.from({ length: 100 }, (_, i) => ({ n: i + 2, pad: 'x'.repeat(20) })));
+    await owner
+      .dataset(dataset.id)
+      .pushItems(Array.from({ length: 100 }, (_, i) => ({ n: i + 2, pad: 'x'.repeat(20) })));
     const page = await owner.dataset(dataset.id).listItems({ limit: 10, offset: 1, fields: ['n'] });
     expect(page).toMatchObject({ total: 101, offset: 1, limit: 10, count: 10, desc: false });
     expect(page.items[0]).toEqual({ n: 2 });
@@ -58,13 +63,15 @@ describe('apify-client against Atrium', () => {
     expect(await opened.json()).toEqual([{ secret: 1 }]);
     const viaGet = (await owner.dataset(dataset.id).get()) as unknown as { itemsPublicUrl: string };
     expect((await fetch(viaGet.itemsPublicUrl)).status).toBe(200);
-    expect((await stranger().dataset(dataset.id).get())).toBeUndefined();
+    expect(await stranger().dataset(dataset.id).get()).toBeUndefined();
 
     const signature = url.searchParams.get('signature')!;
     const elsewhere = await fetch(`${baseUrl}/v2/datasets/${other.id}/items?signature=${signature}`);
     expect(elsewhere.status).toBe(403);
     expect(((await elsewhere.json()) as { error: { type: string } }).error.type).toBe('invalid-signature');
-    const tampered = await fetch(`${baseUrl}/v2/datasets/${dataset.id}/items?signature=${signature.slice(0, -2)}AA`);
+    const tampered = await fetch(
+      `${baseUrl}/v2/datasets/${dataset.id}/items?signature=${signature.slice(0, -2)}AA`,
+    );
     expect(tampered.status).toBe(403);
     // A signature opens content only, never the dataset record itself.
     expect((await fetch(`${baseUrl}/v2/datasets/${dataset.id}?signature=${signature}`)).status).toBe(404);

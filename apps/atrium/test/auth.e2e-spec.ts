@@ -38,26 +38,42 @@ describe('authentication', () => {
     const res = await t
       .http()
       .post('/v2/auth/signup')
-      .send({ email: `OTHER-${alice.username}@example.com`, username: alice.username.toUpperCase(), password: 'long enough pw' })
+      .send({
+        email: `OTHER-${alice.username}@example.com`,
+        username: alice.username.toUpperCase(),
+        password: 'long enough pw',
+      })
       .expect(409);
     expect(res.body.error.type).toBe('conflict');
   });
 
   it('logs in by username or email and rejects a wrong password with 401', async () => {
-    await t.http().post('/v2/auth/login').send({ login: alice.username, password: 'correct horse battery' }).expect(200);
+    await t
+      .http()
+      .post('/v2/auth/login')
+      .send({ login: alice.username, password: 'correct horse battery' })
+      .expect(200);
     await t
       .http()
       .post('/v2/auth/login')
       .send({ login: `${alice.username}@EXAMPLE.com`, password: 'correct horse battery' })
       .expect(200);
-    const bad = await t.http().post('/v2/auth/login').send({ login: alice.username, password: 'wrong' }).expect(401);
+    const bad = await t
+      .http()
+      .post('/v2/auth/login')
+      .send({ login: alice.username, password: 'wrong' })
+      .expect(401);
     expect(bad.body.error.type).toBe('token-not-valid');
   });
 
   it('rotates refresh tokens, and a reused one revokes the whole family', async () => {
-    const login = await t.http().post('/v2/auth/login').send({ login: alice.username, password: 'correct horse battery' });
+    const login = await t
+      .http()
+      .post('/v2/auth/login')
+      .send({ login: alice.username, password: 'correct horse battery' });
     const first = login.body.data.refreshToken;
-    const second = (await t.http().post('/v2/auth/refresh').send({ refreshToken: first }).expect(200)).body.data.refreshToken;
+    const second = (await t.http().post('/v2/auth/refresh').send({ refreshToken: first }).expect(200)).body
+      .data.refreshToken;
     expect(second).not.toBe(first);
     await t.http().post('/v2/auth/refresh').send({ refreshToken: first }).expect(401);
     // The thief's replay revoked the family: the legitimate newer token is dead too.
@@ -65,14 +81,25 @@ describe('authentication', () => {
   });
 
   it('logs out: the refresh token no longer works', async () => {
-    const login = await t.http().post('/v2/auth/login').send({ login: alice.username, password: 'correct horse battery' });
+    const login = await t
+      .http()
+      .post('/v2/auth/login')
+      .send({ login: alice.username, password: 'correct horse battery' });
     await t.http().post('/v2/auth/logout').send({ refreshToken: login.body.data.refreshToken }).expect(204);
     await t.http().post('/v2/auth/refresh').send({ refreshToken: login.body.data.refreshToken }).expect(401);
   });
 
   it('rejects forged, expired, unsigned and misaddressed JWTs with 401', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const claims = { sub: alice.id, username: alice.username, typ: 'access', iss: JWT_ISSUER, aud: JWT_AUDIENCE, iat: now, exp: now + 600 };
+    const claims = {
+      sub: alice.id,
+      username: alice.username,
+      typ: 'access',
+      iss: JWT_ISSUER,
+      aud: JWT_AUDIENCE,
+      iat: now,
+      exp: now + 600,
+    };
     const valid = forgeJwt({ alg: 'HS256', typ: 'JWT' }, claims);
     await t.http().get('/v2/users/me').set('authorization', `Bearer ${valid}`).expect(200);
     const attacks = [
@@ -92,7 +119,12 @@ describe('authentication', () => {
   });
 
   it('issues API tokens shown once, accepted as Bearer or ?token=, revoked at once', async () => {
-    const created = await t.http().post('/v2/users/me/tokens').set(alice.auth).send({ name: 'ci' }).expect(201);
+    const created = await t
+      .http()
+      .post('/v2/users/me/tokens')
+      .set(alice.auth)
+      .send({ name: 'ci' })
+      .expect(201);
     const { token, id } = created.body.data;
     expect(token).toMatch(/^atrium_api_/);
     const listed = await t.http().get('/v2/users/me/tokens').set(alice.auth).expect(200);
@@ -130,7 +162,9 @@ describe('authentication', () => {
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 5; i++) {
-        const res = await request(limited.getHttpServer()).post('/v2/auth/login').send({ login: 'x', password: 'y' });
+        const res = await request(limited.getHttpServer())
+          .post('/v2/auth/login')
+          .send({ login: 'x', password: 'y' });
         statuses.push(res.status);
       }
       expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);

@@ -25,9 +25,23 @@ describe('datasets shared end to end', () => {
     expect(created.body.data).toMatchObject({ name: 'results', userId: alice.id, itemCount: 0 });
     expect(created.body.data.consoleUrl).toContain(`/storage/datasets/${datasetId}`);
 
-    await t.http().post(`/v2/datasets/${datasetId}/items`).set(alice.auth).send([{ n: 1 }, { n: 2 }]).expect(201);
-    await t.http().post(`/v2/datasets/${datasetId}/items`).set(alice.auth).send({ n: 3, secret: 'x' }).expect(201);
-    const items = await t.http().get(`/v2/datasets/${datasetId}/items?desc=1&omit=secret`).set(alice.auth).expect(200);
+    await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/items`)
+      .set(alice.auth)
+      .send([{ n: 1 }, { n: 2 }])
+      .expect(201);
+    await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/items`)
+      .set(alice.auth)
+      .send({ n: 3, secret: 'x' })
+      .expect(201);
+    const items = await t
+      .http()
+      .get(`/v2/datasets/${datasetId}/items?desc=1&omit=secret`)
+      .set(alice.auth)
+      .expect(200);
     expect(items.body).toEqual([{ n: 3 }, { n: 2 }, { n: 1 }]);
     expect(items.headers['x-apify-pagination-total']).toBe('3');
     expect(items.headers['x-apify-pagination-desc']).toBe('true');
@@ -53,7 +67,12 @@ describe('datasets shared end to end', () => {
     const read = await t.http().get(`/v2/datasets/${datasetId}`).set(bob.auth).expect(200);
     expect(read.body.data.urlSigningSecretKey).toBeUndefined();
     await t.http().get(`/v2/datasets/${datasetId}/items`).expect(200);
-    const push = await t.http().post(`/v2/datasets/${datasetId}/items`).set(bob.auth).send({ n: 9 }).expect(403);
+    const push = await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/items`)
+      .set(bob.auth)
+      .send({ n: 9 })
+      .expect(403);
     expect(push.body.error.type).toBe('insufficient-permissions');
     await t.http().post(`/v2/datasets/${datasetId}/items`).send({ n: 9 }).expect(401);
     // With the id only: addressing by name needs ANYONE_WITH_NAME_CAN_READ.
@@ -61,7 +80,12 @@ describe('datasets shared end to end', () => {
   });
 
   it('applies the dataset own general access over the account setting', async () => {
-    await t.http().put(`/v2/datasets/${datasetId}`).set(alice.auth).send({ generalAccess: 'RESTRICTED' }).expect(200);
+    await t
+      .http()
+      .put(`/v2/datasets/${datasetId}`)
+      .set(alice.auth)
+      .send({ generalAccess: 'RESTRICTED' })
+      .expect(200);
     await t.http().get(`/v2/datasets/${datasetId}`).set(bob.auth).expect(404);
     await t
       .http()
@@ -70,7 +94,12 @@ describe('datasets shared end to end', () => {
       .send({ generalAccess: 'ANYONE_WITH_NAME_CAN_READ' })
       .expect(200);
     await t.http().get(`/v2/datasets/${alice.username}~results`).expect(200);
-    await t.http().put(`/v2/datasets/${datasetId}`).set(alice.auth).send({ generalAccess: 'FOLLOW_USER_SETTING' }).expect(200);
+    await t
+      .http()
+      .put(`/v2/datasets/${datasetId}`)
+      .set(alice.auth)
+      .send({ generalAccess: 'FOLLOW_USER_SETTING' })
+      .expect(200);
   });
 
   it('grants READ, then revokes it with effect on the very next request', async () => {
@@ -93,10 +122,17 @@ describe('datasets shared end to end', () => {
     expect(shared.body.data.items[0].id).toBe(datasetId);
 
     const listing = await t.http().get(`/v2/datasets/${datasetId}/access`).set(alice.auth).expect(200);
-    expect(listing.body.data).toMatchObject({ effectiveGeneralAccess: 'RESTRICTED', owner: { userId: alice.id } });
+    expect(listing.body.data).toMatchObject({
+      effectiveGeneralAccess: 'RESTRICTED',
+      owner: { userId: alice.id },
+    });
     expect(listing.body.data.grants).toHaveLength(1);
 
-    await t.http().delete(`/v2/datasets/${datasetId}/access/grants/${grant.body.data.id}`).set(alice.auth).expect(204);
+    await t
+      .http()
+      .delete(`/v2/datasets/${datasetId}/access/grants/${grant.body.data.id}`)
+      .set(alice.auth)
+      .expect(204);
     await t.http().get(`/v2/datasets/${datasetId}`).set(bob.auth).expect(404);
     const after = await t.http().get('/v2/datasets?ownership=sharedWithMe').set(bob.auth).expect(200);
     expect(after.body.data.total).toBe(0);

@@ -10,11 +10,19 @@ const ROOT = resolve(__dirname, '../../..');
 
 /** Runs `npm start`'s entry point as a user would: its own process, no DATABASE_URL, no AMQP_URL. */
 async function startEmbedded(dataDir: string, port: number): Promise<{ child: ChildProcess; url: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ATRIUM_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ATRIUM_DATA_DIR: dataDir,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+  };
   delete env.DATABASE_URL;
   delete env.AMQP_URL;
   delete env.JWT_SECRET;
-  const child = spawn(process.execPath, ['-r', './tools/register.js', 'apps/atrium/src/main.ts'], { cwd: ROOT, env });
+  const child = spawn(process.execPath, ['-r', './tools/register.js', 'apps/atrium/src/main.ts'], {
+    cwd: ROOT,
+    env,
+  });
   let output = '';
   const url = await new Promise<string>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`embedded Atrium did not start:\n${output}`)), 45_000);
@@ -55,9 +63,17 @@ describe('embedded mode (npm start: PGlite + in-process bus)', () => {
         .expect(201);
       const auth = { authorization: `Bearer ${signup.body.data.accessToken}` };
       const id = (await request(run.url).post('/v2/datasets?name=kept').set(auth).expect(201)).body.data.id;
-      await request(run.url).post(`/v2/datasets/${id}/items`).set(auth).send([{ a: 1 }, { a: 2 }]).expect(201);
+      await request(run.url)
+        .post(`/v2/datasets/${id}/items`)
+        .set(auth)
+        .send([{ a: 1 }, { a: 2 }])
+        .expect(201);
       await request(run.url).get(`/v2/datasets/${id}`).expect(200);
-      await request(run.url).put('/v2/users/me/settings').set(auth).send({ generalResourceAccess: 'RESTRICTED' }).expect(200);
+      await request(run.url)
+        .put('/v2/users/me/settings')
+        .set(auth)
+        .send({ generalResourceAccess: 'RESTRICTED' })
+        .expect(200);
       await request(run.url).get(`/v2/datasets/${id}`).expect(404);
       await stop(run.child);
 

@@ -15,23 +15,71 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
   });
   afterAll(() => t.close());
 
-  const itemCount = async () => (await t.http().get(`/v2/datasets/${datasetId}`).set(alice.auth).expect(200)).body.data.itemCount;
+  const itemCount = async () =>
+    (await t.http().get(`/v2/datasets/${datasetId}`).set(alice.auth).expect(200)).body.data.itemCount;
 
   it.each([
-    ['malformed JSON', (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).set('content-type', 'application/json').send('{"a": '), 400],
-    ['a non-object item', (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).send([{ a: 1 }, 5]), 400],
-    ['a NUL character PostgreSQL refuses', (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).set('content-type', 'application/json').send('{"a":"\\u0000"}'), 400],
-    ['an empty array', (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).send([]), 400],
-    ['a wrong type', (r: ReturnType<TestStack['http']>) => r.put(`/v2/datasets/${datasetId}`).send({ name: 42 }), 400],
-    ['an unknown field', (r: ReturnType<TestStack['http']>) => r.put(`/v2/datasets/${datasetId}`).send({ nmae: 'x' }), 400],
-    ['a bad enum', (r: ReturnType<TestStack['http']>) => r.put(`/v2/datasets/${datasetId}`).send({ generalAccess: 'EVERYONE' }), 400],
+    [
+      'malformed JSON',
+      (r: ReturnType<TestStack['http']>) =>
+        r.post(`/v2/datasets/${datasetId}/items`).set('content-type', 'application/json').send('{"a": '),
+      400,
+    ],
+    [
+      'a non-object item',
+      (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).send([{ a: 1 }, 5]),
+      400,
+    ],
+    [
+      'a NUL character PostgreSQL refuses',
+      (r: ReturnType<TestStack['http']>) =>
+        r
+          .post(`/v2/datasets/${datasetId}/items`)
+          .set('content-type', 'application/json')
+          .send('{"a":"\\u0000"}'),
+      400,
+    ],
+    [
+      'an empty array',
+      (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).send([]),
+      400,
+    ],
+    [
+      'a wrong type',
+      (r: ReturnType<TestStack['http']>) => r.put(`/v2/datasets/${datasetId}`).send({ name: 42 }),
+      400,
+    ],
+    [
+      'an unknown field',
+      (r: ReturnType<TestStack['http']>) => r.put(`/v2/datasets/${datasetId}`).send({ nmae: 'x' }),
+      400,
+    ],
+    [
+      'a bad enum',
+      (r: ReturnType<TestStack['http']>) =>
+        r.put(`/v2/datasets/${datasetId}`).send({ generalAccess: 'EVERYONE' }),
+      400,
+    ],
     ['a bad name', (r: ReturnType<TestStack['http']>) => r.post('/v2/datasets?name=no spaces!'), 400],
-    ['a bad limit', (r: ReturnType<TestStack['http']>) => r.get(`/v2/datasets/${datasetId}/items?limit=-1`), 400],
-    ['an unsupported format', (r: ReturnType<TestStack['http']>) => r.get(`/v2/datasets/${datasetId}/items?format=xml`), 400],
+    [
+      'a bad limit',
+      (r: ReturnType<TestStack['http']>) => r.get(`/v2/datasets/${datasetId}/items?limit=-1`),
+      400,
+    ],
+    [
+      'an unsupported format',
+      (r: ReturnType<TestStack['http']>) => r.get(`/v2/datasets/${datasetId}/items?format=xml`),
+      400,
+    ],
     ['an invalid id', (r: ReturnType<TestStack['http']>) => r.get('/v2/datasets/not*an*id'), 404],
     ['an unknown id', (r: ReturnType<TestStack['http']>) => r.get('/v2/datasets/AAAAAAAAAAAAAAAAA'), 404],
     ['an unknown route', (r: ReturnType<TestStack['http']>) => r.get('/v2/nothing-here'), 404],
-    ['a wrong-typed settings value', (r: ReturnType<TestStack['http']>) => r.put('/v2/users/me/settings').send({ generalResourceAccess: 'FOLLOW_USER_SETTING' }), 400],
+    [
+      'a wrong-typed settings value',
+      (r: ReturnType<TestStack['http']>) =>
+        r.put('/v2/users/me/settings').send({ generalResourceAccess: 'FOLLOW_USER_SETTING' }),
+      400,
+    ],
   ])('answers %s with a clear 4xx and changes nothing', async (_name, send, status) => {
     const res = await send(t.http()).set(alice.auth);
     expect(res.status).toBe(status);
@@ -41,9 +89,18 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
   });
 
   it('names the failing field', async () => {
-    const res = await t.http().put(`/v2/datasets/${datasetId}`).set(alice.auth).send({ name: 42 }).expect(400);
+    const res = await t
+      .http()
+      .put(`/v2/datasets/${datasetId}`)
+      .set(alice.auth)
+      .send({ name: 42 })
+      .expect(400);
     expect(res.body.error.message).toContain('body.name');
-    const signup = await t.http().post('/v2/auth/signup').send({ email: 'nope', username: 'abc', password: 'long enough' }).expect(400);
+    const signup = await t
+      .http()
+      .post('/v2/auth/signup')
+      .send({ email: 'nope', username: 'abc', password: 'long enough' })
+      .expect(400);
     expect(signup.body.error.message).toContain('body.email');
   });
 
@@ -78,7 +135,12 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
 
   it('writes all items of a push or none', async () => {
     const items = Array.from({ length: 50 }, (_, i) => ({ i }));
-    await t.http().post(`/v2/datasets/${datasetId}/items`).set(alice.auth).send([...items, 'not an object']).expect(400);
+    await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/items`)
+      .set(alice.auth)
+      .send([...items, 'not an object'])
+      .expect(400);
     expect(await itemCount()).toBe(1);
   });
 
@@ -90,7 +152,9 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
     expect(metrics.text).toContain('atrium_http_request_duration_seconds');
     const docs = await t.http().get('/docs').expect(200);
     expect(docs.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(docs.body.paths)).toEqual(expect.arrayContaining(['/v2/datasets/{datasetId}', '/v2/auth/signup']));
+    expect(Object.keys(docs.body.paths)).toEqual(
+      expect.arrayContaining(['/v2/datasets/{datasetId}', '/v2/auth/signup']),
+    );
   });
 
   it('answers 503 on resource routes while the permissions service is down, never 200', async () => {
@@ -102,7 +166,12 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
       expect(res.body.error.type).toBe('service-unavailable');
       expect(Date.now() - started).toBeLessThan(5000);
       await t.http().get(`/v2/datasets/${datasetId}`).expect(503);
-      await t.http().post(`/v2/datasets/${datasetId}/items`).set(alice.auth).send({ sneaky: true }).expect(503);
+      await t
+        .http()
+        .post(`/v2/datasets/${datasetId}/items`)
+        .set(alice.auth)
+        .send({ sneaky: true })
+        .expect(503);
       const ready = await t.http().get('/health/ready').expect(503);
       expect(ready.body.services.permissions).toBe('down');
     } finally {

@@ -11,16 +11,34 @@ describe('runs and the run-sharing exceptions', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    [alice, bob, carol] = [await signUp(t, uniqueName('alice')), await signUp(t, uniqueName('bob')), await signUp(t, uniqueName('carol'))];
+    [alice, bob, carol] = [
+      await signUp(t, uniqueName('alice')),
+      await signUp(t, uniqueName('bob')),
+      await signUp(t, uniqueName('carol')),
+    ];
     for (const user of [alice, bob, carol]) {
-      await t.http().put('/v2/users/me/settings').set(user.auth).send({ generalResourceAccess: 'RESTRICTED' }).expect(200);
+      await t
+        .http()
+        .put('/v2/users/me/settings')
+        .set(user.auth)
+        .send({ generalResourceAccess: 'RESTRICTED' })
+        .expect(200);
     }
-    actorId = (await t.http().post('/v2/acts').set(alice.auth).send({ name: 'scraper', isPublic: true }).expect(201)).body.data.id;
+    actorId = (
+      await t.http().post('/v2/acts').set(alice.auth).send({ name: 'scraper', isPublic: true }).expect(201)
+    ).body.data.id;
   });
   afterAll(() => t.close());
 
   const startRun = async (user: SignedUpUser, input: unknown = { q: 1 }, actor = actorId) =>
-    (await t.http().post(`/v2/acts/${actor}/runs`).set(user.auth).send(input as object).expect(201)).body.data;
+    (
+      await t
+        .http()
+        .post(`/v2/acts/${actor}/runs`)
+        .set(user.auth)
+        .send(input as object)
+        .expect(201)
+    ).body.data;
   const canRead = async (path: string, user?: SignedUpUser) => {
     const req = t.http().get(path);
     if (user) req.set(user.auth);
@@ -33,7 +51,11 @@ describe('runs and the run-sharing exceptions', () => {
     const run = await startRun(bob);
     expect(run).toMatchObject({ actId: actorId, userId: bob.id, status: 'READY', actorTaskId: null });
     expect(run.runToken).toMatch(/^atrium_run_/);
-    const input = await t.http().get(`/v2/key-value-stores/${run.defaultKeyValueStoreId}/records/INPUT`).set(bob.auth).expect(200);
+    const input = await t
+      .http()
+      .get(`/v2/key-value-stores/${run.defaultKeyValueStoreId}/records/INPUT`)
+      .set(bob.auth)
+      .expect(200);
     expect(input.body).toEqual({ q: 1 });
     await t.http().get(`/v2/datasets/${run.defaultDatasetId}`).set(bob.auth).expect(200);
     await t.http().get(`/v2/request-queues/${run.defaultRequestQueueId}`).set(bob.auth).expect(200);
@@ -44,8 +66,18 @@ describe('runs and the run-sharing exceptions', () => {
 
   it('shares runs with the public Actor creator on opt-in only, and takes them back on opt-out', async () => {
     const run = await startRun(bob);
-    await t.http().post(`/v2/datasets/${run.defaultDatasetId}/items`).set(bob.auth).send({ found: 1 }).expect(201);
-    await t.http().put('/v2/users/me/settings').set(bob.auth).send({ shareRunsWithPublicActorCreators: true }).expect(200);
+    await t
+      .http()
+      .post(`/v2/datasets/${run.defaultDatasetId}/items`)
+      .set(bob.auth)
+      .send({ found: 1 })
+      .expect(201);
+    await t
+      .http()
+      .put('/v2/users/me/settings')
+      .set(bob.auth)
+      .send({ shareRunsWithPublicActorCreators: true })
+      .expect(200);
     for (const path of [
       `/v2/actor-runs/${run.id}`,
       `/v2/actor-runs/${run.id}/log`,
@@ -57,49 +89,80 @@ describe('runs and the run-sharing exceptions', () => {
       expect({ path, anonymous: await canRead(path) }).toEqual({ path, anonymous: false });
     }
     // Read only: the creator cannot change the run or its storages.
-    await t.http().post(`/v2/datasets/${run.defaultDatasetId}/items`).set(alice.auth).send({ x: 1 }).expect(403);
+    await t
+      .http()
+      .post(`/v2/datasets/${run.defaultDatasetId}/items`)
+      .set(alice.auth)
+      .send({ x: 1 })
+      .expect(403);
     await t.http().post(`/v2/actor-runs/${run.id}/abort`).set(alice.auth).expect(403);
 
     // Bob's runs of another public Actor are not Alice's to see.
-    const carolsActor = (await t.http().post('/v2/acts').set(carol.auth).send({ name: 'other', isPublic: true }).expect(201)).body.data.id;
+    const carolsActor = (
+      await t.http().post('/v2/acts').set(carol.auth).send({ name: 'other', isPublic: true }).expect(201)
+    ).body.data.id;
     const elsewhere = await startRun(bob, {}, carolsActor);
     expect(await canRead(`/v2/actor-runs/${elsewhere.id}`, alice)).toBe(false);
     expect(await canRead(`/v2/actor-runs/${elsewhere.id}`, carol)).toBe(true);
 
-    await t.http().put('/v2/users/me/settings').set(bob.auth).send({ shareRunsWithPublicActorCreators: false }).expect(200);
+    await t
+      .http()
+      .put('/v2/users/me/settings')
+      .set(bob.auth)
+      .send({ shareRunsWithPublicActorCreators: false })
+      .expect(200);
     expect(await canRead(`/v2/actor-runs/${run.id}`, alice)).toBe(false);
     expect(await canRead(`/v2/datasets/${run.defaultDatasetId}/items`, alice)).toBe(false);
   });
 
   it("VIEW_OWNER_RUNS shares the Actor owner's runs one way, never other collaborators' runs", async () => {
-    const privateActor = (await t.http().post('/v2/acts').set(alice.auth).send({ name: 'private-one' }).expect(201)).body.data.id;
+    const privateActor = (
+      await t.http().post('/v2/acts').set(alice.auth).send({ name: 'private-one' }).expect(201)
+    ).body.data.id;
     await t
       .http()
       .post(`/v2/acts/${privateActor}/access/grants`)
       .set(alice.auth)
       .send({ user: carol.username, permissions: ['READ', 'RUN', 'VIEW_OWNER_RUNS'] })
       .expect(201);
-    await t.http().post(`/v2/acts/${privateActor}/access/grants`).set(alice.auth).send({ user: bob.username, permissions: ['RUN'] }).expect(201);
+    await t
+      .http()
+      .post(`/v2/acts/${privateActor}/access/grants`)
+      .set(alice.auth)
+      .send({ user: bob.username, permissions: ['RUN'] })
+      .expect(201);
     const alicesRun = await startRun(alice, { owner: true }, privateActor);
     const bobsRun = await startRun(bob, { other: true }, privateActor);
     const carolsRun = await startRun(carol, {}, privateActor);
 
     expect(await canRead(`/v2/actor-runs/${alicesRun.id}`, carol)).toBe(true);
     expect(await canRead(`/v2/actor-runs/${alicesRun.id}/log`, carol)).toBe(true);
-    expect(await canRead(`/v2/key-value-stores/${alicesRun.defaultKeyValueStoreId}/records/INPUT`, carol)).toBe(true);
+    expect(
+      await canRead(`/v2/key-value-stores/${alicesRun.defaultKeyValueStoreId}/records/INPUT`, carol),
+    ).toBe(true);
     expect(await canRead(`/v2/actor-runs/${bobsRun.id}`, carol)).toBe(false);
     expect(await canRead(`/v2/actor-runs/${alicesRun.id}`, bob)).toBe(false);
     // One way: the owner does not see collaborators' runs through it.
     expect(await canRead(`/v2/actor-runs/${carolsRun.id}`, alice)).toBe(false);
-    await t.http().put(`/v2/actor-runs/${alicesRun.id}`).set(carol.auth).send({ status: 'RUNNING' }).expect(403);
+    await t
+      .http()
+      .put(`/v2/actor-runs/${alicesRun.id}`)
+      .set(carol.auth)
+      .send({ status: 'RUNNING' })
+      .expect(403);
   });
 
   it('reads the builds of a public Actor anonymously while the owner account is RESTRICTED', async () => {
-    const build = (await t.http().post(`/v2/acts/${actorId}/builds`).set(alice.auth).send({}).expect(201)).body.data;
+    const build = (await t.http().post(`/v2/acts/${actorId}/builds`).set(alice.auth).send({}).expect(201))
+      .body.data;
     expect(await canRead(`/v2/actor-builds/${build.id}`)).toBe(true);
     expect(await canRead(`/v2/actor-builds/${build.id}`, carol)).toBe(true);
-    const privateActor = (await t.http().post('/v2/acts').set(alice.auth).send({ name: 'hidden' }).expect(201)).body.data.id;
-    const hiddenBuild = (await t.http().post(`/v2/acts/${privateActor}/builds`).set(alice.auth).send({}).expect(201)).body.data;
+    const privateActor = (
+      await t.http().post('/v2/acts').set(alice.auth).send({ name: 'hidden' }).expect(201)
+    ).body.data.id;
+    const hiddenBuild = (
+      await t.http().post(`/v2/acts/${privateActor}/builds`).set(alice.auth).send({}).expect(201)
+    ).body.data;
     expect(await canRead(`/v2/actor-builds/${hiddenBuild.id}`)).toBe(false);
     expect(await canRead(`/v2/actor-builds/${hiddenBuild.id}`, carol)).toBe(false);
   });
@@ -107,7 +170,12 @@ describe('runs and the run-sharing exceptions', () => {
   it('follows the run lifecycle and keeps a log', async () => {
     const run = await startRun(bob);
     await t.http().put(`/v2/actor-runs/${run.id}`).set(bob.auth).send({ status: 'RUNNING' }).expect(200);
-    const done = await t.http().put(`/v2/actor-runs/${run.id}`).set(bob.auth).send({ status: 'SUCCEEDED', statusMessage: 'ok' }).expect(200);
+    const done = await t
+      .http()
+      .put(`/v2/actor-runs/${run.id}`)
+      .set(bob.auth)
+      .send({ status: 'SUCCEEDED', statusMessage: 'ok' })
+      .expect(200);
     expect(done.body.data).toMatchObject({ status: 'SUCCEEDED', statusMessage: 'ok' });
     expect(done.body.data.finishedAt).toEqual(expect.any(String));
     await t.http().put(`/v2/actor-runs/${run.id}`).set(bob.auth).send({ status: 'RUNNING' }).expect(409);
@@ -115,34 +183,58 @@ describe('runs and the run-sharing exceptions', () => {
     const log = await t.http().get(`/v2/logs/${run.id}`).set(bob.auth).expect(200);
     expect(log.text).toContain('Status changed from RUNNING to SUCCEEDED');
     const aborted = await startRun(bob);
-    expect((await t.http().post(`/v2/actor-runs/${aborted.id}/abort`).set(bob.auth).expect(200)).body.data.status).toBe('ABORTED');
+    expect(
+      (await t.http().post(`/v2/actor-runs/${aborted.id}/abort`).set(bob.auth).expect(200)).body.data.status,
+    ).toBe('ABORTED');
     await t.http().put(`/v2/actor-runs/${run.id}`).set(bob.auth).send({ status: 'DONE' }).expect(400);
-    await t.http().put(`/v2/actor-runs/${run.id}`).set(bob.auth).send({ generalAccess: 'ANYONE_WITH_NAME_CAN_READ' }).expect(400);
+    await t
+      .http()
+      .put(`/v2/actor-runs/${run.id}`)
+      .set(bob.auth)
+      .send({ generalAccess: 'ANYONE_WITH_NAME_CAN_READ' })
+      .expect(400);
   });
 
   it('a run readable by anyone makes its default storages and log readable too', async () => {
     const run = await startRun(bob);
     expect(await canRead(`/v2/actor-runs/${run.id}`)).toBe(false);
-    await t.http().put(`/v2/actor-runs/${run.id}`).set(bob.auth).send({ generalAccess: 'ANYONE_WITH_ID_CAN_READ' }).expect(200);
+    await t
+      .http()
+      .put(`/v2/actor-runs/${run.id}`)
+      .set(bob.auth)
+      .send({ generalAccess: 'ANYONE_WITH_ID_CAN_READ' })
+      .expect(200);
     expect(await canRead(`/v2/actor-runs/${run.id}`)).toBe(true);
     expect(await canRead(`/v2/logs/${run.id}`)).toBe(true);
     expect(await canRead(`/v2/datasets/${run.defaultDatasetId}/items`)).toBe(true);
-    expect(await canRead(`/v2/key-value-stores/${run.defaultKeyValueStoreId}/records/INPUT`, carol)).toBe(true);
+    expect(await canRead(`/v2/key-value-stores/${run.defaultKeyValueStoreId}/records/INPUT`, carol)).toBe(
+      true,
+    );
   });
 
   it('a run token acts as its starter, on what the run may touch only, until the run finishes', async () => {
     const run = await startRun(bob);
     const asRun = { authorization: `Bearer ${run.runToken}` };
-    const otherDataset = (await t.http().post('/v2/datasets?name=private-notes').set(bob.auth).expect(201)).body.data.id;
+    const otherDataset = (await t.http().post('/v2/datasets?name=private-notes').set(bob.auth).expect(201))
+      .body.data.id;
     await t.http().get(`/v2/actor-runs/${run.id}`).set(asRun).expect(200);
-    await t.http().post(`/v2/datasets/${run.defaultDatasetId}/items`).set(asRun).send({ from: 'run' }).expect(201);
+    await t
+      .http()
+      .post(`/v2/datasets/${run.defaultDatasetId}/items`)
+      .set(asRun)
+      .send({ from: 'run' })
+      .expect(201);
     await t.http().get(`/v2/acts/${actorId}`).set(asRun).expect(200);
     await t.http().get(`/v2/datasets/${otherDataset}`).set(asRun).expect(404);
     await t.http().get('/v2/users/me').set(asRun).expect(403);
     await t.http().post(`/v2/acts/${actorId}/runs`).set(asRun).send({}).expect(403);
     await t.http().put(`/v2/actor-runs/${run.id}`).set(bob.auth).send({ status: 'SUCCEEDED' }).expect(200);
     await t.http().get(`/v2/actor-runs/${run.id}`).set(asRun).expect(401);
-    await t.http().get(`/v2/actor-runs/${run.id}`).set({ authorization: `Bearer ${run.runToken.slice(0, -1)}x` }).expect(401);
+    await t
+      .http()
+      .get(`/v2/actor-runs/${run.id}`)
+      .set({ authorization: `Bearer ${run.runToken.slice(0, -1)}x` })
+      .expect(401);
   });
 
   it('lists my runs and answers unknown or forbidden runs alike', async () => {
@@ -150,9 +242,17 @@ describe('runs and the run-sharing exceptions', () => {
     expect(mine.body.data).toMatchObject({ count: 2, limit: 2 });
     expect(mine.body.data.total).toBeGreaterThan(2);
     const ofActor = await t.http().get(`/v2/acts/${actorId}/runs`).set(bob.auth).expect(200);
-    expect(ofActor.body.data.items.every((r: { actId: string; userId: string }) => r.actId === actorId && r.userId === bob.id)).toBe(true);
+    expect(
+      ofActor.body.data.items.every(
+        (r: { actId: string; userId: string }) => r.actId === actorId && r.userId === bob.id,
+      ),
+    ).toBe(true);
     const unknown = await t.http().get('/v2/actor-runs/AAAAAAAAAAAAAAAAA').set(bob.auth).expect(404);
-    const forbidden = await t.http().get(`/v2/actor-runs/${mine.body.data.items[0].id}`).set(carol.auth).expect(404);
+    const forbidden = await t
+      .http()
+      .get(`/v2/actor-runs/${mine.body.data.items[0].id}`)
+      .set(carol.auth)
+      .expect(404);
     expect(unknown.body).toEqual({ error: { type: 'record-not-found', message: expect.any(String) } });
     expect(forbidden.body.error.type).toBe(unknown.body.error.type);
     await t.http().post('/v2/acts/AAAAAAAAAAAAAAAAA/runs').set(bob.auth).send({}).expect(404);

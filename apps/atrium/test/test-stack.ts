@@ -1,4 +1,10 @@
-import { createTestDatabase, resetBroker, testGatewayConfig, testServiceConfig, TestDatabase } from '@atrium/testing';
+import {
+  createTestDatabase,
+  resetBroker,
+  testGatewayConfig,
+  testServiceConfig,
+  TestDatabase,
+} from '@atrium/testing';
 import { createServer } from 'node:net';
 import request from 'supertest';
 import { AtriumStack, startAtriumStack } from '../src/atrium-stack';
@@ -42,7 +48,13 @@ export async function signUp(t: TestStack, username: string): Promise<SignedUpUs
     .send({ email: `${username}@example.com`, username, password: 'correct horse battery' })
     .expect(201);
   const { user, accessToken, refreshToken } = res.body.data;
-  return { id: user.id, username, accessToken, refreshToken, auth: { authorization: `Bearer ${accessToken}` } };
+  return {
+    id: user.id,
+    username,
+    accessToken,
+    refreshToken,
+    auth: { authorization: `Bearer ${accessToken}` },
+  };
 }
 
 /** A loopback port nobody listens on right now. */

@@ -23,9 +23,13 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   registerRequestDecompression(fastify);
   metrics.instrument(fastify);
 
-  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config, metrics), adapter, {
-    logger: logLevels(config.LOG_LEVEL),
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    GatewayModule.forRoot(config, metrics),
+    adapter,
+    {
+      logger: logLevels(config.LOG_LEVEL),
+    },
+  );
   // Nest routes Fastify's own errors (unparseable JSON, oversized bodies) through this filter too.
   app.useGlobalFilters(new ApiExceptionFilter());
   app.enableShutdownHooks();

@@ -17,9 +17,13 @@ describe('identity message contract (RabbitMQ + PostgreSQL)', () => {
 
   beforeAll(async () => {
     h = await startContractHarness('identity', (url) => IdentityModule.forRoot(testServiceConfig(url)));
-    await h.bus.subscribe(uniqueName('identity-probe'), [Events.accountCreated.name, Events.accountUpdated.name], async (e) => {
-      received.push(e);
-    });
+    await h.bus.subscribe(
+      uniqueName('identity-probe'),
+      [Events.accountCreated.name, Events.accountUpdated.name],
+      async (e) => {
+        received.push(e);
+      },
+    );
   });
   afterAll(() => h.close());
 
@@ -31,7 +35,11 @@ describe('identity message contract (RabbitMQ + PostgreSQL)', () => {
 
   it('signs up (argon2id hash, account.created event through the outbox) and logs in', async () => {
     const username = uniqueName('u');
-    const result = await h.rpc.call(IdentityRpc.signup, { email: `${username}@x.io`, username, password: 'password123' });
+    const result = await h.rpc.call(IdentityRpc.signup, {
+      email: `${username}@x.io`,
+      username,
+      password: 'password123',
+    });
     expect(result.accessToken.split('.')).toHaveLength(3);
     const [row] = await h.app
       .get(DataSource)
@@ -39,34 +47,67 @@ describe('identity message contract (RabbitMQ + PostgreSQL)', () => {
     expect(row.password_hash).toMatch(/^\$argon2id\$/);
     await eventually(async () =>
       expect(received).toContainEqual(
-        expect.objectContaining({ name: 'account.created', payload: expect.objectContaining({ id: result.user.id, version: 1 }) }),
+        expect.objectContaining({
+          name: 'account.created',
+          payload: expect.objectContaining({ id: result.user.id, version: 1 }),
+        }),
       ),
     );
-    const login = await h.rpc.call(IdentityRpc.login, { login: username.toUpperCase(), password: 'password123' });
+    const login = await h.rpc.call(IdentityRpc.login, {
+      login: username.toUpperCase(),
+      password: 'password123',
+    });
     expect(login.user.id).toBe(result.user.id);
-    await expectAppError(h.rpc.call(IdentityRpc.login, { login: username, password: 'nope' }), 'token-not-valid');
     await expectAppError(
-      h.rpc.call(IdentityRpc.signup, { email: `${username}@x.io`, username: `${username}2`, password: 'password123' }),
+      h.rpc.call(IdentityRpc.login, { login: username, password: 'nope' }),
+      'token-not-valid',
+    );
+    await expectAppError(
+      h.rpc.call(IdentityRpc.signup, {
+        email: `${username}@x.io`,
+        username: `${username}2`,
+        password: 'password123',
+      }),
       'conflict',
     );
   });
 
   it('rotates refresh tokens and revokes the family on reuse; logout revokes', async () => {
     const username = uniqueName('r');
-    const first = await h.rpc.call(IdentityRpc.signup, { email: `${username}@x.io`, username, password: 'password123' });
+    const first = await h.rpc.call(IdentityRpc.signup, {
+      email: `${username}@x.io`,
+      username,
+      password: 'password123',
+    });
     const second = await h.rpc.call(IdentityRpc.refresh, { refreshToken: first.refreshToken });
-    await expectAppError(h.rpc.call(IdentityRpc.refresh, { refreshToken: first.refreshToken }), 'token-not-valid');
-    await expectAppError(h.rpc.call(IdentityRpc.refresh, { refreshToken: second.refreshToken }), 'token-not-valid');
+    await expectAppError(
+      h.rpc.call(IdentityRpc.refresh, { refreshToken: first.refreshToken }),
+      'token-not-valid',
+    );
+    await expectAppError(
+      h.rpc.call(IdentityRpc.refresh, { refreshToken: second.refreshToken }),
+      'token-not-valid',
+    );
     const third = await h.rpc.call(IdentityRpc.login, { login: username, password: 'password123' });
     expect(await h.rpc.call(IdentityRpc.logout, { refreshToken: third.refreshToken })).toEqual({ ok: true });
-    await expectAppError(h.rpc.call(IdentityRpc.refresh, { refreshToken: third.refreshToken }), 'token-not-valid');
+    await expectAppError(
+      h.rpc.call(IdentityRpc.refresh, { refreshToken: third.refreshToken }),
+      'token-not-valid',
+    );
     await expectAppError(h.rpc.call(IdentityRpc.logout, { refreshToken: 'x'.repeat(20) }), 'token-not-valid');
   });
 
   it('reads users, resolves references and serves versioned account facts', async () => {
     const username = uniqueName('f');
-    const { user } = await h.rpc.call(IdentityRpc.signup, { email: `${username}@x.io`, username, password: 'password123' });
-    expect(await h.rpc.call(IdentityRpc.getUser, { userId: user.id })).toMatchObject({ id: user.id, username });
+    const { user } = await h.rpc.call(IdentityRpc.signup, {
+      email: `${username}@x.io`,
+      username,
+      password: 'password123',
+    });
+    expect(await h.rpc.call(IdentityRpc.getUser, { userId: user.id })).toMatchObject({
+      id: user.id,
+      username,
+    });
     for (const ref of [user.id, username, `${username}@X.io`]) {
       expect(await h.rpc.call(IdentityRpc.resolveUser, { ref })).toEqual({ id: user.id, username });
     }
@@ -87,7 +128,10 @@ describe('identity message contract (RabbitMQ + PostgreSQL)', () => {
     });
     await eventually(async () =>
       expect(received).toContainEqual(
-        expect.objectContaining({ name: 'account.updated', payload: expect.objectContaining({ id: user.id, version: 2 }) }),
+        expect.objectContaining({
+          name: 'account.updated',
+          payload: expect.objectContaining({ id: user.id, version: 2 }),
+        }),
       ),
     );
     await expectAppError(
@@ -98,7 +142,11 @@ describe('identity message contract (RabbitMQ + PostgreSQL)', () => {
 
   it('creates, verifies, lists and revokes API tokens', async () => {
     const username = uniqueName('t');
-    const { user } = await h.rpc.call(IdentityRpc.signup, { email: `${username}@x.io`, username, password: 'password123' });
+    const { user } = await h.rpc.call(IdentityRpc.signup, {
+      email: `${username}@x.io`,
+      username,
+      password: 'password123',
+    });
     const created = await h.rpc.call(IdentityRpc.createToken, { userId: user.id, token: { name: 'bot' } });
     expect(await h.rpc.call(IdentityRpc.verifyToken, { token: created.token })).toEqual({
       userId: user.id,
@@ -111,9 +159,15 @@ describe('identity message contract (RabbitMQ + PostgreSQL)', () => {
     expect(JSON.stringify(listed)).not.toContain(created.token);
     await h.rpc.call(IdentityRpc.revokeToken, { userId: user.id, tokenId: created.id });
     await expectAppError(h.rpc.call(IdentityRpc.verifyToken, { token: created.token }), 'token-not-valid');
-    await expectAppError(h.rpc.call(IdentityRpc.revokeToken, { userId: user.id, tokenId: created.id }), 'record-not-found');
     await expectAppError(
-      h.rpc.call(IdentityRpc.createToken, { userId: user.id, token: { name: 'old', expiresAt: '2001-01-01T00:00:00Z' } }),
+      h.rpc.call(IdentityRpc.revokeToken, { userId: user.id, tokenId: created.id }),
+      'record-not-found',
+    );
+    await expectAppError(
+      h.rpc.call(IdentityRpc.createToken, {
+        userId: user.id,
+        token: { name: 'old', expiresAt: '2001-01-01T00:00:00Z' },
+      }),
       'invalid-input',
     );
   });

@@ -1,5 +1,10 @@
 import { IssuesRpc } from '@atrium/contracts';
-import { ContractHarness, expectEveryRouteValidated, startContractHarness, testServiceConfig } from '@atrium/testing';
+import {
+  ContractHarness,
+  expectEveryRouteValidated,
+  startContractHarness,
+  testServiceConfig,
+} from '@atrium/testing';
 import { DataSource } from 'typeorm';
 import { IssuesModule } from '../src/issues.module';
 
@@ -17,7 +22,13 @@ describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
     expect(await h.rpc.call(IssuesRpc.health, {})).toEqual({ service: 'issues', ok: true });
     const tables = await h.app
       .get(DataSource)
-      .query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'issues' ORDER BY table_name`);
-    expect(tables.map((t: { table_name: string }) => t.table_name)).toEqual(['issues_migrations', 'outbox_message', 'processed_message']);
+      .query(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'issues' ORDER BY table_name`,
+      );
+    expect(tables.map((t: { table_name: string }) => t.table_name)).toEqual([
+      'issues_migrations',
+      'outbox_message',
+      'processed_message',
+    ]);
   });
 });

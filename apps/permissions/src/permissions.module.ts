@@ -24,8 +24,18 @@ export class PermissionsModule {
         }),
         MessagingModule.forRoot({ amqpUrl: config.AMQP_URL, rpcTimeoutMs: config.RPC_TIMEOUT_MS }),
       ],
-      controllers: [healthControllerFor(PermissionsRpc.health), ChecksMessageController, GrantsMessageController],
-      providers: [ServiceOutboxRelay, ProjectionsService, GrantsService, DecisionsService, ProjectionEventsConsumer],
+      controllers: [
+        healthControllerFor(PermissionsRpc.health),
+        ChecksMessageController,
+        GrantsMessageController,
+      ],
+      providers: [
+        ServiceOutboxRelay,
+        ProjectionsService,
+        GrantsService,
+        DecisionsService,
+        ProjectionEventsConsumer,
+      ],
     };
   }
 }

@@ -1,4 +1,11 @@
-import { AccountFacts, Events, EventDefinition, EventPayload, PermissionsRpc, ResourceFacts } from '@atrium/contracts';
+import {
+  AccountFacts,
+  Events,
+  EventDefinition,
+  EventPayload,
+  PermissionsRpc,
+  ResourceFacts,
+} from '@atrium/contracts';
 import { newId } from '@atrium/auth';
 import { deadLetterQueue, eventQueue } from '@atrium/messaging';
 import {
@@ -17,7 +24,13 @@ import { PermissionsModule } from '../src/permissions.module';
 
 describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
   let h: ContractHarness;
-  const alice: AccountFacts = { id: newId(), username: 'alice-contract', generalResourceAccess: 'RESTRICTED', shareRunsWithPublicActorCreators: false, version: 1 };
+  const alice: AccountFacts = {
+    id: newId(),
+    username: 'alice-contract',
+    generalResourceAccess: 'RESTRICTED',
+    shareRunsWithPublicActorCreators: false,
+    version: 1,
+  };
   const bob = newId();
   const dataset: ResourceFacts = {
     id: newId(),
@@ -33,8 +46,17 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
   };
   const publish = <E extends EventDefinition>(event: E, payload: EventPayload<E>, id = randomUUID()) =>
     h.bus.publish({ id, name: event.name, occurredAt: new Date().toISOString(), payload }).then(() => id);
-  const check = (userId: string | null, permission: 'READ' | 'WRITE' | 'MANAGE_ACCESS', resourceRef = dataset.id) =>
-    h.rpc.call(PermissionsRpc.check, { principal: { userId }, resourceType: 'DATASET', resourceRef, permission });
+  const check = (
+    userId: string | null,
+    permission: 'READ' | 'WRITE' | 'MANAGE_ACCESS',
+    resourceRef = dataset.id,
+  ) =>
+    h.rpc.call(PermissionsRpc.check, {
+      principal: { userId },
+      resourceType: 'DATASET',
+      resourceRef,
+      permission,
+    });
 
   beforeAll(async () => {
     h = await startContractHarness('permissions', (url) => PermissionsModule.forRoot(testServiceConfig(url)));
@@ -55,18 +77,31 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
       permissions: ['MANAGE_ACCESS', 'READ', 'WRITE'],
     });
     expect(await check(bob, 'READ')).toMatchObject({ allowed: false, canRead: false, resourceId: null });
-    expect(await check(alice.id, 'READ', `${alice.username}~facts`)).toMatchObject({ allowed: true, resourceId: dataset.id });
+    expect(await check(alice.id, 'READ', `${alice.username}~facts`)).toMatchObject({
+      allowed: true,
+      resourceId: dataset.id,
+    });
     expect(await check(alice.id, 'READ', '~facts')).toMatchObject({ allowed: true });
 
-    await publish(Events.accountUpdated, { ...alice, generalResourceAccess: 'ANYONE_WITH_ID_CAN_READ', version: 2 });
-    await eventually(async () => expect(await check(null, 'READ')).toMatchObject({ allowed: true, rule: 'general-access' }));
+    await publish(Events.accountUpdated, {
+      ...alice,
+      generalResourceAccess: 'ANYONE_WITH_ID_CAN_READ',
+      version: 2,
+    });
+    await eventually(async () =>
+      expect(await check(null, 'READ')).toMatchObject({ allowed: true, rule: 'general-access' }),
+    );
     expect(await check(null, 'READ', `${alice.username}~facts`)).toMatchObject({ allowed: false });
     expect(await check(bob, 'WRITE')).toMatchObject({ allowed: false, canRead: true });
   });
 
   it('never lets an older event overwrite a newer state', async () => {
     await publish(Events.resourceUpdated, { ...dataset, generalAccess: 'RESTRICTED', version: 5 });
-    await publish(Events.resourceUpdated, { ...dataset, generalAccess: 'ANYONE_WITH_NAME_CAN_READ', version: 4 });
+    await publish(Events.resourceUpdated, {
+      ...dataset,
+      generalAccess: 'ANYONE_WITH_NAME_CAN_READ',
+      version: 4,
+    });
     await eventually(async () => expect(await check(null, 'READ')).toMatchObject({ allowed: false }));
     await new Promise((r) => setTimeout(r, 200));
     expect(await check(null, 'READ')).toMatchObject({ allowed: false });
@@ -83,11 +118,23 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     expect(await check(bob, 'READ')).toMatchObject({ allowed: true, rule: 'grant' });
     expect(await check(bob, 'WRITE')).toMatchObject({ allowed: false, canRead: true });
     await expectAppError(
-      h.rpc.call(PermissionsRpc.createGrant, { resourceType: 'DATASET', resourceId: dataset.id, subjectId: bob, permissions: ['READ'], grantedBy: alice.id }),
+      h.rpc.call(PermissionsRpc.createGrant, {
+        resourceType: 'DATASET',
+        resourceId: dataset.id,
+        subjectId: bob,
+        permissions: ['READ'],
+        grantedBy: alice.id,
+      }),
       'conflict',
     );
     await expectAppError(
-      h.rpc.call(PermissionsRpc.createGrant, { resourceType: 'DATASET', resourceId: dataset.id, subjectId: alice.id, permissions: ['READ'], grantedBy: alice.id }),
+      h.rpc.call(PermissionsRpc.createGrant, {
+        resourceType: 'DATASET',
+        resourceId: dataset.id,
+        subjectId: alice.id,
+        permissions: ['READ'],
+        grantedBy: alice.id,
+      }),
       'invalid-input',
     );
     await h.rpc.call(PermissionsRpc.updateGrant, {
@@ -99,23 +146,50 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     });
     expect(await check(bob, 'WRITE')).toMatchObject({ allowed: true, permissions: ['READ', 'WRITE'] });
 
-    const listing = await h.rpc.call(PermissionsRpc.listAccess, { resourceType: 'DATASET', resourceId: dataset.id });
-    expect(listing).toMatchObject({ owner: { userId: alice.id }, generalAccess: 'RESTRICTED', effectiveGeneralAccess: 'RESTRICTED' });
+    const listing = await h.rpc.call(PermissionsRpc.listAccess, {
+      resourceType: 'DATASET',
+      resourceId: dataset.id,
+    });
+    expect(listing).toMatchObject({
+      owner: { userId: alice.id },
+      generalAccess: 'RESTRICTED',
+      effectiveGeneralAccess: 'RESTRICTED',
+    });
     expect(listing.grants.map((g) => g.userId)).toEqual([bob]);
-    expect(await h.rpc.call(PermissionsRpc.listSharedWith, { subjectId: bob, resourceType: 'DATASET', offset: 0, limit: 10, desc: false })).toEqual({
+    expect(
+      await h.rpc.call(PermissionsRpc.listSharedWith, {
+        subjectId: bob,
+        resourceType: 'DATASET',
+        offset: 0,
+        limit: 10,
+        desc: false,
+      }),
+    ).toEqual({
       total: 1,
       resourceIds: [dataset.id],
     });
 
-    await h.rpc.call(PermissionsRpc.revokeGrant, { resourceType: 'DATASET', resourceId: dataset.id, grantId: grant.id, revokedBy: alice.id });
+    await h.rpc.call(PermissionsRpc.revokeGrant, {
+      resourceType: 'DATASET',
+      resourceId: dataset.id,
+      grantId: grant.id,
+      revokedBy: alice.id,
+    });
     expect(await check(bob, 'READ')).toMatchObject({ allowed: false, canRead: false });
     await expectAppError(
-      h.rpc.call(PermissionsRpc.revokeGrant, { resourceType: 'DATASET', resourceId: dataset.id, grantId: grant.id, revokedBy: alice.id }),
+      h.rpc.call(PermissionsRpc.revokeGrant, {
+        resourceType: 'DATASET',
+        resourceId: dataset.id,
+        grantId: grant.id,
+        revokedBy: alice.id,
+      }),
       'record-not-found',
     );
     const outbox = await h.app
       .get(DataSource)
-      .query(`SELECT payload->>'reason' AS reason FROM permissions.outbox_message WHERE name = 'permissions.changed'`);
+      .query(
+        `SELECT payload->>'reason' AS reason FROM permissions.outbox_message WHERE name = 'permissions.changed'`,
+      );
     expect(outbox.map((r: { reason: string }) => r.reason)).toEqual(
       expect.arrayContaining(['grant-created', 'grant-updated', 'grant-revoked']),
     );
@@ -134,7 +208,17 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     expect((await check(carol, 'READ')).allowed).toBe(true);
     await new Promise((r) => setTimeout(r, 1100));
     expect((await check(carol, 'READ')).allowed).toBe(false);
-    expect((await h.rpc.call(PermissionsRpc.listSharedWith, { subjectId: carol, resourceType: 'DATASET', offset: 0, limit: 10, desc: false })).total).toBe(0);
+    expect(
+      (
+        await h.rpc.call(PermissionsRpc.listSharedWith, {
+          subjectId: carol,
+          resourceType: 'DATASET',
+          offset: 0,
+          limit: 10,
+          desc: false,
+        })
+      ).total,
+    ).toBe(0);
   });
 
   it('applies an event delivered twice once', async () => {
@@ -143,7 +227,9 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     const id = await publish(Events.resourceCreated, other);
     await publish(Events.resourceCreated, other, id);
     await eventually(async () => {
-      const rows = await h.app.get(DataSource).query('SELECT count(*)::int AS n FROM permissions.processed_message WHERE message_id = $1', [id]);
+      const rows = await h.app
+        .get(DataSource)
+        .query('SELECT count(*)::int AS n FROM permissions.processed_message WHERE message_id = $1', [id]);
       expect(rows[0].n).toBe(1);
     });
     await h.rpc.call(PermissionsRpc.createGrant, {
@@ -153,14 +239,33 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
       permissions: ['READ'],
       grantedBy: alice.id,
     });
-    const deletion = await publish(Events.resourceDeleted, { id: other.id, type: 'DATASET', ownerId: alice.id, version: 2 });
-    await publish(Events.resourceDeleted, { id: other.id, type: 'DATASET', ownerId: alice.id, version: 2 }, deletion);
-    await eventually(async () => expect(await check(alice.id, 'READ', other.id)).toMatchObject({ allowed: false, resourceId: null }));
+    const deletion = await publish(Events.resourceDeleted, {
+      id: other.id,
+      type: 'DATASET',
+      ownerId: alice.id,
+      version: 2,
+    });
+    await publish(
+      Events.resourceDeleted,
+      { id: other.id, type: 'DATASET', ownerId: alice.id, version: 2 },
+      deletion,
+    );
+    await eventually(async () =>
+      expect(await check(alice.id, 'READ', other.id)).toMatchObject({ allowed: false, resourceId: null }),
+    );
     // A stale update after the deletion does not bring the resource back.
     await publish(Events.resourceUpdated, { ...other, version: 1 });
     await new Promise((r) => setTimeout(r, 200));
     expect(await check(alice.id, 'READ', other.id)).toMatchObject({ allowed: false });
-    expect(await h.rpc.call(PermissionsRpc.listSharedWith, { subjectId: dave, resourceType: 'DATASET', offset: 0, limit: 10, desc: false })).toEqual({
+    expect(
+      await h.rpc.call(PermissionsRpc.listSharedWith, {
+        subjectId: dave,
+        resourceType: 'DATASET',
+        offset: 0,
+        limit: 10,
+        desc: false,
+      }),
+    ).toEqual({
       total: 0,
       resourceIds: [],
     });
@@ -172,9 +277,20 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
       const channel = await connection.createChannel();
       const dlq = deadLetterQueue(eventQueue('permissions'));
       const before = (await channel.checkQueue(dlq)).messageCount;
-      await h.bus.publish({ id: randomUUID(), name: Events.accountUpdated.name, occurredAt: new Date().toISOString(), payload: { id: 42 } });
+      await h.bus.publish({
+        id: randomUUID(),
+        name: Events.accountUpdated.name,
+        occurredAt: new Date().toISOString(),
+        payload: { id: 42 },
+      });
       await eventually(async () => expect((await channel.checkQueue(dlq)).messageCount).toBe(before + 1));
-      const erin: AccountFacts = { id: newId(), username: 'erin-contract', generalResourceAccess: 'RESTRICTED', shareRunsWithPublicActorCreators: false, version: 1 };
+      const erin: AccountFacts = {
+        id: newId(),
+        username: 'erin-contract',
+        generalResourceAccess: 'RESTRICTED',
+        shareRunsWithPublicActorCreators: false,
+        version: 1,
+      };
       await publish(Events.accountCreated, erin);
       const mine: ResourceFacts = { ...dataset, id: newId(), ownerId: erin.id, version: 1 };
       await publish(Events.resourceCreated, mine);
@@ -185,6 +301,9 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
   });
 
   it('fails fast with a clear error when a read-through target is down', async () => {
-    await expectAppError(h.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: newId() }), 'service-unavailable');
+    await expectAppError(
+      h.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: newId() }),
+      'service-unavailable',
+    );
   });
 });

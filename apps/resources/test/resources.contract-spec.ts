@@ -36,10 +36,23 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
   });
 
   it('creates datasets (get-or-create by name) and publishes resource.created', async () => {
-    const first = await h.rpc.call(ResourcesRpc.createDataset, { ownerId: owner, name: 'alpha', createdBy: owner });
+    const first = await h.rpc.call(ResourcesRpc.createDataset, {
+      ownerId: owner,
+      name: 'alpha',
+      createdBy: owner,
+    });
     expect(first.created).toBe(true);
-    expect(first.dataset).toMatchObject({ name: 'alpha', userId: owner, itemCount: 0, generalAccess: 'FOLLOW_USER_SETTING' });
-    const again = await h.rpc.call(ResourcesRpc.createDataset, { ownerId: owner, name: 'alpha', createdBy: owner });
+    expect(first.dataset).toMatchObject({
+      name: 'alpha',
+      userId: owner,
+      itemCount: 0,
+      generalAccess: 'FOLLOW_USER_SETTING',
+    });
+    const again = await h.rpc.call(ResourcesRpc.createDataset, {
+      ownerId: owner,
+      name: 'alpha',
+      createdBy: owner,
+    });
     expect(again).toMatchObject({ created: false, dataset: { id: first.dataset.id } });
     await eventually(async () =>
       expect(received).toContainEqual(
@@ -61,13 +74,30 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
       ),
     );
     // Exactly one created event for the name, however often get-or-create is called.
-    expect(received.filter((e) => e.name === 'resource.created' && (e.payload as { id: string }).id === first.dataset.id)).toHaveLength(1);
+    expect(
+      received.filter(
+        (e) => e.name === 'resource.created' && (e.payload as { id: string }).id === first.dataset.id,
+      ),
+    ).toHaveLength(1);
   });
 
   it('serves catalogue facts by id and by name', async () => {
-    const { dataset } = await h.rpc.call(ResourcesRpc.createDataset, { ownerId: owner, name: 'beta', createdBy: owner });
-    expect(await h.rpc.call(ResourcesRpc.getResourceFacts, { id: dataset.id })).toMatchObject({ id: dataset.id, version: 1 });
-    expect(await h.rpc.call(ResourcesRpc.findResourceFactsByName, { type: 'DATASET', ownerId: owner, name: 'beta' })).toMatchObject({
+    const { dataset } = await h.rpc.call(ResourcesRpc.createDataset, {
+      ownerId: owner,
+      name: 'beta',
+      createdBy: owner,
+    });
+    expect(await h.rpc.call(ResourcesRpc.getResourceFacts, { id: dataset.id })).toMatchObject({
+      id: dataset.id,
+      version: 1,
+    });
+    expect(
+      await h.rpc.call(ResourcesRpc.findResourceFactsByName, {
+        type: 'DATASET',
+        ownerId: owner,
+        name: 'beta',
+      }),
+    ).toMatchObject({
       id: dataset.id,
     });
     expect(await h.rpc.call(ResourcesRpc.getResourceFacts, { id: newId() })).toBeNull();
@@ -81,7 +111,10 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
     });
     expect(updated).toMatchObject({ name: 'gamma', generalAccess: 'RESTRICTED' });
     expect((await h.rpc.call(ResourcesRpc.getResourceFacts, { id: dataset.id }))?.version).toBe(2);
-    await expectAppError(h.rpc.call(ResourcesRpc.updateDataset, { id: dataset.id, changes: { name: 'alpha' } }), 'conflict');
+    await expectAppError(
+      h.rpc.call(ResourcesRpc.updateDataset, { id: dataset.id, changes: { name: 'alpha' } }),
+      'conflict',
+    );
     expect((await h.rpc.call(ResourcesRpc.getDataset, { id: dataset.id })).name).toBe('gamma');
 
     await h.rpc.call(ResourcesRpc.deleteDataset, { id: dataset.id });
@@ -89,7 +122,10 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
     await expectAppError(h.rpc.call(ResourcesRpc.deleteDataset, { id: dataset.id }), 'record-not-found');
     await eventually(async () =>
       expect(received).toContainEqual(
-        expect.objectContaining({ name: 'resource.deleted', payload: expect.objectContaining({ id: dataset.id, version: 3 }) }),
+        expect.objectContaining({
+          name: 'resource.deleted',
+          payload: expect.objectContaining({ id: dataset.id, version: 3 }),
+        }),
       ),
     );
   });
@@ -100,7 +136,11 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
     const b = await h.rpc.call(ResourcesRpc.createDataset, { ownerId: other, createdBy: other });
     const named = await h.rpc.call(ResourcesRpc.listDatasets, { ownerId: other, page });
     expect(named.items.map((d) => d.id)).toEqual([a.dataset.id]);
-    const all = await h.rpc.call(ResourcesRpc.listDatasets, { ownerId: other, unnamed: true, page: { ...page, desc: true } });
+    const all = await h.rpc.call(ResourcesRpc.listDatasets, {
+      ownerId: other,
+      unnamed: true,
+      page: { ...page, desc: true },
+    });
     expect(all).toMatchObject({ total: 2, count: 2 });
     expect(all.items.map((d) => d.id)).toEqual([b.dataset.id, a.dataset.id]);
     const byIds = await h.rpc.call(ResourcesRpc.listDatasets, { ids: [b.dataset.id, a.dataset.id], page });
@@ -111,7 +151,9 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
   it('pushes items atomically and lists them with offset, limit, desc, fields and omit', async () => {
     const { dataset } = await h.rpc.call(ResourcesRpc.createDataset, { ownerId: owner, createdBy: owner });
     await h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{ a: 1, b: 1 }, { a: 2, b: 2 }, {}] });
-    expect(await h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{ a: 4, b: 4 }] })).toEqual({ itemCount: 4 });
+    expect(await h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{ a: 4, b: 4 }] })).toEqual({
+      itemCount: 4,
+    });
     const listed = await h.rpc.call(ResourcesRpc.listItems, {
       id: dataset.id,
       page: { offset: 1, limit: 2, desc: true },
@@ -119,9 +161,17 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
     });
     expect(listed).toMatchObject({ total: 4, offset: 1, limit: 2, count: 2, desc: true });
     expect(listed.items).toEqual([{}, { a: 2 }]);
-    const clean = await h.rpc.call(ResourcesRpc.listItems, { id: dataset.id, page, fields: ['a'], skipEmpty: true });
+    const clean = await h.rpc.call(ResourcesRpc.listItems, {
+      id: dataset.id,
+      page,
+      fields: ['a'],
+      skipEmpty: true,
+    });
     expect(clean.items).toEqual([{ a: 1 }, { a: 2 }, { a: 4 }]);
-    await expectAppError(h.rpc.call(ResourcesRpc.pushItems, { id: newId(), items: [{ a: 1 }] }), 'record-not-found');
+    await expectAppError(
+      h.rpc.call(ResourcesRpc.pushItems, { id: newId(), items: [{ a: 1 }] }),
+      'record-not-found',
+    );
     await expectAppError(h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [] }), 'invalid-input');
     expect((await h.rpc.call(ResourcesRpc.getDataset, { id: dataset.id })).itemCount).toBe(4);
   });

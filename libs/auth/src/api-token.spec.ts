@@ -9,12 +9,23 @@ describe('API tokens', () => {
     const parsed = parseApiToken(token);
     expect(parsed?.tokenId).toBe(id);
     expect(secretMatches(parsed!.secret, secretHash)).toBe(true);
-    expect(secretMatches(parsed!.secret.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')), secretHash)).toBe(false);
+    expect(
+      secretMatches(
+        parsed!.secret.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')),
+        secretHash,
+      ),
+    ).toBe(false);
     expect(secretHash).not.toContain(parsed!.secret);
   });
 
   it('rejects anything not shaped like a token', () => {
-    for (const bad of ['', 'atrium_api_', `${API_TOKEN_PREFIX}short`, 'eyJhbGciOi.x.y', `${API_TOKEN_PREFIX}${'a'.repeat(58)}`]) {
+    for (const bad of [
+      '',
+      'atrium_api_',
+      `${API_TOKEN_PREFIX}short`,
+      'eyJhbGciOi.x.y',
+      `${API_TOKEN_PREFIX}${'a'.repeat(58)}`,
+    ]) {
       expect(parseApiToken(bad)).toBeNull();
     }
   });

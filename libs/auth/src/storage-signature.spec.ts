@@ -1,5 +1,10 @@
 import { createHmacSignature, createStorageContentSignature as apifySign } from '@apify/utilities';
-import { checkRecordSignature, checkStorageContentSignature, createStorageContentSignature, hmacSignature } from './storage-signature';
+import {
+  checkRecordSignature,
+  checkStorageContentSignature,
+  createStorageContentSignature,
+  hmacSignature,
+} from './storage-signature';
 
 describe('storage signatures (compatible with apify-client)', () => {
   const secretKey = 'k3yK3yk3yK3yk3yK3yk3yK3yk3yK3y00';
@@ -13,7 +18,13 @@ describe('storage signatures (compatible with apify-client)', () => {
   });
 
   it('accepts the client own signatures, valid until they expire', () => {
-    expect(checkStorageContentSignature(apifySign({ resourceId, urlSigningSecretKey: secretKey, expiresInMillis: 60_000 }), resourceId, secretKey)).toBe('valid');
+    expect(
+      checkStorageContentSignature(
+        apifySign({ resourceId, urlSigningSecretKey: secretKey, expiresInMillis: 60_000 }),
+        resourceId,
+        secretKey,
+      ),
+    ).toBe('valid');
     const expiring = apifySign({ resourceId, urlSigningSecretKey: secretKey, expiresInMillis: 1000 });
     expect(checkStorageContentSignature(expiring, resourceId, secretKey, Date.now() + 2000)).toBe('expired');
     expect(checkRecordSignature(createHmacSignature(secretKey, 'OUTPUT'), 'OUTPUT', secretKey)).toBe('valid');
@@ -26,10 +37,15 @@ describe('storage signatures (compatible with apify-client)', () => {
     expect(checkStorageContentSignature(`${signature}x`, resourceId, secretKey)).toBe('invalid');
     expect(checkStorageContentSignature('', resourceId, secretKey)).toBe('invalid');
     // Extending the expiry by editing the signature breaks its hmac.
-    const [v, , h] = Buffer.from(createStorageContentSignature({ resourceId, secretKey, expiresAt: new Date(Date.now() + 1000) }), 'base64url')
+    const [v, , h] = Buffer.from(
+      createStorageContentSignature({ resourceId, secretKey, expiresAt: new Date(Date.now() + 1000) }),
+      'base64url',
+    )
       .toString()
       .split('.');
-    expect(checkStorageContentSignature(Buffer.from(`${v}.0.${h}`).toString('base64url'), resourceId, secretKey)).toBe('invalid');
+    expect(
+      checkStorageContentSignature(Buffer.from(`${v}.0.${h}`).toString('base64url'), resourceId, secretKey),
+    ).toBe('invalid');
     expect(checkRecordSignature(hmacSignature(secretKey, 'OUTPUT'), 'INPUT', secretKey)).toBe('invalid');
   });
 });

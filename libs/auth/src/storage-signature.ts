@@ -33,11 +33,17 @@ export function createStorageContentSignature(input: {
   return Buffer.from(`${version}.${expiresAt}.${hmac}`).toString('base64url');
 }
 
-const equal = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+const equal = (a: string, b: string) =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 export type SignatureCheck = 'valid' | 'expired' | 'invalid';
 
-export function checkStorageContentSignature(signature: string, resourceId: string, secretKey: string, now = Date.now()): SignatureCheck {
+export function checkStorageContentSignature(
+  signature: string,
+  resourceId: string,
+  secretKey: string,
+  now = Date.now(),
+): SignatureCheck {
   const decoded = Buffer.from(signature, 'base64url').toString('utf8');
   // Only the canonical encoding is accepted: base64url decoding ignores stray characters.
   if (Buffer.from(decoded).toString('base64url') !== signature) return 'invalid';
@@ -48,6 +54,12 @@ export function checkStorageContentSignature(signature: string, resourceId: stri
   return expiresAt !== '0' && Number(expiresAt) <= now ? 'expired' : 'valid';
 }
 
-export function checkRecordSignature(signature: string, recordKey: string, secretKey: string): SignatureCheck {
-  return /^[0-9A-Za-z]{1,40}$/.test(signature) && equal(signature, hmacSignature(secretKey, recordKey)) ? 'valid' : 'invalid';
+export function checkRecordSignature(
+  signature: string,
+  recordKey: string,
+  secretKey: string,
+): SignatureCheck {
+  return /^[0-9A-Za-z]{1,40}$/.test(signature) && equal(signature, hmacSignature(secretKey, recordKey))
+    ? 'valid'
+    : 'invalid';
 }

@@ -1,7 +1,10 @@
 import { z, ZodTypeAny } from 'zod';
 
 /** Reads and validates configuration once at start-up; fails fast naming the variable. */
-export function loadConfig<S extends ZodTypeAny>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+export function loadConfig<S extends ZodTypeAny>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`).join('; ');
@@ -32,12 +35,18 @@ export const serviceConfigSchema = z.object({
 });
 export type ServiceConfig = z.output<typeof serviceConfigSchema>;
 
-export const gatewayConfigSchema = serviceConfigSchema.omit({ DATABASE_URL: true, DB_POOL_SIZE: true, RUN_MIGRATIONS: true }).extend({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().default('127.0.0.1'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(9 * 1024 * 1024),
-  AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
-});
+export const gatewayConfigSchema = serviceConfigSchema
+  .omit({ DATABASE_URL: true, DB_POOL_SIZE: true, RUN_MIGRATIONS: true })
+  .extend({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().default('127.0.0.1'),
+    BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(9 * 1024 * 1024),
+    AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  });
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');

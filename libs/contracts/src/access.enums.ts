@@ -7,7 +7,11 @@ export const GENERAL_ACCESS = [
 export type GeneralAccess = (typeof GENERAL_ACCESS)[number];
 
 /** The account-level setting cannot itself say "follow the user setting". */
-export const ACCOUNT_GENERAL_ACCESS = ['RESTRICTED', 'ANYONE_WITH_ID_CAN_READ', 'ANYONE_WITH_NAME_CAN_READ'] as const;
+export const ACCOUNT_GENERAL_ACCESS = [
+  'RESTRICTED',
+  'ANYONE_WITH_ID_CAN_READ',
+  'ANYONE_WITH_NAME_CAN_READ',
+] as const;
 export type AccountGeneralAccess = (typeof ACCOUNT_GENERAL_ACCESS)[number];
 export const DEFAULT_ACCOUNT_GENERAL_ACCESS: AccountGeneralAccess = 'ANYONE_WITH_ID_CAN_READ';
 
@@ -23,7 +27,11 @@ export const RESOURCE_TYPES = [
 ] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
-export const STORAGE_TYPES = ['DATASET', 'KEY_VALUE_STORE', 'REQUEST_QUEUE'] as const satisfies readonly ResourceType[];
+export const STORAGE_TYPES = [
+  'DATASET',
+  'KEY_VALUE_STORE',
+  'REQUEST_QUEUE',
+] as const satisfies readonly ResourceType[];
 export type StorageType = (typeof STORAGE_TYPES)[number];
 
 /** Types that support link sharing through general resource access (DESIGN.md, resource classes). */
@@ -33,7 +41,11 @@ export const NAME_SHAREABLE_TYPES: readonly ResourceType[] = STORAGE_TYPES;
 
 export const PERMISSIONS = ['READ', 'WRITE', 'RUN', 'BUILD', 'VIEW_OWNER_RUNS', 'MANAGE_ACCESS'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
-export const STORAGE_PERMISSIONS = ['READ', 'WRITE', 'MANAGE_ACCESS'] as const satisfies readonly Permission[];
+export const STORAGE_PERMISSIONS = [
+  'READ',
+  'WRITE',
+  'MANAGE_ACCESS',
+] as const satisfies readonly Permission[];
 
 /** Permissions each resource type knows (DESIGN.md); the owner holds all of its type's. */
 export const PERMISSIONS_BY_TYPE: Record<ResourceType, readonly Permission[]> = {
@@ -61,7 +73,8 @@ export const IMPLIED_PERMISSIONS: Record<Permission, readonly Permission[]> = {
 /** General access values a resource of the type may take. */
 export function generalAccessValuesFor(type: ResourceType): readonly GeneralAccess[] {
   if (NAME_SHAREABLE_TYPES.includes(type)) return GENERAL_ACCESS;
-  if (LINK_SHAREABLE_TYPES.includes(type)) return ['FOLLOW_USER_SETTING', 'RESTRICTED', 'ANYONE_WITH_ID_CAN_READ'];
+  if (LINK_SHAREABLE_TYPES.includes(type))
+    return ['FOLLOW_USER_SETTING', 'RESTRICTED', 'ANYONE_WITH_ID_CAN_READ'];
   return ['RESTRICTED'];
 }
 

@@ -26,7 +26,14 @@ export const Events = {
   resourceUpdated: event('resource.updated', resourceFactsSchema),
   resourceDeleted: event(
     'resource.deleted',
-    z.object({ id: z.string(), type: z.enum(RESOURCE_TYPES), ownerId: z.string(), version: z.number().int() }).strict(),
+    z
+      .object({
+        id: z.string(),
+        type: z.enum(RESOURCE_TYPES),
+        ownerId: z.string(),
+        version: z.number().int(),
+      })
+      .strict(),
   ),
   permissionsChanged: event(
     'permissions.changed',
@@ -34,7 +41,13 @@ export const Events = {
       .object({
         resourceId: z.string().nullable(),
         subjectId: z.string().nullable(),
-        reason: z.enum(['grant-created', 'grant-updated', 'grant-revoked', 'resource-deleted', 'general-access-changed']),
+        reason: z.enum([
+          'grant-created',
+          'grant-updated',
+          'grant-revoked',
+          'resource-deleted',
+          'general-access-changed',
+        ]),
       })
       .strict(),
   ),

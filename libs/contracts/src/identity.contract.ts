@@ -99,7 +99,10 @@ export const IdentityRpc = {
   getAccountFacts: rpc<AccountFacts>()(
     'identity',
     'identity.accounts.get-facts',
-    z.union([z.object({ id: z.string().min(1) }).strict(), z.object({ username: z.string().min(1) }).strict()]),
+    z.union([
+      z.object({ id: z.string().min(1) }).strict(),
+      z.object({ username: z.string().min(1) }).strict(),
+    ]),
   ),
   createToken: rpc<CreatedApiToken>()(
     'identity',

@@ -83,7 +83,11 @@ export const PermissionsRpc = {
       })
       .strict(),
   ),
-  listAccess: rpc<AccessListing>()('permissions', 'permissions.access.list', z.object(resourceTarget).strict()),
+  listAccess: rpc<AccessListing>()(
+    'permissions',
+    'permissions.access.list',
+    z.object(resourceTarget).strict(),
+  ),
   createGrant: rpc<GrantView>()(
     'permissions',
     'permissions.grants.create',
@@ -100,12 +104,21 @@ export const PermissionsRpc = {
   updateGrant: rpc<GrantView>()(
     'permissions',
     'permissions.grants.update',
-    z.object({ ...resourceTarget, grantId: z.string().min(1).max(100), changes: updateGrantBody, updatedBy: z.string().min(1) }).strict(),
+    z
+      .object({
+        ...resourceTarget,
+        grantId: z.string().min(1).max(100),
+        changes: updateGrantBody,
+        updatedBy: z.string().min(1),
+      })
+      .strict(),
   ),
   revokeGrant: rpc<{ ok: true }>()(
     'permissions',
     'permissions.grants.revoke',
-    z.object({ ...resourceTarget, grantId: z.string().min(1).max(100), revokedBy: z.string().min(1) }).strict(),
+    z
+      .object({ ...resourceTarget, grantId: z.string().min(1).max(100), revokedBy: z.string().min(1) })
+      .strict(),
   ),
   /** Resources of a type granted to a subject (for `ownership=sharedWithMe`). */
   listSharedWith: rpc<{ total: number; resourceIds: string[] }>()(

@@ -50,7 +50,13 @@ export const ResourcesRpc = {
   createDataset: rpc<{ dataset: DatasetView; created: boolean }>()(
     'resources',
     'resources.datasets.create',
-    z.object({ ownerId: z.string().min(1), name: resourceNameSchema.optional(), createdBy: z.string().min(1) }).strict(),
+    z
+      .object({
+        ownerId: z.string().min(1),
+        name: resourceNameSchema.optional(),
+        createdBy: z.string().min(1),
+      })
+      .strict(),
   ),
   getDataset: rpc<DatasetView>()('resources', 'resources.datasets.get', z.object({ id: idSchema }).strict()),
   updateDataset: rpc<DatasetView>()(
@@ -58,7 +64,11 @@ export const ResourcesRpc = {
     'resources.datasets.update',
     z.object({ id: idSchema, changes: updateDatasetBody }).strict(),
   ),
-  deleteDataset: rpc<{ ok: true }>()('resources', 'resources.datasets.delete', z.object({ id: idSchema }).strict()),
+  deleteDataset: rpc<{ ok: true }>()(
+    'resources',
+    'resources.datasets.delete',
+    z.object({ id: idSchema }).strict(),
+  ),
   listDatasets: rpc<ListPage<DatasetView>>()(
     'resources',
     'resources.datasets.list',
@@ -77,9 +87,7 @@ export const ResourcesRpc = {
   pushItems: rpc<{ itemCount: number }>()(
     'resources',
     'resources.datasets.push-items',
-    z
-      .object({ id: idSchema, items: z.array(jsonItem).min(1).max(MAX_ITEMS_PER_PUSH) })
-      .strict(),
+    z.object({ id: idSchema, items: z.array(jsonItem).min(1).max(MAX_ITEMS_PER_PUSH) }).strict(),
   ),
   listItems: rpc<ListPage<Record<string, unknown>>>()(
     'resources',

@@ -22,7 +22,11 @@ export type RpcPayload<R> = R extends RpcRoute<infer Req, unknown> ? z.output<Re
 export type RpcResponse<R> = R extends RpcRoute<ZodTypeAny, infer Res> ? Res : never;
 
 export function rpc<Res>() {
-  return <Req extends ZodTypeAny>(service: ServiceName, pattern: string, request: Req): RpcRoute<Req, Res> => ({
+  return <Req extends ZodTypeAny>(
+    service: ServiceName,
+    pattern: string,
+    request: Req,
+  ): RpcRoute<Req, Res> => ({
     service,
     pattern,
     request,

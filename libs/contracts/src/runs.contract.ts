@@ -16,7 +16,12 @@ export const MAX_RUN_INPUT_BYTES = 9 * 1024 * 1024;
 export const runOptionsSchema = z
   .object({
     build: z.string().min(1).max(100).optional(),
-    timeoutSecs: z.number().int().min(0).max(7 * 24 * 3600).optional(),
+    timeoutSecs: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .optional(),
     memoryMbytes: z.number().int().min(128).max(65536).optional(),
   })
   .strict();
@@ -64,7 +69,10 @@ export const RunsRpc = {
         userId: z.string().min(1),
         /** The INPUT record: its content type and base64 value; absent runs without input. */
         input: z
-          .object({ contentType: z.string().min(1).max(200), base64: z.string().max(Math.ceil((MAX_RUN_INPUT_BYTES * 4) / 3) + 4) })
+          .object({
+            contentType: z.string().min(1).max(200),
+            base64: z.string().max(Math.ceil((MAX_RUN_INPUT_BYTES * 4) / 3) + 4),
+          })
           .strict()
           .nullable(),
         options: runOptionsSchema,

@@ -3,7 +3,9 @@ import { AppError } from './app-error';
 import { parseInput, resourceRefSchema } from './validation';
 
 describe('parseInput', () => {
-  const schema = z.object({ name: z.string(), nested: z.object({ n: z.number() }).strict().optional() }).strict();
+  const schema = z
+    .object({ name: z.string(), nested: z.object({ n: z.number() }).strict().optional() })
+    .strict();
 
   it('returns the parsed value', () => {
     expect(parseInput(schema, { name: 'x' })).toEqual({ name: 'x' });
@@ -28,7 +30,8 @@ describe('parseInput', () => {
 
 describe('resourceRefSchema', () => {
   it('accepts ids and username~name, nothing else', () => {
-    for (const ok of ['AbCdEfGhIjKlMnOpQ', 'alice~my-data', '~my-data']) expect(resourceRefSchema.safeParse(ok).success).toBe(true);
+    for (const ok of ['AbCdEfGhIjKlMnOpQ', 'alice~my-data', '~my-data'])
+      expect(resourceRefSchema.safeParse(ok).success).toBe(true);
     for (const bad of ['short', 'a~', 'alice~bad name', '../etc', 'x'.repeat(300)]) {
       expect(resourceRefSchema.safeParse(bad).success).toBe(false);
     }

@@ -29,7 +29,11 @@ export async function assertQueueWithDeadLetters(
 ): Promise<void> {
   await channel.assertQueue(queue, {
     durable: true,
-    arguments: { 'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE, 'x-dead-letter-routing-key': queue, ...options.arguments },
+    arguments: {
+      'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE,
+      'x-dead-letter-routing-key': queue,
+      ...options.arguments,
+    },
   });
   await channel.assertQueue(deadLetterQueue(queue), { durable: true });
   await channel.bindQueue(deadLetterQueue(queue), DEAD_LETTER_EXCHANGE, queue);
@@ -48,8 +52,13 @@ export class AmqpEventBus implements EventBus {
 
   constructor(url: string) {
     this.connection = amqp.connect([url], { connectionOptions: amqpConnectionOptions });
-    this.connection.on('disconnect', ({ err }) => this.logger.warn(`Disconnected from RabbitMQ: ${err?.message}`));
-    this.publisher = this.connection.createChannel({ confirm: true, setup: (ch: ConfirmChannel) => assertExchanges(ch) });
+    this.connection.on('disconnect', ({ err }) =>
+      this.logger.warn(`Disconnected from RabbitMQ: ${err?.message}`),
+    );
+    this.publisher = this.connection.createChannel({
+      confirm: true,
+      setup: (ch: ConfirmChannel) => assertExchanges(ch),
+    });
   }
 
   get connected(): boolean {
@@ -81,11 +90,17 @@ export class AmqpEventBus implements EventBus {
     await wrapper.waitForConnect();
   }
 
-  private async handle(ch: Channel, queue: string, msg: ConsumeMessage, handler: EventHandler): Promise<void> {
+  private async handle(
+    ch: Channel,
+    queue: string,
+    msg: ConsumeMessage,
+    handler: EventHandler,
+  ): Promise<void> {
     let envelope: EventEnvelope;
     try {
       envelope = JSON.parse(msg.content.toString()) as EventEnvelope;
-      if (typeof envelope?.id !== 'string' || typeof envelope?.name !== 'string') throw new Error('not an event envelope');
+      if (typeof envelope?.id !== 'string' || typeof envelope?.name !== 'string')
+        throw new Error('not an event envelope');
     } catch (err) {
       this.logger.error(`Unparseable message on ${queue}: ${(err as Error).message}; dead-lettered`);
       ch.nack(msg, false, false);
@@ -98,13 +113,18 @@ export class AmqpEventBus implements EventBus {
       const retries = Number(msg.properties.headers?.['x-retries'] ?? 0);
       const reason = err instanceof Error ? err.message : String(err);
       if (err instanceof PoisonMessageError || retries >= MAX_EVENT_RETRIES) {
-        this.logger.error(`Dead-lettered ${envelope.name} ${envelope.id} on ${queue} after ${retries} retries: ${reason}`);
+        this.logger.error(
+          `Dead-lettered ${envelope.name} ${envelope.id} on ${queue} after ${retries} retries: ${reason}`,
+        );
         ch.nack(msg, false, false);
         return;
       }
       await new Promise((r) => setTimeout(r, 100 * 2 ** retries));
       // Re-queue at the tail with a retry count; the original is acked only once the copy is queued.
-      ch.sendToQueue(queue, msg.content, { ...msg.properties, headers: { ...msg.properties.headers, 'x-retries': retries + 1 } });
+      ch.sendToQueue(queue, msg.content, {
+        ...msg.properties,
+        headers: { ...msg.properties.headers, 'x-retries': retries + 1 },
+      });
       ch.ack(msg);
     }
   }

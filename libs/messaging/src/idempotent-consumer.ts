@@ -3,7 +3,10 @@ import { DataSource, EntityManager } from 'typeorm';
 import { EventHandler, PoisonMessageError } from './event-bus';
 import { ProcessedMessageEntity } from './processed-message.entity';
 
-export type EventWork<E extends EventDefinition> = (payload: EventPayload<E>, manager: EntityManager) => Promise<void>;
+export type EventWork<E extends EventDefinition> = (
+  payload: EventPayload<E>,
+  manager: EntityManager,
+) => Promise<void>;
 
 /** One handler per event: validated payload, applied in a transaction that also records the event id. */
 export class EventHandlers {
@@ -28,8 +31,10 @@ export class EventHandlers {
     const entry = this.handlers.get(envelope.name);
     if (!entry) throw new PoisonMessageError(`${this.consumer} has no handler for ${envelope.name}`);
     const parsed = entry.event.payload.safeParse(envelope.payload);
-    if (!parsed.success) throw new PoisonMessageError(`Invalid ${envelope.name} payload: ${parsed.error.message}`);
-    if (!/^[0-9a-f-]{36}$/i.test(envelope.id)) throw new PoisonMessageError(`Invalid event id ${envelope.id}`);
+    if (!parsed.success)
+      throw new PoisonMessageError(`Invalid ${envelope.name} payload: ${parsed.error.message}`);
+    if (!/^[0-9a-f-]{36}$/i.test(envelope.id))
+      throw new PoisonMessageError(`Invalid event id ${envelope.id}`);
     await this.dataSource.transaction(async (manager) => {
       const inserted = await manager
         .createQueryBuilder()

@@ -38,7 +38,9 @@ export class InProcessEventBus implements EventBus {
         if (poison || attempt >= MAX_EVENT_RETRIES) {
           const error = err instanceof Error ? err.message : String(err);
           this.deadLetters.push({ consumer: subscription.consumer, envelope, error });
-          this.logger.error(`Dead-lettered ${envelope.name} ${envelope.id} for ${subscription.consumer}: ${error}`);
+          this.logger.error(
+            `Dead-lettered ${envelope.name} ${envelope.id} for ${subscription.consumer}: ${error}`,
+          );
           return;
         }
         await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));

@@ -40,7 +40,9 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
   async dispatch(pattern: string, payload: unknown): Promise<unknown> {
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) throw new AppError('service-unavailable', `No handler for ${pattern} in ${this.service}`);
-    const result$ = this.transformToObservable(await handler(overTheWire(payload), new InProcessRpcContext([pattern])));
+    const result$ = this.transformToObservable(
+      await handler(overTheWire(payload), new InProcessRpcContext([pattern])),
+    );
     return overTheWire(await lastValueFrom(result$, { defaultValue: undefined }));
   }
 }
@@ -54,7 +56,10 @@ export class InProcessRegistry {
   }
 
   unregister(server: InProcessServer): void {
-    this.servers.set(server.service, (this.servers.get(server.service) ?? []).filter((s) => s !== server));
+    this.servers.set(
+      server.service,
+      (this.servers.get(server.service) ?? []).filter((s) => s !== server),
+    );
   }
 
   pick(service: ServiceName): InProcessServer | undefined {

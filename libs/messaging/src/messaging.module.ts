@@ -46,7 +46,8 @@ export class MessagingModule {
         },
         {
           provide: EVENT_BUS,
-          useFactory: (): EventBus => (options.amqpUrl ? new AmqpEventBus(options.amqpUrl) : inProcessEventBus),
+          useFactory: (): EventBus =>
+            options.amqpUrl ? new AmqpEventBus(options.amqpUrl) : inProcessEventBus,
         },
         MessagingLifecycle,
       ],

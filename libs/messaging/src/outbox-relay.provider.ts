@@ -24,7 +24,11 @@ export class ServiceOutboxRelay extends OutboxRelay implements OnApplicationBoot
  * Subscribes a service's event handlers to its queue; `relay` is kicked after each event so that
  * events the handlers wrote to the outbox leave at once.
  */
-export async function subscribeHandlers(bus: EventBus, handlers: EventHandlers, relay?: OutboxRelay): Promise<void> {
+export async function subscribeHandlers(
+  bus: EventBus,
+  handlers: EventHandlers,
+  relay?: OutboxRelay,
+): Promise<void> {
   await bus.subscribe(handlers.consumer, handlers.eventNames, async (envelope) => {
     await handlers.handle(envelope);
     relay?.kick();

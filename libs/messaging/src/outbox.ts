@@ -98,9 +98,13 @@ export class OutboxRelay {
         .setOnLocked('skip_locked')
         .getMany();
       if (claimed.length) {
-        await manager.update(OutboxMessageEntity, claimed.map((r) => r.seq), {
-          claimedUntil: new Date(Date.now() + CLAIM_MS),
-        });
+        await manager.update(
+          OutboxMessageEntity,
+          claimed.map((r) => r.seq),
+          {
+            claimedUntil: new Date(Date.now() + CLAIM_MS),
+          },
+        );
       }
       return claimed;
     });
@@ -114,11 +118,17 @@ export class OutboxRelay {
         });
       }
     } catch (err) {
-      await repository.update(rows.map((r) => r.seq), { claimedUntil: null });
+      await repository.update(
+        rows.map((r) => r.seq),
+        { claimedUntil: null },
+      );
       throw err;
     }
     if (rows.length) {
-      await repository.update(rows.map((r) => r.seq), { publishedAt: new Date() });
+      await repository.update(
+        rows.map((r) => r.seq),
+        { publishedAt: new Date() },
+      );
       await repository.delete({ publishedAt: LessThan(new Date(Date.now() - KEEP_PUBLISHED_MS)) });
     }
     return rows.length;
@@ -132,6 +142,8 @@ export class OutboxRelay {
 
   /** Events written but not yet published (for readiness and tests). */
   pending(): Promise<number> {
-    return this.dataSource.getRepository(OutboxMessageEntity).count({ where: { publishedAt: IsNull(), id: Not(IsNull()) } });
+    return this.dataSource
+      .getRepository(OutboxMessageEntity)
+      .count({ where: { publishedAt: IsNull(), id: Not(IsNull()) } });
   }
 }

@@ -14,9 +14,19 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
     const code = (exception as { driverError?: { code?: unknown } })?.driverError?.code;
     if (typeof code === 'string' && code.startsWith('22')) {
       const detail = (exception as Error).message;
-      return throwError(() => ({ type: 'invalid-input', message: `The data was not accepted: ${detail}` }) satisfies SerializedAppError);
+      return throwError(
+        () =>
+          ({
+            type: 'invalid-input',
+            message: `The data was not accepted: ${detail}`,
+          }) satisfies SerializedAppError,
+      );
     }
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    return throwError(() => ({ type: 'internal-error', message: 'Internal error' }) satisfies SerializedAppError);
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
+    return throwError(
+      () => ({ type: 'internal-error', message: 'Internal error' }) satisfies SerializedAppError,
+    );
   }
 }

@@ -13,7 +13,11 @@ export class RpcClient {
     private readonly defaultTimeoutMs: number,
   ) {}
 
-  async call<R extends RpcRoute>(route: R, payload: RpcRequest<R>, timeoutMs = this.defaultTimeoutMs): Promise<RpcResponse<R>> {
+  async call<R extends RpcRoute>(
+    route: R,
+    payload: RpcRequest<R>,
+    timeoutMs = this.defaultTimeoutMs,
+  ): Promise<RpcResponse<R>> {
     return (await this.transport.send(route.service, route.pattern, payload, timeoutMs)) as RpcResponse<R>;
   }
 
@@ -30,5 +34,8 @@ export function toAppError(service: ServiceName, err: unknown): AppError {
 }
 
 export function timeoutError(service: ServiceName, pattern: string, timeoutMs: number): AppError {
-  return new AppError('service-unavailable', `The ${service} service did not answer ${pattern} within ${timeoutMs} ms`);
+  return new AppError(
+    'service-unavailable',
+    `The ${service} service did not answer ${pattern} within ${timeoutMs} ms`,
+  );
 }

@@ -7,7 +7,14 @@ import { AckInterceptor } from './ack.interceptor';
 import { assertExchanges } from './amqp.event-bus';
 import { InProcessServer, inProcessRegistry } from './in-process.transport';
 import { RpcErrorFilter } from './rpc-error.filter';
-import { amqpConnectionOptions, DEAD_LETTER_EXCHANGE, deadLetterQueue, RPC_PREFETCH, rpcQueue, rpcQueueOptions } from './topology';
+import {
+  amqpConnectionOptions,
+  DEAD_LETTER_EXCHANGE,
+  deadLetterQueue,
+  RPC_PREFETCH,
+  rpcQueue,
+  rpcQueueOptions,
+} from './topology';
 
 /** Declares the exchanges and the RPC dead-letter queue a service needs before it consumes. */
 export async function assertRpcTopology(url: string, service: ServiceName): Promise<void> {
@@ -75,11 +82,16 @@ export async function runServiceProcess(
 ): Promise<void> {
   const logger = new Logger(service);
   if (!config.AMQP_URL) {
-    logger.error('AMQP_URL is required when a service runs as its own process (use `npm start` for the embedded mode)');
+    logger.error(
+      'AMQP_URL is required when a service runs as its own process (use `npm start` for the embedded mode)',
+    );
     process.exit(1);
   }
   try {
-    const app = await startServiceApp(rootModule, service, { amqpUrl: config.AMQP_URL, logLevel: config.LOG_LEVEL });
+    const app = await startServiceApp(rootModule, service, {
+      amqpUrl: config.AMQP_URL,
+      logLevel: config.LOG_LEVEL,
+    });
     logger.log(`${service} service is consuming ${rpcQueue(service)}`);
     const shutdown = (signal: string) => {
       logger.log(`${signal} received, shutting down`);

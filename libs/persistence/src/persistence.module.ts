@@ -1,6 +1,10 @@
 import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { createServiceDataSource, migrateServiceSchema, ServiceDataSourceOptions } from './service-data-source';
+import {
+  createServiceDataSource,
+  migrateServiceSchema,
+  ServiceDataSourceOptions,
+} from './service-data-source';
 
 @Injectable()
 class DataSourceLifecycle implements OnApplicationShutdown {
@@ -25,7 +29,8 @@ export class PersistenceModule {
             await dataSource.initialize();
             if (options.runMigrations) {
               const applied = await migrateServiceSchema(dataSource);
-              if (applied.length) new Logger('Persistence').log(`${options.schema}: applied ${applied.join(', ')}`);
+              if (applied.length)
+                new Logger('Persistence').log(`${options.schema}: applied ${applied.join(', ')}`);
             }
             return dataSource;
           },

@@ -23,7 +23,11 @@ export function serviceDataSourceOptions(options: ServiceDataSourceOptions): Dat
     migrationsTransactionMode: 'all',
     synchronize: false,
     namingStrategy: new SnakeNamingStrategy(),
-    extra: { max: options.poolSize ?? 10, connectionTimeoutMillis: 5000, application_name: `atrium-${options.schema}` },
+    extra: {
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: 5000,
+      application_name: `atrium-${options.schema}`,
+    },
   };
 }
 

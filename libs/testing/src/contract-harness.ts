@@ -18,7 +18,10 @@ export async function startContractHarness(
 ): Promise<ContractHarness> {
   await resetBroker();
   const db = await createTestDatabase();
-  const app = await startServiceApp(rootModule(db.url), service, { amqpUrl: TEST_AMQP_URL, logLevel: 'error' });
+  const app = await startServiceApp(rootModule(db.url), service, {
+    amqpUrl: TEST_AMQP_URL,
+    logLevel: 'error',
+  });
   const rpc = new RpcClient(new RmqRpcTransport(TEST_AMQP_URL), 3000);
   const bus = new AmqpEventBus(TEST_AMQP_URL);
   return {
@@ -51,9 +54,13 @@ export async function expectAppError(call: Promise<unknown>, type: AppError['typ
  * no pattern without a handler), and every handler validates its payload: an unexpected payload
  * is answered with invalid-input naming the field, not ignored or dropped.
  */
-export async function expectEveryRouteValidated(harness: ContractHarness, service: ServiceName): Promise<void> {
+export async function expectEveryRouteValidated(
+  harness: ContractHarness,
+  service: ServiceName,
+): Promise<void> {
   // NestMicroservice keeps its transport server private; its handler table is what we compare.
-  const server = (harness.app as unknown as { serverInstance: { getHandlers(): Map<string, unknown> } }).serverInstance;
+  const server = (harness.app as unknown as { serverInstance: { getHandlers(): Map<string, unknown> } })
+    .serverInstance;
   const handled = [...server.getHandlers().keys()].sort();
   expect(handled).toEqual(ALL_RPC_ROUTES[service].map((r) => r.pattern).sort());
   for (const route of ALL_RPC_ROUTES[service]) {

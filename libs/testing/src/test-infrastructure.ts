@@ -1,12 +1,19 @@
 import { randomBase62 } from '@atrium/auth';
-import { GatewayConfig, gatewayConfigSchema, loadConfig, ServiceConfig, serviceConfigSchema } from '@atrium/config';
+import {
+  GatewayConfig,
+  gatewayConfigSchema,
+  loadConfig,
+  ServiceConfig,
+  serviceConfigSchema,
+} from '@atrium/config';
 import { SERVICES } from '@atrium/contracts';
 import { deadLetterQueue, eventQueue, rpcQueue } from '@atrium/messaging';
 import * as amqplib from 'amqplib';
 import { Client } from 'pg';
 
 /** The real servers tests run against (CI starts them): PostgreSQL and RabbitMQ on loopback. */
-export const TEST_ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_ADMIN_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const TEST_JWT_SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 
@@ -49,7 +56,10 @@ export async function resetBroker(url = TEST_AMQP_URL): Promise<void> {
   await connection.close();
 }
 
-export function testServiceConfig(databaseUrl: string, overrides: Record<string, string | undefined> = {}): ServiceConfig {
+export function testServiceConfig(
+  databaseUrl: string,
+  overrides: Record<string, string | undefined> = {},
+): ServiceConfig {
   return loadConfig(serviceConfigSchema, {
     DATABASE_URL: databaseUrl,
     AMQP_URL: TEST_AMQP_URL,

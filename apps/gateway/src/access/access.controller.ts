@@ -1,6 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { AppError, grantBody, IdentityRpc, PermissionsRpc, ResourcesRpc, STORAGE_TYPES, StorageType, updateGrantBody } from '@atrium/contracts';
+import {
+  AppError,
+  grantBody,
+  IdentityRpc,
+  PermissionsRpc,
+  ResourcesRpc,
+  STORAGE_TYPES,
+  StorageType,
+  updateGrantBody,
+} from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
@@ -17,7 +26,12 @@ export class AccessController {
   @Get()
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
   async list(@CurrentResource() resource: AuthorizedResource) {
-    return { data: await this.rpc.call(PermissionsRpc.listAccess, { resourceType: resource.type, resourceId: resource.id }) };
+    return {
+      data: await this.rpc.call(PermissionsRpc.listAccess, {
+        resourceType: resource.type,
+        resourceId: resource.id,
+      }),
+    };
   }
 
   /** Replaces a storage's URL signing key: every link signed with the old key stops working at once. */
@@ -27,13 +41,22 @@ export class AccessController {
     if (!(STORAGE_TYPES as readonly string[]).includes(resource.type)) {
       throw AppError.notFound('Signing keys exist for storages only; the record');
     }
-    return { data: await this.rpc.call(ResourcesRpc.rotateSigningKey, { type: resource.type as StorageType, id: resource.id }) };
+    return {
+      data: await this.rpc.call(ResourcesRpc.rotateSigningKey, {
+        type: resource.type as StorageType,
+        id: resource.id,
+      }),
+    };
   }
 
   @Post('grants')
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
   @HttpCode(201)
-  async grant(@CurrentResource() resource: AuthorizedResource, @CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  async grant(
+    @CurrentResource() resource: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Body() body: unknown,
+  ) {
     const input = parseBody(grantBody, body);
     const subject = await this.rpc.call(IdentityRpc.resolveUser, { ref: input.user });
     const grant = await this.rpc.call(PermissionsRpc.createGrant, {

@@ -32,7 +32,8 @@ export class ApiTokenStrategy extends PassportStrategy(Strategy, 'api-token') {
         tokenId: verified.tokenId,
       };
     } catch (err) {
-      if (err instanceof AppError && (err.type === 'token-not-valid' || err.type === 'invalid-input')) return false;
+      if (err instanceof AppError && (err.type === 'token-not-valid' || err.type === 'invalid-input'))
+        return false;
       throw err; // identity unavailable: fail closed with 503, never anonymous
     }
   }
@@ -42,7 +43,8 @@ export class ApiTokenStrategy extends PassportStrategy(Strategy, 'api-token') {
       const { runId, userId } = await this.rpc.call(RunsRpc.verifyToken, { token });
       return { kind: 'user', userId, credential: 'run-token', runId };
     } catch (err) {
-      if (err instanceof AppError && (err.type === 'token-not-valid' || err.type === 'invalid-input')) return false;
+      if (err instanceof AppError && (err.type === 'token-not-valid' || err.type === 'invalid-input'))
+        return false;
       throw err;
     }
   }

@@ -12,7 +12,9 @@ export type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
 export function principalRef(principal: Principal): PrincipalRef {
   if (principal.kind === 'anonymous') return { userId: null };
-  return principal.credential === 'run-token' ? { userId: principal.userId, runId: principal.runId } : { userId: principal.userId };
+  return principal.credential === 'run-token'
+    ? { userId: principal.userId, runId: principal.runId }
+    : { userId: principal.userId };
 }
 
 /** The authenticated principal (`request.user`, set by passport). */

@@ -1,6 +1,14 @@
 import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AppError, idSchema, PermissionsRpc, resourceRefSchema, ResourcesRpc, STORAGE_TYPES, StorageType } from '@atrium/contracts';
+import {
+  AppError,
+  idSchema,
+  PermissionsRpc,
+  resourceRefSchema,
+  ResourcesRpc,
+  STORAGE_TYPES,
+  StorageType,
+} from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { Principal, principalRef } from '../auth/principal';
 import { AUTHORIZATION_KEY, AuthorizationRule, AuthorizedResource, COLLECTIONS } from './authorize.decorator';
@@ -33,7 +41,9 @@ export class AuthorizationGuard implements CanActivate {
     ]);
     const request = context.switchToHttp().getRequest<GuardedRequest>();
     if (!rule) {
-      this.logger.error(`Route ${context.getClass().name}.${context.getHandler().name} has no authorization rule`);
+      this.logger.error(
+        `Route ${context.getClass().name}.${context.getHandler().name} has no authorization rule`,
+      );
       throw new AppError('insufficient-permissions', 'This route is not available');
     }
     if (rule.kind === 'public') return true;
@@ -47,7 +57,8 @@ export class AuthorizationGuard implements CanActivate {
       return true;
     }
 
-    const type = typeof rule.type === 'string' ? rule.type : COLLECTIONS[request.params[rule.type.collectionParam]];
+    const type =
+      typeof rule.type === 'string' ? rule.type : COLLECTIONS[request.params[rule.type.collectionParam]];
     const ref = request.params[rule.param];
     if (!type || !resourceRefSchema.safeParse(ref).success) throw AppError.notFound('The record');
     const result = await this.rpc.call(PermissionsRpc.check, {
@@ -64,8 +75,15 @@ export class AuthorizationGuard implements CanActivate {
       throw AppError.notFound('The record');
     }
     if (!result.allowed) {
-      if (!signedIn) throw new AppError('token-not-valid', `Authentication is required to ${rule.permission} this resource`);
-      throw new AppError('insufficient-permissions', `You need ${rule.permission} permission on this ${type.toLowerCase()}`);
+      if (!signedIn)
+        throw new AppError(
+          'token-not-valid',
+          `Authentication is required to ${rule.permission} this resource`,
+        );
+      throw new AppError(
+        'insufficient-permissions',
+        `You need ${rule.permission} permission on this ${type.toLowerCase()}`,
+      );
     }
     request.resource = { id: result.resourceId, type, permissions: result.permissions };
     return true;

@@ -36,14 +36,22 @@ export type AuthorizationRule =
 /** Anyone, signed in or not (health, signup, login, public profiles). */
 export const Public = () => SetMetadata(AUTHORIZATION_KEY, { kind: 'public' } satisfies AuthorizationRule);
 /** Any signed-in user, for their own account's routes. */
-export const SignedIn = () => SetMetadata(AUTHORIZATION_KEY, { kind: 'signed-in' } satisfies AuthorizationRule);
+export const SignedIn = () =>
+  SetMetadata(AUTHORIZATION_KEY, { kind: 'signed-in' } satisfies AuthorizationRule);
 /** The caller needs `permission` on the resource named by route parameter `param`. */
 export const Authorize = (
   type: ResourceType | { collectionParam: string },
   permission: Permission,
   param: string,
   options: { signed?: 'content' | 'record' } = {},
-) => SetMetadata(AUTHORIZATION_KEY, { kind: 'resource', type, permission, param, ...options } satisfies AuthorizationRule);
+) =>
+  SetMetadata(AUTHORIZATION_KEY, {
+    kind: 'resource',
+    type,
+    permission,
+    param,
+    ...options,
+  } satisfies AuthorizationRule);
 
 /** What the authorization guard found: the resolved id and every permission the caller holds. */
 export interface AuthorizedResource {
@@ -52,6 +60,8 @@ export interface AuthorizedResource {
   permissions: Permission[];
 }
 
-export const CurrentResource = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthorizedResource => {
-  return ctx.switchToHttp().getRequest<{ resource: AuthorizedResource }>().resource;
-});
+export const CurrentResource = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): AuthorizedResource => {
+    return ctx.switchToHttp().getRequest<{ resource: AuthorizedResource }>().resource;
+  },
+);

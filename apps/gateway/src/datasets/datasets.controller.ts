@@ -16,7 +16,12 @@ import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
-import { Authorize, AuthorizedResource, CurrentResource, SignedIn } from '../authorization/authorize.decorator';
+import {
+  Authorize,
+  AuthorizedResource,
+  CurrentResource,
+  SignedIn,
+} from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery, queryBoolean, queryList } from '../http/api-query';
 
 const PUBLIC_URL_TTL_MS = 14 * 24 * 60 * 60 * 1000;
@@ -37,7 +42,10 @@ const itemsQuery = z.object({
 });
 const pushBody = z.union([
   z.record(z.unknown()),
-  z.array(z.record(z.unknown(), { message: 'each item must be a JSON object' })).min(1).max(MAX_ITEMS_PER_PUSH),
+  z
+    .array(z.record(z.unknown(), { message: 'each item must be a JSON object' }))
+    .min(1)
+    .max(MAX_ITEMS_PER_PUSH),
 ]);
 
 /** Datasets, with Apify API v2's paths and shapes. */
@@ -82,11 +90,18 @@ export class DatasetsController {
         ...page,
       });
       const found = shared.resourceIds.length
-        ? await this.rpc.call(ResourcesRpc.listDatasets, { ids: shared.resourceIds, page: { ...page, offset: 0 } })
+        ? await this.rpc.call(ResourcesRpc.listDatasets, {
+            ids: shared.resourceIds,
+            page: { ...page, offset: 0 },
+          })
         : { items: [] };
       result = { ...page, total: shared.total, count: found.items.length, items: found.items };
     } else {
-      result = await this.rpc.call(ResourcesRpc.listDatasets, { ownerId: user.userId, unnamed: q.unnamed ?? false, page });
+      result = await this.rpc.call(ResourcesRpc.listDatasets, {
+        ownerId: user.userId,
+        unnamed: q.unnamed ?? false,
+        page,
+      });
     }
     const writable = q.ownership === 'sharedWithMe' ? [] : ['WRITE'];
     return { data: { ...result, items: result.items.map((d) => this.present(d, writable)) } };
@@ -117,7 +132,10 @@ export class DatasetsController {
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateDatasetBody, body ?? {});
     if (changes.generalAccess !== undefined && !resource.permissions.includes('MANAGE_ACCESS')) {
-      throw new AppError('insufficient-permissions', 'Changing general access needs MANAGE_ACCESS permission');
+      throw new AppError(
+        'insufficient-permissions',
+        'Changing general access needs MANAGE_ACCESS permission',
+      );
     }
     const dataset = await this.rpc.call(ResourcesRpc.updateDataset, { id: resource.id, changes });
     await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
@@ -160,9 +178,15 @@ export class DatasetsController {
   @Post(':datasetId/items')
   @Authorize('DATASET', 'WRITE', 'datasetId')
   @HttpCode(201)
-  async pushItems(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown): Promise<Record<string, never>> {
+  async pushItems(
+    @CurrentResource() resource: AuthorizedResource,
+    @Body() body: unknown,
+  ): Promise<Record<string, never>> {
     const parsed = parseBody(pushBody, body);
-    await this.rpc.call(ResourcesRpc.pushItems, { id: resource.id, items: Array.isArray(parsed) ? parsed : [parsed] });
+    await this.rpc.call(ResourcesRpc.pushItems, {
+      id: resource.id,
+      items: Array.isArray(parsed) ? parsed : [parsed],
+    });
     return {};
   }
 }

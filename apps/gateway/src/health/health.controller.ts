@@ -26,7 +26,9 @@ export class HealthController {
   /** Ready only when every service answers its health RPC (each answers only with its database up). */
   @Get('health/ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
-    const results = await Promise.allSettled(HEALTH_ROUTES.map((route) => this.rpc.call(route, {}, READY_TIMEOUT_MS)));
+    const results = await Promise.allSettled(
+      HEALTH_ROUTES.map((route) => this.rpc.call(route, {}, READY_TIMEOUT_MS)),
+    );
     const services = Object.fromEntries(
       HEALTH_ROUTES.map((route, i) => [route.service, results[i].status === 'fulfilled' ? 'up' : 'down']),
     );

@@ -16,19 +16,31 @@ const TYPE_BY_STATUS: Record<number, ErrorType> = {
 };
 
 /** Maps any error to Apify's `{ error: { type, message } }`; internals are logged, never sent. */
-export function toApiError(exception: unknown, logger: Logger): { status: number; type: ErrorType; message: string } {
-  if (exception instanceof AppError) return { status: exception.status, type: exception.type, message: exception.message };
+export function toApiError(
+  exception: unknown,
+  logger: Logger,
+): { status: number; type: ErrorType; message: string } {
+  if (exception instanceof AppError)
+    return { status: exception.status, type: exception.type, message: exception.message };
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const body = exception.getResponse();
     const message =
       typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? exception.message);
-    return { status, type: TYPE_BY_STATUS[status] ?? (status < 500 ? 'invalid-input' : 'internal-error'), message };
+    return {
+      status,
+      type: TYPE_BY_STATUS[status] ?? (status < 500 ? 'invalid-input' : 'internal-error'),
+      message,
+    };
   }
   const fastifyError = exception as { statusCode?: number; message?: string; code?: string };
   if (typeof fastifyError.statusCode === 'number' && fastifyError.statusCode < 500) {
     const status = fastifyError.statusCode;
-    return { status, type: TYPE_BY_STATUS[status] ?? 'invalid-input', message: fastifyError.message ?? 'Bad request' };
+    return {
+      status,
+      type: TYPE_BY_STATUS[status] ?? 'invalid-input',
+      message: fastifyError.message ?? 'Bad request',
+    };
   }
   logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
   return { status: 500, type: 'internal-error', message: 'Internal error' };
@@ -36,7 +48,10 @@ export function toApiError(exception: unknown, logger: Logger): { status: number
 
 export function sendApiError(reply: FastifyReply, exception: unknown, logger: Logger): void {
   const { status, type, message } = toApiError(exception, logger);
-  void reply.status(status).header('content-type', 'application/json; charset=utf-8').send({ error: { type, message } });
+  void reply
+    .status(status)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send({ error: { type, message } });
 }
 
 @Catch()

@@ -10,7 +10,12 @@ export const queryBoolean = z
 export const queryList = z
   .string()
   .max(4000)
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 export const paginationQuery = {
   offset: z.coerce.number().int().min(0).max(1_000_000_000).optional(),

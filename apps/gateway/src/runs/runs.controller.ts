@@ -16,11 +16,21 @@ import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
-import { Authorize, AuthorizedResource, CurrentResource, SignedIn } from '../authorization/authorize.decorator';
+import {
+  Authorize,
+  AuthorizedResource,
+  CurrentResource,
+  SignedIn,
+} from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 
 const startQuery = z.object({
-  timeout: z.coerce.number().int().min(0).max(7 * 24 * 3600).optional(),
+  timeout: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .optional(),
   memory: z.coerce.number().int().min(128).max(65536).optional(),
   build: z.string().min(1).max(100).optional(),
   waitForFinish: z.coerce.number().int().min(0).max(60).optional(),
@@ -32,10 +42,17 @@ const listQuery = z.object({
 });
 
 /** The request body becomes the run's INPUT record, with its content type. */
-function toInput(body: unknown, contentType: string | undefined): { contentType: string; base64: string } | null {
+function toInput(
+  body: unknown,
+  contentType: string | undefined,
+): { contentType: string; base64: string } | null {
   if (body === undefined || body === null || (Buffer.isBuffer(body) && body.length === 0)) return null;
-  if (Buffer.isBuffer(body)) return { contentType: contentType ?? 'application/octet-stream', base64: body.toString('base64') };
-  return { contentType: 'application/json; charset=utf-8', base64: Buffer.from(JSON.stringify(body)).toString('base64') };
+  if (Buffer.isBuffer(body))
+    return { contentType: contentType ?? 'application/octet-stream', base64: body.toString('base64') };
+  return {
+    contentType: 'application/json; charset=utf-8',
+    base64: Buffer.from(JSON.stringify(body)).toString('base64'),
+  };
 }
 
 /** Runs: started from an Actor or a task, each with its own default storages, as in Apify API v2. */
@@ -64,7 +81,11 @@ export class RunsController {
     contentType: string | undefined,
   ) {
     const q = parseQuery(startQuery, query);
-    const options = runOptionsSchema.parse({ build: q.build, timeoutSecs: q.timeout, memoryMbytes: q.memory });
+    const options = runOptionsSchema.parse({
+      build: q.build,
+      timeoutSecs: q.timeout,
+      memoryMbytes: q.memory,
+    });
     const run = await this.rpc.call(RunsRpc.start, {
       actorId,
       taskId,
@@ -108,23 +129,42 @@ export class RunsController {
       resourceRef: facts.actorId,
       permission: 'RUN',
     });
-    if (!actor.allowed) throw new AppError('insufficient-permissions', "You need RUN permission on the task's Actor");
+    if (!actor.allowed)
+      throw new AppError('insufficient-permissions', "You need RUN permission on the task's Actor");
     return this.start(user, facts.actorId, task.id, query, body, contentType);
   }
 
   @Get(['acts/:actorId/runs', 'actors/:actorId/runs'])
   @Authorize('ACTOR', 'READ', 'actorId')
-  async listActorRuns(@CurrentResource() actor: AuthorizedResource, @CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async listActorRuns(
+    @CurrentResource() actor: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Query() query: unknown,
+  ) {
     const q = parseQuery(listQuery, query);
-    const runs = await this.rpc.call(RunsRpc.list, { userId: user.userId, actorId: actor.id, status: q.status, page: this.page(q) });
+    const runs = await this.rpc.call(RunsRpc.list, {
+      userId: user.userId,
+      actorId: actor.id,
+      status: q.status,
+      page: this.page(q),
+    });
     return { data: { ...runs, items: runs.items.map((r) => this.present(r)) } };
   }
 
   @Get('actor-tasks/:actorTaskId/runs')
   @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
-  async listTaskRuns(@CurrentResource() task: AuthorizedResource, @CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async listTaskRuns(
+    @CurrentResource() task: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Query() query: unknown,
+  ) {
     const q = parseQuery(listQuery, query);
-    const runs = await this.rpc.call(RunsRpc.list, { userId: user.userId, taskId: task.id, status: q.status, page: this.page(q) });
+    const runs = await this.rpc.call(RunsRpc.list, {
+      userId: user.userId,
+      taskId: task.id,
+      status: q.status,
+      page: this.page(q),
+    });
     return { data: { ...runs, items: runs.items.map((r) => this.present(r)) } };
   }
 
@@ -135,7 +175,11 @@ export class RunsController {
     const page = this.page(q);
     let runs: ListPage<RunView>;
     if (q.ownership === 'sharedWithMe') {
-      const shared = await this.rpc.call(PermissionsRpc.listSharedWith, { subjectId: user.userId, resourceType: 'ACTOR_RUN', ...page });
+      const shared = await this.rpc.call(PermissionsRpc.listSharedWith, {
+        subjectId: user.userId,
+        resourceType: 'ACTOR_RUN',
+        ...page,
+      });
       const found = shared.resourceIds.length
         ? await this.rpc.call(RunsRpc.list, { ids: shared.resourceIds, page: { ...page, offset: 0 } })
         : { items: [] };
@@ -157,7 +201,10 @@ export class RunsController {
   async update(@CurrentResource() run: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateRunBody, body ?? {});
     if (changes.generalAccess !== undefined && !run.permissions.includes('MANAGE_ACCESS')) {
-      throw new AppError('insufficient-permissions', 'Changing general access needs MANAGE_ACCESS permission');
+      throw new AppError(
+        'insufficient-permissions',
+        'Changing general access needs MANAGE_ACCESS permission',
+      );
     }
     const updated = await this.rpc.call(RunsRpc.update, { id: run.id, changes });
     if (changes.generalAccess !== undefined) {

@@ -29,7 +29,10 @@ export class UsersController {
 
   @Put('me/settings')
   @SignedIn()
-  async updateSettings(@CurrentUser() user: UserPrincipal, @Body() body: unknown): Promise<{ data: UserView }> {
+  async updateSettings(
+    @CurrentUser() user: UserPrincipal,
+    @Body() body: unknown,
+  ): Promise<{ data: UserView }> {
     const settings = parseBody(settingsBody, body);
     const updated = await this.rpc.call(IdentityRpc.updateSettings, { userId: user.userId, settings });
     // The account's general access decides reads from the very next request.
@@ -39,7 +42,9 @@ export class UsersController {
 
   @Get('me/tokens')
   @SignedIn()
-  async listTokens(@CurrentUser() user: UserPrincipal): Promise<{ data: { total: number; items: ApiTokenView[] } }> {
+  async listTokens(
+    @CurrentUser() user: UserPrincipal,
+  ): Promise<{ data: { total: number; items: ApiTokenView[] } }> {
     const items = await this.rpc.call(IdentityRpc.listTokens, { userId: user.userId });
     return { data: { total: items.length, items } };
   }
@@ -47,7 +52,10 @@ export class UsersController {
   @Post('me/tokens')
   @SignedIn()
   @HttpCode(201)
-  async createToken(@CurrentUser() user: UserPrincipal, @Body() body: unknown): Promise<{ data: CreatedApiToken }> {
+  async createToken(
+    @CurrentUser() user: UserPrincipal,
+    @Body() body: unknown,
+  ): Promise<{ data: CreatedApiToken }> {
     const token = parseBody(createTokenBody, body);
     return { data: await this.rpc.call(IdentityRpc.createToken, { userId: user.userId, token }) };
   }

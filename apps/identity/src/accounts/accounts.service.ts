@@ -63,7 +63,10 @@ export class AccountsService {
 
   async updateSettings(userId: string, settings: Partial<UserSettings>): Promise<UserView> {
     const user = await this.dataSource.transaction(async (manager) => {
-      const current = await manager.findOne(UserEntity, { where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+      const current = await manager.findOne(UserEntity, {
+        where: { id: userId },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!current) throw AppError.notFound('The user');
       Object.assign(current, settings, { version: current.version + 1 });
       await manager.save(current);

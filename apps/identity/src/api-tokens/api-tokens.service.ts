@@ -25,7 +25,8 @@ export class ApiTokensService {
 
   async create(userId: string, input: { name: string; expiresAt?: string | null }): Promise<CreatedApiToken> {
     const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
-    if (expiresAt && expiresAt <= new Date()) throw new AppError('invalid-input', 'Field "body.expiresAt" must be in the future');
+    if (expiresAt && expiresAt <= new Date())
+      throw new AppError('invalid-input', 'Field "body.expiresAt" must be in the future');
     await this.dataSource.manager.findOneByOrFail(UserEntity, { id: userId }).catch(() => {
       throw AppError.notFound('The user');
     });
@@ -75,7 +76,8 @@ export class ApiTokensService {
       .where('t.id = :id', { id: parsed.tokenId })
       .getOne();
     if (!found || found.revokedAt || !secretMatches(parsed.secret, found.secretHash)) throw invalid;
-    if (found.expiresAt && found.expiresAt <= new Date()) throw new AppError('token-not-valid', 'The API token has expired');
+    if (found.expiresAt && found.expiresAt <= new Date())
+      throw new AppError('token-not-valid', 'The API token has expired');
     const now = Date.now();
     if (!found.lastUsedAt || now - found.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await this.dataSource.manager.update(ApiTokenEntity, { id: found.id }, { lastUsedAt: new Date(now) });

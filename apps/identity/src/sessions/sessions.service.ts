@@ -1,6 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { AppError, AuthResult, DEFAULT_ACCOUNT_GENERAL_ACCESS, Events, RpcPayload, IdentityRpc } from '@atrium/contracts';
+import {
+  AppError,
+  AuthResult,
+  DEFAULT_ACCOUNT_GENERAL_ACCESS,
+  Events,
+  RpcPayload,
+  IdentityRpc,
+} from '@atrium/contracts';
 import { AccessTokenClaims, hashTokenSecret, newId, randomBase62, secretMatches } from '@atrium/auth';
 import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import * as argon2 from 'argon2';
@@ -72,7 +79,10 @@ export class SessionsService {
     const parsed = parseRefreshToken(refreshToken);
     const outcome = await this.dataSource.transaction(async (manager) => {
       const token = parsed
-        ? await manager.findOne(RefreshTokenEntity, { where: { id: parsed.id }, lock: { mode: 'pessimistic_write' } })
+        ? await manager.findOne(RefreshTokenEntity, {
+            where: { id: parsed.id },
+            lock: { mode: 'pessimistic_write' },
+          })
         : null;
       if (!token || !parsed || !secretMatches(parsed.secret, token.secretHash)) return 'invalid' as const;
       if (token.revokedAt || token.expiresAt <= new Date()) return 'invalid' as const;
@@ -87,7 +97,10 @@ export class SessionsService {
     });
     if (outcome === 'reused') {
       this.logger.warn('Refresh token reuse detected; its family is revoked');
-      throw new AppError('token-not-valid', 'Refresh token was already used; all sessions of this login are revoked');
+      throw new AppError(
+        'token-not-valid',
+        'Refresh token was already used; all sessions of this login are revoked',
+      );
     }
     if (outcome === 'invalid') throw new AppError('token-not-valid', 'Refresh token is not valid');
     return outcome;
@@ -95,7 +108,9 @@ export class SessionsService {
 
   async logout(refreshToken: string): Promise<{ ok: true }> {
     const parsed = parseRefreshToken(refreshToken);
-    const token = parsed ? await this.dataSource.manager.findOneBy(RefreshTokenEntity, { id: parsed.id }) : null;
+    const token = parsed
+      ? await this.dataSource.manager.findOneBy(RefreshTokenEntity, { id: parsed.id })
+      : null;
     if (!token || !parsed || !secretMatches(parsed.secret, token.secretHash)) {
       throw new AppError('token-not-valid', 'Refresh token is not valid');
     }
@@ -120,7 +135,11 @@ export class SessionsService {
       revokedAt: null,
     });
     const claims: AccessTokenClaims = { sub: user.id, username: user.username, typ: 'access' };
-    return { user: toUserView(user), accessToken: await this.jwt.signAsync(claims), refreshToken: `${id}.${secret}` };
+    return {
+      user: toUserView(user),
+      accessToken: await this.jwt.signAsync(claims),
+      refreshToken: `${id}.${secret}`,
+    };
   }
 }
 

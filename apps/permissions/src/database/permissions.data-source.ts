@@ -12,7 +12,13 @@ export function permissionsDataSourceOptions(url: string, poolSize?: number): Se
     schema: PERMISSIONS_SCHEMA,
     url,
     poolSize,
-    entities: [GrantEntity, AccountProjectionEntity, ResourceProjectionEntity, OutboxMessageEntity, ProcessedMessageEntity],
+    entities: [
+      GrantEntity,
+      AccountProjectionEntity,
+      ResourceProjectionEntity,
+      OutboxMessageEntity,
+      ProcessedMessageEntity,
+    ],
     migrations: PERMISSIONS_MIGRATIONS,
   };
 }

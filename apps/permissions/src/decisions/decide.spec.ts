@@ -1,7 +1,13 @@
 import { AccountFacts, ResourceFacts } from '@atrium/contracts';
 import { decide, DecisionFacts } from './decide';
 
-const owner: AccountFacts = { id: 'A'.repeat(17), username: 'alice', generalResourceAccess: 'RESTRICTED', shareRunsWithPublicActorCreators: false, version: 1 };
+const owner: AccountFacts = {
+  id: 'A'.repeat(17),
+  username: 'alice',
+  generalResourceAccess: 'RESTRICTED',
+  shareRunsWithPublicActorCreators: false,
+  version: 1,
+};
 const resource: ResourceFacts = {
   id: 'D'.repeat(17),
   type: 'DATASET',
@@ -14,7 +20,13 @@ const resource: ResourceFacts = {
   runId: null,
   version: 1,
 };
-const base: DecisionFacts = { userId: 'B'.repeat(17), resource, owner, grantedPermissions: [], addressedByName: false };
+const base: DecisionFacts = {
+  userId: 'B'.repeat(17),
+  resource,
+  owner,
+  grantedPermissions: [],
+  addressedByName: false,
+};
 const held = (facts: Partial<DecisionFacts>) => Object.fromEntries(decide({ ...base, ...facts }).permissions);
 
 describe('decide', () => {
@@ -36,7 +48,9 @@ describe('decide', () => {
   it('lets the resource setting override the owner setting both ways', () => {
     const open = { ...owner, generalResourceAccess: 'ANYONE_WITH_ID_CAN_READ' as const };
     expect(held({ owner: open, resource: { ...resource, generalAccess: 'RESTRICTED' } })).toEqual({});
-    expect(held({ resource: { ...resource, generalAccess: 'ANYONE_WITH_NAME_CAN_READ' }, addressedByName: true })).toEqual({
+    expect(
+      held({ resource: { ...resource, generalAccess: 'ANYONE_WITH_NAME_CAN_READ' }, addressedByName: true }),
+    ).toEqual({
       READ: 'general-access',
     });
   });

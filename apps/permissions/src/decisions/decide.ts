@@ -77,7 +77,8 @@ export function decide(facts: DecisionFacts): Decision {
   if (resource.type === 'ACTOR_BUILD' && facts.actor?.facts.isPublic && facts.actor.held.has('READ')) {
     give(['READ'], 'public-actor-build');
   }
-  if (resource.type === 'ACTOR' && resource.isPublic) give(userId === null ? ['READ'] : ['READ', 'RUN'], 'public-actor');
+  if (resource.type === 'ACTOR' && resource.isPublic)
+    give(userId === null ? ['READ'] : ['READ', 'RUN'], 'public-actor');
 
   // 6. General access: READ only, link-shareable types only.
   if (LINK_SHAREABLE_TYPES.includes(resource.type)) {

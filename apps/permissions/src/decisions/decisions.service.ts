@@ -1,5 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { CheckResult, DecisionRule, Permission, PermissionsRpc, ResourceFacts, RpcPayload } from '@atrium/contracts';
+import {
+  CheckResult,
+  DecisionRule,
+  Permission,
+  PermissionsRpc,
+  ResourceFacts,
+  RpcPayload,
+} from '@atrium/contracts';
 import { GrantsService } from '../grants/grants.service';
 import { ProjectionsService } from '../projections/projections.service';
 import { decide, RelatedAccess } from './decide';
@@ -16,7 +23,11 @@ export class DecisionsService {
   ) {}
 
   /** Resolves an id or `username~name` (`~name` = the caller's own account) to a resource. */
-  private async resolve(type: ResourceFacts['type'], ref: string, userId: string | null): Promise<ResourceFacts | null> {
+  private async resolve(
+    type: ResourceFacts['type'],
+    ref: string,
+    userId: string | null,
+  ): Promise<ResourceFacts | null> {
     if (ID_PATTERN.test(ref)) {
       const resource = await this.projections.resource(ref);
       return resource?.type === type ? resource : null;
@@ -42,11 +53,14 @@ export class DecisionsService {
     const [owner, grantedPermissions, actor, task, run] = await Promise.all([
       isOwner ? null : this.projections.account(resource.ownerId),
       userId && !isOwner ? this.grants.activePermissions(resource.id, userId) : [],
-      isOwner ? null : related(resource.type === 'ACTOR_RUN' || resource.type === 'ACTOR_BUILD' ? resource.actorId : null),
+      isOwner
+        ? null
+        : related(resource.type === 'ACTOR_RUN' || resource.type === 'ACTOR_BUILD' ? resource.actorId : null),
       isOwner ? null : related(resource.type === 'ACTOR_RUN' ? resource.taskId : null),
       isOwner ? null : related(resource.runId),
     ]);
-    return decide({ userId, resource, owner, grantedPermissions, addressedByName, actor, task, run }).permissions;
+    return decide({ userId, resource, owner, grantedPermissions, addressedByName, actor, task, run })
+      .permissions;
   }
 
   /**
@@ -78,7 +92,9 @@ export class DecisionsService {
     const resource = await this.resolve(req.resourceType, req.resourceRef, userId);
     if (!resource) return denied;
     const held = await this.evaluate(resource, userId, !ID_PATTERN.test(req.resourceRef));
-    const permissions = req.principal.runId ? await this.narrowToRun(held, resource, req.principal.runId) : held;
+    const permissions = req.principal.runId
+      ? await this.narrowToRun(held, resource, req.principal.runId)
+      : held;
     if (!permissions.has('READ')) return denied;
     return {
       resourceId: resource.id,

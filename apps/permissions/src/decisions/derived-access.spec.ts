@@ -12,7 +12,11 @@ const account = (id: string, extra: Partial<AccountFacts> = {}): AccountFacts =>
   version: 1,
   ...extra,
 });
-const facts = (type: ResourceFacts['type'], ownerId: string, extra: Partial<ResourceFacts> = {}): ResourceFacts => ({
+const facts = (
+  type: ResourceFacts['type'],
+  ownerId: string,
+  extra: Partial<ResourceFacts> = {},
+): ResourceFacts => ({
   id: `${type.slice(0, 3)}${ownerId}`.slice(0, 17),
   type,
   ownerId,
@@ -30,7 +34,9 @@ const related = (f: ResourceFacts, held: Permission[]): RelatedAccess => ({
   held: new Map(held.map((p) => [p, 'grant' as DecisionRule])),
 });
 const held = (f: Partial<DecisionFacts> & Pick<DecisionFacts, 'resource'>) =>
-  Object.fromEntries(decide({ userId: null, owner: null, grantedPermissions: [], addressedByName: false, ...f }).permissions);
+  Object.fromEntries(
+    decide({ userId: null, owner: null, grantedPermissions: [], addressedByName: false, ...f }).permissions,
+  );
 
 describe('derived access', () => {
   const actor = facts('ACTOR', A, { isPublic: true });
@@ -44,24 +50,39 @@ describe('derived access', () => {
 
   it('builds of a public Actor are readable by whoever can view the Actor, whatever the owner setting', () => {
     const build = facts('ACTOR_BUILD', A, { actorId: actor.id, generalAccess: 'RESTRICTED' });
-    expect(held({ resource: build, userId: null, actor: related(actor, ['READ']) })).toEqual({ READ: 'public-actor-build' });
+    expect(held({ resource: build, userId: null, actor: related(actor, ['READ']) })).toEqual({
+      READ: 'public-actor-build',
+    });
     const privateBuild = facts('ACTOR_BUILD', A, { actorId: privateActor.id });
-    expect(held({ resource: privateBuild, userId: B, owner: account(A), actor: related(privateActor, []) })).toEqual({});
+    expect(
+      held({ resource: privateBuild, userId: B, owner: account(A), actor: related(privateActor, []) }),
+    ).toEqual({});
   });
 
   it("VIEW_OWNER_RUNS shares the Actor owner's runs, one way: never another collaborator's", () => {
     const ownersRun = facts('ACTOR_RUN', A, { actorId: privateActor.id });
     const collaboratorsRun = facts('ACTOR_RUN', C, { actorId: privateActor.id });
     const viewer = related(privateActor, ['READ', 'VIEW_OWNER_RUNS']);
-    expect(held({ resource: ownersRun, userId: B, owner: account(A), actor: viewer })).toEqual({ READ: 'view-owner-runs' });
+    expect(held({ resource: ownersRun, userId: B, owner: account(A), actor: viewer })).toEqual({
+      READ: 'view-owner-runs',
+    });
     expect(held({ resource: collaboratorsRun, userId: B, owner: account(C), actor: viewer })).toEqual({});
-    expect(held({ resource: ownersRun, userId: B, owner: account(A), actor: related(privateActor, ['READ', 'RUN']) })).toEqual({});
+    expect(
+      held({
+        resource: ownersRun,
+        userId: B,
+        owner: account(A),
+        actor: related(privateActor, ['READ', 'RUN']),
+      }),
+    ).toEqual({});
   });
 
   it('VIEW_OWNER_RUNS on a task shares the task owner runs of that task', () => {
     const task = facts('ACTOR_TASK', A, { actorId: actor.id });
     const run = facts('ACTOR_RUN', A, { actorId: actor.id, taskId: task.id });
-    expect(held({ resource: run, userId: B, owner: account(A), task: related(task, ['VIEW_OWNER_RUNS']) })).toEqual({
+    expect(
+      held({ resource: run, userId: B, owner: account(A), task: related(task, ['VIEW_OWNER_RUNS']) }),
+    ).toEqual({
       READ: 'view-owner-runs',
     });
   });
@@ -69,19 +90,25 @@ describe('derived access', () => {
   it('runs shared with public Actor creators only on opt-in, only with the creator, only for public Actors', () => {
     const run = facts('ACTOR_RUN', B, { actorId: actor.id });
     const optedIn = account(B, { shareRunsWithPublicActorCreators: true });
-    expect(held({ resource: run, userId: A, owner: account(B), actor: related(actor, ['READ']) })).toEqual({});
+    expect(held({ resource: run, userId: A, owner: account(B), actor: related(actor, ['READ']) })).toEqual(
+      {},
+    );
     expect(held({ resource: run, userId: A, owner: optedIn, actor: related(actor, ['READ']) })).toEqual({
       READ: 'shared-with-public-actor-creator',
     });
     expect(held({ resource: run, userId: C, owner: optedIn, actor: related(actor, ['READ']) })).toEqual({});
     const runOfPrivate = facts('ACTOR_RUN', B, { actorId: privateActor.id });
-    expect(held({ resource: runOfPrivate, userId: A, owner: optedIn, actor: related(privateActor, ['READ']) })).toEqual({});
+    expect(
+      held({ resource: runOfPrivate, userId: A, owner: optedIn, actor: related(privateActor, ['READ']) }),
+    ).toEqual({});
   });
 
   it("a run's default storages follow the run's read access", () => {
     const run = facts('ACTOR_RUN', B, { actorId: actor.id });
     const dataset = facts('DATASET', B, { runId: run.id });
-    expect(held({ resource: dataset, userId: A, owner: account(B), run: related(run, ['READ']) })).toEqual({ READ: 'run-storage' });
+    expect(held({ resource: dataset, userId: A, owner: account(B), run: related(run, ['READ']) })).toEqual({
+      READ: 'run-storage',
+    });
     expect(held({ resource: dataset, userId: A, owner: account(B), run: related(run, []) })).toEqual({});
   });
 
@@ -91,6 +118,8 @@ describe('derived access', () => {
     expect(held({ resource: facts('ACTOR_TASK', A), owner: open })).toEqual({});
     expect(held({ resource: facts('ACTOR_RUN', A), owner: open })).toEqual({ READ: 'general-access' });
     expect(held({ resource: facts('ACTOR_RUN', A), owner: open, addressedByName: true })).toEqual({});
-    expect(held({ resource: facts('KEY_VALUE_STORE', A), owner: open, addressedByName: true })).toEqual({ READ: 'general-access' });
+    expect(held({ resource: facts('KEY_VALUE_STORE', A), owner: open, addressedByName: true })).toEqual({
+      READ: 'general-access',
+    });
   });
 });

@@ -29,7 +29,9 @@ export class GrantsMessageController {
   }
 
   @RpcHandler(PermissionsRpc.listSharedWith)
-  sharedWith(@Payload() req: RpcPayload<typeof PermissionsRpc.listSharedWith>): Promise<{ total: number; resourceIds: string[] }> {
+  sharedWith(
+    @Payload() req: RpcPayload<typeof PermissionsRpc.listSharedWith>,
+  ): Promise<{ total: number; resourceIds: string[] }> {
     return this.grants.sharedWith(req);
   }
 }

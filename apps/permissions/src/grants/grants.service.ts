@@ -37,7 +37,11 @@ function toView(grant: GrantEntity): GrantView {
 function checkPermissions(type: ResourceType, permissions: readonly Permission[]): Permission[] {
   const known = PERMISSIONS_BY_TYPE[type];
   const unknown = permissions.find((p) => !known.includes(p));
-  if (unknown) throw new AppError('invalid-input', `Field "body.permissions" is invalid: ${unknown} does not apply to ${type}`);
+  if (unknown)
+    throw new AppError(
+      'invalid-input',
+      `Field "body.permissions" is invalid: ${unknown} does not apply to ${type}`,
+    );
   return [...new Set(permissions)].sort();
 }
 
@@ -80,7 +84,10 @@ export class GrantsService {
   async create(req: RpcPayload<typeof PermissionsRpc.createGrant>): Promise<GrantView> {
     const resource = await this.resourceOrFail(req.resourceType, req.resourceId);
     if (req.subjectId === resource.ownerId) {
-      throw new AppError('invalid-input', 'Field "body.user" is invalid: the owner already has every permission');
+      throw new AppError(
+        'invalid-input',
+        'Field "body.user" is invalid: the owner already has every permission',
+      );
     }
     const permissions = checkPermissions(req.resourceType, req.permissions);
     const expiresAt = checkExpiry(req.expiresAt);
@@ -116,7 +123,8 @@ export class GrantsService {
         lock: { mode: 'pessimistic_write' },
       });
       if (!current) throw AppError.notFound('The grant');
-      if (req.changes.permissions) current.permissions = checkPermissions(req.resourceType, req.changes.permissions);
+      if (req.changes.permissions)
+        current.permissions = checkPermissions(req.resourceType, req.changes.permissions);
       if (req.changes.expiresAt !== undefined) current.expiresAt = checkExpiry(req.changes.expiresAt);
       await manager.save(current);
       await this.changed(manager, current.resourceId, current.subjectId, 'grant-updated');
@@ -163,12 +171,17 @@ export class GrantsService {
   }
 
   /** Resources of a type shared with a subject by an active grant, oldest grant first. */
-  async sharedWith(req: RpcPayload<typeof PermissionsRpc.listSharedWith>): Promise<{ total: number; resourceIds: string[] }> {
+  async sharedWith(
+    req: RpcPayload<typeof PermissionsRpc.listSharedWith>,
+  ): Promise<{ total: number; resourceIds: string[] }> {
     const query = this.dataSource
       .getRepository(GrantEntity)
       .createQueryBuilder('g')
       .innerJoin(ResourceProjectionEntity, 'r', 'r.id = g.resource_id AND NOT r.deleted')
-      .where('g.subject_id = :subjectId AND g.resource_type = :type', { subjectId: req.subjectId, type: req.resourceType })
+      .where('g.subject_id = :subjectId AND g.resource_type = :type', {
+        subjectId: req.subjectId,
+        type: req.resourceType,
+      })
       .andWhere(active('g'));
     const [total, rows] = await Promise.all([
       query.getCount(),

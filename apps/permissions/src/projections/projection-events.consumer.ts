@@ -1,6 +1,13 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Events } from '@atrium/contracts';
-import { addToOutbox, EVENT_BUS, EventBus, EventHandlers, ServiceOutboxRelay, subscribeHandlers } from '@atrium/messaging';
+import {
+  addToOutbox,
+  EVENT_BUS,
+  EventBus,
+  EventHandlers,
+  ServiceOutboxRelay,
+  subscribeHandlers,
+} from '@atrium/messaging';
 import { DataSource } from 'typeorm';
 import { GrantsService } from '../grants/grants.service';
 import { ProjectionsService } from './projections.service';

@@ -51,7 +51,9 @@ export class ProjectionsService {
   }
 
   async accountByUsername(username: string): Promise<AccountFacts | null> {
-    const row = await this.dataSource.manager.findOneBy(AccountProjectionEntity, { usernameLower: username.toLowerCase() });
+    const row = await this.dataSource.manager.findOneBy(AccountProjectionEntity, {
+      usernameLower: username.toLowerCase(),
+    });
     if (row) return toAccountFacts(row);
     return this.fetchAccount({ username });
   }
@@ -63,7 +65,12 @@ export class ProjectionsService {
   }
 
   async resourceByName(type: ResourceType, ownerId: string, name: string): Promise<ResourceFacts | null> {
-    const row = await this.dataSource.manager.findOneBy(ResourceProjectionEntity, { type, ownerId, name, deleted: false });
+    const row = await this.dataSource.manager.findOneBy(ResourceProjectionEntity, {
+      type,
+      ownerId,
+      name,
+      deleted: false,
+    });
     if (row) return toResourceFacts(row);
     const facts = await this.rpc.call(ResourcesRpc.findResourceFactsByName, { type, ownerId, name });
     if (facts) await this.upsertResource(facts);
@@ -117,7 +124,10 @@ export class ProjectionsService {
     );
   }
 
-  async upsertResource(facts: ResourceFacts, manager: EntityManager = this.dataSource.manager): Promise<void> {
+  async upsertResource(
+    facts: ResourceFacts,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<void> {
     const table = manager.getRepository(ResourceProjectionEntity).metadata.tablePath;
     await manager.query(
       `INSERT INTO ${table} (id, type, owner_id, name, general_access, is_public, actor_id, task_id, run_id, version, deleted)

@@ -18,7 +18,9 @@ export class CatalogueMessageController {
   }
 
   @RpcHandler(ResourcesRpc.findResourceFactsByName)
-  factsByName(@Payload() req: RpcPayload<typeof ResourcesRpc.findResourceFactsByName>): Promise<ResourceFacts | null> {
+  factsByName(
+    @Payload() req: RpcPayload<typeof ResourcesRpc.findResourceFactsByName>,
+  ): Promise<ResourceFacts | null> {
     return this.catalogue.factsByName(req.type, req.ownerId, req.name);
   }
 

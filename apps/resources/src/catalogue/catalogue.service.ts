@@ -38,7 +38,9 @@ export interface NewResource {
   runId?: string | null;
 }
 
-export type ResourceChanges = Partial<Pick<ResourceEntity, 'name' | 'generalAccess' | 'isPublic' | 'signingKey'>>;
+export type ResourceChanges = Partial<
+  Pick<ResourceEntity, 'name' | 'generalAccess' | 'isPublic' | 'signingKey'>
+>;
 
 /**
  * The catalogue row every resource type shares: one place creates, changes and removes it,
@@ -94,14 +96,21 @@ export class CatalogueService {
   }
 
   /** Applies changes with a version bump; a taken name is a 409 naming it. */
-  async update(manager: EntityManager, resource: ResourceEntity, changes: ResourceChanges): Promise<ResourceEntity> {
+  async update(
+    manager: EntityManager,
+    resource: ResourceEntity,
+    changes: ResourceChanges,
+  ): Promise<ResourceEntity> {
     const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
     Object.assign(resource, defined, { version: resource.version + 1, modifiedAt: new Date() });
     try {
       await manager.save(resource);
     } catch (err) {
       if (isUniqueViolation(err)) {
-        throw new AppError('conflict', `A ${resource.type.toLowerCase().replace(/_/g, ' ')} named "${changes.name}" already exists in this account`);
+        throw new AppError(
+          'conflict',
+          `A ${resource.type.toLowerCase().replace(/_/g, ' ')} named "${changes.name}" already exists in this account`,
+        );
       }
       throw err;
     }

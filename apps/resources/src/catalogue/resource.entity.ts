@@ -3,7 +3,10 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColum
 
 /** The catalogue row every resource has, whatever its type: owner, name, general access. */
 @Entity('resource')
-@Index('resource_owner_type_name_uq', ['ownerId', 'type', 'name'], { unique: true, where: 'name IS NOT NULL' })
+@Index('resource_owner_type_name_uq', ['ownerId', 'type', 'name'], {
+  unique: true,
+  where: 'name IS NOT NULL',
+})
 @Index('resource_owner_type_created_idx', ['ownerId', 'type', 'createdAt'])
 export class ResourceEntity {
   @PrimaryColumn({ type: 'varchar', length: 17 })

@@ -21,11 +21,14 @@ export class SignaturesService {
         ? checkStorageContentSignature(req.signature, resource.id, resource.signingKey)
         : checkRecordSignature(req.signature, req.recordKey, resource.signingKey);
     if (result === 'expired') throw new AppError('invalid-signature', 'The signature has expired');
-    if (result === 'invalid') throw new AppError('invalid-signature', 'The signature is not valid for this content');
+    if (result === 'invalid')
+      throw new AppError('invalid-signature', 'The signature is not valid for this content');
     return { valid: true };
   }
 
-  async rotate(req: RpcPayload<typeof ResourcesRpc.rotateSigningKey>): Promise<{ urlSigningSecretKey: string }> {
+  async rotate(
+    req: RpcPayload<typeof ResourcesRpc.rotateSigningKey>,
+  ): Promise<{ urlSigningSecretKey: string }> {
     const resource = await this.dataSource.transaction(async (manager) => {
       const current = await this.catalogue.load(manager, req.type, req.id, true);
       return this.catalogue.update(manager, current, { signingKey: randomBase62(32) });

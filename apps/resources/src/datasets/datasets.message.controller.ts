@@ -9,7 +9,9 @@ export class DatasetsMessageController {
   constructor(private readonly datasets: DatasetsService) {}
 
   @RpcHandler(ResourcesRpc.createDataset)
-  create(@Payload() req: RpcPayload<typeof ResourcesRpc.createDataset>): Promise<{ dataset: DatasetView; created: boolean }> {
+  create(
+    @Payload() req: RpcPayload<typeof ResourcesRpc.createDataset>,
+  ): Promise<{ dataset: DatasetView; created: boolean }> {
     return this.datasets.create(req);
   }
 
@@ -39,7 +41,9 @@ export class DatasetsMessageController {
   }
 
   @RpcHandler(ResourcesRpc.listItems)
-  listItems(@Payload() req: RpcPayload<typeof ResourcesRpc.listItems>): Promise<ListPage<Record<string, unknown>>> {
+  listItems(
+    @Payload() req: RpcPayload<typeof ResourcesRpc.listItems>,
+  ): Promise<ListPage<Record<string, unknown>>> {
     return this.datasets.listItems(req);
   }
 }

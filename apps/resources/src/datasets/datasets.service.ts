@@ -28,7 +28,9 @@ function toView({ resource, dataset }: Row): DatasetView {
 
 /** Keeps only `fields` (if given) and drops `omit` from each item, as Apify does. */
 function project(item: Record<string, unknown>, fields?: string[], omit?: string[]): Record<string, unknown> {
-  const picked = fields ? Object.fromEntries(fields.filter((f) => f in item).map((f) => [f, item[f]])) : { ...item };
+  const picked = fields
+    ? Object.fromEntries(fields.filter((f) => f in item).map((f) => [f, item[f]]))
+    : { ...item };
   for (const key of omit ?? []) delete picked[key];
   return picked;
 }
@@ -41,7 +43,11 @@ export class DatasetsService {
     private readonly outbox: ServiceOutboxRelay,
   ) {}
 
-  private async load(id: string, manager: EntityManager = this.dataSource.manager, lock = false): Promise<Row> {
+  private async load(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+    lock = false,
+  ): Promise<Row> {
     const resource = await this.catalogue.load(manager, 'DATASET', id, lock);
     const dataset = await manager.findOneByOrFail(DatasetEntity, { id });
     return { resource, dataset };
@@ -54,7 +60,9 @@ export class DatasetsService {
     return this.load(resource.id, manager);
   }
 
-  async create(req: RpcPayload<typeof ResourcesRpc.createDataset>): Promise<{ dataset: DatasetView; created: boolean }> {
+  async create(
+    req: RpcPayload<typeof ResourcesRpc.createDataset>,
+  ): Promise<{ dataset: DatasetView; created: boolean }> {
     if (req.name) {
       const existing = await this.catalogue.findByName('DATASET', req.ownerId, req.name);
       if (existing) return { dataset: toView(await this.load(existing.id)), created: false };
@@ -67,7 +75,10 @@ export class DatasetsService {
       return { dataset: toView(row), created: true };
     } catch (err) {
       // Another request created the same name first: get-or-create returns that one.
-      const existing = req.name && isUniqueViolation(err) && (await this.catalogue.findByName('DATASET', req.ownerId, req.name));
+      const existing =
+        req.name &&
+        isUniqueViolation(err) &&
+        (await this.catalogue.findByName('DATASET', req.ownerId, req.name));
       if (existing) return { dataset: toView(await this.load(existing.id)), created: false };
       throw err;
     }
@@ -108,12 +119,19 @@ export class DatasetsService {
     if (req.ownerId !== undefined) {
       query.andWhere('r.owner_id = :ownerId', { ownerId: req.ownerId });
       if (!req.unnamed) query.andWhere('r.name IS NOT NULL');
-      query.orderBy('r.createdAt', desc ? 'DESC' : 'ASC').addOrderBy('r.id', 'ASC').skip(offset).take(limit);
+      query
+        .orderBy('r.createdAt', desc ? 'DESC' : 'ASC')
+        .addOrderBy('r.id', 'ASC')
+        .skip(offset)
+        .take(limit);
     } else {
       query.andWhere({ id: In(req.ids ?? []) });
     }
     const [resources, total] = await query.getManyAndCount();
-    const rows = resources.map((resource) => ({ resource, dataset: (resource as ResourceEntity & { dataset: DatasetEntity }).dataset }));
+    const rows = resources.map((resource) => ({
+      resource,
+      dataset: (resource as ResourceEntity & { dataset: DatasetEntity }).dataset,
+    }));
     if (req.ids) {
       // Keep the caller's order (the permissions service pages the ids).
       const position = new Map(req.ids.map((id, i) => [id, i]));
@@ -140,7 +158,9 @@ export class DatasetsService {
     });
   }
 
-  async listItems(req: RpcPayload<typeof ResourcesRpc.listItems>): Promise<ListPage<Record<string, unknown>>> {
+  async listItems(
+    req: RpcPayload<typeof ResourcesRpc.listItems>,
+  ): Promise<ListPage<Record<string, unknown>>> {
     const { dataset } = await this.load(req.id);
     const { offset, limit, desc } = req.page;
     const query = this.dataSource

@@ -34,7 +34,9 @@ export class RunsMessageController {
   }
 
   @RpcHandler(RunsRpc.verifyToken)
-  verifyToken(@Payload() { token }: RpcPayload<typeof RunsRpc.verifyToken>): Promise<{ runId: string; userId: string }> {
+  verifyToken(
+    @Payload() { token }: RpcPayload<typeof RunsRpc.verifyToken>,
+  ): Promise<{ runId: string; userId: string }> {
     return this.runs.verifyToken(token);
   }
 

@@ -1,5 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, DEFAULT_RUN_OPTIONS, ListPage, RunsRpc, RunStatus, RunView, RpcPayload, StartedRunView, TERMINAL_RUN_STATUSES } from '@atrium/contracts';
+import {
+  AppError,
+  DEFAULT_RUN_OPTIONS,
+  ListPage,
+  RunsRpc,
+  RunStatus,
+  RunView,
+  RpcPayload,
+  StartedRunView,
+  TERMINAL_RUN_STATUSES,
+} from '@atrium/contracts';
 import { generateRunToken, parseRunToken, secretMatches } from '@atrium/auth';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, FindOptionsWhere, In } from 'typeorm';
@@ -39,7 +49,8 @@ const logLine = (message: string) => `${new Date().toISOString()} ${message}\n`;
 /** Which status may follow which: forward only, and a finished run stays finished. */
 function checkTransition(from: RunStatus, to: RunStatus): void {
   if (from === to) return;
-  if (TERMINAL_RUN_STATUSES.includes(from)) throw new AppError('conflict', `The run has already finished (${from})`);
+  if (TERMINAL_RUN_STATUSES.includes(from))
+    throw new AppError('conflict', `The run has already finished (${from})`);
   if (to === 'READY') throw new AppError('conflict', `A ${from} run cannot become READY again`);
 }
 
@@ -56,7 +67,11 @@ export class RunsService {
     private readonly outbox: ServiceOutboxRelay,
   ) {}
 
-  private async load(id: string, manager: EntityManager = this.dataSource.manager, lock = false): Promise<Row> {
+  private async load(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+    lock = false,
+  ): Promise<Row> {
     const resource = await this.catalogue.load(manager, 'ACTOR_RUN', id, lock);
     const run = await manager.findOneByOrFail(RunEntity, { id });
     return { resource, run };
@@ -71,7 +86,8 @@ export class RunsService {
     const row = await this.dataSource.transaction(async (manager) => {
       const { resource: actor, actor: actorSettings } = await this.actors.load(req.actorId, manager);
       const task = req.taskId ? await this.tasks.load(req.taskId, manager) : null;
-      if (task && task.resource.actorId !== actor.id) throw new AppError('invalid-input', 'The task does not belong to this Actor');
+      if (task && task.resource.actorId !== actor.id)
+        throw new AppError('invalid-input', 'The task does not belong to this Actor');
       // Options: Apify's defaults < the Actor's < the task's < the request's. Input: the request's, else the task's.
       const { build, timeoutSecs, memoryMbytes } = {
         ...DEFAULT_RUN_OPTIONS,
@@ -82,7 +98,10 @@ export class RunsService {
       const input =
         req.input ??
         (task?.task.input
-          ? { contentType: 'application/json; charset=utf-8', base64: Buffer.from(JSON.stringify(task.task.input)).toString('base64') }
+          ? {
+              contentType: 'application/json; charset=utf-8',
+              base64: Buffer.from(JSON.stringify(task.task.input)).toString('base64'),
+            }
           : null);
       const resource = await this.catalogue.create(manager, {
         type: 'ACTOR_RUN',
@@ -96,7 +115,13 @@ export class RunsService {
       const store = await this.keyValueStores.createIn(manager, storage);
       const queue = await this.requestQueues.createIn(manager, storage);
       if (input) {
-        await this.keyValueStores.setRecordIn(manager, store.resource.id, 'INPUT', Buffer.from(input.base64, 'base64'), input.contentType);
+        await this.keyValueStores.setRecordIn(
+          manager,
+          store.resource.id,
+          'INPUT',
+          Buffer.from(input.base64, 'base64'),
+          input.contentType,
+        );
       }
       const token = generateRunToken(resource.id);
       runToken = token.token;
@@ -129,7 +154,8 @@ export class RunsService {
     if (!parsed) throw invalid;
     const run = await this.dataSource.manager.findOneBy(RunEntity, { id: parsed.runId });
     if (!run || !secretMatches(parsed.secret, run.tokenHash)) throw invalid;
-    if (TERMINAL_RUN_STATUSES.includes(run.status)) throw new AppError('token-not-valid', 'The run has finished; its token no longer works');
+    if (TERMINAL_RUN_STATUSES.includes(run.status))
+      throw new AppError('token-not-valid', 'The run has finished; its token no longer works');
     const resource = await this.catalogue.load(this.dataSource.manager, 'ACTOR_RUN', run.id);
     return { runId: run.id, userId: resource.ownerId };
   }
@@ -151,9 +177,17 @@ export class RunsService {
       .innerJoinAndMapOne('r.run', RunEntity, 'run', 'run.id = r.id')
       .where(where);
     if (req.status) query.andWhere('run.status = :status', { status: req.status });
-    if (req.userId !== undefined) query.orderBy('r.createdAt', desc ? 'DESC' : 'ASC').addOrderBy('r.id', 'ASC').skip(offset).take(limit);
+    if (req.userId !== undefined)
+      query
+        .orderBy('r.createdAt', desc ? 'DESC' : 'ASC')
+        .addOrderBy('r.id', 'ASC')
+        .skip(offset)
+        .take(limit);
     const [resources, total] = await query.getManyAndCount();
-    const rows = resources.map((resource) => ({ resource, run: (resource as ResourceEntity & { run: RunEntity }).run }));
+    const rows = resources.map((resource) => ({
+      resource,
+      run: (resource as ResourceEntity & { run: RunEntity }).run,
+    }));
     if (req.ids) {
       const position = new Map(req.ids.map((id, i) => [id, i]));
       rows.sort((a, b) => (position.get(a.resource.id) ?? 0) - (position.get(b.resource.id) ?? 0));
@@ -168,7 +202,8 @@ export class RunsService {
       if (status) this.moveTo(current.run, status);
       if (statusMessage !== undefined) current.run.statusMessage = statusMessage;
       await manager.save(current.run);
-      if (generalAccess !== undefined) await this.catalogue.update(manager, current.resource, { generalAccess });
+      if (generalAccess !== undefined)
+        await this.catalogue.update(manager, current.resource, { generalAccess });
       return current;
     });
     this.outbox.kick();

@@ -5,17 +5,37 @@ export class Initial1795333920817 implements MigrationInterface {
   name = 'Initial1795333920817';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`CREATE TABLE "identity"."outbox_message" ("seq" BIGSERIAL NOT NULL, "id" uuid NOT NULL, "name" character varying(100) NOT NULL, "payload" jsonb NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, "claimed_until" TIMESTAMP WITH TIME ZONE, "published_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "UQ_2f36ee5236f2793f3e7bd554589" UNIQUE ("id"), CONSTRAINT "PK_00ec26684da6600a9df180fba54" PRIMARY KEY ("seq"))`);
-    await queryRunner.query(`CREATE INDEX "outbox_message_unpublished_idx" ON "identity"."outbox_message" ("seq") WHERE published_at IS NULL`);
-    await queryRunner.query(`CREATE TABLE "identity"."processed_message" ("consumer" character varying(100) NOT NULL, "message_id" uuid NOT NULL, "processed_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_bc611732181079eec3a306d9b28" PRIMARY KEY ("consumer", "message_id"))`);
-    await queryRunner.query(`CREATE TABLE "identity"."user_account" ("id" character varying(17) NOT NULL, "username" character varying(30) NOT NULL, "username_lower" character varying(30) NOT NULL, "email" character varying(254) NOT NULL, "password_hash" character varying(200) NOT NULL, "general_resource_access" character varying(40) NOT NULL, "share_runs_with_public_actor_creators" boolean NOT NULL DEFAULT false, "version" integer NOT NULL DEFAULT '1', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_6acfec7285fdf9f463462de3e9f" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE UNIQUE INDEX "user_account_username_lower_uq" ON "identity"."user_account" ("username_lower") `);
-    await queryRunner.query(`CREATE UNIQUE INDEX "user_account_email_lower_uq" ON "identity"."user_account" ("email") `);
-    await queryRunner.query(`CREATE TABLE "identity"."api_token" ("id" character varying(17) NOT NULL, "user_id" character varying(17) NOT NULL, "name" character varying(100) NOT NULL, "secret_hash" character varying(64) NOT NULL, "scope" jsonb, "expires_at" TIMESTAMP WITH TIME ZONE, "revoked_at" TIMESTAMP WITH TIME ZONE, "last_used_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_d862311c568d175c26f41bc6f98" PRIMARY KEY ("id"))`);
+    await queryRunner.query(
+      `CREATE TABLE "identity"."outbox_message" ("seq" BIGSERIAL NOT NULL, "id" uuid NOT NULL, "name" character varying(100) NOT NULL, "payload" jsonb NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, "claimed_until" TIMESTAMP WITH TIME ZONE, "published_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "UQ_2f36ee5236f2793f3e7bd554589" UNIQUE ("id"), CONSTRAINT "PK_00ec26684da6600a9df180fba54" PRIMARY KEY ("seq"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "outbox_message_unpublished_idx" ON "identity"."outbox_message" ("seq") WHERE published_at IS NULL`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."processed_message" ("consumer" character varying(100) NOT NULL, "message_id" uuid NOT NULL, "processed_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_bc611732181079eec3a306d9b28" PRIMARY KEY ("consumer", "message_id"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."user_account" ("id" character varying(17) NOT NULL, "username" character varying(30) NOT NULL, "username_lower" character varying(30) NOT NULL, "email" character varying(254) NOT NULL, "password_hash" character varying(200) NOT NULL, "general_resource_access" character varying(40) NOT NULL, "share_runs_with_public_actor_creators" boolean NOT NULL DEFAULT false, "version" integer NOT NULL DEFAULT '1', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_6acfec7285fdf9f463462de3e9f" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "user_account_username_lower_uq" ON "identity"."user_account" ("username_lower") `,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "user_account_email_lower_uq" ON "identity"."user_account" ("email") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."api_token" ("id" character varying(17) NOT NULL, "user_id" character varying(17) NOT NULL, "name" character varying(100) NOT NULL, "secret_hash" character varying(64) NOT NULL, "scope" jsonb, "expires_at" TIMESTAMP WITH TIME ZONE, "revoked_at" TIMESTAMP WITH TIME ZONE, "last_used_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_d862311c568d175c26f41bc6f98" PRIMARY KEY ("id"))`,
+    );
     await queryRunner.query(`CREATE INDEX "api_token_user_idx" ON "identity"."api_token" ("user_id") `);
-    await queryRunner.query(`CREATE TABLE "identity"."refresh_token" ("id" character varying(17) NOT NULL, "family_id" character varying(17) NOT NULL, "user_id" character varying(17) NOT NULL, "secret_hash" character varying(64) NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "used_at" TIMESTAMP WITH TIME ZONE, "revoked_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_b575dd3c21fb0831013c909e7fe" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE INDEX "refresh_token_family_idx" ON "identity"."refresh_token" ("family_id") `);
-    await queryRunner.query(`CREATE INDEX "refresh_token_user_idx" ON "identity"."refresh_token" ("user_id") `);
+    await queryRunner.query(
+      `CREATE TABLE "identity"."refresh_token" ("id" character varying(17) NOT NULL, "family_id" character varying(17) NOT NULL, "user_id" character varying(17) NOT NULL, "secret_hash" character varying(64) NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "used_at" TIMESTAMP WITH TIME ZONE, "revoked_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_b575dd3c21fb0831013c909e7fe" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "refresh_token_family_idx" ON "identity"."refresh_token" ("family_id") `,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "refresh_token_user_idx" ON "identity"."refresh_token" ("user_id") `,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

@@ -5,9 +5,15 @@ export class Initial1795333923422 implements MigrationInterface {
   name = 'Initial1795333923422';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`CREATE TABLE "issues"."outbox_message" ("seq" BIGSERIAL NOT NULL, "id" uuid NOT NULL, "name" character varying(100) NOT NULL, "payload" jsonb NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, "claimed_until" TIMESTAMP WITH TIME ZONE, "published_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "UQ_2f36ee5236f2793f3e7bd554589" UNIQUE ("id"), CONSTRAINT "PK_00ec26684da6600a9df180fba54" PRIMARY KEY ("seq"))`);
-    await queryRunner.query(`CREATE INDEX "outbox_message_unpublished_idx" ON "issues"."outbox_message" ("seq") WHERE published_at IS NULL`);
-    await queryRunner.query(`CREATE TABLE "issues"."processed_message" ("consumer" character varying(100) NOT NULL, "message_id" uuid NOT NULL, "processed_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_bc611732181079eec3a306d9b28" PRIMARY KEY ("consumer", "message_id"))`);
+    await queryRunner.query(
+      `CREATE TABLE "issues"."outbox_message" ("seq" BIGSERIAL NOT NULL, "id" uuid NOT NULL, "name" character varying(100) NOT NULL, "payload" jsonb NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, "claimed_until" TIMESTAMP WITH TIME ZONE, "published_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "UQ_2f36ee5236f2793f3e7bd554589" UNIQUE ("id"), CONSTRAINT "PK_00ec26684da6600a9df180fba54" PRIMARY KEY ("seq"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "outbox_message_unpublished_idx" ON "issues"."outbox_message" ("seq") WHERE published_at IS NULL`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "issues"."processed_message" ("consumer" character varying(100) NOT NULL, "message_id" uuid NOT NULL, "processed_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_bc611732181079eec3a306d9b28" PRIMARY KEY ("consumer", "message_id"))`,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

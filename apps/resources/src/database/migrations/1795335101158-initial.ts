@@ -5,28 +5,70 @@ export class Initial1795335101158 implements MigrationInterface {
   name = 'Initial1795335101158';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`CREATE TABLE "resources"."outbox_message" ("seq" BIGSERIAL NOT NULL, "id" uuid NOT NULL, "name" character varying(100) NOT NULL, "payload" jsonb NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, "claimed_until" TIMESTAMP WITH TIME ZONE, "published_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "UQ_2f36ee5236f2793f3e7bd554589" UNIQUE ("id"), CONSTRAINT "PK_00ec26684da6600a9df180fba54" PRIMARY KEY ("seq"))`);
-    await queryRunner.query(`CREATE INDEX "outbox_message_unpublished_idx" ON "resources"."outbox_message" ("seq") WHERE published_at IS NULL`);
-    await queryRunner.query(`CREATE TABLE "resources"."processed_message" ("consumer" character varying(100) NOT NULL, "message_id" uuid NOT NULL, "processed_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_bc611732181079eec3a306d9b28" PRIMARY KEY ("consumer", "message_id"))`);
-    await queryRunner.query(`CREATE TABLE "resources"."resource" ("id" character varying(17) NOT NULL, "type" character varying(40) NOT NULL, "owner_id" character varying(17) NOT NULL, "name" character varying(63), "general_access" character varying(40) NOT NULL, "is_public" boolean NOT NULL DEFAULT false, "actor_id" character varying(17), "task_id" character varying(17), "run_id" character varying(17), "signing_key" character varying(64) NOT NULL, "version" integer NOT NULL DEFAULT '1', "created_by" character varying(17) NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_e2894a5867e06ae2e8889f1173f" PRIMARY KEY ("id"))`);
+    await queryRunner.query(
+      `CREATE TABLE "resources"."outbox_message" ("seq" BIGSERIAL NOT NULL, "id" uuid NOT NULL, "name" character varying(100) NOT NULL, "payload" jsonb NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, "claimed_until" TIMESTAMP WITH TIME ZONE, "published_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "UQ_2f36ee5236f2793f3e7bd554589" UNIQUE ("id"), CONSTRAINT "PK_00ec26684da6600a9df180fba54" PRIMARY KEY ("seq"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "outbox_message_unpublished_idx" ON "resources"."outbox_message" ("seq") WHERE published_at IS NULL`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "resources"."processed_message" ("consumer" character varying(100) NOT NULL, "message_id" uuid NOT NULL, "processed_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_bc611732181079eec3a306d9b28" PRIMARY KEY ("consumer", "message_id"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "resources"."resource" ("id" character varying(17) NOT NULL, "type" character varying(40) NOT NULL, "owner_id" character varying(17) NOT NULL, "name" character varying(63), "general_access" character varying(40) NOT NULL, "is_public" boolean NOT NULL DEFAULT false, "actor_id" character varying(17), "task_id" character varying(17), "run_id" character varying(17), "signing_key" character varying(64) NOT NULL, "version" integer NOT NULL DEFAULT '1', "created_by" character varying(17) NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_e2894a5867e06ae2e8889f1173f" PRIMARY KEY ("id"))`,
+    );
     await queryRunner.query(`CREATE INDEX "resource_actor_idx" ON "resources"."resource" ("actor_id") `);
-    await queryRunner.query(`CREATE INDEX "resource_owner_type_created_idx" ON "resources"."resource" ("owner_id", "type", "created_at") `);
-    await queryRunner.query(`CREATE UNIQUE INDEX "resource_owner_type_name_uq" ON "resources"."resource" ("owner_id", "type", "name") WHERE name IS NOT NULL`);
-    await queryRunner.query(`CREATE TABLE "resources"."actor_task" ("id" character varying(17) NOT NULL, "title" character varying(200), "description" text, "options" jsonb NOT NULL DEFAULT '{}'::jsonb, "input" jsonb, CONSTRAINT "PK_a419b9ccdb21b5498630f279619" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE TABLE "resources"."actor_build" ("id" character varying(17) NOT NULL, "build_number" character varying(40) NOT NULL, "tag" character varying(100) NOT NULL, "status" character varying(20) NOT NULL, "started_at" TIMESTAMP WITH TIME ZONE NOT NULL, "finished_at" TIMESTAMP WITH TIME ZONE, "meta" jsonb NOT NULL, "options" jsonb NOT NULL, CONSTRAINT "PK_b1d6d2777b01f26035b23209852" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE TABLE "resources"."actor" ("id" character varying(17) NOT NULL, "title" character varying(200), "description" text, "is_deprecated" boolean NOT NULL DEFAULT false, "seo_title" character varying(200), "seo_description" character varying(1000), "categories" jsonb NOT NULL DEFAULT '[]'::jsonb, "default_run_options" jsonb NOT NULL DEFAULT '{}'::jsonb, "example_run_input" jsonb, "versions" jsonb NOT NULL DEFAULT '[]'::jsonb, "tagged_builds" jsonb NOT NULL DEFAULT '{}'::jsonb, "build_count" integer NOT NULL DEFAULT '0', CONSTRAINT "PK_05b325494fcc996a44ae6928e5e" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE TABLE "resources"."dataset_item" ("dataset_id" character varying(17) NOT NULL, "position" integer NOT NULL, "data" jsonb NOT NULL, CONSTRAINT "PK_d03d076bae20721d556d3b6c5d0" PRIMARY KEY ("dataset_id", "position"))`);
-    await queryRunner.query(`CREATE TABLE "resources"."dataset" ("id" character varying(17) NOT NULL, "item_count" integer NOT NULL DEFAULT '0', CONSTRAINT "PK_36c1c67adb3d1dd69ae57f18913" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE TABLE "resources"."key_value_record" ("store_id" character varying(17) NOT NULL, "key" character varying(256) COLLATE "C" NOT NULL, "value" bytea NOT NULL, "content_type" character varying(255) NOT NULL, "size" integer NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_bda067ca81422e9637d4809fc31" PRIMARY KEY ("store_id", "key"))`);
-    await queryRunner.query(`CREATE TABLE "resources"."key_value_store" ("id" character varying(17) NOT NULL, "record_count" integer NOT NULL DEFAULT '0', "storage_bytes" bigint NOT NULL DEFAULT '0', "content_modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_45dbdf7413ead2f53e09547bf8a" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE TABLE "resources"."request_queue" ("id" character varying(17) NOT NULL, "total_request_count" integer NOT NULL DEFAULT '0', "handled_request_count" integer NOT NULL DEFAULT '0', "lowest_order_no" bigint NOT NULL DEFAULT '0', "highest_order_no" bigint NOT NULL DEFAULT '0', "content_modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_f4dd620c5ec887f15b6348bafb0" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE TABLE "resources"."queue_request" ("id" character varying(17) NOT NULL, "queue_id" character varying(17) NOT NULL, "unique_key_hash" character varying(64) NOT NULL, "unique_key" text NOT NULL, "url" text NOT NULL, "method" character varying(10) NOT NULL, "payload" text, "user_data" jsonb NOT NULL, "headers" jsonb, "retry_count" integer NOT NULL DEFAULT '0', "no_retry" boolean NOT NULL DEFAULT false, "error_messages" jsonb NOT NULL, "loaded_url" text, "handled_at" TIMESTAMP WITH TIME ZONE, "order_no" bigint, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_f24ef3b4b3bb18b18c0d9d73ea0" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE INDEX "queue_request_queue_id_idx" ON "resources"."queue_request" ("queue_id", "id") `);
-    await queryRunner.query(`CREATE INDEX "queue_request_head_idx" ON "resources"."queue_request" ("queue_id", "order_no") WHERE order_no IS NOT NULL`);
-    await queryRunner.query(`CREATE UNIQUE INDEX "queue_request_unique_key_uq" ON "resources"."queue_request" ("queue_id", "unique_key_hash") `);
-    await queryRunner.query(`CREATE TABLE "resources"."actor_run" ("id" character varying(17) NOT NULL, "actor_id" character varying(17) NOT NULL, "task_id" character varying(17), "status" character varying(20) NOT NULL, "status_message" character varying(1000), "started_at" TIMESTAMP WITH TIME ZONE NOT NULL, "finished_at" TIMESTAMP WITH TIME ZONE, "options" jsonb NOT NULL, "default_dataset_id" character varying(17) NOT NULL, "default_key_value_store_id" character varying(17) NOT NULL, "default_request_queue_id" character varying(17) NOT NULL, "token_hash" character varying(64) NOT NULL, "log" text NOT NULL DEFAULT '', CONSTRAINT "PK_d60095cb1c1d8fb0371be8df13f" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE INDEX "actor_run_actor_idx" ON "resources"."actor_run" ("actor_id", "started_at") `);
-    await queryRunner.query(`CREATE TABLE "resources"."schedule" ("id" character varying(17) NOT NULL, "title" character varying(200), "cron_expression" character varying(200) NOT NULL, "timezone" character varying(64) NOT NULL, "is_enabled" boolean NOT NULL, "is_exclusive" boolean NOT NULL, "description" text, "notifications" jsonb NOT NULL, "actions" jsonb NOT NULL, CONSTRAINT "PK_1c05e42aec7371641193e180046" PRIMARY KEY ("id"))`);
+    await queryRunner.query(
+      `CREATE INDEX "resource_owner_type_created_idx" ON "resources"."resource" ("owner_id", "type", "created_at") `,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "resource_owner_type_name_uq" ON "resources"."resource" ("owner_id", "type", "name") WHERE name IS NOT NULL`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "resources"."actor_task" ("id" character varying(17) NOT NULL, "title" character varying(200), "description" text, "options" jsonb NOT NULL DEFAULT '{}'::jsonb, "input" jsonb, CONSTRAINT "PK_a419b9ccdb21b5498630f279619" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "resources"."actor_build" ("id" character varying(17) NOT NULL, "build_number" character varying(40) NOT NULL, "tag" character varying(100) NOT NULL, "status" character varying(20) NOT NULL, "started_at" TIMESTAMP WITH TIME ZONE NOT NULL, "finished_at" TIMESTAMP WITH TIME ZONE, "meta" jsonb NOT NULL, "options" jsonb NOT NULL, CONSTRAINT "PK_b1d6d2777b01f26035b23209852" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "resources"."actor" ("id" character varying(17) NOT NULL, "title" character varying(200), "description" text, "is_deprecated" boolean NOT NULL DEFAULT false, "seo_title" character varying(200), "seo_description" character varying(1000), "categories" jsonb NOT NULL DEFAULT '[]'::jsonb, "default_run_options" jsonb NOT NULL DEFAULT '{}'::jsonb, "example_run_input" jsonb, "versions" jsonb NOT NULL DEFAULT '[]'::jsonb, "tagged_builds" jsonb NOT NULL DEFAULT '{}'::jsonb, "build_count" integer NOT NULL DEFAULT '0', CONSTRAINT "PK_05b325494fcc996a44ae6928e5e" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "resources"."dataset_item" ("dataset_id" character varying(17) NOT NULL, "position" integer NOT NULL, "data" jsonb NOT NULL, CONSTRAINT "PK_d03d076bae20721d556d3b6c5d0" PRIMARY KEY ("dataset_id", "position"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "resources"."dataset" ("id" character varying(17) NOT NULL, "item_count" integer NOT NULL DEFAULT '0', CONSTRAINT "PK_36c1c67adb3d1dd69ae57f18913" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "resources"."key_value_record" ("store_id" character varying(17) NOT NULL, "key" character varying(256) COLLATE "C" NOT NULL, "value" bytea NOT NULL, "content_type" character varying(255) NOT NULL, "size" integer NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_bda067ca81422e9637d4809fc31" PRIMARY KEY ("store_id", "key"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "resources"."key_value_store" ("id" character varying(17) NOT NULL, "record_count" integer NOT NULL DEFAULT '0', "storage_bytes" bigint NOT NULL DEFAULT '0', "content_modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_45dbdf7413ead2f53e09547bf8a" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "resources"."request_queue" ("id" character varying(17) NOT NULL, "total_request_count" integer NOT NULL DEFAULT '0', "handled_request_count" integer NOT NULL DEFAULT '0', "lowest_order_no" bigint NOT NULL DEFAULT '0', "highest_order_no" bigint NOT NULL DEFAULT '0', "content_modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_f4dd620c5ec887f15b6348bafb0" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "resources"."queue_request" ("id" character varying(17) NOT NULL, "queue_id" character varying(17) NOT NULL, "unique_key_hash" character varying(64) NOT NULL, "unique_key" text NOT NULL, "url" text NOT NULL, "method" character varying(10) NOT NULL, "payload" text, "user_data" jsonb NOT NULL, "headers" jsonb, "retry_count" integer NOT NULL DEFAULT '0', "no_retry" boolean NOT NULL DEFAULT false, "error_messages" jsonb NOT NULL, "loaded_url" text, "handled_at" TIMESTAMP WITH TIME ZONE, "order_no" bigint, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_f24ef3b4b3bb18b18c0d9d73ea0" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "queue_request_queue_id_idx" ON "resources"."queue_request" ("queue_id", "id") `,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "queue_request_head_idx" ON "resources"."queue_request" ("queue_id", "order_no") WHERE order_no IS NOT NULL`,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "queue_request_unique_key_uq" ON "resources"."queue_request" ("queue_id", "unique_key_hash") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "resources"."actor_run" ("id" character varying(17) NOT NULL, "actor_id" character varying(17) NOT NULL, "task_id" character varying(17), "status" character varying(20) NOT NULL, "status_message" character varying(1000), "started_at" TIMESTAMP WITH TIME ZONE NOT NULL, "finished_at" TIMESTAMP WITH TIME ZONE, "options" jsonb NOT NULL, "default_dataset_id" character varying(17) NOT NULL, "default_key_value_store_id" character varying(17) NOT NULL, "default_request_queue_id" character varying(17) NOT NULL, "token_hash" character varying(64) NOT NULL, "log" text NOT NULL DEFAULT '', CONSTRAINT "PK_d60095cb1c1d8fb0371be8df13f" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "actor_run_actor_idx" ON "resources"."actor_run" ("actor_id", "started_at") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "resources"."schedule" ("id" character varying(17) NOT NULL, "title" character varying(200), "cron_expression" character varying(200) NOT NULL, "timezone" character varying(64) NOT NULL, "is_enabled" boolean NOT NULL, "is_exclusive" boolean NOT NULL, "description" text, "notifications" jsonb NOT NULL, "actions" jsonb NOT NULL, CONSTRAINT "PK_1c05e42aec7371641193e180046" PRIMARY KEY ("id"))`,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
