@@ -82,4 +82,74 @@ describe('apify-client against Atrium', () => {
     expect((await fetch(url)).status).toBe(403);
     expect((await fetch(new URL(await owner.dataset(dataset.id).createItemsPublicUrl()))).status).toBe(200);
   });
+
+  it('pre-signed key and record URLs open a RESTRICTED store anonymously, each only what it signs', async () => {
+    const owner = client(alice.accessToken);
+    const store = await owner.keyValueStores().getOrCreate('signed-store');
+    await owner.keyValueStore(store.id).setRecord({ key: 'OUTPUT', value: { ok: true } });
+    await owner.keyValueStore(store.id).setRecord({ key: 'SECRET', value: { no: true } });
+    await owner.keyValueStore(store.id).update({ generalAccess: 'RESTRICTED' } as never);
+    expect(await stranger().keyValueStore(store.id).get()).toBeUndefined();
+
+    const keysUrl = new URL(await owner.keyValueStore(store.id).createKeysPublicUrl({ expiresInSecs: 600 }));
+    const keys = await fetch(keysUrl);
+    expect(keys.status).toBe(200);
+    expect(
+      ((await keys.json()) as { data: { items: { key: string }[] } }).data.items.map((i) => i.key),
+    ).toEqual(['OUTPUT', 'SECRET']);
+    const viaGet = (await owner.keyValueStore(store.id).get()) as unknown as { keysPublicUrl: string };
+    expect((await fetch(viaGet.keysPublicUrl)).status).toBe(200);
+
+    const recordUrl = new URL(await owner.keyValueStore(store.id).getRecordPublicUrl('OUTPUT'));
+    const record = await fetch(recordUrl);
+    expect(record.status).toBe(200);
+    expect(await record.json()).toEqual({ ok: true });
+    // The OUTPUT signature does not open SECRET, nor does the keys signature open a record.
+    const signature = recordUrl.searchParams.get('signature')!;
+    expect(
+      (await fetch(`${baseUrl}/v2/key-value-stores/${store.id}/records/SECRET?signature=${signature}`))
+        .status,
+    ).toBe(403);
+    expect(
+      (
+        await fetch(
+          `${baseUrl}/v2/key-value-stores/${store.id}/records/OUTPUT?signature=${keysUrl.searchParams.get('signature')}`,
+        )
+      ).status,
+    ).toBe(403);
+
+    await t
+      .http()
+      .post(`/v2/key-value-stores/${store.id}/access/signing-key/rotate`)
+      .set(alice.auth)
+      .expect(201);
+    expect((await fetch(recordUrl)).status).toBe(403);
+    expect((await fetch(keysUrl)).status).toBe(403);
+  });
+
+  it('starts and follows runs of a public Actor through the client', async () => {
+    const owner = client(alice.accessToken);
+    const actor = await owner.actors().create({ name: 'sdk-actor', isPublic: true } as never);
+    const runner = stranger();
+    const run = await runner.actor(actor.id).start({ query: 'atrium' });
+    expect(run).toMatchObject({ actId: actor.id, userId: bob.id, status: 'READY' });
+    expect(run.startedAt).toBeInstanceOf(Date);
+    const input = await runner.keyValueStore(run.defaultKeyValueStoreId).getRecord('INPUT');
+    expect(input?.value).toEqual({ query: 'atrium' });
+    await runner.dataset(run.defaultDatasetId).pushItems({ result: 1 });
+    expect((await runner.run(run.id).get())?.status).toBe('READY');
+    expect((await runner.run(run.id).abort()).status).toBe('ABORTED');
+    expect(await runner.run(run.id).log().get()).toContain('ABORTED');
+    expect((await runner.runs().list({ desc: true })).items[0].id).toBe(run.id);
+    expect((await runner.actor(actor.id).runs().list()).items.map((r) => r.id)).toContain(run.id);
+    // Bob's account shares by link (the default), so the id opens it; RESTRICTED, the Actor's owner loses it.
+    expect((await owner.run(run.id).get())?.id).toBe(run.id);
+    await t
+      .http()
+      .put('/v2/users/me/settings')
+      .set(bob.auth)
+      .send({ generalResourceAccess: 'RESTRICTED' })
+      .expect(200);
+    expect(await owner.run(run.id).get()).toBeUndefined();
+  });
 });

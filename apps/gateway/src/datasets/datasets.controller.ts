@@ -10,7 +10,6 @@ import {
   ResourcesRpc,
   updateDatasetBody,
 } from '@atrium/contracts';
-import { createStorageContentSignature } from '@atrium/auth';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
@@ -23,8 +22,7 @@ import {
   SignedIn,
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery, queryBoolean, queryList } from '../http/api-query';
-
-const PUBLIC_URL_TTL_MS = 14 * 24 * 60 * 60 * 1000;
+import { presentStorage } from '../http/storage-presenter';
 
 const listQuery = z.object({
   ...paginationQuery,
@@ -57,24 +55,12 @@ export class DatasetsController {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  /** Writers see the signing key and an items URL signed for 14 days; readers an unsigned one. */
   private present(dataset: DatasetView, permissions: readonly string[]): Record<string, unknown> {
-    const { urlSigningSecretKey, ...visible } = dataset;
-    const writer = permissions.includes('WRITE');
-    const itemsPublicUrl = new URL(`${this.config.PUBLIC_BASE_URL}/v2/datasets/${dataset.id}/items`);
-    if (writer) {
-      const expiresAt = new Date(Date.now() + PUBLIC_URL_TTL_MS);
-      itemsPublicUrl.searchParams.set(
-        'signature',
-        createStorageContentSignature({ resourceId: dataset.id, secretKey: urlSigningSecretKey, expiresAt }),
-      );
-    }
-    return {
-      ...visible,
-      ...(writer ? { urlSigningSecretKey } : {}),
-      consoleUrl: `${this.config.PUBLIC_BASE_URL}/storage/datasets/${dataset.id}`,
-      itemsPublicUrl: itemsPublicUrl.toString(),
-    };
+    return presentStorage(dataset, permissions, {
+      baseUrl: this.config.PUBLIC_BASE_URL,
+      collection: 'datasets',
+      publicContent: { field: 'itemsPublicUrl', path: 'items' },
+    });
   }
 
   @Get()

@@ -38,6 +38,7 @@ import {
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+import { presentStorage } from '../http/storage-presenter';
 
 const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
 const createQuery = z.object({ name: resourceNameSchema.optional() });
@@ -71,14 +72,12 @@ export class KeyValueStoresController {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  /** Writers see the signing key; others do not. */
   private present(store: KeyValueStoreView, permissions: readonly string[]): Record<string, unknown> {
-    const { urlSigningSecretKey, ...visible } = store;
-    return {
-      ...visible,
-      ...(permissions.includes('WRITE') ? { urlSigningSecretKey } : {}),
-      consoleUrl: `${this.config.PUBLIC_BASE_URL}/storage/key-value-stores/${store.id}`,
-    };
+    return presentStorage(store, permissions, {
+      baseUrl: this.config.PUBLIC_BASE_URL,
+      collection: 'key-value-stores',
+      publicContent: { field: 'keysPublicUrl', path: 'keys' },
+    });
   }
 
   @Get()

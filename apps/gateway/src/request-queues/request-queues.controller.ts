@@ -24,6 +24,7 @@ import {
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+import { presentStorage } from '../http/storage-presenter';
 
 const MAX_REQUESTS_PAGE = 10_000;
 
@@ -60,12 +61,10 @@ export class RequestQueuesController {
 
   /** Writers see the signing key; others do not. */
   private present(queue: RequestQueueView, permissions: readonly string[]): Record<string, unknown> {
-    const { urlSigningSecretKey, ...visible } = queue;
-    return {
-      ...visible,
-      ...(permissions.includes('WRITE') ? { urlSigningSecretKey } : {}),
-      consoleUrl: `${this.config.PUBLIC_BASE_URL}/storage/request-queues/${queue.id}`,
-    };
+    return presentStorage(queue, permissions, {
+      baseUrl: this.config.PUBLIC_BASE_URL,
+      collection: 'request-queues',
+    });
   }
 
   @Get()
