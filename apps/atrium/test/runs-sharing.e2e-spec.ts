@@ -88,6 +88,24 @@ describe('runs and the run-sharing exceptions', () => {
       expect({ path, carol: await canRead(path, carol) }).toEqual({ path, carol: false });
       expect({ path, anonymous: await canRead(path) }).toEqual({ path, anonymous: false });
     }
+    const sharedRuns = await t
+      .http()
+      .get('/v2/actor-runs?ownership=sharedWithMe')
+      .set(alice.auth)
+      .expect(200);
+    expect(sharedRuns.body.data.items.map((r: { id: string }) => r.id)).toContain(run.id);
+    const sharedDatasets = await t
+      .http()
+      .get('/v2/datasets?ownership=sharedWithMe')
+      .set(alice.auth)
+      .expect(200);
+    expect(sharedDatasets.body.data.items.map((d: { id: string }) => d.id)).toContain(run.defaultDatasetId);
+    const carolShared = await t
+      .http()
+      .get('/v2/actor-runs?ownership=sharedWithMe')
+      .set(carol.auth)
+      .expect(200);
+    expect(carolShared.body.data.total).toBe(0);
     // Read only: the creator cannot change the run or its storages.
     await t
       .http()
@@ -113,6 +131,8 @@ describe('runs and the run-sharing exceptions', () => {
       .expect(200);
     expect(await canRead(`/v2/actor-runs/${run.id}`, alice)).toBe(false);
     expect(await canRead(`/v2/datasets/${run.defaultDatasetId}/items`, alice)).toBe(false);
+    const after = await t.http().get('/v2/actor-runs?ownership=sharedWithMe').set(alice.auth).expect(200);
+    expect(after.body.data.items.map((r: { id: string }) => r.id)).not.toContain(run.id);
   });
 
   it("VIEW_OWNER_RUNS shares the Actor owner's runs one way, never other collaborators' runs", async () => {
@@ -141,6 +161,21 @@ describe('runs and the run-sharing exceptions', () => {
       await canRead(`/v2/key-value-stores/${alicesRun.defaultKeyValueStoreId}/records/INPUT`, carol),
     ).toBe(true);
     expect(await canRead(`/v2/actor-runs/${bobsRun.id}`, carol)).toBe(false);
+    const shared = await t
+      .http()
+      .get('/v2/actor-runs?ownership=sharedWithMe&limit=1')
+      .set(carol.auth)
+      .expect(200);
+    expect(shared.body.data).toMatchObject({ total: 1, count: 1 });
+    expect(shared.body.data.items[0].id).toBe(alicesRun.id);
+    const sharedStores = await t
+      .http()
+      .get('/v2/key-value-stores?ownership=sharedWithMe')
+      .set(carol.auth)
+      .expect(200);
+    expect(sharedStores.body.data.items.map((s: { id: string }) => s.id)).toEqual([
+      alicesRun.defaultKeyValueStoreId,
+    ]);
     expect(await canRead(`/v2/actor-runs/${alicesRun.id}`, bob)).toBe(false);
     // One way: the owner does not see collaborators' runs through it.
     expect(await canRead(`/v2/actor-runs/${carolsRun.id}`, alice)).toBe(false);

@@ -6,6 +6,7 @@ import { PersistenceModule } from '@atrium/persistence';
 import { permissionsDataSourceOptions } from './database/permissions.data-source';
 import { ChecksMessageController } from './decisions/checks.message.controller';
 import { DecisionsService } from './decisions/decisions.service';
+import { SharedWithQuery } from './decisions/shared-with.query';
 import { GrantsMessageController } from './grants/grants.message.controller';
 import { GrantsService } from './grants/grants.service';
 import { ProjectionEventsConsumer } from './projections/projection-events.consumer';
@@ -34,6 +35,7 @@ export class PermissionsModule {
         ProjectionsService,
         GrantsService,
         DecisionsService,
+        SharedWithQuery,
         ProjectionEventsConsumer,
       ],
     };

@@ -2,11 +2,15 @@ import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { AccessListing, GrantView, PermissionsRpc, RpcPayload } from '@atrium/contracts';
 import { RpcHandler } from '@atrium/messaging';
+import { SharedWithQuery } from '../decisions/shared-with.query';
 import { GrantsService } from './grants.service';
 
 @Controller()
 export class GrantsMessageController {
-  constructor(private readonly grants: GrantsService) {}
+  constructor(
+    private readonly grants: GrantsService,
+    private readonly sharedWithQuery: SharedWithQuery,
+  ) {}
 
   @RpcHandler(PermissionsRpc.listAccess)
   listAccess(@Payload() req: RpcPayload<typeof PermissionsRpc.listAccess>): Promise<AccessListing> {
@@ -32,6 +36,6 @@ export class GrantsMessageController {
   sharedWith(
     @Payload() req: RpcPayload<typeof PermissionsRpc.listSharedWith>,
   ): Promise<{ total: number; resourceIds: string[] }> {
-    return this.grants.sharedWith(req);
+    return this.sharedWithQuery.list(req);
   }
 }

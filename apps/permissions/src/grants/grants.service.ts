@@ -15,7 +15,6 @@ import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import { Brackets, DataSource, EntityManager } from 'typeorm';
 import { ProjectionsService } from '../projections/projections.service';
 import { effectiveGeneralAccess } from '../decisions/decide';
-import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
 import { GrantEntity } from './grant.entity';
 
 const UNIQUE_VIOLATION = '23505';
@@ -168,33 +167,6 @@ export class GrantsService {
       grants: grants.map(toView),
       derived: [],
     };
-  }
-
-  /** Resources of a type shared with a subject by an active grant, oldest grant first. */
-  async sharedWith(
-    req: RpcPayload<typeof PermissionsRpc.listSharedWith>,
-  ): Promise<{ total: number; resourceIds: string[] }> {
-    const query = this.dataSource
-      .getRepository(GrantEntity)
-      .createQueryBuilder('g')
-      .innerJoin(ResourceProjectionEntity, 'r', 'r.id = g.resource_id AND NOT r.deleted')
-      .where('g.subject_id = :subjectId AND g.resource_type = :type', {
-        subjectId: req.subjectId,
-        type: req.resourceType,
-      })
-      .andWhere(active('g'));
-    const [total, rows] = await Promise.all([
-      query.getCount(),
-      query
-        .clone()
-        .select('g.resource_id', 'resourceId')
-        .orderBy('g.created_at', req.desc ? 'DESC' : 'ASC')
-        .addOrderBy('g.id', 'ASC')
-        .offset(req.offset)
-        .limit(req.limit)
-        .getRawMany<{ resourceId: string }>(),
-    ]);
-    return { total, resourceIds: rows.map((r) => r.resourceId) };
   }
 
   async deleteForResource(manager: EntityManager, resourceId: string): Promise<void> {
