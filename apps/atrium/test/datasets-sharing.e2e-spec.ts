@@ -157,12 +157,18 @@ describe('datasets shared end to end', () => {
   });
 
   it('refuses duplicate, self and unknown-user grants clearly', async () => {
+    // The expired grant above no longer counts: a new one takes its place; a second is a conflict.
+    await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/access/grants`)
+      .set(alice.auth)
+      .send({ user: bob.id, permissions: ['READ'] })
+      .expect(201);
     const dup = await t
       .http()
       .post(`/v2/datasets/${datasetId}/access/grants`)
       .set(alice.auth)
       .send({ user: bob.id, permissions: ['READ'] });
-    // The expired grant above still occupies the slot until changed with PUT.
     expect(dup.status).toBe(409);
     await t
       .http()

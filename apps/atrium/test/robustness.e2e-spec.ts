@@ -160,6 +160,8 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
   it('answers 503 on resource routes while the permissions service is down, never 200', async () => {
     await t.stack.stopService('permissions');
     try {
+      // The gateway stops serving cached decisions once the permissions heartbeat fails (≤ ~1 s).
+      await new Promise((r) => setTimeout(r, 2500));
       const started = Date.now();
       const res = await t.http().get(`/v2/datasets/${datasetId}`).set(alice.auth);
       expect(res.status).toBe(503);

@@ -5,6 +5,9 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { MessagingModule } from '@atrium/messaging';
 import { AccessController } from './access/access.controller';
+import { ActorIssuesController } from './actor-issues/actor-issues.controller';
+import { IssueAccess } from './actor-issues/issue-access';
+import { NotificationsController } from './actor-issues/notifications.controller';
 import { ActorTasksController } from './actor-tasks/actor-tasks.controller';
 import { ActorBuildsController } from './actors/actor-builds.controller';
 import { ActorsController } from './actors/actors.controller';
@@ -13,6 +16,7 @@ import { ApiTokenStrategy } from './auth/api-token.strategy';
 import { AuthController } from './auth/auth.controller';
 import { AuthenticationGuard } from './auth/authentication.guard';
 import { JwtStrategy } from './auth/jwt.strategy';
+import { AccessDecisions } from './authorization/access-decisions';
 import { AuthorizationGuard } from './authorization/authorization.guard';
 import { DatasetsController } from './datasets/datasets.controller';
 import { HealthController } from './health/health.controller';
@@ -48,10 +52,14 @@ export class GatewayModule {
         RunsController,
         KeyValueStoresController,
         RequestQueuesController,
+        ActorIssuesController,
+        NotificationsController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GatewayMetrics, useValue: metrics },
+        AccessDecisions,
+        IssueAccess,
         JwtStrategy,
         ApiTokenStrategy,
         AnonymousStrategy,

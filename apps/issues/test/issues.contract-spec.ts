@@ -1,20 +1,54 @@
-import { IssuesRpc } from '@atrium/contracts';
+import { EventEnvelope, Events, IssuesRpc } from '@atrium/contracts';
+import { newId } from '@atrium/auth';
 import {
   ContractHarness,
+  eventually,
+  expectAppError,
   expectEveryRouteValidated,
   startContractHarness,
+  TEST_AMQP_URL,
   testServiceConfig,
 } from '@atrium/testing';
+import { deadLetterQueue, eventQueue } from '@atrium/messaging';
+import * as amqplib from 'amqplib';
 import { DataSource } from 'typeorm';
 import { IssuesModule } from '../src/issues.module';
 
+const OBSERVER = 'issues-contract-observer';
+
 describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
   let h: ContractHarness;
+  const attached: EventEnvelope[] = [];
+  const actorId = newId();
+  const [owner, author, reader] = [newId(), newId(), newId()];
+  const page = { offset: 0, limit: 100, desc: true };
+  const open = (title: string, runId: string | null = null, actor = actorId) =>
+    h.rpc.call(IssuesRpc.create, {
+      actorId: actor,
+      actorOwnerId: owner,
+      authorId: author,
+      title,
+      description: `about ${title}`,
+      runId,
+    });
+  const count = async (table: string) =>
+    Number((await h.app.get(DataSource).query(`SELECT count(*) AS n FROM issues.${table}`))[0].n);
 
   beforeAll(async () => {
     h = await startContractHarness('issues', (url) => IssuesModule.forRoot(testServiceConfig(url)));
+    await h.bus.subscribe(OBSERVER, [Events.issuesRunAttached.name], async (e) => {
+      attached.push(e);
+    });
   });
-  afterAll(() => h.close());
+  afterAll(async () => {
+    await h.close();
+    // The observer's queue is this test's own: leave nothing behind on the broker.
+    const connection = await amqplib.connect(TEST_AMQP_URL);
+    const channel = await connection.createChannel();
+    await channel.deleteQueue(eventQueue(OBSERVER));
+    await channel.deleteQueue(deadLetterQueue(eventQueue(OBSERVER)));
+    await connection.close();
+  });
 
   it('validates the payload of every pattern it defines', () => expectEveryRouteValidated(h, 'issues'));
 
@@ -26,9 +60,193 @@ describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'issues' ORDER BY table_name`,
       );
     expect(tables.map((t: { table_name: string }) => t.table_name)).toEqual([
+      'issue',
+      'issue_comment',
+      'issue_subscription',
       'issues_migrations',
+      'notification',
       'outbox_message',
       'processed_message',
     ]);
+  });
+
+  it('opens issues, gets them and lists them per Actor by status, newest first, paginated', async () => {
+    const first = await open('first');
+    expect(first).toMatchObject({
+      actId: actorId,
+      userId: author,
+      title: 'first',
+      description: 'about first',
+      status: 'OPEN',
+      runId: null,
+      commentCount: 0,
+      closedAt: null,
+    });
+    const second = await open('second');
+    await open('elsewhere', null, newId());
+    expect(await h.rpc.call(IssuesRpc.get, { id: first.id })).toEqual(first);
+    await expectAppError(h.rpc.call(IssuesRpc.get, { id: newId() }), 'record-not-found');
+
+    const all = await h.rpc.call(IssuesRpc.list, { actorId, status: 'ALL', page });
+    expect(all).toMatchObject({ total: 2, count: 2, offset: 0, limit: 100, desc: true });
+    expect(all.items.map((i) => i.id)).toEqual([second.id, first.id]);
+    const paged = await h.rpc.call(IssuesRpc.list, {
+      actorId,
+      status: 'ALL',
+      page: { offset: 1, limit: 1, desc: true },
+    });
+    expect(paged).toMatchObject({ total: 2, count: 1 });
+    expect(paged.items[0]?.id).toBe(first.id);
+
+    const closed = await h.rpc.call(IssuesRpc.updateStatus, {
+      id: first.id,
+      status: 'CLOSED',
+      changedBy: owner,
+    });
+    expect(closed.status).toBe('CLOSED');
+    expect(closed.closedAt).not.toBeNull();
+    const open_ = await h.rpc.call(IssuesRpc.list, { actorId, status: 'OPEN', page });
+    expect(open_.items.map((i) => i.id)).toEqual([second.id]);
+    const closedOnes = await h.rpc.call(IssuesRpc.list, { actorId, status: 'CLOSED', page });
+    expect(closedOnes.items.map((i) => i.id)).toEqual([first.id]);
+  });
+
+  it('refuses an empty title, a title over 200 and a description over 10,000 characters, creating nothing', async () => {
+    const before = await count('issue');
+    const base = { actorId, actorOwnerId: owner, authorId: author, description: '', runId: null };
+    for (const bad of [
+      { ...base, title: '' },
+      { ...base, title: '   ' },
+      { ...base, title: 'x'.repeat(201) },
+      { ...base, title: 'ok', description: 'x'.repeat(10_001) },
+    ]) {
+      const err = await expectAppError(h.rpc.call(IssuesRpc.create, bad), 'invalid-input');
+      expect(err.message).toMatch(/payload\.(title|description)/);
+    }
+    expect(await count('issue')).toBe(before);
+    const longest = await open('x'.repeat(200));
+    expect(longest.title).toHaveLength(200);
+  });
+
+  it('writes issues.run-attached with the issue in one transaction, once per issue with a run', async () => {
+    const runId = newId();
+    const issue = await open('with a run', runId);
+    expect(issue.runId).toBe(runId);
+    const eventsOf = () => attached.filter((e) => (e.payload as { issueId: string }).issueId === issue.id);
+    await eventually(async () => expect(eventsOf()).toHaveLength(1));
+    const events = eventsOf();
+    expect(events[0]?.payload).toEqual({
+      issueId: issue.id,
+      actorId,
+      actorOwnerId: owner,
+      runId,
+      reporterId: author,
+    });
+    // An issue without a run emits nothing.
+    const before = attached.length;
+    await open('no run');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(attached.length).toBe(before);
+  });
+
+  it('adds, lists and edits comments (author only, with edit time) and counts them', async () => {
+    const issue = await open('commented');
+    const c1 = await h.rpc.call(IssuesRpc.addComment, {
+      issueId: issue.id,
+      authorId: reader,
+      text: 'me too',
+    });
+    expect(c1).toMatchObject({ issueId: issue.id, userId: reader, text: 'me too', editedAt: null });
+    await h.rpc.call(IssuesRpc.addComment, { issueId: issue.id, authorId: owner, text: 'looking' });
+    expect((await h.rpc.call(IssuesRpc.get, { id: issue.id })).commentCount).toBe(2);
+    const listed = await h.rpc.call(IssuesRpc.listComments, {
+      issueId: issue.id,
+      page: { offset: 0, limit: 10, desc: false },
+    });
+    expect(listed.items.map((c) => c.text)).toEqual(['me too', 'looking']);
+
+    await expectAppError(
+      h.rpc.call(IssuesRpc.editComment, { issueId: issue.id, commentId: c1.id, editorId: owner, text: 'no' }),
+      'insufficient-permissions',
+    );
+    const edited = await h.rpc.call(IssuesRpc.editComment, {
+      issueId: issue.id,
+      commentId: c1.id,
+      editorId: reader,
+      text: 'me too, on 1.2',
+    });
+    expect(edited.text).toBe('me too, on 1.2');
+    expect(edited.editedAt).not.toBeNull();
+    await expectAppError(
+      h.rpc.call(IssuesRpc.editComment, { issueId: newId(), commentId: c1.id, editorId: reader, text: 'x' }),
+      'record-not-found',
+    );
+    await expectAppError(
+      h.rpc.call(IssuesRpc.addComment, { issueId: issue.id, authorId: reader, text: ' ' }),
+      'invalid-input',
+    );
+    await expectAppError(
+      h.rpc.call(IssuesRpc.addComment, { issueId: newId(), authorId: reader, text: 'x' }),
+      'record-not-found',
+    );
+  });
+
+  it('notifies subscribers other than whoever caused it; the author is subscribed; marks read', async () => {
+    const issue = await open('watched');
+    const notificationsOf = (userId: string) => h.rpc.call(IssuesRpc.listNotifications, { userId, page });
+    expect(
+      await h.rpc.call(IssuesRpc.setSubscription, { issueId: issue.id, userId: reader, subscribed: true }),
+    ).toEqual({ subscribed: true });
+    // Subscribing twice changes nothing.
+    await h.rpc.call(IssuesRpc.setSubscription, { issueId: issue.id, userId: reader, subscribed: true });
+
+    const comment = await h.rpc.call(IssuesRpc.addComment, {
+      issueId: issue.id,
+      authorId: reader,
+      text: 'hi',
+    });
+    const forAuthor = await notificationsOf(author);
+    const mine = forAuthor.items.filter((n) => n.issueId === issue.id);
+    expect(mine).toEqual([
+      expect.objectContaining({
+        kind: 'COMMENT_ADDED',
+        causedBy: reader,
+        commentId: comment.id,
+        readAt: null,
+      }),
+    ]);
+    expect((await notificationsOf(reader)).items.filter((n) => n.issueId === issue.id)).toEqual([]);
+
+    await h.rpc.call(IssuesRpc.updateStatus, { id: issue.id, status: 'CLOSED', changedBy: author });
+    const forReader = (await notificationsOf(reader)).items.filter((n) => n.issueId === issue.id);
+    expect(forReader).toEqual([
+      expect.objectContaining({ kind: 'STATUS_CHANGED', status: 'CLOSED', causedBy: author }),
+    ]);
+    // The same status again is no change and notifies no one.
+    await h.rpc.call(IssuesRpc.updateStatus, { id: issue.id, status: 'CLOSED', changedBy: owner });
+    expect((await notificationsOf(reader)).items.filter((n) => n.issueId === issue.id)).toHaveLength(1);
+
+    await h.rpc.call(IssuesRpc.setSubscription, { issueId: issue.id, userId: reader, subscribed: false });
+    await h.rpc.call(IssuesRpc.updateStatus, { id: issue.id, status: 'OPEN', changedBy: owner });
+    expect((await notificationsOf(reader)).items.filter((n) => n.issueId === issue.id)).toHaveLength(1);
+    expect((await notificationsOf(author)).items.filter((n) => n.issueId === issue.id)).toHaveLength(2);
+
+    const target = forReader[0]!;
+    await expectAppError(
+      h.rpc.call(IssuesRpc.markNotificationRead, { userId: author, notificationId: target.id }),
+      'record-not-found',
+    );
+    const read = await h.rpc.call(IssuesRpc.markNotificationRead, {
+      userId: reader,
+      notificationId: target.id,
+    });
+    expect(read.readAt).not.toBeNull();
+    const unread = await h.rpc.call(IssuesRpc.listNotifications, { userId: reader, unreadOnly: true, page });
+    expect(unread.items.map((n) => n.id)).not.toContain(target.id);
+    expect((await notificationsOf(reader)).unreadCount).toBe(unread.total);
+    await expectAppError(
+      h.rpc.call(IssuesRpc.setSubscription, { issueId: newId(), userId: reader, subscribed: true }),
+      'record-not-found',
+    );
   });
 });

@@ -9,6 +9,7 @@ import { DecisionsService } from './decisions/decisions.service';
 import { SharedWithQuery } from './decisions/shared-with.query';
 import { GrantsMessageController } from './grants/grants.message.controller';
 import { GrantsService } from './grants/grants.service';
+import { IssueRunGrantsConsumer } from './grants/issue-run-grants.consumer';
 import { ProjectionEventsConsumer } from './projections/projection-events.consumer';
 import { ProjectionsService } from './projections/projections.service';
 
@@ -37,6 +38,7 @@ export class PermissionsModule {
         DecisionsService,
         SharedWithQuery,
         ProjectionEventsConsumer,
+        IssueRunGrantsConsumer,
       ],
     };
   }

@@ -35,6 +35,19 @@ export const Events = {
       })
       .strict(),
   ),
+  /** A reporter attached a run they can read to an issue: the Actor's owner is to be able to READ it. */
+  issuesRunAttached: event(
+    'issues.run-attached',
+    z
+      .object({
+        issueId: z.string(),
+        actorId: z.string(),
+        actorOwnerId: z.string(),
+        runId: z.string(),
+        reporterId: z.string(),
+      })
+      .strict(),
+  ),
   permissionsChanged: event(
     'permissions.changed',
     z

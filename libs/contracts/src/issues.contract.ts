@@ -1,5 +1,139 @@
+import { z } from 'zod';
+import { ListPage, paginationSchema } from './resources.contract';
 import { healthRequest, HealthResponse, rpc } from './rpc-route';
+import { idSchema } from './validation';
+
+export const ISSUE_STATUSES = ['OPEN', 'CLOSED'] as const;
+export type IssueStatus = (typeof ISSUE_STATUSES)[number];
+export const ISSUE_LIST_STATUSES = [...ISSUE_STATUSES, 'ALL'] as const;
+export const MAX_ISSUE_TITLE_LENGTH = 200;
+export const MAX_ISSUE_DESCRIPTION_LENGTH = 10_000;
+export const MAX_COMMENT_LENGTH = 10_000;
+export const NOTIFICATION_KINDS = ['COMMENT_ADDED', 'STATUS_CHANGED'] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+
+const issueTitle = z.string().trim().min(1, 'must not be empty').max(MAX_ISSUE_TITLE_LENGTH);
+const issueDescription = z.string().max(MAX_ISSUE_DESCRIPTION_LENGTH);
+const commentText = z.string().trim().min(1, 'must not be empty').max(MAX_COMMENT_LENGTH);
+
+/** The REST body of `POST /v2/acts/:actorId/issues`; the run is named by `runUrl` or `runId`. */
+export const createIssueBody = z
+  .object({
+    title: issueTitle,
+    description: issueDescription.default(''),
+    runUrl: z.string().min(1).max(2000).optional(),
+    runId: idSchema.optional(),
+  })
+  .strict()
+  .refine((b) => b.runUrl === undefined || b.runId === undefined, {
+    message: 'give runUrl or runId, not both',
+  });
+export const updateIssueBody = z.object({ status: z.enum(ISSUE_STATUSES) }).strict();
+export const commentBody = z.object({ text: commentText }).strict();
+
+export interface IssueView {
+  id: string;
+  actId: string;
+  /** The author. */
+  userId: string;
+  title: string;
+  description: string;
+  status: IssueStatus;
+  /** The attached run; the gateway shows it to the Actor's owner and the author only. */
+  runId: string | null;
+  commentCount: number;
+  createdAt: string;
+  modifiedAt: string;
+  closedAt: string | null;
+}
+
+export interface IssueCommentView {
+  id: string;
+  issueId: string;
+  userId: string;
+  text: string;
+  createdAt: string;
+  editedAt: string | null;
+}
+
+export interface NotificationView {
+  id: string;
+  kind: NotificationKind;
+  issueId: string;
+  actId: string;
+  /** Who caused it: the commenter or the user who changed the status. */
+  causedBy: string;
+  commentId: string | null;
+  /** The new status, for STATUS_CHANGED. */
+  status: IssueStatus | null;
+  createdAt: string;
+  readAt: string | null;
+}
+
+const userId = z.string().min(1).max(100);
 
 export const IssuesRpc = {
   health: rpc<HealthResponse>()('issues', 'issues.health', healthRequest),
+  /**
+   * Opens an issue and subscribes its author. With a run (already checked by the caller: the
+   * author can read it and it is a run of this Actor) it also emits `issues.run-attached`.
+   */
+  create: rpc<IssueView>()(
+    'issues',
+    'issues.issues.create',
+    z
+      .object({
+        actorId: idSchema,
+        actorOwnerId: userId,
+        authorId: userId,
+        title: issueTitle,
+        description: issueDescription,
+        runId: idSchema.nullable(),
+      })
+      .strict(),
+  ),
+  get: rpc<IssueView>()('issues', 'issues.issues.get', z.object({ id: idSchema }).strict()),
+  /** An Actor's issues, newest first unless `page.desc` is false. */
+  list: rpc<ListPage<IssueView>>()(
+    'issues',
+    'issues.issues.list',
+    z.object({ actorId: idSchema, status: z.enum(ISSUE_LIST_STATUSES), page: paginationSchema }).strict(),
+  ),
+  /** The caller decided the change is allowed; subscribers other than `changedBy` are notified. */
+  updateStatus: rpc<IssueView>()(
+    'issues',
+    'issues.issues.update-status',
+    z.object({ id: idSchema, status: z.enum(ISSUE_STATUSES), changedBy: userId }).strict(),
+  ),
+  addComment: rpc<IssueCommentView>()(
+    'issues',
+    'issues.comments.add',
+    z.object({ issueId: idSchema, authorId: userId, text: commentText }).strict(),
+  ),
+  listComments: rpc<ListPage<IssueCommentView>>()(
+    'issues',
+    'issues.comments.list',
+    z.object({ issueId: idSchema, page: paginationSchema }).strict(),
+  ),
+  /** Only the comment's author may edit it (insufficient-permissions otherwise). */
+  editComment: rpc<IssueCommentView>()(
+    'issues',
+    'issues.comments.edit',
+    z.object({ issueId: idSchema, commentId: idSchema, editorId: userId, text: commentText }).strict(),
+  ),
+  setSubscription: rpc<{ subscribed: boolean }>()(
+    'issues',
+    'issues.subscriptions.set',
+    z.object({ issueId: idSchema, userId, subscribed: z.boolean() }).strict(),
+  ),
+  listNotifications: rpc<ListPage<NotificationView> & { unreadCount: number }>()(
+    'issues',
+    'issues.notifications.list',
+    z.object({ userId, unreadOnly: z.boolean().default(false), page: paginationSchema }).strict(),
+  ),
+  markNotificationRead: rpc<NotificationView>()(
+    'issues',
+    'issues.notifications.mark-read',
+    z.object({ userId, notificationId: idSchema }).strict(),
+  ),
 } as const;

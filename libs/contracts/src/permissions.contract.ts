@@ -26,6 +26,11 @@ export interface CheckResult {
   /** Every permission the caller holds on the resource. */
   permissions: Permission[];
   rule: DecisionRule;
+  /**
+   * When time alone may change this decision (a grant's `expiresAt`, or a pending grant's
+   * `notBefore`): caches must not keep it past then. Null: no such time.
+   */
+  validUntil: string | null;
 }
 
 export const grantBody = z
@@ -33,16 +38,19 @@ export const grantBody = z
     user: z.string().min(1).max(254),
     permissions: z.array(z.enum(PERMISSIONS)).min(1).max(10),
     expiresAt: isoDateSchema.nullable().optional(),
+    /** The grant applies from this time on (a time-bound grant may start later). */
+    notBefore: isoDateSchema.nullable().optional(),
   })
   .strict();
 export const updateGrantBody = z
   .object({
     permissions: z.array(z.enum(PERMISSIONS)).min(1).max(10).optional(),
     expiresAt: isoDateSchema.nullable().optional(),
+    notBefore: isoDateSchema.nullable().optional(),
   })
   .strict()
-  .refine((b) => b.permissions !== undefined || b.expiresAt !== undefined, {
-    message: 'permissions or expiresAt is required',
+  .refine((b) => b.permissions !== undefined || b.expiresAt !== undefined || b.notBefore !== undefined, {
+    message: 'permissions, expiresAt or notBefore is required',
   });
 
 export interface GrantView {
@@ -52,6 +60,7 @@ export interface GrantView {
   userId: string;
   permissions: Permission[];
   expiresAt: string | null;
+  notBefore: string | null;
   grantedBy: string;
   createdAt: string;
   modifiedAt: string;
@@ -97,6 +106,7 @@ export const PermissionsRpc = {
         subjectId: z.string().min(1),
         permissions: grantBody.shape.permissions,
         expiresAt: isoDateSchema.nullable().optional(),
+        notBefore: isoDateSchema.nullable().optional(),
         grantedBy: z.string().min(1),
       })
       .strict(),

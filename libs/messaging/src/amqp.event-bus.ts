@@ -65,6 +65,38 @@ export class AmqpEventBus implements EventBus {
     return this.connection.isConnected();
   }
 
+  onConnectionChange(listener: (connected: boolean) => void): void {
+    this.connection.on('connect', () => listener(true));
+    this.connection.on('disconnect', () => listener(false));
+  }
+
+  async subscribeBroadcast(eventNames: readonly string[], handler: EventHandler): Promise<void> {
+    const wrapper = this.connection.createChannel({
+      setup: async (ch: ConfirmChannel) => {
+        await assertExchanges(ch);
+        // A fresh server-named queue per connection: it exists only while this replica listens.
+        const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
+        for (const name of eventNames) await ch.bindQueue(queue, EVENTS_EXCHANGE, name);
+        await ch.consume(
+          queue,
+          (msg) => {
+            if (!msg) return;
+            try {
+              void handler(JSON.parse(msg.content.toString()) as EventEnvelope).catch((err: Error) =>
+                this.logger.warn(`Broadcast handler failed: ${err.message}`),
+              );
+            } catch (err) {
+              this.logger.warn(`Unparseable broadcast message: ${(err as Error).message}`);
+            }
+          },
+          { noAck: true },
+        );
+      },
+    });
+    this.consumers.push(wrapper);
+    await wrapper.waitForConnect();
+  }
+
   async publish(envelope: EventEnvelope): Promise<void> {
     await this.publisher.publish(EVENTS_EXCHANGE, envelope.name, Buffer.from(JSON.stringify(envelope)), {
       persistent: true,

@@ -12,6 +12,15 @@ export class PoisonMessageError extends Error {}
 export interface EventBus {
   publish(envelope: EventEnvelope): Promise<void>;
   subscribe(consumer: string, eventNames: readonly string[], handler: EventHandler): Promise<void>;
+  /**
+   * Every subscriber gets every event (an exclusive queue each): for replicas that each keep a
+   * cache. Delivery is best effort while connected; `connected` says whether it is.
+   */
+  subscribeBroadcast(eventNames: readonly string[], handler: EventHandler): Promise<void>;
+  /** Whether events are being received now (always, in memory). */
+  readonly connected: boolean;
+  /** Calls `listener` whenever `connected` changes. */
+  onConnectionChange(listener: (connected: boolean) => void): void;
   close(): Promise<void>;
 }
 

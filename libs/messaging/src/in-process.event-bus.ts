@@ -52,6 +52,17 @@ export class InProcessEventBus implements EventBus {
     this.subscriptions.push({ consumer, names: new Set(eventNames), handler });
   }
 
+  private broadcastCount = 0;
+  readonly connected = true;
+
+  async subscribeBroadcast(eventNames: readonly string[], handler: EventHandler): Promise<void> {
+    await this.subscribe(`broadcast-${++this.broadcastCount}`, eventNames, handler);
+  }
+
+  onConnectionChange(): void {
+    /* in memory: never disconnected */
+  }
+
   async close(): Promise<void> {
     this.subscriptions.length = 0;
   }

@@ -12,6 +12,7 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { AccessDecisions } from '../authorization/access-decisions';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { parseBody } from '../http/api-query';
 
@@ -21,7 +22,10 @@ const MANAGE = { collectionParam: 'collection' } as const;
 @ApiTags('access')
 @Controller('v2/:collection/:resourceId/access')
 export class AccessController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
+  ) {}
 
   @Get()
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
@@ -65,8 +69,10 @@ export class AccessController {
       subjectId: subject.id,
       permissions: input.permissions,
       expiresAt: input.expiresAt,
+      notBefore: input.notBefore,
       grantedBy: user.userId,
     });
+    this.access.changed();
     return { data: grant };
   }
 
@@ -86,6 +92,7 @@ export class AccessController {
       changes,
       updatedBy: user.userId,
     });
+    this.access.changed();
     return { data: grant };
   }
 
@@ -103,5 +110,6 @@ export class AccessController {
       grantId,
       revokedBy: user.userId,
     });
+    this.access.changed();
   }
 }

@@ -5,7 +5,6 @@ import {
   ActorTaskView,
   boundedJsonObject,
   createActorTaskBody,
-  PermissionsRpc,
   updateActorTaskBody,
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
@@ -21,6 +20,7 @@ import {
 import { parseBody, parseQuery } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { usernamesOf } from '../users/usernames';
+import { AccessDecisions } from '../authorization/access-decisions';
 
 const listQuery = z.object(ownershipListQuery);
 
@@ -28,7 +28,10 @@ const listQuery = z.object(ownershipListQuery);
 @ApiTags('actor-tasks')
 @Controller('v2/actor-tasks')
 export class ActorTasksController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
+  ) {}
 
   private async present(tasks: ActorTaskView[]): Promise<Record<string, unknown>[]> {
     const usernames = await usernamesOf(
@@ -58,7 +61,7 @@ export class ActorTasksController {
   @HttpCode(201)
   async create(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
     const { actId, ...task } = parseBody(createActorTaskBody, body ?? {});
-    const actorId = await requireAccess(this.rpc, user, 'ACTOR', actId, 'READ', 'body.actId');
+    const actorId = await requireAccess(this.access, user, 'ACTOR', actId, 'READ', 'body.actId');
     const created = await this.rpc.call(ActorTasksRpc.createTask, {
       ownerId: user.userId,
       createdBy: user.userId,
@@ -79,7 +82,7 @@ export class ActorTasksController {
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateActorTaskBody, body ?? {});
     const task = await this.rpc.call(ActorTasksRpc.updateTask, { id: resource.id, changes });
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    await this.access.refreshed('resource', resource.id);
     return { data: await this.presentOne(task) };
   }
 
@@ -88,7 +91,7 @@ export class ActorTasksController {
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(ActorTasksRpc.deleteTask, { id: resource.id });
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    await this.access.refreshed('resource', resource.id);
   }
 
   /** The task's input alone, as Apify returns it (no envelope). */

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { ActorsRpc, BuildView, PermissionsRpc } from '@atrium/contracts';
+import { ActorsRpc, BuildView } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
@@ -12,6 +12,7 @@ import {
 } from '../authorization/authorize.decorator';
 import { parseQuery } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+import { AccessDecisions } from '../authorization/access-decisions';
 
 const listQuery = z.object(ownershipListQuery);
 const getQuery = z.object({
@@ -31,7 +32,10 @@ export function presentBuild(build: BuildView, detailed: boolean): BuildView {
 @ApiTags('actors')
 @Controller('v2/actor-builds')
 export class ActorBuildsController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
+  ) {}
 
   /** Builds of the caller's Actors, or of those shared with them. */
   @Get()
@@ -65,6 +69,6 @@ export class ActorBuildsController {
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(ActorsRpc.deleteBuild, { id: resource.id });
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    await this.access.refreshed('resource', resource.id);
   }
 }

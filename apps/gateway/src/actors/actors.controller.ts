@@ -7,7 +7,6 @@ import {
   BuildView,
   buildRefSchema,
   createActorBody,
-  PermissionsRpc,
   updateActorBody,
   versionNumberSchema,
 } from '@atrium/contracts';
@@ -24,6 +23,7 @@ import { paginationQuery, parseBody, parseQuery, queryBoolean } from '../http/ap
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { usernamesOf } from '../users/usernames';
 import { presentBuild } from './actor-builds.controller';
+import { AccessDecisions } from '../authorization/access-decisions';
 
 const listQuery = z.object({
   ...ownershipListQuery,
@@ -51,7 +51,10 @@ const createBuildQuery = z.object({
 @ApiTags('actors')
 @Controller(['v2/acts', 'v2/actors'])
 export class ActorsController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
+  ) {}
 
   private async present(actors: ActorView[]): Promise<Record<string, unknown>[]> {
     const usernames = await usernamesOf(
@@ -105,7 +108,7 @@ export class ActorsController {
       );
     }
     const actor = await this.rpc.call(ActorsRpc.updateActor, { id: resource.id, changes });
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    await this.access.refreshed('resource', resource.id);
     return { data: await this.presentOne(actor) };
   }
 
@@ -114,7 +117,7 @@ export class ActorsController {
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(ActorsRpc.deleteActor, { id: resource.id });
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    await this.access.refreshed('resource', resource.id);
   }
 
   @Get(':actorId/builds')

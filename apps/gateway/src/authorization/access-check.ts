@@ -1,6 +1,6 @@
-import { AppError, Permission, PermissionsRpc, resourceRefSchema, ResourceType } from '@atrium/contracts';
-import { RpcClient } from '@atrium/messaging';
+import { AppError, Permission, resourceRefSchema, ResourceType } from '@atrium/contracts';
 import { Principal, principalRef } from '../auth/principal';
+import { AccessDecisions } from './access-decisions';
 
 const TYPE_NAMES: Partial<Record<ResourceType, string>> = {
   ACTOR: 'Actor',
@@ -15,7 +15,7 @@ const TYPE_NAMES: Partial<Record<ResourceType, string>> = {
  * the caller cannot read it, 403 when they can read but not do this.
  */
 export async function requireAccess(
-  rpc: RpcClient,
+  access: AccessDecisions,
   principal: Principal,
   type: ResourceType,
   ref: string,
@@ -27,12 +27,7 @@ export async function requireAccess(
   if (!resourceRefSchema.safeParse(normalized).success) {
     throw new AppError('invalid-input', `Field "${field}" is invalid: must be an id or "username~name"`);
   }
-  const result = await rpc.call(PermissionsRpc.check, {
-    principal: principalRef(principal),
-    resourceType: type,
-    resourceRef: normalized,
-    permission,
-  });
+  const result = await access.check(principalRef(principal), type, normalized, permission);
   if (!result.canRead || !result.resourceId) throw AppError.notFound(`The ${what} "${ref}" (${field})`);
   if (!result.allowed) {
     throw new AppError(

@@ -3,7 +3,6 @@ import { Reflector } from '@nestjs/core';
 import {
   AppError,
   idSchema,
-  PermissionsRpc,
   resourceRefSchema,
   ResourcesRpc,
   STORAGE_TYPES,
@@ -11,6 +10,7 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { Principal, principalRef } from '../auth/principal';
+import { AccessDecisions } from './access-decisions';
 import { AUTHORIZATION_KEY, AuthorizationRule, AuthorizedResource, COLLECTIONS } from './authorize.decorator';
 
 type GuardedRequest = {
@@ -32,6 +32,7 @@ export class AuthorizationGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -61,12 +62,7 @@ export class AuthorizationGuard implements CanActivate {
       typeof rule.type === 'string' ? rule.type : COLLECTIONS[request.params[rule.type.collectionParam]];
     const ref = request.params[rule.param];
     if (!type || !resourceRefSchema.safeParse(ref).success) throw AppError.notFound('The record');
-    const result = await this.rpc.call(PermissionsRpc.check, {
-      principal: principalRef(request.user),
-      resourceType: type,
-      resourceRef: ref,
-      permission: rule.permission,
-    });
+    const result = await this.access.check(principalRef(request.user), type, ref, rule.permission);
     if (!result.canRead || !result.resourceId) {
       if (rule.signed && typeof request.query?.signature === 'string') {
         request.resource = await this.verifySignature(rule.signed, type, ref, request);

@@ -23,6 +23,7 @@ import {
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery, queryBoolean, queryList } from '../http/api-query';
 import { presentStorage } from '../http/storage-presenter';
+import { AccessDecisions } from '../authorization/access-decisions';
 
 const listQuery = z.object({
   ...paginationQuery,
@@ -52,6 +53,7 @@ const pushBody = z.union([
 export class DatasetsController {
   constructor(
     private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -124,7 +126,7 @@ export class DatasetsController {
       );
     }
     const dataset = await this.rpc.call(ResourcesRpc.updateDataset, { id: resource.id, changes });
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    await this.access.refreshed('resource', resource.id);
     return { data: this.present(dataset, resource.permissions) };
   }
 
@@ -133,7 +135,7 @@ export class DatasetsController {
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(ResourcesRpc.deleteDataset, { id: resource.id });
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    await this.access.refreshed('resource', resource.id);
   }
 
   @Get(':datasetId/items')

@@ -19,7 +19,6 @@ import {
   KeyValueStoreView,
   MAX_RECORD_BYTES,
   parseInput,
-  PermissionsRpc,
   recordContentTypeSchema,
   recordKeySchema,
   resourceNameSchema,
@@ -39,6 +38,7 @@ import {
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
+import { AccessDecisions } from '../authorization/access-decisions';
 
 const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
 const createQuery = z.object({ name: resourceNameSchema.optional() });
@@ -69,6 +69,7 @@ function recordValue(body: unknown, contentType: string): Buffer {
 export class KeyValueStoresController {
   constructor(
     private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -123,7 +124,7 @@ export class KeyValueStoresController {
       );
     }
     const store = await this.rpc.call(KeyValueStoresRpc.update, { id: resource.id, changes });
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    await this.access.refreshed('resource', resource.id);
     return { data: this.present(store, resource.permissions) };
   }
 
@@ -132,7 +133,7 @@ export class KeyValueStoresController {
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(KeyValueStoresRpc.delete, { id: resource.id });
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    await this.access.refreshed('resource', resource.id);
   }
 
   @Get(':storeId/keys')

@@ -5,7 +5,6 @@ import {
   AppError,
   idSchema,
   MAX_HEAD_LIMIT,
-  PermissionsRpc,
   RequestQueuesRpc,
   RequestQueueView,
   resourceNameSchema,
@@ -25,6 +24,7 @@ import {
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
+import { AccessDecisions } from '../authorization/access-decisions';
 
 const MAX_REQUESTS_PAGE = 10_000;
 
@@ -56,6 +56,7 @@ function requestIdOf(param: string): string {
 export class RequestQueuesController {
   constructor(
     private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -110,7 +111,7 @@ export class RequestQueuesController {
       );
     }
     const queue = await this.rpc.call(RequestQueuesRpc.update, { id: resource.id, changes });
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    await this.access.refreshed('resource', resource.id);
     return { data: this.present(queue, resource.permissions) };
   }
 
@@ -119,7 +120,7 @@ export class RequestQueuesController {
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(RequestQueuesRpc.delete, { id: resource.id });
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    await this.access.refreshed('resource', resource.id);
   }
 
   @Post(':queueId/requests')

@@ -23,6 +23,7 @@ import {
   SignedIn,
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
+import { AccessDecisions } from '../authorization/access-decisions';
 
 const startQuery = z.object({
   timeout: z.coerce
@@ -61,6 +62,7 @@ function toInput(
 export class RunsController {
   constructor(
     private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -123,12 +125,7 @@ export class RunsController {
   ) {
     const facts = await this.rpc.call(ResourcesRpc.getResourceFacts, { id: task.id });
     if (!facts?.actorId) throw AppError.notFound('The task');
-    const actor = await this.rpc.call(PermissionsRpc.check, {
-      principal: principalRef(user),
-      resourceType: 'ACTOR',
-      resourceRef: facts.actorId,
-      permission: 'RUN',
-    });
+    const actor = await this.access.check(principalRef(user), 'ACTOR', facts.actorId, 'RUN');
     if (!actor.allowed)
       throw new AppError('insufficient-permissions', "You need RUN permission on the task's Actor");
     return this.start(user, facts.actorId, task.id, query, body, contentType);
@@ -208,7 +205,7 @@ export class RunsController {
     }
     const updated = await this.rpc.call(RunsRpc.update, { id: run.id, changes });
     if (changes.generalAccess !== undefined) {
-      await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: run.id });
+      await this.access.refreshed('resource', run.id);
     }
     return { data: this.present(updated) };
   }

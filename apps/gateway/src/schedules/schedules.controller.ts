@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { createScheduleBody, PermissionsRpc, SchedulesRpc, updateScheduleBody } from '@atrium/contracts';
+import { createScheduleBody, SchedulesRpc, updateScheduleBody } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
@@ -13,6 +13,7 @@ import {
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+import { AccessDecisions } from '../authorization/access-decisions';
 
 const listQuery = z.object(ownershipListQuery);
 type ActionsInput = NonNullable<z.output<typeof createScheduleBody>['actions']>;
@@ -21,7 +22,10 @@ type ActionsInput = NonNullable<z.output<typeof createScheduleBody>['actions']>;
 @ApiTags('schedules')
 @Controller('v2/schedules')
 export class SchedulesController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
+  ) {}
 
   /**
    * Resolves each action's Actor or task to its id. Scheduling an Actor needs RUN on it, a task
@@ -35,7 +39,7 @@ export class SchedulesController {
           ? {
               ...action,
               actorId: await requireAccess(
-                this.rpc,
+                this.access,
                 user,
                 'ACTOR',
                 action.actorId,
@@ -46,7 +50,7 @@ export class SchedulesController {
           : {
               ...action,
               actorTaskId: await requireAccess(
-                this.rpc,
+                this.access,
                 user,
                 'ACTOR_TASK',
                 action.actorTaskId,
@@ -99,7 +103,7 @@ export class SchedulesController {
       id: resource.id,
       changes: { ...input, actions: await this.resolveActions(user, input.actions) },
     });
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    await this.access.refreshed('resource', resource.id);
     return { data: schedule };
   }
 
@@ -108,7 +112,7 @@ export class SchedulesController {
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(SchedulesRpc.deleteSchedule, { id: resource.id });
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'resource', id: resource.id });
+    await this.access.refreshed('resource', resource.id);
   }
 
   /** What the schedule has run: nothing, as Atrium does not fire schedules yet. */

@@ -6,7 +6,6 @@ import {
   CreatedApiToken,
   createTokenBody,
   IdentityRpc,
-  PermissionsRpc,
   PublicUserView,
   settingsBody,
   UserView,
@@ -15,11 +14,15 @@ import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Public, SignedIn } from '../authorization/authorize.decorator';
 import { parseBody } from '../http/api-query';
+import { AccessDecisions } from '../authorization/access-decisions';
 
 @ApiTags('users')
 @Controller('v2/users')
 export class UsersController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
+  ) {}
 
   @Get('me')
   @SignedIn()
@@ -36,7 +39,7 @@ export class UsersController {
     const settings = parseBody(settingsBody, body);
     const updated = await this.rpc.call(IdentityRpc.updateSettings, { userId: user.userId, settings });
     // The account's general access decides reads from the very next request.
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind: 'account', id: user.userId });
+    await this.access.refreshed('account', user.userId);
     return { data: updated };
   }
 

@@ -1,5 +1,9 @@
 import { OutboxMessageEntity, ProcessedMessageEntity } from '@atrium/messaging';
 import { ServiceDataSourceOptions } from '@atrium/persistence';
+import { IssueCommentEntity } from '../comments/issue-comment.entity';
+import { IssueEntity } from '../issues/issue.entity';
+import { NotificationEntity } from '../notifications/notification.entity';
+import { IssueSubscriptionEntity } from '../subscriptions/issue-subscription.entity';
 import { ISSUES_MIGRATIONS } from './migrations';
 
 export const ISSUES_SCHEMA = 'issues';
@@ -9,7 +13,14 @@ export function issuesDataSourceOptions(url: string, poolSize?: number): Service
     schema: ISSUES_SCHEMA,
     url,
     poolSize,
-    entities: [OutboxMessageEntity, ProcessedMessageEntity],
+    entities: [
+      IssueEntity,
+      IssueCommentEntity,
+      IssueSubscriptionEntity,
+      NotificationEntity,
+      OutboxMessageEntity,
+      ProcessedMessageEntity,
+    ],
     migrations: ISSUES_MIGRATIONS,
   };
 }

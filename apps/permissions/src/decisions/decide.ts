@@ -30,6 +30,18 @@ export interface DecisionFacts {
   run?: RelatedAccess | null;
 }
 
+/** A decision with what decided it: for the check path, explain and caches. */
+export interface Evaluation extends RelatedAccess {
+  owner: AccountFacts | null;
+  /** The caller's grant on the resource in force, if any. */
+  grantId: string | null;
+  actor?: Evaluation | null;
+  task?: Evaluation | null;
+  run?: Evaluation | null;
+  /** The earliest time at which time alone changes this decision (an expiry or a start). */
+  validUntil: Date | null;
+}
+
 export interface Decision {
   /** Every permission held, each with the first rule of the decision order that gives it. */
   permissions: Map<Permission, DecisionRule>;

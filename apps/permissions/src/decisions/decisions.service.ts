@@ -9,7 +9,7 @@ import {
 } from '@atrium/contracts';
 import { GrantsService } from '../grants/grants.service';
 import { ProjectionsService } from '../projections/projections.service';
-import { decide, RelatedAccess } from './decide';
+import { decide, Evaluation } from './decide';
 
 const ID_PATTERN = /^[A-Za-z0-9]{17}$/;
 /** Storage → run → Actor/task: related resources never nest deeper. */
@@ -37,30 +37,46 @@ export class DecisionsService {
     return ownerId ? this.projections.resourceByName(type, ownerId, name) : null;
   }
 
-  /** Everything `userId` holds on `resource`, with the rule giving each permission. */
+  /**
+   * Everything `userId` holds on `resource`, with the rule giving each permission, the facts
+   * that decided it (for explain), and when time alone may change it (for caches).
+   */
   async evaluate(
     resource: ResourceFacts,
     userId: string | null,
     addressedByName = false,
     depth = 0,
-  ): Promise<Map<Permission, DecisionRule>> {
-    const related = async (id: string | null): Promise<RelatedAccess | null> => {
+  ): Promise<Evaluation> {
+    const related = async (id: string | null): Promise<Evaluation | null> => {
       if (!id || depth >= MAX_DEPTH) return null;
       const facts = await this.projections.resource(id);
-      return facts ? { facts, held: await this.evaluate(facts, userId, false, depth + 1) } : null;
+      return facts ? this.evaluate(facts, userId, false, depth + 1) : null;
     };
     const isOwner = userId !== null && userId === resource.ownerId;
-    const [owner, grantedPermissions, actor, task, run] = await Promise.all([
+    const [owner, grant, actor, task, run] = await Promise.all([
       isOwner ? null : this.projections.account(resource.ownerId),
-      userId && !isOwner ? this.grants.activePermissions(resource.id, userId) : [],
+      userId && !isOwner ? this.grants.activePermissions(resource.id, userId) : null,
       isOwner
         ? null
         : related(resource.type === 'ACTOR_RUN' || resource.type === 'ACTOR_BUILD' ? resource.actorId : null),
       isOwner ? null : related(resource.type === 'ACTOR_RUN' ? resource.taskId : null),
       isOwner ? null : related(resource.runId),
     ]);
-    return decide({ userId, resource, owner, grantedPermissions, addressedByName, actor, task, run })
-      .permissions;
+    const held = decide({
+      userId,
+      resource,
+      owner,
+      grantedPermissions: grant?.permissions ?? [],
+      addressedByName,
+      actor,
+      task,
+      run,
+    }).permissions;
+    const times = [grant?.validUntil, actor?.validUntil, task?.validUntil, run?.validUntil].filter(
+      (t): t is Date => !!t,
+    );
+    const validUntil = times.length ? new Date(Math.min(...times.map((t) => t.getTime()))) : null;
+    return { facts: resource, held, owner, grantId: grant?.grantId ?? null, actor, task, run, validUntil };
   }
 
   /**
@@ -68,10 +84,10 @@ export class DecisionsService {
    * its storages (read and write) and its Actor (read).
    */
   private async narrowToRun(
-    held: Map<Permission, DecisionRule>,
+    held: ReadonlyMap<Permission, DecisionRule>,
     resource: ResourceFacts,
     runId: string,
-  ): Promise<Map<Permission, DecisionRule>> {
+  ): Promise<ReadonlyMap<Permission, DecisionRule>> {
     const run = await this.projections.resource(runId);
     let scope: Permission[] = [];
     if (resource.id === runId || resource.runId === runId) scope = ['READ', 'WRITE'];
@@ -88,13 +104,14 @@ export class DecisionsService {
       canRead: false,
       permissions: [],
       rule: 'none',
+      validUntil: null,
     };
     const resource = await this.resolve(req.resourceType, req.resourceRef, userId);
     if (!resource) return denied;
-    const held = await this.evaluate(resource, userId, !ID_PATTERN.test(req.resourceRef));
+    const evaluation = await this.evaluate(resource, userId, !ID_PATTERN.test(req.resourceRef));
     const permissions = req.principal.runId
-      ? await this.narrowToRun(held, resource, req.principal.runId)
-      : held;
+      ? await this.narrowToRun(evaluation.held, resource, req.principal.runId)
+      : evaluation.held;
     if (!permissions.has('READ')) return denied;
     return {
       resourceId: resource.id,
@@ -103,6 +120,7 @@ export class DecisionsService {
       canRead: true,
       permissions: [...permissions.keys()].sort(),
       rule: permissions.get(req.permission) ?? 'none',
+      validUntil: evaluation.validUntil?.toISOString() ?? null,
     };
   }
 }

@@ -21,7 +21,8 @@ export class SharedWithQuery {
   ): Promise<{ total: number; resourceIds: string[] }> {
     const table = (entity: new () => unknown) => this.dataSource.getRepository(entity).metadata.tablePath;
     const [g, r, a] = [table(GrantEntity), table(ResourceProjectionEntity), table(AccountProjectionEntity)];
-    const active = (alias: string) => `(${alias}.expires_at IS NULL OR ${alias}.expires_at > now())`;
+    const active = (alias: string) =>
+      `(${alias}.expires_at IS NULL OR ${alias}.expires_at > now()) AND (${alias}.not_before IS NULL OR ${alias}.not_before <= now())`;
     const granted = `
       SELECT r.id FROM ${r} r JOIN ${g} gr ON gr.resource_id = r.id
       WHERE gr.subject_id = $1 AND r.type = $2 AND NOT r.deleted AND ${active('gr')}`;

@@ -1,7 +1,7 @@
 import { Permission, ResourceType } from '@atrium/contracts';
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
-/** Access rights given to one user on one resource, optionally until `expiresAt`. */
+/** Access rights given to one user on one resource, optionally from `notBefore` and until `expiresAt`. */
 @Entity('grant')
 @Index('grant_resource_subject_uq', ['resourceId', 'subjectId'], { unique: true })
 @Index('grant_subject_type_created_idx', ['subjectId', 'resourceType', 'createdAt'])
@@ -24,8 +24,18 @@ export class GrantEntity {
   @Column({ type: 'timestamptz', nullable: true })
   expiresAt: Date | null;
 
+  /** The grant applies from then on; null: at once. */
+  @Column({ type: 'timestamptz', nullable: true })
+  notBefore: Date | null;
+
   @Column({ type: 'varchar', length: 17 })
   grantedBy: string;
+
+  /** What gave the grant when it was not given by hand, e.g. `ACTOR_ISSUE` and the issue's id. */
+  @Column({ type: 'varchar', length: 40, nullable: true }) sourceType: string | null;
+  @Column({ type: 'varchar', length: 17, nullable: true }) sourceId: string | null;
+  /** Given as a side effect (a run attached to an issue), not by sharing the resource. */
+  @Column({ type: 'boolean', default: false }) hidden: boolean;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

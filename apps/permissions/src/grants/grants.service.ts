@@ -27,6 +27,7 @@ function toView(grant: GrantEntity): GrantView {
     userId: grant.subjectId,
     permissions: [...grant.permissions].sort(),
     expiresAt: grant.expiresAt?.toISOString() ?? null,
+    notBefore: grant.notBefore?.toISOString() ?? null,
     grantedBy: grant.grantedBy,
     createdAt: grant.createdAt.toISOString(),
     modifiedAt: grant.modifiedAt.toISOString(),
@@ -51,9 +52,23 @@ function checkExpiry(expiresAt: string | null | undefined): Date | null {
   return date;
 }
 
-/** An unexpired grant: `expires_at` is compared with the database clock, to the second and below. */
+function checkWindow(notBefore: Date | null, expiresAt: Date | null): void {
+  if (notBefore && expiresAt && notBefore >= expiresAt) {
+    throw new AppError('invalid-input', 'Field "body.notBefore" must be before "body.expiresAt"');
+  }
+}
+
+/** A grant in force: begun and not expired, compared with the database clock. */
 const active = (alias: string) =>
-  new Brackets((qb) => qb.where(`${alias}.expires_at IS NULL`).orWhere(`${alias}.expires_at > now()`));
+  new Brackets((qb) =>
+    qb
+      .where(
+        new Brackets((q) => q.where(`${alias}.expires_at IS NULL`).orWhere(`${alias}.expires_at > now()`)),
+      )
+      .andWhere(
+        new Brackets((q) => q.where(`${alias}.not_before IS NULL`).orWhere(`${alias}.not_before <= now()`)),
+      ),
+  );
 
 @Injectable()
 export class GrantsService {
@@ -63,15 +78,26 @@ export class GrantsService {
     private readonly outbox: ServiceOutboxRelay,
   ) {}
 
-  async activePermissions(resourceId: string, subjectId: string): Promise<Permission[]> {
+  /**
+   * The subject's grant on the resource as it applies now, and when that will change by time
+   * alone (its expiry, or the start of a grant that has not begun).
+   */
+  async activePermissions(
+    resourceId: string,
+    subjectId: string,
+  ): Promise<{ permissions: Permission[]; validUntil: Date | null; grantId: string | null }> {
     const grant = await this.dataSource
       .getRepository(GrantEntity)
       .createQueryBuilder('g')
-      .select(['g.permissions'])
+      .select(['g.id', 'g.permissions', 'g.expiresAt', 'g.notBefore'])
       .where('g.resource_id = :resourceId AND g.subject_id = :subjectId', { resourceId, subjectId })
-      .andWhere(active('g'))
       .getOne();
-    return grant?.permissions ?? [];
+    const now = new Date();
+    if (!grant || (grant.expiresAt && grant.expiresAt <= now))
+      return { permissions: [], validUntil: null, grantId: null };
+    if (grant.notBefore && grant.notBefore > now)
+      return { permissions: [], validUntil: grant.notBefore, grantId: null };
+    return { permissions: grant.permissions, validUntil: grant.expiresAt, grantId: grant.id };
   }
 
   private async resourceOrFail(type: ResourceType, id: string) {
@@ -90,8 +116,20 @@ export class GrantsService {
     }
     const permissions = checkPermissions(req.resourceType, req.permissions);
     const expiresAt = checkExpiry(req.expiresAt);
+    const notBefore = req.notBefore ? new Date(req.notBefore) : null;
+    checkWindow(notBefore, expiresAt);
     try {
       const grant = await this.dataSource.transaction(async (manager) => {
+        // An expired grant no longer counts: a new grant to the same user takes its place.
+        await manager
+          .createQueryBuilder()
+          .delete()
+          .from(GrantEntity)
+          .where('resource_id = :resourceId AND subject_id = :subjectId AND expires_at <= now()', {
+            resourceId: req.resourceId,
+            subjectId: req.subjectId,
+          })
+          .execute();
         const id = newId();
         await manager.insert(GrantEntity, {
           id,
@@ -100,6 +138,7 @@ export class GrantsService {
           subjectId: req.subjectId,
           permissions,
           expiresAt,
+          notBefore,
           grantedBy: req.grantedBy,
         });
         await this.changed(manager, req.resourceId, req.subjectId, 'grant-created');
@@ -125,6 +164,10 @@ export class GrantsService {
       if (req.changes.permissions)
         current.permissions = checkPermissions(req.resourceType, req.changes.permissions);
       if (req.changes.expiresAt !== undefined) current.expiresAt = checkExpiry(req.changes.expiresAt);
+      if (req.changes.notBefore !== undefined) {
+        current.notBefore = req.changes.notBefore ? new Date(req.changes.notBefore) : null;
+      }
+      checkWindow(current.notBefore, current.expiresAt);
       await manager.save(current);
       await this.changed(manager, current.resourceId, current.subjectId, 'grant-updated');
       return current;

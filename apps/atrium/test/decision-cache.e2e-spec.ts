@@ -1,0 +1,177 @@
+import { createGatewayApp } from '@atrium/gateway';
+import { testGatewayConfig, uniqueName } from '@atrium/testing';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+
+/** Two gateway replicas, each with its own decision cache, in front of the same services. */
+describe('gateway decision cache', () => {
+  let t: TestStack;
+  let replica: NestFastifyApplication;
+  let alice: SignedUpUser;
+  let bob: SignedUpUser;
+  let datasetId: string;
+  const second = () => request(replica.getHttpServer());
+
+  /** Polls replica 2 until it answers `status`; returns how long that took. */
+  async function until(status: number, send: () => request.Test, timeoutMs = 2000): Promise<number> {
+    const started = Date.now();
+    for (;;) {
+      const res = await send();
+      if (res.status === status) return Date.now() - started;
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`still ${res.status} after ${timeoutMs} ms, wanted ${status}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  beforeAll(async () => {
+    t = await startTestStack();
+    replica = await createGatewayApp(testGatewayConfig());
+    await replica.getHttpAdapter().getInstance().ready();
+    alice = await signUp(t, uniqueName('alice'));
+    bob = await signUp(t, uniqueName('bob'));
+    await t
+      .http()
+      .put('/v2/users/me/settings')
+      .set(alice.auth)
+      .send({ generalResourceAccess: 'RESTRICTED' })
+      .expect(200);
+    datasetId = (await t.http().post('/v2/datasets?name=cached').set(alice.auth).expect(201)).body.data.id;
+  });
+  afterAll(async () => {
+    await replica.close();
+    await t.close();
+  });
+
+  const read = (user?: SignedUpUser) => () => {
+    const req = second().get(`/v2/datasets/${datasetId}`);
+    return user ? req.set(user.auth) : req;
+  };
+
+  it('drops a cached allow on every replica when the grant is revoked elsewhere', async () => {
+    const grant = await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/access/grants`)
+      .set(alice.auth)
+      .send({ user: bob.username, permissions: ['READ'] })
+      .expect(201);
+    await read(bob)().expect(200); // now cached on replica 2
+    await read(bob)().expect(200);
+    await t
+      .http()
+      .delete(`/v2/datasets/${datasetId}/access/grants/${grant.body.data.id}`)
+      .set(alice.auth)
+      .expect(204);
+    // Read-your-writes on the replica that made the change, and within 250 ms on the other.
+    await t.http().get(`/v2/datasets/${datasetId}`).set(bob.auth).expect(404);
+    expect(await until(404, read(bob))).toBeLessThan(250);
+  });
+
+  it('drops cached decisions when general access changes, on the resource or on the account', async () => {
+    await t
+      .http()
+      .put(`/v2/datasets/${datasetId}`)
+      .set(alice.auth)
+      .send({ generalAccess: 'ANYONE_WITH_ID_CAN_READ' })
+      .expect(200);
+    await until(200, read());
+    await t
+      .http()
+      .put(`/v2/datasets/${datasetId}`)
+      .set(alice.auth)
+      .send({ generalAccess: 'FOLLOW_USER_SETTING' })
+      .expect(200);
+    expect(await until(404, read())).toBeLessThan(250);
+
+    await t
+      .http()
+      .put('/v2/users/me/settings')
+      .set(alice.auth)
+      .send({ generalResourceAccess: 'ANYONE_WITH_ID_CAN_READ' })
+      .expect(200);
+    await until(200, read());
+    await t
+      .http()
+      .put('/v2/users/me/settings')
+      .set(alice.auth)
+      .send({ generalResourceAccess: 'RESTRICTED' })
+      .expect(200);
+    expect(await until(404, read())).toBeLessThan(250);
+  });
+
+  it('never keeps a cached decision past the grant expiresAt, with no event at all', async () => {
+    await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/access/grants`)
+      .set(alice.auth)
+      .send({
+        user: bob.username,
+        permissions: ['READ'],
+        expiresAt: new Date(Date.now() + 1200).toISOString(),
+      })
+      .expect(201);
+    await read(bob)().expect(200);
+    await new Promise((r) => setTimeout(r, 1300));
+    await read(bob)().expect(404);
+  });
+
+  it('honours notBefore: a grant starts to apply at its time, on cached paths too', async () => {
+    // Bob's grant from the test before has expired: a new one takes its place.
+    await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/access/grants`)
+      .set(alice.auth)
+      .send({
+        user: bob.username,
+        permissions: ['READ', 'WRITE'],
+        notBefore: new Date(Date.now() + 1000).toISOString(),
+      })
+      .expect(201);
+    await read(bob)().expect(404);
+    await new Promise((r) => setTimeout(r, 1100));
+    await read(bob)().expect(200);
+    await second().post(`/v2/datasets/${datasetId}/items`).set(bob.auth).send({ by: 'bob' }).expect(201);
+    await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/access/grants`)
+      .set(alice.auth)
+      .send({
+        user: uniqueName('nobody'),
+        permissions: ['READ'],
+        notBefore: new Date(Date.now() + 5000).toISOString(),
+        expiresAt: new Date(Date.now() + 1000).toISOString(),
+      })
+      .expect((res) => expect([400, 404]).toContain(res.status));
+  });
+
+  it('a 403 cached before a WRITE grant starts gives way when it starts', async () => {
+    const carol = await signUp(t, uniqueName('carol'));
+    await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/access/grants`)
+      .set(alice.auth)
+      .send({ user: carol.username, permissions: ['READ'] })
+      .expect(201);
+    await second().post(`/v2/datasets/${datasetId}/items`).set(carol.auth).send({ x: 1 }).expect(403);
+    const grants = await t.http().get(`/v2/datasets/${datasetId}/access`).set(alice.auth).expect(200);
+    const carols = grants.body.data.grants.find((g: { userId: string }) => g.userId === carol.id);
+    await t
+      .http()
+      .put(`/v2/datasets/${datasetId}/access/grants/${carols.id}`)
+      .set(alice.auth)
+      .send({ permissions: ['WRITE'] })
+      .expect(200);
+    expect(
+      await until(201, () => second().post(`/v2/datasets/${datasetId}/items`).set(carol.auth).send({ x: 2 })),
+    ).toBeLessThan(250);
+  });
+
+  it('drops cached decisions when the resource is deleted', async () => {
+    const id = (await t.http().post('/v2/datasets?name=short-lived').set(alice.auth).expect(201)).body.data
+      .id;
+    await second().get(`/v2/datasets/${id}`).set(alice.auth).expect(200);
+    await t.http().delete(`/v2/datasets/${id}`).set(alice.auth).expect(204);
+    expect(await until(404, () => second().get(`/v2/datasets/${id}`).set(alice.auth))).toBeLessThan(250);
+  });
+});

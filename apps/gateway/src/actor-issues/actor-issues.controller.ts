@@ -1,0 +1,214 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import {
+  AppError,
+  commentBody,
+  createIssueBody,
+  ISSUE_LIST_STATUSES,
+  IssuesRpc,
+  PermissionsRpc,
+  ResourcesRpc,
+  updateIssueBody,
+} from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { z } from 'zod';
+import { CurrentPrincipal, Principal, principalRef, UserPrincipal } from '../auth/principal';
+import {
+  Authorize,
+  AuthorizedResource,
+  CurrentResource,
+  Public,
+  SignedIn,
+} from '../authorization/authorize.decorator';
+import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
+import { IssueAccess, signedInUser } from './issue-access';
+import { runIdFromUrl } from './run-reference';
+
+const listQuery = z.object({ ...paginationQuery, status: z.enum(ISSUE_LIST_STATUSES).optional() });
+const commentsQuery = z.object(paginationQuery);
+
+function page(q: { offset?: number; limit?: number; desc?: boolean }, newestFirst: boolean) {
+  return { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? newestFirst };
+}
+
+/**
+ * Actor issues (API.md, "Actor issues"). Reading an issue needs READ on its Actor; opening one
+ * a signed-in user who can read the Actor; its status, the Actor's owner or WRITE on the Actor
+ * (the author may close their own); a comment's text, its author.
+ */
+@ApiTags('actor-issues')
+@Controller('v2')
+export class ActorIssuesController {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly access: IssueAccess,
+  ) {}
+
+  // apify-client addresses Actors as /v2/actors; API.md as /v2/acts: both are served.
+  @Get(['acts/:actorId/issues', 'actors/:actorId/issues'])
+  @Authorize('ACTOR', 'READ', 'actorId')
+  async list(
+    @CurrentResource() actor: AuthorizedResource,
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: unknown,
+  ) {
+    const q = parseQuery(listQuery, query);
+    const [issues, ownerId] = await Promise.all([
+      this.rpc.call(IssuesRpc.list, { actorId: actor.id, status: q.status ?? 'ALL', page: page(q, true) }),
+      this.access.ownerOf(actor.id),
+    ]);
+    const items = issues.items.map((issue) => this.access.present(issue, principal, ownerId));
+    return { data: { ...issues, items } };
+  }
+
+  /**
+   * With `runUrl` or `runId`, the reporter must be able to read the run and it must be a run of
+   * this Actor; otherwise 404 and nothing is created.
+   */
+  @Post(['acts/:actorId/issues', 'actors/:actorId/issues'])
+  @Authorize('ACTOR', 'READ', 'actorId')
+  @HttpCode(201)
+  async create(
+    @CurrentResource() actor: AuthorizedResource,
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+  ) {
+    const user = signedInUser(principal);
+    const input = parseBody(createIssueBody, body);
+    const runId =
+      input.runUrl !== undefined
+        ? runIdFromUrl(input.runUrl)
+        : input.runId !== undefined
+          ? input.runId
+          : null;
+    if (runId) await this.requireRunOfActor(user, runId, actor.id, input.runUrl ? 'runUrl' : 'runId');
+    const actorOwnerId = await this.access.ownerOf(actor.id);
+    const issue = await this.rpc.call(IssuesRpc.create, {
+      actorId: actor.id,
+      actorOwnerId,
+      authorId: user.userId,
+      title: input.title,
+      description: input.description,
+      runId,
+    });
+    return { data: this.access.present(issue, principal, actorOwnerId) };
+  }
+
+  private async requireRunOfActor(user: UserPrincipal, runId: string, actorId: string, field: string) {
+    const notFound = AppError.notFound(`The run "${runId}" (body.${field})`);
+    const run = await this.rpc.call(PermissionsRpc.check, {
+      principal: principalRef(user),
+      resourceType: 'ACTOR_RUN',
+      resourceRef: runId,
+      permission: 'READ',
+    });
+    if (!run.allowed) throw notFound;
+    const facts = await this.rpc.call(ResourcesRpc.getResourceFacts, { id: runId });
+    if (facts?.type !== 'ACTOR_RUN' || facts.actorId !== actorId) {
+      throw AppError.notFound(`The run "${runId}" (body.${field}) is not a run of this Actor; it`);
+    }
+  }
+
+  @Get('actor-issues/:issueId')
+  @Public()
+  async get(@CurrentPrincipal() principal: Principal, @Param('issueId') issueId: string) {
+    const { issue, actorOwnerId } = await this.access.load(principal, issueId);
+    return { data: this.access.present(issue, principal, actorOwnerId) };
+  }
+
+  @Patch('actor-issues/:issueId')
+  @SignedIn()
+  async updateStatus(
+    @CurrentPrincipal() principal: Principal,
+    @Param('issueId') issueId: string,
+    @Body() body: unknown,
+  ) {
+    const user = signedInUser(principal);
+    const { issue, actorOwnerId, actorPermissions } = await this.access.load(user, issueId);
+    const { status } = parseBody(updateIssueBody, body);
+    const mayChange =
+      user.userId === actorOwnerId ||
+      actorPermissions.includes('WRITE') ||
+      (user.userId === issue.userId && status === 'CLOSED');
+    if (!mayChange) {
+      throw new AppError(
+        'insufficient-permissions',
+        "Only the Actor's owner or a user with WRITE permission on the Actor may change the status; the author may close the issue",
+      );
+    }
+    const updated = await this.rpc.call(IssuesRpc.updateStatus, {
+      id: issue.id,
+      status,
+      changedBy: user.userId,
+    });
+    return { data: this.access.present(updated, principal, actorOwnerId) };
+  }
+
+  @Get('actor-issues/:issueId/comments')
+  @Public()
+  async listComments(
+    @CurrentPrincipal() principal: Principal,
+    @Param('issueId') issueId: string,
+    @Query() query: unknown,
+  ) {
+    const q = parseQuery(commentsQuery, query);
+    const { issue } = await this.access.load(principal, issueId);
+    return { data: await this.rpc.call(IssuesRpc.listComments, { issueId: issue.id, page: page(q, false) }) };
+  }
+
+  @Post('actor-issues/:issueId/comments')
+  @SignedIn()
+  @HttpCode(201)
+  async addComment(
+    @CurrentPrincipal() principal: Principal,
+    @Param('issueId') issueId: string,
+    @Body() body: unknown,
+  ) {
+    const user = signedInUser(principal);
+    const { issue } = await this.access.load(user, issueId);
+    const { text } = parseBody(commentBody, body);
+    return {
+      data: await this.rpc.call(IssuesRpc.addComment, { issueId: issue.id, authorId: user.userId, text }),
+    };
+  }
+
+  @Patch('actor-issues/:issueId/comments/:commentId')
+  @SignedIn()
+  async editComment(
+    @CurrentPrincipal() principal: Principal,
+    @Param('issueId') issueId: string,
+    @Param('commentId') commentId: string,
+    @Body() body: unknown,
+  ) {
+    const user = signedInUser(principal);
+    const { issue } = await this.access.load(user, issueId);
+    const { text } = parseBody(commentBody, body);
+    if (!/^[A-Za-z0-9]{17}$/.test(commentId)) throw AppError.notFound('The comment');
+    return {
+      data: await this.rpc.call(IssuesRpc.editComment, {
+        issueId: issue.id,
+        commentId,
+        editorId: user.userId,
+        text,
+      }),
+    };
+  }
+
+  @Put('actor-issues/:issueId/subscription')
+  @SignedIn()
+  async subscribe(@CurrentPrincipal() principal: Principal, @Param('issueId') issueId: string) {
+    return { data: await this.setSubscription(principal, issueId, true) };
+  }
+
+  @Delete('actor-issues/:issueId/subscription')
+  @SignedIn()
+  async unsubscribe(@CurrentPrincipal() principal: Principal, @Param('issueId') issueId: string) {
+    return { data: await this.setSubscription(principal, issueId, false) };
+  }
+
+  private async setSubscription(principal: Principal, issueId: string, subscribed: boolean) {
+    const user = signedInUser(principal);
+    const { issue } = await this.access.load(user, issueId);
+    return this.rpc.call(IssuesRpc.setSubscription, { issueId: issue.id, userId: user.userId, subscribed });
+  }
+}

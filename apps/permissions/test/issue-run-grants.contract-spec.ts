@@ -1,0 +1,168 @@
+import {
+  AccountFacts,
+  EventDefinition,
+  EventPayload,
+  Events,
+  PermissionsRpc,
+  ResourceFacts,
+  ResourceType,
+} from '@atrium/contracts';
+import { newId } from '@atrium/auth';
+import { ContractHarness, eventually, startContractHarness, testServiceConfig } from '@atrium/testing';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { PermissionsModule } from '../src/permissions.module';
+
+/** `issues.run-attached` → a hidden READ grant on the run for the Actor's owner, once. */
+describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
+  let h: ContractHarness;
+  const account = (username: string): AccountFacts => ({
+    id: newId(),
+    username,
+    generalResourceAccess: 'RESTRICTED',
+    shareRunsWithPublicActorCreators: false,
+    version: 1,
+  });
+  const [alice, bob] = [account('alice-issue-grants'), account('bob-issue-grants')];
+  const resource = (
+    type: ResourceType,
+    ownerId: string,
+    extra: Partial<ResourceFacts> = {},
+  ): ResourceFacts => ({
+    id: newId(),
+    type,
+    ownerId,
+    name: null,
+    generalAccess: 'FOLLOW_USER_SETTING',
+    isPublic: false,
+    actorId: null,
+    taskId: null,
+    runId: null,
+    version: 1,
+    ...extra,
+  });
+  const actor = resource('ACTOR', alice.id, { isPublic: true, name: 'scraper' });
+  const otherActor = resource('ACTOR', bob.id, { isPublic: true, name: 'other' });
+  const run = resource('ACTOR_RUN', bob.id, { actorId: actor.id });
+  const dataset = resource('DATASET', bob.id, { runId: run.id });
+  const otherRun = resource('ACTOR_RUN', bob.id, { actorId: actor.id });
+  const runElsewhere = resource('ACTOR_RUN', bob.id, { actorId: otherActor.id });
+  const alicesOwnRun = resource('ACTOR_RUN', alice.id, { actorId: actor.id });
+
+  const publish = <E extends EventDefinition>(event: E, payload: EventPayload<E>, id = randomUUID()) =>
+    h.bus.publish({ id, name: event.name, occurredAt: new Date().toISOString(), payload }).then(() => id);
+  const attach = (runId: string, issueId = newId(), id = randomUUID()) =>
+    publish(
+      Events.issuesRunAttached,
+      { issueId, actorId: actor.id, actorOwnerId: alice.id, runId, reporterId: bob.id },
+      id,
+    );
+  const check = (userId: string, type: ResourceType, ref: string, permission: 'READ' | 'WRITE' = 'READ') =>
+    h.rpc.call(PermissionsRpc.check, {
+      principal: { userId },
+      resourceType: type,
+      resourceRef: ref,
+      permission,
+    });
+  const grantsOn = (resourceId: string) =>
+    h.app
+      .get(DataSource)
+      .query(
+        `SELECT subject_id, permissions, hidden, source_type, source_id, granted_by FROM permissions."grant" WHERE resource_id = $1`,
+        [resourceId],
+      );
+
+  beforeAll(async () => {
+    h = await startContractHarness('permissions', (url) => PermissionsModule.forRoot(testServiceConfig(url)));
+    for (const a of [alice, bob]) await publish(Events.accountCreated, a);
+    for (const r of [actor, otherActor, run, dataset, otherRun, runElsewhere, alicesOwnRun])
+      await publish(Events.resourceCreated, r);
+    await eventually(async () => expect((await check(bob.id, 'DATASET', dataset.id)).allowed).toBe(true));
+  });
+  afterAll(() => h.close());
+
+  it("grants the Actor's owner READ on the run once, however often the event comes, and derives its storages", async () => {
+    expect((await check(alice.id, 'ACTOR_RUN', run.id)).canRead).toBe(false);
+    const issueId = newId();
+    const eventId = await attach(run.id, issueId);
+    await attach(run.id, issueId, eventId); // a redelivery: same event id
+    await attach(run.id, newId()); // another issue with the same run
+    await eventually(async () =>
+      expect(await check(alice.id, 'ACTOR_RUN', run.id)).toMatchObject({ allowed: true, rule: 'grant' }),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await grantsOn(run.id)).toEqual([
+      {
+        subject_id: alice.id,
+        permissions: ['READ'],
+        hidden: true,
+        source_type: 'ACTOR_ISSUE',
+        source_id: issueId,
+        granted_by: bob.id,
+      },
+    ]);
+    expect(await check(alice.id, 'ACTOR_RUN', run.id, 'WRITE')).toMatchObject({
+      allowed: false,
+      canRead: true,
+    });
+    expect(await check(alice.id, 'DATASET', dataset.id)).toMatchObject({
+      allowed: true,
+      rule: 'run-storage',
+    });
+    expect((await check(alice.id, 'DATASET', dataset.id, 'WRITE')).allowed).toBe(false);
+    // Only that run: Bob's other run of the same Actor stays his.
+    expect((await check(alice.id, 'ACTOR_RUN', otherRun.id)).canRead).toBe(false);
+
+    const listing = await h.rpc.call(PermissionsRpc.listAccess, {
+      resourceType: 'ACTOR_RUN',
+      resourceId: run.id,
+    });
+    expect(listing.grants).toEqual([expect.objectContaining({ userId: alice.id, permissions: ['READ'] })]);
+    const datasetListing = await h.rpc.call(PermissionsRpc.listAccess, {
+      resourceType: 'DATASET',
+      resourceId: dataset.id,
+    });
+    expect(datasetListing.grants).toEqual([]);
+    const changed = await h.app
+      .get(DataSource)
+      .query(`SELECT payload FROM permissions.outbox_message WHERE name = 'permissions.changed'`);
+    expect(changed.map((m: { payload: unknown }) => m.payload)).toContainEqual({
+      resourceId: run.id,
+      subjectId: alice.id,
+      reason: 'grant-created',
+    });
+  });
+
+  it("leaves a grant the owner already holds as it is, and shares no run of another Actor or the owner's own", async () => {
+    await h.rpc.call(PermissionsRpc.createGrant, {
+      resourceType: 'ACTOR_RUN',
+      resourceId: otherRun.id,
+      subjectId: alice.id,
+      permissions: ['WRITE'],
+      grantedBy: bob.id,
+    });
+    await attach(otherRun.id);
+    await attach(runElsewhere.id);
+    await attach(alicesOwnRun.id);
+    // Events are handled concurrently (bounded prefetch): wait until every one has been applied.
+    await eventually(async () => {
+      const processed = await h.app
+        .get(DataSource)
+        .query(`SELECT count(*)::int AS n FROM permissions.processed_message WHERE consumer = $1`, [
+          'permissions-issue-run-grants',
+        ]);
+      expect(processed[0].n).toBe(5); // 2 distinct events before, 3 now
+    });
+    expect(await grantsOn(otherRun.id)).toEqual([
+      expect.objectContaining({
+        subject_id: alice.id,
+        permissions: ['WRITE'],
+        hidden: false,
+        source_type: null,
+      }),
+    ]);
+    expect(await grantsOn(runElsewhere.id)).toEqual([]);
+    expect(await grantsOn(alicesOwnRun.id)).toEqual([]);
+    expect((await check(alice.id, 'ACTOR_RUN', runElsewhere.id)).canRead).toBe(false);
+  });
+});
