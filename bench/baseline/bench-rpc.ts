@@ -32,7 +32,7 @@ export function benchServerOptions(url: string): RmqOptions {
   };
 }
 
-export function benchClientOptions(url: string): RmqOptions['options'] {
+export function benchClientOptions(url: string): NonNullable<RmqOptions['options']> {
   return {
     urls: [url],
     queue: BENCH_RPC_QUEUE,

@@ -30,7 +30,7 @@ let current: autocannon.Instance | undefined;
 
 /** Stops a run in progress (Ctrl-C). */
 export function stopLoad(): void {
-  current?.stop();
+  if (typeof current?.stop === 'function') current.stop();
 }
 
 /**
@@ -47,9 +47,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         {
           url: options.targets.map((t) => `${t}/`),
           connections: options.connections,
-          duration: options.amount ? undefined : options.durationS,
-          amount: options.amount,
-          overallRate: options.overallRate,
+          ...(options.amount ? { amount: options.amount } : { duration: options.durationS ?? 10 }),
+          ...(options.overallRate ? { overallRate: options.overallRate } : {}),
           timeout: 10,
           pipelining: 1,
           requests: [
@@ -69,10 +68,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         },
       );
       current = instance;
-      instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-        latencies.push(responseTime);
-        statusCounts[statusCode] = (statusCounts[statusCode] ?? 0) + 1;
-      });
+      instance.on(
+        'response',
+        (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+          latencies.push(responseTime);
+          statusCounts[statusCode] = (statusCounts[statusCode] ?? 0) + 1;
+        },
+      );
     }),
     budgetMs,
     'autocannon run',

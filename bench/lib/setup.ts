@@ -33,9 +33,14 @@ export interface Fixture {
 const PASSWORD = 'bench password 0123456789';
 
 async function signUp(api: Api, username: string): Promise<User> {
-  const data = await api.expect<{ user: { id: string }; accessToken: string }>(201, 'POST', '/v2/auth/signup', {
-    body: { email: `${username}@bench.example.com`, username, password: PASSWORD },
-  });
+  const data = await api.expect<{ user: { id: string }; accessToken: string }>(
+    201,
+    'POST',
+    '/v2/auth/signup',
+    {
+      body: { email: `${username}@bench.example.com`, username, password: PASSWORD },
+    },
+  );
   const token = await api.expect<{ token: string }>(201, 'POST', '/v2/users/me/tokens', {
     token: data.accessToken,
     body: { name: 'bench' },
@@ -100,7 +105,10 @@ export async function buildFixture(
 
   const pairs: Pair[] = [];
   for (let k = 0; k < options.pairs; k++) {
-    pairs.push({ grantee: grantees[k % shape.grantees], datasetId: datasetIds[Math.floor(k / shape.grantees)] });
+    pairs.push({
+      grantee: grantees[k % shape.grantees],
+      datasetId: datasetIds[Math.floor(k / shape.grantees)],
+    });
   }
   let done = 0;
   await timed(`${pairs.length} READ grants created`, () =>

@@ -4,6 +4,7 @@ import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { MessagingModule } from '@atrium/messaging';
+import { AccessQueriesController } from './access/access-queries.controller';
 import { AccessController } from './access/access.controller';
 import { ActorIssuesController } from './actor-issues/actor-issues.controller';
 import { IssueAccess } from './actor-issues/issue-access';
@@ -45,6 +46,7 @@ export class GatewayModule {
         UsersController,
         DatasetsController,
         AccessController,
+        AccessQueriesController,
         ActorsController,
         ActorBuildsController,
         ActorTasksController,

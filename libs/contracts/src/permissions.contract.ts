@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GeneralAccess, Permission, PERMISSIONS, RESOURCE_TYPES, ResourceType } from './access.enums';
 import { principalSchema } from './principal';
 import { healthRequest, HealthResponse, rpc } from './rpc-route';
-import { isoDateSchema, resourceRefSchema } from './validation';
+import { idSchema, isoDateSchema, resourceRefSchema } from './validation';
 
 /** The rule of the decision order that allowed (DESIGN.md, "The decision"). */
 export type DecisionRule =
@@ -52,6 +52,28 @@ export const updateGrantBody = z
   .refine((b) => b.permissions !== undefined || b.expiresAt !== undefined || b.notBefore !== undefined, {
     message: 'permissions, expiresAt or notBefore is required',
   });
+
+/** Why a user may or may not do something: the deciding rule and its chain, and every rule checked. */
+export interface ExplainResult {
+  resourceId: string;
+  resourceType: ResourceType;
+  userId: string | null;
+  permission: Permission;
+  allowed: boolean;
+  rule: DecisionRule;
+  /** For an allow: the deciding rule, then what it rests on (e.g. the run a storage follows). */
+  chain: string[];
+  checked: { rule: DecisionRule; gives: Permission[]; detail: string }[];
+}
+
+export const batchCheckBody = z
+  .object({
+    checks: z
+      .array(z.object({ resourceId: idSchema, permission: z.enum(PERMISSIONS) }).strict())
+      .min(1)
+      .max(100),
+  })
+  .strict();
 
 export interface GrantView {
   id: string;
@@ -128,6 +150,28 @@ export const PermissionsRpc = {
     'permissions.grants.revoke',
     z
       .object({ ...resourceTarget, grantId: z.string().min(1).max(100), revokedBy: z.string().min(1) })
+      .strict(),
+  ),
+  /** Whether the principal holds each permission, by resource id (for `POST /v2/access/check`). */
+  checkBatch: rpc<{ allowed: boolean }[]>()(
+    'permissions',
+    'permissions.check-batch',
+    z.object({ principal: principalSchema, checks: batchCheckBody.shape.checks }).strict(),
+  ),
+  /**
+   * Explains `userId`'s (null: anonymous) decision on a resource; the caller needs READ to explain
+   * its own, MANAGE_ACCESS (or ownership) to explain someone else's.
+   */
+  explain: rpc<ExplainResult>()(
+    'permissions',
+    'permissions.explain',
+    z
+      .object({
+        caller: principalSchema,
+        userId: z.string().min(1).max(100).nullable(),
+        resourceId: idSchema,
+        permission: z.enum(PERMISSIONS),
+      })
       .strict(),
   ),
   /** Resources of a type granted to a subject (for `ownership=sharedWithMe`). */

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { CheckResult, PermissionsRpc, RpcPayload } from '@atrium/contracts';
+import { CheckResult, ExplainResult, PermissionsRpc, RpcPayload } from '@atrium/contracts';
 import { RpcHandler } from '@atrium/messaging';
 import { ProjectionsService } from '../projections/projections.service';
 import { DecisionsService } from './decisions.service';
@@ -15,6 +15,16 @@ export class ChecksMessageController {
   @RpcHandler(PermissionsRpc.check)
   check(@Payload() req: RpcPayload<typeof PermissionsRpc.check>): Promise<CheckResult> {
     return this.decisions.check(req);
+  }
+
+  @RpcHandler(PermissionsRpc.checkBatch)
+  checkBatch(@Payload() req: RpcPayload<typeof PermissionsRpc.checkBatch>): Promise<{ allowed: boolean }[]> {
+    return this.decisions.checkBatch(req);
+  }
+
+  @RpcHandler(PermissionsRpc.explain)
+  explain(@Payload() req: RpcPayload<typeof PermissionsRpc.explain>): Promise<ExplainResult> {
+    return this.decisions.explain(req);
   }
 
   @RpcHandler(PermissionsRpc.refreshProjection)

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import {
+  AppError,
   CheckResult,
   DecisionRule,
+  ExplainResult,
   Permission,
   PermissionsRpc,
   ResourceFacts,
@@ -62,7 +64,7 @@ export class DecisionsService {
       isOwner ? null : related(resource.type === 'ACTOR_RUN' ? resource.taskId : null),
       isOwner ? null : related(resource.runId),
     ]);
-    const held = decide({
+    const { permissions: held, trace } = decide({
       userId,
       resource,
       owner,
@@ -71,12 +73,22 @@ export class DecisionsService {
       actor,
       task,
       run,
-    }).permissions;
+    });
     const times = [grant?.validUntil, actor?.validUntil, task?.validUntil, run?.validUntil].filter(
       (t): t is Date => !!t,
     );
     const validUntil = times.length ? new Date(Math.min(...times.map((t) => t.getTime()))) : null;
-    return { facts: resource, held, owner, grantId: grant?.grantId ?? null, actor, task, run, validUntil };
+    return {
+      facts: resource,
+      held,
+      trace,
+      owner,
+      grantId: grant?.grantId ?? null,
+      actor,
+      task,
+      run,
+      validUntil,
+    };
   }
 
   /**
@@ -123,4 +135,59 @@ export class DecisionsService {
       validUntil: evaluation.validUntil?.toISOString() ?? null,
     };
   }
+
+  async checkBatch(req: RpcPayload<typeof PermissionsRpc.checkBatch>): Promise<{ allowed: boolean }[]> {
+    return Promise.all(
+      req.checks.map(async ({ resourceId, permission }) => {
+        const resource = await this.projections.resource(resourceId);
+        if (!resource) return { allowed: false };
+        const { held } = await this.evaluate(resource, req.principal.userId);
+        const permissions = req.principal.runId
+          ? await this.narrowToRun(held, resource, req.principal.runId)
+          : held;
+        return { allowed: permissions.has('READ') && permissions.has(permission) };
+      }),
+    );
+  }
+
+  async explain(req: RpcPayload<typeof PermissionsRpc.explain>): Promise<ExplainResult> {
+    const resource = await this.projections.resource(req.resourceId);
+    if (!resource) throw AppError.notFound('The resource');
+    const caller = await this.evaluate(resource, req.caller.userId);
+    if (!caller.held.has('READ')) throw AppError.notFound('The resource');
+    const self = req.userId === req.caller.userId;
+    if (!self && !caller.held.has('MANAGE_ACCESS')) {
+      throw new AppError(
+        'insufficient-permissions',
+        "Explaining another user's access needs MANAGE_ACCESS permission",
+      );
+    }
+    const evaluation = self ? caller : await this.evaluate(resource, req.userId);
+    const rule = evaluation.held.get(req.permission) ?? 'none';
+    return {
+      resourceId: resource.id,
+      resourceType: resource.type,
+      userId: req.userId,
+      permission: req.permission,
+      allowed: rule !== 'none',
+      rule,
+      chain: chainOf(evaluation, req.permission),
+      checked: evaluation.trace,
+    };
+  }
+}
+
+/** The deciding rule of an allow, then, for derived access, the decision it rests on. */
+function chainOf(evaluation: Evaluation | null | undefined, permission: Permission): string[] {
+  const rule = evaluation?.held.get(permission);
+  if (!evaluation || !rule) return [];
+  const outcome = evaluation.trace.find((o) => o.rule === rule);
+  const here = `${evaluation.facts.type} ${evaluation.facts.id}: ${permission} by rule "${rule}" — ${outcome?.detail ?? ''}`;
+  const viewer = evaluation.actor?.held.has('VIEW_OWNER_RUNS') ? evaluation.actor : evaluation.task;
+  const next: Record<string, string[]> = {
+    'run-storage': chainOf(evaluation.run, 'READ'),
+    'view-owner-runs': chainOf(viewer, 'VIEW_OWNER_RUNS'),
+    'public-actor-build': chainOf(evaluation.actor, 'READ'),
+  };
+  return [here, ...(next[rule] ?? [])];
 }

@@ -1,0 +1,46 @@
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { batchCheckBody, idSchema, PERMISSIONS, PermissionsRpc } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { z } from 'zod';
+import { CurrentPrincipal, Principal, principalRef } from '../auth/principal';
+import { Public } from '../authorization/authorize.decorator';
+import { parseBody, parseQuery } from '../http/api-query';
+
+const explainQuery = z.object({
+  resourceId: idSchema,
+  permission: z.enum(PERMISSIONS),
+  /** Whose access to explain: another user (needs MANAGE_ACCESS), or the caller when absent. */
+  userId: z.string().min(1).max(100).optional(),
+});
+
+/** Questions about access itself: batch checks and explanations (the permissions service decides who may ask). */
+@ApiTags('access')
+@Controller('v2/access')
+@Public()
+export class AccessQueriesController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  /** `{ checks: [{ resourceId, permission }] }` → `{ data: [{ allowed }] }`, for the caller, in order. */
+  @Post('check')
+  @HttpCode(200)
+  async check(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
+    const { checks } = parseBody(batchCheckBody, body);
+    return {
+      data: await this.rpc.call(PermissionsRpc.checkBatch, { principal: principalRef(principal), checks }),
+    };
+  }
+
+  @Get('explain')
+  async explain(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
+    const q = parseQuery(explainQuery, query);
+    const caller = principalRef(principal);
+    const explained = await this.rpc.call(PermissionsRpc.explain, {
+      caller,
+      userId: q.userId ?? caller.userId,
+      resourceId: q.resourceId,
+      permission: q.permission,
+    });
+    return { data: explained };
+  }
+}

@@ -1,0 +1,602 @@
+/**
+ * `npm run bench`: Atrium's authorization overhead, revocation latency and sharedWithMe listing,
+ * against a baseline measured in the same run, on real PostgreSQL and RabbitMQ with every service
+ * in its own process and two gateway replicas. Prints one table and writes bench/RESULTS.md.
+ *
+ * Environment: BENCH_DURATION_S (10), BENCH_PAIRS (10000), BENCH_WARMUP_S (2),
+ * BENCH_REVOKE_TRIALS (20), BENCH_LIST_SHARES (1000), BENCH_LIST_REQUESTS (300),
+ * BENCH_RATE (1000), BENCH_CONNECTIONS (64), BENCH_DATABASE_URL (admin URL,
+ * postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL (amqp://guest:guest@127.0.0.1:5672;
+ * the vhost `atrium-bench` is used when it exists), BENCH_TIMEOUT_S (900, the whole run),
+ * BENCH_RESULTS (bench/RESULTS.md).
+ *
+ * It is a measurement, not a test: missed targets are reported as FAIL and the exit code is 0;
+ * only a failure of the harness itself (a service that does not start, a setup call that fails)
+ * exits 1.
+ */
+import { execFileSync } from 'child_process';
+import { randomBytes } from 'crypto';
+import { mkdtempSync, writeFileSync } from 'fs';
+import * as os from 'os';
+import { join } from 'path';
+import { Api } from './lib/api';
+import { chooseAmqpUrl, createBenchDatabase, randomSuffix, resetBenchVhost } from './lib/infra';
+import { LoadOptions, LoadResult, runLoad, stopLoad } from './lib/load';
+import { percentile, print, progress, sleep, within } from './lib/log';
+import { freePort, ProcessGroup, REPO_ROOT } from './lib/processes';
+import { markdownTable, ms, ratio, Row, rps, verdict } from './lib/report';
+import { buildFixture, Fixture, grantRead } from './lib/setup';
+
+function intEnv(name: string, fallback: number, min = 1): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}`);
+  return value;
+}
+
+const config = {
+  durationS: intEnv('BENCH_DURATION_S', 10),
+  pairs: intEnv('BENCH_PAIRS', 10_000),
+  warmupS: intEnv('BENCH_WARMUP_S', 2, 0),
+  revokeTrials: intEnv('BENCH_REVOKE_TRIALS', 20),
+  listShares: intEnv('BENCH_LIST_SHARES', 1000),
+  listRequests: intEnv('BENCH_LIST_REQUESTS', 300),
+  rate: intEnv('BENCH_RATE', 1000),
+  connections: intEnv('BENCH_CONNECTIONS', 64, 2),
+  timeoutS: intEnv('BENCH_TIMEOUT_S', 900),
+  adminDatabaseUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+  amqpUrl: process.env.BENCH_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
+  resultsFile: process.env.BENCH_RESULTS || join(REPO_ROOT, 'bench', 'RESULTS.md'),
+};
+
+const READY_TIMEOUT_MS = 120_000;
+const REVOKE_POLL_MS = 5;
+const PROPAGATION_TIMEOUT_MS = 5000;
+
+const logDir = mkdtempSync(join(os.tmpdir(), 'atrium-bench-'));
+const group = new ProcessGroup(logDir);
+let dropDatabase: (() => Promise<void>) | undefined;
+let stopping = false;
+let deadChild: string | undefined;
+
+let cleanupPromise: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleanupPromise ??= (async () => {
+    stopping = true;
+    try {
+      stopLoad();
+    } catch {
+      // nothing running
+    }
+    await group.stopAll();
+    if (dropDatabase) {
+      try {
+        await within(dropDatabase(), 15_000, 'DROP DATABASE');
+        progress('dropped the benchmark database');
+      } catch (err) {
+        progress(`could not drop the benchmark database: ${(err as Error).message}`);
+      }
+    }
+  })();
+  return cleanupPromise;
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  progress(`${signal}: stopping`);
+  void cleanup().finally(() => process.exit(130));
+}
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+
+function checkAlive(): void {
+  if (deadChild) throw new Error(`${deadChild} exited during the run:\n${group.tail(deadChild)}`);
+}
+
+async function waitReady(name: string, url: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    checkAlive();
+    try {
+      const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(3000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${name} not ready within ${READY_TIMEOUT_MS} ms:\n${group.tail(name)}`);
+    await sleep(250);
+  }
+}
+
+/** A warm-up (discarded), then the measured run with the same shape. */
+async function measure(label: string, options: LoadOptions): Promise<LoadResult> {
+  checkAlive();
+  if (config.warmupS > 0 && options.durationS) {
+    await runLoad({ ...options, durationS: config.warmupS });
+  }
+  const result = await runLoad(options);
+  progress(
+    `${label}: ${Math.round(result.rps)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, ` +
+      `errors ${result.errors} ${JSON.stringify(result.statusCounts)}`,
+  );
+  checkAlive();
+  return result;
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+interface RevocationResult {
+  trials: number;
+  denyLatencies: number[];
+  timedOut: number;
+  allowsOnGateway1: number;
+  otherStatuses: Record<string, number>;
+  grantVisibleLatencies: number[];
+  readAfterGrantFailures: number;
+}
+
+/**
+ * grant (gateway 1) → read on gateway 1 (must allow) → poll gateway 2 until it allows (also
+ * warming any cache there) → revoke (gateway 1) → from the revoke response, poll both gateways
+ * every 5 ms: gateway 1 must never allow again, and the time until gateway 2 denies is recorded.
+ */
+async function revocation(g1: Api, g2: Api, fixture: Fixture): Promise<RevocationResult> {
+  const { owner, revokee, revocationDatasetId: ds } = fixture;
+  const path = `/v2/datasets/${ds}`;
+  const read = (api: Api) => api.request('GET', path, { token: revokee.apiToken, timeoutMs: 5000 });
+  const result: RevocationResult = {
+    trials: config.revokeTrials,
+    denyLatencies: [],
+    timedOut: 0,
+    allowsOnGateway1: 0,
+    otherStatuses: {},
+    grantVisibleLatencies: [],
+    readAfterGrantFailures: 0,
+  };
+  const other = (label: string, status: number) => {
+    const key = `${label} ${status}`;
+    result.otherStatuses[key] = (result.otherStatuses[key] ?? 0) + 1;
+  };
+  for (let trial = 0; trial < config.revokeTrials; trial++) {
+    checkAlive();
+    const grantId = await grantRead(g1, owner, ds, revokee);
+    const granted = performance.now();
+    if ((await read(g1)).status !== 200) result.readAfterGrantFailures++;
+    for (;;) {
+      const res = await read(g2);
+      if (res.status === 200) {
+        result.grantVisibleLatencies.push(performance.now() - granted);
+        break;
+      }
+      if (performance.now() - granted > PROPAGATION_TIMEOUT_MS) {
+        throw new Error(`gateway 2 did not allow a granted read within ${PROPAGATION_TIMEOUT_MS} ms`);
+      }
+      await sleep(REVOKE_POLL_MS);
+    }
+    await read(g2); // a second allowed read on gateway 2: whatever it caches, it has cached
+
+    await g1.expect(204, 'DELETE', `${path}/access/grants/${grantId}`, { token: owner.apiToken });
+    const revoked = performance.now();
+    let denied = false;
+    while (!denied) {
+      const tick = performance.now();
+      const [r1, r2] = await Promise.all([read(g1), read(g2)]);
+      if (r1.status === 200) result.allowsOnGateway1++;
+      else if (r1.status !== 404) other('gateway 1', r1.status);
+      if (r2.status === 404) {
+        result.denyLatencies.push(performance.now() - revoked);
+        denied = true;
+      } else if (r2.status !== 200) {
+        other('gateway 2', r2.status);
+      }
+      if (!denied && performance.now() - revoked > PROPAGATION_TIMEOUT_MS) {
+        result.timedOut++;
+        break;
+      }
+      if (!denied) await sleep(Math.max(0, REVOKE_POLL_MS - (performance.now() - tick)));
+    }
+  }
+  return result;
+}
+
+interface ListingResult {
+  shares: number;
+  firstPageCount: number;
+  total: number;
+  walked: number;
+  walkExact: boolean;
+  load: LoadResult;
+}
+
+async function listing(g1: Api, fixture: Fixture): Promise<ListingResult> {
+  const token = fixture.lister.apiToken;
+  const first = await g1.expect<{ total: number; count: number }>(
+    200,
+    'GET',
+    '/v2/datasets?ownership=sharedWithMe&limit=100',
+    { token },
+  );
+  // Walk every page: each shared dataset exactly once.
+  const seen = new Set<string>();
+  let listed = 0;
+  for (let offset = 0, pages = 0; pages < fixture.listerShares / 100 + 3; offset += 100, pages++) {
+    const page = await g1.expect<{ items: { id: string }[] }>(
+      200,
+      'GET',
+      `/v2/datasets?ownership=sharedWithMe&limit=100&offset=${offset}`,
+      { token },
+    );
+    for (const item of page.items) seen.add(item.id);
+    listed += page.items.length;
+    if (page.items.length < 100) break;
+  }
+  const path = '/v2/datasets?ownership=sharedWithMe&limit=100';
+  const next = () => ({ path, headers: bearer(token) });
+  await runLoad({ targets: [g1.base], connections: 1, amount: 20, next });
+  const load = await runLoad({ targets: [g1.base], connections: 1, amount: config.listRequests, next });
+  progress(
+    `sharedWithMe: p50 ${load.p50.toFixed(2)} ms, p99 ${load.p99.toFixed(2)} ms, errors ${load.errors}`,
+  );
+  return {
+    shares: fixture.listerShares,
+    firstPageCount: first.count,
+    total: first.total,
+    walked: seen.size,
+    walkExact: seen.size === fixture.listerShares && listed === fixture.listerShares,
+    load,
+  };
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  const model = cpus[0]?.model.trim() ?? 'unknown CPU';
+  return (
+    `${cpus.length} × ${model}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
+    `${os.type()} ${os.release()} (${os.arch()}), Node ${process.version}`
+  );
+}
+
+function revision(): string {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'apps', 'libs'], { cwd: REPO_ROOT })
+      .toString()
+      .trim();
+    return dirty ? `${sha} + uncommitted changes in apps/ libs/` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const overall = setTimeout(() => {
+    progress(`the run exceeded BENCH_TIMEOUT_S=${config.timeoutS}: aborting`);
+    void cleanup().finally(() => process.exit(1));
+  }, config.timeoutS * 1000);
+  overall.unref();
+
+  const runId = randomSuffix(6);
+  const { url: amqpUrl, vhost } = await chooseAmqpUrl(config.amqpUrl);
+  progress(`RabbitMQ vhost ${vhost}; logs in ${logDir}`);
+  if (vhost !== '/') await resetBenchVhost(amqpUrl);
+  const db = await createBenchDatabase(config.adminDatabaseUrl);
+  dropDatabase = db.drop;
+  progress(`database ${new URL(db.url).pathname.slice(1)}`);
+
+  const env = {
+    DATABASE_URL: db.url,
+    AMQP_URL: amqpUrl,
+    JWT_SECRET: randomBytes(36).toString('base64url'), // 48 characters
+    RUN_MIGRATIONS: 'false',
+    LOG_LEVEL: 'warn',
+    AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+    HOST: '127.0.0.1',
+  };
+  await group.run('migrate', 'tools/migrate.ts', env, 180_000);
+  progress('migrated');
+
+  const [port1, port2, basePort] = [await freePort(), await freePort(), await freePort()];
+  group.start('echo-service', 'bench/baseline/echo-service.ts', { AMQP_URL: amqpUrl });
+  group.start('baseline-gateway', 'bench/baseline/baseline-gateway.ts', {
+    AMQP_URL: amqpUrl,
+    PORT: String(basePort),
+  });
+  for (const service of ['identity', 'resources', 'permissions', 'issues']) {
+    group.start(service, `apps/${service}/src/main.ts`, env);
+  }
+  group.start('gateway-1', 'apps/gateway/src/main.ts', { ...env, PORT: String(port1) });
+  group.start('gateway-2', 'apps/gateway/src/main.ts', { ...env, PORT: String(port2) });
+  group.watch((name, code) => {
+    if (!stopping && !deadChild) {
+      deadChild = name;
+      progress(`${name} exited (code ${code})`);
+    }
+  });
+  const g1 = new Api(port1);
+  const g2 = new Api(port2);
+  const baseUrl = `http://127.0.0.1:${basePort}`;
+  await Promise.all([
+    waitReady('gateway-1', g1.base),
+    waitReady('gateway-2', g2.base),
+    waitReady('baseline-gateway', baseUrl),
+  ]);
+  progress(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  // 1. Baseline, while Atrium is idle.
+  const c = config.connections;
+  let n = 0;
+  const echo = () => ({ path: `/bench/echo/${(n++).toString(36)}` });
+  const baseline = await measure('baseline', {
+    targets: [baseUrl],
+    connections: c,
+    durationS: config.durationS,
+    next: echo,
+  });
+  const baselineFixed = await measure(`baseline at ${config.rate} req/s`, {
+    targets: [baseUrl],
+    connections: c,
+    durationS: config.durationS,
+    overallRate: config.rate,
+    next: echo,
+  });
+
+  // Setup through the public API of gateway 1.
+  const setupStarted = performance.now();
+  const fixture = await buildFixture(g1, { pairs: config.pairs, listShares: config.listShares, runId });
+  const setupS = (performance.now() - setupStarted) / 1000;
+  const hot = fixture.pairs[0];
+  const hotPath = `/v2/datasets/${hot.datasetId}`;
+  // Sanity: the grantee reads on both replicas; a user without a grant and anonymous do not.
+  for (const api of [g1, g2]) {
+    await api.expect(200, 'GET', hotPath, { token: hot.grantee.apiToken });
+    await api.expect(404, 'GET', hotPath, { token: fixture.revokee.apiToken });
+    await api.expect(404, 'GET', hotPath);
+  }
+  await sleep(2000); // let the setup's events drain
+  checkAlive();
+
+  const both = [g1.base, g2.base];
+  const hotRequest = () => ({ path: hotPath, headers: bearer(hot.grantee.apiToken) });
+  // 2. Authorized read, one grantee and one dataset, spread over both gateways.
+  const authorized = await measure('authorized read', {
+    targets: both,
+    connections: c,
+    durationS: config.durationS,
+    next: hotRequest,
+  });
+  // 3. The same with every pair in rotation.
+  let k = 0;
+  const pairPaths = fixture.pairs.map((p) => ({
+    path: `/v2/datasets/${p.datasetId}`,
+    headers: bearer(p.grantee.apiToken),
+  }));
+  const rotating = () => pairPaths[k++ % pairPaths.length];
+  const rotated = await measure(`authorized read, ${pairPaths.length} pairs`, {
+    targets: both,
+    connections: c,
+    durationS: config.durationS,
+    next: rotating,
+  });
+  // 4. Fixed offered load.
+  const authorizedFixed = await measure(`authorized read at ${config.rate} req/s`, {
+    targets: both,
+    connections: c,
+    durationS: config.durationS,
+    overallRate: config.rate,
+    next: hotRequest,
+  });
+  // 6. sharedWithMe listing (before the revocation trials' churn).
+  const list = await listing(g1, fixture);
+  // 5. Revocation.
+  const revoke = await revocation(g1, g2, fixture);
+  const denyP50 = percentile(revoke.denyLatencies, 0.5);
+  const denyP99 = revoke.timedOut ? Infinity : percentile(revoke.denyLatencies, 0.99);
+  progress(
+    `revocation: p50 ${denyP50.toFixed(2)} ms, p99 ${denyP99.toFixed(2)} ms, timed out ${revoke.timedOut}`,
+  );
+
+  const r = (
+    figure: string,
+    atrium: string,
+    base: string,
+    rat: string,
+    target: string,
+    ok?: boolean,
+  ): Row => ({
+    figure,
+    atrium,
+    baseline: base,
+    ratio: rat,
+    target,
+    result: ok === undefined ? '' : verdict(ok),
+  });
+  const pairsLabel = `${fixture.pairs.length.toLocaleString('en-US')} pairs`;
+  const rows: Row[] = [
+    r(
+      `throughput, ${c} conn, ${config.durationS} s (1 grantee × 1 dataset)`,
+      rps(authorized.rps),
+      rps(baseline.rps),
+      ratio(authorized.rps, baseline.rps),
+      '≥ 0.50×',
+      authorized.rps >= 0.5 * baseline.rps,
+    ),
+    r('  p50 latency', ms(authorized.p50), ms(baseline.p50), ratio(authorized.p50, baseline.p50), ''),
+    r('  p99 latency', ms(authorized.p99), ms(baseline.p99), ratio(authorized.p99, baseline.p99), ''),
+    r(
+      '  errors (non-2xx, socket, timeout)',
+      String(authorized.errors),
+      String(baseline.errors),
+      '',
+      '0',
+      authorized.errors === 0,
+    ),
+    r(
+      `throughput, ${c} conn, ${config.durationS} s, ${pairsLabel} in rotation`,
+      rps(rotated.rps),
+      rps(baseline.rps),
+      ratio(rotated.rps, baseline.rps),
+      '≥ 0.35×',
+      rotated.rps >= 0.35 * baseline.rps,
+    ),
+    r(
+      '  p50 / p99 latency',
+      `${ms(rotated.p50)} / ${ms(rotated.p99)}`,
+      `${ms(baseline.p50)} / ${ms(baseline.p99)}`,
+      ratio(rotated.p99, baseline.p99),
+      '',
+    ),
+    r(
+      '  errors (non-2xx, socket, timeout)',
+      String(rotated.errors),
+      String(baseline.errors),
+      '',
+      '0',
+      rotated.errors === 0,
+    ),
+    r(
+      `p99 at fixed ${config.rate.toLocaleString('en-US')} req/s offered (1 × 1)`,
+      ms(authorizedFixed.p99),
+      ms(baselineFixed.p99),
+      ratio(authorizedFixed.p99, baselineFixed.p99),
+      '≤ 2.00×',
+      authorizedFixed.p99 <= 2 * baselineFixed.p99,
+    ),
+    r(
+      '  p50 / achieved rate / errors',
+      `${ms(authorizedFixed.p50)} / ${rps(authorizedFixed.rps)} / ${authorizedFixed.errors}`,
+      `${ms(baselineFixed.p50)} / ${rps(baselineFixed.rps)} / ${baselineFixed.errors}`,
+      '',
+      '',
+    ),
+    r(`revocation → gateway 2 denies, p50 (${revoke.trials} trials)`, ms(denyP50), '', '', ''),
+    r(
+      'revocation → gateway 2 denies, p99',
+      revoke.timedOut ? `> ${PROPAGATION_TIMEOUT_MS} ms (${revoke.timedOut} timed out)` : ms(denyP99),
+      '',
+      '',
+      '≤ 250 ms',
+      denyP99 <= 250,
+    ),
+    r(
+      'allows on gateway 1 after its revoke response',
+      String(revoke.allowsOnGateway1),
+      '',
+      '',
+      '0',
+      revoke.allowsOnGateway1 === 0,
+    ),
+    r(
+      'grant → gateway 2 allows, p50 / p99',
+      `${ms(percentile(revoke.grantVisibleLatencies, 0.5))} / ${ms(percentile(revoke.grantVisibleLatencies, 0.99))}`,
+      '',
+      '',
+      '',
+    ),
+    r(
+      `sharedWithMe first page of 100 (${list.shares.toLocaleString('en-US')} shares), p50`,
+      ms(list.load.p50),
+      '',
+      '',
+      '',
+    ),
+    r(
+      'sharedWithMe first page, p95 / p99',
+      `${ms(list.load.p95)} / ${ms(list.load.p99)}`,
+      '',
+      '',
+      'p95 ≤ 20 ms',
+      list.load.p95 <= 20 && list.load.errors === 0,
+    ),
+    r(
+      'sharedWithMe walk of all pages exact',
+      `${list.walked} of ${list.shares}`,
+      '',
+      '',
+      'all, once',
+      list.walkExact,
+    ),
+  ];
+
+  const table = markdownTable(rows);
+  const details = [
+    `- Status codes: baseline ${JSON.stringify(baseline.statusCounts)}; authorized ${JSON.stringify(authorized.statusCounts)}; ` +
+      `${pairsLabel} ${JSON.stringify(rotated.statusCounts)}; baseline fixed ${JSON.stringify(baselineFixed.statusCounts)}; ` +
+      `authorized fixed ${JSON.stringify(authorizedFixed.statusCounts)}; sharedWithMe ${JSON.stringify(list.load.statusCounts)}.`,
+    `- Revocation: ${revoke.denyLatencies.length} of ${revoke.trials} trials denied on gateway 2 within ${PROPAGATION_TIMEOUT_MS} ms` +
+      ` (max ${ms(Math.max(...revoke.denyLatencies))}); reads on gateway 1 right after the grant that were not 200: ${revoke.readAfterGrantFailures}` +
+      `; other statuses while polling: ${JSON.stringify(revoke.otherStatuses)}.`,
+    `- sharedWithMe: first page count ${list.firstPageCount}, total ${list.total}; ${list.load.responses} sequential requests on one connection.`,
+    `- Setup through the API (${setupS.toFixed(1)} s): ${Object.entries(fixture.timings)
+      .map(([what, s]) => `${what} ${s.toFixed(1)} s`)
+      .join('; ')}.`,
+    `- Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+  ];
+  const header = [
+    `Date: ${new Date().toISOString()}`,
+    `Machine: ${machine()}`,
+    `Code: ${revision()}`,
+    `Config: ${c} connections, ${config.durationS} s per run after a ${config.warmupS} s warm-up, ` +
+      `${fixture.grantees.length} grantees × ${fixture.datasetIds.length} datasets = ${pairsLabel}, ` +
+      `${config.revokeTrials} revocation trials, RabbitMQ vhost ${vhost}, PostgreSQL ${new URL(config.adminDatabaseUrl).host}`,
+  ];
+  print(['', ...header, '', table, '', ...details, ''].join('\n'));
+  writeFileSync(config.resultsFile, resultsMarkdown(header, table, details));
+  progress(`wrote ${config.resultsFile}`);
+  clearTimeout(overall);
+}
+
+function resultsMarkdown(header: string[], table: string, details: string[]): string {
+  return `# Atrium benchmark results
+
+Written by \`npm run bench\` (bench/main.ts); the numbers below are one run's real output.
+
+${header.map((h) => `- ${h}`).join('\n')}
+
+${table}
+
+${details.join('\n')}
+
+## How it is measured
+
+- Real PostgreSQL (a fresh database \`atrium_bench_*\`, dropped afterwards) and RabbitMQ; identity,
+  resources, permissions, issues and two gateways each in its own process
+  (\`node -r ./tools/register.js apps/<app>/src/main.ts\`), all on this one machine together with the
+  broker, the database and the load generator (autocannon, in the harness process).
+- **Baseline**: \`bench/baseline/baseline-gateway.ts\` (NestJS + Fastify, like the gateway) answers
+  \`GET /bench/echo/:id\` with one RabbitMQ RPC to \`bench/baseline/echo-service.ts\` (a NestJS RMQ
+  microservice with Atrium's server options: durable queue, manual acks, persistent messages,
+  prefetch 32, TCP_NODELAY), in its own process. Measured first, while Atrium is idle; one process.
+- **Authorized read**: \`GET /v2/datasets/:id\` by a grantee (not the owner; the owner's account is
+  \`RESTRICTED\`, so only the READ grant opens it) with an API token, autocannon's connections split
+  evenly over the two gateways. The rotation run cycles through every (grantee, dataset) pair, each
+  with its own token and grant.
+- **Fixed offered load** uses autocannon's \`overallRate\`. autocannon enforces it per connection and per
+  second (each connection sends its share back to back, then waits for the next second), so the load
+  arrives in bursts at each second boundary rather than evenly; baseline and Atrium are offered the
+  same shape, which is what the ratio compares.
+- Latencies are taken from every response (ms, not autocannon's integer histogram); req/s is completed
+  responses over the run's duration; errors are non-2xx responses plus socket errors and timeouts.
+- **Revocation**: per trial, grant via gateway 1, read via gateway 1, poll gateway 2 until it allows and
+  read once more (so any cache there holds the allow), revoke via gateway 1, then from the revoke
+  response poll both gateways every ${REVOKE_POLL_MS} ms: the time until gateway 2 answers 404, and any
+  200 from gateway 1.
+- **sharedWithMe**: \`GET /v2/datasets?ownership=sharedWithMe&limit=100\` by a grantee with the shares
+  shown, sequential requests on one connection after 20 warm-up requests, then a walk of every page.
+- Targets from issue 6 item 7; FAIL marks a missed one, it does not change the exit code.
+`;
+}
+
+main()
+  .then(async () => {
+    await cleanup();
+    process.exit(0);
+  })
+  .catch(async (err: unknown) => {
+    progress(`harness failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    progress(`process logs are in ${logDir}`);
+    await cleanup();
+    process.exit(1);
+  });
