@@ -24,13 +24,15 @@ export interface LoadResult {
   errors: number;
   statusCounts: Record<string, number>;
   durationS: number;
+  /** Every response's latency (ms), for combining runs. */
+  latencies: number[];
 }
 
-let current: autocannon.Instance | undefined;
+const running = new Set<autocannon.Instance>();
 
 /** Stops a run in progress (Ctrl-C). */
 export function stopLoad(): void {
-  if (typeof current?.stop === 'function') current.stop();
+  for (const instance of running) if (typeof instance.stop === 'function') instance.stop();
 }
 
 /**
@@ -43,7 +45,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const budgetMs = ((options.durationS ?? 60) + 30) * 1000;
   const result = await within(
     new Promise<autocannon.Result>((resolve, reject) => {
-      const instance = autocannon(
+      let instance: autocannon.Instance | undefined = undefined;
+      instance = autocannon(
         {
           url: options.targets.map((t) => `${t}/`),
           connections: options.connections,
@@ -62,12 +65,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           ],
         },
         (err, res) => {
-          current = undefined;
+          if (instance) running.delete(instance);
           if (err) reject(err);
           else resolve(res);
         },
       );
-      current = instance;
+      running.add(instance);
       instance.on(
         'response',
         (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
@@ -96,5 +99,42 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     errors,
     statusCounts,
     durationS: result.duration,
+    latencies,
+  };
+}
+
+/**
+ * A fixed offered load spread evenly over each second. autocannon's `overallRate` is enforced per
+ * connection and per second (each connection sends its quota back to back when its second starts),
+ * so one instance offers its whole second's load as one burst. Here `slices` instances, each with
+ * `overallRate = rate / slices` and a share of the connections, start `1000 / slices` ms apart:
+ * the same rate arrives as `slices` small bursts a second instead of one large one.
+ */
+export async function runStaggeredLoad(options: LoadOptions & { overallRate: number }, slices = 20): Promise<LoadResult> {
+  // Connections per instance: a multiple of the number of targets, so each gets an equal share.
+  const perTarget = Math.max(1, Math.ceil(options.connections / slices / options.targets.length));
+  const connections = perTarget * options.targets.length;
+  const durationS = options.durationS ?? 10;
+  const runs = await Promise.all(
+    Array.from({ length: slices }, async (_, i) => {
+      await new Promise((resolve) => setTimeout(resolve, (i * 1000) / slices));
+      return runLoad({ ...options, connections, durationS, overallRate: options.overallRate / slices });
+    }),
+  );
+  const latencies = runs.flatMap((r) => r.latencies);
+  const statusCounts: Record<string, number> = {};
+  for (const run of runs) {
+    for (const [code, count] of Object.entries(run.statusCounts)) statusCounts[code] = (statusCounts[code] ?? 0) + count;
+  }
+  return {
+    rps: runs.reduce((sum, r) => sum + r.rps, 0),
+    p50: percentile(latencies, 0.5),
+    p95: percentile(latencies, 0.95),
+    p99: percentile(latencies, 0.99),
+    responses: latencies.length,
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    statusCounts,
+    durationS,
+    latencies,
   };
 }

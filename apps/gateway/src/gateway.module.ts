@@ -6,6 +6,7 @@ import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { MessagingModule } from '@atrium/messaging';
 import { AccessQueriesController } from './access/access-queries.controller';
 import { AccessController } from './access/access.controller';
+import { AuditLogController } from './access/audit-log.controller';
 import { ActorIssuesController } from './actor-issues/actor-issues.controller';
 import { IssueAccess } from './actor-issues/issue-access';
 import { NotificationsController } from './actor-issues/notifications.controller';
@@ -47,6 +48,7 @@ export class GatewayModule {
         DatasetsController,
         AccessController,
         AccessQueriesController,
+        AuditLogController,
         ActorsController,
         ActorBuildsController,
         ActorTasksController,

@@ -5,6 +5,8 @@ import { healthControllerFor, MessagingModule, ServiceOutboxRelay } from '@atriu
 import { PersistenceModule } from '@atrium/persistence';
 import { permissionsDataSourceOptions } from './database/permissions.data-source';
 import { ChecksMessageController } from './decisions/checks.message.controller';
+import { AuditLogMessageController } from './audit/audit-log.message.controller';
+import { AuditLogService } from './audit/audit-log.service';
 import { DecisionsService } from './decisions/decisions.service';
 import { SharedWithQuery } from './decisions/shared-with.query';
 import { GrantsMessageController } from './grants/grants.message.controller';
@@ -30,12 +32,14 @@ export class PermissionsModule {
         healthControllerFor(PermissionsRpc.health),
         ChecksMessageController,
         GrantsMessageController,
+        AuditLogMessageController,
       ],
       providers: [
         ServiceOutboxRelay,
         ProjectionsService,
         GrantsService,
         DecisionsService,
+        AuditLogService,
         SharedWithQuery,
         ProjectionEventsConsumer,
         IssueRunGrantsConsumer,

@@ -75,6 +75,33 @@ export const batchCheckBody = z
   })
   .strict();
 
+export interface AuditEntryView {
+  id: string;
+  occurredAt: string;
+  /** e.g. grant.created, grant.updated, grant.revoked, general-access.changed, account-settings.changed, access.denied */
+  action: string;
+  actorId: string | null;
+  subjectId: string | null;
+  resourceId: string | null;
+  resourceType: string | null;
+  accountId: string;
+  before: unknown;
+  after: unknown;
+}
+
+export const auditLogQuery = z.object({
+  resourceId: idSchema.optional(),
+  accountId: z.string().min(1).max(100).optional(),
+  from: isoDateSchema.optional(),
+  to: isoDateSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** The `nextCursor` of the previous page. */
+  cursor: z
+    .string()
+    .regex(/^\d{1,19}$/, 'must be a cursor from a previous page')
+    .optional(),
+});
+
 export interface GrantView {
   id: string;
   resourceType: ResourceType;
@@ -173,6 +200,15 @@ export const PermissionsRpc = {
         permission: z.enum(PERMISSIONS),
       })
       .strict(),
+  ),
+  /**
+   * Audit entries of an account (the caller's own) or of a resource (the caller needs
+   * MANAGE_ACCESS on it), newest first, cursor-paginated.
+   */
+  listAuditLog: rpc<{ items: AuditEntryView[]; nextCursor: string | null }>()(
+    'permissions',
+    'permissions.audit-log.list',
+    auditLogQuery.extend({ caller: principalSchema, limit: z.number().int().min(1).max(1000) }).strict(),
   ),
   /** Resources of a type granted to a subject (for `ownership=sharedWithMe`). */
   listSharedWith: rpc<{ total: number; resourceIds: string[] }>()(

@@ -1,5 +1,6 @@
 import { OutboxMessageEntity, ProcessedMessageEntity } from '@atrium/messaging';
 import { ServiceDataSourceOptions } from '@atrium/persistence';
+import { AuditEntryEntity } from '../audit/audit-entry.entity';
 import { GrantEntity } from '../grants/grant.entity';
 import { AccountProjectionEntity } from '../projections/account-projection.entity';
 import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
@@ -13,6 +14,7 @@ export function permissionsDataSourceOptions(url: string, poolSize?: number): Se
     url,
     poolSize,
     entities: [
+      AuditEntryEntity,
       GrantEntity,
       AccountProjectionEntity,
       ResourceProjectionEntity,

@@ -9,6 +9,7 @@ import {
   ResourceFacts,
   RpcPayload,
 } from '@atrium/contracts';
+import { AuditLogService } from '../audit/audit-log.service';
 import { GrantsService } from '../grants/grants.service';
 import { ProjectionsService } from '../projections/projections.service';
 import { decide, Evaluation } from './decide';
@@ -22,6 +23,7 @@ export class DecisionsService {
   constructor(
     private readonly projections: ProjectionsService,
     private readonly grants: GrantsService,
+    private readonly audit: AuditLogService,
   ) {}
 
   /** Resolves an id or `username~name` (`~name` = the caller's own account) to a resource. */
@@ -124,6 +126,19 @@ export class DecisionsService {
     const permissions = req.principal.runId
       ? await this.narrowToRun(evaluation.held, resource, req.principal.runId)
       : evaluation.held;
+    if (!permissions.has(req.permission)) {
+      // Every denial is audited, off the request path (buffered, written in batches).
+      this.audit.recordLater({
+        action: 'access.denied',
+        actorId: userId,
+        subjectId: userId,
+        resourceId: resource.id,
+        resourceType: resource.type,
+        accountId: resource.ownerId,
+        before: null,
+        after: { permission: req.permission, runId: req.principal.runId ?? null },
+      });
+    }
     if (!permissions.has('READ')) return denied;
     return {
       resourceId: resource.id,

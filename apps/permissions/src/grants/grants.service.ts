@@ -13,6 +13,7 @@ import {
 import { newId } from '@atrium/auth';
 import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import { Brackets, DataSource, EntityManager } from 'typeorm';
+import { AuditLogService } from '../audit/audit-log.service';
 import { ProjectionsService } from '../projections/projections.service';
 import { effectiveGeneralAccess } from '../decisions/decide';
 import { GrantEntity } from './grant.entity';
@@ -76,7 +77,30 @@ export class GrantsService {
     private readonly dataSource: DataSource,
     private readonly projections: ProjectionsService,
     private readonly outbox: ServiceOutboxRelay,
+    private readonly audit: AuditLogService,
   ) {}
+
+  /** A grant change, in the audit log of the resource's owner account. */
+  private async audited(
+    manager: EntityManager,
+    action: 'grant.created' | 'grant.updated' | 'grant.revoked',
+    actorId: string,
+    before: GrantEntity | null,
+    after: GrantEntity | null,
+  ): Promise<void> {
+    const grant = (after ?? before)!;
+    const resource = await this.projections.resource(grant.resourceId);
+    await this.audit.record(manager, {
+      action,
+      actorId,
+      subjectId: grant.subjectId,
+      resourceId: grant.resourceId,
+      resourceType: grant.resourceType,
+      accountId: resource?.ownerId ?? actorId,
+      before: before && toView(before),
+      after: after && toView(after),
+    });
+  }
 
   /**
    * The subject's grant on the resource as it applies now, and when that will change by time
@@ -142,7 +166,9 @@ export class GrantsService {
           grantedBy: req.grantedBy,
         });
         await this.changed(manager, req.resourceId, req.subjectId, 'grant-created');
-        return manager.findOneByOrFail(GrantEntity, { id });
+        const created = await manager.findOneByOrFail(GrantEntity, { id });
+        await this.audited(manager, 'grant.created', req.grantedBy, null, created);
+        return created;
       });
       this.outbox.kick();
       return toView(grant);
@@ -161,6 +187,7 @@ export class GrantsService {
         lock: { mode: 'pessimistic_write' },
       });
       if (!current) throw AppError.notFound('The grant');
+      const before = { ...current };
       if (req.changes.permissions)
         current.permissions = checkPermissions(req.resourceType, req.changes.permissions);
       if (req.changes.expiresAt !== undefined) current.expiresAt = checkExpiry(req.changes.expiresAt);
@@ -170,6 +197,7 @@ export class GrantsService {
       checkWindow(current.notBefore, current.expiresAt);
       await manager.save(current);
       await this.changed(manager, current.resourceId, current.subjectId, 'grant-updated');
+      await this.audited(manager, 'grant.updated', req.updatedBy, before, current);
       return current;
     });
     this.outbox.kick();
@@ -186,6 +214,7 @@ export class GrantsService {
       if (!current) throw AppError.notFound('The grant');
       await manager.delete(GrantEntity, { id: current.id });
       await this.changed(manager, current.resourceId, current.subjectId, 'grant-revoked');
+      await this.audited(manager, 'grant.revoked', req.revokedBy, current, null);
     });
     this.outbox.kick();
     return { ok: true };

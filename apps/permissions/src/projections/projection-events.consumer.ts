@@ -10,9 +10,13 @@ import {
 } from '@atrium/messaging';
 import { DataSource } from 'typeorm';
 import { GrantsService } from '../grants/grants.service';
+import { IssueRunGrantsConsumer } from '../grants/issue-run-grants.consumer';
 import { ProjectionsService } from './projections.service';
 
-/** Keeps the projections current from identity's and resources' events, once per event. */
+/**
+ * The permissions service's event queue, each event applied once: projections from identity's
+ * and resources' events; runs attached to issues (IssueRunGrantsConsumer).
+ */
 @Injectable()
 export class ProjectionEventsConsumer implements OnApplicationBootstrap {
   readonly handlers: EventHandlers;
@@ -21,6 +25,7 @@ export class ProjectionEventsConsumer implements OnApplicationBootstrap {
     dataSource: DataSource,
     projections: ProjectionsService,
     grants: GrantsService,
+    issueRunGrants: IssueRunGrantsConsumer,
     private readonly outbox: ServiceOutboxRelay,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
   ) {
@@ -40,7 +45,8 @@ export class ProjectionEventsConsumer implements OnApplicationBootstrap {
       .on(Events.resourceDeleted, async (facts, manager) => {
         await projections.recordDeleted(facts, manager);
         await grants.deleteForResource(manager, facts.id);
-      });
+      })
+      .on(Events.issuesRunAttached, (event, manager) => issueRunGrants.apply(event, manager));
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -9,6 +9,7 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
+import { AuditLogService } from '../audit/audit-log.service';
 import { AccountProjectionEntity } from './account-projection.entity';
 import { ResourceProjectionEntity } from './resource-projection.entity';
 
@@ -42,6 +43,7 @@ export class ProjectionsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly rpc: RpcClient,
+    private readonly audit: AuditLogService,
   ) {}
 
   async account(id: string): Promise<AccountFacts | null> {
@@ -105,6 +107,31 @@ export class ProjectionsService {
   }
 
   async upsertAccount(facts: AccountFacts, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    const before = await manager.findOneBy(AccountProjectionEntity, { id: facts.id });
+    if (
+      before &&
+      before.version < facts.version &&
+      (before.generalResourceAccess !== facts.generalResourceAccess ||
+        before.shareRunsWithPublicActorCreators !== facts.shareRunsWithPublicActorCreators)
+    ) {
+      // Whichever path applies a newer state first (event or read-through) records the change, once.
+      await this.audit.record(manager, {
+        action: 'account-settings.changed',
+        actorId: facts.id,
+        subjectId: facts.id,
+        resourceId: null,
+        resourceType: null,
+        accountId: facts.id,
+        before: {
+          generalResourceAccess: before.generalResourceAccess,
+          shareRunsWithPublicActorCreators: before.shareRunsWithPublicActorCreators,
+        },
+        after: {
+          generalResourceAccess: facts.generalResourceAccess,
+          shareRunsWithPublicActorCreators: facts.shareRunsWithPublicActorCreators,
+        },
+      });
+    }
     const table = manager.getRepository(AccountProjectionEntity).metadata.tablePath;
     await manager.query(
       `INSERT INTO ${table} (id, username, username_lower, general_resource_access, share_runs_with_public_actor_creators, version)
@@ -128,6 +155,24 @@ export class ProjectionsService {
     facts: ResourceFacts,
     manager: EntityManager = this.dataSource.manager,
   ): Promise<void> {
+    const before = await manager.findOneBy(ResourceProjectionEntity, { id: facts.id });
+    if (
+      before &&
+      !before.deleted &&
+      before.version < facts.version &&
+      (before.generalAccess !== facts.generalAccess || before.isPublic !== facts.isPublic)
+    ) {
+      await this.audit.record(manager, {
+        action: 'general-access.changed',
+        actorId: null,
+        subjectId: null,
+        resourceId: facts.id,
+        resourceType: facts.type,
+        accountId: facts.ownerId,
+        before: { generalAccess: before.generalAccess, isPublic: before.isPublic },
+        after: { generalAccess: facts.generalAccess, isPublic: facts.isPublic },
+      });
+    }
     const table = manager.getRepository(ResourceProjectionEntity).metadata.tablePath;
     await manager.query(
       `INSERT INTO ${table} (id, type, owner_id, name, general_access, is_public, actor_id, task_id, run_id, version, deleted)

@@ -1,0 +1,126 @@
+import { eventually, uniqueName } from '@atrium/testing';
+import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+
+interface Entry {
+  id: string;
+  action: string;
+  actorId: string | null;
+  subjectId: string | null;
+  resourceId: string | null;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+}
+
+describe('audit log', () => {
+  let t: TestStack;
+  let alice: SignedUpUser;
+  let bob: SignedUpUser;
+  let datasetId: string;
+  const started = new Date().toISOString();
+
+  const log = async (user: SignedUpUser, query = '') =>
+    (await t.http().get(`/v2/audit-log${query}`).set(user.auth).expect(200)).body.data as {
+      items: Entry[];
+      nextCursor: string | null;
+      count: number;
+    };
+
+  beforeAll(async () => {
+    t = await startTestStack();
+    alice = await signUp(t, uniqueName('alice'));
+    bob = await signUp(t, uniqueName('bob'));
+    datasetId = (await t.http().post('/v2/datasets?name=audited').set(alice.auth).expect(201)).body.data.id;
+  });
+  afterAll(() => t.close());
+
+  it('records grants given, changed and revoked, with who, whom, before and after', async () => {
+    const grant = (
+      await t
+        .http()
+        .post(`/v2/datasets/${datasetId}/access/grants`)
+        .set(alice.auth)
+        .send({ user: bob.username, permissions: ['READ'] })
+        .expect(201)
+    ).body.data;
+    await t
+      .http()
+      .put(`/v2/datasets/${datasetId}/access/grants/${grant.id}`)
+      .set(alice.auth)
+      .send({ permissions: ['WRITE'] })
+      .expect(200);
+    await t.http().delete(`/v2/datasets/${datasetId}/access/grants/${grant.id}`).set(alice.auth).expect(204);
+    const { items } = await log(alice, `?resourceId=${datasetId}`);
+    const grants = items.filter((e) => e.action.startsWith('grant.')).reverse();
+    expect(grants.map((e) => e.action)).toEqual(['grant.created', 'grant.updated', 'grant.revoked']);
+    for (const e of grants)
+      expect(e).toMatchObject({ actorId: alice.id, subjectId: bob.id, resourceId: datasetId });
+    expect(grants[0]).toMatchObject({ before: null, after: { permissions: ['READ'] } });
+    expect(grants[1]).toMatchObject({ before: { permissions: ['READ'] }, after: { permissions: ['WRITE'] } });
+    expect(grants[2]).toMatchObject({ before: { permissions: ['WRITE'] }, after: null });
+  });
+
+  it('records general access and account setting changes', async () => {
+    await t
+      .http()
+      .put(`/v2/datasets/${datasetId}`)
+      .set(alice.auth)
+      .send({ generalAccess: 'RESTRICTED' })
+      .expect(200);
+    await t
+      .http()
+      .put('/v2/users/me/settings')
+      .set(alice.auth)
+      .send({ generalResourceAccess: 'RESTRICTED' })
+      .expect(200);
+    await eventually(async () => {
+      const { items } = await log(alice);
+      expect(items).toContainEqual(
+        expect.objectContaining({
+          action: 'general-access.changed',
+          resourceId: datasetId,
+          after: { generalAccess: 'RESTRICTED', isPublic: false },
+        }),
+      );
+      expect(items).toContainEqual(
+        expect.objectContaining({
+          action: 'account-settings.changed',
+          actorId: alice.id,
+          before: expect.objectContaining({ generalResourceAccess: 'ANYONE_WITH_ID_CAN_READ' }),
+          after: expect.objectContaining({ generalResourceAccess: 'RESTRICTED' }),
+        }),
+      );
+    });
+  });
+
+  it('records every denial, off the request path', async () => {
+    await t.http().get(`/v2/datasets/${datasetId}`).set(bob.auth).expect(404);
+    await t.http().get(`/v2/datasets/${datasetId}`).expect(404);
+    await eventually(async () => {
+      const denials = (await log(alice, `?resourceId=${datasetId}`)).items.filter(
+        (e) => e.action === 'access.denied',
+      );
+      expect(denials.map((e) => e.actorId)).toEqual(expect.arrayContaining([bob.id, null]));
+      expect(denials[0].after).toMatchObject({ permission: 'READ' });
+    });
+  });
+
+  it('pages with a cursor and filters by time; only owners and managers may read', async () => {
+    const first = await log(alice, '?limit=2');
+    expect(first.count).toBe(2);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = await log(alice, `?limit=2&cursor=${first.nextCursor}`);
+    expect(
+      second.items[0].id < first.items[1].id || Number(second.items[0].id) < Number(first.items[1].id),
+    ).toBe(true);
+    expect(
+      (await log(alice, `?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).count,
+    ).toBe(0);
+    expect((await log(alice, `?from=${encodeURIComponent(started)}`)).count).toBeGreaterThan(0);
+
+    await t.http().get(`/v2/audit-log?accountId=${alice.id}`).set(bob.auth).expect(403);
+    await t.http().get(`/v2/audit-log?resourceId=${datasetId}`).set(bob.auth).expect(404);
+    await t.http().get('/v2/audit-log').expect(401);
+    await t.http().get('/v2/audit-log?cursor=abc').set(alice.auth).expect(400);
+    expect((await log(bob)).items.every((e) => e.action !== 'grant.created')).toBe(true);
+  });
+});

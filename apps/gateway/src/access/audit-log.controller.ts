@@ -1,0 +1,24 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { auditLogQuery, PermissionsRpc } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
+import { SignedIn } from '../authorization/authorize.decorator';
+import { parseQuery } from '../http/api-query';
+
+/** `GET /v2/audit-log?resourceId=&accountId=&from=&to=&limit=&cursor=`: changes of access and denials, newest first. */
+@ApiTags('access')
+@Controller('v2/audit-log')
+export class AuditLogController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  @Get()
+  @SignedIn()
+  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const q = parseQuery(auditLogQuery, query);
+    const page = await this.rpc.call(PermissionsRpc.listAuditLog, { ...q, caller: principalRef(user) });
+    return {
+      data: { limit: q.limit, count: page.items.length, nextCursor: page.nextCursor, items: page.items },
+    };
+  }
+}
