@@ -1,4 +1,7 @@
-import { sleep } from './log';
+import { progress, sleep } from './log';
+
+/** Setup calls retried after a 429/5xx or network error (reported with the results). */
+export const retries: string[] = [];
 
 export interface ApiResponse {
   status: number;
@@ -38,21 +41,28 @@ export class Api {
   }
 
   /**
-   * A setup call that must answer `expected`; retried (bounded) on 429/5xx and network errors,
+   * A setup call that must answer `expected` (its `data`; `undefined` for a 409 after a retry
+   * when `conflictAfterRetryIsDone`); retried (bounded) on 429/5xx and network errors,
    * which a loaded 2-core machine can produce, and failing the harness otherwise.
    */
   async expect<T = Record<string, unknown>>(
     expected: number,
     method: string,
     path: string,
-    options: { token?: string; body?: unknown } = {},
+    options: { token?: string; body?: unknown; conflictAfterRetryIsDone?: boolean } = {},
   ): Promise<T> {
     let last = '';
     for (let attempt = 0; attempt < 4; attempt++) {
-      if (attempt) await sleep(200 * 2 ** attempt);
+      if (attempt) {
+        retries.push(`${method} ${path.replace(/[A-Za-z0-9]{17}/g, ':id')}: ${last.slice(0, 120)}`);
+        progress(`retrying ${method} ${path} after: ${last.slice(0, 200)}`);
+        await sleep(200 * 2 ** attempt);
+      }
       try {
         const res = await this.request(method, path, options);
         if (res.status === expected) return (res.body as { data: T } | undefined)?.data as T;
+        // The earlier attempt did take effect (its answer was lost): the caller looks it up.
+        if (attempt && res.status === 409 && options.conflictAfterRetryIsDone) return undefined as T;
         last = `${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
         if (res.status !== 429 && res.status < 500) break;
       } catch (err) {

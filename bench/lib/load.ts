@@ -110,7 +110,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
  * `overallRate = rate / slices` and a share of the connections, start `1000 / slices` ms apart:
  * the same rate arrives as `slices` small bursts a second instead of one large one.
  */
-export async function runStaggeredLoad(options: LoadOptions & { overallRate: number }, slices = 20): Promise<LoadResult> {
+export async function runStaggeredLoad(
+  options: LoadOptions & { overallRate: number },
+  slices = 20,
+): Promise<LoadResult> {
   // Connections per instance: a multiple of the number of targets, so each gets an equal share.
   const perTarget = Math.max(1, Math.ceil(options.connections / slices / options.targets.length));
   const connections = perTarget * options.targets.length;
@@ -124,7 +127,8 @@ export async function runStaggeredLoad(options: LoadOptions & { overallRate: num
   const latencies = runs.flatMap((r) => r.latencies);
   const statusCounts: Record<string, number> = {};
   for (const run of runs) {
-    for (const [code, count] of Object.entries(run.statusCounts)) statusCounts[code] = (statusCounts[code] ?? 0) + count;
+    for (const [code, count] of Object.entries(run.statusCounts))
+      statusCounts[code] = (statusCounts[code] ?? 0) + count;
   }
   return {
     rps: runs.reduce((sum, r) => sum + r.rps, 0),

@@ -56,11 +56,19 @@ async function createDatasets(api: Api, owner: User, count: number): Promise<str
 }
 
 async function grantRead(api: Api, owner: User, datasetId: string, grantee: User): Promise<string> {
-  const grant = await api.expect<{ id: string }>(201, 'POST', `/v2/datasets/${datasetId}/access/grants`, {
+  const path = `/v2/datasets/${datasetId}/access`;
+  const grant = await api.expect<{ id: string } | undefined>(201, 'POST', `${path}/grants`, {
     token: owner.apiToken,
     body: { user: grantee.id, permissions: ['READ'] },
+    conflictAfterRetryIsDone: true,
   });
-  return grant.id;
+  if (grant) return grant.id;
+  const listing = await api.expect<{ grants: { id: string; userId: string }[] }>(200, 'GET', path, {
+    token: owner.apiToken,
+  });
+  const found = listing?.grants.find((g) => g.userId === grantee.id);
+  if (!found) throw new Error(`the grant on ${datasetId} to ${grantee.username} is missing after a retry`);
+  return found.id;
 }
 
 /** Splits `pairs` into grantees × datasets as close to square as possible. */

@@ -92,6 +92,19 @@ describe('audit log', () => {
     });
   });
 
+  it('records API tokens issued and revoked', async () => {
+    const token = (await t.http().post('/v2/users/me/tokens').set(bob.auth).send({ name: 'ci' }).expect(201))
+      .body.data;
+    await t.http().delete(`/v2/users/me/tokens/${token.id}`).set(bob.auth).expect(204);
+    await eventually(async () => {
+      const actions = (await log(bob)).items.map((e) => e.action);
+      expect(actions).toEqual(expect.arrayContaining(['token.created', 'token.revoked']));
+    });
+    const created = (await log(bob)).items.find((e) => e.action === 'token.created')!;
+    expect(created.after).toMatchObject({ tokenId: token.id, name: 'ci' });
+    expect(JSON.stringify(created)).not.toContain(token.token);
+  });
+
   it('records every denial, off the request path', async () => {
     await t.http().get(`/v2/datasets/${datasetId}`).set(bob.auth).expect(404);
     await t.http().get(`/v2/datasets/${datasetId}`).expect(404);

@@ -123,6 +123,15 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
       resourceId: dataset.id,
     });
     expect(datasetListing.grants).toEqual([]);
+    const audited = await h.app
+      .get(DataSource)
+      .query(
+        `SELECT action, actor_id, subject_id, account_id FROM permissions.audit_entry WHERE resource_id = $1 AND action LIKE 'grant.%'`,
+        [run.id],
+      );
+    expect(audited).toEqual([
+      { action: 'grant.created', actor_id: bob.id, subject_id: alice.id, account_id: bob.id },
+    ]);
     const changed = await h.app
       .get(DataSource)
       .query(`SELECT payload FROM permissions.outbox_message WHERE name = 'permissions.changed'`);

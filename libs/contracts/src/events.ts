@@ -22,6 +22,19 @@ export interface EventEnvelope<P = unknown> {
 export const Events = {
   accountCreated: event('account.created', accountFactsSchema),
   accountUpdated: event('account.updated', accountFactsSchema),
+  apiTokenCreated: event(
+    'api-token.created',
+    z
+      .object({
+        tokenId: z.string(),
+        userId: z.string(),
+        name: z.string(),
+        expiresAt: z.string().nullable(),
+        scope: z.null(),
+      })
+      .strict(),
+  ),
+  apiTokenRevoked: event('api-token.revoked', z.object({ tokenId: z.string(), userId: z.string() }).strict()),
   resourceCreated: event('resource.created', resourceFactsSchema),
   resourceUpdated: event('resource.updated', resourceFactsSchema),
   resourceDeleted: event(

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { ApiTokenView, AppError, CreatedApiToken, VerifiedApiToken } from '@atrium/contracts';
+import { ApiTokenView, AppError, CreatedApiToken, Events, VerifiedApiToken } from '@atrium/contracts';
 import { API_TOKEN_PREFIX, generateApiToken, newId, parseApiToken, secretMatches } from '@atrium/auth';
+import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, IsNull } from 'typeorm';
 import { UserEntity } from '../accounts/user.entity';
 import { ApiTokenEntity } from './api-token.entity';
@@ -21,7 +22,10 @@ function toView(token: ApiTokenEntity): ApiTokenView {
 
 @Injectable()
 export class ApiTokensService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: ServiceOutboxRelay,
+  ) {}
 
   async create(userId: string, input: { name: string; expiresAt?: string | null }): Promise<CreatedApiToken> {
     const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
@@ -32,17 +36,27 @@ export class ApiTokensService {
     });
     const id = newId();
     const { token, secretHash } = generateApiToken(id);
-    await this.dataSource.manager.insert(ApiTokenEntity, {
-      id,
-      userId,
-      name: input.name,
-      secretHash,
-      scope: null,
-      expiresAt,
-      revokedAt: null,
-      lastUsedAt: null,
+    const saved = await this.dataSource.transaction(async (manager) => {
+      await manager.insert(ApiTokenEntity, {
+        id,
+        userId,
+        name: input.name,
+        secretHash,
+        scope: null,
+        expiresAt,
+        revokedAt: null,
+        lastUsedAt: null,
+      });
+      await addToOutbox(manager, Events.apiTokenCreated, {
+        tokenId: id,
+        userId,
+        name: input.name,
+        expiresAt: expiresAt?.toISOString() ?? null,
+        scope: null,
+      });
+      return manager.findOneByOrFail(ApiTokenEntity, { id });
     });
-    const saved = await this.dataSource.manager.findOneByOrFail(ApiTokenEntity, { id });
+    this.outbox.kick();
     return { ...toView(saved), token };
   }
 
@@ -55,12 +69,16 @@ export class ApiTokensService {
   }
 
   async revoke(userId: string, tokenId: string): Promise<{ ok: true }> {
-    const result = await this.dataSource.manager.update(
-      ApiTokenEntity,
-      { id: tokenId, userId, revokedAt: IsNull() },
-      { revokedAt: new Date() },
-    );
-    if (!result.affected) throw AppError.notFound('The token');
+    await this.dataSource.transaction(async (manager) => {
+      const result = await manager.update(
+        ApiTokenEntity,
+        { id: tokenId, userId, revokedAt: IsNull() },
+        { revokedAt: new Date() },
+      );
+      if (!result.affected) throw AppError.notFound('The token');
+      await addToOutbox(manager, Events.apiTokenRevoked, { tokenId, userId });
+    });
+    this.outbox.kick();
     return { ok: true };
   }
 

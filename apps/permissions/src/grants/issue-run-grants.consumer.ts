@@ -3,6 +3,7 @@ import { EventPayload, Events } from '@atrium/contracts';
 import { newId } from '@atrium/auth';
 import { addToOutbox } from '@atrium/messaging';
 import { EntityManager } from 'typeorm';
+import { AuditLogService } from '../audit/audit-log.service';
 import { ProjectionsService } from '../projections/projections.service';
 import { GrantEntity } from './grant.entity';
 
@@ -14,7 +15,10 @@ import { GrantEntity } from './grant.entity';
  */
 @Injectable()
 export class IssueRunGrantsConsumer {
-  constructor(private readonly projections: ProjectionsService) {}
+  constructor(
+    private readonly projections: ProjectionsService,
+    private readonly audit: AuditLogService,
+  ) {}
 
   async apply(event: EventPayload<typeof Events.issuesRunAttached>, manager: EntityManager): Promise<void> {
     const run = await this.projections.resource(event.runId);
@@ -38,9 +42,29 @@ export class IssueRunGrantsConsumer {
         hidden: true,
       })
       .orIgnore()
-      .returning(['id'])
+      .returning(['id', 'created_at'])
       .execute();
-    if (!inserted.raw.length) return;
+    const created = inserted.raw[0] as { id: string; created_at: Date } | undefined;
+    if (!created) return;
+    // In the audit log of the run's owner, as given by the reporter through the issue.
+    await this.audit.record(manager, {
+      action: 'grant.created',
+      actorId: event.reporterId,
+      subjectId: event.actorOwnerId,
+      resourceId: event.runId,
+      resourceType: 'ACTOR_RUN',
+      accountId: run.ownerId,
+      before: null,
+      after: {
+        id: created.id,
+        resourceType: 'ACTOR_RUN',
+        resourceId: event.runId,
+        userId: event.actorOwnerId,
+        permissions: ['READ'],
+        hidden: true,
+        source: { type: 'ACTOR_ISSUE', id: event.issueId },
+      },
+    });
     await addToOutbox(manager, Events.permissionsChanged, {
       resourceId: event.runId,
       subjectId: event.actorOwnerId,

@@ -9,6 +9,7 @@ import {
   subscribeHandlers,
 } from '@atrium/messaging';
 import { DataSource } from 'typeorm';
+import { AuditLogService } from '../audit/audit-log.service';
 import { GrantsService } from '../grants/grants.service';
 import { IssueRunGrantsConsumer } from '../grants/issue-run-grants.consumer';
 import { ProjectionsService } from './projections.service';
@@ -25,6 +26,7 @@ export class ProjectionEventsConsumer implements OnApplicationBootstrap {
     dataSource: DataSource,
     projections: ProjectionsService,
     grants: GrantsService,
+    audit: AuditLogService,
     issueRunGrants: IssueRunGrantsConsumer,
     private readonly outbox: ServiceOutboxRelay,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
@@ -42,6 +44,30 @@ export class ProjectionEventsConsumer implements OnApplicationBootstrap {
         await projections.upsertResource(facts, manager);
         await addToOutbox(manager, Events.permissionsChanged, generalAccessChanged(facts.id));
       })
+      .on(Events.apiTokenCreated, (token, manager) =>
+        audit.record(manager, {
+          action: 'token.created',
+          actorId: token.userId,
+          subjectId: token.userId,
+          resourceId: null,
+          resourceType: null,
+          accountId: token.userId,
+          before: null,
+          after: { tokenId: token.tokenId, name: token.name, expiresAt: token.expiresAt, scope: token.scope },
+        }),
+      )
+      .on(Events.apiTokenRevoked, (token, manager) =>
+        audit.record(manager, {
+          action: 'token.revoked',
+          actorId: token.userId,
+          subjectId: token.userId,
+          resourceId: null,
+          resourceType: null,
+          accountId: token.userId,
+          before: { tokenId: token.tokenId },
+          after: null,
+        }),
+      )
       .on(Events.resourceDeleted, async (facts, manager) => {
         await projections.recordDeleted(facts, manager);
         await grants.deleteForResource(manager, facts.id);
