@@ -167,6 +167,23 @@ describe('gateway decision cache', () => {
     ).toBeLessThan(250);
   });
 
+  it('drops a cached API token when it is revoked, at once on the replica that revoked it', async () => {
+    // Passport keeps one strategy per name per process, so in this single-process test both
+    // gateways verify API tokens through the replica created last (the second); across processes
+    // each replica has its own cache and the api-token.revoked event reaches every one.
+    const token = (
+      await t.http().post('/v2/users/me/tokens').set(bob.auth).send({ name: 'replicated' }).expect(201)
+    ).body.data;
+    const asToken = () => second().get('/v2/users/me').set('authorization', `Bearer ${token.token}`);
+    await asToken().expect(200);
+    await asToken().expect(200);
+    await second().delete(`/v2/users/me/tokens/${token.id}`).set(bob.auth).expect(204);
+    await asToken().expect(401);
+    expect(
+      await until(401, () => t.http().get('/v2/users/me').set('authorization', `Bearer ${token.token}`)),
+    ).toBeLessThan(250);
+  });
+
   it('drops cached decisions when the resource is deleted', async () => {
     const id = (await t.http().post('/v2/datasets?name=short-lived').set(alice.auth).expect(201)).body.data
       .id;

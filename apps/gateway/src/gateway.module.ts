@@ -18,6 +18,7 @@ import { ApiTokenStrategy } from './auth/api-token.strategy';
 import { AuthController } from './auth/auth.controller';
 import { AuthenticationGuard } from './auth/authentication.guard';
 import { JwtStrategy } from './auth/jwt.strategy';
+import { TokenVerifications } from './auth/token-verifications';
 import { AccessDecisions } from './authorization/access-decisions';
 import { AuthorizationGuard } from './authorization/authorization.guard';
 import { DatasetsController } from './datasets/datasets.controller';
@@ -63,6 +64,7 @@ export class GatewayModule {
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GatewayMetrics, useValue: metrics },
         AccessDecisions,
+        TokenVerifications,
         IssueAccess,
         JwtStrategy,
         ApiTokenStrategy,

@@ -153,6 +153,7 @@ describe('identity message contract (RabbitMQ + PostgreSQL)', () => {
       username,
       tokenId: created.id,
       scope: null,
+      expiresAt: null,
     });
     const listed = await h.rpc.call(IdentityRpc.listTokens, { userId: user.id });
     expect(listed.map((t) => t.id)).toEqual([created.id]);

@@ -74,6 +74,8 @@ export interface VerifiedApiToken {
   username: string;
   tokenId: string;
   scope: null;
+  /** When the token stops working by itself. */
+  expiresAt: string | null;
 }
 
 const userIdRequest = z.object({ userId: z.string().min(1) }).strict();

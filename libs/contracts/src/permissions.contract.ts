@@ -111,6 +111,10 @@ export interface GrantView {
   expiresAt: string | null;
   notBefore: string | null;
   grantedBy: string;
+  /** Where a grant came from when no one gave it by hand (e.g. an Actor issue that attached a run). */
+  source: { type: string; id: string } | null;
+  /** Hidden grants serve one purpose (an issue's run share): shown in `/access`, never listed as shared. */
+  hidden: boolean;
   createdAt: string;
   modifiedAt: string;
 }

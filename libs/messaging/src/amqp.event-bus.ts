@@ -153,11 +153,19 @@ export class AmqpEventBus implements EventBus {
       }
       await new Promise((r) => setTimeout(r, 100 * 2 ** retries));
       // Re-queue at the tail with a retry count; the original is acked only once the copy is queued.
-      ch.sendToQueue(queue, msg.content, {
-        ...msg.properties,
-        headers: { ...msg.properties.headers, 'x-retries': retries + 1 },
-      });
-      ch.ack(msg);
+      // If the channel closed meanwhile (shutdown, broker restart), neither happens: the broker
+      // redelivers the unacked original to the next consumer.
+      try {
+        ch.sendToQueue(queue, msg.content, {
+          ...msg.properties,
+          headers: { ...msg.properties.headers, 'x-retries': retries + 1 },
+        });
+        ch.ack(msg);
+      } catch (closed) {
+        this.logger.warn(
+          `Could not requeue ${envelope.name} ${envelope.id}: ${(closed as Error).message}; the broker will redeliver it`,
+        );
+      }
     }
   }
 

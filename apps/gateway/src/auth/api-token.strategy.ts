@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { API_TOKEN_PREFIX, RUN_TOKEN_PREFIX } from '@atrium/auth';
-import { AppError, IdentityRpc, RunsRpc } from '@atrium/contracts';
+import { AppError, RunsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
 import { presentedCredential } from './credentials';
 import { Principal } from './principal';
+import { TokenVerifications } from './token-verifications';
 
 /**
  * API tokens (verified by identity) and run tokens (verified by resources), on every request, so
@@ -14,7 +15,10 @@ import { Principal } from './principal';
  */
 @Injectable()
 export class ApiTokenStrategy extends PassportStrategy(Strategy, 'api-token') {
-  constructor(private readonly rpc: RpcClient) {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly tokens: TokenVerifications,
+  ) {
     super();
   }
 
@@ -23,7 +27,7 @@ export class ApiTokenStrategy extends PassportStrategy(Strategy, 'api-token') {
     if (token?.startsWith(RUN_TOKEN_PREFIX)) return this.runToken(token);
     if (!token?.startsWith(API_TOKEN_PREFIX)) return false;
     try {
-      const verified = await this.rpc.call(IdentityRpc.verifyToken, { token });
+      const verified = await this.tokens.verify(token);
       return {
         kind: 'user',
         userId: verified.userId,

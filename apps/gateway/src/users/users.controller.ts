@@ -15,6 +15,7 @@ import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Public, SignedIn } from '../authorization/authorize.decorator';
 import { parseBody } from '../http/api-query';
 import { AccessDecisions } from '../authorization/access-decisions';
+import { TokenVerifications } from '../auth/token-verifications';
 
 @ApiTags('users')
 @Controller('v2/users')
@@ -22,6 +23,7 @@ export class UsersController {
   constructor(
     private readonly rpc: RpcClient,
     private readonly access: AccessDecisions,
+    private readonly tokens: TokenVerifications,
   ) {}
 
   @Get('me')
@@ -68,6 +70,7 @@ export class UsersController {
   @HttpCode(204)
   async revokeToken(@CurrentUser() user: UserPrincipal, @Param('tokenId') tokenId: string): Promise<void> {
     await this.rpc.call(IdentityRpc.revokeToken, { userId: user.userId, tokenId });
+    this.tokens.forget(tokenId);
   }
 
   @Get(':userIdOrUsername')

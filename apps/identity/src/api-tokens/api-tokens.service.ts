@@ -101,6 +101,12 @@ export class ApiTokensService {
       await this.dataSource.manager.update(ApiTokenEntity, { id: found.id }, { lastUsedAt: new Date(now) });
     }
     const user = (found as ApiTokenEntity & { user: UserEntity }).user;
-    return { userId: user.id, username: user.username, tokenId: found.id, scope: found.scope };
+    return {
+      userId: user.id,
+      username: user.username,
+      tokenId: found.id,
+      scope: found.scope,
+      expiresAt: found.expiresAt?.toISOString() ?? null,
+    };
   }
 }

@@ -10,7 +10,8 @@ import { ResourceProjectionEntity } from '../projections/resource-projection.ent
  * reaches by an active grant or by an exception of the decision order (runs through
  * VIEW_OWNER_RUNS on their Actor or task, runs shared with a public Actor's creator, and the
  * default storages of those runs). Link sharing (general access) is not "shared with me".
- * One query over the projections, paged by id: complete and stable, never truncated.
+ * Hidden grants (an issue's run share) are not listed. One query over the projections, paged by
+ * id: complete and stable, never truncated.
  */
 @Injectable()
 export class SharedWithQuery {
@@ -25,7 +26,7 @@ export class SharedWithQuery {
       `(${alias}.expires_at IS NULL OR ${alias}.expires_at > now()) AND (${alias}.not_before IS NULL OR ${alias}.not_before <= now())`;
     const granted = `
       SELECT r.id FROM ${r} r JOIN ${g} gr ON gr.resource_id = r.id
-      WHERE gr.subject_id = $1 AND r.type = $2 AND NOT r.deleted AND ${active('gr')}`;
+      WHERE gr.subject_id = $1 AND r.type = $2 AND NOT r.deleted AND NOT gr.hidden AND ${active('gr')}`;
     const exceptionRuns = `
       SELECT run.id FROM ${r} run
         JOIN ${r} parent ON parent.id IN (run.actor_id, run.task_id) AND parent.owner_id = run.owner_id

@@ -30,6 +30,8 @@ function toView(grant: GrantEntity): GrantView {
     expiresAt: grant.expiresAt?.toISOString() ?? null,
     notBefore: grant.notBefore?.toISOString() ?? null,
     grantedBy: grant.grantedBy,
+    source: grant.sourceType && grant.sourceId ? { type: grant.sourceType, id: grant.sourceId } : null,
+    hidden: grant.hidden,
     createdAt: grant.createdAt.toISOString(),
     modifiedAt: grant.modifiedAt.toISOString(),
   };

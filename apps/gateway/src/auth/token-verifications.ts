@@ -1,0 +1,54 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Events, IdentityRpc, VerifiedApiToken } from '@atrium/contracts';
+import { EVENT_BUS, EventBus, RpcClient } from '@atrium/messaging';
+import { createHash } from 'node:crypto';
+
+const MAX_TTL_MS = 60_000;
+const MAX_ENTRIES = 100_000;
+
+/**
+ * API token verifications, cached per replica like access decisions: an `api-token.revoked`
+ * event (every replica receives it) drops the token, a revocation through this replica drops it
+ * before the response, an entry never outlives the token's `expiresAt`, and nothing is cached
+ * while the event stream is down. Keys are hashes: no secret is kept in memory as it came.
+ */
+@Injectable()
+export class TokenVerifications implements OnModuleInit {
+  private readonly entries = new Map<string, { verified: VerifiedApiToken; expiresAt: number }>();
+  private listening = false;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.bus.onConnectionChange((connected) => {
+      this.entries.clear();
+      this.listening = connected;
+    });
+    await this.bus.subscribeBroadcast([Events.apiTokenRevoked.name], async (envelope) => {
+      this.forget((envelope.payload as { tokenId: string }).tokenId);
+    });
+    this.listening = this.bus.connected;
+  }
+
+  async verify(token: string): Promise<VerifiedApiToken> {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const now = Date.now();
+    const hit = this.entries.get(key);
+    if (hit && hit.expiresAt > now && this.listening) return hit.verified;
+    const verified = await this.rpc.call(IdentityRpc.verifyToken, { token });
+    if (this.listening) {
+      if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+      const tokenExpiry = verified.expiresAt ? Date.parse(verified.expiresAt) : Infinity;
+      this.entries.set(key, { verified, expiresAt: Math.min(tokenExpiry, now + MAX_TTL_MS) });
+    }
+    return verified;
+  }
+
+  /** Drops a token (revoked through this replica, or by event). */
+  forget(tokenId: string): void {
+    for (const [key, entry] of this.entries) if (entry.verified.tokenId === tokenId) this.entries.delete(key);
+  }
+}
