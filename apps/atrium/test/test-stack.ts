@@ -5,7 +5,11 @@ import {
   testServiceConfig,
   TestDatabase,
 } from '@atrium/testing';
+import { startEmbeddedPostgres } from '@atrium/persistence';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { AtriumStack, startAtriumStack } from '../src/atrium-stack';
 
@@ -18,9 +22,15 @@ export interface TestStack {
 
 /** All services on real RabbitMQ and a fresh PostgreSQL database, the gateway served in-process to supertest. */
 export async function startTestStack(gatewayOverrides: Record<string, string> = {}): Promise<TestStack> {
-  await resetBroker();
-  const db = await createTestDatabase();
-  const stack = await startAtriumStack(testServiceConfig(db.url), testGatewayConfig(gatewayOverrides));
+  // TEST_EMBEDDED=1 runs the same suites on the embedded mode: PGlite and the in-process bus.
+  const embedded = process.env.TEST_EMBEDDED === '1';
+  const db = embedded ? await embeddedTestDatabase() : await createTestDatabase();
+  if (!embedded) await resetBroker();
+  const noBroker = embedded ? { AMQP_URL: '' } : {};
+  const stack = await startAtriumStack(
+    testServiceConfig(db.url, { ...noBroker, DB_POOL_SIZE: embedded ? '4' : '5' }),
+    testGatewayConfig({ ...noBroker, ...gatewayOverrides }),
+  );
   await stack.gateway.getHttpAdapter().getInstance().ready();
   return {
     stack,
@@ -75,4 +85,16 @@ export async function startListeningTestStack(): Promise<TestStack & { baseUrl: 
   const t = await startTestStack({ PORT: String(port), PUBLIC_BASE_URL: baseUrl });
   await t.stack.gateway.listen(port, '127.0.0.1');
   return { ...t, baseUrl };
+}
+
+async function embeddedTestDatabase(): Promise<TestDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), 'atrium-test-'));
+  const pg = await startEmbeddedPostgres(join(dir, 'pglite'));
+  return {
+    url: pg.url,
+    async drop() {
+      await pg.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

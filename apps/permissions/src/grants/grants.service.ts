@@ -91,7 +91,7 @@ export class GrantsService {
     after: GrantEntity | null,
   ): Promise<void> {
     const grant = (after ?? before)!;
-    const resource = await this.projections.resource(grant.resourceId);
+    const resource = await this.projections.resource(grant.resourceId, manager);
     await this.audit.record(manager, {
       action,
       actorId,

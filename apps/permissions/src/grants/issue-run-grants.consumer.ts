@@ -21,7 +21,7 @@ export class IssueRunGrantsConsumer {
   ) {}
 
   async apply(event: EventPayload<typeof Events.issuesRunAttached>, manager: EntityManager): Promise<void> {
-    const run = await this.projections.resource(event.runId);
+    const run = await this.projections.resource(event.runId, manager);
     // A run since deleted, or not a run of this Actor, is shared with no one.
     if (!run || run.type !== 'ACTOR_RUN' || run.actorId !== event.actorId) return;
     if (run.ownerId === event.actorOwnerId) return;

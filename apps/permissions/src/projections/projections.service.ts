@@ -60,10 +60,14 @@ export class ProjectionsService {
     return this.fetchAccount({ username });
   }
 
-  async resource(id: string): Promise<ResourceFacts | null> {
-    const row = await this.dataSource.manager.findOneBy(ResourceProjectionEntity, { id });
+  /**
+   * A resource's facts. Inside a transaction, pass its manager: a second connection waited on
+   * while the transaction holds one can exhaust the pool (and deadlocks PGlite's single session).
+   */
+  async resource(id: string, manager: EntityManager = this.dataSource.manager): Promise<ResourceFacts | null> {
+    const row = await manager.findOneBy(ResourceProjectionEntity, { id });
     if (row) return row.deleted ? null : toResourceFacts(row);
-    return this.fetchResource(id);
+    return this.fetchResource(id, manager);
   }
 
   async resourceByName(type: ResourceType, ownerId: string, name: string): Promise<ResourceFacts | null> {
@@ -100,9 +104,9 @@ export class ProjectionsService {
     }
   }
 
-  private async fetchResource(id: string): Promise<ResourceFacts | null> {
+  private async fetchResource(id: string, manager: EntityManager = this.dataSource.manager): Promise<ResourceFacts | null> {
     const facts = await this.rpc.call(ResourcesRpc.getResourceFacts, { id });
-    if (facts) await this.upsertResource(facts);
+    if (facts) await this.upsertResource(facts, manager);
     return facts;
   }
 
