@@ -1,9 +1,9 @@
 import { JWT_AUDIENCE, JWT_ISSUER } from '@atrium/auth';
 import { createGatewayApp } from '@atrium/gateway';
-import { TEST_JWT_SECRET, testGatewayConfig, uniqueName } from '@atrium/testing';
+import { TEST_JWT_SECRET, uniqueName } from '@atrium/testing';
 import request from 'supertest';
 import { createHmac } from 'node:crypto';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import { SignedUpUser, TestStack, replicaGatewayConfig, signUp, startTestStack } from './test-stack';
 
 const b64 = (value: object | string) =>
   Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
@@ -157,7 +157,7 @@ describe('authentication', () => {
 
   it('rate-limits the auth endpoints', async () => {
     // A second gateway replica with a low limit, in front of the same services.
-    const limited = await createGatewayApp(testGatewayConfig({ AUTH_RATE_LIMIT_PER_MINUTE: '3' }));
+    const limited = await createGatewayApp(replicaGatewayConfig({ AUTH_RATE_LIMIT_PER_MINUTE: '3' }));
     await limited.getHttpAdapter().getInstance().ready();
     try {
       const statuses: number[] = [];

@@ -1,8 +1,8 @@
 import { createGatewayApp } from '@atrium/gateway';
-import { testGatewayConfig, uniqueName } from '@atrium/testing';
+import { uniqueName } from '@atrium/testing';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import { SignedUpUser, TestStack, replicaGatewayConfig, signUp, startTestStack } from './test-stack';
 
 /** Two gateway replicas, each with its own decision cache, in front of the same services. */
 describe('gateway decision cache', () => {
@@ -27,7 +27,7 @@ describe('gateway decision cache', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    replica = await createGatewayApp(testGatewayConfig());
+    replica = await createGatewayApp(replicaGatewayConfig());
     await replica.getHttpAdapter().getInstance().ready();
     alice = await signUp(t, uniqueName('alice'));
     bob = await signUp(t, uniqueName('bob'));

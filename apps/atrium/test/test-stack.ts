@@ -20,16 +20,23 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
+/** TEST_EMBEDDED=1 runs the same suites on the embedded mode: PGlite and the in-process bus. */
+export const TEST_EMBEDDED = process.env.TEST_EMBEDDED === '1';
+const transportOverrides = () => (TEST_EMBEDDED ? { AMQP_URL: '' } : {});
+
+/** Configuration for another gateway replica in front of the stack's services. */
+export function replicaGatewayConfig(overrides: Record<string, string> = {}) {
+  return testGatewayConfig({ ...transportOverrides(), ...overrides });
+}
+
 /** All services on real RabbitMQ and a fresh PostgreSQL database, the gateway served in-process to supertest. */
 export async function startTestStack(gatewayOverrides: Record<string, string> = {}): Promise<TestStack> {
-  // TEST_EMBEDDED=1 runs the same suites on the embedded mode: PGlite and the in-process bus.
-  const embedded = process.env.TEST_EMBEDDED === '1';
+  const embedded = TEST_EMBEDDED;
   const db = embedded ? await embeddedTestDatabase() : await createTestDatabase();
   if (!embedded) await resetBroker();
-  const noBroker = embedded ? { AMQP_URL: '' } : {};
   const stack = await startAtriumStack(
-    testServiceConfig(db.url, { ...noBroker, DB_POOL_SIZE: embedded ? '4' : '5' }),
-    testGatewayConfig({ ...noBroker, ...gatewayOverrides }),
+    testServiceConfig(db.url, { ...transportOverrides(), DB_POOL_SIZE: embedded ? '4' : '5' }),
+    replicaGatewayConfig(gatewayOverrides),
   );
   await stack.gateway.getHttpAdapter().getInstance().ready();
   return {
