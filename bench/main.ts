@@ -5,7 +5,7 @@
  *
  * Environment: BENCH_DURATION_S (10), BENCH_PAIRS (10000), BENCH_WARMUP_S (2),
  * BENCH_REVOKE_TRIALS (20), BENCH_LIST_SHARES (1000), BENCH_LIST_REQUESTS (300),
- * BENCH_RATE (1000), BENCH_CONNECTIONS (64), BENCH_DATABASE_URL (admin URL,
+ * BENCH_RATE (1000), BENCH_CONNECTIONS (64), BENCH_SETUP_CONCURRENCY (8), BENCH_DATABASE_URL (admin URL,
  * postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL (amqp://guest:guest@127.0.0.1:5672;
  * the vhost `atrium-bench` is used when it exists), BENCH_TIMEOUT_S (900, the whole run),
  * BENCH_RESULTS (bench/RESULTS.md).

@@ -10,6 +10,13 @@ export interface User {
   apiToken: string;
 }
 
+/**
+ * Setup calls in flight. Below the services' default DB pool (10): at 32 concurrent grants the
+ * permissions service of this revision ran out of pool connections ("timeout exceeded when trying
+ * to connect") and answered 503 until the run gave up.
+ */
+const SETUP_CONCURRENCY = Number(process.env.BENCH_SETUP_CONCURRENCY) || 8;
+
 export interface Pair {
   grantee: User;
   datasetId: string;
@@ -49,7 +56,7 @@ async function signUp(api: Api, username: string): Promise<User> {
 }
 
 async function createDatasets(api: Api, owner: User, count: number): Promise<string[]> {
-  return mapLimit(Array.from({ length: count }), 16, async () => {
+  return mapLimit(Array.from({ length: count }), SETUP_CONCURRENCY, async () => {
     const data = await api.expect<{ id: string }>(201, 'POST', '/v2/datasets', { token: owner.apiToken });
     return data.id;
   });
@@ -104,7 +111,9 @@ export async function buildFixture(
   });
 
   const grantees = await timed(`${shape.grantees} grantees signed up, each with an API token`, () =>
-    mapLimit(Array.from({ length: shape.grantees }), 6, (_, i) => signUp(api, `bg${i}-${options.runId}`)),
+    mapLimit(Array.from({ length: shape.grantees }), Math.min(6, SETUP_CONCURRENCY), (_, i) =>
+      signUp(api, `bg${i}-${options.runId}`),
+    ),
   );
   const datasetIds = await timed(`${shape.datasets + 1} datasets created`, () =>
     createDatasets(api, owner, shape.datasets + 1),
@@ -120,7 +129,7 @@ export async function buildFixture(
   }
   let done = 0;
   await timed(`${pairs.length} READ grants created`, () =>
-    mapLimit(pairs, 32, async (pair) => {
+    mapLimit(pairs, SETUP_CONCURRENCY, async (pair) => {
       await grantRead(api, owner, pair.datasetId, pair.grantee);
       if (++done % 2000 === 0) progress(`setup: ${done}/${pairs.length} grants`);
     }),
@@ -133,7 +142,7 @@ export async function buildFixture(
   if (extra) {
     await timed(`${extra} more datasets shared with the listing grantee`, async () => {
       const ids = await createDatasets(api, owner, extra);
-      await mapLimit(ids, 32, (id) => grantRead(api, owner, id, lister));
+      await mapLimit(ids, SETUP_CONCURRENCY, (id) => grantRead(api, owner, id, lister));
     });
   }
 
