@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, Events, GeneralAccess, ResourceFacts, ResourceType } from '@atrium/contracts';
 import { newId, randomBase62 } from '@atrium/auth';
-import { addToOutbox } from '@atrium/messaging';
+import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
 import { ResourceEntity } from './resource.entity';
 
@@ -48,7 +48,10 @@ export type ResourceChanges = Partial<
  */
 @Injectable()
 export class CatalogueService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: ServiceOutboxRelay,
+  ) {}
 
   async facts(id: string): Promise<ResourceFacts | null> {
     const resource = await this.dataSource.manager.findOneBy(ResourceEntity, { id });
@@ -72,6 +75,30 @@ export class CatalogueService {
     });
     if (!resource) throw AppError.notFound(`The ${type.toLowerCase().replace(/_/g, ' ')}`);
     return resource;
+  }
+
+  /**
+   * Creates a resource in its own transaction (`createIn`), or with a name returns the owner's
+   * existing one of that name — also when a concurrent request created it first.
+   */
+  async getOrCreate<R>(
+    input: { type: ResourceType; ownerId: string; name?: string },
+    createIn: (manager: EntityManager) => Promise<R>,
+    load: (id: string) => Promise<R>,
+  ): Promise<{ row: R; created: boolean }> {
+    const existing = () =>
+      input.name ? this.findByName(input.type, input.ownerId, input.name) : Promise.resolve(null);
+    const found = await existing();
+    if (found) return { row: await load(found.id), created: false };
+    try {
+      const row = await this.dataSource.transaction(createIn);
+      this.outbox.kick();
+      return { row, created: true };
+    } catch (err) {
+      const winner = isUniqueViolation(err) ? await existing() : null;
+      if (winner) return { row: await load(winner.id), created: false };
+      throw err;
+    }
   }
 
   async create(manager: EntityManager, input: NewResource): Promise<ResourceEntity> {

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DatasetView, ListPage, ResourcesRpc, RpcPayload } from '@atrium/contracts';
 import { ServiceOutboxRelay } from '@atrium/messaging';
-import { DataSource, EntityManager, In } from 'typeorm';
-import { CatalogueService, isUniqueViolation, NewResource } from '../catalogue/catalogue.service';
+import { DataSource, EntityManager } from 'typeorm';
+import { CatalogueService, NewResource } from '../catalogue/catalogue.service';
+import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { DatasetItemEntity } from './dataset-item.entity';
 import { DatasetEntity } from './dataset.entity';
@@ -63,25 +64,12 @@ export class DatasetsService {
   async create(
     req: RpcPayload<typeof ResourcesRpc.createDataset>,
   ): Promise<{ dataset: DatasetView; created: boolean }> {
-    if (req.name) {
-      const existing = await this.catalogue.findByName('DATASET', req.ownerId, req.name);
-      if (existing) return { dataset: toView(await this.load(existing.id)), created: false };
-    }
-    try {
-      const row = await this.dataSource.transaction((manager) =>
-        this.createIn(manager, { ownerId: req.ownerId, name: req.name, createdBy: req.createdBy }),
-      );
-      this.outbox.kick();
-      return { dataset: toView(row), created: true };
-    } catch (err) {
-      // Another request created the same name first: get-or-create returns that one.
-      const existing =
-        req.name &&
-        isUniqueViolation(err) &&
-        (await this.catalogue.findByName('DATASET', req.ownerId, req.name));
-      if (existing) return { dataset: toView(await this.load(existing.id)), created: false };
-      throw err;
-    }
+    const { row, created } = await this.catalogue.getOrCreate(
+      { type: 'DATASET', ownerId: req.ownerId, name: req.name },
+      (manager) => this.createIn(manager, { ownerId: req.ownerId, name: req.name, createdBy: req.createdBy }),
+      (id) => this.load(id),
+    );
+    return { dataset: toView(row), created };
   }
 
   async get(id: string): Promise<DatasetView> {
@@ -110,34 +98,9 @@ export class DatasetsService {
   }
 
   async list(req: RpcPayload<typeof ResourcesRpc.listDatasets>): Promise<ListPage<DatasetView>> {
-    const { offset, limit, desc } = req.page;
-    const query = this.dataSource
-      .getRepository(ResourceEntity)
-      .createQueryBuilder('r')
-      .innerJoinAndMapOne('r.dataset', DatasetEntity, 'd', 'd.id = r.id')
-      .where('r.type = :type', { type: 'DATASET' });
-    if (req.ownerId !== undefined) {
-      query.andWhere('r.owner_id = :ownerId', { ownerId: req.ownerId });
-      if (!req.unnamed) query.andWhere('r.name IS NOT NULL');
-      query
-        .orderBy('r.createdAt', desc ? 'DESC' : 'ASC')
-        .addOrderBy('r.id', 'ASC')
-        .skip(offset)
-        .take(limit);
-    } else {
-      query.andWhere({ id: In(req.ids ?? []) });
-    }
-    const [resources, total] = await query.getManyAndCount();
-    const rows = resources.map((resource) => ({
-      resource,
-      dataset: (resource as ResourceEntity & { dataset: DatasetEntity }).dataset,
-    }));
-    if (req.ids) {
-      // Keep the caller's order (the permissions service pages the ids).
-      const position = new Map(req.ids.map((id, i) => [id, i]));
-      rows.sort((a, b) => (position.get(a.resource.id) ?? 0) - (position.get(b.resource.id) ?? 0));
-    }
-    return { total, offset, limit, desc, count: rows.length, items: rows.map(toView) };
+    const { total, rows } = await listCatalogued(this.dataSource, 'DATASET', DatasetEntity, req);
+    const items = rows.map(({ resource, state }) => toView({ resource, dataset: state }));
+    return { total, ...req.page, count: items.length, items };
   }
 
   async pushItems(id: string, items: Record<string, unknown>[]): Promise<{ itemCount: number }> {

@@ -10,7 +10,7 @@ import {
 } from '@atrium/contracts';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
-import { CatalogueService, isUniqueViolation, NewResource } from '../catalogue/catalogue.service';
+import { CatalogueService, NewResource } from '../catalogue/catalogue.service';
 import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { KeyValueRecordEntity } from './key-value-record.entity';
@@ -105,23 +105,12 @@ export class KeyValueStoresService {
   async create(
     req: RpcPayload<typeof KeyValueStoresRpc.create>,
   ): Promise<{ store: KeyValueStoreView; created: boolean }> {
-    if (req.name) {
-      const existing = await this.catalogue.findByName(TYPE, req.ownerId, req.name);
-      if (existing) return { store: toView(await this.load(existing.id)), created: false };
-    }
-    try {
-      const row = await this.dataSource.transaction((manager) =>
-        this.createIn(manager, { ownerId: req.ownerId, name: req.name, createdBy: req.createdBy }),
-      );
-      this.outbox.kick();
-      return { store: toView(row), created: true };
-    } catch (err) {
-      // Another request created the same name first: get-or-create returns that one.
-      const existing =
-        req.name && isUniqueViolation(err) && (await this.catalogue.findByName(TYPE, req.ownerId, req.name));
-      if (existing) return { store: toView(await this.load(existing.id)), created: false };
-      throw err;
-    }
+    const { row, created } = await this.catalogue.getOrCreate(
+      { type: TYPE, ownerId: req.ownerId, name: req.name },
+      (manager) => this.createIn(manager, { ownerId: req.ownerId, name: req.name, createdBy: req.createdBy }),
+      (id) => this.load(id),
+    );
+    return { store: toView(row), created };
   }
 
   async get(id: string): Promise<KeyValueStoreView> {

@@ -14,7 +14,7 @@ import { newId } from '@atrium/auth';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager, IsNull, MoreThan, Not } from 'typeorm';
-import { CatalogueService, isUniqueViolation, NewResource } from '../catalogue/catalogue.service';
+import { CatalogueService, NewResource } from '../catalogue/catalogue.service';
 import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { QueueRequestEntity } from './queue-request.entity';
@@ -135,23 +135,12 @@ export class RequestQueuesService {
   async create(
     req: RpcPayload<typeof RequestQueuesRpc.create>,
   ): Promise<{ queue: RequestQueueView; created: boolean }> {
-    if (req.name) {
-      const existing = await this.catalogue.findByName(TYPE, req.ownerId, req.name);
-      if (existing) return { queue: toView(await this.load(existing.id)), created: false };
-    }
-    try {
-      const row = await this.dataSource.transaction((manager) =>
-        this.createIn(manager, { ownerId: req.ownerId, name: req.name, createdBy: req.createdBy }),
-      );
-      this.outbox.kick();
-      return { queue: toView(row), created: true };
-    } catch (err) {
-      // Another request created the same name first: get-or-create returns that one.
-      const existing =
-        req.name && isUniqueViolation(err) && (await this.catalogue.findByName(TYPE, req.ownerId, req.name));
-      if (existing) return { queue: toView(await this.load(existing.id)), created: false };
-      throw err;
-    }
+    const { row, created } = await this.catalogue.getOrCreate(
+      { type: TYPE, ownerId: req.ownerId, name: req.name },
+      (manager) => this.createIn(manager, { ownerId: req.ownerId, name: req.name, createdBy: req.createdBy }),
+      (id) => this.load(id),
+    );
+    return { queue: toView(row), created };
   }
 
   async get(id: string): Promise<RequestQueueView> {
