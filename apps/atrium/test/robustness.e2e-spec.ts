@@ -73,6 +73,12 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
     ],
     ['an invalid id', (r: ReturnType<TestStack['http']>) => r.get('/v2/datasets/not*an*id'), 404],
     ['an unknown id', (r: ReturnType<TestStack['http']>) => r.get('/v2/datasets/AAAAAAAAAAAAAAAAA'), 404],
+    [
+      'a malformed grant id',
+      (r: ReturnType<TestStack['http']>) => r.delete(`/v2/datasets/${datasetId}/access/grants/x%00y`),
+      404,
+    ],
+    ['a malformed token id', (r: ReturnType<TestStack['http']>) => r.delete('/v2/users/me/tokens/%00'), 404],
     ['an unknown route', (r: ReturnType<TestStack['http']>) => r.get('/v2/nothing-here'), 404],
     [
       'a wrong-typed settings value',

@@ -262,6 +262,24 @@ describe('runs and the run-sharing exceptions', () => {
     await t.http().get(`/v2/acts/${actorId}`).set(asRun).expect(200);
     await t.http().get(`/v2/datasets/${otherDataset}`).set(asRun).expect(404);
     await t.http().get('/v2/users/me').set(asRun).expect(403);
+    await t.http().get(`/v2/acts/${actorId}/runs`).set(asRun).expect(403);
+    await t
+      .http()
+      .get(`/v2/access/explain?resourceId=${otherDataset}&permission=READ`)
+      .set(asRun)
+      .expect(403);
+    const batch = await t
+      .http()
+      .post('/v2/access/check')
+      .set(asRun)
+      .send({
+        checks: [
+          { resourceId: otherDataset, permission: 'READ' },
+          { resourceId: run.defaultDatasetId, permission: 'WRITE' },
+        ],
+      })
+      .expect(200);
+    expect(batch.body.data).toEqual([{ allowed: false }, { allowed: true }]);
     await t.http().post(`/v2/acts/${actorId}/runs`).set(asRun).send({}).expect(403);
     await t.http().put(`/v2/actor-runs/${run.id}`).set(bob.auth).send({ status: 'SUCCEEDED' }).expect(200);
     await t.http().get(`/v2/actor-runs/${run.id}`).set(asRun).expect(401);

@@ -1,9 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, PipeTransform, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
   grantBody,
   IdentityRpc,
+  idSchema,
   PermissionsRpc,
   ResourcesRpc,
   STORAGE_TYPES,
@@ -17,6 +18,14 @@ import { Authorize, AuthorizedResource, CurrentResource } from '../authorization
 import { parseBody } from '../http/api-query';
 
 const MANAGE = { collectionParam: 'collection' } as const;
+
+/** A grant id that is not an id names no grant: 404, as an unknown one. */
+class GrantIdPipe implements PipeTransform<string, string> {
+  transform(value: string): string {
+    if (!idSchema.safeParse(value).success) throw AppError.notFound('The grant');
+    return value;
+  }
+}
 
 /** Who has access to a resource and why, and the grants its managers give and take back. */
 @ApiTags('access')
@@ -81,7 +90,7 @@ export class AccessController {
   async update(
     @CurrentResource() resource: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Param('grantId') grantId: string,
+    @Param('grantId', GrantIdPipe) grantId: string,
     @Body() body: unknown,
   ) {
     const changes = parseBody(updateGrantBody, body);
@@ -102,7 +111,7 @@ export class AccessController {
   async revoke(
     @CurrentResource() resource: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Param('grantId') grantId: string,
+    @Param('grantId', GrantIdPipe) grantId: string,
   ): Promise<void> {
     await this.rpc.call(PermissionsRpc.revokeGrant, {
       resourceType: resource.type,

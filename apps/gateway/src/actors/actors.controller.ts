@@ -3,7 +3,6 @@ import { ApiTags } from '@nestjs/swagger';
 import {
   ActorsRpc,
   ActorView,
-  AppError,
   BuildView,
   buildRefSchema,
   createActorBody,
@@ -24,6 +23,7 @@ import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { usernamesOf } from '../users/usernames';
 import { presentBuild } from './actor-builds.controller';
 import { AccessDecisions } from '../authorization/access-decisions';
+import { requireManageAccessToChange } from '../authorization/access-check';
 
 const listQuery = z.object({
   ...ownershipListQuery,
@@ -101,12 +101,7 @@ export class ActorsController {
   @Authorize('ACTOR', 'WRITE', 'actorId')
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateActorBody, body ?? {});
-    if (changes.isPublic !== undefined && !resource.permissions.includes('MANAGE_ACCESS')) {
-      throw new AppError(
-        'insufficient-permissions',
-        'Publishing or unpublishing an Actor needs MANAGE_ACCESS permission',
-      );
-    }
+    requireManageAccessToChange(resource, changes);
     const actor = await this.rpc.call(ActorsRpc.updateActor, { id: resource.id, changes });
     await this.access.refreshed('resource', resource.id);
     return { data: await this.presentOne(actor) };

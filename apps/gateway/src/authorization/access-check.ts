@@ -1,6 +1,7 @@
 import { AppError, Permission, resourceRefSchema, ResourceType } from '@atrium/contracts';
 import { Principal, principalRef } from '../auth/principal';
 import { AccessDecisions } from './access-decisions';
+import { AuthorizedResource } from './authorize.decorator';
 
 const TYPE_NAMES: Partial<Record<ResourceType, string>> = {
   ACTOR: 'Actor',
@@ -36,4 +37,21 @@ export async function requireAccess(
     );
   }
   return result.resourceId;
+}
+
+/** Changing who may read a resource (its general access, or publishing an Actor) is managing access. */
+export function requireManageAccessToChange(
+  resource: AuthorizedResource,
+  changes: { generalAccess?: unknown; isPublic?: unknown },
+): void {
+  if (resource.permissions.includes('MANAGE_ACCESS')) return;
+  if (changes.generalAccess !== undefined) {
+    throw new AppError('insufficient-permissions', 'Changing general access needs MANAGE_ACCESS permission');
+  }
+  if (changes.isPublic !== undefined) {
+    throw new AppError(
+      'insufficient-permissions',
+      'Publishing or unpublishing an Actor needs MANAGE_ACCESS permission',
+    );
+  }
 }

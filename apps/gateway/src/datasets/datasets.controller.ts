@@ -1,11 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
-  AppError,
   DatasetView,
-  ListPage,
   MAX_ITEMS_PER_PUSH,
-  PermissionsRpc,
   resourceNameSchema,
   ResourcesRpc,
   updateDatasetBody,
@@ -22,8 +19,10 @@ import {
   SignedIn,
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery, queryBoolean, queryList } from '../http/api-query';
+import { listByOwnership } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
 import { AccessDecisions } from '../authorization/access-decisions';
+import { requireManageAccessToChange } from '../authorization/access-check';
 
 const listQuery = z.object({
   ...paginationQuery,
@@ -69,28 +68,9 @@ export class DatasetsController {
   @SignedIn()
   async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
-    let result: ListPage<DatasetView>;
-    if (q.ownership === 'sharedWithMe') {
-      const shared = await this.rpc.call(PermissionsRpc.listSharedWith, {
-        subjectId: user.userId,
-        resourceType: 'DATASET',
-        ...page,
-      });
-      const found = shared.resourceIds.length
-        ? await this.rpc.call(ResourcesRpc.listDatasets, {
-            ids: shared.resourceIds,
-            page: { ...page, offset: 0 },
-          })
-        : { items: [] };
-      result = { ...page, total: shared.total, count: found.items.length, items: found.items };
-    } else {
-      result = await this.rpc.call(ResourcesRpc.listDatasets, {
-        ownerId: user.userId,
-        unnamed: q.unnamed ?? false,
-        page,
-      });
-    }
+    const result = await listByOwnership(this.rpc, user.userId, 'DATASET', q, (req) =>
+      this.rpc.call(ResourcesRpc.listDatasets, { ...req, unnamed: q.unnamed ?? false }),
+    );
     const writable = q.ownership === 'sharedWithMe' ? [] : ['WRITE'];
     return { data: { ...result, items: result.items.map((d) => this.present(d, writable)) } };
   }
@@ -119,12 +99,7 @@ export class DatasetsController {
   @Authorize('DATASET', 'WRITE', 'datasetId')
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateDatasetBody, body ?? {});
-    if (changes.generalAccess !== undefined && !resource.permissions.includes('MANAGE_ACCESS')) {
-      throw new AppError(
-        'insufficient-permissions',
-        'Changing general access needs MANAGE_ACCESS permission',
-      );
-    }
+    requireManageAccessToChange(resource, changes);
     const dataset = await this.rpc.call(ResourcesRpc.updateDataset, { id: resource.id, changes });
     await this.access.refreshed('resource', resource.id);
     return { data: this.present(dataset, resource.permissions) };

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { IdentityRpc, IssuesRpc, PermissionsRpc, ResourcesRpc } from '@atrium/contracts';
-import { RpcClient } from '@atrium/messaging';
+import { EVENT_BUS, EventBus, RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../authorization/authorize.decorator';
 import { GatewayMetrics } from './metrics';
@@ -16,6 +16,7 @@ export class HealthController {
   constructor(
     private readonly rpc: RpcClient,
     @Inject(GatewayMetrics) private readonly metrics: GatewayMetrics,
+    @Inject(EVENT_BUS) private readonly bus: EventBus,
   ) {}
 
   @Get('health/live')
@@ -23,7 +24,10 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Ready only when every service answers its health RPC (each answers only with its database up). */
+  /**
+   * Ready only when every service answers its health RPC (each answers only with its database up)
+   * and the gateway's own RabbitMQ connection, which carries its cache invalidations, is up.
+   */
   @Get('health/ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const results = await Promise.allSettled(
@@ -32,9 +36,10 @@ export class HealthController {
     const services = Object.fromEntries(
       HEALTH_ROUTES.map((route, i) => [route.service, results[i].status === 'fulfilled' ? 'up' : 'down']),
     );
-    const ready = results.every((r) => r.status === 'fulfilled');
+    const rabbitmq = this.bus.connected ? 'up' : 'down';
+    const ready = results.every((r) => r.status === 'fulfilled') && this.bus.connected;
     void reply.status(ready ? 200 : 503);
-    return { status: ready ? 'ready' : 'unavailable', services };
+    return { status: ready ? 'ready' : 'unavailable', services, rabbitmq };
   }
 
   @Get('metrics')

@@ -39,6 +39,7 @@ import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
 import { AccessDecisions } from '../authorization/access-decisions';
+import { requireManageAccessToChange } from '../authorization/access-check';
 
 const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
 const createQuery = z.object({ name: resourceNameSchema.optional() });
@@ -117,12 +118,7 @@ export class KeyValueStoresController {
   @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateKeyValueStoreBody, body ?? {});
-    if (changes.generalAccess !== undefined && !resource.permissions.includes('MANAGE_ACCESS')) {
-      throw new AppError(
-        'insufficient-permissions',
-        'Changing general access needs MANAGE_ACCESS permission',
-      );
-    }
+    requireManageAccessToChange(resource, changes);
     const store = await this.rpc.call(KeyValueStoresRpc.update, { id: resource.id, changes });
     await this.access.refreshed('resource', resource.id);
     return { data: this.present(store, resource.permissions) };

@@ -25,6 +25,7 @@ import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
 import { AccessDecisions } from '../authorization/access-decisions';
+import { requireManageAccessToChange } from '../authorization/access-check';
 
 const MAX_REQUESTS_PAGE = 10_000;
 
@@ -104,12 +105,7 @@ export class RequestQueuesController {
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateRequestQueueBody, body ?? {});
-    if (changes.generalAccess !== undefined && !resource.permissions.includes('MANAGE_ACCESS')) {
-      throw new AppError(
-        'insufficient-permissions',
-        'Changing general access needs MANAGE_ACCESS permission',
-      );
-    }
+    requireManageAccessToChange(resource, changes);
     const queue = await this.rpc.call(RequestQueuesRpc.update, { id: resource.id, changes });
     await this.access.refreshed('resource', resource.id);
     return { data: this.present(queue, resource.permissions) };

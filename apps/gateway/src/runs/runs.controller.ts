@@ -2,8 +2,6 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Put, Query, Res
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
-  ListPage,
-  PermissionsRpc,
   ResourcesRpc,
   RunsRpc,
   RunView,
@@ -24,6 +22,8 @@ import {
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 import { AccessDecisions } from '../authorization/access-decisions';
+import { requireManageAccessToChange } from '../authorization/access-check';
+import { listByOwnership } from '../http/ownership-listing';
 
 const startQuery = z.object({
   timeout: z.coerce
@@ -126,6 +126,7 @@ export class RunsController {
     const facts = await this.rpc.call(ResourcesRpc.getResourceFacts, { id: task.id });
     if (!facts?.actorId) throw AppError.notFound('The task');
     const actor = await this.access.check(principalRef(user), 'ACTOR', facts.actorId, 'RUN');
+    if (!actor.canRead) throw AppError.notFound("The task's Actor");
     if (!actor.allowed)
       throw new AppError('insufficient-permissions', "You need RUN permission on the task's Actor");
     return this.start(user, facts.actorId, task.id, query, body, contentType);
@@ -139,6 +140,9 @@ export class RunsController {
     @Query() query: unknown,
   ) {
     const q = parseQuery(listQuery, query);
+    // A run token sees its own run, not the starter's other runs of the Actor.
+    if (user.credential === 'run-token')
+      throw new AppError('insufficient-permissions', 'A run token cannot list runs');
     const runs = await this.rpc.call(RunsRpc.list, {
       userId: user.userId,
       actorId: actor.id,
@@ -169,21 +173,14 @@ export class RunsController {
   @SignedIn()
   async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = this.page(q);
-    let runs: ListPage<RunView>;
-    if (q.ownership === 'sharedWithMe') {
-      const shared = await this.rpc.call(PermissionsRpc.listSharedWith, {
-        subjectId: user.userId,
-        resourceType: 'ACTOR_RUN',
-        ...page,
-      });
-      const found = shared.resourceIds.length
-        ? await this.rpc.call(RunsRpc.list, { ids: shared.resourceIds, page: { ...page, offset: 0 } })
-        : { items: [] };
-      runs = { ...page, total: shared.total, count: found.items.length, items: found.items };
-    } else {
-      runs = await this.rpc.call(RunsRpc.list, { userId: user.userId, status: q.status, page });
-    }
+    const runs = await listByOwnership(this.rpc, user.userId, 'ACTOR_RUN', q, (req) =>
+      this.rpc.call(
+        RunsRpc.list,
+        req.ownerId
+          ? { userId: req.ownerId, status: q.status, page: req.page }
+          : { ids: req.ids, page: req.page },
+      ),
+    );
     return { data: { ...runs, items: runs.items.map((r) => this.present(r)) } };
   }
 
@@ -197,12 +194,7 @@ export class RunsController {
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   async update(@CurrentResource() run: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateRunBody, body ?? {});
-    if (changes.generalAccess !== undefined && !run.permissions.includes('MANAGE_ACCESS')) {
-      throw new AppError(
-        'insufficient-permissions',
-        'Changing general access needs MANAGE_ACCESS permission',
-      );
-    }
+    requireManageAccessToChange(run, changes);
     const updated = await this.rpc.call(RunsRpc.update, { id: run.id, changes });
     if (changes.generalAccess !== undefined) {
       await this.access.refreshed('resource', run.id);

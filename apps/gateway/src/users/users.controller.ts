@@ -6,6 +6,7 @@ import {
   CreatedApiToken,
   createTokenBody,
   IdentityRpc,
+  idSchema,
   PublicUserView,
   settingsBody,
   UserView,
@@ -69,6 +70,7 @@ export class UsersController {
   @SignedIn()
   @HttpCode(204)
   async revokeToken(@CurrentUser() user: UserPrincipal, @Param('tokenId') tokenId: string): Promise<void> {
+    if (!idSchema.safeParse(tokenId).success) throw AppError.notFound('The token');
     await this.rpc.call(IdentityRpc.revokeToken, { userId: user.userId, tokenId });
     this.tokens.forget(tokenId);
   }

@@ -166,6 +166,8 @@ export class DecisionsService {
   }
 
   async explain(req: RpcPayload<typeof PermissionsRpc.explain>): Promise<ExplainResult> {
+    // A run token reaches what its run may touch, not the reasons behind its starter's access.
+    if (req.caller.runId) throw new AppError('insufficient-permissions', 'A run token cannot explain access');
     const resource = await this.projections.resource(req.resourceId);
     if (!resource) throw AppError.notFound('The resource');
     const caller = await this.evaluate(resource, req.caller.userId);

@@ -244,8 +244,9 @@ export class GrantsService {
   }
 
   async deleteForResource(manager: EntityManager, resourceId: string): Promise<void> {
-    const removed = await manager.delete(GrantEntity, { resourceId });
-    if (removed.affected) await this.changed(manager, resourceId, null, 'resource-deleted');
+    await manager.delete(GrantEntity, { resourceId });
+    // Always: every replica must forget decisions (and name resolutions) about the deleted resource.
+    await this.changed(manager, resourceId, null, 'resource-deleted');
   }
 
   private changed(

@@ -64,7 +64,10 @@ export class ProjectionsService {
    * A resource's facts. Inside a transaction, pass its manager: a second connection waited on
    * while the transaction holds one can exhaust the pool (and deadlocks PGlite's single session).
    */
-  async resource(id: string, manager: EntityManager = this.dataSource.manager): Promise<ResourceFacts | null> {
+  async resource(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ResourceFacts | null> {
     const row = await manager.findOneBy(ResourceProjectionEntity, { id });
     if (row) return row.deleted ? null : toResourceFacts(row);
     return this.fetchResource(id, manager);
@@ -104,7 +107,10 @@ export class ProjectionsService {
     }
   }
 
-  private async fetchResource(id: string, manager: EntityManager = this.dataSource.manager): Promise<ResourceFacts | null> {
+  private async fetchResource(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ResourceFacts | null> {
     const facts = await this.rpc.call(ResourcesRpc.getResourceFacts, { id });
     if (facts) await this.upsertResource(facts, manager);
     return facts;
