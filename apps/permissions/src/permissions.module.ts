@@ -8,6 +8,7 @@ import { ChecksMessageController } from './decisions/checks.message.controller';
 import { AuditLogMessageController } from './audit/audit-log.message.controller';
 import { AuditLogService } from './audit/audit-log.service';
 import { DecisionsService } from './decisions/decisions.service';
+import { DecisionFactsQuery } from './decisions/decision-facts.query';
 import { SharedWithQuery } from './decisions/shared-with.query';
 import { GrantsMessageController } from './grants/grants.message.controller';
 import { GrantsService } from './grants/grants.service';
@@ -41,6 +42,7 @@ export class PermissionsModule {
         DecisionsService,
         AuditLogService,
         SharedWithQuery,
+        DecisionFactsQuery,
         ProjectionEventsConsumer,
         IssueRunGrantsConsumer,
       ],

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  AccountFacts,
   AppError,
   CheckResult,
   DecisionRule,
@@ -10,7 +11,8 @@ import {
   RpcPayload,
 } from '@atrium/contracts';
 import { AuditLogService } from '../audit/audit-log.service';
-import { GrantsService } from '../grants/grants.service';
+import { GrantInForce, GrantsService } from '../grants/grants.service';
+import { DecisionFactsQuery } from './decision-facts.query';
 import { ProjectionsService } from '../projections/projections.service';
 import { decide, Evaluation } from './decide';
 
@@ -24,6 +26,7 @@ export class DecisionsService {
     private readonly projections: ProjectionsService,
     private readonly grants: GrantsService,
     private readonly audit: AuditLogService,
+    private readonly decisionFacts: DecisionFactsQuery,
   ) {}
 
   /** Resolves an id or `username~name` (`~name` = the caller's own account) to a resource. */
@@ -50,6 +53,7 @@ export class DecisionsService {
     userId: string | null,
     addressedByName = false,
     depth = 0,
+    known: { owner?: AccountFacts; grant?: GrantInForce } = {},
   ): Promise<Evaluation> {
     const related = async (id: string | null): Promise<Evaluation | null> => {
       if (!id || depth >= MAX_DEPTH) return null;
@@ -58,8 +62,8 @@ export class DecisionsService {
     };
     const isOwner = userId !== null && userId === resource.ownerId;
     const [owner, grant, actor, task, run] = await Promise.all([
-      isOwner ? null : this.projections.account(resource.ownerId),
-      userId && !isOwner ? this.grants.activePermissions(resource.id, userId) : null,
+      isOwner ? null : (known.owner ?? this.projections.account(resource.ownerId)),
+      userId && !isOwner ? (known.grant ?? this.grants.activePermissions(resource.id, userId)) : null,
       isOwner
         ? null
         : related(resource.type === 'ACTOR_RUN' || resource.type === 'ACTOR_BUILD' ? resource.actorId : null),
@@ -120,9 +124,20 @@ export class DecisionsService {
       rule: 'none',
       validUntil: null,
     };
-    const resource = await this.resolve(req.resourceType, req.resourceRef, userId);
-    if (!resource) return denied;
-    const evaluation = await this.evaluate(resource, userId, !ID_PATTERN.test(req.resourceRef));
+    // By id (the common case): resource, owner account and grant in one query.
+    const facts = ID_PATTERN.test(req.resourceRef)
+      ? await this.decisionFacts.load(req.resourceRef, userId)
+      : null;
+    if (facts === 'deleted') return denied;
+    const resource = facts ? facts.resource : await this.resolve(req.resourceType, req.resourceRef, userId);
+    if (!resource || resource.type !== req.resourceType) return denied;
+    const evaluation = await this.evaluate(
+      resource,
+      userId,
+      !ID_PATTERN.test(req.resourceRef),
+      0,
+      facts ?? {},
+    );
     const permissions = req.principal.runId
       ? await this.narrowToRun(evaluation.held, resource, req.principal.runId)
       : evaluation.held;

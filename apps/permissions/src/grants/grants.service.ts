@@ -61,6 +61,25 @@ function checkWindow(notBefore: Date | null, expiresAt: Date | null): void {
   }
 }
 
+export interface GrantInForce {
+  permissions: Permission[];
+  /** When time alone changes this (the grant's expiry, or the start of one not yet begun). */
+  validUntil: Date | null;
+  grantId: string | null;
+}
+
+/** What a subject's grant (if any) gives now. */
+export function grantInForce(
+  grant: Pick<GrantEntity, 'id' | 'permissions' | 'expiresAt' | 'notBefore'> | null,
+  now = new Date(),
+): GrantInForce {
+  if (!grant || (grant.expiresAt && grant.expiresAt <= now))
+    return { permissions: [], validUntil: null, grantId: null };
+  if (grant.notBefore && grant.notBefore > now)
+    return { permissions: [], validUntil: grant.notBefore, grantId: null };
+  return { permissions: grant.permissions, validUntil: grant.expiresAt, grantId: grant.id };
+}
+
 /** A grant in force: begun and not expired, compared with the database clock. */
 const active = (alias: string) =>
   new Brackets((qb) =>
@@ -108,22 +127,14 @@ export class GrantsService {
    * The subject's grant on the resource as it applies now, and when that will change by time
    * alone (its expiry, or the start of a grant that has not begun).
    */
-  async activePermissions(
-    resourceId: string,
-    subjectId: string,
-  ): Promise<{ permissions: Permission[]; validUntil: Date | null; grantId: string | null }> {
+  async activePermissions(resourceId: string, subjectId: string): Promise<GrantInForce> {
     const grant = await this.dataSource
       .getRepository(GrantEntity)
       .createQueryBuilder('g')
       .select(['g.id', 'g.permissions', 'g.expiresAt', 'g.notBefore'])
       .where('g.resource_id = :resourceId AND g.subject_id = :subjectId', { resourceId, subjectId })
       .getOne();
-    const now = new Date();
-    if (!grant || (grant.expiresAt && grant.expiresAt <= now))
-      return { permissions: [], validUntil: null, grantId: null };
-    if (grant.notBefore && grant.notBefore > now)
-      return { permissions: [], validUntil: grant.notBefore, grantId: null };
-    return { permissions: grant.permissions, validUntil: grant.expiresAt, grantId: grant.id };
+    return grantInForce(grant);
   }
 
   private async resourceOrFail(type: ResourceType, id: string) {

@@ -1,0 +1,101 @@
+import { Injectable } from '@nestjs/common';
+import { AccountFacts, Permission, ResourceFacts } from '@atrium/contracts';
+import { DataSource } from 'typeorm';
+import { GrantEntity } from '../grants/grant.entity';
+import { grantInForce, GrantInForce } from '../grants/grants.service';
+import { AccountProjectionEntity } from '../projections/account-projection.entity';
+import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
+
+export interface DecisionFactsRow {
+  resource: ResourceFacts;
+  /** Undefined when the owner's account is not projected yet (read through it then). */
+  owner: AccountFacts | undefined;
+  grant: GrantInForce;
+}
+
+interface Row {
+  id: string;
+  type: ResourceFacts['type'];
+  owner_id: string;
+  name: string | null;
+  general_access: ResourceFacts['generalAccess'];
+  is_public: boolean;
+  actor_id: string | null;
+  task_id: string | null;
+  run_id: string | null;
+  version: number;
+  deleted: boolean;
+  a_username: string | null;
+  a_general_resource_access: AccountFacts['generalResourceAccess'] | null;
+  a_share: boolean | null;
+  a_version: number | null;
+  g_id: string | null;
+  g_permissions: Permission[] | null;
+  g_expires_at: Date | null;
+  g_not_before: Date | null;
+}
+
+/**
+ * The check path's common case in one round trip: a resource with its owner's account and the
+ * caller's grant, from the projections (primary keys and the grant's unique index).
+ */
+@Injectable()
+export class DecisionFactsQuery {
+  private sql: string | undefined;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  private statement(): string {
+    const table = (entity: new () => unknown) => this.dataSource.getRepository(entity).metadata.tablePath;
+    return (this.sql ??= `
+      SELECT r.id, r.type, r.owner_id, r.name, r.general_access, r.is_public, r.actor_id, r.task_id, r.run_id,
+             r.version, r.deleted,
+             a.username AS a_username, a.general_resource_access AS a_general_resource_access,
+             a.share_runs_with_public_actor_creators AS a_share, a.version AS a_version,
+             g.id AS g_id, g.permissions AS g_permissions, g.expires_at AS g_expires_at, g.not_before AS g_not_before
+      FROM ${table(ResourceProjectionEntity)} r
+      LEFT JOIN ${table(AccountProjectionEntity)} a ON a.id = r.owner_id
+      LEFT JOIN ${table(GrantEntity)} g ON g.resource_id = r.id AND g.subject_id = $2
+      WHERE r.id = $1`);
+  }
+
+  /** Null when the resource is not projected (the caller reads it through) or was deleted. */
+  async load(resourceId: string, userId: string | null): Promise<DecisionFactsRow | 'deleted' | null> {
+    const [row]: Row[] = await this.dataSource.query(this.statement(), [resourceId, userId ?? '']);
+    if (!row) return null;
+    if (row.deleted) return 'deleted';
+    const resource: ResourceFacts = {
+      id: row.id,
+      type: row.type,
+      ownerId: row.owner_id,
+      name: row.name,
+      generalAccess: row.general_access,
+      isPublic: row.is_public,
+      actorId: row.actor_id,
+      taskId: row.task_id,
+      runId: row.run_id,
+      version: row.version,
+    };
+    const owner: AccountFacts | undefined =
+      row.a_username !== null && row.a_general_resource_access !== null
+        ? {
+            id: row.owner_id,
+            username: row.a_username,
+            generalResourceAccess: row.a_general_resource_access,
+            shareRunsWithPublicActorCreators: !!row.a_share,
+            version: row.a_version ?? 0,
+          }
+        : undefined;
+    const grant = grantInForce(
+      row.g_id
+        ? {
+            id: row.g_id,
+            permissions: row.g_permissions ?? [],
+            expiresAt: row.g_expires_at,
+            notBefore: row.g_not_before,
+          }
+        : null,
+    );
+    return { resource, owner, grant };
+  }
+}
