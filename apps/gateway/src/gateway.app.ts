@@ -32,7 +32,8 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   );
   // Nest routes Fastify's own errors (unparseable JSON, oversized bodies) through this filter too.
   app.useGlobalFilters(new ApiExceptionFilter());
-  app.enableShutdownHooks();
+  // On a signal: stop accepting, finish the requests in flight, close the RPC client, exit 0.
+  app.enableShutdownHooks([], { useProcessExit: true });
 
   const document = SwaggerModule.createDocument(
     app,

@@ -4,6 +4,7 @@ import * as amqp from 'amqp-connection-manager';
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { EventBus, EventHandler, PoisonMessageError } from './event-bus';
 import {
+  AMQP_RECONNECT_SECONDS,
   amqpConnectionOptions,
   DEAD_LETTER_EXCHANGE,
   deadLetterQueue,
@@ -14,6 +15,8 @@ import {
 } from './topology';
 
 const PUBLISH_TIMEOUT_MS = 5000;
+/** How long `stopConsuming` waits for running handlers before their events are left to redelivery. */
+const DRAIN_TIMEOUT_MS = 10_000;
 
 /** Declares the exchanges every service relies on: events (topic) and dead letters (direct). */
 export async function assertExchanges(channel: Channel): Promise<void> {
@@ -48,10 +51,17 @@ export class AmqpEventBus implements EventBus {
   private readonly connection: amqp.AmqpConnectionManager;
   private readonly publisher: amqp.ChannelWrapper;
   private readonly consumers: amqp.ChannelWrapper[] = [];
+  /** The live consumer of each subscribed queue, to cancel it on shutdown. */
+  private readonly consumerTags = new Map<string, { channel: Channel; tag: string }>();
+  private readonly running = new Set<Promise<void>>();
+  private stopping: Promise<void> | undefined;
   private readonly logger = new Logger('AmqpEventBus');
 
   constructor(url: string) {
-    this.connection = amqp.connect([url], { connectionOptions: amqpConnectionOptions });
+    this.connection = amqp.connect([url], {
+      connectionOptions: amqpConnectionOptions,
+      reconnectTimeInSeconds: AMQP_RECONNECT_SECONDS,
+    });
     this.connection.on('disconnect', ({ err }) =>
       this.logger.warn(`Disconnected from RabbitMQ: ${err?.message}`),
     );
@@ -115,11 +125,52 @@ export class AmqpEventBus implements EventBus {
         await assertQueueWithDeadLetters(ch, queue);
         for (const name of eventNames) await ch.bindQueue(queue, EVENTS_EXCHANGE, name);
         await ch.prefetch(EVENT_PREFETCH);
-        await ch.consume(queue, (msg) => msg && void this.handle(ch, queue, msg, handler), { noAck: false });
+        // A reconnect while stopping must not start consuming again.
+        if (this.stopping) return;
+        const { consumerTag } = await ch.consume(
+          queue,
+          (msg) => msg && this.track(this.handle(ch, queue, msg, handler)),
+          {
+            noAck: false,
+          },
+        );
+        this.consumerTags.set(queue, { channel: ch, tag: consumerTag });
       },
     });
     this.consumers.push(wrapper);
     await wrapper.waitForConnect();
+  }
+
+  private track(work: Promise<void>): void {
+    const settled = work.catch((err: Error) => this.logger.warn(`Event handling failed: ${err.message}`));
+    this.running.add(settled);
+    void settled.finally(() => this.running.delete(settled));
+  }
+
+  stopConsuming(): Promise<void> {
+    this.stopping ??= this.cancelAndDrain();
+    return this.stopping;
+  }
+
+  private async cancelAndDrain(): Promise<void> {
+    await Promise.all(
+      [...this.consumerTags.values()].map(({ channel, tag }) =>
+        channel
+          .cancel(tag)
+          .catch((err: Error) => this.logger.warn(`Could not cancel ${tag}: ${err.message}`)),
+      ),
+    );
+    if (!this.running.size) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.running]),
+      new Promise((done) => (timer = setTimeout(done, DRAIN_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (this.running.size)
+      this.logger.warn(
+        `${this.running.size} event handlers still running; the broker redelivers their events`,
+      );
   }
 
   private async handle(

@@ -21,6 +21,8 @@ export interface EventBus {
   readonly connected: boolean;
   /** Calls `listener` whenever `connected` changes. */
   onConnectionChange(listener: (connected: boolean) => void): void;
+  /** Stops taking events and waits (bounded) for the handlers already running; publishing goes on. */
+  stopConsuming(): Promise<void>;
   close(): Promise<void>;
 }
 

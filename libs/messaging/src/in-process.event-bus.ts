@@ -63,6 +63,10 @@ export class InProcessEventBus implements EventBus {
     /* in memory: never disconnected */
   }
 
+  async stopConsuming(): Promise<void> {
+    /* publish delivers synchronously to the handlers: nothing is left in flight */
+  }
+
   async close(): Promise<void> {
     this.subscriptions.length = 0;
   }

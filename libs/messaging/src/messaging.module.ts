@@ -1,4 +1,11 @@
-import { DynamicModule, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { AmqpEventBus } from './amqp.event-bus';
 import { EVENT_BUS, EventBus } from './event-bus';
 import { inProcessEventBus } from './in-process.event-bus';
@@ -15,11 +22,16 @@ export interface MessagingOptions {
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 
 @Injectable()
-class MessagingLifecycle implements OnApplicationShutdown {
+class MessagingLifecycle implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     private readonly rpc: RpcClient,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
   ) {}
+
+  /** The running event handlers finish while the database and the bus are still open. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.bus !== inProcessEventBus) await this.bus.stopConsuming();
+  }
 
   async onApplicationShutdown(): Promise<void> {
     await this.rpc.close();

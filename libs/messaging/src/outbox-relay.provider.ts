@@ -1,12 +1,18 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { EVENT_BUS, EventBus } from './event-bus';
 import { EventHandlers } from './idempotent-consumer';
 import { OutboxRelay } from './outbox';
 
-/** A service's outbox relay, started with the app and stopped (after draining) with it. */
+/**
+ * A service's outbox relay, started with the app and stopped (after draining) with it: before
+ * the shutdown hooks, which close the event bus and the database it needs.
+ */
 @Injectable()
-export class ServiceOutboxRelay extends OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ServiceOutboxRelay
+  extends OutboxRelay
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
   constructor(dataSource: DataSource, @Inject(EVENT_BUS) bus: EventBus) {
     super(dataSource, bus);
   }
@@ -15,7 +21,7 @@ export class ServiceOutboxRelay extends OutboxRelay implements OnApplicationBoot
     this.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.stop();
   }
 }

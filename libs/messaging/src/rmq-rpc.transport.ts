@@ -1,7 +1,7 @@
 import { ClientRMQ, RmqRecordBuilder } from '@nestjs/microservices';
 import { SERVICES, ServiceName } from '@atrium/contracts';
 import { lastValueFrom, timeout, TimeoutError } from 'rxjs';
-import { amqpConnectionOptions, rpcQueue, rpcQueueOptions } from './topology';
+import { AMQP_RECONNECT_SECONDS, amqpConnectionOptions, rpcQueue, rpcQueueOptions } from './topology';
 import { RpcTransport, timeoutError, toAppError } from './rpc-transport';
 
 /** RPC over @nestjs/microservices RMQ: persistent requests, direct reply-to, a deadline per call. */
@@ -18,7 +18,10 @@ export class RmqRpcTransport implements RpcTransport {
         queue: rpcQueue(service),
         queueOptions: rpcQueueOptions(service),
         persistent: true,
-        socketOptions: { connectionOptions: amqpConnectionOptions },
+        socketOptions: {
+          connectionOptions: amqpConnectionOptions,
+          reconnectTimeInSeconds: AMQP_RECONNECT_SECONDS,
+        },
       });
       this.clients.set(service, client);
     }

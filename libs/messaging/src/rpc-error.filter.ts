@@ -22,6 +22,19 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
           }) satisfies SerializedAppError,
       );
     }
+    // The database went away (restart, failover, dropped connection): the pool reconnects on the
+    // next query, so the caller may retry; a 503, not an internal error.
+    const errno = (exception as { code?: unknown })?.code;
+    if (isConnectionLoss(code) || isConnectionLoss(errno)) {
+      this.logger.warn(`Database connection lost: ${(exception as Error).message}`);
+      return throwError(
+        () =>
+          ({
+            type: 'service-unavailable',
+            message: 'The database is unavailable; try again',
+          }) satisfies SerializedAppError,
+      );
+    }
     this.logger.error(
       exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
     );
@@ -29,4 +42,10 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
       () => ({ type: 'internal-error', message: 'Internal error' }) satisfies SerializedAppError,
     );
   }
+}
+
+/** PostgreSQL's connection exceptions (class 08), shutdowns (57P01-57P03) and socket failures. */
+function isConnectionLoss(code: unknown): boolean {
+  if (typeof code !== 'string') return false;
+  return code.startsWith('08') || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET'].includes(code);
 }

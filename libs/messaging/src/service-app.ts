@@ -1,13 +1,15 @@
 import { DynamicModule, INestMicroservice, Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { MicroserviceOptions, RmqOptions, Transport } from '@nestjs/microservices';
 import { ServiceName } from '@atrium/contracts';
 import * as amqplib from 'amqplib';
 import { AckInterceptor } from './ack.interceptor';
 import { assertExchanges } from './amqp.event-bus';
 import { InProcessServer, inProcessRegistry } from './in-process.transport';
+import { RmqRpcServer } from './rmq-rpc.server';
 import { RpcErrorFilter } from './rpc-error.filter';
 import {
+  AMQP_RECONNECT_SECONDS,
   amqpConnectionOptions,
   DEAD_LETTER_EXCHANGE,
   deadLetterQueue,
@@ -31,7 +33,7 @@ export async function assertRpcTopology(url: string, service: ServiceName): Prom
 }
 
 /** RMQ server options with NestJS's unsafe defaults (auto-ack, transient, unbounded prefetch) overridden. */
-export function rmqServerOptions(url: string, service: ServiceName): MicroserviceOptions {
+export function rmqServerOptions(url: string, service: ServiceName): Required<RmqOptions> {
   return {
     transport: Transport.RMQ,
     options: {
@@ -41,7 +43,10 @@ export function rmqServerOptions(url: string, service: ServiceName): Microservic
       noAck: false,
       prefetchCount: RPC_PREFETCH,
       persistent: true,
-      socketOptions: { connectionOptions: amqpConnectionOptions },
+      socketOptions: {
+        connectionOptions: amqpConnectionOptions,
+        reconnectTimeInSeconds: AMQP_RECONNECT_SECONDS,
+      },
     },
   };
 }
@@ -58,9 +63,11 @@ export async function startServiceApp(
   options: { amqpUrl?: string; logLevel?: LogLevel },
 ): Promise<INestMicroservice> {
   if (options.amqpUrl) await assertRpcTopology(options.amqpUrl, service);
-  const transport: MicroserviceOptions = options.amqpUrl
-    ? rmqServerOptions(options.amqpUrl, service)
-    : { strategy: new InProcessServer(service, inProcessRegistry) };
+  const transport: MicroserviceOptions = {
+    strategy: options.amqpUrl
+      ? new RmqRpcServer(rmqServerOptions(options.amqpUrl, service).options)
+      : new InProcessServer(service, inProcessRegistry),
+  };
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(rootModule, {
     ...transport,
     logger: logLevels(options.logLevel ?? 'log'),
@@ -71,9 +78,14 @@ export async function startServiceApp(
   return app;
 }
 
+/** A shutdown that takes longer than this (a stuck hook) ends the process anyway. */
+const SHUTDOWN_DEADLINE_MS = 25_000;
+
 /**
  * Entry point of a service running as its own process: RabbitMQ is required, and SIGTERM or
- * SIGINT closes the app (stops consuming, lets in-flight handlers finish, closes connections).
+ * SIGINT closes the app: it stops consuming requests and events, lets the handlers already
+ * running finish (up to 10 s each), publishes what they wrote to the outbox, then closes its
+ * connections and exits.
  */
 export async function runServiceProcess(
   rootModule: DynamicModule,
@@ -93,18 +105,30 @@ export async function runServiceProcess(
       logLevel: config.LOG_LEVEL,
     });
     logger.log(`${service} service is consuming ${rpcQueue(service)}`);
+    let closing = false;
     const shutdown = (signal: string) => {
+      // A terminal's Ctrl+C reaches both a launcher and its children, which then forwards it too.
+      if (closing) return;
+      closing = true;
       logger.log(`${signal} received, shutting down`);
+      const started = Date.now();
+      setTimeout(() => {
+        logger.error(`Shutdown did not finish in ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS).unref();
       app.close().then(
-        () => process.exit(0),
+        () => {
+          logger.log(`Shut down in ${Date.now() - started} ms`);
+          process.exit(0);
+        },
         (err: unknown) => {
           logger.error(err);
           process.exit(1);
         },
       );
     };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
   } catch (err) {
     logger.error(`${service} failed to start: ${(err as Error).message}`);
     process.exit(1);

@@ -23,3 +23,6 @@ export function rpcQueueOptions(service: ServiceName) {
 
 /** Nagle's algorithm adds ~40 ms per round trip on small AMQP frames. */
 export const amqpConnectionOptions = { noDelay: true };
+
+/** Seconds between reconnection attempts after the broker goes away (amqp-connection-manager's default is 5). */
+export const AMQP_RECONNECT_SECONDS = 1;
