@@ -199,4 +199,33 @@ describe('datasets shared end to end', () => {
     await t.http().delete(`/v2/datasets/${id}`).set(alice.auth).expect(204);
     await t.http().get(`/v2/datasets/${id}`).set(alice.auth).expect(404);
   });
+
+  it('walks sharedWithMe by cursor: every shared dataset exactly once', async () => {
+    const shared: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const id = (await t.http().post(`/v2/datasets?name=walk-${i}`).set(alice.auth).expect(201)).body.data
+        .id;
+      await t
+        .http()
+        .post(`/v2/datasets/${id}/access/grants`)
+        .set(alice.auth)
+        .send({ user: bob.username, permissions: ['READ'] })
+        .expect(201);
+      shared.push(id);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await t
+        .http()
+        .get(`/v2/datasets?ownership=sharedWithMe&limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+        .set(bob.auth)
+        .expect(200);
+      seen.push(...res.body.data.items.map((d: { id: string }) => d.id));
+      cursor = res.body.data.nextCursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual(expect.arrayContaining(shared.sort()));
+    expect(new Set(seen).size).toBe(seen.length);
+    await t.http().get('/v2/datasets?ownership=sharedWithMe&cursor=nope').set(bob.auth).expect(400);
+  });
 });

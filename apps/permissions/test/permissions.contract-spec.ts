@@ -167,6 +167,7 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     ).toEqual({
       total: 1,
       resourceIds: [dataset.id],
+      nextCursor: null,
     });
 
     await h.rpc.call(PermissionsRpc.revokeGrant, {
@@ -268,6 +269,7 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     ).toEqual({
       total: 0,
       resourceIds: [],
+      nextCursor: null,
     });
   });
 

@@ -215,7 +215,7 @@ export const PermissionsRpc = {
     auditLogQuery.extend({ caller: principalSchema, limit: z.number().int().min(1).max(1000) }).strict(),
   ),
   /** Resources of a type granted to a subject (for `ownership=sharedWithMe`). */
-  listSharedWith: rpc<{ total: number; resourceIds: string[] }>()(
+  listSharedWith: rpc<{ total: number; resourceIds: string[]; nextCursor: string | null }>()(
     'permissions',
     'permissions.shared-with.list',
     z
@@ -225,6 +225,8 @@ export const PermissionsRpc = {
         offset: z.number().int().min(0),
         limit: z.number().int().min(1).max(1000),
         desc: z.boolean(),
+        /** Keyset pagination: the `nextCursor` of the previous page (then `offset` counts from it). */
+        cursor: idSchema.optional(),
       })
       .strict(),
   ),

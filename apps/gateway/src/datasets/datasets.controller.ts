@@ -19,16 +19,12 @@ import {
   SignedIn,
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery, queryBoolean, queryList } from '../http/api-query';
-import { listByOwnership } from '../http/ownership-listing';
+import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange } from '../authorization/access-check';
 
-const listQuery = z.object({
-  ...paginationQuery,
-  unnamed: queryBoolean.optional(),
-  ownership: z.enum(['ownedByMe', 'sharedWithMe']).optional(),
-});
+const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
 const createQuery = z.object({ name: resourceNameSchema.optional() });
 const itemsQuery = z.object({
   ...paginationQuery,

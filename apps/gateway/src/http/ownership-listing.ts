@@ -1,4 +1,4 @@
-import { ListPage, PermissionsRpc, ResourceType } from '@atrium/contracts';
+import { idSchema, ListPage, PermissionsRpc, ResourceType } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { paginationQuery } from './api-query';
@@ -7,6 +7,8 @@ import { paginationQuery } from './api-query';
 export const ownershipListQuery = {
   ...paginationQuery,
   ownership: z.enum(['ownedByMe', 'sharedWithMe']).optional(),
+  /** With `sharedWithMe`: the `nextCursor` of the previous page (keyset pagination). */
+  cursor: idSchema.optional(),
 };
 
 export interface OwnershipListRequest {
@@ -23,18 +25,31 @@ export async function listByOwnership<V>(
   rpc: RpcClient,
   userId: string,
   type: ResourceType,
-  q: { offset?: number; limit?: number; desc?: boolean; ownership?: 'ownedByMe' | 'sharedWithMe' },
+  q: {
+    offset?: number;
+    limit?: number;
+    desc?: boolean;
+    ownership?: 'ownedByMe' | 'sharedWithMe';
+    cursor?: string;
+  },
   fetch: (req: OwnershipListRequest) => Promise<ListPage<V>>,
-): Promise<ListPage<V>> {
+): Promise<ListPage<V> & { nextCursor?: string | null }> {
   const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
   if (q.ownership !== 'sharedWithMe') return fetch({ ownerId: userId, page });
   const shared = await rpc.call(PermissionsRpc.listSharedWith, {
     subjectId: userId,
     resourceType: type,
     ...page,
+    cursor: q.cursor,
   });
   const found = shared.resourceIds.length
     ? await fetch({ ids: shared.resourceIds, page: { ...page, offset: 0 } })
     : { items: [] };
-  return { ...page, total: shared.total, count: found.items.length, items: found.items };
+  return {
+    ...page,
+    total: shared.total,
+    count: found.items.length,
+    items: found.items,
+    nextCursor: shared.nextCursor,
+  };
 }

@@ -20,10 +20,10 @@ import {
   CurrentResource,
   SignedIn,
 } from '../authorization/authorize.decorator';
-import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
+import { parseBody, parseQuery } from '../http/api-query';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange } from '../authorization/access-check';
-import { listByOwnership } from '../http/ownership-listing';
+import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 
 const startQuery = z.object({
   timeout: z.coerce
@@ -36,11 +36,7 @@ const startQuery = z.object({
   build: z.string().min(1).max(100).optional(),
   waitForFinish: z.coerce.number().int().min(0).max(60).optional(),
 });
-const listQuery = z.object({
-  ...paginationQuery,
-  status: z.enum(RUN_STATUSES).optional(),
-  ownership: z.enum(['ownedByMe', 'sharedWithMe']).optional(),
-});
+const listQuery = z.object({ ...ownershipListQuery, status: z.enum(RUN_STATUSES).optional() });
 
 /** The request body becomes the run's INPUT record, with its content type. */
 function toInput(

@@ -11,7 +11,7 @@ import { ResourceProjectionEntity } from '../projections/resource-projection.ent
  * VIEW_OWNER_RUNS on their Actor or task, runs shared with a public Actor's creator, and the
  * default storages of those runs). Link sharing (general access) is not "shared with me".
  * Hidden grants (an issue's run share) are not listed. One query over the projections, paged by
- * id: complete and stable, never truncated.
+ * id (offset, or keyset with `cursor`): complete and stable, never truncated.
  */
 @Injectable()
 export class SharedWithQuery {
@@ -19,7 +19,7 @@ export class SharedWithQuery {
 
   async list(
     req: RpcPayload<typeof PermissionsRpc.listSharedWith>,
-  ): Promise<{ total: number; resourceIds: string[] }> {
+  ): Promise<{ total: number; resourceIds: string[]; nextCursor: string | null }> {
     const table = (entity: new () => unknown) => this.dataSource.getRepository(entity).metadata.tablePath;
     const [g, r, a] = [table(GrantEntity), table(ResourceProjectionEntity), table(AccountProjectionEntity)];
     const active = (alias: string) =>
@@ -52,10 +52,13 @@ export class SharedWithQuery {
       `SELECT count(*)::int AS total FROM (${shared}) s`,
       params,
     );
+    const after = req.desc ? '<' : '>';
     const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM (${shared}) s ORDER BY id ${req.desc ? 'DESC' : 'ASC'} LIMIT $3 OFFSET $4`,
-      [...params, req.limit, req.offset],
+      `SELECT id FROM (${shared}) s WHERE $5::text IS NULL OR id ${after} $5
+       ORDER BY id ${req.desc ? 'DESC' : 'ASC'} LIMIT $3 OFFSET $4`,
+      [...params, req.limit + 1, req.offset, req.cursor ?? null],
     );
-    return { total, resourceIds: rows.map((row) => row.id) };
+    const page = rows.slice(0, req.limit).map((row) => row.id);
+    return { total, resourceIds: page, nextCursor: rows.length > req.limit ? page[page.length - 1] : null };
   }
 }

@@ -35,7 +35,7 @@ export class GrantsMessageController {
   @RpcHandler(PermissionsRpc.listSharedWith)
   sharedWith(
     @Payload() req: RpcPayload<typeof PermissionsRpc.listSharedWith>,
-  ): Promise<{ total: number; resourceIds: string[] }> {
+  ): Promise<{ total: number; resourceIds: string[]; nextCursor: string | null }> {
     return this.sharedWithQuery.list(req);
   }
 }
