@@ -216,7 +216,7 @@ describe('datasets shared end to end', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await t
+      const res: { body: { data: { items: { id: string }[]; nextCursor: string | null } } } = await t
         .http()
         .get(`/v2/datasets?ownership=sharedWithMe&limit=2${cursor ? `&cursor=${cursor}` : ''}`)
         .set(bob.auth)
