@@ -1,10 +1,14 @@
 /**
- * `npm run bench`: Atrium's authorization overhead, revocation latency and sharedWithMe listing,
- * against a baseline measured in the same run, on real PostgreSQL and RabbitMQ with every service
- * in its own process and two gateway replicas. Prints one table and writes bench/RESULTS.md.
+ * `npm run bench`: Atrium's authorization overhead, revocation latency, sharedWithMe listing,
+ * checks and listing at scale (bulk-loaded grants) and the embedded start, against a baseline
+ * measured in the same run, on real PostgreSQL and RabbitMQ with every service in its own process
+ * and two gateway replicas. Prints one table and writes bench/RESULTS.md.
  *
  * Environment: BENCH_DURATION_S (10), BENCH_PAIRS (10000), BENCH_WARMUP_S (2),
- * BENCH_REVOKE_TRIALS (20), BENCH_LIST_SHARES (1000), BENCH_LIST_REQUESTS (300),
+ * BENCH_REVOKE_TRIALS (200), BENCH_LIST_SHARES (1000), BENCH_LIST_REQUESTS (300),
+ * BENCH_SCALE_GRANTS (1000000), BENCH_SCALE_DATASETS (100000), BENCH_SCALE_USERS (10000),
+ * BENCH_SCALE_OWNERS (100), BENCH_SCALE_SMALL_GRANTS (1000), BENCH_SCALE_CHECKS (2000),
+ * BENCH_SCALE_LIST_SHARES (10000), BENCH_SCALE_LIST_REQUESTS (300), BENCH_EMBEDDED_TIMEOUT_S (60),
  * BENCH_RATE (1000), BENCH_CONNECTIONS (64), BENCH_SETUP_CONCURRENCY (8), BENCH_DATABASE_URL (admin URL,
  * postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL (amqp://guest:guest@127.0.0.1:5672;
  * the vhost `atrium-bench` is used when it exists), BENCH_TIMEOUT_S (900, the whole run),
@@ -25,7 +29,20 @@ import { LoadOptions, LoadResult, runLoad, runStaggeredLoad, stopLoad } from './
 import { percentile, print, progress, sleep, within } from './lib/log';
 import { freePort, ProcessGroup, REPO_ROOT } from './lib/processes';
 import { markdownTable, ms, ratio, Row, rps, verdict } from './lib/report';
+import {
+  bulkLoad,
+  CheckSample,
+  ListingSample,
+  loadLister,
+  measureChecks,
+  measureEchoRpc,
+  measureListing,
+  permissionsClient,
+  ScaleShape,
+  scaledShape,
+} from './lib/scale';
 import { buildFixture, Fixture, grantRead } from './lib/setup';
+import { embeddedStart } from './lib/embedded';
 
 function intEnv(name: string, fallback: number, min = 1): number {
   const raw = process.env[name];
@@ -39,10 +56,22 @@ const config = {
   durationS: intEnv('BENCH_DURATION_S', 10),
   pairs: intEnv('BENCH_PAIRS', 10_000),
   warmupS: intEnv('BENCH_WARMUP_S', 2, 0),
-  revokeTrials: intEnv('BENCH_REVOKE_TRIALS', 20),
+  revokeTrials: intEnv('BENCH_REVOKE_TRIALS', 200),
   listShares: intEnv('BENCH_LIST_SHARES', 1000),
   listRequests: intEnv('BENCH_LIST_REQUESTS', 300),
   rate: intEnv('BENCH_RATE', 1000),
+  scale: {
+    grants: intEnv('BENCH_SCALE_GRANTS', 1_000_000),
+    datasets: intEnv('BENCH_SCALE_DATASETS', 100_000),
+    users: intEnv('BENCH_SCALE_USERS', 10_000),
+    owners: intEnv('BENCH_SCALE_OWNERS', 100),
+  },
+  scaleSmallGrants: intEnv('BENCH_SCALE_SMALL_GRANTS', 1000),
+  scaleChecks: intEnv('BENCH_SCALE_CHECKS', 2000),
+  scaleCheckWarmup: 200,
+  scaleListShares: intEnv('BENCH_SCALE_LIST_SHARES', 10_000),
+  scaleListRequests: intEnv('BENCH_SCALE_LIST_REQUESTS', 300),
+  embeddedTimeoutS: intEnv('BENCH_EMBEDDED_TIMEOUT_S', 60),
   connections: intEnv('BENCH_CONNECTIONS', 64, 2),
   timeoutS: intEnv('BENCH_TIMEOUT_S', 900),
   adminDatabaseUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -129,6 +158,7 @@ async function measure(
   return result;
 }
 
+const fmt = (n: number): string => n.toLocaleString('en-US');
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 interface RevocationResult {
@@ -253,6 +283,71 @@ async function listing(g1: Api, fixture: Fixture): Promise<ListingResult> {
   };
 }
 
+interface ScaleResult {
+  small: ScaleShape;
+  large: ScaleShape;
+  smallChecks: CheckSample;
+  largeChecks: CheckSample;
+  listing: ListingSample;
+  /** The same sequential RPC round trip to the baseline's echo service (no work). */
+  echo: CheckSample;
+  loadSeconds: { small: number; large: number; lister: number };
+}
+
+/**
+ * Checks at a small and a large number of grants, then listing for a user with many shares: all
+ * bulk-loaded with SQL into the bench database's permissions schema, all asked of the permissions
+ * service directly (no gateway, no decision cache). The small set is loaded and measured first,
+ * while the table holds only it (and the few thousand API-made grants of the earlier scenarios).
+ */
+async function scale(databaseUrl: string, amqpUrl: string): Promise<ScaleResult> {
+  const large: ScaleShape = config.scale;
+  const small = scaledShape(large, Math.min(config.scaleSmallGrants, large.grants));
+  const rpc = permissionsClient(amqpUrl);
+  try {
+    const smallLoad = await bulkLoad(databaseUrl, 'a', small);
+    await sleep(2000); // let the revocation trials' events and audit writes drain first
+    checkAlive();
+    const smallChecks = await measureChecks(rpc, 'a', small, config.scaleChecks, config.scaleCheckWarmup, 1);
+    progress(
+      `scale: checks at ${small.grants} grants: p50 ${smallChecks.p50.toFixed(2)} ms, p99 ${smallChecks.p99.toFixed(2)} ms, wrong ${smallChecks.wrong}`,
+    );
+    const largeLoad = await within(bulkLoad(databaseUrl, 'b', large), 600_000, 'bulk load');
+    checkAlive();
+    const largeChecks = await measureChecks(rpc, 'b', large, config.scaleChecks, config.scaleCheckWarmup, 2);
+    progress(
+      `scale: checks at ${large.grants} grants: p50 ${largeChecks.p50.toFixed(2)} ms, p99 ${largeChecks.p99.toFixed(2)} ms, wrong ${largeChecks.wrong}`,
+    );
+    const echo = await measureEchoRpc(amqpUrl, config.scaleChecks, config.scaleCheckWarmup);
+    progress(
+      `scale: echo RPC: p50 ${echo.p50.toFixed(2)} ms, p99 ${echo.p99.toFixed(2)} ms, failed ${echo.wrong}`,
+    );
+    const lister = await loadLister(
+      databaseUrl,
+      'b',
+      large,
+      Math.min(config.scaleListShares, large.datasets),
+    );
+    checkAlive();
+    const listing = await measureListing(rpc, lister, config.scaleListRequests);
+    progress(
+      `scale: listSharedWith first page (${listing.shares} shares): p50 ${listing.p50.toFixed(2)} ms, ` +
+        `p95 ${listing.p95.toFixed(2)} ms; walk ${listing.walked} in ${listing.pages} pages, exact ${listing.walkExact}`,
+    );
+    return {
+      small,
+      large,
+      smallChecks,
+      largeChecks,
+      listing,
+      echo,
+      loadSeconds: { small: smallLoad, large: largeLoad, lister: lister.seconds },
+    };
+  } finally {
+    await rpc.close().catch(() => undefined);
+  }
+}
+
 function machine(): string {
   const cpus = os.cpus();
   const model = cpus[0]?.model.trim() ?? 'unknown CPU';
@@ -283,6 +378,13 @@ async function main(): Promise<void> {
   overall.unref();
 
   const runId = randomSuffix(6);
+  // 0. Embedded start, first, on a quiet machine (nothing else of the benchmark runs yet).
+  const embedded = await embeddedStart(group, config.embeddedTimeoutS * 1000);
+  progress(
+    `embedded start: ready ${embedded.readyMs === null ? 'never' : `${embedded.readyMs.toFixed(0)} ms`}, ` +
+      `RSS ${embedded.rssAtReadyMB?.toFixed(0) ?? '?'} MB at ready, ${embedded.rssSettledMB?.toFixed(0) ?? '?'} MB 2 s later` +
+      (embedded.error ? `; ${embedded.error}` : ''),
+  );
   const { url: amqpUrl, vhost } = await chooseAmqpUrl(config.amqpUrl);
   progress(`RabbitMQ vhost ${vhost}; logs in ${logDir}`);
   if (vhost !== '/') await resetBenchVhost(amqpUrl);
@@ -413,6 +515,8 @@ async function main(): Promise<void> {
   progress(
     `revocation: p50 ${denyP50.toFixed(2)} ms, p99 ${denyP99.toFixed(2)} ms, timed out ${revoke.timedOut}`,
   );
+  // 7. Scale (last: it leaves a million rows in the database).
+  const sc = await scale(db.url, amqpUrl);
 
   const r = (
     figure: string,
@@ -549,6 +653,74 @@ async function main(): Promise<void> {
       'all, once',
       list.walkExact,
     ),
+    r(
+      `check RPC, cache miss, p99 (${fmt(sc.large.grants)} grants, ${fmt(sc.large.datasets)} datasets, ${fmt(sc.large.users)} users)`,
+      ms(sc.largeChecks.p99),
+      `${ms(sc.echo.p99)} (echo RPC)`,
+      ratio(sc.largeChecks.p99, sc.echo.p99),
+      '≤ 5 ms',
+      sc.largeChecks.p99 <= 5,
+    ),
+    r(
+      '  p50 / p95',
+      `${ms(sc.largeChecks.p50)} / ${ms(sc.largeChecks.p95)}`,
+      `${ms(sc.echo.p50)} / ${ms(sc.echo.p95)}`,
+      '',
+      '',
+    ),
+    r(
+      `  p99 against the same at ${fmt(sc.small.grants)} grants`,
+      ms(sc.largeChecks.p99),
+      `${ms(sc.smallChecks.p99)} (${fmt(sc.small.grants)} grants)`,
+      ratio(sc.largeChecks.p99, sc.smallChecks.p99),
+      '≤ 1.50×',
+      sc.largeChecks.p99 <= 1.5 * sc.smallChecks.p99,
+    ),
+    r(
+      '  answers not allowed by the grant',
+      `${sc.largeChecks.wrong + sc.smallChecks.wrong} of ${sc.largeChecks.samples + sc.smallChecks.samples}`,
+      '',
+      '',
+      '0',
+      sc.largeChecks.wrong + sc.smallChecks.wrong === 0,
+    ),
+    r(
+      `listSharedWith first page of 100 (${fmt(sc.listing.shares)} shares), p95`,
+      ms(sc.listing.p95),
+      '',
+      '',
+      'p95 ≤ 20 ms',
+      sc.listing.p95 <= 20,
+    ),
+    r('  p50 / p99', `${ms(sc.listing.p50)} / ${ms(sc.listing.p99)}`, '', '', ''),
+    r(
+      'listSharedWith walk, offset pages of 1000, exact',
+      `${fmt(sc.listing.walked)} of ${fmt(sc.listing.shares)} (${sc.listing.pages} pages)`,
+      '',
+      '',
+      'all, once',
+      sc.listing.walkExact,
+    ),
+    r(
+      'embedded start (npm start, fresh data dir): ready',
+      embedded.readyMs === null ? 'never' : `${(embedded.readyMs / 1000).toFixed(2)} s`,
+      '',
+      '',
+      '≤ 10 s',
+      embedded.readyMs !== null && embedded.readyMs <= 10_000,
+    ),
+    r(
+      '  resident memory at ready / 2 s later',
+      embedded.rssAtReadyMB === null
+        ? 'n/a'
+        : `${embedded.rssAtReadyMB.toFixed(0)} MB / ${embedded.rssSettledMB?.toFixed(0) ?? 'n/a'} MB`,
+      '',
+      '',
+      '≤ 400 MB',
+      embedded.rssAtReadyMB !== null &&
+        embedded.rssSettledMB !== null &&
+        Math.max(embedded.rssAtReadyMB, embedded.rssSettledMB) <= 400,
+    ),
   ];
 
   const table = markdownTable(rows);
@@ -567,6 +739,19 @@ async function main(): Promise<void> {
     `- Setup calls retried after a 429/5xx or network error: ${retries.length}` +
       (retries.length ? ` (${[...new Set(retries)].slice(0, 5).join('; ')})` : '') +
       '.',
+    `- Scale: bulk-loaded with SQL (${sc.loadSeconds.small.toFixed(1)} s for ${fmt(sc.small.grants)} grants over ` +
+      `${fmt(sc.small.datasets)} datasets and ${fmt(sc.small.users)} users; ${sc.loadSeconds.large.toFixed(1)} s for ` +
+      `${fmt(sc.large.grants)} grants over ${fmt(sc.large.datasets)} datasets and ${fmt(sc.large.users)} users, ` +
+      `${fmt(sc.large.owners)} RESTRICTED owners; ${sc.loadSeconds.lister.toFixed(1)} s for the listing user's ` +
+      `${fmt(sc.listing.shares)} grants, on top). Checks: ${sc.smallChecks.samples} sequential at each size after ` +
+      `${config.scaleCheckWarmup} warm-up; at ${fmt(sc.small.grants)} grants p50 ${ms(sc.smallChecks.p50)}, p95 ${ms(sc.smallChecks.p95)}. ` +
+      `listSharedWith: first page count ${sc.listing.firstPageCount}, total ${fmt(sc.listing.total)}, ` +
+      `${sc.listing.requests} sequential requests; walk ${sc.listing.walkMs.toFixed(0)} ms.`,
+    `- Embedded start: ${
+      embedded.error
+        ? `failed: ${embedded.error.split('\n').join(' ').slice(0, 400)}`
+        : 'PGlite in a fresh temporary directory, in-process bus'
+    }.`,
     `- Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   ];
   const header = [
@@ -575,7 +760,7 @@ async function main(): Promise<void> {
     `Code: ${revision()}`,
     `Config: ${c} connections, ${config.durationS} s per run after a ${config.warmupS} s warm-up, ` +
       `${fixture.grantees.length} grantees × ${fixture.datasetIds.length} datasets = ${pairsLabel}, ` +
-      `${config.revokeTrials} revocation trials, RabbitMQ vhost ${vhost}, PostgreSQL ${new URL(config.adminDatabaseUrl).host}`,
+      `${config.revokeTrials} revocation trials, scale ${fmt(config.scale.grants)} grants / ${fmt(config.scale.datasets)} datasets / ${fmt(config.scale.users)} users, RabbitMQ vhost ${vhost}, PostgreSQL ${new URL(config.adminDatabaseUrl).host}`,
   ];
   print(['', ...header, '', table, '', ...details, ''].join('\n'));
   writeFileSync(config.resultsFile, resultsMarkdown(header, table, details));
@@ -622,6 +807,23 @@ ${details.join('\n')}
   200 from gateway 1.
 - **sharedWithMe**: \`GET /v2/datasets?ownership=sharedWithMe&limit=100\` by a grantee with the shares
   shown, sequential requests on one connection after 20 warm-up requests, then a walk of every page.
+- **Scale**: \`permissions.account_projection\`, \`permissions.resource_projection\` and
+  \`permissions.grant\` bulk-loaded with \`INSERT … SELECT generate_series(…)\` into the bench database
+  (RESTRICTED owners, so only the READ grants open the datasets; every dataset gets the same number of
+  grants to distinct users), then \`ANALYZE\`. The check figure is \`PermissionsRpc.check\` (READ on a
+  DATASET by id) called directly over RabbitMQ with the gateway's transport (\`RpcClient\` +
+  \`RmqRpcTransport\`), so no gateway decision cache is involved: one call in flight, each for a
+  random granted (user, dataset) pair; it includes the RabbitMQ round trip. Its baseline is that round
+  trip alone: the same sequential calls to the baseline's echo service (\`bench/baseline\`), right after. Measured first at the
+  small number of grants (loaded alone), then at the large one. The listing user holds READ grants
+  on that many of the large set's datasets; \`PermissionsRpc.listSharedWith\` (DATASET, limit 100,
+  offset 0) sequentially after 20 warm-up calls, then every page with limit 1000, checked against
+  the expected ids.
+- **Embedded start**: \`node -r ./tools/register.js apps/atrium/src/main.ts\` (what \`npm start\` runs)
+  with a fresh temporary \`ATRIUM_DATA_DIR\`, a free \`PORT\` and no \`DATABASE_URL\`, \`AMQP_URL\` or
+  \`JWT_SECRET\`, run first while nothing else of the benchmark runs: time from spawn until
+  \`/health/ready\` answers 200 (polled every 50 ms), then VmRSS from \`/proc/<pid>/status\` at once and
+  2 s later (MB = 10⁶ bytes; the target applies to the larger); then stopped and its directory removed.
 - Targets from issue 6 item 7; FAIL marks a missed one, it does not change the exit code.
 `;
 }

@@ -35,13 +35,18 @@ export class ProcessGroup {
     });
   }
 
-  /** Starts `node -r ./tools/register.js <script>` in the repository root. */
-  start(name: string, script: string, env: Record<string, string>): ChildProcess {
+  /**
+   * Starts `node -r ./tools/register.js <script>` in the repository root, with the harness's
+   * environment plus `env`, less the variables named in `unset`.
+   */
+  start(name: string, script: string, env: Record<string, string>, unset: string[] = []): ChildProcess {
     const logFile = join(this.logDir, `${name}.log`);
     const log = createWriteStream(logFile);
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+    for (const key of unset) delete childEnv[key];
     const child = spawn(process.execPath, ['-r', './tools/register.js', script], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
+      env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const entry: Child = { name, process: child, logFile, log, exited: false };
@@ -75,6 +80,18 @@ export class ProcessGroup {
     for (const child of this.children) {
       child.process.once('exit', (code) => onDeath(child.name, code));
     }
+  }
+
+  /** Stops one child: SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(name: string, graceMs = 5000): Promise<void> {
+    const child = this.children.find((c) => c.name === name && !c.exited);
+    if (!child) return;
+    child.process.kill('SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && !child.exited) await sleep(50);
+    if (!child.exited) child.process.kill('SIGKILL');
+    const killDeadline = Date.now() + 2000;
+    while (Date.now() < killDeadline && !child.exited) await sleep(50);
   }
 
   tail(name: string, lines = 30): string {
