@@ -26,7 +26,8 @@ export class HealthController {
 
   /**
    * Ready only when every service answers its health RPC (each answers only with its database up)
-   * and the gateway's own RabbitMQ connection, which carries its cache invalidations, is up.
+   * and the gateway's own event bus connection (RabbitMQ; always up in memory), which carries its
+   * cache invalidations, is up.
    */
   @Get('health/ready')
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
@@ -36,10 +37,10 @@ export class HealthController {
     const services = Object.fromEntries(
       HEALTH_ROUTES.map((route, i) => [route.service, results[i].status === 'fulfilled' ? 'up' : 'down']),
     );
-    const rabbitmq = this.bus.connected ? 'up' : 'down';
+    const bus = this.bus.connected ? 'up' : 'down';
     const ready = results.every((r) => r.status === 'fulfilled') && this.bus.connected;
     void reply.status(ready ? 200 : 503);
-    return { status: ready ? 'ready' : 'unavailable', services, rabbitmq };
+    return { status: ready ? 'ready' : 'unavailable', services, bus };
   }
 
   @Get('metrics')
