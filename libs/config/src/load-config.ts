@@ -49,5 +49,4 @@ export const gatewayConfigSchema = serviceConfigSchema
   });
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 
-export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

@@ -70,14 +70,6 @@ export const IMPLIED_PERMISSIONS: Record<Permission, readonly Permission[]> = {
   MANAGE_ACCESS: ['READ'],
 };
 
-/** General access values a resource of the type may take. */
-export function generalAccessValuesFor(type: ResourceType): readonly GeneralAccess[] {
-  if (NAME_SHAREABLE_TYPES.includes(type)) return GENERAL_ACCESS;
-  if (LINK_SHAREABLE_TYPES.includes(type))
-    return ['FOLLOW_USER_SETTING', 'RESTRICTED', 'ANYONE_WITH_ID_CAN_READ'];
-  return ['RESTRICTED'];
-}
-
 /** Expands granted permissions with everything they imply. */
 export function expandPermissions(granted: readonly Permission[]): Permission[] {
   const all = new Set<Permission>();

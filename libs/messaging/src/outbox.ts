@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { EventDefinition, EventPayload } from '@atrium/contracts';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager, IsNull, LessThan, Not } from 'typeorm';
+import { DataSource, EntityManager, LessThan } from 'typeorm';
 import { EventBus } from './event-bus';
 import { OutboxMessageEntity } from './outbox-message.entity';
 
@@ -138,12 +138,5 @@ export class OutboxRelay {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     while (this.running) await this.running;
-  }
-
-  /** Events written but not yet published (for readiness and tests). */
-  pending(): Promise<number> {
-    return this.dataSource
-      .getRepository(OutboxMessageEntity)
-      .count({ where: { publishedAt: IsNull(), id: Not(IsNull()) } });
   }
 }
