@@ -38,6 +38,7 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
     actorId: null,
     taskId: null,
     runId: null,
+    groupId: null,
     version: 1,
     ...extra,
   });

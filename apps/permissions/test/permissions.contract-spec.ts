@@ -42,6 +42,7 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     actorId: null,
     taskId: null,
     runId: null,
+    groupId: null,
     version: 1,
   };
   const publish = <E extends EventDefinition>(event: E, payload: EventPayload<E>, id = randomUUID()) =>

@@ -1,5 +1,6 @@
 import { z, ZodTypeAny } from 'zod';
 import { RESOURCE_TYPES } from './access.enums';
+import { apiTokenScopeSchema, membershipFactsSchema } from './access-scope';
 import { accountFactsSchema, resourceFactsSchema } from './facts';
 
 export interface EventDefinition<S extends ZodTypeAny = ZodTypeAny> {
@@ -30,11 +31,15 @@ export const Events = {
         userId: z.string(),
         name: z.string(),
         expiresAt: z.string().nullable(),
-        scope: z.null(),
+        scope: apiTokenScopeSchema.nullable(),
       })
       .strict(),
   ),
   apiTokenRevoked: event('api-token.revoked', z.object({ tokenId: z.string(), userId: z.string() }).strict()),
+  /** A token's scope changed (e.g. a scoped token created a resource): verifications are re-read. */
+  apiTokenUpdated: event('api-token.updated', z.object({ tokenId: z.string(), userId: z.string() }).strict()),
+  /** An organization or collaboration membership was created or changed (role, shares, status). */
+  membershipChanged: event('membership.changed', membershipFactsSchema),
   resourceCreated: event('resource.created', resourceFactsSchema),
   resourceUpdated: event('resource.updated', resourceFactsSchema),
   resourceDeleted: event(
@@ -73,6 +78,7 @@ export const Events = {
           'grant-revoked',
           'resource-deleted',
           'general-access-changed',
+          'membership-changed',
         ]),
       })
       .strict(),

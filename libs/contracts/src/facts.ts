@@ -27,6 +27,8 @@ export const resourceFactsSchema = z
     actorId: z.string().nullable(),
     taskId: z.string().nullable(),
     runId: z.string().nullable(),
+    /** Environments: their group; environment groups: their parent group (account collaboration). */
+    groupId: z.string().nullable(),
     version: z.number().int().nonnegative(),
   })
   .strict();

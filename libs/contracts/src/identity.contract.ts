@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { ACCOUNT_GENERAL_ACCESS, AccountGeneralAccess } from './access.enums';
+import { ApiTokenScope, apiTokenScopeSchema, MembershipFacts } from './access-scope';
+import { ACCOUNT_GENERAL_ACCESS, AccountGeneralAccess, RESOURCE_TYPES } from './access.enums';
 import { AccountFacts } from './facts';
 import { healthRequest, HealthResponse, rpc } from './rpc-route';
-import { isoDateSchema, usernameSchema } from './validation';
+import { idSchema, isoDateSchema, usernameSchema } from './validation';
 
 export const passwordSchema = z.string().min(8).max(200);
 export const refreshTokenSchema = z.string().min(10).max(300);
@@ -31,8 +32,8 @@ export const createTokenBody = z
   .object({
     name: z.string().min(1).max(100),
     expiresAt: isoDateSchema.optional().nullable(),
-    /** Scoped tokens arrive with issue 4; only full-access tokens (null) are accepted now. */
-    scope: z.null().optional(),
+    /** null or absent: full access; else a scope (rule 1 narrows to it). */
+    scope: apiTokenScopeSchema.nullable().optional(),
   })
   .strict();
 
@@ -60,7 +61,7 @@ export interface ApiTokenView {
   id: string;
   name: string;
   prefix: string;
-  scope: null;
+  scope: ApiTokenScope | null;
   expiresAt: string | null;
   createdAt: string;
   lastUsedAt: string | null;
@@ -73,7 +74,7 @@ export interface VerifiedApiToken {
   userId: string;
   username: string;
   tokenId: string;
-  scope: null;
+  scope: ApiTokenScope | null;
   /** When the token stops working by itself. */
   expiresAt: string | null;
 }
@@ -116,6 +117,18 @@ export const IdentityRpc = {
     'identity',
     'identity.tokens.revoke',
     z.object({ userId: z.string().min(1), tokenId: z.string().min(1) }).strict(),
+  ),
+  /** Both memberships (organization, collaboration) of a user in an account, for read-through. */
+  getMembershipFacts: rpc<MembershipFacts[]>()(
+    'identity',
+    'identity.memberships.get-facts',
+    z.object({ accountId: z.string().min(1), userId: z.string().min(1) }).strict(),
+  ),
+  /** A scoped token created a resource: it becomes fully available to that token. */
+  addCreatedResourceToToken: rpc<{ ok: true }>()(
+    'identity',
+    'identity.tokens.add-created-resource',
+    z.object({ tokenId: idSchema, type: z.enum(RESOURCE_TYPES), resourceId: idSchema }).strict(),
   ),
   verifyToken: rpc<VerifiedApiToken>()(
     'identity',

@@ -1,4 +1,5 @@
 export * from './access.enums';
+export * from './access-scope';
 export * from './app-error';
 export * from './validation';
 export * from './rpc-route';

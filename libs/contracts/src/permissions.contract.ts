@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MEMBERSHIP_KINDS, MembershipKind } from './access-scope';
 import { GeneralAccess, Permission, PERMISSIONS, RESOURCE_TYPES, ResourceType } from './access.enums';
 import { principalSchema } from './principal';
 import { healthRequest, HealthResponse, rpc } from './rpc-route';
@@ -7,6 +8,8 @@ import { idSchema, isoDateSchema, resourceRefSchema } from './validation';
 /** The rule of the decision order that allowed (DESIGN.md, "The decision"). */
 export type DecisionRule =
   | 'owner'
+  | 'organization-member'
+  | 'collaboration'
   | 'grant'
   | 'run-storage'
   | 'view-owner-runs'
@@ -230,10 +233,41 @@ export const PermissionsRpc = {
       })
       .strict(),
   ),
-  /** Re-reads a projection from its owner now, for read-your-writes after a change. */
+  /**
+   * Re-reads a projection from its owner now, for read-your-writes after a change. A membership
+   * is named `accountId:userId`.
+   */
   refreshProjection: rpc<{ ok: true }>()(
     'permissions',
     'permissions.projections.refresh',
-    z.object({ kind: z.enum(['account', 'resource']), id: z.string().min(1) }).strict(),
+    z
+      .object({ kind: z.enum(['account', 'resource', 'membership']), id: z.string().min(1).max(100) })
+      .strict(),
+  ),
+  /**
+   * Whether the principal may CREATE a resource of a type in an account (its own; an organization
+   * whose role gives WRITE on the category; a collaboration primary whose shares give CREATE on
+   * the group or the ENVIRONMENTS category), or READ (list) the account's resources of the type.
+   * A scoped token also needs the type in its CREATE scope.
+   */
+  checkAccount: rpc<{ allowed: boolean; rule: DecisionRule; detail: string }>()(
+    'permissions',
+    'permissions.check-account',
+    z
+      .object({
+        principal: principalSchema,
+        accountId: z.string().min(1).max(100),
+        resourceType: z.enum(RESOURCE_TYPES),
+        permission: z.enum(['CREATE', 'READ']),
+        /** Environments: the group created in (its bindings and its parents' apply). */
+        groupId: idSchema.optional(),
+      })
+      .strict(),
+  ),
+  /** The accounts a user is an active member of (organizations, collaboration primaries). */
+  listMemberAccounts: rpc<{ accountId: string; kind: MembershipKind }[]>()(
+    'permissions',
+    'permissions.memberships.list-accounts',
+    z.object({ userId: z.string().min(1).max(100), kind: z.enum(MEMBERSHIP_KINDS).optional() }).strict(),
   ),
 } as const;

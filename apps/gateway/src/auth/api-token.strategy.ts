@@ -34,6 +34,7 @@ export class ApiTokenStrategy extends PassportStrategy(Strategy, 'api-token') {
         username: verified.username,
         credential: 'api-token',
         tokenId: verified.tokenId,
+        scope: verified.scope,
       };
     } catch (err) {
       if (err instanceof AppError && (err.type === 'token-not-valid' || err.type === 'invalid-input'))

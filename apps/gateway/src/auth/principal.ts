@@ -1,9 +1,18 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { AppError, PrincipalRef } from '@atrium/contracts';
+import { ApiTokenScope, AppError, PrincipalRef } from '@atrium/contracts';
 
 /** Who the request acts as, as authenticated by one of the passport strategies. */
 export type Principal =
-  | { kind: 'user'; userId: string; username: string; credential: 'jwt' | 'api-token'; tokenId?: string }
+  | {
+      kind: 'user';
+      /** The account acted as: a user, or an organization for an organization API token. */
+      userId: string;
+      username: string;
+      credential: 'jwt' | 'api-token';
+      tokenId?: string;
+      /** A scoped API token's scope (null or absent: full access). */
+      scope?: ApiTokenScope | null;
+    }
   /** A run token: acts as the run's starter, on what the run may touch only. */
   | { kind: 'user'; userId: string; credential: 'run-token'; runId: string }
   | { kind: 'anonymous' };
@@ -12,8 +21,9 @@ export type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
 export function principalRef(principal: Principal): PrincipalRef {
   if (principal.kind === 'anonymous') return { userId: null };
-  return principal.credential === 'run-token'
-    ? { userId: principal.userId, runId: principal.runId }
+  if (principal.credential === 'run-token') return { userId: principal.userId, runId: principal.runId };
+  return principal.scope
+    ? { userId: principal.userId, tokenId: principal.tokenId, scope: principal.scope }
     : { userId: principal.userId };
 }
 

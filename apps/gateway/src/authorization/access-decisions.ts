@@ -86,7 +86,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     resourceRef: string,
     permission: Permission,
   ): Promise<CheckResult> {
-    const key = `${principal.userId ?? ''}|${principal.runId ?? ''}|${resourceType}|${resourceRef}|${permission}`;
+    const key = `${principal.userId ?? ''}|${principal.runId ?? ''}|${principal.scope ? principal.tokenId : ''}|${resourceType}|${resourceRef}|${permission}`;
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.expiresAt > now && this.usable) return hit.result;

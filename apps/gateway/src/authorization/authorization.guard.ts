@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import {
   AppError,
   idSchema,
+  PermissionsRpc,
   resourceRefSchema,
   ResourcesRpc,
   STORAGE_TYPES,
@@ -15,6 +16,9 @@ import { AUTHORIZATION_KEY, AuthorizationRule, AuthorizedResource, COLLECTIONS }
 
 type GuardedRequest = {
   user: Principal;
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+  account?: string;
   params: Record<string, string>;
   query: Record<string, unknown>;
   resource?: AuthorizedResource;
@@ -57,6 +61,10 @@ export class AuthorizationGuard implements CanActivate {
       }
       return true;
     }
+    if (rule.kind === 'in-account') {
+      request.account = await this.actingAccount(rule, request);
+      return true;
+    }
 
     const type =
       typeof rule.type === 'string' ? rule.type : COLLECTIONS[request.params[rule.type.collectionParam]];
@@ -83,6 +91,58 @@ export class AuthorizationGuard implements CanActivate {
     }
     request.resource = { id: result.resourceId, type, permissions: result.permissions };
     return true;
+  }
+
+  /**
+   * The account an `@InAccount` route acts in, once the permissions service agrees that the
+   * caller may create (or list) resources of the type there; the caller's own account needs no
+   * question unless a scoped token or a group narrows it.
+   */
+  private async actingAccount(
+    rule: Extract<AuthorizationRule, { kind: 'in-account' }>,
+    request: GuardedRequest,
+  ): Promise<string> {
+    const principal = request.user;
+    if (principal?.kind !== 'user') throw new AppError('token-not-valid', 'Authentication is required');
+    if (principal.credential === 'run-token')
+      throw new AppError('insufficient-permissions', 'A run token cannot be used on account routes');
+    const body = (request.body && typeof request.body === 'object' ? request.body : {}) as Record<
+      string,
+      unknown
+    >;
+    const field = (name: string | undefined, where: string): string | undefined => {
+      const value = name ? body[name] : undefined;
+      if (value === undefined || value === null) return undefined;
+      if (!idSchema.safeParse(value).success)
+        throw new AppError('invalid-input', `Field "${where}" is invalid: must be a 17-character id`);
+      return value as string;
+    };
+    const header = request.headers['x-account-id'];
+    if (header !== undefined && (typeof header !== 'string' || !/^[A-Za-z0-9]{17}$/.test(header)))
+      throw new AppError(
+        'invalid-input',
+        'Header "X-Account-Id" is invalid: must be a 17-character account id',
+      );
+    const accountId = field(rule.ownerFrom, `body.${rule.ownerFrom}`) ?? header ?? principal.userId;
+    const groupId = field(rule.groupFrom, `body.${rule.groupFrom}`);
+    const ref = principalRef(principal);
+    if (accountId === principal.userId && !groupId && !ref.scope) return accountId;
+    const decision = await this.rpc.call(PermissionsRpc.checkAccount, {
+      principal: ref,
+      accountId,
+      resourceType: rule.type,
+      permission: rule.permission,
+      groupId,
+    });
+    if (!decision.allowed) {
+      throw new AppError(
+        'insufficient-permissions',
+        rule.permission === 'CREATE'
+          ? `You may not create a ${rule.type.toLowerCase().replace(/_/g, ' ')} in account ${accountId}`
+          : `You may not list the ${rule.type.toLowerCase().replace(/_/g, ' ')}s of account ${accountId}`,
+      );
+    }
+    return accountId;
   }
 
   /**

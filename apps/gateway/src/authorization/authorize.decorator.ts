@@ -14,11 +14,24 @@ export const COLLECTIONS: Record<string, ResourceType> = {
   'key-value-stores': 'KEY_VALUE_STORE',
   'request-queues': 'REQUEST_QUEUE',
   'actor-runs': 'ACTOR_RUN',
+  environments: 'ENVIRONMENT',
+  'environment-groups': 'ENVIRONMENT_GROUP',
+  apps: 'APP',
 };
 
 export type AuthorizationRule =
   | { kind: 'public' }
   | { kind: 'signed-in' }
+  | {
+      kind: 'in-account';
+      type: ResourceType;
+      /** CREATE: create a resource of `type` in the account; READ: list the account's. */
+      permission: 'CREATE' | 'READ';
+      /** A body field naming the account instead of the `X-Account-Id` header (environments: `ownerId`). */
+      ownerFrom?: string;
+      /** A body field naming the group created in (environments: `groupId`). */
+      groupFrom?: string;
+    }
   | {
       kind: 'resource';
       permission: Permission;
@@ -38,6 +51,31 @@ export const Public = () => SetMetadata(AUTHORIZATION_KEY, { kind: 'public' } sa
 /** Any signed-in user, for their own account's routes. */
 export const SignedIn = () =>
   SetMetadata(AUTHORIZATION_KEY, { kind: 'signed-in' } satisfies AuthorizationRule);
+/**
+ * A create or list route acting in an account: the caller's own, or the one named by the
+ * `X-Account-Id` header (or `options.ownerFrom`) — an organization it is a member of, a primary
+ * whose collaboration shares allow it. The permissions service decides (`checkAccount`); a
+ * scoped token also needs the type in its CREATE scope. `@CurrentAccount()` gives the account.
+ * After a create by a scoped token, the created resource (the response's `data.id`) becomes
+ * fully available to that token.
+ */
+export const InAccount = (
+  type: ResourceType,
+  permission: 'CREATE' | 'READ',
+  options: { ownerFrom?: string; groupFrom?: string } = {},
+) =>
+  SetMetadata(AUTHORIZATION_KEY, {
+    kind: 'in-account',
+    type,
+    permission,
+    ...options,
+  } satisfies AuthorizationRule);
+
+/** The account an `@InAccount` route acts in (owner of what it creates, or whose resources it lists). */
+export const CurrentAccount = createParamDecorator((_data: unknown, ctx: ExecutionContext): string => {
+  return ctx.switchToHttp().getRequest<{ account: string }>().account;
+});
+
 /** The caller needs `permission` on the resource named by route parameter `param`. */
 export const Authorize = (
   type: ResourceType | { collectionParam: string },

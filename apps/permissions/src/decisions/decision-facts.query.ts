@@ -23,6 +23,7 @@ interface Row {
   actor_id: string | null;
   task_id: string | null;
   run_id: string | null;
+  group_id: string | null;
   version: number;
   deleted: boolean;
   a_username: string | null;
@@ -48,7 +49,7 @@ export class DecisionFactsQuery {
   private statement(): string {
     const table = (entity: new () => unknown) => this.dataSource.getRepository(entity).metadata.tablePath;
     return (this.sql ??= `
-      SELECT r.id, r.type, r.owner_id, r.name, r.general_access, r.is_public, r.actor_id, r.task_id, r.run_id,
+      SELECT r.id, r.type, r.owner_id, r.name, r.general_access, r.is_public, r.actor_id, r.task_id, r.run_id, r.group_id,
              r.version, r.deleted,
              a.username AS a_username, a.general_resource_access AS a_general_resource_access,
              a.share_runs_with_public_actor_creators AS a_share, a.version AS a_version,
@@ -74,6 +75,7 @@ export class DecisionFactsQuery {
       actorId: row.actor_id,
       taskId: row.task_id,
       runId: row.run_id,
+      groupId: row.group_id,
       version: row.version,
     };
     const owner: AccountFacts | undefined =

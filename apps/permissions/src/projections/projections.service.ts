@@ -23,6 +23,7 @@ const toResourceFacts = (row: ResourceProjectionEntity): ResourceFacts => ({
   actorId: row.actorId,
   taskId: row.taskId,
   runId: row.runId,
+  groupId: row.groupId,
   version: row.version,
 });
 const toAccountFacts = (row: AccountProjectionEntity): AccountFacts => ({
@@ -185,11 +186,11 @@ export class ProjectionsService {
     }
     const table = manager.getRepository(ResourceProjectionEntity).metadata.tablePath;
     await manager.query(
-      `INSERT INTO ${table} (id, type, owner_id, name, general_access, is_public, actor_id, task_id, run_id, version, deleted)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false)
+      `INSERT INTO ${table} (id, type, owner_id, name, general_access, is_public, actor_id, task_id, run_id, group_id, version, deleted)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, false)
        ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, owner_id = EXCLUDED.owner_id, name = EXCLUDED.name,
          general_access = EXCLUDED.general_access, is_public = EXCLUDED.is_public, actor_id = EXCLUDED.actor_id,
-         task_id = EXCLUDED.task_id, run_id = EXCLUDED.run_id, version = EXCLUDED.version
+         task_id = EXCLUDED.task_id, run_id = EXCLUDED.run_id, group_id = EXCLUDED.group_id, version = EXCLUDED.version
        WHERE ${table}.version < EXCLUDED.version AND NOT ${table}.deleted`,
       [
         facts.id,
@@ -201,6 +202,7 @@ export class ProjectionsService {
         facts.actorId,
         facts.taskId,
         facts.runId,
+        facts.groupId,
         facts.version,
       ],
     );

@@ -32,6 +32,9 @@ export class ResourceProjectionEntity {
   @Column({ type: 'varchar', length: 17, nullable: true })
   runId: string | null;
 
+  @Column({ type: 'varchar', length: 17, nullable: true })
+  groupId: string | null;
+
   @Column({ type: 'integer' })
   version: number;
 

@@ -18,6 +18,7 @@ export function toResourceFacts(resource: ResourceEntity): ResourceFacts {
     actorId: resource.actorId,
     taskId: resource.taskId,
     runId: resource.runId,
+    groupId: resource.groupId,
     version: resource.version,
   };
 }
@@ -36,10 +37,11 @@ export interface NewResource {
   actorId?: string | null;
   taskId?: string | null;
   runId?: string | null;
+  groupId?: string | null;
 }
 
 export type ResourceChanges = Partial<
-  Pick<ResourceEntity, 'name' | 'generalAccess' | 'isPublic' | 'signingKey'>
+  Pick<ResourceEntity, 'name' | 'generalAccess' | 'isPublic' | 'signingKey' | 'groupId'>
 >;
 
 /**
@@ -113,6 +115,7 @@ export class CatalogueService {
       actorId: input.actorId ?? null,
       taskId: input.taskId ?? null,
       runId: input.runId ?? null,
+      groupId: input.groupId ?? null,
       signingKey: randomBase62(32),
       version: 1,
       createdBy: input.createdBy,

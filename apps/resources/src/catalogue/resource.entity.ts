@@ -39,6 +39,10 @@ export class ResourceEntity {
   @Column({ type: 'varchar', length: 17, nullable: true })
   runId: string | null;
 
+  /** Environments: their group; environment groups: their parent group. */
+  @Column({ type: 'varchar', length: 17, nullable: true })
+  groupId: string | null;
+
   /** Key for pre-signed URLs of this resource's content. */
   @Column({ type: 'varchar', length: 64 })
   signingKey: string;
