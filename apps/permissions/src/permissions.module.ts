@@ -13,6 +13,7 @@ import { SharedWithQuery } from './decisions/shared-with.query';
 import { GrantsMessageController } from './grants/grants.message.controller';
 import { GrantsService } from './grants/grants.service';
 import { IssueRunGrantsConsumer } from './grants/issue-run-grants.consumer';
+import { MembershipsService } from './memberships/memberships.service';
 import { ProjectionEventsConsumer } from './projections/projection-events.consumer';
 import { ProjectionsService } from './projections/projections.service';
 
@@ -38,6 +39,7 @@ export class PermissionsModule {
       providers: [
         ServiceOutboxRelay,
         ProjectionsService,
+        MembershipsService,
         GrantsService,
         DecisionsService,
         AuditLogService,

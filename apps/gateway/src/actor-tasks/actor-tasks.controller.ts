@@ -15,7 +15,8 @@ import {
   Authorize,
   AuthorizedResource,
   CurrentResource,
-  SignedIn,
+  InAccount,
+  CurrentAccount,
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -46,10 +47,10 @@ export class ActorTasksController {
   }
 
   @Get()
-  @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @InAccount('ACTOR_TASK', 'READ')
+  async list(@CurrentAccount() account: string, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, user.userId, 'ACTOR_TASK', q, (req) =>
+    const page = await listByOwnership(this.rpc, account, 'ACTOR_TASK', q, (req) =>
       this.rpc.call(ActorTasksRpc.listTasks, req),
     );
     return { data: { ...page, items: await this.present(page.items) } };
@@ -57,13 +58,13 @@ export class ActorTasksController {
 
   /** A task of any Actor the caller can read (their own, one shared with them, a public one). */
   @Post()
-  @SignedIn()
+  @InAccount('ACTOR_TASK', 'CREATE')
   @HttpCode(201)
-  async create(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  async create(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Body() body: unknown) {
     const { actId, ...task } = parseBody(createActorTaskBody, body ?? {});
     const actorId = await requireAccess(this.access, user, 'ACTOR', actId, 'READ', 'body.actId');
     const created = await this.rpc.call(ActorTasksRpc.createTask, {
-      ownerId: user.userId,
+      ownerId: account,
       createdBy: user.userId,
       actorId,
       task,

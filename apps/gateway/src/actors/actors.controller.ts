@@ -16,7 +16,8 @@ import {
   Authorize,
   AuthorizedResource,
   CurrentResource,
-  SignedIn,
+  InAccount,
+  CurrentAccount,
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -69,22 +70,22 @@ export class ActorsController {
   }
 
   @Get()
-  @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @InAccount('ACTOR', 'READ')
+  async list(@CurrentAccount() account: string, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, user.userId, 'ACTOR', q, (req) =>
+    const page = await listByOwnership(this.rpc, account, 'ACTOR', q, (req) =>
       this.rpc.call(ActorsRpc.listActors, req),
     );
     return { data: { ...page, items: await this.present(page.items) } };
   }
 
   @Post()
-  @SignedIn()
+  @InAccount('ACTOR', 'CREATE')
   @HttpCode(201)
-  async create(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  async create(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Body() body: unknown) {
     const actor = parseBody(createActorBody, body ?? {});
     const created = await this.rpc.call(ActorsRpc.createActor, {
-      ownerId: user.userId,
+      ownerId: account,
       createdBy: user.userId,
       actor,
     });

@@ -106,8 +106,11 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     return result;
   }
 
-  /** Re-reads a changed resource or account into the permissions service and forgets cached decisions. */
-  async refreshed(kind: 'account' | 'resource', id: string): Promise<void> {
+  /**
+   * Re-reads a changed resource, account or membership (`accountId:userId`) into the permissions
+   * service and forgets cached decisions.
+   */
+  async refreshed(kind: 'account' | 'resource' | 'membership', id: string): Promise<void> {
     await this.rpc.call(PermissionsRpc.refreshProjection, { kind, id });
     this.clear();
   }

@@ -59,6 +59,10 @@ export class AuthorizationGuard implements CanActivate {
       if (request.user.kind === 'user' && request.user.credential === 'run-token') {
         throw new AppError('insufficient-permissions', 'A run token cannot be used on account routes');
       }
+      // Nor a scoped token: it could otherwise mint itself a full-access token.
+      if (request.user.kind === 'user' && request.user.credential === 'api-token' && request.user.scope) {
+        throw new AppError('insufficient-permissions', 'A scoped API token cannot be used on account routes');
+      }
       return true;
     }
     if (rule.kind === 'in-account') {

@@ -16,7 +16,8 @@ import {
   Authorize,
   AuthorizedResource,
   CurrentResource,
-  SignedIn,
+  InAccount,
+  CurrentAccount,
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery, queryBoolean, queryList } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -61,23 +62,27 @@ export class DatasetsController {
   }
 
   @Get()
-  @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @InAccount('DATASET', 'READ')
+  async list(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const result = await listByOwnership(this.rpc, user.userId, 'DATASET', q, (req) =>
+    const result = await listByOwnership(this.rpc, account, 'DATASET', q, (req) =>
       this.rpc.call(ResourcesRpc.listDatasets, { ...req, unnamed: q.unnamed ?? false }),
     );
-    const writable = q.ownership === 'sharedWithMe' ? [] : ['WRITE'];
+    const writable = q.ownership === 'sharedWithMe' || account !== user.userId ? [] : ['WRITE'];
     return { data: { ...result, items: result.items.map((d) => this.present(d, writable)) } };
   }
 
   @Post()
-  @SignedIn()
+  @InAccount('DATASET', 'CREATE')
   @HttpCode(201)
-  async create(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async create(
+    @CurrentUser() user: UserPrincipal,
+    @CurrentAccount() account: string,
+    @Query() query: unknown,
+  ) {
     const { name } = parseQuery(createQuery, query);
     const { dataset } = await this.rpc.call(ResourcesRpc.createDataset, {
-      ownerId: user.userId,
+      ownerId: account,
       name,
       createdBy: user.userId,
     });

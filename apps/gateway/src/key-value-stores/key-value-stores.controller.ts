@@ -33,7 +33,8 @@ import {
   Authorize,
   AuthorizedResource,
   CurrentResource,
-  SignedIn,
+  InAccount,
+  CurrentAccount,
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -83,24 +84,28 @@ export class KeyValueStoresController {
   }
 
   @Get()
-  @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @InAccount('KEY_VALUE_STORE', 'READ')
+  async list(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, user.userId, 'KEY_VALUE_STORE', q, (req) =>
+    const page = await listByOwnership(this.rpc, account, 'KEY_VALUE_STORE', q, (req) =>
       this.rpc.call(KeyValueStoresRpc.list, { ...req, unnamed: q.unnamed ?? false }),
     );
     // Only the owner's own listing carries the signing keys.
-    const permissions = q.ownership === 'sharedWithMe' ? [] : ['WRITE'];
+    const permissions = q.ownership === 'sharedWithMe' || account !== user.userId ? [] : ['WRITE'];
     return { data: { ...page, items: page.items.map((s) => this.present(s, permissions)) } };
   }
 
   @Post()
-  @SignedIn()
+  @InAccount('KEY_VALUE_STORE', 'CREATE')
   @HttpCode(201)
-  async create(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async create(
+    @CurrentUser() user: UserPrincipal,
+    @CurrentAccount() account: string,
+    @Query() query: unknown,
+  ) {
     const { name } = parseQuery(createQuery, query);
     const { store } = await this.rpc.call(KeyValueStoresRpc.create, {
-      ownerId: user.userId,
+      ownerId: account,
       name,
       createdBy: user.userId,
     });

@@ -19,7 +19,8 @@ import {
   Authorize,
   AuthorizedResource,
   CurrentResource,
-  SignedIn,
+  InAccount,
+  CurrentAccount,
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -70,24 +71,28 @@ export class RequestQueuesController {
   }
 
   @Get()
-  @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @InAccount('REQUEST_QUEUE', 'READ')
+  async list(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, user.userId, 'REQUEST_QUEUE', q, (req) =>
+    const page = await listByOwnership(this.rpc, account, 'REQUEST_QUEUE', q, (req) =>
       this.rpc.call(RequestQueuesRpc.list, { ...req, unnamed: q.unnamed ?? false }),
     );
     // Only the owner's own listing carries the signing keys.
-    const permissions = q.ownership === 'sharedWithMe' ? [] : ['WRITE'];
+    const permissions = q.ownership === 'sharedWithMe' || account !== user.userId ? [] : ['WRITE'];
     return { data: { ...page, items: page.items.map((q) => this.present(q, permissions)) } };
   }
 
   @Post()
-  @SignedIn()
+  @InAccount('REQUEST_QUEUE', 'CREATE')
   @HttpCode(201)
-  async create(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async create(
+    @CurrentUser() user: UserPrincipal,
+    @CurrentAccount() account: string,
+    @Query() query: unknown,
+  ) {
     const { name } = parseQuery(createQuery, query);
     const { queue } = await this.rpc.call(RequestQueuesRpc.create, {
-      ownerId: user.userId,
+      ownerId: account,
       name,
       createdBy: user.userId,
     });

@@ -9,7 +9,8 @@ import {
   Authorize,
   AuthorizedResource,
   CurrentResource,
-  SignedIn,
+  InAccount,
+  CurrentAccount,
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -63,22 +64,22 @@ export class SchedulesController {
   }
 
   @Get()
-  @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @InAccount('SCHEDULE', 'READ')
+  async list(@CurrentAccount() account: string, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, user.userId, 'SCHEDULE', q, (req) =>
+    const page = await listByOwnership(this.rpc, account, 'SCHEDULE', q, (req) =>
       this.rpc.call(SchedulesRpc.listSchedules, req),
     );
     return { data: page };
   }
 
   @Post()
-  @SignedIn()
+  @InAccount('SCHEDULE', 'CREATE')
   @HttpCode(201)
-  async create(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  async create(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Body() body: unknown) {
     const input = parseBody(createScheduleBody, body ?? {});
     const schedule = await this.rpc.call(SchedulesRpc.createSchedule, {
-      ownerId: user.userId,
+      ownerId: account,
       createdBy: user.userId,
       schedule: { ...input, actions: await this.resolveActions(user, input.actions) },
     });

@@ -1,3 +1,4 @@
+import { ApiTokenScope } from '@atrium/contracts';
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
 @Entity('api_token')
@@ -16,8 +17,9 @@ export class ApiTokenEntity {
   @Column({ type: 'varchar', length: 64 })
   secretHash: string;
 
+  /** Null: full access; else the scope rule 1 narrows the account's rights to. */
   @Column({ type: 'jsonb', nullable: true })
-  scope: null;
+  scope: ApiTokenScope | null;
 
   @Column({ type: 'timestamptz', nullable: true })
   expiresAt: Date | null;

@@ -3,6 +3,7 @@ import { ServiceDataSourceOptions } from '@atrium/persistence';
 import { AuditEntryEntity } from '../audit/audit-entry.entity';
 import { GrantEntity } from '../grants/grant.entity';
 import { AccountProjectionEntity } from '../projections/account-projection.entity';
+import { MembershipProjectionEntity } from '../memberships/membership-projection.entity';
 import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
 import { PERMISSIONS_MIGRATIONS } from './migrations';
 
@@ -18,6 +19,7 @@ export function permissionsDataSourceOptions(url: string, poolSize?: number): Se
       GrantEntity,
       AccountProjectionEntity,
       ResourceProjectionEntity,
+      MembershipProjectionEntity,
       OutboxMessageEntity,
       ProcessedMessageEntity,
     ],

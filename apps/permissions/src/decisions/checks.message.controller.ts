@@ -1,7 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { CheckResult, ExplainResult, PermissionsRpc, RpcPayload } from '@atrium/contracts';
+import { AppError, CheckResult, ExplainResult, PermissionsRpc, RpcPayload } from '@atrium/contracts';
 import { RpcHandler } from '@atrium/messaging';
+import { MembershipsService } from '../memberships/memberships.service';
 import { ProjectionsService } from '../projections/projections.service';
 import { DecisionsService } from './decisions.service';
 
@@ -10,6 +11,7 @@ export class ChecksMessageController {
   constructor(
     private readonly decisions: DecisionsService,
     private readonly projections: ProjectionsService,
+    private readonly memberships: MembershipsService,
   ) {}
 
   @RpcHandler(PermissionsRpc.check)
@@ -22,6 +24,16 @@ export class ChecksMessageController {
     return this.decisions.checkBatch(req);
   }
 
+  @RpcHandler(PermissionsRpc.checkAccount)
+  checkAccount(@Payload() req: RpcPayload<typeof PermissionsRpc.checkAccount>) {
+    return this.decisions.checkAccount(req);
+  }
+
+  @RpcHandler(PermissionsRpc.listMemberAccounts)
+  listMemberAccounts(@Payload() req: RpcPayload<typeof PermissionsRpc.listMemberAccounts>) {
+    return this.memberships.accountsOf(req.userId, req.kind);
+  }
+
   @RpcHandler(PermissionsRpc.explain)
   explain(@Payload() req: RpcPayload<typeof PermissionsRpc.explain>): Promise<ExplainResult> {
     return this.decisions.explain(req);
@@ -29,7 +41,13 @@ export class ChecksMessageController {
 
   @RpcHandler(PermissionsRpc.refreshProjection)
   async refresh(@Payload() req: RpcPayload<typeof PermissionsRpc.refreshProjection>): Promise<{ ok: true }> {
-    await this.projections.refresh(req.kind, req.id);
+    if (req.kind === 'membership') {
+      const [accountId, userId] = req.id.split(':');
+      if (!accountId || !userId) throw new AppError('invalid-input', 'Field "id" must be "accountId:userId"');
+      await this.memberships.refresh(accountId, userId);
+    } else {
+      await this.projections.refresh(req.kind, req.id);
+    }
     return { ok: true };
   }
 }

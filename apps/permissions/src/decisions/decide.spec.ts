@@ -18,7 +18,7 @@ const resource: ResourceFacts = {
   actorId: null,
   taskId: null,
   runId: null,
-    groupId: null,
+  groupId: null,
   version: 1,
 };
 const base: DecisionFacts = {

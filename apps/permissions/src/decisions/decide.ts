@@ -1,6 +1,10 @@
 import {
   AccountFacts,
+  categoryOf,
+  categoryPermissionsOn,
   DecisionRule,
+  expandPermissions as expand,
+  MembershipFacts,
   expandPermissions,
   LINK_SHAREABLE_TYPES,
   NAME_SHAREABLE_TYPES,
@@ -21,6 +25,10 @@ export interface DecisionFacts {
   resource: ResourceFacts;
   /** The owner account: its general access setting and, for runs, its run-sharing opt-in. */
   owner: AccountFacts | null;
+  /** The user's active memberships in the owner account (organization, account collaboration). */
+  memberships?: readonly MembershipFacts[];
+  /** Environments and groups: the resource's group, then that group's parents, nearest first. */
+  groupChain?: readonly string[];
   /** Active (unexpired) grants of the user on the resource. */
   grantedPermissions: Permission[];
   addressedByName: boolean;
@@ -57,6 +65,31 @@ export interface Decision {
   trace: RuleOutcome[];
 }
 
+/**
+ * The most specific shared item of a collaboration that covers the resource: a binding on the
+ * resource itself, else on its nearest group with a binding (up the parent chain), else on the
+ * ENVIRONMENTS category. Only that level's permissions apply (the roles bound there combined).
+ */
+export function collaborationLevel(
+  membership: MembershipFacts,
+  resource: { id: string; type: ResourceFacts['type'] },
+  groupChain: readonly string[],
+): { permissions: Permission[]; via: string } | null {
+  if (categoryOf(resource.type) !== 'ENVIRONMENTS') return null;
+  const on = (kind: 'resource' | 'category', target: string) => {
+    const bound = membership.bindings.filter((b) => b.kind === kind && b.target === target);
+    return bound.length ? bound.flatMap((b) => b.permissions) : null;
+  };
+  const direct = on('resource', resource.id);
+  if (direct) return { permissions: direct, via: `directly (${resource.type.toLowerCase()} ${resource.id})` };
+  for (const groupId of groupChain) {
+    const viaGroup = on('resource', groupId);
+    if (viaGroup) return { permissions: viaGroup, via: `through environment group ${groupId}` };
+  }
+  const category = on('category', 'ENVIRONMENTS');
+  return category ? { permissions: category, via: 'through the ENVIRONMENTS category' } : null;
+}
+
 /** The resource's own general access, or its owner's setting when it follows that. */
 export function effectiveGeneralAccess(resource: ResourceFacts, owner: AccountFacts | null) {
   if (resource.generalAccess !== 'FOLLOW_USER_SETTING') return resource.generalAccess;
@@ -84,6 +117,38 @@ export function decide(facts: DecisionFacts): Decision {
     owns ? PERMISSIONS_BY_TYPE[resource.type] : [],
     owns ? `${who} owns the ${type}` : `the ${type} is owned by account ${resource.ownerId}`,
   );
+
+  // 2. Owner account, continued: a member of the organization that owns it, by its role.
+  const organization = facts.memberships?.find((m) => m.kind === 'ORGANIZATION');
+  if (organization) {
+    const category = categoryOf(resource.type);
+    const binding = organization.bindings.find((b) => b.kind === 'category' && b.target === category);
+    const gives = binding ? categoryPermissionsOn(resource.type, binding.permissions) : [];
+    rule(
+      'organization-member',
+      gives,
+      `member of organization ${resource.ownerId} with role ${organization.roleName}` +
+        (gives.length
+          ? ` → ${category} ${binding?.permissions.join(', ')}`
+          : ` (no ${category ?? 'such'} permissions)`),
+    );
+  }
+
+  // 3. Account collaboration: bindings on the resource, else its nearest group, else the category.
+  const collaboration = facts.memberships?.find((m) => m.kind === 'COLLABORATION');
+  if (collaboration) {
+    const level = collaborationLevel(collaboration, resource, facts.groupChain ?? []);
+    const gives = level
+      ? expand(level.permissions).filter((p) => PERMISSIONS_BY_TYPE[resource.type].includes(p))
+      : [];
+    rule(
+      'collaboration',
+      gives,
+      level
+        ? `collaborator of account ${resource.ownerId} with role ${collaboration.roleName}, shared ${level.via}`
+        : `collaborator of account ${resource.ownerId}, but nothing of this is shared with ${who}`,
+    );
+  }
 
   // 4. Grants on the resource.
   const granted = userId !== null ? expandPermissions(facts.grantedPermissions) : [];

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { AccountFacts, Permission, ResourceFacts } from '@atrium/contracts';
+import { AccountFacts, MembershipFacts, Permission, ResourceFacts } from '@atrium/contracts';
 import { DataSource } from 'typeorm';
 import { GrantEntity } from '../grants/grant.entity';
 import { grantInForce, GrantInForce } from '../grants/grants.service';
+import { MembershipProjectionEntity } from '../memberships/membership-projection.entity';
 import { AccountProjectionEntity } from '../projections/account-projection.entity';
 import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
 
@@ -11,6 +12,7 @@ export interface DecisionFactsRow {
   /** Undefined when the owner's account is not projected yet (read through it then). */
   owner: AccountFacts | undefined;
   grant: GrantInForce;
+  memberships: MembershipFacts[];
 }
 
 interface Row {
@@ -30,6 +32,7 @@ interface Row {
   a_general_resource_access: AccountFacts['generalResourceAccess'] | null;
   a_share: boolean | null;
   a_version: number | null;
+  memberships: MembershipFacts[] | null;
   g_id: string | null;
   g_permissions: Permission[] | null;
   g_expires_at: Date | null;
@@ -53,6 +56,10 @@ export class DecisionFactsQuery {
              r.version, r.deleted,
              a.username AS a_username, a.general_resource_access AS a_general_resource_access,
              a.share_runs_with_public_actor_creators AS a_share, a.version AS a_version,
+             (SELECT json_agg(json_build_object('accountId', m.account_id, 'userId', m.user_id, 'kind', m.kind,
+                 'active', m.active, 'roleName', m.role_name, 'bindings', m.bindings, 'version', m.version))
+              FROM ${table(MembershipProjectionEntity)} m
+              WHERE m.account_id = r.owner_id AND m.user_id = $2 AND m.active) AS memberships,
              g.id AS g_id, g.permissions AS g_permissions, g.expires_at AS g_expires_at, g.not_before AS g_not_before
       FROM ${table(ResourceProjectionEntity)} r
       LEFT JOIN ${table(AccountProjectionEntity)} a ON a.id = r.owner_id
@@ -98,6 +105,6 @@ export class DecisionFactsQuery {
           }
         : null,
     );
-    return { resource, owner, grant };
+    return { resource, owner, grant, memberships: row.memberships ?? [] };
   }
 }

@@ -2,6 +2,12 @@ import { Injectable } from '@nestjs/common';
 import {
   AccountFacts,
   AppError,
+  categoryOf,
+  expandPermissions,
+  MembershipFacts,
+  PrincipalRef,
+  scopeAllows,
+  scopeAllowsCreate,
   CheckResult,
   DecisionRule,
   ExplainResult,
@@ -14,11 +20,14 @@ import { AuditLogService } from '../audit/audit-log.service';
 import { GrantInForce, GrantsService } from '../grants/grants.service';
 import { DecisionFactsQuery } from './decision-facts.query';
 import { ProjectionsService } from '../projections/projections.service';
-import { decide, Evaluation } from './decide';
+import { collaborationLevel, decide, Evaluation } from './decide';
+import { MembershipsService } from '../memberships/memberships.service';
 
 const ID_PATTERN = /^[A-Za-z0-9]{17}$/;
 /** Storage → run → Actor/task: related resources never nest deeper. */
 const MAX_DEPTH = 2;
+/** Environment groups nest at most this deep (a cycle could not loop anyway). */
+const MAX_GROUP_DEPTH = 20;
 
 @Injectable()
 export class DecisionsService {
@@ -27,6 +36,7 @@ export class DecisionsService {
     private readonly grants: GrantsService,
     private readonly audit: AuditLogService,
     private readonly decisionFacts: DecisionFactsQuery,
+    private readonly memberships: MembershipsService,
   ) {}
 
   /** Resolves an id or `username~name` (`~name` = the caller's own account) to a resource. */
@@ -53,7 +63,7 @@ export class DecisionsService {
     userId: string | null,
     addressedByName = false,
     depth = 0,
-    known: { owner?: AccountFacts; grant?: GrantInForce } = {},
+    known: { owner?: AccountFacts; grant?: GrantInForce; memberships?: MembershipFacts[] } = {},
   ): Promise<Evaluation> {
     const related = async (id: string | null): Promise<Evaluation | null> => {
       if (!id || depth >= MAX_DEPTH) return null;
@@ -61,19 +71,23 @@ export class DecisionsService {
       return facts ? this.evaluate(facts, userId, false, depth + 1) : null;
     };
     const isOwner = userId !== null && userId === resource.ownerId;
-    const [owner, grant, actor, task, run] = await Promise.all([
+    const [owner, grant, memberships, actor, task, run] = await Promise.all([
       isOwner ? null : (known.owner ?? this.projections.account(resource.ownerId)),
       userId && !isOwner ? (known.grant ?? this.grants.activePermissions(resource.id, userId)) : null,
+      isOwner ? [] : (known.memberships ?? this.memberships.active(resource.ownerId, userId)),
       isOwner
         ? null
         : related(resource.type === 'ACTOR_RUN' || resource.type === 'ACTOR_BUILD' ? resource.actorId : null),
       isOwner ? null : related(resource.type === 'ACTOR_RUN' ? resource.taskId : null),
       isOwner ? null : related(resource.runId),
     ]);
+    const collaborates = memberships.some((m) => m.kind === 'COLLABORATION');
     const { permissions: held, trace } = decide({
       userId,
       resource,
       owner,
+      memberships,
+      groupChain: collaborates ? await this.groupChain(resource) : [],
       grantedPermissions: grant?.permissions ?? [],
       addressedByName,
       actor,
@@ -95,6 +109,32 @@ export class DecisionsService {
       run,
       validUntil,
     };
+  }
+
+  /** The resource's group and that group's parents, nearest first (environments and groups). */
+  private async groupChain(resource: ResourceFacts): Promise<string[]> {
+    const chain: string[] = [];
+    let groupId = resource.groupId;
+    while (groupId && !chain.includes(groupId) && chain.length < MAX_GROUP_DEPTH) {
+      chain.push(groupId);
+      groupId = (await this.projections.resource(groupId))?.groupId ?? null;
+    }
+    return chain;
+  }
+
+  /**
+   * Rule 1: a scoped credential narrows what is possible — a run token to what its run may
+   * touch, a scoped API token (or a collaborator's personal access token) to its scope.
+   */
+  private async narrow(
+    held: ReadonlyMap<Permission, DecisionRule>,
+    resource: ResourceFacts,
+    principal: PrincipalRef,
+  ): Promise<ReadonlyMap<Permission, DecisionRule>> {
+    if (principal.runId) return this.narrowToRun(held, resource, principal.runId);
+    if (!principal.scope) return held;
+    const allowed = scopeAllows(principal.scope, resource);
+    return new Map([...held].filter(([permission]) => allowed.has(permission)));
   }
 
   /**
@@ -138,9 +178,7 @@ export class DecisionsService {
       0,
       facts ?? {},
     );
-    const permissions = req.principal.runId
-      ? await this.narrowToRun(evaluation.held, resource, req.principal.runId)
-      : evaluation.held;
+    const permissions = await this.narrow(evaluation.held, resource, req.principal);
     if (!permissions.has(req.permission)) {
       // Every denial is audited, off the request path (buffered, written in batches).
       this.audit.recordLater({
@@ -172,12 +210,68 @@ export class DecisionsService {
         const resource = await this.projections.resource(resourceId);
         if (!resource) return { allowed: false };
         const { held } = await this.evaluate(resource, req.principal.userId);
-        const permissions = req.principal.runId
-          ? await this.narrowToRun(held, resource, req.principal.runId)
-          : held;
+        const permissions = await this.narrow(held, resource, req.principal);
         return { allowed: permissions.has('READ') && permissions.has(permission) };
       }),
     );
+  }
+
+  /**
+   * Whether the principal may create resources of a type in an account (or list them): its own
+   * account; an organization whose role gives WRITE (create) or anything (list) on the category;
+   * a collaboration primary whose shares give CREATE on the group (or its parents) or the
+   * ENVIRONMENTS category. A scoped token also needs the type in its CREATE scope, and READ on
+   * the category to list.
+   */
+  async checkAccount(
+    req: RpcPayload<typeof PermissionsRpc.checkAccount>,
+  ): Promise<{ allowed: boolean; rule: DecisionRule; detail: string }> {
+    const { principal, accountId, resourceType: type, permission } = req;
+    const deny = (detail: string) => ({ allowed: false, rule: 'none' as const, detail });
+    if (!principal.userId || principal.runId) return deny('only an account may create or list');
+    const category = categoryOf(type);
+    if (principal.scope) {
+      const scoped =
+        permission === 'CREATE'
+          ? scopeAllowsCreate(principal.scope, type)
+          : !!category && (principal.scope.account[category] ?? []).length > 0;
+      if (!scoped) return deny(`the token's scope does not allow ${permission} of ${type}`);
+    }
+    if (accountId === principal.userId) return { allowed: true, rule: 'owner', detail: 'the own account' };
+    const memberships = await this.memberships.active(accountId, principal.userId);
+    const organization = memberships.find((m) => m.kind === 'ORGANIZATION');
+    const orgPermissions =
+      organization?.bindings.find((b) => b.kind === 'category' && b.target === category)?.permissions ?? [];
+    if (permission === 'CREATE' ? orgPermissions.includes('WRITE') : orgPermissions.length > 0) {
+      return {
+        allowed: true,
+        rule: 'organization-member',
+        detail: `member of organization ${accountId} with role ${organization?.roleName}`,
+      };
+    }
+    const collaboration = memberships.find((m) => m.kind === 'COLLABORATION');
+    if (collaboration && category === 'ENVIRONMENTS') {
+      const group = req.groupId ? await this.projections.resource(req.groupId) : null;
+      if (req.groupId && (group?.type !== 'ENVIRONMENT_GROUP' || group.ownerId !== accountId))
+        return deny(`environment group ${req.groupId} is not account ${accountId}'s`);
+      const chain = group ? [group.id, ...(await this.groupChain(group))] : [];
+      const level = collaborationLevel(
+        collaboration,
+        group ?? { id: '', type: 'ENVIRONMENT' },
+        chain.slice(1),
+      );
+      const allowed =
+        permission === 'CREATE'
+          ? !!level && expandPermissions(level.permissions).includes('CREATE')
+          : collaboration.bindings.length > 0;
+      if (allowed)
+        return {
+          allowed,
+          rule: 'collaboration',
+          detail: `collaborator of account ${accountId} with role ${collaboration.roleName}${level ? `, shared ${level.via}` : ''}`,
+        };
+    }
+    return deny(`no membership of account ${accountId} allows ${permission} of ${type}`);
   }
 
   async explain(req: RpcPayload<typeof PermissionsRpc.explain>): Promise<ExplainResult> {

@@ -26,7 +26,7 @@ const facts = (
   actorId: null,
   taskId: null,
   runId: null,
-    groupId: null,
+  groupId: null,
   version: 1,
   ...extra,
 });

@@ -12,6 +12,7 @@ import { DataSource } from 'typeorm';
 import { AuditLogService } from '../audit/audit-log.service';
 import { GrantsService } from '../grants/grants.service';
 import { IssueRunGrantsConsumer } from '../grants/issue-run-grants.consumer';
+import { MembershipsService } from '../memberships/memberships.service';
 import { ProjectionsService } from './projections.service';
 
 /**
@@ -28,6 +29,7 @@ export class ProjectionEventsConsumer implements OnApplicationBootstrap {
     grants: GrantsService,
     audit: AuditLogService,
     issueRunGrants: IssueRunGrantsConsumer,
+    memberships: MembershipsService,
     private readonly outbox: ServiceOutboxRelay,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
   ) {
@@ -71,6 +73,14 @@ export class ProjectionEventsConsumer implements OnApplicationBootstrap {
       .on(Events.resourceDeleted, async (facts, manager) => {
         await projections.recordDeleted(facts, manager);
         await grants.deleteForResource(manager, facts.id);
+      })
+      .on(Events.membershipChanged, async (facts, manager) => {
+        if (await memberships.upsert(facts, manager, null))
+          await addToOutbox(manager, Events.permissionsChanged, {
+            resourceId: null,
+            subjectId: facts.userId,
+            reason: 'membership-changed',
+          });
       })
       .on(Events.issuesRunAttached, (event, manager) => issueRunGrants.apply(event, manager));
   }

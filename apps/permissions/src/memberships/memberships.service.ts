@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { IdentityRpc, MembershipFacts, MembershipKind } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditLogService } from '../audit/audit-log.service';
+import { MembershipProjectionEntity } from './membership-projection.entity';
+
+export const toMembershipFacts = (row: MembershipProjectionEntity): MembershipFacts => ({
+  accountId: row.accountId,
+  userId: row.userId,
+  kind: row.kind,
+  active: row.active,
+  roleName: row.roleName,
+  bindings: row.bindings,
+  version: row.version,
+});
+
+/**
+ * The membership projection: fed by `membership.changed` events, re-read from identity after a
+ * change made through a gateway (read-your-writes). Versioned: an older state never wins.
+ * A miss is not read through: most users are members of nothing, and every change reaches the
+ * projection by its event or by the gateway's refresh before the change's response.
+ */
+@Injectable()
+export class MembershipsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly rpc: RpcClient,
+    private readonly audit: AuditLogService,
+  ) {}
+
+  /** The user's active memberships in an account (at most one per kind). */
+  async active(
+    accountId: string,
+    userId: string | null,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<MembershipFacts[]> {
+    if (!userId) return [];
+    const rows = await manager.findBy(MembershipProjectionEntity, { accountId, userId, active: true });
+    return rows.map(toMembershipFacts);
+  }
+
+  async accountsOf(
+    userId: string,
+    kind?: MembershipKind,
+  ): Promise<{ accountId: string; kind: MembershipKind }[]> {
+    const rows = await this.dataSource.manager.find(MembershipProjectionEntity, {
+      where: { userId, active: true, ...(kind ? { kind } : {}) },
+      order: { accountId: 'ASC' },
+    });
+    return rows.map((r) => ({ accountId: r.accountId, kind: r.kind }));
+  }
+
+  async refresh(accountId: string, userId: string): Promise<void> {
+    const memberships = await this.rpc.call(IdentityRpc.getMembershipFacts, { accountId, userId });
+    await this.dataSource.transaction(async (manager) => {
+      for (const facts of memberships) await this.upsert(facts, manager, null);
+    });
+  }
+
+  /**
+   * Applies a newer state and audits what changed (who caused it is known on the event path
+   * only through identity's own records; `actorId` is left null here).
+   */
+  async upsert(facts: MembershipFacts, manager: EntityManager, actorId: string | null): Promise<boolean> {
+    const key = { accountId: facts.accountId, userId: facts.userId, kind: facts.kind };
+    const before = await manager.findOne(MembershipProjectionEntity, {
+      where: key,
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (before && before.version >= facts.version) return false;
+    await manager.save(MembershipProjectionEntity, { ...facts });
+    await this.audit.record(manager, {
+      action: 'membership.changed',
+      actorId,
+      subjectId: facts.userId,
+      resourceId: null,
+      resourceType: null,
+      accountId: facts.accountId,
+      before: before
+        ? { kind: before.kind, active: before.active, role: before.roleName, bindings: before.bindings }
+        : null,
+      after: { kind: facts.kind, active: facts.active, role: facts.roleName, bindings: facts.bindings },
+    });
+    return true;
+  }
+}
