@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
@@ -21,6 +21,7 @@ import { JwtStrategy } from './auth/jwt.strategy';
 import { TokenVerifications } from './auth/token-verifications';
 import { AccessDecisions } from './authorization/access-decisions';
 import { AuthorizationGuard } from './authorization/authorization.guard';
+import { CreatedResourcesInterceptor } from './authorization/created-resources.interceptor';
 import { DatasetsController } from './datasets/datasets.controller';
 import { HealthController } from './health/health.controller';
 import { KeyValueStoresController } from './key-value-stores/key-value-stores.controller';
@@ -71,6 +72,7 @@ export class GatewayModule {
         AnonymousStrategy,
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         { provide: APP_GUARD, useClass: AuthorizationGuard },
+        { provide: APP_INTERCEPTOR, useClass: CreatedResourcesInterceptor },
       ],
     };
   }

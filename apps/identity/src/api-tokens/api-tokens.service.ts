@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { ApiTokenView, AppError, CreatedApiToken, Events, VerifiedApiToken } from '@atrium/contracts';
+import {
+  ApiTokenScope,
+  ApiTokenView,
+  AppError,
+  CreatedApiToken,
+  Events,
+  PERMISSIONS_BY_TYPE,
+  ResourceType,
+  VerifiedApiToken,
+} from '@atrium/contracts';
 import { API_TOKEN_PREFIX, generateApiToken, newId, parseApiToken, secretMatches } from '@atrium/auth';
 import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, IsNull } from 'typeorm';
@@ -27,7 +36,10 @@ export class ApiTokensService {
     private readonly outbox: ServiceOutboxRelay,
   ) {}
 
-  async create(userId: string, input: { name: string; expiresAt?: string | null }): Promise<CreatedApiToken> {
+  async create(
+    userId: string,
+    input: { name: string; expiresAt?: string | null; scope?: ApiTokenScope | null },
+  ): Promise<CreatedApiToken> {
     const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
     if (expiresAt && expiresAt <= new Date())
       throw new AppError('invalid-input', 'Field "body.expiresAt" must be in the future');
@@ -42,7 +54,7 @@ export class ApiTokensService {
         userId,
         name: input.name,
         secretHash,
-        scope: null,
+        scope: input.scope ?? null,
         expiresAt,
         revokedAt: null,
         lastUsedAt: null,
@@ -52,7 +64,7 @@ export class ApiTokensService {
         userId,
         name: input.name,
         expiresAt: expiresAt?.toISOString() ?? null,
-        scope: null,
+        scope: input.scope ?? null,
       });
       return manager.findOneByOrFail(ApiTokenEntity, { id });
     });
@@ -79,6 +91,33 @@ export class ApiTokensService {
       await addToOutbox(manager, Events.apiTokenRevoked, { tokenId, userId });
     });
     this.outbox.kick();
+    return { ok: true };
+  }
+
+  /**
+   * A scoped token created a resource: the resource joins the token's scope with every permission
+   * of its type (a full-access token needs nothing). Locked, so concurrent creates all land.
+   */
+  async addCreatedResource(tokenId: string, type: ResourceType, resourceId: string): Promise<{ ok: true }> {
+    const changed = await this.dataSource.transaction(async (manager) => {
+      const token = await manager.findOne(ApiTokenEntity, {
+        where: { id: tokenId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!token) throw AppError.notFound('The token');
+      if (!token.scope || token.scope.resources.some((r) => r.id === resourceId)) return false;
+      token.scope = {
+        ...token.scope,
+        resources: [
+          ...token.scope.resources,
+          { type, id: resourceId, permissions: [...PERMISSIONS_BY_TYPE[type]] },
+        ],
+      };
+      await manager.save(token);
+      await addToOutbox(manager, Events.apiTokenUpdated, { tokenId, userId: token.userId });
+      return true;
+    });
+    if (changed) this.outbox.kick();
     return { ok: true };
   }
 
