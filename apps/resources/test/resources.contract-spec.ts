@@ -68,6 +68,7 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
             actorId: null,
             taskId: null,
             runId: null,
+            groupId: null,
             version: 1,
           },
         }),

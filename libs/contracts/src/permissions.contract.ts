@@ -39,7 +39,7 @@ export interface CheckResult {
 export const grantBody = z
   .object({
     user: z.string().min(1).max(254),
-    permissions: z.array(z.enum(PERMISSIONS)).min(1).max(10),
+    permissions: z.array(z.enum(PERMISSIONS)).min(1).max(50),
     expiresAt: isoDateSchema.nullable().optional(),
     /** The grant applies from this time on (a time-bound grant may start later). */
     notBefore: isoDateSchema.nullable().optional(),
@@ -47,7 +47,7 @@ export const grantBody = z
   .strict();
 export const updateGrantBody = z
   .object({
-    permissions: z.array(z.enum(PERMISSIONS)).min(1).max(10).optional(),
+    permissions: z.array(z.enum(PERMISSIONS)).min(1).max(50).optional(),
     expiresAt: isoDateSchema.nullable().optional(),
     notBefore: isoDateSchema.nullable().optional(),
   })
