@@ -1,0 +1,117 @@
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Type,
+} from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import {
+  APP_CONTENT_BODIES,
+  APP_CONTENT_KINDS,
+  APP_CONTENT_SCOPES,
+  AppContentAdd,
+  AppContentKind,
+  AppError,
+  AppScope,
+  AppsRpc,
+  idSchema,
+  patchInputBody,
+} from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { z } from 'zod';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
+
+const listQuery = z.object(paginationQuery);
+
+/** A route that exists only where its kind has the scope guarding it (concepts: no delete). */
+function routeGuardedBy(
+  scope: AppScope | null,
+  route: (scope: AppScope) => MethodDecorator[],
+): MethodDecorator {
+  return scope ? applyDecorators(...route(scope)) : () => undefined;
+}
+
+/**
+ * `GET, POST /v2/apps/:appId/<kind>` and `GET, DELETE .../:itemId` (`PATCH` for inputs), each
+ * operation guarded by its own scope (`Inputs:Get`, `Inputs:Add`, …).
+ */
+function appContentController(kind: AppContentKind): Type<unknown> {
+  const scopes = APP_CONTENT_SCOPES[kind];
+  const body = APP_CONTENT_BODIES[kind];
+
+  @ApiTags('apps')
+  @Controller(`v2/apps/:appId/${kind}`)
+  class AppContentController {
+    constructor(readonly rpc: RpcClient) {}
+
+    @Get()
+    @Authorize('APP', scopes.get, 'appId')
+    async list(@CurrentResource() app: AuthorizedResource, @Query() query: unknown) {
+      const q = parseQuery(listQuery, query);
+      const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
+      return { data: await this.rpc.call(AppsRpc.listContents, { appId: app.id, kind, page }) };
+    }
+
+    @Post()
+    @Authorize('APP', scopes.add, 'appId')
+    @HttpCode(201)
+    async add(
+      @CurrentResource() app: AuthorizedResource,
+      @CurrentUser() user: UserPrincipal,
+      @Body() input: unknown,
+    ) {
+      const content = { kind, item: parseBody(body, input ?? {}) } as AppContentAdd;
+      return {
+        data: await this.rpc.call(AppsRpc.addContent, { appId: app.id, createdBy: user.userId, content }),
+      };
+    }
+
+    @Get(':itemId')
+    @Authorize('APP', scopes.get, 'appId')
+    async get(@CurrentResource() app: AuthorizedResource, @Param('itemId') itemId: string) {
+      return { data: await this.rpc.call(AppsRpc.getContent, { appId: app.id, kind, id: itemRef(itemId) }) };
+    }
+
+    @routeGuardedBy(scopes.patch, (scope) => [Patch(':itemId'), Authorize('APP', scope, 'appId')])
+    async patch(
+      @CurrentResource() app: AuthorizedResource,
+      @Param('itemId') itemId: string,
+      @Body() input: unknown,
+    ) {
+      if (!idSchema.safeParse(itemId).success) throw AppError.notFound('The input');
+      const changes = parseBody(patchInputBody, input ?? {});
+      return { data: await this.rpc.call(AppsRpc.patchInput, { appId: app.id, id: itemId, changes }) };
+    }
+
+    @routeGuardedBy(scopes.delete, (scope) => [
+      Delete(':itemId'),
+      Authorize('APP', scope, 'appId'),
+      HttpCode(204),
+    ])
+    async remove(@CurrentResource() app: AuthorizedResource, @Param('itemId') itemId: string) {
+      await this.rpc.call(AppsRpc.deleteContent, { appId: app.id, kind, id: itemRef(itemId) });
+    }
+  }
+
+  const name = `App${kind[0]!.toUpperCase()}${kind.slice(1)}Controller`;
+  Object.defineProperty(AppContentController, 'name', { value: name });
+  return AppContentController;
+}
+
+/** An id that cannot name an item names none: 404, as an unknown one. */
+function itemRef(itemId: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(itemId)) throw AppError.notFound('The record');
+  return itemId;
+}
+
+/** One controller per kind of app content, in the order of `APP_CONTENT_KINDS`. */
+export const APP_CONTENT_CONTROLLERS: Type<unknown>[] = APP_CONTENT_KINDS.map(appContentController);

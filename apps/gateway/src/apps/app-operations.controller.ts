@@ -1,0 +1,66 @@
+import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { AppError, AppsRpc, idSchema, predictBody, searchAppBody } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { z } from 'zod';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
+
+const searchQuery = z.object(paginationQuery);
+
+function modelRef(modelId: string): string {
+  if (!idSchema.safeParse(modelId).success) throw AppError.notFound('The model');
+  return modelId;
+}
+
+/** What an app does with its contents: search its inputs, train its models, predict with them. */
+@ApiTags('apps')
+@Controller('v2/apps/:appId')
+export class AppOperationsController {
+  constructor(private readonly rpc: RpcClient) {}
+
+  /** Inputs whose text contains `query.text` and annotated with every one of `query.conceptIds`. */
+  @Post('searches')
+  @Authorize('APP', 'Search', 'appId')
+  @HttpCode(200)
+  async search(@CurrentResource() app: AuthorizedResource, @Query() query: unknown, @Body() body: unknown) {
+    const { query: search } = parseBody(searchAppBody, body ?? {});
+    const q = parseQuery(searchQuery, query);
+    const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 100, 1000), desc: q.desc ?? false };
+    return { data: await this.rpc.call(AppsRpc.search, { appId: app.id, query: search, page }) };
+  }
+
+  /** Trains a new version of the model on the inputs annotated with its concepts. */
+  @Post('models/:modelId/train')
+  @Authorize('APP', 'Models:Train', 'appId')
+  @HttpCode(200)
+  async train(
+    @CurrentResource() app: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Param('modelId') modelId: string,
+  ) {
+    return {
+      data: await this.rpc.call(AppsRpc.trainModel, {
+        appId: app.id,
+        modelId: modelRef(modelId),
+        trainedBy: user.userId,
+      }),
+    };
+  }
+
+  /** Predicts the concepts of each text with the model's latest trained version. */
+  @Post('models/:modelId/outputs')
+  @Authorize('APP', 'Predict', 'appId')
+  @HttpCode(200)
+  async predict(
+    @CurrentResource() app: AuthorizedResource,
+    @Param('modelId') modelId: string,
+    @Body() body: unknown,
+  ) {
+    const { inputs } = parseBody(predictBody, body ?? {});
+    return {
+      data: await this.rpc.call(AppsRpc.predict, { appId: app.id, modelId: modelRef(modelId), inputs }),
+    };
+  }
+}

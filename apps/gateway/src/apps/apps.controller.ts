@@ -1,0 +1,77 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { AppsRpc, createAppBody, updateAppBody } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { z } from 'zod';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { AccessDecisions } from '../authorization/access-decisions';
+import {
+  Authorize,
+  AuthorizedResource,
+  CurrentAccount,
+  CurrentResource,
+  InAccount,
+} from '../authorization/authorize.decorator';
+import { parseBody, parseQuery } from '../http/api-query';
+import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+import { CollaboratorTokens } from './collaborator-tokens';
+
+const listQuery = z.object(ownershipListQuery);
+
+/** Apps (Clarifai): resources whose contents are guarded by scopes and shared with collaborators. */
+@ApiTags('apps')
+@Controller('v2/apps')
+export class AppsController {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
+    private readonly collaboratorTokens: CollaboratorTokens,
+  ) {}
+
+  @Get()
+  @InAccount('APP', 'READ')
+  async list(@CurrentAccount() account: string, @Query() query: unknown) {
+    const q = parseQuery(listQuery, query);
+    const page = await listByOwnership(this.rpc, account, 'APP', q, (req) =>
+      this.rpc.call(AppsRpc.listApps, req),
+    );
+    return { data: page };
+  }
+
+  @Post()
+  @InAccount('APP', 'CREATE')
+  @HttpCode(201)
+  async create(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Body() body: unknown) {
+    const app = parseBody(createAppBody, body ?? {});
+    return {
+      data: await this.rpc.call(AppsRpc.createApp, { ownerId: account, createdBy: user.userId, app }),
+    };
+  }
+
+  @Get(':appId')
+  @Authorize('APP', 'READ', 'appId')
+  async get(@CurrentResource() resource: AuthorizedResource) {
+    return { data: await this.rpc.call(AppsRpc.getApp, { id: resource.id }) };
+  }
+
+  @Put(':appId')
+  @Authorize('APP', 'WRITE', 'appId')
+  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
+    const changes = parseBody(updateAppBody, body ?? {});
+    const app = await this.rpc.call(AppsRpc.updateApp, { id: resource.id, changes });
+    // A new name addresses the app (`username~name`) from the very next request.
+    if (changes.name !== undefined) await this.access.refreshed('resource', resource.id);
+    return { data: app };
+  }
+
+  /** Deletes the app with everything in it; its collaborators' tokens are revoked with it. */
+  @Delete(':appId')
+  @Authorize('APP', 'WRITE', 'appId')
+  @HttpCode(204)
+  async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
+    const { collaboratorTokens } = await this.rpc.call(AppsRpc.deleteApp, { id: resource.id });
+    await this.access.refreshed('resource', resource.id);
+    for (const { userId, tokenId } of collaboratorTokens)
+      await this.collaboratorTokens.revoke(userId, tokenId);
+  }
+}
