@@ -13,6 +13,11 @@ import { NotificationsController } from './actor-issues/notifications.controller
 import { ActorTasksController } from './actor-tasks/actor-tasks.controller';
 import { ActorBuildsController } from './actors/actor-builds.controller';
 import { ActorsController } from './actors/actors.controller';
+import { APP_CONTENT_CONTROLLERS } from './apps/app-contents.controller';
+import { AppCollaboratorsController } from './apps/app-collaborators.controller';
+import { AppOperationsController } from './apps/app-operations.controller';
+import { AppsController } from './apps/apps.controller';
+import { CollaboratorTokens } from './apps/collaborator-tokens';
 import { AnonymousStrategy } from './auth/anonymous.strategy';
 import { ApiTokenStrategy } from './auth/api-token.strategy';
 import { AuthController } from './auth/auth.controller';
@@ -22,13 +27,23 @@ import { TokenVerifications } from './auth/token-verifications';
 import { AccessDecisions } from './authorization/access-decisions';
 import { AuthorizationGuard } from './authorization/authorization.guard';
 import { CreatedResourcesInterceptor } from './authorization/created-resources.interceptor';
+import { CollaborationMembersController } from './collaboration/collaboration-members.controller';
+import { CollaborationRolesController } from './collaboration/collaboration-roles.controller';
+import { CollaborationsController } from './collaboration/collaborations.controller';
 import { DatasetsController } from './datasets/datasets.controller';
+import { EnvironmentGroupsController } from './environments/environment-groups.controller';
+import { EnvironmentsController } from './environments/environments.controller';
 import { HealthController } from './health/health.controller';
 import { KeyValueStoresController } from './key-value-stores/key-value-stores.controller';
 import { GatewayMetrics } from './health/metrics';
+import { InvitationsController } from './organizations/invitations.controller';
+import { OrganizationMembersController } from './organizations/organization-members.controller';
+import { OrganizationTokensController } from './organizations/organization-tokens.controller';
+import { OrganizationsController } from './organizations/organizations.controller';
 import { RequestQueuesController } from './request-queues/request-queues.controller';
 import { RunsController } from './runs/runs.controller';
 import { SchedulesController } from './schedules/schedules.controller';
+import { UsageController } from './usage/usage.controller';
 import { UsersController } from './users/users.controller';
 
 /** The public REST API: authentication, per-request authorization, and RPC to the services. */
@@ -60,6 +75,20 @@ export class GatewayModule {
         RequestQueuesController,
         ActorIssuesController,
         NotificationsController,
+        AppsController,
+        AppCollaboratorsController,
+        AppOperationsController,
+        ...APP_CONTENT_CONTROLLERS,
+        UsageController,
+        CollaborationRolesController,
+        CollaborationMembersController,
+        CollaborationsController,
+        EnvironmentsController,
+        EnvironmentGroupsController,
+        OrganizationsController,
+        OrganizationMembersController,
+        OrganizationTokensController,
+        InvitationsController,
       ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
@@ -67,6 +96,7 @@ export class GatewayModule {
         AccessDecisions,
         TokenVerifications,
         IssueAccess,
+        CollaboratorTokens,
         JwtStrategy,
         ApiTokenStrategy,
         AnonymousStrategy,

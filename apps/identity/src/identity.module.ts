@@ -9,7 +9,21 @@ import { AccountsMessageController } from './accounts/accounts.message.controlle
 import { AccountsService } from './accounts/accounts.service';
 import { ApiTokensMessageController } from './api-tokens/api-tokens.message.controller';
 import { ApiTokensService } from './api-tokens/api-tokens.service';
+import { CollaborationMembersService } from './collaboration/collaboration-members.service';
+import { CollaborationMessageController } from './collaboration/collaboration.message.controller';
+import { CollaborationRolesService } from './collaboration/collaboration-roles.service';
 import { identityDataSourceOptions } from './database/identity.data-source';
+import { MembershipsMessageController } from './memberships/memberships.message.controller';
+import { OrganizationMembersMessageController } from './memberships/organization-members.message.controller';
+import { OrganizationMembersService } from './memberships/organization-members.service';
+import { OrganizationMembershipsService } from './memberships/organization-memberships.service';
+import { InvitationsMessageController } from './organizations/invitations.message.controller';
+import { OrganizationAccess } from './organizations/organization-access';
+import { OrganizationInvitationsService } from './organizations/organization-invitations.service';
+import { OrganizationRolesService } from './organizations/organization-roles.service';
+import { OrganizationTokensService } from './organizations/organization-tokens.service';
+import { OrganizationsMessageController } from './organizations/organizations.message.controller';
+import { OrganizationsService } from './organizations/organizations.service';
 import { AuthMessageController } from './sessions/auth.message.controller';
 import { SessionsService } from './sessions/sessions.service';
 
@@ -40,8 +54,27 @@ export class IdentityModule {
         AuthMessageController,
         AccountsMessageController,
         ApiTokensMessageController,
+        CollaborationMessageController,
+        OrganizationsMessageController,
+        OrganizationMembersMessageController,
+        InvitationsMessageController,
+        MembershipsMessageController,
       ],
-      providers: [ServiceOutboxRelay, SessionsService, AccountsService, ApiTokensService],
+      providers: [
+        ServiceOutboxRelay,
+        SessionsService,
+        AccountsService,
+        ApiTokensService,
+        CollaborationRolesService,
+        CollaborationMembersService,
+        OrganizationAccess,
+        OrganizationMembershipsService,
+        OrganizationsService,
+        OrganizationRolesService,
+        OrganizationMembersService,
+        OrganizationInvitationsService,
+        OrganizationTokensService,
+      ],
     };
   }
 }

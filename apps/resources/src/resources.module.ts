@@ -6,6 +6,10 @@ import { ServiceConfig } from '@atrium/config';
 import { healthControllerFor, MessagingModule, ServiceOutboxRelay } from '@atrium/messaging';
 import { PersistenceModule } from '@atrium/persistence';
 import { ActorTasksMessageController } from './actor-tasks/actor-tasks.message.controller';
+import { AppContentsService } from './apps/app-contents.service';
+import { AppModelsService } from './apps/app-models.service';
+import { AppsMessageController } from './apps/apps.message.controller';
+import { AppsService } from './apps/apps.service';
 import { ActorTasksService } from './actor-tasks/actor-tasks.service';
 import { ActorsMessageController } from './actors/actors.message.controller';
 import { ActorsService } from './actors/actors.service';
@@ -17,12 +21,18 @@ import { SignaturesService } from './catalogue/signatures.service';
 import { resourcesDataSourceOptions } from './database/resources.data-source';
 import { DatasetsMessageController } from './datasets/datasets.message.controller';
 import { DatasetsService } from './datasets/datasets.service';
+import { EnvironmentGroupsService } from './environments/environment-groups.service';
+import { EnvironmentsMessageController } from './environments/environments.message.controller';
+import { EnvironmentsService } from './environments/environments.service';
 import { KeyValueStoresMessageController } from './key-value-stores/key-value-stores.message.controller';
 import { KeyValueStoresService } from './key-value-stores/key-value-stores.service';
 import { RequestQueuesMessageController } from './request-queues/request-queues.message.controller';
 import { RequestQueuesService } from './request-queues/request-queues.service';
 import { SchedulesMessageController } from './schedules/schedules.message.controller';
 import { SchedulesService } from './schedules/schedules.service';
+import { deploymentLimitsProvider } from './usage/deployment-limits';
+import { UsageMessageController } from './usage/usage.message.controller';
+import { UsageService } from './usage/usage.service';
 
 /** The catalogue and data of every resource type (datasets so far). */
 @Module({})
@@ -48,6 +58,9 @@ export class ResourcesModule {
         KeyValueStoresMessageController,
         RequestQueuesMessageController,
         RunsMessageController,
+        AppsMessageController,
+        UsageMessageController,
+        EnvironmentsMessageController,
       ],
       providers: [
         ServiceOutboxRelay,
@@ -61,6 +74,13 @@ export class ResourcesModule {
         KeyValueStoresService,
         RequestQueuesService,
         RunsService,
+        AppsService,
+        AppContentsService,
+        AppModelsService,
+        UsageService,
+        EnvironmentsService,
+        EnvironmentGroupsService,
+        deploymentLimitsProvider(config),
       ],
     };
   }

@@ -32,11 +32,32 @@ export const serviceConfigSchema = z.object({
   JWT_SECRET: z.string().min(32, { message: 'JWT_SECRET must be at least 32 characters' }),
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
+  /** Deployment limits of every account (the resources service enforces them); an account may set lower ones. */
+  QUOTA_MAX_RESOURCES_PER_TYPE: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(10_000),
+  QUOTA_MAX_STORAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(10 * 1024 ** 3),
+  QUOTA_MAX_RUN_TIME_SECS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(1000 * 3600),
 });
 export type ServiceConfig = z.output<typeof serviceConfigSchema>;
 
 export const gatewayConfigSchema = serviceConfigSchema
-  .omit({ DATABASE_URL: true, DB_POOL_SIZE: true, RUN_MIGRATIONS: true })
+  .omit({
+    DATABASE_URL: true,
+    DB_POOL_SIZE: true,
+    RUN_MIGRATIONS: true,
+    QUOTA_MAX_RESOURCES_PER_TYPE: true,
+    QUOTA_MAX_STORAGE_BYTES: true,
+    QUOTA_MAX_RUN_TIME_SECS: true,
+  })
   .extend({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().default('127.0.0.1'),

@@ -1,7 +1,11 @@
 import { ActorTasksRpc } from './actor-tasks.contract';
 import { ActorsRpc } from './actors.contract';
+import { AppsRpc } from './apps.contract';
+import { CollaborationRpc } from './collaboration.contract';
+import { EnvironmentsRpc } from './environments.contract';
 import { IdentityRpc } from './identity.contract';
 import { IssuesRpc } from './issues.contract';
+import { OrganizationsRpc } from './organizations.contract';
 import { KeyValueStoresRpc } from './key-value-stores.contract';
 import { PermissionsRpc } from './permissions.contract';
 import { RequestQueuesRpc } from './request-queues.contract';
@@ -9,10 +13,15 @@ import { ResourcesRpc } from './resources.contract';
 import { RpcRoute, ServiceName } from './rpc-route';
 import { RunsRpc } from './runs.contract';
 import { SchedulesRpc } from './schedules.contract';
+import { UsageRpc } from './usage.contract';
 
 /** Every RPC route of every service, for contract tests and handler coverage checks. */
 export const ALL_RPC_ROUTES: Record<ServiceName, readonly RpcRoute[]> = {
-  identity: Object.values(IdentityRpc),
+  identity: [
+    ...Object.values(IdentityRpc),
+    ...Object.values(CollaborationRpc),
+    ...Object.values(OrganizationsRpc),
+  ],
   resources: [
     ...Object.values(ResourcesRpc),
     ...Object.values(RunsRpc),
@@ -21,6 +30,9 @@ export const ALL_RPC_ROUTES: Record<ServiceName, readonly RpcRoute[]> = {
     ...Object.values(SchedulesRpc),
     ...Object.values(KeyValueStoresRpc),
     ...Object.values(RequestQueuesRpc),
+    ...Object.values(EnvironmentsRpc),
+    ...Object.values(AppsRpc),
+    ...Object.values(UsageRpc),
   ],
   permissions: Object.values(PermissionsRpc),
   issues: Object.values(IssuesRpc),

@@ -8,7 +8,8 @@ export function toUserView(user: UserEntity): UserView {
   return {
     id: user.id,
     username: user.username,
-    email: user.email,
+    // Organizations have no email; the shape stays that of a user for Apify clients.
+    email: user.email ?? '',
     createdAt: user.createdAt.toISOString(),
     settings: {
       generalResourceAccess: user.generalResourceAccess,

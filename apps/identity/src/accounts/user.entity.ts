@@ -1,10 +1,18 @@
 import { AccountGeneralAccess } from '@atrium/contracts';
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
 
+/** A person who signs in, or an organization (which never signs in: members act in it). */
+export const ACCOUNT_KINDS = ['USER', 'ORGANIZATION'] as const;
+export type AccountKind = (typeof ACCOUNT_KINDS)[number];
+
+/** Users and organizations share one table, so a username names one account of either kind. */
 @Entity('user_account')
 export class UserEntity {
   @PrimaryColumn({ type: 'varchar', length: 17 })
   id: string;
+
+  @Column({ type: 'varchar', length: 20, default: 'USER' })
+  kind: AccountKind;
 
   @Column({ type: 'varchar', length: 30 })
   username: string;
@@ -14,12 +22,14 @@ export class UserEntity {
   @Column({ type: 'varchar', length: 30 })
   usernameLower: string;
 
+  /** Null for organizations. */
   @Index('user_account_email_lower_uq', { unique: true })
-  @Column({ type: 'varchar', length: 254 })
-  email: string;
+  @Column({ type: 'varchar', length: 254, nullable: true })
+  email: string | null;
 
-  @Column({ type: 'varchar', length: 200 })
-  passwordHash: string;
+  /** Null for organizations: no password matches it. */
+  @Column({ type: 'varchar', length: 200, nullable: true })
+  passwordHash: string | null;
 
   @Column({ type: 'varchar', length: 40 })
   generalResourceAccess: AccountGeneralAccess;

@@ -13,6 +13,10 @@ export class ApiTokenEntity {
   @Column({ type: 'varchar', length: 100 })
   name: string;
 
+  /** Who created it, when that is not its account (an organization's token: the member). */
+  @Column({ type: 'varchar', length: 17, nullable: true })
+  createdBy: string | null;
+
   /** SHA-256 of the secret part; the token itself is shown once and never stored. */
   @Column({ type: 'varchar', length: 64 })
   secretHash: string;

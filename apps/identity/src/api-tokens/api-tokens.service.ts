@@ -39,6 +39,7 @@ export class ApiTokensService {
   async create(
     userId: string,
     input: { name: string; expiresAt?: string | null; scope?: ApiTokenScope | null },
+    options: { createdBy?: string } = {},
   ): Promise<CreatedApiToken> {
     const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
     if (expiresAt && expiresAt <= new Date())
@@ -53,6 +54,7 @@ export class ApiTokensService {
         id,
         userId,
         name: input.name,
+        createdBy: options.createdBy ?? null,
         secretHash,
         scope: input.scope ?? null,
         expiresAt,

@@ -2,7 +2,14 @@ import { OutboxMessageEntity, ProcessedMessageEntity } from '@atrium/messaging';
 import { ServiceDataSourceOptions } from '@atrium/persistence';
 import { ApiTokenEntity } from '../api-tokens/api-token.entity';
 import { UserEntity } from '../accounts/user.entity';
+import { CollaborationMemberEntity } from '../collaboration/collaboration-member.entity';
+import { CollaborationPolicyEntity } from '../collaboration/collaboration-policy.entity';
+import { CollaborationRoleEntity } from '../collaboration/collaboration-role.entity';
 import { RefreshTokenEntity } from '../sessions/refresh-token.entity';
+import { OrganizationMemberEntity } from '../memberships/organization-member.entity';
+import { OrganizationInvitationEntity } from '../organizations/organization-invitation.entity';
+import { OrganizationRoleEntity } from '../organizations/organization-role.entity';
+import { OrganizationEntity } from '../organizations/organization.entity';
 import { IDENTITY_MIGRATIONS } from './migrations';
 
 export const IDENTITY_SCHEMA = 'identity';
@@ -12,7 +19,20 @@ export function identityDataSourceOptions(url: string, poolSize?: number): Servi
     schema: IDENTITY_SCHEMA,
     url,
     poolSize,
-    entities: [UserEntity, RefreshTokenEntity, ApiTokenEntity, OutboxMessageEntity, ProcessedMessageEntity],
+    entities: [
+      UserEntity,
+      RefreshTokenEntity,
+      ApiTokenEntity,
+      CollaborationPolicyEntity,
+      CollaborationRoleEntity,
+      CollaborationMemberEntity,
+      OrganizationEntity,
+      OrganizationRoleEntity,
+      OrganizationMemberEntity,
+      OrganizationInvitationEntity,
+      OutboxMessageEntity,
+      ProcessedMessageEntity,
+    ],
     migrations: IDENTITY_MIGRATIONS,
   };
 }

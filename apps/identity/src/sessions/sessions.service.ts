@@ -67,7 +67,9 @@ export class SessionsService {
     const user = await this.dataSource
       .getRepository(UserEntity)
       .createQueryBuilder('u')
-      .where('u.username_lower = :lower OR u.email = :lower', { lower })
+      .where('(u.username_lower = :lower OR u.email = :lower)', { lower })
+      // Organizations never sign in (they have no password either).
+      .andWhere("u.kind = 'USER'")
       .getOne();
     const valid = await argon2.verify(user?.passwordHash ?? (await this.decoyHash), password);
     if (!user || !valid) throw new AppError('token-not-valid', 'Invalid login or password');

@@ -64,12 +64,29 @@ export class MembershipsService {
    */
   async upsert(facts: MembershipFacts, manager: EntityManager, actorId: string | null): Promise<boolean> {
     const key = { accountId: facts.accountId, userId: facts.userId, kind: facts.kind };
-    const before = await manager.findOne(MembershipProjectionEntity, {
-      where: key,
-      lock: { mode: 'pessimistic_write' },
-    });
-    if (before && before.version >= facts.version) return false;
-    await manager.save(MembershipProjectionEntity, { ...facts });
+    // Insert first (a concurrent refresh and event then meet on the row lock, not a duplicate key).
+    const inserted = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(MembershipProjectionEntity)
+      .values({ ...facts })
+      .orIgnore()
+      .returning(['accountId'])
+      .execute();
+    let before: MembershipProjectionEntity | null = null;
+    if (!inserted.raw.length) {
+      before = await manager.findOne(MembershipProjectionEntity, {
+        where: key,
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (before && before.version >= facts.version) return false;
+      await manager.update(MembershipProjectionEntity, key, {
+        active: facts.active,
+        roleName: facts.roleName,
+        bindings: facts.bindings,
+        version: facts.version,
+      });
+    }
     await this.audit.record(manager, {
       action: 'membership.changed',
       actorId,

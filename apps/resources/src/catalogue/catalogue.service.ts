@@ -3,6 +3,7 @@ import { AppError, Events, GeneralAccess, ResourceFacts, ResourceType } from '@a
 import { newId, randomBase62 } from '@atrium/auth';
 import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
+import { UsageService } from '../usage/usage.service';
 import { ResourceEntity } from './resource.entity';
 
 const UNIQUE_VIOLATION = '23505';
@@ -53,6 +54,7 @@ export class CatalogueService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: ServiceOutboxRelay,
+    private readonly usage: UsageService,
   ) {}
 
   async facts(id: string): Promise<ResourceFacts | null> {
@@ -121,6 +123,8 @@ export class CatalogueService {
       createdBy: input.createdBy,
     });
     const created = await manager.findOneByOrFail(ResourceEntity, { id });
+    // Counted against the owner (a member's creation on a primary counts for the primary); at its limit, 402.
+    await this.usage.resourceCreated(manager, created);
     await addToOutbox(manager, Events.resourceCreated, toResourceFacts(created));
     return created;
   }
@@ -148,8 +152,10 @@ export class CatalogueService {
     return resource;
   }
 
-  async remove(manager: EntityManager, resource: ResourceEntity): Promise<void> {
+  /** Removes the row and releases what the resource held of its owner's usage (`causedBy`: default the owner). */
+  async remove(manager: EntityManager, resource: ResourceEntity, causedBy?: string): Promise<void> {
     await manager.delete(ResourceEntity, { id: resource.id });
+    await this.usage.resourceRemoved(manager, resource, causedBy);
     await addToOutbox(manager, Events.resourceDeleted, {
       id: resource.id,
       type: resource.type,

@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CatalogueService, NewResource } from '../catalogue/catalogue.service';
 import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
+import { UsageService } from '../usage/usage.service';
 import { DatasetItemEntity } from './dataset-item.entity';
 import { DatasetEntity } from './dataset.entity';
 
@@ -42,6 +43,7 @@ export class DatasetsService {
     private readonly dataSource: DataSource,
     private readonly catalogue: CatalogueService,
     private readonly outbox: ServiceOutboxRelay,
+    private readonly usage: UsageService,
   ) {}
 
   private async load(
@@ -103,9 +105,16 @@ export class DatasetsService {
     return { total, ...req.page, count: items.length, items };
   }
 
-  async pushItems(id: string, items: Record<string, unknown>[]): Promise<{ itemCount: number }> {
+  /** Appends items; their JSON bytes count against the owner's storage (`causedBy`: default the owner). */
+  async pushItems(
+    id: string,
+    items: Record<string, unknown>[],
+    causedBy?: string,
+  ): Promise<{ itemCount: number }> {
+    const bytes = items.reduce((sum, item) => sum + Buffer.byteLength(JSON.stringify(item)), 0);
     return this.dataSource.transaction(async (manager) => {
       const { resource, dataset } = await this.load(id, manager, true);
+      await this.usage.storageChanged(manager, id, bytes, causedBy);
       for (let start = 0; start < items.length; start += INSERT_CHUNK) {
         const chunk = items.slice(start, start + INSERT_CHUNK);
         await manager.insert(

@@ -13,6 +13,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CatalogueService, NewResource } from '../catalogue/catalogue.service';
 import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
+import { UsageService } from '../usage/usage.service';
 import { KeyValueRecordEntity } from './key-value-record.entity';
 import { KeyValueStoreEntity } from './key-value-store.entity';
 
@@ -47,6 +48,7 @@ export class KeyValueStoresService {
     private readonly dataSource: DataSource,
     private readonly catalogue: CatalogueService,
     private readonly outbox: ServiceOutboxRelay,
+    private readonly usage: UsageService,
   ) {}
 
   private async load(
@@ -76,13 +78,17 @@ export class KeyValueStoresService {
     return this.load(resource.id, manager);
   }
 
-  /** Creates or replaces a record in `manager`'s transaction (also used for a run's INPUT). */
+  /**
+   * Creates or replaces a record in `manager`'s transaction (also used for a run's INPUT); the size
+   * change counts against the owner's storage (`causedBy`: default the owner).
+   */
   async setRecordIn(
     manager: EntityManager,
     storeId: string,
     key: string,
     value: Buffer,
     contentType: string,
+    causedBy?: string,
   ): Promise<{ key: string; size: number }> {
     const store = await this.lockStore(manager, storeId);
     const previous = await manager.findOne(KeyValueRecordEntity, {
@@ -90,6 +96,7 @@ export class KeyValueStoresService {
       select: { storeId: true, key: true, size: true },
     });
     const size = value.length;
+    await this.usage.storageChanged(manager, storeId, size - (previous?.size ?? 0), causedBy);
     if (previous) {
       await manager.update(KeyValueRecordEntity, { storeId, key }, { value, contentType, size });
     } else {
@@ -193,7 +200,7 @@ export class KeyValueStoresService {
     );
   }
 
-  async deleteRecord(id: string, key: string): Promise<{ ok: true }> {
+  async deleteRecord(id: string, key: string, causedBy?: string): Promise<{ ok: true }> {
     await this.dataSource.transaction(async (manager) => {
       const store = await this.lockStore(manager, id);
       const record = await manager.findOne(KeyValueRecordEntity, {
@@ -201,6 +208,7 @@ export class KeyValueStoresService {
         select: { storeId: true, key: true, size: true },
       });
       if (!record) throw AppError.notFound(`The record "${key}"`);
+      await this.usage.storageChanged(manager, id, -record.size, causedBy);
       await manager.delete(KeyValueRecordEntity, { storeId: id, key });
       store.recordCount -= 1;
       store.storageBytes -= record.size;

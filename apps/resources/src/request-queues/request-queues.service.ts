@@ -17,6 +17,7 @@ import { DataSource, EntityManager, IsNull, MoreThan, Not } from 'typeorm';
 import { CatalogueService, NewResource } from '../catalogue/catalogue.service';
 import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
+import { UsageService } from '../usage/usage.service';
 import { QueueRequestEntity } from './queue-request.entity';
 import { RequestQueueEntity } from './request-queue.entity';
 
@@ -81,12 +82,47 @@ function storedFields(request: RequestFields) {
   };
 }
 
+type StoredFields = ReturnType<typeof storedFields>;
+
+/** A request's size as counted against its owner's storage: its stored fields as JSON. */
+function requestBytes(uniqueKey: string, fields: StoredFields): number {
+  return Buffer.byteLength(JSON.stringify({ uniqueKey, ...fields }));
+}
+
+function storedFieldsOf(r: QueueRequestEntity): StoredFields {
+  const {
+    url,
+    method,
+    payload,
+    userData,
+    headers,
+    retryCount,
+    noRetry,
+    errorMessages,
+    loadedUrl,
+    handledAt,
+  } = r;
+  return {
+    url,
+    method,
+    payload,
+    userData,
+    headers,
+    retryCount,
+    noRetry,
+    errorMessages,
+    loadedUrl,
+    handledAt,
+  };
+}
+
 @Injectable()
 export class RequestQueuesService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly catalogue: CatalogueService,
     private readonly outbox: ServiceOutboxRelay,
+    private readonly usage: UsageService,
   ) {}
 
   private async load(
@@ -175,7 +211,11 @@ export class RequestQueuesService {
     return { total, ...req.page, count: items.length, items };
   }
 
-  async addRequest(req: RpcPayload<typeof RequestQueuesRpc.addRequest>): Promise<QueueOperationResult> {
+  /** Adds a request; its bytes count against the owner's storage (`causedBy`: default the owner). */
+  async addRequest(
+    req: RpcPayload<typeof RequestQueuesRpc.addRequest>,
+    causedBy?: string,
+  ): Promise<QueueOperationResult> {
     return this.dataSource.transaction(async (manager) => {
       const queue = await this.lockQueue(manager, req.id);
       const uniqueKeyHash = hashUniqueKey(req.request.uniqueKey);
@@ -190,6 +230,7 @@ export class RequestQueuesService {
           wasAlreadyHandled: existing.handledAt !== null,
         };
       const fields = storedFields(req.request);
+      await this.usage.storageChanged(manager, req.id, requestBytes(req.request.uniqueKey, fields), causedBy);
       const id = newId();
       const handled = fields.handledAt !== null;
       await manager.insert(QueueRequestEntity, {
@@ -217,7 +258,10 @@ export class RequestQueuesService {
    * Replaces the request's fields, as Apify does: handled leaves the head; unhandled goes to its
    * front with `forefront`, else to its back (a reclaimed request is retried after the others).
    */
-  async updateRequest(req: RpcPayload<typeof RequestQueuesRpc.updateRequest>): Promise<QueueOperationResult> {
+  async updateRequest(
+    req: RpcPayload<typeof RequestQueuesRpc.updateRequest>,
+    causedBy?: string,
+  ): Promise<QueueOperationResult> {
     if (req.request.id !== undefined && req.request.id !== req.requestId) {
       throw new AppError('invalid-input', 'Field "request.id" must be the id of the request being updated');
     }
@@ -228,6 +272,12 @@ export class RequestQueuesService {
         throw new AppError('invalid-input', 'The uniqueKey of a request cannot be changed');
       }
       const fields = storedFields(req.request);
+      await this.usage.storageChanged(
+        manager,
+        req.id,
+        requestBytes(current.uniqueKey, fields) - requestBytes(current.uniqueKey, storedFieldsOf(current)),
+        causedBy,
+      );
       const wasHandled = current.handledAt !== null;
       const handled = fields.handledAt !== null;
       await manager.update(
@@ -242,10 +292,16 @@ export class RequestQueuesService {
     });
   }
 
-  async deleteRequest(id: string, requestId: string): Promise<{ ok: true }> {
+  async deleteRequest(id: string, requestId: string, causedBy?: string): Promise<{ ok: true }> {
     await this.dataSource.transaction(async (manager) => {
       const queue = await this.lockQueue(manager, id);
       const current = await this.findRequest(manager, id, requestId);
+      await this.usage.storageChanged(
+        manager,
+        id,
+        -requestBytes(current.uniqueKey, storedFieldsOf(current)),
+        causedBy,
+      );
       await manager.delete(QueueRequestEntity, { id: current.id });
       queue.totalRequestCount -= 1;
       queue.handledRequestCount -= current.handledAt !== null ? 1 : 0;

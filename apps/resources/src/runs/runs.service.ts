@@ -20,6 +20,7 @@ import { ResourceEntity } from '../catalogue/resource.entity';
 import { DatasetsService } from '../datasets/datasets.service';
 import { KeyValueStoresService } from '../key-value-stores/key-value-stores.service';
 import { RequestQueuesService } from '../request-queues/request-queues.service';
+import { UsageService } from '../usage/usage.service';
 import { RunEntity } from './run.entity';
 
 type Row = { resource: ResourceEntity; run: RunEntity };
@@ -65,6 +66,7 @@ export class RunsService {
     private readonly keyValueStores: KeyValueStoresService,
     private readonly requestQueues: RequestQueuesService,
     private readonly outbox: ServiceOutboxRelay,
+    private readonly usage: UsageService,
   ) {}
 
   private async load(
@@ -199,7 +201,7 @@ export class RunsService {
     const row = await this.dataSource.transaction(async (manager) => {
       const current = await this.load(req.id, manager, true);
       const { status, statusMessage, generalAccess } = req.changes;
-      if (status) this.moveTo(current.run, status);
+      if (status) await this.moveTo(manager, current, status);
       if (statusMessage !== undefined) current.run.statusMessage = statusMessage;
       await manager.save(current.run);
       if (generalAccess !== undefined)
@@ -213,7 +215,7 @@ export class RunsService {
   async abort(id: string): Promise<RunView> {
     return this.dataSource.transaction(async (manager) => {
       const current = await this.load(id, manager, true);
-      this.moveTo(current.run, 'ABORTED');
+      await this.moveTo(manager, current, 'ABORTED');
       await manager.save(current.run);
       return toView(current);
     });
@@ -224,11 +226,15 @@ export class RunsService {
     return { log: run.log };
   }
 
-  private moveTo(run: RunEntity, status: RunStatus): void {
+  /** Changes the status; a run reaching a terminal status counts its run time against its owner. */
+  private async moveTo(manager: EntityManager, { resource, run }: Row, status: RunStatus): Promise<void> {
     checkTransition(run.status, status);
     if (run.status === status) return;
     run.log += logLine(`Status changed from ${run.status} to ${status}`);
     run.status = status;
-    if (TERMINAL_RUN_STATUSES.includes(status)) run.finishedAt = new Date();
+    if (TERMINAL_RUN_STATUSES.includes(status)) {
+      run.finishedAt = new Date();
+      await this.usage.runFinished(manager, resource, run.startedAt, run.finishedAt);
+    }
   }
 }

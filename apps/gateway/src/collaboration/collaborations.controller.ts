@@ -1,0 +1,67 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { CollaborationRpc, CollaborationView, RpcPayload } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { AccessDecisions } from '../authorization/access-decisions';
+import { SignedIn } from '../authorization/authorize.decorator';
+import { pageOf, pathId, refreshMemberships } from './collaboration-caller';
+
+type Response = RpcPayload<typeof CollaborationRpc.respondToCollaboration>['response'];
+
+/**
+ * The member's side of account collaboration: the primaries that invited me, with status and
+ * what they share. Only the invited user may answer an invitation.
+ */
+@ApiTags('collaboration')
+@Controller('v2/collaborations')
+export class CollaborationsController {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
+  ) {}
+
+  @Get()
+  @SignedIn()
+  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const collaborations = await this.rpc.call(CollaborationRpc.listCollaborations, { userId: user.userId });
+    return { data: pageOf(collaborations, query) };
+  }
+
+  @Post(':collaborationId/accept')
+  @SignedIn()
+  @HttpCode(200)
+  accept(@CurrentUser() user: UserPrincipal, @Param('collaborationId') id: string) {
+    return this.respond(user, id, 'accept');
+  }
+
+  @Post(':collaborationId/reject')
+  @SignedIn()
+  @HttpCode(200)
+  reject(@CurrentUser() user: UserPrincipal, @Param('collaborationId') id: string) {
+    return this.respond(user, id, 'reject');
+  }
+
+  /** Leaving ends all access to the primary's environments, including those the member created. */
+  @Post(':collaborationId/leave')
+  @SignedIn()
+  @HttpCode(200)
+  leave(@CurrentUser() user: UserPrincipal, @Param('collaborationId') id: string) {
+    return this.respond(user, id, 'leave');
+  }
+
+  private async respond(
+    user: UserPrincipal,
+    collaborationId: string,
+    response: Response,
+  ): Promise<{ data: CollaborationView }> {
+    pathId(collaborationId, 'The collaboration');
+    const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.respondToCollaboration, {
+      userId: user.userId,
+      collaborationId,
+      response,
+    });
+    await refreshMemberships(this.access, result.primaryId, affectedUserIds);
+    return { data: result };
+  }
+}

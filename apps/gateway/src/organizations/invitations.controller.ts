@@ -1,0 +1,62 @@
+import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { OrganizationsRpc } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { AccessDecisions } from '../authorization/access-decisions';
+import { SignedIn } from '../authorization/authorize.decorator';
+import { pageOf, pathId, refreshMemberships, requireUnscoped } from './organization-caller';
+
+/**
+ * Invitations into organizations, from the invitee's side (accept, decline: the invitee alone;
+ * anyone else gets 404) and cancelled from the organization's side.
+ */
+@ApiTags('organizations')
+@Controller('v2')
+export class InvitationsController {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
+  ) {}
+
+  @Get('users/me/invitations')
+  @SignedIn()
+  async mine(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const invitations = await this.rpc.call(OrganizationsRpc.listMyInvitations, { userId: user.userId });
+    return { data: pageOf(invitations, query) };
+  }
+
+  @Post('invitations/:invitationId/accept')
+  @SignedIn()
+  @HttpCode(200)
+  async accept(@CurrentUser() user: UserPrincipal, @Param('invitationId') id: string) {
+    const invitationId = pathId(id, 'The invitation');
+    requireUnscoped(user);
+    const accepted = await this.rpc.call(OrganizationsRpc.acceptInvitation, {
+      userId: user.userId,
+      invitationId,
+    });
+    await refreshMemberships(this.access, accepted.organizationId, accepted.affectedUserIds);
+    return { data: accepted.result };
+  }
+
+  @Post('invitations/:invitationId/decline')
+  @SignedIn()
+  @HttpCode(200)
+  async decline(@CurrentUser() user: UserPrincipal, @Param('invitationId') id: string) {
+    const invitationId = pathId(id, 'The invitation');
+    requireUnscoped(user);
+    return {
+      data: await this.rpc.call(OrganizationsRpc.declineInvitation, { userId: user.userId, invitationId }),
+    };
+  }
+
+  @Delete('invitations/:invitationId')
+  @SignedIn()
+  @HttpCode(204)
+  async cancel(@CurrentUser() user: UserPrincipal, @Param('invitationId') id: string): Promise<void> {
+    const invitationId = pathId(id, 'The invitation');
+    requireUnscoped(user);
+    await this.rpc.call(OrganizationsRpc.cancelInvitation, { userId: user.userId, invitationId });
+  }
+}

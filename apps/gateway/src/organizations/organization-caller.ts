@@ -1,0 +1,44 @@
+import { AppError, idSchema, ListPage } from '@atrium/contracts';
+import { z } from 'zod';
+import { UserPrincipal } from '../auth/principal';
+import { AccessDecisions } from '../authorization/access-decisions';
+import { paginationQuery, parseQuery } from '../http/api-query';
+
+/**
+ * Changing an organization (members, roles, tokens, settings) reaches beyond any resource scope:
+ * a scoped API token may read what its user sees, but never make such a change.
+ */
+export function requireUnscoped(user: UserPrincipal): void {
+  if (user.credential === 'api-token' && user.scope)
+    throw new AppError('insufficient-permissions', 'A scoped API token cannot change organizations');
+}
+
+/** Re-reads each affected member's membership into the permissions service before the response. */
+export async function refreshMemberships(
+  access: AccessDecisions,
+  organizationId: string,
+  userIds: readonly string[],
+): Promise<void> {
+  await Promise.all(
+    [...new Set(userIds)].map((userId) => access.refreshed('membership', `${organizationId}:${userId}`)),
+  );
+}
+
+/** A malformed id in the path names nothing: 404, as for an absent record. */
+export function pathId(value: string, what: string): string {
+  if (!idSchema.safeParse(value).success) throw AppError.notFound(what);
+  return value;
+}
+
+const pageQuery = z.object(paginationQuery);
+
+/** A list envelope over a whole (small) list, paged by the query's offset, limit and desc. */
+export function pageOf<T>(items: readonly T[], query: unknown): ListPage<T> {
+  const q = parseQuery(pageQuery, query);
+  const offset = q.offset ?? 0;
+  const limit = Math.min(q.limit ?? 1000, 1000);
+  const desc = q.desc ?? false;
+  const ordered = desc ? [...items].reverse() : [...items];
+  const page = ordered.slice(offset, offset + limit);
+  return { total: items.length, offset, limit, desc, count: page.length, items: page };
+}

@@ -1,0 +1,176 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import {
+  createOrganizationInvitationBody,
+  createOrganizationRoleBody,
+  OrganizationsRpc,
+  updateOrganizationMemberBody,
+  updateOrganizationRoleBody,
+} from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { AccessDecisions } from '../authorization/access-decisions';
+import { SignedIn } from '../authorization/authorize.decorator';
+import { parseBody } from '../http/api-query';
+import { pageOf, pathId, refreshMemberships, requireUnscoped } from './organization-caller';
+
+/**
+ * An organization's roles, members and invitations. Every change of what a member may do is
+ * re-read into the permissions service before the response: it applies from the next request.
+ */
+@ApiTags('organizations')
+@Controller('v2/organizations/:orgId')
+export class OrganizationMembersController {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
+  ) {}
+
+  @Get('roles')
+  @SignedIn()
+  async listRoles(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @Query() query: unknown,
+  ) {
+    const organizationId = pathId(orgId, 'The organization');
+    const roles = await this.rpc.call(OrganizationsRpc.listRoles, { userId: user.userId, organizationId });
+    return { data: pageOf(roles, query) };
+  }
+
+  @Post('roles')
+  @SignedIn()
+  @HttpCode(201)
+  async createRole(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
+    const organizationId = pathId(orgId, 'The organization');
+    requireUnscoped(user);
+    const role = parseBody(createOrganizationRoleBody, body ?? {});
+    return {
+      data: await this.rpc.call(OrganizationsRpc.createRole, { userId: user.userId, organizationId, role }),
+    };
+  }
+
+  @Put('roles/:roleId')
+  @SignedIn()
+  async updateRole(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @Param('roleId') roleIdParam: string,
+    @Body() body: unknown,
+  ) {
+    const organizationId = pathId(orgId, 'The organization');
+    const roleId = pathId(roleIdParam, 'The role');
+    requireUnscoped(user);
+    const changes = parseBody(updateOrganizationRoleBody, body ?? {});
+    const updated = await this.rpc.call(OrganizationsRpc.updateRole, {
+      userId: user.userId,
+      organizationId,
+      roleId,
+      changes,
+    });
+    await refreshMemberships(this.access, organizationId, updated.affectedUserIds);
+    return { data: updated.result };
+  }
+
+  @Delete('roles/:roleId')
+  @SignedIn()
+  @HttpCode(204)
+  async deleteRole(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @Param('roleId') roleIdParam: string,
+  ): Promise<void> {
+    const organizationId = pathId(orgId, 'The organization');
+    const roleId = pathId(roleIdParam, 'The role');
+    requireUnscoped(user);
+    await this.rpc.call(OrganizationsRpc.deleteRole, { userId: user.userId, organizationId, roleId });
+  }
+
+  @Get('members')
+  @SignedIn()
+  async listMembers(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @Query() query: unknown,
+  ) {
+    const organizationId = pathId(orgId, 'The organization');
+    const members = await this.rpc.call(OrganizationsRpc.listMembers, {
+      userId: user.userId,
+      organizationId,
+    });
+    return { data: pageOf(members, query) };
+  }
+
+  @Put('members/:userId')
+  @SignedIn()
+  async updateMember(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @Param('userId') userIdParam: string,
+    @Body() body: unknown,
+  ) {
+    const organizationId = pathId(orgId, 'The organization');
+    const memberId = pathId(userIdParam, 'The member');
+    requireUnscoped(user);
+    const changes = parseBody(updateOrganizationMemberBody, body ?? {});
+    const updated = await this.rpc.call(OrganizationsRpc.updateMember, {
+      userId: user.userId,
+      organizationId,
+      memberId,
+      changes,
+    });
+    await refreshMemberships(this.access, organizationId, updated.affectedUserIds);
+    return { data: updated.result };
+  }
+
+  /** Removes a member; a member removing itself leaves. */
+  @Delete('members/:userId')
+  @SignedIn()
+  @HttpCode(204)
+  async removeMember(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @Param('userId') userIdParam: string,
+  ): Promise<void> {
+    const organizationId = pathId(orgId, 'The organization');
+    const memberId = pathId(userIdParam, 'The member');
+    requireUnscoped(user);
+    const removed = await this.rpc.call(OrganizationsRpc.removeMember, {
+      userId: user.userId,
+      organizationId,
+      memberId,
+    });
+    await refreshMemberships(this.access, organizationId, removed.affectedUserIds);
+  }
+
+  @Get('invitations')
+  @SignedIn()
+  async listInvitations(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @Query() query: unknown,
+  ) {
+    const organizationId = pathId(orgId, 'The organization');
+    const invitations = await this.rpc.call(OrganizationsRpc.listInvitations, {
+      userId: user.userId,
+      organizationId,
+    });
+    return { data: pageOf(invitations, query) };
+  }
+
+  @Post('invitations')
+  @SignedIn()
+  @HttpCode(201)
+  async invite(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
+    const organizationId = pathId(orgId, 'The organization');
+    requireUnscoped(user);
+    const invitation = parseBody(createOrganizationInvitationBody, body ?? {});
+    return {
+      data: await this.rpc.call(OrganizationsRpc.createInvitation, {
+        userId: user.userId,
+        organizationId,
+        invitation,
+      }),
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { createOrganizationBody, OrganizationsRpc, updateOrganizationBody } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { TokenVerifications } from '../auth/token-verifications';
+import { AccessDecisions } from '../authorization/access-decisions';
+import { SignedIn } from '../authorization/authorize.decorator';
+import { parseBody } from '../http/api-query';
+import { pageOf, pathId, refreshMemberships, requireUnscoped } from './organization-caller';
+
+const ORG = 'The organization';
+
+/**
+ * Organizations (Apify): accounts whose members act in them with a role. Identity checks the
+ * caller's organization permissions; a non-member gets 404.
+ */
+@ApiTags('organizations')
+@Controller('v2/organizations')
+export class OrganizationsController {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly access: AccessDecisions,
+    private readonly tokens: TokenVerifications,
+  ) {}
+
+  @Get()
+  @SignedIn()
+  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+    const organizations = await this.rpc.call(OrganizationsRpc.list, { userId: user.userId });
+    return { data: pageOf(organizations, query) };
+  }
+
+  @Post()
+  @SignedIn()
+  @HttpCode(201)
+  async create(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+    requireUnscoped(user);
+    const organization = parseBody(createOrganizationBody, body ?? {});
+    const created = await this.rpc.call(OrganizationsRpc.create, { userId: user.userId, organization });
+    await this.access.refreshed('account', created.organizationId);
+    await refreshMemberships(this.access, created.organizationId, created.affectedUserIds);
+    return { data: created.result };
+  }
+
+  @Get(':orgId')
+  @SignedIn()
+  async get(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string) {
+    const organizationId = pathId(orgId, ORG);
+    return { data: await this.rpc.call(OrganizationsRpc.get, { userId: user.userId, organizationId }) };
+  }
+
+  @Put(':orgId')
+  @SignedIn()
+  async update(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
+    const organizationId = pathId(orgId, ORG);
+    requireUnscoped(user);
+    const changes = parseBody(updateOrganizationBody, body ?? {});
+    const updated = await this.rpc.call(OrganizationsRpc.update, {
+      userId: user.userId,
+      organizationId,
+      changes,
+    });
+    // Its general access and username decide reads of its resources from the next request.
+    await this.access.refreshed('account', organizationId);
+    return { data: updated };
+  }
+
+  @Delete(':orgId')
+  @SignedIn()
+  @HttpCode(204)
+  async delete(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string): Promise<void> {
+    const organizationId = pathId(orgId, ORG);
+    requireUnscoped(user);
+    const deleted = await this.rpc.call(OrganizationsRpc.delete, { userId: user.userId, organizationId });
+    deleted.result.revokedTokenIds.forEach((tokenId) => this.tokens.forget(tokenId));
+    await this.access.refreshed('account', organizationId);
+    await refreshMemberships(this.access, organizationId, deleted.affectedUserIds);
+  }
+}
