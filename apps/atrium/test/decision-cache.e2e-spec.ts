@@ -191,4 +191,76 @@ describe('gateway decision cache', () => {
     await t.http().delete(`/v2/datasets/${id}`).set(alice.auth).expect(204);
     expect(await until(404, () => second().get(`/v2/datasets/${id}`).set(alice.auth))).toBeLessThan(250);
   });
+
+  it('drops every cached decision a membership gave when the role changes or the member is removed', async () => {
+    const org = (
+      await t
+        .http()
+        .post('/v2/organizations')
+        .set(alice.auth)
+        .send({ username: uniqueName('org') })
+    ).body.data;
+    await t
+      .http()
+      .put(`/v2/organizations/${org.id}`)
+      .set(alice.auth)
+      .send({ settings: { generalResourceAccess: 'RESTRICTED' } })
+      .expect(200);
+    const roles = (await t.http().get(`/v2/organizations/${org.id}/roles`).set(alice.auth).expect(200)).body
+      .data.items as { id: string; name: string }[];
+    const role = (name: string) => roles.find((r) => r.name === name)!.id;
+    const invitation = await t
+      .http()
+      .post(`/v2/organizations/${org.id}/invitations`)
+      .set(alice.auth)
+      .send({ user: bob.username, roleId: role('Developer') })
+      .expect(201);
+    await t.http().post(`/v2/invitations/${invitation.body.data.id}/accept`).set(bob.auth).expect(200);
+    // Three datasets of the organization, each written by the member through replica 2 (cached).
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const created = await t
+        .http()
+        .post('/v2/datasets')
+        .set(alice.auth)
+        .set('x-account-id', org.id)
+        .expect(201);
+      ids.push(created.body.data.id);
+    }
+    const write = (id: string) => () =>
+      second().post(`/v2/datasets/${id}/items`).set(bob.auth).send({ x: 1 });
+    for (const id of ids) {
+      await write(id)().expect(201);
+      await write(id)().expect(201);
+    }
+    // One role change on replica 1 reaches every one of those resources on replica 2.
+    await t
+      .http()
+      .put(`/v2/organizations/${org.id}/members/${bob.id}`)
+      .set(alice.auth)
+      .send({ roleId: role('Read only') })
+      .expect(200);
+    for (const id of ids) expect(await until(403, write(id))).toBeLessThan(250);
+    // Editing the role itself does too: Read only loses STORAGE READ.
+    await second().get(`/v2/datasets/${ids[0]}`).set(bob.auth).expect(200);
+    await t
+      .http()
+      .put(`/v2/organizations/${org.id}/roles/${role('Read only')}`)
+      .set(alice.auth)
+      .send({ permissions: { ACTOR: ['READ'] } })
+      .expect(200);
+    for (const id of ids)
+      expect(await until(404, () => second().get(`/v2/datasets/${id}`).set(bob.auth))).toBeLessThan(250);
+    // And removing the member.
+    await t
+      .http()
+      .put(`/v2/organizations/${org.id}/members/${bob.id}`)
+      .set(alice.auth)
+      .send({ roleId: role('Developer') })
+      .expect(200);
+    await until(201, write(ids[1]));
+    await t.http().delete(`/v2/organizations/${org.id}/members/${bob.id}`).set(alice.auth).expect(204);
+    await t.http().get(`/v2/datasets/${ids[1]}`).set(bob.auth).expect(404);
+    expect(await until(404, () => second().get(`/v2/datasets/${ids[1]}`).set(bob.auth))).toBeLessThan(250);
+  });
 });
