@@ -356,6 +356,9 @@ describe('account collaboration end to end', () => {
     await as(member).get(`/v2/environments/${ids.db}`).expect(404);
     await as(member).get(`/v2/environments/${ids.web}`).expect(404);
     await as(member).get(`/v2/environments/${ids.api}`).expect(200);
+    // Listing the primary's account shows only what is shared.
+    const listed = await as(member).get('/v2/environments').set('X-Account-Id', primary.id).expect(200);
+    expect(listed.body.data.items.map((e: { name: string }) => e.name)).toEqual(['api']);
     await as(primary)
       .put(`/v2/collaboration/members/${ids.member}`, {
         shared: [

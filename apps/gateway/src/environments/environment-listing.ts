@@ -38,23 +38,52 @@ export async function listSharedWithMe<V extends Listed>(
       ? fetch({ ids: granted.resourceIds }).then((p) => p.items)
       : Promise.resolve([] as V[]),
   ]);
-  const readable = new Set<string>();
-  for (let i = 0; i < ofPrimaries.length; i += CHECK_BATCH) {
-    const chunk = ofPrimaries.slice(i, i + CHECK_BATCH);
-    const answers = await rpc.call(PermissionsRpc.checkBatch, {
-      principal,
-      checks: chunk.map((v) => ({ resourceId: v.id, permission: 'READ' as const })),
-    });
-    chunk.forEach((v, j) => answers[j]?.allowed && readable.add(v.id));
-  }
+  const readable = new Set((await filterReadable(rpc, principal, ofPrimaries)).map((v) => v.id));
   const byId = new Map<string, V>();
   for (const v of ofPrimaries) if (readable.has(v.id)) byId.set(v.id, v);
   for (const v of ofGrants) byId.set(v.id, v);
   const all = [...byId.values()].sort(
     (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
   );
-  if (page.desc) all.reverse();
-  const items = all.slice(page.offset, page.offset + page.limit);
+  return pageOf(all, page);
+}
+
+/**
+ * Another account's environments or groups (`X-Account-Id`: a primary the user collaborates
+ * with, an organization it belongs to): only those the user may READ, as a member may be shared
+ * some of them only.
+ */
+export async function listReadableOf<V extends Listed>(
+  rpc: RpcClient,
+  principal: PrincipalRef & { userId: string },
+  accountId: string,
+  page: { offset: number; limit: number; desc: boolean },
+  fetch: (req: { ownerIds: string[] }) => Promise<ListPage<V>>,
+): Promise<ListPage<V>> {
+  const { items } = await fetch({ ownerIds: [accountId] });
+  return pageOf(await filterReadable(rpc, principal, items), page);
+}
+
+async function filterReadable<V extends Listed>(
+  rpc: RpcClient,
+  principal: PrincipalRef,
+  items: V[],
+): Promise<V[]> {
+  const readable: V[] = [];
+  for (let i = 0; i < items.length; i += CHECK_BATCH) {
+    const chunk = items.slice(i, i + CHECK_BATCH);
+    const answers = await rpc.call(PermissionsRpc.checkBatch, {
+      principal,
+      checks: chunk.map((v) => ({ resourceId: v.id, permission: 'READ' as const })),
+    });
+    chunk.forEach((v, j) => answers[j]?.allowed && readable.push(v));
+  }
+  return readable;
+}
+
+function pageOf<V>(all: V[], page: { offset: number; limit: number; desc: boolean }): ListPage<V> {
+  const ordered = page.desc ? [...all].reverse() : all;
+  const items = ordered.slice(page.offset, page.offset + page.limit);
   return { total: all.length, ...page, count: items.length, items };
 }
 

@@ -25,7 +25,7 @@ import {
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 import { requireCreateIn } from './environment-creation';
-import { listPageOf, listSharedWithMe, WHOLE_LIST } from './environment-listing';
+import { listPageOf, listReadableOf, listSharedWithMe, WHOLE_LIST } from './environment-listing';
 
 const listQuery = z.object({
   ...paginationQuery,
@@ -61,6 +61,16 @@ export class EnvironmentsController {
         (by) => this.rpc.call(EnvironmentsRpc.listEnvironments, { ...by, page: WHOLE_LIST }),
       );
       return { data: shared };
+    }
+    if (account !== user.userId) {
+      const readable = await listReadableOf(
+        this.rpc,
+        { ...principalRef(user), userId: user.userId },
+        account,
+        page,
+        (by) => this.rpc.call(EnvironmentsRpc.listEnvironments, { ...by, page: WHOLE_LIST }),
+      );
+      return { data: readable };
     }
     return { data: await this.rpc.call(EnvironmentsRpc.listEnvironments, { ownerIds: [account], page }) };
   }

@@ -40,6 +40,7 @@ export class ResourceEntity {
   runId: string | null;
 
   /** Environments: their group; environment groups: their parent group. */
+  @Index('resource_group_idx')
   @Column({ type: 'varchar', length: 17, nullable: true })
   groupId: string | null;
 

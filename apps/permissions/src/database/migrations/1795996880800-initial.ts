@@ -5,21 +5,51 @@ export class Initial1795996880800 implements MigrationInterface {
   name = 'Initial1795996880800';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`CREATE TABLE "permissions"."outbox_message" ("seq" BIGSERIAL NOT NULL, "id" uuid NOT NULL, "name" character varying(100) NOT NULL, "payload" jsonb NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, "claimed_until" TIMESTAMP WITH TIME ZONE, "published_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "UQ_2f36ee5236f2793f3e7bd554589" UNIQUE ("id"), CONSTRAINT "PK_00ec26684da6600a9df180fba54" PRIMARY KEY ("seq"))`);
-    await queryRunner.query(`CREATE INDEX "outbox_message_unpublished_idx" ON "permissions"."outbox_message" ("seq") WHERE published_at IS NULL`);
-    await queryRunner.query(`CREATE TABLE "permissions"."processed_message" ("consumer" character varying(100) NOT NULL, "message_id" uuid NOT NULL, "processed_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_bc611732181079eec3a306d9b28" PRIMARY KEY ("consumer", "message_id"))`);
-    await queryRunner.query(`CREATE TABLE "permissions"."audit_entry" ("id" BIGSERIAL NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "action" character varying(60) NOT NULL, "actor_id" character varying(17), "subject_id" character varying(17), "resource_id" character varying(17), "resource_type" character varying(40), "account_id" character varying(17) NOT NULL, "before" jsonb, "after" jsonb, CONSTRAINT "PK_58a130a4b9da189f46ba2a01801" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE INDEX "audit_entry_resource_idx" ON "permissions"."audit_entry" ("resource_id", "id") `);
-    await queryRunner.query(`CREATE INDEX "audit_entry_account_idx" ON "permissions"."audit_entry" ("account_id", "id") `);
-    await queryRunner.query(`CREATE TABLE "permissions"."grant" ("id" character varying(17) NOT NULL, "resource_type" character varying(40) NOT NULL, "resource_id" character varying(17) NOT NULL, "subject_id" character varying(17) NOT NULL, "permissions" text array NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE, "not_before" TIMESTAMP WITH TIME ZONE, "granted_by" character varying(17) NOT NULL, "source_type" character varying(40), "source_id" character varying(17), "hidden" boolean NOT NULL DEFAULT false, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_451b51b02b610d55f542c542aa2" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE INDEX "grant_subject_type_created_idx" ON "permissions"."grant" ("subject_id", "resource_type", "created_at") `);
-    await queryRunner.query(`CREATE UNIQUE INDEX "grant_resource_subject_uq" ON "permissions"."grant" ("resource_id", "subject_id") `);
-    await queryRunner.query(`CREATE TABLE "permissions"."account_projection" ("id" character varying(17) NOT NULL, "username" character varying(30) NOT NULL, "username_lower" character varying(30) NOT NULL, "general_resource_access" character varying(40) NOT NULL, "share_runs_with_public_actor_creators" boolean NOT NULL DEFAULT false, "version" integer NOT NULL, CONSTRAINT "PK_cff8d4b8f8029ad081e973152a2" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE INDEX "account_projection_username_lower_idx" ON "permissions"."account_projection" ("username_lower") `);
-    await queryRunner.query(`CREATE TABLE "permissions"."membership_projection" ("account_id" character varying(17) NOT NULL, "user_id" character varying(17) NOT NULL, "kind" character varying(20) NOT NULL, "active" boolean NOT NULL, "role_name" character varying(300) NOT NULL, "bindings" jsonb NOT NULL, "version" integer NOT NULL, CONSTRAINT "PK_fd4789fe6026c6b83c61b420364" PRIMARY KEY ("account_id", "user_id", "kind"))`);
-    await queryRunner.query(`CREATE INDEX "membership_projection_user_idx" ON "permissions"."membership_projection" ("user_id", "active") `);
-    await queryRunner.query(`CREATE TABLE "permissions"."resource_projection" ("id" character varying(17) NOT NULL, "type" character varying(40) NOT NULL, "owner_id" character varying(17) NOT NULL, "name" character varying(63), "general_access" character varying(40) NOT NULL, "is_public" boolean NOT NULL DEFAULT false, "actor_id" character varying(17), "task_id" character varying(17), "run_id" character varying(17), "group_id" character varying(17), "version" integer NOT NULL, "deleted" boolean NOT NULL DEFAULT false, CONSTRAINT "PK_ca1f9db9c6464fbd708d60febb1" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE INDEX "resource_projection_owner_type_name_idx" ON "permissions"."resource_projection" ("owner_id", "type", "name") `);
+    await queryRunner.query(
+      `CREATE TABLE "permissions"."outbox_message" ("seq" BIGSERIAL NOT NULL, "id" uuid NOT NULL, "name" character varying(100) NOT NULL, "payload" jsonb NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, "claimed_until" TIMESTAMP WITH TIME ZONE, "published_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "UQ_2f36ee5236f2793f3e7bd554589" UNIQUE ("id"), CONSTRAINT "PK_00ec26684da6600a9df180fba54" PRIMARY KEY ("seq"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "outbox_message_unpublished_idx" ON "permissions"."outbox_message" ("seq") WHERE published_at IS NULL`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "permissions"."processed_message" ("consumer" character varying(100) NOT NULL, "message_id" uuid NOT NULL, "processed_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_bc611732181079eec3a306d9b28" PRIMARY KEY ("consumer", "message_id"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "permissions"."audit_entry" ("id" BIGSERIAL NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "action" character varying(60) NOT NULL, "actor_id" character varying(17), "subject_id" character varying(17), "resource_id" character varying(17), "resource_type" character varying(40), "account_id" character varying(17) NOT NULL, "before" jsonb, "after" jsonb, CONSTRAINT "PK_58a130a4b9da189f46ba2a01801" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "audit_entry_resource_idx" ON "permissions"."audit_entry" ("resource_id", "id") `,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "audit_entry_account_idx" ON "permissions"."audit_entry" ("account_id", "id") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "permissions"."grant" ("id" character varying(17) NOT NULL, "resource_type" character varying(40) NOT NULL, "resource_id" character varying(17) NOT NULL, "subject_id" character varying(17) NOT NULL, "permissions" text array NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE, "not_before" TIMESTAMP WITH TIME ZONE, "granted_by" character varying(17) NOT NULL, "source_type" character varying(40), "source_id" character varying(17), "hidden" boolean NOT NULL DEFAULT false, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_451b51b02b610d55f542c542aa2" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "grant_subject_type_created_idx" ON "permissions"."grant" ("subject_id", "resource_type", "created_at") `,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "grant_resource_subject_uq" ON "permissions"."grant" ("resource_id", "subject_id") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "permissions"."account_projection" ("id" character varying(17) NOT NULL, "username" character varying(30) NOT NULL, "username_lower" character varying(30) NOT NULL, "general_resource_access" character varying(40) NOT NULL, "share_runs_with_public_actor_creators" boolean NOT NULL DEFAULT false, "version" integer NOT NULL, CONSTRAINT "PK_cff8d4b8f8029ad081e973152a2" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "account_projection_username_lower_idx" ON "permissions"."account_projection" ("username_lower") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "permissions"."membership_projection" ("account_id" character varying(17) NOT NULL, "user_id" character varying(17) NOT NULL, "kind" character varying(20) NOT NULL, "active" boolean NOT NULL, "role_name" character varying(300) NOT NULL, "bindings" jsonb NOT NULL, "version" integer NOT NULL, CONSTRAINT "PK_fd4789fe6026c6b83c61b420364" PRIMARY KEY ("account_id", "user_id", "kind"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "membership_projection_user_idx" ON "permissions"."membership_projection" ("user_id", "active") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "permissions"."resource_projection" ("id" character varying(17) NOT NULL, "type" character varying(40) NOT NULL, "owner_id" character varying(17) NOT NULL, "name" character varying(63), "general_access" character varying(40) NOT NULL, "is_public" boolean NOT NULL DEFAULT false, "actor_id" character varying(17), "task_id" character varying(17), "run_id" character varying(17), "group_id" character varying(17), "version" integer NOT NULL, "deleted" boolean NOT NULL DEFAULT false, CONSTRAINT "PK_ca1f9db9c6464fbd708d60febb1" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "resource_projection_owner_type_name_idx" ON "permissions"."resource_projection" ("owner_id", "type", "name") `,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
