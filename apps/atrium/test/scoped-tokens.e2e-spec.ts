@@ -107,13 +107,23 @@ describe('scoped API tokens', () => {
     // Its other resources stay out of reach, and creating another type is refused.
     await t.http().get(`/v2/datasets/${inScope}`).set(bearer(creator.token)).expect(404);
     await t.http().post('/v2/key-value-stores').set(bearer(creator.token)).expect(403);
+    // Its scope itself is unchanged: the creation is recorded by the permissions service.
     const listed = await t.http().get('/v2/users/me/tokens').set(alice.auth).expect(200);
-    const mine =
-      listed.body.data.items?.find?.((x: { id: string }) => x.id === creator.id) ??
-      listed.body.data.find?.((x: { id: string }) => x.id === creator.id);
-    expect(mine.scope.resources).toEqual([
-      { type: 'DATASET', id, permissions: ['READ', 'WRITE', 'MANAGE_ACCESS'] },
-    ]);
+    const mine = listed.body.data.items.find((x: { id: string }) => x.id === creator.id);
+    expect(mine.scope).toEqual({ account: { CREATE: ['DATASET'] }, resources: [] });
+  });
+
+  it('cannot take over an existing dataset through get-or-create by name', async () => {
+    const creator = await createToken({ account: { CREATE: ['DATASET'] } });
+    const res = await t.http().post('/v2/datasets?name=in-scope').set(bearer(creator.token)).expect(404);
+    expect(res.body.error.type).toBe('record-not-found');
+    await t.http().get(`/v2/datasets/${inScope}`).set(bearer(creator.token)).expect(404);
+    // A token that may read it gets it back, with what it may do (no signing key without WRITE).
+    const reader = await createToken({ account: { STORAGE: ['READ'], CREATE: ['DATASET'] } });
+    const again = await t.http().post('/v2/datasets?name=in-scope').set(bearer(reader.token)).expect(201);
+    expect(again.body.data.id).toBe(inScope);
+    expect(again.body.data.urlSigningSecretKey).toBeUndefined();
+    await t.http().post(`/v2/datasets/${inScope}/items`).set(bearer(reader.token)).send({ c: 3 }).expect(403);
   });
 
   it('cannot use account routes, so it cannot mint itself a wider token', async () => {

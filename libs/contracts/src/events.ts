@@ -36,8 +36,6 @@ export const Events = {
       .strict(),
   ),
   apiTokenRevoked: event('api-token.revoked', z.object({ tokenId: z.string(), userId: z.string() }).strict()),
-  /** A token's scope changed (e.g. a scoped token created a resource): verifications are re-read. */
-  apiTokenUpdated: event('api-token.updated', z.object({ tokenId: z.string(), userId: z.string() }).strict()),
   /** An organization or collaboration membership was created or changed (role, shares, status). */
   membershipChanged: event('membership.changed', membershipFactsSchema),
   resourceCreated: event('resource.created', resourceFactsSchema),
@@ -79,6 +77,7 @@ export const Events = {
           'resource-deleted',
           'general-access-changed',
           'membership-changed',
+          'token-creation',
         ]),
       })
       .strict(),

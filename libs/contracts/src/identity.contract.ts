@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ApiTokenScope, apiTokenScopeSchema, MembershipFacts } from './access-scope';
-import { ACCOUNT_GENERAL_ACCESS, AccountGeneralAccess, RESOURCE_TYPES } from './access.enums';
+import { ACCOUNT_GENERAL_ACCESS, AccountGeneralAccess } from './access.enums';
 import { AccountFacts } from './facts';
 import { healthRequest, HealthResponse, rpc } from './rpc-route';
-import { idSchema, isoDateSchema, usernameSchema } from './validation';
+import { isoDateSchema, usernameSchema } from './validation';
 
 export const passwordSchema = z.string().min(8).max(200);
 export const refreshTokenSchema = z.string().min(10).max(300);
@@ -123,12 +123,6 @@ export const IdentityRpc = {
     'identity',
     'identity.memberships.get-facts',
     z.object({ accountId: z.string().min(1), userId: z.string().min(1) }).strict(),
-  ),
-  /** A scoped token created a resource: it becomes fully available to that token. */
-  addCreatedResourceToToken: rpc<{ ok: true }>()(
-    'identity',
-    'identity.tokens.add-created-resource',
-    z.object({ tokenId: idSchema, type: z.enum(RESOURCE_TYPES), resourceId: idSchema }).strict(),
   ),
   verifyToken: rpc<VerifiedApiToken>()(
     'identity',

@@ -264,6 +264,15 @@ export const PermissionsRpc = {
       })
       .strict(),
   ),
+  /**
+   * Rule 1's exception: a resource a scoped token created is fully available to that token
+   * (recorded by the gateway after the create, before its response).
+   */
+  recordTokenCreation: rpc<{ ok: true }>()(
+    'permissions',
+    'permissions.token-creations.record',
+    z.object({ tokenId: idSchema, resourceId: idSchema }).strict(),
+  ),
   /** The accounts a user is an active member of (organizations, collaboration primaries). */
   listMemberAccounts: rpc<{ accountId: string; kind: MembershipKind }[]>()(
     'permissions',

@@ -7,8 +7,8 @@ const MAX_TTL_MS = 60_000;
 const MAX_ENTRIES = 100_000;
 
 /**
- * API token verifications, cached per replica like access decisions: an `api-token.revoked` or
- * `api-token.updated` event (every replica receives it) drops the token, a revocation through this replica drops it
+ * API token verifications, cached per replica like access decisions: an `api-token.revoked`
+ * event (every replica receives it) drops the token, a revocation through this replica drops it
  * before the response, an entry never outlives the token's `expiresAt`, and nothing is cached
  * while the event stream is down. Keys are hashes: no secret is kept in memory as it came.
  */
@@ -27,12 +27,9 @@ export class TokenVerifications implements OnModuleInit {
       this.entries.clear();
       this.listening = connected;
     });
-    await this.bus.subscribeBroadcast(
-      [Events.apiTokenRevoked.name, Events.apiTokenUpdated.name],
-      async (envelope) => {
-        this.forget((envelope.payload as { tokenId: string }).tokenId);
-      },
-    );
+    await this.bus.subscribeBroadcast([Events.apiTokenRevoked.name], async (envelope) => {
+      this.forget((envelope.payload as { tokenId: string }).tokenId);
+    });
     this.listening = this.bus.connected;
   }
 

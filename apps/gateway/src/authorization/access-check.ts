@@ -55,3 +55,23 @@ export function requireManageAccessToChange(
     );
   }
 }
+
+/**
+ * What the caller may do on the resource a create route answers with. A new one is the caller's
+ * (every permission); get-or-create by name may instead answer with one that existed before,
+ * which a scoped token or an organization member may hold less on: that one is checked like any
+ * other, marked on the request so that it never joins a scoped token's creations, and a caller
+ * who cannot read it gets 404.
+ */
+export async function permissionsOnCreated(
+  access: AccessDecisions,
+  request: { user: Principal; existingResource?: boolean },
+  type: ResourceType,
+  result: { id: string; created: boolean },
+): Promise<readonly Permission[]> {
+  if (result.created) return ['READ', 'WRITE', 'MANAGE_ACCESS'];
+  request.existingResource = true;
+  const decision = await access.check(principalRef(request.user), type, result.id, 'READ');
+  if (!decision.canRead) throw AppError.notFound(`The ${type.toLowerCase().replace(/_/g, ' ')}`);
+  return decision.permissions;
+}

@@ -129,6 +129,12 @@ export class AuthorizationGuard implements CanActivate {
       );
     const accountId = field(rule.ownerFrom, `body.${rule.ownerFrom}`) ?? header ?? principal.userId;
     const groupId = field(rule.groupFrom, `body.${rule.groupFrom}`);
+    // What is shared with a member is shared with the member, not with the account it acts in.
+    if (accountId !== principal.userId && request.query?.ownership === 'sharedWithMe')
+      throw new AppError(
+        'invalid-input',
+        'Query "ownership=sharedWithMe" lists what is shared with you: send it without X-Account-Id',
+      );
     const ref = principalRef(principal);
     if (accountId === principal.userId && !groupId && !ref.scope) return accountId;
     const decision = await this.rpc.call(PermissionsRpc.checkAccount, {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Put, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Put, Query, Res, Req } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   DatasetView,
@@ -23,7 +23,7 @@ import { paginationQuery, parseBody, parseQuery, queryBoolean, queryList } from 
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
 import { AccessDecisions } from '../authorization/access-decisions';
-import { requireManageAccessToChange } from '../authorization/access-check';
+import { requireManageAccessToChange, permissionsOnCreated } from '../authorization/access-check';
 
 const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
 const createQuery = z.object({ name: resourceNameSchema.optional() });
@@ -79,14 +79,19 @@ export class DatasetsController {
     @CurrentUser() user: UserPrincipal,
     @CurrentAccount() account: string,
     @Query() query: unknown,
+    @Req() request: { user: UserPrincipal; existingResource?: boolean },
   ) {
     const { name } = parseQuery(createQuery, query);
-    const { dataset } = await this.rpc.call(ResourcesRpc.createDataset, {
+    const { dataset, created } = await this.rpc.call(ResourcesRpc.createDataset, {
       ownerId: account,
       name,
       createdBy: user.userId,
     });
-    return { data: this.present(dataset, ['WRITE']) };
+    const permissions = await permissionsOnCreated(this.access, request, 'DATASET', {
+      id: dataset.id,
+      created,
+    });
+    return { data: this.present(dataset, permissions) };
   }
 
   @Get(':datasetId')

@@ -11,6 +11,7 @@ import {
   Put,
   Query,
   Res,
+  Req,
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
@@ -40,7 +41,7 @@ import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
 import { AccessDecisions } from '../authorization/access-decisions';
-import { requireManageAccessToChange } from '../authorization/access-check';
+import { requireManageAccessToChange, permissionsOnCreated } from '../authorization/access-check';
 
 const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
 const createQuery = z.object({ name: resourceNameSchema.optional() });
@@ -102,14 +103,19 @@ export class KeyValueStoresController {
     @CurrentUser() user: UserPrincipal,
     @CurrentAccount() account: string,
     @Query() query: unknown,
+    @Req() request: { user: UserPrincipal; existingResource?: boolean },
   ) {
     const { name } = parseQuery(createQuery, query);
-    const { store } = await this.rpc.call(KeyValueStoresRpc.create, {
+    const { store, created } = await this.rpc.call(KeyValueStoresRpc.create, {
       ownerId: account,
       name,
       createdBy: user.userId,
     });
-    return { data: this.present(store, ['WRITE']) };
+    const permissions = await permissionsOnCreated(this.access, request, 'KEY_VALUE_STORE', {
+      id: store.id,
+      created,
+    });
+    return { data: this.present(store, permissions) };
   }
 
   @Get(':storeId')

@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Query,
+  Req,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   addRequestBody,
@@ -26,7 +38,7 @@ import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
 import { AccessDecisions } from '../authorization/access-decisions';
-import { requireManageAccessToChange } from '../authorization/access-check';
+import { requireManageAccessToChange, permissionsOnCreated } from '../authorization/access-check';
 
 const MAX_REQUESTS_PAGE = 10_000;
 
@@ -89,14 +101,19 @@ export class RequestQueuesController {
     @CurrentUser() user: UserPrincipal,
     @CurrentAccount() account: string,
     @Query() query: unknown,
+    @Req() request: { user: UserPrincipal; existingResource?: boolean },
   ) {
     const { name } = parseQuery(createQuery, query);
-    const { queue } = await this.rpc.call(RequestQueuesRpc.create, {
+    const { queue, created } = await this.rpc.call(RequestQueuesRpc.create, {
       ownerId: account,
       name,
       createdBy: user.userId,
     });
-    return { data: this.present(queue, ['WRITE']) };
+    const permissions = await permissionsOnCreated(this.access, request, 'REQUEST_QUEUE', {
+      id: queue.id,
+      created,
+    });
+    return { data: this.present(queue, permissions) };
   }
 
   @Get(':queueId')

@@ -23,13 +23,6 @@ export class ApiTokensMessageController {
     return this.tokens.revoke(req.userId, req.tokenId);
   }
 
-  @RpcHandler(IdentityRpc.addCreatedResourceToToken)
-  addCreatedResource(
-    @Payload() req: RpcPayload<typeof IdentityRpc.addCreatedResourceToToken>,
-  ): Promise<{ ok: true }> {
-    return this.tokens.addCreatedResource(req.tokenId, req.type, req.resourceId);
-  }
-
   @RpcHandler(IdentityRpc.verifyToken)
   verify(@Payload() req: RpcPayload<typeof IdentityRpc.verifyToken>): Promise<VerifiedApiToken> {
     return this.tokens.verify(req.token);

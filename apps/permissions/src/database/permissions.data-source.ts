@@ -4,6 +4,7 @@ import { AuditEntryEntity } from '../audit/audit-entry.entity';
 import { GrantEntity } from '../grants/grant.entity';
 import { AccountProjectionEntity } from '../projections/account-projection.entity';
 import { MembershipProjectionEntity } from '../memberships/membership-projection.entity';
+import { TokenCreationEntity } from '../token-creations/token-creation.entity';
 import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
 import { PERMISSIONS_MIGRATIONS } from './migrations';
 
@@ -20,6 +21,7 @@ export function permissionsDataSourceOptions(url: string, poolSize?: number): Se
       AccountProjectionEntity,
       ResourceProjectionEntity,
       MembershipProjectionEntity,
+      TokenCreationEntity,
       OutboxMessageEntity,
       ProcessedMessageEntity,
     ],

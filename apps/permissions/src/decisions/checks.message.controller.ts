@@ -29,6 +29,11 @@ export class ChecksMessageController {
     return this.decisions.checkAccount(req);
   }
 
+  @RpcHandler(PermissionsRpc.recordTokenCreation)
+  recordTokenCreation(@Payload() req: RpcPayload<typeof PermissionsRpc.recordTokenCreation>) {
+    return this.decisions.recordTokenCreation(req.tokenId, req.resourceId);
+  }
+
   @RpcHandler(PermissionsRpc.listMemberAccounts)
   listMemberAccounts(@Payload() req: RpcPayload<typeof PermissionsRpc.listMemberAccounts>) {
     return this.memberships.accountsOf(req.userId, req.kind);

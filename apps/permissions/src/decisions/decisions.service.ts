@@ -3,6 +3,7 @@ import {
   AccountFacts,
   AppError,
   categoryOf,
+  Events,
   expandPermissions,
   MembershipFacts,
   PrincipalRef,
@@ -22,6 +23,9 @@ import { DecisionFactsQuery } from './decision-facts.query';
 import { ProjectionsService } from '../projections/projections.service';
 import { collaborationLevel, decide, Evaluation } from './decide';
 import { MembershipsService } from '../memberships/memberships.service';
+import { TokenCreationEntity } from '../token-creations/token-creation.entity';
+import { DataSource } from 'typeorm';
+import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 
 const ID_PATTERN = /^[A-Za-z0-9]{17}$/;
 /** Storage → run → Actor/task: related resources never nest deeper. */
@@ -37,6 +41,8 @@ export class DecisionsService {
     private readonly audit: AuditLogService,
     private readonly decisionFacts: DecisionFactsQuery,
     private readonly memberships: MembershipsService,
+    private readonly dataSource: DataSource,
+    private readonly outbox: ServiceOutboxRelay,
   ) {}
 
   /** Resolves an id or `username~name` (`~name` = the caller's own account) to a resource. */
@@ -111,6 +117,33 @@ export class DecisionsService {
     };
   }
 
+  private async createdByToken(tokenId: string, resourceId: string): Promise<boolean> {
+    return this.dataSource.manager.exists(TokenCreationEntity, { where: { tokenId, resourceId } });
+  }
+
+  /** Records that a scoped token created a resource (idempotent). */
+  async recordTokenCreation(tokenId: string, resourceId: string): Promise<{ ok: true }> {
+    await this.dataSource.transaction(async (manager) => {
+      const inserted = await manager
+        .createQueryBuilder()
+        .insert()
+        .into(TokenCreationEntity)
+        .values({ tokenId, resourceId })
+        .orIgnore()
+        .returning(['tokenId'])
+        .execute();
+      // Other replicas may hold a decision of that token on the resource from before.
+      if (inserted.raw.length)
+        await addToOutbox(manager, Events.permissionsChanged, {
+          resourceId,
+          subjectId: null,
+          reason: 'token-creation',
+        });
+    });
+    this.outbox.kick();
+    return { ok: true };
+  }
+
   /** The resource's group and that group's parents, nearest first (environments and groups). */
   private async groupChain(resource: ResourceFacts): Promise<string[]> {
     const chain: string[] = [];
@@ -133,6 +166,7 @@ export class DecisionsService {
   ): Promise<ReadonlyMap<Permission, DecisionRule>> {
     if (principal.runId) return this.narrowToRun(held, resource, principal.runId);
     if (!principal.scope) return held;
+    if (principal.tokenId && (await this.createdByToken(principal.tokenId, resource.id))) return held;
     const allowed = scopeAllows(principal.scope, resource);
     return new Map([...held].filter(([permission]) => allowed.has(permission)));
   }
@@ -234,7 +268,9 @@ export class DecisionsService {
       const scoped =
         permission === 'CREATE'
           ? scopeAllowsCreate(principal.scope, type)
-          : !!category && (principal.scope.account[category] ?? []).length > 0;
+          : (!!category && (principal.scope.account[category] ?? []).length > 0) ||
+            // e.g. a collaborator's token, scoped to one app, lists the apps shared with its user.
+            principal.scope.resources.some((r) => r.type === type);
       if (!scoped) return deny(`the token's scope does not allow ${permission} of ${type}`);
     }
     if (accountId === principal.userId) return { allowed: true, rule: 'owner', detail: 'the own account' };

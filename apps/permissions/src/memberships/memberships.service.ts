@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { IdentityRpc, MembershipFacts, MembershipKind } from '@atrium/contracts';
-import { RpcClient } from '@atrium/messaging';
+import { Events, IdentityRpc, MembershipFacts, MembershipKind } from '@atrium/contracts';
+import { addToOutbox, RpcClient, ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditLogService } from '../audit/audit-log.service';
 import { MembershipProjectionEntity } from './membership-projection.entity';
@@ -27,6 +27,7 @@ export class MembershipsService {
     private readonly dataSource: DataSource,
     private readonly rpc: RpcClient,
     private readonly audit: AuditLogService,
+    private readonly outbox: ServiceOutboxRelay,
   ) {}
 
   /** The user's active memberships in an account (at most one per kind). */
@@ -54,8 +55,17 @@ export class MembershipsService {
   async refresh(accountId: string, userId: string): Promise<void> {
     const memberships = await this.rpc.call(IdentityRpc.getMembershipFacts, { accountId, userId });
     await this.dataSource.transaction(async (manager) => {
-      for (const facts of memberships) await this.upsert(facts, manager, null);
+      for (const facts of memberships) {
+        // Other replicas learn of it here if this refresh beats identity's event.
+        if (await this.upsert(facts, manager, null))
+          await addToOutbox(manager, Events.permissionsChanged, {
+            resourceId: null,
+            subjectId: facts.userId,
+            reason: 'membership-changed',
+          });
+      }
     });
+    this.outbox.kick();
   }
 
   /**

@@ -12,6 +12,7 @@ import { DataSource } from 'typeorm';
 import { AuditLogService } from '../audit/audit-log.service';
 import { GrantsService } from '../grants/grants.service';
 import { IssueRunGrantsConsumer } from '../grants/issue-run-grants.consumer';
+import { TokenCreationEntity } from '../token-creations/token-creation.entity';
 import { MembershipsService } from '../memberships/memberships.service';
 import { ProjectionsService } from './projections.service';
 
@@ -73,14 +74,16 @@ export class ProjectionEventsConsumer implements OnApplicationBootstrap {
       .on(Events.resourceDeleted, async (facts, manager) => {
         await projections.recordDeleted(facts, manager);
         await grants.deleteForResource(manager, facts.id);
+        await manager.delete(TokenCreationEntity, { resourceId: facts.id });
       })
       .on(Events.membershipChanged, async (facts, manager) => {
-        if (await memberships.upsert(facts, manager, null))
-          await addToOutbox(manager, Events.permissionsChanged, {
-            resourceId: null,
-            subjectId: facts.userId,
-            reason: 'membership-changed',
-          });
+        // Always: a gateway refresh may have applied this state first, on one replica only.
+        await memberships.upsert(facts, manager, null);
+        await addToOutbox(manager, Events.permissionsChanged, {
+          resourceId: null,
+          subjectId: facts.userId,
+          reason: 'membership-changed',
+        });
       })
       .on(Events.issuesRunAttached, (event, manager) => issueRunGrants.apply(event, manager));
   }
