@@ -5,8 +5,6 @@ import {
   AppError,
   CreatedApiToken,
   Events,
-  PERMISSIONS_BY_TYPE,
-  ResourceType,
   VerifiedApiToken,
 } from '@atrium/contracts';
 import { API_TOKEN_PREFIX, generateApiToken, newId, parseApiToken, secretMatches } from '@atrium/auth';
@@ -93,33 +91,6 @@ export class ApiTokensService {
       await addToOutbox(manager, Events.apiTokenRevoked, { tokenId, userId });
     });
     this.outbox.kick();
-    return { ok: true };
-  }
-
-  /**
-   * A scoped token created a resource: the resource joins the token's scope with every permission
-   * of its type (a full-access token needs nothing). Locked, so concurrent creates all land.
-   */
-  async addCreatedResource(tokenId: string, type: ResourceType, resourceId: string): Promise<{ ok: true }> {
-    const changed = await this.dataSource.transaction(async (manager) => {
-      const token = await manager.findOne(ApiTokenEntity, {
-        where: { id: tokenId },
-        lock: { mode: 'pessimistic_write' },
-      });
-      if (!token) throw AppError.notFound('The token');
-      if (!token.scope || token.scope.resources.some((r) => r.id === resourceId)) return false;
-      token.scope = {
-        ...token.scope,
-        resources: [
-          ...token.scope.resources,
-          { type, id: resourceId, permissions: [...PERMISSIONS_BY_TYPE[type]] },
-        ],
-      };
-      await manager.save(token);
-      await addToOutbox(manager, Events.apiTokenUpdated, { tokenId, userId: token.userId });
-      return true;
-    });
-    if (changed) this.outbox.kick();
     return { ok: true };
   }
 
