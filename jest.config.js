@@ -1,5 +1,6 @@
-// Three tiers (CONVENTIONS.md): unit specs beside the code; contract specs per service and
-// end-to-end specs through the gateway, both against real PostgreSQL and RabbitMQ.
+// Four tiers (CONVENTIONS.md): unit specs beside the code; contract specs per service and
+// end-to-end specs through the gateway, both against real PostgreSQL and RabbitMQ; and the
+// reliability tier (fault injection, attacks, fuzzing).
 const { compilerOptions } = require('./tsconfig.base.json');
 
 const moduleNameMapper = Object.fromEntries(
@@ -35,5 +36,7 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools,deploy}/**/*.spec.ts'] },
     { ...common, displayName: 'contract', testMatch: ['<rootDir>/apps/**/*.contract-spec.ts'] },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/*.e2e-spec.ts'] },
+    // Fault injection, attacks and fuzzing (issue 8): real PostgreSQL and RabbitMQ, faults on loopback.
+    { ...common, displayName: 'reliability', testMatch: ['<rootDir>/apps/**/*.reliability-spec.ts'] },
   ],
 };
