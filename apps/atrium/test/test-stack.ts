@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { AtriumStack, startAtriumStack } from '../src/atrium-stack';
+import { startProcessStack } from './process-stack';
 
 export interface TestStack {
   stack: AtriumStack;
@@ -22,6 +23,8 @@ export interface TestStack {
 
 /** TEST_EMBEDDED=1 runs the same suites on the embedded mode: PGlite and the in-process bus. */
 export const TEST_EMBEDDED = process.env.TEST_EMBEDDED === '1';
+/** TEST_DISTRIBUTED=1 runs them on the local distributed mode: two processes of every service. */
+export const TEST_DISTRIBUTED = process.env.TEST_DISTRIBUTED === '1';
 const transportOverrides = () => (TEST_EMBEDDED ? { AMQP_URL: '' } : {});
 
 /** Configuration for another gateway replica in front of the stack's services. */
@@ -34,10 +37,12 @@ export async function startTestStack(gatewayOverrides: Record<string, string> = 
   const embedded = TEST_EMBEDDED;
   const db = embedded ? await embeddedTestDatabase() : await createTestDatabase();
   if (!embedded) await resetBroker();
-  const stack = await startAtriumStack(
-    testServiceConfig(db.url, { ...transportOverrides(), DB_POOL_SIZE: embedded ? '4' : '5' }),
-    replicaGatewayConfig(gatewayOverrides),
-  );
+  const stack = TEST_DISTRIBUTED
+    ? await startProcessStack(db.url, replicaGatewayConfig(gatewayOverrides))
+    : await startAtriumStack(
+        testServiceConfig(db.url, { ...transportOverrides(), DB_POOL_SIZE: embedded ? '4' : '5' }),
+        replicaGatewayConfig(gatewayOverrides),
+      );
   await stack.gateway.getHttpAdapter().getInstance().ready();
   return {
     stack,
