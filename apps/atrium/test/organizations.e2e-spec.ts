@@ -9,6 +9,7 @@ describe('organizations end to end', () => {
   let carol: SignedUpUser; // Read only
   let dave: SignedUpUser; // never a member
   let erin: SignedUpUser; // a custom role with MANAGE_MEMBERS
+  let fay: SignedUpUser; // a custom role with MANAGE_ACCESS_TOKENS and storage reads
   let orgId: string;
   let orgName: string;
   let roleIds: Record<string, string>;
@@ -17,8 +18,8 @@ describe('organizations end to end', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    [alice, bob, carol, dave, erin] = await Promise.all(
-      ['alice', 'bob', 'carol', 'dave', 'erin'].map((name) => signUp(t, uniqueName(name))),
+    [alice, bob, carol, dave, erin, fay] = await Promise.all(
+      ['alice', 'bob', 'carol', 'dave', 'erin', 'fay'].map((name) => signUp(t, uniqueName(name))),
     );
   });
   afterAll(() => t.close());
@@ -201,6 +202,74 @@ describe('organizations end to end', () => {
     expect(listed.body.data.items.map((d: { name: string }) => d.name).sort()).toEqual(['by-bob', 'shared']);
     await t.http().post('/v2/datasets?name=by-carol').set(carol.auth).set('X-Account-Id', orgId).expect(403);
     await t.http().post('/v2/datasets?name=by-dave').set(dave.auth).set('X-Account-Id', orgId).expect(403);
+  });
+
+  it('lets a token manager below the Owner mint only tokens scoped within its role, revoked when it is removed', async () => {
+    const keepers = await t
+      .http()
+      .post(org('/roles'))
+      .set(alice.auth)
+      .send({
+        name: 'Token keepers',
+        permissions: { STORAGE: ['READ'], ORGANIZATION: ['MANAGE_ACCESS_TOKENS'] },
+      })
+      .expect(201);
+    await acceptInvitation(fay, fay.id, keepers.body.data.id);
+    const mint = (body: object) => t.http().post(org('/tokens')).set(fay.auth).send(body);
+
+    // Unscoped it would act as the organization, with every permission: the Owner's alone.
+    const unscoped = await mint({ name: 'all' }).expect(403);
+    expect(unscoped.body.error.message).toContain('scope');
+    const beyond = await mint({
+      name: 'writer',
+      scope: { account: { STORAGE: ['WRITE'], CREATE: ['DATASET'] } },
+    }).expect(403);
+    expect(beyond.body.error.message).toContain('STORAGE:WRITE');
+    expect(beyond.body.error.message).toContain('CREATE:DATASET');
+    const invalid = await mint({ name: 'bad', scope: { account: { STORAGE: ['FLY'] } } }).expect(400);
+    expect(invalid.body.error.message).toContain('body.scope.account.STORAGE.0');
+
+    const scope = { account: {}, resources: [{ type: 'DATASET', id: datasetId, permissions: ['READ'] }] };
+    const created = await mint({ name: 'reader', scope }).expect(201);
+    expect(created.body.data.scope).toEqual(scope);
+    const token = { authorization: `Bearer ${created.body.data.token}` };
+    // It reads that dataset as the organization, and nothing more.
+    await t.http().get(`/v2/datasets/${datasetId}/items`).set(token).expect(200);
+    await pushItem(token).expect(403);
+    await t.http().get(`/v2/datasets/${orgName}~by-bob`).set(token).expect(404);
+    await t.http().get(`/v2/datasets/${orgName}~by-bob`).set(alice.auth).expect(200);
+    await t.http().post('/v2/datasets?name=by-token').set(token).expect(403);
+
+    // Removing its creator revokes it: refused on the very next request.
+    await t
+      .http()
+      .delete(org(`/members/${fay.id}`))
+      .set(alice.auth)
+      .expect(204);
+    await t.http().get(`/v2/datasets/${datasetId}/items`).set(token).expect(401);
+    const listed = await t.http().get(org('/tokens')).set(alice.auth).expect(200);
+    expect(listed.body.data.items.map((x: { id: string }) => x.id)).not.toContain(created.body.data.id);
+  });
+
+  it('invites by id first, even when another user took that id as a username', async () => {
+    const victim = await signUp(t, uniqueName('victim'));
+    const squatter = await signUp(t, victim.id.toLowerCase());
+    await t
+      .http()
+      .put('/v2/users/me/settings')
+      .set(victim.auth)
+      .send({ shareRunsWithPublicActorCreators: true })
+      .expect(200);
+    const sent = await t
+      .http()
+      .post(org('/invitations'))
+      .set(alice.auth)
+      .send({ user: victim.id, roleId: roleIds['Read only'] })
+      .expect(201);
+    expect(sent.body.data).toMatchObject({ userId: victim.id, username: victim.username });
+    const squatters = await t.http().get('/v2/users/me/invitations').set(squatter.auth).expect(200);
+    expect(squatters.body.data.items).toEqual([]);
+    await t.http().delete(`/v2/invitations/${sent.body.data.id}`).set(alice.auth).expect(204);
   });
 
   it('refuses privilege escalation', async () => {

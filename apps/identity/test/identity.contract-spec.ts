@@ -140,6 +140,39 @@ describe('identity message contract (RabbitMQ + PostgreSQL)', () => {
     );
   });
 
+  it("resolves a reference by id first: a username equal to someone's id does not take it over", async () => {
+    const signUp = async (username: string) =>
+      (
+        await h.rpc.call(IdentityRpc.signup, {
+          email: `${uniqueName('e')}@x.io`,
+          username,
+          password: 'password123',
+        })
+      ).user;
+    const victim = await signUp(uniqueName('victim'));
+    const squatter = await signUp(victim.id.toLowerCase());
+    // The victim's row is rewritten after the squatter's: an unordered lookup would meet the squatter first.
+    await h.rpc.call(IdentityRpc.updateSettings, {
+      userId: victim.id,
+      settings: { shareRunsWithPublicActorCreators: true },
+    });
+    for (let i = 0; i < 3; i++) {
+      expect(await h.rpc.call(IdentityRpc.resolveUser, { ref: victim.id })).toEqual({
+        id: victim.id,
+        username: victim.username,
+      });
+    }
+    // Then the username (case-insensitive), then the email.
+    expect(await h.rpc.call(IdentityRpc.resolveUser, { ref: squatter.username.toUpperCase() })).toEqual({
+      id: squatter.id,
+      username: squatter.username,
+    });
+    expect(await h.rpc.call(IdentityRpc.resolveUser, { ref: victim.email.toUpperCase() })).toEqual({
+      id: victim.id,
+      username: victim.username,
+    });
+  });
+
   it('creates, verifies, lists and revokes API tokens', async () => {
     const username = uniqueName('t');
     const { user } = await h.rpc.call(IdentityRpc.signup, {

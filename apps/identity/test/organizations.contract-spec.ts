@@ -533,6 +533,264 @@ describe('organizations message contract (RabbitMQ + PostgreSQL)', () => {
     );
   });
 
+  it('invites by id first: a username equal to the invitee id does not take the invitation', async () => {
+    const owner = await signUp('prec');
+    const victim = await signUp('victim');
+    const { user: squatter } = await h.rpc.call(IdentityRpc.signup, {
+      email: `${uniqueName('sq')}@x.io`,
+      username: victim.id.toLowerCase(),
+      password: 'password123',
+    });
+    // The victim's row is rewritten after the squatter's: an unordered lookup would meet the squatter first.
+    await h.rpc.call(IdentityRpc.updateSettings, {
+      userId: victim.id,
+      settings: { shareRunsWithPublicActorCreators: true },
+    });
+    const org = await createOrg(owner.id);
+    const { byName } = await roles(org.id, owner.id);
+    const invitation = await h.rpc.call(OrganizationsRpc.createInvitation, {
+      organizationId: org.id,
+      userId: owner.id,
+      invitation: { user: victim.id, roleId: byName('Developer').id },
+    });
+    expect(invitation).toMatchObject({ userId: victim.id, username: victim.username });
+    expect(await h.rpc.call(OrganizationsRpc.listMyInvitations, { userId: squatter.id })).toEqual([]);
+    // By its username the squatter is still found.
+    const toSquatter = await h.rpc.call(OrganizationsRpc.createInvitation, {
+      organizationId: org.id,
+      userId: owner.id,
+      invitation: { user: squatter.username.toUpperCase(), roleId: byName('Developer').id },
+    });
+    expect(toSquatter).toMatchObject({ userId: squatter.id });
+  });
+
+  it('lets a token manager below the Owner mint only tokens scoped within its role', async () => {
+    const owner = await signUp('mint');
+    const mia = await signUp('mia');
+    const org = await createOrg(owner.id);
+    const minters = await h.rpc.call(OrganizationsRpc.createRole, {
+      organizationId: org.id,
+      userId: owner.id,
+      role: {
+        name: 'Token readers',
+        permissions: { ...none, ACTOR: ['RUN'], STORAGE: ['READ'], ORGANIZATION: ['MANAGE_ACCESS_TOKENS'] },
+      },
+    });
+    await join(org.id, owner.id, mia, minters.id);
+    const mint = (scope?: unknown) =>
+      h.rpc.call(OrganizationsRpc.createToken, {
+        organizationId: org.id,
+        userId: mia.id,
+        token: { name: 'mia', ...(scope === undefined ? {} : { scope }) } as { name: string },
+      });
+    const dataset = 'D'.repeat(17);
+
+    // Unscoped, it would act as the organization: the Owner's alone.
+    const unscoped = await expectAppError(mint(), 'insufficient-permissions');
+    expect(unscoped.message).toContain('scope');
+    await expectAppError(mint(null), 'insufficient-permissions');
+    const refusals: [unknown, string][] = [
+      [{ account: { STORAGE: ['WRITE'] } }, 'STORAGE:WRITE'],
+      [{ account: { STORAGE: ['MANAGE_ACCESS'] } }, 'STORAGE:MANAGE_ACCESS'],
+      [{ account: { ACTOR_TASK: ['READ'] } }, 'ACTOR_TASK:READ'],
+      [{ account: { ENVIRONMENTS: ['READ'] } }, 'ENVIRONMENTS:READ'],
+      [{ account: { CREATE: ['DATASET'] } }, 'CREATE:DATASET'],
+      [{ account: { CREATE: ['APP'] } }, 'CREATE:APP'],
+      [{ resources: [{ type: 'DATASET', id: dataset, permissions: ['WRITE'] }] }, `DATASET ${dataset}:WRITE`],
+      [{ resources: [{ type: 'ACTOR', id: dataset, permissions: ['BUILD'] }] }, `ACTOR ${dataset}:BUILD`],
+      [{ resources: [{ type: 'APP', id: dataset, permissions: ['READ'] }] }, `APP ${dataset}:READ`],
+    ];
+    for (const [scope, beyond] of refusals) {
+      const err = await expectAppError(mint(scope), 'insufficient-permissions');
+      expect(err.message).toContain(beyond);
+    }
+    expect(
+      await h.rpc.call(OrganizationsRpc.listTokens, { organizationId: org.id, userId: owner.id }),
+    ).toEqual([]);
+
+    // Within its role: READ is held, RUN gives READ, and a run of an Actor follows RUN (WRITE).
+    const scope = {
+      account: { STORAGE: ['READ'], ACTOR: ['READ', 'RUN'] },
+      resources: [
+        { type: 'DATASET', id: dataset, permissions: ['READ'] },
+        { type: 'ACTOR_RUN', id: 'R'.repeat(17), permissions: ['WRITE'] },
+      ],
+    };
+    const created = await mint(scope);
+    expect(created.scope).toEqual(scope);
+    expect(await h.rpc.call(IdentityRpc.verifyToken, { token: created.token })).toMatchObject({
+      userId: org.id,
+      scope,
+    });
+    // The Owner is not held to a scope.
+    const ownerToken = await h.rpc.call(OrganizationsRpc.createToken, {
+      organizationId: org.id,
+      userId: owner.id,
+      token: {
+        name: 'owner',
+        scope: { account: { ENVIRONMENTS: ['READ'], CREATE: ['APP'] }, resources: [] },
+      },
+    });
+    expect(ownerToken.scope).toMatchObject({ account: { CREATE: ['APP'] } });
+  });
+
+  it("revokes a member's organization tokens once its role no longer covers them, or it is gone", async () => {
+    const owner = await signUp('rev');
+    const [nia, oli] = [await signUp('nia'), await signUp('oli')];
+    const org = await createOrg(owner.id);
+    const { byName } = await roles(org.id, owner.id);
+    const asOwner = { organizationId: org.id, userId: owner.id };
+    const tokenRole = (name: string, storage: ('READ' | 'WRITE')[]) =>
+      h.rpc.call(OrganizationsRpc.createRole, {
+        ...asOwner,
+        role: { name, permissions: { ...none, STORAGE: storage, ORGANIZATION: ['MANAGE_ACCESS_TOKENS'] } },
+      });
+    const writers = await tokenRole('Token writers', ['WRITE']);
+    await join(org.id, owner.id, nia, writers.id);
+    await join(org.id, owner.id, oli, writers.id);
+    const mint = async (userId: string, storage: 'READ' | 'WRITE') =>
+      h.rpc.call(OrganizationsRpc.createToken, {
+        organizationId: org.id,
+        userId,
+        token: { name: 'ci', scope: { account: { STORAGE: [storage] }, resources: [] } },
+      });
+    const valid = (token: { token: string }) => h.rpc.call(IdentityRpc.verifyToken, { token: token.token });
+    const revoked = async (token: { id: string; token: string }) => {
+      await expectAppError(valid(token), 'token-not-valid');
+      await eventually(async () =>
+        expect(received).toContainEqual(
+          expect.objectContaining({
+            name: 'api-token.revoked',
+            payload: { tokenId: token.id, userId: org.id },
+          }),
+        ),
+      );
+    };
+    const ownersToken = await h.rpc.call(OrganizationsRpc.createToken, {
+      ...asOwner,
+      token: { name: 'own' },
+    });
+    const niaReads = await mint(nia.id, 'READ');
+    const niaWrites = await mint(nia.id, 'WRITE');
+    const oliReads = await mint(oli.id, 'READ');
+
+    // A rename, or a permission more: every token still fits.
+    const renamed = await h.rpc.call(OrganizationsRpc.updateRole, {
+      ...asOwner,
+      roleId: writers.id,
+      changes: { name: 'Token people' },
+    });
+    expect(renamed.revokedTokenIds).toEqual([]);
+    await h.rpc.call(OrganizationsRpc.updateRole, {
+      ...asOwner,
+      roleId: writers.id,
+      changes: {
+        permissions: { ...none, ACTOR: ['READ'], STORAGE: ['WRITE'], ORGANIZATION: ['MANAGE_ACCESS_TOKENS'] },
+      },
+    });
+    await valid(niaWrites);
+
+    // Editing the role down to READ: the tokens that write no longer fit, whoever created them.
+    const edited = await h.rpc.call(OrganizationsRpc.updateRole, {
+      ...asOwner,
+      roleId: writers.id,
+      changes: { permissions: { ...none, STORAGE: ['READ'], ORGANIZATION: ['MANAGE_ACCESS_TOKENS'] } },
+    });
+    expect(edited.revokedTokenIds).toEqual([niaWrites.id]);
+    await revoked(niaWrites);
+    await valid(niaReads);
+
+    // Nia changed to a role without MANAGE_ACCESS_TOKENS: all hers go.
+    const demoted = await h.rpc.call(OrganizationsRpc.updateMember, {
+      ...asOwner,
+      memberId: nia.id,
+      changes: { roleId: byName('Administrator').id },
+    });
+    expect(demoted.revokedTokenIds).toEqual([]); // the Administrator holds MANAGE_ACCESS_TOKENS, and more
+    await valid(niaReads);
+    const readers = await h.rpc.call(OrganizationsRpc.updateMember, {
+      ...asOwner,
+      memberId: nia.id,
+      changes: { roleId: byName('Read only').id },
+    });
+    expect(readers.revokedTokenIds).toEqual([niaReads.id]);
+    await revoked(niaReads);
+
+    // Oli leaves: his go; Nia, removed, loses the one she made back in her old role.
+    await h.rpc.call(OrganizationsRpc.updateMember, {
+      ...asOwner,
+      memberId: nia.id,
+      changes: { roleId: writers.id },
+    });
+    const niaAgain = await mint(nia.id, 'READ');
+    const left = await h.rpc.call(OrganizationsRpc.removeMember, {
+      organizationId: org.id,
+      userId: oli.id,
+      memberId: oli.id,
+    });
+    expect(left.revokedTokenIds).toEqual([oliReads.id]);
+    await revoked(oliReads);
+    const removed = await h.rpc.call(OrganizationsRpc.removeMember, { ...asOwner, memberId: nia.id });
+    expect(removed.revokedTokenIds).toEqual([niaAgain.id]);
+    await revoked(niaAgain);
+    // The Owner's token was never at stake.
+    await valid(ownersToken);
+    expect((await h.rpc.call(OrganizationsRpc.listTokens, asOwner)).map((t) => t.id)).toEqual([
+      ownersToken.id,
+    ]);
+  });
+
+  it('never lets a token outlive a removal or a deletion it raced with', async () => {
+    const owner = await signUp('race');
+    const org = await createOrg(owner.id);
+    const role = await h.rpc.call(OrganizationsRpc.createRole, {
+      organizationId: org.id,
+      userId: owner.id,
+      role: {
+        name: 'Minters',
+        permissions: { ...none, STORAGE: ['READ'], ORGANIZATION: ['MANAGE_ACCESS_TOKENS'] },
+      },
+    });
+    const token = { name: 'race', scope: { account: { STORAGE: ['READ' as const] }, resources: [] } };
+    const survivors = async (settled: PromiseSettledResult<unknown>[]) => {
+      const created = settled.flatMap((s) =>
+        s.status === 'fulfilled' && s.value && typeof s.value === 'object' && 'token' in s.value
+          ? [(s.value as { token: string }).token]
+          : [],
+      );
+      const alive = await Promise.allSettled(
+        created.map((t) => h.rpc.call(IdentityRpc.verifyToken, { token: t })),
+      );
+      return alive.filter((a) => a.status === 'fulfilled').length;
+    };
+    for (let i = 0; i < 4; i++) {
+      const member = await signUp('racer');
+      await join(org.id, owner.id, member, role.id);
+      const settled = await Promise.allSettled([
+        ...[0, 1, 2].map(() =>
+          h.rpc.call(OrganizationsRpc.createToken, { organizationId: org.id, userId: member.id, token }),
+        ),
+        h.rpc.call(OrganizationsRpc.removeMember, {
+          organizationId: org.id,
+          userId: owner.id,
+          memberId: member.id,
+        }),
+      ]);
+      expect(settled[3].status).toBe('fulfilled');
+      expect(await survivors(settled)).toBe(0);
+    }
+    const member = await signUp('racer');
+    await join(org.id, owner.id, member, role.id);
+    const settled = await Promise.allSettled([
+      ...[0, 1, 2].map(() =>
+        h.rpc.call(OrganizationsRpc.createToken, { organizationId: org.id, userId: member.id, token }),
+      ),
+      h.rpc.call(OrganizationsRpc.delete, { organizationId: org.id, userId: owner.id }),
+    ]);
+    expect(settled[3].status).toBe('fulfilled');
+    expect(await survivors(settled)).toBe(0);
+  });
+
   it('guards profile and settings changes by organization permission', async () => {
     const owner = await signUp('prof');
     const hal = await signUp('hal');

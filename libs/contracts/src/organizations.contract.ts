@@ -126,11 +126,20 @@ export interface InvitationView {
   expiresAt: string;
   respondedAt: string | null;
 }
-/** A change that affects members' access: the gateway refreshes each (org, user) membership. */
+/**
+ * A change that affects members' access: the gateway refreshes each (org, user) membership, and
+ * drops the organization API tokens the change revoked before it responds.
+ */
 export interface MembershipChange<T> {
   result: T;
   organizationId: string;
   affectedUserIds: string[];
+  /**
+   * Organization tokens revoked by the change: those a member created that its role no longer
+   * covers (it lost MANAGE_ACCESS_TOKENS, or a token's scope outgrew the role), or all of a member's
+   * when it is removed or leaves.
+   */
+  revokedTokenIds: string[];
 }
 
 const caller = { userId: z.string().min(1) };

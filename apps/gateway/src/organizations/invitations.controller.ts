@@ -3,9 +3,10 @@ import { ApiTags } from '@nestjs/swagger';
 import { OrganizationsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { TokenVerifications } from '../auth/token-verifications';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
-import { pageOf, pathId, refreshMemberships, requireUnscoped } from './organization-caller';
+import { applyMembershipChange, pageOf, pathId, requireUnscoped } from './organization-caller';
 
 /**
  * Invitations into organizations, from the invitee's side (accept, decline: the invitee alone;
@@ -17,6 +18,7 @@ export class InvitationsController {
   constructor(
     private readonly rpc: RpcClient,
     private readonly access: AccessDecisions,
+    private readonly tokens: TokenVerifications,
   ) {}
 
   @Get('users/me/invitations')
@@ -36,7 +38,7 @@ export class InvitationsController {
       userId: user.userId,
       invitationId,
     });
-    await refreshMemberships(this.access, accepted.organizationId, accepted.affectedUserIds);
+    await applyMembershipChange(this.access, this.tokens, accepted);
     return { data: accepted.result };
   }
 

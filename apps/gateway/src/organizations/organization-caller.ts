@@ -1,6 +1,7 @@
-import { AppError, idSchema, ListPage } from '@atrium/contracts';
+import { AppError, idSchema, ListPage, MembershipChange } from '@atrium/contracts';
 import { z } from 'zod';
 import { UserPrincipal } from '../auth/principal';
+import { TokenVerifications } from '../auth/token-verifications';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { paginationQuery, parseQuery } from '../http/api-query';
 
@@ -13,14 +14,21 @@ export function requireUnscoped(user: UserPrincipal): void {
     throw new AppError('insufficient-permissions', 'A scoped API token cannot change organizations');
 }
 
-/** Re-reads each affected member's membership into the permissions service before the response. */
-export async function refreshMemberships(
+/**
+ * Before the response: drops the organization tokens the change revoked from this replica's
+ * cache (the others drop them on `api-token.revoked`), and re-reads each affected member's
+ * membership into the permissions service.
+ */
+export async function applyMembershipChange(
   access: AccessDecisions,
-  organizationId: string,
-  userIds: readonly string[],
+  tokens: TokenVerifications,
+  change: MembershipChange<unknown>,
 ): Promise<void> {
+  change.revokedTokenIds.forEach((tokenId) => tokens.forget(tokenId));
   await Promise.all(
-    [...new Set(userIds)].map((userId) => access.refreshed('membership', `${organizationId}:${userId}`)),
+    [...new Set(change.affectedUserIds)].map((userId) =>
+      access.refreshed('membership', `${change.organizationId}:${userId}`),
+    ),
   );
 }
 

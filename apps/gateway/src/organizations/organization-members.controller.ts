@@ -9,14 +9,18 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { TokenVerifications } from '../auth/token-verifications';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { parseBody } from '../http/api-query';
-import { pageOf, pathId, refreshMemberships, requireUnscoped } from './organization-caller';
+import { applyMembershipChange, pageOf, pathId, requireUnscoped } from './organization-caller';
 
 /**
  * An organization's roles, members and invitations. Every change of what a member may do is
  * re-read into the permissions service before the response: it applies from the next request.
+ * So do the revocations it causes: changing a member's role, editing a role, or removing a member
+ * (or leaving) revokes the organization tokens that member created which its role no longer
+ * covers — all of them when it is removed or leaves.
  */
 @ApiTags('organizations')
 @Controller('v2/organizations/:orgId')
@@ -24,6 +28,7 @@ export class OrganizationMembersController {
   constructor(
     private readonly rpc: RpcClient,
     private readonly access: AccessDecisions,
+    private readonly tokens: TokenVerifications,
   ) {}
 
   @Get('roles')
@@ -68,7 +73,7 @@ export class OrganizationMembersController {
       roleId,
       changes,
     });
-    await refreshMemberships(this.access, organizationId, updated.affectedUserIds);
+    await applyMembershipChange(this.access, this.tokens, updated);
     return { data: updated.result };
   }
 
@@ -119,7 +124,7 @@ export class OrganizationMembersController {
       memberId,
       changes,
     });
-    await refreshMemberships(this.access, organizationId, updated.affectedUserIds);
+    await applyMembershipChange(this.access, this.tokens, updated);
     return { data: updated.result };
   }
 
@@ -140,7 +145,7 @@ export class OrganizationMembersController {
       organizationId,
       memberId,
     });
-    await refreshMemberships(this.access, organizationId, removed.affectedUserIds);
+    await applyMembershipChange(this.access, this.tokens, removed);
   }
 
   @Get('invitations')

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { createTokenBody, OrganizationsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
@@ -8,9 +8,20 @@ import { SignedIn } from '../authorization/authorize.decorator';
 import { parseBody } from '../http/api-query';
 import { pageOf, pathId, requireUnscoped } from './organization-caller';
 
+const CREATE_DESCRIPTION = [
+  'Body `{ name, expiresAt?, scope? }` (scope as on POST /v2/users/me/tokens). The token acts as',
+  'the organization. Only the Owner may create one without a scope (full access); any other member',
+  'with MANAGE_ACCESS_TOKENS must give a scope within its role: each account-level category',
+  'permission and each resource permission held by its role for that category, and WRITE on the',
+  'category of each CREATE type; otherwise 403 naming what goes beyond. The token is revoked when',
+  'its creator is removed or leaves, or when its role is changed or edited so that it no longer',
+  'holds MANAGE_ACCESS_TOKENS or no longer gives the whole scope.',
+].join(' ');
+
 /**
  * An organization's API tokens: they act as the organization. Only its Owner and members with
- * MANAGE_ACCESS_TOKENS see or manage them.
+ * MANAGE_ACCESS_TOKENS see or manage them; a member below the Owner mints scoped tokens only,
+ * within its role, and they live only as long as its role covers them (identity decides).
  */
 @ApiTags('organizations')
 @Controller('v2/organizations/:orgId/tokens')
@@ -31,9 +42,11 @@ export class OrganizationTokensController {
   @Post()
   @SignedIn()
   @HttpCode(201)
+  @ApiOperation({ summary: 'Create an organization API token', description: CREATE_DESCRIPTION })
   async create(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
     const organizationId = pathId(orgId, 'The organization');
     requireUnscoped(user);
+    // The scope, if any, goes through as given: identity checks it against the caller's role.
     const token = parseBody(createTokenBody, body ?? {});
     return {
       data: await this.rpc.call(OrganizationsRpc.createToken, { userId: user.userId, organizationId, token }),

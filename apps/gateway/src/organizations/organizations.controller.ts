@@ -7,7 +7,7 @@ import { TokenVerifications } from '../auth/token-verifications';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { parseBody } from '../http/api-query';
-import { pageOf, pathId, refreshMemberships, requireUnscoped } from './organization-caller';
+import { applyMembershipChange, pageOf, pathId, requireUnscoped } from './organization-caller';
 
 const ORG = 'The organization';
 
@@ -39,7 +39,7 @@ export class OrganizationsController {
     const organization = parseBody(createOrganizationBody, body ?? {});
     const created = await this.rpc.call(OrganizationsRpc.create, { userId: user.userId, organization });
     await this.access.refreshed('account', created.organizationId);
-    await refreshMemberships(this.access, created.organizationId, created.affectedUserIds);
+    await applyMembershipChange(this.access, this.tokens, created);
     return { data: created.result };
   }
 
@@ -73,8 +73,7 @@ export class OrganizationsController {
     const organizationId = pathId(orgId, ORG);
     requireUnscoped(user);
     const deleted = await this.rpc.call(OrganizationsRpc.delete, { userId: user.userId, organizationId });
-    deleted.result.revokedTokenIds.forEach((tokenId) => this.tokens.forget(tokenId));
     await this.access.refreshed('account', organizationId);
-    await refreshMemberships(this.access, organizationId, deleted.affectedUserIds);
+    await applyMembershipChange(this.access, this.tokens, deleted);
   }
 }

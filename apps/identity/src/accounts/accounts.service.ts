@@ -28,6 +28,23 @@ export function toAccountFacts(user: UserEntity): AccountFacts {
   };
 }
 
+/**
+ * The account a reference names, in a fixed precedence: the account whose id it is (exactly),
+ * else the one whose username it is (case-insensitive), else the one whose email it is. Ids and
+ * usernames share an alphabet, so anyone could register another account's id as a username: the
+ * id always wins. Every lookup of a user named in a request (grants, app collaborators,
+ * invitations) goes through here.
+ */
+export function findAccountByRef(manager: EntityManager, ref: string): Promise<UserEntity | null> {
+  const lower = ref.toLowerCase();
+  return manager
+    .createQueryBuilder(UserEntity, 'u')
+    .where('u.id = :ref OR u.username_lower = :lower OR u.email = :lower', { ref, lower })
+    .orderBy('CASE WHEN u.id = :ref THEN 0 WHEN u.username_lower = :lower THEN 1 ELSE 2 END', 'ASC')
+    .limit(1)
+    .getOne();
+}
+
 @Injectable()
 export class AccountsService {
   constructor(
@@ -41,14 +58,9 @@ export class AccountsService {
     return user;
   }
 
-  /** Finds a user by id, username or email (case-insensitive). */
+  /** Finds a user by id, else username (case-insensitive), else email: see findAccountByRef. */
   async resolve(ref: string): Promise<PublicUserView> {
-    const lower = ref.toLowerCase();
-    const user = await this.dataSource
-      .getRepository(UserEntity)
-      .createQueryBuilder('u')
-      .where('u.id = :ref OR u.username_lower = :lower OR u.email = :lower', { ref, lower })
-      .getOne();
+    const user = await findAccountByRef(this.dataSource.manager, ref);
     if (!user) throw AppError.notFound(`The user "${ref}"`);
     return { id: user.id, username: user.username };
   }

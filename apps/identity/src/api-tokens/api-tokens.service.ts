@@ -9,7 +9,7 @@ import {
 } from '@atrium/contracts';
 import { API_TOKEN_PREFIX, generateApiToken, newId, parseApiToken, secretMatches } from '@atrium/auth';
 import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { UserEntity } from '../accounts/user.entity';
 import { ApiTokenEntity } from './api-token.entity';
 
@@ -34,20 +34,26 @@ export class ApiTokensService {
     private readonly outbox: ServiceOutboxRelay,
   ) {}
 
+  /**
+   * With `options.manager`, the token is inserted in the caller's transaction (e.g. one that holds
+   * the lock its permission check needs), and the caller kicks the outbox after the commit.
+   */
   async create(
     userId: string,
     input: { name: string; expiresAt?: string | null; scope?: ApiTokenScope | null },
-    options: { createdBy?: string } = {},
+    options: { createdBy?: string; manager?: EntityManager } = {},
   ): Promise<CreatedApiToken> {
     const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
     if (expiresAt && expiresAt <= new Date())
       throw new AppError('invalid-input', 'Field "body.expiresAt" must be in the future');
-    await this.dataSource.manager.findOneByOrFail(UserEntity, { id: userId }).catch(() => {
-      throw AppError.notFound('The user');
-    });
+    await (options.manager ?? this.dataSource.manager)
+      .findOneByOrFail(UserEntity, { id: userId })
+      .catch(() => {
+        throw AppError.notFound('The user');
+      });
     const id = newId();
     const { token, secretHash } = generateApiToken(id);
-    const saved = await this.dataSource.transaction(async (manager) => {
+    const insert = async (manager: EntityManager) => {
       await manager.insert(ApiTokenEntity, {
         id,
         userId,
@@ -67,7 +73,9 @@ export class ApiTokensService {
         scope: input.scope ?? null,
       });
       return manager.findOneByOrFail(ApiTokenEntity, { id });
-    });
+    };
+    if (options.manager) return { ...toView(await insert(options.manager)), token };
+    const saved = await this.dataSource.transaction(insert);
     this.outbox.kick();
     return { ...toView(saved), token };
   }

@@ -13,6 +13,8 @@ import { OrganizationMembershipsService } from './organization-memberships.servi
  * An organization's members: listed by any member; their roles changed and members removed with
  * MANAGE_MEMBERS. No one changes their own role, touches the Owner, or acts on a member whose
  * role holds more than their own (the Owner excepted); any member may leave, except the Owner.
+ * A member's organization tokens its new role no longer covers are revoked with the change (see
+ * OrganizationMembershipsService.record).
  */
 @Injectable()
 export class OrganizationMembersService {
@@ -75,21 +77,34 @@ export class OrganizationMembersService {
         'You cannot give a role with permissions your role does not have',
       );
       const user = await manager.findOneByOrFail(UserEntity, { id: memberId });
-      if (member.roleId === role.id) return { view: toMemberView(member, user, role), changed: false };
+      if (member.roleId === role.id)
+        return { view: toMemberView(member, user, role), changed: false, revokedTokenIds: [] };
       const saved = await this.memberships.record(manager, { ...member, roleId: role.id }, role);
-      return { view: toMemberView(saved, user, role), changed: true };
+      return {
+        view: toMemberView(saved.member, user, role),
+        changed: true,
+        revokedTokenIds: saved.revokedTokenIds,
+      };
     });
     if (outcome.changed) this.outbox.kick();
-    return { result: outcome.view, organizationId, affectedUserIds: outcome.changed ? [memberId] : [] };
+    return {
+      result: outcome.view,
+      organizationId,
+      affectedUserIds: outcome.changed ? [memberId] : [],
+      revokedTokenIds: outcome.revokedTokenIds,
+    };
   }
 
-  /** Removing oneself is leaving, which needs no permission. The record stays, inactive. */
+  /**
+   * Removing oneself is leaving, which needs no permission. The record stays, inactive; the
+   * organization tokens the member created are revoked.
+   */
   async remove(
     organizationId: string,
     userId: string,
     memberId: string,
   ): Promise<MembershipChange<{ ok: true }>> {
-    await this.dataSource.transaction(async (manager) => {
+    const recorded = await this.dataSource.transaction(async (manager) => {
       const actor = await this.access.actor(manager, organizationId, userId, { lock: true });
       const member = await manager.findOneBy(OrganizationMemberEntity, {
         organizationId,
@@ -111,9 +126,14 @@ export class OrganizationMembersService {
           'You cannot remove a member whose role has permissions yours does not have',
         );
       }
-      await this.memberships.record(manager, { ...member, active: false }, null);
+      return this.memberships.record(manager, { ...member, active: false }, null);
     });
     this.outbox.kick();
-    return { result: { ok: true }, organizationId, affectedUserIds: [memberId] };
+    return {
+      result: { ok: true },
+      organizationId,
+      affectedUserIds: [memberId],
+      revokedTokenIds: recorded.revokedTokenIds,
+    };
   }
 }

@@ -3,6 +3,7 @@ import { Events, MembershipFacts } from '@atrium/contracts';
 import { addToOutbox } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
 import { OrganizationRoleEntity } from '../organizations/organization-role.entity';
+import { revokeTokensBeyondCreator } from '../organizations/organization-token-revocations';
 import { categoryBindings, effectivePermissions } from '../organizations/role-permissions';
 import { OrganizationMemberEntity } from './organization-member.entity';
 
@@ -23,6 +24,12 @@ export function organizationMembershipFacts(
   };
 }
 
+/** A membership as saved, with the organization tokens its change revoked. */
+export interface RecordedMembership {
+  member: OrganizationMemberEntity;
+  revokedTokenIds: string[];
+}
+
 /**
  * Organization memberships as facts: saved and announced (`membership.changed`) in the caller's
  * transaction, or read for the permissions service's read-through.
@@ -34,12 +41,17 @@ export class OrganizationMembershipsService {
   /**
    * Saves a membership whose role or state changed, its version one above the stored one (or 1
    * for a new membership), and announces it through the outbox of the same transaction.
+   *
+   * Every change of a membership passes here (a role given, a role edited, a member removed or
+   * leaving, the organization deleted), in a transaction holding the organization's lock, which
+   * token creation takes too: so the organization tokens the member created that its role no
+   * longer covers — all of them once it is no longer a member — are revoked here, atomically.
    */
   async record(
     manager: EntityManager,
     member: OrganizationMemberEntity,
     role: OrganizationRoleEntity | null,
-  ): Promise<OrganizationMemberEntity> {
+  ): Promise<RecordedMembership> {
     const stored = await manager.findOne(OrganizationMemberEntity, {
       where: { organizationId: member.organizationId, userId: member.userId },
       lock: { mode: 'pessimistic_write' },
@@ -49,7 +61,13 @@ export class OrganizationMembershipsService {
       version: (stored?.version ?? 0) + 1,
     });
     await addToOutbox(manager, Events.membershipChanged, organizationMembershipFacts(saved, role));
-    return saved;
+    const revokedTokenIds = await revokeTokensBeyondCreator(
+      manager,
+      saved.organizationId,
+      saved.userId,
+      saved.active ? role : null,
+    );
+    return { member: saved, revokedTokenIds };
   }
 
   /** The organization membership of a user in an account, if there ever was one. */

@@ -10,6 +10,7 @@ import {
 import { newId } from '@atrium/auth';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, In } from 'typeorm';
+import { findAccountByRef } from '../accounts/accounts.service';
 import { UserEntity } from '../accounts/user.entity';
 import { OrganizationMemberEntity } from '../memberships/organization-member.entity';
 import { OrganizationMembershipsService } from '../memberships/organization-memberships.service';
@@ -112,7 +113,7 @@ export class OrganizationInvitationsService {
 
   /** The invitee joins with the invitation's role. */
   async accept(userId: string, invitationId: string): Promise<MembershipChange<InvitationView>> {
-    const view = await this.dataSource.transaction(async (manager) => {
+    const { view, revokedTokenIds } = await this.dataSource.transaction(async (manager) => {
       const invitation = await this.answerable(manager, userId, invitationId);
       const role = await manager.findOneBy(OrganizationRoleEntity, {
         id: invitation.roleId,
@@ -124,7 +125,7 @@ export class OrganizationInvitationsService {
         userId,
       });
       if (existing?.active) throw new AppError('conflict', 'You are already a member of the organization');
-      await this.memberships.record(
+      const recorded = await this.memberships.record(
         manager,
         manager.create(OrganizationMemberEntity, {
           ...(existing ?? {}),
@@ -136,10 +137,16 @@ export class OrganizationInvitationsService {
         }),
         role,
       );
-      return this.answer(manager, invitation, 'ACCEPTED');
+      const accepted = await this.answer(manager, invitation, 'ACCEPTED');
+      return { view: accepted, revokedTokenIds: recorded.revokedTokenIds };
     });
     this.outbox.kick();
-    return { result: view, organizationId: view.organizationId, affectedUserIds: [userId] };
+    return {
+      result: view,
+      organizationId: view.organizationId,
+      affectedUserIds: [userId],
+      revokedTokenIds,
+    };
   }
 
   async decline(userId: string, invitationId: string): Promise<InvitationView> {
@@ -211,13 +218,9 @@ export class OrganizationInvitationsService {
     return view;
   }
 
-  /** An existing user (not an organization), by id, username or email, regardless of case. */
+  /** An existing user (not an organization), by id, else username, else email (findAccountByRef). */
   private async resolveInvitee(manager: EntityManager, ref: string): Promise<UserEntity> {
-    const lower = ref.toLowerCase();
-    const account = await manager
-      .createQueryBuilder(UserEntity, 'u')
-      .where('u.id = :ref OR u.username_lower = :lower OR u.email = :lower', { ref, lower })
-      .getOne();
+    const account = await findAccountByRef(manager, ref);
     if (!account) throw AppError.notFound(`The user "${ref}" (body.user)`);
     if (account.kind !== 'USER') {
       throw new AppError(

@@ -82,7 +82,10 @@ export class OrganizationRolesService {
     return view;
   }
 
-  /** A change of permissions reaches every member holding the role, in the same transaction. */
+  /**
+   * A change of permissions reaches every member holding the role, in the same transaction, and
+   * revokes the organization tokens they created that the role no longer covers.
+   */
   async update(
     organizationId: string,
     userId: string,
@@ -120,11 +123,23 @@ export class OrganizationRolesService {
         roleId,
         active: true,
       });
-      for (const member of holders) await this.memberships.record(manager, member, role);
-      return { view: toRoleView(role, holders.length), affected: holders.map((m) => m.userId) };
+      // Tokens its holders created that the edited role no longer covers are revoked.
+      const revokedTokenIds: string[] = [];
+      for (const member of holders)
+        revokedTokenIds.push(...(await this.memberships.record(manager, member, role)).revokedTokenIds);
+      return {
+        view: toRoleView(role, holders.length),
+        affected: holders.map((m) => m.userId),
+        revokedTokenIds,
+      };
     });
     this.outbox.kick();
-    return { result: outcome.view, organizationId, affectedUserIds: outcome.affected };
+    return {
+      result: outcome.view,
+      organizationId,
+      affectedUserIds: outcome.affected,
+      revokedTokenIds: outcome.revokedTokenIds,
+    };
   }
 
   /** Only a role nobody holds can be removed; pending invitations with it are cancelled. */

@@ -1,18 +1,30 @@
 import { Injectable } from '@nestjs/common';
-import { ApiTokenView, CreatedApiToken, OrganizationsRpc, RpcPayload } from '@atrium/contracts';
+import { ApiTokenView, AppError, CreatedApiToken, OrganizationsRpc, RpcPayload } from '@atrium/contracts';
+import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource } from 'typeorm';
 import { ApiTokensService } from '../api-tokens/api-tokens.service';
 import { OrganizationAccess } from './organization-access';
+import { scopeBeyondRole } from './role-permissions';
 
 /**
  * An organization's API tokens act as the organization (their account is the organization), so
  * they own what it owns. Only the Owner and members with MANAGE_ACCESS_TOKENS see or manage
  * them; they are never listed among their creator's own tokens.
+ *
+ * No one but the Owner mints a token beyond their own role: anyone else's must be scoped, within
+ * the permissions their role gives (an unscoped token would act as the organization, with every
+ * permission on every resource it owns). A token lives only as long as its creator's role covers
+ * it: when the creator is removed or leaves, or its role is changed or edited so that it no
+ * longer holds MANAGE_ACCESS_TOKENS or no longer gives the token's whole scope, the token is
+ * revoked in the same transaction (OrganizationMembershipsService.record). The check and the
+ * insert run under the organization's lock, which every membership change takes too, so neither
+ * can slip between the other's check and write.
  */
 @Injectable()
 export class OrganizationTokensService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly outbox: ServiceOutboxRelay,
     private readonly access: OrganizationAccess,
     private readonly tokens: ApiTokensService,
   ) {}
@@ -27,8 +39,26 @@ export class OrganizationTokensService {
     userId: string,
     token: RpcPayload<typeof OrganizationsRpc.createToken>['token'],
   ): Promise<CreatedApiToken> {
-    await this.requireTokenManager(organizationId, userId);
-    return this.tokens.create(organizationId, token, { createdBy: userId });
+    const created = await this.dataSource.transaction(async (manager) => {
+      const actor = await this.access.actor(manager, organizationId, userId, { lock: true });
+      this.access.require(actor, ['MANAGE_ACCESS_TOKENS'], "manage the organization's API tokens");
+      if (!actor.isOwner) {
+        if (!token.scope)
+          throw new AppError(
+            'insufficient-permissions',
+            'Only the Owner can create an organization token without a scope (body.scope): give it a scope within your role',
+          );
+        const beyond = scopeBeyondRole(actor.permissions, token.scope);
+        if (beyond.length)
+          throw new AppError(
+            'insufficient-permissions',
+            `The token's scope (body.scope) goes beyond your role: ${beyond.join(', ')}`,
+          );
+      }
+      return this.tokens.create(organizationId, token, { createdBy: userId, manager });
+    });
+    this.outbox.kick();
+    return created;
   }
 
   async revoke(organizationId: string, userId: string, tokenId: string): Promise<{ ok: true }> {

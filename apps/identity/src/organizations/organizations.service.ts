@@ -20,6 +20,7 @@ import { OrganizationMembershipsService } from '../memberships/organization-memb
 import { OrganizationAccess } from './organization-access';
 import { OrganizationInvitationEntity } from './organization-invitation.entity';
 import { OrganizationRoleEntity } from './organization-role.entity';
+import { revokeTokens } from './organization-token-revocations';
 import { toOrganizationView } from './organization-views';
 import { OrganizationEntity } from './organization.entity';
 import { BUILT_IN_ROLES } from './role-permissions';
@@ -108,7 +109,7 @@ export class OrganizationsService {
       })
       .catch(usernameTaken);
     this.outbox.kick();
-    return { result: view, organizationId: view.id, affectedUserIds: [userId] };
+    return { result: view, organizationId: view.id, affectedUserIds: [userId], revokedTokenIds: [] };
   }
 
   /** The organizations the caller is a member of, with the caller's role in each. */
@@ -187,31 +188,33 @@ export class OrganizationsService {
         throw new AppError('insufficient-permissions', 'Only the Owner can delete the organization');
       await manager.update(OrganizationEntity, { id: organizationId }, { deletedAt: new Date() });
       const members = await manager.findBy(OrganizationMemberEntity, { organizationId, active: true });
+      const revokedTokenIds: string[] = [];
+      // Each member's leaving revokes the tokens it created; the rest are revoked below.
       for (const member of members)
-        await this.memberships.record(manager, { ...member, active: false }, null);
+        revokedTokenIds.push(
+          ...(await this.memberships.record(manager, { ...member, active: false }, null)).revokedTokenIds,
+        );
       await manager.update(
         OrganizationInvitationEntity,
         { organizationId, status: 'PENDING' },
         { status: 'CANCELLED', respondedAt: new Date() },
       );
       const tokens = await manager.findBy(ApiTokenEntity, { userId: organizationId, revokedAt: IsNull() });
-      for (const token of tokens) {
-        await manager.update(ApiTokenEntity, { id: token.id }, { revokedAt: new Date() });
-        await addToOutbox(manager, Events.apiTokenRevoked, { tokenId: token.id, userId: organizationId });
-      }
+      revokedTokenIds.push(...(await revokeTokens(manager, tokens)));
       const account = actor.account;
       account.generalResourceAccess = 'RESTRICTED';
       account.shareRunsWithPublicActorCreators = false;
       account.version += 1;
       await manager.save(UserEntity, account);
       await addToOutbox(manager, Events.accountUpdated, toAccountFacts(account));
-      return { affectedUserIds: members.map((m) => m.userId), revokedTokenIds: tokens.map((t) => t.id) };
+      return { affectedUserIds: members.map((m) => m.userId), revokedTokenIds };
     });
     this.outbox.kick();
     return {
       result: { ok: true, revokedTokenIds: outcome.revokedTokenIds },
       organizationId,
       affectedUserIds: outcome.affectedUserIds,
+      revokedTokenIds: outcome.revokedTokenIds,
     };
   }
 }

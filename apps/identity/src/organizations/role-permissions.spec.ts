@@ -1,8 +1,10 @@
+import { ApiTokenScope } from '@atrium/contracts';
 import {
   categoryBindings,
   effectivePermissions,
   missingPermissions,
   ownerPermissions,
+  scopeBeyondRole,
 } from './role-permissions';
 
 const none = { ACTOR: [], ACTOR_TASK: [], SCHEDULE: [], STORAGE: [], ORGANIZATION: [] };
@@ -35,6 +37,54 @@ describe('organization role permissions', () => {
       'READ',
       'WRITE',
       'MANAGE_ACCESS',
+    ]);
+  });
+
+  it('names what of a token scope goes beyond the role, by category, created type and resource', () => {
+    const held = { ...none, ACTOR: ['RUN' as const], STORAGE: ['WRITE' as const] };
+    const id = 'A'.repeat(17);
+    const scope = (s: Partial<ApiTokenScope>): ApiTokenScope => ({ account: {}, resources: [], ...s });
+    expect(
+      scopeBeyondRole(
+        held,
+        scope({
+          account: {
+            ACTOR: ['READ', 'RUN'],
+            STORAGE: ['READ', 'WRITE'],
+            CREATE: ['DATASET', 'REQUEST_QUEUE'],
+          },
+          resources: [
+            { type: 'DATASET', id, permissions: ['WRITE'] },
+            { type: 'ACTOR_RUN', id, permissions: ['READ', 'WRITE'] },
+          ],
+        }),
+      ),
+    ).toEqual([]);
+    expect(
+      scopeBeyondRole(
+        held,
+        scope({
+          account: { ACTOR: ['BUILD'], SCHEDULE: ['READ'], ENVIRONMENTS: ['READ'], CREATE: ['ACTOR', 'APP'] },
+          resources: [
+            { type: 'DATASET', id, permissions: ['MANAGE_ACCESS'] },
+            { type: 'ACTOR_BUILD', id, permissions: ['MANAGE_ACCESS'] },
+            { type: 'APP', id, permissions: ['READ'] },
+          ],
+        }),
+      ),
+    ).toEqual([
+      'ACTOR:BUILD',
+      'SCHEDULE:READ',
+      'ENVIRONMENTS:READ',
+      'CREATE:ACTOR',
+      'CREATE:APP',
+      `DATASET ${id}:MANAGE_ACCESS`,
+      `ACTOR_BUILD ${id}:MANAGE_ACCESS`,
+      `APP ${id}:READ`,
+    ]);
+    // The Owner's permissions cover every category the role knows, never environments or apps.
+    expect(scopeBeyondRole(ownerPermissions(), scope({ account: { ENVIRONMENTS: ['READ'] } }))).toEqual([
+      'ENVIRONMENTS:READ',
     ]);
   });
 });

@@ -1,11 +1,17 @@
 import {
+  ApiTokenScope,
   BuiltInRole,
   CATEGORY_PERMISSIONS,
+  categoryOf,
+  categoryPermissionsOn,
   expandPermissions,
   MembershipBinding,
   ORGANIZATION_PERMISSIONS,
   Permission,
+  RESOURCE_CATEGORIES,
+  ResourceCategory,
   ROLE_CATEGORIES,
+  RoleCategory,
   RolePermissions,
 } from '@atrium/contracts';
 
@@ -77,4 +83,34 @@ export function categoryBindings(permissions: RolePermissions): MembershipBindin
     target: category,
     permissions: [...permissions[category]],
   }));
+}
+
+/** What a role gives on every resource of a category (WRITE gives READ); nothing outside its categories. */
+function heldOnCategory(held: RolePermissions, category: ResourceCategory | null): Permission[] {
+  if (!category || !(ROLE_CATEGORIES as readonly string[]).includes(category)) return [];
+  return expandPermissions(held[category as RoleCategory] ?? []);
+}
+
+/**
+ * What of an organization token's scope a role does not give, named `CATEGORY:PERMISSION`,
+ * `CREATE:TYPE` or `TYPE id:PERMISSION`; empty when the scope fits within the role. An
+ * account-level permission needs the same permission on the category; creating a type needs
+ * WRITE on the type's category; a permission on one resource needs what the role gives on every
+ * resource of its type (a run or build: what its Actor's category gives on it). Types outside
+ * the role's categories (environments, apps) never fit.
+ */
+export function scopeBeyondRole(held: RolePermissions, scope: ApiTokenScope): string[] {
+  const beyond: string[] = [];
+  for (const category of RESOURCE_CATEGORIES) {
+    const has = heldOnCategory(held, category);
+    for (const p of scope.account[category] ?? []) if (!has.includes(p)) beyond.push(`${category}:${p}`);
+  }
+  for (const type of scope.account.CREATE ?? [])
+    if (!heldOnCategory(held, categoryOf(type)).includes('WRITE')) beyond.push(`CREATE:${type}`);
+  for (const resource of scope.resources) {
+    const has = categoryPermissionsOn(resource.type, heldOnCategory(held, categoryOf(resource.type)));
+    for (const p of resource.permissions)
+      if (!has.includes(p)) beyond.push(`${resource.type} ${resource.id}:${p}`);
+  }
+  return [...new Set(beyond)];
 }
