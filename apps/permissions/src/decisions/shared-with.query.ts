@@ -24,9 +24,11 @@ export class SharedWithQuery {
     const [g, r, a] = [table(GrantEntity), table(ResourceProjectionEntity), table(AccountProjectionEntity)];
     const active = (alias: string) =>
       `(${alias}.expires_at IS NULL OR ${alias}.expires_at > now()) AND (${alias}.not_before IS NULL OR ${alias}.not_before <= now())`;
+    // Grants go with their resource (deleted in the same transaction as its tombstone), so the
+    // grant index alone answers the common case.
     const granted = `
-      SELECT r.id FROM ${r} r JOIN ${g} gr ON gr.resource_id = r.id
-      WHERE gr.subject_id = $1 AND r.type = $2 AND NOT r.deleted AND NOT gr.hidden AND ${active('gr')}`;
+      SELECT gr.resource_id AS id FROM ${g} gr
+      WHERE gr.subject_id = $1 AND gr.resource_type = $2 AND NOT gr.hidden AND ${active('gr')}`;
     const exceptionRuns = `
       SELECT run.id FROM ${r} run
         JOIN ${r} parent ON parent.id IN (run.actor_id, run.task_id) AND parent.owner_id = run.owner_id
@@ -38,16 +40,28 @@ export class SharedWithQuery {
         JOIN ${r} actor ON actor.id = run.actor_id AND actor.is_public AND actor.owner_id = $1
         JOIN ${a} starter ON starter.id = run.owner_id AND starter.share_runs_with_public_actor_creators
       WHERE run.type = 'ACTOR_RUN' AND NOT run.deleted AND run.owner_id <> $1`;
-    const runs = `${granted} UNION ${exceptionRuns}`;
+    const runs = `${granted.replace('gr.resource_type = $2', "gr.resource_type = 'ACTOR_RUN'")} UNION ${exceptionRuns}`;
+    const params = [req.subjectId, req.resourceType];
     let shared = granted;
-    if (req.resourceType === 'ACTOR_RUN') shared = runs;
-    else if ((STORAGE_TYPES as readonly string[]).includes(req.resourceType)) {
-      shared = `${granted} UNION
+    const derives =
+      req.resourceType === 'ACTOR_RUN' || (STORAGE_TYPES as readonly string[]).includes(req.resourceType);
+    if (derives && (await this.mayReachRunsBeyondGrants(req.subjectId))) {
+      shared =
+        req.resourceType === 'ACTOR_RUN'
+          ? `${granted} UNION ${exceptionRuns}`
+          : `${granted} UNION
+        SELECT s.id FROM ${r} s
+        WHERE s.type = $2 AND NOT s.deleted AND s.owner_id <> $1 AND s.run_id IN (${runs})`;
+    } else if (derives) {
+      // Storages of runs granted directly still follow those runs.
+      shared =
+        req.resourceType === 'ACTOR_RUN'
+          ? granted
+          : `${granted} UNION
         SELECT s.id FROM ${r} s
         WHERE s.type = $2 AND NOT s.deleted AND s.owner_id <> $1
-          AND s.run_id IN (${runs.replace(/r\.type = \$2/, "r.type = 'ACTOR_RUN'")})`;
+          AND s.run_id IN (${granted.replace('gr.resource_type = $2', "gr.resource_type = 'ACTOR_RUN'")})`;
     }
-    const params = [req.subjectId, req.resourceType];
     const [{ total }] = await this.dataSource.query(
       `SELECT count(*)::int AS total FROM (${shared}) s`,
       params,
@@ -60,5 +74,22 @@ export class SharedWithQuery {
     );
     const page = rows.slice(0, req.limit).map((row) => row.id);
     return { total, resourceIds: page, nextCursor: rows.length > req.limit ? page[page.length - 1] : null };
+  }
+
+  /**
+   * Whether the exceptions of the decision order could give the subject runs beyond its grants:
+   * only with VIEW_OWNER_RUNS on some Actor or task, or as the owner of a public Actor. Two index
+   * lookups that spare the common listing the joins over every run.
+   */
+  private async mayReachRunsBeyondGrants(subjectId: string): Promise<boolean> {
+    const table = (entity: new () => unknown) => this.dataSource.getRepository(entity).metadata.tablePath;
+    const [{ reach }] = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM ${table(GrantEntity)} WHERE subject_id = $1
+                        AND resource_type IN ('ACTOR', 'ACTOR_TASK') AND 'VIEW_OWNER_RUNS' = ANY(permissions))
+           OR EXISTS (SELECT 1 FROM ${table(ResourceProjectionEntity)} WHERE owner_id = $1 AND type = 'ACTOR'
+                        AND is_public AND NOT deleted) AS reach`,
+      [subjectId],
+    );
+    return reach;
   }
 }

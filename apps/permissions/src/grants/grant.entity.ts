@@ -5,6 +5,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColum
 @Entity('grant')
 @Index('grant_resource_subject_uq', ['resourceId', 'subjectId'], { unique: true })
 @Index('grant_subject_type_created_idx', ['subjectId', 'resourceType', 'createdAt'])
+// sharedWithMe: a subject's grants of a type in id order (count and keyset pages from the index).
+@Index('grant_subject_type_resource_idx', ['subjectId', 'resourceType', 'resourceId'])
 export class GrantEntity {
   @PrimaryColumn({ type: 'varchar', length: 17 })
   id: string;
