@@ -1,4 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
@@ -92,6 +94,144 @@ describe('deployment files', () => {
       }
     });
   });
+
+  // The operators' custom resources against the operators' schemas (CloudNativePG's through
+  // @kubernetes-models/cloudnative-pg, the RabbitmqCluster CRD vendored in deploy/validate/crds/),
+  // by check-manifests.mjs with the validators tools/validate-deploy.sh installs; CI runs that
+  // script before the tests. Each broken copy must be reported, the manifests as they are not.
+  const validators = process.env.DEPLOY_VALIDATORS_DIR ?? join(ROOT, 'tmp/deploy-validators');
+  const validatorsInstalled = ['kubernetes-models', '@kubernetes-models/cloudnative-pg', 'ajv'].every((p) =>
+    existsSync(join(validators, 'node_modules', p, 'package.json')),
+  );
+  (validatorsInstalled ? describe : describe.skip)(
+    'operator custom resources in deploy/overlays/prod',
+    () => {
+      type Resource = { kind: string; metadata: { name: string }; spec: Record<string, unknown> };
+      const prod = (file: string) => yamlDocuments<Resource>(join(ROOT, 'deploy/overlays/prod', file))[0];
+      const cluster = prod('postgres-cluster.yaml');
+      const rabbitmq = prod('rabbitmq-cluster.yaml');
+      // What breaks each copy: a value set at a path of its spec, and what must be reported.
+      const broken: { resource: Resource; what: string; path: string[]; value: unknown; report: string }[] = [
+        {
+          resource: cluster,
+          what: 'an unknown field',
+          path: ['bogus'],
+          value: true,
+          report: 'unknown field .spec.bogus',
+        },
+        {
+          resource: cluster,
+          what: 'a nested unknown field',
+          path: ['storage', 'sizee'],
+          value: '1Gi',
+          report: 'unknown field .spec.storage.sizee',
+        },
+        {
+          resource: cluster,
+          what: 'a wrong type',
+          path: ['instances'],
+          value: '3',
+          report: '/spec/instances must be integer',
+        },
+        {
+          resource: cluster,
+          what: 'a value outside its enum',
+          path: ['primaryUpdateStrategy'],
+          value: 'whenever',
+          report: '/spec/primaryUpdateStrategy must be equal to one of the allowed values',
+        },
+        {
+          resource: rabbitmq,
+          what: 'an unknown field',
+          path: ['bogus'],
+          value: true,
+          report: 'unknown field .spec.bogus',
+        },
+        {
+          resource: rabbitmq,
+          what: 'a nested unknown field',
+          path: ['persistence', 'size'],
+          value: '1Gi',
+          report: 'unknown field .spec.persistence.size',
+        },
+        {
+          resource: rabbitmq,
+          what: 'a wrong type',
+          path: ['replicas'],
+          value: '3',
+          report: '/spec/replicas must be integer',
+        },
+        {
+          resource: rabbitmq,
+          what: 'a malformed quantity',
+          path: ['persistence', 'storage'],
+          value: '20 gigs',
+          report: '/spec/persistence/storage must match pattern',
+        },
+        {
+          resource: rabbitmq,
+          what: 'a value outside its enum',
+          path: ['service', 'type'],
+          value: 'Ingress',
+          report: '/spec/service/type must be equal to one of the allowed values',
+        },
+      ];
+      const named = (i: number) => `${broken[i].resource.metadata.name}-broken-${i}`;
+      let output = '';
+
+      beforeAll(() => {
+        const docs = [cluster, rabbitmq];
+        broken.forEach(({ resource, path, value }, i) => {
+          const copy = JSON.parse(JSON.stringify(resource)) as Resource;
+          copy.metadata.name = named(i);
+          let at: Record<string, unknown> = copy.spec;
+          for (const key of path.slice(0, -1)) at = (at[key] ??= {}) as Record<string, unknown>;
+          at[path[path.length - 1]] = value;
+          docs.push(copy);
+        });
+        const dir = mkdtempSync(join(tmpdir(), 'atrium-deploy-'));
+        try {
+          const file = join(dir, 'resources.yaml');
+          writeFileSync(file, docs.map((d) => JSON.stringify(d)).join('\n---\n')); // JSON is YAML
+          const run = spawnSync(
+            process.execPath,
+            [
+              join(ROOT, 'deploy/validate/check-manifests.mjs'),
+              '--models',
+              validators,
+              '--schemas-only',
+              `prod=${file}`,
+            ],
+            { encoding: 'utf8' },
+          );
+          output = `${run.stdout}${run.stderr}`;
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+
+      it("validates both kinds against the operators' schemas and accepts the manifests as they are", () => {
+        expect(output).toContain(
+          `postgresql.cnpg.io/v1 Cluster: 5 checked against @kubernetes-models/cloudnative-pg`,
+        );
+        expect(output).toContain(
+          `rabbitmq.com/v1beta1 RabbitmqCluster: 6 checked against deploy/validate/crds/`,
+        );
+        expect(output).not.toContain(`Cluster/${cluster.metadata.name}:`);
+        expect(output).not.toContain(`RabbitmqCluster/${rabbitmq.metadata.name}:`);
+      });
+
+      it.each(broken.map(({ resource, what, report }, i) => [resource.kind, what, i, report] as const))(
+        'rejects a %s with %s',
+        (kind, _what, i, report) => {
+          const reported = output
+            .split('\n')
+            .filter((line) => line.includes(`${kind}/${named(i)}: schema: `));
+          expect(reported.join('\n')).toContain(report);
+        },
+      );
+    },
+  );
 
   it.each(deployedServices)('builds an image that can start %s', (service) => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');

@@ -2,8 +2,11 @@
 # Validates the deployment files and exits non-zero when any of them is broken:
 #   1. renders deploy/base and every deploy/overlays/* with kustomize;
 #   2. checks every rendered document (deploy/validate/check-manifests.mjs): Kubernetes schemas
-#      from the `kubernetes-models` npm package (installed under tmp/deploy-validators), unknown
-#      fields, cross-references, every service in apps/ deployed, no literal secrets;
+#      from the `kubernetes-models` npm package, the operators' custom resources against their
+#      schemas (CloudNativePG: `@kubernetes-models/cloudnative-pg`; RabbitmqCluster: the CRD
+#      vendored in deploy/validate/crds/, with `ajv`), unknown fields, cross-references, every
+#      service in apps/ deployed, no literal secrets. The npm packages, pinned below, are installed
+#      under tmp/deploy-validators (or $DEPLOY_VALIDATORS_DIR) when missing;
 #   3. validates docker-compose.yml with `docker compose config` (or docker-compose v1), with
 #      .env.example and without any secret, and checks its structure the same way.
 #
@@ -17,6 +20,13 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT" || exit 2
 KUBERNETES_MODELS_VERSION=5.1.0
+CLOUDNATIVE_PG_MODELS_VERSION=2.0.0
+AJV_VERSION=8.17.1
+VALIDATORS=(
+  "kubernetes-models@$KUBERNETES_MODELS_VERSION"
+  "@kubernetes-models/cloudnative-pg@$CLOUDNATIVE_PG_MODELS_VERSION"
+  "ajv@$AJV_VERSION"
+)
 VALIDATORS_DIR="${DEPLOY_VALIDATORS_DIR:-$ROOT/tmp/deploy-validators}"
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
@@ -55,15 +65,19 @@ done
 
 # ---- 2. schema and cross-reference checks -------------------------------------------------------
 installed_version() {
-  node -p "require('$VALIDATORS_DIR/node_modules/kubernetes-models/package.json').version" 2>/dev/null
+  node -p "require('$VALIDATORS_DIR/node_modules/$1/package.json').version" 2>/dev/null
 }
-if [ "$(installed_version)" != "$KUBERNETES_MODELS_VERSION" ]; then
-  echo "installing kubernetes-models@$KUBERNETES_MODELS_VERSION into ${VALIDATORS_DIR#"$ROOT"/}"
+missing=()
+for package in "${VALIDATORS[@]}"; do
+  [ "$(installed_version "${package%@*}")" = "${package##*@}" ] || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing ${missing[*]} into ${VALIDATORS_DIR#"$ROOT"/}"
   mkdir -p "$VALIDATORS_DIR"
-  if ! npm install --prefix "$VALIDATORS_DIR" --no-audit --no-fund --loglevel=error \
-    "kubernetes-models@$KUBERNETES_MODELS_VERSION" >"$OUT/npm.log" 2>&1; then
+  if ! npm install --prefix "$VALIDATORS_DIR" --no-audit --no-fund --loglevel=error --save-exact \
+    "${VALIDATORS[@]}" >"$OUT/npm.log" 2>&1; then
     cat "$OUT/npm.log" >&2
-    fail "could not install kubernetes-models (npm registry unreachable?)"
+    fail "could not install ${missing[*]} (npm registry unreachable?)"
     exit 1
   fi
 fi

@@ -1,17 +1,24 @@
 // Checks the rendered Kubernetes manifests and docker-compose.yml; run by tools/validate-deploy.sh.
 //
-//   node deploy/validate/check-manifests.mjs [--models DIR] NAME=RENDERED.yaml ... [--compose FILE]
+//   node deploy/validate/check-manifests.mjs [--models DIR] [--schemas-only] NAME=RENDERED.yaml ...
+//                                            [--compose FILE]
 //
 // For every rendered overlay: each YAML document parses and names its apiVersion, kind and
 // metadata.name; built-in kinds validate against the Kubernetes OpenAPI schemas compiled into the
 // `kubernetes-models` package (installed under DIR by the script; types, required fields, enums)
-// and carry no field those schemas do not define; references resolve (Service and PDB selectors,
-// HPA targets, NetworkPolicy selectors, Ingress backends, ConfigMaps, Secrets, $(VAR)
+// and carry no field those schemas do not define; the operators' custom resources validate the
+// same way against their own schemas: CloudNativePG (postgresql.cnpg.io) with the
+// `@kubernetes-models/cloudnative-pg` package, the RabbitMQ Cluster Operator's RabbitmqCluster
+// with its CRD's openAPIV3Schema (vendored under deploy/validate/crds/, checked with ajv, unknown
+// fields rejected as the API server's structural schemas do); references resolve (Service and PDB
+// selectors, HPA targets, NetworkPolicy selectors, Ingress backends, ConfigMaps, Secrets, $(VAR)
 // expansions); every service in apps/ has its Deployment, Service, HPA and PDB; secrets are never
-// literal. For docker-compose.yml: every service in apps/ is there, with its command, and secrets
-// come only from interpolated variables. Exits 1 listing every problem found.
+// literal. --schemas-only stops after the per-document checks (for files that are not a whole
+// overlay). For docker-compose.yml: every service in apps/ is there, with its command, and
+// secrets come only from interpolated variables. Exits 1 listing every problem found.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import YAML from 'yaml';
 
@@ -79,47 +86,87 @@ const matches = (selector, labels) =>
 
 // ---- schema: kubernetes-models (types, required fields, enums) + strict fields from its .d.ts ----
 
+/** API groups whose kinds another package of kubernetes-models provides, laid out the same way. */
+const MODEL_PACKAGES = { 'postgresql.cnpg.io': '@kubernetes-models/cloudnative-pg' };
+/** CustomResourceDefinitions (YAML) whose openAPIV3Schema validates their kinds. */
+const CRD_DIR = join(ROOT, 'deploy/validate/crds');
+
 class Schemas {
   constructor(modelsDir) {
-    this.pkg = join(modelsDir, 'node_modules', 'kubernetes-models');
+    this.modules = join(modelsDir, 'node_modules');
+    this.pkg = join(this.modules, 'kubernetes-models');
+    this.groups = new Map(Object.entries(MODEL_PACKAGES).map(([g, name]) => [g, join(this.modules, name)]));
     this.interfaces = new Map();
-    if (!existsSync(this.pkg)) throw new Error(`kubernetes-models not found under ${modelsDir}`);
+    for (const dir of [this.pkg, ...this.groups.values()])
+      if (!existsSync(dir)) throw new Error(`${relative(this.modules, dir)} not found under ${modelsDir}`);
+    this.crds = new CrdSchemas(this.modules);
+    this.objectMeta = join(this.modules, '@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta');
+  }
+
+  /** "name version" of an installed package, for the report. */
+  label(dir) {
+    const { name, version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    return `${name} ${version}`;
   }
 
   modelFile(apiVersion, kind, ext) {
-    const file = join(this.pkg, apiVersion.includes('/') ? apiVersion : `v1`, `${kind}${ext}`);
+    const pkg = this.groups.get(apiVersion.split('/')[0]) ?? this.pkg;
+    const file = join(pkg, apiVersion.includes('/') ? apiVersion : `v1`, `${kind}${ext}`);
     return apiVersion === 'v1' || apiVersion.includes('/') ? file : null;
   }
 
+  /** Validates one object; returns where its schema came from, or null when none is known. */
   async validate(obj, where) {
+    const crd = this.crds.get(obj);
+    if (crd) {
+      crd.check(obj, where);
+      // The CRD leaves metadata to the API server, which checks it as an ObjectMeta.
+      if (obj.metadata !== undefined)
+        await this.model(obj.metadata, this.objectMeta, 'ObjectMeta', where, '.metadata');
+      return crd.label;
+    }
     const js = this.modelFile(obj.apiVersion, obj.kind, '.js');
-    if (!js || !existsSync(js)) return false;
-    const mod = await import(pathToFileURL(js).href);
-    const Model = mod[obj.kind];
+    if (!js || !existsSync(js)) return null;
+    await this.model(obj, js.slice(0, -'.js'.length), obj.kind, where, '');
+    return this.label(this.groups.get(obj.apiVersion.split('/')[0]) ?? this.pkg);
+  }
+
+  /** Checks a value against the model in BASE.js (its JSON schema) and BASE.d.ts (its fields). */
+  async model(value, base, name, where, path) {
+    const mod = await import(pathToFileURL(`${base}.js`).href);
+    const Model = mod[name];
     try {
-      new Model(obj).validate();
+      new Model(value).validate();
     } catch (err) {
-      const details = (err.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+      const details = (err.errors ?? []).map(
+        (e) => `${path.replace(/\./g, '/')}${e.instancePath || (path ? '' : '/')} ${e.message}`,
+      );
       problem(where, `schema: ${details.length ? details.join('; ') : err.message}`);
     }
-    this.strict(obj, this.modelFile(obj.apiVersion, obj.kind, '.d.ts'), where, '');
-    return true;
+    this.strict(value, `${base}.d.ts`, where, path);
   }
 
   /** Property names and referenced interface files of the first interface declared in a .d.ts. */
   interfaceOf(dts) {
     if (this.interfaces.has(dts)) return this.interfaces.get(dts);
     let result = null;
+    this.interfaces.set(dts, result); // a cycle of `extends` ends here
     if (existsSync(dts)) {
       const text = readFileSync(dts, 'utf8');
       const imports = new Map();
       for (const m of text.matchAll(/import \{ (\w+) \} from "([^"]+)";/g)) imports.set(m[1], m[2]);
-      const body = /^export interface \w+[^{]*\{\n([\s\S]*?)^\}/m.exec(text);
+      const body = /^export interface \w+(?: extends ([\w, ]+))? \{\n([\s\S]*?)^\}/m.exec(text);
       if (body) {
         result = new Map();
+        // Inherited properties (CloudNativePG's types extend each other; TypeMeta is declared anyway).
+        for (const parent of (body[1] ?? '').split(/,\s*/)) {
+          const from = imports.get(parent);
+          for (const [key, ref] of (from && this.interfaceOf(this.resolveImport(dts, from))) ?? [])
+            result.set(key, ref);
+        }
         // One property per line at this indentation; inline object types (maps) span lines.
-        for (const m of body[1].matchAll(/^ {4}"([^"]+)"\??: (.*)$/gm)) {
-          const ref = /^(?:Array<)?(IIo\w+)>?;$/.exec(m[2].trim());
+        for (const m of body[2].matchAll(/^ {4}"([^"]+)"\??: (.*)$/gm)) {
+          const ref = /^(?:Array<)?(I\w+)>?;$/.exec(m[2].trim());
           const from = ref && imports.get(ref[1]);
           result.set(m[1], from ? this.resolveImport(dts, from) : null);
         }
@@ -132,7 +179,7 @@ class Schemas {
   resolveImport(fromDts, specifier) {
     const bare = specifier.replace(/\.js$/, '');
     if (bare.startsWith('.')) return `${resolve(dirname(fromDts), bare)}.d.ts`;
-    return `${join(this.pkg, '..', bare)}.d.ts`;
+    return `${join(this.modules, bare)}.d.ts`;
   }
 
   strict(value, dts, where, path) {
@@ -150,7 +197,120 @@ class Schemas {
   }
 }
 
-// ---- custom resources of the prod overlay ----
+// ---- schema: CustomResourceDefinitions (openAPIV3Schema, checked with ajv) ----
+
+/**
+ * A CRD's openAPIV3Schema as the API server applies it. Its schemas are structural: a field an
+ * object schema does not declare is pruned, or rejected by kubectl's (default) strict field
+ * validation, unless the schema says x-kubernetes-preserve-unknown-fields or is a map
+ * (additionalProperties). So every object schema with properties and neither of those gets
+ * additionalProperties: false; an embedded resource keeps apiVersion, kind and metadata. The
+ * x-kubernetes-* keywords are otherwise annotations for ajv (strict mode off);
+ * x-kubernetes-int-or-string comes with its own anyOf. Collects the formats used into FORMATS.
+ */
+function structuralSchema(schema, formats = new Set()) {
+  if (Array.isArray(schema)) return schema.map((s) => structuralSchema(s, formats));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out = { ...schema };
+  if (typeof out.format === 'string') formats.add(out.format);
+  if (out.properties)
+    out.properties = Object.fromEntries(
+      Object.entries(out.properties).map(([k, v]) => [k, structuralSchema(v, formats)]),
+    );
+  for (const k of ['items', 'additionalProperties', 'not'])
+    if (out[k] && typeof out[k] === 'object') out[k] = structuralSchema(out[k], formats);
+  for (const k of ['allOf', 'anyOf', 'oneOf'])
+    if (Array.isArray(out[k])) out[k] = out[k].map((s) => structuralSchema(s, formats));
+  if (out['x-kubernetes-embedded-resource'] === true)
+    out.properties = {
+      apiVersion: { type: 'string' },
+      kind: { type: 'string' },
+      metadata: { type: 'object' },
+      ...out.properties,
+    };
+  if (
+    out.properties &&
+    out.additionalProperties === undefined &&
+    out['x-kubernetes-preserve-unknown-fields'] !== true
+  )
+    out.additionalProperties = false;
+  return out;
+}
+
+const intFormat = (bits) => ({
+  type: 'number',
+  validate: (n) => Number.isInteger(n) && n >= -(2 ** (bits - 1)) && n <= 2 ** (bits - 1) - 1,
+});
+/** The formats Kubernetes checks that CRDs use; any other format is accepted as it stands. */
+const CRD_FORMATS = {
+  int32: intFormat(32),
+  int64: intFormat(64),
+  'date-time': /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/,
+};
+
+/** "/spec/tolerations/0/key" as ".spec.tolerations[0].key", the style of the other messages. */
+const fieldPath = (pointer) =>
+  pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`))
+    .join('');
+
+class CrdSchemas {
+  constructor(modules) {
+    const require = createRequire(join(modules, 'noop.js'));
+    const ajvModule = require('ajv');
+    const Ajv = ajvModule.default ?? ajvModule;
+    this.ajv = new Ajv({ strict: false, allErrors: true, formats: CRD_FORMATS });
+    this.kinds = new Map();
+    const files = existsSync(CRD_DIR)
+      ? readdirSync(CRD_DIR)
+          .filter((f) => /\.ya?ml$/.test(f))
+          .sort()
+      : [];
+    for (const file of files) {
+      const text = readFileSync(join(CRD_DIR, file), 'utf8');
+      // The provenance comment names the upstream repository and commit.
+      const from = /^# +repository: +(\S+)[\s\S]*?^# +commit: +([0-9a-f]{40})/m.exec(text);
+      const label = `${relative(ROOT, join(CRD_DIR, file))}${from ? ` (${from[1]} ${from[2].slice(0, 12)})` : ''}`;
+      for (const doc of YAML.parseAllDocuments(text)) {
+        const crd = doc.toJSON();
+        if (doc.errors.length || crd?.kind !== 'CustomResourceDefinition')
+          throw new Error(`${label}: not a CustomResourceDefinition`);
+        for (const version of crd.spec?.versions ?? []) {
+          const schema = version.schema?.openAPIV3Schema;
+          if (!version.served || !schema) continue;
+          const formats = new Set();
+          const structural = structuralSchema(schema, formats);
+          for (const f of formats) if (!(f in CRD_FORMATS)) this.ajv.addFormat(f, true);
+          const validate = this.ajv.compile(structural);
+          this.kinds.set(`${crd.spec.group}/${version.name}:${crd.spec.names.kind}`, {
+            label,
+            check: (obj, where) => this.check(validate, obj, where),
+          });
+        }
+      }
+    }
+  }
+
+  get(obj) {
+    return this.kinds.get(`${obj.apiVersion}:${obj.kind}`);
+  }
+
+  check(validate, obj, where) {
+    if (validate(obj)) return;
+    const details = [];
+    for (const e of validate.errors) {
+      if (e.keyword === 'additionalProperties')
+        problem(where, `schema: unknown field ${fieldPath(e.instancePath)}.${e.params.additionalProperty}`);
+      else details.push(`${e.instancePath || '/'} ${e.message}`);
+    }
+    if (details.length) problem(where, `schema: ${[...new Set(details)].join('; ')}`);
+  }
+}
+
+// ---- custom resources of the prod overlay: what Atrium needs of them beyond their schemas ----
 
 const CUSTOM_RESOURCES = {
   'postgresql.cnpg.io/v1:Cluster': (o, where) => {
@@ -170,7 +330,10 @@ const CUSTOM_RESOURCES = {
 
 const podTemplate = (o) => o.spec?.template;
 
-async function checkRender(label, file, schemas) {
+/** Custom resources checked against an operator's schema: "apiVersion Kind" -> schema source -> count. */
+const customChecked = new Map();
+
+async function checkRender(label, file, schemas, { schemasOnly = false } = {}) {
   const docs = parseAll(file, label);
   // An overlay that creates its Namespace puts every namespaced object in it.
   const expectNamespace = docs.find((o) => o.kind === 'Namespace')?.metadata?.name;
@@ -199,9 +362,16 @@ async function checkRender(label, file, schemas) {
 
     const custom = CUSTOM_RESOURCES[`${o.apiVersion}:${o.kind}`];
     if (custom) custom(o, at(o));
-    else if (typeof o.apiVersion === 'string' && !(await schemas.validate(o, at(o))))
-      problem(at(o), `no schema known for ${o.apiVersion} ${o.kind}`);
+    if (typeof o.apiVersion !== 'string' || typeof o.kind !== 'string') continue;
+    const source = await schemas.validate(o, at(o));
+    if (!source) problem(at(o), `no schema known for ${o.apiVersion} ${o.kind}`);
+    else if (!source.startsWith('kubernetes-models ')) {
+      const type = `${o.apiVersion} ${o.kind}`;
+      if (!customChecked.has(type)) customChecked.set(type, new Map());
+      customChecked.get(type).set(source, (customChecked.get(type).get(source) ?? 0) + 1);
+    }
   }
+  if (schemasOnly) return docs.length;
 
   // Pods that will exist: from workloads here, and those the operators create for their CRs.
   const pods = docs
@@ -413,10 +583,12 @@ function checkCompose(file) {
 async function main(argv) {
   let modelsDir = join(ROOT, 'tmp', 'deploy-validators');
   let composeFile = null;
+  let schemasOnly = false;
   const renders = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--models') modelsDir = argv[++i];
     else if (argv[i] === '--compose') composeFile = argv[++i];
+    else if (argv[i] === '--schemas-only') schemasOnly = true;
     else {
       const eq = argv[i].indexOf('=');
       if (eq < 1) throw new Error(`expected NAME=RENDERED.yaml, got ${argv[i]}`);
@@ -426,11 +598,13 @@ async function main(argv) {
   const schemas = new Schemas(modelsDir);
   for (const r of renders) {
     const before = problems.length;
-    const count = await checkRender(r.label, r.file, schemas);
+    const count = await checkRender(r.label, r.file, schemas, { schemasOnly });
     console.log(
       `${r.label}: ${count} documents, ${problems.length - before ? `${problems.length - before} problem(s)` : 'ok'}`,
     );
   }
+  for (const [type, sources] of customChecked)
+    for (const [source, count] of sources) console.log(`${type}: ${count} checked against ${source}`);
   if (composeFile) {
     const before = problems.length;
     checkCompose(composeFile);
