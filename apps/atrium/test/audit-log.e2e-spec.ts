@@ -105,6 +105,45 @@ describe('audit log', () => {
     expect(JSON.stringify(created)).not.toContain(token.token);
   });
 
+  it('records memberships and their role changes in the organization log, for those who manage it', async () => {
+    const org = (
+      await t
+        .http()
+        .post('/v2/organizations')
+        .set(alice.auth)
+        .send({ username: uniqueName('org') })
+        .expect(201)
+    ).body.data;
+    const roles = (await t.http().get(`/v2/organizations/${org.id}/roles`).set(alice.auth).expect(200)).body
+      .data.items as { id: string; name: string }[];
+    const role = (name: string) => roles.find((r) => r.name === name)!.id;
+    const invitation = await t
+      .http()
+      .post(`/v2/organizations/${org.id}/invitations`)
+      .set(alice.auth)
+      .send({ user: bob.username, roleId: role('Read only') })
+      .expect(201);
+    await t.http().post(`/v2/invitations/${invitation.body.data.id}/accept`).set(bob.auth).expect(200);
+    await t
+      .http()
+      .put(`/v2/organizations/${org.id}/members/${bob.id}`)
+      .set(alice.auth)
+      .send({ roleId: role('Developer') })
+      .expect(200);
+    await eventually(async () => {
+      const entries = (await log(alice, `?accountId=${org.id}`)).items.filter(
+        (e) => e.action === 'membership.changed' && e.subjectId === bob.id,
+      );
+      expect(entries.map((e) => e.after?.role)).toEqual(['Developer', 'Read only']);
+      expect(entries[0].before).toMatchObject({ role: 'Read only', active: true });
+      expect(entries[1].before).toBeNull();
+    });
+    // A member without MANAGE_ORGANIZATION may not read it; a stranger does not learn it exists.
+    await t.http().get(`/v2/audit-log?accountId=${org.id}`).set(bob.auth).expect(403);
+    const stranger = await signUp(t, uniqueName('eve'));
+    await t.http().get(`/v2/audit-log?accountId=${org.id}`).set(stranger.auth).expect(404);
+  });
+
   it('records every denial, off the request path', async () => {
     await t.http().get(`/v2/datasets/${datasetId}`).set(bob.auth).expect(404);
     await t.http().get(`/v2/datasets/${datasetId}`).expect(404);
@@ -130,7 +169,8 @@ describe('audit log', () => {
     ).toBe(0);
     expect((await log(alice, `?from=${encodeURIComponent(started)}`)).count).toBeGreaterThan(0);
 
-    await t.http().get(`/v2/audit-log?accountId=${alice.id}`).set(bob.auth).expect(403);
+    // Another user's account is no organization bob belongs to: nothing to reveal.
+    await t.http().get(`/v2/audit-log?accountId=${alice.id}`).set(bob.auth).expect(404);
     await t.http().get(`/v2/audit-log?resourceId=${datasetId}`).set(bob.auth).expect(404);
     await t.http().get('/v2/audit-log').expect(401);
     await t.http().get('/v2/audit-log?cursor=abc').set(alice.auth).expect(400);

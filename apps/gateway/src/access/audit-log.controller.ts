@@ -5,6 +5,7 @@ import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { parseQuery } from '../http/api-query';
+import { requireInOrganization } from '../organizations/organization-caller';
 
 /** `GET /v2/audit-log?resourceId=&accountId=&from=&to=&limit=&cursor=`: changes of access and denials, newest first. */
 @ApiTags('access')
@@ -16,7 +17,19 @@ export class AuditLogController {
   @SignedIn()
   async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
     const q = parseQuery(auditLogQuery, query);
-    const page = await this.rpc.call(PermissionsRpc.listAuditLog, { ...q, caller: principalRef(user) });
+    let caller = principalRef(user);
+    // An organization's log: for its members who manage it (the organization reads its own).
+    if (q.accountId && q.accountId !== user.userId && !q.resourceId) {
+      await requireInOrganization(
+        this.rpc,
+        user,
+        q.accountId,
+        ['MANAGE_ORGANIZATION'],
+        "read the organization's audit log",
+      );
+      caller = { userId: q.accountId };
+    }
+    const page = await this.rpc.call(PermissionsRpc.listAuditLog, { ...q, caller });
     return {
       data: { limit: q.limit, count: page.items.length, nextCursor: page.nextCursor, items: page.items },
     };

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { API_TOKEN_PREFIX, RUN_TOKEN_PREFIX } from '@atrium/auth';
+import { API_TOKEN_PREFIX, parseApiToken, parseRunToken, RUN_TOKEN_PREFIX } from '@atrium/auth';
 import { AppError, RunsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyRequest } from 'fastify';
@@ -11,7 +11,7 @@ import { TokenVerifications } from './token-verifications';
 
 /**
  * API tokens (verified by identity) and run tokens (verified by resources), on every request, so
- * a revocation or a finished run applies to the next one.
+ * a revocation or a finished run applies to the next one. Malformed ones never leave the gateway.
  */
 @Injectable()
 export class ApiTokenStrategy extends PassportStrategy(Strategy, 'api-token') {
@@ -24,8 +24,9 @@ export class ApiTokenStrategy extends PassportStrategy(Strategy, 'api-token') {
 
   async validate(request: FastifyRequest): Promise<Principal | false> {
     const token = presentedCredential(request);
-    if (token?.startsWith(RUN_TOKEN_PREFIX)) return this.runToken(token);
-    if (!token?.startsWith(API_TOKEN_PREFIX)) return false;
+    // A token that cannot be one is refused here, before any service or database is asked.
+    if (token?.startsWith(RUN_TOKEN_PREFIX)) return parseRunToken(token) ? this.runToken(token) : false;
+    if (!token?.startsWith(API_TOKEN_PREFIX) || !parseApiToken(token)) return false;
     try {
       const verified = await this.tokens.verify(token);
       return {

@@ -35,6 +35,8 @@ interface Entry {
 export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AccessDecisions.name);
   private readonly entries = new Map<string, Entry>();
+  /** Bumped by every clear: a decision asked for before a clear is not cached after it. */
+  private generation = 0;
   private listening = false;
   private permissionsAnswer = true;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -92,13 +94,16 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     if (hit && hit.expiresAt > now && this.usable) return hit.result;
     if (hit) this.entries.delete(key);
 
+    const generation = this.generation;
     const result = await this.rpc.call(PermissionsRpc.check, {
       principal,
       resourceType,
       resourceRef,
       permission,
     });
-    if (this.usable && result.canRead) {
+    // A change of access (or a lost event stream) while the answer was on its way may have made
+    // it stale: it answers this request, which started before, but is not kept for later ones.
+    if (this.usable && result.canRead && generation === this.generation) {
       const validUntil = result.validUntil ? Date.parse(result.validUntil) : Infinity;
       if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
       this.entries.set(key, { result, expiresAt: Math.min(validUntil, now + MAX_TTL_MS) });
@@ -121,6 +126,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   }
 
   private clear(): void {
+    this.generation++;
     this.entries.clear();
   }
 }

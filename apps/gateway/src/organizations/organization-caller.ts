@@ -1,4 +1,12 @@
-import { AppError, idSchema, ListPage, MembershipChange } from '@atrium/contracts';
+import {
+  AppError,
+  idSchema,
+  ListPage,
+  MembershipChange,
+  OrganizationPermission,
+  OrganizationsRpc,
+} from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
@@ -49,4 +57,27 @@ export function pageOf<T>(items: readonly T[], query: unknown): ListPage<T> {
   const ordered = desc ? [...items].reverse() : [...items];
   const page = ordered.slice(offset, offset + limit);
   return { total: items.length, offset, limit, desc, count: page.length, items: page };
+}
+
+/**
+ * Identity decides: a non-member gets 404 (the organization is not revealed); a member whose
+ * role holds none of `anyOf` (the Owner holds all) gets 403. The organization's own API token
+ * acts as the organization and may.
+ */
+export async function requireInOrganization(
+  rpc: RpcClient,
+  user: UserPrincipal,
+  orgId: string,
+  anyOf: OrganizationPermission[],
+  toDo: string,
+): Promise<void> {
+  if (!idSchema.safeParse(orgId).success) throw AppError.notFound('The organization');
+  if (user.userId === orgId) return;
+  const organization = await rpc.call(OrganizationsRpc.get, { userId: user.userId, organizationId: orgId });
+  if (!anyOf.some((p) => organization.role.permissions.ORGANIZATION.includes(p))) {
+    throw new AppError(
+      'insufficient-permissions',
+      `You need the ${anyOf.join(' or ')} permission to ${toDo}`,
+    );
+  }
 }

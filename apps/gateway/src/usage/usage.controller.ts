@@ -1,18 +1,11 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import {
-  AppError,
-  idSchema,
-  OrganizationPermission,
-  OrganizationsRpc,
-  usageLimitsBody,
-  UsageRpc,
-  UsageView,
-} from '@atrium/contracts';
+import { AppError, usageLimitsBody, UsageRpc, UsageView } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { parseBody } from '../http/api-query';
+import { requireInOrganization } from '../organizations/organization-caller';
 
 /** Limits are the account's own business: a scoped API token may read usage, never change limits. */
 function requireUnscoped(user: UserPrincipal): void {
@@ -50,7 +43,8 @@ export class UsageController {
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
   ): Promise<{ data: UsageView }> {
-    await this.requireInOrganization(
+    await requireInOrganization(
+      this.rpc,
       user,
       orgId,
       ['VIEW_INVOICES', 'MANAGE_BILLING'],
@@ -67,33 +61,14 @@ export class UsageController {
     @Body() body: unknown,
   ): Promise<{ data: UsageView }> {
     requireUnscoped(user);
-    await this.requireInOrganization(user, orgId, ['MANAGE_BILLING'], "change the organization's limits");
+    await requireInOrganization(
+      this.rpc,
+      user,
+      orgId,
+      ['MANAGE_BILLING'],
+      "change the organization's limits",
+    );
     const limits = parseBody(usageLimitsBody, body ?? {});
     return { data: await this.rpc.call(UsageRpc.setLimits, { accountId: orgId, limits }) };
-  }
-
-  /**
-   * Identity decides: a non-member gets 404 (the organization is not revealed); a member whose
-   * role holds none of `anyOf` (the Owner holds all) gets 403. The organization's own API token
-   * acts as the organization and may.
-   */
-  private async requireInOrganization(
-    user: UserPrincipal,
-    orgId: string,
-    anyOf: OrganizationPermission[],
-    toDo: string,
-  ): Promise<void> {
-    if (!idSchema.safeParse(orgId).success) throw AppError.notFound('The organization');
-    if (user.userId === orgId) return;
-    const organization = await this.rpc.call(OrganizationsRpc.get, {
-      userId: user.userId,
-      organizationId: orgId,
-    });
-    if (!anyOf.some((p) => organization.role.permissions.ORGANIZATION.includes(p))) {
-      throw new AppError(
-        'insufficient-permissions',
-        `You need the ${anyOf.join(' or ')} permission to ${toDo}`,
-      );
-    }
   }
 }
