@@ -128,8 +128,18 @@ export interface AccessListing {
   owner: { userId: string };
   generalAccess: GeneralAccess;
   effectiveGeneralAccess: Exclude<GeneralAccess, 'FOLLOW_USER_SETTING'>;
+  /** A page of the grants in force, by id (`cursor`: the previous page's `nextCursor`). */
   grants: GrantView[];
-  derived: unknown[];
+  nextCursor: string | null;
+  /** Who else has access through the owner account: its organization members and collaborators. */
+  derived: DerivedAccessView[];
+}
+
+export interface DerivedAccessView {
+  rule: DecisionRule;
+  userId: string;
+  role: string;
+  permissions: Permission[];
 }
 
 const resourceTarget = { resourceType: z.enum(RESOURCE_TYPES), resourceId: z.string().min(1) };
@@ -151,7 +161,13 @@ export const PermissionsRpc = {
   listAccess: rpc<AccessListing>()(
     'permissions',
     'permissions.access.list',
-    z.object(resourceTarget).strict(),
+    z
+      .object({
+        ...resourceTarget,
+        limit: z.number().int().min(1).max(1000).default(1000),
+        cursor: idSchema.optional(),
+      })
+      .strict(),
   ),
   createGrant: rpc<GrantView>()(
     'permissions',

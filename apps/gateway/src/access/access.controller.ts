@@ -1,4 +1,15 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, PipeTransform, Post, Put } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  PipeTransform,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
@@ -12,10 +23,17 @@ import {
   updateGrantBody,
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
+import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
-import { parseBody } from '../http/api-query';
+import { parseBody, parseQuery } from '../http/api-query';
+
+const accessListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  /** The `nextCursor` of the previous page of grants. */
+  cursor: idSchema.optional(),
+});
 
 const MANAGE = { collectionParam: 'collection' } as const;
 
@@ -38,11 +56,14 @@ export class AccessController {
 
   @Get()
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
-  async list(@CurrentResource() resource: AuthorizedResource) {
+  async list(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
+    const q = parseQuery(accessListQuery, query);
     return {
       data: await this.rpc.call(PermissionsRpc.listAccess, {
         resourceType: resource.type,
         resourceId: resource.id,
+        limit: q.limit ?? 1000,
+        cursor: q.cursor,
       }),
     };
   }

@@ -220,11 +220,19 @@ export class AppCollaboratorsController {
 
   /** The grants on the app that make collaborators (hidden ones serve other purposes). */
   private async grants(appId: string): Promise<GrantView[]> {
-    const listing = await this.rpc.call(PermissionsRpc.listAccess, {
-      resourceType: 'APP',
-      resourceId: appId,
-    });
-    return listing.grants.filter((g) => !g.hidden);
+    const all: GrantView[] = [];
+    let cursor: string | undefined;
+    do {
+      const listing = await this.rpc.call(PermissionsRpc.listAccess, {
+        resourceType: 'APP',
+        resourceId: appId,
+        cursor,
+      });
+      all.push(...listing.grants);
+      cursor = listing.nextCursor ?? undefined;
+    } while (cursor);
+    // In the order they were added.
+    return all.filter((g) => !g.hidden).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
   private async grantOf(appId: string, userId: string): Promise<GrantView> {

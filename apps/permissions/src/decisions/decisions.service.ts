@@ -30,8 +30,6 @@ import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 const ID_PATTERN = /^[A-Za-z0-9]{17}$/;
 /** Storage → run → Actor/task: related resources never nest deeper. */
 const MAX_DEPTH = 2;
-/** Environment groups nest at most this deep (a cycle could not loop anyway). */
-const MAX_GROUP_DEPTH = 20;
 
 @Injectable()
 export class DecisionsService {
@@ -93,7 +91,7 @@ export class DecisionsService {
       resource,
       owner,
       memberships,
-      groupChain: collaborates ? await this.groupChain(resource) : [],
+      groupChain: collaborates ? await this.projections.groupChain(resource) : [],
       grantedPermissions: grant?.permissions ?? [],
       addressedByName,
       actor,
@@ -142,17 +140,6 @@ export class DecisionsService {
     });
     this.outbox.kick();
     return { ok: true };
-  }
-
-  /** The resource's group and that group's parents, nearest first (environments and groups). */
-  private async groupChain(resource: ResourceFacts): Promise<string[]> {
-    const chain: string[] = [];
-    let groupId = resource.groupId;
-    while (groupId && !chain.includes(groupId) && chain.length < MAX_GROUP_DEPTH) {
-      chain.push(groupId);
-      groupId = (await this.projections.resource(groupId))?.groupId ?? null;
-    }
-    return chain;
   }
 
   /**
@@ -290,7 +277,7 @@ export class DecisionsService {
       const group = req.groupId ? await this.projections.resource(req.groupId) : null;
       if (req.groupId && (group?.type !== 'ENVIRONMENT_GROUP' || group.ownerId !== accountId))
         return deny(`environment group ${req.groupId} is not account ${accountId}'s`);
-      const chain = group ? [group.id, ...(await this.groupChain(group))] : [];
+      const chain = group ? [group.id, ...(await this.projections.groupChain(group))] : [];
       const level = collaborationLevel(
         collaboration,
         group ?? { id: '', type: 'ENVIRONMENT' },

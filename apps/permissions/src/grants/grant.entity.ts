@@ -4,6 +4,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColum
 /** Access rights given to one user on one resource, optionally from `notBefore` and until `expiresAt`. */
 @Entity('grant')
 @Index('grant_resource_subject_uq', ['resourceId', 'subjectId'], { unique: true })
+// Who has access: a resource's grants in id order (keyset pages).
+@Index('grant_resource_id_idx', ['resourceId', 'id'])
 @Index('grant_subject_type_created_idx', ['subjectId', 'resourceType', 'createdAt'])
 // sharedWithMe: a subject's grants of a type in id order (count and keyset pages from the index).
 @Index('grant_subject_type_resource_idx', ['subjectId', 'resourceType', 'resourceId'])

@@ -14,7 +14,7 @@ export class GrantsMessageController {
 
   @RpcHandler(PermissionsRpc.listAccess)
   listAccess(@Payload() req: RpcPayload<typeof PermissionsRpc.listAccess>): Promise<AccessListing> {
-    return this.grants.listAccess(req.resourceType, req.resourceId);
+    return this.grants.listAccess(req);
   }
 
   @RpcHandler(PermissionsRpc.createGrant)

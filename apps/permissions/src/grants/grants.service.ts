@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import {
   AccessListing,
   AppError,
+  DerivedAccessView,
   Events,
   GrantView,
   Permission,
@@ -15,7 +16,8 @@ import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import { Brackets, DataSource, EntityManager } from 'typeorm';
 import { AuditLogService } from '../audit/audit-log.service';
 import { ProjectionsService } from '../projections/projections.service';
-import { effectiveGeneralAccess } from '../decisions/decide';
+import { decide, effectiveGeneralAccess } from '../decisions/decide';
+import { MembershipsService } from '../memberships/memberships.service';
 import { GrantEntity } from './grant.entity';
 
 const UNIQUE_VIOLATION = '23505';
@@ -99,6 +101,7 @@ export class GrantsService {
     private readonly projections: ProjectionsService,
     private readonly outbox: ServiceOutboxRelay,
     private readonly audit: AuditLogService,
+    private readonly memberships: MembershipsService,
   ) {}
 
   /** A grant change, in the audit log of the resource's owner account. */
@@ -233,24 +236,52 @@ export class GrantsService {
     return { ok: true };
   }
 
-  async listAccess(resourceType: ResourceType, resourceId: string): Promise<AccessListing> {
+  async listAccess(req: RpcPayload<typeof PermissionsRpc.listAccess>): Promise<AccessListing> {
+    const { resourceType, resourceId } = req;
     const resource = await this.resourceOrFail(resourceType, resourceId);
-    const owner = await this.projections.account(resource.ownerId);
-    const grants = await this.dataSource
+    const [owner, members] = await Promise.all([
+      this.projections.account(resource.ownerId),
+      this.memberships.membersOf(resource.ownerId),
+    ]);
+    const query = this.dataSource
       .getRepository(GrantEntity)
       .createQueryBuilder('g')
       .where('g.resource_id = :resourceId', { resourceId })
-      .andWhere(active('g'))
-      .orderBy('g.created_at', 'ASC')
+      .andWhere(active('g'));
+    if (req.cursor) query.andWhere('g.id > :cursor', { cursor: req.cursor });
+    const grants = await query
+      .orderBy('g.id', 'ASC')
+      .take(req.limit + 1)
       .getMany();
+    const page = grants.slice(0, req.limit);
+    const groupChain = members.some((m) => m.kind === 'COLLABORATION')
+      ? await this.projections.groupChain(resource)
+      : [];
+    const derived = members.flatMap((membership): DerivedAccessView[] => {
+      const decision = decide({
+        userId: membership.userId,
+        resource,
+        owner,
+        memberships: [membership],
+        groupChain,
+        grantedPermissions: [],
+        addressedByName: false,
+      });
+      const rule = membership.kind === 'ORGANIZATION' ? 'organization-member' : 'collaboration';
+      const permissions = [...decision.permissions].filter(([, by]) => by === rule).map(([p]) => p);
+      return permissions.length
+        ? [{ rule, userId: membership.userId, role: membership.roleName, permissions: permissions.sort() }]
+        : [];
+    });
     return {
       resourceId,
       resourceType,
       owner: { userId: resource.ownerId },
       generalAccess: resource.generalAccess,
       effectiveGeneralAccess: effectiveGeneralAccess(resource, owner),
-      grants: grants.map(toView),
-      derived: [],
+      grants: page.map(toView),
+      nextCursor: grants.length > req.limit ? page[page.length - 1].id : null,
+      derived,
     };
   }
 

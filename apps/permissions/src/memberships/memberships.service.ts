@@ -41,6 +41,15 @@ export class MembershipsService {
     return rows.map(toMembershipFacts);
   }
 
+  /** Every active member of an account (organization members, collaborators). */
+  async membersOf(accountId: string): Promise<MembershipFacts[]> {
+    const rows = await this.dataSource.manager.find(MembershipProjectionEntity, {
+      where: { accountId, active: true },
+      order: { userId: 'ASC' },
+    });
+    return rows.map(toMembershipFacts);
+  }
+
   async accountsOf(
     userId: string,
     kind?: MembershipKind,

@@ -26,6 +26,9 @@ const toResourceFacts = (row: ResourceProjectionEntity): ResourceFacts => ({
   groupId: row.groupId,
   version: row.version,
 });
+/** Environment groups nest at most this deep (a cycle could not loop anyway). */
+const MAX_GROUP_DEPTH = 20;
+
 const toAccountFacts = (row: AccountProjectionEntity): AccountFacts => ({
   id: row.id,
   username: row.username,
@@ -85,6 +88,17 @@ export class ProjectionsService {
     const facts = await this.rpc.call(ResourcesRpc.findResourceFactsByName, { type, ownerId, name });
     if (facts) await this.upsertResource(facts);
     return facts;
+  }
+
+  /** A resource's group and that group's parents, nearest first (environments and groups). */
+  async groupChain(resource: ResourceFacts): Promise<string[]> {
+    const chain: string[] = [];
+    let groupId = resource.groupId;
+    while (groupId && !chain.includes(groupId) && chain.length < MAX_GROUP_DEPTH) {
+      chain.push(groupId);
+      groupId = (await this.resource(groupId))?.groupId ?? null;
+    }
+    return chain;
   }
 
   /** Re-reads from the owning service now (read-your-writes after a change through the gateway). */
