@@ -24,6 +24,7 @@ import { OrganizationRolesService } from './organizations/organization-roles.ser
 import { OrganizationTokensService } from './organizations/organization-tokens.service';
 import { OrganizationsMessageController } from './organizations/organizations.message.controller';
 import { OrganizationsService } from './organizations/organizations.service';
+import { AccountThrottle } from './sessions/account-throttle';
 import { AuthMessageController } from './sessions/auth.message.controller';
 import { SessionsService } from './sessions/sessions.service';
 
@@ -63,6 +64,7 @@ export class IdentityModule {
       providers: [
         ServiceOutboxRelay,
         SessionsService,
+        AccountThrottle,
         AccountsService,
         ApiTokensService,
         CollaborationRolesService,

@@ -5,6 +5,7 @@ import { UserEntity } from '../accounts/user.entity';
 import { CollaborationMemberEntity } from '../collaboration/collaboration-member.entity';
 import { CollaborationPolicyEntity } from '../collaboration/collaboration-policy.entity';
 import { CollaborationRoleEntity } from '../collaboration/collaboration-role.entity';
+import { AuthFailureEntity } from '../sessions/auth-failure.entity';
 import { RefreshTokenEntity } from '../sessions/refresh-token.entity';
 import { OrganizationMemberEntity } from '../memberships/organization-member.entity';
 import { OrganizationInvitationEntity } from '../organizations/organization-invitation.entity';
@@ -22,6 +23,7 @@ export function identityDataSourceOptions(url: string, poolSize?: number): Servi
     entities: [
       UserEntity,
       RefreshTokenEntity,
+      AuthFailureEntity,
       ApiTokenEntity,
       CollaborationPolicyEntity,
       CollaborationRoleEntity,

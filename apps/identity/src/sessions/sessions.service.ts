@@ -14,6 +14,7 @@ import * as argon2 from 'argon2';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { toAccountFacts, toUserView } from '../accounts/accounts.service';
 import { UserEntity } from '../accounts/user.entity';
+import { AccountThrottle } from './account-throttle';
 import { RefreshTokenEntity } from './refresh-token.entity';
 
 const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
@@ -31,9 +32,12 @@ export class SessionsService {
     private readonly dataSource: DataSource,
     private readonly jwt: JwtService,
     private readonly outbox: ServiceOutboxRelay,
+    private readonly throttle: AccountThrottle,
   ) {}
 
   async signup(req: RpcPayload<typeof IdentityRpc.signup>): Promise<AuthResult> {
+    const named = { username: req.username.toLowerCase(), email: req.email.toLowerCase() };
+    await this.throttle.check([`signup:${named.username}`, `signup:${named.email}`]);
     const passwordHash = await argon2.hash(req.password, ARGON2_OPTIONS);
     try {
       const result = await this.dataSource.transaction(async (manager) => {
@@ -56,6 +60,18 @@ export class SessionsService {
       return result;
     } catch (err) {
       if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
+        // Counted against the accounts it named, so that probing which are registered is limited.
+        const existing = await this.dataSource
+          .getRepository(UserEntity)
+          .createQueryBuilder('u')
+          .where('u.username_lower = :username OR u.email = :email', named)
+          .getMany();
+        await this.throttle.recordFailure(
+          existing.flatMap((u) => [
+            ...(u.usernameLower === named.username ? [`signup:${named.username}`] : []),
+            ...(u.email === named.email ? [`signup:${named.email}`] : []),
+          ]),
+        );
         throw new AppError('conflict', 'That username or email is already registered');
       }
       throw err;
@@ -71,8 +87,15 @@ export class SessionsService {
       // Organizations never sign in (they have no password either).
       .andWhere("u.kind = 'USER'")
       .getOne();
+    // Known or not, the same work: a throttle check, one argon2 verification, one failure recorded.
+    const account = [`login:${user?.id ?? lower}`];
+    await this.throttle.check(account);
     const valid = await argon2.verify(user?.passwordHash ?? (await this.decoyHash), password);
-    if (!user || !valid) throw new AppError('token-not-valid', 'Invalid login or password');
+    if (!user || !valid) {
+      await this.throttle.recordFailure(account);
+      throw new AppError('token-not-valid', 'Invalid login or password');
+    }
+    await this.throttle.clear(account);
     return this.dataSource.transaction((manager) => this.issue(manager, user, newId()));
   }
 
