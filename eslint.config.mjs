@@ -32,7 +32,14 @@ const launcherImportPatterns = [
 ];
 
 // Test files of every tier, wherever they live.
-const TEST_FILES = ['**/*.spec.ts', '**/*.contract-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts'];
+const TEST_FILES = [
+  '**/*.spec.ts',
+  '**/*.contract-spec.ts',
+  '**/*.e2e-spec.ts',
+  '**/test/**/*.ts',
+  // The reliability tier (issue 8) and its helpers.
+  'apps/*/reliability/**/*.ts',
+];
 
 /**
  * Options of @nx/enforce-module-boundaries. Tags are per project, not per file, so a project's

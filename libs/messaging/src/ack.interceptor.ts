@@ -1,4 +1,4 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor } from '@nestjs/common';
 import { RmqContext } from '@nestjs/microservices';
 import { Observable, finalize } from 'rxjs';
 
@@ -13,7 +13,13 @@ export class AckInterceptor implements NestInterceptor {
     if (!(rpcContext instanceof RmqContext)) return next.handle();
     return next.handle().pipe(
       finalize(() => {
-        rpcContext.getChannelRef().ack(rpcContext.getMessage());
+        try {
+          rpcContext.getChannelRef().ack(rpcContext.getMessage());
+        } catch (err) {
+          // The channel closed under the handler (a lost connection): the broker delivers the
+          // request again, and the server answers that copy with this reply (RmqRpcServer).
+          new Logger('AckInterceptor').warn(`Could not ack a request: ${(err as Error).message}`);
+        }
       }),
     );
   }

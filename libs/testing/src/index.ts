@@ -1,2 +1,3 @@
 export * from './test-infrastructure';
 export * from './contract-harness';
+export * from './fault-proxy';
