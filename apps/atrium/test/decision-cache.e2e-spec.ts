@@ -263,4 +263,59 @@ describe('gateway decision cache', () => {
     await t.http().get(`/v2/datasets/${ids[1]}`).set(bob.auth).expect(404);
     expect(await until(404, () => second().get(`/v2/datasets/${ids[1]}`).set(bob.auth))).toBeLessThan(250);
   });
+
+  it('answers a burst of cache misses each with its own decision, and a revocation at once', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++)
+      ids.push((await t.http().post('/v2/datasets').set(alice.auth).expect(201)).body.data.id);
+    const grants: string[] = [];
+    for (const id of ids.slice(0, 3))
+      grants.push(
+        (
+          await t
+            .http()
+            .post(`/v2/datasets/${id}/access/grants`)
+            .set(alice.auth)
+            .send({ user: bob.username, permissions: ['READ'] })
+            .expect(201)
+        ).body.data.id,
+      );
+    // More misses at once than the replica asks about separately: they go in batches.
+    const burst = await Promise.all(
+      ids.flatMap((id, i) => [
+        second()
+          .get(`/v2/datasets/${id}`)
+          .set(bob.auth)
+          .then((r) => [`bob ${i}`, r.status]),
+        second()
+          .get(`/v2/datasets/${id}`)
+          .then((r) => [`anonymous ${i}`, r.status]),
+        second()
+          .get(`/v2/datasets/${id}`)
+          .set(alice.auth)
+          .then((r) => [`alice ${i}`, r.status]),
+      ]),
+    );
+    expect(Object.fromEntries(burst)).toEqual(
+      Object.fromEntries(
+        ids.flatMap((_, i) => [
+          [`bob ${i}`, i < 3 ? 200 : 404],
+          [`anonymous ${i}`, 404],
+          [`alice ${i}`, 200],
+        ]),
+      ),
+    );
+    // Revoked through replica 2: no read of the burst after its response is allowed.
+    await second().delete(`/v2/datasets/${ids[0]}/access/grants/${grants[0]}`).set(alice.auth).expect(204);
+    const after = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        second()
+          .get(`/v2/datasets/${ids[i % 3]}`)
+          .set(bob.auth),
+      ),
+    );
+    expect(after.map((r) => r.status)).toEqual(
+      Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? 404 : 200)),
+    );
+  });
 });

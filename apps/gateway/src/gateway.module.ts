@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { PassportModule } from '@nestjs/passport';
+import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { MessagingModule } from '@atrium/messaging';
@@ -18,15 +17,11 @@ import { AppCollaboratorsController } from './apps/app-collaborators.controller'
 import { AppOperationsController } from './apps/app-operations.controller';
 import { AppsController } from './apps/apps.controller';
 import { CollaboratorTokens } from './apps/collaborator-tokens';
-import { AnonymousStrategy } from './auth/anonymous.strategy';
-import { ApiTokenStrategy } from './auth/api-token.strategy';
 import { AuthController } from './auth/auth.controller';
 import { AuthenticationGuard } from './auth/authentication.guard';
-import { JwtStrategy } from './auth/jwt.strategy';
 import { TokenVerifications } from './auth/token-verifications';
 import { AccessDecisions } from './authorization/access-decisions';
 import { AuthorizationGuard } from './authorization/authorization.guard';
-import { CreatedResourcesInterceptor } from './authorization/created-resources.interceptor';
 import { CollaborationMembersController } from './collaboration/collaboration-members.controller';
 import { CollaborationRolesController } from './collaboration/collaboration-roles.controller';
 import { CollaborationsController } from './collaboration/collaborations.controller';
@@ -54,7 +49,6 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [
         MessagingModule.forRoot({ amqpUrl: config.AMQP_URL, rpcTimeoutMs: config.RPC_TIMEOUT_MS }),
-        PassportModule.register({ session: false }),
         // Applied only where ThrottlerGuard is used: the auth endpoints.
         ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.AUTH_RATE_LIMIT_PER_MINUTE }]),
       ],
@@ -97,12 +91,8 @@ export class GatewayModule {
         TokenVerifications,
         IssueAccess,
         CollaboratorTokens,
-        JwtStrategy,
-        ApiTokenStrategy,
-        AnonymousStrategy,
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         { provide: APP_GUARD, useClass: AuthorizationGuard },
-        { provide: APP_INTERCEPTOR, useClass: CreatedResourcesInterceptor },
       ],
     };
   }

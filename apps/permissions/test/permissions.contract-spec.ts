@@ -197,6 +197,44 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     );
   });
 
+  it('answers checkMany in order, each check exactly as check answers it', async () => {
+    const carol = newId();
+    const grant = await h.rpc.call(PermissionsRpc.createGrant, {
+      resourceType: 'DATASET',
+      resourceId: dataset.id,
+      subjectId: carol,
+      permissions: ['READ'],
+      grantedBy: alice.id,
+    });
+    const checks = [
+      { userId: carol, permission: 'READ' as const, resourceRef: dataset.id },
+      { userId: alice.id, permission: 'MANAGE_ACCESS' as const, resourceRef: dataset.id },
+      { userId: carol, permission: 'WRITE' as const, resourceRef: dataset.id },
+      { userId: null, permission: 'READ' as const, resourceRef: dataset.id },
+      { userId: alice.id, permission: 'READ' as const, resourceRef: `${alice.username}~facts` },
+      { userId: bob, permission: 'READ' as const, resourceRef: dataset.id },
+    ];
+    const many = await h.rpc.call(PermissionsRpc.checkMany, {
+      checks: checks.map((c) => ({
+        principal: { userId: c.userId },
+        resourceType: 'DATASET' as const,
+        resourceRef: c.resourceRef,
+        permission: c.permission,
+      })),
+    });
+    const alone = await Promise.all(checks.map((c) => check(c.userId, c.permission, c.resourceRef)));
+    expect(many).toEqual(alone);
+    expect(many.map((r) => r.allowed)).toEqual([true, true, false, false, true, false]);
+    expect(many[0]).toMatchObject({ rule: 'grant', resourceId: dataset.id });
+    await expectAppError(h.rpc.call(PermissionsRpc.checkMany, { checks: [] }), 'invalid-input');
+    await h.rpc.call(PermissionsRpc.revokeGrant, {
+      resourceType: 'DATASET',
+      resourceId: dataset.id,
+      grantId: grant.id,
+      revokedBy: alice.id,
+    });
+  });
+
   it('ignores an expired grant, to the second', async () => {
     const carol = newId();
     await h.rpc.call(PermissionsRpc.createGrant, {

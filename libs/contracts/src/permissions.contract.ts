@@ -144,19 +144,29 @@ export interface DerivedAccessView {
 
 const resourceTarget = { resourceType: z.enum(RESOURCE_TYPES), resourceId: z.string().min(1) };
 
+const checkRequest = z
+  .object({
+    principal: principalSchema,
+    resourceType: z.enum(RESOURCE_TYPES),
+    resourceRef: resourceRefSchema,
+    permission: z.enum(PERMISSIONS),
+  })
+  .strict();
+
+/** The most checks one `checkMany` request carries. */
+export const MAX_CHECKS_PER_REQUEST = 64;
+
 export const PermissionsRpc = {
   health: rpc<HealthResponse>()('permissions', 'permissions.health', healthRequest),
-  check: rpc<CheckResult>()(
+  check: rpc<CheckResult>()('permissions', 'permissions.check', checkRequest),
+  /**
+   * Several independent checks in one request, answered in order, each exactly as `check` answers
+   * it (a gateway sends together the cache misses that arrive while its earlier checks are out).
+   */
+  checkMany: rpc<CheckResult[]>()(
     'permissions',
-    'permissions.check',
-    z
-      .object({
-        principal: principalSchema,
-        resourceType: z.enum(RESOURCE_TYPES),
-        resourceRef: resourceRefSchema,
-        permission: z.enum(PERMISSIONS),
-      })
-      .strict(),
+    'permissions.check-many',
+    z.object({ checks: z.array(checkRequest).min(1).max(MAX_CHECKS_PER_REQUEST) }).strict(),
   ),
   listAccess: rpc<AccessListing>()(
     'permissions',

@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { mkdirSync } from 'node:fs';
+import { markSharedSessionServer } from './prepared-query';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -18,9 +19,11 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 40
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
   keepProtocolExchangesWhole((server as unknown as { queryQueue: QueryQueue }).queryQueue);
   await server.start();
-  const conn = server.getServerConn();
+  const url = `postgres://postgres:postgres@${server.getServerConn()}/postgres`;
+  // One PGlite session behind every connection: statements prepared by name would collide.
+  markSharedSessionServer(url);
   return {
-    url: `postgres://postgres:postgres@${conn}/postgres`,
+    url,
     async stop() {
       await server.stop();
       await db.close();

@@ -2,3 +2,4 @@ export * from './snake-naming.strategy';
 export * from './service-data-source';
 export * from './persistence.module';
 export * from './embedded-postgres';
+export * from './prepared-query';

@@ -1,7 +1,7 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { ApiTokenScope, AppError, PrincipalRef } from '@atrium/contracts';
 
-/** Who the request acts as, as authenticated by one of the passport strategies. */
+/** Who the request acts as, as authenticated by the AuthenticationGuard. */
 export type Principal =
   | {
       kind: 'user';
@@ -27,7 +27,7 @@ export function principalRef(principal: Principal): PrincipalRef {
     : { userId: principal.userId };
 }
 
-/** The authenticated principal (`request.user`, set by passport). */
+/** The authenticated principal (`request.user`, set by the AuthenticationGuard). */
 export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
   return ctx.switchToHttp().getRequest<{ user: Principal }>().user;
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Events, IdentityRpc, VerifiedApiToken } from '@atrium/contracts';
 import { EVENT_BUS, EventBus, RpcClient } from '@atrium/messaging';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const MAX_TTL_MS = 60_000;
 const MAX_ENTRIES = 100_000;
@@ -34,7 +34,7 @@ export class TokenVerifications implements OnModuleInit {
   }
 
   async verify(token: string): Promise<VerifiedApiToken> {
-    const key = createHash('sha256').update(token).digest('base64url');
+    const key = hash('sha256', token, 'base64url');
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.expiresAt > now && this.listening) return hit.verified;

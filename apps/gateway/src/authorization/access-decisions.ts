@@ -1,10 +1,13 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import {
+  AppError,
   CheckResult,
   Events,
+  MAX_CHECKS_PER_REQUEST,
   Permission,
   PermissionsRpc,
   PrincipalRef,
+  RpcRequest,
   ResourceType,
 } from '@atrium/contracts';
 import { EVENT_BUS, EventBus, RpcClient } from '@atrium/messaging';
@@ -14,10 +17,24 @@ const MAX_TTL_MS = 60_000;
 const MAX_ENTRIES = 100_000;
 /** How often this replica asks whether the permissions service answers; cached decisions serve only while it does. */
 const HEARTBEAT_MS = 1000;
+/**
+ * Check requests this replica has on their way at once. A cache miss is asked at once while
+ * fewer are; beyond, misses wait for one to come back and then go together in one `checkMany`
+ * (a burst of misses costs the permissions service a few requests, not one each).
+ */
+const MAX_CHECKS_IN_FLIGHT = 4;
 
 interface Entry {
   result: CheckResult;
   expiresAt: number;
+}
+
+type CheckRequest = RpcRequest<typeof PermissionsRpc.check>;
+
+/** A miss not asked yet; requests for the same decision that arrive meanwhile share it. */
+interface Waiting {
+  request: CheckRequest;
+  answers: { resolve(result: CheckResult): void; reject(err: unknown): void }[];
 }
 
 /**
@@ -30,11 +47,16 @@ interface Entry {
  * gateway fails closed with 503 rather than answer from memory.
  * Only decisions on resources the caller can see are cached: "not found" is always asked again,
  * so a resource is usable as soon as it is created.
+ * Misses are asked at once up to MAX_CHECKS_IN_FLIGHT requests on their way; the ones that arrive
+ * meanwhile go together in one `checkMany` when a request comes back.
  */
 @Injectable()
 export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AccessDecisions.name);
   private readonly entries = new Map<string, Entry>();
+  /** Misses waiting to be asked, by cache key (never one already on its way: see `ask`). */
+  private waiting = new Map<string, Waiting>();
+  private checksInFlight = 0;
   /** Bumped by every clear: a decision asked for before a clear is not cached after it. */
   private generation = 0;
   private listening = false;
@@ -95,12 +117,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     if (hit) this.entries.delete(key);
 
     const generation = this.generation;
-    const result = await this.rpc.call(PermissionsRpc.check, {
-      principal,
-      resourceType,
-      resourceRef,
-      permission,
-    });
+    const result = await this.ask(key, { principal, resourceType, resourceRef, permission });
     // A change of access (or a lost event stream) while the answer was on its way may have made
     // it stale: it answers this request, which started before, but is not kept for later ones.
     if (this.usable && result.canRead && generation === this.generation) {
@@ -109,6 +126,61 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
       this.entries.set(key, { result, expiresAt: Math.min(validUntil, now + MAX_TTL_MS) });
     }
     return result;
+  }
+
+  /**
+   * Asks the permissions service, now or with the next batch. Only requests not yet sent are
+   * shared, so every answer was computed after its request arrived (after any change of access
+   * that this replica made before it).
+   */
+  private ask(key: string, request: CheckRequest): Promise<CheckResult> {
+    return new Promise<CheckResult>((resolve, reject) => {
+      const waiting = this.waiting.get(key);
+      if (waiting) waiting.answers.push({ resolve, reject });
+      else this.waiting.set(key, { request, answers: [{ resolve, reject }] });
+      this.sendWaiting();
+    });
+  }
+
+  private sendWaiting(): void {
+    while (this.waiting.size > 0 && this.checksInFlight < MAX_CHECKS_IN_FLIGHT) {
+      const batch: Waiting[] = [];
+      for (const [key, waiting] of this.waiting) {
+        if (batch.length >= MAX_CHECKS_PER_REQUEST) break;
+        batch.push(waiting);
+        this.waiting.delete(key);
+      }
+      this.checksInFlight++;
+      const answered =
+        batch.length === 1
+          ? this.rpc.call(PermissionsRpc.check, batch[0].request).then((result) => [result])
+          : this.rpc.call(PermissionsRpc.checkMany, { checks: batch.map((w) => w.request) });
+      void answered
+        .then((results) => {
+          if (results.length !== batch.length)
+            throw new AppError('service-unavailable', 'The permissions service answered another batch');
+          batch.forEach((w, i) => w.answers.forEach((a) => a.resolve(results[i])));
+        })
+        .catch((err: unknown) => {
+          // An error of the permissions service's own (not its absence) fails only the check that
+          // caused it: each is asked again alone. Otherwise every request of the batch gets the
+          // error (503): fail closed.
+          const answeredWithError = err instanceof AppError && err.type !== 'service-unavailable';
+          if (batch.length > 1 && answeredWithError) batch.forEach((w) => this.askAlone(w));
+          else batch.forEach((w) => w.answers.forEach((a) => a.reject(err)));
+        })
+        .finally(() => {
+          this.checksInFlight--;
+          this.sendWaiting();
+        });
+    }
+  }
+
+  private askAlone(waiting: Waiting): void {
+    this.rpc.call(PermissionsRpc.check, waiting.request).then(
+      (result) => waiting.answers.forEach((a) => a.resolve(result)),
+      (err: unknown) => waiting.answers.forEach((a) => a.reject(err)),
+    );
   }
 
   /**

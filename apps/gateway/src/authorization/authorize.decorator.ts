@@ -1,7 +1,15 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  ExecutionContext,
+  SetMetadata,
+  UseInterceptors,
+} from '@nestjs/common';
 import { Permission, ResourceType } from '@atrium/contracts';
+import { AUTHORIZATION_KEY } from './authorization-key';
+import { CreatedResourcesInterceptor } from './created-resources.interceptor';
 
-export const AUTHORIZATION_KEY = 'atrium:authorization';
+export { AUTHORIZATION_KEY };
 
 /** Collections of the REST API and the resource type each holds. */
 export const COLLECTIONS: Record<string, ResourceType> = {
@@ -57,19 +65,22 @@ export const SignedIn = () =>
  * whose collaboration shares allow it. The permissions service decides (`checkAccount`); a
  * scoped token also needs the type in its CREATE scope. `@CurrentAccount()` gives the account.
  * After a create by a scoped token, the created resource (the response's `data.id`) becomes
- * fully available to that token.
+ * fully available to that token (CreatedResourcesInterceptor, on create routes only: a route
+ * without interceptors skips Nest's interceptor chain).
  */
 export const InAccount = (
   type: ResourceType,
   permission: 'CREATE' | 'READ',
   options: { ownerFrom?: string; groupFrom?: string } = {},
-) =>
-  SetMetadata(AUTHORIZATION_KEY, {
+) => {
+  const rule = SetMetadata(AUTHORIZATION_KEY, {
     kind: 'in-account',
     type,
     permission,
     ...options,
   } satisfies AuthorizationRule);
+  return permission === 'CREATE' ? applyDecorators(rule, UseInterceptors(CreatedResourcesInterceptor)) : rule;
+};
 
 /** The account an `@InAccount` route acts in (owner of what it creates, or whose resources it lists). */
 export const CurrentAccount = createParamDecorator((_data: unknown, ctx: ExecutionContext): string => {

@@ -5,7 +5,8 @@ import { RpcClient } from '@atrium/messaging';
 import { concatMap, Observable } from 'rxjs';
 import { Principal } from '../auth/principal';
 import { AccessDecisions } from './access-decisions';
-import { AUTHORIZATION_KEY, AuthorizationRule } from './authorize.decorator';
+import { AUTHORIZATION_KEY } from './authorization-key';
+import type { AuthorizationRule } from './authorize.decorator';
 
 /**
  * Rule 1's exception: a resource a scoped token creates is fully available to that token. After a
@@ -13,6 +14,8 @@ import { AUTHORIZATION_KEY, AuthorizationRule } from './authorize.decorator';
  * records it before the response (this replica's cached decisions are dropped here; the others
  * drop theirs on the `permissions.changed` that the record publishes). A route that may answer
  * with an existing resource instead (get-or-create by name) sets `request.existingResource`.
+ * `@InAccount(type, 'CREATE')` attaches it (not a global interceptor: every other route skips
+ * Nest's interceptor chain, which costs each request an AsyncResource per interceptor).
  */
 @Injectable()
 export class CreatedResourcesInterceptor implements NestInterceptor {

@@ -1,6 +1,8 @@
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 
+const MAX_SERIES = 10_000;
+
 /** Prometheus metrics of one gateway: process defaults and a request histogram by route. */
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -16,16 +18,22 @@ export class GatewayMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** The histogram's series by method, route template and status (a bounded set). */
+  private readonly series = new Map<string, { observe(seconds: number): void }>();
+
   instrument(fastify: FastifyInstance): void {
-    fastify.addHook('onResponse', async (request, reply) => {
-      this.requests.observe(
-        {
-          method: request.method,
-          route: request.routeOptions.url ?? 'unmatched',
-          status: String(reply.statusCode),
-        },
-        reply.elapsedTime / 1000,
-      );
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const method = request.method;
+      const route = request.routeOptions.url ?? 'unmatched';
+      const status = String(reply.statusCode);
+      const key = `${method} ${route} ${status}`;
+      let series = this.series.get(key);
+      if (!series) {
+        series = this.requests.labels({ method, route, status });
+        if (this.series.size < MAX_SERIES) this.series.set(key, series);
+      }
+      series.observe(reply.elapsedTime / 1000);
+      done();
     });
   }
 }

@@ -19,6 +19,12 @@ export class ChecksMessageController {
     return this.decisions.check(req);
   }
 
+  /** The gateway's batched cache misses: each answered as `check` answers it, in order. */
+  @RpcHandler(PermissionsRpc.checkMany)
+  checkMany(@Payload() req: RpcPayload<typeof PermissionsRpc.checkMany>): Promise<CheckResult[]> {
+    return this.decisions.checkMany(req.checks);
+  }
+
   @RpcHandler(PermissionsRpc.checkBatch)
   checkBatch(@Payload() req: RpcPayload<typeof PermissionsRpc.checkBatch>): Promise<{ allowed: boolean }[]> {
     return this.decisions.checkBatch(req);

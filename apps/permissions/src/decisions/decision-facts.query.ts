@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AccountFacts, MembershipFacts, Permission, ResourceFacts } from '@atrium/contracts';
+import { preparedQuery } from '@atrium/persistence';
 import { DataSource } from 'typeorm';
 import { GrantEntity } from '../grants/grant.entity';
 import { grantInForce, GrantInForce } from '../grants/grants.service';
@@ -41,17 +42,20 @@ interface Row {
 
 /**
  * The check path's common case in one round trip: a resource with its owner's account and the
- * caller's grant, from the projections (primary keys and the grant's unique index).
+ * caller's grant, from the projections (primary keys and the grant's unique index). A prepared
+ * statement: planning this join costs several times its execution.
  */
 @Injectable()
 export class DecisionFactsQuery {
   private sql: string | undefined;
+  private manySql: string | undefined;
 
   constructor(private readonly dataSource: DataSource) {}
 
-  private statement(): string {
+  /** The facts of resource `resourceId` for user `userId` (SQL expressions). */
+  private select(resourceId: string, userId: string): string {
     const table = (entity: new () => unknown) => this.dataSource.getRepository(entity).metadata.tablePath;
-    return (this.sql ??= `
+    return `
       SELECT r.id, r.type, r.owner_id, r.name, r.general_access, r.is_public, r.actor_id, r.task_id, r.run_id, r.group_id,
              r.version, r.deleted,
              a.username AS a_username, a.general_resource_access AS a_general_resource_access,
@@ -59,52 +63,83 @@ export class DecisionFactsQuery {
              (SELECT json_agg(json_build_object('accountId', m.account_id, 'userId', m.user_id, 'kind', m.kind,
                  'active', m.active, 'roleName', m.role_name, 'bindings', m.bindings, 'version', m.version))
               FROM ${table(MembershipProjectionEntity)} m
-              WHERE m.account_id = r.owner_id AND m.user_id = $2 AND m.active) AS memberships,
+              WHERE m.account_id = r.owner_id AND m.user_id = ${userId} AND m.active) AS memberships,
              g.id AS g_id, g.permissions AS g_permissions, g.expires_at AS g_expires_at, g.not_before AS g_not_before
       FROM ${table(ResourceProjectionEntity)} r
       LEFT JOIN ${table(AccountProjectionEntity)} a ON a.id = r.owner_id
-      LEFT JOIN ${table(GrantEntity)} g ON g.resource_id = r.id AND g.subject_id = $2
-      WHERE r.id = $1`);
+      LEFT JOIN ${table(GrantEntity)} g ON g.resource_id = r.id AND g.subject_id = ${userId}
+      WHERE r.id = ${resourceId}`;
   }
 
   /** Null when the resource is not projected (the caller reads it through) or was deleted. */
   async load(resourceId: string, userId: string | null): Promise<DecisionFactsRow | 'deleted' | null> {
-    const [row]: Row[] = await this.dataSource.query(this.statement(), [resourceId, userId ?? '']);
-    if (!row) return null;
-    if (row.deleted) return 'deleted';
-    const resource: ResourceFacts = {
-      id: row.id,
-      type: row.type,
-      ownerId: row.owner_id,
-      name: row.name,
-      generalAccess: row.general_access,
-      isPublic: row.is_public,
-      actorId: row.actor_id,
-      taskId: row.task_id,
-      runId: row.run_id,
-      groupId: row.group_id,
-      version: row.version,
-    };
-    const owner: AccountFacts | undefined =
-      row.a_username !== null && row.a_general_resource_access !== null
-        ? {
-            id: row.owner_id,
-            username: row.a_username,
-            generalResourceAccess: row.a_general_resource_access,
-            shareRunsWithPublicActorCreators: !!row.a_share,
-            version: row.a_version ?? 0,
-          }
-        : undefined;
-    const grant = grantInForce(
-      row.g_id
-        ? {
-            id: row.g_id,
-            permissions: row.g_permissions ?? [],
-            expiresAt: row.g_expires_at,
-            notBefore: row.g_not_before,
-          }
-        : null,
-    );
-    return { resource, owner, grant, memberships: row.memberships ?? [] };
+    this.sql ??= this.select('$1', '$2');
+    const [row] = await preparedQuery<Row>(this.dataSource, 'permissions.decision-facts', this.sql, [
+      resourceId,
+      userId ?? '',
+    ]);
+    return row ? toFacts(row) : null;
   }
+
+  /**
+   * `load` for several (resource, user) pairs in one round trip, in their order: the same
+   * statement per pair (a lateral join, so each stays a few primary-key lookups).
+   */
+  async loadMany(
+    pairs: readonly { resourceId: string; userId: string | null }[],
+  ): Promise<(DecisionFactsRow | 'deleted' | null)[]> {
+    this.manySql ??= `
+      SELECT q.ord, f.*
+      FROM unnest($1::varchar[], $2::varchar[]) WITH ORDINALITY AS q(resource_id, user_id, ord)
+      CROSS JOIN LATERAL (${this.select('q.resource_id', 'q.user_id')}) f`;
+    const rows = await preparedQuery<Row & { ord: string }>(
+      this.dataSource,
+      'permissions.decision-facts-many',
+      this.manySql,
+      [pairs.map((p) => p.resourceId), pairs.map((p) => p.userId ?? '')],
+    );
+    const found = new Map(rows.map((row) => [Number(row.ord) - 1, row]));
+    return pairs.map((_, i) => {
+      const row = found.get(i);
+      return row ? toFacts(row) : null;
+    });
+  }
+}
+
+function toFacts(row: Row): DecisionFactsRow | 'deleted' {
+  if (row.deleted) return 'deleted';
+  const resource: ResourceFacts = {
+    id: row.id,
+    type: row.type,
+    ownerId: row.owner_id,
+    name: row.name,
+    generalAccess: row.general_access,
+    isPublic: row.is_public,
+    actorId: row.actor_id,
+    taskId: row.task_id,
+    runId: row.run_id,
+    groupId: row.group_id,
+    version: row.version,
+  };
+  const owner: AccountFacts | undefined =
+    row.a_username !== null && row.a_general_resource_access !== null
+      ? {
+          id: row.owner_id,
+          username: row.a_username,
+          generalResourceAccess: row.a_general_resource_access,
+          shareRunsWithPublicActorCreators: !!row.a_share,
+          version: row.a_version ?? 0,
+        }
+      : undefined;
+  const grant = grantInForce(
+    row.g_id
+      ? {
+          id: row.g_id,
+          permissions: row.g_permissions ?? [],
+          expiresAt: row.g_expires_at,
+          notBefore: row.g_not_before,
+        }
+      : null,
+  );
+  return { resource, owner, grant, memberships: row.memberships ?? [] };
 }

@@ -19,7 +19,7 @@ import {
 } from '@atrium/contracts';
 import { AuditLogService } from '../audit/audit-log.service';
 import { GrantInForce, GrantsService } from '../grants/grants.service';
-import { DecisionFactsQuery } from './decision-facts.query';
+import { DecisionFactsQuery, DecisionFactsRow } from './decision-facts.query';
 import { ProjectionsService } from '../projections/projections.service';
 import { collaborationLevel, decide, Evaluation } from './decide';
 import { MembershipsService } from '../memberships/memberships.service';
@@ -174,7 +174,26 @@ export class DecisionsService {
     return new Map([...held].filter(([permission]) => scope.includes(permission)));
   }
 
-  async check(req: RpcPayload<typeof PermissionsRpc.check>): Promise<CheckResult> {
+  /**
+   * Several checks, each answered as `check` answers it; the facts of those by id are read in
+   * one round trip.
+   */
+  async checkMany(checks: RpcPayload<typeof PermissionsRpc.check>[]): Promise<CheckResult[]> {
+    const byId = checks.filter((c) => ID_PATTERN.test(c.resourceRef));
+    const facts = byId.length
+      ? await this.decisionFacts.loadMany(
+          byId.map((c) => ({ resourceId: c.resourceRef, userId: c.principal.userId })),
+        )
+      : [];
+    const known = new Map(byId.map((c, i) => [c, facts[i]]));
+    return Promise.all(checks.map((c) => this.check(c, known.get(c))));
+  }
+
+  /** `known`: the facts of a check by id, already read (`checkMany`). */
+  async check(
+    req: RpcPayload<typeof PermissionsRpc.check>,
+    known?: DecisionFactsRow | 'deleted' | null,
+  ): Promise<CheckResult> {
     const { userId } = req.principal;
     const denied: CheckResult = {
       resourceId: null,
@@ -187,7 +206,9 @@ export class DecisionsService {
     };
     // By id (the common case): resource, owner account and grant in one query.
     const facts = ID_PATTERN.test(req.resourceRef)
-      ? await this.decisionFacts.load(req.resourceRef, userId)
+      ? known !== undefined
+        ? known
+        : await this.decisionFacts.load(req.resourceRef, userId)
       : null;
     if (facts === 'deleted') return denied;
     const resource = facts ? facts.resource : await this.resolve(req.resourceType, req.resourceRef, userId);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DatasetView, ListPage, ResourcesRpc, RpcPayload } from '@atrium/contracts';
 import { ServiceOutboxRelay } from '@atrium/messaging';
+import { preparedQuery } from '@atrium/persistence';
 import { DataSource, EntityManager } from 'typeorm';
 import { CatalogueService, NewResource } from '../catalogue/catalogue.service';
 import { listCatalogued } from '../catalogue/catalogued-list.query';
@@ -12,8 +13,18 @@ import { DatasetEntity } from './dataset.entity';
 const INSERT_CHUNK = 2000;
 
 type Row = { resource: ResourceEntity; dataset: DatasetEntity };
+type GetRow = Pick<
+  ResourceEntity,
+  'id' | 'name' | 'ownerId' | 'createdAt' | 'modifiedAt' | 'generalAccess' | 'signingKey'
+> & { itemCount: number };
 
-function toView({ resource, dataset }: Row): DatasetView {
+function toView({
+  resource,
+  dataset,
+}: {
+  resource: Omit<GetRow, 'itemCount'>;
+  dataset: DatasetEntity;
+}): DatasetView {
   return {
     id: resource.id,
     name: resource.name,
@@ -74,8 +85,37 @@ export class DatasetsService {
     return { dataset: toView(row), created };
   }
 
+  /**
+   * The read path of every `GET /v2/datasets/:id`: the catalogue row and the dataset row in one
+   * round trip (a prepared statement), without entity hydration. Not found is answered as
+   * `load` answers it.
+   */
   async get(id: string): Promise<DatasetView> {
-    return toView(await this.load(id));
+    const [row] = await preparedQuery<GetRow>(this.dataSource, 'resources.get-dataset', this.getStatement(), [
+      id,
+    ]);
+    if (!row) return toView(await this.load(id));
+    return toView({ resource: row, dataset: { id: row.id, itemCount: row.itemCount } });
+  }
+
+  private getSql: string | undefined;
+  private getStatement(): string {
+    if (this.getSql) return this.getSql;
+    const resource = this.dataSource.getMetadata(ResourceEntity);
+    const dataset = this.dataSource.getMetadata(DatasetEntity);
+    const column = (metadata: typeof resource, property: string) => {
+      const found = metadata.findColumnWithPropertyName(property);
+      if (!found) throw new Error(`No column ${metadata.name}.${property}`);
+      return `"${found.databaseName}"`;
+    };
+    const r = (property: keyof ResourceEntity) => `r.${column(resource, property)} AS "${property}"`;
+    return (this.getSql = `
+      SELECT ${(['id', 'name', 'ownerId', 'createdAt', 'modifiedAt', 'generalAccess', 'signingKey'] as const)
+        .map(r)
+        .join(', ')}, d.${column(dataset, 'itemCount')} AS "itemCount"
+      FROM ${resource.tablePath} r
+      JOIN ${dataset.tablePath} d ON d.${column(dataset, 'id')} = r.${column(resource, 'id')}
+      WHERE r.${column(resource, 'id')} = $1 AND r.${column(resource, 'type')} = 'DATASET'`);
   }
 
   async update(req: RpcPayload<typeof ResourcesRpc.updateDataset>): Promise<DatasetView> {

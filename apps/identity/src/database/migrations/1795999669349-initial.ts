@@ -5,40 +5,106 @@ export class Initial1795999669349 implements MigrationInterface {
   name = 'Initial1795999669349';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`CREATE TABLE "identity"."outbox_message" ("seq" BIGSERIAL NOT NULL, "id" uuid NOT NULL, "name" character varying(100) NOT NULL, "payload" jsonb NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, "claimed_until" TIMESTAMP WITH TIME ZONE, "published_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "UQ_2f36ee5236f2793f3e7bd554589" UNIQUE ("id"), CONSTRAINT "PK_00ec26684da6600a9df180fba54" PRIMARY KEY ("seq"))`);
-    await queryRunner.query(`CREATE INDEX "outbox_message_unpublished_idx" ON "identity"."outbox_message" ("seq") WHERE published_at IS NULL`);
-    await queryRunner.query(`CREATE TABLE "identity"."processed_message" ("consumer" character varying(100) NOT NULL, "message_id" uuid NOT NULL, "processed_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_bc611732181079eec3a306d9b28" PRIMARY KEY ("consumer", "message_id"))`);
-    await queryRunner.query(`CREATE TABLE "identity"."user_account" ("id" character varying(17) NOT NULL, "kind" character varying(20) NOT NULL DEFAULT 'USER', "username" character varying(30) NOT NULL, "username_lower" character varying(30) NOT NULL, "email" character varying(254), "password_hash" character varying(200), "general_resource_access" character varying(40) NOT NULL, "share_runs_with_public_actor_creators" boolean NOT NULL DEFAULT false, "version" integer NOT NULL DEFAULT '1', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_6acfec7285fdf9f463462de3e9f" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE UNIQUE INDEX "user_account_username_lower_uq" ON "identity"."user_account" ("username_lower") `);
-    await queryRunner.query(`CREATE UNIQUE INDEX "user_account_email_lower_uq" ON "identity"."user_account" ("email") `);
-    await queryRunner.query(`CREATE TABLE "identity"."api_token" ("id" character varying(17) NOT NULL, "user_id" character varying(17) NOT NULL, "name" character varying(100) NOT NULL, "created_by" character varying(17), "secret_hash" character varying(64) NOT NULL, "scope" jsonb, "expires_at" TIMESTAMP WITH TIME ZONE, "revoked_at" TIMESTAMP WITH TIME ZONE, "last_used_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_d862311c568d175c26f41bc6f98" PRIMARY KEY ("id"))`);
+    await queryRunner.query(
+      `CREATE TABLE "identity"."outbox_message" ("seq" BIGSERIAL NOT NULL, "id" uuid NOT NULL, "name" character varying(100) NOT NULL, "payload" jsonb NOT NULL, "occurred_at" TIMESTAMP WITH TIME ZONE NOT NULL, "claimed_until" TIMESTAMP WITH TIME ZONE, "published_at" TIMESTAMP WITH TIME ZONE, CONSTRAINT "UQ_2f36ee5236f2793f3e7bd554589" UNIQUE ("id"), CONSTRAINT "PK_00ec26684da6600a9df180fba54" PRIMARY KEY ("seq"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "outbox_message_unpublished_idx" ON "identity"."outbox_message" ("seq") WHERE published_at IS NULL`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."processed_message" ("consumer" character varying(100) NOT NULL, "message_id" uuid NOT NULL, "processed_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_bc611732181079eec3a306d9b28" PRIMARY KEY ("consumer", "message_id"))`,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."user_account" ("id" character varying(17) NOT NULL, "kind" character varying(20) NOT NULL DEFAULT 'USER', "username" character varying(30) NOT NULL, "username_lower" character varying(30) NOT NULL, "email" character varying(254), "password_hash" character varying(200), "general_resource_access" character varying(40) NOT NULL, "share_runs_with_public_actor_creators" boolean NOT NULL DEFAULT false, "version" integer NOT NULL DEFAULT '1', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_6acfec7285fdf9f463462de3e9f" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "user_account_username_lower_uq" ON "identity"."user_account" ("username_lower") `,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "user_account_email_lower_uq" ON "identity"."user_account" ("email") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."api_token" ("id" character varying(17) NOT NULL, "user_id" character varying(17) NOT NULL, "name" character varying(100) NOT NULL, "created_by" character varying(17), "secret_hash" character varying(64) NOT NULL, "scope" jsonb, "expires_at" TIMESTAMP WITH TIME ZONE, "revoked_at" TIMESTAMP WITH TIME ZONE, "last_used_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_d862311c568d175c26f41bc6f98" PRIMARY KEY ("id"))`,
+    );
     await queryRunner.query(`CREATE INDEX "api_token_user_idx" ON "identity"."api_token" ("user_id") `);
-    await queryRunner.query(`CREATE TABLE "identity"."collaboration_policy" ("id" character varying(17) NOT NULL, "primary_id" character varying(100) NOT NULL, "name" character varying(100) NOT NULL, "name_lower" character varying(100) NOT NULL, "description" character varying(1000), "permissions" text array NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_078ceb3dad0e0785dc50c4a1cd3" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE UNIQUE INDEX "collaboration_policy_primary_name_uq" ON "identity"."collaboration_policy" ("primary_id", "name_lower") `);
-    await queryRunner.query(`CREATE TABLE "identity"."collaboration_role" ("id" character varying(17) NOT NULL, "primary_id" character varying(100) NOT NULL, "name" character varying(100) NOT NULL, "name_lower" character varying(100) NOT NULL, "description" character varying(1000), "policy_ids" text array NOT NULL, "receive_notifications" boolean NOT NULL DEFAULT false, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_1324960bb3f37180706bbe5bd67" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE UNIQUE INDEX "collaboration_role_primary_name_uq" ON "identity"."collaboration_role" ("primary_id", "name_lower") `);
-    await queryRunner.query(`CREATE TABLE "identity"."collaboration_member" ("id" character varying(17) NOT NULL, "primary_id" character varying(100) NOT NULL, "user_id" character varying(17), "email" character varying(254) NOT NULL, "display_name" character varying(100), "status" character varying(20) NOT NULL, "shared" jsonb NOT NULL, "invited_by" character varying(100) NOT NULL, "invited_at" TIMESTAMP WITH TIME ZONE NOT NULL, "responded_at" TIMESTAMP WITH TIME ZONE, "version" integer NOT NULL DEFAULT '1', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_7916f4256c6749c85fd485af3b8" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE INDEX "collaboration_member_email_idx" ON "identity"."collaboration_member" ("email") `);
-    await queryRunner.query(`CREATE INDEX "collaboration_member_user_idx" ON "identity"."collaboration_member" ("user_id") `);
-    await queryRunner.query(`CREATE UNIQUE INDEX "collaboration_member_primary_user_uq" ON "identity"."collaboration_member" ("primary_id", "user_id") WHERE user_id IS NOT NULL`);
-    await queryRunner.query(`CREATE UNIQUE INDEX "collaboration_member_primary_email_uq" ON "identity"."collaboration_member" ("primary_id", "email") `);
-    await queryRunner.query(`CREATE TABLE "identity"."auth_failure" ("id" character varying(17) NOT NULL, "key" character varying(300) NOT NULL, "failed_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_54674dc39d19039704c47cade33" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE INDEX "auth_failure_failed_at_idx" ON "identity"."auth_failure" ("failed_at") `);
-    await queryRunner.query(`CREATE INDEX "auth_failure_key_idx" ON "identity"."auth_failure" ("key", "failed_at") `);
-    await queryRunner.query(`CREATE TABLE "identity"."refresh_token" ("id" character varying(17) NOT NULL, "family_id" character varying(17) NOT NULL, "user_id" character varying(17) NOT NULL, "secret_hash" character varying(64) NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "used_at" TIMESTAMP WITH TIME ZONE, "revoked_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_b575dd3c21fb0831013c909e7fe" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE INDEX "refresh_token_family_idx" ON "identity"."refresh_token" ("family_id") `);
-    await queryRunner.query(`CREATE INDEX "refresh_token_user_idx" ON "identity"."refresh_token" ("user_id") `);
-    await queryRunner.query(`CREATE TABLE "identity"."organization_member" ("organization_id" character varying(17) NOT NULL, "user_id" character varying(17) NOT NULL, "role_id" character varying(17) NOT NULL, "active" boolean NOT NULL, "version" integer NOT NULL, "joined_at" TIMESTAMP WITH TIME ZONE NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_ade1a22b88a5464464fe520d070" PRIMARY KEY ("organization_id", "user_id"))`);
-    await queryRunner.query(`CREATE INDEX "organization_member_role_idx" ON "identity"."organization_member" ("organization_id", "role_id") `);
-    await queryRunner.query(`CREATE INDEX "organization_member_user_idx" ON "identity"."organization_member" ("user_id", "active") `);
-    await queryRunner.query(`CREATE TABLE "identity"."organization_invitation" ("id" character varying(17) NOT NULL, "organization_id" character varying(17) NOT NULL, "invitee_id" character varying(17) NOT NULL, "role_id" character varying(17) NOT NULL, "invited_by" character varying(17) NOT NULL, "status" character varying(20) NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "responded_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_cc1ac752952740b92ead1ee9249" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE UNIQUE INDEX "organization_invitation_pending_uq" ON "identity"."organization_invitation" ("organization_id", "invitee_id") WHERE "status" = 'PENDING'`);
-    await queryRunner.query(`CREATE INDEX "organization_invitation_invitee_idx" ON "identity"."organization_invitation" ("invitee_id", "created_at") `);
-    await queryRunner.query(`CREATE INDEX "organization_invitation_org_idx" ON "identity"."organization_invitation" ("organization_id", "created_at") `);
-    await queryRunner.query(`CREATE TABLE "identity"."organization_role" ("id" character varying(17) NOT NULL, "organization_id" character varying(17) NOT NULL, "name" character varying(50) NOT NULL, "name_lower" character varying(50) NOT NULL, "built_in" character varying(20), "permissions" jsonb NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_898793c988c8e4c37ca9b2214a1" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE UNIQUE INDEX "organization_role_name_uq" ON "identity"."organization_role" ("organization_id", "name_lower") `);
-    await queryRunner.query(`CREATE TABLE "identity"."organization" ("id" character varying(17) NOT NULL, "owner_id" character varying(17) NOT NULL, "deleted_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_472c1f99a32def1b0abb219cd67" PRIMARY KEY ("id"))`);
-    await queryRunner.query(`CREATE INDEX "organization_owner_idx" ON "identity"."organization" ("owner_id") `);
+    await queryRunner.query(
+      `CREATE TABLE "identity"."collaboration_policy" ("id" character varying(17) NOT NULL, "primary_id" character varying(100) NOT NULL, "name" character varying(100) NOT NULL, "name_lower" character varying(100) NOT NULL, "description" character varying(1000), "permissions" text array NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_078ceb3dad0e0785dc50c4a1cd3" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "collaboration_policy_primary_name_uq" ON "identity"."collaboration_policy" ("primary_id", "name_lower") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."collaboration_role" ("id" character varying(17) NOT NULL, "primary_id" character varying(100) NOT NULL, "name" character varying(100) NOT NULL, "name_lower" character varying(100) NOT NULL, "description" character varying(1000), "policy_ids" text array NOT NULL, "receive_notifications" boolean NOT NULL DEFAULT false, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_1324960bb3f37180706bbe5bd67" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "collaboration_role_primary_name_uq" ON "identity"."collaboration_role" ("primary_id", "name_lower") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."collaboration_member" ("id" character varying(17) NOT NULL, "primary_id" character varying(100) NOT NULL, "user_id" character varying(17), "email" character varying(254) NOT NULL, "display_name" character varying(100), "status" character varying(20) NOT NULL, "shared" jsonb NOT NULL, "invited_by" character varying(100) NOT NULL, "invited_at" TIMESTAMP WITH TIME ZONE NOT NULL, "responded_at" TIMESTAMP WITH TIME ZONE, "version" integer NOT NULL DEFAULT '1', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "modified_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_7916f4256c6749c85fd485af3b8" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "collaboration_member_email_idx" ON "identity"."collaboration_member" ("email") `,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "collaboration_member_user_idx" ON "identity"."collaboration_member" ("user_id") `,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "collaboration_member_primary_user_uq" ON "identity"."collaboration_member" ("primary_id", "user_id") WHERE user_id IS NOT NULL`,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "collaboration_member_primary_email_uq" ON "identity"."collaboration_member" ("primary_id", "email") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."auth_failure" ("id" character varying(17) NOT NULL, "key" character varying(300) NOT NULL, "failed_at" TIMESTAMP WITH TIME ZONE NOT NULL, CONSTRAINT "PK_54674dc39d19039704c47cade33" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "auth_failure_failed_at_idx" ON "identity"."auth_failure" ("failed_at") `,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "auth_failure_key_idx" ON "identity"."auth_failure" ("key", "failed_at") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."refresh_token" ("id" character varying(17) NOT NULL, "family_id" character varying(17) NOT NULL, "user_id" character varying(17) NOT NULL, "secret_hash" character varying(64) NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "used_at" TIMESTAMP WITH TIME ZONE, "revoked_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_b575dd3c21fb0831013c909e7fe" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "refresh_token_family_idx" ON "identity"."refresh_token" ("family_id") `,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "refresh_token_user_idx" ON "identity"."refresh_token" ("user_id") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."organization_member" ("organization_id" character varying(17) NOT NULL, "user_id" character varying(17) NOT NULL, "role_id" character varying(17) NOT NULL, "active" boolean NOT NULL, "version" integer NOT NULL, "joined_at" TIMESTAMP WITH TIME ZONE NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_ade1a22b88a5464464fe520d070" PRIMARY KEY ("organization_id", "user_id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "organization_member_role_idx" ON "identity"."organization_member" ("organization_id", "role_id") `,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "organization_member_user_idx" ON "identity"."organization_member" ("user_id", "active") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."organization_invitation" ("id" character varying(17) NOT NULL, "organization_id" character varying(17) NOT NULL, "invitee_id" character varying(17) NOT NULL, "role_id" character varying(17) NOT NULL, "invited_by" character varying(17) NOT NULL, "status" character varying(20) NOT NULL, "expires_at" TIMESTAMP WITH TIME ZONE NOT NULL, "responded_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_cc1ac752952740b92ead1ee9249" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "organization_invitation_pending_uq" ON "identity"."organization_invitation" ("organization_id", "invitee_id") WHERE "status" = 'PENDING'`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "organization_invitation_invitee_idx" ON "identity"."organization_invitation" ("invitee_id", "created_at") `,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "organization_invitation_org_idx" ON "identity"."organization_invitation" ("organization_id", "created_at") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."organization_role" ("id" character varying(17) NOT NULL, "organization_id" character varying(17) NOT NULL, "name" character varying(50) NOT NULL, "name_lower" character varying(50) NOT NULL, "built_in" character varying(20), "permissions" jsonb NOT NULL, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_898793c988c8e4c37ca9b2214a1" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX "organization_role_name_uq" ON "identity"."organization_role" ("organization_id", "name_lower") `,
+    );
+    await queryRunner.query(
+      `CREATE TABLE "identity"."organization" ("id" character varying(17) NOT NULL, "owner_id" character varying(17) NOT NULL, "deleted_at" TIMESTAMP WITH TIME ZONE, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_472c1f99a32def1b0abb219cd67" PRIMARY KEY ("id"))`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "organization_owner_idx" ON "identity"."organization" ("owner_id") `,
+    );
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

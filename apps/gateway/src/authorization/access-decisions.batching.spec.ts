@@ -1,0 +1,129 @@
+import { AppError, CheckResult, PermissionsRpc, RpcRoute } from '@atrium/contracts';
+import { EventBus, RpcClient } from '@atrium/messaging';
+import { AccessDecisions } from './access-decisions';
+
+/** Cache misses beyond the requests on their way go together in one `checkMany`. */
+describe('AccessDecisions batching of cache misses', () => {
+  const decision = (resourceRef: string, allowed = true): CheckResult =>
+    ({
+      resourceId: resourceRef,
+      resourceType: 'DATASET',
+      allowed,
+      canRead: true,
+      permissions: allowed ? ['READ'] : [],
+      rule: 'grant',
+      validUntil: null,
+    }) as CheckResult;
+
+  interface Call {
+    route: RpcRoute;
+    payload: { resourceRef?: string; checks?: { resourceRef: string }[] };
+    answer(result: unknown): void;
+    fail(err: unknown): void;
+  }
+  let calls: Call[];
+  let access: AccessDecisions;
+
+  beforeEach(async () => {
+    calls = [];
+    const rpc = {
+      call: jest.fn(
+        (route: RpcRoute, payload: Call['payload']) =>
+          new Promise((answer, fail) => calls.push({ route, payload, answer, fail })),
+      ),
+    } as unknown as RpcClient;
+    const bus = {
+      connected: true,
+      onConnectionChange: () => undefined,
+      subscribeBroadcast: async () => undefined,
+    } as unknown as EventBus;
+    access = new AccessDecisions(rpc, bus);
+    await access.onModuleInit();
+  });
+  afterEach(() => access.onModuleDestroy());
+
+  const check = (ref: string, userId = 'guest') => access.check({ userId }, 'DATASET', ref, 'READ');
+  const answerSingle = (call: Call) => call.answer(decision(call.payload.resourceRef!));
+  const answerMany = (call: Call) => call.answer(call.payload.checks!.map((c) => decision(c.resourceRef)));
+
+  it('asks at once while few checks are out, then batches the rest (each answer to its request)', async () => {
+    const first = ['a', 'b', 'c', 'd'].map((ref) => check(ref));
+    expect(calls.map((c) => c.route)).toEqual(Array(4).fill(PermissionsRpc.check));
+    const queued = ['e', 'f', 'g'].map((ref) => check(ref));
+    expect(calls).toHaveLength(4); // waiting for one to come back
+
+    answerSingle(calls[0]);
+    await first[0];
+    await new Promise(setImmediate);
+    expect(calls).toHaveLength(5);
+    expect(calls[4].route).toBe(PermissionsRpc.checkMany);
+    expect(calls[4].payload.checks!.map((c) => c.resourceRef)).toEqual(['e', 'f', 'g']);
+    answerMany(calls[4]);
+    expect((await Promise.all(queued)).map((r) => r.resourceId)).toEqual(['e', 'f', 'g']);
+
+    calls.slice(1, 4).forEach(answerSingle);
+    expect((await Promise.all(first)).map((r) => r.resourceId)).toEqual(['a', 'b', 'c', 'd']);
+    // Cached now: no further request.
+    await check('f');
+    expect(calls).toHaveLength(5);
+  });
+
+  it('shares a waiting check between identical requests, never one already sent', async () => {
+    const sent = ['a', 'b', 'c', 'd'].map((ref) => check(ref));
+    const again = check('a'); // 'a' is on its way: asked again, with the next batch
+    const twice = [check('x'), check('x')];
+    answerSingle(calls[1]);
+    await sent[1];
+    await new Promise(setImmediate);
+    expect(calls[4].payload.checks!.map((c) => c.resourceRef)).toEqual(['a', 'x']);
+    answerMany(calls[4]);
+    expect((await again).resourceId).toBe('a');
+    expect((await Promise.all(twice)).map((r) => r.resourceId)).toEqual(['x', 'x']);
+    [0, 2, 3].forEach((i) => answerSingle(calls[i]));
+    await Promise.all(sent);
+  });
+
+  it('asks each check of a batch alone when the service answered the batch with an error', async () => {
+    const sent = ['a', 'b', 'c', 'd'].map((ref) => check(ref));
+    const queued = [check('e'), check('f')];
+    answerSingle(calls[0]);
+    await sent[0];
+    await new Promise(setImmediate);
+    calls[4].fail(new AppError('internal-error', 'Internal error'));
+    await new Promise(setImmediate);
+    const alone = calls.slice(5);
+    expect(alone.map((c) => [c.route, c.payload.resourceRef])).toEqual([
+      [PermissionsRpc.check, 'e'],
+      [PermissionsRpc.check, 'f'],
+    ]);
+    alone[0].fail(new AppError('internal-error', 'Internal error'));
+    answerSingle(alone[1]);
+    await expect(queued[0]).rejects.toThrow('Internal error');
+    expect((await queued[1]).resourceId).toBe('f');
+    [1, 2, 3].forEach((i) => answerSingle(calls[i]));
+    await Promise.all(sent);
+  });
+
+  it('fails every request of a batch that was not answered (closed, never allowed)', async () => {
+    const sent = ['a', 'b', 'c', 'd'].map((ref) => check(ref));
+    const queued = [check('e'), check('f')];
+    calls[0].fail(new AppError('service-unavailable', 'permissions down'));
+    await expect(sent[0]).rejects.toThrow('permissions down');
+    await new Promise(setImmediate);
+    calls[4].fail(new AppError('service-unavailable', 'permissions down'));
+    for (const q of queued) await expect(q).rejects.toThrow('permissions down');
+    // A batch answered with the wrong number of decisions is refused too.
+    const filler = check('z'); // four out again
+    const more = [check('g'), check('h')];
+    answerSingle(calls.at(-1)!);
+    await filler;
+    await new Promise(setImmediate);
+    const pending = calls.at(-1)!;
+    expect(pending.route).toBe(PermissionsRpc.checkMany);
+    expect(pending.payload.checks).toHaveLength(2);
+    pending.answer([decision('g')]);
+    for (const m of more) await expect(m).rejects.toThrow('another batch');
+    [1, 2, 3].forEach((i) => answerSingle(calls[i]));
+    await Promise.all(sent.slice(1));
+  });
+});
