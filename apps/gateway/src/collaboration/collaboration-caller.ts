@@ -1,9 +1,7 @@
-import { AppError, EnvironmentsRpc, idSchema, ListPage, SharedItem } from '@atrium/contracts';
+import { AppError, EnvironmentsRpc, SharedItem } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
-import { z } from 'zod';
 import { UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
-import { paginationQuery, parseQuery } from '../http/api-query';
 
 /**
  * Managing an account's collaboration changes who may use all of its environments: a scoped
@@ -41,23 +39,4 @@ export async function verifySharedItems(
       items.push({ id: item.groupId, type: 'ENVIRONMENT_GROUP', field: `body.shared.${i}.groupId` });
   });
   if (items.length) await rpc.call(EnvironmentsRpc.verifyOwnedItems, { ownerId: primaryId, items });
-}
-
-/** A malformed id in the path names nothing: 404, as for an absent record. */
-export function pathId(value: string, what: string, schema: z.ZodTypeAny = idSchema): string {
-  if (!schema.safeParse(value).success) throw AppError.notFound(what);
-  return value;
-}
-
-const pageQuery = z.object(paginationQuery);
-
-/** A list envelope over a whole (small) list, paged by the query's offset, limit and desc. */
-export function pageOf<T>(items: readonly T[], query: unknown): ListPage<T> {
-  const q = parseQuery(pageQuery, query);
-  const offset = q.offset ?? 0;
-  const limit = Math.min(q.limit ?? 1000, 1000);
-  const desc = q.desc ?? false;
-  const ordered = desc ? [...items].reverse() : [...items];
-  const page = ordered.slice(offset, offset + limit);
-  return { total: items.length, offset, limit, desc, count: page.length, items: page };
 }

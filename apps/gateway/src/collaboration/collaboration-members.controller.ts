@@ -12,13 +12,8 @@ import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { parseBody } from '../http/api-query';
-import {
-  pageOf,
-  pathId,
-  refreshMemberships,
-  requireCollaborationManager,
-  verifySharedItems,
-} from './collaboration-caller';
+import { refreshMemberships, requireCollaborationManager, verifySharedItems } from './collaboration-caller';
+import { pageOf, pathId } from '../http/small-lists';
 
 type StatusAction = RpcPayload<typeof CollaborationRpc.changeMemberStatus>['action'];
 

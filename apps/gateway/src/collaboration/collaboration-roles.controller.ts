@@ -13,7 +13,8 @@ import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { parseBody } from '../http/api-query';
-import { pageOf, pathId, refreshMemberships, requireCollaborationManager } from './collaboration-caller';
+import { refreshMemberships, requireCollaborationManager } from './collaboration-caller';
+import { pageOf, pathId } from '../http/small-lists';
 
 /**
  * The caller's account as a collaboration primary: its policies (system ones, fixed, and custom

@@ -5,7 +5,8 @@ import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
-import { pageOf, pathId, refreshMemberships } from './collaboration-caller';
+import { refreshMemberships } from './collaboration-caller';
+import { pageOf, pathId } from '../http/small-lists';
 
 type Response = RpcPayload<typeof CollaborationRpc.respondToCollaboration>['response'];
 

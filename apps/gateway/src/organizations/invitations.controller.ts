@@ -6,7 +6,8 @@ import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
-import { applyMembershipChange, pageOf, pathId, requireUnscoped } from './organization-caller';
+import { applyMembershipChange, requireUnscoped } from './organization-caller';
+import { pageOf, pathId } from '../http/small-lists';
 
 /**
  * Invitations into organizations, from the invitee's side (accept, decline: the invitee alone;

@@ -1,17 +1,14 @@
 import {
   AppError,
   idSchema,
-  ListPage,
   MembershipChange,
   OrganizationPermission,
   OrganizationsRpc,
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
-import { z } from 'zod';
 import { UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
 import { AccessDecisions } from '../authorization/access-decisions';
-import { paginationQuery, parseQuery } from '../http/api-query';
 
 /**
  * Changing an organization (members, roles, tokens, settings) reaches beyond any resource scope:
@@ -38,25 +35,6 @@ export async function applyMembershipChange(
       access.refreshed('membership', `${change.organizationId}:${userId}`),
     ),
   );
-}
-
-/** A malformed id in the path names nothing: 404, as for an absent record. */
-export function pathId(value: string, what: string): string {
-  if (!idSchema.safeParse(value).success) throw AppError.notFound(what);
-  return value;
-}
-
-const pageQuery = z.object(paginationQuery);
-
-/** A list envelope over a whole (small) list, paged by the query's offset, limit and desc. */
-export function pageOf<T>(items: readonly T[], query: unknown): ListPage<T> {
-  const q = parseQuery(pageQuery, query);
-  const offset = q.offset ?? 0;
-  const limit = Math.min(q.limit ?? 1000, 1000);
-  const desc = q.desc ?? false;
-  const ordered = desc ? [...items].reverse() : [...items];
-  const page = ordered.slice(offset, offset + limit);
-  return { total: items.length, offset, limit, desc, count: page.length, items: page };
 }
 
 /**

@@ -13,7 +13,8 @@ import { TokenVerifications } from '../auth/token-verifications';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { parseBody } from '../http/api-query';
-import { applyMembershipChange, pageOf, pathId, requireUnscoped } from './organization-caller';
+import { applyMembershipChange, requireUnscoped } from './organization-caller';
+import { pageOf, pathId } from '../http/small-lists';
 
 /**
  * An organization's roles, members and invitations. Every change of what a member may do is

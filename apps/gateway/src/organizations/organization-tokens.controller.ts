@@ -6,7 +6,8 @@ import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { parseBody } from '../http/api-query';
-import { pageOf, pathId, requireUnscoped } from './organization-caller';
+import { requireUnscoped } from './organization-caller';
+import { pageOf, pathId } from '../http/small-lists';
 
 const CREATE_DESCRIPTION = [
   'Body `{ name, expiresAt?, scope? }` (scope as on POST /v2/users/me/tokens). The token acts as',
