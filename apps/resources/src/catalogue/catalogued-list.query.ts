@@ -3,8 +3,9 @@ import { DataSource, In, ObjectLiteral, ObjectType } from 'typeorm';
 import { ResourceEntity } from './resource.entity';
 
 export interface CataloguedListRequest {
-  /** Exactly one of ownerId (a page of the owner's resources) or ids (these, in this order). */
+  /** Exactly one of ownerId or ownerIds (a page of the owners' resources) or ids (these, in this order). */
   ownerId?: string;
+  ownerIds?: string[];
   ids?: string[];
   /** With ownerId: include unnamed resources too. */
   unnamed: boolean;
@@ -13,7 +14,7 @@ export interface CataloguedListRequest {
 
 /**
  * Lists resources of a type with their type-specific row (an entity keyed by the catalogue id):
- * an owner's, by creation time, or the given ids in the caller's order (the permissions service
+ * the owners', by creation time, or the given ids in the caller's order (the permissions service
  * pages those).
  */
 export async function listCatalogued<T extends ObjectLiteral>(
@@ -28,8 +29,9 @@ export async function listCatalogued<T extends ObjectLiteral>(
     .createQueryBuilder('r')
     .innerJoinAndMapOne('r.state', entity, 's', 's.id = r.id')
     .where('r.type = :type', { type });
-  if (req.ownerId !== undefined) {
-    query.andWhere('r.owner_id = :ownerId', { ownerId: req.ownerId });
+  const owners = req.ownerIds ?? (req.ownerId !== undefined ? [req.ownerId] : undefined);
+  if (owners) {
+    query.andWhere({ ownerId: In(owners) });
     if (!req.unnamed) query.andWhere('r.name IS NOT NULL');
     query
       .orderBy('r.createdAt', desc ? 'DESC' : 'ASC')

@@ -9,6 +9,7 @@ import {
 } from '@atrium/contracts';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, In } from 'typeorm';
+import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { CatalogueService, isUniqueViolation } from '../catalogue/catalogue.service';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { EnvironmentGroupEntity } from './environment-group.entity';
@@ -37,41 +38,6 @@ export function takenName(err: unknown, type: ResourceType, name: string | null 
       `An ${type === 'ENVIRONMENT' ? 'environment' : 'environment group'} named "${name}" already exists in this account`,
     );
   throw err;
-}
-
-/** Lists catalogue rows of a type joined with their state: the owners' (oldest first) or the ids in order. */
-export async function listOwnedOrIds<T extends { id: string }>(
-  dataSource: DataSource,
-  type: 'ENVIRONMENT' | 'ENVIRONMENT_GROUP',
-  entity: new () => T,
-  req: { ownerIds?: string[]; ids?: string[]; page: { offset: number; limit: number; desc: boolean } },
-): Promise<{ total: number; rows: { resource: ResourceEntity; state: T }[] }> {
-  const { offset, limit, desc } = req.page;
-  const query = dataSource
-    .getRepository(ResourceEntity)
-    .createQueryBuilder('r')
-    .innerJoinAndMapOne('r.state', entity, 's', 's.id = r.id')
-    .where('r.type = :type', { type });
-  if (req.ownerIds) {
-    query
-      .andWhere({ ownerId: In(req.ownerIds) })
-      .orderBy('r.createdAt', desc ? 'DESC' : 'ASC')
-      .addOrderBy('r.id', 'ASC')
-      .skip(offset)
-      .take(limit);
-  } else {
-    query.andWhere({ id: In(req.ids ?? []) });
-  }
-  const [resources, total] = await query.getManyAndCount();
-  const rows = resources.map((resource) => ({
-    resource,
-    state: (resource as ResourceEntity & { state: T }).state,
-  }));
-  if (req.ids) {
-    const position = new Map(req.ids.map((id, i) => [id, i]));
-    rows.sort((a, b) => (position.get(a.resource.id) ?? 0) - (position.get(b.resource.id) ?? 0));
-  }
-  return { total, rows };
 }
 
 /** Environment groups: catalogue rows of type ENVIRONMENT_GROUP whose `groupId` is the parent. */
@@ -193,11 +159,14 @@ export class EnvironmentGroupsService {
   }
 
   async list(req: Payload<'listGroups'>): Promise<ListPage<EnvironmentGroupView>> {
-    const { total, rows } = await listOwnedOrIds(
+    const { total, rows } = await listCatalogued(
       this.dataSource,
       'ENVIRONMENT_GROUP',
       EnvironmentGroupEntity,
-      req,
+      {
+        ...req,
+        unnamed: true,
+      },
     );
     const items = rows.map(({ resource }) => groupView(resource));
     return { total, ...req.page, count: items.length, items };

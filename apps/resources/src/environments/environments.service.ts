@@ -14,7 +14,8 @@ import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { ResourceEntity } from '../catalogue/resource.entity';
-import { EnvironmentGroupsService, listOwnedOrIds, takenName } from './environment-groups.service';
+import { listCatalogued } from '../catalogue/catalogued-list.query';
+import { EnvironmentGroupsService, takenName } from './environment-groups.service';
 import { EnvironmentEntity } from './environment.entity';
 
 const MAX_LOG_LINES = 500;
@@ -146,7 +147,10 @@ export class EnvironmentsService {
   }
 
   async list(req: Payload<'listEnvironments'>): Promise<ListPage<EnvironmentView>> {
-    const { total, rows } = await listOwnedOrIds(this.dataSource, 'ENVIRONMENT', EnvironmentEntity, req);
+    const { total, rows } = await listCatalogued(this.dataSource, 'ENVIRONMENT', EnvironmentEntity, {
+      ...req,
+      unnamed: true,
+    });
     const items = rows.map(({ resource, state }) => toView({ resource, environment: state }));
     return { total, ...req.page, count: items.length, items };
   }
