@@ -9,6 +9,7 @@ import {
   TEST_AMQP_URL,
   TEST_JWT_SECRET,
   TestDatabase,
+  testSqlPool,
 } from '@atrium/testing';
 import * as amqplib from 'amqplib';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -140,7 +141,7 @@ describe('faults: a consumer killed before it acks (item 1)', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    sql = new Pool({ connectionString: db.url, max: 2 });
+    sql = testSqlPool(db.url);
     await resetBroker(TEST_AMQP_URL);
     proxy = await startFaultProxy({ port: Number(new URL(TEST_ADMIN_DATABASE_URL).port || 5432) });
     connection = await amqplib.connect(TEST_AMQP_URL);

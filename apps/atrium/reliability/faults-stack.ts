@@ -10,6 +10,7 @@ import {
   testGatewayConfig,
   testServiceConfig,
   TestDatabase,
+  testSqlPool,
   uniqueName,
 } from '@atrium/testing';
 import { Pool } from 'pg';
@@ -62,7 +63,7 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startFaultStack(options: FaultStackOptions = {}): Promise<FaultStack> {
   const db = await createTestDatabase();
   await resetBroker(TEST_AMQP_URL);
-  const sql = new Pool({ connectionString: db.url, max: 2 });
+  const sql = testSqlPool(db.url);
   const services = new Map<ServiceName, INestMicroservice>();
   const startService = async (name: ServiceName) => {
     const amqpUrl = options.amqp?.[name] ?? TEST_AMQP_URL;

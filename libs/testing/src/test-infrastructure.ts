@@ -9,7 +9,7 @@ import {
 import { SERVICES } from '@atrium/contracts';
 import { deadLetterQueue, eventQueue, rpcQueue } from '@atrium/messaging';
 import * as amqplib from 'amqplib';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 
 /** The real servers tests run against (CI starts them): PostgreSQL and RabbitMQ on loopback. */
 export const TEST_ADMIN_DATABASE_URL =
@@ -40,6 +40,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await client.end();
     },
   };
+}
+
+/**
+ * A pool for a test's own reads and writes of its test database. `pool.end()` resolves before
+ * its idle connections have closed, so the database's drop (which terminates its connections)
+ * can reach one still closing: pg then emits 'error' on the pool, which must be listened to or
+ * it ends the test file. Query errors still reject the query's promise as usual.
+ */
+export function testSqlPool(url: string): Pool {
+  const pool = new Pool({ connectionString: url, max: 2 });
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /** Deletes Atrium's queues so a test file starts with no message left over from another. */
