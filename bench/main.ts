@@ -12,7 +12,7 @@
  * BENCH_RATE (1000), BENCH_CONNECTIONS (64), BENCH_SETUP_CONCURRENCY (8), BENCH_DATABASE_URL (admin URL,
  * postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL (amqp://guest:guest@127.0.0.1:5672;
  * the vhost `atrium-bench` is used when it exists), BENCH_TIMEOUT_S (900, the whole run),
- * BENCH_RESULTS (bench/RESULTS.md).
+ * BENCH_RESULTS (bench/RESULTS.md), BENCH_PROFILE (children to CPU-profile, e.g. gateway-1,resources).
  *
  * It is a measurement, not a test: missed targets are reported as FAIL and the exit code is 0;
  * only a failure of the harness itself (a service that does not start, a setup call that fails)
@@ -43,6 +43,7 @@ import {
 } from './lib/scale';
 import { buildFixture, Fixture, grantRead } from './lib/setup';
 import { embeddedStart } from './lib/embedded';
+import { cpuPerRequest, cpuSnapshot } from './lib/cpu';
 
 function intEnv(name: string, fallback: number, min = 1): number {
   const raw = process.env[name];
@@ -139,6 +140,9 @@ async function waitReady(name: string, url: string): Promise<void> {
   }
 }
 
+/** CPU per request by process, one line per measured run. */
+const cpuUse: string[] = [];
+
 /** A warm-up (discarded), then the measured run with the same shape. */
 async function measure(
   label: string,
@@ -149,7 +153,10 @@ async function measure(
   if (config.warmupS > 0 && options.durationS) {
     await runner({ ...options, durationS: config.warmupS });
   }
+  const cpuBefore = cpuSnapshot(group.running());
   const result = await runner(options);
+  const cpu = cpuPerRequest(cpuBefore, cpuSnapshot(group.running()), result.responses);
+  cpuUse.push(`${label}: ${cpu}`);
   progress(
     `${label}: ${Math.round(result.rps)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, ` +
       `errors ${result.errors} ${JSON.stringify(result.statusCounts)}`,
@@ -729,6 +736,9 @@ async function main(): Promise<void> {
       `${pairsLabel} ${JSON.stringify(rotated.statusCounts)}; baseline fixed ${JSON.stringify(baselineFixed.statusCounts)}; ` +
       `authorized fixed ${JSON.stringify(authorizedFixed.statusCounts)}; baseline paced ${JSON.stringify(baselinePaced.statusCounts)}; ` +
       `authorized paced ${JSON.stringify(authorizedPaced.statusCounts)}; sharedWithMe ${JSON.stringify(list.load.statusCounts)}.`,
+    `- CPU per request by process (user + system; PostgreSQL and RabbitMQ are the machine's, shared with anything else running): ` +
+      cpuUse.join('; ') +
+      '.',
     `- Revocation: ${revoke.denyLatencies.length} of ${revoke.trials} trials denied on gateway 2 within ${PROPAGATION_TIMEOUT_MS} ms` +
       ` (max ${ms(Math.max(...revoke.denyLatencies))}); reads on gateway 1 right after the grant that were not 200: ${revoke.readAfterGrantFailures}` +
       `; other statuses while polling: ${JSON.stringify(revoke.otherStatuses)}.`,

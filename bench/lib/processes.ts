@@ -44,7 +44,12 @@ export class ProcessGroup {
     const log = createWriteStream(logFile);
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
     for (const key of unset) delete childEnv[key];
-    const child = spawn(process.execPath, ['-r', './tools/register.js', script], {
+    // BENCH_PROFILE=gateway-1,resources: those children write a V8 CPU profile to the log directory.
+    const profiled = (process.env.BENCH_PROFILE ?? '').split(',').includes(name);
+    const profile = profiled
+      ? ['--cpu-prof', `--cpu-prof-dir=${this.logDir}`, `--cpu-prof-name=${name}.cpuprofile`]
+      : [];
+    const child = spawn(process.execPath, [...profile, '-r', './tools/register.js', script], {
       cwd: REPO_ROOT,
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -58,6 +63,11 @@ export class ProcessGroup {
     });
     this.children.push(entry);
     return child;
+  }
+
+  /** The children still running, with their pids (for CPU accounting). */
+  running(): { name: string; pid: number | undefined }[] {
+    return this.children.filter((c) => !c.exited).map((c) => ({ name: c.name, pid: c.process.pid }));
   }
 
   /** Runs a script to completion (bounded); rejects with its output on failure. */
