@@ -144,6 +144,81 @@ describe('audit log', () => {
     await t.http().get(`/v2/audit-log?accountId=${org.id}`).set(stranger.auth).expect(404);
   });
 
+  it('records a role edit for each of its members, and collaboration memberships', async () => {
+    const org = (
+      await t
+        .http()
+        .post('/v2/organizations')
+        .set(alice.auth)
+        .send({ username: uniqueName('org') })
+        .expect(201)
+    ).body.data;
+    const custom = await t
+      .http()
+      .post(`/v2/organizations/${org.id}/roles`)
+      .set(alice.auth)
+      .send({ name: 'Auditor', permissions: { STORAGE: ['READ'] } })
+      .expect(201);
+    const invitation = await t
+      .http()
+      .post(`/v2/organizations/${org.id}/invitations`)
+      .set(alice.auth)
+      .send({ user: bob.username, roleId: custom.body.data.id })
+      .expect(201);
+    await t.http().post(`/v2/invitations/${invitation.body.data.id}/accept`).set(bob.auth).expect(200);
+    await t
+      .http()
+      .put(`/v2/organizations/${org.id}/roles/${custom.body.data.id}`)
+      .set(alice.auth)
+      .send({ permissions: { STORAGE: ['READ', 'WRITE'] } })
+      .expect(200);
+    await eventually(async () => {
+      const [edited] = (await log(alice, `?accountId=${org.id}`)).items.filter(
+        (e) => e.action === 'membership.changed' && e.subjectId === bob.id,
+      );
+      expect(edited.before).toMatchObject({ role: 'Auditor' });
+      expect(edited.after).toMatchObject({ role: 'Auditor' });
+      expect(JSON.stringify(edited.before?.bindings)).not.toContain('WRITE');
+      expect(JSON.stringify(edited.after?.bindings)).toContain('WRITE');
+    });
+
+    // Account collaboration: alice is the primary, bob a member, once he accepts.
+    const viewer = await t
+      .http()
+      .post('/v2/collaboration/roles')
+      .set(alice.auth)
+      .send({ name: 'Viewer', policies: ['system-view'] })
+      .expect(201);
+    const member = await t
+      .http()
+      .post('/v2/collaboration/members')
+      .set(alice.auth)
+      .send({
+        email: `${bob.username}@example.com`,
+        shared: [{ category: 'ENVIRONMENTS', roleIds: [viewer.body.data.id] }],
+      })
+      .expect(201);
+    await t.http().post(`/v2/collaborations/${member.body.data.id}/accept`).set(bob.auth).expect(200);
+    await t
+      .http()
+      .post(`/v2/collaboration/members/${member.body.data.id}/suspend`)
+      .set(alice.auth)
+      .expect(200);
+    await eventually(async () => {
+      const changes = (await log(alice, `?accountId=${alice.id}`)).items.filter(
+        (e) => e.action === 'membership.changed' && e.subjectId === bob.id,
+      );
+      // Newest first: invited (pending, inactive), accepted, suspended.
+      expect(changes.map((e) => [e.after?.kind, e.after?.active])).toEqual([
+        ['COLLABORATION', false],
+        ['COLLABORATION', true],
+        ['COLLABORATION', false],
+      ]);
+      expect(changes[0].before).toMatchObject({ kind: 'COLLABORATION', active: true });
+      expect(changes[2].before).toBeNull();
+    });
+  });
+
   it('records every denial, off the request path', async () => {
     await t.http().get(`/v2/datasets/${datasetId}`).set(bob.auth).expect(404);
     await t.http().get(`/v2/datasets/${datasetId}`).expect(404);

@@ -1,95 +1,124 @@
 import { Injectable } from '@nestjs/common';
 import { PermissionsRpc, RpcPayload, STORAGE_TYPES } from '@atrium/contracts';
+import { preparedQuery } from '@atrium/persistence';
 import { DataSource } from 'typeorm';
 import { GrantEntity } from '../grants/grant.entity';
 import { AccountProjectionEntity } from '../projections/account-projection.entity';
 import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
+
+/** What a type's listing is made of: its grants, and for runs and storages what the runs give. */
+type Shape = 'granted' | 'runs' | 'storages';
 
 /**
  * What is shared with a user, for `ownership=sharedWithMe`: everything of a type the user
  * reaches by an active grant or by an exception of the decision order (runs through
  * VIEW_OWNER_RUNS on their Actor or task, runs shared with a public Actor's creator, and the
  * default storages of those runs). Link sharing (general access) is not "shared with me".
- * Hidden grants (an issue's run share) are not listed. One query over the projections, paged by
- * id (offset, or keyset with `cursor`): complete and stable, never truncated.
+ * Hidden grants (an issue's run share) are not listed. Paged by id (offset, or keyset with
+ * `cursor`): complete and stable, never truncated.
+ *
+ * One prepared statement, one round trip, answers both the exact total and the page. The grants
+ * come in id order from `grant_subject_type_resource_idx`, so a page reads only its own rows
+ * (and the offset's) and the total counts index entries; what the runs add is kept disjoint from
+ * the grants (`UNION ALL … NOT EXISTS`) so no step has to gather and deduplicate every row.
  */
 @Injectable()
 export class SharedWithQuery {
+  private readonly statements = new Map<string, string>();
+
   constructor(private readonly dataSource: DataSource) {}
 
   async list(
     req: RpcPayload<typeof PermissionsRpc.listSharedWith>,
   ): Promise<{ total: number; resourceIds: string[]; nextCursor: string | null }> {
+    const shape: Shape =
+      req.resourceType === 'ACTOR_RUN'
+        ? 'runs'
+        : (STORAGE_TYPES as readonly string[]).includes(req.resourceType)
+          ? 'storages'
+          : 'granted';
+    const { desc } = req;
+    const keyset = req.cursor !== undefined;
+    const name = `permissions.shared-with.${shape}.${desc ? 'desc' : 'asc'}${keyset ? '.cursor' : ''}`;
+    let text = this.statements.get(name);
+    if (!text) this.statements.set(name, (text = this.statement(shape, desc, keyset)));
+    const params = [req.subjectId, req.resourceType, req.limit + 1, req.offset];
+    const [row] = await preparedQuery<{ total: number; ids: string[] }>(
+      this.dataSource,
+      name,
+      text,
+      keyset ? [...params, req.cursor] : params,
+    );
+    const page = row.ids.slice(0, req.limit);
+    return {
+      total: row.total,
+      resourceIds: page,
+      nextCursor: row.ids.length > req.limit ? page[page.length - 1] : null,
+    };
+  }
+
+  /**
+   * The statement of a shape and order. Parameters: $1 subject, $2 resource type, $3 page size
+   * (one more than asked, to tell whether a next page exists), $4 offset, $5 cursor (keyset only).
+   */
+  private statement(shape: Shape, desc: boolean, keyset: boolean): string {
     const table = (entity: new () => unknown) => this.dataSource.getRepository(entity).metadata.tablePath;
     const [g, r, a] = [table(GrantEntity), table(ResourceProjectionEntity), table(AccountProjectionEntity)];
     const active = (alias: string) =>
       `(${alias}.expires_at IS NULL OR ${alias}.expires_at > now()) AND (${alias}.not_before IS NULL OR ${alias}.not_before <= now())`;
-    // Grants go with their resource (deleted in the same transaction as its tombstone), so the
-    // grant index alone answers the common case.
-    const granted = `
-      SELECT gr.resource_id AS id FROM ${g} gr
-      WHERE gr.subject_id = $1 AND gr.resource_type = $2 AND NOT gr.hidden AND ${active('gr')}`;
+    // A grant that lists its resource. Grants go with their resource (deleted in the same
+    // transaction as its tombstone), so the grant index alone answers the common case.
+    const listing = (alias: string, type: string) =>
+      `${alias}.subject_id = $1 AND ${alias}.resource_type = ${type} AND NOT ${alias}.hidden AND ${active(alias)}`;
+    const granted = (alias: string, type: string) =>
+      `SELECT ${alias}.resource_id AS id FROM ${g} ${alias} WHERE ${listing(alias, type)}`;
+    // What the exceptions add is listed only where no grant lists it already: the two parts
+    // are then disjoint, and a plain UNION ALL of them is the set.
+    const notGranted = (id: string) =>
+      `NOT EXISTS (SELECT 1 FROM ${g} gx WHERE ${listing('gx', '$2')} AND gx.resource_id = ${id})`;
+    // The exceptions can give runs beyond the grants only with VIEW_OWNER_RUNS on some Actor or
+    // task, or to the owner of a public Actor. Uncorrelated, so PostgreSQL evaluates it once,
+    // from two index lookups, and skips the joins over every run when it is false.
+    const mayReachRunsBeyondGrants = `(
+      EXISTS (SELECT 1 FROM ${g} WHERE subject_id = $1 AND resource_type IN ('ACTOR', 'ACTOR_TASK')
+                AND 'VIEW_OWNER_RUNS' = ANY(permissions))
+      OR EXISTS (SELECT 1 FROM ${r} WHERE owner_id = $1 AND type = 'ACTOR' AND is_public AND NOT deleted))`;
     const exceptionRuns = `
-      SELECT run.id FROM ${r} run
-        JOIN ${r} parent ON parent.id IN (run.actor_id, run.task_id) AND parent.owner_id = run.owner_id
-        JOIN ${g} gp ON gp.resource_id = parent.id AND gp.subject_id = $1
-          AND 'VIEW_OWNER_RUNS' = ANY(gp.permissions) AND ${active('gp')}
-      WHERE run.type = 'ACTOR_RUN' AND NOT run.deleted
-      UNION
-      SELECT run.id FROM ${r} run
-        JOIN ${r} actor ON actor.id = run.actor_id AND actor.is_public AND actor.owner_id = $1
-        JOIN ${a} starter ON starter.id = run.owner_id AND starter.share_runs_with_public_actor_creators
-      WHERE run.type = 'ACTOR_RUN' AND NOT run.deleted AND run.owner_id <> $1`;
-    const runs = `${granted.replace('gr.resource_type = $2', "gr.resource_type = 'ACTOR_RUN'")} UNION ${exceptionRuns}`;
-    const params = [req.subjectId, req.resourceType];
-    let shared = granted;
-    const derives =
-      req.resourceType === 'ACTOR_RUN' || (STORAGE_TYPES as readonly string[]).includes(req.resourceType);
-    if (derives && (await this.mayReachRunsBeyondGrants(req.subjectId))) {
-      shared =
-        req.resourceType === 'ACTOR_RUN'
-          ? `${granted} UNION ${exceptionRuns}`
-          : `${granted} UNION
+      SELECT e.id FROM (
+        SELECT run.id FROM ${r} run
+          JOIN ${r} parent ON parent.id IN (run.actor_id, run.task_id) AND parent.owner_id = run.owner_id
+          JOIN ${g} gp ON gp.resource_id = parent.id AND gp.subject_id = $1
+            AND 'VIEW_OWNER_RUNS' = ANY(gp.permissions) AND ${active('gp')}
+        WHERE run.type = 'ACTOR_RUN' AND NOT run.deleted
+        UNION
+        SELECT run.id FROM ${r} run
+          JOIN ${r} actor ON actor.id = run.actor_id AND actor.is_public AND actor.owner_id = $1
+          JOIN ${a} starter ON starter.id = run.owner_id AND starter.share_runs_with_public_actor_creators
+        WHERE run.type = 'ACTOR_RUN' AND NOT run.deleted AND run.owner_id <> $1
+      ) e WHERE ${mayReachRunsBeyondGrants}`;
+    // The parts of the listing, disjoint: the grants, then what the runs add.
+    const parts = [granted('gr', '$2')];
+    if (shape === 'runs') parts.push(`SELECT x.id FROM (${exceptionRuns}) x WHERE ${notGranted('x.id')}`);
+    if (shape === 'storages') {
+      // The default storages of the runs the user reaches follow those runs.
+      parts.push(`
         SELECT s.id FROM ${r} s
-        WHERE s.type = $2 AND NOT s.deleted AND s.owner_id <> $1 AND s.run_id IN (${runs})`;
-    } else if (derives) {
-      // Storages of runs granted directly still follow those runs.
-      shared =
-        req.resourceType === 'ACTOR_RUN'
-          ? granted
-          : `${granted} UNION
-        SELECT s.id FROM ${r} s
-        WHERE s.type = $2 AND NOT s.deleted AND s.owner_id <> $1
-          AND s.run_id IN (${granted.replace('gr.resource_type = $2', "gr.resource_type = 'ACTOR_RUN'")})`;
+        WHERE s.type = $2 AND NOT s.deleted AND s.owner_id <> $1 AND ${notGranted('s.id')}
+          AND s.run_id IN (${granted('gu', "'ACTOR_RUN'")} UNION ${exceptionRuns})`);
     }
-    const [{ total }] = await this.dataSource.query(
-      `SELECT count(*)::int AS total FROM (${shared}) s`,
-      params,
-    );
-    const after = req.desc ? '<' : '>';
-    const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM (${shared}) s WHERE $5::text IS NULL OR id ${after} $5
-       ORDER BY id ${req.desc ? 'DESC' : 'ASC'} LIMIT $3 OFFSET $4`,
-      [...params, req.limit + 1, req.offset, req.cursor ?? null],
-    );
-    const page = rows.slice(0, req.limit).map((row) => row.id);
-    return { total, resourceIds: page, nextCursor: rows.length > req.limit ? page[page.length - 1] : null };
-  }
-
-  /**
-   * Whether the exceptions of the decision order could give the subject runs beyond its grants:
-   * only with VIEW_OWNER_RUNS on some Actor or task, or as the owner of a public Actor. Two index
-   * lookups that spare the common listing the joins over every run.
-   */
-  private async mayReachRunsBeyondGrants(subjectId: string): Promise<boolean> {
-    const table = (entity: new () => unknown) => this.dataSource.getRepository(entity).metadata.tablePath;
-    const [{ reach }] = await this.dataSource.query(
-      `SELECT EXISTS (SELECT 1 FROM ${table(GrantEntity)} WHERE subject_id = $1
-                        AND resource_type IN ('ACTOR', 'ACTOR_TASK') AND 'VIEW_OWNER_RUNS' = ANY(permissions))
-           OR EXISTS (SELECT 1 FROM ${table(ResourceProjectionEntity)} WHERE owner_id = $1 AND type = 'ACTOR'
-                        AND is_public AND NOT deleted) AS reach`,
-      [subjectId],
-    );
-    return reach;
+    const order = desc ? 'DESC' : 'ASC';
+    const from = (part: string) =>
+      `SELECT p.id FROM (${part}) p ${keyset ? `WHERE p.id ${desc ? '<' : '>'} $5` : ''} ORDER BY p.id ${order}`;
+    // PostgreSQL does not merge-append UNION ALL parts that have a WHERE clause in their order,
+    // so each part is cut to the rows the page can need (its grants read in index order, and
+    // stopped there), and only those are sorted together.
+    const page =
+      parts.length === 1
+        ? `${from(parts[0])} LIMIT $3 OFFSET $4`
+        : `SELECT u.id FROM (${parts.map((part) => `(${from(part)} LIMIT $3::int + $4::int)`).join(' UNION ALL ')}) u
+           ORDER BY u.id ${order} LIMIT $3 OFFSET $4`;
+    return `
+      SELECT (SELECT count(*) FROM (${parts.join(' UNION ALL ')}) c)::int AS total,
+             (SELECT coalesce(json_agg(l.id ORDER BY l.id ${order}), '[]'::json) FROM (${page}) l) AS ids`;
   }
 }

@@ -4,6 +4,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /** The resources service's catalogue facts; a deleted resource stays as a tombstone so stale events lose. */
 @Entity('resource_projection')
 @Index('resource_projection_owner_type_name_idx', ['ownerId', 'type', 'name'])
+// sharedWithMe: the default storages of the runs shared with a user, from those runs' ids.
+@Index('resource_projection_run_idx', ['runId'], { where: '"run_id" IS NOT NULL' })
 export class ResourceProjectionEntity {
   @PrimaryColumn({ type: 'varchar', length: 17 })
   id: string;
