@@ -96,16 +96,21 @@ export class SharedWithQuery {
           JOIN ${a} starter ON starter.id = run.owner_id AND starter.share_runs_with_public_actor_creators
         WHERE run.type = 'ACTOR_RUN' AND NOT run.deleted AND run.owner_id <> $1
       ) e WHERE ${mayReachRunsBeyondGrants}`;
-    // The parts of the listing, disjoint: the grants, then what the runs add.
-    const parts = [granted('gr', '$2')];
-    if (shape === 'runs') parts.push(`SELECT x.id FROM (${exceptionRuns}) x WHERE ${notGranted('x.id')}`);
-    if (shape === 'storages') {
-      // The default storages of the runs the user reaches follow those runs.
-      parts.push(`
+    // What the runs add (the runs of the exceptions, or the default storages of the runs the
+    // user reaches), worked out once and on its own: were it planned together with the check
+    // against the grants below, the planner could, on tables it has no statistics for, run that
+    // check for every storage of the type before narrowing them to the runs' (quadratic).
+    const derived = {
+      granted: undefined,
+      runs: exceptionRuns,
+      storages: `
         SELECT s.id FROM ${r} s
-        WHERE s.type = $2 AND NOT s.deleted AND s.owner_id <> $1 AND ${notGranted('s.id')}
-          AND s.run_id IN (${granted('gu', "'ACTOR_RUN'")} UNION ${exceptionRuns})`);
-    }
+        WHERE s.type = $2 AND NOT s.deleted AND s.owner_id <> $1
+          AND s.run_id IN (${granted('gu', "'ACTOR_RUN'")} UNION ${exceptionRuns})`,
+    }[shape];
+    // The parts of the listing, disjoint: the grants, then what the runs add beyond them.
+    const parts = [granted('gr', '$2')];
+    if (derived) parts.push(`SELECT d.id FROM derived d WHERE ${notGranted('d.id')}`);
     const order = desc ? 'DESC' : 'ASC';
     const from = (part: string) =>
       `SELECT p.id FROM (${part}) p ${keyset ? `WHERE p.id ${desc ? '<' : '>'} $5` : ''} ORDER BY p.id ${order}`;
@@ -117,7 +122,7 @@ export class SharedWithQuery {
         ? `${from(parts[0])} LIMIT $3 OFFSET $4`
         : `SELECT u.id FROM (${parts.map((part) => `(${from(part)} LIMIT $3::int + $4::int)`).join(' UNION ALL ')}) u
            ORDER BY u.id ${order} LIMIT $3 OFFSET $4`;
-    return `
+    return `${derived ? `WITH derived AS MATERIALIZED (${derived})` : ''}
       SELECT (SELECT count(*) FROM (${parts.join(' UNION ALL ')}) c)::int AS total,
              (SELECT coalesce(json_agg(l.id ORDER BY l.id ${order}), '[]'::json) FROM (${page}) l) AS ids`;
   }
