@@ -14,7 +14,7 @@ import {
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 import { requireCreateIn } from './environment-creation';
-import { listPageOf, listReadableOf, listSharedWithMe, WHOLE_LIST } from './environment-listing';
+import { listPageOf, listReadableOf, listSharedWithMe } from './environment-listing';
 
 const listQuery = z.object({
   ...paginationQuery,
@@ -44,7 +44,7 @@ export class EnvironmentGroupsController {
         { ...principalRef(user), userId: user.userId },
         'ENVIRONMENT_GROUP',
         page,
-        (by) => this.rpc.call(EnvironmentsRpc.listGroups, { ...by, page: WHOLE_LIST }),
+        (req) => this.rpc.call(EnvironmentsRpc.listGroups, req),
       );
       return { data: shared };
     }
@@ -54,7 +54,7 @@ export class EnvironmentGroupsController {
         { ...principalRef(user), userId: user.userId },
         account,
         page,
-        (by) => this.rpc.call(EnvironmentsRpc.listGroups, { ...by, page: WHOLE_LIST }),
+        (req) => this.rpc.call(EnvironmentsRpc.listGroups, req),
       );
       return { data: readable };
     }

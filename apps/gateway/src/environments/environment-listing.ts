@@ -2,41 +2,44 @@ import { ListPage, PermissionsRpc, PrincipalRef } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 
 const CHECK_BATCH = 100;
-const MAX_LISTED = 1000;
+/** The largest page (and id list) the resources and permissions services take in one request. */
+const PAGE = 1000;
+/** The most owners one resources request takes. */
+const OWNERS_PER_REQUEST = 100;
 
 interface Listed {
   id: string;
   createdAt: string;
 }
 
+type Page = { offset: number; limit: number; desc: boolean };
+/** One page of the resources service's listing, of some owners' items or of given ids. */
+export type FetchPage<V> = (
+  req: ({ ownerIds: string[] } | { ids: string[] }) & { page: Page },
+) => Promise<ListPage<V>>;
+
 /**
  * `ownership=sharedWithMe` for environments and groups: those of the primaries the user is an
  * active collaboration member of that the user may READ, plus those granted to the user directly,
- * oldest first (newest with `desc`), paged here.
+ * oldest first (newest with `desc`), paged here. Every one is considered, however many: the
+ * membership rules (category, group, item) decide item by item, so the listing is assembled
+ * here from complete lists, never from a truncated one.
  */
 export async function listSharedWithMe<V extends Listed>(
   rpc: RpcClient,
   principal: PrincipalRef & { userId: string },
   type: 'ENVIRONMENT' | 'ENVIRONMENT_GROUP',
-  page: { offset: number; limit: number; desc: boolean },
-  fetch: (req: { ownerIds: string[] } | { ids: string[] }) => Promise<ListPage<V>>,
+  page: Page,
+  fetch: FetchPage<V>,
 ): Promise<ListPage<V>> {
-  const [accounts, granted] = await Promise.all([
+  const [accounts, grantedIds] = await Promise.all([
     rpc.call(PermissionsRpc.listMemberAccounts, { userId: principal.userId, kind: 'COLLABORATION' }),
-    rpc.call(PermissionsRpc.listSharedWith, {
-      subjectId: principal.userId,
-      resourceType: type,
-      offset: 0,
-      limit: MAX_LISTED,
-      desc: false,
-    }),
+    everySharedId(rpc, principal.userId, type),
   ]);
   const ownerIds = [...new Set(accounts.map((a) => a.accountId))].filter((id) => id !== principal.userId);
   const [ofPrimaries, ofGrants] = await Promise.all([
-    ownerIds.length ? fetch({ ownerIds }).then((p) => p.items) : Promise.resolve([] as V[]),
-    granted.resourceIds.length
-      ? fetch({ ids: granted.resourceIds }).then((p) => p.items)
-      : Promise.resolve([] as V[]),
+    everyItem(fetch, { ownerIds }),
+    everyItem(fetch, { ids: grantedIds }),
   ]);
   const readable = new Set((await filterReadable(rpc, principal, ofPrimaries)).map((v) => v.id));
   const byId = new Map<string, V>();
@@ -48,6 +51,55 @@ export async function listSharedWithMe<V extends Listed>(
   return pageOf(all, page);
 }
 
+/** The ids of every resource of the type granted to the user, walked by cursor. */
+async function everySharedId(
+  rpc: RpcClient,
+  subjectId: string,
+  resourceType: 'ENVIRONMENT' | 'ENVIRONMENT_GROUP',
+) {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const shared = await rpc.call(PermissionsRpc.listSharedWith, {
+      subjectId,
+      resourceType,
+      offset: 0,
+      limit: PAGE,
+      desc: false,
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    ids.push(...shared.resourceIds);
+    cursor = shared.nextCursor ?? undefined;
+  } while (cursor !== undefined);
+  return ids;
+}
+
+/** Every item of some owners (page after page) or of some ids (in requests of PAGE ids). */
+async function everyItem<V>(
+  fetch: FetchPage<V>,
+  by: { ownerIds: string[] } | { ids: string[] },
+): Promise<V[]> {
+  const items: V[] = [];
+  if ('ids' in by) {
+    for (let i = 0; i < by.ids.length; i += PAGE) {
+      items.push(
+        ...(await fetch({ ids: by.ids.slice(i, i + PAGE), page: { offset: 0, limit: PAGE, desc: false } }))
+          .items,
+      );
+    }
+    return items;
+  }
+  for (let i = 0; i < by.ownerIds.length; i += OWNERS_PER_REQUEST) {
+    const ownerIds = by.ownerIds.slice(i, i + OWNERS_PER_REQUEST);
+    for (let offset = 0; ; offset += PAGE) {
+      const { items: batch } = await fetch({ ownerIds, page: { offset, limit: PAGE, desc: false } });
+      items.push(...batch);
+      if (batch.length < PAGE) break;
+    }
+  }
+  return items;
+}
+
 /**
  * Another account's environments or groups (`X-Account-Id`: a primary the user collaborates
  * with, an organization it belongs to): only those the user may READ, as a member may be shared
@@ -57,11 +109,13 @@ export async function listReadableOf<V extends Listed>(
   rpc: RpcClient,
   principal: PrincipalRef & { userId: string },
   accountId: string,
-  page: { offset: number; limit: number; desc: boolean },
-  fetch: (req: { ownerIds: string[] }) => Promise<ListPage<V>>,
+  page: Page,
+  fetch: FetchPage<V>,
 ): Promise<ListPage<V>> {
-  const { items } = await fetch({ ownerIds: [accountId] });
-  return pageOf(await filterReadable(rpc, principal, items), page);
+  return pageOf(
+    await filterReadable(rpc, principal, await everyItem(fetch, { ownerIds: [accountId] })),
+    page,
+  );
 }
 
 async function filterReadable<V extends Listed>(
@@ -81,7 +135,7 @@ async function filterReadable<V extends Listed>(
   return readable;
 }
 
-function pageOf<V>(all: V[], page: { offset: number; limit: number; desc: boolean }): ListPage<V> {
+function pageOf<V>(all: V[], page: Page): ListPage<V> {
   const ordered = page.desc ? [...all].reverse() : all;
   const items = ordered.slice(page.offset, page.offset + page.limit);
   return { total: all.length, ...page, count: items.length, items };
@@ -92,5 +146,3 @@ export const listPageOf = (q: { offset?: number; limit?: number; desc?: boolean 
   limit: Math.min(q.limit ?? 1000, 1000),
   desc: q.desc ?? false,
 });
-
-export const WHOLE_LIST = { offset: 0, limit: MAX_LISTED, desc: false };

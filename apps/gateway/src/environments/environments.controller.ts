@@ -25,7 +25,7 @@ import {
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 import { requireCreateIn } from './environment-creation';
-import { listPageOf, listReadableOf, listSharedWithMe, WHOLE_LIST } from './environment-listing';
+import { listPageOf, listReadableOf, listSharedWithMe } from './environment-listing';
 
 const listQuery = z.object({
   ...paginationQuery,
@@ -58,7 +58,7 @@ export class EnvironmentsController {
         { ...principalRef(user), userId: user.userId },
         'ENVIRONMENT',
         page,
-        (by) => this.rpc.call(EnvironmentsRpc.listEnvironments, { ...by, page: WHOLE_LIST }),
+        (req) => this.rpc.call(EnvironmentsRpc.listEnvironments, req),
       );
       return { data: shared };
     }
@@ -68,7 +68,7 @@ export class EnvironmentsController {
         { ...principalRef(user), userId: user.userId },
         account,
         page,
-        (by) => this.rpc.call(EnvironmentsRpc.listEnvironments, { ...by, page: WHOLE_LIST }),
+        (req) => this.rpc.call(EnvironmentsRpc.listEnvironments, req),
       );
       return { data: readable };
     }

@@ -41,7 +41,10 @@ export async function listCatalogued<T extends ObjectLiteral>(
   } else {
     query.andWhere({ id: In(req.ids ?? []) });
   }
-  const [resources, total] = await query.getManyAndCount();
+  // Given ids are all there is (no page): their count needs no second query.
+  const [resources, total] = req.ids
+    ? await query.getMany().then((found) => [found, found.length] as const)
+    : await query.getManyAndCount();
   const rows = resources.map((resource) => ({
     resource,
     state: (resource as ResourceEntity & { state: T }).state,
