@@ -4,7 +4,6 @@ import { gatewayConfigSchema, loadConfig, serviceConfigSchema } from '@atrium/co
 import { startEmbeddedPostgres } from '@atrium/persistence';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startAtriumStack } from './atrium-stack';
 
 /** The JWT secret of an embedded installation, made once and kept in its data directory. */
 function embeddedJwtSecret(dataDir: string): string {
@@ -21,7 +20,11 @@ async function main(): Promise<void> {
   const logger = new Logger('Atrium');
   const dataDir = resolve(process.env.ATRIUM_DATA_DIR || 'data');
   mkdirSync(dataDir, { recursive: true });
-  const embeddedDb = process.env.DATABASE_URL ? null : await startEmbeddedPostgres(join(dataDir, 'pglite'));
+  // The services' modules load while a new data directory is made (initdb, in a child process).
+  const [embeddedDb, { startAtriumStack }] = await Promise.all([
+    process.env.DATABASE_URL ? null : startEmbeddedPostgres(join(dataDir, 'pglite')),
+    import('./atrium-stack'),
+  ]);
   const env: NodeJS.ProcessEnv = {
     DB_POOL_SIZE: embeddedDb ? '4' : undefined,
     ...process.env,

@@ -13,6 +13,14 @@ export interface EmbeddedPostgres {
 }
 
 /**
+ * Postgres's WASM runs on V8's baseline compiler (Liftoff) only. By default V8 also recompiles
+ * the functions that get hot with its optimising compiler: some 60 MB more resident code soon
+ * after start, growing as more of Postgres runs, for no gain measured on PGlite's queries (and
+ * initdb takes 30% less CPU without it).
+ */
+const BASELINE_WASM_ONLY = '--liftoff-only';
+
+/**
  * PGlite (Postgres in WASM) persisted in `dataDir`, served on a loopback port so that every
  * service uses TypeORM's ordinary `postgres` driver. The socket server multiplexes connections
  * and keeps each transaction on its own connection.
@@ -20,16 +28,13 @@ export interface EmbeddedPostgres {
 export async function startEmbeddedPostgres(dataDir: string, maxConnections = 40): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true });
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await initDataDirInChildProcess(dataDir);
-  // Postgres's WASM runs on V8's baseline compiler only. By default V8 also recompiles every
-  // function that gets hot with its optimising compiler: some 60 MB more resident code right
-  // after start and growing as more of Postgres runs, for no measured gain in query time here.
-  // Read when the module is compiled, so it must be set before PGlite.create.
-  setFlagsFromString('--liftoff-only');
+  // V8 reads it when it compiles PGlite's WASM module, so before PGlite.create.
+  setFlagsFromString(BASELINE_WASM_ONLY);
   const db = await PGlite.create({
     dataDir,
-    // Postgres zeroes its shared memory at start, so all of shared_buffers is resident: initdb's
-    // 128 MB was most of the process's memory. The data of one installation is far smaller, and
-    // pages it evicts are still in the OS's page cache.
+    // All of shared_buffers is resident from the start (initdb's 128 MB made 160 MB of WASM
+    // memory resident, 16 MB makes 31 MB). One installation's data is far smaller, and pages it
+    // evicts stay in the OS's page cache.
     startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
   });
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
@@ -54,8 +59,10 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 40
  * heap fragmented, which more than doubled the resident memory of a first start.
  */
 async function initDataDirInChildProcess(dataDir: string): Promise<void> {
-  const script = 'require(process.argv[1]).PGlite.create({ dataDir: process.argv[2] }).then((db) => db.close())';
-  await promisify(execFile)(process.execPath, ['-e', script, require.resolve('@electric-sql/pglite'), dataDir]);
+  const script =
+    'require(process.argv[1]).PGlite.create({ dataDir: process.argv[2] }).then((db) => db.close())';
+  const pglite = require.resolve('@electric-sql/pglite');
+  await promisify(execFile)(process.execPath, [BASELINE_WASM_ONLY, '-e', script, pglite, dataDir]);
 }
 
 interface QueuedMessage {
