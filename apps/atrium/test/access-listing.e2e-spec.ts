@@ -1,5 +1,12 @@
 import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import {
+  createOrganization,
+  joinOrganization,
+  signUp,
+  SignedUpUser,
+  startTestStack,
+  TestStack,
+} from './test-stack';
 
 /** Who has access and why: grants page by cursor; members of the owner account are listed as derived. */
 describe('who has access', () => {
@@ -43,23 +50,8 @@ describe('who has access', () => {
   });
 
   it('names the members of the owning organization, with their role and what it gives', async () => {
-    const org = (
-      await t
-        .http()
-        .post('/v2/organizations')
-        .set(alice.auth)
-        .send({ username: uniqueName('org') })
-        .expect(201)
-    ).body.data;
-    const roles = (await t.http().get(`/v2/organizations/${org.id}/roles`).set(alice.auth).expect(200)).body
-      .data.items as { id: string; name: string }[];
-    const invitation = await t
-      .http()
-      .post(`/v2/organizations/${org.id}/invitations`)
-      .set(alice.auth)
-      .send({ user: bob.username, roleId: roles.find((r) => r.name === 'Developer')!.id })
-      .expect(201);
-    await t.http().post(`/v2/invitations/${invitation.body.data.id}/accept`).set(bob.auth).expect(200);
+    const org = await createOrganization(t, alice);
+    await joinOrganization(t, alice, org.id, bob, org.roleId('Developer'));
     const id = (await t.http().post('/v2/datasets').set(alice.auth).set('x-account-id', org.id).expect(201))
       .body.data.id;
 

@@ -1,5 +1,12 @@
 import { eventually, uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import {
+  createOrganization,
+  joinOrganization,
+  signUp,
+  SignedUpUser,
+  startTestStack,
+  TestStack,
+} from './test-stack';
 
 interface Entry {
   id: string;
@@ -106,29 +113,13 @@ describe('audit log', () => {
   });
 
   it('records memberships and their role changes in the organization log, for those who manage it', async () => {
-    const org = (
-      await t
-        .http()
-        .post('/v2/organizations')
-        .set(alice.auth)
-        .send({ username: uniqueName('org') })
-        .expect(201)
-    ).body.data;
-    const roles = (await t.http().get(`/v2/organizations/${org.id}/roles`).set(alice.auth).expect(200)).body
-      .data.items as { id: string; name: string }[];
-    const role = (name: string) => roles.find((r) => r.name === name)!.id;
-    const invitation = await t
-      .http()
-      .post(`/v2/organizations/${org.id}/invitations`)
-      .set(alice.auth)
-      .send({ user: bob.username, roleId: role('Read only') })
-      .expect(201);
-    await t.http().post(`/v2/invitations/${invitation.body.data.id}/accept`).set(bob.auth).expect(200);
+    const org = await createOrganization(t, alice);
+    await joinOrganization(t, alice, org.id, bob, org.roleId('Read only'));
     await t
       .http()
       .put(`/v2/organizations/${org.id}/members/${bob.id}`)
       .set(alice.auth)
-      .send({ roleId: role('Developer') })
+      .send({ roleId: org.roleId('Developer') })
       .expect(200);
     await eventually(async () => {
       const entries = (await log(alice, `?accountId=${org.id}`)).items.filter(
@@ -145,27 +136,14 @@ describe('audit log', () => {
   });
 
   it('records a role edit for each of its members, and collaboration memberships', async () => {
-    const org = (
-      await t
-        .http()
-        .post('/v2/organizations')
-        .set(alice.auth)
-        .send({ username: uniqueName('org') })
-        .expect(201)
-    ).body.data;
+    const org = await createOrganization(t, alice);
     const custom = await t
       .http()
       .post(`/v2/organizations/${org.id}/roles`)
       .set(alice.auth)
       .send({ name: 'Auditor', permissions: { STORAGE: ['READ'] } })
       .expect(201);
-    const invitation = await t
-      .http()
-      .post(`/v2/organizations/${org.id}/invitations`)
-      .set(alice.auth)
-      .send({ user: bob.username, roleId: custom.body.data.id })
-      .expect(201);
-    await t.http().post(`/v2/invitations/${invitation.body.data.id}/accept`).set(bob.auth).expect(200);
+    await joinOrganization(t, alice, org.id, bob, custom.body.data.id);
     await t
       .http()
       .put(`/v2/organizations/${org.id}/roles/${custom.body.data.id}`)

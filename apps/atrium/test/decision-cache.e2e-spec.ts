@@ -2,7 +2,15 @@ import { createGatewayApp } from '@atrium/gateway';
 import { uniqueName } from '@atrium/testing';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { SignedUpUser, TestStack, replicaGatewayConfig, signUp, startTestStack } from './test-stack';
+import {
+  createOrganization,
+  joinOrganization,
+  SignedUpUser,
+  TestStack,
+  replicaGatewayConfig,
+  signUp,
+  startTestStack,
+} from './test-stack';
 
 /** Two gateway replicas, each with its own decision cache, in front of the same services. */
 describe('gateway decision cache', () => {
@@ -193,29 +201,15 @@ describe('gateway decision cache', () => {
   });
 
   it('drops every cached decision a membership gave when the role changes or the member is removed', async () => {
-    const org = (
-      await t
-        .http()
-        .post('/v2/organizations')
-        .set(alice.auth)
-        .send({ username: uniqueName('org') })
-    ).body.data;
+    const org = await createOrganization(t, alice);
     await t
       .http()
       .put(`/v2/organizations/${org.id}`)
       .set(alice.auth)
       .send({ settings: { generalResourceAccess: 'RESTRICTED' } })
       .expect(200);
-    const roles = (await t.http().get(`/v2/organizations/${org.id}/roles`).set(alice.auth).expect(200)).body
-      .data.items as { id: string; name: string }[];
-    const role = (name: string) => roles.find((r) => r.name === name)!.id;
-    const invitation = await t
-      .http()
-      .post(`/v2/organizations/${org.id}/invitations`)
-      .set(alice.auth)
-      .send({ user: bob.username, roleId: role('Developer') })
-      .expect(201);
-    await t.http().post(`/v2/invitations/${invitation.body.data.id}/accept`).set(bob.auth).expect(200);
+    const role = org.roleId;
+    await joinOrganization(t, alice, org.id, bob, role('Developer'));
     // Three datasets of the organization, each written by the member through replica 2 (cached).
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {

@@ -1,6 +1,7 @@
 import {
   createTestDatabase,
   resetBroker,
+  uniqueName,
   testGatewayConfig,
   testServiceConfig,
   TestDatabase,
@@ -77,6 +78,51 @@ export async function signUp(t: TestStack, username: string): Promise<SignedUpUs
     refreshToken,
     auth: { authorization: `Bearer ${accessToken}` },
   };
+}
+
+export interface TestOrganization {
+  id: string;
+  /** The id of the organization's role of that name (built-in or custom). */
+  roleId(name: string): string;
+}
+
+/** A new organization owned by `owner`, with its roles (as created: the built-in ones). */
+export async function createOrganization(t: TestStack, owner: SignedUpUser): Promise<TestOrganization> {
+  const org = (
+    await t
+      .http()
+      .post('/v2/organizations')
+      .set(owner.auth)
+      .send({ username: uniqueName('org') })
+      .expect(201)
+  ).body.data as { id: string };
+  const roles = (await t.http().get(`/v2/organizations/${org.id}/roles`).set(owner.auth).expect(200)).body
+    .data.items as { id: string; name: string }[];
+  return {
+    id: org.id,
+    roleId: (name) => {
+      const role = roles.find((r) => r.name === name);
+      if (!role) throw new Error(`no role ${name}`);
+      return role.id;
+    },
+  };
+}
+
+/** `member` joins the organization with the role: invited by `owner`, then accepting. */
+export async function joinOrganization(
+  t: TestStack,
+  owner: SignedUpUser,
+  organizationId: string,
+  member: SignedUpUser,
+  roleId: string,
+): Promise<void> {
+  const invitation = await t
+    .http()
+    .post(`/v2/organizations/${organizationId}/invitations`)
+    .set(owner.auth)
+    .send({ user: member.username, roleId })
+    .expect(201);
+  await t.http().post(`/v2/invitations/${invitation.body.data.id}/accept`).set(member.auth).expect(200);
 }
 
 /** A loopback port nobody listens on right now. */

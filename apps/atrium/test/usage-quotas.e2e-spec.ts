@@ -1,5 +1,12 @@
 import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import {
+  createOrganization,
+  joinOrganization,
+  signUp,
+  SignedUpUser,
+  startTestStack,
+  TestStack,
+} from './test-stack';
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 
@@ -166,26 +173,9 @@ describe('usage and quotas end to end', () => {
 
     beforeAll(async () => {
       carol = await signUp(t, uniqueName('carol'));
-      orgId = (
-        await t
-          .http()
-          .post('/v2/organizations')
-          .set(alice.auth)
-          .send({ username: uniqueName('org') })
-          .expect(201)
-      ).body.data.id;
-      const roles = (await t.http().get(`/v2/organizations/${orgId}/roles`).set(alice.auth).expect(200)).body
-        .data.items as { id: string; builtIn: string }[];
-      const developer = roles.find((r) => r.builtIn === 'DEVELOPER')!;
-      const invitation = (
-        await t
-          .http()
-          .post(`/v2/organizations/${orgId}/invitations`)
-          .set(alice.auth)
-          .send({ user: bob.username, roleId: developer.id })
-          .expect(201)
-      ).body.data;
-      await t.http().post(`/v2/invitations/${invitation.id}/accept`).set(bob.auth).expect(200);
+      const org = await createOrganization(t, alice);
+      orgId = org.id;
+      await joinOrganization(t, alice, orgId, bob, org.roleId('Developer'));
     });
 
     const inOrg = (user: SignedUpUser) => ({ ...user.auth, 'x-account-id': orgId });
