@@ -811,6 +811,11 @@ ${details.join('\n')}
   arrives as 20 small bursts a second: closer to an even 1,000 req/s.
 - Latencies are taken from every response (ms, not autocannon's integer histogram); req/s is completed
   responses over the run's duration; errors are non-2xx responses plus socket errors and timeouts.
+- **CPU per request**: user + system CPU time from \`/proc/<pid>/stat\` of each benchmark process, of
+  the harness (the load generator) and of the machine's RabbitMQ (\`beam.smp\`) and PostgreSQL
+  processes, before and after each measured run, divided by its responses. With everything on the same
+  cores, throughput follows it; the split shows where a request's cost goes. The kernel charges CPU
+  by clock ticks, so very short bursts (a PostgreSQL backend's) are sampled, not exactly counted.
 - **Revocation**: per trial, grant via gateway 1, read via gateway 1, poll gateway 2 until it allows and
   read once more (so any cache there holds the allow), revoke via gateway 1, then from the revoke
   response poll both gateways every ${REVOKE_POLL_MS} ms: the time until gateway 2 answers 404, and any
@@ -820,7 +825,7 @@ ${details.join('\n')}
 - **Scale**: \`permissions.account_projection\`, \`permissions.resource_projection\` and
   \`permissions.grant\` bulk-loaded with \`INSERT … SELECT generate_series(…)\` into the bench database
   (RESTRICTED owners, so only the READ grants open the datasets; every dataset gets the same number of
-  grants to distinct users), then \`ANALYZE\`. The check figure is \`PermissionsRpc.check\` (READ on a
+  grants to distinct users), then \`ANALYZE\` and \`CHECKPOINT\`. The check figure is \`PermissionsRpc.check\` (READ on a
   DATASET by id) called directly over RabbitMQ with the gateway's transport (\`RpcClient\` +
   \`RmqRpcTransport\`), so no gateway decision cache is involved: one call in flight, each for a
   random granted (user, dataset) pair; it includes the RabbitMQ round trip. Its baseline is that round
