@@ -1,4 +1,4 @@
-import { uniqueName } from '@atrium/testing';
+import { testSqlPool, uniqueName } from '@atrium/testing';
 import {
   createOrganization,
   joinOrganization,
@@ -194,6 +194,32 @@ describe('usage and quotas end to end', () => {
       ]);
       // Not the member's own account.
       expect((await usageOf(bob)).resources).toEqual(before.resources);
+
+      // Each write into it is recorded in the ledger with its writer as the cause.
+      const datasetId = created.body.data.id;
+      await t
+        .http()
+        .post(`/v2/datasets/${datasetId}/items`)
+        .set(bob.auth)
+        .send([{ by: 'bob' }])
+        .expect(201);
+      await t
+        .http()
+        .post(`/v2/datasets/${datasetId}/items`)
+        .set(alice.auth)
+        .send({ by: 'alice' })
+        .expect(201);
+      const sql = testSqlPool(t.db.url);
+      try {
+        const { rows } = await sql.query(
+          `SELECT caused_by AS "causedBy" FROM resources.usage_ledger
+            WHERE resource_id = $1 AND metric = 'STORAGE_BYTES' ORDER BY id`,
+          [datasetId],
+        );
+        expect(rows.map((r) => r.causedBy)).toEqual([bob.id, alice.id]);
+      } finally {
+        await sql.end();
+      }
     });
 
     it("shows the organization's usage only to members whose role allows it", async () => {

@@ -156,6 +156,51 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
     await expectCountersMatchLedger(owner);
   });
 
+  it('records who wrote content as the cause of the bytes it adds or frees, the owner when unknown', async () => {
+    const owner = newId();
+    const writer = newId();
+    const { dataset } = await createDataset(owner);
+    await h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{ by: 'writer' }], causedBy: writer });
+    await h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{ by: 'anonymous' }] });
+    const { store } = await h.rpc.call(KeyValueStoresRpc.create, { ownerId: owner, createdBy: owner });
+    const record = { id: store.id, key: 'k', contentType: 'text/plain', value: base64('abc') };
+    await h.rpc.call(KeyValueStoresRpc.setRecord, { ...record, causedBy: writer });
+    await h.rpc.call(KeyValueStoresRpc.deleteRecord, { id: store.id, key: 'k', causedBy: writer });
+    const { queue } = await h.rpc.call(RequestQueuesRpc.create, { ownerId: owner, createdBy: owner });
+    const added = await h.rpc.call(RequestQueuesRpc.addRequest, {
+      id: queue.id,
+      request: { uniqueKey: 'a', url: 'https://example.com/a' },
+      causedBy: writer,
+    });
+    await h.rpc.call(RequestQueuesRpc.updateRequest, {
+      id: queue.id,
+      requestId: added.requestId,
+      request: { url: 'https://example.com/a', userData: { more: 'bytes' } },
+      causedBy: writer,
+    });
+    await h.rpc.call(RequestQueuesRpc.deleteRequest, {
+      id: queue.id,
+      requestId: added.requestId,
+      causedBy: writer,
+    });
+
+    const bytes = (await ledger(owner)).filter((e) => e.metric === 'STORAGE_BYTES');
+    expect(bytes.map((e) => [e.resourceId, Math.sign(e.delta), e.causedBy])).toEqual([
+      [dataset.id, 1, writer],
+      [dataset.id, 1, owner],
+      [store.id, 1, writer],
+      [store.id, -1, writer],
+      [queue.id, 1, writer],
+      [queue.id, 1, writer],
+      [queue.id, -1, writer],
+    ]);
+    // A cause must be an id, like every other.
+    await expect(
+      h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{}], causedBy: 'nobody' }),
+    ).rejects.toMatchObject({ type: 'invalid-input' });
+    await expectCountersMatchLedger(owner);
+  });
+
   it("counts a collaboration member's environment against the primary's quota, for that member", async () => {
     const primary = newId();
     const member = newId();

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GENERAL_ACCESS, GeneralAccess } from './access.enums';
 import { ListPage, paginationSchema } from './resources.contract';
 import { rpc } from './rpc-route';
-import { idSchema, resourceNameSchema } from './validation';
+import { causedByField, idSchema, resourceNameSchema } from './validation';
 
 /** Apify's record keys: 1–256 characters of `a-zA-Z0-9!-_.'()`. */
 export const recordKeySchema = z
@@ -133,12 +133,13 @@ export const KeyValueStoresRpc = {
           .string()
           .max(MAX_RECORD_BASE64_CHARS, `must be at most ${MAX_RECORD_BYTES} bytes`)
           .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+        ...causedByField,
       })
       .strict(),
   ),
   deleteRecord: rpc<{ ok: true }>()(
     'resources',
     'resources.key-value-stores.delete-record',
-    z.object({ ...storeRef, key: recordKeySchema }).strict(),
+    z.object({ ...storeRef, key: recordKeySchema, ...causedByField }).strict(),
   ),
 } as const;

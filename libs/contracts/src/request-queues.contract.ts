@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GENERAL_ACCESS, GeneralAccess } from './access.enums';
 import { ListPage, paginationSchema } from './resources.contract';
 import { rpc } from './rpc-route';
-import { idSchema, isoDateSchema, resourceNameSchema } from './validation';
+import { causedByField, idSchema, isoDateSchema, resourceNameSchema } from './validation';
 
 export const HTTP_METHODS = [
   'GET',
@@ -162,7 +162,14 @@ export const RequestQueuesRpc = {
   addRequest: rpc<QueueOperationResult>()(
     'resources',
     'resources.request-queues.add-request',
-    z.object({ ...queueRef, request: addRequestBody, forefront: z.boolean().default(false) }).strict(),
+    z
+      .object({
+        ...queueRef,
+        request: addRequestBody,
+        forefront: z.boolean().default(false),
+        ...causedByField,
+      })
+      .strict(),
   ),
   getRequest: rpc<QueueRequestView>()(
     'resources',
@@ -173,12 +180,19 @@ export const RequestQueuesRpc = {
   updateRequest: rpc<QueueOperationResult>()(
     'resources',
     'resources.request-queues.update-request',
-    z.object({ ...requestRef, request: updateRequestBody, forefront: z.boolean().default(false) }).strict(),
+    z
+      .object({
+        ...requestRef,
+        request: updateRequestBody,
+        forefront: z.boolean().default(false),
+        ...causedByField,
+      })
+      .strict(),
   ),
   deleteRequest: rpc<{ ok: true }>()(
     'resources',
     'resources.request-queues.delete-request',
-    z.object(requestRef).strict(),
+    z.object({ ...requestRef, ...causedByField }).strict(),
   ),
   /** Every request, handled or not, in id order after `exclusiveStartId`. */
   listRequests: rpc<QueueRequestsPage>()(

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GENERAL_ACCESS, GeneralAccess, RESOURCE_TYPES, STORAGE_TYPES } from './access.enums';
 import { ResourceFacts } from './facts';
 import { healthRequest, HealthResponse, rpc } from './rpc-route';
-import { idSchema, resourceNameSchema } from './validation';
+import { causedByField, idSchema, resourceNameSchema } from './validation';
 
 export const paginationSchema = z
   .object({
@@ -87,7 +87,9 @@ export const ResourcesRpc = {
   pushItems: rpc<{ itemCount: number }>()(
     'resources',
     'resources.datasets.push-items',
-    z.object({ id: idSchema, items: z.array(jsonItem).min(1).max(MAX_ITEMS_PER_PUSH) }).strict(),
+    z
+      .object({ id: idSchema, items: z.array(jsonItem).min(1).max(MAX_ITEMS_PER_PUSH), ...causedByField })
+      .strict(),
   ),
   listItems: rpc<ListPage<Record<string, unknown>>>()(
     'resources',

@@ -21,6 +21,12 @@ export function describeZodError(error: ZodError, where: string): string {
 
 /** Identifiers: 17-char base62 ids, or `username~name` references. */
 export const idSchema = z.string().regex(/^[A-Za-z0-9]{17}$/, 'must be a 17-character id');
+
+/**
+ * On a content write: the user on whose behalf it is made, recorded as the cause of the usage it
+ * adds to the owner's account (the owner when absent: an anonymous writer by link).
+ */
+export const causedByField = { causedBy: idSchema.optional() };
 export const resourceNameSchema = z
   .string()
   .min(1)

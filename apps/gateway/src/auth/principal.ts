@@ -32,6 +32,17 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: Execu
   return ctx.switchToHttp().getRequest<{ user: Principal }>().user;
 });
 
+/**
+ * Whom a content write is made on behalf of, recorded as the cause of the usage it adds: the
+ * user (a run token's starter, an organization's token the organization), none when anonymous.
+ */
+export const ContentWriter = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): string | undefined => {
+    const principal = ctx.switchToHttp().getRequest<{ user?: Principal }>().user;
+    return principal?.kind === 'user' ? principal.userId : undefined;
+  },
+);
+
 /** The signed-in user; anonymous callers were already refused by the authorization guard. */
 export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): UserPrincipal => {
   const principal = ctx.switchToHttp().getRequest<{ user: Principal }>().user;

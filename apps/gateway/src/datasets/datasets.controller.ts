@@ -11,7 +11,7 @@ import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { ContentWriter, CurrentUser, UserPrincipal } from '../auth/principal';
 import {
   Authorize,
   AuthorizedResource,
@@ -149,12 +149,14 @@ export class DatasetsController {
   @HttpCode(201)
   async pushItems(
     @CurrentResource() resource: AuthorizedResource,
+    @ContentWriter() causedBy: string | undefined,
     @Body() body: unknown,
   ): Promise<Record<string, never>> {
     const parsed = parseBody(pushBody, body);
     await this.rpc.call(ResourcesRpc.pushItems, {
       id: resource.id,
       items: Array.isArray(parsed) ? parsed : [parsed],
+      causedBy,
     });
     return {};
   }

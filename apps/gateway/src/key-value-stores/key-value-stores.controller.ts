@@ -29,7 +29,7 @@ import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { ContentWriter, CurrentUser, UserPrincipal } from '../auth/principal';
 import {
   Authorize,
   AuthorizedResource,
@@ -177,6 +177,7 @@ export class KeyValueStoresController {
   @HttpCode(201)
   async setRecord(
     @CurrentResource() resource: AuthorizedResource,
+    @ContentWriter() causedBy: string | undefined,
     @Param('recordKey') key: string,
     @Headers('content-type') contentTypeHeader: string | undefined,
     @Body() body: unknown,
@@ -196,6 +197,7 @@ export class KeyValueStoresController {
       key: recordKey,
       contentType,
       value: value.toString('base64'),
+      causedBy,
     });
     return {};
   }
@@ -205,11 +207,13 @@ export class KeyValueStoresController {
   @HttpCode(204)
   async deleteRecord(
     @CurrentResource() resource: AuthorizedResource,
+    @ContentWriter() causedBy: string | undefined,
     @Param('recordKey') key: string,
   ): Promise<void> {
     await this.rpc.call(KeyValueStoresRpc.deleteRecord, {
       id: resource.id,
       key: parseInput(recordKeySchema, key, 'recordKey'),
+      causedBy,
     });
   }
 }

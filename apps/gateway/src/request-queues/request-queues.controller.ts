@@ -26,7 +26,7 @@ import {
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
-import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { ContentWriter, CurrentUser, UserPrincipal } from '../auth/principal';
 import {
   Authorize,
   AuthorizedResource,
@@ -146,6 +146,7 @@ export class RequestQueuesController {
   @HttpCode(201)
   async addRequest(
     @CurrentResource() resource: AuthorizedResource,
+    @ContentWriter() causedBy: string | undefined,
     @Query() query: unknown,
     @Body() body: unknown,
   ) {
@@ -156,6 +157,7 @@ export class RequestQueuesController {
         id: resource.id,
         request,
         forefront: forefront ?? false,
+        causedBy,
       }),
     };
   }
@@ -196,6 +198,7 @@ export class RequestQueuesController {
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   async updateRequest(
     @CurrentResource() resource: AuthorizedResource,
+    @ContentWriter() causedBy: string | undefined,
     @Param('requestId') requestId: string,
     @Query() query: unknown,
     @Body() body: unknown,
@@ -212,6 +215,7 @@ export class RequestQueuesController {
         requestId: id,
         request,
         forefront: forefront ?? false,
+        causedBy,
       }),
     };
   }
@@ -221,11 +225,13 @@ export class RequestQueuesController {
   @HttpCode(204)
   async deleteRequest(
     @CurrentResource() resource: AuthorizedResource,
+    @ContentWriter() causedBy: string | undefined,
     @Param('requestId') requestId: string,
   ): Promise<void> {
     await this.rpc.call(RequestQueuesRpc.deleteRequest, {
       id: resource.id,
       requestId: requestIdOf(requestId),
+      causedBy,
     });
   }
 

@@ -37,7 +37,7 @@ export class DatasetsMessageController {
 
   @RpcHandler(ResourcesRpc.pushItems)
   push(@Payload() req: RpcPayload<typeof ResourcesRpc.pushItems>): Promise<{ itemCount: number }> {
-    return this.datasets.pushItems(req.id, req.items);
+    return this.datasets.pushItems(req.id, req.items, req.causedBy);
   }
 
   @RpcHandler(ResourcesRpc.listItems)

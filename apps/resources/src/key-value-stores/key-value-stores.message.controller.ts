@@ -61,8 +61,8 @@ export class KeyValueStoresMessageController {
 
   @RpcHandler(KeyValueStoresRpc.deleteRecord)
   deleteRecord(
-    @Payload() { id, key }: RpcPayload<typeof KeyValueStoresRpc.deleteRecord>,
+    @Payload() { id, key, causedBy }: RpcPayload<typeof KeyValueStoresRpc.deleteRecord>,
   ): Promise<{ ok: true }> {
-    return this.stores.deleteRecord(id, key);
+    return this.stores.deleteRecord(id, key, causedBy);
   }
 }

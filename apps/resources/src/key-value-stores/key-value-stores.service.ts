@@ -196,7 +196,14 @@ export class KeyValueStoresService {
     req: RpcPayload<typeof KeyValueStoresRpc.setRecord>,
   ): Promise<{ key: string; size: number }> {
     return this.dataSource.transaction((manager) =>
-      this.setRecordIn(manager, req.id, req.key, Buffer.from(req.value, 'base64'), req.contentType),
+      this.setRecordIn(
+        manager,
+        req.id,
+        req.key,
+        Buffer.from(req.value, 'base64'),
+        req.contentType,
+        req.causedBy,
+      ),
     );
   }
 

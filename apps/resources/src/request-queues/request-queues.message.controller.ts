@@ -46,7 +46,7 @@ export class RequestQueuesMessageController {
 
   @RpcHandler(RequestQueuesRpc.addRequest)
   addRequest(@Payload() req: RpcPayload<typeof RequestQueuesRpc.addRequest>): Promise<QueueOperationResult> {
-    return this.queues.addRequest(req);
+    return this.queues.addRequest(req, req.causedBy);
   }
 
   @RpcHandler(RequestQueuesRpc.getRequest)
@@ -60,14 +60,14 @@ export class RequestQueuesMessageController {
   updateRequest(
     @Payload() req: RpcPayload<typeof RequestQueuesRpc.updateRequest>,
   ): Promise<QueueOperationResult> {
-    return this.queues.updateRequest(req);
+    return this.queues.updateRequest(req, req.causedBy);
   }
 
   @RpcHandler(RequestQueuesRpc.deleteRequest)
   deleteRequest(
-    @Payload() { id, requestId }: RpcPayload<typeof RequestQueuesRpc.deleteRequest>,
+    @Payload() { id, requestId, causedBy }: RpcPayload<typeof RequestQueuesRpc.deleteRequest>,
   ): Promise<{ ok: true }> {
-    return this.queues.deleteRequest(id, requestId);
+    return this.queues.deleteRequest(id, requestId, causedBy);
   }
 
   @RpcHandler(RequestQueuesRpc.listRequests)
