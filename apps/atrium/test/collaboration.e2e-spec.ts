@@ -236,6 +236,17 @@ describe('account collaboration end to end', () => {
     );
     await act(member, 'api', 'ssh').expect(403);
 
+    // Explain names the rule and the share that decided: the direct one on api, the group's on web.
+    const explain = async (env: string, permission: string) =>
+      (await as(member).get(`/v2/access/explain?resourceId=${ids[env]}&permission=${permission}`).expect(200))
+        .body.data;
+    const onApi = await explain('api', 'DEPLOY');
+    expect(onApi).toMatchObject({ allowed: true, rule: 'collaboration' });
+    expect(onApi.chain.join(' ')).toContain(primary.id);
+    const onWeb = await explain('web', 'DEPLOY');
+    expect(onWeb).toMatchObject({ allowed: false, rule: 'none' });
+    expect((await explain('web', 'RESTART')).rule).toBe('collaboration');
+
     const shared = await as(member).get('/v2/environments?ownership=sharedWithMe').expect(200);
     expect(shared.body.data.items.map((e: { name: string }) => e.name).sort()).toEqual(['api', 'db', 'web']);
     expect((await as(member).get('/v2/environments').expect(200)).body.data.items).toEqual([]);
