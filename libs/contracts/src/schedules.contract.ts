@@ -32,14 +32,12 @@ export const timezoneSchema = z
   .max(64)
   .refine(isTimeZone, { message: 'must be an IANA time zone' });
 
-const actionId = z.string().regex(/^[A-Za-z0-9]{17}$/, 'must be a 17-character id');
-
 /** Schedule actions; `target` is what names the Actor or task (a reference on REST, an id over RPC). */
 function scheduleActionSchema(target: ZodTypeAny) {
   return z.discriminatedUnion('type', [
     z
       .object({
-        id: actionId.optional(),
+        id: idSchema.optional(),
         type: z.literal('RUN_ACTOR'),
         actorId: target,
         runInput: z
@@ -51,7 +49,7 @@ function scheduleActionSchema(target: ZodTypeAny) {
       .strict(),
     z
       .object({
-        id: actionId.optional(),
+        id: idSchema.optional(),
         type: z.literal('RUN_ACTOR_TASK'),
         actorTaskId: target,
         input: z.union([z.string().max(MAX_STORED_INPUT_CHARS), boundedJsonObject]).optional(),

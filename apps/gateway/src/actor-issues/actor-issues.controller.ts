@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
   commentBody,
+  ID_PATTERN,
   createIssueBody,
   ISSUE_LIST_STATUSES,
   IssuesRpc,
@@ -183,7 +184,7 @@ export class ActorIssuesController {
     const user = signedInUser(principal);
     const { issue } = await this.access.load(user, issueId);
     const { text } = parseBody(commentBody, body);
-    if (!/^[A-Za-z0-9]{17}$/.test(commentId)) throw AppError.notFound('The comment');
+    if (!ID_PATTERN.test(commentId)) throw AppError.notFound('The comment');
     return {
       data: await this.rpc.call(IssuesRpc.editComment, {
         issueId: issue.id,

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { AppError, IssuesRpc } from '@atrium/contracts';
+import { AppError, ID_PATTERN, IssuesRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
@@ -34,7 +34,7 @@ export class NotificationsController {
   @SignedIn()
   @HttpCode(200)
   async markRead(@CurrentUser() user: UserPrincipal, @Param('notificationId') notificationId: string) {
-    if (!/^[A-Za-z0-9]{17}$/.test(notificationId)) throw AppError.notFound('The notification');
+    if (!ID_PATTERN.test(notificationId)) throw AppError.notFound('The notification');
     return {
       data: await this.rpc.call(IssuesRpc.markNotificationRead, { userId: user.userId, notificationId }),
     };

@@ -1,6 +1,5 @@
-import { AppError } from '@atrium/contracts';
+import { AppError, ID_PATTERN } from '@atrium/contracts';
 
-const RUN_ID = /^[A-Za-z0-9]{17}$/;
 /** `…/actor-runs/<id>` (API), `…/runs/<id>` (console: `/actors/runs/<id>`, `/view/runs/<id>`, `/actors/<actorId>/runs/<id>`). */
 const RUN_PATH = /(?:^|\/)(?:actor-runs|runs)\/([A-Za-z0-9]{17})(?:\/|$)/;
 
@@ -10,7 +9,7 @@ const RUN_PATH = /(?:^|\/)(?:actor-runs|runs)\/([A-Za-z0-9]{17})(?:\/|$)/;
  */
 export function runIdFromUrl(runUrl: string, field = 'body.runUrl'): string {
   const value = runUrl.trim();
-  if (RUN_ID.test(value)) return value;
+  if (ID_PATTERN.test(value)) return value;
   let path: string;
   try {
     path = new URL(value).pathname;

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/commo
 import { Reflector } from '@nestjs/core';
 import {
   AppError,
+  ID_PATTERN,
   idSchema,
   PermissionsRpc,
   resourceRefSchema,
@@ -13,9 +14,6 @@ import { RpcClient } from '@atrium/messaging';
 import { Principal, principalRef } from '../auth/principal';
 import { AccessDecisions } from './access-decisions';
 import { AUTHORIZATION_KEY, AuthorizationRule, AuthorizedResource, COLLECTIONS } from './authorize.decorator';
-
-/** A resource id, the common case of `resourceRefSchema` (checked without zod on every request). */
-const ID_PATTERN = /^[A-Za-z0-9]{17}$/;
 
 type GuardedRequest = {
   user: Principal;
@@ -126,7 +124,7 @@ export class AuthorizationGuard implements CanActivate {
       return value as string;
     };
     const header = request.headers['x-account-id'];
-    if (header !== undefined && (typeof header !== 'string' || !/^[A-Za-z0-9]{17}$/.test(header)))
+    if (header !== undefined && (typeof header !== 'string' || !ID_PATTERN.test(header)))
       throw new AppError(
         'invalid-input',
         'Header "X-Account-Id" is invalid: must be a 17-character account id',

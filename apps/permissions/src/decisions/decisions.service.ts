@@ -12,6 +12,7 @@ import {
   CheckResult,
   DecisionRule,
   ExplainResult,
+  ID_PATTERN,
   Permission,
   PermissionsRpc,
   ResourceFacts,
@@ -27,7 +28,6 @@ import { TokenCreationEntity } from '../token-creations/token-creation.entity';
 import { DataSource } from 'typeorm';
 import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 
-const ID_PATTERN = /^[A-Za-z0-9]{17}$/;
 /** Storage → run → Actor/task: related resources never nest deeper. */
 const MAX_DEPTH = 2;
 
