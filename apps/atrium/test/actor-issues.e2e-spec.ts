@@ -185,6 +185,40 @@ describe('Actor issues', () => {
     expect(await canRead(`/v2/actor-runs/${runOfAnotherActor.id}`, alice)).toBe(false);
   });
 
+  it('attaches without sharing a run the reporter may only read; only its owner or a MANAGE_ACCESS holder shares it', async () => {
+    const grantOnRun = async (runId: string, user: SignedUpUser, permissions: string[]) =>
+      (
+        await t
+          .http()
+          .post(`/v2/actor-runs/${runId}/access/grants`)
+          .set(bob.auth)
+          .send({ user: user.id, permissions })
+          .expect(201)
+      ).body.data.id as string;
+    // Carol may only read Bob's run: attaching it to an issue shares it with no one.
+    const run = await startRun(bob);
+    const carolsGrant = await grantOnRun(run.id, carol, ['READ']);
+    const issue = await openIssue(carol, { title: "Bob's run fails too", runId: run.id });
+    expect(issue.runId).toBe(run.id);
+    await new Promise((r) => setTimeout(r, 500)); // the event, had there been one, is applied by now
+    for (const path of runPaths(run))
+      expect({ path, alice: await canRead(path, alice) }).toEqual({ path, alice: false });
+    expect(await aliceGrantsOn(run.id)).toEqual([]);
+    // Once Bob takes Carol's access back, nothing of it remains with anyone else.
+    await t.http().delete(`/v2/actor-runs/${run.id}/access/grants/${carolsGrant}`).set(bob.auth).expect(204);
+    expect(await canRead(`/v2/actor-runs/${run.id}`, carol)).toBe(false);
+    expect(await canRead(`/v2/actor-runs/${run.id}`, alice)).toBe(false);
+
+    // With MANAGE_ACCESS on the run Carol may share it, and does by attaching it.
+    const managed = await startRun(bob);
+    await grantOnRun(managed.id, carol, ['READ', 'MANAGE_ACCESS']);
+    await openIssue(carol, { title: 'Shared by a manager', runId: managed.id });
+    await eventually(async () => expect(await canRead(`/v2/actor-runs/${managed.id}`, alice)).toBe(true));
+    expect(await aliceGrantsOn(managed.id)).toEqual([
+      expect.objectContaining({ permissions: ['READ'], grantedBy: carol.id }),
+    ]);
+  });
+
   it("lists by status newest first, paginated; a private Actor's issues are hidden (404) from those who cannot read it", async () => {
     const actor = (
       await t
@@ -364,6 +398,7 @@ describe('Actor issues', () => {
           title: 'While permissions was down',
           description: '',
           runId: run.id,
+          shareRun: true,
         });
         issueId = issue.id;
         await new Promise((r) => setTimeout(r, 500)); // the outbox relay publishes meanwhile

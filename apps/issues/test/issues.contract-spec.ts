@@ -22,7 +22,7 @@ describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
   const actorId = newId();
   const [owner, author, reader] = [newId(), newId(), newId()];
   const page = { offset: 0, limit: 100, desc: true };
-  const open = (title: string, runId: string | null = null, actor = actorId) =>
+  const open = (title: string, runId: string | null = null, actor = actorId, shareRun = runId !== null) =>
     h.rpc.call(IssuesRpc.create, {
       actorId: actor,
       actorOwnerId: owner,
@@ -30,6 +30,7 @@ describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
       title,
       description: `about ${title}`,
       runId,
+      shareRun,
     });
   const count = async (table: string) =>
     Number((await h.app.get(DataSource).query(`SELECT count(*) AS n FROM issues.${table}`))[0].n);
@@ -142,9 +143,11 @@ describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
       runId,
       reporterId: author,
     });
-    // An issue without a run emits nothing.
+    // An issue without a run emits nothing, nor one whose run the author may not share.
     const before = attached.length;
     await open('no run');
+    const unshared = await open('a run the author only reads', newId(), actorId, false);
+    expect(unshared.runId).not.toBeNull();
     await new Promise((r) => setTimeout(r, 300));
     expect(attached.length).toBe(before);
   });

@@ -23,7 +23,11 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
     shareRunsWithPublicActorCreators: false,
     version: 1,
   });
-  const [alice, bob] = [account('alice-issue-grants'), account('bob-issue-grants')];
+  const [alice, bob, carol] = [
+    account('alice-issue-grants'),
+    account('bob-issue-grants'),
+    account('carol-issue-grants'),
+  ];
   const resource = (
     type: ResourceType,
     ownerId: string,
@@ -49,13 +53,15 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
   const otherRun = resource('ACTOR_RUN', bob.id, { actorId: actor.id });
   const runElsewhere = resource('ACTOR_RUN', bob.id, { actorId: otherActor.id });
   const alicesOwnRun = resource('ACTOR_RUN', alice.id, { actorId: actor.id });
+  const readByCarol = resource('ACTOR_RUN', bob.id, { actorId: actor.id });
+  const managedByCarol = resource('ACTOR_RUN', bob.id, { actorId: actor.id });
 
   const publish = <E extends EventDefinition>(event: E, payload: EventPayload<E>, id = randomUUID()) =>
     h.bus.publish({ id, name: event.name, occurredAt: new Date().toISOString(), payload }).then(() => id);
-  const attach = (runId: string, issueId = newId(), id = randomUUID()) =>
+  const attach = (runId: string, issueId = newId(), id = randomUUID(), reporterId = bob.id) =>
     publish(
       Events.issuesRunAttached,
-      { issueId, actorId: actor.id, actorOwnerId: alice.id, runId, reporterId: bob.id },
+      { issueId, actorId: actor.id, actorOwnerId: alice.id, runId, reporterId },
       id,
     );
   const check = (userId: string, type: ResourceType, ref: string, permission: 'READ' | 'WRITE' = 'READ') =>
@@ -75,8 +81,18 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
 
   beforeAll(async () => {
     h = await startContractHarness('permissions', (url) => PermissionsModule.forRoot(testServiceConfig(url)));
-    for (const a of [alice, bob]) await publish(Events.accountCreated, a);
-    for (const r of [actor, otherActor, run, dataset, otherRun, runElsewhere, alicesOwnRun])
+    for (const a of [alice, bob, carol]) await publish(Events.accountCreated, a);
+    for (const r of [
+      actor,
+      otherActor,
+      run,
+      dataset,
+      otherRun,
+      runElsewhere,
+      alicesOwnRun,
+      readByCarol,
+      managedByCarol,
+    ])
       await publish(Events.resourceCreated, r);
     await eventually(async () => expect((await check(bob.id, 'DATASET', dataset.id)).allowed).toBe(true));
   });
@@ -172,5 +188,39 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
     expect(await grantsOn(runElsewhere.id)).toEqual([]);
     expect(await grantsOn(alicesOwnRun.id)).toEqual([]);
     expect((await check(alice.id, 'ACTOR_RUN', runElsewhere.id)).canRead).toBe(false);
+  });
+
+  it('shares a run only for a reporter who owns it or holds MANAGE_ACCESS on it', async () => {
+    for (const [target, permissions] of [
+      [readByCarol, ['READ']],
+      [managedByCarol, ['READ', 'MANAGE_ACCESS']],
+    ] as const)
+      await h.rpc.call(PermissionsRpc.createGrant, {
+        resourceType: 'ACTOR_RUN',
+        resourceId: target.id,
+        subjectId: carol.id,
+        permissions: [...permissions],
+        grantedBy: bob.id,
+      });
+    const events = [
+      await attach(readByCarol.id, newId(), randomUUID(), carol.id),
+      await attach(managedByCarol.id, newId(), randomUUID(), carol.id),
+    ];
+    await eventually(async () => {
+      const processed = await h.app
+        .get(DataSource)
+        .query(`SELECT count(*)::int AS n FROM permissions.processed_message WHERE message_id = ANY($1)`, [
+          events,
+        ]);
+      expect(processed[0].n).toBe(events.length);
+    });
+    expect((await grantsOn(readByCarol.id)).map((g: { subject_id: string }) => g.subject_id)).toEqual([
+      carol.id,
+    ]);
+    expect((await check(alice.id, 'ACTOR_RUN', readByCarol.id)).canRead).toBe(false);
+    expect(await check(alice.id, 'ACTOR_RUN', managedByCarol.id)).toMatchObject({
+      allowed: true,
+      rule: 'grant',
+    });
   });
 });

@@ -51,7 +51,10 @@ export const Events = {
       })
       .strict(),
   ),
-  /** A reporter attached a run they can read to an issue: the Actor's owner is to be able to READ it. */
+  /**
+   * A reporter who owns a run (or holds MANAGE_ACCESS on it) attached it to an issue: the Actor's
+   * owner is to be able to READ it.
+   */
   issuesRunAttached: event(
     'issues.run-attached',
     z

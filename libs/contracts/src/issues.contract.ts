@@ -76,7 +76,9 @@ export const IssuesRpc = {
   health: rpc<HealthResponse>()('issues', 'issues.health', healthRequest),
   /**
    * Opens an issue and subscribes its author. With a run (already checked by the caller: the
-   * author can read it and it is a run of this Actor) it also emits `issues.run-attached`.
+   * author can read it and it is a run of this Actor) and `shareRun` (the caller's decision: the
+   * author owns the run or holds MANAGE_ACCESS on it) it also emits `issues.run-attached`;
+   * without `shareRun` the run is attached and shared with no one.
    */
   create: rpc<IssueView>()(
     'issues',
@@ -89,6 +91,8 @@ export const IssuesRpc = {
         title: issueTitle,
         description: issueDescription,
         runId: idSchema.nullable(),
+        /** Absent (e.g. from a caller of an earlier release): attach without sharing. */
+        shareRun: z.boolean().optional(),
       })
       .strict(),
   ),

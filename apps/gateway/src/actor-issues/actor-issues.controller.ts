@@ -64,7 +64,9 @@ export class ActorIssuesController {
 
   /**
    * With `runUrl` or `runId`, the reporter must be able to read the run and it must be a run of
-   * this Actor; otherwise 404 and nothing is created.
+   * this Actor; otherwise 404 and nothing is created. The run is shared with the Actor's owner
+   * only when the reporter may share it — owns it or holds MANAGE_ACCESS on it, as the decision
+   * (with the credential's scope) says; a run the reporter can only read is attached unshared.
    */
   @Post(['acts/:actorId/issues', 'actors/:actorId/issues'])
   @Authorize('ACTOR', 'READ', 'actorId')
@@ -82,7 +84,9 @@ export class ActorIssuesController {
         : input.runId !== undefined
           ? input.runId
           : null;
-    if (runId) await this.requireRunOfActor(user, runId, actor.id, input.runUrl ? 'runUrl' : 'runId');
+    const mayShareRun = runId
+      ? await this.requireRunOfActor(user, runId, actor.id, input.runUrl ? 'runUrl' : 'runId')
+      : false;
     const actorOwnerId = await this.access.ownerOf(actor.id);
     const issue = await this.rpc.call(IssuesRpc.create, {
       actorId: actor.id,
@@ -91,11 +95,18 @@ export class ActorIssuesController {
       title: input.title,
       description: input.description,
       runId,
+      shareRun: mayShareRun,
     });
     return { data: this.access.present(issue, principal, actorOwnerId) };
   }
 
-  private async requireRunOfActor(user: UserPrincipal, runId: string, actorId: string, field: string) {
+  /** Whether the reporter may share the run (its owner holds MANAGE_ACCESS too). */
+  private async requireRunOfActor(
+    user: UserPrincipal,
+    runId: string,
+    actorId: string,
+    field: string,
+  ): Promise<boolean> {
     const notFound = AppError.notFound(`The run "${runId}" (body.${field})`);
     const run = await this.rpc.call(PermissionsRpc.check, {
       principal: principalRef(user),
@@ -108,6 +119,7 @@ export class ActorIssuesController {
     if (facts?.type !== 'ACTOR_RUN' || facts.actorId !== actorId) {
       throw AppError.notFound(`The run "${runId}" (body.${field}) is not a run of this Actor; it`);
     }
+    return run.permissions.includes('MANAGE_ACCESS');
   }
 
   @Get('actor-issues/:issueId')

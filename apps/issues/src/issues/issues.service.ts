@@ -45,8 +45,9 @@ export class IssuesService {
   }
 
   /**
-   * The issue, its author's subscription and, with a run, `issues.run-attached` are written in
-   * one transaction: the run is shared with the Actor's owner if and only if the issue exists.
+   * The issue, its author's subscription and, with a run the author shares, `issues.run-attached`
+   * are written in one transaction: the run is shared with the Actor's owner if and only if the
+   * issue exists. A run attached without `shareRun` is recorded on the issue and shared with no one.
    */
   async create(req: RpcPayload<typeof IssuesRpc.create>): Promise<IssueView> {
     const issue = await this.dataSource.transaction(async (manager) => {
@@ -63,7 +64,7 @@ export class IssuesService {
         closedAt: null,
       });
       await addSubscription(manager, id, req.authorId);
-      if (req.runId) {
+      if (req.runId && req.shareRun) {
         await addToOutbox(manager, Events.issuesRunAttached, {
           issueId: id,
           actorId: req.actorId,
@@ -74,7 +75,7 @@ export class IssuesService {
       }
       return manager.findOneByOrFail(IssueEntity, { id });
     });
-    if (req.runId) this.outbox.kick();
+    if (req.runId && req.shareRun) this.outbox.kick();
     return toIssueView(issue);
   }
 

@@ -4,6 +4,7 @@ import { newId } from '@atrium/auth';
 import { addToOutbox } from '@atrium/messaging';
 import { EntityManager } from 'typeorm';
 import { AuditLogService } from '../audit/audit-log.service';
+import { DecisionsService } from '../decisions/decisions.service';
 import { ProjectionsService } from '../projections/projections.service';
 import { GrantEntity } from './grant.entity';
 
@@ -11,13 +12,16 @@ import { GrantEntity } from './grant.entity';
  * Handles `issues.run-attached` (on the permissions service's event queue, once per event id):
  * the Actor's owner gets READ on the attached run — and so, by derivation, on its log and
  * default storages — as a hidden grant whose source is the issue. A grant the owner already
- * holds on the run is left as it is.
+ * holds on the run is left as it is. Only the run's owner, or a holder of MANAGE_ACCESS on it,
+ * shares a run this way: the gateway attaches other runs without sharing, and a share claimed
+ * for a reporter who (no longer) may give it is dropped here, by the same decision.
  */
 @Injectable()
 export class IssueRunGrantsConsumer {
   constructor(
     private readonly projections: ProjectionsService,
     private readonly audit: AuditLogService,
+    private readonly decisions: DecisionsService,
   ) {}
 
   async apply(event: EventPayload<typeof Events.issuesRunAttached>, manager: EntityManager): Promise<void> {
@@ -25,6 +29,10 @@ export class IssueRunGrantsConsumer {
     // A run since deleted, or not a run of this Actor, is shared with no one.
     if (!run || run.type !== 'ACTOR_RUN' || run.actorId !== event.actorId) return;
     if (run.ownerId === event.actorOwnerId) return;
+    if (run.ownerId !== event.reporterId) {
+      const reporter = await this.decisions.evaluate(run, event.reporterId);
+      if (!reporter.held.has('MANAGE_ACCESS')) return;
+    }
     const inserted = await manager
       .createQueryBuilder()
       .insert()
