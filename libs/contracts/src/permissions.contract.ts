@@ -17,7 +17,21 @@ export type DecisionRule =
   | 'public-actor-build'
   | 'public-actor'
   | 'general-access'
+  /** Explain only: what a scoped credential's scope leaves of the rules above (rule 1). */
+  | 'token-scope'
   | 'none';
+
+/**
+ * Whether a principal may create (or list) resources of a type in an account. A scoped token
+ * whose scope does not give READ on the whole category lists only `ids` (what its scope names
+ * and what it created), each still decided on its own.
+ */
+export interface AccountCheckResult {
+  allowed: boolean;
+  rule: DecisionRule;
+  detail: string;
+  ids?: string[];
+}
 
 export interface CheckResult {
   /** Null when the reference names nothing, or nothing the caller may know of. */
@@ -276,7 +290,7 @@ export const PermissionsRpc = {
    * the group or the ENVIRONMENTS category), or READ (list) the account's resources of the type.
    * A scoped token also needs the type in its CREATE scope.
    */
-  checkAccount: rpc<{ allowed: boolean; rule: DecisionRule; detail: string }>()(
+  checkAccount: rpc<AccountCheckResult>()(
     'permissions',
     'permissions.check-account',
     z

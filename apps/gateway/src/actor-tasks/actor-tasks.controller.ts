@@ -17,6 +17,8 @@ import {
   CurrentResource,
   InAccount,
   CurrentAccount,
+  Lister,
+  ListingCaller,
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -48,12 +50,12 @@ export class ActorTasksController {
 
   @Get()
   @InAccount('ACTOR_TASK', 'READ')
-  async list(@CurrentAccount() account: string, @Query() query: unknown) {
+  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, account, 'ACTOR_TASK', q, (req) =>
+    const page = await listByOwnership(this.rpc, this.access, lister, 'ACTOR_TASK', q, (req) =>
       this.rpc.call(ActorTasksRpc.listTasks, req),
     );
-    return { data: { ...page, items: await this.present(page.items) } };
+    return { data: { ...page, items: await this.present(page.items.map((t) => t.view)) } };
   }
 
   /** A task of any Actor the caller can read (their own, one shared with them, a public one). */

@@ -3,11 +3,12 @@ import { ApiTags } from '@nestjs/swagger';
 import { ActorsRpc, BuildView } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
-import { CurrentUser, UserPrincipal } from '../auth/principal';
 import {
   Authorize,
   AuthorizedResource,
   CurrentResource,
+  Lister,
+  ListingCaller,
   SignedIn,
 } from '../authorization/authorize.decorator';
 import { parseQuery } from '../http/api-query';
@@ -40,13 +41,14 @@ export class ActorBuildsController {
   /** Builds of the caller's Actors, or of those shared with them. */
   @Get()
   @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, user.userId, 'ACTOR_BUILD', q, (req) =>
+    const page = await listByOwnership(this.rpc, this.access, lister, 'ACTOR_BUILD', q, (req) =>
       this.rpc.call(ActorsRpc.listBuilds, req),
     );
-    const owned = q.ownership !== 'sharedWithMe';
-    return { data: { ...page, items: page.items.map((b) => presentBuild(b, owned)) } };
+    return {
+      data: { ...page, items: page.items.map((b) => presentBuild(b.view, b.permissions.includes('WRITE'))) },
+    };
   }
 
   @Get(':buildId')

@@ -18,6 +18,8 @@ import {
   CurrentResource,
   InAccount,
   CurrentAccount,
+  Lister,
+  ListingCaller,
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -71,12 +73,12 @@ export class ActorsController {
 
   @Get()
   @InAccount('ACTOR', 'READ')
-  async list(@CurrentAccount() account: string, @Query() query: unknown) {
+  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, account, 'ACTOR', q, (req) =>
+    const page = await listByOwnership(this.rpc, this.access, lister, 'ACTOR', q, (req) =>
       this.rpc.call(ActorsRpc.listActors, req),
     );
-    return { data: { ...page, items: await this.present(page.items) } };
+    return { data: { ...page, items: await this.present(page.items.map((a) => a.view)) } };
   }
 
   @Post()

@@ -11,6 +11,8 @@ import {
   CurrentAccount,
   CurrentResource,
   InAccount,
+  Lister,
+  ListingCaller,
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -30,12 +32,12 @@ export class AppsController {
 
   @Get()
   @InAccount('APP', 'READ')
-  async list(@CurrentAccount() account: string, @Query() query: unknown) {
+  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, account, 'APP', q, (req) =>
+    const page = await listByOwnership(this.rpc, this.access, lister, 'APP', q, (req) =>
       this.rpc.call(AppsRpc.listApps, req),
     );
-    return { data: page };
+    return { data: { ...page, items: page.items.map((a) => a.view) } };
   }
 
   @Post()

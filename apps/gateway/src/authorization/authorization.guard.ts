@@ -20,6 +20,8 @@ type GuardedRequest = {
   headers: Record<string, string | string[] | undefined>;
   body?: unknown;
   account?: string;
+  /** A scoped token's listing, narrowed to these ids (see `checkAccount`). */
+  listedIds?: string[];
   params: Record<string, string>;
   query: Record<string, unknown>;
   resource?: AuthorizedResource;
@@ -67,7 +69,9 @@ export class AuthorizationGuard implements CanActivate {
       return true;
     }
     if (rule.kind === 'in-account') {
-      request.account = await this.actingAccount(rule, request);
+      const acting = await this.actingAccount(rule, request);
+      request.account = acting.accountId;
+      request.listedIds = acting.ids;
       return true;
     }
 
@@ -107,7 +111,7 @@ export class AuthorizationGuard implements CanActivate {
   private async actingAccount(
     rule: Extract<AuthorizationRule, { kind: 'in-account' }>,
     request: GuardedRequest,
-  ): Promise<string> {
+  ): Promise<{ accountId: string; ids?: string[] }> {
     const principal = request.user;
     if (principal?.kind !== 'user') throw new AppError('token-not-valid', 'Authentication is required');
     if (principal.credential === 'run-token')
@@ -138,7 +142,7 @@ export class AuthorizationGuard implements CanActivate {
         'Query "ownership=sharedWithMe" lists what is shared with you: send it without X-Account-Id',
       );
     const ref = principalRef(principal);
-    if (accountId === principal.userId && !groupId && !ref.scope) return accountId;
+    if (accountId === principal.userId && !groupId && !ref.scope) return { accountId };
     const decision = await this.rpc.call(PermissionsRpc.checkAccount, {
       principal: ref,
       accountId,
@@ -154,7 +158,7 @@ export class AuthorizationGuard implements CanActivate {
           : `You may not list the ${rule.type.toLowerCase().replace(/_/g, ' ')}s of account ${accountId}`,
       );
     }
-    return accountId;
+    return { accountId, ids: decision.ids };
   }
 
   /**

@@ -5,7 +5,8 @@ import {
   SetMetadata,
   UseInterceptors,
 } from '@nestjs/common';
-import { Permission, ResourceType } from '@atrium/contracts';
+import { AppError, Permission, ResourceType } from '@atrium/contracts';
+import type { Principal } from '../auth/principal';
 import { AUTHORIZATION_KEY } from './authorization-key';
 import { CreatedResourcesInterceptor } from './created-resources.interceptor';
 
@@ -85,6 +86,23 @@ export const InAccount = (
 /** The account an `@InAccount` route acts in (owner of what it creates, or whose resources it lists). */
 export const CurrentAccount = createParamDecorator((_data: unknown, ctx: ExecutionContext): string => {
   return ctx.switchToHttp().getRequest<{ account: string }>().account;
+});
+
+/** Who lists, in which account, and (a scoped token) which ids its scope narrows the listing to. */
+export interface ListingCaller {
+  principal: Principal;
+  account: string;
+  ids?: string[];
+}
+
+/** For list routes: `@InAccount(type, 'READ')` (the acting account) or `@SignedIn()` (the own). */
+export const Lister = createParamDecorator((_data: unknown, ctx: ExecutionContext): ListingCaller => {
+  const request = ctx
+    .switchToHttp()
+    .getRequest<{ user: Principal; account?: string; listedIds?: string[] }>();
+  const principal = request.user;
+  if (principal?.kind !== 'user') throw new AppError('token-not-valid', 'Authentication is required');
+  return { principal, account: request.account ?? principal.userId, ids: request.listedIds };
 });
 
 /** The caller needs `permission` on the resource named by route parameter `param`. */

@@ -18,6 +18,8 @@ import {
   CurrentResource,
   InAccount,
   CurrentAccount,
+  Lister,
+  ListingCaller,
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery, queryBoolean, queryList } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -63,13 +65,12 @@ export class DatasetsController {
 
   @Get()
   @InAccount('DATASET', 'READ')
-  async list(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Query() query: unknown) {
+  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const result = await listByOwnership(this.rpc, account, 'DATASET', q, (req) =>
+    const result = await listByOwnership(this.rpc, this.access, lister, 'DATASET', q, (req) =>
       this.rpc.call(ResourcesRpc.listDatasets, { ...req, unnamed: q.unnamed ?? false }),
     );
-    const writable = q.ownership === 'sharedWithMe' || account !== user.userId ? [] : ['WRITE'];
-    return { data: { ...result, items: result.items.map((d) => this.present(d, writable)) } };
+    return { data: { ...result, items: result.items.map((d) => this.present(d.view, d.permissions)) } };
   }
 
   @Post()

@@ -48,7 +48,8 @@ export class EnvironmentGroupsController {
       );
       return { data: shared };
     }
-    if (account !== user.userId) {
+    // Another account's, or through a scoped token: only what the caller may READ, item by item.
+    if (account !== user.userId || principalRef(user).scope) {
       const readable = await listReadableOf(
         this.rpc,
         { ...principalRef(user), userId: user.userId },

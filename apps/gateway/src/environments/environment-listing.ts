@@ -41,11 +41,10 @@ export async function listSharedWithMe<V extends Listed>(
     everyItem(fetch, { ownerIds }),
     everyItem(fetch, { ids: grantedIds }),
   ]);
-  const readable = new Set((await filterReadable(rpc, principal, ofPrimaries)).map((v) => v.id));
+  // Granted ones too are decided item by item: a scoped token sees only what its scope allows.
   const byId = new Map<string, V>();
-  for (const v of ofPrimaries) if (readable.has(v.id)) byId.set(v.id, v);
-  for (const v of ofGrants) byId.set(v.id, v);
-  const all = [...byId.values()].sort(
+  for (const v of [...ofPrimaries, ...ofGrants]) byId.set(v.id, v);
+  const all = (await filterReadable(rpc, principal, [...byId.values()])).sort(
     (a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
   );
   return pageOf(all, page);

@@ -1,6 +1,17 @@
-import { idSchema, ListPage, PermissionsRpc, ResourceType } from '@atrium/contracts';
+import {
+  idSchema,
+  ListPage,
+  Permission,
+  PERMISSIONS_BY_TYPE,
+  PermissionsRpc,
+  PrincipalRef,
+  ResourceType,
+} from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
+import { principalRef } from '../auth/principal';
+import { AccessDecisions } from '../authorization/access-decisions';
+import type { ListingCaller } from '../authorization/authorize.decorator';
 import { paginationQuery } from './api-query';
 
 /** The query every owned-or-shared list takes. */
@@ -17,13 +28,54 @@ export interface OwnershipListRequest {
   page: { offset: number; limit: number; desc: boolean };
 }
 
+/** A listed resource with what the caller holds on it: what a presenter may show follows from that. */
+export interface Listed<V> {
+  view: V;
+  permissions: readonly Permission[];
+}
+
+interface ListedView {
+  id: string;
+  userId: string;
+  createdAt?: string | Date;
+}
+
+type Page = { offset: number; limit: number; desc: boolean };
+
 /**
- * A page of the caller's resources of a type (`ownedByMe`, the default), or of those shared with
- * them (`sharedWithMe`: the permissions service pages the ids, the resources service fills them in).
+ * Every item's decision, as the single-resource route would make it (the gateway's cached
+ * `check`, narrowed by the caller's credential): an item the caller cannot READ is dropped, and
+ * each one that stays carries the permissions the caller holds on it. The caller's own listing of
+ * its own account, with a full credential, is the owner rule's answer for every item.
  */
-export async function listByOwnership<V>(
+export async function decideEach<V extends { id: string }>(
+  access: AccessDecisions,
+  principal: PrincipalRef,
+  type: ResourceType,
+  views: readonly V[],
+  ownAccount: string | null,
+): Promise<Listed<V>[]> {
+  if (ownAccount !== null && ownAccount === principal.userId && !principal.scope && !principal.runId) {
+    const all = PERMISSIONS_BY_TYPE[type];
+    return views.map((view) => ({ view, permissions: all }));
+  }
+  const decisions = await Promise.all(views.map((v) => access.check(principal, type, v.id, 'READ')));
+  return views.flatMap((view, i) =>
+    decisions[i].canRead ? [{ view, permissions: decisions[i].permissions }] : [],
+  );
+}
+
+/**
+ * A page of the account's resources of a type (`ownedByMe`, the default), or of those shared
+ * with the caller (`sharedWithMe`: the permissions service pages the ids, the resources service
+ * fills them in). Whatever the route, every item is decided as its own GET would be
+ * (`decideEach`), so a list never shows more than the single-resource routes; a scoped token
+ * whose scope does not cover the category lists only the ids its scope narrows it to.
+ */
+export async function listByOwnership<V extends ListedView>(
   rpc: RpcClient,
-  userId: string,
+  access: AccessDecisions,
+  caller: ListingCaller,
   type: ResourceType,
   q: {
     offset?: number;
@@ -33,23 +85,54 @@ export async function listByOwnership<V>(
     cursor?: string;
   },
   fetch: (req: OwnershipListRequest) => Promise<ListPage<V>>,
-): Promise<ListPage<V> & { nextCursor?: string | null }> {
+): Promise<ListPage<Listed<V>> & { nextCursor?: string | null }> {
   const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
-  if (q.ownership !== 'sharedWithMe') return fetch({ ownerId: userId, page });
-  const shared = await rpc.call(PermissionsRpc.listSharedWith, {
-    subjectId: userId,
+  const principal = principalRef(caller.principal);
+  const shared = q.ownership === 'sharedWithMe';
+  if (caller.ids)
+    return listNarrowed(access, principal, { ...caller, ids: caller.ids }, type, shared, page, fetch);
+  if (!shared) {
+    const owned = await fetch({ ownerId: caller.account, page });
+    const items = await decideEach(access, principal, type, owned.items, caller.account);
+    return { ...owned, total: owned.total - (owned.items.length - items.length), count: items.length, items };
+  }
+  const sharedIds = await rpc.call(PermissionsRpc.listSharedWith, {
+    subjectId: caller.account,
     resourceType: type,
     ...page,
     cursor: q.cursor,
   });
-  const found = shared.resourceIds.length
-    ? await fetch({ ids: shared.resourceIds, page: { ...page, offset: 0 } })
+  const found = sharedIds.resourceIds.length
+    ? await fetch({ ids: sharedIds.resourceIds, page: { ...page, offset: 0 } })
     : { items: [] };
+  const items = await decideEach(access, principal, type, found.items, null);
   return {
     ...page,
-    total: shared.total,
-    count: found.items.length,
-    items: found.items,
-    nextCursor: shared.nextCursor,
+    total: sharedIds.total - (sharedIds.resourceIds.length - items.length),
+    count: items.length,
+    items,
+    nextCursor: sharedIds.nextCursor,
   };
+}
+
+/** A scoped token's listing: of the ids its scope narrows it to, those it may READ, paged here. */
+async function listNarrowed<V extends ListedView>(
+  access: AccessDecisions,
+  principal: PrincipalRef,
+  caller: ListingCaller & { ids: string[] },
+  type: ResourceType,
+  shared: boolean,
+  page: Page,
+  fetch: (req: OwnershipListRequest) => Promise<ListPage<V>>,
+): Promise<ListPage<Listed<V>>> {
+  const found = caller.ids.length
+    ? await fetch({ ids: caller.ids, page: { offset: 0, limit: caller.ids.length, desc: false } })
+    : { items: [] };
+  const time = (v: ListedView) => (v.createdAt ? new Date(v.createdAt).getTime() : 0);
+  const all = (await decideEach(access, principal, type, found.items, null))
+    .filter(({ view }) => (view.userId === caller.account) !== shared)
+    .sort((a, b) => time(a.view) - time(b.view) || a.view.id.localeCompare(b.view.id));
+  const ordered = page.desc ? all.reverse() : all;
+  const items = ordered.slice(page.offset, page.offset + page.limit);
+  return { total: all.length, ...page, count: items.length, items };
 }

@@ -36,6 +36,8 @@ import {
   CurrentResource,
   InAccount,
   CurrentAccount,
+  Lister,
+  ListingCaller,
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -86,14 +88,12 @@ export class KeyValueStoresController {
 
   @Get()
   @InAccount('KEY_VALUE_STORE', 'READ')
-  async list(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Query() query: unknown) {
+  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, account, 'KEY_VALUE_STORE', q, (req) =>
+    const page = await listByOwnership(this.rpc, this.access, lister, 'KEY_VALUE_STORE', q, (req) =>
       this.rpc.call(KeyValueStoresRpc.list, { ...req, unnamed: q.unnamed ?? false }),
     );
-    // Only the owner's own listing carries the signing keys.
-    const permissions = q.ownership === 'sharedWithMe' || account !== user.userId ? [] : ['WRITE'];
-    return { data: { ...page, items: page.items.map((s) => this.present(s, permissions)) } };
+    return { data: { ...page, items: page.items.map((s) => this.present(s.view, s.permissions)) } };
   }
 
   @Post()

@@ -33,6 +33,8 @@ import {
   CurrentResource,
   InAccount,
   CurrentAccount,
+  Lister,
+  ListingCaller,
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -84,14 +86,12 @@ export class RequestQueuesController {
 
   @Get()
   @InAccount('REQUEST_QUEUE', 'READ')
-  async list(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Query() query: unknown) {
+  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, account, 'REQUEST_QUEUE', q, (req) =>
+    const page = await listByOwnership(this.rpc, this.access, lister, 'REQUEST_QUEUE', q, (req) =>
       this.rpc.call(RequestQueuesRpc.list, { ...req, unnamed: q.unnamed ?? false }),
     );
-    // Only the owner's own listing carries the signing keys.
-    const permissions = q.ownership === 'sharedWithMe' || account !== user.userId ? [] : ['WRITE'];
-    return { data: { ...page, items: page.items.map((q) => this.present(q, permissions)) } };
+    return { data: { ...page, items: page.items.map((q) => this.present(q.view, q.permissions)) } };
   }
 
   @Post()

@@ -18,6 +18,8 @@ import {
   Authorize,
   AuthorizedResource,
   CurrentResource,
+  Lister,
+  ListingCaller,
   SignedIn,
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery } from '../http/api-query';
@@ -167,9 +169,9 @@ export class RunsController {
 
   @Get('actor-runs')
   @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const runs = await listByOwnership(this.rpc, user.userId, 'ACTOR_RUN', q, (req) =>
+    const runs = await listByOwnership(this.rpc, this.access, lister, 'ACTOR_RUN', q, (req) =>
       this.rpc.call(
         RunsRpc.list,
         req.ownerId
@@ -177,7 +179,7 @@ export class RunsController {
           : { ids: req.ids, page: req.page },
       ),
     );
-    return { data: { ...runs, items: runs.items.map((r) => this.present(r)) } };
+    return { data: { ...runs, items: runs.items.map((r) => this.present(r.view)) } };
   }
 
   @Get('actor-runs/:runId')

@@ -11,6 +11,8 @@ import {
   CurrentResource,
   InAccount,
   CurrentAccount,
+  Lister,
+  ListingCaller,
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -65,12 +67,12 @@ export class SchedulesController {
 
   @Get()
   @InAccount('SCHEDULE', 'READ')
-  async list(@CurrentAccount() account: string, @Query() query: unknown) {
+  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, account, 'SCHEDULE', q, (req) =>
+    const page = await listByOwnership(this.rpc, this.access, lister, 'SCHEDULE', q, (req) =>
       this.rpc.call(SchedulesRpc.listSchedules, req),
     );
-    return { data: page };
+    return { data: { ...page, items: page.items.map((s) => s.view) } };
   }
 
   @Post()

@@ -23,7 +23,7 @@ export class AuditLogMessageController {
     if (!callerId) throw new AppError('token-not-valid', 'Authentication is required');
     if (req.resourceId) {
       const resource = await this.projections.resource(req.resourceId);
-      const held = resource ? (await this.decisions.evaluate(resource, callerId)).held : new Map();
+      const held = resource ? await this.decisions.holds(resource, req.caller) : new Map();
       if (!held.has('READ')) throw AppError.notFound('The resource');
       if (!held.has('MANAGE_ACCESS')) {
         throw new AppError(

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import {
+  AccountCheckResult,
   AccountFacts,
   AppError,
   categoryOf,
+  categoryPermissionsOn,
   Events,
   expandPermissions,
   MembershipFacts,
@@ -16,6 +18,7 @@ import {
   Permission,
   PermissionsRpc,
   ResourceFacts,
+  ResourceType,
   RpcPayload,
 } from '@atrium/contracts';
 import { AuditLogService } from '../audit/audit-log.service';
@@ -25,11 +28,14 @@ import { ProjectionsService } from '../projections/projections.service';
 import { collaborationLevel, decide, Evaluation } from './decide';
 import { MembershipsService } from '../memberships/memberships.service';
 import { TokenCreationEntity } from '../token-creations/token-creation.entity';
+import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
 import { DataSource } from 'typeorm';
 import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 
 /** Storage → run → Actor/task: related resources never nest deeper. */
 const MAX_DEPTH = 2;
+/** The most ids a narrowed listing carries (a scope names at most 200 resources). */
+const MAX_LISTED_IDS = 1000;
 
 @Injectable()
 export class DecisionsService {
@@ -119,6 +125,20 @@ export class DecisionsService {
     return this.dataSource.manager.exists(TokenCreationEntity, { where: { tokenId, resourceId } });
   }
 
+  /** The resources of a type a token created (that still exist), for its listings. */
+  private async creationsOf(tokenId: string, type: ResourceType): Promise<string[]> {
+    const rows = await this.dataSource
+      .getRepository(TokenCreationEntity)
+      .createQueryBuilder('c')
+      .innerJoin(ResourceProjectionEntity, 'r', 'r.id = c.resourceId')
+      .select('c.resourceId', 'id')
+      .where('c.tokenId = :tokenId AND r.type = :type AND NOT r.deleted', { tokenId, type })
+      .orderBy('c.resourceId')
+      .limit(MAX_LISTED_IDS)
+      .getRawMany<{ id: string }>();
+    return rows.map((r) => r.id);
+  }
+
   /** Records that a scoped token created a resource (idempotent). */
   async recordTokenCreation(tokenId: string, resourceId: string): Promise<{ ok: true }> {
     await this.dataSource.transaction(async (manager) => {
@@ -142,6 +162,14 @@ export class DecisionsService {
     return { ok: true };
   }
 
+  /** What a principal holds on a resource: its decision, narrowed by its credential (rule 1). */
+  async holds(
+    resource: ResourceFacts,
+    principal: PrincipalRef,
+  ): Promise<ReadonlyMap<Permission, DecisionRule>> {
+    return this.narrow((await this.evaluate(resource, principal.userId)).held, resource, principal);
+  }
+
   /**
    * Rule 1: a scoped credential narrows what is possible — a run token to what its run may
    * touch, a scoped API token (or a collaborator's personal access token) to its scope.
@@ -153,8 +181,15 @@ export class DecisionsService {
   ): Promise<ReadonlyMap<Permission, DecisionRule>> {
     if (principal.runId) return this.narrowToRun(held, resource, principal.runId);
     if (!principal.scope) return held;
-    if (principal.tokenId && (await this.createdByToken(principal.tokenId, resource.id))) return held;
     const allowed = scopeAllows(principal.scope, resource);
+    if (principal.tokenId && (await this.createdByToken(principal.tokenId, resource.id))) {
+      // A user's token: what it created is its user's own, fully. An organization's token, minted
+      // by a member within the member's role: what it created it may read and write (its CREATE
+      // scope needed WRITE in that role), and beyond that only what its scope gives the category —
+      // never the organization's full rights (no MANAGE_ACCESS its minter's role lacks).
+      if (!(await this.memberships.isOrganization(principal.userId ?? ''))) return held;
+      categoryPermissionsOn(resource.type, ['WRITE']).forEach((p) => allowed.add(p));
+    }
     return new Map([...held].filter(([permission]) => allowed.has(permission)));
   }
 
@@ -251,8 +286,7 @@ export class DecisionsService {
       req.checks.map(async ({ resourceId, permission }) => {
         const resource = await this.projections.resource(resourceId);
         if (!resource) return { allowed: false };
-        const { held } = await this.evaluate(resource, req.principal.userId);
-        const permissions = await this.narrow(held, resource, req.principal);
+        const permissions = await this.holds(resource, req.principal);
         return { allowed: permissions.has('READ') && permissions.has(permission) };
       }),
     );
@@ -265,33 +299,39 @@ export class DecisionsService {
    * ENVIRONMENTS category. A scoped token also needs the type in its CREATE scope, and READ on
    * the category to list.
    */
-  async checkAccount(
-    req: RpcPayload<typeof PermissionsRpc.checkAccount>,
-  ): Promise<{ allowed: boolean; rule: DecisionRule; detail: string }> {
+  async checkAccount(req: RpcPayload<typeof PermissionsRpc.checkAccount>): Promise<AccountCheckResult> {
     const { principal, accountId, resourceType: type, permission } = req;
     const deny = (detail: string) => ({ allowed: false, rule: 'none' as const, detail });
     if (!principal.userId || principal.runId) return deny('only an account may create or list');
     const category = categoryOf(type);
+    // A scoped token lists the whole category only when its scope gives READ on all of it;
+    // otherwise only what its scope names and what it created (`ids`), each still decided alone.
+    let ids: string[] | undefined;
     if (principal.scope) {
-      const scoped =
-        permission === 'CREATE'
-          ? scopeAllowsCreate(principal.scope, type)
-          : (!!category && (principal.scope.account[category] ?? []).length > 0) ||
-            // e.g. a collaborator's token, scoped to one app, lists the apps shared with its user.
-            principal.scope.resources.some((r) => r.type === type);
-      if (!scoped) return deny(`the token's scope does not allow ${permission} of ${type}`);
+      if (permission === 'CREATE') {
+        if (!scopeAllowsCreate(principal.scope, type))
+          return deny(`the token's scope does not allow CREATE of ${type}`);
+      } else if (!(
+        category && categoryPermissionsOn(type, principal.scope.account[category] ?? []).includes('READ')
+      )) {
+        const named = principal.scope.resources.filter((r) => r.type === type).map((r) => r.id);
+        const created = principal.tokenId ? await this.creationsOf(principal.tokenId, type) : [];
+        ids = [...new Set([...named, ...created])].slice(0, MAX_LISTED_IDS);
+        if (!ids.length) return deny(`the token's scope does not allow READ of ${type}`);
+      }
     }
-    if (accountId === principal.userId) return { allowed: true, rule: 'owner', detail: 'the own account' };
+    const allow = (rule: DecisionRule, detail: string): AccountCheckResult =>
+      ids ? { allowed: true, rule, detail, ids } : { allowed: true, rule, detail };
+    if (accountId === principal.userId) return allow('owner', 'the own account');
     const memberships = await this.memberships.active(accountId, principal.userId);
     const organization = memberships.find((m) => m.kind === 'ORGANIZATION');
     const orgPermissions =
       organization?.bindings.find((b) => b.kind === 'category' && b.target === category)?.permissions ?? [];
     if (permission === 'CREATE' ? orgPermissions.includes('WRITE') : orgPermissions.length > 0) {
-      return {
-        allowed: true,
-        rule: 'organization-member',
-        detail: `member of organization ${accountId} with role ${organization?.roleName}`,
-      };
+      return allow(
+        'organization-member',
+        `member of organization ${accountId} with role ${organization?.roleName}`,
+      );
     }
     const collaboration = memberships.find((m) => m.kind === 'COLLABORATION');
     if (collaboration && category === 'ENVIRONMENTS') {
@@ -309,11 +349,10 @@ export class DecisionsService {
           ? !!level && expandPermissions(level.permissions).includes('CREATE')
           : collaboration.bindings.length > 0;
       if (allowed)
-        return {
-          allowed,
-          rule: 'collaboration',
-          detail: `collaborator of account ${accountId} with role ${collaboration.roleName}${level ? `, shared ${level.via}` : ''}`,
-        };
+        return allow(
+          'collaboration',
+          `collaborator of account ${accountId} with role ${collaboration.roleName}${level ? `, shared ${level.via}` : ''}`,
+        );
     }
     return deny(`no membership of account ${accountId} allows ${permission} of ${type}`);
   }
@@ -323,17 +362,30 @@ export class DecisionsService {
     if (req.caller.runId) throw new AppError('insufficient-permissions', 'A run token cannot explain access');
     const resource = await this.projections.resource(req.resourceId);
     if (!resource) throw AppError.notFound('The resource');
-    const caller = await this.evaluate(resource, req.caller.userId);
-    if (!caller.held.has('READ')) throw AppError.notFound('The resource');
+    // The caller's own decision, narrowed by its credential as on every other route (rule 1).
+    const callerHolds = await this.holds(resource, req.caller);
+    if (!callerHolds.has('READ')) throw AppError.notFound('The resource');
     const self = req.userId === req.caller.userId;
-    if (!self && !caller.held.has('MANAGE_ACCESS')) {
+    if (!self && !callerHolds.has('MANAGE_ACCESS')) {
       throw new AppError(
         'insufficient-permissions',
         "Explaining another user's access needs MANAGE_ACCESS permission",
       );
     }
-    const evaluation = self ? caller : await this.evaluate(resource, req.userId);
-    const rule = evaluation.held.get(req.permission) ?? 'none';
+    const evaluation = await this.evaluate(resource, req.userId);
+    // Explaining oneself through a scoped credential explains what that credential may do.
+    const scoped = self && req.caller.scope ? callerHolds : null;
+    const rule = (scoped ?? evaluation.held).get(req.permission) ?? 'none';
+    const checked = scoped
+      ? [
+          ...evaluation.trace,
+          {
+            rule: 'token-scope' as const,
+            gives: [...scoped.keys()].sort(),
+            detail: `the token's scope narrows this to ${[...scoped.keys()].sort().join(', ') || 'nothing'}`,
+          },
+        ]
+      : evaluation.trace;
     return {
       resourceId: resource.id,
       resourceType: resource.type,
@@ -341,8 +393,8 @@ export class DecisionsService {
       permission: req.permission,
       allowed: rule !== 'none',
       rule,
-      chain: chainOf(evaluation, req.permission),
-      checked: evaluation.trace,
+      chain: rule === 'none' ? [] : chainOf(evaluation, req.permission),
+      checked,
     };
   }
 }

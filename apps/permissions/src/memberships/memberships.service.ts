@@ -42,6 +42,13 @@ export class MembershipsService {
   }
 
   /** Every active member of an account (organization members, collaborators). */
+  /** Whether the account is an organization (its Owner, at least, is a member). */
+  async isOrganization(accountId: string): Promise<boolean> {
+    return this.dataSource.manager.exists(MembershipProjectionEntity, {
+      where: { accountId, kind: 'ORGANIZATION' },
+    });
+  }
+
   async membersOf(accountId: string): Promise<MembershipFacts[]> {
     const rows = await this.dataSource.manager.find(MembershipProjectionEntity, {
       where: { accountId, active: true },
