@@ -3,7 +3,6 @@ import { ApiTags } from '@nestjs/swagger';
 import {
   ActorsRpc,
   ActorView,
-  BuildView,
   buildRefSchema,
   createActorBody,
   updateActorBody,
@@ -11,7 +10,7 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
-import { CurrentUser, UserPrincipal } from '../auth/principal';
+import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
 import {
   Authorize,
   AuthorizedResource,
@@ -22,7 +21,7 @@ import {
   ListingCaller,
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery, queryBoolean } from '../http/api-query';
-import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { usernamesOf } from '../users/usernames';
 import { presentBuild } from './actor-builds.controller';
 import { AccessDecisions } from '../authorization/access-decisions';
@@ -120,12 +119,23 @@ export class ActorsController {
 
   @Get(':actorId/builds')
   @Authorize('ACTOR', 'READ', 'actorId')
-  async listBuilds(@CurrentResource() actor: AuthorizedResource, @Query() query: unknown) {
+  async listBuilds(
+    @CurrentResource() actor: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Query() query: unknown,
+  ) {
     const q = parseQuery(buildsQuery, query);
     const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
     const builds = await this.rpc.call(ActorsRpc.listBuilds, { actorId: actor.id, page });
-    const detailed = actor.permissions.includes('WRITE');
-    return { data: { ...builds, items: builds.items.map((b: BuildView) => presentBuild(b, detailed)) } };
+    // Each build as its own GET would answer it.
+    const items = await decideEach(this.access, principalRef(user), 'ACTOR_BUILD', builds.items, null);
+    return {
+      data: {
+        ...builds,
+        count: items.length,
+        items: items.map((b) => presentBuild(b.view, b.permissions.includes('WRITE'))),
+      },
+    };
   }
 
   @Post(':actorId/builds')

@@ -4,6 +4,7 @@ import {
   AppError,
   ResourcesRpc,
   RunsRpc,
+  ListPage,
   RunView,
   RUN_STATUSES,
   runOptionsSchema,
@@ -25,7 +26,7 @@ import {
 import { parseBody, parseQuery } from '../http/api-query';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange } from '../authorization/access-check';
-import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 
 const startQuery = z.object({
   timeout: z.coerce
@@ -66,6 +67,12 @@ export class RunsController {
 
   private present(run: RunView) {
     return { ...run, consoleUrl: `${this.config.PUBLIC_BASE_URL}/actors/runs/${run.id}` };
+  }
+
+  /** The caller's runs, each as its own GET would answer it (a scoped token: only what its scope reaches). */
+  private async decided(user: UserPrincipal, runs: ListPage<RunView>) {
+    const items = await decideEach(this.access, principalRef(user), 'ACTOR_RUN', runs.items, user.userId);
+    return { ...runs, count: items.length, items: items.map((r) => this.present(r.view)) };
   }
 
   private page(q: z.output<typeof listQuery>) {
@@ -147,7 +154,7 @@ export class RunsController {
       status: q.status,
       page: this.page(q),
     });
-    return { data: { ...runs, items: runs.items.map((r) => this.present(r)) } };
+    return { data: await this.decided(user, runs) };
   }
 
   @Get('actor-tasks/:actorTaskId/runs')
@@ -164,7 +171,7 @@ export class RunsController {
       status: q.status,
       page: this.page(q),
     });
-    return { data: { ...runs, items: runs.items.map((r) => this.present(r)) } };
+    return { data: await this.decided(user, runs) };
   }
 
   @Get('actor-runs')
