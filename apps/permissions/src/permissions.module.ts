@@ -9,6 +9,8 @@ import { AuditLogMessageController } from './audit/audit-log.message.controller'
 import { AuditLogService } from './audit/audit-log.service';
 import { DecisionsService } from './decisions/decisions.service';
 import { DecisionFactsQuery } from './decisions/decision-facts.query';
+import { MoveChecksService } from './decisions/move-checks.service';
+import { MovesMessageController } from './decisions/moves.message.controller';
 import { SharedWithQuery } from './decisions/shared-with.query';
 import { GrantsMessageController } from './grants/grants.message.controller';
 import { GrantsService } from './grants/grants.service';
@@ -33,6 +35,7 @@ export class PermissionsModule {
       controllers: [
         healthControllerFor(PermissionsRpc.health),
         ChecksMessageController,
+        MovesMessageController,
         GrantsMessageController,
         AuditLogMessageController,
       ],
@@ -42,6 +45,7 @@ export class PermissionsModule {
         MembershipsService,
         GrantsService,
         DecisionsService,
+        MoveChecksService,
         AuditLogService,
         SharedWithQuery,
         DecisionFactsQuery,

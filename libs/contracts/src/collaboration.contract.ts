@@ -47,7 +47,12 @@ export const SYSTEM_POLICIES: readonly SystemPolicy[] = [
   systemPolicy('start-stop', 'Start/Stop', 'START_STOP', 'Start and stop environments'),
   systemPolicy('restart', 'Restart', 'RESTART', 'Restart running environments'),
   systemPolicy('deploy', 'Deploy', 'DEPLOY', 'Deploy artifacts to environments'),
-  systemPolicy('configure', 'Configure', 'CONFIGURE', 'Change environment settings, rename, move'),
+  systemPolicy(
+    'configure',
+    'Configure',
+    'CONFIGURE',
+    'Change environment settings, rename, move (a move also needs Delete where it is and Create in account where it goes)',
+  ),
   systemPolicy('ssh', 'SSH', 'SSH', 'Open SSH sessions to environments'),
   systemPolicy('clone', 'Clone', 'CLONE', 'Clone environments (creating the copy needs Create in account)'),
   systemPolicy('migrate', 'Migrate', 'MIGRATE', 'Move environments to another region'),

@@ -33,6 +33,14 @@ export interface AccountCheckResult {
   ids?: string[];
 }
 
+/** A move's decision; a refusal says why, and which permissions the move would have given. */
+export interface MoveCheckResult {
+  allowed: boolean;
+  detail: string;
+  /** On an escalation: the resource that would gain, and what. */
+  gained?: { resourceId: string; permissions: Permission[] };
+}
+
 export interface CheckResult {
   /** Null when the reference names nothing, or nothing the caller may know of. */
   resourceId: string | null;
@@ -312,6 +320,26 @@ export const PermissionsRpc = {
     'permissions',
     'permissions.token-creations.record',
     z.object({ tokenId: idSchema, resourceId: idSchema }).strict(),
+  ),
+  /**
+   * Whether the principal may move an environment or environment group to another group (null:
+   * out of every group) of its owner: it needs DELETE on it where it is (taking it out of there),
+   * CREATE where it goes (as `checkAccount` says), and must not end up holding more on it — or, for
+   * a group, on anything under it — than now (no escalation). Bad targets (not a group of the
+   * owner; for a group, itself or one of its subgroups) are invalid input naming `field`.
+   */
+  checkMove: rpc<MoveCheckResult>()(
+    'permissions',
+    'permissions.check-move',
+    z
+      .object({
+        principal: principalSchema,
+        resourceId: idSchema,
+        targetGroupId: idSchema.nullable(),
+        /** The request field naming the target, for the answer's messages (e.g. `body.groupId`). */
+        field: z.string().min(1).max(100),
+      })
+      .strict(),
   ),
   /** The accounts a user is an active member of (organizations, collaboration primaries). */
   listMemberAccounts: rpc<{ accountId: string; kind: MembershipKind }[]>()(

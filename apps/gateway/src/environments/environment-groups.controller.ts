@@ -13,7 +13,7 @@ import {
   InAccount,
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
-import { requireCreateIn } from './environment-creation';
+import { requireMove } from './environment-move';
 import { listPageOf, listReadableOf, listSharedWithMe } from './environment-listing';
 
 const listQuery = z.object({
@@ -82,7 +82,11 @@ export class EnvironmentGroupsController {
     return { data: await this.rpc.call(EnvironmentsRpc.getGroup, { id: resource.id }) };
   }
 
-  /** Renames, or moves under another parent — which needs CREATE there, as creating there would. */
+  /**
+   * Renames, or moves under another parent — which also needs DELETE on it where it is, CREATE
+   * under the new parent, and must give the mover no permission it lacks now on the group or
+   * anything under it (`requireMove`).
+   */
   @Put(':groupId')
   @Authorize('ENVIRONMENT_GROUP', 'CONFIGURE', 'groupId')
   async update(
@@ -94,14 +98,7 @@ export class EnvironmentGroupsController {
     if (changes.parentId !== undefined) {
       const current = await this.rpc.call(EnvironmentsRpc.getGroup, { id: resource.id });
       if (changes.parentId !== current.parentId)
-        await requireCreateIn(
-          this.rpc,
-          user,
-          'ENVIRONMENT_GROUP',
-          current.ownerId,
-          changes.parentId,
-          'body.parentId',
-        );
+        await requireMove(this.rpc, user, resource.id, changes.parentId, 'body.parentId');
     }
     const group = await this.rpc.call(EnvironmentsRpc.updateGroup, { id: resource.id, changes });
     await this.access.refreshed('resource', resource.id);

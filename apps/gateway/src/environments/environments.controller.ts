@@ -25,6 +25,7 @@ import {
 } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 import { requireCreateIn } from './environment-creation';
+import { requireMove } from './environment-move';
 import { listPageOf, listReadableOf, listSharedWithMe } from './environment-listing';
 
 const listQuery = z.object({
@@ -98,7 +99,10 @@ export class EnvironmentsController {
     return { data: await this.rpc.call(EnvironmentsRpc.getEnvironment, { id: resource.id }) };
   }
 
-  /** Renames, or moves to another group — which needs CREATE in the target group, as creating there would. */
+  /**
+   * Renames, or moves to another group — which also needs DELETE on it where it is, CREATE in the
+   * target group, and must give the mover no permission it lacks now (`requireMove`).
+   */
   @Put(':envId')
   @Authorize('ENVIRONMENT', 'CONFIGURE', 'envId')
   async update(
@@ -110,14 +114,7 @@ export class EnvironmentsController {
     if (changes.groupId !== undefined) {
       const current = await this.rpc.call(EnvironmentsRpc.getEnvironment, { id: resource.id });
       if (changes.groupId !== current.groupId)
-        await requireCreateIn(
-          this.rpc,
-          user,
-          'ENVIRONMENT',
-          current.ownerId,
-          changes.groupId,
-          'body.groupId',
-        );
+        await requireMove(this.rpc, user, resource.id, changes.groupId, 'body.groupId');
     }
     const environment = await this.rpc.call(EnvironmentsRpc.updateEnvironment, { id: resource.id, changes });
     await this.access.refreshed('resource', resource.id);
