@@ -56,6 +56,8 @@ describe('security: credentials (items 11, 12, 15, 16)', () => {
         sub: alice.id,
         username: alice.username,
         typ: 'access',
+        // The session of a real login: an access token is accepted only while its session is open.
+        sid: JSON.parse(Buffer.from(alice.accessToken.split('.')[1], 'base64url').toString()).sid,
         iss: JWT_ISSUER,
         aud: JWT_AUDIENCE,
         iat: now,

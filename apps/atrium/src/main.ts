@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     ...process.env,
     DATABASE_URL: process.env.DATABASE_URL || embeddedDb?.url,
     JWT_SECRET: process.env.JWT_SECRET || embeddedJwtSecret(dataDir),
+    // Without SMTP, mail (verification, password reset, invitations) is kept for the operator here.
+    MAIL_DIR: process.env.MAIL_DIR || (process.env.SMTP_URL ? undefined : join(dataDir, 'mail')),
   };
   const gatewayConfig = loadConfig(gatewayConfigSchema, env);
   const stack = await startAtriumStack(loadConfig(serviceConfigSchema, env), gatewayConfig);

@@ -265,7 +265,7 @@ describe('apps with collaborators end to end', () => {
   it('lets a collaborator with Collaborators:Add share only what it holds, never raise its own', async () => {
     await as(alice)
       .post(app('/collaborators'), {
-        user: `${carol.username}@example.com`,
+        user: carol.username,
         scopes: ['Collaborator', 'Input'],
       })
       .expect(201);

@@ -95,6 +95,8 @@ describe('authentication', () => {
       sub: alice.id,
       username: alice.username,
       typ: 'access',
+      // The session of a real login: an access token is accepted only while its session is open.
+      sid: JSON.parse(Buffer.from(alice.accessToken.split('.')[1], 'base64url').toString()).sid,
       iss: JWT_ISSUER,
       aud: JWT_AUDIENCE,
       iat: now,

@@ -1,5 +1,5 @@
 import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import { signUp, SignedUpUser, startTestStack, TestStack, verifyEmail } from './test-stack';
 
 /**
  * Account collaboration (Virtuozzo) end to end: a primary shares environments with a member at
@@ -17,6 +17,8 @@ describe('account collaboration end to end', () => {
     t = await startTestStack();
     primary = await signUp(t, uniqueName('primary'));
     member = await signUp(t, uniqueName('member'));
+    // Invitations go to an address: only an account that verified it may answer them.
+    await verifyEmail(t, member);
     other = await signUp(t, uniqueName('other'));
   });
   afterAll(() => t.close());
@@ -179,7 +181,8 @@ describe('account collaboration end to end', () => {
       })
       .expect(201);
     ids.member = invited.body.data.id;
-    expect(invited.body.data).toMatchObject({ status: 'PENDING', userId: member.id, primaryId: primary.id });
+    // Bound to a user only on acceptance: the answer tells nothing about who owns the address.
+    expect(invited.body.data).toMatchObject({ status: 'PENDING', userId: null, primaryId: primary.id });
     expect(invited.body.data.shared[1]).toMatchObject({
       groupId: ids.prod,
       permissions: ['READ', 'START_STOP', 'RESTART'],
@@ -415,7 +418,7 @@ describe('account collaboration end to end', () => {
     await as(primary).delete(`/v2/collaboration/roles/${ids.deployer}`).expect(204);
   });
 
-  it('binds an invitation for an unregistered email to the user who signs up with it and accepts', async () => {
+  it('binds an invitation for an unregistered email to the user who signs up with it, verifies it and accepts', async () => {
     const username = uniqueName('late');
     const invited = await as(primary)
       .post('/v2/collaboration/members', {
@@ -427,6 +430,9 @@ describe('account collaboration end to end', () => {
     const late = await signUp(t, username);
     await as(late).get(`/v2/environments/${ids.db}`).expect(404);
     await as(other).post(`/v2/collaborations/${invited.body.data.id}/accept`).expect(404);
+    // Signing up with the address is not enough: until verified, it is only a claim.
+    await as(late).post(`/v2/collaborations/${invited.body.data.id}/accept`).expect(403);
+    await verifyEmail(t, late);
     await as(late).post(`/v2/collaborations/${invited.body.data.id}/accept`).expect(200);
     await as(late).get(`/v2/environments/${ids.db}`).expect(200);
     await as(late).get(`/v2/environments/${ids.api}`).expect(404);

@@ -143,7 +143,7 @@ describe('datasets shared end to end', () => {
       .http()
       .post(`/v2/datasets/${datasetId}/access/grants`)
       .set(alice.auth)
-      .send({ user: `${bob.username}@example.com`, permissions: ['READ'] })
+      .send({ user: bob.username, permissions: ['READ'] })
       .expect(201);
     await t
       .http()

@@ -1,5 +1,5 @@
 import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import { signUp, SignedUpUser, startTestStack, TestStack, verifyEmail } from './test-stack';
 
 /** Organizations (Apify) through the gateway: the whole life cycle, and every way to overreach. */
 describe('organizations end to end', () => {
@@ -123,7 +123,12 @@ describe('organizations end to end', () => {
       .set(alice.auth)
       .send({ user: `${carol.username}@EXAMPLE.com`, roleId: roleIds['Read only'] })
       .expect(201);
-    expect(toCarol.body.data.userId).toBe(carol.id);
+    // An invitation to an address names nobody until accepted: it tells nothing about who is registered.
+    expect(toCarol.body.data).toMatchObject({
+      userId: null,
+      username: null,
+      email: `${carol.username}@example.com`,
+    });
 
     const mine = await t.http().get('/v2/users/me/invitations').set(bob.auth).expect(200);
     expect(mine.body.data.items).toEqual([
@@ -142,6 +147,9 @@ describe('organizations end to end', () => {
       .set(bob.auth)
       .expect(200);
     expect(accepted.body.data.status).toBe('ACCEPTED');
+    // Carol accepts once she proved the address is hers.
+    await t.http().post(`/v2/invitations/${toCarol.body.data.id}/accept`).set(carol.auth).expect(403);
+    await verifyEmail(t, carol);
     await t.http().post(`/v2/invitations/${toCarol.body.data.id}/accept`).set(carol.auth).expect(200);
 
     const bobsOrgs = await t.http().get('/v2/organizations').set(bob.auth).expect(200);

@@ -1,6 +1,8 @@
 import {
   createTestDatabase,
+  eventually,
   resetBroker,
+  testSqlPool,
   uniqueName,
   testGatewayConfig,
   testServiceConfig,
@@ -78,6 +80,43 @@ export async function signUp(t: TestStack, username: string): Promise<SignedUpUs
     refreshToken,
     auth: { authorization: `Bearer ${accessToken}` },
   };
+}
+
+export interface DevMail {
+  to: string;
+  subject: string;
+  text: string;
+  /** The one-time token the mail carries (its `token: …` line). */
+  token: string;
+}
+
+/**
+ * The newest mail to `to` whose subject contains `subject`, read from the dev mailbox (the
+ * identity schema's `dev_mail` table, where mail goes when no SMTP_URL is set), waiting for it.
+ */
+export async function readMail(t: TestStack, to: string, subject: string): Promise<DevMail> {
+  const pool = testSqlPool(t.db.url);
+  try {
+    return await eventually(async () => {
+      const { rows } = await pool.query<{ to_address: string; subject: string; text: string }>(
+        `SELECT to_address, subject, text FROM identity.dev_mail
+          WHERE to_address = $1 AND subject ILIKE $2 ORDER BY created_at DESC, id DESC LIMIT 1`,
+        [to.toLowerCase(), `%${subject}%`],
+      );
+      if (!rows.length) throw new Error(`no mail to ${to} about "${subject}"`);
+      const token = /token: (\S+)/i.exec(rows[0].text)?.[1];
+      if (!token) throw new Error(`the mail to ${to} carries no token`);
+      return { to: rows[0].to_address, subject: rows[0].subject, text: rows[0].text, token };
+    });
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Verifies the user's email with the token of its sign-up mail. */
+export async function verifyEmail(t: TestStack, user: SignedUpUser): Promise<void> {
+  const mail = await readMail(t, `${user.username}@example.com`, 'Verify');
+  await t.http().post('/v2/auth/verify-email').send({ token: mail.token }).expect(200);
 }
 
 export interface TestOrganization {

@@ -19,6 +19,7 @@ import { AppsController } from './apps/apps.controller';
 import { CollaboratorTokens } from './apps/collaborator-tokens';
 import { AuthController } from './auth/auth.controller';
 import { AuthenticationGuard } from './auth/authentication.guard';
+import { SessionVerifications } from './auth/session-verifications';
 import { TokenVerifications } from './auth/token-verifications';
 import { AccessDecisions } from './authorization/access-decisions';
 import { AuthorizationGuard } from './authorization/authorization.guard';
@@ -89,6 +90,7 @@ export class GatewayModule {
         { provide: GatewayMetrics, useValue: metrics },
         AccessDecisions,
         TokenVerifications,
+        SessionVerifications,
         IssueAccess,
         CollaboratorTokens,
         { provide: APP_GUARD, useClass: AuthenticationGuard },

@@ -13,6 +13,7 @@ import { CollaborationMembersService } from './collaboration/collaboration-membe
 import { CollaborationMessageController } from './collaboration/collaboration.message.controller';
 import { CollaborationRolesService } from './collaboration/collaboration-roles.service';
 import { identityDataSourceOptions } from './database/identity.data-source';
+import { IDENTITY_CONFIG, Mailer } from './mail/mailer';
 import { MembershipsMessageController } from './memberships/memberships.message.controller';
 import { OrganizationMembersMessageController } from './memberships/organization-members.message.controller';
 import { OrganizationMembersService } from './memberships/organization-members.service';
@@ -62,6 +63,8 @@ export class IdentityModule {
         MembershipsMessageController,
       ],
       providers: [
+        { provide: IDENTITY_CONFIG, useValue: config },
+        Mailer,
         ServiceOutboxRelay,
         SessionsService,
         AccountThrottle,

@@ -14,6 +14,7 @@ import {
   startContractHarness,
   testServiceConfig,
   uniqueName,
+  testSqlPool,
 } from '@atrium/testing';
 import { IdentityModule } from '../src/identity.module';
 
@@ -28,7 +29,19 @@ describe('identity collaboration contract (RabbitMQ + PostgreSQL)', () => {
       username,
       password: 'password123',
     });
+    await verify(user.email);
     return user;
+  };
+  /** Verifies an address, as only a verified one may answer an invitation sent to it (the dev mailbox's token). */
+  const verify = async (email: string) => {
+    const sql = testSqlPool(h.db.url);
+    const { rows } = await sql.query<{ text: string }>(
+      `SELECT text FROM identity.dev_mail WHERE to_address = $1 AND subject LIKE 'Verify%'
+        ORDER BY created_at DESC LIMIT 1`,
+      [email],
+    );
+    await sql.end();
+    await h.rpc.call(IdentityRpc.verifyEmail, { token: /token: (\S+)/.exec(rows[0].text)![1] });
   };
   /** The membership event of a user in an account with the given version (waits for it). */
   const factsAt = (accountId: string, userId: string, version: number) =>
@@ -210,7 +223,8 @@ describe('identity collaboration contract (RabbitMQ + PostgreSQL)', () => {
     const m = invited.result;
     expect(m).toMatchObject({
       status: 'PENDING',
-      userId: member.id,
+      // Bound only when accepted, so that the answer tells nothing about who owns the address.
+      userId: null,
       email: member.email,
       displayName: 'Mia',
     });
@@ -219,8 +233,8 @@ describe('identity collaboration contract (RabbitMQ + PostgreSQL)', () => {
       roleIds: [viewer.id, deployer.id],
       permissions: ['READ', 'DEPLOY'],
     });
-    expect(invited.affectedUserIds).toEqual([member.id]);
-    expect(await factsAt(primary.id, member.id, 1)).toMatchObject({ kind: 'COLLABORATION', active: false });
+    // Nobody is bound (nor told) until a verified owner of the address accepts.
+    expect(invited.affectedUserIds).toEqual([]);
     await expectAppError(
       h.rpc.call(CollaborationRpc.inviteMember, {
         primaryId: primary.id,
@@ -342,12 +356,13 @@ describe('identity collaboration contract (RabbitMQ + PostgreSQL)', () => {
       shared: [expect.objectContaining({ resourceId: envId })],
     });
 
-    // Versions only grow: every change above was announced with a higher one.
+    // Versions only grow: every change above was announced with a higher one (from the acceptance
+    // on: version 1, the invitation, bound nobody yet).
     await eventually(async () => {
       const versions = events
         .filter((e) => e.payload.accountId === primary.id && e.payload.userId === member.id)
         .map((e) => e.payload.version);
-      expect(versions.sort((a, b) => a - b)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+      expect(versions.sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => i + 2));
     });
 
     // With no pending, active or suspended member holding it, a role can go; ended shares lose it.
@@ -383,6 +398,17 @@ describe('identity collaboration contract (RabbitMQ + PostgreSQL)', () => {
       }),
       'record-not-found',
     );
+    // Until the address is verified, the invitation is neither listed nor answerable.
+    expect(await h.rpc.call(CollaborationRpc.listCollaborations, { userId: user.id })).toEqual([]);
+    await expectAppError(
+      h.rpc.call(CollaborationRpc.respondToCollaboration, {
+        userId: user.id,
+        collaborationId: invited.result.id,
+        response: 'accept',
+      }),
+      'insufficient-permissions',
+    );
+    await verify(email);
     expect(
       (await h.rpc.call(CollaborationRpc.listCollaborations, { userId: user.id })).map((c) => c.id),
     ).toEqual([invited.result.id]);

@@ -8,6 +8,8 @@ export interface AccessTokenClaims {
   sub: string;
   username: string;
   typ: 'access';
+  /** The session (refresh-token family) it belongs to: refused once that session ends. */
+  sid: string;
 }
 
 export function looksLikeJwt(token: string): boolean {

@@ -32,6 +32,26 @@ export const serviceConfigSchema = z.object({
   JWT_SECRET: z.string().min(32, { message: 'JWT_SECRET must be at least 32 characters' }),
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
+  /** Unset: identity keeps outgoing mail in the dev mailbox (the `dev_mail` table, and MAIL_DIR). */
+  SMTP_URL: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(
+      z
+        .string()
+        .url()
+        .refine((v) => /^smtps?:\/\//.test(v), { message: 'SMTP_URL must be an smtp:// or smtps:// URL' })
+        .optional(),
+    )
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(300).default('Atrium <no-reply@localhost>'),
+  /** The dev mailbox's directory: each mail kept also as a `.eml` file there (unset: database only). */
+  MAIL_DIR: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .optional(),
   /** Deployment limits of every account (the resources service enforces them); an account may set lower ones. */
   QUOTA_MAX_RESOURCES_PER_TYPE: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(10_000),
   QUOTA_MAX_STORAGE_BYTES: z.coerce
@@ -54,6 +74,9 @@ export const gatewayConfigSchema = serviceConfigSchema
     DATABASE_URL: true,
     DB_POOL_SIZE: true,
     RUN_MIGRATIONS: true,
+    SMTP_URL: true,
+    MAIL_FROM: true,
+    MAIL_DIR: true,
     QUOTA_MAX_RESOURCES_PER_TYPE: true,
     QUOTA_MAX_STORAGE_BYTES: true,
     QUOTA_MAX_RUN_TIME_SECS: true,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ENVIRONMENT_OPERATIONS, EnvironmentOperation } from './access.enums';
 import { rpc } from './rpc-route';
 import { idSchema } from './validation';
+import { mailedTokenSchema } from './identity.contract';
 
 /**
  * Account collaboration (Virtuozzo): a primary account invites members by email and shares its
@@ -220,7 +221,7 @@ export interface SharedItemView {
 export interface CollaborationMemberView {
   id: string;
   primaryId: string;
-  /** Null until a user with the invited email accepts (when none existed at invitation time). */
+  /** Null until a user who verified the invited email accepts (never revealed before: no enumeration). */
   userId: string | null;
   email: string;
   displayName: string | null;
@@ -340,5 +341,11 @@ export const CollaborationRpc = {
     'identity',
     'identity.collaboration.collaborations.respond',
     collaborationRef.extend({ response: z.enum(['accept', 'reject', 'leave']) }).strict(),
+  ),
+  /** Accepts the invitation the mailed token names (the caller's verified address must be the invited one). */
+  acceptCollaborationByToken: rpc<CollaborationChange<CollaborationView>>()(
+    'identity',
+    'identity.collaboration.collaborations.accept-by-token',
+    z.object({ userId: userIdField, token: mailedTokenSchema }).strict(),
   ),
 } as const;

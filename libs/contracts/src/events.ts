@@ -36,6 +36,11 @@ export const Events = {
       .strict(),
   ),
   apiTokenRevoked: event('api-token.revoked', z.object({ tokenId: z.string(), userId: z.string() }).strict()),
+  /** Sessions ended (logout, password change or reset, refresh-token reuse): refuse their access tokens. */
+  sessionsEnded: event(
+    'sessions.ended',
+    z.object({ userId: z.string(), sessionIds: z.array(z.string()) }).strict(),
+  ),
   /** An organization or collaboration membership was created or changed (role, shares, status). */
   membershipChanged: event('membership.changed', membershipFactsSchema),
   resourceCreated: event('resource.created', resourceFactsSchema),

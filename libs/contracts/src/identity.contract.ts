@@ -20,6 +20,19 @@ export const loginBody = z
   .strict();
 export const refreshBody = z.object({ refreshToken: refreshTokenSchema }).strict();
 
+/** A token mailed by identity (email verification, password reset, invitation): `<id>.<secret>`. */
+export const mailedTokenSchema = z.string().trim().min(1).max(100);
+export const emailTokenBody = z.object({ token: mailedTokenSchema }).strict();
+export const emailAddressBody = z
+  .object({ email: z.string().trim().toLowerCase().email().max(254) })
+  .strict();
+export const changePasswordBody = z
+  .object({ currentPassword: z.string().min(1).max(200), newPassword: passwordSchema })
+  .strict();
+export const confirmPasswordResetBody = z
+  .object({ token: mailedTokenSchema, newPassword: passwordSchema })
+  .strict();
+
 export const settingsBody = z
   .object({
     generalResourceAccess: z.enum(ACCOUNT_GENERAL_ACCESS).optional(),
@@ -45,6 +58,8 @@ export interface UserView {
   id: string;
   username: string;
   email: string;
+  /** Whether the owner of the address confirmed it (the token mailed at sign-up). */
+  emailVerified: boolean;
   createdAt: string;
   settings: UserSettings;
 }
@@ -79,6 +94,17 @@ export interface VerifiedApiToken {
   expiresAt: string | null;
 }
 
+/** Sessions (refresh-token families) that ended: their access tokens are refused from now on. */
+export interface EndedSessions {
+  userId: string;
+  sessionIds: string[];
+}
+/** Answered alike whether or not the address is registered. */
+export interface MailRequested {
+  accepted: true;
+  message: string;
+}
+
 const userIdRequest = z.object({ userId: z.string().min(1) }).strict();
 
 export const IdentityRpc = {
@@ -86,7 +112,34 @@ export const IdentityRpc = {
   signup: rpc<AuthResult>()('identity', 'identity.auth.signup', signupBody),
   login: rpc<AuthResult>()('identity', 'identity.auth.login', loginBody),
   refresh: rpc<AuthResult>()('identity', 'identity.auth.refresh', refreshBody),
-  logout: rpc<{ ok: true }>()('identity', 'identity.auth.logout', refreshBody),
+  logout: rpc<EndedSessions>()('identity', 'identity.auth.logout', refreshBody),
+  /** Whether the session of an access token (its `sid`) is still open: token-not-valid once ended. */
+  verifySession: rpc<{ ok: true }>()(
+    'identity',
+    'identity.auth.verify-session',
+    z.object({ userId: z.string().min(1), sessionId: z.string().min(1).max(17) }).strict(),
+  ),
+  verifyEmail: rpc<{ emailVerified: true }>()('identity', 'identity.auth.verify-email', emailTokenBody),
+  resendVerification: rpc<MailRequested>()('identity', 'identity.auth.resend-verification', emailAddressBody),
+  /** Ends every other session of the user (all of them when `sessionId` is null: an API token). */
+  changePassword: rpc<EndedSessions>()(
+    'identity',
+    'identity.auth.change-password',
+    z
+      .object({
+        userId: z.string().min(1),
+        sessionId: z.string().min(1).max(17).nullable(),
+        change: changePasswordBody,
+      })
+      .strict(),
+  ),
+  requestPasswordReset: rpc<MailRequested>()('identity', 'identity.auth.password-reset', emailAddressBody),
+  /** Ends every session of the user. */
+  confirmPasswordReset: rpc<EndedSessions>()(
+    'identity',
+    'identity.auth.password-reset-confirm',
+    confirmPasswordResetBody,
+  ),
   getUser: rpc<UserView>()('identity', 'identity.users.get', userIdRequest),
   updateSettings: rpc<UserView>()(
     'identity',

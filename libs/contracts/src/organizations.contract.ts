@@ -6,7 +6,13 @@ import {
   OrganizationPermission,
   Permission,
 } from './access.enums';
-import { createTokenBody, ApiTokenView, CreatedApiToken, UserSettings } from './identity.contract';
+import {
+  createTokenBody,
+  ApiTokenView,
+  CreatedApiToken,
+  mailedTokenSchema,
+  UserSettings,
+} from './identity.contract';
 import { rpc } from './rpc-route';
 import { idSchema, usernameSchema } from './validation';
 
@@ -71,7 +77,10 @@ export const updateOrganizationMemberBody = z.object({ roleId: idSchema }).stric
 
 export const createOrganizationInvitationBody = z
   .object({
-    /** The invitee: a user's id, username or email. */
+    /**
+     * The invitee: a user's id or username, or an email address — an invitation to an address is
+     * mailed with a one-time token and accepted only by an account that verified that address.
+     */
     user: z.string().trim().min(1).max(254),
     roleId: idSchema,
   })
@@ -116,8 +125,11 @@ export interface InvitationView {
   id: string;
   organizationId: string;
   organizationUsername: string;
-  userId: string;
-  username: string;
+  /** The invitee; for an invitation to an email address, null until it is accepted. */
+  userId: string | null;
+  username: string | null;
+  /** The address an invitation by email was sent to; null when the invitee was named by id or username. */
+  email: string | null;
   roleId: string;
   roleName: string;
   status: InvitationStatus;
@@ -217,6 +229,12 @@ export const OrganizationsRpc = {
     'identity',
     'identity.invitations.accept',
     z.object({ ...caller, invitationId: idSchema }).strict(),
+  ),
+  /** Accepts the invitation the mailed token names (the caller's verified address must be the invited one). */
+  acceptInvitationByToken: rpc<MembershipChange<InvitationView>>()(
+    'identity',
+    'identity.invitations.accept-by-token',
+    z.object({ ...caller, token: mailedTokenSchema }).strict(),
   ),
   declineInvitation: rpc<InvitationView>()(
     'identity',

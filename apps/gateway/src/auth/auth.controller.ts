@@ -1,11 +1,23 @@
 import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Throttle, ThrottlerGuard } from '@nestjs/throttler';
-import { AppError, AuthResult, IdentityRpc, loginBody, refreshBody, signupBody } from '@atrium/contracts';
+import {
+  AppError,
+  AuthResult,
+  confirmPasswordResetBody,
+  emailAddressBody,
+  emailTokenBody,
+  IdentityRpc,
+  loginBody,
+  MailRequested,
+  refreshBody,
+  signupBody,
+} from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { parseBody } from '../http/api-query';
 import { Public } from '../authorization/authorize.decorator';
+import { SessionVerifications } from './session-verifications';
 
 /**
  * Identity's per-account limit says when to retry in its message (`try again in N seconds`);
@@ -24,8 +36,9 @@ async function withRetryAfter<T>(reply: FastifyReply, call: Promise<T>): Promise
 }
 
 /**
- * Sign-up, login, token refresh and logout; rate-limited per client address here, and per
- * account by identity (failed logins, sign-ups naming an existing account).
+ * Sign-up, login, token refresh, logout, email verification and password reset; rate-limited per
+ * client address here, and per account by identity (failed logins, sign-ups naming an existing
+ * account, mails asked for per address).
  */
 @ApiTags('auth')
 @Controller('v2/auth')
@@ -33,7 +46,10 @@ async function withRetryAfter<T>(reply: FastifyReply, call: Promise<T>): Promise
 @UseGuards(ThrottlerGuard)
 @Throttle({ default: {} })
 export class AuthController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly sessions: SessionVerifications,
+  ) {}
 
   @Post('signup')
   @HttpCode(201)
@@ -61,9 +77,51 @@ export class AuthController {
     return { data: await this.rpc.call(IdentityRpc.refresh, parseBody(refreshBody, body)) };
   }
 
+  /** Ends the session: its refresh tokens, and its access tokens from the next request on every replica. */
   @Post('logout')
   @HttpCode(204)
   async logout(@Body() body: unknown): Promise<void> {
-    await this.rpc.call(IdentityRpc.logout, parseBody(refreshBody, body));
+    const ended = await this.rpc.call(IdentityRpc.logout, parseBody(refreshBody, body));
+    this.sessions.forget(ended.sessionIds);
+  }
+
+  /** Verifies the account's email with the one-time token mailed at sign-up. */
+  @Post('verify-email')
+  @HttpCode(200)
+  async verifyEmail(@Body() body: unknown): Promise<{ data: { emailVerified: true } }> {
+    return { data: await this.rpc.call(IdentityRpc.verifyEmail, parseBody(emailTokenBody, body)) };
+  }
+
+  /** Mails a new verification token; answers alike whether or not the address has an account. */
+  @Post('verify-email/resend')
+  @HttpCode(202)
+  async resendVerification(
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ data: MailRequested }> {
+    const input = parseBody(emailAddressBody, body);
+    return { data: await withRetryAfter(reply, this.rpc.call(IdentityRpc.resendVerification, input)) };
+  }
+
+  /** Mails a password-reset token; answers alike whether or not the address has an account. */
+  @Post('password-reset')
+  @HttpCode(202)
+  async requestPasswordReset(
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ data: MailRequested }> {
+    const input = parseBody(emailAddressBody, body);
+    return { data: await withRetryAfter(reply, this.rpc.call(IdentityRpc.requestPasswordReset, input)) };
+  }
+
+  /** Sets a new password with the mailed token (one-time, 1 hour); every session of the account ends. */
+  @Post('password-reset/confirm')
+  @HttpCode(204)
+  async confirmPasswordReset(@Body() body: unknown): Promise<void> {
+    const ended = await this.rpc.call(
+      IdentityRpc.confirmPasswordReset,
+      parseBody(confirmPasswordResetBody, body),
+    );
+    this.sessions.forget(ended.sessionIds);
   }
 }

@@ -19,6 +19,7 @@ import { Passport } from 'passport';
 import { Strategy as CustomStrategy } from 'passport-custom';
 import { presentedCredential } from './credentials';
 import { Principal } from './principal';
+import { SessionVerifications } from './session-verifications';
 import { TokenVerifications } from './token-verifications';
 
 const ANONYMOUS: Principal = Object.freeze({ kind: 'anonymous' });
@@ -46,6 +47,7 @@ export class AuthenticationGuard implements CanActivate {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly rpc: RpcClient,
     private readonly tokens: TokenVerifications,
+    private readonly sessions: SessionVerifications,
   ) {
     this.jwt = new JwtService({ secret: config.JWT_SECRET });
     this.passport.use(
@@ -83,12 +85,16 @@ export class AuthenticationGuard implements CanActivate {
     let principal: Principal | null = null;
     if (credential.startsWith(API_TOKEN_PREFIX)) principal = await this.apiToken(credential);
     else if (credential.startsWith(RUN_TOKEN_PREFIX)) principal = await this.runToken(credential);
-    else if (looksLikeJwt(credential)) principal = this.accessToken(credential);
+    else if (looksLikeJwt(credential)) principal = await this.accessToken(credential);
     if (!principal) throw new AppError('token-not-valid', 'The presented token is not valid or has expired');
     return principal;
   }
 
-  private accessToken(token: string): Principal | null {
+  /**
+   * Verified here (signature, algorithm, issuer, audience, expiry), then its session checked open
+   * (cached per replica, dropped when the session ends), so a logout applies to the next request.
+   */
+  private async accessToken(token: string): Promise<Principal | null> {
     let claims: AccessTokenClaims;
     try {
       claims = this.jwt.verify<AccessTokenClaims>(token, {
@@ -100,8 +106,21 @@ export class AuthenticationGuard implements CanActivate {
     } catch {
       return null;
     }
-    if (claims.typ !== 'access' || typeof claims.sub !== 'string') return null;
-    return { kind: 'user', userId: claims.sub, username: claims.username, credential: 'jwt' };
+    if (claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.sid !== 'string')
+      return null;
+    try {
+      await this.sessions.verify(claims.sub, claims.sid);
+    } catch (err) {
+      if (isRejection(err)) return null;
+      throw err; // identity unavailable: fail closed with 503
+    }
+    return {
+      kind: 'user',
+      userId: claims.sub,
+      username: claims.username,
+      credential: 'jwt',
+      sessionId: claims.sid,
+    };
   }
 
   /**

@@ -10,6 +10,8 @@ export type Principal =
       username: string;
       credential: 'jwt' | 'api-token';
       tokenId?: string;
+      /** An access token's session (refresh-token family). */
+      sessionId?: string;
       /** A scoped API token's scope (null or absent: full access). */
       scope?: ApiTokenScope | null;
     }

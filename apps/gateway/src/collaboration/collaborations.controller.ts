@@ -1,18 +1,20 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { CollaborationRpc, CollaborationView, RpcPayload } from '@atrium/contracts';
+import { CollaborationRpc, CollaborationView, emailTokenBody, RpcPayload } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { refreshMemberships } from './collaboration-caller';
 import { pageOf, pathId } from '../http/small-lists';
+import { parseBody } from '../http/api-query';
 
 type Response = RpcPayload<typeof CollaborationRpc.respondToCollaboration>['response'];
 
 /**
  * The member's side of account collaboration: the primaries that invited me, with status and
- * what they share. Only the invited user may answer an invitation.
+ * what they share. Only the invited user may answer an invitation — a user who verified the
+ * invited address — by its id or with the token mailed with it.
  */
 @ApiTags('collaboration')
 @Controller('v2/collaborations')
@@ -27,6 +29,19 @@ export class CollaborationsController {
   async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
     const collaborations = await this.rpc.call(CollaborationRpc.listCollaborations, { userId: user.userId });
     return { data: pageOf(collaborations, query) };
+  }
+
+  @Post('accept')
+  @SignedIn()
+  @HttpCode(200)
+  async acceptByToken(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+    const { token } = parseBody(emailTokenBody, body);
+    const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.acceptCollaborationByToken, {
+      userId: user.userId,
+      token,
+    });
+    await refreshMemberships(this.access, result.primaryId, affectedUserIds);
+    return { data: result };
   }
 
   @Post(':collaborationId/accept')

@@ -1,6 +1,6 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { OrganizationsRpc } from '@atrium/contracts';
+import { emailTokenBody, OrganizationsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
@@ -8,9 +8,11 @@ import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { applyMembershipChange, requireUnscoped } from './organization-caller';
 import { pageOf, pathId } from '../http/small-lists';
+import { parseBody } from '../http/api-query';
 
 /**
- * Invitations into organizations, from the invitee's side (accept, decline: the invitee alone;
+ * Invitations into organizations, from the invitee's side (accept — by id or with the mailed
+ * token — and decline: the invitee alone, for an invitation to an address a user who verified it;
  * anyone else gets 404) and cancelled from the organization's side.
  */
 @ApiTags('organizations')
@@ -27,6 +29,20 @@ export class InvitationsController {
   async mine(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
     const invitations = await this.rpc.call(OrganizationsRpc.listMyInvitations, { userId: user.userId });
     return { data: pageOf(invitations, query) };
+  }
+
+  @Post('invitations/accept')
+  @SignedIn()
+  @HttpCode(200)
+  async acceptByToken(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+    requireUnscoped(user);
+    const { token } = parseBody(emailTokenBody, body);
+    const accepted = await this.rpc.call(OrganizationsRpc.acceptInvitationByToken, {
+      userId: user.userId,
+      token,
+    });
+    await applyMembershipChange(this.access, this.tokens, accepted);
+    return { data: accepted.result };
   }
 
   @Post('invitations/:invitationId/accept')

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import {
   ApiTokenView,
   AppError,
+  changePasswordBody,
   CreatedApiToken,
   createTokenBody,
   IdentityRpc,
@@ -17,6 +18,7 @@ import { Public, SignedIn } from '../authorization/authorize.decorator';
 import { parseBody } from '../http/api-query';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { TokenVerifications } from '../auth/token-verifications';
+import { SessionVerifications } from '../auth/session-verifications';
 
 @ApiTags('users')
 @Controller('v2/users')
@@ -25,6 +27,7 @@ export class UsersController {
     private readonly rpc: RpcClient,
     private readonly access: AccessDecisions,
     private readonly tokens: TokenVerifications,
+    private readonly sessions: SessionVerifications,
   ) {}
 
   @Get('me')
@@ -44,6 +47,29 @@ export class UsersController {
     // The account's general access decides reads from the very next request.
     await this.access.refreshed('account', user.userId);
     return { data: updated };
+  }
+
+  /**
+   * Changes the password (the current one required, counted like a login attempt) and ends every
+   * other session of the user — their refresh tokens and, from the next request on every replica,
+   * their access tokens. With an API token (no session) every session ends.
+   */
+  @Put('me/password')
+  @SignedIn()
+  @HttpCode(204)
+  async changePassword(@CurrentUser() user: UserPrincipal, @Body() body: unknown): Promise<void> {
+    if (user.credential === 'run-token' || user.scope)
+      throw new AppError(
+        'insufficient-permissions',
+        'A run token or a scoped API token cannot change the password: sign in',
+      );
+    const change = parseBody(changePasswordBody, body);
+    const ended = await this.rpc.call(IdentityRpc.changePassword, {
+      userId: user.userId,
+      sessionId: user.sessionId ?? null,
+      change,
+    });
+    this.sessions.forget(ended.sessionIds);
   }
 
   @Get('me/tokens')

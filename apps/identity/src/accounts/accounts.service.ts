@@ -10,6 +10,7 @@ export function toUserView(user: UserEntity): UserView {
     username: user.username,
     // Organizations have no email; the shape stays that of a user for Apify clients.
     email: user.email ?? '',
+    emailVerified: user.emailVerifiedAt !== null && user.emailVerifiedAt !== undefined,
     createdAt: user.createdAt.toISOString(),
     settings: {
       generalResourceAccess: user.generalResourceAccess,
@@ -58,8 +59,17 @@ export class AccountsService {
     return user;
   }
 
-  /** Finds a user by id, else username (case-insensitive), else email: see findAccountByRef. */
+  /**
+   * Finds a user by id, else username (case-insensitive): see findAccountByRef. Never by email: a
+   * lookup that answers for registered addresses and not for others tells who is registered (issue
+   * 12, hole 8), and usernames are public anyway. Addresses are for invitations, which answer alike.
+   */
   async resolve(ref: string): Promise<PublicUserView> {
+    if (ref.includes('@'))
+      throw new AppError(
+        'invalid-input',
+        'Field "body.user" is invalid: name the user by username or id; an email address is not accepted here, so that sharing cannot reveal who is registered (invite an address to an organization or a collaboration instead)',
+      );
     const user = await findAccountByRef(this.dataSource.manager, ref);
     if (!user) throw AppError.notFound(`The user "${ref}"`);
     return { id: user.id, username: user.username };

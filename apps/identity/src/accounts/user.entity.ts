@@ -27,6 +27,13 @@ export class UserEntity {
   @Column({ type: 'varchar', length: 254, nullable: true })
   email: string | null;
 
+  /**
+   * When the owner of `email` proved it (the token mailed at sign-up, or a password reset). Until
+   * then the address is only a claim: nothing addressed to it (invitations) may be accepted.
+   */
+  @Column({ type: 'timestamptz', nullable: true })
+  emailVerifiedAt: Date | null;
+
   /** Null for organizations: no password matches it. */
   @Column({ type: 'varchar', length: 200, nullable: true })
   passwordHash: string | null;

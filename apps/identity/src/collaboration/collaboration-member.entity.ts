@@ -10,9 +10,9 @@ export interface StoredSharedItem {
 }
 
 /**
- * A member of a primary account, invited by email. `userId` is the user with that email — set at
- * invitation when one exists, else when a user signed in with that email accepts. The record is
- * kept after the member leaves or is removed, so that the primary can re-invite.
+ * A member of a primary account, invited by email. `userId` is set when a user who verified that
+ * email accepts — never at invitation, so that inviting tells nothing about who is registered. The
+ * record is kept after the member leaves or is removed, so that the primary can re-invite.
  */
 @Entity('collaboration_member')
 @Index('collaboration_member_primary_email_uq', ['primaryId', 'email'], { unique: true })
@@ -41,6 +41,10 @@ export class CollaborationMemberEntity {
 
   @Column({ type: 'varchar', length: 20 })
   status: CollaborationMemberStatus;
+
+  /** The SHA-256 of the secret of the token mailed with the (latest) invitation: `<member id>.<secret>`. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  tokenHash: string | null;
 
   @Column({ type: 'jsonb' })
   shared: StoredSharedItem[];

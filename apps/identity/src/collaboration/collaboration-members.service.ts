@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { ServiceConfig } from '@atrium/config';
 import {
   AppError,
   CollaborationChange,
@@ -16,6 +17,9 @@ import { newId } from '@atrium/auth';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { UserEntity } from '../accounts/user.entity';
+import { MailMessages } from '../mail/mail-messages';
+import { mailedTokenMatches, newMailedToken, parseMailedToken } from '../mail/mailed-token';
+import { IDENTITY_CONFIG, Mailer, OutgoingMail } from '../mail/mailer';
 import {
   isUniqueViolation,
   loadCatalogue,
@@ -103,6 +107,8 @@ export class CollaborationMembersService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: ServiceOutboxRelay,
+    private readonly mailer: Mailer,
+    @Inject(IDENTITY_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
   async invite({
@@ -110,6 +116,7 @@ export class CollaborationMembersService {
     invitedBy,
     invite,
   }: Payload<'inviteMember'>): Promise<CollaborationChange<CollaborationMemberView>> {
+    let mail: OutgoingMail | null = null;
     const change = await this.dataSource
       .transaction(async (manager) => {
         const primary = await manager.findOneBy(UserEntity, { id: primaryId });
@@ -126,14 +133,18 @@ export class CollaborationMembersService {
           );
         const catalogue = await loadCatalogue(manager, primaryId);
         this.requireRoles(invite.shared, catalogue);
-        const user = await manager.findOneBy(UserEntity, { email: invite.email });
+        const id = newId();
+        const { token, secretHash } = newMailedToken(id);
+        mail = this.invitationMail(invite.email, primary, token);
+        // Bound to a user only when one who verified the address accepts.
         const member = manager.create(CollaborationMemberEntity, {
-          id: newId(),
+          id,
           primaryId,
-          userId: user?.id ?? null,
+          userId: null,
           email: invite.email,
           displayName: invite.displayName ?? null,
           status: 'PENDING',
+          tokenHash: secretHash,
           shared: toStored(invite.shared),
           invitedBy,
           invitedAt: new Date(),
@@ -149,6 +160,7 @@ export class CollaborationMembersService {
         throw err;
       });
     this.outbox.kick();
+    if (mail) await this.mailer.send(mail);
     return change;
   }
 
@@ -191,35 +203,43 @@ export class CollaborationMembersService {
     action,
   }: Payload<'changeMemberStatus'>): Promise<CollaborationChange<CollaborationMemberView>> {
     const { from, to } = STATUS_ACTIONS[action];
-    return this.changeMember(primaryId, memberId, async (member, _catalogue, manager) => {
+    let mail: OutgoingMail | null = null;
+    const change = await this.changeMember(primaryId, memberId, async (member, _catalogue, manager) => {
       if (!from.includes(member.status))
         throw new AppError('conflict', `A ${member.status} member cannot be ${DONE[action]}`);
       member.status = to;
       if (action === 'reinvite') {
         member.invitedAt = new Date();
         member.respondedAt = null;
-        // A user may have signed up with the address since the first invitation.
-        if (member.userId === null)
-          member.userId = (await manager.findOneBy(UserEntity, { email: member.email }))?.id ?? null;
+        // A new token (the earlier one stops working), mailed again.
+        const { token, secretHash } = newMailedToken(member.id);
+        member.tokenHash = secretHash;
+        mail = this.invitationMail(
+          member.email,
+          await manager.findOneBy(UserEntity, { id: primaryId }),
+          token,
+        );
       }
     });
+    if (mail) await this.mailer.send(mail);
+    return change;
   }
 
-  /** Invitations and collaborations of a user: bound to it, or addressed to its email and unbound. */
+  /**
+   * Invitations and collaborations of a user: bound to it, or addressed to its email and unbound —
+   * those only once the user verified the address.
+   */
   async listCollaborations(userId: string): Promise<CollaborationView[]> {
     const manager = this.dataSource.manager;
     const user = await manager.findOneBy(UserEntity, { id: userId });
     if (!user) return [];
-    const members = await manager
+    const query = manager
       .getRepository(CollaborationMemberEntity)
       .createQueryBuilder('m')
-      .where('m.user_id = :userId OR (m.user_id IS NULL AND m.email = :email)', {
-        userId,
-        email: user.email,
-      })
-      .orderBy('m.invited_at', 'ASC')
-      .addOrderBy('m.id', 'ASC')
-      .getMany();
+      .where('m.user_id = :userId', { userId });
+    if (user.email && user.emailVerifiedAt)
+      query.orWhere('(m.user_id IS NULL AND m.email = :email)', { email: user.email });
+    const members = await query.orderBy('m.invited_at', 'ASC').addOrderBy('m.id', 'ASC').getMany();
     const primaries = await this.usernames(
       manager,
       members.map((m) => m.primaryId),
@@ -235,12 +255,39 @@ export class CollaborationMembersService {
     return views;
   }
 
-  /** Only the invited user may answer: anyone else gets not-found, as if there were no invitation. */
+  /**
+   * Only the invited user may answer: anyone else gets not-found, as if there were no invitation;
+   * a user whose email is the invited one but unverified gets 403 until it verifies the address.
+   */
   async respond({
     userId,
     collaborationId,
     response,
   }: Payload<'respondToCollaboration'>): Promise<CollaborationChange<CollaborationView>> {
+    return this.answer(userId, collaborationId, response);
+  }
+
+  /** Accepts the invitation a mailed token names, with the same checks as by id. */
+  async acceptByToken({
+    userId,
+    token,
+  }: Payload<'acceptCollaborationByToken'>): Promise<CollaborationChange<CollaborationView>> {
+    const parsed = parseMailedToken(token);
+    const member = parsed
+      ? await this.dataSource.manager.findOneBy(CollaborationMemberEntity, { id: parsed.id })
+      : null;
+    if (!parsed || !member || !mailedTokenMatches(parsed.secret, member.tokenHash))
+      throw AppError.notFound('The collaboration');
+    return this.answer(userId, member.id, 'accept', member.tokenHash);
+  }
+
+  private async answer(
+    userId: string,
+    collaborationId: string,
+    response: Response,
+    /** Accepting by token: the token must still be the member's latest. */
+    tokenHash?: string | null,
+  ): Promise<CollaborationChange<CollaborationView>> {
     const { from, to } = RESPONSES[response];
     const change = await this.dataSource
       .transaction(async (manager) => {
@@ -249,11 +296,15 @@ export class CollaborationMembersService {
           where: { id: collaborationId },
           lock: { mode: 'pessimistic_write' },
         });
-        const addressedToMe =
-          !!user &&
-          !!member &&
-          (member.userId === userId || (member.userId === null && member.email === user.email));
-        if (!member || !addressedToMe) throw AppError.notFound('The collaboration');
+        const byEmail = !!user && !!member && member.userId === null && member.email === user.email;
+        const addressedToMe = !!member && (member.userId === userId || byEmail);
+        if (!member || !addressedToMe || (tokenHash !== undefined && member.tokenHash !== tokenHash))
+          throw AppError.notFound('The collaboration');
+        if (byEmail && !user?.emailVerifiedAt)
+          throw new AppError(
+            'insufficient-permissions',
+            `This invitation was sent to ${member.email}: verify that address (the link mailed at sign-up, or POST /v2/auth/verify-email/resend) before answering it`,
+          );
         if (!from.includes(member.status))
           throw new AppError('conflict', `A ${member.status} collaboration cannot be ${DONE[response]}`);
         member.status = to;
@@ -304,6 +355,11 @@ export class CollaborationMembersService {
     });
     this.outbox.kick();
     return change;
+  }
+
+  private invitationMail(email: string, primary: UserEntity | null, token: string): OutgoingMail {
+    const base = this.config.PUBLIC_BASE_URL.replace(/\/$/, '');
+    return MailMessages.collaborationInvitation(base, email, primary?.username ?? 'An Atrium account', token);
   }
 
   private collaborationView(

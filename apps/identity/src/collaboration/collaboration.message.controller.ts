@@ -104,4 +104,11 @@ export class CollaborationMessageController {
   ): Promise<CollaborationChange<CollaborationView>> {
     return this.members.respond(req);
   }
+
+  @RpcHandler(CollaborationRpc.acceptCollaborationByToken)
+  acceptByToken(
+    @Payload() req: Payload<'acceptCollaborationByToken'>,
+  ): Promise<CollaborationChange<CollaborationView>> {
+    return this.members.acceptByToken(req);
+  }
 }

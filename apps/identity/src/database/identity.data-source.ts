@@ -5,7 +5,9 @@ import { UserEntity } from '../accounts/user.entity';
 import { CollaborationMemberEntity } from '../collaboration/collaboration-member.entity';
 import { CollaborationPolicyEntity } from '../collaboration/collaboration-policy.entity';
 import { CollaborationRoleEntity } from '../collaboration/collaboration-role.entity';
+import { DevMailEntity } from '../mail/dev-mail.entity';
 import { AuthFailureEntity } from '../sessions/auth-failure.entity';
+import { OneTimeTokenEntity } from '../sessions/one-time-token.entity';
 import { RefreshTokenEntity } from '../sessions/refresh-token.entity';
 import { OrganizationMemberEntity } from '../memberships/organization-member.entity';
 import { OrganizationInvitationEntity } from '../organizations/organization-invitation.entity';
@@ -24,6 +26,8 @@ export function identityDataSourceOptions(url: string, poolSize?: number): Servi
       UserEntity,
       RefreshTokenEntity,
       AuthFailureEntity,
+      OneTimeTokenEntity,
+      DevMailEntity,
       ApiTokenEntity,
       CollaborationPolicyEntity,
       CollaborationRoleEntity,

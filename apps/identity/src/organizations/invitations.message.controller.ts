@@ -31,6 +31,11 @@ export class InvitationsMessageController {
     return this.invitations.accept(req.userId, req.invitationId);
   }
 
+  @RpcHandler(OrganizationsRpc.acceptInvitationByToken)
+  acceptByToken(@Payload() req: Req<'acceptInvitationByToken'>): Res<'acceptInvitationByToken'> {
+    return this.invitations.acceptByToken(req.userId, req.token);
+  }
+
   @RpcHandler(OrganizationsRpc.declineInvitation)
   decline(@Payload() req: Req<'declineInvitation'>): Res<'declineInvitation'> {
     return this.invitations.decline(req.userId, req.invitationId);

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { ServiceConfig } from '@atrium/config';
 import {
   AppError,
   INVITATION_TTL_MS,
@@ -12,6 +13,9 @@ import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { findAccountByRef } from '../accounts/accounts.service';
 import { UserEntity } from '../accounts/user.entity';
+import { MailMessages } from '../mail/mail-messages';
+import { mailedTokenMatches, newMailedToken, parseMailedToken } from '../mail/mailed-token';
+import { IDENTITY_CONFIG, Mailer, OutgoingMail } from '../mail/mailer';
 import { OrganizationMemberEntity } from '../memberships/organization-member.entity';
 import { OrganizationMembershipsService } from '../memberships/organization-memberships.service';
 import { OrganizationAccess } from './organization-access';
@@ -21,9 +25,12 @@ import { invitationStatus, toInvitationView } from './organization-views';
 import { OrganizationEntity } from './organization.entity';
 
 /**
- * Invitations into an organization: sent with MANAGE_MEMBERS to an existing user (by id,
- * username or email) with a role no greater than the inviter's; answered by the invitee alone
- * (anyone else is told it does not exist); cancelled from the organization's side.
+ * Invitations into an organization: sent with MANAGE_MEMBERS to an existing user (by id or
+ * username) or to an email address, with a role no greater than the inviter's, and mailed with a
+ * one-time token; answered by the invitee alone (anyone else is told it does not exist) — for an
+ * invitation to an address, by a user who verified that address; cancelled from the
+ * organization's side. An invitation by address answers alike whether or not the address has an
+ * account, so that inviting cannot be used to find out who is registered.
  */
 @Injectable()
 export class OrganizationInvitationsService {
@@ -32,6 +39,8 @@ export class OrganizationInvitationsService {
     private readonly outbox: ServiceOutboxRelay,
     private readonly access: OrganizationAccess,
     private readonly memberships: OrganizationMembershipsService,
+    private readonly mailer: Mailer,
+    @Inject(IDENTITY_CONFIG) private readonly config: ServiceConfig,
   ) {}
 
   async create(
@@ -39,7 +48,7 @@ export class OrganizationInvitationsService {
     userId: string,
     input: RpcPayload<typeof OrganizationsRpc.createInvitation>['invitation'],
   ): Promise<InvitationView> {
-    return this.dataSource.transaction(async (manager) => {
+    const { view, mail } = await this.dataSource.transaction(async (manager) => {
       const actor = await this.access.actor(manager, organizationId, userId, { lock: true });
       this.access.require(actor, ['MANAGE_MEMBERS'], 'invite members');
       const role = await this.access.roleFor(manager, organizationId, input.roleId, 'body.roleId');
@@ -48,32 +57,37 @@ export class OrganizationInvitationsService {
         role,
         'You cannot invite with a role that has permissions your role does not have',
       );
-      const invitee = await this.resolveInvitee(manager, input.user);
-      const member = await manager.findOneBy(OrganizationMemberEntity, {
-        organizationId,
-        userId: invitee.id,
-        active: true,
-      });
-      if (member)
-        throw new AppError('conflict', `${invitee.username} is already a member of the organization`);
-      const pending = await manager.findOneBy(OrganizationInvitationEntity, {
-        organizationId,
-        inviteeId: invitee.id,
-        status: 'PENDING',
-      });
+      const email = isEmail(input.user) ? input.user.toLowerCase() : null;
+      const invitee = email ? null : await this.resolveInvitee(manager, input.user);
+      if (invitee) {
+        const member = await manager.findOneBy(OrganizationMemberEntity, {
+          organizationId,
+          userId: invitee.id,
+          active: true,
+        });
+        if (member)
+          throw new AppError('conflict', `${invitee.username} is already a member of the organization`);
+      }
+      const named = invitee?.username ?? (email as string);
+      const pending = await manager.findOneBy(
+        OrganizationInvitationEntity,
+        invitee
+          ? { organizationId, inviteeId: invitee.id, status: 'PENDING' }
+          : { organizationId, email: email as string, status: 'PENDING' },
+      );
       if (pending && invitationStatus(pending) === 'PENDING')
-        throw new AppError(
-          'conflict',
-          `${invitee.username} already has a pending invitation to the organization`,
-        );
+        throw new AppError('conflict', `${named} already has a pending invitation to the organization`);
       // One expired in the meantime: it makes way for the new one.
       if (pending)
         await manager.update(OrganizationInvitationEntity, { id: pending.id }, { status: 'EXPIRED' });
       const id = newId();
+      const { token, secretHash } = newMailedToken(id);
       await manager.insert(OrganizationInvitationEntity, {
         id,
         organizationId,
-        inviteeId: invitee.id,
+        inviteeId: invitee?.id ?? null,
+        email,
+        tokenHash: secretHash,
         roleId: role.id,
         invitedBy: userId,
         status: 'PENDING',
@@ -81,12 +95,21 @@ export class OrganizationInvitationsService {
         respondedAt: null,
       });
       const saved = await manager.findOneByOrFail(OrganizationInvitationEntity, { id });
-      return toInvitationView(saved, {
-        organizationUsername: actor.account.username,
-        username: invitee.username,
-        roleName: role.name,
-      });
+      const to = email ?? invitee?.email;
+      const outgoing: OutgoingMail | null = to
+        ? MailMessages.organizationInvitation(this.baseUrl(), to, actor.account.username, token)
+        : null;
+      return {
+        view: toInvitationView(saved, {
+          organizationUsername: actor.account.username,
+          username: invitee?.username ?? null,
+          roleName: role.name,
+        }),
+        mail: outgoing,
+      };
     });
+    if (mail) await this.mailer.send(mail);
+    return view;
   }
 
   /** The organization's invitations, newest first (MANAGE_MEMBERS). */
@@ -101,20 +124,42 @@ export class OrganizationInvitationsService {
     return this.views(manager, invitations);
   }
 
-  /** Invitations addressed to the caller, newest first. */
+  /** Invitations addressed to the caller (to its account, or to its address once verified), newest first. */
   async listMine(userId: string): Promise<InvitationView[]> {
     const manager = this.dataSource.manager;
-    const invitations = await manager.find(OrganizationInvitationEntity, {
-      where: { inviteeId: userId },
-      order: { createdAt: 'DESC', id: 'ASC' },
-    });
+    const user = await manager.findOneBy(UserEntity, { id: userId });
+    const query = manager
+      .getRepository(OrganizationInvitationEntity)
+      .createQueryBuilder('i')
+      .where('i.invitee_id = :userId', { userId });
+    if (user?.email && user.emailVerifiedAt)
+      query.orWhere('(i.invitee_id IS NULL AND i.email = :email)', { email: user.email });
+    const invitations = await query.orderBy('i.created_at', 'DESC').addOrderBy('i.id', 'ASC').getMany();
     return this.views(manager, invitations);
   }
 
   /** The invitee joins with the invitation's role. */
   async accept(userId: string, invitationId: string): Promise<MembershipChange<InvitationView>> {
+    return this.join(userId, (manager) => this.answerable(manager, userId, invitationId));
+  }
+
+  /** Accepts the invitation a mailed token names; its invitee alone may use it, as by id. */
+  async acceptByToken(userId: string, token: string): Promise<MembershipChange<InvitationView>> {
+    return this.join(userId, async (manager) => {
+      const parsed = parseMailedToken(token);
+      const found = parsed ? await manager.findOneBy(OrganizationInvitationEntity, { id: parsed.id }) : null;
+      if (!parsed || !found || !mailedTokenMatches(parsed.secret, found.tokenHash))
+        throw AppError.notFound('The invitation');
+      return this.answerable(manager, userId, found.id);
+    });
+  }
+
+  private async join(
+    userId: string,
+    find: (manager: EntityManager) => Promise<OrganizationInvitationEntity>,
+  ): Promise<MembershipChange<InvitationView>> {
     const { view, revokedTokenIds } = await this.dataSource.transaction(async (manager) => {
-      const invitation = await this.answerable(manager, userId, invitationId);
+      const invitation = await find(manager);
       const role = await manager.findOneBy(OrganizationRoleEntity, {
         id: invitation.roleId,
         organizationId: invitation.organizationId,
@@ -137,6 +182,8 @@ export class OrganizationInvitationsService {
         }),
         role,
       );
+      // An invitation to an address belongs, once accepted, to the user who proved the address.
+      invitation.inviteeId = userId;
       const accepted = await this.answer(manager, invitation, 'ACCEPTED');
       return { view: accepted, revokedTokenIds: recorded.revokedTokenIds };
     });
@@ -176,6 +223,8 @@ export class OrganizationInvitationsService {
   /**
    * A PENDING invitation addressed to the caller, locked with its organization (the organization
    * first, as every change of it does). Addressed to someone else: 404, as if it did not exist.
+   * Addressed to the caller's email while the caller has not verified it: 403 — an address only
+   * claimed at sign-up proves nothing about who reads its mail.
    */
   private async answerable(
     manager: EntityManager,
@@ -183,7 +232,14 @@ export class OrganizationInvitationsService {
     invitationId: string,
   ): Promise<OrganizationInvitationEntity> {
     const found = await manager.findOneBy(OrganizationInvitationEntity, { id: invitationId });
-    if (!found || found.inviteeId !== userId) throw AppError.notFound('The invitation');
+    const user = await manager.findOneBy(UserEntity, { id: userId });
+    const byEmail = !!found && found.inviteeId === null && !!found.email && found.email === user?.email;
+    if (!found || (found.inviteeId !== userId && !byEmail)) throw AppError.notFound('The invitation');
+    if (byEmail && !user?.emailVerifiedAt)
+      throw new AppError(
+        'insufficient-permissions',
+        `This invitation was sent to ${found.email}: verify that address (the link mailed at sign-up, or POST /v2/auth/verify-email/resend) before answering it`,
+      );
     await manager.findOne(OrganizationEntity, {
       where: { id: found.organizationId },
       lock: { mode: 'pessimistic_write' },
@@ -218,7 +274,11 @@ export class OrganizationInvitationsService {
     return view;
   }
 
-  /** An existing user (not an organization), by id, else username, else email (findAccountByRef). */
+  private baseUrl(): string {
+    return this.config.PUBLIC_BASE_URL.replace(/\/$/, '');
+  }
+
+  /** An existing user (not an organization), by id, else username (findAccountByRef; emails are handled apart). */
   private async resolveInvitee(manager: EntityManager, ref: string): Promise<UserEntity> {
     const account = await findAccountByRef(manager, ref);
     if (!account) throw AppError.notFound(`The user "${ref}" (body.user)`);
@@ -236,7 +296,11 @@ export class OrganizationInvitationsService {
     invitations: OrganizationInvitationEntity[],
   ): Promise<InvitationView[]> {
     if (!invitations.length) return [];
-    const accountIds = [...new Set(invitations.flatMap((i) => [i.organizationId, i.inviteeId]))];
+    const accountIds = [
+      ...new Set(
+        invitations.flatMap((i) => (i.inviteeId ? [i.organizationId, i.inviteeId] : [i.organizationId])),
+      ),
+    ];
     // One query at a time: the manager may be a transaction's single connection.
     const accounts = await manager.findBy(UserEntity, { id: In(accountIds) });
     const roles = await manager.findBy(OrganizationRoleEntity, {
@@ -247,9 +311,17 @@ export class OrganizationInvitationsService {
     return invitations.map((i) =>
       toInvitationView(i, {
         organizationUsername: name.get(i.organizationId) ?? '',
-        username: name.get(i.inviteeId) ?? '',
+        username: i.inviteeId ? (name.get(i.inviteeId) ?? '') : null,
         roleName: roleName.get(i.roleId) ?? '',
       }),
     );
   }
+}
+
+/** Usernames cannot hold `@`: a reference with one names an address, and must be a valid one. */
+function isEmail(ref: string): boolean {
+  if (!ref.includes('@')) return false;
+  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(ref))
+    throw new AppError('invalid-input', 'Field "body.user" is invalid: not a valid email address');
+  return true;
 }

@@ -66,14 +66,15 @@ export function invitationStatus(
 
 export function toInvitationView(
   invitation: OrganizationInvitationEntity,
-  names: { organizationUsername: string; username: string; roleName: string },
+  names: { organizationUsername: string; username: string | null; roleName: string },
 ): InvitationView {
   return {
     id: invitation.id,
     organizationId: invitation.organizationId,
     organizationUsername: names.organizationUsername,
     userId: invitation.inviteeId,
-    username: names.username,
+    username: invitation.inviteeId ? names.username : null,
+    email: invitation.email,
     roleId: invitation.roleId,
     roleName: names.roleName,
     status: invitationStatus(invitation),

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '@atrium/contracts';
 import { newId } from '@atrium/auth';
-import { DataSource, In, LessThan, MoreThan } from 'typeorm';
+import { DataSource, EntityManager, In, LessThan, MoreThan } from 'typeorm';
 import { AuthFailureEntity } from './auth-failure.entity';
 
 /** Failures an account may see in the window before it is refused with 429 until the oldest ages out. */
@@ -9,6 +9,8 @@ export const MAX_FAILURES_PER_ACCOUNT = 10;
 export const FAILURE_WINDOW_MS = 15 * 60 * 1000;
 /** Expired failures deleted per recorded one, so the table stays bounded without a sweeper. */
 const CLEANUP_BATCH = 100;
+/** The first key of the two-int advisory locks that serialize one account's reservations. */
+const THROTTLE_LOCK_CLASS = 7_311;
 
 /**
  * Per-account brute-force limiting (the gateway limits per client address): 10 failures in 15
@@ -21,10 +23,25 @@ const CLEANUP_BATCH = 100;
 export class AccountThrottle {
   constructor(private readonly dataSource: DataSource) {}
 
+  /**
+   * Reserves one attempt of `key` before its password is verified: counted as a failure at once,
+   * in the same transaction that counts the window, under a per-key advisory lock — so concurrent
+   * attempts, on any replica, are admitted one at a time and never more than the limit (the
+   * count-then-verify race of issue 12, hole 6). A verification that succeeds clears the key.
+   */
+  async reserve(key: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [THROTTLE_LOCK_CLASS, key]);
+      await this.check([key], manager);
+      await manager.insert(AuthFailureEntity, { id: newId(), key, failedAt: new Date() });
+    });
+    await this.sweep();
+  }
+
   /** Throws rate-limit-exceeded while any of `keys` has had too many failures in the window. */
-  async check(keys: string[]): Promise<void> {
+  async check(keys: string[], manager: EntityManager = this.dataSource.manager): Promise<void> {
     const now = Date.now();
-    const recent = await this.dataSource.manager.find(AuthFailureEntity, {
+    const recent = await manager.find(AuthFailureEntity, {
       where: { key: In(keys), failedAt: MoreThan(new Date(now - FAILURE_WINDOW_MS)) },
       order: { failedAt: 'DESC' },
     });
@@ -54,6 +71,11 @@ export class AccountThrottle {
         AuthFailureEntity,
         keys.map((key) => ({ id: newId(), key, failedAt: now })),
       );
+    await this.sweep();
+  }
+
+  private async sweep(): Promise<void> {
+    const now = new Date();
     const expired = await this.dataSource.manager.find(AuthFailureEntity, {
       select: { id: true },
       where: { failedAt: LessThan(new Date(now.getTime() - FAILURE_WINDOW_MS)) },
