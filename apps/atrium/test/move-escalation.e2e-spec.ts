@@ -1,5 +1,5 @@
 import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import { signUp, SignedUpUser, startTestStack, TestStack, verifyEmail } from './test-stack';
 
 /**
  * Moves under delegated authority (security issue 12, hole 3): a collaboration member may move
@@ -91,6 +91,7 @@ describe('moves in a collaboration give the mover no more than it had', () => {
         ],
       })
       .expect(201);
+    await verifyEmail(t, member); // only a verified owner of the address answers it
     await as(member).post(`/v2/collaborations/${invited.body.data.id}/accept`).expect(200);
     await as(member).get(`/v2/environments/${ids.app}`).expect(200);
   });

@@ -6,6 +6,7 @@ import {
   SignedUpUser,
   startTestStack,
   TestStack,
+  verifyEmail,
 } from './test-stack';
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
@@ -291,6 +292,7 @@ describe('usage and quotas end to end', () => {
           shared: [{ category: 'ENVIRONMENTS', roleIds: [role.id] }],
         })
         .expect(201);
+      await verifyEmail(t, member); // only a verified owner of the address sees and answers it
       const mine = (await t.http().get('/v2/collaborations').set(member.auth).expect(200)).body.data.items;
       const collaboration = mine.find((c: { primaryId: string }) => c.primaryId === primary.id);
       await t.http().post(`/v2/collaborations/${collaboration.id}/accept`).set(member.auth).expect(200);

@@ -13,6 +13,7 @@ import {
   expectAppError,
   startContractHarness,
   testServiceConfig,
+  testSqlPool,
   uniqueName,
 } from '@atrium/testing';
 import { DataSource } from 'typeorm';
@@ -41,7 +42,19 @@ describe('organizations message contract (RabbitMQ + PostgreSQL)', () => {
       username,
       password: 'password123',
     });
+    await verify(user.email);
     return { id: user.id, username, email: `${username}@x.io` };
+  };
+  /** Verifies an address, as only a verified one may answer an invitation sent to it (the dev mailbox's token). */
+  const verify = async (email: string) => {
+    const sql = testSqlPool(h.db.url);
+    const { rows } = await sql.query<{ text: string }>(
+      `SELECT text FROM identity.dev_mail WHERE to_address = $1 AND subject LIKE 'Verify%'
+        ORDER BY created_at DESC LIMIT 1`,
+      [email],
+    );
+    await sql.end();
+    await h.rpc.call(IdentityRpc.verifyEmail, { token: /token: (\S+)/.exec(rows[0].text)![1] });
   };
   const createOrg = async (userId: string): Promise<OrganizationView> =>
     (await h.rpc.call(OrganizationsRpc.create, { userId, organization: { username: uniqueName('org') } }))
@@ -199,8 +212,11 @@ describe('organizations message contract (RabbitMQ + PostgreSQL)', () => {
       status: 'PENDING',
       roleName: 'Developer',
     });
-    await expectAppError(invite(bob.email), 'conflict'); // one pending invitation per invitee
+    await expectAppError(invite(bob.username), 'conflict'); // one pending invitation per invitee
+    // By address: it names nobody (no enumeration) until a verified owner of the address answers.
     const toCarol = await invite(carol.email.toUpperCase(), byName('Read only').id);
+    expect(toCarol).toMatchObject({ userId: null, username: null, email: carol.email });
+    await expectAppError(invite(carol.email), 'conflict'); // one pending invitation per address
     await expectAppError(invite('nobody-at-all'), 'record-not-found');
     await expectAppError(invite(dave.id, byName('Owner').id), 'invalid-input');
 
