@@ -27,6 +27,7 @@ import { EnvironmentsService } from './environments/environments.service';
 import { KeyValueStoresMessageController } from './key-value-stores/key-value-stores.message.controller';
 import { KeyValueStoresService } from './key-value-stores/key-value-stores.service';
 import { RequestQueuesMessageController } from './request-queues/request-queues.message.controller';
+import { RequestLocksService } from './request-queues/request-locks.service';
 import { RequestQueuesService } from './request-queues/request-queues.service';
 import { SchedulesMessageController } from './schedules/schedules.message.controller';
 import { SchedulesService } from './schedules/schedules.service';
@@ -73,6 +74,7 @@ export class ResourcesModule {
         SchedulesService,
         KeyValueStoresService,
         RequestQueuesService,
+        RequestLocksService,
         RunsService,
         AppsService,
         AppContentsService,

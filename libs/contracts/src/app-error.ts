@@ -10,6 +10,8 @@ export const ERROR_STATUS = {
   'rate-limit-exceeded': 429,
   'quota-exceeded': 402,
   'invalid-signature': 403,
+  /** A request-queue lock the caller does not hold, or a request already handled (Apify's type). */
+  'request-handled-or-locked': 403,
   'internal-error': 500,
   'service-unavailable': 503,
 } as const;

@@ -10,13 +10,23 @@ import {
   Put,
   Query,
   Req,
+  createParamDecorator,
+  ExecutionContext,
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   addRequestBody,
   AppError,
+  batchAddRequestsBody,
+  batchDeleteRequestsBody,
+  clientKeySchema,
   idSchema,
+  lockSecsSchema,
+  MAX_BATCH_REQUESTS,
   MAX_HEAD_LIMIT,
+  MAX_HEAD_LOCK_LIMIT,
+  QueueClient,
+  REQUEST_LIST_FILTERS,
   RequestQueuesRpc,
   RequestQueueView,
   resourceNameSchema,
@@ -26,7 +36,7 @@ import {
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
-import { ContentWriter, CurrentUser, UserPrincipal } from '../auth/principal';
+import { ContentWriter, CurrentUser, Principal, UserPrincipal } from '../auth/principal';
 import {
   Authorize,
   AuthorizedResource,
@@ -46,19 +56,65 @@ const MAX_REQUESTS_PAGE = 10_000;
 
 const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
 const createQuery = z.object({ name: resourceNameSchema.optional() });
-const writeQuery = z.object({ forefront: queryBoolean.optional() });
-const headQuery = z.object({ limit: z.coerce.number().int().min(1).optional() });
+/** Every request-queue call may name its client (Apify's `clientKey`, 1 to 32 characters). */
+const clientQuery = { clientKey: clientKeySchema.optional() };
+const writeQuery = z.object({ ...clientQuery, forefront: queryBoolean.optional() });
+const headQuery = z.object({ ...clientQuery, limit: z.coerce.number().int().min(1).optional() });
+const lockSecsQuery = z.coerce.number().pipe(lockSecsSchema);
+const lockHeadQuery = z.object({
+  ...clientQuery,
+  lockSecs: lockSecsQuery,
+  limit: z.coerce.number().int().min(1).max(MAX_HEAD_LOCK_LIMIT).optional(),
+});
+const prolongQuery = z.object({ ...writeQuery.shape, lockSecs: lockSecsQuery });
+const clientOnlyQuery = z.object(clientQuery);
 const requestsQuery = z
   .object({
+    ...clientQuery,
     limit: z.coerce.number().int().min(1).optional(),
     exclusiveStartId: idSchema.optional(),
     /** Opaque to clients: the id the next page starts after. */
     cursor: idSchema.optional(),
+    /** `locked`, `pending` or both, comma-separated: requests in any of those states. */
+    filter: z
+      .string()
+      .max(100)
+      .transform((v) => v.split(',').map((s) => s.trim()))
+      .pipe(z.array(z.enum(REQUEST_LIST_FILTERS)).min(1).max(2))
+      .optional(),
   })
   .refine((q) => q.exclusiveStartId === undefined || q.cursor === undefined, {
     message: 'exclusiveStartId and cursor cannot be combined',
     path: ['cursor'],
+  })
+  .refine((q) => q.exclusiveStartId === undefined || q.filter === undefined, {
+    message: 'filter cannot be combined with the deprecated exclusiveStartId (use cursor)',
+    path: ['filter'],
   });
+
+/** The run whose token makes the call: a run holds the locks it took, whatever key it sends. */
+const CallingRun = createParamDecorator((_data: unknown, ctx: ExecutionContext): string | undefined => {
+  const principal = ctx.switchToHttp().getRequest<{ user?: Principal }>().user;
+  return principal?.kind === 'user' && principal.credential === 'run-token' ? principal.runId : undefined;
+});
+
+function queueClient(clientKey: string | undefined, runId: string | undefined): QueueClient {
+  return { ...(clientKey !== undefined ? { clientKey } : {}), ...(runId !== undefined ? { runId } : {}) };
+}
+
+/** A batch body: an array of 1 to 25, refused whole (naming the field) when anything is wrong. */
+function parseBatch<S extends typeof batchAddRequestsBody | typeof batchDeleteRequestsBody>(
+  schema: S,
+  body: unknown,
+): z.output<S> {
+  if (Array.isArray(body) && body.length > MAX_BATCH_REQUESTS) {
+    throw new AppError(
+      'invalid-input',
+      `Field "body" is invalid: a batch holds at most ${MAX_BATCH_REQUESTS} requests (got ${body.length})`,
+    );
+  }
+  return parseBody(schema, body);
+}
 
 /** A request id that cannot exist answers like one that does not: 404. */
 function requestIdOf(param: string): string {
@@ -147,17 +203,81 @@ export class RequestQueuesController {
   async addRequest(
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,
+    @CallingRun() runId: string | undefined,
     @Query() query: unknown,
     @Body() body: unknown,
   ) {
-    const { forefront } = parseQuery(writeQuery, query);
+    const { forefront, clientKey } = parseQuery(writeQuery, query);
     const request = parseBody(addRequestBody, body);
     return {
       data: await this.rpc.call(RequestQueuesRpc.addRequest, {
         id: resource.id,
         request,
         forefront: forefront ?? false,
+        client: queueClient(clientKey, runId),
         causedBy,
+      }),
+    };
+  }
+
+  @Post(':queueId/requests/batch')
+  @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  @HttpCode(201)
+  async batchAddRequests(
+    @CurrentResource() resource: AuthorizedResource,
+    @ContentWriter() causedBy: string | undefined,
+    @CallingRun() runId: string | undefined,
+    @Query() query: unknown,
+    @Body() body: unknown,
+  ) {
+    const { forefront, clientKey } = parseQuery(writeQuery, query);
+    const requests = parseBatch(batchAddRequestsBody, body);
+    return {
+      data: await this.rpc.call(RequestQueuesRpc.batchAddRequests, {
+        id: resource.id,
+        requests,
+        forefront: forefront ?? false,
+        client: queueClient(clientKey, runId),
+        causedBy,
+      }),
+    };
+  }
+
+  @Delete(':queueId/requests/batch')
+  @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  async batchDeleteRequests(
+    @CurrentResource() resource: AuthorizedResource,
+    @ContentWriter() causedBy: string | undefined,
+    @CallingRun() runId: string | undefined,
+    @Query() query: unknown,
+    @Body() body: unknown,
+  ) {
+    const { clientKey } = parseQuery(clientOnlyQuery, query);
+    const requests = parseBatch(batchDeleteRequestsBody, body);
+    return {
+      data: await this.rpc.call(RequestQueuesRpc.batchDeleteRequests, {
+        id: resource.id,
+        requests,
+        client: queueClient(clientKey, runId),
+        causedBy,
+      }),
+    };
+  }
+
+  /** Unlocks every request the caller holds (by its clientKey, or by its run). */
+  @Post(':queueId/requests/unlock')
+  @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  @HttpCode(200)
+  async unlockRequests(
+    @CurrentResource() resource: AuthorizedResource,
+    @CallingRun() runId: string | undefined,
+    @Query() query: unknown,
+  ) {
+    const { clientKey } = parseQuery(clientOnlyQuery, query);
+    return {
+      data: await this.rpc.call(RequestQueuesRpc.unlockRequests, {
+        id: resource.id,
+        client: queueClient(clientKey, runId),
       }),
     };
   }
@@ -170,6 +290,7 @@ export class RequestQueuesController {
       id: resource.id,
       limit: Math.min(q.limit ?? 1000, MAX_REQUESTS_PAGE),
       exclusiveStartId: q.exclusiveStartId ?? q.cursor,
+      filter: q.filter,
     });
     return {
       data: {
@@ -199,12 +320,13 @@ export class RequestQueuesController {
   async updateRequest(
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,
+    @CallingRun() runId: string | undefined,
     @Param('requestId') requestId: string,
     @Query() query: unknown,
     @Body() body: unknown,
   ) {
     const id = requestIdOf(requestId);
-    const { forefront } = parseQuery(writeQuery, query);
+    const { forefront, clientKey } = parseQuery(writeQuery, query);
     const request = parseBody(updateRequestBody, body);
     if (request.id !== undefined && request.id !== id) {
       throw new AppError('invalid-input', 'Field "body.id" must be the id of the request in the path');
@@ -215,6 +337,7 @@ export class RequestQueuesController {
         requestId: id,
         request,
         forefront: forefront ?? false,
+        client: queueClient(clientKey, runId),
         causedBy,
       }),
     };
@@ -226,12 +349,58 @@ export class RequestQueuesController {
   async deleteRequest(
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,
+    @CallingRun() runId: string | undefined,
     @Param('requestId') requestId: string,
+    @Query() query: unknown,
   ): Promise<void> {
+    const { clientKey } = parseQuery(clientOnlyQuery, query);
     await this.rpc.call(RequestQueuesRpc.deleteRequest, {
       id: resource.id,
       requestId: requestIdOf(requestId),
+      client: queueClient(clientKey, runId),
       causedBy,
+    });
+  }
+
+  /** Prolongs the caller's lock (Apify's prolongRequestLock): `lockSecs` from now. */
+  @Put(':queueId/requests/:requestId/lock')
+  @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  async prolongRequestLock(
+    @CurrentResource() resource: AuthorizedResource,
+    @CallingRun() runId: string | undefined,
+    @Param('requestId') requestId: string,
+    @Query() query: unknown,
+  ) {
+    const id = requestIdOf(requestId);
+    const { lockSecs, forefront, clientKey } = parseQuery(prolongQuery, query);
+    return {
+      data: await this.rpc.call(RequestQueuesRpc.prolongRequestLock, {
+        id: resource.id,
+        requestId: id,
+        lockSecs,
+        forefront: forefront ?? false,
+        client: queueClient(clientKey, runId),
+      }),
+    };
+  }
+
+  /** Drops the caller's lock (Apify's deleteRequestLock); the request goes back to the head. */
+  @Delete(':queueId/requests/:requestId/lock')
+  @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  @HttpCode(204)
+  async deleteRequestLock(
+    @CurrentResource() resource: AuthorizedResource,
+    @CallingRun() runId: string | undefined,
+    @Param('requestId') requestId: string,
+    @Query() query: unknown,
+  ): Promise<void> {
+    const id = requestIdOf(requestId);
+    const { forefront, clientKey } = parseQuery(writeQuery, query);
+    await this.rpc.call(RequestQueuesRpc.deleteRequestLock, {
+      id: resource.id,
+      requestId: id,
+      forefront: forefront ?? false,
+      client: queueClient(clientKey, runId),
     });
   }
 
@@ -243,6 +412,26 @@ export class RequestQueuesController {
       data: await this.rpc.call(RequestQueuesRpc.head, {
         id: resource.id,
         limit: Math.min(limit ?? 100, MAX_HEAD_LIMIT),
+      }),
+    };
+  }
+
+  /** Lists and locks the head (Apify's listAndLockHead): WRITE, as locking changes the queue. */
+  @Post(':queueId/head/lock')
+  @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  @HttpCode(201)
+  async lockHead(
+    @CurrentResource() resource: AuthorizedResource,
+    @CallingRun() runId: string | undefined,
+    @Query() query: unknown,
+  ) {
+    const { lockSecs, limit, clientKey } = parseQuery(lockHeadQuery, query);
+    return {
+      data: await this.rpc.call(RequestQueuesRpc.lockHead, {
+        id: resource.id,
+        lockSecs,
+        limit: limit ?? MAX_HEAD_LOCK_LIMIT,
+        client: queueClient(clientKey, runId),
       }),
     };
   }

@@ -6,6 +6,7 @@ import { bigintAsNumber } from './request-queue.entity';
 @Index('queue_request_unique_key_uq', ['queueId', 'uniqueKeyHash'], { unique: true })
 @Index('queue_request_head_idx', ['queueId', 'orderNo'], { where: 'order_no IS NOT NULL' })
 @Index('queue_request_queue_id_idx', ['queueId', 'id'])
+@Index('queue_request_lock_idx', ['queueId', 'lockExpiresAt'], { where: 'lock_expires_at IS NOT NULL' })
 export class QueueRequestEntity {
   @PrimaryColumn({ type: 'varchar', length: 17 })
   id: string;
@@ -53,6 +54,21 @@ export class QueueRequestEntity {
   /** Position in the queue's head; null once handled. */
   @Column({ type: 'bigint', nullable: true, transformer: bigintAsNumber })
   orderNo: number | null;
+
+  /**
+   * Until when a client holds the request (listAndLockHead, prolongRequestLock): a lock holds while
+   * this is after the database's now(), on whichever replica asks. Null when never or no more held.
+   */
+  @Column({ type: 'timestamptz', nullable: true })
+  lockExpiresAt: Date | null;
+
+  /** The holder's client key (Apify's `clientKey`, or one made for a caller that sent none). */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  lockClientKey: string | null;
+
+  /** The run whose token took the lock: the run may prolong or drop it whatever key it sends. */
+  @Column({ type: 'varchar', length: 17, nullable: true })
+  lockRunId: string | null;
 
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;

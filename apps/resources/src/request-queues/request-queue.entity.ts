@@ -25,6 +25,16 @@ export class RequestQueueEntity {
   @Column({ type: 'bigint', default: 0, transformer: bigintAsNumber })
   highestOrderNo: number;
 
+  /**
+   * The first client that wrote or locked ('' for one without a `clientKey`, which counts as a new
+   * client each time); `hadMultipleClients` turns true for good when another one comes.
+   */
+  @Column({ type: 'varchar', length: 32, nullable: true })
+  clientKey: string | null;
+
+  @Column({ type: 'boolean', default: false })
+  hadMultipleClients: boolean;
+
   /** Last change of the queue's requests (the catalogue row's time covers name and access). */
   @Column({ type: 'timestamptz', default: () => 'now()' })
   contentModifiedAt: Date;

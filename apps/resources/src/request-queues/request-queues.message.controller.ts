@@ -1,7 +1,10 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import {
+  BatchAddResult,
+  BatchDeleteResult,
   ListPage,
+  LockedQueueHeadView,
   QueueHeadView,
   QueueOperationResult,
   QueueRequestsPage,
@@ -11,11 +14,15 @@ import {
   RpcPayload,
 } from '@atrium/contracts';
 import { RpcHandler } from '@atrium/messaging';
+import { RequestLocksService } from './request-locks.service';
 import { RequestQueuesService } from './request-queues.service';
 
 @Controller()
 export class RequestQueuesMessageController {
-  constructor(private readonly queues: RequestQueuesService) {}
+  constructor(
+    private readonly queues: RequestQueuesService,
+    private readonly locks: RequestLocksService,
+  ) {}
 
   @RpcHandler(RequestQueuesRpc.create)
   create(
@@ -65,9 +72,9 @@ export class RequestQueuesMessageController {
 
   @RpcHandler(RequestQueuesRpc.deleteRequest)
   deleteRequest(
-    @Payload() { id, requestId, causedBy }: RpcPayload<typeof RequestQueuesRpc.deleteRequest>,
+    @Payload() { id, requestId, client, causedBy }: RpcPayload<typeof RequestQueuesRpc.deleteRequest>,
   ): Promise<{ ok: true }> {
-    return this.queues.deleteRequest(id, requestId, causedBy);
+    return this.queues.deleteRequest(id, requestId, client, causedBy);
   }
 
   @RpcHandler(RequestQueuesRpc.listRequests)
@@ -78,5 +85,45 @@ export class RequestQueuesMessageController {
   @RpcHandler(RequestQueuesRpc.head)
   head(@Payload() req: RpcPayload<typeof RequestQueuesRpc.head>): Promise<QueueHeadView> {
     return this.queues.head(req);
+  }
+
+  @RpcHandler(RequestQueuesRpc.batchAddRequests)
+  batchAddRequests(
+    @Payload() req: RpcPayload<typeof RequestQueuesRpc.batchAddRequests>,
+  ): Promise<BatchAddResult> {
+    return this.queues.batchAddRequests(req, req.causedBy);
+  }
+
+  @RpcHandler(RequestQueuesRpc.batchDeleteRequests)
+  batchDeleteRequests(
+    @Payload() req: RpcPayload<typeof RequestQueuesRpc.batchDeleteRequests>,
+  ): Promise<BatchDeleteResult> {
+    return this.queues.batchDeleteRequests(req, req.causedBy);
+  }
+
+  @RpcHandler(RequestQueuesRpc.lockHead)
+  lockHead(@Payload() req: RpcPayload<typeof RequestQueuesRpc.lockHead>): Promise<LockedQueueHeadView> {
+    return this.locks.lockHead(req);
+  }
+
+  @RpcHandler(RequestQueuesRpc.prolongRequestLock)
+  prolongRequestLock(
+    @Payload() req: RpcPayload<typeof RequestQueuesRpc.prolongRequestLock>,
+  ): Promise<{ lockExpiresAt: string }> {
+    return this.locks.prolongRequestLock(req);
+  }
+
+  @RpcHandler(RequestQueuesRpc.deleteRequestLock)
+  deleteRequestLock(
+    @Payload() req: RpcPayload<typeof RequestQueuesRpc.deleteRequestLock>,
+  ): Promise<{ ok: true }> {
+    return this.locks.deleteRequestLock(req);
+  }
+
+  @RpcHandler(RequestQueuesRpc.unlockRequests)
+  unlockRequests(
+    @Payload() req: RpcPayload<typeof RequestQueuesRpc.unlockRequests>,
+  ): Promise<{ unlockedCount: number }> {
+    return this.locks.unlockRequests(req);
   }
 }

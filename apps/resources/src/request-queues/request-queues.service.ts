@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import {
   AppError,
+  BatchAddResult,
+  HttpMethod,
+  BatchDeleteResult,
   ListPage,
+  QueueClient,
   QueueHeadView,
   QueueOperationResult,
   QueueRequestsPage,
@@ -13,11 +17,12 @@ import {
 import { newId } from '@atrium/auth';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { createHash } from 'node:crypto';
-import { DataSource, EntityManager, IsNull, MoreThan, Not } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { CatalogueService, NewResource } from '../catalogue/catalogue.service';
 import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { UsageService } from '../usage/usage.service';
+import { recordQueueClient } from './queue-clients';
 import { QueueRequestEntity } from './queue-request.entity';
 import { RequestQueueEntity } from './request-queue.entity';
 
@@ -41,9 +46,18 @@ function toView({ resource, queue }: RequestQueueRow): RequestQueueView {
     totalRequestCount: queue.totalRequestCount,
     handledRequestCount: queue.handledRequestCount,
     pendingRequestCount: queue.totalRequestCount - queue.handledRequestCount,
-    hadMultipleClients: false,
+    hadMultipleClients: queue.hadMultipleClients,
     generalAccess: resource.generalAccess,
     urlSigningSecretKey: resource.signingKey,
+  };
+}
+
+/** A lock shows while it holds (the clock only words the view; PostgreSQL's decides the locks). */
+function lockOf(r: QueueRequestEntity): Pick<QueueRequestView, 'lockExpiresAt' | 'lockByClient'> {
+  if (r.lockExpiresAt === null || r.handledAt !== null || r.lockExpiresAt.getTime() <= Date.now()) return {};
+  return {
+    lockExpiresAt: r.lockExpiresAt.toISOString(),
+    ...(r.lockClientKey !== null ? { lockByClient: r.lockClientKey } : {}),
   };
 }
 
@@ -61,8 +75,11 @@ function toRequestView(r: QueueRequestEntity): QueueRequestView {
     errorMessages: r.errorMessages,
     ...(r.loadedUrl !== null ? { loadedUrl: r.loadedUrl } : {}),
     ...(r.handledAt !== null ? { handledAt: r.handledAt.toISOString() } : {}),
+    ...lockOf(r),
   };
 }
+
+const NO_LOCK = { lockExpiresAt: null, lockClientKey: null, lockRunId: null };
 
 type RequestFields = RpcPayload<typeof RequestQueuesRpc.updateRequest>['request'];
 
@@ -125,7 +142,7 @@ export class RequestQueuesService {
     private readonly usage: UsageService,
   ) {}
 
-  private async load(
+  async load(
     id: string,
     manager: EntityManager = this.dataSource.manager,
     lock = false,
@@ -216,36 +233,117 @@ export class RequestQueuesService {
     req: RpcPayload<typeof RequestQueuesRpc.addRequest>,
     causedBy?: string,
   ): Promise<QueueOperationResult> {
+    const { processedRequests } = await this.batchAddRequests(
+      { id: req.id, requests: [req.request], forefront: req.forefront, client: req.client },
+      causedBy,
+    );
+    const { requestId, wasAlreadyPresent, wasAlreadyHandled } = processedRequests[0];
+    return { requestId, wasAlreadyPresent, wasAlreadyHandled };
+  }
+
+  /**
+   * Adds up to 25 requests in one transaction under the queue's row lock, so that de-duplication
+   * and the counts hold whatever the concurrency and the replica; their bytes are charged at once,
+   * so a quota refusal adds none of them.
+   */
+  async batchAddRequests(
+    req: Pick<
+      RpcPayload<typeof RequestQueuesRpc.batchAddRequests>,
+      'id' | 'requests' | 'forefront' | 'client'
+    >,
+    causedBy?: string,
+  ): Promise<BatchAddResult> {
     return this.dataSource.transaction(async (manager) => {
+      await recordQueueClient(manager, req.id, req.client);
       const queue = await this.lockQueue(manager, req.id);
-      const uniqueKeyHash = hashUniqueKey(req.request.uniqueKey);
-      const existing = await manager.findOne(QueueRequestEntity, {
-        where: { queueId: req.id, uniqueKeyHash },
-        select: { id: true, handledAt: true },
+      const hashes = req.requests.map((r) => hashUniqueKey(r.uniqueKey));
+      const existing = await manager.find(QueueRequestEntity, {
+        where: { queueId: req.id, uniqueKeyHash: In([...new Set(hashes)]) },
+        select: { id: true, handledAt: true, uniqueKeyHash: true },
       });
-      if (existing)
+      const present = new Map(existing.map((r) => [r.uniqueKeyHash, r]));
+      const inserted: QueueRequestEntity[] = [];
+      let bytes = 0;
+      const processedRequests = req.requests.map((request, i) => {
+        const found = present.get(hashes[i]);
+        if (found) {
+          return {
+            requestId: found.id,
+            uniqueKey: request.uniqueKey,
+            wasAlreadyPresent: true,
+            wasAlreadyHandled: found.handledAt !== null,
+          };
+        }
+        const fields = storedFields(request);
+        bytes += requestBytes(request.uniqueKey, fields);
+        const row = manager.create(QueueRequestEntity, {
+          ...fields,
+          id: newId(),
+          queueId: req.id,
+          uniqueKey: request.uniqueKey,
+          uniqueKeyHash: hashes[i],
+          orderNo: fields.handledAt !== null ? null : this.nextOrderNo(queue, req.forefront),
+          ...NO_LOCK,
+        });
+        inserted.push(row);
+        present.set(hashes[i], row);
         return {
-          requestId: existing.id,
-          wasAlreadyPresent: true,
-          wasAlreadyHandled: existing.handledAt !== null,
+          requestId: row.id,
+          uniqueKey: request.uniqueKey,
+          wasAlreadyPresent: false,
+          wasAlreadyHandled: false,
         };
-      const fields = storedFields(req.request);
-      await this.usage.storageChanged(manager, req.id, requestBytes(req.request.uniqueKey, fields), causedBy);
-      const id = newId();
-      const handled = fields.handledAt !== null;
-      await manager.insert(QueueRequestEntity, {
-        ...fields,
-        id,
-        queueId: req.id,
-        uniqueKey: req.request.uniqueKey,
-        uniqueKeyHash,
-        orderNo: handled ? null : this.nextOrderNo(queue, req.forefront),
       });
-      queue.totalRequestCount += 1;
-      queue.handledRequestCount += handled ? 1 : 0;
+      if (inserted.length === 0) return { processedRequests, unprocessedRequests: [] };
+      await this.usage.storageChanged(manager, req.id, bytes, causedBy);
+      await manager.insert(QueueRequestEntity, inserted);
+      queue.totalRequestCount += inserted.length;
+      queue.handledRequestCount += inserted.filter((r) => r.handledAt !== null).length;
       queue.contentModifiedAt = new Date();
       await manager.save(queue);
-      return { requestId: id, wasAlreadyPresent: false, wasAlreadyHandled: false };
+      return { processedRequests, unprocessedRequests: [] };
+    });
+  }
+
+  /**
+   * Deletes up to 25 requests named by id or uniqueKey, in one transaction: the rows are locked in
+   * id order (as unlocking does), counts and bytes follow. One that is not there counts as deleted.
+   */
+  async batchDeleteRequests(
+    req: RpcPayload<typeof RequestQueuesRpc.batchDeleteRequests>,
+    causedBy?: string,
+  ): Promise<BatchDeleteResult> {
+    return this.dataSource.transaction(async (manager) => {
+      await recordQueueClient(manager, req.id, req.client);
+      const queue = await this.lockQueue(manager, req.id);
+      const ids = req.requests.flatMap((r) => (r.id !== undefined ? [r.id] : []));
+      const hashes = req.requests.flatMap((r) =>
+        r.id === undefined && r.uniqueKey !== undefined ? [hashUniqueKey(r.uniqueKey)] : [],
+      );
+      const found = await manager.find(QueueRequestEntity, {
+        where: [
+          ...(ids.length ? [{ queueId: req.id, id: In(ids) }] : []),
+          ...(hashes.length ? [{ queueId: req.id, uniqueKeyHash: In(hashes) }] : []),
+        ],
+        order: { id: 'ASC' },
+        lock: { mode: 'pessimistic_write' },
+      });
+      const byId = new Map(found.map((r) => [r.id, r]));
+      const byHash = new Map(found.map((r) => [r.uniqueKeyHash, r]));
+      const processedRequests = req.requests.map((r) => {
+        const row = r.id !== undefined ? byId.get(r.id) : byHash.get(hashUniqueKey(r.uniqueKey!));
+        return row ? { id: row.id, uniqueKey: row.uniqueKey } : r;
+      });
+      if (found.length > 0) {
+        const bytes = found.reduce((sum, r) => sum + requestBytes(r.uniqueKey, storedFieldsOf(r)), 0);
+        await this.usage.storageChanged(manager, req.id, -bytes, causedBy);
+        await manager.delete(QueueRequestEntity, { id: In(found.map((r) => r.id)) });
+        queue.totalRequestCount -= found.length;
+        queue.handledRequestCount -= found.filter((r) => r.handledAt !== null).length;
+        queue.contentModifiedAt = new Date();
+        await manager.save(queue);
+      }
+      return { processedRequests, unprocessedRequests: [] };
     });
   }
 
@@ -266,6 +364,7 @@ export class RequestQueuesService {
       throw new AppError('invalid-input', 'Field "request.id" must be the id of the request being updated');
     }
     return this.dataSource.transaction(async (manager) => {
+      await recordQueueClient(manager, req.id, req.client);
       const queue = await this.lockQueue(manager, req.id);
       const current = await this.findRequest(manager, req.id, req.requestId);
       if (req.request.uniqueKey !== undefined && req.request.uniqueKey !== current.uniqueKey) {
@@ -283,7 +382,10 @@ export class RequestQueuesService {
       await manager.update(
         QueueRequestEntity,
         { id: current.id },
-        { ...fields, orderNo: handled ? null : this.nextOrderNo(queue, req.forefront) },
+        // A handled request leaves the head and whatever lock it had; an unhandled one keeps its lock.
+        handled
+          ? { ...fields, orderNo: null, ...NO_LOCK }
+          : { ...fields, orderNo: this.nextOrderNo(queue, req.forefront) },
       );
       queue.handledRequestCount += (handled ? 1 : 0) - (wasHandled ? 1 : 0);
       queue.contentModifiedAt = new Date();
@@ -292,8 +394,14 @@ export class RequestQueuesService {
     });
   }
 
-  async deleteRequest(id: string, requestId: string, causedBy?: string): Promise<{ ok: true }> {
+  async deleteRequest(
+    id: string,
+    requestId: string,
+    client: QueueClient,
+    causedBy?: string,
+  ): Promise<{ ok: true }> {
     await this.dataSource.transaction(async (manager) => {
+      await recordQueueClient(manager, id, client);
       const queue = await this.lockQueue(manager, id);
       const current = await this.findRequest(manager, id, requestId);
       await this.usage.storageChanged(
@@ -313,15 +421,21 @@ export class RequestQueuesService {
 
   async listRequests(req: RpcPayload<typeof RequestQueuesRpc.listRequests>): Promise<QueueRequestsPage> {
     await this.load(req.id);
-    // One more than asked, to tell whether another page follows.
-    const found = await this.dataSource.manager.find(QueueRequestEntity, {
-      where: {
-        queueId: req.id,
-        ...(req.exclusiveStartId !== undefined ? { id: MoreThan(req.exclusiveStartId) } : {}),
-      },
-      order: { id: 'ASC' },
-      take: req.limit + 1,
-    });
+    const query = this.dataSource.manager
+      .createQueryBuilder(QueueRequestEntity, 'r')
+      .where('r.queue_id = :queueId', { queueId: req.id })
+      .orderBy('r.id', 'ASC')
+      // One more than asked, to tell whether another page follows.
+      .limit(req.limit + 1);
+    if (req.exclusiveStartId !== undefined) query.andWhere('r.id > :after', { after: req.exclusiveStartId });
+    if (req.filter) {
+      const states = [
+        ...(req.filter.includes('pending') ? ['r.order_no IS NOT NULL'] : []),
+        ...(req.filter.includes('locked') ? ['(r.order_no IS NOT NULL AND r.lock_expires_at > now())'] : []),
+      ];
+      query.andWhere(`(${states.join(' OR ')})`);
+    }
+    const found = await query.getMany();
     const items = found.slice(0, req.limit).map(toRequestView);
     return {
       items,
@@ -332,24 +446,27 @@ export class RequestQueuesService {
     };
   }
 
+  /** The head without the requests some client holds locked (their locks decided by PostgreSQL's clock). */
   async head(req: RpcPayload<typeof RequestQueuesRpc.head>): Promise<QueueHeadView> {
     const { resource, queue } = await this.load(req.id);
-    const found = await this.dataSource.manager.find(QueueRequestEntity, {
-      select: { id: true, retryCount: true, uniqueKey: true, url: true, method: true },
-      where: { queueId: req.id, orderNo: Not(IsNull()) },
-      order: { orderNo: 'ASC' },
-      take: req.limit,
-    });
+    const found: { id: string; retry_count: number; unique_key: string; url: string; method: HttpMethod }[] =
+      await this.dataSource.manager.query(
+        `SELECT id, retry_count, unique_key, url, method FROM resources.queue_request
+          WHERE queue_id = $1 AND order_no IS NOT NULL
+            AND (lock_expires_at IS NULL OR lock_expires_at <= now())
+          ORDER BY order_no LIMIT $2`,
+        [req.id, req.limit],
+      );
     return {
       limit: req.limit,
       queueModifiedAt: later(resource.modifiedAt, queue.contentModifiedAt).toISOString(),
-      hadMultipleClients: false,
-      items: found.map(({ id, retryCount, uniqueKey, url, method }) => ({
-        id,
-        retryCount,
-        uniqueKey,
-        url,
-        method,
+      hadMultipleClients: queue.hadMultipleClients,
+      items: found.map((r) => ({
+        id: r.id,
+        retryCount: r.retry_count,
+        uniqueKey: r.unique_key,
+        url: r.url,
+        method: r.method,
       })),
     };
   }
