@@ -68,7 +68,7 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
     ],
     [
       'an unsupported format',
-      (r: ReturnType<TestStack['http']>) => r.get(`/v2/datasets/${datasetId}/items?format=xml`),
+      (r: ReturnType<TestStack['http']>) => r.get(`/v2/datasets/${datasetId}/items?format=pdf`),
       400,
     ],
     ['an invalid id', (r: ReturnType<TestStack['http']>) => r.get('/v2/datasets/not*an*id'), 404],

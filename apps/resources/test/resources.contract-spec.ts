@@ -1,4 +1,4 @@
-import { EventEnvelope, Events, ResourcesRpc } from '@atrium/contracts';
+import { EventEnvelope, Events, ResourcesRpc, RpcPayload } from '@atrium/contracts';
 import { newId } from '@atrium/auth';
 import {
   ContractHarness,
@@ -149,26 +149,26 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
     await expectAppError(h.rpc.call(ResourcesRpc.listDatasets, { page } as never), 'invalid-input');
   });
 
-  it('pushes items atomically and lists them with offset, limit, desc, fields and omit', async () => {
+  it('pushes items atomically and reads them by position range, transformed, in chunks', async () => {
     const { dataset } = await h.rpc.call(ResourcesRpc.createDataset, { ownerId: owner, createdBy: owner });
     await h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{ a: 1, b: 1 }, { a: 2, b: 2 }, {}] });
     expect(await h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{ a: 4, b: 4 }] })).toEqual({
       itemCount: 4,
     });
-    const listed = await h.rpc.call(ResourcesRpc.listItems, {
-      id: dataset.id,
-      page: { offset: 1, limit: 2, desc: true },
-      omit: ['b'],
+    const read = (req: Partial<RpcPayload<typeof ResourcesRpc.readItems>>) =>
+      h.rpc.call(ResourcesRpc.readItems, { id: dataset.id, from: 0, to: 4, transform: {}, ...req } as never);
+    // Positions [0, 3) backwards: the newest of them first, the empty item kept.
+    expect(await read({ from: 0, to: 3, desc: true, transform: { omit: ['b'] } } as never)).toEqual({
+      items: [{}, { a: 2 }, { a: 1 }],
+      rest: null,
     });
-    expect(listed).toMatchObject({ total: 4, offset: 1, limit: 2, count: 2, desc: true });
-    expect(listed.items).toEqual([{}, { a: 2 }]);
-    const clean = await h.rpc.call(ResourcesRpc.listItems, {
-      id: dataset.id,
-      page,
-      fields: ['a'],
-      skipEmpty: true,
-    });
-    expect(clean.items).toEqual([{ a: 1 }, { a: 2 }, { a: 4 }]);
+    expect((await read({ transform: { fields: ['a'], skipEmpty: true } } as never)).items).toEqual([
+      { a: 1 },
+      { a: 2 },
+      { a: 4 },
+    ]);
+    expect(await read({ shape: 'columns' })).toEqual({ columns: ['a', 'b'], rest: null });
+    await expectAppError(read({ transform: { shout: true } } as never), 'invalid-input');
     await expectAppError(
       h.rpc.call(ResourcesRpc.pushItems, { id: newId(), items: [{ a: 1 }] }),
       'record-not-found',

@@ -257,7 +257,12 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
     );
     expect(err.message).toContain(`${limit} bytes`);
     expect((await h.rpc.call(ResourcesRpc.getDataset, { id: dataset.id })).itemCount).toBe(2);
-    const items = await h.rpc.call(ResourcesRpc.listItems, { id: dataset.id, page });
+    const items = await h.rpc.call(ResourcesRpc.readItems, {
+      id: dataset.id,
+      from: 0,
+      to: 10,
+      transform: {},
+    });
     expect(items.items).toEqual(first);
 
     const { store } = await h.rpc.call(KeyValueStoresRpc.create, { ownerId: owner, createdBy: owner });

@@ -1,4 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Put, Query, Res, Req } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Post,
+  Put,
+  Query,
+  Res,
+  Req,
+  StreamableFile,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   DatasetView,
@@ -21,22 +34,16 @@ import {
   Lister,
   ListingCaller,
 } from '../authorization/authorize.decorator';
-import { paginationQuery, parseBody, parseQuery, queryBoolean, queryList } from '../http/api-query';
+import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange, permissionsOnCreated } from '../authorization/access-check';
+import { exportDatasetItems } from './dataset-items.export';
+import { datasetItemsQuery } from './dataset-items.query';
 
 const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
 const createQuery = z.object({ name: resourceNameSchema.optional() });
-const itemsQuery = z.object({
-  ...paginationQuery,
-  fields: queryList.optional(),
-  omit: queryList.optional(),
-  clean: queryBoolean.optional(),
-  skipEmpty: queryBoolean.optional(),
-  format: z.enum(['json']).optional(),
-});
 const pushBody = z.union([
   z.record(z.unknown()),
   z
@@ -120,29 +127,29 @@ export class DatasetsController {
     await this.access.refreshed('resource', resource.id);
   }
 
+  /**
+   * Items in every format Apify serves, streamed (see `dataset-items.export.ts`); the same guarded
+   * route for all of them, pre-signed `?signature=` included.
+   */
   @Get(':datasetId/items')
   @Authorize('DATASET', 'READ', 'datasetId', { signed: 'content' })
   async listItems(
     @CurrentResource() resource: AuthorizedResource,
     @Query() query: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<Record<string, unknown>[]> {
-    const q = parseQuery(itemsQuery, query);
-    const page = await this.rpc.call(ResourcesRpc.listItems, {
-      id: resource.id,
-      page: { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false },
-      fields: q.fields,
-      omit: q.omit,
-      skipEmpty: q.clean || q.skipEmpty || false,
-    });
-    void reply.headers({
-      'x-apify-pagination-total': String(page.total),
-      'x-apify-pagination-offset': String(page.offset),
-      'x-apify-pagination-limit': String(page.limit),
-      'x-apify-pagination-count': String(page.count),
-      'x-apify-pagination-desc': String(page.desc),
-    });
-    return page.items;
+  ): Promise<StreamableFile> {
+    const q = parseQuery(datasetItemsQuery, query);
+    const dataset = await this.rpc.call(ResourcesRpc.getDataset, { id: resource.id });
+    const { headers, body } = exportDatasetItems(this.rpc, dataset, q, this.config.PUBLIC_BASE_URL);
+    void reply.headers(headers);
+    return new StreamableFile(body);
+  }
+
+  /** Apify's dataset statistics: per top-level field, its min, max, nulls and absences. */
+  @Get(':datasetId/statistics')
+  @Authorize('DATASET', 'READ', 'datasetId')
+  async statistics(@CurrentResource() resource: AuthorizedResource) {
+    return { data: await this.rpc.call(ResourcesRpc.getDatasetStatistics, { id: resource.id }) };
   }
 
   @Post(':datasetId/items')

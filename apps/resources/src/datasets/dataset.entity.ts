@@ -8,4 +8,8 @@ export class DatasetEntity {
 
   @Column({ type: 'integer', default: 0 })
   itemCount: number;
+
+  /** Items that `clean=true` returns: those with a field that is not hidden (`#…`). */
+  @Column({ type: 'integer', default: 0 })
+  cleanItemCount: number;
 }

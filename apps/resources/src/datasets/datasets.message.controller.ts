@@ -1,6 +1,13 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { DatasetView, ListPage, ResourcesRpc, RpcPayload } from '@atrium/contracts';
+import {
+  DatasetItemsChunk,
+  DatasetStatistics,
+  DatasetView,
+  ListPage,
+  ResourcesRpc,
+  RpcPayload,
+} from '@atrium/contracts';
 import { RpcHandler } from '@atrium/messaging';
 import { DatasetsService } from './datasets.service';
 
@@ -40,10 +47,15 @@ export class DatasetsMessageController {
     return this.datasets.pushItems(req.id, req.items, req.causedBy);
   }
 
-  @RpcHandler(ResourcesRpc.listItems)
-  listItems(
-    @Payload() req: RpcPayload<typeof ResourcesRpc.listItems>,
-  ): Promise<ListPage<Record<string, unknown>>> {
-    return this.datasets.listItems(req);
+  @RpcHandler(ResourcesRpc.readItems)
+  readItems(@Payload() req: RpcPayload<typeof ResourcesRpc.readItems>): Promise<DatasetItemsChunk> {
+    return this.datasets.readItems(req);
+  }
+
+  @RpcHandler(ResourcesRpc.getDatasetStatistics)
+  statistics(
+    @Payload() { id }: RpcPayload<typeof ResourcesRpc.getDatasetStatistics>,
+  ): Promise<DatasetStatistics> {
+    return this.datasets.statistics(id);
   }
 }

@@ -1,5 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { DatasetView, ListPage, ResourcesRpc, RpcPayload } from '@atrium/contracts';
+import {
+  DatasetFieldStatistics,
+  DatasetItemsChunk,
+  DatasetStatistics,
+  DatasetView,
+  ListPage,
+  ResourcesRpc,
+  RpcPayload,
+} from '@atrium/contracts';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { preparedQuery } from '@atrium/persistence';
 import { DataSource, EntityManager } from 'typeorm';
@@ -8,22 +16,32 @@ import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { UsageService } from '../usage/usage.service';
 import { DatasetItemEntity } from './dataset-item.entity';
+import { isCleanItem, tableColumns, toTableRow, transformItem } from './dataset-item.transform';
 import { DatasetEntity } from './dataset.entity';
 
 const INSERT_CHUNK = 2000;
+
+/**
+ * One export chunk: at most this many stored items, and no more once their stored size passes
+ * the budget (always at least one), so a chunk's RPC message and memory stay small whatever the
+ * items weigh. Column discovery sends back only names, so it reads bigger chunks.
+ */
+const CHUNK = { items: { rows: 1000, bytes: 1 << 20 }, columns: { rows: 5000, bytes: 16 << 20 } };
+/** Statistics cover at most this many distinct top-level fields (Apify's table column limit). */
+const MAX_STATISTICS_FIELDS = 2000;
 
 type Row = { resource: ResourceEntity; dataset: DatasetEntity };
 type GetRow = Pick<
   ResourceEntity,
   'id' | 'name' | 'ownerId' | 'createdAt' | 'modifiedAt' | 'generalAccess' | 'signingKey'
-> & { itemCount: number };
+> & { itemCount: number; cleanItemCount: number };
 
 function toView({
   resource,
   dataset,
 }: {
-  resource: Omit<GetRow, 'itemCount'>;
-  dataset: DatasetEntity;
+  resource: Omit<GetRow, 'itemCount' | 'cleanItemCount'>;
+  dataset: Pick<DatasetEntity, 'itemCount' | 'cleanItemCount'>;
 }): DatasetView {
   return {
     id: resource.id,
@@ -33,19 +51,10 @@ function toView({
     modifiedAt: resource.modifiedAt.toISOString(),
     accessedAt: resource.modifiedAt.toISOString(),
     itemCount: dataset.itemCount,
-    cleanItemCount: dataset.itemCount,
+    cleanItemCount: dataset.cleanItemCount,
     generalAccess: resource.generalAccess,
     urlSigningSecretKey: resource.signingKey,
   };
-}
-
-/** Keeps only `fields` (if given) and drops `omit` from each item, as Apify does. */
-function project(item: Record<string, unknown>, fields?: string[], omit?: string[]): Record<string, unknown> {
-  const picked = fields
-    ? Object.fromEntries(fields.filter((f) => f in item).map((f) => [f, item[f]]))
-    : { ...item };
-  for (const key of omit ?? []) delete picked[key];
-  return picked;
 }
 
 @Injectable()
@@ -70,7 +79,7 @@ export class DatasetsService {
   /** Creates a dataset in `manager`'s transaction (also used for a run's default dataset). */
   async createIn(manager: EntityManager, input: Omit<NewResource, 'type'>): Promise<Row> {
     const resource = await this.catalogue.create(manager, { ...input, type: 'DATASET' });
-    await manager.insert(DatasetEntity, { id: resource.id, itemCount: 0 });
+    await manager.insert(DatasetEntity, { id: resource.id, itemCount: 0, cleanItemCount: 0 });
     return this.load(resource.id, manager);
   }
 
@@ -95,7 +104,7 @@ export class DatasetsService {
       id,
     ]);
     if (!row) return toView(await this.load(id));
-    return toView({ resource: row, dataset: { id: row.id, itemCount: row.itemCount } });
+    return toView({ resource: row, dataset: row });
   }
 
   private getSql: string | undefined;
@@ -112,7 +121,8 @@ export class DatasetsService {
     return (this.getSql = `
       SELECT ${(['id', 'name', 'ownerId', 'createdAt', 'modifiedAt', 'generalAccess', 'signingKey'] as const)
         .map(r)
-        .join(', ')}, d.${column(dataset, 'itemCount')} AS "itemCount"
+        .join(', ')}, d.${column(dataset, 'itemCount')} AS "itemCount",
+        d.${column(dataset, 'cleanItemCount')} AS "cleanItemCount"
       FROM ${resource.tablePath} r
       JOIN ${dataset.tablePath} d ON d.${column(dataset, 'id')} = r.${column(resource, 'id')}
       WHERE r.${column(resource, 'id')} = $1 AND r.${column(resource, 'type')} = 'DATASET'`);
@@ -163,6 +173,7 @@ export class DatasetsService {
         );
       }
       dataset.itemCount += items.length;
+      dataset.cleanItemCount += items.filter(isCleanItem).length;
       await manager.save(dataset);
       resource.modifiedAt = new Date();
       await manager.save(resource);
@@ -170,22 +181,79 @@ export class DatasetsService {
     });
   }
 
-  async listItems(
-    req: RpcPayload<typeof ResourcesRpc.listItems>,
-  ): Promise<ListPage<Record<string, unknown>>> {
-    const { dataset } = await this.load(req.id);
-    const { offset, limit, desc } = req.page;
-    const query = this.dataSource
-      .getRepository(DatasetItemEntity)
-      .createQueryBuilder('i')
-      .where('i.dataset_id = :id', { id: req.id });
-    if (req.skipEmpty) query.andWhere(`i.data <> '{}'::jsonb`);
-    const rows = await query
-      .orderBy('i.position', desc ? 'DESC' : 'ASC')
-      .offset(offset)
-      .limit(limit)
-      .getMany();
-    const items = rows.map((r) => project(r.data as Record<string, unknown>, req.fields, req.omit));
-    return { total: dataset.itemCount, offset, limit, desc, count: items.length, items };
+  /**
+   * A chunk of the stored items at positions in `[from, to)`, read by primary key in position
+   * order (no OFFSET scan), transformed as the export asks. Offset and limit are the gateway's
+   * range, counted in stored items as Apify counts them (before skipping and unwinding).
+   */
+  async readItems(req: RpcPayload<typeof ResourcesRpc.readItems>): Promise<DatasetItemsChunk> {
+    const { from, to, desc, shape, transform } = req;
+    if (from >= to) return { items: [], rest: null };
+    const budget = shape === 'columns' ? CHUNK.columns : CHUNK.items;
+    const order = desc ? 'DESC' : 'ASC';
+    // The running stored size (pg_column_size reads no TOASTed value) cuts the chunk at the budget.
+    const rows: { position: number; data: Record<string, unknown> }[] = await this.dataSource.query(
+      `SELECT position, data FROM (
+         SELECT i.position, i.data,
+                sum(pg_column_size(i.data)) OVER (ORDER BY i.position ${order}) - pg_column_size(i.data) AS before
+         FROM ${this.dataSource.getMetadata(DatasetItemEntity).tablePath} i
+         WHERE i.dataset_id = $1 AND i.position >= $2 AND i.position < $3
+         ORDER BY i.position ${order}
+         LIMIT $4
+       ) page WHERE page.before < $5 ORDER BY position ${order}`,
+      [req.id, from, to, budget.rows, budget.bytes],
+    );
+    const last = rows.at(-1)?.position;
+    // Positions are dense: fewer rows than the range holds means the dataset is gone.
+    const rest =
+      last === undefined
+        ? null
+        : desc
+          ? last > from
+            ? { from, to: last }
+            : null
+          : last + 1 < to
+            ? { from: last + 1, to }
+            : null;
+    const items = rows.flatMap((row) => transformItem(row.data, transform));
+    if (shape === 'items') return { items, rest };
+    const table = items.map(toTableRow);
+    if (shape === 'table') return { items: table, rest };
+    return { columns: tableColumns(table), rest };
+  }
+
+  /**
+   * Statistics of every top-level field (Atrium keeps no dataset schema, so every field counts
+   * as one): min and max of its numbers, or of the lengths of its strings and arrays, or of the
+   * key counts of its objects; how many items hold null in it; how many lack it.
+   */
+  async statistics(id: string): Promise<DatasetStatistics> {
+    const { dataset } = await this.load(id);
+    const measure = `CASE jsonb_typeof(f.value)
+        WHEN 'number' THEN (f.value #>> '{}')::numeric
+        WHEN 'string' THEN length(f.value #>> '{}')
+        WHEN 'array' THEN jsonb_array_length(f.value)
+        WHEN 'object' THEN (SELECT count(*) FROM jsonb_object_keys(f.value))
+      END`;
+    const rows: { field: string; min: string | null; max: string | null; nulls: string; present: string }[] =
+      await this.dataSource.query(
+        `SELECT f.key AS field, min(${measure}) AS min, max(${measure}) AS max,
+                count(*) FILTER (WHERE jsonb_typeof(f.value) = 'null') AS nulls, count(*) AS present
+         FROM ${this.dataSource.getMetadata(DatasetItemEntity).tablePath} i, jsonb_each(i.data) f
+         WHERE i.dataset_id = $1
+         GROUP BY f.key ORDER BY f.key LIMIT ${MAX_STATISTICS_FIELDS}`,
+        [id],
+      );
+    const number = (value: string | null) => (value === null ? null : Number(value));
+    const fieldStatistics: Record<string, DatasetFieldStatistics> = {};
+    for (const row of rows) {
+      fieldStatistics[row.field] = {
+        min: number(row.min),
+        max: number(row.max),
+        nullCount: Number(row.nulls),
+        emptyCount: dataset.itemCount - Number(row.present),
+      };
+    }
+    return { fieldStatistics };
   }
 }

@@ -1,0 +1,282 @@
+import { DatasetCell, DatasetItemsTransform, DatasetView, ResourcesRpc } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { stringify as stringifyCsv } from 'csv-stringify/sync';
+import ExcelJS from 'exceljs';
+import { once } from 'node:events';
+import { PassThrough, Readable } from 'node:stream';
+import { fragment } from 'xmlbuilder2';
+import type { DatasetItemFormat, DatasetItemsQuery } from './dataset-items.query';
+
+/**
+ * Dataset item exports, streamed. The resources service owns the items; RPC is request/reply, so
+ * the gateway pulls the range chunk by chunk (`resources.datasets.read-items`, by position, each
+ * chunk ≤ 1,000 items and ≈ 1 MiB) and serializes each into the response as the client reads
+ * it: the next chunk is asked for only when the response has taken the previous one
+ * (`Readable.from` pulls its generator on demand), so neither process holds more than a chunk
+ * or two, whatever the dataset's size. Tabular formats (CSV, XLSX, HTML) need every column
+ * before the first row, as Apify's exports hold the union of the items' fields: a first pass
+ * over the same range collects only the column names.
+ */
+
+/** Apify's `x-apify-pagination-limit` when no limit is asked for. */
+const NO_LIMIT = 999_999_999_999;
+const MAX_TABLE_COLUMNS = 2000;
+const BOM = '\ufeff';
+
+const CONTENT_TYPES: Record<DatasetItemFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  jsonl: 'application/jsonl; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  xml: 'application/xml; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  rss: 'application/rss+xml; charset=utf-8',
+};
+
+export interface DatasetItemsExport {
+  headers: Record<string, string>;
+  body: Readable;
+}
+
+type Row = Record<string, DatasetCell>;
+type Range = { from: number; to: number; desc: boolean };
+
+/** The stored positions the query's offset, limit and desc select, and its pagination headers. */
+function rangeOf(itemCount: number, q: DatasetItemsQuery): { range: Range; headers: Record<string, string> } {
+  const offset = q.offset ?? 0;
+  const limit = q.limit || undefined;
+  const desc = q.desc ?? false;
+  let from: number;
+  let to: number;
+  if (desc) {
+    to = Math.max(0, itemCount - offset);
+    from = limit === undefined ? 0 : Math.max(0, to - limit);
+  } else {
+    from = Math.min(itemCount, offset);
+    to = limit === undefined ? itemCount : Math.min(itemCount, offset + limit);
+  }
+  return {
+    range: { from, to, desc },
+    headers: {
+      'x-apify-pagination-total': String(itemCount),
+      'x-apify-pagination-offset': String(offset),
+      'x-apify-pagination-limit': String(limit ?? NO_LIMIT),
+      // As Apify's: the stored items in the range, before skipped ones (apify-client counts the body).
+      'x-apify-pagination-count': String(to - from),
+      'x-apify-pagination-desc': String(desc),
+    },
+  };
+}
+
+function transformOf(q: DatasetItemsQuery): DatasetItemsTransform {
+  return {
+    fields: q.fields,
+    omit: q.omit,
+    unwind: q.unwind,
+    flatten: q.flatten,
+    skipHidden: q.skipHidden,
+    skipEmpty: q.skipEmpty,
+  };
+}
+
+/** Pulls the range's chunks in order, one RPC per chunk, each asked for only when needed. */
+async function* chunks(
+  rpc: RpcClient,
+  id: string,
+  range: Range,
+  shape: 'items' | 'table' | 'columns',
+  transform: DatasetItemsTransform,
+): AsyncGenerator<{ items?: Record<string, unknown>[]; columns?: string[] }> {
+  let next: { from: number; to: number } | null = range.from < range.to ? range : null;
+  while (next) {
+    const chunk = await rpc.call(ResourcesRpc.readItems, { id, ...next, desc: range.desc, shape, transform });
+    yield chunk;
+    next = chunk.rest;
+  }
+}
+
+/** The union of the rows' columns: first appearance, then (with `fields`) in the order of `fields`. */
+async function columnsOf(rpc: RpcClient, id: string, range: Range, q: DatasetItemsQuery): Promise<string[]> {
+  const seen = new Set<string>();
+  for await (const chunk of chunks(rpc, id, range, 'columns', transformOf(q))) {
+    for (const column of chunk.columns ?? []) {
+      if (seen.size >= MAX_TABLE_COLUMNS) break;
+      seen.add(column);
+    }
+  }
+  const columns = [...seen];
+  if (!q.fields?.length) return columns;
+  const rank = (column: string) => {
+    const at = q.fields!.findIndex((f) => column === f || column.startsWith(`${f}/`));
+    return at === -1 ? q.fields!.length : at;
+  };
+  return columns
+    .map((column, at) => ({ column, at, rank: rank(column) }))
+    .sort((a, b) => a.rank - b.rank || a.at - b.at)
+    .map((c) => c.column);
+}
+
+/** Keys that are not XML names become ones (`foo bar` → `foo_bar`, `1st` → `_1st`); null is an empty element. */
+function xmlSafe(value: unknown): unknown {
+  if (value === null) return {};
+  if (Array.isArray(value)) return value.map(xmlSafe);
+  if (typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+    // `@` (attributes) and `#` (text) are Apify's XML conventions, and xmlbuilder2's.
+    if (key === '@' || key === '#') {
+      out[key] = inner;
+      continue;
+    }
+    let name = key.replace(/[^A-Za-z0-9_.-]/g, '_');
+    if (!/^[A-Za-z_]/.test(name)) name = `_${name}`;
+    out[name] = xmlSafe(inner);
+  }
+  return out;
+}
+
+const xmlElement = (name: string, item: Record<string, unknown>) => fragment({ [name]: xmlSafe(item) }).end();
+const xmlText = (name: string, text: string) => fragment().ele(name).txt(text).up().end();
+const htmlCell = (tag: 'td' | 'th', value: DatasetCell) =>
+  fragment()
+    .ele(tag)
+    .txt(value === null ? '' : String(value))
+    .up()
+    .end();
+
+/** CSV cells as Apify writes them: booleans as `true`/`false`, null and missing as empty. */
+const csvCast = { boolean: (value: boolean) => String(value) };
+
+/** Text formats: an async generator of strings, one per chunk, read on demand. */
+async function* textExport(
+  rpc: RpcClient,
+  dataset: DatasetView,
+  range: Range,
+  q: DatasetItemsQuery,
+  baseUrl: string,
+): AsyncGenerator<string> {
+  const transform = transformOf(q);
+  const bom = q.bom ?? q.format === 'csv';
+  if (bom) yield BOM;
+  switch (q.format) {
+    case 'json': {
+      let first = true;
+      yield '[';
+      for await (const { items = [] } of chunks(rpc, dataset.id, range, 'items', transform)) {
+        if (!items.length) continue;
+        yield (first ? '\n' : ',\n') + items.map((item) => JSON.stringify(item)).join(',\n');
+        first = false;
+      }
+      yield first ? ']' : '\n]';
+      return;
+    }
+    case 'jsonl':
+      for await (const { items = [] } of chunks(rpc, dataset.id, range, 'items', transform)) {
+        if (items.length) yield items.map((item) => `${JSON.stringify(item)}\n`).join('');
+      }
+      return;
+    case 'xml':
+    case 'rss': {
+      const row = q.xmlRow ?? 'item';
+      if (q.format === 'xml') {
+        yield `<?xml version="1.0" encoding="UTF-8"?>\n<${q.xmlRoot ?? 'items'}>\n`;
+      } else {
+        const label = dataset.name ?? dataset.id;
+        yield (
+          '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>' +
+          xmlText('title', q.feedTitle ?? `Dataset ${label}`) +
+          xmlText('description', q.feedDescription ?? `Items in dataset with id "${dataset.id}".`) +
+          xmlText('link', `${baseUrl}/v2/datasets/${dataset.id}/items?format=rss`) +
+          '\n'
+        );
+      }
+      for await (const { items = [] } of chunks(rpc, dataset.id, range, 'items', transform)) {
+        if (items.length) yield items.map((item) => `${xmlElement(row, item)}\n`).join('');
+      }
+      yield q.format === 'xml' ? `</${q.xmlRoot ?? 'items'}>\n` : '</channel></rss>\n';
+      return;
+    }
+    case 'csv': {
+      const columns = await columnsOf(rpc, dataset.id, range, q);
+      const options = { columns, delimiter: q.delimiter ?? ',', cast: csvCast, eof: true };
+      if (!q.skipHeaderRow && columns.length) yield stringifyCsv([], { ...options, header: true });
+      for await (const { items = [] } of chunks(rpc, dataset.id, range, 'table', transform)) {
+        if (items.length) yield stringifyCsv(items, options);
+      }
+      return;
+    }
+    case 'html': {
+      const columns = await columnsOf(rpc, dataset.id, range, q);
+      yield (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">' +
+        xmlText('title', `Dataset ${dataset.name ?? dataset.id}`) +
+        '</head><body><table>\n' +
+        `<thead><tr>${columns.map((c) => htmlCell('th', c)).join('')}</tr></thead>\n<tbody>\n`
+      );
+      for await (const { items = [] } of chunks(rpc, dataset.id, range, 'table', transform)) {
+        yield (items as Row[])
+          .map((r) => `<tr>${columns.map((c) => htmlCell('td', r[c] ?? null)).join('')}</tr>\n`)
+          .join('');
+      }
+      yield '</tbody></table></body></html>\n';
+      return;
+    }
+    default:
+      throw new Error(`${q.format} is not a text format`);
+  }
+}
+
+/**
+ * XLSX with ExcelJS's streaming WorkbookWriter: each row is committed (written into the zip) as
+ * it arrives, and the next chunk is asked for only once the response has drained what is
+ * buffered, so a workbook is never held whole.
+ */
+function xlsxExport(rpc: RpcClient, dataset: DatasetView, range: Range, q: DatasetItemsQuery): Readable {
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const write = async () => {
+    const columns = await columnsOf(rpc, dataset.id, range, q);
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+      stream: out,
+      useStyles: false,
+      useSharedStrings: false,
+    });
+    const sheet = workbook.addWorksheet('Dataset');
+    if (!q.skipHeaderRow && columns.length) sheet.addRow(columns).commit();
+    for await (const { items = [] } of chunks(rpc, dataset.id, range, 'table', transformOf(q))) {
+      for (const r of items as Row[]) sheet.addRow(columns.map((c) => r[c] ?? null)).commit();
+      // Let the zip stream hand what the rows made to `out`, then wait for the client to take it.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (out.writableNeedDrain) await once(out, 'drain');
+    }
+    sheet.commit();
+    await workbook.commit();
+  };
+  write().catch((err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))));
+  return out;
+}
+
+/**
+ * The response to `GET /v2/datasets/:id/items` in any format: its headers and a body that
+ * streams the items from the resources service as the client reads.
+ */
+export function exportDatasetItems(
+  rpc: RpcClient,
+  dataset: DatasetView,
+  q: DatasetItemsQuery,
+  baseUrl: string,
+): DatasetItemsExport {
+  const { range, headers } = rangeOf(dataset.itemCount, q);
+  headers['content-type'] = CONTENT_TYPES[q.format];
+  if (q.attachment) {
+    headers['content-disposition'] =
+      `attachment; filename="dataset_${dataset.name ?? dataset.id}.${q.format}"`;
+  }
+  const body =
+    q.format === 'xlsx'
+      ? xlsxExport(rpc, dataset, range, q)
+      : Readable.from(textExport(rpc, dataset, range, q, baseUrl), {
+          objectMode: false,
+          highWaterMark: 1 << 16,
+        });
+  return { headers, body };
+}

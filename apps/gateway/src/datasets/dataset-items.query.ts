@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { queryBoolean, queryList } from '../http/api-query';
+
+/** Every format Apify serves dataset items in. */
+export const DATASET_ITEM_FORMATS = ['json', 'jsonl', 'csv', 'xlsx', 'xml', 'html', 'rss'] as const;
+export type DatasetItemFormat = (typeof DATASET_ITEM_FORMATS)[number];
+
+/** An XML element name (no namespace prefix), as `xmlRoot` and `xmlRow` must be. */
+const xmlName = z
+  .string()
+  .max(100)
+  .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must be an XML element name');
+
+const fieldList = queryList.refine((list) => list.length <= 100 && list.every((f) => f.length <= 200), {
+  message: 'at most 100 field names of at most 200 characters',
+});
+
+/**
+ * `GET /v2/datasets/:id/items`'s query, as Apify's API documents it (`dataset_items_get`).
+ * Parameters of Apify's that Atrium does not implement are refused by name rather than ignored,
+ * so that a client never receives data it did not ask for.
+ */
+export const datasetItemsQuery = z
+  .object({
+    format: z.enum(DATASET_ITEM_FORMATS).default('json'),
+    offset: z.coerce.number().int().min(0).max(1_000_000_000).optional(),
+    /** `0` is no limit, as apify-client sends it. */
+    limit: z.coerce.number().int().min(0).optional(),
+    desc: queryBoolean.optional(),
+    fields: fieldList.optional(),
+    omit: fieldList.optional(),
+    unwind: fieldList.optional(),
+    flatten: fieldList.optional(),
+    clean: queryBoolean.optional(),
+    skipEmpty: queryBoolean.optional(),
+    skipHidden: queryBoolean.optional(),
+    bom: queryBoolean.optional(),
+    attachment: queryBoolean.optional(),
+    skipHeaderRow: queryBoolean.optional(),
+    delimiter: z.string().length(1, 'must be one character').optional(),
+    xmlRoot: xmlName.optional(),
+    xmlRow: xmlName.optional(),
+    feedTitle: z.string().max(1000).optional(),
+    feedDescription: z.string().max(1000).optional(),
+    view: z.never({ message: 'dataset views need a dataset schema, which Atrium does not keep' }).optional(),
+    outputFields: z.never({ message: 'is not supported by Atrium' }).optional(),
+    simplified: z.never({ message: 'is not supported by Atrium (a legacy Apify Crawler option)' }).optional(),
+    skipFailedPages: z
+      .never({ message: 'is not supported by Atrium (a legacy Apify Crawler option)' })
+      .optional(),
+  })
+  .transform((q) => ({
+    ...q,
+    skipHidden: q.clean || q.skipHidden || false,
+    skipEmpty: q.clean || q.skipEmpty || false,
+  }));
+export type DatasetItemsQuery = z.output<typeof datasetItemsQuery>;

@@ -1,0 +1,57 @@
+import { datasetItemsTransform } from '@atrium/contracts';
+import { isCleanItem, tableColumns, toTableRow, transformItem } from './dataset-item.transform';
+
+const options = (o: object) => datasetItemsTransform.parse(o);
+
+describe('dataset item options (Apify semantics)', () => {
+  it('skipHidden drops top-level # fields only; skipEmpty drops items with nothing visible left', () => {
+    const item = { a: 1, '#debug': { x: 1 }, nested: { '#kept': 1 } };
+    expect(transformItem(item, options({ skipHidden: true }))).toEqual([{ a: 1, nested: { '#kept': 1 } }]);
+    expect(transformItem({}, options({ skipEmpty: true }))).toEqual([]);
+    expect(transformItem({ '#only': 1 }, options({ skipEmpty: true }))).toEqual([{ '#only': 1 }]);
+    expect(transformItem({ '#only': 1 }, options({ skipEmpty: true, skipHidden: true }))).toEqual([]);
+    // cleanItemCount counts exactly what clean (= skipHidden + skipEmpty) returns.
+    expect([{}, { '#only': 1 }, { a: 1 }].map(isCleanItem)).toEqual([false, false, true]);
+  });
+
+  it('unwinds arrays into one item per element and objects into their parent, in order', () => {
+    const item = { name: 'p', reviews: [{ rating: 5 }, { rating: 1 }], tags: ['x', 'y'] };
+    expect(transformItem(item, options({ unwind: ['reviews', 'tags'] }))).toEqual([
+      { name: 'p', rating: 5, tags: 'x' },
+      { name: 'p', rating: 5, tags: 'y' },
+      { name: 'p', rating: 1, tags: 'x' },
+      { name: 'p', rating: 1, tags: 'y' },
+    ]);
+    expect(transformItem({ a: 1, o: { b: 2 } }, options({ unwind: ['o'] }))).toEqual([{ a: 1, b: 2 }]);
+    for (const kept of [{ a: 1 }, { a: 1, o: 3 }, { a: 1, o: [] }]) {
+      expect(transformItem(kept, options({ unwind: ['o'] }))).toEqual([kept]);
+    }
+  });
+
+  it('flattens named objects to dotted keys in place, before fields and omit pick by those keys', () => {
+    const item = { name: 'n', address: { street: 's', geo: { lat: 1 } }, other: { k: 1 } };
+    expect(transformItem(item, options({ flatten: ['address'] }))).toEqual([
+      { name: 'n', 'address.street': 's', 'address.geo.lat': 1, other: { k: 1 } },
+    ]);
+    expect(
+      transformItem(item, options({ flatten: ['address'], fields: ['address.geo.lat', 'name', 'missing'] })),
+    ).toEqual([{ 'address.geo.lat': 1, name: 'n' }]);
+    expect(Object.keys(transformItem(item, options({ fields: ['other', 'name'] }))[0]!)).toEqual([
+      'other',
+      'name',
+    ]);
+    expect(transformItem(item, options({ omit: ['address', 'other'] }))).toEqual([{ name: 'n' }]);
+  });
+
+  it('makes table rows with a cell per leaf (a/b, a/0) and collects their columns in order', () => {
+    const rows = [
+      toTableRow({ a: 1, o: { b: true, c: null }, t: ['x', 'y'], e: [], s: 'text' }),
+      toTableRow({ z: 1, a: 2 }),
+    ];
+    expect(rows[0]).toEqual({ a: 1, 'o/b': true, 'o/c': null, 't/0': 'x', 't/1': 'y', s: 'text' });
+    expect(tableColumns(rows)).toEqual(['a', 'o/b', 'o/c', 't/0', 't/1', 's', 'z']);
+    const wide = toTableRow(Object.fromEntries(Array.from({ length: 2500 }, (_, i) => [`f${i}`, i])));
+    expect(tableColumns([wide])).toHaveLength(2000);
+    expect(tableColumns([{ ['x'.repeat(201)]: 1, ok: 1 }])).toEqual(['ok']);
+  });
+});
