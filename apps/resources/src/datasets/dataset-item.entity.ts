@@ -9,6 +9,7 @@ export class DatasetItemEntity {
   @PrimaryColumn({ type: 'integer' })
   position: number;
 
-  @Column({ type: 'jsonb' })
+  /** `json`, not `jsonb`: the item's keys stay in the order they were pushed, as Apify keeps them. */
+  @Column({ type: 'json' })
   data: object;
 }

@@ -229,17 +229,17 @@ export class DatasetsService {
    */
   async statistics(id: string): Promise<DatasetStatistics> {
     const { dataset } = await this.load(id);
-    const measure = `CASE jsonb_typeof(f.value)
+    const measure = `CASE json_typeof(f.value)
         WHEN 'number' THEN (f.value #>> '{}')::numeric
         WHEN 'string' THEN length(f.value #>> '{}')
-        WHEN 'array' THEN jsonb_array_length(f.value)
-        WHEN 'object' THEN (SELECT count(*) FROM jsonb_object_keys(f.value))
+        WHEN 'array' THEN json_array_length(f.value)
+        WHEN 'object' THEN (SELECT count(*) FROM json_object_keys(f.value))
       END`;
     const rows: { field: string; min: string | null; max: string | null; nulls: string; present: string }[] =
       await this.dataSource.query(
         `SELECT f.key AS field, min(${measure}) AS min, max(${measure}) AS max,
-                count(*) FILTER (WHERE jsonb_typeof(f.value) = 'null') AS nulls, count(*) AS present
-         FROM ${this.dataSource.getMetadata(DatasetItemEntity).tablePath} i, jsonb_each(i.data) f
+                count(*) FILTER (WHERE json_typeof(f.value) = 'null') AS nulls, count(*) AS present
+         FROM ${this.dataSource.getMetadata(DatasetItemEntity).tablePath} i, json_each(i.data) f
          WHERE i.dataset_id = $1
          GROUP BY f.key ORDER BY f.key LIMIT ${MAX_STATISTICS_FIELDS}`,
         [id],

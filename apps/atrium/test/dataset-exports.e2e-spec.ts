@@ -1,0 +1,211 @@
+import { uniqueName } from '@atrium/testing';
+import { ApifyClient } from 'apify-client';
+import ExcelJS from 'exceljs';
+import { signUp, SignedUpUser, startListeningTestStack, TestStack } from './test-stack';
+
+/** Dataset exports in every Apify format, through the official apify-client and plain HTTP. */
+describe('dataset exports and statistics', () => {
+  let t: TestStack;
+  let alice: SignedUpUser;
+  let baseUrl: string;
+  let datasetId: string;
+  const client = (token?: string) =>
+    new ApifyClient({ baseUrl, publicBaseUrl: baseUrl, token, maxRetries: 0 });
+  const dataset = () => client(alice.accessToken).dataset(datasetId);
+  const get = (query: string) =>
+    fetch(`${baseUrl}/v2/datasets/${datasetId}/items?${query}`, { headers: alice.auth });
+
+  const items = [
+    { name: 'Ann', age: 31, vip: true, address: { city: 'Oslo', zip: '0150' }, tags: ['a', 'b'] },
+    { name: 'Bob <b>', age: 27, vip: false, '#debug': 'x', tags: [] },
+    {},
+    { '#debug': 'only hidden' },
+    { name: 'Cid, "the" third', age: null, address: { city: 'Rome' } },
+  ];
+
+  beforeAll(async () => {
+    const listening = await startListeningTestStack();
+    t = listening;
+    baseUrl = listening.baseUrl;
+    alice = await signUp(t, uniqueName('alice'));
+    datasetId = (await client(alice.accessToken).datasets().getOrCreate('exports')).id;
+    await dataset().pushItems(items);
+  });
+  afterAll(() => t.close());
+
+  it('json and jsonl: the items, in order or reversed, paged by stored item', async () => {
+    expect(JSON.parse((await dataset().downloadItems('json' as never)).toString())).toEqual(items);
+    const jsonl = (await dataset().downloadItems('jsonl' as never, { desc: true, offset: 1, limit: 2 }))
+      .toString()
+      .trimEnd()
+      .split('\n');
+    expect(jsonl.map((line) => JSON.parse(line))).toEqual([items[3], items[2]]);
+    const res = await get('format=jsonl&clean=1');
+    expect(res.headers.get('content-type')).toBe('application/jsonl; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toBeNull();
+    expect(res.headers.get('x-apify-pagination-count')).toBe('5');
+    expect((await res.text()).trimEnd().split('\n')).toHaveLength(3);
+  });
+
+  it('csv: a BOM, the union of columns with nested values as a/b and a/0, and its options', async () => {
+    const csv = (await dataset().downloadItems('csv' as never)).toString('utf8');
+    expect(csv.startsWith('\ufeff')).toBe(true);
+    expect(csv.slice(1).split('\n')).toEqual([
+      'name,age,vip,address/city,address/zip,tags/0,tags/1,#debug',
+      'Ann,31,true,Oslo,0150,a,b,',
+      'Bob <b>,27,false,,,,,x',
+      ',,,,,,,',
+      ',,,,,,,only hidden',
+      '"Cid, ""the"" third",,,Rome,,,,',
+      '',
+    ]);
+    const options = await dataset().downloadItems('csv' as never, {
+      bom: false,
+      delimiter: ';',
+      skipHeaderRow: true,
+      clean: true,
+      fields: ['tags', 'name'],
+      unwind: 'tags',
+    });
+    expect(options.toString('utf8').split('\n')).toEqual([
+      'a;Ann',
+      'b;Ann',
+      ';Bob <b>',
+      ';"Cid, ""the"" third"',
+      '',
+    ]);
+    const flat = await dataset().downloadItems('csv' as never, {
+      flatten: ['address'],
+      fields: ['address.city'],
+    });
+    expect(flat.toString('utf8').slice(1).split('\n').slice(0, 2)).toEqual(['address.city', 'Oslo']);
+
+    const attached = await get('format=csv&attachment=1');
+    expect(attached.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(attached.headers.get('content-disposition')).toBe('attachment; filename="dataset_exports.csv"');
+  });
+
+  it('xlsx: read back with ExcelJS, the same rows as the csv', async () => {
+    const xlsx = await dataset().downloadItems('xlsx' as never, { clean: true });
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(xlsx as unknown as ArrayBuffer);
+    const rows: unknown[][] = [];
+    workbook.worksheets[0]!.eachRow({ includeEmpty: true }, (row) => {
+      rows.push((row.values as unknown[]).slice(1));
+    });
+    const pad = (row: unknown[]) => Array.from({ length: 7 }, (_, i) => row[i] ?? null);
+    expect(rows.map(pad)).toEqual([
+      ['name', 'age', 'vip', 'address/city', 'address/zip', 'tags/0', 'tags/1'],
+      ['Ann', 31, true, 'Oslo', '0150', 'a', 'b'],
+      pad(['Bob <b>', 27, false]),
+      pad(['Cid, "the" third', null, null, 'Rome']),
+    ]);
+    const res = await get('format=xlsx');
+    expect(res.headers.get('content-type')).toBe(
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    );
+  });
+
+  it('xml and rss: properties as elements, arrays repeated, @ as attributes and # as text', async () => {
+    const xmlSet = await client(alice.accessToken).datasets().getOrCreate('xml');
+    await client(alice.accessToken)
+      .dataset(xmlSet.id)
+      .pushItems([
+        {
+          name: 'P',
+          address: [
+            { '@': { type: 'home' }, street: '21st' },
+            { '@': { type: 'office' }, '#': 'unknown' },
+          ],
+          'bad key': null,
+        },
+      ]);
+    const xml = (
+      await client(alice.accessToken)
+        .dataset(xmlSet.id)
+        .downloadItems('xml' as never, { xmlRoot: 'people', xmlRow: 'person' })
+    ).toString();
+    expect(xml).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<people>\n' +
+        '<person><name>P</name><address type="home"><street>21st</street></address>' +
+        '<address type="office">unknown</address><bad_key/></person>\n</people>\n',
+    );
+    const rss = await fetch(`${baseUrl}/v2/datasets/${xmlSet.id}/items?format=rss&feedTitle=People`, {
+      headers: alice.auth,
+    });
+    expect(rss.headers.get('content-type')).toBe('application/rss+xml; charset=utf-8');
+    const body = await rss.text();
+    expect(body).toContain('<rss version="2.0"><channel><title>People</title>');
+    expect(body).toContain('<item><name>P</name>');
+    expect(body.trimEnd().endsWith('</channel></rss>')).toBe(true);
+  });
+
+  it('html: an escaped table with the columns as header', async () => {
+    const html = (
+      await dataset().downloadItems('html' as never, { fields: ['name', 'age'], limit: 2 })
+    ).toString();
+    expect(html).toContain('<thead><tr><th>name</th><th>age</th></tr></thead>');
+    expect(html).toContain('<tr><td>Bob &lt;b&gt;</td><td>27</td></tr>');
+  });
+
+  it('a pre-signed URL opens the CSV export of a restricted dataset; nothing opens it without one', async () => {
+    await dataset().update({ generalAccess: 'RESTRICTED' } as never);
+    const url = new URL(await dataset().createItemsPublicUrl({ expiresInSecs: 600 }));
+    url.searchParams.set('format', 'csv');
+    const opened = await fetch(url);
+    expect(opened.status).toBe(200);
+    expect((await opened.text()).split('\n')).toHaveLength(7);
+    expect((await fetch(`${baseUrl}/v2/datasets/${datasetId}/items?format=csv`)).status).toBe(404);
+    await dataset().update({ generalAccess: 'FOLLOW_USER_SETTING' } as never);
+  });
+
+  it('cleanItemCount counts what clean=true returns; statistics per field', async () => {
+    const info = await dataset().get();
+    expect(info).toMatchObject({ itemCount: 5, cleanItemCount: 3 });
+    expect((await dataset().listItems({ clean: true })).items).toHaveLength(3);
+    expect(await dataset().getStatistics()).toEqual({
+      fieldStatistics: {
+        '#debug': { min: 1, max: 11, nullCount: 0, emptyCount: 3 },
+        address: { min: 1, max: 2, nullCount: 0, emptyCount: 3 },
+        age: { min: 27, max: 31, nullCount: 1, emptyCount: 2 },
+        name: { min: 3, max: 16, nullCount: 0, emptyCount: 2 },
+        tags: { min: 0, max: 2, nullCount: 0, emptyCount: 3 },
+        vip: { min: null, max: null, nullCount: 0, emptyCount: 3 },
+      },
+    });
+  });
+
+  it('lists every item without a limit, past a chunk', async () => {
+    const many = await client(alice.accessToken).datasets().getOrCreate('many');
+    await client(alice.accessToken)
+      .dataset(many.id)
+      .pushItems(Array.from({ length: 2500 }, (_, n) => ({ n })));
+    const all = await client(alice.accessToken).dataset(many.id).listItems();
+    expect(all.items).toHaveLength(2500);
+    expect(all.items.at(-1)).toEqual({ n: 2499 });
+    expect(all.total).toBe(2500);
+  });
+
+  it.each([
+    ['format=pdf', 'query.format'],
+    ['format=csv&delimiter=;;', 'query.delimiter'],
+    ['format=xml&xmlRoot=1bad', 'query.xmlRoot'],
+    ['limit=-1', 'query.limit'],
+    ['clean=maybe', 'query.clean'],
+    ['view=overview', 'query.view'],
+  ])('refuses %s as invalid-input naming %s', async (query, field) => {
+    const res = await get(query);
+    expect(res.status).toBe(400);
+    const { error } = (await res.json()) as { error: { type: string; message: string } };
+    expect(error.type).toBe('invalid-input');
+    expect(error.message).toContain(field);
+  });
+
+  it('apify-client gets a bad option refused as invalid-input', async () => {
+    await expect(
+      client(alice.accessToken)
+        .dataset(datasetId)
+        .downloadItems('csv' as never, { xmlRow: '<nope>' }),
+    ).rejects.toMatchObject({ statusCode: 400, type: 'invalid-input' });
+  });
+});
