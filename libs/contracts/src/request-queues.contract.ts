@@ -64,7 +64,14 @@ export const addRequestBody = z.object({ uniqueKey: uniqueKeySchema, ...requestF
  * `uniqueKey` may be repeated but not changed.
  */
 export const updateRequestBody = z
-  .object({ id: idSchema.optional(), uniqueKey: uniqueKeySchema.optional(), ...requestFields })
+  .object({
+    id: idSchema.optional(),
+    uniqueKey: uniqueKeySchema.optional(),
+    ...requestFields,
+    // What GET shows of a lock comes back with a request read and written back; it is not stored.
+    lockExpiresAt: isoDateSchema.nullable().optional(),
+    lockByClient: clientKeySchema.nullable().optional(),
+  })
   .strict();
 
 /** Body of `POST …/requests/batch`: 1 to 25 requests. */
