@@ -44,8 +44,8 @@ describe('apify-client request queues with locks against Atrium', () => {
     const one = owner.requestQueue(id, { clientKey: 'crawler-one' });
     const two = owner.requestQueue(id, { clientKey: 'crawler-two' });
 
-    // 60 requests: the client sends them 25 a call.
-    const added = await one.batchAddRequests(requests(0, 60));
+    // 60 requests: the client sends them 25 a call (one call at a time, to keep their order).
+    const added = await one.batchAddRequests(requests(0, 60), { maxParallel: 1 });
     expect(added.unprocessedRequests).toEqual([]);
     expect(added.processedRequests).toHaveLength(60);
     expect(added.processedRequests.every((p) => !p.wasAlreadyPresent)).toBe(true);
@@ -79,11 +79,11 @@ describe('apify-client request queues with locks against Atrium', () => {
     // Another client's lock: Apify's error, naming the request; the lock stays as it was.
     const target = mine.items[3].id;
     for (const call of [
-      two.prolongRequestLock(target, { lockSecs: 600 }),
-      two.deleteRequestLock(target),
-      owner.requestQueue(id).prolongRequestLock(target, { lockSecs: 600 }),
+      () => two.prolongRequestLock(target, { lockSecs: 600 }),
+      () => two.deleteRequestLock(target),
+      () => owner.requestQueue(id).prolongRequestLock(target, { lockSecs: 600 }),
     ]) {
-      const err = await apiError(call);
+      const err = await apiError(call());
       expect(err).toMatchObject({ statusCode: 403, type: 'request-handled-or-locked' });
       expect(err.message).toContain(target);
     }
@@ -202,14 +202,15 @@ describe('apify-client request queues with locks against Atrium', () => {
     const reader = client(bob.accessToken).requestQueue(id, { clientKey: 'reader' });
     expect((await reader.listHead()).items).toHaveLength(3);
     for (const call of [
-      reader.listAndLockHead({ lockSecs: 60 }),
-      reader.batchAddRequests(requests(10, 1), { maxUnprocessedRequestsRetries: 0 }).then((r) => {
-        if (r.unprocessedRequests.length) throw r.unprocessedRequests;
-      }),
-      reader.batchDeleteRequests([{ uniqueKey: 'https://example.com/page/0' }]),
-      reader.unlockRequests(),
+      () => reader.listAndLockHead({ lockSecs: 60 }),
+      () =>
+        reader.batchAddRequests(requests(10, 1), { maxUnprocessedRequestsRetries: 0 }).then((r) => {
+          if (r.unprocessedRequests.length) throw r.unprocessedRequests;
+        }),
+      () => reader.batchDeleteRequests([{ uniqueKey: 'https://example.com/page/0' }]),
+      () => reader.unlockRequests(),
     ]) {
-      const err = await call.then(
+      const err = await call().then(
         () => undefined,
         (e: unknown) => e,
       );
