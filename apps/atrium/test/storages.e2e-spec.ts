@@ -98,7 +98,8 @@ describe('key-value stores and request queues end to end', () => {
         hadMultipleClients: false,
       });
       expect((await owner.requestQueues().getOrCreate('sdk-queue')).id).toBe(queue.id);
-      const rq = owner.requestQueue(queue.id);
+      // One clientKey throughout: one client (calls without a key count as a new client each).
+      const rq = owner.requestQueue(queue.id, { clientKey: 'sdk' });
 
       const a = await rq.addRequest({
         uniqueKey: 'https://example.com/a',
