@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  AppError,
   DatasetFieldStatistics,
   DatasetItemsChunk,
   DatasetStatistics,
@@ -20,6 +21,8 @@ import { isCleanItem, tableColumns, toTableRow, transformItem } from './dataset-
 import { DatasetEntity } from './dataset.entity';
 
 const INSERT_CHUNK = 2000;
+/** `\u0000` in JSON text, not preceded by an escaped backslash (`\\u0000` is a backslash and `u0000`). */
+const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
 
 /**
  * One export chunk: at most this many stored items, and no more once their stored size passes
@@ -161,7 +164,18 @@ export class DatasetsService {
     items: Record<string, unknown>[],
     causedBy?: string,
   ): Promise<{ itemCount: number }> {
-    const bytes = items.reduce((sum, item) => sum + Buffer.byteLength(JSON.stringify(item)), 0);
+    let bytes = 0;
+    for (const item of items) {
+      const json = JSON.stringify(item);
+      // PostgreSQL's text (which exports and statistics read items as) cannot hold NUL.
+      if (NUL_ESCAPE.test(json)) {
+        throw new AppError(
+          'invalid-input',
+          'Field "body" is invalid: items cannot contain the NUL character (\\u0000)',
+        );
+      }
+      bytes += Buffer.byteLength(json);
+    }
     return this.dataSource.transaction(async (manager) => {
       const { resource, dataset } = await this.load(id, manager, true);
       await this.usage.storageChanged(manager, id, bytes, causedBy);
@@ -201,7 +215,10 @@ export class DatasetsService {
          ORDER BY i.position ${order}
          LIMIT $4
        ) page WHERE page.before < $5 ORDER BY position ${order}`,
-      [req.id, from, to, budget.rows, budget.bytes],
+      // Positions are dense, so the chunk's window is known: no plan can read past it.
+      desc
+        ? [req.id, Math.max(from, to - budget.rows), to, budget.rows, budget.bytes]
+        : [req.id, from, Math.min(to, from + budget.rows), budget.rows, budget.bytes],
     );
     const last = rows.at(-1)?.position;
     // Positions are dense: fewer rows than the range holds means the dataset is gone.
