@@ -20,15 +20,21 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   // Records and run inputs may be of any content type: everything but JSON arrives as raw bytes.
   fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  // An empty JSON body is no body (apify-client sends `content-type: application/json` with none
+  // when a task or Actor is started without input); anything else is parsed as Fastify does.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
+    body === '' ? done(null, undefined) : parseJson(request, body as string, done),
+  );
   registerRequestDecompression(fastify);
   metrics.instrument(fastify);
 
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(config, metrics),
     adapter,
-    {
-      logger: logLevels(config.LOG_LEVEL),
-    },
+    // The body parsers are registered above (Nest's own would replace the JSON one).
+    { logger: logLevels(config.LOG_LEVEL), bodyParser: false },
   );
   // Nest routes Fastify's own errors (unparseable JSON, oversized bodies) through this filter too.
   app.useGlobalFilters(new ApiExceptionFilter());

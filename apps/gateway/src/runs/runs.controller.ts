@@ -8,6 +8,7 @@ import {
   RunView,
   RUN_STATUSES,
   runOptionsSchema,
+  TERMINAL_RUN_STATUSES,
   updateRunBody,
 } from '@atrium/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
@@ -37,9 +38,17 @@ const startQuery = z.object({
     .optional(),
   memory: z.coerce.number().int().min(128).max(65536).optional(),
   build: z.string().min(1).max(100).optional(),
-  waitForFinish: z.coerce.number().int().min(0).max(60).optional(),
+  waitForFinish: z.coerce.number().int().min(0).max(999_999).optional(),
 });
 const listQuery = z.object({ ...ownershipListQuery, status: z.enum(RUN_STATUSES).optional() });
+/** apify-client's `waitForFinish()` sends up to 999999; the API waits 60 s at most, as Apify's. */
+const waitQuery = z.object({ waitForFinish: z.coerce.number().int().min(0).max(999_999).optional() });
+const lastQuery = z.object({
+  status: z.enum(RUN_STATUSES).optional(),
+  origin: z.string().max(40).optional(),
+});
+const MAX_WAIT_MS = 60_000;
+const WAIT_POLL_MS = 250;
 
 /** The request body becomes the run's INPUT record, with its content type. */
 function toInput(
@@ -93,14 +102,30 @@ export class RunsController {
       timeoutSecs: q.timeout,
       memoryMbytes: q.memory,
     });
-    const run = await this.rpc.call(RunsRpc.start, {
+    const started = await this.rpc.call(RunsRpc.start, {
       actorId,
       taskId,
       userId: user.userId,
       input: toInput(body, contentType),
       options,
     });
+    const run = q.waitForFinish
+      ? { ...started, ...(await this.waitForFinish(started.id, q.waitForFinish)) }
+      : started;
     return { data: this.present(run) };
+  }
+
+  /**
+   * The run once it is finished, or as it is after `seconds` (60 at most): Atrium's runs are
+   * finished by whoever executes them, so this polls the run's record.
+   */
+  private async waitForFinish(id: string, seconds: number): Promise<RunView> {
+    const deadline = Date.now() + Math.min(seconds * 1000, MAX_WAIT_MS);
+    for (;;) {
+      const run = await this.rpc.call(RunsRpc.get, { id });
+      if (TERMINAL_RUN_STATUSES.includes(run.status) || Date.now() >= deadline) return run;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, deadline - Date.now())));
+    }
   }
 
   // apify-client addresses Actors as /v2/actors; API.md as /v2/acts: both are served.
@@ -191,8 +216,49 @@ export class RunsController {
 
   @Get('actor-runs/:runId')
   @Authorize('ACTOR_RUN', 'READ', 'runId')
-  async get(@CurrentResource() run: AuthorizedResource) {
-    return { data: this.present(await this.rpc.call(RunsRpc.get, { id: run.id })) };
+  async get(@CurrentResource() run: AuthorizedResource, @Query() query: unknown) {
+    const { waitForFinish } = parseQuery(waitQuery, query);
+    const found = waitForFinish
+      ? await this.waitForFinish(run.id, waitForFinish)
+      : await this.rpc.call(RunsRpc.get, { id: run.id });
+    return { data: this.present(found) };
+  }
+
+  /** The caller's last run of an Actor (apify-client's `lastRun()`), optionally of a status. */
+  @Get(['acts/:actorId/runs/last', 'actors/:actorId/runs/last'])
+  @Authorize('ACTOR', 'READ', 'actorId')
+  async lastActorRun(
+    @CurrentResource() actor: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Query() query: unknown,
+  ) {
+    return this.lastRun(user, { actorId: actor.id }, query);
+  }
+
+  /** The caller's last run of a task, optionally of a status. */
+  @Get('actor-tasks/:actorTaskId/runs/last')
+  @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
+  async lastTaskRun(
+    @CurrentResource() task: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Query() query: unknown,
+  ) {
+    return this.lastRun(user, { taskId: task.id }, query);
+  }
+
+  private async lastRun(user: UserPrincipal, of: { actorId: string } | { taskId: string }, query: unknown) {
+    const { status } = parseQuery(lastQuery, query);
+    if (user.credential === 'run-token')
+      throw new AppError('insufficient-permissions', 'A run token cannot list runs');
+    const runs = await this.rpc.call(RunsRpc.list, {
+      userId: user.userId,
+      ...of,
+      status,
+      page: { offset: 0, limit: 1, desc: true },
+    });
+    const [last] = (await this.decided(user, runs)).items;
+    if (!last) throw AppError.notFound('The last run');
+    return { data: last };
   }
 
   @Put('actor-runs/:runId')

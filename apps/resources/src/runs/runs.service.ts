@@ -90,21 +90,14 @@ export class RunsService {
       const task = req.taskId ? await this.tasks.load(req.taskId, manager) : null;
       if (task && task.resource.actorId !== actor.id)
         throw new AppError('invalid-input', 'The task does not belong to this Actor');
-      // Options: Apify's defaults < the Actor's < the task's < the request's. Input: the request's, else the task's.
+      // Options: Apify's defaults < the Actor's < the task's < the request's.
       const { build, timeoutSecs, memoryMbytes } = {
         ...DEFAULT_RUN_OPTIONS,
         ...actorSettings.defaultRunOptions,
         ...task?.task.options,
         ...req.options,
       };
-      const input =
-        req.input ??
-        (task?.task.input
-          ? {
-              contentType: 'application/json; charset=utf-8',
-              base64: Buffer.from(JSON.stringify(task.task.input)).toString('base64'),
-            }
-          : null);
+      const input = runInput(task?.task.input ?? null, req.input ?? null);
       const resource = await this.catalogue.create(manager, {
         type: 'ACTOR_RUN',
         ownerId: req.userId,
@@ -237,4 +230,32 @@ export class RunsService {
       await this.usage.runFinished(manager, resource, run.startedAt, run.finishedAt);
     }
   }
+}
+
+const JSON_INPUT = 'application/json; charset=utf-8';
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  !!value && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * A run's INPUT, as Apify makes it: the request's; for a task, the task's input with the
+ * request's JSON object merged over it (a field the request does not set keeps the task's value);
+ * the task's alone when the request sends none.
+ */
+export function runInput(
+  taskInput: Record<string, unknown> | null,
+  requested: { contentType: string; base64: string } | null,
+): { contentType: string; base64: string } | null {
+  const json = (value: unknown) => ({
+    contentType: JSON_INPUT,
+    base64: Buffer.from(JSON.stringify(value)).toString('base64'),
+  });
+  if (!requested) return taskInput ? json(taskInput) : null;
+  if (!taskInput || !/^application\/json\b/i.test(requested.contentType)) return requested;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(requested.base64, 'base64').toString('utf8'));
+  } catch {
+    return requested;
+  }
+  return isObject(parsed) ? json({ ...taskInput, ...parsed }) : requested;
 }

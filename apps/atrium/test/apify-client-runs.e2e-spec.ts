@@ -1,0 +1,95 @@
+import { uniqueName } from '@atrium/testing';
+import { ApifyClient } from 'apify-client';
+import { signUp, SignedUpUser, startListeningTestStack, TestStack } from './test-stack';
+
+/**
+ * Runs as apify-client drives them (issue 13, part 3): starting with no body, a task's input
+ * merged with the request's, `lastRun()`, and waiting for a run to finish on the API side.
+ */
+describe('apify-client runs against Atrium', () => {
+  let t: TestStack;
+  let alice: SignedUpUser;
+  let bob: SignedUpUser;
+  let baseUrl: string;
+  let actorId: string;
+  let taskId: string;
+  const client = (token?: string) =>
+    new ApifyClient({ baseUrl, publicBaseUrl: baseUrl, token, maxRetries: 0 });
+  /** Finishes a run as its executor would: RUNNING, then a terminal status. */
+  const finish = async (runId: string, status: string) => {
+    await t.http().put(`/v2/actor-runs/${runId}`).set(alice.auth).send({ status: 'RUNNING' }).expect(200);
+    await t.http().put(`/v2/actor-runs/${runId}`).set(alice.auth).send({ status }).expect(200);
+  };
+  const inputOf = async (storeId: string) =>
+    (await client(alice.accessToken).keyValueStore(storeId).getRecord('INPUT'))?.value;
+
+  beforeAll(async () => {
+    const listening = await startListeningTestStack();
+    t = listening;
+    baseUrl = listening.baseUrl;
+    alice = await signUp(t, uniqueName('alice'));
+    bob = await signUp(t, uniqueName('bob'));
+    const owner = client(alice.accessToken);
+    actorId = (await owner.actors().create({ name: uniqueName('act') })).id;
+    taskId = (await owner.tasks().create({ actId: actorId, name: uniqueName('task'), input: { a: 1, b: 1 } }))
+      .id;
+  });
+  afterAll(() => t.close());
+
+  it('starts an Actor and a task with no input, and merges a task input with the request', async () => {
+    const owner = client(alice.accessToken);
+    const bare = await owner.actor(actorId).start();
+    expect(bare.status).toBe('READY');
+    expect(await inputOf(bare.defaultKeyValueStoreId)).toBeUndefined();
+
+    const fromTask = await owner.task(taskId).start();
+    expect(await inputOf(fromTask.defaultKeyValueStoreId)).toEqual({ a: 1, b: 1 });
+    const merged = await owner.task(taskId).start({ b: 2, c: 3 });
+    expect(await inputOf(merged.defaultKeyValueStoreId)).toEqual({ a: 1, b: 2, c: 3 });
+  });
+
+  it("gives the caller's last run of an Actor or task, by status", async () => {
+    const owner = client(alice.accessToken);
+    const first = await owner.actor(actorId).start({ n: 1 });
+    const second = await owner.task(taskId).start();
+    expect((await owner.actor(actorId).lastRun().get())?.id).toBe(second.id);
+    expect((await owner.task(taskId).lastRun().get())?.id).toBe(second.id);
+    await finish(first.id, 'SUCCEEDED');
+    expect((await owner.actor(actorId).lastRun({ status: 'SUCCEEDED' }).get())?.id).toBe(first.id);
+    expect(await owner.task(taskId).lastRun({ status: 'SUCCEEDED' }).get()).toBeUndefined();
+    // Someone else's last run is their own: bob has none, and cannot read alice's Actor anyway.
+    expect(await client(bob.accessToken).actor(actorId).lastRun().get()).toBeUndefined();
+    const bad = await t.http().get(`/v2/acts/${actorId}/runs/last?status=DONE`).set(alice.auth).expect(400);
+    expect(bad.body.error.message).toContain('status');
+  });
+
+  it('waits on the API side for a run to finish, and call() returns the finished run', async () => {
+    const owner = client(alice.accessToken);
+    const run = await owner.actor(actorId).start();
+    setTimeout(() => void finish(run.id, 'SUCCEEDED'), 500);
+    const started = Date.now();
+    const finished = await owner.run(run.id).waitForFinish({ waitSecs: 20 });
+    expect(finished.status).toBe('SUCCEEDED');
+    expect(Date.now() - started).toBeLessThan(10_000);
+
+    // Not finished within the wait: answered as it is then.
+    const pending = await owner.actor(actorId).start();
+    const res = await t
+      .http()
+      .get(`/v2/actor-runs/${pending.id}?waitForFinish=1`)
+      .set(alice.auth)
+      .expect(200);
+    expect(res.body.data.status).toBe('READY');
+
+    const calling = owner.actor(actorId).call(undefined, { waitSecs: 20 });
+    const lastBefore = Date.now();
+    let callRun: { id: string } | undefined;
+    while (!callRun && Date.now() - lastBefore < 10_000) {
+      const last = await owner.actor(actorId).lastRun().get();
+      if (last && last.id !== pending.id && last.status === 'READY') callRun = last;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    await finish(callRun!.id, 'FAILED');
+    expect(await calling).toMatchObject({ id: callRun!.id, status: 'FAILED' });
+  });
+});
