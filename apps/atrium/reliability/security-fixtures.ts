@@ -1,7 +1,7 @@
 import { newId } from '@atrium/auth';
 import { APP_CONTENT_KINDS, ENVIRONMENT_ACTIONS } from '@atrium/contracts';
 import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, TestStack } from '../test/test-stack';
+import { signUp, SignedUpUser, TestStack, verifyEmail } from '../test/test-stack';
 import { HttpMethod, Route } from './route-table';
 
 /** Collections of the REST API and the resource type each holds (as the gateway's COLLECTIONS). */
@@ -222,6 +222,7 @@ export async function buildFixtures(
     email: `${victor.username}@example.com`,
     shared: [{ category: 'ENVIRONMENTS', roleIds: [viewer.id] }],
   });
+  await verifyEmail(t, victor); // only a verified owner of the address answers it
   await must(t, victor, 'POST', `/v2/collaborations/${member.id}/accept`);
 
   Object.assign(personal.ids, {
@@ -352,6 +353,8 @@ async function apifyResources(
   const build = await post(`/v2/acts/${actor.id}/builds?version=0.1`);
   const run = await post(`/v2/acts/${actor.id}/runs`, { q: 1 });
   const task = await post('/v2/actor-tasks', { actId: actor.id, name: 'daily', input: { q: 2 } });
+  // The task has a run of its own too (for its runs/last).
+  await post(`/v2/actor-tasks/${task.id}/runs`);
   const schedule = await post('/v2/schedules', {
     name: 'nightly',
     cronExpression: '@daily',

@@ -37,9 +37,11 @@ describe('listSharedWithMe', () => {
         };
       }
       if (route.pattern === PermissionsRpc.checkBatch.pattern) {
-        // Every other environment of the primary is readable to the member.
+        // Every other environment of the primary is readable to the member, and every granted one.
         const checks = payload.checks as { resourceId: string }[];
-        return checks.map((c) => ({ allowed: Number(c.resourceId.slice(1)) % 2 === 0 }));
+        return checks.map((c) => ({
+          allowed: c.resourceId.startsWith('G') || Number(c.resourceId.slice(1)) % 2 === 0,
+        }));
       }
       throw new Error(`unexpected ${route.pattern}`);
     },
