@@ -185,6 +185,23 @@ describe('moves in a collaboration give the mover no more than it had', () => {
     expect(await groupOf('devA')).toMatchObject({ parentId: null });
   });
 
+  it('answers a group the member cannot see as one that does not exist (no existence oracle)', async () => {
+    const hidden = (await as(primary).post('/v2/environment-groups', { name: 'hidden' }).expect(201)).body
+      .data.id as string;
+    await as(member).get(`/v2/environment-groups/${hidden}`).expect(404);
+    const unknown = 'AAAAAAAAAAAAAAAAA';
+    for (const [path, field] of [
+      [`/v2/environments/${ids.tool}`, 'groupId'],
+      [`/v2/environment-groups/${ids.devASub}`, 'parentId'],
+    ]) {
+      const intoHidden = await as(member).put(path, { [field]: hidden });
+      const intoUnknown = await as(member).put(path, { [field]: unknown });
+      expectError(intoHidden, 400, `body.${field}`);
+      expect(intoHidden.body.error.message.replace(hidden, unknown)).toBe(intoUnknown.body.error.message);
+    }
+    expect(await envOf('tool')).toMatchObject({ groupId: ids.devA });
+  });
+
   it('lets the primary move anything anywhere', async () => {
     await as(primary).put(`/v2/environments/${ids.app}`, { groupId: ids.sandbox }).expect(200);
     await as(primary).put(`/v2/environment-groups/${ids.team}`, { parentId: ids.sandbox }).expect(200);

@@ -212,6 +212,8 @@ export const PermissionsRpc = {
         expiresAt: isoDateSchema.nullable().optional(),
         notBefore: isoDateSchema.nullable().optional(),
         grantedBy: z.string().min(1),
+        /** What the granter holds on the resource (its decision): a grant gives nothing beyond it. */
+        grantorHolds: z.array(z.enum(PERMISSIONS)).optional(),
       })
       .strict(),
   ),
@@ -224,6 +226,8 @@ export const PermissionsRpc = {
         grantId: z.string().min(1).max(100),
         changes: updateGrantBody,
         updatedBy: z.string().min(1),
+        /** What the changer holds on the resource: the changed grant gives nothing beyond it. */
+        grantorHolds: z.array(z.enum(PERMISSIONS)).optional(),
       })
       .strict(),
   ),

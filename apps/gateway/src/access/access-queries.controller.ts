@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { batchCheckBody, idSchema, PERMISSIONS, PermissionsRpc } from '@atrium/contracts';
+import { batchCheckBody, idSchema, IdentityRpc, PERMISSIONS, PermissionsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, principalRef } from '../auth/principal';
@@ -10,7 +10,7 @@ import { parseBody, parseQuery } from '../http/api-query';
 const explainQuery = z.object({
   resourceId: idSchema,
   permission: z.enum(PERMISSIONS),
-  /** Whose access to explain: another user (needs MANAGE_ACCESS), or the caller when absent. */
+  /** Whose access to explain: another user by id or username (needs MANAGE_ACCESS), or the caller when absent. */
   userId: z.string().min(1).max(100).optional(),
 });
 
@@ -35,9 +35,14 @@ export class AccessQueriesController {
   async explain(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
     const q = parseQuery(explainQuery, query);
     const caller = principalRef(principal);
+    // Someone else is named as grants name them (id or username); one who does not exist is 404.
+    const userId =
+      q.userId === undefined || q.userId === caller.userId
+        ? caller.userId
+        : (await this.rpc.call(IdentityRpc.resolveUser, { ref: q.userId })).id;
     const explained = await this.rpc.call(PermissionsRpc.explain, {
       caller,
-      userId: q.userId ?? caller.userId,
+      userId,
       resourceId: q.resourceId,
       permission: q.permission,
     });

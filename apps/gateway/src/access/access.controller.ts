@@ -101,6 +101,7 @@ export class AccessController {
       expiresAt: input.expiresAt,
       notBefore: input.notBefore,
       grantedBy: user.userId,
+      grantorHolds: resource.permissions,
     });
     this.access.changed();
     return { data: grant };
@@ -121,6 +122,7 @@ export class AccessController {
       grantId,
       changes,
       updatedBy: user.userId,
+      grantorHolds: resource.permissions,
     });
     this.access.changed();
     return { data: grant };

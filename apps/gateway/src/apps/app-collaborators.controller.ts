@@ -181,6 +181,15 @@ export class AppCollaboratorsController {
       app,
       scopes.filter((s) => !held.includes(s)),
     );
+    // Taking scopes away is part of removing: a caller without Collaborators:Delete takes away
+    // only scopes it holds itself.
+    const removed = held.filter((s) => !scopes.includes(s));
+    const notOwn = removed.find((s) => !app.permissions.includes(s));
+    if (notOwn && !app.permissions.includes('Collaborators:Delete'))
+      throw new AppError(
+        'insufficient-permissions',
+        `Field "body.scopes" takes away ${notOwn}, which you do not hold on this app: you need Collaborators:Delete for that`,
+      );
     // Permissions other than scopes (given through /access/grants) stay as they are.
     const others = grant.permissions.filter((p) => !isScope(p));
     const updated = await this.rpc.call(PermissionsRpc.updateGrant, {

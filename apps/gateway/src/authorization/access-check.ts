@@ -1,4 +1,5 @@
-import { AppError, Permission, resourceRefSchema, ResourceType } from '@atrium/contracts';
+import { AppError, Permission, resourceRefSchema, ResourcesRpc, ResourceType } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
 import { Principal, principalRef } from '../auth/principal';
 import { AccessDecisions } from './access-decisions';
 import { AuthorizedResource } from './authorize.decorator';
@@ -37,6 +38,26 @@ export async function requireAccess(
     );
   }
   return result.resourceId;
+}
+
+/**
+ * Running a task needs READ on the task (checked by the caller) and RUN on its Actor, whether it
+ * is started now or by a schedule: answers the task's Actor id, or 404/403 naming `field`.
+ */
+export async function requireTaskActorRun(
+  access: AccessDecisions,
+  rpc: RpcClient,
+  principal: Principal,
+  taskId: string,
+  field = "the task's Actor",
+): Promise<string> {
+  const facts = await rpc.call(ResourcesRpc.getResourceFacts, { id: taskId });
+  if (!facts?.actorId) throw AppError.notFound('The task');
+  const actor = await access.check(principalRef(principal), 'ACTOR', facts.actorId, 'RUN');
+  if (!actor.canRead) throw AppError.notFound(`The Actor of ${field}`);
+  if (!actor.allowed)
+    throw new AppError('insufficient-permissions', `You need RUN permission on the Actor of ${field}`);
+  return facts.actorId;
 }
 
 /** Changing who may read a resource (its general access, or publishing an Actor) is managing access. */

@@ -2,7 +2,6 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Put, Query, Res
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
-  ResourcesRpc,
   RunsRpc,
   ListPage,
   RunView,
@@ -26,7 +25,7 @@ import {
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery } from '../http/api-query';
 import { AccessDecisions } from '../authorization/access-decisions';
-import { requireManageAccessToChange } from '../authorization/access-check';
+import { requireManageAccessToChange, requireTaskActorRun } from '../authorization/access-check';
 import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 
 const startQuery = z.object({
@@ -153,13 +152,8 @@ export class RunsController {
     @Body() body: unknown,
     @Headers('content-type') contentType?: string,
   ) {
-    const facts = await this.rpc.call(ResourcesRpc.getResourceFacts, { id: task.id });
-    if (!facts?.actorId) throw AppError.notFound('The task');
-    const actor = await this.access.check(principalRef(user), 'ACTOR', facts.actorId, 'RUN');
-    if (!actor.canRead) throw AppError.notFound("The task's Actor");
-    if (!actor.allowed)
-      throw new AppError('insufficient-permissions', "You need RUN permission on the task's Actor");
-    return this.start(user, facts.actorId, task.id, query, body, contentType);
+    const actorId = await requireTaskActorRun(this.access, this.rpc, user, task.id, 'the task');
+    return this.start(user, actorId, task.id, query, body, contentType);
   }
 
   @Get(['acts/:actorId/runs', 'actors/:actorId/runs'])

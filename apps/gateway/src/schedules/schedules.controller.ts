@@ -4,7 +4,7 @@ import { createScheduleBody, SchedulesRpc, updateScheduleBody } from '@atrium/co
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
-import { requireAccess } from '../authorization/access-check';
+import { requireAccess, requireTaskActorRun } from '../authorization/access-check';
 import {
   Authorize,
   AuthorizedResource,
@@ -30,9 +30,16 @@ export class SchedulesController {
     private readonly access: AccessDecisions,
   ) {}
 
+  /** A task may be scheduled by whoever may run it: READ on the task and RUN on its Actor. */
+  private async requireRunnableTask(user: UserPrincipal, ref: string, field: string): Promise<string> {
+    const taskId = await requireAccess(this.access, user, 'ACTOR_TASK', ref, 'READ', field);
+    await requireTaskActorRun(this.access, this.rpc, user, taskId, `the task (${field})`);
+    return taskId;
+  }
+
   /**
    * Resolves each action's Actor or task to its id. Scheduling an Actor needs RUN on it, a task
-   * READ on the task, as running them would.
+   * READ on the task and RUN on its Actor, as running them would.
    */
   private async resolveActions(user: UserPrincipal, actions: ActionsInput | undefined) {
     if (!actions) return undefined;
@@ -52,12 +59,9 @@ export class SchedulesController {
             }
           : {
               ...action,
-              actorTaskId: await requireAccess(
-                this.access,
+              actorTaskId: await this.requireRunnableTask(
                 user,
-                'ACTOR_TASK',
                 action.actorTaskId,
-                'READ',
                 `body.actions.${i}.actorTaskId`,
               ),
             },

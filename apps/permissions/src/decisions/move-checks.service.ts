@@ -48,7 +48,7 @@ export class MoveChecksService {
     if (!resource || (resource.type !== 'ENVIRONMENT' && resource.type !== 'ENVIRONMENT_GROUP'))
       throw AppError.notFound('The environment or environment group');
     const what = `${resource.type === 'ENVIRONMENT' ? 'environment' : 'environment group'} ${resource.id}`;
-    const targetChain = await this.targetChain(resource, req.targetGroupId, field);
+    const targetChain = await this.targetChain(resource, req.targetGroupId, field, principal);
     const deny = (detail: string, gained?: MoveCheckResult['gained']): MoveCheckResult => ({
       allowed: false,
       detail: `${detail} (${field})`,
@@ -101,10 +101,26 @@ export class MoveChecksService {
   }
 
   /** The target's chain (the target first); invalid input naming `field` for a bad target. */
-  private async targetChain(resource: ResourceFacts, targetGroupId: string | null, field: string) {
+  private async targetChain(
+    resource: ResourceFacts,
+    targetGroupId: string | null,
+    field: string,
+    principal: RpcPayload<typeof PermissionsRpc.checkMove>['principal'],
+  ) {
     if (!targetGroupId) return [];
     const target = await this.projections.resource(targetGroupId);
-    if (!target || target.type !== 'ENVIRONMENT_GROUP' || target.ownerId !== resource.ownerId)
+    // A group the mover cannot see is answered as one that does not exist (no existence oracle).
+    const visible =
+      !!target &&
+      (
+        await this.decisions.check({
+          principal,
+          resourceType: 'ENVIRONMENT_GROUP',
+          resourceRef: target.id,
+          permission: 'READ',
+        })
+      ).canRead;
+    if (!target || !visible || target.type !== 'ENVIRONMENT_GROUP' || target.ownerId !== resource.ownerId)
       throw new AppError(
         'invalid-input',
         `Field "${field}" is invalid: "${targetGroupId}" is not an environment group of the owner account`,

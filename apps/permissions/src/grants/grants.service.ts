@@ -4,6 +4,7 @@ import {
   AppError,
   DerivedAccessView,
   Events,
+  expandPermissions,
   GrantView,
   Permission,
   PERMISSIONS_BY_TYPE,
@@ -37,6 +38,23 @@ function toView(grant: GrantEntity): GrantView {
     createdAt: grant.createdAt.toISOString(),
     modifiedAt: grant.modifiedAt.toISOString(),
   };
+}
+
+/**
+ * No escalation through grants: whoever gives or changes a grant (a MANAGE_ACCESS holder who is
+ * not the owner, a scoped token) gives only what it holds itself.
+ */
+function checkWithinGrantor(
+  permissions: readonly Permission[],
+  grantorHolds: readonly Permission[] | undefined,
+) {
+  if (!grantorHolds) return;
+  const beyond = expandPermissions(permissions).filter((p) => !grantorHolds.includes(p));
+  if (beyond.length)
+    throw new AppError(
+      'insufficient-permissions',
+      `You can give only permissions you hold on this resource: ${beyond.join(', ')} (body.permissions)`,
+    );
 }
 
 function checkPermissions(type: ResourceType, permissions: readonly Permission[]): Permission[] {
@@ -155,6 +173,7 @@ export class GrantsService {
       );
     }
     const permissions = checkPermissions(req.resourceType, req.permissions);
+    checkWithinGrantor(permissions, req.grantorHolds);
     const expiresAt = checkExpiry(req.expiresAt);
     const notBefore = req.notBefore ? new Date(req.notBefore) : null;
     checkWindow(notBefore, expiresAt);
@@ -206,6 +225,8 @@ export class GrantsService {
       const before = { ...current };
       if (req.changes.permissions)
         current.permissions = checkPermissions(req.resourceType, req.changes.permissions);
+      // The grant as changed, whole: extending a grant's time extends what it gives.
+      checkWithinGrantor(current.permissions, req.grantorHolds);
       if (req.changes.expiresAt !== undefined) current.expiresAt = checkExpiry(req.changes.expiresAt);
       if (req.changes.notBefore !== undefined) {
         current.notBefore = req.changes.notBefore ? new Date(req.changes.notBefore) : null;

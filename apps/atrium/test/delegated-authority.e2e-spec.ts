@@ -1,0 +1,169 @@
+import { uniqueName } from '@atrium/testing';
+import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+
+/**
+ * No escalation under delegated authority (issue 12), as the second outside attack pass probed
+ * it: whoever may manage access gives, extends or takes away only what it holds itself; a task is
+ * scheduled only by whoever may run it; explain names users as grants do.
+ */
+describe('delegated authority gives no more than it holds', () => {
+  let t: TestStack;
+  let alice: SignedUpUser;
+  let bob: SignedUpUser;
+  let carol: SignedUpUser;
+  let dave: SignedUpUser;
+  let datasetId: string;
+
+  const grants = (id = datasetId) => `/v2/datasets/${id}/access/grants`;
+  const grantTo = (by: SignedUpUser, user: SignedUpUser, permissions: string[]) =>
+    t.http().post(grants()).set(by.auth).send({ user: user.username, permissions });
+
+  beforeAll(async () => {
+    t = await startTestStack();
+    [alice, bob, carol, dave] = await Promise.all(
+      ['alice', 'bob', 'carol', 'dave'].map((name) => signUp(t, uniqueName(name))),
+    );
+    datasetId = (await t.http().post('/v2/datasets?name=shared').set(alice.auth).expect(201)).body.data.id;
+  });
+  afterAll(() => t.close());
+
+  it('lets a READ + MANAGE_ACCESS grantee give only READ, and not raise its own grant', async () => {
+    const own = (await grantTo(alice, bob, ['READ', 'MANAGE_ACCESS']).expect(201)).body.data;
+    const beyond = await grantTo(bob, carol, ['WRITE']).expect(403);
+    expect(beyond.body.error).toMatchObject({ type: 'insufficient-permissions' });
+    expect(beyond.body.error.message).toContain('WRITE');
+    expect(beyond.body.error.message).toContain('body.permissions');
+    const carols = (await grantTo(bob, carol, ['READ']).expect(201)).body.data;
+    // Its own grant: not to WRITE.
+    await t
+      .http()
+      .put(`${grants()}/${own.id}`)
+      .set(bob.auth)
+      .send({ permissions: ['READ', 'WRITE', 'MANAGE_ACCESS'] })
+      .expect(403);
+    // A grant beyond it: not even its time extended.
+    const daves = (await grantTo(alice, dave, ['WRITE']).expect(201)).body.data;
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    await t.http().put(`${grants()}/${daves.id}`).set(bob.auth).send({ expiresAt: later }).expect(403);
+    await t.http().put(`${grants()}/${carols.id}`).set(bob.auth).send({ expiresAt: later }).expect(200);
+    // Nothing changed by the refusals.
+    await t.http().post(`/v2/datasets/${datasetId}/items`).set(bob.auth).send({ a: 1 }).expect(403);
+    await t.http().post(`/v2/datasets/${datasetId}/items`).set(carol.auth).send({ a: 1 }).expect(403);
+    // The owner gives anything.
+    await t
+      .http()
+      .put(`${grants()}/${carols.id}`)
+      .set(alice.auth)
+      .send({ permissions: ['WRITE'] })
+      .expect(200);
+  });
+
+  it('holds a scoped token to its scope when it grants', async () => {
+    const token = (
+      await t
+        .http()
+        .post('/v2/users/me/tokens')
+        .set(alice.auth)
+        .send({
+          name: 'share-only',
+          scope: { resources: [{ type: 'DATASET', id: datasetId, permissions: ['READ', 'MANAGE_ACCESS'] }] },
+        })
+        .expect(201)
+    ).body.data.token as string;
+    const other = await signUp(t, uniqueName('eve'));
+    await t
+      .http()
+      .post(grants())
+      .set({ authorization: `Bearer ${token}` })
+      .send({ user: other.username, permissions: ['READ', 'WRITE'] })
+      .expect(403);
+  });
+
+  it('explains a user named by username as by id, and 404 for no such user', async () => {
+    const byName = await t
+      .http()
+      .get(`/v2/access/explain?resourceId=${datasetId}&permission=READ&userId=${bob.username}`)
+      .set(alice.auth)
+      .expect(200);
+    const byId = await t
+      .http()
+      .get(`/v2/access/explain?resourceId=${datasetId}&permission=READ&userId=${bob.id}`)
+      .set(alice.auth)
+      .expect(200);
+    expect(byName.body.data).toEqual(byId.body.data);
+    expect(byName.body.data).toMatchObject({ userId: bob.id, allowed: true, rule: 'grant' });
+    await t
+      .http()
+      .get(`/v2/access/explain?resourceId=${datasetId}&permission=READ&userId=${uniqueName('nobody')}`)
+      .set(alice.auth)
+      .expect(404);
+  });
+
+  it('lets an app collaborator take away only scopes it holds, unless it may delete collaborators', async () => {
+    const app = (
+      await t
+        .http()
+        .post('/v2/apps')
+        .set(alice.auth)
+        .send({ name: uniqueName('app') })
+        .expect(201)
+    ).body.data.id as string;
+    const add = (by: SignedUpUser, user: SignedUpUser, scopes: string[]) =>
+      t.http().post(`/v2/apps/${app}/collaborators`).set(by.auth).send({ user: user.username, scopes });
+    await add(alice, bob, ['Collaborators:Add', 'Inputs:Add', 'Inputs:Get']).expect(201);
+    await add(alice, carol, ['Models:Add', 'Models:Get']).expect(201);
+    const patch = (by: SignedUpUser, scopes: string[]) =>
+      t.http().patch(`/v2/apps/${app}/collaborators/${carol.id}`).set(by.auth).send({ scopes });
+    const stripped = await patch(bob, ['Inputs:Get']).expect(403);
+    expect(stripped.body.error.message).toContain('body.scopes');
+    const listed = await t.http().get(`/v2/apps/${app}/collaborators`).set(alice.auth).expect(200);
+    const carols = listed.body.data.items.find((c: { userId: string }) => c.userId === carol.id);
+    expect([...carols.scopes].sort()).toEqual(['Models:Add', 'Models:Get']);
+    // Adding what it holds, taking nothing away: allowed.
+    await patch(bob, ['Models:Add', 'Models:Get', 'Inputs:Get']).expect(200);
+    // The owner (Collaborators:Delete) takes away anything.
+    await patch(alice, ['Inputs:Get']).expect(200);
+  });
+
+  it('schedules a task only for whoever may run it: READ on the task and RUN on its Actor', async () => {
+    const actorId = (
+      await t
+        .http()
+        .post('/v2/acts')
+        .set(alice.auth)
+        .send({ name: uniqueName('act') })
+        .expect(201)
+    ).body.data.id as string;
+    const taskId = (
+      await t
+        .http()
+        .post('/v2/actor-tasks')
+        .set(alice.auth)
+        .send({ actId: actorId, name: uniqueName('task') })
+        .expect(201)
+    ).body.data.id as string;
+    await t
+      .http()
+      .post(`/v2/actor-tasks/${taskId}/access/grants`)
+      .set(alice.auth)
+      .send({ user: carol.username, permissions: ['READ'] })
+      .expect(201);
+    const schedule = {
+      name: uniqueName('nightly'),
+      cronExpression: '@daily',
+      isEnabled: false,
+      actions: [{ type: 'RUN_ACTOR_TASK', actorTaskId: taskId }],
+    };
+    // Running it is refused, and so is scheduling it.
+    await t.http().post(`/v2/actor-tasks/${taskId}/runs`).set(carol.auth).expect(404);
+    const refused = await t.http().post('/v2/schedules').set(carol.auth).send(schedule).expect(404);
+    expect(refused.body.error.message).toContain('body.actions.0.actorTaskId');
+    await t
+      .http()
+      .post(`/v2/acts/${actorId}/access/grants`)
+      .set(alice.auth)
+      .send({ user: carol.username, permissions: ['RUN'] })
+      .expect(201);
+    await t.http().post('/v2/schedules').set(carol.auth).send(schedule).expect(201);
+  });
+});
