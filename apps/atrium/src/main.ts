@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     ...process.env,
     DATABASE_URL: process.env.DATABASE_URL || embeddedDb?.url,
     JWT_SECRET: process.env.JWT_SECRET || embeddedJwtSecret(dataDir),
+    // Links in responses and mails point at this process unless told otherwise (a proxy in front).
+    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL || `http://localhost:${process.env.PORT || 3000}`,
     // Without SMTP, mail (verification, password reset, invitations) is kept for the operator here.
     MAIL_DIR: process.env.MAIL_DIR || (process.env.SMTP_URL ? undefined : join(dataDir, 'mail')),
   };
