@@ -1,5 +1,12 @@
 import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import {
+  createOrganization,
+  joinOrganization,
+  signUp,
+  SignedUpUser,
+  startTestStack,
+  TestStack,
+} from './test-stack';
 
 /**
  * No escalation under delegated authority (issue 12), as the second outside attack pass probed
@@ -165,5 +172,44 @@ describe('delegated authority gives no more than it holds', () => {
       .send({ user: carol.username, permissions: ['RUN'] })
       .expect(201);
     await t.http().post('/v2/schedules').set(carol.auth).send(schedule).expect(201);
+  });
+
+  it("lets a token manager below the Owner revoke only tokens within its role, not the Owner's", async () => {
+    const org = await createOrganization(t, alice);
+    const role = (
+      await t
+        .http()
+        .post(`/v2/organizations/${org.id}/roles`)
+        .set(alice.auth)
+        .send({
+          name: 'Token keepers',
+          permissions: { STORAGE: ['READ'], ORGANIZATION: ['MANAGE_ACCESS_TOKENS'] },
+        })
+        .expect(201)
+    ).body.data.id as string;
+    await joinOrganization(t, alice, org.id, dave, role);
+    const tokens = `/v2/organizations/${org.id}/tokens`;
+    const owners = (await t.http().post(tokens).set(alice.auth).send({ name: 'ci' }).expect(201)).body.data;
+    const refused = await t.http().delete(`${tokens}/${owners.id}`).set(dave.auth).expect(403);
+    expect(refused.body.error.message).toContain('beyond your role');
+    const own = (
+      await t
+        .http()
+        .post(tokens)
+        .set(dave.auth)
+        .send({ name: 'mine', scope: { account: { STORAGE: ['READ'] } } })
+        .expect(201)
+    ).body.data;
+    await t.http().delete(`${tokens}/${own.id}`).set(dave.auth).expect(204);
+    await t.http().delete(`${tokens}/${owners.id}`).set(alice.auth).expect(204);
+  });
+
+  it('refuses a username shaped like an id, which grants and invitations would read as an id', async () => {
+    const res = await t
+      .http()
+      .post('/v2/auth/signup')
+      .send({ email: `${uniqueName('x')}@example.com`, username: bob.id, password: 'correct horse battery' })
+      .expect(400);
+    expect(res.body.error.message).toContain('body.username');
   });
 });

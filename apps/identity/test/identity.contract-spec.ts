@@ -6,6 +6,7 @@ import {
   expectEveryRouteValidated,
   startContractHarness,
   testServiceConfig,
+  testSqlPool,
   uniqueName,
 } from '@atrium/testing';
 import { DataSource } from 'typeorm';
@@ -155,7 +156,15 @@ describe('identity message contract (RabbitMQ + PostgreSQL)', () => {
         })
       ).user;
     const victim = await signUp(uniqueName('victim'));
-    const squatter = await signUp(victim.id.toLowerCase());
+    // Sign-up refuses such a username now; an account from before may still have one.
+    await expectAppError(signUp(victim.id.toLowerCase()), 'invalid-input');
+    const squatter = { ...(await signUp(uniqueName('squatter'))), username: victim.id.toLowerCase() };
+    const sql = testSqlPool(h.db.url);
+    await sql.query('UPDATE identity.user_account SET username = $1, username_lower = $1 WHERE id = $2', [
+      squatter.username,
+      squatter.id,
+    ]);
+    await sql.end();
     // The victim's row is rewritten after the squatter's: an unordered lookup would meet the squatter first.
     await h.rpc.call(IdentityRpc.updateSettings, {
       userId: victim.id,

@@ -43,5 +43,7 @@ export const usernameSchema = z
   .string()
   .min(3)
   .max(30)
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'may contain letters, digits, ".", "_" and "-"');
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'may contain letters, digits, ".", "_" and "-"')
+  // Grants and invitations take an id or a username: a username shaped like an id would pass for someone else's.
+  .refine((v) => !ID_PATTERN.test(v), 'must not look like an id (17 letters and digits only)');
 export const isoDateSchema = z.string().datetime({ offset: true });

@@ -151,11 +151,12 @@ export class AuthorizationGuard implements CanActivate {
       groupId,
     });
     if (!decision.allowed) {
+      const what = rule.type.toLowerCase().replace(/_/g, ' ');
       throw new AppError(
         'insufficient-permissions',
         rule.permission === 'CREATE'
-          ? `You may not create a ${rule.type.toLowerCase().replace(/_/g, ' ')} in account ${accountId}`
-          : `You may not list the ${rule.type.toLowerCase().replace(/_/g, ' ')}s of account ${accountId}`,
+          ? `You may not create ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what} in account ${accountId}`
+          : `You may not list the ${what}s of account ${accountId}`,
       );
     }
     return { accountId, ids: decision.ids };

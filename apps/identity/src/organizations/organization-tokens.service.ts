@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ApiTokenView, AppError, CreatedApiToken, OrganizationsRpc, RpcPayload } from '@atrium/contracts';
 import { ServiceOutboxRelay } from '@atrium/messaging';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull } from 'typeorm';
+import { ApiTokenEntity } from '../api-tokens/api-token.entity';
 import { ApiTokensService } from '../api-tokens/api-tokens.service';
 import { OrganizationAccess } from './organization-access';
 import { scopeBeyondRole } from './role-permissions';
@@ -61,8 +62,26 @@ export class OrganizationTokensService {
     return created;
   }
 
+  /**
+   * A token manager below the Owner revokes only tokens it could have minted itself (scoped
+   * within its role): the Owner's unscoped tokens, or ones beyond its role, are not its to end.
+   */
   async revoke(organizationId: string, userId: string, tokenId: string): Promise<{ ok: true }> {
-    await this.requireTokenManager(organizationId, userId);
+    const actor = await this.access.actor(this.dataSource.manager, organizationId, userId);
+    this.access.require(actor, ['MANAGE_ACCESS_TOKENS'], "manage the organization's API tokens");
+    if (!actor.isOwner) {
+      const token = await this.dataSource.manager.findOneBy(ApiTokenEntity, {
+        id: tokenId,
+        userId: organizationId,
+        revokedAt: IsNull(),
+      });
+      if (!token) throw AppError.notFound('The token');
+      if (!token.scope || scopeBeyondRole(actor.permissions, token.scope).length)
+        throw new AppError(
+          'insufficient-permissions',
+          'This token reaches beyond your role: only the Owner (or a member whose role covers it) can revoke it',
+        );
+    }
     return this.tokens.revoke(organizationId, tokenId);
   }
 
