@@ -7,6 +7,7 @@ import {
   Fixtures,
   FixtureSet,
   instantiate,
+  namesRun,
   RouteInstance,
   withUnknownId,
 } from './security-fixtures';
@@ -63,6 +64,10 @@ function hostileBody(route: Route, f: Fixtures): unknown {
     'PUT /v2/acts/:actorId': { title: pwned },
     'PUT /v2/schedules/:scheduleId': { isEnabled: true },
     'PUT /v2/actor-runs/:runId': { statusMessage: pwned },
+    'PUT /v2/acts/:actorId/runs/last': { statusMessage: pwned },
+    'PUT /v2/actors/:actorId/runs/last': { statusMessage: pwned },
+    'PUT /v2/actor-tasks/:actorTaskId/runs/last': { statusMessage: pwned },
+    'PUT /v2/actor-builds/:buildId': { generalAccess: 'ANYONE_WITH_ID_CAN_READ' },
     'PUT /v2/apps/:appId': { name: pwned },
     'PUT /v2/environments/:envId': { name: pwned },
     'PUT /v2/environment-groups/:groupId': { name: pwned },
@@ -105,6 +110,8 @@ function attackers(f: Fixtures): Attacker[] {
     if (!sets.includes(i.set)) return null;
     const rule = i.route.rule!;
     if (rule.kind !== 'resource') return null;
+    // The last run is the caller's own: a principal that started none has nothing there.
+    if (i.route.path.includes('/runs/last')) return [404];
     const permissions = held(i);
     if (permissions.includes(rule.permission)) return 'allowed';
     return permissions.length ? [403] : [404];
@@ -304,7 +311,7 @@ describe('security: authorization over every route (items 9, 10, 13)', () => {
     console.log(
       `[security:13] unknown vs forbidden ids: ${pairs} pairs of responses compared, all identical`,
     );
-  }, 60_000);
+  }, 120_000);
 
   describe('function-level authorization (item 10)', () => {
     const denied = async (
@@ -456,15 +463,34 @@ describe('security: authorization over every route (items 9, 10, 13)', () => {
 
   it('lets the rightful user through every instance the matrix denied others (the fixtures are real)', async () => {
     // Last, as it writes: deletes run deepest first, the organization itself at the very end.
+    // What names the fixture run (by id or as the last run) is deleted before new runs are started
+    // (which would become the last run), and those before their Actors and tasks are deleted.
+    const startsRun = (i: RouteInstance) => i.route.method === 'POST' && /\/runs$/.test(i.route.path);
     const rank = (i: RouteInstance) =>
-      i.route.method !== 'DELETE' ? 0 : i.route.path === '/v2/organizations/:orgId' ? 99 : 50 - depth(i);
+      i.route.method !== 'DELETE'
+        ? startsRun(i)
+          ? 2
+          : 0
+        : i.route.path === '/v2/organizations/:orgId'
+          ? 99
+          : namesRun(i.route) || i.route.params.includes('runId')
+            ? 1 + (20 - depth(i)) / 100
+            : 50 - depth(i);
     const depth = (i: RouteInstance) => i.path.split('/').length;
-    // `acts` and `actors` are one collection: act on each resource once.
+    // `acts` and `actors` are one collection, and a run by id and the last run of its Actor or task
+    // are one run (security-fixtures.ts): act on each resource once.
     const seen = new Set<string>();
     const ordered = [...instances]
       .filter((i) => i.route.rule?.kind !== 'public')
       .filter((i) => {
-        const key = `${i.set.label} ${i.route.method} ${i.path.replace('/v2/acts/', '/v2/actors/')}`;
+        const run = namesRun(i.route) || i.route.params.includes('runId');
+        const path = run
+          ? i.path.replace(
+              /^\/v2\/(actor-runs\/\w+|acts\/\w+\/runs\/last|actors\/\w+\/runs\/last|actor-tasks\/\w+\/runs\/last)/,
+              '/v2/<run>',
+            )
+          : i.path.replace('/v2/acts/', '/v2/actors/');
+        const key = `${i.set.label} ${i.route.method} ${path}`;
         return !seen.has(key) && !!seen.add(key);
       })
       .sort((a, b) => rank(a) - rank(b));

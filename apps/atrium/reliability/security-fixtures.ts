@@ -81,6 +81,8 @@ export interface FixtureSet {
   ownerHeaders: Record<string, string>;
   /** Route parameter → id (datasetId, storeId, …, and sub-ids: recordKey, requestId, …). */
   ids: Record<string, string>;
+  /** Sub-ids in the run's default storages, for routes that name the run (see `namesRun`). */
+  runIds: Record<string, string>;
   /** Collection name → the resource it addresses and a grant on it (for the access routes). */
   collections: Record<string, { resourceId: string; grantId?: string }>;
   /** App content kind → an item of that kind (`:itemId`; models also `:modelId`). */
@@ -351,10 +353,30 @@ async function apifyResources(
     ],
   });
   const build = await post(`/v2/acts/${actor.id}/builds?version=0.1`);
-  const run = await post(`/v2/acts/${actor.id}/runs`, { q: 1 });
+  await post(`/v2/acts/${actor.id}/runs`, { q: 1 });
   const task = await post('/v2/actor-tasks', { actId: actor.id, name: 'daily', input: { q: 2 } });
-  // The task has a run of its own too (for its runs/last).
-  await post(`/v2/actor-tasks/${task.id}/runs`);
+  // The run the matrix aims at is the task's, started last: the last run of the Actor and of the
+  // task too, so `/actor-runs/:runId/…` and `…/runs/last/…` reach the same storages. They hold
+  // what the storage routes' sub-ids name (a `config` record, a request).
+  const run = await post<{
+    id: string;
+    defaultDatasetId: string;
+    defaultKeyValueStoreId: string;
+    defaultRequestQueueId: string;
+  }>(`/v2/actor-tasks/${task.id}/runs`);
+  await post(`/v2/datasets/${run.defaultDatasetId}/items`, [{ n: 1 }]);
+  await must(
+    t,
+    alice,
+    'PUT',
+    `/v2/key-value-stores/${run.defaultKeyValueStoreId}/records/config`,
+    { depth: 1 },
+    headers,
+  );
+  const runRequest = await post<{ requestId: string }>(
+    `/v2/request-queues/${run.defaultRequestQueueId}/requests`,
+    { url: 'https://example.com/run', uniqueKey: 'https://example.com/run' },
+  );
   const schedule = await post('/v2/schedules', {
     name: 'nightly',
     cronExpression: '@daily',
@@ -386,6 +408,7 @@ async function apifyResources(
       queueId: queue.id,
       requestId: request.requestId,
     },
+    runIds: { requestId: runRequest.requestId },
     collections: {
       datasets: { resourceId: dataset.id },
       actors: { resourceId: actor.id },
@@ -429,9 +452,11 @@ export function instantiate(route: Route, set: FixtureSet): RouteInstance[] {
   for (const fixed of variants) {
     const values: Record<string, string | undefined> = { ...fixed };
     const target = fixed.collection ? set.collections[fixed.collection] : undefined;
+    const viaRun = namesRun(route);
     for (const param of route.params) {
       if (param in values) continue;
-      if (param === 'resourceId') values[param] = target?.resourceId;
+      if (viaRun && param in set.runIds) values[param] = set.runIds[param];
+      else if (param === 'resourceId') values[param] = target?.resourceId;
       else if (param === 'grantId') values[param] = target?.grantId;
       else if (param === 'itemId')
         values[param] = set.appItems[/\/apps\/:appId\/([a-z]+)\//.exec(route.path)![1]];
@@ -442,10 +467,24 @@ export function instantiate(route: Route, set: FixtureSet): RouteInstance[] {
     const rule = route.rule;
     if (rule?.kind === 'resource') {
       const type = typeof rule.type === 'string' ? rule.type : COLLECTION_TYPES[fixed.collection];
-      instances.push({ route, set, path, type, resourceId: values[rule.param] });
+      // A route naming a run is decided on what it resolves to; the id in its path is the run's
+      // (or its Actor's or task's, for the last run).
+      const resourceId = viaRun ? values[viaRun] : values[rule.param];
+      instances.push({ route, set, path, type, resourceId });
     } else instances.push({ route, set, path });
   }
   return instances;
+}
+
+/**
+ * The parameter naming a run, when a route names one where its rule expects another resource
+ * (`/v2/actor-runs/:runId/dataset/…`, `/v2/acts/:actorId/runs/last[/…]`): the gateway resolves it to
+ * the run or its default storage (apps/gateway/src/runs/run-references.ts).
+ */
+export function namesRun(route: Route): string | undefined {
+  const rule = route.rule;
+  if (rule?.kind !== 'resource' || route.params.includes(rule.param)) return undefined;
+  return ['runId', 'actorTaskId', 'actorId'].find((p) => route.params.includes(p));
 }
 
 /** The path with the guarded resource's id replaced by one that exists nowhere. */

@@ -23,6 +23,7 @@ import { SessionVerifications } from './auth/session-verifications';
 import { TokenVerifications } from './auth/token-verifications';
 import { AccessDecisions } from './authorization/access-decisions';
 import { AuthorizationGuard } from './authorization/authorization.guard';
+import { RunReferences } from './runs/run-references';
 import { CollaborationMembersController } from './collaboration/collaboration-members.controller';
 import { CollaborationRolesController } from './collaboration/collaboration-roles.controller';
 import { CollaborationsController } from './collaboration/collaborations.controller';
@@ -89,6 +90,7 @@ export class GatewayModule {
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GatewayMetrics, useValue: metrics },
         AccessDecisions,
+        RunReferences,
         TokenVerifications,
         SessionVerifications,
         IssueAccess,

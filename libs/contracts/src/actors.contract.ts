@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ListPage, paginationSchema } from './resources.contract';
 import { rpc } from './rpc-route';
+import { RUN_GENERAL_ACCESS } from './runs.contract';
 import { idSchema, resourceNameSchema } from './validation';
 
 /** Statuses of a build or run (Apify's ACT_JOB_STATUSES). */
@@ -209,7 +210,12 @@ export interface BuildView {
   options: { useCache?: boolean; betaPackages?: boolean };
   createdAt: string;
   modifiedAt: string;
+  /** Link sharing, as runs have it: by id, never by name. */
+  generalAccess: (typeof RUN_GENERAL_ACCESS)[number];
 }
+
+/** `PUT /v2/actor-builds/:id`: who may read the build by link (needs MANAGE_ACCESS, as on runs). */
+export const updateBuildBody = z.object({ generalAccess: z.enum(RUN_GENERAL_ACCESS).optional() }).strict();
 
 const listRequest = <T extends z.ZodRawShape>(extra: T) =>
   z
@@ -286,6 +292,12 @@ export const ActorsRpc = {
     'resources',
     'resources.builds.update-status',
     z.object({ id: idSchema, status: z.enum(ACTOR_JOB_STATUSES) }).strict(),
+  ),
+  /** Changes a build's general access (in the catalogue, as a run's). */
+  updateBuild: rpc<BuildView>()(
+    'resources',
+    'resources.builds.update',
+    z.object({ id: idSchema, changes: updateBuildBody }).strict(),
   ),
   /** Aborts a build that has not finished; a finished one is returned unchanged. */
   abortBuild: rpc<BuildView>()('resources', 'resources.builds.abort', z.object({ id: idSchema }).strict()),

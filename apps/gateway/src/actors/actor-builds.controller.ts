@@ -1,6 +1,6 @@
-import { Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { ActorsRpc, BuildView } from '@atrium/contracts';
+import { ActorsRpc, BuildView, updateBuildBody } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import {
@@ -11,7 +11,8 @@ import {
   ListingCaller,
   SignedIn,
 } from '../authorization/authorize.decorator';
-import { parseQuery } from '../http/api-query';
+import { parseBody, parseQuery } from '../http/api-query';
+import { requireManageAccessToChange } from '../authorization/access-check';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { AccessDecisions } from '../authorization/access-decisions';
 
@@ -57,6 +58,17 @@ export class ActorBuildsController {
     parseQuery(getQuery, query);
     const build = await this.rpc.call(ActorsRpc.getBuild, { id: resource.id });
     return { data: presentBuild(build, resource.permissions.includes('WRITE')) };
+  }
+
+  /** Its general access, as a run's: WRITE to call, MANAGE_ACCESS to change who may read it. */
+  @Put(':buildId')
+  @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
+  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
+    const changes = parseBody(updateBuildBody, body ?? {});
+    requireManageAccessToChange(resource, changes);
+    const build = await this.rpc.call(ActorsRpc.updateBuild, { id: resource.id, changes });
+    if (changes.generalAccess !== undefined) await this.access.refreshed('resource', resource.id);
+    return { data: presentBuild(build, true) };
   }
 
   @Post(':buildId/abort')

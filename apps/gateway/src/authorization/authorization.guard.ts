@@ -12,6 +12,7 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { Principal, principalRef } from '../auth/principal';
+import { RunReferences } from '../runs/run-references';
 import { AccessDecisions } from './access-decisions';
 import { AUTHORIZATION_KEY, AuthorizationRule, AuthorizedResource, COLLECTIONS } from './authorize.decorator';
 
@@ -40,6 +41,7 @@ export class AuthorizationGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly rpc: RpcClient,
     private readonly access: AccessDecisions,
+    private readonly runs: RunReferences,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -77,13 +79,23 @@ export class AuthorizationGuard implements CanActivate {
 
     const type =
       typeof rule.type === 'string' ? rule.type : COLLECTIONS[request.params[rule.type.collectionParam]];
-    const ref = request.params[rule.param];
-    if (!type || !(ID_PATTERN.test(ref) || resourceRefSchema.safeParse(ref).success))
+    // A route naming a run (`/actor-runs/:runId/dataset/…`, `/acts/:actorId/runs/last/…`) is decided
+    // on what it resolves to — the run, or its default storage — as that resource's own route is.
+    const ref =
+      type && RunReferences.names(request, rule.param)
+        ? await this.runs.resolve(type, request)
+        : request.params[rule.param];
+    const signature = rule.signed && typeof request.query?.signature === 'string';
+    if (!type || !ref || !(ID_PATTERN.test(ref) || resourceRefSchema.safeParse(ref).success)) {
+      // Nothing to resolve to is an unknown id: with a signature, the same answer as a bad one.
+      if (signature && RunReferences.names(request, rule.param))
+        throw new AppError('invalid-signature', 'The signature is not valid for this content');
       throw AppError.notFound('The record');
+    }
     const result = await this.access.check(principalRef(request.user), type, ref, rule.permission);
     if (!result.canRead || !result.resourceId) {
-      if (rule.signed && typeof request.query?.signature === 'string') {
-        request.resource = await this.verifySignature(rule.signed, type, ref, request);
+      if (signature) {
+        request.resource = await this.verifySignature(rule.signed!, type, ref, request);
         return true;
       }
       throw AppError.notFound('The record');

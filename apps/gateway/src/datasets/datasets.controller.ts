@@ -37,6 +37,7 @@ import {
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
+import { storageRoutes } from '../runs/run-references';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange, permissionsOnCreated } from '../authorization/access-check';
 import { exportDatasetItems } from './dataset-items.export';
@@ -54,7 +55,7 @@ const pushBody = z.union([
 
 /** Datasets, with Apify API v2's paths and shapes. */
 @ApiTags('datasets')
-@Controller('v2/datasets')
+@Controller('v2')
 export class DatasetsController {
   constructor(
     private readonly rpc: RpcClient,
@@ -70,7 +71,7 @@ export class DatasetsController {
     });
   }
 
-  @Get()
+  @Get('datasets')
   @InAccount('DATASET', 'READ')
   async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
@@ -80,7 +81,7 @@ export class DatasetsController {
     return { data: { ...result, items: result.items.map((d) => this.present(d.view, d.permissions)) } };
   }
 
-  @Post()
+  @Post('datasets')
   @InAccount('DATASET', 'CREATE')
   @HttpCode(201)
   async create(
@@ -102,14 +103,14 @@ export class DatasetsController {
     return { data: this.present(dataset, permissions) };
   }
 
-  @Get(':datasetId')
+  @Get(storageRoutes('DATASET'))
   @Authorize('DATASET', 'READ', 'datasetId')
   async get(@CurrentResource() resource: AuthorizedResource) {
     const dataset = await this.rpc.call(ResourcesRpc.getDataset, { id: resource.id });
     return { data: this.present(dataset, resource.permissions) };
   }
 
-  @Put(':datasetId')
+  @Put(storageRoutes('DATASET'))
   @Authorize('DATASET', 'WRITE', 'datasetId')
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateDatasetBody, body ?? {});
@@ -119,7 +120,7 @@ export class DatasetsController {
     return { data: this.present(dataset, resource.permissions) };
   }
 
-  @Delete(':datasetId')
+  @Delete(storageRoutes('DATASET'))
   @Authorize('DATASET', 'WRITE', 'datasetId')
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
@@ -131,7 +132,7 @@ export class DatasetsController {
    * Items in every format Apify serves, streamed (see `dataset-items.export.ts`); the same guarded
    * route for all of them, pre-signed `?signature=` included.
    */
-  @Get(':datasetId/items')
+  @Get(storageRoutes('DATASET', '/items'))
   @Authorize('DATASET', 'READ', 'datasetId', { signed: 'content' })
   async listItems(
     @CurrentResource() resource: AuthorizedResource,
@@ -146,13 +147,13 @@ export class DatasetsController {
   }
 
   /** Apify's dataset statistics: per top-level field, its min, max, nulls and absences. */
-  @Get(':datasetId/statistics')
+  @Get(storageRoutes('DATASET', '/statistics'))
   @Authorize('DATASET', 'READ', 'datasetId')
   async statistics(@CurrentResource() resource: AuthorizedResource) {
     return { data: await this.rpc.call(ResourcesRpc.getDatasetStatistics, { id: resource.id }) };
   }
 
-  @Post(':datasetId/items')
+  @Post(storageRoutes('DATASET', '/items'))
   @Authorize('DATASET', 'WRITE', 'datasetId')
   @HttpCode(201)
   async pushItems(

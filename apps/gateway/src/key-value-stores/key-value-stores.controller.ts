@@ -42,6 +42,7 @@ import {
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
+import { storageRoutes } from '../runs/run-references';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange, permissionsOnCreated } from '../authorization/access-check';
 
@@ -70,7 +71,7 @@ function recordValue(body: unknown, contentType: string): Buffer {
 
 /** Key-value stores, with Apify API v2's paths and shapes: records of any content type. */
 @ApiTags('key-value-stores')
-@Controller('v2/key-value-stores')
+@Controller('v2')
 export class KeyValueStoresController {
   constructor(
     private readonly rpc: RpcClient,
@@ -86,7 +87,7 @@ export class KeyValueStoresController {
     });
   }
 
-  @Get()
+  @Get('key-value-stores')
   @InAccount('KEY_VALUE_STORE', 'READ')
   async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
@@ -96,7 +97,7 @@ export class KeyValueStoresController {
     return { data: { ...page, items: page.items.map((s) => this.present(s.view, s.permissions)) } };
   }
 
-  @Post()
+  @Post('key-value-stores')
   @InAccount('KEY_VALUE_STORE', 'CREATE')
   @HttpCode(201)
   async create(
@@ -118,14 +119,14 @@ export class KeyValueStoresController {
     return { data: this.present(store, permissions) };
   }
 
-  @Get(':storeId')
+  @Get(storageRoutes('KEY_VALUE_STORE'))
   @Authorize('KEY_VALUE_STORE', 'READ', 'storeId')
   async get(@CurrentResource() resource: AuthorizedResource) {
     const store = await this.rpc.call(KeyValueStoresRpc.get, { id: resource.id });
     return { data: this.present(store, resource.permissions) };
   }
 
-  @Put(':storeId')
+  @Put(storageRoutes('KEY_VALUE_STORE'))
   @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateKeyValueStoreBody, body ?? {});
@@ -135,7 +136,7 @@ export class KeyValueStoresController {
     return { data: this.present(store, resource.permissions) };
   }
 
-  @Delete(':storeId')
+  @Delete(storageRoutes('KEY_VALUE_STORE'))
   @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
@@ -143,7 +144,7 @@ export class KeyValueStoresController {
     await this.access.refreshed('resource', resource.id);
   }
 
-  @Get(':storeId/keys')
+  @Get(storageRoutes('KEY_VALUE_STORE', '/keys'))
   @Authorize('KEY_VALUE_STORE', 'READ', 'storeId', { signed: 'content' })
   async listKeys(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
     const q = parseQuery(keysQuery, query);
@@ -157,7 +158,7 @@ export class KeyValueStoresController {
   }
 
   /** The record's bytes with its content type (HEAD, as apify-client's recordExists sends, too). */
-  @Get(':storeId/records/:recordKey')
+  @Get(storageRoutes('KEY_VALUE_STORE', '/records/:recordKey'))
   @Authorize('KEY_VALUE_STORE', 'READ', 'storeId', { signed: 'record' })
   async getRecord(
     @CurrentResource() resource: AuthorizedResource,
@@ -172,7 +173,7 @@ export class KeyValueStoresController {
     return Buffer.from(record.value, 'base64');
   }
 
-  @Put(':storeId/records/:recordKey')
+  @Put(storageRoutes('KEY_VALUE_STORE', '/records/:recordKey'))
   @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
   @HttpCode(201)
   async setRecord(
@@ -202,7 +203,7 @@ export class KeyValueStoresController {
     return {};
   }
 
-  @Delete(':storeId/records/:recordKey')
+  @Delete(storageRoutes('KEY_VALUE_STORE', '/records/:recordKey'))
   @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
   @HttpCode(204)
   async deleteRecord(

@@ -49,6 +49,7 @@ import {
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
+import { storageRoutes } from '../runs/run-references';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange, permissionsOnCreated } from '../authorization/access-check';
 
@@ -124,7 +125,7 @@ function requestIdOf(param: string): string {
 
 /** Request queues, with Apify API v2's paths and shapes. */
 @ApiTags('request-queues')
-@Controller('v2/request-queues')
+@Controller('v2')
 export class RequestQueuesController {
   constructor(
     private readonly rpc: RpcClient,
@@ -140,7 +141,7 @@ export class RequestQueuesController {
     });
   }
 
-  @Get()
+  @Get('request-queues')
   @InAccount('REQUEST_QUEUE', 'READ')
   async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
     const q = parseQuery(listQuery, query);
@@ -150,7 +151,7 @@ export class RequestQueuesController {
     return { data: { ...page, items: page.items.map((q) => this.present(q.view, q.permissions)) } };
   }
 
-  @Post()
+  @Post('request-queues')
   @InAccount('REQUEST_QUEUE', 'CREATE')
   @HttpCode(201)
   async create(
@@ -172,14 +173,14 @@ export class RequestQueuesController {
     return { data: this.present(queue, permissions) };
   }
 
-  @Get(':queueId')
+  @Get(storageRoutes('REQUEST_QUEUE'))
   @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
   async get(@CurrentResource() resource: AuthorizedResource) {
     const queue = await this.rpc.call(RequestQueuesRpc.get, { id: resource.id });
     return { data: this.present(queue, resource.permissions) };
   }
 
-  @Put(':queueId')
+  @Put(storageRoutes('REQUEST_QUEUE'))
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateRequestQueueBody, body ?? {});
@@ -189,7 +190,7 @@ export class RequestQueuesController {
     return { data: this.present(queue, resource.permissions) };
   }
 
-  @Delete(':queueId')
+  @Delete(storageRoutes('REQUEST_QUEUE'))
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
@@ -197,7 +198,7 @@ export class RequestQueuesController {
     await this.access.refreshed('resource', resource.id);
   }
 
-  @Post(':queueId/requests')
+  @Post(storageRoutes('REQUEST_QUEUE', '/requests'))
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(201)
   async addRequest(
@@ -220,7 +221,7 @@ export class RequestQueuesController {
     };
   }
 
-  @Post(':queueId/requests/batch')
+  @Post(storageRoutes('REQUEST_QUEUE', '/requests/batch'))
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(201)
   async batchAddRequests(
@@ -243,7 +244,7 @@ export class RequestQueuesController {
     };
   }
 
-  @Delete(':queueId/requests/batch')
+  @Delete(storageRoutes('REQUEST_QUEUE', '/requests/batch'))
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   async batchDeleteRequests(
     @CurrentResource() resource: AuthorizedResource,
@@ -265,7 +266,7 @@ export class RequestQueuesController {
   }
 
   /** Unlocks every request the caller holds (by its clientKey, or by its run). */
-  @Post(':queueId/requests/unlock')
+  @Post(storageRoutes('REQUEST_QUEUE', '/requests/unlock'))
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(200)
   async unlockRequests(
@@ -282,7 +283,7 @@ export class RequestQueuesController {
     };
   }
 
-  @Get(':queueId/requests')
+  @Get(storageRoutes('REQUEST_QUEUE', '/requests'))
   @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
   async listRequests(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
     const q = parseQuery(requestsQuery, query);
@@ -304,7 +305,7 @@ export class RequestQueuesController {
     };
   }
 
-  @Get(':queueId/requests/:requestId')
+  @Get(storageRoutes('REQUEST_QUEUE', '/requests/:requestId'))
   @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
   async getRequest(@CurrentResource() resource: AuthorizedResource, @Param('requestId') requestId: string) {
     return {
@@ -315,7 +316,7 @@ export class RequestQueuesController {
     };
   }
 
-  @Put(':queueId/requests/:requestId')
+  @Put(storageRoutes('REQUEST_QUEUE', '/requests/:requestId'))
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   async updateRequest(
     @CurrentResource() resource: AuthorizedResource,
@@ -343,7 +344,7 @@ export class RequestQueuesController {
     };
   }
 
-  @Delete(':queueId/requests/:requestId')
+  @Delete(storageRoutes('REQUEST_QUEUE', '/requests/:requestId'))
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(204)
   async deleteRequest(
@@ -363,7 +364,7 @@ export class RequestQueuesController {
   }
 
   /** Prolongs the caller's lock (Apify's prolongRequestLock): `lockSecs` from now. */
-  @Put(':queueId/requests/:requestId/lock')
+  @Put(storageRoutes('REQUEST_QUEUE', '/requests/:requestId/lock'))
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   async prolongRequestLock(
     @CurrentResource() resource: AuthorizedResource,
@@ -385,7 +386,7 @@ export class RequestQueuesController {
   }
 
   /** Drops the caller's lock (Apify's deleteRequestLock); the request goes back to the head. */
-  @Delete(':queueId/requests/:requestId/lock')
+  @Delete(storageRoutes('REQUEST_QUEUE', '/requests/:requestId/lock'))
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(204)
   async deleteRequestLock(
@@ -404,7 +405,7 @@ export class RequestQueuesController {
     });
   }
 
-  @Get(':queueId/head')
+  @Get(storageRoutes('REQUEST_QUEUE', '/head'))
   @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
   async head(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
     const { limit } = parseQuery(headQuery, query);
@@ -417,7 +418,7 @@ export class RequestQueuesController {
   }
 
   /** Lists and locks the head (Apify's listAndLockHead): WRITE, as locking changes the queue. */
-  @Post(':queueId/head/lock')
+  @Post(storageRoutes('REQUEST_QUEUE', '/head/lock'))
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(201)
   async lockHead(

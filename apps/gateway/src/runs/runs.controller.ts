@@ -27,6 +27,7 @@ import { parseBody, parseQuery } from '../http/api-query';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange, requireTaskActorRun } from '../authorization/access-check';
 import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
+import { runRoutes } from './run-references';
 
 const startQuery = z.object({
   timeout: z.coerce
@@ -42,10 +43,6 @@ const startQuery = z.object({
 const listQuery = z.object({ ...ownershipListQuery, status: z.enum(RUN_STATUSES).optional() });
 /** apify-client's `waitForFinish()` sends up to 999999; the API waits 60 s at most, as Apify's. */
 const waitQuery = z.object({ waitForFinish: z.coerce.number().int().min(0).max(999_999).optional() });
-const lastQuery = z.object({
-  status: z.enum(RUN_STATUSES).optional(),
-  origin: z.string().max(40).optional(),
-});
 const MAX_WAIT_MS = 60_000;
 const WAIT_POLL_MS = 250;
 
@@ -208,7 +205,11 @@ export class RunsController {
     return { data: { ...runs, items: runs.items.map((r) => this.present(r.view)) } };
   }
 
-  @Get('actor-runs/:runId')
+  /**
+   * A run by id, or the caller's last run of an Actor or task (apify-client's `lastRun()`,
+   * optionally of a `status`): see run-references.ts. So are the routes below.
+   */
+  @Get(runRoutes())
   @Authorize('ACTOR_RUN', 'READ', 'runId')
   async get(@CurrentResource() run: AuthorizedResource, @Query() query: unknown) {
     const { waitForFinish } = parseQuery(waitQuery, query);
@@ -218,44 +219,7 @@ export class RunsController {
     return { data: this.present(found) };
   }
 
-  /** The caller's last run of an Actor (apify-client's `lastRun()`), optionally of a status. */
-  @Get(['acts/:actorId/runs/last', 'actors/:actorId/runs/last'])
-  @Authorize('ACTOR', 'READ', 'actorId')
-  async lastActorRun(
-    @CurrentResource() actor: AuthorizedResource,
-    @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
-  ) {
-    return this.lastRun(user, { actorId: actor.id }, query);
-  }
-
-  /** The caller's last run of a task, optionally of a status. */
-  @Get('actor-tasks/:actorTaskId/runs/last')
-  @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
-  async lastTaskRun(
-    @CurrentResource() task: AuthorizedResource,
-    @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
-  ) {
-    return this.lastRun(user, { taskId: task.id }, query);
-  }
-
-  private async lastRun(user: UserPrincipal, of: { actorId: string } | { taskId: string }, query: unknown) {
-    const { status } = parseQuery(lastQuery, query);
-    if (user.credential === 'run-token')
-      throw new AppError('insufficient-permissions', 'A run token cannot list runs');
-    const runs = await this.rpc.call(RunsRpc.list, {
-      userId: user.userId,
-      ...of,
-      status,
-      page: { offset: 0, limit: 1, desc: true },
-    });
-    const [last] = (await this.decided(user, runs)).items;
-    if (!last) throw AppError.notFound('The last run');
-    return { data: last };
-  }
-
-  @Put('actor-runs/:runId')
+  @Put(runRoutes())
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   async update(@CurrentResource() run: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateRunBody, body ?? {});
@@ -267,14 +231,14 @@ export class RunsController {
     return { data: this.present(updated) };
   }
 
-  @Post('actor-runs/:runId/abort')
+  @Post(runRoutes('/abort'))
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   @HttpCode(200)
   async abort(@CurrentResource() run: AuthorizedResource) {
     return { data: this.present(await this.rpc.call(RunsRpc.abort, { id: run.id })) };
   }
 
-  @Get('actor-runs/:runId/log')
+  @Get(runRoutes('/log'))
   @Authorize('ACTOR_RUN', 'READ', 'runId')
   runLog(@CurrentResource() run: AuthorizedResource, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.sendLog(run, reply);

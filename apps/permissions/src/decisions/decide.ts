@@ -18,6 +18,8 @@ import {
 export interface RelatedAccess {
   facts: ResourceFacts;
   held: ReadonlyMap<Permission, DecisionRule>;
+  /** Its owner account, when known (a run's, for the general access its storages follow). */
+  owner?: AccountFacts | null;
 }
 
 export interface DecisionFacts {
@@ -211,13 +213,23 @@ export function decide(facts: DecisionFacts): Decision {
     );
   }
 
-  // 6. General access: READ only, link-shareable types only.
+  // 6. General access: READ only, link-shareable types only. A run's default storage that follows
+  // the user setting follows its run's (which follows the account's): restricting a run restricts
+  // what it produced.
   if (LINK_SHAREABLE_TYPES.includes(resource.type)) {
-    const general = effectiveGeneralAccess(resource, facts.owner);
-    const source =
-      resource.generalAccess === 'FOLLOW_USER_SETTING'
+    const run = isStorage(resource) && resource.runId ? facts.run : null;
+    const follows = resource.generalAccess === 'FOLLOW_USER_SETTING';
+    const general =
+      follows && run
+        ? effectiveGeneralAccess(run.facts, run.owner ?? facts.owner)
+        : effectiveGeneralAccess(resource, facts.owner);
+    const source = !follows
+      ? `its own setting ${general}`
+      : !run
         ? `the owner account's setting ${general}`
-        : `its own setting ${general}`;
+        : run.facts.generalAccess === 'FOLLOW_USER_SETTING'
+          ? `the owner account's setting ${general}, which run ${run.facts.id} follows and its default storage with it`
+          : `run ${run.facts.id}'s own setting ${general}, which its default storage follows`;
     const byName = general === 'ANYONE_WITH_NAME_CAN_READ' && NAME_SHAREABLE_TYPES.includes(resource.type);
     const byId = general === 'ANYONE_WITH_ID_CAN_READ' || general === 'ANYONE_WITH_NAME_CAN_READ';
     const opens = byName || (byId && !facts.addressedByName);

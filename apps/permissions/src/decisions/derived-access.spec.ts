@@ -113,6 +113,54 @@ describe('derived access', () => {
     expect(held({ resource: dataset, userId: A, owner: account(B), run: related(run, []) })).toEqual({});
   });
 
+  it("a run's default storage that follows the user setting follows the run's general access, and the run the account's", () => {
+    const openAccount = account(B, { generalResourceAccess: 'ANYONE_WITH_ID_CAN_READ' });
+    const restrictedAccount = account(B);
+    const withRun = (generalAccess: ResourceFacts['generalAccess'], owner: AccountFacts) => {
+      const run = facts('ACTOR_RUN', B, { actorId: actor.id, generalAccess });
+      const dataset = facts('DATASET', B, { runId: run.id });
+      // The caller holds nothing on the run itself (as when the run is restricted).
+      const decision = decide({
+        userId: C,
+        resource: dataset,
+        owner,
+        grantedPermissions: [],
+        addressedByName: false,
+        run: { ...related(run, []), owner },
+      });
+      const general = decision.trace.find((o) => o.rule === 'general-access')!;
+      return { held: Object.fromEntries(decision.permissions), detail: general.detail };
+    };
+    // Restricting the run restricts what it produced, whatever the account's setting.
+    expect(withRun('RESTRICTED', openAccount).held).toEqual({});
+    expect(withRun('RESTRICTED', openAccount).detail).toContain(
+      `run ${'ACT' + B.slice(3)}'s own setting RESTRICTED, which its default storage follows`,
+    );
+    // A run that follows the account: its storages follow the account, through the run.
+    expect(withRun('FOLLOW_USER_SETTING', openAccount).held).toEqual({ READ: 'general-access' });
+    expect(withRun('FOLLOW_USER_SETTING', openAccount).detail).toContain(
+      `owner account's setting ANYONE_WITH_ID_CAN_READ, which run ${'ACT' + B.slice(3)} follows and its default storage with it`,
+    );
+    expect(withRun('FOLLOW_USER_SETTING', restrictedAccount).held).toEqual({});
+    // Opening the run opens its storages in a restricted account.
+    expect(withRun('ANYONE_WITH_ID_CAN_READ', restrictedAccount).held).toEqual({ READ: 'general-access' });
+    // A storage's own setting is its own.
+    const run = facts('ACTOR_RUN', B, { generalAccess: 'ANYONE_WITH_ID_CAN_READ' });
+    const own = facts('DATASET', B, { runId: run.id, generalAccess: 'RESTRICTED' });
+    expect(
+      held({
+        resource: own,
+        userId: C,
+        owner: restrictedAccount,
+        run: { ...related(run, []), owner: restrictedAccount },
+      }),
+    ).toEqual({});
+    // A storage of no run follows the account, as before.
+    expect(held({ resource: facts('DATASET', B), userId: C, owner: openAccount })).toEqual({
+      READ: 'general-access',
+    });
+  });
+
   it('general access applies to link-shareable types only, by name to storages only', () => {
     const open = account(A, { generalResourceAccess: 'ANYONE_WITH_NAME_CAN_READ' });
     expect(held({ resource: privateActor, owner: open })).toEqual({});

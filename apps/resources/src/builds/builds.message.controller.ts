@@ -30,6 +30,11 @@ export class BuildsMessageController {
     return this.builds.updateStatus(id, status);
   }
 
+  @RpcHandler(ActorsRpc.updateBuild)
+  update(@Payload() req: RpcPayload<typeof ActorsRpc.updateBuild>): Promise<BuildView> {
+    return this.builds.update(req);
+  }
+
   @RpcHandler(ActorsRpc.abortBuild)
   abort(@Payload() { id }: RpcPayload<typeof ActorsRpc.abortBuild>): Promise<BuildView> {
     return this.builds.abort(id);

@@ -31,6 +31,7 @@ export function toBuildView({ resource, build }: BuildRow): BuildView {
     options: build.options,
     createdAt: resource.createdAt.toISOString(),
     modifiedAt: resource.modifiedAt.toISOString(),
+    generalAccess: resource.generalAccess as BuildView['generalAccess'],
   };
 }
 
@@ -148,6 +149,19 @@ export class BuildsService {
       await this.moveTo(manager, row, status);
       return toBuildView(row);
     });
+  }
+
+  /** A build's general access lives in its catalogue row, as a run's (the permissions service follows it). */
+  async update(req: RpcPayload<typeof ActorsRpc.updateBuild>): Promise<BuildView> {
+    const row = await this.dataSource.transaction(async (manager) => {
+      const current = await this.load(req.id, manager, true);
+      const { generalAccess } = req.changes;
+      if (generalAccess !== undefined)
+        await this.catalogue.update(manager, current.resource, { generalAccess });
+      return current;
+    });
+    this.outbox.kick();
+    return toBuildView(row);
   }
 
   /** Aborts a READY or RUNNING build; a finished one is returned as it is, as Apify does. */
