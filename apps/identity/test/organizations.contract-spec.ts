@@ -678,6 +678,7 @@ describe('organizations message contract (RabbitMQ + PostgreSQL)', () => {
       changes: { name: 'Token people' },
     });
     expect(renamed.revokedTokenIds).toEqual([]);
+    expect(renamed.signingKeyRotation).toBeNull();
     await h.rpc.call(OrganizationsRpc.updateRole, {
       ...asOwner,
       roleId: writers.id,
@@ -694,6 +695,14 @@ describe('organizations message contract (RabbitMQ + PostgreSQL)', () => {
       changes: { permissions: { ...none, STORAGE: ['READ'], ORGANIZATION: ['MANAGE_ACCESS_TOKENS'] } },
     });
     expect(edited.revokedTokenIds).toEqual([niaWrites.id]);
+    // Its holders could read the storages' signing keys and no longer can: they are rotated.
+    const rotatesOrgKeys = {
+      rotationId: expect.any(String),
+      ownerId: org.id,
+      types: ['DATASET', 'KEY_VALUE_STORE', 'REQUEST_QUEUE'],
+      reason: 'membership-changed',
+    };
+    expect(edited.signingKeyRotation).toEqual(rotatesOrgKeys);
     await revoked(niaWrites);
     await valid(niaReads);
 
@@ -704,6 +713,7 @@ describe('organizations message contract (RabbitMQ + PostgreSQL)', () => {
       changes: { roleId: byName('Administrator').id },
     });
     expect(demoted.revokedTokenIds).toEqual([]); // the Administrator holds MANAGE_ACCESS_TOKENS, and more
+    expect(demoted.signingKeyRotation).toBeNull();
     await valid(niaReads);
     const readers = await h.rpc.call(OrganizationsRpc.updateMember, {
       ...asOwner,
@@ -711,6 +721,7 @@ describe('organizations message contract (RabbitMQ + PostgreSQL)', () => {
       changes: { roleId: byName('Read only').id },
     });
     expect(readers.revokedTokenIds).toEqual([niaReads.id]);
+    expect(readers.signingKeyRotation).toEqual(rotatesOrgKeys);
     await revoked(niaReads);
 
     // Oli leaves: his go; Nia, removed, loses the one she made back in her old role.
@@ -726,6 +737,7 @@ describe('organizations message contract (RabbitMQ + PostgreSQL)', () => {
       memberId: oli.id,
     });
     expect(left.revokedTokenIds).toEqual([oliReads.id]);
+    expect(left.signingKeyRotation).toBeNull(); // his role reads storages only
     await revoked(oliReads);
     const removed = await h.rpc.call(OrganizationsRpc.removeMember, { ...asOwner, memberId: nia.id });
     expect(removed.revokedTokenIds).toEqual([niaAgain.id]);

@@ -13,6 +13,7 @@ import { MoveChecksService } from './decisions/move-checks.service';
 import { MovesMessageController } from './decisions/moves.message.controller';
 import { SharedWithQuery } from './decisions/shared-with.query';
 import { GrantsMessageController } from './grants/grants.message.controller';
+import { GrantStorageKeys } from './grants/grant-storage-keys';
 import { GrantsService } from './grants/grants.service';
 import { IssueRunGrantsConsumer } from './grants/issue-run-grants.consumer';
 import { MembershipsService } from './memberships/memberships.service';
@@ -44,6 +45,7 @@ export class PermissionsModule {
         ProjectionsService,
         MembershipsService,
         GrantsService,
+        GrantStorageKeys,
         DecisionsService,
         MoveChecksService,
         AuditLogService,

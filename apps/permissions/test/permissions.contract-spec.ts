@@ -60,7 +60,10 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     });
 
   beforeAll(async () => {
-    h = await startContractHarness('permissions', (url) => PermissionsModule.forRoot(testServiceConfig(url)));
+    // Its calls to other services (none run here) give up well before the harness's own 3 s.
+    h = await startContractHarness('permissions', (url) =>
+      PermissionsModule.forRoot(testServiceConfig(url, { RPC_TIMEOUT_MS: '1000' })),
+    );
     await publish(Events.accountCreated, alice);
     await publish(Events.resourceCreated, dataset);
     await eventually(async () => expect((await check(alice.id, 'READ')).allowed).toBe(true));
@@ -171,13 +174,32 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
       nextCursor: null,
     });
 
-    await h.rpc.call(PermissionsRpc.revokeGrant, {
-      resourceType: 'DATASET',
-      resourceId: dataset.id,
-      grantId: grant.id,
-      revokedBy: alice.id,
-    });
+    // Bob could WRITE, so he was shown the signing key: the revoke rotates it. With no resources
+    // service to apply the rotation now, the caller is told so; the revoke itself holds, and the
+    // rotation is in the outbox for the resources service to apply when it can.
+    const pending = await expectAppError(
+      h.rpc.call(PermissionsRpc.revokeGrant, {
+        resourceType: 'DATASET',
+        resourceId: dataset.id,
+        grantId: grant.id,
+        revokedBy: alice.id,
+      }),
+      'service-unavailable',
+    );
+    expect(pending.message).toContain('signing key is not rotated yet');
     expect(await check(bob, 'READ')).toMatchObject({ allowed: false, canRead: false });
+    const rotations = await h.app
+      .get(DataSource)
+      .query(`SELECT payload FROM permissions.outbox_message WHERE name = 'signing-keys.rotation-requested'`);
+    expect(rotations.map((r: { payload: unknown }) => r.payload)).toEqual([
+      {
+        rotationId: expect.any(String),
+        ownerId: alice.id,
+        resourceIds: [dataset.id],
+        types: ['DATASET'],
+        reason: 'grant-revoked',
+      },
+    ]);
     await expectAppError(
       h.rpc.call(PermissionsRpc.revokeGrant, {
         resourceType: 'DATASET',

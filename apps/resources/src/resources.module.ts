@@ -18,6 +18,7 @@ import { BuildsService } from './builds/builds.service';
 import { CatalogueMessageController } from './catalogue/catalogue.message.controller';
 import { CatalogueService } from './catalogue/catalogue.service';
 import { SignaturesService } from './catalogue/signatures.service';
+import { SigningKeyRotationsConsumer } from './catalogue/signing-key-rotations.consumer';
 import { resourcesDataSourceOptions } from './database/resources.data-source';
 import { DatasetsMessageController } from './datasets/datasets.message.controller';
 import { DatasetsService } from './datasets/datasets.service';
@@ -67,6 +68,7 @@ export class ResourcesModule {
         ServiceOutboxRelay,
         CatalogueService,
         SignaturesService,
+        SigningKeyRotationsConsumer,
         DatasetsService,
         ActorsService,
         BuildsService,

@@ -1,4 +1,5 @@
-import { EventEnvelope, Events, ResourcesRpc, RpcPayload } from '@atrium/contracts';
+import { EventEnvelope, Events, KeyValueStoresRpc, ResourcesRpc, RpcPayload } from '@atrium/contracts';
+import { randomUUID } from 'node:crypto';
 import { newId } from '@atrium/auth';
 import {
   ContractHarness,
@@ -175,5 +176,69 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
     );
     await expectAppError(h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [] }), 'invalid-input');
     expect((await h.rpc.call(ResourcesRpc.getDataset, { id: dataset.id })).itemCount).toBe(4);
+  });
+
+  it('applies a declared signing-key rotation once: by its event alone, or by the call, never twice', async () => {
+    const org = newId();
+    const someoneElse = newId();
+    const dataset = async (ownerId: string) =>
+      (await h.rpc.call(ResourcesRpc.createDataset, { ownerId, createdBy: ownerId })).dataset.id;
+    const [a, b, other] = [await dataset(org), await dataset(org), await dataset(someoneElse)];
+    const store = (await h.rpc.call(KeyValueStoresRpc.create, { ownerId: org, createdBy: org })).store.id;
+    const keys = async () => ({
+      a: (await h.rpc.call(ResourcesRpc.getDataset, { id: a })).urlSigningSecretKey,
+      b: (await h.rpc.call(ResourcesRpc.getDataset, { id: b })).urlSigningSecretKey,
+      other: (await h.rpc.call(ResourcesRpc.getDataset, { id: other })).urlSigningSecretKey,
+      store: (await h.rpc.call(KeyValueStoresRpc.get, { id: store })).urlSigningSecretKey,
+    });
+    const before = await keys();
+
+    // The changer's call never came: the event rotates every storage of the account, no other's.
+    const everything = {
+      rotationId: randomUUID(),
+      ownerId: org,
+      types: ['DATASET', 'KEY_VALUE_STORE', 'REQUEST_QUEUE'] as const,
+      reason: 'membership-changed' as const,
+    };
+    await h.bus.publish({
+      id: randomUUID(),
+      name: Events.signingKeysRotationRequested.name,
+      occurredAt: new Date().toISOString(),
+      payload: { ...everything, types: [...everything.types] },
+    });
+    const rotated = await eventually(async () => {
+      const now = await keys();
+      expect(now.a).not.toBe(before.a);
+      return now;
+    });
+    expect(rotated.b).not.toBe(before.b);
+    expect(rotated.store).not.toBe(before.store);
+    expect(rotated.other).toBe(before.other);
+    expect(rotated.a).toMatch(/^[A-Za-z0-9]{32}$/);
+    // Asked again (the call after its event, or a redelivery): nothing more changes.
+    expect(
+      await h.rpc.call(ResourcesRpc.rotateSigningKeys, { ...everything, types: [...everything.types] }),
+    ).toEqual({ rotated: 0 });
+    expect(await keys()).toEqual(rotated);
+
+    // A grant's rotation: that storage only.
+    const one = {
+      rotationId: randomUUID(),
+      ownerId: org,
+      resourceIds: [b],
+      types: ['DATASET' as const],
+      reason: 'grant-revoked' as const,
+    };
+    expect(await h.rpc.call(ResourcesRpc.rotateSigningKeys, one)).toEqual({ rotated: 1 });
+    const after = await keys();
+    expect(after).toEqual({ ...rotated, b: expect.not.stringMatching(`^${rotated.b}$`) });
+    // The storage must belong to the account named: another owner's is never rotated by mistake.
+    expect(
+      await h.rpc.call(ResourcesRpc.rotateSigningKeys, {
+        ...one,
+        rotationId: randomUUID(),
+        resourceIds: [other],
+      }),
+    ).toEqual({ rotated: 0 });
   });
 });

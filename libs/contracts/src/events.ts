@@ -2,6 +2,7 @@ import { z, ZodTypeAny } from 'zod';
 import { RESOURCE_TYPES } from './access.enums';
 import { apiTokenScopeSchema, membershipFactsSchema } from './access-scope';
 import { accountFactsSchema, resourceFactsSchema } from './facts';
+import { signingKeyRotationSchema } from './signing-keys';
 
 export interface EventDefinition<S extends ZodTypeAny = ZodTypeAny> {
   readonly name: string;
@@ -72,6 +73,12 @@ export const Events = {
       })
       .strict(),
   ),
+  /**
+   * A change took a user's access to storages' signing keys away (a grant revoked or narrowed, an
+   * organization member removed or its role without STORAGE WRITE): the resources service gives
+   * those storages new keys.
+   */
+  signingKeysRotationRequested: event('signing-keys.rotation-requested', signingKeyRotationSchema),
   permissionsChanged: event(
     'permissions.changed',
     z

@@ -4,6 +4,7 @@ export * from './app-error';
 export * from './validation';
 export * from './rpc-route';
 export * from './facts';
+export * from './signing-keys';
 export * from './principal';
 export * from './identity.contract';
 export * from './resources.contract';

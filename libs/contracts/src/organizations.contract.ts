@@ -14,6 +14,7 @@ import {
   UserSettings,
 } from './identity.contract';
 import { rpc } from './rpc-route';
+import { SigningKeyRotation } from './signing-keys';
 import { idSchema, usernameSchema } from './validation';
 
 /** The categories of an organization's resources a role gives permissions on (Apify). */
@@ -152,6 +153,12 @@ export interface MembershipChange<T> {
    * when it is removed or leaves.
    */
   revokedTokenIds: string[];
+  /**
+   * New signing keys for the organization's storages, when the change took a member's reach of
+   * them away (its role had STORAGE WRITE or MANAGE_ACCESS, and it is removed, leaves or holds a
+   * role without): declared through identity's outbox, applied by the gateway before it responds.
+   */
+  signingKeyRotation: SigningKeyRotation | null;
 }
 
 const caller = { userId: z.string().min(1) };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GENERAL_ACCESS, GeneralAccess, RESOURCE_TYPES, STORAGE_TYPES } from './access.enums';
 import { ResourceFacts } from './facts';
+import { signingKeyRotationSchema } from './signing-keys';
 import { healthRequest, HealthResponse, rpc } from './rpc-route';
 import { causedByField, idSchema, resourceNameSchema } from './validation';
 
@@ -176,6 +177,15 @@ export const ResourcesRpc = {
     'resources',
     'resources.signatures.rotate-key',
     z.object({ type: z.enum(STORAGE_TYPES), id: idSchema }).strict(),
+  ),
+  /**
+   * Applies a rotation its changer declared (`signing-keys.rotation-requested`) now, before the
+   * change is answered; once per `rotationId`, whichever of this call and the event comes first.
+   */
+  rotateSigningKeys: rpc<{ rotated: number }>()(
+    'resources',
+    'resources.signatures.rotate-keys',
+    signingKeyRotationSchema,
   ),
   getResourceFacts: rpc<ResourceFacts | null>()(
     'resources',

@@ -4,6 +4,7 @@ import {
   MembershipChange,
   OrganizationPermission,
   OrganizationsRpc,
+  ResourcesRpc,
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { UserPrincipal } from '../auth/principal';
@@ -21,10 +22,14 @@ export function requireUnscoped(user: UserPrincipal): void {
 
 /**
  * Before the response: drops the organization tokens the change revoked from this replica's
- * cache (the others drop them on `api-token.revoked`), and re-reads each affected member's
- * membership into the permissions service.
+ * cache (the others drop them on `api-token.revoked`), re-reads each affected member's
+ * membership into the permissions service, and has the storage signing keys the change rotates
+ * (a member no longer reaching them) rotated. That rotation is also identity's event, applied
+ * once whichever comes first: if the resources service cannot be reached now, the caller is told
+ * (503) and the event rotates the keys when it can.
  */
 export async function applyMembershipChange(
+  rpc: RpcClient,
   access: AccessDecisions,
   tokens: TokenVerifications,
   change: MembershipChange<unknown>,
@@ -35,6 +40,15 @@ export async function applyMembershipChange(
       access.refreshed('membership', `${change.organizationId}:${userId}`),
     ),
   );
+  if (!change.signingKeyRotation) return;
+  try {
+    await rpc.call(ResourcesRpc.rotateSigningKeys, change.signingKeyRotation);
+  } catch {
+    throw new AppError(
+      'service-unavailable',
+      "The change is made, but the signing keys of the organization's storages are not rotated yet; they will be shortly, and links signed with the old keys work until then",
+    );
+  }
 }
 
 /**

@@ -21,7 +21,9 @@ import { pageOf, pathId } from '../http/small-lists';
  * re-read into the permissions service before the response: it applies from the next request.
  * So do the revocations it causes: changing a member's role, editing a role, or removing a member
  * (or leaving) revokes the organization tokens that member created which its role no longer
- * covers — all of them when it is removed or leaves.
+ * covers — all of them when it is removed or leaves — and, when the member could reach the
+ * signing keys of the organization's storages (STORAGE WRITE or MANAGE_ACCESS) and no longer
+ * can, rotates them all. A role is deleted only when nobody holds it: that takes nothing away.
  */
 @ApiTags('organizations')
 @Controller('v2/organizations/:orgId')
@@ -74,7 +76,7 @@ export class OrganizationMembersController {
       roleId,
       changes,
     });
-    await applyMembershipChange(this.access, this.tokens, updated);
+    await applyMembershipChange(this.rpc, this.access, this.tokens, updated);
     return { data: updated.result };
   }
 
@@ -125,7 +127,7 @@ export class OrganizationMembersController {
       memberId,
       changes,
     });
-    await applyMembershipChange(this.access, this.tokens, updated);
+    await applyMembershipChange(this.rpc, this.access, this.tokens, updated);
     return { data: updated.result };
   }
 
@@ -146,7 +148,7 @@ export class OrganizationMembersController {
       organizationId,
       memberId,
     });
-    await applyMembershipChange(this.access, this.tokens, removed);
+    await applyMembershipChange(this.rpc, this.access, this.tokens, removed);
   }
 
   @Get('invitations')

@@ -5,6 +5,7 @@ import { DataSource, In } from 'typeorm';
 import { UserEntity } from '../accounts/user.entity';
 import { OrganizationAccess } from '../organizations/organization-access';
 import { OrganizationRoleEntity } from '../organizations/organization-role.entity';
+import { declareStorageKeyRotation } from '../organizations/organization-storage-keys';
 import { toMemberView } from '../organizations/organization-views';
 import { OrganizationMemberEntity } from './organization-member.entity';
 import { OrganizationMembershipsService } from './organization-memberships.service';
@@ -78,12 +79,18 @@ export class OrganizationMembersService {
       );
       const user = await manager.findOneByOrFail(UserEntity, { id: memberId });
       if (member.roleId === role.id)
-        return { view: toMemberView(member, user, role), changed: false, revokedTokenIds: [] };
+        return {
+          view: toMemberView(member, user, role),
+          changed: false,
+          revokedTokenIds: [],
+          rotation: null,
+        };
       const saved = await this.memberships.record(manager, { ...member, roleId: role.id }, role);
       return {
         view: toMemberView(saved.member, user, role),
         changed: true,
         revokedTokenIds: saved.revokedTokenIds,
+        rotation: saved.lostStorageKeys ? await declareStorageKeyRotation(manager, organizationId) : null,
       };
     });
     if (outcome.changed) this.outbox.kick();
@@ -92,12 +99,14 @@ export class OrganizationMembersService {
       organizationId,
       affectedUserIds: outcome.changed ? [memberId] : [],
       revokedTokenIds: outcome.revokedTokenIds,
+      signingKeyRotation: outcome.rotation,
     };
   }
 
   /**
    * Removing oneself is leaving, which needs no permission. The record stays, inactive; the
-   * organization tokens the member created are revoked.
+   * organization tokens the member created are revoked, and the organization's storage signing
+   * keys rotated if its role reached them.
    */
   async remove(
     organizationId: string,
@@ -126,7 +135,11 @@ export class OrganizationMembersService {
           'You cannot remove a member whose role has permissions yours does not have',
         );
       }
-      return this.memberships.record(manager, { ...member, active: false }, null);
+      const left = await this.memberships.record(manager, { ...member, active: false }, null);
+      return {
+        ...left,
+        rotation: left.lostStorageKeys ? await declareStorageKeyRotation(manager, organizationId) : null,
+      };
     });
     this.outbox.kick();
     return {
@@ -134,6 +147,7 @@ export class OrganizationMembersService {
       organizationId,
       affectedUserIds: [memberId],
       revokedTokenIds: recorded.revokedTokenIds,
+      signingKeyRotation: recorded.rotation,
     };
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Events, MembershipFacts } from '@atrium/contracts';
+import { Events, MembershipFacts, reachesSigningKey } from '@atrium/contracts';
 import { addToOutbox } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
 import { OrganizationRoleEntity } from '../organizations/organization-role.entity';
@@ -28,6 +28,19 @@ export function organizationMembershipFacts(
 export interface RecordedMembership {
   member: OrganizationMemberEntity;
   revokedTokenIds: string[];
+  /**
+   * The member could reach the organization's storage signing keys (STORAGE WRITE or
+   * MANAGE_ACCESS) and no longer can: the change must declare their rotation
+   * (OrganizationStorageKeys), once however many members it moved.
+   */
+  lostStorageKeys: boolean;
+}
+
+/** Whether a role's holders are shown, or can rotate and be shown, the signing keys of the organization's storages. */
+function roleReachesStorageKeys(
+  role: Pick<OrganizationRoleEntity, 'builtIn' | 'permissions'> | null,
+): boolean {
+  return role !== null && reachesSigningKey(effectivePermissions(role).STORAGE);
 }
 
 /**
@@ -46,16 +59,22 @@ export class OrganizationMembershipsService {
    * leaving, the organization deleted), in a transaction holding the organization's lock, which
    * token creation takes too: so the organization tokens the member created that its role no
    * longer covers — all of them once it is no longer a member — are revoked here, atomically.
+   * `roleBefore`: what the member's role was before the change when the role row itself was
+   * edited (otherwise read from the stored membership).
    */
   async record(
     manager: EntityManager,
     member: OrganizationMemberEntity,
     role: OrganizationRoleEntity | null,
+    roleBefore?: Pick<OrganizationRoleEntity, 'builtIn' | 'permissions'>,
   ): Promise<RecordedMembership> {
     const stored = await manager.findOne(OrganizationMemberEntity, {
       where: { organizationId: member.organizationId, userId: member.userId },
       lock: { mode: 'pessimistic_write' },
     });
+    const heldBefore = stored?.active
+      ? (roleBefore ?? (await manager.findOneBy(OrganizationRoleEntity, { id: stored.roleId })))
+      : null;
     const saved = await manager.save(OrganizationMemberEntity, {
       ...member,
       version: (stored?.version ?? 0) + 1,
@@ -67,7 +86,9 @@ export class OrganizationMembershipsService {
       saved.userId,
       saved.active ? role : null,
     );
-    return { member: saved, revokedTokenIds };
+    const lostStorageKeys =
+      roleReachesStorageKeys(heldBefore) && !roleReachesStorageKeys(saved.active ? role : null);
+    return { member: saved, revokedTokenIds, lostStorageKeys };
   }
 
   /** The organization membership of a user in an account, if there ever was one. */

@@ -193,6 +193,8 @@ export class OrganizationInvitationsService {
       organizationId: view.organizationId,
       affectedUserIds: [userId],
       revokedTokenIds,
+      // Joining takes nothing away.
+      signingKeyRotation: null,
     };
   }
 

@@ -15,6 +15,7 @@ import { OrganizationMembershipsService } from '../memberships/organization-memb
 import { OrganizationAccess } from './organization-access';
 import { OrganizationInvitationEntity } from './organization-invitation.entity';
 import { OrganizationRoleEntity } from './organization-role.entity';
+import { declareStorageKeyRotation } from './organization-storage-keys';
 import { toRoleView } from './organization-views';
 
 const BUILT_IN_ORDER = ['OWNER', 'ADMINISTRATOR', 'DEVELOPER', 'READ_ONLY'];
@@ -84,7 +85,8 @@ export class OrganizationRolesService {
 
   /**
    * A change of permissions reaches every member holding the role, in the same transaction, and
-   * revokes the organization tokens they created that the role no longer covers.
+   * revokes the organization tokens they created that the role no longer covers; a role that no
+   * longer reaches storage signing keys rotates the organization's.
    */
   async update(
     organizationId: string,
@@ -102,6 +104,7 @@ export class OrganizationRolesService {
         role,
         'You cannot edit a role with permissions your role does not have',
       );
+      const roleBefore = { builtIn: role.builtIn, permissions: role.permissions };
       if (changes.name !== undefined) {
         await this.requireNameFree(manager, organizationId, changes.name, role.id);
         role.name = changes.name;
@@ -125,12 +128,17 @@ export class OrganizationRolesService {
       });
       // Tokens its holders created that the edited role no longer covers are revoked.
       const revokedTokenIds: string[] = [];
-      for (const member of holders)
-        revokedTokenIds.push(...(await this.memberships.record(manager, member, role)).revokedTokenIds);
+      let lostStorageKeys = false;
+      for (const member of holders) {
+        const recorded = await this.memberships.record(manager, member, role, roleBefore);
+        revokedTokenIds.push(...recorded.revokedTokenIds);
+        lostStorageKeys ||= recorded.lostStorageKeys;
+      }
       return {
         view: toRoleView(role, holders.length),
         affected: holders.map((m) => m.userId),
         revokedTokenIds,
+        rotation: lostStorageKeys ? await declareStorageKeyRotation(manager, organizationId) : null,
       };
     });
     this.outbox.kick();
@@ -139,6 +147,7 @@ export class OrganizationRolesService {
       organizationId,
       affectedUserIds: outcome.affected,
       revokedTokenIds: outcome.revokedTokenIds,
+      signingKeyRotation: outcome.rotation,
     };
   }
 

@@ -24,6 +24,7 @@ import { revokeTokens } from './organization-token-revocations';
 import { toOrganizationView } from './organization-views';
 import { OrganizationEntity } from './organization.entity';
 import { BUILT_IN_ROLES } from './role-permissions';
+import { declareStorageKeyRotation } from './organization-storage-keys';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -109,7 +110,13 @@ export class OrganizationsService {
       })
       .catch(usernameTaken);
     this.outbox.kick();
-    return { result: view, organizationId: view.id, affectedUserIds: [userId], revokedTokenIds: [] };
+    return {
+      result: view,
+      organizationId: view.id,
+      affectedUserIds: [userId],
+      revokedTokenIds: [],
+      signingKeyRotation: null,
+    };
   }
 
   /** The organizations the caller is a member of, with the caller's role in each. */
@@ -189,11 +196,13 @@ export class OrganizationsService {
       await manager.update(OrganizationEntity, { id: organizationId }, { deletedAt: new Date() });
       const members = await manager.findBy(OrganizationMemberEntity, { organizationId, active: true });
       const revokedTokenIds: string[] = [];
+      let lostStorageKeys = false;
       // Each member's leaving revokes the tokens it created; the rest are revoked below.
-      for (const member of members)
-        revokedTokenIds.push(
-          ...(await this.memberships.record(manager, { ...member, active: false }, null)).revokedTokenIds,
-        );
+      for (const member of members) {
+        const left = await this.memberships.record(manager, { ...member, active: false }, null);
+        revokedTokenIds.push(...left.revokedTokenIds);
+        lostStorageKeys ||= left.lostStorageKeys;
+      }
       await manager.update(
         OrganizationInvitationEntity,
         { organizationId, status: 'PENDING' },
@@ -207,7 +216,12 @@ export class OrganizationsService {
       account.version += 1;
       await manager.save(UserEntity, account);
       await addToOutbox(manager, Events.accountUpdated, toAccountFacts(account));
-      return { affectedUserIds: members.map((m) => m.userId), revokedTokenIds };
+      return {
+        affectedUserIds: members.map((m) => m.userId),
+        revokedTokenIds,
+        // The storages stay (the account is kept, RESTRICTED): no former member keeps their keys.
+        rotation: lostStorageKeys ? await declareStorageKeyRotation(manager, organizationId) : null,
+      };
     });
     this.outbox.kick();
     return {
@@ -215,6 +229,7 @@ export class OrganizationsService {
       organizationId,
       affectedUserIds: outcome.affectedUserIds,
       revokedTokenIds: outcome.revokedTokenIds,
+      signingKeyRotation: outcome.rotation,
     };
   }
 }

@@ -19,6 +19,7 @@ import { AuditLogService } from '../audit/audit-log.service';
 import { ProjectionsService } from '../projections/projections.service';
 import { decide, effectiveGeneralAccess } from '../decisions/decide';
 import { MembershipsService } from '../memberships/memberships.service';
+import { GrantStorageKeys } from './grant-storage-keys';
 import { GrantEntity } from './grant.entity';
 
 const UNIQUE_VIOLATION = '23505';
@@ -120,16 +121,17 @@ export class GrantsService {
     private readonly outbox: ServiceOutboxRelay,
     private readonly audit: AuditLogService,
     private readonly memberships: MembershipsService,
+    private readonly storageKeys: GrantStorageKeys,
   ) {}
 
-  /** A grant change, in the audit log of the resource's owner account. */
+  /** A grant change, in the audit log of the resource's owner account (returned: undefined when the resource is gone). */
   private async audited(
     manager: EntityManager,
     action: 'grant.created' | 'grant.updated' | 'grant.revoked',
     actorId: string,
     before: GrantEntity | null,
     after: GrantEntity | null,
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const grant = (after ?? before)!;
     const resource = await this.projections.resource(grant.resourceId, manager);
     await this.audit.record(manager, {
@@ -142,6 +144,7 @@ export class GrantsService {
       before: before && toView(before),
       after: after && toView(after),
     });
+    return resource?.ownerId;
   }
 
   /**
@@ -215,8 +218,9 @@ export class GrantsService {
     }
   }
 
+  /** A grant narrowed so that it no longer reaches the storage's signing key rotates the key (GrantStorageKeys). */
   async update(req: RpcPayload<typeof PermissionsRpc.updateGrant>): Promise<GrantView> {
-    const grant = await this.dataSource.transaction(async (manager) => {
+    const { grant, rotation } = await this.dataSource.transaction(async (manager) => {
       const current = await manager.findOne(GrantEntity, {
         where: { id: req.grantId, resourceId: req.resourceId, resourceType: req.resourceType },
         lock: { mode: 'pessimistic_write' },
@@ -234,15 +238,18 @@ export class GrantsService {
       checkWindow(current.notBefore, current.expiresAt);
       await manager.save(current);
       await this.changed(manager, current.resourceId, current.subjectId, 'grant-updated');
-      await this.audited(manager, 'grant.updated', req.updatedBy, before, current);
-      return current;
+      const ownerId = await this.audited(manager, 'grant.updated', req.updatedBy, before, current);
+      const rotation = await this.storageKeys.declareIfTaken(manager, ownerId, before, current);
+      return { grant: current, rotation };
     });
     this.outbox.kick();
+    await this.storageKeys.applyNow(rotation);
     return toView(grant);
   }
 
+  /** A revoked grant that reached the storage's signing key rotates the key (GrantStorageKeys). */
   async revoke(req: RpcPayload<typeof PermissionsRpc.revokeGrant>): Promise<{ ok: true }> {
-    await this.dataSource.transaction(async (manager) => {
+    const rotation = await this.dataSource.transaction(async (manager) => {
       const current = await manager.findOneBy(GrantEntity, {
         id: req.grantId,
         resourceId: req.resourceId,
@@ -251,9 +258,11 @@ export class GrantsService {
       if (!current) throw AppError.notFound('The grant');
       await manager.delete(GrantEntity, { id: current.id });
       await this.changed(manager, current.resourceId, current.subjectId, 'grant-revoked');
-      await this.audited(manager, 'grant.revoked', req.revokedBy, current, null);
+      const ownerId = await this.audited(manager, 'grant.revoked', req.revokedBy, current, null);
+      return this.storageKeys.declareIfTaken(manager, ownerId, current, null);
     });
     this.outbox.kick();
+    await this.storageKeys.applyNow(rotation);
     return { ok: true };
   }
 

@@ -35,4 +35,11 @@ export class CatalogueMessageController {
   ): Promise<{ urlSigningSecretKey: string }> {
     return this.signatures.rotate(req);
   }
+
+  @RpcHandler(ResourcesRpc.rotateSigningKeys)
+  rotateSigningKeys(
+    @Payload() rotation: RpcPayload<typeof ResourcesRpc.rotateSigningKeys>,
+  ): Promise<{ rotated: number }> {
+    return this.signatures.rotateDeclared(rotation);
+  }
 }
