@@ -377,6 +377,71 @@ describe('Actor issues', () => {
     await t.http().get('/v2/users/me/notifications').expect(401);
   });
 
+  it('shows a subscriber only the notifications of issues they can read now, and 404s acting on the others', async () => {
+    const actor = (
+      await t
+        .http()
+        .post('/v2/acts')
+        .set(alice.auth)
+        .send({ name: uniqueName('private-issues') })
+        .expect(201)
+    ).body.data.id;
+    const grantRead = async () =>
+      (
+        await t
+          .http()
+          .post(`/v2/acts/${actor}/access/grants`)
+          .set(alice.auth)
+          .send({ user: bob.username, permissions: ['READ'] })
+          .expect(201)
+      ).body.data.id as string;
+    const grantId = await grantRead();
+    const issue = await openIssue(alice, { title: 'internal' }, actor);
+    await t.http().put(`/v2/actor-issues/${issue.id}/subscription`).set(bob.auth).expect(200);
+    const comment = async (text: string) =>
+      (
+        await t
+          .http()
+          .post(`/v2/actor-issues/${issue.id}/comments`)
+          .set(alice.auth)
+          .send({ text })
+          .expect(201)
+      ).body.data.id as string;
+    const listed = async (query = '') =>
+      (await t.http().get(`/v2/users/me/notifications${query}`).set(bob.auth).expect(200)).body.data;
+    const mine = async (query = '') =>
+      (await listed(query)).items.filter((n: { actId: string }) => n.actId === actor);
+
+    const whileReadable = await comment('seen while bob could read');
+    const before = await listed();
+    expect(await mine()).toEqual([expect.objectContaining({ commentId: whileReadable })]);
+
+    await t.http().delete(`/v2/acts/${actor}/access/grants/${grantId}`).set(alice.auth).expect(204);
+    await t.http().get(`/v2/actor-issues/${issue.id}`).set(bob.auth).expect(404);
+    await comment('after bob lost access');
+    // Neither the new notification nor the earlier one names the issue, and no count gives them away.
+    expect(await mine()).toEqual([]);
+    expect(await mine('?unread=1')).toEqual([]);
+    const after = await listed();
+    expect(after.total).toBe(before.total - 1);
+    expect(after.unreadCount).toBe(before.unreadCount - 1);
+    expect(JSON.stringify(after)).not.toContain(issue.id);
+    const [earlier] = before.items.filter((n: { actId: string }) => n.actId === actor);
+    const refused = await t
+      .http()
+      .post(`/v2/users/me/notifications/${earlier.id}/read`)
+      .set(bob.auth)
+      .expect(404);
+    expect(refused.body.error.type).toBe('record-not-found');
+    await t.http().put(`/v2/actor-issues/${issue.id}/subscription`).set(bob.auth).expect(404);
+    await t.http().delete(`/v2/actor-issues/${issue.id}/subscription`).set(bob.auth).expect(404);
+
+    // Access again: he may read every comment anyway, so both notifications show again.
+    await grantRead();
+    expect(await mine()).toHaveLength(2);
+    await t.http().post(`/v2/users/me/notifications/${earlier.id}/read`).set(bob.auth).expect(200);
+  });
+
   // An outage of one service is a distributed-mode event: in the embedded mode they share one process.
   (TEST_EMBEDDED ? it.skip : it)(
     'grants exactly once even when the permissions service was down as the issue was created',

@@ -252,4 +252,41 @@ describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
       'record-not-found',
     );
   });
+
+  it("lists the Actors of a user's notifications, and only the notifications of the Actors asked for", async () => {
+    const otherActor = newId();
+    const subscriber = newId();
+    const here = await open('here');
+    const there = await open('there', null, otherActor);
+    for (const issue of [here, there]) {
+      await h.rpc.call(IssuesRpc.setSubscription, {
+        issueId: issue.id,
+        userId: subscriber,
+        subscribed: true,
+      });
+      await h.rpc.call(IssuesRpc.addComment, { issueId: issue.id, authorId: owner, text: 'news' });
+    }
+    const actors = await h.rpc.call(IssuesRpc.listNotificationActors, { userId: subscriber });
+    expect(actors.actorIds).toEqual([otherActor, actorId]);
+
+    const only = await h.rpc.call(IssuesRpc.listNotifications, {
+      userId: subscriber,
+      page,
+      actorIds: [otherActor],
+    });
+    expect(only).toMatchObject({ total: 1, count: 1, unreadCount: 1 });
+    expect(only.items[0]).toMatchObject({ issueId: there.id, actId: otherActor });
+    const none = await h.rpc.call(IssuesRpc.listNotifications, { userId: subscriber, page, actorIds: [] });
+    expect(none).toMatchObject({ total: 0, count: 0, unreadCount: 0, items: [] });
+
+    const got = await h.rpc.call(IssuesRpc.getNotification, {
+      userId: subscriber,
+      notificationId: only.items[0].id,
+    });
+    expect(got).toEqual(only.items[0]);
+    await expectAppError(
+      h.rpc.call(IssuesRpc.getNotification, { userId: owner, notificationId: only.items[0].id }),
+      'record-not-found',
+    );
+  });
 });

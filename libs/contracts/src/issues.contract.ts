@@ -71,6 +71,8 @@ export interface NotificationView {
 }
 
 const userId = z.string().min(1).max(100);
+/** The most Actors a user's notifications are listed across (beyond, the oldest Actors' are not listed). */
+export const MAX_NOTIFICATION_ACTORS = 10_000;
 
 export const IssuesRpc = {
   health: rpc<HealthResponse>()('issues', 'issues.health', healthRequest),
@@ -130,10 +132,36 @@ export const IssuesRpc = {
     'issues.subscriptions.set',
     z.object({ issueId: idSchema, userId, subscribed: z.boolean() }).strict(),
   ),
+  /**
+   * The Actors the user's notifications are about: the caller decides which of them the user may
+   * read now, and lists only those (the issues service does not know decisions).
+   */
+  listNotificationActors: rpc<{ actorIds: string[] }>()(
+    'issues',
+    'issues.notifications.list-actors',
+    z.object({ userId }).strict(),
+  ),
+  /**
+   * Newest first unless `page.desc` is false. With `actorIds`: only the notifications about those
+   * Actors, in the page, its total and `unreadCount` alike.
+   */
   listNotifications: rpc<ListPage<NotificationView> & { unreadCount: number }>()(
     'issues',
     'issues.notifications.list',
-    z.object({ userId, unreadOnly: z.boolean().default(false), page: paginationSchema }).strict(),
+    z
+      .object({
+        userId,
+        unreadOnly: z.boolean().default(false),
+        page: paginationSchema,
+        actorIds: z.array(idSchema).max(MAX_NOTIFICATION_ACTORS).optional(),
+      })
+      .strict(),
+  ),
+  /** One of the user's own notifications; someone else's is not found. */
+  getNotification: rpc<NotificationView>()(
+    'issues',
+    'issues.notifications.get',
+    z.object({ userId, notificationId: idSchema }).strict(),
   ),
   markNotificationRead: rpc<NotificationView>()(
     'issues',

@@ -8,11 +8,23 @@ import { NotificationsService } from './notifications.service';
 export class NotificationsMessageController {
   constructor(private readonly notifications: NotificationsService) {}
 
+  @RpcHandler(IssuesRpc.listNotificationActors)
+  actors(
+    @Payload() req: RpcPayload<typeof IssuesRpc.listNotificationActors>,
+  ): Promise<{ actorIds: string[] }> {
+    return this.notifications.actors(req);
+  }
+
   @RpcHandler(IssuesRpc.listNotifications)
   list(
     @Payload() req: RpcPayload<typeof IssuesRpc.listNotifications>,
   ): Promise<ListPage<NotificationView> & { unreadCount: number }> {
     return this.notifications.list(req);
+  }
+
+  @RpcHandler(IssuesRpc.getNotification)
+  get(@Payload() req: RpcPayload<typeof IssuesRpc.getNotification>): Promise<NotificationView> {
+    return this.notifications.get(req);
   }
 
   @RpcHandler(IssuesRpc.markNotificationRead)

@@ -4,12 +4,13 @@ import {
   IssueStatus,
   IssuesRpc,
   ListPage,
+  MAX_NOTIFICATION_ACTORS,
   NotificationKind,
   NotificationView,
   RpcPayload,
 } from '@atrium/contracts';
 import { newId } from '@atrium/auth';
-import { DataSource, EntityManager, IsNull, Not } from 'typeorm';
+import { DataSource, EntityManager, FindOptionsWhere, In, IsNull, Not } from 'typeorm';
 import { IssueEntity } from '../issues/issue.entity';
 import { IssueSubscriptionEntity } from '../subscriptions/issue-subscription.entity';
 import { NotificationEntity } from './notification.entity';
@@ -32,7 +33,12 @@ function toView(n: NotificationEntity): NotificationView {
 export class NotificationsService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Inside the caller's transaction: one notification per subscriber, except whoever caused it. */
+  /**
+   * Inside the caller's transaction: one notification per subscriber, except whoever caused it.
+   * Subscribers who can no longer read the Actor are notified too: the gateway shows a user only
+   * the notifications whose Actor they may read when they list them (they may have access again
+   * by then, and then every comment is theirs to read anyway).
+   */
   async notifySubscribers(
     manager: EntityManager,
     issue: IssueEntity,
@@ -61,33 +67,62 @@ export class NotificationsService {
     );
   }
 
+  /** The Actors of the user's notifications, those notified of most recently first. */
+  async actors(req: RpcPayload<typeof IssuesRpc.listNotificationActors>): Promise<{ actorIds: string[] }> {
+    const rows: { actorId: string }[] = await this.dataSource
+      .getRepository(NotificationEntity)
+      .createQueryBuilder('n')
+      .select('n.actorId', 'actorId')
+      .where('n.userId = :userId', { userId: req.userId })
+      .groupBy('n.actorId')
+      .orderBy('MAX(n.createdAt)', 'DESC')
+      .limit(MAX_NOTIFICATION_ACTORS)
+      .getRawMany();
+    return { actorIds: rows.map((r) => r.actorId) };
+  }
+
   async list(
     req: RpcPayload<typeof IssuesRpc.listNotifications>,
   ): Promise<ListPage<NotificationView> & { unreadCount: number }> {
     const { offset, limit, desc } = req.page;
+    if (req.actorIds?.length === 0)
+      return { total: 0, offset, limit, desc, count: 0, items: [], unreadCount: 0 };
     const repository = this.dataSource.getRepository(NotificationEntity);
-    const where = req.unreadOnly ? { userId: req.userId, readAt: IsNull() } : { userId: req.userId };
+    const mine: FindOptionsWhere<NotificationEntity> = req.actorIds
+      ? { userId: req.userId, actorId: In(req.actorIds) }
+      : { userId: req.userId };
+    const unread = { ...mine, readAt: IsNull() };
     const [rows, total] = await repository.findAndCount({
-      where,
+      where: req.unreadOnly ? unread : mine,
       order: { createdAt: desc ? 'DESC' : 'ASC', id: 'ASC' },
       skip: offset,
       take: limit,
     });
-    const unreadCount = req.unreadOnly
-      ? total
-      : await repository.countBy({ userId: req.userId, readAt: IsNull() });
+    const unreadCount = req.unreadOnly ? total : await repository.countBy(unread);
     return { total, offset, limit, desc, count: rows.length, items: rows.map(toView), unreadCount };
+  }
+
+  async get(req: RpcPayload<typeof IssuesRpc.getNotification>): Promise<NotificationView> {
+    return toView(await this.mine(req.userId, req.notificationId));
   }
 
   /** Marks one of the user's own notifications read; someone else's is not found. */
   async markRead(req: RpcPayload<typeof IssuesRpc.markNotificationRead>): Promise<NotificationView> {
     const repository = this.dataSource.getRepository(NotificationEntity);
-    const notification = await repository.findOneBy({ id: req.notificationId, userId: req.userId });
-    if (!notification) throw AppError.notFound('The notification');
+    const notification = await this.mine(req.userId, req.notificationId);
     if (!notification.readAt) {
       notification.readAt = new Date();
       await repository.update({ id: notification.id }, { readAt: notification.readAt });
     }
     return toView(notification);
+  }
+
+  private async mine(userId: string, notificationId: string): Promise<NotificationEntity> {
+    const notification = await this.dataSource.manager.findOneBy(NotificationEntity, {
+      id: notificationId,
+      userId,
+    });
+    if (!notification) throw AppError.notFound('The notification');
+    return notification;
   }
 }
