@@ -157,6 +157,7 @@ describe('audit log', () => {
       );
       expect(edited.before).toMatchObject({ role: 'Auditor' });
       expect(edited.after).toMatchObject({ role: 'Auditor' });
+      expect(edited.actorId).toBe(alice.id);
       expect(JSON.stringify(edited.before?.bindings)).not.toContain('WRITE');
       expect(JSON.stringify(edited.after?.bindings)).toContain('WRITE');
     });
@@ -196,7 +197,68 @@ describe('audit log', () => {
       ]);
       expect(changes[0].before).toMatchObject({ kind: 'COLLABORATION', active: true });
       expect(changes[1].before).toBeNull();
+      expect(changes.map((e) => e.actorId)).toEqual([alice.id, bob.id]);
     });
+  });
+
+  it('names who changed general access and memberships', async () => {
+    const restricted = (
+      await t
+        .http()
+        .post(`/v2/datasets?name=${uniqueName('ds')}`)
+        .set(alice.auth)
+        .expect(201)
+    ).body.data.id;
+    await t
+      .http()
+      .put(`/v2/datasets/${restricted}`)
+      .set(alice.auth)
+      .send({ generalAccess: 'RESTRICTED' })
+      .expect(200);
+    const actorId = (
+      await t
+        .http()
+        .post('/v2/acts')
+        .set(alice.auth)
+        .send({ name: uniqueName('act') })
+        .expect(201)
+    ).body.data.id;
+    await t.http().put(`/v2/acts/${actorId}`).set(alice.auth).send({ isPublic: true }).expect(200);
+
+    const org = await createOrganization(t, alice);
+    await joinOrganization(t, alice, org.id, bob, org.roleId('Read only'));
+    await t
+      .http()
+      .put(`/v2/organizations/${org.id}/members/${bob.id}`)
+      .set(alice.auth)
+      .send({ roleId: org.roleId('Developer') })
+      .expect(200);
+    await t.http().delete(`/v2/organizations/${org.id}/members/${bob.id}`).set(alice.auth).expect(204);
+
+    await eventually(async () => {
+      const { items } = await log(alice);
+      for (const resourceId of [restricted, actorId])
+        expect(items).toContainEqual(
+          expect.objectContaining({ action: 'general-access.changed', resourceId, actorId: alice.id }),
+        );
+      const memberships = (await log(alice, `?accountId=${org.id}`)).items.filter(
+        (e) => e.action === 'membership.changed' && e.subjectId === bob.id,
+      );
+      // Newest first: removed, role edited, joined (bob accepted the invitation himself).
+      expect(memberships.map((e) => [e.after?.active, e.actorId])).toEqual([
+        [false, alice.id],
+        [true, alice.id],
+        [true, bob.id],
+      ]);
+      expect(memberships[1].after).toMatchObject({ role: 'Developer' });
+    });
+    // Once each, though both the event and the gateway's re-read apply the change.
+    await new Promise((r) => setTimeout(r, 500));
+    const { items } = await log(alice);
+    for (const resourceId of [restricted, actorId])
+      expect(
+        items.filter((e) => e.action === 'general-access.changed' && e.resourceId === resourceId),
+      ).toHaveLength(1);
   });
 
   it('records every denial, off the request path', async () => {

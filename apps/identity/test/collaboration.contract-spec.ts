@@ -285,9 +285,12 @@ describe('identity collaboration contract (RabbitMQ + PostgreSQL)', () => {
       { kind: 'resource', target: groupId, permissions: ['READ', 'DEPLOY'] },
       { kind: 'resource', target: envId, permissions: ['DEPLOY'] },
     ]);
+    // The event names who made the change (the member, accepting); the read-through does not.
+    const { changedBy, ...asRead } = facts as MembershipFacts & { changedBy?: string };
+    expect(changedBy).toBe(member.id);
     expect(
       await h.rpc.call(IdentityRpc.getMembershipFacts, { accountId: primary.id, userId: member.id }),
-    ).toEqual([facts]);
+    ).toEqual([asRead]);
 
     // A policy's or a role's new operations reach every member holding them.
     const policyEdit = await h.rpc.call(CollaborationRpc.updatePolicy, {

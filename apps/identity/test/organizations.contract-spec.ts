@@ -122,7 +122,11 @@ describe('organizations message contract (RabbitMQ + PostgreSQL)', () => {
         }),
       );
       expect(received).toContainEqual(
-        expect.objectContaining({ name: 'membership.changed', payload: ownerFacts }),
+        // The event names who made the change, for the audit log: here the creator.
+        expect.objectContaining({
+          name: 'membership.changed',
+          payload: { ...ownerFacts, changedBy: owner.id },
+        }),
       );
     });
 
@@ -457,7 +461,10 @@ describe('organizations message contract (RabbitMQ + PostgreSQL)', () => {
     expect(afterEdit.bindings.find((b) => b.target === 'ACTOR_TASK')?.permissions).toEqual([]);
     await eventually(async () =>
       expect(received).toContainEqual(
-        expect.objectContaining({ name: 'membership.changed', payload: afterEdit }),
+        expect.objectContaining({
+          name: 'membership.changed',
+          payload: { ...afterEdit, changedBy: owner.id },
+        }),
       ),
     );
 

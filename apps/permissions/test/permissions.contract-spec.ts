@@ -100,7 +100,13 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
   });
 
   it('never lets an older event overwrite a newer state', async () => {
-    await publish(Events.resourceUpdated, { ...dataset, generalAccess: 'RESTRICTED', version: 5 });
+    await publish(Events.resourceUpdated, {
+      ...dataset,
+      generalAccess: 'RESTRICTED',
+      version: 5,
+      changedBy: alice.id,
+    });
+    // Without `changedBy`, as a producer of an earlier release sends it: still accepted.
     await publish(Events.resourceUpdated, {
       ...dataset,
       generalAccess: 'ANYONE_WITH_NAME_CAN_READ',
@@ -109,6 +115,18 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     await eventually(async () => expect(await check(null, 'READ')).toMatchObject({ allowed: false }));
     await new Promise((r) => setTimeout(r, 200));
     expect(await check(null, 'READ')).toMatchObject({ allowed: false });
+    // The change is audited once, as the event's `changedBy`'s.
+    const { items } = await h.rpc.call(PermissionsRpc.listAuditLog, {
+      caller: { userId: alice.id },
+      resourceId: dataset.id,
+      limit: 100,
+    });
+    const restricted = items.filter(
+      (e) =>
+        e.action === 'general-access.changed' &&
+        (e.after as { generalAccess: string }).generalAccess === 'RESTRICTED',
+    );
+    expect(restricted).toEqual([expect.objectContaining({ actorId: alice.id })]);
   });
 
   it('creates, changes, lists and revokes grants, with permissions.changed in the outbox', async () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ListPage, paginationSchema } from './resources.contract';
 import { rpc } from './rpc-route';
+import { changedByField } from './facts';
 import { RUN_GENERAL_ACCESS } from './runs.contract';
 import { idSchema, resourceNameSchema } from './validation';
 
@@ -245,7 +246,7 @@ export const ActorsRpc = {
   updateActor: rpc<ActorView>()(
     'resources',
     'resources.actors.update',
-    z.object({ id: idSchema, changes: updateActorBody }).strict(),
+    z.object({ id: idSchema, changes: updateActorBody, ...changedByField }).strict(),
   ),
   /** Deletes the Actor and its builds (its tasks stay, as their owners' records). */
   deleteActor: rpc<{ ok: true }>()(

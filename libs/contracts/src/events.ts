@@ -1,7 +1,7 @@
 import { z, ZodTypeAny } from 'zod';
 import { RESOURCE_TYPES } from './access.enums';
 import { apiTokenScopeSchema, membershipFactsSchema } from './access-scope';
-import { accountFactsSchema, resourceFactsSchema } from './facts';
+import { accountFactsSchema, changedByField, resourceFactsSchema } from './facts';
 import { signingKeyRotationSchema } from './signing-keys';
 
 export interface EventDefinition<S extends ZodTypeAny = ZodTypeAny> {
@@ -42,10 +42,10 @@ export const Events = {
     'sessions.ended',
     z.object({ userId: z.string(), sessionIds: z.array(z.string()) }).strict(),
   ),
-  /** An organization or collaboration membership was created or changed (role, shares, status). */
-  membershipChanged: event('membership.changed', membershipFactsSchema),
+  /** An organization or collaboration membership was created or changed (role, shares, status), and by whom. */
+  membershipChanged: event('membership.changed', membershipFactsSchema.extend(changedByField)),
   resourceCreated: event('resource.created', resourceFactsSchema),
-  resourceUpdated: event('resource.updated', resourceFactsSchema),
+  resourceUpdated: event('resource.updated', resourceFactsSchema.extend(changedByField)),
   resourceDeleted: event(
     'resource.deleted',
     z

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACCOUNT_GENERAL_ACCESS, GENERAL_ACCESS, RESOURCE_TYPES } from './access.enums';
+import { idSchema } from './validation';
 
 /** What the permissions service keeps about an account (projection fed by identity). */
 export const accountFactsSchema = z
@@ -33,3 +34,10 @@ export const resourceFactsSchema = z
   })
   .strict();
 export type ResourceFacts = z.infer<typeof resourceFactsSchema>;
+
+/**
+ * On a change of access (general access, publishing, a membership), in its request and its event:
+ * the user who made it, named by the audit log. Optional, so that requests and events of earlier
+ * releases are still accepted.
+ */
+export const changedByField = { changedBy: idSchema.optional() };

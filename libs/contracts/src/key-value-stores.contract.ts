@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GENERAL_ACCESS, GeneralAccess } from './access.enums';
 import { ListPage, paginationSchema } from './resources.contract';
 import { rpc } from './rpc-route';
+import { changedByField } from './facts';
 import { causedByField, idSchema, resourceNameSchema } from './validation';
 
 /** Apify's record keys: 1–256 characters of `a-zA-Z0-9!-_.'()`. */
@@ -84,7 +85,7 @@ export const KeyValueStoresRpc = {
   update: rpc<KeyValueStoreView>()(
     'resources',
     'resources.key-value-stores.update',
-    z.object({ ...storeRef, changes: updateKeyValueStoreBody }).strict(),
+    z.object({ ...storeRef, changes: updateKeyValueStoreBody, ...changedByField }).strict(),
   ),
   delete: rpc<{ ok: true }>()('resources', 'resources.key-value-stores.delete', z.object(storeRef).strict()),
   list: rpc<ListPage<KeyValueStoreView>>()(

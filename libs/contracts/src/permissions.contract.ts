@@ -3,6 +3,7 @@ import { MEMBERSHIP_KINDS, MembershipKind } from './access-scope';
 import { GeneralAccess, Permission, PERMISSIONS, RESOURCE_TYPES, ResourceType } from './access.enums';
 import { principalSchema } from './principal';
 import { healthRequest, HealthResponse, rpc } from './rpc-route';
+import { changedByField } from './facts';
 import { idSchema, isoDateSchema, resourceRefSchema } from './validation';
 
 /** The rule of the decision order that allowed (DESIGN.md, "The decision"). */
@@ -287,13 +288,18 @@ export const PermissionsRpc = {
   ),
   /**
    * Re-reads a projection from its owner now, for read-your-writes after a change. A membership
-   * is named `accountId:userId`.
+   * is named `accountId:userId`. `changedBy`: the caller who made the change, for the audit log
+   * when this re-read is the first to apply it (the change's event names them too).
    */
   refreshProjection: rpc<{ ok: true }>()(
     'permissions',
     'permissions.projections.refresh',
     z
-      .object({ kind: z.enum(['account', 'resource', 'membership']), id: z.string().min(1).max(100) })
+      .object({
+        kind: z.enum(['account', 'resource', 'membership']),
+        id: z.string().min(1).max(100),
+        ...changedByField,
+      })
       .strict(),
   ),
   /**

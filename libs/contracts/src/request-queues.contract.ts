@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GENERAL_ACCESS, GeneralAccess } from './access.enums';
 import { ListPage, paginationSchema } from './resources.contract';
 import { rpc } from './rpc-route';
+import { changedByField } from './facts';
 import { causedByField, idSchema, isoDateSchema, resourceNameSchema } from './validation';
 
 export const HTTP_METHODS = [
@@ -219,7 +220,7 @@ export const RequestQueuesRpc = {
   update: rpc<RequestQueueView>()(
     'resources',
     'resources.request-queues.update',
-    z.object({ ...queueRef, changes: updateRequestQueueBody }).strict(),
+    z.object({ ...queueRef, changes: updateRequestQueueBody, ...changedByField }).strict(),
   ),
   delete: rpc<{ ok: true }>()('resources', 'resources.request-queues.delete', z.object(queueRef).strict()),
   list: rpc<ListPage<RequestQueueView>>()(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GENERAL_ACCESS, GeneralAccess, RESOURCE_TYPES, STORAGE_TYPES } from './access.enums';
-import { ResourceFacts } from './facts';
+import { changedByField, ResourceFacts } from './facts';
 import { signingKeyRotationSchema } from './signing-keys';
 import { healthRequest, HealthResponse, rpc } from './rpc-route';
 import { causedByField, idSchema, resourceNameSchema } from './validation';
@@ -102,7 +102,7 @@ export const ResourcesRpc = {
   updateDataset: rpc<DatasetView>()(
     'resources',
     'resources.datasets.update',
-    z.object({ id: idSchema, changes: updateDatasetBody }).strict(),
+    z.object({ id: idSchema, changes: updateDatasetBody, ...changedByField }).strict(),
   ),
   deleteDataset: rpc<{ ok: true }>()(
     'resources',

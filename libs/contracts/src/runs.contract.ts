@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { GeneralAccess } from './access.enums';
 import { ListPage, paginationSchema } from './resources.contract';
 import { rpc } from './rpc-route';
+import { changedByField } from './facts';
 import { idSchema } from './validation';
 
 export const RUN_STATUSES = ['READY', 'RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED-OUT', 'ABORTED'] as const;
@@ -101,7 +102,7 @@ export const RunsRpc = {
   update: rpc<RunView>()(
     'resources',
     'resources.runs.update',
-    z.object({ id: idSchema, changes: updateRunBody }).strict(),
+    z.object({ id: idSchema, changes: updateRunBody, ...changedByField }).strict(),
   ),
   abort: rpc<RunView>()('resources', 'resources.runs.abort', z.object({ id: idSchema }).strict()),
   getLog: rpc<{ log: string }>()('resources', 'resources.runs.get-log', z.object({ id: idSchema }).strict()),

@@ -10,7 +10,7 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
-import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
+import { AccessChanger, CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
 import {
   Authorize,
   AuthorizedResource,
@@ -101,11 +101,15 @@ export class ActorsController {
 
   @Put(':actorId')
   @Authorize('ACTOR', 'WRITE', 'actorId')
-  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
+  async update(
+    @CurrentResource() resource: AuthorizedResource,
+    @Body() body: unknown,
+    @AccessChanger() changedBy: string | undefined,
+  ) {
     const changes = parseBody(updateActorBody, body ?? {});
     requireManageAccessToChange(resource, changes);
-    const actor = await this.rpc.call(ActorsRpc.updateActor, { id: resource.id, changes });
-    await this.access.refreshed('resource', resource.id);
+    const actor = await this.rpc.call(ActorsRpc.updateActor, { id: resource.id, changes, changedBy });
+    await this.access.refreshed('resource', resource.id, changedBy);
     return { data: await this.presentOne(actor) };
   }
 

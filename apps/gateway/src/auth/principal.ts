@@ -34,15 +34,20 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: Execu
   return ctx.switchToHttp().getRequest<{ user: Principal }>().user;
 });
 
-/**
- * Whom a content write is made on behalf of, recorded as the cause of the usage it adds: the
- * user (a run token's starter, an organization's token the organization), none when anonymous.
- */
-export const ContentWriter = createParamDecorator(
-  (_data: unknown, ctx: ExecutionContext): string | undefined => {
-    const principal = ctx.switchToHttp().getRequest<{ user?: Principal }>().user;
-    return principal?.kind === 'user' ? principal.userId : undefined;
-  },
+/** The user acting (a run token's starter, an organization's token the organization), none when anonymous. */
+function actingUserId(ctx: ExecutionContext): string | undefined {
+  const principal = ctx.switchToHttp().getRequest<{ user?: Principal }>().user;
+  return principal?.kind === 'user' ? principal.userId : undefined;
+}
+
+/** Whom a content write is made on behalf of, recorded as the cause of the usage it adds. */
+export const ContentWriter = createParamDecorator((_data: unknown, ctx: ExecutionContext) =>
+  actingUserId(ctx),
+);
+
+/** Who makes a change of a resource's access (general access, publishing): the audit log names them. */
+export const AccessChanger = createParamDecorator((_data: unknown, ctx: ExecutionContext) =>
+  actingUserId(ctx),
 );
 
 /** The signed-in user; anonymous callers were already refused by the authorization guard. */

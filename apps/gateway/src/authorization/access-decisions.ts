@@ -185,10 +185,15 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
 
   /**
    * Re-reads a changed resource, account or membership (`accountId:userId`) into the permissions
-   * service and forgets cached decisions.
+   * service and forgets cached decisions. `changedBy`: the caller who changed access (general
+   * access, a membership), named by the audit log.
    */
-  async refreshed(kind: 'account' | 'resource' | 'membership', id: string): Promise<void> {
-    await this.rpc.call(PermissionsRpc.refreshProjection, { kind, id });
+  async refreshed(
+    kind: 'account' | 'resource' | 'membership',
+    id: string,
+    changedBy?: string,
+  ): Promise<void> {
+    await this.rpc.call(PermissionsRpc.refreshProjection, { kind, id, changedBy });
     this.clear();
   }
 

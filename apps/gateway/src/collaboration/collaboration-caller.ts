@@ -16,13 +16,18 @@ export function requireCollaborationManager(user: UserPrincipal): void {
     );
 }
 
-/** Re-reads each affected member's membership into the permissions service before the response. */
+/**
+ * Re-reads each affected member's membership into the permissions service before the response;
+ * `changedBy`, the caller, is who the audit log names.
+ */
 export async function refreshMemberships(
   access: AccessDecisions,
   primaryId: string,
   userIds: readonly string[],
+  changedBy: string,
 ): Promise<void> {
-  for (const userId of new Set(userIds)) await access.refreshed('membership', `${primaryId}:${userId}`);
+  for (const userId of new Set(userIds))
+    await access.refreshed('membership', `${primaryId}:${userId}`, changedBy);
 }
 
 /** Shared environments and groups must be the primary's own: invalid-input naming the item otherwise. */

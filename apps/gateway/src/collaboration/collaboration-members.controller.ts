@@ -49,7 +49,7 @@ export class CollaborationMembersController {
       invitedBy: user.userId,
       invite,
     });
-    await refreshMemberships(this.access, user.userId, affectedUserIds);
+    await refreshMemberships(this.access, user.userId, affectedUserIds, user.userId);
     return { data: result };
   }
 
@@ -76,7 +76,7 @@ export class CollaborationMembersController {
       memberId,
       changes,
     });
-    await refreshMemberships(this.access, user.userId, affectedUserIds);
+    await refreshMemberships(this.access, user.userId, affectedUserIds, user.userId);
     return { data: result };
   }
 
@@ -120,7 +120,7 @@ export class CollaborationMembersController {
       memberId,
       action,
     });
-    await refreshMemberships(this.access, user.userId, affectedUserIds);
+    await refreshMemberships(this.access, user.userId, affectedUserIds, user.userId);
     return { data: result };
   }
 }

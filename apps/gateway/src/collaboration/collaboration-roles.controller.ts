@@ -59,7 +59,7 @@ export class CollaborationRolesController {
       policyId,
       changes,
     });
-    await refreshMemberships(this.access, user.userId, affectedUserIds);
+    await refreshMemberships(this.access, user.userId, affectedUserIds, user.userId);
     return { data: result };
   }
 
@@ -103,7 +103,7 @@ export class CollaborationRolesController {
       roleId,
       changes,
     });
-    await refreshMemberships(this.access, user.userId, affectedUserIds);
+    await refreshMemberships(this.access, user.userId, affectedUserIds, user.userId);
     return { data: result };
   }
 

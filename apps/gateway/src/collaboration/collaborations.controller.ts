@@ -40,7 +40,7 @@ export class CollaborationsController {
       userId: user.userId,
       token,
     });
-    await refreshMemberships(this.access, result.primaryId, affectedUserIds);
+    await refreshMemberships(this.access, result.primaryId, affectedUserIds, user.userId);
     return { data: result };
   }
 
@@ -77,7 +77,7 @@ export class CollaborationsController {
       collaborationId,
       response,
     });
-    await refreshMemberships(this.access, result.primaryId, affectedUserIds);
+    await refreshMemberships(this.access, result.primaryId, affectedUserIds, user.userId);
     return { data: result };
   }
 }

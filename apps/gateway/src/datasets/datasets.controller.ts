@@ -24,7 +24,7 @@ import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { ContentWriter, CurrentUser, UserPrincipal } from '../auth/principal';
+import { AccessChanger, ContentWriter, CurrentUser, UserPrincipal } from '../auth/principal';
 import {
   Authorize,
   AuthorizedResource,
@@ -112,11 +112,15 @@ export class DatasetsController {
 
   @Put(storageRoutes('DATASET'))
   @Authorize('DATASET', 'WRITE', 'datasetId')
-  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
+  async update(
+    @CurrentResource() resource: AuthorizedResource,
+    @Body() body: unknown,
+    @AccessChanger() changedBy: string | undefined,
+  ) {
     const changes = parseBody(updateDatasetBody, body ?? {});
     requireManageAccessToChange(resource, changes);
-    const dataset = await this.rpc.call(ResourcesRpc.updateDataset, { id: resource.id, changes });
-    await this.access.refreshed('resource', resource.id);
+    const dataset = await this.rpc.call(ResourcesRpc.updateDataset, { id: resource.id, changes, changedBy });
+    await this.access.refreshed('resource', resource.id, changedBy);
     return { data: this.present(dataset, resource.permissions) };
   }
 

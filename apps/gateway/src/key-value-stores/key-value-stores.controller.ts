@@ -29,7 +29,7 @@ import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { ContentWriter, CurrentUser, UserPrincipal } from '../auth/principal';
+import { AccessChanger, ContentWriter, CurrentUser, UserPrincipal } from '../auth/principal';
 import {
   Authorize,
   AuthorizedResource,
@@ -128,11 +128,15 @@ export class KeyValueStoresController {
 
   @Put(storageRoutes('KEY_VALUE_STORE'))
   @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
-  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
+  async update(
+    @CurrentResource() resource: AuthorizedResource,
+    @Body() body: unknown,
+    @AccessChanger() changedBy: string | undefined,
+  ) {
     const changes = parseBody(updateKeyValueStoreBody, body ?? {});
     requireManageAccessToChange(resource, changes);
-    const store = await this.rpc.call(KeyValueStoresRpc.update, { id: resource.id, changes });
-    await this.access.refreshed('resource', resource.id);
+    const store = await this.rpc.call(KeyValueStoresRpc.update, { id: resource.id, changes, changedBy });
+    await this.access.refreshed('resource', resource.id, changedBy);
     return { data: this.present(store, resource.permissions) };
   }
 

@@ -41,7 +41,7 @@ export class InvitationsController {
       userId: user.userId,
       token,
     });
-    await applyMembershipChange(this.rpc, this.access, this.tokens, accepted);
+    await applyMembershipChange(this.rpc, this.access, this.tokens, accepted, user.userId);
     return { data: accepted.result };
   }
 
@@ -55,7 +55,7 @@ export class InvitationsController {
       userId: user.userId,
       invitationId,
     });
-    await applyMembershipChange(this.rpc, this.access, this.tokens, accepted);
+    await applyMembershipChange(this.rpc, this.access, this.tokens, accepted, user.userId);
     return { data: accepted.result };
   }
 

@@ -26,18 +26,20 @@ export function requireUnscoped(user: UserPrincipal): void {
  * membership into the permissions service, and has the storage signing keys the change rotates
  * (a member no longer reaching them) rotated. That rotation is also identity's event, applied
  * once whichever comes first: if the resources service cannot be reached now, the caller is told
- * (503) and the event rotates the keys when it can.
+ * (503) and the event rotates the keys when it can. `changedBy`, the caller, is who the audit
+ * log names.
  */
 export async function applyMembershipChange(
   rpc: RpcClient,
   access: AccessDecisions,
   tokens: TokenVerifications,
   change: MembershipChange<unknown>,
+  changedBy: string,
 ): Promise<void> {
   change.revokedTokenIds.forEach((tokenId) => tokens.forget(tokenId));
   await Promise.all(
     [...new Set(change.affectedUserIds)].map((userId) =>
-      access.refreshed('membership', `${change.organizationId}:${userId}`),
+      access.refreshed('membership', `${change.organizationId}:${userId}`, changedBy),
     ),
   );
   if (!change.signingKeyRotation) return;

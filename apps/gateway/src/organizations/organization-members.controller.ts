@@ -76,7 +76,7 @@ export class OrganizationMembersController {
       roleId,
       changes,
     });
-    await applyMembershipChange(this.rpc, this.access, this.tokens, updated);
+    await applyMembershipChange(this.rpc, this.access, this.tokens, updated, user.userId);
     return { data: updated.result };
   }
 
@@ -127,7 +127,7 @@ export class OrganizationMembersController {
       memberId,
       changes,
     });
-    await applyMembershipChange(this.rpc, this.access, this.tokens, updated);
+    await applyMembershipChange(this.rpc, this.access, this.tokens, updated, user.userId);
     return { data: updated.result };
   }
 
@@ -148,7 +148,7 @@ export class OrganizationMembersController {
       organizationId,
       memberId,
     });
-    await applyMembershipChange(this.rpc, this.access, this.tokens, removed);
+    await applyMembershipChange(this.rpc, this.access, this.tokens, removed, user.userId);
   }
 
   @Get('invitations')

@@ -40,7 +40,7 @@ export class OrganizationsController {
     const organization = parseBody(createOrganizationBody, body ?? {});
     const created = await this.rpc.call(OrganizationsRpc.create, { userId: user.userId, organization });
     await this.access.refreshed('account', created.organizationId);
-    await applyMembershipChange(this.rpc, this.access, this.tokens, created);
+    await applyMembershipChange(this.rpc, this.access, this.tokens, created, user.userId);
     return { data: created.result };
   }
 
@@ -75,6 +75,6 @@ export class OrganizationsController {
     requireUnscoped(user);
     const deleted = await this.rpc.call(OrganizationsRpc.delete, { userId: user.userId, organizationId });
     await this.access.refreshed('account', organizationId);
-    await applyMembershipChange(this.rpc, this.access, this.tokens, deleted);
+    await applyMembershipChange(this.rpc, this.access, this.tokens, deleted, user.userId);
   }
 }

@@ -36,7 +36,7 @@ import {
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
-import { ContentWriter, CurrentUser, Principal, UserPrincipal } from '../auth/principal';
+import { AccessChanger, ContentWriter, CurrentUser, Principal, UserPrincipal } from '../auth/principal';
 import {
   Authorize,
   AuthorizedResource,
@@ -182,11 +182,15 @@ export class RequestQueuesController {
 
   @Put(storageRoutes('REQUEST_QUEUE'))
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
-  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
+  async update(
+    @CurrentResource() resource: AuthorizedResource,
+    @Body() body: unknown,
+    @AccessChanger() changedBy: string | undefined,
+  ) {
     const changes = parseBody(updateRequestQueueBody, body ?? {});
     requireManageAccessToChange(resource, changes);
-    const queue = await this.rpc.call(RequestQueuesRpc.update, { id: resource.id, changes });
-    await this.access.refreshed('resource', resource.id);
+    const queue = await this.rpc.call(RequestQueuesRpc.update, { id: resource.id, changes, changedBy });
+    await this.access.refreshed('resource', resource.id, changedBy);
     return { data: this.present(queue, resource.permissions) };
   }
 

@@ -14,7 +14,7 @@ import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
+import { AccessChanger, CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
 import {
   Authorize,
   AuthorizedResource,
@@ -221,12 +221,16 @@ export class RunsController {
 
   @Put(runRoutes())
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
-  async update(@CurrentResource() run: AuthorizedResource, @Body() body: unknown) {
+  async update(
+    @CurrentResource() run: AuthorizedResource,
+    @Body() body: unknown,
+    @AccessChanger() changedBy: string | undefined,
+  ) {
     const changes = parseBody(updateRunBody, body ?? {});
     requireManageAccessToChange(run, changes);
-    const updated = await this.rpc.call(RunsRpc.update, { id: run.id, changes });
+    const updated = await this.rpc.call(RunsRpc.update, { id: run.id, changes, changedBy });
     if (changes.generalAccess !== undefined) {
-      await this.access.refreshed('resource', run.id);
+      await this.access.refreshed('resource', run.id, changedBy);
     }
     return { data: this.present(updated) };
   }

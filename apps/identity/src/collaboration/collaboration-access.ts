@@ -91,23 +91,24 @@ export function memberFacts(
 
 /**
  * Saves changed members with their versions bumped and announces each bound one's membership in
- * the same transaction. Returns the users whose access changed.
+ * the same transaction, naming who changed it (`changedBy`, for the audit log). Returns the users
+ * whose access changed.
  */
 export async function saveAndAnnounce(
   manager: EntityManager,
   members: CollaborationMemberEntity[],
   catalogue: PrimaryCatalogue,
+  changedBy: string,
 ): Promise<string[]> {
   const affected: string[] = [];
   for (const member of members) {
     member.version += 1;
     await manager.save(member);
     if (member.userId !== null) {
-      await addToOutbox(
-        manager,
-        Events.membershipChanged,
-        memberFacts({ ...member, userId: member.userId }, catalogue),
-      );
+      await addToOutbox(manager, Events.membershipChanged, {
+        ...memberFacts({ ...member, userId: member.userId }, catalogue),
+        changedBy,
+      });
       affected.push(member.userId);
     }
   }

@@ -151,7 +151,7 @@ export class CollaborationMembersService {
           respondedAt: null,
           version: 0,
         });
-        const affectedUserIds = await saveAndAnnounce(manager, [member], catalogue);
+        const affectedUserIds = await saveAndAnnounce(manager, [member], catalogue, invitedBy);
         const saved = await manager.findOneByOrFail(CollaborationMemberEntity, { id: member.id });
         return { result: memberView(saved, catalogue), affectedUserIds };
       })
@@ -311,7 +311,7 @@ export class CollaborationMembersService {
         member.userId = userId;
         member.respondedAt = new Date();
         const catalogue = await loadCatalogue(manager, member.primaryId);
-        const affectedUserIds = await saveAndAnnounce(manager, [member], catalogue);
+        const affectedUserIds = await saveAndAnnounce(manager, [member], catalogue, userId);
         const primaries = await this.usernames(manager, [member.primaryId]);
         return { result: this.collaborationView(member, catalogue, primaries), affectedUserIds };
       })
@@ -349,7 +349,7 @@ export class CollaborationMembersService {
       if (!member) throw AppError.notFound('The member');
       const catalogue = await loadCatalogue(manager, primaryId);
       await apply(member, catalogue, manager);
-      const affectedUserIds = await saveAndAnnounce(manager, [member], catalogue);
+      const affectedUserIds = await saveAndAnnounce(manager, [member], catalogue, primaryId);
       const saved = await manager.findOneByOrFail(CollaborationMemberEntity, { id: member.id });
       return { result: memberView(saved, catalogue), affectedUserIds };
     });

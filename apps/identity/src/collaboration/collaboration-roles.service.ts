@@ -234,7 +234,7 @@ export class CollaborationRolesService {
           .filter((item) => item.roleIds.length > 0);
       }
       await manager.delete(CollaborationRoleEntity, { id: roleId });
-      await saveAndAnnounce(manager, members, await loadCatalogue(manager, primaryId));
+      await saveAndAnnounce(manager, members, await loadCatalogue(manager, primaryId), primaryId);
     });
     this.outbox.kick();
     return { ok: true };
@@ -277,7 +277,7 @@ export class CollaborationRolesService {
     roleIds: string[],
   ): Promise<string[]> {
     const members = await this.membersWithRoles(manager, primaryId, roleIds);
-    return saveAndAnnounce(manager, members, await loadCatalogue(manager, primaryId));
+    return saveAndAnnounce(manager, members, await loadCatalogue(manager, primaryId), primaryId);
   }
 
   /** Every policy id must be a system policy or one of the primary's custom ones. */

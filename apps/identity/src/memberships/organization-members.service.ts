@@ -85,7 +85,7 @@ export class OrganizationMembersService {
           revokedTokenIds: [],
           rotation: null,
         };
-      const saved = await this.memberships.record(manager, { ...member, roleId: role.id }, role);
+      const saved = await this.memberships.record(manager, { ...member, roleId: role.id }, role, userId);
       return {
         view: toMemberView(saved.member, user, role),
         changed: true,
@@ -135,7 +135,7 @@ export class OrganizationMembersService {
           'You cannot remove a member whose role has permissions yours does not have',
         );
       }
-      const left = await this.memberships.record(manager, { ...member, active: false }, null);
+      const left = await this.memberships.record(manager, { ...member, active: false }, null, userId);
       return {
         ...left,
         rotation: left.lostStorageKeys ? await declareStorageKeyRotation(manager, organizationId) : null,

@@ -59,6 +59,7 @@ export class OrganizationMembershipsService {
    * leaving, the organization deleted), in a transaction holding the organization's lock, which
    * token creation takes too: so the organization tokens the member created that its role no
    * longer covers — all of them once it is no longer a member — are revoked here, atomically.
+   * `changedBy`, the user who made the change, rides on the event for the audit log.
    * `roleBefore`: what the member's role was before the change when the role row itself was
    * edited (otherwise read from the stored membership).
    */
@@ -66,6 +67,7 @@ export class OrganizationMembershipsService {
     manager: EntityManager,
     member: OrganizationMemberEntity,
     role: OrganizationRoleEntity | null,
+    changedBy: string,
     roleBefore?: Pick<OrganizationRoleEntity, 'builtIn' | 'permissions'>,
   ): Promise<RecordedMembership> {
     const stored = await manager.findOne(OrganizationMemberEntity, {
@@ -79,7 +81,10 @@ export class OrganizationMembershipsService {
       ...member,
       version: (stored?.version ?? 0) + 1,
     });
-    await addToOutbox(manager, Events.membershipChanged, organizationMembershipFacts(saved, role));
+    await addToOutbox(manager, Events.membershipChanged, {
+      ...organizationMembershipFacts(saved, role),
+      changedBy,
+    });
     const revokedTokenIds = await revokeTokensBeyondCreator(
       manager,
       saved.organizationId,

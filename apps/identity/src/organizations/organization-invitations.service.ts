@@ -181,6 +181,7 @@ export class OrganizationInvitationsService {
           joinedAt: new Date(),
         }),
         role,
+        userId,
       );
       // An invitation to an address belongs, once accepted, to the user who proved the address.
       invitation.inviteeId = userId;

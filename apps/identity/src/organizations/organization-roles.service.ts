@@ -130,7 +130,7 @@ export class OrganizationRolesService {
       const revokedTokenIds: string[] = [];
       let lostStorageKeys = false;
       for (const member of holders) {
-        const recorded = await this.memberships.record(manager, member, role, roleBefore);
+        const recorded = await this.memberships.record(manager, member, role, userId, roleBefore);
         revokedTokenIds.push(...recorded.revokedTokenIds);
         lostStorageKeys ||= recorded.lostStorageKeys;
       }

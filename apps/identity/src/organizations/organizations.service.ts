@@ -105,6 +105,7 @@ export class OrganizationsService {
             joinedAt: new Date(),
           }),
           ownerRole,
+          userId,
         );
         return toOrganizationView(organization, account, ownerRole);
       })
@@ -199,7 +200,7 @@ export class OrganizationsService {
       let lostStorageKeys = false;
       // Each member's leaving revokes the tokens it created; the rest are revoked below.
       for (const member of members) {
-        const left = await this.memberships.record(manager, { ...member, active: false }, null);
+        const left = await this.memberships.record(manager, { ...member, active: false }, null, userId);
         revokedTokenIds.push(...left.revokedTokenIds);
         lostStorageKeys ||= left.lostStorageKeys;
       }

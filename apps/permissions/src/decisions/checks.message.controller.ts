@@ -55,9 +55,9 @@ export class ChecksMessageController {
     if (req.kind === 'membership') {
       const [accountId, userId] = req.id.split(':');
       if (!accountId || !userId) throw new AppError('invalid-input', 'Field "id" must be "accountId:userId"');
-      await this.memberships.refresh(accountId, userId);
+      await this.memberships.refresh(accountId, userId, req.changedBy ?? null);
     } else {
-      await this.projections.refresh(req.kind, req.id);
+      await this.projections.refresh(req.kind, req.id, req.changedBy ?? null);
     }
     return { ok: true };
   }

@@ -68,12 +68,13 @@ export class MembershipsService {
     return rows.map((r) => ({ accountId: r.accountId, kind: r.kind }));
   }
 
-  async refresh(accountId: string, userId: string): Promise<void> {
+  /** `changedBy`: the gateway's caller who made the change this re-read follows. */
+  async refresh(accountId: string, userId: string, changedBy: string | null): Promise<void> {
     const memberships = await this.rpc.call(IdentityRpc.getMembershipFacts, { accountId, userId });
     await this.dataSource.transaction(async (manager) => {
       for (const facts of memberships) {
         // Other replicas learn of it here if this refresh beats identity's event.
-        if (await this.upsert(facts, manager, null))
+        if (await this.upsert(facts, manager, changedBy))
           await addToOutbox(manager, Events.permissionsChanged, {
             resourceId: null,
             subjectId: facts.userId,
@@ -85,8 +86,8 @@ export class MembershipsService {
   }
 
   /**
-   * Applies a newer state and audits what changed (who caused it is known on the event path
-   * only through identity's own records; `actorId` is left null here).
+   * Applies a newer state and audits what changed, naming `actorId` as who changed it: the
+   * event's `changedBy`, or the caller of the gateway's refresh, whichever applies it first.
    */
   async upsert(facts: MembershipFacts, manager: EntityManager, actorId: string | null): Promise<boolean> {
     const key = { accountId: facts.accountId, userId: facts.userId, kind: facts.kind };

@@ -43,8 +43,8 @@ export class ProjectionEventsConsumer implements OnApplicationBootstrap {
         await addToOutbox(manager, Events.permissionsChanged, generalAccessChanged(null));
       })
       .on(Events.resourceCreated, (facts, manager) => projections.upsertResource(facts, manager))
-      .on(Events.resourceUpdated, async (facts, manager) => {
-        await projections.upsertResource(facts, manager);
+      .on(Events.resourceUpdated, async ({ changedBy, ...facts }, manager) => {
+        await projections.upsertResource(facts, manager, changedBy ?? null);
         await addToOutbox(manager, Events.permissionsChanged, generalAccessChanged(facts.id));
       })
       .on(Events.apiTokenCreated, (token, manager) =>
@@ -76,9 +76,9 @@ export class ProjectionEventsConsumer implements OnApplicationBootstrap {
         await grants.deleteForResource(manager, facts.id);
         await manager.delete(TokenCreationEntity, { resourceId: facts.id });
       })
-      .on(Events.membershipChanged, async (facts, manager) => {
+      .on(Events.membershipChanged, async ({ changedBy, ...facts }, manager) => {
+        await memberships.upsert(facts, manager, changedBy ?? null);
         // Always: a gateway refresh may have applied this state first, on one replica only.
-        await memberships.upsert(facts, manager, null);
         await addToOutbox(manager, Events.permissionsChanged, {
           resourceId: null,
           subjectId: facts.userId,

@@ -101,14 +101,18 @@ export class ProjectionsService {
     return chain;
   }
 
-  /** Re-reads from the owning service now (read-your-writes after a change through the gateway). */
-  async refresh(kind: 'account' | 'resource', id: string): Promise<void> {
+  /**
+   * Re-reads from the owning service now (read-your-writes after a change through the gateway);
+   * `changedBy`, the gateway's caller, is who the audit log names if this applies the change first.
+   */
+  async refresh(kind: 'account' | 'resource', id: string, changedBy: string | null = null): Promise<void> {
     if (kind === 'account') {
       await this.fetchAccount({ id });
       return;
     }
-    const facts = await this.fetchResource(id);
-    if (!facts) await this.markDeleted(id);
+    const facts = await this.rpc.call(ResourcesRpc.getResourceFacts, { id });
+    if (facts) await this.upsertResource(facts, this.dataSource.manager, changedBy);
+    else await this.markDeleted(id);
   }
 
   private async fetchAccount(by: { id: string } | { username: string }): Promise<AccountFacts | null> {
@@ -132,7 +136,13 @@ export class ProjectionsService {
   }
 
   async upsertAccount(facts: AccountFacts, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    const before = await manager.findOneBy(AccountProjectionEntity, { id: facts.id });
+    if (!manager.queryRunner?.isTransactionActive)
+      return this.dataSource.transaction((inTransaction) => this.upsertAccount(facts, inTransaction));
+    // Locked: the event and a refresh applying the same change meet here, and only one audits it.
+    const before = await manager.findOne(AccountProjectionEntity, {
+      where: { id: facts.id },
+      lock: { mode: 'pessimistic_write' },
+    });
     if (
       before &&
       before.version < facts.version &&
@@ -176,11 +186,21 @@ export class ProjectionsService {
     );
   }
 
+  /** Applies a newer state; a change of general access is audited as `changedBy`'s. */
   async upsertResource(
     facts: ResourceFacts,
     manager: EntityManager = this.dataSource.manager,
+    changedBy: string | null = null,
   ): Promise<void> {
-    const before = await manager.findOneBy(ResourceProjectionEntity, { id: facts.id });
+    if (!manager.queryRunner?.isTransactionActive)
+      return this.dataSource.transaction((inTransaction) =>
+        this.upsertResource(facts, inTransaction, changedBy),
+      );
+    // Locked: the event and a refresh applying the same change meet here, and only one audits it.
+    const before = await manager.findOne(ResourceProjectionEntity, {
+      where: { id: facts.id },
+      lock: { mode: 'pessimistic_write' },
+    });
     if (
       before &&
       !before.deleted &&
@@ -189,7 +209,7 @@ export class ProjectionsService {
     ) {
       await this.audit.record(manager, {
         action: 'general-access.changed',
-        actorId: null,
+        actorId: changedBy,
         subjectId: null,
         resourceId: facts.id,
         resourceType: facts.type,

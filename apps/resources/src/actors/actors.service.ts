@@ -118,7 +118,7 @@ export class ActorsService {
       const current = await this.load(req.id, manager, true);
       if (name !== undefined || isPublic !== undefined) {
         // A name or visibility change is what the permissions service must learn about.
-        await this.catalogue.update(manager, current.resource, { name, isPublic });
+        await this.catalogue.update(manager, current.resource, { name, isPublic }, req.changedBy);
       } else {
         current.resource.modifiedAt = new Date();
         await manager.save(current.resource);

@@ -129,11 +129,15 @@ export class CatalogueService {
     return created;
   }
 
-  /** Applies changes with a version bump; a taken name is a 409 naming it. */
+  /**
+   * Applies changes with a version bump; a taken name is a 409 naming it. `changedBy`, the user
+   * who made the change, rides on the event for the audit log.
+   */
   async update(
     manager: EntityManager,
     resource: ResourceEntity,
     changes: ResourceChanges,
+    changedBy?: string,
   ): Promise<ResourceEntity> {
     const defined = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined));
     Object.assign(resource, defined, { version: resource.version + 1, modifiedAt: new Date() });
@@ -148,7 +152,7 @@ export class CatalogueService {
       }
       throw err;
     }
-    await addToOutbox(manager, Events.resourceUpdated, toResourceFacts(resource));
+    await addToOutbox(manager, Events.resourceUpdated, { ...toResourceFacts(resource), changedBy });
     return resource;
   }
 

@@ -134,7 +134,7 @@ export class DatasetsService {
   async update(req: RpcPayload<typeof ResourcesRpc.updateDataset>): Promise<DatasetView> {
     const row = await this.dataSource.transaction(async (manager) => {
       const current = await this.load(req.id, manager, true);
-      await this.catalogue.update(manager, current.resource, req.changes);
+      await this.catalogue.update(manager, current.resource, req.changes, req.changedBy);
       return current;
     });
     this.outbox.kick();

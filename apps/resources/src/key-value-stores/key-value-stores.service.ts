@@ -127,7 +127,7 @@ export class KeyValueStoresService {
   async update(req: RpcPayload<typeof KeyValueStoresRpc.update>): Promise<KeyValueStoreView> {
     const row = await this.dataSource.transaction(async (manager) => {
       const current = await this.load(req.id, manager, true);
-      await this.catalogue.update(manager, current.resource, req.changes);
+      await this.catalogue.update(manager, current.resource, req.changes, req.changedBy);
       return current;
     });
     this.outbox.kick();

@@ -203,7 +203,7 @@ export class RequestQueuesService {
   async update(req: RpcPayload<typeof RequestQueuesRpc.update>): Promise<RequestQueueView> {
     const row = await this.dataSource.transaction(async (manager) => {
       const current = await this.load(req.id, manager, true);
-      await this.catalogue.update(manager, current.resource, req.changes);
+      await this.catalogue.update(manager, current.resource, req.changes, req.changedBy);
       return current;
     });
     this.outbox.kick();

@@ -198,7 +198,7 @@ export class RunsService {
       if (statusMessage !== undefined) current.run.statusMessage = statusMessage;
       await manager.save(current.run);
       if (generalAccess !== undefined)
-        await this.catalogue.update(manager, current.resource, { generalAccess });
+        await this.catalogue.update(manager, current.resource, { generalAccess }, req.changedBy);
       return current;
     });
     this.outbox.kick();
