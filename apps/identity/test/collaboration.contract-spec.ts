@@ -14,9 +14,9 @@ import {
   startContractHarness,
   testServiceConfig,
   uniqueName,
-  testSqlPool,
 } from '@atrium/testing';
 import { IdentityModule } from '../src/identity.module';
+import { verifyAddress } from './verify-address';
 
 /** Account collaboration's message contract: policies, roles, members, and the membership facts they publish. */
 describe('identity collaboration contract (RabbitMQ + PostgreSQL)', () => {
@@ -32,17 +32,7 @@ describe('identity collaboration contract (RabbitMQ + PostgreSQL)', () => {
     await verify(user.email);
     return user;
   };
-  /** Verifies an address, as only a verified one may answer an invitation sent to it (the dev mailbox's token). */
-  const verify = async (email: string) => {
-    const sql = testSqlPool(h.db.url);
-    const { rows } = await sql.query<{ text: string }>(
-      `SELECT text FROM identity.dev_mail WHERE to_address = $1 AND subject LIKE 'Verify%'
-        ORDER BY created_at DESC LIMIT 1`,
-      [email],
-    );
-    await sql.end();
-    await h.rpc.call(IdentityRpc.verifyEmail, { token: /token: (\S+)/.exec(rows[0].text)![1] });
-  };
+  const verify = (email: string) => verifyAddress(h, email);
   /** The membership event of a user in an account with the given version (waits for it). */
   const factsAt = (accountId: string, userId: string, version: number) =>
     eventually(async () => {

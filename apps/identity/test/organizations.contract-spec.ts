@@ -13,11 +13,11 @@ import {
   expectAppError,
   startContractHarness,
   testServiceConfig,
-  testSqlPool,
   uniqueName,
 } from '@atrium/testing';
 import { DataSource } from 'typeorm';
 import { IdentityModule } from '../src/identity.module';
+import { verifyAddress } from './verify-address';
 
 describe('organizations message contract (RabbitMQ + PostgreSQL)', () => {
   let h: ContractHarness;
@@ -45,17 +45,7 @@ describe('organizations message contract (RabbitMQ + PostgreSQL)', () => {
     await verify(user.email);
     return { id: user.id, username, email: `${username}@x.io` };
   };
-  /** Verifies an address, as only a verified one may answer an invitation sent to it (the dev mailbox's token). */
-  const verify = async (email: string) => {
-    const sql = testSqlPool(h.db.url);
-    const { rows } = await sql.query<{ text: string }>(
-      `SELECT text FROM identity.dev_mail WHERE to_address = $1 AND subject LIKE 'Verify%'
-        ORDER BY created_at DESC LIMIT 1`,
-      [email],
-    );
-    await sql.end();
-    await h.rpc.call(IdentityRpc.verifyEmail, { token: /token: (\S+)/.exec(rows[0].text)![1] });
-  };
+  const verify = (email: string) => verifyAddress(h, email);
   const createOrg = async (userId: string): Promise<OrganizationView> =>
     (await h.rpc.call(OrganizationsRpc.create, { userId, organization: { username: uniqueName('org') } }))
       .result;
