@@ -404,8 +404,8 @@ describe('Actors, builds, tasks and schedules', () => {
         .expect(200);
       expect(sharedSchedules.body.data).toMatchObject({ total: 1 });
 
-      // Bob may schedule the task he can read, not the Actor he cannot see.
-      await t
+      // Bob may read the task but not run it (its Actor is hidden from him): he schedules neither.
+      const unrunnable = await t
         .http()
         .post('/v2/schedules')
         .set(bob.auth)
@@ -414,7 +414,8 @@ describe('Actors, builds, tasks and schedules', () => {
           cronExpression: '* * * * *',
           actions: [{ type: 'RUN_ACTOR_TASK', actorTaskId: taskId }],
         })
-        .expect(201);
+        .expect(404);
+      expect(unrunnable.body.error.message).toContain('body.actions.0.actorTaskId');
       const hidden = await t
         .http()
         .post('/v2/schedules')
