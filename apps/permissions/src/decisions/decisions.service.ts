@@ -29,7 +29,7 @@ import { collaborationLevel, decide, Evaluation } from './decide';
 import { MembershipsService } from '../memberships/memberships.service';
 import { TokenCreationEntity } from '../token-creations/token-creation.entity';
 import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 
 /** Storage → run → Actor/task: related resources never nest deeper. */
@@ -74,17 +74,21 @@ export class DecisionsService {
     addressedByName = false,
     depth = 0,
     known: { owner?: AccountFacts; grant?: GrantInForce; memberships?: MembershipFacts[] } = {},
+    /** Inside a transaction (an event handler), its manager: every read goes through it. */
+    manager?: EntityManager,
   ): Promise<Evaluation> {
     const related = async (id: string | null): Promise<Evaluation | null> => {
       if (!id || depth >= MAX_DEPTH) return null;
-      const facts = await this.projections.resource(id);
-      return facts ? this.evaluate(facts, userId, false, depth + 1) : null;
+      const facts = await this.projections.resource(id, manager);
+      return facts ? this.evaluate(facts, userId, false, depth + 1, {}, manager) : null;
     };
     const isOwner = userId !== null && userId === resource.ownerId;
     const [owner, grant, memberships, actor, task, run] = await Promise.all([
-      isOwner ? null : (known.owner ?? this.projections.account(resource.ownerId)),
-      userId && !isOwner ? (known.grant ?? this.grants.activePermissions(resource.id, userId)) : null,
-      isOwner ? [] : (known.memberships ?? this.memberships.active(resource.ownerId, userId)),
+      isOwner ? null : (known.owner ?? this.projections.account(resource.ownerId, manager)),
+      userId && !isOwner
+        ? (known.grant ?? this.grants.activePermissions(resource.id, userId, manager))
+        : null,
+      isOwner ? [] : (known.memberships ?? this.memberships.active(resource.ownerId, userId, manager)),
       isOwner
         ? null
         : related(resource.type === 'ACTOR_RUN' || resource.type === 'ACTOR_BUILD' ? resource.actorId : null),
@@ -97,7 +101,7 @@ export class DecisionsService {
       resource,
       owner,
       memberships,
-      groupChain: collaborates ? await this.projections.groupChain(resource) : [],
+      groupChain: collaborates ? await this.projections.groupChain(resource, manager) : [],
       grantedPermissions: grant?.permissions ?? [],
       addressedByName,
       actor,

@@ -151,8 +151,12 @@ export class GrantsService {
    * The subject's grant on the resource as it applies now, and when that will change by time
    * alone (its expiry, or the start of a grant that has not begun).
    */
-  async activePermissions(resourceId: string, subjectId: string): Promise<GrantInForce> {
-    const grant = await this.dataSource
+  async activePermissions(
+    resourceId: string,
+    subjectId: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<GrantInForce> {
+    const grant = await manager
       .getRepository(GrantEntity)
       .createQueryBuilder('g')
       .select(['g.id', 'g.permissions', 'g.expiresAt', 'g.notBefore'])

@@ -30,7 +30,7 @@ export class IssueRunGrantsConsumer {
     if (!run || run.type !== 'ACTOR_RUN' || run.actorId !== event.actorId) return;
     if (run.ownerId === event.actorOwnerId) return;
     if (run.ownerId !== event.reporterId) {
-      const reporter = await this.decisions.evaluate(run, event.reporterId);
+      const reporter = await this.decisions.evaluate(run, event.reporterId, false, 0, {}, manager);
       if (!reporter.held.has('MANAGE_ACCESS')) return;
     }
     const inserted = await manager

@@ -50,10 +50,10 @@ export class ProjectionsService {
     private readonly audit: AuditLogService,
   ) {}
 
-  async account(id: string): Promise<AccountFacts | null> {
-    const row = await this.dataSource.manager.findOneBy(AccountProjectionEntity, { id });
+  async account(id: string, manager: EntityManager = this.dataSource.manager): Promise<AccountFacts | null> {
+    const row = await manager.findOneBy(AccountProjectionEntity, { id });
     if (row) return toAccountFacts(row);
-    return this.fetchAccount({ id });
+    return this.fetchAccount({ id }, manager);
   }
 
   async accountByUsername(username: string): Promise<AccountFacts | null> {
@@ -91,12 +91,15 @@ export class ProjectionsService {
   }
 
   /** A resource's group and that group's parents, nearest first (environments and groups). */
-  async groupChain(resource: ResourceFacts): Promise<string[]> {
+  async groupChain(
+    resource: ResourceFacts,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<string[]> {
     const chain: string[] = [];
     let groupId = resource.groupId;
     while (groupId && !chain.includes(groupId) && chain.length < MAX_GROUP_DEPTH) {
       chain.push(groupId);
-      groupId = (await this.resource(groupId))?.groupId ?? null;
+      groupId = (await this.resource(groupId, manager))?.groupId ?? null;
     }
     return chain;
   }
@@ -115,10 +118,13 @@ export class ProjectionsService {
     else await this.markDeleted(id);
   }
 
-  private async fetchAccount(by: { id: string } | { username: string }): Promise<AccountFacts | null> {
+  private async fetchAccount(
+    by: { id: string } | { username: string },
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<AccountFacts | null> {
     try {
       const facts = await this.rpc.call(IdentityRpc.getAccountFacts, by);
-      await this.upsertAccount(facts);
+      await this.upsertAccount(facts, manager);
       return facts;
     } catch (err) {
       if (err instanceof AppError && err.type === 'record-not-found') return null;
