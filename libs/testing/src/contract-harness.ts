@@ -22,7 +22,9 @@ export async function startContractHarness(
     amqpUrl: TEST_AMQP_URL,
     logLevel: 'error',
   });
-  const rpc = new RpcClient(new RmqRpcTransport(TEST_AMQP_URL), 3000);
+  // Longer than the service's own RPC deadline (3 s), so the service's answer — a timeout of its
+  // own included — reaches the test rather than the harness giving up first on a busy machine.
+  const rpc = new RpcClient(new RmqRpcTransport(TEST_AMQP_URL), 10_000);
   const bus = new AmqpEventBus(TEST_AMQP_URL);
   return {
     app,
