@@ -95,6 +95,16 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
     ])
       await publish(Events.resourceCreated, r);
     await eventually(async () => expect((await check(bob.id, 'DATASET', dataset.id)).allowed).toBe(true));
+    // Every account projected too: a check by someone else reads its owner's account, and a miss
+    // would read through to identity, which this harness does not run.
+    await eventually(async () => {
+      const [{ n }] = await h.app
+        .get(DataSource)
+        .query(`SELECT count(*)::int AS n FROM permissions.account_projection WHERE id = ANY($1)`, [
+          [alice.id, bob.id, carol.id],
+        ]);
+      expect(n).toBe(3);
+    });
   });
   afterAll(() => h.close());
 
