@@ -51,6 +51,8 @@ describe('apify-client: the catalogue, method by method', () => {
     expect((await owner.task(task.id).update({ input: { q: 2 } })).input).toEqual({ q: 2 });
     expect(await owner.task(task.id).getInput()).toEqual({ q: 2 });
     expect(await owner.task(task.id).updateInput({ q: 3 })).toEqual({ q: 3 });
+    const run = await owner.task(task.id).start();
+    expect((await owner.task(task.id).runs().list()).items.map((r) => r.id)).toEqual([run.id]);
     expect(await client(bob.accessToken).task(task.id).get()).toBeUndefined();
     await owner.task(task.id).delete();
     expect(await owner.task(task.id).get()).toBeUndefined();
