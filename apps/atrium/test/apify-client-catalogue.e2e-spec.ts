@@ -139,7 +139,9 @@ describe('apify-client: the catalogue, method by method', () => {
     expect(await rq.getRequest(added.requestId)).toBeUndefined();
     expect((await client(bob.accessToken).requestQueue(queue.id).get())?.id).toBe(queue.id);
     await expect(
-      client(bob.accessToken).requestQueue(queue.id).addRequest({ url: 'http://127.0.0.1/b' }),
+      client(bob.accessToken)
+        .requestQueue(queue.id)
+        .addRequest({ url: 'http://127.0.0.1/b', uniqueKey: 'b' }),
     ).rejects.toMatchObject({
       statusCode: 403,
     });

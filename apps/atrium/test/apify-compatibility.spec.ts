@@ -32,9 +32,9 @@ function clientMethods(): string[] {
   for (const [name, value] of Object.entries(apifyClient)) {
     if (!/Client$/.test(name) || typeof value !== 'function') continue;
     for (
-      let proto = value.prototype;
+      let proto = value.prototype as unknown as Record<string, unknown> | null;
       proto && proto !== Object.prototype;
-      proto = Object.getPrototypeOf(proto)
+      proto = Object.getPrototypeOf(proto) as Record<string, unknown> | null
     )
       for (const method of Object.getOwnPropertyNames(proto))
         if (method !== 'constructor' && !method.startsWith('_') && typeof proto[method] === 'function')
