@@ -57,6 +57,12 @@ export interface CheckResult {
    * `notBefore`): caches must not keep it past then. Null: no such time.
    */
   validUntil: string | null;
+  /**
+   * The resources whose facts or grants the decision read (itself, its groups, its Actor, task
+   * and run): a cache may keep it across a `permissions.changed` event about any other resource.
+   * Absent (an earlier release): the decision may depend on anything.
+   */
+  dependsOn?: string[];
 }
 
 export const grantBody = z

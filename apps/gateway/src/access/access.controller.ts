@@ -103,7 +103,7 @@ export class AccessController {
       grantedBy: user.userId,
       grantorHolds: resource.permissions,
     });
-    this.access.changed();
+    this.access.changed(resource.id);
     return { data: grant };
   }
 
@@ -124,7 +124,7 @@ export class AccessController {
       updatedBy: user.userId,
       grantorHolds: resource.permissions,
     });
-    this.access.changed();
+    this.access.changed(resource.id);
     return { data: grant };
   }
 
@@ -142,6 +142,6 @@ export class AccessController {
       grantId,
       revokedBy: user.userId,
     });
-    this.access.changed();
+    this.access.changed(resource.id);
   }
 }

@@ -19,6 +19,7 @@ describe('AccessDecisions', () => {
 
   let answers: ((result: CheckResult) => void)[];
   let access: AccessDecisions;
+  let announce: (payload: unknown) => Promise<void>;
 
   beforeEach(async () => {
     answers = [];
@@ -28,7 +29,9 @@ describe('AccessDecisions', () => {
     const bus = {
       connected: true,
       onConnectionChange: () => undefined,
-      subscribeBroadcast: async () => undefined,
+      subscribeBroadcast: async (_names: string[], handler: (envelope: unknown) => Promise<void>) => {
+        announce = (payload) => handler({ id: 'e', name: 'permissions.changed', occurredAt: '', payload });
+      },
     } as unknown as EventBus;
     access = new AccessDecisions(rpc, bus);
     await access.onModuleInit();
@@ -61,5 +64,76 @@ describe('AccessDecisions', () => {
     expect(answers).toHaveLength(1); // asked again, not served from the cache
     answers.shift()!(decision(false));
     expect((await next).allowed).toBe(false);
+  });
+
+  describe('a change about one resource', () => {
+    const on = (resourceId: string, dependsOn?: string[]): CheckResult =>
+      ({ ...decision(true), resourceId, dependsOn }) as CheckResult;
+    const read = (id: string) => access.check({ userId: 'guest' }, 'DATASET', id, 'READ');
+    /** Fills the cache: each id answered with what it depends on. */
+    const cache = async (deps: Record<string, string[] | undefined>) => {
+      for (const [id, dependsOn] of Object.entries(deps)) {
+        access.changed(id);
+        const asked = read(id);
+        answers.shift()!(on(id, dependsOn));
+        await asked;
+      }
+      expect(answers).toHaveLength(0);
+    };
+    /** The ids that are asked again (not served from the cache). */
+    const askedAgain = async (ids: string[]) => {
+      const again: string[] = [];
+      for (const id of ids) {
+        const pending = read(id);
+        if (answers.length) {
+          again.push(id);
+          answers.shift()!(on(id, [id]));
+        }
+        await pending;
+      }
+      return again;
+    };
+
+    it('drops the decisions that read it, and keeps the others', async () => {
+      // d2 is a run's storage: its decision read the run r1 too.
+      await cache({ d1: ['d1'], d2: ['d2', 'r1'], d3: ['d3'] });
+      await announce({ resourceId: 'r1', subjectId: 'x', reason: 'grant-revoked' });
+      expect(await askedAgain(['d1', 'd2', 'd3'])).toEqual(['d2']);
+      access.changed('d3');
+      expect(await askedAgain(['d1', 'd2', 'd3'])).toEqual(['d3']);
+    });
+
+    it('drops everything on a change of an account or a membership, or one not understood', async () => {
+      for (const payload of [
+        { resourceId: null, subjectId: 'x', reason: 'membership-changed' },
+        { resourceId: null, subjectId: null, reason: 'general-access-changed' },
+        { resourceId: 42 },
+      ]) {
+        await cache({ d1: ['d1'], d2: ['d2'] });
+        await announce(payload);
+        expect(await askedAgain(['d1', 'd2'])).toEqual(['d1', 'd2']);
+      }
+    });
+
+    it('keeps an answer that was on its way only if what changed meanwhile is not something it read', async () => {
+      const racing = read('d2');
+      access.changed('elsewhere');
+      answers.shift()!(on('d2', ['d2', 'r1']));
+      await racing;
+      expect(await askedAgain(['d2'])).toEqual([]);
+
+      access.changed('d2');
+      const stale = read('d2');
+      access.changed('r1'); // the run it read changed while the answer was on its way
+      answers.shift()!(on('d2', ['d2', 'r1']));
+      await stale;
+      expect(await askedAgain(['d2'])).toEqual(['d2']);
+    });
+
+    it('drops a decision that does not say what it read on any change', async () => {
+      await cache({ d1: undefined, d2: ['d2'] });
+      await announce({ resourceId: 'zz', subjectId: null, reason: 'grant-created' });
+      expect(await askedAgain(['d1', 'd2'])).toEqual(['d1']);
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import {
   AppError,
   CheckResult,
@@ -11,6 +11,7 @@ import {
   ResourceType,
 } from '@atrium/contracts';
 import { EVENT_BUS, EventBus, RpcClient } from '@atrium/messaging';
+import { GatewayMetrics } from '../health/metrics';
 
 /** No decision is kept longer than this, whatever else holds. */
 const MAX_TTL_MS = 60_000;
@@ -23,10 +24,14 @@ const HEARTBEAT_MS = 1000;
  * (a burst of misses costs the permissions service a few requests, not one each).
  */
 const MAX_CHECKS_IN_FLIGHT = 4;
+/** Changes of access remembered for answers still on their way (older ones: the answer is not kept). */
+const RECENT_CHANGES = 1024;
 
 interface Entry {
   result: CheckResult;
   expiresAt: number;
+  /** The resources it depends on; absent: it may depend on anything (an earlier permissions release). */
+  dependsOn?: readonly string[];
 }
 
 type CheckRequest = RpcRequest<typeof PermissionsRpc.check>;
@@ -40,7 +45,9 @@ interface Waiting {
 /**
  * The gateway's access decisions: the permissions service's answers, cached per (principal,
  * permission, resource) in this replica. A `permissions.changed` event (every replica receives
- * every one) drops the cache; so does any access change made through this replica, before its
+ * every one) about a resource drops the decisions that depend on it — each answer names the
+ * resources it read: itself, its groups, its Actor, task and run —, and one about an account or
+ * a membership drops them all; so does any access change made through this replica, before its
  * response (read-your-writes). A decision is never kept past a grant's `expiresAt` or a pending
  * grant's `notBefore` (`validUntil`). Without the event stream, or while the permissions service
  * does not answer its heartbeat (checked every second), nothing is served from the cache: the
@@ -54,11 +61,18 @@ interface Waiting {
 export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AccessDecisions.name);
   private readonly entries = new Map<string, Entry>();
+  /** Cache keys by the resource they depend on; `*`: those that may depend on anything. */
+  private readonly dependents = new Map<string, Set<string>>();
   /** Misses waiting to be asked, by cache key (never one already on its way: see `ask`). */
   private waiting = new Map<string, Waiting>();
   private checksInFlight = 0;
-  /** Bumped by every clear: a decision asked for before a clear is not cached after it. */
+  /**
+   * Bumped by every change of access; what each changed (a resource id, or null: anything), for
+   * the last RECENT_CHANGES of them. A decision asked for before a change that may affect it is
+   * not cached after it.
+   */
   private generation = 0;
+  private readonly recentChanges = new Map<number, string | null>();
   private listening = false;
   private permissionsAnswer = true;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -66,6 +80,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly rpc: RpcClient,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
+    @Optional() private readonly metrics?: GatewayMetrics,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -74,7 +89,14 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
       this.listening = connected;
       if (!connected) this.logger.warn('Event stream lost: access decisions are not cached until it is back');
     });
-    await this.bus.subscribeBroadcast([Events.permissionsChanged.name], async () => this.clear());
+    await this.bus.subscribeBroadcast([Events.permissionsChanged.name], async (envelope) => {
+      const change = Events.permissionsChanged.payload.safeParse(envelope.payload);
+      // About one resource (a grant, its general access, a move, a deletion, a token's creation);
+      // otherwise about an account's settings or a membership — which any decision may read —,
+      // or not understood: everything goes.
+      if (change.success && change.data.resourceId) this.forget(change.data.resourceId);
+      else this.clear();
+    });
     this.listening = this.bus.connected;
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
@@ -113,17 +135,28 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     const key = `${principal.userId ?? ''}|${principal.runId ?? ''}|${principal.scope ? principal.tokenId : ''}|${resourceType}|${resourceRef}|${permission}`;
     const now = Date.now();
     const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > now && this.usable) return hit.result;
-    if (hit) this.entries.delete(key);
+    if (hit && hit.expiresAt > now && this.usable) {
+      this.metrics?.decisionServed('cache');
+      return hit.result;
+    }
+    if (hit) this.drop(key);
+    this.metrics?.decisionServed('permissions-service');
 
     const generation = this.generation;
     const result = await this.ask(key, { principal, resourceType, resourceRef, permission });
     // A change of access (or a lost event stream) while the answer was on its way may have made
     // it stale: it answers this request, which started before, but is not kept for later ones.
-    if (this.usable && result.canRead && generation === this.generation) {
+    if (this.usable && result.canRead && !this.changedSince(generation, result.dependsOn)) {
       const validUntil = result.validUntil ? Date.parse(result.validUntil) : Infinity;
-      if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-      this.entries.set(key, { result, expiresAt: Math.min(validUntil, now + MAX_TTL_MS) });
+      if (this.entries.size >= MAX_ENTRIES) this.clear();
+      this.drop(key);
+      const dependsOn = result.dependsOn;
+      this.entries.set(key, { result, expiresAt: Math.min(validUntil, now + MAX_TTL_MS), dependsOn });
+      for (const id of dependsOn ?? ['*']) {
+        const keys = this.dependents.get(id) ?? new Set<string>();
+        keys.add(key);
+        this.dependents.set(id, keys);
+      }
     }
     return result;
   }
@@ -194,16 +227,59 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     changedBy?: string,
   ): Promise<void> {
     await this.rpc.call(PermissionsRpc.refreshProjection, { kind, id, changedBy });
-    this.clear();
+    if (kind === 'resource') this.forget(id);
+    else this.clear();
   }
 
-  /** After a change of access made through this replica (a grant given, changed or taken back). */
-  changed(): void {
-    this.clear();
+  /**
+   * After a change of access made through this replica (a grant given, changed or taken back):
+   * of one resource, or, without one, of anything.
+   */
+  changed(resourceId?: string): void {
+    if (resourceId) this.forget(resourceId);
+    else this.clear();
+  }
+
+  /** Drops the decisions that may depend on a resource. */
+  private forget(resourceId: string): void {
+    this.changing(resourceId);
+    this.metrics?.decisionsInvalidated('resource');
+    for (const id of [resourceId, '*']) for (const key of this.dependents.get(id) ?? []) this.drop(key);
+  }
+
+  /** Records a change of access: answers on their way that it may affect are not kept (see `check`). */
+  private changing(resourceId: string | null): void {
+    this.generation++;
+    this.recentChanges.set(this.generation, resourceId);
+    this.recentChanges.delete(this.generation - RECENT_CHANGES);
+  }
+
+  /** Whether access changed, since `generation`, in a way that may affect a decision that read `dependsOn`. */
+  private changedSince(generation: number, dependsOn: readonly string[] | undefined): boolean {
+    if (generation === this.generation) return false;
+    if (!dependsOn || this.generation - generation >= RECENT_CHANGES) return true;
+    for (let g = generation + 1; g <= this.generation; g++) {
+      const changed = this.recentChanges.get(g);
+      if (changed === null || changed === undefined || dependsOn.includes(changed)) return true;
+    }
+    return false;
+  }
+
+  private drop(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    for (const id of entry.dependsOn ?? ['*']) {
+      const keys = this.dependents.get(id);
+      keys?.delete(key);
+      if (keys?.size === 0) this.dependents.delete(id);
+    }
   }
 
   private clear(): void {
-    this.generation++;
+    this.changing(null);
+    this.metrics?.decisionsInvalidated('all');
     this.entries.clear();
+    this.dependents.clear();
   }
 }

@@ -46,7 +46,7 @@ export class CreatedResourcesInterceptor implements NestInterceptor {
         // Get-or-create may answer with a resource that existed before: that one stays out of reach.
         if (typeof id === 'string' && !request.existingResource) {
           await this.rpc.call(PermissionsRpc.recordTokenCreation, { tokenId, resourceId: id });
-          this.access.changed();
+          this.access.changed(id);
         }
         return body;
       }),

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 
 const MAX_SERIES = 10_000;
@@ -14,8 +14,29 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  private readonly decisions = new Counter({
+    name: 'atrium_access_decisions_total',
+    help: 'Access decisions by where they were answered: this replica\'s cache or the permissions service',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  private readonly invalidations = new Counter({
+    name: 'atrium_access_decision_invalidations_total',
+    help: 'Changes of access that dropped cached decisions: those of one resource, or all',
+    labelNames: ['scope'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  decisionServed(source: 'cache' | 'permissions-service'): void {
+    this.decisions.inc({ source });
+  }
+
+  decisionsInvalidated(scope: 'resource' | 'all'): void {
+    this.invalidations.inc({ scope });
   }
 
   /** The histogram's series by method, route template and status (a bounded set). */

@@ -51,6 +51,22 @@ export interface Evaluation extends RelatedAccess {
   run?: Evaluation | null;
   /** The earliest time at which time alone changes this decision (an expiry or a start). */
   validUntil: Date | null;
+  /** Collaboration: the groups above the resource whose shares were consulted, nearest first. */
+  groupChain: string[];
+}
+
+/**
+ * The resources whose facts or grants an evaluation read: the resource itself, the groups above
+ * it and, recursively, its Actor, task and run. A change of access on any other resource cannot
+ * change this decision (changes of accounts and memberships are not per resource: they reach
+ * every decision).
+ */
+export function dependenciesOf(evaluation: Evaluation, into = new Set<string>()): Set<string> {
+  into.add(evaluation.facts.id);
+  evaluation.groupChain.forEach((id) => into.add(id));
+  for (const related of [evaluation.actor, evaluation.task, evaluation.run])
+    if (related) dependenciesOf(related, into);
+  return into;
 }
 
 /** One rule of the decision order as it applied: what it gives (maybe nothing) and why. */

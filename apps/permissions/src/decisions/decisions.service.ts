@@ -25,7 +25,7 @@ import { AuditLogService } from '../audit/audit-log.service';
 import { GrantInForce, GrantsService } from '../grants/grants.service';
 import { DecisionFactsQuery, DecisionFactsRow } from './decision-facts.query';
 import { ProjectionsService } from '../projections/projections.service';
-import { collaborationLevel, decide, Evaluation } from './decide';
+import { collaborationLevel, decide, dependenciesOf, Evaluation } from './decide';
 import { MembershipsService } from '../memberships/memberships.service';
 import { TokenCreationEntity } from '../token-creations/token-creation.entity';
 import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
@@ -96,12 +96,13 @@ export class DecisionsService {
       isOwner ? null : related(resource.runId),
     ]);
     const collaborates = memberships.some((m) => m.kind === 'COLLABORATION');
+    const groupChain = collaborates ? await this.projections.groupChain(resource, manager) : [];
     const { permissions: held, trace } = decide({
       userId,
       resource,
       owner,
       memberships,
-      groupChain: collaborates ? await this.projections.groupChain(resource, manager) : [],
+      groupChain,
       grantedPermissions: grant?.permissions ?? [],
       addressedByName,
       actor,
@@ -122,6 +123,7 @@ export class DecisionsService {
       task,
       run,
       validUntil,
+      groupChain,
     };
   }
 
@@ -282,6 +284,8 @@ export class DecisionsService {
       permissions: [...permissions.keys()].sort(),
       rule: permissions.get(req.permission) ?? 'none',
       validUntil: evaluation.validUntil?.toISOString() ?? null,
+      // A run token's decision also reads its run (rule 1).
+      dependsOn: [...dependenciesOf(evaluation, new Set(req.principal.runId ? [req.principal.runId] : []))],
     };
   }
 
