@@ -16,7 +16,7 @@ export class GatewayMetrics {
 
   private readonly decisions = new Counter({
     name: 'atrium_access_decisions_total',
-    help: 'Access decisions by where they were answered: this replica\'s cache or the permissions service',
+    help: "Access decisions by where they were answered: this replica's cache or the permissions service",
     labelNames: ['source'],
     registers: [this.registry],
   });
