@@ -35,6 +35,9 @@ export async function startAtriumStack(
     const app = await startServiceApp(SERVICE_MODULES[name].forRoot(serviceConfig), name, {
       amqpUrl: serviceConfig.AMQP_URL,
       logLevel: serviceConfig.LOG_LEVEL,
+      logFormat: serviceConfig.LOG_FORMAT,
+      // One process: its lines are the installation's, whichever service wrote them.
+      logName: 'atrium',
     });
     services.set(name, app);
   };
@@ -44,7 +47,7 @@ export async function startAtriumStack(
   };
   // Migrations of one schema never touch another, so the services start side by side.
   await Promise.all((Object.keys(SERVICE_MODULES) as ServiceName[]).map(startService));
-  const gateway = await createGatewayApp(gatewayConfig);
+  const gateway = await createGatewayApp(gatewayConfig, 'atrium');
   return {
     gateway,
     services,

@@ -23,7 +23,7 @@ function runTool(script: string, args: string[], env: NodeJS.ProcessEnv, output:
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream! }).on('line', (line) => {
       output.push(`[${args[0] ?? script}#${child.pid}] ${line}`);
-      if (output.length > 500) output.shift();
+      if (output.length > 2000) output.shift();
     });
   }
   return child;
@@ -70,7 +70,7 @@ export async function startProcessStack(
   databaseUrl: string,
   gatewayConfig: GatewayConfig,
   replicas = 2,
-): Promise<AtriumStack> {
+): Promise<AtriumStack & { output: readonly string[] }> {
   const output: string[] = [];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -80,7 +80,9 @@ export async function startProcessStack(
     JWT_SECRET: TEST_JWT_SECRET,
     RPC_TIMEOUT_MS: '3000',
     DB_POOL_SIZE: '3',
-    LOG_LEVEL: 'log',
+    // Every RPC a service answers is a line, with its request id (request-tracing.e2e-spec.ts).
+    LOG_LEVEL: 'debug',
+    LOG_FORMAT: 'json',
   };
   const migrate = runTool('tools/migrate.ts', [], env, output);
   if (!(await exited(migrate, START_TIMEOUT_MS)) || migrate.exitCode !== 0)
@@ -108,6 +110,7 @@ export async function startProcessStack(
   }
   const gateway = await createGatewayApp(gatewayConfig);
   return {
+    output,
     gateway,
     services: new Map(),
     startService,

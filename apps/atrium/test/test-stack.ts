@@ -21,6 +21,8 @@ export interface TestStack {
   stack: AtriumStack;
   db: TestDatabase;
   http: () => ReturnType<typeof request>;
+  /** Distributed mode: the services' processes' output, each line prefixed `[service#pid]`. */
+  serviceOutput?: readonly string[];
   close(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function startTestStack(gatewayOverrides: Record<string, string> = 
   return {
     stack,
     db,
+    serviceOutput: 'output' in stack ? (stack.output as readonly string[]) : undefined,
     http: () => request(stack.gateway.getHttpServer()),
     async close() {
       await stack.close();

@@ -2,15 +2,21 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { GatewayConfig } from '@atrium/config';
-import { logLevels } from '@atrium/messaging';
+import { AtriumLogger, logFormat } from '@atrium/messaging';
 import { GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './health/metrics';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { registerRequestDecompression } from './http/request-decompression';
+import { logRequests } from './http/request-log';
 
 /** Builds the gateway (not yet listening): Fastify with body limits, Apify errors, metrics and OpenAPI. */
-export async function createGatewayApp(config: GatewayConfig): Promise<NestFastifyApplication> {
+export async function createGatewayApp(
+  config: GatewayConfig,
+  /** The `service` of its log lines. */
+  logName = 'gateway',
+): Promise<NestFastifyApplication> {
   const metrics = new GatewayMetrics();
+  const logger = new AtriumLogger(logName, config.LOG_LEVEL, logFormat(config.LOG_FORMAT));
   // Record keys may be 256 characters (and longer ones must reach validation to be named, not 404).
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -29,12 +35,13 @@ export async function createGatewayApp(config: GatewayConfig): Promise<NestFasti
   );
   registerRequestDecompression(fastify);
   metrics.instrument(fastify);
+  logRequests(fastify, logger);
 
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(config, metrics),
     adapter,
     // The body parsers are registered above (Nest's own would replace the JSON one).
-    { logger: logLevels(config.LOG_LEVEL), bodyParser: false },
+    { logger, bodyParser: false },
   );
   // Nest routes Fastify's own errors (unparseable JSON, oversized bodies) through this filter too.
   app.useGlobalFilters(new ApiExceptionFilter());

@@ -32,6 +32,8 @@ export const serviceConfigSchema = z.object({
   JWT_SECRET: z.string().min(32, { message: 'JWT_SECRET must be at least 32 characters' }),
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:3000'),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
+  /** Unset: readable lines on a terminal, JSON lines anywhere else (a file, a pipe, a collector). */
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   /** Unset: identity keeps outgoing mail in the dev mailbox (the `dev_mail` table, and MAIL_DIR). */
   SMTP_URL: z
     .string()

@@ -19,6 +19,8 @@ export interface EventEnvelope<P = unknown> {
   name: string;
   occurredAt: string;
   payload: P;
+  /** The request whose handling caused it, when one did: its consumers' work is part of it. */
+  requestId?: string;
 }
 
 export const Events = {

@@ -1,3 +1,4 @@
+import { handleInContext } from './event-bus';
 import { Logger } from '@nestjs/common';
 import { EventEnvelope } from '@atrium/contracts';
 import * as amqp from 'amqp-connection-manager';
@@ -92,8 +93,8 @@ export class AmqpEventBus implements EventBus {
           (msg) => {
             if (!msg) return;
             try {
-              void handler(JSON.parse(msg.content.toString()) as EventEnvelope).catch((err: Error) =>
-                this.logger.warn(`Broadcast handler failed: ${err.message}`),
+              void handleInContext(handler, JSON.parse(msg.content.toString()) as EventEnvelope).catch(
+                (err: Error) => this.logger.warn(`Broadcast handler failed: ${err.message}`),
               );
             } catch (err) {
               this.logger.warn(`Unparseable broadcast message: ${(err as Error).message}`);
@@ -190,7 +191,7 @@ export class AmqpEventBus implements EventBus {
       return;
     }
     try {
-      await handler(envelope);
+      await handleInContext(handler, envelope);
       ch.ack(msg);
     } catch (err) {
       const retries = Number(msg.properties.headers?.['x-retries'] ?? 0);

@@ -1,6 +1,13 @@
+import { requestIdFrom, withRequestId } from './request-context';
 import { EventEnvelope } from '@atrium/contracts';
 
 export type EventHandler = (envelope: EventEnvelope) => Promise<void>;
+
+/** Runs a handler as part of the request that caused the event (its logs, calls and events). */
+export function handleInContext(handler: EventHandler, envelope: EventEnvelope): Promise<void> {
+  const requestId = typeof envelope.requestId === 'string' ? requestIdFrom(envelope.requestId) : undefined;
+  return withRequestId(requestId, () => handler(envelope));
+}
 
 /** A handler throws this for a message that can never succeed: it goes to the dead-letter queue at once. */
 export class PoisonMessageError extends Error {}

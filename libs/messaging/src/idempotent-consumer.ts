@@ -1,7 +1,10 @@
+import { Logger } from '@nestjs/common';
 import { EventDefinition, EventEnvelope, EventPayload } from '@atrium/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { EventHandler, PoisonMessageError } from './event-bus';
 import { ProcessedMessageEntity } from './processed-message.entity';
+
+const logger = new Logger('Events');
 
 export type EventWork<E extends EventDefinition> = (
   payload: EventPayload<E>,
@@ -35,7 +38,8 @@ export class EventHandlers {
       throw new PoisonMessageError(`Invalid ${envelope.name} payload: ${parsed.error.message}`);
     if (!/^[0-9a-f-]{36}$/i.test(envelope.id))
       throw new PoisonMessageError(`Invalid event id ${envelope.id}`);
-    await this.dataSource.transaction(async (manager) => {
+    const started = performance.now();
+    const applied = await this.dataSource.transaction(async (manager) => {
       const inserted = await manager
         .createQueryBuilder()
         .insert()
@@ -44,8 +48,13 @@ export class EventHandlers {
         .orIgnore()
         .returning(['messageId'])
         .execute();
-      if (!inserted.raw.length) return; // already applied
+      if (!inserted.raw.length) return false; // already applied
       await entry.work(parsed.data, manager);
+      return true;
     });
+    // One debug line per event, under the request that caused it (see request-context.ts).
+    logger.debug(
+      `${this.consumer} ${applied ? 'applied' : 'had already applied'} ${envelope.name} in ${(performance.now() - started).toFixed(1)} ms`,
+    );
   };
 }

@@ -1,3 +1,4 @@
+import { handleInContext } from './event-bus';
 import { Logger } from '@nestjs/common';
 import { EventEnvelope } from '@atrium/contracts';
 import { EventBus, EventHandler, PoisonMessageError } from './event-bus';
@@ -31,7 +32,7 @@ export class InProcessEventBus implements EventBus {
   private async deliver(subscription: Subscription, envelope: EventEnvelope): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await subscription.handler(envelope);
+        await handleInContext(subscription.handler, envelope);
         return;
       } catch (err) {
         const poison = err instanceof PoisonMessageError;

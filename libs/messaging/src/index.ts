@@ -16,3 +16,5 @@ export * from './outbox-relay.provider';
 export * from './messaging.module';
 export * from './health.controller';
 export * from './service-app';
+export * from './request-context';
+export * from './atrium-logger';

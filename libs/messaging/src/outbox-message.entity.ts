@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, MigrationInterface, PrimaryGeneratedColumn, QueryRunner } from 'typeorm';
 
 /** An event written in the same transaction as the change it reports; the relay publishes it. */
 @Entity('outbox_message')
@@ -19,10 +19,34 @@ export class OutboxMessageEntity {
   @Column({ type: 'timestamptz' })
   occurredAt: Date;
 
+  /** The request whose handling wrote it, carried on to its consumers (see request-context.ts). */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  requestId: string | null;
+
   /** While set and in the future, a relay is publishing the row; after it, another may retry. */
   @Column({ type: 'timestamptz', nullable: true })
   claimedUntil: Date | null;
 
   @Column({ type: 'timestamptz', nullable: true })
   publishedAt: Date | null;
+}
+
+/**
+ * The migration that adds `request_id` to a service's outbox (one class per service schema, each
+ * listed in that service's migrations).
+ */
+export function outboxRequestIdMigration(schema: string, timestamp: number) {
+  return class implements MigrationInterface {
+    name = `OutboxRequestId${timestamp}`;
+
+    async up(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.query(
+        `ALTER TABLE "${schema}"."outbox_message" ADD "request_id" character varying(64)`,
+      );
+    }
+
+    async down(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.query(`ALTER TABLE "${schema}"."outbox_message" DROP COLUMN "request_id"`);
+    }
+  };
 }

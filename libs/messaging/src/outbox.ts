@@ -1,3 +1,4 @@
+import { currentRequestId } from './request-context';
 import { Logger } from '@nestjs/common';
 import { EventDefinition, EventPayload } from '@atrium/contracts';
 import { randomUUID } from 'node:crypto';
@@ -23,6 +24,7 @@ export async function addToOutbox<E extends EventDefinition>(
     name: event.name,
     payload: checked,
     occurredAt: new Date(),
+    requestId: currentRequestId() ?? null,
     publishedAt: null,
   });
 }
@@ -115,6 +117,7 @@ export class OutboxRelay {
           name: row.name,
           occurredAt: row.occurredAt.toISOString(),
           payload: row.payload,
+          ...(row.requestId && { requestId: row.requestId }),
         });
       }
     } catch (err) {

@@ -1,3 +1,4 @@
+import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from './request-context';
 import { Logger } from '@nestjs/common';
 import { RmqContext, RmqOptions, ServerRMQ } from '@nestjs/microservices';
 import type { Channel, ConsumeMessage } from 'amqplib';
@@ -60,6 +61,15 @@ export class RmqRpcServer extends ServerRMQ {
 
   override async handleMessage(message: Record<string, unknown>, channel: unknown): Promise<void> {
     if (!message) return super.handleMessage(message, channel);
+    // Its handling (logs, further calls, events) is part of the request that sent it.
+    const headers = (message as unknown as ConsumeMessage).properties.headers;
+    const requestId = headers?.[REQUEST_ID_HEADER];
+    return withRequestId(typeof requestId === 'string' ? requestIdFrom(requestId) : undefined, () =>
+      this.handleRequest(message, channel),
+    );
+  }
+
+  private async handleRequest(message: Record<string, unknown>, channel: unknown): Promise<void> {
     const { correlationId, replyTo } = (message as unknown as ConsumeMessage).properties as {
       correlationId?: string;
       replyTo?: string;

@@ -2,6 +2,7 @@ import { ClientRMQ, RmqRecordBuilder } from '@nestjs/microservices';
 import { SERVICES, ServiceName } from '@atrium/contracts';
 import { lastValueFrom, timeout, TimeoutError } from 'rxjs';
 import { AMQP_RECONNECT_SECONDS, amqpConnectionOptions, rpcQueue, rpcQueueOptions } from './topology';
+import { currentRequestId, REQUEST_ID_HEADER } from './request-context';
 import { RpcTransport, timeoutError, toAppError } from './rpc-transport';
 
 /** RPC over @nestjs/microservices RMQ: persistent requests, direct reply-to, a deadline per call. */
@@ -31,7 +32,13 @@ export class RmqRpcTransport implements RpcTransport {
   async send(service: ServiceName, pattern: string, payload: unknown, timeoutMs: number): Promise<unknown> {
     if (!SERVICES.includes(service)) throw new Error(`Unknown service ${service}`);
     // The broker drops a request nobody took before the caller gave up on it.
-    const record = new RmqRecordBuilder(payload).setOptions({ expiration: String(timeoutMs) }).build();
+    const requestId = currentRequestId();
+    const record = new RmqRecordBuilder(payload)
+      .setOptions({
+        expiration: String(timeoutMs),
+        ...(requestId && { headers: { [REQUEST_ID_HEADER]: requestId } }),
+      })
+      .build();
     try {
       return await lastValueFrom(this.client(service).send(pattern, record).pipe(timeout(timeoutMs)));
     } catch (err) {

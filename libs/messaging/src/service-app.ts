@@ -4,6 +4,8 @@ import { MicroserviceOptions, RmqOptions, Transport } from '@nestjs/microservice
 import { ServiceName } from '@atrium/contracts';
 import * as amqplib from 'amqplib';
 import { AckInterceptor } from './ack.interceptor';
+import { RpcLogInterceptor } from './rpc-log.interceptor';
+import { AtriumLogger, LogFormat, logFormat } from './atrium-logger';
 import { assertExchanges } from './amqp.event-bus';
 import { InProcessServer, inProcessRegistry } from './in-process.transport';
 import { RmqRpcServer } from './rmq-rpc.server';
@@ -51,16 +53,17 @@ export function rmqServerOptions(url: string, service: ServiceName): Required<Rm
   };
 }
 
-export function logLevels(level: LogLevel): LogLevel[] {
-  const order: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
-  return order.slice(0, order.indexOf(level) + 1);
-}
-
 /** Starts a service's Nest app on RabbitMQ (when `amqpUrl` is set) or on the in-process transport. */
 export async function startServiceApp(
   rootModule: DynamicModule,
   service: ServiceName,
-  options: { amqpUrl?: string; logLevel?: LogLevel },
+  options: {
+    amqpUrl?: string;
+    logLevel?: LogLevel;
+    logFormat?: LogFormat;
+    /** The `service` of its log lines (one process running every service names itself). */
+    logName?: string;
+  },
 ): Promise<INestMicroservice> {
   if (options.amqpUrl) await assertRpcTopology(options.amqpUrl, service);
   const transport: MicroserviceOptions = {
@@ -70,10 +73,14 @@ export async function startServiceApp(
   };
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(rootModule, {
     ...transport,
-    logger: logLevels(options.logLevel ?? 'log'),
+    logger: new AtriumLogger(
+      options.logName ?? service,
+      options.logLevel ?? 'log',
+      logFormat(options.logFormat),
+    ),
   });
   app.useGlobalFilters(new RpcErrorFilter());
-  app.useGlobalInterceptors(new AckInterceptor());
+  app.useGlobalInterceptors(new AckInterceptor(), new RpcLogInterceptor());
   await app.listen();
   return app;
 }
@@ -90,7 +97,7 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
 export async function runServiceProcess(
   rootModule: DynamicModule,
   service: ServiceName,
-  config: { AMQP_URL?: string; LOG_LEVEL: LogLevel },
+  config: { AMQP_URL?: string; LOG_LEVEL: LogLevel; LOG_FORMAT?: LogFormat },
 ): Promise<void> {
   const logger = new Logger(service);
   if (!config.AMQP_URL) {
@@ -103,6 +110,7 @@ export async function runServiceProcess(
     const app = await startServiceApp(rootModule, service, {
       amqpUrl: config.AMQP_URL,
       logLevel: config.LOG_LEVEL,
+      logFormat: config.LOG_FORMAT,
     });
     logger.log(`${service} service is consuming ${rpcQueue(service)}`);
     let closing = false;

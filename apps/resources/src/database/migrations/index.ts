@@ -1,3 +1,4 @@
+import { outboxRequestIdMigration } from '@atrium/messaging';
 import { Initial1795997904640 } from './1795997904640-initial';
 import { RequestQueueLocks1796311023760 } from './1796311023760-request-queue-locks';
 import { DatasetItems1796311100000 } from './1796311100000-dataset-items';
@@ -6,4 +7,5 @@ export const RESOURCES_MIGRATIONS = [
   Initial1795997904640,
   RequestQueueLocks1796311023760,
   DatasetItems1796311100000,
+  outboxRequestIdMigration('resources', 1796330000002),
 ];
