@@ -23,8 +23,8 @@ async function startSite(): Promise<{ server: Server; origin: string; hits: Map<
       return;
     }
     hits.set(req.url!, (hits.get(req.url!) ?? 0) + 1);
-    const links = [(n + 1) % PAGES, (n * 7 + 3) % PAGES, (n * 13 + 5) % PAGES, (n + PAGES - 1) % PAGES]
-      .map((to) => `<a href="/page/${to}">page ${to}</a>`)
+    const links = [n + 1, n + 2, n + PAGES - 1, 2 * n, 3 * n + 1, 5 * n + 2, 7 * n + 3, 11 * n + 5]
+      .map((to) => `<a href="/page/${to % PAGES}">page ${to % PAGES}</a>`)
       .join('\n');
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(
       `<!doctype html><html><head><title>Page ${n}</title></head><body>
@@ -33,6 +33,8 @@ async function startSite(): Promise<{ server: Server; origin: string; hits: Map<
 </body></html>`,
     );
   });
+  // Longer than the crawl: a kept-alive socket closed under the crawler would be a retry of our making.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address() as AddressInfo;
   return { server, origin: `http://127.0.0.1:${port}`, hits };
@@ -64,16 +66,20 @@ function runActor(env: Record<string, string>): Promise<ActorProcess> {
   });
 }
 
-/** The gateway's request counts by `METHOD route status`, from its Prometheus histogram. */
-async function requestCounts(baseUrl: string): Promise<Map<string, number>> {
+/** The gateway's requests by `METHOD route status`: how many, and their total seconds (its Prometheus histogram). */
+async function gatewayRequests(baseUrl: string): Promise<Map<string, { count: number; seconds: number }>> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  const counts = new Map<string, number>();
-  const line = /^atrium_http_request_duration_seconds_count\{(.*)\} (\d+)$/gm;
-  for (const [, labels, value] of text.matchAll(line)) {
+  const series = new Map<string, { count: number; seconds: number }>();
+  const line = /^atrium_http_request_duration_seconds_(count|sum)\{(.*)\} ([\d.e+-]+)$/gm;
+  for (const [, kind, labels, value] of text.matchAll(line)) {
     const l = Object.fromEntries([...labels.matchAll(/(\w+)="([^"]*)"/g)].map(([, k, v]) => [k, v]));
-    counts.set(`${l.method} ${l.route} ${l.status}`, Number(value));
+    const key = `${l.method} ${l.route} ${l.status}`;
+    const entry = series.get(key) ?? { count: 0, seconds: 0 };
+    if (kind === 'count') entry.count = Number(value);
+    else entry.seconds = Number(value);
+    series.set(key, entry);
   }
-  return counts;
+  return series;
 }
 
 /**
@@ -155,14 +161,14 @@ describe('the Apify SDK and Crawlee against Atrium', () => {
       CRAWLEE_LOG_LEVEL: 'INFO',
       NO_COLOR: '1',
     };
-    const before = await requestCounts(baseUrl);
+    const before = await gatewayRequests(baseUrl);
     const startedAt = Date.now();
     const processes = await Promise.all([runActor(platformEnv), runActor(platformEnv)]);
     const elapsedMs = Date.now() - startedAt;
     for (const p of processes) {
       if (p.code !== 0) throw new Error(`the Actor exited with ${p.code}:\n${p.output.slice(-6000)}`);
     }
-    const after = await requestCounts(baseUrl);
+    const after = await gatewayRequests(baseUrl);
 
     const owner = client(alice.accessToken);
     const { items, total } = await owner.dataset(run.defaultDatasetId).listItems();
@@ -190,22 +196,24 @@ describe('the Apify SDK and Crawlee against Atrium', () => {
       requestsFailed: 0,
     });
 
-    const made = [...after].flatMap(([key, n]) => {
-      const diff = n - (before.get(key) ?? 0);
-      return diff > 0 && !key.includes('/metrics') ? [[key, diff] as const] : [];
+    const made = [...after].flatMap(([key, { count, seconds }]) => {
+      const was = before.get(key) ?? { count: 0, seconds: 0 };
+      const n = count - was.count;
+      return n > 0 && !key.includes('/metrics') ? [[key, n, (seconds - was.seconds) / n] as const] : [];
     });
     const requestsMade = made.reduce((sum, [, n]) => sum + n, 0);
     console.log(
-      `Two Actor processes crawled ${PAGES} pages in ${elapsedMs} ms with ${requestsMade} API requests:\n` +
-        made.map(([key, n]) => `  ${n}\t${key}`).join('\n') +
+      `Two Actor processes crawled ${PAGES} pages in ${elapsedMs} ms with ${requestsMade} API requests` +
+        ' (count, mean time in the gateway, route):\n' +
+        made.map(([key, n, mean]) => `  ${n}\t${(mean * 1000).toFixed(1)} ms\t${key}`).join('\n') +
         // What the Actor warned about (a retried request, a lost lock), for whoever reads the log.
         processes
           .flatMap((p) => p.output.split('\n').filter((l) => /WARN|ERROR/.test(l)))
           .map((l) => `\n  ${l}`)
           .join(''),
     );
-    // Nothing refused: the only misses are the state records Crawlee looks for before it first saves them.
-    // (Each process looks for its session pool and statistics once, at start.)
+    // Nothing refused: the only misses are the state records Crawlee looks for before it first saves
+    // them (each process its session pool and statistics, once, at start).
     const refused = made.filter(([key]) => !/ 2\d\d$/.test(key));
     expect(refused.map(([key]) => key)).toEqual(['GET /v2/key-value-stores/:storeId/records/:recordKey 404']);
     expect(refused[0][1]).toBeLessThanOrEqual(4);
