@@ -182,6 +182,10 @@ describe('the Apify SDK and Crawlee against Atrium', () => {
     // Every page fetched once: no request was handed to both processes.
     expect([...site.hits.values()].every((n) => n === 1)).toBe(true);
     expect(site.hits.size).toBe(PAGES);
+    // Both processes crawled: their final statistics (as Crawlee logs them) add up to the site.
+    const finished = processes.map((p) => Number(/"requestsFinished":(\d+)/.exec(p.output)?.[1]));
+    expect(finished.every((n) => n > 0)).toBe(true);
+    expect(finished[0] + finished[1]).toBe(PAGES);
 
     expect(await owner.requestQueue(run.defaultRequestQueueId).get()).toMatchObject({
       totalRequestCount: PAGES,
