@@ -48,6 +48,45 @@ describe('apify-client runs against Atrium', () => {
     expect(await inputOf(merged.defaultKeyValueStoreId)).toEqual({ a: 1, b: 2, c: 3 });
   });
 
+  it('takes status messages as the SDK and Crawlee send them: isStatusMessageTerminal, level, runId', async () => {
+    const owner = client(alice.accessToken);
+    const run = await owner.actor(actorId).start();
+    const { runToken } = run as unknown as { runToken: string };
+    const asRun = client(runToken);
+    const updated = await asRun
+      .run(run.id)
+      .update({ statusMessage: 'Crawled 10 pages', isStatusMessageTerminal: false });
+    expect(updated).toMatchObject({ statusMessage: 'Crawled 10 pages', isStatusMessageTerminal: false });
+    // apify-client's setStatusMessage() sends the SDK's level with it; Apify's documented body names the run.
+    const asRunAuth = { authorization: `Bearer ${runToken}` };
+    const done = await t
+      .http()
+      .put(`/v2/actor-runs/${run.id}`)
+      .set(asRunAuth)
+      .send({
+        runId: run.id,
+        statusMessage: 'Finished! 60 requests',
+        isStatusMessageTerminal: true,
+        level: 'INFO',
+      })
+      .expect(200);
+    expect(done.body.data).toMatchObject({
+      statusMessage: 'Finished! 60 requests',
+      isStatusMessageTerminal: true,
+    });
+    expect(await owner.run(run.id).get()).toMatchObject({ isStatusMessageTerminal: true });
+    for (const [body, field] of [
+      [{ statusMessage: 'x', level: 'LOUD' }, 'body.level'],
+      [{ statusMessage: 'x', isStatusMessageTerminal: 'yes' }, 'body.isStatusMessageTerminal'],
+      [{ runId: actorId, statusMessage: 'x' }, 'body.runId'],
+    ] as const) {
+      const res = await t.http().put(`/v2/actor-runs/${run.id}`).set(asRunAuth).send(body).expect(400);
+      expect(res.body.error).toMatchObject({ type: 'invalid-input' });
+      expect(res.body.error.message).toContain(field);
+    }
+    expect(await owner.run(run.id).get()).toMatchObject({ statusMessage: 'Finished! 60 requests' });
+  });
+
   it("gives the caller's last run of an Actor or task, by status", async () => {
     const owner = client(alice.accessToken);
     const first = await owner.actor(actorId).start({ n: 1 });

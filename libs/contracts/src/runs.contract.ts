@@ -27,10 +27,14 @@ export const runOptionsSchema = z
   })
   .strict();
 
+/** The levels the SDK and Crawlee give a status message (apify-client sends `level` with it). */
+export const STATUS_MESSAGE_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR'] as const;
+
 export const updateRunBody = z
   .object({
     status: z.enum(RUN_STATUSES).optional(),
     statusMessage: z.string().max(1000).optional(),
+    isStatusMessageTerminal: z.boolean().optional(),
     generalAccess: z.enum(RUN_GENERAL_ACCESS).optional(),
   })
   .strict();
@@ -44,6 +48,7 @@ export interface RunView {
   finishedAt: string | null;
   status: RunStatus;
   statusMessage: string | null;
+  isStatusMessageTerminal: boolean;
   meta: { origin: 'API' };
   options: { build: string; timeoutSecs: number; memoryMbytes: number };
   buildId: string | null;

@@ -7,6 +7,7 @@ import {
   RunView,
   RUN_STATUSES,
   runOptionsSchema,
+  STATUS_MESSAGE_LEVELS,
   TERMINAL_RUN_STATUSES,
   updateRunBody,
 } from '@atrium/contracts';
@@ -43,6 +44,14 @@ const startQuery = z.object({
 const listQuery = z.object({ ...ownershipListQuery, status: z.enum(RUN_STATUSES).optional() });
 /** apify-client's `waitForFinish()` sends up to 999999; the API waits 60 s at most, as Apify's. */
 const waitQuery = z.object({ waitForFinish: z.coerce.number().int().min(0).max(999_999).optional() });
+/**
+ * PUT's body: the run's changes, and what Apify's clients send with them: `runId` (in Apify's
+ * documented body; it must name this run) and `level` (apify-client's `setStatusMessage()`, the
+ * level the SDK has already logged the message at; the run keeps the message, not its level).
+ */
+const updateRunRequest = updateRunBody
+  .extend({ runId: z.string().optional(), level: z.enum(STATUS_MESSAGE_LEVELS).optional() })
+  .strict();
 const MAX_WAIT_MS = 60_000;
 const WAIT_POLL_MS = 250;
 
@@ -226,7 +235,9 @@ export class RunsController {
     @Body() body: unknown,
     @AccessChanger() changedBy: string | undefined,
   ) {
-    const changes = parseBody(updateRunBody, body ?? {});
+    const { runId, level: _level, ...changes } = parseBody(updateRunRequest, body ?? {});
+    if (runId !== undefined && runId !== run.id)
+      throw new AppError('invalid-input', 'Field "body.runId" must be the id of the run in the path');
     requireManageAccessToChange(run, changes);
     const updated = await this.rpc.call(RunsRpc.update, { id: run.id, changes, changedBy });
     if (changes.generalAccess !== undefined) {

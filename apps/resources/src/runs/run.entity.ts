@@ -20,6 +20,10 @@ export class RunEntity {
   @Column({ type: 'varchar', length: 1000, nullable: true })
   statusMessage: string | null;
 
+  /** Set with the status message by whoever sets it (the SDK marks its last one so). */
+  @Column({ type: 'boolean', default: false })
+  isStatusMessageTerminal: boolean;
+
   @Column({ type: 'timestamptz' })
   startedAt: Date;
 

@@ -35,6 +35,7 @@ function toView({ resource, run }: Row): RunView {
     finishedAt: run.finishedAt?.toISOString() ?? null,
     status: run.status,
     statusMessage: run.statusMessage,
+    isStatusMessageTerminal: run.isStatusMessageTerminal,
     meta: { origin: 'API' },
     options: run.options,
     buildId: null,
@@ -127,6 +128,7 @@ export class RunsService {
         taskId: req.taskId,
         status: 'READY',
         statusMessage: null,
+        isStatusMessageTerminal: false,
         startedAt: new Date(),
         finishedAt: null,
         options: { build, timeoutSecs, memoryMbytes },
@@ -193,9 +195,11 @@ export class RunsService {
   async update(req: RpcPayload<typeof RunsRpc.update>): Promise<RunView> {
     const row = await this.dataSource.transaction(async (manager) => {
       const current = await this.load(req.id, manager, true);
-      const { status, statusMessage, generalAccess } = req.changes;
+      const { status, statusMessage, isStatusMessageTerminal, generalAccess } = req.changes;
       if (status) await this.moveTo(manager, current, status);
       if (statusMessage !== undefined) current.run.statusMessage = statusMessage;
+      if (isStatusMessageTerminal !== undefined)
+        current.run.isStatusMessageTerminal = isStatusMessageTerminal;
       await manager.save(current.run);
       if (generalAccess !== undefined)
         await this.catalogue.update(manager, current.resource, { generalAccess }, req.changedBy);
