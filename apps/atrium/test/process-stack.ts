@@ -81,6 +81,8 @@ export async function startProcessStack(
     RPC_TIMEOUT_MS: '3000',
     DB_POOL_SIZE: '3',
     LOG_LEVEL: 'log',
+    // Test webhook receivers listen on 127.0.0.1.
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
   };
   const migrate = runTool('tools/migrate.ts', [], env, output);
   if (!(await exited(migrate, START_TIMEOUT_MS)) || migrate.exitCode !== 0)
