@@ -13,6 +13,7 @@ import {
   WebhookDispatchCallView,
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
+import { returnedRows } from '@atrium/persistence';
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { DataSource } from 'typeorm';
@@ -101,7 +102,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private async claim(): Promise<{ id: string; until: Date }[]> {
     if (!this.dataSource.isInitialized) return [];
     const until = new Date(Date.now() + CLAIM_MS);
-    const rows: { id: string }[] = await this.dataSource.query(
+    const raw: unknown = await this.dataSource.query(
       `UPDATE resources.webhook_dispatch SET claimed_until = $1
         WHERE id IN (
           SELECT id FROM resources.webhook_dispatch
@@ -112,7 +113,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
         RETURNING id`,
       [until],
     );
-    return rows.map(({ id }) => ({ id, until }));
+    return returnedRows<{ id: string }>(raw).map(({ id }) => ({ id, until }));
   }
 
   private async deliver(id: string, until: Date): Promise<void> {
