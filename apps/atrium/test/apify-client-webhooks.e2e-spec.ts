@@ -194,6 +194,39 @@ describe('apify-client webhooks against Atrium', () => {
       stats: { totalDispatches: 2 },
       lastDispatch: { status: 'SUCCEEDED' },
     });
+
+    // Many events at once (two resources replicas in TEST_DISTRIBUTED): exactly one POST each.
+    const runs = await Promise.all(Array.from({ length: 8 }, () => owner.actor(actorId).start()));
+    await eventually(async () => {
+      if (runs.some((r) => receivedFor(r.id).length < 1)) throw new Error('waiting for every run');
+    }, 15_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(runs.map((r) => receivedFor(r.id).length)).toEqual(runs.map(() => 1));
+    await owner.webhook(webhook.id).delete();
+  });
+
+  it('fires on build events of the Actor', async () => {
+    const owner = client(alice.accessToken);
+    const webhook = await owner.webhooks().create({
+      eventTypes: ['ACTOR.BUILD.CREATED', 'ACTOR.BUILD.ABORTED'],
+      condition: { actorId },
+      requestUrl: `${receiverUrl}/ok`,
+    });
+    const build = await owner.actor(actorId).build('0.0');
+    await owner.build(build.id).abort();
+    const posts = () => received.filter((r) => r.headers['x-apify-webhook'] === webhook.id);
+    await eventually(async () => {
+      if (posts().length < 2) throw new Error('waiting for both build events');
+    }, 15_000);
+    expect(posts().map((p) => p.body.eventType)).toEqual(
+      expect.arrayContaining(['ACTOR.BUILD.CREATED', 'ACTOR.BUILD.ABORTED']),
+    );
+    const aborted = posts().find((p) => p.body.eventType === 'ACTOR.BUILD.ABORTED')!;
+    expect(aborted.body).toMatchObject({
+      userId: alice.id,
+      eventData: { actorId, actorBuildId: build.id },
+      resource: { id: build.id, status: 'ABORTED' },
+    });
     await owner.webhook(webhook.id).delete();
   });
 

@@ -39,7 +39,7 @@ export class WebhookDispatchEntity {
 
   /** The run or build as it was when the event occurred: the payload's `{{resource}}`, the same on every retry. */
   @Column({ type: 'jsonb', nullable: true })
-  resource: Record<string, unknown> | null;
+  resource: object | null;
 
   @Column({ type: 'jsonb', default: () => "'[]'" })
   calls: WebhookDispatchCallView[];

@@ -280,7 +280,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
             'x-apify-webhook': webhook.id,
             'x-apify-webhook-dispatch-id': dispatch.id,
           },
-          lookup: guardedLookup(this.options.allowPrivateTargets) as never,
+          lookup: guardedLookup(this.options.allowPrivateTargets),
           rejectUnauthorized: !webhook.ignoreSslErrors,
           signal: AbortSignal.timeout(this.options.timeoutMs),
           agent: false,

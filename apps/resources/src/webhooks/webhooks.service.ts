@@ -302,11 +302,8 @@ export class WebhooksService {
   private async resourceOf(
     manager: EntityManager,
     event: EventPayload<typeof Events.actorJobEventOccurred>,
-  ): Promise<Record<string, unknown> | null> {
-    if (event.actorRunId) {
-      const run = await this.runs.viewIn(manager, event.actorRunId);
-      return run as unknown as Record<string, unknown> | null;
-    }
+  ): Promise<object | null> {
+    if (event.actorRunId) return this.runs.viewIn(manager, event.actorRunId);
     if (event.actorBuildId) {
       const resource = await manager.findOneBy(ResourceEntity, {
         id: event.actorBuildId,
@@ -341,7 +338,7 @@ export class WebhooksService {
       nextAttemptAt: now,
       claimedUntil: null,
     };
-    await manager.getRepository(WebhookDispatchEntity).insert(dispatch as never);
+    await manager.insert(WebhookDispatchEntity, dispatch);
     return dispatch;
   }
 }
