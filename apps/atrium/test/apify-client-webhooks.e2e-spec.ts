@@ -77,7 +77,8 @@ describe('apify-client webhooks against Atrium', () => {
       .set(alice.auth)
       .send({ user: carol.username, permissions: ['READ'] })
       .expect(201);
-  });
+    // TEST_DISTRIBUTED starts two processes of every service first.
+  }, 180_000);
   afterAll(async () => {
     await t.close();
     await new Promise((done) => receiver.close(done));
