@@ -373,6 +373,30 @@ describe('apify-client webhooks against Atrium', () => {
       })
       .expect(201);
     expect(created.body.data).toMatchObject({ isAdHoc: true, userId: alice.id });
+    // Another webhook's key does not open that webhook to a token that may not see it (a task's).
+    const onTask = await client(alice.accessToken)
+      .webhooks()
+      .create({
+        eventTypes: ['ACTOR.RUN.FAILED'],
+        condition: { actorTaskId: taskId },
+        requestUrl: `${receiverUrl}/ok`,
+        headersTemplate: '{"X-Secret": "task"}',
+        idempotencyKey: 'task-secret',
+      });
+    const reused = await t
+      .http()
+      .post('/v2/webhooks')
+      .set(asRun)
+      .send({
+        eventTypes: ['ACTOR.RUN.SUCCEEDED'],
+        condition: { actorRunId: run.body.data.id },
+        requestUrl: `${receiverUrl}/ok`,
+        idempotencyKey: 'task-secret',
+      })
+      .expect(409);
+    expect(JSON.stringify(reused.body)).not.toContain('X-Secret');
+    await t.http().get(`/v2/webhooks/${onTask.id}`).set(asRun).expect(404);
+    await client(alice.accessToken).webhook(onTask.id).delete();
     const other = await t.http().post(`/v2/acts/${actorId}/runs`).set(alice.auth).expect(201);
     await t
       .http()

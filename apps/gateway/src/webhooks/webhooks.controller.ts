@@ -6,7 +6,6 @@ import {
   updateWebhookBody,
   WebhookDispatchView,
   WebhooksRpc,
-  WebhookView,
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
@@ -84,8 +83,12 @@ export class WebhooksController {
       webhook,
     });
     reply.status(created ? 201 : 200);
-    const [decided] = await this.webhooks.decide(user, [view as WebhookView]);
-    return { data: presentWebhook(decided ?? { webhook: view as WebhookView, canWrite: true }) };
+    // A new one's target was just found writable; one found by its key is decided as a GET would be.
+    if (created) return { data: presentWebhook({ webhook: view, canWrite: true }) };
+    const [decided] = await this.webhooks.decide(user, [view]);
+    if (!decided)
+      throw new AppError('conflict', 'Field "body.idempotencyKey" is already used by another webhook');
+    return { data: presentWebhook(decided) };
   }
 
   @Get('webhooks/:webhookId')
