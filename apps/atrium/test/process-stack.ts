@@ -83,6 +83,8 @@ export async function startProcessStack(
     // Every RPC a service answers is a line, with its request id (request-tracing.e2e-spec.ts).
     LOG_LEVEL: 'debug',
     LOG_FORMAT: 'json',
+    // Test webhook receivers listen on 127.0.0.1.
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
   };
   const migrate = runTool('tools/migrate.ts', [], env, output);
   if (!(await exited(migrate, START_TIMEOUT_MS)) || migrate.exitCode !== 0)

@@ -41,6 +41,8 @@ import { RequestQueuesController } from './request-queues/request-queues.control
 import { RunsController } from './runs/runs.controller';
 import { SchedulesController } from './schedules/schedules.controller';
 import { UsageController } from './usage/usage.controller';
+import { WebhookAccess } from './webhooks/webhook-access';
+import { WebhooksController } from './webhooks/webhooks.controller';
 import { UsersController } from './users/users.controller';
 
 /** The public REST API: authentication, per-request authorization, and RPC to the services. */
@@ -76,6 +78,7 @@ export class GatewayModule {
         AppOperationsController,
         ...APP_CONTENT_CONTROLLERS,
         UsageController,
+        WebhooksController,
         CollaborationRolesController,
         CollaborationMembersController,
         CollaborationsController,
@@ -95,6 +98,7 @@ export class GatewayModule {
         SessionVerifications,
         IssueAccess,
         CollaboratorTokens,
+        WebhookAccess,
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         { provide: APP_GUARD, useClass: AuthorizationGuard },
       ],

@@ -18,7 +18,6 @@ import { BuildsService } from './builds/builds.service';
 import { CatalogueMessageController } from './catalogue/catalogue.message.controller';
 import { CatalogueService } from './catalogue/catalogue.service';
 import { SignaturesService } from './catalogue/signatures.service';
-import { SigningKeyRotationsConsumer } from './catalogue/signing-key-rotations.consumer';
 import { resourcesDataSourceOptions } from './database/resources.data-source';
 import { DatasetsMessageController } from './datasets/datasets.message.controller';
 import { DatasetsService } from './datasets/datasets.service';
@@ -35,6 +34,10 @@ import { SchedulesService } from './schedules/schedules.service';
 import { deploymentLimitsProvider } from './usage/deployment-limits';
 import { UsageMessageController } from './usage/usage.message.controller';
 import { UsageService } from './usage/usage.service';
+import { ResourcesEventsConsumer } from './resources-events.consumer';
+import { WEBHOOK_DELIVERY_OPTIONS, WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { WebhooksMessageController } from './webhooks/webhooks.message.controller';
+import { WebhooksService } from './webhooks/webhooks.service';
 
 /** The catalogue and data of every resource type (datasets so far). */
 @Module({})
@@ -63,12 +66,13 @@ export class ResourcesModule {
         AppsMessageController,
         UsageMessageController,
         EnvironmentsMessageController,
+        WebhooksMessageController,
       ],
       providers: [
         ServiceOutboxRelay,
         CatalogueService,
         SignaturesService,
-        SigningKeyRotationsConsumer,
+        ResourcesEventsConsumer,
         DatasetsService,
         ActorsService,
         BuildsService,
@@ -85,6 +89,17 @@ export class ResourcesModule {
         EnvironmentsService,
         EnvironmentGroupsService,
         deploymentLimitsProvider(config),
+        WebhooksService,
+        WebhookDispatcher,
+        {
+          provide: WEBHOOK_DELIVERY_OPTIONS,
+          useValue: {
+            allowPrivateTargets: config.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+            timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+            maxAttempts: config.WEBHOOK_MAX_ATTEMPTS,
+            retryBaseMs: config.WEBHOOK_RETRY_BASE_MS,
+          },
+        },
       ],
     };
   }

@@ -68,6 +68,21 @@ export const serviceConfigSchema = z.object({
     .min(0)
     .max(Number.MAX_SAFE_INTEGER)
     .default(1000 * 3600),
+  /**
+   * Webhooks may call loopback and private addresses (127.0.0.0/8, 10/8, 172.16/12, 192.168/16,
+   * fc00::/7, …): for a deployment whose webhook receivers live on its own network, and for tests.
+   * Link-local addresses (169.254.0.0/16, fe80::/10: cloud metadata) stay blocked whatever this says.
+   */
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** How long one webhook call may take, connecting to the end of its response. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Calls per dispatch at most (1 = no retry); a webhook with doNotRetry makes one. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  /** The wait before the first retry; each next one waits twice as long. */
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
 });
 export type ServiceConfig = z.output<typeof serviceConfigSchema>;
 
@@ -82,6 +97,10 @@ export const gatewayConfigSchema = serviceConfigSchema
     QUOTA_MAX_RESOURCES_PER_TYPE: true,
     QUOTA_MAX_STORAGE_BYTES: true,
     QUOTA_MAX_RUN_TIME_SECS: true,
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: true,
+    WEBHOOK_TIMEOUT_MS: true,
+    WEBHOOK_MAX_ATTEMPTS: true,
+    WEBHOOK_RETRY_BASE_MS: true,
   })
   .extend({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),

@@ -14,6 +14,7 @@ import { RpcRoute, ServiceName } from './rpc-route';
 import { RunsRpc } from './runs.contract';
 import { SchedulesRpc } from './schedules.contract';
 import { UsageRpc } from './usage.contract';
+import { WebhooksRpc } from './webhooks.contract';
 
 /** Every RPC route of every service, for contract tests and handler coverage checks. */
 export const ALL_RPC_ROUTES: Record<ServiceName, readonly RpcRoute[]> = {
@@ -33,6 +34,7 @@ export const ALL_RPC_ROUTES: Record<ServiceName, readonly RpcRoute[]> = {
     ...Object.values(EnvironmentsRpc),
     ...Object.values(AppsRpc),
     ...Object.values(UsageRpc),
+    ...Object.values(WebhooksRpc),
   ],
   permissions: Object.values(PermissionsRpc),
   issues: Object.values(IssuesRpc),

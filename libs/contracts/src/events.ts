@@ -3,6 +3,7 @@ import { RESOURCE_TYPES } from './access.enums';
 import { apiTokenScopeSchema, membershipFactsSchema } from './access-scope';
 import { accountFactsSchema, changedByField, resourceFactsSchema } from './facts';
 import { signingKeyRotationSchema } from './signing-keys';
+import { WEBHOOK_EVENT_TYPES } from './webhooks.contract';
 
 export interface EventDefinition<S extends ZodTypeAny = ZodTypeAny> {
   readonly name: string;
@@ -81,6 +82,22 @@ export const Events = {
    * those storages new keys.
    */
   signingKeysRotationRequested: event('signing-keys.rotation-requested', signingKeyRotationSchema),
+  /**
+   * A run or build was created or finished (Apify's webhook event types), declared in the
+   * transaction that changed it: the resources service's webhook dispatcher consumes it.
+   */
+  actorJobEventOccurred: event(
+    'actor-job.event-occurred',
+    z
+      .object({
+        eventType: z.enum(WEBHOOK_EVENT_TYPES),
+        actorId: z.string(),
+        actorTaskId: z.string().nullable(),
+        actorRunId: z.string().optional(),
+        actorBuildId: z.string().optional(),
+      })
+      .strict(),
+  ),
   permissionsChanged: event(
     'permissions.changed',
     z

@@ -22,5 +22,6 @@ export * from './collaboration.contract';
 export * from './organizations.contract';
 export * from './environments.contract';
 export * from './apps.contract';
+export * from './webhooks.contract';
 export * from './events';
 export * from './all-routes';

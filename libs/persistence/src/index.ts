@@ -3,3 +3,4 @@ export * from './service-data-source';
 export * from './persistence.module';
 export * from './embedded-postgres';
 export * from './prepared-query';
+export * from './returned-rows';

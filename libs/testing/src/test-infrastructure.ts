@@ -79,6 +79,8 @@ export function testServiceConfig(
     RPC_TIMEOUT_MS: '3000',
     DB_POOL_SIZE: '5',
     LOG_LEVEL: 'error',
+    // Test webhook receivers listen on 127.0.0.1.
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
     ...overrides,
   });
 }

@@ -58,6 +58,10 @@ export class AuthorizationGuard implements CanActivate {
     }
     if (rule.kind === 'public') return true;
     const signedIn = request.user?.kind === 'user';
+    if (rule.kind === 'any-credential') {
+      if (!signedIn) throw new AppError('token-not-valid', 'Authentication is required');
+      return true;
+    }
     if (rule.kind === 'signed-in') {
       if (!signedIn) throw new AppError('token-not-valid', 'Authentication is required');
       // A run token reaches what its run may touch, never the account itself.

@@ -31,6 +31,11 @@ export const COLLECTIONS: Record<string, ResourceType> = {
 export type AuthorizationRule =
   | { kind: 'public' }
   | { kind: 'signed-in' }
+  /**
+   * Any signed-in caller whatever its credential (a run token, a scoped token): the handler
+   * decides on the resources the request names, narrowed by the credential (`requireAccess`).
+   */
+  | { kind: 'any-credential' }
   | {
       kind: 'in-account';
       type: ResourceType;
@@ -60,6 +65,13 @@ export const Public = () => SetMetadata(AUTHORIZATION_KEY, { kind: 'public' } sa
 /** Any signed-in user, for their own account's routes. */
 export const SignedIn = () =>
   SetMetadata(AUTHORIZATION_KEY, { kind: 'signed-in' } satisfies AuthorizationRule);
+/**
+ * Any signed-in caller, also with a run token or a scoped token (which `@SignedIn()` refuses):
+ * for routes whose handler decides on what the request names (webhooks: the Actor, task or run
+ * of their condition), each decision narrowed by the credential as the guard's would be.
+ */
+export const AnyCredential = () =>
+  SetMetadata(AUTHORIZATION_KEY, { kind: 'any-credential' } satisfies AuthorizationRule);
 /**
  * A create or list route acting in an account: the caller's own, or the one named by the
  * `X-Account-Id` header (or `options.ownerFrom`) — an organization it is a member of, a primary

@@ -6,9 +6,11 @@ import {
   AppError,
   BuildView,
   ListPage,
+  Events,
   RpcPayload,
+  WebhookEventType,
 } from '@atrium/contracts';
-import { ServiceOutboxRelay } from '@atrium/messaging';
+import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
 import { ActorEntity } from '../actors/actor.entity';
 import { CatalogueService } from '../catalogue/catalogue.service';
@@ -33,6 +35,29 @@ export function toBuildView({ resource, build }: BuildRow): BuildView {
     modifiedAt: resource.modifiedAt.toISOString(),
     generalAccess: resource.generalAccess as BuildView['generalAccess'],
   };
+}
+
+/** The webhook event of each terminal status. */
+const BUILD_FINISHED_EVENTS = {
+  SUCCEEDED: 'ACTOR.BUILD.SUCCEEDED',
+  FAILED: 'ACTOR.BUILD.FAILED',
+  'TIMED-OUT': 'ACTOR.BUILD.TIMED_OUT',
+  ABORTED: 'ACTOR.BUILD.ABORTED',
+} as const;
+
+/** Declares a build's webhook event in the transaction that changed the build. */
+function declareBuildEvent(
+  manager: EntityManager,
+  eventType: WebhookEventType,
+  actorId: string,
+  buildId: string,
+): Promise<void> {
+  return addToOutbox(manager, Events.actorJobEventOccurred, {
+    eventType,
+    actorId,
+    actorTaskId: null,
+    actorBuildId: buildId,
+  });
 }
 
 /** "0.10" sorts after "0.9". */
@@ -104,6 +129,7 @@ export class BuildsService {
         meta: req.meta,
         options: req.options,
       });
+      await declareBuildEvent(manager, 'ACTOR.BUILD.CREATED', actor.id, resource.id);
       return this.load(resource.id, manager);
     });
     this.outbox.kick();
@@ -215,7 +241,16 @@ export class BuildsService {
   private async moveTo(manager: EntityManager, row: BuildRow, status: ActorJobStatus): Promise<void> {
     if (row.build.status === status) return;
     row.build.status = status;
-    if (ACTOR_JOB_TERMINAL_STATUSES.includes(status)) row.build.finishedAt = new Date();
+    if (ACTOR_JOB_TERMINAL_STATUSES.includes(status)) {
+      row.build.finishedAt = new Date();
+      if (row.resource.actorId)
+        await declareBuildEvent(
+          manager,
+          BUILD_FINISHED_EVENTS[status as keyof typeof BUILD_FINISHED_EVENTS],
+          row.resource.actorId,
+          row.build.id,
+        );
+    }
     await manager.save(row.build);
     row.resource.modifiedAt = new Date();
     await manager.save(row.resource);

@@ -25,6 +25,8 @@ import { ScheduleEntity } from '../schedules/schedule.entity';
 import { AccountUsageEntity } from '../usage/account-usage.entity';
 import { ResourceUsageEntity } from '../usage/resource-usage.entity';
 import { UsageLedgerEntryEntity } from '../usage/usage-ledger-entry.entity';
+import { WebhookDispatchEntity } from '../webhooks/webhook-dispatch.entity';
+import { WebhookEntity } from '../webhooks/webhook.entity';
 import { RESOURCES_MIGRATIONS } from './migrations';
 
 export const RESOURCES_SCHEMA = 'resources';
@@ -58,6 +60,8 @@ export function resourcesDataSourceOptions(url: string, poolSize?: number): Serv
       AccountUsageEntity,
       ResourceUsageEntity,
       UsageLedgerEntryEntity,
+      WebhookEntity,
+      WebhookDispatchEntity,
       EnvironmentEntity,
       EnvironmentGroupEntity,
       OutboxMessageEntity,

@@ -9,7 +9,8 @@ import {
 } from '@atrium/contracts';
 import { newId } from '@atrium/auth';
 import { DataSource, EntityManager } from 'typeorm';
-import { recordQueueClient, returnedRows } from './queue-clients';
+import { returnedRows } from '@atrium/persistence';
+import { recordQueueClient } from './queue-clients';
 import { RequestQueuesService } from './request-queues.service';
 
 interface LockedRow {

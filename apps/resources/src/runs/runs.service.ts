@@ -9,9 +9,11 @@ import {
   RpcPayload,
   StartedRunView,
   TERMINAL_RUN_STATUSES,
+  Events,
+  WebhookEventType,
 } from '@atrium/contracts';
 import { generateRunToken, parseRunToken, secretMatches } from '@atrium/auth';
-import { ServiceOutboxRelay } from '@atrium/messaging';
+import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, FindOptionsWhere, In } from 'typeorm';
 import { ActorTasksService } from '../actor-tasks/actor-tasks.service';
 import { ActorsService } from '../actors/actors.service';
@@ -44,6 +46,24 @@ function toView({ resource, run }: Row): RunView {
     defaultRequestQueueId: run.defaultRequestQueueId,
     generalAccess: resource.generalAccess,
   };
+}
+
+/** The webhook event of each terminal status. */
+const RUN_FINISHED_EVENTS = {
+  SUCCEEDED: 'ACTOR.RUN.SUCCEEDED',
+  FAILED: 'ACTOR.RUN.FAILED',
+  'TIMED-OUT': 'ACTOR.RUN.TIMED_OUT',
+  ABORTED: 'ACTOR.RUN.ABORTED',
+} as const;
+
+/** Declares a run's webhook event in the transaction that changed the run. */
+function declareRunEvent(manager: EntityManager, eventType: WebhookEventType, run: RunEntity): Promise<void> {
+  return addToOutbox(manager, Events.actorJobEventOccurred, {
+    eventType,
+    actorId: run.actorId,
+    actorTaskId: run.taskId,
+    actorRunId: run.id,
+  });
 }
 
 const logLine = (message: string) => `${new Date().toISOString()} ${message}\n`;
@@ -138,6 +158,7 @@ export class RunsService {
         log: logLine(`Run of Actor ${actor.name ?? actor.id} created (status READY)`),
       });
       await manager.insert(RunEntity, run);
+      await declareRunEvent(manager, 'ACTOR.RUN.CREATED', run);
       return { resource, run };
     });
     this.outbox.kick();
@@ -159,6 +180,13 @@ export class RunsService {
 
   async get(id: string): Promise<RunView> {
     return toView(await this.load(id));
+  }
+
+  /** The run as `manager`'s transaction sees it; null when it is gone. */
+  async viewIn(manager: EntityManager, id: string): Promise<RunView | null> {
+    const run = await manager.findOneBy(RunEntity, { id });
+    const resource = run && (await manager.findOneBy(ResourceEntity, { id, type: 'ACTOR_RUN' }));
+    return run && resource ? toView({ resource, run }) : null;
   }
 
   async list(req: RpcPayload<typeof RunsRpc.list>): Promise<ListPage<RunView>> {
@@ -210,12 +238,14 @@ export class RunsService {
   }
 
   async abort(id: string): Promise<RunView> {
-    return this.dataSource.transaction(async (manager) => {
+    const view = await this.dataSource.transaction(async (manager) => {
       const current = await this.load(id, manager, true);
       await this.moveTo(manager, current, 'ABORTED');
       await manager.save(current.run);
       return toView(current);
     });
+    this.outbox.kick();
+    return view;
   }
 
   async log(id: string): Promise<{ log: string }> {
@@ -232,6 +262,7 @@ export class RunsService {
     if (TERMINAL_RUN_STATUSES.includes(status)) {
       run.finishedAt = new Date();
       await this.usage.runFinished(manager, resource, run.startedAt, run.finishedAt);
+      await declareRunEvent(manager, RUN_FINISHED_EVENTS[status as keyof typeof RUN_FINISHED_EVENTS], run);
     }
   }
 }
