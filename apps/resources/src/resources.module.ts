@@ -1,3 +1,5 @@
+import { ActorVersionsMessageController } from './actor-versions/actor-versions.message.controller';
+import { ActorVersionsService } from './actor-versions/actor-versions.service';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ResourcesRpc } from '@atrium/contracts';
 import { RunsMessageController } from './runs/runs.message.controller';
@@ -54,6 +56,7 @@ export class ResourcesModule {
         CatalogueMessageController,
         DatasetsMessageController,
         ActorsMessageController,
+        ActorVersionsMessageController,
         BuildsMessageController,
         ActorTasksMessageController,
         SchedulesMessageController,
@@ -71,6 +74,7 @@ export class ResourcesModule {
         SigningKeyRotationsConsumer,
         DatasetsService,
         ActorsService,
+        ActorVersionsService,
         BuildsService,
         ActorTasksService,
         SchedulesService,
