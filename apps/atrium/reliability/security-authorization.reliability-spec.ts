@@ -83,6 +83,8 @@ function hostileBody(route: Route, f: Fixtures): unknown {
   if (key.endsWith('/requests')) return { url: 'https://evil.example/', uniqueKey: pwned };
   if (key.endsWith('/inputs') || key.includes('/inputs/:itemId')) return { data: { text: pwned } };
   if (key.endsWith('/comments') || key.includes('/comments/:commentId')) return { text: pwned };
+  // A change of value, not of name: the variable stays where the routes after it look for it.
+  if (key.endsWith('/env-vars/:envVarName')) return { value: pwned };
   if (route.method === 'PUT') return { name: pwned };
   return {};
 }

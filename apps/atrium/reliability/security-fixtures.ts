@@ -349,10 +349,14 @@ async function apifyResources(
         sourceType: 'SOURCE_FILES',
         buildTag: 'latest',
         sourceFiles: [{ name: 'main.js', format: 'TEXT', content: 'console.log(1)' }],
+        envVars: [{ name: 'API_KEY', value: 'fixture-secret', isSecret: true }],
       },
     ],
   });
   const build = await post(`/v2/acts/${actor.id}/builds?version=0.1`);
+  // Built, so that the Actor has a default build (`/v2/acts/:actorId/builds/default`).
+  for (const status of ['RUNNING', 'SUCCEEDED'])
+    await must(t, alice, 'PUT', `/v2/actor-builds/${build.id}`, { status }, headers);
   await post(`/v2/acts/${actor.id}/runs`, { q: 1 });
   const task = await post('/v2/actor-tasks', { actId: actor.id, name: 'daily', input: { q: 2 } });
   // The run the matrix aims at is the task's, started last: the last run of the Actor and of the
@@ -398,6 +402,8 @@ async function apifyResources(
     ownerHeaders: { ...alice.auth, ...headers },
     ids: {
       actorId: actor.id,
+      versionNumber: '0.1',
+      envVarName: 'API_KEY',
       buildId: build.id,
       runId: run.id,
       actorTaskId: task.id,

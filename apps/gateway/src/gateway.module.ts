@@ -11,6 +11,7 @@ import { IssueAccess } from './actor-issues/issue-access';
 import { NotificationsController } from './actor-issues/notifications.controller';
 import { ActorTasksController } from './actor-tasks/actor-tasks.controller';
 import { ActorBuildsController } from './actors/actor-builds.controller';
+import { ActorVersionsController } from './actors/actor-versions.controller';
 import { ActorsController } from './actors/actors.controller';
 import { APP_CONTENT_CONTROLLERS } from './apps/app-contents.controller';
 import { AppCollaboratorsController } from './apps/app-collaborators.controller';
@@ -66,6 +67,7 @@ export class GatewayModule {
         AuditLogController,
         ActorsController,
         ActorBuildsController,
+        ActorVersionsController,
         ActorTasksController,
         SchedulesController,
         RunsController,

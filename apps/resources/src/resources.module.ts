@@ -1,3 +1,5 @@
+import { ActorVersionsMessageController } from './actor-versions/actor-versions.message.controller';
+import { ActorVersionsService } from './actor-versions/actor-versions.service';
 import { DynamicModule, Module } from '@nestjs/common';
 import { ResourcesRpc } from '@atrium/contracts';
 import { RunsMessageController } from './runs/runs.message.controller';
@@ -57,6 +59,7 @@ export class ResourcesModule {
         CatalogueMessageController,
         DatasetsMessageController,
         ActorsMessageController,
+        ActorVersionsMessageController,
         BuildsMessageController,
         ActorTasksMessageController,
         SchedulesMessageController,
@@ -75,6 +78,7 @@ export class ResourcesModule {
         ResourcesEventsConsumer,
         DatasetsService,
         ActorsService,
+        ActorVersionsService,
         BuildsService,
         ActorTasksService,
         SchedulesService,

@@ -67,9 +67,14 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
         stats: { totalBuilds: 0 },
         taggedBuilds: {},
       });
+      // Its creator may write it, so the create answers with the secret value; a plain get does not.
       expect(actor.versions?.[0]?.envVars).toEqual([
+        { name: 'API_KEY', value: 'hidden', isSecret: true },
+        { name: 'MODE', value: 'fast', isSecret: false },
+      ]);
+      expect((await h.rpc.call(ActorsRpc.getActor, { id: actor.id })).versions?.[0]?.envVars).toEqual([
         { name: 'API_KEY', isSecret: true },
-        { name: 'MODE', value: 'fast' },
+        { name: 'MODE', value: 'fast', isSecret: false },
       ]);
       expect(await h.rpc.call(ResourcesRpc.getResourceFacts, { id: actor.id })).toMatchObject({
         type: 'ACTOR',

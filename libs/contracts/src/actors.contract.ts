@@ -4,6 +4,12 @@ import { rpc } from './rpc-route';
 import { changedByField } from './facts';
 import { RUN_GENERAL_ACCESS } from './runs.contract';
 import { idSchema, resourceNameSchema } from './validation';
+import {
+  actorVersionListSchema,
+  ActorVersionView,
+  buildRefSchema,
+  versionNumberSchema,
+} from './actor-versions.contract';
 
 /** Statuses of a build or run (Apify's ACT_JOB_STATUSES). */
 export const ACTOR_JOB_STATUSES = [
@@ -48,13 +54,6 @@ export const memoryMbytesSchema = z
   .max(32768)
   .refine((n) => (n & (n - 1)) === 0, { message: 'must be a power of 2' });
 
-/** Build tag (`latest`, `beta`) or build number (`0.1.23`). */
-export const buildRefSchema = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[a-zA-Z0-9._-]+$/, 'may contain only letters, digits, ".", "_" and "-"');
-
 /** Run options as Actors (`defaultRunOptions`), tasks (`options`) and schedule actions carry them. */
 export const actorRunOptionsSchema = z
   .object({
@@ -71,71 +70,6 @@ export const actorRunOptionsSchema = z
   .strict();
 export type ActorRunOptions = z.infer<typeof actorRunOptionsSchema>;
 
-export const versionNumberSchema = z
-  .string()
-  .regex(/^\d{1,3}\.\d{1,3}$/, 'must be "MAJOR.MINOR", e.g. "0.1"');
-
-export const ACTOR_SOURCE_TYPES = ['SOURCE_FILES', 'GIT_REPO', 'TARBALL', 'GITHUB_GIST'] as const;
-const SOURCE_FIELD = {
-  SOURCE_FILES: 'sourceFiles',
-  GIT_REPO: 'gitRepoUrl',
-  TARBALL: 'tarballUrl',
-  GITHUB_GIST: 'gitHubGistUrl',
-} as const;
-
-const sourceUrl = z.string().url().max(2000);
-export const actorVersionSchema = z
-  .object({
-    versionNumber: versionNumberSchema,
-    sourceType: z.enum(ACTOR_SOURCE_TYPES),
-    envVars: z
-      .array(
-        z
-          .object({
-            name: z
-              .string()
-              .min(1)
-              .max(100)
-              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name'),
-            value: z.string().max(50_000),
-            isSecret: z.boolean().optional(),
-          })
-          .strict(),
-      )
-      .max(100)
-      .optional(),
-    applyEnvVarsToBuild: z.boolean().optional(),
-    buildTag: buildRefSchema.optional(),
-    sourceFiles: z
-      .array(
-        z
-          .object({
-            name: z.string().min(1).max(500),
-            format: z.enum(['TEXT', 'BASE64']).optional(),
-            content: z.string().max(2_000_000).optional(),
-            folder: z.boolean().optional(),
-          })
-          .strict(),
-      )
-      .max(500)
-      .optional(),
-    gitRepoUrl: sourceUrl.optional(),
-    tarballUrl: sourceUrl.optional(),
-    gitHubGistUrl: sourceUrl.optional(),
-  })
-  .strict()
-  .superRefine((v, ctx) => {
-    const field = SOURCE_FIELD[v.sourceType];
-    if (v[field] === undefined) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        path: [field],
-        message: `is required for sourceType ${v.sourceType}`,
-      });
-    }
-  });
-export type ActorVersion = z.infer<typeof actorVersionSchema>;
-
 const actorFields = {
   name: resourceNameSchema,
   title: z.string().max(200).nullable().optional(),
@@ -151,24 +85,13 @@ const actorFields = {
     .strict()
     .nullable()
     .optional(),
-  versions: z
-    .array(actorVersionSchema)
-    .max(100)
-    .refine((vs) => new Set(vs.map((v) => v.versionNumber)).size === vs.length, {
-      message: 'version numbers must be unique',
-    })
-    .optional(),
+  versions: actorVersionListSchema.optional(),
 };
 
 /** POST /v2/acts: Apify's Actor fields; `name` is required and unique in the owner's account. */
 export const createActorBody = z.object(actorFields).strict();
 /** PUT /v2/acts/:actorId: any of the same fields; `defaultRunOptions` merge, `versions` replace. */
 export const updateActorBody = z.object({ ...actorFields, name: resourceNameSchema.optional() }).strict();
-
-export interface ActorVersionView extends Omit<ActorVersion, 'envVars'> {
-  /** Secret values are never returned. */
-  envVars?: { name: string; value?: string; isSecret?: boolean }[];
-}
 
 export interface TaggedBuildView {
   buildId: string;
@@ -213,10 +136,22 @@ export interface BuildView {
   modifiedAt: string;
   /** Link sharing, as runs have it: by id, never by name. */
   generalAccess: (typeof RUN_GENERAL_ACCESS)[number];
+  /** Taken from the version's source files when built (Apify's deprecated, still served, field). */
+  inputSchema: string | null;
+  /** `.actor/actor.json` of the version's source files, its `input` resolved. */
+  actorDefinition: Record<string, unknown> | null;
 }
 
-/** `PUT /v2/actor-builds/:id`: who may read the build by link (needs MANAGE_ACCESS, as on runs). */
-export const updateBuildBody = z.object({ generalAccess: z.enum(RUN_GENERAL_ACCESS).optional() }).strict();
+/**
+ * `PUT /v2/actor-builds/:id`: its status, moved forward by whoever builds it (Atrium runs no
+ * builder), as a run's; who may read the build by link (needs MANAGE_ACCESS, as on runs).
+ */
+export const updateBuildBody = z
+  .object({
+    status: z.enum(ACTOR_JOB_STATUSES).optional(),
+    generalAccess: z.enum(RUN_GENERAL_ACCESS).optional(),
+  })
+  .strict();
 
 const listRequest = <T extends z.ZodRawShape>(extra: T) =>
   z
@@ -242,7 +177,12 @@ export const ActorsRpc = {
     'resources.actors.create',
     z.object({ ownerId: z.string().min(1), createdBy: z.string().min(1), actor: createActorBody }).strict(),
   ),
-  getActor: rpc<ActorView>()('resources', 'resources.actors.get', z.object({ id: idSchema }).strict()),
+  /** `revealSecrets`: the caller may WRITE the Actor (else secret env var values stay here). */
+  getActor: rpc<ActorView>()(
+    'resources',
+    'resources.actors.get',
+    z.object({ id: idSchema, revealSecrets: z.boolean().optional() }).strict(),
+  ),
   updateActor: rpc<ActorView>()(
     'resources',
     'resources.actors.update',
@@ -294,7 +234,7 @@ export const ActorsRpc = {
     'resources.builds.update-status',
     z.object({ id: idSchema, status: z.enum(ACTOR_JOB_STATUSES) }).strict(),
   ),
-  /** Changes a build's general access (in the catalogue, as a run's). */
+  /** Changes a build's status (forward only) and general access (in the catalogue, as a run's). */
   updateBuild: rpc<BuildView>()(
     'resources',
     'resources.builds.update',
@@ -302,6 +242,20 @@ export const ActorsRpc = {
   ),
   /** Aborts a build that has not finished; a finished one is returned unchanged. */
   abortBuild: rpc<BuildView>()('resources', 'resources.builds.abort', z.object({ id: idSchema }).strict()),
+  /**
+   * The build a run of the Actor would use: `ref` a build number or tag, by default the Actor's
+   * `defaultRunOptions.build`; 404 when there is none.
+   */
+  resolveBuild: rpc<BuildView>()(
+    'resources',
+    'resources.builds.resolve',
+    z.object({ actorId: idSchema, ref: buildRefSchema.optional() }).strict(),
+  ),
+  getBuildLog: rpc<{ log: string }>()(
+    'resources',
+    'resources.builds.get-log',
+    z.object({ id: idSchema }).strict(),
+  ),
   deleteBuild: rpc<{ ok: true }>()(
     'resources',
     'resources.builds.delete',

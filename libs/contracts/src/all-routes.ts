@@ -1,4 +1,5 @@
 import { ActorTasksRpc } from './actor-tasks.contract';
+import { ActorVersionsRpc } from './actor-versions.contract';
 import { ActorsRpc } from './actors.contract';
 import { AppsRpc } from './apps.contract';
 import { CollaborationRpc } from './collaboration.contract';
@@ -27,6 +28,7 @@ export const ALL_RPC_ROUTES: Record<ServiceName, readonly RpcRoute[]> = {
     ...Object.values(ResourcesRpc),
     ...Object.values(RunsRpc),
     ...Object.values(ActorsRpc),
+    ...Object.values(ActorVersionsRpc),
     ...Object.values(ActorTasksRpc),
     ...Object.values(SchedulesRpc),
     ...Object.values(KeyValueStoresRpc),

@@ -9,6 +9,8 @@ export * from './principal';
 export * from './identity.contract';
 export * from './resources.contract';
 export * from './cron-expression';
+export * from './input-schema';
+export * from './actor-versions.contract';
 export * from './actors.contract';
 export * from './actor-tasks.contract';
 export * from './schedules.contract';

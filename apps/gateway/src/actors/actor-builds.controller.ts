@@ -1,6 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { ActorsRpc, BuildView, updateBuildBody } from '@atrium/contracts';
+import { ACTOR_JOB_TERMINAL_STATUSES, ActorsRpc, BuildView, updateBuildBody } from '@atrium/contracts';
+import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
+import type { FastifyReply } from 'fastify';
+import { waitForFinish, waitForFinishParam } from '../http/wait-for-finish';
+import { buildOpenApiDefinition } from './build-openapi';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import {
@@ -17,13 +21,15 @@ import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { AccessDecisions } from '../authorization/access-decisions';
 
 const listQuery = z.object(ownershipListQuery);
-const getQuery = z.object({
-  /**
-   * Accepted for apify-client (whose `waitForFinish()` sends up to 999999); Atrium records builds
-   * without running them, so it never waits.
-   */
-  waitForFinish: z.coerce.number().int().min(0).max(999_999).optional(),
-});
+const getQuery = z.object({ waitForFinish: waitForFinishParam });
+
+/**
+ * The build once it has finished, or as it is after `seconds` (60 at most): Atrium runs no
+ * builder, so this waits for whoever builds it to set its status (`PUT`), or for an abort.
+ */
+export function waitForBuild(rpc: RpcClient, id: string, seconds: number): Promise<BuildView> {
+  return waitForFinish(() => rpc.call(ActorsRpc.getBuild, { id }), ACTOR_JOB_TERMINAL_STATUSES, seconds);
+}
 
 /** Who started a build and from where is shown to those who may change it, not to every reader. */
 export function presentBuild(build: BuildView, detailed: boolean): BuildView {
@@ -37,6 +43,7 @@ export class ActorBuildsController {
   constructor(
     private readonly rpc: RpcClient,
     private readonly access: AccessDecisions,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   /** Builds of the caller's Actors, or of those shared with them. */
@@ -55,12 +62,40 @@ export class ActorBuildsController {
   @Get(':buildId')
   @Authorize('ACTOR_BUILD', 'READ', 'buildId')
   async get(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
-    parseQuery(getQuery, query);
-    const build = await this.rpc.call(ActorsRpc.getBuild, { id: resource.id });
+    const q = parseQuery(getQuery, query);
+    const build = q.waitForFinish
+      ? await waitForBuild(this.rpc, resource.id, q.waitForFinish)
+      : await this.rpc.call(ActorsRpc.getBuild, { id: resource.id });
     return { data: presentBuild(build, resource.permissions.includes('WRITE')) };
   }
 
-  /** Its general access, as a run's: WRITE to call, MANAGE_ACCESS to change who may read it. */
+  /** What happened to the build, as text (apify-client's `build(id).log().get()`). */
+  @Get(':buildId/log')
+  @Authorize('ACTOR_BUILD', 'READ', 'buildId')
+  async log(
+    @CurrentResource() resource: AuthorizedResource,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const { log } = await this.rpc.call(ActorsRpc.getBuildLog, { id: resource.id });
+    void reply.header('content-type', 'text/plain; charset=utf-8');
+    return log;
+  }
+
+  /**
+   * An OpenAPI 3 document for running the built Actor through this API, its request body the
+   * build's input schema (any JSON object when the build has none).
+   */
+  @Get(':buildId/openapi.json')
+  @Authorize('ACTOR_BUILD', 'READ', 'buildId')
+  async openApiDefinition(@CurrentResource() resource: AuthorizedResource) {
+    const build = await this.rpc.call(ActorsRpc.getBuild, { id: resource.id });
+    return buildOpenApiDefinition(build, this.config.PUBLIC_BASE_URL);
+  }
+
+  /**
+   * Its status, moved forward by whoever builds it (as a run's), and its general access: WRITE
+   * to call, MANAGE_ACCESS to change who may read it.
+   */
   @Put(':buildId')
   @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {

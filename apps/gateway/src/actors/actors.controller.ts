@@ -3,6 +3,10 @@ import { ApiTags } from '@nestjs/swagger';
 import {
   ActorsRpc,
   ActorView,
+  AppError,
+  asInputSchema,
+  BuildView,
+  validateActorInput,
   buildRefSchema,
   createActorBody,
   updateActorBody,
@@ -23,9 +27,10 @@ import {
 import { paginationQuery, parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { usernamesOf } from '../users/usernames';
-import { presentBuild } from './actor-builds.controller';
+import { presentBuild, waitForBuild } from './actor-builds.controller';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange } from '../authorization/access-check';
+import { waitForFinishParam } from '../http/wait-for-finish';
 
 const listQuery = z.object({
   ...ownershipListQuery,
@@ -39,12 +44,10 @@ const createBuildQuery = z.object({
   tag: buildRefSchema.optional(),
   useCache: queryBoolean.optional(),
   betaPackages: queryBoolean.optional(),
-  /**
-   * Accepted for apify-client (whose `waitForFinish()` sends up to 999999); Atrium records builds
-   * without running them, so it never waits.
-   */
-  waitForFinish: z.coerce.number().int().min(0).max(999_999).optional(),
+  waitForFinish: waitForFinishParam,
 });
+const defaultBuildQuery = z.object({ waitForFinish: waitForFinishParam });
+const validateInputQuery = z.object({ build: buildRefSchema.optional() });
 
 /**
  * Actors with Apify API v2's paths and shapes. apify-client 2.x addresses them as `/v2/actors`,
@@ -96,7 +99,13 @@ export class ActorsController {
   @Get(':actorId')
   @Authorize('ACTOR', 'READ', 'actorId')
   async get(@CurrentResource() resource: AuthorizedResource) {
-    return { data: await this.presentOne(await this.rpc.call(ActorsRpc.getActor, { id: resource.id })) };
+    // Secret env var values of its versions only for those who may change it.
+    const revealSecrets = resource.permissions.includes('WRITE');
+    return {
+      data: await this.presentOne(
+        await this.rpc.call(ActorsRpc.getActor, { id: resource.id, revealSecrets }),
+      ),
+    };
   }
 
   @Put(':actorId')
@@ -161,6 +170,64 @@ export class ActorsController {
       meta: { origin: 'API', clientIp: clientIp?.slice(0, 100), userAgent: userAgent?.slice(0, 500) },
       createdBy: user.userId,
     });
-    return { data: presentBuild(build, true) };
+    const waited = q.waitForFinish ? await waitForBuild(this.rpc, build.id, q.waitForFinish) : build;
+    return { data: presentBuild(waited, true) };
+  }
+
+  /**
+   * The build a run would use by default (`defaultRunOptions.build`, else `latest`), as its own
+   * GET answers it: a caller who cannot read that build gets 404.
+   */
+  @Get(':actorId/builds/default')
+  @Authorize('ACTOR', 'READ', 'actorId')
+  async defaultBuild(
+    @CurrentResource() actor: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Query() query: unknown,
+  ) {
+    const q = parseQuery(defaultBuildQuery, query);
+    const found = await this.rpc.call(ActorsRpc.resolveBuild, { actorId: actor.id });
+    const decision = await this.access.check(principalRef(user), 'ACTOR_BUILD', found.id, 'READ');
+    if (!decision.canRead) throw AppError.notFound('The default build');
+    const build = q.waitForFinish ? await waitForBuild(this.rpc, found.id, q.waitForFinish) : found;
+    return { data: presentBuild(build, decision.permissions.includes('WRITE')) };
+  }
+
+  /**
+   * Apify's input check before a run: against the input schema of the build (`build`, by default
+   * the Actor's default build); a build without one accepts any input. Answers `{ valid: true }`
+   * (no `data` envelope, as Apify's), or 400 naming the failing field.
+   */
+  @Post(':actorId/validate-input')
+  @Authorize('ACTOR', 'READ', 'actorId')
+  @HttpCode(200)
+  async validateInput(
+    @CurrentResource() actor: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Query() query: unknown,
+    @Body() body: unknown,
+  ) {
+    const q = parseQuery(validateInputQuery, query);
+    let build: BuildView | null;
+    try {
+      build = await this.rpc.call(ActorsRpc.resolveBuild, { actorId: actor.id, ref: q.build });
+    } catch (err) {
+      // No default build yet: nothing to validate against. A build asked for by name must exist.
+      if (q.build !== undefined || !(err instanceof AppError) || err.type !== 'record-not-found') throw err;
+      build = null;
+    }
+    if (build && !(await this.access.check(principalRef(user), 'ACTOR_BUILD', build.id, 'READ')).canRead)
+      throw AppError.notFound(`The build "${q.build ?? 'default'}"`);
+    const schema = build?.inputSchema ? asInputSchema(JSON.parse(build.inputSchema)) : null;
+    if (schema) {
+      const input = Buffer.isBuffer(body) ? undefined : body;
+      const problem = validateActorInput(schema, input);
+      if (problem)
+        throw new AppError(
+          'invalid-input',
+          `Input is not valid: Field "${problem.field}" ${problem.message}`,
+        );
+    }
+    return { valid: true };
   }
 }

@@ -29,6 +29,7 @@ import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange, requireTaskActorRun } from '../authorization/access-check';
 import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { runRoutes } from './run-references';
+import { waitForFinish, waitForFinishParam } from '../http/wait-for-finish';
 
 const startQuery = z.object({
   timeout: z.coerce
@@ -39,11 +40,9 @@ const startQuery = z.object({
     .optional(),
   memory: z.coerce.number().int().min(128).max(65536).optional(),
   build: z.string().min(1).max(100).optional(),
-  waitForFinish: z.coerce.number().int().min(0).max(999_999).optional(),
+  waitForFinish: waitForFinishParam,
 });
 const listQuery = z.object({ ...ownershipListQuery, status: z.enum(RUN_STATUSES).optional() });
-/** apify-client's `waitForFinish()` sends up to 999999; the API waits 60 s at most, as Apify's. */
-const waitQuery = z.object({ waitForFinish: z.coerce.number().int().min(0).max(999_999).optional() });
 /**
  * PUT's body: the run's changes, and what Apify's clients send with them: `runId` (in Apify's
  * documented body; it must name this run) and `level` (apify-client's `setStatusMessage()`, the
@@ -52,8 +51,7 @@ const waitQuery = z.object({ waitForFinish: z.coerce.number().int().min(0).max(9
 const updateRunRequest = updateRunBody
   .extend({ runId: z.string().optional(), level: z.enum(STATUS_MESSAGE_LEVELS).optional() })
   .strict();
-const MAX_WAIT_MS = 60_000;
-const WAIT_POLL_MS = 250;
+const waitQuery = z.object({ waitForFinish: waitForFinishParam });
 
 /** The request body becomes the run's INPUT record, with its content type. */
 function toInput(
@@ -120,17 +118,8 @@ export class RunsController {
     return { data: this.present(run) };
   }
 
-  /**
-   * The run once it is finished, or as it is after `seconds` (60 at most): Atrium's runs are
-   * finished by whoever executes them, so this polls the run's record.
-   */
-  private async waitForFinish(id: string, seconds: number): Promise<RunView> {
-    const deadline = Date.now() + Math.min(seconds * 1000, MAX_WAIT_MS);
-    for (;;) {
-      const run = await this.rpc.call(RunsRpc.get, { id });
-      if (TERMINAL_RUN_STATUSES.includes(run.status) || Date.now() >= deadline) return run;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(WAIT_POLL_MS, deadline - Date.now())));
-    }
+  private waitForFinish(id: string, seconds: number): Promise<RunView> {
+    return waitForFinish(() => this.rpc.call(RunsRpc.get, { id }), TERMINAL_RUN_STATUSES, seconds);
   }
 
   // apify-client addresses Actors as /v2/actors; API.md as /v2/acts: both are served.

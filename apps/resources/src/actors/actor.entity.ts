@@ -1,7 +1,10 @@
-import { ActorRunOptions, ActorVersion, TaggedBuildView } from '@atrium/contracts';
+import { ActorRunOptions, TaggedBuildView } from '@atrium/contracts';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-/** Actor-specific state; the catalogue row (`resource`) holds owner, name and `isPublic`. */
+/**
+ * Actor-specific state; the catalogue row (`resource`) holds owner, name and `isPublic`, and its
+ * versions are rows of `actor_version` (actor-versions/).
+ */
 @Entity('actor')
 export class ActorEntity {
   @PrimaryColumn({ type: 'varchar', length: 17 })
@@ -31,9 +34,6 @@ export class ActorEntity {
 
   @Column({ type: 'jsonb', nullable: true })
   exampleRunInput: { body: string; contentType: string } | null;
-
-  @Column({ type: 'jsonb', default: () => `'[]'::jsonb` })
-  versions: ActorVersion[];
 
   /** Tag → the last build that succeeded with it. */
   @Column({ type: 'jsonb', default: () => `'{}'::jsonb` })

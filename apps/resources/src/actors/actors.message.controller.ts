@@ -14,8 +14,8 @@ export class ActorsMessageController {
   }
 
   @RpcHandler(ActorsRpc.getActor)
-  get(@Payload() { id }: RpcPayload<typeof ActorsRpc.getActor>): Promise<ActorView> {
-    return this.actors.get(id);
+  get(@Payload() { id, revealSecrets }: RpcPayload<typeof ActorsRpc.getActor>): Promise<ActorView> {
+    return this.actors.get(id, revealSecrets ?? false);
   }
 
   @RpcHandler(ActorsRpc.updateActor)

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
   ActorsRpc,
-  ActorVersion,
   ActorVersionView,
   ActorView,
   AppError,
@@ -16,19 +15,14 @@ import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { BuildEntity } from '../builds/build.entity';
 import { ActorEntity } from './actor.entity';
+import { ActorVersionEntity } from '../actor-versions/actor-version.entity';
+import { ActorEnvVarEntity } from '../actor-versions/actor-env-var.entity';
+import { ActorVersionsService } from '../actor-versions/actor-versions.service';
 
 export type ActorRow = { resource: ResourceEntity; actor: ActorEntity };
 
-/** Secret environment variables keep their names but never show their values. */
-function versionView(version: ActorVersion): ActorVersionView {
-  if (!version.envVars) return version;
-  return {
-    ...version,
-    envVars: version.envVars.map(({ value, ...v }) => (v.isSecret ? v : { ...v, value })),
-  };
-}
-
-export function toActorView({ resource, actor }: ActorRow, withVersions = true): ActorView {
+/** `versions` as the caller may see them; list items leave them out, as Apify's do. */
+export function toActorView({ resource, actor }: ActorRow, versions?: ActorVersionView[]): ActorView {
   return {
     id: resource.id,
     userId: resource.ownerId,
@@ -44,7 +38,7 @@ export function toActorView({ resource, actor }: ActorRow, withVersions = true):
     modifiedAt: resource.modifiedAt.toISOString(),
     defaultRunOptions: { ...DEFAULT_RUN_OPTIONS, ...actor.defaultRunOptions },
     exampleRunInput: actor.exampleRunInput,
-    ...(withVersions ? { versions: actor.versions.map(versionView) } : {}),
+    ...(versions ? { versions } : {}),
     taggedBuilds: actor.taggedBuilds,
     stats: { totalBuilds: actor.buildCount },
   };
@@ -60,7 +54,13 @@ export class ActorsService {
     private readonly dataSource: DataSource,
     private readonly catalogue: CatalogueService,
     private readonly outbox: ServiceOutboxRelay,
+    private readonly versions: ActorVersionsService,
   ) {}
+
+  /** The Actor with its versions; secret values only for a caller who may write it (`reveal`). */
+  private async view(manager: EntityManager, row: ActorRow, reveal: boolean): Promise<ActorView> {
+    return toActorView(row, await this.versions.versionsOf(manager, row.resource.id, reveal));
+  }
 
   /** The Actor's catalogue row and state, locked for update when asked; 404 if there is none. */
   async load(id: string, manager: EntityManager = this.dataSource.manager, lock = false): Promise<ActorRow> {
@@ -70,7 +70,7 @@ export class ActorsService {
   }
 
   async create(req: RpcPayload<typeof ActorsRpc.createActor>): Promise<ActorView> {
-    const { name, isPublic, ...fields } = req.actor;
+    const { name, isPublic, versions, ...fields } = req.actor;
     try {
       const row = await this.dataSource.transaction(async (manager) => {
         const resource = await this.catalogue.create(manager, {
@@ -93,27 +93,29 @@ export class ActorsService {
             categories: fields.categories ?? [],
             defaultRunOptions: fields.defaultRunOptions ?? {},
             exampleRunInput: fields.exampleRunInput ?? null,
-            versions: fields.versions ?? [],
             taggedBuilds: {},
             buildCount: 0,
           }),
         );
-        return this.load(resource.id, manager);
+        if (versions) await this.versions.replaceAll(manager, resource.id, versions);
+        // Only writers create: they see the secrets they set.
+        return this.view(manager, await this.load(resource.id, manager), true);
       });
       this.outbox.kick();
-      return toActorView(row);
+      return row;
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(name);
       throw err;
     }
   }
 
-  async get(id: string): Promise<ActorView> {
-    return toActorView(await this.load(id));
+  async get(id: string, reveal = false): Promise<ActorView> {
+    const manager = this.dataSource.manager;
+    return this.view(manager, await this.load(id, manager), reveal);
   }
 
   async update(req: RpcPayload<typeof ActorsRpc.updateActor>): Promise<ActorView> {
-    const { name, isPublic, defaultRunOptions, ...fields } = req.changes;
+    const { name, isPublic, defaultRunOptions, versions, ...fields } = req.changes;
     const row = await this.dataSource.transaction(async (manager) => {
       const current = await this.load(req.id, manager, true);
       if (name !== undefined || isPublic !== undefined) {
@@ -129,10 +131,11 @@ export class ActorsService {
       if (defaultRunOptions)
         current.actor.defaultRunOptions = { ...current.actor.defaultRunOptions, ...defaultRunOptions };
       await manager.save(current.actor);
-      return current;
+      if (versions) await this.versions.replaceAll(manager, req.id, versions);
+      return this.view(manager, current, true);
     });
     this.outbox.kick();
-    return toActorView(row);
+    return row;
   }
 
   /** Deletes the Actor with its builds; tasks of it stay (they may belong to other accounts). */
@@ -142,6 +145,8 @@ export class ActorsService {
       const builds = await manager.find(ResourceEntity, { where: { type: 'ACTOR_BUILD', actorId: id } });
       if (builds.length) await manager.delete(BuildEntity, { id: In(builds.map((b) => b.id)) });
       for (const build of builds) await this.catalogue.remove(manager, build);
+      await manager.delete(ActorEnvVarEntity, { actorId: id });
+      await manager.delete(ActorVersionEntity, { actorId: id });
       await manager.delete(ActorEntity, { id });
       await this.catalogue.remove(manager, resource);
     });
@@ -154,7 +159,7 @@ export class ActorsService {
       ...req,
       unnamed: true,
     });
-    const items = rows.map(({ resource, state }) => toActorView({ resource, actor: state }, false));
+    const items = rows.map(({ resource, state }) => toActorView({ resource, actor: state }));
     return { total, ...req.page, count: items.length, items };
   }
 }

@@ -29,4 +29,14 @@ export class BuildEntity {
 
   @Column({ type: 'jsonb' })
   options: BuildView['options'];
+
+  /** What happened to the build, one timestamped line each (Atrium's builds have no builder output). */
+  @Column({ type: 'text', default: '' })
+  log: string;
+
+  @Column({ type: 'text', nullable: true })
+  inputSchema: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  actorDefinition: Record<string, unknown> | null;
 }

@@ -40,6 +40,16 @@ export class BuildsMessageController {
     return this.builds.abort(id);
   }
 
+  @RpcHandler(ActorsRpc.resolveBuild)
+  resolve(@Payload() { actorId, ref }: RpcPayload<typeof ActorsRpc.resolveBuild>): Promise<BuildView> {
+    return this.builds.resolve(actorId, ref);
+  }
+
+  @RpcHandler(ActorsRpc.getBuildLog)
+  log(@Payload() { id }: RpcPayload<typeof ActorsRpc.getBuildLog>): Promise<{ log: string }> {
+    return this.builds.log(id);
+  }
+
   @RpcHandler(ActorsRpc.deleteBuild)
   delete(@Payload() { id }: RpcPayload<typeof ActorsRpc.deleteBuild>): Promise<{ ok: true }> {
     return this.builds.delete(id);

@@ -13,6 +13,9 @@ import {
 import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
 import { ActorEntity } from '../actors/actor.entity';
+import { ActorVersionEntity } from '../actor-versions/actor-version.entity';
+import { compareVersionNumbers } from '../actor-versions/actor-versions.service';
+import { definitionFromSource } from './actor-definition';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
@@ -34,6 +37,8 @@ export function toBuildView({ resource, build }: BuildRow): BuildView {
     createdAt: resource.createdAt.toISOString(),
     modifiedAt: resource.modifiedAt.toISOString(),
     generalAccess: resource.generalAccess as BuildView['generalAccess'],
+    inputSchema: build.inputSchema,
+    actorDefinition: build.actorDefinition,
   };
 }
 
@@ -60,12 +65,7 @@ function declareBuildEvent(
   });
 }
 
-/** "0.10" sorts after "0.9". */
-function compareVersions(a: string, b: string): number {
-  const [aMajor = 0, aMinor = 0] = a.split('.').map(Number);
-  const [bMajor = 0, bMinor = 0] = b.split('.').map(Number);
-  return aMajor - bMajor || aMinor - bMinor;
-}
+const logLine = (message: string) => `${new Date().toISOString()} ${message}\n`;
 
 /** Forward only: READY → RUNNING → a terminal status, and a finished build stays finished. */
 function checkTransition(from: ActorJobStatus, to: ActorJobStatus): void {
@@ -98,13 +98,14 @@ export class BuildsService {
       // The Actor's row lock serializes build numbers.
       const actorResource = await this.catalogue.load(manager, 'ACTOR', req.actorId, true);
       const actor = await manager.findOneByOrFail(ActorEntity, { id: req.actorId });
-      const highest = actor.versions
+      const versions = await manager.find(ActorVersionEntity, { where: { actorId: req.actorId } });
+      const highest = versions
         .map((v) => v.versionNumber)
-        .sort(compareVersions)
+        .sort(compareVersionNumbers)
         .at(-1);
       const versionNumber = req.version ?? highest ?? '0.0';
-      const version = actor.versions.find((v) => v.versionNumber === versionNumber);
-      if (actor.versions.length && !version) {
+      const version = versions.find((v) => v.versionNumber === versionNumber);
+      if (versions.length && !version) {
         throw new AppError(
           'invalid-input',
           `Field "version" is invalid: the Actor has no version "${versionNumber}"`,
@@ -119,16 +120,26 @@ export class BuildsService {
         createdBy: req.createdBy,
         actorId: actor.id,
       });
-      await manager.insert(BuildEntity, {
-        id: resource.id,
-        buildNumber: `${versionNumber}.${actor.buildCount}`,
-        tag: req.tag ?? version?.buildTag ?? 'latest',
-        status: 'READY',
-        startedAt: new Date(),
-        finishedAt: null,
-        meta: req.meta,
-        options: req.options,
-      });
+      const buildNumber = `${versionNumber}.${actor.buildCount}`;
+      const built = definitionFromSource(version?.sourceType === 'SOURCE_FILES' ? version.sourceFiles : null);
+      await manager.save(
+        Object.assign(new BuildEntity(), {
+          id: resource.id,
+          buildNumber,
+          tag: req.tag ?? version?.buildTag ?? 'latest',
+          inputSchema: built.inputSchema,
+          actorDefinition: built.actorDefinition,
+          log: logLine(
+            `Build ${buildNumber} created (status READY)` +
+              (built.inputSchema ? ', with the input schema of its source files' : ''),
+          ),
+          status: 'READY',
+          startedAt: new Date(),
+          finishedAt: null,
+          meta: req.meta,
+          options: req.options,
+        }),
+      );
       await declareBuildEvent(manager, 'ACTOR.BUILD.CREATED', actor.id, resource.id);
       return this.load(resource.id, manager);
     });
@@ -181,7 +192,11 @@ export class BuildsService {
   async update(req: RpcPayload<typeof ActorsRpc.updateBuild>): Promise<BuildView> {
     const row = await this.dataSource.transaction(async (manager) => {
       const current = await this.load(req.id, manager, true);
-      const { generalAccess } = req.changes;
+      const { generalAccess, status } = req.changes;
+      if (status !== undefined) {
+        checkTransition(current.build.status, status);
+        await this.moveTo(manager, current, status);
+      }
       if (generalAccess !== undefined)
         await this.catalogue.update(manager, current.resource, { generalAccess });
       return current;
@@ -209,11 +224,26 @@ export class BuildsService {
     return { ok: true };
   }
 
+  async log(id: string): Promise<{ log: string }> {
+    const { build } = await this.load(id);
+    return { log: build.log };
+  }
+
   /**
-   * The build a run of the Actor uses: `ref` is a build number (`0.0.3`) or a tag (`latest`,
-   * the default); null when there is none (no build has succeeded with that tag).
+   * The build a run of the Actor uses: `ref` is a build number (`0.0.3`) or a tag, by default the
+   * Actor's `defaultRunOptions.build` (else `latest`); 404 when there is none (no build has
+   * succeeded with that tag).
    */
-  async resolveForRun(actorId: string, ref = 'latest'): Promise<BuildView | null> {
+  async resolve(actorId: string, ref?: string): Promise<BuildView> {
+    const manager = this.dataSource.manager;
+    const actor = await this.catalogue.load(manager, 'ACTOR', actorId);
+    const state = await manager.findOneByOrFail(ActorEntity, { id: actor.id });
+    const found = await this.resolveForRun(actorId, ref ?? state.defaultRunOptions.build ?? 'latest');
+    if (!found) throw AppError.notFound(`The build "${ref ?? state.defaultRunOptions.build ?? 'latest'}"`);
+    return found;
+  }
+
+  private async resolveForRun(actorId: string, ref: string): Promise<BuildView | null> {
     const manager = this.dataSource.manager;
     let buildId: string | undefined;
     if (/^\d+\.\d+\.\d+$/.test(ref)) {
@@ -240,6 +270,7 @@ export class BuildsService {
 
   private async moveTo(manager: EntityManager, row: BuildRow, status: ActorJobStatus): Promise<void> {
     if (row.build.status === status) return;
+    row.build.log += logLine(`Status changed from ${row.build.status} to ${status}`);
     row.build.status = status;
     if (ACTOR_JOB_TERMINAL_STATUSES.includes(status)) {
       row.build.finishedAt = new Date();

@@ -2,6 +2,8 @@ import { OutboxMessageEntity, ProcessedMessageEntity } from '@atrium/messaging';
 import { ServiceDataSourceOptions } from '@atrium/persistence';
 import { ActorTaskEntity } from '../actor-tasks/actor-task.entity';
 import { ActorEntity } from '../actors/actor.entity';
+import { ActorEnvVarEntity } from '../actor-versions/actor-env-var.entity';
+import { ActorVersionEntity } from '../actor-versions/actor-version.entity';
 import { AppAnnotationEntity } from '../apps/app-annotation.entity';
 import { AppCollaboratorEntity } from '../apps/app-collaborator.entity';
 import { AppComponentEntity } from '../apps/app-component.entity';
@@ -41,6 +43,8 @@ export function resourcesDataSourceOptions(url: string, poolSize?: number): Serv
       DatasetEntity,
       DatasetItemEntity,
       ActorEntity,
+      ActorVersionEntity,
+      ActorEnvVarEntity,
       BuildEntity,
       ActorTaskEntity,
       ScheduleEntity,

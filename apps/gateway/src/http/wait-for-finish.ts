@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+/** apify-client's `waitForFinish()` sends up to 999999; the API waits 60 s at most, as Apify's. */
+export const waitForFinishParam = z.coerce.number().int().min(0).max(999_999).optional();
+const MAX_WAIT_MS = 60_000;
+const POLL_MS = 250;
+
+/**
+ * A run or build once it has finished, or as it is after `seconds` (60 at most): Atrium's jobs
+ * are finished by whoever executes them, so this polls the record.
+ */
+export async function waitForFinish<T extends { status: string }>(
+  read: () => Promise<T>,
+  terminal: readonly string[],
+  seconds: number | undefined,
+): Promise<T> {
+  const deadline = Date.now() + Math.min((seconds ?? 0) * 1000, MAX_WAIT_MS);
+  for (;;) {
+    const job = await read();
+    if (terminal.includes(job.status) || Date.now() >= deadline) return job;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, deadline - Date.now())));
+  }
+}
