@@ -30,7 +30,11 @@ export const COLLECTIONS: Record<string, ResourceType> = {
 
 export type AuthorizationRule =
   | { kind: 'public' }
-  | { kind: 'signed-in' }
+  | {
+      kind: 'signed-in';
+      /** A run token may use the route too (`GET /v2/users/me`, as the SDK reads it inside a run). */
+      runToken?: true;
+    }
   | {
       kind: 'in-account';
       type: ResourceType;
@@ -58,8 +62,8 @@ export type AuthorizationRule =
 /** Anyone, signed in or not (health, signup, login, public profiles). */
 export const Public = () => SetMetadata(AUTHORIZATION_KEY, { kind: 'public' } satisfies AuthorizationRule);
 /** Any signed-in user, for their own account's routes. */
-export const SignedIn = () =>
-  SetMetadata(AUTHORIZATION_KEY, { kind: 'signed-in' } satisfies AuthorizationRule);
+export const SignedIn = (options: { runToken?: true } = {}) =>
+  SetMetadata(AUTHORIZATION_KEY, { kind: 'signed-in', ...options } satisfies AuthorizationRule);
 /**
  * A create or list route acting in an account: the caller's own, or the one named by the
  * `X-Account-Id` header (or `options.ownerFrom`) — an organization it is a member of, a primary

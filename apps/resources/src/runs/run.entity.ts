@@ -20,8 +20,16 @@ export class RunEntity {
   @Column({ type: 'varchar', length: 1000, nullable: true })
   statusMessage: string | null;
 
+  /** Whether the status message is final (Apify's `isStatusMessageTerminal`). */
+  @Column({ type: 'boolean', nullable: true })
+  isStatusMessageTerminal: boolean | null;
+
   @Column({ type: 'timestamptz' })
   startedAt: Date;
+
+  /** When a resurrected run became RUNNING again: its run time counts from here, not twice. */
+  @Column({ type: 'timestamptz', nullable: true })
+  resurrectedAt: Date | null;
 
   @Column({ type: 'timestamptz', nullable: true })
   finishedAt: Date | null;
