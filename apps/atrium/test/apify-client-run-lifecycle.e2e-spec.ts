@@ -302,6 +302,23 @@ describe('apify-client run lifecycle against Atrium', () => {
     await t.http().delete(`/v2/actor-runs/${run.id}`).set(alice.auth).expect(404);
   });
 
+  it('refuses TaskClient.publish and unpublish with the reason (Atrium has no public tasks), changing nothing', async () => {
+    const task = await owner()
+      .tasks()
+      .create({ actId: actorId, name: uniqueName('task'), input: { a: 1 } });
+    for (const call of [owner().task(task.id).publish(), owner().task(task.id).unpublish()]) {
+      const refused = await apiError(call);
+      expect(refused).toMatchObject({ statusCode: 400, type: 'invalid-input' });
+      expect(refused.message).toContain('body.isPublic');
+      expect(refused.message).toContain('no public tasks');
+    }
+    expect(await client(bob.accessToken).task(task.id).get()).toBeUndefined();
+    expect(await apiError(client(bob.accessToken).task(task.id).publish())).toMatchObject({
+      statusCode: 404,
+    });
+    expect(await owner().task(task.id).getInput()).toEqual({ a: 1 });
+  });
+
   it("reports as effectiveGeneralAccess of a run's default storage what decides: the run's, which follows the account's", async () => {
     const run = await start();
     const accessOf = async (path: string) =>
