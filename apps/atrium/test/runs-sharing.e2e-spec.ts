@@ -261,7 +261,12 @@ describe('runs and the run-sharing exceptions', () => {
       .expect(201);
     await t.http().get(`/v2/acts/${actorId}`).set(asRun).expect(200);
     await t.http().get(`/v2/datasets/${otherDataset}`).set(asRun).expect(404);
-    await t.http().get('/v2/users/me').set(asRun).expect(403);
+    // Who it acts as (as the SDK asks inside a run), without the email; no other account route.
+    const me = await t.http().get('/v2/users/me').set(asRun).expect(200);
+    expect(me.body.data.id).toBe(bob.id);
+    expect(me.body.data).not.toHaveProperty('email');
+    await t.http().get('/v2/users/me/tokens').set(asRun).expect(403);
+    await t.http().get('/v2/users/me/usage').set(asRun).expect(403);
     await t.http().get(`/v2/acts/${actorId}/runs`).set(asRun).expect(403);
     await t
       .http()

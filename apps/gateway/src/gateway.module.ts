@@ -25,6 +25,7 @@ import { TokenVerifications } from './auth/token-verifications';
 import { AccessDecisions } from './authorization/access-decisions';
 import { AuthorizationGuard } from './authorization/authorization.guard';
 import { RunReferences } from './runs/run-references';
+import { RunLogs } from './runs/run-logs';
 import { CollaborationMembersController } from './collaboration/collaboration-members.controller';
 import { CollaborationRolesController } from './collaboration/collaboration-roles.controller';
 import { CollaborationsController } from './collaboration/collaborations.controller';
@@ -40,6 +41,7 @@ import { OrganizationTokensController } from './organizations/organization-token
 import { OrganizationsController } from './organizations/organizations.controller';
 import { RequestQueuesController } from './request-queues/request-queues.controller';
 import { RunsController } from './runs/runs.controller';
+import { StoreController } from './store/store.controller';
 import { SchedulesController } from './schedules/schedules.controller';
 import { UsageController } from './usage/usage.controller';
 import { WebhookAccess } from './webhooks/webhook-access';
@@ -71,6 +73,7 @@ export class GatewayModule {
         ActorTasksController,
         SchedulesController,
         RunsController,
+        StoreController,
         KeyValueStoresController,
         RequestQueuesController,
         ActorIssuesController,
@@ -96,6 +99,7 @@ export class GatewayModule {
         { provide: GatewayMetrics, useValue: metrics },
         AccessDecisions,
         RunReferences,
+        RunLogs,
         TokenVerifications,
         SessionVerifications,
         IssueAccess,

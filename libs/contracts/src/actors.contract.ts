@@ -121,6 +121,34 @@ export interface ActorView {
   stats: { totalBuilds: number };
 }
 
+/** How the store sorts: Apify's `sortBy` values. */
+export const STORE_SORTS = ['relevance', 'popularity', 'newest', 'lastUpdate'] as const;
+
+/** Apify's store stats of an Actor, from its runs on Atrium (metamorphs: none, Atrium runs none). */
+export interface StoreActorStats {
+  totalBuilds: number;
+  totalRuns: number;
+  totalUsers: number;
+  totalUsers7Days: number;
+  totalUsers30Days: number;
+  totalUsers90Days: number;
+  totalMetamorphs: number;
+  lastRunStartedAt: string | null;
+}
+
+/** A public Actor as the store lists it; the gateway adds the owner's `username`. */
+export interface StoreActorRow {
+  id: string;
+  userId: string;
+  title: string;
+  name: string;
+  description: string | null;
+  categories: string[];
+  stats: StoreActorStats;
+  /** Atrium prices nothing: every Actor is free. */
+  currentPricingInfo: { pricingModel: 'FREE' };
+}
+
 export interface BuildView {
   id: string;
   actId: string;
@@ -200,6 +228,25 @@ export const ActorsRpc = {
     listRequest({}).refine((r) => (r.ownerId === undefined) !== (r.ids === undefined), {
       message: 'exactly one of ownerId or ids is required',
     }),
+  ),
+  /**
+   * Public Actors (Apify Store), to anyone: `search` in name, title and description (and every
+   * Actor of `searchOwnerId`, the account whose username the search names), `ownerId` (the
+   * `username` filter), `category`; sorted by `sortBy`. Never an Actor that is not public.
+   */
+  listStore: rpc<ListPage<StoreActorRow>>()(
+    'resources',
+    'resources.actors.list-store',
+    z
+      .object({
+        search: z.string().max(200).optional(),
+        searchOwnerId: idSchema.optional(),
+        ownerId: idSchema.optional(),
+        category: z.string().max(100).optional(),
+        sortBy: z.enum(STORE_SORTS).default('relevance'),
+        page: paginationSchema,
+      })
+      .strict(),
   ),
   /** Records a new build of a version (default: the Actor's highest, else "0.0"), status READY. */
   createBuild: rpc<BuildView>()(

@@ -39,6 +39,17 @@ export const updateRunBody = z
   })
   .strict();
 
+/** `resurrect({ build, memory, timeout })`: options the resurrected run takes over its own. */
+export const resurrectOptionsSchema = runOptionsSchema;
+
+/** Statuses to list: one, or several (apify-client sends an array as `READY,RUNNING`). */
+export const runStatusFilter = z
+  .preprocess(
+    (v) => (typeof v === 'string' ? v.split(',') : v),
+    z.array(z.enum(RUN_STATUSES)).min(1).max(RUN_STATUSES.length),
+  )
+  .optional();
+
 export interface RunView {
   id: string;
   actId: string;
@@ -95,7 +106,9 @@ export const RunsRpc = {
         ids: z.array(idSchema).max(1000).optional(),
         actorId: idSchema.optional(),
         taskId: idSchema.optional(),
-        status: z.enum(RUN_STATUSES).optional(),
+        status: z.array(z.enum(RUN_STATUSES)).min(1).max(RUN_STATUSES.length).optional(),
+        startedAfter: z.string().datetime().optional(),
+        startedBefore: z.string().datetime().optional(),
         page: paginationSchema,
       })
       .strict()
@@ -110,7 +123,30 @@ export const RunsRpc = {
     z.object({ id: idSchema, changes: updateRunBody, ...changedByField }).strict(),
   ),
   abort: rpc<RunView>()('resources', 'resources.runs.abort', z.object({ id: idSchema }).strict()),
-  getLog: rpc<{ log: string }>()('resources', 'resources.runs.get-log', z.object({ id: idSchema }).strict()),
+  /**
+   * A finished run back to RUNNING with the same storages (Apify's resurrect), its options changed
+   * by those given; its run time counts again from now. Needs run time left, as a start does.
+   */
+  resurrect: rpc<RunView>()(
+    'resources',
+    'resources.runs.resurrect',
+    z.object({ id: idSchema, options: resurrectOptionsSchema }).strict(),
+  ),
+  /**
+   * Removes a finished run and its default storages that are still unnamed (a default storage the
+   * user named is kept, as named storages are); their usage is released. Answers what went.
+   */
+  delete: rpc<{ deletedStorageIds: string[] }>()(
+    'resources',
+    'resources.runs.delete',
+    z.object({ id: idSchema }).strict(),
+  ),
+  /** The run's log from character `offset` on, and whether the run has finished (for streaming). */
+  getLog: rpc<{ log: string; length: number; finished: boolean }>()(
+    'resources',
+    'resources.runs.get-log',
+    z.object({ id: idSchema, offset: z.number().int().min(0).optional() }).strict(),
+  ),
   /** Verifies a run token; it stops working once the run has finished. */
   verifyToken: rpc<{ runId: string; userId: string }>()(
     'resources',

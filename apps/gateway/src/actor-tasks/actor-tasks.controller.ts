@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import {
   ActorTasksRpc,
   ActorTaskView,
+  AppError,
   boundedJsonObject,
   createActorTaskBody,
   updateActorTaskBody,
@@ -83,6 +84,12 @@ export class ActorTasksController {
   @Put(':actorTaskId')
   @Authorize('ACTOR_TASK', 'WRITE', 'actorTaskId')
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
+    // apify-client's publish()/unpublish() send only this: say why it cannot be, not just "not allowed".
+    if (body && typeof body === 'object' && 'isPublic' in body)
+      throw new AppError(
+        'invalid-input',
+        'Field "body.isPublic" is not supported: Atrium has no public tasks (a task is shared with grants, POST /v2/actor-tasks/:id/access/grants)',
+      );
     const changes = parseBody(updateActorTaskBody, body ?? {});
     const task = await this.rpc.call(ActorTasksRpc.updateTask, { id: resource.id, changes });
     await this.access.refreshed('resource', resource.id);

@@ -64,8 +64,8 @@ export class AuthorizationGuard implements CanActivate {
     }
     if (rule.kind === 'signed-in') {
       if (!signedIn) throw new AppError('token-not-valid', 'Authentication is required');
-      // A run token reaches what its run may touch, never the account itself.
-      if (request.user.kind === 'user' && request.user.credential === 'run-token') {
+      // A run token reaches what its run may touch, never the account itself (but who it acts as).
+      if (request.user.kind === 'user' && request.user.credential === 'run-token' && !rule.runToken) {
         throw new AppError('insufficient-permissions', 'A run token cannot be used on account routes');
       }
       // Nor a scoped token: it could otherwise mint itself a full-access token.

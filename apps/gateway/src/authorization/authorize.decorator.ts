@@ -30,7 +30,11 @@ export const COLLECTIONS: Record<string, ResourceType> = {
 
 export type AuthorizationRule =
   | { kind: 'public' }
-  | { kind: 'signed-in' }
+  | {
+      kind: 'signed-in';
+      /** A run token may use the route too (`GET /v2/users/me`, as the SDK reads it inside a run). */
+      runToken?: true;
+    }
   /**
    * Any signed-in caller whatever its credential (a run token, a scoped token): the handler
    * decides on the resources the request names, narrowed by the credential (`requireAccess`).
@@ -63,8 +67,8 @@ export type AuthorizationRule =
 /** Anyone, signed in or not (health, signup, login, public profiles). */
 export const Public = () => SetMetadata(AUTHORIZATION_KEY, { kind: 'public' } satisfies AuthorizationRule);
 /** Any signed-in user, for their own account's routes. */
-export const SignedIn = () =>
-  SetMetadata(AUTHORIZATION_KEY, { kind: 'signed-in' } satisfies AuthorizationRule);
+export const SignedIn = (options: { runToken?: true } = {}) =>
+  SetMetadata(AUTHORIZATION_KEY, { kind: 'signed-in', ...options } satisfies AuthorizationRule);
 /**
  * Any signed-in caller, also with a run token or a scoped token (which `@SignedIn()` refuses):
  * for routes whose handler decides on what the request names (webhooks: the Actor, task or run

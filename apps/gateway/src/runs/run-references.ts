@@ -145,7 +145,7 @@ export class RunReferences {
     const runs = await this.rpc.call(RunsRpc.list, {
       userId: user.userId,
       [of]: parent.resourceId,
-      status,
+      status: status && [status],
       page: { offset: 0, limit: 1, desc: true },
     });
     return runs.items[0]?.id ?? null;

@@ -1,19 +1,32 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Post, Put, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Post,
+  Put,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
   RunsRpc,
   ListPage,
   RunView,
-  RUN_STATUSES,
   runOptionsSchema,
   STATUS_MESSAGE_LEVELS,
+  runStatusFilter,
   TERMINAL_RUN_STATUSES,
   updateRunBody,
 } from '@atrium/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AccessChanger, CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
 import {
@@ -24,12 +37,13 @@ import {
   ListingCaller,
   SignedIn,
 } from '../authorization/authorize.decorator';
-import { parseBody, parseQuery } from '../http/api-query';
+import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange, requireTaskActorRun } from '../authorization/access-check';
 import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { runRoutes } from './run-references';
 import { waitForFinish, waitForFinishParam } from '../http/wait-for-finish';
+import { RunLogs } from './run-logs';
 
 const startQuery = z.object({
   timeout: z.coerce
@@ -42,7 +56,25 @@ const startQuery = z.object({
   build: z.string().min(1).max(100).optional(),
   waitForFinish: waitForFinishParam,
 });
-const listQuery = z.object({ ...ownershipListQuery, status: z.enum(RUN_STATUSES).optional() });
+/** `startedAfter` / `startedBefore`: apify-client sends a Date as its ISO string. */
+const queryTime = z
+  .string()
+  .max(40)
+  .refine((v) => !Number.isNaN(Date.parse(v)), 'must be a date and time (ISO 8601)')
+  .transform((v) => new Date(v).toISOString());
+const listQuery = z.object({
+  ...ownershipListQuery,
+  status: runStatusFilter,
+  startedAfter: queryTime.optional(),
+  startedBefore: queryTime.optional(),
+});
+/** `resurrect({ build, memory, timeout })`, sent as query parameters. */
+const resurrectQuery = startQuery.omit({ waitForFinish: true });
+const logQuery = z.object({
+  stream: queryBoolean.optional(),
+  raw: queryBoolean.optional(),
+  download: queryBoolean.optional(),
+});
 /**
  * PUT's body: the run's changes, and what Apify's clients send with them: `runId` (in Apify's
  * documented body; it must name this run) and `level` (apify-client's `setStatusMessage()`, the
@@ -74,6 +106,7 @@ export class RunsController {
   constructor(
     private readonly rpc: RpcClient,
     private readonly access: AccessDecisions,
+    private readonly logs: RunLogs,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -85,6 +118,11 @@ export class RunsController {
   private async decided(user: UserPrincipal, runs: ListPage<RunView>) {
     const items = await decideEach(this.access, principalRef(user), 'ACTOR_RUN', runs.items, user.userId);
     return { ...runs, count: items.length, items: items.map((r) => this.present(r.view)) };
+  }
+
+  /** Apify's run-list filters: `status` (one or several), `startedAfter`, `startedBefore`. */
+  private filters(q: z.output<typeof listQuery>) {
+    return { status: q.status, startedAfter: q.startedAfter, startedBefore: q.startedBefore };
   }
 
   private page(q: z.output<typeof listQuery>) {
@@ -165,7 +203,7 @@ export class RunsController {
     const runs = await this.rpc.call(RunsRpc.list, {
       userId: user.userId,
       actorId: actor.id,
-      status: q.status,
+      ...this.filters(q),
       page: this.page(q),
     });
     return { data: await this.decided(user, runs) };
@@ -182,7 +220,7 @@ export class RunsController {
     const runs = await this.rpc.call(RunsRpc.list, {
       userId: user.userId,
       taskId: task.id,
-      status: q.status,
+      ...this.filters(q),
       page: this.page(q),
     });
     return { data: await this.decided(user, runs) };
@@ -196,8 +234,8 @@ export class RunsController {
       this.rpc.call(
         RunsRpc.list,
         req.ownerId
-          ? { userId: req.ownerId, status: q.status, page: req.page }
-          : { ids: req.ids, page: req.page },
+          ? { userId: req.ownerId, ...this.filters(q), page: req.page }
+          : { ids: req.ids, ...this.filters(q), page: req.page },
       ),
     );
     return { data: { ...runs, items: runs.items.map((r) => this.present(r.view)) } };
@@ -242,21 +280,65 @@ export class RunsController {
     return { data: this.present(await this.rpc.call(RunsRpc.abort, { id: run.id })) };
   }
 
-  @Get(runRoutes('/log'))
-  @Authorize('ACTOR_RUN', 'READ', 'runId')
-  runLog(@CurrentResource() run: AuthorizedResource, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.sendLog(run, reply);
+  /**
+   * Deletes a finished run (WRITE on it: its starter, or whom they let), with its default storages
+   * that are still unnamed, as Apify does; a default storage the user named is kept.
+   */
+  @Delete('actor-runs/:runId')
+  @Authorize('ACTOR_RUN', 'WRITE', 'runId')
+  @HttpCode(204)
+  async delete(@CurrentResource() run: AuthorizedResource): Promise<void> {
+    const { deletedStorageIds } = await this.rpc.call(RunsRpc.delete, { id: run.id });
+    for (const id of [run.id, ...deletedStorageIds]) await this.access.refreshed('resource', id);
   }
 
-  @Get('logs/:runId')
-  @Authorize('ACTOR_RUN', 'READ', 'runId')
-  log(@CurrentResource() run: AuthorizedResource, @Res({ passthrough: true }) reply: FastifyReply) {
-    return this.sendLog(run, reply);
+  /** Apify's resurrect: a finished run RUNNING again with the same storages (its token works again). */
+  @Post(runRoutes('/resurrect'))
+  @Authorize('ACTOR_RUN', 'WRITE', 'runId')
+  @HttpCode(200)
+  async resurrect(@CurrentResource() run: AuthorizedResource, @Query() query: unknown) {
+    const q = parseQuery(resurrectQuery, query);
+    const options = runOptionsSchema.parse({
+      build: q.build,
+      timeoutSecs: q.timeout,
+      memoryMbytes: q.memory,
+    });
+    return { data: this.present(await this.rpc.call(RunsRpc.resurrect, { id: run.id, options })) };
   }
 
-  private async sendLog(run: AuthorizedResource, reply: FastifyReply): Promise<string> {
-    const { log } = await this.rpc.call(RunsRpc.getLog, { id: run.id });
+  /** Reboot and metamorph restart or replace a run's container: Atrium runs none (runners do, outside it). */
+  @Post([...runRoutes('/reboot'), ...runRoutes('/metamorph')])
+  @Authorize('ACTOR_RUN', 'WRITE', 'runId')
+  notExecuted(@Req() request: FastifyRequest): never {
+    const action = request.url.split('?')[0].endsWith('/reboot') ? 'rebooted' : 'metamorphed';
+    throw new AppError(
+      'method-not-allowed',
+      `A run cannot be ${action} on Atrium: Atrium executes no containers (runs are executed by runners outside it, which report their status)`,
+    );
+  }
+
+  /** Pay-per-event charging: no Actor on Atrium has pay-per-event pricing (Atrium charges nothing). */
+  @Post('actor-runs/:runId/charge')
+  @Authorize('ACTOR_RUN', 'WRITE', 'runId')
+  charge(): never {
+    throw new AppError(
+      'invalid-input',
+      'Field "body.eventName" is invalid: the Actor has no pay-per-event pricing (Atrium prices and charges nothing)',
+    );
+  }
+
+  @Get([...runRoutes('/log'), 'logs/:runId'])
+  @Authorize('ACTOR_RUN', 'READ', 'runId')
+  async log(
+    @CurrentResource() run: AuthorizedResource,
+    @Query() query: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const q = parseQuery(logQuery, query);
     void reply.header('content-type', 'text/plain; charset=utf-8');
-    return log;
+    if (q.download) void reply.header('content-disposition', `attachment; filename="${run.id}.log"`);
+    if (q.stream) return this.logs.stream(run.id, { raw: q.raw ?? false });
+    const { log } = await this.rpc.call(RunsRpc.getLog, { id: run.id });
+    return q.raw ? log : this.logs.clean(log);
   }
 }

@@ -1,10 +1,23 @@
-import { Body, Controller, Get, Param, Put } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Param, Put, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { AppError, usageLimitsBody, UsageRpc, UsageView } from '@atrium/contracts';
+import {
+  AccountLimitsView,
+  AppError,
+  calendarDate,
+  MonthlyUsageView,
+  OrganizationPermission,
+  toUsageLimitsChange,
+  UNSUPPORTED_LIMITS,
+  updateLimitsBody,
+  usageLimitsBody,
+  UsageRpc,
+  UsageView,
+} from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
+import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { SignedIn } from '../authorization/authorize.decorator';
-import { parseBody } from '../http/api-query';
+import { parseBody, parseQuery } from '../http/api-query';
 import { requireInOrganization } from '../organizations/organization-caller';
 
 /** Limits are the account's own business: a scoped API token may read usage, never change limits. */
@@ -13,28 +26,98 @@ function requireUnscoped(user: UserPrincipal): void {
     throw new AppError('insufficient-permissions', 'A scoped API token cannot change limits');
 }
 
+const READ_USAGE: OrganizationPermission[] = ['VIEW_INVOICES', 'MANAGE_BILLING'];
+const monthlyQuery = z.object({ date: calendarDate.optional() });
+
 /**
  * Usage and limits of an account: the caller's own (`/v2/users/me`, also an organization's when
- * acting with its API token) and an organization's, for members whose role allows it.
+ * acting with its API token, or as a member with `X-Account-Id`) and an organization's, for
+ * members whose role allows it (VIEW_INVOICES or MANAGE_BILLING to read, MANAGE_BILLING to change).
  */
 @ApiTags('usage')
 @Controller('v2')
 export class UsageController {
   constructor(private readonly rpc: RpcClient) {}
 
-  @Get('users/me/usage')
-  @SignedIn()
-  async myUsage(@CurrentUser() user: UserPrincipal): Promise<{ data: UsageView }> {
-    return { data: await this.rpc.call(UsageRpc.get, { accountId: user.userId }) };
+  /** The account `/users/me/…` means: the caller's, or the organization `X-Account-Id` names. */
+  private async accountOf(
+    user: UserPrincipal,
+    accountId: string | undefined,
+    anyOf: OrganizationPermission[],
+    toDo: string,
+  ): Promise<string> {
+    if (!accountId || accountId === user.userId) return user.userId;
+    await requireInOrganization(this.rpc, user, accountId, anyOf, toDo);
+    return accountId;
   }
 
-  /** Limits the account sets for itself, at most the deployment's (`null` restores the deployment's). */
+  @Get('users/me/usage')
+  @SignedIn()
+  async myUsage(
+    @CurrentUser() user: UserPrincipal,
+    @Headers('x-account-id') accountId?: string,
+  ): Promise<{ data: UsageView }> {
+    const account = await this.accountOf(user, accountId, READ_USAGE, "see the organization's usage");
+    return { data: await this.rpc.call(UsageRpc.get, { accountId: account }) };
+  }
+
+  /** Apify's monthly usage (apify-client `user().monthlyUsage()`), of the cycle holding `?date=`. */
+  @Get('users/me/usage/monthly')
+  @SignedIn()
+  async monthlyUsage(
+    @CurrentUser() user: UserPrincipal,
+    @Query() query: unknown,
+    @Headers('x-account-id') accountId?: string,
+  ): Promise<{ data: MonthlyUsageView }> {
+    const { date } = parseQuery(monthlyQuery, query);
+    const account = await this.accountOf(user, accountId, READ_USAGE, "see the organization's usage");
+    return { data: await this.rpc.call(UsageRpc.monthly, { accountId: account, date }) };
+  }
+
+  /** Apify's limits view (apify-client `user().limits()`). */
+  @Get('users/me/limits')
+  @SignedIn()
+  async myLimits(
+    @CurrentUser() user: UserPrincipal,
+    @Headers('x-account-id') accountId?: string,
+  ): Promise<{ data: AccountLimitsView }> {
+    const account = await this.accountOf(user, accountId, READ_USAGE, "see the organization's limits");
+    return { data: await this.rpc.call(UsageRpc.limits, { accountId: account }) };
+  }
+
+  /**
+   * Limits the account sets for itself, at most the deployment's (`null` restores the deployment's):
+   * Atrium's names or Apify's for the limits Atrium has (apify-client `user().updateLimits()`).
+   */
   @Put('users/me/limits')
   @SignedIn()
-  async setMyLimits(@CurrentUser() user: UserPrincipal, @Body() body: unknown): Promise<{ data: UsageView }> {
+  async setMyLimits(
+    @CurrentUser() user: UserPrincipal,
+    @Body() body: unknown,
+    @Headers('x-account-id') accountId?: string,
+  ): Promise<{ data: UsageView }> {
     requireUnscoped(user);
-    const limits = parseBody(usageLimitsBody, body ?? {});
-    return { data: await this.rpc.call(UsageRpc.setLimits, { accountId: user.userId, limits }) };
+    const limits = this.limitsChange(body);
+    const account = await this.accountOf(
+      user,
+      accountId,
+      ['MANAGE_BILLING'],
+      "change the organization's limits",
+    );
+    return { data: await this.rpc.call(UsageRpc.setLimits, { accountId: account, limits }) };
+  }
+
+  private limitsChange(body: unknown) {
+    if (body && typeof body === 'object' && !Buffer.isBuffer(body)) {
+      const unsupported = Object.keys(body).find((field) => field in UNSUPPORTED_LIMITS);
+      if (unsupported)
+        throw new AppError(
+          'invalid-input',
+          `Field "body.${unsupported}" is not supported: ${UNSUPPORTED_LIMITS[unsupported]}; ` +
+            'Atrium limits resources per type (maxActorCount, maxActorTaskCount, maxScheduleCount, resources), storageBytes and runTimeSecs',
+        );
+    }
+    return toUsageLimitsChange(parseBody(updateLimitsBody, body ?? {}));
   }
 
   @Get('organizations/:orgId/usage')
@@ -43,13 +126,7 @@ export class UsageController {
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
   ): Promise<{ data: UsageView }> {
-    await requireInOrganization(
-      this.rpc,
-      user,
-      orgId,
-      ['VIEW_INVOICES', 'MANAGE_BILLING'],
-      "see the organization's usage",
-    );
+    await requireInOrganization(this.rpc, user, orgId, READ_USAGE, "see the organization's usage");
     return { data: await this.rpc.call(UsageRpc.get, { accountId: orgId }) };
   }
 

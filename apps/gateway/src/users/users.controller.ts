@@ -30,10 +30,17 @@ export class UsersController {
     private readonly sessions: SessionVerifications,
   ) {}
 
+  /**
+   * The caller's account. A run token may read it too (the SDK does inside a run), without the
+   * email, as Apify omits private fields when called from a run.
+   */
   @Get('me')
-  @SignedIn()
-  async me(@CurrentUser() user: UserPrincipal): Promise<{ data: UserView }> {
-    return { data: await this.rpc.call(IdentityRpc.getUser, { userId: user.userId }) };
+  @SignedIn({ runToken: true })
+  async me(@CurrentUser() user: UserPrincipal): Promise<{ data: UserView | Omit<UserView, 'email'> }> {
+    const found = await this.rpc.call(IdentityRpc.getUser, { userId: user.userId });
+    if (user.credential !== 'run-token') return { data: found };
+    const { email: _email, ...withoutEmail } = found;
+    return { data: withoutEmail };
   }
 
   @Put('me/settings')

@@ -117,6 +117,33 @@ export function effectiveGeneralAccess(resource: ResourceFacts, owner: AccountFa
 const isStorage = (facts: ResourceFacts) => (STORAGE_TYPES as readonly string[]).includes(facts.type);
 
 /**
+ * The general access rule 6 applies, and why: the resource's own setting, or with
+ * `FOLLOW_USER_SETTING` the owner's — except a run's default storage, which follows its run's
+ * (which follows the run owner's account): restricting a run restricts what it produced. The one
+ * place this is computed, for decide() and for what `/access` reports.
+ */
+export function appliedGeneralAccess(
+  resource: ResourceFacts,
+  owner: AccountFacts | null,
+  run: Pick<RelatedAccess, 'facts' | 'owner'> | null | undefined,
+): { access: ReturnType<typeof effectiveGeneralAccess>; source: string } {
+  const ofRun = isStorage(resource) && resource.runId ? run : null;
+  const follows = resource.generalAccess === 'FOLLOW_USER_SETTING';
+  const access =
+    follows && ofRun
+      ? effectiveGeneralAccess(ofRun.facts, ofRun.owner ?? owner)
+      : effectiveGeneralAccess(resource, owner);
+  const source = !follows
+    ? `its own setting ${access}`
+    : !ofRun
+      ? `the owner account's setting ${access}`
+      : ofRun.facts.generalAccess === 'FOLLOW_USER_SETTING'
+        ? `the owner account's setting ${access}, which run ${ofRun.facts.id} follows and its default storage with it`
+        : `run ${ofRun.facts.id}'s own setting ${access}, which its default storage follows`;
+  return { access, source };
+}
+
+/**
  * The decision order of DESIGN.md: owner, grants, derived access, general access. Pure: the
  * caller supplies the facts, including what the caller holds on related resources.
  */
@@ -233,19 +260,7 @@ export function decide(facts: DecisionFacts): Decision {
   // the user setting follows its run's (which follows the account's): restricting a run restricts
   // what it produced.
   if (LINK_SHAREABLE_TYPES.includes(resource.type)) {
-    const run = isStorage(resource) && resource.runId ? facts.run : null;
-    const follows = resource.generalAccess === 'FOLLOW_USER_SETTING';
-    const general =
-      follows && run
-        ? effectiveGeneralAccess(run.facts, run.owner ?? facts.owner)
-        : effectiveGeneralAccess(resource, facts.owner);
-    const source = !follows
-      ? `its own setting ${general}`
-      : !run
-        ? `the owner account's setting ${general}`
-        : run.facts.generalAccess === 'FOLLOW_USER_SETTING'
-          ? `the owner account's setting ${general}, which run ${run.facts.id} follows and its default storage with it`
-          : `run ${run.facts.id}'s own setting ${general}, which its default storage follows`;
+    const { access: general, source } = appliedGeneralAccess(resource, facts.owner, facts.run);
     const byName = general === 'ANYONE_WITH_NAME_CAN_READ' && NAME_SHAREABLE_TYPES.includes(resource.type);
     const byId = general === 'ANYONE_WITH_ID_CAN_READ' || general === 'ANYONE_WITH_NAME_CAN_READ';
     const opens = byName || (byId && !facts.addressedByName);

@@ -1,5 +1,5 @@
 import { AccountFacts, DecisionRule, Permission, ResourceFacts } from '@atrium/contracts';
-import { decide, DecisionFacts, RelatedAccess } from './decide';
+import { appliedGeneralAccess, decide, DecisionFacts, RelatedAccess } from './decide';
 
 const A = 'A'.repeat(17); // Actor owner
 const B = 'B'.repeat(17); // runs the Actor
@@ -155,6 +155,19 @@ describe('derived access', () => {
         run: { ...related(run, []), owner: restrictedAccount },
       }),
     ).toEqual({});
+    // What /access reports as effective is what decides (one function for both).
+    for (const [setting, owner, expected] of [
+      ['RESTRICTED', openAccount, 'RESTRICTED'],
+      ['FOLLOW_USER_SETTING', openAccount, 'ANYONE_WITH_ID_CAN_READ'],
+      ['FOLLOW_USER_SETTING', restrictedAccount, 'RESTRICTED'],
+      ['ANYONE_WITH_ID_CAN_READ', restrictedAccount, 'ANYONE_WITH_ID_CAN_READ'],
+    ] as const) {
+      const ofRun = facts('ACTOR_RUN', B, { generalAccess: setting });
+      const storage = facts('DATASET', B, { runId: ofRun.id });
+      // The storage's owner account says the opposite of the run's: the run wins.
+      const storageOwner = owner === openAccount ? restrictedAccount : openAccount;
+      expect(appliedGeneralAccess(storage, storageOwner, { facts: ofRun, owner }).access).toBe(expected);
+    }
     // A storage of no run follows the account, as before.
     expect(held({ resource: facts('DATASET', B), userId: C, owner: openAccount })).toEqual({
       READ: 'general-access',

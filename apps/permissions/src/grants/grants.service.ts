@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import {
   AccessListing,
+  AccountFacts,
   AppError,
   DerivedAccessView,
   Events,
@@ -9,6 +10,7 @@ import {
   Permission,
   PERMISSIONS_BY_TYPE,
   PermissionsRpc,
+  ResourceFacts,
   ResourceType,
   RpcPayload,
 } from '@atrium/contracts';
@@ -17,7 +19,7 @@ import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import { Brackets, DataSource, EntityManager } from 'typeorm';
 import { AuditLogService } from '../audit/audit-log.service';
 import { ProjectionsService } from '../projections/projections.service';
-import { decide, effectiveGeneralAccess } from '../decisions/decide';
+import { appliedGeneralAccess, decide } from '../decisions/decide';
 import { MembershipsService } from '../memberships/memberships.service';
 import { GrantStorageKeys } from './grant-storage-keys';
 import { GrantEntity } from './grant.entity';
@@ -273,9 +275,10 @@ export class GrantsService {
   async listAccess(req: RpcPayload<typeof PermissionsRpc.listAccess>): Promise<AccessListing> {
     const { resourceType, resourceId } = req;
     const resource = await this.resourceOrFail(resourceType, resourceId);
-    const [owner, members] = await Promise.all([
+    const [owner, members, run] = await Promise.all([
       this.projections.account(resource.ownerId),
       this.memberships.membersOf(resource.ownerId),
+      this.runOf(resource),
     ]);
     const query = this.dataSource
       .getRepository(GrantEntity)
@@ -312,11 +315,20 @@ export class GrantsService {
       resourceType,
       owner: { userId: resource.ownerId },
       generalAccess: resource.generalAccess,
-      effectiveGeneralAccess: effectiveGeneralAccess(resource, owner),
+      effectiveGeneralAccess: appliedGeneralAccess(resource, owner, run).access,
       grants: page.map(toView),
       nextCursor: grants.length > req.limit ? page[page.length - 1].id : null,
       derived,
     };
+  }
+
+  /** The run a run's default storage follows, with the run's owner account (see appliedGeneralAccess). */
+  private async runOf(
+    resource: ResourceFacts,
+  ): Promise<{ facts: ResourceFacts; owner: AccountFacts | null } | null> {
+    if (!resource.runId) return null;
+    const facts = await this.projections.resource(resource.runId);
+    return facts ? { facts, owner: await this.projections.account(facts.ownerId) } : null;
   }
 
   async deleteForResource(manager: EntityManager, resourceId: string): Promise<void> {

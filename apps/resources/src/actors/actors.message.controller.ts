@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { ActorsRpc, ActorView, ListPage, RpcPayload } from '@atrium/contracts';
+import { ActorsRpc, ActorView, ListPage, RpcPayload, StoreActorRow } from '@atrium/contracts';
 import { RpcHandler } from '@atrium/messaging';
 import { ActorsService } from './actors.service';
 
@@ -26,6 +26,11 @@ export class ActorsMessageController {
   @RpcHandler(ActorsRpc.deleteActor)
   delete(@Payload() { id }: RpcPayload<typeof ActorsRpc.deleteActor>): Promise<{ ok: true }> {
     return this.actors.delete(id);
+  }
+
+  @RpcHandler(ActorsRpc.listStore)
+  listStore(@Payload() req: RpcPayload<typeof ActorsRpc.listStore>): Promise<ListPage<StoreActorRow>> {
+    return this.actors.listStore(req);
   }
 
   @RpcHandler(ActorsRpc.listActors)

@@ -7,6 +7,7 @@ import {
   DEFAULT_RUN_OPTIONS,
   ListPage,
   RpcPayload,
+  StoreActorRow,
 } from '@atrium/contracts';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -20,6 +21,22 @@ import { ActorEnvVarEntity } from '../actor-versions/actor-env-var.entity';
 import { ActorVersionsService } from '../actor-versions/actor-versions.service';
 
 export type ActorRow = { resource: ResourceEntity; actor: ActorEntity };
+
+interface StoreRow {
+  id: string;
+  owner_id: string;
+  name: string | null;
+  title: string | null;
+  description: string | null;
+  categories: string[];
+  build_count: number;
+  total_runs: string | null;
+  total_users: string | null;
+  users_7: string | null;
+  users_30: string | null;
+  users_90: string | null;
+  last_run: string | Date | null;
+}
 
 /** `versions` as the caller may see them; list items leave them out, as Apify's do. */
 export function toActorView({ resource, actor }: ActorRow, versions?: ActorVersionView[]): ActorView {
@@ -152,6 +169,76 @@ export class ActorsService {
     });
     this.outbox.kick();
     return { ok: true };
+  }
+
+  /** Public Actors with their run statistics, filtered and sorted as Apify's store (see ActorsRpc.listStore). */
+  async listStore(req: RpcPayload<typeof ActorsRpc.listStore>): Promise<ListPage<StoreActorRow>> {
+    const resources = this.dataSource.getMetadata(ResourceEntity).tablePath;
+    const actors = this.dataSource.getMetadata(ActorEntity).tablePath;
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const where = [`r.type = 'ACTOR'`, 'r.is_public'];
+    let matchesName: string | null = null;
+    if (req.search) {
+      const like = param(`%${req.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      const owner = req.searchOwnerId ? ` OR r.owner_id = ${param(req.searchOwnerId)}` : '';
+      where.push(`(r.name ILIKE ${like} OR a.title ILIKE ${like} OR a.description ILIKE ${like}${owner})`);
+      matchesName = `(r.name ILIKE ${like} OR a.title ILIKE ${like})`;
+    }
+    if (req.ownerId) where.push(`r.owner_id = ${param(req.ownerId)}`);
+    if (req.category) where.push(`a.categories ? ${param(req.category)}`);
+    const popularity = 'COALESCE(s.total_users, 0) DESC, COALESCE(s.total_runs, 0) DESC';
+    const order = {
+      relevance: matchesName ? `${matchesName} DESC, ${popularity}` : popularity,
+      popularity,
+      newest: 'r.created_at DESC',
+      lastUpdate: 'r.modified_at DESC',
+    }[req.sortBy];
+    const from = `
+      FROM ${resources} r
+      JOIN ${actors} a ON a.id = r.id
+      LEFT JOIN (
+        SELECT actor_id,
+               COUNT(*) AS total_runs,
+               COUNT(DISTINCT owner_id) AS total_users,
+               COUNT(DISTINCT owner_id) FILTER (WHERE created_at > now() - interval '7 days') AS users_7,
+               COUNT(DISTINCT owner_id) FILTER (WHERE created_at > now() - interval '30 days') AS users_30,
+               COUNT(DISTINCT owner_id) FILTER (WHERE created_at > now() - interval '90 days') AS users_90,
+               MAX(created_at) AS last_run
+          FROM ${resources} WHERE type = 'ACTOR_RUN' GROUP BY actor_id
+      ) s ON s.actor_id = r.id
+      WHERE ${where.join(' AND ')}`;
+    const { offset, limit, desc } = req.page;
+    const [{ total }] = await this.dataSource.query<{ total: string }[]>(
+      `SELECT COUNT(*) AS total ${from}`,
+      params,
+    );
+    const rows = await this.dataSource.query<StoreRow[]>(
+      `SELECT r.id, r.owner_id, r.name, a.title, a.description, a.categories, a.build_count,
+              s.total_runs, s.total_users, s.users_7, s.users_30, s.users_90, s.last_run
+       ${from} ORDER BY ${order}, r.id ASC OFFSET ${param(offset)} LIMIT ${param(limit)}`,
+      params,
+    );
+    const items = rows.map((row): StoreActorRow => ({
+      id: row.id,
+      userId: row.owner_id,
+      title: row.title ?? row.name ?? row.id,
+      name: row.name ?? row.id,
+      description: row.description,
+      categories: row.categories,
+      stats: {
+        totalBuilds: row.build_count,
+        totalRuns: Number(row.total_runs ?? 0),
+        totalUsers: Number(row.total_users ?? 0),
+        totalUsers7Days: Number(row.users_7 ?? 0),
+        totalUsers30Days: Number(row.users_30 ?? 0),
+        totalUsers90Days: Number(row.users_90 ?? 0),
+        totalMetamorphs: 0,
+        lastRunStartedAt: row.last_run ? new Date(row.last_run).toISOString() : null,
+      },
+      currentPricingInfo: { pricingModel: 'FREE' },
+    }));
+    return { total: Number(total), offset, limit, desc, count: items.length, items };
   }
 
   async list(req: RpcPayload<typeof ActorsRpc.listActors>): Promise<ListPage<ActorView>> {

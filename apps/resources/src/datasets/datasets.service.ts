@@ -142,14 +142,17 @@ export class DatasetsService {
   }
 
   async delete(id: string): Promise<{ ok: true }> {
-    await this.dataSource.transaction(async (manager) => {
-      const { resource } = await this.load(id, manager, true);
-      await manager.delete(DatasetItemEntity, { datasetId: id });
-      await manager.delete(DatasetEntity, { id });
-      await this.catalogue.remove(manager, resource);
-    });
+    await this.dataSource.transaction((manager) => this.deleteIn(manager, id));
     this.outbox.kick();
     return { ok: true };
+  }
+
+  /** Deletes the storage and its content inside the caller's transaction (a run's delete takes its default storages). */
+  async deleteIn(manager: EntityManager, id: string): Promise<void> {
+    const { resource } = await this.load(id, manager, true);
+    await manager.delete(DatasetItemEntity, { datasetId: id });
+    await manager.delete(DatasetEntity, { id });
+    await this.catalogue.remove(manager, resource);
   }
 
   async list(req: RpcPayload<typeof ResourcesRpc.listDatasets>): Promise<ListPage<DatasetView>> {

@@ -135,15 +135,18 @@ export class KeyValueStoresService {
   }
 
   async delete(id: string): Promise<{ ok: true }> {
-    await this.dataSource.transaction(async (manager) => {
-      const { resource } = await this.load(id, manager, true);
-      await this.lockStore(manager, id);
-      await manager.delete(KeyValueRecordEntity, { storeId: id });
-      await manager.delete(KeyValueStoreEntity, { id });
-      await this.catalogue.remove(manager, resource);
-    });
+    await this.dataSource.transaction((manager) => this.deleteIn(manager, id));
     this.outbox.kick();
     return { ok: true };
+  }
+
+  /** Deletes the storage and its content inside the caller's transaction (a run's delete takes its default storages). */
+  async deleteIn(manager: EntityManager, id: string): Promise<void> {
+    const { resource } = await this.load(id, manager, true);
+    await this.lockStore(manager, id);
+    await manager.delete(KeyValueRecordEntity, { storeId: id });
+    await manager.delete(KeyValueStoreEntity, { id });
+    await this.catalogue.remove(manager, resource);
   }
 
   async list(req: RpcPayload<typeof KeyValueStoresRpc.list>): Promise<ListPage<KeyValueStoreView>> {

@@ -211,15 +211,18 @@ export class RequestQueuesService {
   }
 
   async delete(id: string): Promise<{ ok: true }> {
-    await this.dataSource.transaction(async (manager) => {
-      const { resource } = await this.load(id, manager, true);
-      await this.lockQueue(manager, id);
-      await manager.delete(QueueRequestEntity, { queueId: id });
-      await manager.delete(RequestQueueEntity, { id });
-      await this.catalogue.remove(manager, resource);
-    });
+    await this.dataSource.transaction((manager) => this.deleteIn(manager, id));
     this.outbox.kick();
     return { ok: true };
+  }
+
+  /** Deletes the storage and its content inside the caller's transaction (a run's delete takes its default storages). */
+  async deleteIn(manager: EntityManager, id: string): Promise<void> {
+    const { resource } = await this.load(id, manager, true);
+    await this.lockQueue(manager, id);
+    await manager.delete(QueueRequestEntity, { queueId: id });
+    await manager.delete(RequestQueueEntity, { id });
+    await this.catalogue.remove(manager, resource);
   }
 
   async list(req: RpcPayload<typeof RequestQueuesRpc.list>): Promise<ListPage<RequestQueueView>> {

@@ -27,6 +27,10 @@ export class RunEntity {
   @Column({ type: 'timestamptz' })
   startedAt: Date;
 
+  /** When a resurrected run became RUNNING again: its run time counts from here, not twice. */
+  @Column({ type: 'timestamptz', nullable: true })
+  resurrectedAt: Date | null;
+
   @Column({ type: 'timestamptz', nullable: true })
   finishedAt: Date | null;
 

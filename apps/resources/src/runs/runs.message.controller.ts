@@ -40,8 +40,20 @@ export class RunsMessageController {
     return this.runs.verifyToken(token);
   }
 
+  @RpcHandler(RunsRpc.resurrect)
+  resurrect(@Payload() { id, options }: RpcPayload<typeof RunsRpc.resurrect>): Promise<RunView> {
+    return this.runs.resurrect(id, options);
+  }
+
+  @RpcHandler(RunsRpc.delete)
+  delete(@Payload() { id }: RpcPayload<typeof RunsRpc.delete>): Promise<{ deletedStorageIds: string[] }> {
+    return this.runs.delete(id);
+  }
+
   @RpcHandler(RunsRpc.getLog)
-  log(@Payload() { id }: RpcPayload<typeof RunsRpc.getLog>): Promise<{ log: string }> {
-    return this.runs.log(id);
+  log(
+    @Payload() { id, offset }: RpcPayload<typeof RunsRpc.getLog>,
+  ): Promise<{ log: string; length: number; finished: boolean }> {
+    return this.runs.log(id, offset);
   }
 }

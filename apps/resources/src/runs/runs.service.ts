@@ -150,6 +150,7 @@ export class RunsService {
         statusMessage: null,
         isStatusMessageTerminal: false,
         startedAt: new Date(),
+        resurrectedAt: null,
         finishedAt: null,
         options: { build, timeoutSecs, memoryMbytes },
         defaultDatasetId: dataset.resource.id,
@@ -201,7 +202,9 @@ export class RunsService {
       .createQueryBuilder('r')
       .innerJoinAndMapOne('r.run', RunEntity, 'run', 'run.id = r.id')
       .where(where);
-    if (req.status) query.andWhere('run.status = :status', { status: req.status });
+    if (req.status) query.andWhere('run.status IN (:...statuses)', { statuses: req.status });
+    if (req.startedAfter) query.andWhere('run.startedAt > :after', { after: new Date(req.startedAfter) });
+    if (req.startedBefore) query.andWhere('run.startedAt < :before', { before: new Date(req.startedBefore) });
     if (req.userId !== undefined)
       query
         .orderBy('r.createdAt', desc ? 'DESC' : 'ASC')
@@ -248,9 +251,67 @@ export class RunsService {
     return view;
   }
 
-  async log(id: string): Promise<{ log: string }> {
+  /** Apify's resurrect: a finished run RUNNING again, with the same storages and token. */
+  async resurrect(id: string, options: RpcPayload<typeof RunsRpc.resurrect>['options']): Promise<RunView> {
+    const row = await this.dataSource.transaction(async (manager) => {
+      const current = await this.load(id, manager, true);
+      const { run, resource } = current;
+      if (!TERMINAL_RUN_STATUSES.includes(run.status))
+        throw new AppError('conflict', `Only a finished run can be resurrected; this one is ${run.status}`);
+      await this.usage.runStarting(manager, resource.ownerId);
+      const { build, timeoutSecs, memoryMbytes } = { ...run.options, ...options };
+      run.options = { build, timeoutSecs, memoryMbytes };
+      run.log += logLine(`Run resurrected (status ${run.status} → RUNNING)`);
+      run.status = 'RUNNING';
+      run.finishedAt = null;
+      run.resurrectedAt = new Date();
+      await manager.save(run);
+      await declareRunEvent(manager, 'ACTOR.RUN.RESURRECTED', run);
+      return current;
+    });
+    this.outbox.kick();
+    return toView(row);
+  }
+
+  /**
+   * Deletes a finished run with its default storages that are still unnamed, in one transaction;
+   * a default storage the user named is kept (Apify keeps named storages).
+   */
+  async delete(id: string): Promise<{ deletedStorageIds: string[] }> {
+    const deletedStorageIds = await this.dataSource.transaction(async (manager) => {
+      const { run, resource } = await this.load(id, manager, true);
+      if (!TERMINAL_RUN_STATUSES.includes(run.status))
+        throw new AppError(
+          'conflict',
+          `Only a finished run can be deleted; this one is ${run.status}: abort it first`,
+        );
+      const deleted: string[] = [];
+      const storages = [
+        [run.defaultDatasetId, (m: EntityManager, sid: string) => this.datasets.deleteIn(m, sid)],
+        [run.defaultKeyValueStoreId, (m: EntityManager, sid: string) => this.keyValueStores.deleteIn(m, sid)],
+        [run.defaultRequestQueueId, (m: EntityManager, sid: string) => this.requestQueues.deleteIn(m, sid)],
+      ] as const;
+      for (const [storageId, remove] of storages) {
+        const storage = await manager.findOneBy(ResourceEntity, { id: storageId });
+        if (!storage || storage.name !== null) continue;
+        await remove(manager, storageId);
+        deleted.push(storageId);
+      }
+      await manager.delete(RunEntity, { id });
+      await this.catalogue.remove(manager, resource);
+      return deleted;
+    });
+    this.outbox.kick();
+    return { deletedStorageIds };
+  }
+
+  async log(id: string, offset = 0): Promise<{ log: string; length: number; finished: boolean }> {
     const { run } = await this.load(id);
-    return { log: run.log };
+    return {
+      log: run.log.slice(offset),
+      length: run.log.length,
+      finished: TERMINAL_RUN_STATUSES.includes(run.status),
+    };
   }
 
   /** Changes the status; a run reaching a terminal status counts its run time against its owner. */
@@ -261,7 +322,8 @@ export class RunsService {
     run.status = status;
     if (TERMINAL_RUN_STATUSES.includes(status)) {
       run.finishedAt = new Date();
-      await this.usage.runFinished(manager, resource, run.startedAt, run.finishedAt);
+      const since = run.resurrectedAt ?? run.startedAt;
+      await this.usage.runFinished(manager, resource, since, run.finishedAt, run.options.memoryMbytes);
       await declareRunEvent(manager, RUN_FINISHED_EVENTS[status as keyof typeof RUN_FINISHED_EVENTS], run);
     }
   }

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { RpcPayload, UsageRpc, UsageView } from '@atrium/contracts';
+import { AccountLimitsView, MonthlyUsageView, RpcPayload, UsageRpc, UsageView } from '@atrium/contracts';
 import { RpcHandler } from '@atrium/messaging';
 import { UsageService } from './usage.service';
 
@@ -11,6 +11,16 @@ export class UsageMessageController {
   @RpcHandler(UsageRpc.get)
   get(@Payload() { accountId }: RpcPayload<typeof UsageRpc.get>): Promise<UsageView> {
     return this.usage.usage(accountId);
+  }
+
+  @RpcHandler(UsageRpc.monthly)
+  monthly(@Payload() { accountId, date }: RpcPayload<typeof UsageRpc.monthly>): Promise<MonthlyUsageView> {
+    return this.usage.monthly(accountId, date);
+  }
+
+  @RpcHandler(UsageRpc.limits)
+  limits(@Payload() { accountId }: RpcPayload<typeof UsageRpc.limits>): Promise<AccountLimitsView> {
+    return this.usage.limits(accountId);
   }
 
   @RpcHandler(UsageRpc.setLimits)

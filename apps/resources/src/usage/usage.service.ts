@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  AccountLimitsView,
   AppError,
+  DailyServiceUsage,
+  MonthlyUsageView,
   RESOURCE_TYPES,
+  ServiceUsageItem,
+  StorageType,
+  TERMINAL_RUN_STATUSES,
   ResourceType,
   UsageFigures,
   UsageLimits,
@@ -11,6 +17,7 @@ import {
 } from '@atrium/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { ResourceEntity } from '../catalogue/resource.entity';
+import { RunEntity } from '../runs/run.entity';
 import { AccountUsageEntity, OwnLimits } from './account-usage.entity';
 import { DEPLOYMENT_LIMITS, DeploymentLimits } from './deployment-limits';
 import { ResourceUsageEntity } from './resource-usage.entity';
@@ -29,6 +36,30 @@ const typeLabel = (type: ResourceType) => type.toLowerCase().replace(/_/g, ' ');
 function perType(value: (type: ResourceType) => number): Record<ResourceType, number> {
   return Object.fromEntries(RESOURCE_TYPES.map((t) => [t, value(t)])) as Record<ResourceType, number>;
 }
+
+/** The storage types whose bytes Apify meters as TIMED_STORAGE_GBYTE_HOURS. */
+const STORAGE_METERS: readonly StorageType[] = ['DATASET', 'KEY_VALUE_STORE', 'REQUEST_QUEUE'];
+/** The items of Apify's monthly usage that Atrium meters. */
+const METERS = ['ACTOR_COMPUTE_UNITS', ...STORAGE_METERS.map((t) => `${t}_TIMED_STORAGE_GBYTE_HOURS`)];
+const DAY_MS = 24 * 3600 * 1000;
+
+/** The usage cycle holding `at`: its calendar month in UTC. */
+export function usageCycle(at: Date): { start: Date; end: Date } {
+  const start = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1));
+  const end = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1) - 1);
+  return { start, end };
+}
+
+/** Calls `each` with every UTC day (`YYYY-MM-DD`) the span [from, to) covers and the milliseconds of it there. */
+export function forEachDay(from: Date, to: Date, each: (day: string, ms: number) => void): void {
+  for (let t = from.getTime(); t < to.getTime();) {
+    const dayEnd = Math.min((Math.floor(t / DAY_MS) + 1) * DAY_MS, to.getTime());
+    each(new Date(t).toISOString().slice(0, 10), dayEnd - t);
+    t = dayEnd;
+  }
+}
+
+const gbyteHours = (bytes: number, ms: number) => (bytes / 2 ** 30) * (ms / 3_600_000);
 
 const emptyFigures = (): UsageFigures => ({ resources: perType(() => 0), storageBytes: 0, runTimeSecs: 0 });
 
@@ -68,12 +99,7 @@ export class UsageService {
       );
     }
     // A run starts only while the account has run time left.
-    if (resource.type === 'ACTOR_RUN' && account.runTimeSecs >= limits.runTimeSecs) {
-      throw new AppError(
-        'quota-exceeded',
-        `The account has used up its run time (${account.runTimeSecs} of ${limits.runTimeSecs} seconds)`,
-      );
-    }
+    if (resource.type === 'ACTOR_RUN') this.requireRunTime(account, limits);
     await manager.update(
       AccountUsageEntity,
       { accountId: account.accountId },
@@ -87,6 +113,21 @@ export class UsageService {
       storageBytes: 0,
     });
     await this.record(manager, resource, 'RESOURCE_COUNT', 1, resource.createdBy);
+  }
+
+  /** A run (resurrected) may run again only while its owner has run time left; 402 otherwise. */
+  async runStarting(manager: EntityManager, ownerId: string): Promise<void> {
+    const account = await this.lockAccount(manager, ownerId);
+    this.requireRunTime(account, this.effectiveLimits(account.ownLimits));
+  }
+
+  private requireRunTime(account: AccountUsageEntity, limits: UsageLimits): void {
+    if (account.runTimeSecs >= limits.runTimeSecs) {
+      throw new AppError(
+        'quota-exceeded',
+        `The account has used up its run time (${account.runTimeSecs} of ${limits.runTimeSecs} seconds)`,
+      );
+    }
   }
 
   /** Releases what a removed resource held: its count and the bytes stored in it. */
@@ -142,12 +183,16 @@ export class UsageService {
     await this.record(manager, subject, 'STORAGE_BYTES', delta, causedBy ?? held.accountId);
   }
 
-  /** Counts a finished run's time (whole seconds, any started second counts) for the user who started it. */
+  /**
+   * Counts a finished run's time (whole seconds, any started second counts) for the user who
+   * started it, and that time weighted by the run's memory (for compute units).
+   */
   async runFinished(
     manager: EntityManager,
     run: UsageSubject,
     startedAt: Date,
     finishedAt: Date,
+    memoryMbytes: number,
   ): Promise<void> {
     const secs = Math.max(0, Math.ceil((finishedAt.getTime() - startedAt.getTime()) / 1000));
     if (secs === 0) return;
@@ -158,6 +203,7 @@ export class UsageService {
       { runTimeSecs: account.runTimeSecs + secs },
     );
     await this.record(manager, run, 'RUN_TIME_SECS', secs, run.createdBy);
+    await this.record(manager, run, 'COMPUTE_MBYTE_SECS', secs * memoryMbytes, run.createdBy);
   }
 
   /** The account's figures, effective limits and who holds what, from one snapshot. */
@@ -206,6 +252,149 @@ export class UsageService {
           .map(([userId, figures]) => ({ userId, ...figures })),
       };
     });
+  }
+
+  /**
+   * Apify's monthly usage of the cycle holding `date` (a calendar month, UTC), from the ledger:
+   * ACTOR_COMPUTE_UNITS (GB-hours of run memory: megabyte-seconds ÷ 1024 ÷ 3600, counted on the day
+   * a run finished) and each storage type's TIMED_STORAGE_GBYTE_HOURS (the bytes it held, integrated
+   * over time up to now; GB = 2^30 bytes). Atrium meters nothing else and prices nothing (USD 0).
+   */
+  async monthly(accountId: string, date?: string): Promise<MonthlyUsageView> {
+    const cycle = usageCycle(date ? new Date(`${date}T00:00:00Z`) : new Date());
+    const stop = new Date(Math.min(cycle.end.getTime(), Date.now()));
+    const days = new Map<string, Record<string, number>>();
+    const add = (day: string, item: string, quantity: number) => {
+      const items = days.get(day) ?? {};
+      items[item] = (items[item] ?? 0) + quantity;
+      days.set(day, items);
+    };
+    await this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      const ledger = manager.getRepository(UsageLedgerEntryEntity);
+      const compute = await ledger
+        .createQueryBuilder('l')
+        .select(`to_char(l.at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`, 'day')
+        .addSelect('SUM(l.delta)', 'mbSecs')
+        .where('l.account_id = :accountId AND l.metric = :metric', {
+          accountId,
+          metric: 'COMPUTE_MBYTE_SECS',
+        })
+        .andWhere('l.at >= :start AND l.at <= :end', { start: cycle.start, end: cycle.end })
+        .groupBy('day')
+        .getRawMany<{ day: string; mbSecs: string }>();
+      for (const row of compute) add(row.day, 'ACTOR_COMPUTE_UNITS', Number(row.mbSecs) / 1024 / 3600);
+
+      const opening = await ledger
+        .createQueryBuilder('l')
+        .select('l.resource_type', 'type')
+        .addSelect('SUM(l.delta)', 'bytes')
+        .where('l.account_id = :accountId AND l.metric = :metric', { accountId, metric: 'STORAGE_BYTES' })
+        .andWhere('l.at < :start', { start: cycle.start })
+        .groupBy('l.resource_type')
+        .getRawMany<{ type: StorageType; bytes: string }>();
+      const inCycle = await ledger
+        .createQueryBuilder('l')
+        .where('l.account_id = :accountId AND l.metric = :metric', { accountId, metric: 'STORAGE_BYTES' })
+        .andWhere('l.at >= :start AND l.at < :stop', { start: cycle.start, stop })
+        .orderBy('l.at', 'ASC')
+        .addOrderBy('l.id', 'ASC')
+        .getMany();
+      for (const type of STORAGE_METERS) {
+        let bytes = Number(opening.find((o) => o.type === type)?.bytes ?? 0);
+        let from = cycle.start;
+        const item = `${type}_TIMED_STORAGE_GBYTE_HOURS`;
+        for (const change of inCycle.filter((c) => c.resourceType === type)) {
+          forEachDay(from, change.at, (day, ms) => add(day, item, gbyteHours(bytes, ms)));
+          bytes += change.delta;
+          if (change.at > from) from = change.at;
+        }
+        forEachDay(from, stop, (day, ms) => add(day, item, gbyteHours(bytes, ms)));
+      }
+    });
+    const item = (quantity: number): ServiceUsageItem => ({
+      quantity,
+      baseAmountUsd: 0,
+      baseUnitPriceUsd: 0,
+      amountAfterVolumeDiscountUsd: 0,
+      priceTiers: [],
+    });
+    const totals: Record<string, number> = Object.fromEntries(METERS.map((m) => [m, 0]));
+    const dailyServiceUsages: DailyServiceUsage[] = [...days.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([day, items]) => {
+        const used = Object.entries(items).filter(([, quantity]) => quantity > 0);
+        for (const [name, quantity] of used) totals[name] += quantity;
+        return {
+          date: `${day}T00:00:00.000Z`,
+          serviceUsage: Object.fromEntries(
+            used.map(([name, quantity]) => [name, { quantity, baseAmountUsd: 0 }]),
+          ),
+          totalUsageCreditsUsd: 0,
+        };
+      })
+      .filter((d) => Object.keys(d.serviceUsage).length > 0);
+    return {
+      usageCycle: { startAt: cycle.start.toISOString(), endAt: cycle.end.toISOString() },
+      monthlyServiceUsage: Object.fromEntries(METERS.map((m) => [m, item(totals[m])])),
+      dailyServiceUsages,
+      totalUsageCreditsUsdBeforeVolumeDiscount: 0,
+      totalUsageCreditsUsdAfterVolumeDiscount: 0,
+    };
+  }
+
+  /**
+   * Apify's limits view of the account: its effective limits under Apify's names (0 where Atrium
+   * has no such limit), and what it uses now — resources, this cycle's compute units, and its runs
+   * not finished yet (READY or RUNNING: Atrium cannot tell when a runner holds memory).
+   */
+  async limits(accountId: string): Promise<AccountLimitsView> {
+    const [usage, monthly, active] = await Promise.all([
+      this.usage(accountId),
+      this.monthly(accountId),
+      this.dataSource
+        .getRepository(RunEntity)
+        .createQueryBuilder('run')
+        .innerJoin(ResourceEntity, 'r', 'r.id = run.id')
+        .select('COUNT(*)', 'count')
+        .addSelect(`COALESCE(SUM((run.options->>'memoryMbytes')::int), 0)`, 'memory')
+        .where('r.owner_id = :accountId', { accountId })
+        .andWhere('run.status NOT IN (:...terminal)', { terminal: TERMINAL_RUN_STATUSES })
+        .getRawOne<{ count: string; memory: string }>(),
+    ]);
+    return {
+      monthlyUsageCycle: monthly.usageCycle,
+      limits: {
+        maxMonthlyUsageUsd: 0,
+        maxMonthlyActorComputeUnits: 0,
+        maxMonthlyExternalDataTransferGbytes: 0,
+        maxMonthlyProxySerps: 0,
+        maxMonthlyResidentialProxyGbytes: 0,
+        maxActorMemoryGbytes: 0,
+        maxActorCount: usage.limits.resources.ACTOR,
+        maxActorTaskCount: usage.limits.resources.ACTOR_TASK,
+        maxScheduleCount: usage.limits.resources.SCHEDULE,
+        maxConcurrentActorJobs: 0,
+        maxTeamAccountSeatCount: 0,
+        dataRetentionDays: 0,
+        maxStorageBytes: usage.limits.storageBytes,
+        maxRunTimeSecs: usage.limits.runTimeSecs,
+      },
+      current: {
+        monthlyUsageUsd: 0,
+        monthlyActorComputeUnits: monthly.monthlyServiceUsage.ACTOR_COMPUTE_UNITS.quantity,
+        monthlyExternalDataTransferGbytes: 0,
+        monthlyProxySerps: 0,
+        monthlyResidentialProxyGbytes: 0,
+        actorMemoryGbytes: Number(active?.memory ?? 0) / 1024,
+        actorCount: usage.resources.ACTOR,
+        actorTaskCount: usage.resources.ACTOR_TASK,
+        scheduleCount: usage.resources.SCHEDULE,
+        activeActorJobCount: Number(active?.count ?? 0),
+        teamAccountSeatCount: 0,
+        storageBytes: usage.storageBytes,
+        runTimeSecs: usage.runTimeSecs,
+      },
+    };
   }
 
   /** Sets (or with null removes) limits the account imposes on itself, each at most the deployment's. */

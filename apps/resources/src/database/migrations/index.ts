@@ -2,6 +2,7 @@ import { outboxRequestIdMigration } from '@atrium/messaging';
 import { Initial1795997904640 } from './1795997904640-initial';
 import { RequestQueueLocks1796311023760 } from './1796311023760-request-queue-locks';
 import { DatasetItems1796311100000 } from './1796311100000-dataset-items';
+import { RunLifecycle1796320000000 } from './1796320000000-run-lifecycle';
 import { ActorVersions1796321523965 } from './1796321523965-actor-versions';
 import { RunStatusMessageTerminal1796321552702 } from './1796321552702-run-status-message-terminal';
 import { Webhooks1796400000000 } from './1796400000000-webhooks';
@@ -10,6 +11,7 @@ export const RESOURCES_MIGRATIONS = [
   Initial1795997904640,
   RequestQueueLocks1796311023760,
   DatasetItems1796311100000,
+  RunLifecycle1796320000000,
   ActorVersions1796321523965,
   RunStatusMessageTerminal1796321552702,
   outboxRequestIdMigration('resources', 1796330000002),

@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { AppError, RunsRpc } from '@atrium/contracts';
+import { RpcClient } from '@atrium/messaging';
+import { StreamableFile } from '@nestjs/common';
+import { Readable } from 'node:stream';
+
+/** How often a streamed log asks for what was appended since (Atrium appends as a run's status changes). */
+const STREAM_POLL_MS = 500;
+// ANSI escape sequences (CSI … final byte, and two-character escapes), which Apify strips unless `raw`.
+// eslint-disable-next-line no-control-regex
+const ANSI_ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]/g;
+
+/** A run's log as Apify serves it: whole, or with `stream=1` followed until the run finishes. */
+@Injectable()
+export class RunLogs {
+  constructor(private readonly rpc: RpcClient) {}
+
+  /** Without `raw`, Apify's API removes ANSI escape codes, keeping printable characters. */
+  clean(text: string): string {
+    return text.replace(ANSI_ESCAPES, '');
+  }
+
+  /**
+   * The log from its start, then each part appended as it is, ending once the run has finished
+   * (or been deleted); a client that goes away stops the polling, as the stream is pulled on demand.
+   */
+  stream(runId: string, { raw }: { raw: boolean }): StreamableFile {
+    const rpc = this.rpc;
+    const clean = (text: string) => (raw ? text : this.clean(text));
+    async function* parts(): AsyncGenerator<Buffer> {
+      let offset = 0;
+      for (;;) {
+        let part: { log: string; length: number; finished: boolean };
+        try {
+          part = await rpc.call(RunsRpc.getLog, { id: runId, offset });
+        } catch (err) {
+          if (err instanceof AppError && err.type === 'record-not-found') return;
+          throw err;
+        }
+        if (part.log) yield Buffer.from(clean(part.log));
+        offset = part.length;
+        if (part.finished) return;
+        await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS));
+      }
+    }
+    return new StreamableFile(Readable.from(parts(), { objectMode: false }), {
+      type: 'text/plain; charset=utf-8',
+    });
+  }
+}
