@@ -18,3 +18,4 @@ export * from './health.controller';
 export * from './service-app';
 export * from './request-context';
 export * from './atrium-logger';
+export * from './polling-worker';

@@ -1,3 +1,4 @@
+import { PollingWorker } from './polling-worker';
 import { currentRequestId } from './request-context';
 import { Logger } from '@nestjs/common';
 import { EventDefinition, EventPayload } from '@atrium/contracts';
@@ -36,11 +37,12 @@ export async function addToOutbox<E extends EventDefinition>(
  * duplicate by its id.
  */
 export class OutboxRelay {
-  private readonly logger = new Logger('OutboxRelay');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = true;
+  private readonly worker = new PollingWorker(
+    () => this.drain(),
+    POLL_INTERVAL_MS,
+    new Logger('OutboxRelay'),
+    'Outbox relay will retry',
+  );
 
   constructor(
     private readonly dataSource: DataSource,
@@ -48,33 +50,18 @@ export class OutboxRelay {
   ) {}
 
   start(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => this.kick(), POLL_INTERVAL_MS);
-    this.timer.unref();
+    this.worker.start();
     this.kick();
   }
 
   /** Publishes pending events now; called after a commit that wrote to the outbox. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((err) => this.logger.warn(`Outbox relay will retry: ${(err as Error).message}`))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.worker.kick();
   }
 
   /** Resolves when everything written so far has been published (or a publish failed). */
   async flush(): Promise<void> {
-    while (this.running) await this.running;
+    await this.worker.idle();
     await this.drain();
   }
 
@@ -137,9 +124,7 @@ export class OutboxRelay {
     return rows.length;
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    while (this.running) await this.running;
+  stop(): Promise<void> {
+    return this.worker.stop();
   }
 }

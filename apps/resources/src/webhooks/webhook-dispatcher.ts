@@ -12,7 +12,7 @@ import {
   WEBHOOK_RESPONSE_BODY_MAX_CHARS,
   WebhookDispatchCallView,
 } from '@atrium/contracts';
-import { RpcClient } from '@atrium/messaging';
+import { PollingWorker, RpcClient } from '@atrium/messaging';
 import { returnedRows } from '@atrium/persistence';
 import { request as httpRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -49,10 +49,12 @@ type Outcome =
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = true;
+  private readonly worker = new PollingWorker(
+    () => this.drain(),
+    POLL_INTERVAL_MS,
+    this.logger,
+    'Webhook dispatcher will retry',
+  );
 
   constructor(
     private readonly dataSource: DataSource,
@@ -61,40 +63,23 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   ) {}
 
   onApplicationBootstrap(): void {
-    this.stopped = false;
-    this.timer = setInterval(() => this.kick(), POLL_INTERVAL_MS);
-    this.timer.unref();
+    this.worker.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    while (this.running) await this.running;
+  beforeApplicationShutdown(): Promise<void> {
+    return this.worker.stop();
   }
 
   /** Delivers what is due now; called after dispatches were recorded. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((err) => this.logger.warn(`Webhook dispatcher will retry: ${(err as Error).message}`))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.worker.kick();
   }
 
   private async drain(): Promise<void> {
     for (;;) {
       const claimed = await this.claim();
       await Promise.all(claimed.map(({ id, until }) => this.deliver(id, until)));
-      if (claimed.length < BATCH_SIZE || this.stopped) return;
+      if (claimed.length < BATCH_SIZE || this.worker.isStopped) return;
     }
   }
 
