@@ -14,6 +14,8 @@ export const AUTHORIZATION_KEY = 'atrium:authorization';
 export type AuthorizationRule =
   | { kind: 'public' }
   | { kind: 'signed-in' }
+  /** Any credential; the handler decides on what the request names (webhooks). */
+  | { kind: 'any-credential' }
   | { kind: 'in-account'; type: string; permission: 'CREATE' | 'READ' }
   | {
       kind: 'resource';

@@ -58,6 +58,7 @@ function hostileBody(route: Route, f: Fixtures): unknown {
     'PUT /v2/collaboration/members/:memberId': { displayName: pwned },
     'PUT /v2/collaboration/policies/:policyId': { name: pwned },
     'PUT /v2/collaboration/roles/:roleId': { name: pwned },
+    'PUT /v2/webhooks/:webhookId': { requestUrl: `http://192.0.2.66/${pwned}` },
     'PATCH /v2/actor-issues/:issueId': { status: 'CLOSED' },
     'PUT /v2/actor-tasks/:actorTaskId': { title: pwned },
     'PUT /v2/actors/:actorId': { title: pwned },
@@ -103,6 +104,9 @@ function attackers(f: Fixtures): Attacker[] {
         return [403];
       case 'signed-in':
         return [403, 404];
+      // A webhook or dispatch belongs to the account that made it: anyone else is told of none.
+      case 'any-credential':
+        return [404];
       case 'public':
         return [404];
     }
@@ -126,7 +130,13 @@ function attackers(f: Fixtures): Attacker[] {
       name: 'anonymous',
       headers: accountHeader,
       expect: (i) =>
-        ({ resource: [401, 404], 'in-account': [401], 'signed-in': [401], public: [404] })[kind(i)],
+        ({
+          resource: [401, 404],
+          'in-account': [401],
+          'signed-in': [401],
+          'any-credential': [401],
+          public: [404],
+        })[kind(i)],
     },
     {
       name: 'revoked API token',

@@ -396,11 +396,35 @@ async function apifyResources(
     url: 'https://example.com/',
     uniqueKey: 'https://example.com/',
   });
+  // A webhook on the Actor, and a dispatch of it: a test event to a link-local address, which is
+  // never called, so the dispatch fails at once and stays as it is while the matrix runs.
+  const webhook = await post('/v2/webhooks', {
+    eventTypes: ['ACTOR.RUN.SUCCEEDED'],
+    condition: { actorId: actor.id },
+    requestUrl: 'http://169.254.0.1/hook',
+    headersTemplate: '{"Authorization": "Bearer secret"}',
+    doNotRetry: true,
+  });
+  const dispatch = await post(`/v2/webhooks/${webhook.id}/test`);
+  for (let settled = false, started = Date.now(); !settled;) {
+    const { status } = await must<{ status: string }>(
+      t,
+      alice,
+      'GET',
+      `/v2/webhook-dispatches/${dispatch.id}`,
+    );
+    settled = status !== 'ACTIVE';
+    if (!settled && Date.now() - started > 10_000)
+      throw new Error('fixture dispatch still ACTIVE after 10 s');
+    if (!settled) await new Promise((r) => setTimeout(r, 100));
+  }
   return {
     label,
     accountId,
     ownerHeaders: { ...alice.auth, ...headers },
     ids: {
+      webhookId: webhook.id,
+      dispatchId: dispatch.id,
       actorId: actor.id,
       versionNumber: '0.1',
       envVarName: 'API_KEY',
