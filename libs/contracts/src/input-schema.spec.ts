@@ -54,6 +54,17 @@ describe('Actor input schema', () => {
     expect(problem?.message).toContain(message);
   });
 
+  // Found by the outside attack pass: `(a+)+$` against 27 a's and a "!" held the event loop 1.9 s,
+  // doubling with each character.
+  it('gives a catastrophically backtracking pattern a deadline, and says so', () => {
+    const slow = asInputSchema({ type: 'object', properties: { a: { type: 'string', pattern: '(a+)+$' } } })!;
+    const started = Date.now();
+    const problem = validateActorInput(slow, { a: `${'a'.repeat(40)}!` });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(problem).toEqual({ field: 'input.a', message: expect.stringContaining('backtracks too much') });
+    expect(validateActorInput(slow, { a: 'aaa' })).toBeNull();
+  });
+
   it('is null for what is not an object schema, and strips editor keys for OpenAPI', () => {
     expect(asInputSchema({ type: 'array' })).toBeNull();
     expect(asInputSchema('x')).toBeNull();

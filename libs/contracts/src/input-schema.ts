@@ -1,9 +1,31 @@
+import { createContext, Script } from 'node:vm';
+
 /**
  * Apify's Actor input schema (https://docs.apify.com/actors/development/actor-definition/input-schema):
  * an object schema whose properties are strings, integers, numbers, booleans, arrays or objects,
  * with `required`, `default`, `enum`, bounds and `nullable`. Validated here as the API's
  * `validate-input` does, defaults filled in first.
  */
+/**
+ * How long one pattern may take to match one value. Patterns come from an Actor's author and
+ * input from whoever runs it: a pattern that backtracks catastrophically (`(a+)+$`) must not hold
+ * the service's event loop, so matching runs in a VM context with a deadline.
+ */
+export const PATTERN_TIMEOUT_MS = 50;
+const patternContext = createContext({ pattern: '', value: '' });
+const patternTest = new Script('new RegExp(pattern, "u").test(value)');
+
+/** Whether `value` matches; true for a pattern JavaScript cannot compile (Apify checks it at build time). */
+function matchesPattern(pattern: string, value: string): boolean | 'too-slow' {
+  Object.assign(patternContext, { pattern, value });
+  try {
+    return patternTest.runInContext(patternContext, { timeout: PATTERN_TIMEOUT_MS }) === true;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return 'too-slow';
+    return true;
+  }
+}
+
 export interface InputSchemaProperty {
   type?: string;
   title?: string;
@@ -78,13 +100,10 @@ function checkProperty(property: InputSchemaProperty, value: unknown): string | 
     if (typeof property.maxLength === 'number' && value.length > property.maxLength)
       return `must have at most ${property.maxLength} characters`;
     if (typeof property.pattern === 'string') {
-      let pattern: RegExp | null = null;
-      try {
-        pattern = new RegExp(property.pattern, 'u');
-      } catch {
-        // A pattern JavaScript cannot compile constrains nothing here (Apify checks it at build time).
-      }
-      if (pattern && !pattern.test(value)) return `must match ${property.pattern}`;
+      const matched = matchesPattern(property.pattern, value);
+      if (matched === 'too-slow')
+        return `could not be checked against ${property.pattern} within ${PATTERN_TIMEOUT_MS} ms (the pattern backtracks too much)`;
+      if (matched === false) return `must match ${property.pattern}`;
     }
   }
   if (Array.isArray(value)) {
