@@ -208,6 +208,29 @@ describe('apify-client webhooks against Atrium', () => {
     await owner.webhook(webhook.id).delete();
   });
 
+  // Found by the outside attack pass: the owner of a public Actor learnt of other users' runs (and
+  // their storages' ids) from its webhook's dispatches.
+  it("tells a public Actor's owner of its own runs only, never of other users' runs", async () => {
+    const owner = client(alice.accessToken);
+    const publicActor = await owner.actors().create({ name: uniqueName('public'), isPublic: true });
+    const webhook = await owner.webhooks().create({
+      eventTypes: ['ACTOR.RUN.CREATED'],
+      condition: { actorId: publicActor.id },
+      requestUrl: `${receiverUrl}/ok`,
+    });
+    const othersRun = await client(dave.accessToken).actor(publicActor.id).start();
+    const ownRun = await owner.actor(publicActor.id).start();
+    await eventually(async () => {
+      if (!receivedFor(ownRun.id).length) throw new Error("waiting for the owner's run");
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(receivedFor(othersRun.id)).toEqual([]);
+    const dispatches = await owner.webhook(webhook.id).dispatches().list();
+    expect(dispatches.items.map((d) => (d.eventData as { actorRunId?: string }).actorRunId)).toEqual([
+      ownRun.id,
+    ]);
+  });
+
   it('fires on build events of the Actor', async () => {
     const owner = client(alice.accessToken);
     const webhook = await owner.webhooks().create({
@@ -311,24 +334,25 @@ describe('apify-client webhooks against Atrium', () => {
   });
 
   it("stops firing once its creator's grant is revoked (the skipped dispatch says why)", async () => {
+    // Dave may write and run alice's Actor: his webhook on it tells him of his own runs of it.
     const grant = await t
       .http()
       .post(`/v2/acts/${actorId}/access/grants`)
       .set(alice.auth)
-      .send({ user: dave.username, permissions: ['READ', 'WRITE'] })
+      .send({ user: dave.username, permissions: ['READ', 'WRITE', 'RUN'] })
       .expect(201);
     const writer = client(dave.accessToken);
     const webhook = await writer.webhooks().create({
-      eventTypes: ['ACTOR.RUN.CREATED'],
+      eventTypes: ['ACTOR.RUN.CREATED', 'ACTOR.RUN.SUCCEEDED'],
       condition: { actorId },
       requestUrl: `${receiverUrl}/ok`,
       headersTemplate: '{"X-Secret": "dave"}',
     });
     expect(webhook.userId).toBe(dave.id);
     expect(webhook.headersTemplate).toBe('{"X-Secret": "dave"}');
-    const before = await client(alice.accessToken).actor(actorId).start();
+    const run = await writer.actor(actorId).start();
     await eventually(async () => {
-      if (!receivedFor(before.id).some((r) => r.headers['x-apify-webhook'] === webhook.id))
+      if (!receivedFor(run.id).some((r) => r.headers['x-apify-webhook'] === webhook.id))
         throw new Error("waiting for dave's webhook");
     });
 
@@ -337,10 +361,11 @@ describe('apify-client webhooks against Atrium', () => {
       .delete(`/v2/acts/${actorId}/access/grants/${grant.body.data.id}`)
       .set(alice.auth)
       .expect(204);
-    const after = await client(alice.accessToken).actor(actorId).start();
+    // His run finishes after he lost the Actor: that event is recorded, not sent.
+    await finish(dave, run.id, 'SUCCEEDED');
     const skipped = await eventually(async () => {
       const items = (await writer.webhook(webhook.id).dispatches().list()).items;
-      const found = items.find((d) => d.eventData?.actorRunId === after.id && d.status !== 'ACTIVE');
+      const found = items.find((d) => d.eventType === 'ACTOR.RUN.SUCCEEDED' && d.status !== 'ACTIVE');
       if (!found) throw new Error('waiting for the dispatch');
       return found;
     }, 20_000);
@@ -348,7 +373,10 @@ describe('apify-client webhooks against Atrium', () => {
     expect(skipped.calls).toHaveLength(1);
     expect(skipped.calls[0]).toMatchObject({ responseStatus: null });
     expect(skipped.calls[0]!.errorMessage).toMatch(/creator may no longer write/);
-    expect(receivedFor(after.id).filter((r) => r.headers['x-apify-webhook'] === webhook.id)).toHaveLength(0);
+    expect(
+      receivedFor(run.id).map((r) => r.body.eventType ?? r.headers['x-apify-webhook-event']),
+    ).not.toContain('ACTOR.RUN.SUCCEEDED');
+    expect(receivedFor(run.id).filter((r) => r.headers['x-apify-webhook'] === webhook.id)).toHaveLength(1);
     // Its owner still sees it (not its headers: those are for writers) and may delete it; not edit it.
     const shown = await writer.webhook(webhook.id).get();
     expect(shown?.id).toBe(webhook.id);

@@ -286,9 +286,17 @@ export class WebhooksService {
       taskId: event.actorTaskId,
       runId: event.actorRunId,
     });
+    const resource = await this.resourceOf(manager, event);
+    // A run's events reach only webhooks of the account that started it: the owner of a public
+    // Actor (or a task's) never learns of other users' runs through its webhooks (found by the
+    // outside attack pass: the dispatch carried the run, its storages' ids with it).
+    if (event.actorRunId) {
+      const runOwner = (resource as { userId?: string } | null)?.userId;
+      if (!runOwner) return 0;
+      query.andWhere('w.user_id = :runOwner', { runOwner });
+    }
     const webhooks = await query.getMany();
     if (!webhooks.length) return 0;
-    const resource = await this.resourceOf(manager, event);
     const eventData = {
       actorId: event.actorId,
       ...(event.actorRunId ? { actorTaskId: event.actorTaskId, actorRunId: event.actorRunId } : {}),
