@@ -234,6 +234,22 @@ describe('apify-client run lifecycle against Atrium', () => {
     await t.http().post(`/v2/actor-runs/${run.id}/resurrect?memory=5`).set(alice.auth).expect(400);
   });
 
+  // Found by the outside attack pass: a run of an Actor made private since was brought back.
+  it('resurrects a run only for whoever may still run its Actor', async () => {
+    const publicActor = await owner()
+      .actors()
+      .create({ name: uniqueName('public'), isPublic: true });
+    const bobs = await client(bob.accessToken).actor(publicActor.id).start();
+    await t.http().put(`/v2/actor-runs/${bobs.id}`).set(bob.auth).send({ status: 'RUNNING' }).expect(200);
+    await t.http().put(`/v2/actor-runs/${bobs.id}`).set(bob.auth).send({ status: 'SUCCEEDED' }).expect(200);
+    await owner().actor(publicActor.id).update({ isPublic: false });
+    expect(await apiError(client(bob.accessToken).run(bobs.id).resurrect())).toMatchObject({
+      statusCode: 404,
+      type: 'record-not-found',
+    });
+    expect((await client(bob.accessToken).run(bobs.id).get())?.status).toBe('SUCCEEDED');
+  });
+
   it('refuses reboot, metamorph and charge in Apify’s error shape, after authorization', async () => {
     const run = await start();
     await setStatus(run.id, 'RUNNING');

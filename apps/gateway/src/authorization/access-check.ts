@@ -42,17 +42,19 @@ export async function requireAccess(
 
 /**
  * Running a task needs READ on the task (checked by the caller) and RUN on its Actor, whether it
- * is started now or by a schedule: answers the task's Actor id, or 404/403 naming `field`.
+ * is started now or by a schedule; resurrecting a run needs RUN on its Actor as starting one
+ * does. Answers the Actor's id, or 404/403 naming `field`.
  */
-export async function requireTaskActorRun(
+export async function requireActorRunOf(
   access: AccessDecisions,
   rpc: RpcClient,
   principal: Principal,
-  taskId: string,
+  /** A task or a run. */
+  resourceId: string,
   field = "the task's Actor",
 ): Promise<string> {
-  const facts = await rpc.call(ResourcesRpc.getResourceFacts, { id: taskId });
-  if (!facts?.actorId) throw AppError.notFound('The task');
+  const facts = await rpc.call(ResourcesRpc.getResourceFacts, { id: resourceId });
+  if (!facts?.actorId) throw AppError.notFound(field);
   const actor = await access.check(principalRef(principal), 'ACTOR', facts.actorId, 'RUN');
   if (!actor.canRead) throw AppError.notFound(`The Actor of ${field}`);
   if (!actor.allowed)

@@ -39,7 +39,7 @@ import {
 } from '../authorization/authorize.decorator';
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { AccessDecisions } from '../authorization/access-decisions';
-import { requireManageAccessToChange, requireTaskActorRun } from '../authorization/access-check';
+import { requireManageAccessToChange, requireActorRunOf } from '../authorization/access-check';
 import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { runRoutes } from './run-references';
 import { waitForFinish, waitForFinishParam } from '../http/wait-for-finish';
@@ -185,7 +185,7 @@ export class RunsController {
     @Body() body: unknown,
     @Headers('content-type') contentType?: string,
   ) {
-    const actorId = await requireTaskActorRun(this.access, this.rpc, user, task.id, 'the task');
+    const actorId = await requireActorRunOf(this.access, this.rpc, user, task.id, 'the task');
     return this.start(user, actorId, task.id, query, body, contentType);
   }
 
@@ -296,8 +296,15 @@ export class RunsController {
   @Post(runRoutes('/resurrect'))
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   @HttpCode(200)
-  async resurrect(@CurrentResource() run: AuthorizedResource, @Query() query: unknown) {
+  async resurrect(
+    @CurrentResource() run: AuthorizedResource,
+    @CurrentUser() user: UserPrincipal,
+    @Query() query: unknown,
+  ) {
     const q = parseQuery(resurrectQuery, query);
+    // Running it again is starting its Actor again (found by the outside attack pass: a run of an
+    // Actor made private since was brought back, and its token with it).
+    await requireActorRunOf(this.access, this.rpc, user, run.id, 'the run');
     const options = runOptionsSchema.parse({
       build: q.build,
       timeoutSecs: q.timeout,

@@ -4,7 +4,7 @@ import { createScheduleBody, SchedulesRpc, updateScheduleBody } from '@atrium/co
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
-import { requireAccess, requireTaskActorRun } from '../authorization/access-check';
+import { requireAccess, requireActorRunOf } from '../authorization/access-check';
 import {
   Authorize,
   AuthorizedResource,
@@ -33,7 +33,7 @@ export class SchedulesController {
   /** A task may be scheduled by whoever may run it: READ on the task and RUN on its Actor. */
   private async requireRunnableTask(user: UserPrincipal, ref: string, field: string): Promise<string> {
     const taskId = await requireAccess(this.access, user, 'ACTOR_TASK', ref, 'READ', field);
-    await requireTaskActorRun(this.access, this.rpc, user, taskId, `the task (${field})`);
+    await requireActorRunOf(this.access, this.rpc, user, taskId, `the task (${field})`);
     return taskId;
   }
 
