@@ -26,6 +26,36 @@ describe('webhook targets', () => {
     }
   });
 
+  // Found by the outside attack pass: these reached loopback and the metadata address.
+  it('judges an IPv6 address by the IPv4 address it carries (compatible, mapped, translated, NAT64, 6to4)', () => {
+    for (const address of [
+      '64:ff9b::a9fe:a9fe',
+      '64:ff9b::169.254.169.254',
+      '64:ff9b:1::a9fe:a9fe',
+      '::a9fe:a9fe',
+      '::ffff:0:a9fe:a9fe',
+      '2002:a9fe:a9fe::1',
+      '0:0:0:0:0:ffff:a9fe:a9fe',
+    ])
+      expect([address, blockedAddressReason(address, true)]).toEqual([
+        address,
+        expect.stringMatching(/link-local/),
+      ]);
+    for (const address of [
+      '64:ff9b::7f00:1',
+      '::7f00:1',
+      '::ffff:0:7f00:1',
+      '2002:7f00:1::1',
+      '2002:a00:1::',
+    ])
+      expect([address, blockedAddressReason(address, false)]).toEqual([
+        address,
+        expect.stringMatching(/private/),
+      ]);
+    for (const address of ['64:ff9b::808:808', '2002:808:808::1'])
+      expect(blockedAddressReason(address, false)).toBeNull();
+  });
+
   it('lets public addresses through', () => {
     for (const address of ['93.184.216.34', '8.8.8.8', '2606:4700::1111', '172.32.0.1'])
       expect(blockedAddressReason(address, false)).toBeNull();

@@ -29,17 +29,56 @@ for (const [net, bits] of [
 ] as const)
   PRIVATE.addSubnet(net, bits, 'ipv6');
 
+/** An IPv6 address as its eight 16-bit groups (a trailing dotted quad and a zone allowed). */
+function ipv6Groups(address: string): number[] | null {
+  let text = address.toLowerCase().replace(/%.*$/, '');
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, quad.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const front = head ? head.split(':') : [];
+  const back = tail ? tail.split(':') : [];
+  const groups =
+    tail === undefined
+      ? front
+      : [...front, ...Array<string>(8 - front.length - back.length).fill('0'), ...back];
+  return groups.length === 8 ? groups.map((g) => parseInt(g, 16)) : null;
+}
+
+/**
+ * The IPv4 address an IPv6 address carries in the transition forms a network may route to it:
+ * IPv4-compatible (::a.b.c.d), mapped (::ffff:a.b.c.d), translated (::ffff:0:a.b.c.d), NAT64
+ * (64:ff9b::/96 and 64:ff9b:1::/48) and 6to4 (2002:aabb:ccdd::/48).
+ */
+function embeddedIpv4(address: string): string | null {
+  const g = ipv6Groups(address);
+  if (!g) return null;
+  const quad = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (g[0] === 0x2002) return quad(g[1]!, g[2]!);
+  const last = quad(g[6]!, g[7]!);
+  if (zeros(0, 5) && (g[5] === 0 || g[5] === 0xffff)) return last;
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return last;
+  if (g[0] === 0x64 && g[1] === 0xff9b && (zeros(2, 6) || g[2] === 1)) return last;
+  return null;
+}
+
 /** Why an address may not be called, or null when it may. */
 export function blockedAddressReason(address: string, allowPrivate: boolean): string | null {
   const family = isIP(address);
   if (family === 0) return `${address} is not an IP address`;
-  // An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is judged as the IPv4 address it carries.
-  const mapped = family === 6 ? /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] : undefined;
-  const ip = mapped ?? address;
-  const type = mapped || family === 4 ? 'ipv4' : 'ipv6';
-  if (LINK_LOCAL.check(ip, type)) return `${address} is a link-local address`;
-  if (!allowPrivate && PRIVATE.check(ip, type))
-    return `${address} is a loopback or private address (WEBHOOK_ALLOW_PRIVATE_TARGETS is off)`;
+  // An IPv6 address carrying an IPv4 one is judged as both (found by the outside attack pass:
+  // 64:ff9b::a9fe:a9fe reached for 169.254.169.254).
+  const candidates: [string, 'ipv4' | 'ipv6'][] = [[address, family === 4 ? 'ipv4' : 'ipv6']];
+  const carried = family === 6 ? embeddedIpv4(address) : null;
+  if (carried) candidates.push([carried, 'ipv4']);
+  for (const [ip, type] of candidates) {
+    if (LINK_LOCAL.check(ip, type)) return `${address} is a link-local address`;
+    if (!allowPrivate && PRIVATE.check(ip, type))
+      return `${address} is a loopback or private address (WEBHOOK_ALLOW_PRIVATE_TARGETS is off)`;
+  }
   return null;
 }
 
