@@ -16,7 +16,7 @@ describe('limits updates and usage dates', () => {
 
   it('takes real calendar dates only', () => {
     expect(calendarDate.safeParse('2024-02-29').success).toBe(true);
-    for (const bad of ['2023-02-29', '2024-13-01', '2024-2-1', 'today', '2024-02-10T00:00:00Z'])
+    for (const bad of ['2023-02-29', '2024-13-01', '2024-2-1', 'today', '2024-02-10T00:00:00Z', '0001-01-01'])
       expect(calendarDate.safeParse(bad).success).toBe(false);
   });
 });

@@ -188,7 +188,9 @@ export const calendarDate = z
     {
       message: 'must be a real calendar date',
     },
-  );
+  )
+  // Usage is counted from 1970 on (an earlier date named a cycle the database could not represent).
+  .refine((d) => d >= '1970-01-01', { message: 'must be on or after 1970-01-01' });
 
 export const UsageRpc = {
   /** The account's usage figures, effective limits and per-user breakdown. */
