@@ -33,4 +33,15 @@ describe('RpcErrorFilter', () => {
       message: 'Internal error',
     });
   });
+
+  // Found by the outside attack pass: PostgreSQL's own wording reached the caller.
+  it('answers a NUL character in text as invalid input, in plain words', async () => {
+    const nul = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+      code: '22021',
+    });
+    expect(await answer(new QueryFailedError('INSERT', [], nul))).toEqual({
+      type: 'invalid-input',
+      message: 'Text may not contain the NUL character (\\u0000)',
+    });
+  });
 });

@@ -14,11 +14,15 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
     const code = (exception as { driverError?: { code?: unknown } })?.driverError?.code;
     if (typeof code === 'string' && code.startsWith('22')) {
       const detail = (exception as Error).message;
+      // PostgreSQL's text cannot hold NUL (22021 in text, 22P05 as \u0000 in jsonb): say so plainly.
+      const nul = code === '22021' || code === '22P05' ? /0x00|\\u0000/.test(detail) : false;
       return throwError(
         () =>
           ({
             type: 'invalid-input',
-            message: `The data was not accepted: ${detail}`,
+            message: nul
+              ? 'Text may not contain the NUL character (\\u0000)'
+              : `The data was not accepted: ${detail}`,
           }) satisfies SerializedAppError,
       );
     }
