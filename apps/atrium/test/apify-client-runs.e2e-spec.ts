@@ -131,4 +131,14 @@ describe('apify-client runs against Atrium', () => {
     await finish(callRun!.id, 'FAILED');
     expect(await calling).toMatchObject({ id: callRun!.id, status: 'FAILED' });
   });
+
+  // Found by the outside review: call() with waitSecs never returned for a run its runner had not
+  // finished, its log redirection waiting for a chunk of a quiet log (the stream now sends an empty
+  // line while nothing is appended). Hanging fails by the test's own timeout.
+  it('call() with waitSecs returns the unfinished run when the wait is over', async () => {
+    const run = await client(alice.accessToken).actor(actorId).call(undefined, { waitSecs: 2 });
+    expect(run.status).toBe('READY');
+    // Its runner finishes it: the log stream the client left ends with it.
+    await finish(run.id, 'SUCCEEDED');
+  }, 20_000);
 });

@@ -4,3 +4,4 @@ export * from './persistence.module';
 export * from './embedded-postgres';
 export * from './prepared-query';
 export * from './returned-rows';
+export * from './postgres-errors';

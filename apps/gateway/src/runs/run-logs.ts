@@ -6,6 +6,13 @@ import { Readable } from 'node:stream';
 
 /** How often a streamed log asks for what was appended since (Atrium appends as a run's status changes). */
 const STREAM_POLL_MS = 500;
+/**
+ * While nothing is appended, a streamed log sends an empty line this often: a runner's log may stay
+ * quiet for long, and apify-client's log redirection (`call()`, `getStreamedLog()`) notices it was
+ * told to stop only when a chunk arrives (the outside review: `actor.call({}, { waitSecs: 2 })`
+ * never returned for a run that stayed READY). An empty line is no log message to the client.
+ */
+const STREAM_KEEPALIVE_MS = 2000;
 // ANSI escape sequences (CSI … final byte, and two-character escapes), which Apify strips unless `raw`.
 // eslint-disable-next-line no-control-regex
 const ANSI_ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]/g;
@@ -29,6 +36,7 @@ export class RunLogs {
     const clean = (text: string) => (raw ? text : this.clean(text));
     async function* parts(): AsyncGenerator<Buffer> {
       let offset = 0;
+      let sentAt = Date.now();
       for (;;) {
         let part: { log: string; length: number; finished: boolean };
         try {
@@ -37,7 +45,13 @@ export class RunLogs {
           if (err instanceof AppError && err.type === 'record-not-found') return;
           throw err;
         }
-        if (part.log) yield Buffer.from(clean(part.log));
+        if (part.log) {
+          yield Buffer.from(clean(part.log));
+          sentAt = Date.now();
+        } else if (Date.now() - sentAt >= STREAM_KEEPALIVE_MS) {
+          yield Buffer.from('\n');
+          sentAt = Date.now();
+        }
         offset = part.length;
         if (part.finished) return;
         await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS));

@@ -12,10 +12,6 @@ import { CollaborationMemberEntity, StoredSharedItem } from './collaboration-mem
 import { CollaborationPolicyEntity } from './collaboration-policy.entity';
 import { CollaborationRoleEntity } from './collaboration-role.entity';
 
-export function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string }).code === '23505';
-}
-
 /** The policies and roles of one primary account: what a member's shared items resolve to. */
 export interface PrimaryCatalogue {
   policies: Map<string, readonly EnvironmentOperation[]>;

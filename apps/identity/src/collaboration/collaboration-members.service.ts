@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@atrium/persistence';
 import { Inject, Injectable } from '@nestjs/common';
 import { ServiceConfig } from '@atrium/config';
 import {
@@ -21,7 +22,6 @@ import { MailMessages } from '../mail/mail-messages';
 import { mailedTokenMatches, newMailedToken, parseMailedToken } from '../mail/mailed-token';
 import { IDENTITY_CONFIG, Mailer, OutgoingMail } from '../mail/mailer';
 import {
-  isUniqueViolation,
   loadCatalogue,
   memberFacts,
   PrimaryCatalogue,

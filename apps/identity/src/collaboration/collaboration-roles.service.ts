@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@atrium/persistence';
 import { Injectable } from '@nestjs/common';
 import {
   AppError,
@@ -13,7 +14,7 @@ import {
 import { newId } from '@atrium/auth';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { isUniqueViolation, loadCatalogue, rolePermissions, saveAndAnnounce } from './collaboration-access';
+import { loadCatalogue, rolePermissions, saveAndAnnounce } from './collaboration-access';
 import { CollaborationMemberEntity } from './collaboration-member.entity';
 import { CollaborationPolicyEntity } from './collaboration-policy.entity';
 import { CollaborationRoleEntity } from './collaboration-role.entity';

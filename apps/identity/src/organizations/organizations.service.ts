@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@atrium/persistence';
 import { Injectable } from '@nestjs/common';
 import {
   AppError,
@@ -26,10 +27,8 @@ import { OrganizationEntity } from './organization.entity';
 import { BUILT_IN_ROLES } from './role-permissions';
 import { declareStorageKeyRotation } from './organization-storage-keys';
 
-const UNIQUE_VIOLATION = '23505';
-
 function usernameTaken(err: unknown): never {
-  if ((err as { code?: string }).code === UNIQUE_VIOLATION)
+  if (isUniqueViolation(err))
     throw new AppError('conflict', 'That username is already taken by a user or an organization');
   throw err;
 }

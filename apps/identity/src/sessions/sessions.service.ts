@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@atrium/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import {
@@ -27,7 +28,6 @@ import { RefreshTokenEntity } from './refresh-token.entity';
 const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane. */
 const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
-const UNIQUE_VIOLATION = '23505';
 const TOKEN_TTL_MS: Record<OneTimeTokenPurpose, number> = {
   VERIFY_EMAIL: 24 * 60 * 60 * 1000,
   RESET_PASSWORD: 60 * 60 * 1000,
@@ -78,7 +78,7 @@ export class SessionsService {
       await this.mailer.send(result.verification);
       return result.auth;
     } catch (err) {
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (isUniqueViolation(err)) {
         // Counted against the accounts it named, so that probing which are registered is limited.
         const existing = await this.dataSource
           .getRepository(UserEntity)

@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@atrium/persistence';
 import { Injectable } from '@nestjs/common';
 import {
   AccessListing,
@@ -23,8 +24,6 @@ import { appliedGeneralAccess, decide } from '../decisions/decide';
 import { MembershipsService } from '../memberships/memberships.service';
 import { GrantStorageKeys } from './grant-storage-keys';
 import { GrantEntity } from './grant.entity';
-
-const UNIQUE_VIOLATION = '23505';
 
 function toView(grant: GrantEntity): GrantView {
   return {
@@ -217,7 +216,7 @@ export class GrantsService {
       this.outbox.kick();
       return toView(grant);
     } catch (err) {
-      if ((err as { code?: string }).code === UNIQUE_VIOLATION) {
+      if (isUniqueViolation(err)) {
         throw new AppError('conflict', 'This user already has a grant on the resource; change it with PUT');
       }
       throw err;

@@ -1,8 +1,9 @@
+import { isUniqueViolation } from '@atrium/persistence';
 import { Injectable } from '@nestjs/common';
 import { ActorTasksRpc, ActorTaskView, AppError, ListPage, RpcPayload } from '@atrium/contracts';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
-import { CatalogueService, isUniqueViolation } from '../catalogue/catalogue.service';
+import { CatalogueService } from '../catalogue/catalogue.service';
 import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { ActorTaskEntity } from './actor-task.entity';

@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@atrium/persistence';
 import { Injectable } from '@nestjs/common';
 import {
   ActorsRpc,
@@ -11,7 +12,7 @@ import {
 } from '@atrium/contracts';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { CatalogueService, isUniqueViolation } from '../catalogue/catalogue.service';
+import { CatalogueService } from '../catalogue/catalogue.service';
 import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { BuildEntity } from '../builds/build.entity';

@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@atrium/persistence';
 import { Injectable } from '@nestjs/common';
 import {
   AppContentAdd,
@@ -12,7 +13,6 @@ import {
 } from '@atrium/contracts';
 import { newId } from '@atrium/auth';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { isUniqueViolation } from '../catalogue/catalogue.service';
 import { AppAnnotationEntity } from './app-annotation.entity';
 import { AppComponentEntity, AppComponentKind } from './app-component.entity';
 import { AppConceptEntity } from './app-concept.entity';

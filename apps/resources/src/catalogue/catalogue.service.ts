@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@atrium/persistence';
 import { Injectable } from '@nestjs/common';
 import { AppError, Events, GeneralAccess, ResourceFacts, ResourceType } from '@atrium/contracts';
 import { newId, randomBase62 } from '@atrium/auth';
@@ -5,8 +6,6 @@ import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
 import { UsageService } from '../usage/usage.service';
 import { ResourceEntity } from './resource.entity';
-
-const UNIQUE_VIOLATION = '23505';
 
 export function toResourceFacts(resource: ResourceEntity): ResourceFacts {
   return {
@@ -22,10 +21,6 @@ export function toResourceFacts(resource: ResourceEntity): ResourceFacts {
     groupId: resource.groupId,
     version: resource.version,
   };
-}
-
-export function isUniqueViolation(err: unknown): boolean {
-  return (err as { code?: string }).code === UNIQUE_VIOLATION;
 }
 
 export interface NewResource {

@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@atrium/persistence';
 import { Injectable } from '@nestjs/common';
 import {
   AppError,
@@ -10,7 +11,7 @@ import {
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { listCatalogued } from '../catalogue/catalogued-list.query';
-import { CatalogueService, isUniqueViolation } from '../catalogue/catalogue.service';
+import { CatalogueService } from '../catalogue/catalogue.service';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { EnvironmentGroupEntity } from './environment-group.entity';
 

@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@atrium/persistence';
 import { Injectable } from '@nestjs/common';
 import {
   AppError,
@@ -10,7 +11,7 @@ import {
 import { newId } from '@atrium/auth';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
-import { CatalogueService, isUniqueViolation } from '../catalogue/catalogue.service';
+import { CatalogueService } from '../catalogue/catalogue.service';
 import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { ScheduleEntity } from './schedule.entity';

@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@atrium/persistence';
 import { Injectable } from '@nestjs/common';
 import { newId } from '@atrium/auth';
 import {
@@ -77,8 +78,6 @@ export function toDispatchView(dispatch: WebhookDispatchEntity, webhook: Webhook
   };
 }
 
-const unique = (error: unknown) => (error as { code?: string }).code === '23505';
-
 /** Webhooks of accounts and their dispatches: what they watch, and what was sent. */
 @Injectable()
 export class WebhooksService {
@@ -157,7 +156,7 @@ export class WebhooksService {
       await this.dataSource.manager.insert(WebhookEntity, row);
     } catch (error) {
       // Two creates with one key at once: the second answers the first's webhook.
-      const raced = unique(error) ? await existing() : null;
+      const raced = isUniqueViolation(error) ? await existing() : null;
       if (!raced) throw error;
       return { ...(await this.view(raced)), created: false };
     }
