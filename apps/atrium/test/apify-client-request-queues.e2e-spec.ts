@@ -237,6 +237,19 @@ describe('apify-client request queues with locks against Atrium', () => {
       expect(err).toMatchObject({ statusCode: 400, type: 'invalid-input' });
       expect(err.message).toContain('query.lockSecs');
     }
+    // Left out or not a number, it is named as such (the new-user pass got "received nan").
+    for (const [query, says] of [
+      ['', 'is required'],
+      ['?lockSecs=abc', 'must be a number of seconds'],
+    ]) {
+      const res = await t
+        .http()
+        .post(`/v2/request-queues/${id}/head/lock${query}`)
+        .set(alice.auth)
+        .expect(400);
+      expect(res.body.error.message).toContain('query.lockSecs');
+      expect(res.body.error.message).toContain(says);
+    }
     const overLimit = await apiError(rq.listAndLockHead({ lockSecs: 60, limit: 26 }));
     expect(overLimit.message).toContain('query.limit');
     const [{ id: requestId }] = (await rq.listHead()).items;

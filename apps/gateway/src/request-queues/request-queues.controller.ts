@@ -61,7 +61,12 @@ const createQuery = z.object({ name: resourceNameSchema.optional() });
 const clientQuery = { clientKey: clientKeySchema.optional() };
 const writeQuery = z.object({ ...clientQuery, forefront: queryBoolean.optional() });
 const headQuery = z.object({ ...clientQuery, limit: z.coerce.number().int().min(1).optional() });
-const lockSecsQuery = z.coerce.number().pipe(lockSecsSchema);
+// Required (Apify's lock routes take no default); "abc" or nothing is named as such, not as NaN.
+const lockSecsQuery = z
+  .string({ required_error: 'is required: the lock length in seconds' })
+  .regex(/^\d+(\.\d+)?$/, 'must be a number of seconds')
+  .transform(Number)
+  .pipe(lockSecsSchema);
 const lockHeadQuery = z.object({
   ...clientQuery,
   lockSecs: lockSecsQuery,
