@@ -322,8 +322,9 @@ describe('apify-client run lifecycle against Atrium', () => {
     const task = await owner()
       .tasks()
       .create({ actId: actorId, name: uniqueName('task'), input: { a: 1 } });
-    for (const call of [owner().task(task.id).publish(), owner().task(task.id).unpublish()]) {
-      const refused = await apiError(call);
+    // One at a time: a second call made at once would reject before anyone awaits it.
+    for (const call of [() => owner().task(task.id).publish(), () => owner().task(task.id).unpublish()]) {
+      const refused = await apiError(call());
       expect(refused).toMatchObject({ statusCode: 400, type: 'invalid-input' });
       expect(refused.message).toContain('body.isPublic');
       expect(refused.message).toContain('no public tasks');
