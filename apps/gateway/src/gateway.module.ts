@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { MessagingModule } from '@atrium/messaging';
@@ -23,6 +23,7 @@ import { AuthenticationGuard } from './auth/authentication.guard';
 import { SessionVerifications } from './auth/session-verifications';
 import { TokenVerifications } from './auth/token-verifications';
 import { AccessDecisions } from './authorization/access-decisions';
+import { AccessDeclarationsCheck } from './authorization/access-declarations.check';
 import { AuthorizationGuard } from './authorization/authorization.guard';
 import { RunReferences } from './runs/run-references';
 import { RunLogs } from './runs/run-logs';
@@ -55,6 +56,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [
+        DiscoveryModule,
         MessagingModule.forRoot({ amqpUrl: config.AMQP_URL, rpcTimeoutMs: config.RPC_TIMEOUT_MS }),
         // Applied only where ThrottlerGuard is used: the auth endpoints.
         ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.AUTH_RATE_LIMIT_PER_MINUTE }]),
@@ -98,6 +100,7 @@ export class GatewayModule {
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GatewayMetrics, useValue: metrics },
         AccessDecisions,
+        AccessDeclarationsCheck,
         RunReferences,
         RunLogs,
         TokenVerifications,

@@ -5,6 +5,7 @@ import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, principalRef } from '../auth/principal';
 import { Public } from '../authorization/authorize.decorator';
+import { ChangesNoAccess } from '../authorization/access-changes';
 import { parseBody, parseQuery } from '../http/api-query';
 
 const explainQuery = z.object({
@@ -23,6 +24,7 @@ export class AccessQueriesController {
 
   /** `{ checks: [{ resourceId, permission }] }` → `{ data: [{ allowed }] }`, for the caller, in order. */
   @Post('check')
+  @ChangesNoAccess()
   @HttpCode(200)
   async check(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
     const { checks } = parseBody(batchCheckBody, body);

@@ -25,8 +25,8 @@ import {
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
-import { AccessDecisions } from '../authorization/access-decisions';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
 import { parseBody, parseQuery } from '../http/api-query';
 
 const accessListQuery = z.object({
@@ -49,10 +49,7 @@ class GrantIdPipe implements PipeTransform<string, string> {
 @ApiTags('access')
 @Controller('v2/:collection/:resourceId/access')
 export class AccessController {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
-  ) {}
+  constructor(private readonly rpc: RpcClient) {}
 
   @Get()
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
@@ -70,6 +67,7 @@ export class AccessController {
 
   /** Replaces a storage's URL signing key: every link signed with the old key stops working at once. */
   @Post('signing-key/rotate')
+  @ChangesNoAccess()
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
   async rotateSigningKey(@CurrentResource() resource: AuthorizedResource) {
     if (!(STORAGE_TYPES as readonly string[]).includes(resource.type)) {
@@ -84,6 +82,7 @@ export class AccessController {
   }
 
   @Post('grants')
+  @ChangesAccess('grant')
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
   @HttpCode(201)
   async grant(
@@ -103,11 +102,11 @@ export class AccessController {
       grantedBy: user.userId,
       grantorHolds: resource.permissions,
     });
-    this.access.changed(resource.id);
     return { data: grant };
   }
 
   @Put('grants/:grantId')
+  @ChangesAccess('grant')
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
   async update(
     @CurrentResource() resource: AuthorizedResource,
@@ -124,11 +123,11 @@ export class AccessController {
       updatedBy: user.userId,
       grantorHolds: resource.permissions,
     });
-    this.access.changed(resource.id);
     return { data: grant };
   }
 
   @Delete('grants/:grantId')
+  @ChangesAccess('grant')
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
   @HttpCode(204)
   async revoke(
@@ -142,6 +141,5 @@ export class AccessController {
       grantId,
       revokedBy: user.userId,
     });
-    this.access.changed(resource.id);
   }
 }

@@ -7,6 +7,7 @@ import {
   createIssueBody,
   ISSUE_LIST_STATUSES,
   IssuesRpc,
+  IssueView,
   PermissionsRpc,
   ResourcesRpc,
   updateIssueBody,
@@ -14,15 +15,10 @@ import {
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, principalRef, UserPrincipal } from '../auth/principal';
-import {
-  Authorize,
-  AuthorizedResource,
-  CurrentResource,
-  Public,
-  SignedIn,
-} from '../authorization/authorize.decorator';
+import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { ChangesNoAccess } from '../authorization/access-changes';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
-import { IssueAccess, signedInUser } from './issue-access';
+import { CurrentIssue, IssueAccess, signedInUser } from './issue-access';
 import { runIdFromUrl } from './run-reference';
 
 const listQuery = z.object({ ...paginationQuery, status: z.enum(ISSUE_LIST_STATUSES).optional() });
@@ -33,9 +29,10 @@ function page(q: { offset?: number; limit?: number; desc?: boolean }, newestFirs
 }
 
 /**
- * Actor issues (API.md, "Actor issues"). Reading an issue needs READ on its Actor; opening one
- * a signed-in user who can read the Actor; its status, the Actor's owner or WRITE on the Actor
- * (the author may close their own); a comment's text, its author.
+ * Actor issues (API.md, "Actor issues"). Reading an issue needs READ on its Actor (the guard
+ * decides, `through: 'issue'`); opening one, commenting or subscribing a signed-in user who can
+ * read the Actor; its status, the Actor's owner or WRITE on the Actor (the author may close
+ * their own); a comment's text, its author.
  */
 @ApiTags('actor-issues')
 @Controller('v2')
@@ -69,6 +66,7 @@ export class ActorIssuesController {
    * (with the credential's scope) says; a run the reporter can only read is attached unshared.
    */
   @Post(['acts/:actorId/issues', 'actors/:actorId/issues'])
+  @ChangesNoAccess()
   @Authorize('ACTOR', 'READ', 'actorId')
   @HttpCode(201)
   async create(
@@ -123,25 +121,26 @@ export class ActorIssuesController {
   }
 
   @Get('actor-issues/:issueId')
-  @Public()
-  async get(@CurrentPrincipal() principal: Principal, @Param('issueId') issueId: string) {
-    const { issue, actorOwnerId } = await this.access.load(principal, issueId);
-    return { data: this.access.present(issue, principal, actorOwnerId) };
+  @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
+  async get(@CurrentPrincipal() principal: Principal, @CurrentIssue() issue: IssueView) {
+    return { data: this.access.present(issue, principal, await this.access.ownerOf(issue.actId)) };
   }
 
   @Patch('actor-issues/:issueId')
-  @SignedIn()
+  @ChangesNoAccess()
+  @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
   async updateStatus(
     @CurrentPrincipal() principal: Principal,
-    @Param('issueId') issueId: string,
+    @CurrentResource() actor: AuthorizedResource,
+    @CurrentIssue() issue: IssueView,
     @Body() body: unknown,
   ) {
     const user = signedInUser(principal);
-    const { issue, actorOwnerId, actorPermissions } = await this.access.load(user, issueId);
+    const actorOwnerId = await this.access.ownerOf(actor.id);
     const { status } = parseBody(updateIssueBody, body);
     const mayChange =
       user.userId === actorOwnerId ||
-      actorPermissions.includes('WRITE') ||
+      actor.permissions.includes('WRITE') ||
       (user.userId === issue.userId && status === 'CLOSED');
     if (!mayChange) {
       throw new AppError(
@@ -158,27 +157,22 @@ export class ActorIssuesController {
   }
 
   @Get('actor-issues/:issueId/comments')
-  @Public()
-  async listComments(
-    @CurrentPrincipal() principal: Principal,
-    @Param('issueId') issueId: string,
-    @Query() query: unknown,
-  ) {
+  @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
+  async listComments(@CurrentIssue() issue: IssueView, @Query() query: unknown) {
     const q = parseQuery(commentsQuery, query);
-    const { issue } = await this.access.load(principal, issueId);
     return { data: await this.rpc.call(IssuesRpc.listComments, { issueId: issue.id, page: page(q, false) }) };
   }
 
   @Post('actor-issues/:issueId/comments')
-  @SignedIn()
+  @ChangesNoAccess()
+  @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
   @HttpCode(201)
   async addComment(
     @CurrentPrincipal() principal: Principal,
-    @Param('issueId') issueId: string,
+    @CurrentIssue() issue: IssueView,
     @Body() body: unknown,
   ) {
     const user = signedInUser(principal);
-    const { issue } = await this.access.load(user, issueId);
     const { text } = parseBody(commentBody, body);
     return {
       data: await this.rpc.call(IssuesRpc.addComment, { issueId: issue.id, authorId: user.userId, text }),
@@ -186,15 +180,15 @@ export class ActorIssuesController {
   }
 
   @Patch('actor-issues/:issueId/comments/:commentId')
-  @SignedIn()
+  @ChangesNoAccess()
+  @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
   async editComment(
     @CurrentPrincipal() principal: Principal,
-    @Param('issueId') issueId: string,
+    @CurrentIssue() issue: IssueView,
     @Param('commentId') commentId: string,
     @Body() body: unknown,
   ) {
     const user = signedInUser(principal);
-    const { issue } = await this.access.load(user, issueId);
     const { text } = parseBody(commentBody, body);
     if (!ID_PATTERN.test(commentId)) throw AppError.notFound('The comment');
     return {
@@ -208,20 +202,21 @@ export class ActorIssuesController {
   }
 
   @Put('actor-issues/:issueId/subscription')
-  @SignedIn()
-  async subscribe(@CurrentPrincipal() principal: Principal, @Param('issueId') issueId: string) {
-    return { data: await this.setSubscription(principal, issueId, true) };
+  @ChangesNoAccess()
+  @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
+  async subscribe(@CurrentPrincipal() principal: Principal, @CurrentIssue() issue: IssueView) {
+    return { data: await this.setSubscription(principal, issue, true) };
   }
 
   @Delete('actor-issues/:issueId/subscription')
-  @SignedIn()
-  async unsubscribe(@CurrentPrincipal() principal: Principal, @Param('issueId') issueId: string) {
-    return { data: await this.setSubscription(principal, issueId, false) };
+  @ChangesNoAccess()
+  @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
+  async unsubscribe(@CurrentPrincipal() principal: Principal, @CurrentIssue() issue: IssueView) {
+    return { data: await this.setSubscription(principal, issue, false) };
   }
 
-  private async setSubscription(principal: Principal, issueId: string, subscribed: boolean) {
+  private async setSubscription(principal: Principal, issue: IssueView, subscribed: boolean) {
     const user = signedInUser(principal);
-    const { issue } = await this.access.load(user, issueId);
     return this.rpc.call(IssuesRpc.setSubscription, { issueId: issue.id, userId: user.userId, subscribed });
   }
 }

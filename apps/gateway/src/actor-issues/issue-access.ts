@@ -1,23 +1,13 @@
-import { Injectable } from '@nestjs/common';
-import {
-  AppError,
-  idSchema,
-  IssuesRpc,
-  IssueView,
-  Permission,
-  PermissionsRpc,
-  ResourcesRpc,
-} from '@atrium/contracts';
+import { createParamDecorator, ExecutionContext, Injectable } from '@nestjs/common';
+import { AppError, idSchema, IssuesRpc, IssueView, ResourcesRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
-import { Principal, principalRef, UserPrincipal } from '../auth/principal';
+import { Principal, UserPrincipal } from '../auth/principal';
 
-/** An issue with what the caller holds on its Actor, which decides what they may do to the issue. */
-export interface IssueInContext {
-  issue: IssueView;
-  actorOwnerId: string;
-  /** The caller's permissions on the issue's Actor (READ at least). */
-  actorPermissions: Permission[];
-}
+/** The issue an issue route names, loaded by the authorization guard (see `IssueAccess.actorOf`). */
+export const CurrentIssue = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): IssueView =>
+    ctx.switchToHttp().getRequest<{ issue: IssueView }>().issue,
+);
 
 /** A signed-in user acting for themselves: not anonymous, not a run token. */
 export function signedInUser(principal: Principal): UserPrincipal {
@@ -29,27 +19,23 @@ export function signedInUser(principal: Principal): UserPrincipal {
 
 /**
  * Issues are not catalogue resources: their access follows their Actor's (ACTOR_ISSUE READ =
- * ACTOR READ). A caller who cannot read the Actor gets 404 for the issue, as for one that does
- * not exist.
+ * ACTOR READ). Their routes are authorized on the Actor of the issue they name
+ * (`@Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })`): a caller who cannot read it
+ * gets 404 for the issue, as for one that does not exist.
  */
 @Injectable()
 export class IssueAccess {
   constructor(private readonly rpc: RpcClient) {}
 
-  async load(principal: Principal, issueId: string): Promise<IssueInContext> {
+  /** The Actor of the issue route parameter `param` names, for the guard; the issue is kept on the request. */
+  async actorOf(
+    request: { params: Record<string, string>; issue?: IssueView },
+    param: string,
+  ): Promise<string> {
+    const issueId = request.params[param];
     if (!idSchema.safeParse(issueId).success) throw AppError.notFound('The issue');
-    const issue = await this.rpc.call(IssuesRpc.get, { id: issueId });
-    const [actor, facts] = await Promise.all([
-      this.rpc.call(PermissionsRpc.check, {
-        principal: principalRef(principal),
-        resourceType: 'ACTOR',
-        resourceRef: issue.actId,
-        permission: 'WRITE',
-      }),
-      this.ownerOf(issue.actId),
-    ]);
-    if (!actor.canRead || !actor.resourceId) throw AppError.notFound('The issue');
-    return { issue, actorOwnerId: facts, actorPermissions: actor.permissions };
+    request.issue = await this.rpc.call(IssuesRpc.get, { id: issueId });
+    return request.issue.actId;
   }
 
   async ownerOf(actorId: string): Promise<string> {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
+import { ChangesNoAccess } from '../authorization/access-changes';
 import { paginationQuery, parseQuery, queryBoolean } from '../http/api-query';
 import { decideEach } from '../http/ownership-listing';
 
@@ -45,6 +46,7 @@ export class NotificationsController {
   }
 
   @Post(':notificationId/read')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(200)
   async markRead(@CurrentUser() user: UserPrincipal, @Param('notificationId') notificationId: string) {

@@ -21,6 +21,7 @@ import {
   Lister,
   ListingCaller,
 } from '../authorization/authorize.decorator';
+import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
 import { parseBody, parseQuery } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { usernamesOf } from '../users/usernames';
@@ -82,6 +83,7 @@ export class ActorTasksController {
   }
 
   @Put(':actorTaskId')
+  @ChangesAccess('resource')
   @Authorize('ACTOR_TASK', 'WRITE', 'actorTaskId')
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
     // apify-client's publish()/unpublish() send only this: say why it cannot be, not just "not allowed".
@@ -92,16 +94,15 @@ export class ActorTasksController {
       );
     const changes = parseBody(updateActorTaskBody, body ?? {});
     const task = await this.rpc.call(ActorTasksRpc.updateTask, { id: resource.id, changes });
-    await this.access.refreshed('resource', resource.id);
     return { data: await this.presentOne(task) };
   }
 
   @Delete(':actorTaskId')
+  @ChangesAccess('resource')
   @Authorize('ACTOR_TASK', 'WRITE', 'actorTaskId')
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(ActorTasksRpc.deleteTask, { id: resource.id });
-    await this.access.refreshed('resource', resource.id);
   }
 
   /** The task's input alone, as Apify returns it (no envelope). */
@@ -113,6 +114,7 @@ export class ActorTasksController {
 
   /** Replaces the task's input; answers with the new input (no envelope), as Apify does. */
   @Put(':actorTaskId/input')
+  @ChangesNoAccess()
   @Authorize('ACTOR_TASK', 'WRITE', 'actorTaskId')
   async updateInput(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
     const input = parseBody(boundedJsonObject, body ?? {});

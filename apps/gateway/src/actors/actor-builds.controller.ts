@@ -15,6 +15,7 @@ import {
   ListingCaller,
   SignedIn,
 } from '../authorization/authorize.decorator';
+import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
 import { parseBody, parseQuery } from '../http/api-query';
 import { requireManageAccessToChange } from '../authorization/access-check';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
@@ -97,16 +98,17 @@ export class ActorBuildsController {
    * to call, MANAGE_ACCESS to change who may read it.
    */
   @Put(':buildId')
+  @ChangesAccess('resource', { ifBody: ['generalAccess'] })
   @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateBuildBody, body ?? {});
     requireManageAccessToChange(resource, changes);
     const build = await this.rpc.call(ActorsRpc.updateBuild, { id: resource.id, changes });
-    if (changes.generalAccess !== undefined) await this.access.refreshed('resource', resource.id);
     return { data: presentBuild(build, true) };
   }
 
   @Post(':buildId/abort')
+  @ChangesNoAccess()
   @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
   @HttpCode(200)
   async abort(@CurrentResource() resource: AuthorizedResource) {
@@ -114,10 +116,10 @@ export class ActorBuildsController {
   }
 
   @Delete(':buildId')
+  @ChangesAccess('resource')
   @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(ActorsRpc.deleteBuild, { id: resource.id });
-    await this.access.refreshed('resource', resource.id);
   }
 }

@@ -12,6 +12,7 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { ChangesNoAccess } from '../authorization/access-changes';
 import { parseBody } from '../http/api-query';
 
 const VERSION = ':actorId/versions/:versionNumber';
@@ -44,6 +45,7 @@ export class ActorVersionsController {
   }
 
   @Post(':actorId/versions')
+  @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(201)
   async create(@CurrentResource() actor: AuthorizedResource, @Body() body: unknown) {
@@ -64,6 +66,7 @@ export class ActorVersionsController {
   }
 
   @Put(VERSION)
+  @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   async update(
     @CurrentResource() actor: AuthorizedResource,
@@ -81,6 +84,7 @@ export class ActorVersionsController {
   }
 
   @Post(VERSION)
+  @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(200)
   updateByPost(
@@ -92,6 +96,7 @@ export class ActorVersionsController {
   }
 
   @Delete(VERSION)
+  @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(204)
   async delete(
@@ -120,6 +125,7 @@ export class ActorVersionsController {
   }
 
   @Post(`${VERSION}/env-vars`)
+  @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(201)
   async createEnvVar(
@@ -155,6 +161,7 @@ export class ActorVersionsController {
   }
 
   @Put(ENV_VAR)
+  @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   async updateEnvVar(
     @CurrentResource() actor: AuthorizedResource,
@@ -174,6 +181,7 @@ export class ActorVersionsController {
   }
 
   @Post(ENV_VAR)
+  @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(200)
   updateEnvVarByPost(
@@ -186,6 +194,7 @@ export class ActorVersionsController {
   }
 
   @Delete(ENV_VAR)
+  @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(204)
   async deleteEnvVar(

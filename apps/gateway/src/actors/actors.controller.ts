@@ -24,6 +24,7 @@ import {
   Lister,
   ListingCaller,
 } from '../authorization/authorize.decorator';
+import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
 import { paginationQuery, parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { usernamesOf } from '../users/usernames';
@@ -109,6 +110,7 @@ export class ActorsController {
   }
 
   @Put(':actorId')
+  @ChangesAccess('resource')
   @Authorize('ACTOR', 'WRITE', 'actorId')
   async update(
     @CurrentResource() resource: AuthorizedResource,
@@ -118,16 +120,15 @@ export class ActorsController {
     const changes = parseBody(updateActorBody, body ?? {});
     requireManageAccessToChange(resource, changes);
     const actor = await this.rpc.call(ActorsRpc.updateActor, { id: resource.id, changes, changedBy });
-    await this.access.refreshed('resource', resource.id, changedBy);
     return { data: await this.presentOne(actor) };
   }
 
   @Delete(':actorId')
+  @ChangesAccess('resource')
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(ActorsRpc.deleteActor, { id: resource.id });
-    await this.access.refreshed('resource', resource.id);
   }
 
   @Get(':actorId/builds')
@@ -152,6 +153,7 @@ export class ActorsController {
   }
 
   @Post(':actorId/builds')
+  @ChangesNoAccess()
   @Authorize('ACTOR', 'BUILD', 'actorId')
   @HttpCode(201)
   async build(
@@ -199,6 +201,7 @@ export class ActorsController {
    * (no `data` envelope, as Apify's), or 400 naming the failing field.
    */
   @Post(':actorId/validate-input')
+  @ChangesNoAccess()
   @Authorize('ACTOR', 'READ', 'actorId')
   @HttpCode(200)
   async validateInput(

@@ -31,8 +31,8 @@ import {
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
-import { AccessDecisions } from '../authorization/access-decisions';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { ChangesAccess } from '../authorization/access-changes';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 import { CollaboratorTokens } from './collaborator-tokens';
 
@@ -72,7 +72,6 @@ export class AppCollaboratorsController {
 
   constructor(
     private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
     private readonly collaboratorTokens: CollaboratorTokens,
   ) {}
 
@@ -92,6 +91,7 @@ export class AppCollaboratorsController {
   }
 
   @Post()
+  @ChangesAccess('grant', { anyResource: true })
   @Authorize('APP', 'Collaborators:Add', 'appId')
   @HttpCode(201)
   async add(
@@ -139,8 +139,6 @@ export class AppCollaboratorsController {
       // No collaborator without its token: the grant is taken back.
       await this.revokeGrant(app.id, grant.id, user.userId);
       throw err;
-    } finally {
-      this.access.changed();
     }
     return { data: await this.view(grant, [], subject.username) };
   }
@@ -163,6 +161,7 @@ export class AppCollaboratorsController {
   }
 
   @Patch(':collaboratorId')
+  @ChangesAccess('grant', { anyResource: true })
   @Authorize('APP', 'Collaborators:Add', 'appId')
   async update(
     @CurrentResource() app: AuthorizedResource,
@@ -199,13 +198,13 @@ export class AppCollaboratorsController {
       changes: { permissions: [...others, ...scopes] },
       updatedBy: user.userId,
     });
-    this.access.changed();
     const records = await this.rpc.call(AppsRpc.listCollaborators, { appId: app.id, userId: collaboratorId });
     return { data: await this.view(updated, records) };
   }
 
   /** Removes the collaborator: its grant and its token stop working on the next request. */
   @Delete(':collaboratorId')
+  @ChangesAccess('grant', { anyResource: true })
   @Authorize('APP', 'Collaborators:Delete', 'appId')
   @HttpCode(204)
   async remove(
@@ -223,7 +222,6 @@ export class AppCollaboratorsController {
       grantId: grant.id,
       revokedBy: user.userId,
     });
-    this.access.changed();
     await this.rpc.call(AppsRpc.forgetCollaborator, { appId: app.id, userId: collaboratorId });
   }
 

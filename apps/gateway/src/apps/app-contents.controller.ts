@@ -28,6 +28,7 @@ import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { ChangesNoAccess } from '../authorization/access-changes';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 
 const listQuery = z.object(paginationQuery);
@@ -62,6 +63,7 @@ function appContentController(kind: AppContentKind): Type<unknown> {
     }
 
     @Post()
+    @ChangesNoAccess()
     @Authorize('APP', scopes.add, 'appId')
     @HttpCode(201)
     async add(
@@ -81,7 +83,11 @@ function appContentController(kind: AppContentKind): Type<unknown> {
       return { data: await this.rpc.call(AppsRpc.getContent, { appId: app.id, kind, id: itemRef(itemId) }) };
     }
 
-    @routeGuardedBy(scopes.patch, (scope) => [Patch(':itemId'), Authorize('APP', scope, 'appId')])
+    @routeGuardedBy(scopes.patch, (scope) => [
+      Patch(':itemId'),
+      ChangesNoAccess(),
+      Authorize('APP', scope, 'appId'),
+    ])
     async patch(
       @CurrentResource() app: AuthorizedResource,
       @Param('itemId') itemId: string,
@@ -94,6 +100,7 @@ function appContentController(kind: AppContentKind): Type<unknown> {
 
     @routeGuardedBy(scopes.delete, (scope) => [
       Delete(':itemId'),
+      ChangesNoAccess(),
       Authorize('APP', scope, 'appId'),
       HttpCode(204),
     ])

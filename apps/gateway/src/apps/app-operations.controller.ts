@@ -5,6 +5,7 @@ import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { ChangesNoAccess } from '../authorization/access-changes';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 
 const searchQuery = z.object(paginationQuery);
@@ -22,6 +23,7 @@ export class AppOperationsController {
 
   /** Inputs whose text contains `query.text` and annotated with every one of `query.conceptIds`. */
   @Post('searches')
+  @ChangesNoAccess()
   @Authorize('APP', 'Search', 'appId')
   @HttpCode(200)
   async search(@CurrentResource() app: AuthorizedResource, @Query() query: unknown, @Body() body: unknown) {
@@ -33,6 +35,7 @@ export class AppOperationsController {
 
   /** Trains a new version of the model on the inputs annotated with its concepts. */
   @Post('models/:modelId/train')
+  @ChangesNoAccess()
   @Authorize('APP', 'Models:Train', 'appId')
   @HttpCode(200)
   async train(
@@ -51,6 +54,7 @@ export class AppOperationsController {
 
   /** Predicts the concepts of each text with the model's latest trained version. */
   @Post('models/:modelId/outputs')
+  @ChangesNoAccess()
   @Authorize('APP', 'Predict', 'appId')
   @HttpCode(200)
   async predict(

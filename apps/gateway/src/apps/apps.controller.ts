@@ -14,6 +14,7 @@ import {
   Lister,
   ListingCaller,
 } from '../authorization/authorize.decorator';
+import { ChangesAccess } from '../authorization/access-changes';
 import { parseBody, parseQuery } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { CollaboratorTokens } from './collaborator-tokens';
@@ -57,22 +58,22 @@ export class AppsController {
   }
 
   @Put(':appId')
+  @ChangesAccess('resource', { ifBody: ['name'] })
   @Authorize('APP', 'WRITE', 'appId')
   async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
     const changes = parseBody(updateAppBody, body ?? {});
     const app = await this.rpc.call(AppsRpc.updateApp, { id: resource.id, changes });
     // A new name addresses the app (`username~name`) from the very next request.
-    if (changes.name !== undefined) await this.access.refreshed('resource', resource.id);
     return { data: app };
   }
 
   /** Deletes the app with everything in it; its collaborators' tokens are revoked with it. */
   @Delete(':appId')
+  @ChangesAccess('resource')
   @Authorize('APP', 'WRITE', 'appId')
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     const { collaboratorTokens } = await this.rpc.call(AppsRpc.deleteApp, { id: resource.id });
-    await this.access.refreshed('resource', resource.id);
     for (const { userId, tokenId } of collaboratorTokens)
       await this.collaboratorTokens.revoke(userId, tokenId);
   }

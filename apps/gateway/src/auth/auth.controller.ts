@@ -17,6 +17,7 @@ import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { parseBody } from '../http/api-query';
 import { Public } from '../authorization/authorize.decorator';
+import { ChangesNoAccess } from '../authorization/access-changes';
 import { SessionVerifications } from './session-verifications';
 
 /**
@@ -52,6 +53,7 @@ export class AuthController {
   ) {}
 
   @Post('signup')
+  @ChangesNoAccess()
   @HttpCode(201)
   async signup(
     @Body() body: unknown,
@@ -62,6 +64,7 @@ export class AuthController {
   }
 
   @Post('login')
+  @ChangesNoAccess()
   @HttpCode(200)
   async login(
     @Body() body: unknown,
@@ -72,6 +75,7 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @ChangesNoAccess()
   @HttpCode(200)
   async refresh(@Body() body: unknown): Promise<{ data: AuthResult }> {
     return { data: await this.rpc.call(IdentityRpc.refresh, parseBody(refreshBody, body)) };
@@ -79,6 +83,7 @@ export class AuthController {
 
   /** Ends the session: its refresh tokens, and its access tokens from the next request on every replica. */
   @Post('logout')
+  @ChangesNoAccess()
   @HttpCode(204)
   async logout(@Body() body: unknown): Promise<void> {
     const ended = await this.rpc.call(IdentityRpc.logout, parseBody(refreshBody, body));
@@ -87,6 +92,7 @@ export class AuthController {
 
   /** Verifies the account's email with the one-time token mailed at sign-up. */
   @Post('verify-email')
+  @ChangesNoAccess()
   @HttpCode(200)
   async verifyEmail(@Body() body: unknown): Promise<{ data: { emailVerified: true } }> {
     return { data: await this.rpc.call(IdentityRpc.verifyEmail, parseBody(emailTokenBody, body)) };
@@ -94,6 +100,7 @@ export class AuthController {
 
   /** Mails a new verification token; answers alike whether or not the address has an account. */
   @Post('verify-email/resend')
+  @ChangesNoAccess()
   @HttpCode(202)
   async resendVerification(
     @Body() body: unknown,
@@ -105,6 +112,7 @@ export class AuthController {
 
   /** Mails a password-reset token; answers alike whether or not the address has an account. */
   @Post('password-reset')
+  @ChangesNoAccess()
   @HttpCode(202)
   async requestPasswordReset(
     @Body() body: unknown,
@@ -116,6 +124,7 @@ export class AuthController {
 
   /** Sets a new password with the mailed token (one-time, 1 hour); every session of the account ends. */
   @Post('password-reset/confirm')
+  @ChangesNoAccess()
   @HttpCode(204)
   async confirmPasswordReset(@Body() body: unknown): Promise<void> {
     const ended = await this.rpc.call(

@@ -12,6 +12,7 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { Principal, principalRef } from '../auth/principal';
+import { IssueAccess } from '../actor-issues/issue-access';
 import { RunReferences } from '../runs/run-references';
 import { AccessDecisions } from './access-decisions';
 import { AUTHORIZATION_KEY, AuthorizationRule, AuthorizedResource, COLLECTIONS } from './authorize.decorator';
@@ -42,6 +43,7 @@ export class AuthorizationGuard implements CanActivate {
     private readonly rpc: RpcClient,
     private readonly access: AccessDecisions,
     private readonly runs: RunReferences,
+    private readonly issues: IssueAccess,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -85,16 +87,20 @@ export class AuthorizationGuard implements CanActivate {
       typeof rule.type === 'string' ? rule.type : COLLECTIONS[request.params[rule.type.collectionParam]];
     // A route naming a run (`/actor-runs/:runId/dataset/…`, `/acts/:actorId/runs/last/…`) is decided
     // on what it resolves to — the run, or its default storage — as that resource's own route is.
+    // So is one naming an Actor issue: on its Actor.
     const ref =
-      type && RunReferences.names(request, rule.param)
-        ? await this.runs.resolve(type, request)
-        : request.params[rule.param];
+      rule.through === 'issue'
+        ? await this.issues.actorOf(request, rule.param)
+        : type && RunReferences.names(request, rule.param)
+          ? await this.runs.resolve(type, request)
+          : request.params[rule.param];
+    const notFound = AppError.notFound(rule.through === 'issue' ? 'The issue' : 'The record');
     const signature = rule.signed && typeof request.query?.signature === 'string';
     if (!type || !ref || !(ID_PATTERN.test(ref) || resourceRefSchema.safeParse(ref).success)) {
       // Nothing to resolve to is an unknown id: with a signature, the same answer as a bad one.
       if (signature && RunReferences.names(request, rule.param))
         throw new AppError('invalid-signature', 'The signature is not valid for this content');
-      throw AppError.notFound('The record');
+      throw notFound;
     }
     const result = await this.access.check(principalRef(request.user), type, ref, rule.permission);
     if (!result.canRead || !result.resourceId) {
@@ -102,7 +108,7 @@ export class AuthorizationGuard implements CanActivate {
         request.resource = await this.verifySignature(rule.signed!, type, ref, request);
         return true;
       }
-      throw AppError.notFound('The record');
+      throw notFound;
     }
     if (!result.allowed) {
       if (!signedIn)

@@ -1,14 +1,8 @@
-import {
-  applyDecorators,
-  createParamDecorator,
-  ExecutionContext,
-  SetMetadata,
-  UseInterceptors,
-} from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { AppError, Permission, ResourceType } from '@atrium/contracts';
 import type { Principal } from '../auth/principal';
 import { AUTHORIZATION_KEY } from './authorization-key';
-import { CreatedResourcesInterceptor } from './created-resources.interceptor';
+import { CreatesResource } from './access-changes';
 
 export { AUTHORIZATION_KEY };
 
@@ -62,6 +56,8 @@ export type AuthorizationRule =
        * 'content' (dataset items, store keys) or 'record' (the record named by `:recordKey`).
        */
       signed?: 'content' | 'record';
+      /** `param` names an Actor issue, decided on its Actor: an issue's access is its Actor's. */
+      through?: 'issue';
     };
 
 /** Anyone, signed in or not (health, signup, login, public profiles). */
@@ -81,9 +77,8 @@ export const AnyCredential = () =>
  * `X-Account-Id` header (or `options.ownerFrom`) — an organization it is a member of, a primary
  * whose collaboration shares allow it. The permissions service decides (`checkAccount`); a
  * scoped token also needs the type in its CREATE scope. `@CurrentAccount()` gives the account.
- * After a create by a scoped token, the created resource (the response's `data.id`) becomes
- * fully available to that token (CreatedResourcesInterceptor, on create routes only: a route
- * without interceptors skips Nest's interceptor chain).
+ * A CREATE route declares what it changes of access (`CreatesResource`): after a create by a
+ * scoped token, the created resource (the response's `data.id`) becomes fully available to it.
  */
 export const InAccount = (
   type: ResourceType,
@@ -96,7 +91,7 @@ export const InAccount = (
     permission,
     ...options,
   } satisfies AuthorizationRule);
-  return permission === 'CREATE' ? applyDecorators(rule, UseInterceptors(CreatedResourcesInterceptor)) : rule;
+  return permission === 'CREATE' ? applyDecorators(rule, CreatesResource()) : rule;
 };
 
 /** The account an `@InAccount` route acts in (owner of what it creates, or whose resources it lists). */
@@ -126,7 +121,7 @@ export const Authorize = (
   type: ResourceType | { collectionParam: string },
   permission: Permission,
   param: string,
-  options: { signed?: 'content' | 'record' } = {},
+  options: { signed?: 'content' | 'record'; through?: 'issue' } = {},
 ) =>
   SetMetadata(AUTHORIZATION_KEY, {
     kind: 'resource',

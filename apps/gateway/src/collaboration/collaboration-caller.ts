@@ -1,7 +1,6 @@
 import { AppError, EnvironmentsRpc, SharedItem } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { UserPrincipal } from '../auth/principal';
-import { AccessDecisions } from '../authorization/access-decisions';
 
 /**
  * Managing an account's collaboration changes who may use all of its environments: a scoped
@@ -14,20 +13,6 @@ export function requireCollaborationManager(user: UserPrincipal): void {
       'insufficient-permissions',
       'Managing collaboration needs a token whose scope holds MANAGE_COLLABORATION on ENVIRONMENTS',
     );
-}
-
-/**
- * Re-reads each affected member's membership into the permissions service before the response;
- * `changedBy`, the caller, is who the audit log names.
- */
-export async function refreshMemberships(
-  access: AccessDecisions,
-  primaryId: string,
-  userIds: readonly string[],
-  changedBy: string,
-): Promise<void> {
-  for (const userId of new Set(userIds))
-    await access.refreshed('membership', `${primaryId}:${userId}`, changedBy);
 }
 
 /** Shared environments and groups must be the primary's own: invalid-input naming the item otherwise. */

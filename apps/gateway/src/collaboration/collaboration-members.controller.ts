@@ -9,10 +9,10 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
-import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
+import { AccessChangeLog, AccessChanges, ChangesAccess } from '../authorization/access-changes';
 import { parseBody } from '../http/api-query';
-import { refreshMemberships, requireCollaborationManager, verifySharedItems } from './collaboration-caller';
+import { requireCollaborationManager, verifySharedItems } from './collaboration-caller';
 import { pageOf, pathId } from '../http/small-lists';
 
 type StatusAction = RpcPayload<typeof CollaborationRpc.changeMemberStatus>['action'];
@@ -25,10 +25,7 @@ type StatusAction = RpcPayload<typeof CollaborationRpc.changeMemberStatus>['acti
 @ApiTags('collaboration')
 @Controller('v2/collaboration/members')
 export class CollaborationMembersController {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
-  ) {}
+  constructor(private readonly rpc: RpcClient) {}
 
   @Get()
   @SignedIn()
@@ -38,9 +35,14 @@ export class CollaborationMembersController {
   }
 
   @Post()
+  @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(201)
-  async invite(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  async invite(
+    @CurrentUser() user: UserPrincipal,
+    @Body() body: unknown,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ) {
     requireCollaborationManager(user);
     const invite = parseBody(inviteMemberBody, body ?? {});
     await verifySharedItems(this.rpc, user.userId, invite.shared);
@@ -49,7 +51,7 @@ export class CollaborationMembersController {
       invitedBy: user.userId,
       invite,
     });
-    await refreshMemberships(this.access, user.userId, affectedUserIds, user.userId);
+    accessChanges.membership(user.userId, affectedUserIds);
     return { data: result };
   }
 
@@ -61,11 +63,13 @@ export class CollaborationMembersController {
   }
 
   @Put(':memberId')
+  @ChangesAccess('membership')
   @SignedIn()
   async update(
     @CurrentUser() user: UserPrincipal,
     @Param('memberId') memberId: string,
     @Body() body: unknown,
+    @AccessChanges() accessChanges: AccessChangeLog,
   ) {
     requireCollaborationManager(user);
     pathId(memberId, 'The member');
@@ -76,42 +80,63 @@ export class CollaborationMembersController {
       memberId,
       changes,
     });
-    await refreshMemberships(this.access, user.userId, affectedUserIds, user.userId);
+    accessChanges.membership(user.userId, affectedUserIds);
     return { data: result };
   }
 
   /** Removes the member (status REMOVED; the record is kept, so that it can be re-invited). */
   @Delete(':memberId')
+  @ChangesAccess('membership')
   @SignedIn()
-  remove(@CurrentUser() user: UserPrincipal, @Param('memberId') memberId: string) {
-    return this.changeStatus(user, memberId, 'remove');
+  remove(
+    @CurrentUser() user: UserPrincipal,
+    @Param('memberId') memberId: string,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ) {
+    return this.changeStatus(user, memberId, 'remove', accessChanges);
   }
 
   @Post(':memberId/suspend')
+  @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
-  suspend(@CurrentUser() user: UserPrincipal, @Param('memberId') memberId: string) {
-    return this.changeStatus(user, memberId, 'suspend');
+  suspend(
+    @CurrentUser() user: UserPrincipal,
+    @Param('memberId') memberId: string,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ) {
+    return this.changeStatus(user, memberId, 'suspend', accessChanges);
   }
 
   @Post(':memberId/activate')
+  @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
-  activate(@CurrentUser() user: UserPrincipal, @Param('memberId') memberId: string) {
-    return this.changeStatus(user, memberId, 'activate');
+  activate(
+    @CurrentUser() user: UserPrincipal,
+    @Param('memberId') memberId: string,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ) {
+    return this.changeStatus(user, memberId, 'activate', accessChanges);
   }
 
   @Post(':memberId/reinvite')
+  @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
-  reinvite(@CurrentUser() user: UserPrincipal, @Param('memberId') memberId: string) {
-    return this.changeStatus(user, memberId, 'reinvite');
+  reinvite(
+    @CurrentUser() user: UserPrincipal,
+    @Param('memberId') memberId: string,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ) {
+    return this.changeStatus(user, memberId, 'reinvite', accessChanges);
   }
 
   private async changeStatus(
     user: UserPrincipal,
     memberId: string,
     action: StatusAction,
+    accessChanges: AccessChangeLog,
   ): Promise<{ data: CollaborationMemberView }> {
     requireCollaborationManager(user);
     pathId(memberId, 'The member');
@@ -120,7 +145,7 @@ export class CollaborationMembersController {
       memberId,
       action,
     });
-    await refreshMemberships(this.access, user.userId, affectedUserIds, user.userId);
+    accessChanges.membership(user.userId, affectedUserIds);
     return { data: result };
   }
 }

@@ -10,10 +10,15 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
-import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
+import {
+  AccessChangeLog,
+  AccessChanges,
+  ChangesAccess,
+  ChangesNoAccess,
+} from '../authorization/access-changes';
 import { parseBody } from '../http/api-query';
-import { refreshMemberships, requireCollaborationManager } from './collaboration-caller';
+import { requireCollaborationManager } from './collaboration-caller';
 import { pageOf, pathId } from '../http/small-lists';
 
 /**
@@ -23,10 +28,7 @@ import { pageOf, pathId } from '../http/small-lists';
 @ApiTags('collaboration')
 @Controller('v2/collaboration')
 export class CollaborationRolesController {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
-  ) {}
+  constructor(private readonly rpc: RpcClient) {}
 
   @Get('policies')
   @SignedIn()
@@ -36,6 +38,7 @@ export class CollaborationRolesController {
   }
 
   @Post('policies')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(201)
   async createPolicy(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
@@ -45,11 +48,13 @@ export class CollaborationRolesController {
   }
 
   @Put('policies/:policyId')
+  @ChangesAccess('membership')
   @SignedIn()
   async updatePolicy(
     @CurrentUser() user: UserPrincipal,
     @Param('policyId') policyId: string,
     @Body() body: unknown,
+    @AccessChanges() accessChanges: AccessChangeLog,
   ) {
     requireCollaborationManager(user);
     pathId(policyId, 'The policy', policyIdSchema);
@@ -59,11 +64,12 @@ export class CollaborationRolesController {
       policyId,
       changes,
     });
-    await refreshMemberships(this.access, user.userId, affectedUserIds, user.userId);
+    accessChanges.membership(user.userId, affectedUserIds);
     return { data: result };
   }
 
   @Delete('policies/:policyId')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
   async deletePolicy(@CurrentUser() user: UserPrincipal, @Param('policyId') policyId: string): Promise<void> {
@@ -80,6 +86,7 @@ export class CollaborationRolesController {
   }
 
   @Post('roles')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(201)
   async createRole(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
@@ -89,11 +96,13 @@ export class CollaborationRolesController {
   }
 
   @Put('roles/:roleId')
+  @ChangesAccess('membership')
   @SignedIn()
   async updateRole(
     @CurrentUser() user: UserPrincipal,
     @Param('roleId') roleId: string,
     @Body() body: unknown,
+    @AccessChanges() accessChanges: AccessChangeLog,
   ) {
     requireCollaborationManager(user);
     pathId(roleId, 'The role');
@@ -103,11 +112,12 @@ export class CollaborationRolesController {
       roleId,
       changes,
     });
-    await refreshMemberships(this.access, user.userId, affectedUserIds, user.userId);
+    accessChanges.membership(user.userId, affectedUserIds);
     return { data: result };
   }
 
   @Delete('roles/:roleId')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
   async deleteRole(@CurrentUser() user: UserPrincipal, @Param('roleId') roleId: string): Promise<void> {

@@ -3,9 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import { CollaborationRpc, CollaborationView, emailTokenBody, RpcPayload } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
-import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
-import { refreshMemberships } from './collaboration-caller';
+import { AccessChangeLog, AccessChanges, ChangesAccess } from '../authorization/access-changes';
 import { pageOf, pathId } from '../http/small-lists';
 import { parseBody } from '../http/api-query';
 
@@ -19,10 +18,7 @@ type Response = RpcPayload<typeof CollaborationRpc.respondToCollaboration>['resp
 @ApiTags('collaboration')
 @Controller('v2/collaborations')
 export class CollaborationsController {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
-  ) {}
+  constructor(private readonly rpc: RpcClient) {}
 
   @Get()
   @SignedIn()
@@ -32,44 +28,65 @@ export class CollaborationsController {
   }
 
   @Post('accept')
+  @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
-  async acceptByToken(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  async acceptByToken(
+    @CurrentUser() user: UserPrincipal,
+    @Body() body: unknown,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ) {
     const { token } = parseBody(emailTokenBody, body);
     const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.acceptCollaborationByToken, {
       userId: user.userId,
       token,
     });
-    await refreshMemberships(this.access, result.primaryId, affectedUserIds, user.userId);
+    accessChanges.membership(result.primaryId, affectedUserIds);
     return { data: result };
   }
 
   @Post(':collaborationId/accept')
+  @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
-  accept(@CurrentUser() user: UserPrincipal, @Param('collaborationId') id: string) {
-    return this.respond(user, id, 'accept');
+  accept(
+    @CurrentUser() user: UserPrincipal,
+    @Param('collaborationId') id: string,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ) {
+    return this.respond(user, id, 'accept', accessChanges);
   }
 
   @Post(':collaborationId/reject')
+  @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
-  reject(@CurrentUser() user: UserPrincipal, @Param('collaborationId') id: string) {
-    return this.respond(user, id, 'reject');
+  reject(
+    @CurrentUser() user: UserPrincipal,
+    @Param('collaborationId') id: string,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ) {
+    return this.respond(user, id, 'reject', accessChanges);
   }
 
   /** Leaving ends all access to the primary's environments, including those the member created. */
   @Post(':collaborationId/leave')
+  @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
-  leave(@CurrentUser() user: UserPrincipal, @Param('collaborationId') id: string) {
-    return this.respond(user, id, 'leave');
+  leave(
+    @CurrentUser() user: UserPrincipal,
+    @Param('collaborationId') id: string,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ) {
+    return this.respond(user, id, 'leave', accessChanges);
   }
 
   private async respond(
     user: UserPrincipal,
     collaborationId: string,
     response: Response,
+    accessChanges: AccessChangeLog,
   ): Promise<{ data: CollaborationView }> {
     pathId(collaborationId, 'The collaboration');
     const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.respondToCollaboration, {
@@ -77,7 +94,7 @@ export class CollaborationsController {
       collaborationId,
       response,
     });
-    await refreshMemberships(this.access, result.primaryId, affectedUserIds, user.userId);
+    accessChanges.membership(result.primaryId, affectedUserIds);
     return { data: result };
   }
 }

@@ -34,6 +34,7 @@ import {
   Lister,
   ListingCaller,
 } from '../authorization/authorize.decorator';
+import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
@@ -111,6 +112,7 @@ export class DatasetsController {
   }
 
   @Put(storageRoutes('DATASET'))
+  @ChangesAccess('resource')
   @Authorize('DATASET', 'WRITE', 'datasetId')
   async update(
     @CurrentResource() resource: AuthorizedResource,
@@ -120,16 +122,15 @@ export class DatasetsController {
     const changes = parseBody(updateDatasetBody, body ?? {});
     requireManageAccessToChange(resource, changes);
     const dataset = await this.rpc.call(ResourcesRpc.updateDataset, { id: resource.id, changes, changedBy });
-    await this.access.refreshed('resource', resource.id, changedBy);
     return { data: this.present(dataset, resource.permissions) };
   }
 
   @Delete(storageRoutes('DATASET'))
+  @ChangesAccess('resource')
   @Authorize('DATASET', 'WRITE', 'datasetId')
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(ResourcesRpc.deleteDataset, { id: resource.id });
-    await this.access.refreshed('resource', resource.id);
   }
 
   /**
@@ -158,6 +159,7 @@ export class DatasetsController {
   }
 
   @Post(storageRoutes('DATASET', '/items'))
+  @ChangesNoAccess()
   @Authorize('DATASET', 'WRITE', 'datasetId')
   @HttpCode(201)
   async pushItems(

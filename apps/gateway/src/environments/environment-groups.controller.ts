@@ -12,6 +12,7 @@ import {
   CurrentResource,
   InAccount,
 } from '../authorization/authorize.decorator';
+import { ChangesAccess } from '../authorization/access-changes';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 import { requireMove } from './environment-move';
 import { listPageOf, listReadableOf, listSharedWithMe } from './environment-listing';
@@ -88,6 +89,7 @@ export class EnvironmentGroupsController {
    * anything under it (`requireMove`).
    */
   @Put(':groupId')
+  @ChangesAccess('resource')
   @Authorize('ENVIRONMENT_GROUP', 'CONFIGURE', 'groupId')
   async update(
     @CurrentUser() user: UserPrincipal,
@@ -101,15 +103,14 @@ export class EnvironmentGroupsController {
         await requireMove(this.rpc, user, resource.id, changes.parentId, 'body.parentId');
     }
     const group = await this.rpc.call(EnvironmentsRpc.updateGroup, { id: resource.id, changes });
-    await this.access.refreshed('resource', resource.id);
     return { data: group };
   }
 
   @Delete(':groupId')
+  @ChangesAccess('resource')
   @Authorize('ENVIRONMENT_GROUP', 'DELETE', 'groupId')
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(EnvironmentsRpc.deleteGroup, { id: resource.id });
-    await this.access.refreshed('resource', resource.id);
   }
 }

@@ -23,6 +23,7 @@ import {
   CurrentResource,
   InAccount,
 } from '../authorization/authorize.decorator';
+import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 import { requireCreateIn } from './environment-creation';
 import { requireMove } from './environment-move';
@@ -104,6 +105,7 @@ export class EnvironmentsController {
    * target group, and must give the mover no permission it lacks now (`requireMove`).
    */
   @Put(':envId')
+  @ChangesAccess('resource')
   @Authorize('ENVIRONMENT', 'CONFIGURE', 'envId')
   async update(
     @CurrentUser() user: UserPrincipal,
@@ -117,16 +119,15 @@ export class EnvironmentsController {
         await requireMove(this.rpc, user, resource.id, changes.groupId, 'body.groupId');
     }
     const environment = await this.rpc.call(EnvironmentsRpc.updateEnvironment, { id: resource.id, changes });
-    await this.access.refreshed('resource', resource.id);
     return { data: environment };
   }
 
   @Delete(':envId')
+  @ChangesAccess('resource')
   @Authorize('ENVIRONMENT', 'DELETE', 'envId')
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(EnvironmentsRpc.deleteEnvironment, { id: resource.id });
-    await this.access.refreshed('resource', resource.id);
   }
 
   /**
@@ -134,6 +135,7 @@ export class EnvironmentsController {
    * `{ name? }` (also CREATE in the owner account), migrate `{ region }`: each needs its operation.
    */
   @Post(':envId/actions/:action')
+  @ChangesNoAccess()
   @Authorize('ENVIRONMENT', 'READ', 'envId')
   @HttpCode(200)
   async act(

@@ -39,6 +39,7 @@ import {
   Lister,
   ListingCaller,
 } from '../authorization/authorize.decorator';
+import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
@@ -127,6 +128,7 @@ export class KeyValueStoresController {
   }
 
   @Put(storageRoutes('KEY_VALUE_STORE'))
+  @ChangesAccess('resource')
   @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
   async update(
     @CurrentResource() resource: AuthorizedResource,
@@ -136,16 +138,15 @@ export class KeyValueStoresController {
     const changes = parseBody(updateKeyValueStoreBody, body ?? {});
     requireManageAccessToChange(resource, changes);
     const store = await this.rpc.call(KeyValueStoresRpc.update, { id: resource.id, changes, changedBy });
-    await this.access.refreshed('resource', resource.id, changedBy);
     return { data: this.present(store, resource.permissions) };
   }
 
   @Delete(storageRoutes('KEY_VALUE_STORE'))
+  @ChangesAccess('resource')
   @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(KeyValueStoresRpc.delete, { id: resource.id });
-    await this.access.refreshed('resource', resource.id);
   }
 
   @Get(storageRoutes('KEY_VALUE_STORE', '/keys'))
@@ -178,6 +179,7 @@ export class KeyValueStoresController {
   }
 
   @Put(storageRoutes('KEY_VALUE_STORE', '/records/:recordKey'))
+  @ChangesNoAccess()
   @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
   @HttpCode(201)
   async setRecord(
@@ -208,6 +210,7 @@ export class KeyValueStoresController {
   }
 
   @Delete(storageRoutes('KEY_VALUE_STORE', '/records/:recordKey'))
+  @ChangesNoAccess()
   @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
   @HttpCode(204)
   async deleteRecord(

@@ -4,8 +4,13 @@ import { emailTokenBody, OrganizationsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
-import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
+import {
+  AccessChangeLog,
+  AccessChanges,
+  ChangesAccess,
+  ChangesNoAccess,
+} from '../authorization/access-changes';
 import { applyMembershipChange, requireUnscoped } from './organization-caller';
 import { pageOf, pathId } from '../http/small-lists';
 import { parseBody } from '../http/api-query';
@@ -20,7 +25,6 @@ import { parseBody } from '../http/api-query';
 export class InvitationsController {
   constructor(
     private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
     private readonly tokens: TokenVerifications,
   ) {}
 
@@ -32,34 +36,45 @@ export class InvitationsController {
   }
 
   @Post('invitations/accept')
+  @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
-  async acceptByToken(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  async acceptByToken(
+    @CurrentUser() user: UserPrincipal,
+    @Body() body: unknown,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ) {
     requireUnscoped(user);
     const { token } = parseBody(emailTokenBody, body);
     const accepted = await this.rpc.call(OrganizationsRpc.acceptInvitationByToken, {
       userId: user.userId,
       token,
     });
-    await applyMembershipChange(this.rpc, this.access, this.tokens, accepted, user.userId);
+    await applyMembershipChange(this.rpc, this.tokens, accepted, accessChanges);
     return { data: accepted.result };
   }
 
   @Post('invitations/:invitationId/accept')
+  @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
-  async accept(@CurrentUser() user: UserPrincipal, @Param('invitationId') id: string) {
+  async accept(
+    @CurrentUser() user: UserPrincipal,
+    @Param('invitationId') id: string,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ) {
     const invitationId = pathId(id, 'The invitation');
     requireUnscoped(user);
     const accepted = await this.rpc.call(OrganizationsRpc.acceptInvitation, {
       userId: user.userId,
       invitationId,
     });
-    await applyMembershipChange(this.rpc, this.access, this.tokens, accepted, user.userId);
+    await applyMembershipChange(this.rpc, this.tokens, accepted, accessChanges);
     return { data: accepted.result };
   }
 
   @Post('invitations/:invitationId/decline')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(200)
   async decline(@CurrentUser() user: UserPrincipal, @Param('invitationId') id: string) {
@@ -71,6 +86,7 @@ export class InvitationsController {
   }
 
   @Delete('invitations/:invitationId')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
   async cancel(@CurrentUser() user: UserPrincipal, @Param('invitationId') id: string): Promise<void> {

@@ -9,7 +9,7 @@ import {
 import { RpcClient } from '@atrium/messaging';
 import { UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
-import { AccessDecisions } from '../authorization/access-decisions';
+import { AccessChangeLog } from '../authorization/access-changes';
 
 /**
  * Changing an organization (members, roles, tokens, settings) reaches beyond any resource scope:
@@ -22,26 +22,20 @@ export function requireUnscoped(user: UserPrincipal): void {
 
 /**
  * Before the response: drops the organization tokens the change revoked from this replica's
- * cache (the others drop them on `api-token.revoked`), re-reads each affected member's
- * membership into the permissions service, and has the storage signing keys the change rotates
- * (a member no longer reaching them) rotated. That rotation is also identity's event, applied
- * once whichever comes first: if the resources service cannot be reached now, the caller is told
- * (503) and the event rotates the keys when it can. `changedBy`, the caller, is who the audit
- * log names.
+ * cache (the others drop them on `api-token.revoked`), reports each affected member's membership
+ * as changed (re-read when the handler is done, see AccessChangesInterceptor), and has the
+ * storage signing keys the change rotates (a member no longer reaching them) rotated. That
+ * rotation is also identity's event, applied once whichever comes first: if the resources service
+ * cannot be reached now, the caller is told (503) and the event rotates the keys when it can.
  */
 export async function applyMembershipChange(
   rpc: RpcClient,
-  access: AccessDecisions,
   tokens: TokenVerifications,
   change: MembershipChange<unknown>,
-  changedBy: string,
+  accessChanges: AccessChangeLog,
 ): Promise<void> {
   change.revokedTokenIds.forEach((tokenId) => tokens.forget(tokenId));
-  await Promise.all(
-    [...new Set(change.affectedUserIds)].map((userId) =>
-      access.refreshed('membership', `${change.organizationId}:${userId}`, changedBy),
-    ),
-  );
+  accessChanges.membership(change.organizationId, change.affectedUserIds);
   if (!change.signingKeyRotation) return;
   try {
     await rpc.call(ResourcesRpc.rotateSigningKeys, change.signingKeyRotation);

@@ -10,8 +10,13 @@ import {
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
-import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
+import {
+  AccessChangeLog,
+  AccessChanges,
+  ChangesAccess,
+  ChangesNoAccess,
+} from '../authorization/access-changes';
 import { parseBody } from '../http/api-query';
 import { applyMembershipChange, requireUnscoped } from './organization-caller';
 import { pageOf, pathId } from '../http/small-lists';
@@ -30,7 +35,6 @@ import { pageOf, pathId } from '../http/small-lists';
 export class OrganizationMembersController {
   constructor(
     private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
     private readonly tokens: TokenVerifications,
   ) {}
 
@@ -47,6 +51,7 @@ export class OrganizationMembersController {
   }
 
   @Post('roles')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(201)
   async createRole(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
@@ -59,12 +64,14 @@ export class OrganizationMembersController {
   }
 
   @Put('roles/:roleId')
+  @ChangesAccess('membership')
   @SignedIn()
   async updateRole(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
     @Param('roleId') roleIdParam: string,
     @Body() body: unknown,
+    @AccessChanges() accessChanges: AccessChangeLog,
   ) {
     const organizationId = pathId(orgId, 'The organization');
     const roleId = pathId(roleIdParam, 'The role');
@@ -76,11 +83,12 @@ export class OrganizationMembersController {
       roleId,
       changes,
     });
-    await applyMembershipChange(this.rpc, this.access, this.tokens, updated, user.userId);
+    await applyMembershipChange(this.rpc, this.tokens, updated, accessChanges);
     return { data: updated.result };
   }
 
   @Delete('roles/:roleId')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
   async deleteRole(
@@ -110,12 +118,14 @@ export class OrganizationMembersController {
   }
 
   @Put('members/:userId')
+  @ChangesAccess('membership')
   @SignedIn()
   async updateMember(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
     @Param('userId') userIdParam: string,
     @Body() body: unknown,
+    @AccessChanges() accessChanges: AccessChangeLog,
   ) {
     const organizationId = pathId(orgId, 'The organization');
     const memberId = pathId(userIdParam, 'The member');
@@ -127,18 +137,20 @@ export class OrganizationMembersController {
       memberId,
       changes,
     });
-    await applyMembershipChange(this.rpc, this.access, this.tokens, updated, user.userId);
+    await applyMembershipChange(this.rpc, this.tokens, updated, accessChanges);
     return { data: updated.result };
   }
 
   /** Removes a member; a member removing itself leaves. */
   @Delete('members/:userId')
+  @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(204)
   async removeMember(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
     @Param('userId') userIdParam: string,
+    @AccessChanges() accessChanges: AccessChangeLog,
   ): Promise<void> {
     const organizationId = pathId(orgId, 'The organization');
     const memberId = pathId(userIdParam, 'The member');
@@ -148,7 +160,7 @@ export class OrganizationMembersController {
       organizationId,
       memberId,
     });
-    await applyMembershipChange(this.rpc, this.access, this.tokens, removed, user.userId);
+    await applyMembershipChange(this.rpc, this.tokens, removed, accessChanges);
   }
 
   @Get('invitations')
@@ -167,6 +179,7 @@ export class OrganizationMembersController {
   }
 
   @Post('invitations')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(201)
   async invite(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {

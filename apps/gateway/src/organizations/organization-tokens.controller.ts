@@ -5,6 +5,7 @@ import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
 import { SignedIn } from '../authorization/authorize.decorator';
+import { ChangesNoAccess } from '../authorization/access-changes';
 import { parseBody } from '../http/api-query';
 import { requireUnscoped } from './organization-caller';
 import { pageOf, pathId } from '../http/small-lists';
@@ -41,6 +42,7 @@ export class OrganizationTokensController {
   }
 
   @Post()
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an organization API token', description: CREATE_DESCRIPTION })
@@ -55,6 +57,7 @@ export class OrganizationTokensController {
   }
 
   @Delete(':tokenId')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
   async revoke(

@@ -4,8 +4,8 @@ import { createOrganizationBody, OrganizationsRpc, updateOrganizationBody } from
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
-import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
+import { AccessChangeLog, AccessChanges, ChangesAccess } from '../authorization/access-changes';
 import { parseBody } from '../http/api-query';
 import { applyMembershipChange, requireUnscoped } from './organization-caller';
 import { pageOf, pathId } from '../http/small-lists';
@@ -21,7 +21,6 @@ const ORG = 'The organization';
 export class OrganizationsController {
   constructor(
     private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
     private readonly tokens: TokenVerifications,
   ) {}
 
@@ -33,14 +32,19 @@ export class OrganizationsController {
   }
 
   @Post()
+  @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(201)
-  async create(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  async create(
+    @CurrentUser() user: UserPrincipal,
+    @Body() body: unknown,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ) {
     requireUnscoped(user);
     const organization = parseBody(createOrganizationBody, body ?? {});
     const created = await this.rpc.call(OrganizationsRpc.create, { userId: user.userId, organization });
-    await this.access.refreshed('account', created.organizationId);
-    await applyMembershipChange(this.rpc, this.access, this.tokens, created, user.userId);
+    accessChanges.account(created.organizationId);
+    await applyMembershipChange(this.rpc, this.tokens, created, accessChanges);
     return { data: created.result };
   }
 
@@ -52,6 +56,7 @@ export class OrganizationsController {
   }
 
   @Put(':orgId')
+  @ChangesAccess('account', { param: 'orgId' })
   @SignedIn()
   async update(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
     const organizationId = pathId(orgId, ORG);
@@ -62,19 +67,22 @@ export class OrganizationsController {
       organizationId,
       changes,
     });
-    // Its general access and username decide reads of its resources from the next request.
-    await this.access.refreshed('account', organizationId);
     return { data: updated };
   }
 
   @Delete(':orgId')
+  @ChangesAccess('account', { param: 'orgId' })
+  @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(204)
-  async delete(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string): Promise<void> {
+  async delete(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ): Promise<void> {
     const organizationId = pathId(orgId, ORG);
     requireUnscoped(user);
     const deleted = await this.rpc.call(OrganizationsRpc.delete, { userId: user.userId, organizationId });
-    await this.access.refreshed('account', organizationId);
-    await applyMembershipChange(this.rpc, this.access, this.tokens, deleted, user.userId);
+    await applyMembershipChange(this.rpc, this.tokens, deleted, accessChanges);
   }
 }

@@ -46,6 +46,7 @@ import {
   Lister,
   ListingCaller,
 } from '../authorization/authorize.decorator';
+import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { presentStorage } from '../http/storage-presenter';
@@ -186,6 +187,7 @@ export class RequestQueuesController {
   }
 
   @Put(storageRoutes('REQUEST_QUEUE'))
+  @ChangesAccess('resource')
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   async update(
     @CurrentResource() resource: AuthorizedResource,
@@ -195,19 +197,19 @@ export class RequestQueuesController {
     const changes = parseBody(updateRequestQueueBody, body ?? {});
     requireManageAccessToChange(resource, changes);
     const queue = await this.rpc.call(RequestQueuesRpc.update, { id: resource.id, changes, changedBy });
-    await this.access.refreshed('resource', resource.id, changedBy);
     return { data: this.present(queue, resource.permissions) };
   }
 
   @Delete(storageRoutes('REQUEST_QUEUE'))
+  @ChangesAccess('resource')
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(RequestQueuesRpc.delete, { id: resource.id });
-    await this.access.refreshed('resource', resource.id);
   }
 
   @Post(storageRoutes('REQUEST_QUEUE', '/requests'))
+  @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(201)
   async addRequest(
@@ -231,6 +233,7 @@ export class RequestQueuesController {
   }
 
   @Post(storageRoutes('REQUEST_QUEUE', '/requests/batch'))
+  @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(201)
   async batchAddRequests(
@@ -254,6 +257,7 @@ export class RequestQueuesController {
   }
 
   @Delete(storageRoutes('REQUEST_QUEUE', '/requests/batch'))
+  @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   async batchDeleteRequests(
     @CurrentResource() resource: AuthorizedResource,
@@ -276,6 +280,7 @@ export class RequestQueuesController {
 
   /** Unlocks every request the caller holds (by its clientKey, or by its run). */
   @Post(storageRoutes('REQUEST_QUEUE', '/requests/unlock'))
+  @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(200)
   async unlockRequests(
@@ -326,6 +331,7 @@ export class RequestQueuesController {
   }
 
   @Put(storageRoutes('REQUEST_QUEUE', '/requests/:requestId'))
+  @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   async updateRequest(
     @CurrentResource() resource: AuthorizedResource,
@@ -354,6 +360,7 @@ export class RequestQueuesController {
   }
 
   @Delete(storageRoutes('REQUEST_QUEUE', '/requests/:requestId'))
+  @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(204)
   async deleteRequest(
@@ -374,6 +381,7 @@ export class RequestQueuesController {
 
   /** Prolongs the caller's lock (Apify's prolongRequestLock): `lockSecs` from now. */
   @Put(storageRoutes('REQUEST_QUEUE', '/requests/:requestId/lock'))
+  @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   async prolongRequestLock(
     @CurrentResource() resource: AuthorizedResource,
@@ -396,6 +404,7 @@ export class RequestQueuesController {
 
   /** Drops the caller's lock (Apify's deleteRequestLock); the request goes back to the head. */
   @Delete(storageRoutes('REQUEST_QUEUE', '/requests/:requestId/lock'))
+  @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(204)
   async deleteRequestLock(
@@ -428,6 +437,7 @@ export class RequestQueuesController {
 
   /** Lists and locks the head (Apify's listAndLockHead): WRITE, as locking changes the queue. */
   @Post(storageRoutes('REQUEST_QUEUE', '/head/lock'))
+  @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(201)
   async lockHead(

@@ -37,6 +37,12 @@ import {
   ListingCaller,
   SignedIn,
 } from '../authorization/authorize.decorator';
+import {
+  AccessChangeLog,
+  AccessChanges,
+  ChangesAccess,
+  ChangesNoAccess,
+} from '../authorization/access-changes';
 import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange, requireActorRunOf } from '../authorization/access-check';
@@ -162,6 +168,7 @@ export class RunsController {
 
   // apify-client addresses Actors as /v2/actors; API.md as /v2/acts: both are served.
   @Post(['acts/:actorId/runs', 'actors/:actorId/runs'])
+  @ChangesNoAccess()
   @Authorize('ACTOR', 'RUN', 'actorId')
   @HttpCode(201)
   startActor(
@@ -176,6 +183,7 @@ export class RunsController {
 
   /** Running a task needs READ on the task and RUN on its Actor. */
   @Post('actor-tasks/:actorTaskId/runs')
+  @ChangesNoAccess()
   @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
   @HttpCode(201)
   async startTask(
@@ -256,6 +264,7 @@ export class RunsController {
   }
 
   @Put(runRoutes())
+  @ChangesAccess('resource', { ifBody: ['generalAccess'] })
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   async update(
     @CurrentResource() run: AuthorizedResource,
@@ -267,13 +276,11 @@ export class RunsController {
       throw new AppError('invalid-input', 'Field "body.runId" must be the id of the run in the path');
     requireManageAccessToChange(run, changes);
     const updated = await this.rpc.call(RunsRpc.update, { id: run.id, changes, changedBy });
-    if (changes.generalAccess !== undefined) {
-      await this.access.refreshed('resource', run.id, changedBy);
-    }
     return { data: this.present(updated) };
   }
 
   @Post(runRoutes('/abort'))
+  @ChangesNoAccess()
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   @HttpCode(200)
   async abort(@CurrentResource() run: AuthorizedResource) {
@@ -285,15 +292,20 @@ export class RunsController {
    * that are still unnamed, as Apify does; a default storage the user named is kept.
    */
   @Delete('actor-runs/:runId')
+  @ChangesAccess('resource')
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   @HttpCode(204)
-  async delete(@CurrentResource() run: AuthorizedResource): Promise<void> {
+  async delete(
+    @CurrentResource() run: AuthorizedResource,
+    @AccessChanges() accessChanges: AccessChangeLog,
+  ): Promise<void> {
     const { deletedStorageIds } = await this.rpc.call(RunsRpc.delete, { id: run.id });
-    for (const id of [run.id, ...deletedStorageIds]) await this.access.refreshed('resource', id);
+    accessChanges.resource(...deletedStorageIds);
   }
 
   /** Apify's resurrect: a finished run RUNNING again with the same storages (its token works again). */
   @Post(runRoutes('/resurrect'))
+  @ChangesNoAccess()
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   @HttpCode(200)
   async resurrect(
@@ -315,6 +327,7 @@ export class RunsController {
 
   /** Reboot and metamorph restart or replace a run's container: Atrium runs none (runners do, outside it). */
   @Post([...runRoutes('/reboot'), ...runRoutes('/metamorph')])
+  @ChangesNoAccess()
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   notExecuted(@Req() request: FastifyRequest): never {
     const action = request.url.split('?')[0].endsWith('/reboot') ? 'rebooted' : 'metamorphed';
@@ -326,6 +339,7 @@ export class RunsController {
 
   /** Pay-per-event charging: no Actor on Atrium has pay-per-event pricing (Atrium charges nothing). */
   @Post('actor-runs/:runId/charge')
+  @ChangesNoAccess()
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   charge(): never {
     throw new AppError(

@@ -14,6 +14,7 @@ import {
   Lister,
   ListingCaller,
 } from '../authorization/authorize.decorator';
+import { ChangesAccess } from '../authorization/access-changes';
 import { parseBody, parseQuery } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { AccessDecisions } from '../authorization/access-decisions';
@@ -99,6 +100,7 @@ export class SchedulesController {
   }
 
   @Put(':scheduleId')
+  @ChangesAccess('resource')
   @Authorize('SCHEDULE', 'WRITE', 'scheduleId')
   async update(
     @CurrentResource() resource: AuthorizedResource,
@@ -110,16 +112,15 @@ export class SchedulesController {
       id: resource.id,
       changes: { ...input, actions: await this.resolveActions(user, input.actions) },
     });
-    await this.access.refreshed('resource', resource.id);
     return { data: schedule };
   }
 
   @Delete(':scheduleId')
+  @ChangesAccess('resource')
   @Authorize('SCHEDULE', 'WRITE', 'scheduleId')
   @HttpCode(204)
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(SchedulesRpc.deleteSchedule, { id: resource.id });
-    await this.access.refreshed('resource', resource.id);
   }
 
   /** What the schedule has run: nothing, as Atrium does not fire schedules yet. */

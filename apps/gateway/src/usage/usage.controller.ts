@@ -17,6 +17,7 @@ import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { SignedIn } from '../authorization/authorize.decorator';
+import { ChangesNoAccess } from '../authorization/access-changes';
 import { parseBody, parseQuery } from '../http/api-query';
 import { requireInOrganization } from '../organizations/organization-caller';
 
@@ -90,6 +91,7 @@ export class UsageController {
    * Atrium's names or Apify's for the limits Atrium has (apify-client `user().updateLimits()`).
    */
   @Put('users/me/limits')
+  @ChangesNoAccess()
   @SignedIn()
   async setMyLimits(
     @CurrentUser() user: UserPrincipal,
@@ -131,6 +133,7 @@ export class UsageController {
   }
 
   @Put('organizations/:orgId/limits')
+  @ChangesNoAccess()
   @SignedIn()
   async setOrganizationLimits(
     @CurrentUser() user: UserPrincipal,

@@ -15,8 +15,8 @@ import {
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Public, SignedIn } from '../authorization/authorize.decorator';
+import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
 import { parseBody } from '../http/api-query';
-import { AccessDecisions } from '../authorization/access-decisions';
 import { TokenVerifications } from '../auth/token-verifications';
 import { SessionVerifications } from '../auth/session-verifications';
 
@@ -25,7 +25,6 @@ import { SessionVerifications } from '../auth/session-verifications';
 export class UsersController {
   constructor(
     private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
     private readonly tokens: TokenVerifications,
     private readonly sessions: SessionVerifications,
   ) {}
@@ -44,6 +43,7 @@ export class UsersController {
   }
 
   @Put('me/settings')
+  @ChangesAccess('account')
   @SignedIn()
   async updateSettings(
     @CurrentUser() user: UserPrincipal,
@@ -51,8 +51,6 @@ export class UsersController {
   ): Promise<{ data: UserView }> {
     const settings = parseBody(settingsBody, body);
     const updated = await this.rpc.call(IdentityRpc.updateSettings, { userId: user.userId, settings });
-    // The account's general access decides reads from the very next request.
-    await this.access.refreshed('account', user.userId);
     return { data: updated };
   }
 
@@ -62,6 +60,7 @@ export class UsersController {
    * their access tokens. With an API token (no session) every session ends.
    */
   @Put('me/password')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
   async changePassword(@CurrentUser() user: UserPrincipal, @Body() body: unknown): Promise<void> {
@@ -89,6 +88,7 @@ export class UsersController {
   }
 
   @Post('me/tokens')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(201)
   async createToken(
@@ -100,6 +100,7 @@ export class UsersController {
   }
 
   @Delete('me/tokens/:tokenId')
+  @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
   async revokeToken(@CurrentUser() user: UserPrincipal, @Param('tokenId') tokenId: string): Promise<void> {

@@ -17,6 +17,7 @@ import {
   AuthorizedResource,
   CurrentResource,
 } from '../authorization/authorize.decorator';
+import { ChangesNoAccess } from '../authorization/access-changes';
 import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 import { pageOf, pathId } from '../http/small-lists';
 import { DecidedWebhook, presentWebhook, WebhookAccess } from './webhook-access';
@@ -69,6 +70,7 @@ export class WebhooksController {
    * `idempotencyKey` used before answers that webhook (200) instead of creating another.
    */
   @Post('webhooks')
+  @ChangesNoAccess()
   @AnyCredential()
   async create(
     @CurrentUser() user: UserPrincipal,
@@ -99,6 +101,7 @@ export class WebhooksController {
 
   /** Needs WRITE on the webhook's target, and on the new one when the condition changes. */
   @Put('webhooks/:webhookId')
+  @ChangesNoAccess()
   @AnyCredential()
   async update(@CurrentUser() user: UserPrincipal, @Param('webhookId') id: string, @Body() body: unknown) {
     const changes = parseBody(updateWebhookBody, body ?? {});
@@ -110,6 +113,7 @@ export class WebhooksController {
 
   /** Its owner deletes it with a full credential even after losing access to its target (it no longer fires then). */
   @Delete('webhooks/:webhookId')
+  @ChangesNoAccess()
   @AnyCredential()
   @HttpCode(204)
   async delete(@CurrentUser() user: UserPrincipal, @Param('webhookId') id: string): Promise<void> {
@@ -122,6 +126,7 @@ export class WebhooksController {
 
   /** Dispatches a TEST event at once; answers the dispatch (ACTIVE until its call is made). */
   @Post('webhooks/:webhookId/test')
+  @ChangesNoAccess()
   @AnyCredential()
   @HttpCode(201)
   async test(@CurrentUser() user: UserPrincipal, @Param('webhookId') id: string) {
