@@ -192,6 +192,32 @@ describe('gateway decision cache', () => {
     ).toBeLessThan(250);
   });
 
+  it('applies a change of access made through a declared route before its response, on that replica', async () => {
+    const id = (await t.http().post('/v2/datasets?name=declared').set(alice.auth).expect(201)).body.data.id;
+    const anonymous = () => t.http().get(`/v2/datasets/${id}`);
+    const generalAccess = (value: string) =>
+      t.http().put(`/v2/datasets/${id}`).set(alice.auth).send({ generalAccess: value }).expect(200);
+    const accountAccess = (value: string) =>
+      t
+        .http()
+        .put('/v2/users/me/settings')
+        .set(alice.auth)
+        .send({ generalResourceAccess: value })
+        .expect(200);
+    // @ChangesAccess('resource'): the dataset's general access.
+    await generalAccess('ANYONE_WITH_ID_CAN_READ');
+    await anonymous().expect(200);
+    await anonymous().expect(200); // served from the cache
+    await generalAccess('FOLLOW_USER_SETTING');
+    await anonymous().expect(404);
+    // @ChangesAccess('account'): the account's.
+    await accountAccess('ANYONE_WITH_ID_CAN_READ');
+    await anonymous().expect(200);
+    await anonymous().expect(200);
+    await accountAccess('RESTRICTED');
+    await anonymous().expect(404);
+  });
+
   it('drops cached decisions when the resource is deleted', async () => {
     const id = (await t.http().post('/v2/datasets?name=short-lived').set(alice.auth).expect(201)).body.data
       .id;
