@@ -40,24 +40,24 @@ export class AccessChangesInterceptor implements NestInterceptor {
     request.accessChanges = new AccessChangeLog();
     return next.handle().pipe(
       catchError(async (err: unknown) => {
-        await this.apply(route, declared, request, undefined).catch((failed: unknown) =>
+        await this.apply(route, declared, request, null).catch((failed: unknown) =>
           this.logger.error(`${route} failed, and so did applying its changes of access: ${String(failed)}`),
         );
         throw err;
       }),
       concatMap(async (body: unknown) => {
-        await this.apply(route, declared, request, body);
+        await this.apply(route, declared, request, { body });
         return body;
       }),
     );
   }
 
-  /** `body`: the response, absent when the handler failed. */
+  /** `response`: what the handler answered, null when it failed. */
   private async apply(
     route: string,
     declared: readonly AccessChange[],
     request: ChangingRequest,
-    body: unknown,
+    response: { body: unknown } | null,
   ): Promise<void> {
     const log = request.accessChanges!;
     const principal = request.user;
@@ -72,8 +72,9 @@ export class AccessChangesInterceptor implements NestInterceptor {
         if (id && ID_PATTERN.test(id)) accounts.push(id);
       }
       if (change.kind === 'grant') this.access.changed(change.anyResource ? undefined : request.resource?.id);
-      if (change.kind === 'created' && body !== undefined) await this.recordCreation(request, body);
-      if (change.kind === 'membership' && !log.membershipsReported) {
+      if (change.kind === 'created' && response) await this.recordCreation(request, response.body);
+      // A handler that failed before its change reports none; one that succeeded must have.
+      if (change.kind === 'membership' && !log.membershipsReported && response) {
         // Whose it changed is unknown: no cached decision here is kept (the others' go on identity's event).
         this.logger.error(`${route} declares a change of memberships but reported none`);
         this.access.changed();
