@@ -21,13 +21,8 @@ import { UserEntity } from '../accounts/user.entity';
 import { MailMessages } from '../mail/mail-messages';
 import { mailedTokenMatches, newMailedToken, parseMailedToken } from '../mail/mailed-token';
 import { IDENTITY_CONFIG, Mailer, OutgoingMail } from '../mail/mailer';
-import {
-  loadCatalogue,
-  memberFacts,
-  PrimaryCatalogue,
-  saveAndAnnounce,
-  sharedItemPermissions,
-} from './collaboration-access';
+import { memberFacts, saveAndAnnounce } from './member-facts';
+import { loadCatalogue, PrimaryCatalogue, sharedItemPermissions } from './primary-catalogue';
 import { CollaborationMemberEntity, StoredSharedItem } from './collaboration-member.entity';
 
 type Payload<K extends keyof typeof CollaborationRpc> = RpcPayload<(typeof CollaborationRpc)[K]>;
