@@ -1,6 +1,6 @@
 import { isUniqueViolation } from '@atrium/persistence';
 import { Inject, Injectable } from '@nestjs/common';
-import { ServiceConfig } from '@atrium/config';
+import { IdentityConfig } from '@atrium/config';
 import {
   AppError,
   CollaborationChange,
@@ -103,7 +103,7 @@ export class CollaborationMembersService {
     private readonly dataSource: DataSource,
     private readonly outbox: ServiceOutboxRelay,
     private readonly mailer: Mailer,
-    @Inject(IDENTITY_CONFIG) private readonly config: ServiceConfig,
+    @Inject(IDENTITY_CONFIG) private readonly config: IdentityConfig,
   ) {}
 
   async invite({
