@@ -11,11 +11,13 @@ import { parseAllDocuments } from 'yaml';
 const ROOT = join(__dirname, '..');
 /** The embedded all-in-one launcher is not deployed as a process of its own. */
 const NOT_DEPLOYED = new Set(['atrium']);
+/** The processes that sign or verify tokens: no other is given the key (libs/config). */
+const READ_JWT_SECRET = ['gateway', 'identity'];
 
 interface K8sObject {
   kind?: string;
   metadata?: { name?: string };
-  spec?: { template?: { spec?: { containers?: { args?: string[] }[] } } };
+  spec?: { template?: { spec?: { containers?: { args?: string[]; env?: { name: string }[] }[] } } };
 }
 
 function yamlDocuments<T>(file: string): T[] {
@@ -48,8 +50,15 @@ describe('deployment files', () => {
 
   describe('docker-compose.yml', () => {
     const [compose] = yamlDocuments<{
-      services: Record<string, { command?: string[]; depends_on?: object }>;
+      services: Record<string, { command?: string[]; depends_on?: object; environment?: object }>;
     }>(join(ROOT, 'docker-compose.yml'));
+
+    it('gives JWT_SECRET only to the services that read it', () => {
+      const given = Object.keys(compose.services).filter(
+        (name) => 'JWT_SECRET' in (compose.services[name].environment ?? {}),
+      );
+      expect(given.sort()).toEqual(READ_JWT_SECRET);
+    });
 
     it.each(deployedServices)('runs %s with its own command', (service) => {
       expect(compose.services[service]).toBeDefined();
@@ -75,6 +84,16 @@ describe('deployment files', () => {
       expect(named('Deployment', name)?.spec?.template?.spec?.containers?.[0]?.args).toEqual([service]);
       for (const kind of ['Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget'])
         expect(named(kind, name)).toBeDefined();
+    });
+
+    it('gives JWT_SECRET only to the services that read it', () => {
+      const given = objects
+        .filter((o) => o.kind === 'Deployment')
+        .filter((o) =>
+          o.spec?.template?.spec?.containers?.some((c) => c.env?.some((e) => e.name === 'JWT_SECRET')),
+        )
+        .map((o) => o.metadata?.name);
+      expect(given.sort()).toEqual(READ_JWT_SECRET.map((s) => `atrium-${s}`));
     });
 
     it('runs the migrations as a Job', () => {

@@ -1,7 +1,7 @@
 import { INestMicroservice, Logger } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ServiceName } from '@atrium/contracts';
-import { GatewayConfig, ServiceConfig } from '@atrium/config';
+import { GatewayConfig, ServicesConfig } from '@atrium/config';
 import { startServiceApp } from '@atrium/messaging';
 import { createGatewayApp } from '@atrium/gateway';
 import { IdentityModule } from '@atrium/identity';
@@ -15,7 +15,7 @@ export const SERVICE_MODULES = {
   resources: ResourcesModule,
   permissions: PermissionsModule,
   issues: IssuesModule,
-} as const satisfies Record<ServiceName, { forRoot(config: ServiceConfig): unknown }>;
+} as const satisfies Record<ServiceName, { forRoot(config: ServicesConfig): unknown }>;
 
 export interface AtriumStack {
   gateway: NestFastifyApplication;
@@ -27,7 +27,7 @@ export interface AtriumStack {
 
 /** Starts every service, then the gateway (not listening: the caller decides where). */
 export async function startAtriumStack(
-  serviceConfig: ServiceConfig,
+  serviceConfig: ServicesConfig,
   gatewayConfig: GatewayConfig,
 ): Promise<AtriumStack> {
   const services = new Map<ServiceName, INestMicroservice>();

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { randomBase62 } from '@atrium/auth';
-import { gatewayConfigSchema, loadConfig, serviceConfigSchema } from '@atrium/config';
+import { gatewayConfigSchema, loadConfig, servicesConfigSchema } from '@atrium/config';
 import { startEmbeddedPostgres } from '@atrium/persistence';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     MAIL_DIR: process.env.MAIL_DIR || (process.env.SMTP_URL ? undefined : join(dataDir, 'mail')),
   };
   const gatewayConfig = loadConfig(gatewayConfigSchema, env);
-  const stack = await startAtriumStack(loadConfig(serviceConfigSchema, env), gatewayConfig);
+  const stack = await startAtriumStack(loadConfig(servicesConfigSchema, env), gatewayConfig);
   await stack.gateway.listen(gatewayConfig.PORT, gatewayConfig.HOST);
   const url = `http://${gatewayConfig.HOST === '0.0.0.0' ? 'localhost' : gatewayConfig.HOST}:${gatewayConfig.PORT}`;
   logger.log(

@@ -1,5 +1,12 @@
-import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import {
+  createActor,
+  createDataset,
+  restrictResourceAccess,
+  SignedUpUser,
+  signUpEach,
+  startTestStack,
+  TestStack,
+} from './test-stack';
 
 /** Explain names the rule of the decision order that decided, with its chain; batch check answers in order. */
 describe('explain and batch check', () => {
@@ -32,23 +39,10 @@ describe('explain and batch check', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    [alice, bob, carol] = [
-      await signUp(t, uniqueName('alice')),
-      await signUp(t, uniqueName('bob')),
-      await signUp(t, uniqueName('carol')),
-    ];
-    for (const u of [alice, bob]) {
-      await t
-        .http()
-        .put('/v2/users/me/settings')
-        .set(u.auth)
-        .send({ generalResourceAccess: 'RESTRICTED' })
-        .expect(200);
-    }
-    datasetId = (await t.http().post('/v2/datasets?name=explained').set(alice.auth).expect(201)).body.data.id;
-    actorId = (
-      await t.http().post('/v2/acts').set(alice.auth).send({ name: 'explained', isPublic: true }).expect(201)
-    ).body.data.id;
+    [alice, bob, carol] = await signUpEach(t, 'alice', 'bob', 'carol');
+    await restrictResourceAccess(t, alice, bob);
+    datasetId = await createDataset(t, alice, 'explained');
+    actorId = await createActor(t, alice, { name: 'explained', isPublic: true });
   });
   afterAll(() => t.close());
 

@@ -2,8 +2,9 @@ import { uniqueName } from '@atrium/testing';
 import {
   createOrganization,
   joinOrganization,
-  signUp,
   SignedUpUser,
+  signUp,
+  signUpEach,
   startTestStack,
   TestStack,
 } from './test-stack';
@@ -16,8 +17,7 @@ describe('who has access', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
   });
   afterAll(() => t.close());
 

@@ -1,7 +1,15 @@
 import { IssuesRpc } from '@atrium/contracts';
 import { RmqRpcTransport, RpcClient } from '@atrium/messaging';
 import { eventually, TEST_AMQP_URL, uniqueName } from '@atrium/testing';
-import { SignedUpUser, TEST_EMBEDDED, TestStack, signUp, startTestStack } from './test-stack';
+import {
+  createActor,
+  restrictResourceAccess,
+  SignedUpUser,
+  signUpEach,
+  startTestStack,
+  TEST_EMBEDDED,
+  TestStack,
+} from './test-stack';
 
 /** Actor issues through the gateway: reports, run sharing, comments, status, subscriptions, notifications. */
 describe('Actor issues', () => {
@@ -13,23 +21,10 @@ describe('Actor issues', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    [alice, bob, carol] = [
-      await signUp(t, uniqueName('alice')),
-      await signUp(t, uniqueName('bob')),
-      await signUp(t, uniqueName('carol')),
-    ];
+    [alice, bob, carol] = await signUpEach(t, 'alice', 'bob', 'carol');
     // Restricted accounts: a run is readable by no one but its owner unless it is shared.
-    for (const user of [alice, bob, carol]) {
-      await t
-        .http()
-        .put('/v2/users/me/settings')
-        .set(user.auth)
-        .send({ generalResourceAccess: 'RESTRICTED' })
-        .expect(200);
-    }
-    actorId = (
-      await t.http().post('/v2/acts').set(alice.auth).send({ name: 'scraper', isPublic: true }).expect(201)
-    ).body.data.id;
+    await restrictResourceAccess(t, alice, bob, carol);
+    actorId = await createActor(t, alice, { name: 'scraper', isPublic: true });
   });
   afterAll(() => t.close());
 

@@ -1,6 +1,5 @@
-import { uniqueName } from '@atrium/testing';
 import { ApifyClient } from 'apify-client';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import { SignedUpUser, signUpEach, startTestStack, TestStack } from './test-stack';
 
 /**
  * Actors, builds, tasks and schedules end to end: the official apify-client unchanged against
@@ -18,8 +17,7 @@ describe('Actors, builds, tasks and schedules', () => {
     t = await startTestStack();
     await t.stack.gateway.listen(0, '127.0.0.1');
     baseUrl = await t.stack.gateway.getUrl();
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
   });
   afterAll(() => t.close());
 

@@ -1,6 +1,12 @@
 import { uniqueName } from '@atrium/testing';
 import { ApifyClient } from 'apify-client';
-import { signUp, SignedUpUser, startListeningTestStack, TestStack } from './test-stack';
+import {
+  restrictResourceAccess,
+  SignedUpUser,
+  signUpEach,
+  startListeningTestStack,
+  TestStack,
+} from './test-stack';
 
 const SECRET = 'sk-live-do-not-leak-7f3a';
 const PLAIN = 'https://plain.example';
@@ -83,16 +89,9 @@ describe('apify-client: Actor versions, environment variables and builds', () =>
     const listening = await startListeningTestStack();
     t = listening;
     baseUrl = listening.baseUrl;
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
-    carol = await signUp(t, uniqueName('carol'));
+    [alice, bob, carol] = await signUpEach(t, 'alice', 'bob', 'carol');
     // Alice's builds and runs are not shared by link: only grants and the Actor's rules reach them.
-    await t
-      .http()
-      .put('/v2/users/me/settings')
-      .set(alice.auth)
-      .send({ generalResourceAccess: 'RESTRICTED' })
-      .expect(200);
+    await restrictResourceAccess(t, alice);
     const actor = await client(alice.accessToken)
       .actors()
       .create({

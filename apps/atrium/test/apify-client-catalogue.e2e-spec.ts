@@ -1,6 +1,12 @@
 import { uniqueName } from '@atrium/testing';
 import { ApifyClient } from 'apify-client';
-import { signUp, SignedUpUser, startListeningTestStack, TestStack } from './test-stack';
+import {
+  restrictResourceAccess,
+  SignedUpUser,
+  signUpEach,
+  startListeningTestStack,
+  TestStack,
+} from './test-stack';
 
 /**
  * The everyday methods of apify-client's resource clients, each called as a script calls it
@@ -20,8 +26,7 @@ describe('apify-client: the catalogue, method by method', () => {
     const listening = await startListeningTestStack();
     t = listening;
     baseUrl = listening.baseUrl;
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
   });
   afterAll(() => t.close());
 
@@ -164,12 +169,7 @@ describe('apify-client: the catalogue, method by method', () => {
     expect((await client(bob.accessToken).run(run.id).get())?.id).toBe(run.id);
     await expect(client(bob.accessToken).run(run.id).abort()).rejects.toMatchObject({ statusCode: 403 });
     expect((await client(alice.accessToken).user('me').get())?.username).toBe(alice.username);
-    await t
-      .http()
-      .put('/v2/users/me/settings')
-      .set(alice.auth)
-      .send({ generalResourceAccess: 'RESTRICTED' })
-      .expect(200);
+    await restrictResourceAccess(t, alice);
     expect(await client(bob.accessToken).run(run.id).get()).toBeUndefined();
     expect(await client(bob.accessToken).build(build.id).get()).toBeUndefined();
   });

@@ -1,6 +1,6 @@
 import { uniqueName } from '@atrium/testing';
 import { ApifyApiError, ApifyClient } from 'apify-client';
-import { signUp, SignedUpUser, startListeningTestStack, TestStack } from './test-stack';
+import { SignedUpUser, signUpEach, startListeningTestStack, TestStack } from './test-stack';
 
 /** The error apify-client throws for a call, as `{ statusCode, type, message }`. */
 async function apiError(call: Promise<unknown>): Promise<ApifyApiError> {
@@ -33,8 +33,7 @@ describe('apify-client request queues with locks against Atrium', () => {
     const listening = await startListeningTestStack();
     t = listening;
     baseUrl = listening.baseUrl;
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
   });
   afterAll(() => t.close());
 

@@ -1,6 +1,13 @@
 import { uniqueName } from '@atrium/testing';
 import { ApifyClient } from 'apify-client';
-import { signUp, SignedUpUser, startListeningTestStack, TestStack } from './test-stack';
+import {
+  restrictResourceAccess,
+  SignedUpUser,
+  signUp,
+  signUpEach,
+  startListeningTestStack,
+  TestStack,
+} from './test-stack';
 
 type Started = {
   id: string;
@@ -57,21 +64,14 @@ describe('apify-client run lifecycle against Atrium', () => {
     const listening = await startListeningTestStack();
     t = listening;
     baseUrl = listening.baseUrl;
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
-    dave = await signUp(t, uniqueName('dave'));
+    [alice, bob, dave] = await signUpEach(t, 'alice', 'bob', 'dave');
     actorId = (
       await owner()
         .actors()
         .create({ name: uniqueName('act') })
     ).id;
     // Alice's runs are not readable by link: a stranger is a stranger (404), not a link reader.
-    await t
-      .http()
-      .put('/v2/users/me/settings')
-      .set(alice.auth)
-      .send({ generalResourceAccess: 'RESTRICTED' })
-      .expect(200);
+    await restrictResourceAccess(t, alice);
   });
   afterAll(() => t.close());
 

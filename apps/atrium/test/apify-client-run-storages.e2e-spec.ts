@@ -1,7 +1,13 @@
 import { newId } from '@atrium/auth';
 import { uniqueName } from '@atrium/testing';
 import { ApifyClient } from 'apify-client';
-import { signUp, SignedUpUser, startListeningTestStack, TestStack } from './test-stack';
+import {
+  restrictResourceAccess,
+  SignedUpUser,
+  signUp,
+  startListeningTestStack,
+  TestStack,
+} from './test-stack';
 
 /**
  * A run's storages and log through apify-client's `run(id)` and `lastRun()` sub-clients (issue
@@ -268,12 +274,7 @@ describe('apify-client: a run’s storages and log, by run id and as the last ru
     expect(general.detail).toContain('RESTRICTED');
 
     // The account restricted, the run opened: the run's storages open with it.
-    await t
-      .http()
-      .put('/v2/users/me/settings')
-      .set(alice.auth)
-      .send({ generalResourceAccess: 'RESTRICTED' })
-      .expect(200);
+    await restrictResourceAccess(t, alice);
     await setRun(started.id, { generalAccess: 'FOLLOW_USER_SETTING' });
     expect((await asBob()).status).toBe(404);
     await setRun(started.id, { generalAccess: 'ANYONE_WITH_ID_CAN_READ' });

@@ -1,6 +1,6 @@
 import { uniqueName } from '@atrium/testing';
 import { ApifyClient } from 'apify-client';
-import { signUp, SignedUpUser, startListeningTestStack, TestStack } from './test-stack';
+import { SignedUpUser, signUpEach, startListeningTestStack, TestStack } from './test-stack';
 
 /**
  * Runs as apify-client drives them (issue 13, part 3): starting with no body, a task's input
@@ -27,8 +27,7 @@ describe('apify-client runs against Atrium', () => {
     const listening = await startListeningTestStack();
     t = listening;
     baseUrl = listening.baseUrl;
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
     const owner = client(alice.accessToken);
     actorId = (await owner.actors().create({ name: uniqueName('act') })).id;
     taskId = (await owner.tasks().create({ actId: actorId, name: uniqueName('task'), input: { a: 1, b: 1 } }))

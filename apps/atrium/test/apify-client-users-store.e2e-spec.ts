@@ -3,8 +3,9 @@ import { ApifyClient } from 'apify-client';
 import {
   createOrganization,
   joinOrganization,
-  signUp,
   SignedUpUser,
+  signUp,
+  signUpEach,
   startListeningTestStack,
   TestStack,
 } from './test-stack';
@@ -51,8 +52,7 @@ describe('apify-client users and store against Atrium', () => {
     const listening = await startListeningTestStack();
     t = listening;
     baseUrl = listening.baseUrl;
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
     aliceApiToken = (
       await t.http().post('/v2/users/me/tokens').set(alice.auth).send({ name: 'sdk' }).expect(201)
     ).body.data.token;
@@ -260,8 +260,7 @@ describe('apify-client users and store against Atrium', () => {
     });
 
     it("gives an organization's limits and usage (X-Account-Id) to members whose role allows it", async () => {
-      const dave = await signUp(t, uniqueName('dave'));
-      const erin = await signUp(t, uniqueName('erin'));
+      const [dave, erin] = await signUpEach(t, 'dave', 'erin');
       const org = await createOrganization(t, alice);
       await joinOrganization(t, alice, org.id, dave, org.roleId('Developer'));
       await client(alice.accessToken, org.id)

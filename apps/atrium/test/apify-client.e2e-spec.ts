@@ -1,6 +1,11 @@
-import { uniqueName } from '@atrium/testing';
 import { ApifyClient } from 'apify-client';
-import { signUp, SignedUpUser, startListeningTestStack, TestStack } from './test-stack';
+import {
+  restrictResourceAccess,
+  SignedUpUser,
+  signUpEach,
+  startListeningTestStack,
+  TestStack,
+} from './test-stack';
 
 /** The official apify-client package, unchanged, against Atrium's gateway on a real port. */
 describe('apify-client against Atrium', () => {
@@ -16,8 +21,7 @@ describe('apify-client against Atrium', () => {
     const listening = await startListeningTestStack();
     t = listening;
     baseUrl = listening.baseUrl;
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
   });
   afterAll(() => t.close());
 
@@ -144,12 +148,7 @@ describe('apify-client against Atrium', () => {
     expect((await runner.actor(actor.id).runs().list()).items.map((r) => r.id)).toContain(run.id);
     // Bob's account shares by link (the default), so the id opens it; RESTRICTED, the Actor's owner loses it.
     expect((await owner.run(run.id).get())?.id).toBe(run.id);
-    await t
-      .http()
-      .put('/v2/users/me/settings')
-      .set(bob.auth)
-      .send({ generalResourceAccess: 'RESTRICTED' })
-      .expect(200);
+    await restrictResourceAccess(t, bob);
     expect(await owner.run(run.id).get()).toBeUndefined();
   });
 });

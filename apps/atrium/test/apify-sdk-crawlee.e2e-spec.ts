@@ -6,7 +6,13 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signUp, SignedUpUser, startListeningTestStack, TestStack } from './test-stack';
+import {
+  restrictResourceAccess,
+  SignedUpUser,
+  signUpEach,
+  startListeningTestStack,
+  TestStack,
+} from './test-stack';
 
 const ACTOR_MAIN = join(__dirname, 'fixtures', 'crawlee-actor', 'main.mjs');
 const PAGES = 60;
@@ -112,15 +118,9 @@ describe('the Apify SDK and Crawlee against Atrium', () => {
     const listening = await startListeningTestStack();
     t = listening;
     baseUrl = listening.baseUrl;
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
     // Alice's runs are hers alone until she shares one (by default anyone with an id may read).
-    await t
-      .http()
-      .put('/v2/users/me/settings')
-      .set(alice.auth)
-      .send({ generalResourceAccess: 'RESTRICTED' })
-      .expect(200);
+    await restrictResourceAccess(t, alice);
     actorId = (
       await client(alice.accessToken)
         .actors()

@@ -1,9 +1,12 @@
 import { eventually, uniqueName } from '@atrium/testing';
 import {
+  createDataset,
   createOrganization,
   joinOrganization,
-  signUp,
+  restrictResourceAccess,
   SignedUpUser,
+  signUp,
+  signUpEach,
   startTestStack,
   TestStack,
   verifyEmail,
@@ -35,9 +38,8 @@ describe('audit log', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
-    datasetId = (await t.http().post('/v2/datasets?name=audited').set(alice.auth).expect(201)).body.data.id;
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
+    datasetId = await createDataset(t, alice, 'audited');
   });
   afterAll(() => t.close());
 
@@ -74,12 +76,7 @@ describe('audit log', () => {
       .set(alice.auth)
       .send({ generalAccess: 'RESTRICTED' })
       .expect(200);
-    await t
-      .http()
-      .put('/v2/users/me/settings')
-      .set(alice.auth)
-      .send({ generalResourceAccess: 'RESTRICTED' })
-      .expect(200);
+    await restrictResourceAccess(t, alice);
     await eventually(async () => {
       const { items } = await log(alice);
       expect(items).toContainEqual(

@@ -1,5 +1,5 @@
 import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TestStack, verifyEmail } from './test-stack';
+import { SignedUpUser, signUp, signUpEach, startTestStack, TestStack, verifyEmail } from './test-stack';
 
 /**
  * Account collaboration (Virtuozzo) end to end: a primary shares environments with a member at
@@ -15,8 +15,7 @@ describe('account collaboration end to end', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    primary = await signUp(t, uniqueName('primary'));
-    member = await signUp(t, uniqueName('member'));
+    [primary, member] = await signUpEach(t, 'primary', 'member');
     // Invitations go to an address: only an account that verified it may answer them.
     await verifyEmail(t, member);
     other = await signUp(t, uniqueName('other'));

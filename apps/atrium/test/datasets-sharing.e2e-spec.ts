@@ -1,5 +1,4 @@
-import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import { SignedUpUser, signUpEach, startTestStack, TestStack } from './test-stack';
 
 /** The story of issue 2, as a new user would try it, over real RabbitMQ and PostgreSQL. */
 describe('datasets shared end to end', () => {
@@ -10,8 +9,7 @@ describe('datasets shared end to end', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
   });
   afterAll(() => t.close());
 

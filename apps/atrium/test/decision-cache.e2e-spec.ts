@@ -3,13 +3,16 @@ import { uniqueName } from '@atrium/testing';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import {
+  createDataset,
   createOrganization,
   joinOrganization,
-  SignedUpUser,
-  TestStack,
   replicaGatewayConfig,
+  restrictResourceAccess,
+  SignedUpUser,
   signUp,
+  signUpEach,
   startTestStack,
+  TestStack,
 } from './test-stack';
 
 /** Two gateway replicas, each with its own decision cache, in front of the same services. */
@@ -37,15 +40,9 @@ describe('gateway decision cache', () => {
     t = await startTestStack();
     replica = await createGatewayApp(replicaGatewayConfig());
     await replica.getHttpAdapter().getInstance().ready();
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
-    await t
-      .http()
-      .put('/v2/users/me/settings')
-      .set(alice.auth)
-      .send({ generalResourceAccess: 'RESTRICTED' })
-      .expect(200);
-    datasetId = (await t.http().post('/v2/datasets?name=cached').set(alice.auth).expect(201)).body.data.id;
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
+    await restrictResourceAccess(t, alice);
+    datasetId = await createDataset(t, alice, 'cached');
   });
   afterAll(async () => {
     await replica.close();
@@ -99,12 +96,7 @@ describe('gateway decision cache', () => {
       .send({ generalResourceAccess: 'ANYONE_WITH_ID_CAN_READ' })
       .expect(200);
     await until(200, read());
-    await t
-      .http()
-      .put('/v2/users/me/settings')
-      .set(alice.auth)
-      .send({ generalResourceAccess: 'RESTRICTED' })
-      .expect(200);
+    await restrictResourceAccess(t, alice);
     expect(await until(404, read())).toBeLessThan(250);
   });
 

@@ -1,9 +1,10 @@
 import { uniqueName } from '@atrium/testing';
 import {
+  createDataset,
   createOrganization,
   joinOrganization,
-  signUp,
   SignedUpUser,
+  signUp,
   startTestStack,
   TestStack,
 } from './test-stack';
@@ -30,7 +31,7 @@ describe('delegated authority gives no more than it holds', () => {
     [alice, bob, carol, dave] = await Promise.all(
       ['alice', 'bob', 'carol', 'dave'].map((name) => signUp(t, uniqueName(name))),
     );
-    datasetId = (await t.http().post('/v2/datasets?name=shared').set(alice.auth).expect(201)).body.data.id;
+    datasetId = await createDataset(t, alice, 'shared');
   });
   afterAll(() => t.close());
 

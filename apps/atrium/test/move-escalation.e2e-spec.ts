@@ -1,5 +1,4 @@
-import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TestStack, verifyEmail } from './test-stack';
+import { SignedUpUser, signUpEach, startTestStack, TestStack, verifyEmail } from './test-stack';
 
 /**
  * Moves under delegated authority (security issue 12, hole 3): a collaboration member may move
@@ -16,9 +15,7 @@ describe('moves in a collaboration give the mover no more than it had', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    primary = await signUp(t, uniqueName('primary'));
-    member = await signUp(t, uniqueName('member'));
-    other = await signUp(t, uniqueName('other'));
+    [primary, member, other] = await signUpEach(t, 'primary', 'member', 'other');
   });
   afterAll(() => t.close());
 

@@ -1,6 +1,6 @@
 import { uniqueName } from '@atrium/testing';
 import { brotliCompressSync } from 'node:zlib';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import { createDataset, SignedUpUser, signUp, startTestStack, TestStack } from './test-stack';
 
 describe('bad input, fail-closed authorization and operations endpoints', () => {
   let t: TestStack;
@@ -10,7 +10,7 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
   beforeAll(async () => {
     t = await startTestStack();
     alice = await signUp(t, uniqueName('alice'));
-    datasetId = (await t.http().post('/v2/datasets?name=box').set(alice.auth).expect(201)).body.data.id;
+    datasetId = await createDataset(t, alice, 'box');
     await t.http().post(`/v2/datasets/${datasetId}/items`).set(alice.auth).send({ kept: true }).expect(201);
   });
   afterAll(() => t.close());

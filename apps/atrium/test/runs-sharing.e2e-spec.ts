@@ -1,5 +1,11 @@
-import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import {
+  createActor,
+  restrictResourceAccess,
+  SignedUpUser,
+  signUpEach,
+  startTestStack,
+  TestStack,
+} from './test-stack';
 
 /** Runs, their default storages, run tokens and the run-sharing exceptions, both sides of each. */
 describe('runs and the run-sharing exceptions', () => {
@@ -11,22 +17,9 @@ describe('runs and the run-sharing exceptions', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    [alice, bob, carol] = [
-      await signUp(t, uniqueName('alice')),
-      await signUp(t, uniqueName('bob')),
-      await signUp(t, uniqueName('carol')),
-    ];
-    for (const user of [alice, bob, carol]) {
-      await t
-        .http()
-        .put('/v2/users/me/settings')
-        .set(user.auth)
-        .send({ generalResourceAccess: 'RESTRICTED' })
-        .expect(200);
-    }
-    actorId = (
-      await t.http().post('/v2/acts').set(alice.auth).send({ name: 'scraper', isPublic: true }).expect(201)
-    ).body.data.id;
+    [alice, bob, carol] = await signUpEach(t, 'alice', 'bob', 'carol');
+    await restrictResourceAccess(t, alice, bob, carol);
+    actorId = await createActor(t, alice, { name: 'scraper', isPublic: true });
   });
   afterAll(() => t.close());
 
@@ -116,9 +109,7 @@ describe('runs and the run-sharing exceptions', () => {
     await t.http().post(`/v2/actor-runs/${run.id}/abort`).set(alice.auth).expect(403);
 
     // Bob's runs of another public Actor are not Alice's to see.
-    const carolsActor = (
-      await t.http().post('/v2/acts').set(carol.auth).send({ name: 'other', isPublic: true }).expect(201)
-    ).body.data.id;
+    const carolsActor = await createActor(t, carol, { name: 'other', isPublic: true });
     const elsewhere = await startRun(bob, {}, carolsActor);
     expect(await canRead(`/v2/actor-runs/${elsewhere.id}`, alice)).toBe(false);
     expect(await canRead(`/v2/actor-runs/${elsewhere.id}`, carol)).toBe(true);
@@ -136,9 +127,7 @@ describe('runs and the run-sharing exceptions', () => {
   });
 
   it("VIEW_OWNER_RUNS shares the Actor owner's runs one way, never other collaborators' runs", async () => {
-    const privateActor = (
-      await t.http().post('/v2/acts').set(alice.auth).send({ name: 'private-one' }).expect(201)
-    ).body.data.id;
+    const privateActor = await createActor(t, alice, { name: 'private-one' });
     await t
       .http()
       .post(`/v2/acts/${privateActor}/access/grants`)
@@ -192,9 +181,7 @@ describe('runs and the run-sharing exceptions', () => {
       .body.data;
     expect(await canRead(`/v2/actor-builds/${build.id}`)).toBe(true);
     expect(await canRead(`/v2/actor-builds/${build.id}`, carol)).toBe(true);
-    const privateActor = (
-      await t.http().post('/v2/acts').set(alice.auth).send({ name: 'hidden' }).expect(201)
-    ).body.data.id;
+    const privateActor = await createActor(t, alice, { name: 'hidden' });
     const hiddenBuild = (
       await t.http().post(`/v2/acts/${privateActor}/builds`).set(alice.auth).send({}).expect(201)
     ).body.data;

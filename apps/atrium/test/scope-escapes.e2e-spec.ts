@@ -1,10 +1,11 @@
 import { uniqueName } from '@atrium/testing';
 import request from 'supertest';
 import {
+  createDataset,
   createOrganization,
   joinOrganization,
-  signUp,
   SignedUpUser,
+  signUpEach,
   startListeningTestStack,
   TestStack,
 } from './test-stack';
@@ -33,11 +34,9 @@ describe('scoped credentials on lists, creations and explain', () => {
 
   beforeAll(async () => {
     t = await startListeningTestStack();
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
-    mallory = await signUp(t, uniqueName('mallory'));
-    inScope = (await t.http().post('/v2/datasets?name=public-one').set(alice.auth).expect(201)).body.data.id;
-    secret = (await t.http().post('/v2/datasets?name=secret').set(alice.auth).expect(201)).body.data.id;
+    [alice, bob, mallory] = await signUpEach(t, 'alice', 'bob', 'mallory');
+    inScope = await createDataset(t, alice, 'public-one');
+    secret = await createDataset(t, alice, 'secret');
     await t
       .http()
       .put(`/v2/datasets/${secret}`)

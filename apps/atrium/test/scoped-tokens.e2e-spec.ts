@@ -1,5 +1,4 @@
-import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import { createDataset, SignedUpUser, signUpEach, startTestStack, TestStack } from './test-stack';
 
 /** Scoped API tokens (issue 4, part 4): rule 1 narrows what the token's user may do. */
 describe('scoped API tokens', () => {
@@ -23,12 +22,11 @@ describe('scoped API tokens', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
-    inScope = (await t.http().post('/v2/datasets?name=in-scope').set(alice.auth).expect(201)).body.data.id;
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
+    inScope = await createDataset(t, alice, 'in-scope');
     outOfScope = (await t.http().post('/v2/datasets?name=out-of-scope').set(alice.auth).expect(201)).body.data
       .id;
-    bobs = (await t.http().post('/v2/datasets?name=shared').set(bob.auth).expect(201)).body.data.id;
+    bobs = await createDataset(t, bob, 'shared');
     // Bob lets Alice read (not write) his dataset.
     await t
       .http()

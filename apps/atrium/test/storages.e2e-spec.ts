@@ -1,6 +1,5 @@
-import { uniqueName } from '@atrium/testing';
 import { ApifyClient } from 'apify-client';
-import { signUp, SignedUpUser, startTestStack, TestStack } from './test-stack';
+import { SignedUpUser, signUpEach, startTestStack, TestStack } from './test-stack';
 
 /** Key-value stores and request queues through the gateway: apify-client unchanged, sharing, bad input. */
 describe('key-value stores and request queues end to end', () => {
@@ -15,8 +14,7 @@ describe('key-value stores and request queues end to end', () => {
     t = await startTestStack();
     await t.stack.gateway.listen(0, '127.0.0.1');
     baseUrl = await t.stack.gateway.getUrl();
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
   });
   afterAll(() => t.close());
 

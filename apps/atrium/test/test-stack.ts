@@ -3,7 +3,6 @@ import {
   eventually,
   resetBroker,
   testSqlPool,
-  uniqueName,
   testGatewayConfig,
   testServiceConfig,
   TestDatabase,
@@ -16,6 +15,19 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { AtriumStack, startAtriumStack } from '../src/atrium-stack';
 import { startProcessStack } from './process-stack';
+
+// The data factories live in @atrium/testing; the specs take them from here too.
+export {
+  createActor,
+  createDataset,
+  createOrganization,
+  joinOrganization,
+  restrictResourceAccess,
+  signUp,
+  signUpEach,
+} from '@atrium/testing';
+import type { SignedUpUser } from '@atrium/testing';
+export type { SignedUpUser, TestOrganization } from '@atrium/testing';
 
 export interface TestStack {
   stack: AtriumStack;
@@ -61,30 +73,6 @@ export async function startTestStack(gatewayOverrides: Record<string, string> = 
   };
 }
 
-export interface SignedUpUser {
-  id: string;
-  username: string;
-  accessToken: string;
-  refreshToken: string;
-  auth: { authorization: string };
-}
-
-export async function signUp(t: TestStack, username: string): Promise<SignedUpUser> {
-  const res = await t
-    .http()
-    .post('/v2/auth/signup')
-    .send({ email: `${username}@example.com`, username, password: 'correct horse battery' })
-    .expect(201);
-  const { user, accessToken, refreshToken } = res.body.data;
-  return {
-    id: user.id,
-    username,
-    accessToken,
-    refreshToken,
-    auth: { authorization: `Bearer ${accessToken}` },
-  };
-}
-
 export interface DevMail {
   to: string;
   subject: string;
@@ -120,51 +108,6 @@ export async function readMail(t: TestStack, to: string, subject: string): Promi
 export async function verifyEmail(t: TestStack, user: SignedUpUser): Promise<void> {
   const mail = await readMail(t, `${user.username}@example.com`, 'Verify');
   await t.http().post('/v2/auth/verify-email').send({ token: mail.token }).expect(200);
-}
-
-export interface TestOrganization {
-  id: string;
-  /** The id of the organization's role of that name (built-in or custom). */
-  roleId(name: string): string;
-}
-
-/** A new organization owned by `owner`, with its roles (as created: the built-in ones). */
-export async function createOrganization(t: TestStack, owner: SignedUpUser): Promise<TestOrganization> {
-  const org = (
-    await t
-      .http()
-      .post('/v2/organizations')
-      .set(owner.auth)
-      .send({ username: uniqueName('org') })
-      .expect(201)
-  ).body.data as { id: string };
-  const roles = (await t.http().get(`/v2/organizations/${org.id}/roles`).set(owner.auth).expect(200)).body
-    .data.items as { id: string; name: string }[];
-  return {
-    id: org.id,
-    roleId: (name) => {
-      const role = roles.find((r) => r.name === name);
-      if (!role) throw new Error(`no role ${name}`);
-      return role.id;
-    },
-  };
-}
-
-/** `member` joins the organization with the role: invited by `owner`, then accepting. */
-export async function joinOrganization(
-  t: TestStack,
-  owner: SignedUpUser,
-  organizationId: string,
-  member: SignedUpUser,
-  roleId: string,
-): Promise<void> {
-  const invitation = await t
-    .http()
-    .post(`/v2/organizations/${organizationId}/invitations`)
-    .set(owner.auth)
-    .send({ user: member.username, roleId })
-    .expect(201);
-  await t.http().post(`/v2/invitations/${invitation.body.data.id}/accept`).set(member.auth).expect(200);
 }
 
 /** A loopback port nobody listens on right now. */

@@ -2,8 +2,9 @@ import { testSqlPool, uniqueName } from '@atrium/testing';
 import {
   createOrganization,
   joinOrganization,
-  signUp,
   SignedUpUser,
+  signUp,
+  signUpEach,
   startTestStack,
   TestStack,
   verifyEmail,
@@ -19,8 +20,7 @@ describe('usage and quotas end to end', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    alice = await signUp(t, uniqueName('alice'));
-    bob = await signUp(t, uniqueName('bob'));
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
   });
   afterAll(() => t.close());
 
@@ -273,8 +273,7 @@ describe('usage and quotas end to end', () => {
     let member: SignedUpUser;
 
     beforeAll(async () => {
-      primary = await signUp(t, uniqueName('primary'));
-      member = await signUp(t, uniqueName('member'));
+      [primary, member] = await signUpEach(t, 'primary', 'member');
       const role = (
         await t
           .http()

@@ -3,8 +3,9 @@ import { uniqueName } from '@atrium/testing';
 import {
   createOrganization,
   joinOrganization,
-  signUp,
+  restrictResourceAccess,
   SignedUpUser,
+  signUp,
   startTestStack,
   TestOrganization,
   TestStack,
@@ -27,12 +28,7 @@ describe('revoking a writer rotates the signing key of what it could write', () 
       ['alice', 'bob', 'carol'].map((name) => signUp(t, uniqueName(name))),
     );
     // Nothing of Alice's is readable without a grant: a link opens only by its signature.
-    await t
-      .http()
-      .put('/v2/users/me/settings')
-      .set(alice.auth)
-      .send({ generalResourceAccess: 'RESTRICTED' })
-      .expect(200);
+    await restrictResourceAccess(t, alice);
   });
   afterAll(() => t.close());
 

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { ACCESS_TOKEN_TTL_SECONDS, JWT_ALGORITHM, JWT_AUDIENCE, JWT_ISSUER } from '@atrium/auth';
 import { IdentityRpc } from '@atrium/contracts';
-import { ServiceConfig } from '@atrium/config';
+import { IdentityConfig } from '@atrium/config';
 import { healthControllerFor, MessagingModule, ServiceOutboxRelay } from '@atrium/messaging';
 import { PersistenceModule } from '@atrium/persistence';
 import { AccountsMessageController } from './accounts/accounts.message.controller';
@@ -32,7 +32,7 @@ import { SessionsService } from './sessions/sessions.service';
 /** Users, passwords, sessions and API tokens. */
 @Module({})
 export class IdentityModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: IdentityConfig): DynamicModule {
     return {
       module: IdentityModule,
       imports: [

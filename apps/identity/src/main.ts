@@ -1,6 +1,6 @@
-import { loadConfig, serviceConfigSchema } from '@atrium/config';
+import { loadConfig, identityConfigSchema } from '@atrium/config';
 import { runServiceProcess } from '@atrium/messaging';
 import { IdentityModule } from './identity.module';
 
-const config = loadConfig(serviceConfigSchema);
+const config = loadConfig(identityConfigSchema);
 void runServiceProcess(IdentityModule.forRoot(config), 'identity', config);

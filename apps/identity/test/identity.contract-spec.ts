@@ -4,6 +4,7 @@ import {
   eventually,
   expectAppError,
   expectEveryRouteValidated,
+  recordEvents,
   startContractHarness,
   testServiceConfig,
   testSqlPool,
@@ -18,13 +19,7 @@ describe('identity message contract (RabbitMQ + PostgreSQL)', () => {
 
   beforeAll(async () => {
     h = await startContractHarness('identity', (url) => IdentityModule.forRoot(testServiceConfig(url)));
-    await h.bus.subscribe(
-      uniqueName('identity-probe'),
-      [Events.accountCreated.name, Events.accountUpdated.name],
-      async (e) => {
-        received.push(e);
-      },
-    );
+    await recordEvents(h, 'identity', [Events.accountCreated.name, Events.accountUpdated.name], received);
   });
   afterAll(() => h.close());
 

@@ -11,6 +11,7 @@ import {
   ContractHarness,
   eventually,
   expectAppError,
+  recordEvents,
   startContractHarness,
   testServiceConfig,
   uniqueName,
@@ -25,12 +26,11 @@ describe('organizations message contract (RabbitMQ + PostgreSQL)', () => {
 
   beforeAll(async () => {
     h = await startContractHarness('identity', (url) => IdentityModule.forRoot(testServiceConfig(url)));
-    await h.bus.subscribe(
-      uniqueName('organizations-probe'),
+    await recordEvents(
+      h,
+      'organizations',
       [Events.accountCreated.name, Events.membershipChanged.name, Events.apiTokenRevoked.name],
-      async (e) => {
-        received.push(e);
-      },
+      received,
     );
   });
   afterAll(() => h.close());

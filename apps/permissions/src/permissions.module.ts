@@ -7,6 +7,7 @@ import { permissionsDataSourceOptions } from './database/permissions.data-source
 import { ChecksMessageController } from './decisions/checks.message.controller';
 import { AuditLogMessageController } from './audit/audit-log.message.controller';
 import { AuditLogService } from './audit/audit-log.service';
+import { AccountDecisionsService } from './decisions/account-decisions.service';
 import { DecisionsService } from './decisions/decisions.service';
 import { DecisionFactsQuery } from './decisions/decision-facts.query';
 import { MoveChecksService } from './decisions/move-checks.service';
@@ -19,6 +20,7 @@ import { IssueRunGrantsConsumer } from './grants/issue-run-grants.consumer';
 import { MembershipsService } from './memberships/memberships.service';
 import { ProjectionEventsConsumer } from './projections/projection-events.consumer';
 import { ProjectionsService } from './projections/projections.service';
+import { TokenCreationsService } from './token-creations/token-creations.service';
 
 /** Grants, projections and the decision engine. */
 @Module({})
@@ -46,7 +48,9 @@ export class PermissionsModule {
         MembershipsService,
         GrantsService,
         GrantStorageKeys,
+        TokenCreationsService,
         DecisionsService,
+        AccountDecisionsService,
         MoveChecksService,
         AuditLogService,
         SharedWithQuery,

@@ -267,6 +267,26 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     expect(many.map((r) => r.allowed)).toEqual([true, true, false, false, true, false]);
     expect(many[0]).toMatchObject({ rule: 'grant', resourceId: dataset.id });
     await expectAppError(h.rpc.call(PermissionsRpc.checkMany, { checks: [] }), 'invalid-input');
+    // By id, a check may leave its type out (access questions): it checks whatever the id names.
+    const untyped = await h.rpc.call(PermissionsRpc.checkMany, {
+      checks: [
+        { principal: { userId: carol }, resourceRef: dataset.id, permission: 'READ' },
+        { principal: { userId: bob }, resourceRef: dataset.id, permission: 'READ' },
+      ],
+      probe: true,
+    });
+    expect(untyped.map((r) => [r.allowed, r.resourceType])).toEqual([
+      [true, 'DATASET'],
+      [false, null],
+    ]);
+    await expectAppError(
+      h.rpc.call(PermissionsRpc.checkMany, {
+        checks: [
+          { principal: { userId: alice.id }, resourceRef: `${alice.username}~facts`, permission: 'READ' },
+        ],
+      }),
+      'invalid-input',
+    );
     await h.rpc.call(PermissionsRpc.revokeGrant, {
       resourceType: 'DATASET',
       resourceId: dataset.id,

@@ -4,7 +4,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ResourcesRpc } from '@atrium/contracts';
 import { RunsMessageController } from './runs/runs.message.controller';
 import { RunsService } from './runs/runs.service';
-import { ServiceConfig } from '@atrium/config';
+import { ResourcesConfig } from '@atrium/config';
 import { healthControllerFor, MessagingModule, ServiceOutboxRelay } from '@atrium/messaging';
 import { PersistenceModule } from '@atrium/persistence';
 import { ActorTasksMessageController } from './actor-tasks/actor-tasks.message.controller';
@@ -44,7 +44,7 @@ import { WebhooksService } from './webhooks/webhooks.service';
 /** The catalogue and data of every resource type (datasets so far). */
 @Module({})
 export class ResourcesModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: ResourcesConfig): DynamicModule {
     return {
       module: ResourcesModule,
       imports: [

@@ -11,9 +11,9 @@ import {
   ContractHarness,
   eventually,
   expectAppError,
+  recordEvents,
   startContractHarness,
   testServiceConfig,
-  uniqueName,
 } from '@atrium/testing';
 import { ResourcesModule } from '../src/resources.module';
 
@@ -27,12 +27,11 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
 
   beforeAll(async () => {
     h = await startContractHarness('resources', (url) => ResourcesModule.forRoot(testServiceConfig(url)));
-    await h.bus.subscribe(
-      uniqueName('actors-probe'),
+    await recordEvents(
+      h,
+      'actors',
       [Events.resourceCreated.name, Events.resourceUpdated.name, Events.resourceDeleted.name],
-      async (e) => {
-        received.push(e);
-      },
+      received,
     );
   });
   afterAll(() => h.close());

@@ -4,9 +4,9 @@ import {
   ContractHarness,
   eventually,
   expectAppError,
+  recordEvents,
   startContractHarness,
   testServiceConfig,
-  uniqueName,
 } from '@atrium/testing';
 import { ResourcesModule } from '../src/resources.module';
 
@@ -20,13 +20,7 @@ describe('resources message contract: apps (RabbitMQ + PostgreSQL)', () => {
 
   beforeAll(async () => {
     h = await startContractHarness('resources', (url) => ResourcesModule.forRoot(testServiceConfig(url)));
-    await h.bus.subscribe(
-      uniqueName('apps-probe'),
-      [Events.resourceCreated.name, Events.resourceDeleted.name],
-      async (e) => {
-        received.push(e);
-      },
-    );
+    await recordEvents(h, 'apps', [Events.resourceCreated.name, Events.resourceDeleted.name], received);
     appId = (await createApp('pets')).id;
   });
   afterAll(() => h.close());

@@ -6,9 +6,9 @@ import {
   eventually,
   expectAppError,
   expectEveryRouteValidated,
+  recordEvents,
   startContractHarness,
   testServiceConfig,
-  uniqueName,
 } from '@atrium/testing';
 import { ResourcesModule } from '../src/resources.module';
 
@@ -20,12 +20,11 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
 
   beforeAll(async () => {
     h = await startContractHarness('resources', (url) => ResourcesModule.forRoot(testServiceConfig(url)));
-    await h.bus.subscribe(
-      uniqueName('resources-probe'),
+    await recordEvents(
+      h,
+      'resources',
       [Events.resourceCreated.name, Events.resourceUpdated.name, Events.resourceDeleted.name],
-      async (e) => {
-        received.push(e);
-      },
+      received,
     );
   });
   afterAll(() => h.close());

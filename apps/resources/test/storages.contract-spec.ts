@@ -4,9 +4,9 @@ import {
   ContractHarness,
   eventually,
   expectAppError,
+  recordEvents,
   startContractHarness,
   testServiceConfig,
-  uniqueName,
 } from '@atrium/testing';
 import { DataSource } from 'typeorm';
 import { KeyValueStoresService } from '../src/key-value-stores/key-value-stores.service';
@@ -23,12 +23,11 @@ describe('key-value stores and request queues message contract (RabbitMQ + Postg
 
   beforeAll(async () => {
     h = await startContractHarness('resources', (url) => ResourcesModule.forRoot(testServiceConfig(url)));
-    await h.bus.subscribe(
-      uniqueName('storages-probe'),
+    await recordEvents(
+      h,
+      'storages',
       [Events.resourceCreated.name, Events.resourceUpdated.name, Events.resourceDeleted.name],
-      async (e) => {
-        received.push(e);
-      },
+      received,
     );
   });
   afterAll(() => h.close());

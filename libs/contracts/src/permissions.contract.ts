@@ -4,7 +4,7 @@ import { GeneralAccess, Permission, PERMISSIONS, RESOURCE_TYPES, ResourceType } 
 import { principalSchema } from './principal';
 import { healthRequest, HealthResponse, rpc } from './rpc-route';
 import { changedByField } from './facts';
-import { idSchema, isoDateSchema, resourceRefSchema } from './validation';
+import { ID_PATTERN, idSchema, isoDateSchema, resourceRefSchema } from './validation';
 
 /** The rule of the decision order that allowed (DESIGN.md, "The decision"). */
 export type DecisionRule =
@@ -45,7 +45,8 @@ export interface MoveCheckResult {
 export interface CheckResult {
   /** Null when the reference names nothing, or nothing the caller may know of. */
   resourceId: string | null;
-  resourceType: ResourceType;
+  /** Null when the check named no type and the id names nothing the caller may know of. */
+  resourceType: ResourceType | null;
   allowed: boolean;
   /** Whether the caller may READ: decides 403 (can read) against 404 (cannot) on a denial. */
   canRead: boolean;
@@ -98,12 +99,15 @@ export interface ExplainResult {
   checked: { rule: DecisionRule; gives: Permission[]; detail: string }[];
 }
 
+/** The most checks one `checkMany` request (or one `POST /v2/access/check`) carries. */
+export const MAX_CHECKS_PER_REQUEST = 100;
+
 export const batchCheckBody = z
   .object({
     checks: z
       .array(z.object({ resourceId: idSchema, permission: z.enum(PERMISSIONS) }).strict())
       .min(1)
-      .max(100),
+      .max(MAX_CHECKS_PER_REQUEST),
   })
   .strict();
 
@@ -182,8 +186,13 @@ const checkRequest = z
   })
   .strict();
 
-/** The most checks one `checkMany` request carries. */
-export const MAX_CHECKS_PER_REQUEST = 64;
+/** A check in `checkMany`: by id, its type may go unnamed (any type is then checked). */
+const manyCheckRequest = checkRequest
+  .extend({ resourceType: checkRequest.shape.resourceType.optional() })
+  .refine((c) => c.resourceType !== undefined || ID_PATTERN.test(c.resourceRef), {
+    message: 'is required when "resourceRef" is not an id',
+    path: ['resourceType'],
+  });
 
 export const PermissionsRpc = {
   health: rpc<HealthResponse>()('permissions', 'permissions.health', healthRequest),
@@ -191,11 +200,18 @@ export const PermissionsRpc = {
   /**
    * Several independent checks in one request, answered in order, each exactly as `check` answers
    * it (a gateway sends together the cache misses that arrive while its earlier checks are out).
+   * `probe`: questions about access rather than accesses (`POST /v2/access/check`, filtering a
+   * listing), whose denials are not audited.
    */
   checkMany: rpc<CheckResult[]>()(
     'permissions',
     'permissions.check-many',
-    z.object({ checks: z.array(checkRequest).min(1).max(MAX_CHECKS_PER_REQUEST) }).strict(),
+    z
+      .object({
+        checks: z.array(manyCheckRequest).min(1).max(MAX_CHECKS_PER_REQUEST),
+        probe: z.boolean().optional(),
+      })
+      .strict(),
   ),
   listAccess: rpc<AccessListing>()(
     'permissions',
@@ -244,12 +260,6 @@ export const PermissionsRpc = {
     z
       .object({ ...resourceTarget, grantId: z.string().min(1).max(100), revokedBy: z.string().min(1) })
       .strict(),
-  ),
-  /** Whether the principal holds each permission, by resource id (for `POST /v2/access/check`). */
-  checkBatch: rpc<{ allowed: boolean }[]>()(
-    'permissions',
-    'permissions.check-batch',
-    z.object({ principal: principalSchema, checks: batchCheckBody.shape.checks }).strict(),
   ),
   /**
    * Explains `userId`'s (null: anonymous) decision on a resource; the caller needs READ to explain

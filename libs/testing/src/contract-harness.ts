@@ -1,7 +1,13 @@
 import { DynamicModule, INestMicroservice } from '@nestjs/common';
-import { ALL_RPC_ROUTES, AppError, ServiceName } from '@atrium/contracts';
+import { ALL_RPC_ROUTES, AppError, EventEnvelope, ServiceName } from '@atrium/contracts';
 import { AmqpEventBus, RmqRpcTransport, RpcClient, startServiceApp } from '@atrium/messaging';
-import { createTestDatabase, resetBroker, TEST_AMQP_URL, TestDatabase } from './test-infrastructure';
+import {
+  createTestDatabase,
+  resetBroker,
+  TEST_AMQP_URL,
+  TestDatabase,
+  uniqueName,
+} from './test-infrastructure';
 
 export interface ContractHarness {
   app: INestMicroservice;
@@ -74,4 +80,16 @@ export async function expectEveryRouteValidated(
     });
     expect(err.message).toContain('payload');
   }
+}
+
+/** Records every event of those names from now on, in order of arrival, into `into` (a probe queue of its own). */
+export async function recordEvents(
+  h: ContractHarness,
+  probe: string,
+  names: string[],
+  into: EventEnvelope[],
+): Promise<void> {
+  await h.bus.subscribe(uniqueName(`${probe}-probe`), names, async (e) => {
+    into.push(e);
+  });
 }

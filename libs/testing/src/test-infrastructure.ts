@@ -3,8 +3,8 @@ import {
   GatewayConfig,
   gatewayConfigSchema,
   loadConfig,
-  ServiceConfig,
-  serviceConfigSchema,
+  ServicesConfig,
+  servicesConfigSchema,
 } from '@atrium/config';
 import { SERVICES } from '@atrium/contracts';
 import { deadLetterQueue, eventQueue, rpcQueue } from '@atrium/messaging';
@@ -68,11 +68,12 @@ export async function resetBroker(url = TEST_AMQP_URL): Promise<void> {
   await connection.close();
 }
 
+/** What any service reads (each module takes its part). */
 export function testServiceConfig(
   databaseUrl: string,
   overrides: Record<string, string | undefined> = {},
-): ServiceConfig {
-  return loadConfig(serviceConfigSchema, {
+): ServicesConfig {
+  return loadConfig(servicesConfigSchema, {
     DATABASE_URL: databaseUrl,
     AMQP_URL: TEST_AMQP_URL,
     JWT_SECRET: TEST_JWT_SECRET,

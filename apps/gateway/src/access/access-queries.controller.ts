@@ -28,9 +28,15 @@ export class AccessQueriesController {
   @HttpCode(200)
   async check(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
     const { checks } = parseBody(batchCheckBody, body);
-    return {
-      data: await this.rpc.call(PermissionsRpc.checkBatch, { principal: principalRef(principal), checks }),
-    };
+    const answers = await this.rpc.call(PermissionsRpc.checkMany, {
+      checks: checks.map((c) => ({
+        principal: principalRef(principal),
+        resourceRef: c.resourceId,
+        permission: c.permission,
+      })),
+      probe: true,
+    });
+    return { data: answers.map((a) => ({ allowed: a.allowed })) };
   }
 
   @Get('explain')

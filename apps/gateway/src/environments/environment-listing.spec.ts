@@ -36,11 +36,11 @@ describe('listSharedWithMe', () => {
           nextCursor: rest.length > page.length ? page[page.length - 1] : null,
         };
       }
-      if (route.pattern === PermissionsRpc.checkBatch.pattern) {
+      if (route.pattern === PermissionsRpc.checkMany.pattern) {
         // Every other environment of the primary is readable to the member, and every granted one.
-        const checks = payload.checks as { resourceId: string }[];
+        const checks = payload.checks as { resourceRef: string }[];
         return checks.map((c) => ({
-          allowed: c.resourceId.startsWith('G') || Number(c.resourceId.slice(1)) % 2 === 0,
+          allowed: c.resourceRef.startsWith('G') || Number(c.resourceRef.slice(1)) % 2 === 0,
         }));
       }
       throw new Error(`unexpected ${route.pattern}`);

@@ -1,7 +1,7 @@
-import { ListPage, PermissionsRpc, PrincipalRef } from '@atrium/contracts';
+import { ListPage, MAX_CHECKS_PER_REQUEST, PermissionsRpc, PrincipalRef } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 
-const CHECK_BATCH = 100;
+const CHECK_BATCH = MAX_CHECKS_PER_REQUEST;
 /** The largest page (and id list) the resources and permissions services take in one request. */
 const PAGE = 1000;
 /** The most owners one resources request takes. */
@@ -125,9 +125,9 @@ async function filterReadable<V extends Listed>(
   const readable: V[] = [];
   for (let i = 0; i < items.length; i += CHECK_BATCH) {
     const chunk = items.slice(i, i + CHECK_BATCH);
-    const answers = await rpc.call(PermissionsRpc.checkBatch, {
-      principal,
-      checks: chunk.map((v) => ({ resourceId: v.id, permission: 'READ' as const })),
+    const answers = await rpc.call(PermissionsRpc.checkMany, {
+      checks: chunk.map((v) => ({ principal, resourceRef: v.id, permission: 'READ' as const })),
+      probe: true,
     });
     chunk.forEach((v, j) => answers[j]?.allowed && readable.push(v));
   }

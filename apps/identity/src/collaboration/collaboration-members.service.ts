@@ -1,6 +1,6 @@
 import { isUniqueViolation } from '@atrium/persistence';
 import { Inject, Injectable } from '@nestjs/common';
-import { ServiceConfig } from '@atrium/config';
+import { IdentityConfig } from '@atrium/config';
 import {
   AppError,
   CollaborationChange,
@@ -21,13 +21,8 @@ import { UserEntity } from '../accounts/user.entity';
 import { MailMessages } from '../mail/mail-messages';
 import { mailedTokenMatches, newMailedToken, parseMailedToken } from '../mail/mailed-token';
 import { IDENTITY_CONFIG, Mailer, OutgoingMail } from '../mail/mailer';
-import {
-  loadCatalogue,
-  memberFacts,
-  PrimaryCatalogue,
-  saveAndAnnounce,
-  sharedItemPermissions,
-} from './collaboration-access';
+import { memberFacts, saveAndAnnounce } from './member-facts';
+import { loadCatalogue, PrimaryCatalogue, sharedItemPermissions } from './primary-catalogue';
 import { CollaborationMemberEntity, StoredSharedItem } from './collaboration-member.entity';
 
 type Payload<K extends keyof typeof CollaborationRpc> = RpcPayload<(typeof CollaborationRpc)[K]>;
@@ -108,7 +103,7 @@ export class CollaborationMembersService {
     private readonly dataSource: DataSource,
     private readonly outbox: ServiceOutboxRelay,
     private readonly mailer: Mailer,
-    @Inject(IDENTITY_CONFIG) private readonly config: ServiceConfig,
+    @Inject(IDENTITY_CONFIG) private readonly config: IdentityConfig,
   ) {}
 
   async invite({

@@ -14,7 +14,8 @@ import {
 import { newId } from '@atrium/auth';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { loadCatalogue, rolePermissions, saveAndAnnounce } from './collaboration-access';
+import { saveAndAnnounce } from './member-facts';
+import { loadCatalogue, rolePermissions } from './primary-catalogue';
 import { CollaborationMemberEntity } from './collaboration-member.entity';
 import { CollaborationPolicyEntity } from './collaboration-policy.entity';
 import { CollaborationRoleEntity } from './collaboration-role.entity';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { ServiceConfig } from '@atrium/config';
+import { IdentityConfig } from '@atrium/config';
 import { newId } from '@atrium/auth';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ export class Mailer implements OnModuleDestroy {
   private readonly mailDir: string | undefined;
 
   constructor(
-    @Inject(IDENTITY_CONFIG) config: ServiceConfig,
+    @Inject(IDENTITY_CONFIG) config: IdentityConfig,
     private readonly dataSource: DataSource,
   ) {
     this.smtp = config.SMTP_URL ? createTransport(config.SMTP_URL) : null;

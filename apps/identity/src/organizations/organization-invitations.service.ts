@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ServiceConfig } from '@atrium/config';
+import { IdentityConfig } from '@atrium/config';
 import {
   AppError,
   INVITATION_TTL_MS,
@@ -40,7 +40,7 @@ export class OrganizationInvitationsService {
     private readonly access: OrganizationAccess,
     private readonly memberships: OrganizationMembershipsService,
     private readonly mailer: Mailer,
-    @Inject(IDENTITY_CONFIG) private readonly config: ServiceConfig,
+    @Inject(IDENTITY_CONFIG) private readonly config: IdentityConfig,
   ) {}
 
   async create(

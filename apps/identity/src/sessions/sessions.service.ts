@@ -14,7 +14,7 @@ import {
 import { AccessTokenClaims, hashTokenSecret, newId, randomBase62, secretMatches } from '@atrium/auth';
 import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import * as argon2 from 'argon2';
-import { ServiceConfig } from '@atrium/config';
+import { IdentityConfig } from '@atrium/config';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { toAccountFacts, toUserView } from '../accounts/accounts.service';
 import { UserEntity } from '../accounts/user.entity';
@@ -49,7 +49,7 @@ export class SessionsService {
     private readonly outbox: ServiceOutboxRelay,
     private readonly throttle: AccountThrottle,
     private readonly mailer: Mailer,
-    @Inject(IDENTITY_CONFIG) private readonly config: ServiceConfig,
+    @Inject(IDENTITY_CONFIG) private readonly config: IdentityConfig,
   ) {}
 
   async signup(req: RpcPayload<typeof IdentityRpc.signup>): Promise<AuthResult> {

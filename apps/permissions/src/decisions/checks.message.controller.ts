@@ -4,12 +4,16 @@ import { AppError, CheckResult, ExplainResult, PermissionsRpc, RpcPayload } from
 import { RpcHandler } from '@atrium/messaging';
 import { MembershipsService } from '../memberships/memberships.service';
 import { ProjectionsService } from '../projections/projections.service';
+import { TokenCreationsService } from '../token-creations/token-creations.service';
+import { AccountDecisionsService } from './account-decisions.service';
 import { DecisionsService } from './decisions.service';
 
 @Controller()
 export class ChecksMessageController {
   constructor(
     private readonly decisions: DecisionsService,
+    private readonly accountDecisions: AccountDecisionsService,
+    private readonly tokenCreations: TokenCreationsService,
     private readonly projections: ProjectionsService,
     private readonly memberships: MembershipsService,
   ) {}
@@ -19,25 +23,20 @@ export class ChecksMessageController {
     return this.decisions.check(req);
   }
 
-  /** The gateway's batched cache misses: each answered as `check` answers it, in order. */
+  /** The gateway's batched cache misses and access questions: each answered as `check` answers it, in order. */
   @RpcHandler(PermissionsRpc.checkMany)
   checkMany(@Payload() req: RpcPayload<typeof PermissionsRpc.checkMany>): Promise<CheckResult[]> {
-    return this.decisions.checkMany(req.checks);
-  }
-
-  @RpcHandler(PermissionsRpc.checkBatch)
-  checkBatch(@Payload() req: RpcPayload<typeof PermissionsRpc.checkBatch>): Promise<{ allowed: boolean }[]> {
-    return this.decisions.checkBatch(req);
+    return this.decisions.checkMany(req);
   }
 
   @RpcHandler(PermissionsRpc.checkAccount)
   checkAccount(@Payload() req: RpcPayload<typeof PermissionsRpc.checkAccount>) {
-    return this.decisions.checkAccount(req);
+    return this.accountDecisions.checkAccount(req);
   }
 
   @RpcHandler(PermissionsRpc.recordTokenCreation)
   recordTokenCreation(@Payload() req: RpcPayload<typeof PermissionsRpc.recordTokenCreation>) {
-    return this.decisions.recordTokenCreation(req.tokenId, req.resourceId);
+    return this.tokenCreations.record(req.tokenId, req.resourceId);
   }
 
   @RpcHandler(PermissionsRpc.listMemberAccounts)

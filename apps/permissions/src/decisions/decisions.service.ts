@@ -1,16 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import {
-  AccountCheckResult,
   AccountFacts,
   AppError,
-  categoryOf,
   categoryPermissionsOn,
-  Events,
-  expandPermissions,
   MembershipFacts,
   PrincipalRef,
   scopeAllows,
-  scopeAllowsCreate,
   CheckResult,
   DecisionRule,
   ExplainResult,
@@ -25,17 +20,15 @@ import { AuditLogService } from '../audit/audit-log.service';
 import { GrantInForce, GrantsService } from '../grants/grants.service';
 import { DecisionFactsQuery, DecisionFactsRow } from './decision-facts.query';
 import { ProjectionsService } from '../projections/projections.service';
-import { collaborationLevel, decide, dependenciesOf, Evaluation } from './decide';
+import { decide, dependenciesOf, Evaluation } from './decide';
 import { MembershipsService } from '../memberships/memberships.service';
-import { TokenCreationEntity } from '../token-creations/token-creation.entity';
-import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
-import { DataSource, EntityManager } from 'typeorm';
-import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
+import { TokenCreationsService } from '../token-creations/token-creations.service';
+import { EntityManager } from 'typeorm';
 
 /** Storage → run → Actor/task: related resources never nest deeper. */
 const MAX_DEPTH = 2;
-/** The most ids a narrowed listing carries (a scope names at most 200 resources). */
-const MAX_LISTED_IDS = 1000;
+
+type CheckRequest = RpcPayload<typeof PermissionsRpc.checkMany>['checks'][number];
 
 @Injectable()
 export class DecisionsService {
@@ -45,23 +38,25 @@ export class DecisionsService {
     private readonly audit: AuditLogService,
     private readonly decisionFacts: DecisionFactsQuery,
     private readonly memberships: MembershipsService,
-    private readonly dataSource: DataSource,
-    private readonly outbox: ServiceOutboxRelay,
+    private readonly tokenCreations: TokenCreationsService,
   ) {}
 
-  /** Resolves an id or `username~name` (`~name` = the caller's own account) to a resource. */
+  /**
+   * Resolves an id or `username~name` (`~name` = the caller's own account) to a resource of a
+   * type (by id, of any type when none is named).
+   */
   private async resolve(
-    type: ResourceFacts['type'],
+    type: ResourceType | undefined,
     ref: string,
     userId: string | null,
   ): Promise<ResourceFacts | null> {
     if (ID_PATTERN.test(ref)) {
       const resource = await this.projections.resource(ref);
-      return resource?.type === type ? resource : null;
+      return !type || resource?.type === type ? resource : null;
     }
     const [username, name] = ref.split('~');
     const ownerId = username ? (await this.projections.accountByUsername(username))?.id : userId;
-    return ownerId ? this.projections.resourceByName(type, ownerId, name) : null;
+    return ownerId && type ? this.projections.resourceByName(type, ownerId, name) : null;
   }
 
   /**
@@ -127,47 +122,6 @@ export class DecisionsService {
     };
   }
 
-  private async createdByToken(tokenId: string, resourceId: string): Promise<boolean> {
-    return this.dataSource.manager.exists(TokenCreationEntity, { where: { tokenId, resourceId } });
-  }
-
-  /** The resources of a type a token created (that still exist), for its listings. */
-  private async creationsOf(tokenId: string, type: ResourceType): Promise<string[]> {
-    const rows = await this.dataSource
-      .getRepository(TokenCreationEntity)
-      .createQueryBuilder('c')
-      .innerJoin(ResourceProjectionEntity, 'r', 'r.id = c.resourceId')
-      .select('c.resourceId', 'id')
-      .where('c.tokenId = :tokenId AND r.type = :type AND NOT r.deleted', { tokenId, type })
-      .orderBy('c.resourceId')
-      .limit(MAX_LISTED_IDS)
-      .getRawMany<{ id: string }>();
-    return rows.map((r) => r.id);
-  }
-
-  /** Records that a scoped token created a resource (idempotent). */
-  async recordTokenCreation(tokenId: string, resourceId: string): Promise<{ ok: true }> {
-    await this.dataSource.transaction(async (manager) => {
-      const inserted = await manager
-        .createQueryBuilder()
-        .insert()
-        .into(TokenCreationEntity)
-        .values({ tokenId, resourceId })
-        .orIgnore()
-        .returning(['tokenId'])
-        .execute();
-      // Other replicas may hold a decision of that token on the resource from before.
-      if (inserted.raw.length)
-        await addToOutbox(manager, Events.permissionsChanged, {
-          resourceId,
-          subjectId: null,
-          reason: 'token-creation',
-        });
-    });
-    this.outbox.kick();
-    return { ok: true };
-  }
-
   /** What a principal holds on a resource: its decision, narrowed by its credential (rule 1). */
   async holds(
     resource: ResourceFacts,
@@ -188,7 +142,7 @@ export class DecisionsService {
     if (principal.runId) return this.narrowToRun(held, resource, principal.runId);
     if (!principal.scope) return held;
     const allowed = scopeAllows(principal.scope, resource);
-    if (principal.tokenId && (await this.createdByToken(principal.tokenId, resource.id))) {
+    if (principal.tokenId && (await this.tokenCreations.createdByToken(principal.tokenId, resource.id))) {
       // A user's token: what it created is its user's own, fully. An organization's token, minted
       // by a member within the member's role: what it created it may read and write (its CREATE
       // scope needed WRITE in that role), and beyond that only what its scope gives the category —
@@ -217,9 +171,12 @@ export class DecisionsService {
 
   /**
    * Several checks, each answered as `check` answers it; the facts of those by id are read in
-   * one round trip.
+   * one round trip. A probe's denials are not audited.
    */
-  async checkMany(checks: RpcPayload<typeof PermissionsRpc.check>[]): Promise<CheckResult[]> {
+  async checkMany({
+    checks,
+    probe = false,
+  }: RpcPayload<typeof PermissionsRpc.checkMany>): Promise<CheckResult[]> {
     const byId = checks.filter((c) => ID_PATTERN.test(c.resourceRef));
     const facts = byId.length
       ? await this.decisionFacts.loadMany(
@@ -227,18 +184,21 @@ export class DecisionsService {
         )
       : [];
     const known = new Map(byId.map((c, i) => [c, facts[i]]));
-    return Promise.all(checks.map((c) => this.check(c, known.get(c))));
+    return Promise.all(checks.map((c) => this.check(c, { known: known.get(c), probe })));
   }
 
-  /** `known`: the facts of a check by id, already read (`checkMany`). */
+  /**
+   * A check without a type (`checkMany`) checks whatever type its id names. `known`: the facts of
+   * a check by id, already read; `probe`: do not audit a denial.
+   */
   async check(
-    req: RpcPayload<typeof PermissionsRpc.check>,
-    known?: DecisionFactsRow | 'deleted' | null,
+    req: CheckRequest,
+    { known, probe = false }: { known?: DecisionFactsRow | 'deleted' | null; probe?: boolean } = {},
   ): Promise<CheckResult> {
     const { userId } = req.principal;
     const denied: CheckResult = {
       resourceId: null,
-      resourceType: req.resourceType,
+      resourceType: req.resourceType ?? null,
       allowed: false,
       canRead: false,
       permissions: [],
@@ -253,7 +213,7 @@ export class DecisionsService {
       : null;
     if (facts === 'deleted') return denied;
     const resource = facts ? facts.resource : await this.resolve(req.resourceType, req.resourceRef, userId);
-    if (!resource || resource.type !== req.resourceType) return denied;
+    if (!resource || (req.resourceType && resource.type !== req.resourceType)) return denied;
     const evaluation = await this.evaluate(
       resource,
       userId,
@@ -262,7 +222,7 @@ export class DecisionsService {
       facts ?? {},
     );
     const permissions = await this.narrow(evaluation.held, resource, req.principal);
-    if (!permissions.has(req.permission)) {
+    if (!permissions.has(req.permission) && !probe) {
       // Every denial is audited, off the request path (buffered, written in batches).
       this.audit.recordLater({
         action: 'access.denied',
@@ -287,82 +247,6 @@ export class DecisionsService {
       // A run token's decision also reads its run (rule 1).
       dependsOn: [...dependenciesOf(evaluation, new Set(req.principal.runId ? [req.principal.runId] : []))],
     };
-  }
-
-  async checkBatch(req: RpcPayload<typeof PermissionsRpc.checkBatch>): Promise<{ allowed: boolean }[]> {
-    return Promise.all(
-      req.checks.map(async ({ resourceId, permission }) => {
-        const resource = await this.projections.resource(resourceId);
-        if (!resource) return { allowed: false };
-        const permissions = await this.holds(resource, req.principal);
-        return { allowed: permissions.has('READ') && permissions.has(permission) };
-      }),
-    );
-  }
-
-  /**
-   * Whether the principal may create resources of a type in an account (or list them): its own
-   * account; an organization whose role gives WRITE (create) or anything (list) on the category;
-   * a collaboration primary whose shares give CREATE on the group (or its parents) or the
-   * ENVIRONMENTS category. A scoped token also needs the type in its CREATE scope, and READ on
-   * the category to list.
-   */
-  async checkAccount(req: RpcPayload<typeof PermissionsRpc.checkAccount>): Promise<AccountCheckResult> {
-    const { principal, accountId, resourceType: type, permission } = req;
-    const deny = (detail: string) => ({ allowed: false, rule: 'none' as const, detail });
-    if (!principal.userId || principal.runId) return deny('only an account may create or list');
-    const category = categoryOf(type);
-    // A scoped token lists the whole category only when its scope gives READ on all of it;
-    // otherwise only what its scope names and what it created (`ids`), each still decided alone.
-    let ids: string[] | undefined;
-    if (principal.scope) {
-      if (permission === 'CREATE') {
-        if (!scopeAllowsCreate(principal.scope, type))
-          return deny(`the token's scope does not allow CREATE of ${type}`);
-      } else if (!(
-        category && categoryPermissionsOn(type, principal.scope.account[category] ?? []).includes('READ')
-      )) {
-        const named = principal.scope.resources.filter((r) => r.type === type).map((r) => r.id);
-        const created = principal.tokenId ? await this.creationsOf(principal.tokenId, type) : [];
-        ids = [...new Set([...named, ...created])].slice(0, MAX_LISTED_IDS);
-        if (!ids.length) return deny(`the token's scope does not allow READ of ${type}`);
-      }
-    }
-    const allow = (rule: DecisionRule, detail: string): AccountCheckResult =>
-      ids ? { allowed: true, rule, detail, ids } : { allowed: true, rule, detail };
-    if (accountId === principal.userId) return allow('owner', 'the own account');
-    const memberships = await this.memberships.active(accountId, principal.userId);
-    const organization = memberships.find((m) => m.kind === 'ORGANIZATION');
-    const orgPermissions =
-      organization?.bindings.find((b) => b.kind === 'category' && b.target === category)?.permissions ?? [];
-    if (permission === 'CREATE' ? orgPermissions.includes('WRITE') : orgPermissions.length > 0) {
-      return allow(
-        'organization-member',
-        `member of organization ${accountId} with role ${organization?.roleName}`,
-      );
-    }
-    const collaboration = memberships.find((m) => m.kind === 'COLLABORATION');
-    if (collaboration && category === 'ENVIRONMENTS') {
-      const group = req.groupId ? await this.projections.resource(req.groupId) : null;
-      if (req.groupId && (group?.type !== 'ENVIRONMENT_GROUP' || group.ownerId !== accountId))
-        return deny(`environment group ${req.groupId} is not account ${accountId}'s`);
-      const chain = group ? [group.id, ...(await this.projections.groupChain(group))] : [];
-      const level = collaborationLevel(
-        collaboration,
-        group ?? { id: '', type: 'ENVIRONMENT' },
-        chain.slice(1),
-      );
-      const allowed =
-        permission === 'CREATE'
-          ? !!level && expandPermissions(level.permissions).includes('CREATE')
-          : collaboration.bindings.length > 0;
-      if (allowed)
-        return allow(
-          'collaboration',
-          `collaborator of account ${accountId} with role ${collaboration.roleName}${level ? `, shared ${level.via}` : ''}`,
-        );
-    }
-    return deny(`no membership of account ${accountId} allows ${permission} of ${type}`);
   }
 
   async explain(req: RpcPayload<typeof PermissionsRpc.explain>): Promise<ExplainResult> {

@@ -13,6 +13,7 @@ import { GrantsService } from '../grants/grants.service';
 import { MembershipsService } from '../memberships/memberships.service';
 import { ProjectionsService } from '../projections/projections.service';
 import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
+import { AccountDecisionsService } from './account-decisions.service';
 import { decide } from './decide';
 import { DecisionsService } from './decisions.service';
 
@@ -36,6 +37,7 @@ interface Touched {
 export class MoveChecksService {
   constructor(
     private readonly decisions: DecisionsService,
+    private readonly accountDecisions: AccountDecisionsService,
     private readonly projections: ProjectionsService,
     private readonly memberships: MembershipsService,
     private readonly grants: GrantsService,
@@ -63,7 +65,7 @@ export class MoveChecksService {
     });
     if (!removal.allowed)
       return deny(`Moving ${what} takes it out of where it is, which needs DELETE permission on it`);
-    const creation = await this.decisions.checkAccount({
+    const creation = await this.accountDecisions.checkAccount({
       principal,
       accountId: resource.ownerId,
       resourceType: resource.type,

@@ -4,7 +4,7 @@ import { newId } from '@atrium/auth';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { AppAnnotationEntity } from './app-annotation.entity';
 import { AppConceptEntity } from './app-concept.entity';
-import { toModelView } from './app-content-views';
+import { toModelView } from './contents/models';
 import { AppInputEntity } from './app-input.entity';
 import { AppModelVersionEntity } from './app-model-version.entity';
 import { AppModelEntity } from './app-model.entity';

@@ -1,5 +1,5 @@
 import { Provider } from '@nestjs/common';
-import { ServiceConfig } from '@atrium/config';
+import { ResourcesConfig } from '@atrium/config';
 
 /** The deployment's limits of every account (QUOTA_* variables); an account may only go lower. */
 export interface DeploymentLimits {
@@ -10,7 +10,7 @@ export interface DeploymentLimits {
 
 export const DEPLOYMENT_LIMITS = Symbol('DEPLOYMENT_LIMITS');
 
-export function deploymentLimitsProvider(config: ServiceConfig): Provider {
+export function deploymentLimitsProvider(config: ResourcesConfig): Provider {
   return {
     provide: DEPLOYMENT_LIMITS,
     useValue: {

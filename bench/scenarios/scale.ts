@@ -1,0 +1,80 @@
+import { config } from '../config';
+import { checkAlive } from '../harness';
+import { progress, sleep, within } from '../lib/log';
+import {
+  bulkLoad,
+  CheckSample,
+  ListingSample,
+  loadLister,
+  measureChecks,
+  measureEchoRpc,
+  measureListing,
+  permissionsClient,
+  ScaleShape,
+  scaledShape,
+} from '../lib/scale';
+
+export interface ScaleResult {
+  small: ScaleShape;
+  large: ScaleShape;
+  smallChecks: CheckSample;
+  largeChecks: CheckSample;
+  listing: ListingSample;
+  /** The same sequential RPC round trip to the baseline's echo service (no work). */
+  echo: CheckSample;
+  loadSeconds: { small: number; large: number; lister: number };
+}
+
+/**
+ * Checks at a small and a large number of grants, then listing for a user with many shares: all
+ * bulk-loaded with SQL into the bench database's permissions schema, all asked of the permissions
+ * service directly (no gateway, no decision cache). The small set is loaded and measured first,
+ * while the table holds only it (and the few thousand API-made grants of the earlier scenarios).
+ */
+export async function scale(databaseUrl: string, amqpUrl: string): Promise<ScaleResult> {
+  const large: ScaleShape = config.scale;
+  const small = scaledShape(large, Math.min(config.scaleSmallGrants, large.grants));
+  const rpc = permissionsClient(amqpUrl);
+  try {
+    const smallLoad = await bulkLoad(databaseUrl, 'a', small);
+    await sleep(2000); // let the revocation trials' events and audit writes drain first
+    checkAlive();
+    const smallChecks = await measureChecks(rpc, 'a', small, config.scaleChecks, config.scaleCheckWarmup, 1);
+    progress(
+      `scale: checks at ${small.grants} grants: p50 ${smallChecks.p50.toFixed(2)} ms, p99 ${smallChecks.p99.toFixed(2)} ms, wrong ${smallChecks.wrong}`,
+    );
+    const largeLoad = await within(bulkLoad(databaseUrl, 'b', large), 600_000, 'bulk load');
+    checkAlive();
+    const largeChecks = await measureChecks(rpc, 'b', large, config.scaleChecks, config.scaleCheckWarmup, 2);
+    progress(
+      `scale: checks at ${large.grants} grants: p50 ${largeChecks.p50.toFixed(2)} ms, p99 ${largeChecks.p99.toFixed(2)} ms, wrong ${largeChecks.wrong}`,
+    );
+    const echo = await measureEchoRpc(amqpUrl, config.scaleChecks, config.scaleCheckWarmup);
+    progress(
+      `scale: echo RPC: p50 ${echo.p50.toFixed(2)} ms, p99 ${echo.p99.toFixed(2)} ms, failed ${echo.wrong}`,
+    );
+    const lister = await loadLister(
+      databaseUrl,
+      'b',
+      large,
+      Math.min(config.scaleListShares, large.datasets),
+    );
+    checkAlive();
+    const listing = await measureListing(rpc, lister, config.scaleListRequests);
+    progress(
+      `scale: listSharedWith first page (${listing.shares} shares): p50 ${listing.p50.toFixed(2)} ms, ` +
+        `p95 ${listing.p95.toFixed(2)} ms; walk ${listing.walked} in ${listing.pages} pages, exact ${listing.walkExact}`,
+    );
+    return {
+      small,
+      large,
+      smallChecks,
+      largeChecks,
+      listing,
+      echo,
+      loadSeconds: { small: smallLoad, large: largeLoad, lister: lister.seconds },
+    };
+  } finally {
+    await rpc.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,43 @@
+/** A target of the results table: how it reads there, and whether a figure meets it. */
+export interface Threshold<A extends unknown[]> {
+  target: string;
+  ok(...figures: A): boolean;
+}
+
+/** Atrium's figure against the baseline's: at least (throughput) or at most (latency) that many times it. */
+const times = (bound: '≥' | '≤', limit: number): Threshold<[number, number]> => ({
+  target: `${bound} ${limit.toFixed(2)}×`,
+  ok: (atrium, baseline) => (bound === '≥' ? atrium >= limit * baseline : atrium <= limit * baseline),
+});
+const atMost = (limit: number, unit: string, prefix = ''): Threshold<[number]> => ({
+  target: `${prefix}≤ ${limit} ${unit}`,
+  ok: (figure) => figure <= limit,
+});
+const none: Threshold<[number]> = { target: '0', ok: (count) => count === 0 };
+const allOnce: Threshold<[boolean]> = { target: 'all, once', ok: (exact) => exact };
+
+/** Every target of the benchmark (issue 6 item 7), in one place; FAIL marks a missed one. */
+export const THRESHOLDS = {
+  /** Authorized reads, 1 grantee × 1 dataset, against the baseline's throughput. */
+  throughput: times('≥', 0.5),
+  /** The same with every (grantee, dataset) pair in rotation. */
+  rotatedThroughput: times('≥', 0.35),
+  /** p99 at a fixed offered rate (bursty, or paced), against the baseline's. */
+  fixedRateP99: times('≤', 2),
+  /** Non-2xx responses, socket errors and timeouts under load; allows after a revoke response; wrong check answers. */
+  none,
+  /** Revocation on gateway 1 → gateway 2 denies. */
+  revocationP99Ms: atMost(250, 'ms'),
+  /** sharedWithMe (gateway) and listSharedWith (permissions RPC), first page. */
+  listingP95Ms: atMost(20, 'ms', 'p95 '),
+  /** Walking every page lists each shared resource exactly once. */
+  walk: allOnce,
+  /** A check RPC, cache miss, at the large number of grants. */
+  checkP99Ms: atMost(5, 'ms'),
+  /** The same at the large number of grants against the small one. */
+  checkP99Growth: times('≤', 1.5),
+  /** `npm start` on a fresh data directory until /health/ready. */
+  embeddedReadyS: atMost(10, 's'),
+  /** Its resident memory at ready and 2 s later (the larger). */
+  embeddedRssMB: atMost(400, 'MB'),
+} as const;
