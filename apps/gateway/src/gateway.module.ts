@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
+import { DATASETS, KEY_VALUE_STORES, REQUEST_QUEUES } from '@atrium/contracts';
 import { MessagingModule } from '@atrium/messaging';
 import { AccessQueriesController } from './access/access-queries.controller';
 import { AccessController } from './access/access.controller';
@@ -33,6 +34,7 @@ import { DatasetsController } from './datasets/datasets.controller';
 import { EnvironmentGroupsController } from './environments/environment-groups.controller';
 import { EnvironmentsController } from './environments/environments.controller';
 import { HealthController } from './health/health.controller';
+import { storageCatalogueController } from './http/catalogue-controller';
 import { KeyValueStoresController } from './key-value-stores/key-value-stores.controller';
 import { GatewayMetrics } from './health/metrics';
 import { InvitationsController } from './organizations/invitations.controller';
@@ -63,6 +65,7 @@ export class GatewayModule {
         HealthController,
         AuthController,
         UsersController,
+        storageCatalogueController(DATASETS),
         DatasetsController,
         AccessController,
         AccessQueriesController,
@@ -74,7 +77,9 @@ export class GatewayModule {
         SchedulesController,
         RunsController,
         StoreController,
+        storageCatalogueController(KEY_VALUE_STORES),
         KeyValueStoresController,
+        storageCatalogueController(REQUEST_QUEUES),
         RequestQueuesController,
         ActorIssuesController,
         NotificationsController,
