@@ -1,20 +1,11 @@
 import { z } from 'zod';
-import { GeneralAccess } from './access.enums';
-import { storageType } from './resource-types';
+import { storageType, StorageViewBase } from './resource-types';
 import { rpc } from './rpc-route';
 import { causedByField, idSchema } from './validation';
 
-export interface DatasetView {
-  id: string;
-  name: string | null;
-  userId: string;
-  createdAt: string;
-  modifiedAt: string;
-  accessedAt: string;
+export interface DatasetView extends StorageViewBase {
   itemCount: number;
   cleanItemCount: number;
-  generalAccess: GeneralAccess;
-  urlSigningSecretKey: string;
 }
 
 /** Datasets: items appended in order, exported in Apify's formats. */

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { GeneralAccess } from './access.enums';
-import { storageType } from './resource-types';
+import { storageType, StorageViewBase } from './resource-types';
 import { rpc } from './rpc-route';
 import { causedByField, idSchema } from './validation';
 
@@ -26,18 +25,10 @@ export const recordContentTypeSchema = z
 export const MAX_RECORD_BYTES = 9 * 1024 * 1024;
 const MAX_RECORD_BASE64_CHARS = 4 * Math.ceil(MAX_RECORD_BYTES / 3);
 
-export interface KeyValueStoreView {
-  id: string;
-  name: string | null;
-  userId: string;
-  createdAt: string;
-  modifiedAt: string;
-  accessedAt: string;
+export interface KeyValueStoreView extends StorageViewBase {
   actId: string | null;
   actRunId: string | null;
   stats: { recordCount: number; storageBytes: number };
-  generalAccess: GeneralAccess;
-  urlSigningSecretKey: string;
 }
 
 /** Key-value stores: records of any content type under keys. */

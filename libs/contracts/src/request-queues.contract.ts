@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { GeneralAccess } from './access.enums';
-import { storageType } from './resource-types';
+import { storageType, StorageViewBase } from './resource-types';
 import { rpc } from './rpc-route';
 import { causedByField, idSchema, isoDateSchema } from './validation';
 
@@ -89,21 +88,13 @@ export const batchDeleteRequestsBody = z.array(requestToDeleteSchema).min(1).max
 /** `filter` of `GET …/requests`: requests in any of these states. */
 export const REQUEST_LIST_FILTERS = ['locked', 'pending'] as const;
 
-export interface RequestQueueView {
-  id: string;
-  name: string | null;
-  userId: string;
-  createdAt: string;
-  modifiedAt: string;
-  accessedAt: string;
+export interface RequestQueueView extends StorageViewBase {
   actId: string | null;
   actRunId: string | null;
   totalRequestCount: number;
   handledRequestCount: number;
   pendingRequestCount: number;
   hadMultipleClients: boolean;
-  generalAccess: GeneralAccess;
-  urlSigningSecretKey: string;
 }
 
 /** Request queues: requests to crawl, in order, locked by the clients that take them. */

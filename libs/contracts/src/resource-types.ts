@@ -1,5 +1,5 @@
 import { z, ZodTypeAny } from 'zod';
-import { GENERAL_ACCESS, ResourceType, StorageType } from './access.enums';
+import { GENERAL_ACCESS, GeneralAccess, ResourceType, StorageType } from './access.enums';
 import { changedByField } from './facts';
 import { ListPage, paginationSchema } from './resources.contract';
 import { rpc, RpcRoute } from './rpc-route';
@@ -11,7 +11,10 @@ import { idSchema, resourceNameSchema } from './validation';
  * service (`apps/resources/src/catalogue/catalogued-store.ts`) are made from it. The type's own
  * folders keep only what is special about it.
  */
-export interface ResourceTypeDescriptor<T extends ResourceType = ResourceType, U extends ZodTypeAny = ZodTypeAny> {
+export interface ResourceTypeDescriptor<
+  T extends ResourceType = ResourceType,
+  U extends ZodTypeAny = ZodTypeAny,
+> {
   /** The catalogue type. */
   readonly type: T;
   /** The collection under `/v2` (`datasets`), and the RPC namespace (`resources.datasets.*`). */
@@ -23,7 +26,9 @@ export interface ResourceTypeDescriptor<T extends ResourceType = ResourceType, U
 }
 
 /** A storage type: a catalogued type with a run's default one, served under runs too. */
-export interface StorageTypeDescriptor<T extends StorageType = StorageType> extends ResourceTypeDescriptor<T> {
+export interface StorageTypeDescriptor<
+  T extends StorageType = StorageType,
+> extends ResourceTypeDescriptor<T> {
   /** The segment under a run: `run(id).dataset()` → `actor-runs/:runId/dataset`. */
   readonly underRun: string;
   /** The run's field naming its default one. */
@@ -32,6 +37,18 @@ export interface StorageTypeDescriptor<T extends StorageType = StorageType> exte
   readonly createdAs: string;
   /** Content readable by a pre-signed URL, shown on the view as `field` (`itemsPublicUrl` → `…/items`). */
   readonly publicContent?: { readonly field: string; readonly path: string };
+}
+
+/** What every storage view shows first and last (between them, what the type counts). */
+export interface StorageViewBase {
+  id: string;
+  name: string | null;
+  userId: string;
+  createdAt: string;
+  modifiedAt: string;
+  accessedAt: string;
+  generalAccess: GeneralAccess;
+  urlSigningSecretKey: string;
 }
 
 /** A storage's name and general access: all `PUT` changes on any storage. */

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Inject, Post, Put, Req, Type } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { resourceNameSchema, StorageRoutes, StorageTypeDescriptor } from '@atrium/contracts';
+import { resourceNameSchema, StorageRoutes, StorageTypeDescriptor, StorageViewBase } from '@atrium/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
@@ -19,20 +19,18 @@ import {
 import { storageRoutes } from '../runs/run-references';
 import { queryBoolean } from './api-query';
 import { listByOwnership, ownershipListQuery } from './ownership-listing';
-import { presentStorage, StorageViewBase } from './storage-presenter';
+import { presentStorage } from './storage-presenter';
 import { ValidBody, ValidQuery } from './validated';
 
 const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
 const createQuery = z.object({ name: resourceNameSchema.optional() });
-
-type StorageView = StorageViewBase & { userId: string; createdAt: string };
 
 /**
  * A storage type's catalogue routes with Apify API v2's paths and shapes, made from its
  * descriptor: list and get-or-create by name on the collection, get, update and delete on one
  * (by its id, and as a run's default — `storageRoutes`). The type's own controller serves the rest.
  */
-export function storageCatalogueController<V extends StorageView>(
+export function storageCatalogueController<V extends StorageViewBase>(
   storage: StorageTypeDescriptor & { rpc: StorageRoutes<V> },
 ): Type<unknown> {
   const { type, collection, idParam, updateBody, rpc: routes } = storage;

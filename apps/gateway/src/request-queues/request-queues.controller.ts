@@ -145,7 +145,8 @@ export class RequestQueuesController {
     @ContentWriter() causedBy: string | undefined,
     @CallingRun() runId: string | undefined,
     @ValidQuery(writeQuery) { forefront, clientKey }: z.output<typeof writeQuery>,
-    @ValidBody(batchBody(batchAddRequestsBody), { required: true }) requests: z.output<typeof batchAddRequestsBody>,
+    @ValidBody(batchBody(batchAddRequestsBody), { required: true })
+    requests: z.output<typeof batchAddRequestsBody>,
   ) {
     return {
       data: await this.rpc.call(RequestQueuesRpc.batchAddRequests, {

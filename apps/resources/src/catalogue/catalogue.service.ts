@@ -91,7 +91,10 @@ export class CatalogueService {
     lock = false,
   ): Promise<CataloguedRow<S>> {
     const resource = await this.load(manager, type, id, lock);
-    return { resource, state: await manager.findOneByOrFail(state, { id } as unknown as FindOptionsWhere<S>) };
+    return {
+      resource,
+      state: await manager.findOneByOrFail(state, { id } as unknown as FindOptionsWhere<S>),
+    };
   }
 
   /**

@@ -1,10 +1,38 @@
-import { AppError, CreatedStorage, ListPage, RpcPayload, StorageRoutes, StorageTypeDescriptor } from '@atrium/contracts';
+import {
+  AppError,
+  CreatedStorage,
+  ListPage,
+  RpcPayload,
+  StorageRoutes,
+  StorageTypeDescriptor,
+  StorageViewBase,
+} from '@atrium/contracts';
 import { RpcHandler, ServiceOutboxRelay } from '@atrium/messaging';
 import { Controller, Inject, Type } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { DataSource, EntityManager, FindOptionsWhere, ObjectLiteral, ObjectType } from 'typeorm';
 import { CatalogueService, CataloguedRow, NewResource, ResourceChanges } from './catalogue.service';
 import { CataloguedListRequest, listCatalogued } from './catalogued-list.query';
+import { ResourceEntity } from './resource.entity';
+
+/** A storage's view: what every storage shows of its catalogue row around the type's `fields`. */
+export function storageView<F extends object>(
+  resource: Pick<ResourceEntity, 'id' | 'name' | 'ownerId' | 'createdAt' | 'generalAccess' | 'signingKey'>,
+  modifiedAt: Date,
+  fields: F,
+): StorageViewBase & F {
+  return {
+    id: resource.id,
+    name: resource.name,
+    userId: resource.ownerId,
+    createdAt: resource.createdAt.toISOString(),
+    modifiedAt: modifiedAt.toISOString(),
+    accessedAt: modifiedAt.toISOString(),
+    ...fields,
+    generalAccess: resource.generalAccess,
+    urlSigningSecretKey: resource.signingKey,
+  };
+}
 
 /** What the generic store needs of a type besides its descriptor. */
 export interface CataloguedTypeSpec<S extends ObjectLiteral, V> {
@@ -32,7 +60,11 @@ export class CataloguedStore<S extends ObjectLiteral, V> {
 
   protected readonly toView = (row: CataloguedRow<S>): V => this.spec.toView(row);
 
-  load(id: string, manager: EntityManager = this.dataSource.manager, lock = false): Promise<CataloguedRow<S>> {
+  load(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+    lock = false,
+  ): Promise<CataloguedRow<S>> {
     return this.catalogue.loadRow(manager, this.spec.descriptor.type, this.spec.state, id, lock);
   }
 
@@ -93,14 +125,22 @@ export class CataloguedStore<S extends ObjectLiteral, V> {
   }
 
   async list(req: CataloguedListRequest): Promise<ListPage<V>> {
-    const { total, rows } = await listCatalogued(this.dataSource, this.spec.descriptor.type, this.spec.state, req);
+    const { total, rows } = await listCatalogued(
+      this.dataSource,
+      this.spec.descriptor.type,
+      this.spec.state,
+      req,
+    );
     const items = rows.map(this.toView);
     return { total, ...req.page, count: items.length, items };
   }
 }
 
 /** What the catalogue routes ask of a store. */
-type CatalogueRoutesStore<V> = Pick<CataloguedStore<ObjectLiteral, V>, 'create' | 'get' | 'update' | 'delete' | 'list'>;
+type CatalogueRoutesStore<V> = Pick<
+  CataloguedStore<ObjectLiteral, V>,
+  'create' | 'get' | 'update' | 'delete' | 'list'
+>;
 
 /** The RPC handlers of a storage type's catalogue routes, answered by its store. */
 export function catalogueMessageController<V>(

@@ -19,9 +19,7 @@ export class DatasetsMessageController {
   }
 
   @RpcHandler(DatasetsRpc.statistics)
-  statistics(
-    @Payload() { id }: RpcPayload<typeof DatasetsRpc.statistics>,
-  ): Promise<DatasetStatistics> {
+  statistics(@Payload() { id }: RpcPayload<typeof DatasetsRpc.statistics>): Promise<DatasetStatistics> {
     return this.datasets.statistics(id);
   }
 }

@@ -13,7 +13,7 @@ import { ServiceOutboxRelay } from '@atrium/messaging';
 import { preparedQuery } from '@atrium/persistence';
 import { DataSource } from 'typeorm';
 import { CatalogueService } from '../catalogue/catalogue.service';
-import { CataloguedStore } from '../catalogue/catalogued-store';
+import { CataloguedStore, storageView } from '../catalogue/catalogued-store';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { UsageService } from '../usage/usage.service';
 import { DatasetItemEntity } from './dataset-item.entity';
@@ -45,18 +45,10 @@ function toView({
   resource: Omit<GetRow, 'itemCount' | 'cleanItemCount'>;
   state: Pick<DatasetEntity, 'itemCount' | 'cleanItemCount'>;
 }): DatasetView {
-  return {
-    id: resource.id,
-    name: resource.name,
-    userId: resource.ownerId,
-    createdAt: resource.createdAt.toISOString(),
-    modifiedAt: resource.modifiedAt.toISOString(),
-    accessedAt: resource.modifiedAt.toISOString(),
+  return storageView(resource, resource.modifiedAt, {
     itemCount: state.itemCount,
     cleanItemCount: state.cleanItemCount,
-    generalAccess: resource.generalAccess,
-    urlSigningSecretKey: resource.signingKey,
-  };
+  });
 }
 
 /** Datasets: items appended in order, read in chunks for exports, and their statistics. */

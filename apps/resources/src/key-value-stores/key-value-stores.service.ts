@@ -11,7 +11,7 @@ import {
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
 import { CatalogueService, CataloguedRow } from '../catalogue/catalogue.service';
-import { CataloguedStore } from '../catalogue/catalogued-store';
+import { CataloguedStore, storageView } from '../catalogue/catalogued-store';
 import { UsageService } from '../usage/usage.service';
 import { KeyValueRecordEntity } from './key-value-record.entity';
 import { KeyValueStoreEntity } from './key-value-store.entity';
@@ -19,20 +19,11 @@ import { KeyValueStoreEntity } from './key-value-store.entity';
 const later = (a: Date, b: Date) => (a > b ? a : b);
 
 function toView({ resource, state: store }: CataloguedRow<KeyValueStoreEntity>): KeyValueStoreView {
-  const modifiedAt = later(resource.modifiedAt, store.contentModifiedAt).toISOString();
-  return {
-    id: resource.id,
-    name: resource.name,
-    userId: resource.ownerId,
-    createdAt: resource.createdAt.toISOString(),
-    modifiedAt,
-    accessedAt: modifiedAt,
+  return storageView(resource, later(resource.modifiedAt, store.contentModifiedAt), {
     actId: resource.actorId,
     actRunId: resource.runId,
     stats: { recordCount: store.recordCount, storageBytes: store.storageBytes },
-    generalAccess: resource.generalAccess,
-    urlSigningSecretKey: resource.signingKey,
-  };
+  });
 }
 
 /** `LIKE` pattern matching values that start with `prefix` literally. */

@@ -19,7 +19,7 @@ import { ServiceOutboxRelay } from '@atrium/messaging';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { CatalogueService, CataloguedRow } from '../catalogue/catalogue.service';
-import { CataloguedStore } from '../catalogue/catalogued-store';
+import { CataloguedStore, storageView } from '../catalogue/catalogued-store';
 import { UsageService } from '../usage/usage.service';
 import { recordQueueClient } from './queue-clients';
 import { QueueRequestEntity } from './queue-request.entity';
@@ -29,23 +29,14 @@ const later = (a: Date, b: Date) => (a > b ? a : b);
 const hashUniqueKey = (uniqueKey: string) => createHash('sha256').update(uniqueKey).digest('hex');
 
 function toView({ resource, state: queue }: CataloguedRow<RequestQueueEntity>): RequestQueueView {
-  const modifiedAt = later(resource.modifiedAt, queue.contentModifiedAt).toISOString();
-  return {
-    id: resource.id,
-    name: resource.name,
-    userId: resource.ownerId,
-    createdAt: resource.createdAt.toISOString(),
-    modifiedAt,
-    accessedAt: modifiedAt,
+  return storageView(resource, later(resource.modifiedAt, queue.contentModifiedAt), {
     actId: resource.actorId,
     actRunId: resource.runId,
     totalRequestCount: queue.totalRequestCount,
     handledRequestCount: queue.handledRequestCount,
     pendingRequestCount: queue.totalRequestCount - queue.handledRequestCount,
     hadMultipleClients: queue.hadMultipleClients,
-    generalAccess: resource.generalAccess,
-    urlSigningSecretKey: resource.signingKey,
-  };
+  });
 }
 
 /** A lock shows while it holds (the clock only words the view; PostgreSQL's decides the locks). */
