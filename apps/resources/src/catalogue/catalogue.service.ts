@@ -53,9 +53,9 @@ export type ResourceChanges = Partial<
 @Injectable()
 export class CatalogueService {
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly outbox: ServiceOutboxRelay,
-    private readonly usage: UsageService,
+    readonly dataSource: DataSource,
+    readonly outbox: ServiceOutboxRelay,
+    readonly usage: UsageService,
   ) {}
 
   async facts(id: string): Promise<ResourceFacts | null> {

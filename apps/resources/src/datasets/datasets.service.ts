@@ -9,13 +9,10 @@ import {
   DatasetView,
   RpcPayload,
 } from '@atrium/contracts';
-import { ServiceOutboxRelay } from '@atrium/messaging';
 import { preparedQuery } from '@atrium/persistence';
-import { DataSource } from 'typeorm';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { CataloguedStore, storageView } from '../catalogue/catalogued-store';
 import { ResourceEntity } from '../catalogue/resource.entity';
-import { UsageService } from '../usage/usage.service';
 import { DatasetItemEntity } from './dataset-item.entity';
 import { isCleanItem, tableColumns, toTableRow, transformItem } from './dataset-item.transform';
 import { DatasetEntity } from './dataset.entity';
@@ -54,18 +51,8 @@ function toView({
 /** Datasets: items appended in order, read in chunks for exports, and their statistics. */
 @Injectable()
 export class DatasetsService extends CataloguedStore<DatasetEntity, DatasetView> {
-  constructor(
-    dataSource: DataSource,
-    catalogue: CatalogueService,
-    outbox: ServiceOutboxRelay,
-    private readonly usage: UsageService,
-  ) {
-    super(dataSource, catalogue, outbox, {
-      descriptor: DATASETS,
-      state: DatasetEntity,
-      toView,
-      content: { entity: DatasetItemEntity, by: 'datasetId' },
-    });
+  constructor(catalogue: CatalogueService) {
+    super(catalogue.dataSource, catalogue, catalogue.outbox, STORE);
   }
 
   /**
@@ -122,7 +109,7 @@ export class DatasetsService extends CataloguedStore<DatasetEntity, DatasetView>
     }
     return this.dataSource.transaction(async (manager) => {
       const { resource, state: dataset } = await this.load(id, manager, true);
-      await this.usage.storageChanged(manager, id, bytes, causedBy);
+      await this.catalogue.usage.storageChanged(manager, id, bytes, causedBy);
       for (let start = 0; start < items.length; start += INSERT_CHUNK) {
         const chunk = items.slice(start, start + INSERT_CHUNK);
         await manager.insert(
@@ -218,3 +205,7 @@ export class DatasetsService extends CataloguedStore<DatasetEntity, DatasetView>
     return { fieldStatistics };
   }
 }
+
+/** What the catalogued store keeps of a dataset: its row, its view, and its items (deleted with it). */
+const ITEMS = { entity: DatasetItemEntity, by: 'datasetId' };
+const STORE = { descriptor: DATASETS, state: DatasetEntity, toView, content: ITEMS };

@@ -8,11 +8,9 @@ import {
   RecordView,
   RpcPayload,
 } from '@atrium/contracts';
-import { ServiceOutboxRelay } from '@atrium/messaging';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { CatalogueService, CataloguedRow } from '../catalogue/catalogue.service';
 import { CataloguedStore, storageView } from '../catalogue/catalogued-store';
-import { UsageService } from '../usage/usage.service';
 import { KeyValueRecordEntity } from './key-value-record.entity';
 import { KeyValueStoreEntity } from './key-value-store.entity';
 
@@ -32,18 +30,8 @@ const startsWithPattern = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) =
 /** Key-value stores: records of any content type under keys. */
 @Injectable()
 export class KeyValueStoresService extends CataloguedStore<KeyValueStoreEntity, KeyValueStoreView> {
-  constructor(
-    dataSource: DataSource,
-    catalogue: CatalogueService,
-    outbox: ServiceOutboxRelay,
-    private readonly usage: UsageService,
-  ) {
-    super(dataSource, catalogue, outbox, {
-      descriptor: KEY_VALUE_STORES,
-      state: KeyValueStoreEntity,
-      toView,
-      content: { entity: KeyValueRecordEntity, by: 'storeId' },
-    });
+  constructor(catalogue: CatalogueService) {
+    super(catalogue.dataSource, catalogue, catalogue.outbox, STORE);
   }
 
   /**
@@ -64,7 +52,7 @@ export class KeyValueStoresService extends CataloguedStore<KeyValueStoreEntity, 
       select: { storeId: true, key: true, size: true },
     });
     const size = value.length;
-    await this.usage.storageChanged(manager, storeId, size - (previous?.size ?? 0), causedBy);
+    await this.catalogue.usage.storageChanged(manager, storeId, size - (previous?.size ?? 0), causedBy);
     if (previous) {
       await manager.update(KeyValueRecordEntity, { storeId, key }, { value, contentType, size });
     } else {
@@ -140,7 +128,7 @@ export class KeyValueStoresService extends CataloguedStore<KeyValueStoreEntity, 
         select: { storeId: true, key: true, size: true },
       });
       if (!record) throw AppError.notFound(`The record "${key}"`);
-      await this.usage.storageChanged(manager, id, -record.size, causedBy);
+      await this.catalogue.usage.storageChanged(manager, id, -record.size, causedBy);
       await manager.delete(KeyValueRecordEntity, { storeId: id, key });
       store.recordCount -= 1;
       store.storageBytes -= record.size;
@@ -150,3 +138,7 @@ export class KeyValueStoresService extends CataloguedStore<KeyValueStoreEntity, 
     return { ok: true };
   }
 }
+
+/** What the catalogued store keeps of a store: its row, its view, and its records (deleted with it). */
+const RECORDS = { entity: KeyValueRecordEntity, by: 'storeId' };
+const STORE = { descriptor: KEY_VALUE_STORES, state: KeyValueStoreEntity, toView, content: RECORDS };

@@ -15,12 +15,10 @@ import {
   RpcPayload,
 } from '@atrium/contracts';
 import { newId } from '@atrium/auth';
-import { ServiceOutboxRelay } from '@atrium/messaging';
 import { createHash } from 'node:crypto';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { EntityManager, In } from 'typeorm';
 import { CatalogueService, CataloguedRow } from '../catalogue/catalogue.service';
 import { CataloguedStore, storageView } from '../catalogue/catalogued-store';
-import { UsageService } from '../usage/usage.service';
 import { recordQueueClient } from './queue-clients';
 import { QueueRequestEntity } from './queue-request.entity';
 import { RequestQueueEntity } from './request-queue.entity';
@@ -123,18 +121,8 @@ function storedFieldsOf(r: QueueRequestEntity): StoredFields {
 /** Request queues: requests in order, their locks (see `RequestLocksService`), and their clients. */
 @Injectable()
 export class RequestQueuesService extends CataloguedStore<RequestQueueEntity, RequestQueueView> {
-  constructor(
-    dataSource: DataSource,
-    catalogue: CatalogueService,
-    outbox: ServiceOutboxRelay,
-    private readonly usage: UsageService,
-  ) {
-    super(dataSource, catalogue, outbox, {
-      descriptor: REQUEST_QUEUES,
-      state: RequestQueueEntity,
-      toView,
-      content: { entity: QueueRequestEntity, by: 'queueId' },
-    });
+  constructor(catalogue: CatalogueService) {
+    super(catalogue.dataSource, catalogue, catalogue.outbox, STORE);
   }
 
   private async findRequest(
@@ -220,7 +208,7 @@ export class RequestQueuesService extends CataloguedStore<RequestQueueEntity, Re
         };
       });
       if (inserted.length === 0) return { processedRequests, unprocessedRequests: [] };
-      await this.usage.storageChanged(manager, req.id, bytes, causedBy);
+      await this.catalogue.usage.storageChanged(manager, req.id, bytes, causedBy);
       await manager.insert(QueueRequestEntity, inserted);
       queue.totalRequestCount += inserted.length;
       queue.handledRequestCount += inserted.filter((r) => r.handledAt !== null).length;
@@ -261,7 +249,7 @@ export class RequestQueuesService extends CataloguedStore<RequestQueueEntity, Re
       });
       if (found.length > 0) {
         const bytes = found.reduce((sum, r) => sum + requestBytes(r.uniqueKey, storedFieldsOf(r)), 0);
-        await this.usage.storageChanged(manager, req.id, -bytes, causedBy);
+        await this.catalogue.usage.storageChanged(manager, req.id, -bytes, causedBy);
         await manager.delete(QueueRequestEntity, { id: In(found.map((r) => r.id)) });
         queue.totalRequestCount -= found.length;
         queue.handledRequestCount -= found.filter((r) => r.handledAt !== null).length;
@@ -296,7 +284,7 @@ export class RequestQueuesService extends CataloguedStore<RequestQueueEntity, Re
         throw new AppError('invalid-input', 'The uniqueKey of a request cannot be changed');
       }
       const fields = storedFields(req.request);
-      await this.usage.storageChanged(
+      await this.catalogue.usage.storageChanged(
         manager,
         req.id,
         requestBytes(current.uniqueKey, fields) - requestBytes(current.uniqueKey, storedFieldsOf(current)),
@@ -329,7 +317,7 @@ export class RequestQueuesService extends CataloguedStore<RequestQueueEntity, Re
       await recordQueueClient(manager, id, client);
       const queue = await this.lockState(manager, id);
       const current = await this.findRequest(manager, id, requestId);
-      await this.usage.storageChanged(
+      await this.catalogue.usage.storageChanged(
         manager,
         id,
         -requestBytes(current.uniqueKey, storedFieldsOf(current)),
@@ -396,3 +384,7 @@ export class RequestQueuesService extends CataloguedStore<RequestQueueEntity, Re
     };
   }
 }
+
+/** What the catalogued store keeps of a queue: its row, its view, and its requests (deleted with it). */
+const REQUESTS = { entity: QueueRequestEntity, by: 'queueId' };
+const STORE = { descriptor: REQUEST_QUEUES, state: RequestQueueEntity, toView, content: REQUESTS };
