@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
+import { DATASETS, KEY_VALUE_STORES, REQUEST_QUEUES } from '@atrium/contracts';
 import { MessagingModule } from '@atrium/messaging';
 import { AccessQueriesController } from './access/access-queries.controller';
 import { AccessController } from './access/access.controller';
@@ -34,6 +35,7 @@ import { DatasetsController } from './datasets/datasets.controller';
 import { EnvironmentGroupsController } from './environments/environment-groups.controller';
 import { EnvironmentsController } from './environments/environments.controller';
 import { HealthController } from './health/health.controller';
+import { storageCatalogueController } from './http/catalogue-controller';
 import { KeyValueStoresController } from './key-value-stores/key-value-stores.controller';
 import { GatewayMetrics } from './health/metrics';
 import { InvitationsController } from './organizations/invitations.controller';
@@ -65,6 +67,7 @@ export class GatewayModule {
         HealthController,
         AuthController,
         UsersController,
+        storageCatalogueController(DATASETS),
         DatasetsController,
         AccessController,
         AccessQueriesController,
@@ -76,7 +79,9 @@ export class GatewayModule {
         SchedulesController,
         RunsController,
         StoreController,
+        storageCatalogueController(KEY_VALUE_STORES),
         KeyValueStoresController,
+        storageCatalogueController(REQUEST_QUEUES),
         RequestQueuesController,
         ActorIssuesController,
         NotificationsController,

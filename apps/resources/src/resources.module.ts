@@ -1,7 +1,7 @@
 import { ActorVersionsMessageController } from './actor-versions/actor-versions.message.controller';
 import { ActorVersionsService } from './actor-versions/actor-versions.service';
 import { DynamicModule, Module } from '@nestjs/common';
-import { ResourcesRpc } from '@atrium/contracts';
+import { DATASETS, KEY_VALUE_STORES, REQUEST_QUEUES, ResourcesRpc } from '@atrium/contracts';
 import { RunsMessageController } from './runs/runs.message.controller';
 import { RunsService } from './runs/runs.service';
 import { ResourcesConfig } from '@atrium/config';
@@ -19,6 +19,7 @@ import { BuildsMessageController } from './builds/builds.message.controller';
 import { BuildsService } from './builds/builds.service';
 import { CatalogueMessageController } from './catalogue/catalogue.message.controller';
 import { CatalogueService } from './catalogue/catalogue.service';
+import { catalogueMessageController } from './catalogue/catalogued-store';
 import { SignaturesService } from './catalogue/signatures.service';
 import { resourcesDataSourceOptions } from './database/resources.data-source';
 import { DatasetsMessageController } from './datasets/datasets.message.controller';
@@ -57,7 +58,10 @@ export class ResourcesModule {
       controllers: [
         healthControllerFor(ResourcesRpc.health),
         CatalogueMessageController,
+        catalogueMessageController(DATASETS.rpc, DatasetsService),
         DatasetsMessageController,
+        catalogueMessageController(KEY_VALUE_STORES.rpc, KeyValueStoresService),
+        catalogueMessageController(REQUEST_QUEUES.rpc, RequestQueuesService),
         ActorsMessageController,
         ActorVersionsMessageController,
         BuildsMessageController,

@@ -1,4 +1,4 @@
-import { EventEnvelope, Events, KeyValueStoresRpc, ResourcesRpc, RpcPayload } from '@atrium/contracts';
+import { DatasetsRpc, EventEnvelope, Events, KeyValueStoresRpc, ResourcesRpc, RpcPayload } from '@atrium/contracts';
 import { randomUUID } from 'node:crypto';
 import { newId } from '@atrium/auth';
 import {
@@ -36,7 +36,7 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
   });
 
   it('creates datasets (get-or-create by name) and publishes resource.created', async () => {
-    const first = await h.rpc.call(ResourcesRpc.createDataset, {
+    const first = await h.rpc.call(DatasetsRpc.create, {
       ownerId: owner,
       name: 'alpha',
       createdBy: owner,
@@ -48,7 +48,7 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
       itemCount: 0,
       generalAccess: 'FOLLOW_USER_SETTING',
     });
-    const again = await h.rpc.call(ResourcesRpc.createDataset, {
+    const again = await h.rpc.call(DatasetsRpc.create, {
       ownerId: owner,
       name: 'alpha',
       createdBy: owner,
@@ -83,7 +83,7 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
   });
 
   it('serves catalogue facts by id and by name', async () => {
-    const { dataset } = await h.rpc.call(ResourcesRpc.createDataset, {
+    const { dataset } = await h.rpc.call(DatasetsRpc.create, {
       ownerId: owner,
       name: 'beta',
       createdBy: owner,
@@ -105,22 +105,22 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
   });
 
   it('updates with a version bump, refuses duplicate names, deletes with an event', async () => {
-    const { dataset } = await h.rpc.call(ResourcesRpc.createDataset, { ownerId: owner, createdBy: owner });
-    const updated = await h.rpc.call(ResourcesRpc.updateDataset, {
+    const { dataset } = await h.rpc.call(DatasetsRpc.create, { ownerId: owner, createdBy: owner });
+    const updated = await h.rpc.call(DatasetsRpc.update, {
       id: dataset.id,
       changes: { name: 'gamma', generalAccess: 'RESTRICTED' },
     });
     expect(updated).toMatchObject({ name: 'gamma', generalAccess: 'RESTRICTED' });
     expect((await h.rpc.call(ResourcesRpc.getResourceFacts, { id: dataset.id }))?.version).toBe(2);
     await expectAppError(
-      h.rpc.call(ResourcesRpc.updateDataset, { id: dataset.id, changes: { name: 'alpha' } }),
+      h.rpc.call(DatasetsRpc.update, { id: dataset.id, changes: { name: 'alpha' } }),
       'conflict',
     );
-    expect((await h.rpc.call(ResourcesRpc.getDataset, { id: dataset.id })).name).toBe('gamma');
+    expect((await h.rpc.call(DatasetsRpc.get, { id: dataset.id })).name).toBe('gamma');
 
-    await h.rpc.call(ResourcesRpc.deleteDataset, { id: dataset.id });
-    await expectAppError(h.rpc.call(ResourcesRpc.getDataset, { id: dataset.id }), 'record-not-found');
-    await expectAppError(h.rpc.call(ResourcesRpc.deleteDataset, { id: dataset.id }), 'record-not-found');
+    await h.rpc.call(DatasetsRpc.delete, { id: dataset.id });
+    await expectAppError(h.rpc.call(DatasetsRpc.get, { id: dataset.id }), 'record-not-found');
+    await expectAppError(h.rpc.call(DatasetsRpc.delete, { id: dataset.id }), 'record-not-found');
     await eventually(async () =>
       expect(received).toContainEqual(
         expect.objectContaining({
@@ -133,30 +133,30 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
 
   it('lists by owner (named unless asked) and by ids in the given order', async () => {
     const other = newId();
-    const a = await h.rpc.call(ResourcesRpc.createDataset, { ownerId: other, name: 'one', createdBy: other });
-    const b = await h.rpc.call(ResourcesRpc.createDataset, { ownerId: other, createdBy: other });
-    const named = await h.rpc.call(ResourcesRpc.listDatasets, { ownerId: other, page });
+    const a = await h.rpc.call(DatasetsRpc.create, { ownerId: other, name: 'one', createdBy: other });
+    const b = await h.rpc.call(DatasetsRpc.create, { ownerId: other, createdBy: other });
+    const named = await h.rpc.call(DatasetsRpc.list, { ownerId: other, page });
     expect(named.items.map((d) => d.id)).toEqual([a.dataset.id]);
-    const all = await h.rpc.call(ResourcesRpc.listDatasets, {
+    const all = await h.rpc.call(DatasetsRpc.list, {
       ownerId: other,
       unnamed: true,
       page: { ...page, desc: true },
     });
     expect(all).toMatchObject({ total: 2, count: 2 });
     expect(all.items.map((d) => d.id)).toEqual([b.dataset.id, a.dataset.id]);
-    const byIds = await h.rpc.call(ResourcesRpc.listDatasets, { ids: [b.dataset.id, a.dataset.id], page });
+    const byIds = await h.rpc.call(DatasetsRpc.list, { ids: [b.dataset.id, a.dataset.id], page });
     expect(byIds.items.map((d) => d.id)).toEqual([b.dataset.id, a.dataset.id]);
-    await expectAppError(h.rpc.call(ResourcesRpc.listDatasets, { page } as never), 'invalid-input');
+    await expectAppError(h.rpc.call(DatasetsRpc.list, { page } as never), 'invalid-input');
   });
 
   it('pushes items atomically and reads them by position range, transformed, in chunks', async () => {
-    const { dataset } = await h.rpc.call(ResourcesRpc.createDataset, { ownerId: owner, createdBy: owner });
-    await h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{ a: 1, b: 1 }, { a: 2, b: 2 }, {}] });
-    expect(await h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{ a: 4, b: 4 }] })).toEqual({
+    const { dataset } = await h.rpc.call(DatasetsRpc.create, { ownerId: owner, createdBy: owner });
+    await h.rpc.call(DatasetsRpc.pushItems, { id: dataset.id, items: [{ a: 1, b: 1 }, { a: 2, b: 2 }, {}] });
+    expect(await h.rpc.call(DatasetsRpc.pushItems, { id: dataset.id, items: [{ a: 4, b: 4 }] })).toEqual({
       itemCount: 4,
     });
-    const read = (req: Partial<RpcPayload<typeof ResourcesRpc.readItems>>) =>
-      h.rpc.call(ResourcesRpc.readItems, { id: dataset.id, from: 0, to: 4, transform: {}, ...req } as never);
+    const read = (req: Partial<RpcPayload<typeof DatasetsRpc.readItems>>) =>
+      h.rpc.call(DatasetsRpc.readItems, { id: dataset.id, from: 0, to: 4, transform: {}, ...req } as never);
     // Positions [0, 3) backwards: the newest of them first, the empty item kept.
     expect(await read({ from: 0, to: 3, desc: true, transform: { omit: ['b'] } } as never)).toEqual({
       items: [{}, { a: 2 }, { a: 1 }],
@@ -170,24 +170,24 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
     expect(await read({ shape: 'columns' })).toEqual({ columns: ['a', 'b'], rest: null });
     await expectAppError(read({ transform: { shout: true } } as never), 'invalid-input');
     await expectAppError(
-      h.rpc.call(ResourcesRpc.pushItems, { id: newId(), items: [{ a: 1 }] }),
+      h.rpc.call(DatasetsRpc.pushItems, { id: newId(), items: [{ a: 1 }] }),
       'record-not-found',
     );
-    await expectAppError(h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [] }), 'invalid-input');
-    expect((await h.rpc.call(ResourcesRpc.getDataset, { id: dataset.id })).itemCount).toBe(4);
+    await expectAppError(h.rpc.call(DatasetsRpc.pushItems, { id: dataset.id, items: [] }), 'invalid-input');
+    expect((await h.rpc.call(DatasetsRpc.get, { id: dataset.id })).itemCount).toBe(4);
   });
 
   it('applies a declared signing-key rotation once: by its event alone, or by the call, never twice', async () => {
     const org = newId();
     const someoneElse = newId();
     const dataset = async (ownerId: string) =>
-      (await h.rpc.call(ResourcesRpc.createDataset, { ownerId, createdBy: ownerId })).dataset.id;
+      (await h.rpc.call(DatasetsRpc.create, { ownerId, createdBy: ownerId })).dataset.id;
     const [a, b, other] = [await dataset(org), await dataset(org), await dataset(someoneElse)];
     const store = (await h.rpc.call(KeyValueStoresRpc.create, { ownerId: org, createdBy: org })).store.id;
     const keys = async () => ({
-      a: (await h.rpc.call(ResourcesRpc.getDataset, { id: a })).urlSigningSecretKey,
-      b: (await h.rpc.call(ResourcesRpc.getDataset, { id: b })).urlSigningSecretKey,
-      other: (await h.rpc.call(ResourcesRpc.getDataset, { id: other })).urlSigningSecretKey,
+      a: (await h.rpc.call(DatasetsRpc.get, { id: a })).urlSigningSecretKey,
+      b: (await h.rpc.call(DatasetsRpc.get, { id: b })).urlSigningSecretKey,
+      other: (await h.rpc.call(DatasetsRpc.get, { id: other })).urlSigningSecretKey,
       store: (await h.rpc.call(KeyValueStoresRpc.get, { id: store })).urlSigningSecretKey,
     });
     const before = await keys();

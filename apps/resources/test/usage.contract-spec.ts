@@ -1,9 +1,9 @@
 import {
   ActorsRpc,
+  DatasetsRpc,
   EnvironmentsRpc,
   KeyValueStoresRpc,
   RequestQueuesRpc,
-  ResourcesRpc,
   RunsRpc,
   UsageRpc,
   UsageView,
@@ -41,7 +41,7 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
   const usage = (accountId: string) => h.rpc.call(UsageRpc.get, { accountId });
   const userFigures = (view: UsageView, userId: string) => view.byUser.find((u) => u.userId === userId);
   const createDataset = (ownerId: string, createdBy = ownerId, name?: string) =>
-    h.rpc.call(ResourcesRpc.createDataset, { ownerId, createdBy, name });
+    h.rpc.call(DatasetsRpc.create, { ownerId, createdBy, name });
   const ledger = (accountId: string) =>
     dataSource.query<
       { metric: string; resourceType: string; delta: number; causedBy: string; resourceId: string }[]
@@ -111,7 +111,7 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
     const owner = newId();
     const { dataset } = await createDataset(owner);
     const items = [{ a: 1 }, { b: 'xy', ü: 'ünïcödé' }];
-    await h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items });
+    await h.rpc.call(DatasetsRpc.pushItems, { id: dataset.id, items });
     const itemBytes = items.reduce((total, item) => total + jsonBytes(item), 0);
     expect((await usage(owner)).storageBytes).toBe(itemBytes);
 
@@ -148,7 +148,7 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
     });
     await h.rpc.call(KeyValueStoresRpc.delete, { id: store.id });
     await h.rpc.call(RequestQueuesRpc.delete, { id: queue.id });
-    await h.rpc.call(ResourcesRpc.deleteDataset, { id: dataset.id });
+    await h.rpc.call(DatasetsRpc.delete, { id: dataset.id });
     const after = await usage(owner);
     expect(after.storageBytes).toBe(0);
     expect(after.resources).toMatchObject({ DATASET: 0, KEY_VALUE_STORE: 0, REQUEST_QUEUE: 0 });
@@ -160,8 +160,8 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
     const owner = newId();
     const writer = newId();
     const { dataset } = await createDataset(owner);
-    await h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{ by: 'writer' }], causedBy: writer });
-    await h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{ by: 'anonymous' }] });
+    await h.rpc.call(DatasetsRpc.pushItems, { id: dataset.id, items: [{ by: 'writer' }], causedBy: writer });
+    await h.rpc.call(DatasetsRpc.pushItems, { id: dataset.id, items: [{ by: 'anonymous' }] });
     const { store } = await h.rpc.call(KeyValueStoresRpc.create, { ownerId: owner, createdBy: owner });
     const record = { id: store.id, key: 'k', contentType: 'text/plain', value: base64('abc') };
     await h.rpc.call(KeyValueStoresRpc.setRecord, { ...record, causedBy: writer });
@@ -196,7 +196,7 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
     ]);
     // A cause must be an id, like every other.
     await expect(
-      h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{}], causedBy: 'nobody' }),
+      h.rpc.call(DatasetsRpc.pushItems, { id: dataset.id, items: [{}], causedBy: 'nobody' }),
     ).rejects.toMatchObject({ type: 'invalid-input' });
     await expectCountersMatchLedger(owner);
   });
@@ -247,17 +247,17 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
     const first = [{ n: 1 }, { n: 2 }];
     const limit = jsonBytes(first[0]) * 2 + 5;
     await h.rpc.call(UsageRpc.setLimits, { accountId: owner, limits: { storageBytes: limit } });
-    await h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: first });
+    await h.rpc.call(DatasetsRpc.pushItems, { id: dataset.id, items: first });
     const before = await ledger(owner);
 
     // The push as a whole is refused, even the items that would have fitted.
     const err = await expectAppError(
-      h.rpc.call(ResourcesRpc.pushItems, { id: dataset.id, items: [{ n: 3 }, { n: 4 }] }),
+      h.rpc.call(DatasetsRpc.pushItems, { id: dataset.id, items: [{ n: 3 }, { n: 4 }] }),
       'quota-exceeded',
     );
     expect(err.message).toContain(`${limit} bytes`);
-    expect((await h.rpc.call(ResourcesRpc.getDataset, { id: dataset.id })).itemCount).toBe(2);
-    const items = await h.rpc.call(ResourcesRpc.readItems, {
+    expect((await h.rpc.call(DatasetsRpc.get, { id: dataset.id })).itemCount).toBe(2);
+    const items = await h.rpc.call(DatasetsRpc.readItems, {
       id: dataset.id,
       from: 0,
       to: 10,
@@ -299,7 +299,7 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
 
     // Over the limit (lowered below what is stored), freeing space still works.
     await h.rpc.call(UsageRpc.setLimits, { accountId: owner, limits: { storageBytes: 0 } });
-    await h.rpc.call(ResourcesRpc.deleteDataset, { id: dataset.id });
+    await h.rpc.call(DatasetsRpc.delete, { id: dataset.id });
     expect((await usage(owner)).storageBytes).toBe(0);
     await expectCountersMatchLedger(owner);
   });
@@ -319,7 +319,7 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
       expect(r.reason).toMatchObject({ type: 'quota-exceeded' });
       expect(String(r.reason.message)).toContain('limit of 3 datasets');
     }
-    const listed = await h.rpc.call(ResourcesRpc.listDatasets, { ownerId: owner, unnamed: true, page });
+    const listed = await h.rpc.call(DatasetsRpc.list, { ownerId: owner, unnamed: true, page });
     expect(listed.total).toBe(3);
     const view = await usage(owner);
     expect(view.resources.DATASET).toBe(3);
@@ -330,7 +330,7 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
     await h.rpc.call(KeyValueStoresRpc.create, { ownerId: owner, createdBy: owner });
 
     // Deleting one frees a place.
-    await h.rpc.call(ResourcesRpc.deleteDataset, { id: listed.items[0].id });
+    await h.rpc.call(DatasetsRpc.delete, { id: listed.items[0].id });
     await createDataset(owner);
     await expectAppError(createDataset(owner), 'quota-exceeded');
     await expectCountersMatchLedger(owner);
@@ -344,12 +344,12 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
     const datasets = await Promise.all([createDataset(owner), createDataset(owner)]);
     const results = await Promise.allSettled(
       Array.from({ length: 10 }, (_, i) =>
-        h.rpc.call(ResourcesRpc.pushItems, { id: datasets[i % 2].dataset.id, items: [item] }),
+        h.rpc.call(DatasetsRpc.pushItems, { id: datasets[i % 2].dataset.id, items: [item] }),
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
     const stored = await Promise.all(
-      datasets.map((d) => h.rpc.call(ResourcesRpc.getDataset, { id: d.dataset.id })),
+      datasets.map((d) => h.rpc.call(DatasetsRpc.get, { id: d.dataset.id })),
     );
     expect(stored.reduce((n, d) => n + d.itemCount, 0)).toBe(5);
     expect((await usage(owner)).storageBytes).toBe(size * 5);

@@ -3,6 +3,7 @@ import { ActorVersionsRpc } from './actor-versions.contract';
 import { ActorsRpc } from './actors.contract';
 import { AppsRpc } from './apps.contract';
 import { CollaborationRpc } from './collaboration.contract';
+import { DatasetsRpc } from './datasets.contract';
 import { EnvironmentsRpc } from './environments.contract';
 import { IdentityRpc } from './identity.contract';
 import { IssuesRpc } from './issues.contract';
@@ -26,6 +27,7 @@ export const ALL_RPC_ROUTES: Record<ServiceName, readonly RpcRoute[]> = {
   ],
   resources: [
     ...Object.values(ResourcesRpc),
+    ...Object.values(DatasetsRpc),
     ...Object.values(RunsRpc),
     ...Object.values(ActorsRpc),
     ...Object.values(ActorVersionsRpc),

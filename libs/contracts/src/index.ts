@@ -8,6 +8,8 @@ export * from './signing-keys';
 export * from './principal';
 export * from './identity.contract';
 export * from './resources.contract';
+export * from './resource-types';
+export * from './datasets.contract';
 export * from './cron-expression';
 export * from './input-schema';
 export * from './actor-versions.contract';

@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { GENERAL_ACCESS, GeneralAccess } from './access.enums';
-import { ListPage, paginationSchema } from './resources.contract';
+import { storageType, StorageViewBase } from './resource-types';
 import { rpc } from './rpc-route';
-import { changedByField } from './facts';
-import { causedByField, idSchema, resourceNameSchema } from './validation';
+import { causedByField, idSchema } from './validation';
 
 /** Apify's record keys: 1–256 characters of `a-zA-Z0-9!-_.'()`. */
 export const recordKeySchema = z
@@ -27,26 +25,22 @@ export const recordContentTypeSchema = z
 export const MAX_RECORD_BYTES = 9 * 1024 * 1024;
 const MAX_RECORD_BASE64_CHARS = 4 * Math.ceil(MAX_RECORD_BYTES / 3);
 
-export const updateKeyValueStoreBody = z
-  .object({
-    name: resourceNameSchema.nullable().optional(),
-    generalAccess: z.enum(GENERAL_ACCESS).optional(),
-  })
-  .strict();
-
-export interface KeyValueStoreView {
-  id: string;
-  name: string | null;
-  userId: string;
-  createdAt: string;
-  modifiedAt: string;
-  accessedAt: string;
+export interface KeyValueStoreView extends StorageViewBase {
   actId: string | null;
   actRunId: string | null;
   stats: { recordCount: number; storageBytes: number };
-  generalAccess: GeneralAccess;
-  urlSigningSecretKey: string;
 }
+
+/** Key-value stores: records of any content type under keys. */
+export const KEY_VALUE_STORES = storageType<KeyValueStoreView>()({
+  type: 'KEY_VALUE_STORE',
+  collection: 'key-value-stores',
+  idParam: 'storeId',
+  underRun: 'key-value-store',
+  runDefault: 'defaultKeyValueStoreId',
+  createdAs: 'store',
+  publicContent: { field: 'keysPublicUrl', path: 'keys' },
+});
 
 export interface KeyListView {
   items: { key: string; size: number }[];
@@ -69,40 +63,7 @@ export interface RecordView {
 const storeRef = { id: idSchema };
 
 export const KeyValueStoresRpc = {
-  /** Creates a store; with a name, returns the owner's existing store of that name instead. */
-  create: rpc<{ store: KeyValueStoreView; created: boolean }>()(
-    'resources',
-    'resources.key-value-stores.create',
-    z
-      .object({
-        ownerId: z.string().min(1),
-        name: resourceNameSchema.optional(),
-        createdBy: z.string().min(1),
-      })
-      .strict(),
-  ),
-  get: rpc<KeyValueStoreView>()('resources', 'resources.key-value-stores.get', z.object(storeRef).strict()),
-  update: rpc<KeyValueStoreView>()(
-    'resources',
-    'resources.key-value-stores.update',
-    z.object({ ...storeRef, changes: updateKeyValueStoreBody, ...changedByField }).strict(),
-  ),
-  delete: rpc<{ ok: true }>()('resources', 'resources.key-value-stores.delete', z.object(storeRef).strict()),
-  list: rpc<ListPage<KeyValueStoreView>>()(
-    'resources',
-    'resources.key-value-stores.list',
-    z
-      .object({
-        ownerId: z.string().min(1).optional(),
-        ids: z.array(idSchema).max(1000).optional(),
-        unnamed: z.boolean().default(false),
-        page: paginationSchema,
-      })
-      .strict()
-      .refine((r) => (r.ownerId === undefined) !== (r.ids === undefined), {
-        message: 'exactly one of ownerId or ids is required',
-      }),
-  ),
+  ...KEY_VALUE_STORES.rpc,
   /** Keys in ascending order after `exclusiveStartKey`, optionally only those starting with `prefix`. */
   listKeys: rpc<KeyListView>()(
     'resources',

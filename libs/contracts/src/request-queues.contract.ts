@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { GENERAL_ACCESS, GeneralAccess } from './access.enums';
-import { ListPage, paginationSchema } from './resources.contract';
+import { storageType, StorageViewBase } from './resource-types';
 import { rpc } from './rpc-route';
-import { changedByField } from './facts';
-import { causedByField, idSchema, isoDateSchema, resourceNameSchema } from './validation';
+import { causedByField, idSchema, isoDateSchema } from './validation';
 
 export const HTTP_METHODS = [
   'GET',
@@ -90,29 +88,24 @@ export const batchDeleteRequestsBody = z.array(requestToDeleteSchema).min(1).max
 /** `filter` of `GET …/requests`: requests in any of these states. */
 export const REQUEST_LIST_FILTERS = ['locked', 'pending'] as const;
 
-export const updateRequestQueueBody = z
-  .object({
-    name: resourceNameSchema.nullable().optional(),
-    generalAccess: z.enum(GENERAL_ACCESS).optional(),
-  })
-  .strict();
-
-export interface RequestQueueView {
-  id: string;
-  name: string | null;
-  userId: string;
-  createdAt: string;
-  modifiedAt: string;
-  accessedAt: string;
+export interface RequestQueueView extends StorageViewBase {
   actId: string | null;
   actRunId: string | null;
   totalRequestCount: number;
   handledRequestCount: number;
   pendingRequestCount: number;
   hadMultipleClients: boolean;
-  generalAccess: GeneralAccess;
-  urlSigningSecretKey: string;
 }
+
+/** Request queues: requests to crawl, in order, locked by the clients that take them. */
+export const REQUEST_QUEUES = storageType<RequestQueueView>()({
+  type: 'REQUEST_QUEUE',
+  collection: 'request-queues',
+  idParam: 'queueId',
+  underRun: 'request-queue',
+  runDefault: 'defaultRequestQueueId',
+  createdAs: 'queue',
+});
 
 /** A request as Apify returns it; optional fields are left out when unset. */
 export interface QueueRequestView {
@@ -204,40 +197,7 @@ export type QueueClient = z.output<typeof queueClientSchema>;
 const clientField = { client: queueClientSchema.default({}) };
 
 export const RequestQueuesRpc = {
-  /** Creates a queue; with a name, returns the owner's existing queue of that name instead. */
-  create: rpc<{ queue: RequestQueueView; created: boolean }>()(
-    'resources',
-    'resources.request-queues.create',
-    z
-      .object({
-        ownerId: z.string().min(1),
-        name: resourceNameSchema.optional(),
-        createdBy: z.string().min(1),
-      })
-      .strict(),
-  ),
-  get: rpc<RequestQueueView>()('resources', 'resources.request-queues.get', z.object(queueRef).strict()),
-  update: rpc<RequestQueueView>()(
-    'resources',
-    'resources.request-queues.update',
-    z.object({ ...queueRef, changes: updateRequestQueueBody, ...changedByField }).strict(),
-  ),
-  delete: rpc<{ ok: true }>()('resources', 'resources.request-queues.delete', z.object(queueRef).strict()),
-  list: rpc<ListPage<RequestQueueView>>()(
-    'resources',
-    'resources.request-queues.list',
-    z
-      .object({
-        ownerId: z.string().min(1).optional(),
-        ids: z.array(idSchema).max(1000).optional(),
-        unnamed: z.boolean().default(false),
-        page: paginationSchema,
-      })
-      .strict()
-      .refine((r) => (r.ownerId === undefined) !== (r.ids === undefined), {
-        message: 'exactly one of ownerId or ids is required',
-      }),
-  ),
+  ...REQUEST_QUEUES.rpc,
   /** Adds a request; one with the same `uniqueKey` already there is returned instead. */
   addRequest: rpc<QueueOperationResult>()(
     'resources',

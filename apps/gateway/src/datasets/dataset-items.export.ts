@@ -1,4 +1,4 @@
-import { DatasetCell, DatasetItemsTransform, DatasetView, ResourcesRpc } from '@atrium/contracts';
+import { DatasetCell, DatasetItemsTransform, DatasetView, DatasetsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
@@ -89,7 +89,7 @@ async function* chunks(
 ): AsyncGenerator<{ items?: Record<string, unknown>[]; columns?: string[] }> {
   let next: { from: number; to: number } | null = range.from < range.to ? range : null;
   while (next) {
-    const chunk = await rpc.call(ResourcesRpc.readItems, { id, ...next, desc: range.desc, shape, transform });
+    const chunk = await rpc.call(DatasetsRpc.readItems, { id, ...next, desc: range.desc, shape, transform });
     yield chunk;
     next = chunk.rest;
   }

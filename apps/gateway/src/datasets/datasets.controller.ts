@@ -1,51 +1,18 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Post,
-  Put,
-  Query,
-  Res,
-  Req,
-  StreamableFile,
-} from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Post, Res, StreamableFile } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import {
-  DatasetView,
-  MAX_ITEMS_PER_PUSH,
-  resourceNameSchema,
-  ResourcesRpc,
-  updateDatasetBody,
-} from '@atrium/contracts';
+import { DatasetsRpc, MAX_ITEMS_PER_PUSH } from '@atrium/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { AccessChanger, ContentWriter, CurrentUser, UserPrincipal } from '../auth/principal';
-import {
-  Authorize,
-  AuthorizedResource,
-  CurrentResource,
-  InAccount,
-  CurrentAccount,
-  Lister,
-  ListingCaller,
-} from '../authorization/authorize.decorator';
-import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
-import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
-import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
-import { presentStorage } from '../http/storage-presenter';
+import { ContentWriter } from '../auth/principal';
+import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { ChangesNoAccess } from '../authorization/access-changes';
+import { ValidBody, ValidQuery } from '../http/validated';
 import { storageRoutes } from '../runs/run-references';
-import { AccessDecisions } from '../authorization/access-decisions';
-import { requireManageAccessToChange, permissionsOnCreated } from '../authorization/access-check';
 import { exportDatasetItems } from './dataset-items.export';
 import { datasetItemsQuery } from './dataset-items.query';
 
-const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
-const createQuery = z.object({ name: resourceNameSchema.optional() });
 const pushBody = z.union([
   z.record(z.unknown()),
   z
@@ -54,84 +21,17 @@ const pushBody = z.union([
     .max(MAX_ITEMS_PER_PUSH),
 ]);
 
-/** Datasets, with Apify API v2's paths and shapes. */
+/**
+ * What is special about datasets, with Apify API v2's paths and shapes: their items (pushed, and
+ * exported in every format) and statistics. The catalogue routes come from `DATASETS`.
+ */
 @ApiTags('datasets')
 @Controller('v2')
 export class DatasetsController {
   constructor(
     private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
-
-  private present(dataset: DatasetView, permissions: readonly string[]): Record<string, unknown> {
-    return presentStorage(dataset, permissions, {
-      baseUrl: this.config.PUBLIC_BASE_URL,
-      collection: 'datasets',
-      publicContent: { field: 'itemsPublicUrl', path: 'items' },
-    });
-  }
-
-  @Get('datasets')
-  @InAccount('DATASET', 'READ')
-  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
-    const result = await listByOwnership(this.rpc, this.access, lister, 'DATASET', q, (req) =>
-      this.rpc.call(ResourcesRpc.listDatasets, { ...req, unnamed: q.unnamed ?? false }),
-    );
-    return { data: { ...result, items: result.items.map((d) => this.present(d.view, d.permissions)) } };
-  }
-
-  @Post('datasets')
-  @InAccount('DATASET', 'CREATE')
-  @HttpCode(201)
-  async create(
-    @CurrentUser() user: UserPrincipal,
-    @CurrentAccount() account: string,
-    @Query() query: unknown,
-    @Req() request: { user: UserPrincipal; existingResource?: boolean },
-  ) {
-    const { name } = parseQuery(createQuery, query);
-    const { dataset, created } = await this.rpc.call(ResourcesRpc.createDataset, {
-      ownerId: account,
-      name,
-      createdBy: user.userId,
-    });
-    const permissions = await permissionsOnCreated(this.access, request, 'DATASET', {
-      id: dataset.id,
-      created,
-    });
-    return { data: this.present(dataset, permissions) };
-  }
-
-  @Get(storageRoutes('DATASET'))
-  @Authorize('DATASET', 'READ', 'datasetId')
-  async get(@CurrentResource() resource: AuthorizedResource) {
-    const dataset = await this.rpc.call(ResourcesRpc.getDataset, { id: resource.id });
-    return { data: this.present(dataset, resource.permissions) };
-  }
-
-  @Put(storageRoutes('DATASET'))
-  @ChangesAccess('resource')
-  @Authorize('DATASET', 'WRITE', 'datasetId')
-  async update(
-    @CurrentResource() resource: AuthorizedResource,
-    @Body() body: unknown,
-    @AccessChanger() changedBy: string | undefined,
-  ) {
-    const changes = parseBody(updateDatasetBody, body ?? {});
-    requireManageAccessToChange(resource, changes);
-    const dataset = await this.rpc.call(ResourcesRpc.updateDataset, { id: resource.id, changes, changedBy });
-    return { data: this.present(dataset, resource.permissions) };
-  }
-
-  @Delete(storageRoutes('DATASET'))
-  @ChangesAccess('resource')
-  @Authorize('DATASET', 'WRITE', 'datasetId')
-  @HttpCode(204)
-  async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
-    await this.rpc.call(ResourcesRpc.deleteDataset, { id: resource.id });
-  }
 
   /**
    * Items in every format Apify serves, streamed (see `dataset-items.export.ts`); the same guarded
@@ -141,11 +41,10 @@ export class DatasetsController {
   @Authorize('DATASET', 'READ', 'datasetId', { signed: 'content' })
   async listItems(
     @CurrentResource() resource: AuthorizedResource,
-    @Query() query: unknown,
+    @ValidQuery(datasetItemsQuery) q: z.output<typeof datasetItemsQuery>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StreamableFile> {
-    const q = parseQuery(datasetItemsQuery, query);
-    const dataset = await this.rpc.call(ResourcesRpc.getDataset, { id: resource.id });
+    const dataset = await this.rpc.call(DatasetsRpc.get, { id: resource.id });
     const { headers, body } = exportDatasetItems(this.rpc, dataset, q, this.config.PUBLIC_BASE_URL);
     void reply.headers(headers);
     return new StreamableFile(body);
@@ -155,7 +54,7 @@ export class DatasetsController {
   @Get(storageRoutes('DATASET', '/statistics'))
   @Authorize('DATASET', 'READ', 'datasetId')
   async statistics(@CurrentResource() resource: AuthorizedResource) {
-    return { data: await this.rpc.call(ResourcesRpc.getDatasetStatistics, { id: resource.id }) };
+    return { data: await this.rpc.call(DatasetsRpc.statistics, { id: resource.id }) };
   }
 
   @Post(storageRoutes('DATASET', '/items'))
@@ -165,10 +64,9 @@ export class DatasetsController {
   async pushItems(
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,
-    @Body() body: unknown,
+    @ValidBody(pushBody, { required: true }) parsed: z.output<typeof pushBody>,
   ): Promise<Record<string, never>> {
-    const parsed = parseBody(pushBody, body);
-    await this.rpc.call(ResourcesRpc.pushItems, {
+    await this.rpc.call(DatasetsRpc.pushItems, {
       id: resource.id,
       items: Array.isArray(parsed) ? parsed : [parsed],
       causedBy,

@@ -1,54 +1,22 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  Headers,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Put,
-  Query,
-  Res,
-  Req,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Put, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
   KeyValueStoresRpc,
-  KeyValueStoreView,
   MAX_RECORD_BYTES,
   parseInput,
   recordContentTypeSchema,
   recordKeySchema,
-  resourceNameSchema,
-  updateKeyValueStoreBody,
 } from '@atrium/contracts';
-import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { AccessChanger, ContentWriter, CurrentUser, UserPrincipal } from '../auth/principal';
-import {
-  Authorize,
-  AuthorizedResource,
-  CurrentResource,
-  InAccount,
-  CurrentAccount,
-  Lister,
-  ListingCaller,
-} from '../authorization/authorize.decorator';
-import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
-import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
-import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
-import { presentStorage } from '../http/storage-presenter';
+import { ContentWriter } from '../auth/principal';
+import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { ChangesNoAccess } from '../authorization/access-changes';
+import { ValidQuery } from '../http/validated';
 import { storageRoutes } from '../runs/run-references';
-import { AccessDecisions } from '../authorization/access-decisions';
-import { requireManageAccessToChange, permissionsOnCreated } from '../authorization/access-check';
 
-const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
-const createQuery = z.object({ name: resourceNameSchema.optional() });
 const keysQuery = z.object({
   limit: z.coerce.number().int().min(1).optional(),
   exclusiveStartKey: recordKeySchema.optional(),
@@ -70,89 +38,21 @@ function recordValue(body: unknown, contentType: string): Buffer {
   return Buffer.from(typeof body === 'string' ? body : JSON.stringify(body), 'utf8');
 }
 
-/** Key-value stores, with Apify API v2's paths and shapes: records of any content type. */
+/**
+ * What is special about key-value stores, with Apify API v2's paths and shapes: their keys and
+ * records of any content type. The catalogue routes come from `KEY_VALUE_STORES`.
+ */
 @ApiTags('key-value-stores')
 @Controller('v2')
 export class KeyValueStoresController {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
-
-  private present(store: KeyValueStoreView, permissions: readonly string[]): Record<string, unknown> {
-    return presentStorage(store, permissions, {
-      baseUrl: this.config.PUBLIC_BASE_URL,
-      collection: 'key-value-stores',
-      publicContent: { field: 'keysPublicUrl', path: 'keys' },
-    });
-  }
-
-  @Get('key-value-stores')
-  @InAccount('KEY_VALUE_STORE', 'READ')
-  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, this.access, lister, 'KEY_VALUE_STORE', q, (req) =>
-      this.rpc.call(KeyValueStoresRpc.list, { ...req, unnamed: q.unnamed ?? false }),
-    );
-    return { data: { ...page, items: page.items.map((s) => this.present(s.view, s.permissions)) } };
-  }
-
-  @Post('key-value-stores')
-  @InAccount('KEY_VALUE_STORE', 'CREATE')
-  @HttpCode(201)
-  async create(
-    @CurrentUser() user: UserPrincipal,
-    @CurrentAccount() account: string,
-    @Query() query: unknown,
-    @Req() request: { user: UserPrincipal; existingResource?: boolean },
-  ) {
-    const { name } = parseQuery(createQuery, query);
-    const { store, created } = await this.rpc.call(KeyValueStoresRpc.create, {
-      ownerId: account,
-      name,
-      createdBy: user.userId,
-    });
-    const permissions = await permissionsOnCreated(this.access, request, 'KEY_VALUE_STORE', {
-      id: store.id,
-      created,
-    });
-    return { data: this.present(store, permissions) };
-  }
-
-  @Get(storageRoutes('KEY_VALUE_STORE'))
-  @Authorize('KEY_VALUE_STORE', 'READ', 'storeId')
-  async get(@CurrentResource() resource: AuthorizedResource) {
-    const store = await this.rpc.call(KeyValueStoresRpc.get, { id: resource.id });
-    return { data: this.present(store, resource.permissions) };
-  }
-
-  @Put(storageRoutes('KEY_VALUE_STORE'))
-  @ChangesAccess('resource')
-  @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
-  async update(
-    @CurrentResource() resource: AuthorizedResource,
-    @Body() body: unknown,
-    @AccessChanger() changedBy: string | undefined,
-  ) {
-    const changes = parseBody(updateKeyValueStoreBody, body ?? {});
-    requireManageAccessToChange(resource, changes);
-    const store = await this.rpc.call(KeyValueStoresRpc.update, { id: resource.id, changes, changedBy });
-    return { data: this.present(store, resource.permissions) };
-  }
-
-  @Delete(storageRoutes('KEY_VALUE_STORE'))
-  @ChangesAccess('resource')
-  @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
-  @HttpCode(204)
-  async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
-    await this.rpc.call(KeyValueStoresRpc.delete, { id: resource.id });
-  }
+  constructor(private readonly rpc: RpcClient) {}
 
   @Get(storageRoutes('KEY_VALUE_STORE', '/keys'))
   @Authorize('KEY_VALUE_STORE', 'READ', 'storeId', { signed: 'content' })
-  async listKeys(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
-    const q = parseQuery(keysQuery, query);
+  async listKeys(
+    @CurrentResource() resource: AuthorizedResource,
+    @ValidQuery(keysQuery) q: z.output<typeof keysQuery>,
+  ) {
     const keys = await this.rpc.call(KeyValueStoresRpc.listKeys, {
       id: resource.id,
       limit: Math.min(q.limit ?? 1000, 1000),

@@ -1,17 +1,13 @@
 import {
-  Body,
   Controller,
+  createParamDecorator,
   Delete,
+  ExecutionContext,
   Get,
   HttpCode,
-  Inject,
   Param,
   Post,
   Put,
-  Query,
-  Req,
-  createParamDecorator,
-  ExecutionContext,
 } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
@@ -28,36 +24,19 @@ import {
   QueueClient,
   REQUEST_LIST_FILTERS,
   RequestQueuesRpc,
-  RequestQueueView,
-  resourceNameSchema,
   updateRequestBody,
-  updateRequestQueueBody,
 } from '@atrium/contracts';
-import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
-import { z } from 'zod';
-import { AccessChanger, ContentWriter, CurrentUser, Principal, UserPrincipal } from '../auth/principal';
-import {
-  Authorize,
-  AuthorizedResource,
-  CurrentResource,
-  InAccount,
-  CurrentAccount,
-  Lister,
-  ListingCaller,
-} from '../authorization/authorize.decorator';
-import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
-import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
-import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
-import { presentStorage } from '../http/storage-presenter';
+import { z, ZodTypeAny } from 'zod';
+import { ContentWriter, Principal } from '../auth/principal';
+import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { ChangesNoAccess } from '../authorization/access-changes';
+import { queryBoolean } from '../http/api-query';
+import { ValidBody, ValidQuery } from '../http/validated';
 import { storageRoutes } from '../runs/run-references';
-import { AccessDecisions } from '../authorization/access-decisions';
-import { requireManageAccessToChange, permissionsOnCreated } from '../authorization/access-check';
 
 const MAX_REQUESTS_PAGE = 10_000;
 
-const listQuery = z.object({ ...ownershipListQuery, unnamed: queryBoolean.optional() });
-const createQuery = z.object({ name: resourceNameSchema.optional() });
 /** Every request-queue call may name its client (Apify's `clientKey`, 1 to 32 characters). */
 const clientQuery = { clientKey: clientKeySchema.optional() };
 const writeQuery = z.object({ ...clientQuery, forefront: queryBoolean.optional() });
@@ -109,18 +88,18 @@ function queueClient(clientKey: string | undefined, runId: string | undefined): 
   return { ...(clientKey !== undefined ? { clientKey } : {}), ...(runId !== undefined ? { runId } : {}) };
 }
 
-/** A batch body: an array of 1 to 25, refused whole (naming the field) when anything is wrong. */
-function parseBatch<S extends typeof batchAddRequestsBody | typeof batchDeleteRequestsBody>(
-  schema: S,
-  body: unknown,
-): z.output<S> {
-  if (Array.isArray(body) && body.length > MAX_BATCH_REQUESTS) {
-    throw new AppError(
-      'invalid-input',
-      `Field "body" is invalid: a batch holds at most ${MAX_BATCH_REQUESTS} requests (got ${body.length})`,
-    );
-  }
-  return parseBody(schema, body);
+/** A batch body: an array of 1 to 25, refused whole (naming the count) when it holds more. */
+function batchBody<S extends ZodTypeAny>(schema: S) {
+  return z.preprocess((body, ctx) => {
+    if (Array.isArray(body) && body.length > MAX_BATCH_REQUESTS) {
+      ctx.addIssue({
+        code: 'custom',
+        fatal: true,
+        message: `a batch holds at most ${MAX_BATCH_REQUESTS} requests (got ${body.length})`,
+      });
+    }
+    return body;
+  }, schema);
 }
 
 /** A request id that cannot exist answers like one that does not: 404. */
@@ -129,84 +108,14 @@ function requestIdOf(param: string): string {
   return param;
 }
 
-/** Request queues, with Apify API v2's paths and shapes. */
+/**
+ * What is special about request queues, with Apify API v2's paths and shapes: their requests,
+ * head and locks, each call naming its client. The catalogue routes come from `REQUEST_QUEUES`.
+ */
 @ApiTags('request-queues')
 @Controller('v2')
 export class RequestQueuesController {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
-
-  /** Writers see the signing key; others do not. */
-  private present(queue: RequestQueueView, permissions: readonly string[]): Record<string, unknown> {
-    return presentStorage(queue, permissions, {
-      baseUrl: this.config.PUBLIC_BASE_URL,
-      collection: 'request-queues',
-    });
-  }
-
-  @Get('request-queues')
-  @InAccount('REQUEST_QUEUE', 'READ')
-  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
-    const page = await listByOwnership(this.rpc, this.access, lister, 'REQUEST_QUEUE', q, (req) =>
-      this.rpc.call(RequestQueuesRpc.list, { ...req, unnamed: q.unnamed ?? false }),
-    );
-    return { data: { ...page, items: page.items.map((q) => this.present(q.view, q.permissions)) } };
-  }
-
-  @Post('request-queues')
-  @InAccount('REQUEST_QUEUE', 'CREATE')
-  @HttpCode(201)
-  async create(
-    @CurrentUser() user: UserPrincipal,
-    @CurrentAccount() account: string,
-    @Query() query: unknown,
-    @Req() request: { user: UserPrincipal; existingResource?: boolean },
-  ) {
-    const { name } = parseQuery(createQuery, query);
-    const { queue, created } = await this.rpc.call(RequestQueuesRpc.create, {
-      ownerId: account,
-      name,
-      createdBy: user.userId,
-    });
-    const permissions = await permissionsOnCreated(this.access, request, 'REQUEST_QUEUE', {
-      id: queue.id,
-      created,
-    });
-    return { data: this.present(queue, permissions) };
-  }
-
-  @Get(storageRoutes('REQUEST_QUEUE'))
-  @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
-  async get(@CurrentResource() resource: AuthorizedResource) {
-    const queue = await this.rpc.call(RequestQueuesRpc.get, { id: resource.id });
-    return { data: this.present(queue, resource.permissions) };
-  }
-
-  @Put(storageRoutes('REQUEST_QUEUE'))
-  @ChangesAccess('resource')
-  @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
-  async update(
-    @CurrentResource() resource: AuthorizedResource,
-    @Body() body: unknown,
-    @AccessChanger() changedBy: string | undefined,
-  ) {
-    const changes = parseBody(updateRequestQueueBody, body ?? {});
-    requireManageAccessToChange(resource, changes);
-    const queue = await this.rpc.call(RequestQueuesRpc.update, { id: resource.id, changes, changedBy });
-    return { data: this.present(queue, resource.permissions) };
-  }
-
-  @Delete(storageRoutes('REQUEST_QUEUE'))
-  @ChangesAccess('resource')
-  @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
-  @HttpCode(204)
-  async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
-    await this.rpc.call(RequestQueuesRpc.delete, { id: resource.id });
-  }
+  constructor(private readonly rpc: RpcClient) {}
 
   @Post(storageRoutes('REQUEST_QUEUE', '/requests'))
   @ChangesNoAccess()
@@ -216,11 +125,9 @@ export class RequestQueuesController {
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,
     @CallingRun() runId: string | undefined,
-    @Query() query: unknown,
-    @Body() body: unknown,
+    @ValidQuery(writeQuery) { forefront, clientKey }: z.output<typeof writeQuery>,
+    @ValidBody(addRequestBody, { required: true }) request: z.output<typeof addRequestBody>,
   ) {
-    const { forefront, clientKey } = parseQuery(writeQuery, query);
-    const request = parseBody(addRequestBody, body);
     return {
       data: await this.rpc.call(RequestQueuesRpc.addRequest, {
         id: resource.id,
@@ -240,11 +147,10 @@ export class RequestQueuesController {
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,
     @CallingRun() runId: string | undefined,
-    @Query() query: unknown,
-    @Body() body: unknown,
+    @ValidQuery(writeQuery) { forefront, clientKey }: z.output<typeof writeQuery>,
+    @ValidBody(batchBody(batchAddRequestsBody), { required: true })
+    requests: z.output<typeof batchAddRequestsBody>,
   ) {
-    const { forefront, clientKey } = parseQuery(writeQuery, query);
-    const requests = parseBatch(batchAddRequestsBody, body);
     return {
       data: await this.rpc.call(RequestQueuesRpc.batchAddRequests, {
         id: resource.id,
@@ -263,11 +169,10 @@ export class RequestQueuesController {
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,
     @CallingRun() runId: string | undefined,
-    @Query() query: unknown,
-    @Body() body: unknown,
+    @ValidQuery(clientOnlyQuery) { clientKey }: z.output<typeof clientOnlyQuery>,
+    @ValidBody(batchBody(batchDeleteRequestsBody), { required: true })
+    requests: z.output<typeof batchDeleteRequestsBody>,
   ) {
-    const { clientKey } = parseQuery(clientOnlyQuery, query);
-    const requests = parseBatch(batchDeleteRequestsBody, body);
     return {
       data: await this.rpc.call(RequestQueuesRpc.batchDeleteRequests, {
         id: resource.id,
@@ -286,9 +191,8 @@ export class RequestQueuesController {
   async unlockRequests(
     @CurrentResource() resource: AuthorizedResource,
     @CallingRun() runId: string | undefined,
-    @Query() query: unknown,
+    @ValidQuery(clientOnlyQuery) { clientKey }: z.output<typeof clientOnlyQuery>,
   ) {
-    const { clientKey } = parseQuery(clientOnlyQuery, query);
     return {
       data: await this.rpc.call(RequestQueuesRpc.unlockRequests, {
         id: resource.id,
@@ -299,8 +203,10 @@ export class RequestQueuesController {
 
   @Get(storageRoutes('REQUEST_QUEUE', '/requests'))
   @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
-  async listRequests(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
-    const q = parseQuery(requestsQuery, query);
+  async listRequests(
+    @CurrentResource() resource: AuthorizedResource,
+    @ValidQuery(requestsQuery) q: z.output<typeof requestsQuery>,
+  ) {
     const page = await this.rpc.call(RequestQueuesRpc.listRequests, {
       id: resource.id,
       limit: Math.min(q.limit ?? 1000, MAX_REQUESTS_PAGE),
@@ -338,12 +244,10 @@ export class RequestQueuesController {
     @ContentWriter() causedBy: string | undefined,
     @CallingRun() runId: string | undefined,
     @Param('requestId') requestId: string,
-    @Query() query: unknown,
-    @Body() body: unknown,
+    @ValidQuery(writeQuery) { forefront, clientKey }: z.output<typeof writeQuery>,
+    @ValidBody(updateRequestBody, { required: true }) request: z.output<typeof updateRequestBody>,
   ) {
     const id = requestIdOf(requestId);
-    const { forefront, clientKey } = parseQuery(writeQuery, query);
-    const request = parseBody(updateRequestBody, body);
     if (request.id !== undefined && request.id !== id) {
       throw new AppError('invalid-input', 'Field "body.id" must be the id of the request in the path');
     }
@@ -368,9 +272,8 @@ export class RequestQueuesController {
     @ContentWriter() causedBy: string | undefined,
     @CallingRun() runId: string | undefined,
     @Param('requestId') requestId: string,
-    @Query() query: unknown,
+    @ValidQuery(clientOnlyQuery) { clientKey }: z.output<typeof clientOnlyQuery>,
   ): Promise<void> {
-    const { clientKey } = parseQuery(clientOnlyQuery, query);
     await this.rpc.call(RequestQueuesRpc.deleteRequest, {
       id: resource.id,
       requestId: requestIdOf(requestId),
@@ -387,10 +290,9 @@ export class RequestQueuesController {
     @CurrentResource() resource: AuthorizedResource,
     @CallingRun() runId: string | undefined,
     @Param('requestId') requestId: string,
-    @Query() query: unknown,
+    @ValidQuery(prolongQuery) { lockSecs, forefront, clientKey }: z.output<typeof prolongQuery>,
   ) {
     const id = requestIdOf(requestId);
-    const { lockSecs, forefront, clientKey } = parseQuery(prolongQuery, query);
     return {
       data: await this.rpc.call(RequestQueuesRpc.prolongRequestLock, {
         id: resource.id,
@@ -411,10 +313,9 @@ export class RequestQueuesController {
     @CurrentResource() resource: AuthorizedResource,
     @CallingRun() runId: string | undefined,
     @Param('requestId') requestId: string,
-    @Query() query: unknown,
+    @ValidQuery(writeQuery) { forefront, clientKey }: z.output<typeof writeQuery>,
   ): Promise<void> {
     const id = requestIdOf(requestId);
-    const { forefront, clientKey } = parseQuery(writeQuery, query);
     await this.rpc.call(RequestQueuesRpc.deleteRequestLock, {
       id: resource.id,
       requestId: id,
@@ -425,8 +326,10 @@ export class RequestQueuesController {
 
   @Get(storageRoutes('REQUEST_QUEUE', '/head'))
   @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
-  async head(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
-    const { limit } = parseQuery(headQuery, query);
+  async head(
+    @CurrentResource() resource: AuthorizedResource,
+    @ValidQuery(headQuery) { limit }: z.output<typeof headQuery>,
+  ) {
     return {
       data: await this.rpc.call(RequestQueuesRpc.head, {
         id: resource.id,
@@ -443,9 +346,8 @@ export class RequestQueuesController {
   async lockHead(
     @CurrentResource() resource: AuthorizedResource,
     @CallingRun() runId: string | undefined,
-    @Query() query: unknown,
+    @ValidQuery(lockHeadQuery) { lockSecs, limit, clientKey }: z.output<typeof lockHeadQuery>,
   ) {
-    const { lockSecs, limit, clientKey } = parseQuery(lockHeadQuery, query);
     return {
       data: await this.rpc.call(RequestQueuesRpc.lockHead, {
         id: resource.id,

@@ -1,13 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import {
   AppError,
+  DATASETS,
   ID_PATTERN,
+  KEY_VALUE_STORES,
+  REQUEST_QUEUES,
   resourceRefSchema,
   ResourceType,
   RUN_STATUSES,
   RunsRpc,
   RunView,
   StorageType,
+  StorageTypeDescriptor,
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
@@ -28,25 +32,20 @@ const LAST_RUNS = [
   'actor-tasks/:actorTaskId/runs/last',
 ];
 
-/** Each storage type: its collection path, and its segment under a run (`run(id).dataset()` → `/dataset`). */
-const STORAGES: Record<StorageType, { canonical: string; underRun: string; of: keyof RunDefaults }> = {
-  DATASET: { canonical: 'datasets/:datasetId', underRun: 'dataset', of: 'defaultDatasetId' },
-  KEY_VALUE_STORE: {
-    canonical: 'key-value-stores/:storeId',
-    underRun: 'key-value-store',
-    of: 'defaultKeyValueStoreId',
-  },
-  REQUEST_QUEUE: {
-    canonical: 'request-queues/:queueId',
-    underRun: 'request-queue',
-    of: 'defaultRequestQueueId',
-  },
+/** Each storage type's descriptor: its collection path, and its segment under a run. */
+const STORAGES: Record<StorageType, StorageTypeDescriptor> = {
+  DATASET: DATASETS,
+  KEY_VALUE_STORE: KEY_VALUE_STORES,
+  REQUEST_QUEUE: REQUEST_QUEUES,
 };
 
 /** A storage route (`sub` = '', '/items', '/records/:recordKey', …): by its id, and as a run's default. */
 export function storageRoutes(type: StorageType, sub = ''): string[] {
-  const { canonical, underRun } = STORAGES[type];
-  return [`${canonical}${sub}`, ...[RUN_BY_ID, ...LAST_RUNS].map((run) => `${run}/${underRun}${sub}`)];
+  const { collection, idParam, underRun } = STORAGES[type];
+  return [
+    `${collection}/:${idParam}${sub}`,
+    ...[RUN_BY_ID, ...LAST_RUNS].map((run) => `${run}/${underRun}${sub}`),
+  ];
 }
 
 /** A run route (`sub` = '', '/abort', '/log'): by the run's id, and as the caller's last run. */
@@ -102,7 +101,7 @@ export class RunReferences {
     const storage = STORAGES[type as StorageType];
     if (!storage) return null;
     const defaults = await this.defaultsOf(runId);
-    return defaults?.[storage.of] ?? null;
+    return defaults?.[storage.runDefault] ?? null;
   }
 
   private async defaultsOf(runId: string): Promise<RunDefaults | null> {

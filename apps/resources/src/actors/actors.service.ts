@@ -82,9 +82,8 @@ export class ActorsService {
 
   /** The Actor's catalogue row and state, locked for update when asked; 404 if there is none. */
   async load(id: string, manager: EntityManager = this.dataSource.manager, lock = false): Promise<ActorRow> {
-    const resource = await this.catalogue.load(manager, 'ACTOR', id, lock);
-    const actor = await manager.findOneByOrFail(ActorEntity, { id });
-    return { resource, actor };
+    const { resource, state } = await this.catalogue.loadRow(manager, 'ACTOR', ActorEntity, id, lock);
+    return { resource, actor: state };
   }
 
   async create(req: RpcPayload<typeof ActorsRpc.createActor>): Promise<ActorView> {

@@ -65,9 +65,8 @@ export class AppsService {
   ) {}
 
   private async load(id: string, manager: EntityManager = this.dataSource.manager, lock = false) {
-    const resource = await this.catalogue.load(manager, 'APP', id, lock);
-    const app = await manager.findOneByOrFail(AppEntity, { id });
-    return { resource, app };
+    const { resource, state } = await this.catalogue.loadRow(manager, 'APP', AppEntity, id, lock);
+    return { resource, app: state };
   }
 
   async create(req: RpcPayload<typeof AppsRpc.createApp>): Promise<AppView> {

@@ -88,9 +88,8 @@ export class BuildsService {
   ) {}
 
   async load(id: string, manager: EntityManager = this.dataSource.manager, lock = false): Promise<BuildRow> {
-    const resource = await this.catalogue.load(manager, 'ACTOR_BUILD', id, lock);
-    const build = await manager.findOneByOrFail(BuildEntity, { id });
-    return { resource, build };
+    const { resource, state } = await this.catalogue.loadRow(manager, 'ACTOR_BUILD', BuildEntity, id, lock);
+    return { resource, build: state };
   }
 
   async create(req: RpcPayload<typeof ActorsRpc.createBuild>): Promise<BuildView> {

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AppError, Events, GeneralAccess, ResourceFacts, ResourceType } from '@atrium/contracts';
 import { newId, randomBase62 } from '@atrium/auth';
 import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, FindOptionsWhere, ObjectLiteral, ObjectType } from 'typeorm';
 import { UsageService } from '../usage/usage.service';
 import { ResourceEntity } from './resource.entity';
 
@@ -36,6 +36,12 @@ export interface NewResource {
   groupId?: string | null;
 }
 
+/** A resource: its catalogue row and the type's own row (`state`, keyed by the catalogue id). */
+export interface CataloguedRow<S> {
+  resource: ResourceEntity;
+  state: S;
+}
+
 export type ResourceChanges = Partial<
   Pick<ResourceEntity, 'name' | 'generalAccess' | 'isPublic' | 'signingKey' | 'groupId'>
 >;
@@ -47,9 +53,9 @@ export type ResourceChanges = Partial<
 @Injectable()
 export class CatalogueService {
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly outbox: ServiceOutboxRelay,
-    private readonly usage: UsageService,
+    readonly dataSource: DataSource,
+    readonly outbox: ServiceOutboxRelay,
+    readonly usage: UsageService,
   ) {}
 
   async facts(id: string): Promise<ResourceFacts | null> {
@@ -74,6 +80,21 @@ export class CatalogueService {
     });
     if (!resource) throw AppError.notFound(`The ${type.toLowerCase().replace(/_/g, ' ')}`);
     return resource;
+  }
+
+  /** The catalogue row (locked when asked, 404 if absent) with the type's own row keyed by its id. */
+  async loadRow<S extends ObjectLiteral>(
+    manager: EntityManager,
+    type: ResourceType,
+    state: ObjectType<S>,
+    id: string,
+    lock = false,
+  ): Promise<CataloguedRow<S>> {
+    const resource = await this.load(manager, type, id, lock);
+    return {
+      resource,
+      state: await manager.findOneByOrFail(state, { id } as unknown as FindOptionsWhere<S>),
+    };
   }
 
   /**

@@ -1,21 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import {
   AppError,
+  DATASETS,
   DatasetFieldStatistics,
   DatasetItemsChunk,
+  DatasetsRpc,
   DatasetStatistics,
   DatasetView,
-  ListPage,
-  ResourcesRpc,
   RpcPayload,
 } from '@atrium/contracts';
-import { ServiceOutboxRelay } from '@atrium/messaging';
 import { preparedQuery } from '@atrium/persistence';
-import { DataSource, EntityManager } from 'typeorm';
-import { CatalogueService, NewResource } from '../catalogue/catalogue.service';
-import { listCatalogued } from '../catalogue/catalogued-list.query';
+import { CatalogueService } from '../catalogue/catalogue.service';
+import { CataloguedStore, storageView } from '../catalogue/catalogued-store';
 import { ResourceEntity } from '../catalogue/resource.entity';
-import { UsageService } from '../usage/usage.service';
 import { DatasetItemEntity } from './dataset-item.entity';
 import { isCleanItem, tableColumns, toTableRow, transformItem } from './dataset-item.transform';
 import { DatasetEntity } from './dataset.entity';
@@ -33,7 +30,6 @@ const CHUNK = { items: { rows: 1000, bytes: 1 << 20 }, columns: { rows: 5000, by
 /** Statistics cover at most this many distinct top-level fields (Apify's table column limit). */
 const MAX_STATISTICS_FIELDS = 2000;
 
-type Row = { resource: ResourceEntity; dataset: DatasetEntity };
 type GetRow = Pick<
   ResourceEntity,
   'id' | 'name' | 'ownerId' | 'createdAt' | 'modifiedAt' | 'generalAccess' | 'signingKey'
@@ -41,60 +37,22 @@ type GetRow = Pick<
 
 function toView({
   resource,
-  dataset,
+  state,
 }: {
   resource: Omit<GetRow, 'itemCount' | 'cleanItemCount'>;
-  dataset: Pick<DatasetEntity, 'itemCount' | 'cleanItemCount'>;
+  state: Pick<DatasetEntity, 'itemCount' | 'cleanItemCount'>;
 }): DatasetView {
-  return {
-    id: resource.id,
-    name: resource.name,
-    userId: resource.ownerId,
-    createdAt: resource.createdAt.toISOString(),
-    modifiedAt: resource.modifiedAt.toISOString(),
-    accessedAt: resource.modifiedAt.toISOString(),
-    itemCount: dataset.itemCount,
-    cleanItemCount: dataset.cleanItemCount,
-    generalAccess: resource.generalAccess,
-    urlSigningSecretKey: resource.signingKey,
-  };
+  return storageView(resource, resource.modifiedAt, {
+    itemCount: state.itemCount,
+    cleanItemCount: state.cleanItemCount,
+  });
 }
 
+/** Datasets: items appended in order, read in chunks for exports, and their statistics. */
 @Injectable()
-export class DatasetsService {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly catalogue: CatalogueService,
-    private readonly outbox: ServiceOutboxRelay,
-    private readonly usage: UsageService,
-  ) {}
-
-  private async load(
-    id: string,
-    manager: EntityManager = this.dataSource.manager,
-    lock = false,
-  ): Promise<Row> {
-    const resource = await this.catalogue.load(manager, 'DATASET', id, lock);
-    const dataset = await manager.findOneByOrFail(DatasetEntity, { id });
-    return { resource, dataset };
-  }
-
-  /** Creates a dataset in `manager`'s transaction (also used for a run's default dataset). */
-  async createIn(manager: EntityManager, input: Omit<NewResource, 'type'>): Promise<Row> {
-    const resource = await this.catalogue.create(manager, { ...input, type: 'DATASET' });
-    await manager.insert(DatasetEntity, { id: resource.id, itemCount: 0, cleanItemCount: 0 });
-    return this.load(resource.id, manager);
-  }
-
-  async create(
-    req: RpcPayload<typeof ResourcesRpc.createDataset>,
-  ): Promise<{ dataset: DatasetView; created: boolean }> {
-    const { row, created } = await this.catalogue.getOrCreate(
-      { type: 'DATASET', ownerId: req.ownerId, name: req.name },
-      (manager) => this.createIn(manager, { ownerId: req.ownerId, name: req.name, createdBy: req.createdBy }),
-      (id) => this.load(id),
-    );
-    return { dataset: toView(row), created };
+export class DatasetsService extends CataloguedStore<DatasetEntity, DatasetView> {
+  constructor(catalogue: CatalogueService) {
+    super(catalogue.dataSource, catalogue, catalogue.outbox, STORE);
   }
 
   /**
@@ -102,12 +60,12 @@ export class DatasetsService {
    * round trip (a prepared statement), without entity hydration. Not found is answered as
    * `load` answers it.
    */
-  async get(id: string): Promise<DatasetView> {
+  override async get(id: string): Promise<DatasetView> {
     const [row] = await preparedQuery<GetRow>(this.dataSource, 'resources.get-dataset', this.getStatement(), [
       id,
     ]);
     if (!row) return toView(await this.load(id));
-    return toView({ resource: row, dataset: row });
+    return toView({ resource: row, state: row });
   }
 
   private getSql: string | undefined;
@@ -131,36 +89,6 @@ export class DatasetsService {
       WHERE r.${column(resource, 'id')} = $1 AND r.${column(resource, 'type')} = 'DATASET'`);
   }
 
-  async update(req: RpcPayload<typeof ResourcesRpc.updateDataset>): Promise<DatasetView> {
-    const row = await this.dataSource.transaction(async (manager) => {
-      const current = await this.load(req.id, manager, true);
-      await this.catalogue.update(manager, current.resource, req.changes, req.changedBy);
-      return current;
-    });
-    this.outbox.kick();
-    return toView(row);
-  }
-
-  async delete(id: string): Promise<{ ok: true }> {
-    await this.dataSource.transaction((manager) => this.deleteIn(manager, id));
-    this.outbox.kick();
-    return { ok: true };
-  }
-
-  /** Deletes the storage and its content inside the caller's transaction (a run's delete takes its default storages). */
-  async deleteIn(manager: EntityManager, id: string): Promise<void> {
-    const { resource } = await this.load(id, manager, true);
-    await manager.delete(DatasetItemEntity, { datasetId: id });
-    await manager.delete(DatasetEntity, { id });
-    await this.catalogue.remove(manager, resource);
-  }
-
-  async list(req: RpcPayload<typeof ResourcesRpc.listDatasets>): Promise<ListPage<DatasetView>> {
-    const { total, rows } = await listCatalogued(this.dataSource, 'DATASET', DatasetEntity, req);
-    const items = rows.map(({ resource, state }) => toView({ resource, dataset: state }));
-    return { total, ...req.page, count: items.length, items };
-  }
-
   /** Appends items; their JSON bytes count against the owner's storage (`causedBy`: default the owner). */
   async pushItems(
     id: string,
@@ -180,8 +108,8 @@ export class DatasetsService {
       bytes += Buffer.byteLength(json);
     }
     return this.dataSource.transaction(async (manager) => {
-      const { resource, dataset } = await this.load(id, manager, true);
-      await this.usage.storageChanged(manager, id, bytes, causedBy);
+      const { resource, state: dataset } = await this.load(id, manager, true);
+      await this.catalogue.usage.storageChanged(manager, id, bytes, causedBy);
       for (let start = 0; start < items.length; start += INSERT_CHUNK) {
         const chunk = items.slice(start, start + INSERT_CHUNK);
         await manager.insert(
@@ -203,7 +131,7 @@ export class DatasetsService {
    * order (no OFFSET scan), transformed as the export asks. Offset and limit are the gateway's
    * range, counted in stored items as Apify counts them (before skipping and unwinding).
    */
-  async readItems(req: RpcPayload<typeof ResourcesRpc.readItems>): Promise<DatasetItemsChunk> {
+  async readItems(req: RpcPayload<typeof DatasetsRpc.readItems>): Promise<DatasetItemsChunk> {
     const { from, to, desc, shape, transform } = req;
     if (from >= to) return { items: [], rest: null };
     const budget = shape === 'columns' ? CHUNK.columns : CHUNK.items;
@@ -248,7 +176,7 @@ export class DatasetsService {
    * key counts of its objects; how many items hold null in it; how many lack it.
    */
   async statistics(id: string): Promise<DatasetStatistics> {
-    const { dataset } = await this.load(id);
+    const { state: dataset } = await this.load(id);
     const measure = `CASE json_typeof(f.value)
         WHEN 'number' THEN (f.value #>> '{}')::numeric
         WHEN 'string' THEN length(f.value #>> '{}')
@@ -277,3 +205,7 @@ export class DatasetsService {
     return { fieldStatistics };
   }
 }
+
+/** What the catalogued store keeps of a dataset: its row, its view, and its items (deleted with it). */
+const ITEMS = { entity: DatasetItemEntity, by: 'datasetId' };
+const STORE = { descriptor: DATASETS, state: DatasetEntity, toView, content: ITEMS };

@@ -58,7 +58,7 @@ export class RequestLocksService {
     // A caller without a key is a new client: it gets one, to prolong and drop its locks with.
     const clientKey = req.client.clientKey ?? newId();
     await recordQueueClient(this.dataSource.manager, req.id, req.client);
-    const { resource, queue } = await this.queues.load(req.id);
+    const { resource, state: queue } = await this.queues.load(req.id);
     const { items, queueHasLockedRequests } = await this.dataSource.transaction(async (manager) => {
       const locked = returnedRows<LockedRow>(
         await manager.query(

@@ -3,14 +3,12 @@ import { Payload } from '@nestjs/microservices';
 import {
   BatchAddResult,
   BatchDeleteResult,
-  ListPage,
   LockedQueueHeadView,
   QueueHeadView,
   QueueOperationResult,
   QueueRequestsPage,
   QueueRequestView,
   RequestQueuesRpc,
-  RequestQueueView,
   RpcPayload,
 } from '@atrium/contracts';
 import { RpcHandler } from '@atrium/messaging';
@@ -23,33 +21,6 @@ export class RequestQueuesMessageController {
     private readonly queues: RequestQueuesService,
     private readonly locks: RequestLocksService,
   ) {}
-
-  @RpcHandler(RequestQueuesRpc.create)
-  create(
-    @Payload() req: RpcPayload<typeof RequestQueuesRpc.create>,
-  ): Promise<{ queue: RequestQueueView; created: boolean }> {
-    return this.queues.create(req);
-  }
-
-  @RpcHandler(RequestQueuesRpc.get)
-  get(@Payload() { id }: RpcPayload<typeof RequestQueuesRpc.get>): Promise<RequestQueueView> {
-    return this.queues.get(id);
-  }
-
-  @RpcHandler(RequestQueuesRpc.update)
-  update(@Payload() req: RpcPayload<typeof RequestQueuesRpc.update>): Promise<RequestQueueView> {
-    return this.queues.update(req);
-  }
-
-  @RpcHandler(RequestQueuesRpc.delete)
-  delete(@Payload() { id }: RpcPayload<typeof RequestQueuesRpc.delete>): Promise<{ ok: true }> {
-    return this.queues.delete(id);
-  }
-
-  @RpcHandler(RequestQueuesRpc.list)
-  list(@Payload() req: RpcPayload<typeof RequestQueuesRpc.list>): Promise<ListPage<RequestQueueView>> {
-    return this.queues.list(req);
-  }
 
   @RpcHandler(RequestQueuesRpc.addRequest)
   addRequest(@Payload() req: RpcPayload<typeof RequestQueuesRpc.addRequest>): Promise<QueueOperationResult> {

@@ -4,52 +4,37 @@ import {
   BatchAddResult,
   HttpMethod,
   BatchDeleteResult,
-  ListPage,
   QueueClient,
   QueueHeadView,
   QueueOperationResult,
   QueueRequestsPage,
   QueueRequestView,
+  REQUEST_QUEUES,
   RequestQueuesRpc,
   RequestQueueView,
   RpcPayload,
 } from '@atrium/contracts';
 import { newId } from '@atrium/auth';
-import { ServiceOutboxRelay } from '@atrium/messaging';
 import { createHash } from 'node:crypto';
-import { DataSource, EntityManager, In } from 'typeorm';
-import { CatalogueService, NewResource } from '../catalogue/catalogue.service';
-import { listCatalogued } from '../catalogue/catalogued-list.query';
-import { ResourceEntity } from '../catalogue/resource.entity';
-import { UsageService } from '../usage/usage.service';
+import { EntityManager, In } from 'typeorm';
+import { CatalogueService, CataloguedRow } from '../catalogue/catalogue.service';
+import { CataloguedStore, storageView } from '../catalogue/catalogued-store';
 import { recordQueueClient } from './queue-clients';
 import { QueueRequestEntity } from './queue-request.entity';
 import { RequestQueueEntity } from './request-queue.entity';
 
-export type RequestQueueRow = { resource: ResourceEntity; queue: RequestQueueEntity };
-
-const TYPE = 'REQUEST_QUEUE';
 const later = (a: Date, b: Date) => (a > b ? a : b);
 const hashUniqueKey = (uniqueKey: string) => createHash('sha256').update(uniqueKey).digest('hex');
 
-function toView({ resource, queue }: RequestQueueRow): RequestQueueView {
-  const modifiedAt = later(resource.modifiedAt, queue.contentModifiedAt).toISOString();
-  return {
-    id: resource.id,
-    name: resource.name,
-    userId: resource.ownerId,
-    createdAt: resource.createdAt.toISOString(),
-    modifiedAt,
-    accessedAt: modifiedAt,
+function toView({ resource, state: queue }: CataloguedRow<RequestQueueEntity>): RequestQueueView {
+  return storageView(resource, later(resource.modifiedAt, queue.contentModifiedAt), {
     actId: resource.actorId,
     actRunId: resource.runId,
     totalRequestCount: queue.totalRequestCount,
     handledRequestCount: queue.handledRequestCount,
     pendingRequestCount: queue.totalRequestCount - queue.handledRequestCount,
     hadMultipleClients: queue.hadMultipleClients,
-    generalAccess: resource.generalAccess,
-    urlSigningSecretKey: resource.signingKey,
-  };
+  });
 }
 
 /** A lock shows while it holds (the clock only words the view; PostgreSQL's decides the locks). */
@@ -133,33 +118,11 @@ function storedFieldsOf(r: QueueRequestEntity): StoredFields {
   };
 }
 
+/** Request queues: requests in order, their locks (see `RequestLocksService`), and their clients. */
 @Injectable()
-export class RequestQueuesService {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly catalogue: CatalogueService,
-    private readonly outbox: ServiceOutboxRelay,
-    private readonly usage: UsageService,
-  ) {}
-
-  async load(
-    id: string,
-    manager: EntityManager = this.dataSource.manager,
-    lock = false,
-  ): Promise<RequestQueueRow> {
-    const resource = await this.catalogue.load(manager, TYPE, id, lock);
-    const queue = await manager.findOneByOrFail(RequestQueueEntity, { id });
-    return { resource, queue };
-  }
-
-  /** The queue's own row, locked so that its requests, order and totals change one writer at a time. */
-  private async lockQueue(manager: EntityManager, id: string): Promise<RequestQueueEntity> {
-    const queue = await manager.findOne(RequestQueueEntity, {
-      where: { id },
-      lock: { mode: 'pessimistic_write' },
-    });
-    if (!queue) throw AppError.notFound('The request queue');
-    return queue;
+export class RequestQueuesService extends CataloguedStore<RequestQueueEntity, RequestQueueView> {
+  constructor(catalogue: CatalogueService) {
+    super(catalogue.dataSource, catalogue, catalogue.outbox, STORE);
   }
 
   private async findRequest(
@@ -176,59 +139,6 @@ export class RequestQueuesService {
   private nextOrderNo(queue: RequestQueueEntity, forefront: boolean): number {
     if (forefront) return --queue.lowestOrderNo;
     return ++queue.highestOrderNo;
-  }
-
-  /** Creates a queue in `manager`'s transaction (also used for a run's default queue). */
-  async createIn(manager: EntityManager, input: Omit<NewResource, 'type'>): Promise<RequestQueueRow> {
-    const resource = await this.catalogue.create(manager, { ...input, type: TYPE });
-    await manager.insert(RequestQueueEntity, { id: resource.id });
-    return this.load(resource.id, manager);
-  }
-
-  async create(
-    req: RpcPayload<typeof RequestQueuesRpc.create>,
-  ): Promise<{ queue: RequestQueueView; created: boolean }> {
-    const { row, created } = await this.catalogue.getOrCreate(
-      { type: TYPE, ownerId: req.ownerId, name: req.name },
-      (manager) => this.createIn(manager, { ownerId: req.ownerId, name: req.name, createdBy: req.createdBy }),
-      (id) => this.load(id),
-    );
-    return { queue: toView(row), created };
-  }
-
-  async get(id: string): Promise<RequestQueueView> {
-    return toView(await this.load(id));
-  }
-
-  async update(req: RpcPayload<typeof RequestQueuesRpc.update>): Promise<RequestQueueView> {
-    const row = await this.dataSource.transaction(async (manager) => {
-      const current = await this.load(req.id, manager, true);
-      await this.catalogue.update(manager, current.resource, req.changes, req.changedBy);
-      return current;
-    });
-    this.outbox.kick();
-    return toView(row);
-  }
-
-  async delete(id: string): Promise<{ ok: true }> {
-    await this.dataSource.transaction((manager) => this.deleteIn(manager, id));
-    this.outbox.kick();
-    return { ok: true };
-  }
-
-  /** Deletes the storage and its content inside the caller's transaction (a run's delete takes its default storages). */
-  async deleteIn(manager: EntityManager, id: string): Promise<void> {
-    const { resource } = await this.load(id, manager, true);
-    await this.lockQueue(manager, id);
-    await manager.delete(QueueRequestEntity, { queueId: id });
-    await manager.delete(RequestQueueEntity, { id });
-    await this.catalogue.remove(manager, resource);
-  }
-
-  async list(req: RpcPayload<typeof RequestQueuesRpc.list>): Promise<ListPage<RequestQueueView>> {
-    const { total, rows } = await listCatalogued(this.dataSource, TYPE, RequestQueueEntity, req);
-    const items = rows.map(({ resource, state }) => toView({ resource, queue: state }));
-    return { total, ...req.page, count: items.length, items };
   }
 
   /** Adds a request; its bytes count against the owner's storage (`causedBy`: default the owner). */
@@ -258,7 +168,7 @@ export class RequestQueuesService {
   ): Promise<BatchAddResult> {
     return this.dataSource.transaction(async (manager) => {
       await recordQueueClient(manager, req.id, req.client);
-      const queue = await this.lockQueue(manager, req.id);
+      const queue = await this.lockState(manager, req.id);
       const hashes = req.requests.map((r) => hashUniqueKey(r.uniqueKey));
       const existing = await manager.find(QueueRequestEntity, {
         where: { queueId: req.id, uniqueKeyHash: In([...new Set(hashes)]) },
@@ -298,7 +208,7 @@ export class RequestQueuesService {
         };
       });
       if (inserted.length === 0) return { processedRequests, unprocessedRequests: [] };
-      await this.usage.storageChanged(manager, req.id, bytes, causedBy);
+      await this.catalogue.usage.storageChanged(manager, req.id, bytes, causedBy);
       await manager.insert(QueueRequestEntity, inserted);
       queue.totalRequestCount += inserted.length;
       queue.handledRequestCount += inserted.filter((r) => r.handledAt !== null).length;
@@ -318,7 +228,7 @@ export class RequestQueuesService {
   ): Promise<BatchDeleteResult> {
     return this.dataSource.transaction(async (manager) => {
       await recordQueueClient(manager, req.id, req.client);
-      const queue = await this.lockQueue(manager, req.id);
+      const queue = await this.lockState(manager, req.id);
       const ids = req.requests.flatMap((r) => (r.id !== undefined ? [r.id] : []));
       const hashes = req.requests.flatMap((r) =>
         r.id === undefined && r.uniqueKey !== undefined ? [hashUniqueKey(r.uniqueKey)] : [],
@@ -339,7 +249,7 @@ export class RequestQueuesService {
       });
       if (found.length > 0) {
         const bytes = found.reduce((sum, r) => sum + requestBytes(r.uniqueKey, storedFieldsOf(r)), 0);
-        await this.usage.storageChanged(manager, req.id, -bytes, causedBy);
+        await this.catalogue.usage.storageChanged(manager, req.id, -bytes, causedBy);
         await manager.delete(QueueRequestEntity, { id: In(found.map((r) => r.id)) });
         queue.totalRequestCount -= found.length;
         queue.handledRequestCount -= found.filter((r) => r.handledAt !== null).length;
@@ -368,13 +278,13 @@ export class RequestQueuesService {
     }
     return this.dataSource.transaction(async (manager) => {
       await recordQueueClient(manager, req.id, req.client);
-      const queue = await this.lockQueue(manager, req.id);
+      const queue = await this.lockState(manager, req.id);
       const current = await this.findRequest(manager, req.id, req.requestId);
       if (req.request.uniqueKey !== undefined && req.request.uniqueKey !== current.uniqueKey) {
         throw new AppError('invalid-input', 'The uniqueKey of a request cannot be changed');
       }
       const fields = storedFields(req.request);
-      await this.usage.storageChanged(
+      await this.catalogue.usage.storageChanged(
         manager,
         req.id,
         requestBytes(current.uniqueKey, fields) - requestBytes(current.uniqueKey, storedFieldsOf(current)),
@@ -405,9 +315,9 @@ export class RequestQueuesService {
   ): Promise<{ ok: true }> {
     await this.dataSource.transaction(async (manager) => {
       await recordQueueClient(manager, id, client);
-      const queue = await this.lockQueue(manager, id);
+      const queue = await this.lockState(manager, id);
       const current = await this.findRequest(manager, id, requestId);
-      await this.usage.storageChanged(
+      await this.catalogue.usage.storageChanged(
         manager,
         id,
         -requestBytes(current.uniqueKey, storedFieldsOf(current)),
@@ -451,7 +361,7 @@ export class RequestQueuesService {
 
   /** The head without the requests some client holds locked (their locks decided by PostgreSQL's clock). */
   async head(req: RpcPayload<typeof RequestQueuesRpc.head>): Promise<QueueHeadView> {
-    const { resource, queue } = await this.load(req.id);
+    const { resource, state: queue } = await this.load(req.id);
     const found: { id: string; retry_count: number; unique_key: string; url: string; method: HttpMethod }[] =
       await this.dataSource.manager.query(
         `SELECT id, retry_count, unique_key, url, method FROM resources.queue_request
@@ -474,3 +384,7 @@ export class RequestQueuesService {
     };
   }
 }
+
+/** What the catalogued store keeps of a queue: its row, its view, and its requests (deleted with it). */
+const REQUESTS = { entity: QueueRequestEntity, by: 'queueId' };
+const STORE = { descriptor: REQUEST_QUEUES, state: RequestQueueEntity, toView, content: REQUESTS };

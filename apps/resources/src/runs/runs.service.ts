@@ -95,9 +95,8 @@ export class RunsService {
     manager: EntityManager = this.dataSource.manager,
     lock = false,
   ): Promise<Row> {
-    const resource = await this.catalogue.load(manager, 'ACTOR_RUN', id, lock);
-    const run = await manager.findOneByOrFail(RunEntity, { id });
-    return { resource, run };
+    const { resource, state } = await this.catalogue.loadRow(manager, 'ACTOR_RUN', RunEntity, id, lock);
+    return { resource, run: state };
   }
 
   /**

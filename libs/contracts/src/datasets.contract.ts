@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { storageType, StorageViewBase } from './resource-types';
+import { rpc } from './rpc-route';
+import { causedByField, idSchema } from './validation';
+
+export interface DatasetView extends StorageViewBase {
+  itemCount: number;
+  cleanItemCount: number;
+}
+
+/** Datasets: items appended in order, exported in Apify's formats. */
+export const DATASETS = storageType<DatasetView>()({
+  type: 'DATASET',
+  collection: 'datasets',
+  idParam: 'datasetId',
+  underRun: 'dataset',
+  runDefault: 'defaultDatasetId',
+  createdAs: 'dataset',
+  publicContent: { field: 'itemsPublicUrl', path: 'items' },
+});
+
+/** Field names in item options (`fields`, `omit`, `unwind`, `flatten`): at most 100 of 200 characters. */
+const itemFieldList = z.array(z.string().min(1).max(200)).max(100).optional();
+
+/** Apify's item options, applied in this order: skipHidden, skipEmpty, unwind, flatten, fields, omit. */
+export const datasetItemsTransform = z
+  .object({
+    fields: itemFieldList,
+    omit: itemFieldList,
+    unwind: itemFieldList,
+    flatten: itemFieldList,
+    skipHidden: z.boolean().default(false),
+    skipEmpty: z.boolean().default(false),
+  })
+  .strict();
+export type DatasetItemsTransform = z.output<typeof datasetItemsTransform>;
+
+/** A table cell: what CSV, XLSX and HTML exports hold. */
+export type DatasetCell = string | number | boolean | null;
+
+export interface DatasetItemsChunk {
+  /** `shape: items`: transformed items; `table`: their flattened rows (`a/b` names); `columns`: absent. */
+  items?: Record<string, unknown>[];
+  /** `shape: columns`: the cell names of the chunk's rows, in order of first appearance. */
+  columns?: string[];
+  /** What is left of the range after this chunk; null when the range is done. */
+  rest: { from: number; to: number } | null;
+}
+
+export interface DatasetFieldStatistics {
+  min: number | null;
+  max: number | null;
+  nullCount: number;
+  emptyCount: number;
+}
+
+export interface DatasetStatistics {
+  fieldStatistics: Record<string, DatasetFieldStatistics> | null;
+}
+
+export const MAX_ITEMS_PER_PUSH = 10_000;
+const jsonItem = z.record(z.unknown());
+
+export const DatasetsRpc = {
+  ...DATASETS.rpc,
+  pushItems: rpc<{ itemCount: number }>()(
+    'resources',
+    'resources.datasets.push-items',
+    z
+      .object({ id: idSchema, items: z.array(jsonItem).min(1).max(MAX_ITEMS_PER_PUSH), ...causedByField })
+      .strict(),
+  ),
+  /**
+   * One chunk of a dataset's items for an export: the stored items at positions in `[from, to)`,
+   * ascending (or descending with `desc`), transformed as Apify's item options say; the gateway
+   * asks again with `rest` until it is null. Positions are dense and immutable (items are only
+   * appended), so a range fixed from `itemCount` at the start is a consistent snapshot.
+   */
+  readItems: rpc<DatasetItemsChunk>()(
+    'resources',
+    'resources.datasets.read-items',
+    z
+      .object({
+        id: idSchema,
+        from: z.number().int().min(0),
+        to: z.number().int().min(0),
+        desc: z.boolean().default(false),
+        /** `items`: transformed objects; `table`: each flattened to `a/b` cells; `columns`: only the cells' names. */
+        shape: z.enum(['items', 'table', 'columns']).default('items'),
+        transform: datasetItemsTransform,
+      })
+      .strict(),
+  ),
+  /** Per top-level field: min, max, nullCount, emptyCount over the dataset's items. */
+  statistics: rpc<DatasetStatistics>()(
+    'resources',
+    'resources.datasets.statistics',
+    z.object({ id: idSchema }).strict(),
+  ),
+} as const;
