@@ -1,11 +1,11 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { batchCheckBody, idSchema, IdentityRpc, PERMISSIONS, PermissionsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, principalRef } from '../auth/principal';
 import { Public } from '../authorization/authorize.decorator';
-import { parseBody, parseQuery } from '../http/api-query';
+import { ValidBody, ValidQuery } from '../http/validated';
 
 const explainQuery = z.object({
   resourceId: idSchema,
@@ -24,16 +24,21 @@ export class AccessQueriesController {
   /** `{ checks: [{ resourceId, permission }] }` → `{ data: [{ allowed }] }`, for the caller, in order. */
   @Post('check')
   @HttpCode(200)
-  async check(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
-    const { checks } = parseBody(batchCheckBody, body);
+  async check(
+    @CurrentPrincipal() principal: Principal,
+    @ValidBody(batchCheckBody, { required: true }) body: z.output<typeof batchCheckBody>,
+  ) {
+    const { checks } = body;
     return {
       data: await this.rpc.call(PermissionsRpc.checkBatch, { principal: principalRef(principal), checks }),
     };
   }
 
   @Get('explain')
-  async explain(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
-    const q = parseQuery(explainQuery, query);
+  async explain(
+    @CurrentPrincipal() principal: Principal,
+    @ValidQuery(explainQuery) q: z.output<typeof explainQuery>,
+  ) {
     const caller = principalRef(principal);
     // Someone else is named as grants name them (id or username); one who does not exist is 404.
     const userId =

@@ -1,15 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  PipeTransform,
-  Post,
-  Put,
-  Query,
-} from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, PipeTransform, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
@@ -27,7 +16,7 @@ import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
-import { parseBody, parseQuery } from '../http/api-query';
+import { ValidBody, ValidQuery } from '../http/validated';
 
 const accessListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
@@ -56,8 +45,10 @@ export class AccessController {
 
   @Get()
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
-  async list(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
-    const q = parseQuery(accessListQuery, query);
+  async list(
+    @CurrentResource() resource: AuthorizedResource,
+    @ValidQuery(accessListQuery) q: z.output<typeof accessListQuery>,
+  ) {
     return {
       data: await this.rpc.call(PermissionsRpc.listAccess, {
         resourceType: resource.type,
@@ -89,9 +80,8 @@ export class AccessController {
   async grant(
     @CurrentResource() resource: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(grantBody, { required: true }) input: z.output<typeof grantBody>,
   ) {
-    const input = parseBody(grantBody, body);
     const subject = await this.rpc.call(IdentityRpc.resolveUser, { ref: input.user });
     const grant = await this.rpc.call(PermissionsRpc.createGrant, {
       resourceType: resource.type,
@@ -113,9 +103,8 @@ export class AccessController {
     @CurrentResource() resource: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
     @Param('grantId', GrantIdPipe) grantId: string,
-    @Body() body: unknown,
+    @ValidBody(updateGrantBody, { required: true }) changes: z.output<typeof updateGrantBody>,
   ) {
-    const changes = parseBody(updateGrantBody, body);
     const grant = await this.rpc.call(PermissionsRpc.updateGrant, {
       resourceType: resource.type,
       resourceId: resource.id,

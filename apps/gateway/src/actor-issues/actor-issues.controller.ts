@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
@@ -21,9 +21,10 @@ import {
   Public,
   SignedIn,
 } from '../authorization/authorize.decorator';
-import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
+import { paginationQuery } from '../http/api-query';
 import { IssueAccess, signedInUser } from './issue-access';
 import { runIdFromUrl } from './run-reference';
+import { ValidBody, ValidQuery } from '../http/validated';
 
 const listQuery = z.object({ ...paginationQuery, status: z.enum(ISSUE_LIST_STATUSES).optional() });
 const commentsQuery = z.object(paginationQuery);
@@ -51,9 +52,8 @@ export class ActorIssuesController {
   async list(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentPrincipal() principal: Principal,
-    @Query() query: unknown,
+    @ValidQuery(listQuery) q: z.output<typeof listQuery>,
   ) {
-    const q = parseQuery(listQuery, query);
     const [issues, ownerId] = await Promise.all([
       this.rpc.call(IssuesRpc.list, { actorId: actor.id, status: q.status ?? 'ALL', page: page(q, true) }),
       this.access.ownerOf(actor.id),
@@ -74,10 +74,9 @@ export class ActorIssuesController {
   async create(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentPrincipal() principal: Principal,
-    @Body() body: unknown,
+    @ValidBody(createIssueBody, { required: true }) input: z.output<typeof createIssueBody>,
   ) {
     const user = signedInUser(principal);
-    const input = parseBody(createIssueBody, body);
     const runId =
       input.runUrl !== undefined
         ? runIdFromUrl(input.runUrl)
@@ -134,11 +133,11 @@ export class ActorIssuesController {
   async updateStatus(
     @CurrentPrincipal() principal: Principal,
     @Param('issueId') issueId: string,
-    @Body() body: unknown,
+    @ValidBody(updateIssueBody, { required: true }) body: z.output<typeof updateIssueBody>,
   ) {
     const user = signedInUser(principal);
     const { issue, actorOwnerId, actorPermissions } = await this.access.load(user, issueId);
-    const { status } = parseBody(updateIssueBody, body);
+    const { status } = body;
     const mayChange =
       user.userId === actorOwnerId ||
       actorPermissions.includes('WRITE') ||
@@ -162,9 +161,8 @@ export class ActorIssuesController {
   async listComments(
     @CurrentPrincipal() principal: Principal,
     @Param('issueId') issueId: string,
-    @Query() query: unknown,
+    @ValidQuery(commentsQuery) q: z.output<typeof commentsQuery>,
   ) {
-    const q = parseQuery(commentsQuery, query);
     const { issue } = await this.access.load(principal, issueId);
     return { data: await this.rpc.call(IssuesRpc.listComments, { issueId: issue.id, page: page(q, false) }) };
   }
@@ -175,11 +173,11 @@ export class ActorIssuesController {
   async addComment(
     @CurrentPrincipal() principal: Principal,
     @Param('issueId') issueId: string,
-    @Body() body: unknown,
+    @ValidBody(commentBody, { required: true }) body: z.output<typeof commentBody>,
   ) {
     const user = signedInUser(principal);
     const { issue } = await this.access.load(user, issueId);
-    const { text } = parseBody(commentBody, body);
+    const { text } = body;
     return {
       data: await this.rpc.call(IssuesRpc.addComment, { issueId: issue.id, authorId: user.userId, text }),
     };
@@ -191,11 +189,11 @@ export class ActorIssuesController {
     @CurrentPrincipal() principal: Principal,
     @Param('issueId') issueId: string,
     @Param('commentId') commentId: string,
-    @Body() body: unknown,
+    @ValidBody(commentBody, { required: true }) body: z.output<typeof commentBody>,
   ) {
     const user = signedInUser(principal);
     const { issue } = await this.access.load(user, issueId);
-    const { text } = parseBody(commentBody, body);
+    const { text } = body;
     if (!ID_PATTERN.test(commentId)) throw AppError.notFound('The comment');
     return {
       data: await this.rpc.call(IssuesRpc.editComment, {

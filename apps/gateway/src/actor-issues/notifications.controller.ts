@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { AppError, ID_PATTERN, IssuesRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
@@ -6,8 +6,9 @@ import { z } from 'zod';
 import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
-import { paginationQuery, parseQuery, queryBoolean } from '../http/api-query';
+import { paginationQuery, queryBoolean } from '../http/api-query';
 import { decideEach } from '../http/ownership-listing';
+import { ValidQuery } from '../http/validated';
 
 const listQuery = z.object({ ...paginationQuery, unread: queryBoolean.optional() });
 
@@ -28,8 +29,7 @@ export class NotificationsController {
   /** Newest first; `?unread=1` lists unread ones only; `unreadCount` counts them either way. */
   @Get()
   @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
+  async list(@CurrentUser() user: UserPrincipal, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? true };
     const { actorIds } = await this.rpc.call(IssuesRpc.listNotificationActors, { userId: user.userId });
     const actors = actorIds.map((id) => ({ id }));

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Put, Query, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Post, Put, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ACTOR_JOB_TERMINAL_STATUSES, ActorsRpc, BuildView, updateBuildBody } from '@atrium/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
@@ -15,10 +15,10 @@ import {
   ListingCaller,
   SignedIn,
 } from '../authorization/authorize.decorator';
-import { parseBody, parseQuery } from '../http/api-query';
 import { requireManageAccessToChange } from '../authorization/access-check';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { AccessDecisions } from '../authorization/access-decisions';
+import { ValidBody, ValidQuery } from '../http/validated';
 
 const listQuery = z.object(ownershipListQuery);
 const getQuery = z.object({ waitForFinish: waitForFinishParam });
@@ -49,8 +49,7 @@ export class ActorBuildsController {
   /** Builds of the caller's Actors, or of those shared with them. */
   @Get()
   @SignedIn()
-  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
+  async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const page = await listByOwnership(this.rpc, this.access, lister, 'ACTOR_BUILD', q, (req) =>
       this.rpc.call(ActorsRpc.listBuilds, req),
     );
@@ -61,8 +60,10 @@ export class ActorBuildsController {
 
   @Get(':buildId')
   @Authorize('ACTOR_BUILD', 'READ', 'buildId')
-  async get(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
-    const q = parseQuery(getQuery, query);
+  async get(
+    @CurrentResource() resource: AuthorizedResource,
+    @ValidQuery(getQuery) q: z.output<typeof getQuery>,
+  ) {
     const build = q.waitForFinish
       ? await waitForBuild(this.rpc, resource.id, q.waitForFinish)
       : await this.rpc.call(ActorsRpc.getBuild, { id: resource.id });
@@ -98,8 +99,10 @@ export class ActorBuildsController {
    */
   @Put(':buildId')
   @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
-  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
-    const changes = parseBody(updateBuildBody, body ?? {});
+  async update(
+    @CurrentResource() resource: AuthorizedResource,
+    @ValidBody(updateBuildBody) changes: z.output<typeof updateBuildBody>,
+  ) {
     requireManageAccessToChange(resource, changes);
     const build = await this.rpc.call(ActorsRpc.updateBuild, { id: resource.id, changes });
     if (changes.generalAccess !== undefined) await this.access.refreshed('resource', resource.id);

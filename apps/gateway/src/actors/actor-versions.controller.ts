@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   ActorVersionsRpc,
@@ -12,7 +12,8 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
-import { parseBody } from '../http/api-query';
+import { ValidBody } from '../http/validated';
+import { z } from 'zod';
 
 const VERSION = ':actorId/versions/:versionNumber';
 const ENV_VAR = ':actorId/versions/:versionNumber/env-vars/:envVarName';
@@ -46,8 +47,10 @@ export class ActorVersionsController {
   @Post(':actorId/versions')
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(201)
-  async create(@CurrentResource() actor: AuthorizedResource, @Body() body: unknown) {
-    const version = parseBody(createVersionBody, body ?? {});
+  async create(
+    @CurrentResource() actor: AuthorizedResource,
+    @ValidBody(createVersionBody) version: z.output<typeof createVersionBody>,
+  ) {
     return { data: await this.rpc.call(ActorVersionsRpc.createVersion, { actorId: actor.id, version }) };
   }
 
@@ -68,9 +71,8 @@ export class ActorVersionsController {
   async update(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
-    @Body() body: unknown,
+    @ValidBody(updateVersionBody) changes: z.output<typeof updateVersionBody>,
   ) {
-    const changes = parseBody(updateVersionBody, body ?? {});
     return {
       data: await this.rpc.call(ActorVersionsRpc.updateVersion, {
         actorId: actor.id,
@@ -86,7 +88,7 @@ export class ActorVersionsController {
   updateByPost(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
-    @Body() body: unknown,
+    @ValidBody(updateVersionBody) body: z.output<typeof updateVersionBody>,
   ) {
     return this.update(actor, versionNumber, body);
   }
@@ -125,9 +127,8 @@ export class ActorVersionsController {
   async createEnvVar(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
-    @Body() body: unknown,
+    @ValidBody(createEnvVarBody) envVar: z.output<typeof createEnvVarBody>,
   ) {
-    const envVar = parseBody(createEnvVarBody, body ?? {});
     return {
       data: await this.rpc.call(ActorVersionsRpc.createEnvVar, {
         actorId: actor.id,
@@ -160,9 +161,8 @@ export class ActorVersionsController {
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
     @Param('envVarName') envVarName: string,
-    @Body() body: unknown,
+    @ValidBody(updateEnvVarBody) changes: z.output<typeof updateEnvVarBody>,
   ) {
-    const changes = parseBody(updateEnvVarBody, body ?? {});
     return {
       data: await this.rpc.call(ActorVersionsRpc.updateEnvVar, {
         actorId: actor.id,
@@ -180,7 +180,7 @@ export class ActorVersionsController {
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
     @Param('envVarName') envVarName: string,
-    @Body() body: unknown,
+    @ValidBody(updateEnvVarBody) body: z.output<typeof updateEnvVarBody>,
   ) {
     return this.updateEnvVar(actor, versionNumber, envVarName, body);
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Ip, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Ip, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   ActorsRpc,
@@ -24,13 +24,14 @@ import {
   Lister,
   ListingCaller,
 } from '../authorization/authorize.decorator';
-import { paginationQuery, parseBody, parseQuery, queryBoolean } from '../http/api-query';
+import { paginationQuery, queryBoolean } from '../http/api-query';
 import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { usernamesOf } from '../users/usernames';
 import { presentBuild, waitForBuild } from './actor-builds.controller';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange } from '../authorization/access-check';
 import { waitForFinishParam } from '../http/wait-for-finish';
+import { AnyBody, ValidBody, ValidQuery } from '../http/validated';
 
 const listQuery = z.object({
   ...ownershipListQuery,
@@ -75,8 +76,7 @@ export class ActorsController {
 
   @Get()
   @InAccount('ACTOR', 'READ')
-  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
+  async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const page = await listByOwnership(this.rpc, this.access, lister, 'ACTOR', q, (req) =>
       this.rpc.call(ActorsRpc.listActors, req),
     );
@@ -86,8 +86,11 @@ export class ActorsController {
   @Post()
   @InAccount('ACTOR', 'CREATE')
   @HttpCode(201)
-  async create(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Body() body: unknown) {
-    const actor = parseBody(createActorBody, body ?? {});
+  async create(
+    @CurrentUser() user: UserPrincipal,
+    @CurrentAccount() account: string,
+    @ValidBody(createActorBody) actor: z.output<typeof createActorBody>,
+  ) {
     const created = await this.rpc.call(ActorsRpc.createActor, {
       ownerId: account,
       createdBy: user.userId,
@@ -112,10 +115,9 @@ export class ActorsController {
   @Authorize('ACTOR', 'WRITE', 'actorId')
   async update(
     @CurrentResource() resource: AuthorizedResource,
-    @Body() body: unknown,
+    @ValidBody(updateActorBody) changes: z.output<typeof updateActorBody>,
     @AccessChanger() changedBy: string | undefined,
   ) {
-    const changes = parseBody(updateActorBody, body ?? {});
     requireManageAccessToChange(resource, changes);
     const actor = await this.rpc.call(ActorsRpc.updateActor, { id: resource.id, changes, changedBy });
     await this.access.refreshed('resource', resource.id, changedBy);
@@ -135,9 +137,8 @@ export class ActorsController {
   async listBuilds(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(buildsQuery) q: z.output<typeof buildsQuery>,
   ) {
-    const q = parseQuery(buildsQuery, query);
     const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
     const builds = await this.rpc.call(ActorsRpc.listBuilds, { actorId: actor.id, page });
     // Each build as its own GET would answer it.
@@ -157,11 +158,10 @@ export class ActorsController {
   async build(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(createBuildQuery) q: z.output<typeof createBuildQuery>,
     @Ip() clientIp: string,
     @Headers('user-agent') userAgent?: string,
   ) {
-    const q = parseQuery(createBuildQuery, query);
     const build = await this.rpc.call(ActorsRpc.createBuild, {
       actorId: actor.id,
       version: q.version,
@@ -183,9 +183,8 @@ export class ActorsController {
   async defaultBuild(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(defaultBuildQuery) q: z.output<typeof defaultBuildQuery>,
   ) {
-    const q = parseQuery(defaultBuildQuery, query);
     const found = await this.rpc.call(ActorsRpc.resolveBuild, { actorId: actor.id });
     const decision = await this.access.check(principalRef(user), 'ACTOR_BUILD', found.id, 'READ');
     if (!decision.canRead) throw AppError.notFound('The default build');
@@ -201,13 +200,13 @@ export class ActorsController {
   @Post(':actorId/validate-input')
   @Authorize('ACTOR', 'READ', 'actorId')
   @HttpCode(200)
+  @AnyBody()
   async validateInput(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(validateInputQuery) q: z.output<typeof validateInputQuery>,
     @Body() body: unknown,
   ) {
-    const q = parseQuery(validateInputQuery, query);
     let build: BuildView | null;
     try {
       build = await this.rpc.call(ActorsRpc.resolveBuild, { actorId: actor.id, ref: q.build });

@@ -1,16 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Logger,
-  Param,
-  Patch,
-  PipeTransform,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Logger, Param, Patch, PipeTransform, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   addCollaboratorBody,
@@ -33,8 +21,9 @@ import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
-import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
+import { paginationQuery } from '../http/api-query';
 import { CollaboratorTokens } from './collaborator-tokens';
+import { ValidBody, ValidQuery } from '../http/validated';
 
 const listQuery = z.object(paginationQuery);
 const isScope = (p: Permission): p is AppScope => (APP_SCOPES as readonly string[]).includes(p);
@@ -78,8 +67,10 @@ export class AppCollaboratorsController {
 
   @Get()
   @Authorize('APP', 'Collaborators:Get', 'appId')
-  async list(@CurrentResource() app: AuthorizedResource, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
+  async list(
+    @CurrentResource() app: AuthorizedResource,
+    @ValidQuery(listQuery) q: z.output<typeof listQuery>,
+  ) {
     const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
     const [grants, records] = await Promise.all([
       this.grants(app.id),
@@ -97,9 +88,8 @@ export class AppCollaboratorsController {
   async add(
     @CurrentResource() app: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(addCollaboratorBody) input: z.output<typeof addCollaboratorBody>,
   ) {
-    const input = parseBody(addCollaboratorBody, body ?? {});
     const scopes = expandAppScopes(input.scopes);
     requireHeld(app, scopes);
     const subject = await this.rpc
@@ -168,9 +158,8 @@ export class AppCollaboratorsController {
     @CurrentResource() app: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
     @Param('collaboratorId', CollaboratorIdPipe) collaboratorId: string,
-    @Body() body: unknown,
+    @ValidBody(updateCollaboratorBody) input: z.output<typeof updateCollaboratorBody>,
   ) {
-    const input = parseBody(updateCollaboratorBody, body ?? {});
     if (collaboratorId === user.userId) {
       throw new AppError('insufficient-permissions', 'You cannot change your own scopes on this app');
     }

@@ -1,16 +1,4 @@
-import {
-  applyDecorators,
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Query,
-  Type,
-} from '@nestjs/common';
+import { applyDecorators, Controller, Delete, Get, HttpCode, Param, Patch, Post, Type } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   APP_CONTENT_BODIES,
@@ -28,7 +16,8 @@ import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
-import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
+import { paginationQuery } from '../http/api-query';
+import { ValidBody, ValidQuery } from '../http/validated';
 
 const listQuery = z.object(paginationQuery);
 
@@ -55,8 +44,10 @@ function appContentController(kind: AppContentKind): Type<unknown> {
 
     @Get()
     @Authorize('APP', scopes.get, 'appId')
-    async list(@CurrentResource() app: AuthorizedResource, @Query() query: unknown) {
-      const q = parseQuery(listQuery, query);
+    async list(
+      @CurrentResource() app: AuthorizedResource,
+      @ValidQuery(listQuery) q: z.output<typeof listQuery>,
+    ) {
       const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
       return { data: await this.rpc.call(AppsRpc.listContents, { appId: app.id, kind, page }) };
     }
@@ -67,9 +58,9 @@ function appContentController(kind: AppContentKind): Type<unknown> {
     async add(
       @CurrentResource() app: AuthorizedResource,
       @CurrentUser() user: UserPrincipal,
-      @Body() input: unknown,
+      @ValidBody(body) input: z.output<typeof body>,
     ) {
-      const content = { kind, item: parseBody(body, input ?? {}) } as AppContentAdd;
+      const content = { kind, item: input } as AppContentAdd;
       return {
         data: await this.rpc.call(AppsRpc.addContent, { appId: app.id, createdBy: user.userId, content }),
       };
@@ -85,10 +76,9 @@ function appContentController(kind: AppContentKind): Type<unknown> {
     async patch(
       @CurrentResource() app: AuthorizedResource,
       @Param('itemId') itemId: string,
-      @Body() input: unknown,
+      @ValidBody(patchInputBody) changes: z.output<typeof patchInputBody>,
     ) {
       if (!idSchema.safeParse(itemId).success) throw AppError.notFound('The input');
-      const changes = parseBody(patchInputBody, input ?? {});
       return { data: await this.rpc.call(AppsRpc.patchInput, { appId: app.id, id: itemId, changes }) };
     }
 

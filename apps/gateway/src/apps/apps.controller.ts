@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { AppsRpc, createAppBody, updateAppBody } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
@@ -14,9 +14,9 @@ import {
   Lister,
   ListingCaller,
 } from '../authorization/authorize.decorator';
-import { parseBody, parseQuery } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { CollaboratorTokens } from './collaborator-tokens';
+import { ValidBody, ValidQuery } from '../http/validated';
 
 const listQuery = z.object(ownershipListQuery);
 
@@ -32,8 +32,7 @@ export class AppsController {
 
   @Get()
   @InAccount('APP', 'READ')
-  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
+  async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const page = await listByOwnership(this.rpc, this.access, lister, 'APP', q, (req) =>
       this.rpc.call(AppsRpc.listApps, req),
     );
@@ -43,8 +42,11 @@ export class AppsController {
   @Post()
   @InAccount('APP', 'CREATE')
   @HttpCode(201)
-  async create(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Body() body: unknown) {
-    const app = parseBody(createAppBody, body ?? {});
+  async create(
+    @CurrentUser() user: UserPrincipal,
+    @CurrentAccount() account: string,
+    @ValidBody(createAppBody) app: z.output<typeof createAppBody>,
+  ) {
     return {
       data: await this.rpc.call(AppsRpc.createApp, { ownerId: account, createdBy: user.userId, app }),
     };
@@ -58,8 +60,10 @@ export class AppsController {
 
   @Put(':appId')
   @Authorize('APP', 'WRITE', 'appId')
-  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
-    const changes = parseBody(updateAppBody, body ?? {});
+  async update(
+    @CurrentResource() resource: AuthorizedResource,
+    @ValidBody(updateAppBody) changes: z.output<typeof updateAppBody>,
+  ) {
     const app = await this.rpc.call(AppsRpc.updateApp, { id: resource.id, changes });
     // A new name addresses the app (`username~name`) from the very next request.
     if (changes.name !== undefined) await this.access.refreshed('resource', resource.id);

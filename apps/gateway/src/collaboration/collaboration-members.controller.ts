@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   CollaborationMemberView,
@@ -11,9 +11,10 @@ import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
-import { parseBody } from '../http/api-query';
 import { refreshMemberships, requireCollaborationManager, verifySharedItems } from './collaboration-caller';
-import { pageOf, pathId } from '../http/small-lists';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
+import { ValidBody, ValidQuery } from '../http/validated';
+import { z } from 'zod';
 
 type StatusAction = RpcPayload<typeof CollaborationRpc.changeMemberStatus>['action'];
 
@@ -32,7 +33,7 @@ export class CollaborationMembersController {
 
   @Get()
   @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async list(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const members = await this.rpc.call(CollaborationRpc.listMembers, { primaryId: user.userId });
     return { data: pageOf(members, query) };
   }
@@ -40,9 +41,11 @@ export class CollaborationMembersController {
   @Post()
   @SignedIn()
   @HttpCode(201)
-  async invite(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  async invite(
+    @CurrentUser() user: UserPrincipal,
+    @ValidBody(inviteMemberBody) invite: z.output<typeof inviteMemberBody>,
+  ) {
     requireCollaborationManager(user);
-    const invite = parseBody(inviteMemberBody, body ?? {});
     await verifySharedItems(this.rpc, user.userId, invite.shared);
     const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.inviteMember, {
       primaryId: user.userId,
@@ -65,11 +68,10 @@ export class CollaborationMembersController {
   async update(
     @CurrentUser() user: UserPrincipal,
     @Param('memberId') memberId: string,
-    @Body() body: unknown,
+    @ValidBody(updateMemberBody) changes: z.output<typeof updateMemberBody>,
   ) {
     requireCollaborationManager(user);
     pathId(memberId, 'The member');
-    const changes = parseBody(updateMemberBody, body ?? {});
     if (changes.shared) await verifySharedItems(this.rpc, user.userId, changes.shared);
     const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.updateMember, {
       primaryId: user.userId,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   CollaborationRpc,
@@ -12,9 +12,10 @@ import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
-import { parseBody } from '../http/api-query';
 import { refreshMemberships, requireCollaborationManager } from './collaboration-caller';
-import { pageOf, pathId } from '../http/small-lists';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
+import { ValidBody, ValidQuery } from '../http/validated';
+import { z } from 'zod';
 
 /**
  * The caller's account as a collaboration primary: its policies (system ones, fixed, and custom
@@ -30,7 +31,7 @@ export class CollaborationRolesController {
 
   @Get('policies')
   @SignedIn()
-  async listPolicies(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async listPolicies(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const policies = await this.rpc.call(CollaborationRpc.listPolicies, { primaryId: user.userId });
     return { data: pageOf(policies, query) };
   }
@@ -38,9 +39,11 @@ export class CollaborationRolesController {
   @Post('policies')
   @SignedIn()
   @HttpCode(201)
-  async createPolicy(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  async createPolicy(
+    @CurrentUser() user: UserPrincipal,
+    @ValidBody(createPolicyBody) policy: z.output<typeof createPolicyBody>,
+  ) {
     requireCollaborationManager(user);
-    const policy = parseBody(createPolicyBody, body ?? {});
     return { data: await this.rpc.call(CollaborationRpc.createPolicy, { primaryId: user.userId, policy }) };
   }
 
@@ -49,11 +52,10 @@ export class CollaborationRolesController {
   async updatePolicy(
     @CurrentUser() user: UserPrincipal,
     @Param('policyId') policyId: string,
-    @Body() body: unknown,
+    @ValidBody(updatePolicyBody) changes: z.output<typeof updatePolicyBody>,
   ) {
     requireCollaborationManager(user);
     pathId(policyId, 'The policy', policyIdSchema);
-    const changes = parseBody(updatePolicyBody, body ?? {});
     const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.updatePolicy, {
       primaryId: user.userId,
       policyId,
@@ -74,7 +76,7 @@ export class CollaborationRolesController {
 
   @Get('roles')
   @SignedIn()
-  async listRoles(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async listRoles(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const roles = await this.rpc.call(CollaborationRpc.listRoles, { primaryId: user.userId });
     return { data: pageOf(roles, query) };
   }
@@ -82,9 +84,11 @@ export class CollaborationRolesController {
   @Post('roles')
   @SignedIn()
   @HttpCode(201)
-  async createRole(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  async createRole(
+    @CurrentUser() user: UserPrincipal,
+    @ValidBody(createRoleBody) role: z.output<typeof createRoleBody>,
+  ) {
     requireCollaborationManager(user);
-    const role = parseBody(createRoleBody, body ?? {});
     return { data: await this.rpc.call(CollaborationRpc.createRole, { primaryId: user.userId, role }) };
   }
 
@@ -93,11 +97,10 @@ export class CollaborationRolesController {
   async updateRole(
     @CurrentUser() user: UserPrincipal,
     @Param('roleId') roleId: string,
-    @Body() body: unknown,
+    @ValidBody(updateRoleBody) changes: z.output<typeof updateRoleBody>,
   ) {
     requireCollaborationManager(user);
     pathId(roleId, 'The role');
-    const changes = parseBody(updateRoleBody, body ?? {});
     const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.updateRole, {
       primaryId: user.userId,
       roleId,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { CollaborationRpc, CollaborationView, emailTokenBody, RpcPayload } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
@@ -6,8 +6,9 @@ import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { refreshMemberships } from './collaboration-caller';
-import { pageOf, pathId } from '../http/small-lists';
-import { parseBody } from '../http/api-query';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
+import { ValidBody, ValidQuery } from '../http/validated';
+import { z } from 'zod';
 
 type Response = RpcPayload<typeof CollaborationRpc.respondToCollaboration>['response'];
 
@@ -26,7 +27,7 @@ export class CollaborationsController {
 
   @Get()
   @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async list(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const collaborations = await this.rpc.call(CollaborationRpc.listCollaborations, { userId: user.userId });
     return { data: pageOf(collaborations, query) };
   }
@@ -34,8 +35,11 @@ export class CollaborationsController {
   @Post('accept')
   @SignedIn()
   @HttpCode(200)
-  async acceptByToken(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
-    const { token } = parseBody(emailTokenBody, body);
+  async acceptByToken(
+    @CurrentUser() user: UserPrincipal,
+    @ValidBody(emailTokenBody, { required: true }) body: z.output<typeof emailTokenBody>,
+  ) {
+    const { token } = body;
     const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.acceptCollaborationByToken, {
       userId: user.userId,
       token,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { emailTokenBody, OrganizationsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
@@ -7,8 +7,9 @@ import { TokenVerifications } from '../auth/token-verifications';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { applyMembershipChange, requireUnscoped } from './organization-caller';
-import { pageOf, pathId } from '../http/small-lists';
-import { parseBody } from '../http/api-query';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
+import { ValidBody, ValidQuery } from '../http/validated';
+import { z } from 'zod';
 
 /**
  * Invitations into organizations, from the invitee's side (accept — by id or with the mailed
@@ -26,7 +27,7 @@ export class InvitationsController {
 
   @Get('users/me/invitations')
   @SignedIn()
-  async mine(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async mine(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const invitations = await this.rpc.call(OrganizationsRpc.listMyInvitations, { userId: user.userId });
     return { data: pageOf(invitations, query) };
   }
@@ -34,9 +35,12 @@ export class InvitationsController {
   @Post('invitations/accept')
   @SignedIn()
   @HttpCode(200)
-  async acceptByToken(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  async acceptByToken(
+    @CurrentUser() user: UserPrincipal,
+    @ValidBody(emailTokenBody, { required: true }) body: z.output<typeof emailTokenBody>,
+  ) {
     requireUnscoped(user);
-    const { token } = parseBody(emailTokenBody, body);
+    const { token } = body;
     const accepted = await this.rpc.call(OrganizationsRpc.acceptInvitationByToken, {
       userId: user.userId,
       token,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   createOrganizationInvitationBody,
@@ -12,9 +12,10 @@ import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
-import { parseBody } from '../http/api-query';
 import { applyMembershipChange, requireUnscoped } from './organization-caller';
-import { pageOf, pathId } from '../http/small-lists';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
+import { ValidBody, ValidQuery } from '../http/validated';
+import { z } from 'zod';
 
 /**
  * An organization's roles, members and invitations. Every change of what a member may do is
@@ -39,7 +40,7 @@ export class OrganizationMembersController {
   async listRoles(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
-    @Query() query: unknown,
+    @ValidQuery(pageQuery) query: PageQuery,
   ) {
     const organizationId = pathId(orgId, 'The organization');
     const roles = await this.rpc.call(OrganizationsRpc.listRoles, { userId: user.userId, organizationId });
@@ -49,10 +50,13 @@ export class OrganizationMembersController {
   @Post('roles')
   @SignedIn()
   @HttpCode(201)
-  async createRole(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
+  async createRole(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @ValidBody(createOrganizationRoleBody) role: z.output<typeof createOrganizationRoleBody>,
+  ) {
     const organizationId = pathId(orgId, 'The organization');
     requireUnscoped(user);
-    const role = parseBody(createOrganizationRoleBody, body ?? {});
     return {
       data: await this.rpc.call(OrganizationsRpc.createRole, { userId: user.userId, organizationId, role }),
     };
@@ -64,12 +68,11 @@ export class OrganizationMembersController {
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
     @Param('roleId') roleIdParam: string,
-    @Body() body: unknown,
+    @ValidBody(updateOrganizationRoleBody) changes: z.output<typeof updateOrganizationRoleBody>,
   ) {
     const organizationId = pathId(orgId, 'The organization');
     const roleId = pathId(roleIdParam, 'The role');
     requireUnscoped(user);
-    const changes = parseBody(updateOrganizationRoleBody, body ?? {});
     const updated = await this.rpc.call(OrganizationsRpc.updateRole, {
       userId: user.userId,
       organizationId,
@@ -99,7 +102,7 @@ export class OrganizationMembersController {
   async listMembers(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
-    @Query() query: unknown,
+    @ValidQuery(pageQuery) query: PageQuery,
   ) {
     const organizationId = pathId(orgId, 'The organization');
     const members = await this.rpc.call(OrganizationsRpc.listMembers, {
@@ -115,12 +118,11 @@ export class OrganizationMembersController {
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
     @Param('userId') userIdParam: string,
-    @Body() body: unknown,
+    @ValidBody(updateOrganizationMemberBody) changes: z.output<typeof updateOrganizationMemberBody>,
   ) {
     const organizationId = pathId(orgId, 'The organization');
     const memberId = pathId(userIdParam, 'The member');
     requireUnscoped(user);
-    const changes = parseBody(updateOrganizationMemberBody, body ?? {});
     const updated = await this.rpc.call(OrganizationsRpc.updateMember, {
       userId: user.userId,
       organizationId,
@@ -156,7 +158,7 @@ export class OrganizationMembersController {
   async listInvitations(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
-    @Query() query: unknown,
+    @ValidQuery(pageQuery) query: PageQuery,
   ) {
     const organizationId = pathId(orgId, 'The organization');
     const invitations = await this.rpc.call(OrganizationsRpc.listInvitations, {
@@ -169,10 +171,14 @@ export class OrganizationMembersController {
   @Post('invitations')
   @SignedIn()
   @HttpCode(201)
-  async invite(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
+  async invite(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @ValidBody(createOrganizationInvitationBody)
+    invitation: z.output<typeof createOrganizationInvitationBody>,
+  ) {
     const organizationId = pathId(orgId, 'The organization');
     requireUnscoped(user);
-    const invitation = parseBody(createOrganizationInvitationBody, body ?? {});
     return {
       data: await this.rpc.call(OrganizationsRpc.createInvitation, {
         userId: user.userId,

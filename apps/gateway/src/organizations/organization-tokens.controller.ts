@@ -1,13 +1,14 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { createTokenBody, OrganizationsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
 import { SignedIn } from '../authorization/authorize.decorator';
-import { parseBody } from '../http/api-query';
 import { requireUnscoped } from './organization-caller';
-import { pageOf, pathId } from '../http/small-lists';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
+import { ValidBody, ValidQuery } from '../http/validated';
+import { z } from 'zod';
 
 const CREATE_DESCRIPTION = [
   'Body `{ name, expiresAt?, scope? }` (scope as on POST /v2/users/me/tokens). The token acts as',
@@ -34,7 +35,11 @@ export class OrganizationTokensController {
 
   @Get()
   @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Query() query: unknown) {
+  async list(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @ValidQuery(pageQuery) query: PageQuery,
+  ) {
     const organizationId = pathId(orgId, 'The organization');
     const tokens = await this.rpc.call(OrganizationsRpc.listTokens, { userId: user.userId, organizationId });
     return { data: pageOf(tokens, query) };
@@ -44,11 +49,14 @@ export class OrganizationTokensController {
   @SignedIn()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an organization API token', description: CREATE_DESCRIPTION })
-  async create(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
+  async create(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @ValidBody(createTokenBody) token: z.output<typeof createTokenBody>,
+  ) {
     const organizationId = pathId(orgId, 'The organization');
     requireUnscoped(user);
     // The scope, if any, goes through as given: identity checks it against the caller's role.
-    const token = parseBody(createTokenBody, body ?? {});
     return {
       data: await this.rpc.call(OrganizationsRpc.createToken, { userId: user.userId, organizationId, token }),
     };

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { createOrganizationBody, OrganizationsRpc, updateOrganizationBody } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
@@ -6,9 +6,10 @@ import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
-import { parseBody } from '../http/api-query';
 import { applyMembershipChange, requireUnscoped } from './organization-caller';
-import { pageOf, pathId } from '../http/small-lists';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
+import { ValidBody, ValidQuery } from '../http/validated';
+import { z } from 'zod';
 
 const ORG = 'The organization';
 
@@ -27,7 +28,7 @@ export class OrganizationsController {
 
   @Get()
   @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async list(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const organizations = await this.rpc.call(OrganizationsRpc.list, { userId: user.userId });
     return { data: pageOf(organizations, query) };
   }
@@ -35,9 +36,11 @@ export class OrganizationsController {
   @Post()
   @SignedIn()
   @HttpCode(201)
-  async create(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  async create(
+    @CurrentUser() user: UserPrincipal,
+    @ValidBody(createOrganizationBody) organization: z.output<typeof createOrganizationBody>,
+  ) {
     requireUnscoped(user);
-    const organization = parseBody(createOrganizationBody, body ?? {});
     const created = await this.rpc.call(OrganizationsRpc.create, { userId: user.userId, organization });
     await this.access.refreshed('account', created.organizationId);
     await applyMembershipChange(this.rpc, this.access, this.tokens, created, user.userId);
@@ -53,10 +56,13 @@ export class OrganizationsController {
 
   @Put(':orgId')
   @SignedIn()
-  async update(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
+  async update(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @ValidBody(updateOrganizationBody) changes: z.output<typeof updateOrganizationBody>,
+  ) {
     const organizationId = pathId(orgId, ORG);
     requireUnscoped(user);
-    const changes = parseBody(updateOrganizationBody, body ?? {});
     const updated = await this.rpc.call(OrganizationsRpc.update, {
       userId: user.userId,
       organizationId,

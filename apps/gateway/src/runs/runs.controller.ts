@@ -8,7 +8,6 @@ import {
   Inject,
   Post,
   Put,
-  Query,
   Req,
   Res,
 } from '@nestjs/common';
@@ -37,13 +36,14 @@ import {
   ListingCaller,
   SignedIn,
 } from '../authorization/authorize.decorator';
-import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
+import { queryBoolean } from '../http/api-query';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange, requireActorRunOf } from '../authorization/access-check';
 import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { runRoutes } from './run-references';
 import { waitForFinish, waitForFinishParam } from '../http/wait-for-finish';
 import { RunLogs } from './run-logs';
+import { AnyBody, ValidBody, ValidQuery } from '../http/validated';
 
 const startQuery = z.object({
   timeout: z.coerce
@@ -133,11 +133,10 @@ export class RunsController {
     user: UserPrincipal,
     actorId: string,
     taskId: string | null,
-    query: unknown,
+    q: z.output<typeof startQuery>,
     body: unknown,
     contentType: string | undefined,
   ) {
-    const q = parseQuery(startQuery, query);
     const options = runOptionsSchema.parse({
       build: q.build,
       timeoutSecs: q.timeout,
@@ -164,10 +163,11 @@ export class RunsController {
   @Post(['acts/:actorId/runs', 'actors/:actorId/runs'])
   @Authorize('ACTOR', 'RUN', 'actorId')
   @HttpCode(201)
+  @AnyBody()
   startActor(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(startQuery) query: z.output<typeof startQuery>,
     @Body() body: unknown,
     @Headers('content-type') contentType?: string,
   ) {
@@ -178,10 +178,11 @@ export class RunsController {
   @Post('actor-tasks/:actorTaskId/runs')
   @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
   @HttpCode(201)
+  @AnyBody()
   async startTask(
     @CurrentResource() task: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(startQuery) query: z.output<typeof startQuery>,
     @Body() body: unknown,
     @Headers('content-type') contentType?: string,
   ) {
@@ -194,9 +195,8 @@ export class RunsController {
   async listActorRuns(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(listQuery) q: z.output<typeof listQuery>,
   ) {
-    const q = parseQuery(listQuery, query);
     // A run token sees its own run, not the starter's other runs of the Actor.
     if (user.credential === 'run-token')
       throw new AppError('insufficient-permissions', 'A run token cannot list runs');
@@ -214,9 +214,8 @@ export class RunsController {
   async listTaskRuns(
     @CurrentResource() task: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(listQuery) q: z.output<typeof listQuery>,
   ) {
-    const q = parseQuery(listQuery, query);
     const runs = await this.rpc.call(RunsRpc.list, {
       userId: user.userId,
       taskId: task.id,
@@ -228,8 +227,7 @@ export class RunsController {
 
   @Get('actor-runs')
   @SignedIn()
-  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
+  async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const runs = await listByOwnership(this.rpc, this.access, lister, 'ACTOR_RUN', q, (req) =>
       this.rpc.call(
         RunsRpc.list,
@@ -247,8 +245,11 @@ export class RunsController {
    */
   @Get(runRoutes())
   @Authorize('ACTOR_RUN', 'READ', 'runId')
-  async get(@CurrentResource() run: AuthorizedResource, @Query() query: unknown) {
-    const { waitForFinish } = parseQuery(waitQuery, query);
+  async get(
+    @CurrentResource() run: AuthorizedResource,
+    @ValidQuery(waitQuery) query: z.output<typeof waitQuery>,
+  ) {
+    const { waitForFinish } = query;
     const found = waitForFinish
       ? await this.waitForFinish(run.id, waitForFinish)
       : await this.rpc.call(RunsRpc.get, { id: run.id });
@@ -259,10 +260,10 @@ export class RunsController {
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   async update(
     @CurrentResource() run: AuthorizedResource,
-    @Body() body: unknown,
+    @ValidBody(updateRunRequest) body: z.output<typeof updateRunRequest>,
     @AccessChanger() changedBy: string | undefined,
   ) {
-    const { runId, level: _level, ...changes } = parseBody(updateRunRequest, body ?? {});
+    const { runId, level: _level, ...changes } = body;
     if (runId !== undefined && runId !== run.id)
       throw new AppError('invalid-input', 'Field "body.runId" must be the id of the run in the path');
     requireManageAccessToChange(run, changes);
@@ -299,9 +300,8 @@ export class RunsController {
   async resurrect(
     @CurrentResource() run: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(resurrectQuery) q: z.output<typeof resurrectQuery>,
   ) {
-    const q = parseQuery(resurrectQuery, query);
     // Running it again is starting its Actor again (found by the outside attack pass: a run of an
     // Actor made private since was brought back, and its token with it).
     await requireActorRunOf(this.access, this.rpc, user, run.id, 'the run');
@@ -338,10 +338,9 @@ export class RunsController {
   @Authorize('ACTOR_RUN', 'READ', 'runId')
   async log(
     @CurrentResource() run: AuthorizedResource,
-    @Query() query: unknown,
+    @ValidQuery(logQuery) q: z.output<typeof logQuery>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const q = parseQuery(logQuery, query);
     void reply.header('content-type', 'text/plain; charset=utf-8');
     if (q.download) void reply.header('content-disposition', `attachment; filename="${run.id}.log"`);
     if (q.stream) return this.logs.stream(run.id, { raw: q.raw ?? false });

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, Param, Put, Query } from '@nestjs/common';
+import { Controller, Get, Headers, Param, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   AccountLimitsView,
@@ -17,8 +17,22 @@ import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { SignedIn } from '../authorization/authorize.decorator';
-import { parseBody, parseQuery } from '../http/api-query';
 import { requireInOrganization } from '../organizations/organization-caller';
+import { ValidBody, ValidQuery } from '../http/validated';
+
+/** Apify's limits Atrium does not have are named as such, not merely as unknown fields. */
+const myLimitsBody = z.preprocess((body) => {
+  if (body && typeof body === 'object') {
+    const unsupported = Object.keys(body).find((field) => field in UNSUPPORTED_LIMITS);
+    if (unsupported)
+      throw new AppError(
+        'invalid-input',
+        `Field "body.${unsupported}" is not supported: ${UNSUPPORTED_LIMITS[unsupported]}; ` +
+          'Atrium limits resources per type (maxActorCount, maxActorTaskCount, maxScheduleCount, resources), storageBytes and runTimeSecs',
+      );
+  }
+  return body;
+}, updateLimitsBody);
 
 /** Limits are the account's own business: a scoped API token may read usage, never change limits. */
 function requireUnscoped(user: UserPrincipal): void {
@@ -66,10 +80,10 @@ export class UsageController {
   @SignedIn()
   async monthlyUsage(
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(monthlyQuery) query: z.output<typeof monthlyQuery>,
     @Headers('x-account-id') accountId?: string,
   ): Promise<{ data: MonthlyUsageView }> {
-    const { date } = parseQuery(monthlyQuery, query);
+    const { date } = query;
     const account = await this.accountOf(user, accountId, READ_USAGE, "see the organization's usage");
     return { data: await this.rpc.call(UsageRpc.monthly, { accountId: account, date }) };
   }
@@ -93,11 +107,11 @@ export class UsageController {
   @SignedIn()
   async setMyLimits(
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(myLimitsBody) changes: z.output<typeof myLimitsBody>,
     @Headers('x-account-id') accountId?: string,
   ): Promise<{ data: UsageView }> {
     requireUnscoped(user);
-    const limits = this.limitsChange(body);
+    const limits = toUsageLimitsChange(changes);
     const account = await this.accountOf(
       user,
       accountId,
@@ -105,19 +119,6 @@ export class UsageController {
       "change the organization's limits",
     );
     return { data: await this.rpc.call(UsageRpc.setLimits, { accountId: account, limits }) };
-  }
-
-  private limitsChange(body: unknown) {
-    if (body && typeof body === 'object' && !Buffer.isBuffer(body)) {
-      const unsupported = Object.keys(body).find((field) => field in UNSUPPORTED_LIMITS);
-      if (unsupported)
-        throw new AppError(
-          'invalid-input',
-          `Field "body.${unsupported}" is not supported: ${UNSUPPORTED_LIMITS[unsupported]}; ` +
-            'Atrium limits resources per type (maxActorCount, maxActorTaskCount, maxScheduleCount, resources), storageBytes and runTimeSecs',
-        );
-    }
-    return toUsageLimitsChange(parseBody(updateLimitsBody, body ?? {}));
   }
 
   @Get('organizations/:orgId/usage')
@@ -135,7 +136,7 @@ export class UsageController {
   async setOrganizationLimits(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
-    @Body() body: unknown,
+    @ValidBody(usageLimitsBody) limits: z.output<typeof usageLimitsBody>,
   ): Promise<{ data: UsageView }> {
     requireUnscoped(user);
     await requireInOrganization(
@@ -145,7 +146,6 @@ export class UsageController {
       ['MANAGE_BILLING'],
       "change the organization's limits",
     );
-    const limits = parseBody(usageLimitsBody, body ?? {});
     return { data: await this.rpc.call(UsageRpc.setLimits, { accountId: orgId, limits }) };
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   ApiTokenView,
@@ -15,10 +15,11 @@ import {
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Public, SignedIn } from '../authorization/authorize.decorator';
-import { parseBody } from '../http/api-query';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { TokenVerifications } from '../auth/token-verifications';
 import { SessionVerifications } from '../auth/session-verifications';
+import { ValidBody } from '../http/validated';
+import { z } from 'zod';
 
 @ApiTags('users')
 @Controller('v2/users')
@@ -47,9 +48,8 @@ export class UsersController {
   @SignedIn()
   async updateSettings(
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(settingsBody, { required: true }) settings: z.output<typeof settingsBody>,
   ): Promise<{ data: UserView }> {
-    const settings = parseBody(settingsBody, body);
     const updated = await this.rpc.call(IdentityRpc.updateSettings, { userId: user.userId, settings });
     // The account's general access decides reads from the very next request.
     await this.access.refreshed('account', user.userId);
@@ -64,13 +64,15 @@ export class UsersController {
   @Put('me/password')
   @SignedIn()
   @HttpCode(204)
-  async changePassword(@CurrentUser() user: UserPrincipal, @Body() body: unknown): Promise<void> {
+  async changePassword(
+    @CurrentUser() user: UserPrincipal,
+    @ValidBody(changePasswordBody, { required: true }) change: z.output<typeof changePasswordBody>,
+  ): Promise<void> {
     if (user.credential === 'run-token' || user.scope)
       throw new AppError(
         'insufficient-permissions',
         'A run token or a scoped API token cannot change the password: sign in',
       );
-    const change = parseBody(changePasswordBody, body);
     const ended = await this.rpc.call(IdentityRpc.changePassword, {
       userId: user.userId,
       sessionId: user.sessionId ?? null,
@@ -93,9 +95,8 @@ export class UsersController {
   @HttpCode(201)
   async createToken(
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(createTokenBody, { required: true }) token: z.output<typeof createTokenBody>,
   ): Promise<{ data: CreatedApiToken }> {
-    const token = parseBody(createTokenBody, body);
     return { data: await this.rpc.call(IdentityRpc.createToken, { userId: user.userId, token }) };
   }
 

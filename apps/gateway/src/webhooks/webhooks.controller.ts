@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
@@ -17,14 +17,13 @@ import {
   AuthorizedResource,
   CurrentResource,
 } from '../authorization/authorize.decorator';
-import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
-import { pageOf, pathId } from '../http/small-lists';
+import { pageOf, PageQuery, pageQuery, pathId } from '../http/small-lists';
 import { DecidedWebhook, presentWebhook, WebhookAccess } from './webhook-access';
+import { ValidBody, ValidQuery } from '../http/validated';
 
 /** The most webhooks (and dispatches) one list looks through. */
 const MAX_LISTED = 1000;
 const everything = { offset: 0, limit: MAX_LISTED, desc: false };
-const pageQuery = z.object(paginationQuery);
 
 /**
  * Webhooks with Apify API v2's paths and shapes: `/v2/webhooks[/:id[/test|/dispatches]]`,
@@ -50,7 +49,7 @@ export class WebhooksController {
 
   private async listPresented(
     user: UserPrincipal,
-    query: unknown,
+    query: PageQuery,
     condition?: { actorId?: string; actorTaskId?: string },
   ) {
     const page = pageOf(await this.visible(user, condition), query);
@@ -59,7 +58,7 @@ export class WebhooksController {
 
   @Get('webhooks')
   @AnyCredential()
-  list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  list(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     return this.listPresented(user, query);
   }
 
@@ -72,10 +71,9 @@ export class WebhooksController {
   @AnyCredential()
   async create(
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(createWebhookBody) webhook: z.output<typeof createWebhookBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const webhook = parseBody(createWebhookBody, body ?? {});
     await this.webhooks.requireWritableTarget(user, webhook.condition);
     const { created, ...view } = await this.rpc.call(WebhooksRpc.create, {
       ownerId: user.userId,
@@ -100,8 +98,11 @@ export class WebhooksController {
   /** Needs WRITE on the webhook's target, and on the new one when the condition changes. */
   @Put('webhooks/:webhookId')
   @AnyCredential()
-  async update(@CurrentUser() user: UserPrincipal, @Param('webhookId') id: string, @Body() body: unknown) {
-    const changes = parseBody(updateWebhookBody, body ?? {});
+  async update(
+    @CurrentUser() user: UserPrincipal,
+    @Param('webhookId') id: string,
+    @ValidBody(updateWebhookBody) changes: z.output<typeof updateWebhookBody>,
+  ) {
     const { webhook } = await this.webhooks.loadForWrite(user, pathId(id, 'The webhook'));
     if (changes.condition) await this.webhooks.requireWritableTarget(user, changes.condition);
     const updated = await this.rpc.call(WebhooksRpc.update, { id: webhook.id, changes });
@@ -134,7 +135,7 @@ export class WebhooksController {
   async listWebhookDispatches(
     @CurrentUser() user: UserPrincipal,
     @Param('webhookId') id: string,
-    @Query() query: unknown,
+    @ValidQuery(pageQuery) query: PageQuery,
   ) {
     const { webhook } = await this.webhooks.load(user, pathId(id, 'The webhook'));
     return this.dispatchesOf([webhook.id], query);
@@ -143,7 +144,7 @@ export class WebhooksController {
   /** The dispatches of every webhook the caller may see. */
   @Get('webhook-dispatches')
   @AnyCredential()
-  async listDispatches(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  async listDispatches(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const ids = (await this.visible(user)).map((d) => d.webhook.id);
     return this.dispatchesOf(ids, query);
   }
@@ -169,7 +170,7 @@ export class WebhooksController {
   listActorWebhooks(
     @CurrentUser() user: UserPrincipal,
     @CurrentResource() actor: AuthorizedResource,
-    @Query() query: unknown,
+    @ValidQuery(pageQuery) query: PageQuery,
   ) {
     return this.listPresented(user, query, { actorId: actor.id });
   }
@@ -179,14 +180,13 @@ export class WebhooksController {
   listTaskWebhooks(
     @CurrentUser() user: UserPrincipal,
     @CurrentResource() task: AuthorizedResource,
-    @Query() query: unknown,
+    @ValidQuery(pageQuery) query: PageQuery,
   ) {
     return this.listPresented(user, query, { actorTaskId: task.id });
   }
 
   /** Dispatches of webhooks already decided visible: paged by the resources service. */
-  private async dispatchesOf(webhookIds: string[], query: unknown) {
-    const q = parseQuery(pageQuery, query);
+  private async dispatchesOf(webhookIds: string[], q: PageQuery) {
     const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
     return { data: await this.rpc.call(WebhooksRpc.listDispatches, { webhookIds, page }) };
   }
