@@ -5,7 +5,8 @@ import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, principalRef } from '../auth/principal';
 import { Public } from '../authorization/authorize.decorator';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ValidBody, ValidQuery } from '../http/validated';
+import { anyObject } from '../http/views';
 
 const explainQuery = z.object({
   resourceId: idSchema,
@@ -24,6 +25,7 @@ export class AccessQueriesController {
   /** `{ checks: [{ resourceId, permission }] }` → `{ data: [{ allowed }] }`, for the caller, in order. */
   @Post('check')
   @HttpCode(200)
+  @Returns(anyObject)
   async check(
     @CurrentPrincipal() principal: Principal,
     @ValidBody(batchCheckBody, { required: true }) body: z.output<typeof batchCheckBody>,
@@ -35,6 +37,7 @@ export class AccessQueriesController {
   }
 
   @Get('explain')
+  @Returns(anyObject)
   async explain(
     @CurrentPrincipal() principal: Principal,
     @ValidQuery(explainQuery) q: z.output<typeof explainQuery>,

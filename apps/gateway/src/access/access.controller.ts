@@ -16,7 +16,8 @@ import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { accessGrantView, accessListView, anyObject } from '../http/views';
 
 const accessListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
@@ -45,6 +46,7 @@ export class AccessController {
 
   @Get()
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
+  @Returns(accessListView)
   async list(
     @CurrentResource() resource: AuthorizedResource,
     @ValidQuery(accessListQuery) q: z.output<typeof accessListQuery>,
@@ -62,6 +64,7 @@ export class AccessController {
   /** Replaces a storage's URL signing key: every link signed with the old key stops working at once. */
   @Post('signing-key/rotate')
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
+  @Returns(anyObject)
   async rotateSigningKey(@CurrentResource() resource: AuthorizedResource) {
     if (!(STORAGE_TYPES as readonly string[]).includes(resource.type)) {
       throw AppError.notFound('Signing keys exist for storages only; the record');
@@ -77,6 +80,7 @@ export class AccessController {
   @Post('grants')
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
   @HttpCode(201)
+  @Returns(accessGrantView)
   async grant(
     @CurrentResource() resource: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -99,6 +103,7 @@ export class AccessController {
 
   @Put('grants/:grantId')
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
+  @Returns(accessGrantView)
   async update(
     @CurrentResource() resource: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -120,6 +125,7 @@ export class AccessController {
   @Delete('grants/:grantId')
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
   @HttpCode(204)
+  @ReturnsNothing()
   async revoke(
     @CurrentResource() resource: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,

@@ -5,8 +5,9 @@ import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { requireInOrganization } from '../organizations/organization-caller';
-import { ValidQuery } from '../http/validated';
+import { Returns, ValidQuery } from '../http/validated';
 import { z } from 'zod';
+import { auditEntryView, listOf } from '../http/views';
 
 /** `GET /v2/audit-log?resourceId=&accountId=&from=&to=&limit=&cursor=`: changes of access and denials, newest first. */
 @ApiTags('access')
@@ -16,6 +17,7 @@ export class AuditLogController {
 
   @Get()
   @SignedIn()
+  @Returns(listOf(auditEntryView))
   async list(
     @CurrentUser() user: UserPrincipal,
     @ValidQuery(auditLogQuery) q: z.output<typeof auditLogQuery>,

@@ -24,7 +24,8 @@ import {
 import { paginationQuery } from '../http/api-query';
 import { IssueAccess, signedInUser } from './issue-access';
 import { runIdFromUrl } from './run-reference';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ValidBody, ValidQuery } from '../http/validated';
+import { issueCommentView, issueView, listOf, subscriptionView } from '../http/views';
 
 const listQuery = z.object({ ...paginationQuery, status: z.enum(ISSUE_LIST_STATUSES).optional() });
 const commentsQuery = z.object(paginationQuery);
@@ -49,6 +50,7 @@ export class ActorIssuesController {
   // apify-client addresses Actors as /v2/actors; API.md as /v2/acts: both are served.
   @Get(['acts/:actorId/issues', 'actors/:actorId/issues'])
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(listOf(issueView))
   async list(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentPrincipal() principal: Principal,
@@ -71,6 +73,7 @@ export class ActorIssuesController {
   @Post(['acts/:actorId/issues', 'actors/:actorId/issues'])
   @Authorize('ACTOR', 'READ', 'actorId')
   @HttpCode(201)
+  @Returns(issueView)
   async create(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentPrincipal() principal: Principal,
@@ -123,6 +126,7 @@ export class ActorIssuesController {
 
   @Get('actor-issues/:issueId')
   @Public()
+  @Returns(issueView)
   async get(@CurrentPrincipal() principal: Principal, @Param('issueId') issueId: string) {
     const { issue, actorOwnerId } = await this.access.load(principal, issueId);
     return { data: this.access.present(issue, principal, actorOwnerId) };
@@ -130,6 +134,7 @@ export class ActorIssuesController {
 
   @Patch('actor-issues/:issueId')
   @SignedIn()
+  @Returns(issueView)
   async updateStatus(
     @CurrentPrincipal() principal: Principal,
     @Param('issueId') issueId: string,
@@ -158,6 +163,7 @@ export class ActorIssuesController {
 
   @Get('actor-issues/:issueId/comments')
   @Public()
+  @Returns(listOf(issueCommentView))
   async listComments(
     @CurrentPrincipal() principal: Principal,
     @Param('issueId') issueId: string,
@@ -170,6 +176,7 @@ export class ActorIssuesController {
   @Post('actor-issues/:issueId/comments')
   @SignedIn()
   @HttpCode(201)
+  @Returns(issueCommentView)
   async addComment(
     @CurrentPrincipal() principal: Principal,
     @Param('issueId') issueId: string,
@@ -185,6 +192,7 @@ export class ActorIssuesController {
 
   @Patch('actor-issues/:issueId/comments/:commentId')
   @SignedIn()
+  @Returns(issueCommentView)
   async editComment(
     @CurrentPrincipal() principal: Principal,
     @Param('issueId') issueId: string,
@@ -207,12 +215,14 @@ export class ActorIssuesController {
 
   @Put('actor-issues/:issueId/subscription')
   @SignedIn()
+  @Returns(subscriptionView)
   async subscribe(@CurrentPrincipal() principal: Principal, @Param('issueId') issueId: string) {
     return { data: await this.setSubscription(principal, issueId, true) };
   }
 
   @Delete('actor-issues/:issueId/subscription')
   @SignedIn()
+  @Returns(subscriptionView)
   async unsubscribe(@CurrentPrincipal() principal: Principal, @Param('issueId') issueId: string) {
     return { data: await this.setSubscription(principal, issueId, false) };
   }

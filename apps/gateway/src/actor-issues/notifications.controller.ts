@@ -8,7 +8,8 @@ import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { paginationQuery, queryBoolean } from '../http/api-query';
 import { decideEach } from '../http/ownership-listing';
-import { ValidQuery } from '../http/validated';
+import { Returns, ValidQuery } from '../http/validated';
+import { listOf, notificationView } from '../http/views';
 
 const listQuery = z.object({ ...paginationQuery, unread: queryBoolean.optional() });
 
@@ -29,6 +30,7 @@ export class NotificationsController {
   /** Newest first; `?unread=1` lists unread ones only; `unreadCount` counts them either way. */
   @Get()
   @SignedIn()
+  @Returns(listOf(notificationView))
   async list(@CurrentUser() user: UserPrincipal, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? true };
     const { actorIds } = await this.rpc.call(IssuesRpc.listNotificationActors, { userId: user.userId });
@@ -47,6 +49,7 @@ export class NotificationsController {
   @Post(':notificationId/read')
   @SignedIn()
   @HttpCode(200)
+  @Returns(notificationView)
   async markRead(@CurrentUser() user: UserPrincipal, @Param('notificationId') notificationId: string) {
     if (!ID_PATTERN.test(notificationId)) throw AppError.notFound('The notification');
     const notification = await this.rpc.call(IssuesRpc.getNotification, {

@@ -18,7 +18,8 @@ import {
 import { requireManageAccessToChange } from '../authorization/access-check';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { AccessDecisions } from '../authorization/access-decisions';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { anyObject, buildView, listOf, rawBody } from '../http/views';
 
 const listQuery = z.object(ownershipListQuery);
 const getQuery = z.object({ waitForFinish: waitForFinishParam });
@@ -49,6 +50,7 @@ export class ActorBuildsController {
   /** Builds of the caller's Actors, or of those shared with them. */
   @Get()
   @SignedIn()
+  @Returns(listOf(buildView))
   async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const page = await listByOwnership(this.rpc, this.access, lister, 'ACTOR_BUILD', q, (req) =>
       this.rpc.call(ActorsRpc.listBuilds, req),
@@ -60,6 +62,7 @@ export class ActorBuildsController {
 
   @Get(':buildId')
   @Authorize('ACTOR_BUILD', 'READ', 'buildId')
+  @Returns(buildView)
   async get(
     @CurrentResource() resource: AuthorizedResource,
     @ValidQuery(getQuery) q: z.output<typeof getQuery>,
@@ -73,6 +76,7 @@ export class ActorBuildsController {
   /** What happened to the build, as text (apify-client's `build(id).log().get()`). */
   @Get(':buildId/log')
   @Authorize('ACTOR_BUILD', 'READ', 'buildId')
+  @Returns(rawBody, { envelope: false, contentType: 'text/plain' })
   async log(
     @CurrentResource() resource: AuthorizedResource,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -88,6 +92,7 @@ export class ActorBuildsController {
    */
   @Get(':buildId/openapi.json')
   @Authorize('ACTOR_BUILD', 'READ', 'buildId')
+  @Returns(anyObject, { envelope: false })
   async openApiDefinition(@CurrentResource() resource: AuthorizedResource) {
     const build = await this.rpc.call(ActorsRpc.getBuild, { id: resource.id });
     return buildOpenApiDefinition(build, this.config.PUBLIC_BASE_URL);
@@ -99,6 +104,7 @@ export class ActorBuildsController {
    */
   @Put(':buildId')
   @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
+  @Returns(buildView)
   async update(
     @CurrentResource() resource: AuthorizedResource,
     @ValidBody(updateBuildBody) changes: z.output<typeof updateBuildBody>,
@@ -112,6 +118,7 @@ export class ActorBuildsController {
   @Post(':buildId/abort')
   @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
   @HttpCode(200)
+  @Returns(buildView)
   async abort(@CurrentResource() resource: AuthorizedResource) {
     return { data: presentBuild(await this.rpc.call(ActorsRpc.abortBuild, { id: resource.id }), true) };
   }
@@ -119,6 +126,7 @@ export class ActorBuildsController {
   @Delete(':buildId')
   @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(ActorsRpc.deleteBuild, { id: resource.id });
     await this.access.refreshed('resource', resource.id);

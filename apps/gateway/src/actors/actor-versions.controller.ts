@@ -12,8 +12,9 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
-import { ValidBody } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody } from '../http/validated';
 import { z } from 'zod';
+import { envVarView, listOf, versionView } from '../http/views';
 
 const VERSION = ':actorId/versions/:versionNumber';
 const ENV_VAR = ':actorId/versions/:versionNumber/env-vars/:envVarName';
@@ -35,6 +36,7 @@ export class ActorVersionsController {
 
   @Get(':actorId/versions')
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(listOf(versionView))
   async list(@CurrentResource() actor: AuthorizedResource) {
     return {
       data: await this.rpc.call(ActorVersionsRpc.listVersions, {
@@ -47,6 +49,7 @@ export class ActorVersionsController {
   @Post(':actorId/versions')
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(201)
+  @Returns(versionView)
   async create(
     @CurrentResource() actor: AuthorizedResource,
     @ValidBody(createVersionBody) version: z.output<typeof createVersionBody>,
@@ -56,6 +59,7 @@ export class ActorVersionsController {
 
   @Get(VERSION)
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(versionView)
   async get(@CurrentResource() actor: AuthorizedResource, @Param('versionNumber') versionNumber: string) {
     return {
       data: await this.rpc.call(ActorVersionsRpc.getVersion, {
@@ -68,6 +72,7 @@ export class ActorVersionsController {
 
   @Put(VERSION)
   @Authorize('ACTOR', 'WRITE', 'actorId')
+  @Returns(versionView)
   async update(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
@@ -85,6 +90,7 @@ export class ActorVersionsController {
   @Post(VERSION)
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(200)
+  @Returns(versionView)
   updateByPost(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
@@ -96,6 +102,7 @@ export class ActorVersionsController {
   @Delete(VERSION)
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
@@ -108,6 +115,7 @@ export class ActorVersionsController {
 
   @Get(`${VERSION}/env-vars`)
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(listOf(envVarView))
   async listEnvVars(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
@@ -124,6 +132,7 @@ export class ActorVersionsController {
   @Post(`${VERSION}/env-vars`)
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(201)
+  @Returns(envVarView)
   async createEnvVar(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
@@ -140,6 +149,7 @@ export class ActorVersionsController {
 
   @Get(ENV_VAR)
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(envVarView)
   async getEnvVar(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
@@ -157,6 +167,7 @@ export class ActorVersionsController {
 
   @Put(ENV_VAR)
   @Authorize('ACTOR', 'WRITE', 'actorId')
+  @Returns(envVarView)
   async updateEnvVar(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
@@ -176,6 +187,7 @@ export class ActorVersionsController {
   @Post(ENV_VAR)
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(200)
+  @Returns(envVarView)
   updateEnvVarByPost(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
@@ -188,6 +200,7 @@ export class ActorVersionsController {
   @Delete(ENV_VAR)
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(204)
+  @ReturnsNothing()
   async deleteEnvVar(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,

@@ -31,7 +31,8 @@ import { presentBuild, waitForBuild } from './actor-builds.controller';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange } from '../authorization/access-check';
 import { waitForFinishParam } from '../http/wait-for-finish';
-import { AnyBody, ValidBody, ValidQuery } from '../http/validated';
+import { AnyBody, Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { actorView, anyObject, buildView, listOf } from '../http/views';
 
 const listQuery = z.object({
   ...ownershipListQuery,
@@ -76,6 +77,7 @@ export class ActorsController {
 
   @Get()
   @InAccount('ACTOR', 'READ')
+  @Returns(listOf(actorView))
   async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const page = await listByOwnership(this.rpc, this.access, lister, 'ACTOR', q, (req) =>
       this.rpc.call(ActorsRpc.listActors, req),
@@ -86,6 +88,7 @@ export class ActorsController {
   @Post()
   @InAccount('ACTOR', 'CREATE')
   @HttpCode(201)
+  @Returns(actorView)
   async create(
     @CurrentUser() user: UserPrincipal,
     @CurrentAccount() account: string,
@@ -101,6 +104,7 @@ export class ActorsController {
 
   @Get(':actorId')
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(actorView)
   async get(@CurrentResource() resource: AuthorizedResource) {
     // Secret env var values of its versions only for those who may change it.
     const revealSecrets = resource.permissions.includes('WRITE');
@@ -113,6 +117,7 @@ export class ActorsController {
 
   @Put(':actorId')
   @Authorize('ACTOR', 'WRITE', 'actorId')
+  @Returns(actorView)
   async update(
     @CurrentResource() resource: AuthorizedResource,
     @ValidBody(updateActorBody) changes: z.output<typeof updateActorBody>,
@@ -127,6 +132,7 @@ export class ActorsController {
   @Delete(':actorId')
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(ActorsRpc.deleteActor, { id: resource.id });
     await this.access.refreshed('resource', resource.id);
@@ -134,6 +140,7 @@ export class ActorsController {
 
   @Get(':actorId/builds')
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(listOf(buildView))
   async listBuilds(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -155,6 +162,7 @@ export class ActorsController {
   @Post(':actorId/builds')
   @Authorize('ACTOR', 'BUILD', 'actorId')
   @HttpCode(201)
+  @Returns(buildView)
   async build(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -180,6 +188,7 @@ export class ActorsController {
    */
   @Get(':actorId/builds/default')
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(buildView)
   async defaultBuild(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -201,6 +210,7 @@ export class ActorsController {
   @Authorize('ACTOR', 'READ', 'actorId')
   @HttpCode(200)
   @AnyBody()
+  @Returns(anyObject)
   async validateInput(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,

@@ -23,7 +23,8 @@ import { AccessDecisions } from '../authorization/access-decisions';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { paginationQuery } from '../http/api-query';
 import { CollaboratorTokens } from './collaborator-tokens';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { appCollaboratorView, listOf } from '../http/views';
 
 const listQuery = z.object(paginationQuery);
 const isScope = (p: Permission): p is AppScope => (APP_SCOPES as readonly string[]).includes(p);
@@ -67,6 +68,7 @@ export class AppCollaboratorsController {
 
   @Get()
   @Authorize('APP', 'Collaborators:Get', 'appId')
+  @Returns(listOf(appCollaboratorView))
   async list(
     @CurrentResource() app: AuthorizedResource,
     @ValidQuery(listQuery) q: z.output<typeof listQuery>,
@@ -85,6 +87,7 @@ export class AppCollaboratorsController {
   @Post()
   @Authorize('APP', 'Collaborators:Add', 'appId')
   @HttpCode(201)
+  @Returns(appCollaboratorView)
   async add(
     @CurrentResource() app: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -154,6 +157,7 @@ export class AppCollaboratorsController {
 
   @Patch(':collaboratorId')
   @Authorize('APP', 'Collaborators:Add', 'appId')
+  @Returns(appCollaboratorView)
   async update(
     @CurrentResource() app: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -197,6 +201,7 @@ export class AppCollaboratorsController {
   @Delete(':collaboratorId')
   @Authorize('APP', 'Collaborators:Delete', 'appId')
   @HttpCode(204)
+  @ReturnsNothing()
   async remove(
     @CurrentResource() app: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,

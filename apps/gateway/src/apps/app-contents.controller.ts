@@ -17,7 +17,8 @@ import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { paginationQuery } from '../http/api-query';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { appContentView, listOf } from '../http/views';
 
 const listQuery = z.object(paginationQuery);
 
@@ -44,6 +45,7 @@ function appContentController(kind: AppContentKind): Type<unknown> {
 
     @Get()
     @Authorize('APP', scopes.get, 'appId')
+    @Returns(listOf(appContentView))
     async list(
       @CurrentResource() app: AuthorizedResource,
       @ValidQuery(listQuery) q: z.output<typeof listQuery>,
@@ -55,6 +57,7 @@ function appContentController(kind: AppContentKind): Type<unknown> {
     @Post()
     @Authorize('APP', scopes.add, 'appId')
     @HttpCode(201)
+    @Returns(appContentView)
     async add(
       @CurrentResource() app: AuthorizedResource,
       @CurrentUser() user: UserPrincipal,
@@ -68,11 +71,13 @@ function appContentController(kind: AppContentKind): Type<unknown> {
 
     @Get(':itemId')
     @Authorize('APP', scopes.get, 'appId')
+    @Returns(appContentView)
     async get(@CurrentResource() app: AuthorizedResource, @Param('itemId') itemId: string) {
       return { data: await this.rpc.call(AppsRpc.getContent, { appId: app.id, kind, id: itemRef(itemId) }) };
     }
 
     @routeGuardedBy(scopes.patch, (scope) => [Patch(':itemId'), Authorize('APP', scope, 'appId')])
+    @Returns(appContentView)
     async patch(
       @CurrentResource() app: AuthorizedResource,
       @Param('itemId') itemId: string,
@@ -87,6 +92,7 @@ function appContentController(kind: AppContentKind): Type<unknown> {
       Authorize('APP', scope, 'appId'),
       HttpCode(204),
     ])
+    @ReturnsNothing()
     async remove(@CurrentResource() app: AuthorizedResource, @Param('itemId') itemId: string) {
       await this.rpc.call(AppsRpc.deleteContent, { appId: app.id, kind, id: itemRef(itemId) });
     }

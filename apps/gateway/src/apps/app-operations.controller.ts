@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { paginationQuery } from '../http/api-query';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ValidBody, ValidQuery } from '../http/validated';
+import { anyObject } from '../http/views';
 
 const searchQuery = z.object(paginationQuery);
 
@@ -25,6 +26,7 @@ export class AppOperationsController {
   @Post('searches')
   @Authorize('APP', 'Search', 'appId')
   @HttpCode(200)
+  @Returns(anyObject)
   async search(
     @CurrentResource() app: AuthorizedResource,
     @ValidQuery(searchQuery) q: z.output<typeof searchQuery>,
@@ -39,6 +41,7 @@ export class AppOperationsController {
   @Post('models/:modelId/train')
   @Authorize('APP', 'Models:Train', 'appId')
   @HttpCode(200)
+  @Returns(anyObject)
   async train(
     @CurrentResource() app: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -57,6 +60,7 @@ export class AppOperationsController {
   @Post('models/:modelId/outputs')
   @Authorize('APP', 'Predict', 'appId')
   @HttpCode(200)
+  @Returns(anyObject)
   async predict(
     @CurrentResource() app: AuthorizedResource,
     @Param('modelId') modelId: string,

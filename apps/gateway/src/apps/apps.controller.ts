@@ -16,7 +16,8 @@ import {
 } from '../authorization/authorize.decorator';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { CollaboratorTokens } from './collaborator-tokens';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { appView, listOf } from '../http/views';
 
 const listQuery = z.object(ownershipListQuery);
 
@@ -32,6 +33,7 @@ export class AppsController {
 
   @Get()
   @InAccount('APP', 'READ')
+  @Returns(listOf(appView))
   async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const page = await listByOwnership(this.rpc, this.access, lister, 'APP', q, (req) =>
       this.rpc.call(AppsRpc.listApps, req),
@@ -42,6 +44,7 @@ export class AppsController {
   @Post()
   @InAccount('APP', 'CREATE')
   @HttpCode(201)
+  @Returns(appView)
   async create(
     @CurrentUser() user: UserPrincipal,
     @CurrentAccount() account: string,
@@ -54,12 +57,14 @@ export class AppsController {
 
   @Get(':appId')
   @Authorize('APP', 'READ', 'appId')
+  @Returns(appView)
   async get(@CurrentResource() resource: AuthorizedResource) {
     return { data: await this.rpc.call(AppsRpc.getApp, { id: resource.id }) };
   }
 
   @Put(':appId')
   @Authorize('APP', 'WRITE', 'appId')
+  @Returns(appView)
   async update(
     @CurrentResource() resource: AuthorizedResource,
     @ValidBody(updateAppBody) changes: z.output<typeof updateAppBody>,
@@ -74,6 +79,7 @@ export class AppsController {
   @Delete(':appId')
   @Authorize('APP', 'WRITE', 'appId')
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     const { collaboratorTokens } = await this.rpc.call(AppsRpc.deleteApp, { id: resource.id });
     await this.access.refreshed('resource', resource.id);

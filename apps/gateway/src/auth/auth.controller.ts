@@ -17,8 +17,9 @@ import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../authorization/authorize.decorator';
 import { SessionVerifications } from './session-verifications';
-import { ValidBody } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody } from '../http/validated';
 import { z } from 'zod';
+import { anyObject, authResultView } from '../http/views';
 
 /**
  * Identity's per-account limit says when to retry in its message (`try again in N seconds`);
@@ -54,6 +55,7 @@ export class AuthController {
 
   @Post('signup')
   @HttpCode(201)
+  @Returns(authResultView)
   async signup(
     @ValidBody(signupBody, { required: true }) input: z.output<typeof signupBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -63,6 +65,7 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(200)
+  @Returns(authResultView)
   async login(
     @ValidBody(loginBody, { required: true }) input: z.output<typeof loginBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -72,6 +75,7 @@ export class AuthController {
 
   @Post('refresh')
   @HttpCode(200)
+  @Returns(authResultView)
   async refresh(
     @ValidBody(refreshBody, { required: true }) body: z.output<typeof refreshBody>,
   ): Promise<{ data: AuthResult }> {
@@ -81,6 +85,7 @@ export class AuthController {
   /** Ends the session: its refresh tokens, and its access tokens from the next request on every replica. */
   @Post('logout')
   @HttpCode(204)
+  @ReturnsNothing()
   async logout(
     @ValidBody(refreshBody, { required: true }) body: z.output<typeof refreshBody>,
   ): Promise<void> {
@@ -91,6 +96,7 @@ export class AuthController {
   /** Verifies the account's email with the one-time token mailed at sign-up. */
   @Post('verify-email')
   @HttpCode(200)
+  @Returns(z.object({ emailVerified: z.literal(true) }))
   async verifyEmail(
     @ValidBody(emailTokenBody, { required: true }) body: z.output<typeof emailTokenBody>,
   ): Promise<{ data: { emailVerified: true } }> {
@@ -100,6 +106,7 @@ export class AuthController {
   /** Mails a new verification token; answers alike whether or not the address has an account. */
   @Post('verify-email/resend')
   @HttpCode(202)
+  @Returns(anyObject)
   async resendVerification(
     @ValidBody(emailAddressBody, { required: true }) input: z.output<typeof emailAddressBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -110,6 +117,7 @@ export class AuthController {
   /** Mails a password-reset token; answers alike whether or not the address has an account. */
   @Post('password-reset')
   @HttpCode(202)
+  @Returns(anyObject)
   async requestPasswordReset(
     @ValidBody(emailAddressBody, { required: true }) input: z.output<typeof emailAddressBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -120,6 +128,7 @@ export class AuthController {
   /** Sets a new password with the mailed token (one-time, 1 hour); every session of the account ends. */
   @Post('password-reset/confirm')
   @HttpCode(204)
+  @ReturnsNothing()
   async confirmPasswordReset(
     @ValidBody(confirmPasswordResetBody, { required: true }) body: z.output<typeof confirmPasswordResetBody>,
   ): Promise<void> {

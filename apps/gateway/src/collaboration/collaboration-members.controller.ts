@@ -13,8 +13,9 @@ import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { refreshMemberships, requireCollaborationManager, verifySharedItems } from './collaboration-caller';
 import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ValidBody, ValidQuery } from '../http/validated';
 import { z } from 'zod';
+import { collaborationMemberView, listOf } from '../http/views';
 
 type StatusAction = RpcPayload<typeof CollaborationRpc.changeMemberStatus>['action'];
 
@@ -33,6 +34,7 @@ export class CollaborationMembersController {
 
   @Get()
   @SignedIn()
+  @Returns(listOf(collaborationMemberView))
   async list(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const members = await this.rpc.call(CollaborationRpc.listMembers, { primaryId: user.userId });
     return { data: pageOf(members, query) };
@@ -41,6 +43,7 @@ export class CollaborationMembersController {
   @Post()
   @SignedIn()
   @HttpCode(201)
+  @Returns(collaborationMemberView)
   async invite(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(inviteMemberBody) invite: z.output<typeof inviteMemberBody>,
@@ -58,6 +61,7 @@ export class CollaborationMembersController {
 
   @Get(':memberId')
   @SignedIn()
+  @Returns(collaborationMemberView)
   async get(@CurrentUser() user: UserPrincipal, @Param('memberId') memberId: string) {
     pathId(memberId, 'The member');
     return { data: await this.rpc.call(CollaborationRpc.getMember, { primaryId: user.userId, memberId }) };
@@ -65,6 +69,7 @@ export class CollaborationMembersController {
 
   @Put(':memberId')
   @SignedIn()
+  @Returns(collaborationMemberView)
   async update(
     @CurrentUser() user: UserPrincipal,
     @Param('memberId') memberId: string,
@@ -85,6 +90,7 @@ export class CollaborationMembersController {
   /** Removes the member (status REMOVED; the record is kept, so that it can be re-invited). */
   @Delete(':memberId')
   @SignedIn()
+  @Returns(collaborationMemberView)
   remove(@CurrentUser() user: UserPrincipal, @Param('memberId') memberId: string) {
     return this.changeStatus(user, memberId, 'remove');
   }
@@ -92,6 +98,7 @@ export class CollaborationMembersController {
   @Post(':memberId/suspend')
   @SignedIn()
   @HttpCode(200)
+  @Returns(collaborationMemberView)
   suspend(@CurrentUser() user: UserPrincipal, @Param('memberId') memberId: string) {
     return this.changeStatus(user, memberId, 'suspend');
   }
@@ -99,6 +106,7 @@ export class CollaborationMembersController {
   @Post(':memberId/activate')
   @SignedIn()
   @HttpCode(200)
+  @Returns(collaborationMemberView)
   activate(@CurrentUser() user: UserPrincipal, @Param('memberId') memberId: string) {
     return this.changeStatus(user, memberId, 'activate');
   }
@@ -106,6 +114,7 @@ export class CollaborationMembersController {
   @Post(':memberId/reinvite')
   @SignedIn()
   @HttpCode(200)
+  @Returns(collaborationMemberView)
   reinvite(@CurrentUser() user: UserPrincipal, @Param('memberId') memberId: string) {
     return this.changeStatus(user, memberId, 'reinvite');
   }

@@ -14,8 +14,9 @@ import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { refreshMemberships, requireCollaborationManager } from './collaboration-caller';
 import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
 import { z } from 'zod';
+import { collaborationPolicyView, collaborationRoleView, listOf } from '../http/views';
 
 /**
  * The caller's account as a collaboration primary: its policies (system ones, fixed, and custom
@@ -31,6 +32,7 @@ export class CollaborationRolesController {
 
   @Get('policies')
   @SignedIn()
+  @Returns(listOf(collaborationPolicyView))
   async listPolicies(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const policies = await this.rpc.call(CollaborationRpc.listPolicies, { primaryId: user.userId });
     return { data: pageOf(policies, query) };
@@ -39,6 +41,7 @@ export class CollaborationRolesController {
   @Post('policies')
   @SignedIn()
   @HttpCode(201)
+  @Returns(collaborationPolicyView)
   async createPolicy(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(createPolicyBody) policy: z.output<typeof createPolicyBody>,
@@ -49,6 +52,7 @@ export class CollaborationRolesController {
 
   @Put('policies/:policyId')
   @SignedIn()
+  @Returns(collaborationPolicyView)
   async updatePolicy(
     @CurrentUser() user: UserPrincipal,
     @Param('policyId') policyId: string,
@@ -68,6 +72,7 @@ export class CollaborationRolesController {
   @Delete('policies/:policyId')
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async deletePolicy(@CurrentUser() user: UserPrincipal, @Param('policyId') policyId: string): Promise<void> {
     requireCollaborationManager(user);
     pathId(policyId, 'The policy', policyIdSchema);
@@ -76,6 +81,7 @@ export class CollaborationRolesController {
 
   @Get('roles')
   @SignedIn()
+  @Returns(listOf(collaborationRoleView))
   async listRoles(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const roles = await this.rpc.call(CollaborationRpc.listRoles, { primaryId: user.userId });
     return { data: pageOf(roles, query) };
@@ -84,6 +90,7 @@ export class CollaborationRolesController {
   @Post('roles')
   @SignedIn()
   @HttpCode(201)
+  @Returns(collaborationRoleView)
   async createRole(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(createRoleBody) role: z.output<typeof createRoleBody>,
@@ -94,6 +101,7 @@ export class CollaborationRolesController {
 
   @Put('roles/:roleId')
   @SignedIn()
+  @Returns(collaborationRoleView)
   async updateRole(
     @CurrentUser() user: UserPrincipal,
     @Param('roleId') roleId: string,
@@ -113,6 +121,7 @@ export class CollaborationRolesController {
   @Delete('roles/:roleId')
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async deleteRole(@CurrentUser() user: UserPrincipal, @Param('roleId') roleId: string): Promise<void> {
     requireCollaborationManager(user);
     pathId(roleId, 'The role');

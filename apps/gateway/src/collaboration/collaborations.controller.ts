@@ -7,8 +7,9 @@ import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { refreshMemberships } from './collaboration-caller';
 import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ValidBody, ValidQuery } from '../http/validated';
 import { z } from 'zod';
+import { anyObject, collaborationView, listOf } from '../http/views';
 
 type Response = RpcPayload<typeof CollaborationRpc.respondToCollaboration>['response'];
 
@@ -27,6 +28,7 @@ export class CollaborationsController {
 
   @Get()
   @SignedIn()
+  @Returns(listOf(collaborationView))
   async list(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const collaborations = await this.rpc.call(CollaborationRpc.listCollaborations, { userId: user.userId });
     return { data: pageOf(collaborations, query) };
@@ -35,6 +37,7 @@ export class CollaborationsController {
   @Post('accept')
   @SignedIn()
   @HttpCode(200)
+  @Returns(anyObject)
   async acceptByToken(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(emailTokenBody, { required: true }) body: z.output<typeof emailTokenBody>,
@@ -51,6 +54,7 @@ export class CollaborationsController {
   @Post(':collaborationId/accept')
   @SignedIn()
   @HttpCode(200)
+  @Returns(collaborationView)
   accept(@CurrentUser() user: UserPrincipal, @Param('collaborationId') id: string) {
     return this.respond(user, id, 'accept');
   }
@@ -58,6 +62,7 @@ export class CollaborationsController {
   @Post(':collaborationId/reject')
   @SignedIn()
   @HttpCode(200)
+  @Returns(collaborationView)
   reject(@CurrentUser() user: UserPrincipal, @Param('collaborationId') id: string) {
     return this.respond(user, id, 'reject');
   }
@@ -66,6 +71,7 @@ export class CollaborationsController {
   @Post(':collaborationId/leave')
   @SignedIn()
   @HttpCode(200)
+  @Returns(collaborationView)
   leave(@CurrentUser() user: UserPrincipal, @Param('collaborationId') id: string) {
     return this.respond(user, id, 'leave');
   }

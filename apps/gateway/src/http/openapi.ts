@@ -1,5 +1,12 @@
 import { RequestMethod, Type } from '@nestjs/common';
-import { GUARDS_METADATA, HTTP_CODE_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import {
+  GUARDS_METADATA,
+  HTTP_CODE_METADATA,
+  METHOD_METADATA,
+  PATH_METADATA,
+  ROUTE_ARGS_METADATA,
+} from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { OpenAPIRegistry, OpenApiGeneratorV31, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { ERROR_STATUS } from '@atrium/contracts';
 import { z, ZodTypeAny } from 'zod';
@@ -43,6 +50,8 @@ export interface DescribedRoute {
   /** The success status: `@Returns`' own, else `@HttpCode`'s, else 201 for POST and 200 otherwise. */
   status: number;
   throttled: boolean;
+  /** Whether the handler takes the raw body or query (`@Body()`, `@Query()`): unvalidated, undescribed. */
+  raw: { body: boolean; query: boolean };
 }
 
 const asList = (value: unknown): string[] =>
@@ -81,6 +90,13 @@ export function describeRoutes(controllers: readonly Type[]): DescribedRoute[] {
         response?.options.status ??
         (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ??
         (method === 'post' ? 201 : 200);
+      const args = Object.keys(
+        (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) as object | undefined) ?? {},
+      );
+      const raw = {
+        body: args.some((key) => key.startsWith(`${RouteParamtypes.BODY}:`)),
+        query: args.some((key) => key.startsWith(`${RouteParamtypes.QUERY}:`)),
+      };
       for (const prefix of prefixes) {
         for (const sub of asList(paths)) {
           const path = join(prefix, sub);
@@ -89,13 +105,15 @@ export function describeRoutes(controllers: readonly Type[]): DescribedRoute[] {
             path: path.replace(/:(\w+)/g, '{$1}'),
             controller: controller.name,
             handler: name,
-            rule: (Reflect.getMetadata(AUTHORIZATION_KEY, handler) as AuthorizationRule | undefined) ?? classRule,
+            rule:
+              (Reflect.getMetadata(AUTHORIZATION_KEY, handler) as AuthorizationRule | undefined) ?? classRule,
             params: [...path.matchAll(/:(\w+)/g)].map((m) => m[1]),
             body: Reflect.getMetadata(BODY_SCHEMA, handler) as BodySchema | undefined,
             query: Reflect.getMetadata(QUERY_SCHEMA, handler) as ZodTypeAny | undefined,
             response,
             status,
             throttled: isThrottled(controller, handler as object),
+            raw,
           });
         }
       }
@@ -143,7 +161,8 @@ function toRouteConfig(route: DescribedRoute, index: number): RouteConfig {
         description: 'Success',
         content: {
           [response.options.contentType ?? 'application/json']: {
-            schema: response.options.envelope === false ? response.schema : z.object({ data: response.schema }),
+            schema:
+              response.options.envelope === false ? response.schema : z.object({ data: response.schema }),
           },
         },
       }

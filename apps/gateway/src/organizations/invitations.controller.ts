@@ -8,8 +8,9 @@ import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { applyMembershipChange, requireUnscoped } from './organization-caller';
 import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
 import { z } from 'zod';
+import { anyObject, invitationView, listOf } from '../http/views';
 
 /**
  * Invitations into organizations, from the invitee's side (accept — by id or with the mailed
@@ -27,6 +28,7 @@ export class InvitationsController {
 
   @Get('users/me/invitations')
   @SignedIn()
+  @Returns(listOf(invitationView))
   async mine(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const invitations = await this.rpc.call(OrganizationsRpc.listMyInvitations, { userId: user.userId });
     return { data: pageOf(invitations, query) };
@@ -35,6 +37,7 @@ export class InvitationsController {
   @Post('invitations/accept')
   @SignedIn()
   @HttpCode(200)
+  @Returns(anyObject)
   async acceptByToken(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(emailTokenBody, { required: true }) body: z.output<typeof emailTokenBody>,
@@ -52,6 +55,7 @@ export class InvitationsController {
   @Post('invitations/:invitationId/accept')
   @SignedIn()
   @HttpCode(200)
+  @Returns(invitationView)
   async accept(@CurrentUser() user: UserPrincipal, @Param('invitationId') id: string) {
     const invitationId = pathId(id, 'The invitation');
     requireUnscoped(user);
@@ -66,6 +70,7 @@ export class InvitationsController {
   @Post('invitations/:invitationId/decline')
   @SignedIn()
   @HttpCode(200)
+  @Returns(invitationView)
   async decline(@CurrentUser() user: UserPrincipal, @Param('invitationId') id: string) {
     const invitationId = pathId(id, 'The invitation');
     requireUnscoped(user);
@@ -77,6 +82,7 @@ export class InvitationsController {
   @Delete('invitations/:invitationId')
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async cancel(@CurrentUser() user: UserPrincipal, @Param('invitationId') id: string): Promise<void> {
     const invitationId = pathId(id, 'The invitation');
     requireUnscoped(user);

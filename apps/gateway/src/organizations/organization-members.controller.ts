@@ -14,8 +14,9 @@ import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { applyMembershipChange, requireUnscoped } from './organization-caller';
 import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
 import { z } from 'zod';
+import { invitationView, listOf, organizationMemberView, organizationRoleView } from '../http/views';
 
 /**
  * An organization's roles, members and invitations. Every change of what a member may do is
@@ -37,6 +38,7 @@ export class OrganizationMembersController {
 
   @Get('roles')
   @SignedIn()
+  @Returns(listOf(organizationRoleView))
   async listRoles(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -50,6 +52,7 @@ export class OrganizationMembersController {
   @Post('roles')
   @SignedIn()
   @HttpCode(201)
+  @Returns(organizationRoleView)
   async createRole(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -64,6 +67,7 @@ export class OrganizationMembersController {
 
   @Put('roles/:roleId')
   @SignedIn()
+  @Returns(organizationRoleView)
   async updateRole(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -86,6 +90,7 @@ export class OrganizationMembersController {
   @Delete('roles/:roleId')
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async deleteRole(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -99,6 +104,7 @@ export class OrganizationMembersController {
 
   @Get('members')
   @SignedIn()
+  @Returns(listOf(organizationMemberView))
   async listMembers(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -114,6 +120,7 @@ export class OrganizationMembersController {
 
   @Put('members/:userId')
   @SignedIn()
+  @Returns(organizationMemberView)
   async updateMember(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -137,6 +144,7 @@ export class OrganizationMembersController {
   @Delete('members/:userId')
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async removeMember(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -155,6 +163,7 @@ export class OrganizationMembersController {
 
   @Get('invitations')
   @SignedIn()
+  @Returns(listOf(invitationView))
   async listInvitations(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -171,6 +180,7 @@ export class OrganizationMembersController {
   @Post('invitations')
   @SignedIn()
   @HttpCode(201)
+  @Returns(invitationView)
   async invite(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,

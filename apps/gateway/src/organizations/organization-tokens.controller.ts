@@ -7,8 +7,9 @@ import { TokenVerifications } from '../auth/token-verifications';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { requireUnscoped } from './organization-caller';
 import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
 import { z } from 'zod';
+import { apiTokenView, createdApiTokenView, listOf } from '../http/views';
 
 const CREATE_DESCRIPTION = [
   'Body `{ name, expiresAt?, scope? }` (scope as on POST /v2/users/me/tokens). The token acts as',
@@ -35,6 +36,7 @@ export class OrganizationTokensController {
 
   @Get()
   @SignedIn()
+  @Returns(listOf(apiTokenView))
   async list(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -49,6 +51,7 @@ export class OrganizationTokensController {
   @SignedIn()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an organization API token', description: CREATE_DESCRIPTION })
+  @Returns(createdApiTokenView)
   async create(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -65,6 +68,7 @@ export class OrganizationTokensController {
   @Delete(':tokenId')
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async revoke(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,

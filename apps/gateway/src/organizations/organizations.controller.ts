@@ -8,8 +8,9 @@ import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { applyMembershipChange, requireUnscoped } from './organization-caller';
 import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
 import { z } from 'zod';
+import { listOf, organizationView } from '../http/views';
 
 const ORG = 'The organization';
 
@@ -28,6 +29,7 @@ export class OrganizationsController {
 
   @Get()
   @SignedIn()
+  @Returns(listOf(organizationView))
   async list(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const organizations = await this.rpc.call(OrganizationsRpc.list, { userId: user.userId });
     return { data: pageOf(organizations, query) };
@@ -36,6 +38,7 @@ export class OrganizationsController {
   @Post()
   @SignedIn()
   @HttpCode(201)
+  @Returns(organizationView)
   async create(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(createOrganizationBody) organization: z.output<typeof createOrganizationBody>,
@@ -49,6 +52,7 @@ export class OrganizationsController {
 
   @Get(':orgId')
   @SignedIn()
+  @Returns(organizationView)
   async get(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string) {
     const organizationId = pathId(orgId, ORG);
     return { data: await this.rpc.call(OrganizationsRpc.get, { userId: user.userId, organizationId }) };
@@ -56,6 +60,7 @@ export class OrganizationsController {
 
   @Put(':orgId')
   @SignedIn()
+  @Returns(organizationView)
   async update(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -76,6 +81,7 @@ export class OrganizationsController {
   @Delete(':orgId')
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string): Promise<void> {
     const organizationId = pathId(orgId, ORG);
     requireUnscoped(user);

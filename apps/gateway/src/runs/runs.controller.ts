@@ -43,7 +43,8 @@ import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownersh
 import { runRoutes } from './run-references';
 import { waitForFinish, waitForFinishParam } from '../http/wait-for-finish';
 import { RunLogs } from './run-logs';
-import { AnyBody, ValidBody, ValidQuery } from '../http/validated';
+import { AnyBody, Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { anyObject, listOf, rawBody, runView } from '../http/views';
 
 const startQuery = z.object({
   timeout: z.coerce
@@ -164,6 +165,7 @@ export class RunsController {
   @Authorize('ACTOR', 'RUN', 'actorId')
   @HttpCode(201)
   @AnyBody()
+  @Returns(runView)
   startActor(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -179,6 +181,7 @@ export class RunsController {
   @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
   @HttpCode(201)
   @AnyBody()
+  @Returns(runView)
   async startTask(
     @CurrentResource() task: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -192,6 +195,7 @@ export class RunsController {
 
   @Get(['acts/:actorId/runs', 'actors/:actorId/runs'])
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(listOf(runView))
   async listActorRuns(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -211,6 +215,7 @@ export class RunsController {
 
   @Get('actor-tasks/:actorTaskId/runs')
   @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
+  @Returns(listOf(runView))
   async listTaskRuns(
     @CurrentResource() task: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -227,6 +232,7 @@ export class RunsController {
 
   @Get('actor-runs')
   @SignedIn()
+  @Returns(listOf(runView))
   async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const runs = await listByOwnership(this.rpc, this.access, lister, 'ACTOR_RUN', q, (req) =>
       this.rpc.call(
@@ -245,6 +251,7 @@ export class RunsController {
    */
   @Get(runRoutes())
   @Authorize('ACTOR_RUN', 'READ', 'runId')
+  @Returns(runView)
   async get(
     @CurrentResource() run: AuthorizedResource,
     @ValidQuery(waitQuery) query: z.output<typeof waitQuery>,
@@ -258,6 +265,7 @@ export class RunsController {
 
   @Put(runRoutes())
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
+  @Returns(runView)
   async update(
     @CurrentResource() run: AuthorizedResource,
     @ValidBody(updateRunRequest) body: z.output<typeof updateRunRequest>,
@@ -277,6 +285,7 @@ export class RunsController {
   @Post(runRoutes('/abort'))
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   @HttpCode(200)
+  @Returns(runView)
   async abort(@CurrentResource() run: AuthorizedResource) {
     return { data: this.present(await this.rpc.call(RunsRpc.abort, { id: run.id })) };
   }
@@ -288,6 +297,7 @@ export class RunsController {
   @Delete('actor-runs/:runId')
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(@CurrentResource() run: AuthorizedResource): Promise<void> {
     const { deletedStorageIds } = await this.rpc.call(RunsRpc.delete, { id: run.id });
     for (const id of [run.id, ...deletedStorageIds]) await this.access.refreshed('resource', id);
@@ -297,6 +307,7 @@ export class RunsController {
   @Post(runRoutes('/resurrect'))
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   @HttpCode(200)
+  @Returns(runView)
   async resurrect(
     @CurrentResource() run: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -316,6 +327,7 @@ export class RunsController {
   /** Reboot and metamorph restart or replace a run's container: Atrium runs none (runners do, outside it). */
   @Post([...runRoutes('/reboot'), ...runRoutes('/metamorph')])
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
+  @ReturnsNothing()
   notExecuted(@Req() request: FastifyRequest): never {
     const action = request.url.split('?')[0].endsWith('/reboot') ? 'rebooted' : 'metamorphed';
     throw new AppError(
@@ -327,6 +339,7 @@ export class RunsController {
   /** Pay-per-event charging: no Actor on Atrium has pay-per-event pricing (Atrium charges nothing). */
   @Post('actor-runs/:runId/charge')
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
+  @Returns(anyObject)
   charge(): never {
     throw new AppError(
       'invalid-input',
@@ -336,6 +349,7 @@ export class RunsController {
 
   @Get([...runRoutes('/log'), 'logs/:runId'])
   @Authorize('ACTOR_RUN', 'READ', 'runId')
+  @Returns(rawBody, { envelope: false, contentType: 'text/plain' })
   async log(
     @CurrentResource() run: AuthorizedResource,
     @ValidQuery(logQuery) q: z.output<typeof logQuery>,

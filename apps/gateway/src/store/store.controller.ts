@@ -8,7 +8,8 @@ import { Public } from '../authorization/authorize.decorator';
 import { paginationQuery, queryBoolean } from '../http/api-query';
 import { decideEach } from '../http/ownership-listing';
 import { usernamesOf } from '../users/usernames';
-import { ValidQuery } from '../http/validated';
+import { Returns, ValidQuery } from '../http/validated';
+import { listOf, storeItemView } from '../http/views';
 
 const storeQuery = z.object({
   ...paginationQuery,
@@ -51,6 +52,7 @@ export class StoreController {
    */
   @Get()
   @Public()
+  @Returns(listOf(storeItemView))
   async list(@ValidQuery(storeQuery) q: z.output<typeof storeQuery>) {
     const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: false };
     const ownerId = q.username ? await this.accountNamed(q.username) : undefined;

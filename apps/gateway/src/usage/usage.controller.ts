@@ -18,7 +18,8 @@ import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { requireInOrganization } from '../organizations/organization-caller';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ValidBody, ValidQuery } from '../http/validated';
+import { usageView } from '../http/views';
 
 /** Apify's limits Atrium does not have are named as such, not merely as unknown fields. */
 const myLimitsBody = z.preprocess((body) => {
@@ -67,6 +68,7 @@ export class UsageController {
 
   @Get('users/me/usage')
   @SignedIn()
+  @Returns(usageView)
   async myUsage(
     @CurrentUser() user: UserPrincipal,
     @Headers('x-account-id') accountId?: string,
@@ -78,6 +80,7 @@ export class UsageController {
   /** Apify's monthly usage (apify-client `user().monthlyUsage()`), of the cycle holding `?date=`. */
   @Get('users/me/usage/monthly')
   @SignedIn()
+  @Returns(usageView)
   async monthlyUsage(
     @CurrentUser() user: UserPrincipal,
     @ValidQuery(monthlyQuery) query: z.output<typeof monthlyQuery>,
@@ -91,6 +94,7 @@ export class UsageController {
   /** Apify's limits view (apify-client `user().limits()`). */
   @Get('users/me/limits')
   @SignedIn()
+  @Returns(usageView)
   async myLimits(
     @CurrentUser() user: UserPrincipal,
     @Headers('x-account-id') accountId?: string,
@@ -105,6 +109,7 @@ export class UsageController {
    */
   @Put('users/me/limits')
   @SignedIn()
+  @Returns(usageView)
   async setMyLimits(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(myLimitsBody) changes: z.output<typeof myLimitsBody>,
@@ -123,6 +128,7 @@ export class UsageController {
 
   @Get('organizations/:orgId/usage')
   @SignedIn()
+  @Returns(usageView)
   async organizationUsage(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -133,6 +139,7 @@ export class UsageController {
 
   @Put('organizations/:orgId/limits')
   @SignedIn()
+  @Returns(usageView)
   async setOrganizationLimits(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,

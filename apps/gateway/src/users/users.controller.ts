@@ -18,8 +18,9 @@ import { Public, SignedIn } from '../authorization/authorize.decorator';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { TokenVerifications } from '../auth/token-verifications';
 import { SessionVerifications } from '../auth/session-verifications';
-import { ValidBody } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody } from '../http/validated';
 import { z } from 'zod';
+import { apiTokenView, createdApiTokenView, listOf, publicUserView, userView } from '../http/views';
 
 @ApiTags('users')
 @Controller('v2/users')
@@ -37,6 +38,7 @@ export class UsersController {
    */
   @Get('me')
   @SignedIn({ runToken: true })
+  @Returns(userView)
   async me(@CurrentUser() user: UserPrincipal): Promise<{ data: UserView | Omit<UserView, 'email'> }> {
     const found = await this.rpc.call(IdentityRpc.getUser, { userId: user.userId });
     if (user.credential !== 'run-token') return { data: found };
@@ -46,6 +48,7 @@ export class UsersController {
 
   @Put('me/settings')
   @SignedIn()
+  @Returns(userView)
   async updateSettings(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(settingsBody, { required: true }) settings: z.output<typeof settingsBody>,
@@ -64,6 +67,7 @@ export class UsersController {
   @Put('me/password')
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async changePassword(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(changePasswordBody, { required: true }) change: z.output<typeof changePasswordBody>,
@@ -83,6 +87,7 @@ export class UsersController {
 
   @Get('me/tokens')
   @SignedIn()
+  @Returns(listOf(apiTokenView))
   async listTokens(
     @CurrentUser() user: UserPrincipal,
   ): Promise<{ data: { total: number; items: ApiTokenView[] } }> {
@@ -93,6 +98,7 @@ export class UsersController {
   @Post('me/tokens')
   @SignedIn()
   @HttpCode(201)
+  @Returns(createdApiTokenView)
   async createToken(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(createTokenBody, { required: true }) token: z.output<typeof createTokenBody>,
@@ -103,6 +109,7 @@ export class UsersController {
   @Delete('me/tokens/:tokenId')
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async revokeToken(@CurrentUser() user: UserPrincipal, @Param('tokenId') tokenId: string): Promise<void> {
     if (!idSchema.safeParse(tokenId).success) throw AppError.notFound('The token');
     await this.rpc.call(IdentityRpc.revokeToken, { userId: user.userId, tokenId });
@@ -111,6 +118,7 @@ export class UsersController {
 
   @Get(':userIdOrUsername')
   @Public()
+  @Returns(publicUserView)
   async profile(@Param('userIdOrUsername') ref: string): Promise<{ data: PublicUserView }> {
     // Public profiles are found by id or username only, so emails cannot be probed.
     if (ref.includes('@') || ref.length > 100) throw AppError.notFound('The user');

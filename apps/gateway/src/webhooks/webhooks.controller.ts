@@ -19,7 +19,8 @@ import {
 } from '../authorization/authorize.decorator';
 import { pageOf, PageQuery, pageQuery, pathId } from '../http/small-lists';
 import { DecidedWebhook, presentWebhook, WebhookAccess } from './webhook-access';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { listOf, webhookDispatchView, webhookView } from '../http/views';
 
 /** The most webhooks (and dispatches) one list looks through. */
 const MAX_LISTED = 1000;
@@ -58,6 +59,7 @@ export class WebhooksController {
 
   @Get('webhooks')
   @AnyCredential()
+  @Returns(listOf(webhookView))
   list(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     return this.listPresented(user, query);
   }
@@ -69,6 +71,7 @@ export class WebhooksController {
    */
   @Post('webhooks')
   @AnyCredential()
+  @Returns(webhookView)
   async create(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(createWebhookBody) webhook: z.output<typeof createWebhookBody>,
@@ -91,6 +94,7 @@ export class WebhooksController {
 
   @Get('webhooks/:webhookId')
   @AnyCredential()
+  @Returns(webhookView)
   async get(@CurrentUser() user: UserPrincipal, @Param('webhookId') id: string) {
     return { data: presentWebhook(await this.webhooks.load(user, pathId(id, 'The webhook'))) };
   }
@@ -98,6 +102,7 @@ export class WebhooksController {
   /** Needs WRITE on the webhook's target, and on the new one when the condition changes. */
   @Put('webhooks/:webhookId')
   @AnyCredential()
+  @Returns(webhookView)
   async update(
     @CurrentUser() user: UserPrincipal,
     @Param('webhookId') id: string,
@@ -113,6 +118,7 @@ export class WebhooksController {
   @Delete('webhooks/:webhookId')
   @AnyCredential()
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(@CurrentUser() user: UserPrincipal, @Param('webhookId') id: string): Promise<void> {
     const fullCredential = user.credential === 'jwt' || (user.credential === 'api-token' && !user.scope);
     const { webhook } = fullCredential
@@ -125,6 +131,7 @@ export class WebhooksController {
   @Post('webhooks/:webhookId/test')
   @AnyCredential()
   @HttpCode(201)
+  @Returns(webhookDispatchView)
   async test(@CurrentUser() user: UserPrincipal, @Param('webhookId') id: string) {
     const { webhook } = await this.webhooks.loadForWrite(user, pathId(id, 'The webhook'));
     return { data: await this.rpc.call(WebhooksRpc.test, { id: webhook.id }) };
@@ -132,6 +139,7 @@ export class WebhooksController {
 
   @Get('webhooks/:webhookId/dispatches')
   @AnyCredential()
+  @Returns(listOf(webhookDispatchView))
   async listWebhookDispatches(
     @CurrentUser() user: UserPrincipal,
     @Param('webhookId') id: string,
@@ -144,6 +152,7 @@ export class WebhooksController {
   /** The dispatches of every webhook the caller may see. */
   @Get('webhook-dispatches')
   @AnyCredential()
+  @Returns(listOf(webhookDispatchView))
   async listDispatches(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const ids = (await this.visible(user)).map((d) => d.webhook.id);
     return this.dispatchesOf(ids, query);
@@ -151,6 +160,7 @@ export class WebhooksController {
 
   @Get('webhook-dispatches/:dispatchId')
   @AnyCredential()
+  @Returns(webhookDispatchView)
   async getDispatch(@CurrentUser() user: UserPrincipal, @Param('dispatchId') id: string) {
     let dispatch: WebhookDispatchView;
     try {
@@ -167,6 +177,7 @@ export class WebhooksController {
 
   @Get(['acts/:actorId/webhooks', 'actors/:actorId/webhooks'])
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(listOf(webhookView))
   listActorWebhooks(
     @CurrentUser() user: UserPrincipal,
     @CurrentResource() actor: AuthorizedResource,
@@ -177,6 +188,7 @@ export class WebhooksController {
 
   @Get('actor-tasks/:actorTaskId/webhooks')
   @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
+  @Returns(listOf(webhookView))
   listTaskWebhooks(
     @CurrentUser() user: UserPrincipal,
     @CurrentResource() task: AuthorizedResource,
