@@ -57,7 +57,8 @@ describe('the OpenAPI document', () => {
       },
     });
     expect(Object.keys(getActor.responses ?? {})).toEqual(['200', '401', '403', '404', '503']);
-    expect(getActor.responses?.['404']).toMatchObject({
+    expect(getActor.responses?.['404']).toEqual({ $ref: '#/components/responses/Error404' });
+    expect(document.components?.responses?.Error404).toMatchObject({
       content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
     });
 

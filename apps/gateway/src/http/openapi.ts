@@ -168,13 +168,7 @@ function toRouteConfig(route: DescribedRoute, index: number): RouteConfig {
       }
     : { description: response ? 'Success, no body' : 'Success (not described)' };
   const errors = Object.fromEntries(
-    errorStatuses(route).map((status) => [
-      String(status),
-      {
-        description: ERROR_DESCRIPTIONS[status] ?? 'Error',
-        content: { 'application/json': { schema: apiErrorSchema } },
-      },
-    ]),
+    errorStatuses(route).map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]),
   );
   const query = route.query && queryObject(route.query);
   return {
@@ -207,6 +201,13 @@ export function buildOpenApiDocument(controllers: readonly Type[]) {
     scheme: 'bearer',
     description: 'An API token, a session access token, or a run token (also accepted as `?token=`)',
   });
+  for (const [status, description] of Object.entries(ERROR_DESCRIPTIONS)) {
+    registry.registerComponent('responses', `Error${status}`, {
+      description,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    });
+  }
+  registry.register('Error', apiErrorSchema);
   const seen = new Map<string, number>();
   for (const route of describeRoutes(controllers)) {
     const key = `${route.controller}.${route.handler}`;
