@@ -1,9 +1,10 @@
 /**
  * Writes the typed client's schema (libs/client/src/schema.d.ts) from the gateway's OpenAPI
- * document, built in-process (nothing is started): `npm run client:generate`.
+ * document, built in-process (nothing is started): `npm run client:generate`. With `--check` it
+ * writes nothing and fails if the file differs from what it would write.
  */
 import 'reflect-metadata';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { gatewayOpenApiDocument } from '@atrium/gateway';
@@ -27,8 +28,13 @@ export async function clientSchemaSource(): Promise<string> {
 if (require.main === module) {
   clientSchemaSource()
     .then((source) => {
-      writeFileSync(CLIENT_SCHEMA_PATH, source);
-      console.log(`wrote ${CLIENT_SCHEMA_PATH}`);
+      if (!process.argv.includes('--check')) {
+        writeFileSync(CLIENT_SCHEMA_PATH, source);
+        console.log(`wrote ${CLIENT_SCHEMA_PATH}`);
+      } else if (readFileSync(CLIENT_SCHEMA_PATH, 'utf8') !== source) {
+        console.error(`${CLIENT_SCHEMA_PATH} is stale: run npm run client:generate`);
+        process.exit(1);
+      }
     })
     .catch((err: unknown) => {
       console.error(err);

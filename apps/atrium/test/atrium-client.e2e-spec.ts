@@ -42,6 +42,7 @@ describe('the typed Atrium client', () => {
     const fetched = await withToken.GET('/v2/actors/{actorId}', { params: { path: { actorId } } });
     expect(fetched.data?.data).toMatchObject({ id: actorId, userId: session.user.id });
     const listed = await withToken.GET('/v2/actors', { params: { query: { limit: 10 } } });
+    expect(listed.error).toBeUndefined();
     expect(listed.data?.data.items.map((a) => a.id)).toContain(actorId);
   });
 

@@ -29,8 +29,10 @@ const bodyParam = createParamDecorator((data: BodySchema, ctx: ExecutionContext)
   return parseBody(data.schema, data.options.required ? body : (body ?? {}));
 });
 
-const queryParam = createParamDecorator((schema: ZodTypeAny, ctx: ExecutionContext) =>
-  parseQuery(schema, ctx.switchToHttp().getRequest<{ query?: unknown }>().query),
+// The schema is wrapped: Nest takes a decorator argument with a `transform` method (as every zod
+// schema has) for a pipe, not for the decorator's data.
+const queryParam = createParamDecorator((data: { schema: ZodTypeAny }, ctx: ExecutionContext) =>
+  parseQuery(data.schema, ctx.switchToHttp().getRequest<{ query?: unknown }>().query),
 );
 
 function recordOnHandler(key: string, value: unknown): ParameterDecorator {
@@ -54,7 +56,7 @@ export function ValidBody(schema: ZodTypeAny, options: BodyOptions = {}): Parame
 export function ValidQuery(schema: ZodTypeAny): ParameterDecorator {
   return (target, property, index) => {
     recordOnHandler(QUERY_SCHEMA, schema)(target, property, index);
-    queryParam(schema)(target, property, index);
+    queryParam({ schema })(target, property, index);
   };
 }
 
