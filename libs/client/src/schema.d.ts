@@ -3245,6 +3245,10 @@ export interface paths {
         };
         get: operations["OrganizationTokens_list"];
         put?: never;
+        /**
+         * Create an organization API token
+         * @description Body `{ name, expiresAt?, scope? }` (scope as on POST /v2/users/me/tokens). The token acts as the organization. Only the Owner may create one without a scope (full access); any other member with MANAGE_ACCESS_TOKENS must give a scope within its role: each account-level category permission and each resource permission held by its role for that category, and WRITE on the category of each CREATE type; otherwise 403 naming what goes beyond. The token is revoked when its creator is removed or leaves, or when its role is changed or edited so that it no longer holds MANAGE_ACCESS_TOKENS or no longer gives the whole scope.
+         */
         post: operations["OrganizationTokens_create"];
         delete?: never;
         options?: never;

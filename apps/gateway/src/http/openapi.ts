@@ -7,6 +7,7 @@ import {
   ROUTE_ARGS_METADATA,
 } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
+import { DECORATORS } from '@nestjs/swagger/dist/constants';
 import { OpenAPIRegistry, OpenApiGeneratorV31, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { ERROR_STATUS } from '@atrium/contracts';
 import { z, ZodTypeAny } from 'zod';
@@ -50,6 +51,8 @@ export interface DescribedRoute {
   /** The success status: `@Returns`' own, else `@HttpCode`'s, else 201 for POST and 200 otherwise. */
   status: number;
   throttled: boolean;
+  /** `@ApiOperation`'s summary and description, where the route has one. */
+  operation: { summary?: string; description?: string };
   /** Whether the handler takes the raw body or query (`@Body()`, `@Query()`): unvalidated, undescribed. */
   raw: { body: boolean; query: boolean };
 }
@@ -113,6 +116,7 @@ export function describeRoutes(controllers: readonly Type[]): DescribedRoute[] {
             response,
             status,
             throttled: isThrottled(controller, handler as object),
+            operation: (Reflect.getMetadata(DECORATORS.API_OPERATION, handler) as object | undefined) ?? {},
             raw,
           });
         }
@@ -174,6 +178,8 @@ function toRouteConfig(route: DescribedRoute, index: number): RouteConfig {
   return {
     method: route.method,
     path: route.path,
+    summary: route.operation.summary,
+    description: route.operation.description,
     operationId: `${route.controller.replace(/Controller$/, '')}_${route.handler}${index ? `_${index}` : ''}`,
     tags: [route.path.split('/')[2] ?? route.path],
     security: route.rule?.kind === 'public' ? [] : [{ bearer: [] }],
