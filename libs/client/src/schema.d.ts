@@ -13333,7 +13333,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: Record<string, never>;
+                        data: components["schemas"]["Collaboration"];
                     };
                 };
             };
@@ -13909,7 +13909,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: Record<string, never>;
+                        data: components["schemas"]["Invitation"];
                     };
                 };
             };

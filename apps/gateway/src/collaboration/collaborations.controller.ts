@@ -9,7 +9,7 @@ import { refreshMemberships } from './collaboration-caller';
 import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
 import { Returns, ValidBody, ValidQuery } from '../http/validated';
 import { z } from 'zod';
-import { anyObject, collaborationView, listOf } from '../http/views';
+import { collaborationView, listOf } from '../http/views';
 
 type Response = RpcPayload<typeof CollaborationRpc.respondToCollaboration>['response'];
 
@@ -37,7 +37,7 @@ export class CollaborationsController {
   @Post('accept')
   @SignedIn()
   @HttpCode(200)
-  @Returns(anyObject)
+  @Returns(collaborationView)
   async acceptByToken(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(emailTokenBody, { required: true }) body: z.output<typeof emailTokenBody>,

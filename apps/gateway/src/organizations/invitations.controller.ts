@@ -10,7 +10,7 @@ import { applyMembershipChange, requireUnscoped } from './organization-caller';
 import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
 import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
 import { z } from 'zod';
-import { anyObject, invitationView, listOf } from '../http/views';
+import { invitationView, listOf } from '../http/views';
 
 /**
  * Invitations into organizations, from the invitee's side (accept — by id or with the mailed
@@ -37,7 +37,7 @@ export class InvitationsController {
   @Post('invitations/accept')
   @SignedIn()
   @HttpCode(200)
-  @Returns(anyObject)
+  @Returns(invitationView)
   async acceptByToken(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(emailTokenBody, { required: true }) body: z.output<typeof emailTokenBody>,
