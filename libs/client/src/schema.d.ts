@@ -6008,6 +6008,8 @@ export interface operations {
         parameters: {
             query?: {
                 waitForFinish?: number | null;
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
             };
             header?: never;
             path: {
@@ -6037,7 +6039,10 @@ export interface operations {
     };
     Runs_update_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6081,7 +6086,10 @@ export interface operations {
     };
     Runs_abort_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6109,7 +6117,10 @@ export interface operations {
     };
     Datasets_get_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6133,7 +6144,10 @@ export interface operations {
     };
     Datasets_update_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6157,7 +6171,10 @@ export interface operations {
     };
     Datasets_delete_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6181,7 +6198,10 @@ export interface operations {
     };
     Datasets_listItems_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6205,7 +6225,10 @@ export interface operations {
     };
     Datasets_pushItems_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6229,7 +6252,10 @@ export interface operations {
     };
     Datasets_statistics_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6253,7 +6279,10 @@ export interface operations {
     };
     KeyValueStores_get_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6277,7 +6306,10 @@ export interface operations {
     };
     KeyValueStores_update_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6301,7 +6333,10 @@ export interface operations {
     };
     KeyValueStores_delete_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6325,7 +6360,10 @@ export interface operations {
     };
     KeyValueStores_listKeys_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6349,7 +6387,10 @@ export interface operations {
     };
     KeyValueStores_getRecord_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6374,7 +6415,10 @@ export interface operations {
     };
     KeyValueStores_setRecord_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6399,7 +6443,10 @@ export interface operations {
     };
     KeyValueStores_deleteRecord_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6428,6 +6475,8 @@ export interface operations {
                 stream?: "1" | "0" | "true" | "false" | "";
                 raw?: "1" | "0" | "true" | "false" | "";
                 download?: "1" | "0" | "true" | "false" | "";
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
             };
             header?: never;
             path: {
@@ -6455,7 +6504,10 @@ export interface operations {
     };
     Runs_notExecuted_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6479,7 +6531,10 @@ export interface operations {
     };
     Runs_notExecuted_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6503,7 +6558,10 @@ export interface operations {
     };
     RequestQueues_get_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6527,7 +6585,10 @@ export interface operations {
     };
     RequestQueues_update_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6551,7 +6612,10 @@ export interface operations {
     };
     RequestQueues_delete_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6575,7 +6639,10 @@ export interface operations {
     };
     RequestQueues_head_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6599,7 +6666,10 @@ export interface operations {
     };
     RequestQueues_lockHead_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6623,7 +6693,10 @@ export interface operations {
     };
     RequestQueues_listRequests_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6647,7 +6720,10 @@ export interface operations {
     };
     RequestQueues_addRequest_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6671,7 +6747,10 @@ export interface operations {
     };
     RequestQueues_getRequest_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6696,7 +6775,10 @@ export interface operations {
     };
     RequestQueues_updateRequest_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6721,7 +6803,10 @@ export interface operations {
     };
     RequestQueues_deleteRequest_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6746,7 +6831,10 @@ export interface operations {
     };
     RequestQueues_prolongRequestLock_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6771,7 +6859,10 @@ export interface operations {
     };
     RequestQueues_deleteRequestLock_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6796,7 +6887,10 @@ export interface operations {
     };
     RequestQueues_batchAddRequests_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6820,7 +6914,10 @@ export interface operations {
     };
     RequestQueues_batchDeleteRequests_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6844,7 +6941,10 @@ export interface operations {
     };
     RequestQueues_unlockRequests_1: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorTaskId: string;
@@ -6872,6 +6972,8 @@ export interface operations {
                 timeout?: number | null;
                 memory?: number;
                 build?: string;
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
             };
             header?: never;
             path: {
@@ -7460,6 +7562,8 @@ export interface operations {
         parameters: {
             query?: {
                 waitForFinish?: number | null;
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
             };
             header?: never;
             path: {
@@ -7489,7 +7593,10 @@ export interface operations {
     };
     Runs_update_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7533,7 +7640,10 @@ export interface operations {
     };
     Runs_abort_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7561,7 +7671,10 @@ export interface operations {
     };
     Datasets_get_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7585,7 +7698,10 @@ export interface operations {
     };
     Datasets_update_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7609,7 +7725,10 @@ export interface operations {
     };
     Datasets_delete_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7633,7 +7752,10 @@ export interface operations {
     };
     Datasets_listItems_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7657,7 +7779,10 @@ export interface operations {
     };
     Datasets_pushItems_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7681,7 +7806,10 @@ export interface operations {
     };
     Datasets_statistics_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7705,7 +7833,10 @@ export interface operations {
     };
     KeyValueStores_get_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7729,7 +7860,10 @@ export interface operations {
     };
     KeyValueStores_update_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7753,7 +7887,10 @@ export interface operations {
     };
     KeyValueStores_delete_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7777,7 +7914,10 @@ export interface operations {
     };
     KeyValueStores_listKeys_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7801,7 +7941,10 @@ export interface operations {
     };
     KeyValueStores_getRecord_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7826,7 +7969,10 @@ export interface operations {
     };
     KeyValueStores_setRecord_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7851,7 +7997,10 @@ export interface operations {
     };
     KeyValueStores_deleteRecord_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7880,6 +8029,8 @@ export interface operations {
                 stream?: "1" | "0" | "true" | "false" | "";
                 raw?: "1" | "0" | "true" | "false" | "";
                 download?: "1" | "0" | "true" | "false" | "";
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
             };
             header?: never;
             path: {
@@ -7907,7 +8058,10 @@ export interface operations {
     };
     Runs_notExecuted_4: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7931,7 +8085,10 @@ export interface operations {
     };
     Runs_notExecuted_5: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7955,7 +8112,10 @@ export interface operations {
     };
     RequestQueues_get_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -7979,7 +8139,10 @@ export interface operations {
     };
     RequestQueues_update_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8003,7 +8166,10 @@ export interface operations {
     };
     RequestQueues_delete_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8027,7 +8193,10 @@ export interface operations {
     };
     RequestQueues_head_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8051,7 +8220,10 @@ export interface operations {
     };
     RequestQueues_lockHead_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8075,7 +8247,10 @@ export interface operations {
     };
     RequestQueues_listRequests_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8099,7 +8274,10 @@ export interface operations {
     };
     RequestQueues_addRequest_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8123,7 +8301,10 @@ export interface operations {
     };
     RequestQueues_getRequest_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8148,7 +8329,10 @@ export interface operations {
     };
     RequestQueues_updateRequest_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8173,7 +8357,10 @@ export interface operations {
     };
     RequestQueues_deleteRequest_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8198,7 +8385,10 @@ export interface operations {
     };
     RequestQueues_prolongRequestLock_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8223,7 +8413,10 @@ export interface operations {
     };
     RequestQueues_deleteRequestLock_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8248,7 +8441,10 @@ export interface operations {
     };
     RequestQueues_batchAddRequests_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8272,7 +8468,10 @@ export interface operations {
     };
     RequestQueues_batchDeleteRequests_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8296,7 +8495,10 @@ export interface operations {
     };
     RequestQueues_unlockRequests_2: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -8324,6 +8526,8 @@ export interface operations {
                 timeout?: number | null;
                 memory?: number;
                 build?: string;
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
             };
             header?: never;
             path: {
@@ -9424,6 +9628,8 @@ export interface operations {
         parameters: {
             query?: {
                 waitForFinish?: number | null;
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
             };
             header?: never;
             path: {
@@ -9453,7 +9659,10 @@ export interface operations {
     };
     Runs_update_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9497,7 +9706,10 @@ export interface operations {
     };
     Runs_abort_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9525,7 +9737,10 @@ export interface operations {
     };
     Datasets_get_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9549,7 +9764,10 @@ export interface operations {
     };
     Datasets_update_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9573,7 +9791,10 @@ export interface operations {
     };
     Datasets_delete_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9597,7 +9818,10 @@ export interface operations {
     };
     Datasets_listItems_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9621,7 +9845,10 @@ export interface operations {
     };
     Datasets_pushItems_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9645,7 +9872,10 @@ export interface operations {
     };
     Datasets_statistics_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9669,7 +9899,10 @@ export interface operations {
     };
     KeyValueStores_get_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9693,7 +9926,10 @@ export interface operations {
     };
     KeyValueStores_update_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9717,7 +9953,10 @@ export interface operations {
     };
     KeyValueStores_delete_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9741,7 +9980,10 @@ export interface operations {
     };
     KeyValueStores_listKeys_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9765,7 +10007,10 @@ export interface operations {
     };
     KeyValueStores_getRecord_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9790,7 +10035,10 @@ export interface operations {
     };
     KeyValueStores_setRecord_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9815,7 +10063,10 @@ export interface operations {
     };
     KeyValueStores_deleteRecord_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9844,6 +10095,8 @@ export interface operations {
                 stream?: "1" | "0" | "true" | "false" | "";
                 raw?: "1" | "0" | "true" | "false" | "";
                 download?: "1" | "0" | "true" | "false" | "";
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
             };
             header?: never;
             path: {
@@ -9871,7 +10124,10 @@ export interface operations {
     };
     Runs_notExecuted_6: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9895,7 +10151,10 @@ export interface operations {
     };
     Runs_notExecuted_7: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9919,7 +10178,10 @@ export interface operations {
     };
     RequestQueues_get_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9943,7 +10205,10 @@ export interface operations {
     };
     RequestQueues_update_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9967,7 +10232,10 @@ export interface operations {
     };
     RequestQueues_delete_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -9991,7 +10259,10 @@ export interface operations {
     };
     RequestQueues_head_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -10015,7 +10286,10 @@ export interface operations {
     };
     RequestQueues_lockHead_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -10039,7 +10313,10 @@ export interface operations {
     };
     RequestQueues_listRequests_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -10063,7 +10340,10 @@ export interface operations {
     };
     RequestQueues_addRequest_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -10087,7 +10367,10 @@ export interface operations {
     };
     RequestQueues_getRequest_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -10112,7 +10395,10 @@ export interface operations {
     };
     RequestQueues_updateRequest_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -10137,7 +10423,10 @@ export interface operations {
     };
     RequestQueues_deleteRequest_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -10162,7 +10451,10 @@ export interface operations {
     };
     RequestQueues_prolongRequestLock_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -10187,7 +10479,10 @@ export interface operations {
     };
     RequestQueues_deleteRequestLock_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -10212,7 +10507,10 @@ export interface operations {
     };
     RequestQueues_batchAddRequests_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -10236,7 +10534,10 @@ export interface operations {
     };
     RequestQueues_batchDeleteRequests_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -10260,7 +10561,10 @@ export interface operations {
     };
     RequestQueues_unlockRequests_3: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
             header?: never;
             path: {
                 actorId: string;
@@ -10288,6 +10592,8 @@ export interface operations {
                 timeout?: number | null;
                 memory?: number;
                 build?: string;
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
             };
             header?: never;
             path: {

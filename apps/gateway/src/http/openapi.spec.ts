@@ -66,6 +66,10 @@ describe('the OpenAPI document', () => {
     expect(listRuns.parameters?.map((p) => ('name' in p ? `${p.in}:${p.name}` : ''))).toEqual(
       expect.arrayContaining(['query:offset', 'query:limit', 'query:desc', 'query:status']),
     );
+    const lastRunLog = paths['/v2/actors/{actorId}/runs/last/log'].get!;
+    expect(lastRunLog.parameters?.map((p) => ('name' in p ? `${p.in}:${p.name}` : ''))).toEqual(
+      expect.arrayContaining(['path:actorId', 'query:status', 'query:origin']),
+    );
     expect(paths['/v2/users/me/tokens/{tokenId}'].delete?.responses?.['204']).toEqual({
       description: 'Success, no body',
     });

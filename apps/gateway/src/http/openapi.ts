@@ -13,6 +13,7 @@ import { ERROR_STATUS } from '@atrium/contracts';
 import { z, ZodTypeAny } from 'zod';
 import { AUTHORIZATION_KEY } from '../authorization/authorization-key';
 import type { AuthorizationRule } from '../authorization/authorize.decorator';
+import { lastRunQuery } from '../runs/run-references';
 import { BODY_SCHEMA, BodySchema, QUERY_SCHEMA, RESPONSE_SCHEMA, ResponseSchema } from './validated';
 import { named } from './zod-openapi';
 
@@ -174,7 +175,9 @@ function toRouteConfig(route: DescribedRoute, index: number): RouteConfig {
   const errors = Object.fromEntries(
     errorStatuses(route).map((status) => [String(status), { $ref: `#/components/responses/Error${status}` }]),
   );
-  const query = route.query && queryObject(route.query);
+  const own = route.query && queryObject(route.query);
+  // A `…/runs/last` path names the run by the query too (the guard reads it: run-references.ts).
+  const query = route.path.includes('/runs/last') ? (own ?? z.object({})).merge(lastRunQuery) : own;
   return {
     method: route.method,
     path: route.path,
