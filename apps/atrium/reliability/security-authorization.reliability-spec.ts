@@ -21,8 +21,15 @@ import {
 const NOT_IN_MATRIX: Record<string, string> = {
   'GET /v2/users/:userIdOrUsername': 'public profiles (id and username) are readable by anyone by design',
 };
-/** Routes outside Nest (so outside its guards) that may exist: the OpenAPI document. */
-const OUTSIDE_NEST = ['/docs', '/docs/openapi.json'];
+/** Routes outside Nest (so outside its guards) that may exist: the API reference (UI, its files, document). */
+const OUTSIDE_NEST = [
+  '/docs',
+  '/docs/openapi.json',
+  '/docs/swagger-initializer.js',
+  '/docs/swagger-ui-bundle.js',
+  '/docs/swagger-ui-standalone-preset.js',
+  '/docs/swagger-ui.css',
+];
 
 /**
  * Instances even the owner is refused: environments and groups are shared through account

@@ -156,8 +156,12 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
     expect(ready.body.services).toEqual({ identity: 'up', resources: 'up', permissions: 'up', issues: 'up' });
     const metrics = await t.http().get('/metrics').expect(200);
     expect(metrics.text).toContain('atrium_http_request_duration_seconds');
-    const docs = await t.http().get('/docs').expect(200);
-    expect(docs.body.openapi).toMatch(/^3\./);
+    const ui = await t.http().get('/docs').expect(200);
+    expect(ui.headers['content-type']).toMatch(/^text\/html/);
+    expect(ui.text).toContain('/docs/swagger-ui-bundle.js');
+    await t.http().get('/docs/swagger-ui-bundle.js').expect(200);
+    const docs = await t.http().get('/docs/openapi.json').expect(200);
+    expect(docs.body.openapi).toBe('3.1.0');
     expect(Object.keys(docs.body.paths)).toEqual(
       expect.arrayContaining(['/v2/datasets/{datasetId}', '/v2/auth/signup']),
     );

@@ -1,11 +1,12 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { GatewayConfig } from '@atrium/config';
 import { AtriumLogger, logFormat } from '@atrium/messaging';
-import { GatewayModule } from './gateway.module';
+import { GATEWAY_CONTROLLERS, GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './health/metrics';
+import { serveApiDocs } from './http/api-docs';
 import { ApiExceptionFilter } from './http/api-exception.filter';
+import { buildOpenApiDocument } from './http/openapi';
 import { registerRequestDecompression } from './http/request-decompression';
 import { logRequests } from './http/request-log';
 
@@ -48,17 +49,7 @@ export async function createGatewayApp(
   // On a signal: stop accepting, finish the requests in flight, close the RPC client, exit 0.
   app.enableShutdownHooks([], { useProcessExit: true });
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Atrium API')
-      .setDescription('Collaboration and access control; Apify API v2 compatible where paths overlap')
-      .setVersion('2')
-      .addBearerAuth()
-      .build(),
-  );
-  fastify.get('/docs', async () => document);
-  fastify.get('/docs/openapi.json', async () => document);
+  serveApiDocs(fastify, buildOpenApiDocument(GATEWAY_CONTROLLERS));
   await app.init();
   return app;
 }

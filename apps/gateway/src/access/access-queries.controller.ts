@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { batchCheckBody, idSchema, IdentityRpc, PERMISSIONS, PermissionsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { CurrentPrincipal, Principal, principalRef } from '../auth/principal';
 import { Public } from '../authorization/authorize.decorator';
 import { ChangesNoAccess } from '../authorization/access-changes';
-import { parseBody, parseQuery } from '../http/api-query';
+import { Returns, ValidBody, ValidQuery } from '../http/validated';
+import { anyObject } from '../http/views';
 
 const explainQuery = z.object({
   resourceId: idSchema,
@@ -26,10 +27,13 @@ export class AccessQueriesController {
   @Post('check')
   @ChangesNoAccess()
   @HttpCode(200)
-  async check(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
-    const { checks } = parseBody(batchCheckBody, body);
+  @Returns(anyObject)
+  async check(
+    @CurrentPrincipal() principal: Principal,
+    @ValidBody(batchCheckBody, { required: true }) body: z.output<typeof batchCheckBody>,
+  ) {
     const answers = await this.rpc.call(PermissionsRpc.checkMany, {
-      checks: checks.map((c) => ({
+      checks: body.checks.map((c) => ({
         principal: principalRef(principal),
         resourceRef: c.resourceId,
         permission: c.permission,
@@ -40,8 +44,11 @@ export class AccessQueriesController {
   }
 
   @Get('explain')
-  async explain(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
-    const q = parseQuery(explainQuery, query);
+  @Returns(anyObject)
+  async explain(
+    @CurrentPrincipal() principal: Principal,
+    @ValidQuery(explainQuery) q: z.output<typeof explainQuery>,
+  ) {
     const caller = principalRef(principal);
     // Someone else is named as grants name them (id or username); one who does not exist is 404.
     const userId =

@@ -1,15 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  PipeTransform,
-  Post,
-  Put,
-  Query,
-} from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, PipeTransform, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
@@ -26,8 +15,9 @@ import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { accessGrantView, accessListView, anyObject } from '../http/views';
 import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
-import { parseBody, parseQuery } from '../http/api-query';
 
 const accessListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
@@ -53,8 +43,11 @@ export class AccessController {
 
   @Get()
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
-  async list(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
-    const q = parseQuery(accessListQuery, query);
+  @Returns(accessListView)
+  async list(
+    @CurrentResource() resource: AuthorizedResource,
+    @ValidQuery(accessListQuery) q: z.output<typeof accessListQuery>,
+  ) {
     return {
       data: await this.rpc.call(PermissionsRpc.listAccess, {
         resourceType: resource.type,
@@ -69,6 +62,7 @@ export class AccessController {
   @Post('signing-key/rotate')
   @ChangesNoAccess()
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
+  @Returns(anyObject)
   async rotateSigningKey(@CurrentResource() resource: AuthorizedResource) {
     if (!(STORAGE_TYPES as readonly string[]).includes(resource.type)) {
       throw AppError.notFound('Signing keys exist for storages only; the record');
@@ -85,12 +79,12 @@ export class AccessController {
   @ChangesAccess('grant')
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
   @HttpCode(201)
+  @Returns(accessGrantView)
   async grant(
     @CurrentResource() resource: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(grantBody, { required: true }) input: z.output<typeof grantBody>,
   ) {
-    const input = parseBody(grantBody, body);
     const subject = await this.rpc.call(IdentityRpc.resolveUser, { ref: input.user });
     const grant = await this.rpc.call(PermissionsRpc.createGrant, {
       resourceType: resource.type,
@@ -108,13 +102,13 @@ export class AccessController {
   @Put('grants/:grantId')
   @ChangesAccess('grant')
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
+  @Returns(accessGrantView)
   async update(
     @CurrentResource() resource: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
     @Param('grantId', GrantIdPipe) grantId: string,
-    @Body() body: unknown,
+    @ValidBody(updateGrantBody, { required: true }) changes: z.output<typeof updateGrantBody>,
   ) {
-    const changes = parseBody(updateGrantBody, body);
     const grant = await this.rpc.call(PermissionsRpc.updateGrant, {
       resourceType: resource.type,
       resourceId: resource.id,
@@ -130,6 +124,7 @@ export class AccessController {
   @ChangesAccess('grant')
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
   @HttpCode(204)
+  @ReturnsNothing()
   async revoke(
     @CurrentResource() resource: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,

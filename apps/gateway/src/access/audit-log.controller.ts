@@ -1,11 +1,13 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { auditLogQuery, PermissionsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
 import { SignedIn } from '../authorization/authorize.decorator';
-import { parseQuery } from '../http/api-query';
 import { requireInOrganization } from '../organizations/organization-caller';
+import { Returns, ValidQuery } from '../http/validated';
+import { z } from 'zod';
+import { auditEntryView, listOf } from '../http/views';
 
 /** `GET /v2/audit-log?resourceId=&accountId=&from=&to=&limit=&cursor=`: changes of access and denials, newest first. */
 @ApiTags('access')
@@ -15,8 +17,11 @@ export class AuditLogController {
 
   @Get()
   @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
-    const q = parseQuery(auditLogQuery, query);
+  @Returns(listOf(auditEntryView))
+  async list(
+    @CurrentUser() user: UserPrincipal,
+    @ValidQuery(auditLogQuery) q: z.output<typeof auditLogQuery>,
+  ) {
     let caller = principalRef(user);
     // An organization's log: for its members who manage it (the organization reads its own).
     if (q.accountId && q.accountId !== user.userId && !q.resourceId) {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
@@ -12,12 +12,14 @@ import {
   ResourcesRpc,
   updateIssueBody,
 } from '@atrium/contracts';
+import { Returns, ValidBody, ValidQuery } from '../http/validated';
+import { issueCommentView, issueView, listOf, subscriptionView } from '../http/views';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, principalRef, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { ChangesNoAccess } from '../authorization/access-changes';
-import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
+import { paginationQuery } from '../http/api-query';
 import { CurrentIssue, IssueAccess, signedInUser } from './issue-access';
 import { runIdFromUrl } from './run-reference';
 
@@ -45,12 +47,12 @@ export class ActorIssuesController {
   // apify-client addresses Actors as /v2/actors; API.md as /v2/acts: both are served.
   @Get(['acts/:actorId/issues', 'actors/:actorId/issues'])
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(listOf(issueView))
   async list(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentPrincipal() principal: Principal,
-    @Query() query: unknown,
+    @ValidQuery(listQuery) q: z.output<typeof listQuery>,
   ) {
-    const q = parseQuery(listQuery, query);
     const [issues, ownerId] = await Promise.all([
       this.rpc.call(IssuesRpc.list, { actorId: actor.id, status: q.status ?? 'ALL', page: page(q, true) }),
       this.access.ownerOf(actor.id),
@@ -69,13 +71,13 @@ export class ActorIssuesController {
   @ChangesNoAccess()
   @Authorize('ACTOR', 'READ', 'actorId')
   @HttpCode(201)
+  @Returns(issueView)
   async create(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentPrincipal() principal: Principal,
-    @Body() body: unknown,
+    @ValidBody(createIssueBody, { required: true }) input: z.output<typeof createIssueBody>,
   ) {
     const user = signedInUser(principal);
-    const input = parseBody(createIssueBody, body);
     const runId =
       input.runUrl !== undefined
         ? runIdFromUrl(input.runUrl)
@@ -122,6 +124,7 @@ export class ActorIssuesController {
 
   @Get('actor-issues/:issueId')
   @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
+  @Returns(issueView)
   async get(@CurrentPrincipal() principal: Principal, @CurrentIssue() issue: IssueView) {
     return { data: this.access.present(issue, principal, await this.access.ownerOf(issue.actId)) };
   }
@@ -129,15 +132,16 @@ export class ActorIssuesController {
   @Patch('actor-issues/:issueId')
   @ChangesNoAccess()
   @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
+  @Returns(issueView)
   async updateStatus(
     @CurrentPrincipal() principal: Principal,
     @CurrentResource() actor: AuthorizedResource,
     @CurrentIssue() issue: IssueView,
-    @Body() body: unknown,
+    @ValidBody(updateIssueBody, { required: true }) body: z.output<typeof updateIssueBody>,
   ) {
     const user = signedInUser(principal);
     const actorOwnerId = await this.access.ownerOf(actor.id);
-    const { status } = parseBody(updateIssueBody, body);
+    const { status } = body;
     const mayChange =
       user.userId === actorOwnerId ||
       actor.permissions.includes('WRITE') ||
@@ -158,8 +162,11 @@ export class ActorIssuesController {
 
   @Get('actor-issues/:issueId/comments')
   @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
-  async listComments(@CurrentIssue() issue: IssueView, @Query() query: unknown) {
-    const q = parseQuery(commentsQuery, query);
+  @Returns(listOf(issueCommentView))
+  async listComments(
+    @CurrentIssue() issue: IssueView,
+    @ValidQuery(commentsQuery) q: z.output<typeof commentsQuery>,
+  ) {
     return { data: await this.rpc.call(IssuesRpc.listComments, { issueId: issue.id, page: page(q, false) }) };
   }
 
@@ -167,13 +174,14 @@ export class ActorIssuesController {
   @ChangesNoAccess()
   @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
   @HttpCode(201)
+  @Returns(issueCommentView)
   async addComment(
     @CurrentPrincipal() principal: Principal,
     @CurrentIssue() issue: IssueView,
-    @Body() body: unknown,
+    @ValidBody(commentBody, { required: true }) body: z.output<typeof commentBody>,
   ) {
     const user = signedInUser(principal);
-    const { text } = parseBody(commentBody, body);
+    const { text } = body;
     return {
       data: await this.rpc.call(IssuesRpc.addComment, { issueId: issue.id, authorId: user.userId, text }),
     };
@@ -182,14 +190,15 @@ export class ActorIssuesController {
   @Patch('actor-issues/:issueId/comments/:commentId')
   @ChangesNoAccess()
   @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
+  @Returns(issueCommentView)
   async editComment(
     @CurrentPrincipal() principal: Principal,
     @CurrentIssue() issue: IssueView,
     @Param('commentId') commentId: string,
-    @Body() body: unknown,
+    @ValidBody(commentBody, { required: true }) body: z.output<typeof commentBody>,
   ) {
     const user = signedInUser(principal);
-    const { text } = parseBody(commentBody, body);
+    const { text } = body;
     if (!ID_PATTERN.test(commentId)) throw AppError.notFound('The comment');
     return {
       data: await this.rpc.call(IssuesRpc.editComment, {
@@ -204,6 +213,7 @@ export class ActorIssuesController {
   @Put('actor-issues/:issueId/subscription')
   @ChangesNoAccess()
   @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
+  @Returns(subscriptionView)
   async subscribe(@CurrentPrincipal() principal: Principal, @CurrentIssue() issue: IssueView) {
     return { data: await this.setSubscription(principal, issue, true) };
   }
@@ -211,6 +221,7 @@ export class ActorIssuesController {
   @Delete('actor-issues/:issueId/subscription')
   @ChangesNoAccess()
   @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
+  @Returns(subscriptionView)
   async unsubscribe(@CurrentPrincipal() principal: Principal, @CurrentIssue() issue: IssueView) {
     return { data: await this.setSubscription(principal, issue, false) };
   }

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { AppError, ID_PATTERN, IssuesRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
@@ -6,9 +6,11 @@ import { z } from 'zod';
 import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { SignedIn } from '../authorization/authorize.decorator';
+import { paginationQuery, queryBoolean } from '../http/api-query';
 import { ChangesNoAccess } from '../authorization/access-changes';
-import { paginationQuery, parseQuery, queryBoolean } from '../http/api-query';
 import { decideEach } from '../http/ownership-listing';
+import { Returns, ValidQuery } from '../http/validated';
+import { listOf, notificationView } from '../http/views';
 
 const listQuery = z.object({ ...paginationQuery, unread: queryBoolean.optional() });
 
@@ -29,8 +31,8 @@ export class NotificationsController {
   /** Newest first; `?unread=1` lists unread ones only; `unreadCount` counts them either way. */
   @Get()
   @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
+  @Returns(listOf(notificationView))
+  async list(@CurrentUser() user: UserPrincipal, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? true };
     const { actorIds } = await this.rpc.call(IssuesRpc.listNotificationActors, { userId: user.userId });
     const actors = actorIds.map((id) => ({ id }));
@@ -49,6 +51,7 @@ export class NotificationsController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(200)
+  @Returns(notificationView)
   async markRead(@CurrentUser() user: UserPrincipal, @Param('notificationId') notificationId: string) {
     if (!ID_PATTERN.test(notificationId)) throw AppError.notFound('The notification');
     const notification = await this.rpc.call(IssuesRpc.getNotification, {

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Put, Query, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Post, Put, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ACTOR_JOB_TERMINAL_STATUSES, ActorsRpc, BuildView, updateBuildBody } from '@atrium/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
@@ -16,10 +16,11 @@ import {
   SignedIn,
 } from '../authorization/authorize.decorator';
 import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
-import { parseBody, parseQuery } from '../http/api-query';
 import { requireManageAccessToChange } from '../authorization/access-check';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { AccessDecisions } from '../authorization/access-decisions';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { anyObject, buildView, listOf, rawBody } from '../http/views';
 
 const listQuery = z.object(ownershipListQuery);
 const getQuery = z.object({ waitForFinish: waitForFinishParam });
@@ -50,8 +51,8 @@ export class ActorBuildsController {
   /** Builds of the caller's Actors, or of those shared with them. */
   @Get()
   @SignedIn()
-  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
+  @Returns(listOf(buildView))
+  async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const page = await listByOwnership(this.rpc, this.access, lister, 'ACTOR_BUILD', q, (req) =>
       this.rpc.call(ActorsRpc.listBuilds, req),
     );
@@ -62,8 +63,11 @@ export class ActorBuildsController {
 
   @Get(':buildId')
   @Authorize('ACTOR_BUILD', 'READ', 'buildId')
-  async get(@CurrentResource() resource: AuthorizedResource, @Query() query: unknown) {
-    const q = parseQuery(getQuery, query);
+  @Returns(buildView)
+  async get(
+    @CurrentResource() resource: AuthorizedResource,
+    @ValidQuery(getQuery) q: z.output<typeof getQuery>,
+  ) {
     const build = q.waitForFinish
       ? await waitForBuild(this.rpc, resource.id, q.waitForFinish)
       : await this.rpc.call(ActorsRpc.getBuild, { id: resource.id });
@@ -73,6 +77,7 @@ export class ActorBuildsController {
   /** What happened to the build, as text (apify-client's `build(id).log().get()`). */
   @Get(':buildId/log')
   @Authorize('ACTOR_BUILD', 'READ', 'buildId')
+  @Returns(rawBody, { envelope: false, contentType: 'text/plain' })
   async log(
     @CurrentResource() resource: AuthorizedResource,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -88,6 +93,7 @@ export class ActorBuildsController {
    */
   @Get(':buildId/openapi.json')
   @Authorize('ACTOR_BUILD', 'READ', 'buildId')
+  @Returns(anyObject, { envelope: false })
   async openApiDefinition(@CurrentResource() resource: AuthorizedResource) {
     const build = await this.rpc.call(ActorsRpc.getBuild, { id: resource.id });
     return buildOpenApiDefinition(build, this.config.PUBLIC_BASE_URL);
@@ -100,8 +106,11 @@ export class ActorBuildsController {
   @Put(':buildId')
   @ChangesAccess('resource', { ifBody: ['generalAccess'] })
   @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
-  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
-    const changes = parseBody(updateBuildBody, body ?? {});
+  @Returns(buildView)
+  async update(
+    @CurrentResource() resource: AuthorizedResource,
+    @ValidBody(updateBuildBody) changes: z.output<typeof updateBuildBody>,
+  ) {
     requireManageAccessToChange(resource, changes);
     const build = await this.rpc.call(ActorsRpc.updateBuild, { id: resource.id, changes });
     return { data: presentBuild(build, true) };
@@ -111,6 +120,7 @@ export class ActorBuildsController {
   @ChangesNoAccess()
   @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
   @HttpCode(200)
+  @Returns(buildView)
   async abort(@CurrentResource() resource: AuthorizedResource) {
     return { data: presentBuild(await this.rpc.call(ActorsRpc.abortBuild, { id: resource.id }), true) };
   }
@@ -119,6 +129,7 @@ export class ActorBuildsController {
   @ChangesAccess('resource')
   @Authorize('ACTOR_BUILD', 'WRITE', 'buildId')
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(ActorsRpc.deleteBuild, { id: resource.id });
   }

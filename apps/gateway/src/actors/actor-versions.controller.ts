@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   ActorVersionsRpc,
@@ -12,8 +12,10 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { Returns, ReturnsNothing, ValidBody } from '../http/validated';
+import { z } from 'zod';
+import { envVarView, listOf, versionView } from '../http/views';
 import { ChangesNoAccess } from '../authorization/access-changes';
-import { parseBody } from '../http/api-query';
 
 const VERSION = ':actorId/versions/:versionNumber';
 const ENV_VAR = ':actorId/versions/:versionNumber/env-vars/:envVarName';
@@ -35,6 +37,7 @@ export class ActorVersionsController {
 
   @Get(':actorId/versions')
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(listOf(versionView))
   async list(@CurrentResource() actor: AuthorizedResource) {
     return {
       data: await this.rpc.call(ActorVersionsRpc.listVersions, {
@@ -48,13 +51,17 @@ export class ActorVersionsController {
   @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(201)
-  async create(@CurrentResource() actor: AuthorizedResource, @Body() body: unknown) {
-    const version = parseBody(createVersionBody, body ?? {});
+  @Returns(versionView)
+  async create(
+    @CurrentResource() actor: AuthorizedResource,
+    @ValidBody(createVersionBody) version: z.output<typeof createVersionBody>,
+  ) {
     return { data: await this.rpc.call(ActorVersionsRpc.createVersion, { actorId: actor.id, version }) };
   }
 
   @Get(VERSION)
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(versionView)
   async get(@CurrentResource() actor: AuthorizedResource, @Param('versionNumber') versionNumber: string) {
     return {
       data: await this.rpc.call(ActorVersionsRpc.getVersion, {
@@ -68,12 +75,12 @@ export class ActorVersionsController {
   @Put(VERSION)
   @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
+  @Returns(versionView)
   async update(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
-    @Body() body: unknown,
+    @ValidBody(updateVersionBody) changes: z.output<typeof updateVersionBody>,
   ) {
-    const changes = parseBody(updateVersionBody, body ?? {});
     return {
       data: await this.rpc.call(ActorVersionsRpc.updateVersion, {
         actorId: actor.id,
@@ -87,10 +94,11 @@ export class ActorVersionsController {
   @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(200)
+  @Returns(versionView)
   updateByPost(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
-    @Body() body: unknown,
+    @ValidBody(updateVersionBody) body: z.output<typeof updateVersionBody>,
   ) {
     return this.update(actor, versionNumber, body);
   }
@@ -99,6 +107,7 @@ export class ActorVersionsController {
   @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
@@ -111,6 +120,7 @@ export class ActorVersionsController {
 
   @Get(`${VERSION}/env-vars`)
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(listOf(envVarView))
   async listEnvVars(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
@@ -128,12 +138,12 @@ export class ActorVersionsController {
   @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(201)
+  @Returns(envVarView)
   async createEnvVar(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
-    @Body() body: unknown,
+    @ValidBody(createEnvVarBody) envVar: z.output<typeof createEnvVarBody>,
   ) {
-    const envVar = parseBody(createEnvVarBody, body ?? {});
     return {
       data: await this.rpc.call(ActorVersionsRpc.createEnvVar, {
         actorId: actor.id,
@@ -145,6 +155,7 @@ export class ActorVersionsController {
 
   @Get(ENV_VAR)
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(envVarView)
   async getEnvVar(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
@@ -163,13 +174,13 @@ export class ActorVersionsController {
   @Put(ENV_VAR)
   @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
+  @Returns(envVarView)
   async updateEnvVar(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
     @Param('envVarName') envVarName: string,
-    @Body() body: unknown,
+    @ValidBody(updateEnvVarBody) changes: z.output<typeof updateEnvVarBody>,
   ) {
-    const changes = parseBody(updateEnvVarBody, body ?? {});
     return {
       data: await this.rpc.call(ActorVersionsRpc.updateEnvVar, {
         actorId: actor.id,
@@ -184,11 +195,12 @@ export class ActorVersionsController {
   @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(200)
+  @Returns(envVarView)
   updateEnvVarByPost(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,
     @Param('envVarName') envVarName: string,
-    @Body() body: unknown,
+    @ValidBody(updateEnvVarBody) body: z.output<typeof updateEnvVarBody>,
   ) {
     return this.updateEnvVar(actor, versionNumber, envVarName, body);
   }
@@ -197,6 +209,7 @@ export class ActorVersionsController {
   @ChangesNoAccess()
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(204)
+  @ReturnsNothing()
   async deleteEnvVar(
     @CurrentResource() actor: AuthorizedResource,
     @Param('versionNumber') versionNumber: string,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Ip, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Ip, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   ActorsRpc,
@@ -24,14 +24,16 @@ import {
   Lister,
   ListingCaller,
 } from '../authorization/authorize.decorator';
+import { paginationQuery, queryBoolean } from '../http/api-query';
 import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
-import { paginationQuery, parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { usernamesOf } from '../users/usernames';
 import { presentBuild, waitForBuild } from './actor-builds.controller';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange } from '../authorization/access-check';
 import { waitForFinishParam } from '../http/wait-for-finish';
+import { AnyBody, Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { actorView, anyObject, buildView, listOf } from '../http/views';
 
 const listQuery = z.object({
   ...ownershipListQuery,
@@ -76,8 +78,8 @@ export class ActorsController {
 
   @Get()
   @InAccount('ACTOR', 'READ')
-  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
+  @Returns(listOf(actorView))
+  async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const page = await listByOwnership(this.rpc, this.access, lister, 'ACTOR', q, (req) =>
       this.rpc.call(ActorsRpc.listActors, req),
     );
@@ -87,8 +89,12 @@ export class ActorsController {
   @Post()
   @InAccount('ACTOR', 'CREATE')
   @HttpCode(201)
-  async create(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Body() body: unknown) {
-    const actor = parseBody(createActorBody, body ?? {});
+  @Returns(actorView)
+  async create(
+    @CurrentUser() user: UserPrincipal,
+    @CurrentAccount() account: string,
+    @ValidBody(createActorBody) actor: z.output<typeof createActorBody>,
+  ) {
     const created = await this.rpc.call(ActorsRpc.createActor, {
       ownerId: account,
       createdBy: user.userId,
@@ -99,6 +105,7 @@ export class ActorsController {
 
   @Get(':actorId')
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(actorView)
   async get(@CurrentResource() resource: AuthorizedResource) {
     // Secret env var values of its versions only for those who may change it.
     const revealSecrets = resource.permissions.includes('WRITE');
@@ -112,12 +119,12 @@ export class ActorsController {
   @Put(':actorId')
   @ChangesAccess('resource')
   @Authorize('ACTOR', 'WRITE', 'actorId')
+  @Returns(actorView)
   async update(
     @CurrentResource() resource: AuthorizedResource,
-    @Body() body: unknown,
+    @ValidBody(updateActorBody) changes: z.output<typeof updateActorBody>,
     @AccessChanger() changedBy: string | undefined,
   ) {
-    const changes = parseBody(updateActorBody, body ?? {});
     requireManageAccessToChange(resource, changes);
     const actor = await this.rpc.call(ActorsRpc.updateActor, { id: resource.id, changes, changedBy });
     return { data: await this.presentOne(actor) };
@@ -127,18 +134,19 @@ export class ActorsController {
   @ChangesAccess('resource')
   @Authorize('ACTOR', 'WRITE', 'actorId')
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     await this.rpc.call(ActorsRpc.deleteActor, { id: resource.id });
   }
 
   @Get(':actorId/builds')
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(listOf(buildView))
   async listBuilds(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(buildsQuery) q: z.output<typeof buildsQuery>,
   ) {
-    const q = parseQuery(buildsQuery, query);
     const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
     const builds = await this.rpc.call(ActorsRpc.listBuilds, { actorId: actor.id, page });
     // Each build as its own GET would answer it.
@@ -156,14 +164,14 @@ export class ActorsController {
   @ChangesNoAccess()
   @Authorize('ACTOR', 'BUILD', 'actorId')
   @HttpCode(201)
+  @Returns(buildView)
   async build(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(createBuildQuery) q: z.output<typeof createBuildQuery>,
     @Ip() clientIp: string,
     @Headers('user-agent') userAgent?: string,
   ) {
-    const q = parseQuery(createBuildQuery, query);
     const build = await this.rpc.call(ActorsRpc.createBuild, {
       actorId: actor.id,
       version: q.version,
@@ -182,12 +190,12 @@ export class ActorsController {
    */
   @Get(':actorId/builds/default')
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(buildView)
   async defaultBuild(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(defaultBuildQuery) q: z.output<typeof defaultBuildQuery>,
   ) {
-    const q = parseQuery(defaultBuildQuery, query);
     const found = await this.rpc.call(ActorsRpc.resolveBuild, { actorId: actor.id });
     const decision = await this.access.check(principalRef(user), 'ACTOR_BUILD', found.id, 'READ');
     if (!decision.canRead) throw AppError.notFound('The default build');
@@ -204,13 +212,14 @@ export class ActorsController {
   @ChangesNoAccess()
   @Authorize('ACTOR', 'READ', 'actorId')
   @HttpCode(200)
+  @AnyBody()
+  @Returns(anyObject)
   async validateInput(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(validateInputQuery) q: z.output<typeof validateInputQuery>,
     @Body() body: unknown,
   ) {
-    const q = parseQuery(validateInputQuery, query);
     let build: BuildView | null;
     try {
       build = await this.rpc.call(ActorsRpc.resolveBuild, { actorId: actor.id, ref: q.build });

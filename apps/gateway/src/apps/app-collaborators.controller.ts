@@ -1,16 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Logger,
-  Param,
-  Patch,
-  PipeTransform,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Logger, Param, Patch, PipeTransform, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   addCollaboratorBody,
@@ -32,9 +20,11 @@ import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { paginationQuery } from '../http/api-query';
 import { ChangesAccess } from '../authorization/access-changes';
-import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 import { CollaboratorTokens } from './collaborator-tokens';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { appCollaboratorView, listOf } from '../http/views';
 
 const listQuery = z.object(paginationQuery);
 const isScope = (p: Permission): p is AppScope => (APP_SCOPES as readonly string[]).includes(p);
@@ -77,8 +67,11 @@ export class AppCollaboratorsController {
 
   @Get()
   @Authorize('APP', 'Collaborators:Get', 'appId')
-  async list(@CurrentResource() app: AuthorizedResource, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
+  @Returns(listOf(appCollaboratorView))
+  async list(
+    @CurrentResource() app: AuthorizedResource,
+    @ValidQuery(listQuery) q: z.output<typeof listQuery>,
+  ) {
     const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
     const [grants, records] = await Promise.all([
       this.grants(app.id),
@@ -94,12 +87,12 @@ export class AppCollaboratorsController {
   @ChangesAccess('grant', { anyResource: true })
   @Authorize('APP', 'Collaborators:Add', 'appId')
   @HttpCode(201)
+  @Returns(appCollaboratorView)
   async add(
     @CurrentResource() app: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(addCollaboratorBody) input: z.output<typeof addCollaboratorBody>,
   ) {
-    const input = parseBody(addCollaboratorBody, body ?? {});
     const scopes = expandAppScopes(input.scopes);
     requireHeld(app, scopes);
     const subject = await this.rpc
@@ -163,13 +156,13 @@ export class AppCollaboratorsController {
   @Patch(':collaboratorId')
   @ChangesAccess('grant', { anyResource: true })
   @Authorize('APP', 'Collaborators:Add', 'appId')
+  @Returns(appCollaboratorView)
   async update(
     @CurrentResource() app: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
     @Param('collaboratorId', CollaboratorIdPipe) collaboratorId: string,
-    @Body() body: unknown,
+    @ValidBody(updateCollaboratorBody) input: z.output<typeof updateCollaboratorBody>,
   ) {
-    const input = parseBody(updateCollaboratorBody, body ?? {});
     if (collaboratorId === user.userId) {
       throw new AppError('insufficient-permissions', 'You cannot change your own scopes on this app');
     }
@@ -207,6 +200,7 @@ export class AppCollaboratorsController {
   @ChangesAccess('grant', { anyResource: true })
   @Authorize('APP', 'Collaborators:Delete', 'appId')
   @HttpCode(204)
+  @ReturnsNothing()
   async remove(
     @CurrentResource() app: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,

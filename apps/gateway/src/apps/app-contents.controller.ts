@@ -1,16 +1,4 @@
-import {
-  applyDecorators,
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Query,
-  Type,
-} from '@nestjs/common';
+import { applyDecorators, Controller, Delete, Get, HttpCode, Param, Patch, Post, Type } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   APP_CONTENT_BODIES,
@@ -28,8 +16,10 @@ import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { paginationQuery } from '../http/api-query';
 import { ChangesNoAccess } from '../authorization/access-changes';
-import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { appContentView, listOf } from '../http/views';
 
 const listQuery = z.object(paginationQuery);
 
@@ -56,8 +46,11 @@ function appContentController(kind: AppContentKind): Type<unknown> {
 
     @Get()
     @Authorize('APP', scopes.get, 'appId')
-    async list(@CurrentResource() app: AuthorizedResource, @Query() query: unknown) {
-      const q = parseQuery(listQuery, query);
+    @Returns(listOf(appContentView))
+    async list(
+      @CurrentResource() app: AuthorizedResource,
+      @ValidQuery(listQuery) q: z.output<typeof listQuery>,
+    ) {
       const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
       return { data: await this.rpc.call(AppsRpc.listContents, { appId: app.id, kind, page }) };
     }
@@ -66,12 +59,13 @@ function appContentController(kind: AppContentKind): Type<unknown> {
     @ChangesNoAccess()
     @Authorize('APP', scopes.add, 'appId')
     @HttpCode(201)
+    @Returns(appContentView)
     async add(
       @CurrentResource() app: AuthorizedResource,
       @CurrentUser() user: UserPrincipal,
-      @Body() input: unknown,
+      @ValidBody(body) input: z.output<typeof body>,
     ) {
-      const content = { kind, item: parseBody(body, input ?? {}) } as AppContentAdd;
+      const content = { kind, item: input } as AppContentAdd;
       return {
         data: await this.rpc.call(AppsRpc.addContent, { appId: app.id, createdBy: user.userId, content }),
       };
@@ -79,6 +73,7 @@ function appContentController(kind: AppContentKind): Type<unknown> {
 
     @Get(':itemId')
     @Authorize('APP', scopes.get, 'appId')
+    @Returns(appContentView)
     async get(@CurrentResource() app: AuthorizedResource, @Param('itemId') itemId: string) {
       return { data: await this.rpc.call(AppsRpc.getContent, { appId: app.id, kind, id: itemRef(itemId) }) };
     }
@@ -88,13 +83,13 @@ function appContentController(kind: AppContentKind): Type<unknown> {
       ChangesNoAccess(),
       Authorize('APP', scope, 'appId'),
     ])
+    @Returns(appContentView)
     async patch(
       @CurrentResource() app: AuthorizedResource,
       @Param('itemId') itemId: string,
-      @Body() input: unknown,
+      @ValidBody(patchInputBody) changes: z.output<typeof patchInputBody>,
     ) {
       if (!idSchema.safeParse(itemId).success) throw AppError.notFound('The input');
-      const changes = parseBody(patchInputBody, input ?? {});
       return { data: await this.rpc.call(AppsRpc.patchInput, { appId: app.id, id: itemId, changes }) };
     }
 
@@ -104,6 +99,7 @@ function appContentController(kind: AppContentKind): Type<unknown> {
       Authorize('APP', scope, 'appId'),
       HttpCode(204),
     ])
+    @ReturnsNothing()
     async remove(@CurrentResource() app: AuthorizedResource, @Param('itemId') itemId: string) {
       await this.rpc.call(AppsRpc.deleteContent, { appId: app.id, kind, id: itemRef(itemId) });
     }

@@ -1,12 +1,14 @@
-import { Body, Controller, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { AppError, AppsRpc, idSchema, predictBody, searchAppBody } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import { paginationQuery } from '../http/api-query';
+import { Returns, ValidBody, ValidQuery } from '../http/validated';
+import { anyObject } from '../http/views';
 import { ChangesNoAccess } from '../authorization/access-changes';
-import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
 
 const searchQuery = z.object(paginationQuery);
 
@@ -26,9 +28,13 @@ export class AppOperationsController {
   @ChangesNoAccess()
   @Authorize('APP', 'Search', 'appId')
   @HttpCode(200)
-  async search(@CurrentResource() app: AuthorizedResource, @Query() query: unknown, @Body() body: unknown) {
-    const { query: search } = parseBody(searchAppBody, body ?? {});
-    const q = parseQuery(searchQuery, query);
+  @Returns(anyObject)
+  async search(
+    @CurrentResource() app: AuthorizedResource,
+    @ValidQuery(searchQuery) q: z.output<typeof searchQuery>,
+    @ValidBody(searchAppBody) body: z.output<typeof searchAppBody>,
+  ) {
+    const { query: search } = body;
     const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 100, 1000), desc: q.desc ?? false };
     return { data: await this.rpc.call(AppsRpc.search, { appId: app.id, query: search, page }) };
   }
@@ -38,6 +44,7 @@ export class AppOperationsController {
   @ChangesNoAccess()
   @Authorize('APP', 'Models:Train', 'appId')
   @HttpCode(200)
+  @Returns(anyObject)
   async train(
     @CurrentResource() app: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -57,12 +64,13 @@ export class AppOperationsController {
   @ChangesNoAccess()
   @Authorize('APP', 'Predict', 'appId')
   @HttpCode(200)
+  @Returns(anyObject)
   async predict(
     @CurrentResource() app: AuthorizedResource,
     @Param('modelId') modelId: string,
-    @Body() body: unknown,
+    @ValidBody(predictBody) body: z.output<typeof predictBody>,
   ) {
-    const { inputs } = parseBody(predictBody, body ?? {});
+    const { inputs } = body;
     return {
       data: await this.rpc.call(AppsRpc.predict, { appId: app.id, modelId: modelRef(modelId), inputs }),
     };

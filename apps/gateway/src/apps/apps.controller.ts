@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { AppsRpc, createAppBody, updateAppBody } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
@@ -15,9 +15,10 @@ import {
   ListingCaller,
 } from '../authorization/authorize.decorator';
 import { ChangesAccess } from '../authorization/access-changes';
-import { parseBody, parseQuery } from '../http/api-query';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { CollaboratorTokens } from './collaborator-tokens';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { appView, listOf } from '../http/views';
 
 const listQuery = z.object(ownershipListQuery);
 
@@ -33,8 +34,8 @@ export class AppsController {
 
   @Get()
   @InAccount('APP', 'READ')
-  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
+  @Returns(listOf(appView))
+  async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const page = await listByOwnership(this.rpc, this.access, lister, 'APP', q, (req) =>
       this.rpc.call(AppsRpc.listApps, req),
     );
@@ -44,8 +45,12 @@ export class AppsController {
   @Post()
   @InAccount('APP', 'CREATE')
   @HttpCode(201)
-  async create(@CurrentUser() user: UserPrincipal, @CurrentAccount() account: string, @Body() body: unknown) {
-    const app = parseBody(createAppBody, body ?? {});
+  @Returns(appView)
+  async create(
+    @CurrentUser() user: UserPrincipal,
+    @CurrentAccount() account: string,
+    @ValidBody(createAppBody) app: z.output<typeof createAppBody>,
+  ) {
     return {
       data: await this.rpc.call(AppsRpc.createApp, { ownerId: account, createdBy: user.userId, app }),
     };
@@ -53,6 +58,7 @@ export class AppsController {
 
   @Get(':appId')
   @Authorize('APP', 'READ', 'appId')
+  @Returns(appView)
   async get(@CurrentResource() resource: AuthorizedResource) {
     return { data: await this.rpc.call(AppsRpc.getApp, { id: resource.id }) };
   }
@@ -60,8 +66,11 @@ export class AppsController {
   @Put(':appId')
   @ChangesAccess('resource', { ifBody: ['name'] })
   @Authorize('APP', 'WRITE', 'appId')
-  async update(@CurrentResource() resource: AuthorizedResource, @Body() body: unknown) {
-    const changes = parseBody(updateAppBody, body ?? {});
+  @Returns(appView)
+  async update(
+    @CurrentResource() resource: AuthorizedResource,
+    @ValidBody(updateAppBody) changes: z.output<typeof updateAppBody>,
+  ) {
     const app = await this.rpc.call(AppsRpc.updateApp, { id: resource.id, changes });
     // A new name addresses the app (`username~name`) from the very next request.
     return { data: app };
@@ -72,6 +81,7 @@ export class AppsController {
   @ChangesAccess('resource')
   @Authorize('APP', 'WRITE', 'appId')
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(@CurrentResource() resource: AuthorizedResource): Promise<void> {
     const { collaboratorTokens } = await this.rpc.call(AppsRpc.deleteApp, { id: resource.id });
     for (const { userId, tokenId } of collaboratorTokens)

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Throttle, ThrottlerGuard } from '@nestjs/throttler';
 import {
@@ -15,10 +15,12 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
-import { parseBody } from '../http/api-query';
 import { Public } from '../authorization/authorize.decorator';
 import { ChangesNoAccess } from '../authorization/access-changes';
 import { SessionVerifications } from './session-verifications';
+import { Returns, ReturnsNothing, ValidBody } from '../http/validated';
+import { z } from 'zod';
+import { anyObject, authResultView } from '../http/views';
 
 /**
  * Identity's per-account limit says when to retry in its message (`try again in N seconds`);
@@ -55,38 +57,44 @@ export class AuthController {
   @Post('signup')
   @ChangesNoAccess()
   @HttpCode(201)
+  @Returns(authResultView)
   async signup(
-    @Body() body: unknown,
+    @ValidBody(signupBody, { required: true }) input: z.output<typeof signupBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ data: AuthResult }> {
-    const input = parseBody(signupBody, body);
     return { data: await withRetryAfter(reply, this.rpc.call(IdentityRpc.signup, input)) };
   }
 
   @Post('login')
   @ChangesNoAccess()
   @HttpCode(200)
+  @Returns(authResultView)
   async login(
-    @Body() body: unknown,
+    @ValidBody(loginBody, { required: true }) input: z.output<typeof loginBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ data: AuthResult }> {
-    const input = parseBody(loginBody, body);
     return { data: await withRetryAfter(reply, this.rpc.call(IdentityRpc.login, input)) };
   }
 
   @Post('refresh')
   @ChangesNoAccess()
   @HttpCode(200)
-  async refresh(@Body() body: unknown): Promise<{ data: AuthResult }> {
-    return { data: await this.rpc.call(IdentityRpc.refresh, parseBody(refreshBody, body)) };
+  @Returns(authResultView)
+  async refresh(
+    @ValidBody(refreshBody, { required: true }) body: z.output<typeof refreshBody>,
+  ): Promise<{ data: AuthResult }> {
+    return { data: await this.rpc.call(IdentityRpc.refresh, body) };
   }
 
   /** Ends the session: its refresh tokens, and its access tokens from the next request on every replica. */
   @Post('logout')
   @ChangesNoAccess()
   @HttpCode(204)
-  async logout(@Body() body: unknown): Promise<void> {
-    const ended = await this.rpc.call(IdentityRpc.logout, parseBody(refreshBody, body));
+  @ReturnsNothing()
+  async logout(
+    @ValidBody(refreshBody, { required: true }) body: z.output<typeof refreshBody>,
+  ): Promise<void> {
+    const ended = await this.rpc.call(IdentityRpc.logout, body);
     this.sessions.forget(ended.sessionIds);
   }
 
@@ -94,19 +102,22 @@ export class AuthController {
   @Post('verify-email')
   @ChangesNoAccess()
   @HttpCode(200)
-  async verifyEmail(@Body() body: unknown): Promise<{ data: { emailVerified: true } }> {
-    return { data: await this.rpc.call(IdentityRpc.verifyEmail, parseBody(emailTokenBody, body)) };
+  @Returns(z.object({ emailVerified: z.literal(true) }))
+  async verifyEmail(
+    @ValidBody(emailTokenBody, { required: true }) body: z.output<typeof emailTokenBody>,
+  ): Promise<{ data: { emailVerified: true } }> {
+    return { data: await this.rpc.call(IdentityRpc.verifyEmail, body) };
   }
 
   /** Mails a new verification token; answers alike whether or not the address has an account. */
   @Post('verify-email/resend')
   @ChangesNoAccess()
   @HttpCode(202)
+  @Returns(anyObject)
   async resendVerification(
-    @Body() body: unknown,
+    @ValidBody(emailAddressBody, { required: true }) input: z.output<typeof emailAddressBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ data: MailRequested }> {
-    const input = parseBody(emailAddressBody, body);
     return { data: await withRetryAfter(reply, this.rpc.call(IdentityRpc.resendVerification, input)) };
   }
 
@@ -114,11 +125,11 @@ export class AuthController {
   @Post('password-reset')
   @ChangesNoAccess()
   @HttpCode(202)
+  @Returns(anyObject)
   async requestPasswordReset(
-    @Body() body: unknown,
+    @ValidBody(emailAddressBody, { required: true }) input: z.output<typeof emailAddressBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ data: MailRequested }> {
-    const input = parseBody(emailAddressBody, body);
     return { data: await withRetryAfter(reply, this.rpc.call(IdentityRpc.requestPasswordReset, input)) };
   }
 
@@ -126,11 +137,11 @@ export class AuthController {
   @Post('password-reset/confirm')
   @ChangesNoAccess()
   @HttpCode(204)
-  async confirmPasswordReset(@Body() body: unknown): Promise<void> {
-    const ended = await this.rpc.call(
-      IdentityRpc.confirmPasswordReset,
-      parseBody(confirmPasswordResetBody, body),
-    );
+  @ReturnsNothing()
+  async confirmPasswordReset(
+    @ValidBody(confirmPasswordResetBody, { required: true }) body: z.output<typeof confirmPasswordResetBody>,
+  ): Promise<void> {
+    const ended = await this.rpc.call(IdentityRpc.confirmPasswordReset, body);
     this.sessions.forget(ended.sessionIds);
   }
 }

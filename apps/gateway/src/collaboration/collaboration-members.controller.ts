@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   CollaborationMemberView,
@@ -7,13 +7,16 @@ import {
   RpcPayload,
   updateMemberBody,
 } from '@atrium/contracts';
+import { Returns, ValidBody, ValidQuery } from '../http/validated';
+import { collaborationMemberView, listOf } from '../http/views';
+import { z } from 'zod';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { AccessChangeLog, AccessChanges, ChangesAccess } from '../authorization/access-changes';
-import { parseBody } from '../http/api-query';
+
 import { requireCollaborationManager, verifySharedItems } from './collaboration-caller';
-import { pageOf, pathId } from '../http/small-lists';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
 
 type StatusAction = RpcPayload<typeof CollaborationRpc.changeMemberStatus>['action'];
 
@@ -29,7 +32,8 @@ export class CollaborationMembersController {
 
   @Get()
   @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @Returns(listOf(collaborationMemberView))
+  async list(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const members = await this.rpc.call(CollaborationRpc.listMembers, { primaryId: user.userId });
     return { data: pageOf(members, query) };
   }
@@ -38,13 +42,13 @@ export class CollaborationMembersController {
   @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(201)
+  @Returns(collaborationMemberView)
   async invite(
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(inviteMemberBody) invite: z.output<typeof inviteMemberBody>,
     @AccessChanges() accessChanges: AccessChangeLog,
   ) {
     requireCollaborationManager(user);
-    const invite = parseBody(inviteMemberBody, body ?? {});
     await verifySharedItems(this.rpc, user.userId, invite.shared);
     const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.inviteMember, {
       primaryId: user.userId,
@@ -57,6 +61,7 @@ export class CollaborationMembersController {
 
   @Get(':memberId')
   @SignedIn()
+  @Returns(collaborationMemberView)
   async get(@CurrentUser() user: UserPrincipal, @Param('memberId') memberId: string) {
     pathId(memberId, 'The member');
     return { data: await this.rpc.call(CollaborationRpc.getMember, { primaryId: user.userId, memberId }) };
@@ -65,15 +70,15 @@ export class CollaborationMembersController {
   @Put(':memberId')
   @ChangesAccess('membership')
   @SignedIn()
+  @Returns(collaborationMemberView)
   async update(
     @CurrentUser() user: UserPrincipal,
     @Param('memberId') memberId: string,
-    @Body() body: unknown,
+    @ValidBody(updateMemberBody) changes: z.output<typeof updateMemberBody>,
     @AccessChanges() accessChanges: AccessChangeLog,
   ) {
     requireCollaborationManager(user);
     pathId(memberId, 'The member');
-    const changes = parseBody(updateMemberBody, body ?? {});
     if (changes.shared) await verifySharedItems(this.rpc, user.userId, changes.shared);
     const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.updateMember, {
       primaryId: user.userId,
@@ -88,6 +93,7 @@ export class CollaborationMembersController {
   @Delete(':memberId')
   @ChangesAccess('membership')
   @SignedIn()
+  @Returns(collaborationMemberView)
   remove(
     @CurrentUser() user: UserPrincipal,
     @Param('memberId') memberId: string,
@@ -100,6 +106,7 @@ export class CollaborationMembersController {
   @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
+  @Returns(collaborationMemberView)
   suspend(
     @CurrentUser() user: UserPrincipal,
     @Param('memberId') memberId: string,
@@ -112,6 +119,7 @@ export class CollaborationMembersController {
   @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
+  @Returns(collaborationMemberView)
   activate(
     @CurrentUser() user: UserPrincipal,
     @Param('memberId') memberId: string,
@@ -124,6 +132,7 @@ export class CollaborationMembersController {
   @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
+  @Returns(collaborationMemberView)
   reinvite(
     @CurrentUser() user: UserPrincipal,
     @Param('memberId') memberId: string,

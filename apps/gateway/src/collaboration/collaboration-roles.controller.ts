@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   CollaborationRpc,
@@ -8,6 +8,9 @@ import {
   updatePolicyBody,
   updateRoleBody,
 } from '@atrium/contracts';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { collaborationPolicyView, collaborationRoleView, listOf } from '../http/views';
+import { z } from 'zod';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { SignedIn } from '../authorization/authorize.decorator';
@@ -17,9 +20,9 @@ import {
   ChangesAccess,
   ChangesNoAccess,
 } from '../authorization/access-changes';
-import { parseBody } from '../http/api-query';
+
 import { requireCollaborationManager } from './collaboration-caller';
-import { pageOf, pathId } from '../http/small-lists';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
 
 /**
  * The caller's account as a collaboration primary: its policies (system ones, fixed, and custom
@@ -32,7 +35,8 @@ export class CollaborationRolesController {
 
   @Get('policies')
   @SignedIn()
-  async listPolicies(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @Returns(listOf(collaborationPolicyView))
+  async listPolicies(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const policies = await this.rpc.call(CollaborationRpc.listPolicies, { primaryId: user.userId });
     return { data: pageOf(policies, query) };
   }
@@ -41,24 +45,27 @@ export class CollaborationRolesController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(201)
-  async createPolicy(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  @Returns(collaborationPolicyView)
+  async createPolicy(
+    @CurrentUser() user: UserPrincipal,
+    @ValidBody(createPolicyBody) policy: z.output<typeof createPolicyBody>,
+  ) {
     requireCollaborationManager(user);
-    const policy = parseBody(createPolicyBody, body ?? {});
     return { data: await this.rpc.call(CollaborationRpc.createPolicy, { primaryId: user.userId, policy }) };
   }
 
   @Put('policies/:policyId')
   @ChangesAccess('membership')
   @SignedIn()
+  @Returns(collaborationPolicyView)
   async updatePolicy(
     @CurrentUser() user: UserPrincipal,
     @Param('policyId') policyId: string,
-    @Body() body: unknown,
+    @ValidBody(updatePolicyBody) changes: z.output<typeof updatePolicyBody>,
     @AccessChanges() accessChanges: AccessChangeLog,
   ) {
     requireCollaborationManager(user);
     pathId(policyId, 'The policy', policyIdSchema);
-    const changes = parseBody(updatePolicyBody, body ?? {});
     const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.updatePolicy, {
       primaryId: user.userId,
       policyId,
@@ -72,6 +79,7 @@ export class CollaborationRolesController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async deletePolicy(@CurrentUser() user: UserPrincipal, @Param('policyId') policyId: string): Promise<void> {
     requireCollaborationManager(user);
     pathId(policyId, 'The policy', policyIdSchema);
@@ -80,7 +88,8 @@ export class CollaborationRolesController {
 
   @Get('roles')
   @SignedIn()
-  async listRoles(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @Returns(listOf(collaborationRoleView))
+  async listRoles(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const roles = await this.rpc.call(CollaborationRpc.listRoles, { primaryId: user.userId });
     return { data: pageOf(roles, query) };
   }
@@ -89,24 +98,27 @@ export class CollaborationRolesController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(201)
-  async createRole(@CurrentUser() user: UserPrincipal, @Body() body: unknown) {
+  @Returns(collaborationRoleView)
+  async createRole(
+    @CurrentUser() user: UserPrincipal,
+    @ValidBody(createRoleBody) role: z.output<typeof createRoleBody>,
+  ) {
     requireCollaborationManager(user);
-    const role = parseBody(createRoleBody, body ?? {});
     return { data: await this.rpc.call(CollaborationRpc.createRole, { primaryId: user.userId, role }) };
   }
 
   @Put('roles/:roleId')
   @ChangesAccess('membership')
   @SignedIn()
+  @Returns(collaborationRoleView)
   async updateRole(
     @CurrentUser() user: UserPrincipal,
     @Param('roleId') roleId: string,
-    @Body() body: unknown,
+    @ValidBody(updateRoleBody) changes: z.output<typeof updateRoleBody>,
     @AccessChanges() accessChanges: AccessChangeLog,
   ) {
     requireCollaborationManager(user);
     pathId(roleId, 'The role');
-    const changes = parseBody(updateRoleBody, body ?? {});
     const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.updateRole, {
       primaryId: user.userId,
       roleId,
@@ -120,6 +132,7 @@ export class CollaborationRolesController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async deleteRole(@CurrentUser() user: UserPrincipal, @Param('roleId') roleId: string): Promise<void> {
     requireCollaborationManager(user);
     pathId(roleId, 'The role');

@@ -1,12 +1,14 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { CollaborationRpc, CollaborationView, emailTokenBody, RpcPayload } from '@atrium/contracts';
+import { Returns, ValidBody, ValidQuery } from '../http/validated';
+import { collaborationView, listOf } from '../http/views';
+import { z } from 'zod';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { AccessChangeLog, AccessChanges, ChangesAccess } from '../authorization/access-changes';
-import { pageOf, pathId } from '../http/small-lists';
-import { parseBody } from '../http/api-query';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
 
 type Response = RpcPayload<typeof CollaborationRpc.respondToCollaboration>['response'];
 
@@ -22,7 +24,8 @@ export class CollaborationsController {
 
   @Get()
   @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @Returns(listOf(collaborationView))
+  async list(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const collaborations = await this.rpc.call(CollaborationRpc.listCollaborations, { userId: user.userId });
     return { data: pageOf(collaborations, query) };
   }
@@ -31,12 +34,13 @@ export class CollaborationsController {
   @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
+  @Returns(collaborationView)
   async acceptByToken(
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(emailTokenBody, { required: true }) body: z.output<typeof emailTokenBody>,
     @AccessChanges() accessChanges: AccessChangeLog,
   ) {
-    const { token } = parseBody(emailTokenBody, body);
+    const { token } = body;
     const { result, affectedUserIds } = await this.rpc.call(CollaborationRpc.acceptCollaborationByToken, {
       userId: user.userId,
       token,
@@ -49,6 +53,7 @@ export class CollaborationsController {
   @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
+  @Returns(collaborationView)
   accept(
     @CurrentUser() user: UserPrincipal,
     @Param('collaborationId') id: string,
@@ -61,6 +66,7 @@ export class CollaborationsController {
   @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
+  @Returns(collaborationView)
   reject(
     @CurrentUser() user: UserPrincipal,
     @Param('collaborationId') id: string,
@@ -74,6 +80,7 @@ export class CollaborationsController {
   @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
+  @Returns(collaborationView)
   leave(
     @CurrentUser() user: UserPrincipal,
     @Param('collaborationId') id: string,

@@ -5,6 +5,9 @@ import { EVENT_BUS, EventBus, RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../authorization/authorize.decorator';
 import { GatewayMetrics } from './metrics';
+import { Returns } from '../http/validated';
+import { anyObject, rawBody } from '../http/views';
+import { z } from 'zod';
 
 const READY_TIMEOUT_MS = 2000;
 const HEALTH_ROUTES = [IdentityRpc.health, ResourcesRpc.health, PermissionsRpc.health, IssuesRpc.health];
@@ -20,6 +23,7 @@ export class HealthController {
   ) {}
 
   @Get('health/live')
+  @Returns(z.object({ status: z.literal('ok') }), { envelope: false })
   live() {
     return { status: 'ok' };
   }
@@ -30,6 +34,7 @@ export class HealthController {
    * cache invalidations, is up.
    */
   @Get('health/ready')
+  @Returns(anyObject, { envelope: false })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const results = await Promise.allSettled(
       HEALTH_ROUTES.map((route) => this.rpc.call(route, {}, READY_TIMEOUT_MS)),
@@ -45,6 +50,7 @@ export class HealthController {
 
   @Get('metrics')
   @Header('content-type', 'text/plain; version=0.0.4')
+  @Returns(rawBody, { envelope: false, contentType: 'text/plain' })
   metricsText(): Promise<string> {
     return this.metrics.registry.metrics();
   }

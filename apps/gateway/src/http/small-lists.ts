@@ -1,6 +1,6 @@
 import { AppError, idSchema, ListPage } from '@atrium/contracts';
 import { z } from 'zod';
-import { paginationQuery, parseQuery } from './api-query';
+import { paginationQuery } from './api-query';
 
 /** A malformed id in the path names nothing: 404, as for an absent record. */
 export function pathId(value: string, what: string, schema: z.ZodTypeAny = idSchema): string {
@@ -8,11 +8,12 @@ export function pathId(value: string, what: string, schema: z.ZodTypeAny = idSch
   return value;
 }
 
-const pageQuery = z.object(paginationQuery);
+/** The query of a list paged in the gateway (`pageOf`). */
+export const pageQuery = z.object(paginationQuery);
+export type PageQuery = z.output<typeof pageQuery>;
 
 /** A list envelope over a whole (small) list, paged by the query's offset, limit and desc. */
-export function pageOf<T>(items: readonly T[], query: unknown): ListPage<T> {
-  const q = parseQuery(pageQuery, query);
+export function pageOf<T>(items: readonly T[], q: PageQuery): ListPage<T> {
   const offset = q.offset ?? 0;
   const limit = Math.min(q.limit ?? 1000, 1000);
   const desc = q.desc ?? false;

@@ -1,5 +1,5 @@
-import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { ZodTypeAny } from 'zod';
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { z, ZodTypeAny } from 'zod';
 import { parseBody, parseQuery } from './api-query';
 
 /**
@@ -15,6 +15,8 @@ export const RESPONSE_SCHEMA = 'atrium:response-schema';
 export interface BodyOptions {
   /** A missing body is an error (default: it is read as `{}`, so an all-optional body may be left out). */
   required?: boolean;
+  /** A body that is not JSON (records, run inputs of any content type): its media type. */
+  contentType?: string;
 }
 
 export interface BodySchema {
@@ -27,7 +29,8 @@ const bodyParam = createParamDecorator((data: BodySchema, ctx: ExecutionContext)
   return parseBody(data.schema, data.options.required ? body : (body ?? {}));
 });
 
-// The schema travels wrapped: Nest takes a bare zod schema (it has `transform`) for a pipe.
+// The schema is wrapped: Nest takes a decorator argument with a `transform` method (as every zod
+// schema has) for a pipe, not for the decorator's data.
 const queryParam = createParamDecorator((data: { schema: ZodTypeAny }, ctx: ExecutionContext) =>
   parseQuery(data.schema, ctx.switchToHttp().getRequest<{ query?: unknown }>().query),
 );
@@ -56,3 +59,32 @@ export function ValidQuery(schema: ZodTypeAny): ParameterDecorator {
     queryParam({ schema })(target, property, index);
   };
 }
+
+export interface ResponseOptions {
+  /** The success status (default: the route's `@HttpCode`, else 201 for POST and 200 otherwise). */
+  status?: number;
+  /** The body is `{ data: schema }`, as most Apify responses (default), or `schema` itself. */
+  envelope?: boolean;
+  /** A body other than JSON (records, exports): its media type. */
+  contentType?: string;
+}
+
+export interface ResponseSchema {
+  /** Null: no body (204, redirects). */
+  schema: ZodTypeAny | null;
+  options: ResponseOptions;
+}
+
+/** What the route answers on success; its error answers follow from its rule and its schemas. */
+export const Returns = (schema: ZodTypeAny | null, options: ResponseOptions = {}) =>
+  SetMetadata(RESPONSE_SCHEMA, { schema, options } satisfies ResponseSchema);
+
+/** A route answering no body (its `@HttpCode`, usually 204). */
+export const ReturnsNothing = (options: Pick<ResponseOptions, 'status'> = {}) => Returns(null, options);
+
+/**
+ * The route reads its body itself, of any content type (records, run inputs): documented as such,
+ * with no JSON schema to bind.
+ */
+export const AnyBody = () =>
+  SetMetadata(BODY_SCHEMA, { schema: z.unknown(), options: { contentType: '*/*' } } satisfies BodySchema);

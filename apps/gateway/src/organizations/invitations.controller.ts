@@ -1,6 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { emailTokenBody, OrganizationsRpc } from '@atrium/contracts';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { invitationView, listOf } from '../http/views';
+import { z } from 'zod';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
@@ -12,8 +15,7 @@ import {
   ChangesNoAccess,
 } from '../authorization/access-changes';
 import { applyMembershipChange, requireUnscoped } from './organization-caller';
-import { pageOf, pathId } from '../http/small-lists';
-import { parseBody } from '../http/api-query';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
 
 /**
  * Invitations into organizations, from the invitee's side (accept — by id or with the mailed
@@ -30,7 +32,8 @@ export class InvitationsController {
 
   @Get('users/me/invitations')
   @SignedIn()
-  async mine(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @Returns(listOf(invitationView))
+  async mine(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const invitations = await this.rpc.call(OrganizationsRpc.listMyInvitations, { userId: user.userId });
     return { data: pageOf(invitations, query) };
   }
@@ -39,13 +42,14 @@ export class InvitationsController {
   @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
+  @Returns(invitationView)
   async acceptByToken(
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(emailTokenBody, { required: true }) body: z.output<typeof emailTokenBody>,
     @AccessChanges() accessChanges: AccessChangeLog,
   ) {
     requireUnscoped(user);
-    const { token } = parseBody(emailTokenBody, body);
+    const { token } = body;
     const accepted = await this.rpc.call(OrganizationsRpc.acceptInvitationByToken, {
       userId: user.userId,
       token,
@@ -58,6 +62,7 @@ export class InvitationsController {
   @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(200)
+  @Returns(invitationView)
   async accept(
     @CurrentUser() user: UserPrincipal,
     @Param('invitationId') id: string,
@@ -77,6 +82,7 @@ export class InvitationsController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(200)
+  @Returns(invitationView)
   async decline(@CurrentUser() user: UserPrincipal, @Param('invitationId') id: string) {
     const invitationId = pathId(id, 'The invitation');
     requireUnscoped(user);
@@ -89,6 +95,7 @@ export class InvitationsController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async cancel(@CurrentUser() user: UserPrincipal, @Param('invitationId') id: string): Promise<void> {
     const invitationId = pathId(id, 'The invitation');
     requireUnscoped(user);

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   createOrganizationInvitationBody,
@@ -7,6 +7,9 @@ import {
   updateOrganizationMemberBody,
   updateOrganizationRoleBody,
 } from '@atrium/contracts';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { invitationView, listOf, organizationMemberView, organizationRoleView } from '../http/views';
+import { z } from 'zod';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
@@ -17,9 +20,9 @@ import {
   ChangesAccess,
   ChangesNoAccess,
 } from '../authorization/access-changes';
-import { parseBody } from '../http/api-query';
+
 import { applyMembershipChange, requireUnscoped } from './organization-caller';
-import { pageOf, pathId } from '../http/small-lists';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
 
 /**
  * An organization's roles, members and invitations. Every change of what a member may do is
@@ -40,10 +43,11 @@ export class OrganizationMembersController {
 
   @Get('roles')
   @SignedIn()
+  @Returns(listOf(organizationRoleView))
   async listRoles(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
-    @Query() query: unknown,
+    @ValidQuery(pageQuery) query: PageQuery,
   ) {
     const organizationId = pathId(orgId, 'The organization');
     const roles = await this.rpc.call(OrganizationsRpc.listRoles, { userId: user.userId, organizationId });
@@ -54,10 +58,14 @@ export class OrganizationMembersController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(201)
-  async createRole(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
+  @Returns(organizationRoleView)
+  async createRole(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @ValidBody(createOrganizationRoleBody) role: z.output<typeof createOrganizationRoleBody>,
+  ) {
     const organizationId = pathId(orgId, 'The organization');
     requireUnscoped(user);
-    const role = parseBody(createOrganizationRoleBody, body ?? {});
     return {
       data: await this.rpc.call(OrganizationsRpc.createRole, { userId: user.userId, organizationId, role }),
     };
@@ -66,17 +74,17 @@ export class OrganizationMembersController {
   @Put('roles/:roleId')
   @ChangesAccess('membership')
   @SignedIn()
+  @Returns(organizationRoleView)
   async updateRole(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
     @Param('roleId') roleIdParam: string,
-    @Body() body: unknown,
+    @ValidBody(updateOrganizationRoleBody) changes: z.output<typeof updateOrganizationRoleBody>,
     @AccessChanges() accessChanges: AccessChangeLog,
   ) {
     const organizationId = pathId(orgId, 'The organization');
     const roleId = pathId(roleIdParam, 'The role');
     requireUnscoped(user);
-    const changes = parseBody(updateOrganizationRoleBody, body ?? {});
     const updated = await this.rpc.call(OrganizationsRpc.updateRole, {
       userId: user.userId,
       organizationId,
@@ -91,6 +99,7 @@ export class OrganizationMembersController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async deleteRole(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -104,10 +113,11 @@ export class OrganizationMembersController {
 
   @Get('members')
   @SignedIn()
+  @Returns(listOf(organizationMemberView))
   async listMembers(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
-    @Query() query: unknown,
+    @ValidQuery(pageQuery) query: PageQuery,
   ) {
     const organizationId = pathId(orgId, 'The organization');
     const members = await this.rpc.call(OrganizationsRpc.listMembers, {
@@ -120,17 +130,17 @@ export class OrganizationMembersController {
   @Put('members/:userId')
   @ChangesAccess('membership')
   @SignedIn()
+  @Returns(organizationMemberView)
   async updateMember(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
     @Param('userId') userIdParam: string,
-    @Body() body: unknown,
+    @ValidBody(updateOrganizationMemberBody) changes: z.output<typeof updateOrganizationMemberBody>,
     @AccessChanges() accessChanges: AccessChangeLog,
   ) {
     const organizationId = pathId(orgId, 'The organization');
     const memberId = pathId(userIdParam, 'The member');
     requireUnscoped(user);
-    const changes = parseBody(updateOrganizationMemberBody, body ?? {});
     const updated = await this.rpc.call(OrganizationsRpc.updateMember, {
       userId: user.userId,
       organizationId,
@@ -146,6 +156,7 @@ export class OrganizationMembersController {
   @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async removeMember(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
@@ -165,10 +176,11 @@ export class OrganizationMembersController {
 
   @Get('invitations')
   @SignedIn()
+  @Returns(listOf(invitationView))
   async listInvitations(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,
-    @Query() query: unknown,
+    @ValidQuery(pageQuery) query: PageQuery,
   ) {
     const organizationId = pathId(orgId, 'The organization');
     const invitations = await this.rpc.call(OrganizationsRpc.listInvitations, {
@@ -182,10 +194,15 @@ export class OrganizationMembersController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(201)
-  async invite(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
+  @Returns(invitationView)
+  async invite(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @ValidBody(createOrganizationInvitationBody)
+    invitation: z.output<typeof createOrganizationInvitationBody>,
+  ) {
     const organizationId = pathId(orgId, 'The organization');
     requireUnscoped(user);
-    const invitation = parseBody(createOrganizationInvitationBody, body ?? {});
     return {
       data: await this.rpc.call(OrganizationsRpc.createInvitation, {
         userId: user.userId,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { createTokenBody, OrganizationsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
@@ -6,9 +6,11 @@ import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { ChangesNoAccess } from '../authorization/access-changes';
-import { parseBody } from '../http/api-query';
 import { requireUnscoped } from './organization-caller';
-import { pageOf, pathId } from '../http/small-lists';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { z } from 'zod';
+import { apiTokenView, createdApiTokenView, listOf } from '../http/views';
 
 const CREATE_DESCRIPTION = [
   'Body `{ name, expiresAt?, scope? }` (scope as on POST /v2/users/me/tokens). The token acts as',
@@ -35,7 +37,12 @@ export class OrganizationTokensController {
 
   @Get()
   @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Query() query: unknown) {
+  @Returns(listOf(apiTokenView))
+  async list(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @ValidQuery(pageQuery) query: PageQuery,
+  ) {
     const organizationId = pathId(orgId, 'The organization');
     const tokens = await this.rpc.call(OrganizationsRpc.listTokens, { userId: user.userId, organizationId });
     return { data: pageOf(tokens, query) };
@@ -46,11 +53,15 @@ export class OrganizationTokensController {
   @SignedIn()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an organization API token', description: CREATE_DESCRIPTION })
-  async create(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
+  @Returns(createdApiTokenView)
+  async create(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @ValidBody(createTokenBody) token: z.output<typeof createTokenBody>,
+  ) {
     const organizationId = pathId(orgId, 'The organization');
     requireUnscoped(user);
     // The scope, if any, goes through as given: identity checks it against the caller's role.
-    const token = parseBody(createTokenBody, body ?? {});
     return {
       data: await this.rpc.call(OrganizationsRpc.createToken, { userId: user.userId, organizationId, token }),
     };
@@ -60,6 +71,7 @@ export class OrganizationTokensController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async revoke(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,

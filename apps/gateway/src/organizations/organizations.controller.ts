@@ -1,14 +1,17 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { createOrganizationBody, OrganizationsRpc, updateOrganizationBody } from '@atrium/contracts';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { listOf, organizationView } from '../http/views';
+import { z } from 'zod';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { TokenVerifications } from '../auth/token-verifications';
 import { SignedIn } from '../authorization/authorize.decorator';
 import { AccessChangeLog, AccessChanges, ChangesAccess } from '../authorization/access-changes';
-import { parseBody } from '../http/api-query';
+
 import { applyMembershipChange, requireUnscoped } from './organization-caller';
-import { pageOf, pathId } from '../http/small-lists';
+import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
 
 const ORG = 'The organization';
 
@@ -26,7 +29,8 @@ export class OrganizationsController {
 
   @Get()
   @SignedIn()
-  async list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @Returns(listOf(organizationView))
+  async list(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const organizations = await this.rpc.call(OrganizationsRpc.list, { userId: user.userId });
     return { data: pageOf(organizations, query) };
   }
@@ -35,13 +39,13 @@ export class OrganizationsController {
   @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(201)
+  @Returns(organizationView)
   async create(
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(createOrganizationBody) organization: z.output<typeof createOrganizationBody>,
     @AccessChanges() accessChanges: AccessChangeLog,
   ) {
     requireUnscoped(user);
-    const organization = parseBody(createOrganizationBody, body ?? {});
     const created = await this.rpc.call(OrganizationsRpc.create, { userId: user.userId, organization });
     accessChanges.account(created.organizationId);
     await applyMembershipChange(this.rpc, this.tokens, created, accessChanges);
@@ -50,6 +54,7 @@ export class OrganizationsController {
 
   @Get(':orgId')
   @SignedIn()
+  @Returns(organizationView)
   async get(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string) {
     const organizationId = pathId(orgId, ORG);
     return { data: await this.rpc.call(OrganizationsRpc.get, { userId: user.userId, organizationId }) };
@@ -58,10 +63,14 @@ export class OrganizationsController {
   @Put(':orgId')
   @ChangesAccess('account', { param: 'orgId' })
   @SignedIn()
-  async update(@CurrentUser() user: UserPrincipal, @Param('orgId') orgId: string, @Body() body: unknown) {
+  @Returns(organizationView)
+  async update(
+    @CurrentUser() user: UserPrincipal,
+    @Param('orgId') orgId: string,
+    @ValidBody(updateOrganizationBody) changes: z.output<typeof updateOrganizationBody>,
+  ) {
     const organizationId = pathId(orgId, ORG);
     requireUnscoped(user);
-    const changes = parseBody(updateOrganizationBody, body ?? {});
     const updated = await this.rpc.call(OrganizationsRpc.update, {
       userId: user.userId,
       organizationId,
@@ -75,6 +84,7 @@ export class OrganizationsController {
   @ChangesAccess('membership')
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(
     @CurrentUser() user: UserPrincipal,
     @Param('orgId') orgId: string,

@@ -56,7 +56,7 @@ export function runRoutes(sub = ''): string[] {
 type RunDefaults = Pick<RunView, 'defaultDatasetId' | 'defaultKeyValueStoreId' | 'defaultRequestQueueId'>;
 
 /** `lastRun({ status, origin })`: apify-client sends them on every call of its sub-clients. */
-const lastRunQuery = z.object({
+export const lastRunQuery = z.object({
   status: z.enum(RUN_STATUSES).optional(),
   origin: z.string().max(40).optional(),
 });

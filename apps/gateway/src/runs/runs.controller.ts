@@ -8,7 +8,6 @@ import {
   Inject,
   Post,
   Put,
-  Query,
   Req,
   Res,
 } from '@nestjs/common';
@@ -37,19 +36,21 @@ import {
   ListingCaller,
   SignedIn,
 } from '../authorization/authorize.decorator';
+import { queryBoolean } from '../http/api-query';
 import {
   AccessChangeLog,
   AccessChanges,
   ChangesAccess,
   ChangesNoAccess,
 } from '../authorization/access-changes';
-import { parseBody, parseQuery, queryBoolean } from '../http/api-query';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange, requireActorRunOf } from '../authorization/access-check';
 import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { runRoutes } from './run-references';
 import { waitForFinish, waitForFinishParam } from '../http/wait-for-finish';
 import { RunLogs } from './run-logs';
+import { AnyBody, Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { anyObject, listOf, rawBody, runView } from '../http/views';
 
 const startQuery = z.object({
   timeout: z.coerce
@@ -139,11 +140,10 @@ export class RunsController {
     user: UserPrincipal,
     actorId: string,
     taskId: string | null,
-    query: unknown,
+    q: z.output<typeof startQuery>,
     body: unknown,
     contentType: string | undefined,
   ) {
-    const q = parseQuery(startQuery, query);
     const options = runOptionsSchema.parse({
       build: q.build,
       timeoutSecs: q.timeout,
@@ -171,10 +171,12 @@ export class RunsController {
   @ChangesNoAccess()
   @Authorize('ACTOR', 'RUN', 'actorId')
   @HttpCode(201)
+  @AnyBody()
+  @Returns(runView)
   startActor(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(startQuery) query: z.output<typeof startQuery>,
     @Body() body: unknown,
     @Headers('content-type') contentType?: string,
   ) {
@@ -186,10 +188,12 @@ export class RunsController {
   @ChangesNoAccess()
   @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
   @HttpCode(201)
+  @AnyBody()
+  @Returns(runView)
   async startTask(
     @CurrentResource() task: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(startQuery) query: z.output<typeof startQuery>,
     @Body() body: unknown,
     @Headers('content-type') contentType?: string,
   ) {
@@ -199,12 +203,12 @@ export class RunsController {
 
   @Get(['acts/:actorId/runs', 'actors/:actorId/runs'])
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(listOf(runView))
   async listActorRuns(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(listQuery) q: z.output<typeof listQuery>,
   ) {
-    const q = parseQuery(listQuery, query);
     // A run token sees its own run, not the starter's other runs of the Actor.
     if (user.credential === 'run-token')
       throw new AppError('insufficient-permissions', 'A run token cannot list runs');
@@ -219,12 +223,12 @@ export class RunsController {
 
   @Get('actor-tasks/:actorTaskId/runs')
   @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
+  @Returns(listOf(runView))
   async listTaskRuns(
     @CurrentResource() task: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(listQuery) q: z.output<typeof listQuery>,
   ) {
-    const q = parseQuery(listQuery, query);
     const runs = await this.rpc.call(RunsRpc.list, {
       userId: user.userId,
       taskId: task.id,
@@ -236,8 +240,8 @@ export class RunsController {
 
   @Get('actor-runs')
   @SignedIn()
-  async list(@Lister() lister: ListingCaller, @Query() query: unknown) {
-    const q = parseQuery(listQuery, query);
+  @Returns(listOf(runView))
+  async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
     const runs = await listByOwnership(this.rpc, this.access, lister, 'ACTOR_RUN', q, (req) =>
       this.rpc.call(
         RunsRpc.list,
@@ -255,8 +259,12 @@ export class RunsController {
    */
   @Get(runRoutes())
   @Authorize('ACTOR_RUN', 'READ', 'runId')
-  async get(@CurrentResource() run: AuthorizedResource, @Query() query: unknown) {
-    const { waitForFinish } = parseQuery(waitQuery, query);
+  @Returns(runView)
+  async get(
+    @CurrentResource() run: AuthorizedResource,
+    @ValidQuery(waitQuery) query: z.output<typeof waitQuery>,
+  ) {
+    const { waitForFinish } = query;
     const found = waitForFinish
       ? await this.waitForFinish(run.id, waitForFinish)
       : await this.rpc.call(RunsRpc.get, { id: run.id });
@@ -266,12 +274,13 @@ export class RunsController {
   @Put(runRoutes())
   @ChangesAccess('resource', { ifBody: ['generalAccess'] })
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
+  @Returns(runView)
   async update(
     @CurrentResource() run: AuthorizedResource,
-    @Body() body: unknown,
+    @ValidBody(updateRunRequest) body: z.output<typeof updateRunRequest>,
     @AccessChanger() changedBy: string | undefined,
   ) {
-    const { runId, level: _level, ...changes } = parseBody(updateRunRequest, body ?? {});
+    const { runId, level: _level, ...changes } = body;
     if (runId !== undefined && runId !== run.id)
       throw new AppError('invalid-input', 'Field "body.runId" must be the id of the run in the path');
     requireManageAccessToChange(run, changes);
@@ -283,6 +292,7 @@ export class RunsController {
   @ChangesNoAccess()
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   @HttpCode(200)
+  @Returns(runView)
   async abort(@CurrentResource() run: AuthorizedResource) {
     return { data: this.present(await this.rpc.call(RunsRpc.abort, { id: run.id })) };
   }
@@ -295,6 +305,7 @@ export class RunsController {
   @ChangesAccess('resource')
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(
     @CurrentResource() run: AuthorizedResource,
     @AccessChanges() accessChanges: AccessChangeLog,
@@ -308,12 +319,12 @@ export class RunsController {
   @ChangesNoAccess()
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   @HttpCode(200)
+  @Returns(runView)
   async resurrect(
     @CurrentResource() run: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
-    @Query() query: unknown,
+    @ValidQuery(resurrectQuery) q: z.output<typeof resurrectQuery>,
   ) {
-    const q = parseQuery(resurrectQuery, query);
     // Running it again is starting its Actor again (found by the outside attack pass: a run of an
     // Actor made private since was brought back, and its token with it).
     await requireActorRunOf(this.access, this.rpc, user, run.id, 'the run');
@@ -329,6 +340,7 @@ export class RunsController {
   @Post([...runRoutes('/reboot'), ...runRoutes('/metamorph')])
   @ChangesNoAccess()
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
+  @ReturnsNothing()
   notExecuted(@Req() request: FastifyRequest): never {
     const action = request.url.split('?')[0].endsWith('/reboot') ? 'rebooted' : 'metamorphed';
     throw new AppError(
@@ -341,6 +353,7 @@ export class RunsController {
   @Post('actor-runs/:runId/charge')
   @ChangesNoAccess()
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
+  @Returns(anyObject)
   charge(): never {
     throw new AppError(
       'invalid-input',
@@ -350,12 +363,12 @@ export class RunsController {
 
   @Get([...runRoutes('/log'), 'logs/:runId'])
   @Authorize('ACTOR_RUN', 'READ', 'runId')
+  @Returns(rawBody, { envelope: false, contentType: 'text/plain' })
   async log(
     @CurrentResource() run: AuthorizedResource,
-    @Query() query: unknown,
+    @ValidQuery(logQuery) q: z.output<typeof logQuery>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const q = parseQuery(logQuery, query);
     void reply.header('content-type', 'text/plain; charset=utf-8');
     if (q.download) void reply.header('content-disposition', `attachment; filename="${run.id}.log"`);
     if (q.stream) return this.logs.stream(run.id, { raw: q.raw ?? false });

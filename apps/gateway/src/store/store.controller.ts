@@ -1,13 +1,15 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ActorsRpc, AppError, IdentityRpc, STORE_SORTS, StoreActorRow } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { Public } from '../authorization/authorize.decorator';
-import { paginationQuery, parseQuery, queryBoolean } from '../http/api-query';
+import { paginationQuery, queryBoolean } from '../http/api-query';
 import { decideEach } from '../http/ownership-listing';
 import { usernamesOf } from '../users/usernames';
+import { Returns, ValidQuery } from '../http/validated';
+import { listOf, storeItemView } from '../http/views';
 
 const storeQuery = z.object({
   ...paginationQuery,
@@ -50,8 +52,8 @@ export class StoreController {
    */
   @Get()
   @Public()
-  async list(@Query() query: unknown) {
-    const q = parseQuery(storeQuery, query);
+  @Returns(listOf(storeItemView))
+  async list(@ValidQuery(storeQuery) q: z.output<typeof storeQuery>) {
     const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: false };
     const ownerId = q.username ? await this.accountNamed(q.username) : undefined;
     const none = { total: 0, ...page, count: 0, items: [] };

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   ApiTokenView,
@@ -15,10 +15,13 @@ import {
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Public, SignedIn } from '../authorization/authorize.decorator';
+
 import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
-import { parseBody } from '../http/api-query';
 import { TokenVerifications } from '../auth/token-verifications';
 import { SessionVerifications } from '../auth/session-verifications';
+import { Returns, ReturnsNothing, ValidBody } from '../http/validated';
+import { z } from 'zod';
+import { apiTokenView, createdApiTokenView, listOf, publicUserView, userView } from '../http/views';
 
 @ApiTags('users')
 @Controller('v2/users')
@@ -35,6 +38,7 @@ export class UsersController {
    */
   @Get('me')
   @SignedIn({ runToken: true })
+  @Returns(userView)
   async me(@CurrentUser() user: UserPrincipal): Promise<{ data: UserView | Omit<UserView, 'email'> }> {
     const found = await this.rpc.call(IdentityRpc.getUser, { userId: user.userId });
     if (user.credential !== 'run-token') return { data: found };
@@ -45,11 +49,11 @@ export class UsersController {
   @Put('me/settings')
   @ChangesAccess('account')
   @SignedIn()
+  @Returns(userView)
   async updateSettings(
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(settingsBody, { required: true }) settings: z.output<typeof settingsBody>,
   ): Promise<{ data: UserView }> {
-    const settings = parseBody(settingsBody, body);
     const updated = await this.rpc.call(IdentityRpc.updateSettings, { userId: user.userId, settings });
     return { data: updated };
   }
@@ -63,13 +67,16 @@ export class UsersController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
-  async changePassword(@CurrentUser() user: UserPrincipal, @Body() body: unknown): Promise<void> {
+  @ReturnsNothing()
+  async changePassword(
+    @CurrentUser() user: UserPrincipal,
+    @ValidBody(changePasswordBody, { required: true }) change: z.output<typeof changePasswordBody>,
+  ): Promise<void> {
     if (user.credential === 'run-token' || user.scope)
       throw new AppError(
         'insufficient-permissions',
         'A run token or a scoped API token cannot change the password: sign in',
       );
-    const change = parseBody(changePasswordBody, body);
     const ended = await this.rpc.call(IdentityRpc.changePassword, {
       userId: user.userId,
       sessionId: user.sessionId ?? null,
@@ -80,6 +87,7 @@ export class UsersController {
 
   @Get('me/tokens')
   @SignedIn()
+  @Returns(listOf(apiTokenView))
   async listTokens(
     @CurrentUser() user: UserPrincipal,
   ): Promise<{ data: { total: number; items: ApiTokenView[] } }> {
@@ -91,11 +99,11 @@ export class UsersController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(201)
+  @Returns(createdApiTokenView)
   async createToken(
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(createTokenBody, { required: true }) token: z.output<typeof createTokenBody>,
   ): Promise<{ data: CreatedApiToken }> {
-    const token = parseBody(createTokenBody, body);
     return { data: await this.rpc.call(IdentityRpc.createToken, { userId: user.userId, token }) };
   }
 
@@ -103,6 +111,7 @@ export class UsersController {
   @ChangesNoAccess()
   @SignedIn()
   @HttpCode(204)
+  @ReturnsNothing()
   async revokeToken(@CurrentUser() user: UserPrincipal, @Param('tokenId') tokenId: string): Promise<void> {
     if (!idSchema.safeParse(tokenId).success) throw AppError.notFound('The token');
     await this.rpc.call(IdentityRpc.revokeToken, { userId: user.userId, tokenId });
@@ -111,6 +120,7 @@ export class UsersController {
 
   @Get(':userIdOrUsername')
   @Public()
+  @Returns(publicUserView)
   async profile(@Param('userIdOrUsername') ref: string): Promise<{ data: PublicUserView }> {
     // Public profiles are found by id or username only, so emails cannot be probed.
     if (ref.includes('@') || ref.length > 100) throw AppError.notFound('The user');

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
@@ -17,15 +17,15 @@ import {
   AuthorizedResource,
   CurrentResource,
 } from '../authorization/authorize.decorator';
+import { pageOf, PageQuery, pageQuery, pathId } from '../http/small-lists';
 import { ChangesNoAccess } from '../authorization/access-changes';
-import { paginationQuery, parseBody, parseQuery } from '../http/api-query';
-import { pageOf, pathId } from '../http/small-lists';
 import { DecidedWebhook, presentWebhook, WebhookAccess } from './webhook-access';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { listOf, webhookDispatchView, webhookView } from '../http/views';
 
 /** The most webhooks (and dispatches) one list looks through. */
 const MAX_LISTED = 1000;
 const everything = { offset: 0, limit: MAX_LISTED, desc: false };
-const pageQuery = z.object(paginationQuery);
 
 /**
  * Webhooks with Apify API v2's paths and shapes: `/v2/webhooks[/:id[/test|/dispatches]]`,
@@ -51,7 +51,7 @@ export class WebhooksController {
 
   private async listPresented(
     user: UserPrincipal,
-    query: unknown,
+    query: PageQuery,
     condition?: { actorId?: string; actorTaskId?: string },
   ) {
     const page = pageOf(await this.visible(user, condition), query);
@@ -60,7 +60,8 @@ export class WebhooksController {
 
   @Get('webhooks')
   @AnyCredential()
-  list(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @Returns(listOf(webhookView))
+  list(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     return this.listPresented(user, query);
   }
 
@@ -72,12 +73,12 @@ export class WebhooksController {
   @Post('webhooks')
   @ChangesNoAccess()
   @AnyCredential()
+  @Returns(webhookView)
   async create(
     @CurrentUser() user: UserPrincipal,
-    @Body() body: unknown,
+    @ValidBody(createWebhookBody) webhook: z.output<typeof createWebhookBody>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const webhook = parseBody(createWebhookBody, body ?? {});
     await this.webhooks.requireWritableTarget(user, webhook.condition);
     const { created, ...view } = await this.rpc.call(WebhooksRpc.create, {
       ownerId: user.userId,
@@ -95,6 +96,7 @@ export class WebhooksController {
 
   @Get('webhooks/:webhookId')
   @AnyCredential()
+  @Returns(webhookView)
   async get(@CurrentUser() user: UserPrincipal, @Param('webhookId') id: string) {
     return { data: presentWebhook(await this.webhooks.load(user, pathId(id, 'The webhook'))) };
   }
@@ -103,8 +105,12 @@ export class WebhooksController {
   @Put('webhooks/:webhookId')
   @ChangesNoAccess()
   @AnyCredential()
-  async update(@CurrentUser() user: UserPrincipal, @Param('webhookId') id: string, @Body() body: unknown) {
-    const changes = parseBody(updateWebhookBody, body ?? {});
+  @Returns(webhookView)
+  async update(
+    @CurrentUser() user: UserPrincipal,
+    @Param('webhookId') id: string,
+    @ValidBody(updateWebhookBody) changes: z.output<typeof updateWebhookBody>,
+  ) {
     const { webhook } = await this.webhooks.loadForWrite(user, pathId(id, 'The webhook'));
     if (changes.condition) await this.webhooks.requireWritableTarget(user, changes.condition);
     const updated = await this.rpc.call(WebhooksRpc.update, { id: webhook.id, changes });
@@ -116,6 +122,7 @@ export class WebhooksController {
   @ChangesNoAccess()
   @AnyCredential()
   @HttpCode(204)
+  @ReturnsNothing()
   async delete(@CurrentUser() user: UserPrincipal, @Param('webhookId') id: string): Promise<void> {
     const fullCredential = user.credential === 'jwt' || (user.credential === 'api-token' && !user.scope);
     const { webhook } = fullCredential
@@ -129,6 +136,7 @@ export class WebhooksController {
   @ChangesNoAccess()
   @AnyCredential()
   @HttpCode(201)
+  @Returns(webhookDispatchView)
   async test(@CurrentUser() user: UserPrincipal, @Param('webhookId') id: string) {
     const { webhook } = await this.webhooks.loadForWrite(user, pathId(id, 'The webhook'));
     return { data: await this.rpc.call(WebhooksRpc.test, { id: webhook.id }) };
@@ -136,10 +144,11 @@ export class WebhooksController {
 
   @Get('webhooks/:webhookId/dispatches')
   @AnyCredential()
+  @Returns(listOf(webhookDispatchView))
   async listWebhookDispatches(
     @CurrentUser() user: UserPrincipal,
     @Param('webhookId') id: string,
-    @Query() query: unknown,
+    @ValidQuery(pageQuery) query: PageQuery,
   ) {
     const { webhook } = await this.webhooks.load(user, pathId(id, 'The webhook'));
     return this.dispatchesOf([webhook.id], query);
@@ -148,13 +157,15 @@ export class WebhooksController {
   /** The dispatches of every webhook the caller may see. */
   @Get('webhook-dispatches')
   @AnyCredential()
-  async listDispatches(@CurrentUser() user: UserPrincipal, @Query() query: unknown) {
+  @Returns(listOf(webhookDispatchView))
+  async listDispatches(@CurrentUser() user: UserPrincipal, @ValidQuery(pageQuery) query: PageQuery) {
     const ids = (await this.visible(user)).map((d) => d.webhook.id);
     return this.dispatchesOf(ids, query);
   }
 
   @Get('webhook-dispatches/:dispatchId')
   @AnyCredential()
+  @Returns(webhookDispatchView)
   async getDispatch(@CurrentUser() user: UserPrincipal, @Param('dispatchId') id: string) {
     let dispatch: WebhookDispatchView;
     try {
@@ -171,27 +182,28 @@ export class WebhooksController {
 
   @Get(['acts/:actorId/webhooks', 'actors/:actorId/webhooks'])
   @Authorize('ACTOR', 'READ', 'actorId')
+  @Returns(listOf(webhookView))
   listActorWebhooks(
     @CurrentUser() user: UserPrincipal,
     @CurrentResource() actor: AuthorizedResource,
-    @Query() query: unknown,
+    @ValidQuery(pageQuery) query: PageQuery,
   ) {
     return this.listPresented(user, query, { actorId: actor.id });
   }
 
   @Get('actor-tasks/:actorTaskId/webhooks')
   @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
+  @Returns(listOf(webhookView))
   listTaskWebhooks(
     @CurrentUser() user: UserPrincipal,
     @CurrentResource() task: AuthorizedResource,
-    @Query() query: unknown,
+    @ValidQuery(pageQuery) query: PageQuery,
   ) {
     return this.listPresented(user, query, { actorTaskId: task.id });
   }
 
   /** Dispatches of webhooks already decided visible: paged by the resources service. */
-  private async dispatchesOf(webhookIds: string[], query: unknown) {
-    const q = parseQuery(pageQuery, query);
+  private async dispatchesOf(webhookIds: string[], q: PageQuery) {
     const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
     return { data: await this.rpc.call(WebhooksRpc.listDispatches, { webhookIds, page }) };
   }

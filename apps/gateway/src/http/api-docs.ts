@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+
+/** Swagger UI's files, served by the gateway itself (no CDN: it may run offline). */
+const ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
+  'swagger-initializer.js': 'text/javascript; charset=utf-8',
+};
+
+const PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>Atrium API</title>
+    <link rel="stylesheet" href="/docs/swagger-ui.css" />
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="/docs/swagger-ui-bundle.js"></script>
+    <script src="/docs/swagger-ui-standalone-preset.js"></script>
+    <script src="/docs/swagger-initializer.js"></script>
+  </body>
+</html>
+`;
+
+const INITIALIZER = `window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: '/docs/openapi.json',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    persistAuthorization: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    layout: 'StandaloneLayout',
+  });
+};
+`;
+
+/** The API reference: the interactive UI at `/docs`, the OpenAPI document at `/docs/openapi.json`. */
+export function serveApiDocs(fastify: FastifyInstance, document: object): void {
+  const dist = dirname(require.resolve('swagger-ui-dist/package.json'));
+  const files = Object.fromEntries(
+    Object.keys(ASSETS).map((name) => [
+      name,
+      name === 'swagger-initializer.js' ? INITIALIZER : readFileSync(join(dist, name)),
+    ]),
+  );
+  const json = JSON.stringify(document);
+  fastify.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+  fastify.get('/docs/openapi.json', async (_request, reply) =>
+    reply.type('application/json; charset=utf-8').send(json),
+  );
+  for (const [name, type] of Object.entries(ASSETS)) {
+    fastify.get(`/docs/${name}`, async (_request, reply) =>
+      reply.header('cache-control', 'public, max-age=3600').type(type).send(files[name]),
+    );
+  }
+}
