@@ -10,7 +10,7 @@ import { AuditLogController } from './access/audit-log.controller';
 import { ActorIssuesController } from './actor-issues/actor-issues.controller';
 import { IssueAccess } from './actor-issues/issue-access';
 import { NotificationsController } from './actor-issues/notifications.controller';
-import { ActorTasksController } from './actor-tasks/actor-tasks.controller';
+import { ActorTasksCatalogueController, ActorTasksController } from './actor-tasks/actor-tasks.controller';
 import { ActorBuildsController } from './actors/actor-builds.controller';
 import { ActorVersionsController } from './actors/actor-versions.controller';
 import { ActorsController } from './actors/actors.controller';
@@ -31,6 +31,10 @@ import { CollaborationMembersController } from './collaboration/collaboration-me
 import { CollaborationRolesController } from './collaboration/collaboration-roles.controller';
 import { CollaborationsController } from './collaboration/collaborations.controller';
 import { DatasetsController } from './datasets/datasets.controller';
+import {
+  EnvironmentGroupsCatalogueController,
+  EnvironmentsCatalogueController,
+} from './environments/environment-catalogue';
 import { EnvironmentGroupsController } from './environments/environment-groups.controller';
 import { EnvironmentsController } from './environments/environments.controller';
 import { HealthController } from './health/health.controller';
@@ -44,7 +48,7 @@ import { OrganizationsController } from './organizations/organizations.controlle
 import { RequestQueuesController } from './request-queues/request-queues.controller';
 import { RunsController } from './runs/runs.controller';
 import { StoreController } from './store/store.controller';
-import { SchedulesController } from './schedules/schedules.controller';
+import { SchedulesCatalogueController, SchedulesController } from './schedules/schedules.controller';
 import { UsageController } from './usage/usage.controller';
 import { WebhookAccess } from './webhooks/webhook-access';
 import { WebhooksController } from './webhooks/webhooks.controller';
@@ -73,7 +77,9 @@ export class GatewayModule {
         ActorsController,
         ActorBuildsController,
         ActorVersionsController,
+        ActorTasksCatalogueController,
         ActorTasksController,
+        SchedulesCatalogueController,
         SchedulesController,
         RunsController,
         StoreController,
@@ -92,7 +98,9 @@ export class GatewayModule {
         CollaborationRolesController,
         CollaborationMembersController,
         CollaborationsController,
+        EnvironmentsCatalogueController,
         EnvironmentsController,
+        EnvironmentGroupsCatalogueController,
         EnvironmentGroupsController,
         OrganizationsController,
         OrganizationMembersController,

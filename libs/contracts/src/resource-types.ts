@@ -11,7 +11,10 @@ import { idSchema, resourceNameSchema } from './validation';
  * service (`apps/resources/src/catalogue/catalogued-store.ts`) are made from it. The type's own
  * folders keep only what is special about it.
  */
-export interface ResourceTypeDescriptor<T extends ResourceType = ResourceType, U extends ZodTypeAny = ZodTypeAny> {
+export interface ResourceTypeDescriptor<
+  T extends ResourceType = ResourceType,
+  U extends ZodTypeAny = ZodTypeAny,
+> {
   /** The catalogue type. */
   readonly type: T;
   /** The collection under `/v2` (`datasets`), and the RPC namespace (`resources.datasets.*`). */
@@ -23,7 +26,9 @@ export interface ResourceTypeDescriptor<T extends ResourceType = ResourceType, U
 }
 
 /** A storage type: a catalogued type with a run's default one, served under runs too. */
-export interface StorageTypeDescriptor<T extends StorageType = StorageType> extends ResourceTypeDescriptor<T> {
+export interface StorageTypeDescriptor<
+  T extends StorageType = StorageType,
+> extends ResourceTypeDescriptor<T> {
   /** The segment under a run: `run(id).dataset()` → `actor-runs/:runId/dataset`. */
   readonly underRun: string;
   /** The run's field naming its default one. */
@@ -77,6 +82,35 @@ export function catalogueRoutes<V>() {
       list: rpc<ListPage<V>>()('resources', pattern('list'), catalogueListRequest(listFields)),
     };
   };
+}
+
+/**
+ * The descriptor of a catalogued type that is not a storage, with its five catalogue routes
+ * (`rpc`): create (taking `createRequest`, answering the view), get, update, delete and list
+ * (taking `listRequest`, most often `catalogueListRequest({})`).
+ */
+export function catalogueType<V>() {
+  return <const D extends ResourceTypeDescriptor, C extends ZodTypeAny, L extends ZodTypeAny>(
+    descriptor: D,
+    createRequest: C,
+    listRequest: L,
+  ) => ({
+    ...descriptor,
+    rpc: {
+      create: rpc<V>()('resources', `resources.${descriptor.collection}.create`, createRequest),
+      ...catalogueRoutes<V>()(descriptor, {}),
+      list: rpc<ListPage<V>>()('resources', `resources.${descriptor.collection}.list`, listRequest),
+    },
+  });
+}
+
+/** The five catalogue routes of any type, as the generic store's RPC handlers use them. */
+export interface CatalogueRoutes<V> {
+  create: RpcRoute<ZodTypeAny, unknown>;
+  get: RpcRoute<typeof byId, V>;
+  update: RpcRoute<ZodTypeAny, V>;
+  delete: RpcRoute<typeof byId, { ok: true }>;
+  list: RpcRoute<ZodTypeAny, ListPage<V>>;
 }
 
 /** What `create` of a storage answers: the view under the descriptor's `createdAs`, and whether it is new. */

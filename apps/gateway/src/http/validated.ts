@@ -27,8 +27,10 @@ const bodyParam = createParamDecorator((data: BodySchema, ctx: ExecutionContext)
   return parseBody(data.schema, data.options.required ? body : (body ?? {}));
 });
 
-const queryParam = createParamDecorator((schema: ZodTypeAny, ctx: ExecutionContext) =>
-  parseQuery(schema, ctx.switchToHttp().getRequest<{ query?: unknown }>().query),
+// The schema rides wrapped: Nest takes a bare argument with a `transform` method (every zod schema
+// has one) for a pipe, and would pass the decorator no data.
+const queryParam = createParamDecorator((data: { schema: ZodTypeAny }, ctx: ExecutionContext) =>
+  parseQuery(data.schema, ctx.switchToHttp().getRequest<{ query?: unknown }>().query),
 );
 
 function recordOnHandler(key: string, value: unknown): ParameterDecorator {
@@ -52,6 +54,6 @@ export function ValidBody(schema: ZodTypeAny, options: BodyOptions = {}): Parame
 export function ValidQuery(schema: ZodTypeAny): ParameterDecorator {
   return (target, property, index) => {
     recordOnHandler(QUERY_SCHEMA, schema)(target, property, index);
-    queryParam(schema)(target, property, index);
+    queryParam({ schema })(target, property, index);
   };
 }
