@@ -18,16 +18,21 @@ export const MAX_GROUP_DEPTH = 10;
 
 type Payload<K extends keyof typeof EnvironmentGroupsRpc> = RpcPayload<(typeof EnvironmentGroupsRpc)[K]>;
 
-function groupView({ resource }: CataloguedRow<EnvironmentGroupEntity>): EnvironmentGroupView {
+/** An environment's or group's view: its catalogue row around what is its own (`own`). */
+export function ownedView<T extends object>(resource: ResourceEntity, own: T) {
   return {
     id: resource.id,
     name: resource.name as string,
     ownerId: resource.ownerId,
     createdBy: resource.createdBy,
-    parentId: resource.groupId,
+    ...own,
     createdAt: resource.createdAt.toISOString(),
     modifiedAt: resource.modifiedAt.toISOString(),
   };
+}
+
+function groupView({ resource }: CataloguedRow<EnvironmentGroupEntity>): EnvironmentGroupView {
+  return ownedView(resource, { parentId: resource.groupId });
 }
 
 /** Environment groups: catalogue rows of type ENVIRONMENT_GROUP whose `groupId` is the parent. */

@@ -1,13 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import {
-  EnvironmentLogLine,
-  EnvironmentsRpc,
-  EnvironmentView,
-  ListPage,
-  RpcPayload,
-  SshSessionView,
-} from '@atrium/contracts';
+import { EnvironmentsRpc, RpcPayload } from '@atrium/contracts';
 import { RpcHandler } from '@atrium/messaging';
 import { EnvironmentsService } from './environments.service';
 
@@ -19,24 +12,22 @@ export class EnvironmentsMessageController {
   constructor(private readonly environments: EnvironmentsService) {}
 
   @RpcHandler(EnvironmentsRpc.runEnvironmentAction)
-  runAction(
-    @Payload() req: Payload<'runEnvironmentAction'>,
-  ): Promise<{ environment: EnvironmentView; session?: SshSessionView }> {
+  runAction(@Payload() req: Payload<'runEnvironmentAction'>) {
     return this.environments.runAction(req);
   }
 
   @RpcHandler(EnvironmentsRpc.cloneEnvironment)
-  clone(@Payload() req: Payload<'cloneEnvironment'>): Promise<EnvironmentView> {
+  clone(@Payload() req: Payload<'cloneEnvironment'>) {
     return this.environments.clone(req);
   }
 
   @RpcHandler(EnvironmentsRpc.getEnvironmentLog)
-  log(@Payload() req: Payload<'getEnvironmentLog'>): Promise<ListPage<EnvironmentLogLine>> {
+  log(@Payload() req: Payload<'getEnvironmentLog'>) {
     return this.environments.log(req);
   }
 
   @RpcHandler(EnvironmentsRpc.verifyOwnedItems)
-  verifyOwned(@Payload() req: Payload<'verifyOwnedItems'>): Promise<{ ok: true }> {
+  verifyOwned(@Payload() req: Payload<'verifyOwnedItems'>) {
     return this.environments.verifyOwned(req);
   }
 }

@@ -16,7 +16,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CatalogueService, CataloguedRow } from '../catalogue/catalogue.service';
 import { CataloguedTypeStore } from '../catalogue/catalogued-store';
 import { ResourceEntity } from '../catalogue/resource.entity';
-import { EnvironmentGroupsService } from './environment-groups.service';
+import { EnvironmentGroupsService, ownedView } from './environment-groups.service';
 import { EnvironmentEntity } from './environment.entity';
 
 const MAX_LOG_LINES = 500;
@@ -26,20 +26,9 @@ const SSH_SESSION_TTL_MS = 15 * 60_000;
 type Payload<K extends keyof typeof EnvironmentsRpc> = RpcPayload<(typeof EnvironmentsRpc)[K]>;
 type Row = CataloguedRow<EnvironmentEntity>;
 
-function toView({ resource, state: environment }: Row): EnvironmentView {
-  return {
-    id: resource.id,
-    name: resource.name as string,
-    ownerId: resource.ownerId,
-    createdBy: resource.createdBy,
-    groupId: resource.groupId,
-    status: environment.status,
-    region: environment.region,
-    config: environment.config,
-    deployments: environment.deployments,
-    createdAt: resource.createdAt.toISOString(),
-    modifiedAt: resource.modifiedAt.toISOString(),
-  };
+function toView({ resource, state }: Row): EnvironmentView {
+  const { status, region, config, deployments } = state;
+  return ownedView(resource, { groupId: resource.groupId, status, region, config, deployments });
 }
 
 function appendLog(environment: EnvironmentEntity, message: string): void {
