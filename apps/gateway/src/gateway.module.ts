@@ -35,7 +35,6 @@ import {
   EnvironmentGroupsCatalogueController,
   EnvironmentsCatalogueController,
 } from './environments/environment-catalogue';
-import { EnvironmentGroupsController } from './environments/environment-groups.controller';
 import { EnvironmentsController } from './environments/environments.controller';
 import { HealthController } from './health/health.controller';
 import { storageCatalogueController } from './http/catalogue-controller';
@@ -101,7 +100,6 @@ export class GatewayModule {
         EnvironmentsCatalogueController,
         EnvironmentsController,
         EnvironmentGroupsCatalogueController,
-        EnvironmentGroupsController,
         OrganizationsController,
         OrganizationMembersController,
         OrganizationTokensController,

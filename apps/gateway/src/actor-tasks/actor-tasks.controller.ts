@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { Controller, Get, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   ACTOR_TASKS,
@@ -11,16 +11,8 @@ import {
 } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
-import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { requireAccess } from '../authorization/access-check';
-import { AccessDecisions } from '../authorization/access-decisions';
-import {
-  Authorize,
-  AuthorizedResource,
-  CurrentAccount,
-  CurrentResource,
-  InAccount,
-} from '../authorization/authorize.decorator';
+import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { catalogueController } from '../http/catalogue-controller';
 import { ValidBody } from '../http/validated';
 import { usernamesOf } from '../users/usernames';
@@ -34,9 +26,17 @@ async function presentTasks(rpc: RpcClient, tasks: ActorTaskView[]): Promise<Rec
   return tasks.map((task) => ({ ...task, username: usernames.get(task.userId) ?? null }));
 }
 
-/** Actor tasks' list, get, update and delete, made from `ACTOR_TASKS`. */
+/** Actor tasks' list, create, get, update and delete, made from `ACTOR_TASKS`. */
 export const ActorTasksCatalogueController = catalogueController(ACTOR_TASKS, {
   present: presentTasks,
+  /** A task of any Actor the caller can read (their own, one shared with them, a public one). */
+  create: {
+    body: createActorTaskBody,
+    request: async ({ access }, user, { actId, ...task }: z.output<typeof createActorTaskBody>) => ({
+      actorId: await requireAccess(access, user, 'ACTOR', actId, 'READ', 'body.actId'),
+      task,
+    }),
+  },
   update: {
     // apify-client's publish()/unpublish() send only `isPublic`: say why it cannot be, not just "not allowed".
     body: updateActorTaskBody.extend({ isPublic: z.unknown() }),
@@ -52,35 +52,13 @@ export const ActorTasksCatalogueController = catalogueController(ACTOR_TASKS, {
 });
 
 /**
- * What is special about Actor tasks, with Apify API v2's paths and shapes: their create (of an
- * Actor the caller can read) and their input. Their runs are under `/runs` (RunsController).
+ * What is special about Actor tasks, with Apify API v2's paths and shapes: their input. Their
+ * runs are under `/runs` (RunsController).
  */
 @ApiTags('actor-tasks')
 @Controller('v2/actor-tasks')
 export class ActorTasksController {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
-  ) {}
-
-  /** A task of any Actor the caller can read (their own, one shared with them, a public one). */
-  @Post()
-  @InAccount('ACTOR_TASK', 'CREATE')
-  @HttpCode(201)
-  async create(
-    @CurrentUser() user: UserPrincipal,
-    @CurrentAccount() account: string,
-    @ValidBody(createActorTaskBody) { actId, ...task }: z.output<typeof createActorTaskBody>,
-  ) {
-    const actorId = await requireAccess(this.access, user, 'ACTOR', actId, 'READ', 'body.actId');
-    const created = await this.rpc.call(ActorTasksRpc.create, {
-      ownerId: account,
-      createdBy: user.userId,
-      actorId,
-      task,
-    });
-    return { data: (await presentTasks(this.rpc, [created]))[0] };
-  }
+  constructor(private readonly rpc: RpcClient) {}
 
   /** The task's input alone, as Apify returns it (no envelope). */
   @Get(':actorTaskId/input')

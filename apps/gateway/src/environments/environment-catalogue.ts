@@ -1,4 +1,6 @@
 import {
+  createEnvironmentBody,
+  createEnvironmentGroupBody,
   ENVIRONMENT_GROUPS,
   EnvironmentGroupView,
   ENVIRONMENTS,
@@ -8,7 +10,7 @@ import {
 import { z } from 'zod';
 import { Principal, principalRef, requireUser } from '../auth/principal';
 import { paginationQuery } from '../http/api-query';
-import { CatalogueCalls, catalogueController } from '../http/catalogue-controller';
+import { CatalogueCalls, catalogueController, CatalogueControllerSpec } from '../http/catalogue-controller';
 import { ListingCaller } from '../authorization/authorize.decorator';
 import { requireMove } from './environment-move';
 import { FetchPage, listPageOf, listReadableOf, listSharedWithMe } from './environment-listing';
@@ -65,16 +67,31 @@ function moveChecked(descriptor: Catalogued, field: 'groupId' | 'parentId') {
  * Environments' or groups' list, get, update (renames and moves, CONFIGURE) and delete (DELETE),
  * made from their descriptor.
  */
-function environmentCatalogueController(descriptor: Catalogued, parentField: 'groupId' | 'parentId') {
+function environmentCatalogueController(
+  descriptor: Catalogued,
+  parentField: 'groupId' | 'parentId',
+  create: CatalogueControllerSpec<View>['create'],
+) {
   return catalogueController<View>(descriptor, {
     tag: 'environments',
+    create: { ...create, inAccount: { ownerFrom: 'ownerId', groupFrom: parentField } },
     permissions: { update: 'CONFIGURE', delete: 'DELETE' },
     list: { query: listQuery, page: listOf(descriptor) },
     update: { changes: moveChecked(descriptor, parentField) },
   });
 }
 
-export const EnvironmentsCatalogueController = environmentCatalogueController(ENVIRONMENTS, 'groupId');
+/**
+ * Environments: created in the caller's account or, with `ownerId`, in a primary account whose
+ * collaboration lets the caller create there (the primary owns it, its quotas apply).
+ */
+export const EnvironmentsCatalogueController = environmentCatalogueController(ENVIRONMENTS, 'groupId', {
+  body: createEnvironmentBody,
+  request: async (_calls, _user, { ownerId: _owner, ...input }: z.output<typeof createEnvironmentBody>) => ({
+    ...input,
+    groupId: input.groupId ?? null,
+  }),
+});
 /**
  * Groups nest under a parent of the same owner (no cycles); a role shared on a group applies to
  * its environments and subgroups unless a nearer binding says otherwise.
@@ -82,4 +99,11 @@ export const EnvironmentsCatalogueController = environmentCatalogueController(EN
 export const EnvironmentGroupsCatalogueController = environmentCatalogueController(
   ENVIRONMENT_GROUPS,
   'parentId',
+  {
+    body: createEnvironmentGroupBody,
+    request: async (_calls, _user, { name, parentId }: z.output<typeof createEnvironmentGroupBody>) => ({
+      name,
+      parentId: parentId ?? null,
+    }),
+  },
 );

@@ -2,7 +2,6 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
-  createEnvironmentBody,
   ENVIRONMENT_ACTION_PERMISSIONS,
   ENVIRONMENT_ACTIONS,
   environmentActionBodies,
@@ -14,15 +13,9 @@ import {
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
-import {
-  Authorize,
-  AuthorizedResource,
-  CurrentAccount,
-  CurrentResource,
-  InAccount,
-} from '../authorization/authorize.decorator';
+import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { paginationQuery, parseBody } from '../http/api-query';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { ValidQuery } from '../http/validated';
 import { requireCreateIn } from './environment-creation';
 import { listPageOf } from './environment-listing';
 
@@ -30,34 +23,14 @@ const logQuery = z.object(paginationQuery);
 const actionParam = z.enum(ENVIRONMENT_ACTIONS);
 
 /**
- * What is special about environments (account collaboration): created in the caller's account
- * or, with `ownerId`, in a primary account whose collaboration lets the caller create there (the
- * primary owns it, its quotas apply); actions, each guarded by its own collaboration operation;
- * the log. Their list, get, update and delete: `EnvironmentsCatalogueController`.
+ * What is special about environments (account collaboration): actions, each guarded by its own
+ * collaboration operation, and the log. Their list, create, get, update and delete:
+ * `EnvironmentsCatalogueController`.
  */
 @ApiTags('environments')
 @Controller('v2/environments')
 export class EnvironmentsController {
   constructor(private readonly rpc: RpcClient) {}
-
-  @Post()
-  @InAccount('ENVIRONMENT', 'CREATE', { ownerFrom: 'ownerId', groupFrom: 'groupId' })
-  @HttpCode(201)
-  async create(
-    @CurrentUser() user: UserPrincipal,
-    @CurrentAccount() account: string,
-    @ValidBody(createEnvironmentBody) input: z.output<typeof createEnvironmentBody>,
-  ) {
-    const environment = await this.rpc.call(EnvironmentsRpc.create, {
-      ownerId: account,
-      createdBy: user.userId,
-      name: input.name,
-      groupId: input.groupId ?? null,
-      region: input.region,
-      config: input.config,
-    });
-    return { data: environment };
-  }
 
   /**
    * start, stop (START_STOP), restart, deploy `{ artifact }`, configure `{ config }`, ssh, clone

@@ -134,8 +134,17 @@ export interface CatalogueCalls {
   access: AccessDecisions;
 }
 
-/** What is special about a type's catalogue routes; each part has a default. */
+/** What is special about a type's catalogue routes; each part but `create` has a default. */
 export interface CatalogueControllerSpec<V> {
+  /**
+   * POST: its body, where the guard finds another owner and group (`InAccount` options), and the
+   * create request made of the body, checked (the factory adds `ownerId` and `createdBy`).
+   */
+  create: {
+    body: ZodTypeAny;
+    inAccount?: { ownerFrom?: string; groupFrom?: string };
+    request: (calls: CatalogueCalls, user: UserPrincipal, body: never) => Promise<object>;
+  };
   /** The API tag of its routes (default: the collection). */
   tag?: string;
   /** What PUT and DELETE need (default: WRITE). */
@@ -165,13 +174,13 @@ export interface CatalogueControllerSpec<V> {
 const ownershipQuery = z.object(ownershipListQuery);
 
 /**
- * A catalogued type's list, get, update and delete with Apify API v2's paths and shapes
+ * A catalogued type's list, create, get, update and delete with Apify API v2's paths and shapes
  * (`/v2/<collection>`, `/v2/<collection>/:<idParam>`), made from its descriptor and what is special
- * about it (`spec`). The type's own controller serves its create and the rest.
+ * about it (`spec`). The type's own controller serves the rest.
  */
 export function catalogueController<V extends { id: string }>(
   descriptor: ResourceTypeDescriptor & { rpc: CatalogueRoutes<V> },
-  spec: CatalogueControllerSpec<V> = {},
+  spec: CatalogueControllerSpec<V>,
 ): Type<unknown> {
   const { type, collection, idParam, rpc: routes } = descriptor;
   const one = `${collection}/:${idParam}`;
@@ -200,6 +209,23 @@ export function catalogueController<V extends { id: string }>(
             this.rpc.call(routes.list as CatalogueRoutes<V & { userId: string }>['list'], req),
           ).then((listed) => ({ ...listed, items: listed.items.map((l) => l.view) }));
       return { data: { ...page, items: await present(this.rpc, page.items) } };
+    }
+
+    @Post(collection)
+    @InAccount(type, 'CREATE', spec.create.inAccount)
+    @HttpCode(201)
+    async create(
+      @CurrentUser() user: UserPrincipal,
+      @CurrentAccount() account: string,
+      @ValidBody(spec.create.body) body: unknown,
+    ) {
+      const request = await spec.create.request(this, user, body as never);
+      const view = (await this.rpc.call(routes.create, {
+        ownerId: account,
+        createdBy: user.userId,
+        ...request,
+      })) as V;
+      return { data: await this.presentOne(view) };
     }
 
     @Get(one)

@@ -1,14 +1,13 @@
-import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { createScheduleBody, SCHEDULES, SchedulesRpc, updateScheduleBody } from '@atrium/contracts';
+import { createScheduleBody, SCHEDULES, updateScheduleBody } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
-import { CurrentUser, requireUser, UserPrincipal } from '../auth/principal';
+import { requireUser, UserPrincipal } from '../auth/principal';
 import { requireAccess, requireActorRunOf } from '../authorization/access-check';
 import { AccessDecisions } from '../authorization/access-decisions';
-import { Authorize, CurrentAccount, InAccount } from '../authorization/authorize.decorator';
+import { Authorize } from '../authorization/authorize.decorator';
 import { catalogueController } from '../http/catalogue-controller';
-import { ValidBody } from '../http/validated';
 
 type ActionsInput = NonNullable<z.output<typeof createScheduleBody>['actions']>;
 
@@ -64,8 +63,14 @@ async function resolveActions(
   );
 }
 
-/** Schedules' list, get, update (its actions resolved as on create) and delete, made from `SCHEDULES`. */
+/** Schedules' list, create, get, update and delete (their actions resolved), made from `SCHEDULES`. */
 export const SchedulesCatalogueController = catalogueController(SCHEDULES, {
+  create: {
+    body: createScheduleBody,
+    request: async ({ rpc, access }, user, input: z.output<typeof createScheduleBody>) => ({
+      schedule: { ...input, actions: await resolveActions(rpc, access, user, input.actions) },
+    }),
+  },
   update: {
     body: updateScheduleBody,
     changes: async ({ rpc, access }, principal, _resource, input: z.output<typeof updateScheduleBody>) => ({
@@ -79,27 +84,6 @@ export const SchedulesCatalogueController = catalogueController(SCHEDULES, {
 @ApiTags('schedules')
 @Controller('v2/schedules')
 export class SchedulesController {
-  constructor(
-    private readonly rpc: RpcClient,
-    private readonly access: AccessDecisions,
-  ) {}
-
-  @Post()
-  @InAccount('SCHEDULE', 'CREATE')
-  @HttpCode(201)
-  async create(
-    @CurrentUser() user: UserPrincipal,
-    @CurrentAccount() account: string,
-    @ValidBody(createScheduleBody) input: z.output<typeof createScheduleBody>,
-  ) {
-    const schedule = await this.rpc.call(SchedulesRpc.create, {
-      ownerId: account,
-      createdBy: user.userId,
-      schedule: { ...input, actions: await resolveActions(this.rpc, this.access, user, input.actions) },
-    });
-    return { data: schedule };
-  }
-
   /** What the schedule has run: nothing, as Atrium does not fire schedules yet. */
   @Get(':scheduleId/log')
   @Authorize('SCHEDULE', 'READ', 'scheduleId')
