@@ -10,7 +10,7 @@ import { AuditLogController } from './access/audit-log.controller';
 import { ActorIssuesController } from './actor-issues/actor-issues.controller';
 import { IssueAccess } from './actor-issues/issue-access';
 import { NotificationsController } from './actor-issues/notifications.controller';
-import { ActorTasksController } from './actor-tasks/actor-tasks.controller';
+import { ActorTasksCatalogueController, ActorTasksController } from './actor-tasks/actor-tasks.controller';
 import { ActorBuildsController } from './actors/actor-builds.controller';
 import { ActorVersionsController } from './actors/actor-versions.controller';
 import { ActorsController } from './actors/actors.controller';
@@ -32,9 +32,13 @@ import { CollaborationMembersController } from './collaboration/collaboration-me
 import { CollaborationRolesController } from './collaboration/collaboration-roles.controller';
 import { CollaborationsController } from './collaboration/collaborations.controller';
 import { DatasetsController } from './datasets/datasets.controller';
-import { EnvironmentGroupsController } from './environments/environment-groups.controller';
+import {
+  EnvironmentGroupsCatalogueController,
+  EnvironmentsCatalogueController,
+} from './environments/environment-catalogue';
 import { EnvironmentsController } from './environments/environments.controller';
 import { HealthController } from './health/health.controller';
+import { datasetView, keyValueStoreView, requestQueueView } from './http/views';
 import { storageCatalogueController } from './http/catalogue-controller';
 import { KeyValueStoresController } from './key-value-stores/key-value-stores.controller';
 import { GatewayMetrics } from './health/metrics';
@@ -45,7 +49,7 @@ import { OrganizationsController } from './organizations/organizations.controlle
 import { RequestQueuesController } from './request-queues/request-queues.controller';
 import { RunsController } from './runs/runs.controller';
 import { StoreController } from './store/store.controller';
-import { SchedulesController } from './schedules/schedules.controller';
+import { SchedulesCatalogueController, SchedulesController } from './schedules/schedules.controller';
 import { UsageController } from './usage/usage.controller';
 import { WebhookAccess } from './webhooks/webhook-access';
 import { WebhooksController } from './webhooks/webhooks.controller';
@@ -56,7 +60,7 @@ export const GATEWAY_CONTROLLERS = [
   HealthController,
   AuthController,
   UsersController,
-  storageCatalogueController(DATASETS),
+  storageCatalogueController(DATASETS, datasetView),
   DatasetsController,
   AccessController,
   AccessQueriesController,
@@ -64,13 +68,15 @@ export const GATEWAY_CONTROLLERS = [
   ActorsController,
   ActorBuildsController,
   ActorVersionsController,
+  ActorTasksCatalogueController,
   ActorTasksController,
+  SchedulesCatalogueController,
   SchedulesController,
   RunsController,
   StoreController,
-  storageCatalogueController(KEY_VALUE_STORES),
+  storageCatalogueController(KEY_VALUE_STORES, keyValueStoreView),
   KeyValueStoresController,
-  storageCatalogueController(REQUEST_QUEUES),
+  storageCatalogueController(REQUEST_QUEUES, requestQueueView),
   RequestQueuesController,
   ActorIssuesController,
   NotificationsController,
@@ -83,8 +89,9 @@ export const GATEWAY_CONTROLLERS = [
   CollaborationRolesController,
   CollaborationMembersController,
   CollaborationsController,
+  EnvironmentsCatalogueController,
   EnvironmentsController,
-  EnvironmentGroupsController,
+  EnvironmentGroupsCatalogueController,
   OrganizationsController,
   OrganizationMembersController,
   OrganizationTokensController,

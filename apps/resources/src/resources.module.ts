@@ -1,13 +1,21 @@
 import { ActorVersionsMessageController } from './actor-versions/actor-versions.message.controller';
 import { ActorVersionsService } from './actor-versions/actor-versions.service';
 import { DynamicModule, Module } from '@nestjs/common';
-import { DATASETS, KEY_VALUE_STORES, REQUEST_QUEUES, ResourcesRpc } from '@atrium/contracts';
+import {
+  ACTOR_TASKS,
+  DATASETS,
+  ENVIRONMENT_GROUPS,
+  ENVIRONMENTS,
+  KEY_VALUE_STORES,
+  REQUEST_QUEUES,
+  ResourcesRpc,
+  SCHEDULES,
+} from '@atrium/contracts';
 import { RunsMessageController } from './runs/runs.message.controller';
 import { RunsService } from './runs/runs.service';
 import { ResourcesConfig } from '@atrium/config';
 import { healthControllerFor, MessagingModule, ServiceOutboxRelay } from '@atrium/messaging';
 import { PersistenceModule } from '@atrium/persistence';
-import { ActorTasksMessageController } from './actor-tasks/actor-tasks.message.controller';
 import { AppContentsService } from './apps/app-contents.service';
 import { AppModelsService } from './apps/app-models.service';
 import { AppsMessageController } from './apps/apps.message.controller';
@@ -32,7 +40,6 @@ import { KeyValueStoresService } from './key-value-stores/key-value-stores.servi
 import { RequestQueuesMessageController } from './request-queues/request-queues.message.controller';
 import { RequestLocksService } from './request-queues/request-locks.service';
 import { RequestQueuesService } from './request-queues/request-queues.service';
-import { SchedulesMessageController } from './schedules/schedules.message.controller';
 import { SchedulesService } from './schedules/schedules.service';
 import { deploymentLimitsProvider } from './usage/deployment-limits';
 import { UsageMessageController } from './usage/usage.message.controller';
@@ -65,13 +72,15 @@ export class ResourcesModule {
         ActorsMessageController,
         ActorVersionsMessageController,
         BuildsMessageController,
-        ActorTasksMessageController,
-        SchedulesMessageController,
+        catalogueMessageController(ACTOR_TASKS.rpc, ActorTasksService),
+        catalogueMessageController(SCHEDULES.rpc, SchedulesService),
         KeyValueStoresMessageController,
         RequestQueuesMessageController,
         RunsMessageController,
         AppsMessageController,
         UsageMessageController,
+        catalogueMessageController(ENVIRONMENTS.rpc, EnvironmentsService),
+        catalogueMessageController(ENVIRONMENT_GROUPS.rpc, EnvironmentGroupsService),
         EnvironmentsMessageController,
         WebhooksMessageController,
       ],

@@ -364,7 +364,7 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
     it('creates a task of an Actor, with actorId in the catalogue row', async () => {
       const actor = await createActor('tasked');
       const taskOwner = newId();
-      const task = await h.rpc.call(ActorTasksRpc.createTask, {
+      const task = await h.rpc.call(ActorTasksRpc.create, {
         ownerId: taskOwner,
         createdBy: taskOwner,
         actorId: actor.id,
@@ -383,7 +383,7 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
         actorId: actor.id,
       });
       await expectAppError(
-        h.rpc.call(ActorTasksRpc.createTask, {
+        h.rpc.call(ActorTasksRpc.create, {
           ownerId: taskOwner,
           createdBy: taskOwner,
           actorId: actor.id,
@@ -392,7 +392,7 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
         'conflict',
       );
       await expectAppError(
-        h.rpc.call(ActorTasksRpc.createTask, {
+        h.rpc.call(ActorTasksRpc.create, {
           ownerId: taskOwner,
           createdBy: taskOwner,
           actorId: newId(),
@@ -411,10 +411,7 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
       [{ actorId: 'nope', task: { name: 'x' } }, 'payload.actorId'],
     ])('refuses an invalid create payload %#, naming the field', async (override, field) => {
       const payload = { ownerId: owner, createdBy: owner, actorId: newId(), ...override };
-      const err = await expectAppError(
-        h.rpc.call(ActorTasksRpc.createTask, payload as never),
-        'invalid-input',
-      );
+      const err = await expectAppError(h.rpc.call(ActorTasksRpc.create, payload as never), 'invalid-input');
       expect(err.message).toContain(field);
     });
 
@@ -422,7 +419,7 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
       const actor = await createActor('tasked-2');
       const taskOwner = newId();
       const create = (name: string) =>
-        h.rpc.call(ActorTasksRpc.createTask, {
+        h.rpc.call(ActorTasksRpc.create, {
           ownerId: taskOwner,
           createdBy: taskOwner,
           actorId: actor.id,
@@ -430,7 +427,7 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
         });
       const t1 = await create('first');
       const t2 = await create('second');
-      const updated = await h.rpc.call(ActorTasksRpc.updateTask, {
+      const updated = await h.rpc.call(ActorTasksRpc.update, {
         id: t1.id,
         changes: { name: 'renamed', input: { b: 2 }, options: { timeoutSecs: 10 }, title: null },
       });
@@ -441,24 +438,24 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
         title: null,
       });
       await expectAppError(
-        h.rpc.call(ActorTasksRpc.updateTask, { id: t1.id, changes: { name: 'second' } }),
+        h.rpc.call(ActorTasksRpc.update, { id: t1.id, changes: { name: 'second' } }),
         'conflict',
       );
       await expectAppError(
-        h.rpc.call(ActorTasksRpc.updateTask, { id: t1.id, changes: { actId: actor.id } } as never),
+        h.rpc.call(ActorTasksRpc.update, { id: t1.id, changes: { actId: actor.id } } as never),
         'invalid-input',
       );
 
-      const listed = await h.rpc.call(ActorTasksRpc.listTasks, { ownerId: taskOwner, page });
+      const listed = await h.rpc.call(ActorTasksRpc.list, { ownerId: taskOwner, page });
       expect(listed.items.map((t) => t.id)).toEqual([t1.id, t2.id]);
-      expect(
-        (await h.rpc.call(ActorTasksRpc.listTasks, { ids: [t2.id], page })).items.map((t) => t.id),
-      ).toEqual([t2.id]);
-      await expectAppError(h.rpc.call(ActorTasksRpc.listTasks, { page } as never), 'invalid-input');
+      expect((await h.rpc.call(ActorTasksRpc.list, { ids: [t2.id], page })).items.map((t) => t.id)).toEqual([
+        t2.id,
+      ]);
+      await expectAppError(h.rpc.call(ActorTasksRpc.list, { page } as never), 'invalid-input');
 
-      expect(await h.rpc.call(ActorTasksRpc.deleteTask, { id: t2.id })).toEqual({ ok: true });
-      await expectAppError(h.rpc.call(ActorTasksRpc.getTask, { id: t2.id }), 'record-not-found');
-      await expectAppError(h.rpc.call(ActorTasksRpc.deleteTask, { id: t2.id }), 'record-not-found');
+      expect(await h.rpc.call(ActorTasksRpc.delete, { id: t2.id })).toEqual({ ok: true });
+      await expectAppError(h.rpc.call(ActorTasksRpc.get, { id: t2.id }), 'record-not-found');
+      await expectAppError(h.rpc.call(ActorTasksRpc.delete, { id: t2.id }), 'record-not-found');
     });
   });
 
@@ -467,7 +464,7 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
     const actorTaskId = newId();
 
     it('creates a schedule with defaults and action ids, updates and keeps known action ids', async () => {
-      const schedule = await h.rpc.call(SchedulesRpc.createSchedule, {
+      const schedule = await h.rpc.call(SchedulesRpc.create, {
         ownerId: owner,
         createdBy: owner,
         schedule: {
@@ -500,7 +497,7 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
         ownerId: owner,
       });
 
-      const updated = await h.rpc.call(SchedulesRpc.updateSchedule, {
+      const updated = await h.rpc.call(SchedulesRpc.update, {
         id: schedule.id,
         changes: {
           isEnabled: false,
@@ -520,7 +517,7 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
       });
       expect(updated.actions[0]?.id).toBe(kept?.id);
       expect(updated.actions[1]?.id).not.toBe(kept?.id);
-      expect((await h.rpc.call(SchedulesRpc.getSchedule, { id: schedule.id })).actions).toHaveLength(2);
+      expect((await h.rpc.call(SchedulesRpc.get, { id: schedule.id })).actions).toHaveLength(2);
     });
 
     it.each([
@@ -550,7 +547,7 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
       ],
     ])('refuses an invalid create payload %#, naming the field', async (schedule, field) => {
       const err = await expectAppError(
-        h.rpc.call(SchedulesRpc.createSchedule, { ownerId: owner, createdBy: owner, schedule } as never),
+        h.rpc.call(SchedulesRpc.create, { ownerId: owner, createdBy: owner, schedule } as never),
         'invalid-input',
       );
       expect(err.message).toContain(field);
@@ -559,7 +556,7 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
     it('refuses duplicate names, lists, deletes', async () => {
       const scheduleOwner = newId();
       const create = (name: string) =>
-        h.rpc.call(SchedulesRpc.createSchedule, {
+        h.rpc.call(SchedulesRpc.create, {
           ownerId: scheduleOwner,
           createdBy: scheduleOwner,
           schedule: { name, cronExpression: '@daily' },
@@ -568,23 +565,23 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
       const s2 = await create('b');
       await expectAppError(create('a'), 'conflict');
       await expectAppError(
-        h.rpc.call(SchedulesRpc.updateSchedule, { id: s2.id, changes: { name: 'a' } }),
+        h.rpc.call(SchedulesRpc.update, { id: s2.id, changes: { name: 'a' } }),
         'conflict',
       );
       await expectAppError(
-        h.rpc.call(SchedulesRpc.updateSchedule, { id: s2.id, changes: { cronExpression: 'never' } }),
+        h.rpc.call(SchedulesRpc.update, { id: s2.id, changes: { cronExpression: 'never' } }),
         'invalid-input',
       );
-      const listed = await h.rpc.call(SchedulesRpc.listSchedules, {
+      const listed = await h.rpc.call(SchedulesRpc.list, {
         ownerId: scheduleOwner,
         page: { ...page, desc: true },
       });
       expect(listed.items.map((s) => s.id)).toEqual([s2.id, s1.id]);
-      expect((await h.rpc.call(SchedulesRpc.listSchedules, { ids: [s1.id], page })).total).toBe(1);
-      await expectAppError(h.rpc.call(SchedulesRpc.listSchedules, { page } as never), 'invalid-input');
-      expect(await h.rpc.call(SchedulesRpc.deleteSchedule, { id: s1.id })).toEqual({ ok: true });
-      await expectAppError(h.rpc.call(SchedulesRpc.getSchedule, { id: s1.id }), 'record-not-found');
-      await expectAppError(h.rpc.call(SchedulesRpc.deleteSchedule, { id: s1.id }), 'record-not-found');
+      expect((await h.rpc.call(SchedulesRpc.list, { ids: [s1.id], page })).total).toBe(1);
+      await expectAppError(h.rpc.call(SchedulesRpc.list, { page } as never), 'invalid-input');
+      expect(await h.rpc.call(SchedulesRpc.delete, { id: s1.id })).toEqual({ ok: true });
+      await expectAppError(h.rpc.call(SchedulesRpc.get, { id: s1.id }), 'record-not-found');
+      await expectAppError(h.rpc.call(SchedulesRpc.delete, { id: s1.id }), 'record-not-found');
     });
   });
 });

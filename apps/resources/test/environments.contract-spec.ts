@@ -1,4 +1,11 @@
-import { EnvironmentsRpc, EventEnvelope, Events, ResourceFacts, RpcRequest } from '@atrium/contracts';
+import {
+  EnvironmentGroupsRpc,
+  EnvironmentsRpc,
+  EventEnvelope,
+  Events,
+  ResourceFacts,
+  RpcRequest,
+} from '@atrium/contracts';
 import { newId } from '@atrium/auth';
 import {
   ContractHarness,
@@ -31,12 +38,12 @@ describe('resources environments contract (RabbitMQ + PostgreSQL)', () => {
   afterAll(() => h.close());
 
   it('nests groups under the same owner only, without cycles, and deletes only empty ones', async () => {
-    const root = await h.rpc.call(EnvironmentsRpc.createGroup, {
+    const root = await h.rpc.call(EnvironmentGroupsRpc.create, {
       ownerId: owner,
       createdBy: owner,
       name: 'root',
     });
-    const child = await h.rpc.call(EnvironmentsRpc.createGroup, {
+    const child = await h.rpc.call(EnvironmentGroupsRpc.create, {
       ownerId: owner,
       createdBy: member,
       name: 'child',
@@ -53,13 +60,13 @@ describe('resources environments contract (RabbitMQ + PostgreSQL)', () => {
       ),
     );
 
-    const foreign = await h.rpc.call(EnvironmentsRpc.createGroup, {
+    const foreign = await h.rpc.call(EnvironmentGroupsRpc.create, {
       ownerId: newId(),
       createdBy: member,
       name: 'theirs',
     });
     const err = await expectAppError(
-      h.rpc.call(EnvironmentsRpc.createGroup, {
+      h.rpc.call(EnvironmentGroupsRpc.create, {
         ownerId: owner,
         createdBy: owner,
         name: 'x',
@@ -69,38 +76,38 @@ describe('resources environments contract (RabbitMQ + PostgreSQL)', () => {
     );
     expect(err.message).toContain('body.parentId');
     await expectAppError(
-      h.rpc.call(EnvironmentsRpc.createGroup, { ownerId: owner, createdBy: owner, name: 'root' }),
+      h.rpc.call(EnvironmentGroupsRpc.create, { ownerId: owner, createdBy: owner, name: 'root' }),
       'conflict',
     );
     const cycle = await expectAppError(
-      h.rpc.call(EnvironmentsRpc.updateGroup, { id: root.id, changes: { parentId: child.id } }),
+      h.rpc.call(EnvironmentGroupsRpc.update, { id: root.id, changes: { parentId: child.id } }),
       'invalid-input',
     );
     expect(cycle.message).toContain('subgroups');
     await expectAppError(
-      h.rpc.call(EnvironmentsRpc.updateGroup, { id: root.id, changes: { parentId: root.id } }),
+      h.rpc.call(EnvironmentGroupsRpc.update, { id: root.id, changes: { parentId: root.id } }),
       'invalid-input',
     );
-    await expectAppError(h.rpc.call(EnvironmentsRpc.deleteGroup, { id: root.id }), 'conflict');
+    await expectAppError(h.rpc.call(EnvironmentGroupsRpc.delete, { id: root.id }), 'conflict');
 
-    const moved = await h.rpc.call(EnvironmentsRpc.updateGroup, {
+    const moved = await h.rpc.call(EnvironmentGroupsRpc.update, {
       id: child.id,
       changes: { parentId: null },
     });
     expect(moved.parentId).toBeNull();
-    const listed = await h.rpc.call(EnvironmentsRpc.listGroups, { ownerIds: [owner], page });
+    const listed = await h.rpc.call(EnvironmentGroupsRpc.list, { ownerIds: [owner], page });
     expect(listed.items.map((g) => g.name)).toEqual(['root', 'child']);
-    expect(await h.rpc.call(EnvironmentsRpc.deleteGroup, { id: root.id })).toEqual({ ok: true });
-    await expectAppError(h.rpc.call(EnvironmentsRpc.getGroup, { id: root.id }), 'record-not-found');
+    expect(await h.rpc.call(EnvironmentGroupsRpc.delete, { id: root.id })).toEqual({ ok: true });
+    await expectAppError(h.rpc.call(EnvironmentGroupsRpc.get, { id: root.id }), 'record-not-found');
   });
 
   it('creates environments in the owner groups only and changes their state with each action', async () => {
-    const group = await h.rpc.call(EnvironmentsRpc.createGroup, {
+    const group = await h.rpc.call(EnvironmentGroupsRpc.create, {
       ownerId: owner,
       createdBy: owner,
       name: 'prod',
     });
-    const env = await h.rpc.call(EnvironmentsRpc.createEnvironment, {
+    const env = await h.rpc.call(EnvironmentsRpc.create, {
       ownerId: owner,
       createdBy: member,
       name: 'web',
@@ -116,13 +123,13 @@ describe('resources environments contract (RabbitMQ + PostgreSQL)', () => {
       config: { replicas: 1 },
       deployments: [],
     });
-    const stranger = await h.rpc.call(EnvironmentsRpc.createGroup, {
+    const stranger = await h.rpc.call(EnvironmentGroupsRpc.create, {
       ownerId: newId(),
       createdBy: member,
       name: 'prod',
     });
     const err = await expectAppError(
-      h.rpc.call(EnvironmentsRpc.createEnvironment, {
+      h.rpc.call(EnvironmentsRpc.create, {
         ownerId: owner,
         createdBy: owner,
         name: 'api',
@@ -179,7 +186,7 @@ describe('resources environments contract (RabbitMQ + PostgreSQL)', () => {
       'conflict',
     );
 
-    const moved = await h.rpc.call(EnvironmentsRpc.updateEnvironment, {
+    const moved = await h.rpc.call(EnvironmentsRpc.update, {
       id: env.id,
       changes: { groupId: null, name: 'web2' },
     });
@@ -192,30 +199,30 @@ describe('resources environments contract (RabbitMQ + PostgreSQL)', () => {
         }),
       ),
     );
-    const listed = await h.rpc.call(EnvironmentsRpc.listEnvironments, { ownerIds: [owner], page });
+    const listed = await h.rpc.call(EnvironmentsRpc.list, { ownerIds: [owner], page });
     expect(listed.items.map((e) => e.name)).toEqual(['web2', 'web-copy']);
-    const byIds = await h.rpc.call(EnvironmentsRpc.listEnvironments, { ids: [clone.id, env.id], page });
+    const byIds = await h.rpc.call(EnvironmentsRpc.list, { ids: [clone.id, env.id], page });
     expect(byIds.items.map((e) => e.id)).toEqual([clone.id, env.id]);
 
-    expect(await h.rpc.call(EnvironmentsRpc.deleteEnvironment, { id: env.id })).toEqual({ ok: true });
-    await expectAppError(h.rpc.call(EnvironmentsRpc.getEnvironment, { id: env.id }), 'record-not-found');
+    expect(await h.rpc.call(EnvironmentsRpc.delete, { id: env.id })).toEqual({ ok: true });
+    await expectAppError(h.rpc.call(EnvironmentsRpc.get, { id: env.id }), 'record-not-found');
     // A group is not an environment, nor the reverse.
-    await expectAppError(h.rpc.call(EnvironmentsRpc.getEnvironment, { id: group.id }), 'record-not-found');
-    await expectAppError(h.rpc.call(EnvironmentsRpc.getGroup, { id: clone.id }), 'record-not-found');
+    await expectAppError(h.rpc.call(EnvironmentsRpc.get, { id: group.id }), 'record-not-found');
+    await expectAppError(h.rpc.call(EnvironmentGroupsRpc.get, { id: clone.id }), 'record-not-found');
   });
 
   it('verifies that shared items are the owner environments and groups, naming the first that is not', async () => {
-    const env = await h.rpc.call(EnvironmentsRpc.createEnvironment, {
+    const env = await h.rpc.call(EnvironmentsRpc.create, {
       ownerId: owner,
       createdBy: owner,
       name: 'mine',
     });
-    const group = await h.rpc.call(EnvironmentsRpc.createGroup, {
+    const group = await h.rpc.call(EnvironmentGroupsRpc.create, {
       ownerId: owner,
       createdBy: owner,
       name: 'mine',
     });
-    const other = await h.rpc.call(EnvironmentsRpc.createEnvironment, {
+    const other = await h.rpc.call(EnvironmentsRpc.create, {
       ownerId: newId(),
       createdBy: owner,
       name: 'theirs',

@@ -1,4 +1,11 @@
-import { DatasetsRpc, EventEnvelope, Events, KeyValueStoresRpc, ResourcesRpc, RpcPayload } from '@atrium/contracts';
+import {
+  DatasetsRpc,
+  EventEnvelope,
+  Events,
+  KeyValueStoresRpc,
+  ResourcesRpc,
+  RpcPayload,
+} from '@atrium/contracts';
 import { randomUUID } from 'node:crypto';
 import { newId } from '@atrium/auth';
 import {

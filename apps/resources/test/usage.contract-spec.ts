@@ -205,12 +205,12 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
     const primary = newId();
     const member = newId();
     await h.rpc.call(UsageRpc.setLimits, { accountId: primary, limits: { resources: { ENVIRONMENT: 2 } } });
-    await h.rpc.call(EnvironmentsRpc.createEnvironment, {
+    await h.rpc.call(EnvironmentsRpc.create, {
       ownerId: primary,
       createdBy: primary,
       name: 'primary-env',
     });
-    const members = await h.rpc.call(EnvironmentsRpc.createEnvironment, {
+    const members = await h.rpc.call(EnvironmentsRpc.create, {
       ownerId: primary,
       createdBy: member,
       name: 'member-env',
@@ -223,7 +223,7 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
 
     // The primary's limit binds the member too; the member's own account is not what counts.
     const err = await expectAppError(
-      h.rpc.call(EnvironmentsRpc.createEnvironment, {
+      h.rpc.call(EnvironmentsRpc.create, {
         ownerId: primary,
         createdBy: member,
         name: 'one-more',
@@ -231,10 +231,10 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
       'quota-exceeded',
     );
     expect(err.message).toContain('limit of 2 environments');
-    await h.rpc.call(EnvironmentsRpc.createEnvironment, { ownerId: member, createdBy: member, name: 'own' });
+    await h.rpc.call(EnvironmentsRpc.create, { ownerId: member, createdBy: member, name: 'own' });
 
     // Deleting the member's environment frees the primary's place, whoever deletes it.
-    await h.rpc.call(EnvironmentsRpc.deleteEnvironment, { id: members.id });
+    await h.rpc.call(EnvironmentsRpc.delete, { id: members.id });
     view = await usage(primary);
     expect(view.resources.ENVIRONMENT).toBe(1);
     expect(userFigures(view, member)).toBeUndefined();
@@ -348,9 +348,7 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
-    const stored = await Promise.all(
-      datasets.map((d) => h.rpc.call(DatasetsRpc.get, { id: d.dataset.id })),
-    );
+    const stored = await Promise.all(datasets.map((d) => h.rpc.call(DatasetsRpc.get, { id: d.dataset.id })));
     expect(stored.reduce((n, d) => n + d.itemCount, 0)).toBe(5);
     expect((await usage(owner)).storageBytes).toBe(size * 5);
     await expectCountersMatchLedger(owner);

@@ -363,10 +363,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["Datasets_get"];
-        put: operations["Datasets_update"];
+        get: operations["DatasetsCatalogue_get"];
+        put: operations["DatasetsCatalogue_update"];
         post?: never;
-        delete: operations["Datasets_delete"];
+        delete: operations["DatasetsCatalogue_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -411,10 +411,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["KeyValueStores_get"];
-        put: operations["KeyValueStores_update"];
+        get: operations["KeyValueStoresCatalogue_get"];
+        put: operations["KeyValueStoresCatalogue_update"];
         post?: never;
-        delete: operations["KeyValueStores_delete"];
+        delete: operations["KeyValueStoresCatalogue_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -507,10 +507,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["RequestQueues_get"];
-        put: operations["RequestQueues_update"];
+        get: operations["RequestQueuesCatalogue_get"];
+        put: operations["RequestQueuesCatalogue_update"];
         post?: never;
-        delete: operations["RequestQueues_delete"];
+        delete: operations["RequestQueuesCatalogue_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -651,9 +651,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["ActorTasks_list"];
+        get: operations["ActorTasksCatalogue_list"];
         put?: never;
-        post: operations["ActorTasks_create"];
+        post: operations["ActorTasksCatalogue_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -667,10 +667,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["ActorTasks_get"];
-        put: operations["ActorTasks_update"];
+        get: operations["ActorTasksCatalogue_get"];
+        put: operations["ActorTasksCatalogue_update"];
         post?: never;
-        delete: operations["ActorTasks_delete"];
+        delete: operations["ActorTasksCatalogue_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -747,10 +747,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["Datasets_get_1"];
-        put: operations["Datasets_update_1"];
+        get: operations["DatasetsCatalogue_get_1"];
+        put: operations["DatasetsCatalogue_update_1"];
         post?: never;
-        delete: operations["Datasets_delete_1"];
+        delete: operations["DatasetsCatalogue_delete_1"];
         options?: never;
         head?: never;
         patch?: never;
@@ -795,10 +795,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["KeyValueStores_get_1"];
-        put: operations["KeyValueStores_update_1"];
+        get: operations["KeyValueStoresCatalogue_get_1"];
+        put: operations["KeyValueStoresCatalogue_update_1"];
         post?: never;
-        delete: operations["KeyValueStores_delete_1"];
+        delete: operations["KeyValueStoresCatalogue_delete_1"];
         options?: never;
         head?: never;
         patch?: never;
@@ -891,10 +891,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["RequestQueues_get_1"];
-        put: operations["RequestQueues_update_1"];
+        get: operations["RequestQueuesCatalogue_get_1"];
+        put: operations["RequestQueuesCatalogue_update_1"];
         post?: never;
-        delete: operations["RequestQueues_delete_1"];
+        delete: operations["RequestQueuesCatalogue_delete_1"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1179,10 +1179,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["Datasets_get_2"];
-        put: operations["Datasets_update_2"];
+        get: operations["DatasetsCatalogue_get_2"];
+        put: operations["DatasetsCatalogue_update_2"];
         post?: never;
-        delete: operations["Datasets_delete_2"];
+        delete: operations["DatasetsCatalogue_delete_2"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1227,10 +1227,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["KeyValueStores_get_2"];
-        put: operations["KeyValueStores_update_2"];
+        get: operations["KeyValueStoresCatalogue_get_2"];
+        put: operations["KeyValueStoresCatalogue_update_2"];
         post?: never;
-        delete: operations["KeyValueStores_delete_2"];
+        delete: operations["KeyValueStoresCatalogue_delete_2"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1323,10 +1323,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["RequestQueues_get_2"];
-        put: operations["RequestQueues_update_2"];
+        get: operations["RequestQueuesCatalogue_get_2"];
+        put: operations["RequestQueuesCatalogue_update_2"];
         post?: never;
-        delete: operations["RequestQueues_delete_2"];
+        delete: operations["RequestQueuesCatalogue_delete_2"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1691,10 +1691,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["Datasets_get_3"];
-        put: operations["Datasets_update_3"];
+        get: operations["DatasetsCatalogue_get_3"];
+        put: operations["DatasetsCatalogue_update_3"];
         post?: never;
-        delete: operations["Datasets_delete_3"];
+        delete: operations["DatasetsCatalogue_delete_3"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1739,10 +1739,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["KeyValueStores_get_3"];
-        put: operations["KeyValueStores_update_3"];
+        get: operations["KeyValueStoresCatalogue_get_3"];
+        put: operations["KeyValueStoresCatalogue_update_3"];
         post?: never;
-        delete: operations["KeyValueStores_delete_3"];
+        delete: operations["KeyValueStoresCatalogue_delete_3"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1835,10 +1835,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["RequestQueues_get_3"];
-        put: operations["RequestQueues_update_3"];
+        get: operations["RequestQueuesCatalogue_get_3"];
+        put: operations["RequestQueuesCatalogue_update_3"];
         post?: never;
-        delete: operations["RequestQueues_delete_3"];
+        delete: operations["RequestQueuesCatalogue_delete_3"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2811,9 +2811,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["Datasets_list"];
+        get: operations["DatasetsCatalogue_list"];
         put?: never;
-        post: operations["Datasets_create"];
+        post: operations["DatasetsCatalogue_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2827,10 +2827,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["Datasets_get_4"];
-        put: operations["Datasets_update_4"];
+        get: operations["DatasetsCatalogue_get_4"];
+        put: operations["DatasetsCatalogue_update_4"];
         post?: never;
-        delete: operations["Datasets_delete_4"];
+        delete: operations["DatasetsCatalogue_delete_4"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2875,9 +2875,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["EnvironmentGroups_list"];
+        get: operations["EnvironmentGroupsCatalogue_list"];
         put?: never;
-        post: operations["EnvironmentGroups_create"];
+        post: operations["EnvironmentGroupsCatalogue_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2891,10 +2891,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["EnvironmentGroups_get"];
-        put: operations["EnvironmentGroups_update"];
+        get: operations["EnvironmentGroupsCatalogue_get"];
+        put: operations["EnvironmentGroupsCatalogue_update"];
         post?: never;
-        delete: operations["EnvironmentGroups_delete"];
+        delete: operations["EnvironmentGroupsCatalogue_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -2907,9 +2907,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["Environments_list"];
+        get: operations["EnvironmentsCatalogue_list"];
         put?: never;
-        post: operations["Environments_create"];
+        post: operations["EnvironmentsCatalogue_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2923,10 +2923,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["Environments_get"];
-        put: operations["Environments_update"];
+        get: operations["EnvironmentsCatalogue_get"];
+        put: operations["EnvironmentsCatalogue_update"];
         post?: never;
-        delete: operations["Environments_delete"];
+        delete: operations["EnvironmentsCatalogue_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3035,9 +3035,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["KeyValueStores_list"];
+        get: operations["KeyValueStoresCatalogue_list"];
         put?: never;
-        post: operations["KeyValueStores_create"];
+        post: operations["KeyValueStoresCatalogue_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3051,10 +3051,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["KeyValueStores_get_4"];
-        put: operations["KeyValueStores_update_4"];
+        get: operations["KeyValueStoresCatalogue_get_4"];
+        put: operations["KeyValueStoresCatalogue_update_4"];
         post?: never;
-        delete: operations["KeyValueStores_delete_4"];
+        delete: operations["KeyValueStoresCatalogue_delete_4"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3295,9 +3295,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["RequestQueues_list"];
+        get: operations["RequestQueuesCatalogue_list"];
         put?: never;
-        post: operations["RequestQueues_create"];
+        post: operations["RequestQueuesCatalogue_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3311,10 +3311,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["RequestQueues_get_4"];
-        put: operations["RequestQueues_update_4"];
+        get: operations["RequestQueuesCatalogue_get_4"];
+        put: operations["RequestQueuesCatalogue_update_4"];
         post?: never;
-        delete: operations["RequestQueues_delete_4"];
+        delete: operations["RequestQueuesCatalogue_delete_4"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3439,9 +3439,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["Schedules_list"];
+        get: operations["SchedulesCatalogue_list"];
         put?: never;
-        post: operations["Schedules_create"];
+        post: operations["SchedulesCatalogue_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3455,10 +3455,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["Schedules_get"];
-        put: operations["Schedules_update"];
+        get: operations["SchedulesCatalogue_get"];
+        put: operations["SchedulesCatalogue_update"];
         post?: never;
-        delete: operations["Schedules_delete"];
+        delete: operations["SchedulesCatalogue_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3838,6 +3838,54 @@ export interface components {
             defaultKeyValueStoreId?: string;
             defaultRequestQueueId?: string;
         };
+        Dataset: {
+            id: string;
+            userId: string;
+            name?: string | null;
+            createdAt: string;
+            modifiedAt?: string;
+            accessedAt?: string;
+            itemCount?: number;
+        };
+        KeyValueStore: {
+            id: string;
+            userId: string;
+            name?: string | null;
+            createdAt: string;
+            modifiedAt?: string;
+            accessedAt?: string;
+        };
+        KeyValueStoreKeys: {
+            items: {
+                key: string;
+                size: number;
+            }[];
+            count: number;
+            limit: number;
+            isTruncated: boolean;
+            nextExclusiveStartKey?: string | null;
+        };
+        RequestQueue: {
+            id: string;
+            userId: string;
+            name?: string | null;
+            createdAt: string;
+            modifiedAt?: string;
+            accessedAt?: string;
+        };
+        QueueRequest: {
+            id: string;
+            url: string;
+            uniqueKey: string;
+        };
+        ActorTask: {
+            id: string;
+            userId: string;
+            name?: string | null;
+            createdAt: string;
+            modifiedAt?: string;
+            actId: string;
+        };
         Webhook: {
             id: string;
             eventTypes: string[];
@@ -3907,6 +3955,20 @@ export interface components {
         Collaboration: {
             id: string;
         };
+        EnvironmentGroup: {
+            id: string;
+            userId: string;
+            name?: string | null;
+            createdAt: string;
+            modifiedAt?: string;
+        };
+        Environment: {
+            id: string;
+            userId: string;
+            name?: string | null;
+            createdAt: string;
+            modifiedAt?: string;
+        };
         Invitation: {
             id: string;
             status?: string;
@@ -3934,6 +3996,15 @@ export interface components {
         };
         CreatedApiToken: components["schemas"]["ApiToken"] & {
             token: string;
+        };
+        Schedule: {
+            id: string;
+            userId: string;
+            name?: string | null;
+            createdAt: string;
+            modifiedAt?: string;
+            cronExpression: string;
+            isEnabled: boolean;
         };
         StoreActor: {
             id: string;
@@ -4561,6 +4632,8 @@ export interface operations {
                     };
                 };
             };
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             503: components["responses"]["Error503"];
         };
@@ -4636,6 +4709,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             503: components["responses"]["Error503"];
         };
@@ -4966,7 +5041,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_get: {
+    DatasetsCatalogue_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -4977,12 +5052,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Dataset"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -4990,7 +5069,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_update: {
+    DatasetsCatalogue_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -4999,22 +5078,36 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Dataset"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_delete: {
+    DatasetsCatalogue_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -5025,7 +5118,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -5040,7 +5133,27 @@ export interface operations {
     };
     Datasets_listItems: {
         parameters: {
-            query?: never;
+            query?: {
+                format?: "json" | "jsonl" | "csv" | "xlsx" | "xml" | "html" | "rss";
+                offset?: number | null;
+                limit?: number | null;
+                desc?: "1" | "0" | "true" | "false" | "";
+                fields?: string;
+                omit?: string;
+                unwind?: string;
+                flatten?: string;
+                clean?: "1" | "0" | "true" | "false" | "";
+                skipEmpty?: "1" | "0" | "true" | "false" | "";
+                skipHidden?: "1" | "0" | "true" | "false" | "";
+                bom?: "1" | "0" | "true" | "false" | "";
+                attachment?: "1" | "0" | "true" | "false" | "";
+                skipHeaderRow?: "1" | "0" | "true" | "false" | "";
+                delimiter?: string;
+                xmlRoot?: string;
+                xmlRow?: string;
+                feedTitle?: string;
+                feedDescription?: string;
+            };
             header?: never;
             path: {
                 runId: string;
@@ -5049,13 +5162,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>[];
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -5071,18 +5187,30 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                } | {
+                    [key: string]: unknown;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -5097,12 +5225,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -5110,7 +5242,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    KeyValueStores_get: {
+    KeyValueStoresCatalogue_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -5121,12 +5253,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStore"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -5134,7 +5270,45 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    KeyValueStores_update: {
+    KeyValueStoresCatalogue_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStore"];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    KeyValueStoresCatalogue_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -5145,31 +5319,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            404: components["responses"]["Error404"];
-            503: components["responses"]["Error503"];
-        };
-    };
-    KeyValueStores_delete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                runId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -5184,7 +5334,11 @@ export interface operations {
     };
     KeyValueStores_listKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                exclusiveStartKey?: string;
+                prefix?: string;
+            };
             header?: never;
             path: {
                 runId: string;
@@ -5193,13 +5347,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStoreKeys"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -5218,12 +5377,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "*/*": string;
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -5241,18 +5402,26 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "*/*": unknown;
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -5268,7 +5437,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -5360,7 +5529,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_get: {
+    RequestQueuesCatalogue_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -5371,12 +5540,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RequestQueue"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -5384,7 +5557,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_update: {
+    RequestQueuesCatalogue_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -5393,22 +5566,36 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RequestQueue"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_delete: {
+    RequestQueuesCatalogue_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -5419,7 +5606,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -5434,7 +5621,10 @@ export interface operations {
     };
     RequestQueues_head: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+                limit?: number;
+            };
             header?: never;
             path: {
                 runId: string;
@@ -5443,13 +5633,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -5458,7 +5653,11 @@ export interface operations {
     };
     RequestQueues_lockHead: {
         parameters: {
-            query?: never;
+            query: {
+                clientKey?: string;
+                lockSecs: string;
+                limit?: number;
+            };
             header?: never;
             path: {
                 runId: string;
@@ -5467,13 +5666,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -5482,7 +5686,13 @@ export interface operations {
     };
     RequestQueues_listRequests: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+                limit?: number;
+                exclusiveStartId?: string;
+                cursor?: string;
+                filter?: string;
+            };
             header?: never;
             path: {
                 runId: string;
@@ -5491,13 +5701,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -5506,25 +5721,60 @@ export interface operations {
     };
     RequestQueues_addRequest: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
+            };
             header?: never;
             path: {
                 runId: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    uniqueKey: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -5540,12 +5790,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["QueueRequest"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -5555,7 +5809,10 @@ export interface operations {
     };
     RequestQueues_updateRequest: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
+            };
             header?: never;
             path: {
                 runId: string;
@@ -5563,24 +5820,62 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: string;
+                    uniqueKey?: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                    /** Format: date-time */
+                    lockExpiresAt?: string | null;
+                    lockByClient?: string | null;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_deleteRequest: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+            };
             header?: never;
             path: {
                 runId: string;
@@ -5590,13 +5885,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -5605,7 +5901,11 @@ export interface operations {
     };
     RequestQueues_prolongRequestLock: {
         parameters: {
-            query?: never;
+            query: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
+                lockSecs: string;
+            };
             header?: never;
             path: {
                 runId: string;
@@ -5615,13 +5915,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -5630,7 +5935,10 @@ export interface operations {
     };
     RequestQueues_deleteRequestLock: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
+            };
             header?: never;
             path: {
                 runId: string;
@@ -5640,13 +5948,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -5655,55 +5964,107 @@ export interface operations {
     };
     RequestQueues_batchAddRequests: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
+            };
             header?: never;
             path: {
                 runId: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    uniqueKey: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_batchDeleteRequests: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+            };
             header?: never;
             path: {
                 runId: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: string;
+                    uniqueKey?: string;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_unlockRequests: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+            };
             header?: never;
             path: {
                 runId: string;
@@ -5712,13 +6073,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -5758,49 +6124,91 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    ActorTasks_list: {
+    ActorTasksCatalogue_list: {
         parameters: {
-            query?: never;
+            query?: {
+                offset?: number | null;
+                limit?: number;
+                desc?: "1" | "0" | "true" | "false" | "";
+                ownership?: "ownedByMe" | "sharedWithMe";
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            total: number;
+                            offset?: number;
+                            limit?: number;
+                            desc?: boolean;
+                            count?: number;
+                            items: components["schemas"]["ActorTask"][];
+                        };
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             503: components["responses"]["Error503"];
         };
     };
-    ActorTasks_create: {
+    ActorTasksCatalogue_create: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    actId: string;
+                    name: string;
+                    title?: string | null;
+                    description?: string | null;
+                    options?: {
+                        build?: string;
+                        timeoutSecs?: number;
+                        memoryMbytes?: number;
+                        restartOnError?: boolean;
+                    };
+                    input?: {
+                        [key: string]: unknown;
+                    } | null;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ActorTask"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    ActorTasks_get: {
+    ActorTasksCatalogue_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -5811,12 +6219,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ActorTask"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -5824,7 +6236,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    ActorTasks_update: {
+    ActorTasksCatalogue_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -5833,22 +6245,46 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    title?: string | null;
+                    description?: string | null;
+                    options?: {
+                        build?: string;
+                        timeoutSecs?: number;
+                        memoryMbytes?: number;
+                        restartOnError?: boolean;
+                    };
+                    input?: {
+                        [key: string]: unknown;
+                    } | null;
+                    isPublic?: unknown;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ActorTask"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    ActorTasks_delete: {
+    ActorTasksCatalogue_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -5859,7 +6295,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -5883,12 +6319,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -5905,18 +6343,28 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -6115,7 +6563,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_get_1: {
+    DatasetsCatalogue_get_1: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -6129,12 +6577,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Dataset"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -6142,7 +6594,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_update_1: {
+    DatasetsCatalogue_update_1: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -6154,22 +6606,36 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Dataset"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_delete_1: {
+    DatasetsCatalogue_delete_1: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -6183,7 +6649,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -6199,6 +6665,25 @@ export interface operations {
     Datasets_listItems_1: {
         parameters: {
             query?: {
+                format?: "json" | "jsonl" | "csv" | "xlsx" | "xml" | "html" | "rss";
+                offset?: number | null;
+                limit?: number | null;
+                desc?: "1" | "0" | "true" | "false" | "";
+                fields?: string;
+                omit?: string;
+                unwind?: string;
+                flatten?: string;
+                clean?: "1" | "0" | "true" | "false" | "";
+                skipEmpty?: "1" | "0" | "true" | "false" | "";
+                skipHidden?: "1" | "0" | "true" | "false" | "";
+                bom?: "1" | "0" | "true" | "false" | "";
+                attachment?: "1" | "0" | "true" | "false" | "";
+                skipHeaderRow?: "1" | "0" | "true" | "false" | "";
+                delimiter?: string;
+                xmlRoot?: string;
+                xmlRow?: string;
+                feedTitle?: string;
+                feedDescription?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -6210,13 +6695,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>[];
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -6235,18 +6723,30 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                } | {
+                    [key: string]: unknown;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -6264,12 +6764,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -6277,7 +6781,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    KeyValueStores_get_1: {
+    KeyValueStoresCatalogue_get_1: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -6291,12 +6795,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStore"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -6304,7 +6812,48 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    KeyValueStores_update_1: {
+    KeyValueStoresCatalogue_update_1: {
+        parameters: {
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
+            header?: never;
+            path: {
+                actorTaskId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStore"];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    KeyValueStoresCatalogue_delete_1: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -6318,34 +6867,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            404: components["responses"]["Error404"];
-            503: components["responses"]["Error503"];
-        };
-    };
-    KeyValueStores_delete_1: {
-        parameters: {
-            query?: {
-                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
-                origin?: string;
-            };
-            header?: never;
-            path: {
-                actorTaskId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -6361,6 +6883,9 @@ export interface operations {
     KeyValueStores_listKeys_1: {
         parameters: {
             query?: {
+                limit?: number;
+                exclusiveStartKey?: string;
+                prefix?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -6372,13 +6897,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStoreKeys"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -6400,12 +6930,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "*/*": string;
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -6426,18 +6958,26 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "*/*": unknown;
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -6456,7 +6996,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -6556,7 +7096,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_get_1: {
+    RequestQueuesCatalogue_get_1: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -6570,12 +7110,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RequestQueue"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -6583,7 +7127,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_update_1: {
+    RequestQueuesCatalogue_update_1: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -6595,22 +7139,36 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RequestQueue"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_delete_1: {
+    RequestQueuesCatalogue_delete_1: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -6624,7 +7182,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -6640,6 +7198,8 @@ export interface operations {
     RequestQueues_head_1: {
         parameters: {
             query?: {
+                clientKey?: string;
+                limit?: number;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -6651,13 +7211,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -6666,7 +7231,10 @@ export interface operations {
     };
     RequestQueues_lockHead_1: {
         parameters: {
-            query?: {
+            query: {
+                clientKey?: string;
+                lockSecs: string;
+                limit?: number;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -6678,13 +7246,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -6694,6 +7267,11 @@ export interface operations {
     RequestQueues_listRequests_1: {
         parameters: {
             query?: {
+                clientKey?: string;
+                limit?: number;
+                exclusiveStartId?: string;
+                cursor?: string;
+                filter?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -6705,13 +7283,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -6721,6 +7304,8 @@ export interface operations {
     RequestQueues_addRequest_1: {
         parameters: {
             query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -6730,18 +7315,50 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    uniqueKey: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -6760,12 +7377,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["QueueRequest"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -6776,6 +7397,8 @@ export interface operations {
     RequestQueues_updateRequest_1: {
         parameters: {
             query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -6786,24 +7409,61 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: string;
+                    uniqueKey?: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                    /** Format: date-time */
+                    lockExpiresAt?: string | null;
+                    lockByClient?: string | null;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_deleteRequest_1: {
         parameters: {
             query?: {
+                clientKey?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -6816,13 +7476,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -6831,7 +7492,10 @@ export interface operations {
     };
     RequestQueues_prolongRequestLock_1: {
         parameters: {
-            query?: {
+            query: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
+                lockSecs: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -6844,13 +7508,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -6860,6 +7529,8 @@ export interface operations {
     RequestQueues_deleteRequestLock_1: {
         parameters: {
             query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -6872,13 +7543,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -6888,6 +7560,8 @@ export interface operations {
     RequestQueues_batchAddRequests_1: {
         parameters: {
             query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -6897,24 +7571,57 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    uniqueKey: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_batchDeleteRequests_1: {
         parameters: {
             query?: {
+                clientKey?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -6924,24 +7631,38 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: string;
+                    uniqueKey?: string;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_unlockRequests_1: {
         parameters: {
             query?: {
+                clientKey?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -6953,13 +7674,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -7669,7 +8395,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_get_2: {
+    DatasetsCatalogue_get_2: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -7683,12 +8409,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Dataset"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -7696,7 +8426,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_update_2: {
+    DatasetsCatalogue_update_2: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -7708,22 +8438,36 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Dataset"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_delete_2: {
+    DatasetsCatalogue_delete_2: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -7737,7 +8481,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -7753,6 +8497,25 @@ export interface operations {
     Datasets_listItems_2: {
         parameters: {
             query?: {
+                format?: "json" | "jsonl" | "csv" | "xlsx" | "xml" | "html" | "rss";
+                offset?: number | null;
+                limit?: number | null;
+                desc?: "1" | "0" | "true" | "false" | "";
+                fields?: string;
+                omit?: string;
+                unwind?: string;
+                flatten?: string;
+                clean?: "1" | "0" | "true" | "false" | "";
+                skipEmpty?: "1" | "0" | "true" | "false" | "";
+                skipHidden?: "1" | "0" | "true" | "false" | "";
+                bom?: "1" | "0" | "true" | "false" | "";
+                attachment?: "1" | "0" | "true" | "false" | "";
+                skipHeaderRow?: "1" | "0" | "true" | "false" | "";
+                delimiter?: string;
+                xmlRoot?: string;
+                xmlRow?: string;
+                feedTitle?: string;
+                feedDescription?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -7764,13 +8527,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>[];
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -7789,18 +8555,30 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                } | {
+                    [key: string]: unknown;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -7818,12 +8596,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -7831,7 +8613,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    KeyValueStores_get_2: {
+    KeyValueStoresCatalogue_get_2: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -7845,12 +8627,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStore"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -7858,7 +8644,48 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    KeyValueStores_update_2: {
+    KeyValueStoresCatalogue_update_2: {
+        parameters: {
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
+            header?: never;
+            path: {
+                actorId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStore"];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    KeyValueStoresCatalogue_delete_2: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -7872,34 +8699,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            404: components["responses"]["Error404"];
-            503: components["responses"]["Error503"];
-        };
-    };
-    KeyValueStores_delete_2: {
-        parameters: {
-            query?: {
-                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
-                origin?: string;
-            };
-            header?: never;
-            path: {
-                actorId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -7915,6 +8715,9 @@ export interface operations {
     KeyValueStores_listKeys_2: {
         parameters: {
             query?: {
+                limit?: number;
+                exclusiveStartKey?: string;
+                prefix?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -7926,13 +8729,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStoreKeys"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -7954,12 +8762,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "*/*": string;
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -7980,18 +8790,26 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "*/*": unknown;
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -8010,7 +8828,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -8110,7 +8928,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_get_2: {
+    RequestQueuesCatalogue_get_2: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -8124,12 +8942,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RequestQueue"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -8137,7 +8959,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_update_2: {
+    RequestQueuesCatalogue_update_2: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -8149,22 +8971,36 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RequestQueue"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_delete_2: {
+    RequestQueuesCatalogue_delete_2: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -8178,7 +9014,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -8194,6 +9030,8 @@ export interface operations {
     RequestQueues_head_2: {
         parameters: {
             query?: {
+                clientKey?: string;
+                limit?: number;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -8205,13 +9043,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -8220,7 +9063,10 @@ export interface operations {
     };
     RequestQueues_lockHead_2: {
         parameters: {
-            query?: {
+            query: {
+                clientKey?: string;
+                lockSecs: string;
+                limit?: number;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -8232,13 +9078,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -8248,6 +9099,11 @@ export interface operations {
     RequestQueues_listRequests_2: {
         parameters: {
             query?: {
+                clientKey?: string;
+                limit?: number;
+                exclusiveStartId?: string;
+                cursor?: string;
+                filter?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -8259,13 +9115,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -8275,6 +9136,8 @@ export interface operations {
     RequestQueues_addRequest_2: {
         parameters: {
             query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -8284,18 +9147,50 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    uniqueKey: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -8314,12 +9209,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["QueueRequest"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -8330,6 +9229,8 @@ export interface operations {
     RequestQueues_updateRequest_2: {
         parameters: {
             query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -8340,24 +9241,61 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: string;
+                    uniqueKey?: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                    /** Format: date-time */
+                    lockExpiresAt?: string | null;
+                    lockByClient?: string | null;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_deleteRequest_2: {
         parameters: {
             query?: {
+                clientKey?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -8370,13 +9308,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -8385,7 +9324,10 @@ export interface operations {
     };
     RequestQueues_prolongRequestLock_2: {
         parameters: {
-            query?: {
+            query: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
+                lockSecs: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -8398,13 +9340,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -8414,6 +9361,8 @@ export interface operations {
     RequestQueues_deleteRequestLock_2: {
         parameters: {
             query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -8426,13 +9375,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -8442,6 +9392,8 @@ export interface operations {
     RequestQueues_batchAddRequests_2: {
         parameters: {
             query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -8451,24 +9403,57 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    uniqueKey: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_batchDeleteRequests_2: {
         parameters: {
             query?: {
+                clientKey?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -8478,24 +9463,38 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: string;
+                    uniqueKey?: string;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_unlockRequests_2: {
         parameters: {
             query?: {
+                clientKey?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -8507,13 +9506,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -9735,7 +10739,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_get_3: {
+    DatasetsCatalogue_get_3: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -9749,12 +10753,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Dataset"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -9762,7 +10770,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_update_3: {
+    DatasetsCatalogue_update_3: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -9774,22 +10782,36 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Dataset"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_delete_3: {
+    DatasetsCatalogue_delete_3: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -9803,7 +10825,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -9819,6 +10841,25 @@ export interface operations {
     Datasets_listItems_3: {
         parameters: {
             query?: {
+                format?: "json" | "jsonl" | "csv" | "xlsx" | "xml" | "html" | "rss";
+                offset?: number | null;
+                limit?: number | null;
+                desc?: "1" | "0" | "true" | "false" | "";
+                fields?: string;
+                omit?: string;
+                unwind?: string;
+                flatten?: string;
+                clean?: "1" | "0" | "true" | "false" | "";
+                skipEmpty?: "1" | "0" | "true" | "false" | "";
+                skipHidden?: "1" | "0" | "true" | "false" | "";
+                bom?: "1" | "0" | "true" | "false" | "";
+                attachment?: "1" | "0" | "true" | "false" | "";
+                skipHeaderRow?: "1" | "0" | "true" | "false" | "";
+                delimiter?: string;
+                xmlRoot?: string;
+                xmlRow?: string;
+                feedTitle?: string;
+                feedDescription?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -9830,13 +10871,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>[];
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -9855,18 +10899,30 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                } | {
+                    [key: string]: unknown;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -9884,12 +10940,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -9897,7 +10957,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    KeyValueStores_get_3: {
+    KeyValueStoresCatalogue_get_3: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -9911,12 +10971,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStore"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -9924,7 +10988,48 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    KeyValueStores_update_3: {
+    KeyValueStoresCatalogue_update_3: {
+        parameters: {
+            query?: {
+                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                origin?: string;
+            };
+            header?: never;
+            path: {
+                actorId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStore"];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    KeyValueStoresCatalogue_delete_3: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -9938,34 +11043,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            401: components["responses"]["Error401"];
-            403: components["responses"]["Error403"];
-            404: components["responses"]["Error404"];
-            503: components["responses"]["Error503"];
-        };
-    };
-    KeyValueStores_delete_3: {
-        parameters: {
-            query?: {
-                status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
-                origin?: string;
-            };
-            header?: never;
-            path: {
-                actorId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -9981,6 +11059,9 @@ export interface operations {
     KeyValueStores_listKeys_3: {
         parameters: {
             query?: {
+                limit?: number;
+                exclusiveStartKey?: string;
+                prefix?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -9992,13 +11073,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStoreKeys"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -10020,12 +11106,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "*/*": string;
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -10046,18 +11134,26 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "*/*": unknown;
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -10076,7 +11172,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -10176,7 +11272,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_get_3: {
+    RequestQueuesCatalogue_get_3: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -10190,12 +11286,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RequestQueue"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -10203,7 +11303,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_update_3: {
+    RequestQueuesCatalogue_update_3: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -10215,22 +11315,36 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RequestQueue"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_delete_3: {
+    RequestQueuesCatalogue_delete_3: {
         parameters: {
             query?: {
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
@@ -10244,7 +11358,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -10260,6 +11374,8 @@ export interface operations {
     RequestQueues_head_3: {
         parameters: {
             query?: {
+                clientKey?: string;
+                limit?: number;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -10271,13 +11387,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -10286,7 +11407,10 @@ export interface operations {
     };
     RequestQueues_lockHead_3: {
         parameters: {
-            query?: {
+            query: {
+                clientKey?: string;
+                lockSecs: string;
+                limit?: number;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -10298,13 +11422,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -10314,6 +11443,11 @@ export interface operations {
     RequestQueues_listRequests_3: {
         parameters: {
             query?: {
+                clientKey?: string;
+                limit?: number;
+                exclusiveStartId?: string;
+                cursor?: string;
+                filter?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -10325,13 +11459,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -10341,6 +11480,8 @@ export interface operations {
     RequestQueues_addRequest_3: {
         parameters: {
             query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -10350,18 +11491,50 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    uniqueKey: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -10380,12 +11553,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["QueueRequest"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -10396,6 +11573,8 @@ export interface operations {
     RequestQueues_updateRequest_3: {
         parameters: {
             query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -10406,24 +11585,61 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: string;
+                    uniqueKey?: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                    /** Format: date-time */
+                    lockExpiresAt?: string | null;
+                    lockByClient?: string | null;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_deleteRequest_3: {
         parameters: {
             query?: {
+                clientKey?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -10436,13 +11652,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -10451,7 +11668,10 @@ export interface operations {
     };
     RequestQueues_prolongRequestLock_3: {
         parameters: {
-            query?: {
+            query: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
+                lockSecs: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -10464,13 +11684,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -10480,6 +11705,8 @@ export interface operations {
     RequestQueues_deleteRequestLock_3: {
         parameters: {
             query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -10492,13 +11719,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -10508,6 +11736,8 @@ export interface operations {
     RequestQueues_batchAddRequests_3: {
         parameters: {
             query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -10517,24 +11747,57 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    uniqueKey: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_batchDeleteRequests_3: {
         parameters: {
             query?: {
+                clientKey?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -10544,24 +11807,38 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: string;
+                    uniqueKey?: string;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_unlockRequests_3: {
         parameters: {
             query?: {
+                clientKey?: string;
                 status?: "READY" | "RUNNING" | "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
                 origin?: string;
             };
@@ -10573,13 +11850,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -13650,49 +14932,75 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_list: {
+    DatasetsCatalogue_list: {
         parameters: {
-            query?: never;
+            query?: {
+                offset?: number | null;
+                limit?: number;
+                desc?: "1" | "0" | "true" | "false" | "";
+                ownership?: "ownedByMe" | "sharedWithMe";
+                cursor?: string;
+                unnamed?: "1" | "0" | "true" | "false" | "";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            total: number;
+                            offset?: number;
+                            limit?: number;
+                            desc?: boolean;
+                            count?: number;
+                            items: components["schemas"]["Dataset"][];
+                        };
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_create: {
+    DatasetsCatalogue_create: {
         parameters: {
-            query?: never;
+            query?: {
+                name?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Dataset"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_get_4: {
+    DatasetsCatalogue_get_4: {
         parameters: {
             query?: never;
             header?: never;
@@ -13703,12 +15011,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Dataset"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -13716,7 +15028,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_update_4: {
+    DatasetsCatalogue_update_4: {
         parameters: {
             query?: never;
             header?: never;
@@ -13725,22 +15037,36 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Dataset"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    Datasets_delete_4: {
+    DatasetsCatalogue_delete_4: {
         parameters: {
             query?: never;
             header?: never;
@@ -13751,7 +15077,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -13766,7 +15092,27 @@ export interface operations {
     };
     Datasets_listItems_4: {
         parameters: {
-            query?: never;
+            query?: {
+                format?: "json" | "jsonl" | "csv" | "xlsx" | "xml" | "html" | "rss";
+                offset?: number | null;
+                limit?: number | null;
+                desc?: "1" | "0" | "true" | "false" | "";
+                fields?: string;
+                omit?: string;
+                unwind?: string;
+                flatten?: string;
+                clean?: "1" | "0" | "true" | "false" | "";
+                skipEmpty?: "1" | "0" | "true" | "false" | "";
+                skipHidden?: "1" | "0" | "true" | "false" | "";
+                bom?: "1" | "0" | "true" | "false" | "";
+                attachment?: "1" | "0" | "true" | "false" | "";
+                skipHeaderRow?: "1" | "0" | "true" | "false" | "";
+                delimiter?: string;
+                xmlRoot?: string;
+                xmlRow?: string;
+                feedTitle?: string;
+                feedDescription?: string;
+            };
             header?: never;
             path: {
                 datasetId: string;
@@ -13775,13 +15121,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>[];
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -13797,18 +15146,30 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                } | {
+                    [key: string]: unknown;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -13823,12 +15184,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -13836,49 +15201,80 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    EnvironmentGroups_list: {
+    EnvironmentGroupsCatalogue_list: {
         parameters: {
-            query?: never;
+            query?: {
+                offset?: number | null;
+                limit?: number;
+                desc?: "1" | "0" | "true" | "false" | "";
+                ownership?: "ownedByMe" | "sharedWithMe";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            total: number;
+                            offset?: number;
+                            limit?: number;
+                            desc?: boolean;
+                            count?: number;
+                            items: components["schemas"]["EnvironmentGroup"][];
+                        };
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             503: components["responses"]["Error503"];
         };
     };
-    EnvironmentGroups_create: {
+    EnvironmentGroupsCatalogue_create: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name: string;
+                    parentId?: string | null;
+                    ownerId?: string;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["EnvironmentGroup"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    EnvironmentGroups_get: {
+    EnvironmentGroupsCatalogue_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -13889,12 +15285,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["EnvironmentGroup"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -13902,7 +15302,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    EnvironmentGroups_update: {
+    EnvironmentGroupsCatalogue_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -13911,22 +15311,35 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    parentId?: string | null;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["EnvironmentGroup"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    EnvironmentGroups_delete: {
+    EnvironmentGroupsCatalogue_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -13937,7 +15350,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -13950,49 +15363,84 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    Environments_list: {
+    EnvironmentsCatalogue_list: {
         parameters: {
-            query?: never;
+            query?: {
+                offset?: number | null;
+                limit?: number;
+                desc?: "1" | "0" | "true" | "false" | "";
+                ownership?: "ownedByMe" | "sharedWithMe";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            total: number;
+                            offset?: number;
+                            limit?: number;
+                            desc?: boolean;
+                            count?: number;
+                            items: components["schemas"]["Environment"][];
+                        };
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             503: components["responses"]["Error503"];
         };
     };
-    Environments_create: {
+    EnvironmentsCatalogue_create: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name: string;
+                    groupId?: string | null;
+                    ownerId?: string;
+                    region?: string;
+                    config?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Environment"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    Environments_get: {
+    EnvironmentsCatalogue_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -14003,12 +15451,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Environment"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -14016,7 +15468,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    Environments_update: {
+    EnvironmentsCatalogue_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -14025,22 +15477,35 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    groupId?: string | null;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Environment"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    Environments_delete: {
+    EnvironmentsCatalogue_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -14051,7 +15516,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -14074,24 +15539,38 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     Environments_logs: {
         parameters: {
-            query?: never;
+            query?: {
+                offset?: number | null;
+                limit?: number;
+                desc?: "1" | "0" | "true" | "false" | "";
+            };
             header?: never;
             path: {
                 envId: string;
@@ -14100,13 +15579,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -14226,49 +15710,75 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    KeyValueStores_list: {
+    KeyValueStoresCatalogue_list: {
         parameters: {
-            query?: never;
+            query?: {
+                offset?: number | null;
+                limit?: number;
+                desc?: "1" | "0" | "true" | "false" | "";
+                ownership?: "ownedByMe" | "sharedWithMe";
+                cursor?: string;
+                unnamed?: "1" | "0" | "true" | "false" | "";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            total: number;
+                            offset?: number;
+                            limit?: number;
+                            desc?: boolean;
+                            count?: number;
+                            items: components["schemas"]["KeyValueStore"][];
+                        };
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             503: components["responses"]["Error503"];
         };
     };
-    KeyValueStores_create: {
+    KeyValueStoresCatalogue_create: {
         parameters: {
-            query?: never;
+            query?: {
+                name?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStore"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             503: components["responses"]["Error503"];
         };
     };
-    KeyValueStores_get_4: {
+    KeyValueStoresCatalogue_get_4: {
         parameters: {
             query?: never;
             header?: never;
@@ -14279,12 +15789,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStore"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -14292,7 +15806,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    KeyValueStores_update_4: {
+    KeyValueStoresCatalogue_update_4: {
         parameters: {
             query?: never;
             header?: never;
@@ -14301,22 +15815,36 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStore"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    KeyValueStores_delete_4: {
+    KeyValueStoresCatalogue_delete_4: {
         parameters: {
             query?: never;
             header?: never;
@@ -14327,7 +15855,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -14342,7 +15870,11 @@ export interface operations {
     };
     KeyValueStores_listKeys_4: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                exclusiveStartKey?: string;
+                prefix?: string;
+            };
             header?: never;
             path: {
                 storeId: string;
@@ -14351,13 +15883,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["KeyValueStoreKeys"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -14376,12 +15913,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "*/*": string;
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -14399,18 +15938,26 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "*/*": unknown;
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": Record<string, never>;
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -14426,7 +15973,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -15174,49 +16721,75 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_list: {
+    RequestQueuesCatalogue_list: {
         parameters: {
-            query?: never;
+            query?: {
+                offset?: number | null;
+                limit?: number;
+                desc?: "1" | "0" | "true" | "false" | "";
+                ownership?: "ownedByMe" | "sharedWithMe";
+                cursor?: string;
+                unnamed?: "1" | "0" | "true" | "false" | "";
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            total: number;
+                            offset?: number;
+                            limit?: number;
+                            desc?: boolean;
+                            count?: number;
+                            items: components["schemas"]["RequestQueue"][];
+                        };
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_create: {
+    RequestQueuesCatalogue_create: {
         parameters: {
-            query?: never;
+            query?: {
+                name?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RequestQueue"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_get_4: {
+    RequestQueuesCatalogue_get_4: {
         parameters: {
             query?: never;
             header?: never;
@@ -15227,12 +16800,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RequestQueue"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -15240,7 +16817,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_update_4: {
+    RequestQueuesCatalogue_update_4: {
         parameters: {
             query?: never;
             header?: never;
@@ -15249,22 +16826,36 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string | null;
+                    /** @enum {string} */
+                    generalAccess?: "FOLLOW_USER_SETTING" | "RESTRICTED" | "ANYONE_WITH_ID_CAN_READ" | "ANYONE_WITH_NAME_CAN_READ";
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RequestQueue"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    RequestQueues_delete_4: {
+    RequestQueuesCatalogue_delete_4: {
         parameters: {
             query?: never;
             header?: never;
@@ -15275,7 +16866,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -15290,7 +16881,10 @@ export interface operations {
     };
     RequestQueues_head_4: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+                limit?: number;
+            };
             header?: never;
             path: {
                 queueId: string;
@@ -15299,13 +16893,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -15314,7 +16913,11 @@ export interface operations {
     };
     RequestQueues_lockHead_4: {
         parameters: {
-            query?: never;
+            query: {
+                clientKey?: string;
+                lockSecs: string;
+                limit?: number;
+            };
             header?: never;
             path: {
                 queueId: string;
@@ -15323,13 +16926,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -15338,7 +16946,13 @@ export interface operations {
     };
     RequestQueues_listRequests_4: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+                limit?: number;
+                exclusiveStartId?: string;
+                cursor?: string;
+                filter?: string;
+            };
             header?: never;
             path: {
                 queueId: string;
@@ -15347,13 +16961,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -15362,25 +16981,60 @@ export interface operations {
     };
     RequestQueues_addRequest_4: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
+            };
             header?: never;
             path: {
                 queueId: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    uniqueKey: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -15396,12 +17050,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["QueueRequest"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -15411,7 +17069,10 @@ export interface operations {
     };
     RequestQueues_updateRequest_4: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
+            };
             header?: never;
             path: {
                 queueId: string;
@@ -15419,24 +17080,62 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: string;
+                    uniqueKey?: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                    /** Format: date-time */
+                    lockExpiresAt?: string | null;
+                    lockByClient?: string | null;
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_deleteRequest_4: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+            };
             header?: never;
             path: {
                 queueId: string;
@@ -15446,13 +17145,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -15461,7 +17161,11 @@ export interface operations {
     };
     RequestQueues_prolongRequestLock_4: {
         parameters: {
-            query?: never;
+            query: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
+                lockSecs: string;
+            };
             header?: never;
             path: {
                 queueId: string;
@@ -15471,13 +17175,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -15486,7 +17195,10 @@ export interface operations {
     };
     RequestQueues_deleteRequestLock_4: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
+            };
             header?: never;
             path: {
                 queueId: string;
@@ -15496,13 +17208,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
@@ -15511,55 +17224,107 @@ export interface operations {
     };
     RequestQueues_batchAddRequests_4: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+                forefront?: "1" | "0" | "true" | "false" | "";
+            };
             header?: never;
             path: {
                 queueId: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    uniqueKey: string;
+                    /** Format: uri */
+                    url: string;
+                    /**
+                     * @default GET
+                     * @enum {string}
+                     */
+                    method?: "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "TRACE" | "OPTIONS" | "CONNECT" | "PATCH";
+                    payload?: string | null;
+                    userData?: {
+                        [key: string]: unknown;
+                    } | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    retryCount?: number;
+                    noRetry?: boolean;
+                    errorMessages?: string[] | null;
+                    loadedUrl?: string | null;
+                    /** Format: date-time */
+                    handledAt?: string | null;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_batchDeleteRequests_4: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+            };
             header?: never;
             path: {
                 queueId: string;
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": {
+                    id?: string;
+                    uniqueKey?: string;
+                }[];
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
     RequestQueues_unlockRequests_4: {
         parameters: {
-            query?: never;
+            query?: {
+                clientKey?: string;
+            };
             header?: never;
             path: {
                 queueId: string;
@@ -15568,62 +17333,130 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>;
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             503: components["responses"]["Error503"];
         };
     };
-    Schedules_list: {
+    SchedulesCatalogue_list: {
         parameters: {
-            query?: never;
+            query?: {
+                offset?: number | null;
+                limit?: number;
+                desc?: "1" | "0" | "true" | "false" | "";
+                ownership?: "ownedByMe" | "sharedWithMe";
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: {
+                            total: number;
+                            offset?: number;
+                            limit?: number;
+                            desc?: boolean;
+                            count?: number;
+                            items: components["schemas"]["Schedule"][];
+                        };
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             503: components["responses"]["Error503"];
         };
     };
-    Schedules_create: {
+    SchedulesCatalogue_create: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name: string;
+                    title?: string | null;
+                    cronExpression: string;
+                    timezone?: string;
+                    isEnabled?: boolean;
+                    isExclusive?: boolean;
+                    description?: string | null;
+                    notifications?: {
+                        email: boolean;
+                    };
+                    actions?: ({
+                        id?: string;
+                        /** @enum {string} */
+                        type: "RUN_ACTOR";
+                        actorId: string;
+                        runInput?: {
+                            body: string;
+                            contentType: string;
+                        };
+                        runOptions?: {
+                            build?: string;
+                            timeoutSecs?: number;
+                            memoryMbytes?: number;
+                            restartOnError?: boolean;
+                        };
+                    } | {
+                        id?: string;
+                        /** @enum {string} */
+                        type: "RUN_ACTOR_TASK";
+                        actorTaskId: string;
+                        input?: string | {
+                            [key: string]: unknown;
+                        };
+                    })[];
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Schedule"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    Schedules_get: {
+    SchedulesCatalogue_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -15634,12 +17467,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Schedule"];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
@@ -15647,7 +17484,7 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
-    Schedules_update: {
+    SchedulesCatalogue_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -15656,22 +17493,67 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": {
+                    name?: string;
+                    title?: string | null;
+                    cronExpression?: string;
+                    timezone?: string;
+                    isEnabled?: boolean;
+                    isExclusive?: boolean;
+                    description?: string | null;
+                    notifications?: {
+                        email: boolean;
+                    };
+                    actions?: ({
+                        id?: string;
+                        /** @enum {string} */
+                        type: "RUN_ACTOR";
+                        actorId: string;
+                        runInput?: {
+                            body: string;
+                            contentType: string;
+                        };
+                        runOptions?: {
+                            build?: string;
+                            timeoutSecs?: number;
+                            memoryMbytes?: number;
+                            restartOnError?: boolean;
+                        };
+                    } | {
+                        id?: string;
+                        /** @enum {string} */
+                        type: "RUN_ACTOR_TASK";
+                        actorTaskId: string;
+                        input?: string | {
+                            [key: string]: unknown;
+                        };
+                    })[];
+                };
+            };
+        };
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Schedule"];
+                    };
+                };
             };
+            400: components["responses"]["Error400"];
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
-    Schedules_delete: {
+    SchedulesCatalogue_delete: {
         parameters: {
             query?: never;
             header?: never;
@@ -15682,7 +17564,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success, no body */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -15706,12 +17588,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success (not described) */
+            /** @description Success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        data: Record<string, never>[];
+                    };
+                };
             };
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { boundedJsonObject, ActorRunOptions, actorRunOptionsSchema } from './actors.contract';
-import { ListPage, paginationSchema } from './resources.contract';
-import { rpc } from './rpc-route';
+import { catalogueListRequest, catalogueType } from './resource-types';
 import { idSchema, resourceNameSchema } from './validation';
 
 const taskFields = {
@@ -31,47 +30,19 @@ export interface ActorTaskView {
   input: Record<string, unknown> | null;
 }
 
-export const ActorTasksRpc = {
+/** Actor tasks: a saved input and run options for one Actor. */
+export const ACTOR_TASKS = catalogueType<ActorTaskView>()(
+  { type: 'ACTOR_TASK', collection: 'actor-tasks', idParam: 'actorTaskId', updateBody: updateActorTaskBody },
   /** `actorId` is resolved (and READ on it checked) by the caller. */
-  createTask: rpc<ActorTaskView>()(
-    'resources',
-    'resources.actor-tasks.create',
-    z
-      .object({
-        ownerId: z.string().min(1),
-        createdBy: z.string().min(1),
-        actorId: idSchema,
-        task: createActorTaskBody.omit({ actId: true }),
-      })
-      .strict(),
-  ),
-  getTask: rpc<ActorTaskView>()(
-    'resources',
-    'resources.actor-tasks.get',
-    z.object({ id: idSchema }).strict(),
-  ),
-  updateTask: rpc<ActorTaskView>()(
-    'resources',
-    'resources.actor-tasks.update',
-    z.object({ id: idSchema, changes: updateActorTaskBody }).strict(),
-  ),
-  deleteTask: rpc<{ ok: true }>()(
-    'resources',
-    'resources.actor-tasks.delete',
-    z.object({ id: idSchema }).strict(),
-  ),
-  listTasks: rpc<ListPage<ActorTaskView>>()(
-    'resources',
-    'resources.actor-tasks.list',
-    z
-      .object({
-        ownerId: z.string().min(1).optional(),
-        ids: z.array(idSchema).max(1000).optional(),
-        page: paginationSchema,
-      })
-      .strict()
-      .refine((r) => (r.ownerId === undefined) !== (r.ids === undefined), {
-        message: 'exactly one of ownerId or ids is required',
-      }),
-  ),
-} as const;
+  z
+    .object({
+      ownerId: z.string().min(1),
+      createdBy: z.string().min(1),
+      actorId: idSchema,
+      task: createActorTaskBody.omit({ actId: true }),
+    })
+    .strict(),
+  catalogueListRequest({}),
+);
+
+export const ActorTasksRpc = ACTOR_TASKS.rpc;

@@ -4,7 +4,7 @@ import { ActorsRpc } from './actors.contract';
 import { AppsRpc } from './apps.contract';
 import { CollaborationRpc } from './collaboration.contract';
 import { DatasetsRpc } from './datasets.contract';
-import { EnvironmentsRpc } from './environments.contract';
+import { EnvironmentGroupsRpc, EnvironmentsRpc } from './environments.contract';
 import { IdentityRpc } from './identity.contract';
 import { IssuesRpc } from './issues.contract';
 import { OrganizationsRpc } from './organizations.contract';
@@ -36,6 +36,7 @@ export const ALL_RPC_ROUTES: Record<ServiceName, readonly RpcRoute[]> = {
     ...Object.values(KeyValueStoresRpc),
     ...Object.values(RequestQueuesRpc),
     ...Object.values(EnvironmentsRpc),
+    ...Object.values(EnvironmentGroupsRpc),
     ...Object.values(AppsRpc),
     ...Object.values(UsageRpc),
     ...Object.values(WebhooksRpc),

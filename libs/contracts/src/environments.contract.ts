@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EnvironmentOperation } from './access.enums';
 import { ListPage, paginationSchema } from './resources.contract';
+import { catalogueType } from './resource-types';
 import { rpc } from './rpc-route';
 import { idSchema, resourceNameSchema } from './validation';
 
@@ -157,39 +158,51 @@ const listRequest = z
 
 const actorField = { actorId: z.string().min(1).max(100) };
 
-export const EnvironmentsRpc = {
+/** Environments: their catalogue rows (owner, name, group) and their state, changed by actions. */
+export const ENVIRONMENTS = catalogueType<EnvironmentView>()(
+  { type: 'ENVIRONMENT', collection: 'environments', idParam: 'envId', updateBody: updateEnvironmentBody },
   /** The group, when given, must be the owner's (else invalid-input naming `body.groupId`). */
-  createEnvironment: rpc<EnvironmentView>()(
-    'resources',
-    'resources.environments.create',
-    z
-      .object({
-        ownerId: z.string().min(1).max(100),
-        createdBy: z.string().min(1).max(100),
-        name: resourceNameSchema,
-        groupId: idSchema.nullable().optional(),
-        region: regionSchema.optional(),
-        config: environmentConfigSchema.optional(),
-      })
-      .strict(),
-  ),
-  getEnvironment: rpc<EnvironmentView>()(
-    'resources',
-    'resources.environments.get',
-    z.object({ id: idSchema }).strict(),
-  ),
-  updateEnvironment: rpc<EnvironmentView>()(
-    'resources',
-    'resources.environments.update',
-    z.object({ id: idSchema, changes: updateEnvironmentBody }).strict(),
-  ),
-  deleteEnvironment: rpc<{ ok: true }>()(
-    'resources',
-    'resources.environments.delete',
-    z.object({ id: idSchema }).strict(),
-  ),
-  /** A page of the owners' environments (newest last), or the given ids in that order. */
-  listEnvironments: rpc<ListPage<EnvironmentView>>()('resources', 'resources.environments.list', listRequest),
+  z
+    .object({
+      ownerId: z.string().min(1).max(100),
+      createdBy: z.string().min(1).max(100),
+      name: resourceNameSchema,
+      groupId: idSchema.nullable().optional(),
+      region: regionSchema.optional(),
+      config: environmentConfigSchema.optional(),
+    })
+    .strict(),
+  listRequest,
+);
+
+/**
+ * Environment groups: a group's update may move it under a new parent, which must be the owner's
+ * and neither the group nor one of its descendants; only an empty group (no environments, no
+ * child groups) can be deleted (else conflict).
+ */
+export const ENVIRONMENT_GROUPS = catalogueType<EnvironmentGroupView>()(
+  {
+    type: 'ENVIRONMENT_GROUP',
+    collection: 'environment-groups',
+    idParam: 'groupId',
+    updateBody: updateEnvironmentGroupBody,
+  },
+  /** The parent, when given, must be the owner's (else invalid-input naming `body.parentId`). */
+  z
+    .object({
+      ownerId: z.string().min(1).max(100),
+      createdBy: z.string().min(1).max(100),
+      name: resourceNameSchema,
+      parentId: idSchema.nullable().optional(),
+    })
+    .strict(),
+  listRequest,
+);
+
+export const EnvironmentGroupsRpc = ENVIRONMENT_GROUPS.rpc;
+
+export const EnvironmentsRpc = {
+  ...ENVIRONMENTS.rpc,
   /** Applies an action to the environment's state and log; `ssh` also opens a session. */
   runEnvironmentAction: rpc<{ environment: EnvironmentView; session?: SshSessionView }>()(
     'resources',
@@ -206,41 +219,6 @@ export const EnvironmentsRpc = {
     'resources',
     'resources.environments.log',
     z.object({ id: idSchema, page: paginationSchema }).strict(),
-  ),
-  /** The parent, when given, must be the owner's (else invalid-input naming `body.parentId`). */
-  createGroup: rpc<EnvironmentGroupView>()(
-    'resources',
-    'resources.environment-groups.create',
-    z
-      .object({
-        ownerId: z.string().min(1).max(100),
-        createdBy: z.string().min(1).max(100),
-        name: resourceNameSchema,
-        parentId: idSchema.nullable().optional(),
-      })
-      .strict(),
-  ),
-  getGroup: rpc<EnvironmentGroupView>()(
-    'resources',
-    'resources.environment-groups.get',
-    z.object({ id: idSchema }).strict(),
-  ),
-  /** A new parent must be the owner's and must not be the group or one of its descendants. */
-  updateGroup: rpc<EnvironmentGroupView>()(
-    'resources',
-    'resources.environment-groups.update',
-    z.object({ id: idSchema, changes: updateEnvironmentGroupBody }).strict(),
-  ),
-  /** Only an empty group (no environments, no child groups) can be deleted (else conflict). */
-  deleteGroup: rpc<{ ok: true }>()(
-    'resources',
-    'resources.environment-groups.delete',
-    z.object({ id: idSchema }).strict(),
-  ),
-  listGroups: rpc<ListPage<EnvironmentGroupView>>()(
-    'resources',
-    'resources.environment-groups.list',
-    listRequest,
   ),
   /**
    * Checks that each item is an environment (or environment group) of the owner: invalid-input

@@ -96,6 +96,35 @@ export function catalogueRoutes<V>() {
   };
 }
 
+/**
+ * The descriptor of a catalogued type that is not a storage, with its five catalogue routes
+ * (`rpc`): create (taking `createRequest`, answering the view), get, update, delete and list
+ * (taking `listRequest`, most often `catalogueListRequest({})`).
+ */
+export function catalogueType<V>() {
+  return <const D extends ResourceTypeDescriptor, C extends ZodTypeAny, L extends ZodTypeAny>(
+    descriptor: D,
+    createRequest: C,
+    listRequest: L,
+  ) => ({
+    ...descriptor,
+    rpc: {
+      create: rpc<V>()('resources', `resources.${descriptor.collection}.create`, createRequest),
+      ...catalogueRoutes<V>()(descriptor, {}),
+      list: rpc<ListPage<V>>()('resources', `resources.${descriptor.collection}.list`, listRequest),
+    },
+  });
+}
+
+/** The five catalogue routes of any type, as the generic store's RPC handlers use them. */
+export interface CatalogueRoutes<V> {
+  create: RpcRoute<ZodTypeAny, unknown>;
+  get: RpcRoute<typeof byId, V>;
+  update: RpcRoute<ZodTypeAny, V>;
+  delete: RpcRoute<typeof byId, { ok: true }>;
+  list: RpcRoute<ZodTypeAny, ListPage<V>>;
+}
+
 /** What `create` of a storage answers: the view under the descriptor's `createdAs`, and whether it is new. */
 export type Created<K extends string, V> = { [F in K]: V } & { created: boolean };
 /** `Created` of any storage type, as the generic store answers it. */

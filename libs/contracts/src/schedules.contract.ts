@@ -1,8 +1,7 @@
 import { z, ZodTypeAny } from 'zod';
 import { boundedJsonObject, MAX_STORED_INPUT_CHARS, actorRunOptionsSchema } from './actors.contract';
 import { cronExpressionProblem } from './cron-expression';
-import { ListPage, paginationSchema } from './resources.contract';
-import { rpc } from './rpc-route';
+import { catalogueListRequest, catalogueType } from './resource-types';
 import { idSchema, resourceNameSchema } from './validation';
 
 export const MAX_SCHEDULE_ACTIONS = 20;
@@ -123,42 +122,14 @@ export interface ScheduleView {
   actions: ScheduleActionView[];
 }
 
-export const SchedulesRpc = {
+/** Schedules: when to run which Actors and tasks. `PUT` takes `updateScheduleBody`, resolved. */
+export const SCHEDULES = catalogueType<ScheduleView>()(
+  { type: 'SCHEDULE', collection: 'schedules', idParam: 'scheduleId', updateBody: resolvedScheduleChanges },
   /** Action targets are resolved (and the caller's access to them checked) by the caller. */
-  createSchedule: rpc<ScheduleView>()(
-    'resources',
-    'resources.schedules.create',
-    z
-      .object({ ownerId: z.string().min(1), createdBy: z.string().min(1), schedule: resolvedScheduleBody })
-      .strict(),
-  ),
-  getSchedule: rpc<ScheduleView>()(
-    'resources',
-    'resources.schedules.get',
-    z.object({ id: idSchema }).strict(),
-  ),
-  updateSchedule: rpc<ScheduleView>()(
-    'resources',
-    'resources.schedules.update',
-    z.object({ id: idSchema, changes: resolvedScheduleChanges }).strict(),
-  ),
-  deleteSchedule: rpc<{ ok: true }>()(
-    'resources',
-    'resources.schedules.delete',
-    z.object({ id: idSchema }).strict(),
-  ),
-  listSchedules: rpc<ListPage<ScheduleView>>()(
-    'resources',
-    'resources.schedules.list',
-    z
-      .object({
-        ownerId: z.string().min(1).optional(),
-        ids: z.array(idSchema).max(1000).optional(),
-        page: paginationSchema,
-      })
-      .strict()
-      .refine((r) => (r.ownerId === undefined) !== (r.ids === undefined), {
-        message: 'exactly one of ownerId or ids is required',
-      }),
-  ),
-} as const;
+  z
+    .object({ ownerId: z.string().min(1), createdBy: z.string().min(1), schedule: resolvedScheduleBody })
+    .strict(),
+  catalogueListRequest({}),
+);
+
+export const SchedulesRpc = SCHEDULES.rpc;

@@ -50,9 +50,13 @@ export const AccessChanger = createParamDecorator((_data: unknown, ctx: Executio
   actingUserId(ctx),
 );
 
-/** The signed-in user; anonymous callers were already refused by the authorization guard. */
-export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): UserPrincipal => {
-  const principal = ctx.switchToHttp().getRequest<{ user: Principal }>().user;
+/** The principal as a signed-in user; an anonymous one is refused. */
+export function requireUser(principal: Principal | undefined): UserPrincipal {
   if (principal?.kind !== 'user') throw new AppError('token-not-valid', 'Authentication is required');
   return principal;
-});
+}
+
+/** The signed-in user; anonymous callers were already refused by the authorization guard. */
+export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): UserPrincipal =>
+  requireUser(ctx.switchToHttp().getRequest<{ user: Principal }>().user),
+);

@@ -2,13 +2,14 @@ import { Controller, Get, HttpCode, Inject, Post, Res, StreamableFile } from '@n
 import { ApiTags } from '@nestjs/swagger';
 import { DatasetsRpc, MAX_ITEMS_PER_PUSH } from '@atrium/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
+import { anyObject } from '../http/views';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ContentWriter } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { ChangesNoAccess } from '../authorization/access-changes';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ValidBody, ValidQuery } from '../http/validated';
 import { storageRoutes } from '../runs/run-references';
 import { exportDatasetItems } from './dataset-items.export';
 import { datasetItemsQuery } from './dataset-items.query';
@@ -39,6 +40,7 @@ export class DatasetsController {
    */
   @Get(storageRoutes('DATASET', '/items'))
   @Authorize('DATASET', 'READ', 'datasetId', { signed: 'content' })
+  @Returns(z.array(anyObject), { envelope: false })
   async listItems(
     @CurrentResource() resource: AuthorizedResource,
     @ValidQuery(datasetItemsQuery) q: z.output<typeof datasetItemsQuery>,
@@ -53,6 +55,7 @@ export class DatasetsController {
   /** Apify's dataset statistics: per top-level field, its min, max, nulls and absences. */
   @Get(storageRoutes('DATASET', '/statistics'))
   @Authorize('DATASET', 'READ', 'datasetId')
+  @Returns(anyObject)
   async statistics(@CurrentResource() resource: AuthorizedResource) {
     return { data: await this.rpc.call(DatasetsRpc.statistics, { id: resource.id }) };
   }
@@ -61,6 +64,7 @@ export class DatasetsController {
   @ChangesNoAccess()
   @Authorize('DATASET', 'WRITE', 'datasetId')
   @HttpCode(201)
+  @Returns(anyObject, { envelope: false })
   async pushItems(
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,

@@ -156,7 +156,12 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 function queryObject(schema: ZodTypeAny): z.AnyZodObject | undefined {
   let inner: ZodTypeAny = schema;
   while (inner instanceof z.ZodEffects) inner = inner.innerType() as ZodTypeAny;
-  return inner instanceof z.ZodObject ? inner : undefined;
+  if (!(inner instanceof z.ZodObject)) return undefined;
+  // Parameters a route refuses by name (`z.never()`: Apify's, not Atrium's) are not offered.
+  const refused = Object.entries(inner.shape as Record<string, ZodTypeAny>)
+    .filter(([, field]) => (field instanceof z.ZodOptional ? field.unwrap() : field) instanceof z.ZodNever)
+    .map(([key]) => [key, true] as const);
+  return refused.length ? inner.omit(Object.fromEntries(refused)) : inner;
 }
 
 function toRouteConfig(route: DescribedRoute, index: number): RouteConfig {

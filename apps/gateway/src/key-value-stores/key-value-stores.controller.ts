@@ -8,13 +8,14 @@ import {
   recordContentTypeSchema,
   recordKeySchema,
 } from '@atrium/contracts';
+import { anyObject, keyValueStoreKeysView, rawBody } from '../http/views';
 import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { ContentWriter } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { ChangesNoAccess } from '../authorization/access-changes';
-import { ValidQuery } from '../http/validated';
+import { AnyBody, Returns, ReturnsNothing, ValidQuery } from '../http/validated';
 import { storageRoutes } from '../runs/run-references';
 
 const keysQuery = z.object({
@@ -49,6 +50,7 @@ export class KeyValueStoresController {
 
   @Get(storageRoutes('KEY_VALUE_STORE', '/keys'))
   @Authorize('KEY_VALUE_STORE', 'READ', 'storeId', { signed: 'content' })
+  @Returns(keyValueStoreKeysView)
   async listKeys(
     @CurrentResource() resource: AuthorizedResource,
     @ValidQuery(keysQuery) q: z.output<typeof keysQuery>,
@@ -65,6 +67,7 @@ export class KeyValueStoresController {
   /** The record's bytes with its content type (HEAD, as apify-client's recordExists sends, too). */
   @Get(storageRoutes('KEY_VALUE_STORE', '/records/:recordKey'))
   @Authorize('KEY_VALUE_STORE', 'READ', 'storeId', { signed: 'record' })
+  @Returns(rawBody, { envelope: false, contentType: '*/*' })
   async getRecord(
     @CurrentResource() resource: AuthorizedResource,
     @Param('recordKey') key: string,
@@ -82,6 +85,8 @@ export class KeyValueStoresController {
   @ChangesNoAccess()
   @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
   @HttpCode(201)
+  @AnyBody()
+  @Returns(anyObject, { envelope: false })
   async setRecord(
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,
@@ -113,6 +118,7 @@ export class KeyValueStoresController {
   @ChangesNoAccess()
   @Authorize('KEY_VALUE_STORE', 'WRITE', 'storeId')
   @HttpCode(204)
+  @ReturnsNothing()
   async deleteRecord(
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,

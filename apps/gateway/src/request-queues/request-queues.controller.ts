@@ -26,13 +26,14 @@ import {
   RequestQueuesRpc,
   updateRequestBody,
 } from '@atrium/contracts';
+import { anyObject, queueRequestView } from '../http/views';
 import { RpcClient } from '@atrium/messaging';
 import { z, ZodTypeAny } from 'zod';
 import { ContentWriter, Principal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { ChangesNoAccess } from '../authorization/access-changes';
 import { queryBoolean } from '../http/api-query';
-import { ValidBody, ValidQuery } from '../http/validated';
+import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
 import { storageRoutes } from '../runs/run-references';
 
 const MAX_REQUESTS_PAGE = 10_000;
@@ -121,6 +122,7 @@ export class RequestQueuesController {
   @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(201)
+  @Returns(anyObject)
   async addRequest(
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,
@@ -143,6 +145,7 @@ export class RequestQueuesController {
   @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(201)
+  @Returns(anyObject)
   async batchAddRequests(
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,
@@ -165,6 +168,7 @@ export class RequestQueuesController {
   @Delete(storageRoutes('REQUEST_QUEUE', '/requests/batch'))
   @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  @Returns(anyObject)
   async batchDeleteRequests(
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,
@@ -188,6 +192,7 @@ export class RequestQueuesController {
   @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(200)
+  @Returns(anyObject)
   async unlockRequests(
     @CurrentResource() resource: AuthorizedResource,
     @CallingRun() runId: string | undefined,
@@ -203,6 +208,7 @@ export class RequestQueuesController {
 
   @Get(storageRoutes('REQUEST_QUEUE', '/requests'))
   @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
+  @Returns(anyObject)
   async listRequests(
     @CurrentResource() resource: AuthorizedResource,
     @ValidQuery(requestsQuery) q: z.output<typeof requestsQuery>,
@@ -227,6 +233,7 @@ export class RequestQueuesController {
 
   @Get(storageRoutes('REQUEST_QUEUE', '/requests/:requestId'))
   @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
+  @Returns(queueRequestView)
   async getRequest(@CurrentResource() resource: AuthorizedResource, @Param('requestId') requestId: string) {
     return {
       data: await this.rpc.call(RequestQueuesRpc.getRequest, {
@@ -239,6 +246,7 @@ export class RequestQueuesController {
   @Put(storageRoutes('REQUEST_QUEUE', '/requests/:requestId'))
   @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  @Returns(anyObject)
   async updateRequest(
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,
@@ -267,6 +275,7 @@ export class RequestQueuesController {
   @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(204)
+  @ReturnsNothing()
   async deleteRequest(
     @CurrentResource() resource: AuthorizedResource,
     @ContentWriter() causedBy: string | undefined,
@@ -286,6 +295,7 @@ export class RequestQueuesController {
   @Put(storageRoutes('REQUEST_QUEUE', '/requests/:requestId/lock'))
   @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
+  @Returns(anyObject)
   async prolongRequestLock(
     @CurrentResource() resource: AuthorizedResource,
     @CallingRun() runId: string | undefined,
@@ -309,6 +319,7 @@ export class RequestQueuesController {
   @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(204)
+  @ReturnsNothing()
   async deleteRequestLock(
     @CurrentResource() resource: AuthorizedResource,
     @CallingRun() runId: string | undefined,
@@ -326,6 +337,7 @@ export class RequestQueuesController {
 
   @Get(storageRoutes('REQUEST_QUEUE', '/head'))
   @Authorize('REQUEST_QUEUE', 'READ', 'queueId')
+  @Returns(anyObject)
   async head(
     @CurrentResource() resource: AuthorizedResource,
     @ValidQuery(headQuery) { limit }: z.output<typeof headQuery>,
@@ -343,6 +355,7 @@ export class RequestQueuesController {
   @ChangesNoAccess()
   @Authorize('REQUEST_QUEUE', 'WRITE', 'queueId')
   @HttpCode(201)
+  @Returns(anyObject)
   async lockHead(
     @CurrentResource() resource: AuthorizedResource,
     @CallingRun() runId: string | undefined,

@@ -1,12 +1,15 @@
 import {
   AppError,
+  CatalogueRoutes,
   CreatedStorage,
   ListPage,
+  ResourceTypeDescriptor,
   RpcPayload,
-  StorageRoutes,
   StorageTypeDescriptor,
+  StorageRoutes,
   StorageViewBase,
 } from '@atrium/contracts';
+import { isUniqueViolation } from '@atrium/persistence';
 import { RpcHandler, ServiceOutboxRelay } from '@atrium/messaging';
 import { Controller, Inject, Type } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
@@ -36,26 +39,34 @@ export function storageView<F extends object>(
 
 /** What the generic store needs of a type besides its descriptor. */
 export interface CataloguedTypeSpec<S extends ObjectLiteral, V> {
-  descriptor: StorageTypeDescriptor;
+  descriptor: ResourceTypeDescriptor;
   /** The type's own row, keyed by the catalogue id; a new one takes its columns' defaults. */
   state: ObjectType<S>;
   /** The view the routes answer with. */
   toView: (row: CataloguedRow<S>) => V;
   /** The content rows a delete removes with it: `entity` rows whose `by` column names the resource. */
-  content: { entity: ObjectType<ObjectLiteral>; by: string };
+  content?: { entity: ObjectType<ObjectLiteral>; by: string };
+  /** What a conflict on a taken name calls one (default: the type in words, `environment group`). */
+  noun?: string;
+  /**
+   * For a type whose update changes its own row: the fields an update's changes set on it (from
+   * all but `name`, which stays on the catalogue row). Without it, an update changes only the
+   * catalogue row.
+   */
+  ownFields?: (changes: never, state: S) => Partial<S>;
 }
 
 /**
- * A catalogued type's create, get, update, delete and list: the catalogue row and the type's own
- * row together, each change with its catalogue event. A type's service extends it with what is
- * special about the type (items, records, requests).
+ * A catalogued type's get, update, delete and list, and the creation of one: the catalogue row and
+ * the type's own row together, each change with its catalogue event. A type's service extends it
+ * with what is special about the type (its create, the changes an update makes, actions).
  */
-export class CataloguedStore<S extends ObjectLiteral, V> {
+export class CataloguedTypeStore<S extends ObjectLiteral, V> {
   constructor(
     protected readonly dataSource: DataSource,
     protected readonly catalogue: CatalogueService,
     protected readonly outbox: ServiceOutboxRelay,
-    private readonly spec: CataloguedTypeSpec<S, V>,
+    protected readonly spec: CataloguedTypeSpec<S, V>,
   ) {}
 
   protected readonly toView = (row: CataloguedRow<S>): V => this.spec.toView(row);
@@ -78,21 +89,23 @@ export class CataloguedStore<S extends ObjectLiteral, V> {
     return state;
   }
 
-  /** Creates one in `manager`'s transaction (also used for a run's default storages). */
-  async createIn(manager: EntityManager, input: Omit<NewResource, 'type'>): Promise<CataloguedRow<S>> {
+  /** Creates one in `manager`'s transaction, its own row with `state` (also used for a run's default storages). */
+  async createIn(
+    manager: EntityManager,
+    input: Omit<NewResource, 'type'>,
+    state: Partial<S> = {},
+  ): Promise<CataloguedRow<S>> {
     const resource = await this.catalogue.create(manager, { ...input, type: this.spec.descriptor.type });
-    await manager.insert(this.spec.state, { id: resource.id } as never);
+    await manager.insert(this.spec.state, { ...state, id: resource.id } as never);
     return this.load(resource.id, manager);
   }
 
-  /** Creates one; with a name, answers the owner's existing one of that name instead. */
-  async create(req: Omit<NewResource, 'type'> & { name?: string }): Promise<CreatedStorage> {
-    const { row, created } = await this.catalogue.getOrCreate(
-      { type: this.spec.descriptor.type, ownerId: req.ownerId, name: req.name },
-      (manager) => this.createIn(manager, req),
-      (id) => this.load(id),
-    );
-    return { [this.spec.descriptor.createdAs]: this.toView(row), created };
+  /** For `.catch` on a create: a taken name is a conflict naming it; any other error stays as it is. */
+  protected taken(err: unknown, name: string | null | undefined): never {
+    if (!isUniqueViolation(err)) throw err;
+    const noun = this.spec.noun ?? this.spec.descriptor.type.toLowerCase().replace(/_/g, ' ');
+    const article = /^[aeiou]/.test(noun) ? 'An' : 'A';
+    throw new AppError('conflict', `${article} ${noun} named "${name}" already exists in this account`);
   }
 
   async get(id: string): Promise<V> {
@@ -102,9 +115,45 @@ export class CataloguedStore<S extends ObjectLiteral, V> {
   async update(req: { id: string; changes: ResourceChanges; changedBy?: string }): Promise<V> {
     const row = await this.dataSource.transaction(async (manager) => {
       const current = await this.load(req.id, manager, true);
-      await this.catalogue.update(manager, current.resource, req.changes, req.changedBy);
+      await this.change(manager, current, req.changes, req.changedBy);
       return current;
     });
+    this.outbox.kick();
+    return this.toView(row);
+  }
+
+  /**
+   * What an update does to the loaded, locked row: changes the catalogue row; or, for a type with
+   * `ownFields`, renames it (with its catalogue event) or else marks it modified, and sets each
+   * given field of the type's own row.
+   */
+  protected async change(
+    manager: EntityManager,
+    row: CataloguedRow<S>,
+    changes: ResourceChanges,
+    changedBy?: string,
+  ): Promise<void> {
+    if (!this.spec.ownFields)
+      return void (await this.catalogue.update(manager, row.resource, changes, changedBy));
+    const { name, ...rest } = changes;
+    if (name !== undefined) {
+      await this.catalogue.update(manager, row.resource, { name });
+    } else {
+      row.resource.modifiedAt = new Date();
+      await manager.save(row.resource);
+    }
+    for (const [key, value] of Object.entries(this.spec.ownFields(rest as never, row.state))) {
+      if (value !== undefined) Object.assign(row.state, { [key]: value });
+    }
+    await manager.save(row.state);
+  }
+
+  /** Creates one in a transaction of its own (`work`); a taken name is a conflict naming it. */
+  protected async created(
+    name: string | undefined,
+    work: (manager: EntityManager) => Promise<CataloguedRow<S>>,
+  ): Promise<V> {
+    const row = await this.dataSource.transaction(work).catch((err: unknown) => this.taken(err, name));
     this.outbox.kick();
     return this.toView(row);
   }
@@ -118,8 +167,10 @@ export class CataloguedStore<S extends ObjectLiteral, V> {
   /** Deletes it and its content inside the caller's transaction (a run's delete takes its default storages). */
   async deleteIn(manager: EntityManager, id: string): Promise<void> {
     const { resource } = await this.load(id, manager, true);
-    await this.lockState(manager, id);
-    await manager.delete(this.spec.content.entity, { [this.spec.content.by]: id });
+    if (this.spec.content) {
+      await this.lockState(manager, id);
+      await manager.delete(this.spec.content.entity, { [this.spec.content.by]: id });
+    }
     await manager.delete(this.spec.state, { id } as unknown as FindOptionsWhere<S>);
     await this.catalogue.remove(manager, resource);
   }
@@ -136,15 +187,40 @@ export class CataloguedStore<S extends ObjectLiteral, V> {
   }
 }
 
-/** What the catalogue routes ask of a store. */
-type CatalogueRoutesStore<V> = Pick<
-  CataloguedStore<ObjectLiteral, V>,
-  'create' | 'get' | 'update' | 'delete' | 'list'
->;
+/** A storage type's store: its create answers the owner's existing one of a name instead of a new one. */
+export class CataloguedStore<S extends ObjectLiteral, V> extends CataloguedTypeStore<S, V> {
+  constructor(
+    dataSource: DataSource,
+    catalogue: CatalogueService,
+    outbox: ServiceOutboxRelay,
+    private readonly storage: CataloguedTypeSpec<S, V> & { descriptor: StorageTypeDescriptor },
+  ) {
+    super(dataSource, catalogue, outbox, storage);
+  }
 
-/** The RPC handlers of a storage type's catalogue routes, answered by its store. */
+  /** Creates one; with a name, answers the owner's existing one of that name instead. */
+  async create(req: Omit<NewResource, 'type'> & { name?: string }): Promise<CreatedStorage> {
+    const { row, created } = await this.catalogue.getOrCreate(
+      { type: this.storage.descriptor.type, ownerId: req.ownerId, name: req.name },
+      (manager) => this.createIn(manager, req),
+      (id) => this.load(id),
+    );
+    return { [this.storage.descriptor.createdAs]: this.toView(row), created };
+  }
+}
+
+/** What the catalogue routes ask of a store (each type's create and update take its own request). */
+interface CatalogueRoutesStore<V> {
+  create(req: never): Promise<unknown>;
+  get(id: string): Promise<V>;
+  update(req: never): Promise<V>;
+  delete(id: string): Promise<{ ok: true }>;
+  list(req: CataloguedListRequest): Promise<ListPage<V>>;
+}
+
+/** The RPC handlers of a catalogued type's catalogue routes, answered by its store. */
 export function catalogueMessageController<V>(
-  routes: StorageRoutes<V>,
+  routes: CatalogueRoutes<V>,
   store: Type<CatalogueRoutesStore<V>>,
 ): Type<unknown> {
   @Controller()
@@ -153,7 +229,7 @@ export function catalogueMessageController<V>(
 
     @RpcHandler(routes.create)
     create(@Payload() req: RpcPayload<typeof routes.create>) {
-      return this.store.create(req);
+      return this.store.create(req as never);
     }
 
     @RpcHandler(routes.get)
@@ -162,8 +238,8 @@ export function catalogueMessageController<V>(
     }
 
     @RpcHandler(routes.update)
-    update(@Payload() req: { id: string; changes: ResourceChanges; changedBy?: string }) {
-      return this.store.update(req);
+    update(@Payload() req: RpcPayload<typeof routes.update>) {
+      return this.store.update(req as never);
     }
 
     @RpcHandler(routes.delete)

@@ -1,54 +1,53 @@
-import { isUniqueViolation } from '@atrium/persistence';
 import { Injectable } from '@nestjs/common';
 import {
   AppError,
+  ENVIRONMENT_GROUPS,
+  EnvironmentGroupsRpc,
   EnvironmentGroupView,
-  EnvironmentsRpc,
-  ListPage,
-  ResourceType,
   RpcPayload,
 } from '@atrium/contracts';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, In } from 'typeorm';
-import { listCatalogued } from '../catalogue/catalogued-list.query';
-import { CatalogueService } from '../catalogue/catalogue.service';
+import { CatalogueService, CataloguedRow } from '../catalogue/catalogue.service';
+import { CataloguedTypeStore } from '../catalogue/catalogued-store';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { EnvironmentGroupEntity } from './environment-group.entity';
 
 /** Groups nest at most this deep, so that resolving a member's nearest group stays cheap. */
 export const MAX_GROUP_DEPTH = 10;
 
-type Payload<K extends keyof typeof EnvironmentsRpc> = RpcPayload<(typeof EnvironmentsRpc)[K]>;
+type Payload<K extends keyof typeof EnvironmentGroupsRpc> = RpcPayload<(typeof EnvironmentGroupsRpc)[K]>;
 
-export function groupView(resource: ResourceEntity): EnvironmentGroupView {
+/** An environment's or group's view: its catalogue row around what is its own (`own`). */
+export function ownedView<T extends object>(resource: ResourceEntity, own: T) {
   return {
     id: resource.id,
     name: resource.name as string,
     ownerId: resource.ownerId,
     createdBy: resource.createdBy,
-    parentId: resource.groupId,
+    ...own,
     createdAt: resource.createdAt.toISOString(),
     modifiedAt: resource.modifiedAt.toISOString(),
   };
 }
 
-export function takenName(err: unknown, type: ResourceType, name: string | null | undefined): never {
-  if (isUniqueViolation(err))
-    throw new AppError(
-      'conflict',
-      `An ${type === 'ENVIRONMENT' ? 'environment' : 'environment group'} named "${name}" already exists in this account`,
-    );
-  throw err;
+function groupView({ resource }: CataloguedRow<EnvironmentGroupEntity>): EnvironmentGroupView {
+  return ownedView(resource, { parentId: resource.groupId });
 }
 
 /** Environment groups: catalogue rows of type ENVIRONMENT_GROUP whose `groupId` is the parent. */
 @Injectable()
-export class EnvironmentGroupsService {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly catalogue: CatalogueService,
-    private readonly outbox: ServiceOutboxRelay,
-  ) {}
+export class EnvironmentGroupsService extends CataloguedTypeStore<
+  EnvironmentGroupEntity,
+  EnvironmentGroupView
+> {
+  constructor(dataSource: DataSource, catalogue: CatalogueService, outbox: ServiceOutboxRelay) {
+    super(dataSource, catalogue, outbox, {
+      descriptor: ENVIRONMENT_GROUPS,
+      state: EnvironmentGroupEntity,
+      toView: groupView,
+    });
+  }
 
   /** A group of the owner, to create or move into; invalid-input naming `field` otherwise. */
   async requireOwnersGroup(
@@ -78,99 +77,62 @@ export class EnvironmentGroupsService {
     return chain;
   }
 
-  async create(req: Payload<'createGroup'>): Promise<EnvironmentGroupView> {
-    const group = await this.dataSource
-      .transaction(async (manager) => {
-        if (req.parentId) {
-          const parent = await this.requireOwnersGroup(manager, req.ownerId, req.parentId, 'body.parentId');
-          if ((await this.ancestry(manager, parent)).length >= MAX_GROUP_DEPTH)
-            throw new AppError(
-              'invalid-input',
-              `Field "body.parentId" is invalid: groups nest at most ${MAX_GROUP_DEPTH} levels deep`,
-            );
-        }
-        const resource = await this.catalogue.create(manager, {
-          type: 'ENVIRONMENT_GROUP',
-          ownerId: req.ownerId,
-          createdBy: req.createdBy,
-          name: req.name,
-          groupId: req.parentId ?? null,
-        });
-        await manager.insert(EnvironmentGroupEntity, { id: resource.id });
-        return resource;
-      })
-      .catch((err: unknown) => takenName(err, 'ENVIRONMENT_GROUP', req.name));
-    this.outbox.kick();
-    return groupView(group);
-  }
-
-  async get(id: string): Promise<EnvironmentGroupView> {
-    return groupView(await this.catalogue.load(this.dataSource.manager, 'ENVIRONMENT_GROUP', id));
+  async create(req: Payload<'create'>): Promise<EnvironmentGroupView> {
+    return this.created(req.name, async (manager) => {
+      if (req.parentId) {
+        const parent = await this.requireOwnersGroup(manager, req.ownerId, req.parentId, 'body.parentId');
+        if ((await this.ancestry(manager, parent)).length >= MAX_GROUP_DEPTH)
+          throw new AppError(
+            'invalid-input',
+            `Field "body.parentId" is invalid: groups nest at most ${MAX_GROUP_DEPTH} levels deep`,
+          );
+      }
+      const group = {
+        ownerId: req.ownerId,
+        createdBy: req.createdBy,
+        name: req.name,
+        groupId: req.parentId ?? null,
+      };
+      return this.createIn(manager, group);
+    });
   }
 
   /** A new parent must be the owner's, and neither the group itself nor one of its descendants. */
-  async update({ id, changes }: Payload<'updateGroup'>): Promise<EnvironmentGroupView> {
-    const group = await this.dataSource
-      .transaction(async (manager) => {
-        const group = await this.catalogue.load(manager, 'ENVIRONMENT_GROUP', id, true);
-        if (changes.parentId) {
-          const parent = await this.requireOwnersGroup(
-            manager,
-            group.ownerId,
-            changes.parentId,
-            'body.parentId',
-          );
-          const chain = await this.ancestry(manager, parent);
-          if (chain.includes(group.id))
-            throw new AppError(
-              'invalid-input',
-              'Field "body.parentId" is invalid: a group cannot be moved into itself or one of its subgroups',
-            );
-          if (chain.length + (await this.subtreeHeight(manager, group.id)) > MAX_GROUP_DEPTH)
-            throw new AppError(
-              'invalid-input',
-              `Field "body.parentId" is invalid: groups nest at most ${MAX_GROUP_DEPTH} levels deep`,
-            );
-        }
-        return this.catalogue.update(manager, group, { name: changes.name, groupId: changes.parentId });
-      })
-      .catch((err: unknown) => takenName(err, 'ENVIRONMENT_GROUP', changes.name));
-    this.outbox.kick();
-    return groupView(group);
+  protected async change(
+    manager: EntityManager,
+    { resource: group }: CataloguedRow<EnvironmentGroupEntity>,
+    changes: Payload<'update'>['changes'],
+  ): Promise<void> {
+    if (changes.parentId) {
+      const parent = await this.requireOwnersGroup(manager, group.ownerId, changes.parentId, 'body.parentId');
+      const chain = await this.ancestry(manager, parent);
+      if (chain.includes(group.id))
+        throw new AppError(
+          'invalid-input',
+          'Field "body.parentId" is invalid: a group cannot be moved into itself or one of its subgroups',
+        );
+      if (chain.length + (await this.subtreeHeight(manager, group.id)) > MAX_GROUP_DEPTH)
+        throw new AppError(
+          'invalid-input',
+          `Field "body.parentId" is invalid: groups nest at most ${MAX_GROUP_DEPTH} levels deep`,
+        );
+    }
+    await this.catalogue.update(manager, group, { name: changes.name, groupId: changes.parentId });
   }
 
   /** Only an empty group goes: its environments and subgroups would otherwise lose their place. */
-  async delete(id: string): Promise<{ ok: true }> {
-    await this.dataSource.transaction(async (manager) => {
-      const group = await this.catalogue.load(manager, 'ENVIRONMENT_GROUP', id, true);
-      const contents = await manager.countBy(ResourceEntity, {
-        groupId: id,
-        type: In(['ENVIRONMENT', 'ENVIRONMENT_GROUP']),
-      });
-      if (contents)
-        throw new AppError(
-          'conflict',
-          `The group holds ${contents} environment(s) or subgroup(s): move or delete them first`,
-        );
-      await manager.delete(EnvironmentGroupEntity, { id });
-      await this.catalogue.remove(manager, group);
+  async deleteIn(manager: EntityManager, id: string): Promise<void> {
+    await this.load(id, manager, true);
+    const contents = await manager.countBy(ResourceEntity, {
+      groupId: id,
+      type: In(['ENVIRONMENT', 'ENVIRONMENT_GROUP']),
     });
-    this.outbox.kick();
-    return { ok: true };
-  }
-
-  async list(req: Payload<'listGroups'>): Promise<ListPage<EnvironmentGroupView>> {
-    const { total, rows } = await listCatalogued(
-      this.dataSource,
-      'ENVIRONMENT_GROUP',
-      EnvironmentGroupEntity,
-      {
-        ...req,
-        unnamed: true,
-      },
-    );
-    const items = rows.map(({ resource }) => groupView(resource));
-    return { total, ...req.page, count: items.length, items };
+    if (contents)
+      throw new AppError(
+        'conflict',
+        `The group holds ${contents} environment(s) or subgroup(s): move or delete them first`,
+      );
+    await super.deleteIn(manager, id);
   }
 
   /** How many levels of subgroups hang below the group (0: none). */

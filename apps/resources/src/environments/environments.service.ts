@@ -3,6 +3,7 @@ import {
   AppError,
   DEFAULT_REGION,
   EnvironmentLogLine,
+  ENVIRONMENTS,
   EnvironmentsRpc,
   EnvironmentView,
   ListPage,
@@ -12,10 +13,10 @@ import {
 import { newId } from '@atrium/auth';
 import { ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
-import { CatalogueService } from '../catalogue/catalogue.service';
+import { CatalogueService, CataloguedRow } from '../catalogue/catalogue.service';
+import { CataloguedTypeStore } from '../catalogue/catalogued-store';
 import { ResourceEntity } from '../catalogue/resource.entity';
-import { listCatalogued } from '../catalogue/catalogued-list.query';
-import { EnvironmentGroupsService, takenName } from './environment-groups.service';
+import { EnvironmentGroupsService, ownedView } from './environment-groups.service';
 import { EnvironmentEntity } from './environment.entity';
 
 const MAX_LOG_LINES = 500;
@@ -23,22 +24,11 @@ const MAX_DEPLOYMENTS = 100;
 const SSH_SESSION_TTL_MS = 15 * 60_000;
 
 type Payload<K extends keyof typeof EnvironmentsRpc> = RpcPayload<(typeof EnvironmentsRpc)[K]>;
-type Row = { resource: ResourceEntity; environment: EnvironmentEntity };
+type Row = CataloguedRow<EnvironmentEntity>;
 
-function toView({ resource, environment }: Row): EnvironmentView {
-  return {
-    id: resource.id,
-    name: resource.name as string,
-    ownerId: resource.ownerId,
-    createdBy: resource.createdBy,
-    groupId: resource.groupId,
-    status: environment.status,
-    region: environment.region,
-    config: environment.config,
-    deployments: environment.deployments,
-    createdAt: resource.createdAt.toISOString(),
-    modifiedAt: resource.modifiedAt.toISOString(),
-  };
+function toView({ resource, state }: Row): EnvironmentView {
+  const { status, region, config, deployments } = state;
+  return ownedView(resource, { groupId: resource.groupId, status, region, config, deployments });
 }
 
 function appendLog(environment: EnvironmentEntity, message: string): void {
@@ -52,107 +42,43 @@ function cloneName(name: string): string {
 
 /** Environments: their catalogue rows (owner, name, group) and their state, changed by actions. */
 @Injectable()
-export class EnvironmentsService {
+export class EnvironmentsService extends CataloguedTypeStore<EnvironmentEntity, EnvironmentView> {
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly catalogue: CatalogueService,
+    dataSource: DataSource,
+    catalogue: CatalogueService,
     private readonly groups: EnvironmentGroupsService,
-    private readonly outbox: ServiceOutboxRelay,
-  ) {}
+    outbox: ServiceOutboxRelay,
+  ) {
+    super(dataSource, catalogue, outbox, { descriptor: ENVIRONMENTS, state: EnvironmentEntity, toView });
+  }
 
-  private async load(
-    id: string,
-    manager: EntityManager = this.dataSource.manager,
-    lock = false,
-  ): Promise<Row> {
-    const resource = await this.catalogue.load(manager, 'ENVIRONMENT', id, lock);
-    const environment = await manager.findOne(EnvironmentEntity, {
-      where: { id },
-      lock: lock ? { mode: 'pessimistic_write' } : undefined,
+  async create(req: Payload<'create'>): Promise<EnvironmentView> {
+    return this.created(req.name, async (manager) => {
+      if (req.groupId)
+        await this.groups.requireOwnersGroup(manager, req.ownerId, req.groupId, 'body.groupId');
+      return this.createIn(
+        manager,
+        { ownerId: req.ownerId, createdBy: req.createdBy, name: req.name, groupId: req.groupId ?? null },
+        {
+          status: 'CREATED',
+          region: req.region ?? DEFAULT_REGION,
+          config: req.config ?? {},
+          deployments: [],
+          log: [{ at: new Date().toISOString(), message: `Environment created by ${req.createdBy}` }],
+        },
+      );
     });
-    if (!environment) throw AppError.notFound('The environment');
-    return { resource, environment };
-  }
-
-  private async insert(
-    manager: EntityManager,
-    input: {
-      ownerId: string;
-      createdBy: string;
-      name: string;
-      groupId: string | null;
-      state: Omit<EnvironmentEntity, 'id'>;
-    },
-  ): Promise<Row> {
-    const resource = await this.catalogue.create(manager, {
-      type: 'ENVIRONMENT',
-      ownerId: input.ownerId,
-      createdBy: input.createdBy,
-      name: input.name,
-      groupId: input.groupId,
-    });
-    await manager.save(Object.assign(new EnvironmentEntity(), { id: resource.id, ...input.state }));
-    return this.load(resource.id, manager);
-  }
-
-  async create(req: Payload<'createEnvironment'>): Promise<EnvironmentView> {
-    const row = await this.dataSource
-      .transaction(async (manager) => {
-        if (req.groupId)
-          await this.groups.requireOwnersGroup(manager, req.ownerId, req.groupId, 'body.groupId');
-        return this.insert(manager, {
-          ownerId: req.ownerId,
-          createdBy: req.createdBy,
-          name: req.name,
-          groupId: req.groupId ?? null,
-          state: {
-            status: 'CREATED',
-            region: req.region ?? DEFAULT_REGION,
-            config: req.config ?? {},
-            deployments: [],
-            log: [{ at: new Date().toISOString(), message: `Environment created by ${req.createdBy}` }],
-          },
-        });
-      })
-      .catch((err: unknown) => takenName(err, 'ENVIRONMENT', req.name));
-    this.outbox.kick();
-    return toView(row);
-  }
-
-  async get(id: string): Promise<EnvironmentView> {
-    return toView(await this.load(id));
   }
 
   /** Renames, or moves to another of the owner's groups (null: out of any group). */
-  async update({ id, changes }: Payload<'updateEnvironment'>): Promise<EnvironmentView> {
-    const row = await this.dataSource.transaction(async (manager) => {
-      const row = await this.load(id, manager, true);
-      if (changes.groupId)
-        await this.groups.requireOwnersGroup(manager, row.resource.ownerId, changes.groupId, 'body.groupId');
-      await this.catalogue.update(manager, row.resource, { name: changes.name, groupId: changes.groupId });
-      return row;
-    });
-    this.outbox.kick();
-    return toView(row);
-  }
-
-  async delete(id: string): Promise<{ ok: true }> {
-    await this.dataSource.transaction(async (manager) => {
-      const { resource } = await this.load(id, manager, true);
-      await manager.delete(EnvironmentEntity, { id });
-      await this.catalogue.remove(manager, resource);
-    });
-    this.outbox.kick();
-    return { ok: true };
-  }
-
-  async list(req: Payload<'listEnvironments'>): Promise<ListPage<EnvironmentView>> {
-    const { total, rows } = await listCatalogued(this.dataSource, 'ENVIRONMENT', EnvironmentEntity, {
-      ...req,
-      unnamed: true,
-    });
-    const items = rows.map(({ resource, state }) => toView({ resource, environment: state }));
-    return { total, ...req.page, count: items.length, items };
+  protected async change(
+    manager: EntityManager,
+    row: Row,
+    changes: Payload<'update'>['changes'],
+  ): Promise<void> {
+    if (changes.groupId)
+      await this.groups.requireOwnersGroup(manager, row.resource.ownerId, changes.groupId, 'body.groupId');
+    await this.catalogue.update(manager, row.resource, { name: changes.name, groupId: changes.groupId });
   }
 
   /** Applies one action to the environment's state, with a log line; a conflict when its status forbids it. */
@@ -163,7 +89,8 @@ export class EnvironmentsService {
   }: Payload<'runEnvironmentAction'>): Promise<{ environment: EnvironmentView; session?: SshSessionView }> {
     return this.dataSource.transaction(async (manager) => {
       const row = await this.load(id, manager, true);
-      const env = row.environment;
+      const env = await this.lockState(manager, id);
+      row.state = env;
       const requireStatus = (allowed: string[], what: string) => {
         if (!allowed.includes(env.status))
           throw new AppError('conflict', `A ${env.status} environment cannot be ${what}`);
@@ -231,29 +158,33 @@ export class EnvironmentsService {
       .transaction(async (manager) => {
         const source = await this.load(id, manager, true);
         target = name ?? cloneName(source.resource.name as string);
-        appendLog(source.environment, `Cloned as "${target}" by ${actorId}`);
-        await manager.save(source.environment);
-        return this.insert(manager, {
-          ownerId: source.resource.ownerId,
-          createdBy: actorId,
-          name: target,
-          groupId: source.resource.groupId,
-          state: {
+        const environment = await this.lockState(manager, id);
+        appendLog(environment, `Cloned as "${target}" by ${actorId}`);
+        await manager.save(environment);
+        return this.createIn(
+          manager,
+          {
+            ownerId: source.resource.ownerId,
+            createdBy: actorId,
+            name: target,
+            groupId: source.resource.groupId,
+          },
+          {
             status: 'CREATED',
-            region: source.environment.region,
-            config: source.environment.config,
-            deployments: source.environment.deployments,
+            region: environment.region,
+            config: environment.config,
+            deployments: environment.deployments,
             log: [{ at: new Date().toISOString(), message: `Cloned from ${id} by ${actorId}` }],
           },
-        });
+        );
       })
-      .catch((err: unknown) => takenName(err, 'ENVIRONMENT', target));
+      .catch((err: unknown) => this.taken(err, target));
     this.outbox.kick();
     return toView(row);
   }
 
   async log({ id, page }: Payload<'getEnvironmentLog'>): Promise<ListPage<EnvironmentLogLine>> {
-    const { environment } = await this.load(id);
+    const { state: environment } = await this.load(id);
     const lines = page.desc ? [...environment.log].reverse() : environment.log;
     const items = lines.slice(page.offset, page.offset + page.limit);
     return { total: lines.length, ...page, count: items.length, items };

@@ -114,10 +114,10 @@ export class RunsService {
       const { build, timeoutSecs, memoryMbytes } = {
         ...DEFAULT_RUN_OPTIONS,
         ...actorSettings.defaultRunOptions,
-        ...task?.task.options,
+        ...task?.state.options,
         ...req.options,
       };
-      const input = runInput(task?.task.input ?? null, req.input ?? null);
+      const input = runInput(task?.state.input ?? null, req.input ?? null);
       const resource = await this.catalogue.create(manager, {
         type: 'ACTOR_RUN',
         ownerId: req.userId,
