@@ -6,7 +6,6 @@ import {
   ResourceTypeDescriptor,
   RpcPayload,
   StorageTypeDescriptor,
-  StorageRoutes,
   StorageViewBase,
 } from '@atrium/contracts';
 import { isUniqueViolation } from '@atrium/persistence';
