@@ -66,7 +66,7 @@ describe('request tracing in the logs', () => {
     expect(lines.filter((l) => l.context === 'RPC' || l.context === 'Events').map((l) => l.message)).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^AuthMessageController\.verifySession answered/),
-        expect.stringMatching(/^DatasetsMessageController\.create answered/),
+        expect.stringMatching(/^DatasetsCatalogueMessageController\.create answered/),
         expect.stringMatching(/^permissions applied resource\.created/),
       ]),
     );

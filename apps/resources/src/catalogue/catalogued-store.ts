@@ -251,6 +251,7 @@ export function catalogueMessageController<V>(
       return this.store.list(req);
     }
   }
-  Object.defineProperty(CatalogueMessageController, 'name', { value: `${store.name}CatalogueController` });
+  const name = `${store.name.replace(/Service$/, '')}CatalogueMessageController`;
+  Object.defineProperty(CatalogueMessageController, 'name', { value: name });
   return CatalogueMessageController;
 }
