@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { buildRefSchema } from './actor-versions.contract';
 import { GeneralAccess } from './access.enums';
 import { ListPage, paginationSchema } from './resources.contract';
 import { rpc } from './rpc-route';
@@ -16,7 +17,7 @@ export const MAX_RUN_INPUT_BYTES = 9 * 1024 * 1024;
 
 export const runOptionsSchema = z
   .object({
-    build: z.string().min(1).max(100).optional(),
+    build: buildRefSchema.optional(),
     timeoutSecs: z
       .number()
       .int()

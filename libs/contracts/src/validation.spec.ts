@@ -37,3 +37,12 @@ describe('resourceRefSchema', () => {
     }
   });
 });
+
+describe('parseInput on a query number that is not one', () => {
+  it('says a number was expected, not "received nan"', () => {
+    const query = z.object({ limit: z.coerce.number().int().optional() });
+    expect(() => parseInput(query, { limit: 'abc' }, 'query')).toThrow(
+      'Field "query.limit" must be a number',
+    );
+  });
+});

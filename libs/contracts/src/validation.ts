@@ -16,6 +16,8 @@ export function describeZodError(error: ZodError, where: string): string {
     return `Field "${where}.${path}${issue.keys[0]}" is not allowed`;
   }
   const field = issue.path.length ? `${where}.${issue.path.join('.')}` : where;
+  // A query number that is not one (`?limit=abc`) reaches zod as NaN: say what was expected.
+  if (issue.code === 'invalid_type' && issue.received === 'nan') return `Field "${field}" must be a number`;
   return `Field "${field}" is invalid: ${issue.message}`;
 }
 

@@ -14,6 +14,7 @@ import {
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
+  buildRefSchema,
   RunsRpc,
   ListPage,
   RunView,
@@ -60,7 +61,7 @@ const startQuery = z.object({
     .max(7 * 24 * 3600)
     .optional(),
   memory: z.coerce.number().int().min(128).max(65536).optional(),
-  build: z.string().min(1).max(100).optional(),
+  build: buildRefSchema.optional(),
   waitForFinish: waitForFinishParam,
 });
 /** `startedAfter` / `startedBefore`: apify-client sends a Date as its ISO string. */
