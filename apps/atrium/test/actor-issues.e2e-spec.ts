@@ -284,6 +284,26 @@ describe('Actor issues', () => {
     await patch(alice, 'OPEN').expect(200);
     await patch(alice, 'CLOSED').expect(200);
     expect((await t.http().get(`/v2/actor-issues/${issue.id}`).expect(200)).body.data.status).toBe('CLOSED');
+    // The owner's token scoped to READ on the Actor is not the owner: it may not change the status.
+    const readToken = (
+      await t
+        .http()
+        .post('/v2/users/me/tokens')
+        .set(alice.auth)
+        .send({
+          name: 'issues-read',
+          scope: { resources: [{ type: 'ACTOR', id: actorId, permissions: ['READ'] }] },
+        })
+        .expect(201)
+    ).body.data.token as string;
+    const scoped = await t
+      .http()
+      .patch(`/v2/actor-issues/${issue.id}`)
+      .set('authorization', `Bearer ${readToken}`)
+      .send({ status: 'OPEN' })
+      .expect(403);
+    expect(scoped.body.error.type).toBe('insufficient-permissions');
+    expect((await t.http().get(`/v2/actor-issues/${issue.id}`).expect(200)).body.data.status).toBe('CLOSED');
   });
 
   it('adds and lists comments, lets only their author edit them, and counts them', async () => {

@@ -123,6 +123,18 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
     expect(await itemCount()).toBe(1);
   });
 
+  it('refuses a body nested thousands deep with 400, not 500, and stores nothing', async () => {
+    const storeId = (await t.http().post('/v2/key-value-stores').set(alice.auth).expect(201)).body.data.id;
+    const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+    for (const path of [`/v2/datasets/${datasetId}/items`, `/v2/key-value-stores/${storeId}/records/deep`]) {
+      const req = path.includes('records') ? t.http().put(path) : t.http().post(path);
+      const res = await req.set(alice.auth).set('content-type', 'application/json').send(deep).expect(400);
+      expect(res.body.error.message).toContain('nests deeper than');
+    }
+    expect(await itemCount()).toBe(1);
+    await t.http().get(`/v2/key-value-stores/${storeId}/records/deep`).set(alice.auth).expect(404);
+  });
+
   it('refuses a compressed body that expands past the limit (no zip bombs)', async () => {
     const bomb = brotliCompressSync(Buffer.from(JSON.stringify({ blob: 'a'.repeat(20 * 1024 * 1024) })));
     expect(bomb.length).toBeLessThan(100_000);

@@ -1,11 +1,13 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { GatewayConfig } from '@atrium/config';
+import { AppError } from '@atrium/contracts';
 import { AtriumLogger, logFormat } from '@atrium/messaging';
 import { GATEWAY_CONTROLLERS, GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './health/metrics';
 import { serveApiDocs } from './http/api-docs';
 import { ApiExceptionFilter } from './http/api-exception.filter';
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './http/json-depth';
 import { buildOpenApiDocument } from './http/openapi';
 import { registerRequestDecompression } from './http/request-decompression';
 import { logRequests } from './http/request-log';
@@ -31,9 +33,15 @@ export async function createGatewayApp(
   // when a task or Actor is started without input); anything else is parsed as Fastify does.
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) =>
-    body === '' ? done(null, undefined) : parseJson(request, body as string, done),
-  );
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    if (jsonNestsDeeperThan(body as string))
+      return done(
+        new AppError('invalid-input', `The body nests deeper than ${MAX_JSON_DEPTH} levels`),
+        undefined,
+      );
+    parseJson(request, body as string, done);
+  });
   registerRequestDecompression(fastify);
   metrics.instrument(fastify);
   logRequests(fastify, logger);
