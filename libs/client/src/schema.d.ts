@@ -3814,6 +3814,7 @@ export interface components {
         };
         AccessList: {
             resourceId: string;
+            resourceType: string;
             owner: {
                 userId: string;
             };
@@ -3957,6 +3958,9 @@ export interface components {
             input: Record<string, never> | null;
             username: string | null;
         };
+        StartedRun: components["schemas"]["Run"] & {
+            runToken: string;
+        };
         Webhook: {
             id: string;
             eventTypes: string[];
@@ -3983,6 +3987,7 @@ export interface components {
                 body: string;
                 contentType: string;
             } | null;
+            username: string | null;
             versions?: Record<string, never>[];
             taggedBuilds: {
                 [key: string]: Record<string, never>;
@@ -6614,7 +6619,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: components["schemas"]["Run"];
+                        data: components["schemas"]["StartedRun"];
                     };
                 };
             };
@@ -8467,7 +8472,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: components["schemas"]["Run"];
+                        data: components["schemas"]["StartedRun"];
                     };
                 };
             };
@@ -10841,7 +10846,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: components["schemas"]["Run"];
+                        data: components["schemas"]["StartedRun"];
                     };
                 };
             };

@@ -66,6 +66,8 @@ export const actorView = view('Actor', {
   modifiedAt: z.string(),
   defaultRunOptions: anyObject,
   exampleRunInput: z.object({ body: z.string(), contentType: z.string() }).passthrough().nullable(),
+  /** The owner's, as Apify shows it. */
+  username: nullableString,
   /** Left out of list items, as Apify does. */
   versions: z.array(anyObject).optional(),
   taggedBuilds: z.record(anyObject),
@@ -105,6 +107,8 @@ export const runView = view('Run', {
   generalAccess,
   consoleUrl: z.string(),
 });
+/** The start response alone carries the run's token, as an API token is shown once. */
+export const startedRunView = named('StartedRun', runView.extend({ runToken: z.string() }).passthrough());
 export const issueView = view('ActorIssue', {
   actId: z.string(),
   /** The author. */
@@ -300,6 +304,7 @@ export const accessListView = named(
   z
     .object({
       resourceId: z.string(),
+      resourceType: z.string(),
       owner: z.object({ userId: z.string() }).passthrough(),
       generalAccess,
       effectiveGeneralAccess: z.string(),
@@ -307,7 +312,12 @@ export const accessListView = named(
       nextCursor: nullableString,
       derived: z.array(
         z
-          .object({ rule: z.string(), userId: z.string(), role: z.string(), permissions: z.array(z.string()) })
+          .object({
+            rule: z.string(),
+            userId: z.string(),
+            role: z.string(),
+            permissions: z.array(z.string()),
+          })
           .passthrough(),
       ),
     })

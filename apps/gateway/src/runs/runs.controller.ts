@@ -50,7 +50,7 @@ import { runRoutes } from './run-references';
 import { waitForFinish, waitForFinishParam } from '../http/wait-for-finish';
 import { RunLogs } from './run-logs';
 import { AnyBody, Fails, Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
-import { listOf, rawBody, runView } from '../http/views';
+import { listOf, rawBody, runView, startedRunView } from '../http/views';
 
 const startQuery = z.object({
   timeout: z.coerce
@@ -172,7 +172,7 @@ export class RunsController {
   @Authorize('ACTOR', 'RUN', 'actorId')
   @HttpCode(201)
   @AnyBody()
-  @Returns(runView, { errors: [402] })
+  @Returns(startedRunView, { errors: [402] })
   startActor(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -189,7 +189,7 @@ export class RunsController {
   @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
   @HttpCode(201)
   @AnyBody()
-  @Returns(runView, { errors: [402] })
+  @Returns(startedRunView, { errors: [402] })
   async startTask(
     @CurrentResource() task: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
