@@ -5201,7 +5201,6 @@ export interface operations {
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
-            409: components["responses"]["Error409"];
             503: components["responses"]["Error503"];
         };
     };
@@ -5667,7 +5666,6 @@ export interface operations {
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             405: components["responses"]["Error405"];
-            409: components["responses"]["Error409"];
             503: components["responses"]["Error503"];
         };
     };
@@ -5686,7 +5684,6 @@ export interface operations {
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             405: components["responses"]["Error405"];
-            409: components["responses"]["Error409"];
             503: components["responses"]["Error503"];
         };
     };
@@ -7250,7 +7247,6 @@ export interface operations {
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             405: components["responses"]["Error405"];
-            409: components["responses"]["Error409"];
             503: components["responses"]["Error503"];
         };
     };
@@ -7272,7 +7268,6 @@ export interface operations {
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             405: components["responses"]["Error405"];
-            409: components["responses"]["Error409"];
             503: components["responses"]["Error503"];
         };
     };
@@ -9103,7 +9098,6 @@ export interface operations {
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             405: components["responses"]["Error405"];
-            409: components["responses"]["Error409"];
             503: components["responses"]["Error503"];
         };
     };
@@ -9125,7 +9119,6 @@ export interface operations {
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             405: components["responses"]["Error405"];
-            409: components["responses"]["Error409"];
             503: components["responses"]["Error503"];
         };
     };
@@ -11477,7 +11470,6 @@ export interface operations {
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             405: components["responses"]["Error405"];
-            409: components["responses"]["Error409"];
             503: components["responses"]["Error503"];
         };
     };
@@ -11499,7 +11491,6 @@ export interface operations {
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             405: components["responses"]["Error405"];
-            409: components["responses"]["Error409"];
             503: components["responses"]["Error503"];
         };
     };

@@ -139,10 +139,12 @@ export function errorStatuses(route: DescribedRoute): number[] {
   if (route.params.length > 0) statuses.add(404);
   if (route.throttled) statuses.add(429);
   if (route.rule?.kind === 'in-account' && route.rule.permission === 'CREATE') statuses.add(402);
-  // Writes may conflict: a name taken, a run not finished, a version that exists.
-  if (route.method !== 'get' && route.rule && route.rule.kind !== 'public') statuses.add(409);
-  for (const status of route.response?.options.errors ?? []) statuses.add(status);
   const fails = route.response?.options.fails;
+  // Writes may conflict (a name taken, a run not finished, a version that exists); a route that always fails does not get so far.
+  if (fails === undefined && route.method !== 'get' && route.rule && route.rule.kind !== 'public') {
+    statuses.add(409);
+  }
+  for (const status of route.response?.options.errors ?? []) statuses.add(status);
   if (fails !== undefined) statuses.add(fails);
   statuses.add(503);
   return [...statuses].sort((a, b) => a - b);
@@ -213,7 +215,8 @@ function toRouteConfig(route: DescribedRoute, index: number): RouteConfig {
       },
     },
     // A route that always fails documents no success.
-    responses: response?.options.fails === undefined ? { [String(route.status)]: success, ...errors } : errors,
+    responses:
+      response?.options.fails === undefined ? { [String(route.status)]: success, ...errors } : errors,
   };
 }
 
