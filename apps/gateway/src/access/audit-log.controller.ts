@@ -7,7 +7,7 @@ import { SignedIn } from '../authorization/authorize.decorator';
 import { requireInOrganization } from '../organizations/organization-caller';
 import { Returns, ValidQuery } from '../http/validated';
 import { z } from 'zod';
-import { auditEntryView, listOf } from '../http/views';
+import { auditLogView } from '../http/views';
 
 /** `GET /v2/audit-log?resourceId=&accountId=&from=&to=&limit=&cursor=`: changes of access and denials, newest first. */
 @ApiTags('access')
@@ -17,7 +17,7 @@ export class AuditLogController {
 
   @Get()
   @SignedIn()
-  @Returns(listOf(auditEntryView))
+  @Returns(auditLogView)
   async list(
     @CurrentUser() user: UserPrincipal,
     @ValidQuery(auditLogQuery) q: z.output<typeof auditLogQuery>,

@@ -164,7 +164,7 @@ export class ActorsController {
   @ChangesNoAccess()
   @Authorize('ACTOR', 'BUILD', 'actorId')
   @HttpCode(201)
-  @Returns(buildView)
+  @Returns(buildView, { errors: [402] })
   async build(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,

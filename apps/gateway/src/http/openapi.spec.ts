@@ -62,5 +62,16 @@ describe('the OpenAPI document', () => {
     expect(paths['/v2/users/me/tokens/{tokenId}'].delete?.responses?.['204']).toEqual({
       description: 'Success, no body',
     });
+
+    // Writes may conflict; creating and starting may exceed a quota; reboot always answers 405.
+    const statuses = (path: string, method: 'post' | 'put' | 'delete') =>
+      Object.keys(paths[path][method]?.responses ?? {});
+    expect(statuses('/v2/actors', 'post')).toEqual(['201', '400', '401', '402', '403', '409', '413', '503']);
+    expect(statuses('/v2/actors/{actorId}/runs', 'post')).toEqual(
+      expect.arrayContaining(['201', '402', '409']),
+    );
+    expect(statuses('/v2/actor-runs/{runId}', 'delete')).toEqual(expect.arrayContaining(['409']));
+    expect(statuses('/v2/actor-runs/{runId}/reboot', 'post')).toEqual(['401', '403', '404', '405', '503']);
+    expect(statuses('/v2/actor-runs/{runId}/charge', 'post')).not.toContain('201');
   });
 });

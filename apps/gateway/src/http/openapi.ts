@@ -138,15 +138,26 @@ export function errorStatuses(route: DescribedRoute): number[] {
   }
   if (route.params.length > 0) statuses.add(404);
   if (route.throttled) statuses.add(429);
+  if (route.rule?.kind === 'in-account' && route.rule.permission === 'CREATE') statuses.add(402);
+  const fails = route.response?.options.fails;
+  // Writes may conflict (a name taken, a run not finished, a version that exists); a route that always fails does not get so far.
+  if (fails === undefined && route.method !== 'get' && route.rule && route.rule.kind !== 'public') {
+    statuses.add(409);
+  }
+  for (const status of route.response?.options.errors ?? []) statuses.add(status);
+  if (fails !== undefined) statuses.add(fails);
   statuses.add(503);
-  return [...statuses].sort();
+  return [...statuses].sort((a, b) => a - b);
 }
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (the message names the field)',
   401: 'No valid credential',
+  402: 'A quota of the account is exceeded',
   403: 'The credential does not allow this',
   404: 'Not found, or not visible to the caller',
+  405: 'Not done on Atrium (the message says why)',
+  409: 'Conflicts with the current state (a name taken, a run not finished, a version that exists)',
   413: 'Body too large',
   429: 'Too many attempts',
   503: 'A service the route needs is unavailable',
@@ -203,7 +214,9 @@ function toRouteConfig(route: DescribedRoute, index: number): RouteConfig {
         },
       },
     },
-    responses: { [String(route.status)]: success, ...errors },
+    // A route that always fails documents no success.
+    responses:
+      response?.options.fails === undefined ? { [String(route.status)]: success, ...errors } : errors,
   };
 }
 

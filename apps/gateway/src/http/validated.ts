@@ -67,6 +67,10 @@ export interface ResponseOptions {
   envelope?: boolean;
   /** A body other than JSON (records, exports): its media type. */
   contentType?: string;
+  /** Error statuses the route may answer beyond those its rule and schemas imply (openapi.ts `errorStatuses`). */
+  errors?: number[];
+  /** The route never succeeds: once authorized, it always answers this error status. */
+  fails?: number;
 }
 
 export interface ResponseSchema {
@@ -81,6 +85,9 @@ export const Returns = (schema: ZodTypeAny | null, options: ResponseOptions = {}
 
 /** A route answering no body (its `@HttpCode`, usually 204). */
 export const ReturnsNothing = (options: Pick<ResponseOptions, 'status'> = {}) => Returns(null, options);
+
+/** A route that, once authorized, always answers this error status (what Atrium does not do). */
+export const Fails = (status: number) => Returns(null, { fails: status });
 
 /**
  * The route reads its body itself, of any content type (records, run inputs): documented as such,

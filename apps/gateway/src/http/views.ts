@@ -48,7 +48,31 @@ export const createdApiTokenView = named(
 );
 
 const owned = { userId: z.string(), name: z.string().nullable().optional(), ...timestamps };
-export const actorView = view('Actor', { ...owned, title: z.string().nullable().optional() });
+/** Owned by an account, named `ownerId` (environments, groups, organizations). */
+const ownedBy = { ownerId: z.string(), createdAt: z.string(), modifiedAt: z.string() };
+const nullableString = z.string().nullable();
+const generalAccess = z.string();
+export const actorView = view('Actor', {
+  userId: z.string(),
+  name: z.string(),
+  title: nullableString,
+  description: nullableString,
+  isPublic: z.boolean(),
+  isDeprecated: z.boolean(),
+  seoTitle: nullableString,
+  seoDescription: nullableString,
+  categories: z.array(z.string()),
+  createdAt: z.string(),
+  modifiedAt: z.string(),
+  defaultRunOptions: anyObject,
+  exampleRunInput: z.object({ body: z.string(), contentType: z.string() }).passthrough().nullable(),
+  /** The owner's, as Apify shows it. */
+  username: nullableString,
+  /** Left out of list items, as Apify does. */
+  versions: z.array(anyObject).optional(),
+  taggedBuilds: z.record(anyObject),
+  stats: z.object({ totalBuilds: z.number() }).passthrough(),
+});
 export const buildView = view('Build', {
   actId: z.string(),
   status: z.string(),
@@ -67,16 +91,38 @@ export const envVarView = named(
 );
 export const runView = view('Run', {
   actId: z.string(),
-  actorTaskId: z.string().nullable().optional(),
   userId: z.string(),
-  status: z.string(),
+  actorTaskId: nullableString,
   startedAt: z.string(),
-  finishedAt: z.string().nullable().optional(),
-  defaultDatasetId: z.string().optional(),
-  defaultKeyValueStoreId: z.string().optional(),
-  defaultRequestQueueId: z.string().optional(),
+  finishedAt: nullableString,
+  status: z.string(),
+  statusMessage: nullableString,
+  isStatusMessageTerminal: z.boolean(),
+  meta: anyObject,
+  options: z.object({ build: z.string(), timeoutSecs: z.number(), memoryMbytes: z.number() }).passthrough(),
+  buildId: nullableString,
+  defaultDatasetId: z.string(),
+  defaultKeyValueStoreId: z.string(),
+  defaultRequestQueueId: z.string(),
+  generalAccess,
+  consoleUrl: z.string(),
 });
-export const issueView = view('ActorIssue', { title: z.string(), status: z.string(), ...timestamps });
+/** The start response alone carries the run's token, as an API token is shown once. */
+export const startedRunView = named('StartedRun', runView.extend({ runToken: z.string() }).passthrough());
+export const issueView = view('ActorIssue', {
+  actId: z.string(),
+  /** The author. */
+  userId: z.string(),
+  title: z.string(),
+  description: z.string(),
+  status: z.string(),
+  /** The attached run: shown to the Actor's owner and the author only. */
+  runId: nullableString.optional(),
+  commentCount: z.number(),
+  createdAt: z.string(),
+  modifiedAt: z.string(),
+  closedAt: nullableString,
+});
 export const issueCommentView = view('ActorIssueComment', { text: z.string(), ...timestamps });
 export const subscriptionView = named(
   'IssueSubscription',
@@ -88,7 +134,14 @@ export const appView = view('App', owned);
 export const appContentView = view('AppContent', {});
 export const appCollaboratorView = view('AppCollaborator', {});
 
-export const organizationView = view('Organization', owned);
+export const organizationView = view('Organization', {
+  username: z.string(),
+  ownerId: z.string(),
+  createdAt: z.string(),
+  settings: anyObject,
+  /** The caller's role in it. */
+  role: z.object({ id: z.string(), name: z.string(), permissions: anyObject }).passthrough(),
+});
 export const organizationRoleView = view('OrganizationRole', { name: z.string() });
 export const organizationMemberView = named(
   'OrganizationMember',
@@ -108,19 +161,77 @@ export const webhookDispatchView = view('WebhookDispatch', {
   eventType: z.string(),
 });
 
-export const accessGrantView = view('AccessGrant', { permissions: z.array(z.string()) });
+export const accessGrantView = view('AccessGrant', {
+  resourceType: z.string(),
+  resourceId: z.string(),
+  userId: z.string(),
+  permissions: z.array(z.string()),
+  expiresAt: nullableString,
+  notBefore: nullableString,
+  grantedBy: z.string(),
+  /** Where a grant came from when no one gave it by hand (e.g. an issue that attached a run). */
+  source: z.object({ type: z.string(), id: z.string() }).nullable(),
+  hidden: z.boolean(),
+  createdAt: z.string(),
+  modifiedAt: z.string(),
+});
 export const collaborationMemberView = view('CollaborationMember', {});
 export const collaborationRoleView = view('CollaborationRole', { name: z.string() });
 export const collaborationPolicyView = view('CollaborationPolicy', { name: z.string() });
 export const collaborationView = view('Collaboration', {});
-export const auditEntryView = view('AuditEntry', { createdAt: z.string() });
+export const auditEntryView = view('AuditEntry', {
+  occurredAt: z.string(),
+  action: z.string(),
+  actorId: nullableString,
+  subjectId: nullableString,
+  resourceId: nullableString,
+  resourceType: nullableString,
+  accountId: z.string(),
+  before: z.unknown(),
+  after: z.unknown(),
+});
+/** The audit log, paged by cursor. */
+export const auditLogView = named(
+  'AuditLog',
+  z
+    .object({
+      limit: z.number(),
+      count: z.number(),
+      nextCursor: nullableString,
+      items: z.array(auditEntryView),
+    })
+    .passthrough(),
+);
 export const usageView = named('Usage', anyObject);
 export const storeItemView = view('StoreActor', {});
 
 // Storage, tasks, schedules and environments: for their controllers' `@Returns`.
-const storage = { ...owned, accessedAt: z.string().optional() };
-export const datasetView = view('Dataset', { ...storage, itemCount: z.number().optional() });
-export const keyValueStoreView = view('KeyValueStore', storage);
+/** A storage as presented (storage-presenter.ts): the signing key for writers only. */
+const storage = {
+  name: nullableString,
+  userId: z.string(),
+  createdAt: z.string(),
+  modifiedAt: z.string(),
+  accessedAt: z.string(),
+  generalAccess,
+  /** For writers only. */
+  urlSigningSecretKey: z.string().optional(),
+  consoleUrl: z.string(),
+};
+const runStorage = { ...storage, actId: nullableString, actRunId: nullableString };
+export const datasetView = view('Dataset', {
+  ...storage,
+  itemCount: z.number(),
+  cleanItemCount: z.number(),
+  /** Signed for writers. */
+  itemsPublicUrl: z.string(),
+});
+export const keyValueStoreView = view('KeyValueStore', {
+  ...runStorage,
+  stats: z.object({ recordCount: z.number(), storageBytes: z.number() }).passthrough(),
+  /** Signed for writers. */
+  keysPublicUrl: z.string(),
+});
 export const keyValueStoreKeysView = named(
   'KeyValueStoreKeys',
   z
@@ -133,18 +244,82 @@ export const keyValueStoreKeysView = named(
     })
     .passthrough(),
 );
-export const requestQueueView = view('RequestQueue', storage);
-export const queueRequestView = view('QueueRequest', { url: z.string(), uniqueKey: z.string() });
-export const actorTaskView = view('ActorTask', { ...owned, actId: z.string() });
-export const scheduleView = view('Schedule', {
-  ...owned,
-  cronExpression: z.string(),
-  isEnabled: z.boolean(),
+export const requestQueueView = view('RequestQueue', {
+  ...runStorage,
+  totalRequestCount: z.number(),
+  handledRequestCount: z.number(),
+  pendingRequestCount: z.number(),
+  hadMultipleClients: z.boolean(),
 });
-export const environmentView = view('Environment', owned);
-export const environmentGroupView = view('EnvironmentGroup', owned);
-/** A resource's access list, paged by cursor. */
+export const queueRequestView = view('QueueRequest', { url: z.string(), uniqueKey: z.string() });
+export const actorTaskView = view('ActorTask', {
+  userId: z.string(),
+  actId: z.string(),
+  name: z.string(),
+  title: nullableString,
+  description: nullableString,
+  createdAt: z.string(),
+  modifiedAt: z.string(),
+  options: anyObject,
+  input: anyObject.nullable(),
+  /** The owner's, as Apify shows it. */
+  username: nullableString,
+});
+export const scheduleView = view('Schedule', {
+  userId: z.string(),
+  name: z.string(),
+  title: nullableString,
+  cronExpression: z.string(),
+  timezone: z.string(),
+  isEnabled: z.boolean(),
+  isExclusive: z.boolean(),
+  description: nullableString,
+  createdAt: z.string(),
+  modifiedAt: z.string(),
+  /** Atrium does not execute schedules yet: always null. */
+  nextRunAt: nullableString,
+  lastRunAt: nullableString,
+  notifications: z.object({ email: z.boolean() }).passthrough(),
+  actions: z.array(anyObject),
+});
+export const environmentView = view('Environment', {
+  name: z.string(),
+  ...ownedBy,
+  createdBy: z.string(),
+  groupId: nullableString,
+  status: z.string(),
+  region: z.string(),
+  config: anyObject,
+  deployments: z.array(anyObject),
+});
+export const environmentGroupView = view('EnvironmentGroup', {
+  name: z.string(),
+  ...ownedBy,
+  createdBy: z.string(),
+  parentId: nullableString,
+});
+/** A resource's access list: its owner, general access, a page of grants (by cursor), derived access. */
 export const accessListView = named(
   'AccessList',
-  z.object({ items: z.array(accessGrantView), nextCursor: z.string().nullable().optional() }).passthrough(),
+  z
+    .object({
+      resourceId: z.string(),
+      resourceType: z.string(),
+      owner: z.object({ userId: z.string() }).passthrough(),
+      generalAccess,
+      effectiveGeneralAccess: z.string(),
+      grants: z.array(accessGrantView),
+      nextCursor: nullableString,
+      derived: z.array(
+        z
+          .object({
+            rule: z.string(),
+            userId: z.string(),
+            role: z.string(),
+            permissions: z.array(z.string()),
+          })
+          .passthrough(),
+      ),
+    })
+    .passthrough(),
 );

@@ -50,8 +50,8 @@ import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownersh
 import { runRoutes } from './run-references';
 import { waitForFinish, waitForFinishParam } from '../http/wait-for-finish';
 import { RunLogs } from './run-logs';
-import { AnyBody, Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
-import { anyObject, listOf, rawBody, runView } from '../http/views';
+import { AnyBody, Fails, Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { listOf, rawBody, runView, startedRunView } from '../http/views';
 
 const startQuery = z.object({
   timeout: z.coerce
@@ -173,7 +173,7 @@ export class RunsController {
   @Authorize('ACTOR', 'RUN', 'actorId')
   @HttpCode(201)
   @AnyBody()
-  @Returns(runView)
+  @Returns(startedRunView, { errors: [402] })
   startActor(
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -190,7 +190,7 @@ export class RunsController {
   @Authorize('ACTOR_TASK', 'READ', 'actorTaskId')
   @HttpCode(201)
   @AnyBody()
-  @Returns(runView)
+  @Returns(startedRunView, { errors: [402] })
   async startTask(
     @CurrentResource() task: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -320,7 +320,7 @@ export class RunsController {
   @ChangesNoAccess()
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
   @HttpCode(200)
-  @Returns(runView)
+  @Returns(runView, { errors: [402] })
   async resurrect(
     @CurrentResource() run: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
@@ -341,7 +341,7 @@ export class RunsController {
   @Post([...runRoutes('/reboot'), ...runRoutes('/metamorph')])
   @ChangesNoAccess()
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
-  @ReturnsNothing()
+  @Fails(405)
   notExecuted(@Req() request: FastifyRequest): never {
     const action = request.url.split('?')[0].endsWith('/reboot') ? 'rebooted' : 'metamorphed';
     throw new AppError(
@@ -354,7 +354,7 @@ export class RunsController {
   @Post('actor-runs/:runId/charge')
   @ChangesNoAccess()
   @Authorize('ACTOR_RUN', 'WRITE', 'runId')
-  @Returns(anyObject)
+  @Fails(400)
   charge(): never {
     throw new AppError(
       'invalid-input',
