@@ -57,7 +57,7 @@ export async function createGatewayApp(
   // On a signal: stop accepting, finish the requests in flight, close the RPC client, exit 0.
   app.enableShutdownHooks([], { useProcessExit: true });
 
-  serveApiDocs(fastify, buildOpenApiDocument(GATEWAY_CONTROLLERS));
+  serveApiDocs(fastify, () => buildOpenApiDocument(GATEWAY_CONTROLLERS));
   await app.init();
   return app;
 }

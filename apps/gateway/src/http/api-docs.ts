@@ -38,23 +38,30 @@ const INITIALIZER = `window.onload = function () {
 };
 `;
 
-/** The API reference: the interactive UI at `/docs`, the OpenAPI document at `/docs/openapi.json`. */
-export function serveApiDocs(fastify: FastifyInstance, document: object): void {
-  const dist = dirname(require.resolve('swagger-ui-dist/package.json'));
-  const files = Object.fromEntries(
-    Object.keys(ASSETS).map((name) => [
-      name,
-      name === 'swagger-initializer.js' ? INITIALIZER : readFileSync(join(dist, name)),
-    ]),
-  );
-  const json = JSON.stringify(document);
+/** A value made on first use, then kept. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+}
+
+/**
+ * The API reference: the interactive UI at `/docs`, the OpenAPI document at `/docs/openapi.json`.
+ * Both are made on first request, not at start-up (building the document takes ~0.2 s, and the UI
+ * files are ~1.5 MB): most gateway processes never serve them.
+ */
+export function serveApiDocs(fastify: FastifyInstance, buildDocument: () => object): void {
+  const dist = once(() => dirname(require.resolve('swagger-ui-dist/package.json')));
+  const json = once(() => JSON.stringify(buildDocument()));
   fastify.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
   fastify.get('/docs/openapi.json', async (_request, reply) =>
-    reply.type('application/json; charset=utf-8').send(json),
+    reply.type('application/json; charset=utf-8').send(json()),
   );
   for (const [name, type] of Object.entries(ASSETS)) {
+    const file = once(() =>
+      name === 'swagger-initializer.js' ? INITIALIZER : readFileSync(join(dist(), name)),
+    );
     fastify.get(`/docs/${name}`, async (_request, reply) =>
-      reply.header('cache-control', 'public, max-age=3600').type(type).send(files[name]),
+      reply.header('cache-control', 'public, max-age=3600').type(type).send(file()),
     );
   }
 }
