@@ -1,0 +1,6 @@
+import { Title } from '@mantine/core';
+
+/** Placeholder: being built. */
+export default function VerifyEmailPage() {
+  return <Title order={1}>VerifyEmail</Title>;
+}
