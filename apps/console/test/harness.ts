@@ -74,7 +74,14 @@ const EXPECTED_4XX = /^Failed to load resource: the server responded with a stat
 /** The console is built by Vite into dist/console; (re)build it when absent or older than its sources. */
 export function ensureConsoleBuilt(): void {
   const index = join(CONSOLE_DIST, 'index.html');
-  const sources = ['apps/console/src', 'apps/console/index.html', 'apps/console/vite.config.ts', 'apps/console/public']
+  // The app's sources and the typed API client it bundles (vite.config.ts aliases @atrium/client).
+  const sources = [
+    'apps/console/src',
+    'apps/console/index.html',
+    'apps/console/vite.config.ts',
+    'apps/console/public',
+    'libs/client/src',
+  ]
     .map((p) => join(REPO, p))
     .filter((p) => existsSync(p));
   if (!sources.length) throw new Error('apps/console is missing: nothing to serve at /');
@@ -134,7 +141,12 @@ export class ConsoleHarness {
       this.db = await createTestDatabase();
       this.stack = await startAtriumStack(
         testServiceConfig(this.db.url, { AMQP_URL: '', DB_POOL_SIZE: '4' }),
-        testGatewayConfig({ AMQP_URL: '', PORT: String(port), PUBLIC_BASE_URL: this.baseUrl, ...gatewayOverrides }),
+        testGatewayConfig({
+          AMQP_URL: '',
+          PORT: String(port),
+          PUBLIC_BASE_URL: this.baseUrl,
+          ...gatewayOverrides,
+        }),
       );
       await this.stack.gateway.listen(port, '127.0.0.1');
       this.browser = await browser;
@@ -185,7 +197,11 @@ export class ConsoleHarness {
    * A page signed in as `user` through the cookie session (POST /v2/auth/session from the
    * page's context, so the refresh and CSRF cookies land in its jar), opened at `path`.
    */
-  async signedInPage(user: ConsoleUser, path = '/', options: { allowErrors?: ErrorMatcher[] } = {}): Promise<Page> {
+  async signedInPage(
+    user: ConsoleUser,
+    path = '/',
+    options: { allowErrors?: ErrorMatcher[] } = {},
+  ): Promise<Page> {
     const page = await this.newPage(options);
     const res = await page.context().request.post('/v2/auth/session', {
       data: { login: user.username, password: user.password },
@@ -197,7 +213,9 @@ export class ConsoleHarness {
 
   /** The errors every page of this test logged so far (see EXPECTED_4XX for what is not one). */
   pageErrors(): string[] {
-    return this.pages.flatMap(({ page, errors }) => errors.map((e) => `${page.url() || 'about:blank'}: ${e}`));
+    return this.pages.flatMap(({ page, errors }) =>
+      errors.map((e) => `${page.url() || 'about:blank'}: ${e}`),
+    );
   }
 
   /** Closes this test's contexts; throws with every error their pages logged. */
@@ -242,7 +260,8 @@ export function useConsole(gatewayOverrides: Record<string, string> = {}): Conso
 /** Signs in through the sign-in form of the page (which must show it). */
 export async function signInThroughForm(page: Page, user: ConsoleUser): Promise<void> {
   await page.getByLabel('Username or email').fill(user.username);
-  await page.getByLabel('Password', { exact: true }).fill(user.password);
+  // Mantine appends the required mark to the label: "Password *".
+  await page.getByLabel(/^Password\b/).fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
@@ -266,7 +285,9 @@ export async function expectAccessible(
         .map((n) => `    ${n.target.join(' ')}: ${n.failureSummary?.replace(/\s+/g, ' ') ?? ''}`)
         .join('\n'),
   );
-  throw new Error(`axe-core found ${serious.length} serious or critical violation(s) on ${page.url()}:\n${report.join('\n')}`);
+  throw new Error(
+    `axe-core found ${serious.length} serious or critical violation(s) on ${page.url()}:\n${report.join('\n')}`,
+  );
 }
 
 /** Writes docs/console/<name>.png when CONSOLE_SCREENSHOTS=1 (so CI runs leave the tree alone). */
