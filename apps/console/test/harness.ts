@@ -24,6 +24,18 @@ import { DevMail, readMail } from '../../atrium/test/test-stack';
  * playwright-core. One stack and one browser per spec file: `useConsole()` at the top of a
  * `describe` starts them in beforeAll and stops them in afterAll; every test gets its own
  * browser contexts (cookie jars), closed after it, and fails if one of its pages logged an error.
+ *
+ *   describe('sharing a dataset', () => {
+ *     const h = useConsole();
+ *     it('A shares with B', async () => {
+ *       const [a, b] = [await h.signUpUser('a'), await h.signUpUser('b')];
+ *       const datasetId = await createDataset(h, a, 'shared'); // @atrium/testing factories take `h`
+ *       const page = await h.signedInPage(a, `/storage/datasets/${datasetId}`);
+ *       await page.getByRole('button', { name: 'Share' }).click();
+ *       await expectAccessible(page);
+ *       await screenshot(page, 'share-dialog');
+ *     });
+ *   });
  */
 
 const REPO = resolve(__dirname, '../../..');
