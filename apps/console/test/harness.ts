@@ -218,6 +218,13 @@ export class ConsoleHarness {
     return page;
   }
 
+  /** A new page of an anonymous visitor (no cookies), opened at `path`. */
+  async anonymousPage(path = '/', options: { allowErrors?: ErrorMatcher[] } = {}): Promise<Page> {
+    const page = await this.newPage(options);
+    await page.goto(path);
+    return page;
+  }
+
   /**
    * A page signed in as `user` through the cookie session (POST /v2/auth/session from the
    * page's context, so the refresh and CSRF cookies land in its jar), opened at `path`.
