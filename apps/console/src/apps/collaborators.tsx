@@ -18,7 +18,7 @@ import {
 import { useForm } from '@mantine/form';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, data } from '../lib/api';
+import { api, ApiError, data } from '../lib/api';
 import { errorMessage, useApiForm } from '../lib/forms';
 import { ErrorAlert, Loading } from '../components/page-state';
 import { NoAccess } from './contents';
@@ -123,13 +123,21 @@ function AddCollaborator({ appId }: { appId: string }) {
   const form = useForm({ initialValues: { user: '', mode: 'basic', scopes: [] as string[] } });
   const { onSubmit, pending, formError } = useApiForm(
     form,
-    ({ user, scopes }) =>
-      data(
-        api.POST('/v2/apps/{appId}/collaborators', {
-          params: { path: { appId } },
-          body: { user, scopes } as never,
-        }),
-      ),
+    async ({ user, scopes }) => {
+      try {
+        return await data(
+          api.POST('/v2/apps/{appId}/collaborators', {
+            params: { path: { appId } },
+            body: { user, scopes } as never,
+          }),
+        );
+      } catch (err) {
+        // "The user "x" (body.user) was not found": next to the field it names.
+        if (err instanceof ApiError && !err.field && err.message.includes('(body.user)'))
+          throw new ApiError(err.status, err.type, `Field "body.user" ${err.message}`);
+        throw err;
+      }
+    },
     () => {
       form.reset();
       void queryClient.invalidateQueries({ queryKey: ['app-collaborators', appId] });
