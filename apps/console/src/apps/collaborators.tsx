@@ -21,7 +21,7 @@ import { useState } from 'react';
 import { api, ApiError, data } from '../lib/api';
 import { errorMessage, useApiForm } from '../lib/forms';
 import { ErrorAlert, Loading } from '../components/page-state';
-import { NoAccess } from './contents';
+import { NoAccess, readableDescription } from './contents';
 import { APP_SCOPES, BASIC_SCOPES, scopeGroups, summarizeScopes } from './scopes';
 
 interface Collaborator {
@@ -51,7 +51,7 @@ export function ScopeBadges({ scopes }: { scopes: readonly string[] }) {
   return (
     <Group gap={4}>
       {shown.map((s) => (
-        <Badge key={s} variant="light" color="blue" tt="none">
+        <Badge key={s} variant="default" tt="none">
           {s}
         </Badge>
       ))}
@@ -72,6 +72,7 @@ function FineScopes({
     <Checkbox.Group
       label="Scopes"
       description="Each scope allows one kind of operation"
+      styles={readableDescription}
       error={error}
       {...props}
     >
@@ -101,6 +102,7 @@ function BasicScopes({
     <Checkbox.Group
       label="Scopes"
       description="Each basic scope gives all operations on its kind"
+      styles={readableDescription}
       error={error}
       {...props}
     >
@@ -111,6 +113,7 @@ function BasicScopes({
             value={basic}
             label={basic}
             description={fine.length > 1 ? fine.join(', ') : undefined}
+            styles={readableDescription}
           />
         ))}
       </SimpleGrid>
@@ -160,6 +163,7 @@ function AddCollaborator({ appId }: { appId: string }) {
         <TextInput
           label="Username or email"
           description="No acceptance step: the collaborator has access at once"
+          styles={readableDescription}
           withAsterisk
           {...form.getInputProps('user')}
         />

@@ -64,9 +64,7 @@ export default function AppPage() {
                 <Title order={1}>{found.name}</Title>
                 {found.description && <Text>{found.description}</Text>}
                 <Group gap="xs">
-                  <Badge variant="light" color={owner ? 'green' : 'blue'}>
-                    {owner ? 'Owner' : 'Collaborator'}
-                  </Badge>
+                  <Badge variant="default">{owner ? 'Owner' : 'Collaborator'}</Badge>
                   <Text size="sm">
                     App ID <code>{found.id}</code> · created {new Date(found.createdAt).toLocaleString()}
                   </Text>
