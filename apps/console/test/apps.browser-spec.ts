@@ -39,13 +39,13 @@ describe('apps in the console', () => {
   it('the owner adds a collaborator with limited scopes through the Collaborators tab', async () => {
     const page = await h.signedInPage(owner, `/apps/${appId}`);
     await page.getByRole('heading', { level: 1, name: 'pets' }).waitFor();
-    await page.getByRole('cell', { name: 'a puppy in the park' }).waitFor();
+    await page.getByRole('cell', { name: 'a puppy in the park', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Add input' }).waitFor();
     await expectAccessible(page);
     await screenshot(page, 'app-owner');
 
     await tab(page, 'Models').click();
-    await page.getByRole('cell', { name: 'pet classifier' }).waitFor();
+    await page.getByRole('cell', { name: 'pet classifier', exact: true }).waitFor();
 
     await tab(page, 'Collaborators').click();
     await page.getByText('No collaborators yet.').waitFor();
@@ -107,7 +107,7 @@ describe('apps in the console', () => {
 
     // Inputs: readable, but no add form and no delete buttons.
     await tab(page, 'Inputs').click();
-    await page.getByRole('cell', { name: 'a puppy in the park' }).waitFor();
+    await page.getByRole('cell', { name: 'a puppy in the park', exact: true }).waitFor();
     await page.getByText('Your access does not include Inputs:Add').waitFor();
     expect(await page.getByRole('button', { name: /^Delete input/ }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Add input' }).count()).toBe(0);
@@ -136,7 +136,7 @@ describe('apps in the console', () => {
 
     await page.reload();
     await page.getByRole('tab', { name: 'Models', exact: true }).click();
-    await page.getByRole('cell', { name: 'pet classifier' }).waitFor();
+    await page.getByRole('cell', { name: 'pet classifier', exact: true }).waitFor();
 
     await owners.getByRole('button', { name: `Remove ${collaborator.username}` }).click();
     await owners.getByText('No collaborators yet.').waitFor();

@@ -398,7 +398,7 @@ export function YourAccessTab({ appId, holds }: { appId: string; holds: (p: stri
           <Text size="sm">Token scope:</Text>
           <ScopeBadges scopes={token.scope?.resources.flatMap((r) => r.permissions) ?? []} />
           {secret ? (
-            <Alert color="yellow" title="Copy your token now" role="status">
+            <Alert color="gray" title="Copy your token now" role="status">
               <Stack gap="xs">
                 <Text size="sm">
                   It is shown only once. Revealing it again makes a new secret and this one stops working.
