@@ -18,7 +18,7 @@ import {
 import { useForm } from '@mantine/form';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, ApiError, data } from '../lib/api';
+import { api, ApiError, call, data } from '../lib/api';
 import { errorMessage, useApiForm } from '../lib/forms';
 import { ErrorAlert, Loading } from '../components/page-state';
 import { NoAccess, readableDescription } from './contents';
@@ -254,8 +254,9 @@ export function CollaboratorsTab({ appId, holds }: { appId: string; holds: (p: s
     enabled: readable,
   });
   const remove = useMutation({
+    // 204, no body: `call`, not `data`.
     mutationFn: (collaboratorId: string) =>
-      data(
+      call(
         api.DELETE('/v2/apps/{appId}/collaborators/{collaboratorId}', {
           params: { path: { appId, collaboratorId } },
         }),
