@@ -232,13 +232,9 @@ describe('apps with collaborators end to end', () => {
   it("gives the collaborator its token's secret by rotating it, once, usable within its scopes", async () => {
     const [listed] = await collaboratorTokens(bob);
     // Nobody else can rotate it: another user's token is not found.
-    await as(alice)
-      .post(`/v2/users/me/tokens/${listed.id}/rotate`)
-      .expect(404);
+    await as(alice).post(`/v2/users/me/tokens/${listed.id}/rotate`).expect(404);
     await as(bob).post('/v2/users/me/tokens/not-an-id/rotate').expect(404);
-    const rotated = await as(bob)
-      .post(`/v2/users/me/tokens/${listed.id}/rotate`)
-      .expect(200);
+    const rotated = await as(bob).post(`/v2/users/me/tokens/${listed.id}/rotate`).expect(200);
     expect(rotated.body.data).toMatchObject({ id: listed.id, name: listed.name, scope: listed.scope });
     expect(rotated.body.data.token).toMatch(/^atrium_api_/);
     const secret = { authorization: `Bearer ${rotated.body.data.token}` };
@@ -248,10 +244,10 @@ describe('apps with collaborators end to end', () => {
     // A scoped token cannot rotate tokens (nor mint itself an unscoped secret that way).
     await as(secret).post(`/v2/users/me/tokens/${listed.id}/rotate`).expect(403);
     // The secret is shown once: the list never carries it; rotating again replaces it.
-    expect(JSON.stringify((await as(bob).get('/v2/users/me/tokens').expect(200)).body)).not.toMatch(/"token"/);
-    const again = await as(bob)
-      .post(`/v2/users/me/tokens/${listed.id}/rotate`)
-      .expect(200);
+    expect(JSON.stringify((await as(bob).get('/v2/users/me/tokens').expect(200)).body)).not.toMatch(
+      /"token"/,
+    );
+    const again = await as(bob).post(`/v2/users/me/tokens/${listed.id}/rotate`).expect(200);
     expect(again.body.data.token).not.toBe(rotated.body.data.token);
     const refused = await as(secret).get(app());
     expect(refused.status).toBe(401);

@@ -28,9 +28,12 @@ export class TokenVerifications implements OnModuleInit {
       this.listening = connected;
     });
     // Revoked, or given a new secret or scope: the next request verifies it again.
-    await this.bus.subscribeBroadcast([Events.apiTokenRevoked.name, Events.apiTokenChanged.name], async (envelope) => {
-      this.forget((envelope.payload as { tokenId: string }).tokenId);
-    });
+    await this.bus.subscribeBroadcast(
+      [Events.apiTokenRevoked.name, Events.apiTokenChanged.name],
+      async (envelope) => {
+        this.forget((envelope.payload as { tokenId: string }).tokenId);
+      },
+    );
     this.listening = this.bus.connected;
   }
 
