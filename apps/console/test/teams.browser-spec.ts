@@ -29,7 +29,7 @@ describe('console: organizations and collaboration', () => {
 
   /** Picks `option` in the Mantine Select (or MultiSelect) labelled `label`. */
   async function choose(page: Page, label: string, option: string): Promise<void> {
-    await page.getByLabel(label, { exact: true }).click();
+    await page.getByLabel(label, { exact: true }).and(page.locator('input')).click();
     await page.getByRole('option', { name: option, exact: true }).click();
   }
 

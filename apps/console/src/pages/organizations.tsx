@@ -49,14 +49,14 @@ export default function OrganizationsPage() {
               {create.formError}
             </Alert>
           )}
+          <Text size="sm">Its username names it in URLs and in username~name references.</Text>
           <Group align="flex-start">
             <TextInput
               label="Organization username"
-              description="Its name in URLs and in `username~name` references"
               required
               {...form.getInputProps('username')}
             />
-            <Button type="submit" loading={create.pending} mt={42}>
+            <Button type="submit" loading={create.pending} mt={25}>
               Create
             </Button>
           </Group>
