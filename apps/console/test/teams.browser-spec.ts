@@ -29,7 +29,9 @@ describe('console: organizations and collaboration', () => {
 
   /** Picks `option` in the Mantine Select (or MultiSelect) labelled `label`. */
   async function choose(page: Page, label: string, option: string): Promise<void> {
-    await page.getByLabel(label, { exact: true }).and(page.locator('input')).click();
+    // Mantine appends " *" to a required field's label; a MultiSelect's wrapper takes the click.
+    const name = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( \\*)?$`);
+    await page.getByLabel(name).and(page.locator('input')).click({ force: true });
     await page.getByRole('option', { name: option, exact: true }).click();
   }
 
