@@ -198,7 +198,7 @@ function Members() {
                     <Table.Tr key={member.id}>
                       <Table.Td>{who}</Table.Td>
                       <Table.Td>
-                        <Badge color={STATUS_COLORS[member.status]} variant="light">
+                        <Badge color={STATUS_COLORS[member.status]} variant="dot">
                           {member.status}
                         </Badge>
                       </Table.Td>

@@ -70,7 +70,7 @@ function EnvironmentView({ env }: { env: Environment }) {
           <Text size="sm" fw={500}>
             Status
           </Text>
-          <Badge variant="light" color={env.status === 'RUNNING' ? 'green' : 'gray'} data-testid="environment-status">
+          <Badge variant="dot" color={env.status === 'RUNNING' ? 'green' : 'gray'} data-testid="environment-status">
             {env.status}
           </Badge>
         </div>
