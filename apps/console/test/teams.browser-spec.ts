@@ -5,6 +5,9 @@ import { expectAccessible, screenshot, useConsole, type ConsoleUser } from './ha
  * Teams in the console: organizations (create, invite as Read only, accept in the inbox, act as the
  * organization) and account collaboration (a member sees only the environments shared with it).
  */
+/** Long journeys with an axe scan per page: more than Jest's default 60 s on a busy machine. */
+const JOURNEY_TIMEOUT_MS = 240_000;
+
 describe('console: organizations and collaboration', () => {
   const h = useConsole();
 
@@ -120,7 +123,7 @@ describe('console: organizations and collaboration', () => {
       if (i > 50) throw new Error(`B's role stayed ${role}`);
       await pageA.waitForTimeout(100);
     }
-  });
+  }, JOURNEY_TIMEOUT_MS);
 
   it('a collaboration member sees only the environments shared with it; a refused action shows the API message', async () => {
     const a = await h.signUpUser('primary');
@@ -200,5 +203,5 @@ describe('console: organizations and collaboration', () => {
     await pageA.getByRole('heading', { level: 1, name: 'prod' }).waitFor();
     await pageA.getByRole('table', { name: 'Environments in this group' }).getByRole('link', { name: 'hidden-env' }).waitFor();
     await expectAccessible(pageA);
-  });
+  }, JOURNEY_TIMEOUT_MS);
 });
