@@ -123,7 +123,7 @@ function EnvironmentView({ env }: { env: Environment }) {
           </Group>
           <ActionError error={simple.error} />
           {result && (
-            <Alert color="green" role="status" title={`${result.action} done`}>
+            <Alert variant="default" role="status" title={`${result.action} done`}>
               {result.session
                 ? `SSH: ${result.session.user}@${result.session.host} -p ${result.session.port} (until ${new Date(result.session.expiresAt).toLocaleTimeString()})`
                 : result.clone
