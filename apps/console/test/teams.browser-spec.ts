@@ -67,6 +67,14 @@ describe('console: organizations and collaboration', () => {
     expect(await pageA.getByText('Built in').count()).toBeGreaterThanOrEqual(4);
     await expectAccessible(pageA);
     await screenshot(pageA, 'organization-roles');
+    // A custom role from the checkboxes: Storages → Read.
+    const newRole = pageA.locator('form').filter({ has: pageA.getByRole('button', { name: 'Create role' }) });
+    await newRole.getByLabel(/^Role name/).fill('Storage reader');
+    await newRole.getByRole('group', { name: 'Storages' }).getByLabel('Read', { exact: true }).check();
+    await newRole.getByRole('button', { name: 'Create role' }).click();
+    await pageA.getByRole('button', { name: /^Storage reader/ }).waitFor();
+    const roles = (await api(a).get(`/v2/organizations/${orgId}/roles`).expect(200)).body.data.items;
+    expect(roles.find((r: { name: string }) => r.name === 'Storage reader')?.permissions.STORAGE).toEqual(['READ']);
 
     // A invites B as Read only.
     await pageA.getByRole('tab', { name: 'Invitations sent' }).click();
@@ -195,6 +203,25 @@ describe('console: organizations and collaboration', () => {
     await pageB.getByRole('heading', { level: 1, name: 'Not found' }).waitFor();
     await api(b).get(`/v2/environments/${hidden.id}`).expect(404);
     await expectAccessible(pageB);
+
+    // A shares the other environment too by editing B's shares; then suspends B.
+    await pageA.goto('/collaboration');
+    await pageA.getByRole('button', { name: `Edit shares of ${b.email}` }).click();
+    const edit = pageA.locator('form').filter({ has: pageA.getByRole('button', { name: 'Save shares' }) });
+    await edit.getByRole('button', { name: 'Add a shared item' }).click();
+    await choose(pageA, 'Shared item 2', 'hidden-env');
+    await choose(pageA, 'Roles on item 2', 'Viewer');
+    await pageA.keyboard.press('Escape');
+    await edit.getByRole('button', { name: 'Save shares' }).click();
+    await members.getByRole('row', { name: new RegExp(`${b.email}.*ACTIVE.*hidden-env: Viewer`) }).waitFor();
+    await pageB.goto('/collaborations');
+    await usable.getByRole('link', { name: 'hidden-env' }).waitFor();
+    await pageA.getByRole('button', { name: `Suspend ${b.email}` }).click();
+    await members.getByRole('row', { name: new RegExp(`${b.email}.*SUSPENDED`) }).waitFor();
+    await pageB.reload();
+    await card.getByText('SUSPENDED').waitFor();
+    await pageB.goto(`/environments/${shared.id}`);
+    await pageB.getByRole('heading', { level: 1, name: 'Not found' }).waitFor();
 
     // A group page lists its environments (smoke, with the group's Share button).
     const group = (await api(a).post('/v2/environment-groups', { name: 'prod' }).expect(201)).body.data;
