@@ -70,7 +70,8 @@ function toError(answer: { error?: unknown; response: Response }): ApiError {
   return new ApiError(
     status,
     body?.error?.type ?? 'internal-error',
-    body?.error?.message ?? (status >= 500 ? 'The server could not answer; try again shortly' : `Request failed (${status})`),
+    body?.error?.message ??
+      (status >= 500 ? 'The server could not answer; try again shortly' : `Request failed (${status})`),
   );
 }
 
