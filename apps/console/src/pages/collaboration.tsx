@@ -60,8 +60,8 @@ export default function CollaborationPage() {
     <Stack>
       <Title order={1}>Collaboration</Title>
       <Text>
-        Invite people by email to use this account's environments: share single environments, groups or all of them,
-        each with roles made of policies.
+        Invite people by email to use this account's environments: share single environments, groups or all of
+        them, each with roles made of policies.
       </Text>
       <Tabs value={tab} onChange={(value) => setParams(value && value !== 'members' ? { tab: value } : {})}>
         <Tabs.List aria-label="Collaboration">
@@ -86,14 +86,16 @@ export default function CollaborationPage() {
 function useRoles() {
   return useQuery({
     queryKey: ['collaboration', 'roles'],
-    queryFn: async () => (await data(api.GET('/v2/collaboration/roles', ALL))) as unknown as Page<CollaborationRole>,
+    queryFn: async () =>
+      (await data(api.GET('/v2/collaboration/roles', ALL))) as unknown as Page<CollaborationRole>,
   });
 }
 
 function usePolicies() {
   return useQuery({
     queryKey: ['collaboration', 'policies'],
-    queryFn: async () => (await data(api.GET('/v2/collaboration/policies', ALL))) as unknown as Page<CollaborationPolicy>,
+    queryFn: async () =>
+      (await data(api.GET('/v2/collaboration/policies', ALL))) as unknown as Page<CollaborationPolicy>,
   });
 }
 
@@ -105,7 +107,8 @@ function useShareables() {
   });
   const groups = useQuery({
     queryKey: ['environment-groups', 'owned'],
-    queryFn: async () => (await data(api.GET('/v2/environment-groups', ALL))) as unknown as Page<EnvironmentGroup>,
+    queryFn: async () =>
+      (await data(api.GET('/v2/environment-groups', ALL))) as unknown as Page<EnvironmentGroup>,
   });
   return { environments: environments.data?.items ?? [], groups: groups.data?.items ?? [] };
 }
@@ -120,7 +123,8 @@ function Members() {
   const queryClient = useQueryClient();
   const members = useQuery({
     queryKey: ['collaboration', 'members'],
-    queryFn: async () => (await data(api.GET('/v2/collaboration/members', ALL))) as unknown as Page<CollaborationMember>,
+    queryFn: async () =>
+      (await data(api.GET('/v2/collaboration/members', ALL))) as unknown as Page<CollaborationMember>,
   });
   const roles = useRoles();
   const { environments, groups } = useShareables();
@@ -161,7 +165,8 @@ function Members() {
       : item.groupId
         ? `Group ${groups.find((g) => g.id === item.groupId)?.name ?? item.groupId}`
         : (environments.find((e) => e.id === item.resourceId)?.name ?? item.resourceId);
-  const roleNames = (ids: string[]) => ids.map((id) => roleList.find((r) => r.id === id)?.name ?? id).join(', ');
+  const roleNames = (ids: string[]) =>
+    ids.map((id) => roleList.find((r) => r.id === id)?.name ?? id).join(', ');
   return (
     <Stack>
       <ActionError error={act.error} />
@@ -247,12 +252,21 @@ function Members() {
           onDone={() => setEditing(undefined)}
         />
       )}
-      <Paper withBorder p="md" component="form" onSubmit={invite.onSubmit} noValidate aria-labelledby="invite-member">
+      <Paper
+        withBorder
+        p="md"
+        component="form"
+        onSubmit={invite.onSubmit}
+        noValidate
+        aria-labelledby="invite-member"
+      >
         <Stack>
           <Title order={2} size="h4" id="invite-member">
             Invite a member
           </Title>
-          {roleList.length === 0 && <Text size="sm">Create a role first (Roles tab): every shared item needs one.</Text>}
+          {roleList.length === 0 && (
+            <Text size="sm">Create a role first (Roles tab): every shared item needs one.</Text>
+          )}
           {invite.formError && (
             <Alert color="red" role="alert">
               {invite.formError}
@@ -311,7 +325,14 @@ function EditShares({
     },
   );
   return (
-    <Paper withBorder p="md" component="form" onSubmit={save.onSubmit} noValidate aria-labelledby="edit-shares">
+    <Paper
+      withBorder
+      p="md"
+      component="form"
+      onSubmit={save.onSubmit}
+      noValidate
+      aria-labelledby="edit-shares"
+    >
       <Stack>
         <Title order={2} size="h4" id="edit-shares">
           Shares of {member.email}
@@ -396,7 +417,10 @@ function RoleForm({
             ))}
           </Group>
         </Checkbox.Group>
-        <Checkbox label="Receive notifications" {...form.getInputProps('receiveNotifications', { type: 'checkbox' })} />
+        <Checkbox
+          label="Receive notifications"
+          {...form.getInputProps('receiveNotifications', { type: 'checkbox' })}
+        />
         <Group>
           <Button type="submit" loading={save.pending}>
             {role ? 'Save role' : 'Create role'}
@@ -413,7 +437,8 @@ function Roles() {
   const policies = usePolicies();
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['collaboration'] });
   const remove = useAction(
-    (roleId: string) => data(api.DELETE('/v2/collaboration/roles/{roleId}', { params: { path: { roleId } } })),
+    (roleId: string) =>
+      data(api.DELETE('/v2/collaboration/roles/{roleId}', { params: { path: { roleId } } })),
     [['collaboration']],
   );
   const policyList = policies.data?.items ?? [];
@@ -476,7 +501,12 @@ function PolicyForm({ policy, onSaved }: { policy?: CollaborationPolicy; onSaved
         permissions: values.permissions as never,
       };
       return policy
-        ? data(api.PUT('/v2/collaboration/policies/{policyId}', { params: { path: { policyId: policy.id } }, body }))
+        ? data(
+            api.PUT('/v2/collaboration/policies/{policyId}', {
+              params: { path: { policyId: policy.id } },
+              body,
+            }),
+          )
         : data(api.POST('/v2/collaboration/policies', { body }));
     },
     () => {

@@ -18,7 +18,9 @@ export default function CollaborationsPage() {
   const collaborations = useQuery({
     queryKey: ['collaborations'],
     queryFn: async () =>
-      (await data(api.GET('/v2/collaborations', { params: { query: { limit: 1000 } } }))) as unknown as Page<Collaboration>,
+      (await data(
+        api.GET('/v2/collaborations', { params: { query: { limit: 1000 } } }),
+      )) as unknown as Page<Collaboration>,
     enabled: !!user,
   });
   const environments = useQuery({
@@ -28,19 +30,17 @@ export default function CollaborationsPage() {
   });
   const groups = useQuery({
     queryKey: ['environment-groups', 'sharedWithMe'],
-    queryFn: async () => (await data(api.GET('/v2/environment-groups', SHARED))) as unknown as Page<EnvironmentGroup>,
+    queryFn: async () =>
+      (await data(api.GET('/v2/environment-groups', SHARED))) as unknown as Page<EnvironmentGroup>,
     enabled: !!user,
   });
   const refresh = [['collaborations'], ['environments'], ['environment-groups']];
-  const answer = useAction(
-    ({ id, action }: { id: string; action: 'accept' | 'reject' | 'leave' }) => {
-      const path = { params: { path: { collaborationId: id } } };
-      if (action === 'accept') return data(api.POST('/v2/collaborations/{collaborationId}/accept', path));
-      if (action === 'reject') return data(api.POST('/v2/collaborations/{collaborationId}/reject', path));
-      return data(api.POST('/v2/collaborations/{collaborationId}/leave', path));
-    },
-    refresh,
-  );
+  const answer = useAction(({ id, action }: { id: string; action: 'accept' | 'reject' | 'leave' }) => {
+    const path = { params: { path: { collaborationId: id } } };
+    if (action === 'accept') return data(api.POST('/v2/collaborations/{collaborationId}/accept', path));
+    if (action === 'reject') return data(api.POST('/v2/collaborations/{collaborationId}/reject', path));
+    return data(api.POST('/v2/collaborations/{collaborationId}/leave', path));
+  }, refresh);
   if (!user) return <Navigate to={signInPath(location.pathname + location.search)} />;
   return (
     <Stack>
@@ -56,10 +56,17 @@ export default function CollaborationsPage() {
               {page.items.map((collaboration) => {
                 const primary = collaboration.primaryUsername ?? collaboration.primaryId;
                 const active = collaboration.status === 'ACTIVE';
-                const envs = (environments.data?.items ?? []).filter((e) => e.ownerId === collaboration.primaryId);
+                const envs = (environments.data?.items ?? []).filter(
+                  (e) => e.ownerId === collaboration.primaryId,
+                );
                 const groupName = (id: string) => groups.data?.items.find((g) => g.id === id)?.name;
                 return (
-                  <Card withBorder key={collaboration.id} component="section" aria-label={`Collaboration with ${primary}`}>
+                  <Card
+                    withBorder
+                    key={collaboration.id}
+                    component="section"
+                    aria-label={`Collaboration with ${primary}`}
+                  >
                     <Stack gap="xs">
                       <Group justify="space-between">
                         <Title order={2} size="h4">
@@ -73,7 +80,9 @@ export default function CollaborationsPage() {
                       </Text>
                       <List size="sm">
                         {collaboration.shared.map((item, i) => {
-                          const env = item.resourceId ? envs.find((e) => e.id === item.resourceId) : undefined;
+                          const env = item.resourceId
+                            ? envs.find((e) => e.id === item.resourceId)
+                            : undefined;
                           const label = item.category
                             ? 'All environments'
                             : item.groupId
@@ -121,7 +130,10 @@ export default function CollaborationsPage() {
                       <Group gap="xs">
                         {collaboration.status === 'PENDING' && (
                           <>
-                            <Button size="xs" onClick={() => answer.mutate({ id: collaboration.id, action: 'accept' })}>
+                            <Button
+                              size="xs"
+                              onClick={() => answer.mutate({ id: collaboration.id, action: 'accept' })}
+                            >
                               Accept
                             </Button>
                             <Button

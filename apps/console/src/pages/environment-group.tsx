@@ -14,7 +14,9 @@ export default function EnvironmentGroupPage() {
   const group = useQuery({
     queryKey: ['environment-groups', groupId],
     queryFn: async () =>
-      (await data(api.GET('/v2/environment-groups/{groupId}', { params: { path: { groupId } } }))) as unknown as EnvironmentGroup,
+      (await data(
+        api.GET('/v2/environment-groups/{groupId}', { params: { path: { groupId } } }),
+      )) as unknown as EnvironmentGroup,
   });
   return (
     <QueryState query={group} what="environment group">
@@ -35,7 +37,8 @@ function GroupView({ group }: { group: EnvironmentGroup }) {
   });
   const groups = useQuery({
     queryKey: ['environment-groups', ownership ?? 'owned'],
-    queryFn: async () => (await data(api.GET('/v2/environment-groups', query))) as unknown as Page<EnvironmentGroup>,
+    queryFn: async () =>
+      (await data(api.GET('/v2/environment-groups', query))) as unknown as Page<EnvironmentGroup>,
     enabled: !!user,
   });
   const inGroup = (environments.data?.items ?? []).filter((e) => e.groupId === group.id);

@@ -1,4 +1,19 @@
-import { Alert, Anchor, Badge, Button, Code, Group, Paper, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Code,
+  Group,
+  Paper,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -22,7 +37,10 @@ interface ActionResult {
 
 function runAction(envId: string, action: Action, body: Record<string, unknown> = {}): Promise<ActionResult> {
   return data(
-    api.POST('/v2/environments/{envId}/actions/{action}', { params: { path: { envId, action } }, body: body as never }),
+    api.POST('/v2/environments/{envId}/actions/{action}', {
+      params: { path: { envId, action } },
+      body: body as never,
+    }),
   ) as unknown as Promise<ActionResult>;
 }
 
@@ -32,7 +50,9 @@ export default function EnvironmentPage() {
   const environment = useQuery({
     queryKey: ['environments', envId],
     queryFn: async () =>
-      (await data(api.GET('/v2/environments/{envId}', { params: { path: { envId } } }))) as unknown as Environment,
+      (await data(
+        api.GET('/v2/environments/{envId}', { params: { path: { envId } } }),
+      )) as unknown as Environment,
   });
   return (
     <QueryState query={environment} what="environment">
@@ -70,7 +90,11 @@ function EnvironmentView({ env }: { env: Environment }) {
           <Text size="sm" fw={500}>
             Status
           </Text>
-          <Badge variant="dot" color={env.status === 'RUNNING' ? 'green' : 'gray'} data-testid="environment-status">
+          <Badge
+            variant="dot"
+            color={env.status === 'RUNNING' ? 'green' : 'gray'}
+            data-testid="environment-status"
+          >
             {env.status}
           </Badge>
         </div>
@@ -108,7 +132,10 @@ function EnvironmentView({ env }: { env: Environment }) {
           </Title>
           <Text size="sm">Each action needs its permission; a refused one says which.</Text>
           <Group>
-            <Button onClick={() => simple.mutate('start')} loading={simple.isPending && simple.variables === 'start'}>
+            <Button
+              onClick={() => simple.mutate('start')}
+              loading={simple.isPending && simple.variables === 'start'}
+            >
               Start
             </Button>
             <Button onClick={() => simple.mutate('stop')} variant="light">
@@ -124,21 +151,42 @@ function EnvironmentView({ env }: { env: Environment }) {
           <ActionError error={simple.error} />
           {result && (
             <Alert variant="default" role="status" title={`${result.action} done`}>
-              {result.session
-                ? `SSH: ${result.session.user}@${result.session.host} -p ${result.session.port} (until ${new Date(result.session.expiresAt).toLocaleTimeString()})`
-                : result.clone
-                  ? (
-                    <Anchor component={Link} to={paths.environment(result.clone.id)}>
-                      Open the clone {result.clone.name}
-                    </Anchor>
-                  )
-                  : `The environment is ${result.environment.status.toLowerCase()}.`}
+              {result.session ? (
+                `SSH: ${result.session.user}@${result.session.host} -p ${result.session.port} (until ${new Date(result.session.expiresAt).toLocaleTimeString()})`
+              ) : result.clone ? (
+                <Anchor component={Link} to={paths.environment(result.clone.id)}>
+                  Open the clone {result.clone.name}
+                </Anchor>
+              ) : (
+                `The environment is ${result.environment.status.toLowerCase()}.`
+              )}
             </Alert>
           )}
           <SimpleGrid cols={{ base: 1, md: 2 }}>
-            <ActionForm envId={env.id} action="deploy" field="artifact" label="Artifact to deploy" submit="Deploy" onDone={done} />
-            <ActionForm envId={env.id} action="clone" field="name" label="Name of the clone (optional)" submit="Clone" onDone={done} />
-            <ActionForm envId={env.id} action="migrate" field="region" label="Region to migrate to" submit="Migrate" onDone={done} />
+            <ActionForm
+              envId={env.id}
+              action="deploy"
+              field="artifact"
+              label="Artifact to deploy"
+              submit="Deploy"
+              onDone={done}
+            />
+            <ActionForm
+              envId={env.id}
+              action="clone"
+              field="name"
+              label="Name of the clone (optional)"
+              submit="Clone"
+              onDone={done}
+            />
+            <ActionForm
+              envId={env.id}
+              action="migrate"
+              field="region"
+              label="Region to migrate to"
+              submit="Migrate"
+              onDone={done}
+            />
             <ActionForm
               envId={env.id}
               action="configure"
@@ -200,7 +248,10 @@ function ActionForm({
 }) {
   const form = useForm<Record<string, string>>({
     initialValues: { [field]: initial },
-    validate: field === 'config' ? { config: (value) => (jsonObject(value) ? null : 'must be a JSON object') } : undefined,
+    validate:
+      field === 'config'
+        ? { config: (value) => (jsonObject(value) ? null : 'must be a JSON object') }
+        : undefined,
   });
   const { onSubmit, pending, formError } = useApiForm(
     form,
@@ -220,7 +271,12 @@ function ActionForm({
             {formError}
           </Alert>
         )}
-        <Input label={label} autosize={field === 'config' ? true : undefined} minRows={field === 'config' ? 3 : undefined} {...form.getInputProps(field)} />
+        <Input
+          label={label}
+          autosize={field === 'config' ? true : undefined}
+          minRows={field === 'config' ? 3 : undefined}
+          {...form.getInputProps(field)}
+        />
         <Group>
           <Button type="submit" variant="light" loading={pending}>
             {submit}
@@ -234,7 +290,9 @@ function ActionForm({
 function jsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(text.trim() || '{}');
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

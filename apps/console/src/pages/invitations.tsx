@@ -15,13 +15,17 @@ export default function InvitationsPage() {
   const organizations = useQuery({
     queryKey: ['invitations', 'mine'],
     queryFn: async () =>
-      (await data(api.GET('/v2/users/me/invitations', { params: { query: { limit: 1000 } } }))) as unknown as Page<Invitation>,
+      (await data(
+        api.GET('/v2/users/me/invitations', { params: { query: { limit: 1000 } } }),
+      )) as unknown as Page<Invitation>,
     enabled: !!user,
   });
   const collaborations = useQuery({
     queryKey: ['collaborations'],
     queryFn: async () =>
-      (await data(api.GET('/v2/collaborations', { params: { query: { limit: 1000 } } }))) as unknown as Page<Collaboration>,
+      (await data(
+        api.GET('/v2/collaborations', { params: { query: { limit: 1000 } } }),
+      )) as unknown as Page<Collaboration>,
     enabled: !!user,
   });
   const refresh = [['invitations'], ['organizations'], ['collaborations']];
@@ -29,14 +33,24 @@ export default function InvitationsPage() {
     ({ id, answer }: { id: string; answer: 'accept' | 'decline' }) =>
       answer === 'accept'
         ? data(api.POST('/v2/invitations/{invitationId}/accept', { params: { path: { invitationId: id } } }))
-        : data(api.POST('/v2/invitations/{invitationId}/decline', { params: { path: { invitationId: id } } })),
+        : data(
+            api.POST('/v2/invitations/{invitationId}/decline', { params: { path: { invitationId: id } } }),
+          ),
     refresh,
   );
   const answerCollaboration = useAction(
     ({ id, answer }: { id: string; answer: 'accept' | 'reject' }) =>
       answer === 'accept'
-        ? data(api.POST('/v2/collaborations/{collaborationId}/accept', { params: { path: { collaborationId: id } } }))
-        : data(api.POST('/v2/collaborations/{collaborationId}/reject', { params: { path: { collaborationId: id } } })),
+        ? data(
+            api.POST('/v2/collaborations/{collaborationId}/accept', {
+              params: { path: { collaborationId: id } },
+            }),
+          )
+        : data(
+            api.POST('/v2/collaborations/{collaborationId}/reject', {
+              params: { path: { collaborationId: id } },
+            }),
+          ),
     refresh,
   );
   if (!user) return <Navigate to={signInPath(location.pathname + location.search)} />;
@@ -84,7 +98,9 @@ export default function InvitationsPage() {
                               size="xs"
                               variant="default"
                               aria-label={`Decline the invitation to ${invitation.organizationUsername}`}
-                              onClick={() => answerInvitation.mutate({ id: invitation.id, answer: 'decline' })}
+                              onClick={() =>
+                                answerInvitation.mutate({ id: invitation.id, answer: 'decline' })
+                              }
                             >
                               Decline
                             </Button>
@@ -104,7 +120,10 @@ export default function InvitationsPage() {
                       {invitation.organizationUsername} ({invitation.status.toLowerCase()})
                     </span>
                   ))}
-                  . <Anchor component={Link} to={paths.organizations}>My organizations</Anchor>
+                  .{' '}
+                  <Anchor component={Link} to={paths.organizations}>
+                    My organizations
+                  </Anchor>
                 </Text>
               )}
             </Stack>
@@ -150,7 +169,9 @@ export default function InvitationsPage() {
                           <Button
                             size="xs"
                             aria-label={`Accept the collaboration with ${primary}`}
-                            onClick={() => answerCollaboration.mutate({ id: collaboration.id, answer: 'accept' })}
+                            onClick={() =>
+                              answerCollaboration.mutate({ id: collaboration.id, answer: 'accept' })
+                            }
                           >
                             Accept
                           </Button>
@@ -158,7 +179,9 @@ export default function InvitationsPage() {
                             size="xs"
                             variant="default"
                             aria-label={`Reject the collaboration with ${primary}`}
-                            onClick={() => answerCollaboration.mutate({ id: collaboration.id, answer: 'reject' })}
+                            onClick={() =>
+                              answerCollaboration.mutate({ id: collaboration.id, answer: 'reject' })
+                            }
                           >
                             Reject
                           </Button>

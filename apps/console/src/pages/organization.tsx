@@ -41,7 +41,9 @@ export default function OrganizationPage() {
   const organization = useQuery({
     queryKey: ['organizations', orgId],
     queryFn: async () =>
-      (await data(api.GET('/v2/organizations/{orgId}', { params: { path: { orgId } } }))) as unknown as Organization,
+      (await data(
+        api.GET('/v2/organizations/{orgId}', { params: { path: { orgId } } }),
+      )) as unknown as Organization,
     enabled: !!user,
   });
   if (!user) return <Navigate to={signInPath(location.pathname + location.search)} />;
@@ -55,7 +57,10 @@ export default function OrganizationPage() {
               My role: <Badge variant="light">{org.role.name}</Badge>
             </Text>
           </Group>
-          <Tabs value={tab} onChange={(value) => setParams(value && value !== 'members' ? { tab: value } : {})}>
+          <Tabs
+            value={tab}
+            onChange={(value) => setParams(value && value !== 'members' ? { tab: value } : {})}
+          >
             <Tabs.List aria-label="Organization">
               <Tabs.Tab value="members">Members</Tabs.Tab>
               <Tabs.Tab value="roles">Roles</Tabs.Tab>
@@ -120,7 +125,11 @@ function Members({ org, userId }: { org: Organization; userId: string }) {
   );
   const remove = useAction(
     (memberId: string) =>
-      data(api.DELETE('/v2/organizations/{orgId}/members/{userId}', { params: { path: { orgId, userId: memberId } } })),
+      data(
+        api.DELETE('/v2/organizations/{orgId}/members/{userId}', {
+          params: { path: { orgId, userId: memberId } },
+        }),
+      ),
     refresh,
   );
   const manage = can(org, 'MANAGE_MEMBERS');
@@ -153,11 +162,17 @@ function Members({ org, userId }: { org: Organization; userId: string }) {
                       {manage && !owner ? (
                         <Select
                           aria-label={`Role of ${member.username}`}
-                          data={roleOptions.length ? roleOptions : [{ value: member.roleId, label: member.roleName }]}
+                          data={
+                            roleOptions.length
+                              ? roleOptions
+                              : [{ value: member.roleId, label: member.roleName }]
+                          }
                           value={member.roleId}
                           allowDeselect={false}
                           w={200}
-                          onChange={(roleId) => roleId && changeRole.mutate({ memberId: member.userId, roleId })}
+                          onChange={(roleId) =>
+                            roleId && changeRole.mutate({ memberId: member.userId, roleId })
+                          }
                         />
                       ) : (
                         member.roleName
@@ -221,7 +236,9 @@ function Roles({ org }: { org: Organization }) {
     [['organizations']],
   );
   const create = (values: RoleValues) =>
-    data(api.POST('/v2/organizations/{orgId}/roles', { params: { path: { orgId } }, body: roleBody(values) }));
+    data(
+      api.POST('/v2/organizations/{orgId}/roles', { params: { path: { orgId } }, body: roleBody(values) }),
+    );
   return (
     <QueryState query={roles} what="list">
       {(page) => (
@@ -241,7 +258,9 @@ function Roles({ org }: { org: Organization }) {
                 </Accordion.Control>
                 <Accordion.Panel>
                   <Stack>
-                    {role.builtIn === 'OWNER' && <Text size="sm">The Owner role is fixed: it holds every permission.</Text>}
+                    {role.builtIn === 'OWNER' && (
+                      <Text size="sm">The Owner role is fixed: it holds every permission.</Text>
+                    )}
                     <RoleEditor
                       idPrefix={`role-${role.id}`}
                       initial={role}
@@ -267,7 +286,9 @@ function Roles({ org }: { org: Organization }) {
                         >
                           Delete role {role.name}
                         </Button>
-                        {role.memberCount > 0 && <Text size="sm">A role is deleted only when nobody holds it.</Text>}
+                        {role.memberCount > 0 && (
+                          <Text size="sm">A role is deleted only when nobody holds it.</Text>
+                        )}
                       </Group>
                     )}
                   </Stack>
@@ -280,7 +301,12 @@ function Roles({ org }: { org: Organization }) {
               <Title order={2} size="h4">
                 Create a custom role
               </Title>
-              <RoleEditor idPrefix="new-role" submitLabel="Create role" save={create} onSaved={() => void refresh()} />
+              <RoleEditor
+                idPrefix="new-role"
+                submitLabel="Create role"
+                save={create}
+                onSaved={() => void refresh()}
+              />
             </Stack>
           )}
         </Stack>
@@ -322,7 +348,14 @@ function Invitations({ org }: { org: Organization }) {
     .map((role) => ({ value: role.id, label: role.name }));
   return (
     <Stack>
-      <Paper withBorder p="md" component="form" onSubmit={invite.onSubmit} noValidate aria-labelledby="invite-title">
+      <Paper
+        withBorder
+        p="md"
+        component="form"
+        onSubmit={invite.onSubmit}
+        noValidate
+        aria-labelledby="invite-title"
+      >
         <Stack>
           <Title order={2} size="h4" id="invite-title">
             Invite a member
@@ -414,7 +447,14 @@ function Settings({ org, userId }: { org: Organization; userId: string }) {
   if (!owner) return <Text>Only the organization's owner can rename or delete it.</Text>;
   return (
     <Stack>
-      <Paper withBorder p="md" component="form" onSubmit={rename.onSubmit} noValidate aria-labelledby="rename-title">
+      <Paper
+        withBorder
+        p="md"
+        component="form"
+        onSubmit={rename.onSubmit}
+        noValidate
+        aria-labelledby="rename-title"
+      >
         <Stack>
           <Title order={2} size="h4" id="rename-title">
             Rename

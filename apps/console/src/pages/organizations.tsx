@@ -1,4 +1,16 @@
-import { Alert, Anchor, Badge, Button, Group, Paper, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Group,
+  Paper,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router';
@@ -17,7 +29,10 @@ export default function OrganizationsPage() {
   const queryClient = useQueryClient();
   const organizations = useQuery({
     queryKey: ['organizations', 'mine'],
-    queryFn: async () => (await data(api.GET('/v2/organizations', { params: { query: { limit: 1000 } } }))) as unknown as Page<Organization>,
+    queryFn: async () =>
+      (await data(
+        api.GET('/v2/organizations', { params: { query: { limit: 1000 } } }),
+      )) as unknown as Page<Organization>,
     enabled: !!user,
   });
   const form = useForm({ initialValues: { username: '' } });
@@ -36,10 +51,17 @@ export default function OrganizationsPage() {
     <Stack>
       <Title order={1}>Organizations</Title>
       <Text>
-        An organization owns resources its members use with a role. Switch to it in the account menu at the top to act
-        as the organization.
+        An organization owns resources its members use with a role. Switch to it in the account menu at the
+        top to act as the organization.
       </Text>
-      <Paper withBorder p="md" component="form" onSubmit={create.onSubmit} noValidate aria-labelledby="create-org">
+      <Paper
+        withBorder
+        p="md"
+        component="form"
+        onSubmit={create.onSubmit}
+        noValidate
+        aria-labelledby="create-org"
+      >
         <Stack>
           <Title order={2} size="h4" id="create-org">
             Create an organization
@@ -51,11 +73,7 @@ export default function OrganizationsPage() {
           )}
           <Text size="sm">Its username names it in URLs and in username~name references.</Text>
           <Group align="flex-start">
-            <TextInput
-              label="Organization username"
-              required
-              {...form.getInputProps('username')}
-            />
+            <TextInput label="Organization username" required {...form.getInputProps('username')} />
             <Button type="submit" loading={create.pending} mt={25}>
               Create
             </Button>

@@ -52,7 +52,13 @@ export function RoleEditor({
             {formError}
           </Alert>
         )}
-        <TextInput label="Role name" required disabled={readOnly} id={`${idPrefix}-name`} {...form.getInputProps('name')} />
+        <TextInput
+          label="Role name"
+          required
+          disabled={readOnly}
+          id={`${idPrefix}-name`}
+          {...form.getInputProps('name')}
+        />
         <SimpleGrid cols={{ base: 1, sm: 3 }}>
           {ROLE_CATEGORIES.map((category) => (
             <Checkbox.Group
@@ -60,7 +66,10 @@ export function RoleEditor({
               label={ROLE_CATEGORY_LABELS[category]}
               value={form.getValues().permissions[category]}
               onChange={(value) => form.setFieldValue(`permissions.${category}`, value)}
-              error={form.errors[`permissions.${category}`] ?? (category === 'ACTOR' ? form.errors.permissions : undefined)}
+              error={
+                form.errors[`permissions.${category}`] ??
+                (category === 'ACTOR' ? form.errors.permissions : undefined)
+              }
             >
               <Stack gap={4} mt={4}>
                 {ROLE_CATEGORY_PERMISSIONS[category].map((permission) => (

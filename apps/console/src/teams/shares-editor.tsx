@@ -23,9 +23,15 @@ export function toShareBody(rows: ShareRow[]): ShareBody[] {
     });
 }
 
-export function toShareRows(items: { resourceId?: string; groupId?: string; category?: string; roleIds: string[] }[]): ShareRow[] {
+export function toShareRows(
+  items: { resourceId?: string; groupId?: string; category?: string; roleIds: string[] }[],
+): ShareRow[] {
   return items.map((item) => ({
-    target: item.category ? `category:${item.category}` : item.groupId ? `group:${item.groupId}` : `env:${item.resourceId}`,
+    target: item.category
+      ? `category:${item.category}`
+      : item.groupId
+        ? `group:${item.groupId}`
+        : `env:${item.resourceId}`,
     roleIds: item.roleIds,
   }));
 }
@@ -50,8 +56,14 @@ export function SharesEditor({
   error?: React.ReactNode;
 }) {
   const targets = [
-    { group: 'Category', items: [{ value: 'category:ENVIRONMENTS', label: 'All environments (ENVIRONMENTS)' }] },
-    { group: 'Environment groups', items: groups.map((g) => ({ value: `group:${g.id}`, label: `Group ${g.name}` })) },
+    {
+      group: 'Category',
+      items: [{ value: 'category:ENVIRONMENTS', label: 'All environments (ENVIRONMENTS)' }],
+    },
+    {
+      group: 'Environment groups',
+      items: groups.map((g) => ({ value: `group:${g.id}`, label: `Group ${g.name}` })),
+    },
     { group: 'Environments', items: environments.map((e) => ({ value: `env:${e.id}`, label: e.name })) },
   ].filter((g) => g.items.length > 0);
   const roleOptions = roles.map((role) => ({ value: role.id, label: role.name }));
