@@ -82,10 +82,14 @@ export async function call<T>(request: Promise<Answer<T>>): Promise<T> {
   return answer.data as T;
 }
 
-/** The `data` of the answer's `{ data }` envelope, or an ApiError. */
+/** The `data` of the answer's `{ data }` envelope (undefined for a 204), or an ApiError. */
 export async function data<T>(request: Promise<Answer<T>>): Promise<T extends { data: infer D } ? D : never> {
   const body = await call(request);
-  return (body as { data: T extends { data: infer D } ? D : never }).data;
+  return (body as { data: T extends { data: infer D } ? D : never } | undefined)?.data as T extends {
+    data: infer D;
+  }
+    ? D
+    : never;
 }
 
 /** A raw request (logs, records, exports): the Response, or an ApiError for a failure. */

@@ -5,7 +5,8 @@ import { ApiError } from './api';
 /** What a person reads for a failure: the API's message, never a stack or a raw object. */
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) return error.message;
-  if (error instanceof TypeError) return 'Atrium could not be reached; check your connection and try again';
+  if (error instanceof TypeError && /fetch|network/i.test(error.message))
+    return 'Atrium could not be reached; check your connection and try again';
   return 'Something went wrong; try again';
 }
 
