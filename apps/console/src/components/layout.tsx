@@ -11,6 +11,7 @@ import {
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { api, data } from '../lib/api';
 import { paths } from '../lib/paths';
@@ -37,6 +38,11 @@ function AccountSwitcher() {
     queryFn: () => data(api.GET('/v2/organizations')),
     enabled: !!user,
   });
+  const known = organizations.data?.items.some((org) => org.id === accountId);
+  useEffect(() => {
+    // The organization acted as is gone (left, removed, deleted, or another user signed in): act as oneself.
+    if (accountId && organizations.isSuccess && !known) switchAccount(undefined);
+  }, [accountId, organizations.isSuccess, known, switchAccount]);
   if (!user) return null;
   const options = [
     { value: user.id, label: `${user.username} (personal)` },

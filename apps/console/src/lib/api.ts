@@ -26,7 +26,9 @@ export function setRefresher(refresh: (() => Promise<boolean>) | undefined): voi
 function send(request: Request): Promise<Response> {
   const attempt = request.clone();
   if (accessToken) attempt.headers.set('authorization', `Bearer ${accessToken}`);
-  if (actingAccountId && !attempt.headers.has('x-account-id'))
+  // What is shared with me is the user's, not the organization's: the API refuses X-Account-Id there.
+  const sharedWithMe = new URL(attempt.url).searchParams.get('ownership') === 'sharedWithMe';
+  if (actingAccountId && !sharedWithMe && !attempt.headers.has('x-account-id'))
     attempt.headers.set('x-account-id', actingAccountId);
   return fetch(attempt);
 }
