@@ -26,6 +26,7 @@ import { errorMessage } from '../lib/forms';
 import { paths } from '../lib/paths';
 import { useSession } from '../lib/session';
 import { Loading } from '../components/page-state';
+import { UserName } from '../components/user-name';
 import { CANNOT_MANAGE, changeError, grantErrorField, withoutFieldRef } from './share-errors';
 import {
   COLLECTION_TYPES,
@@ -159,24 +160,6 @@ function ShareContent({ target }: { target: Target }) {
         {isStorage(target.type) && <StorageLinksSection target={target} />}
       </Stack>
     </Stack>
-  );
-}
-
-/** A user's username (public profile), or the id when it cannot be found. */
-function UserName({ userId }: { userId: string }) {
-  const { user } = useSession();
-  const profile = useQuery({
-    queryKey: ['user', userId],
-    queryFn: () => data(api.GET('/v2/users/{userIdOrUsername}', { params: { path: { userIdOrUsername: userId } } })),
-    staleTime: Infinity,
-    retry: false,
-  });
-  const name = (profile.data as { username?: string } | undefined)?.username ?? userId;
-  return (
-    <Text span fw={500}>
-      {name}
-      {user?.id === userId ? ' (you)' : ''}
-    </Text>
   );
 }
 
