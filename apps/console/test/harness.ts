@@ -24,6 +24,18 @@ import { DevMail, readMail } from '../../atrium/test/test-stack';
  * playwright-core. One stack and one browser per spec file: `useConsole()` at the top of a
  * `describe` starts them in beforeAll and stops them in afterAll; every test gets its own
  * browser contexts (cookie jars), closed after it, and fails if one of its pages logged an error.
+ *
+ *   describe('sharing a dataset', () => {
+ *     const h = useConsole();
+ *     it('A shares with B', async () => {
+ *       const [a, b] = [await h.signUpUser('a'), await h.signUpUser('b')];
+ *       const datasetId = await createDataset(h, a, 'shared'); // @atrium/testing factories take `h`
+ *       const page = await h.signedInPage(a, `/storage/datasets/${datasetId}`);
+ *       await page.getByRole('button', { name: 'Share' }).click();
+ *       await expectAccessible(page);
+ *       await screenshot(page, 'share-dialog');
+ *     });
+ *   });
  */
 
 const REPO = resolve(__dirname, '../../..');
@@ -90,7 +102,13 @@ export function ensureConsoleBuilt(): void {
   const [command, args] = scripts['console:build']
     ? ['npm', ['run', '-s', 'console:build']]
     : ['npx', ['vite', 'build', '--config', 'apps/console/vite.config.ts']];
-  execFileSync(command, args, { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Jest sets NODE_ENV=test, with which Vite would bundle React's development build (StrictMode's
+  // double effects included): test what ships.
+  execFileSync(command, args, {
+    cwd: REPO,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   if (!existsSync(index)) throw new Error(`${command} ${args.join(' ')} wrote no ${index}`);
 }
 
@@ -123,10 +141,11 @@ export class ConsoleHarness {
   browser!: Browser;
   stack!: AtriumStack;
   db!: TestDatabase;
+  private closed = false;
   private contexts: BrowserContext[] = [];
   private pages: PageRecord[] = [];
 
-  /** Builds the console if needed, starts the stack and Chromium. */
+  /** Builds the console if needed, starts the stack and Chromium. Call close() even when it throws. */
   async start(gatewayOverrides: Record<string, string> = {}): Promise<this> {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set CONSOLE_CHROMIUM)`);
@@ -134,9 +153,11 @@ export class ConsoleHarness {
     ensureConsoleBuilt();
     const port = await freePort();
     this.baseUrl = `http://127.0.0.1:${port}`;
-    const browser = chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-    // On failure, a started half must not outlive the test file.
-    browser.catch(() => undefined);
+    // Chromium starts while the stack does (its failure handled at once, reported below).
+    const launched = chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }).then(
+      (browser) => ({ browser }),
+      (error: unknown) => ({ error }),
+    );
     try {
       this.db = await createTestDatabase();
       this.stack = await startAtriumStack(
@@ -149,17 +170,21 @@ export class ConsoleHarness {
         }),
       );
       await this.stack.gateway.listen(port, '127.0.0.1');
-      this.browser = await browser;
-    } catch (err) {
-      await this.close(await browser.catch(() => undefined));
-      throw err;
+    } finally {
+      // On failure too, so that close() stops whatever started.
+      const result = await launched;
+      if ('browser' in result) this.browser = result.browser;
     }
+    const result = await launched;
+    if ('error' in result) throw result.error;
     return this;
   }
 
-  /** Stops Chromium, the stack, and drops the database. */
-  async close(browser: Browser | undefined = this.browser): Promise<void> {
-    await browser?.close();
+  /** Stops Chromium, the stack, and drops the database (once, whatever of them started). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.browser?.close();
     await this.stack?.close();
     await this.db?.drop();
   }
@@ -232,7 +257,8 @@ export class ConsoleHarness {
     const record: PageRecord = { page, errors: [], allowed };
     this.pages.push(record);
     const add = (text: string) => {
-      if (!record.allowed.some((re) => re.test(text))) record.errors.push(text);
+      if (!record.allowed.some((re) => re.test(text)))
+        record.errors.push(`${page.url() || 'about:blank'}: ${text}`);
     };
     page.on('pageerror', (err) => add(`uncaught ${err.name}: ${err.message}`));
     page.on('console', (msg: ConsoleMessage) => {
@@ -257,12 +283,27 @@ export function useConsole(gatewayOverrides: Record<string, string> = {}): Conso
   return harness;
 }
 
-/** Signs in through the sign-in form of the page (which must show it). */
-export async function signInThroughForm(page: Page, user: ConsoleUser): Promise<void> {
-  await page.getByLabel('Username or email').fill(user.username);
+/**
+ * Signs in through the sign-in form the page shows, and waits for the form to go away; throws
+ * with the form's message when the sign-in is refused. (A journey that expects a refusal fills
+ * the form itself.)
+ */
+export async function signInThroughForm(
+  page: Page,
+  user: Pick<ConsoleUser, 'username' | 'password'>,
+): Promise<void> {
+  const login = page.getByLabel('Username or email');
+  await login.fill(user.username);
   // Mantine appends the required mark to the label: "Password *".
   await page.getByLabel(/^Password\b/).fill(user.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  const refused = page.getByRole('alert');
+  const outcome = await Promise.race([
+    login.waitFor({ state: 'detached' }).then(() => 'signed in'),
+    refused.waitFor().then(() => 'refused'),
+  ]);
+  if (outcome === 'refused')
+    throw new Error(`sign-in of ${user.username} refused: ${await refused.innerText()}`);
 }
 
 /** Fails with a readable list when axe-core finds a serious or critical violation on the page. */
