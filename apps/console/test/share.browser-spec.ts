@@ -66,6 +66,11 @@ function accessRow(dialog: Locator, username: string): Locator {
   return dialog.getByRole('table', { name: 'People with access' }).getByRole('row').filter({ hasText: username });
 }
 
+/** The sign-in link of the "Sign in to continue" prompt, which returns to the page. */
+function signInPrompt(page: Page): Locator {
+  return page.locator('main a[href^="/sign-in?next="]');
+}
+
 /** The name of the element that has focus (its label, or its text). */
 function focusedName(page: Page): Promise<string> {
   return page.evaluate(() => {
@@ -94,20 +99,26 @@ describe('console: the Share dialog and the storage pages', () => {
     expect(await dialog.getByTestId('effective-general-access').textContent()).toContain('Restricted');
     expect(await accessRow(dialog, a.username).textContent()).toContain('Owner');
 
-    // A name nobody has: the API's message next to the field.
-    const who = dialog.getByLabel('Username or email');
+    // Bad input gets the API's message next to the field: a name nobody has, an email address.
+    const who = dialog.getByLabel('Username', { exact: true });
+    const share = dialog.getByRole('button', { name: 'Share', exact: true });
+    const fieldMessage = async () => {
+      await eventually(async () => expect(await who.getAttribute('aria-invalid')).toBe('true'));
+      const describedBy = (await who.getAttribute('aria-describedby')) ?? '';
+      return pageA.evaluate(
+        (ids) => ids.split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' '),
+        describedBy,
+      );
+    };
     await who.fill('nobody-by-this-name');
-    await dialog.getByRole('button', { name: 'Share', exact: true }).click();
-    await eventually(async () => expect(await who.getAttribute('aria-invalid')).toBe('true'));
-    const describedBy = (await who.getAttribute('aria-describedby')) ?? '';
-    const fieldError = await pageA.evaluate(
-      (ids) => ids.split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' '),
-      describedBy,
-    );
-    expect(fieldError).toMatch(/not found/i);
+    await share.click();
+    expect(await fieldMessage()).toContain('The user "nobody-by-this-name" was not found');
+    await who.fill(b.email);
+    await share.click();
+    expect(await fieldMessage()).toContain('an email address is not accepted here');
 
     await who.fill(b.username);
-    await dialog.getByRole('button', { name: 'Share', exact: true }).click();
+    await share.click();
     await accessRow(dialog, b.username).waitFor();
     expect(await accessRow(dialog, b.username).textContent()).toContain('View');
     await expectAccessible(pageA);
@@ -151,14 +162,14 @@ describe('console: the Share dialog and the storage pages', () => {
       .http()
       .post(`/v2/datasets/${dataset.id}/access/grants`)
       .set(a.auth)
-      .send({ user: b.email, permissions: ['READ'] })
+      .send({ user: b.username, permissions: ['READ'] })
       .expect(201);
 
     const visitor = await h.newPage();
     await visitor.goto(dataset.path);
     await visitor.getByRole('heading', { level: 1, name: 'Sign in to continue' }).waitFor();
     await expectAccessible(visitor);
-    await visitor.getByRole('link', { name: 'Sign in' }).last().click();
+    await signInPrompt(visitor).click();
     await signInThroughForm(visitor, b);
     await visitor.getByRole('heading', { level: 1, name: dataset.name }).waitFor();
     expect(new URL(visitor.url()).pathname).toBe(dataset.path);
@@ -172,7 +183,7 @@ describe('console: the Share dialog and the storage pages', () => {
 
     const other = await h.newPage();
     await other.goto(dataset.path);
-    await other.getByRole('link', { name: 'Sign in' }).last().click();
+    await signInPrompt(other).click();
     await signInThroughForm(other, stranger);
     await other.getByRole('heading', { level: 1, name: 'Not found' }).waitFor();
     expect(new URL(other.url()).pathname).toBe(dataset.path);
@@ -180,7 +191,7 @@ describe('console: the Share dialog and the storage pages', () => {
     // General access in the dialog: "Anyone with the link" lets the stranger in.
     const pageA = await h.signedInPage(a, dataset.path);
     const dialog = await openShareDialog(pageA, dataset.name);
-    await dialog.getByRole('radio', { name: /Anyone with the link\b/ }).check();
+    await dialog.getByRole('radio', { name: 'Anyone with the link', exact: true }).check();
     await eventually(async () => expect(await dialog.getByTestId('effective-general-access').count()).toBe(0));
     const updated = await h.http().get(`/v2/datasets/${dataset.id}`).set(a.auth).expect(200);
     expect(updated.body.data.generalAccess).toBe('ANYONE_WITH_ID_CAN_READ');
@@ -208,7 +219,7 @@ describe('console: the Share dialog and the storage pages', () => {
       }
       throw new Error(`Tab never reached ${name}`);
     };
-    await tabTo('Username or email');
+    await tabTo('Username');
     await page.keyboard.type(b.username);
     await tabTo(/^Edit/);
     await page.keyboard.press('Space');
@@ -316,13 +327,13 @@ describe('console: the Share dialog and the storage pages', () => {
       .http()
       .post(`/v2/request-queues/${queue.id}/requests`)
       .set(a.auth)
-      .send({ url: 'https://example.com/pending', method: 'GET' })
+      .send({ url: 'https://example.com/pending', uniqueKey: 'pending', method: 'GET' })
       .expect(201);
     await h
       .http()
       .post(`/v2/request-queues/${queue.id}/requests`)
       .set(a.auth)
-      .send({ url: 'https://example.com/done', method: 'POST', handledAt: new Date().toISOString() })
+      .send({ url: 'https://example.com/done', uniqueKey: 'done', method: 'POST', handledAt: new Date().toISOString() })
       .expect(201);
     await page.goto(queue.path);
     await page.getByRole('heading', { level: 1, name: queue.name }).waitFor();

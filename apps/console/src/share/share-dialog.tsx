@@ -471,7 +471,7 @@ function AddPeople({ target }: { target: Target }) {
     mode: 'controlled',
     initialValues: { user: '', permissions: ['READ'], expiresAt: '' },
     validate: {
-      user: (v) => (v.trim() ? null : 'Enter a username or email'),
+      user: (v) => (v.trim() ? null : 'Enter a username'),
       permissions: (v) => (v.length ? null : 'Choose at least one permission'),
       expiresAt: validateExpiry,
     },
@@ -516,7 +516,8 @@ function AddPeople({ target }: { target: Target }) {
           </Alert>
         )}
         <TextInput
-          label="Username or email"
+          label="Username"
+          description="Their Atrium username. Sharing does not look people up by email, so that it cannot reveal who has an account."
           autoComplete="off"
           {...form.getInputProps('user')}
           onChange={(e) => {
