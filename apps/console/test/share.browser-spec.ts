@@ -191,8 +191,10 @@ describe('console: the Share dialog and the storage pages', () => {
     // General access in the dialog: "Anyone with the link" lets the stranger in.
     const pageA = await h.signedInPage(a, dataset.path);
     const dialog = await openShareDialog(pageA, dataset.name);
-    await dialog.getByRole('radio', { name: 'Anyone with the link', exact: true }).check();
+    const anyoneWithLink = dialog.getByRole('radio', { name: 'Anyone with the link', exact: true });
+    await anyoneWithLink.click();
     await eventually(async () => expect(await dialog.getByTestId('effective-general-access').count()).toBe(0));
+    expect(await anyoneWithLink.isChecked()).toBe(true);
     const updated = await h.http().get(`/v2/datasets/${dataset.id}`).set(a.auth).expect(200);
     expect(updated.body.data.generalAccess).toBe('ANYONE_WITH_ID_CAN_READ');
     await eventually(async () => {
@@ -337,11 +339,11 @@ describe('console: the Share dialog and the storage pages', () => {
       .expect(201);
     await page.goto(queue.path);
     await page.getByRole('heading', { level: 1, name: queue.name }).waitFor();
-    const all = page.getByRole('table', { name: 'Requests' });
+    const all = page.getByRole('table', { name: 'Requests', exact: true });
     await all.getByRole('cell', { name: 'https://example.com/done' }).waitFor();
     expect(await all.getByRole('row').filter({ hasText: '/done' }).textContent()).toContain('Handled');
     expect(await all.getByRole('row').filter({ hasText: '/pending' }).textContent()).toContain('Pending');
-    const head = page.getByRole('table', { name: 'Next requests' });
+    const head = page.getByRole('table', { name: 'Next requests', exact: true });
     expect(await head.getByRole('row').count()).toBe(2);
     await expectAccessible(page);
     await screenshot(page, 'request-queue');

@@ -582,7 +582,7 @@ function GeneralAccessSection({ target, list }: { target: Target; list: AccessLi
       <Radio.Group
         label={`Who can view this ${target.what}`}
         description="Besides the people above, who have access whatever this says."
-        value={list.generalAccess}
+        value={change.isPending ? change.variables : list.generalAccess}
         onChange={(value) => change.mutate(value as GeneralAccess)}
       >
         <Stack gap={8} mt="xs">
