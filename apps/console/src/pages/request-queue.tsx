@@ -51,7 +51,7 @@ function RequestsTable({ label, requests, withState }: { label: string; requests
               {withState && (
                 <Table.Td>
                   {r.handledAt ? (
-                    <Text size="sm" fw={500} c="green.9">
+                    <Text size="sm" fw={700}>
                       Handled {dateTime(r.handledAt)}
                     </Text>
                   ) : (
