@@ -102,7 +102,13 @@ export function ensureConsoleBuilt(): void {
   const [command, args] = scripts['console:build']
     ? ['npm', ['run', '-s', 'console:build']]
     : ['npx', ['vite', 'build', '--config', 'apps/console/vite.config.ts']];
-  execFileSync(command, args, { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
+  // Jest sets NODE_ENV=test, with which Vite would bundle React's development build (StrictMode's
+  // double effects included): test what ships.
+  execFileSync(command, args, {
+    cwd: REPO,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   if (!existsSync(index)) throw new Error(`${command} ${args.join(' ')} wrote no ${index}`);
 }
 
