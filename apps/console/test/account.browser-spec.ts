@@ -173,7 +173,7 @@ describe('account pages', () => {
     await page.getByLabel('Search by name').fill('');
 
     // Type filter.
-    await page.getByRole('textbox', { name: 'Type' }).click();
+    await page.getByLabel('Type', { exact: true }).click();
     await page.getByRole('option', { name: 'Key-value store' }).click();
     await table.getByRole('link', { name: 'alpha-data' }).waitFor({ state: 'detached' });
     expect(await table.getByRole('link', { name: 'beta-store' }).getAttribute('href')).toBe(

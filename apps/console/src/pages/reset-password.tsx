@@ -35,7 +35,7 @@ export default function ResetPasswordPage() {
       {done ? (
         <Alert color="green" role="status" title="Password changed">
           Your password is changed and every session of your account has ended.{' '}
-          <Anchor component={Link} to={paths.signIn}>
+          <Anchor c="inherit" underline="always" component={Link} to={paths.signIn}>
             Sign in
           </Anchor>{' '}
           with the new password.
@@ -46,7 +46,7 @@ export default function ResetPasswordPage() {
             {formError && (
               <Alert color="red" role="alert">
                 {formError}{' '}
-                <Anchor component={Link} to={paths.forgotPassword}>
+                <Anchor c="inherit" underline="always" component={Link} to={paths.forgotPassword}>
                   Ask for a new link
                 </Anchor>
               </Alert>

@@ -182,7 +182,7 @@ export default function SettingsPage() {
               <Stack>
                 {!account.emailVerified && (
                   <Alert color="yellow" title="Your email is not verified">
-                    Open the link we mailed to {account.email}, or <Anchor component={Link} to={paths.verifyEmail}>ask for a new one</Anchor>.
+                    Open the link we mailed to {account.email}, or <Anchor c="inherit" underline="always" component={Link} to={paths.verifyEmail}>ask for a new one</Anchor>.
                   </Alert>
                 )}
                 <GeneralSettings me={account} />

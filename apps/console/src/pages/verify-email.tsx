@@ -33,7 +33,7 @@ function VerifyToken({ token }: { token: string }) {
   return (
     <Alert color="green" role="status" title="Email verified">
       Your email address is verified.{' '}
-      <Anchor component={Link} to={user ? paths.home : paths.signIn}>
+      <Anchor c="inherit" underline="always" component={Link} to={user ? paths.home : paths.signIn}>
         {user ? 'Go home' : 'Sign in'}
       </Anchor>
     </Alert>
