@@ -173,7 +173,7 @@ describe('account pages', () => {
     await page.getByLabel('Search by name').fill('');
 
     // Type filter.
-    await page.getByLabel('Type', { exact: true }).click();
+    await page.getByRole('combobox', { name: 'Type' }).click();
     await page.getByRole('option', { name: 'Key-value store' }).click();
     await table.getByRole('link', { name: 'alpha-data' }).waitFor({ state: 'detached' });
     expect(await table.getByRole('link', { name: 'beta-store' }).getAttribute('href')).toBe(
@@ -240,8 +240,9 @@ describe('account pages', () => {
     await screenshot(page, 'api-token-created');
 
     const bearer = { authorization: `Bearer ${secret}` };
-    expect((await h.http().get('/v2/users/me').set(bearer).expect(200)).body.data.id).toBe(user.id);
-    await h.http().get(`/v2/datasets/${datasetId}`).set(bearer).expect(200);
+    expect((await h.http().get(`/v2/datasets/${datasetId}`).set(bearer).expect(200)).body.data.id).toBe(datasetId);
+    // Authenticated, but a scoped token is kept off the account's own routes.
+    expect((await h.http().get('/v2/users/me').set(bearer).expect(403)).body.error.type).toBe('insufficient-permissions');
     // The scope has no CREATE: creating is refused.
     await h.http().post('/v2/datasets?name=not-allowed').set(bearer).expect(403);
     const listed = (await h.http().get('/v2/users/me/tokens').set(user.auth).expect(200)).body.data.items;
@@ -259,6 +260,7 @@ describe('account pages', () => {
     await tokens.getByRole('button', { name: 'Revoke read my storages' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke token' }).click();
     await tokens.waitFor({ state: 'detached' });
+    await h.http().get(`/v2/datasets/${datasetId}`).set(bearer).expect(401);
     await h.http().get('/v2/users/me').set(bearer).expect(401);
   });
 
@@ -273,7 +275,8 @@ describe('account pages', () => {
     const dialog = page.getByRole('dialog', { name: 'Your new API token' });
     const secret = (await dialog.getByTestId('token-secret').innerText()).trim();
     expect(secret).not.toBe(old);
-    await h.http().get('/v2/users/me').set({ authorization: `Bearer ${secret}` }).expect(200);
+    // A full-access token: the account's routes too.
+    expect((await h.http().get('/v2/users/me').set({ authorization: `Bearer ${secret}` }).expect(200)).body.data.id).toBe(user.id);
     await h.http().get('/v2/users/me').set({ authorization: `Bearer ${old}` }).expect(401);
   });
 

@@ -76,7 +76,7 @@ function toBody(values: TokenForm): CreateBody {
 /** The secret, once: copy it now, it is never shown again. */
 function SecretModal({ created, onClose }: { created: CreatedToken | undefined; onClose: () => void }) {
   return (
-    <Modal opened={!!created} onClose={onClose} title="Your new API token" size="lg">
+    <Modal opened={!!created} onClose={onClose} title="Your new API token" size="lg" closeButtonProps={{ 'aria-label': 'Close' }}>
       {created && (
         <Stack>
           <Alert color="yellow" title="Copy it now" role="alert">
@@ -151,7 +151,7 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => vo
         <Radio.Group label="Access" {...form.getInputProps('access')}>
           <Stack gap="xs" mt="xs">
             <Radio value="full" label="Full access: everything your account can do" />
-            <Radio value="scoped" label="Scoped: only the permissions chosen below" />
+            <Radio value="scoped" label="Scoped: only the permissions chosen below, and never the account's own routes (settings, tokens)" />
           </Stack>
         </Radio.Group>
         {scoped && (
@@ -272,6 +272,7 @@ function TokenRow({ token, onRotated }: { token: ApiToken; onRotated: (created: 
           </Button>
         </Group>
         <Modal
+          closeButtonProps={{ 'aria-label': 'Close' }}
           opened={!!confirm}
           onClose={() => {
             setConfirm(undefined);

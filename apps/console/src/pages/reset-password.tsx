@@ -1,7 +1,8 @@
-import { Alert, Anchor, Button, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import { PasswordField } from '../components/password-field';
 import { api, call } from '../lib/api';
 import { useApiForm } from '../lib/forms';
 import { paths } from '../lib/paths';
@@ -57,14 +58,14 @@ export default function ResetPasswordPage() {
                 {form.errors.token}
               </Alert>
             )}
-            <PasswordInput
+            <PasswordField
               label="New password"
               description="At least 8 characters"
               autoComplete="new-password"
               required
               {...form.getInputProps('newPassword')}
             />
-            <PasswordInput
+            <PasswordField
               label="Repeat the new password"
               autoComplete="new-password"
               required

@@ -1,8 +1,9 @@
-import { Alert, Anchor, Button, Paper, PasswordInput, Radio, Stack, Switch, Tabs, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Paper, Radio, Stack, Switch, Tabs, Text, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, Navigate, useSearchParams } from 'react-router';
+import { PasswordField } from '../components/password-field';
 import { ApiTokens } from '../components/api-tokens';
 import { QueryState, signInPath } from '../components/page-state';
 import { UsageLimits } from '../components/usage-limits';
@@ -126,15 +127,15 @@ function PasswordChange() {
             Password changed. Your other sessions have ended; this one goes on.
           </Alert>
         )}
-        <PasswordInput label="Current password" autoComplete="current-password" required {...form.getInputProps('currentPassword')} />
-        <PasswordInput
+        <PasswordField label="Current password" autoComplete="current-password" required {...form.getInputProps('currentPassword')} />
+        <PasswordField
           label="New password"
           description="At least 8 characters"
           autoComplete="new-password"
           required
           {...form.getInputProps('newPassword')}
         />
-        <PasswordInput label="Repeat the new password" autoComplete="new-password" required {...form.getInputProps('confirmPassword')} />
+        <PasswordField label="Repeat the new password" autoComplete="new-password" required {...form.getInputProps('confirmPassword')} />
         <Button type="submit" loading={pending} w="fit-content">
           Change password
         </Button>
