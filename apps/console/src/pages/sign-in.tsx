@@ -1,6 +1,7 @@
-import { Alert, Anchor, Button, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
+import { PasswordField } from '../components/password-field';
 import { useApiForm } from '../lib/forms';
 import { paths } from '../lib/paths';
 import { useSession } from '../lib/session';
@@ -33,7 +34,7 @@ export default function SignInPage() {
             </Alert>
           )}
           <TextInput label="Username or email" autoComplete="username" required {...form.getInputProps('login')} />
-          <PasswordInput label="Password" autoComplete="current-password" required {...form.getInputProps('password')} />
+          <PasswordField label="Password" autoComplete="current-password" required {...form.getInputProps('password')} />
           <Button type="submit" loading={pending}>
             Sign in
           </Button>

@@ -1,6 +1,7 @@
-import { Alert, Anchor, Button, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
+import { PasswordField } from '../components/password-field';
 import { useApiForm } from '../lib/forms';
 import { paths } from '../lib/paths';
 import { useSession } from '../lib/session';
@@ -26,7 +27,7 @@ export default function SignUpPage() {
           )}
           <TextInput label="Email" type="email" autoComplete="email" required {...form.getInputProps('email')} />
           <TextInput label="Username" autoComplete="username" required {...form.getInputProps('username')} />
-          <PasswordInput label="Password" autoComplete="new-password" required {...form.getInputProps('password')} />
+          <PasswordField label="Password" autoComplete="new-password" required {...form.getInputProps('password')} />
           <Button type="submit" loading={pending}>
             Sign up
           </Button>
