@@ -133,11 +133,10 @@ describe('console: the Share dialog and the storage pages', () => {
     const shared = await h.http().get('/v2/datasets?ownership=sharedWithMe').set(b.auth).expect(200);
     expect(shared.body.data.items.map((d: { id: string }) => d.id)).toContain(dataset.id);
     const pageB = await h.signedInPage(b, '/');
-    const sharedLink = pageB.getByRole('link', { name: dataset.name });
-    // Home (another page of the console) lists what is shared with me, when it does.
-    if (await sharedLink.count().then((n) => n > 0, () => false)) await sharedLink.first().click();
-    else await pageB.goto(dataset.path);
+    await pageB.getByText('Shared with me', { exact: true }).click();
+    await pageB.getByRole('table', { name: 'Shared with me' }).getByRole('link', { name: dataset.name }).click();
     await pageB.getByRole('heading', { level: 1, name: dataset.name }).waitFor();
+    expect(new URL(pageB.url()).pathname).toBe(dataset.path);
     await pageB.getByRole('cell', { name: 'Second' }).waitFor();
 
     // A revokes; B's reload says not found.
