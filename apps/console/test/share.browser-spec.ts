@@ -1,4 +1,4 @@
-import { restrictResourceAccess, uniqueName } from '@atrium/testing';
+import { createOrganization, joinOrganization, restrictResourceAccess, uniqueName } from '@atrium/testing';
 import { readFileSync } from 'node:fs';
 import type { Locator, Page } from 'playwright-core';
 import { ConsoleHarness, ConsoleUser, expectAccessible, screenshot, signInThroughForm, useConsole } from './harness';
@@ -239,6 +239,74 @@ describe('console: the Share dialog and the storage pages', () => {
     expect(grants.body.data.grants).toEqual([
       expect.objectContaining({ userId: b.userId, permissions: ['READ', 'WRITE'] }),
     ]);
+  });
+
+  it('derived access: organization members with their role, explained; a grant changed; giving more than one holds is refused next to the field', async () => {
+    const [a, member, manager, d] = [
+      await h.signUpUser('orgowner'),
+      await h.signUpUser('member'),
+      await h.signUpUser('manager'),
+      await h.signUpUser('third'),
+    ];
+    const org = await createOrganization(h, a);
+    await joinOrganization(h, a, org.id, member, org.roleId('Read only'));
+    const name = uniqueName('orgds');
+    const created = await h
+      .http()
+      .post(`/v2/datasets?name=${name}`)
+      .set({ ...a.auth, 'x-account-id': org.id })
+      .expect(201);
+    const dataset = { id: created.body.data.id as string, path: `/storage/datasets/${created.body.data.id}` };
+    await h
+      .http()
+      .post(`/v2/datasets/${dataset.id}/access/grants`)
+      .set({ ...a.auth, 'x-account-id': org.id })
+      .send({ user: manager.username, permissions: ['READ', 'MANAGE_ACCESS'] })
+      .expect(201);
+
+    const page = await h.signedInPage(a, dataset.path);
+    const dialog = await openShareDialog(page, name);
+    const memberRow = accessRow(dialog, member.username);
+    expect(await memberRow.textContent()).toContain('Organization member, role Read only');
+    expect(await memberRow.textContent()).toContain('View');
+    await memberRow.getByRole('button', { name: /^Why\?/ }).click();
+    await dialog.getByTestId('explain-answer').waitFor();
+    expect(await dialog.getByTestId('explain-answer').textContent()).toBe(
+      'Allowed. They are a member of the organization that owns it; their role gives this.',
+    );
+    // Asked about a permission the role does not give: not allowed.
+    await dialog.getByLabel('Permission to explain').selectOption({ label: 'Edit' });
+    await eventually(async () =>
+      expect(await dialog.getByTestId('explain-answer').textContent()).toBe('Not allowed. No rule gives this access.'),
+    );
+    await expectAccessible(page);
+
+    // The manager's grant changed: an expiry added.
+    const managerRow = accessRow(dialog, manager.username);
+    await managerRow.getByRole('button', { name: /^Change/ }).click();
+    const change = dialog.getByRole('form', { name: 'Change access' });
+    const expires = new Date(Date.now() + 7 * 24 * 3600_000);
+    const local = new Date(expires.getTime() - expires.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await change.getByLabel('Expires (optional)').fill(local);
+    await change.getByRole('button', { name: 'Save changes' }).click();
+    await change.waitFor({ state: 'detached' });
+    await eventually(async () => expect(await managerRow.textContent()).not.toContain('Never'));
+    const listed = await h.http().get(`/v2/datasets/${dataset.id}/access`).set(a.auth).expect(200);
+    const grant = listed.body.data.grants.find((g: { userId: string }) => g.userId === manager.userId);
+    expect(new Date(grant.expiresAt).getTime()).toBe(new Date(local).getTime());
+
+    // The manager may share, but gives only what it holds: the API's refusal next to the permissions.
+    const managerPage = await h.signedInPage(manager, dataset.path);
+    const managerDialog = await openShareDialog(managerPage, name);
+    await managerDialog.getByLabel('Username', { exact: true }).fill(d.username);
+    await managerDialog.getByRole('checkbox', { name: /^Edit/ }).check();
+    await managerDialog.getByRole('button', { name: 'Share', exact: true }).click();
+    // Shown as the Permissions field's error, where Mantine puts it: after the checkboxes.
+    await managerDialog.getByText('You can give only permissions you hold on this resource: WRITE').waitFor();
+    expect(await managerDialog.getByRole('alert').count()).toBe(0);
+    await managerDialog.getByRole('checkbox', { name: /^Edit/ }).uncheck();
+    await managerDialog.getByRole('button', { name: 'Share', exact: true }).click();
+    await accessRow(managerDialog, d.username).waitFor();
   });
 
   it('a writer copies a pre-signed link and rotates the signing key, which stops the old link', async () => {

@@ -9,7 +9,7 @@ import {
   Group,
   Modal,
   Radio,
-  Select,
+  NativeSelect,
   Stack,
   Table,
   Text,
@@ -725,12 +725,11 @@ function Explain({ target, userId }: { target: Target; userId: string }) {
   const deciding = explained.data?.checked.find((c) => c.rule === explained.data?.rule);
   return (
     <Stack gap="xs" role="region" aria-label="Why they can access it" aria-live="polite">
-      <Select
+      <NativeSelect
         label="Permission to explain"
         data={permissionsOf(target.type).map((p) => ({ value: p, label: permissionLabel(p) }))}
         value={permission}
-        allowDeselect={false}
-        onChange={(v) => v && setPermission(v as Permission)}
+        onChange={(e) => setPermission(e.currentTarget.value as Permission)}
         w={260}
       />
       {explained.isPending ? (
