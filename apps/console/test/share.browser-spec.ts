@@ -1,7 +1,14 @@
 import { createOrganization, joinOrganization, restrictResourceAccess, uniqueName } from '@atrium/testing';
 import { readFileSync } from 'node:fs';
 import type { Locator, Page } from 'playwright-core';
-import { ConsoleHarness, ConsoleUser, expectAccessible, screenshot, signInThroughForm, useConsole } from './harness';
+import {
+  ConsoleHarness,
+  ConsoleUser,
+  expectAccessible,
+  screenshot,
+  signInThroughForm,
+  useConsole,
+} from './harness';
 
 /*
  * The Share dialog and the storage pages (issue 15): sharing a dataset through the dialog and
@@ -63,7 +70,10 @@ async function openShareDialog(page: Page, name: string): Promise<Locator> {
 }
 
 function accessRow(dialog: Locator, username: string): Locator {
-  return dialog.getByRole('table', { name: 'People with access' }).getByRole('row').filter({ hasText: username });
+  return dialog
+    .getByRole('table', { name: 'People with access' })
+    .getByRole('row')
+    .filter({ hasText: username });
 }
 
 /** The sign-in link of the "Sign in to continue" prompt, which returns to the page. */
@@ -106,7 +116,11 @@ describe('console: the Share dialog and the storage pages', () => {
       await eventually(async () => expect(await who.getAttribute('aria-invalid')).toBe('true'));
       const describedBy = (await who.getAttribute('aria-describedby')) ?? '';
       return pageA.evaluate(
-        (ids) => ids.split(' ').map((id) => document.getElementById(id)?.textContent ?? '').join(' '),
+        (ids) =>
+          ids
+            .split(' ')
+            .map((id) => document.getElementById(id)?.textContent ?? '')
+            .join(' '),
         describedBy,
       );
     };
@@ -124,9 +138,13 @@ describe('console: the Share dialog and the storage pages', () => {
     await expectAccessible(pageA);
 
     // Why can B access it? The explain rule, in words.
-    await accessRow(dialog, b.username).getByRole('button', { name: /^Why\?/ }).click();
+    await accessRow(dialog, b.username)
+      .getByRole('button', { name: /^Why\?/ })
+      .click();
     await dialog.getByTestId('explain-answer').waitFor();
-    expect(await dialog.getByTestId('explain-answer').textContent()).toBe('Allowed. It was shared with them directly.');
+    expect(await dialog.getByTestId('explain-answer').textContent()).toBe(
+      'Allowed. It was shared with them directly.',
+    );
     await screenshot(pageA, 'share-dialog');
 
     // B finds it among what is shared with B, and opens its console link.
@@ -134,13 +152,18 @@ describe('console: the Share dialog and the storage pages', () => {
     expect(shared.body.data.items.map((d: { id: string }) => d.id)).toContain(dataset.id);
     const pageB = await h.signedInPage(b, '/');
     await pageB.getByText('Shared with me', { exact: true }).click();
-    await pageB.getByRole('table', { name: 'Shared with me' }).getByRole('link', { name: dataset.name }).click();
+    await pageB
+      .getByRole('table', { name: 'Shared with me' })
+      .getByRole('link', { name: dataset.name })
+      .click();
     await pageB.getByRole('heading', { level: 1, name: dataset.name }).waitFor();
     expect(new URL(pageB.url()).pathname).toBe(dataset.path);
     await pageB.getByRole('cell', { name: 'Second' }).waitFor();
 
     // A revokes; B's reload says not found.
-    await accessRow(dialog, b.username).getByRole('button', { name: /^Revoke/ }).click();
+    await accessRow(dialog, b.username)
+      .getByRole('button', { name: /^Revoke/ })
+      .click();
     await dialog.getByRole('button', { name: 'Revoke access' }).click();
     await eventually(async () => expect(await accessRow(dialog, b.username).count()).toBe(0));
     await eventually(async () => {
@@ -192,7 +215,9 @@ describe('console: the Share dialog and the storage pages', () => {
     const dialog = await openShareDialog(pageA, dataset.name);
     const anyoneWithLink = dialog.getByRole('radio', { name: 'Anyone with the link', exact: true });
     await anyoneWithLink.click();
-    await eventually(async () => expect(await dialog.getByTestId('effective-general-access').count()).toBe(0));
+    await eventually(async () =>
+      expect(await dialog.getByTestId('effective-general-access').count()).toBe(0),
+    );
     expect(await anyoneWithLink.isChecked()).toBe(true);
     const updated = await h.http().get(`/v2/datasets/${dataset.id}`).set(a.auth).expect(200);
     expect(updated.body.data.generalAccess).toBe('ANYONE_WITH_ID_CAN_READ');
@@ -277,7 +302,9 @@ describe('console: the Share dialog and the storage pages', () => {
     // Asked about a permission the role does not give: not allowed.
     await dialog.getByLabel('Permission to explain').selectOption({ label: 'Edit' });
     await eventually(async () =>
-      expect(await dialog.getByTestId('explain-answer').textContent()).toBe('Not allowed. No rule gives this access.'),
+      expect(await dialog.getByTestId('explain-answer').textContent()).toBe(
+        'Not allowed. No rule gives this access.',
+      ),
     );
     await expectAccessible(page);
 
@@ -286,7 +313,9 @@ describe('console: the Share dialog and the storage pages', () => {
     await managerRow.getByRole('button', { name: /^Change/ }).click();
     const change = dialog.getByRole('form', { name: 'Change access' });
     const expires = new Date(Date.now() + 7 * 24 * 3600_000);
-    const local = new Date(expires.getTime() - expires.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    const local = new Date(expires.getTime() - expires.getTimezoneOffset() * 60_000)
+      .toISOString()
+      .slice(0, 16);
     await change.getByLabel('Expires (optional)').fill(local);
     await change.getByRole('button', { name: 'Save changes' }).click();
     await change.waitFor({ state: 'detached' });
@@ -319,14 +348,23 @@ describe('console: the Share dialog and the storage pages', () => {
     const before = await link.inputValue();
     expect(before).toMatch(/\/v2\/datasets\/[^/]+\/items\?signature=/);
     expect(await dialog.getByLabel('Link', { exact: true }).inputValue()).toBe(`${h.baseUrl}${dataset.path}`);
-    await h.http().get(new URL(before).pathname + new URL(before).search).expect(200);
+    await h
+      .http()
+      .get(new URL(before).pathname + new URL(before).search)
+      .expect(200);
 
     await dialog.getByRole('button', { name: 'Rotate signing key' }).click();
     await dialog.getByText('The signing key was replaced').waitFor();
     await eventually(async () => expect(await link.inputValue()).not.toBe(before));
-    await h.http().get(new URL(before).pathname + new URL(before).search).expect(403);
+    await h
+      .http()
+      .get(new URL(before).pathname + new URL(before).search)
+      .expect(403);
     const after = await link.inputValue();
-    await h.http().get(new URL(after).pathname + new URL(after).search).expect(200);
+    await h
+      .http()
+      .get(new URL(after).pathname + new URL(after).search)
+      .expect(200);
   });
 
   it('storage pages: dataset items paged with exports, key-value records previewed and downloaded, request queue requests; all accessible', async () => {
@@ -343,7 +381,13 @@ describe('console: the Share dialog and the storage pages', () => {
     await page.getByRole('heading', { level: 1, name: dataset.name }).waitFor();
     const items = page.getByRole('table', { name: 'Dataset items' });
     await items.getByRole('cell', { name: 'First' }).waitFor();
-    expect(await items.getByRole('columnheader').allTextContents()).toEqual(['#', 'title', 'price', 'tags', 'seller']);
+    expect(await items.getByRole('columnheader').allTextContents()).toEqual([
+      '#',
+      'title',
+      'price',
+      'tags',
+      'seller',
+    ]);
     // A nested value reads as JSON.
     expect(await items.getByRole('row').nth(1).textContent()).toContain('"a"');
     await page.getByRole('button', { name: 'Page 2' }).click();
@@ -363,7 +407,13 @@ describe('console: the Share dialog and the storage pages', () => {
 
     const store = await createStorage(h, a, 'key-value-stores');
     const put = (key: string, type: string, body: string | Buffer) =>
-      h.http().put(`/v2/key-value-stores/${store.id}/records/${key}`).set(a.auth).set('content-type', type).send(body).expect(201);
+      h
+        .http()
+        .put(`/v2/key-value-stores/${store.id}/records/${key}`)
+        .set(a.auth)
+        .set('content-type', type)
+        .send(body)
+        .expect(201);
     await put('INPUT', 'application/json', JSON.stringify({ url: 'https://example.com', depth: 2 }));
     await put('notes', 'text/plain', 'plain words');
     const png = Buffer.from(
@@ -402,7 +452,12 @@ describe('console: the Share dialog and the storage pages', () => {
       .http()
       .post(`/v2/request-queues/${queue.id}/requests`)
       .set(a.auth)
-      .send({ url: 'https://example.com/done', uniqueKey: 'done', method: 'POST', handledAt: new Date().toISOString() })
+      .send({
+        url: 'https://example.com/done',
+        uniqueKey: 'done',
+        method: 'POST',
+        handledAt: new Date().toISOString(),
+      })
       .expect(201);
     await page.goto(queue.path);
     await page.getByRole('heading', { level: 1, name: queue.name }).waitFor();

@@ -16,7 +16,9 @@ export interface StorageBase {
 
 function dateTime(iso: string): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 /** A storage page's heading (its name), Share button and facts: id, owner, dates, and `facts`. */
@@ -35,7 +37,12 @@ export function StorageHeader({
   actions?: ReactNode;
 }) {
   const rows: [string, ReactNode][] = [
-    ['ID', <Text span ff="monospace" inherit key="id">{storage.id}</Text>],
+    [
+      'ID',
+      <Text span ff="monospace" inherit key="id">
+        {storage.id}
+      </Text>,
+    ],
     ['Owner', <UserName userId={storage.userId} fw={400} key="owner" />],
     ...facts,
     ['General access', GENERAL_ACCESS_WORDS[storage.generalAccess]?.label ?? storage.generalAccess],

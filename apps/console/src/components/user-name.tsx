@@ -7,7 +7,8 @@ import { useSession } from '../lib/session';
 export function useUsername(userId: string): string {
   const profile = useQuery({
     queryKey: ['user', userId],
-    queryFn: () => data(api.GET('/v2/users/{userIdOrUsername}', { params: { path: { userIdOrUsername: userId } } })),
+    queryFn: () =>
+      data(api.GET('/v2/users/{userIdOrUsername}', { params: { path: { userIdOrUsername: userId } } })),
     staleTime: Infinity,
     retry: false,
   });

@@ -65,7 +65,8 @@ function Items({ dataset }: { dataset: Dataset }) {
   return (
     <Stack gap="sm">
       <Text size="sm">
-        Items {Math.min(total, (page - 1) * PAGE_SIZE + 1)}–{Math.min(total, (page - 1) * PAGE_SIZE + rows.length)} of {total}
+        Items {Math.min(total, (page - 1) * PAGE_SIZE + 1)}–
+        {Math.min(total, (page - 1) * PAGE_SIZE + rows.length)} of {total}
       </Text>
       <Table.ScrollContainer minWidth={Math.max(500, columns.length * 140)}>
         <Table striped withTableBorder aria-label="Dataset items" verticalSpacing="xs">
@@ -99,7 +100,9 @@ function Items({ dataset }: { dataset: Dataset }) {
           value={page}
           onChange={(next) => setParams((p) => (p.set('page', String(next)), p))}
           getItemProps={(n) => ({ 'aria-label': `Page ${n}` })}
-          getControlProps={(control) => ({ 'aria-label': `${control[0].toUpperCase()}${control.slice(1)} page` })}
+          getControlProps={(control) => ({
+            'aria-label': `${control[0].toUpperCase()}${control.slice(1)} page`,
+          })}
         />
       )}
     </Stack>
@@ -109,7 +112,10 @@ function Items({ dataset }: { dataset: Dataset }) {
 function Export({ dataset }: { dataset: Dataset }) {
   const download = useMutation({
     mutationFn: (format: string) =>
-      downloadWithSession(`/v2/datasets/${dataset.id}/items?format=${format}`, `dataset_${dataset.name ?? dataset.id}.${format}`),
+      downloadWithSession(
+        `/v2/datasets/${dataset.id}/items?format=${format}`,
+        `dataset_${dataset.name ?? dataset.id}.${format}`,
+      ),
   });
   return (
     <Stack gap="xs">
@@ -144,13 +150,21 @@ export default function DatasetPage() {
   const { datasetId = '' } = useParams();
   const dataset = useQuery({
     queryKey: ['datasets', datasetId],
-    queryFn: async () => (await data(api.GET('/v2/datasets/{datasetId}', { params: { path: { datasetId } } }))) as unknown as Dataset,
+    queryFn: async () =>
+      (await data(
+        api.GET('/v2/datasets/{datasetId}', { params: { path: { datasetId } } }),
+      )) as unknown as Dataset,
   });
   return (
     <QueryState query={dataset} what="dataset">
       {(d) => (
         <Stack gap="lg">
-          <StorageHeader kind="Dataset" collection="datasets" storage={d} facts={[['Items', String(d.itemCount)]]} />
+          <StorageHeader
+            kind="Dataset"
+            collection="datasets"
+            storage={d}
+            facts={[['Items', String(d.itemCount)]]}
+          />
           <Export dataset={d} />
           <Stack gap="xs">
             <Title order={2} size="h3">

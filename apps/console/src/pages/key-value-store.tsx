@@ -28,7 +28,8 @@ function bytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-const recordPath = (storeId: string, key: string) => `/v2/key-value-stores/${storeId}/records/${encodeURIComponent(key)}`;
+const recordPath = (storeId: string, key: string) =>
+  `/v2/key-value-stores/${storeId}/records/${encodeURIComponent(key)}`;
 
 type Preview =
   | { kind: 'json'; text: string; blob: Blob }
@@ -38,7 +39,9 @@ type Preview =
 
 async function readRecord(storeId: string, key: string): Promise<Preview> {
   const response = await rawFetch(recordPath(storeId, key));
-  const contentType = (response.headers.get('content-type') ?? 'application/octet-stream').split(';')[0].trim();
+  const contentType = (response.headers.get('content-type') ?? 'application/octet-stream')
+    .split(';')[0]
+    .trim();
   const blob = await response.blob();
   if (contentType.startsWith('image/')) return { kind: 'image', blob };
   if (/json$/.test(contentType)) {
@@ -49,7 +52,8 @@ async function readRecord(storeId: string, key: string): Promise<Preview> {
       return { kind: 'text', text, blob };
     }
   }
-  if (contentType.startsWith('text/') || /xml$|javascript$/.test(contentType)) return { kind: 'text', text: await blob.text(), blob };
+  if (contentType.startsWith('text/') || /xml$|javascript$/.test(contentType))
+    return { kind: 'text', text: await blob.text(), blob };
   return { kind: 'none', blob, contentType };
 }
 
@@ -99,7 +103,11 @@ function RecordPreview({ storeId, recordKey, size }: { storeId: string; recordKe
       ) : record.data.kind === 'none' ? (
         <Text>No preview for {record.data.contentType}; download it to open it.</Text>
       ) : (
-        <Code block style={{ maxHeight: 480, overflow: 'auto', whiteSpace: 'pre-wrap' }} data-testid="record-preview">
+        <Code
+          block
+          style={{ maxHeight: 480, overflow: 'auto', whiteSpace: 'pre-wrap' }}
+          data-testid="record-preview"
+        >
           {record.data.text}
         </Code>
       )}
@@ -161,7 +169,12 @@ function Keys({ store }: { store: KeyValueStore }) {
         </Table.Tbody>
       </Table>
       <Group>
-        <Button variant="default" size="sm" disabled={!after} onClick={() => update((p) => (p.delete('after'), p.delete('key')))}>
+        <Button
+          variant="default"
+          size="sm"
+          disabled={!after}
+          onClick={() => update((p) => (p.delete('after'), p.delete('key')))}
+        >
           First page
         </Button>
         <Button
@@ -179,7 +192,12 @@ function Keys({ store }: { store: KeyValueStore }) {
         </Button>
       </Group>
       {selected && (
-        <RecordPreview storeId={store.id} recordKey={selected} size={selectedItem?.size ?? 0} key={selected} />
+        <RecordPreview
+          storeId={store.id}
+          recordKey={selected}
+          size={selectedItem?.size ?? 0}
+          key={selected}
+        />
       )}
     </Stack>
   );
@@ -191,7 +209,9 @@ export default function KeyValueStorePage() {
   const store = useQuery({
     queryKey: ['key-value-stores', storeId],
     queryFn: async () =>
-      (await data(api.GET('/v2/key-value-stores/{storeId}', { params: { path: { storeId } } }))) as unknown as KeyValueStore,
+      (await data(
+        api.GET('/v2/key-value-stores/{storeId}', { params: { path: { storeId } } }),
+      )) as unknown as KeyValueStore,
   });
   return (
     <QueryState query={store} what="key-value store">
@@ -201,7 +221,14 @@ export default function KeyValueStorePage() {
             kind="Key-value store"
             collection="key-value-stores"
             storage={s}
-            facts={s.stats ? [['Records', String(s.stats.recordCount)], ['Size', bytes(s.stats.storageBytes)]] : []}
+            facts={
+              s.stats
+                ? [
+                    ['Records', String(s.stats.recordCount)],
+                    ['Size', bytes(s.stats.storageBytes)],
+                  ]
+                : []
+            }
           />
           <Stack gap="xs">
             <Title order={2} size="h3">

@@ -31,7 +31,15 @@ function dateTime(iso: string): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-function RequestsTable({ label, requests, withState }: { label: string; requests: QueueRequest[]; withState: boolean }) {
+function RequestsTable({
+  label,
+  requests,
+  withState,
+}: {
+  label: string;
+  requests: QueueRequest[];
+  withState: boolean;
+}) {
   return (
     <Table.ScrollContainer minWidth={600}>
       <Table withTableBorder striped aria-label={label} verticalSpacing="xs">
@@ -89,7 +97,12 @@ function Requests({ queue }: { queue: RequestQueue }) {
     <Stack gap="sm">
       <RequestsTable label="Requests" requests={page.items} withState />
       <Group>
-        <Button variant="default" size="sm" disabled={!cursor} onClick={() => setParams((p) => (p.delete('after'), p))}>
+        <Button
+          variant="default"
+          size="sm"
+          disabled={!cursor}
+          onClick={() => setParams((p) => (p.delete('after'), p))}
+        >
           First page
         </Button>
         <Button
@@ -111,7 +124,9 @@ function Head({ queue }: { queue: RequestQueue }) {
     queryKey: ['request-queues', queue.id, 'head'],
     queryFn: async () =>
       (await data(
-        api.GET('/v2/request-queues/{queueId}/head', { params: { path: { queueId: queue.id }, query: { limit: 10 } } }),
+        api.GET('/v2/request-queues/{queueId}/head', {
+          params: { path: { queueId: queue.id }, query: { limit: 10 } },
+        }),
       )) as unknown as { items: QueueRequest[] },
   });
   if (head.isPending) return <Text>Loading the head…</Text>;
@@ -126,7 +141,9 @@ export default function RequestQueuePage() {
   const queue = useQuery({
     queryKey: ['request-queues', queueId],
     queryFn: async () =>
-      (await data(api.GET('/v2/request-queues/{queueId}', { params: { path: { queueId } } }))) as unknown as RequestQueue,
+      (await data(
+        api.GET('/v2/request-queues/{queueId}', { params: { path: { queueId } } }),
+      )) as unknown as RequestQueue,
   });
   return (
     <QueryState query={queue} what="request queue">

@@ -110,7 +110,13 @@ export function ShareDialog({ collection, id, name, opened, onClose }: ShareDial
   const type = COLLECTION_TYPES[collection];
   const what = typeName(type);
   return (
-    <Modal opened={opened} onClose={onClose} title={`Share ${name || what}`} size="xl" closeButtonProps={{ 'aria-label': 'Close' }}>
+    <Modal
+      opened={opened}
+      onClose={onClose}
+      title={`Share ${name || what}`}
+      size="xl"
+      closeButtonProps={{ 'aria-label': 'Close' }}
+    >
       <ShareContent target={{ collection, id, type, what }} />
     </Modal>
   );
@@ -131,7 +137,10 @@ function ShareContent({ target }: { target: Target }) {
     const status = access.error instanceof ApiError ? access.error.status : 0;
     return (
       <Stack>
-        <Alert color={status === 403 ? 'blue' : 'red'} title={status === 403 ? 'You cannot manage access' : 'Cannot show who has access'}>
+        <Alert
+          color={status === 403 ? 'blue' : 'red'}
+          title={status === 403 ? 'You cannot manage access' : 'Cannot show who has access'}
+        >
           {status === 403
             ? `Only people who can manage access to this ${target.what} can see who has access and share it.`
             : status === 404
@@ -226,7 +235,9 @@ function WhoHasAccess({ target, list }: { target: Target; list: AccessList }) {
                 </Anchor>
               </Text>
             ) : grant.hidden ? (
-              <Text size="sm">Hidden grant{grant.source ? ` via ${grant.source.type.toLowerCase()} ${grant.source.id}` : ''}</Text>
+              <Text size="sm">
+                Hidden grant{grant.source ? ` via ${grant.source.type.toLowerCase()} ${grant.source.id}` : ''}
+              </Text>
             ) : null}
           </Stack>
         </Table.Td>
@@ -304,7 +315,9 @@ function WhoHasAccess({ target, list }: { target: Target; list: AccessList }) {
       </Table.ScrollContainer>
       {list.nextCursor && <Text size="sm">More grants exist than are shown here.</Text>}
       {list.derived.length === 0 && (
-        <Text size="sm">No organization members or collaborators of the owner account have access through their role.</Text>
+        <Text size="sm">
+          No organization members or collaborators of the owner account have access through their role.
+        </Text>
       )}
     </Stack>
   );
@@ -357,7 +370,14 @@ function RevokeButton({ target, grant }: { target: Target; grant: Grant }) {
   }
   return (
     <Group gap={4} wrap="nowrap" role="group" aria-label="Confirm revoke">
-      <Button size="compact-sm" color="red" loading={revoke.isPending} onClick={() => revoke.mutate(undefined)} data-autofocus autoFocus>
+      <Button
+        size="compact-sm"
+        color="red"
+        loading={revoke.isPending}
+        onClick={() => revoke.mutate(undefined)}
+        data-autofocus
+        autoFocus
+      >
         Revoke access
       </Button>
       <Button size="compact-sm" variant="default" onClick={() => setConfirming(false)}>
@@ -372,7 +392,11 @@ async function call204(request: Promise<{ error?: unknown; response: Response }>
   const answer = await request;
   if (answer.response.ok) return;
   const body = answer.error as { error?: { type?: string; message?: string } } | undefined;
-  throw new ApiError(answer.response.status, body?.error?.type ?? 'internal-error', body?.error?.message ?? `Request failed (${answer.response.status})`);
+  throw new ApiError(
+    answer.response.status,
+    body?.error?.type ?? 'internal-error',
+    body?.error?.message ?? `Request failed (${answer.response.status})`,
+  );
 }
 
 interface GrantValues extends Record<string, unknown> {
@@ -391,7 +415,13 @@ function validateExpiry(value: string): string | null {
   return date.getTime() <= Date.now() ? 'Choose a time in the future' : null;
 }
 
-function PermissionCheckboxes({ type, props }: { type: ResourceType; props: ReturnType<ReturnType<typeof useForm<GrantValues>>['getInputProps']> }) {
+function PermissionCheckboxes({
+  type,
+  props,
+}: {
+  type: ResourceType;
+  props: ReturnType<ReturnType<typeof useForm<GrantValues>>['getInputProps']>;
+}) {
   return (
     <Checkbox.Group label="Permissions" {...props}>
       <Stack gap={6} mt={6}>
@@ -425,10 +455,7 @@ function ChangeGrant({ target, grant, onDone }: { target: Target; grant: Grant; 
   );
   const field = grantErrorField(change.error);
   return (
-    <form
-      aria-label="Change access"
-      onSubmit={form.onSubmit((values) => change.mutate(values))}
-    >
+    <form aria-label="Change access" onSubmit={form.onSubmit((values) => change.mutate(values))}>
       <Stack gap="sm">
         {change.isError && !(field === 'permissions' || field === 'expiresAt') && (
           <Alert color="red" role="alert">
@@ -439,7 +466,8 @@ function ChangeGrant({ target, grant, onDone }: { target: Target; grant: Grant; 
           type={target.type}
           props={{
             ...form.getInputProps('permissions'),
-            error: form.errors.permissions ?? (field === 'permissions' ? changeError(change.error) : undefined),
+            error:
+              form.errors.permissions ?? (field === 'permissions' ? changeError(change.error) : undefined),
           }}
         />
         <TextInput
@@ -528,7 +556,10 @@ function AddPeople({ target }: { target: Target }) {
         />
         <PermissionCheckboxes
           type={target.type}
-          props={{ ...form.getInputProps('permissions'), error: form.errors.permissions ?? apiError('permissions') }}
+          props={{
+            ...form.getInputProps('permissions'),
+            error: form.errors.permissions ?? apiError('permissions'),
+          }}
         />
         <TextInput
           type="datetime-local"
@@ -620,10 +651,22 @@ function GeneralAccessSection({ target, list }: { target: Target; list: AccessLi
 function CopyField({ label, value, description }: { label: string; value: string; description?: string }) {
   return (
     <Group align="flex-end" gap="xs" wrap="nowrap">
-      <TextInput label={label} description={description} value={value} readOnly style={{ flex: 1 }} onFocus={(e) => e.currentTarget.select()} />
+      <TextInput
+        label={label}
+        description={description}
+        value={value}
+        readOnly
+        style={{ flex: 1 }}
+        onFocus={(e) => e.currentTarget.select()}
+      />
       <CopyButton value={value}>
         {({ copied, copy }) => (
-          <Button variant={copied ? 'filled' : 'default'} color={copied ? 'teal' : undefined} onClick={copy} aria-label={`Copy ${label.toLowerCase()}`}>
+          <Button
+            variant={copied ? 'filled' : 'default'}
+            color={copied ? 'teal' : undefined}
+            onClick={copy}
+            aria-label={`Copy ${label.toLowerCase()}`}
+          >
             {copied ? 'Copied' : 'Copy'}
           </Button>
         )}
@@ -634,7 +677,13 @@ function CopyField({ label, value, description }: { label: string; value: string
 
 function CopyLink({ target }: { target: Target }) {
   const url = new URL(consolePath(target.collection, target.id), window.location.origin).toString();
-  return <CopyField label="Link" value={url} description={`Opens this ${target.what} for anyone who may view it; others are asked to sign in.`} />;
+  return (
+    <CopyField
+      label="Link"
+      value={url}
+      description={`Opens this ${target.what} for anyone who may view it; others are asked to sign in.`}
+    />
+  );
 }
 
 /**
@@ -736,7 +785,9 @@ function Explain({ target, userId }: { target: Target; userId: string }) {
         <Loading label="Asking why…" />
       ) : explained.isError ? (
         <Text size="sm" role="alert">
-          {explained.error instanceof ApiError && explained.error.status === 403 ? CANNOT_MANAGE : withoutFieldRef(errorMessage(explained.error))}
+          {explained.error instanceof ApiError && explained.error.status === 403
+            ? CANNOT_MANAGE
+            : withoutFieldRef(errorMessage(explained.error))}
         </Text>
       ) : (
         <Stack gap={4}>

@@ -97,7 +97,7 @@ const PERMISSION_HINTS: Partial<Record<Permission, string>> = {
   WRITE: 'Change its contents and settings, rename or delete it',
   RUN: 'Start runs of it',
   BUILD: 'Build new versions',
-  VIEW_OWNER_RUNS: "See the runs its owner started, with their logs and storages",
+  VIEW_OWNER_RUNS: 'See the runs its owner started, with their logs and storages',
   MANAGE_ACCESS: 'Share it with others, change and revoke their access, change general access',
 };
 
@@ -116,18 +116,22 @@ export function isStorage(type: ResourceType): boolean {
 /** The general access values a type takes (none for types without link sharing). */
 export function generalAccessValues(type: ResourceType): GeneralAccess[] {
   if (!LINK_SHAREABLE_TYPES.includes(type)) return [];
-  return GENERAL_ACCESS.filter((v) => v !== 'ANYONE_WITH_NAME_CAN_READ' || NAME_SHAREABLE_TYPES.includes(type));
+  return GENERAL_ACCESS.filter(
+    (v) => v !== 'ANYONE_WITH_NAME_CAN_READ' || NAME_SHAREABLE_TYPES.includes(type),
+  );
 }
 
 /** Each general access value in plain words, for the radio group. */
 export const GENERAL_ACCESS_WORDS: Record<GeneralAccess, { label: string; description: string }> = {
   FOLLOW_USER_SETTING: {
     label: 'Follow the account setting',
-    description: "As the owner account's general resource access (Settings) says; it changes when that setting does.",
+    description:
+      "As the owner account's general resource access (Settings) says; it changes when that setting does.",
   },
   RESTRICTED: {
     label: 'Restricted',
-    description: 'Only people with access: the owner, people it is shared with, organization members and collaborators.',
+    description:
+      'Only people with access: the owner, people it is shared with, organization members and collaborators.',
   },
   ANYONE_WITH_ID_CAN_READ: {
     label: 'Anyone with the link',
@@ -147,7 +151,8 @@ export const RULE_WORDS: Record<string, string> = {
   grant: 'It was shared with them directly.',
   'run-storage': 'It is the default storage of a run they can view.',
   'view-owner-runs': "They may see the owner's runs of the Actor or task this run belongs to.",
-  'shared-with-public-actor-creator': 'They created the public Actor this run used, and the runner shares runs with Actor creators.',
+  'shared-with-public-actor-creator':
+    'They created the public Actor this run used, and the runner shares runs with Actor creators.',
   'public-actor-build': 'It is a build of a public Actor.',
   'public-actor': 'The Actor is public.',
   'general-access': 'General access lets anyone view it.',
@@ -159,7 +164,9 @@ export const RULE_WORDS: Record<string, string> = {
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(date.getTime())
+    ? iso
+    : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 /** An ISO instant as the value of a `datetime-local` input (local time, minutes). */
