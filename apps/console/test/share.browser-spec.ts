@@ -225,6 +225,13 @@ describe('console: the Share dialog and the storage pages', () => {
       await other.reload();
       await other.getByRole('heading', { level: 1, name: dataset.name }).waitFor({ timeout: 2_000 });
     });
+    // …and an anonymous visitor reads it too, with nothing to share.
+    const anonymous = await h.newPage();
+    await anonymous.goto(dataset.path);
+    await anonymous.getByRole('heading', { level: 1, name: dataset.name }).waitFor();
+    await anonymous.getByRole('cell', { name: 'First' }).waitFor();
+    expect(await anonymous.getByRole('button', { name: 'Share', exact: true }).count()).toBe(0);
+    await expectAccessible(anonymous);
   });
 
   it('the Share dialog works by keyboard alone', async () => {
