@@ -1,6 +1,7 @@
-import { Alert, Anchor, Button, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
+import { PasswordField } from '../components/password-field';
 import { useApiForm } from '../lib/forms';
 import { paths } from '../lib/paths';
 import { useSession } from '../lib/session';
@@ -40,7 +41,7 @@ export default function SignInPage() {
             required
             {...form.getInputProps('login')}
           />
-          <PasswordInput
+          <PasswordField
             label="Password"
             autoComplete="current-password"
             required

@@ -1,6 +1,7 @@
-import { Alert, Anchor, Button, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
+import { PasswordField } from '../components/password-field';
 import { useApiForm } from '../lib/forms';
 import { paths } from '../lib/paths';
 import { useSession } from '../lib/session';
@@ -36,7 +37,7 @@ export default function SignUpPage() {
             {...form.getInputProps('email')}
           />
           <TextInput label="Username" autoComplete="username" required {...form.getInputProps('username')} />
-          <PasswordInput
+          <PasswordField
             label="Password"
             autoComplete="new-password"
             required
