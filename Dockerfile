@@ -15,10 +15,25 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The root postinstall (it builds the web console; here it says there is nothing to build).
+COPY tools/build-console.js ./tools/
 # No usage pings from install scripts (@scarf/scarf, pulled in by swagger-ui-dist).
 ENV SCARF_ANALYTICS=false
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --no-audit --no-fund
+
+# ---- the web console (built with the dev tooling, which the runtime does not hold) -------------
+FROM ${NODE_IMAGE} AS console
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY tools/build-console.js ./tools/
+ENV SCARF_ANALYTICS=false
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --no-audit --no-fund
+COPY tsconfig.base.json ./
+COPY libs ./libs
+COPY apps/console ./apps/console
+RUN npm run console:build
 
 # ---- runtime ------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
@@ -42,6 +57,7 @@ COPY package.json tsconfig.base.json ./
 COPY tools ./tools
 COPY libs ./libs
 COPY apps ./apps
+COPY --from=console /app/dist/console ./dist/console
 
 COPY --chmod=755 <<'EOF' /usr/local/bin/atrium
 #!/bin/sh

@@ -1,6 +1,6 @@
 // Four tiers (CONVENTIONS.md): unit specs beside the code; contract specs per service and
 // end-to-end specs through the gateway, both against real PostgreSQL and RabbitMQ; and the
-// reliability tier (fault injection, attacks, fuzzing).
+// reliability tier (fault injection, attacks, fuzzing). Plus the console's journeys in a browser.
 const { compilerOptions } = require('./tsconfig.base.json');
 
 const moduleNameMapper = Object.fromEntries(
@@ -38,5 +38,7 @@ module.exports = {
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/*.e2e-spec.ts'] },
     // Fault injection, attacks and fuzzing (issue 8): real PostgreSQL and RabbitMQ, faults on loopback.
     { ...common, displayName: 'reliability', testMatch: ['<rootDir>/apps/**/*.reliability-spec.ts'] },
+    // The web console in Debian's Chromium (issue 15): one in-process stack and browser per file.
+    { ...common, displayName: 'browser', testMatch: ['<rootDir>/apps/console/test/**/*.browser-spec.ts'] },
   ],
 };

@@ -13,6 +13,28 @@ function embeddedJwtSecret(dataDir: string): string {
 }
 
 /**
+ * Builds the web console once when its build is missing (an install that skipped scripts, a fresh
+ * checkout): the gateway serves dist/console, and answers a page saying how to build it meanwhile.
+ */
+async function buildConsoleIfMissing(logger: Logger): Promise<void> {
+  if (process.env.CONSOLE_DIR) return;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const tool = require('../../../tools/build-console.js') as {
+    CONSOLE_INDEX: string;
+    cannotBuild(): string | null;
+    buildConsole(options: { quiet: boolean }): Promise<number>;
+  };
+  if (existsSync(tool.CONSOLE_INDEX)) return;
+  const why = tool.cannotBuild();
+  if (why) return logger.warn(`The web console is not built (${why}); the API works without it`);
+  logger.log('The web console is not built (dist/console/index.html is missing): building it once now');
+  const started = Date.now();
+  const code = await tool.buildConsole({ quiet: true }).catch(() => 1);
+  if (code === 0) logger.log(`The web console is built (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  else logger.error('Building the web console failed; run `npm run console:build` to see why');
+}
+
+/**
  * All of Atrium in one process. Without DATABASE_URL it runs on PGlite persisted under
  * ATRIUM_DATA_DIR (default ./data); without AMQP_URL on the in-process bus.
  */
@@ -21,6 +43,8 @@ async function main(): Promise<void> {
   const dataDir = resolve(process.env.ATRIUM_DATA_DIR || 'data');
   mkdirSync(dataDir, { recursive: true });
   // The services' modules load while a new data directory is made (initdb, in a child process).
+  // The console is built meanwhile when it is missing (first start without an install build).
+  const consoleBuilt = buildConsoleIfMissing(logger);
   const [embeddedDb, { startAtriumStack }] = await Promise.all([
     process.env.DATABASE_URL ? null : startEmbeddedPostgres(join(dataDir, 'pglite')),
     import('./atrium-stack'),
@@ -37,6 +61,7 @@ async function main(): Promise<void> {
   };
   const gatewayConfig = loadConfig(gatewayConfigSchema, env);
   const stack = await startAtriumStack(loadConfig(servicesConfigSchema, env), gatewayConfig);
+  await consoleBuilt;
   await stack.gateway.listen(gatewayConfig.PORT, gatewayConfig.HOST);
   const url = `http://${gatewayConfig.HOST === '0.0.0.0' ? 'localhost' : gatewayConfig.HOST}:${gatewayConfig.PORT}`;
   logger.log(
@@ -44,7 +69,7 @@ async function main(): Promise<void> {
   );
   // eslint-disable-next-line no-console
   console.log(
-    `\nAtrium is running at ${url}  (API: ${url}/v2, health: ${url}/health/ready, docs: ${url}/docs)\n`,
+    `\nAtrium is running at ${url}  (console: ${url}/, API: ${url}/v2, health: ${url}/health/ready, docs: ${url}/docs)\n`,
   );
 
   const shutdown = async () => {

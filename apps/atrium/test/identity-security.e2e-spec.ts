@@ -52,6 +52,9 @@ describe('identity security', () => {
       expect(me.body.data.emailVerified).toBe(false);
       const mail = await readMail(t, `${user.username}@example.com`, 'Verify');
       expect(mail.text).toContain('/v2/auth/verify-email');
+      // The console's page for it, with the same token.
+      const link = /^https?:\/\/\S+\/verify-email\?token=(\S+)$/m.exec(mail.text);
+      expect(decodeURIComponent(link?.[1] ?? '')).toBe(mail.token);
       await t.http().post('/v2/auth/verify-email').send({ token: mail.token }).expect(200);
       expect((await t.http().get('/v2/users/me').set(user.auth).expect(200)).body.data.emailVerified).toBe(
         true,
@@ -206,6 +209,8 @@ describe('identity security', () => {
         .expect(202);
       expect(unknown.body).toEqual(known.body);
       const mail = await readMail(t, email, 'password');
+      const link = /^https?:\/\/\S+\/reset-password\?token=(\S+)$/m.exec(mail.text);
+      expect(decodeURIComponent(link?.[1] ?? '')).toBe(mail.token);
       const weak = await t
         .http()
         .post('/v2/auth/password-reset/confirm')

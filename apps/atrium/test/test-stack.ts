@@ -85,7 +85,7 @@ export interface DevMail {
  * The newest mail to `to` whose subject contains `subject`, read from the dev mailbox (the
  * identity schema's `dev_mail` table, where mail goes when no SMTP_URL is set), waiting for it.
  */
-export async function readMail(t: TestStack, to: string, subject: string): Promise<DevMail> {
+export async function readMail(t: Pick<TestStack, 'db'>, to: string, subject: string): Promise<DevMail> {
   const pool = testSqlPool(t.db.url);
   try {
     return await eventually(async () => {

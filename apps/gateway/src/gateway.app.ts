@@ -7,6 +7,7 @@ import { GATEWAY_CONTROLLERS, GatewayModule } from './gateway.module';
 import { GatewayMetrics } from './health/metrics';
 import { serveApiDocs } from './http/api-docs';
 import { ApiExceptionFilter } from './http/api-exception.filter';
+import { serveConsole } from './http/console';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './http/json-depth';
 import { buildOpenApiDocument } from './http/openapi';
 import { registerRequestDecompression } from './http/request-decompression';
@@ -58,6 +59,7 @@ export async function createGatewayApp(
   app.enableShutdownHooks([], { useProcessExit: true });
 
   serveApiDocs(fastify, () => buildOpenApiDocument(GATEWAY_CONTROLLERS));
+  serveConsole(fastify, config.CONSOLE_DIR);
   await app.init();
   return app;
 }

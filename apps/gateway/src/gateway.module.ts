@@ -20,6 +20,7 @@ import { AppOperationsController } from './apps/app-operations.controller';
 import { AppsController } from './apps/apps.controller';
 import { CollaboratorTokens } from './apps/collaborator-tokens';
 import { AuthController } from './auth/auth.controller';
+import { SessionController } from './auth/session.controller';
 import { AuthenticationGuard } from './auth/authentication.guard';
 import { SessionVerifications } from './auth/session-verifications';
 import { TokenVerifications } from './auth/token-verifications';
@@ -59,6 +60,7 @@ import { UsersController } from './users/users.controller';
 export const GATEWAY_CONTROLLERS = [
   HealthController,
   AuthController,
+  SessionController,
   UsersController,
   storageCatalogueController(DATASETS, datasetView),
   DatasetsController,

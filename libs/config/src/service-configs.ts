@@ -117,6 +117,8 @@ export const gatewayConfigSchema = z.object({
     .min(1024)
     .default(9 * 1024 * 1024),
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  /** The built web console (default: the repository's dist/console, written by `npm run console:build`). */
+  CONSOLE_DIR: z.string().min(1).optional(),
 });
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 

@@ -7,6 +7,8 @@ import { isoDateSchema, usernameSchema } from './validation';
 
 export const passwordSchema = z.string().min(8).max(200);
 export const refreshTokenSchema = z.string().min(10).max(300);
+/** How long a refresh token (a session's) stays usable: its row's `expiresAt`, the cookie's Max-Age. */
+export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 
 export const signupBody = z
   .object({

@@ -26,7 +26,7 @@ import { anyObject, authResultView } from '../http/views';
  * Identity's per-account limit says when to retry in its message (`try again in N seconds`);
  * the client gets it as `Retry-After`, like the per-address limit's.
  */
-async function withRetryAfter<T>(reply: FastifyReply, call: Promise<T>): Promise<T> {
+export async function withRetryAfter<T>(reply: FastifyReply, call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (err) {

@@ -1,6 +1,13 @@
 import { OutgoingMail } from './mailer';
 
-/** The mails identity sends. Each carries its one-time token on a `token: …` line and as a link. */
+/** A page of the web console (served by the gateway at the public address) given the mailed token. */
+const consoleLink = (baseUrl: string, page: string, token: string) =>
+  `${baseUrl}/${page}?token=${encodeURIComponent(token)}`;
+
+/**
+ * The mails identity sends. Each carries its one-time token on a `token: …` line (for API clients)
+ * and a link to the console page that uses it, or to the console's invitations inbox.
+ */
 export const MailMessages = {
   verifyEmail(baseUrl: string, to: string, username: string, token: string): OutgoingMail {
     return {
@@ -9,8 +16,12 @@ export const MailMessages = {
       text: [
         `Hello ${username},`,
         '',
-        'confirm that this address is yours by sending the token below to',
-        `POST ${baseUrl}/v2/auth/verify-email {"token": "…"} (valid for 24 hours).`,
+        'confirm that this address is yours by opening this link (valid for 24 hours):',
+        '',
+        consoleLink(baseUrl, 'verify-email', token),
+        '',
+        'or by sending the token below to',
+        `POST ${baseUrl}/v2/auth/verify-email {"token": "…"}.`,
         '',
         `token: ${token}`,
         '',
@@ -25,8 +36,13 @@ export const MailMessages = {
       text: [
         `Hello ${username},`,
         '',
-        'someone asked to reset the password of your account. To choose a new one, send',
-        `POST ${baseUrl}/v2/auth/password-reset/confirm {"token": "…", "newPassword": "…"} (valid for 1 hour, once).`,
+        'someone asked to reset the password of your account. To choose a new one, open this link',
+        '(valid for 1 hour, once):',
+        '',
+        consoleLink(baseUrl, 'reset-password', token),
+        '',
+        'or send the token below to',
+        `POST ${baseUrl}/v2/auth/password-reset/confirm {"token": "…", "newPassword": "…"}.`,
         'Every session of the account ends when the password changes.',
         '',
         `token: ${token}`,
@@ -42,7 +58,8 @@ export const MailMessages = {
       text: [
         `You are invited to join the organization ${organization}.`,
         '',
-        `Sign in (or sign up) with this address, verify it, and send POST ${baseUrl}/v2/invitations/accept {"token": "…"}.`,
+        `Sign in (or sign up) with this address, verify it, and accept it in your invitations: ${baseUrl}/invitations`,
+        `(or send POST ${baseUrl}/v2/invitations/accept {"token": "…"}).`,
         '',
         `token: ${token}`,
       ].join('\n'),
@@ -55,7 +72,8 @@ export const MailMessages = {
       text: [
         `${primary} invited you to collaborate on their environments.`,
         '',
-        `Sign in (or sign up) with this address, verify it, and send POST ${baseUrl}/v2/collaborations/accept {"token": "…"}.`,
+        `Sign in (or sign up) with this address, verify it, and accept it in your invitations: ${baseUrl}/invitations`,
+        `(or send POST ${baseUrl}/v2/collaborations/accept {"token": "…"}).`,
         '',
         `token: ${token}`,
       ].join('\n'),

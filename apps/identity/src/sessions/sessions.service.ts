@@ -10,6 +10,7 @@ import {
   MailRequested,
   RpcPayload,
   IdentityRpc,
+  REFRESH_TOKEN_TTL_MS,
 } from '@atrium/contracts';
 import { AccessTokenClaims, hashTokenSecret, newId, randomBase62, secretMatches } from '@atrium/auth';
 import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
@@ -25,7 +26,6 @@ import { AccountThrottle } from './account-throttle';
 import { OneTimeTokenEntity, OneTimeTokenPurpose } from './one-time-token.entity';
 import { RefreshTokenEntity } from './refresh-token.entity';
 
-const REFRESH_TOKEN_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane. */
 const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
 const TOKEN_TTL_MS: Record<OneTimeTokenPurpose, number> = {

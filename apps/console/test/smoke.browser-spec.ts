@@ -1,0 +1,82 @@
+import { expectAccessible, screenshot, signInThroughForm, useConsole } from './harness';
+
+/** The console is served at `/`, loads under its Content-Security-Policy and lets a user sign in. */
+describe('console smoke', () => {
+  const h = useConsole();
+
+  it('serves the app at / with a CSP that allows no inline script, and shows the sign-in form to an anonymous visitor', async () => {
+    const page = await h.newPage();
+    const csp: string[] = [];
+    page.on('console', (msg) => {
+      if (/Content[- ]Security[- ]Policy/i.test(msg.text())) csp.push(msg.text());
+    });
+    const res = await page.goto('/');
+    expect(res?.status()).toBe(200);
+    expect(res?.headers()['content-type']).toMatch(/^text\/html/);
+    const policy = res?.headers()['content-security-policy'] ?? '';
+    const scriptSrc =
+      /(?:^|;)\s*script-src ([^;]*)/.exec(policy)?.[1] ?? /(?:^|;)\s*default-src ([^;]*)/.exec(policy)?.[1];
+    expect(scriptSrc).toBeDefined();
+    expect(scriptSrc).not.toContain("'unsafe-inline'");
+
+    await page.getByLabel('Username or email').waitFor();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(csp).toEqual([]);
+    await expectAccessible(page);
+    await screenshot(page, 'sign-in');
+  });
+
+  it('signs in through the form and shows the home page with the username', async () => {
+    const user = await h.signUpUser('smoke');
+    const page = await h.newPage();
+    await page.goto('/');
+    await signInThroughForm(page, user);
+    await page.getByText(user.username).first().waitFor();
+    expect(new URL(page.url()).pathname).toBe('/');
+    await expectAccessible(page);
+    await screenshot(page, 'home');
+  });
+
+  it('a cookie session survives a reload: signedInPage opens the home page signed in', async () => {
+    const user = await h.signUpUser('cookie');
+    const page = await h.signedInPage(user);
+    await page.getByText(user.username).first().waitFor();
+    await page.reload();
+    await page.getByText(user.username).first().waitFor();
+    const cookies = await page.context().cookies();
+    expect(cookies.find((c) => c.name === 'atrium_refresh')).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Strict',
+    });
+    // Never a token in storage the page's scripts can read.
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+    expect(stored).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
+  });
+
+  describe('the harness itself', () => {
+    it('fails a test whose page threw or logged an error, not one whose request got a 4xx', async () => {
+      const page = await h.newPage();
+      await page.goto('/health/ready');
+      await page.evaluate(() => fetch('/v2/no-such-route'));
+      expect(h.pageErrors()).toEqual([]);
+      await page.evaluate(() => {
+        setTimeout(() => {
+          throw new Error('boom from the page');
+        });
+        console.error('logged by the app');
+      });
+      await page.waitForTimeout(50);
+      const failure = h.endTest();
+      await expect(failure).rejects.toThrow(/uncaught Error: boom from the page/);
+      await expect(failure).rejects.toThrow(/console\.error: logged by the app/);
+    });
+
+    it('counts a 5xx answer as an error', async () => {
+      const page = await h.newPage();
+      await page.route('**/v2/broken', (route) => route.fulfill({ status: 500, body: '{}' }));
+      await page.goto('/health/ready');
+      await page.evaluate(() => fetch('/v2/broken'));
+      await expect(h.endTest()).rejects.toThrow(/status of 500/);
+    });
+  });
+});
