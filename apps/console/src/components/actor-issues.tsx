@@ -86,7 +86,7 @@ export function ActorIssues({ actorId }: { actorId: string }) {
                         <StatusBadge status={issue.status} />
                       </Table.Td>
                       <Table.Td>
-                        <UserName id={issue.userId} />
+                        <UserName userId={issue.userId} />
                       </Table.Td>
                       <Table.Td>{issue.commentCount}</Table.Td>
                       <Table.Td>

@@ -207,8 +207,8 @@ export default function AuditLogPage() {
                     <Time value={entry.occurredAt} />
                   </Table.Td>
                   <Table.Td>{ACTIONS[entry.action] ?? entry.action}</Table.Td>
-                  <Table.Td>{entry.actorId ? <UserName id={entry.actorId} /> : 'Atrium'}</Table.Td>
-                  <Table.Td>{entry.subjectId ? <UserName id={entry.subjectId} /> : '—'}</Table.Td>
+                  <Table.Td>{entry.actorId ? <UserName userId={entry.actorId} /> : 'Atrium'}</Table.Td>
+                  <Table.Td>{entry.subjectId ? <UserName userId={entry.subjectId} /> : '—'}</Table.Td>
                   <Table.Td>
                     {entry.resourceId ? (
                       <>

@@ -44,7 +44,7 @@ function IssueView({ issue }: { issue: Issue }) {
         <Group gap="xs">
           <StatusBadge status={issue.status} />
           <Text>
-            Opened by <UserName id={issue.userId} /> on <Time value={issue.createdAt} /> about the Actor{' '}
+            Opened by <UserName userId={issue.userId} /> on <Time value={issue.createdAt} /> about the Actor{' '}
             <ActorLink actorId={issue.actId} />
           </Text>
         </Group>
@@ -213,7 +213,7 @@ function CommentItem({ comment, issueId, mine }: { comment: Comment; issueId: st
     <Paper withBorder p="sm">
       <Group justify="space-between" mb={4}>
         <Text size="sm" fw={600}>
-          <UserName id={comment.userId} />
+          <UserName userId={comment.userId} fw={600} />
           <Text span size="sm" fw={400}>
             {' · '}
             <Time value={comment.createdAt} />

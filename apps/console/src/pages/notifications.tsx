@@ -119,7 +119,7 @@ function NotificationItem({ notification: n }: { notification: Notification }) {
                 New
               </Badge>
             )}
-            <UserName id={n.causedBy} />{' '}
+            <UserName userId={n.causedBy} />{' '}
             {n.kind === 'COMMENT_ADDED' ? 'commented on' : n.status === 'CLOSED' ? 'closed' : 'reopened'}{' '}
             <Anchor component={Link} to={paths.issue(n.issueId)} onClick={() => unread && markRead.mutate()}>
               <IssueTitle issueId={n.issueId} />

@@ -103,7 +103,7 @@ function RunView({ run }: { run: Run }) {
         <DataList.Item>
           <DataList.ItemLabel>Started by</DataList.ItemLabel>
           <DataList.ItemValue>
-            <UserName id={run.userId} />
+            <UserName userId={run.userId} />
           </DataList.ItemValue>
         </DataList.Item>
         <DataList.Item>
