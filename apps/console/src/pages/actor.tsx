@@ -38,7 +38,7 @@ export default function ActorPage() {
 
 function ActorView({ actor }: { actor: Actor }) {
   const { user } = useSession();
-  const allowed = useAllowed(actor.id, ['RUN', 'MANAGE_ACCESS']);
+  const allowed = useAllowed(actor.id, ['RUN']);
   const [tab, setTab] = useSearchParam('tab', 'runs');
   const active = (TABS as readonly string[]).includes(tab) ? tab : 'runs';
   return (
@@ -50,11 +50,11 @@ function ActorView({ actor }: { actor: Actor }) {
             {actor.username ?? actor.userId}/{actor.name}
           </Text>
           <Group gap="xs">
-            <Badge color={actor.isPublic ? 'green.9' : 'gray.9'} variant="filled">
+            <Badge color={actor.isPublic ? 'teal.9' : 'gray.9'} variant="filled">
               {actor.isPublic ? 'Public' : 'Private'}
             </Badge>
             {actor.isDeprecated && (
-              <Badge color="orange.9" variant="filled">
+              <Badge color="#a34100" variant="filled">
                 Deprecated
               </Badge>
             )}
@@ -62,7 +62,7 @@ function ActorView({ actor }: { actor: Actor }) {
         </Stack>
         <Group>
           {allowed?.RUN && <StartActor actor={actor} />}
-          {allowed?.MANAGE_ACCESS && <ShareButton collection="acts" id={actor.id} name={actor.name} />}
+          <ShareButton collection="acts" id={actor.id} name={actor.name} />
         </Group>
       </Group>
       {actor.description ? <Text>{actor.description}</Text> : <Text fs="italic">No description.</Text>}

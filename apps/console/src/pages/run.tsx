@@ -35,7 +35,7 @@ export default function RunPage() {
 
 function RunView({ run }: { run: Run }) {
   const queryClient = useQueryClient();
-  const allowed = useAllowed(run.id, ['WRITE', 'MANAGE_ACCESS']);
+  const allowed = useAllowed(run.id, ['WRITE']);
   const live = LIVE.includes(run.status);
   const abort = useMutation({
     mutationFn: () => data(api.POST('/v2/actor-runs/{runId}/abort', { params: { path: { runId: run.id } } })),
@@ -68,7 +68,7 @@ function RunView({ run }: { run: Run }) {
               Abort
             </Button>
           )}
-          {allowed?.MANAGE_ACCESS && <ShareButton collection="actor-runs" id={run.id} name={`Run ${run.id}`} />}
+          <ShareButton collection="actor-runs" id={run.id} name={`Run ${run.id}`} />
         </Group>
       </Group>
       {abort.isError && (

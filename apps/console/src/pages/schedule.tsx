@@ -33,7 +33,7 @@ export default function SchedulePage() {
 
 function ScheduleView({ schedule }: { schedule: Schedule }) {
   const queryClient = useQueryClient();
-  const allowed = useAllowed(schedule.id, ['WRITE', 'MANAGE_ACCESS']);
+  const allowed = useAllowed(schedule.id, ['WRITE']);
   const toggle = useMutation({
     mutationFn: (isEnabled: boolean) =>
       data(api.PUT('/v2/schedules/{scheduleId}', { params: { path: { scheduleId: schedule.id } }, body: { isEnabled } })),
@@ -47,7 +47,7 @@ function ScheduleView({ schedule }: { schedule: Schedule }) {
           <Title order={1}>{schedule.title || schedule.name}</Title>
           <Text ff="monospace">{schedule.name}</Text>
         </Stack>
-        {allowed?.MANAGE_ACCESS && <ShareButton collection="schedules" id={schedule.id} name={schedule.name} />}
+        <ShareButton collection="schedules" id={schedule.id} name={schedule.name} />
       </Group>
       <Switch
         label="Enabled"

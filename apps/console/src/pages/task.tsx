@@ -34,7 +34,7 @@ function TaskView({ task }: { task: Task }) {
   const { user } = useSession();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const onTask = useAllowed(task.id, ['WRITE', 'MANAGE_ACCESS']);
+  const onTask = useAllowed(task.id, ['WRITE']);
   // Starting a task needs READ on it (the page shows it) and RUN on its Actor.
   const onActor = useAllowed(task.actId, ['RUN']);
   const start = useMutation({
@@ -61,7 +61,7 @@ function TaskView({ task }: { task: Task }) {
               Start
             </Button>
           )}
-          {onTask?.MANAGE_ACCESS && <ShareButton collection="actor-tasks" id={task.id} name={task.name} />}
+          <ShareButton collection="actor-tasks" id={task.id} name={task.name} />
         </Group>
       </Group>
       {start.isError && (
