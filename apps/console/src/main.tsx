@@ -24,9 +24,13 @@ const router = createBrowserRouter(routes);
 // filled buttons fail WCAG AA (axe's color-contrast). Shade 8 (#1971c2) has 5:1.
 const theme = createTheme({ primaryShade: 8 });
 // "Dimmed" text (input descriptions, c="dimmed") is gray 6 (#868e96, 3.3:1 on white): gray 7 has 8:1.
+// Field errors are red 6 (#fa5252, 3.3:1): red 9 has 5.5:1.
 const cssVariables: CSSVariablesResolver = () => ({
   variables: {},
-  light: { '--mantine-color-dimmed': 'var(--mantine-color-gray-7)' },
+  light: {
+    '--mantine-color-dimmed': 'var(--mantine-color-gray-7)',
+    '--mantine-color-error': 'var(--mantine-color-red-9)',
+  },
   dark: {},
 });
 

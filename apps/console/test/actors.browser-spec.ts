@@ -14,7 +14,11 @@ interface Run {
   defaultKeyValueStoreId: string;
 }
 
-async function createPublicActor(h: ConsoleHarness, owner: ConsoleUser, name = uniqueName('scraper')): Promise<string> {
+async function createPublicActor(
+  h: ConsoleHarness,
+  owner: ConsoleUser,
+  name = uniqueName('scraper'),
+): Promise<string> {
   const res = await h.http().post('/v2/acts').set(owner.auth).send({ name, isPublic: true }).expect(201);
   return res.body.data.id;
 }
@@ -80,7 +84,10 @@ describe('console: Actors, runs and issues', () => {
     await ownerPage.waitForURL(`**/actors/runs/${run.id}`);
     expect(await heading(ownerPage)).toBe(`Run ${run.id}`);
     await ownerPage.getByTestId('status').first().waitFor();
-    await ownerPage.getByRole('region', { name: 'Input' }).getByText('https://example.com/reporter').waitFor();
+    await ownerPage
+      .getByRole('region', { name: 'Input' })
+      .getByText('https://example.com/reporter')
+      .waitFor();
     // Read-only: the owner of the Actor cannot abort someone else's run.
     expect(await ownerPage.getByRole('button', { name: 'Abort' }).count()).toBe(0);
     await expectAccessible(ownerPage);
@@ -95,7 +102,11 @@ describe('console: Actors, runs and issues', () => {
     // The run's owner manages its access: the API lists the owner's grant as hidden, from the issue.
     const access = await h.http().get(`/v2/actor-runs/${run.id}/access`).set(reporter.auth).expect(200);
     const grant = access.body.data.grants.find((g: { userId: string }) => g.userId === owner.id);
-    expect(grant).toMatchObject({ hidden: true, permissions: ['READ'], source: { type: 'ACTOR_ISSUE', id: issueId } });
+    expect(grant).toMatchObject({
+      hidden: true,
+      permissions: ['READ'],
+      source: { type: 'ACTOR_ISSUE', id: issueId },
+    });
     // The Actor's owner only reads the run: its access list is not theirs to see.
     await h.http().get(`/v2/actor-runs/${run.id}/access`).set(owner.auth).expect(403);
 
@@ -136,7 +147,9 @@ describe('console: Actors, runs and issues', () => {
     const comments = reporterPage.getByRole('list', { name: 'Comments' });
     await comments.getByText('Still slow today.').waitFor();
     await comments.getByRole('button', { name: 'Edit' }).click();
-    await reporterPage.getByRole('textbox', { name: 'Edit your comment' }).fill('Still slow today, about 70 s.');
+    await reporterPage
+      .getByRole('textbox', { name: 'Edit your comment' })
+      .fill('Still slow today, about 70 s.');
     await reporterPage.getByRole('button', { name: 'Save' }).click();
     await comments.getByText('Still slow today, about 70 s.').waitFor();
     await comments.getByText(/edited/).waitFor();
@@ -161,8 +174,14 @@ describe('console: Actors, runs and issues', () => {
     expect(await ownerPage.getByTestId('status').first().innerText()).toBe('CLOSED');
     await ownerPage.goto(`/actors/${actorId}?tab=issues`);
     await ownerPage.getByText('No open issues.').waitFor();
-    await ownerPage.getByRole('radio', { name: 'Closed' }).check({ force: true });
-    await ownerPage.getByRole('table', { name: 'Issues' }).getByRole('link', { name: 'Slow start' }).waitFor();
+    await ownerPage
+      .getByRole('radiogroup', { name: 'Issue status' })
+      .getByText('Closed', { exact: true })
+      .click();
+    await ownerPage
+      .getByRole('table', { name: 'Issues' })
+      .getByRole('link', { name: 'Slow start' })
+      .waitFor();
     expect(new URL(ownerPage.url()).searchParams.get('issueStatus')).toBe('CLOSED');
   });
 
@@ -179,7 +198,10 @@ describe('console: Actors, runs and issues', () => {
     const input = page.getByRole('dialog').getByRole('textbox', { name: 'Input (JSON)' });
     await input.fill('{ "maxPages": ');
     await page.getByRole('button', { name: 'Start run' }).click();
-    await page.getByRole('dialog').getByText(/Must be valid JSON/).waitFor();
+    await page
+      .getByRole('dialog')
+      .getByText(/Must be valid JSON/)
+      .waitFor();
     await expectAccessible(page);
     await input.fill('{ "maxPages": 3 }');
     await page.getByRole('button', { name: 'Start run' }).click();
@@ -204,7 +226,8 @@ describe('console: Actors, runs and issues', () => {
     await screenshot(page, 'actor');
 
     // Build.
-    const build = (await h.http().post(`/v2/acts/${actorId}/builds`).set(owner.auth).send({}).expect(201)).body.data;
+    const build = (await h.http().post(`/v2/acts/${actorId}/builds`).set(owner.auth).send({}).expect(201))
+      .body.data;
     await page.getByRole('tab', { name: 'Builds' }).click();
     await page.getByRole('table', { name: 'Builds' }).getByRole('link').first().click();
     await page.waitForURL(`**/actors/builds/${build.id}`);
@@ -242,7 +265,12 @@ describe('console: Actors, runs and issues', () => {
         .http()
         .post('/v2/schedules')
         .set(owner.auth)
-        .send({ name: uniqueName('nightly'), cronExpression: '@daily', isEnabled: true, actions: [{ type: 'RUN_ACTOR_TASK', actorTaskId: task.id }] })
+        .send({
+          name: uniqueName('nightly'),
+          cronExpression: '@daily',
+          isEnabled: true,
+          actions: [{ type: 'RUN_ACTOR_TASK', actorTaskId: task.id }],
+        })
         .expect(201)
     ).body.data;
     await page.goto(`/schedules/${schedule.id}`);
@@ -264,7 +292,9 @@ describe('console: Actors, runs and issues', () => {
     await page.getByRole('textbox', { name: 'Resource ID' }).fill('not-an-id');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await eventually(async () =>
-      expect(await page.getByRole('textbox', { name: 'Resource ID' }).getAttribute('aria-invalid')).toBe('true'),
+      expect(await page.getByRole('textbox', { name: 'Resource ID' }).getAttribute('aria-invalid')).toBe(
+        'true',
+      ),
     );
     await expectAccessible(page);
 
@@ -291,7 +321,10 @@ describe('console: Actors, runs and issues', () => {
     await eventually(() => h.http().get(`/v2/actor-runs/${run.id}`).set(owner.auth).expect(200), 10_000);
 
     const page = await h.signedInPage(reporter, `/audit-log?resourceId=${run.id}`);
-    const row = page.getByRole('table', { name: 'Audit log entries' }).getByRole('row').filter({ hasText: 'Access granted' });
+    const row = page
+      .getByRole('table', { name: 'Audit log entries' })
+      .getByRole('row')
+      .filter({ hasText: 'Access granted' });
     await row.getByText(owner.username).waitFor();
     await row.getByRole('link', { name: issue.id }).waitFor();
     await row.getByText(/hidden, through the issue/).waitFor();

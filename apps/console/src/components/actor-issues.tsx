@@ -1,4 +1,17 @@
-import { Alert, Anchor, Button, Group, Paper, SegmentedControl, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Button,
+  Group,
+  Paper,
+  SegmentedControl,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useSearchParams } from 'react-router';
@@ -96,7 +109,12 @@ export function ActorIssues({ actorId }: { actorId: string }) {
                   ))}
                 </Table.Tbody>
               </Table>
-              <Pager total={pageCount(list.total, PER_PAGE)} value={page} onChange={setPage} label="Pages of issues" />
+              <Pager
+                total={pageCount(list.total, PER_PAGE)}
+                value={page}
+                onChange={setPage}
+                label="Pages of issues"
+              />
             </Stack>
           )
         }
@@ -138,7 +156,14 @@ function NewIssue({ actorId }: { actorId: string }) {
     },
   );
   return (
-    <Paper withBorder p="md" component="form" onSubmit={onSubmit} noValidate aria-labelledby="new-issue-heading">
+    <Paper
+      withBorder
+      p="md"
+      component="form"
+      onSubmit={onSubmit}
+      noValidate
+      aria-labelledby="new-issue-heading"
+    >
       <Stack>
         <Title order={3} id="new-issue-heading">
           Report an issue
@@ -149,7 +174,13 @@ function NewIssue({ actorId }: { actorId: string }) {
           </Alert>
         )}
         <TextInput label="Title" required maxLength={200} {...form.getInputProps('title')} />
-        <Textarea label="Description" autosize minRows={3} maxRows={12} {...form.getInputProps('description')} />
+        <Textarea
+          label="Description"
+          autosize
+          minRows={3}
+          maxRows={12}
+          {...form.getInputProps('description')}
+        />
         <TextInput
           label="Run URL or run ID"
           description="Optional. The run is shared with the Actor's owner only, so they can see what went wrong."

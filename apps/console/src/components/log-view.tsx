@@ -26,11 +26,20 @@ export function LogView({ path, live, label }: { path: string; live: boolean; la
   return (
     <>
       <Group mb="xs">
-        <Button variant="default" size="xs" onClick={() => void log.refetch()} loading={log.isFetching && !following}>
+        <Button
+          variant="default"
+          size="xs"
+          onClick={() => void log.refetch()}
+          loading={log.isFetching && !following}
+        >
           Refresh log
         </Button>
         {live && (
-          <Switch label="Follow the log" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} />
+          <Switch
+            label="Follow the log"
+            checked={follow}
+            onChange={(e) => setFollow(e.currentTarget.checked)}
+          />
         )}
       </Group>
       {log.isPending ? (

@@ -1,6 +1,11 @@
 import { Pagination } from '@mantine/core';
 
-const CONTROL_NAMES = { first: 'First page', previous: 'Previous page', next: 'Next page', last: 'Last page' };
+const CONTROL_NAMES = {
+  first: 'First page',
+  previous: 'Previous page',
+  next: 'Next page',
+  last: 'Last page',
+};
 
 /** Mantine's Pagination in a labelled <nav>, its arrow buttons named for screen readers. */
 export function Pager({

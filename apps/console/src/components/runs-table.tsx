@@ -20,7 +20,11 @@ export function RunsTable({ actorId, taskId }: { actorId?: string; taskId?: stri
     placeholderData: keepPreviousData,
     queryFn: () =>
       taskId
-        ? data(api.GET('/v2/actor-tasks/{actorTaskId}/runs', { params: { path: { actorTaskId: taskId }, query } }))
+        ? data(
+            api.GET('/v2/actor-tasks/{actorTaskId}/runs', {
+              params: { path: { actorTaskId: taskId }, query },
+            }),
+          )
         : data(api.GET('/v2/acts/{actorId}/runs', { params: { path: { actorId: actorId! }, query } })),
   });
   return (
@@ -58,7 +62,12 @@ export function RunsTable({ actorId, taskId }: { actorId?: string; taskId?: stri
                 ))}
               </Table.Tbody>
             </Table>
-            <Pager total={pageCount(list.total, PER_PAGE)} value={page} onChange={setPage} label="Pages of runs" />
+            <Pager
+              total={pageCount(list.total, PER_PAGE)}
+              value={page}
+              onChange={setPage}
+              label="Pages of runs"
+            />
           </Stack>
         )
       }

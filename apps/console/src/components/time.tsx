@@ -7,7 +7,11 @@ export function Time({ value, fallback = '—' }: { value: string | null | undef
 }
 
 /** How long from `start` to `end` (or now), as "1 h 2 min 3 s". */
-export function duration(start: string | null | undefined, end: string | null | undefined, now = Date.now()): string {
+export function duration(
+  start: string | null | undefined,
+  end: string | null | undefined,
+  now = Date.now(),
+): string {
   if (!start) return '—';
   const ms = (end ? new Date(end).getTime() : now) - new Date(start).getTime();
   if (!Number.isFinite(ms) || ms < 0) return '—';

@@ -25,7 +25,10 @@ export function useAllowed<P extends Permission>(
           body: { checks: permissions.map((permission) => ({ resourceId: resourceId!, permission })) },
         }),
       )) as unknown as { allowed: boolean }[];
-      return Object.fromEntries(permissions.map((p, i) => [p, answers[i]?.allowed === true])) as Record<P, boolean>;
+      return Object.fromEntries(permissions.map((p, i) => [p, answers[i]?.allowed === true])) as Record<
+        P,
+        boolean
+      >;
     },
   });
   return query.data;

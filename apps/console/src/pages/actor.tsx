@@ -1,4 +1,18 @@
-import { Alert, Anchor, Badge, Button, Group, JsonInput, Modal, Stack, Table, Tabs, Text, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Button,
+  Group,
+  JsonInput,
+  Modal,
+  Stack,
+  Table,
+  Tabs,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useDisclosure } from '@mantine/hooks';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -146,6 +160,7 @@ function StartActor({ actor }: { actor: Actor }) {
               </Alert>
             )}
             <JsonInput
+              validationError="Must be valid JSON"
               label="Input (JSON)"
               description="Stored as the run's INPUT record"
               autosize
@@ -218,7 +233,12 @@ function Builds({ actorId }: { actorId: string }) {
                   ))}
                 </Table.Tbody>
               </Table>
-              <Pager total={pageCount(list.total, PER_PAGE)} value={page} onChange={setPage} label="Pages of builds" />
+              <Pager
+                total={pageCount(list.total, PER_PAGE)}
+                value={page}
+                onChange={setPage}
+                label="Pages of builds"
+              />
             </Stack>
           )
         }
@@ -283,7 +303,12 @@ function Tasks({ actor }: { actor: Actor }) {
                   ))}
                 </Table.Tbody>
               </Table>
-              <Pager total={pageCount(list.length, PER_PAGE)} value={page} onChange={setPage} label="Pages of tasks" />
+              <Pager
+                total={pageCount(list.length, PER_PAGE)}
+                value={page}
+                onChange={setPage}
+                label="Pages of tasks"
+              />
             </Stack>
           )
         }
@@ -305,7 +330,11 @@ function CreateTask({ actor }: { actor: Actor }) {
     (values) =>
       call(
         api.POST('/v2/actor-tasks', {
-          body: { actId: actor.id, name: values.name, input: JSON.parse(values.input) as Record<string, never> },
+          body: {
+            actId: actor.id,
+            name: values.name,
+            input: JSON.parse(values.input) as Record<string, never>,
+          },
         }),
       ) as Promise<{ data: { id: string } }>,
     (created) => void navigate(paths.task(created.data.id)),
@@ -323,8 +352,21 @@ function CreateTask({ actor }: { actor: Actor }) {
                 {formError}
               </Alert>
             )}
-            <TextInput label="Name" description="Letters, digits and dashes" required {...form.getInputProps('name')} />
-            <JsonInput label="Input (JSON)" autosize minRows={6} maxRows={20} formatOnBlur {...form.getInputProps('input')} />
+            <TextInput
+              label="Name"
+              description="Letters, digits and dashes"
+              required
+              {...form.getInputProps('name')}
+            />
+            <JsonInput
+              validationError="Must be valid JSON"
+              label="Input (JSON)"
+              autosize
+              minRows={6}
+              maxRows={20}
+              formatOnBlur
+              {...form.getInputProps('input')}
+            />
             <Group justify="flex-end">
               <Button variant="default" onClick={close}>
                 Cancel

@@ -1,4 +1,16 @@
-import { Anchor, Button, Code, Group, Paper, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import {
+  Anchor,
+  Button,
+  Code,
+  Group,
+  Paper,
+  Select,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link, Navigate, useLocation, useSearchParams } from 'react-router';
@@ -107,7 +119,8 @@ function Details({ entry }: { entry: Entry }) {
     case 'membership.changed':
       return (
         <>
-          {String(after.kind ?? '')} {after.active === false ? 'inactive' : `role ${String(after.role ?? '—')}`}
+          {String(after.kind ?? '')}{' '}
+          {after.active === false ? 'inactive' : `role ${String(after.role ?? '—')}`}
         </>
       );
     case 'token.created':
@@ -122,11 +135,21 @@ export default function AuditLogPage() {
   const { user, accountId: actingAccount } = useSession();
   const location = useLocation();
   const [params, setParams] = useSearchParams();
-  const filters = Object.fromEntries(FILTERS.map((key) => [key, params.get(key) ?? ''])) as Record<Filter, string>;
+  const filters = Object.fromEntries(FILTERS.map((key) => [key, params.get(key) ?? ''])) as Record<
+    Filter,
+    string
+  >;
   const account = filters.accountId || actingAccount || user?.id || '';
   const cursor = params.get('cursor') ?? undefined;
   const log = useQuery({
-    queryKey: ['audit-log', filters.resourceId, filters.resourceId ? '' : account, filters.from, filters.to, cursor],
+    queryKey: [
+      'audit-log',
+      filters.resourceId,
+      filters.resourceId ? '' : account,
+      filters.from,
+      filters.to,
+      cursor,
+    ],
     enabled: !!user,
     placeholderData: keepPreviousData,
     queryFn: () =>
@@ -154,7 +177,9 @@ export default function AuditLogPage() {
   // The API names the filter it refuses (`Field "query.from" is invalid: …`): shown next to it.
   const fieldError = log.error instanceof ApiError ? (log.error.field as Filter | undefined) : undefined;
   const errorFor = (key: Filter) =>
-    fieldError === key && log.error ? log.error.message.replace(/^Field "[^"]+" (is invalid: )?/, '') : undefined;
+    fieldError === key && log.error
+      ? log.error.message.replace(/^Field "[^"]+" (is invalid: )?/, '')
+      : undefined;
   const accounts = [
     { value: user.id, label: `${user.username} (personal)` },
     ...(organizations.data?.items ?? []).map((org) => ({ value: org.id, label: org.username })),
@@ -163,7 +188,10 @@ export default function AuditLogPage() {
   return (
     <Stack>
       <Title order={1}>Audit log</Title>
-      <Text>Changes of access (grants, general access, memberships, API tokens) and refused requests, newest first.</Text>
+      <Text>
+        Changes of access (grants, general access, memberships, API tokens) and refused requests, newest
+        first.
+      </Text>
       <FilterForm
         key={params.toString()}
         initial={{ ...filters, accountId: account }}
@@ -173,7 +201,8 @@ export default function AuditLogPage() {
           setParams(() => {
             const next = new URLSearchParams();
             if (values.resourceId.trim()) next.set('resourceId', values.resourceId.trim());
-            if (values.accountId && values.accountId !== (actingAccount ?? user.id)) next.set('accountId', values.accountId);
+            if (values.accountId && values.accountId !== (actingAccount ?? user.id))
+              next.set('accountId', values.accountId);
             if (values.from) next.set('from', toIso(values.from));
             if (values.to) next.set('to', toIso(values.to));
             return next;
@@ -183,7 +212,9 @@ export default function AuditLogPage() {
       {log.isPending ? (
         <Loading />
       ) : log.isError ? (
-        fieldError && FILTERS.includes(fieldError) ? null : <ErrorAlert error={log.error} title="The audit log could not be read" />
+        fieldError && FILTERS.includes(fieldError) ? null : (
+          <ErrorAlert error={log.error} title="The audit log could not be read" />
+        )
       ) : log.data.items.length === 0 ? (
         <Text>Nothing recorded{cursor ? ' further back' : ''} for these filters.</Text>
       ) : (
@@ -200,7 +231,8 @@ export default function AuditLogPage() {
           </Table.Thead>
           <Table.Tbody>
             {log.data.items.map((entry) => {
-              const page = entry.resourceType && entry.resourceId ? RESOURCE_PAGES[entry.resourceType] : undefined;
+              const page =
+                entry.resourceType && entry.resourceId ? RESOURCE_PAGES[entry.resourceType] : undefined;
               return (
                 <Table.Tr key={entry.id}>
                   <Table.Td>
@@ -282,10 +314,21 @@ function FilterForm({
   onApply: (values: Record<Filter, string>) => void;
 }) {
   const form = useForm({
-    initialValues: { ...initial, from: toLocalInput(initial.from || null), to: toLocalInput(initial.to || null) },
+    initialValues: {
+      ...initial,
+      from: toLocalInput(initial.from || null),
+      to: toLocalInput(initial.to || null),
+    },
   });
   return (
-    <Paper withBorder p="md" component="form" onSubmit={form.onSubmit(onApply)} noValidate aria-label="Filters">
+    <Paper
+      withBorder
+      p="md"
+      component="form"
+      onSubmit={form.onSubmit(onApply)}
+      noValidate
+      aria-label="Filters"
+    >
       <Group align="flex-end">
         <Select
           label="Account"
@@ -301,7 +344,12 @@ function FilterForm({
           {...form.getInputProps('resourceId')}
           error={errorFor('resourceId')}
         />
-        <TextInput label="From" type="datetime-local" {...form.getInputProps('from')} error={errorFor('from')} />
+        <TextInput
+          label="From"
+          type="datetime-local"
+          {...form.getInputProps('from')}
+          error={errorFor('from')}
+        />
         <TextInput label="To" type="datetime-local" {...form.getInputProps('to')} error={errorFor('to')} />
         <Button type="submit">Apply filters</Button>
       </Group>

@@ -25,7 +25,8 @@ export default function BuildPage() {
     queryKey: ['build', buildId],
     queryFn: async (): Promise<Build> =>
       data(api.GET('/v2/actor-builds/{buildId}', { params: { path: { buildId } } })),
-    refetchInterval: (query) => (query.state.data && LIVE.includes(query.state.data.status) ? POLL_MS : false),
+    refetchInterval: (query) =>
+      query.state.data && LIVE.includes(query.state.data.status) ? POLL_MS : false,
   });
   return (
     <QueryState query={build} what="build">
@@ -44,12 +45,15 @@ function BuildView({ build }: { build: Build }) {
           <Group gap="xs">
             <StatusBadge status={build.status} />
             <Text>
-              of the Actor{' '}
-              <ActorLink actorId={build.actId} />
+              of the Actor <ActorLink actorId={build.actId} />
             </Text>
           </Group>
         </Stack>
-        <ShareButton collection="actor-builds" id={build.id} name={`Build ${build.buildNumber ?? build.id}`} />
+        <ShareButton
+          collection="actor-builds"
+          id={build.id}
+          name={`Build ${build.buildNumber ?? build.id}`}
+        />
       </Group>
       <Title order={2}>Details</Title>
       <DataList labelWidth="10rem">

@@ -84,7 +84,12 @@ function StatusActions({ issue, userId }: { issue: Issue; userId: string }) {
   const onActor = useAllowed(issue.actId, ['WRITE']);
   const change = useMutation({
     mutationFn: (status: 'OPEN' | 'CLOSED') =>
-      data(api.PATCH('/v2/actor-issues/{issueId}', { params: { path: { issueId: issue.id } }, body: { status } })),
+      data(
+        api.PATCH('/v2/actor-issues/{issueId}', {
+          params: { path: { issueId: issue.id } },
+          body: { status },
+        }),
+      ),
     onSuccess: (updated) => {
       queryClient.setQueryData(['issue', issue.id], updated);
       void queryClient.invalidateQueries({ queryKey: ['actor-issues', issue.actId] });
@@ -131,12 +136,20 @@ function Subscription({ issueId }: { issueId: string }) {
   return (
     <>
       {subscribed !== true && (
-        <Button variant="light" loading={change.isPending && change.variables} onClick={() => change.mutate(true)}>
+        <Button
+          variant="light"
+          loading={change.isPending && change.variables}
+          onClick={() => change.mutate(true)}
+        >
           Subscribe
         </Button>
       )}
       {subscribed !== false && (
-        <Button variant="light" loading={change.isPending && !change.variables} onClick={() => change.mutate(false)}>
+        <Button
+          variant="light"
+          loading={change.isPending && !change.variables}
+          onClick={() => change.mutate(false)}
+        >
           Unsubscribe
         </Button>
       )}
@@ -240,7 +253,15 @@ function CommentItem({ comment, issueId, mine }: { comment: Comment; issueId: st
   );
 }
 
-function EditComment({ comment, issueId, onDone }: { comment: Comment; issueId: string; onDone: () => void }) {
+function EditComment({
+  comment,
+  issueId,
+  onDone,
+}: {
+  comment: Comment;
+  issueId: string;
+  onDone: () => void;
+}) {
   const queryClient = useQueryClient();
   const form = useForm({
     initialValues: { text: comment.text },

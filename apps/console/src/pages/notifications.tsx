@@ -39,7 +39,11 @@ export default function NotificationsPage() {
       data(
         api.GET('/v2/users/me/notifications', {
           params: {
-            query: { offset: (page - 1) * PER_PAGE, limit: PER_PAGE, ...(unreadOnly ? { unread: '1' as const } : {}) },
+            query: {
+              offset: (page - 1) * PER_PAGE,
+              limit: PER_PAGE,
+              ...(unreadOnly ? { unread: '1' as const } : {}),
+            },
           },
         }),
       ),

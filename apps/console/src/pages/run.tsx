@@ -24,7 +24,8 @@ export default function RunPage() {
   const run = useQuery({
     queryKey: ['run', runId],
     queryFn: () => data(api.GET('/v2/actor-runs/{runId}', { params: { path: { runId } } })),
-    refetchInterval: (query) => (query.state.data && LIVE.includes(query.state.data.status) ? POLL_MS : false),
+    refetchInterval: (query) =>
+      query.state.data && LIVE.includes(query.state.data.status) ? POLL_MS : false,
   });
   return (
     <QueryState query={run} what="run">
@@ -124,7 +125,9 @@ function RunView({ run }: { run: Run }) {
         </DataList.Item>
         <DataList.Item>
           <DataList.ItemLabel>Timeout</DataList.ItemLabel>
-          <DataList.ItemValue>{run.options.timeoutSecs ? `${run.options.timeoutSecs} s` : 'None'}</DataList.ItemValue>
+          <DataList.ItemValue>
+            {run.options.timeoutSecs ? `${run.options.timeoutSecs} s` : 'None'}
+          </DataList.ItemValue>
         </DataList.Item>
       </DataList>
 

@@ -1,4 +1,17 @@
-import { Alert, Anchor, Button, DataList, Group, Paper, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Button,
+  DataList,
+  Group,
+  Paper,
+  Stack,
+  Switch,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
@@ -36,7 +49,12 @@ function ScheduleView({ schedule }: { schedule: Schedule }) {
   const allowed = useAllowed(schedule.id, ['WRITE']);
   const toggle = useMutation({
     mutationFn: (isEnabled: boolean) =>
-      data(api.PUT('/v2/schedules/{scheduleId}', { params: { path: { scheduleId: schedule.id } }, body: { isEnabled } })),
+      data(
+        api.PUT('/v2/schedules/{scheduleId}', {
+          params: { path: { scheduleId: schedule.id } },
+          body: { isEnabled },
+        }),
+      ),
     onSuccess: (updated) => queryClient.setQueryData(['schedule', schedule.id], updated),
   });
   const actions = schedule.actions as unknown as Action[];
@@ -73,7 +91,9 @@ function ScheduleView({ schedule }: { schedule: Schedule }) {
         </DataList.Item>
         <DataList.Item>
           <DataList.ItemLabel>Exclusive</DataList.ItemLabel>
-          <DataList.ItemValue>{schedule.isExclusive ? 'Yes: skips a run while the last is running' : 'No'}</DataList.ItemValue>
+          <DataList.ItemValue>
+            {schedule.isExclusive ? 'Yes: skips a run while the last is running' : 'No'}
+          </DataList.ItemValue>
         </DataList.Item>
         <DataList.Item>
           <DataList.ItemLabel>Last run</DataList.ItemLabel>
@@ -84,7 +104,10 @@ function ScheduleView({ schedule }: { schedule: Schedule }) {
         <DataList.Item>
           <DataList.ItemLabel>Next run</DataList.ItemLabel>
           <DataList.ItemValue>
-            <Time value={schedule.nextRunAt} fallback="Not planned (Atrium stores schedules but does not fire them yet)" />
+            <Time
+              value={schedule.nextRunAt}
+              fallback="Not planned (Atrium stores schedules but does not fire them yet)"
+            />
           </DataList.ItemValue>
         </DataList.Item>
         <DataList.Item>
@@ -141,7 +164,12 @@ function TimingForm({ schedule }: { schedule: Schedule }) {
   const { onSubmit, pending, formError } = useApiForm(
     form,
     (values) =>
-      data(api.PUT('/v2/schedules/{scheduleId}', { params: { path: { scheduleId: schedule.id } }, body: values })),
+      data(
+        api.PUT('/v2/schedules/{scheduleId}', {
+          params: { path: { scheduleId: schedule.id } },
+          body: values,
+        }),
+      ),
     (updated) => {
       queryClient.setQueryData(['schedule', schedule.id], updated);
       form.resetDirty();
@@ -164,7 +192,11 @@ function TimingForm({ schedule }: { schedule: Schedule }) {
             description="e.g. 0 8 * * 1-5 (at 8:00 on weekdays) or @daily"
             {...form.getInputProps('cronExpression')}
           />
-          <TextInput label="Time zone" description="An IANA name, e.g. Europe/Prague" {...form.getInputProps('timezone')} />
+          <TextInput
+            label="Time zone"
+            description="An IANA name, e.g. Europe/Prague"
+            {...form.getInputProps('timezone')}
+          />
         </Group>
         <Group>
           <Button type="submit" loading={pending} disabled={!form.isDirty()}>
@@ -181,7 +213,9 @@ function ScheduleLog({ scheduleId }: { scheduleId: string }) {
   const log = useQuery({
     queryKey: ['schedule-log', scheduleId],
     queryFn: async () =>
-      (await data(api.GET('/v2/schedules/{scheduleId}/log', { params: { path: { scheduleId } } }))) as unknown as {
+      (await data(
+        api.GET('/v2/schedules/{scheduleId}/log', { params: { path: { scheduleId } } }),
+      )) as unknown as {
         createdAt?: string;
         message?: string;
         level?: string;

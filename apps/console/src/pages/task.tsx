@@ -21,7 +21,8 @@ export default function TaskPage() {
   const { taskId = '' } = useParams();
   const task = useQuery({
     queryKey: ['actor-task', taskId],
-    queryFn: () => data(api.GET('/v2/actor-tasks/{actorTaskId}', { params: { path: { actorTaskId: taskId } } })),
+    queryFn: () =>
+      data(api.GET('/v2/actor-tasks/{actorTaskId}', { params: { path: { actorTaskId: taskId } } })),
   });
   return (
     <QueryState query={task} what="task">
@@ -51,8 +52,11 @@ function TaskView({ task }: { task: Task }) {
         <Stack gap={4}>
           <Title order={1}>{task.title || task.name}</Title>
           <Text>
-            Task <Text span ff="monospace">{task.username ?? task.userId}/{task.name}</Text> of the Actor{' '}
-            <ActorLink actorId={task.actId} />
+            Task{' '}
+            <Text span ff="monospace">
+              {task.username ?? task.userId}/{task.name}
+            </Text>{' '}
+            of the Actor <ActorLink actorId={task.actId} />
           </Text>
         </Stack>
         <Group>
@@ -129,7 +133,15 @@ function InputEditor({ task }: { task: Task }) {
             {formError}
           </Alert>
         )}
-        <JsonInput label="Input (JSON)" autosize minRows={6} maxRows={24} formatOnBlur {...form.getInputProps('input')} />
+        <JsonInput
+          validationError="Must be valid JSON"
+          label="Input (JSON)"
+          autosize
+          minRows={6}
+          maxRows={24}
+          formatOnBlur
+          {...form.getInputProps('input')}
+        />
         <Group>
           <Button type="submit" loading={pending} disabled={!form.isDirty()}>
             Save input
