@@ -151,7 +151,13 @@ function StartActor({ actor }: { actor: Actor }) {
   return (
     <>
       <Button onClick={open}>Start</Button>
-      <Modal opened={opened} onClose={close} title={`Start ${actor.name}`} size="lg">
+      <Modal
+        opened={opened}
+        onClose={close}
+        title={`Start ${actor.name}`}
+        size="lg"
+        closeButtonProps={{ 'aria-label': 'Close' }}
+      >
         <form onSubmit={onSubmit} noValidate>
           <Stack>
             {formError && (
@@ -344,7 +350,13 @@ function CreateTask({ actor }: { actor: Actor }) {
       <Button variant="light" onClick={open}>
         Create task
       </Button>
-      <Modal opened={opened} onClose={close} title={`New task of ${actor.name}`} size="lg">
+      <Modal
+        opened={opened}
+        onClose={close}
+        title={`New task of ${actor.name}`}
+        size="lg"
+        closeButtonProps={{ 'aria-label': 'Close' }}
+      >
         <form onSubmit={onSubmit} noValidate>
           <Stack>
             {formError && (

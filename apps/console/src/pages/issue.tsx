@@ -61,11 +61,14 @@ function IssueView({ issue }: { issue: Issue }) {
       )}
       {/* The API gives the attached run to the Actor's owner and the issue's author only. */}
       {issue.runId && (
-        <Alert color="blue" title="Attached run">
-          <Anchor component={Link} to={paths.run(issue.runId)}>
-            Run {issue.runId}
-          </Anchor>
-        </Alert>
+        <Paper withBorder p="sm">
+          <Text>
+            Attached run:{' '}
+            <Anchor component={Link} to={paths.run(issue.runId)}>
+              Run {issue.runId}
+            </Anchor>
+          </Text>
+        </Paper>
       )}
       {user && (
         <Group>
