@@ -27,9 +27,9 @@ async function startRun(h: ConsoleHarness, user: ConsoleUser, actorId: string, i
   return (await h.http().post(`/v2/acts/${actorId}/runs`).set(user.auth).send(input).expect(201)).body.data;
 }
 
-/** The value of the page's <h1>. */
-async function heading(page: Page): Promise<string> {
-  return (await page.getByRole('heading', { level: 1 }).innerText()).trim();
+/** Waits for the page's <h1> to read `text` (a page is loaded when first visited). */
+async function expectHeading(page: Page, text: string | RegExp): Promise<void> {
+  await page.getByRole('heading', { level: 1, name: text, exact: typeof text === 'string' }).waitFor();
 }
 
 describe('console: Actors, runs and issues', () => {
@@ -49,7 +49,7 @@ describe('console: Actors, runs and issues', () => {
 
     // The reporter opens the Actor's page by `username~name` and reports through the form.
     const reporterPage = await h.signedInPage(reporter, `/actors/${owner.username}~${actorName}?tab=issues`);
-    expect(await heading(reporterPage)).toBe(actorName);
+    await expectHeading(reporterPage, actorName);
     const form = reporterPage.getByRole('form', { name: 'Report an issue' });
     await form.getByRole('textbox', { name: /^Title/ }).fill('Fails on the second page');
     await form.getByRole('textbox', { name: 'Description' }).fill('It stops after one page, see my run.');
@@ -67,7 +67,7 @@ describe('console: Actors, runs and issues', () => {
     await form.getByRole('button', { name: 'Create issue' }).click();
     await reporterPage.waitForURL(/\/issues\/[A-Za-z0-9]{17}$/);
     const issueId = new URL(reporterPage.url()).pathname.split('/').pop()!;
-    expect(await heading(reporterPage)).toBe('Fails on the second page');
+    await expectHeading(reporterPage, 'Fails on the second page');
     // The author sees the run attached.
     await reporterPage.getByRole('link', { name: `Run ${run.id}` }).waitFor();
 
@@ -76,13 +76,13 @@ describe('console: Actors, runs and issues', () => {
 
     // The Actor's owner opens the issue, follows the run link and sees the run with its input.
     const ownerPage = await h.signedInPage(owner, `/issues/${issueId}`);
-    expect(await heading(ownerPage)).toBe('Fails on the second page');
+    await expectHeading(ownerPage, 'Fails on the second page');
     await ownerPage.getByText('It stops after one page, see my run.').waitFor();
     await expectAccessible(ownerPage);
     await screenshot(ownerPage, 'issue');
     await ownerPage.getByRole('link', { name: `Run ${run.id}` }).click();
     await ownerPage.waitForURL(`**/actors/runs/${run.id}`);
-    expect(await heading(ownerPage)).toBe(`Run ${run.id}`);
+    await expectHeading(ownerPage, `Run ${run.id}`);
     await ownerPage.getByTestId('status').first().waitFor();
     await ownerPage
       .getByRole('region', { name: 'Input' })
@@ -94,10 +94,10 @@ describe('console: Actors, runs and issues', () => {
 
     // Another reader of the public Actor reads the issue but not the run.
     const strangerPage = await h.signedInPage(stranger, `/issues/${issueId}`);
-    expect(await heading(strangerPage)).toBe('Fails on the second page');
+    await expectHeading(strangerPage, 'Fails on the second page');
     expect(await strangerPage.getByText('Attached run').count()).toBe(0);
     await strangerPage.goto(run.consoleUrl);
-    expect(await heading(strangerPage)).toBe('Not found');
+    await expectHeading(strangerPage, 'Not found');
 
     // The run's owner manages its access: the API lists the owner's grant as hidden, from the issue.
     const access = await h.http().get(`/v2/actor-runs/${run.id}/access`).set(reporter.auth).expect(200);
@@ -192,7 +192,7 @@ describe('console: Actors, runs and issues', () => {
 
     // Actor: Start with input checked before it is sent.
     const page = await h.signedInPage(owner, `/actors/${actorId}`);
-    expect(await heading(page)).toBe(actorName);
+    await expectHeading(page, actorName);
     await expectAccessible(page);
     await page.getByRole('button', { name: 'Start', exact: true }).click();
     const input = page.getByRole('dialog').getByRole('textbox', { name: 'Input (JSON)' });
@@ -211,7 +211,7 @@ describe('console: Actors, runs and issues', () => {
     expect(run.status).toMatch(/^(READY|RUNNING)$/);
 
     // Run: status, input, storages, log; the owner may abort it.
-    expect(await heading(page)).toBe(`Run ${runId}`);
+    await expectHeading(page, `Run ${runId}`);
     await page.getByRole('region', { name: 'Input' }).getByText('"maxPages": 3').waitFor();
     await page.getByRole('link', { name: 'Default dataset' }).waitFor();
     await page.getByRole('button', { name: 'Refresh log' }).waitFor();
@@ -231,7 +231,7 @@ describe('console: Actors, runs and issues', () => {
     await page.getByRole('tab', { name: 'Builds' }).click();
     await page.getByRole('table', { name: 'Builds' }).getByRole('link').first().click();
     await page.waitForURL(`**/actors/builds/${build.id}`);
-    expect(await heading(page)).toMatch(/^Build /);
+    await expectHeading(page, /^Build /);
     await page.getByRole('button', { name: 'Refresh log' }).waitFor();
     await expectAccessible(page);
 
@@ -275,7 +275,7 @@ describe('console: Actors, runs and issues', () => {
     ).body.data;
     await page.goto(`/schedules/${schedule.id}`);
     await page.getByRole('table', { name: 'Actions' }).getByRole('link', { name: task.id }).waitFor();
-    await page.getByRole('switch', { name: 'Enabled' }).uncheck({ force: true });
+    await page.getByRole('switch', { name: 'Enabled' }).click({ force: true });
     await eventually(async () => {
       const now = await h.http().get(`/v2/schedules/${schedule.id}`).set(owner.auth).expect(200);
       expect(now.body.data.isEnabled).toBe(false);
@@ -288,7 +288,7 @@ describe('console: Actors, runs and issues', () => {
 
     // Audit log: the owner's account, filtered by one resource.
     await page.goto('/audit-log');
-    expect(await heading(page)).toBe('Audit log');
+    await expectHeading(page, 'Audit log');
     await page.getByRole('textbox', { name: 'Resource ID' }).fill('not-an-id');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await eventually(async () =>
