@@ -185,7 +185,7 @@ describe('console: Actors, runs and issues', () => {
     expect(new URL(ownerPage.url()).searchParams.get('issueStatus')).toBe('CLOSED');
   });
 
-  it('the Actor page starts a run with validated JSON input, and every page passes axe', async () => {
+  it('the Actor page starts a run with validated JSON input; the run page shows it and aborts it', async () => {
     const owner = await h.signUpUser('owner');
     const actorName = uniqueName('crawler');
     const actorId = await createPublicActor(h, owner, actorName);
@@ -224,18 +224,25 @@ describe('console: Actors, runs and issues', () => {
     await page.goto(`/actors/${actorId}`);
     await page.getByRole('table', { name: 'Runs' }).getByRole('link', { name: runId }).waitFor();
     await screenshot(page, 'actor');
+  });
 
-    // Build.
+  it('build page: status and log, reached from the Actor page', async () => {
+    const owner = await h.signUpUser('owner');
+    const actorId = await createPublicActor(h, owner);
     const build = (await h.http().post(`/v2/acts/${actorId}/builds`).set(owner.auth).send({}).expect(201))
       .body.data;
+    const page = await h.signedInPage(owner, `/actors/${actorId}`);
     await page.getByRole('tab', { name: 'Builds' }).click();
     await page.getByRole('table', { name: 'Builds' }).getByRole('link').first().click();
     await page.waitForURL(`**/actors/builds/${build.id}`);
     await expectHeading(page, /^Build /);
     await page.getByRole('button', { name: 'Refresh log' }).waitFor();
     await expectAccessible(page);
+  });
 
-    // Task: its input is saved through the page; a bad one is refused next to the field.
+  it('task page: its input is saved through the page, a bad one refused next to the field', async () => {
+    const owner = await h.signUpUser('owner');
+    const actorId = await createPublicActor(h, owner);
     const task = (
       await h
         .http()
@@ -244,7 +251,7 @@ describe('console: Actors, runs and issues', () => {
         .send({ actId: actorId, name: uniqueName('daily'), input: { maxPages: 1 } })
         .expect(201)
     ).body.data;
-    await page.goto(`/actors/${actorId}?tab=tasks`);
+    const page = await h.signedInPage(owner, `/actors/${actorId}?tab=tasks`);
     await page.getByRole('table', { name: 'Tasks' }).getByRole('link', { name: task.name }).click();
     await page.waitForURL(`**/actors/tasks/${task.id}`);
     const taskInput = page.getByRole('textbox', { name: 'Input (JSON)' });
@@ -258,8 +265,19 @@ describe('console: Actors, runs and issues', () => {
       expect(saved.body).toEqual({ maxPages: 5 });
     });
     await expectAccessible(page);
+  });
 
-    // Schedule: switched off through the page; a bad cron expression gets the API's message.
+  it("schedule page: switched off through the page; a bad cron expression gets the API's message", async () => {
+    const owner = await h.signUpUser('owner');
+    const actorId = await createPublicActor(h, owner);
+    const task = (
+      await h
+        .http()
+        .post('/v2/actor-tasks')
+        .set(owner.auth)
+        .send({ actId: actorId, name: uniqueName('daily') })
+        .expect(201)
+    ).body.data;
     const schedule = (
       await h
         .http()
@@ -273,7 +291,8 @@ describe('console: Actors, runs and issues', () => {
         })
         .expect(201)
     ).body.data;
-    await page.goto(`/schedules/${schedule.id}`);
+    const page = await h.signedInPage(owner, `/schedules/${schedule.id}`);
+    await expectHeading(page, schedule.name);
     await page.getByRole('table', { name: 'Actions' }).getByRole('link', { name: task.id }).waitFor();
     await page.getByRole('switch', { name: 'Enabled' }).click({ force: true });
     await eventually(async () => {
@@ -285,9 +304,11 @@ describe('console: Actors, runs and issues', () => {
     const cronField = page.getByRole('textbox', { name: 'Cron expression' });
     await eventually(async () => expect(await cronField.getAttribute('aria-invalid')).toBe('true'));
     await expectAccessible(page);
+  });
 
-    // Audit log: the owner's account, filtered by one resource.
-    await page.goto('/audit-log');
+  it('audit log filters refused by the API are marked on the field; an empty notifications page', async () => {
+    const owner = await h.signUpUser('owner');
+    const page = await h.signedInPage(owner, '/audit-log');
     await expectHeading(page, 'Audit log');
     await page.getByRole('textbox', { name: 'Resource ID' }).fill('not-an-id');
     await page.getByRole('button', { name: 'Apply filters' }).click();
