@@ -325,6 +325,29 @@ describe('console: Actors, runs and issues', () => {
     await expectAccessible(page);
   });
 
+  it("an anonymous visitor reads a public Actor's page and is asked to sign in at a restricted run", async () => {
+    const owner = await h.signUpUser('owner');
+    await restrictResourceAccess(h, owner);
+    const actorName = uniqueName('public');
+    const actorId = await createPublicActor(h, owner, actorName);
+    const run = await startRun(h, owner, actorId, { q: 1 });
+
+    const page = await h.newPage();
+    await page.goto(`/actors/${actorId}?tab=issues`);
+    await expectHeading(page, actorName);
+    await page.getByText('Sign in to report an issue.').waitFor();
+    expect(await page.getByRole('button', { name: 'Start', exact: true }).count()).toBe(0);
+    await expectAccessible(page);
+
+    await page.goto(run.consoleUrl);
+    await expectHeading(page, 'Sign in to continue');
+    await page.getByRole('link', { name: 'Sign in' }).last().click();
+    await page.getByLabel('Username or email').fill(owner.username);
+    await page.getByLabel(/^Password\b/).fill(owner.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expectHeading(page, `Run ${run.id}`);
+  });
+
   it('the audit log shows the hidden grant an issue gave, to the run owner', async () => {
     const owner = await h.signUpUser('owner');
     const reporter = await h.signUpUser('reporter');
