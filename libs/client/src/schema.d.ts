@@ -2164,6 +2164,22 @@ export interface paths {
         patch: operations["AppCollaborators_update"];
         trace?: never;
     };
+    "/v2/apps/{appId}/collaborators/me/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["AppCollaborators_rotateOwnToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/apps/{appId}/collectors": {
         parameters: {
             query?: never;
@@ -4066,6 +4082,15 @@ export interface components {
         AppCollaborator: {
             id: string;
         };
+        ApiToken: {
+            id: string;
+            name?: string | null;
+            createdAt: string;
+            modifiedAt?: string;
+        };
+        CreatedApiToken: components["schemas"]["ApiToken"] & {
+            token: string;
+        };
         AuditEntry: {
             id: string;
             occurredAt: string;
@@ -4161,15 +4186,6 @@ export interface components {
         OrganizationRole: {
             id: string;
             name: string;
-        };
-        ApiToken: {
-            id: string;
-            name?: string | null;
-            createdAt: string;
-            modifiedAt?: string;
-        };
-        CreatedApiToken: components["schemas"]["ApiToken"] & {
-            token: string;
         };
         Schedule: {
             id: string;
@@ -13190,6 +13206,35 @@ export interface operations {
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
             413: components["responses"]["Error413"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    AppCollaborators_rotateOwnToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                appId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["CreatedApiToken"];
+                    };
+                };
+            };
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
             503: components["responses"]["Error503"];
         };
     };

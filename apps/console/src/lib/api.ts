@@ -26,7 +26,8 @@ export function setRefresher(refresh: (() => Promise<boolean>) | undefined): voi
 function send(request: Request): Promise<Response> {
   const attempt = request.clone();
   if (accessToken) attempt.headers.set('authorization', `Bearer ${accessToken}`);
-  if (actingAccountId && !attempt.headers.has('x-account-id')) attempt.headers.set('x-account-id', actingAccountId);
+  if (actingAccountId && !attempt.headers.has('x-account-id'))
+    attempt.headers.set('x-account-id', actingAccountId);
   return fetch(attempt);
 }
 
@@ -71,7 +72,8 @@ function toError(answer: { error?: unknown; response: Response }): ApiError {
   return new ApiError(
     status,
     body?.error?.type ?? 'internal-error',
-    body?.error?.message ?? (status >= 500 ? 'The server could not answer; try again shortly' : `Request failed (${status})`),
+    body?.error?.message ??
+      (status >= 500 ? 'The server could not answer; try again shortly' : `Request failed (${status})`),
   );
 }
 

@@ -24,7 +24,13 @@ export function useApiForm<Values extends Record<string, unknown>, Result>(
     onError: (error) => {
       const field = error instanceof ApiError ? error.field : undefined;
       const key = field?.split('.')[0];
-      if (key && key in form.getValues()) form.setFieldError(key, error instanceof ApiError ? error.message.replace(/^Field "[^"]+" (is invalid: )?/, '') : errorMessage(error));
+      if (key && key in form.getValues())
+        form.setFieldError(
+          key,
+          error instanceof ApiError
+            ? error.message.replace(/^Field "[^"]+" (is invalid: )?/, '')
+            : errorMessage(error),
+        );
     },
   });
   const error = mutation.error;

@@ -8,6 +8,7 @@ import {
   AppError,
   AppScope,
   AppsRpc,
+  CreatedApiToken,
   expandAppScopes,
   GrantView,
   IdentityRpc,
@@ -19,12 +20,17 @@ import {
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
-import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
+import {
+  Authorize,
+  AuthorizedResource,
+  CurrentResource,
+  SignedIn,
+} from '../authorization/authorize.decorator';
 import { paginationQuery } from '../http/api-query';
-import { ChangesAccess } from '../authorization/access-changes';
+import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
 import { CollaboratorTokens } from './collaborator-tokens';
 import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
-import { appCollaboratorView, listOf } from '../http/views';
+import { appCollaboratorView, createdApiTokenView, listOf } from '../http/views';
 
 const listQuery = z.object(paginationQuery);
 const isScope = (p: Permission): p is AppScope => (APP_SCOPES as readonly string[]).includes(p);
@@ -127,7 +133,7 @@ export class AppCollaboratorsController {
         throw err;
       });
     try {
-      await this.giveToken(app.id, subject.id, user.userId);
+      await this.giveToken(app.id, subject.id, user.userId, scopes);
     } catch (err) {
       // No collaborator without its token: the grant is taken back.
       await this.revokeGrant(app.id, grant.id, user.userId);
@@ -136,9 +142,43 @@ export class AppCollaboratorsController {
     return { data: await this.view(grant, [], subject.username) };
   }
 
+  /**
+   * The collaborator's own personal access token for the app, issued anew: its secret is answered
+   * here, once, to the collaborator only (never to whoever added it), and the previous token stops
+   * working at once. Its scope is the app with the collaborator's scopes.
+   */
+  @Post('me/token')
+  @ChangesNoAccess()
+  @SignedIn()
+  @HttpCode(201)
+  @Returns(createdApiTokenView)
+  async rotateOwnToken(
+    @Param('appId') appId: string,
+    @CurrentUser() user: UserPrincipal,
+  ): Promise<{ data: CreatedApiToken }> {
+    const notCollaborator = AppError.notFound(`The app "${appId}", or your collaboration on it,`);
+    if (!idSchema.safeParse(appId).success) throw notCollaborator;
+    const records = await this.rpc
+      .call(AppsRpc.listCollaborators, { appId, userId: user.userId })
+      .catch((err: unknown) => {
+        throw err instanceof AppError && err.type === 'record-not-found' ? notCollaborator : err;
+      });
+    const record = records.find((r) => r.userId === user.userId);
+    const grant = (await this.grants(appId)).find((g) => g.userId === user.userId);
+    if (!record || !grant) throw notCollaborator;
+    return {
+      data: await this.giveToken(appId, user.userId, record.addedBy, grant.permissions.filter(isScope)),
+    };
+  }
+
   /** Issues the collaborator's token and records it; a token left from before is revoked. */
-  private async giveToken(appId: string, userId: string, addedBy: string): Promise<void> {
-    const token = await this.collaboratorTokens.issue(appId, userId);
+  private async giveToken(
+    appId: string,
+    userId: string,
+    addedBy: string,
+    scopes: readonly AppScope[],
+  ): Promise<CreatedApiToken> {
+    const token = await this.collaboratorTokens.issue(appId, userId, scopes);
     try {
       const { previousTokenId } = await this.rpc.call(AppsRpc.recordCollaborator, {
         appId,
@@ -151,6 +191,7 @@ export class AppCollaboratorsController {
       await this.collaboratorTokens.revokeQuietly(userId, token.id);
       throw err;
     }
+    return token;
   }
 
   @Patch(':collaboratorId')
@@ -191,7 +232,14 @@ export class AppCollaboratorsController {
       changes: { permissions: [...others, ...scopes] },
       updatedBy: user.userId,
     });
-    const records = await this.rpc.call(AppsRpc.listCollaborators, { appId: app.id, userId: collaboratorId });
+    let records = await this.rpc.call(AppsRpc.listCollaborators, { appId: app.id, userId: collaboratorId });
+    // The token's scope follows the scopes: it is issued anew (the collaborator takes its new
+    // secret with POST …/collaborators/me/token).
+    const record = records.find((r) => r.userId === collaboratorId);
+    if (record && (removed.length > 0 || scopes.some((s) => !held.includes(s)))) {
+      await this.giveToken(app.id, collaboratorId, record.addedBy, scopes);
+      records = await this.rpc.call(AppsRpc.listCollaborators, { appId: app.id, userId: collaboratorId });
+    }
     return { data: await this.view(updated, records) };
   }
 

@@ -10,7 +10,7 @@ import {
 import { RpcClient } from '@atrium/messaging';
 import { TokenVerifications } from '../auth/token-verifications';
 
-/** What a collaborator's token may reach: the app's contents, never renaming, deleting or sharing it. */
+/** What a collaborator's token may reach at most: the app's contents, never renaming, deleting or sharing it. */
 const COLLABORATOR_TOKEN_PERMISSIONS: Permission[] = PERMISSIONS_BY_TYPE.APP.filter(
   (p) => p !== 'WRITE' && p !== 'MANAGE_ACCESS',
 );
@@ -19,10 +19,17 @@ export function collaboratorTokenName(appId: string): string {
   return `app:${appId} collaborator`;
 }
 
-export function collaboratorTokenScope(appId: string): ApiTokenScope {
+/**
+ * The token's scope: the app, with the collaborator's scopes (and READ). Its listing shows what the
+ * collaborator was given, not every app scope; the grant narrows it anyway (rule 1).
+ */
+export function collaboratorTokenScope(appId: string, scopes: readonly Permission[]): ApiTokenScope {
+  const given = new Set<Permission>(['READ', ...scopes]);
   return {
     account: {},
-    resources: [{ type: 'APP', id: appId, permissions: COLLABORATOR_TOKEN_PERMISSIONS }],
+    resources: [
+      { type: 'APP', id: appId, permissions: COLLABORATOR_TOKEN_PERMISSIONS.filter((p) => given.has(p)) },
+    ],
   };
 }
 
@@ -40,10 +47,10 @@ export class CollaboratorTokens {
     private readonly tokens: TokenVerifications,
   ) {}
 
-  issue(appId: string, userId: string): Promise<CreatedApiToken> {
+  issue(appId: string, userId: string, scopes: readonly Permission[]): Promise<CreatedApiToken> {
     return this.rpc.call(IdentityRpc.createToken, {
       userId,
-      token: { name: collaboratorTokenName(appId), scope: collaboratorTokenScope(appId) },
+      token: { name: collaboratorTokenName(appId), scope: collaboratorTokenScope(appId, scopes) },
     });
   }
 
