@@ -1,11 +1,295 @@
-import { Title } from '@mantine/core';
-import { Navigate } from 'react-router';
-import { signInPath } from '../components/page-state';
+import {
+  Alert,
+  Anchor,
+  Badge,
+  Group,
+  Pagination,
+  SegmentedControl,
+  Select,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useQueries, useQuery } from '@tanstack/react-query';
+import { Link, Navigate, useSearchParams } from 'react-router';
+import { CreateStorageMenu } from '../components/create-storage';
+import { ErrorAlert, Loading, signInPath } from '../components/page-state';
+import { api, data, rawFetch } from '../lib/api';
+import { paths } from '../lib/paths';
 import { useSession } from '../lib/session';
 
-/** Placeholder: being built (what I own and what is shared with me). */
+/** A listed resource, as every type's list answers it (the fields Home shows). */
+interface Listed {
+  id: string;
+  name?: string | null;
+  title?: string | null;
+  userId?: string;
+  ownerId?: string;
+  username?: string;
+  status?: string;
+  buildNumber?: string;
+  createdAt?: string;
+  modifiedAt?: string;
+  startedAt?: string;
+  finishedAt?: string | null;
+}
+
+interface ResourceKind {
+  key: string;
+  label: string;
+  list: string;
+  to: (id: string) => string;
+  /** Lists unnamed storages too (a run's default storages). */
+  unnamed?: boolean;
+  name: (item: Listed) => string;
+}
+
+const named = (what: string) => (item: Listed) => item.title || item.name || `Unnamed ${what}`;
+
+/** Every type Home lists; each list takes `ownership=ownedByMe|sharedWithMe`. */
+const KINDS: ResourceKind[] = [
+  { key: 'actors', label: 'Actor', list: '/v2/acts', to: paths.actor, name: named('Actor') },
+  { key: 'tasks', label: 'Task', list: '/v2/actor-tasks', to: paths.task, name: named('task') },
+  { key: 'schedules', label: 'Schedule', list: '/v2/schedules', to: paths.schedule, name: named('schedule') },
+  { key: 'runs', label: 'Run', list: '/v2/actor-runs', to: paths.run, name: (run) => `Run ${run.id}` },
+  {
+    key: 'builds',
+    label: 'Build',
+    list: '/v2/actor-builds',
+    to: paths.build,
+    name: (build) => `Build ${build.buildNumber ?? build.id}`,
+  },
+  { key: 'datasets', label: 'Dataset', list: '/v2/datasets', to: paths.dataset, unnamed: true, name: named('dataset') },
+  {
+    key: 'key-value-stores',
+    label: 'Key-value store',
+    list: '/v2/key-value-stores',
+    to: paths.keyValueStore,
+    unnamed: true,
+    name: named('key-value store'),
+  },
+  {
+    key: 'request-queues',
+    label: 'Request queue',
+    list: '/v2/request-queues',
+    to: paths.requestQueue,
+    unnamed: true,
+    name: named('request queue'),
+  },
+  { key: 'environments', label: 'Environment', list: '/v2/environments', to: paths.environment, name: named('environment') },
+  {
+    key: 'environment-groups',
+    label: 'Environment group',
+    list: '/v2/environment-groups',
+    to: paths.environmentGroup,
+    name: named('group'),
+  },
+  { key: 'apps', label: 'App', list: '/v2/apps', to: paths.app, name: named('app') },
+];
+
+/** How many of each type Home loads; search and paging work on what is loaded. */
+const LOAD_LIMIT = 500;
+const PAGE_SIZE = 20;
+
+interface Row {
+  kind: ResourceKind;
+  item: Listed;
+  name: string;
+  modified: string | undefined;
+}
+
+async function listKind(kind: ResourceKind, ownership: 'ownedByMe' | 'sharedWithMe') {
+  const query = new URLSearchParams({ ownership, limit: String(LOAD_LIMIT), desc: '1' });
+  if (kind.unnamed) query.set('unnamed', '1');
+  const response = await rawFetch(`${kind.list}?${query}`);
+  const body = (await response.json()) as { data: { total: number; items: Listed[] } };
+  return body.data;
+}
+
+/** The owner's username: known for the caller's own account, else its public profile. */
+function Owner({ id, username, own }: { id: string | undefined; username?: string; own?: string }) {
+  const profile = useQuery({
+    queryKey: ['users', 'profile', id],
+    queryFn: () => data(api.GET('/v2/users/{userIdOrUsername}', { params: { path: { userIdOrUsername: id! } } })),
+    enabled: !!id && !username && !own,
+    staleTime: 5 * 60_000,
+  });
+  if (own) return <>{own}</>;
+  if (username) return <>{username}</>;
+  return <>{profile.data?.username ?? (profile.isPending ? '…' : 'another account')}</>;
+}
+
+function formatDate(iso: string | undefined): string {
+  return iso ? new Date(iso).toLocaleString() : '—';
+}
+
+/** What I own (or the organization acted as) and what is shared with me, every type. */
 export default function HomePage() {
-  const { user } = useSession();
+  const { user, accountId } = useSession();
+  const [params, setParams] = useSearchParams();
+  const ownership = params.get('ownership') === 'shared' ? 'sharedWithMe' : 'ownedByMe';
+  const type = params.get('type') ?? 'all';
+  const search = params.get('q') ?? '';
+  const page = Math.max(1, Number(params.get('page')) || 1);
+
+  const organizations = useQuery({
+    queryKey: ['organizations', 'mine'],
+    queryFn: () => data(api.GET('/v2/organizations')),
+    enabled: !!user && !!accountId,
+  });
+  const kinds = type === 'all' ? KINDS : KINDS.filter((k) => k.key === type);
+  const lists = useQueries({
+    queries: kinds.map((kind) => ({
+      queryKey: ['home', accountId ?? 'me', ownership, kind.key],
+      queryFn: () => listKind(kind, ownership),
+      enabled: !!user,
+    })),
+  });
+
+  const update = (changes: Record<string, string | undefined>) =>
+    setParams(
+      (current) => {
+        const next = new URLSearchParams(current);
+        for (const [key, value] of Object.entries(changes)) {
+          if (value) next.set(key, value);
+          else next.delete(key);
+        }
+        if (!('page' in changes)) next.delete('page');
+        return next;
+      },
+      { replace: 'q' in changes },
+    );
+
+  const loaded = lists.every((l) => !l.isPending);
+  const all: Row[] = [];
+  lists.forEach((list, i) => {
+    for (const item of list.data?.items ?? []) {
+      const kind = kinds[i];
+      all.push({
+        kind,
+        item,
+        name: kind.name(item),
+        modified: item.modifiedAt ?? item.finishedAt ?? item.startedAt ?? item.createdAt ?? undefined,
+      });
+    }
+  });
+  const needle = search.trim().toLowerCase();
+  const rows = all
+    .filter((row) => !needle || row.name.toLowerCase().includes(needle) || (row.item.name ?? '').toLowerCase().includes(needle))
+    .sort((a, b) => (b.modified ?? '').localeCompare(a.modified ?? ''));
+
   if (!user) return <Navigate to={signInPath('/')} replace />;
-  return <Title order={1}>Home</Title>;
+
+  const failed = lists.find((l) => l.isError);
+  const truncated = kinds.filter((_, i) => (lists[i].data?.total ?? 0) > (lists[i].data?.items.length ?? 0));
+  const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
+  const shown = rows.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+  const actingAs = accountId ? organizations.data?.items.find((o) => o.id === accountId)?.username : user.username;
+
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={1}>Home</Title>
+        <CreateStorageMenu />
+      </Group>
+      {accountId && <Text>Acting as the organization {actingAs ?? ''}: these are its resources.</Text>}
+      <SegmentedControl
+        aria-label="Ownership"
+        value={ownership === 'sharedWithMe' ? 'shared' : 'owned'}
+        onChange={(value) => update({ ownership: value === 'shared' ? 'shared' : undefined })}
+        data={[
+          { value: 'owned', label: 'Owned by me' },
+          { value: 'shared', label: 'Shared with me' },
+        ]}
+        w="fit-content"
+      />
+      <Group align="end">
+        <Select
+          label="Type"
+          data={[{ value: 'all', label: 'All types' }, ...KINDS.map((k) => ({ value: k.key, label: k.label }))]}
+          value={type}
+          allowDeselect={false}
+          onChange={(value) => update({ type: value && value !== 'all' ? value : undefined })}
+          w={220}
+        />
+        <TextInput
+          label="Search by name"
+          type="search"
+          value={search}
+          onChange={(event) => update({ q: event.currentTarget.value || undefined })}
+          w={280}
+        />
+      </Group>
+      <Text size="sm">
+        Search and paging cover the {LOAD_LIMIT} most recent resources of each type; the API has no search by name.
+        {truncated.length > 0 && ` More exist of: ${truncated.map((k) => k.label).join(', ')}.`}
+      </Text>
+      {failed && <ErrorAlert error={failed.error} title="Some resources could not be listed" />}
+      {!loaded ? (
+        <Loading />
+      ) : rows.length === 0 ? (
+        <Alert color="gray" title={search ? 'Nothing matches' : 'Nothing here yet'}>
+          {search
+            ? `No resource of the chosen type has a name containing “${search}”.`
+            : ownership === 'sharedWithMe'
+              ? 'Nobody has shared a resource of this type with you yet.'
+              : 'Create a dataset, key-value store or request queue to start.'}
+        </Alert>
+      ) : (
+        <>
+          <Table striped highlightOnHover aria-label={ownership === 'sharedWithMe' ? 'Shared with me' : 'Owned by me'}>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Name</Table.Th>
+                <Table.Th>Type</Table.Th>
+                <Table.Th>Owner</Table.Th>
+                <Table.Th>Modified</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {shown.map((row) => (
+                <Table.Tr key={`${row.kind.key}:${row.item.id}`}>
+                  <Table.Td>
+                    <Anchor component={Link} to={row.kind.to(row.item.id)}>
+                      {row.name}
+                    </Anchor>
+                    {row.item.status && (
+                      <Badge ml="xs" variant="light" color="gray">
+                        {row.item.status}
+                      </Badge>
+                    )}
+                  </Table.Td>
+                  <Table.Td>{row.kind.label}</Table.Td>
+                  <Table.Td>
+                    <Owner
+                      id={row.item.userId ?? row.item.ownerId}
+                      username={row.item.username}
+                      own={ownership === 'ownedByMe' ? actingAs : undefined}
+                    />
+                  </Table.Td>
+                  <Table.Td>{formatDate(row.modified)}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+          <Group justify="space-between">
+            <Text size="sm">
+              {rows.length} resource{rows.length === 1 ? '' : 's'}
+            </Text>
+            {pages > 1 && (
+              <Pagination
+                total={pages}
+                value={Math.min(page, pages)}
+                onChange={(next) => update({ page: next > 1 ? String(next) : undefined })}
+                getControlProps={(control) => ({ 'aria-label': `${control} page` })}
+                getItemProps={(n) => ({ 'aria-label': `Page ${n}` })}
+              />
+            )}
+          </Group>
+        </>
+      )}
+    </Stack>
+  );
 }

@@ -1,4 +1,4 @@
-import { Alert, Badge, Button, Group, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Button, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useParams, useSearchParams } from 'react-router';
 import { QueryState } from '../components/page-state';
@@ -51,13 +51,11 @@ function RequestsTable({ label, requests, withState }: { label: string; requests
               {withState && (
                 <Table.Td>
                   {r.handledAt ? (
-                    <Badge color="green" variant="light" tt="none">
+                    <Text size="sm" fw={700}>
                       Handled {dateTime(r.handledAt)}
-                    </Badge>
+                    </Text>
                   ) : (
-                    <Badge color="gray" variant="light" tt="none">
-                      Pending
-                    </Badge>
+                    <Text size="sm">Pending</Text>
                   )}
                 </Table.Td>
               )}

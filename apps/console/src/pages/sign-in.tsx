@@ -1,15 +1,14 @@
-import { Alert, Anchor, Button, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
+import { PasswordField } from '../components/password-field';
 import { useApiForm } from '../lib/forms';
 import { paths } from '../lib/paths';
 import { useSession } from '../lib/session';
 
 /** Only a path of this console: `?next=https://elsewhere` must not send anyone away. */
 export function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\')
-    ? next
-    : paths.home;
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : paths.home;
 }
 
 export default function SignInPage() {
@@ -34,32 +33,17 @@ export default function SignInPage() {
               {formError}
             </Alert>
           )}
-          <TextInput
-            label="Username or email"
-            autoComplete="username"
-            required
-            {...form.getInputProps('login')}
-          />
-          <PasswordInput
-            label="Password"
-            autoComplete="current-password"
-            required
-            {...form.getInputProps('password')}
-          />
+          <TextInput label="Username or email" autoComplete="username" required {...form.getInputProps('login')} />
+          <PasswordField label="Password" autoComplete="current-password" required {...form.getInputProps('password')} />
           <Button type="submit" loading={pending}>
             Sign in
           </Button>
         </Stack>
       </Paper>
       <Text size="sm">
-        No account?{' '}
-        <Anchor component={Link} to={`${paths.signUp}?next=${encodeURIComponent(next)}`}>
-          Sign up
-        </Anchor>
+        No account? <Anchor component={Link} to={`${paths.signUp}?next=${encodeURIComponent(next)}`}>Sign up</Anchor>
         {' · '}
-        <Anchor component={Link} to={paths.forgotPassword}>
-          Forgot your password?
-        </Anchor>
+        <Anchor component={Link} to={paths.forgotPassword}>Forgot your password?</Anchor>
       </Text>
     </Stack>
   );

@@ -1,6 +1,7 @@
-import { Alert, Anchor, Button, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
+import { PasswordField } from '../components/password-field';
 import { useApiForm } from '../lib/forms';
 import { paths } from '../lib/paths';
 import { useSession } from '../lib/session';
@@ -12,11 +13,7 @@ export default function SignUpPage() {
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
   const form = useForm({ initialValues: { email: '', username: '', password: '' } });
-  const { onSubmit, pending, formError } = useApiForm(
-    form,
-    signUp,
-    () => void navigate(next, { replace: true }),
-  );
+  const { onSubmit, pending, formError } = useApiForm(form, signUp, () => void navigate(next, { replace: true }));
   if (user && !pending) return <Navigate to={next} replace />;
   return (
     <Stack maw={420} mx="auto" mt="xl">
@@ -28,30 +25,16 @@ export default function SignUpPage() {
               {formError}
             </Alert>
           )}
-          <TextInput
-            label="Email"
-            type="email"
-            autoComplete="email"
-            required
-            {...form.getInputProps('email')}
-          />
+          <TextInput label="Email" type="email" autoComplete="email" required {...form.getInputProps('email')} />
           <TextInput label="Username" autoComplete="username" required {...form.getInputProps('username')} />
-          <PasswordInput
-            label="Password"
-            autoComplete="new-password"
-            required
-            {...form.getInputProps('password')}
-          />
+          <PasswordField label="Password" autoComplete="new-password" required {...form.getInputProps('password')} />
           <Button type="submit" loading={pending}>
             Sign up
           </Button>
         </Stack>
       </Paper>
       <Text size="sm">
-        Already have an account?{' '}
-        <Anchor component={Link} to={`${paths.signIn}?next=${encodeURIComponent(next)}`}>
-          Sign in
-        </Anchor>
+        Already have an account? <Anchor component={Link} to={`${paths.signIn}?next=${encodeURIComponent(next)}`}>Sign in</Anchor>
       </Text>
     </Stack>
   );

@@ -471,7 +471,7 @@ function AddPeople({ target }: { target: Target }) {
     mode: 'controlled',
     initialValues: { user: '', permissions: ['READ'], expiresAt: '' },
     validate: {
-      user: (v) => (v.trim() ? null : 'Enter a username or email'),
+      user: (v) => (v.trim() ? null : 'Enter a username'),
       permissions: (v) => (v.length ? null : 'Choose at least one permission'),
       expiresAt: validateExpiry,
     },
@@ -516,7 +516,8 @@ function AddPeople({ target }: { target: Target }) {
           </Alert>
         )}
         <TextInput
-          label="Username or email"
+          label="Username"
+          description="Their Atrium username. Sharing does not look people up by email, so that it cannot reveal who has an account."
           autoComplete="off"
           {...form.getInputProps('user')}
           onChange={(e) => {
@@ -581,7 +582,7 @@ function GeneralAccessSection({ target, list }: { target: Target; list: AccessLi
       <Radio.Group
         label={`Who can view this ${target.what}`}
         description="Besides the people above, who have access whatever this says."
-        value={list.generalAccess}
+        value={change.isPending ? change.variables : list.generalAccess}
         onChange={(value) => change.mutate(value as GeneralAccess)}
       >
         <Stack gap={8} mt="xs">
