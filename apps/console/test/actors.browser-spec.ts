@@ -140,8 +140,9 @@ describe('console: Actors, runs and issues', () => {
     await ownerPage.getByRole('button', { name: 'Subscribe', exact: true }).click();
     await ownerPage.getByText('You are subscribed').waitFor();
 
-    // The reporter comments, then edits their comment.
+    // The reporter comments, then edits their comment. As the author, they are subscribed.
     const reporterPage = await h.signedInPage(reporter, `/issues/${issue.id}`);
+    await reporterPage.getByRole('button', { name: 'Unsubscribe' }).waitFor();
     await reporterPage.getByRole('textbox', { name: 'Add a comment' }).fill('Still slow today.');
     await reporterPage.getByRole('button', { name: 'Comment', exact: true }).click();
     const comments = reporterPage.getByRole('list', { name: 'Comments' });

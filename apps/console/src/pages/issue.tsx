@@ -4,7 +4,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tansta
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ActorLink } from '../components/actor-link';
-import { QueryState } from '../components/page-state';
+import { ErrorAlert, QueryState } from '../components/page-state';
 import { Pager } from '../components/pager';
 import { StatusBadge } from '../components/status-badge';
 import { Time } from '../components/time';
@@ -121,12 +121,15 @@ function StatusActions({ issue, userId }: { issue: Issue; userId: string }) {
   );
 }
 
-/**
- * Subscribing brings notifications of new comments and status changes. The API says whether one
- * is subscribed only in answer to a change, so both actions are offered until then.
- */
+/** Subscribing brings notifications of new comments and status changes on the issue. */
 function Subscription({ issueId }: { issueId: string }) {
-  const [subscribed, setSubscribed] = useState<boolean | undefined>(undefined);
+  const queryClient = useQueryClient();
+  const key = ['issue-subscription', issueId];
+  const state = useQuery({
+    queryKey: key,
+    queryFn: () =>
+      data(api.GET('/v2/actor-issues/{issueId}/subscription', { params: { path: { issueId } } })),
+  });
   const change = useMutation({
     mutationFn: (subscribe: boolean) =>
       data(
@@ -134,34 +137,20 @@ function Subscription({ issueId }: { issueId: string }) {
           ? api.PUT('/v2/actor-issues/{issueId}/subscription', { params: { path: { issueId } } })
           : api.DELETE('/v2/actor-issues/{issueId}/subscription', { params: { path: { issueId } } }),
       ),
-    onSuccess: (answer) => setSubscribed(answer.subscribed),
+    onSuccess: (answer) => queryClient.setQueryData(key, answer),
   });
+  if (state.isError) return <ErrorAlert error={state.error} title="Your subscription could not be read" />;
+  const subscribed = state.data?.subscribed;
+  if (subscribed === undefined) return null;
   return (
     <>
-      {subscribed !== true && (
-        <Button
-          variant="light"
-          loading={change.isPending && change.variables}
-          onClick={() => change.mutate(true)}
-        >
-          Subscribe
-        </Button>
-      )}
-      {subscribed !== false && (
-        <Button
-          variant="light"
-          loading={change.isPending && !change.variables}
-          onClick={() => change.mutate(false)}
-        >
-          Unsubscribe
-        </Button>
-      )}
+      <Button variant="light" loading={change.isPending} onClick={() => change.mutate(!subscribed)}>
+        {subscribed ? 'Unsubscribe' : 'Subscribe'}
+      </Button>
       <Text role="status" size="sm">
-        {subscribed === true
+        {subscribed
           ? 'You are subscribed: new comments and status changes show in your notifications.'
-          : subscribed === false
-            ? 'You are not subscribed to this issue.'
-            : ''}
+          : 'You are not subscribed to this issue.'}
       </Text>
       {change.isError && (
         <Alert color="red" role="alert">
