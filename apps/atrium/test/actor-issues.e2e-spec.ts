@@ -348,8 +348,14 @@ describe('Actor issues', () => {
       (
         await t.http().get(`/v2/users/me/notifications${query}`).set(user.auth).expect(200)
       ).body.data.items.filter((n: { issueId: string }) => n.issueId === issue.id);
+    const subscribed = async (user: SignedUpUser) =>
+      (await t.http().get(`/v2/actor-issues/${issue.id}/subscription`).set(user.auth).expect(200)).body.data;
+    expect(await subscribed(bob)).toEqual({ subscribed: true });
+    expect(await subscribed(carol)).toEqual({ subscribed: false });
+    await t.http().get(`/v2/actor-issues/${issue.id}/subscription`).expect(401);
     const sub = await t.http().put(`/v2/actor-issues/${issue.id}/subscription`).set(carol.auth).expect(200);
     expect(sub.body.data).toEqual({ subscribed: true });
+    expect(await subscribed(carol)).toEqual({ subscribed: true });
     await t.http().put(`/v2/actor-issues/${issue.id}/subscription`).expect(401);
 
     await t
@@ -365,6 +371,7 @@ describe('Actor issues', () => {
     expect(await notifications(alice)).toEqual([]);
 
     await t.http().delete(`/v2/actor-issues/${issue.id}/subscription`).set(carol.auth).expect(200);
+    expect(await subscribed(carol)).toEqual({ subscribed: false });
     await t
       .http()
       .patch(`/v2/actor-issues/${issue.id}`)
@@ -450,6 +457,7 @@ describe('Actor issues', () => {
     expect(refused.body.error.type).toBe('record-not-found');
     await t.http().put(`/v2/actor-issues/${issue.id}/subscription`).set(bob.auth).expect(404);
     await t.http().delete(`/v2/actor-issues/${issue.id}/subscription`).set(bob.auth).expect(404);
+    await t.http().get(`/v2/actor-issues/${issue.id}/subscription`).set(bob.auth).expect(404);
 
     // Access again: he may read every comment anyway, so both notifications show again.
     await grantRead();

@@ -197,9 +197,14 @@ describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
   it('notifies subscribers other than whoever caused it; the author is subscribed; marks read', async () => {
     const issue = await open('watched');
     const notificationsOf = (userId: string) => h.rpc.call(IssuesRpc.listNotifications, { userId, page });
+    const subscribed = async (userId: string) =>
+      (await h.rpc.call(IssuesRpc.getSubscription, { issueId: issue.id, userId })).subscribed;
+    expect(await subscribed(author)).toBe(true);
+    expect(await subscribed(reader)).toBe(false);
     expect(
       await h.rpc.call(IssuesRpc.setSubscription, { issueId: issue.id, userId: reader, subscribed: true }),
     ).toEqual({ subscribed: true });
+    expect(await subscribed(reader)).toBe(true);
     // Subscribing twice changes nothing.
     await h.rpc.call(IssuesRpc.setSubscription, { issueId: issue.id, userId: reader, subscribed: true });
 
@@ -230,6 +235,11 @@ describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
     expect((await notificationsOf(reader)).items.filter((n) => n.issueId === issue.id)).toHaveLength(1);
 
     await h.rpc.call(IssuesRpc.setSubscription, { issueId: issue.id, userId: reader, subscribed: false });
+    expect(await subscribed(reader)).toBe(false);
+    await expectAppError(
+      h.rpc.call(IssuesRpc.getSubscription, { issueId: newId(), userId: reader }),
+      'record-not-found',
+    );
     await h.rpc.call(IssuesRpc.updateStatus, { id: issue.id, status: 'OPEN', changedBy: owner });
     expect((await notificationsOf(reader)).items.filter((n) => n.issueId === issue.id)).toHaveLength(1);
     expect((await notificationsOf(author)).items.filter((n) => n.issueId === issue.id)).toHaveLength(2);

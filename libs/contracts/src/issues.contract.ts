@@ -132,6 +132,12 @@ export const IssuesRpc = {
     'issues.subscriptions.set',
     z.object({ issueId: idSchema, userId, subscribed: z.boolean() }).strict(),
   ),
+  /** Whether the user is subscribed to the issue (its author is, from the start, until they unsubscribe). */
+  getSubscription: rpc<{ subscribed: boolean }>()(
+    'issues',
+    'issues.subscriptions.get',
+    z.object({ issueId: idSchema, userId }).strict(),
+  ),
   /**
    * The Actors the user's notifications are about: the caller decides which of them the user may
    * read now, and lists only those (the issues service does not know decisions).

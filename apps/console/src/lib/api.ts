@@ -54,7 +54,11 @@ export class ApiError extends Error {
   }
   /** The field the API named (`Field "body.name" is invalid: …` → `name`), if any. */
   get field(): string | undefined {
-    return /^Field "(?:body|query|params)\.([^"]+)"/.exec(this.message)?.[1];
+    return (
+      /^Field "(?:body|query|params)\.([^"]+)"/.exec(this.message)?.[1] ??
+      // `The run "…" (body.runUrl) was not found`: a reference in a field that names nothing readable.
+      /\((?:body|query)\.([\w.]+)\)/.exec(this.message)?.[1]
+    );
   }
 }
 

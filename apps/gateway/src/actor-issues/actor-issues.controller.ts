@@ -210,6 +210,17 @@ export class ActorIssuesController {
     };
   }
 
+  /** Whether the caller is subscribed (so a page can offer the right one of subscribe and unsubscribe). */
+  @Get('actor-issues/:issueId/subscription')
+  @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })
+  @Returns(subscriptionView)
+  async subscription(@CurrentPrincipal() principal: Principal, @CurrentIssue() issue: IssueView) {
+    const user = signedInUser(principal);
+    return {
+      data: await this.rpc.call(IssuesRpc.getSubscription, { issueId: issue.id, userId: user.userId }),
+    };
+  }
+
   @Put('actor-issues/:issueId/subscription')
   @ChangesNoAccess()
   @Authorize('ACTOR', 'READ', 'issueId', { through: 'issue' })

@@ -12,4 +12,9 @@ export class SubscriptionsMessageController {
   set(@Payload() req: RpcPayload<typeof IssuesRpc.setSubscription>): Promise<{ subscribed: boolean }> {
     return this.subscriptions.set(req);
   }
+
+  @RpcHandler(IssuesRpc.getSubscription)
+  get(@Payload() req: RpcPayload<typeof IssuesRpc.getSubscription>): Promise<{ subscribed: boolean }> {
+    return this.subscriptions.get(req);
+  }
 }

@@ -20,4 +20,12 @@ export class SubscriptionsService {
     else await manager.delete(IssueSubscriptionEntity, { issueId: req.issueId, userId: req.userId });
     return { subscribed: req.subscribed };
   }
+
+  async get(req: RpcPayload<typeof IssuesRpc.getSubscription>): Promise<{ subscribed: boolean }> {
+    await this.issues.load(req.issueId);
+    const found = await this.dataSource.manager.exists(IssueSubscriptionEntity, {
+      where: { issueId: req.issueId, userId: req.userId },
+    });
+    return { subscribed: found };
+  }
 }
