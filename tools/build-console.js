@@ -8,7 +8,7 @@ const { existsSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
-const CONFIG = join(ROOT, 'apps', 'console', 'vite.config.ts');
+const CONFIG = join(ROOT, 'apps', 'console', 'vite.config.mts');
 const CONSOLE_INDEX = join(ROOT, 'dist', 'console', 'index.html');
 
 /** Why the console cannot be built here, or null when it can. */

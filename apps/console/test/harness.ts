@@ -86,11 +86,11 @@ const EXPECTED_4XX = /^Failed to load resource: the server responded with a stat
 /** The console is built by Vite into dist/console; (re)build it when absent or older than its sources. */
 export function ensureConsoleBuilt(): void {
   const index = join(CONSOLE_DIST, 'index.html');
-  // The app's sources and the typed API client it bundles (vite.config.ts aliases @atrium/client).
+  // The app's sources and the typed API client it bundles (vite.config.mts aliases @atrium/client).
   const sources = [
     'apps/console/src',
     'apps/console/index.html',
-    'apps/console/vite.config.ts',
+    'apps/console/vite.config.mts',
     'apps/console/public',
     'libs/client/src',
   ]

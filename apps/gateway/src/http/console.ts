@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** Where `npm run console:build` (Vite, apps/console/vite.config.ts) writes the web console. */
+/** Where `npm run console:build` (Vite, apps/console/vite.config.mts) writes the web console. */
 export const DEFAULT_CONSOLE_DIR = resolve(__dirname, '../../../../dist/console');
 
 /** Paths the console never answers: the API and the gateway's own pages keep their answers. */

@@ -1,8 +1,10 @@
 import react from '@vitejs/plugin-react';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
-const repo = resolve(__dirname, '../..');
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../..');
 
 /**
  * The web console, built into <repo>/dist/console and served by the gateway at `/` and at every
@@ -10,7 +12,7 @@ const repo = resolve(__dirname, '../..');
  * proxying the API to a running Atrium (ATRIUM_URL, default http://localhost:3000).
  */
 export default defineConfig({
-  root: __dirname,
+  root: here,
   plugins: [react()],
   resolve: { alias: { '@atrium/client': resolve(repo, 'libs/client/src/index.ts') } },
   build: {
