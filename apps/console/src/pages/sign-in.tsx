@@ -8,7 +8,9 @@ import { useSession } from '../lib/session';
 
 /** Only a path of this console: `?next=https://elsewhere` must not send anyone away. */
 export function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : paths.home;
+  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\')
+    ? next
+    : paths.home;
 }
 
 export default function SignInPage() {
@@ -33,17 +35,32 @@ export default function SignInPage() {
               {formError}
             </Alert>
           )}
-          <TextInput label="Username or email" autoComplete="username" required {...form.getInputProps('login')} />
-          <PasswordField label="Password" autoComplete="current-password" required {...form.getInputProps('password')} />
+          <TextInput
+            label="Username or email"
+            autoComplete="username"
+            required
+            {...form.getInputProps('login')}
+          />
+          <PasswordField
+            label="Password"
+            autoComplete="current-password"
+            required
+            {...form.getInputProps('password')}
+          />
           <Button type="submit" loading={pending}>
             Sign in
           </Button>
         </Stack>
       </Paper>
       <Text size="sm">
-        No account? <Anchor component={Link} to={`${paths.signUp}?next=${encodeURIComponent(next)}`}>Sign up</Anchor>
+        No account?{' '}
+        <Anchor component={Link} to={`${paths.signUp}?next=${encodeURIComponent(next)}`}>
+          Sign up
+        </Anchor>
         {' · '}
-        <Anchor component={Link} to={paths.forgotPassword}>Forgot your password?</Anchor>
+        <Anchor component={Link} to={paths.forgotPassword}>
+          Forgot your password?
+        </Anchor>
       </Text>
     </Stack>
   );

@@ -13,7 +13,11 @@ export default function SignUpPage() {
   const [params] = useSearchParams();
   const next = safeNext(params.get('next'));
   const form = useForm({ initialValues: { email: '', username: '', password: '' } });
-  const { onSubmit, pending, formError } = useApiForm(form, signUp, () => void navigate(next, { replace: true }));
+  const { onSubmit, pending, formError } = useApiForm(
+    form,
+    signUp,
+    () => void navigate(next, { replace: true }),
+  );
   if (user && !pending) return <Navigate to={next} replace />;
   return (
     <Stack maw={420} mx="auto" mt="xl">
@@ -25,16 +29,30 @@ export default function SignUpPage() {
               {formError}
             </Alert>
           )}
-          <TextInput label="Email" type="email" autoComplete="email" required {...form.getInputProps('email')} />
+          <TextInput
+            label="Email"
+            type="email"
+            autoComplete="email"
+            required
+            {...form.getInputProps('email')}
+          />
           <TextInput label="Username" autoComplete="username" required {...form.getInputProps('username')} />
-          <PasswordField label="Password" autoComplete="new-password" required {...form.getInputProps('password')} />
+          <PasswordField
+            label="Password"
+            autoComplete="new-password"
+            required
+            {...form.getInputProps('password')}
+          />
           <Button type="submit" loading={pending}>
             Sign up
           </Button>
         </Stack>
       </Paper>
       <Text size="sm">
-        Already have an account? <Anchor component={Link} to={`${paths.signIn}?next=${encodeURIComponent(next)}`}>Sign in</Anchor>
+        Already have an account?{' '}
+        <Anchor component={Link} to={`${paths.signIn}?next=${encodeURIComponent(next)}`}>
+          Sign in
+        </Anchor>
       </Text>
     </Stack>
   );

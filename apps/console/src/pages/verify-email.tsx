@@ -72,7 +72,13 @@ function ResendVerification({ signedIn, email }: { signedIn: boolean; email?: st
             We will mail a new link to <strong>{email}</strong>.
           </Text>
         ) : (
-          <TextInput label="Email" type="email" autoComplete="email" required {...form.getInputProps('email')} />
+          <TextInput
+            label="Email"
+            type="email"
+            autoComplete="email"
+            required
+            {...form.getInputProps('email')}
+          />
         )}
         <Button type="submit" loading={pending}>
           Send a new verification link
@@ -100,7 +106,10 @@ function MyVerification() {
     );
   return (
     <>
-      <Text>Your email address {me.data.email} is not verified yet. Open the link we mailed you, or ask for a new one.</Text>
+      <Text>
+        Your email address {me.data.email} is not verified yet. Open the link we mailed you, or ask for a new
+        one.
+      </Text>
       <ResendVerification signedIn email={me.data.email} />
     </>
   );
@@ -114,7 +123,13 @@ export default function VerifyEmailPage() {
   return (
     <Stack maw={480} mx="auto" mt="xl">
       <Title order={1}>Verify your email</Title>
-      {token ? <VerifyToken token={token} /> : user ? <MyVerification /> : <ResendVerification signedIn={false} />}
+      {token ? (
+        <VerifyToken token={token} />
+      ) : user ? (
+        <MyVerification />
+      ) : (
+        <ResendVerification signedIn={false} />
+      )}
     </Stack>
   );
 }
