@@ -189,7 +189,7 @@ describe('account pages', () => {
       `/storage/datasets/${alpha}`,
     );
     await expectAccessible(page);
-    await screenshot(page, 'home');
+    await screenshot(page, 'home-owned');
 
     // Search by name, kept in the URL.
     await page.getByLabel('Search by name').fill('ALPHA');
@@ -272,7 +272,11 @@ describe('account pages', () => {
     await page.getByRole('button', { name: 'Add a resource' }).click();
     await page.getByRole('combobox', { name: 'Resource' }).click();
     await page.getByRole('option', { name: `token-data (${datasetId})` }).click();
-    await page.getByRole('combobox', { name: 'Permissions' }).click();
+    // With a pill chosen, Mantine's MultiSelect takes the click on its box, not on the input.
+    await page
+      .getByRole('combobox', { name: 'Permissions' })
+      .locator('xpath=ancestor::div[contains(@class, "mantine-MultiSelect-input")]')
+      .click();
     await page.getByRole('option', { name: 'Write' }).click();
     await page.keyboard.press('Escape');
     await expectAccessible(page);

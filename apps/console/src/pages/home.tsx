@@ -125,7 +125,12 @@ export default function HomePage() {
         <Title order={1}>Home</Title>
         <CreateStorageMenu />
       </Group>
-      {accountId && <Text>Acting as the organization {actingAs ?? ''}: these are its resources.</Text>}
+      {accountId &&
+        (ownership === 'ownedByMe' ? (
+          <Text>Acting as the organization {actingAs ?? ''}: these are its resources.</Text>
+        ) : (
+          <Text>What is shared with you personally, whichever account you act as.</Text>
+        ))}
       <SegmentedControl
         aria-label="Ownership"
         value={ownership === 'sharedWithMe' ? 'shared' : 'owned'}
