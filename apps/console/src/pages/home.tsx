@@ -18,6 +18,7 @@ import { CreateStorageMenu } from '../components/create-storage';
 import { ErrorAlert, Loading, signInPath } from '../components/page-state';
 import { KINDS, listKind, type Listed, type ResourceKind } from '../components/resource-kinds';
 import { api, data } from '../lib/api';
+import { paths } from '../lib/paths';
 import { useSession } from '../lib/session';
 
 /** How many of each type Home loads; search and paging work on what is loaded. */
@@ -62,6 +63,12 @@ export default function HomePage() {
     queryKey: ['organizations', 'mine'],
     queryFn: () => data(api.GET('/v2/organizations')),
     enabled: !!user && !!accountId,
+  });
+  const me = useQuery({
+    queryKey: ['users', 'me'],
+    queryFn: async () =>
+      (await data(api.GET('/v2/users/me'))) as unknown as { email: string; emailVerified: boolean },
+    enabled: !!user,
   });
   const kinds = type === 'all' ? KINDS : KINDS.filter((k) => k.key === type);
   const lists = useQueries({
@@ -114,7 +121,8 @@ export default function HomePage() {
   const failed = lists.find((l) => l.isError);
   const truncated = kinds.filter((_, i) => (lists[i].data?.total ?? 0) > (lists[i].data?.items.length ?? 0));
   const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
-  const shown = rows.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+  const current = Math.min(page, pages);
+  const shown = rows.slice((current - 1) * PAGE_SIZE, current * PAGE_SIZE);
   const actingAs = accountId
     ? organizations.data?.items.find((o) => o.id === accountId)?.username
     : user.username;
@@ -125,6 +133,15 @@ export default function HomePage() {
         <Title order={1}>Home</Title>
         <CreateStorageMenu />
       </Group>
+      {me.data && !me.data.emailVerified && (
+        <Alert color="yellow" title="Verify your email">
+          We mailed a link to {me.data.email}.{' '}
+          <Anchor c="inherit" underline="always" component={Link} to={paths.verifyEmail}>
+            Ask for a new one
+          </Anchor>{' '}
+          if it did not arrive.
+        </Alert>
+      )}
       {accountId &&
         (ownership === 'ownedByMe' ? (
           <Text>Acting as the organization {actingAs ?? ''}: these are its resources.</Text>
@@ -225,7 +242,7 @@ export default function HomePage() {
             {pages > 1 && (
               <Pagination
                 total={pages}
-                value={Math.min(page, pages)}
+                value={current}
                 onChange={(next) => update({ page: next > 1 ? String(next) : undefined })}
                 getControlProps={(control) => ({ 'aria-label': `${control} page` })}
                 getItemProps={(n) => ({ 'aria-label': `Page ${n}` })}

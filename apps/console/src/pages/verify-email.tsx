@@ -1,7 +1,7 @@
 import { Alert, Anchor, Button, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { Loading } from '../components/page-state';
 import { api, call, data } from '../lib/api';
@@ -20,6 +20,11 @@ function VerifyToken({ token }: { token: string }) {
     gcTime: Infinity,
     refetchOnWindowFocus: false,
   });
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    // The account's status shown elsewhere (Home's reminder, Settings) is stale now.
+    if (verified.isSuccess) void queryClient.invalidateQueries({ queryKey: ['users', 'me'] });
+  }, [verified.isSuccess, queryClient]);
   if (verified.isPending) return <Loading label="Verifying your email…" />;
   if (verified.isError)
     return (
