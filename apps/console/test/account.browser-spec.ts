@@ -240,6 +240,23 @@ describe('account pages', () => {
     expect(created.body.data.name).toBe('made-in-console');
   });
 
+  it('pages Home 20 rows at a time, the page kept in the URL across a reload', async () => {
+    const user = await h.signUpUser('pages');
+    for (let i = 1; i <= 23; i++) await createDataset(h, user, `page-item-${String(i).padStart(2, '0')}`);
+    const page = await h.signedInPage(user, '/?type=datasets');
+    const table = page.getByRole('table', { name: 'Owned by me' });
+    await table.getByRole('link', { name: 'page-item-23' }).waitFor();
+    expect(await table.getByRole('link').count()).toBe(20);
+    await page.getByRole('button', { name: 'Page 2' }).click();
+    await table.getByRole('link', { name: 'page-item-01' }).waitFor();
+    expect(await table.getByRole('link').count()).toBe(3);
+    expect(new URL(page.url()).searchParams.get('page')).toBe('2');
+    await page.reload();
+    await table.getByRole('link', { name: 'page-item-02' }).waitFor();
+    expect(await table.getByRole('link', { name: 'page-item-23' }).count()).toBe(0);
+    await expectAccessible(page);
+  });
+
   it('creates a scoped API token in Settings: shown once, works within its scope, and stops at once when revoked', async () => {
     const user = await h.signUpUser('tokens');
     const datasetId = await createDataset(h, user, 'token-data');
