@@ -75,7 +75,7 @@ describe('account pages', () => {
     await page.getByLabel(/^Username/).fill(username);
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.getByTestId('signed-in-user').getByText(username).waitFor();
-    expect(new URL(page.url()).pathname).toBe('/');
+    await page.waitForURL((url) => url.pathname === '/');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Username or email').waitFor();
@@ -86,7 +86,7 @@ describe('account pages', () => {
     await page.getByLabel('Username or email').waitFor();
     await signInThroughForm(page, { username, password: TEST_PASSWORD });
     await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
-    expect(new URL(page.url()).pathname).toBe('/settings');
+    await page.waitForURL((url) => url.pathname === '/settings');
   });
 
   it('verifies the email with the mailed link, refuses the used link with the API message, and resends to a signed-in user', async () => {
