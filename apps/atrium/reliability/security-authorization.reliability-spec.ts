@@ -23,6 +23,9 @@ const NOT_IN_MATRIX: Record<string, string> = {
 };
 /** Routes outside Nest (so outside its guards) that may exist: the API reference (UI, its files, document). */
 const OUTSIDE_NEST = [
+  // The web console's hashed files, /assets/* (Fastify prints a wildcard route as `*`); its page
+  // answers browsers' navigations that no route takes (http/console.ts), as no route of its own.
+  '*',
   '/docs',
   '/docs/openapi.json',
   '/docs/swagger-initializer.js',

@@ -10,6 +10,8 @@ describe('apps with collaborators end to end', () => {
   let dave: SignedUpUser; // added by carol
   let eve: SignedUpUser; // stranger
   let appId: string;
+  /** Bob's collaborator token, its secret obtained by rotating it. */
+  let bobToken: { authorization: string };
   let modelId: string;
   let dogInputId: string;
 
@@ -206,19 +208,17 @@ describe('apps with collaborators end to end', () => {
     expect(JSON.stringify(added.body)).not.toMatch(/"token"/);
     const [token] = await collaboratorTokens(bob);
     expect(token).toMatchObject({ name: `app:${appId} collaborator` });
-    // Scoped to this app: everything but renaming, deleting or sharing it (effective = scopes ∩ this).
+    // Scoped to this app and to bob's scopes on it: never renaming, deleting or sharing it.
     expect(token.scope).toEqual({
       account: {},
       resources: [
         {
           type: 'APP',
           id: appId,
-          permissions: expect.arrayContaining(['READ', 'Inputs:Get', 'Models:Train', 'Collaborators:Add']),
+          permissions: ['Inputs:Add', 'Inputs:Delete', 'Inputs:Get', 'Inputs:Patch', 'Search'],
         },
       ],
     });
-    expect(token.scope.resources[0].permissions).not.toContain('WRITE');
-    expect(token.scope.resources[0].permissions).not.toContain('MANAGE_ACCESS');
     expect(token.token).toBeUndefined();
 
     await as(alice)
@@ -227,6 +227,32 @@ describe('apps with collaborators end to end', () => {
     const owner = await as(alice).post(app('/collaborators'), { user: alice.username, scopes: ['Input'] });
     expect(owner.status).toBe(400);
     expect(owner.body.error.message).toContain('body.user');
+  });
+
+  it("gives the collaborator its token's secret by rotating it, once, usable within its scopes", async () => {
+    const [listed] = await collaboratorTokens(bob);
+    // Nobody else can rotate it: another user's token is not found.
+    await as(alice).post(`/v2/users/me/tokens/${listed.id}/rotate`).expect(404);
+    await as(bob).post('/v2/users/me/tokens/not-an-id/rotate').expect(404);
+    const rotated = await as(bob).post(`/v2/users/me/tokens/${listed.id}/rotate`).expect(200);
+    expect(rotated.body.data).toMatchObject({ id: listed.id, name: listed.name, scope: listed.scope });
+    expect(rotated.body.data.token).toMatch(/^atrium_api_/);
+    const secret = { authorization: `Bearer ${rotated.body.data.token}` };
+    await as(secret).get(app()).expect(200);
+    await as(secret).get(app('/inputs')).expect(200);
+    await as(secret).get(app('/models')).expect(403);
+    // A scoped token cannot rotate tokens (nor mint itself an unscoped secret that way).
+    await as(secret).post(`/v2/users/me/tokens/${listed.id}/rotate`).expect(403);
+    // The secret is shown once: the list never carries it; rotating again replaces it.
+    expect(JSON.stringify((await as(bob).get('/v2/users/me/tokens').expect(200)).body)).not.toMatch(
+      /"token"/,
+    );
+    const again = await as(bob).post(`/v2/users/me/tokens/${listed.id}/rotate`).expect(200);
+    expect(again.body.data.token).not.toBe(rotated.body.data.token);
+    const refused = await as(secret).get(app());
+    expect(refused.status).toBe(401);
+    bobToken = { authorization: `Bearer ${again.body.data.token}` };
+    await as(bobToken).get(app()).expect(200);
   });
 
   it('lets the collaborator use exactly its scopes and see the app as shared', async () => {
@@ -334,6 +360,13 @@ describe('apps with collaborators end to end', () => {
     await as(bob)
       .post(app('/searches'), { query: { text: 'puppy' } })
       .expect(403);
+    // Bob's personal access token follows at once: listed with the new scopes, and acting on them.
+    const [token] = await collaboratorTokens(bob);
+    expect(token.scope.resources[0].permissions).toEqual(edited.body.data.scopes);
+    await as(bobToken).get(app('/models')).expect(200);
+    await as(bobToken)
+      .post(app('/searches'), { query: { text: 'puppy' } })
+      .expect(403);
 
     const trained = await as(bob)
       .post(app(`/models/${modelId}/train`))
@@ -382,6 +415,7 @@ describe('apps with collaborators end to end', () => {
     await as(bob).get(app()).expect(404);
     await as(bob).get(app('/inputs')).expect(404);
     expect(await collaboratorTokens(bob)).toEqual([]);
+    expect((await as(bobToken).get(app())).status).toBe(401);
     expect((await as(bob).get('/v2/apps?ownership=sharedWithMe').expect(200)).body.data.total).toBe(0);
     await as(alice)
       .delete(app(`/collaborators/${bob.id}`))
@@ -390,13 +424,29 @@ describe('apps with collaborators end to end', () => {
     expect(listed.body.data.items.map((c: { userId: string }) => c.userId)).toEqual([carol.id, dave.id]);
   });
 
+  it("keeps a collaborator's token in step with changes made through the access API", async () => {
+    const access = await as(alice).get(app('/access')).expect(200);
+    const grant = access.body.data.grants.find((g: { userId: string }) => g.userId === dave.id);
+    await as(alice)
+      .put(app(`/access/grants/${grant.id}`), { permissions: ['READ', 'Inputs:Get'] })
+      .expect(200);
+    const [token] = await collaboratorTokens(dave);
+    expect(token.scope.resources[0].permissions).toEqual(['Inputs:Get']);
+    await as(alice)
+      .delete(app(`/access/grants/${grant.id}`))
+      .expect(204);
+    expect(await collaboratorTokens(dave)).toEqual([]);
+    await as(dave).get(app()).expect(404);
+    const listed = await as(alice).get(app('/collaborators')).expect(200);
+    expect(listed.body.data.items.map((c: { userId: string }) => c.userId)).toEqual([carol.id]);
+  });
+
   it('deletes the app with its collaborators tokens', async () => {
-    expect(await collaboratorTokens(dave)).toHaveLength(1);
+    expect(await collaboratorTokens(carol)).toHaveLength(1);
     await as(carol).delete(app()).expect(403);
     await as(alice).delete(app()).expect(204);
     await as(alice).get(app()).expect(404);
     await as(carol).get(app('/inputs')).expect(404);
-    expect(await collaboratorTokens(dave)).toEqual([]);
     expect(await collaboratorTokens(carol)).toEqual([]);
   });
 });

@@ -121,12 +121,21 @@ describe('browser sessions (the web console)', () => {
     await refresh(jar).expect(200);
   });
 
-  it('refuses a refresh without a valid session cookie with 401', async () => {
+  it('answers a refresh without a session cookie with 401, CSRF header or not', async () => {
     const jar = jarOf(await signIn());
-    const none = await refresh({ csrf: jar.csrf }).expect(401);
-    expect(none.body.error.type).toBe('token-not-valid');
+    for (const res of [
+      await refresh({ csrf: jar.csrf }),
+      await refresh({}, null),
+      await refresh({ csrf: jar.csrf, refresh: 'short' }),
+    ]) {
+      expect(res.status).toBe(401);
+      expect(res.body.error).toEqual({ type: 'token-not-valid', message: 'No session: sign in' });
+    }
     const forged = await refresh({ csrf: jar.csrf, refresh: `${jar.refresh.slice(0, -4)}AAAA` }).expect(401);
     expect(forged.body.error.type).toBe('token-not-valid');
+    // Signing out without a session only clears the cookies.
+    const out = await t.http().delete('/v2/auth/session').expect(204);
+    expect(setCookies(out).atrium_refresh).toMatchObject({ value: '', maxAge: 0 });
   });
 
   it('rotates the refresh cookie; the spent one presented again ends the whole session', async () => {

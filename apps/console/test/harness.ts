@@ -9,7 +9,7 @@ import {
 } from '@atrium/testing';
 import type { SignedUpUser } from '@atrium/testing';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Browser, BrowserContext, chromium, ConsoleMessage, Page } from 'playwright-core';
@@ -98,18 +98,14 @@ export function ensureConsoleBuilt(): void {
     .filter((p) => existsSync(p));
   if (!sources.length) throw new Error('apps/console is missing: nothing to serve at /');
   if (existsSync(index) && newestMtime(sources) <= statSync(index).mtimeMs) return;
-  const scripts = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).scripts ?? {};
-  const [command, args] = scripts['console:build']
-    ? ['npm', ['run', '-s', 'console:build']]
-    : ['npx', ['vite', 'build', '--config', 'apps/console/vite.config.ts']];
   // Jest sets NODE_ENV=test, with which Vite would bundle React's development build (StrictMode's
   // double effects included): test what ships.
-  execFileSync(command, args, {
+  execFileSync('npm', ['run', '-s', 'console:build'], {
     cwd: REPO,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
-  if (!existsSync(index)) throw new Error(`${command} ${args.join(' ')} wrote no ${index}`);
+  if (!existsSync(index)) throw new Error(`npm run console:build wrote no ${index}`);
 }
 
 function newestMtime(paths: string[]): number {
@@ -215,6 +211,13 @@ export class ConsoleHarness {
     this.watch(page, options.allowErrors ?? []);
     // Pages the app opens itself (target=_blank) are watched too.
     context.on('page', (opened) => opened !== page && this.watch(opened, options.allowErrors ?? []));
+    return page;
+  }
+
+  /** A new page of an anonymous visitor (no cookies), opened at `path`. */
+  async anonymousPage(path = '/', options: { allowErrors?: ErrorMatcher[] } = {}): Promise<Page> {
+    const page = await this.newPage(options);
+    await page.goto(path);
     return page;
   }
 

@@ -28,8 +28,7 @@ describe('console smoke', () => {
 
   it('signs in through the form and shows the home page with the username', async () => {
     const user = await h.signUpUser('smoke');
-    const page = await h.newPage();
-    await page.goto('/');
+    const page = await h.anonymousPage('/');
     await signInThroughForm(page, user);
     await page.getByText(user.username).first().waitFor();
     expect(new URL(page.url()).pathname).toBe('/');

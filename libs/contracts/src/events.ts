@@ -40,6 +40,18 @@ export const Events = {
       .strict(),
   ),
   apiTokenRevoked: event('api-token.revoked', z.object({ tokenId: z.string(), userId: z.string() }).strict()),
+  /** A token got a new secret (the old one stops working) or a new scope: caches of it are dropped. */
+  apiTokenChanged: event(
+    'api-token.changed',
+    z
+      .object({
+        tokenId: z.string(),
+        userId: z.string(),
+        change: z.enum(['rotated', 'scope-changed']),
+        scope: apiTokenScopeSchema.nullable(),
+      })
+      .strict(),
+  ),
   /** Sessions ended (logout, password change or reset, refresh-token reuse): refuse their access tokens. */
   sessionsEnded: event(
     'sessions.ended',

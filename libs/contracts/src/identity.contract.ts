@@ -173,6 +173,18 @@ export const IdentityRpc = {
     'identity.tokens.revoke',
     z.object({ userId: z.string().min(1), tokenId: z.string().min(1) }).strict(),
   ),
+  /** A new secret for one of the user's tokens, shown once; the old secret stops working. */
+  rotateToken: rpc<CreatedApiToken>()(
+    'identity',
+    'identity.tokens.rotate',
+    z.object({ userId: z.string().min(1), tokenId: z.string().min(1) }).strict(),
+  ),
+  /** Replaces a token's scope (an app collaborator's token follows the collaborator's scopes). */
+  setTokenScope: rpc<ApiTokenView>()(
+    'identity',
+    'identity.tokens.set-scope',
+    z.object({ userId: z.string().min(1), tokenId: z.string().min(1), scope: apiTokenScopeSchema }).strict(),
+  ),
   /** Both memberships (organization, collaboration) of a user in an account, for read-through. */
   getMembershipFacts: rpc<MembershipFacts[]>()(
     'identity',

@@ -1,6 +1,17 @@
-import { Anchor, AppShell, Burger, Button, Group, NavLink, Select, Text, VisuallyHidden } from '@mantine/core';
+import {
+  Anchor,
+  AppShell,
+  Burger,
+  Button,
+  Group,
+  NavLink,
+  Select,
+  Text,
+  VisuallyHidden,
+} from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
+import { useEffect } from 'react';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { api, data } from '../lib/api';
 import { paths } from '../lib/paths';
@@ -27,6 +38,11 @@ function AccountSwitcher() {
     queryFn: () => data(api.GET('/v2/organizations')),
     enabled: !!user,
   });
+  const known = organizations.data?.items.some((org) => org.id === accountId);
+  useEffect(() => {
+    // The organization acted as is gone (left, removed, deleted, or another user signed in): act as oneself.
+    if (accountId && organizations.isSuccess && !known) switchAccount(undefined);
+  }, [accountId, organizations.isSuccess, known, switchAccount]);
   if (!user) return null;
   const options = [
     { value: user.id, label: `${user.username} (personal)` },
@@ -63,7 +79,9 @@ export function Layout() {
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between">
           <Group>
-            {signedIn && <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />}
+            {signedIn && (
+              <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
+            )}
             <Anchor component={Link} to={paths.home} fw={700} size="lg" underline="never">
               Atrium
             </Anchor>

@@ -26,7 +26,10 @@ export function setRefresher(refresh: (() => Promise<boolean>) | undefined): voi
 function send(request: Request): Promise<Response> {
   const attempt = request.clone();
   if (accessToken) attempt.headers.set('authorization', `Bearer ${accessToken}`);
-  if (actingAccountId && !attempt.headers.has('x-account-id')) attempt.headers.set('x-account-id', actingAccountId);
+  // What is shared with me is the user's, not the organization's: the API refuses X-Account-Id there.
+  const sharedWithMe = new URL(attempt.url).searchParams.get('ownership') === 'sharedWithMe';
+  if (actingAccountId && !sharedWithMe && !attempt.headers.has('x-account-id'))
+    attempt.headers.set('x-account-id', actingAccountId);
   return fetch(attempt);
 }
 
@@ -67,7 +70,8 @@ function toError(answer: { error?: unknown; response: Response }): ApiError {
   return new ApiError(
     status,
     body?.error?.type ?? 'internal-error',
-    body?.error?.message ?? (status >= 500 ? 'The server could not answer; try again shortly' : `Request failed (${status})`),
+    body?.error?.message ??
+      (status >= 500 ? 'The server could not answer; try again shortly' : `Request failed (${status})`),
   );
 }
 
@@ -78,10 +82,14 @@ export async function call<T>(request: Promise<Answer<T>>): Promise<T> {
   return answer.data as T;
 }
 
-/** The `data` of the answer's `{ data }` envelope, or an ApiError. */
+/** The `data` of the answer's `{ data }` envelope (undefined for a 204), or an ApiError. */
 export async function data<T>(request: Promise<Answer<T>>): Promise<T extends { data: infer D } ? D : never> {
   const body = await call(request);
-  return (body as { data: T extends { data: infer D } ? D : never }).data;
+  return (body as { data: T extends { data: infer D } ? D : never } | undefined)?.data as T extends {
+    data: infer D;
+  }
+    ? D
+    : never;
 }
 
 /** A raw request (logs, records, exports): the Response, or an ApiError for a failure. */

@@ -5,7 +5,8 @@ import { ApiError } from './api';
 /** What a person reads for a failure: the API's message, never a stack or a raw object. */
 export function errorMessage(error: unknown): string {
   if (error instanceof ApiError) return error.message;
-  if (error instanceof TypeError) return 'Atrium could not be reached; check your connection and try again';
+  if (error instanceof TypeError && /fetch|network/i.test(error.message))
+    return 'Atrium could not be reached; check your connection and try again';
   return 'Something went wrong; try again';
 }
 
@@ -24,7 +25,13 @@ export function useApiForm<Values extends Record<string, unknown>, Result>(
     onError: (error) => {
       const field = error instanceof ApiError ? error.field : undefined;
       const key = field?.split('.')[0];
-      if (key && key in form.getValues()) form.setFieldError(key, error instanceof ApiError ? error.message.replace(/^Field "[^"]+" (is invalid: )?/, '') : errorMessage(error));
+      if (key && key in form.getValues())
+        form.setFieldError(
+          key,
+          error instanceof ApiError
+            ? error.message.replace(/^Field "[^"]+" (is invalid: )?/, '')
+            : errorMessage(error),
+        );
     },
   });
   const error = mutation.error;

@@ -23,6 +23,7 @@ export interface Session {
   switchAccount(accountId: string | undefined): void;
 }
 
+let pendingRefresh: Promise<boolean> | undefined;
 const SessionContext = createContext<Session | undefined>(undefined);
 const ACCOUNT_KEY = 'atrium.actingAccount';
 
@@ -40,9 +41,12 @@ async function sessionRequest(method: string, path: string, body?: unknown): Pro
   });
   if (!response.ok) {
     const answer = (await response.json().catch(() => undefined)) as
-      | { error?: { type?: string; message?: string } }
-      | undefined;
-    throw new ApiError(response.status, answer?.error?.type ?? 'internal-error', answer?.error?.message ?? `Request failed (${response.status})`);
+      { error?: { type?: string; message?: string } } | undefined;
+    throw new ApiError(
+      response.status,
+      answer?.error?.type ?? 'internal-error',
+      answer?.error?.message ?? `Request failed (${response.status})`,
+    );
   }
   return response;
 }
@@ -76,10 +80,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, [accept]);
 
   useEffect(() => {
-    let pending: Promise<boolean> | undefined;
-    // Concurrent callers share one refresh: a refresh token is single-use, and a reused one ends
-    // the session.
-    const shared = () => (pending ??= refresh().finally(() => (pending = undefined)));
+    // Concurrent callers (and StrictMode's second run of this effect) share one refresh: a refresh
+    // token is single-use, and a reused one ends the session.
+    const shared = () => (pendingRefresh ??= refresh().finally(() => (pendingRefresh = undefined)));
     setRefresher(shared);
     void shared();
     return () => setRefresher(undefined);

@@ -18,6 +18,7 @@ import { Authorize, AuthorizedResource, CurrentResource } from '../authorization
 import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
 import { accessGrantView, accessListView, anyObject } from '../http/views';
 import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
+import { CollaboratorTokens } from '../apps/collaborator-tokens';
 
 const accessListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
@@ -39,7 +40,10 @@ class GrantIdPipe implements PipeTransform<string, string> {
 @ApiTags('access')
 @Controller('v2/:collection/:resourceId/access')
 export class AccessController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly collaboratorTokens: CollaboratorTokens,
+  ) {}
 
   @Get()
   @Authorize(MANAGE, 'MANAGE_ACCESS', 'resourceId')
@@ -117,6 +121,9 @@ export class AccessController {
       updatedBy: user.userId,
       grantorHolds: resource.permissions,
     });
+    // An app collaborator's personal access token follows its scopes, however they change.
+    if (resource.type === 'APP' && grant.userId)
+      await this.collaboratorTokens.follow(resource.id, grant.userId, grant.permissions);
     return { data: grant };
   }
 
@@ -130,11 +137,15 @@ export class AccessController {
     @CurrentUser() user: UserPrincipal,
     @Param('grantId', GrantIdPipe) grantId: string,
   ): Promise<void> {
+    const appCollaborator =
+      resource.type === 'APP' ? await this.collaboratorTokens.grantHolder(resource.id, grantId) : null;
     await this.rpc.call(PermissionsRpc.revokeGrant, {
       resourceType: resource.type,
       resourceId: resource.id,
       grantId,
       revokedBy: user.userId,
     });
+    // Taking an app collaborator's grant removes the collaborator, its token with it.
+    if (appCollaborator) await this.collaboratorTokens.removeCollaborator(resource.id, appCollaborator);
   }
 }

@@ -127,7 +127,7 @@ export class AppCollaboratorsController {
         throw err;
       });
     try {
-      await this.giveToken(app.id, subject.id, user.userId);
+      await this.giveToken(app.id, subject.id, user.userId, scopes);
     } catch (err) {
       // No collaborator without its token: the grant is taken back.
       await this.revokeGrant(app.id, grant.id, user.userId);
@@ -137,8 +137,13 @@ export class AppCollaboratorsController {
   }
 
   /** Issues the collaborator's token and records it; a token left from before is revoked. */
-  private async giveToken(appId: string, userId: string, addedBy: string): Promise<void> {
-    const token = await this.collaboratorTokens.issue(appId, userId);
+  private async giveToken(
+    appId: string,
+    userId: string,
+    addedBy: string,
+    scopes: readonly AppScope[],
+  ): Promise<void> {
+    const token = await this.collaboratorTokens.issue(appId, userId, scopes);
     try {
       const { previousTokenId } = await this.rpc.call(AppsRpc.recordCollaborator, {
         appId,
@@ -191,6 +196,8 @@ export class AppCollaboratorsController {
       changes: { permissions: [...others, ...scopes] },
       updatedBy: user.userId,
     });
+    // The collaborator's token follows at once (a retry of a failed change converges).
+    await this.collaboratorTokens.follow(app.id, collaboratorId, scopes);
     const records = await this.rpc.call(AppsRpc.listCollaborators, { appId: app.id, userId: collaboratorId });
     return { data: await this.view(updated, records) };
   }

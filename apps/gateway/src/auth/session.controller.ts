@@ -147,11 +147,14 @@ export class SessionController {
   }
 
   /**
-   * The refresh cookie of a request whose `x-csrf-token` header equals its CSRF cookie (403
-   * otherwise); undefined when there is no (well-formed) refresh cookie.
+   * The request's refresh cookie, undefined when it has none (well-formed): no session. With one,
+   * the `x-csrf-token` header must equal the CSRF cookie (403 otherwise), or the request may come
+   * from another site's page.
    */
   private checkedRefreshCookie(request: FastifyRequest): string | undefined {
     const cookies = cookiesOf(request);
+    const refresh = cookies[REFRESH_COOKIE];
+    if (!refresh || !refreshTokenSchema.safeParse(refresh).success) return undefined;
     const header = request.headers[CSRF_HEADER];
     const csrf = cookies[CSRF_COOKIE];
     if (typeof header !== 'string' || !header || !csrf || !sameSecret(header, csrf)) {
@@ -160,8 +163,7 @@ export class SessionController {
         `The ${CSRF_HEADER} header must be present and equal the ${CSRF_COOKIE} cookie`,
       );
     }
-    const refresh = cookies[REFRESH_COOKIE];
-    return refresh && refreshTokenSchema.safeParse(refresh).success ? refresh : undefined;
+    return refresh;
   }
 
   /** Sets the session's cookies; the refresh token goes in its cookie only, never in the body. */

@@ -27,9 +27,13 @@ export class TokenVerifications implements OnModuleInit {
       this.entries.clear();
       this.listening = connected;
     });
-    await this.bus.subscribeBroadcast([Events.apiTokenRevoked.name], async (envelope) => {
-      this.forget((envelope.payload as { tokenId: string }).tokenId);
-    });
+    // Revoked, or given a new secret or scope: the next request verifies it again.
+    await this.bus.subscribeBroadcast(
+      [Events.apiTokenRevoked.name, Events.apiTokenChanged.name],
+      async (envelope) => {
+        this.forget((envelope.payload as { tokenId: string }).tokenId);
+      },
+    );
     this.listening = this.bus.connected;
   }
 
@@ -47,7 +51,7 @@ export class TokenVerifications implements OnModuleInit {
     return verified;
   }
 
-  /** Drops a token (revoked through this replica, or by event). */
+  /** Drops a token (revoked or changed through this replica, or by event). */
   forget(tokenId: string): void {
     for (const [key, entry] of this.entries) if (entry.verified.tokenId === tokenId) this.entries.delete(key);
   }

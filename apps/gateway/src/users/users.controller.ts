@@ -118,6 +118,26 @@ export class UsersController {
     this.tokens.forget(tokenId);
   }
 
+  /**
+   * A new secret for one of the caller's tokens, shown once in `token`; the old secret stops
+   * working at once. The way to obtain the secret of a token one did not create, such as the
+   * personal access token an app collaborator receives.
+   */
+  @Post('me/tokens/:tokenId/rotate')
+  @ChangesNoAccess()
+  @SignedIn()
+  @HttpCode(200)
+  @Returns(createdApiTokenView)
+  async rotateToken(
+    @CurrentUser() user: UserPrincipal,
+    @Param('tokenId') tokenId: string,
+  ): Promise<{ data: CreatedApiToken }> {
+    if (!idSchema.safeParse(tokenId).success) throw AppError.notFound('The token');
+    const rotated = await this.rpc.call(IdentityRpc.rotateToken, { userId: user.userId, tokenId });
+    this.tokens.forget(tokenId);
+    return { data: rotated };
+  }
+
   @Get(':userIdOrUsername')
   @Public()
   @Returns(publicUserView)

@@ -23,6 +23,16 @@ export class ApiTokensMessageController {
     return this.tokens.revoke(req.userId, req.tokenId);
   }
 
+  @RpcHandler(IdentityRpc.rotateToken)
+  rotate(@Payload() req: RpcPayload<typeof IdentityRpc.rotateToken>): Promise<CreatedApiToken> {
+    return this.tokens.rotate(req.userId, req.tokenId);
+  }
+
+  @RpcHandler(IdentityRpc.setTokenScope)
+  setScope(@Payload() req: RpcPayload<typeof IdentityRpc.setTokenScope>): Promise<ApiTokenView> {
+    return this.tokens.setScope(req.userId, req.tokenId, req.scope);
+  }
+
   @RpcHandler(IdentityRpc.verifyToken)
   verify(@Payload() req: RpcPayload<typeof IdentityRpc.verifyToken>): Promise<VerifiedApiToken> {
     return this.tokens.verify(req.token);

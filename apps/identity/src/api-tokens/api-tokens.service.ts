@@ -102,6 +102,48 @@ export class ApiTokensService {
     return { ok: true };
   }
 
+  /**
+   * A new secret for a live token of the user, returned once: the old secret stops working at
+   * once (every gateway drops it on `api-token.changed`). Name, scope and expiry stay.
+   */
+  async rotate(userId: string, tokenId: string): Promise<CreatedApiToken> {
+    const { token, secretHash } = generateApiToken(tokenId);
+    const saved = await this.dataSource.transaction(async (manager) => {
+      const result = await manager.update(
+        ApiTokenEntity,
+        { id: tokenId, userId, revokedAt: IsNull() },
+        { secretHash },
+      );
+      if (!result.affected) throw AppError.notFound('The token');
+      const found = await manager.findOneByOrFail(ApiTokenEntity, { id: tokenId });
+      await addToOutbox(manager, Events.apiTokenChanged, {
+        tokenId,
+        userId,
+        change: 'rotated',
+        scope: found.scope,
+      });
+      return found;
+    });
+    this.outbox.kick();
+    return { ...toView(saved), token };
+  }
+
+  /** Replaces the scope of a live token of the user; its next request is decided on the new one. */
+  async setScope(userId: string, tokenId: string, scope: ApiTokenScope): Promise<ApiTokenView> {
+    const saved = await this.dataSource.transaction(async (manager) => {
+      const result = await manager.update(
+        ApiTokenEntity,
+        { id: tokenId, userId, revokedAt: IsNull() },
+        { scope },
+      );
+      if (!result.affected) throw AppError.notFound('The token');
+      await addToOutbox(manager, Events.apiTokenChanged, { tokenId, userId, change: 'scope-changed', scope });
+      return manager.findOneByOrFail(ApiTokenEntity, { id: tokenId });
+    });
+    this.outbox.kick();
+    return toView(saved);
+  }
+
   /** Checked on every request that presents the token, so a revocation applies to the next one. */
   async verify(token: string): Promise<VerifiedApiToken> {
     const parsed = parseApiToken(token);

@@ -71,6 +71,18 @@ export class ProjectionEventsConsumer implements OnApplicationBootstrap {
           after: null,
         }),
       )
+      .on(Events.apiTokenChanged, (token, manager) =>
+        audit.record(manager, {
+          action: token.change === 'rotated' ? 'token.rotated' : 'token.scope-changed',
+          actorId: token.userId,
+          subjectId: token.userId,
+          resourceId: null,
+          resourceType: null,
+          accountId: token.userId,
+          before: { tokenId: token.tokenId },
+          after: { tokenId: token.tokenId, scope: token.scope },
+        }),
+      )
       .on(Events.resourceDeleted, async (facts, manager) => {
         await projections.recordDeleted(facts, manager);
         await grants.deleteForResource(manager, facts.id);
