@@ -355,9 +355,10 @@ describe('account pages', () => {
 
   it('rotates a token: the new secret works and the old one is refused', async () => {
     const user = await h.signUpUser('rotate');
-    const old = (
+    const created = (
       await h.http().post('/v2/users/me/tokens').set(user.auth).send({ name: 'ci', scope: null }).expect(201)
-    ).body.data.token as string;
+    ).body.data;
+    const old = created.token as string;
     const page = await h.signedInPage(user, '/settings?tab=tokens');
     await page.getByRole('button', { name: 'Rotate ci' }).click();
     await page

@@ -306,13 +306,12 @@ function TokenRow({ token, onRotated }: { token: ApiToken; onRotated: (created: 
       void queryClient.invalidateQueries({ queryKey: TOKENS_KEY });
     },
   });
-  // No rotate route: a new token with the same name, scope and expiry, then the old one is revoked.
+  // The same token (id, name, scope, expiry) with a new secret; the old secret stops at once.
   const rotate = useMutation({
-    mutationFn: async () => {
-      const created = await createToken({ name: token.name, expiresAt: token.expiresAt, scope: token.scope });
-      await revokeToken(token.id);
-      return created;
-    },
+    mutationFn: async () =>
+      (await data(
+        api.POST('/v2/users/me/tokens/{tokenId}/rotate', { params: { path: { tokenId: token.id } } }),
+      )) as unknown as CreatedToken,
     onSuccess: (created) => {
       setConfirm(undefined);
       void queryClient.invalidateQueries({ queryKey: TOKENS_KEY });
@@ -363,7 +362,7 @@ function TokenRow({ token, onRotated }: { token: ApiToken; onRotated: (created: 
             <Text>
               {confirm === 'revoke'
                 ? 'The token stops working at once; anything using it is refused from the next request.'
-                : 'A new secret with the same name, scope and expiry is made, and this one stops working at once.'}
+                : 'The token gets a new secret, shown once; its name, scope and expiry stay, and the old secret stops working at once.'}
             </Text>
             {active.isError && (
               <Alert color="red" role="alert">
