@@ -1,6 +1,13 @@
 import type { Page } from 'playwright-core';
 import { createDataset, uniqueName } from '@atrium/testing';
-import { ConsoleUser, expectAccessible, screenshot, signInThroughForm, TEST_PASSWORD, useConsole } from './harness';
+import {
+  ConsoleUser,
+  expectAccessible,
+  screenshot,
+  signInThroughForm,
+  TEST_PASSWORD,
+  useConsole,
+} from './harness';
 
 /**
  * The account pages: sign-up, sign-in and sign-out through the forms, email verification, password
@@ -16,7 +23,14 @@ async function fieldError(page: Page, label: string | RegExp): Promise<string> {
     await input.elementHandle(),
   );
   const ids = ((await input.getAttribute('aria-describedby')) ?? '').split(/\s+/).filter(Boolean);
-  const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).innerText().catch(() => '')));
+  const texts = await Promise.all(
+    ids.map((id) =>
+      page
+        .locator(`[id="${id}"]`)
+        .innerText()
+        .catch(() => ''),
+    ),
+  );
   return texts.join(' ').trim();
 }
 
@@ -61,17 +75,18 @@ describe('account pages', () => {
     await page.getByLabel(/^Username/).fill(username);
     await page.getByRole('button', { name: 'Sign up' }).click();
     await page.getByTestId('signed-in-user').getByText(username).waitFor();
-    expect(new URL(page.url()).pathname).toBe('/');
+    await page.waitForURL((url) => url.pathname === '/');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Username or email').waitFor();
+    await expectAccessible(page);
     expect(await page.getByTestId('signed-in-user').count()).toBe(0);
     // Signed out: the session cookie no longer resumes a session.
     await page.goto('/settings');
     await page.getByLabel('Username or email').waitFor();
     await signInThroughForm(page, { username, password: TEST_PASSWORD });
     await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
-    expect(new URL(page.url()).pathname).toBe('/settings');
+    await page.waitForURL((url) => url.pathname === '/settings');
   });
 
   it('verifies the email with the mailed link, refuses the used link with the API message, and resends to a signed-in user', async () => {
@@ -82,7 +97,9 @@ describe('account pages', () => {
     await page.goto(link.pathname + link.search);
     await page.getByRole('status').getByText('Your email address is verified').waitFor();
     await expectAccessible(page);
-    expect((await h.http().get('/v2/users/me').set(user.auth).expect(200)).body.data.emailVerified).toBe(true);
+    expect((await h.http().get('/v2/users/me').set(user.auth).expect(200)).body.data.emailVerified).toBe(
+      true,
+    );
 
     const again = await h.http().post('/v2/auth/verify-email').send({ token: mail.token });
     expect(again.status).toBeGreaterThanOrEqual(400);
@@ -116,14 +133,20 @@ describe('account pages', () => {
     await page.getByLabel(/^Email/).fill(user.email);
     await expectAccessible(page);
     await page.getByRole('button', { name: 'Send reset link' }).click();
-    await page.getByRole('status').getByText(/one hour/).waitFor();
+    await page
+      .getByRole('status')
+      .getByText(/one hour/)
+      .waitFor();
 
     const mail = await h.readMail(user.email, 'password');
     const link = new URL(/^https?:\/\/\S+\/reset-password\?token=\S+$/m.exec(mail.text)![0]);
     await page.goto(link.pathname + link.search);
     await expectAccessible(page);
     // Too short: the API's message next to the field.
-    const weak = await h.http().post('/v2/auth/password-reset/confirm').send({ token: 'x.y', newPassword: 'short' });
+    const weak = await h
+      .http()
+      .post('/v2/auth/password-reset/confirm')
+      .send({ token: 'x.y', newPassword: 'short' });
     await page.getByLabel(/^New password/).fill('short');
     await page.getByLabel(/^Repeat the new password/).fill('short');
     await page.getByRole('button', { name: 'Set password' }).click();
@@ -144,7 +167,8 @@ describe('account pages', () => {
   it('Home lists what I own and what is shared with me, filters by type, searches by name and creates a dataset', async () => {
     const [owner, friend] = [await h.signUpUser('home'), await h.signUpUser('friend')];
     const alpha = await createDataset(h, owner, 'alpha-data');
-    const beta = (await h.http().post('/v2/key-value-stores?name=beta-store').set(owner.auth).expect(201)).body.data.id;
+    const beta = (await h.http().post('/v2/key-value-stores?name=beta-store').set(owner.auth).expect(201))
+      .body.data.id;
     const shared = await createDataset(h, friend, 'from-a-friend');
     await h
       .http()
@@ -161,9 +185,11 @@ describe('account pages', () => {
     const row = table.getByRole('row').filter({ has: page.getByRole('link', { name: 'alpha-data' }) });
     expect(await row.innerText()).toContain('Dataset');
     expect(await row.innerText()).toContain(owner.username);
-    expect(await table.getByRole('link', { name: 'alpha-data' }).getAttribute('href')).toBe(`/storage/datasets/${alpha}`);
+    expect(await table.getByRole('link', { name: 'alpha-data' }).getAttribute('href')).toBe(
+      `/storage/datasets/${alpha}`,
+    );
     await expectAccessible(page);
-    await screenshot(page, 'home');
+    await screenshot(page, 'home-owned');
 
     // Search by name, kept in the URL.
     await page.getByLabel('Search by name').fill('ALPHA');
@@ -189,7 +215,9 @@ describe('account pages', () => {
     const sharedTable = page.getByRole('table', { name: 'Shared with me' });
     await sharedTable.getByRole('link', { name: 'from-a-friend' }).waitFor();
     expect(await sharedTable.getByRole('link', { name: 'alpha-data' }).count()).toBe(0);
-    const sharedRow = sharedTable.getByRole('row').filter({ has: page.getByRole('link', { name: 'from-a-friend' }) });
+    const sharedRow = sharedTable
+      .getByRole('row')
+      .filter({ has: page.getByRole('link', { name: 'from-a-friend' }) });
     await sharedRow.getByText(friend.username).waitFor();
     await expectAccessible(page);
     await page.getByText('Owned by me', { exact: true }).click();
@@ -212,9 +240,27 @@ describe('account pages', () => {
     expect(created.body.data.name).toBe('made-in-console');
   });
 
+  it('pages Home 20 rows at a time, the page kept in the URL across a reload', async () => {
+    const user = await h.signUpUser('pages');
+    for (let i = 1; i <= 23; i++) await createDataset(h, user, `page-item-${String(i).padStart(2, '0')}`);
+    const page = await h.signedInPage(user, '/?type=datasets');
+    const table = page.getByRole('table', { name: 'Owned by me' });
+    await table.getByRole('link', { name: 'page-item-23' }).waitFor();
+    expect(await table.getByRole('link').count()).toBe(20);
+    await page.getByRole('button', { name: 'Page 2' }).click();
+    await table.getByRole('link', { name: 'page-item-01' }).waitFor();
+    expect(await table.getByRole('link').count()).toBe(3);
+    expect(new URL(page.url()).searchParams.get('page')).toBe('2');
+    await page.reload();
+    await table.getByRole('link', { name: 'page-item-02' }).waitFor();
+    expect(await table.getByRole('link', { name: 'page-item-23' }).count()).toBe(0);
+    await expectAccessible(page);
+  });
+
   it('creates a scoped API token in Settings: shown once, works within its scope, and stops at once when revoked', async () => {
     const user = await h.signUpUser('tokens');
     const datasetId = await createDataset(h, user, 'token-data');
+    const otherId = await createDataset(h, user, 'other-data');
     const page = await h.signedInPage(user, '/settings?tab=tokens');
     await page.getByRole('heading', { name: 'API tokens' }).waitFor();
     await expectAccessible(page);
@@ -222,15 +268,35 @@ describe('account pages', () => {
 
     // A name the API refuses: its message next to the field.
     const long = 'n'.repeat(101);
-    const refused = await h.http().post('/v2/users/me/tokens').set(user.auth).send({ name: long }).expect(400);
+    const refused = await h
+      .http()
+      .post('/v2/users/me/tokens')
+      .set(user.auth)
+      .send({ name: long })
+      .expect(400);
     await page.getByLabel(/^Token name/).fill(long);
-    await page.getByRole('group', { name: /^Storages/ }).getByLabel('Read').check();
+    await page
+      .getByRole('group', { name: /^Storages/ })
+      .getByLabel('Read')
+      .check();
     await page.getByRole('button', { name: 'Create token' }).click();
     expect(await fieldError(page, /^Token name/)).toContain(fieldMessage(refused.body.error.message));
     await expectNoRawError(page);
     await expectAccessible(page);
 
     await page.getByLabel(/^Token name/).fill('read my storages');
+    // And write to one dataset, picked by name.
+    await page.getByRole('button', { name: 'Add a resource' }).click();
+    await page.getByRole('combobox', { name: 'Resource' }).click();
+    await page.getByRole('option', { name: `token-data (${datasetId})` }).click();
+    // With a pill chosen, Mantine's MultiSelect takes the click on its box, not on the input.
+    await page
+      .getByRole('combobox', { name: 'Permissions' })
+      .locator('xpath=ancestor::div[contains(@class, "mantine-MultiSelect-input")]')
+      .click();
+    await page.getByRole('option', { name: 'Write' }).click();
+    await page.keyboard.press('Escape');
+    await expectAccessible(page);
     await page.getByRole('button', { name: 'Create token' }).click();
     const dialog = page.getByRole('dialog', { name: 'Your new API token' });
     await dialog.getByText('This is the only time').waitFor();
@@ -240,14 +306,37 @@ describe('account pages', () => {
     await screenshot(page, 'api-token-created');
 
     const bearer = { authorization: `Bearer ${secret}` };
-    expect((await h.http().get(`/v2/datasets/${datasetId}`).set(bearer).expect(200)).body.data.id).toBe(datasetId);
+    expect((await h.http().get(`/v2/datasets/${datasetId}`).set(bearer).expect(200)).body.data.id).toBe(
+      datasetId,
+    );
     // Authenticated, but a scoped token is kept off the account's own routes.
-    expect((await h.http().get('/v2/users/me').set(bearer).expect(403)).body.error.type).toBe('insufficient-permissions');
+    expect((await h.http().get('/v2/users/me').set(bearer).expect(403)).body.error.type).toBe(
+      'insufficient-permissions',
+    );
     // The scope has no CREATE: creating is refused.
     await h.http().post('/v2/datasets?name=not-allowed').set(bearer).expect(403);
+    // WRITE on the chosen dataset only.
+    await h
+      .http()
+      .post(`/v2/datasets/${datasetId}/items`)
+      .set(bearer)
+      .send([{ a: 1 }])
+      .expect(201);
+    await h
+      .http()
+      .post(`/v2/datasets/${otherId}/items`)
+      .set(bearer)
+      .send([{ a: 1 }])
+      .expect(403);
     const listed = (await h.http().get('/v2/users/me/tokens').set(user.auth).expect(200)).body.data.items;
     expect(listed).toEqual([
-      expect.objectContaining({ name: 'read my storages', scope: { account: { STORAGE: ['READ'] }, resources: [] } }),
+      expect.objectContaining({
+        name: 'read my storages',
+        scope: {
+          account: { STORAGE: ['READ'] },
+          resources: [{ type: 'DATASET', id: datasetId, permissions: ['READ', 'WRITE'] }],
+        },
+      }),
     ]);
 
     await dialog.getByRole('button', { name: 'I have copied it' }).click();
@@ -255,7 +344,7 @@ describe('account pages', () => {
     // Never again: the list shows only the prefix.
     expect(await page.getByText(secret).count()).toBe(0);
     const tokens = page.getByRole('table', { name: 'API tokens' });
-    await tokens.getByText('Scoped — Storages: Read').waitFor();
+    await tokens.getByText('Scoped — Storages: Read; 1 specific resource').waitFor();
 
     await tokens.getByRole('button', { name: 'Revoke read my storages' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Revoke token' }).click();
@@ -266,18 +355,34 @@ describe('account pages', () => {
 
   it('rotates a token: the new secret works and the old one is refused', async () => {
     const user = await h.signUpUser('rotate');
-    const old = (
+    const created = (
       await h.http().post('/v2/users/me/tokens').set(user.auth).send({ name: 'ci', scope: null }).expect(201)
-    ).body.data.token as string;
+    ).body.data;
+    const old = created.token as string;
     const page = await h.signedInPage(user, '/settings?tab=tokens');
     await page.getByRole('button', { name: 'Rotate ci' }).click();
-    await page.getByRole('dialog', { name: /Rotate/ }).getByRole('button', { name: 'Rotate token' }).click();
+    await page
+      .getByRole('dialog', { name: /Rotate/ })
+      .getByRole('button', { name: 'Rotate token' })
+      .click();
     const dialog = page.getByRole('dialog', { name: 'Your new API token' });
     const secret = (await dialog.getByTestId('token-secret').innerText()).trim();
     expect(secret).not.toBe(old);
     // A full-access token: the account's routes too.
-    expect((await h.http().get('/v2/users/me').set({ authorization: `Bearer ${secret}` }).expect(200)).body.data.id).toBe(user.id);
-    await h.http().get('/v2/users/me').set({ authorization: `Bearer ${old}` }).expect(401);
+    expect(
+      (
+        await h
+          .http()
+          .get('/v2/users/me')
+          .set({ authorization: `Bearer ${secret}` })
+          .expect(200)
+      ).body.data.id,
+    ).toBe(user.id);
+    await h
+      .http()
+      .get('/v2/users/me')
+      .set({ authorization: `Bearer ${old}` })
+      .expect(401);
   });
 
   it('Settings saves the general resource access, changes the password, and shows usage against limits', async () => {
@@ -291,7 +396,10 @@ describe('account pages', () => {
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByRole('status').getByText('Settings saved.').waitFor();
     const me = (await h.http().get('/v2/users/me').set(user.auth).expect(200)).body.data;
-    expect(me.settings).toEqual({ generalResourceAccess: 'RESTRICTED', shareRunsWithPublicActorCreators: true });
+    expect(me.settings).toEqual({
+      generalResourceAccess: 'RESTRICTED',
+      shareRunsWithPublicActorCreators: true,
+    });
     await page.reload();
     expect(await page.getByLabel('Restricted').isChecked()).toBe(true);
 
@@ -307,11 +415,17 @@ describe('account pages', () => {
     await page.getByLabel(/^Current password/).fill(TEST_PASSWORD);
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByRole('status').getByText('Password changed.').waitFor();
-    await h.http().post('/v2/auth/login').send({ login: user.username, password: 'another good passphrase' }).expect(200);
+    await h
+      .http()
+      .post('/v2/auth/login')
+      .send({ login: user.username, password: 'another good passphrase' })
+      .expect(200);
 
     await page.getByRole('tab', { name: 'Usage and limits' }).click();
     const usage = page.getByRole('table', { name: 'Usage and limits' });
-    const datasets = usage.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'Datasets' }) });
+    const datasets = usage
+      .getByRole('row')
+      .filter({ has: page.getByRole('rowheader', { name: 'Datasets' }) });
     expect(await datasets.innerText()).toMatch(/Datasets\s+1\s+\d+/);
     await expectAccessible(page);
     await screenshot(page, 'settings-usage');

@@ -1,5 +1,4 @@
 import {
-
   Alert,
   Button,
   Checkbox,
@@ -18,11 +17,12 @@ import {
   Title,
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type ReactNode } from 'react';
 import { api, call, data } from '../lib/api';
 import { errorMessage, useApiForm } from '../lib/forms';
 import { ErrorAlert, Loading } from './page-state';
+import { KINDS, listKind } from './resource-kinds';
 import {
   CATEGORIES,
   describeScope,
@@ -61,7 +61,8 @@ function toBody(values: TokenForm): CreateBody {
   const expiresAt = values.expiresAt ? new Date(`${values.expiresAt}T23:59:59`).toISOString() : null;
   if (values.access === 'full') return { name: values.name, expiresAt, scope: null };
   const account: TokenScope['account'] = {};
-  for (const category of CATEGORIES) if (values.account[category.key].length) account[category.key] = values.account[category.key];
+  for (const category of CATEGORIES)
+    if (values.account[category.key].length) account[category.key] = values.account[category.key];
   if (values.create.length) account.CREATE = values.create;
   return {
     name: values.name,
@@ -73,15 +74,63 @@ function toBody(values: TokenForm): CreateBody {
   };
 }
 
+/** A resource of the type to scope the token to: the caller's own or one shared with it, by name. */
+function ResourcePicker({
+  type,
+  ...input
+}: {
+  type: string;
+  value: string;
+  onChange: (value: string) => void;
+  error?: ReactNode;
+}) {
+  const kind = KINDS.find((k) => k.type === type);
+  const lists = useQueries({
+    queries: (['ownedByMe', 'sharedWithMe'] as const).map((ownership) => ({
+      queryKey: ['resource-picker', type, ownership],
+      queryFn: () => listKind(kind!, ownership, 200),
+      enabled: !!kind,
+    })),
+  });
+  const [owned, shared] = lists.map((l) => l.data?.items ?? []);
+  const option = (item: { id: string } & Parameters<NonNullable<typeof kind>['name']>[0]) => ({
+    value: item.id,
+    label: `${kind!.name(item)} (${item.id})`,
+  });
+  const failed = lists.find((l) => l.isError)?.error;
+  return (
+    <Select
+      label="Resource"
+      w={320}
+      searchable
+      placeholder={lists.some((l) => l.isPending) ? 'Loading…' : 'Search by name'}
+      nothingFoundMessage="None of this type"
+      data={[
+        { group: 'Yours', items: owned.map(option) },
+        { group: 'Shared with you', items: shared.map(option) },
+      ].filter((g) => g.items.length)}
+      value={input.value || null}
+      onChange={(value) => input.onChange(value ?? '')}
+      error={input.error ?? (failed ? errorMessage(failed) : undefined)}
+    />
+  );
+}
+
 /** The secret, once: copy it now, it is never shown again. */
 function SecretModal({ created, onClose }: { created: CreatedToken | undefined; onClose: () => void }) {
   return (
-    <Modal opened={!!created} onClose={onClose} title="Your new API token" size="lg" closeButtonProps={{ 'aria-label': 'Close' }}>
+    <Modal
+      opened={!!created}
+      onClose={onClose}
+      title="Your new API token"
+      size="lg"
+      closeButtonProps={{ 'aria-label': 'Close' }}
+    >
       {created && (
         <Stack>
           <Alert color="yellow" title="Copy it now" role="alert">
-            This is the only time the secret of “{created.name}” is shown. Store it somewhere safe: Atrium keeps only
-            a hash of it.
+            This is the only time the secret of “{created.name}” is shown. Store it somewhere safe: Atrium
+            keeps only a hash of it.
           </Alert>
           <Code block data-testid="token-secret" style={{ wordBreak: 'break-all' }}>
             {created.token}
@@ -118,7 +167,7 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => vo
     validate: {
       name: (value) => (value.trim() ? null : 'Give the token a name'),
       resources: {
-        id: (value) => (value.trim() ? null : 'The ID of the resource'),
+        id: (value) => (value.trim() ? null : 'Choose the resource'),
         permissions: (value) => (value.length ? null : 'At least one permission'),
       },
     },
@@ -151,7 +200,10 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => vo
         <Radio.Group label="Access" {...form.getInputProps('access')}>
           <Stack gap="xs" mt="xs">
             <Radio value="full" label="Full access: everything your account can do" />
-            <Radio value="scoped" label="Scoped: only the permissions chosen below, and never the account's own routes (settings, tokens)" />
+            <Radio
+              value="scoped"
+              label="Scoped: only the permissions chosen below, and never the account's own routes (settings, tokens)"
+            />
           </Stack>
         </Radio.Group>
         {scoped && (
@@ -181,7 +233,9 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => vo
             </Fieldset>
             <Fieldset legend="Specific resources">
               <Stack>
-                {form.getValues().resources.length === 0 && <Text size="sm">None: the permissions above apply.</Text>}
+                {form.getValues().resources.length === 0 && (
+                  <Text size="sm">None: the permissions above apply.</Text>
+                )}
                 {form.getValues().resources.map((resource, index) => {
                   const type = RESOURCE_TYPES.find((t) => t.key === resource.type) ?? RESOURCE_TYPES[0];
                   return (
@@ -194,17 +248,28 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => vo
                         {...form.getInputProps(`resources.${index}.type`)}
                         onChange={(value) => {
                           form.setFieldValue(`resources.${index}.type`, value ?? 'DATASET');
-                          form.setFieldValue(`resources.${index}.permissions`, []);
+                          form.setFieldValue(`resources.${index}.id`, '');
+                          form.setFieldValue(`resources.${index}.permissions`, ['READ']);
                         }}
                       />
-                      <TextInput label="Resource ID" w={200} {...form.getInputProps(`resources.${index}.id`)} />
+                      <ResourcePicker
+                        key={resource.type}
+                        type={resource.type}
+                        value={resource.id}
+                        onChange={(id) => form.setFieldValue(`resources.${index}.id`, id)}
+                        error={form.errors[`resources.${index}.id`]}
+                      />
                       <MultiSelect
                         label="Permissions"
                         w={260}
                         data={type.permissions.map((p) => ({ value: p, label: permissionLabel(p) }))}
                         {...form.getInputProps(`resources.${index}.permissions`)}
                       />
-                      <Button variant="subtle" color="red" onClick={() => form.removeListItem('resources', index)}>
+                      <Button
+                        variant="subtle"
+                        color="red"
+                        onClick={() => form.removeListItem('resources', index)}
+                      >
                         Remove
                       </Button>
                     </Group>
@@ -213,7 +278,9 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: CreatedToken) => vo
                 <Button
                   variant="light"
                   w="fit-content"
-                  onClick={() => form.insertListItem('resources', { type: 'DATASET', id: '', permissions: ['READ'] })}
+                  onClick={() =>
+                    form.insertListItem('resources', { type: 'DATASET', id: '', permissions: ['READ'] })
+                  }
                 >
                   Add a resource
                 </Button>
@@ -239,13 +306,12 @@ function TokenRow({ token, onRotated }: { token: ApiToken; onRotated: (created: 
       void queryClient.invalidateQueries({ queryKey: TOKENS_KEY });
     },
   });
-  // No rotate route: a new token with the same name, scope and expiry, then the old one is revoked.
+  // The same token (id, name, scope, expiry) with a new secret; the old secret stops at once.
   const rotate = useMutation({
-    mutationFn: async () => {
-      const created = await createToken({ name: token.name, expiresAt: token.expiresAt, scope: token.scope });
-      await revokeToken(token.id);
-      return created;
-    },
+    mutationFn: async () =>
+      (await data(
+        api.POST('/v2/users/me/tokens/{tokenId}/rotate', { params: { path: { tokenId: token.id } } }),
+      )) as unknown as CreatedToken,
     onSuccess: (created) => {
       setConfirm(undefined);
       void queryClient.invalidateQueries({ queryKey: TOKENS_KEY });
@@ -264,10 +330,21 @@ function TokenRow({ token, onRotated }: { token: ApiToken; onRotated: (created: 
       <Table.Td>{token.lastUsedAt ? new Date(token.lastUsedAt).toLocaleString() : 'Never'}</Table.Td>
       <Table.Td>
         <Group gap="xs" wrap="nowrap">
-          <Button size="xs" variant="default" onClick={() => setConfirm('rotate')} aria-label={`Rotate ${token.name}`}>
+          <Button
+            size="xs"
+            variant="default"
+            onClick={() => setConfirm('rotate')}
+            aria-label={`Rotate ${token.name}`}
+          >
             Rotate
           </Button>
-          <Button size="xs" color="red" variant="light" onClick={() => setConfirm('revoke')} aria-label={`Revoke ${token.name}`}>
+          <Button
+            size="xs"
+            color="red"
+            variant="light"
+            onClick={() => setConfirm('revoke')}
+            aria-label={`Revoke ${token.name}`}
+          >
             Revoke
           </Button>
         </Group>
@@ -285,7 +362,7 @@ function TokenRow({ token, onRotated }: { token: ApiToken; onRotated: (created: 
             <Text>
               {confirm === 'revoke'
                 ? 'The token stops working at once; anything using it is refused from the next request.'
-                : 'A new secret with the same name, scope and expiry is made, and this one stops working at once.'}
+                : 'The token gets a new secret, shown once; its name, scope and expiry stay, and the old secret stops working at once.'}
             </Text>
             {active.isError && (
               <Alert color="red" role="alert">
@@ -322,8 +399,8 @@ export function ApiTokens() {
         {!creating && <Button onClick={() => setCreating(true)}>Create token</Button>}
       </Group>
       <Text>
-        A token acts as you against the API. A scoped token can do only what its scope allows, and never more than
-        your account can.
+        A token acts as you against the API. A scoped token can do only what its scope allows, and never more
+        than your account can.
       </Text>
       {creating && (
         <Fieldset legend="New token">
@@ -353,9 +430,7 @@ export function ApiTokens() {
               <Table.Th>Scope</Table.Th>
               <Table.Th>Expires</Table.Th>
               <Table.Th>Last used</Table.Th>
-              <Table.Th>
-                Actions
-              </Table.Th>
+              <Table.Th>Actions</Table.Th>
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -369,5 +444,3 @@ export function ApiTokens() {
     </Stack>
   );
 }
-
-

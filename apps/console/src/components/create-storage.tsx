@@ -74,7 +74,12 @@ export function CreateStorageMenu() {
           ))}
         </Menu.Dropdown>
       </Menu>
-      <Modal opened={!!kind} onClose={() => setKind(undefined)} closeButtonProps={{ 'aria-label': 'Close' }} title={kind ? `New ${KINDS[kind].label.toLowerCase()}` : ''}>
+      <Modal
+        opened={!!kind}
+        onClose={() => setKind(undefined)}
+        closeButtonProps={{ 'aria-label': 'Close' }}
+        title={kind ? `New ${KINDS[kind].label.toLowerCase()}` : ''}
+      >
         {kind && <CreateForm kind={kind} onDone={() => setKind(undefined)} />}
       </Modal>
     </>

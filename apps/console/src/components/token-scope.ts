@@ -4,22 +4,47 @@
  * The console keeps its own copy of the names: it does not bundle the server's contracts.
  */
 export const CATEGORIES = [
-  { key: 'ACTOR', label: 'Actors (and their runs and builds)', permissions: ['READ', 'WRITE', 'RUN', 'BUILD', 'VIEW_OWNER_RUNS', 'MANAGE_ACCESS'] },
+  {
+    key: 'ACTOR',
+    label: 'Actors (and their runs and builds)',
+    permissions: ['READ', 'WRITE', 'RUN', 'BUILD', 'VIEW_OWNER_RUNS', 'MANAGE_ACCESS'],
+  },
   { key: 'ACTOR_TASK', label: 'Tasks', permissions: ['READ', 'WRITE', 'VIEW_OWNER_RUNS', 'MANAGE_ACCESS'] },
   { key: 'SCHEDULE', label: 'Schedules', permissions: ['READ', 'WRITE', 'MANAGE_ACCESS'] },
-  { key: 'STORAGE', label: 'Storages (datasets, key-value stores, request queues)', permissions: ['READ', 'WRITE', 'MANAGE_ACCESS'] },
+  {
+    key: 'STORAGE',
+    label: 'Storages (datasets, key-value stores, request queues)',
+    permissions: ['READ', 'WRITE', 'MANAGE_ACCESS'],
+  },
 ] as const;
 export type CategoryKey = (typeof CATEGORIES)[number]['key'];
 
 const STORAGE = ['READ', 'WRITE', 'MANAGE_ACCESS'];
 const ENVIRONMENT = [
-  'READ', 'LOGS', 'FILES', 'START_STOP', 'RESTART', 'DEPLOY', 'CONFIGURE', 'SSH', 'CLONE', 'MIGRATE', 'DELETE',
-  'CHANGE_OWNER', 'CREATE', 'MANAGE_COLLABORATION', 'VIEW_BILLING',
+  'READ',
+  'LOGS',
+  'FILES',
+  'START_STOP',
+  'RESTART',
+  'DEPLOY',
+  'CONFIGURE',
+  'SSH',
+  'CLONE',
+  'MIGRATE',
+  'DELETE',
+  'CHANGE_OWNER',
+  'CREATE',
+  'MANAGE_COLLABORATION',
+  'VIEW_BILLING',
 ];
 
 /** Every resource type with the permissions it knows (PERMISSIONS_BY_TYPE, without app scopes). */
 export const RESOURCE_TYPES: { key: string; label: string; permissions: string[] }[] = [
-  { key: 'ACTOR', label: 'Actor', permissions: ['READ', 'WRITE', 'RUN', 'BUILD', 'VIEW_OWNER_RUNS', 'MANAGE_ACCESS'] },
+  {
+    key: 'ACTOR',
+    label: 'Actor',
+    permissions: ['READ', 'WRITE', 'RUN', 'BUILD', 'VIEW_OWNER_RUNS', 'MANAGE_ACCESS'],
+  },
   { key: 'ACTOR_TASK', label: 'Task', permissions: ['READ', 'WRITE', 'VIEW_OWNER_RUNS', 'MANAGE_ACCESS'] },
   { key: 'SCHEDULE', label: 'Schedule', permissions: STORAGE },
   { key: 'ACTOR_RUN', label: 'Run', permissions: STORAGE },
@@ -65,8 +90,10 @@ export function describeScope(scope: TokenScope | null): string {
     const held = scope.account[category.key];
     if (held?.length) parts.push(`${category.label.split(' (')[0]}: ${held.map(permissionLabel).join(', ')}`);
   }
-  if (scope.account.ENVIRONMENTS?.length) parts.push(`Environments: ${scope.account.ENVIRONMENTS.length} operations`);
+  if (scope.account.ENVIRONMENTS?.length)
+    parts.push(`Environments: ${scope.account.ENVIRONMENTS.length} operations`);
   if (scope.account.CREATE?.length) parts.push(`Create: ${scope.account.CREATE.length} types`);
-  if (scope.resources.length) parts.push(`${scope.resources.length} specific resource${scope.resources.length === 1 ? '' : 's'}`);
+  if (scope.resources.length)
+    parts.push(`${scope.resources.length} specific resource${scope.resources.length === 1 ? '' : 's'}`);
   return parts.length ? `Scoped — ${parts.join('; ')}` : 'Scoped — no permissions';
 }

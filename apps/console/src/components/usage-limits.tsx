@@ -33,7 +33,17 @@ function duration(secs: number): string {
   return `${(secs / 3600).toFixed(1)} h`;
 }
 
-function UsageRow({ label, used, limit, format = String }: { label: string; used: number; limit: number; format?: (n: number) => string }) {
+function UsageRow({
+  label,
+  used,
+  limit,
+  format = String,
+}: {
+  label: string;
+  used: number;
+  limit: number;
+  format?: (n: number) => string;
+}) {
   const percent = limit > 0 ? Math.min(100, (used / limit) * 100) : 0;
   return (
     <Table.Tr>
@@ -74,16 +84,31 @@ export function UsageLimits() {
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                <UsageRow label="Storage" used={u.storageBytes} limit={u.limits.storageBytes} format={bytes} />
-                <UsageRow label="Run time" used={u.runTimeSecs} limit={u.limits.runTimeSecs} format={duration} />
+                <UsageRow
+                  label="Storage"
+                  used={u.storageBytes}
+                  limit={u.limits.storageBytes}
+                  format={bytes}
+                />
+                <UsageRow
+                  label="Run time"
+                  used={u.runTimeSecs}
+                  limit={u.limits.runTimeSecs}
+                  format={duration}
+                />
                 {RESOURCE_TYPES.map((t) => (
-                  <UsageRow key={t.key} label={`${t.label}s`} used={u.resources[t.key] ?? 0} limit={u.limits.resources[t.key] ?? 0} />
+                  <UsageRow
+                    key={t.key}
+                    label={`${t.label}s`}
+                    used={u.resources[t.key] ?? 0}
+                    limit={u.limits.resources[t.key] ?? 0}
+                  />
                 ))}
               </Table.Tbody>
             </Table>
             <Text size="sm">
-              Each resource and the bytes stored in it count for the user who created it; run time for the user who
-              started the run.
+              Each resource and the bytes stored in it count for the user who created it; run time for the
+              user who started the run.
             </Text>
           </>
         )}

@@ -28,13 +28,21 @@ export default function ForgotPasswordPage() {
       ) : (
         <Paper withBorder p="lg" component="form" onSubmit={onSubmit} noValidate>
           <Stack>
-            <Text>Enter the email address of your account; we will mail you a link to choose a new password.</Text>
+            <Text>
+              Enter the email address of your account; we will mail you a link to choose a new password.
+            </Text>
             {formError && (
               <Alert color="red" role="alert">
                 {formError}
               </Alert>
             )}
-            <TextInput label="Email" type="email" autoComplete="email" required {...form.getInputProps('email')} />
+            <TextInput
+              label="Email"
+              type="email"
+              autoComplete="email"
+              required
+              {...form.getInputProps('email')}
+            />
             <Button type="submit" loading={pending}>
               Send reset link
             </Button>

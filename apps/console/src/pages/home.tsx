@@ -16,78 +16,10 @@ import { useQueries, useQuery } from '@tanstack/react-query';
 import { Link, Navigate, useSearchParams } from 'react-router';
 import { CreateStorageMenu } from '../components/create-storage';
 import { ErrorAlert, Loading, signInPath } from '../components/page-state';
-import { api, data, rawFetch } from '../lib/api';
+import { KINDS, listKind, type Listed, type ResourceKind } from '../components/resource-kinds';
+import { api, data } from '../lib/api';
 import { paths } from '../lib/paths';
 import { useSession } from '../lib/session';
-
-/** A listed resource, as every type's list answers it (the fields Home shows). */
-interface Listed {
-  id: string;
-  name?: string | null;
-  title?: string | null;
-  userId?: string;
-  ownerId?: string;
-  username?: string;
-  status?: string;
-  buildNumber?: string;
-  createdAt?: string;
-  modifiedAt?: string;
-  startedAt?: string;
-  finishedAt?: string | null;
-}
-
-interface ResourceKind {
-  key: string;
-  label: string;
-  list: string;
-  to: (id: string) => string;
-  /** Lists unnamed storages too (a run's default storages). */
-  unnamed?: boolean;
-  name: (item: Listed) => string;
-}
-
-const named = (what: string) => (item: Listed) => item.title || item.name || `Unnamed ${what}`;
-
-/** Every type Home lists; each list takes `ownership=ownedByMe|sharedWithMe`. */
-const KINDS: ResourceKind[] = [
-  { key: 'actors', label: 'Actor', list: '/v2/acts', to: paths.actor, name: named('Actor') },
-  { key: 'tasks', label: 'Task', list: '/v2/actor-tasks', to: paths.task, name: named('task') },
-  { key: 'schedules', label: 'Schedule', list: '/v2/schedules', to: paths.schedule, name: named('schedule') },
-  { key: 'runs', label: 'Run', list: '/v2/actor-runs', to: paths.run, name: (run) => `Run ${run.id}` },
-  {
-    key: 'builds',
-    label: 'Build',
-    list: '/v2/actor-builds',
-    to: paths.build,
-    name: (build) => `Build ${build.buildNumber ?? build.id}`,
-  },
-  { key: 'datasets', label: 'Dataset', list: '/v2/datasets', to: paths.dataset, unnamed: true, name: named('dataset') },
-  {
-    key: 'key-value-stores',
-    label: 'Key-value store',
-    list: '/v2/key-value-stores',
-    to: paths.keyValueStore,
-    unnamed: true,
-    name: named('key-value store'),
-  },
-  {
-    key: 'request-queues',
-    label: 'Request queue',
-    list: '/v2/request-queues',
-    to: paths.requestQueue,
-    unnamed: true,
-    name: named('request queue'),
-  },
-  { key: 'environments', label: 'Environment', list: '/v2/environments', to: paths.environment, name: named('environment') },
-  {
-    key: 'environment-groups',
-    label: 'Environment group',
-    list: '/v2/environment-groups',
-    to: paths.environmentGroup,
-    name: named('group'),
-  },
-  { key: 'apps', label: 'App', list: '/v2/apps', to: paths.app, name: named('app') },
-];
 
 /** How many of each type Home loads; search and paging work on what is loaded. */
 const LOAD_LIMIT = 500;
@@ -100,19 +32,12 @@ interface Row {
   modified: string | undefined;
 }
 
-async function listKind(kind: ResourceKind, ownership: 'ownedByMe' | 'sharedWithMe') {
-  const query = new URLSearchParams({ ownership, limit: String(LOAD_LIMIT), desc: '1' });
-  if (kind.unnamed) query.set('unnamed', '1');
-  const response = await rawFetch(`${kind.list}?${query}`);
-  const body = (await response.json()) as { data: { total: number; items: Listed[] } };
-  return body.data;
-}
-
 /** The owner's username: known for the caller's own account, else its public profile. */
 function Owner({ id, username, own }: { id: string | undefined; username?: string; own?: string }) {
   const profile = useQuery({
     queryKey: ['users', 'profile', id],
-    queryFn: () => data(api.GET('/v2/users/{userIdOrUsername}', { params: { path: { userIdOrUsername: id! } } })),
+    queryFn: () =>
+      data(api.GET('/v2/users/{userIdOrUsername}', { params: { path: { userIdOrUsername: id! } } })),
     enabled: !!id && !username && !own,
     staleTime: 5 * 60_000,
   });
@@ -139,11 +64,17 @@ export default function HomePage() {
     queryFn: () => data(api.GET('/v2/organizations')),
     enabled: !!user && !!accountId,
   });
+  const me = useQuery({
+    queryKey: ['users', 'me'],
+    queryFn: async () =>
+      (await data(api.GET('/v2/users/me'))) as unknown as { email: string; emailVerified: boolean },
+    enabled: !!user,
+  });
   const kinds = type === 'all' ? KINDS : KINDS.filter((k) => k.key === type);
   const lists = useQueries({
     queries: kinds.map((kind) => ({
       queryKey: ['home', accountId ?? 'me', ownership, kind.key],
-      queryFn: () => listKind(kind, ownership),
+      queryFn: () => listKind(kind, ownership, LOAD_LIMIT),
       enabled: !!user,
     })),
   });
@@ -177,7 +108,12 @@ export default function HomePage() {
   });
   const needle = search.trim().toLowerCase();
   const rows = all
-    .filter((row) => !needle || row.name.toLowerCase().includes(needle) || (row.item.name ?? '').toLowerCase().includes(needle))
+    .filter(
+      (row) =>
+        !needle ||
+        row.name.toLowerCase().includes(needle) ||
+        (row.item.name ?? '').toLowerCase().includes(needle),
+    )
     .sort((a, b) => (b.modified ?? '').localeCompare(a.modified ?? ''));
 
   if (!user) return <Navigate to={signInPath('/')} replace />;
@@ -185,8 +121,11 @@ export default function HomePage() {
   const failed = lists.find((l) => l.isError);
   const truncated = kinds.filter((_, i) => (lists[i].data?.total ?? 0) > (lists[i].data?.items.length ?? 0));
   const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
-  const shown = rows.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
-  const actingAs = accountId ? organizations.data?.items.find((o) => o.id === accountId)?.username : user.username;
+  const current = Math.min(page, pages);
+  const shown = rows.slice((current - 1) * PAGE_SIZE, current * PAGE_SIZE);
+  const actingAs = accountId
+    ? organizations.data?.items.find((o) => o.id === accountId)?.username
+    : user.username;
 
   return (
     <Stack>
@@ -194,7 +133,21 @@ export default function HomePage() {
         <Title order={1}>Home</Title>
         <CreateStorageMenu />
       </Group>
-      {accountId && <Text>Acting as the organization {actingAs ?? ''}: these are its resources.</Text>}
+      {me.data && !me.data.emailVerified && (
+        <Alert color="yellow" title="Verify your email">
+          We mailed a link to {me.data.email}.{' '}
+          <Anchor c="inherit" underline="always" component={Link} to={paths.verifyEmail}>
+            Ask for a new one
+          </Anchor>{' '}
+          if it did not arrive.
+        </Alert>
+      )}
+      {accountId &&
+        (ownership === 'ownedByMe' ? (
+          <Text>Acting as the organization {actingAs ?? ''}: these are its resources.</Text>
+        ) : (
+          <Text>What is shared with you personally, whichever account you act as.</Text>
+        ))}
       <SegmentedControl
         aria-label="Ownership"
         value={ownership === 'sharedWithMe' ? 'shared' : 'owned'}
@@ -208,7 +161,10 @@ export default function HomePage() {
       <Group align="end">
         <Select
           label="Type"
-          data={[{ value: 'all', label: 'All types' }, ...KINDS.map((k) => ({ value: k.key, label: k.label }))]}
+          data={[
+            { value: 'all', label: 'All types' },
+            ...KINDS.map((k) => ({ value: k.key, label: k.label })),
+          ]}
           value={type}
           allowDeselect={false}
           onChange={(value) => update({ type: value && value !== 'all' ? value : undefined })}
@@ -223,7 +179,8 @@ export default function HomePage() {
         />
       </Group>
       <Text size="sm">
-        Search and paging cover the {LOAD_LIMIT} most recent resources of each type; the API has no search by name.
+        Search and paging cover the {LOAD_LIMIT} most recent resources of each type; the API has no search by
+        name.
         {truncated.length > 0 && ` More exist of: ${truncated.map((k) => k.label).join(', ')}.`}
       </Text>
       {failed && <ErrorAlert error={failed.error} title="Some resources could not be listed" />}
@@ -239,7 +196,11 @@ export default function HomePage() {
         </Alert>
       ) : (
         <>
-          <Table striped highlightOnHover aria-label={ownership === 'sharedWithMe' ? 'Shared with me' : 'Owned by me'}>
+          <Table
+            striped
+            highlightOnHover
+            aria-label={ownership === 'sharedWithMe' ? 'Shared with me' : 'Owned by me'}
+          >
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>Name</Table.Th>
@@ -281,7 +242,7 @@ export default function HomePage() {
             {pages > 1 && (
               <Pagination
                 total={pages}
-                value={Math.min(page, pages)}
+                value={current}
                 onChange={(next) => update({ page: next > 1 ? String(next) : undefined })}
                 getControlProps={(control) => ({ 'aria-label': `${control} page` })}
                 getItemProps={(n) => ({ 'aria-label': `Page ${n}` })}

@@ -23,7 +23,8 @@ export default function ResetPasswordPage() {
   });
   const { onSubmit, pending, formError } = useApiForm(
     form,
-    ({ token, newPassword }) => call(api.POST('/v2/auth/password-reset/confirm', { body: { token, newPassword } })),
+    ({ token, newPassword }) =>
+      call(api.POST('/v2/auth/password-reset/confirm', { body: { token, newPassword } })),
     () => {
       setDone(true);
       // The reset ended every session, this one included.
@@ -52,7 +53,9 @@ export default function ResetPasswordPage() {
                 </Anchor>
               </Alert>
             )}
-            {!fromLink && <TextInput label="Reset token (from the mail)" required {...form.getInputProps('token')} />}
+            {!fromLink && (
+              <TextInput label="Reset token (from the mail)" required {...form.getInputProps('token')} />
+            )}
             {fromLink && form.errors.token && (
               <Alert color="red" role="alert">
                 {form.errors.token}

@@ -23,7 +23,8 @@ const GENERAL_ACCESS: { value: GeneralAccess; label: string; description: string
   {
     value: 'ANYONE_WITH_ID_CAN_READ',
     label: 'Anyone with the ID can read (default)',
-    description: 'Anyone who has the link or the ID of a run, build or storage can read it, without signing in.',
+    description:
+      'Anyone who has the link or the ID of a run, build or storage can read it, without signing in.',
   },
   {
     value: 'ANYONE_WITH_NAME_CAN_READ',
@@ -71,7 +72,12 @@ function GeneralSettings({ me }: { me: Me }) {
         >
           <Stack gap="sm" mt="sm">
             {GENERAL_ACCESS.map((option) => (
-              <Radio key={option.value} value={option.value} label={option.label} description={option.description} />
+              <Radio
+                key={option.value}
+                value={option.value}
+                label={option.label}
+                description={option.description}
+              />
             ))}
           </Stack>
         </Radio.Group>
@@ -107,7 +113,8 @@ function PasswordChange() {
   });
   const { onSubmit, pending, formError } = useApiForm(
     form,
-    ({ currentPassword, newPassword }) => call(api.PUT('/v2/users/me/password', { body: { currentPassword, newPassword } })),
+    ({ currentPassword, newPassword }) =>
+      call(api.PUT('/v2/users/me/password', { body: { currentPassword, newPassword } })),
     () => {
       form.reset();
       setDone(true);
@@ -127,7 +134,12 @@ function PasswordChange() {
             Password changed. Your other sessions have ended; this one goes on.
           </Alert>
         )}
-        <PasswordField label="Current password" autoComplete="current-password" required {...form.getInputProps('currentPassword')} />
+        <PasswordField
+          label="Current password"
+          autoComplete="current-password"
+          required
+          {...form.getInputProps('currentPassword')}
+        />
         <PasswordField
           label="New password"
           description="At least 8 characters"
@@ -135,12 +147,21 @@ function PasswordChange() {
           required
           {...form.getInputProps('newPassword')}
         />
-        <PasswordField label="Repeat the new password" autoComplete="new-password" required {...form.getInputProps('confirmPassword')} />
+        <PasswordField
+          label="Repeat the new password"
+          autoComplete="new-password"
+          required
+          {...form.getInputProps('confirmPassword')}
+        />
         <Button type="submit" loading={pending} w="fit-content">
           Change password
         </Button>
         <Text size="sm">
-          Forgot it? <Anchor component={Link} to={paths.forgotPassword}>Reset it by email</Anchor>.
+          Forgot it?{' '}
+          <Anchor component={Link} to={paths.forgotPassword}>
+            Reset it by email
+          </Anchor>
+          .
         </Text>
       </Stack>
     </Paper>
@@ -154,7 +175,9 @@ type Tab = (typeof TABS)[number];
 export default function SettingsPage() {
   const { user, accountId } = useSession();
   const [params, setParams] = useSearchParams();
-  const tab: Tab = (TABS as readonly string[]).includes(params.get('tab') ?? '') ? (params.get('tab') as Tab) : 'general';
+  const tab: Tab = (TABS as readonly string[]).includes(params.get('tab') ?? '')
+    ? (params.get('tab') as Tab)
+    : 'general';
   const me = useQuery({
     queryKey: ['users', 'me'],
     queryFn: async () => (await data(api.GET('/v2/users/me'))) as unknown as Me,
@@ -166,11 +189,15 @@ export default function SettingsPage() {
       <Title order={1}>Settings</Title>
       {accountId && (
         <Alert color="blue">
-          You are acting as an organization: privacy, password and API tokens here are your own; usage and limits are
-          the organization&apos;s.
+          You are acting as an organization: privacy, password and API tokens here are your own; usage and
+          limits are the organization&apos;s.
         </Alert>
       )}
-      <Tabs value={tab} onChange={(value) => setParams(value && value !== 'general' ? { tab: value } : {})} keepMounted={false}>
+      <Tabs
+        value={tab}
+        onChange={(value) => setParams(value && value !== 'general' ? { tab: value } : {})}
+        keepMounted={false}
+      >
         <Tabs.List>
           <Tabs.Tab value="general">General</Tabs.Tab>
           <Tabs.Tab value="password">Password</Tabs.Tab>
@@ -183,7 +210,11 @@ export default function SettingsPage() {
               <Stack>
                 {!account.emailVerified && (
                   <Alert color="yellow" title="Your email is not verified">
-                    Open the link we mailed to {account.email}, or <Anchor c="inherit" underline="always" component={Link} to={paths.verifyEmail}>ask for a new one</Anchor>.
+                    Open the link we mailed to {account.email}, or{' '}
+                    <Anchor c="inherit" underline="always" component={Link} to={paths.verifyEmail}>
+                      ask for a new one
+                    </Anchor>
+                    .
                   </Alert>
                 )}
                 <GeneralSettings me={account} />

@@ -1,7 +1,7 @@
 import { Alert, Anchor, Button, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { Loading } from '../components/page-state';
 import { api, call, data } from '../lib/api';
@@ -20,6 +20,11 @@ function VerifyToken({ token }: { token: string }) {
     gcTime: Infinity,
     refetchOnWindowFocus: false,
   });
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    // The account's status shown elsewhere (Home's reminder, Settings) is stale now.
+    if (verified.isSuccess) void queryClient.invalidateQueries({ queryKey: ['users', 'me'] });
+  }, [verified.isSuccess, queryClient]);
   if (verified.isPending) return <Loading label="Verifying your email…" />;
   if (verified.isError)
     return (
@@ -72,7 +77,13 @@ function ResendVerification({ signedIn, email }: { signedIn: boolean; email?: st
             We will mail a new link to <strong>{email}</strong>.
           </Text>
         ) : (
-          <TextInput label="Email" type="email" autoComplete="email" required {...form.getInputProps('email')} />
+          <TextInput
+            label="Email"
+            type="email"
+            autoComplete="email"
+            required
+            {...form.getInputProps('email')}
+          />
         )}
         <Button type="submit" loading={pending}>
           Send a new verification link
@@ -100,7 +111,10 @@ function MyVerification() {
     );
   return (
     <>
-      <Text>Your email address {me.data.email} is not verified yet. Open the link we mailed you, or ask for a new one.</Text>
+      <Text>
+        Your email address {me.data.email} is not verified yet. Open the link we mailed you, or ask for a new
+        one.
+      </Text>
       <ResendVerification signedIn email={me.data.email} />
     </>
   );
@@ -114,7 +128,13 @@ export default function VerifyEmailPage() {
   return (
     <Stack maw={480} mx="auto" mt="xl">
       <Title order={1}>Verify your email</Title>
-      {token ? <VerifyToken token={token} /> : user ? <MyVerification /> : <ResendVerification signedIn={false} />}
+      {token ? (
+        <VerifyToken token={token} />
+      ) : user ? (
+        <MyVerification />
+      ) : (
+        <ResendVerification signedIn={false} />
+      )}
     </Stack>
   );
 }
