@@ -204,7 +204,12 @@ export class ConsoleHarness {
    * by `useConsole()`; `allowErrors` lists console errors this page is expected to log.
    */
   async newPage(options: { allowErrors?: ErrorMatcher[] } = {}): Promise<Page> {
-    const context = await this.browser.newContext({ baseURL: this.baseUrl, viewport: VIEWPORT });
+    // Reduced motion: Mantine skips its transitions, so axe never scans a half-faded modal or menu.
+    const context = await this.browser.newContext({
+      baseURL: this.baseUrl,
+      viewport: VIEWPORT,
+      reducedMotion: 'reduce',
+    });
     context.setDefaultTimeout(ACTION_TIMEOUT_MS);
     this.contexts.push(context);
     const page = await context.newPage();
