@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { replicaGatewayConfig } from './test-stack';
 
@@ -29,6 +30,9 @@ describe('the web console, served by the gateway', () => {
     writeFileSync(join(root, 'dist', 'index.html'), INDEX);
     writeFileSync(join(root, 'dist', 'assets', 'index-Abc123.js'), SCRIPT);
     writeFileSync(join(root, 'dist', 'assets', 'index-Def456.css'), 'body{margin:0}');
+    // As the build writes them (vite.config.mts): each text file also compressed.
+    writeFileSync(join(root, 'dist', 'assets', 'index-Def456.css.br'), brotliCompressSync('body{margin:0}'));
+    writeFileSync(join(root, 'dist', 'assets', 'index-Def456.css.gz'), gzipSync('body{margin:0}'));
     // A file next to the build that no request may reach.
     writeFileSync(join(root, 'secret.txt'), 'not for the web');
     app = await gatewayWithConsole(join(root, 'dist'));
@@ -105,6 +109,30 @@ describe('the web console, served by the gateway', () => {
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
     const missing = await http().get('/assets/index-Nope.js').set('accept', HTML).expect(404);
     expect(missing.body.error.type).toBe('record-not-found');
+  });
+
+  it('sends the precompressed file the browser accepts, else the plain one', async () => {
+    // supertest (superagent) decodes br and gzip bodies itself.
+    const br = await http()
+      .get('/assets/index-Def456.css')
+      .set('accept-encoding', 'gzip, deflate, br, zstd')
+      .expect(200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(br.headers.vary).toBe('accept-encoding');
+    expect(br.text).toBe('body{margin:0}');
+    const gzip = await http()
+      .get('/assets/index-Def456.css')
+      .set('accept-encoding', 'gzip, br;q=0')
+      .expect(200);
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(gzip.text).toBe('body{margin:0}');
+    const plain = await http().get('/assets/index-Def456.css').set('accept-encoding', 'identity').expect(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.text).toBe('body{margin:0}');
+    // A file the build did not compress is sent as it is.
+    const js = await http().get('/assets/index-Abc123.js').set('accept-encoding', 'br, gzip').expect(200);
+    expect(js.headers['content-encoding']).toBeUndefined();
   });
 
   it.each([

@@ -26,6 +26,22 @@ describe('console smoke', () => {
     await screenshot(page, 'sign-in');
   });
 
+  it('sends at most 300 KB of compressed JavaScript for the first page (an anonymous visit to a consoleUrl)', async () => {
+    const scripts = new Map<string, number>();
+    const page = await h.newPage();
+    page.on('requestfinished', (request) => {
+      if (request.resourceType() !== 'script') return;
+      void request.sizes().then((sizes) => scripts.set(request.url(), sizes.responseBodySize));
+    });
+    await page.goto('/storage/datasets/AbCdEfGhIjKlMnOpQ');
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    await page.waitForLoadState('networkidle');
+    const bytes = [...scripts.values()].reduce((sum, size) => sum + size, 0);
+    console.log(`first page: ${scripts.size} scripts, ${(bytes / 1024).toFixed(1)} KB compressed`);
+    expect(scripts.size).toBeGreaterThan(0);
+    expect(bytes).toBeLessThanOrEqual(300 * 1024);
+  });
+
   it('signs in through the form and shows the home page with the username', async () => {
     const user = await h.signUpUser('smoke');
     const page = await h.anonymousPage('/');

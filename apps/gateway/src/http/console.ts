@@ -76,6 +76,25 @@ function listFiles(dir: string): Map<string, string> {
   return files;
 }
 
+/** Precompressed variants the build writes, in order of preference: [content-coding, suffix]. */
+const ENCODINGS: readonly (readonly [string, string])[] = [
+  ['br', '.br'],
+  ['gzip', '.gz'],
+];
+
+function acceptsEncoding(request: FastifyRequest, token: string): boolean {
+  const accept = request.headers['accept-encoding'];
+  if (typeof accept !== 'string') return false;
+  return accept
+    .toLowerCase()
+    .split(',')
+    .some((part) => {
+      const [coding, ...params] = part.trim().split(';');
+      const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+      return coding.trim() === token && (!q || Number(q.slice(2)) > 0);
+    });
+}
+
 function acceptsHtml(request: FastifyRequest): boolean {
   const accept = request.headers.accept;
   return typeof accept === 'string' && accept.toLowerCase().includes('text/html');
@@ -107,18 +126,24 @@ export function serveConsole(fastify: FastifyInstance, dir = DEFAULT_CONSOLE_DIR
     // Only files that the build wrote are served: the name is looked up, never joined to a path.
     assets ??= listFiles(assetsDir);
     const name = (request.params as { '*': string })['*'];
-    const path = assets.get(name);
-    if (!path) {
+    if (!assets.has(name)) {
       return reply
         .code(404)
         .type('application/json; charset=utf-8')
         .send({ error: { type: 'record-not-found', message: `No console file ${request.url}` } });
     }
-    let body = contents.get(name);
-    if (!body) contents.set(name, (body = readFileSync(path)));
+    // The build wrote text files also as .br and .gz: the first the browser accepts is sent.
+    const encoding = ENCODINGS.find(
+      ([token, suffix]) => acceptsEncoding(request, token) && assets!.has(name + suffix),
+    );
+    const file = encoding ? name + encoding[1] : name;
+    let body = contents.get(file);
+    if (!body) contents.set(file, (body = readFileSync(assets.get(file)!)));
+    if (encoding) void reply.header('content-encoding', encoding[0]);
     return reply
       .header('cache-control', 'public, max-age=31536000, immutable')
       .header('x-content-type-options', 'nosniff')
+      .header('vary', 'accept-encoding')
       .type(TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream')
       .send(body);
   });
