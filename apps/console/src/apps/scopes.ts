@@ -1,59 +1,18 @@
 /**
- * Clarifai's app scopes as the API knows them (libs/contracts access.enums: APP_SCOPES and
- * BASIC_APP_SCOPES), kept here so that the console's bundle carries no server code.
+ * Clarifai's app scopes as the API knows them, from the contracts (access.enums.ts has no
+ * dependencies, so only these lists are bundled).
  */
-export const APP_SCOPES = [
-  'Inputs:Add',
-  'Inputs:Get',
-  'Inputs:Patch',
-  'Inputs:Delete',
-  'Annotations:Add',
-  'Annotations:Get',
-  'Annotations:Delete',
-  'Concepts:Add',
-  'Concepts:Get',
-  'Models:Add',
-  'Models:Get',
-  'Models:Delete',
-  'Models:Train',
-  'Workflows:Add',
-  'Workflows:Get',
-  'Workflows:Delete',
-  'Tasks:Add',
-  'Tasks:Get',
-  'Tasks:Delete',
-  'Collectors:Add',
-  'Collectors:Get',
-  'Collectors:Delete',
-  'Vocabs:Add',
-  'Vocabs:Get',
-  'Vocabs:Delete',
-  'Predict',
-  'Search',
-  'Collaborators:Add',
-  'Collaborators:Get',
-  'Collaborators:Delete',
-] as const;
-export type AppScope = (typeof APP_SCOPES)[number];
+import {
+  APP_SCOPES,
+  BASIC_APP_SCOPES as BASIC_SCOPES,
+  type AppScope,
+} from '../../../../libs/contracts/src/access.enums';
+
+export { APP_SCOPES, BASIC_SCOPES, type AppScope };
 
 /** Everything the caller may hold on an app: the app itself and the scopes on its contents. */
 export const APP_PERMISSIONS = ['READ', 'WRITE', 'MANAGE_ACCESS', ...APP_SCOPES] as const;
 export type AppPermission = (typeof APP_PERMISSIONS)[number];
-
-/** Clarifai's basic scopes, each a shorthand for fine ones. */
-export const BASIC_SCOPES: Record<string, readonly AppScope[]> = {
-  Input: ['Inputs:Add', 'Inputs:Get', 'Inputs:Patch', 'Inputs:Delete'],
-  Annotation: ['Annotations:Add', 'Annotations:Get', 'Annotations:Delete'],
-  Concept: ['Concepts:Add', 'Concepts:Get'],
-  Model: ['Models:Add', 'Models:Get', 'Models:Delete', 'Models:Train'],
-  Workflow: ['Workflows:Add', 'Workflows:Get', 'Workflows:Delete'],
-  Task: ['Tasks:Add', 'Tasks:Get', 'Tasks:Delete'],
-  Collector: ['Collectors:Add', 'Collectors:Get', 'Collectors:Delete'],
-  Vocab: ['Vocabs:Add', 'Vocabs:Get', 'Vocabs:Delete'],
-  Predict: ['Predict'],
-  Search: ['Search'],
-  Collaborator: ['Collaborators:Add', 'Collaborators:Get', 'Collaborators:Delete'],
-};
 
 /** The fine scopes grouped by what they act on, for the advanced picker. */
 export function scopeGroups(): [string, AppScope[]][] {
