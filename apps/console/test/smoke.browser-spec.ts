@@ -42,6 +42,46 @@ describe('console smoke', () => {
     expect(bytes).toBeLessThanOrEqual(300 * 1024);
   });
 
+  it('never runs a stored HTML or SVG record as a page of its origin, and /docs loads under the same CSP as the console', async () => {
+    const user = await h.signUpUser('records');
+    const store = await h.http().post('/v2/key-value-stores?name=pages').set(user.auth).expect(201);
+    const storeId: string = store.body.data.id;
+    const script = `<script>document.title = 'ran ' + document.cookie;</script>`;
+    await h
+      .http()
+      .put(`/v2/key-value-stores/${storeId}/records/page`)
+      .set(user.auth)
+      .set('content-type', 'text/html')
+      .send(`<!doctype html><title>record</title>${script}`)
+      .expect(201);
+    await h
+      .http()
+      .put(`/v2/key-value-stores/${storeId}/records/drawing`)
+      .set(user.auth)
+      .set('content-type', 'image/svg+xml')
+      .send(`<svg xmlns="http://www.w3.org/2000/svg"><script>document.title = 'ran';</script></svg>`)
+      .expect(201);
+    // The signed-in owner opens both: the sandbox blocks their scripts (Chromium logs that).
+    const page = await h.signedInPage(user, '/', { allowErrors: [/sandboxed|Blocked script execution/i] });
+    for (const key of ['page', 'drawing']) {
+      const res = await page.goto(`/v2/key-value-stores/${storeId}/records/${key}`);
+      expect(res?.headers()['content-security-policy']).toMatch(/^sandbox;/);
+      expect(res?.headers()['x-content-type-options']).toBe('nosniff');
+      expect(await page.title()).not.toMatch(/^ran/);
+    }
+    const csp: string[] = [];
+    page.on('console', (msg) => {
+      if (/Content[- ]Security[- ]Policy/i.test(msg.text())) csp.push(msg.text());
+    });
+    const docs = await page.goto('/docs');
+    expect(docs?.headers()['x-frame-options']).toBe('DENY');
+    await page
+      .getByRole('heading', { name: /Atrium/ })
+      .first()
+      .waitFor();
+    expect(csp).toEqual([]);
+  });
+
   it('signs in through the form and shows the home page with the username', async () => {
     const user = await h.signUpUser('smoke');
     const page = await h.anonymousPage('/');

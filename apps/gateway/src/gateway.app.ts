@@ -11,6 +11,7 @@ import { serveConsole } from './http/console';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './http/json-depth';
 import { buildOpenApiDocument } from './http/openapi';
 import { registerRequestDecompression } from './http/request-decompression';
+import { isolateApiAnswers } from './http/api-answer-isolation';
 import { logRequests } from './http/request-log';
 
 /** Builds the gateway (not yet listening): Fastify with body limits, Apify errors, metrics and OpenAPI. */
@@ -44,6 +45,7 @@ export async function createGatewayApp(
     parseJson(request, body as string, done);
   });
   registerRequestDecompression(fastify);
+  isolateApiAnswers(fastify);
   metrics.instrument(fastify);
   logRequests(fastify, logger);
 

@@ -8,9 +8,11 @@ import { useSession } from '../lib/session';
 
 /** Only a path of this console: `?next=https://elsewhere` must not send anyone away. */
 export function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\')
-    ? next
-    : paths.home;
+  // Resolved as the browser would (it drops tabs and newlines, reads a backslash as a slash): only a path of
+  // this origin is kept, written back as path, query and hash.
+  if (!next || !next.startsWith('/')) return paths.home;
+  const url = new URL(next, window.location.origin);
+  return url.origin === window.location.origin ? url.pathname + url.search + url.hash : paths.home;
 }
 
 export default function SignInPage() {

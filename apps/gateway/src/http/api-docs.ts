@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { PAGE_SECURITY_HEADERS } from './console';
 
 /** Swagger UI's files, served by the gateway itself (no CDN: it may run offline). */
 const ASSETS: Record<string, string> = {
@@ -52,7 +53,9 @@ function once<T>(make: () => T): () => T {
 export function serveApiDocs(fastify: FastifyInstance, buildDocument: () => object): void {
   const dist = once(() => dirname(require.resolve('swagger-ui-dist/package.json')));
   const json = once(() => JSON.stringify(buildDocument()));
-  fastify.get('/docs', async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE));
+  fastify.get('/docs', async (_request, reply) =>
+    reply.headers(PAGE_SECURITY_HEADERS).type('text/html; charset=utf-8').send(PAGE),
+  );
   fastify.get('/docs/openapi.json', async (_request, reply) =>
     reply.type('application/json; charset=utf-8').send(json()),
   );

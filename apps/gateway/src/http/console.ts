@@ -22,11 +22,16 @@ export const CONSOLE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const PAGE_HEADERS = {
+/** The headers of every HTML page the gateway serves itself (the console, the API reference). */
+export const PAGE_SECURITY_HEADERS = {
   'content-security-policy': CONSOLE_CSP,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
+};
+
+const PAGE_HEADERS = {
+  ...PAGE_SECURITY_HEADERS,
   'cache-control': 'no-cache',
   'content-type': 'text/html; charset=utf-8',
 };

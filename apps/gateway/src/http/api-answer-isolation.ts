@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+
+/**
+ * What every answer under /v2 carries unless its route set its own: the API answers data, never a
+ * page. A record stored as `text/html` or `image/svg+xml` (any content type is allowed, as in
+ * Apify) would otherwise run as a page on the console's origin, with its cookies within reach;
+ * `sandbox` gives such a document an opaque origin and no scripts, and `nosniff` stops browsers
+ * from taking a text answer for HTML. Images and media still show when opened directly.
+ */
+export const API_ANSWER_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'",
+  'x-content-type-options': 'nosniff',
+};
+
+export function isolateApiAnswers(fastify: FastifyInstance): void {
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/v2/') || request.url === '/v2') {
+      for (const [name, value] of Object.entries(API_ANSWER_HEADERS)) {
+        if (!reply.hasHeader(name)) void reply.header(name, value);
+      }
+    }
+    return payload;
+  });
+}
