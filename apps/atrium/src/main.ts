@@ -34,6 +34,11 @@ async function buildConsoleIfMissing(logger: Logger): Promise<void> {
   else logger.error('Building the web console failed; run `npm run console:build` to see why');
 }
 
+/** The host a browser should use for a listen address (any-address binds get `localhost`). */
+function displayHost(host = '127.0.0.1'): string {
+  return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+}
+
 /**
  * All of Atrium in one process. Without DATABASE_URL it runs on PGlite persisted under
  * ATRIUM_DATA_DIR (default ./data); without AMQP_URL on the in-process bus.
@@ -55,7 +60,10 @@ async function main(): Promise<void> {
     DATABASE_URL: process.env.DATABASE_URL || embeddedDb?.url,
     JWT_SECRET: process.env.JWT_SECRET || embeddedJwtSecret(dataDir),
     // Links in responses and mails point at this process unless told otherwise (a proxy in front).
-    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL || `http://localhost:${process.env.PORT || 3000}`,
+    // The address it listens on (and prints), so links lead to the same origin as the console's
+    // cookies: `localhost` and `127.0.0.1` are two origins to a browser.
+    PUBLIC_BASE_URL:
+      process.env.PUBLIC_BASE_URL || `http://${displayHost(process.env.HOST)}:${process.env.PORT || 3000}`,
     // Without SMTP, mail (verification, password reset, invitations) is kept for the operator here.
     MAIL_DIR: process.env.MAIL_DIR || (process.env.SMTP_URL ? undefined : join(dataDir, 'mail')),
   };
@@ -63,7 +71,7 @@ async function main(): Promise<void> {
   const stack = await startAtriumStack(loadConfig(servicesConfigSchema, env), gatewayConfig);
   await consoleBuilt;
   await stack.gateway.listen(gatewayConfig.PORT, gatewayConfig.HOST);
-  const url = `http://${gatewayConfig.HOST === '0.0.0.0' ? 'localhost' : gatewayConfig.HOST}:${gatewayConfig.PORT}`;
+  const url = `http://${displayHost(gatewayConfig.HOST)}:${gatewayConfig.PORT}`;
   logger.log(
     `database: ${embeddedDb ? `embedded PGlite in ${dataDir}` : 'PostgreSQL'}; bus: ${gatewayConfig.AMQP_URL ? 'RabbitMQ' : 'in-process'}`,
   );

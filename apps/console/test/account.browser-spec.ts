@@ -238,6 +238,21 @@ describe('account pages', () => {
     const createdId = new URL(page.url()).pathname.split('/').pop();
     const created = await h.http().get(`/v2/datasets/${createdId}`).set(owner.auth).expect(200);
     expect(created.body.data.name).toBe('made-in-console');
+
+    // Actors and apps are made from the same menu, each landing on its page.
+    for (const [kind, name, path] of [
+      ['Actor', 'console-actor', /\/actors\/\w+$/],
+      ['App', 'console-app', /\/apps\/\w+$/],
+    ] as const) {
+      await page.goto('/');
+      await page.getByRole('button', { name: 'Create' }).click();
+      await page.getByRole('menuitem', { name: kind, exact: true }).click();
+      const form = page.getByRole('dialog', { name: `New ${kind.toLowerCase()}` });
+      await form.getByLabel(/^Name/).fill(name);
+      await form.getByRole('button', { name: `Create ${kind.toLowerCase()}` }).click();
+      await page.waitForURL(path);
+      await page.getByRole('heading', { level: 1, name: new RegExp(name) }).waitFor();
+    }
   });
 
   it('pages Home 20 rows at a time, the page kept in the URL across a reload', async () => {

@@ -51,16 +51,16 @@ describe('apps in the console', () => {
     await page.getByText('No collaborators yet.').waitFor();
     const form = page.getByRole('form', { name: 'Add a collaborator' });
     // Bad input: the API's message next to the field it names.
-    await form.getByLabel('Username or email').fill('nobody-at-all');
+    await form.getByLabel(/^Username/).fill('nobody-at-all');
     await form.getByRole('checkbox', { name: 'Input', exact: true }).check();
     await form.getByRole('button', { name: 'Add collaborator' }).click();
     await form.getByText('The user "nobody-at-all" (body.user) was not found').waitFor();
-    await form.getByLabel('Username or email').fill(owner.username);
+    await form.getByLabel(/^Username/).fill(owner.username);
     await form.getByRole('button', { name: 'Add collaborator' }).click();
     await form.getByText(`${owner.username} owns this app and holds every scope`).waitFor();
 
     // Advanced scopes: only reading inputs and concepts.
-    await form.getByLabel('Username or email').fill(collaborator.username);
+    await form.getByLabel(/^Username/).fill(collaborator.username);
     await form.getByText('Advanced scopes').click();
     await form.getByRole('checkbox', { name: 'Inputs:Get' }).check();
     await form.getByRole('checkbox', { name: 'Concepts:Get' }).check();

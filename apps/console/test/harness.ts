@@ -236,10 +236,22 @@ export class ConsoleHarness {
     options: { allowErrors?: ErrorMatcher[] } = {},
   ): Promise<Page> {
     const page = await this.newPage(options);
-    const res = await page.context().request.post('/v2/auth/session', {
-      data: { login: user.username, password: user.password },
-    });
-    if (!res.ok()) throw new Error(`sign-in of ${user.username}: ${res.status()} ${await res.text()}`);
+    // Signed in from the page itself, as the console does, so the browser keeps the cookies it
+    // was given (Playwright's request context stored a second atrium_refresh beside the one the
+    // page's refreshes rotate, and the stale one then counted as a reused refresh token).
+    await page.goto('/health/live');
+    const status = await page.evaluate(
+      async ({ login, password }) =>
+        (
+          await fetch('/v2/auth/session', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ login, password }),
+          })
+        ).status,
+      { login: user.username, password: user.password },
+    );
+    if (status !== 201) throw new Error(`sign-in of ${user.username}: ${status}`);
     await page.goto(path);
     return page;
   }

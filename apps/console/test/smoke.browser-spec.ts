@@ -108,6 +108,20 @@ describe('console smoke', () => {
     expect(stored).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
   });
 
+  it('tabs opened together share the session (one refresh at a time): none is signed out', async () => {
+    const user = await h.signUpUser('tabs');
+    const first = await h.signedInPage(user);
+    await first.getByText(user.username).first().waitFor();
+    const context = first.context();
+    const tabs = await Promise.all([context.newPage(), context.newPage(), context.newPage()]);
+    await Promise.all(tabs.map((tab, i) => tab.goto(['/settings', '/organizations', '/'][i])));
+    for (const tab of [...tabs, first]) {
+      await tab.reload();
+      await tab.getByTestId('signed-in-user').waitFor();
+      expect(new URL(tab.url()).pathname).not.toBe('/sign-in');
+    }
+  });
+
   describe('the harness itself', () => {
     it('fails a test whose page threw or logged an error, not one whose request got a 4xx', async () => {
       const page = await h.newPage();

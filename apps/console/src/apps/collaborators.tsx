@@ -161,8 +161,8 @@ function AddCollaborator({ appId }: { appId: string }) {
           </Alert>
         )}
         <TextInput
-          label="Username or email"
-          description="No acceptance step: the collaborator has access at once"
+          label="Username"
+          description="No acceptance step: the collaborator has access at once. Not an email address: adding people does not look them up by email, so that it cannot reveal who has an account."
           styles={readableDescription}
           withAsterisk
           {...form.getInputProps('user')}

@@ -11,6 +11,8 @@ const KINDS = {
   dataset: { label: 'Dataset', to: paths.dataset },
   keyValueStore: { label: 'Key-value store', to: paths.keyValueStore },
   requestQueue: { label: 'Request queue', to: paths.requestQueue },
+  actor: { label: 'Actor', to: paths.actor },
+  app: { label: 'App', to: paths.app },
 } as const;
 type Kind = keyof typeof KINDS;
 
@@ -18,6 +20,8 @@ function create(kind: Kind, name: string): Promise<{ id: string }> {
   const params = { query: { name } };
   if (kind === 'dataset') return data(api.POST('/v2/datasets', { params }));
   if (kind === 'keyValueStore') return data(api.POST('/v2/key-value-stores', { params }));
+  if (kind === 'actor') return data(api.POST('/v2/acts', { body: { name } }));
+  if (kind === 'app') return data(api.POST('/v2/apps', { body: { name } }));
   return data(api.POST('/v2/request-queues', { params }));
 }
 
@@ -44,7 +48,7 @@ function CreateForm({ kind, onDone }: { kind: Kind; onDone: () => void }) {
         )}
         <TextInput
           label="Name"
-          description="Letters, digits and hyphens; it is unique among your storages of this type."
+          description="Letters, digits and hyphens; unique among your resources of this type."
           required
           data-autofocus
           {...form.getInputProps('name')}
@@ -57,7 +61,7 @@ function CreateForm({ kind, onDone }: { kind: Kind; onDone: () => void }) {
   );
 }
 
-/** "Create" menu: a named dataset, key-value store or request queue, then its page. */
+/** "Create" menu: a named dataset, key-value store, request queue, Actor or app, then its page. */
 export function CreateStorageMenu() {
   const [kind, setKind] = useState<Kind>();
   return (

@@ -70,7 +70,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const refresh = useCallback(async (): Promise<boolean> => {
     try {
-      await accept(await sessionRequest('POST', '/v2/auth/session/refresh'));
+      // Tabs share the cookie: one refresh at a time across them (Web Locks), or two tabs opened
+      // together would both spend the same refresh token, and its reuse ends the session.
+      const send = () => sessionRequest('POST', '/v2/auth/session/refresh');
+      const response = navigator.locks
+        ? await navigator.locks.request('atrium-session-refresh', send)
+        : await send();
+      await accept(response);
       return true;
     } catch {
       setAccessToken(undefined);

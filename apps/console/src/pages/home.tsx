@@ -17,7 +17,7 @@ import { Link, Navigate, useSearchParams } from 'react-router';
 import { CreateStorageMenu } from '../components/create-storage';
 import { ErrorAlert, Loading, signInPath } from '../components/page-state';
 import { KINDS, listKind, type Listed, type ResourceKind } from '../components/resource-kinds';
-import { api, data } from '../lib/api';
+import { api, ApiError, data } from '../lib/api';
 import { paths } from '../lib/paths';
 import { useSession } from '../lib/session';
 
@@ -118,7 +118,12 @@ export default function HomePage() {
 
   if (!user) return <Navigate to={signInPath('/')} replace />;
 
-  const failed = lists.find((l) => l.isError);
+  // Acting as an organization, types an organization cannot own (environments, groups, apps)
+  // answer 403: they are left out and named, not reported as a failure.
+  const refusedForAccount = (i: number) =>
+    !!accountId && lists[i].error instanceof ApiError && lists[i].error.status === 403;
+  const notForAccount = kinds.filter((_, i) => refusedForAccount(i));
+  const failed = lists.find((l, i) => l.isError && !refusedForAccount(i));
   const truncated = kinds.filter((_, i) => (lists[i].data?.total ?? 0) > (lists[i].data?.items.length ?? 0));
   const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
   const current = Math.min(page, pages);
@@ -184,6 +189,12 @@ export default function HomePage() {
         {truncated.length > 0 && ` More exist of: ${truncated.map((k) => k.label).join(', ')}.`}
       </Text>
       {failed && <ErrorAlert error={failed.error} title="Some resources could not be listed" />}
+      {notForAccount.length > 0 && (
+        <Text size="sm">
+          {notForAccount.map((kind) => `${kind.label}s`).join(', ')}: not owned by organizations; switch to
+          your personal account to see yours.
+        </Text>
+      )}
       {!loaded ? (
         <Loading />
       ) : rows.length === 0 ? (
