@@ -157,9 +157,12 @@ export class ConsoleHarness {
     try {
       this.db = await createTestDatabase();
       this.stack = await startAtriumStack(
-        testServiceConfig(this.db.url, { AMQP_URL: '', DB_POOL_SIZE: '4' }),
+        // A page fires many requests at once on a shared, loaded CI machine: a deadline longer than
+        // production's 5 s keeps a slow answer from reading as a 503 (journeys test pages, not deadlines).
+        testServiceConfig(this.db.url, { AMQP_URL: '', DB_POOL_SIZE: '4', RPC_TIMEOUT_MS: '20000' }),
         testGatewayConfig({
           AMQP_URL: '',
+          RPC_TIMEOUT_MS: '20000',
           PORT: String(port),
           PUBLIC_BASE_URL: this.baseUrl,
           ...gatewayOverrides,
