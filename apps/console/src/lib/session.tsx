@@ -27,9 +27,13 @@ let pendingRefresh: Promise<boolean> | undefined;
 const SessionContext = createContext<Session | undefined>(undefined);
 const ACCOUNT_KEY = 'atrium.actingAccount';
 
-/** The CSRF token the session route wants back as a header (double submit; the cookie is not HttpOnly). */
+/**
+ * The CSRF token the session route wants back as a header (double submit; the cookie is not HttpOnly).
+ * Over HTTPS its name is `__Host-atrium_csrf` (no other origin can set it), over HTTP `atrium_csrf`.
+ */
 function csrfCookie(): string {
-  return /(?:^|;\s*)atrium_csrf=([^;]*)/.exec(document.cookie)?.[1] ?? '';
+  const cookie = (name: string) => new RegExp(`(?:^|;\\s*)${name}=([^;]*)`).exec(document.cookie)?.[1];
+  return cookie('__Host-atrium_csrf') ?? cookie('atrium_csrf') ?? '';
 }
 
 async function sessionRequest(method: string, path: string, body?: unknown): Promise<Response> {
