@@ -57,7 +57,8 @@ async function sessionRequest(method: string, path: string, body?: unknown): Pro
 
 /**
  * The signed-in user. The access token lives in memory only; the refresh token is an HttpOnly,
- * SameSite=Strict cookie on /v2/auth/session, so a reload resumes the session through it.
+ * SameSite=Strict cookie (on /v2/auth/session over HTTP, `__Host-` over HTTPS), so a reload resumes
+ * the session through it.
  */
 export function SessionProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
