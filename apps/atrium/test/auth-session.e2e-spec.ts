@@ -312,6 +312,24 @@ describe('browser sessions (the web console)', () => {
     expect(bad.body.error.message).toContain('body.email');
   });
 
+  it('uses the __Host- names when the public address is https (a TLS proxy in front)', async () => {
+    const behindTls = await createGatewayApp(
+      replicaGatewayConfig({ PUBLIC_BASE_URL: 'https://atrium.example' }),
+    );
+    await behindTls.getHttpAdapter().getInstance().ready();
+    try {
+      const res = await request(behindTls.getHttpServer())
+        .post('/v2/auth/session')
+        .send({ login: alice.username, password: PASSWORD })
+        .expect(201);
+      const cookies = setCookies(res);
+      expect(Object.keys(cookies).sort()).toEqual(['__Host-atrium_csrf', '__Host-atrium_refresh']);
+      expect(cookies['__Host-atrium_refresh']).toMatchObject({ secure: true, path: '/' });
+    } finally {
+      await behindTls.close();
+    }
+  });
+
   describe('per-address rate limit', () => {
     const LIMIT = 3;
     let limited: Awaited<ReturnType<typeof createGatewayApp>>;

@@ -174,9 +174,10 @@ export class SessionController {
   }
 
   /**
-   * The request's refresh cookie, undefined when it has none (well-formed): no session. With one,
-   * the `x-csrf-token` header must equal the CSRF cookie (403 otherwise), or the request may come
-   * from another site's page.
+   * The request's refresh cookie, undefined when it has none (well-formed): no session. A cookie
+   * name sent twice is refused (401, the cookies cleared). With a refresh cookie, the `x-csrf-token`
+   * header must equal the CSRF cookie, and that be the session's (403 otherwise), or the request may
+   * come from another site's page.
    */
   private checkedRefreshCookie(request: FastifyRequest, reply: FastifyReply): string | undefined {
     const names = cookieNames(this.secure(request));
@@ -208,8 +209,9 @@ export class SessionController {
   }
 
   /**
-   * The CSRF token is bound to the refresh token (an HMAC of it under the gateway's secret), so a CSRF
-   * cookie set by someone else does not pair with the user's refresh cookie. Both rotate together.
+   * The CSRF token is bound to the refresh token (an HMAC of it under the gateway's JWT secret, for
+   * this purpose only), so a CSRF cookie set by someone else does not pair with the user's refresh
+   * cookie. Both rotate together.
    */
   private csrfTokenOf(refreshToken: string): string {
     return createHmac('sha256', this.config.JWT_SECRET)
