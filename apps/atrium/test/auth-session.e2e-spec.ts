@@ -1,20 +1,23 @@
+import { createGatewayApp } from '@atrium/gateway';
 import { uniqueName } from '@atrium/testing';
 import { parseSetCookie } from 'cookie';
-import type { Response } from 'supertest';
-import { SignedUpUser, TestStack, signUp, startTestStack } from './test-stack';
+import request, { type Response } from 'supertest';
+import { SignedUpUser, TestStack, replicaGatewayConfig, signUp, startTestStack } from './test-stack';
 
 const PASSWORD = 'correct horse battery';
 const THIRTY_DAYS = 30 * 24 * 60 * 60;
 
-/** The response's Set-Cookie headers, parsed, by cookie name. */
-function setCookies(res: Response) {
+/** The response's Set-Cookie headers, parsed, in order. */
+function setCookieList(res: Response) {
   const raw = res.headers['set-cookie'] as unknown as string[] | undefined;
-  return Object.fromEntries(
-    (raw ?? []).map((line) => {
-      const cookie = parseSetCookie(line);
-      return [cookie.name, { ...cookie, value: cookie.value ?? '' }];
-    }),
-  );
+  return (raw ?? []).map((line) => {
+    const cookie = parseSetCookie(line);
+    return { ...cookie, value: cookie.value ?? '' };
+  });
+}
+/** The response's Set-Cookie headers, parsed, by cookie name (the last of a name). */
+function setCookies(res: Response) {
+  return Object.fromEntries(setCookieList(res).map((cookie) => [cookie.name, cookie]));
 }
 
 /** A browser's cookie jar for the session routes, kept by hand (what the console's browser does). */
@@ -81,7 +84,7 @@ describe('browser sessions (the web console)', () => {
       .expect(200);
   });
 
-  it('marks the cookies Secure when the request came over HTTPS', async () => {
+  it('over HTTPS: Secure cookies with __Host- names (Path=/), the only names it reads then', async () => {
     const res = await t
       .http()
       .post('/v2/auth/session')
@@ -89,8 +92,96 @@ describe('browser sessions (the web console)', () => {
       .send({ login: alice.username, password: PASSWORD })
       .expect(201);
     const cookies = setCookies(res);
-    expect(cookies.atrium_refresh.secure).toBe(true);
-    expect(cookies.atrium_csrf.secure).toBe(true);
+    expect(Object.keys(cookies).sort()).toEqual(['__Host-atrium_csrf', '__Host-atrium_refresh']);
+    expect(cookies['__Host-atrium_refresh']).toMatchObject({ secure: true, httpOnly: true, path: '/' });
+    expect(cookies['__Host-atrium_refresh'].domain).toBeUndefined();
+    expect(cookies['__Host-atrium_csrf']).toMatchObject({
+      secure: true,
+      path: '/',
+      value: res.body.data.csrfToken,
+    });
+    const refreshToken = cookies['__Host-atrium_refresh'].value;
+    const csrf = cookies['__Host-atrium_csrf'].value;
+    const httpsRefresh = (cookie: string) =>
+      t
+        .http()
+        .post('/v2/auth/session/refresh')
+        .set('x-forwarded-proto', 'https')
+        .set('cookie', cookie)
+        .set('x-csrf-token', csrf);
+    // Plain names are not read over HTTPS (a plain-HTTP page or another origin could have set them)…
+    const plain = await httpsRefresh(`atrium_refresh=${refreshToken}; atrium_csrf=${csrf}`).expect(401);
+    expect(plain.body.error.message).toBe('No session: sign in');
+    // …nor the __Host- ones over HTTP…
+    await refresh({}, csrf)
+      .set('cookie', `__Host-atrium_refresh=${refreshToken}; __Host-atrium_csrf=${csrf}`)
+      .expect(401);
+    // …and the __Host- ones work over HTTPS, rotating under the same names.
+    const rotated = await httpsRefresh(
+      `__Host-atrium_refresh=${refreshToken}; __Host-atrium_csrf=${csrf}`,
+    ).expect(200);
+    expect(Object.keys(setCookies(rotated)).sort()).toEqual(['__Host-atrium_csrf', '__Host-atrium_refresh']);
+  });
+
+  it('refuses duplicated session cookies (cookie tossing from another origin of the site) and clears them', async () => {
+    const victim = jarOf(await signIn());
+    const mallory = await signUp(t, uniqueName('mallory'));
+    const attacker = jarOf(
+      await t
+        .http()
+        .post('/v2/auth/session')
+        .send({ login: mallory.username, password: PASSWORD })
+        .expect(201),
+    );
+    const tossed = [
+      // The attacker's refresh cookie on a more specific path comes first.
+      `atrium_refresh=${attacker.refresh}; atrium_refresh=${victim.refresh}; atrium_csrf=${attacker.csrf}`,
+      `atrium_refresh=${victim.refresh}; atrium_csrf=${attacker.csrf}; atrium_csrf=${victim.csrf}`,
+    ];
+    for (const cookie of tossed) {
+      const refreshed = await t
+        .http()
+        .post('/v2/auth/session/refresh')
+        .set('cookie', cookie)
+        .set('x-csrf-token', attacker.csrf);
+      const signedOut = await t
+        .http()
+        .delete('/v2/auth/session')
+        .set('cookie', cookie)
+        .set('x-csrf-token', attacker.csrf);
+      for (const [res, routePath] of [
+        [refreshed, '/v2/auth/session/refresh'],
+        [signedOut, '/v2/auth/session'],
+      ] as const) {
+        expect(res.status).toBe(401);
+        expect(res.body.error).toEqual({
+          type: 'token-not-valid',
+          message: 'Conflicting session cookies: sign in again',
+        });
+        // Expired on every path the browser sends to the route, where another origin may have set one.
+        const cleared = setCookieList(res);
+        expect(cleared.every((c) => c.value === '' && c.maxAge === 0)).toBe(true);
+        const paths = (name: string) => cleared.filter((c) => c.name === name).map((c) => c.path);
+        const expected = new Set(['/', '/v2', '/v2/auth', '/v2/auth/session', routePath]);
+        for (const name of ['atrium_refresh', 'atrium_csrf']) expect(new Set(paths(name))).toEqual(expected);
+      }
+    }
+    // Neither session was used: the victim's (and the attacker's) still work on their own.
+    await refresh(victim).expect(200);
+    const mine = await refresh(attacker).expect(200);
+    expect(mine.body.data.user.username).toBe(mallory.username);
+  });
+
+  it('binds the CSRF token to the session: a CSRF cookie from elsewhere does not pair with the refresh cookie', async () => {
+    const victim = jarOf(await signIn());
+    const other = jarOf(await signIn());
+    expect(victim.csrf).not.toBe(other.csrf);
+    // A tossed CSRF cookie (whether a made-up value or another session's own) with the victim's refresh cookie.
+    for (const csrf of ['tossed', other.csrf]) {
+      const res = await refresh({ refresh: victim.refresh, csrf }).expect(403);
+      expect(res.body.error.message).toBe("The atrium_csrf cookie is not this session's: sign in again");
+    }
+    await refresh(victim).expect(200);
   });
 
   it('refuses a wrong password with 401 and sets no cookie', async () => {
@@ -131,8 +222,9 @@ describe('browser sessions (the web console)', () => {
       expect(res.status).toBe(401);
       expect(res.body.error).toEqual({ type: 'token-not-valid', message: 'No session: sign in' });
     }
-    const forged = await refresh({ csrf: jar.csrf, refresh: `${jar.refresh.slice(0, -4)}AAAA` }).expect(401);
-    expect(forged.body.error.type).toBe('token-not-valid');
+    // A forged refresh cookie has no CSRF token to go with it (that takes the gateway's secret).
+    const forged = await refresh({ csrf: jar.csrf, refresh: `${jar.refresh.slice(0, -4)}AAAA` }).expect(403);
+    expect(forged.body.error.message).toContain("is not this session's");
     // Signing out without a session only clears the cookies.
     const out = await t.http().delete('/v2/auth/session').expect(204);
     expect(setCookies(out).atrium_refresh).toMatchObject({ value: '', maxAge: 0 });
@@ -149,7 +241,7 @@ describe('browser sessions (the web console)', () => {
     await t.http().get('/v2/users/me').set('authorization', `Bearer ${newAccess}`).expect(200);
 
     // The spent cookie again (a thief's copy): refused, and the cookie cleared...
-    const replay = await refresh({ refresh: first.refresh, csrf: second.csrf }).expect(401);
+    const replay = await refresh(first).expect(401);
     expect(replay.body.error.message).toMatch(/already used/);
     expect(setCookies(replay).atrium_refresh).toMatchObject({ value: '', maxAge: 0 });
     // ...and the session is over: the newer cookie and its access token no longer work.
@@ -218,5 +310,57 @@ describe('browser sessions (the web console)', () => {
       .send({ email: 'nope', username: uniqueName('dave'), password: PASSWORD })
       .expect(400);
     expect(bad.body.error.message).toContain('body.email');
+  });
+
+  it('uses the __Host- names when the public address is https (a TLS proxy in front)', async () => {
+    const behindTls = await createGatewayApp(
+      replicaGatewayConfig({ PUBLIC_BASE_URL: 'https://atrium.example' }),
+    );
+    await behindTls.getHttpAdapter().getInstance().ready();
+    try {
+      const res = await request(behindTls.getHttpServer())
+        .post('/v2/auth/session')
+        .send({ login: alice.username, password: PASSWORD })
+        .expect(201);
+      const cookies = setCookies(res);
+      expect(Object.keys(cookies).sort()).toEqual(['__Host-atrium_csrf', '__Host-atrium_refresh']);
+      expect(cookies['__Host-atrium_refresh']).toMatchObject({ secure: true, path: '/' });
+    } finally {
+      await behindTls.close();
+    }
+  });
+
+  describe('per-address rate limit', () => {
+    const LIMIT = 3;
+    let limited: Awaited<ReturnType<typeof createGatewayApp>>;
+    beforeAll(async () => {
+      // A replica with a low limit, in front of the same services (its own counters).
+      limited = await createGatewayApp(replicaGatewayConfig({ AUTH_RATE_LIMIT_PER_MINUTE: String(LIMIT) }));
+      await limited.getHttpAdapter().getInstance().ready();
+    });
+    afterAll(() => limited.close());
+
+    it('one bucket for the routes that take credentials, whichever route; the refresh route its own, 4x larger', async () => {
+      const wrong = { login: alice.username, password: 'wrong password' };
+      const attempts = [
+        () => request(limited.getHttpServer()).post('/v2/auth/login').send(wrong),
+        () => request(limited.getHttpServer()).post('/v2/auth/session').send(wrong),
+        () => request(limited.getHttpServer()).post('/v2/auth/login').send(wrong),
+        () => request(limited.getHttpServer()).post('/v2/auth/session').send(wrong),
+        () => request(limited.getHttpServer()).post('/v2/auth/session/signup').send({}),
+        () =>
+          request(limited.getHttpServer()).post('/v2/auth/password-reset').send({ email: 'x@example.com' }),
+      ];
+      const statuses: number[] = [];
+      for (const attempt of attempts) statuses.push((await attempt()).status);
+      expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+
+      // The console's refreshes (one per page load) are not stopped by that, and have their own limit.
+      const refreshes: number[] = [];
+      for (let i = 0; i < 4 * LIMIT + 1; i++) {
+        refreshes.push((await request(limited.getHttpServer()).post('/v2/auth/session/refresh')).status);
+      }
+      expect(refreshes).toEqual([...Array(4 * LIMIT).fill(401), 429]);
+    });
   });
 });

@@ -20,6 +20,7 @@ import { AppOperationsController } from './apps/app-operations.controller';
 import { AppsController } from './apps/apps.controller';
 import { CollaboratorTokens } from './apps/collaborator-tokens';
 import { AuthController } from './auth/auth.controller';
+import { authThrottler } from './auth/auth-throttle';
 import { SessionController } from './auth/session.controller';
 import { AuthenticationGuard } from './auth/authentication.guard';
 import { SessionVerifications } from './auth/session-verifications';
@@ -110,7 +111,7 @@ export class GatewayModule {
         DiscoveryModule,
         MessagingModule.forRoot({ amqpUrl: config.AMQP_URL, rpcTimeoutMs: config.RPC_TIMEOUT_MS }),
         // Applied only where ThrottlerGuard is used: the auth endpoints.
-        ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: config.AUTH_RATE_LIMIT_PER_MINUTE }]),
+        ThrottlerModule.forRoot([authThrottler(config.AUTH_RATE_LIMIT_PER_MINUTE)]),
       ],
       controllers: [...GATEWAY_CONTROLLERS],
       providers: [

@@ -27,9 +27,13 @@ let pendingRefresh: Promise<boolean> | undefined;
 const SessionContext = createContext<Session | undefined>(undefined);
 const ACCOUNT_KEY = 'atrium.actingAccount';
 
-/** The CSRF token the session route wants back as a header (double submit; the cookie is not HttpOnly). */
+/**
+ * The CSRF token the session route wants back as a header (double submit; the cookie is not HttpOnly).
+ * Over HTTPS its name is `__Host-atrium_csrf` (no other origin can set it), over HTTP `atrium_csrf`.
+ */
 function csrfCookie(): string {
-  return /(?:^|;\s*)atrium_csrf=([^;]*)/.exec(document.cookie)?.[1] ?? '';
+  const cookie = (name: string) => new RegExp(`(?:^|;\\s*)${name}=([^;]*)`).exec(document.cookie)?.[1];
+  return cookie('__Host-atrium_csrf') ?? cookie('atrium_csrf') ?? '';
 }
 
 async function sessionRequest(method: string, path: string, body?: unknown): Promise<Response> {
@@ -53,7 +57,8 @@ async function sessionRequest(method: string, path: string, body?: unknown): Pro
 
 /**
  * The signed-in user. The access token lives in memory only; the refresh token is an HttpOnly,
- * SameSite=Strict cookie on /v2/auth/session, so a reload resumes the session through it.
+ * SameSite=Strict cookie (on /v2/auth/session over HTTP, `__Host-` over HTTPS), so a reload resumes
+ * the session through it.
  */
 export function SessionProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();

@@ -17,6 +17,7 @@ import { RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../authorization/authorize.decorator';
 import { ChangesNoAccess } from '../authorization/access-changes';
+import { RefreshBucket } from './auth-throttle';
 import { SessionVerifications } from './session-verifications';
 import { Returns, ReturnsNothing, ValidBody } from '../http/validated';
 import { z } from 'zod';
@@ -40,7 +41,8 @@ export async function withRetryAfter<T>(reply: FastifyReply, call: Promise<T>): 
 
 /**
  * Sign-up, login, token refresh, logout, email verification and password reset; rate-limited per
- * client address here, and per account by identity (failed logins, sign-ups naming an existing
+ * client address here (one bucket for all these routes, the refresh routes their own: auth-throttle.ts),
+ * and per account by identity (failed logins, sign-ups naming an existing
  * account, mails asked for per address).
  */
 @ApiTags('auth')
@@ -77,6 +79,7 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @RefreshBucket()
   @ChangesNoAccess()
   @HttpCode(200)
   @Returns(authResultView)
