@@ -240,13 +240,38 @@ describe('browser sessions (the web console)', () => {
     const newAccess = rotated.body.data.accessToken;
     await t.http().get('/v2/users/me').set('authorization', `Bearer ${newAccess}`).expect(200);
 
-    // The spent cookie again (a thief's copy): refused, and the cookie cleared...
+    // The browser goes on with the new cookie...
+    const third = jarOf(await refresh(second).expect(200));
+    // ...so the spent one again is a thief's copy: refused, and the cookie cleared...
     const replay = await refresh(first).expect(401);
     expect(replay.body.error.message).toMatch(/already used/);
     expect(setCookies(replay).atrium_refresh).toMatchObject({ value: '', maxAge: 0 });
-    // ...and the session is over: the newer cookie and its access token no longer work.
-    await refresh(second).expect(401);
+    // ...and the session is over: the newest cookie and the access tokens no longer work.
+    await refresh(third).expect(401);
     await t.http().get('/v2/users/me').set('authorization', `Bearer ${newAccess}`).expect(401);
+  });
+
+  it('takes a spent cookie presented again at once, its successor never used, for a retry of a lost answer', async () => {
+    const first = jarOf(await signIn());
+    // Identity rotated it, but the answer never reached the browser (a reload cut the request).
+    const lost = jarOf(await refresh(first).expect(200));
+    const retried = await refresh(first).expect(200);
+    const next = jarOf(retried);
+    expect(next.refresh).not.toBe(lost.refresh);
+    // The lost successor expires (nobody holds it); the session goes on with the new cookie.
+    await refresh(lost).expect(401);
+    const after = await refresh(next).expect(200);
+    await t
+      .http()
+      .get('/v2/users/me')
+      .set('authorization', `Bearer ${after.body.data.accessToken}`)
+      .expect(200);
+    // Not for the token API: POST /v2/auth/refresh keeps every replay a reuse.
+    const pair = (
+      await t.http().post('/v2/auth/login').send({ login: alice.username, password: PASSWORD }).expect(200)
+    ).body.data;
+    await t.http().post('/v2/auth/refresh').send({ refreshToken: pair.refreshToken }).expect(200);
+    await t.http().post('/v2/auth/refresh').send({ refreshToken: pair.refreshToken }).expect(401);
   });
 
   it('signs out: the session ends and both cookies are cleared', async () => {

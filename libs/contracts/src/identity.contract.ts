@@ -21,6 +21,13 @@ export const loginBody = z
   .object({ login: z.string().min(1).max(254), password: z.string().min(1).max(200) })
   .strict();
 export const refreshBody = z.object({ refreshToken: refreshTokenSchema }).strict();
+/**
+ * How long after its rotation a refresh token may be presented again as a retry of a lost answer
+ * (a browser reload cut the request after identity rotated it), when its successor was never used.
+ */
+export const REFRESH_RETRY_GRACE_MS = 20_000;
+/** The refresh RPC: `retryGrace` (the browser session route only) accepts such a retry. */
+export const refreshRequest = refreshBody.extend({ retryGrace: z.boolean().optional() }).strict();
 
 /** A token mailed by identity (email verification, password reset, invitation): `<id>.<secret>`. */
 export const mailedTokenSchema = z.string().trim().min(1).max(100);
@@ -113,7 +120,7 @@ export const IdentityRpc = {
   health: rpc<HealthResponse>()('identity', 'identity.health', healthRequest),
   signup: rpc<AuthResult>()('identity', 'identity.auth.signup', signupBody),
   login: rpc<AuthResult>()('identity', 'identity.auth.login', loginBody),
-  refresh: rpc<AuthResult>()('identity', 'identity.auth.refresh', refreshBody),
+  refresh: rpc<AuthResult>()('identity', 'identity.auth.refresh', refreshRequest),
   logout: rpc<EndedSessions>()('identity', 'identity.auth.logout', refreshBody),
   /** Whether the session of an access token (its `sid`) is still open: token-not-valid once ended. */
   verifySession: rpc<{ ok: true }>()(

@@ -144,7 +144,13 @@ export class SessionController {
     const refreshToken = this.checkedRefreshCookie(request, reply);
     if (!refreshToken) throw new AppError('token-not-valid', 'No session: sign in');
     try {
-      return { data: this.open(request, reply, await this.rpc.call(IdentityRpc.refresh, { refreshToken })) };
+      return {
+        data: this.open(
+          request,
+          reply,
+          await this.rpc.call(IdentityRpc.refresh, { refreshToken, retryGrace: true }),
+        ),
+      };
     } catch (err) {
       // A cookie that no longer works is of no use to keep.
       if (err instanceof AppError && err.type === 'token-not-valid') this.clear(request, reply);

@@ -22,7 +22,7 @@ export class AuthMessageController {
 
   @RpcHandler(IdentityRpc.refresh)
   refresh(@Payload() req: Req<'refresh'>): Promise<AuthResult> {
-    return this.sessions.refresh(req.refreshToken);
+    return this.sessions.refresh(req.refreshToken, { retryGrace: req.retryGrace ?? false });
   }
 
   @RpcHandler(IdentityRpc.logout)

@@ -10,13 +10,14 @@ import {
   MailRequested,
   RpcPayload,
   IdentityRpc,
+  REFRESH_RETRY_GRACE_MS,
   REFRESH_TOKEN_TTL_MS,
 } from '@atrium/contracts';
 import { AccessTokenClaims, hashTokenSecret, newId, randomBase62, secretMatches } from '@atrium/auth';
 import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import * as argon2 from 'argon2';
 import { IdentityConfig } from '@atrium/config';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { DataSource, EntityManager, IsNull, MoreThan, Not } from 'typeorm';
 import { toAccountFacts, toUserView } from '../accounts/accounts.service';
 import { UserEntity } from '../accounts/user.entity';
 import { IDENTITY_CONFIG, Mailer, OutgoingMail } from '../mail/mailer';
@@ -116,8 +117,29 @@ export class SessionsService {
     return this.dataSource.transaction((manager) => this.issue(manager, user, newId()));
   }
 
-  /** Rotates: the presented token is spent; presenting a spent token revokes its whole family. */
-  async refresh(refreshToken: string): Promise<AuthResult> {
+  /** Spent within the grace period, and no later token of its family has been used. */
+  private async isRetryOfLostAnswer(manager: EntityManager, token: RefreshTokenEntity): Promise<boolean> {
+    const spentAt = token.usedAt!;
+    if (Date.now() - spentAt.getTime() > REFRESH_RETRY_GRACE_MS) return false;
+    const usedSince = await manager.exists(RefreshTokenEntity, {
+      // Its own row is excluded by id: createdAt has microseconds in the database, not here.
+      where: {
+        familyId: token.familyId,
+        id: Not(token.id),
+        createdAt: MoreThan(token.createdAt),
+        usedAt: Not(IsNull()),
+      },
+    });
+    return !usedSince;
+  }
+
+  /**
+   * Rotates: the presented token is spent; presenting a spent token revokes its whole family. With
+   * `retryGrace` (browser sessions), a token spent less than REFRESH_RETRY_GRACE_MS ago whose
+   * successors were never used is a retry of a lost answer: its unused successors expire and
+   * a new pair continues the family. Once a successor has been used, a replay is reuse.
+   */
+  async refresh(refreshToken: string, options: { retryGrace?: boolean } = {}): Promise<AuthResult> {
     const parsed = parseRefreshToken(refreshToken);
     const outcome = await this.dataSource.transaction(async (manager) => {
       const token = parsed
@@ -129,6 +151,21 @@ export class SessionsService {
       if (!token || !parsed || !secretMatches(parsed.secret, token.secretHash)) return 'invalid' as const;
       if (token.revokedAt || token.expiresAt <= new Date()) return 'invalid' as const;
       if (token.usedAt) {
+        if (options.retryGrace && (await this.isRetryOfLostAnswer(manager, token))) {
+          await manager.update(
+            RefreshTokenEntity,
+            {
+              familyId: token.familyId,
+              usedAt: IsNull(),
+              revokedAt: IsNull(),
+              createdAt: MoreThan(token.createdAt),
+            },
+            // Expired, not revoked: a revoked token would end the session (verifySession).
+            { expiresAt: new Date() },
+          );
+          const user = await manager.findOneByOrFail(UserEntity, { id: token.userId });
+          return this.issue(manager, user, token.familyId);
+        }
         await this.endSessions(manager, token.userId, { familyId: token.familyId });
         return 'reused' as const;
       }
