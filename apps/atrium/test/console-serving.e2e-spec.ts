@@ -91,8 +91,12 @@ describe('the web console, served by the gateway', () => {
       const res = await http().get(path).set('accept', accept).expect(404);
       expect(res.headers['content-type']).toContain('application/json');
       expect(res.body.error.type).toBe('record-not-found');
-      expect(res.headers['content-security-policy']).toBeUndefined();
+      // Not the console's page policy (API answers under /v2 carry the sandbox one).
+      expect(String(res.headers['content-security-policy'] ?? '')).not.toContain("script-src 'self'");
     }
+    const api = await http().get('/v2/nothing-here').set('accept', HTML).expect(404);
+    expect(api.headers['content-security-policy']).toMatch(/^sandbox;/);
+    expect(api.headers['x-content-type-options']).toBe('nosniff');
     // Writes to unknown paths are never the console.
     const post = await http().post('/storage/datasets/x').set('accept', HTML).expect(404);
     expect(post.body.error.type).toBe('record-not-found');
