@@ -19,11 +19,14 @@ export interface SignedUpUser {
   auth: { authorization: string };
 }
 
+/** The password of every user signUp makes. */
+export const TEST_PASSWORD = 'correct horse battery';
+
 export async function signUp(t: ApiUnderTest, username: string): Promise<SignedUpUser> {
   const res = await t
     .http()
     .post('/v2/auth/signup')
-    .send({ email: `${username}@example.com`, username, password: 'correct horse battery' })
+    .send({ email: `${username}@example.com`, username, password: TEST_PASSWORD })
     .expect(201);
   const { user, accessToken, refreshToken } = res.body.data;
   return {

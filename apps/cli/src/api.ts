@@ -1,0 +1,103 @@
+import { AtriumClient, createAtriumClient } from '@atrium/client';
+import { ID_PATTERN } from '@atrium/contracts';
+import type { Command } from 'commander';
+import { readLogin } from './config';
+import { ApiErrorBody, CliError, EXIT, exitCodeOfStatus } from './output';
+
+/** The options every command takes (declared on the program, see main.ts). */
+export interface GlobalOptions {
+  json?: boolean;
+  account?: string;
+  url?: string;
+}
+
+/** What a command acts with: the typed client, signed in as the stored login (or ATRIUM_TOKEN). */
+export interface Cli {
+  api: AtriumClient;
+  url: string;
+  token: string | undefined;
+  json: boolean;
+  /** The organization acted as (`--account`), sent as `X-Account-Id`. */
+  accountId?: string;
+}
+
+type ApiResult<T> = Promise<{ data?: T; error?: unknown; response: Response }>;
+
+/** The answer's body, or a CliError with the API's message and the exit code its status means. */
+export async function call<T>(request: ApiResult<T>, url = 'Atrium', { signedIn = true } = {}): Promise<T> {
+  let result: Awaited<ApiResult<T>>;
+  try {
+    result = await request;
+  } catch (err) {
+    throw unreachable(url, err);
+  }
+  const { response } = result;
+  if (response.ok) return result.data as T;
+  throw apiError(response.status, result.error, signedIn);
+}
+
+export function unreachable(url: string, err: unknown): CliError {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return new CliError(
+    `Cannot reach Atrium at ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+    EXIT.UNAVAILABLE,
+  );
+}
+
+/** An error answer of the API, as a CliError carrying the API's error object. */
+export function apiError(status: number, body: unknown, signedIn = true): CliError {
+  const error = (body as Partial<ApiErrorBody> | undefined)?.error;
+  const message =
+    typeof error?.message === 'string' ? error.message : `Atrium answered ${status} with no error message`;
+  const errorBody: ApiErrorBody = error ? { error } : { error: { type: `http-${status}`, message } };
+  const hint = status === 401 && signedIn ? ' (run `atrium login`)' : '';
+  return new CliError(message + hint, exitCodeOfStatus(status), errorBody);
+}
+
+/**
+ * The CLI's client: the URL and token from `--url` / ATRIUM_URL / ATRIUM_TOKEN, else from
+ * `atrium login`; with `--account <org>` (id or name) every request acts as that organization.
+ */
+export async function connect(command: Command, { signedIn = true } = {}): Promise<Cli> {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const stored = readLogin();
+  const url = (options.url ?? process.env.ATRIUM_URL ?? stored?.url ?? '').replace(/\/+$/, '');
+  const token =
+    process.env.ATRIUM_TOKEN || (stored && stored.url.replace(/\/+$/, '') === url ? stored.token : undefined);
+  if (!url) throw new CliError('Not logged in: run `atrium login <url>` first', EXIT.UNAUTHENTICATED);
+  if (signedIn && !token)
+    throw new CliError(`Not logged in to ${url}: run \`atrium login ${url}\` first`, EXIT.UNAUTHENTICATED);
+  const cli: Cli = { api: createClient(url, token, undefined), url, token, json: !!options.json };
+  if (options.account) {
+    cli.accountId = await resolveAccount(cli, options.account);
+    cli.api = createClient(url, token, cli.accountId);
+  }
+  return cli;
+}
+
+function createClient(url: string, token: string | undefined, accountId: string | undefined): AtriumClient {
+  const api = createAtriumClient({ baseUrl: url, token });
+  if (accountId)
+    api.use({
+      onRequest({ request }) {
+        // What is shared with me is the user's, not the organization's: the API refuses X-Account-Id there.
+        if (new URL(request.url).searchParams.get('ownership') !== 'sharedWithMe')
+          request.headers.set('x-account-id', accountId);
+        return request;
+      },
+    });
+  return api;
+}
+
+/** `--account` takes an organization's id or its name (one the user belongs to). */
+async function resolveAccount(cli: Cli, account: string): Promise<string> {
+  if (ID_PATTERN.test(account)) return account;
+  const page = await call(cli.api.GET('/v2/organizations', { params: { query: { limit: 1000 } } }), cli.url);
+  const found = page.data.items.find((org) => org.username === account);
+  if (!found)
+    throw new CliError(
+      `Option --account: you are not a member of an organization named "${account}"`,
+      EXIT.NOT_FOUND,
+    );
+  return found.id;
+}

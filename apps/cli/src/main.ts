@@ -1,0 +1,47 @@
+import { Command, CommanderError, Option } from 'commander';
+import { registerCommands } from './commands';
+import { CliError, EXIT, EXIT_CODES_HELP, printJson } from './output';
+
+/** `atrium`: Atrium from a terminal (DESIGN.md: the public REST API only, through the typed client). */
+export function buildProgram(): Command {
+  const program = new Command('atrium')
+    .description('Atrium from a terminal: run Actors as real runs, self-hosted runners, sharing and teams')
+    .version(require('../../../package.json').version as string)
+    .addOption(new Option('--json', "print JSON for scripts (errors: the API's error object)"))
+    .addOption(new Option('--account <org>', 'act as an organization you belong to (its name or id)'))
+    .addOption(
+      new Option('--url <url>', 'the Atrium URL (default: the one you logged in to)').env('ATRIUM_URL'),
+    )
+    .addHelpText(
+      'after',
+      `\nEnvironment:\n  ATRIUM_URL, ATRIUM_TOKEN  act without \`atrium login\`\n  ATRIUM_CONFIG_DIR         where the login is kept (default ~/.config/atrium)\n${EXIT_CODES_HELP}\n`,
+    )
+    .showHelpAfterError('(add --help for usage and examples)')
+    .exitOverride();
+  registerCommands(program);
+  return program;
+}
+
+function report(err: unknown, json: boolean): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  const failure = err instanceof CliError ? err : new CliError((err as Error).message ?? String(err));
+  if (json) printJson(failure.body ?? { error: { type: 'cli-error', message: failure.message } });
+  else process.stderr.write(`atrium: ${failure.message}\n`);
+  return failure.exitCode;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return EXIT.OK;
+  } catch (err) {
+    return report(err, argv.includes('--json'));
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith('atrium.js')) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}
