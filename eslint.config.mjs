@@ -156,7 +156,7 @@ export default tseslint.config(
   {
     // The console's browser harness starts all of Atrium in its process, as the launcher does
     // (apps/atrium/src/atrium-stack.ts): the same substitute for the boundary rule.
-    files: ['apps/console/test/**/*.ts'],
+    files: ['apps/console/test/**/*.ts', 'apps/cli/test/**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': 'off',
       'no-restricted-imports': ['error', { patterns: launcherImportPatterns }],
@@ -169,7 +169,7 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
-    files: ['tools/**/*.js'],
+    files: ['tools/**/*.js', 'bin/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { process: 'readonly', __dirname: 'readonly' },

@@ -1,12 +1,20 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerCommands } from './commands';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CliError, EXIT, EXIT_CODES_HELP, printJson } from './output';
+
+function version(): string {
+  return (
+    JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }
+  ).version;
+}
 
 /** `atrium`: Atrium from a terminal (DESIGN.md: the public REST API only, through the typed client). */
 export function buildProgram(): Command {
   const program = new Command('atrium')
     .description('Atrium from a terminal: run Actors as real runs, self-hosted runners, sharing and teams')
-    .version(require('../../../package.json').version as string)
+    .version(version())
     .addOption(new Option('--json', "print JSON for scripts (errors: the API's error object)"))
     .addOption(new Option('--account <org>', 'act as an organization you belong to (its name or id)'))
     .addOption(
@@ -40,7 +48,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module || process.argv[1]?.endsWith('atrium.js')) {
+/** The command line's entry (bin/atrium.js): runs it and exits with its code. */
+export function run(): void {
   void main(process.argv).then((code) => {
     process.exitCode = code;
   });
