@@ -38,6 +38,8 @@ module.exports = {
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/*.e2e-spec.ts'] },
     // Fault injection, attacks and fuzzing (issue 8): real PostgreSQL and RabbitMQ, faults on loopback.
     { ...common, displayName: 'reliability', testMatch: ['<rootDir>/apps/**/*.reliability-spec.ts'] },
+    // The atrium CLI as a subprocess (issue 16): once, in `npm test` (the e2e suites run three times in CI).
+    { ...common, displayName: 'cli', testMatch: ['<rootDir>/apps/cli/test/**/*.cli-spec.ts'] },
     // The web console in Debian's Chromium (issue 15): one in-process stack and browser per file.
     { ...common, displayName: 'browser', testMatch: ['<rootDir>/apps/console/test/**/*.browser-spec.ts'] },
   ],

@@ -1,52 +1,9 @@
 import { uniqueName } from '@atrium/testing';
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import request from 'supertest';
-import { freePort } from './test-stack';
-
-const ROOT = resolve(__dirname, '../../..');
-
-/** Runs `npm start`'s entry point as a user would: its own process, no DATABASE_URL, no AMQP_URL. */
-async function startEmbedded(dataDir: string, port: number): Promise<{ child: ChildProcess; url: string }> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ATRIUM_DATA_DIR: dataDir,
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-  };
-  delete env.DATABASE_URL;
-  delete env.AMQP_URL;
-  delete env.JWT_SECRET;
-  const child = spawn(process.execPath, ['-r', './tools/register.js', 'apps/atrium/src/main.ts'], {
-    cwd: ROOT,
-    env,
-  });
-  let output = '';
-  const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`embedded Atrium did not start:\n${output}`)), 45_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /Atrium is running at (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        done(match[1]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => fail(new Error(`embedded Atrium exited with ${code}:\n${output}`)));
-  });
-  return { child, url };
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((done) => {
-    child.once('exit', () => done());
-    child.kill('SIGTERM');
-  });
-}
+import { freePort, startEmbedded, stopProcess as stop } from './test-stack';
 
 /** The default way to run: PGlite and the in-process bus, no servers involved. */
 describe('embedded mode (npm start: PGlite + in-process bus)', () => {

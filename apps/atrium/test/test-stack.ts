@@ -9,9 +9,10 @@ import {
 } from '@atrium/testing';
 import { startEmbeddedPostgres } from '@atrium/persistence';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import request from 'supertest';
 import { AtriumStack, startAtriumStack } from '../src/atrium-stack';
 import { startProcessStack } from './process-stack';
@@ -140,4 +141,50 @@ async function embeddedTestDatabase(): Promise<TestDatabase> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const ROOT = resolve(__dirname, '../../..');
+
+/** Runs `npm start`'s entry point as a user would: its own process, no DATABASE_URL, no AMQP_URL. */
+export async function startEmbedded(
+  dataDir: string,
+  port: number,
+): Promise<{ child: ChildProcess; url: string }> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ATRIUM_DATA_DIR: dataDir,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+  };
+  delete env.DATABASE_URL;
+  delete env.AMQP_URL;
+  delete env.JWT_SECRET;
+  const child = spawn(process.execPath, ['-r', './tools/register.js', 'apps/atrium/src/main.ts'], {
+    cwd: ROOT,
+    env,
+  });
+  let output = '';
+  const url = await new Promise<string>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`embedded Atrium did not start:\n${output}`)), 45_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Atrium is running at (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        done(match[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => fail(new Error(`embedded Atrium exited with ${code}:\n${output}`)));
+  });
+  return { child, url };
+}
+
+/** Stops a process with SIGTERM (as Ctrl+C or an orchestrator would) and waits for it to exit. */
+export function stopProcess(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    child.once('exit', () => done());
+    child.kill('SIGTERM');
+  });
 }
