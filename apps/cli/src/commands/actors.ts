@@ -1,11 +1,11 @@
 import { Command } from 'commander';
 import { call, connect } from '../api';
 import { printFields, printJson, printTable } from '../output';
-import { examples } from './help';
+import { examples, wholeNumber } from './help';
 
 interface ListOptions {
   ownership?: 'ownedByMe' | 'sharedWithMe';
-  limit?: string;
+  limit: number;
 }
 
 async function list(options: ListOptions, command: Command) {
@@ -13,7 +13,7 @@ async function list(options: ListOptions, command: Command) {
   const page = (
     await call(
       cli.api.GET('/v2/acts', {
-        params: { query: { ownership: options.ownership, limit: Number(options.limit ?? 1000) } },
+        params: { query: { ownership: options.ownership, limit: options.limit } },
       }),
       cli.url,
     )
@@ -62,7 +62,7 @@ export function registerActorCommands(program: Command): void {
       .command('ls')
       .description('the Actors you own and those shared with you')
       .option('--ownership <which>', 'ownedByMe or sharedWithMe')
-      .option('--limit <n>', 'at most this many', '1000')
+      .option('--limit <n>', 'at most this many', wholeNumber, 1000)
       .action(list),
     'atrium actors ls',
     'atrium actors ls --ownership sharedWithMe --json',
