@@ -1,0 +1,309 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  nextCronTime,
+  PermissionsRpc,
+  RpcPayload,
+  RpcRequest,
+  RunsRpc,
+  ScheduleActionView,
+  SCHEDULE_LOG_MAX_ENTRIES,
+  ScheduleLogEntryView,
+  TERMINAL_RUN_STATUSES,
+} from '@atrium/contracts';
+import { PollingWorker, RpcClient, ServiceOutboxRelay } from '@atrium/messaging';
+import { returnedRows } from '@atrium/persistence';
+import { DataSource, EntityManager } from 'typeorm';
+import { ResourceEntity } from '../catalogue/resource.entity';
+import { RunEntity } from '../runs/run.entity';
+import { RunsService } from '../runs/runs.service';
+import { ScheduleLogEntryEntity } from './schedule-log-entry.entity';
+import { ScheduleEntity } from './schedule.entity';
+import { SchedulerClock } from './scheduler-clock';
+
+const POLL_INTERVAL_MS = 1000;
+/** While the permissions service does not answer, no schedule fires; the due ticks wait this long. */
+const UNDECIDED_RETRY_MS = 3000;
+/** Missed ticks counted after downtime (an every-second schedule down for a day has 86,400). */
+const MAX_COUNTED_TICKS = 10_000;
+
+type Check = RpcRequest<typeof PermissionsRpc.checkMany>['checks'][number];
+type LogEntry = Omit<ScheduleLogEntryView, 'createdAt'>;
+
+/** One action of a firing: the run to start, or why it is not started. */
+type Plan =
+  | { action: ScheduleActionView; start: RpcPayload<typeof RunsRpc.start>; what: string }
+  | { action: ScheduleActionView; refusal: string };
+
+/** The due ticks of a schedule at `now`: from its `nextRunAt` to the latest, which the firing is for. */
+function dueTicks(schedule: ScheduleEntity, due: Date, now: Date): { latest: Date; count: number } {
+  let latest = due;
+  let count = 1;
+  for (;;) {
+    const next = nextCronTime(schedule.cronExpression, schedule.timezone, latest);
+    if (!next || next > now || count >= MAX_COUNTED_TICKS) return { latest, count };
+    latest = next;
+    count += 1;
+  }
+}
+
+const json = (text: string) => ({
+  contentType: 'application/json; charset=utf-8',
+  base64: Buffer.from(text).toString('base64'),
+});
+
+/**
+ * Fires schedules: every second, each replica claims one due schedule at a time (`FOR UPDATE
+ * SKIP LOCKED`, in one transaction per schedule, so a tick fires once across replicas), asks the
+ * permissions service whether the owner may still run each action, starts the runs as the owner,
+ * writes the schedule's log and moves `nextRunAt` to the first tick after now: ticks missed while
+ * no replica ran fire once, not in a burst. When the permissions service does not answer nothing
+ * fires (fail closed) and the due ticks are tried again a few seconds later.
+ */
+@Injectable()
+export class ScheduleFirer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(ScheduleFirer.name);
+  private readonly worker = new PollingWorker(
+    () => this.drain(),
+    POLL_INTERVAL_MS,
+    this.logger,
+    'Scheduler will retry',
+  );
+  /** Real time (not the scheduler's clock) before which nothing is tried after the permissions service failed to answer. */
+  private undecidedUntil = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly rpc: RpcClient,
+    private readonly runs: RunsService,
+    private readonly clock: SchedulerClock,
+    private readonly outbox: ServiceOutboxRelay,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.worker.start();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.worker.stop();
+  }
+
+  /** Fires what is due now, without waiting for the next round. */
+  kick(): void {
+    this.worker.kick();
+  }
+
+  private async drain(): Promise<void> {
+    if (!this.dataSource.isInitialized) return;
+    while (!this.worker.isStopped && Date.now() >= this.undecidedUntil) {
+      const outcome = await this.fireNext(this.clock.now());
+      if (outcome === 'none') return;
+      if (outcome === 'fired') this.outbox.kick();
+      else this.undecidedUntil = Date.now() + UNDECIDED_RETRY_MS;
+    }
+  }
+
+  /** Fires one due schedule no other replica holds, in one transaction. */
+  private fireNext(now: Date): Promise<'none' | 'fired' | 'undecided'> {
+    return this.dataSource.transaction(async (manager) => {
+      const [due] = returnedRows<{ id: string }>(
+        await manager.query(
+          `SELECT id FROM resources.schedule
+            WHERE is_enabled AND next_run_at <= $1
+            ORDER BY next_run_at, id LIMIT 1
+            FOR UPDATE SKIP LOCKED`,
+          [now],
+        ),
+      );
+      if (!due) return 'none';
+      const schedule = await manager.findOneByOrFail(ScheduleEntity, { id: due.id });
+      const { ownerId } = await manager.findOneByOrFail(ResourceEntity, { id: due.id });
+      const plans = await this.plan(manager, schedule, ownerId);
+      if (!plans) return 'undecided';
+
+      const { latest, count } = dueTicks(schedule, schedule.nextRunAt as Date, now);
+      const log: LogEntry[] = [];
+      if (count > 1) {
+        const missed = count - 1;
+        const more = count >= MAX_COUNTED_TICKS ? 'at least ' : '';
+        log.push({
+          level: 'INFO',
+          message: `Missed ${more}${missed} tick${missed === 1 ? '' : 's'} since ${schedule.nextRunAt?.toISOString()} while the scheduler was not running; fired once for the tick at ${latest.toISOString()}`,
+        });
+        this.logger.warn(`Schedule ${schedule.id} missed ${more}${missed} ticks; firing once`);
+      }
+      log.push({ level: 'INFO', message: 'Schedule invoked' });
+      const meta = {
+        origin: 'SCHEDULER' as const,
+        scheduleId: schedule.id,
+        scheduledAt: latest.toISOString(),
+      };
+      const lastRunIds = { ...schedule.lastRunIds };
+      for (const plan of plans) {
+        if ('refusal' in plan) {
+          log.push({ level: 'ERROR', message: plan.refusal });
+          continue;
+        }
+        const previous = schedule.isExclusive && (await this.unfinished(manager, lastRunIds[plan.action.id]));
+        if (previous) {
+          log.push({
+            level: 'INFO',
+            message: `Not started: the previous run ${previous.id} of ${plan.what} from this schedule is still ${previous.status} (the schedule is exclusive)`,
+          });
+          continue;
+        }
+        try {
+          // A savepoint: an action that cannot start leaves the others of the tick alone.
+          const run = await manager.transaction((inner) => this.runs.startIn(inner, plan.start, meta));
+          lastRunIds[plan.action.id] = run.id;
+          log.push({ level: 'INFO', message: `Started run ${run.id} of ${plan.what}` });
+        } catch (err) {
+          log.push({ level: 'ERROR', message: `Cannot start ${plan.what}: ${(err as Error).message}` });
+        }
+      }
+
+      await manager.update(ScheduleEntity, schedule.id, {
+        lastRunAt: now,
+        nextRunAt: nextCronTime(schedule.cronExpression, schedule.timezone, now),
+        lastRunIds,
+      });
+      await this.appendLog(manager, schedule.id, now, log);
+      return 'fired';
+    });
+  }
+
+  /**
+   * Each action's run, or why the owner may not start it now: the Actor (or the task) is gone,
+   * or the owner may no longer RUN the Actor (for a task: READ the task and RUN its Actor).
+   * Undefined when the permissions service did not answer.
+   */
+  private async plan(
+    manager: EntityManager,
+    schedule: ScheduleEntity,
+    ownerId: string,
+  ): Promise<Plan[] | undefined> {
+    const principal = { userId: ownerId };
+    const checks: Check[] = [];
+    const pending: { action: ScheduleActionView; checked: [number, string][]; plan: Plan }[] = [];
+    const ask = (check: Omit<Check, 'principal'>, refusal: string): [number, string] => [
+      checks.push({ principal, ...check }) - 1,
+      refusal,
+    ];
+    for (const action of schedule.actions) {
+      if (action.type === 'RUN_ACTOR') {
+        const actor = await manager.findOneBy(ResourceEntity, { id: action.actorId, type: 'ACTOR' });
+        if (!actor) {
+          pending.push({
+            action,
+            checked: [],
+            plan: { action, refusal: `Not started: Actor ${action.actorId} no longer exists` },
+          });
+          continue;
+        }
+        const { build, timeoutSecs, memoryMbytes } = action.runOptions ?? {};
+        pending.push({
+          action,
+          checked: [
+            ask(
+              { resourceType: 'ACTOR', resourceRef: actor.id, permission: 'RUN' },
+              `Not started: the owner may no longer RUN Actor ${actor.id}`,
+            ),
+          ],
+          plan: {
+            action,
+            what: `Actor ${actor.id}`,
+            start: {
+              actorId: actor.id,
+              taskId: null,
+              userId: ownerId,
+              input: action.runInput
+                ? {
+                    contentType: action.runInput.contentType,
+                    base64: Buffer.from(action.runInput.body).toString('base64'),
+                  }
+                : null,
+              options: { build, timeoutSecs, memoryMbytes },
+            },
+          },
+        });
+        continue;
+      }
+      const task = await manager.findOneBy(ResourceEntity, { id: action.actorTaskId, type: 'ACTOR_TASK' });
+      if (!task?.actorId) {
+        pending.push({
+          action,
+          checked: [],
+          plan: { action, refusal: `Not started: task ${action.actorTaskId} no longer exists` },
+        });
+        continue;
+      }
+      pending.push({
+        action,
+        checked: [
+          ask(
+            { resourceType: 'ACTOR_TASK', resourceRef: task.id, permission: 'READ' },
+            `Not started: the owner may no longer READ task ${task.id}`,
+          ),
+          ask(
+            { resourceType: 'ACTOR', resourceRef: task.actorId, permission: 'RUN' },
+            `Not started: the owner may no longer RUN Actor ${task.actorId} of task ${task.id}`,
+          ),
+        ],
+        plan: {
+          action,
+          what: `task ${task.id}`,
+          start: {
+            actorId: task.actorId,
+            taskId: task.id,
+            userId: ownerId,
+            input:
+              action.input === undefined
+                ? null
+                : json(typeof action.input === 'string' ? action.input : JSON.stringify(action.input)),
+            options: {},
+          },
+        },
+      });
+    }
+    if (!checks.length) return pending.map((p) => p.plan);
+    let results;
+    try {
+      results = await this.rpc.call(PermissionsRpc.checkMany, { checks });
+    } catch (err) {
+      this.logger.warn(
+        `Schedule ${schedule.id} waits for the permissions service: ${(err as Error).message}`,
+      );
+      return undefined;
+    }
+    return pending.map(({ action, checked, plan }) => {
+      const denied = checked.find(([index]) => !results[index]?.allowed);
+      return denied ? { action, refusal: denied[1] } : plan;
+    });
+  }
+
+  /** The run, when it has not finished. */
+  private async unfinished(manager: EntityManager, runId: string | undefined): Promise<RunEntity | null> {
+    const run = runId ? await manager.findOneBy(RunEntity, { id: runId }) : null;
+    return run && !TERMINAL_RUN_STATUSES.includes(run.status) ? run : null;
+  }
+
+  /** Appends the firing's entries, keeping the schedule's last SCHEDULE_LOG_MAX_ENTRIES. */
+  private async appendLog(
+    manager: EntityManager,
+    scheduleId: string,
+    at: Date,
+    entries: LogEntry[],
+  ): Promise<void> {
+    await manager.insert(
+      ScheduleLogEntryEntity,
+      entries.map((entry) => ({ ...entry, scheduleId, createdAt: at })),
+    );
+    await manager.query(
+      `DELETE FROM resources.schedule_log_entry
+        WHERE schedule_id = $1
+          AND id < (SELECT min(id) FROM (
+                SELECT id FROM resources.schedule_log_entry WHERE schedule_id = $1
+                 ORDER BY id DESC LIMIT ${SCHEDULE_LOG_MAX_ENTRIES}) kept)`,
+      [scheduleId],
+    );
+  }
+}
