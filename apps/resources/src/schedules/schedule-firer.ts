@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import {
+  CheckResult,
   nextCronTime,
   PermissionsRpc,
   RpcPayload,
@@ -26,13 +27,15 @@ const UNDECIDED_RETRY_MS = 3000;
 /** Missed ticks counted after downtime (an every-second schedule down for a day has 86,400). */
 const MAX_COUNTED_TICKS = 10_000;
 
-type Check = RpcRequest<typeof PermissionsRpc.checkMany>['checks'][number];
+type Check = Omit<RpcRequest<typeof PermissionsRpc.checkMany>['checks'][number], 'principal'>;
 type LogEntry = Omit<ScheduleLogEntryView, 'createdAt'>;
 
 /** One action of a firing: the run to start, or why it is not started. */
 type Plan =
   | { action: ScheduleActionView; start: RpcPayload<typeof RunsRpc.start>; what: string }
   | { action: ScheduleActionView; refusal: string };
+/** A plan and the checks it needs: each refused with its own message. */
+type Planned = { plan: Plan; needs: { check: Check; refusal: string }[] };
 
 /** The due ticks of a schedule at `now`: from its `nextRunAt` to the latest, which the firing is for. */
 function dueTicks(schedule: ScheduleEntity, due: Date, now: Date): { latest: Date; count: number } {
@@ -46,10 +49,11 @@ function dueTicks(schedule: ScheduleEntity, due: Date, now: Date): { latest: Dat
   }
 }
 
-const json = (text: string) => ({
-  contentType: 'application/json; charset=utf-8',
-  base64: Buffer.from(text).toString('base64'),
-});
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** The fields that are set (a run's options given as undefined would hide the Actor's defaults). */
+const defined = <T extends object>(fields: T): Partial<T> =>
+  Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 /**
  * Fires schedules: every second, each replica claims one due schedule at a time (`FOR UPDATE
@@ -94,27 +98,40 @@ export class ScheduleFirer implements OnApplicationBootstrap, BeforeApplicationS
 
   private async drain(): Promise<void> {
     if (!this.dataSource.isInitialized) return;
+    // A schedule whose firing failed unexpectedly waits for the next round instead of blocking the others.
+    const failed: string[] = [];
     while (!this.worker.isStopped && Date.now() >= this.undecidedUntil) {
-      const outcome = await this.fireNext(this.clock.now());
+      const claimed: { id?: string } = {};
+      const outcome = await this.fireNext(this.clock.now(), failed, claimed).catch((err: unknown) => {
+        if (!claimed.id) throw err;
+        this.logger.warn(`Schedule ${claimed.id} did not fire; retrying: ${(err as Error).message}`);
+        failed.push(claimed.id);
+        return 'failed' as const;
+      });
       if (outcome === 'none') return;
       if (outcome === 'fired') this.outbox.kick();
-      else this.undecidedUntil = Date.now() + UNDECIDED_RETRY_MS;
+      if (outcome === 'undecided') this.undecidedUntil = Date.now() + UNDECIDED_RETRY_MS;
     }
   }
 
-  /** Fires one due schedule no other replica holds, in one transaction. */
-  private fireNext(now: Date): Promise<'none' | 'fired' | 'undecided'> {
+  /** Fires one due schedule no other replica holds (and none of `skip`), in one transaction. */
+  private fireNext(
+    now: Date,
+    skip: string[],
+    claimed: { id?: string },
+  ): Promise<'none' | 'fired' | 'undecided'> {
     return this.dataSource.transaction(async (manager) => {
       const [due] = returnedRows<{ id: string }>(
         await manager.query(
           `SELECT id FROM resources.schedule
-            WHERE is_enabled AND next_run_at <= $1
+            WHERE is_enabled AND next_run_at <= $1 AND id <> ALL($2)
             ORDER BY next_run_at, id LIMIT 1
             FOR UPDATE SKIP LOCKED`,
-          [now],
+          [now, skip],
         ),
       );
       if (!due) return 'none';
+      claimed.id = due.id;
       const schedule = await manager.findOneByOrFail(ScheduleEntity, { id: due.id });
       const { ownerId } = await manager.findOneByOrFail(ResourceEntity, { id: due.id });
       const plans = await this.plan(manager, schedule, ownerId);
@@ -181,103 +198,93 @@ export class ScheduleFirer implements OnApplicationBootstrap, BeforeApplicationS
     schedule: ScheduleEntity,
     ownerId: string,
   ): Promise<Plan[] | undefined> {
-    const principal = { userId: ownerId };
-    const checks: Check[] = [];
-    const pending: { action: ScheduleActionView; checked: [number, string][]; plan: Plan }[] = [];
-    const ask = (check: Omit<Check, 'principal'>, refusal: string): [number, string] => [
-      checks.push({ principal, ...check }) - 1,
-      refusal,
-    ];
-    for (const action of schedule.actions) {
-      if (action.type === 'RUN_ACTOR') {
-        const actor = await manager.findOneBy(ResourceEntity, { id: action.actorId, type: 'ACTOR' });
-        if (!actor) {
-          pending.push({
-            action,
-            checked: [],
-            plan: { action, refusal: `Not started: Actor ${action.actorId} no longer exists` },
-          });
-          continue;
-        }
-        const { build, timeoutSecs, memoryMbytes } = action.runOptions ?? {};
-        pending.push({
-          action,
-          checked: [
-            ask(
-              { resourceType: 'ACTOR', resourceRef: actor.id, permission: 'RUN' },
-              `Not started: the owner may no longer RUN Actor ${actor.id}`,
-            ),
-          ],
-          plan: {
-            action,
-            what: `Actor ${actor.id}`,
-            start: {
-              actorId: actor.id,
-              taskId: null,
-              userId: ownerId,
-              input: action.runInput
-                ? {
-                    contentType: action.runInput.contentType,
-                    base64: Buffer.from(action.runInput.body).toString('base64'),
-                  }
-                : null,
-              options: { build, timeoutSecs, memoryMbytes },
-            },
-          },
-        });
-        continue;
-      }
-      const task = await manager.findOneBy(ResourceEntity, { id: action.actorTaskId, type: 'ACTOR_TASK' });
-      if (!task?.actorId) {
-        pending.push({
-          action,
-          checked: [],
-          plan: { action, refusal: `Not started: task ${action.actorTaskId} no longer exists` },
-        });
-        continue;
-      }
-      pending.push({
-        action,
-        checked: [
-          ask(
-            { resourceType: 'ACTOR_TASK', resourceRef: task.id, permission: 'READ' },
-            `Not started: the owner may no longer READ task ${task.id}`,
-          ),
-          ask(
-            { resourceType: 'ACTOR', resourceRef: task.actorId, permission: 'RUN' },
-            `Not started: the owner may no longer RUN Actor ${task.actorId} of task ${task.id}`,
-          ),
-        ],
-        plan: {
-          action,
-          what: `task ${task.id}`,
-          start: {
-            actorId: task.actorId,
-            taskId: task.id,
-            userId: ownerId,
-            input:
-              action.input === undefined
-                ? null
-                : json(typeof action.input === 'string' ? action.input : JSON.stringify(action.input)),
-            options: {},
-          },
-        },
-      });
-    }
-    if (!checks.length) return pending.map((p) => p.plan);
-    let results;
+    const planned: Planned[] = [];
+    for (const action of schedule.actions) planned.push(await this.planAction(manager, action, ownerId));
+    const needs = planned.flatMap((p) => p.needs);
+    if (!needs.length) return planned.map((p) => p.plan);
+    let results: CheckResult[];
     try {
-      results = await this.rpc.call(PermissionsRpc.checkMany, { checks });
+      results = await this.rpc.call(PermissionsRpc.checkMany, {
+        checks: needs.map(({ check }) => ({ principal: { userId: ownerId }, ...check })),
+      });
     } catch (err) {
       this.logger.warn(
         `Schedule ${schedule.id} waits for the permissions service: ${(err as Error).message}`,
       );
       return undefined;
     }
-    return pending.map(({ action, checked, plan }) => {
-      const denied = checked.find(([index]) => !results[index]?.allowed);
-      return denied ? { action, refusal: denied[1] } : plan;
+    const allowed = new Map(needs.map((need, i) => [need, results[i]?.allowed === true]));
+    return planned.map(({ plan, needs: its }) => {
+      const denied = its.find((need) => !allowed.get(need));
+      return denied ? { action: plan.action, refusal: denied.refusal } : plan;
     });
+  }
+
+  /** One action's run as the owner would start it, and the permissions that needs. */
+  private async planAction(
+    manager: EntityManager,
+    action: ScheduleActionView,
+    userId: string,
+  ): Promise<Planned> {
+    const refused = (refusal: string): Planned => ({ plan: { action, refusal }, needs: [] });
+    if (action.type === 'RUN_ACTOR') {
+      const actor = await manager.findOneBy(ResourceEntity, { id: action.actorId, type: 'ACTOR' });
+      if (!actor) return refused(`Not started: Actor ${action.actorId} no longer exists`);
+      const { build, timeoutSecs, memoryMbytes } = action.runOptions ?? {};
+      const input = action.runInput && {
+        contentType: action.runInput.contentType,
+        base64: Buffer.from(action.runInput.body).toString('base64'),
+      };
+      return {
+        plan: {
+          action,
+          what: `Actor ${actor.id}`,
+          start: {
+            actorId: actor.id,
+            taskId: null,
+            userId,
+            input: input ?? null,
+            options: defined({ build, timeoutSecs, memoryMbytes }),
+          },
+        },
+        needs: [
+          {
+            check: { resourceType: 'ACTOR', resourceRef: actor.id, permission: 'RUN' },
+            refusal: `Not started: the owner may no longer RUN Actor ${actor.id}`,
+          },
+        ],
+      };
+    }
+    const task = await manager.findOneBy(ResourceEntity, { id: action.actorTaskId, type: 'ACTOR_TASK' });
+    if (!task?.actorId) return refused(`Not started: task ${action.actorTaskId} no longer exists`);
+    const input =
+      typeof action.input === 'string' ? action.input : action.input && JSON.stringify(action.input);
+    return {
+      plan: {
+        action,
+        what: `task ${task.id}`,
+        start: {
+          actorId: task.actorId,
+          taskId: task.id,
+          userId,
+          input:
+            input === undefined
+              ? null
+              : { contentType: JSON_CONTENT_TYPE, base64: Buffer.from(input).toString('base64') },
+          options: {},
+        },
+      },
+      needs: [
+        {
+          check: { resourceType: 'ACTOR_TASK', resourceRef: task.id, permission: 'READ' },
+          refusal: `Not started: the owner may no longer READ task ${task.id}`,
+        },
+        {
+          check: { resourceType: 'ACTOR', resourceRef: task.actorId, permission: 'RUN' },
+          refusal: `Not started: the owner may no longer RUN Actor ${task.actorId} of task ${task.id}`,
+        },
+      ],
+    };
   }
 
   /** The run, when it has not finished. */
