@@ -24,10 +24,16 @@ import { SchedulerClock } from './scheduler-clock';
 const POLL_INTERVAL_MS = 1000;
 /** While the permissions service does not answer, no schedule fires; the due ticks wait this long. */
 const UNDECIDED_RETRY_MS = 3000;
+/**
+ * How long a replica's claim on a due schedule lasts (real time): another replica takes the
+ * schedule over after it, should this one die while firing.
+ */
+const CLAIM_MS = 60_000;
 /** Missed ticks counted after downtime (an every-second schedule down for a day has 86,400). */
 const MAX_COUNTED_TICKS = 10_000;
 
 type Check = Omit<RpcRequest<typeof PermissionsRpc.checkMany>['checks'][number], 'principal'>;
+type Claim = { id: string; until: Date };
 type LogEntry = Omit<ScheduleLogEntryView, 'createdAt'>;
 
 /** One action of a firing: the run to start, or why it is not started. */
@@ -57,11 +63,11 @@ const defined = <T extends object>(fields: T): Partial<T> =>
 
 /**
  * Fires schedules: every second, each replica claims one due schedule at a time (`FOR UPDATE
- * SKIP LOCKED`, in one transaction per schedule, so a tick fires once across replicas), asks the
- * permissions service whether the owner may still run each action, starts the runs as the owner,
- * writes the schedule's log and moves `nextRunAt` to the first tick after now: ticks missed while
- * no replica ran fire once, not in a burst. When the permissions service does not answer nothing
- * fires (fail closed) and the due ticks are tried again a few seconds later.
+ * SKIP LOCKED` and a lease, so a tick fires once across replicas), asks the permissions service
+ * whether the owner may still run each action, then in one transaction starts the runs as the
+ * owner, writes the schedule's log and moves `nextRunAt` to the first tick after now: ticks missed
+ * while no replica ran fire once, not in a burst. When the permissions service does not answer
+ * nothing fires (fail closed) and the due ticks are tried again a few seconds later.
  */
 @Injectable()
 export class ScheduleFirer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -101,41 +107,77 @@ export class ScheduleFirer implements OnApplicationBootstrap, BeforeApplicationS
     // A schedule whose firing failed unexpectedly waits for the next round instead of blocking the others.
     const failed: string[] = [];
     while (!this.worker.isStopped && Date.now() >= this.undecidedUntil) {
-      const claimed: { id?: string } = {};
-      const outcome = await this.fireNext(this.clock.now(), failed, claimed).catch((err: unknown) => {
-        if (!claimed.id) throw err;
-        this.logger.warn(`Schedule ${claimed.id} did not fire; retrying: ${(err as Error).message}`);
-        failed.push(claimed.id);
+      const now = this.clock.now();
+      const claim = await this.claim(now, failed);
+      if (!claim) return;
+      const outcome = await this.fire(claim, now).catch(async (err: unknown) => {
+        this.logger.warn(`Schedule ${claim.id} did not fire; retrying: ${(err as Error).message}`);
+        failed.push(claim.id);
+        await this.release(claim);
         return 'failed' as const;
       });
-      if (outcome === 'none') return;
       if (outcome === 'fired') this.outbox.kick();
       if (outcome === 'undecided') this.undecidedUntil = Date.now() + UNDECIDED_RETRY_MS;
     }
   }
 
-  /** Fires one due schedule no other replica holds (and none of `skip`), in one transaction. */
-  private fireNext(
-    now: Date,
-    skip: string[],
-    claimed: { id?: string },
-  ): Promise<'none' | 'fired' | 'undecided'> {
+  /**
+   * Claims the earliest due schedule no other replica holds (`FOR UPDATE SKIP LOCKED`, then a
+   * lease in `claimedUntil`). The claim commits at once: no transaction stays open while the
+   * permissions service is asked (the embedded database runs one transaction at a time, so one
+   * held across the call would keep the permissions service from answering).
+   */
+  private async claim(now: Date, skip: string[]): Promise<Claim | null> {
+    const until = new Date(Date.now() + CLAIM_MS);
+    const [row] = returnedRows<{ id: string }>(
+      await this.dataSource.query(
+        `UPDATE resources.schedule SET claimed_until = $3
+          WHERE id = (
+            SELECT id FROM resources.schedule
+             WHERE is_enabled AND next_run_at <= $1 AND id <> ALL($2)
+               AND (claimed_until IS NULL OR claimed_until < $4)
+             ORDER BY next_run_at, id LIMIT 1
+             FOR UPDATE SKIP LOCKED)
+          RETURNING id`,
+        [now, skip, until, new Date()],
+      ),
+    );
+    return row ? { id: row.id, until } : null;
+  }
+
+  private async release({ id, until }: Claim): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE resources.schedule SET claimed_until = NULL WHERE id = $1 AND claimed_until = $2`,
+      [id, until],
+    );
+  }
+
+  /**
+   * Fires a claimed schedule: asks whether its owner may still run each action, then in one
+   * transaction (the schedule locked, still claimed by us and unchanged) starts the runs, writes
+   * the log and moves `nextRunAt` to the first tick after now.
+   */
+  private async fire(claim: Claim, now: Date): Promise<'fired' | 'undecided' | 'changed'> {
+    const read = await this.dataSource.manager.findOneBy(ScheduleEntity, { id: claim.id });
+    const resource = await this.dataSource.manager.findOneBy(ResourceEntity, { id: claim.id });
+    if (!read || !resource) return 'changed'; // deleted meanwhile
+    const plans = await this.plan(this.dataSource.manager, read, resource.ownerId);
+    if (!plans) {
+      await this.release(claim);
+      return 'undecided';
+    }
     return this.dataSource.transaction(async (manager) => {
-      const [due] = returnedRows<{ id: string }>(
-        await manager.query(
-          `SELECT id FROM resources.schedule
-            WHERE is_enabled AND next_run_at <= $1 AND id <> ALL($2)
-            ORDER BY next_run_at, id LIMIT 1
-            FOR UPDATE SKIP LOCKED`,
-          [now, skip],
-        ),
-      );
-      if (!due) return 'none';
-      claimed.id = due.id;
-      const schedule = await manager.findOneByOrFail(ScheduleEntity, { id: due.id });
-      const { ownerId } = await manager.findOneByOrFail(ResourceEntity, { id: due.id });
-      const plans = await this.plan(manager, schedule, ownerId);
-      if (!plans) return 'undecided';
+      const schedule = await manager.findOne(ScheduleEntity, {
+        where: { id: claim.id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (schedule?.claimedUntil?.getTime() !== claim.until.getTime()) return 'changed'; // deleted, or taken over
+      const due = schedule.isEnabled && schedule.nextRunAt && schedule.nextRunAt <= now;
+      if (!due || JSON.stringify(schedule.actions) !== JSON.stringify(read.actions)) {
+        // Changed while its owner's access was checked: claimed again (with new checks) if still due.
+        await manager.update(ScheduleEntity, schedule.id, { claimedUntil: null });
+        return 'changed';
+      }
 
       const { latest, count } = dueTicks(schedule, schedule.nextRunAt as Date, now);
       const log: LogEntry[] = [];
@@ -182,6 +224,7 @@ export class ScheduleFirer implements OnApplicationBootstrap, BeforeApplicationS
         lastRunAt: now,
         nextRunAt: nextCronTime(schedule.cronExpression, schedule.timezone, now),
         lastRunIds,
+        claimedUntil: null,
       });
       await this.appendLog(manager, schedule.id, now, log);
       return 'fired';

@@ -39,6 +39,10 @@ export class ScheduleEntity {
   @Column({ type: 'timestamptz', nullable: true })
   lastRunAt: Date | null;
 
+  /** Real time until which a replica firing it holds it (ScheduleFirer's claim); null when none does. */
+  @Column({ type: 'timestamptz', nullable: true })
+  claimedUntil: Date | null;
+
   /** The run each action last started (by action id): an exclusive schedule waits for it to finish. */
   @Column({ type: 'jsonb', default: {} })
   lastRunIds: Record<string, string>;
