@@ -153,6 +153,26 @@ describe('resources message contract: schedules fire (RabbitMQ + PostgreSQL)', (
     expect(rows[0].n).toBe(0);
   });
 
+  it('counts missed ticks up to 1000 after long downtime, and fires once for the latest', async () => {
+    setClock('2030-04-01T00:00:00.500Z');
+    const schedule = await create({ cronExpression: '* * * * * *' });
+    expect(schedule.nextRunAt).toBe('2030-04-01T00:00:01.000Z');
+    // Two hours later: 7,200 ticks are due.
+    setClock('2030-04-01T02:00:00.200Z');
+    h.app.get(ScheduleFirer).kick();
+    const fired = await eventually(async () => {
+      const view = await get(schedule.id);
+      expect(view.lastRunAt).toBe('2030-04-01T02:00:00.200Z');
+      return view;
+    });
+    expect(fired.nextRunAt).toBe('2030-04-01T02:00:01.000Z');
+    expect((await h.rpc.call(SchedulesRpc.getLog, { id: schedule.id })).map((e) => e.message)).toEqual([
+      'Missed at least 999 ticks since 2030-04-01T00:00:01.000Z while the scheduler was not running; fired once for the tick at 2030-04-01T02:00:00.000Z',
+      'Schedule invoked',
+    ]);
+    await h.rpc.call(SchedulesRpc.update, { id: schedule.id, changes: { isEnabled: false } });
+  });
+
   it('fires nothing while the permissions service does not answer, and keeps the tick', async () => {
     setClock('2030-03-01T00:00:30.000Z');
     const actor = await h.rpc.call(ActorsRpc.createActor, {

@@ -1,4 +1,4 @@
-import { cronExpressionProblem, nextCronTime } from './cron-expression';
+import { cronExpressionProblem, cronTimes, latestCronTime, nextCronTime } from './cron-expression';
 
 describe('cronExpressionProblem', () => {
   it.each([
@@ -59,6 +59,19 @@ describe('nextCronTime: what the validator accepts, cron-parser computes', () =>
   ])('%s fires next at %s', (expression, next) => {
     expect(cronExpressionProblem(expression)).toBeNull();
     expect(nextCronTime(expression, 'UTC', after)?.toISOString()).toBe(next);
+  });
+
+  it('walks the times in order, and finds the latest at or before a time', () => {
+    const times = cronTimes('0 9 * * MON', 'Europe/Prague', after);
+    expect([times.next().value, times.next().value].map((d) => d?.toISOString())).toEqual([
+      '2030-01-21T08:00:00.000Z',
+      '2030-01-28T08:00:00.000Z',
+    ]);
+    expect([...cronTimes('0 0 30 2 *', 'UTC', after)]).toEqual([]);
+    expect(latestCronTime('*/10 * * * *', 'UTC', after)?.toISOString()).toBe('2030-01-15T10:20:00.000Z');
+    expect(latestCronTime('*/10 * * * *', 'UTC', new Date('2030-01-15T10:29:59.999Z'))?.toISOString()).toBe(
+      '2030-01-15T10:20:00.000Z',
+    );
   });
 
   it('computes a next time for every expression the validator accepts (seeded random expressions)', () => {
