@@ -40,6 +40,9 @@ import { KeyValueStoresService } from './key-value-stores/key-value-stores.servi
 import { RequestQueuesMessageController } from './request-queues/request-queues.message.controller';
 import { RequestLocksService } from './request-queues/request-locks.service';
 import { RequestQueuesService } from './request-queues/request-queues.service';
+import { ScheduleFirer } from './schedules/schedule-firer';
+import { SchedulerClock } from './schedules/scheduler-clock';
+import { SchedulesMessageController } from './schedules/schedules.message.controller';
 import { SchedulesService } from './schedules/schedules.service';
 import { deploymentLimitsProvider } from './usage/deployment-limits';
 import { UsageMessageController } from './usage/usage.message.controller';
@@ -74,6 +77,7 @@ export class ResourcesModule {
         BuildsMessageController,
         catalogueMessageController(ACTOR_TASKS.rpc, ActorTasksService),
         catalogueMessageController(SCHEDULES.rpc, SchedulesService),
+        SchedulesMessageController,
         KeyValueStoresMessageController,
         RequestQueuesMessageController,
         RunsMessageController,
@@ -95,6 +99,8 @@ export class ResourcesModule {
         BuildsService,
         ActorTasksService,
         SchedulesService,
+        SchedulerClock,
+        ScheduleFirer,
         KeyValueStoresService,
         RequestQueuesService,
         RequestLocksService,

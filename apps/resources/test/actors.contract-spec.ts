@@ -484,7 +484,8 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
         isEnabled: true,
         isExclusive: true,
         notifications: { email: true },
-        nextRunAt: null,
+        nextRunAt: expect.stringMatching(/T03:00:00\.000Z$/),
+        lastRunAt: null,
         actions: [
           { type: 'RUN_ACTOR', actorId, runOptions: { memoryMbytes: 256 } },
           { type: 'RUN_ACTOR_TASK', actorTaskId, input: { a: 1 } },
@@ -514,6 +515,7 @@ describe('resources message contract: Actors, builds, tasks, schedules (RabbitMQ
         timezone: 'Europe/Prague',
         cronExpression: '@hourly',
         name: 'nightly',
+        nextRunAt: null,
       });
       expect(updated.actions[0]?.id).toBe(kept?.id);
       expect(updated.actions[1]?.id).not.toBe(kept?.id);

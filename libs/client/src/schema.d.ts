@@ -4206,6 +4206,12 @@ export interface components {
             };
             actions: Record<string, never>[];
         };
+        ScheduleLogEntry: {
+            message: string;
+            /** @enum {string} */
+            level: "INFO" | "ERROR";
+            createdAt: string;
+        };
         StoreActor: {
             id: string;
         };
@@ -18141,7 +18147,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: Record<string, never>[];
+                        data: components["schemas"]["ScheduleLogEntry"][];
                     };
                 };
             };

@@ -61,7 +61,7 @@ export interface RunView {
   status: RunStatus;
   statusMessage: string | null;
   isStatusMessageTerminal: boolean;
-  meta: { origin: 'API' };
+  meta: RunMeta;
   options: { build: string; timeoutSecs: number; memoryMbytes: number };
   buildId: string | null;
   defaultDatasetId: string;
@@ -69,6 +69,12 @@ export interface RunView {
   defaultRequestQueueId: string;
   generalAccess: GeneralAccess;
 }
+
+/**
+ * Where a run came from, as Apify's `meta`: the API, or a schedule (its id, and the time of the
+ * cron tick it fired for).
+ */
+export type RunMeta = { origin: 'API' } | { origin: 'SCHEDULER'; scheduleId: string; scheduledAt: string };
 
 /** The start response alone carries the run's token, as an API token is shown once. */
 export interface StartedRunView extends RunView {

@@ -2,6 +2,7 @@ import { z, ZodTypeAny } from 'zod';
 import { boundedJsonObject, MAX_STORED_INPUT_CHARS, actorRunOptionsSchema } from './actors.contract';
 import { cronExpressionProblem } from './cron-expression';
 import { catalogueListRequest, catalogueType } from './resource-types';
+import { rpc } from './rpc-route';
 import { idSchema, resourceNameSchema } from './validation';
 
 export const MAX_SCHEDULE_ACTIONS = 20;
@@ -115,8 +116,9 @@ export interface ScheduleView {
   description: string | null;
   createdAt: string;
   modifiedAt: string;
-  /** Atrium does not execute schedules yet: always null. */
+  /** When it fires next; null while it is disabled. */
   nextRunAt: string | null;
+  /** When it last fired; null before its first firing. */
   lastRunAt: string | null;
   notifications: { email: boolean };
   actions: ScheduleActionView[];
@@ -132,4 +134,22 @@ export const SCHEDULES = catalogueType<ScheduleView>()(
   catalogueListRequest({}),
 );
 
-export const SchedulesRpc = SCHEDULES.rpc;
+/** The most entries a schedule's log keeps (Apify's log shows up to 1000 invocations); older ones go. */
+export const SCHEDULE_LOG_MAX_ENTRIES = 1000;
+
+/** One entry of `GET /v2/schedules/:scheduleId/log`, as Apify's: what a firing did or why it did not. */
+export interface ScheduleLogEntryView {
+  message: string;
+  level: 'INFO' | 'ERROR';
+  createdAt: string;
+}
+
+export const SchedulesRpc = {
+  ...SCHEDULES.rpc,
+  /** The schedule's log, oldest entry first: its last `SCHEDULE_LOG_MAX_ENTRIES` entries. */
+  getLog: rpc<ScheduleLogEntryView[]>()(
+    'resources',
+    'resources.schedules.log',
+    z.object({ id: idSchema }).strict(),
+  ),
+};

@@ -104,10 +104,7 @@ function ScheduleView({ schedule }: { schedule: Schedule }) {
         <DataList.Item>
           <DataList.ItemLabel>Next run</DataList.ItemLabel>
           <DataList.ItemValue>
-            <Time
-              value={schedule.nextRunAt}
-              fallback="Not planned (Atrium stores schedules but does not fire them yet)"
-            />
+            <Time value={schedule.nextRunAt} fallback="Not planned (the schedule is disabled)" />
           </DataList.ItemValue>
         </DataList.Item>
         <DataList.Item>

@@ -276,12 +276,16 @@ export const scheduleView = view('Schedule', {
   description: nullableString,
   createdAt: z.string(),
   modifiedAt: z.string(),
-  /** Atrium does not execute schedules yet: always null. */
+  /** Null while the schedule is disabled. */
   nextRunAt: nullableString,
   lastRunAt: nullableString,
   notifications: z.object({ email: z.boolean() }).passthrough(),
   actions: z.array(anyObject),
 });
+export const scheduleLogEntryView = named(
+  'ScheduleLogEntry',
+  z.object({ message: z.string(), level: z.enum(['INFO', 'ERROR']), createdAt: z.string() }).passthrough(),
+);
 export const environmentView = view('Environment', {
   name: z.string(),
   ...ownedBy,

@@ -1,15 +1,15 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { createScheduleBody, SCHEDULES, updateScheduleBody } from '@atrium/contracts';
+import { createScheduleBody, SCHEDULES, SchedulesRpc, updateScheduleBody } from '@atrium/contracts';
 import { Returns } from '../http/validated';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { requireUser, UserPrincipal } from '../auth/principal';
 import { requireAccess, requireActorRunOf } from '../authorization/access-check';
 import { AccessDecisions } from '../authorization/access-decisions';
-import { Authorize } from '../authorization/authorize.decorator';
+import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { catalogueController } from '../http/catalogue-controller';
-import { anyObject, scheduleView } from '../http/views';
+import { scheduleLogEntryView, scheduleView } from '../http/views';
 
 type ActionsInput = NonNullable<z.output<typeof createScheduleBody>['actions']>;
 
@@ -83,15 +83,17 @@ export const SchedulesCatalogueController = catalogueController(SCHEDULES, {
   },
 });
 
-/** What is special about schedules, with Apify API v2's paths and shapes. Atrium stores them; it does not fire them yet. */
+/** What is special about schedules, with Apify API v2's paths and shapes. */
 @ApiTags('schedules')
 @Controller('v2/schedules')
 export class SchedulesController {
-  /** What the schedule has run: nothing, as Atrium does not fire schedules yet. */
+  constructor(private readonly rpc: RpcClient) {}
+
+  /** What its firings did, oldest first: `{ message, level, createdAt }` each, the last 1000 kept. */
   @Get(':scheduleId/log')
   @Authorize('SCHEDULE', 'READ', 'scheduleId')
-  @Returns(z.array(anyObject))
-  log() {
-    return { data: [] };
+  @Returns(z.array(scheduleLogEntryView))
+  async log(@CurrentResource() resource: AuthorizedResource) {
+    return { data: await this.rpc.call(SchedulesRpc.getLog, { id: resource.id }) };
   }
 }

@@ -23,6 +23,7 @@ import { KeyValueRecordEntity } from '../key-value-stores/key-value-record.entit
 import { KeyValueStoreEntity } from '../key-value-stores/key-value-store.entity';
 import { QueueRequestEntity } from '../request-queues/queue-request.entity';
 import { RequestQueueEntity } from '../request-queues/request-queue.entity';
+import { ScheduleLogEntryEntity } from '../schedules/schedule-log-entry.entity';
 import { ScheduleEntity } from '../schedules/schedule.entity';
 import { AccountUsageEntity } from '../usage/account-usage.entity';
 import { ResourceUsageEntity } from '../usage/resource-usage.entity';
@@ -48,6 +49,7 @@ export function resourcesDataSourceOptions(url: string, poolSize?: number): Serv
       BuildEntity,
       ActorTaskEntity,
       ScheduleEntity,
+      ScheduleLogEntryEntity,
       KeyValueStoreEntity,
       KeyValueRecordEntity,
       RequestQueueEntity,

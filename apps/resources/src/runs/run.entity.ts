@@ -1,4 +1,4 @@
-import { RunStatus } from '@atrium/contracts';
+import { RunMeta, RunStatus } from '@atrium/contracts';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /** A run's state; its catalogue row (`resource`) holds who started it, its Actor and task, and its access. */
@@ -36,6 +36,10 @@ export class RunEntity {
 
   @Column({ type: 'jsonb' })
   options: { build: string; timeoutSecs: number; memoryMbytes: number };
+
+  /** Where the run came from: the API, or a schedule's firing. */
+  @Column({ type: 'jsonb', default: { origin: 'API' } })
+  meta: RunMeta;
 
   @Column({ type: 'varchar', length: 17 })
   defaultDatasetId: string;

@@ -3,6 +3,7 @@ import {
   AppError,
   DEFAULT_RUN_OPTIONS,
   ListPage,
+  RunMeta,
   RunsRpc,
   RunStatus,
   RunView,
@@ -38,7 +39,7 @@ function toView({ resource, run }: Row): RunView {
     status: run.status,
     statusMessage: run.statusMessage,
     isStatusMessageTerminal: run.isStatusMessageTerminal,
-    meta: { origin: 'API' },
+    meta: run.meta,
     options: run.options,
     buildId: null,
     defaultDatasetId: run.defaultDatasetId,
@@ -104,65 +105,71 @@ export class RunsService {
    * input as INPUT) and request queue, all owned by the user who started it.
    */
   async start(req: RpcPayload<typeof RunsRpc.start>): Promise<StartedRunView> {
-    let runToken = '';
-    const row = await this.dataSource.transaction(async (manager) => {
-      const { resource: actor, actor: actorSettings } = await this.actors.load(req.actorId, manager);
-      const task = req.taskId ? await this.tasks.load(req.taskId, manager) : null;
-      if (task && task.resource.actorId !== actor.id)
-        throw new AppError('invalid-input', 'The task does not belong to this Actor');
-      // Options: Apify's defaults < the Actor's < the task's < the request's.
-      const { build, timeoutSecs, memoryMbytes } = {
-        ...DEFAULT_RUN_OPTIONS,
-        ...actorSettings.defaultRunOptions,
-        ...task?.state.options,
-        ...req.options,
-      };
-      const input = runInput(task?.state.input ?? null, req.input ?? null);
-      const resource = await this.catalogue.create(manager, {
-        type: 'ACTOR_RUN',
-        ownerId: req.userId,
-        createdBy: req.userId,
-        actorId: actor.id,
-        taskId: req.taskId,
-      });
-      const storage = { ownerId: req.userId, createdBy: req.userId, runId: resource.id };
-      const dataset = await this.datasets.createIn(manager, storage);
-      const store = await this.keyValueStores.createIn(manager, storage);
-      const queue = await this.requestQueues.createIn(manager, storage);
-      if (input) {
-        await this.keyValueStores.setRecordIn(
-          manager,
-          store.resource.id,
-          'INPUT',
-          Buffer.from(input.base64, 'base64'),
-          input.contentType,
-        );
-      }
-      const token = generateRunToken(resource.id);
-      runToken = token.token;
-      const run = manager.create(RunEntity, {
-        id: resource.id,
-        tokenHash: token.secretHash,
-        actorId: actor.id,
-        taskId: req.taskId,
-        status: 'READY',
-        statusMessage: null,
-        isStatusMessageTerminal: false,
-        startedAt: new Date(),
-        resurrectedAt: null,
-        finishedAt: null,
-        options: { build, timeoutSecs, memoryMbytes },
-        defaultDatasetId: dataset.resource.id,
-        defaultKeyValueStoreId: store.resource.id,
-        defaultRequestQueueId: queue.resource.id,
-        log: logLine(`Run of Actor ${actor.name ?? actor.id} created (status READY)`),
-      });
-      await manager.insert(RunEntity, run);
-      await declareRunEvent(manager, 'ACTOR.RUN.CREATED', run);
-      return { resource, run };
-    });
+    const started = await this.dataSource.transaction((manager) => this.startIn(manager, req));
     this.outbox.kick();
-    return { ...toView(row), runToken };
+    return started;
+  }
+
+  /** Starts a run inside the caller's transaction (a schedule's firing); the caller kicks the outbox. */
+  async startIn(
+    manager: EntityManager,
+    req: RpcPayload<typeof RunsRpc.start>,
+    meta: RunMeta = { origin: 'API' },
+  ): Promise<StartedRunView> {
+    const { resource: actor, actor: actorSettings } = await this.actors.load(req.actorId, manager);
+    const task = req.taskId ? await this.tasks.load(req.taskId, manager) : null;
+    if (task && task.resource.actorId !== actor.id)
+      throw new AppError('invalid-input', 'The task does not belong to this Actor');
+    // Options: Apify's defaults < the Actor's < the task's < the request's.
+    const { build, timeoutSecs, memoryMbytes } = {
+      ...DEFAULT_RUN_OPTIONS,
+      ...actorSettings.defaultRunOptions,
+      ...task?.state.options,
+      ...req.options,
+    };
+    const input = runInput(task?.state.input ?? null, req.input ?? null);
+    const resource = await this.catalogue.create(manager, {
+      type: 'ACTOR_RUN',
+      ownerId: req.userId,
+      createdBy: req.userId,
+      actorId: actor.id,
+      taskId: req.taskId,
+    });
+    const storage = { ownerId: req.userId, createdBy: req.userId, runId: resource.id };
+    const dataset = await this.datasets.createIn(manager, storage);
+    const store = await this.keyValueStores.createIn(manager, storage);
+    const queue = await this.requestQueues.createIn(manager, storage);
+    if (input) {
+      await this.keyValueStores.setRecordIn(
+        manager,
+        store.resource.id,
+        'INPUT',
+        Buffer.from(input.base64, 'base64'),
+        input.contentType,
+      );
+    }
+    const token = generateRunToken(resource.id);
+    const run = manager.create(RunEntity, {
+      id: resource.id,
+      tokenHash: token.secretHash,
+      actorId: actor.id,
+      taskId: req.taskId,
+      status: 'READY',
+      statusMessage: null,
+      isStatusMessageTerminal: false,
+      startedAt: new Date(),
+      resurrectedAt: null,
+      finishedAt: null,
+      options: { build, timeoutSecs, memoryMbytes },
+      defaultDatasetId: dataset.resource.id,
+      defaultKeyValueStoreId: store.resource.id,
+      defaultRequestQueueId: queue.resource.id,
+      meta,
+      log: logLine(`Run of Actor ${actor.name ?? actor.id} created (status READY)`),
+    });
+    await manager.insert(RunEntity, run);
+    await declareRunEvent(manager, 'ACTOR.RUN.CREATED', run);
+    return { ...toView({ resource, run }), runToken: token.token };
   }
 
   /** A run token acts as the user who started the run, only while the run has not finished. */
