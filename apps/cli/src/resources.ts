@@ -87,11 +87,16 @@ export function resourceType(name: string): CliResourceType {
   return found;
 }
 
+/** "a dataset", "an Actor". */
+export function aLabel(rt: CliResourceType): string {
+  return `${/^[aeiou]/i.test(rt.label) ? 'an' : 'a'} ${rt.label}`;
+}
+
 /** The types whose general access can be set (link sharing). */
 export function requireLinkShareable(rt: CliResourceType): void {
   if (!LINK_SHAREABLE_TYPES.includes(rt.type))
     throw new CliError(
-      `Argument type: a ${rt.label} has no general access (runs, builds, datasets, key-value stores and request queues do)`,
+      `Argument type: ${aLabel(rt)} has no general access (runs, builds, datasets, key-value stores and request queues do)`,
       EXIT.USAGE,
     );
 }
@@ -110,7 +115,7 @@ export function parsePermissions(list: string, rt: CliResourceType, option = '--
         const found = known.find((p) => p.toLowerCase() === name.toLowerCase().replace(/-/g, '_'));
         if (!found)
           throw new CliError(
-            `Option ${option}: "${name}" is not a permission of a ${rt.label} (one of ${known.join(', ')})`,
+            `Option ${option}: "${name}" is not a permission of ${aLabel(rt)} (one of ${known.join(', ')})`,
             EXIT.USAGE,
           );
         return found;

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { call, Cli, connect } from '../api';
 import { CliError, EXIT, printFields, printJson, printTable } from '../output';
 import {
+  aLabel,
   CliResourceType,
   findUser,
   parseExpiry,
@@ -191,7 +192,7 @@ async function setGeneralAccess(cli: Cli, rt: CliResourceType, ref: string, gene
       // Runs and builds have no names to read them by.
       if (generalAccess === 'ANYONE_WITH_NAME_CAN_READ')
         throw new CliError(
-          `Argument value: a ${rt.label} has no name; use ANYONE_WITH_ID_CAN_READ`,
+          `Argument value: ${aLabel(rt)} has no name; use ANYONE_WITH_ID_CAN_READ`,
           EXIT.USAGE,
         );
       const byId = { generalAccess };
