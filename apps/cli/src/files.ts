@@ -97,30 +97,37 @@ export function contentTypeOf(file: string | undefined): string {
 
 /**
  * Streams a download to a file or stdout. On a terminal, a transfer that lasts more than a moment
- * shows a progress bar on stderr (never on stdout, which may be the data itself).
+ * shows a progress bar on stderr (never on stdout, which may be the data itself): over items when
+ * each is a line (`totalLines`: the API's JSON, JSON lines, CSV and XML exports are), else over bytes.
  */
 export async function download(
   body: ReadableStream<Uint8Array>,
   to: string | undefined,
-  { totalBytes, label }: { totalBytes?: number; label: string },
+  { totalBytes, totalLines, label }: { totalBytes?: number; totalLines?: number; label: string },
 ): Promise<number> {
-  let transferred = 0;
+  let bytes = 0;
+  let lines = 0;
   let bar: SingleBar | undefined;
   const started = Date.now();
   const showProgress = !!process.stderr.isTTY;
   const kb = (n: number) => Math.round(n / 1024);
+  const progress = () => (totalLines ? Math.min(lines, totalLines) : kb(bytes));
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      transferred += chunk.length;
+      bytes += chunk.length;
+      if (totalLines) for (let at = chunk.indexOf(10); at >= 0; at = chunk.indexOf(10, at + 1)) lines++;
       if (showProgress && !bar && Date.now() - started > 500) {
+        const [total, unit] = totalLines ? [totalLines, 'items'] : [totalBytes ? kb(totalBytes) : 0, 'kB'];
         bar = new SingleBar({
           stream: process.stderr,
-          format: totalBytes ? `${label} |{bar}| {percentage}% {value}/{total} kB` : `${label} {value} kB`,
+          format: total
+            ? `${label} |{bar}| {percentage}% {value}/{total} ${unit}`
+            : `${label} {value} ${unit}`,
           hideCursor: true,
         });
-        bar.start(totalBytes ? kb(totalBytes) : 0, kb(transferred));
+        bar.start(total, progress());
       }
-      bar?.update(kb(transferred));
+      bar?.update(progress());
       done(null, chunk);
     },
   });
@@ -133,6 +140,7 @@ export async function download(
       // stdout stays open for whatever follows.
       { end: destination !== process.stdout },
     );
+    bar?.update(totalLines ?? progress());
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (to && code && ['ENOENT', 'EACCES', 'EISDIR', 'ENOTDIR', 'EROFS'].includes(code))
@@ -141,5 +149,5 @@ export async function download(
   } finally {
     bar?.stop();
   }
-  return transferred;
+  return bytes;
 }

@@ -62,20 +62,32 @@ async function page(cli: Cli, query: Query) {
   return (await call(cli.api.GET('/v2/audit-log', { params: { query } }), cli.url)).data;
 }
 
-/** What a change made, in a few words (permissions granted, general access set, …). */
+/** What a change made, in a few words: permissions granted, the fields that changed, … */
 function detail(entry: AuditEntryView): string {
-  const summary = (value: unknown): string => {
-    if (value === null || value === undefined) return '';
-    if (typeof value !== 'object') return String(value);
-    const v = value as Record<string, unknown>;
-    if (Array.isArray(v.permissions)) return v.permissions.join(',');
-    if (typeof v.generalAccess === 'string') return v.generalAccess;
-    if (typeof v.permission === 'string') return String(v.permission);
-    return JSON.stringify(value);
-  };
-  const before = summary(entry.before);
-  const after = summary(entry.after);
-  return before && after ? `${before} → ${after}` : after || (before ? `was ${before}` : '');
+  const text = (v: unknown) =>
+    Array.isArray(v) ? v.join(',') : typeof v === 'object' && v !== null ? '{…}' : String(v);
+  const fields = (v: unknown) =>
+    typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+  const before = fields(entry.before);
+  const after = fields(entry.after);
+  if (after && Array.isArray(after.permissions) && !before) return after.permissions.join(',');
+  if (before && Array.isArray(before.permissions) && !after) return `was ${before.permissions.join(',')}`;
+  if (before && after) {
+    const changed = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter(
+      (key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]),
+    );
+    return changed
+      .map((key) => `${key}: ${text(before[key] ?? '-')} → ${text(after[key] ?? '-')}`)
+      .join('; ');
+  }
+  const one = after ?? before;
+  if (one)
+    return Object.entries(one)
+      .filter(([key, value]) => value !== null && typeof value !== 'object' && !/Id$/.test(key))
+      .map(([key, value]) => `${key}=${String(value)}`)
+      .join(' ');
+  const value = entry.after ?? entry.before;
+  return value === null || value === undefined ? '' : String(value);
 }
 
 async function print(cli: Cli, entries: AuditEntryView[], { header }: { header: boolean }) {

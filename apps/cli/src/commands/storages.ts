@@ -5,6 +5,7 @@ import { CliError, EXIT, printFields, printJson, printTable } from '../output';
 import { examples } from './help';
 
 const DATASET_FORMATS = ['json', 'jsonl', 'csv', 'xlsx', 'xml', 'html', 'rss'] as const;
+const LINE_FORMATS = new Set<string>(['json', 'jsonl', 'csv', 'xml']);
 
 interface ListOptions {
   shared?: boolean;
@@ -170,12 +171,12 @@ function registerDatasets(program: Command) {
           });
           if (!response.ok || !data) throw apiError(response.status, error);
           const length = Number(response.headers.get('content-length'));
+          const count = Number(response.headers.get('x-apify-pagination-count'));
           await download(data, options.output, {
-            label: `Exporting ${response.headers.get('x-apify-pagination-count') ?? ''} items`.replace(
-              '  ',
-              ' ',
-            ),
+            label: `Exporting dataset ${ref}`,
             totalBytes: Number.isFinite(length) && length > 0 ? length : undefined,
+            // One item a line in these formats (a CSV value with a line break counts twice, at worst).
+            totalLines: LINE_FORMATS.has(options.format) && count > 0 ? count : undefined,
           });
           if (options.output && options.output !== '-' && !cli.json)
             process.stderr.write(`Exported dataset ${ref} as ${options.format} to ${options.output}\n`);
