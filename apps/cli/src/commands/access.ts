@@ -20,8 +20,22 @@ const accessPath = (rt: CliResourceType, ref: string) => ({
   params: { path: { collection: rt.collection, resourceId: ref } },
 });
 
+/** Who has access, with every page of grants (the API pages them by cursor). */
 async function listAccess(cli: Cli, rt: CliResourceType, ref: string) {
-  return (await call(cli.api.GET('/v2/{collection}/{resourceId}/access', accessPath(rt, ref)), cli.url)).data;
+  const get = (cursor?: string) =>
+    call(
+      cli.api.GET('/v2/{collection}/{resourceId}/access', {
+        params: { path: { collection: rt.collection, resourceId: ref }, query: { limit: 1000, cursor } },
+      }),
+      cli.url,
+    );
+  const list = (await get()).data;
+  for (let cursor = list.nextCursor; cursor;) {
+    const next = (await get(cursor)).data;
+    list.grants.push(...next.grants);
+    cursor = next.nextCursor;
+  }
+  return { ...list, nextCursor: null };
 }
 
 interface ShareOptions {
