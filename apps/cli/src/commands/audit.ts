@@ -5,13 +5,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { call, Cli, connect } from '../api';
 import { CliError, EXIT, printJson, printTable } from '../output';
 import { parseExpiry, resourceId, resourceType, usernames } from '../resources';
-import { examples } from './help';
+import { examples, pageSize } from './help';
 
 interface AuditOptions {
   resource?: string;
   from?: string;
   to?: string;
-  limit: string;
+  limit: number;
   follow?: boolean;
   interval: string;
 }
@@ -112,9 +112,7 @@ async function print(cli: Cli, entries: AuditEntryView[], { header }: { header: 
 }
 
 async function audit(options: AuditOptions, command: Command) {
-  const limit = Number(options.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    throw new CliError(`Option --limit: "${options.limit}" is not a number from 1 to 1000`, EXIT.USAGE);
+  const { limit } = options;
   const interval = Number(options.interval);
   if (!(interval >= 0.2 && interval <= 3600))
     throw new CliError(
@@ -170,7 +168,7 @@ export function registerAuditCommands(program: Command): void {
       .option('--resource <resource>', 'one resource: its id, or <type>:<id or username~name>')
       .option('--from <when>', 'since: an ISO date, or a duration ago (1h, 7d)')
       .option('--to <when>', 'until: an ISO date, or a duration ago')
-      .option('--limit <n>', 'how many of the newest entries', '50')
+      .option('--limit <n>', 'how many of the newest entries (1 to 1000)', pageSize, 50)
       .option('-F, --follow', 'keep printing new entries as they come (Ctrl+C stops)')
       .option('--interval <seconds>', 'how often --follow asks', '2')
       .action(audit),

@@ -1,23 +1,20 @@
 import { Command, Option } from 'commander';
 import { apiError, call, connect, unreachable } from '../api';
 import { batches, contentTypeOf, download, parseItems, readInput } from '../files';
-import { CliError, EXIT, printFields, printJson, printTable } from '../output';
-import { examples } from './help';
+import { printFields, printJson, printTable } from '../output';
+import { examples, pageSize } from './help';
 
 const DATASET_FORMATS = ['json', 'jsonl', 'csv', 'xlsx', 'xml', 'html', 'rss'] as const;
 const LINE_FORMATS = new Set<string>(['json', 'jsonl', 'csv', 'xml']);
 
 interface ListOptions {
   shared?: boolean;
-  limit: string;
+  limit: number;
 }
 
 function listQuery(options: ListOptions) {
-  const limit = Number(options.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    throw new CliError(`Option --limit: "${options.limit}" is not a number from 1 to 1000`, EXIT.USAGE);
   return {
-    limit,
+    limit: options.limit,
     desc: '1' as const,
     ...(options.shared ? { ownership: 'sharedWithMe' as const } : {}),
   };
@@ -26,7 +23,7 @@ function listQuery(options: ListOptions) {
 const listOptions = (command: Command) =>
   command
     .option('--shared', 'the ones shared with you (not those of the account you act as)')
-    .option('--limit <n>', 'how many, newest first', '100');
+    .option('--limit <n>', 'how many, newest first (1 to 1000)', pageSize, 100);
 
 interface StorageRow {
   id: string;
@@ -348,12 +345,9 @@ function registerRequestQueues(program: Command) {
     queues
       .command('head')
       .argument('<queue>', 'id or username~name')
-      .option('--limit <n>', 'how many requests', '20')
+      .option('--limit <n>', 'how many requests (1 to 1000)', pageSize, 20)
       .description('the first pending requests of a queue')
-      .action(async (ref: string, options: { limit: string }, command: Command) => {
-        const limit = Number(options.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-          throw new CliError(`Option --limit: "${options.limit}" is not a number from 1 to 1000`, EXIT.USAGE);
+      .action(async (ref: string, { limit }: { limit: number }, command: Command) => {
         const cli = await connect(command);
         const head = (
           await call(
