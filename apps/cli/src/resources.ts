@@ -158,12 +158,19 @@ export async function resourceId(cli: Cli, rt: CliResourceType, ref: string): Pr
   return (await call(get(`/v2/${rt.collection}/{ref}`, { params: { path: { ref } } }), cli.url)).data.id;
 }
 
+/** As the API: grants name people by username or id, so that sharing cannot reveal who is registered. */
+export function checkUserRef(ref: string, option: string): void {
+  if (ref.includes('@'))
+    throw new CliError(`${option}: name the user by username or id, not by email address`, EXIT.USAGE);
+}
+
 /** A user's id and username from an id or username (public profile); unknown is an error naming `option`. */
 export async function findUser(
   cli: Cli,
   ref: string,
   option: string,
 ): Promise<{ id: string; username: string }> {
+  checkUserRef(ref, option);
   const request = cli.api.GET('/v2/users/{userIdOrUsername}', {
     params: { path: { userIdOrUsername: ref } },
   });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { TEST_PASSWORD } from '@atrium/testing';
 import {
+  createActor,
   createDataset,
   restrictResourceAccess,
   SignedUpUser,
@@ -87,6 +88,51 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
     const expires = Date.parse(grant.expiresAt) - before;
     expect(expires).toBeGreaterThan(7 * 86_400_000 - 60_000);
     expect(expires).toBeLessThan(7 * 86_400_000 + 60_000);
+  });
+
+  it('shares an Actor (bob named by id) with --view-owner-runs; access lists the grant under the Actor', async () => {
+    const actorId = await createActor(t, alice);
+    const share = await asAlice([
+      'share',
+      'actor',
+      actorId,
+      '--with',
+      bob.id,
+      '--permissions',
+      'READ,RUN',
+      '--view-owner-runs',
+      '--json',
+    ]);
+    expect(share.code).toBe(0);
+    expect(JSON.parse(share.stdout)).toMatchObject({
+      resourceType: 'ACTOR',
+      resourceId: actorId,
+      userId: bob.id,
+      permissions: expect.arrayContaining(['READ', 'RUN', 'VIEW_OWNER_RUNS']),
+    });
+    expect((await asAlice(['access', 'actor', actorId])).stdout).toMatch(
+      new RegExp(`^${bob.username} +READ,RUN,VIEW_OWNER_RUNS +never`, 'm'),
+    );
+    await t.http().get(`/v2/acts/${actorId}`).set(bob.auth).expect(200);
+    expectOneLineError(
+      await asAlice(['share', 'actor', actorId, '--with', 'bob@example.com', '--permissions', 'READ']),
+      2,
+      /Option --with: name the user by username or id, not by email address/,
+    );
+    expectOneLineError(
+      await asAlice([
+        'share',
+        'dataset',
+        datasetId,
+        '--with',
+        bob.username,
+        '--permissions',
+        'READ',
+        '--view-owner-runs',
+      ]),
+      2,
+      /Option --view-owner-runs: "VIEW_OWNER_RUNS" is not a permission of a dataset/,
+    );
   });
 
   it('explain says why bob may read it (a grant) and why he may not write', async () => {

@@ -4,6 +4,7 @@ import { call, Cli, connect } from '../api';
 import { CliError, EXIT, printFields, printJson, printTable } from '../output';
 import {
   aLabel,
+  checkUserRef,
   CliResourceType,
   findUser,
   parseExpiry,
@@ -51,21 +52,21 @@ async function share(typeName: string, ref: string, options: ShareOptions, comma
   if (options.viewOwnerRuns)
     permissions.push(...parsePermissions('VIEW_OWNER_RUNS', rt, '--view-owner-runs'));
   const expiresAt = options.expires === undefined ? undefined : parseExpiry(options.expires);
+  checkUserRef(options.with, 'Option --with');
   const cli = await connect(command);
-  // An email goes to the API as is (it resolves it); an id or username is checked first for a clear error.
-  const user = options.with.includes('@') ? undefined : await findUser(cli, options.with, 'Option --with');
+  const user = await findUser(cli, options.with, 'Option --with');
   const grant = (
     await call(
       cli.api.POST('/v2/{collection}/{resourceId}/access/grants', {
         ...accessPath(rt, ref),
-        body: { user: user?.id ?? options.with, permissions: [...new Set(permissions)], expiresAt },
+        body: { user: user.id, permissions: [...new Set(permissions)], expiresAt },
       }),
       cli.url,
     )
   ).data;
   if (cli.json) return printJson(grant);
   process.stdout.write(
-    `Shared ${rt.label} ${ref} with ${user?.username ?? options.with}: ${grant.permissions.join(', ')}` +
+    `Shared ${rt.label} ${ref} with ${user.username}: ${grant.permissions.join(', ')}` +
       (grant.expiresAt ? ` until ${grant.expiresAt}` : '') +
       ` (grant ${grant.id})\n`,
   );
@@ -255,13 +256,13 @@ export function registerAccessCommands(program: Command): void {
   examples(
     refArgument(typeArgument(program.command('share')))
       .description('give a user permissions on a resource (a grant)')
-      .requiredOption('--with <user>', 'who: a username, user id or email')
+      .requiredOption('--with <user>', 'who: a username or user id')
       .requiredOption('--permissions <list>', 'comma-separated, e.g. READ,WRITE (the type’s permissions)')
       .option('--expires <when>', 'a duration from now (30m, 12h, 7d, 2w) or an ISO date')
       .option('--view-owner-runs', 'Actors and tasks: also see the runs the owner starts (VIEW_OWNER_RUNS)')
       .action(share),
     'atrium share dataset alice~results --with bob --permissions READ',
-    'atrium share actor XbP1sM7yH2kL9qR4t --with bob@example.com --permissions READ,RUN --expires 7d',
+    'atrium share actor XbP1sM7yH2kL9qR4t --with bob --permissions READ,RUN --expires 7d',
     'atrium share task my-task-id --with bob --permissions READ --view-owner-runs',
   );
   examples(
