@@ -103,13 +103,18 @@ export function contentTypeOf(file: string | undefined): string {
 export async function download(
   body: ReadableStream<Uint8Array>,
   to: string | undefined,
-  { totalBytes, totalLines, label }: { totalBytes?: number; totalLines?: number; label: string },
+  {
+    totalBytes,
+    totalLines,
+    label,
+    progressTo = process.stderr,
+  }: { totalBytes?: number; totalLines?: number; label: string; progressTo?: NodeJS.WriteStream },
 ): Promise<number> {
   let bytes = 0;
   let lines = 0;
   let bar: SingleBar | undefined;
   const started = Date.now();
-  const showProgress = !!process.stderr.isTTY;
+  const showProgress = !!progressTo.isTTY;
   const kb = (n: number) => Math.round(n / 1024);
   const progress = () => (totalLines ? Math.min(lines, totalLines) : kb(bytes));
   const counter = new Transform({
@@ -119,7 +124,7 @@ export async function download(
       if (showProgress && !bar && Date.now() - started > 500) {
         const [total, unit] = totalLines ? [totalLines, 'items'] : [totalBytes ? kb(totalBytes) : 0, 'kB'];
         bar = new SingleBar({
-          stream: process.stderr,
+          stream: progressTo,
           format: total
             ? `${label} |{bar}| {percentage}% {value}/{total} ${unit}`
             : `${label} {value} ${unit}`,
