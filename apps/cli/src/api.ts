@@ -90,7 +90,7 @@ function createClient(url: string, token: string | undefined, accountId: string 
 }
 
 /** `--account` takes an organization's id or its name (one the user belongs to). */
-async function resolveAccount(cli: Cli, account: string): Promise<string> {
+export async function resolveAccount(cli: Cli, account: string): Promise<string> {
   if (ID_PATTERN.test(account)) return account;
   const page = await call(cli.api.GET('/v2/organizations', { params: { query: { limit: 1000 } } }), cli.url);
   const found = page.data.items.find((org) => org.username === account);

@@ -73,9 +73,13 @@ function text(value: unknown): string {
   return String(value).replace(/\s+/g, ' ');
 }
 
-/** A table for people: a header, then one padded line per row ("(none)" when there are none). */
-export function printTable<Row>(rows: Row[], columns: Column<Row>[]): void {
+/**
+ * A table for people: a header, then one padded line per row ("(none)" when there are none).
+ * `header: false` prints the rows alone (more rows of a table already shown, as `audit --follow` does).
+ */
+export function printTable<Row>(rows: Row[], columns: Column<Row>[], { header = true } = {}): void {
   if (rows.length === 0) {
+    if (!header) return;
     process.stdout.write('(none)\n');
     return;
   }
@@ -87,7 +91,7 @@ export function printTable<Row>(rows: Row[], columns: Column<Row>[]): void {
       .map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i])))
       .join('  ')
       .trimEnd() + '\n';
-  process.stdout.write(line(headers) + cells.map(line).join(''));
+  process.stdout.write((header ? line(headers) : '') + cells.map(line).join(''));
 }
 
 /** `key: value` lines for one object. */

@@ -10,3 +10,10 @@ export function wholeNumber(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
   return Number(value);
 }
+
+/** A page size option: a whole number from 1 to 1000, as the API's list routes take. */
+export function pageSize(value: string): number {
+  const n = wholeNumber(value);
+  if (n < 1 || n > 1000) throw new InvalidArgumentError('must be from 1 to 1000');
+  return n;
+}
