@@ -9,8 +9,11 @@ import { parseAllDocuments } from 'yaml';
 // overlays in depth; this runs without kustomize.)
 
 const ROOT = join(__dirname, '..');
-/** The embedded all-in-one launcher is not deployed as a process of its own. */
-const NOT_DEPLOYED = new Set(['atrium']);
+/**
+ * The embedded all-in-one launcher is not deployed as a process of its own; the CLI is a client
+ * on users' machines (its `worker` included), like the console in a browser.
+ */
+const NOT_DEPLOYED = new Set(['atrium', 'cli']);
 /** The processes that sign or verify tokens: no other is given the key (libs/config). */
 const READ_JWT_SECRET = ['gateway', 'identity'];
 
