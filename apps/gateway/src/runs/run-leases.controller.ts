@@ -1,4 +1,5 @@
-import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
@@ -142,12 +143,18 @@ export class RunLeasesController {
   @SignedIn()
   @HttpCode(200)
   @Returns(claimedRunView)
-  async claim(@CurrentUser() user: UserPrincipal, @ValidBody(claimBody) body: z.output<typeof claimBody>) {
+  async claim(
+    @CurrentUser() user: UserPrincipal,
+    @ValidBody(claimBody) body: z.output<typeof claimBody>,
+    @Req() request: FastifyRequest,
+  ) {
     const lists = body.runId
       ? await this.executableRun(user, body.runId)
       : await this.executable(user, body.actorIds ?? []);
     const deadline = Date.now() + body.waitSecs * 1000;
     for (;;) {
+      // A worker that stopped waiting (Ctrl+C) would never hear of a run claimed for it now.
+      if (request.raw.socket?.destroyed) return { data: null };
       const claimed = await this.rpc.call(RunLeasesRpc.claim, {
         userId: user.userId,
         worker: body.worker,

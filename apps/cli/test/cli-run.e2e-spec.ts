@@ -1,0 +1,218 @@
+import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { uniqueName } from '@atrium/testing';
+import {
+  createActor,
+  restrictResourceAccess,
+  SignedUpUser,
+  signUpEach,
+  startListeningTestStack,
+  TestStack,
+} from '../../atrium/test/test-stack';
+import { CliResult } from './cli-harness';
+import { CRAWLEE_ACTOR, RECORDING_COMMAND, spawnCli, startSite, waitForOutput } from './runner-harness';
+
+const PAGES = 20;
+
+/**
+ * `atrium run`: a run started and executed here, the command given the platform's environment
+ * with the lease's run token, its output in the terminal and the run's log, and the run finished
+ * by how the command ended (exit code, timeout, Ctrl+C, an abort through the API).
+ */
+describe('atrium run (the CLI as a subprocess)', () => {
+  let t: TestStack & { baseUrl: string };
+  let site: Awaited<ReturnType<typeof startSite>>;
+  let alice: SignedUpUser;
+  let bob: SignedUpUser;
+  let actorId: string;
+  let actorName: string;
+  let dir: string;
+  const as = (user: SignedUpUser) => ({ ATRIUM_URL: t.baseUrl, ATRIUM_TOKEN: user.accessToken });
+  const atrium = (user: SignedUpUser, args: string[], env: Record<string, string> = {}) =>
+    spawnCli(args, { ...as(user), ...env });
+  const run = (user: SignedUpUser, args: string[], env: Record<string, string> = {}) =>
+    atrium(user, args, env).result;
+  const runIdOf = (out: { stderr: string } | string) =>
+    /Run (\w{17}) started/.exec(typeof out === 'string' ? out : out.stderr)![1];
+  const getRun = async (id: string) =>
+    (await t.http().get(`/v2/actor-runs/${id}`).set(alice.auth).expect(200)).body.data;
+  const expectOneLine = (out: CliResult) => {
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toMatch(/^atrium: /);
+  };
+
+  beforeAll(async () => {
+    site = await startSite(PAGES);
+    t = await startListeningTestStack();
+    [alice, bob] = await signUpEach(t, 'alice', 'bob');
+    await restrictResourceAccess(t, alice);
+    actorName = uniqueName('crawler');
+    actorId = await createActor(t, alice, { name: actorName });
+    dir = mkdtempSync(join(tmpdir(), 'atrium-run-spec-'));
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+    await new Promise((done) => site?.server.close(done));
+    rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('executes the unmodified SDK + Crawlee Actor: SUCCEEDED, its dataset filled, its output in the terminal and the log', async () => {
+    const input = join(dir, 'input.json');
+    writeFileSync(input, JSON.stringify({ startUrl: `${site.origin}/page/0` }));
+    const startedAt = Date.now();
+    const out = await run(alice, [
+      'run',
+      `${alice.username}/${actorName}`,
+      '--input',
+      input,
+      '--',
+      process.execPath,
+      CRAWLEE_ACTOR,
+    ]);
+    const seconds = (Date.now() - startedAt) / 1000;
+    if (out.code !== 0) throw new Error(`atrium run exited ${out.code}:\n${out.stdout}\n${out.stderr}`);
+    const runId = runIdOf(out);
+    expect(out.stderr).toContain(`${t.baseUrl}/actors/runs/${runId}`);
+    expect(out.stderr).toMatch(new RegExp(`Run ${runId} SUCCEEDED`));
+    // The crawler's own output reached the terminal…
+    expect(out.stdout + out.stderr).toMatch(/requestsFinished/);
+
+    const finished = await getRun(runId);
+    expect(finished).toMatchObject({ status: 'SUCCEEDED', actId: actorId, userId: alice.id });
+    const items = await t
+      .http()
+      .get(`/v2/datasets/${finished.defaultDatasetId}/items`)
+      .set(alice.auth)
+      .expect(200);
+    expect(items.body).toHaveLength(PAGES);
+    // …and the run's log, after the lease's line and before the finish.
+    const log = (await t.http().get(`/v2/actor-runs/${runId}/log`).set(alice.auth).expect(200)).text;
+    expect(log).toMatch(/Run taken by worker .+ \(attempt 1 of 2\)/);
+    expect(log).toMatch(/requestsFinished/);
+    expect(log.indexOf('requestsFinished')).toBeLessThan(log.indexOf('finished the run: SUCCEEDED'));
+    console.log(`atrium run of the Crawlee Actor (${PAGES} pages): ${seconds.toFixed(1)} s end to end`);
+  }, 180_000);
+
+  it("gives the command the lease's run token and never the CLI's own token; the token stops working with the run", async () => {
+    const record = join(dir, 'env.jsonl');
+    const out = await run(alice, ['run', actorId, '--', process.execPath, RECORDING_COMMAND], {
+      RECORD_FILE: record,
+    });
+    expect(out.code).toBe(0);
+    const [start] = readFileSync(record, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(start.hasAtriumToken).toBe(false);
+    expect(start.apifyToken).toMatch(/^atrium_run_/);
+    expect(start.apifyToken).not.toBe(alice.accessToken);
+    expect(start.runId).toBe(runIdOf(out));
+    // The run has finished: its lease's token no longer works.
+    await t
+      .http()
+      .get(`/v2/actor-runs/${start.runId}`)
+      .set('authorization', `Bearer ${start.apifyToken}`)
+      .expect(401);
+  }, 60_000);
+
+  it('a failing command: FAILED with its exit code, passed on', async () => {
+    const out = await run(alice, [
+      'run',
+      actorId,
+      '--',
+      process.execPath,
+      '-e',
+      'console.error("boom"); process.exit(3)',
+    ]);
+    expect(out.code).toBe(3);
+    expect(out.stderr).toMatch(/boom/);
+    expect(out.stderr).toMatch(/FAILED: Exited with code 3/);
+    expect(await getRun(runIdOf(out))).toMatchObject({
+      status: 'FAILED',
+      statusMessage: 'Exited with code 3',
+    });
+  }, 60_000);
+
+  it('a run past its timeout: TIMED-OUT, exit 124', async () => {
+    const out = await run(alice, [
+      'run',
+      actorId,
+      '--timeout',
+      '2',
+      '--',
+      process.execPath,
+      '-e',
+      'setInterval(() => {}, 1000)',
+    ]);
+    expect(out.code).toBe(124);
+    expect(await getRun(runIdOf(out))).toMatchObject({ status: 'TIMED-OUT', options: { timeoutSecs: 2 } });
+  }, 60_000);
+
+  it('an abort through the API stops the process: ABORTED, exit 130', async () => {
+    const cli = atrium(alice, [
+      'run',
+      actorId,
+      '--lease-secs',
+      '10',
+      '--',
+      process.execPath,
+      '-e',
+      'console.log("working"); setInterval(() => {}, 1000)',
+    ]);
+    await waitForOutput(cli, (all) => all.includes('working'));
+    const runId = runIdOf(cli.stderr());
+    const abortedAt = Date.now();
+    await t.http().post(`/v2/actor-runs/${runId}/abort`).set(alice.auth).expect(200);
+    const out = await cli.result;
+    console.log(`abort through the API → the runner's process stopped in ${Date.now() - abortedAt} ms`);
+    expect(out.code).toBe(130);
+    expect(await getRun(runIdOf(out))).toMatchObject({ status: 'ABORTED' });
+  }, 60_000);
+
+  it('Ctrl+C (SIGINT to the CLI): ABORTED, exit 130, the process stopped', async () => {
+    const cli = atrium(alice, [
+      'run',
+      actorId,
+      '--',
+      process.execPath,
+      '-e',
+      'console.log("pid " + process.pid); setInterval(() => {}, 1000)',
+    ]);
+    await waitForOutput(cli, (all) => /pid \d+/.test(all));
+    const pid = Number(/pid (\d+)/.exec(cli.stdout())![1]);
+    cli.child.kill('SIGINT');
+    const out = await cli.result;
+    expect(out.code).toBe(130);
+    expect(await getRun(runIdOf(out))).toMatchObject({ status: 'ABORTED' });
+    expect(() => process.kill(pid, 0)).toThrow();
+  }, 60_000);
+
+  it('bad input: unknown Actor exit 5, not allowed 4/5, unreadable input 2, --json prints the error object', async () => {
+    const unknown = await run(alice, ['run', `${alice.username}/no-such-actor`, '--', 'true']);
+    expect(unknown.code).toBe(5);
+    expectOneLine(unknown);
+
+    // Alice's Actor is not visible to Bob (her resources are restricted): not found to him.
+    const denied = await run(bob, ['run', actorId, '--', 'true']);
+    expect([4, 5]).toContain(denied.code);
+    expectOneLine(denied);
+
+    const unreadable = await run(alice, ['run', actorId, '--input', join(dir, 'missing.json'), '--', 'true']);
+    expect(unreadable.code).toBe(2);
+    expectOneLine(unreadable);
+    expect(unreadable.stderr).toMatch(/--input.*ENOENT/);
+    const invalid = join(dir, 'invalid.json');
+    writeFileSync(invalid, '{ not json');
+    const notJson = await run(alice, ['run', actorId, '--input', invalid, '--', 'true']);
+    expect(notJson.code).toBe(2);
+    expectOneLine(notJson);
+
+    const json = await run(bob, ['run', actorId, '--json', '--', 'true']);
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: { type: 'record-not-found', message: expect.any(String) },
+    });
+    const missingCommand = await run(alice, ['run', actorId]);
+    expect(missingCommand.code).toBe(2);
+  }, 60_000);
+});

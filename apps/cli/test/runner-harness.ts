@@ -1,0 +1,94 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CliResult } from './cli-harness';
+
+const BIN = join(__dirname, '..', '..', '..', 'bin', 'atrium.js');
+/** The unmodified Apify SDK + Crawlee Actor of the platform's own end-to-end test. */
+export const CRAWLEE_ACTOR = join(
+  __dirname,
+  '..',
+  '..',
+  'atrium',
+  'test',
+  'fixtures',
+  'crawlee-actor',
+  'main.mjs',
+);
+/** Records its pid, start and end (as JSON lines) into RECORD_FILE, sleeping SLEEP_MS between. */
+export const RECORDING_COMMAND = join(__dirname, 'fixtures', 'record-execution.mjs');
+
+/** The CLI as a subprocess that the test holds (to signal it, or read its output while it runs). */
+export interface CliProcess {
+  child: ChildProcess;
+  result: Promise<CliResult>;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** `atrium …` signed in through ATRIUM_URL / ATRIUM_TOKEN, in a scratch directory of its own. */
+export function spawnCli(args: string[], env: Record<string, string>): CliProcess {
+  const cwd = mkdtempSync(join(tmpdir(), 'atrium-runner-'));
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: cwd,
+      ATRIUM_CONFIG_DIR: cwd,
+      NO_COLOR: '1',
+      CRAWLEE_LOG_LEVEL: 'INFO',
+      ...env,
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin!.end();
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return { child, result, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** Resolves once `check` holds on the process's output (or rejects with the output so far). */
+export async function waitForOutput(cli: CliProcess, check: (all: string) => boolean, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!check(cli.stdout() + cli.stderr())) {
+    if (Date.now() > deadline || cli.child.exitCode !== null)
+      throw new Error(`the CLI did not print what was awaited:\n${cli.stdout()}\n${cli.stderr()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A small site of `pages` pages linked to each other, as the SDK + Crawlee spec crawls. */
+export async function startSite(pages: number): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    const n = Number(/^\/page\/(\d+)$/.exec(req.url ?? '')?.[1] ?? -1);
+    if (n < 0 || n >= pages) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const links = [n + 1, 2 * n, 3 * n + 1].map((to) => `<a href="/page/${to % pages}">p</a>`).join('\n');
+    res
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end(`<!doctype html><html><head><title>Page ${n}</title></head><body>${links}</body></html>`);
+  });
+  server.keepAliveTimeout = 120_000;
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
