@@ -162,8 +162,9 @@ export class RunLeasesController {
         ...lists,
       });
       if (claimed) return { data: { ...claimed, run: this.present(claimed.run) } };
-      if (body.runId || Date.now() + CLAIM_POLL_MS > deadline) return { data: null };
-      await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+      const left = deadline - Date.now();
+      if (body.runId || left <= 0) return { data: null };
+      await new Promise((resolve) => setTimeout(resolve, Math.min(CLAIM_POLL_MS, left)));
     }
   }
 

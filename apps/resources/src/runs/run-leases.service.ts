@@ -3,6 +3,7 @@ import {
   AppError,
   ClaimedRunView,
   RpcPayload,
+  RUN_LOG_APPEND_MAX_BYTES,
   RUN_LOG_MAX_BYTES,
   RUN_MAX_ATTEMPTS,
   RunLeasesRpc,
@@ -167,15 +168,18 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
     return this.dataSource.transaction(async (manager) => {
       await this.catalogue.load(manager, 'ACTOR_RUN', runId, true);
       const [current] = (await manager.query(
-        `SELECT status, octet_length(log) AS bytes, strpos(log, $2) > 0 AS truncated
+        // Only a log longer than the cap less one append can have been truncated: shorter ones are not searched.
+        `SELECT status, octet_length(log) AS bytes,
+                CASE WHEN octet_length(log) > $3 THEN strpos(log, $2) > 0 ELSE false END AS truncated
            FROM resources.actor_run WHERE id = $1`,
-        [runId, LOG_TRUNCATED_LINE],
+        [runId, LOG_TRUNCATED_LINE, RUN_LOG_MAX_BYTES - RUN_LOG_APPEND_MAX_BYTES],
       )) as { status: RunView['status']; bytes: number; truncated: boolean }[];
       if (!current) throw AppError.notFound('The run');
       if (TERMINAL_RUN_STATUSES.includes(current.status))
         throw new AppError('conflict', `The run has already finished (${current.status}): its log is closed`);
+      // Once truncated, a log takes nothing more (not even what would fit in what is left).
+      const fits = !current.truncated && Number(current.bytes) + Buffer.byteLength(text) <= RUN_LOG_MAX_BYTES;
       let append = text;
-      const fits = Number(current.bytes) + Buffer.byteLength(text) <= RUN_LOG_MAX_BYTES;
       if (!fits) append = current.truncated ? '' : `\n${logLine(LOG_TRUNCATED_LINE)}`;
       if (append)
         await manager.query(`UPDATE resources.actor_run SET log = log || $2 WHERE id = $1`, [runId, append]);
