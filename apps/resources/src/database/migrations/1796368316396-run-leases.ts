@@ -17,7 +17,9 @@ export class RunLeases1796368316396 implements MigrationInterface {
       `ALTER TABLE "resources"."actor_run" ADD "lease_expires_at" TIMESTAMP WITH TIME ZONE`,
     );
     await queryRunner.query(`ALTER TABLE "resources"."actor_run" ADD "attempt" integer NOT NULL DEFAULT '0'`);
-    await queryRunner.query(`ALTER TABLE "resources"."actor_run" ADD "lease_token_hash" character varying(64)`);
+    await queryRunner.query(
+      `ALTER TABLE "resources"."actor_run" ADD "lease_token_hash" character varying(64)`,
+    );
     await queryRunner.query(
       `CREATE INDEX "actor_run_lease_expiry_idx" ON "resources"."actor_run" ("lease_expires_at") `,
     );
