@@ -188,6 +188,33 @@ describe('atrium run (the CLI as a subprocess)', () => {
     expect(() => process.kill(pid, 0)).toThrow();
   }, 60_000);
 
+  it('atrium runs ls, get, log and abort', async () => {
+    const done = await run(alice, [
+      'run',
+      actorId,
+      '--',
+      process.execPath,
+      '-e',
+      'console.log("listed run")',
+    ]);
+    const runId = runIdOf(done);
+    const ls = await run(alice, ['runs', 'ls', '--actor', actorId, '--limit', '3']);
+    expect(ls.code).toBe(0);
+    expect(ls.stdout.split('\n')[0]).toMatch(/^ID\s+ACTOR\s+STATUS/);
+    expect(ls.stdout).toContain(runId);
+    const get = await run(alice, ['runs', 'get', runId, '--json']);
+    expect(JSON.parse(get.stdout)).toMatchObject({ id: runId, status: 'SUCCEEDED' });
+    const log = await run(alice, ['runs', 'log', runId, '--follow']);
+    expect(log.code).toBe(0);
+    expect(log.stdout).toMatch(/listed run/);
+
+    const ready = (await t.http().post(`/v2/acts/${actorId}/runs`).set(alice.auth).expect(201)).body.data;
+    const abort = await run(alice, ['runs', 'abort', ready.id]);
+    expect(abort.stdout).toContain(`Run ${ready.id} ABORTED`);
+    const missing = await run(alice, ['runs', 'get', 'aaaaaaaaaaaaaaaaa']);
+    expect(missing.code).toBe(5);
+  }, 60_000);
+
   it('bad input: unknown Actor exit 5, not allowed 4/5, unreadable input 2, --json prints the error object', async () => {
     const unknown = await run(alice, ['run', `${alice.username}/no-such-actor`, '--', 'true']);
     expect(unknown.code).toBe(5);

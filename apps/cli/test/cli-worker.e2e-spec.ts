@@ -110,6 +110,33 @@ describe('atrium worker and run leases (the CLI as a subprocess)', () => {
     expect(out.stderr).toMatch(/stopped/);
   }, 180_000);
 
+  it('Ctrl+C once: the worker claims no more and lets its run finish; twice: its runs are aborted (exit 130)', async () => {
+    const actorId = await createActor(t, alice, { name: uniqueName('drained') });
+    const file = join(dir, 'drain.jsonl');
+    const args = ['--actor', actorId, '--concurrency', '2', '--', process.execPath, RECORDING_COMMAND];
+    const draining = worker(alice, args, { RECORD_FILE: file, SLEEP_MS: '2000' });
+    await waitForOutput(draining, (all) => all.includes('is waiting for runs'));
+    const finishing = await startRun(alice, actorId);
+    await waitForOutput(draining, (all) => all.includes(`executing ${finishing.id}`));
+    draining.child.kill('SIGINT');
+    const drained = await draining.result;
+    expect(drained.code).toBe(0);
+    expect((await getRun(finishing.id)).status).toBe('SUCCEEDED');
+    // A run started after the worker stopped claiming stays READY for another worker.
+    const waiting = await startRun(alice, actorId);
+
+    const aborting = worker(alice, args, { RECORD_FILE: file, SLEEP_MS: '60000' });
+    await waitForOutput(aborting, (all) => all.includes(`executing ${waiting.id}`));
+    aborting.child.kill('SIGINT');
+    await waitForOutput(aborting, (all) => all.includes('stops claiming'));
+    aborting.child.kill('SIGINT');
+    const aborted = await aborting.result;
+    expect(aborted.code).toBe(130);
+    expect(await getRun(waiting.id)).toMatchObject({ status: 'ABORTED' });
+    const pids = records(file).map((r) => r.pid);
+    expect(pids.filter(isAlive)).toEqual([]);
+  }, 60_000);
+
   it('two workers, one SIGKILLed mid-run: its process dies at once, the other retries the run once, one terminal status', async () => {
     const actorId = await createActor(t, alice, { name: uniqueName('retried') });
     const file = join(dir, 'kill.jsonl');
