@@ -116,6 +116,42 @@ describe('atrium run (the CLI as a subprocess)', () => {
       .expect(401);
   }, 60_000);
 
+  it('runs a task (by username~name): its Actor, with ACTOR_TASK_ID and the task input merged', async () => {
+    const taskName = uniqueName('task');
+    const task = (
+      await t
+        .http()
+        .post('/v2/actor-tasks')
+        .set(alice.auth)
+        .send({ actId: actorId, name: taskName, input: { fromTask: 1 } })
+        .expect(201)
+    ).body.data;
+    const input = join(dir, 'task-input.json');
+    writeFileSync(input, JSON.stringify({ fromRun: 2 }));
+    const show =
+      'console.log(JSON.stringify({ task: process.env.ACTOR_TASK_ID, actor: process.env.ACTOR_ID }))';
+    const out = await run(alice, [
+      'run',
+      `${alice.username}~${taskName}`,
+      '--input',
+      input,
+      '--',
+      process.execPath,
+      '-e',
+      show,
+    ]);
+    expect(out.code).toBe(0);
+    expect(JSON.parse(/\{"task".*\}/.exec(out.stdout)![0])).toEqual({ task: task.id, actor: actorId });
+    const finished = await getRun(runIdOf(out));
+    expect(finished).toMatchObject({ actorTaskId: task.id, status: 'SUCCEEDED' });
+    const stored = await t
+      .http()
+      .get(`/v2/key-value-stores/${finished.defaultKeyValueStoreId}/records/INPUT`)
+      .set(alice.auth)
+      .expect(200);
+    expect(stored.body).toEqual({ fromTask: 1, fromRun: 2 });
+  }, 60_000);
+
   it('a failing command: FAILED with its exit code, passed on', async () => {
     const out = await run(alice, [
       'run',

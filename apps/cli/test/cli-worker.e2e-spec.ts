@@ -276,6 +276,11 @@ describe('atrium worker and run leases (the CLI as a subprocess)', () => {
     console.log(
       `claim answered in ${latencyMs} ms; a 10 s lease not renewed was taken back after ${lostAfterMs} ms`,
     );
+
+    // Resurrected, it is RUNNING without a lease: nothing takes it back.
+    await t.http().post(`/v2/actor-runs/${run.id}/resurrect`).set(alice.auth).expect(200);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect((await getRun(run.id)).status).toBe('RUNNING');
   }, 60_000);
 
   it('who may claim: RUN alone claims only your own runs, WRITE any; a run token cannot claim; bad bodies are 400', async () => {
@@ -299,6 +304,13 @@ describe('atrium worker and run leases (the CLI as a subprocess)', () => {
     // Alice may change the Actor: she may execute anyone's run of it (Bob's is taken already).
     const alices = (await claim(alice, { actorIds: [actorId], worker: 'alice' }).expect(200)).body.data;
     expect(alices.run.id).toBe(alicesRun.id);
+
+    // A run set RUNNING by hand (PUT) is no runner's: not claimable, never swept back to READY.
+    const byHand = await startRun(alice, actorId);
+    await t.http().put(`/v2/actor-runs/${byHand.id}`).set(alice.auth).send({ status: 'RUNNING' }).expect(200);
+    expect((await claim(alice, { runId: byHand.id, worker: 'x' }).expect(200)).body).toEqual({ data: null });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await getRun(byHand.id)).status).toBe('RUNNING');
 
     // A run token acts for its run, not as a runner.
     const another = await startRun(alice, actorId);

@@ -7,6 +7,7 @@ import {
   LEASE_SECS,
   leaseSecsSchema,
   ID_PATTERN,
+  idSchema,
   ResourcesRpc,
   RUN_LOG_APPEND_MAX_BYTES,
   RunLeasesRpc,
@@ -36,7 +37,7 @@ const actorRef = z.string().min(1).max(200);
 const claimBody = z
   .object({
     actorIds: z.array(actorRef).min(1).max(50).optional(),
-    runId: z.string().min(1).max(100).optional(),
+    runId: idSchema.optional(),
     worker: workerNameSchema,
     leaseSecs: leaseSecsSchema.default(LEASE_SECS.default),
     waitSecs: z.number().int().min(0).max(30).default(0),

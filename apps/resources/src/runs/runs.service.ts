@@ -270,6 +270,8 @@ export class RunsService {
       run.status = 'RUNNING';
       run.finishedAt = null;
       run.resurrectedAt = new Date();
+      // RUNNING again without a runner's lease (run-leases.service.ts): no sweeper takes it back.
+      Object.assign(run, { leaseId: null, leaseExpiresAt: null, leaseTokenHash: null });
       await manager.save(run);
       await declareRunEvent(manager, 'ACTOR.RUN.RESURRECTED', run);
       return current;
