@@ -1,7 +1,7 @@
 import { readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { uniqueName } from '@atrium/testing';
+import { eventually, uniqueName } from '@atrium/testing';
 import {
   createActor,
   restrictResourceAccess,
@@ -11,7 +11,15 @@ import {
   TestStack,
 } from '../../atrium/test/test-stack';
 import { CliResult } from './cli-harness';
-import { CRAWLEE_ACTOR, RECORDING_COMMAND, spawnCli, startSite, waitForOutput } from './runner-harness';
+import {
+  CRAWLEE_ACTOR,
+  isAlive,
+  RECORDING_COMMAND,
+  spawnCli,
+  startProxy,
+  startSite,
+  waitForOutput,
+} from './runner-harness';
 
 const PAGES = 20;
 
@@ -222,6 +230,49 @@ describe('atrium run (the CLI as a subprocess)', () => {
     expect(out.code).toBe(130);
     expect(await getRun(runIdOf(out))).toMatchObject({ status: 'ABORTED' });
     expect(() => process.kill(pid, 0)).toThrow();
+  }, 60_000);
+
+  it('Atrium unreachable until the lease runs out: the process is killed (it may be executed elsewhere now), exit 1', async () => {
+    const proxy = await startProxy(t.baseUrl);
+    const cli = atrium(
+      alice,
+      [
+        'run',
+        actorId,
+        '--lease-secs',
+        '10',
+        '--',
+        process.execPath,
+        '-e',
+        'console.log("pid " + process.pid); setInterval(() => {}, 1000)',
+      ],
+      { ATRIUM_URL: proxy.url },
+    );
+    await waitForOutput(cli, (all) => /pid \d+/.test(all));
+    const pid = Number(/pid (\d+)/.exec(cli.stdout())![1]);
+    const runId = runIdOf(cli.stderr());
+    await proxy.cut();
+    const cutAt = Date.now();
+    const out = await cli.result;
+    const stoppedAfterMs = Date.now() - cutAt;
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/lease/);
+    expect(isAlive(pid)).toBe(false);
+    expect(stoppedAfterMs).toBeLessThan(10_000);
+    // Atrium gives the run back to READY for another worker once the lease has run out.
+    const current = await eventually(
+      async () => {
+        const found = await getRun(runId);
+        expect(found.status).toBe('READY');
+        return found;
+      },
+      10_000,
+      200,
+    );
+    expect(current.status).toBe('READY');
+    console.log(
+      `Atrium unreachable: the runner killed its process ${stoppedAfterMs} ms after the cut (lease 10 s)`,
+    );
   }, 60_000);
 
   it('atrium runs ls, get, log and abort', async () => {

@@ -317,7 +317,10 @@ async function abortRun(runId: string, _options: unknown, command: Command) {
 }
 
 const leaseOption = () =>
-  new Option('--lease-secs <s>', 'lease length: renewed every third of it; a lost worker is noticed after it')
+  new Option(
+    '--lease-secs <s>',
+    'lease length: renewed every third of it (at least every 5 s); a lost worker is noticed after it',
+  )
     .argParser(integerOption('--lease-secs', 10, 600))
     .default(LEASE_SECS_DEFAULT);
 

@@ -40,6 +40,8 @@ export interface RunOutcome {
 const LOG_FLUSH_MS = 250;
 /** Renewals come at least this often: they also tell the runner of an abort through the API. */
 const RENEW_AT_MOST_MS = 5000;
+/** A lease not renewed is given up this long before Atrium may give the run to another worker. */
+const LEASE_MARGIN_MS = 1000;
 /** A stopped process gets this long to end after SIGTERM, then its group is killed. */
 const KILL_GRACE_MS = Number(process.env.ATRIUM_KILL_GRACE_MS) || 5000;
 
@@ -231,31 +233,31 @@ export function execute(
       )
     : undefined;
 
-  let leaseUntil = Date.now() + leaseSecs * 1000;
-  const renewal = setInterval(
-    () => {
-      void cli.api
-        .POST('/v2/actor-runs/{runId}/lease', {
-          params: { path: { runId: run.id } },
-          body: { leaseId: claimed.lease.id, leaseSecs },
-        })
-        .then(({ data, response }) => {
-          if (data) {
-            leaseUntil = Date.now() + leaseSecs * 1000;
-            if (data.data.status !== 'RUNNING')
-              stop({ status: 'ABORTED', message: `The run was ${data.data.status} through the API` });
-          } else if (response.status === 409 || response.status === 404) {
-            stop({ status: 'LEASE-LOST', message: 'The lease on the run was lost' });
-          }
-        })
-        .catch(() => undefined)
-        .finally(() => {
-          if (Date.now() > leaseUntil)
-            stop({ status: 'LEASE-LOST', message: 'The lease could not be renewed in time' });
-        });
-    },
-    Math.min((leaseSecs * 1000) / 3, RENEW_AT_MOST_MS),
-  );
+  // The lease runs out here before it does on the server: counted from when each renewal was sent.
+  const leaseLost = () => stop({ status: 'LEASE-LOST', message: 'The lease could not be renewed in time' });
+  let leaseTimer = setTimeout(leaseLost, leaseSecs * 1000 - LEASE_MARGIN_MS);
+  const renewEveryMs = Math.floor(Math.min((leaseSecs * 1000) / 3, RENEW_AT_MOST_MS));
+  const renewal = setInterval(() => {
+    const sentAt = Date.now();
+    void cli.api
+      .POST('/v2/actor-runs/{runId}/lease', {
+        params: { path: { runId: run.id } },
+        body: { leaseId: claimed.lease.id, leaseSecs },
+        signal: AbortSignal.timeout(renewEveryMs),
+      })
+      .then(({ data, response }) => {
+        if (data) {
+          clearTimeout(leaseTimer);
+          leaseTimer = setTimeout(leaseLost, sentAt + leaseSecs * 1000 - LEASE_MARGIN_MS - Date.now());
+          if (data.data.status !== 'RUNNING')
+            stop({ status: 'ABORTED', message: `The run was ${data.data.status} through the API` });
+        } else if (response.status === 409 || response.status === 404) {
+          stop({ status: 'LEASE-LOST', message: 'The lease on the run was lost' });
+        }
+      })
+      // Atrium unreachable for now: the next renewal tries again, until the lease runs out.
+      .catch(() => undefined);
+  }, renewEveryMs);
 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('error', (err) => {
@@ -269,6 +271,7 @@ export function execute(
 
   const done = exited.then(async ({ code, signal }) => {
     clearInterval(renewal);
+    clearTimeout(leaseTimer);
     if (timeout) clearTimeout(timeout);
     if (killTimer) clearTimeout(killTimer);
     // Whatever the command left behind in its group goes with it.
