@@ -340,6 +340,24 @@ describe('atrium worker and run leases (the CLI as a subprocess)', () => {
     expect(Date.now() - waitStarted).toBeGreaterThanOrEqual(900);
   }, 60_000);
 
+  it('claims fail closed: 503 while the permissions service is down, and the run stays READY', async () => {
+    const actorId = await createActor(t, alice, { name: uniqueName('closed') });
+    const run = await startRun(alice, actorId);
+    await t.stack.stopService('permissions');
+    try {
+      // The gateway stops serving cached decisions once the permissions heartbeat fails (≤ ~1 s).
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const byActor = await claim(alice, { actorIds: [actorId], worker: 'w' });
+      expect(byActor.status).toBe(503);
+      expect(byActor.body.error.type).toBe('service-unavailable');
+      expect((await claim(alice, { runId: run.id, worker: 'w' })).status).toBe(503);
+    } finally {
+      await t.stack.startService('permissions');
+    }
+    await eventually(async () => expect((await getRun(run.id)).status).toBe('READY'), 10_000, 200);
+    expect((await claim(alice, { runId: run.id, worker: 'w' }).expect(200)).body.data.run.id).toBe(run.id);
+  }, 60_000);
+
   it("a run's log takes at most 1 MiB a request and 10 MiB in all, then one [log truncated] line", async () => {
     const actorId = await createActor(t, alice, { name: uniqueName('chatty') });
     const run = await startRun(alice, actorId);
