@@ -340,6 +340,28 @@ describe('atrium worker and run leases (the CLI as a subprocess)', () => {
     expect(Date.now() - waitStarted).toBeGreaterThanOrEqual(900);
   }, 60_000);
 
+  it('claims at once never hand one run to two workers, and take the oldest first', async () => {
+    const actorId = await createActor(t, alice, { name: uniqueName('contended') });
+    const started: string[] = [];
+    for (let i = 0; i < 12; i++) started.push((await startRun(alice, actorId)).id);
+    const claimAll = async (worker: string) => {
+      const got: string[] = [];
+      for (;;) {
+        const data = (await claim(alice, { actorIds: [actorId], worker }).expect(200)).body.data;
+        if (!data) return got;
+        got.push(data.run.id);
+      }
+    };
+    const t0 = Date.now();
+    const byWorker = await Promise.all(['a', 'b', 'c', 'd'].map(claimAll));
+    const claimed = byWorker.flat();
+    expect([...claimed].sort()).toEqual([...started].sort());
+    expect(new Set(claimed).size).toBe(started.length);
+    // Each worker's runs come oldest first.
+    for (const got of byWorker) expect(got).toEqual(started.filter((id) => got.includes(id)));
+    console.log(`4 workers claimed 12 runs at once in ${Date.now() - t0} ms, each exactly once`);
+  }, 60_000);
+
   it('claims fail closed: 503 while the permissions service is down, and the run stays READY', async () => {
     const actorId = await createActor(t, alice, { name: uniqueName('closed') });
     const run = await startRun(alice, actorId);
