@@ -38,6 +38,7 @@ export interface RunOutcome {
 
 /** Output is sent to the run's log this often, in order, one request at a time. */
 const LOG_FLUSH_MS = 250;
+const LOG_SEND_TIMEOUT_MS = 10_000;
 /** Renewals come at least this often: they also tell the runner of an abort through the API. */
 const RENEW_AT_MOST_MS = 5000;
 /** A lease not renewed is given up this long before Atrium may give the run to another worker. */
@@ -149,6 +150,8 @@ class LogShipper {
         method: 'POST',
         headers: { authorization: `Bearer ${this.runToken}`, 'content-type': 'text/plain; charset=utf-8' },
         body: part,
+        // A log part that cannot be delivered in time is dropped, never waited for forever.
+        signal: AbortSignal.timeout(LOG_SEND_TIMEOUT_MS),
       }).catch(() => undefined);
       // The run finished or the lease (its token) was lost: nothing more goes to this log.
       if (response && (response.status === 401 || response.status === 403 || response.status === 409))
