@@ -275,6 +275,39 @@ describe('atrium run (the CLI as a subprocess)', () => {
     );
   }, 60_000);
 
+  it('a run some worker took first: says so and follows its log to the end', async () => {
+    const contested = await createActor(t, alice, { name: uniqueName('contested') });
+    const worker = atrium(alice, [
+      'worker',
+      '--actor',
+      contested,
+      '--',
+      process.execPath,
+      '-e',
+      'console.log("the worker executed it")',
+    ]);
+    await waitForOutput(worker, (all) => all.includes('is waiting for runs'));
+    // This CLI's claim reaches Atrium 2 s late: the worker (polling every 250 ms) takes the run first.
+    const slowClaims = await startProxy(t.baseUrl, (chunk) =>
+      chunk.includes('POST /v2/actor-runs/claim') ? 2000 : 0,
+    );
+    const out = await run(
+      alice,
+      ['run', contested, '--', process.execPath, '-e', 'console.log("not here")'],
+      {
+        ATRIUM_URL: slowClaims.url,
+      },
+    );
+    await slowClaims.cut();
+    expect(out.code).toBe(0);
+    expect(out.stderr).toMatch(/was taken by another worker: following its log/);
+    expect(out.stdout).toMatch(/the worker executed it/);
+    expect(out.stdout + out.stderr).not.toMatch(/not here/);
+    expect(out.stderr).toMatch(/SUCCEEDED/);
+    worker.child.kill('SIGINT');
+    expect((await worker.result).code).toBe(0);
+  }, 60_000);
+
   it('atrium runs ls, get, log and abort', async () => {
     const done = await run(alice, [
       'run',

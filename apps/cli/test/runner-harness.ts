@@ -93,8 +93,14 @@ export async function startSite(pages: number): Promise<{ server: Server; origin
   return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-/** A TCP proxy to `target` that the test can cut (Atrium unreachable from the CLI, as on a lost network). */
-export async function startProxy(target: string): Promise<{ url: string; cut(): Promise<void> }> {
+/**
+ * A TCP proxy to `target` that the test can cut (Atrium unreachable from the CLI, as on a lost
+ * network), and that holds back what `delayMs` names (a request, by its first bytes), in order.
+ */
+export async function startProxy(
+  target: string,
+  delayMs: (chunk: Buffer) => number = () => 0,
+): Promise<{ url: string; cut(): Promise<void> }> {
   const { hostname, port } = new URL(target);
   const sockets = new Set<Socket>();
   const server = createTcpServer((client) => {
@@ -104,7 +110,15 @@ export async function startProxy(target: string): Promise<{ url: string; cut(): 
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => undefined);
     }
-    client.pipe(upstream).pipe(client);
+    let forwarded = Promise.resolve();
+    client.on('data', (chunk: Buffer) => {
+      const ms = delayMs(chunk);
+      forwarded = forwarded
+        .then(() => (ms ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : undefined))
+        .then(() => void upstream.write(chunk));
+    });
+    client.on('end', () => void forwarded.then(() => upstream.end()));
+    upstream.pipe(client);
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return {
