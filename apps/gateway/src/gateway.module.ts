@@ -50,6 +50,7 @@ import { OrganizationTokensController } from './organizations/organization-token
 import { OrganizationsController } from './organizations/organizations.controller';
 import { RequestQueuesController } from './request-queues/request-queues.controller';
 import { RunsController } from './runs/runs.controller';
+import { RunLeasesController } from './runs/run-leases.controller';
 import { StoreController } from './store/store.controller';
 import { SchedulesCatalogueController, SchedulesController } from './schedules/schedules.controller';
 import { UsageController } from './usage/usage.controller';
@@ -76,6 +77,7 @@ export const GATEWAY_CONTROLLERS = [
   SchedulesCatalogueController,
   SchedulesController,
   RunsController,
+  RunLeasesController,
   StoreController,
   storageCatalogueController(KEY_VALUE_STORES, keyValueStoreView),
   KeyValueStoresController,

@@ -13,6 +13,8 @@ import {
 } from '@atrium/contracts';
 import { RunsMessageController } from './runs/runs.message.controller';
 import { RunsService } from './runs/runs.service';
+import { RunLeasesMessageController } from './runs/run-leases.message.controller';
+import { RunLeasesService } from './runs/run-leases.service';
 import { ResourcesConfig } from '@atrium/config';
 import { healthControllerFor, MessagingModule, ServiceOutboxRelay } from '@atrium/messaging';
 import { PersistenceModule } from '@atrium/persistence';
@@ -81,6 +83,7 @@ export class ResourcesModule {
         KeyValueStoresMessageController,
         RequestQueuesMessageController,
         RunsMessageController,
+        RunLeasesMessageController,
         AppsMessageController,
         UsageMessageController,
         catalogueMessageController(ENVIRONMENTS.rpc, EnvironmentsService),
@@ -105,6 +108,7 @@ export class ResourcesModule {
         RequestQueuesService,
         RequestLocksService,
         RunsService,
+        RunLeasesService,
         AppsService,
         AppContentsService,
         AppModelsService,

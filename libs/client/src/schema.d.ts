@@ -404,6 +404,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/actor-runs/{runId}/finish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["RunLeases_finish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/actor-runs/{runId}/key-value-store": {
         parameters: {
             query?: never;
@@ -452,6 +468,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/actor-runs/{runId}/lease": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["RunLeases_renew"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/actor-runs/{runId}/log": {
         parameters: {
             query?: never;
@@ -461,7 +493,7 @@ export interface paths {
         };
         get: operations["Runs_log"];
         put?: never;
-        post?: never;
+        post: operations["RunLeases_appendLog"];
         delete?: never;
         options?: never;
         head?: never;
@@ -638,6 +670,22 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["Runs_resurrect"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/actor-runs/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["RunLeases_claim"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3855,7 +3903,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                type: "invalid-input" | "token-not-valid" | "insufficient-permissions" | "record-not-found" | "method-not-allowed" | "conflict" | "payload-too-large" | "rate-limit-exceeded" | "quota-exceeded" | "invalid-signature" | "request-handled-or-locked" | "internal-error" | "service-unavailable";
+                type: "invalid-input" | "token-not-valid" | "insufficient-permissions" | "record-not-found" | "method-not-allowed" | "conflict" | "lease-lost" | "payload-too-large" | "rate-limit-exceeded" | "quota-exceeded" | "invalid-signature" | "request-handled-or-locked" | "internal-error" | "service-unavailable";
                 message: string;
             };
         };
@@ -3987,6 +4035,10 @@ export interface components {
             isTruncated: boolean;
             nextExclusiveStartKey?: string | null;
         };
+        RenewedLease: {
+            status: string;
+            expiresAt: string;
+        };
         RequestQueue: {
             id: string;
             name: string | null;
@@ -4009,6 +4061,16 @@ export interface components {
             url: string;
             uniqueKey: string;
         };
+        RunLease: {
+            id: string;
+            expiresAt: string;
+            attempt: number;
+        };
+        ClaimedRun: {
+            run: components["schemas"]["Run"] & Record<string, never>;
+            runToken: string;
+            lease: components["schemas"]["RunLease"];
+        } | null;
         ActorTask: {
             id: string;
             userId: string;
@@ -5511,6 +5573,48 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
+    RunLeases_finish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    leaseId: string;
+                    /** @enum {string} */
+                    status: "SUCCEEDED" | "FAILED" | "TIMED-OUT" | "ABORTED";
+                    statusMessage?: string;
+                    exitCode?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Run"];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            503: components["responses"]["Error503"];
+        };
+    };
     KeyValueStoresCatalogue_get: {
         parameters: {
             query?: never;
@@ -5723,6 +5827,46 @@ export interface operations {
             503: components["responses"]["Error503"];
         };
     };
+    RunLeases_renew: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    leaseId: string;
+                    /** @default 60 */
+                    leaseSecs?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["RenewedLease"];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
+            503: components["responses"]["Error503"];
+        };
+    };
     Runs_log: {
         parameters: {
             query?: {
@@ -5751,6 +5895,37 @@ export interface operations {
             401: components["responses"]["Error401"];
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    RunLeases_appendLog: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "*/*": unknown;
+            };
+        };
+        responses: {
+            /** @description Success, no body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            404: components["responses"]["Error404"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };
@@ -6395,6 +6570,46 @@ export interface operations {
             403: components["responses"]["Error403"];
             404: components["responses"]["Error404"];
             409: components["responses"]["Error409"];
+            503: components["responses"]["Error503"];
+        };
+    };
+    RunLeases_claim: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    actorIds?: string[];
+                    runId?: string;
+                    worker: string;
+                    /** @default 60 */
+                    leaseSecs?: number;
+                    /** @default 0 */
+                    waitSecs?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ClaimedRun"];
+                    };
+                };
+            };
+            400: components["responses"]["Error400"];
+            401: components["responses"]["Error401"];
+            403: components["responses"]["Error403"];
+            409: components["responses"]["Error409"];
+            413: components["responses"]["Error413"];
             503: components["responses"]["Error503"];
         };
     };

@@ -14,6 +14,7 @@ import { RequestQueuesRpc } from './request-queues.contract';
 import { ResourcesRpc } from './resources.contract';
 import { RpcRoute, ServiceName } from './rpc-route';
 import { RunsRpc } from './runs.contract';
+import { RunLeasesRpc } from './run-leases.contract';
 import { SchedulesRpc } from './schedules.contract';
 import { UsageRpc } from './usage.contract';
 import { WebhooksRpc } from './webhooks.contract';
@@ -29,6 +30,7 @@ export const ALL_RPC_ROUTES: Record<ServiceName, readonly RpcRoute[]> = {
     ...Object.values(ResourcesRpc),
     ...Object.values(DatasetsRpc),
     ...Object.values(RunsRpc),
+    ...Object.values(RunLeasesRpc),
     ...Object.values(ActorsRpc),
     ...Object.values(ActorVersionsRpc),
     ...Object.values(ActorTasksRpc),

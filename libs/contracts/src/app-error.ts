@@ -6,6 +6,8 @@ export const ERROR_STATUS = {
   'record-not-found': 404,
   'method-not-allowed': 405,
   conflict: 409,
+  /** A runner's lease on a run that it no longer holds (expired, or taken over by another worker). */
+  'lease-lost': 409,
   'payload-too-large': 413,
   'rate-limit-exceeded': 429,
   'quota-exceeded': 402,

@@ -19,6 +19,7 @@ export * from './schedules.contract';
 export * from './key-value-stores.contract';
 export * from './request-queues.contract';
 export * from './runs.contract';
+export * from './run-leases.contract';
 export * from './usage.contract';
 export * from './permissions.contract';
 export * from './issues.contract';

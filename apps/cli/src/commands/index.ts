@@ -4,6 +4,7 @@ import { registerActorCommands } from './actors';
 import { registerAuditCommands } from './audit';
 import { registerAuthCommands } from './auth';
 import { registerOrganizationCommands } from './organizations';
+import { registerRunCommands } from './runs';
 import { registerStorageCommands } from './storages';
 import { registerTokenCommands } from './tokens';
 
@@ -11,6 +12,7 @@ import { registerTokenCommands } from './tokens';
 export function registerCommands(program: Command): void {
   registerAuthCommands(program);
   registerActorCommands(program);
+  registerRunCommands(program);
   registerAccessCommands(program);
   registerStorageCommands(program);
   registerOrganizationCommands(program);

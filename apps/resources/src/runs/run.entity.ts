@@ -57,4 +57,27 @@ export class RunEntity {
   /** The run's log, appended to as its status changes. */
   @Column({ type: 'text', default: '' })
   log: string;
+
+  // A runner's lease (run-leases.service.ts): who executes the run now, until when.
+  @Column({ type: 'uuid', nullable: true })
+  leaseId: string | null;
+
+  /** The worker's name, as it gave it (for the log and people). */
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  leaseHolder: string | null;
+
+  @Column({ type: 'varchar', length: 17, nullable: true })
+  leaseHolderUserId: string | null;
+
+  @Index('actor_run_lease_expiry_idx')
+  @Column({ type: 'timestamptz', nullable: true })
+  leaseExpiresAt: Date | null;
+
+  /** How many leases the run was claimed with (a lost worker's run is retried once). */
+  @Column({ type: 'int', default: 0 })
+  attempt: number;
+
+  /** SHA-256 of the current lease's run token: it works while the lease holds, then never again. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  leaseTokenHash: string | null;
 }

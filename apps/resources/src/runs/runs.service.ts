@@ -178,7 +178,13 @@ export class RunsService {
     const invalid = new AppError('token-not-valid', 'The run token is not valid');
     if (!parsed) throw invalid;
     const run = await this.dataSource.manager.findOneBy(RunEntity, { id: parsed.runId });
-    if (!run || !secretMatches(parsed.secret, run.tokenHash)) throw invalid;
+    // The run's own token, or its current lease's while the lease holds (run-leases.service.ts).
+    const leased =
+      !!run?.leaseTokenHash &&
+      secretMatches(parsed.secret, run.leaseTokenHash) &&
+      !!run.leaseExpiresAt &&
+      run.leaseExpiresAt > new Date();
+    if (!run || !(leased || secretMatches(parsed.secret, run.tokenHash))) throw invalid;
     if (TERMINAL_RUN_STATUSES.includes(run.status))
       throw new AppError('token-not-valid', 'The run has finished; its token no longer works');
     const resource = await this.catalogue.load(this.dataSource.manager, 'ACTOR_RUN', run.id);
@@ -271,6 +277,8 @@ export class RunsService {
       run.status = 'RUNNING';
       run.finishedAt = null;
       run.resurrectedAt = new Date();
+      // RUNNING again without a runner's lease (run-leases.service.ts): no sweeper takes it back.
+      Object.assign(run, { leaseId: null, leaseExpiresAt: null, leaseTokenHash: null });
       await manager.save(run);
       await declareRunEvent(manager, 'ACTOR.RUN.RESURRECTED', run);
       return current;
@@ -321,7 +329,7 @@ export class RunsService {
   }
 
   /** Changes the status; a run reaching a terminal status counts its run time against its owner. */
-  private async moveTo(manager: EntityManager, { resource, run }: Row, status: RunStatus): Promise<void> {
+  async moveTo(manager: EntityManager, { resource, run }: Row, status: RunStatus): Promise<void> {
     checkTransition(run.status, status);
     if (run.status === status) return;
     run.log += logLine(`Status changed from ${run.status} to ${status}`);
