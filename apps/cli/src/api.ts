@@ -19,6 +19,8 @@ export interface Cli {
   json: boolean;
   /** The organization acted as (`--account`), sent as `X-Account-Id`. */
   accountId?: string;
+  /** The username of the account acted as, once asked (bare names are its resources). */
+  accountUsername?: string;
 }
 
 type ApiResult<T> = Promise<{ data?: T; error?: unknown; response: Response }>;
@@ -69,9 +71,11 @@ export async function connect(command: Command, { signedIn = true } = {}): Promi
     throw new CliError(`Not logged in to ${url}: run \`atrium login ${url}\` first`, EXIT.UNAUTHENTICATED);
   const cli: Cli = { api: createClient(url, token, undefined), url, token, json: !!options.json };
   if (options.account) {
-    cli.accountId = await resolveAccount(cli, options.account);
+    const account = await resolveAccount(cli, options.account);
+    cli.accountId = account.id;
+    cli.accountUsername = account.username;
     cli.api = createClient(url, token, cli.accountId);
-  }
+  } else if (stored?.username && stored.token === token) cli.accountUsername = stored.username;
   return cli;
 }
 
@@ -90,14 +94,31 @@ function createClient(url: string, token: string | undefined, accountId: string 
 }
 
 /** `--account` takes an organization's id or its name (one the user belongs to). */
-export async function resolveAccount(cli: Cli, account: string): Promise<string> {
-  if (ID_PATTERN.test(account)) return account;
+export async function resolveAccount(cli: Cli, account: string): Promise<{ id: string; username: string }> {
   const page = await call(cli.api.GET('/v2/organizations', { params: { query: { limit: 1000 } } }), cli.url);
-  const found = page.data.items.find((org) => org.username === account);
+  const found = page.data.items.find((org) => org.id === account || org.username === account);
   if (!found)
     throw new CliError(
       `Option --account: you are not a member of an organization named "${account}"`,
       EXIT.NOT_FOUND,
     );
-  return found.id;
+  return { id: found.id, username: found.username };
+}
+
+/**
+ * A reference as the API takes it: an id, or `username~name` (`username/name` is the same); a bare
+ * name is one of the account acted as (yours, or `--account`'s).
+ */
+export async function qualify(cli: Cli, ref: string, what = 'Argument'): Promise<string> {
+  const trimmed = ref.trim();
+  if (ID_PATTERN.test(trimmed)) return trimmed;
+  const qualified = trimmed.replace('/', '~');
+  if (/^[^~\s/]+~[^~\s/]+$/.test(qualified)) return qualified;
+  if (!/^[\w.-]+$/.test(trimmed))
+    throw new CliError(
+      `${what}: "${ref}" is not an id, a name, "username~name" or "username/name"`,
+      EXIT.USAGE,
+    );
+  cli.accountUsername ??= (await call(cli.api.GET('/v2/users/me'), cli.url)).data.username;
+  return `${cli.accountUsername}~${trimmed}`;
 }

@@ -12,7 +12,7 @@ import {
   ResourceType,
   SCHEDULES,
 } from '@atrium/contracts';
-import { call, Cli } from './api';
+import { call, Cli, qualify } from './api';
 import { CliError, EXIT } from './output';
 
 /** A resource type as the CLI names it, and where the REST API keeps it. */
@@ -149,7 +149,8 @@ export function parseExpiry(value: string, option = '--expires', now = Date.now(
  * account acted as) that the API resolves on `GET /v2/{collection}/{ref}`. The path is one the typed
  * client knows per collection; it is built from the collection, hence the cast.
  */
-export async function resourceId(cli: Cli, rt: CliResourceType, ref: string): Promise<string> {
+export async function resourceId(cli: Cli, rt: CliResourceType, typed: string): Promise<string> {
+  const ref = await qualify(cli, typed);
   if (ID_PATTERN.test(ref)) return ref;
   const get = cli.api.GET as unknown as (
     path: string,

@@ -18,9 +18,12 @@ const PAGE = { limit: 1000 };
 async function organization(cli: Cli, command: Command): Promise<string> {
   const { org } = command.opts<{ org?: string }>();
   if (org)
-    return resolveAccount(cli, org).catch((err: CliError) => {
-      throw new CliError(err.message.replace(/^Option --account/, 'Option --org'), err.exitCode, err.body);
-    });
+    return resolveAccount(cli, org).then(
+      ({ id }) => id,
+      (err: CliError) => {
+        throw new CliError(err.message.replace(/^Option --account/, 'Option --org'), err.exitCode, err.body);
+      },
+    );
   if (cli.accountId) return cli.accountId;
   throw new CliError('Option --org: name the organization (or act as it with --account)', EXIT.USAGE);
 }

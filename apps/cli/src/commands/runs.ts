@@ -1,8 +1,7 @@
-import { ID_PATTERN } from '@atrium/contracts';
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { apiError, call, Cli, connect, unreachable } from '../api';
+import { apiError, call, Cli, connect, qualify, unreachable } from '../api';
 import { CliError, EXIT, printFields, printJson, printTable } from '../output';
 import { readStdin } from '../prompt';
 import { ClaimedRun, execute, Execution, RunOutcome } from '../runner/execute';
@@ -69,12 +68,7 @@ async function readInput(path: string | undefined): Promise<unknown> {
 
 /** An Actor (id, `username~name` or `username/name`), or else a task: what `atrium run` starts. */
 async function resolveTarget(cli: Cli, ref: string): Promise<{ actorId: string; taskId?: string }> {
-  const normalized = ref.replace('/', '~');
-  if (!ID_PATTERN.test(normalized) && !/^[^~\s]+~[^~\s]+$/.test(normalized))
-    throw new CliError(
-      `Argument actor: "${ref}" is not an id, "username~name" or "username/name"`,
-      EXIT.USAGE,
-    );
+  const normalized = await qualify(cli, ref, 'Argument actor');
   const actor = await cli.api
     .GET('/v2/acts/{actorId}', { params: { path: { actorId: normalized } } })
     .catch((err: unknown) => {
@@ -148,7 +142,11 @@ async function runCommand(target: string, commandLine: string[], options: RunOpt
         cli.url,
       );
   const runId = started.data.id;
-  process.stderr.write(`Run ${runId} started: ${started.data.consoleUrl}\n`);
+  const run = started.data;
+  process.stderr.write(
+    `Run ${runId} started: ${run.consoleUrl}\n` +
+      `  dataset ${run.defaultDatasetId}, key-value store ${run.defaultKeyValueStoreId}, request queue ${run.defaultRequestQueueId}\n`,
+  );
   const claimed = (
     await call(
       cli.api.POST('/v2/actor-runs/claim', {
@@ -191,13 +189,14 @@ async function workerCommand(commandLine: string[], options: WorkerOptions, comm
       'Give the command to execute after --, e.g. atrium worker --actor my-actor -- node main.js',
       EXIT.USAGE,
     );
-  const actorIds = options.actor
+  const refs = options.actor
     .split(',')
-    .map((ref) => ref.trim().replace('/', '~'))
+    .map((ref) => ref.trim())
     .filter(Boolean);
-  if (!actorIds.length || actorIds.length > 50)
+  if (!refs.length || refs.length > 50)
     throw new CliError('Option --actor: give 1 to 50 Actors, separated by commas', EXIT.USAGE);
   const cli = await connect(command);
+  const actorIds = await Promise.all(refs.map((ref) => qualify(cli, ref, 'Option --actor')));
   const name = options.name ?? defaultWorkerName();
   const active = new Set<Execution>();
   let draining = false;
@@ -269,7 +268,7 @@ async function listRuns(options: { actor?: string; limit: number }, command: Com
   const page = options.actor
     ? await call(
         cli.api.GET('/v2/acts/{actorId}/runs', {
-          params: { path: { actorId: options.actor.replace('/', '~') }, query },
+          params: { path: { actorId: await qualify(cli, options.actor, 'Option --actor') }, query },
         }),
         cli.url,
       )
