@@ -75,6 +75,12 @@ function hostileBody(route: Route, f: Fixtures): unknown {
     'PUT /v2/acts/:actorId': { title: pwned },
     'PUT /v2/schedules/:scheduleId': { isEnabled: true },
     'PUT /v2/actor-runs/:runId': { statusMessage: pwned },
+    // A lease nobody was given: the run's lease routes answer who holds none as they answer an outsider.
+    'POST /v2/actor-runs/:runId/lease': { leaseId: '00000000-0000-4000-8000-000000000000' },
+    'POST /v2/actor-runs/:runId/finish': {
+      leaseId: '00000000-0000-4000-8000-000000000000',
+      status: 'SUCCEEDED',
+    },
     'PUT /v2/acts/:actorId/runs/last': { statusMessage: pwned },
     'PUT /v2/actors/:actorId/runs/last': { statusMessage: pwned },
     'PUT /v2/actor-tasks/:actorTaskId/runs/last': { statusMessage: pwned },

@@ -66,11 +66,16 @@ export function printJson(value: unknown): void {
 
 export type Column<Row> = [header: string, cell: (row: Row) => unknown];
 
-function text(value: unknown): string {
+/** C0 and C1 control characters: a name or title must not move the cursor or recolour the terminal. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** One table cell or field: one line, no control characters (other users' names and titles are shown). */
+export function text(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (Array.isArray(value)) return value.map(text).join(',');
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value).replace(/\s+/g, ' ');
+  if (typeof value === 'object') return JSON.stringify(value).replace(CONTROL, '�');
+  return String(value).replace(/\s+/g, ' ').replace(CONTROL, '�');
 }
 
 /**

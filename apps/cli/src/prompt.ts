@@ -1,25 +1,49 @@
 import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
 
 /** Asks on the terminal; `hidden` does not echo what is typed (passwords, tokens). */
 export function prompt(question: string, { hidden = false } = {}): Promise<string> {
-  let muted = false;
-  const output = new Writable({
-    write(chunk, encoding, done) {
-      if (!muted) process.stderr.write(chunk, encoding);
-      done();
-    },
-  });
-  const rl = createInterface({ input: process.stdin, output, terminal: process.stdin.isTTY });
+  if (hidden && process.stdin.isTTY) return askHidden(question);
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: process.stdin.isTTY });
   return new Promise((resolve, reject) => {
-    rl.on('close', () => reject(new Error('No answer: the input ended')));
+    // (Removing readline's own 'close' listeners would leave it echoing keys after close.)
+    let answered = false;
+    rl.on('close', () => answered || reject(new Error('No answer: the input ended')));
     rl.question(question, (answer) => {
-      if (hidden) process.stderr.write('\n');
-      rl.removeAllListeners('close');
+      answered = true;
       rl.close();
       resolve(answer.trim());
     });
-    muted = hidden;
+  });
+}
+
+/**
+ * A secret typed on the terminal, read in raw mode without readline (which redraws the line it
+ * edits, secret included): nothing is echoed; Backspace edits, Enter ends, Ctrl+C and Ctrl+D stop.
+ */
+function askHidden(question: string): Promise<string> {
+  process.stderr.write(question);
+  const stdin = process.stdin;
+  stdin.setRawMode(true);
+  stdin.resume();
+  let typed = '';
+  return new Promise((resolve, reject) => {
+    const finish = (outcome: () => void) => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write('\n');
+      outcome();
+    };
+    const onData = (chunk: Buffer) => {
+      for (const char of chunk.toString('utf8')) {
+        if (char === '\r' || char === '\n') return finish(() => resolve(typed.trim()));
+        if (char === '\u0003' || char === '\u0004')
+          return finish(() => reject(new Error('No answer: interrupted')));
+        if (char === '\u007f' || char === '\b') typed = typed.slice(0, -1);
+        else if (char >= ' ') typed += char;
+      }
+    };
+    stdin.on('data', onData);
   });
 }
 

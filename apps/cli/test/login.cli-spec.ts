@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TEST_PASSWORD } from '@atrium/testing';
@@ -42,6 +44,50 @@ describe('atrium login, whoami, logout (the CLI as a subprocess)', () => {
       username: alice.username,
       url: t.baseUrl,
     });
+  });
+
+  it('on a terminal, asks for the username and password and never shows the password', async () => {
+    const other = cliUser();
+    // A real pseudo-terminal (python3's pty): what the user sees is what the terminal received.
+    // (Asynchronously: the stack answering the CLI runs in this process.)
+    const { stdout: seen } = await promisify(execFile)(
+      'python3',
+      [
+        '-c',
+        `
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ['ATRIUM_CONFIG_DIR'] = sys.argv[3]
+    os.execvp(sys.argv[1], [sys.argv[1], sys.argv[2], 'login', sys.argv[4]])
+out = b''
+def until(text, secs=30):
+    global out
+    end = time.time() + secs
+    while text not in out and time.time() < end:
+        if select.select([fd], [], [], 0.2)[0]:
+            try: out += os.read(fd, 4096)
+            except OSError: break
+until(b'Username')
+os.write(fd, sys.argv[5].encode() + b'\\r')
+until(b'Password')
+os.write(fd, sys.argv[6].encode() + b'\\r')
+until(b'Logged in')
+sys.stdout.write(out.decode('utf8', 'replace'))
+`,
+        process.execPath,
+        join(__dirname, '..', '..', '..', 'bin', 'atrium.js'),
+        other.configDir,
+        t.baseUrl,
+        alice.username,
+        TEST_PASSWORD,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    other.cleanup();
+    expect(seen).toContain(`Logged in to ${t.baseUrl} as ${alice.username}`);
+    expect(seen).toContain(alice.username);
+    expect(seen).not.toContain(TEST_PASSWORD);
   });
 
   it('a wrong password: one clear line and a non-zero exit; --json prints the API error object', async () => {

@@ -283,7 +283,7 @@ describe('atrium worker and run leases (the CLI as a subprocess)', () => {
     expect((await getRun(run.id)).status).toBe('RUNNING');
   }, 60_000);
 
-  it('who may claim: RUN alone claims only your own runs, WRITE any; a run token cannot claim; bad bodies are 400', async () => {
+  it('who may claim: RUN alone claims only your own runs, WRITE any; a token scoped to the Actor suffices, a run token cannot claim; bad bodies are 400', async () => {
     const actorId = await createActor(t, alice, { name: uniqueName('shared') });
     await t
       .http()
@@ -316,6 +316,32 @@ describe('atrium worker and run leases (the CLI as a subprocess)', () => {
     const another = await startRun(alice, actorId);
     expect((await claim(another.runToken, { runId: another.id, worker: 'x' })).status).toBe(403);
     expect((await claim(bobs.runToken, { actorIds: [actorId], worker: 'x' })).status).toBe(403);
+    // A token scoped to the Actor (RUN) is enough to run your own runs of it; one scoped elsewhere is not.
+    const scopedToken = async (resources: object[]) =>
+      (
+        await t
+          .http()
+          .post('/v2/users/me/tokens')
+          .set(bob.auth)
+          .send({ name: uniqueName('runner'), scope: { resources } })
+          .expect(201)
+      ).body.data.token as string;
+    const runnerToken = await scopedToken([{ type: 'ACTOR', id: actorId, permissions: ['RUN'] }]);
+    const elsewhereToken = await scopedToken([
+      { type: 'DATASET', id: alicesRun.defaultDatasetId, permissions: ['READ'] },
+    ]);
+    const bobsNext = await startRun(bob, actorId);
+    expect([403, 404]).toContain((await claim(elsewhereToken, { actorIds: [actorId], worker: 'x' })).status);
+    const scoped = (await claim(runnerToken, { actorIds: [actorId], worker: 'scoped' }).expect(200)).body
+      .data;
+    expect(scoped.run.id).toBe(bobsNext.id);
+    await t
+      .http()
+      .post(`/v2/actor-runs/${bobsNext.id}/finish`)
+      .set('authorization', `Bearer ${runnerToken}`)
+      .send({ leaseId: scoped.lease.id, status: 'SUCCEEDED' })
+      .expect(200);
+
     // Nor may Bob renew or finish Alice's lease.
     await t
       .http()

@@ -21,10 +21,10 @@ import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
 import { ChangesNoAccess } from '../authorization/access-changes';
 import { AccessDecisions } from '../authorization/access-decisions';
 import {
+  AnyCredential,
   Authorize,
   AuthorizedResource,
   CurrentResource,
-  SignedIn,
 } from '../authorization/authorize.decorator';
 import { AnyBody, Returns, ReturnsNothing, ValidBody } from '../http/validated';
 import { runView } from '../http/views';
@@ -67,6 +67,16 @@ const claimedRunView = named(
     .nullable(),
 );
 const renewedLeaseView = named('RenewedLease', z.object({ status: z.string(), expiresAt: z.string() }));
+
+/**
+ * Runners act with an API token or a session; a token scoped to the Actors it runs (RUN, or WRITE
+ * to take anyone's runs) is enough, each decision narrowed by its scope. A run token executes its
+ * own run only: it takes and holds no leases.
+ */
+function requireRunnerCredential(user: UserPrincipal): void {
+  if (user.credential === 'run-token')
+    throw new AppError('insufficient-permissions', 'A run token cannot claim or hold runs: use an API token');
+}
 
 /** A path that names no run names no lease of the caller's. */
 function requireRunId(runId: string): void {
@@ -141,7 +151,7 @@ export class RunLeasesController {
    */
   @Post('actor-runs/claim')
   @ChangesNoAccess()
-  @SignedIn()
+  @AnyCredential()
   @HttpCode(200)
   @Returns(claimedRunView)
   async claim(
@@ -149,6 +159,7 @@ export class RunLeasesController {
     @ValidBody(claimBody) body: z.output<typeof claimBody>,
     @Req() request: FastifyRequest,
   ) {
+    requireRunnerCredential(user);
     const lists = body.runId
       ? await this.executableRun(user, body.runId)
       : await this.executable(user, body.actorIds ?? []);
@@ -172,7 +183,7 @@ export class RunLeasesController {
   /** Extends the caller's lease; `status` tells the worker when the run was aborted meanwhile. */
   @Post('actor-runs/:runId/lease')
   @ChangesNoAccess()
-  @SignedIn()
+  @AnyCredential()
   @HttpCode(200)
   @Returns(renewedLeaseView, { errors: [404, 409] })
   async renew(
@@ -180,6 +191,7 @@ export class RunLeasesController {
     @ValidBody(renewBody) body: z.output<typeof renewBody>,
     @Param('runId') runId: string,
   ) {
+    requireRunnerCredential(user);
     requireRunId(runId);
     return { data: await this.rpc.call(RunLeasesRpc.renew, { runId, userId: user.userId, ...body }) };
   }
@@ -187,7 +199,7 @@ export class RunLeasesController {
   /** Ends the run with its process's outcome, while the caller's lease holds (fencing). */
   @Post('actor-runs/:runId/finish')
   @ChangesNoAccess()
-  @SignedIn()
+  @AnyCredential()
   @HttpCode(200)
   @Returns(runView, { errors: [404, 409] })
   async finish(
@@ -195,6 +207,7 @@ export class RunLeasesController {
     @ValidBody(finishBody) body: z.output<typeof finishBody>,
     @Param('runId') runId: string,
   ) {
+    requireRunnerCredential(user);
     requireRunId(runId);
     const run = await this.rpc.call(RunLeasesRpc.finish, { runId, userId: user.userId, ...body });
     return { data: this.present(run) };
