@@ -284,6 +284,42 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await disable(bob, schedule.id);
   });
 
+  it('a grantee who may change a schedule (WRITE) but not run its Actor cannot enable it or change when it fires', async () => {
+    const actorId = await createActor(t, alice);
+    const schedule = await createSchedule(alice, {
+      actions: [{ type: 'RUN_ACTOR', actorId }],
+      isEnabled: false,
+    });
+    await grant(alice, 'schedules', schedule.id, bob, ['READ', 'WRITE']);
+    await grant(alice, 'acts', actorId, bob, ['READ']);
+    for (const change of [
+      { isEnabled: true },
+      { cronExpression: '* * * * * *' },
+      { timezone: 'Europe/Prague' },
+      { isExclusive: false },
+    ]) {
+      const refused = await t
+        .http()
+        .put(`/v2/schedules/${schedule.id}`)
+        .set(bob.auth)
+        .send(change)
+        .expect(403);
+      expect(refused.body.error.message).toContain("the schedule's actions.0.actorId");
+    }
+    expect(await getSchedule(alice, schedule.id)).toMatchObject({
+      isEnabled: false,
+      cronExpression: '* * * * *',
+    });
+    // What does not change when it fires stays the grantee's to change; with RUN, so does the timing.
+    await t
+      .http()
+      .put(`/v2/schedules/${schedule.id}`)
+      .set(bob.auth)
+      .send({ description: 'noted' })
+      .expect(200);
+    await grant(alice, 'acts', actorId, bob, ['RUN']).catch(() => undefined);
+  });
+
   it('starts no new run of an exclusive schedule while its previous run from the schedule has not finished', async () => {
     tick('2031-01-01T04:00:30.000Z');
     const actorId = await createActor(t, alice);

@@ -12,6 +12,8 @@ import { catalogueController } from '../http/catalogue-controller';
 import { scheduleLogEntryView, scheduleView } from '../http/views';
 
 type ActionsInput = NonNullable<z.output<typeof createScheduleBody>['actions']>;
+/** What decides when a schedule fires. */
+const TIMING_FIELDS = ['isEnabled', 'cronExpression', 'timezone', 'isExclusive'] as const;
 
 /** A task may be scheduled by whoever may run it: READ on the task and RUN on its Actor. */
 async function requireRunnableTask(
@@ -35,6 +37,7 @@ async function resolveActions(
   access: AccessDecisions,
   user: UserPrincipal,
   actions: ActionsInput | undefined,
+  field = 'body.actions',
 ) {
   if (!actions) return undefined;
   return Promise.all(
@@ -48,7 +51,7 @@ async function resolveActions(
               'ACTOR',
               action.actorId,
               'RUN',
-              `body.actions.${i}.actorId`,
+              `${field}.${i}.actorId`,
             ),
           }
         : {
@@ -58,7 +61,7 @@ async function resolveActions(
               access,
               user,
               action.actorTaskId,
-              `body.actions.${i}.actorTaskId`,
+              `${field}.${i}.actorTaskId`,
             ),
           },
     ),
@@ -76,10 +79,22 @@ export const SchedulesCatalogueController = catalogueController(SCHEDULES, {
   },
   update: {
     body: updateScheduleBody,
-    changes: async ({ rpc, access }, principal, _resource, input: z.output<typeof updateScheduleBody>) => ({
-      ...input,
-      actions: await resolveActions(rpc, access, requireUser(principal), input.actions),
-    }),
+    changes: async ({ rpc, access }, principal, resource, input: z.output<typeof updateScheduleBody>) => {
+      const user = requireUser(principal);
+      // Who changes when a schedule fires starts its runs (as its owner): enabling it or changing its
+      // timing needs what scheduling its actions needs (found by the outside attack pass: WRITE on a
+      // schedule let a grantee fire, every second, an Actor they may not run).
+      // Disabling it is always allowed.
+      if (
+        !input.actions &&
+        input.isEnabled !== false &&
+        TIMING_FIELDS.some((key) => input[key] !== undefined)
+      ) {
+        const { actions } = await rpc.call(SchedulesRpc.get, { id: resource.id });
+        await resolveActions(rpc, access, user, actions as ActionsInput, "the schedule's actions");
+      }
+      return { ...input, actions: await resolveActions(rpc, access, user, input.actions) };
+    },
   },
 });
 
