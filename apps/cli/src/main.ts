@@ -33,6 +33,7 @@ export function buildProgram(): Command {
 function report(err: unknown, json: boolean): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   const failure = err instanceof CliError ? err : new CliError((err as Error).message ?? String(err));
+  if (failure.reported) return failure.exitCode;
   if (json) printJson(failure.body ?? { error: { type: 'cli-error', message: failure.message } });
   else process.stderr.write(`atrium: ${failure.message}\n`);
   return failure.exitCode;

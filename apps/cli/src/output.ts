@@ -46,6 +46,8 @@ export class CliError extends Error {
     readonly exitCode: number = EXIT.FAILED,
     /** The API's error object, printed as is with `--json`. */
     readonly body?: ApiErrorBody,
+    /** Already told (e.g. a run's outcome): only the exit code remains. */
+    readonly reported = false,
   ) {
     super(message);
   }

@@ -99,6 +99,9 @@ describe('atrium run (the CLI as a subprocess)', () => {
     expect(log).toMatch(/Run taken by worker .+ \(attempt 1 of 2\)/);
     expect(log).toMatch(/requestsFinished/);
     expect(log.indexOf('requestsFinished')).toBeLessThan(log.indexOf('finished the run: SUCCEEDED'));
+    // Every line starts with its time, as on Apify: apify-client's streamed log (call()) keeps only such lines.
+    for (const line of log.trimEnd().split('\n'))
+      expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
     console.log(`atrium run of the Crawlee Actor (${PAGES} pages): ${seconds.toFixed(1)} s end to end`);
   }, 180_000);
 
@@ -113,6 +116,7 @@ describe('atrium run (the CLI as a subprocess)', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(start.hasAtriumToken).toBe(false);
+    expect(start.atriumVariables).toEqual([]);
     expect(start.apifyToken).toMatch(/^atrium_run_/);
     expect(start.apifyToken).not.toBe(alice.accessToken);
     expect(start.runId).toBe(runIdOf(out));
@@ -122,6 +126,35 @@ describe('atrium run (the CLI as a subprocess)', () => {
       .get(`/v2/actor-runs/${start.runId}`)
       .set('authorization', `Bearer ${start.apifyToken}`)
       .expect(401);
+  }, 60_000);
+
+  it("--json: stdout is the finished run alone (the command's output goes to stderr), also when it fails", async () => {
+    const ok = await run(alice, [
+      '--json',
+      'run',
+      actorId,
+      '--',
+      process.execPath,
+      '-e',
+      'console.log("to stderr")',
+    ]);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ actId: actorId, status: 'SUCCEEDED' });
+    expect(ok.stderr).toContain('to stderr');
+    const failed = await run(alice, [
+      '--json',
+      'run',
+      actorId,
+      '--',
+      process.execPath,
+      '-e',
+      'process.exit(4)',
+    ]);
+    expect(failed.code).toBe(4);
+    expect(JSON.parse(failed.stdout)).toMatchObject({
+      status: 'FAILED',
+      statusMessage: 'Exited with code 4',
+    });
   }, 60_000);
 
   it('runs a task (by username~name): its Actor, with ACTOR_TASK_ID and the task input merged', async () => {

@@ -108,10 +108,15 @@ async function getRun(cli: Cli, runId: string) {
   return (await call(cli.api.GET('/v2/actor-runs/{runId}', { params: { path: { runId } } }), cli.url)).data;
 }
 
-/** Ends the command with the run's outcome: 0 and a line on SUCCEEDED, else the outcome's code. */
-function settle(outcome: RunOutcome): void {
-  if (outcome.exitCode !== EXIT.OK) throw new CliError(outcome.message, outcome.exitCode);
+/**
+ * Ends the command with the run's outcome: a line on stderr, and with `--json` the run as Atrium
+ * has it on stdout (the command's own output went to stderr); exit 0 on SUCCEEDED, else the
+ * outcome's code.
+ */
+async function settle(cli: Cli, runId: string, outcome: RunOutcome): Promise<void> {
   process.stderr.write(`${outcome.message}\n`);
+  if (cli.json) printJson(await getRun(cli, runId));
+  if (outcome.exitCode !== EXIT.OK) throw new CliError(outcome.message, outcome.exitCode, undefined, true);
 }
 
 function describeStart(claimed: ClaimedRun): string {
@@ -160,18 +165,20 @@ async function runCommand(target: string, commandLine: string[], options: RunOpt
     process.stderr.write(`Run ${runId} was taken by another worker: following its log\n`);
     await followLog(cli, runId, true);
     const run = await getRun(cli, runId);
-    return settle({
+    return settle(cli, runId, {
       status: run.status,
       exitCode: exitCodeOfRun(run.status),
       message: `Run ${runId} ${run.status}${run.statusMessage ? `: ${run.statusMessage}` : ''}`,
     });
   }
-  const execution = execute(cli, claimed, commandLine, options.leaseSecs);
+  // With --json, stdout carries only the run: the command's output goes to stderr.
+  const output = cli.json ? { stdout: process.stderr, stderr: process.stderr } : process;
+  const execution = execute(cli, claimed, commandLine, options.leaseSecs, output);
   const onInterrupt = () => execution.abort('Aborted with Ctrl+C on the runner');
   process.on('SIGINT', onInterrupt);
   process.on('SIGTERM', onInterrupt);
   try {
-    settle(await execution.done);
+    await settle(cli, runId, await execution.done);
   } finally {
     process.off('SIGINT', onInterrupt);
     process.off('SIGTERM', onInterrupt);

@@ -70,7 +70,10 @@ process.stdin.on('close', () => {
  */
 export function platformEnv(cli: Cli, claimed: ClaimedRun, startedAt: Date): NodeJS.ProcessEnv {
   const { run, runToken } = claimed;
-  const { ATRIUM_TOKEN: _cliToken, ...inherited } = process.env;
+  // Nothing of the CLI's own (its token, its URL, where its login is kept) reaches the run.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('ATRIUM_')),
+  );
   const timeoutAt = run.options.timeoutSecs
     ? new Date(startedAt.getTime() + run.options.timeoutSecs * 1000).toISOString()
     : '';
@@ -114,9 +117,14 @@ export function platformEnv(cli: Cli, claimed: ClaimedRun, startedAt: Date): Nod
   return env;
 }
 
-/** Sends the run's output to its log: batched, in the order it came, with the lease's run token. */
+/**
+ * Sends the run's output to its log: batched, in the order it came, with the lease's run token.
+ * Each line starts with the time it was written, as Apify's platform logs it (apify-client's
+ * streamed log — `call()` redirects it — splits the log on those times and drops what has none).
+ */
 class LogShipper {
   private pending = '';
+  private atLineStart = true;
   private sending: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly timer: NodeJS.Timeout;
@@ -130,7 +138,11 @@ class LogShipper {
   }
 
   write(text: string): void {
-    if (!this.closed) this.pending += text;
+    if (this.closed || !text) return;
+    const stamp = `${new Date().toISOString()} `;
+    const stamped = text.replace(/\n(?=.)/gs, `\n${stamp}`);
+    this.pending += (this.atLineStart ? stamp : '') + stamped;
+    this.atLineStart = text.endsWith('\n');
   }
 
   private flush(): Promise<void> {
