@@ -366,6 +366,19 @@ describe('atrium worker and run leases (the CLI as a subprocess)', () => {
     expect(Date.now() - waitStarted).toBeGreaterThanOrEqual(900);
   }, 60_000);
 
+  it('one account may hold at most 32 waiting claims at once; the rest get 429 at once', async () => {
+    const empty = await createActor(t, bob, { name: uniqueName('idle') });
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => claim(bob, { actorIds: [empty], worker: `w${i}`, waitSecs: 2 })),
+    );
+    const statuses = answers.map((a) => a.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(32);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(8);
+    expect(answers.find((a) => a.status === 429)!.body.error.message).toContain('body.waitSecs');
+    // Not waiting, a claim is answered at once whatever else waits.
+    await claim(bob, { actorIds: [empty], worker: 'now' }).expect(200);
+  }, 30_000);
+
   it('claims at once never hand one run to two workers, and take the oldest first', async () => {
     const actorId = await createActor(t, alice, { name: uniqueName('contended') });
     const started: string[] = [];

@@ -16,7 +16,14 @@ export const RUN_LOG_APPEND_MAX_BYTES = 1024 * 1024;
 export const RUN_LOG_MAX_BYTES = 10 * 1024 * 1024;
 export const LEASE_FINISH_STATUSES = ['SUCCEEDED', 'FAILED', 'TIMED-OUT', 'ABORTED'] as const;
 
-export const workerNameSchema = z.string().trim().min(1).max(100);
+export const workerNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  // It is written into run logs: no control characters.
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\x00-\x1f\x7f-\x9f]+$/, 'must be printable (no control characters)');
 export const leaseSecsSchema = z.number().int().min(LEASE_SECS.min).max(LEASE_SECS.max);
 
 export interface RunLeaseView {

@@ -31,7 +31,13 @@ import { runView } from '../http/views';
 import { named } from '../http/zod-openapi';
 
 /** How often a long-polling claim asks again while there is no run to take. */
-const CLAIM_POLL_MS = 250;
+const CLAIM_POLL_MS = 500;
+/**
+ * Long polls one account may hold open on one gateway replica: a fleet of workers fits; thousands
+ * of waiting claims, each asking the resources service twice a second, do not (found by the outside
+ * attack pass: 6,000 open claims of one user slowed everyone's requests to seconds and 503s).
+ */
+const MAX_WAITING_CLAIMS = 32;
 const actorRef = z.string().min(1).max(200);
 
 const claimBody = z
@@ -93,6 +99,9 @@ function requireRunId(runId: string): void {
 @ApiTags('runs')
 @Controller('v2')
 export class RunLeasesController {
+  /** Open long polls per account on this replica. */
+  private readonly waiting = new Map<string, number>();
+
   constructor(
     private readonly rpc: RpcClient,
     private readonly access: AccessDecisions,
@@ -163,7 +172,32 @@ export class RunLeasesController {
     const lists = body.runId
       ? await this.executableRun(user, body.runId)
       : await this.executable(user, body.actorIds ?? []);
-    const deadline = Date.now() + body.waitSecs * 1000;
+    if (body.waitSecs === 0 || body.runId) return this.claimNow(user, body, lists, request, 0);
+    const open = this.waiting.get(user.userId) ?? 0;
+    if (open >= MAX_WAITING_CLAIMS)
+      throw new AppError(
+        'rate-limit-exceeded',
+        `At most ${MAX_WAITING_CLAIMS} claims of one account may wait at once (body.waitSecs): wait for one to end, or claim with waitSecs 0`,
+      );
+    this.waiting.set(user.userId, open + 1);
+    try {
+      return await this.claimNow(user, body, lists, request, body.waitSecs);
+    } finally {
+      const left = (this.waiting.get(user.userId) ?? 1) - 1;
+      if (left > 0) this.waiting.set(user.userId, left);
+      else this.waiting.delete(user.userId);
+    }
+  }
+
+  /** Claims a run, asking again every CLAIM_POLL_MS for `waitSecs` while there is none. */
+  private async claimNow(
+    user: UserPrincipal,
+    body: z.output<typeof claimBody>,
+    lists: { runId?: string; anyRunOf: string[]; ownRunsOf: string[] },
+    request: FastifyRequest,
+    waitSecs: number,
+  ) {
+    const deadline = Date.now() + waitSecs * 1000;
     for (;;) {
       // A worker that stopped waiting (Ctrl+C) would never hear of a run claimed for it now.
       if (request.raw.socket?.destroyed) return { data: null };

@@ -13,18 +13,21 @@ const STREAM_POLL_MS = 500;
  * never returned for a run that stayed READY). An empty line is no log message to the client.
  */
 const STREAM_KEEPALIVE_MS = 2000;
-// ANSI escape sequences (CSI … final byte, and two-character escapes), which Apify strips unless `raw`.
-// eslint-disable-next-line no-control-regex
-const ANSI_ESCAPES = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]/g;
+// What Apify strips unless `raw`: ANSI escape sequences — OSC (title, clipboard, links) whole,
+// CSI, and two-character escapes — and the other control characters but tab and newline, so that
+// no log shown in a terminal or page moves the cursor, rewrites a line or rings.
+const TERMINAL_CONTROLS =
+  // eslint-disable-next-line no-control-regex
+  /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]|\x1b.?|[\x00-\x08\x0b-\x1f\x7f]/g;
 
 /** A run's log as Apify serves it: whole, or with `stream=1` followed until the run finishes. */
 @Injectable()
 export class RunLogs {
   constructor(private readonly rpc: RpcClient) {}
 
-  /** Without `raw`, Apify's API removes ANSI escape codes, keeping printable characters. */
+  /** Without `raw`, Apify's API removes ANSI escape codes, keeping printable characters (and tabs, newlines). */
   clean(text: string): string {
-    return text.replace(ANSI_ESCAPES, '');
+    return text.replace(TERMINAL_CONTROLS, '');
   }
 
   /**

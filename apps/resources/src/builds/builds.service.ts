@@ -20,6 +20,7 @@ import { CatalogueService } from '../catalogue/catalogue.service';
 import { listCatalogued } from '../catalogue/catalogued-list.query';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { BuildEntity } from './build.entity';
+import { withLogLine } from '../runs/log-line';
 
 export type BuildRow = { resource: ResourceEntity; build: BuildEntity };
 
@@ -64,8 +65,6 @@ function declareBuildEvent(
     actorBuildId: buildId,
   });
 }
-
-const logLine = (message: string) => `${new Date().toISOString()} ${message}\n`;
 
 /** Forward only: READY → RUNNING → a terminal status, and a finished build stays finished. */
 function checkTransition(from: ActorJobStatus, to: ActorJobStatus): void {
@@ -128,7 +127,8 @@ export class BuildsService {
           tag: req.tag ?? version?.buildTag ?? 'latest',
           inputSchema: built.inputSchema,
           actorDefinition: built.actorDefinition,
-          log: logLine(
+          log: withLogLine(
+            '',
             `Build ${buildNumber} created (status READY)` +
               (built.inputSchema ? ', with the input schema of its source files' : ''),
           ),
@@ -269,7 +269,7 @@ export class BuildsService {
 
   private async moveTo(manager: EntityManager, row: BuildRow, status: ActorJobStatus): Promise<void> {
     if (row.build.status === status) return;
-    row.build.log += logLine(`Status changed from ${row.build.status} to ${status}`);
+    row.build.log = withLogLine(row.build.log, `Status changed from ${row.build.status} to ${status}`);
     row.build.status = status;
     if (ACTOR_JOB_TERMINAL_STATUSES.includes(status)) {
       row.build.finishedAt = new Date();

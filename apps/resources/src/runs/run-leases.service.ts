@@ -17,13 +17,12 @@ import { randomUUID } from 'node:crypto';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { RunEntity } from './run.entity';
 import { RunsService } from './runs.service';
+import { withLogLine } from './log-line';
 
 /** How often expired leases are looked for: a lost worker's run is retried within about a second. */
 const SWEEP_INTERVAL_MS = 1000;
 const SWEEP_BATCH = 20;
 export const LOG_TRUNCATED_LINE = '[log truncated]';
-
-const logLine = (message: string) => `${new Date().toISOString()} ${message}\n`;
 
 /**
  * Runners' leases on runs (DESIGN.md: runs are executed outside Atrium, by the `atrium` CLI).
@@ -86,7 +85,10 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
       run.leaseHolderUserId = req.userId;
       run.leaseExpiresAt = new Date(Date.now() + req.leaseSecs * 1000);
       run.leaseTokenHash = token.secretHash;
-      run.log += logLine(`Run taken by worker ${req.worker} (attempt ${run.attempt} of ${RUN_MAX_ATTEMPTS})`);
+      run.log = withLogLine(
+        run.log,
+        `Run taken by worker ${req.worker} (attempt ${run.attempt} of ${RUN_MAX_ATTEMPTS})`,
+      );
       await this.runs.moveTo(manager, { resource: row.resource, run }, 'RUNNING');
       await manager.save(run);
       return {
@@ -141,7 +143,7 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
       const { state: run } = row;
       if (!finished) {
         const code = req.exitCode === undefined ? '' : ` (exit code ${req.exitCode})`;
-        run.log += logLine(`Worker ${run.leaseHolder} finished the run: ${req.status}${code}`);
+        run.log = withLogLine(run.log, `Worker ${run.leaseHolder} finished the run: ${req.status}${code}`);
         if (req.statusMessage !== undefined) {
           run.statusMessage = req.statusMessage;
           run.isStatusMessageTerminal = true;
@@ -180,7 +182,7 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
       // Once truncated, a log takes nothing more (not even what would fit in what is left).
       const fits = !current.truncated && Number(current.bytes) + Buffer.byteLength(text) <= RUN_LOG_MAX_BYTES;
       let append = text;
-      if (!fits) append = current.truncated ? '' : `\n${logLine(LOG_TRUNCATED_LINE)}`;
+      if (!fits) append = current.truncated ? '' : withLogLine('\n', LOG_TRUNCATED_LINE);
       if (append)
         await manager.query(`UPDATE resources.actor_run SET log = log || $2 WHERE id = $1`, [runId, append]);
       return { length: Number(current.bytes) + Buffer.byteLength(append), truncated: !fits };
@@ -213,12 +215,12 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
     const lost = `Worker ${run.leaseHolder} stopped renewing its lease (attempt ${run.attempt} of ${RUN_MAX_ATTEMPTS})`;
     const fields = { leaseId: null, leaseHolder: null, leaseExpiresAt: null, leaseTokenHash: null };
     if (run.attempt < RUN_MAX_ATTEMPTS) {
-      run.log += logLine(`${lost}: the run is READY again for another worker`);
+      run.log = withLogLine(run.log, `${lost}: the run is READY again for another worker`);
       Object.assign(run, fields, { status: 'READY' });
       await manager.save(run);
       return;
     }
-    run.log += logLine(`${lost}: the run fails`);
+    run.log = withLogLine(run.log, `${lost}: the run fails`);
     run.statusMessage = `The run's worker was lost ${RUN_MAX_ATTEMPTS} times (last: worker ${run.leaseHolder} stopped renewing its lease)`;
     run.isStatusMessageTerminal = true;
     await this.runs.moveTo(manager, { resource: row.resource, run }, 'FAILED');

@@ -25,6 +25,7 @@ import { KeyValueStoresService } from '../key-value-stores/key-value-stores.serv
 import { RequestQueuesService } from '../request-queues/request-queues.service';
 import { UsageService } from '../usage/usage.service';
 import { RunEntity } from './run.entity';
+import { withLogLine } from './log-line';
 
 type Row = { resource: ResourceEntity; run: RunEntity };
 
@@ -66,8 +67,6 @@ function declareRunEvent(manager: EntityManager, eventType: WebhookEventType, ru
     actorRunId: run.id,
   });
 }
-
-const logLine = (message: string) => `${new Date().toISOString()} ${message}\n`;
 
 /** Which status may follow which: forward only, and a finished run stays finished. */
 function checkTransition(from: RunStatus, to: RunStatus): void {
@@ -165,7 +164,7 @@ export class RunsService {
       defaultKeyValueStoreId: store.resource.id,
       defaultRequestQueueId: queue.resource.id,
       meta,
-      log: logLine(`Run of Actor ${actor.name ?? actor.id} created (status READY)`),
+      log: withLogLine('', `Run of Actor ${actor.name ?? actor.id} created (status READY)`),
     });
     await manager.insert(RunEntity, run);
     await declareRunEvent(manager, 'ACTOR.RUN.CREATED', run);
@@ -273,7 +272,7 @@ export class RunsService {
       await this.usage.runStarting(manager, resource.ownerId);
       const { build, timeoutSecs, memoryMbytes } = { ...run.options, ...options };
       run.options = { build, timeoutSecs, memoryMbytes };
-      run.log += logLine(`Run resurrected (status ${run.status} → RUNNING)`);
+      run.log = withLogLine(run.log, `Run resurrected (status ${run.status} → RUNNING)`);
       run.status = 'RUNNING';
       run.finishedAt = null;
       run.resurrectedAt = new Date();
@@ -332,7 +331,7 @@ export class RunsService {
   async moveTo(manager: EntityManager, { resource, run }: Row, status: RunStatus): Promise<void> {
     checkTransition(run.status, status);
     if (run.status === status) return;
-    run.log += logLine(`Status changed from ${run.status} to ${status}`);
+    run.log = withLogLine(run.log, `Status changed from ${run.status} to ${status}`);
     run.status = status;
     if (TERMINAL_RUN_STATUSES.includes(status)) {
       run.finishedAt = new Date();
