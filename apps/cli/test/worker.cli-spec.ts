@@ -277,10 +277,10 @@ describe('atrium worker and run leases (the CLI as a subprocess)', () => {
       `claim answered in ${latencyMs} ms; a 10 s lease not renewed was taken back after ${lostAfterMs} ms`,
     );
 
-    // Resurrected, it is RUNNING without a lease: nothing takes it back.
+    // Resurrected, it waits for a runner (READY, no lease): the sweeper leaves it alone.
     await t.http().post(`/v2/actor-runs/${run.id}/resurrect`).set(alice.auth).expect(200);
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    expect((await getRun(run.id)).status).toBe('RUNNING');
+    expect((await getRun(run.id)).status).toBe('READY');
   }, 60_000);
 
   it('who may claim: RUN alone claims only your own runs, WRITE any; a token scoped to the Actor suffices, a run token cannot claim; bad bodies are 400', async () => {
@@ -365,6 +365,27 @@ describe('atrium worker and run leases (the CLI as a subprocess)', () => {
     });
     expect(Date.now() - waitStarted).toBeGreaterThanOrEqual(900);
   }, 60_000);
+
+  it('a resurrected run that a runner executed is READY for a runner again, with its attempts anew', async () => {
+    const actorId = await createActor(t, alice, { name: uniqueName('again') });
+    const started = await startRun(alice, actorId);
+    const first = (await claim(alice, { runId: started.id, worker: 'w' }).expect(200)).body.data;
+    await t
+      .http()
+      .post(`/v2/actor-runs/${started.id}/finish`)
+      .set(alice.auth)
+      .send({ leaseId: first.lease.id, status: 'FAILED' })
+      .expect(200);
+    const resurrected = await t
+      .http()
+      .post(`/v2/actor-runs/${started.id}/resurrect`)
+      .set(alice.auth)
+      .expect(200);
+    expect(resurrected.body.data.status).toBe('READY');
+    const again = (await claim(alice, { actorIds: [actorId], worker: 'w' }).expect(200)).body.data;
+    expect(again.run.id).toBe(started.id);
+    expect(again.lease.attempt).toBe(1);
+  });
 
   it('one account may hold at most 32 waiting claims at once; the rest get 429 at once', async () => {
     const empty = await createActor(t, bob, { name: uniqueName('idle') });

@@ -272,12 +272,15 @@ export class RunsService {
       await this.usage.runStarting(manager, resource.ownerId);
       const { build, timeoutSecs, memoryMbytes } = { ...run.options, ...options };
       run.options = { build, timeoutSecs, memoryMbytes };
-      run.log = withLogLine(run.log, `Run resurrected (status ${run.status} → RUNNING)`);
-      run.status = 'RUNNING';
+      // A run that runners executed waits for one again (READY, with its attempts anew: found by the
+      // outside attack pass, a RUNNING run with no lease was nobody's to execute); one driven by
+      // hand (PUT) is RUNNING again as before, with no lease for the sweeper to take back.
+      const next = run.attempt > 0 ? 'READY' : 'RUNNING';
+      run.log = withLogLine(run.log, `Run resurrected (status ${run.status} → ${next})`);
+      run.status = next;
       run.finishedAt = null;
       run.resurrectedAt = new Date();
-      // RUNNING again without a runner's lease (run-leases.service.ts): no sweeper takes it back.
-      Object.assign(run, { leaseId: null, leaseExpiresAt: null, leaseTokenHash: null });
+      Object.assign(run, { leaseId: null, leaseExpiresAt: null, leaseTokenHash: null, attempt: 0 });
       await manager.save(run);
       await declareRunEvent(manager, 'ACTOR.RUN.RESURRECTED', run);
       return current;
