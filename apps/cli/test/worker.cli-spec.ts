@@ -385,6 +385,14 @@ describe('atrium worker and run leases (the CLI as a subprocess)', () => {
     const again = (await claim(alice, { actorIds: [actorId], worker: 'w' }).expect(200)).body.data;
     expect(again.run.id).toBe(started.id);
     expect(again.lease.attempt).toBe(1);
+    // The starter's audit log says who executed the run.
+    await eventually(async () => {
+      const audit = await t.http().get(`/v2/audit-log?resourceId=${started.id}`).set(alice.auth).expect(200);
+      const actions = (audit.body.data.items as { action: string; after: { worker: string } }[]).map(
+        (e) => `${e.action} ${e.after?.worker}`,
+      );
+      expect(actions).toEqual(expect.arrayContaining(['run.claimed w', 'run.finished w']));
+    }, 10_000);
   });
 
   it('one account may hold at most 32 waiting claims at once; the rest get 429 at once', async () => {

@@ -110,6 +110,24 @@ export const Events = {
       })
       .strict(),
   ),
+  /**
+   * A runner took, finished or lost a run: the lease's token acts as the run's starter, so the
+   * starter's audit log says who executed it (the permissions service records it).
+   */
+  runLeaseChanged: event(
+    'run.lease-changed',
+    z
+      .object({
+        runId: z.string(),
+        starterId: z.string(),
+        runnerUserId: z.string(),
+        worker: z.string(),
+        attempt: z.number().int(),
+        change: z.enum(['claimed', 'finished', 'lost']),
+        status: z.string(),
+      })
+      .strict(),
+  ),
   permissionsChanged: event(
     'permissions.changed',
     z

@@ -83,6 +83,18 @@ export class ProjectionEventsConsumer implements OnApplicationBootstrap {
           after: { tokenId: token.tokenId, scope: token.scope },
         }),
       )
+      .on(Events.runLeaseChanged, (lease, manager) =>
+        audit.record(manager, {
+          action: `run.${lease.change}`,
+          actorId: lease.runnerUserId,
+          subjectId: lease.starterId,
+          resourceId: lease.runId,
+          resourceType: 'ACTOR_RUN',
+          accountId: lease.starterId,
+          before: null,
+          after: { worker: lease.worker, attempt: lease.attempt, status: lease.status },
+        }),
+      )
       .on(Events.resourceDeleted, async (facts, manager) => {
         await projections.recordDeleted(facts, manager);
         await grants.deleteForResource(manager, facts.id);

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import {
   AppError,
   ClaimedRunView,
+  Events,
   RpcPayload,
   RUN_LOG_APPEND_MAX_BYTES,
   RUN_LOG_MAX_BYTES,
@@ -11,13 +12,32 @@ import {
   TERMINAL_RUN_STATUSES,
 } from '@atrium/contracts';
 import { generateRunToken } from '@atrium/auth';
-import { PollingWorker, ServiceOutboxRelay } from '@atrium/messaging';
+import { addToOutbox, PollingWorker, ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
 import { randomUUID } from 'node:crypto';
 import { CatalogueService } from '../catalogue/catalogue.service';
 import { RunEntity } from './run.entity';
 import { RunsService } from './runs.service';
 import { withLogLine } from './log-line';
+
+/** Tells the permissions service's audit log who took, finished or lost the run (run.lease-changed). */
+function declareLease(
+  manager: EntityManager,
+  starterId: string,
+  run: RunEntity,
+  change: 'claimed' | 'finished' | 'lost',
+  worker = run.leaseHolder ?? '',
+): Promise<void> {
+  return addToOutbox(manager, Events.runLeaseChanged, {
+    runId: run.id,
+    starterId,
+    runnerUserId: run.leaseHolderUserId ?? '',
+    worker,
+    attempt: run.attempt,
+    change,
+    status: run.status,
+  });
+}
 
 /** How often expired leases are looked for: a lost worker's run is retried within about a second. */
 const SWEEP_INTERVAL_MS = 1000;
@@ -91,6 +111,7 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
       );
       await this.runs.moveTo(manager, { resource: row.resource, run }, 'RUNNING');
       await manager.save(run);
+      await declareLease(manager, row.resource.ownerId, run, 'claimed');
       return {
         run: (await this.runs.viewIn(manager, run.id)) as RunView,
         runToken: token.token,
@@ -151,6 +172,7 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
         await this.runs.moveTo(manager, { resource: row.resource, run }, req.status);
         run.leaseTokenHash = null;
         await manager.save(run);
+        await declareLease(manager, row.resource.ownerId, run, 'finished');
       }
       return (await this.runs.viewIn(manager, run.id)) as RunView;
     });
@@ -214,10 +236,12 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
     const { state: run } = row;
     const lost = `Worker ${run.leaseHolder} stopped renewing its lease (attempt ${run.attempt} of ${RUN_MAX_ATTEMPTS})`;
     const fields = { leaseId: null, leaseHolder: null, leaseExpiresAt: null, leaseTokenHash: null };
+    const worker = run.leaseHolder ?? '';
     if (run.attempt < RUN_MAX_ATTEMPTS) {
       run.log = withLogLine(run.log, `${lost}: the run is READY again for another worker`);
       Object.assign(run, fields, { status: 'READY' });
       await manager.save(run);
+      await declareLease(manager, row.resource.ownerId, run, 'lost', worker);
       return;
     }
     run.log = withLogLine(run.log, `${lost}: the run fails`);
@@ -226,5 +250,6 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
     await this.runs.moveTo(manager, { resource: row.resource, run }, 'FAILED');
     Object.assign(run, { leaseTokenHash: null, leaseExpiresAt: null });
     await manager.save(run);
+    await declareLease(manager, row.resource.ownerId, run, 'lost', worker);
   }
 }
