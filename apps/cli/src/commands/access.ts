@@ -160,9 +160,14 @@ async function explain(
   ).data as unknown as ExplainResult;
   if (cli.json) return printJson(explained);
   const who = user?.username ?? 'you';
+  // A denial with no rule behind it is the default: nothing allows it.
+  const why = explained.allowed
+    ? ` (by rule ${explained.rule})`
+    : !explained.rule || explained.rule === 'none'
+      ? ' (no rule allows it)'
+      : ` (denied by rule ${explained.rule})`;
   process.stdout.write(
-    `${explained.allowed ? 'Allowed' : 'Denied'}: ${who} ${explained.allowed ? 'may' : 'may not'} ${permission} ${rt.label} ${id}` +
-      ` (${explained.allowed ? 'by' : 'decided by'} rule ${explained.rule})\n`,
+    `${explained.allowed ? 'Allowed' : 'Denied'}: ${who} ${explained.allowed ? 'may' : 'may not'} ${permission} ${rt.label} ${id}${why}\n`,
   );
   if (explained.chain.length > 0) process.stdout.write(`Because: ${explained.chain.join(' → ')}\n`);
   process.stdout.write('\nRules checked:\n');
