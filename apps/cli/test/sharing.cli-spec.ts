@@ -156,6 +156,11 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
       ).stdout,
     );
     expect(write).toMatchObject({ allowed: false, permission: 'WRITE', userId: bob.id });
+    const denied = await asAlice(['explain', 'dataset', datasetId, '--user', bob.username, '--permission', 'WRITE']);
+    expect(denied.stdout.split('\n')[0]).toMatch(
+      new RegExp(`^Denied: ${bob.username} may not WRITE dataset ${datasetId} \\(no rule allows it\\)$`),
+    );
+    expect(denied.stdout).not.toContain('rule none');
     const mine = await asAlice(['explain', 'dataset', datasetId]);
     expect(mine.stdout).toMatch(/^Allowed: you may READ .* \(by rule owner\)/);
   });
@@ -272,6 +277,12 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
         new RegExp(`grant\\.created +${alice.username} +${carol.username}`),
       );
       expect(stdout.slice(shownBefore)).not.toContain('TIME');
+      // Fixed widths: the new row's columns start where the header's do.
+      const headerLine = stdout.split('\n')[0];
+      const row = stdout.slice(shownBefore).split('\n').find((l) => l.includes(carol.username)) ?? '';
+      expect(row.indexOf('grant.created')).toBe(headerLine.indexOf('ACTION'));
+      expect(row.indexOf(carol.username)).toBe(headerLine.indexOf('USER'));
+      expect(row.indexOf('dataset ')).toBe(headerLine.indexOf('RESOURCE'));
     } finally {
       follow.kill('SIGINT');
     }
