@@ -88,6 +88,26 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
     const expires = Date.parse(grant.expiresAt) - before;
     expect(expires).toBeGreaterThan(7 * 86_400_000 - 60_000);
     expect(expires).toBeLessThan(7 * 86_400_000 + 60_000);
+
+    // Sharing again changes bob's grant (the API takes one grant a user): now a day, and still one grant.
+    const again = await asAlice([
+      'share',
+      'dataset',
+      datasetRef,
+      '--with',
+      bob.username,
+      '--permissions',
+      'READ',
+      '--expires',
+      '1d',
+    ]);
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(again.stdout).toContain(`Updated ${bob.username}'s grant on dataset ${datasetRef}: READ until `);
+    const changed = JSON.parse((await asAlice(['access', 'dataset', datasetId, '--json'])).stdout);
+    const bobs = changed.grants.filter((g: { userId: string }) => g.userId === bob.id);
+    expect(bobs).toHaveLength(1);
+    expect(bobs[0].id).toBe(grant.id);
+    expect(Date.parse(bobs[0].expiresAt) - before).toBeLessThan(86_400_000 + 60_000);
   });
 
   it('shares an Actor (bob named by id) with --view-owner-runs; access lists the grant under the Actor', async () => {
