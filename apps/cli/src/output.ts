@@ -100,8 +100,7 @@ export function printTable<Row>(
     fixed && i < columns.length - 1 && value.length > fixed[i] ? value.slice(0, fixed[i] - 1) + '…' : value;
   const cells = rows.map((row) => columns.map(([, cell], i) => fit(text(cell(row)), i)));
   const headers = columns.map(([header]) => header);
-  const widths =
-    fixed ?? headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const widths = fixed ?? headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (values: string[]) =>
     values
       .map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i])))

@@ -176,7 +176,15 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
       ).stdout,
     );
     expect(write).toMatchObject({ allowed: false, permission: 'WRITE', userId: bob.id });
-    const denied = await asAlice(['explain', 'dataset', datasetId, '--user', bob.username, '--permission', 'WRITE']);
+    const denied = await asAlice([
+      'explain',
+      'dataset',
+      datasetId,
+      '--user',
+      bob.username,
+      '--permission',
+      'WRITE',
+    ]);
     expect(denied.stdout.split('\n')[0]).toMatch(
       new RegExp(`^Denied: ${bob.username} may not WRITE dataset ${datasetId} \\(no rule allows it\\)$`),
     );
@@ -299,7 +307,11 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
       expect(stdout.slice(shownBefore)).not.toContain('TIME');
       // Fixed widths: the new row's columns start where the header's do.
       const headerLine = stdout.split('\n')[0];
-      const row = stdout.slice(shownBefore).split('\n').find((l) => l.includes(carol.username)) ?? '';
+      const row =
+        stdout
+          .slice(shownBefore)
+          .split('\n')
+          .find((l) => l.includes(carol.username)) ?? '';
       expect(row.indexOf('grant.created')).toBe(headerLine.indexOf('ACTION'));
       expect(row.indexOf(carol.username)).toBe(headerLine.indexOf('USER'));
       expect(row.indexOf('dataset ')).toBe(headerLine.indexOf('RESOURCE'));

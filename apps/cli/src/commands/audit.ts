@@ -123,7 +123,12 @@ async function print(
     ['DETAIL', (e) => detail(e)],
   ];
   if (follow && header && entries.length === 0)
-    process.stdout.write(columns.map(([h], i) => h.padEnd(FOLLOW_WIDTHS[i] ?? 0)).join('  ').trimEnd() + '\n');
+    process.stdout.write(
+      columns
+        .map(([h], i) => h.padEnd(FOLLOW_WIDTHS[i] ?? 0))
+        .join('  ')
+        .trimEnd() + '\n',
+    );
   else printTable(entries, columns, { header, widths: follow ? FOLLOW_WIDTHS : undefined });
 }
 
