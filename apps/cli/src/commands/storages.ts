@@ -191,7 +191,7 @@ function registerDatasets(program: Command) {
           const { data, error, response } = await request.catch((err: unknown) => {
             throw unreachable(cli.url, err);
           });
-          if (!response.ok || !data) throw apiError(response.status, error);
+          if (!response.ok || !data) throw apiError(response.status, error, true, response.url);
           const length = Number(response.headers.get('content-length'));
           const count = Number(response.headers.get('x-apify-pagination-count'));
           await download(data, options.output, {
@@ -290,7 +290,7 @@ function registerKeyValueStores(program: Command) {
           .catch((err: unknown) => {
             throw unreachable(cli.url, err);
           });
-        if (!response.ok || !data) throw apiError(response.status, error);
+        if (!response.ok || !data) throw apiError(response.status, error, true, response.url);
         const length = Number(response.headers.get('content-length'));
         await download(data, options.output, {
           label: `Downloading ${key}`,
