@@ -322,6 +322,29 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
   });
 
   it('bad input: one clear line naming the argument or option, and a non-zero exit', async () => {
+    // A 404 names what was not found, as typed; --json still prints the API's error object.
+    const nosuch = `${alice.username}~nosuch`;
+    expectOneLineError(
+      await asAlice(['share', 'dataset', nosuch, '--with', bob.username, '--permissions', 'READ']),
+      5,
+      new RegExp(`^atrium: No dataset "${nosuch}" \\(or none you can see\\)\n$`),
+    );
+    expect(
+      JSON.parse(
+        (
+          await asAlice([
+            'share',
+            'dataset',
+            nosuch,
+            '--with',
+            bob.username,
+            '--permissions',
+            'READ',
+            '--json',
+          ])
+        ).stdout,
+      ),
+    ).toEqual({ error: { type: 'record-not-found', message: expect.any(String) } });
     expectOneLineError(
       await asAlice(['share', 'spaceship', datasetId, '--with', bob.username, '--permissions', 'READ']),
       2,

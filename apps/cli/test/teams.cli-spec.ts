@@ -226,6 +226,12 @@ describe('atrium orgs, members, roles, invitations, tokens (the CLI as a subproc
       2,
       /Option --scope: "READ" is not of the form/,
     );
+    // A 404 names what was not found, as typed.
+    expectOneLineError(
+      await asAlice(['tokens', 'create', 'x', '--scope', `dataset:${alice.username}~nosuch=READ`]),
+      5,
+      new RegExp(`^atrium: No dataset "${alice.username}~nosuch" \\(or none you can see\\)\n$`),
+    );
     expectOneLineError(
       await asAlice(['tokens', 'revoke', 'no-such-token']),
       5,
