@@ -153,6 +153,12 @@ describe('atrium datasets, kvs, queues (the CLI as a subprocess)', () => {
     const missing = await cli(['kvs', 'get', storeId, 'nope']);
     expect(missing.code).toBe(5);
     expect(missing.stderr.trimEnd().split('\n')).toHaveLength(1);
+    // The store exists: only the record is missing, and the message must not say otherwise.
+    expect(missing.stderr).not.toContain('No key-value store');
+    expect(await cli(['kvs', 'keys', `${alice.username}~nosuch`])).toMatchObject({
+      code: 5,
+      stderr: `atrium: No key-value store "${alice.username}~nosuch" (or none you can see)\n`,
+    });
   });
 
   it('kvs create and queues create: get-or-create by name, printed as actors create does; ls --unnamed', async () => {
