@@ -3,6 +3,7 @@ import { ID_PATTERN } from '@atrium/contracts';
 import type { Command } from 'commander';
 import { readLogin } from './config';
 import { ApiErrorBody, CliError, EXIT, exitCodeOfStatus } from './output';
+import { notFoundMessage } from './resource-types';
 
 /** The options every command takes (declared on the program, see main.ts). */
 export interface GlobalOptions {
@@ -35,7 +36,7 @@ export async function call<T>(request: ApiResult<T>, url = 'Atrium', { signedIn 
   }
   const { response } = result;
   if (response.ok) return result.data as T;
-  throw apiError(response.status, result.error, signedIn);
+  throw apiError(response.status, result.error, signedIn, response.url);
 }
 
 export function unreachable(url: string, err: unknown): CliError {
@@ -46,11 +47,15 @@ export function unreachable(url: string, err: unknown): CliError {
   );
 }
 
-/** An error answer of the API, as a CliError carrying the API's error object. */
-export function apiError(status: number, body: unknown, signedIn = true): CliError {
+const GENERIC_NOT_FOUND = 'The record was not found';
+
+/** An error answer of the API, as a CliError carrying the API's error object (`url`: the request's). */
+export function apiError(status: number, body: unknown, signedIn = true, url = ''): CliError {
   const error = (body as Partial<ApiErrorBody> | undefined)?.error;
   const message =
-    typeof error?.message === 'string' ? error.message : `Atrium answered ${status} with no error message`;
+    // The API's 404 for the resource a path names does not say which: the path does (what the user typed).
+    (status === 404 && error?.message === GENERIC_NOT_FOUND ? notFoundMessage(url) : undefined) ??
+    (typeof error?.message === 'string' ? error.message : `Atrium answered ${status} with no error message`);
   const errorBody: ApiErrorBody = error ? { error } : { error: { type: `http-${status}`, message } };
   const hint = status === 401 && signedIn ? ' (run `atrium login`)' : '';
   return new CliError(message + hint, exitCodeOfStatus(status), errorBody);

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { registerCommands } from './commands';
+import { examples } from './commands/help';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError, EXIT, EXIT_CODES_HELP, printJson } from './output';
@@ -27,7 +28,12 @@ export function buildProgram(): Command {
     .showHelpAfterError('(add --help for usage and examples)')
     .exitOverride();
   registerCommands(program);
-  return program;
+  return examples(
+    program,
+    'atrium login https://atrium.example.com',
+    'atrium run alice~crawler -- node main.js',
+    'atrium share dataset alice~results --with bob --permissions READ',
+  );
 }
 
 function report(err: unknown, json: boolean): number {

@@ -82,17 +82,25 @@ export function text(value: unknown): string {
 
 /**
  * A table for people: a header, then one padded line per row ("(none)" when there are none).
- * `header: false` prints the rows alone (more rows of a table already shown, as `audit --follow` does).
+ * `header: false` prints the rows alone (more rows of a table already shown, as `audit --follow` does,
+ * with fixed `widths` for every column but the last so that they line up).
  */
-export function printTable<Row>(rows: Row[], columns: Column<Row>[], { header = true } = {}): void {
+export function printTable<Row>(
+  rows: Row[],
+  columns: Column<Row>[],
+  { header = true, widths: fixed }: { header?: boolean; widths?: number[] } = {},
+): void {
   if (rows.length === 0) {
     if (!header) return;
     process.stdout.write('(none)\n');
     return;
   }
-  const cells = rows.map((row) => columns.map(([, cell]) => text(cell(row))));
+  // Fixed widths keep later rows under the header printed earlier (a longer cell is cut with `…`).
+  const fit = (value: string, i: number) =>
+    fixed && i < columns.length - 1 && value.length > fixed[i] ? value.slice(0, fixed[i] - 1) + '…' : value;
+  const cells = rows.map((row) => columns.map(([, cell], i) => fit(text(cell(row)), i)));
   const headers = columns.map(([header]) => header);
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const widths = fixed ?? headers.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (values: string[]) =>
     values
       .map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i])))

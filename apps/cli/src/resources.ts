@@ -1,52 +1,15 @@
 import {
-  ACTOR_TASKS,
-  DATASETS,
-  ENVIRONMENT_GROUPS,
-  ENVIRONMENTS,
   ID_PATTERN,
-  KEY_VALUE_STORES,
   LINK_SHAREABLE_TYPES,
   Permission,
   PERMISSIONS_BY_TYPE,
-  REQUEST_QUEUES,
   ResourceType,
-  SCHEDULES,
 } from '@atrium/contracts';
 import { call, Cli, qualify } from './api';
 import { CliError, EXIT } from './output';
+import { CliResourceType, TYPES } from './resource-types';
 
-/** A resource type as the CLI names it, and where the REST API keeps it. */
-export interface CliResourceType {
-  type: ResourceType;
-  /** The collection under `/v2` (`datasets`). */
-  collection: string;
-  /** What people call it, in messages. */
-  label: string;
-}
-
-const described = (d: { type: ResourceType; collection: string }, label: string): CliResourceType => ({
-  type: d.type,
-  collection: d.collection,
-  label,
-});
-
-/**
- * The catalogue's own descriptors where the contracts have them; Actors, runs, builds and apps are
- * served by their own controllers (Apify's paths), so their collections are named here.
- */
-const TYPES: CliResourceType[] = [
-  { type: 'ACTOR', collection: 'acts', label: 'Actor' },
-  described(ACTOR_TASKS, 'task'),
-  described(SCHEDULES, 'schedule'),
-  { type: 'ACTOR_RUN', collection: 'actor-runs', label: 'run' },
-  { type: 'ACTOR_BUILD', collection: 'actor-builds', label: 'build' },
-  described(DATASETS, 'dataset'),
-  described(KEY_VALUE_STORES, 'key-value store'),
-  described(REQUEST_QUEUES, 'request queue'),
-  described(ENVIRONMENTS, 'environment'),
-  described(ENVIRONMENT_GROUPS, 'environment group'),
-  { type: 'APP', collection: 'apps', label: 'app' },
-];
+export type { CliResourceType } from './resource-types';
 
 /** Friendly names (singular and plural), the API's type names and collections all work. */
 const ALIASES: Record<string, ResourceType> = {

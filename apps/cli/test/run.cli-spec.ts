@@ -392,6 +392,10 @@ describe('atrium run (the CLI as a subprocess)', () => {
     expect(JSON.parse(json.stdout)).toEqual({
       error: { type: 'record-not-found', message: expect.any(String) },
     });
+    const noRun = await run(alice, ['runs', 'get', 'nosuchrun']);
+    expect(noRun.code).toBe(5);
+    expectOneLine(noRun);
+    expect(noRun.stderr).toMatch(/^atrium: No run "nosuchrun" \(or none you can see\)$/m);
     const missingCommand = await run(alice, ['run', actorId]);
     expect(missingCommand.code).toBe(2);
   }, 60_000);

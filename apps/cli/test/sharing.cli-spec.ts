@@ -88,6 +88,26 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
     const expires = Date.parse(grant.expiresAt) - before;
     expect(expires).toBeGreaterThan(7 * 86_400_000 - 60_000);
     expect(expires).toBeLessThan(7 * 86_400_000 + 60_000);
+
+    // Sharing again changes bob's grant (the API takes one grant a user): now a day, and still one grant.
+    const again = await asAlice([
+      'share',
+      'dataset',
+      datasetRef,
+      '--with',
+      bob.username,
+      '--permissions',
+      'READ',
+      '--expires',
+      '1d',
+    ]);
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(again.stdout).toContain(`Updated ${bob.username}'s grant on dataset ${datasetRef}: READ until `);
+    const changed = JSON.parse((await asAlice(['access', 'dataset', datasetId, '--json'])).stdout);
+    const bobs = changed.grants.filter((g: { userId: string }) => g.userId === bob.id);
+    expect(bobs).toHaveLength(1);
+    expect(bobs[0].id).toBe(grant.id);
+    expect(Date.parse(bobs[0].expiresAt) - before).toBeLessThan(86_400_000 + 60_000);
   });
 
   it('shares an Actor (bob named by id) with --view-owner-runs; access lists the grant under the Actor', async () => {
@@ -156,6 +176,19 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
       ).stdout,
     );
     expect(write).toMatchObject({ allowed: false, permission: 'WRITE', userId: bob.id });
+    const denied = await asAlice([
+      'explain',
+      'dataset',
+      datasetId,
+      '--user',
+      bob.username,
+      '--permission',
+      'WRITE',
+    ]);
+    expect(denied.stdout.split('\n')[0]).toMatch(
+      new RegExp(`^Denied: ${bob.username} may not WRITE dataset ${datasetId} \\(no rule allows it\\)$`),
+    );
+    expect(denied.stdout).not.toContain('rule none');
     const mine = await asAlice(['explain', 'dataset', datasetId]);
     expect(mine.stdout).toMatch(/^Allowed: you may READ .* \(by rule owner\)/);
   });
@@ -272,6 +305,16 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
         new RegExp(`grant\\.created +${alice.username} +${carol.username}`),
       );
       expect(stdout.slice(shownBefore)).not.toContain('TIME');
+      // Fixed widths: the new row's columns start where the header's do.
+      const headerLine = stdout.split('\n')[0];
+      const row =
+        stdout
+          .slice(shownBefore)
+          .split('\n')
+          .find((l) => l.includes(carol.username)) ?? '';
+      expect(row.indexOf('grant.created')).toBe(headerLine.indexOf('ACTION'));
+      expect(row.indexOf(carol.username)).toBe(headerLine.indexOf('USER'));
+      expect(row.indexOf('dataset ')).toBe(headerLine.indexOf('RESOURCE'));
     } finally {
       follow.kill('SIGINT');
     }
@@ -279,6 +322,29 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
   });
 
   it('bad input: one clear line naming the argument or option, and a non-zero exit', async () => {
+    // A 404 names what was not found, as typed; --json still prints the API's error object.
+    const nosuch = `${alice.username}~nosuch`;
+    expectOneLineError(
+      await asAlice(['share', 'dataset', nosuch, '--with', bob.username, '--permissions', 'READ']),
+      5,
+      new RegExp(`^atrium: No dataset "${nosuch}" \\(or none you can see\\)\n$`),
+    );
+    expect(
+      JSON.parse(
+        (
+          await asAlice([
+            'share',
+            'dataset',
+            nosuch,
+            '--with',
+            bob.username,
+            '--permissions',
+            'READ',
+            '--json',
+          ])
+        ).stdout,
+      ),
+    ).toEqual({ error: { type: 'record-not-found', message: expect.any(String) } });
     expectOneLineError(
       await asAlice(['share', 'spaceship', datasetId, '--with', bob.username, '--permissions', 'READ']),
       2,

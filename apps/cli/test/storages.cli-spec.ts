@@ -35,7 +35,14 @@ describe('atrium datasets, kvs, queues (the CLI as a subprocess)', () => {
   it('creates a dataset, pushes a JSON file and JSON lines from stdin, and lists it', async () => {
     const created = await cli(['datasets', 'create', 'products']);
     expect(created.code).toBe(0);
-    datasetId = created.stdout.trim();
+    const said = /^Created dataset (\S+) \((\w+)\)\n$/.exec(created.stdout);
+    expect(said?.[1]).toBe(`${alice.username}~products`);
+    datasetId = said?.[2] ?? '';
+    // Get-or-create: the same name answers the same dataset; --json prints the object.
+    expect(JSON.parse((await cli(['datasets', 'create', 'products', '--json'])).stdout)).toMatchObject({
+      id: datasetId,
+      name: 'products',
+    });
     writeFileSync(file('items.json'), JSON.stringify(items));
     const push = await cli(['datasets', 'push', `${alice.username}~products`, file('items.json')]);
     expect(push.stderr).toBe('');
@@ -49,6 +56,14 @@ describe('atrium datasets, kvs, queues (the CLI as a subprocess)', () => {
     expect(ls.stdout).toMatch(new RegExp(`^${datasetId} +products +3 `, 'm'));
     const get = JSON.parse((await cli(['datasets', 'get', datasetId, '--json'])).stdout);
     expect(get).toMatchObject({ id: datasetId, name: 'products', itemCount: 3 });
+
+    // --unnamed also lists unnamed datasets (those of runs), as apify-client's { unnamed: true }.
+    const unnamed = await t.http().post('/v2/datasets').set(alice.auth).expect(201);
+    const unnamedId = unnamed.body.data.id as string;
+    expect((await cli(['datasets', 'ls'])).stdout).not.toContain(unnamedId);
+    const all = await cli(['datasets', 'ls', '--unnamed']);
+    expect(all.stdout).toMatch(new RegExp(`^${unnamedId} +\\(unnamed\\) `, 'm'));
+    expect(all.stdout).toMatch(new RegExp(`^${datasetId} +products `, 'm'));
   });
 
   it('exports as JSON (round trip), CSV to a file and JSON lines to stdout, with no progress bar off a terminal', async () => {
@@ -138,6 +153,32 @@ describe('atrium datasets, kvs, queues (the CLI as a subprocess)', () => {
     const missing = await cli(['kvs', 'get', storeId, 'nope']);
     expect(missing.code).toBe(5);
     expect(missing.stderr.trimEnd().split('\n')).toHaveLength(1);
+    // The store exists: only the record is missing, and the message must not say otherwise.
+    expect(missing.stderr).not.toContain('No key-value store');
+    expect(await cli(['kvs', 'keys', `${alice.username}~nosuch`])).toMatchObject({
+      code: 5,
+      stderr: `atrium: No key-value store "${alice.username}~nosuch" (or none you can see)\n`,
+    });
+  });
+
+  it('kvs create and queues create: get-or-create by name, printed as actors create does; ls --unnamed', async () => {
+    const store = await cli(['kvs', 'create', 'crawl-state']);
+    expect(store.code).toBe(0);
+    const storeId = /^Created key-value store \S+ \((\w+)\)$/.exec(store.stdout.trim())?.[1];
+    expect(store.stdout).toContain(`Created key-value store ${alice.username}~crawl-state (`);
+    expect(JSON.parse((await cli(['kvs', 'create', 'crawl-state', '--json'])).stdout).id).toBe(storeId);
+    expect((await cli(['kvs', 'ls'])).stdout).toMatch(new RegExp(`^${storeId} +crawl-state `, 'm'));
+    const queue = await cli(['queues', 'create', 'created-queue']);
+    expect(queue.stdout).toMatch(
+      new RegExp(`^Created request queue ${alice.username}~created-queue \\(\\w+\\)\n$`),
+    );
+    const unnamedStore = (await t.http().post('/v2/key-value-stores').set(alice.auth).expect(201)).body.data
+      .id;
+    const unnamedQueue = (await t.http().post('/v2/request-queues').set(alice.auth).expect(201)).body.data.id;
+    expect((await cli(['kvs', 'ls'])).stdout).not.toContain(unnamedStore);
+    expect((await cli(['kvs', 'ls', '--unnamed'])).stdout).toContain(unnamedStore);
+    expect((await cli(['queues', 'ls'])).stdout).not.toContain(unnamedQueue);
+    expect((await cli(['queues', 'ls', '--unnamed'])).stdout).toContain(unnamedQueue);
   });
 
   it('queues: ls, get and the head', async () => {

@@ -99,6 +99,13 @@ describe('atrium orgs, members, roles, invitations, tokens (the CLI as a subproc
     expect((await asBob(['whoami', '--account', orgName, '--json'])).stdout).toContain(
       `"accountId": "${orgId}"`,
     );
+    expect((await asBob(['whoami', '--account', orgName])).stdout).toMatch(
+      new RegExp(`^Acting as: +${orgName} \\(${orgId}\\)$`, 'm'),
+    );
+    const audit = await asAlice(['audit', '--account', orgName]);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout).not.toContain('[object Object]');
+    expect(audit.stdout).toMatch(/role: Read only → Developer; bindings: \S+=[A-Z_]+/);
 
     expectOneLineError(
       await asAlice(['members', 'set-role', carol.username, 'Developer', '--org', orgName]),
@@ -218,6 +225,12 @@ describe('atrium orgs, members, roles, invitations, tokens (the CLI as a subproc
       await asAlice(['tokens', 'create', 'x', '--scope', 'READ']),
       2,
       /Option --scope: "READ" is not of the form/,
+    );
+    // A 404 names what was not found, as typed.
+    expectOneLineError(
+      await asAlice(['tokens', 'create', 'x', '--scope', `dataset:${alice.username}~nosuch=READ`]),
+      5,
+      new RegExp(`^atrium: No dataset "${alice.username}~nosuch" \\(or none you can see\\)\n$`),
     );
     expectOneLineError(
       await asAlice(['tokens', 'revoke', 'no-such-token']),

@@ -55,18 +55,33 @@ async function share(typeName: string, ref: string, options: ShareOptions, comma
   checkUserRef(options.with, 'Option --with');
   const cli = await connect(command);
   const user = await findUser(cli, options.with, 'Option --with');
-  const grant = (
-    await call(
-      cli.api.POST('/v2/{collection}/{resourceId}/access/grants', {
-        ...accessPath(rt, ref),
-        body: { user: user.id, permissions: [...new Set(permissions)], expiresAt },
-      }),
-      cli.url,
-    )
-  ).data;
+  const wanted = [...new Set(permissions)];
+  const post = cli.api.POST('/v2/{collection}/{resourceId}/access/grants', {
+    ...accessPath(rt, ref),
+    body: { user: user.id, permissions: wanted, expiresAt },
+  });
+  const posted = await post.catch(() => undefined);
+  // One grant a user: sharing again changes it to what this command says (no --expires: no expiry).
+  const existing =
+    posted?.response.status === 409
+      ? (await listAccess(cli, rt, ref)).grants.find((g) => g.userId === user.id && !g.source)
+      : undefined;
+  const grant = existing
+    ? (
+        await call(
+          cli.api.PUT('/v2/{collection}/{resourceId}/access/grants/{grantId}', {
+            params: { path: { collection: rt.collection, resourceId: ref, grantId: existing.id } },
+            body: { permissions: wanted, expiresAt: expiresAt ?? null },
+          }),
+          cli.url,
+        )
+      ).data
+    : (await call(post, cli.url)).data;
   if (cli.json) return printJson(grant);
   process.stdout.write(
-    `Shared ${rt.label} ${ref} with ${user.username}: ${grant.permissions.join(', ')}` +
+    (existing
+      ? `Updated ${user.username}'s grant on ${rt.label} ${ref}: ${grant.permissions.join(', ')}`
+      : `Shared ${rt.label} ${ref} with ${user.username}: ${grant.permissions.join(', ')}`) +
       (grant.expiresAt ? ` until ${grant.expiresAt}` : '') +
       ` (grant ${grant.id})\n`,
   );
@@ -160,9 +175,14 @@ async function explain(
   ).data as unknown as ExplainResult;
   if (cli.json) return printJson(explained);
   const who = user?.username ?? 'you';
+  // A denial with no rule behind it is the default: nothing allows it.
+  const why = explained.allowed
+    ? ` (by rule ${explained.rule})`
+    : !explained.rule || explained.rule === 'none'
+      ? ' (no rule allows it)'
+      : ` (denied by rule ${explained.rule})`;
   process.stdout.write(
-    `${explained.allowed ? 'Allowed' : 'Denied'}: ${who} ${explained.allowed ? 'may' : 'may not'} ${permission} ${rt.label} ${id}` +
-      ` (${explained.allowed ? 'by' : 'decided by'} rule ${explained.rule})\n`,
+    `${explained.allowed ? 'Allowed' : 'Denied'}: ${who} ${explained.allowed ? 'may' : 'may not'} ${permission} ${rt.label} ${id}${why}\n`,
   );
   if (explained.chain.length > 0) process.stdout.write(`Because: ${explained.chain.join(' → ')}\n`);
   process.stdout.write('\nRules checked:\n');
@@ -255,7 +275,7 @@ const refArgument = (command: Command) =>
 export function registerAccessCommands(program: Command): void {
   examples(
     refArgument(typeArgument(program.command('share')))
-      .description('give a user permissions on a resource (a grant)')
+      .description('give a user permissions on a resource (a grant; sharing again changes it)')
       .requiredOption('--with <user>', 'who: a username or user id')
       .requiredOption('--permissions <list>', 'comma-separated, e.g. READ,WRITE (the type’s permissions)')
       .option('--expires <when>', 'a duration from now (30m, 12h, 7d, 2w) or an ISO date')
@@ -264,6 +284,7 @@ export function registerAccessCommands(program: Command): void {
     'atrium share dataset alice~results --with bob --permissions READ',
     'atrium share actor XbP1sM7yH2kL9qR4t --with bob --permissions READ,RUN --expires 7d',
     'atrium share task my-task-id --with bob --permissions READ --view-owner-runs',
+    'atrium share dataset alice~results --with bob --permissions READ,WRITE --expires 1d   # changes his grant',
   );
   examples(
     refArgument(typeArgument(program.command('revoke')))

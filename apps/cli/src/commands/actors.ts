@@ -56,7 +56,11 @@ async function get(actorRef: string, _options: unknown, command: Command) {
 
 /** `atrium actors ls|create|get`: the Actors `atrium run` and `atrium worker` execute. */
 export function registerActorCommands(program: Command): void {
-  const actors = program.command('actors').description('list, create and show Actors');
+  const actors = examples(
+    program.command('actors').description('list, create and show Actors'),
+    'atrium actors ls',
+    'atrium actors create my-crawler',
+  );
   examples(
     actors
       .command('ls')

@@ -64,8 +64,15 @@ async function page(cli: Cli, query: Query) {
 
 /** What a change made, in a few words: permissions granted, the fields that changed, … */
 function detail(entry: AuditEntryView): string {
-  const text = (v: unknown) =>
-    Array.isArray(v) ? v.join(',') : typeof v === 'object' && v !== null ? '{…}' : String(v);
+  // Role bindings read as `target=PERMISSION+…`; other objects as compact JSON, never `[object Object]`.
+  const text = (v: unknown): string => {
+    if (Array.isArray(v)) return v.length ? v.map(text).join(',') : '(none)';
+    if (typeof v !== 'object' || v === null) return String(v);
+    const o = v as Record<string, unknown>;
+    if (typeof o.target === 'string' && Array.isArray(o.permissions))
+      return `${o.target}=${o.permissions.join('+')}`;
+    return JSON.stringify(v);
+  };
   const fields = (v: unknown) =>
     typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
   const before = fields(entry.before);
@@ -90,7 +97,14 @@ function detail(entry: AuditEntryView): string {
   return value === null || value === undefined ? '' : String(value);
 }
 
-async function print(cli: Cli, entries: AuditEntryView[], { header }: { header: boolean }) {
+/** `--follow`'s column widths (all but DETAIL): rows printed later line up under the header. */
+const FOLLOW_WIDTHS = [24, 22, 16, 16, 36];
+
+async function print(
+  cli: Cli,
+  entries: AuditEntryView[],
+  { header, follow = false }: { header: boolean; follow?: boolean },
+) {
   if (cli.json) {
     for (const entry of entries) process.stdout.write(JSON.stringify(entry) + '\n');
     return;
@@ -108,7 +122,14 @@ async function print(cli: Cli, entries: AuditEntryView[], { header }: { header: 
     ['RESOURCE', (e) => (e.resourceId ? `${(e.resourceType ?? '').toLowerCase()} ${e.resourceId}` : '')],
     ['DETAIL', (e) => detail(e)],
   ];
-  printTable(entries, columns, { header });
+  if (follow && header && entries.length === 0)
+    process.stdout.write(
+      columns
+        .map(([h], i) => h.padEnd(FOLLOW_WIDTHS[i] ?? 0))
+        .join('  ')
+        .trimEnd() + '\n',
+    );
+  else printTable(entries, columns, { header, widths: follow ? FOLLOW_WIDTHS : undefined });
 }
 
 async function audit(options: AuditOptions, command: Command) {
@@ -133,7 +154,7 @@ async function audit(options: AuditOptions, command: Command) {
     return print(cli, [...first.items].reverse() as AuditEntryView[], { header: true });
   }
   // Oldest first on a terminal that keeps scrolling; then only what is newer than the last one shown.
-  await print(cli, [...first.items].reverse() as AuditEntryView[], { header: true });
+  await print(cli, [...first.items].reverse() as AuditEntryView[], { header: true, follow: true });
   let last = first.items.length ? BigInt(first.items[0].id) : 0n;
   const stop = new AbortController();
   process.once('SIGINT', () => stop.abort());
@@ -154,7 +175,7 @@ async function audit(options: AuditOptions, command: Command) {
     }
     if (fresh.length === 0) continue;
     last = BigInt(fresh[0].id);
-    await print(cli, fresh.reverse(), { header: false });
+    await print(cli, fresh.reverse(), { header: false, follow: true });
   }
 }
 

@@ -100,7 +100,7 @@ async function whoami(_options: unknown, command: Command) {
     ['User', `${me.username} (${me.id})`],
     ['Email', me.email],
     ['Atrium', cli.url],
-    ['Acting as', cli.accountId ?? 'yourself'],
+    ['Acting as', cli.accountId ? `${cli.accountUsername ?? '?'} (${cli.accountId})` : 'yourself'],
   ]);
 }
 

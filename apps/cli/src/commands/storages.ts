@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { apiError, call, connect, unreachable } from '../api';
+import { apiError, call, Cli, connect, unreachable } from '../api';
 import { batches, contentTypeOf, download, parseItems, readInput } from '../files';
 import { printFields, printJson, printTable } from '../output';
 import { examples, pageSize } from './help';
@@ -9,6 +9,7 @@ const LINE_FORMATS = new Set<string>(['json', 'jsonl', 'csv', 'xml']);
 
 interface ListOptions {
   shared?: boolean;
+  unnamed?: boolean;
   limit: number;
 }
 
@@ -17,12 +18,17 @@ function listQuery(options: ListOptions) {
     limit: options.limit,
     desc: '1' as const,
     ...(options.shared ? { ownership: 'sharedWithMe' as const } : {}),
+    ...(options.unnamed ? { unnamed: '1' as const } : {}),
   };
 }
 
 const listOptions = (command: Command) =>
   command
     .option('--shared', 'the ones shared with you (not those of the account you act as)')
+    .option(
+      '--unnamed',
+      "also the unnamed ones (runs' default storages), as apify-client's { unnamed: true }",
+    )
     .option('--limit <n>', 'how many, newest first (1 to 1000)', pageSize, 100);
 
 interface StorageRow {
@@ -51,9 +57,32 @@ function printStorage(view: Record<string, unknown>) {
   );
 }
 
+type StorageKind = 'dataset' | 'key-value store' | 'request queue';
+
+/** `create <name>`: get-or-create by name in the account acted as (POST ?name=), printed as `actors create` does. */
+function createCommand(
+  parent: Command,
+  kind: StorageKind,
+  create: (cli: Cli, name: string) => Promise<{ id: string; name: string | null }>,
+) {
+  return parent
+    .command('create')
+    .argument('<name>', `the ${kind}'s name (an existing one of that name is answered instead)`)
+    .description(`create a named ${kind} in the account you act as`)
+    .action(async (name: string, _options: unknown, command: Command) => {
+      const cli = await connect(command);
+      const storage = await create(cli, name);
+      if (cli.json) return printJson(storage);
+      cli.accountUsername ??= (await call(cli.api.GET('/v2/users/me'), cli.url)).data.username;
+      process.stdout.write(
+        `Created ${kind} ${cli.accountUsername}~${storage.name ?? name} (${storage.id})\n`,
+      );
+    });
+}
+
 function registerDatasets(program: Command) {
   const datasets = examples(
-    program.command('datasets').description('datasets: list, read, push items, export'),
+    program.command('datasets').description('datasets: list, create, read, push items, export'),
     'atrium datasets ls',
     'atrium datasets export alice~results --format csv -o results.csv',
   );
@@ -69,6 +98,7 @@ function registerDatasets(program: Command) {
       }),
     'atrium datasets ls',
     'atrium datasets ls --account my-org --json',
+    'atrium datasets ls --unnamed   # also the datasets of runs',
   );
   examples(
     datasets
@@ -89,17 +119,12 @@ function registerDatasets(program: Command) {
     'atrium datasets get alice~results',
   );
   examples(
-    datasets
-      .command('create')
-      .argument('<name>', "the dataset's name (an existing one of that name is answered instead)")
-      .description('create a named dataset in the account you act as')
-      .action(async (name: string, _options: unknown, command: Command) => {
-        const cli = await connect(command);
-        const dataset = (await call(cli.api.POST('/v2/datasets', { params: { query: { name } } }), cli.url))
-          .data;
-        if (cli.json) return printJson(dataset);
-        process.stdout.write(`${dataset.id}\n`);
-      }),
+    createCommand(
+      datasets,
+      'dataset',
+      async (cli, name) =>
+        (await call(cli.api.POST('/v2/datasets', { params: { query: { name } } }), cli.url)).data,
+    ),
     'atrium datasets create results',
   );
   examples(
@@ -166,7 +191,7 @@ function registerDatasets(program: Command) {
           const { data, error, response } = await request.catch((err: unknown) => {
             throw unreachable(cli.url, err);
           });
-          if (!response.ok || !data) throw apiError(response.status, error);
+          if (!response.ok || !data) throw apiError(response.status, error, true, response.url);
           const length = Number(response.headers.get('content-length'));
           const count = Number(response.headers.get('x-apify-pagination-count'));
           await download(data, options.output, {
@@ -189,7 +214,7 @@ function registerKeyValueStores(program: Command) {
     program
       .command('kvs')
       .alias('key-value-stores')
-      .description('key-value stores: list, keys, read and write records'),
+      .description('key-value stores: list, create, keys, read and write records'),
     'atrium kvs keys alice~crawl-state',
     'atrium kvs get alice~crawl-state INPUT',
   );
@@ -204,6 +229,16 @@ function registerKeyValueStores(program: Command) {
         printTable(page.items as StorageRow[], storageColumns(['USER', (s) => s.userId]));
       }),
     'atrium kvs ls',
+    'atrium kvs ls --unnamed',
+  );
+  examples(
+    createCommand(
+      kvs,
+      'key-value store',
+      async (cli, name) =>
+        (await call(cli.api.POST('/v2/key-value-stores', { params: { query: { name } } }), cli.url)).data,
+    ),
+    'atrium kvs create crawl-state',
   );
   examples(
     kvs
@@ -255,7 +290,7 @@ function registerKeyValueStores(program: Command) {
           .catch((err: unknown) => {
             throw unreachable(cli.url, err);
           });
-        if (!response.ok || !data) throw apiError(response.status, error);
+        if (!response.ok || !data) throw apiError(response.status, error, true, response.url);
         const length = Number(response.headers.get('content-length'));
         await download(data, options.output, {
           label: `Downloading ${key}`,
@@ -304,7 +339,10 @@ function registerKeyValueStores(program: Command) {
 
 function registerRequestQueues(program: Command) {
   const queues = examples(
-    program.command('queues').alias('request-queues').description('request queues: list, details, the head'),
+    program
+      .command('queues')
+      .alias('request-queues')
+      .description('request queues: list, create, details, the head'),
     'atrium queues ls',
     'atrium queues head alice~to-crawl',
   );
@@ -322,6 +360,16 @@ function registerRequestQueues(program: Command) {
         );
       }),
     'atrium queues ls',
+    'atrium queues ls --unnamed',
+  );
+  examples(
+    createCommand(
+      queues,
+      'request queue',
+      async (cli, name) =>
+        (await call(cli.api.POST('/v2/request-queues', { params: { query: { name } } }), cli.url)).data,
+    ),
+    'atrium queues create to-crawl',
   );
   examples(
     queues
