@@ -337,7 +337,7 @@ export function registerRunCommands(program: Command): void {
       .description(
         "start a run of an Actor (or task) and execute it here: the command gets the run's platform environment (its token, storages, input), its output goes to the run's log",
       )
-      .argument('<actor>', 'the Actor (id, username~name or username/name) or else a task')
+      .argument('<actor>', 'the Actor (id, name, username~name or username/name) or else a task')
       .argument('<command...>', 'what executes the run, after --')
       .option('--input <file>', 'the run input: a JSON file, or - for stdin')
       .addOption(
@@ -352,14 +352,15 @@ export function registerRunCommands(program: Command): void {
       )
       .addOption(leaseOption())
       .option('--name <name>', "the worker name shown in the run's log (default: host-pid)")
+      .addHelpText(
+        'after',
+        '\nThe run ends SUCCEEDED when the command exits 0, else FAILED (exit code passed on); TIMED-OUT after\n--timeout (exit 124); ABORTED on Ctrl+C or an abort through the API (exit 130).\n',
+      )
       .action((target: string, commandLine: string[], options: RunOptions, command: Command) =>
         runCommand(target, commandLine, options, command),
       ),
     'atrium run alice/crawler --input input.json -- node main.js',
     'echo \'{"startUrl":"https://example.com"}\' | atrium run alice~crawler --input - --timeout 600 -- npm start',
-  ).addHelpText(
-    'after',
-    '\nThe run ends SUCCEEDED when the command exits 0, else FAILED (exit code passed on); TIMED-OUT after\n--timeout (exit 124); ABORTED on Ctrl+C or an abort through the API (exit 130).\n',
   );
   examples(
     program
