@@ -23,8 +23,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import YAML from 'yaml';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-/** Apps that are not deployed as a process of their own (the embedded all-in-one launcher). */
-const NOT_DEPLOYED = new Set(['atrium']);
+/**
+ * Apps that are not deployed as a process of their own: the embedded all-in-one launcher, and the
+ * CLI (a client on users' machines, its `worker` included). deploy/deploy.spec.ts keeps the same list.
+ */
+const NOT_DEPLOYED = new Set(['atrium', 'cli']);
 const MIGRATE = 'migrate';
 /**
  * Secrets the manifests read but never define: created with `kubectl create secret` (see
