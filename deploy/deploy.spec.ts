@@ -11,7 +11,8 @@ import { parseAllDocuments } from 'yaml';
 const ROOT = join(__dirname, '..');
 /**
  * The embedded all-in-one launcher is not deployed as a process of its own; the CLI is a client
- * on users' machines (its `worker` included), like the console in a browser.
+ * on users' machines (its `worker` included), like the console in a browser. The same list is in
+ * deploy/validate/check-manifests.mjs.
  */
 const NOT_DEPLOYED = new Set(['atrium', 'cli']);
 /** The processes that sign or verify tokens: no other is given the key (libs/config). */
