@@ -176,7 +176,11 @@ export class RunsService {
     const parsed = parseRunToken(token);
     const invalid = new AppError('token-not-valid', 'The run token is not valid');
     if (!parsed) throw invalid;
-    const run = await this.dataSource.manager.findOneBy(RunEntity, { id: parsed.runId });
+    // Every request of a run's process comes here: its log (up to 10 MiB from a runner) is not read.
+    const run = await this.dataSource.manager.findOne(RunEntity, {
+      where: { id: parsed.runId },
+      select: { id: true, status: true, tokenHash: true, leaseTokenHash: true, leaseExpiresAt: true },
+    });
     // The run's own token, or its current lease's while the lease holds (run-leases.service.ts).
     const leased =
       !!run?.leaseTokenHash &&
