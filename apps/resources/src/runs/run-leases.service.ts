@@ -20,6 +20,16 @@ import { RunEntity } from './run.entity';
 import { RunsService } from './runs.service';
 import { withLogLine } from './log-line';
 
+/** What a lease's checks and its renewal read of a run. */
+const LEASE_COLUMNS = {
+  id: true,
+  status: true,
+  leaseId: true,
+  leaseHolder: true,
+  leaseHolderUserId: true,
+  leaseExpiresAt: true,
+} as const;
+
 /** Tells the permissions service's audit log who took, finished or lost the run (run.lease-changed). */
 function declareLease(
   manager: EntityManager,
@@ -126,9 +136,15 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
   private async leased(
     manager: EntityManager,
     { runId, userId, leaseId }: { runId: string; userId: string; leaseId: string },
+    { withLog }: { withLog: boolean },
   ) {
-    const row = await this.catalogue.loadRow(manager, 'ACTOR_RUN', RunEntity, runId, true);
-    const { state: run } = row;
+    const resource = await this.catalogue.load(manager, 'ACTOR_RUN', runId, true);
+    // A renewal (every few seconds a run) reads no log: with a runner's output it may be 10 MiB.
+    const run = await manager.findOneOrFail(RunEntity, {
+      where: { id: runId },
+      ...(withLog ? {} : { select: LEASE_COLUMNS }),
+    });
+    const row = { resource, state: run };
     // Someone else's lease (or none of the caller's ever) is no business of theirs: not found.
     if (run.leaseHolderUserId !== userId) throw AppError.notFound('A lease of yours on the run');
     if (run.leaseId !== leaseId)
@@ -147,7 +163,7 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
     req: RpcPayload<typeof RunLeasesRpc.renew>,
   ): Promise<{ status: RunView['status']; expiresAt: string }> {
     return this.dataSource.transaction(async (manager) => {
-      const { row, finished } = await this.leased(manager, req);
+      const { row, finished } = await this.leased(manager, req, { withLog: false });
       const { state: run } = row;
       if (!finished) {
         run.leaseExpiresAt = new Date(Date.now() + req.leaseSecs * 1000);
@@ -160,7 +176,7 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
   /** A terminal status, only while holding the lease; a run already finished (aborted) stays as it is. */
   async finish(req: RpcPayload<typeof RunLeasesRpc.finish>): Promise<RunView> {
     const view = await this.dataSource.transaction(async (manager) => {
-      const { row, finished } = await this.leased(manager, req);
+      const { row, finished } = await this.leased(manager, req, { withLog: true });
       const { state: run } = row;
       if (!finished) {
         const code = req.exitCode === undefined ? '' : ` (exit code ${req.exitCode})`;
