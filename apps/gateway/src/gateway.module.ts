@@ -3,7 +3,7 @@ import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { DATASETS, KEY_VALUE_STORES, REQUEST_QUEUES } from '@atrium/contracts';
-import { MessagingModule } from '@atrium/messaging';
+import { MessagingModule, RpcClient } from '@atrium/messaging';
 import { AccessQueriesController } from './access/access-queries.controller';
 import { AccessController } from './access/access.controller';
 import { AuditLogController } from './access/audit-log.controller';
@@ -22,6 +22,7 @@ import { CollaboratorTokens } from './apps/collaborator-tokens';
 import { AuthController } from './auth/auth.controller';
 import { authThrottler } from './auth/auth-throttle';
 import { SessionController } from './auth/session.controller';
+import { SharedThrottlerStorage } from './auth/shared-throttler-storage';
 import { AuthenticationGuard } from './auth/authentication.guard';
 import { SessionVerifications } from './auth/session-verifications';
 import { TokenVerifications } from './auth/token-verifications';
@@ -112,8 +113,15 @@ export class GatewayModule {
       imports: [
         DiscoveryModule,
         MessagingModule.forRoot({ amqpUrl: config.AMQP_URL, rpcTimeoutMs: config.RPC_TIMEOUT_MS }),
-        // Applied only where ThrottlerGuard is used: the auth endpoints.
-        ThrottlerModule.forRoot([authThrottler(config.AUTH_RATE_LIMIT_PER_MINUTE)]),
+        // Applied only where ThrottlerGuard is used: the auth endpoints. Counted by identity, shared
+        // by every replica (shared-throttler-storage.ts).
+        ThrottlerModule.forRootAsync({
+          inject: [RpcClient],
+          useFactory: (rpc: RpcClient) => ({
+            throttlers: [authThrottler(config.AUTH_RATE_LIMIT_PER_MINUTE)],
+            storage: new SharedThrottlerStorage(rpc),
+          }),
+        }),
       ],
       controllers: [...GATEWAY_CONTROLLERS],
       providers: [

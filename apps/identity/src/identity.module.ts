@@ -26,6 +26,8 @@ import { OrganizationTokensService } from './organizations/organization-tokens.s
 import { OrganizationsMessageController } from './organizations/organizations.message.controller';
 import { OrganizationsService } from './organizations/organizations.service';
 import { AccountThrottle } from './sessions/account-throttle';
+import { RateLimitWindows } from './sessions/rate-limit-windows';
+import { ThrottleSweeper } from './sessions/throttle-sweeper';
 import { AuthMessageController } from './sessions/auth.message.controller';
 import { SessionsService } from './sessions/sessions.service';
 
@@ -68,6 +70,8 @@ export class IdentityModule {
         ServiceOutboxRelay,
         SessionsService,
         AccountThrottle,
+        RateLimitWindows,
+        ThrottleSweeper,
         AccountsService,
         ApiTokensService,
         CollaborationRolesService,

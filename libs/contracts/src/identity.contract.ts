@@ -116,10 +116,31 @@ export interface MailRequested {
 
 const userIdRequest = z.object({ userId: z.string().min(1) }).strict();
 
+/**
+ * One hit on a shared rate-limit window (the gateway's per-address auth limit): counted in identity's
+ * database so that every gateway replica counts the same hits.
+ */
+export const rateLimitHitRequest = z
+  .object({
+    key: z.string().min(1).max(300),
+    windowMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(24 * 60 * 60 * 1000),
+  })
+  .strict();
+/** The window's hits so far, this one included, and how long until the window ends. */
+export interface RateLimitHit {
+  hits: number;
+  windowEndsInMs: number;
+}
+
 export const IdentityRpc = {
   health: rpc<HealthResponse>()('identity', 'identity.health', healthRequest),
   signup: rpc<AuthResult>()('identity', 'identity.auth.signup', signupBody),
   login: rpc<AuthResult>()('identity', 'identity.auth.login', loginBody),
+  hitRateLimit: rpc<RateLimitHit>()('identity', 'identity.auth.hit-rate-limit', rateLimitHitRequest),
   refresh: rpc<AuthResult>()('identity', 'identity.auth.refresh', refreshRequest),
   logout: rpc<EndedSessions>()('identity', 'identity.auth.logout', refreshBody),
   /** Whether the session of an access token (its `sid`) is still open: token-not-valid once ended. */

@@ -14,15 +14,19 @@ const inRefreshBucket = (context: ExecutionContext): boolean =>
 /**
  * The per-address limit of the routes under ThrottlerGuard (the auth routes): ONE bucket per client
  * address for all of them (sign-in, sign-up, password reset, email verification… whichever route an
- * attempt goes to), and a separate, larger one for the refresh routes. The key names the bucket and
- * the address, never the route.
+ * attempt goes to), and a separate, larger one for the refresh routes. The key names the bucket, its
+ * limit and the address, never the route. Counted in identity's database by every replica alike.
  */
 export function authThrottler(limitPerMinute: number): ThrottlerOptions {
+  const limit = (context: ExecutionContext) =>
+    inRefreshBucket(context) ? REFRESH_LIMIT_FACTOR * limitPerMinute : limitPerMinute;
   return {
     name: 'default',
     ttl: 60_000,
-    limit: (context) => (inRefreshBucket(context) ? REFRESH_LIMIT_FACTOR * limitPerMinute : limitPerMinute),
+    limit,
+    // The limit is part of the key: replicas configured alike (every replica of a deployment) share
+    // one count; a replica given another limit (a canary, a test) counts on its own.
     generateKey: (context, tracker) =>
-      `auth-${inRefreshBucket(context) ? 'refresh' : 'credentials'}-${tracker}`,
+      `auth-${inRefreshBucket(context) ? 'refresh' : 'credentials'}-${limit(context)}-${tracker}`,
   };
 }

@@ -6,6 +6,7 @@ import { CollaborationMemberEntity } from '../collaboration/collaboration-member
 import { CollaborationPolicyEntity } from '../collaboration/collaboration-policy.entity';
 import { CollaborationRoleEntity } from '../collaboration/collaboration-role.entity';
 import { DevMailEntity } from '../mail/dev-mail.entity';
+import { RateLimitWindowEntity } from '../sessions/rate-limit-window.entity';
 import { AuthFailureEntity } from '../sessions/auth-failure.entity';
 import { OneTimeTokenEntity } from '../sessions/one-time-token.entity';
 import { RefreshTokenEntity } from '../sessions/refresh-token.entity';
@@ -26,6 +27,7 @@ export function identityDataSourceOptions(url: string, poolSize?: number): Servi
       UserEntity,
       RefreshTokenEntity,
       AuthFailureEntity,
+      RateLimitWindowEntity,
       OneTimeTokenEntity,
       DevMailEntity,
       ApiTokenEntity,

@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '@atrium/contracts';
 import { newId } from '@atrium/auth';
-import { DataSource, EntityManager, In, LessThan, MoreThan } from 'typeorm';
+import { DataSource, EntityManager, In, MoreThan } from 'typeorm';
 import { AuthFailureEntity } from './auth-failure.entity';
 
 /** Failures an account may see in the window before it is refused with 429 until the oldest ages out. */
 export const MAX_FAILURES_PER_ACCOUNT = 10;
 export const FAILURE_WINDOW_MS = 15 * 60 * 1000;
-/** Expired failures deleted per recorded one, so the table stays bounded without a sweeper. */
-const CLEANUP_BATCH = 100;
 /** The first key of the two-int advisory locks that serialize one account's reservations. */
 const THROTTLE_LOCK_CLASS = 7_311;
 
@@ -17,7 +15,7 @@ const THROTTLE_LOCK_CLASS = 7_311;
  * minutes lock the account's login for the rest of the window, whatever address the attempts
  * come from. A login naming nobody is counted alike, so a refusal tells nothing about which
  * accounts exist. The error says when to retry (`try again in N seconds`), which the gateway
- * turns into `Retry-After`.
+ * turns into `Retry-After`. Failures older than the window are deleted by the ThrottleSweeper.
  */
 @Injectable()
 export class AccountThrottle {
@@ -35,7 +33,6 @@ export class AccountThrottle {
       await this.check([key], manager);
       await manager.insert(AuthFailureEntity, { id: newId(), key, failedAt: new Date() });
     });
-    await this.sweep();
   }
 
   /** Throws rate-limit-exceeded while any of `keys` has had too many failures in the window. */
@@ -70,21 +67,6 @@ export class AccountThrottle {
       await this.dataSource.manager.insert(
         AuthFailureEntity,
         keys.map((key) => ({ id: newId(), key, failedAt: now })),
-      );
-    await this.sweep();
-  }
-
-  private async sweep(): Promise<void> {
-    const now = new Date();
-    const expired = await this.dataSource.manager.find(AuthFailureEntity, {
-      select: { id: true },
-      where: { failedAt: LessThan(new Date(now.getTime() - FAILURE_WINDOW_MS)) },
-      take: CLEANUP_BATCH,
-    });
-    if (expired.length)
-      await this.dataSource.manager.delete(
-        AuthFailureEntity,
-        expired.map((f) => f.id),
       );
   }
 

@@ -1,14 +1,30 @@
 import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { AuthResult, EndedSessions, IdentityRpc, MailRequested, RpcPayload } from '@atrium/contracts';
+import {
+  AuthResult,
+  EndedSessions,
+  IdentityRpc,
+  MailRequested,
+  RateLimitHit,
+  RpcPayload,
+} from '@atrium/contracts';
 import { RpcHandler } from '@atrium/messaging';
+import { RateLimitWindows } from './rate-limit-windows';
 import { SessionsService } from './sessions.service';
 
 type Req<K extends keyof typeof IdentityRpc> = RpcPayload<(typeof IdentityRpc)[K]>;
 
 @Controller()
 export class AuthMessageController {
-  constructor(private readonly sessions: SessionsService) {}
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly rateLimits: RateLimitWindows,
+  ) {}
+
+  @RpcHandler(IdentityRpc.hitRateLimit)
+  hitRateLimit(@Payload() req: Req<'hitRateLimit'>): Promise<RateLimitHit> {
+    return this.rateLimits.hit(req.key, req.windowMs);
+  }
 
   @RpcHandler(IdentityRpc.signup)
   signup(@Payload() req: Req<'signup'>): Promise<AuthResult> {

@@ -318,9 +318,8 @@ export class SessionsService {
     email: string,
     make: (manager: EntityManager, user: UserEntity) => Promise<OutgoingMail | null>,
   ): Promise<void> {
-    const key = `mail:${email}`;
-    await this.throttle.check([key]);
-    await this.throttle.recordFailure([key]);
+    // Checked and counted at once: concurrent requests cannot outrun the limit.
+    await this.throttle.reserve(`mail:${email}`);
     void (async () => {
       const mail = await this.dataSource.transaction(async (manager) => {
         const user = await manager.findOneBy(UserEntity, { email, kind: 'USER' });
