@@ -25,6 +25,25 @@ describe('identity message contract (RabbitMQ + PostgreSQL)', () => {
 
   it('validates the payload of every pattern it defines', () => expectEveryRouteValidated(h, 'identity'));
 
+  it('counts 200 concurrent hits on one rate-limit window once each, and refuses a bad window', async () => {
+    const key = uniqueName('auth-credentials-5-10.0.0.1');
+    const started = performance.now();
+    const hits = await Promise.all(
+      Array.from({ length: 200 }, () => h.rpc.call(IdentityRpc.hitRateLimit, { key, windowMs: 60_000 })),
+    );
+    const elapsed = performance.now() - started;
+    console.log(
+      `200 concurrent hits on one key: ${elapsed.toFixed(0)} ms (${((200 / elapsed) * 1000).toFixed(0)} hits/s)`,
+    );
+    // No lost update and no double count: every count from 1 to 200 answered exactly once.
+    expect(hits.map((hit) => hit.hits).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 200 }, (_, i) => i + 1),
+    );
+    for (const hit of hits) expect(hit.windowEndsInMs).toBeGreaterThan(0);
+    for (const hit of hits) expect(hit.windowEndsInMs).toBeLessThanOrEqual(60_000);
+    await expectAppError(h.rpc.call(IdentityRpc.hitRateLimit, { key, windowMs: 10 }), 'invalid-input');
+  });
+
   it('answers health', async () => {
     expect(await h.rpc.call(IdentityRpc.health, {})).toEqual({ service: 'identity', ok: true });
   });
