@@ -184,6 +184,7 @@ const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc.record({
 /** Tables whose rows a rejected request may legitimately add or touch, each with why. */
 const LOGGED_ON_REJECTION: Record<string, string> = {
   'identity.auth_failure': 'failed logins are counted (per-account brute-force limit)',
+  'identity.rate_limit_window': 'attempts on the auth routes are counted per address, refused or not',
   'permissions.audit_entry': 'denials are audited',
   'permissions.account_projection': "a read-through cache of identity's facts, filled on a miss",
   'permissions.membership_projection': "a read-through cache of identity's facts, filled on a miss",
