@@ -118,7 +118,7 @@ describe('throttles shared by replicas', () => {
       expect(rows).toEqual([{ hits: 50 }]);
     });
 
-    it('opens a new window once the last one ended, and the sweeper deletes ended windows', async () => {
+    it('opens a new window once the last one ended, and the sweeper deletes ended windows and old failures', async () => {
       const limit = 2;
       const e = await gateway({ AUTH_RATE_LIMIT_PER_MINUTE: String(limit) });
       const attempt = async () =>
@@ -139,7 +139,17 @@ describe('throttles shared by replicas', () => {
         `UPDATE identity.rate_limit_window SET ends_at = now() - interval '1 second' WHERE key LIKE $1`,
         [key],
       );
+      // And a per-account failure older than its 15-minute window, beside a recent one.
+      const failureKey = uniqueName('login:swept');
+      await sql.query(
+        `INSERT INTO identity.auth_failure (id, key, failed_at)
+              VALUES (substr(md5(random()::text), 1, 17), $1, now() - interval '16 minutes'),
+                     (substr(md5(random()::text), 1, 17), $1, now() - interval '1 minute')`,
+        [failureKey],
+      );
       await t.stack.services.get('identity')!.get(ThrottleSweeper).sweep();
+      const failures = await sql.query(`SELECT 1 FROM identity.auth_failure WHERE key = $1`, [failureKey]);
+      expect(failures.rowCount).toBe(1);
       const { rows } = await sql.query(`SELECT 1 FROM identity.rate_limit_window WHERE key LIKE $1`, [key]);
       expect(rows).toEqual([]);
     });
