@@ -381,7 +381,10 @@ async function main(): Promise<void> {
     if (r.unsharedServed) failed.push(`${r.unsharedServed} reads of never-shared resources served`);
     if (r.sharedDenied) failed.push(`${r.sharedDenied} reads with acknowledged access denied`);
 
-    const inFault = (atMs: number) => faults.some((f) => atMs >= f.fromMs && atMs <= f.toMs + RECOVERY_MS);
+    // A request counts as the fault's when it was in flight at any time from the fault's start to
+    // RECOVERY_MS after its end.
+    const inFault = (e: { at: number; ms: number }) =>
+      faults.some((f) => e.at + e.ms >= f.fromMs && e.at <= f.toMs + RECOVERY_MS);
     const statusesSeen = [...new Set([...w.statuses.values()].flatMap((m) => [...m.keys()]))].sort(
       (a, b) => a - b,
     );
@@ -398,7 +401,7 @@ async function main(): Promise<void> {
       );
     }
     const unavailable = w.timeline.filter((e) => e.status === 503 || e.status === 504);
-    const outside = unavailable.filter((e) => !inFault(e.at));
+    const outside = unavailable.filter((e) => !inFault(e));
     const broken = w.timeline.filter(
       (e) => e.status === 0 || (e.status >= 500 && e.status !== 503 && e.status !== 504),
     );
@@ -415,18 +418,19 @@ async function main(): Promise<void> {
           .map((e) => `${e.op} at ${((e.at - t0) / 1000).toFixed(1)} s`)
           .join(', ')}${outside.length > 15 ? ', …' : ''}.`,
       );
-    const deadLettered = Object.values(deadLetters).reduce((a, b) => a + b, 0);
+    // An event in an events dead-letter queue is an effect lost (a projection not updated); an RPC
+    // request there expired unanswered in its queue, its caller answered 503 at its deadline.
+    const dlq = (suffix: string) => Object.entries(deadLetters).filter(([q]) => q.endsWith(suffix));
+    const sum = (entries: [string, number][]) => entries.reduce((a, [, n]) => a + n, 0);
+    const list = (entries: [string, number][]) =>
+      entries.length ? ` (${entries.map(([q, n]) => `${q}: ${n}`).join(', ')})` : '';
+    const [events, rpcs] = [dlq('.events.dlq'), dlq('.rpc.dlq')];
     lines.push(
       '',
-      `Messages dead-lettered (in the vhost's .dlq queues at the end): ${deadLettered}` +
-        (deadLettered
-          ? ` (${Object.entries(deadLetters)
-              .map(([q, n]) => `${q}: ${n}`)
-              .join(', ')})`
-          : '') +
-        '.',
+      `Dead-lettered at the end: ${sum(events)} events${list(events)} (failures: effects lost); ` +
+        `${sum(rpcs)} RPC requests${list(rpcs)} (expired in their queue; their callers got 503).`,
     );
-    if (deadLettered) failed.push(`${deadLettered} messages dead-lettered`);
+    if (sum(events)) failed.push(`${sum(events)} events dead-lettered`);
     if (broken.length) failed.push(`${broken.length} answers were a 5xx other than 503/504, or none`);
 
     lines.push(

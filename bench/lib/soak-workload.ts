@@ -109,7 +109,7 @@ export class SoakWorkload {
   readonly statuses = new Map<string, Map<number, number>>();
   readonly latencies = new Map<string, number[]>();
   /** Answers by status, by second since the start (to tell errors during faults from others). */
-  readonly timeline: { at: number; status: number; op: string }[] = [];
+  readonly timeline: { at: number; ms: number; status: number; op: string }[] = [];
 
   private readonly users: User[] = [];
   private readonly orgs: Org[] = [];
@@ -171,9 +171,14 @@ export class SoakWorkload {
       list.push(ms);
       this.latencies.set(op, list);
     }
-    this.timeline.push({ at: sentAt - this.startedAt, status, op });
-    if (status >= 500 && status !== 503 && status !== 504 && this.reads.examples.length < 40) {
-      this.reads.examples.push(`${op} ${method} ${path} → ${status} ${JSON.stringify(parsed).slice(0, 200)}`);
+    this.timeline.push({ at: sentAt - this.startedAt, ms, status, op });
+    if (
+      (status === 0 || (status >= 500 && status !== 503 && status !== 504)) &&
+      this.reads.examples.length < 40
+    ) {
+      this.reads.examples.push(
+        `${op} ${method} ${path} via gateway#${gateway + 1} at ${sentAt - this.startedAt} ms → ${status || 'no answer'} after ${ms} ms ${JSON.stringify(parsed).slice(0, 200)}`,
+      );
     }
     return { status, body: parsed, ms, gateway, sentAt };
   }
