@@ -45,7 +45,7 @@ function parseArgs(argv: string[]): Args {
   const number = (name: string, raw: string | undefined, min: number, max: number) => {
     const n = Number(raw);
     if (!Number.isFinite(n) || n < min || n > max) {
-      console.error(`${name} must be a number from ${min} to ${max}, got ${raw}`);
+      process.stderr.write(`${name} must be a number from ${min} to ${max}, got ${raw}\n`);
       process.exit(2);
     }
     return n;
@@ -58,8 +58,8 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--users') args.virtualUsers = number('--users', value(), 1, 200);
     else if (flag === '--real-restarts') args.realRestarts = true;
     else {
-      console.error(
-        `unknown argument ${argv[i]}\nusage: npm run soak -- [--minutes N] [--rate R] [--users U] [--real-restarts]`,
+      process.stderr.write(
+        `unknown argument ${argv[i]}\nusage: npm run soak -- [--minutes N] [--rate R] [--users U] [--real-restarts]\n`,
       );
       process.exit(2);
     }
@@ -442,7 +442,7 @@ async function main(): Promise<void> {
       const [s, m, e] = [rss.start[p.label], rss.middle[p.label], rss.end[p.label]];
       const flat = e <= s * RSS_FACTOR + RSS_SLACK_MB;
       const verdict = p.restarts
-        ? `restarted during the run (${KILLED === p.label ? 'killed' : ''}), n/a`
+        ? 'killed and restarted (new process): not judged'
         : flat
           ? 'flat'
           : 'GROWING';

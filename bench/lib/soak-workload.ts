@@ -35,9 +35,20 @@ interface Access {
   revokedVia?: number;
 }
 
+/** The parts of the API's answers the workload reads (`{ data: … }`; absent on errors). */
+interface Envelope {
+  data: {
+    id: string;
+    token: string;
+    accessToken: string;
+    user: { id: string };
+    items: { id: string; name: string }[];
+  };
+}
+
 export interface Call {
   status: number;
-  body: any;
+  body: Envelope;
   ms: number;
   gateway: number;
   sentAt: number;
@@ -140,7 +151,7 @@ export class SoakWorkload {
     const gateway = Math.floor(Math.random() * this.options.gatewayUrls.length);
     const sentAt = Date.now();
     let status = 0;
-    let parsed: any = null;
+    let parsed: unknown = null;
     try {
       const res = await fetch(this.options.gatewayUrls[gateway] + path, {
         method,
@@ -180,7 +191,7 @@ export class SoakWorkload {
         `${op} ${method} ${path} via gateway#${gateway + 1} at ${sentAt - this.startedAt} ms → ${status || 'no answer'} after ${ms} ms ${JSON.stringify(parsed).slice(0, 200)}`,
       );
     }
-    return { status, body: parsed, ms, gateway, sentAt };
+    return { status, body: parsed as Envelope, ms, gateway, sentAt };
   }
 
   // --- writes -------------------------------------------------------------------------------
@@ -314,9 +325,7 @@ export class SoakWorkload {
     const orgId = created.body.data.id as string;
     const roles = await this.call('org-create', 'GET', `/v2/organizations/${orgId}/roles`, owner.token);
     if (!ok(roles.status)) return;
-    const roleIds = (roles.body.data.items as { id: string; name: string }[])
-      .filter((r) => r.name !== 'Owner')
-      .map((r) => r.id);
+    const roleIds = roles.body.data.items.filter((r) => r.name !== 'Owner').map((r) => r.id);
     const dataset = await this.call(
       'org-create',
       'POST',
