@@ -15,8 +15,11 @@ export function randomSuffix(length: number): string {
 }
 
 /** A fresh database on the admin server, dropped (forcefully) by `drop`. */
-export async function createBenchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `atrium_bench_${randomSuffix(10)}`;
+export async function createBenchDatabase(
+  adminUrl: string,
+  prefix = 'atrium_bench',
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomSuffix(10)}`;
   const admin = new Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
   await admin.connect();
   try {
