@@ -12,8 +12,10 @@ import {
   EVENT_PREFETCH,
   eventQueue,
   EVENTS_EXCHANGE,
+  eventRetryDelayMs,
   MAX_EVENT_RETRIES,
 } from './topology';
+import { isDatabaseUnavailable } from './database-unavailable';
 
 const PUBLISH_TIMEOUT_MS = 5000;
 /** How long `stopConsuming` waits for running handlers before their events are left to redelivery. */
@@ -195,22 +197,29 @@ export class AmqpEventBus implements EventBus {
       ch.ack(msg);
     } catch (err) {
       const retries = Number(msg.properties.headers?.['x-retries'] ?? 0);
+      const outageRetries = Number(msg.properties.headers?.['x-outage-retries'] ?? 0);
       const reason = err instanceof Error ? err.message : String(err);
-      if (err instanceof PoisonMessageError || retries >= MAX_EVENT_RETRIES) {
+      // The database being away is not the event's fault: retried for as long as the outage
+      // lasts, without spending the event's retries (an outage longer than their ~3 s of backoff
+      // dead-lettered the events being handled: found by the soak).
+      const outage = isDatabaseUnavailable(err);
+      if (!outage && (err instanceof PoisonMessageError || retries >= MAX_EVENT_RETRIES)) {
         this.logger.error(
           `Dead-lettered ${envelope.name} ${envelope.id} on ${queue} after ${retries} retries: ${reason}`,
         );
         ch.nack(msg, false, false);
         return;
       }
-      await new Promise((r) => setTimeout(r, 100 * 2 ** retries));
+      await new Promise((r) => setTimeout(r, eventRetryDelayMs(outage ? outageRetries : retries)));
       // Re-queue at the tail with a retry count; the original is acked only once the copy is queued.
       // If the channel closed meanwhile (shutdown, broker restart), neither happens: the broker
       // redelivers the unacked original to the next consumer.
       try {
         ch.sendToQueue(queue, msg.content, {
           ...msg.properties,
-          headers: { ...msg.properties.headers, 'x-retries': retries + 1 },
+          headers: outage
+            ? { ...msg.properties.headers, 'x-outage-retries': outageRetries + 1 }
+            : { ...msg.properties.headers, 'x-retries': retries + 1 },
         });
         ch.ack(msg);
       } catch (closed) {

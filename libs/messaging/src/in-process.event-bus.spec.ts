@@ -41,4 +41,29 @@ describe('InProcessEventBus', () => {
     expect(attempts).toBe(3);
     expect(bus.deadLetters.map((d) => d.consumer)).toEqual(['poisoned']);
   });
+
+  it('waits out a database outage without spending the retries, then dead-letters only real failures', async () => {
+    jest.useFakeTimers();
+    try {
+      const bus = new InProcessEventBus();
+      let outageAttempts = 0;
+      let failingAttempts = 0;
+      // Seven connection losses (more than MAX_EVENT_RETRIES), then the database is back.
+      await bus.subscribe('through-outage', ['x'], async () => {
+        if (++outageAttempts <= 7) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      });
+      await bus.subscribe('broken', ['x'], async () => {
+        failingAttempts++;
+        throw new Error('a bug');
+      });
+      const published = bus.publish(envelope('x'));
+      await jest.advanceTimersByTimeAsync(60_000);
+      await published;
+      expect(outageAttempts).toBe(8);
+      expect(failingAttempts).toBe(6); // the first try and MAX_EVENT_RETRIES (5) retries
+      expect(bus.deadLetters.map((d) => d.consumer)).toEqual(['broken']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

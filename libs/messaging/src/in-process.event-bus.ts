@@ -2,7 +2,8 @@ import { handleInContext } from './event-bus';
 import { Logger } from '@nestjs/common';
 import { EventEnvelope } from '@atrium/contracts';
 import { EventBus, EventHandler, PoisonMessageError } from './event-bus';
-import { MAX_EVENT_RETRIES } from './topology';
+import { eventRetryDelayMs, MAX_EVENT_RETRIES } from './topology';
+import { isDatabaseUnavailable } from './database-unavailable';
 
 interface Subscription {
   consumer: string;
@@ -30,11 +31,16 @@ export class InProcessEventBus implements EventBus {
   }
 
   private async deliver(subscription: Subscription, envelope: EventEnvelope): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0, outages = 0; ;) {
       try {
         await handleInContext(subscription.handler, envelope);
         return;
       } catch (err) {
+        // As on RabbitMQ: a database outage is waited out without spending the event's retries.
+        if (isDatabaseUnavailable(err)) {
+          await new Promise((r) => setTimeout(r, eventRetryDelayMs(outages++)));
+          continue;
+        }
         const poison = err instanceof PoisonMessageError;
         if (poison || attempt >= MAX_EVENT_RETRIES) {
           const error = err instanceof Error ? err.message : String(err);
@@ -44,7 +50,7 @@ export class InProcessEventBus implements EventBus {
           );
           return;
         }
-        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        await new Promise((r) => setTimeout(r, eventRetryDelayMs(attempt++)));
       }
     }
   }

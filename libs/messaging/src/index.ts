@@ -19,3 +19,4 @@ export * from './service-app';
 export * from './request-context';
 export * from './atrium-logger';
 export * from './polling-worker';
+export * from './database-unavailable';

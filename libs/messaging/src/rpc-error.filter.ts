@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, Logger, RpcExceptionFilter } from '@nestjs/common';
 import { AppError, SerializedAppError } from '@atrium/contracts';
 import { Observable, throwError } from 'rxjs';
+import { isDatabaseUnavailable } from './database-unavailable';
 
 /** Every handler failure crosses the wire as `{ type, message }`; unexpected ones are logged, not leaked. */
 @Catch()
@@ -28,9 +29,7 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
     }
     // The database went away (restart, failover, dropped connection): the pool reconnects on the
     // next query, so the caller may retry; a 503, not an internal error.
-    const errno = (exception as { code?: unknown })?.code;
-    const message = (exception as { message?: unknown })?.message;
-    if (isConnectionLoss(code) || isConnectionLoss(errno) || isLostClient(message)) {
+    if (isDatabaseUnavailable(exception)) {
       this.logger.warn(`Database connection lost: ${(exception as Error).message}`);
       return throwError(
         () =>
@@ -47,22 +46,4 @@ export class RpcErrorFilter implements RpcExceptionFilter<unknown> {
       () => ({ type: 'internal-error', message: 'Internal error' }) satisfies SerializedAppError,
     );
   }
-}
-
-/**
- * node-postgres's errors, which carry no code, for a connection that died under a query (or
- * could not be made in time): found by the reliability tier (a BEGIN on a pooled connection
- * the database had just dropped answered 500).
- */
-const LOST_CLIENT =
-  /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect)/;
-
-function isLostClient(message: unknown): boolean {
-  return typeof message === 'string' && LOST_CLIENT.test(message);
-}
-
-/** PostgreSQL's connection exceptions (class 08), shutdowns (57P01-57P03) and socket failures. */
-function isConnectionLoss(code: unknown): boolean {
-  if (typeof code !== 'string') return false;
-  return code.startsWith('08') || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET'].includes(code);
 }

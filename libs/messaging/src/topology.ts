@@ -5,6 +5,8 @@ export const DEAD_LETTER_EXCHANGE = 'atrium.dlx';
 export const RPC_PREFETCH = 32;
 export const EVENT_PREFETCH = 16;
 export const MAX_EVENT_RETRIES = 5;
+/** The wait before an event's n-th retry: 100 ms doubling, at most 5 s (a database outage is retried for as long as it lasts). */
+export const eventRetryDelayMs = (retry: number): number => Math.min(100 * 2 ** retry, 5000);
 
 export const rpcQueue = (service: ServiceName): string => `${service}.rpc`;
 export const eventQueue = (consumer: string): string => `${consumer}.events`;
