@@ -19,3 +19,6 @@ export * from './service-app';
 export * from './request-context';
 export * from './atrium-logger';
 export * from './polling-worker';
+export * from './tracing';
+export * from './messaging-metrics';
+export * from './rpc-trace.interceptor';
