@@ -1,5 +1,5 @@
 import { Events } from '@atrium/contracts';
-import { flushTracing, startTracing, stopTracing } from '@atrium/messaging';
+import { flushTracing, serveMetrics, startTracing, stopTracing } from '@atrium/messaging';
 import { eventually, TEST_AMQP_URL, uniqueName } from '@atrium/testing';
 import * as amqplib from 'amqplib';
 import { createServer, Server } from 'node:http';
@@ -68,16 +68,24 @@ describeInProcess('tracing and metrics (issue 17, item 6)', () => {
   let t: TestStack;
   let alice: SignedUpUser;
   let receiver: Awaited<ReturnType<typeof startOtlpReceiver>>;
+  /** What this process writes to stdout (the gateway and the services), as JSON lines. */
+  const written: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
 
   beforeAll(async () => {
     receiver = await startOtlpReceiver();
     expect(
       startTracing('test', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' }),
     ).toBe(true);
-    t = await startTestStack();
+    t = await startTestStack({ LOG_FORMAT: 'json', LOG_LEVEL: 'log' });
     alice = await signUp(t, uniqueName('alice'));
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      written.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stdout.write;
   });
   afterAll(async () => {
+    process.stdout.write = write;
     await t?.close();
     await stopTracing();
     await receiver?.close();
@@ -156,6 +164,16 @@ describeInProcess('tracing and metrics (issue 17, item 6)', () => {
       childrenOf(consumer).some((q) => /INSERT|UPDATE/.test(String(attribute(q, 'db.operation.name')))),
     ).toBe(true);
     expect(datasetId).toBeTruthy();
+
+    // Its log line carries the request id and the trace id.
+    const logged = written
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.requestId === res.headers['x-request-id']);
+    expect(logged).toContainEqual(
+      expect.objectContaining({ event: 'http.request', route: '/v2/datasets', traceId: root.traceId }),
+    );
   });
 
   it('serves RPC latencies, outbox lag, decisions and (on RabbitMQ) queue depths and dead letters on /metrics', async () => {
@@ -213,6 +231,22 @@ describeInProcess('tracing and metrics (issue 17, item 6)', () => {
       (source) => sample(text, `atrium_access_decisions_total{source="${source}"}`) ?? 0,
     );
     expect(decisions[0] + decisions[1]).toBeGreaterThanOrEqual(2);
+    // A service process serves the same messaging series (with the process's own) on METRICS_PORT.
+    const server = await serveMetrics(0);
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const served = await fetch(`${url}/metrics`);
+      expect(served.status).toBe(200);
+      const body = await served.text();
+      expect(body).toMatch(
+        /^atrium_rpc_duration_seconds_count\{side="server",pattern="[\w.-]+",outcome="ok"\} [1-9]/m,
+      );
+      expect(body).toMatch(/^atrium_outbox_lag_seconds\{service="permissions"\} [\d.]+$/m);
+      expect(body).toMatch(/^process_cpu_seconds_total /m);
+      expect((await fetch(`${url}/other`)).status).toBe(404);
+    } finally {
+      await new Promise((closed) => server.close(closed));
+    }
     if (!TEST_EMBEDDED) {
       expect(sample(text, 'atrium_queue_messages{queue="resources.rpc",kind="rpc"}')).toBeGreaterThanOrEqual(
         0,
