@@ -66,15 +66,15 @@ async function main(): Promise<void> {
   );
   const seconds = (performance.now() - started) / 1000;
   const at = (q: number) => times[Math.floor(q * (times.length - 1))]!.toFixed(3);
-  console.log(
-    JSON.stringify({
+  process.stdout.write(
+    `${JSON.stringify({
       mode,
       requests,
       meanMs: (times.reduce((a, b) => a + b, 0) / times.length).toFixed(3),
       p50Ms: at(0.5),
       p99Ms: at(0.99),
       readsPerSecondAt16: Math.round(requests / seconds),
-    }),
+    })}\n`,
   );
   await stack.close();
   await stopTracing();
