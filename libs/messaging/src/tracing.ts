@@ -58,7 +58,9 @@ export function startTracing(service: string, env: NodeJS.ProcessEnv = process.e
     require('@opentelemetry/resources') as typeof import('@opentelemetry/resources');
   /* eslint-enable @typescript-eslint/no-require-imports */
   const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME || `atrium-${service}` }),
+    resource: resourceFromAttributes({
+      'service.name': env.OTEL_SERVICE_NAME || (service === 'atrium' ? service : `atrium-${service}`),
+    }),
     spanProcessors: [
       new BatchSpanProcessor({
         exporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }),
