@@ -1,6 +1,6 @@
 import { Events } from '@atrium/contracts';
 import { flushTracing, serveMetrics, startTracing, stopTracing } from '@atrium/messaging';
-import { eventually, TEST_AMQP_URL, uniqueName } from '@atrium/testing';
+import { eventually, TEST_AMQP_URL, testSqlPool, uniqueName } from '@atrium/testing';
 import * as amqplib from 'amqplib';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -199,6 +199,14 @@ describeInProcess('tracing and metrics (issue 17, item 6)', () => {
       await channel.waitForConfirms();
       await connection.close();
     }
+    // An event its relay claimed and never published (a relay that died mid-batch: the claim
+    // holds for an hour here): 30 s old, so the resources outbox lags.
+    const sql = testSqlPool(t.db.url);
+    await sql.query(
+      `INSERT INTO resources.outbox_message (id, name, payload, occurred_at, claimed_until)
+       VALUES (gen_random_uuid(), 'resource.created', '{}', now() - interval '30 seconds', now() + interval '1 hour')`,
+    );
+    await sql.end();
     const sample = (text: string, series: string) => {
       const line = text
         .split('\n')
@@ -223,6 +231,8 @@ describeInProcess('tracing and metrics (issue 17, item 6)', () => {
         .find((l) => l.startsWith('atrium_rpc_duration_seconds_count{') && l.includes(`side="${side}"`));
       expect(Number(count?.split(' ').pop())).toBeGreaterThan(0);
     }
+    expect(sample(text, 'atrium_outbox_lag_seconds{service="resources"}')).toBeGreaterThanOrEqual(30);
+    expect(sample(text, 'atrium_outbox_pending_events{service="resources"}')).toBeGreaterThanOrEqual(1);
     for (const service of ['identity', 'resources', 'permissions']) {
       expect(sample(text, `atrium_outbox_lag_seconds{service="${service}"}`)).toBeGreaterThanOrEqual(0);
       expect(sample(text, `atrium_outbox_pending_events{service="${service}"}`)).toBeGreaterThanOrEqual(0);
