@@ -109,7 +109,7 @@ export async function runServiceProcess(
     );
     process.exit(1);
   }
-  // Before the app loads: queries are traced from the first one (OTEL_EXPORTER_OTLP_ENDPOINT).
+  // Before the app starts: its first query and RPC are traced (OTEL_EXPORTER_OTLP_ENDPOINT).
   if (startTracing(service)) logger.log(`Tracing to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`);
   try {
     const app = await startServiceApp(rootModule, service, {
