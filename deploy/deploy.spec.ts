@@ -133,6 +133,7 @@ describe('deployment files', () => {
       const prod = (file: string) => yamlDocuments<Resource>(join(ROOT, 'deploy/overlays/prod', file))[0];
       const cluster = prod('postgres-cluster.yaml');
       const rabbitmq = prod('rabbitmq-cluster.yaml');
+      const [podMonitor, rules] = yamlDocuments<Resource>(join(ROOT, 'deploy/overlays/prod/monitoring.yaml'));
       // What breaks each copy: a value set at a path of its spec, and what must be reported.
       const broken: { resource: Resource; what: string; path: string[]; value: unknown; report: string }[] = [
         {
@@ -198,12 +199,26 @@ describe('deployment files', () => {
           value: 'Ingress',
           report: '/spec/service/type must be equal to one of the allowed values',
         },
+        {
+          resource: podMonitor,
+          what: 'an unknown field',
+          path: ['bogus'],
+          value: true,
+          report: 'unknown field .spec.bogus',
+        },
+        {
+          resource: rules,
+          what: 'a wrong type',
+          path: ['groups'],
+          value: 'atrium',
+          report: '/spec/groups must be array',
+        },
       ];
       const named = (i: number) => `${broken[i].resource.metadata.name}-broken-${i}`;
       let output = '';
 
       beforeAll(() => {
-        const docs = [cluster, rabbitmq];
+        const docs = [cluster, rabbitmq, podMonitor, rules];
         broken.forEach(({ resource, path, value }, i) => {
           const copy = JSON.parse(JSON.stringify(resource)) as Resource;
           copy.metadata.name = named(i);
@@ -240,6 +255,14 @@ describe('deployment files', () => {
         expect(output).toContain(
           `rabbitmq.com/v1beta1 RabbitmqCluster: 6 checked against deploy/validate/crds/`,
         );
+        expect(output).toContain(
+          `monitoring.coreos.com/v1 PodMonitor: 2 checked against deploy/validate/crds/`,
+        );
+        expect(output).toContain(
+          `monitoring.coreos.com/v1 PrometheusRule: 2 checked against deploy/validate/crds/`,
+        );
+        expect(output).not.toContain(`PodMonitor/${podMonitor.metadata.name}:`);
+        expect(output).not.toContain(`PrometheusRule/${rules.metadata.name}:`);
         expect(output).not.toContain(`Cluster/${cluster.metadata.name}:`);
         expect(output).not.toContain(`RabbitmqCluster/${rabbitmq.metadata.name}:`);
       });
@@ -255,6 +278,62 @@ describe('deployment files', () => {
       );
     },
   );
+
+  describe('monitoring in the prod overlay', () => {
+    type Alert = { alert: string; expr: string; annotations: { summary?: string; description?: string } };
+    const [podMonitor, rules] = yamlDocuments<{
+      spec: { podMetricsEndpoints?: { port: string }[]; groups?: { rules: Alert[] }[] };
+    }>(join(ROOT, 'deploy/overlays/prod/monitoring.yaml'));
+    const alerts = rules.spec.groups!.flatMap((g) => g.rules);
+    /** The series the code defines (prom-client `name:`), histograms with their derived series. */
+    const defined = new Set(
+      ['libs/messaging/src/messaging-metrics.ts', 'apps/gateway/src/health/metrics.ts'].flatMap((file) =>
+        [...readFileSync(join(ROOT, file), 'utf8').matchAll(/name: '(atrium_\w+)'/g)].flatMap(([, name]) => [
+          name,
+          `${name}_bucket`,
+          `${name}_count`,
+          `${name}_sum`,
+        ]),
+      ),
+    );
+
+    it('alerts on dead letters, outbox lag, RPC p99, the decision cache and growing queues', () => {
+      expect(alerts.map((a) => a.alert).sort()).toEqual([
+        'AtriumDeadLetterQueueNotEmpty',
+        'AtriumDecisionCacheHitRatioLow',
+        'AtriumOutboxLagHigh',
+        'AtriumQueueDepthGrowing',
+        'AtriumRpcLatencyP99High',
+      ]);
+    });
+
+    it.each(alerts.map((a) => [a.alert, a] as const))(
+      '%s reads series the code exports and says what to do',
+      (_, alert) => {
+        const series = [...alert.expr.matchAll(/\batrium_\w+/g)].map(([name]) => name);
+        expect(series.length).toBeGreaterThan(0);
+        for (const name of series) expect(defined).toContain(name);
+        expect(alert.annotations.summary).toBeTruthy();
+        expect(alert.annotations.description?.length).toBeGreaterThan(200);
+      },
+    );
+
+    it('scrapes ports every service and the gateway expose', () => {
+      const ports = new Map(
+        baseObjects()
+          .filter((o) => o.kind === 'Deployment')
+          .map((o) => [
+            o.metadata!.name!,
+            (o.spec!.template!.spec!.containers![0] as { ports?: { name: string }[] }).ports?.map(
+              (p) => p.name,
+            ) ?? [],
+          ]),
+      );
+      const scraped = podMonitor.spec.podMetricsEndpoints!.map((e) => e.port);
+      for (const service of deployedServices)
+        expect(ports.get(`atrium-${service}`)?.some((p) => scraped.includes(p))).toBe(true);
+    });
+  });
 
   it.each(deployedServices)('builds an image that can start %s', (service) => {
     const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');

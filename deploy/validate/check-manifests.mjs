@@ -216,6 +216,8 @@ function structuralSchema(schema, formats = new Set()) {
   if (schema === null || typeof schema !== 'object') return schema;
   const out = { ...schema };
   if (typeof out.format === 'string') formats.add(out.format);
+  if (typeof out.pattern === 'string' && out.pattern.includes('(?i)'))
+    out.pattern = caseless(out.pattern.replace('(?i)', ''));
   if (out.properties)
     out.properties = Object.fromEntries(
       Object.entries(out.properties).map(([k, v]) => [k, structuralSchema(v, formats)]),
@@ -237,6 +239,31 @@ function structuralSchema(schema, formats = new Set()) {
     out['x-kubernetes-preserve-unknown-fields'] !== true
   )
     out.additionalProperties = false;
+  return out;
+}
+
+/**
+ * A Go (RE2) pattern's `(?i)` flag, which JavaScript patterns lack, spelled out: each letter
+ * outside a class becomes `[xX]`, and a class gets both cases of its letters and ranges.
+ */
+function caseless(pattern) {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      out += c + (pattern[++i] ?? '');
+    } else if (c === '[') {
+      let end = i + 1;
+      while (end < pattern.length && pattern[end] !== ']') end += pattern[end] === '\\' ? 2 : 1;
+      const body = pattern.slice(i + 1, end);
+      const negated = body.startsWith('^');
+      const items = negated ? body.slice(1) : body;
+      out += `[${negated ? '^' : ''}${items}${items.toUpperCase()}${items.toLowerCase()}]`;
+      i = end;
+    } else {
+      out += /[a-z]/i.test(c) ? `[${c.toLowerCase()}${c.toUpperCase()}]` : c;
+    }
+  }
   return out;
 }
 

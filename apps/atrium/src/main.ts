@@ -50,10 +50,13 @@ async function main(): Promise<void> {
   // The services' modules load while a new data directory is made (initdb, in a child process).
   // The console is built meanwhile when it is missing (first start without an install build).
   const consoleBuilt = buildConsoleIfMissing(logger);
-  const [embeddedDb, { startAtriumStack }] = await Promise.all([
+  const [embeddedDb, { startAtriumStack }, { flushTracing, startTracing }] = await Promise.all([
     process.env.DATABASE_URL ? null : startEmbeddedPostgres(join(dataDir, 'pglite')),
     import('./atrium-stack'),
+    import('@atrium/messaging'),
   ]);
+  // Before the services start (OTEL_EXPORTER_OTLP_ENDPOINT unset: no SDK is loaded).
+  if (startTracing('atrium')) logger.log(`Tracing to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`);
   const env: NodeJS.ProcessEnv = {
     DB_POOL_SIZE: embeddedDb ? '4' : undefined,
     ...process.env,
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
   const shutdown = async () => {
     await stack.close();
     await embeddedDb?.stop();
+    await flushTracing().catch(() => undefined);
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown());

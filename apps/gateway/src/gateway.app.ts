@@ -13,6 +13,7 @@ import { buildOpenApiDocument } from './http/openapi';
 import { registerRequestDecompression } from './http/request-decompression';
 import { isolateApiAnswers } from './http/api-answer-isolation';
 import { logRequests } from './http/request-log';
+import { traceRequests } from './http/request-tracing';
 
 /** Builds the gateway (not yet listening): Fastify with body limits, Apify errors, metrics and OpenAPI. */
 export async function createGatewayApp(
@@ -48,6 +49,9 @@ export async function createGatewayApp(
   isolateApiAnswers(fastify);
   metrics.instrument(fastify);
   logRequests(fastify, logger);
+  traceRequests(fastify);
+  if (config.AMQP_URL) metrics.watchBroker(config.AMQP_URL);
+  fastify.addHook('onClose', async () => metrics.close());
 
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(config, metrics),

@@ -22,6 +22,9 @@ const busAndLogs = {
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 };
 
+/** A service process's Prometheus `/metrics` port (unset: not served; the gateway serves its own). */
+const METRICS_PORT = z.coerce.number().int().min(1).max(65535).optional();
+
 /** Where tokens are signed (identity) and verified (the gateway). */
 const JWT_SECRET = z.string().min(32, { message: 'JWT_SECRET must be at least 32 characters' });
 /** The address clients reach the gateway at, for links in responses and mails. */
@@ -30,6 +33,7 @@ const PUBLIC_BASE_URL = z.string().url().default('http://localhost:3000');
 /** Variables every RPC service reads (permissions and issues read nothing more). */
 export const serviceConfigSchema = z.object({
   ...busAndLogs,
+  METRICS_PORT,
   DATABASE_URL: z.string().url({ message: 'DATABASE_URL must be a postgres:// URL' }),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
   RUN_MIGRATIONS: z

@@ -22,6 +22,8 @@ export interface EventEnvelope<P = unknown> {
   payload: P;
   /** The request whose handling caused it, when one did: its consumers' work is part of it. */
   requestId?: string;
+  /** The W3C trace context of the event's publication, when tracing is on. */
+  traceparent?: string;
 }
 
 export const Events = {

@@ -1,5 +1,6 @@
 import { ConsoleLogger, LogLevel } from '@nestjs/common';
 import { currentRequestId } from './request-context';
+import { currentTraceId } from './tracing';
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -69,10 +70,12 @@ export class AtriumLogger extends ConsoleLogger {
     },
   ) {
     const requestId = currentRequestId();
+    const traceId = currentTraceId();
     const line = {
       ...super.getJsonLogObject(message, options),
       service: this.service,
       ...(requestId && { requestId }),
+      ...(traceId && { traceId }),
     };
     // A structured line (an `event` with its fields) keeps them at the top level.
     return message && typeof message === 'object' && 'event' in message ? { ...line, ...message } : line;

@@ -1,12 +1,25 @@
 import { requestIdFrom, withRequestId } from './request-context';
 import { EventEnvelope } from '@atrium/contracts';
+import { inSpan, remoteContext, SpanKind } from './tracing';
 
 export type EventHandler = (envelope: EventEnvelope) => Promise<void>;
 
 /** Runs a handler as part of the request that caused the event (its logs, calls and events). */
 export function handleInContext(handler: EventHandler, envelope: EventEnvelope): Promise<void> {
   const requestId = typeof envelope.requestId === 'string' ? requestIdFrom(envelope.requestId) : undefined;
-  return withRequestId(requestId, () => handler(envelope));
+  return withRequestId(requestId, () =>
+    inSpan(
+      `consume ${envelope.name}`,
+      SpanKind.CONSUMER,
+      {
+        'messaging.system': 'rabbitmq',
+        'messaging.destination.name': envelope.name,
+        'messaging.message.id': envelope.id,
+      },
+      () => handler(envelope),
+      remoteContext(envelope.traceparent),
+    ),
+  );
 }
 
 /** A handler throws this for a message that can never succeed: it goes to the dead-letter queue at once. */

@@ -2,6 +2,7 @@ import { CustomTransportStrategy, Server, BaseRpcContext } from '@nestjs/microse
 import { AppError, ServiceName } from '@atrium/contracts';
 import { from, lastValueFrom, timeout, TimeoutError } from 'rxjs';
 import { RpcTransport, timeoutError, toAppError } from './rpc-transport';
+import { rpcSpan } from './tracing';
 
 /** Copies a value as the wire would, so no caller shares objects with a handler. */
 const overTheWire = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
@@ -74,7 +75,12 @@ export const inProcessRegistry = new InProcessRegistry();
 export class InProcessRpcTransport implements RpcTransport {
   constructor(private readonly registry: InProcessRegistry = inProcessRegistry) {}
 
-  async send(service: ServiceName, pattern: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+  // The trace context crosses with the call itself (one process, one async context).
+  send(service: ServiceName, pattern: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    return rpcSpan('client', service, pattern, () => this.sendNow(service, pattern, payload, timeoutMs));
+  }
+
+  private async sendNow(service: ServiceName, pattern: string, payload: unknown, timeoutMs: number) {
     const server = this.registry.pick(service);
     if (!server) throw new AppError('service-unavailable', `The ${service} service is not running`);
     try {

@@ -20,3 +20,6 @@ export * from './request-context';
 export * from './atrium-logger';
 export * from './polling-worker';
 export * from './database-unavailable';
+export * from './tracing';
+export * from './messaging-metrics';
+export * from './rpc-trace.interceptor';

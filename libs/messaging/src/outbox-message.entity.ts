@@ -23,6 +23,10 @@ export class OutboxMessageEntity {
   @Column({ type: 'varchar', length: 64, nullable: true })
   requestId: string | null;
 
+  /** The trace context of the work that wrote it (W3C `traceparent`), when tracing is on. */
+  @Column({ type: 'varchar', length: 55, nullable: true })
+  traceparent: string | null;
+
   /** While set and in the future, a relay is publishing the row; after it, another may retry. */
   @Column({ type: 'timestamptz', nullable: true })
   claimedUntil: Date | null;
@@ -47,6 +51,23 @@ export function outboxRequestIdMigration(schema: string, timestamp: number) {
 
     async down(queryRunner: QueryRunner): Promise<void> {
       await queryRunner.query(`ALTER TABLE "${schema}"."outbox_message" DROP COLUMN "request_id"`);
+    }
+  };
+}
+
+/** The migration that adds `traceparent` to a service's outbox (one class per service schema). */
+export function outboxTraceparentMigration(schema: string, timestamp: number) {
+  return class implements MigrationInterface {
+    name = `OutboxTraceparent${timestamp}`;
+
+    async up(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.query(
+        `ALTER TABLE "${schema}"."outbox_message" ADD "traceparent" character varying(55)`,
+      );
+    }
+
+    async down(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.query(`ALTER TABLE "${schema}"."outbox_message" DROP COLUMN "traceparent"`);
     }
   };
 }

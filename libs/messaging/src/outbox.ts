@@ -1,10 +1,12 @@
 import { PollingWorker } from './polling-worker';
-import { currentRequestId } from './request-context';
+import { currentRequestId, withRequestId } from './request-context';
+import { currentTraceparent, inSpan, remoteContext, SpanKind } from './tracing';
 import { Logger } from '@nestjs/common';
 import { EventDefinition, EventPayload } from '@atrium/contracts';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, LessThan } from 'typeorm';
 import { EventBus } from './event-bus';
+import { unwatchOutbox, watchOutbox } from './messaging-metrics';
 import { OutboxMessageEntity } from './outbox-message.entity';
 
 const BATCH_SIZE = 100;
@@ -26,6 +28,7 @@ export async function addToOutbox<E extends EventDefinition>(
     payload: checked,
     occurredAt: new Date(),
     requestId: currentRequestId() ?? null,
+    traceparent: currentTraceparent() ?? null,
     publishedAt: null,
   });
 }
@@ -49,7 +52,13 @@ export class OutboxRelay {
     private readonly bus: EventBus,
   ) {}
 
+  /** The outbox's schema: the service it belongs to, in metrics. */
+  private get service(): string {
+    return (this.dataSource.options as { schema?: string }).schema ?? 'default';
+  }
+
   start(): void {
+    watchOutbox(this.service, this.dataSource);
     this.worker.start();
     this.kick();
   }
@@ -98,15 +107,7 @@ export class OutboxRelay {
       return claimed;
     });
     try {
-      for (const row of rows) {
-        await this.bus.publish({
-          id: row.id,
-          name: row.name,
-          occurredAt: row.occurredAt.toISOString(),
-          payload: row.payload,
-          ...(row.requestId && { requestId: row.requestId }),
-        });
-      }
+      for (const row of rows) await this.publishRow(row);
     } catch (err) {
       await repository.update(
         rows.map((r) => r.seq),
@@ -124,7 +125,35 @@ export class OutboxRelay {
     return rows.length;
   }
 
+  /** Publishes one row as part of the request (and trace) that wrote it. */
+  private publishRow(row: OutboxMessageEntity): Promise<void> {
+    return withRequestId(row.requestId ?? undefined, () =>
+      inSpan(
+        `publish ${row.name}`,
+        SpanKind.PRODUCER,
+        {
+          'messaging.system': 'rabbitmq',
+          'messaging.destination.name': row.name,
+          'messaging.message.id': row.id,
+        },
+        () => {
+          const traceparent = currentTraceparent();
+          return this.bus.publish({
+            id: row.id,
+            name: row.name,
+            occurredAt: row.occurredAt.toISOString(),
+            payload: row.payload,
+            ...(row.requestId && { requestId: row.requestId }),
+            ...(traceparent && { traceparent }),
+          });
+        },
+        remoteContext(row.traceparent),
+      ),
+    );
+  }
+
   stop(): Promise<void> {
+    unwatchOutbox(this.service, this.dataSource);
     return this.worker.stop();
   }
 }

@@ -4,6 +4,7 @@ import { lastValueFrom, timeout, TimeoutError } from 'rxjs';
 import { AMQP_RECONNECT_SECONDS, amqpConnectionOptions, rpcQueue, rpcQueueOptions } from './topology';
 import { currentRequestId, REQUEST_ID_HEADER } from './request-context';
 import { RpcTransport, timeoutError, toAppError } from './rpc-transport';
+import { rpcSpan, traceHeaders } from './tracing';
 
 /** RPC over @nestjs/microservices RMQ: persistent requests, direct reply-to, a deadline per call. */
 export class RmqRpcTransport implements RpcTransport {
@@ -29,14 +30,18 @@ export class RmqRpcTransport implements RpcTransport {
     return client;
   }
 
-  async send(service: ServiceName, pattern: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+  send(service: ServiceName, pattern: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    return rpcSpan('client', service, pattern, () => this.sendNow(service, pattern, payload, timeoutMs));
+  }
+
+  private async sendNow(service: ServiceName, pattern: string, payload: unknown, timeoutMs: number) {
     if (!SERVICES.includes(service)) throw new Error(`Unknown service ${service}`);
     // The broker drops a request nobody took before the caller gave up on it.
     const requestId = currentRequestId();
     const record = new RmqRecordBuilder(payload)
       .setOptions({
         expiration: String(timeoutMs),
-        ...(requestId && { headers: { [REQUEST_ID_HEADER]: requestId } }),
+        headers: { ...(requestId && { [REQUEST_ID_HEADER]: requestId }), ...traceHeaders() },
       })
       .build();
     try {

@@ -5,6 +5,9 @@ import { ServiceName } from '@atrium/contracts';
 import * as amqplib from 'amqplib';
 import { AckInterceptor } from './ack.interceptor';
 import { RpcLogInterceptor } from './rpc-log.interceptor';
+import { RpcTraceInterceptor } from './rpc-trace.interceptor';
+import { serveMetrics } from './messaging-metrics';
+import { flushTracing, startTracing } from './tracing';
 import { AtriumLogger, LogFormat, logFormat } from './atrium-logger';
 import { assertExchanges } from './amqp.event-bus';
 import { InProcessServer, inProcessRegistry } from './in-process.transport';
@@ -80,7 +83,7 @@ export async function startServiceApp(
     ),
   });
   app.useGlobalFilters(new RpcErrorFilter());
-  app.useGlobalInterceptors(new AckInterceptor(), new RpcLogInterceptor());
+  app.useGlobalInterceptors(new AckInterceptor(), new RpcTraceInterceptor(), new RpcLogInterceptor());
   await app.listen();
   return app;
 }
@@ -97,7 +100,7 @@ const SHUTDOWN_DEADLINE_MS = 25_000;
 export async function runServiceProcess(
   rootModule: DynamicModule,
   service: ServiceName,
-  config: { AMQP_URL?: string; LOG_LEVEL: LogLevel; LOG_FORMAT?: LogFormat },
+  config: { AMQP_URL?: string; LOG_LEVEL: LogLevel; LOG_FORMAT?: LogFormat; METRICS_PORT?: number },
 ): Promise<void> {
   const logger = new Logger(service);
   if (!config.AMQP_URL) {
@@ -106,6 +109,8 @@ export async function runServiceProcess(
     );
     process.exit(1);
   }
+  // Before the app starts: its first query and RPC are traced (OTEL_EXPORTER_OTLP_ENDPOINT).
+  if (startTracing(service)) logger.log(`Tracing to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`);
   try {
     const app = await startServiceApp(rootModule, service, {
       amqpUrl: config.AMQP_URL,
@@ -113,6 +118,11 @@ export async function runServiceProcess(
       logFormat: config.LOG_FORMAT,
     });
     logger.log(`${service} service is consuming ${rpcQueue(service)}`);
+    if (config.METRICS_PORT) {
+      // Served until the process exits.
+      await serveMetrics(config.METRICS_PORT);
+      logger.log(`Metrics on :${config.METRICS_PORT}/metrics`);
+    }
     let closing = false;
     const shutdown = (signal: string) => {
       // A terminal's Ctrl+C reaches both a launcher and its children, which then forwards it too.
@@ -125,7 +135,8 @@ export async function runServiceProcess(
         process.exit(1);
       }, SHUTDOWN_DEADLINE_MS).unref();
       app.close().then(
-        () => {
+        async () => {
+          await flushTracing().catch(() => undefined);
           logger.log(`Shut down in ${Date.now() - started} ms`);
           process.exit(0);
         },

@@ -52,6 +52,6 @@ export class HealthController {
   @Header('content-type', 'text/plain; version=0.0.4')
   @Returns(rawBody, { envelope: false, contentType: 'text/plain' })
   metricsText(): Promise<string> {
-    return this.metrics.registry.metrics();
+    return this.metrics.text();
   }
 }

@@ -1,3 +1,4 @@
+import { BrokerQueueWatcher, messagingMetrics } from '@atrium/messaging';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 
@@ -29,6 +30,22 @@ export class GatewayMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  private broker: BrokerQueueWatcher | undefined;
+
+  /** Queue depths (RPC, events, dead letters) read from the broker on each scrape. */
+  watchBroker(amqpUrl: string): void {
+    this.broker ??= new BrokerQueueWatcher(amqpUrl, this.registry);
+  }
+
+  async close(): Promise<void> {
+    await this.broker?.close();
+  }
+
+  /** Everything this process measures, in Prometheus's text format: its own and its messaging's. */
+  text(): Promise<string> {
+    return Registry.merge([this.registry, messagingMetrics]).metrics();
   }
 
   decisionServed(source: 'cache' | 'permissions-service'): void {
