@@ -22,6 +22,11 @@ export interface EventEnvelope<P = unknown> {
   payload: P;
   /** The request whose handling caused it, when one did: its consumers' work is part of it. */
   requestId?: string;
+  /**
+   * The message schema version of the release that published it (MESSAGE_SCHEMA_VERSION,
+   * schema-version.ts); absent from releases before versioning.
+   */
+  schemaVersion?: string;
 }
 
 export const Events = {

@@ -1,7 +1,7 @@
 import { PollingWorker } from './polling-worker';
 import { currentRequestId } from './request-context';
 import { Logger } from '@nestjs/common';
-import { EventDefinition, EventPayload } from '@atrium/contracts';
+import { EventDefinition, EventPayload, MESSAGE_SCHEMA_VERSION } from '@atrium/contracts';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, LessThan } from 'typeorm';
 import { EventBus } from './event-bus';
@@ -105,6 +105,7 @@ export class OutboxRelay {
           occurredAt: row.occurredAt.toISOString(),
           payload: row.payload,
           ...(row.requestId && { requestId: row.requestId }),
+          schemaVersion: MESSAGE_SCHEMA_VERSION,
         });
       }
     } catch (err) {
