@@ -15,7 +15,7 @@ import { PermissionsModule } from '../src/permissions.module';
  * Rolling upgrades (README): messages of a later release — with fields this one does not know, at
  * the top and nested, and a newer schema version — reach the real handlers over RabbitMQ and take
  * effect, the unknown fields ignored (they change nothing, even when named like a privilege).
- * Every route and event is covered without a broker by libs/contracts/src/message-tolerance.spec.ts.
+ * Every route and event is covered without a broker by libs/testing/src/message-tolerance.spec.ts.
  */
 describe('permissions reads messages of a later release (RabbitMQ + PostgreSQL)', () => {
   let h: ContractHarness;

@@ -1,15 +1,15 @@
-import { countUnknownFields, samplePayload, withUnknownFields } from '@atrium/testing';
-import { z, ZodTypeAny } from 'zod';
-import { ALL_RPC_ROUTES } from './all-routes';
-import { Events } from './events';
 import {
+  ALL_RPC_ROUTES,
+  Events,
+  parseInput,
   parseInternal,
   parseSchemaVersion,
   safeParseInternal,
   schemaCompatibility,
   tolerantSchema,
-} from './schema-version';
-import { parseInput } from './validation';
+} from '@atrium/contracts';
+import { z, ZodTypeAny } from 'zod';
+import { countUnknownFields, samplePayload, withUnknownFields } from './message-samples';
 
 /**
  * Rolling upgrades (README): every internal message — each RPC route's request and each event's
