@@ -180,6 +180,12 @@ describe('rolling upgrade: the previous release on the new schema', () => {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
+    }).catch((err: Error) => {
+      // Say which process of the previous release went away, and what it said.
+      const exits = children.map((c) => `${c.pid}: ${c.exitCode ?? c.signalCode ?? 'running'}`).join(', ');
+      throw new Error(
+        `${method} ${path}: ${err.message} (${String(err.cause)}); processes ${exits}\n${output.slice(-40).join('\n')}`,
+      );
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
@@ -225,8 +231,6 @@ describe('rolling upgrade: the previous release on the new schema', () => {
 
     // The previous release's services and gateway, with their own code, on the migrated database.
     t = Date.now();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
     await Promise.all(
       SERVICES.map((service) => {
         const child = run(oldTree, 'tools/start-service.ts', [service], { RUN_MIGRATIONS: 'false' });
@@ -234,14 +238,25 @@ describe('rolling upgrade: the previous release on the new schema', () => {
         return consuming(child, service);
       }),
     );
+    // The port is taken just before the gateway binds it, and only its own line says it did (on a
+    // shared machine another process may take a free port in between: the gateway then exits).
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
     const consoleDir = join(ROOT, 'dist', 'console');
-    children.push(
-      run(oldTree, 'tools/start-service.ts', ['gateway'], {
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        ...(existsSync(consoleDir) && { CONSOLE_DIR: consoleDir }),
-      }),
-    );
+    const gateway = run(oldTree, 'tools/start-service.ts', ['gateway'], {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ...(existsSync(consoleDir) && { CONSOLE_DIR: consoleDir }),
+    });
+    children.push(gateway);
+    await new Promise<void>((done, fail) => {
+      createInterface({ input: gateway.stdout! }).on('line', (line) => {
+        if (line.includes(`listening on http://127.0.0.1:${port}`)) done();
+      });
+      gateway.once('exit', (code) =>
+        fail(new Error(`old gateway exited with ${code}:\n${output.slice(-40).join('\n')}`)),
+      );
+    });
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       const ready = await api('GET', '/health/ready').catch(() => ({ status: 0, body: null }));
