@@ -144,7 +144,7 @@ describe('resources message contract: apps (RabbitMQ + PostgreSQL)', () => {
 
     it.each([
       [{ kind: 'inputs', item: { data: {} } }, 'payload.content.item.data'],
-      [{ kind: 'inputs', item: { data: { text: 'x', extra: 1 } } }, 'payload.content.item.data.extra'],
+      [{ kind: 'inputs', item: { data: { text: 7, extra: 1 } } }, 'payload.content.item.data.text'],
       [{ kind: 'concepts', item: { id: 'has space' } }, 'payload.content.item.id'],
       [{ kind: 'models', item: { name: 'm', conceptIds: [] } }, 'payload.content.item.conceptIds'],
       [

@@ -175,7 +175,7 @@ describe('resources message contract (RabbitMQ + PostgreSQL)', () => {
       { a: 4 },
     ]);
     expect(await read({ shape: 'columns' })).toEqual({ columns: ['a', 'b'], rest: null });
-    await expectAppError(read({ transform: { shout: true } } as never), 'invalid-input');
+    await expectAppError(read({ transform: { shout: true, fields: 'a' } } as never), 'invalid-input');
     await expectAppError(
       h.rpc.call(DatasetsRpc.pushItems, { id: newId(), items: [{ a: 1 }] }),
       'record-not-found',

@@ -422,8 +422,8 @@ describe('usage and quotas (resources service, RabbitMQ + PostgreSQL)', () => {
       [{ runTimeSecs: DEPLOYMENT.runTimeSecs + 1 }, 'runTimeSecs'],
       [{ storageBytes: -1 }, 'storageBytes'],
       [{ runTimeSecs: 1.5 }, 'runTimeSecs'],
-      [{ resources: { WIDGET: 1 } }, 'WIDGET'],
-      [{ quota: 1 }, 'quota'],
+      [{ resources: { WIDGET: 1, DATASET: -1 } }, 'resources.DATASET'],
+      [{ quota: 1, runTimeSecs: -1 }, 'runTimeSecs'],
     ];
     for (const [limits, field] of refused) {
       const err = await expectAppError(set(limits), 'invalid-input');

@@ -24,6 +24,11 @@ export interface EventEnvelope<P = unknown> {
   requestId?: string;
   /** The W3C trace context of the event's publication, when tracing is on. */
   traceparent?: string;
+  /**
+   * The message schema version of the release that published it (MESSAGE_SCHEMA_VERSION,
+   * schema-version.ts); absent from releases before versioning.
+   */
+  schemaVersion?: string;
 }
 
 export const Events = {

@@ -2,6 +2,7 @@ export * from './access.enums';
 export * from './access-scope';
 export * from './app-error';
 export * from './validation';
+export * from './schema-version';
 export * from './rpc-route';
 export * from './facts';
 export * from './signing-keys';

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { EventDefinition, EventEnvelope, EventPayload } from '@atrium/contracts';
+import { EventDefinition, EventEnvelope, EventPayload, safeParseInternal } from '@atrium/contracts';
 import { DataSource, EntityManager } from 'typeorm';
 import { EventHandler, PoisonMessageError } from './event-bus';
 import { ProcessedMessageEntity } from './processed-message.entity';
+import { noteSchemaVersion } from './schema-version';
 
 const logger = new Logger('Events');
 
@@ -33,7 +34,9 @@ export class EventHandlers {
   readonly handle: EventHandler = async (envelope: EventEnvelope) => {
     const entry = this.handlers.get(envelope.name);
     if (!entry) throw new PoisonMessageError(`${this.consumer} has no handler for ${envelope.name}`);
-    const parsed = entry.event.payload.safeParse(envelope.payload);
+    noteSchemaVersion('event', envelope.name, envelope.schemaVersion);
+    // Read tolerantly: a publisher of another release may send fields this one does not know.
+    const parsed = safeParseInternal(entry.event.payload, envelope.payload);
     if (!parsed.success)
       throw new PoisonMessageError(`Invalid ${envelope.name} payload: ${parsed.error.message}`);
     if (!/^[0-9a-f-]{36}$/i.test(envelope.id))

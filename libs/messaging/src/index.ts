@@ -1,6 +1,7 @@
 export * from './topology';
 export * from './rpc-transport';
 export * from './rpc-handler.decorator';
+export * from './schema-version';
 export * from './rpc-error.filter';
 export * from './ack.interceptor';
 export * from './rmq-rpc.transport';

@@ -2,7 +2,7 @@ import { PollingWorker } from './polling-worker';
 import { currentRequestId, withRequestId } from './request-context';
 import { currentTraceparent, inSpan, remoteContext, SpanKind } from './tracing';
 import { Logger } from '@nestjs/common';
-import { EventDefinition, EventPayload } from '@atrium/contracts';
+import { EventDefinition, EventPayload, MESSAGE_SCHEMA_VERSION } from '@atrium/contracts';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, LessThan } from 'typeorm';
 import { EventBus } from './event-bus';
@@ -145,6 +145,7 @@ export class OutboxRelay {
             payload: row.payload,
             ...(row.requestId && { requestId: row.requestId }),
             ...(traceparent && { traceparent }),
+            schemaVersion: MESSAGE_SCHEMA_VERSION,
           });
         },
         remoteContext(row.traceparent),

@@ -5,6 +5,7 @@ import { AMQP_RECONNECT_SECONDS, amqpConnectionOptions, rpcQueue, rpcQueueOption
 import { currentRequestId, REQUEST_ID_HEADER } from './request-context';
 import { RpcTransport, timeoutError, toAppError } from './rpc-transport';
 import { rpcSpan, traceHeaders } from './tracing';
+import { schemaVersionHeaders } from './schema-version';
 
 /** RPC over @nestjs/microservices RMQ: persistent requests, direct reply-to, a deadline per call. */
 export class RmqRpcTransport implements RpcTransport {
@@ -41,7 +42,11 @@ export class RmqRpcTransport implements RpcTransport {
     const record = new RmqRecordBuilder(payload)
       .setOptions({
         expiration: String(timeoutMs),
-        headers: { ...(requestId && { [REQUEST_ID_HEADER]: requestId }), ...traceHeaders() },
+        headers: {
+          ...schemaVersionHeaders(),
+          ...(requestId && { [REQUEST_ID_HEADER]: requestId }),
+          ...traceHeaders(),
+        },
       })
       .build();
     try {

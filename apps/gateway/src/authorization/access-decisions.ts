@@ -9,6 +9,7 @@ import {
   PrincipalRef,
   RpcRequest,
   ResourceType,
+  safeParseInternal,
 } from '@atrium/contracts';
 import { EVENT_BUS, EventBus, RpcClient } from '@atrium/messaging';
 import { GatewayMetrics } from '../health/metrics';
@@ -90,7 +91,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
       if (!connected) this.logger.warn('Event stream lost: access decisions are not cached until it is back');
     });
     await this.bus.subscribeBroadcast([Events.permissionsChanged.name], async (envelope) => {
-      const change = Events.permissionsChanged.payload.safeParse(envelope.payload);
+      const change = safeParseInternal(Events.permissionsChanged.payload, envelope.payload);
       // About one resource (a grant, its general access, a move, a deletion, a token's creation);
       // otherwise about an account's settings or a membership — which any decision may read —,
       // or not understood: everything goes.
