@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomBase62 } from '@atrium/auth';
 import { gatewayConfigSchema, loadConfig, servicesConfigSchema } from '@atrium/config';
-import { startEmbeddedPostgres } from '@atrium/persistence';
+import { claimEmbeddedDataDir, startEmbeddedPostgres, updateEmbeddedLock } from '@atrium/persistence';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -50,10 +50,13 @@ async function main(): Promise<void> {
   // The services' modules load while a new data directory is made (initdb, in a child process).
   // The console is built meanwhile when it is missing (first start without an install build).
   const consoleBuilt = buildConsoleIfMissing(logger);
+  // One process per embedded data directory; `npm run backup` finds the database through the lock.
+  const release = process.env.DATABASE_URL ? null : claimEmbeddedDataDir(dataDir, 'Atrium (npm start)');
   const [embeddedDb, { startAtriumStack }] = await Promise.all([
     process.env.DATABASE_URL ? null : startEmbeddedPostgres(join(dataDir, 'pglite')),
     import('./atrium-stack'),
   ]);
+  if (embeddedDb) updateEmbeddedLock(dataDir, embeddedDb.url);
   const env: NodeJS.ProcessEnv = {
     DB_POOL_SIZE: embeddedDb ? '4' : undefined,
     ...process.env,
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
   const shutdown = async () => {
     await stack.close();
     await embeddedDb?.stop();
+    release?.();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown());
