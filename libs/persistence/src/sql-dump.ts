@@ -42,6 +42,10 @@ export interface DumpOptions {
 const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 const oneLine = (sql: string) => sql.replace(/\s*[\r\n]+\s*/g, ' ');
 
+/** An E'…' literal of `text`, newlines escaped (as literalExpr makes them on the server). */
+const literal = (text: string) =>
+  `E'${text.replace(/\\/g, '\\\\').replace(/'/g, "''").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+
 /** SQL (run by the server) turning a value into an E'…' literal without raw newlines. */
 function literalExpr(column: string): string {
   const text = `${q(column)}::text`;
@@ -94,15 +98,15 @@ export async function dumpDatabase(
     for (const s of schemas) if (s !== 'public') await line(`CREATE SCHEMA ${q(s)};`);
 
     const { rows: enums } = await client.query<{ nspname: string; typname: string; labels: string[] }>(
-      `SELECT n.nspname, t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder) AS labels
+      `SELECT n.nspname, t.typname, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS labels
          FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
          JOIN pg_catalog.pg_enum e ON e.enumtypid = t.oid
         WHERE n.nspname = ANY($1) GROUP BY n.nspname, t.typname ORDER BY 1, 2`,
       [schemas],
     );
     for (const e of enums) {
-      const labels = e.labels.map((l) => `'${l.replace(/'/g, "''")}'`).join(', ');
-      await line(`CREATE TYPE ${q(e.nspname)}.${q(e.typname)} AS ENUM (${oneLine(labels)});`);
+      const labels = e.labels.map(literal).join(', ');
+      await line(`CREATE TYPE ${q(e.nspname)}.${q(e.typname)} AS ENUM (${labels});`);
     }
 
     const { rows: sequences } = await client.query<{
@@ -245,7 +249,7 @@ export async function dumpDatabase(
       );
     }
     await line('COMMIT;');
-    for (const [table, n] of Object.entries(summary.rows)) await line(`${ROWS_PREFIX}${table} ${n}`);
+    for (const [table, n] of Object.entries(summary.rows)) await line(`${ROWS_PREFIX}${oneLine(table)} ${n}`);
     await line(END_MARKER);
     summary.bytes = bytes;
     return summary;
@@ -303,8 +307,9 @@ export async function readBackupFileInfo(file: string): Promise<BackupFileInfo> 
       if (l !== FORMAT_LINE) break;
     }
     if (l.startsWith(ROWS_PREFIX)) {
-      const [table, n] = l.slice(ROWS_PREFIX.length).split(' ');
-      rows[table] = Number(n);
+      const entry = l.slice(ROWS_PREFIX.length);
+      const space = entry.lastIndexOf(' ');
+      rows[entry.slice(0, space)] = Number(entry.slice(space + 1));
     }
     if (l !== '') last = l;
   }
