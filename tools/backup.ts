@@ -6,7 +6,12 @@
  * directory's atrium.lock), or, when Atrium is stopped, by opening the directory itself.
  * The file (mode 0600) holds every row, password and token hashes included. See README "Backups".
  */
-import { claimEmbeddedDataDir, dumpDatabase, readEmbeddedLock, startEmbeddedPostgres } from '@atrium/persistence';
+import {
+  claimEmbeddedDataDir,
+  dumpDatabase,
+  readEmbeddedLock,
+  startEmbeddedPostgres,
+} from '@atrium/persistence';
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -25,14 +30,24 @@ async function openSource(): Promise<Source> {
   const dataDir = resolve(process.env.ATRIUM_DATA_DIR || 'data');
   const secretFile = join(dataDir, 'jwt-secret');
   // The embedded installation's JWT secret: with it, sessions and JWTs stay valid after a restore.
-  const header = existsSync(secretFile) ? [`atrium-backup: jwt-secret ${readFileSync(secretFile, 'utf8').trim()}`] : [];
+  const header = existsSync(secretFile)
+    ? [`atrium-backup: jwt-secret ${readFileSync(secretFile, 'utf8').trim()}`]
+    : [];
   const live = readEmbeddedLock(dataDir);
   if (live) {
-    if (!live.databaseUrl) throw new Error(`${dataDir} is in use by ${live.holder} (pid ${live.pid}); try again later`);
-    return { url: live.databaseUrl, label: `running Atrium (pid ${live.pid}) on ${dataDir}`, header, close: async () => undefined };
+    if (!live.databaseUrl)
+      throw new Error(`${dataDir} is in use by ${live.holder} (pid ${live.pid}); try again later`);
+    return {
+      url: live.databaseUrl,
+      label: `running Atrium (pid ${live.pid}) on ${dataDir}`,
+      header,
+      close: async () => undefined,
+    };
   }
   if (!existsSync(join(dataDir, 'pglite', 'PG_VERSION'))) {
-    throw new Error(`${dataDir} holds no embedded database (no pglite/PG_VERSION); set ATRIUM_DATA_DIR or DATABASE_URL`);
+    throw new Error(
+      `${dataDir} holds no embedded database (no pglite/PG_VERSION); set ATRIUM_DATA_DIR or DATABASE_URL`,
+    );
   }
   const release = claimEmbeddedDataDir(dataDir, 'npm run backup');
   try {
@@ -55,7 +70,8 @@ async function openSource(): Promise<Source> {
 function outPath(argv: string[]): string {
   const i = argv.findIndex((a) => a === '--out' || a.startsWith('--out='));
   const unknown = argv.filter((a, j) => j !== i && !(i >= 0 && j === i + 1 && !argv[i].includes('=')));
-  if (unknown.length) throw new Error(`Unknown argument(s): ${unknown.join(' ')} (usage: npm run backup [-- --out file])`);
+  if (unknown.length)
+    throw new Error(`Unknown argument(s): ${unknown.join(' ')} (usage: npm run backup [-- --out file])`);
   const out = i < 0 ? undefined : argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
   if (i >= 0 && !out) throw new Error('--out needs a file name');
   return resolve(out ?? `atrium-backup-${new Date().toISOString().replace(/[:.]/g, '-')}.sql`);

@@ -68,7 +68,9 @@ async function restoreInto(url: string, file: string, force: boolean, label: str
   try {
     const existing = await existingData(client);
     if (existing.length && !force) {
-      throw new Error(`${label} is not empty (${existing.join(', ')}); restore into an empty one, or pass --force to replace it`);
+      throw new Error(
+        `${label} is not empty (${existing.join(', ')}); restore into an empty one, or pass --force to replace it`,
+      );
     }
     if (existing.length) {
       console.log(`--force: dropping ${existing.join(', ')} in ${label}`);
@@ -76,7 +78,11 @@ async function restoreInto(url: string, file: string, force: boolean, label: str
       for (const name of existing) {
         const [schema, table] = name.split('.');
         const q = (s: string) => `"${s.replace(/"/g, '""')}"`;
-        await client.query(table ? `DROP TABLE IF EXISTS ${q(schema)}.${q(table)} CASCADE` : `DROP SCHEMA ${q(schema)} CASCADE`);
+        await client.query(
+          table
+            ? `DROP TABLE IF EXISTS ${q(schema)}.${q(table)} CASCADE`
+            : `DROP SCHEMA ${q(schema)} CASCADE`,
+        );
       }
       await client.query('COMMIT');
     }
@@ -97,8 +103,12 @@ async function main(): Promise<void> {
     const shown = new URL(databaseUrl);
     shown.password = shown.password ? '***' : '';
     await restoreInto(databaseUrl, file, force, `the database ${shown.toString()}`);
-    console.log(`Restored ${file} (${rows} rows) into ${shown.toString()} in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-    console.log('Run Atrium on it with DATABASE_URL (and AMQP_URL for RabbitMQ): see README "Configuration".');
+    console.log(
+      `Restored ${file} (${rows} rows) into ${shown.toString()} in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+    );
+    console.log(
+      'Run Atrium on it with DATABASE_URL (and AMQP_URL for RabbitMQ): see README "Configuration".',
+    );
     if (secret) {
       console.log(
         'Sessions and JWTs were signed with the embedded JWT secret, which is in the backup (its line ' +
@@ -109,7 +119,8 @@ async function main(): Promise<void> {
   }
   const dataDir = resolve(process.env.ATRIUM_DATA_DIR || 'data');
   const live = readEmbeddedLock(dataDir);
-  if (live) throw new Error(`${live.holder} (pid ${live.pid}) is running on ${dataDir}: stop it before restoring`);
+  if (live)
+    throw new Error(`${live.holder} (pid ${live.pid}) is running on ${dataDir}: stop it before restoring`);
   const pgDir = join(dataDir, 'pglite');
   const release = claimEmbeddedDataDir(dataDir, 'npm run restore');
   try {
@@ -139,7 +150,9 @@ async function main(): Promise<void> {
   } finally {
     release();
   }
-  console.log(`Restored ${file} (${rows} rows) into ${dataDir} in ${((Date.now() - started) / 1000).toFixed(1)} s; start Atrium with npm start.`);
+  console.log(
+    `Restored ${file} (${rows} rows) into ${dataDir} in ${((Date.now() - started) / 1000).toFixed(1)} s; start Atrium with npm start.`,
+  );
 }
 
 main().then(

@@ -323,19 +323,25 @@ const CUSTOM_RESOURCES = {
     if (!o.spec?.storage?.size) problem(where, 'spec.storage.size is required');
     const backup = o.spec?.backup;
     if (backup) {
-      // CloudNativePG's own syntax: a number of days, weeks or months.
-      if (!/^[1-9][0-9]*[dwm]$/.test(backup.retentionPolicy ?? ''))
-        problem(where, 'spec.backup.retentionPolicy must be like 30d, 4w or 3m');
+      // Its syntax (30d, 4w, 3m) is the schema's; without one, backups are never deleted.
+      if (!backup.retentionPolicy) problem(where, 'spec.backup.retentionPolicy is required');
       const store = backup.barmanObjectStore;
       if (!/^(s3|gs):\/\/[^/]+|^https:\/\//.test(store?.destinationPath ?? ''))
-        problem(where, 'spec.backup.barmanObjectStore.destinationPath must be an s3://, gs:// or https:// URL');
+        problem(
+          where,
+          'spec.backup.barmanObjectStore.destinationPath must be an s3://, gs:// or https:// URL',
+        );
       if (store && !store.s3Credentials && !store.googleCredentials && !store.azureCredentials)
         problem(where, 'spec.backup.barmanObjectStore needs credentials (s3Credentials from a Secret)');
     }
   },
   'postgresql.cnpg.io/v1:ScheduledBackup': (o, where) => {
     // Six fields, seconds first (CloudNativePG's cron): a five-field line would run every minute.
-    if (String(o.spec?.schedule ?? '').trim().split(/\s+/).length !== 6)
+    if (
+      String(o.spec?.schedule ?? '')
+        .trim()
+        .split(/\s+/).length !== 6
+    )
       problem(where, 'spec.schedule must have six cron fields (seconds first)');
     if (!o.spec?.cluster?.name) problem(where, 'spec.cluster.name is required');
   },
@@ -441,7 +447,10 @@ async function checkRender(label, file, schemas, { schemasOnly = false } = {}) {
   for (const b of byKind('ScheduledBackup')) {
     const cluster = byKind('Cluster').find((c) => c.metadata.name === b.spec?.cluster?.name);
     if (!cluster) problem(at(b), `spec.cluster.name ${b.spec?.cluster?.name} names no Cluster here`);
-    else if ((b.spec.method ?? 'barmanObjectStore') === 'barmanObjectStore' && !cluster.spec?.backup?.barmanObjectStore)
+    else if (
+      (b.spec.method ?? 'barmanObjectStore') === 'barmanObjectStore' &&
+      !cluster.spec?.backup?.barmanObjectStore
+    )
       problem(at(b), `Cluster ${cluster.metadata.name} has no spec.backup.barmanObjectStore to back up to`);
   }
 

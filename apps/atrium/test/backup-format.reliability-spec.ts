@@ -69,10 +69,10 @@ describe('backup format: a round trip of awkward values', () => {
           0.1 + i / 3,
         ],
       );
-      await client.query('INSERT INTO edge."A child" (parent_id, "weird ""col""") VALUES ($1, $2), ($1, NULL)', [
-        inserted[0].id,
-        text,
-      ]);
+      await client.query(
+        'INSERT INTO edge."A child" (parent_id, "weird ""col""") VALUES ($1, $2), ($1, NULL)',
+        [inserted[0].id, text],
+      );
     }
     expected = await rows(client);
     let text = '';

@@ -68,7 +68,8 @@ describe('npm run backup / restore (embedded Atrium)', () => {
     const a = await signUp('alice');
     alice = { accessToken: a.accessToken, id: a.user.id };
     bobToken = (await signUp('bob')).accessToken;
-    datasetId = (await http().post('/v2/datasets?name=results').set(auth(alice.accessToken)).expect(201)).body.data.id;
+    datasetId = (await http().post('/v2/datasets?name=results').set(auth(alice.accessToken)).expect(201)).body
+      .data.id;
     for (; acked < INITIAL; acked++) await push(http, acked);
     await http()
       .post(`/v2/datasets/${datasetId}/access/grants`)
@@ -76,7 +77,11 @@ describe('npm run backup / restore (embedded Atrium)', () => {
       .send({ user: 'bob', permissions: ['READ'] })
       .expect(201);
     apiToken = (
-      await http().post('/v2/users/me/tokens').set(auth(alice.accessToken)).send({ name: 'backup-test' }).expect(201)
+      await http()
+        .post('/v2/users/me/tokens')
+        .set(auth(alice.accessToken))
+        .send({ name: 'backup-test' })
+        .expect(201)
     ).body.data.token;
   }, 180_000);
 
@@ -165,7 +170,9 @@ describe('npm run backup / restore (embedded Atrium)', () => {
   }, 240_000);
 
   it('restores into a PostgreSQL server, which the services then run on', async () => {
-    const name = `backup_${uniqueName('r').toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
+    const name = `backup_${uniqueName('r')
+      .toLowerCase()
+      .replace(/[^a-z0-9_]/g, '_')}`;
     const admin = new Client({ connectionString: TEST_ADMIN_DATABASE_URL });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${name}`);

@@ -89,8 +89,12 @@ export async function dumpDatabase(
     await line(FORMAT_LINE);
     await line(`-- Atrium backup, plain SQL, taken ${new Date().toISOString()} from ${version[0].v}`);
     for (const h of options.header ?? []) await line(`-- ${oneLine(h)}`);
-    await line('-- It holds every row: password hashes, token hashes, signing keys. Keep it as secret as the database.');
-    await line('-- Restore: npm run restore -- <file> [--database-url postgres://…], or psql -v ON_ERROR_STOP=1 -f <file>');
+    await line(
+      '-- It holds every row: password hashes, token hashes, signing keys. Keep it as secret as the database.',
+    );
+    await line(
+      '-- Restore: npm run restore -- <file> [--database-url postgres://…], or psql -v ON_ERROR_STOP=1 -f <file>',
+    );
     await line("SET client_encoding = 'UTF8';");
     await line('SET standard_conforming_strings = on;');
     await line("SELECT pg_catalog.set_config('search_path', '', false);");
@@ -142,7 +146,12 @@ export async function dumpDatabase(
       );
     }
 
-    const { rows: tables } = await client.query<{ oid: number; nspname: string; relname: string; unlogged: boolean }>(
+    const { rows: tables } = await client.query<{
+      oid: number;
+      nspname: string;
+      relname: string;
+      unlogged: boolean;
+    }>(
       `SELECT c.oid, n.nspname, c.relname, c.relpersistence = 'u' AS unlogged
          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r' AND n.nspname = ANY($1) ORDER BY 2, 3`,
@@ -183,7 +192,9 @@ export async function dumpDatabase(
         return def;
       });
       await line(
-        oneLine(`CREATE ${t.unlogged ? 'UNLOGGED ' : ''}TABLE ${q(t.nspname)}.${q(t.relname)} (${defs.join(', ')});`),
+        oneLine(
+          `CREATE ${t.unlogged ? 'UNLOGGED ' : ''}TABLE ${q(t.nspname)}.${q(t.relname)} (${defs.join(', ')});`,
+        ),
       );
     }
     for (const s of sequences) {
@@ -218,7 +229,9 @@ export async function dumpDatabase(
         [t.oid],
       );
       for (const c of constraints) {
-        await line(oneLine(`ALTER TABLE ${q(t.nspname)}.${q(t.relname)} ADD CONSTRAINT ${q(c.conname)} ${c.def};`));
+        await line(
+          oneLine(`ALTER TABLE ${q(t.nspname)}.${q(t.relname)} ADD CONSTRAINT ${q(c.conname)} ${c.def};`),
+        );
       }
       const { rows: indexes } = await client.query<{ def: string }>(
         `SELECT pg_catalog.pg_get_indexdef(i.indexrelid) AS def FROM pg_catalog.pg_index i
@@ -236,7 +249,9 @@ export async function dumpDatabase(
         [t.oid],
       );
       for (const c of foreign) {
-        await line(oneLine(`ALTER TABLE ${q(t.nspname)}.${q(t.relname)} ADD CONSTRAINT ${q(c.conname)} ${c.def};`));
+        await line(
+          oneLine(`ALTER TABLE ${q(t.nspname)}.${q(t.relname)} ADD CONSTRAINT ${q(c.conname)} ${c.def};`),
+        );
       }
     }
     for (const s of sequences) {
@@ -287,7 +302,9 @@ async function refuseUnsupported(client: Client, schemas: string[]): Promise<voi
     [schemas],
   );
   if (rows.length) {
-    throw new Error(`The database has objects the backup does not reproduce: ${rows.map((r) => r.what).join(', ')}`);
+    throw new Error(
+      `The database has objects the backup does not reproduce: ${rows.map((r) => r.what).join(', ')}`,
+    );
   }
 }
 
