@@ -33,7 +33,7 @@ function npmRun(script: string, args: string[], env: Record<string, string> = {}
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'atrium-bench-backup-'));
   const dataDir = join(work, 'data');
-  const atrium = await startEmbedded(dataDir, await freePort());
+  const atrium = await startEmbedded(dataDir, await freePort(), 300_000);
   const api = async (path: string, init: RequestInit & { token?: string } = {}) => {
     const res = await fetch(`${atrium.url}${path}`, {
       ...init,

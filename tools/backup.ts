@@ -14,6 +14,9 @@ import {
 } from '@atrium/persistence';
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+
+/** Paths given on the command line are the user's: npm runs scripts from the package root. */
+const fromUser = (path: string) => resolve(process.env.INIT_CWD ?? process.cwd(), path);
 import { Client } from 'pg';
 
 interface Source {
@@ -74,7 +77,7 @@ function outPath(argv: string[]): string {
     throw new Error(`Unknown argument(s): ${unknown.join(' ')} (usage: npm run backup [-- --out file])`);
   const out = i < 0 ? undefined : argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
   if (i >= 0 && !out) throw new Error('--out needs a file name');
-  return resolve(out ?? `atrium-backup-${new Date().toISOString().replace(/[:.]/g, '-')}.sql`);
+  return fromUser(out ?? `atrium-backup-${new Date().toISOString().replace(/[:.]/g, '-')}.sql`);
 }
 
 async function main(): Promise<void> {

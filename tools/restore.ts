@@ -15,6 +15,9 @@ import {
 } from '@atrium/persistence';
 import { createReadStream, existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+
+/** Paths given on the command line are the user's: npm runs scripts from the package root. */
+const fromUser = (path: string) => resolve(process.env.INIT_CWD ?? process.cwd(), path);
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 
@@ -37,7 +40,7 @@ function parseArgs(argv: string[]): { file: string; databaseUrl?: string; force:
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new Error('--database-url must be a postgres:// URL');
   }
-  return { file: resolve(file), databaseUrl, force };
+  return { file: fromUser(file), databaseUrl, force };
 }
 
 async function jwtSecretOf(file: string): Promise<string | null> {

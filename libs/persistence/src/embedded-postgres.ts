@@ -184,7 +184,8 @@ export function claimEmbeddedDataDir(dataDir: string, holder: string, databaseUr
       const live = readEmbeddedLock(dataDir);
       if (live) {
         throw new Error(
-          `${dataDir} is in use by ${live.holder} (pid ${live.pid}); stop it first, or use another ATRIUM_DATA_DIR`,
+          `${dataDir} is in use by ${live.holder} (pid ${live.pid}); stop it first, or use another ATRIUM_DATA_DIR ` +
+            `(if that process is not Atrium, delete ${file})`,
         );
       }
       rmSync(file, { force: true });

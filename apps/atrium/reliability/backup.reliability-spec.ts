@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
 import { startAtriumStack } from '../src/atrium-stack';
-import { freePort, replicaGatewayConfig, startEmbedded, stopProcess } from './test-stack';
+import { freePort, replicaGatewayConfig, startEmbedded, stopProcess } from '../test/test-stack';
 
 const ROOT = resolve(__dirname, '../../..');
 
