@@ -56,7 +56,7 @@ describe('npm run backup / restore (embedded Atrium)', () => {
     http().post(`/v2/datasets/${datasetId}/items`).set(auth(alice.accessToken)).send({ n }).expect(201);
 
   beforeAll(async () => {
-    atrium = await startEmbedded(dataDir, await freePort());
+    atrium = await startEmbedded(dataDir, await freePort(), 150_000);
     const http: Http = () => request(atrium!.url);
     const signUp = async (username: string) =>
       (
@@ -83,12 +83,18 @@ describe('npm run backup / restore (embedded Atrium)', () => {
         .send({ name: 'backup-test' })
         .expect(201)
     ).body.data.token;
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     if (atrium) await stopProcess(atrium.child);
     rmSync(work, { recursive: true, force: true });
   });
+
+  it('refuses a second Atrium on the same data directory (two PGlites on one directory corrupt it)', async () => {
+    await expect(startEmbedded(dataDir, await freePort(), 150_000)).rejects.toThrow(
+      `${dataDir} is in use by Atrium (npm start) (pid ${atrium!.child.pid})`,
+    );
+  }, 180_000);
 
   it('backs up one snapshot while a writer keeps pushing, in a file only its owner can read', async () => {
     const http: Http = () => request(atrium!.url);
@@ -161,13 +167,13 @@ describe('npm run backup / restore (embedded Atrium)', () => {
     expect(running.code).not.toBe(0);
     expect(running.stderr).toContain(`(pid ${atrium!.child.pid}) is running on ${dataDir}`);
 
-    const restored = await startEmbedded(target, await freePort());
+    const restored = await startEmbedded(target, await freePort(), 150_000);
     try {
       await expectSnapshot(() => request(restored.url));
     } finally {
       await stopProcess(restored.child);
     }
-  }, 240_000);
+  }, 400_000);
 
   it('restores into a PostgreSQL server, which the services then run on', async () => {
     const name = `backup_${uniqueName('r')
@@ -202,5 +208,5 @@ describe('npm run backup / restore (embedded Atrium)', () => {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
     }
-  }, 240_000);
+  }, 400_000);
 });
