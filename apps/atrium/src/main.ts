@@ -52,6 +52,8 @@ async function main(): Promise<void> {
   const consoleBuilt = buildConsoleIfMissing(logger);
   // One process per embedded data directory; `npm run backup` finds the database through the lock.
   const release = process.env.DATABASE_URL ? null : claimEmbeddedDataDir(dataDir, 'Atrium (npm start)');
+  // Whichever way the process exits (a crash leaves a lock whose process is gone: taken over).
+  if (release) process.once('exit', release);
   const [embeddedDb, { startAtriumStack }] = await Promise.all([
     process.env.DATABASE_URL ? null : startEmbeddedPostgres(join(dataDir, 'pglite')),
     import('./atrium-stack'),
@@ -86,7 +88,6 @@ async function main(): Promise<void> {
   const shutdown = async () => {
     await stack.close();
     await embeddedDb?.stop();
-    release?.();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown());
