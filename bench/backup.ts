@@ -66,24 +66,35 @@ async function main(): Promise<void> {
       await api(`/v2/datasets/${dataset}/items`, { method: 'POST', token, body: JSON.stringify(batch) });
     }
     let writing = true;
+    let backingUp = false;
     let slowest = 0;
     let writes = 0;
+    /** Writes that failed (503: waited past the RPC timeout), while the backup ran and otherwise. */
+    const failed = { duringBackup: 0, otherwise: 0 };
     const writer = (async () => {
       while (writing) {
         const started = Date.now();
-        await api(`/v2/datasets/${dataset}/items`, {
-          method: 'POST',
-          token,
-          body: JSON.stringify({ n: writes }),
-        });
-        slowest = Math.max(slowest, Date.now() - started);
-        writes++;
+        const during = backingUp;
+        try {
+          await api(`/v2/datasets/${dataset}/items`, {
+            method: 'POST',
+            token,
+            body: JSON.stringify({ n: writes }),
+          });
+          writes++;
+        } catch {
+          if (during || backingUp) failed.duringBackup++;
+          else failed.otherwise++;
+        }
+        if (during) slowest = Math.max(slowest, Date.now() - started);
       }
     })();
     await new Promise((r) => setTimeout(r, 1000));
-    slowest = 0;
     const file = join(work, 'backup.sql');
+    backingUp = true;
     const backupMs = await npmRun('backup', ['--out', file], { ATRIUM_DATA_DIR: dataDir });
+    backingUp = false;
+    await new Promise((r) => setTimeout(r, 1000));
     writing = false;
     await writer;
     const size = statSync(file).size;
