@@ -209,4 +209,15 @@ describe('npm run backup / restore (embedded Atrium)', () => {
       await admin.end();
     }
   }, 400_000);
+
+  it('backs up a stopped installation by opening its data directory: every acknowledged item', async () => {
+    await stopProcess(atrium!.child);
+    atrium = undefined;
+    const file = join(work, 'stopped.sql');
+    const backup = await npmRun('backup', ['--out', file], { ATRIUM_DATA_DIR: dataDir });
+    expect(backup).toMatchObject({ code: 0, stderr: '' });
+    expect(backup.stdout).toContain(`stopped Atrium's ${dataDir}`);
+    expect((await readBackupFileInfo(file)).rows['resources.dataset_item']).toBe(acked);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  }, 180_000);
 });
