@@ -114,6 +114,7 @@ async function main(): Promise<void> {
           bytes: size,
           slowestWriteDuringBackupMs: slowest,
           writes,
+          failed,
           pgliteMs,
           postgresMs,
         }),
