@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Validates the deployment files and exits non-zero when any of them is broken:
 #   1. renders deploy/base and every deploy/overlays/* with kustomize;
-#   2. checks every rendered document (deploy/validate/check-manifests.mjs): Kubernetes schemas
+#   2. checks every rendered document, and the manifests of deploy/restore/ on their own (deploy/validate/check-manifests.mjs): Kubernetes schemas
 #      from the `kubernetes-models` npm package, the operators' custom resources against their
 #      schemas (CloudNativePG: `@kubernetes-models/cloudnative-pg`; RabbitmqCluster: the CRD
 #      vendored in deploy/validate/crds/, with `ajv`), unknown fields, cross-references, every
@@ -84,6 +84,11 @@ fi
 compose_check_args=(--compose docker-compose.yml)
 node deploy/validate/check-manifests.mjs --models "$VALIDATORS_DIR" "${render_args[@]}" "${compose_check_args[@]}" ||
   fail "manifest checks found problems (listed above)"
+# Manifests applied by hand in a procedure (deploy/restore/: recovering PostgreSQL from backups).
+for manifest in deploy/restore/*.yaml; do
+  node deploy/validate/check-manifests.mjs --models "$VALIDATORS_DIR" --schemas-only \
+    "${manifest#deploy/}=$manifest" || fail "$manifest: problems (listed above)"
+done
 
 # ---- 3. docker compose --------------------------------------------------------------------------
 if docker compose version >/dev/null 2>&1; then

@@ -37,6 +37,7 @@ const MIGRATE = 'migrate';
 const EXTERNAL_SECRETS = new Set([
   'atrium-jwt',
   'atrium-tls',
+  'atrium-backup-s3',
   'atrium-postgres-app',
   'atrium-rabbitmq-default-user',
 ]);
@@ -347,6 +348,29 @@ const CUSTOM_RESOURCES = {
     if (!Number.isInteger(o.spec?.instances) || o.spec.instances < 1)
       problem(where, 'spec.instances must be a positive integer');
     if (!o.spec?.storage?.size) problem(where, 'spec.storage.size is required');
+    const backup = o.spec?.backup;
+    if (backup) {
+      // Its syntax (30d, 4w, 3m) is the schema's; without one, backups are never deleted.
+      if (!backup.retentionPolicy) problem(where, 'spec.backup.retentionPolicy is required');
+      const store = backup.barmanObjectStore;
+      if (!/^(s3|gs):\/\/[^/]+|^https:\/\//.test(store?.destinationPath ?? ''))
+        problem(
+          where,
+          'spec.backup.barmanObjectStore.destinationPath must be an s3://, gs:// or https:// URL',
+        );
+      if (store && !store.s3Credentials && !store.googleCredentials && !store.azureCredentials)
+        problem(where, 'spec.backup.barmanObjectStore needs credentials (s3Credentials from a Secret)');
+    }
+  },
+  'postgresql.cnpg.io/v1:ScheduledBackup': (o, where) => {
+    // Six fields, seconds first (CloudNativePG's cron): a five-field line would run every minute.
+    if (
+      String(o.spec?.schedule ?? '')
+        .trim()
+        .split(/\s+/).length !== 6
+    )
+      problem(where, 'spec.schedule must have six cron fields (seconds first)');
+    if (!o.spec?.cluster?.name) problem(where, 'spec.cluster.name is required');
   },
   'rabbitmq.com/v1beta1:RabbitmqCluster': (o, where) => {
     if (o.spec?.replicas !== undefined && !Number.isInteger(o.spec.replicas))
@@ -437,6 +461,24 @@ async function checkRender(label, file, schemas, { schemasOnly = false } = {}) {
           problem(`${where} container ${c.name}`, 'needs a livenessProbe and a readinessProbe');
       }
     }
+  }
+
+  // Backups: a ScheduledBackup names a Cluster here that has a backup store, whose credentials
+  // come from known Secrets.
+  for (const c of byKind('Cluster')) {
+    const creds = c.spec?.backup?.barmanObjectStore?.s3Credentials ?? {};
+    for (const [field, ref] of Object.entries(creds))
+      if (ref?.name && !secrets.has(ref.name))
+        problem(at(c), `spec.backup.barmanObjectStore.s3Credentials.${field}: Secret ${ref.name} is unknown`);
+  }
+  for (const b of byKind('ScheduledBackup')) {
+    const cluster = byKind('Cluster').find((c) => c.metadata.name === b.spec?.cluster?.name);
+    if (!cluster) problem(at(b), `spec.cluster.name ${b.spec?.cluster?.name} names no Cluster here`);
+    else if (
+      (b.spec.method ?? 'barmanObjectStore') === 'barmanObjectStore' &&
+      !cluster.spec?.backup?.barmanObjectStore
+    )
+      problem(at(b), `Cluster ${cluster.metadata.name} has no spec.backup.barmanObjectStore to back up to`);
   }
 
   for (const s of services.values()) {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomBase62 } from '@atrium/auth';
 import { gatewayConfigSchema, loadConfig, servicesConfigSchema } from '@atrium/config';
-import { startEmbeddedPostgres } from '@atrium/persistence';
+import { claimEmbeddedDataDir, startEmbeddedPostgres, updateEmbeddedLock } from '@atrium/persistence';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -50,6 +50,10 @@ async function main(): Promise<void> {
   // The services' modules load while a new data directory is made (initdb, in a child process).
   // The console is built meanwhile when it is missing (first start without an install build).
   const consoleBuilt = buildConsoleIfMissing(logger);
+  // One process per embedded data directory; `npm run backup` finds the database through the lock.
+  const release = process.env.DATABASE_URL ? null : claimEmbeddedDataDir(dataDir, 'Atrium (npm start)');
+  // Whichever way the process exits (a crash leaves a lock whose process is gone: taken over).
+  if (release) process.once('exit', release);
   const [embeddedDb, { startAtriumStack }, { flushTracing, startTracing }] = await Promise.all([
     process.env.DATABASE_URL ? null : startEmbeddedPostgres(join(dataDir, 'pglite')),
     import('./atrium-stack'),
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
   ]);
   // Before the services start (OTEL_EXPORTER_OTLP_ENDPOINT unset: no SDK is loaded).
   if (startTracing('atrium')) logger.log(`Tracing to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`);
+  if (embeddedDb) updateEmbeddedLock(dataDir, embeddedDb.url);
   const env: NodeJS.ProcessEnv = {
     DB_POOL_SIZE: embeddedDb ? '4' : undefined,
     ...process.env,

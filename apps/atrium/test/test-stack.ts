@@ -149,6 +149,7 @@ const ROOT = resolve(__dirname, '../../..');
 export async function startEmbedded(
   dataDir: string,
   port: number,
+  startTimeoutMs = 45_000,
 ): Promise<{ child: ChildProcess; url: string }> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -165,7 +166,10 @@ export async function startEmbedded(
   });
   let output = '';
   const url = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`embedded Atrium did not start:\n${output}`)), 45_000);
+    const timer = setTimeout(
+      () => fail(new Error(`embedded Atrium did not start:\n${output}`)),
+      startTimeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /Atrium is running at (http:\/\/\S+)/.exec(output);

@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -131,4 +131,83 @@ function keepProtocolExchangesWhole(queue: QueryQueue): void {
       queue.processing = false;
     }
   };
+}
+
+/** The file by which the process using an embedded data directory says so, and where its database is served. */
+export const EMBEDDED_LOCK_FILE = 'atrium.lock';
+
+export interface EmbeddedLock {
+  pid: number;
+  /** The loopback URL of the process's PGlite socket; absent while a tool (backup, restore) holds it. */
+  databaseUrl?: string;
+  holder: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The lock of the live process using `dataDir` (ATRIUM_DATA_DIR), or null when none does. */
+export function readEmbeddedLock(dataDir: string): EmbeddedLock | null {
+  const file = join(dataDir, EMBEDDED_LOCK_FILE);
+  let lock: EmbeddedLock;
+  try {
+    lock = JSON.parse(readFileSync(file, 'utf8')) as EmbeddedLock;
+  } catch {
+    return null;
+  }
+  return Number.isInteger(lock.pid) && lock.pid !== process.pid && alive(lock.pid) ? lock : null;
+}
+
+/**
+ * Claims `dataDir` for this process (PGlite is one process's: two on one directory corrupt it).
+ * Fails naming the live holder; a lock left by a process that died is taken over. Returns the
+ * release function (which `stop` of the claimed process calls).
+ */
+export function claimEmbeddedDataDir(dataDir: string, holder: string, databaseUrl?: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, EMBEDDED_LOCK_FILE);
+  const lock: EmbeddedLock = { pid: process.pid, holder, ...(databaseUrl ? { databaseUrl } : {}) };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(file, 'wx', 0o600);
+      writeFileSync(fd, JSON.stringify(lock));
+      closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      const live = readEmbeddedLock(dataDir);
+      if (live) {
+        throw new Error(
+          `${dataDir} is in use by ${live.holder} (pid ${live.pid}); stop it first, or use another ATRIUM_DATA_DIR ` +
+            `(if that process is not Atrium, delete ${file})`,
+        );
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  return () => {
+    const current = readFileSafe(file);
+    if (current && (JSON.parse(current) as EmbeddedLock).pid === process.pid) rmSync(file, { force: true });
+  };
+}
+
+/** Records the database URL in this process's lock of `dataDir`. */
+export function updateEmbeddedLock(dataDir: string, databaseUrl: string): void {
+  const file = join(dataDir, EMBEDDED_LOCK_FILE);
+  const lock = JSON.parse(readFileSync(file, 'utf8')) as EmbeddedLock;
+  writeFileSync(file, JSON.stringify({ ...lock, databaseUrl }), { mode: 0o600 });
+}
+
+function readFileSafe(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
 }

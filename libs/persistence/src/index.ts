@@ -6,3 +6,4 @@ export * from './prepared-query';
 export * from './returned-rows';
 export * from './postgres-errors';
 export * from './migration-safety';
+export * from './sql-dump';
