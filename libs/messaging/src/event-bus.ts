@@ -1,3 +1,4 @@
+import { withoutIdempotency } from './idempotency';
 import { requestIdFrom, withRequestId } from './request-context';
 import { EventEnvelope } from '@atrium/contracts';
 
@@ -6,7 +7,8 @@ export type EventHandler = (envelope: EventEnvelope) => Promise<void>;
 /** Runs a handler as part of the request that caused the event (its logs, calls and events). */
 export function handleInContext(handler: EventHandler, envelope: EventEnvelope): Promise<void> {
   const requestId = typeof envelope.requestId === 'string' ? requestIdFrom(envelope.requestId) : undefined;
-  return withRequestId(requestId, () => handler(envelope));
+  // An event is not part of the keyed request that caused it: its effects are never keyed.
+  return withoutIdempotency(() => withRequestId(requestId, () => handler(envelope)));
 }
 
 /** A handler throws this for a message that can never succeed: it goes to the dead-letter queue at once. */

@@ -4,6 +4,7 @@ import { lastValueFrom, timeout, TimeoutError } from 'rxjs';
 import { AMQP_RECONNECT_SECONDS, amqpConnectionOptions, rpcQueue, rpcQueueOptions } from './topology';
 import { currentRequestId, REQUEST_ID_HEADER } from './request-context';
 import { RpcTransport, timeoutError, toAppError } from './rpc-transport';
+import { rpcCallHeaders } from './idempotency';
 
 /** RPC over @nestjs/microservices RMQ: persistent requests, direct reply-to, a deadline per call. */
 export class RmqRpcTransport implements RpcTransport {
@@ -36,7 +37,10 @@ export class RmqRpcTransport implements RpcTransport {
     const record = new RmqRecordBuilder(payload)
       .setOptions({
         expiration: String(timeoutMs),
-        ...(requestId && { headers: { [REQUEST_ID_HEADER]: requestId } }),
+        headers: {
+          ...(requestId && { [REQUEST_ID_HEADER]: requestId }),
+          ...rpcCallHeaders(pattern, timeoutMs),
+        },
       })
       .build();
     try {

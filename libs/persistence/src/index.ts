@@ -5,3 +5,4 @@ export * from './embedded-postgres';
 export * from './prepared-query';
 export * from './returned-rows';
 export * from './postgres-errors';
+export * from './rpc-idempotency';

@@ -1,3 +1,4 @@
+import { rpcIdempotencyMigration } from '@atrium/persistence';
 import { outboxRequestIdMigration } from '@atrium/messaging';
 import { EmailVerificationAndMailedTokens1796310511254 } from './1796310511254-email-verification-and-mailed-tokens';
 import { Initial1795999669349 } from './1795999669349-initial';
@@ -6,4 +7,5 @@ export const IDENTITY_MIGRATIONS = [
   Initial1795999669349,
   EmailVerificationAndMailedTokens1796310511254,
   outboxRequestIdMigration('identity', 1796330000001),
+  rpcIdempotencyMigration('identity', 1796430000000),
 ];

@@ -1,3 +1,4 @@
+import { rpcIdempotencyMigration } from '@atrium/persistence';
 import { outboxRequestIdMigration } from '@atrium/messaging';
 import { Initial1795997904640 } from './1795997904640-initial';
 import { RequestQueueLocks1796311023760 } from './1796311023760-request-queue-locks';
@@ -20,4 +21,5 @@ export const RESOURCES_MIGRATIONS = [
   Webhooks1796400000000,
   ScheduleFiring1796410000000,
   RunLeases1796420000000,
+  rpcIdempotencyMigration('resources', 1796430000000),
 ];
