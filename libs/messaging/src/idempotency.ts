@@ -91,6 +91,12 @@ export function enterKeyedTransaction(): { key?: string; deadline?: number } | u
   return { key: key && key.length <= MAX_KEY_LENGTH ? key : undefined, deadline: context.deadline };
 }
 
+/** The key a transaction started here would be recorded under (without its `#n`), if any. */
+export function currentIdempotencyKey(): string | undefined {
+  const context = storage.getStore();
+  return context && !context.inTransaction ? context.key : undefined;
+}
+
 /** Runs a keyed transaction's work: what it starts joins it rather than being keyed itself. */
 export function insideKeyedTransaction<T>(work: () => T): T {
   const context = storage.getStore();
