@@ -25,6 +25,8 @@ import { Answer, FaultStack, sleep, startFaultStack, statusCounts } from './faul
 const HANDLERS: ServiceName[] = ['resources', 'permissions', 'identity'];
 const TRIALS_PER_OPERATION = Number(process.env.IDEMPOTENCY_TRIALS ?? 100);
 const WORKERS = 25;
+const SETUP_WORKERS = 8;
+const GATEWAY_RPC_TIMEOUT_MS = 3000;
 const MAX_ATTEMPTS = 20;
 const OPERATIONS = ['push', 'record', 'request', 'grant', 'membership'] as const;
 type Operation = (typeof OPERATIONS)[number];
@@ -43,6 +45,8 @@ describe('faults: write RPCs effectively once (issue 17)', () => {
   const released = new Promise<void>((done) => (release = done));
   const down = new Set<ServiceName>();
   let pendingCut: Promise<void> | undefined;
+  /** While set, keyed transactions stall this long after their work, before COMMIT. */
+  let stallMs = 0;
 
   /** Replica A's death: its RPC connection reset, reconnections refused for a while. */
   const die = (service: ServiceName) => {
@@ -68,6 +72,14 @@ describe('faults: write RPCs effectively once (issue 17)', () => {
     const original = ds.transaction.bind(ds) as (...args: unknown[]) => Promise<unknown>;
     (ds as unknown as { transaction: unknown }).transaction = async (...args: unknown[]) => {
       const key = currentIdempotencyKey();
+      const last = args.length - 1;
+      const work = args[last] as (manager: unknown) => Promise<unknown>;
+      if (key && stallMs)
+        args[last] = async (manager: unknown) => {
+          const done = await work(manager);
+          await sleep(stallMs);
+          return done;
+        };
       const result = await original(...args);
       if (!mode || !key || faultedKeys.has(key)) return result;
       if (mode === 'death' && replica === 'A') {
@@ -95,7 +107,7 @@ describe('faults: write RPCs effectively once (issue 17)', () => {
       amqp: { gateway: gatewayProxy.url(TEST_AMQP_URL) },
       rpcServerAmqp: Object.fromEntries(HANDLERS.map((s) => [s, replicaProxies.get(s)!.url(TEST_AMQP_URL)])),
       // A reply lost with the gateway's connection is found at this deadline; then the caller retries.
-      gatewayEnv: { RPC_TIMEOUT_MS: '1000' },
+      gatewayEnv: { RPC_TIMEOUT_MS: String(GATEWAY_RPC_TIMEOUT_MS) },
     });
     for (const service of HANDLERS) {
       const config = testServiceConfig(t.db.url, { AMQP_URL: TEST_AMQP_URL });
@@ -124,10 +136,10 @@ describe('faults: write RPCs effectively once (issue 17)', () => {
     Number((await t.sql.query(query, params)).rows[0].n);
 
   /** Runs `count` times `work` on WORKERS concurrent callers. */
-  async function inParallel(count: number, work: (i: number) => Promise<void>) {
+  async function inParallel(count: number, work: (i: number) => Promise<void>, workers = WORKERS) {
     let next = 0;
     await Promise.all(
-      Array.from({ length: Math.min(WORKERS, count) }, async () => {
+      Array.from({ length: Math.min(workers, count) }, async () => {
         while (next < count) await work(next++);
       }),
     );
@@ -149,12 +161,24 @@ describe('faults: write RPCs effectively once (issue 17)', () => {
     }
   }
 
+  /** A user signed up with a keyed, retried request (hashing a password takes a while here). */
+  async function signUp(prefix: string): Promise<{ id: string; username: string; token: string }> {
+    const username = uniqueName(prefix);
+    const res = await keyed('POST', '/v2/auth/signup', '', {
+      email: `${username}@example.com`,
+      username,
+      password: 'correct horse battery',
+    });
+    if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return { id: res.body.data.user.id, username, token: res.body.data.accessToken };
+  }
+
   it.each<Mode>(['death', 'cut'])(
     'writes each of %s-faulted pushes, puts, request adds, grants and memberships once',
     async (fault) => {
       const started = Date.now();
-      const alice = await t.signUp(`${fault}-alice`);
-      const bob = await t.signUp(`${fault}-bob`);
+      const alice = await signUp(`${fault}-alice`);
+      const bob = await signUp(`${fault}-bob`);
       const n = TRIALS_PER_OPERATION;
       const created = async (path: string, token = alice.token, body?: unknown) => {
         // Retried with its key as the trials are: the machine is loaded, a 503 is no failure here.
@@ -169,22 +193,30 @@ describe('faults: write RPCs effectively once (issue 17)', () => {
       const queues: string[] = [];
       const granted: string[] = [];
       const invitations: { org: string; invitation: string }[] = [];
-      await inParallel(WORKERS, async (i) => {
-        datasets[i] = await created(`/v2/datasets?name=${uniqueName('d')}`);
-        stores[i] = await created(`/v2/key-value-stores?name=${uniqueName('s')}`);
-        queues[i] = await created(`/v2/request-queues?name=${uniqueName('q')}`);
-      });
-      await inParallel(n, async (i) => {
-        granted[i] = await created(`/v2/datasets?name=${uniqueName('g')}`);
-        const org = await created('/v2/organizations', alice.token, { username: uniqueName('org') });
-        const roles = await t.api('GET', `/v2/organizations/${org}/roles`, alice.token);
-        const roleId = roles.body.data.items.find((r: { name: string }) => r.name !== 'Owner')?.id;
-        const invitation = await created(`/v2/organizations/${org}/invitations`, alice.token, {
-          user: bob.username,
-          roleId,
-        });
-        invitations[i] = { org, invitation };
-      });
+      await inParallel(
+        WORKERS,
+        async (i) => {
+          datasets[i] = await created(`/v2/datasets?name=${uniqueName('d')}`);
+          stores[i] = await created(`/v2/key-value-stores?name=${uniqueName('s')}`);
+          queues[i] = await created(`/v2/request-queues?name=${uniqueName('q')}`);
+        },
+        SETUP_WORKERS,
+      );
+      await inParallel(
+        n,
+        async (i) => {
+          granted[i] = await created(`/v2/datasets?name=${uniqueName('g')}`);
+          const org = await created('/v2/organizations', alice.token, { username: uniqueName('org') });
+          const roles = await t.api('GET', `/v2/organizations/${org}/roles`, alice.token);
+          const roleId = roles.body.data.items.find((r: { name: string }) => r.name !== 'Owner')?.id;
+          const invitation = await created(`/v2/organizations/${org}/invitations`, alice.token, {
+            user: bob.username,
+            roleId,
+          });
+          invitations[i] = { org, invitation };
+        },
+        SETUP_WORKERS,
+      );
       const setupMs = Date.now() - started;
 
       const marker = `${fault}-${randomUUID().slice(0, 8)}`;
@@ -322,4 +354,32 @@ describe('faults: write RPCs effectively once (issue 17)', () => {
     },
     240_000,
   );
+
+  it("never commits a write whose transaction is still open at its caller's deadline", async () => {
+    const alice = await signUp('stall-alice');
+    const dataset = await keyed('POST', `/v2/datasets?name=${uniqueName('stalled')}`, alice.token, undefined);
+    expect(dataset.status).toBe(201);
+    const marker = `stall-${randomUUID()}`;
+    // The consumer stalls past the gateway's deadline before COMMIT.
+    stallMs = GATEWAY_RPC_TIMEOUT_MS + 500;
+    const answer = await t.api('POST', `/v2/datasets/${dataset.body.data.id}/items`, alice.token, [
+      { m: marker },
+    ]);
+    await sleep(stallMs + 500);
+    stallMs = 0;
+    const stored = await countOf(`SELECT count(*) AS n FROM resources.dataset_item WHERE data->>'m' = $1`, [
+      marker,
+    ]);
+    console.log(`[deadline] push answered ${answer.status} in ${answer.ms} ms; items stored: ${stored}`);
+    expect(answer.status).toBe(503);
+    expect(stored).toBe(0);
+    // The same push with no stall is written (the rollback was the deadline's doing).
+    const again = await t.api('POST', `/v2/datasets/${dataset.body.data.id}/items`, alice.token, [
+      { m: marker },
+    ]);
+    expect(again.status).toBe(201);
+    expect(
+      await countOf(`SELECT count(*) AS n FROM resources.dataset_item WHERE data->>'m' = $1`, [marker]),
+    ).toBe(1);
+  }, 30_000);
 });
