@@ -3,7 +3,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { FaultStack, sleep, startFaultStack } from './faults-stack';
+import { FaultStack, startFaultStack } from './faults-stack';
 
 /**
  * Issue 17, item 1: a replica SIGKILLed after its write committed, before it replied. Replica A of

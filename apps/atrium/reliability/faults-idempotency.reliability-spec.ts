@@ -26,6 +26,7 @@ const HANDLERS: ServiceName[] = ['resources', 'permissions', 'identity'];
 const TRIALS_PER_OPERATION = Number(process.env.IDEMPOTENCY_TRIALS ?? 100);
 const WORKERS = 25;
 const SETUP_WORKERS = 8;
+const ORGANIZATIONS_PER_OWNER = 10;
 const GATEWAY_RPC_TIMEOUT_MS = 3000;
 const MAX_ATTEMPTS = 20;
 const OPERATIONS = ['push', 'record', 'request', 'grant', 'membership'] as const;
@@ -202,14 +203,24 @@ describe('faults: write RPCs effectively once (issue 17)', () => {
         },
         SETUP_WORKERS,
       );
+      // One user may own 10 organizations: one owner per 10 invitations.
+      const owners: string[] = [];
+      await inParallel(
+        Math.ceil(n / ORGANIZATIONS_PER_OWNER),
+        async (i) => {
+          owners[i] = (await signUp(`${fault}-owner`)).token;
+        },
+        SETUP_WORKERS,
+      );
       await inParallel(
         n,
         async (i) => {
           granted[i] = await created(`/v2/datasets?name=${uniqueName('g')}`);
-          const org = await created('/v2/organizations', alice.token, { username: uniqueName('org') });
-          const roles = await t.api('GET', `/v2/organizations/${org}/roles`, alice.token);
+          const owner = owners[Math.floor(i / ORGANIZATIONS_PER_OWNER)];
+          const org = await created('/v2/organizations', owner, { username: uniqueName('org') });
+          const roles = await t.api('GET', `/v2/organizations/${org}/roles`, owner);
           const roleId = roles.body.data.items.find((r: { name: string }) => r.name !== 'Owner')?.id;
-          const invitation = await created(`/v2/organizations/${org}/invitations`, alice.token, {
+          const invitation = await created(`/v2/organizations/${org}/invitations`, owner, {
             user: bob.username,
             roleId,
           });

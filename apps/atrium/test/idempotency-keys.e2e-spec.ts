@@ -1,9 +1,11 @@
+import { RpcIdempotencySweeper } from '@atrium/persistence';
 import { Pool } from 'pg';
 import {
   createDataset,
   SignedUpUser,
   signUpEach,
   startTestStack,
+  TEST_DISTRIBUTED,
   TEST_EMBEDDED,
   TestStack,
 } from './test-stack';
@@ -101,4 +103,17 @@ describe('Idempotency-Key on write requests', () => {
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body)).toContain('Idempotency-Key');
   });
+
+  (TEST_DISTRIBUTED ? it.skip : it)(
+    'forgets keys past the window: the same request then runs again',
+    async () => {
+      await push(alice, 'expiring', [{ n: 7 }]).expect(201);
+      const counted = await itemCount();
+      const sweeper = t.stack.services.get('resources')!.get(RpcIdempotencySweeper);
+      // A window of 0 ms stands for 24 h having passed; every resources key is older than that.
+      expect(await sweeper.sweep(0)).toBeGreaterThan(0);
+      await push(alice, 'expiring', [{ n: 7 }]).expect(201);
+      expect(await itemCount()).toBe(counted + 1);
+    },
+  );
 });
