@@ -45,6 +45,7 @@ export class RmqRpcServer extends ServerRMQ {
   expired = 0;
   private consumerChannel: Channel | undefined;
   private draining = false;
+  private wrapperWatched = false;
 
   constructor(
     options: Required<RmqOptions>['options'],
@@ -58,6 +59,13 @@ export class RmqRpcServer extends ServerRMQ {
   override async setupChannel(channel: Channel, callback: () => void): Promise<void> {
     // A reconnect while draining must not start consuming again.
     if (this.draining) return;
+    // A connection lost while its channel is being set up makes the wrapper emit 'error', which
+    // ends the process if nobody listens; the wrapper sets the channel up again on reconnection.
+    const wrapper = this.channel as unknown as { on?(event: 'error', listener: (err: Error) => void): void };
+    if (wrapper?.on && !this.wrapperWatched) {
+      this.wrapperWatched = true;
+      wrapper.on('error', (err) => this.shutdownLogger.warn(`RPC channel setup failed: ${err.message}`));
+    }
     this.consumerChannel = channel;
     await super.setupChannel(channel, callback);
   }
