@@ -46,7 +46,14 @@ export interface FaultStack {
   gateway: NestFastifyApplication;
   services: Map<ServiceName, INestMicroservice>;
   /** One HTTP call that never outlives `timeoutMs`: status 0 means it hung and was aborted. */
-  api(method: string, path: string, token?: string, body?: unknown, timeoutMs?: number): Promise<Answer>;
+  api(
+    method: string,
+    path: string,
+    token?: string,
+    body?: unknown,
+    timeoutMs?: number,
+    headers?: Record<string, string>,
+  ): Promise<Answer>;
   signUp(prefix: string): Promise<{ id: string; username: string; token: string }>;
   /** Polls /health/ready until 200; returns how long it took. */
   waitReady(deadlineMs: number): Promise<number>;
@@ -94,6 +101,7 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
     token?: string,
     body?: unknown,
     timeoutMs = REQUEST_TIMEOUT_MS,
+    headers: Record<string, string> = {},
   ): Promise<Answer> => {
     const started = Date.now();
     try {
@@ -103,6 +111,7 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { IdempotencyInterceptor } from './http/idempotency.interceptor';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { DATASETS, KEY_VALUE_STORES, REQUEST_QUEUES } from '@atrium/contracts';
@@ -138,6 +139,7 @@ export class GatewayModule {
         WebhookAccess,
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         { provide: APP_GUARD, useClass: AuthorizationGuard },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

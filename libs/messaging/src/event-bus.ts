@@ -1,3 +1,4 @@
+import { withoutIdempotency } from './idempotency';
 import { requestIdFrom, withRequestId } from './request-context';
 import { EventEnvelope } from '@atrium/contracts';
 import { inSpan, remoteContext, SpanKind } from './tracing';
@@ -7,17 +8,20 @@ export type EventHandler = (envelope: EventEnvelope) => Promise<void>;
 /** Runs a handler as part of the request that caused the event (its logs, calls and events). */
 export function handleInContext(handler: EventHandler, envelope: EventEnvelope): Promise<void> {
   const requestId = typeof envelope.requestId === 'string' ? requestIdFrom(envelope.requestId) : undefined;
-  return withRequestId(requestId, () =>
-    inSpan(
-      `consume ${envelope.name}`,
-      SpanKind.CONSUMER,
-      {
-        'messaging.system': 'rabbitmq',
-        'messaging.destination.name': envelope.name,
-        'messaging.message.id': envelope.id,
-      },
-      () => handler(envelope),
-      remoteContext(envelope.traceparent),
+  // An event is not part of the keyed request that caused it: its effects are never keyed.
+  return withoutIdempotency(() =>
+    withRequestId(requestId, () =>
+      inSpan(
+        `consume ${envelope.name}`,
+        SpanKind.CONSUMER,
+        {
+          'messaging.system': 'rabbitmq',
+          'messaging.destination.name': envelope.name,
+          'messaging.message.id': envelope.id,
+        },
+        () => handler(envelope),
+        remoteContext(envelope.traceparent),
+      ),
     ),
   );
 }

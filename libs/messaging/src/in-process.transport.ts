@@ -3,6 +3,7 @@ import { AppError, ServiceName } from '@atrium/contracts';
 import { from, lastValueFrom, timeout, TimeoutError } from 'rxjs';
 import { RpcTransport, timeoutError, toAppError } from './rpc-transport';
 import { rpcSpan } from './tracing';
+import { deadlineError, deadlinePassed, rpcCallHeaders, withRpcHeaders } from './idempotency';
 
 /** Copies a value as the wire would, so no caller shares objects with a handler. */
 const overTheWire = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
@@ -39,6 +40,7 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
   }
 
   async dispatch(pattern: string, payload: unknown): Promise<unknown> {
+    if (deadlinePassed()) throw deadlineError();
     const handler = this.getHandlerByPattern(pattern);
     if (!handler) throw new AppError('service-unavailable', `No handler for ${pattern} in ${this.service}`);
     const result$ = this.transformToObservable(
@@ -84,7 +86,10 @@ export class InProcessRpcTransport implements RpcTransport {
     const server = this.registry.pick(service);
     if (!server) throw new AppError('service-unavailable', `The ${service} service is not running`);
     try {
-      return await lastValueFrom(from(server.dispatch(pattern, payload)).pipe(timeout(timeoutMs)));
+      // The handler runs under its own derived key and the caller's deadline, as over RMQ.
+      const headers = rpcCallHeaders(pattern, timeoutMs);
+      const answer = withRpcHeaders(headers, () => server.dispatch(pattern, payload));
+      return await lastValueFrom(from(answer).pipe(timeout(timeoutMs)));
     } catch (err) {
       if (err instanceof TimeoutError) throw timeoutError(service, pattern, timeoutMs);
       throw toAppError(service, err);

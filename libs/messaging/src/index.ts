@@ -18,6 +18,7 @@ export * from './messaging.module';
 export * from './health.controller';
 export * from './service-app';
 export * from './request-context';
+export * from './idempotency';
 export * from './atrium-logger';
 export * from './polling-worker';
 export * from './database-unavailable';

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { withoutIdempotency } from './idempotency';
 
 /**
  * Runs a piece of work at once when kicked and every `intervalMs` while started, never twice at
@@ -35,7 +36,8 @@ export class PollingWorker {
       this.again = true;
       return;
     }
-    this.running = this.work()
+    // A kick from a request's handler must not make the round part of that request.
+    this.running = withoutIdempotency(() => this.work())
       .catch((err) => this.logger.warn(`${this.onFailure}: ${(err as Error).message}`))
       .finally(() => {
         this.running = undefined;

@@ -1,4 +1,5 @@
 import { REQUEST_ID_HEADER, requestIdFrom, withRequestId } from './request-context';
+import { deadlinePassed, DEADLINE_HEADER, withRpcHeaders } from './idempotency';
 import { Logger } from '@nestjs/common';
 import { RmqContext, RmqOptions, ServerRMQ } from '@nestjs/microservices';
 import type { Channel, ConsumeMessage } from 'amqplib';
@@ -40,8 +41,11 @@ export class RmqRpcServer extends ServerRMQ {
   private answerBytes = 0;
   /** Requests delivered again and answered from a kept reply, since the server started. */
   replayed = 0;
+  /** Requests taken after their caller's deadline, and so not run. */
+  expired = 0;
   private consumerChannel: Channel | undefined;
   private draining = false;
+  private wrapperWatched = false;
 
   constructor(
     options: Required<RmqOptions>['options'],
@@ -55,6 +59,13 @@ export class RmqRpcServer extends ServerRMQ {
   override async setupChannel(channel: Channel, callback: () => void): Promise<void> {
     // A reconnect while draining must not start consuming again.
     if (this.draining) return;
+    // A connection lost while its channel is being set up makes the wrapper emit 'error', which
+    // ends the process if nobody listens; the wrapper sets the channel up again on reconnection.
+    const wrapper = this.channel as unknown as { on?(event: 'error', listener: (err: Error) => void): void };
+    if (wrapper?.on && !this.wrapperWatched) {
+      this.wrapperWatched = true;
+      wrapper.on('error', (err) => this.shutdownLogger.warn(`RPC channel setup failed: ${err.message}`));
+    }
     this.consumerChannel = channel;
     await super.setupChannel(channel, callback);
   }
@@ -64,8 +75,10 @@ export class RmqRpcServer extends ServerRMQ {
     // Its handling (logs, further calls, events) is part of the request that sent it.
     const headers = (message as unknown as ConsumeMessage).properties.headers;
     const requestId = headers?.[REQUEST_ID_HEADER];
+    // A request its caller gave up on is not started (its transactions also check before COMMIT).
+    if (deadlinePassed(Number(headers?.[DEADLINE_HEADER]) || undefined)) return this.drop(message, channel);
     return withRequestId(typeof requestId === 'string' ? requestIdFrom(requestId) : undefined, () =>
-      this.handleRequest(message, channel),
+      withRpcHeaders(headers, () => this.handleRequest(message, channel)),
     );
   }
 
@@ -86,6 +99,18 @@ export class RmqRpcServer extends ServerRMQ {
       this.inFlight.delete(message);
       if (correlationId) this.forget(correlationId);
       throw err;
+    }
+  }
+
+  /** Acks, unanswered, a request whose caller has stopped waiting. */
+  private drop(message: Record<string, unknown>, channel: unknown): void {
+    this.expired++;
+    const { correlationId } = (message as unknown as ConsumeMessage).properties;
+    this.shutdownLogger.warn(`Request ${correlationId} taken past its deadline: not run`);
+    try {
+      (channel as Channel).ack(message as unknown as ConsumeMessage);
+    } catch (err) {
+      this.shutdownLogger.warn(`Could not ack ${correlationId}: ${(err as Error).message}`);
     }
   }
 

@@ -6,6 +6,7 @@ import { currentRequestId, REQUEST_ID_HEADER } from './request-context';
 import { RpcTransport, timeoutError, toAppError } from './rpc-transport';
 import { rpcSpan, traceHeaders } from './tracing';
 import { schemaVersionHeaders } from './schema-version';
+import { rpcCallHeaders } from './idempotency';
 
 /** RPC over @nestjs/microservices RMQ: persistent requests, direct reply-to, a deadline per call. */
 export class RmqRpcTransport implements RpcTransport {
@@ -46,6 +47,7 @@ export class RmqRpcTransport implements RpcTransport {
           ...schemaVersionHeaders(),
           ...(requestId && { [REQUEST_ID_HEADER]: requestId }),
           ...traceHeaders(),
+          ...rpcCallHeaders(pattern, timeoutMs),
         },
       })
       .build();

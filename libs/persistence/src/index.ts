@@ -7,3 +7,4 @@ export * from './returned-rows';
 export * from './postgres-errors';
 export * from './migration-safety';
 export * from './sql-dump';
+export * from './rpc-idempotency';

@@ -5,6 +5,7 @@ import {
   migrateServiceSchema,
   ServiceDataSourceOptions,
 } from './service-data-source';
+import { RpcIdempotencySweeper } from './rpc-idempotency';
 
 @Injectable()
 class DataSourceLifecycle implements OnApplicationShutdown {
@@ -36,8 +37,9 @@ export class PersistenceModule {
           },
         },
         DataSourceLifecycle,
+        RpcIdempotencySweeper,
       ],
-      exports: [DataSource],
+      exports: [DataSource, RpcIdempotencySweeper],
     };
   }
 }

@@ -1,4 +1,20 @@
-import { DataSource, DataSourceOptions, EntitySchema, MigrationExecutor, MixedList } from 'typeorm';
+import {
+  deadlineError,
+  deadlinePassed,
+  deserializeResult,
+  enterKeyedTransaction,
+  insideKeyedTransaction,
+  serializeResult,
+} from '@atrium/messaging';
+import {
+  DataSource,
+  DataSourceOptions,
+  EntityManager,
+  EntitySchema,
+  MigrationExecutor,
+  MixedList,
+} from 'typeorm';
+import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
 export interface ServiceDataSourceOptions {
@@ -32,7 +48,70 @@ export function serviceDataSourceOptions(options: ServiceDataSourceOptions): Dat
 }
 
 export function createServiceDataSource(options: ServiceDataSourceOptions): DataSource {
-  return new DataSource(serviceDataSourceOptions(options));
+  return new ServiceDataSource(serviceDataSourceOptions(options));
+}
+
+type TransactionWork<T> = (manager: EntityManager) => Promise<T>;
+
+/**
+ * A service's data source, whose top-level transactions are effectively once when they serve a
+ * keyed RPC (see libs/messaging idempotency.ts). The n-th transaction of a handler first claims
+ * `<call key>#<n>` in the service's `rpc_idempotency` table: if an earlier execution committed
+ * it, its recorded result is returned and the work is not run again (a concurrent execution
+ * waits on the row until the other commits or rolls back); otherwise the work runs and its
+ * result is recorded in the same transaction. Past the caller's deadline it rolls back instead
+ * of committing. Handlers need no change; transactions outside an RPC handler are not keyed.
+ */
+export class ServiceDataSource extends DataSource {
+  override transaction<T>(work: TransactionWork<T>): Promise<T>;
+  override transaction<T>(isolation: IsolationLevel, work: TransactionWork<T>): Promise<T>;
+  override async transaction<T>(
+    isolationOrWork: IsolationLevel | TransactionWork<T>,
+    maybeWork?: TransactionWork<T>,
+  ): Promise<T> {
+    const isolation = typeof isolationOrWork === 'function' ? undefined : isolationOrWork;
+    const work = typeof isolationOrWork === 'function' ? isolationOrWork : maybeWork!;
+    const keyed = enterKeyedTransaction();
+    if (!keyed) return isolation ? super.transaction(isolation, work) : super.transaction(work);
+    const table = `"${this.schemaName()}".rpc_idempotency`;
+    const run = (manager: EntityManager): Promise<T> =>
+      insideKeyedTransaction(async () => {
+        if (keyed.key) {
+          const claimed: unknown[] = await manager.query(
+            `INSERT INTO ${table} (key) VALUES ($1) ON CONFLICT (key) DO NOTHING RETURNING key`,
+            [keyed.key],
+          );
+          if (!claimed.length) {
+            const [row] = (await manager.query(`SELECT result FROM ${table} WHERE key = $1`, [
+              keyed.key,
+            ])) as {
+              result: string | null;
+            }[];
+            this.replayedTransactions++;
+            return deserializeResult(row?.result ?? '{}') as T;
+          }
+        }
+        const result = await work(manager);
+        if (keyed.key)
+          await manager.query(`UPDATE ${table} SET result = $2 WHERE key = $1`, [
+            keyed.key,
+            serializeResult(result),
+          ]);
+        // The caller has given up: committing now would be a write nobody was told about.
+        if (deadlinePassed(keyed.deadline)) throw deadlineError();
+        return result;
+      });
+    return isolation ? super.transaction(isolation, run) : super.transaction(run);
+  }
+
+  /** Keyed transactions answered from their record rather than run again, since start. */
+  replayedTransactions = 0;
+
+  private schemaName(): string {
+    const schema = this.options.type === 'postgres' ? this.options.schema : undefined;
+    if (!schema) throw new Error('A service data source needs a schema');
+    return schema;
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { outboxRequestIdMigration, outboxTraceparentMigration } from '@atrium/messaging';
+import { rpcIdempotencyMigration } from '@atrium/persistence';
 import { Initial1795997904640 } from './1795997904640-initial';
 import { RequestQueueLocks1796311023760 } from './1796311023760-request-queue-locks';
 import { DatasetItems1796311100000 } from './1796311100000-dataset-items';
@@ -17,8 +18,9 @@ export const RESOURCES_MIGRATIONS = [
   ActorVersions1796321523965,
   RunStatusMessageTerminal1796321552702,
   outboxRequestIdMigration('resources', 1796330000002),
-  outboxTraceparentMigration('resources', 1796510000002),
   Webhooks1796400000000,
   ScheduleFiring1796410000000,
   RunLeases1796420000000,
+  rpcIdempotencyMigration('resources', 1796430000000),
+  outboxTraceparentMigration('resources', 1796510000002),
 ];

@@ -1,0 +1,63 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { AppError } from '@atrium/contracts';
+import { isValidIdempotencyKey, withIdempotency } from '@atrium/messaging';
+import { createHash, randomUUID } from 'node:crypto';
+import { Observable } from 'rxjs';
+import type { Principal } from '../auth/principal';
+
+export const IDEMPOTENCY_KEY_HTTP_HEADER = 'idempotency-key';
+
+interface KeyedRequest {
+  method: string;
+  url: string;
+  body?: unknown;
+  headers: Record<string, string | string[] | undefined>;
+  user?: Principal;
+}
+
+/**
+ * Makes every non-GET request a keyed request (libs/messaging idempotency.ts): the RPCs its
+ * handler sends carry keys derived from it, so that a request delivered twice to the services
+ * writes once. The key is new per request, or the client's `Idempotency-Key`, scoped to who
+ * asks, the method, path and a hash of the body: the same key with another body, or from
+ * another principal, is another request and never replays someone else's answer.
+ * Runs after the guards, so authorization's own calls are not counted in the derivation.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const request = context.switchToHttp().getRequest<KeyedRequest>();
+    const key = requestKey(request);
+    if (!key) return next.handle();
+    // The handler is called on subscription: run it, and all it awaits, under the key.
+    return new Observable((subscriber) =>
+      withIdempotency(key, undefined, () => next.handle().subscribe(subscriber)),
+    );
+  }
+}
+
+/** The request's key, or none for a read. Throws 400 for a malformed `Idempotency-Key`. */
+export function requestKey(request: KeyedRequest): string | undefined {
+  const given = request.headers[IDEMPOTENCY_KEY_HTTP_HEADER];
+  if (given !== undefined && !isValidIdempotencyKey(given))
+    throw new AppError(
+      'invalid-input',
+      'The Idempotency-Key header must be 1 to 255 printable ASCII characters',
+    );
+  if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return undefined;
+  if (given === undefined) return randomUUID();
+  const principal = request.user?.kind === 'user' ? request.user.userId : 'anonymous';
+  const scope = createHash('sha256')
+    .update(`${principal}\n${request.method}\n${request.url}\n`)
+    .update(bodyBytes(request.body))
+    .update(`\n${given}`)
+    .digest('base64url');
+  return `k-${scope}`;
+}
+
+function bodyBytes(body: unknown): Buffer | string {
+  if (body === undefined || body === null) return '';
+  if (Buffer.isBuffer(body) || typeof body === 'string') return body;
+  return JSON.stringify(body);
+}
