@@ -10,7 +10,7 @@ import {
   RpcPayload,
 } from '@atrium/contracts';
 import { newId } from '@atrium/auth';
-import { addToOutbox, addToOutboxReturning, RpcClient, ServiceOutboxRelay } from '@atrium/messaging';
+import { addToOutboxReturning, RpcClient, ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, FindOptionsWhere } from 'typeorm';
 import { NotificationsService } from '../notifications/notifications.service';
 import { addSubscription } from '../subscriptions/add-subscription';
