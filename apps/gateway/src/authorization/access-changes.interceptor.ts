@@ -49,8 +49,9 @@ export class AccessChangesInterceptor implements NestInterceptor {
       }),
       concatMap(async (body: unknown) => {
         await this.apply(route, declared, request, { body });
-        // What it gave is in force on every replica before the response (see WIDENABLE_TTL_MS).
-        await this.access.settle();
+        // What it gave is in force on every replica before the response (see WIDENABLE_TTL_MS). A
+        // creation alone widens no decision anyone holds: nobody had one on the new resource.
+        if (declared.some((d) => d.kind !== 'created' && d.kind !== 'none')) await this.access.settle();
         return body;
       }),
     );
