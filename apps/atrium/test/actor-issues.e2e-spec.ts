@@ -472,28 +472,34 @@ describe('Actor issues', () => {
       const run = await startRun(bob);
       // The gateway's checks need the permissions service, so the issue is created as the gateway
       // does once they passed: through the issues service, while permissions is stopped.
-      const rpc = new RpcClient(new RmqRpcTransport(TEST_AMQP_URL), 3000);
+      const rpc = new RpcClient(new RmqRpcTransport(TEST_AMQP_URL), 10_000);
       // Let the run's own events settle first: an event handler interrupted by the shutdown retries
       // on a closed channel (libs/messaging), which is not what this test is about.
       await new Promise((r) => setTimeout(r, 1000));
       await t.stack.stopService('permissions');
-      let issueId: string;
       try {
-        const issue = await rpc.call(IssuesRpc.create, {
-          actorId,
-          actorOwnerId: alice.id,
-          authorId: bob.id,
-          title: 'While permissions was down',
-          description: '',
-          runId: run.id,
-          shareRun: true,
-        });
-        issueId = issue.id;
+        // The issue is written, but its share cannot be in force when the call answers: it fails
+        // (the gateway answers 503) rather than answer early; the outbox's event shares it later.
+        await expect(
+          rpc.call(IssuesRpc.create, {
+            actorId,
+            actorOwnerId: alice.id,
+            authorId: bob.id,
+            title: 'While permissions was down',
+            description: '',
+            runId: run.id,
+            shareRun: true,
+          }),
+        ).rejects.toMatchObject({ type: 'service-unavailable' });
         await new Promise((r) => setTimeout(r, 500)); // the outbox relay publishes meanwhile
       } finally {
         await t.stack.startService('permissions');
         await rpc.close();
       }
+      const listed = await t.http().get(`/v2/acts/${actorId}/issues?status=ALL`).set(alice.auth).expect(200);
+      const issueId = (listed.body.data.items as { id: string; title: string }[]).find(
+        (i) => i.title === 'While permissions was down',
+      )!.id;
       await eventually(
         async () => expect(await canRead(`/v2/actor-runs/${run.id}`, alice)).toBe(true),
         10_000,

@@ -1,4 +1,6 @@
-import { EventEnvelope, Events, IssuesRpc } from '@atrium/contracts';
+import { Controller, INestMicroservice, Module } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { EventEnvelope, Events, IssuesRpc, PermissionsRpc, RpcPayload } from '@atrium/contracts';
 import { newId } from '@atrium/auth';
 import {
   ContractHarness,
@@ -9,15 +11,29 @@ import {
   TEST_AMQP_URL,
   testServiceConfig,
 } from '@atrium/testing';
-import { deadLetterQueue, eventQueue } from '@atrium/messaging';
+import { deadLetterQueue, eventQueue, RpcHandler, startServiceApp } from '@atrium/messaging';
 import * as amqplib from 'amqplib';
 import { DataSource } from 'typeorm';
 import { IssuesModule } from '../src/issues.module';
 
 const OBSERVER = 'issues-contract-observer';
 
+/** The permissions service's side of `applyEvents`, as the issues service sees it: what it was asked. */
+const appliedByPermissions: RpcPayload<typeof PermissionsRpc.applyEvents>[] = [];
+@Controller()
+class PermissionsEventsSide {
+  @RpcHandler(PermissionsRpc.applyEvents)
+  apply(@Payload() req: RpcPayload<typeof PermissionsRpc.applyEvents>): { ok: true } {
+    appliedByPermissions.push(req);
+    return { ok: true };
+  }
+}
+@Module({ controllers: [PermissionsEventsSide] })
+class PermissionsEventsSideModule {}
+
 describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
   let h: ContractHarness;
+  let permissions: INestMicroservice;
   const attached: EventEnvelope[] = [];
   const actorId = newId();
   const [owner, author, reader] = [newId(), newId(), newId()];
@@ -37,11 +53,16 @@ describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
 
   beforeAll(async () => {
     h = await startContractHarness('issues', (url) => IssuesModule.forRoot(testServiceConfig(url)));
+    permissions = await startServiceApp({ module: PermissionsEventsSideModule }, 'permissions', {
+      amqpUrl: TEST_AMQP_URL,
+      logLevel: 'error',
+    });
     await h.bus.subscribe(OBSERVER, [Events.issuesRunAttached.name], async (e) => {
       attached.push(e);
     });
   });
   afterAll(async () => {
+    await permissions.close();
     await h.close();
     // The observer's queue is this test's own: leave nothing behind on the broker.
     const connection = await amqplib.connect(TEST_AMQP_URL);
@@ -133,9 +154,14 @@ describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
     const runId = newId();
     const issue = await open('with a run', runId);
     expect(issue.runId).toBe(runId);
+    // Before it answered, the permissions service was asked to apply the very event it published.
+    expect(appliedByPermissions).toHaveLength(1);
     const eventsOf = () => attached.filter((e) => (e.payload as { issueId: string }).issueId === issue.id);
     await eventually(async () => expect(eventsOf()).toHaveLength(1));
     const events = eventsOf();
+    expect(appliedByPermissions[0].events).toEqual([
+      expect.objectContaining({ id: events[0].id, name: events[0].name, payload: events[0].payload }),
+    ]);
     expect(events[0]?.payload).toEqual({
       issueId: issue.id,
       actorId,
@@ -150,6 +176,7 @@ describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
     expect(unshared.runId).not.toBeNull();
     await new Promise((r) => setTimeout(r, 300));
     expect(attached.length).toBe(before);
+    expect(appliedByPermissions).toHaveLength(1);
   });
 
   it('adds, lists and edits comments (author only, with edit time) and counts them', async () => {

@@ -18,6 +18,7 @@ import { GrantStorageKeys } from './grants/grant-storage-keys';
 import { GrantsService } from './grants/grants.service';
 import { IssueRunGrantsConsumer } from './grants/issue-run-grants.consumer';
 import { MembershipsService } from './memberships/memberships.service';
+import { EventApplicationMessageController } from './projections/event-application.message.controller';
 import { ProjectionEventsConsumer } from './projections/projection-events.consumer';
 import { ProjectionsService } from './projections/projections.service';
 import { TokenCreationsService } from './token-creations/token-creations.service';
@@ -41,6 +42,7 @@ export class PermissionsModule {
         MovesMessageController,
         GrantsMessageController,
         AuditLogMessageController,
+        EventApplicationMessageController,
       ],
       providers: [
         ServiceOutboxRelay,

@@ -55,6 +55,7 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
   const alicesOwnRun = resource('ACTOR_RUN', alice.id, { actorId: actor.id });
   const readByCarol = resource('ACTOR_RUN', bob.id, { actorId: actor.id });
   const managedByCarol = resource('ACTOR_RUN', bob.id, { actorId: actor.id });
+  const appliedAtOnce = resource('ACTOR_RUN', bob.id, { actorId: actor.id });
 
   const publish = <E extends EventDefinition>(event: E, payload: EventPayload<E>, id = randomUUID()) =>
     h.bus.publish({ id, name: event.name, occurredAt: new Date().toISOString(), payload }).then(() => id);
@@ -92,6 +93,7 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
       alicesOwnRun,
       readByCarol,
       managedByCarol,
+      appliedAtOnce,
     ])
       await publish(Events.resourceCreated, r);
     await eventually(async () => expect((await check(bob.id, 'DATASET', dataset.id)).allowed).toBe(true));
@@ -167,6 +169,53 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
       subjectId: alice.id,
       reason: 'grant-created',
     });
+  });
+
+  it('applyEvents applies a run-attached event before it answers, and its queued copy changes nothing more', async () => {
+    const issueId = newId();
+    const event = {
+      id: randomUUID(),
+      name: Events.issuesRunAttached.name,
+      occurredAt: new Date().toISOString(),
+      payload: {
+        issueId,
+        actorId: actor.id,
+        actorOwnerId: alice.id,
+        runId: appliedAtOnce.id,
+        reporterId: bob.id,
+      },
+    };
+    expect((await check(alice.id, 'ACTOR_RUN', appliedAtOnce.id)).canRead).toBe(false);
+    await h.rpc.call(PermissionsRpc.applyEvents, { events: [event] });
+    // In force as the call answers: no waiting for the queue.
+    expect(await check(alice.id, 'ACTOR_RUN', appliedAtOnce.id)).toMatchObject({
+      allowed: true,
+      rule: 'grant',
+    });
+    await h.bus.publish(event); // the outbox's copy, later
+    await eventually(async () => {
+      const processed = await h.app
+        .get(DataSource)
+        .query(`SELECT count(*)::int AS n FROM permissions.processed_message WHERE message_id = $1`, [
+          event.id,
+        ]);
+      expect(processed[0].n).toBe(1);
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await grantsOn(appliedAtOnce.id)).toHaveLength(1);
+    const audited = await h.app
+      .get(DataSource)
+      .query(
+        `SELECT count(*)::int AS n FROM permissions.audit_entry WHERE resource_id = $1 AND action = 'grant.created'`,
+        [appliedAtOnce.id],
+      );
+    expect(audited[0].n).toBe(1);
+    // An event it has no handler for is refused, naming the field.
+    await expect(
+      h.rpc.call(PermissionsRpc.applyEvents, {
+        events: [{ ...event, id: randomUUID(), name: 'no.such-event' }],
+      }),
+    ).rejects.toMatchObject({ type: 'invalid-input', message: expect.stringContaining('events') });
   });
 
   it("leaves a grant the owner already holds as it is, and shares no run of another Actor or the owner's own", async () => {

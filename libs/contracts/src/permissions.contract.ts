@@ -319,6 +319,34 @@ export const PermissionsRpc = {
       .strict(),
   ),
   /**
+   * Applies events that derive access (e.g. `issues.run-attached`) now, by the same handlers, once
+   * per event id, as the permissions service's event queue would later: the service that wrote
+   * them to its outbox calls this before it answers, so the access is in force when its caller's
+   * response is sent (read-your-writes). The queued copies then find them applied.
+   */
+  applyEvents: rpc<{ ok: true }>()(
+    'permissions',
+    'permissions.events.apply',
+    z
+      .object({
+        events: z
+          .array(
+            z
+              .object({
+                id: z.string().uuid(),
+                name: z.string().min(1).max(100),
+                occurredAt: z.string().max(40),
+                payload: z.unknown(),
+                requestId: z.string().max(100).optional(),
+              })
+              .strict(),
+          )
+          .min(1)
+          .max(20),
+      })
+      .strict(),
+  ),
+  /**
    * Whether the principal may CREATE a resource of a type in an account (its own; an organization
    * whose role gives WRITE on the category; a collaboration primary whose shares give CREATE on
    * the group or the ENVIRONMENTS category), or READ (list) the account's resources of the type.

@@ -2,7 +2,7 @@ import { PollingWorker } from './polling-worker';
 import { currentRequestId, withRequestId } from './request-context';
 import { currentTraceparent, inSpan, remoteContext, SpanKind } from './tracing';
 import { Logger } from '@nestjs/common';
-import { EventDefinition, EventPayload, MESSAGE_SCHEMA_VERSION } from '@atrium/contracts';
+import { EventDefinition, EventEnvelope, EventPayload, MESSAGE_SCHEMA_VERSION } from '@atrium/contracts';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, LessThan } from 'typeorm';
 import { EventBus } from './event-bus';
@@ -21,16 +21,37 @@ export async function addToOutbox<E extends EventDefinition>(
   event: E,
   payload: EventPayload<E>,
 ): Promise<void> {
-  const checked = event.payload.parse(payload);
-  await manager.insert(OutboxMessageEntity, {
+  await addToOutboxReturning(manager, event, payload);
+}
+
+/**
+ * addToOutbox, returning the envelope it wrote: for a writer whose consumer applies the event
+ * before the writer answers (`PermissionsRpc.applyEvents`), by its id, once.
+ */
+export async function addToOutboxReturning<E extends EventDefinition>(
+  manager: EntityManager,
+  event: E,
+  payload: EventPayload<E>,
+): Promise<EventEnvelope<EventPayload<E>>> {
+  const checked = event.payload.parse(payload) as EventPayload<E>;
+  const envelope = {
     id: randomUUID(),
     name: event.name,
-    payload: checked,
     occurredAt: new Date(),
-    requestId: currentRequestId() ?? null,
+    payload: checked,
+    requestId: currentRequestId(),
+  };
+  await manager.insert(OutboxMessageEntity, {
+    ...envelope,
+    requestId: envelope.requestId ?? null,
     traceparent: currentTraceparent() ?? null,
     publishedAt: null,
   });
+  return {
+    ...envelope,
+    occurredAt: envelope.occurredAt.toISOString(),
+    schemaVersion: MESSAGE_SCHEMA_VERSION,
+  };
 }
 
 /**

@@ -18,7 +18,7 @@ import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
 import { CurrentPrincipal, Principal, principalRef, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
-import { ChangesNoAccess } from '../authorization/access-changes';
+import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
 import { paginationQuery } from '../http/api-query';
 import { CurrentIssue, IssueAccess, signedInUser } from './issue-access';
 import { runIdFromUrl } from './run-reference';
@@ -68,7 +68,8 @@ export class ActorIssuesController {
    * (with the credential's scope) says; a run the reporter can only read is attached unshared.
    */
   @Post(['acts/:actorId/issues', 'actors/:actorId/issues'])
-  @ChangesNoAccess()
+  // A shared run: the permissions service grants its READ to the Actor's owner before IssuesRpc.create answers.
+  @ChangesAccess('grant')
   @Authorize('ACTOR', 'READ', 'actorId')
   @HttpCode(201)
   @Returns(issueView)

@@ -1,6 +1,6 @@
 import { CheckResult } from '@atrium/contracts';
 import { EventBus, RpcClient } from '@atrium/messaging';
-import { AccessDecisions } from './access-decisions';
+import { AccessDecisions, WIDENABLE_TTL_MS } from './access-decisions';
 
 // Found by the load test (issue 8, item 18): a guest's request checked while the owner revoked
 // the grant cached the old "allowed" after the revocation had cleared the cache, so the guest's
@@ -12,7 +12,8 @@ describe('AccessDecisions', () => {
       resourceType: 'DATASET',
       allowed,
       canRead: true,
-      permissions: allowed ? ['READ', 'WRITE'] : ['READ'],
+      // Allowed: all a dataset has (an owner's), which no change can widen; denied: READ only.
+      permissions: allowed ? ['READ', 'WRITE', 'MANAGE_ACCESS'] : ['READ'],
       rule: 'grant',
       validUntil: null,
     }) as CheckResult;
@@ -64,6 +65,42 @@ describe('AccessDecisions', () => {
     expect(answers).toHaveLength(1); // asked again, not served from the cache
     answers.shift()!(decision(false));
     expect((await next).allowed).toBe(false);
+  });
+
+  describe('read-your-writes on every replica (no message between them)', () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const partial = (): CheckResult => ({ ...decision(true), permissions: ['READ', 'WRITE'] }) as CheckResult;
+
+    it('keeps a decision a change could widen (a denial, or less than all) only WIDENABLE_TTL_MS', async () => {
+      for (const answer of [decision(false), partial()]) {
+        access.changed();
+        const first = check();
+        answers.shift()!(answer);
+        await first;
+        await check(); // served from the cache at once
+        expect(answers).toHaveLength(0);
+        await sleep(WIDENABLE_TTL_MS + 5);
+        const later = check();
+        expect(answers).toHaveLength(1); // asked again
+        answers.shift()!(answer);
+        await later;
+      }
+    });
+
+    it('keeps a decision no change can widen (all of the type) as before', async () => {
+      const first = check();
+      answers.shift()!(decision(true));
+      await first;
+      await sleep(WIDENABLE_TTL_MS + 5);
+      expect((await check()).allowed).toBe(true);
+      expect(answers).toHaveLength(0);
+    });
+
+    it('settles no sooner than WIDENABLE_TTL_MS after it is called', async () => {
+      const started = performance.now();
+      await access.settle();
+      expect(performance.now() - started).toBeGreaterThanOrEqual(WIDENABLE_TTL_MS);
+    });
   });
 
   describe('a change about one resource', () => {

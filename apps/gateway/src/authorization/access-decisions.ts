@@ -5,6 +5,7 @@ import {
   Events,
   MAX_CHECKS_PER_REQUEST,
   Permission,
+  PERMISSIONS_BY_TYPE,
   PermissionsRpc,
   PrincipalRef,
   RpcRequest,
@@ -27,10 +28,22 @@ const HEARTBEAT_MS = 1000;
 const MAX_CHECKS_IN_FLIGHT = 4;
 /** Changes of access remembered for answers still on their way (older ones: the answer is not kept). */
 const RECENT_CHANGES = 1024;
+/**
+ * Read-your-writes on every replica, with no message between replicas: a decision that a change
+ * could widen (a denial, or an allow holding less than every permission of the type) is kept at
+ * most this long after it was asked, and a call that changes access answers no sooner than this
+ * after its change was applied (`settle`) — so no replica still holds a decision asked before the
+ * change (a commit wait, as Spanner's). Durations on each process's monotonic clock; the margin
+ * covers timer granularity.
+ */
+export const WIDENABLE_TTL_MS = 20;
+const SETTLE_MARGIN_MS = 2;
 
 interface Entry {
   result: CheckResult;
   expiresAt: number;
+  /** On the monotonic clock (`performance.now()`): when a decision a change could widen goes (WIDENABLE_TTL_MS). */
+  widenableUntil: number;
   /** The resources it depends on; absent: it may depend on anything (an earlier permissions release). */
   dependsOn?: readonly string[];
 }
@@ -54,7 +67,9 @@ interface Waiting {
  * does not answer its heartbeat (checked every second), nothing is served from the cache: the
  * gateway fails closed with 503 rather than answer from memory.
  * Only decisions on resources the caller can see are cached: "not found" is always asked again,
- * so a resource is usable as soon as it is created.
+ * so a resource is usable as soon as it is created. A decision that a grant or a membership could
+ * widen is kept only WIDENABLE_TTL_MS, and every call that changes access waits that long before it
+ * answers (`settle`): what it gives is in force on every replica for the next request.
  * Misses are asked at once up to MAX_CHECKS_IN_FLIGHT requests on their way; the ones that arrive
  * meanwhile go together in one `checkMany` when a request comes back.
  */
@@ -136,7 +151,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     const key = `${principal.userId ?? ''}|${principal.runId ?? ''}|${principal.scope ? principal.tokenId : ''}|${resourceType}|${resourceRef}|${permission}`;
     const now = Date.now();
     const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > now && this.usable) {
+    if (hit && hit.expiresAt > now && hit.widenableUntil > performance.now() && this.usable) {
       this.metrics?.decisionServed('cache');
       return hit.result;
     }
@@ -144,6 +159,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     this.metrics?.decisionServed('permissions-service');
 
     const generation = this.generation;
+    const askedAt = performance.now();
     const result = await this.ask(key, { principal, resourceType, resourceRef, permission });
     // A change of access (or a lost event stream) while the answer was on its way may have made
     // it stale: it answers this request, which started before, but is not kept for later ones.
@@ -152,7 +168,13 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
       if (this.entries.size >= MAX_ENTRIES) this.clear();
       this.drop(key);
       const dependsOn = result.dependsOn;
-      this.entries.set(key, { result, expiresAt: Math.min(validUntil, now + MAX_TTL_MS), dependsOn });
+      const widenableUntil = AccessDecisions.widenable(result) ? askedAt + WIDENABLE_TTL_MS : Infinity;
+      this.entries.set(key, {
+        result,
+        expiresAt: Math.min(validUntil, now + MAX_TTL_MS),
+        widenableUntil,
+        dependsOn,
+      });
       for (const id of dependsOn ?? ['*']) {
         const keys = this.dependents.get(id) ?? new Set<string>();
         keys.add(key);
@@ -160,6 +182,24 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
       }
     }
     return result;
+  }
+
+  /** Whether a change of access could give more than the decision says: it denies, or holds less than all. */
+  private static widenable(result: CheckResult): boolean {
+    if (!result.allowed || !result.resourceType) return true;
+    return !PERMISSIONS_BY_TYPE[result.resourceType].every((p) => result.permissions.includes(p));
+  }
+
+  /**
+   * Resolves once no replica can still serve a decision that was asked before now and that a
+   * change could have widened: a call that changed access awaits it after applying the change and
+   * before answering (AccessChangesInterceptor).
+   */
+  async settle(): Promise<void> {
+    const until = performance.now() + WIDENABLE_TTL_MS + SETTLE_MARGIN_MS;
+    // A timer may fire a little early (libuv's cached loop time): it is waited out on the clock.
+    for (let left = WIDENABLE_TTL_MS + SETTLE_MARGIN_MS; left > 0; left = until - performance.now())
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(left)));
   }
 
   /**

@@ -1,7 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, Events, IssuesRpc, IssueView, ListPage, RpcPayload } from '@atrium/contracts';
+import {
+  AppError,
+  EventEnvelope,
+  Events,
+  IssuesRpc,
+  IssueView,
+  ListPage,
+  PermissionsRpc,
+  RpcPayload,
+} from '@atrium/contracts';
 import { newId } from '@atrium/auth';
-import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
+import { addToOutboxReturning, RpcClient, ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager, FindOptionsWhere } from 'typeorm';
 import { NotificationsService } from '../notifications/notifications.service';
 import { addSubscription } from '../subscriptions/add-subscription';
@@ -29,6 +38,7 @@ export class IssuesService {
     private readonly dataSource: DataSource,
     private readonly notifications: NotificationsService,
     private readonly outbox: ServiceOutboxRelay,
+    private readonly rpc: RpcClient,
   ) {}
 
   async load(
@@ -48,8 +58,12 @@ export class IssuesService {
    * The issue, its author's subscription and, with a run the author shares, `issues.run-attached`
    * are written in one transaction: the run is shared with the Actor's owner if and only if the
    * issue exists. A run attached without `shareRun` is recorded on the issue and shared with no one.
+   * The share is applied by the permissions service before this answers (read-your-writes: the
+   * Actor's owner can read the run as soon as the issue's create call returns); if it cannot be,
+   * this fails (the gateway answers 503) and the outbox's copy of the event applies it later.
    */
   async create(req: RpcPayload<typeof IssuesRpc.create>): Promise<IssueView> {
+    let runAttached: EventEnvelope | undefined;
     const issue = await this.dataSource.transaction(async (manager) => {
       const id = newId();
       await manager.insert(IssueEntity, {
@@ -65,7 +79,7 @@ export class IssuesService {
       });
       await addSubscription(manager, id, req.authorId);
       if (req.runId && req.shareRun) {
-        await addToOutbox(manager, Events.issuesRunAttached, {
+        runAttached = await addToOutboxReturning(manager, Events.issuesRunAttached, {
           issueId: id,
           actorId: req.actorId,
           actorOwnerId: req.actorOwnerId,
@@ -75,7 +89,10 @@ export class IssuesService {
       }
       return manager.findOneByOrFail(IssueEntity, { id });
     });
-    if (req.runId && req.shareRun) this.outbox.kick();
+    if (runAttached) {
+      this.outbox.kick();
+      await this.rpc.call(PermissionsRpc.applyEvents, { events: [runAttached] });
+    }
     return toIssueView(issue);
   }
 

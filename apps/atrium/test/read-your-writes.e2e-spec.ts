@@ -1,0 +1,227 @@
+import { createGatewayApp } from '@atrium/gateway';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import {
+  createActor,
+  createDataset,
+  createOrganization,
+  replicaGatewayConfig,
+  restrictResourceAccess,
+  SignedUpUser,
+  signUpEach,
+  startTestStack,
+  TestOrganization,
+  TestStack,
+} from './test-stack';
+
+/** Trials per case (README's figures: 200); fewer for a quick local run. */
+const TRIALS = Number(process.env.READ_YOUR_WRITES_TRIALS ?? 200);
+
+/**
+ * Read-your-writes on EVERY replica: when a call that gives access answers on gateway 1, the very
+ * next request — sent at once, to gateway 2 — already has that access. Gateway 2 is first made to
+ * hold what it would have cached before the change (a 403 on the permission about to be given),
+ * so a stale cache fails the trial as surely as a grant not yet applied.
+ */
+describe('read-your-writes of access, across gateway replicas', () => {
+  let t: TestStack;
+  let replica: NestFastifyApplication;
+  let alice: SignedUpUser; // owns a public Actor, datasets and an organization
+  let bob: SignedUpUser; // runs alice's Actor, reports issues; an organization member
+  let carol: SignedUpUser; // a grantee
+  let org: TestOrganization;
+  const first = () => t.http();
+  const second = () => request(replica.getHttpServer());
+  const report: string[] = [];
+
+  beforeAll(async () => {
+    t = await startTestStack();
+    replica = await createGatewayApp(replicaGatewayConfig());
+    await replica.getHttpAdapter().getInstance().ready();
+    [alice, bob, carol] = await signUpEach(t, 'alice', 'bob', 'carol');
+    await restrictResourceAccess(t, alice, bob, carol);
+    org = await createOrganization(t, alice);
+    await first()
+      .put(`/v2/organizations/${org.id}`)
+      .set(alice.auth)
+      .send({ settings: { generalResourceAccess: 'RESTRICTED' } })
+      .expect(200);
+  }, 60_000);
+  afterAll(async () => {
+    // The figures, in one block, for the report (and docs/RELIABILITY.md).
+    process.stdout.write(
+      `\nread-your-writes figures (gateway 1 writes, gateway 2 reads at +0 ms):\n${report.join('\n')}\n`,
+    );
+    await replica.close();
+    await t.close();
+  });
+
+  /** Polls gateway 2 until it answers `status` (setting up a trial, not measured). */
+  async function until(status: number, send: () => request.Test, timeoutMs = 3000): Promise<void> {
+    const started = Date.now();
+    for (;;) {
+      const res = await send();
+      if (res.status === status) return;
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`still ${res.status} after ${timeoutMs} ms, wanted ${status}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  const percentile = (sorted: number[], p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+  /**
+   * Runs `TRIALS` trials: `prepare` (not measured), then `write` on gateway 1 (timed: the write's
+   * latency), then at once `read` on gateway 2, which must answer `expected`.
+   */
+  async function trials(
+    name: string,
+    expected: number,
+    trial: () => Promise<{
+      write: () => Promise<unknown>;
+      read: () => request.Test;
+      after?: () => Promise<unknown>;
+    }>,
+  ): Promise<void> {
+    const latencies: number[] = [];
+    const failures: string[] = [];
+    for (let i = 0; i < TRIALS; i++) {
+      const { write, read, after } = await trial();
+      const started = performance.now();
+      await write();
+      latencies.push(performance.now() - started);
+      const res = await read();
+      if (res.status !== expected) failures.push(`${res.status}`);
+      await after?.();
+    }
+    latencies.sort((a, b) => a - b);
+    const byStatus = failures.reduce<Record<string, number>>(
+      (acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }),
+      {},
+    );
+    report.push(
+      `  ${name}: ${TRIALS - failures.length} of ${TRIALS} succeeded (failures ${failures.length} ${JSON.stringify(byStatus)}); ` +
+        `write p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
+    );
+    expect({ name, failures: failures.length, byStatus }).toEqual({ name, failures: 0, byStatus: {} });
+  }
+
+  it("an issue's attached run is readable by the Actor's owner on the other gateway as soon as the issue is created", async () => {
+    const actorId = await createActor(t, alice, { name: 'scraper', isPublic: true });
+    await trials('issue-attached run → Actor owner reads it', 200, async () => {
+      const run = (await first().post(`/v2/acts/${actorId}/runs`).set(bob.auth).send({ q: 1 }).expect(201))
+        .body.data as { id: string };
+      await second().get(`/v2/actor-runs/${run.id}`).set(alice.auth).expect(404);
+      return {
+        write: () =>
+          first()
+            .post(`/v2/acts/${actorId}/issues`)
+            .set(bob.auth)
+            .send({ title: 'fails', runId: run.id })
+            .expect(201),
+        read: () => second().get(`/v2/actor-runs/${run.id}`).set(alice.auth),
+      };
+    });
+  }, 600_000);
+
+  it('a new grant widens what the other gateway had cached (a 403) before the grant answers', async () => {
+    const datasetId = await createDataset(t, alice, 'granted');
+    // Everyone with the id may READ: gateway 2 caches carol's 403 on WRITE.
+    await first()
+      .put(`/v2/datasets/${datasetId}`)
+      .set(alice.auth)
+      .send({ generalAccess: 'ANYONE_WITH_ID_CAN_READ' })
+      .expect(200);
+    const addItem = () => second().post(`/v2/datasets/${datasetId}/items`).set(carol.auth).send({ x: 1 });
+    await trials('new WRITE grant → grantee writes', 201, async () => {
+      await until(403, addItem);
+      let grantId = '';
+      return {
+        write: async () => {
+          const res = await first()
+            .post(`/v2/datasets/${datasetId}/access/grants`)
+            .set(alice.auth)
+            .send({ user: carol.username, permissions: ['WRITE'] })
+            .expect(201);
+          grantId = res.body.data.id;
+        },
+        read: addItem,
+        after: () =>
+          first().delete(`/v2/datasets/${datasetId}/access/grants/${grantId}`).set(alice.auth).expect(204),
+      };
+    });
+  }, 600_000);
+
+  it('a grant on a resource the grantee could not see is in force on the other gateway at once', async () => {
+    const datasetId = await createDataset(t, alice, 'unseen');
+    const read = () => second().get(`/v2/datasets/${datasetId}`).set(carol.auth);
+    await trials('new READ grant → grantee reads', 200, async () => {
+      await until(404, read);
+      let grantId = '';
+      return {
+        write: async () => {
+          const res = await first()
+            .post(`/v2/datasets/${datasetId}/access/grants`)
+            .set(alice.auth)
+            .send({ user: carol.username, permissions: ['READ'] })
+            .expect(201);
+          grantId = res.body.data.id;
+        },
+        read,
+        after: () =>
+          first().delete(`/v2/datasets/${datasetId}/access/grants/${grantId}`).set(alice.auth).expect(204),
+      };
+    });
+  }, 600_000);
+
+  it("an organization member's role change takes effect on the other gateway when it answers", async () => {
+    const invitation = await first()
+      .post(`/v2/organizations/${org.id}/invitations`)
+      .set(alice.auth)
+      .send({ user: bob.username, roleId: org.roleId('Read only') })
+      .expect(201);
+    await first().post(`/v2/invitations/${invitation.body.data.id}/accept`).set(bob.auth).expect(200);
+    const datasetId = (
+      await first().post('/v2/datasets').set(alice.auth).set('x-account-id', org.id).expect(201)
+    ).body.data.id as string;
+    const addItem = () => second().post(`/v2/datasets/${datasetId}/items`).set(bob.auth).send({ x: 1 });
+    const setRole = (role: string) =>
+      first()
+        .put(`/v2/organizations/${org.id}/members/${bob.id}`)
+        .set(alice.auth)
+        .send({ roleId: org.roleId(role) })
+        .expect(200);
+    await trials('role Read only → Developer → member writes', 201, async () => {
+      await until(403, addItem);
+      return {
+        write: () => setRole('Developer'),
+        read: addItem,
+        after: () => setRole('Read only'),
+      };
+    });
+    await first().delete(`/v2/organizations/${org.id}/members/${bob.id}`).set(alice.auth).expect(204);
+  }, 600_000);
+
+  it('a member added to an organization (invitation accepted) reads its resources on the other gateway at once', async () => {
+    const datasetId = (
+      await first().post('/v2/datasets').set(alice.auth).set('x-account-id', org.id).expect(201)
+    ).body.data.id as string;
+    const read = () => second().get(`/v2/datasets/${datasetId}`).set(carol.auth);
+    await trials('invitation accepted → new member reads', 200, async () => {
+      await until(404, read);
+      const invitation = await first()
+        .post(`/v2/organizations/${org.id}/invitations`)
+        .set(alice.auth)
+        .send({ user: carol.username, roleId: org.roleId('Read only') })
+        .expect(201);
+      return {
+        write: () =>
+          first().post(`/v2/invitations/${invitation.body.data.id}/accept`).set(carol.auth).expect(200),
+        read,
+        after: () =>
+          first().delete(`/v2/organizations/${org.id}/members/${carol.id}`).set(alice.auth).expect(204),
+      };
+    });
+  }, 600_000);
+});
