@@ -89,6 +89,7 @@ describe('issues message contract (RabbitMQ + PostgreSQL)', () => {
       'notification',
       'outbox_message',
       'processed_message',
+      'rpc_idempotency',
     ]);
   });
 
