@@ -17,10 +17,10 @@ import {
 } from './test-stack';
 
 /**
- * Trials per case: 200 in `npm test` (docs/RELIABILITY.md's figures); 40 when CI runs the e2e
+ * Trials per case: 200 in `npm test` (docs/RELIABILITY.md's figures); 10 when CI runs the e2e
  * suites again in the embedded and distributed modes (the same code, other transports).
  */
-const TRIALS = Number(process.env.READ_YOUR_WRITES_TRIALS ?? (TEST_EMBEDDED || TEST_DISTRIBUTED ? 40 : 200));
+const TRIALS = Number(process.env.READ_YOUR_WRITES_TRIALS ?? (TEST_EMBEDDED || TEST_DISTRIBUTED ? 10 : 200));
 
 /**
  * Read-your-writes on EVERY replica: when a call that gives access answers on gateway 1, the very
