@@ -69,6 +69,19 @@ async function restoreInto(url: string, file: string, force: boolean, label: str
   const client = new Client({ connectionString: url, application_name: 'atrium-restore' });
   await client.connect();
   try {
+    // A running Atrium keeps serving what it cached (tokens, decisions) from a database replaced
+    // under it: refused, --force or not.
+    const { rows: sessions } = await client.query<{ name: string; n: number }>(
+      `SELECT coalesce(nullif(application_name, ''), 'unnamed') AS name, count(*)::int AS n
+         FROM pg_catalog.pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+        GROUP BY 1 ORDER BY 1`,
+    );
+    if (sessions.length) {
+      throw new Error(
+        `${label} is in use (${sessions.map((s) => `${s.name} ×${s.n}`).join(', ')}); stop Atrium (every service and replica) before restoring into it`,
+      );
+    }
     const existing = await existingData(client);
     if (existing.length && !force) {
       throw new Error(

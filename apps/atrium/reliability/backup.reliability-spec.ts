@@ -201,6 +201,11 @@ describe('npm run backup / restore (embedded Atrium)', () => {
       try {
         await stack.gateway.getHttpAdapter().getInstance().ready();
         await expectSnapshot(() => request(stack.gateway.getHttpServer()));
+        // Replacing the database under a running Atrium is refused, --force or not.
+        const inUse = await npmRun('restore', [backupFile, '--database-url', url.toString(), '--force']);
+        expect(inUse.code).toBe(1);
+        expect(inUse.stderr).toMatch(/is in use \(atrium-/);
+        expect(inUse.stderr).toContain('stop Atrium (every service and replica) before restoring into it');
       } finally {
         await stack.close();
       }

@@ -68,10 +68,22 @@ export class AmqpEventBus implements EventBus {
     this.connection.on('disconnect', ({ err }) =>
       this.logger.warn(`Disconnected from RabbitMQ: ${err?.message}`),
     );
-    this.publisher = this.connection.createChannel({
-      confirm: true,
-      setup: (ch: ConfirmChannel) => assertExchanges(ch),
-    });
+    this.publisher = this.watched(
+      this.connection.createChannel({
+        confirm: true,
+        setup: (ch: ConfirmChannel) => assertExchanges(ch),
+      }),
+    );
+  }
+
+  /**
+   * A connection lost while a channel is being set up makes its wrapper emit 'error', which ends
+   * the process if nobody listens (seen under the fault tests); the wrapper sets the channel up
+   * again when the connection is back.
+   */
+  private watched<W extends amqp.ChannelWrapper>(wrapper: W): W {
+    wrapper.on('error', (err: Error) => this.logger.warn(`Channel setup failed: ${err.message}`));
+    return wrapper;
   }
 
   get connected(): boolean {
@@ -84,28 +96,30 @@ export class AmqpEventBus implements EventBus {
   }
 
   async subscribeBroadcast(eventNames: readonly string[], handler: EventHandler): Promise<void> {
-    const wrapper = this.connection.createChannel({
-      setup: async (ch: ConfirmChannel) => {
-        await assertExchanges(ch);
-        // A fresh server-named queue per connection: it exists only while this replica listens.
-        const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
-        for (const name of eventNames) await ch.bindQueue(queue, EVENTS_EXCHANGE, name);
-        await ch.consume(
-          queue,
-          (msg) => {
-            if (!msg) return;
-            try {
-              void handleInContext(handler, JSON.parse(msg.content.toString()) as EventEnvelope).catch(
-                (err: Error) => this.logger.warn(`Broadcast handler failed: ${err.message}`),
-              );
-            } catch (err) {
-              this.logger.warn(`Unparseable broadcast message: ${(err as Error).message}`);
-            }
-          },
-          { noAck: true },
-        );
-      },
-    });
+    const wrapper = this.watched(
+      this.connection.createChannel({
+        setup: async (ch: ConfirmChannel) => {
+          await assertExchanges(ch);
+          // A fresh server-named queue per connection: it exists only while this replica listens.
+          const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true, durable: false });
+          for (const name of eventNames) await ch.bindQueue(queue, EVENTS_EXCHANGE, name);
+          await ch.consume(
+            queue,
+            (msg) => {
+              if (!msg) return;
+              try {
+                void handleInContext(handler, JSON.parse(msg.content.toString()) as EventEnvelope).catch(
+                  (err: Error) => this.logger.warn(`Broadcast handler failed: ${err.message}`),
+                );
+              } catch (err) {
+                this.logger.warn(`Unparseable broadcast message: ${(err as Error).message}`);
+              }
+            },
+            { noAck: true },
+          );
+        },
+      }),
+    );
     this.consumers.push(wrapper);
     await wrapper.waitForConnect();
   }
@@ -122,24 +136,26 @@ export class AmqpEventBus implements EventBus {
 
   async subscribe(consumer: string, eventNames: readonly string[], handler: EventHandler): Promise<void> {
     const queue = eventQueue(consumer);
-    const wrapper = this.connection.createChannel({
-      setup: async (ch: ConfirmChannel) => {
-        await assertExchanges(ch);
-        await assertQueueWithDeadLetters(ch, queue);
-        for (const name of eventNames) await ch.bindQueue(queue, EVENTS_EXCHANGE, name);
-        await ch.prefetch(EVENT_PREFETCH);
-        // A reconnect while stopping must not start consuming again.
-        if (this.stopping) return;
-        const { consumerTag } = await ch.consume(
-          queue,
-          (msg) => msg && this.track(this.handle(ch, queue, msg, handler)),
-          {
-            noAck: false,
-          },
-        );
-        this.consumerTags.set(queue, { channel: ch, tag: consumerTag });
-      },
-    });
+    const wrapper = this.watched(
+      this.connection.createChannel({
+        setup: async (ch: ConfirmChannel) => {
+          await assertExchanges(ch);
+          await assertQueueWithDeadLetters(ch, queue);
+          for (const name of eventNames) await ch.bindQueue(queue, EVENTS_EXCHANGE, name);
+          await ch.prefetch(EVENT_PREFETCH);
+          // A reconnect while stopping must not start consuming again.
+          if (this.stopping) return;
+          const { consumerTag } = await ch.consume(
+            queue,
+            (msg) => msg && this.track(this.handle(ch, queue, msg, handler)),
+            {
+              noAck: false,
+            },
+          );
+          this.consumerTags.set(queue, { channel: ch, tag: consumerTag });
+        },
+      }),
+    );
     this.consumers.push(wrapper);
     await wrapper.waitForConnect();
   }

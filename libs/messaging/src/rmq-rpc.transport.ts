@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { ClientRMQ, RmqRecordBuilder } from '@nestjs/microservices';
 import { SERVICES, ServiceName } from '@atrium/contracts';
 import { lastValueFrom, timeout, TimeoutError } from 'rxjs';
@@ -8,6 +9,24 @@ import { rpcSpan, traceHeaders } from './tracing';
 import { schemaVersionHeaders } from './schema-version';
 import { rpcCallHeaders } from './idempotency';
 
+/**
+ * Nest's RMQ client, whose channel wrapper's 'error' (its setup failing because the connection
+ * went away: seen under the fault tests) was an unhandled 'error' event, which ends the process.
+ * The wrapper sets the channel up again when the connection is back.
+ */
+class WatchedClientRMQ extends ClientRMQ {
+  private readonly channelLogger = new Logger('RmqRpcTransport');
+
+  override createChannel(): Promise<void> {
+    const created = super.createChannel();
+    (this.channel as { on?(event: 'error', listener: (err: Error) => void): void } | null)?.on?.(
+      'error',
+      (err) => this.channelLogger.warn(`RPC client channel setup failed: ${err.message}`),
+    );
+    return created;
+  }
+}
+
 /** RPC over @nestjs/microservices RMQ: persistent requests, direct reply-to, a deadline per call. */
 export class RmqRpcTransport implements RpcTransport {
   private readonly clients = new Map<ServiceName, ClientRMQ>();
@@ -17,7 +36,7 @@ export class RmqRpcTransport implements RpcTransport {
   private client(service: ServiceName): ClientRMQ {
     let client = this.clients.get(service);
     if (!client) {
-      client = new ClientRMQ({
+      client = new WatchedClientRMQ({
         urls: [this.url],
         queue: rpcQueue(service),
         queueOptions: rpcQueueOptions(service),
