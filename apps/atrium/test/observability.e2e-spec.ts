@@ -165,6 +165,11 @@ describeInProcess('tracing and metrics (issue 17, item 6)', () => {
     ).toBe(true);
     expect(datasetId).toBeTruthy();
 
+    // Polling outside requests (the gateway's health checks, sweepers) and probes make no traces.
+    await t.http().get('/health/ready');
+    await flushTracing();
+    expect(receiver.spans.filter((s) => /health/.test(s.name)).map((s) => s.name)).toEqual([]);
+
     // Its log line carries the request id and the trace id.
     const logged = written
       .flatMap((chunk) => chunk.split('\n'))

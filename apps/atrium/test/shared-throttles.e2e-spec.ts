@@ -90,6 +90,9 @@ describe('throttles shared by replicas', () => {
       const retryAfter = Number(limited!.headers['retry-after']);
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(limited!.body.error.message).toMatch(
+        /^Too many sign-in requests from this address; try again in \d+ seconds$/,
+      );
     });
 
     it('counts 50 concurrent attempts on two gateways exactly: the limit passes, the rest get 429', async () => {

@@ -121,6 +121,8 @@ export class GatewayModule {
           useFactory: (rpc: RpcClient) => ({
             throttlers: [authThrottler(config.AUTH_RATE_LIMIT_PER_MINUTE)],
             storage: new SharedThrottlerStorage(rpc),
+            errorMessage: (_context, { timeToExpire }) =>
+              `Too many sign-in requests from this address; try again in ${Math.max(1, Math.ceil(timeToExpire))} seconds`,
           }),
         }),
       ],

@@ -5,6 +5,7 @@ import { Observable, tap } from 'rxjs';
 import { observeRpc } from './messaging-metrics';
 import {
   failSpan,
+  inTracedWork,
   remoteContext,
   SpanKind,
   startSpan,
@@ -27,12 +28,14 @@ export class RpcTraceInterceptor implements NestInterceptor {
     const started = performance.now();
     let ok = false;
     const observe = () => observeRpc('server', pattern, ok, (performance.now() - started) / 1000);
-    if (!tracingEnabled())
-      return next.handle().pipe(tap({ next: () => (ok = true), error: observe, complete: observe }));
-
     const headers =
       rpc instanceof RmqContext ? (rpc.getMessage() as ConsumeMessage).properties.headers : undefined;
-    const parent = remoteContext(headers?.[TRACEPARENT]);
+    const parent = tracingEnabled() ? remoteContext(headers?.[TRACEPARENT]) : undefined;
+    // Only the RPCs of traced work are traced (a caller's span: the header under RabbitMQ, the
+    // caller's own context in memory); polling outside one (health checks) makes no trace.
+    if (!(rpc instanceof RmqContext ? parent : tracingEnabled() && inTracedWork()))
+      return next.handle().pipe(tap({ next: () => (ok = true), error: observe, complete: observe }));
+
     const span = startSpan(
       `handle ${pattern}`,
       SpanKind.SERVER,

@@ -2,6 +2,8 @@ import {
   Attributes,
   context,
   Context,
+  diag,
+  DiagLogLevel,
   propagation,
   ROOT_CONTEXT,
   Span,
@@ -9,6 +11,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import { Logger } from '@nestjs/common';
 import { observeRpc } from './messaging-metrics';
 
 /**
@@ -68,6 +71,18 @@ export function startTracing(service: string, env: NodeJS.ProcessEnv = process.e
       }),
     ],
   });
+  // The SDK reports through diag (an unreachable collector, a refused export): to the log.
+  const logger = new Logger('Tracing');
+  diag.setLogger(
+    {
+      error: (message, ...args) => logger.error(`${message} ${args.map(String).join(' ')}`.trim()),
+      warn: (message, ...args) => logger.warn(`${message} ${args.map(String).join(' ')}`.trim()),
+      info: () => undefined,
+      debug: () => undefined,
+      verbose: () => undefined,
+    },
+    DiagLogLevel.WARN,
+  );
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
@@ -133,7 +148,10 @@ export async function rpcSpan<T>(
   const started = performance.now();
   let ok = false;
   try {
-    const result = await inSpan(
+    // Only RPCs of traced work (a request, an event) are traced: polling outside one (health
+    // checks every second, sweepers) makes no trace of its own.
+    const traced = !!active && inTracedWork(parent);
+    const result = await (traced ? inSpan : untraced)(
       `${side === 'client' ? 'send' : 'handle'} ${pattern}`,
       side === 'client' ? SpanKind.CLIENT : SpanKind.SERVER,
       { 'rpc.system': 'rabbitmq', 'rpc.service': service, 'rpc.method': pattern },
@@ -146,6 +164,14 @@ export async function rpcSpan<T>(
     if (side === 'client') observeRpc(side, pattern, ok, (performance.now() - started) / 1000);
   }
 }
+
+/** Whether tracing is on and `ctx` (by default the current context) has a span. */
+export function inTracedWork(ctx?: Context): boolean {
+  return !!active && !!trace.getSpan(ctx ?? context.active());
+}
+
+const untraced = <T>(_name: string, _kind: SpanKind, _attributes: Attributes, work: () => Promise<T>) =>
+  work();
 
 /** Marks a span failed by `err`. */
 export function failSpan(span: Span, err: unknown): void {

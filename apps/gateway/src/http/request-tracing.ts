@@ -19,6 +19,8 @@ const spans = new WeakMap<FastifyRequest, Span>();
 export function traceRequests(fastify: FastifyInstance): void {
   if (!tracingEnabled()) return;
   fastify.addHook('onRequest', (request, _reply, done) => {
+    // Probes and scrapes (every few seconds, from the platform) are not traced.
+    if (/^\/(health|metrics)(\/|\?|$)/.test(request.url)) return done();
     const span = startSpan(
       `${request.method}`,
       SpanKind.SERVER,
