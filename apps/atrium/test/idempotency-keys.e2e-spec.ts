@@ -94,6 +94,43 @@ describe('Idempotency-Key on write requests', () => {
     }
   });
 
+  it('keeps no secret: an API token created with a key is not recorded, and its repeat is refused (409), not answered with a token that does not work', async () => {
+    const create = () =>
+      t
+        .http()
+        .post('/v2/users/me/tokens')
+        .set(alice.auth)
+        .set('Idempotency-Key', 'token-1')
+        .send({ name: 'keyed' });
+    const first = await create().expect(201);
+    const token = first.body.data.token as string;
+    expect(token).toBeTruthy();
+    const again = await create().expect(409);
+    expect(again.body.error.message).toMatch(/held a secret, which Atrium does not keep/);
+    // One token, which works.
+    await t.http().get('/v2/users/me').set('Authorization', `Bearer ${token}`).expect(200);
+    if (!TEST_EMBEDDED) {
+      const sql = new Pool({ connectionString: t.db.url, max: 1 });
+      try {
+        // Neither the secret nor a session's tokens (sign-ups and logins are keyed too) are kept.
+        const { rows } = await sql.query(
+          `SELECT count(*)::int AS n FROM (
+             SELECT result FROM identity.rpc_idempotency UNION ALL SELECT result FROM resources.rpc_idempotency
+           ) r WHERE result LIKE $1 OR result LIKE '%"refreshToken":"%' OR result LIKE '%"accessToken":"%'
+              OR result LIKE '%passwordHash%'`,
+          [`%${token}%`],
+        );
+        expect(rows[0].n).toBe(0);
+        const { rows: kept } = await sql.query(
+          `SELECT count(*)::int AS n FROM identity.rpc_idempotency WHERE result LIKE '%"$secret":true%'`,
+        );
+        expect(kept[0].n).toBeGreaterThan(0);
+      } finally {
+        await sql.end();
+      }
+    }
+  });
+
   it.each([
     ['empty', ''],
     ['256 characters long', 'k'.repeat(256)],

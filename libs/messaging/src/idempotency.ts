@@ -103,21 +103,44 @@ export function insideKeyedTransaction<T>(work: () => T): T {
   return context ? storage.run({ ...context, inTransaction: true }, work) : work();
 }
 
-/** JSON that keeps Dates (a handler's result is often an entity with timestamps). */
+/**
+ * Fields never kept in a recorded result (it is stored for 24 hours and goes into backups):
+ * secrets a transaction minted (an API token's or a session's, a run's token, a mailed token) and
+ * the hashes that stand for one. A result that held one is recorded with a marker instead, and
+ * its replay is refused (409): the secret cannot be shown again, and a new one would not match
+ * what was stored. A password hash is dropped (a replay does not need it).
+ */
+const SECRET_FIELDS =
+  /^(token|accessToken|refreshToken|runToken|secret|tokenHash|secretHash|leaseTokenHash)$/;
+const DROPPED_FIELDS = /^passwordHash$/;
+const SECRET_MARKER = '$secret';
+
+/** JSON that keeps Dates (a handler's result is often an entity with timestamps), without secrets. */
 export function serializeResult(value: unknown): string {
   return JSON.stringify({ value }, function (this: Record<string, unknown>, key, replaced) {
     const raw = this[key];
+    if (raw !== null && raw !== undefined && !Array.isArray(this)) {
+      if (DROPPED_FIELDS.test(key)) return undefined;
+      if (SECRET_FIELDS.test(key) && typeof raw === 'string') return { [SECRET_MARKER]: true };
+    }
     return raw instanceof Date ? { $date: raw.toISOString() } : replaced;
   });
 }
 
 export function deserializeResult(text: string): unknown {
   return (
-    JSON.parse(text, (_key, value) =>
-      value && typeof value === 'object' && typeof value.$date === 'string' && Object.keys(value).length === 1
-        ? new Date(value.$date)
-        : value,
-    ) as { value: unknown }
+    JSON.parse(text, (_key, value) => {
+      if (value && typeof value === 'object' && Object.keys(value).length === 1) {
+        if (value[SECRET_MARKER] === true) {
+          throw new AppError(
+            'conflict',
+            'This request was already made (the same Idempotency-Key and body): its answer held a secret, which Atrium does not keep, so it cannot be answered again. Make a new request without this key',
+          );
+        }
+        if (typeof value.$date === 'string') return new Date(value.$date);
+      }
+      return value;
+    }) as { value: unknown }
   ).value;
 }
 
