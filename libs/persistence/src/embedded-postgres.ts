@@ -62,8 +62,8 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 40
   });
   // initdb's files come out of a tarball as 0666 whatever the umask, Postgres writes its
   // relcache files (pg_internal.init) 0644 at start, a data directory made before this fix has
-  // them all: `chmod -R go-rwx` (some 1300 files: ms). The directory's 0700 keeps out the
-  // files it writes later.
+  // them all: `chmod -R go-rwx` (1000 files: 70 ms, 260 ms when it changes them all). The
+  // directory's 0700 keeps out the files it writes later.
   restrictToOwner(dataDir);
   // A data directory whose path is too long for a socket's gets a private (0700) directory
   // of its own under the temporary directory, removed on stop. Never a TCP port.
