@@ -109,6 +109,8 @@ async function restoreInto(url: string, file: string, force: boolean, label: str
 }
 
 async function main(): Promise<void> {
+  // The embedded database it may make is the owner's alone, as Atrium's own (npm start).
+  process.umask(0o077);
   const { file, databaseUrl, force } = parseArgs(process.argv.slice(2));
   if (!existsSync(file)) throw new Error(`${file} does not exist`);
   const info = await readBackupFileInfo(file);

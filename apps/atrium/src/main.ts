@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomBase62 } from '@atrium/auth';
 import { gatewayConfigSchema, loadConfig, servicesConfigSchema } from '@atrium/config';
 import { claimEmbeddedDataDir, startEmbeddedPostgres, updateEmbeddedLock } from '@atrium/persistence';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** The JWT secret of an embedded installation, made once and kept in its data directory. */
@@ -45,8 +45,12 @@ function displayHost(host = '127.0.0.1'): string {
  */
 async function main(): Promise<void> {
   const logger = new Logger('Atrium');
+  // The data directory holds the database, its socket, the JWT secret and mail (reset links):
+  // the owner's alone, whatever the umask or the modes of a directory made before.
+  process.umask(0o077);
   const dataDir = resolve(process.env.ATRIUM_DATA_DIR || 'data');
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   // The services' modules load while a new data directory is made (initdb, in a child process).
   // The console is built meanwhile when it is missing (first start without an install build).
   const consoleBuilt = buildConsoleIfMissing(logger);

@@ -1,9 +1,59 @@
+import { EMBEDDED_LOCK_FILE, type EmbeddedLock } from '@atrium/persistence';
 import { uniqueName } from '@atrium/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import request from 'supertest';
 import { freePort, startEmbedded, stopProcess as stop } from './test-stack';
+
+/** The TCP ports a process listens on (Linux: its socket inodes matched against /proc/net/tcp*). */
+function listeningTcpPorts(pid: number): number[] {
+  const inodes = new Set(
+    readdirSync(`/proc/${pid}/fd`)
+      .map((fd) => {
+        try {
+          return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        } catch {
+          return undefined; // closed meanwhile
+        }
+      })
+      .filter((inode): inode is string => inode !== undefined),
+  );
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // local_address is ADDR:PORT in hex, st 0A is LISTEN, the inode is the 10th column.
+      if (cols[3] === '0A' && inodes.has(cols[9])) ports.add(parseInt(cols[1].split(':')[1], 16));
+    }
+  }
+  return [...ports];
+}
+
+/** Paths under `dir` whose mode gives the group or others any access. */
+function openToOthers(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((entry) => join(dir, entry))
+    .filter((path) => (statSync(path).mode & 0o077) !== 0);
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    child.once('exit', () => done());
+    child.kill('SIGKILL');
+  });
+}
 
 /** The default way to run: PGlite and the in-process bus, no servers involved. */
 describe('embedded mode (npm start: PGlite + in-process bus)', () => {
@@ -39,6 +89,48 @@ describe('embedded mode (npm start: PGlite + in-process bus)', () => {
       const items = await request(run.url).get(`/v2/datasets/${id}/items`).set(auth).expect(200);
       expect(items.body).toEqual([{ a: 1 }, { a: 2 }]);
       await request(run.url).get(`/v2/datasets/${id}`).expect(404);
+      await stop(run.child);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('serves its database on a Unix socket in its own 0700 data directory, no TCP port', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'atrium-embedded-'));
+    // As a data directory made before this fix was: readable and traversable by everyone.
+    chmodSync(dataDir, 0o755);
+    const pgDir = join(dataDir, 'pglite');
+    const port = await freePort();
+    try {
+      let run = await startEmbedded(dataDir, port);
+      const lock = JSON.parse(readFileSync(join(dataDir, EMBEDDED_LOCK_FILE), 'utf8')) as EmbeddedLock;
+      const url = new URL(lock.databaseUrl ?? '');
+      expect(url.hostname).toBe('');
+      expect(url.port).toBe('');
+      expect(url.searchParams.get('host')).toBe(pgDir);
+      expect(statSync(join(pgDir, '.s.PGSQL.5432')).isSocket()).toBe(true);
+      // The gateway's HTTP port is the process's only TCP listener.
+      expect(listeningTcpPorts(run.child.pid ?? 0)).toEqual([port]);
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      expect(statSync(pgDir).mode & 0o777).toBe(0o700);
+      expect(openToOthers(dataDir)).toEqual([]);
+      // Another process (as `npm run backup` does) reaches the database through the lock's URL.
+      const client = new Client({ connectionString: lock.databaseUrl });
+      await client.connect();
+      expect((await client.query<{ n: number }>('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+      await client.end();
+
+      // A crash leaves the socket file; the next start replaces it. Files opened up meanwhile
+      // (as initdb's were, 0666) are the owner's again.
+      await killed(run.child);
+      chmodSync(dataDir, 0o755);
+      chmodSync(join(pgDir, 'PG_VERSION'), 0o666);
+      mkdirSync(join(pgDir, 'opened'), { mode: 0o777 });
+      chmodSync(join(pgDir, 'opened'), 0o777);
+      run = await startEmbedded(dataDir, port);
+      await request(run.url).get('/health/ready').expect(200);
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      expect(openToOthers(dataDir)).toEqual([]);
       await stop(run.child);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

@@ -1,7 +1,20 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { execFile } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -20,13 +33,23 @@ export interface EmbeddedPostgres {
  */
 const BASELINE_WASM_ONLY = '--liftoff-only';
 
+/** The name node-postgres (like libpq) looks for in the socket directory given as `host`. */
+const SOCKET_NAME = '.s.PGSQL.5432';
+/** sun_path holds 108 bytes on Linux, 104 on macOS (with the terminating NUL). */
+const MAX_SOCKET_PATH = 103;
+
 /**
- * PGlite (Postgres in WASM) persisted in `dataDir`, served on a loopback port so that every
+ * PGlite (Postgres in WASM) persisted in `dataDir`, served on a Unix socket so that every
  * service uses TypeORM's ordinary `postgres` driver. The socket server multiplexes connections
  * and keeps each transaction on its own connection.
+ *
+ * PGlite accepts any user and password, so only the file system keeps other local users out:
+ * the socket is in `dataDir`, which is made the owner's alone (0700, its files 0600), never on
+ * a TCP port, which any local user could connect to.
  */
 export async function startEmbeddedPostgres(dataDir: string, maxConnections = 40): Promise<EmbeddedPostgres> {
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await initDataDirInChildProcess(dataDir);
   // V8 reads it when it compiles PGlite's WASM module, so before PGlite.create.
   setFlagsFromString(BASELINE_WASM_ONLY);
@@ -37,10 +60,25 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 40
     // evicts stay in the OS's page cache.
     startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
   });
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
+  // initdb's files come out of a tarball as 0666 whatever the umask, Postgres writes its
+  // relcache files (pg_internal.init) 0644 at start, a data directory made before this fix has
+  // them all: `chmod -R go-rwx` (1000 files: 70 ms, 260 ms when it changes them all). The
+  // directory's 0700 keeps out the files it writes later.
+  restrictToOwner(dataDir);
+  // A data directory whose path is too long for a socket's gets a private (0700) directory
+  // of its own under the temporary directory, removed on stop. Never a TCP port.
+  const ownSocketDir = Buffer.byteLength(join(dataDir, SOCKET_NAME)) > MAX_SOCKET_PATH;
+  const socketDir = ownSocketDir ? mkdtempSync(join(tmpdir(), 'atrium-pg-')) : dataDir;
+  const socketPath = join(socketDir, SOCKET_NAME);
+  if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
+    throw new Error(`${socketPath} is too long for a Unix socket; set TMPDIR to a shorter path`);
+  }
+  // Left by a process that died (the lock of the data directory says no live one uses it).
+  rmSync(socketPath, { force: true });
+  const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections });
   keepProtocolExchangesWhole((server as unknown as { queryQueue: QueryQueue }).queryQueue);
   await server.start();
-  const url = `postgres://postgres:postgres@${server.getServerConn()}/postgres`;
+  const url = `postgres:///postgres?host=${encodeURIComponent(socketDir)}&user=postgres&password=postgres`;
   // One PGlite session behind every connection: statements prepared by name would collide.
   markSharedSessionServer(url);
   return {
@@ -48,8 +86,20 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 40
     async stop() {
       await server.stop();
       await db.close();
+      if (ownSocketDir) rmSync(socketDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Takes group's and others' permissions off everything under `dir` (`chmod -R go-rwx`). */
+function restrictToOwner(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    const mode = lstatSync(path).mode & 0o777;
+    if (mode & 0o077) chmodSync(path, mode & 0o700);
+    if (entry.isDirectory()) restrictToOwner(path);
+  }
 }
 
 /**
@@ -138,7 +188,7 @@ export const EMBEDDED_LOCK_FILE = 'atrium.lock';
 
 export interface EmbeddedLock {
   pid: number;
-  /** The loopback URL of the process's PGlite socket; absent while a tool (backup, restore) holds it. */
+  /** The URL of the process's PGlite socket (a Unix socket in the data directory); absent while a tool (backup, restore) holds it. */
   databaseUrl?: string;
   holder: string;
 }
