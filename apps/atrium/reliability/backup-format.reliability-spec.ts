@@ -1,6 +1,6 @@
 import { dumpDatabase, readBackupFileInfo, restoreDump, startEmbeddedPostgres } from '@atrium/persistence';
 import { createTestDatabase, TestDatabase } from '@atrium/testing';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -89,7 +89,7 @@ describe('backup format: a round trip of awkward values', () => {
     const target = new Client({ connectionString: url });
     await target.connect();
     try {
-      await restoreDump(target, file);
+      await restoreDump(target, file, { schemas: ['edge'] });
       expect(await rows(target)).toEqual(expected);
       // Sequences continue after the restored ids, the generated column and defaults work.
       const { rows: next } = await target.query(
@@ -141,9 +141,85 @@ describe('backup format: a round trip of awkward values', () => {
     }
   }, 120_000);
 
+  /** A line a crafted file adds after the first INSERT, and the start of the refusal it gets. */
+  const CRAFTED: [string, string | ((insert: string) => string)][] = [
+    ['an UPDATE', "UPDATE edge.parent SET name = 'owned';"],
+    ['a CREATE FUNCTION', "CREATE FUNCTION edge.f() RETURNS int LANGUAGE sql AS 'SELECT 1';"],
+    ['a COPY … TO PROGRAM', "COPY (SELECT 1) TO PROGRAM 'id';"],
+    ['a DO block', 'DO $$BEGIN PERFORM 1; END$$;'],
+    ['a second statement on an INSERT line', (insert) => `${insert} DELETE FROM edge.parent;`],
+    ['a sub-select as a value', (insert) => insert.replace(/VALUES \(E'[^']*'/, "VALUES ((SELECT E'x')")],
+    [
+      'a function call as a value',
+      (insert) => insert.replace(/VALUES \(E'[^']*'/, "VALUES (pg_read_file(E'/etc/passwd')"),
+    ],
+    ['a CREATE SCHEMA evil', 'CREATE SCHEMA "evil";'],
+    ['a table on another schema', 'CREATE TABLE "public"."t" ("a" integer);'],
+    ['an INSERT into another schema', `INSERT INTO "public"."t" ("a") VALUES (E'1');`],
+    [
+      'a default calling a function',
+      `CREATE TABLE "edge"."t" ("a" text DEFAULT pg_catalog.pg_read_file('/etc/passwd'::text));`,
+    ],
+    [
+      'a check running a query',
+      `ALTER TABLE "edge"."parent" ADD CONSTRAINT "c" CHECK ((query_to_xml('SELECT 1', true, true, '') IS NOT NULL));`,
+    ],
+  ];
+
+  it.each(CRAFTED)('refuses a file with %s, naming the line, and changes nothing', async (_, crafted) => {
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const at = lines.findIndex((l) => l.startsWith('INSERT INTO'));
+    if (typeof crafted === 'string') lines.splice(at + 1, 0, crafted);
+    else lines[at] = crafted(lines[at]);
+    const line = typeof crafted === 'string' ? at + 2 : at + 1;
+    const bad = join(work, 'crafted.sql');
+    writeFileSync(bad, lines.join('\n'));
+    const target = await createTestDatabase();
+    const db = new Client({ connectionString: target.url });
+    await db.connect();
+    try {
+      await db.query('CREATE SCHEMA edge');
+      await db.query('CREATE TABLE edge.parent (name text)');
+      await db.query("INSERT INTO edge.parent VALUES ('mine')");
+      await expect(restoreDump(db, bad, { schemas: ['edge'] })).rejects.toThrow(
+        `${bad} line ${line} is refused`,
+      );
+      const { rows: names } = await db.query('SELECT name FROM edge.parent');
+      expect(names).toEqual([{ name: 'mine' }]);
+      const { rows: schemas } = await db.query(
+        "SELECT nspname FROM pg_namespace WHERE nspname IN ('edge', 'evil') ORDER BY 1",
+      );
+      expect(schemas).toEqual([{ nspname: 'edge' }]);
+      const { rows: extra } = await db.query(
+        "SELECT count(*)::int AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('edge', 'public') AND c.relname <> 'parent'",
+      );
+      expect(extra[0].n).toBe(0);
+    } finally {
+      await db.end();
+      await target.drop();
+    }
+  });
+
+  it('refuses the genuine file for schemas other than the ones it was told (the service schemas by default)', async () => {
+    const target = await createTestDatabase();
+    const db = new Client({ connectionString: target.url });
+    await db.connect();
+    try {
+      await expect(restoreDump(db, file)).rejects.toThrow(
+        /line \d+ is refused \(schema edge is not one of identity/,
+      );
+      const { rows: schemas } = await db.query(
+        "SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'edge'",
+      );
+      expect(schemas[0].n).toBe(0);
+    } finally {
+      await db.end();
+      await target.drop();
+    }
+  });
+
   it('refuses a truncated file, and a database holding objects it would not reproduce', async () => {
     const truncated = join(work, 'truncated.sql');
-    const { readFileSync } = await import('node:fs');
     writeFileSync(truncated, readFileSync(file, 'utf8').split('\n').slice(0, 20).join('\n'));
     await expect(readBackupFileInfo(truncated)).rejects.toThrow(/is incomplete/);
     await client.query('CREATE VIEW edge.names AS SELECT name FROM edge.parent');

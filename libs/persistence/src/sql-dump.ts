@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { Client } from 'pg';
+import type { Client, QueryConfig } from 'pg';
 
 /**
  * A plain-SQL dump of a PostgreSQL database (PGlite or a server) made over an ordinary
@@ -336,27 +336,311 @@ export async function readBackupFileInfo(file: string): Promise<BackupFileInfo> 
   return { rows };
 }
 
-/**
- * Runs a backup file against `client`, a batch of whole lines (statements) at a time; the file's
- * own BEGIN … COMMIT makes it all or nothing.
+/** The schemas of Atrium's services: the only ones a restore creates or writes. */
+export const SERVICE_SCHEMAS = ['identity', 'resources', 'permissions', 'issues'];
+
+export interface RestoreOptions {
+  /** Schemas the file may create and write (default SERVICE_SCHEMAS). */
+  schemas?: string[];
+}
+
+/*
+ * What `restore` accepts: exactly the statement shapes dumpDatabase writes, one per line, on the
+ * allowed schemas; anything else (UPDATE, CREATE FUNCTION, COPY … TO PROGRAM, DO, a second
+ * statement, a sub-select or call in a row) refuses the whole file before anything runs.
+ * Residual trust: column defaults, generated columns, CHECK constraints and index expressions
+ * come from pg_get_expr/pg_get_constraintdef/pg_get_indexdef and may call functions; they are
+ * checked token by token (no `;`, no dollar quotes, no sub-selects, calls only to SAFE_CALLS,
+ * qualified names only in the allowed schemas or pg_catalog), so an edited file can still
+ * change a default or a check to another expression of that small vocabulary — a backup file
+ * is as trusted as code: restore only files you made.
  */
-export async function restoreDump(client: Client, file: string, batchBytes = 1 << 20): Promise<void> {
-  await readBackupFileInfo(file);
+const IDENT = String.raw`(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_]*)`;
+const E_LITERAL = String.raw`E'(?:[^'\\\r\n]|''|\\[^\r\n])*'`;
+const INT = String.raw`-?\d+`;
+
+/** Words that may stand before `(`: keywords, type names with modifiers, and safe functions. */
+const SAFE_CALLS = new Set([
+  // keywords and type names
+  'key',
+  'unique',
+  'check',
+  'as',
+  'in',
+  'any',
+  'all',
+  'include',
+  'where',
+  'and',
+  'or',
+  'not',
+  'using',
+  'btree',
+  'hash',
+  'gist',
+  'gin',
+  'brin',
+  'numeric',
+  'decimal',
+  'varchar',
+  'varying',
+  'character',
+  'char',
+  'bit',
+  'timestamp',
+  'time',
+  'interval',
+  'float',
+  'with',
+  'zone',
+  'is',
+  'null',
+  'then',
+  'else',
+  'when',
+  'case',
+  'array',
+  'on',
+  'by',
+  'distinct',
+  'nulls',
+  'row',
+  'exclude',
+  'references',
+  // immutable or harmless functions the schemas use
+  'nextval',
+  'now',
+  'gen_random_uuid',
+  'upper',
+  'lower',
+  'length',
+  'char_length',
+  'octet_length',
+  'btrim',
+  'coalesce',
+  'array_length',
+  'cardinality',
+  'jsonb_typeof',
+  'jsonb_array_length',
+  'to_tsvector',
+  'date_trunc',
+  'abs',
+  'md5',
+  'left',
+  'right',
+  'nullif',
+  'greatest',
+  'least',
+  'statement_timestamp',
+  'transaction_timestamp',
+  'clock_timestamp',
+  'current_timestamp',
+]);
+const FORBIDDEN_WORDS = new Set(['select', 'from', 'into', 'returning', 'values', 'table']);
+
+type Token = { kind: 'ident' | 'qident' | 'string' | 'number' | 'op'; text: string };
+const TOKEN =
+  /\s+|("(?:[^"]|"")+")|([eE]'(?:[^'\\\r\n]|''|\\[^\r\n])*'|'(?:[^'\r\n]|'')*')|(\d+(?:\.\d+)?(?:e[+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(::|<=|>=|<>|!=|\|\||!~~\*?|~~\*?|!~\*?|@>|<@|&&|[()[\],.=<>+\-*/%~])/y;
+
+function tokens(sql: string): Token[] | string {
+  const out: Token[] = [];
+  TOKEN.lastIndex = 0;
+  while (TOKEN.lastIndex < sql.length) {
+    const at = TOKEN.lastIndex;
+    if (sql.startsWith('--', at) || sql.startsWith('/*', at)) return 'a comment';
+    const m = TOKEN.exec(sql);
+    if (!m) return `unexpected ${JSON.stringify(sql.slice(at, at + 20))}`;
+    if (m[1]) out.push({ kind: 'qident', text: m[1] });
+    else if (m[2]) out.push({ kind: 'string', text: m[2] });
+    else if (m[3]) out.push({ kind: 'number', text: m[3] });
+    else if (m[4]) out.push({ kind: 'ident', text: m[4].toLowerCase() });
+    else if (m[5]) out.push({ kind: 'op', text: m[5] });
+  }
+  return out;
+}
+
+const unquote = (t: Token) => (t.kind === 'qident' ? t.text.slice(1, -1).replace(/""/g, '"') : t.text);
+
+/** Checks a catalog-made expression (table body, constraint, index tail); returns why not. */
+function checkExpression(sql: string, schemas: Set<string>): string | null {
+  const ts = tokens(sql);
+  if (typeof ts === 'string') return ts;
+  for (let i = 0; i < ts.length; i++) {
+    const t = ts[i];
+    if (t.kind === 'ident' && FORBIDDEN_WORDS.has(t.text)) {
+      return `"${t.text}" is not allowed here`;
+    }
+    const name = t.kind === 'ident' || t.kind === 'qident';
+    if (!name) continue;
+    const qualified =
+      ts[i + 1]?.text === '.' && (ts[i + 2]?.kind === 'ident' || ts[i + 2]?.kind === 'qident');
+    if (qualified) {
+      const schema = unquote(t);
+      const target = ts[i + 2];
+      if (schema === 'pg_catalog') {
+        if (ts[i + 3]?.text === '(' && !SAFE_CALLS.has(unquote(target).toLowerCase())) {
+          return `call to pg_catalog.${unquote(target)}`;
+        }
+      } else if (!schemas.has(schema)) return `schema ${schema} is not one of ${[...schemas].join(', ')}`;
+      i += 2;
+      continue;
+    }
+    if (ts[i + 1]?.text === '(' && ts[i - 1]?.text !== '.') {
+      if (t.kind === 'qident' || !SAFE_CALLS.has(t.text)) return `call to ${unquote(t)}`;
+    }
+  }
+  return null;
+}
+
+function schemaOf(ident: string): string {
+  return ident.startsWith('"') ? ident.slice(1, -1).replace(/""/g, '"') : ident;
+}
+
+const ROW = new RegExp(String.raw`\((?:${E_LITERAL}|NULL)(?:,(?:${E_LITERAL}|NULL))*\)`, 'y');
+
+/** Why `line` is not a statement dumpDatabase writes, or null when it is. */
+export function checkStatement(line: string, schemas: Set<string>): string | null {
+  const inSchema = (ident: string) =>
+    schemas.has(schemaOf(ident))
+      ? null
+      : `schema ${schemaOf(ident)} is not one of ${[...schemas].join(', ')}`;
+  if (
+    line === "SET client_encoding = 'UTF8';" ||
+    line === 'SET standard_conforming_strings = on;' ||
+    line === "SELECT pg_catalog.set_config('search_path', '', false);" ||
+    line === 'BEGIN;' ||
+    line === 'COMMIT;'
+  ) {
+    return null;
+  }
+  let m: RegExpExecArray | null;
+  if ((m = new RegExp(String.raw`^CREATE SCHEMA (${IDENT});$`).exec(line))) return inSchema(m[1]);
+  if (
+    (m = new RegExp(
+      String.raw`^CREATE TYPE (${IDENT})\.${IDENT} AS ENUM \(${E_LITERAL}(?:, ${E_LITERAL})*\);$`,
+    ).exec(line))
+  ) {
+    return inSchema(m[1]);
+  }
+  if (
+    (m = new RegExp(
+      String.raw`^CREATE SEQUENCE (${IDENT})\.${IDENT} AS (?:smallint|integer|bigint) INCREMENT BY ${INT} ` +
+        String.raw`MINVALUE ${INT} MAXVALUE ${INT} START WITH ${INT} CACHE \d+(?: CYCLE)?;$`,
+    ).exec(line))
+  ) {
+    return inSchema(m[1]);
+  }
+  if (
+    (m = new RegExp(
+      String.raw`^ALTER SEQUENCE (${IDENT})\.${IDENT} OWNED BY (${IDENT})\.${IDENT}\.${IDENT};$`,
+    ).exec(line))
+  ) {
+    return inSchema(m[1]) ?? inSchema(m[2]);
+  }
+  if (
+    (m = new RegExp(
+      String.raw`^SELECT pg_catalog\.setval\('(${IDENT})\.${IDENT}', ${INT}, (?:true|false)\);$`,
+    ).exec(line.replace(/''/g, "'")))
+  ) {
+    return inSchema(m[1]);
+  }
+  if (
+    (m = new RegExp(String.raw`^INSERT INTO (${IDENT})\.${IDENT} \(${IDENT}(?:, ${IDENT})*\) VALUES `).exec(
+      line,
+    ))
+  ) {
+    const bad = inSchema(m[1]);
+    if (bad) return bad;
+    ROW.lastIndex = m[0].length;
+    for (;;) {
+      if (!ROW.test(line)) return "a row holds something other than E'…' literals and NULL";
+      if (line[ROW.lastIndex] === ',') ROW.lastIndex++;
+      else return line.slice(ROW.lastIndex) === ';' ? null : 'text after the rows';
+    }
+  }
+  if ((m = new RegExp(String.raw`^CREATE (?:UNLOGGED )?TABLE (${IDENT})\.${IDENT} \((.*)\);$`).exec(line))) {
+    return inSchema(m[1]) ?? checkExpression(m[2], schemas);
+  }
+  if (
+    (m = new RegExp(
+      String.raw`^ALTER TABLE (${IDENT})\.${IDENT} ADD CONSTRAINT ${IDENT} ((?:PRIMARY KEY|UNIQUE|CHECK|FOREIGN KEY|EXCLUDE) .*);$`,
+    ).exec(line))
+  ) {
+    return inSchema(m[1]) ?? checkExpression(m[2], schemas);
+  }
+  if (
+    (m = new RegExp(
+      String.raw`^CREATE (?:UNIQUE )?INDEX ${IDENT} ON (?:ONLY )?(${IDENT})\.${IDENT} (USING .*);$`,
+    ).exec(line))
+  ) {
+    return inSchema(m[1]) ?? checkExpression(m[2], schemas);
+  }
+  return 'not a statement npm run backup writes';
+}
+
+/**
+ * The file's statements, in order with their line numbers; throws naming the first line that
+ * is not a statement dumpDatabase writes, or out of its order (settings, BEGIN, …, COMMIT).
+ */
+async function* statements(file: string, schemas: Set<string>): AsyncGenerator<{ n: number; sql: string }> {
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  let batch: string[] = [];
-  let size = 0;
+  let n = 0;
+  let state: 'prologue' | 'body' | 'done' = 'prologue';
   try {
     for await (const l of lines) {
+      n++;
       if (l === '' || l.startsWith('--')) continue;
-      batch.push(l);
-      size += l.length;
-      if (size >= batchBytes) {
-        await client.query(batch.join('\n'));
-        batch = [];
-        size = 0;
+      let why = checkStatement(l, schemas);
+      if (!why) {
+        if (state === 'done') why = 'a statement after COMMIT';
+        else if (l === 'BEGIN;') why = state === 'prologue' ? null : 'a second BEGIN';
+        else if (
+          state === 'prologue' &&
+          !l.startsWith('SET ') &&
+          !l.startsWith('SELECT pg_catalog.set_config(')
+        ) {
+          why = 'a statement before BEGIN';
+        } else if (
+          state === 'body' &&
+          (l.startsWith('SET ') || l.startsWith('SELECT pg_catalog.set_config('))
+        ) {
+          why = 'a setting after BEGIN';
+        }
       }
+      if (why) {
+        const start = l.length > 80 ? `${l.slice(0, 80)}…` : l;
+        throw new Error(`${file} line ${n} is refused (${why}): ${start}`);
+      }
+      if (l === 'BEGIN;') state = 'body';
+      else if (l === 'COMMIT;') state = 'done';
+      yield { n, sql: l };
     }
-    if (batch.length) await client.query(batch.join('\n'));
+    if (state !== 'done') throw new Error(`${file} has no BEGIN … COMMIT`);
+  } finally {
+    lines.close();
+  }
+}
+
+/** A query sent with the extended protocol (pg's typings lack queryMode): one statement only. */
+const extended = (text: string) => ({ text, queryMode: 'extended' }) as unknown as QueryConfig;
+
+/**
+ * Runs a backup file against `client`: first every line is checked against the statements
+ * dumpDatabase writes (checkStatement; the whole file is refused before anything runs), then
+ * each statement is sent alone with the extended query protocol (one statement per message, so a
+ * line can never carry a second one), checked again as it is read. The file's own BEGIN … COMMIT
+ * makes it all or nothing.
+ */
+export async function restoreDump(client: Client, file: string, options: RestoreOptions = {}): Promise<void> {
+  await readBackupFileInfo(file);
+  const schemas = new Set(options.schemas ?? SERVICE_SCHEMAS);
+  for await (const _ of statements(file, schemas));
+  try {
+    // Unqualified names in the file's expressions resolve in pg_catalog only.
+    await client.query(extended("SELECT pg_catalog.set_config('search_path', '', false)"));
+    for await (const { sql } of statements(file, schemas)) {
+      await client.query(extended(sql));
+    }
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
