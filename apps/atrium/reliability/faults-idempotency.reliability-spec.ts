@@ -333,11 +333,21 @@ describe('faults: write RPCs effectively once (issue 17)', () => {
         grant: (a) => a.status === 201 && grantIds.has(a.body.data.id),
         membership: (a) => a.status === 200,
       };
+      // Distinct writes stored (one per trial at most: records and requests by their unique key).
+      const distinct: Record<Operation, number> = {
+        push: distinctPushes,
+        record: stored.record,
+        request: stored.request,
+        grant: distinctTargets.grant,
+        membership: distinctTargets.membership,
+      };
       const figures = OPERATIONS.map((op) => ({
         op,
         trials: answers[op].length,
         stored: stored[op],
-        duplicates: stored[op] - answers[op].length,
+        duplicates: stored[op] - distinct[op],
+        // Acknowledged writes not stored (a 503 after every retry may or may not have been written).
+        lost: Math.max(0, answers[op].filter((a) => correct[op](a)).length - distinct[op]),
         wrongAnswers: answers[op].filter((a) => a.status !== 503 && !correct[op](a)).length,
         unanswered: answers[op].filter((a) => a.status === 503).length,
         retried: answers[op].filter((a) => a.attempts > 1).length,
@@ -350,17 +360,19 @@ describe('faults: write RPCs effectively once (issue 17)', () => {
           figures.map((f) => `  ${JSON.stringify(f)}`).join('\n'),
       );
       for (const f of figures) {
-        expect({ op: f.op, duplicates: f.duplicates, wrongAnswers: f.wrongAnswers }).toEqual({
+        expect({ op: f.op, duplicates: f.duplicates, lost: f.lost, wrongAnswers: f.wrongAnswers }).toEqual({
           op: f.op,
           duplicates: 0,
+          lost: 0,
           wrongAnswers: 0,
         });
+        // Every trial's write is there unless its caller was finally told 503.
+        expect(distinct[f.op]).toBeGreaterThanOrEqual(n - f.unanswered);
       }
-      expect(distinctPushes).toBe(n);
-      expect(distinctTargets).toEqual({ grant: n, membership: n });
-      expect(recordCounts).toBe(n);
-      // The fault really happened, and the record answered it.
-      expect(faulted[fault] - before[fault]).toBeGreaterThan(n);
+      expect(recordCounts).toBe(stored.record);
+      // The fault really happened, and the record answered it. (Deaths hit only the requests that
+      // replica A took: about half, fewer while it is down and B takes them all: 82-127 of 500.)
+      expect(faulted[fault] - before[fault]).toBeGreaterThan(n / 4);
       expect(replayed).toBeGreaterThan(0);
     },
     240_000,
