@@ -189,6 +189,8 @@ const LOGGED_ON_REJECTION: Record<string, string> = {
   'permissions.account_projection': "a read-through cache of identity's facts, filled on a miss",
   'permissions.membership_projection': "a read-through cache of identity's facts, filled on a miss",
   'permissions.resource_projection': "a read-through cache of resources' facts, filled on a miss",
+  'permissions.rpc_idempotency':
+    "a write request's authorization check fills those caches in a keyed transaction, recorded under its key",
 };
 /** Columns that reads update (last use, last access): not a change of the data. */
 const VOLATILE_COLUMNS = ['accessed_at', 'last_used_at', 'updated_at', 'modified_at', 'sent_at', 'attempts'];
