@@ -21,7 +21,7 @@ export class RateLimitWindows {
                SET hits = CASE WHEN w.ends_at <= now() THEN 1 ELSE w.hits + 1 END,
                    ends_at = CASE WHEN w.ends_at <= now() THEN EXCLUDED.ends_at ELSE w.ends_at END
          RETURNING hits,
-                   greatest(0, ceil(extract(epoch FROM ends_at - now()) * 1000))::float8 AS ends_in_ms`,
+                   least($2::float8, greatest(0, ceil(extract(epoch FROM ends_at - now()) * 1000)))::float8 AS ends_in_ms`,
       [key, windowMs],
     )) as { hits: number; ends_in_ms: number }[];
     return { hits: rows[0].hits, windowEndsInMs: rows[0].ends_in_ms };
