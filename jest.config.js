@@ -25,8 +25,50 @@ const common = {
   transform,
   moduleNameMapper,
   testEnvironment: 'node',
-  setupFiles: ['reflect-metadata'],
+  setupFiles: ['reflect-metadata', '<rootDir>/tools/jest-supertest-bodies.js'],
+  setupFilesAfterEnv: ['<rootDir>/tools/jest-close-leftovers.js'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '/data/'],
+};
+
+/**
+ * CI runs the end-to-end suites again on the embedded mode (TEST_EMBEDDED=1: PGlite, in-process
+ * bus) and on the local distributed mode (TEST_DISTRIBUTED=1: every service as two processes).
+ * Two suites start a mode of their own whatever the variables say: they run once, in `npm test`.
+ */
+const MODE_INDEPENDENT_E2E = ['distributed', 'embedded-mode'];
+/**
+ * The distributed pass runs the suites whose outcome can depend on services being separate
+ * processes with competing replicas: caches and decisions across replicas, revocation, shared
+ * throttles and keys, delivery exactly once, locks, tracing across processes, and the flows users
+ * bring (apify-client, the SDK and Crawlee). The others send the same messages over the same
+ * broker in `npm test`.
+ */
+const DISTRIBUTED_E2E = [
+  'read-your-writes',
+  'writer-revocation',
+  'decision-cache',
+  'shared-throttles',
+  'idempotency-keys',
+  'request-tracing',
+  'auth-session',
+  'collaboration',
+  'organizations',
+  'scope-escapes',
+  'runs-sharing',
+  'usage-quotas',
+  'apify-client-webhooks',
+  'apify-client-request-queues',
+  'apify-client-run-lifecycle',
+  'apify-sdk-crawlee',
+];
+const e2eSuites = (names) => names.map((name) => `<rootDir>/apps/atrium/test/${name}.e2e-spec.ts`);
+const e2eProject = () => {
+  if (process.env.TEST_DISTRIBUTED === '1') return { testMatch: e2eSuites(DISTRIBUTED_E2E) };
+  const ignored = process.env.TEST_EMBEDDED === '1' ? e2eSuites(MODE_INDEPENDENT_E2E) : [];
+  return {
+    testMatch: ['<rootDir>/apps/**/*.e2e-spec.ts'],
+    testPathIgnorePatterns: [...common.testPathIgnorePatterns, ...ignored],
+  };
 };
 
 module.exports = {
@@ -35,7 +77,7 @@ module.exports = {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools,deploy}/**/*.spec.ts'] },
     { ...common, displayName: 'contract', testMatch: ['<rootDir>/apps/**/*.contract-spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/*.e2e-spec.ts'] },
+    { ...common, displayName: 'e2e', ...e2eProject() },
     // Fault injection, attacks and fuzzing (issue 8): real PostgreSQL and RabbitMQ, faults on loopback.
     { ...common, displayName: 'reliability', testMatch: ['<rootDir>/apps/**/*.reliability-spec.ts'] },
     // The atrium CLI as a subprocess (issue 16): once, in `npm test` (the e2e suites run three times in CI).

@@ -146,20 +146,20 @@ describe('faults: write RPCs effectively once (issue 17)', () => {
     );
   }
 
-  /** A write sent until it gets a non-503 answer, always with the same key. */
-  async function keyed(
-    method: string,
-    path: string,
-    token: string,
-    body: unknown,
-  ): Promise<Answer & { attempts: number }> {
-    const key = randomUUID();
+  /** A request sent until it gets a non-503 answer (the machine is loaded; a 503 may be its fault). */
+  async function retried(send: () => Promise<Answer>): Promise<Answer & { attempts: number }> {
     for (let attempt = 1; ; attempt++) {
-      const answer = await t.api(method, path, token, body, 10_000, { 'idempotency-key': key });
+      const answer = await send();
       if ((answer.status !== 503 && answer.status !== 0) || attempt === MAX_ATTEMPTS)
         return { ...answer, attempts: attempt };
       await sleep(200);
     }
+  }
+
+  /** A write sent until it gets a non-503 answer, always with the same key. */
+  function keyed(method: string, path: string, token: string, body: unknown) {
+    const key = randomUUID();
+    return retried(() => t.api(method, path, token, body, 10_000, { 'idempotency-key': key }));
   }
 
   /** A user signed up with a keyed, retried request (hashing a password takes a while here). */
@@ -218,7 +218,8 @@ describe('faults: write RPCs effectively once (issue 17)', () => {
           granted[i] = await created(`/v2/datasets?name=${uniqueName('g')}`);
           const owner = owners[Math.floor(i / ORGANIZATIONS_PER_OWNER)];
           const org = await created('/v2/organizations', owner, { username: uniqueName('org') });
-          const roles = await t.api('GET', `/v2/organizations/${org}/roles`, owner);
+          const roles = await retried(() => t.api('GET', `/v2/organizations/${org}/roles`, owner));
+          if (roles.status !== 200) throw new Error(`roles: ${roles.status} ${JSON.stringify(roles.body)}`);
           const roleId = roles.body.data.items.find((r: { name: string }) => r.name !== 'Owner')?.id;
           const invitation = await created(`/v2/organizations/${org}/invitations`, owner, {
             user: bob.username,

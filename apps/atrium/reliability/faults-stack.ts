@@ -4,6 +4,7 @@ import { ServiceName, SERVICES } from '@atrium/contracts';
 import { startServiceApp } from '@atrium/messaging';
 import { createGatewayApp } from '@atrium/gateway';
 import {
+  closedAtFileEnd,
   createTestDatabase,
   resetBroker,
   TEST_AMQP_URL,
@@ -67,7 +68,11 @@ export interface FaultStack {
 export const REQUEST_TIMEOUT_MS = 15_000;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startFaultStack(options: FaultStackOptions = {}): Promise<FaultStack> {
+export function startFaultStack(options: FaultStackOptions = {}): Promise<FaultStack> {
+  return closedAtFileEnd(startingFaultStack(options));
+}
+
+async function startingFaultStack(options: FaultStackOptions): Promise<FaultStack> {
   const db = await createTestDatabase();
   await resetBroker(TEST_AMQP_URL);
   const sql = testSqlPool(db.url);

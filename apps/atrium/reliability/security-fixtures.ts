@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { newId } from '@atrium/auth';
 import { APP_CONTENT_KINDS, ENVIRONMENT_ACTIONS } from '@atrium/contracts';
 import { uniqueName } from '@atrium/testing';
@@ -58,7 +59,11 @@ export async function call(
   };
 }
 
-/** A call that must succeed (fixture set-up): its data, or an error naming the step. */
+/**
+ * A call that must succeed (fixture set-up): its data, or an error naming the step. A 503 (a
+ * loaded machine's RPC timeout) is retried with the same idempotency key, so a write whose answer
+ * was lost is not made twice.
+ */
 async function must<T = Record<string, unknown>>(
   t: TestStack,
   user: SignedUpUser | null,
@@ -67,7 +72,13 @@ async function must<T = Record<string, unknown>>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<T> {
-  const res = await call(t, method, path, { headers: { ...(user?.auth ?? {}), ...headers }, body });
+  const keyed: Record<string, string> = method === 'GET' ? {} : { 'idempotency-key': randomUUID() };
+  let res: CallResult;
+  for (let attempt = 1; ; attempt++) {
+    res = await call(t, method, path, { headers: { ...(user?.auth ?? {}), ...keyed, ...headers }, body });
+    if (res.status !== 503 || attempt === 3) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
   if (res.status >= 300) throw new Error(`fixture ${method} ${path}: ${res.status} ${res.text}`);
   return (res.body as { data: T })?.data;
 }

@@ -230,8 +230,8 @@ describe('security: fuzzing every route (item 17)', () => {
       .map((r) => instantiate(r, f.personal)[0] ?? instantiate(r, f.org)[0] ?? unparameterized(r));
   }, 90_000);
   afterAll(async () => {
-    await db.end();
-    await t.close();
+    await db?.end();
+    await t?.close();
   });
 
   /** Routes no fixture set aims at (public profiles): every parameter names alice. */

@@ -1,4 +1,5 @@
 import {
+  closedAtFileEnd,
   createTestDatabase,
   eventually,
   resetBroker,
@@ -51,7 +52,11 @@ export function replicaGatewayConfig(overrides: Record<string, string> = {}) {
 }
 
 /** All services on real RabbitMQ and a fresh PostgreSQL database, the gateway served in-process to supertest. */
-export async function startTestStack(gatewayOverrides: Record<string, string> = {}): Promise<TestStack> {
+export function startTestStack(gatewayOverrides: Record<string, string> = {}): Promise<TestStack> {
+  return closedAtFileEnd(startingTestStack(gatewayOverrides));
+}
+
+async function startingTestStack(gatewayOverrides: Record<string, string>): Promise<TestStack> {
   const embedded = TEST_EMBEDDED;
   const db = embedded ? await embeddedTestDatabase() : await createTestDatabase();
   if (!embedded) await resetBroker();
