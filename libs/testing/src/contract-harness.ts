@@ -8,6 +8,7 @@ import {
   TestDatabase,
   uniqueName,
 } from './test-infrastructure';
+import { closedAtFileEnd } from './leftovers';
 
 export interface ContractHarness {
   app: INestMicroservice;
@@ -18,7 +19,14 @@ export interface ContractHarness {
 }
 
 /** One service alone on real RabbitMQ and a fresh PostgreSQL database, driven through its queue. */
-export async function startContractHarness(
+export function startContractHarness(
+  service: ServiceName,
+  rootModule: (databaseUrl: string) => DynamicModule,
+): Promise<ContractHarness> {
+  return closedAtFileEnd(startingContractHarness(service, rootModule));
+}
+
+async function startingContractHarness(
   service: ServiceName,
   rootModule: (databaseUrl: string) => DynamicModule,
 ): Promise<ContractHarness> {
