@@ -11,9 +11,15 @@ function intEnv(name: string, fallback: number, min = 1): number {
 
 /** The run's shape, from the environment (bench/main.ts lists the variables). */
 export const config = {
-  durationS: intEnv('BENCH_DURATION_S', 10),
+  durationS: intEnv('BENCH_DURATION_S', 6),
+  /** Alternated repetitions (baseline, Atrium, …) behind every ratio row. */
+  repetitions: intEnv('BENCH_REPETITIONS', 5, 3),
+  /** A baseline that moved more than this between its own repetitions ((max − min) / median) makes its rows "unstable". */
+  maxBaselineSpread: intEnv('BENCH_MAX_BASELINE_SPREAD_PCT', 15) / 100,
+  /** Changes of access per second (grants and memberships, through the API) during the mixed-load run. */
+  churnRate: intEnv('BENCH_CHURN_RATE', 20),
   pairs: intEnv('BENCH_PAIRS', 10_000),
-  warmupS: intEnv('BENCH_WARMUP_S', 2, 0),
+  warmupS: intEnv('BENCH_WARMUP_S', 1, 0),
   revokeTrials: intEnv('BENCH_REVOKE_TRIALS', 200),
   listShares: intEnv('BENCH_LIST_SHARES', 1000),
   listRequests: intEnv('BENCH_LIST_REQUESTS', 300),
@@ -31,7 +37,7 @@ export const config = {
   scaleListRequests: intEnv('BENCH_SCALE_LIST_REQUESTS', 300),
   embeddedTimeoutS: intEnv('BENCH_EMBEDDED_TIMEOUT_S', 60),
   connections: intEnv('BENCH_CONNECTIONS', 64, 2),
-  timeoutS: intEnv('BENCH_TIMEOUT_S', 900),
+  timeoutS: intEnv('BENCH_TIMEOUT_S', 1200),
   adminDatabaseUrl: process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
   amqpUrl: process.env.BENCH_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672',
   resultsFile: process.env.BENCH_RESULTS || join(REPO_ROOT, 'bench', 'RESULTS.md'),

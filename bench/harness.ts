@@ -2,9 +2,10 @@ import { mkdtempSync } from 'fs';
 import * as os from 'os';
 import { join } from 'path';
 import { config, READY_TIMEOUT_MS } from './config';
-import { cpuPerRequest, cpuSnapshot } from './lib/cpu';
+import { cpuMsPerRequest, cpuSnapshot, formatCpu } from './lib/cpu';
 import { LoadOptions, LoadResult, runLoad, stopLoad } from './lib/load';
 import { progress, sleep, within } from './lib/log';
+import { spreadOf } from './lib/repeat';
 import { ProcessGroup } from './lib/processes';
 
 /* The benchmark's processes, their logs and its measuring, shared by every scenario. */
@@ -69,14 +70,29 @@ export async function waitReady(name: string, url: string): Promise<void> {
   }
 }
 
-/** CPU per request by process, one line per measured run. */
-export const cpuUse: string[] = [];
+/** CPU per request by process, per measured shape (label): one map per repetition. */
+const cpuUse = new Map<string, Map<string, number>[]>();
 
-/** A warm-up (discarded), then the measured run with the same shape. */
+/** CPU per request by process for each measured shape: the median over its repetitions, by process. */
+export function cpuLines(): string[] {
+  return [...cpuUse].map(([label, runs]) => {
+    const processes = new Set(runs.flatMap((run) => [...run.keys()]));
+    const median = new Map(
+      [...processes].map((p) => [p, spreadOf(runs.map((run) => run.get(p) ?? 0)).median] as const),
+    );
+    return `${label} (${runs.length} run${runs.length > 1 ? 's' : ''}): ${formatCpu(median)}`;
+  });
+}
+
+/**
+ * A warm-up (discarded), then the measured run with the same shape. `label` names the shape (its
+ * CPU per request is reported per shape, over the repetitions); `repetition`, which one this is.
+ */
 export async function measure(
   label: string,
   options: LoadOptions,
   runner: (options: LoadOptions) => Promise<LoadResult> = runLoad,
+  repetition?: number,
 ): Promise<LoadResult> {
   checkAlive();
   if (config.warmupS > 0 && options.durationS) {
@@ -84,11 +100,12 @@ export async function measure(
   }
   const cpuBefore = cpuSnapshot(group.running());
   const result = await runner(options);
-  const cpu = cpuPerRequest(cpuBefore, cpuSnapshot(group.running()), result.responses);
-  cpuUse.push(`${label}: ${cpu}`);
+  const cpu = cpuMsPerRequest(cpuBefore, cpuSnapshot(group.running()), result.responses);
+  cpuUse.set(label, [...(cpuUse.get(label) ?? []), cpu]);
   progress(
-    `${label}: ${Math.round(result.rps)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, ` +
-      `errors ${result.errors} ${JSON.stringify(result.statusCounts)}`,
+    `${label}${repetition === undefined ? '' : ` #${repetition + 1}`}: ${Math.round(result.rps)} req/s, ` +
+      `p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, ` +
+      `errors ${result.errors} ${JSON.stringify(result.statusCounts)}; CPU ${formatCpu(cpu)}`,
   );
   checkAlive();
   return result;

@@ -4,14 +4,19 @@
  * measured in the same run, on real PostgreSQL and RabbitMQ with every service in its own process
  * and two gateway replicas. Prints one table and writes bench/RESULTS.md.
  *
- * Environment: BENCH_DURATION_S (10), BENCH_PAIRS (10000), BENCH_WARMUP_S (2),
+ * Every ratio row comes from BENCH_REPETITIONS alternated repetitions (baseline, Atrium, …): the
+ * median with the min–max; a baseline that moved more than BENCH_MAX_BASELINE_SPREAD_PCT between
+ * its own repetitions makes the row "unstable" rather than PASS or FAIL (bench/lib/repeat.ts).
+ *
+ * Environment: BENCH_DURATION_S (6, each measured run), BENCH_REPETITIONS (5, ≥ 3),
+ * BENCH_MAX_BASELINE_SPREAD_PCT (15), BENCH_CHURN_RATE (20 changes/s), BENCH_PAIRS (10000), BENCH_WARMUP_S (1),
  * BENCH_REVOKE_TRIALS (200), BENCH_LIST_SHARES (1000), BENCH_LIST_REQUESTS (300),
  * BENCH_SCALE_GRANTS (1000000), BENCH_SCALE_DATASETS (100000), BENCH_SCALE_USERS (10000),
  * BENCH_SCALE_OWNERS (100), BENCH_SCALE_SMALL_GRANTS (1000), BENCH_SCALE_CHECKS (2000),
  * BENCH_SCALE_LIST_SHARES (10000), BENCH_SCALE_LIST_REQUESTS (300), BENCH_EMBEDDED_TIMEOUT_S (60),
  * BENCH_RATE (1000), BENCH_CONNECTIONS (64), BENCH_SETUP_CONCURRENCY (8), BENCH_DATABASE_URL (admin URL,
  * postgres://postgres@127.0.0.1:5432/postgres), BENCH_AMQP_URL (amqp://guest:guest@127.0.0.1:5672;
- * the vhost `atrium-bench` is used when it exists), BENCH_TIMEOUT_S (900, the whole run),
+ * the vhost `atrium-bench` is used when it exists), BENCH_TIMEOUT_S (1200, the whole run),
  * BENCH_RESULTS (bench/RESULTS.md), BENCH_PROFILE (children to CPU-profile, e.g. gateway-1,resources).
  *
  * It is a measurement, not a test: missed targets are reported as FAIL and the exit code is 0;
@@ -29,12 +34,13 @@ import { embeddedStart } from './lib/embedded';
 import { chooseAmqpUrl, createBenchDatabase, randomSuffix, resetBenchVhost } from './lib/infra';
 import { progress } from './lib/log';
 import { freePort } from './lib/processes';
+import { buildChurnFixture } from './lib/churn';
 import { buildFixture } from './lib/setup';
 import { writeResults } from './results';
 import { denialPercentiles, revocation } from './scenarios/revocation';
 import { scale } from './scenarios/scale';
 import { sharedWithMe } from './scenarios/shared-with-me';
-import { authorizedThroughput, baselineThroughput } from './scenarios/throughput';
+import { throughput } from './scenarios/throughput';
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -93,14 +99,14 @@ async function main(): Promise<void> {
   ]);
   progress(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-  // 1. Baseline, while Atrium is idle.
-  const base = await baselineThroughput(baseUrl);
-  // Setup through the public API of gateway 1.
+  // Setup through the public API of gateway 1: the measured reads' fixture, the churn's.
   const setupStarted = performance.now();
   const fixture = await buildFixture(g1, { pairs: config.pairs, listShares: config.listShares, runId });
+  const churnFixture = await buildChurnFixture(g1, runId);
   const setupS = (performance.now() - setupStarted) / 1000;
-  // 2-4. Authorized reads: one pair, every pair in rotation, fixed offered load.
-  const atrium = await authorizedThroughput(g1, g2, fixture);
+  // 1-5. Baseline and authorized reads, alternated, in repetitions: one pair, every pair in
+  // rotation, one pair under churn, fixed offered load (bursty, paced).
+  const runs = await throughput(baseUrl, g1, g2, fixture, churnFixture);
   // 6. sharedWithMe listing (before the revocation trials' churn).
   const list = await sharedWithMe(g1, fixture);
   // 5. Revocation.
@@ -112,7 +118,7 @@ async function main(): Promise<void> {
   // 7. Scale (last: it leaves a million rows in the database).
   const sc = await scale(db.url, amqpUrl);
 
-  writeResults({ started, vhost, setupS, fixture, embedded, base, atrium, list, revoke, sc });
+  writeResults({ started, vhost, setupS, fixture, embedded, runs, list, revoke, sc });
   clearTimeout(overall);
 }
 

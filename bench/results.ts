@@ -2,18 +2,33 @@ import { execFileSync } from 'child_process';
 import { writeFileSync } from 'fs';
 import * as os from 'os';
 import { config, PROPAGATION_TIMEOUT_MS, REVOKE_POLL_MS } from './config';
-import { cpuUse, fmt } from './harness';
+import { cpuLines, fmt } from './harness';
 import { retries } from './lib/api';
 import { EmbeddedStart } from './lib/embedded';
 import { LoadResult } from './lib/load';
+import { compare, Compared, spreadOf } from './lib/repeat';
 import { percentile, print, progress } from './lib/log';
 import { REPO_ROOT } from './lib/processes';
-import { markdownTable, ms, ratio, Row, rps, verdict } from './lib/report';
+import {
+  markdownTable,
+  ms,
+  percent,
+  plainMs,
+  plainRps,
+  ranged,
+  rangedWithSpread,
+  ratio,
+  Row,
+  rps,
+  times,
+  Verdict,
+  verdict,
+} from './lib/report';
 import { Fixture } from './lib/setup';
 import { denialPercentiles, RevocationResult } from './scenarios/revocation';
 import { ScaleResult } from './scenarios/scale';
 import { SharedWithMeResult } from './scenarios/shared-with-me';
-import { ThroughputRuns } from './scenarios/throughput';
+import { ThroughputResult } from './scenarios/throughput';
 import { Threshold, THRESHOLDS } from './thresholds';
 
 /** What one run measured, for the table and bench/RESULTS.md. */
@@ -25,8 +40,7 @@ export interface BenchResults {
   setupS: number;
   fixture: Fixture;
   embedded: EmbeddedStart;
-  base: ThroughputRuns;
-  atrium: ThroughputRuns & { rotated: LoadResult };
+  runs: ThroughputResult;
   list: SharedWithMeResult;
   revoke: RevocationResult;
   sc: ScaleResult;
@@ -38,10 +52,25 @@ const meets = <A extends unknown[]>(threshold: Threshold<A>, ...figures: A): [st
   threshold.ok(...figures),
 ];
 
+/** The figure of each repetition's run. */
+const each = <T>(runs: T[], figure: (run: T) => number): number[] => runs.map(figure);
+const sum = <T>(runs: T[], figure: (run: T) => number): number => runs.reduce((n, r) => n + figure(r), 0);
+
+/** Status counts summed over the repetitions. */
+function statuses(runs: LoadResult[]): string {
+  const total: Record<string, number> = {};
+  for (const run of runs)
+    for (const [code, n] of Object.entries(run.statusCounts)) total[code] = (total[code] ?? 0) + n;
+  return JSON.stringify(total);
+}
+
 /** Prints the table and writes it, with the details and how it is measured, to the results file. */
 export function writeResults(results: BenchResults): void {
-  const { started, vhost, setupS, fixture, embedded, base, atrium, list, revoke, sc } = results;
+  const { started, vhost, setupS, fixture, embedded, runs, list, revoke, sc } = results;
+  const { base, atrium } = runs;
   const c = config.connections;
+  const reps = config.repetitions;
+  const bound = config.maxBaselineSpread;
   const { p50: denyP50, p99: denyP99 } = denialPercentiles(revoke);
   const r = (
     figure: string,
@@ -49,82 +78,135 @@ export function writeResults(results: BenchResults): void {
     baselineFigure: string,
     rat: string,
     target: string,
-    ok?: boolean,
+    ok?: boolean | Verdict,
   ): Row => ({
     figure,
     atrium: atriumFigure,
     baseline: baselineFigure,
     ratio: rat,
     target,
-    result: ok === undefined ? '' : verdict(ok),
+    result: ok === undefined ? '' : typeof ok === 'boolean' ? verdict(ok) : ok,
   });
+  /** A ratio row: medians and min–max over the repetitions; "unstable" when the baseline moved too much. */
+  const compared = (
+    figure: string,
+    cmp: Compared,
+    format: (v: number) => string,
+    plain: (v: number) => string,
+    threshold: Threshold<[number, number]>,
+  ): Row =>
+    r(
+      figure,
+      ranged(cmp.atrium, format, plain),
+      rangedWithSpread(cmp.baseline, format, plain),
+      ranged(cmp.ratio, times, (v) => v.toFixed(2)),
+      threshold.target,
+      cmp.stable ? verdict(threshold.ok(cmp.ratio.median, 1)) : 'unstable',
+    );
+  /** A sub-row: Atrium's and the baseline's figure (medians, min–max) and the median ratio. */
+  const sub = (figure: string, a: number[], b: number[], format = ms, plain = plainMs): Row => {
+    const cmp = compare(a, b, Infinity);
+    return r(
+      figure,
+      ranged(cmp.atrium, format, plain),
+      ranged(cmp.baseline, format, plain),
+      ranged(cmp.ratio, times, (v) => v.toFixed(2)),
+      '',
+    );
+  };
+  const rpsOf = (l: LoadResult) => l.rps;
+  const p50Of = (l: LoadResult) => l.p50;
+  const p99Of = (l: LoadResult) => l.p99;
+  const errorsOf = (l: LoadResult) => l.errors;
+  const baseOpen = base.map((b) => b.open);
+  const errorRow = (runsOf: LoadResult[], baseRuns: LoadResult[]) =>
+    r(
+      '  errors (non-2xx, socket, timeout), all repetitions',
+      String(sum(runsOf, errorsOf)),
+      String(sum(baseRuns, errorsOf)),
+      '',
+      ...meets(THRESHOLDS.none, sum(runsOf, errorsOf)),
+    );
+  const hot = atrium.map((a) => a.open);
+  const rotated = atrium.map((a) => a.rotated);
+  const mixed = atrium.map((a) => a.mixed);
+  const fixed = atrium.map((a) => a.fixed);
+  const paced = atrium.map((a) => a.paced);
+  const baseFixed = base.map((b) => b.fixed);
+  const basePaced = base.map((b) => b.paced);
+  const hitsHot = spreadOf(atrium.map((a) => a.openCache.hitRatio));
+  const hitsMixed = spreadOf(atrium.map((a) => a.mixedCache.hitRatio));
+  const churnRate = spreadOf(atrium.map((a) => a.churn.rate));
+  const churnFailed = sum(atrium, (a) => a.churn.failed);
+  const largeP99 = spreadOf(sc.largeChecks.map((s) => s.p99));
+  const wrongChecks = sc.smallChecks.wrong + sum(sc.largeChecks, (s) => s.wrong);
+  const checkSamples = sc.smallChecks.samples + sum(sc.largeChecks, (s) => s.samples);
   const pairsLabel = `${fixture.pairs.length.toLocaleString('en-US')} pairs`;
+  const rate = config.rate.toLocaleString('en-US');
   const rows: Row[] = [
-    r(
-      `throughput, ${c} conn, ${config.durationS} s (1 grantee × 1 dataset)`,
-      rps(atrium.open.rps),
-      rps(base.open.rps),
-      ratio(atrium.open.rps, base.open.rps),
-      ...meets(THRESHOLDS.throughput, atrium.open.rps, base.open.rps),
+    compared(
+      `throughput, ${c} conn (1 grantee × 1 dataset)`,
+      compare(each(hot, rpsOf), each(baseOpen, rpsOf), bound),
+      rps,
+      plainRps,
+      THRESHOLDS.throughput,
     ),
-    r('  p50 latency', ms(atrium.open.p50), ms(base.open.p50), ratio(atrium.open.p50, base.open.p50), ''),
-    r('  p99 latency', ms(atrium.open.p99), ms(base.open.p99), ratio(atrium.open.p99, base.open.p99), ''),
+    sub('  p50 latency', each(hot, p50Of), each(baseOpen, p50Of)),
+    sub('  p99 latency', each(hot, p99Of), each(baseOpen, p99Of)),
+    errorRow(hot, baseOpen),
+    r('  decision-cache hit ratio (both gateways, /metrics)', ranged(hitsHot, percent), '', '', ''),
+    compared(
+      `throughput, ${c} conn, ${pairsLabel} in rotation`,
+      compare(each(rotated, rpsOf), each(baseOpen, rpsOf), bound),
+      rps,
+      plainRps,
+      THRESHOLDS.rotatedThroughput,
+    ),
+    sub('  p50 latency', each(rotated, p50Of), each(baseOpen, p50Of)),
+    sub('  p99 latency', each(rotated, p99Of), each(baseOpen, p99Of)),
+    errorRow(rotated, baseOpen),
+    compared(
+      `throughput, ${c} conn (1 × 1), others' grants and memberships changing at ${config.churnRate}/s`,
+      compare(each(mixed, rpsOf), each(baseOpen, rpsOf), bound),
+      rps,
+      plainRps,
+      THRESHOLDS.mixedThroughput,
+    ),
+    sub('  p50 latency', each(mixed, p50Of), each(baseOpen, p50Of)),
+    sub('  p99 latency', each(mixed, p99Of), each(baseOpen, p99Of)),
+    errorRow(mixed, baseOpen),
+    r('  decision-cache hit ratio (both gateways, /metrics)', ranged(hitsMixed, percent), '', '', ''),
     r(
-      '  errors (non-2xx, socket, timeout)',
-      String(atrium.open.errors),
-      String(base.open.errors),
+      '  changes of access achieved / failed (all repetitions)',
+      `${ranged(
+        churnRate,
+        (v) => `${v.toFixed(1)}/s`,
+        (v) => v.toFixed(1),
+      )} / ${churnFailed}`,
       '',
-      ...meets(THRESHOLDS.none, atrium.open.errors),
-    ),
-    r(
-      `throughput, ${c} conn, ${config.durationS} s, ${pairsLabel} in rotation`,
-      rps(atrium.rotated.rps),
-      rps(base.open.rps),
-      ratio(atrium.rotated.rps, base.open.rps),
-      ...meets(THRESHOLDS.rotatedThroughput, atrium.rotated.rps, base.open.rps),
-    ),
-    r(
-      '  p50 / p99 latency',
-      `${ms(atrium.rotated.p50)} / ${ms(atrium.rotated.p99)}`,
-      `${ms(base.open.p50)} / ${ms(base.open.p99)}`,
-      ratio(atrium.rotated.p99, base.open.p99),
-      '',
-    ),
-    r(
-      '  errors (non-2xx, socket, timeout)',
-      String(atrium.rotated.errors),
-      String(base.open.errors),
-      '',
-      ...meets(THRESHOLDS.none, atrium.rotated.errors),
-    ),
-    r(
-      `p99 at fixed ${config.rate.toLocaleString('en-US')} req/s offered (1 × 1)`,
-      ms(atrium.fixed.p99),
-      ms(base.fixed.p99),
-      ratio(atrium.fixed.p99, base.fixed.p99),
-      ...meets(THRESHOLDS.fixedRateP99, atrium.fixed.p99, base.fixed.p99),
-    ),
-    r(
-      '  p50 / achieved rate / errors',
-      `${ms(atrium.fixed.p50)} / ${rps(atrium.fixed.rps)} / ${atrium.fixed.errors}`,
-      `${ms(base.fixed.p50)} / ${rps(base.fixed.rps)} / ${base.fixed.errors}`,
       '',
       '',
     ),
-    r(
-      `p99 at ${config.rate.toLocaleString('en-US')} req/s, paced (20 staggered instances)`,
-      ms(atrium.paced.p99),
-      ms(base.paced.p99),
-      ratio(atrium.paced.p99, base.paced.p99),
-      ...meets(THRESHOLDS.fixedRateP99, atrium.paced.p99, base.paced.p99),
+    compared(
+      `p99 at fixed ${rate} req/s offered (1 × 1)`,
+      compare(each(fixed, p99Of), each(baseFixed, p99Of), bound),
+      ms,
+      plainMs,
+      THRESHOLDS.burstyRateP99,
     ),
-    r(
-      '  p50 / achieved rate / errors',
-      `${ms(atrium.paced.p50)} / ${rps(atrium.paced.rps)} / ${atrium.paced.errors}`,
-      `${ms(base.paced.p50)} / ${rps(base.paced.rps)} / ${base.paced.errors}`,
-      '',
-      '',
+    sub('  p50 latency', each(fixed, p50Of), each(baseFixed, p50Of)),
+    sub('  achieved rate', each(fixed, rpsOf), each(baseFixed, rpsOf), rps, plainRps),
+    errorRow(fixed, baseFixed),
+    compared(
+      `p99 at ${rate} req/s, paced (20 staggered instances)`,
+      compare(each(paced, p99Of), each(basePaced, p99Of), bound),
+      ms,
+      plainMs,
+      THRESHOLDS.pacedRateP99,
     ),
+    sub('  p50 latency', each(paced, p50Of), each(basePaced, p50Of)),
+    sub('  achieved rate', each(paced, rpsOf), each(basePaced, rpsOf), rps, plainRps),
+    errorRow(paced, basePaced),
     r(`revocation → gateway 2 denies, p50 (${revoke.trials} trials)`, ms(denyP50), '', '', ''),
     r(
       'revocation → gateway 2 denies, p99',
@@ -159,8 +241,8 @@ export function writeResults(results: BenchResults): void {
       `${ms(list.load.p95)} / ${ms(list.load.p99)}`,
       '',
       '',
-      THRESHOLDS.listingP95Ms.target,
-      THRESHOLDS.listingP95Ms.ok(list.load.p95) && THRESHOLDS.none.ok(list.load.errors),
+      THRESHOLDS.sharedWithMeP95Ms.target,
+      THRESHOLDS.sharedWithMeP95Ms.ok(list.load.p95) && THRESHOLDS.none.ok(list.load.errors),
     ),
     r(
       'sharedWithMe walk of all pages exact',
@@ -169,33 +251,40 @@ export function writeResults(results: BenchResults): void {
       '',
       ...meets(THRESHOLDS.walk, list.walkExact),
     ),
-    r(
-      `check RPC, cache miss, p99 (${fmt(sc.large.grants)} grants, ${fmt(sc.large.datasets)} datasets, ${fmt(sc.large.users)} users)`,
-      ms(sc.largeChecks.p99),
-      `${ms(sc.echo.p99)} (echo RPC)`,
-      ratio(sc.largeChecks.p99, sc.echo.p99),
-      ...meets(THRESHOLDS.checkP99Ms, sc.largeChecks.p99),
+    compared(
+      `check RPC, cache miss, p99 (${fmt(sc.large.grants)} grants, ${fmt(sc.large.datasets)} datasets, ${fmt(sc.large.users)} users), baseline: echo RPC`,
+      compare(
+        sc.largeChecks.map((s) => s.p99),
+        sc.echo.map((s) => s.p99),
+        bound,
+      ),
+      ms,
+      plainMs,
+      THRESHOLDS.checkVsEchoP99,
     ),
-    r(
-      '  p50 / p95',
-      `${ms(sc.largeChecks.p50)} / ${ms(sc.largeChecks.p95)}`,
-      `${ms(sc.echo.p50)} / ${ms(sc.echo.p95)}`,
-      '',
-      '',
+    sub(
+      '  p50',
+      sc.largeChecks.map((s) => s.p50),
+      sc.echo.map((s) => s.p50),
+    ),
+    sub(
+      '  p95',
+      sc.largeChecks.map((s) => s.p95),
+      sc.echo.map((s) => s.p95),
     ),
     r(
       `  p99 against the same at ${fmt(sc.small.grants)} grants`,
-      ms(sc.largeChecks.p99),
+      ms(largeP99.median),
       `${ms(sc.smallChecks.p99)} (${fmt(sc.small.grants)} grants)`,
-      ratio(sc.largeChecks.p99, sc.smallChecks.p99),
-      ...meets(THRESHOLDS.checkP99Growth, sc.largeChecks.p99, sc.smallChecks.p99),
+      ratio(largeP99.median, sc.smallChecks.p99),
+      ...meets(THRESHOLDS.checkP99Growth, largeP99.median, sc.smallChecks.p99),
     ),
     r(
       '  answers not allowed by the grant',
-      `${sc.largeChecks.wrong + sc.smallChecks.wrong} of ${sc.largeChecks.samples + sc.smallChecks.samples}`,
+      `${wrongChecks} of ${checkSamples}`,
       '',
       '',
-      ...meets(THRESHOLDS.none, sc.largeChecks.wrong + sc.smallChecks.wrong),
+      ...meets(THRESHOLDS.none, wrongChecks),
     ),
     r(
       `listSharedWith first page of 100 (${fmt(sc.listing.shares)} shares), p95`,
@@ -236,12 +325,38 @@ export function writeResults(results: BenchResults): void {
 
   const table = markdownTable(rows);
   const details = [
-    `- Status codes: baseline ${JSON.stringify(base.open.statusCounts)}; authorized ${JSON.stringify(atrium.open.statusCounts)}; ` +
-      `${pairsLabel} ${JSON.stringify(atrium.rotated.statusCounts)}; baseline fixed ${JSON.stringify(base.fixed.statusCounts)}; ` +
-      `authorized fixed ${JSON.stringify(atrium.fixed.statusCounts)}; baseline paced ${JSON.stringify(base.paced.statusCounts)}; ` +
-      `authorized paced ${JSON.stringify(atrium.paced.statusCounts)}; sharedWithMe ${JSON.stringify(list.load.statusCounts)}.`,
-    `- CPU per request by process (user + system; PostgreSQL and RabbitMQ are the machine's, shared with anything else running): ` +
-      cpuUse.join('; ') +
+    `- Repetitions: ${reps}, alternated (baseline, then Atrium); every ratio row shows the median and, in brackets, ` +
+      `the min–max over them; the ratio is the median of the repetitions' own ratios. A baseline whose spread ` +
+      `((max − min) / median) exceeds ${(bound * 100).toFixed(0)} % makes its row "unstable" instead of PASS or FAIL.`,
+    `- Status codes, all repetitions: baseline ${statuses(baseOpen)}; authorized ${statuses(hot)}; ` +
+      `${pairsLabel} ${statuses(rotated)}; under churn ${statuses(mixed)}; baseline fixed ${statuses(baseFixed)}; ` +
+      `authorized fixed ${statuses(fixed)}; baseline paced ${statuses(basePaced)}; ` +
+      `authorized paced ${statuses(paced)}; sharedWithMe ${JSON.stringify(list.load.statusCounts)}.`,
+    `- CPU per request by process, median over the repetitions (user + system; PostgreSQL and RabbitMQ are the ` +
+      `machine's, shared with anything else running): ` +
+      cpuLines().join('; ') +
+      '.',
+    `- Decision cache (both gateways' \`atrium_access_decisions_total\`, per repetition): hot read ` +
+      atrium.map((a) => percent(a.openCache.hitRatio)).join(', ') +
+      `; under churn ` +
+      atrium
+        .map(
+          (a) =>
+            `${percent(a.mixedCache.hitRatio)} (invalidations ${JSON.stringify(a.mixedCache.invalidations)})`,
+        )
+        .join(', ') +
+      '.',
+    `- Churn per repetition (changes answered, failed, skipped; p50 / p99 of a change): ` +
+      atrium
+        .map(
+          ({ churn: ch }) =>
+            `${ch.done} (${ch.grants} grants, ${ch.revocations} revocations, ${ch.memberships} memberships), ` +
+            `${ch.failed}, ${ch.skipped}; ${plainMs(ch.p50)} / ${plainMs(ch.p99)} ms`,
+        )
+        .join('; ') +
+      (atrium.some((a) => a.churn.errors.length)
+        ? `; errors: ${[...new Set(atrium.flatMap((a) => a.churn.errors))].slice(0, 3).join(' | ')}`
+        : '') +
       '.',
     `- Revocation: ${revoke.denyLatencies.length} of ${revoke.trials} trials denied on gateway 2 within ${PROPAGATION_TIMEOUT_MS} ms` +
       ` (max ${ms(Math.max(...revoke.denyLatencies))}); reads on gateway 1 right after the grant that were not 200: ${revoke.readAfterGrantFailures}` +
@@ -258,7 +373,7 @@ export function writeResults(results: BenchResults): void {
       `${fmt(sc.large.grants)} grants over ${fmt(sc.large.datasets)} datasets and ${fmt(sc.large.users)} users, ` +
       `${fmt(sc.large.owners)} RESTRICTED owners; ${sc.loadSeconds.lister.toFixed(1)} s for the listing user's ` +
       `${fmt(sc.listing.shares)} grants, on top). Checks: ${sc.smallChecks.samples} sequential at each size after ` +
-      `${config.scaleCheckWarmup} warm-up; at ${fmt(sc.small.grants)} grants p50 ${ms(sc.smallChecks.p50)}, p95 ${ms(sc.smallChecks.p95)}. ` +
+      `${config.scaleCheckWarmup} warm-up (at the large size, each repetition after as many echo RPCs); at ${fmt(sc.small.grants)} grants p50 ${ms(sc.smallChecks.p50)}, p95 ${ms(sc.smallChecks.p95)}. ` +
       `listSharedWith: first page count ${sc.listing.firstPageCount}, total ${fmt(sc.listing.total)}, ` +
       `${sc.listing.requests} sequential requests; walk ${sc.listing.walkMs.toFixed(0)} ms.`,
     `- Embedded start: ${
@@ -272,7 +387,8 @@ export function writeResults(results: BenchResults): void {
     `Date: ${new Date().toISOString()}`,
     `Machine: ${machine()}`,
     `Code: ${revision()}`,
-    `Config: ${c} connections, ${config.durationS} s per run after a ${config.warmupS} s warm-up, ` +
+    `Config: ${reps} repetitions, ${c} connections, ${config.durationS} s per run after a ${config.warmupS} s warm-up, ` +
+      `churn ${config.churnRate} changes/s, baseline spread bound ${(bound * 100).toFixed(0)} %, ` +
       `${fixture.grantees.length} grantees × ${fixture.datasetIds.length} datasets = ${pairsLabel}, ` +
       `${config.revokeTrials} revocation trials, scale ${fmt(config.scale.grants)} grants / ${fmt(config.scale.datasets)} datasets / ${fmt(config.scale.users)} users, RabbitMQ vhost ${vhost}, PostgreSQL ${new URL(config.adminDatabaseUrl).host}`,
   ];
@@ -322,11 +438,26 @@ ${details.join('\n')}
 - **Baseline**: \`bench/baseline/baseline-gateway.ts\` (NestJS + Fastify, like the gateway) answers
   \`GET /bench/echo/:id\` with one RabbitMQ RPC to \`bench/baseline/echo-service.ts\` (a NestJS RMQ
   microservice with Atrium's server options: durable queue, manual acks, persistent messages,
-  prefetch 32, TCP_NODELAY), in its own process. Measured first, while Atrium is idle; one process.
+  prefetch 32, TCP_NODELAY), in its own process. Measured while Atrium is idle, in turn with it; one process.
 - **Authorized read**: \`GET /v2/datasets/:id\` by a grantee (not the owner; the owner's account is
   \`RESTRICTED\`, so only the READ grant opens it) with an API token, autocannon's connections split
   evenly over the two gateways. The rotation run cycles through every (grantee, dataset) pair, each
   with its own token and grant.
+- **Repetitions**: every shape is measured ${config.repetitions} times, alternated with its baseline
+  within each repetition: baseline as fast as it goes, Atrium's hot read, its pairs in rotation and
+  its hot read under churn (the three against that baseline run), baseline then Atrium at the fixed
+  rate, baseline then Atrium paced. Each run has its own warm-up. A row shows the median over the
+  repetitions with the min–max in brackets; its ratio is the median of the repetitions' own ratios
+  (each of two runs measured moments apart). When the baseline's own figure moved more than
+  ${(config.maxBaselineSpread * 100).toFixed(0)} % of its median between repetitions (max − min), the
+  machine was not steady enough to judge: the row says "unstable" instead of PASS or FAIL.
+- **Mixed load**: the hot read while, through the API and alternately through each gateway, a
+  churn owner gives and takes back READ grants on its own 10 datasets to 8 other users and moves
+  the 8 members of its organization between two roles (Developer, Read only): ${config.churnRate} changes/s
+  in all, half grants, half memberships, paced (a change starts every ${(1000 / config.churnRate).toFixed(0)} ms, at
+  most 16 on their way). None of it touches the measured dataset or its grantee. The hit ratio is
+  the share of both gateways' access decisions answered from their caches
+  (\`atrium_access_decisions_total{source}\` of \`/metrics\`, read before and after the measured run).
 - **Fixed offered load** uses autocannon's \`overallRate\`. autocannon enforces it per connection and per
   second (each connection sends its share back to back, then waits for the next second), so the load
   arrives in bursts at each second boundary rather than evenly; baseline and Atrium are offered the
@@ -337,7 +468,8 @@ ${details.join('\n')}
   responses over the run's duration; errors are non-2xx responses plus socket errors and timeouts.
 - **CPU per request**: user + system CPU time from \`/proc/<pid>/stat\` of each benchmark process, of
   the harness (the load generator) and of the machine's RabbitMQ (\`beam.smp\`) and PostgreSQL
-  processes, before and after each measured run, divided by its responses. With everything on the same
+  processes, before and after each measured run, divided by its responses; per process, the median
+  over the repetitions. With everything on the same
   cores, throughput follows it; the split shows where a request's cost goes. The kernel charges CPU
   by clock ticks, so very short bursts (a PostgreSQL backend's) are sampled, not exactly counted.
 - **Revocation**: per trial, grant via gateway 1, read via gateway 1, poll gateway 2 until it allows and
@@ -353,8 +485,9 @@ ${details.join('\n')}
   DATASET by id) called directly over RabbitMQ with the gateway's transport (\`RpcClient\` +
   \`RmqRpcTransport\`), so no gateway decision cache is involved: one call in flight, each for a
   random granted (user, dataset) pair; it includes the RabbitMQ round trip. Its baseline is that round
-  trip alone: the same sequential calls to the baseline's echo service (\`bench/baseline\`), right after. Measured first at the
-  small number of grants (loaded alone), then at the large one. The listing user holds READ grants
+  trip alone: the same sequential calls to the baseline's echo service (\`bench/baseline\`). Measured
+  first at the small number of grants (loaded alone), then at the large one in repetitions, each
+  echo RPCs first, then checks (new random pairs each time). The listing user holds READ grants
   on that many of the large set's datasets; \`PermissionsRpc.listSharedWith\` (DATASET, limit 100,
   offset 0) sequentially after 20 warm-up calls, then every page with limit 1000, checked against
   the expected ids.
@@ -363,6 +496,6 @@ ${details.join('\n')}
   \`JWT_SECRET\`, run first while nothing else of the benchmark runs: time from spawn until
   \`/health/ready\` answers 200 (polled every 50 ms), then VmRSS from \`/proc/<pid>/status\` at once and
   2 s later (MB = 10⁶ bytes; the target applies to the larger); then stopped and its directory removed.
-- Targets from issue 6 item 7; FAIL marks a missed one, it does not change the exit code.
+- Targets from issue 6 item 7, raised by issue 18 (bench/thresholds.ts); FAIL marks a missed one, it does not change the exit code.
 `;
 }

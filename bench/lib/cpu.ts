@@ -51,16 +51,26 @@ export function cpuSnapshot(children: { name: string; pid: number | undefined }[
   return snapshot;
 }
 
+/** CPU milliseconds per request of each process between two snapshots. */
+export function cpuMsPerRequest(
+  before: CpuSnapshot,
+  after: CpuSnapshot,
+  requests: number,
+): Map<string, number> {
+  const used = new Map<string, number>();
+  if (!requests) return used;
+  for (const [label, seconds] of after)
+    used.set(label, ((seconds - (before.get(label) ?? 0)) * 1000) / requests);
+  return used;
+}
+
 /**
- * CPU milliseconds per request of each process between two snapshots, largest first, as
- * `gateway-1 0.41, rabbitmq 0.38, …` with the total; processes that used (almost) nothing are left out.
+ * CPU milliseconds per request by process, largest first, as `1.42 ms (gateway-1 0.41, rabbitmq
+ * 0.38, …)` with the total; processes that used (almost) nothing are left out.
  */
-export function cpuPerRequest(before: CpuSnapshot, after: CpuSnapshot, requests: number): string {
-  if (!requests || after.size === 0) return 'n/a';
-  const used = [...after]
-    .map(([label, seconds]) => [label, ((seconds - (before.get(label) ?? 0)) * 1000) / requests] as const)
-    .filter(([, ms]) => ms >= 0.005)
-    .sort((a, b) => b[1] - a[1]);
-  const total = used.reduce((sum, [, ms]) => sum + ms, 0);
-  return `${total.toFixed(2)} ms (${used.map(([label, ms]) => `${label} ${ms.toFixed(2)}`).join(', ')})`;
+export function formatCpu(used: ReadonlyMap<string, number>): string {
+  if (used.size === 0) return 'n/a';
+  const shown = [...used].filter(([, ms]) => ms >= 0.005).sort((a, b) => b[1] - a[1]);
+  const total = shown.reduce((sum, [, ms]) => sum + ms, 0);
+  return `${total.toFixed(2)} ms (${shown.map(([label, ms]) => `${label} ${ms.toFixed(2)}`).join(', ')})`;
 }

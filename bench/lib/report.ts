@@ -1,4 +1,6 @@
-export type Verdict = 'PASS' | 'FAIL' | '';
+import { relativeSpread, Spread } from './repeat';
+
+export type Verdict = 'PASS' | 'FAIL' | 'unstable' | '';
 
 export interface Row {
   figure: string;
@@ -15,6 +17,25 @@ export const rps = (v: number): string =>
 export const ratio = (a: number, b: number): string =>
   b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(2)}×` : 'n/a';
 export const verdict = (ok: boolean): Verdict => (ok ? 'PASS' : 'FAIL');
+
+/** `median (min–max)` of a figure over the repetitions: the median by `format`, the extremes by `plain`. */
+export function ranged(s: Spread, format: (v: number) => string, plain = format): string {
+  if (!Number.isFinite(s.median)) return 'n/a';
+  return `${format(s.median)} (${plain(s.min)}–${plain(s.max)})`;
+}
+
+/** The same with the spread ((max − min) / median): the baseline's, which decides "unstable". */
+export function rangedWithSpread(s: Spread, format: (v: number) => string, plain = format): string {
+  const spread = relativeSpread(s);
+  if (!Number.isFinite(s.median)) return 'n/a';
+  return `${format(s.median)} (${plain(s.min)}–${plain(s.max)}, spread ${Number.isFinite(spread) ? (spread * 100).toFixed(0) : '∞'} %)`;
+}
+
+export const times = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : 'n/a');
+export const plainMs = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+export const plainRps = (v: number): string =>
+  Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a';
+export const percent = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(1)} %` : 'n/a');
 
 const HEADERS = ['figure', 'Atrium', 'baseline', 'ratio', 'target', 'result'];
 

@@ -39,7 +39,7 @@ export interface Fixture {
 
 const PASSWORD = 'bench password 0123456789';
 
-async function signUp(api: Api, username: string): Promise<User> {
+export async function signUp(api: Api, username: string): Promise<User> {
   const data = await api.expect<{ user: { id: string }; accessToken: string }>(
     201,
     'POST',

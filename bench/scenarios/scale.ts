@@ -18,15 +18,17 @@ export interface ScaleResult {
   small: ScaleShape;
   large: ScaleShape;
   smallChecks: CheckSample;
-  largeChecks: CheckSample;
+  /** One sample per repetition, alternated with the echo RPC's (echo first). */
+  largeChecks: CheckSample[];
   listing: ListingSample;
-  /** The same sequential RPC round trip to the baseline's echo service (no work). */
-  echo: CheckSample;
+  /** The same sequential RPC round trip to the baseline's echo service (no work), per repetition. */
+  echo: CheckSample[];
   loadSeconds: { small: number; large: number; lister: number };
 }
 
 /**
- * Checks at a small and a large number of grants, then listing for a user with many shares: all
+ * Checks at a small and a large number of grants (the large in repetitions alternated with the
+ * echo RPC's round trip), then listing for a user with many shares: all
  * bulk-loaded with SQL into the bench database's permissions schema, all asked of the permissions
  * service directly (no gateway, no decision cache). The small set is loaded and measured first,
  * while the table holds only it (and the few thousand API-made grants of the earlier scenarios).
@@ -45,14 +47,26 @@ export async function scale(databaseUrl: string, amqpUrl: string): Promise<Scale
     );
     const largeLoad = await within(bulkLoad(databaseUrl, 'b', large), 600_000, 'bulk load');
     checkAlive();
-    const largeChecks = await measureChecks(rpc, 'b', large, config.scaleChecks, config.scaleCheckWarmup, 2);
-    progress(
-      `scale: checks at ${large.grants} grants: p50 ${largeChecks.p50.toFixed(2)} ms, p99 ${largeChecks.p99.toFixed(2)} ms, wrong ${largeChecks.wrong}`,
-    );
-    const echo = await measureEchoRpc(amqpUrl, config.scaleChecks, config.scaleCheckWarmup);
-    progress(
-      `scale: echo RPC: p50 ${echo.p50.toFixed(2)} ms, p99 ${echo.p99.toFixed(2)} ms, failed ${echo.wrong}`,
-    );
+    const largeChecks: CheckSample[] = [];
+    const echo: CheckSample[] = [];
+    for (let rep = 0; rep < config.repetitions; rep++) {
+      const echoRun = await measureEchoRpc(amqpUrl, config.scaleChecks, config.scaleCheckWarmup);
+      echo.push(echoRun);
+      checkAlive();
+      const checks = await measureChecks(
+        rpc,
+        'b',
+        large,
+        config.scaleChecks,
+        config.scaleCheckWarmup,
+        2 + rep,
+      );
+      largeChecks.push(checks);
+      progress(
+        `scale #${rep + 1}: echo RPC p50 ${echoRun.p50.toFixed(2)} ms, p99 ${echoRun.p99.toFixed(2)} ms, failed ${echoRun.wrong}; ` +
+          `checks at ${large.grants} grants p50 ${checks.p50.toFixed(2)} ms, p99 ${checks.p99.toFixed(2)} ms, wrong ${checks.wrong}`,
+      );
+    }
     const lister = await loadLister(
       databaseUrl,
       'b',

@@ -141,6 +141,8 @@ export const Events = {
       .object({
         resourceId: z.string().nullable(),
         subjectId: z.string().nullable(),
+        /** On a change of an account's settings (`general-access-changed` without a resource): which. */
+        accountId: z.string().nullable().optional(),
         reason: z.enum([
           'grant-created',
           'grant-updated',

@@ -64,6 +64,12 @@ export interface CheckResult {
    * Absent (an earlier release): the decision may depend on anything.
    */
   dependsOn?: string[];
+  /**
+   * The accounts whose settings the decision may read (the owners of the resources in
+   * `dependsOn`), and the principal's memberships in them: a cache may keep it across a
+   * `permissions.changed` event about any other account. Absent (an earlier release): any account.
+   */
+  dependsOnAccounts?: string[];
 }
 
 export const grantBody = z

@@ -140,10 +140,10 @@ describe('AccessDecisions', () => {
       expect(await askedAgain(['d1', 'd2', 'd3'])).toEqual(['d3']);
     });
 
-    it('drops everything on a change of an account or a membership, or one not understood', async () => {
+    it('drops everything on a change not understood, or of an account it does not name', async () => {
       for (const payload of [
-        { resourceId: null, subjectId: 'x', reason: 'membership-changed' },
         { resourceId: null, subjectId: null, reason: 'general-access-changed' },
+        { resourceId: null, subjectId: null, reason: 'membership-changed' },
         { resourceId: 42 },
       ]) {
         await cache({ d1: ['d1'], d2: ['d2'] });
@@ -167,10 +167,122 @@ describe('AccessDecisions', () => {
       expect(await askedAgain(['d2'])).toEqual(['d2']);
     });
 
-    it('drops a decision that does not say what it read on any change', async () => {
+    it('drops a decision that does not say what it read on a change of any resource', async () => {
       await cache({ d1: undefined, d2: ['d2'] });
       await announce({ resourceId: 'zz', subjectId: null, reason: 'grant-created' });
       expect(await askedAgain(['d1', 'd2'])).toEqual(['d1']);
+    });
+  });
+  describe('a change about an account or a membership', () => {
+    /** A decision of `userId` on `id`, which read the resources `dependsOn` and the accounts `accounts`. */
+    const on = (id: string, accounts?: string[]): CheckResult =>
+      ({ ...decision(true), resourceId: id, dependsOn: [id], dependsOnAccounts: accounts }) as CheckResult;
+    const read = (userId: string, id: string) => access.check({ userId }, 'DATASET', id, 'READ');
+    /** Empties the cache (a change not understood), then fills it: `user|id` answered as having read `accounts`. */
+    const cache = async (deps: Record<string, string[] | undefined>) => {
+      await announce({ resourceId: 42 });
+      for (const [key, accounts] of Object.entries(deps)) {
+        const [userId, id] = key.split('|');
+        const asked = read(userId, id);
+        answers.shift()!(on(id, accounts));
+        await asked;
+      }
+      expect(answers).toHaveLength(0);
+    };
+    /** The `user|id` decisions that are asked again (not served from the cache). */
+    const askedAgain = async (keys: string[]) => {
+      const again: string[] = [];
+      for (const key of keys) {
+        const [userId, id] = key.split('|');
+        const pending = read(userId, id);
+        if (answers.length) {
+          again.push(key);
+          answers.shift()!(on(id, ['o1']));
+        }
+        await pending;
+      }
+      return again;
+    };
+    const all = ['alice|d1', 'alice|d2', 'bob|d1', 'bob|d3'];
+    const filled = { 'alice|d1': ['o1'], 'alice|d2': ['o2'], 'bob|d1': ['o1'], 'bob|d3': ['o2', 'o3'] };
+
+    it("drops only the decisions that read an account's settings", async () => {
+      await cache(filled);
+      await announce({
+        resourceId: null,
+        subjectId: null,
+        accountId: 'o1',
+        reason: 'general-access-changed',
+      });
+      expect(await askedAgain(all)).toEqual(['alice|d1', 'bob|d1']);
+      await cache(filled);
+      await announce({
+        resourceId: null,
+        subjectId: null,
+        accountId: 'o3',
+        reason: 'general-access-changed',
+      });
+      expect(await askedAgain(all)).toEqual(['bob|d3']);
+    });
+
+    it('drops a decision that does not say which accounts it read on a change of any account', async () => {
+      await cache({ 'alice|d1': undefined, 'bob|d1': ['o1'] });
+      await announce({
+        resourceId: null,
+        subjectId: null,
+        accountId: 'o7',
+        reason: 'general-access-changed',
+      });
+      expect(await askedAgain(['alice|d1', 'bob|d1'])).toEqual(['alice|d1']);
+    });
+
+    it("drops only the member's decisions on a change of its membership", async () => {
+      await cache(filled);
+      await announce({ resourceId: null, subjectId: 'bob', reason: 'membership-changed' });
+      expect(await askedAgain(all)).toEqual(['bob|d1', 'bob|d3']);
+      await cache(filled);
+      await announce({ resourceId: null, subjectId: 'carol', reason: 'membership-changed' });
+      expect(await askedAgain(all)).toEqual([]);
+    });
+
+    it('targets the changes made through this replica alike', async () => {
+      const rpc = (access as unknown as { rpc: { call: jest.Mock } }).rpc;
+      const refreshed = async (kind: 'account' | 'membership', id: string) => {
+        rpc.call.mockImplementationOnce(async () => ({ ok: true }));
+        await access.refreshed(kind, id);
+      };
+      await cache(filled);
+      await refreshed('membership', 'o2:alice');
+      expect(await askedAgain(all)).toEqual(['alice|d1', 'alice|d2']);
+      await cache(filled);
+      await refreshed('account', 'o2');
+      expect(await askedAgain(all)).toEqual(['alice|d2', 'bob|d3']);
+    });
+
+    it("does not keep an answer on its way while its principal's membership, or an account it read, changed", async () => {
+      const racing = read('alice', 'd1');
+      await announce({ resourceId: null, subjectId: 'bob', reason: 'membership-changed' });
+      await announce({
+        resourceId: null,
+        subjectId: null,
+        accountId: 'o2',
+        reason: 'general-access-changed',
+      });
+      answers.shift()!(on('d1', ['o1']));
+      await racing;
+      expect(await askedAgain(['alice|d1'])).toEqual([]); // kept: neither reached it
+
+      for (const change of [
+        { resourceId: null, subjectId: 'alice', reason: 'membership-changed' },
+        { resourceId: null, subjectId: null, accountId: 'o1', reason: 'general-access-changed' },
+      ]) {
+        await announce({ resourceId: 42 });
+        const stale = read('alice', 'd1');
+        await announce(change);
+        answers.shift()!(on('d1', ['o1']));
+        await stale;
+        expect(await askedAgain(['alice|d1'])).toEqual(['alice|d1']);
+      }
     });
   });
 });

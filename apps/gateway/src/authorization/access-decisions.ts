@@ -29,6 +29,16 @@ const MAX_CHECKS_IN_FLIGHT = 4;
 /** Changes of access remembered for answers still on their way (older ones: the answer is not kept). */
 const RECENT_CHANGES = 1024;
 /**
+ * What a cached decision depends on, and what a change of access reaches, as tags: a resource by
+ * its id; an account's settings and memberships by `account:<id>`; a user's memberships by
+ * `member:<userId>`. A decision that does not say which resources (or accounts) it read carries
+ * the wildcard, which every change of that kind reaches.
+ */
+const ANY_RESOURCE = '*';
+const ANY_ACCOUNT = 'account:*';
+const accountTag = (accountId: string) => `account:${accountId}`;
+const memberTag = (userId: string) => `member:${userId}`;
+/**
  * Read-your-writes on every replica, with no message between replicas: a decision that a change
  * could widen (a denial, or an allow holding less than every permission of the type) is kept at
  * most this long after it was asked, and a call that changes access answers no sooner than this
@@ -44,8 +54,8 @@ interface Entry {
   expiresAt: number;
   /** On the monotonic clock (`performance.now()`): when a decision a change could widen goes (WIDENABLE_TTL_MS). */
   widenableUntil: number;
-  /** The resources it depends on; absent: it may depend on anything (an earlier permissions release). */
-  dependsOn?: readonly string[];
+  /** What it depends on (see ANY_RESOURCE): what a change must reach to drop it. */
+  tags: readonly string[];
 }
 
 type CheckRequest = RpcRequest<typeof PermissionsRpc.check>;
@@ -60,9 +70,11 @@ interface Waiting {
  * The gateway's access decisions: the permissions service's answers, cached per (principal,
  * permission, resource) in this replica. A `permissions.changed` event (every replica receives
  * every one) about a resource drops the decisions that depend on it — each answer names the
- * resources it read: itself, its groups, its Actor, task and run —, and one about an account or
- * a membership drops them all; so does any access change made through this replica, before its
- * response (read-your-writes). A decision is never kept past a grant's `expiresAt` or a pending
+ * resources it read: itself, its groups, its Actor, task and run —; one about an account's
+ * settings, the decisions that read that account (each answer names them: the owners of those
+ * resources); one about a user's membership, that user's decisions (a decision reads only its
+ * principal's memberships); one not understood drops them all. So does any access change made
+ * through this replica, before its response (read-your-writes). A decision is never kept past a grant's `expiresAt` or a pending
  * grant's `notBefore` (`validUntil`). Without the event stream, or while the permissions service
  * does not answer its heartbeat (checked every second), nothing is served from the cache: the
  * gateway fails closed with 503 rather than answer from memory.
@@ -77,18 +89,18 @@ interface Waiting {
 export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(AccessDecisions.name);
   private readonly entries = new Map<string, Entry>();
-  /** Cache keys by the resource they depend on; `*`: those that may depend on anything. */
+  /** Cache keys by what they depend on (a tag, see ANY_RESOURCE). */
   private readonly dependents = new Map<string, Set<string>>();
   /** Misses waiting to be asked, by cache key (never one already on its way: see `ask`). */
   private waiting = new Map<string, Waiting>();
   private checksInFlight = 0;
   /**
-   * Bumped by every change of access; what each changed (a resource id, or null: anything), for
-   * the last RECENT_CHANGES of them. A decision asked for before a change that may affect it is
-   * not cached after it.
+   * Bumped by every change of access; what each reached (tags, or null: anything), for the last
+   * RECENT_CHANGES of them. A decision asked for before a change that may affect it is not cached
+   * after it.
    */
   private generation = 0;
-  private readonly recentChanges = new Map<number, string | null>();
+  private readonly recentChanges = new Map<number, readonly string[] | null>();
   private listening = false;
   private permissionsAnswer = true;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -101,16 +113,19 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
 
   async onModuleInit(): Promise<void> {
     this.bus.onConnectionChange((connected) => {
-      this.clear();
+      this.clear('unavailable');
       this.listening = connected;
       if (!connected) this.logger.warn('Event stream lost: access decisions are not cached until it is back');
     });
     await this.bus.subscribeBroadcast([Events.permissionsChanged.name], async (envelope) => {
       const change = safeParseInternal(Events.permissionsChanged.payload, envelope.payload);
-      // About one resource (a grant, its general access, a move, a deletion, a token's creation);
-      // otherwise about an account's settings or a membership — which any decision may read —,
-      // or not understood: everything goes.
-      if (change.success && change.data.resourceId) this.forget(change.data.resourceId);
+      // About one resource (a grant, its general access, a move, a deletion, a token's creation),
+      // an account's settings, or a user's membership; not understood (or an account not named,
+      // from an earlier release): everything goes.
+      const { resourceId, subjectId, accountId, reason } = change.success ? change.data : {};
+      if (resourceId) this.forget(resourceId);
+      else if (reason === 'membership-changed' && subjectId) this.forgetMember(subjectId);
+      else if (reason === 'general-access-changed' && accountId) this.forgetAccount(accountId);
       else this.clear();
     });
     this.listening = this.bus.connected;
@@ -130,7 +145,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
       if (this.permissionsAnswer)
         this.logger.warn('The permissions service does not answer: cached decisions are not served');
       this.permissionsAnswer = false;
-      this.clear();
+      this.clear('unavailable');
     }
   }
 
@@ -163,25 +178,36 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     const result = await this.ask(key, { principal, resourceType, resourceRef, permission });
     // A change of access (or a lost event stream) while the answer was on its way may have made
     // it stale: it answers this request, which started before, but is not kept for later ones.
-    if (this.usable && result.canRead && !this.changedSince(generation, result.dependsOn)) {
+    const tags = result.canRead ? AccessDecisions.tagsOf(principal, result) : [];
+    if (this.usable && result.canRead && !this.changedSince(generation, tags)) {
       const validUntil = result.validUntil ? Date.parse(result.validUntil) : Infinity;
-      if (this.entries.size >= MAX_ENTRIES) this.clear();
+      if (this.entries.size >= MAX_ENTRIES) this.clear('overflow');
       this.drop(key);
-      const dependsOn = result.dependsOn;
       const widenableUntil = AccessDecisions.widenable(result) ? askedAt + WIDENABLE_TTL_MS : Infinity;
       this.entries.set(key, {
         result,
         expiresAt: Math.min(validUntil, now + MAX_TTL_MS),
         widenableUntil,
-        dependsOn,
+        tags,
       });
-      for (const id of dependsOn ?? ['*']) {
-        const keys = this.dependents.get(id) ?? new Set<string>();
+      for (const tag of tags) {
+        const keys = this.dependents.get(tag) ?? new Set<string>();
         keys.add(key);
-        this.dependents.set(id, keys);
+        this.dependents.set(tag, keys);
       }
     }
     return result;
+  }
+
+  /**
+   * What a decision depends on: the resources and accounts it says it read (the wildcard of each
+   * kind it does not say), and its principal's memberships.
+   */
+  private static tagsOf(principal: PrincipalRef, result: CheckResult): string[] {
+    const tags = result.dependsOn ? [...result.dependsOn] : [ANY_RESOURCE, ANY_ACCOUNT];
+    if (result.dependsOn) tags.push(...(result.dependsOnAccounts?.map(accountTag) ?? [ANY_ACCOUNT]));
+    if (principal.userId) tags.push(memberTag(principal.userId));
+    return tags;
   }
 
   /** Whether a change of access could give more than the decision says: it denies, or holds less than all. */
@@ -269,7 +295,8 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   ): Promise<void> {
     await this.rpc.call(PermissionsRpc.refreshProjection, { kind, id, changedBy });
     if (kind === 'resource') this.forget(id);
-    else this.clear();
+    else if (kind === 'account') this.forgetAccount(id);
+    else this.forgetMember(id.slice(id.indexOf(':') + 1));
   }
 
   /**
@@ -283,25 +310,39 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
 
   /** Drops the decisions that may depend on a resource. */
   private forget(resourceId: string): void {
-    this.changing(resourceId);
-    this.metrics?.decisionsInvalidated('resource');
-    for (const id of [resourceId, '*']) for (const key of this.dependents.get(id) ?? []) this.drop(key);
+    this.invalidate('resource', [resourceId, ANY_RESOURCE]);
+  }
+
+  /** Drops the decisions that may have read an account's settings (or its memberships). */
+  private forgetAccount(accountId: string): void {
+    this.invalidate('account', [accountTag(accountId), ANY_ACCOUNT]);
+  }
+
+  /** Drops a user's decisions: the only ones that read its memberships. */
+  private forgetMember(userId: string): void {
+    this.invalidate('member', [memberTag(userId)]);
+  }
+
+  private invalidate(scope: 'resource' | 'account' | 'member', tags: readonly string[]): void {
+    this.changing(tags);
+    this.metrics?.decisionsInvalidated(scope);
+    for (const tag of tags) for (const key of this.dependents.get(tag) ?? []) this.drop(key);
   }
 
   /** Records a change of access: answers on their way that it may affect are not kept (see `check`). */
-  private changing(resourceId: string | null): void {
+  private changing(tags: readonly string[] | null): void {
     this.generation++;
-    this.recentChanges.set(this.generation, resourceId);
+    this.recentChanges.set(this.generation, tags);
     this.recentChanges.delete(this.generation - RECENT_CHANGES);
   }
 
-  /** Whether access changed, since `generation`, in a way that may affect a decision that read `dependsOn`. */
-  private changedSince(generation: number, dependsOn: readonly string[] | undefined): boolean {
+  /** Whether access changed, since `generation`, in a way that may affect a decision with these tags. */
+  private changedSince(generation: number, tags: readonly string[]): boolean {
     if (generation === this.generation) return false;
-    if (!dependsOn || this.generation - generation >= RECENT_CHANGES) return true;
+    if (this.generation - generation >= RECENT_CHANGES) return true;
     for (let g = generation + 1; g <= this.generation; g++) {
       const changed = this.recentChanges.get(g);
-      if (changed === null || changed === undefined || dependsOn.includes(changed)) return true;
+      if (!changed || changed.some((tag) => tags.includes(tag))) return true;
     }
     return false;
   }
@@ -310,16 +351,20 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
-    for (const id of entry.dependsOn ?? ['*']) {
-      const keys = this.dependents.get(id);
+    for (const tag of entry.tags) {
+      const keys = this.dependents.get(tag);
       keys?.delete(key);
-      if (keys?.size === 0) this.dependents.delete(id);
+      if (keys?.size === 0) this.dependents.delete(tag);
     }
   }
 
-  private clear(): void {
+  /**
+   * Drops every decision: on a change of access it cannot target (`all`), when it cannot hear of
+   * changes or the permissions service does not answer (`unavailable`), or when full (`overflow`).
+   */
+  private clear(scope: 'all' | 'unavailable' | 'overflow' = 'all'): void {
     this.changing(null);
-    this.metrics?.decisionsInvalidated('all');
+    this.metrics?.decisionsInvalidated(scope);
     this.entries.clear();
     this.dependents.clear();
   }

@@ -23,7 +23,7 @@ export class GatewayMetrics {
   });
   private readonly invalidations = new Counter({
     name: 'atrium_access_decision_invalidations_total',
-    help: 'Changes of access that dropped cached decisions: those of one resource, or all',
+    help: "What dropped cached decisions: a change of access about one resource, one account's settings or one member's memberships, or one not targeted (all); the event stream or the permissions service unavailable, or the cache full (all)",
     labelNames: ['scope'],
     registers: [this.registry],
   });
@@ -52,7 +52,7 @@ export class GatewayMetrics {
     this.decisions.inc({ source });
   }
 
-  decisionsInvalidated(scope: 'resource' | 'all'): void {
+  decisionsInvalidated(scope: 'resource' | 'account' | 'member' | 'all' | 'unavailable' | 'overflow'): void {
     this.invalidations.inc({ scope });
   }
 

@@ -58,14 +58,26 @@ export interface Evaluation extends RelatedAccess {
 /**
  * The resources whose facts or grants an evaluation read: the resource itself, the groups above
  * it and, recursively, its Actor, task and run. A change of access on any other resource cannot
- * change this decision (changes of accounts and memberships are not per resource: they reach
- * every decision).
+ * change this decision (changes of accounts are per account: `accountDependenciesOf`; of
+ * memberships, per member: the user the decision is about).
  */
 export function dependenciesOf(evaluation: Evaluation, into = new Set<string>()): Set<string> {
   into.add(evaluation.facts.id);
   evaluation.groupChain.forEach((id) => into.add(id));
   for (const related of [evaluation.actor, evaluation.task, evaluation.run])
     if (related) dependenciesOf(related, into);
+  return into;
+}
+
+/**
+ * The accounts whose settings (general access, run sharing, username) and whose memberships of
+ * the user an evaluation read: the owners of the resources it read (`dependenciesOf`; groups are
+ * their resource's owner's). A change of any other account cannot change this decision.
+ */
+export function accountDependenciesOf(evaluation: Evaluation, into = new Set<string>()): Set<string> {
+  into.add(evaluation.facts.ownerId);
+  for (const related of [evaluation.actor, evaluation.task, evaluation.run])
+    if (related) accountDependenciesOf(related, into);
   return into;
 }
 

@@ -20,7 +20,7 @@ import { AuditLogService } from '../audit/audit-log.service';
 import { GrantInForce, GrantsService } from '../grants/grants.service';
 import { DecisionFactsQuery, DecisionFactsRow } from './decision-facts.query';
 import { ProjectionsService } from '../projections/projections.service';
-import { decide, dependenciesOf, Evaluation } from './decide';
+import { accountDependenciesOf, decide, dependenciesOf, Evaluation } from './decide';
 import { MembershipsService } from '../memberships/memberships.service';
 import { TokenCreationsService } from '../token-creations/token-creations.service';
 import { EntityManager } from 'typeorm';
@@ -246,6 +246,7 @@ export class DecisionsService {
       validUntil: evaluation.validUntil?.toISOString() ?? null,
       // A run token's decision also reads its run (rule 1).
       dependsOn: [...dependenciesOf(evaluation, new Set(req.principal.runId ? [req.principal.runId] : []))],
+      dependsOnAccounts: [...accountDependenciesOf(evaluation)],
     };
   }
 

@@ -1,5 +1,13 @@
 import { AccountFacts, DecisionRule, Permission, ResourceFacts } from '@atrium/contracts';
-import { appliedGeneralAccess, decide, DecisionFacts, RelatedAccess } from './decide';
+import {
+  accountDependenciesOf,
+  appliedGeneralAccess,
+  decide,
+  DecisionFacts,
+  dependenciesOf,
+  Evaluation,
+  RelatedAccess,
+} from './decide';
 
 const A = 'A'.repeat(17); // Actor owner
 const B = 'B'.repeat(17); // runs the Actor
@@ -183,5 +191,33 @@ describe('derived access', () => {
     expect(held({ resource: facts('KEY_VALUE_STORE', A), owner: open, addressedByName: true })).toEqual({
       READ: 'general-access',
     });
+  });
+});
+
+describe('what a decision depends on (what a cache must drop it on)', () => {
+  const evaluation = (f: ResourceFacts, related: Partial<Evaluation> = {}): Evaluation => ({
+    facts: f,
+    held: new Map(),
+    owner: null,
+    trace: [],
+    grantId: null,
+    validUntil: null,
+    groupChain: [],
+    ...related,
+  });
+
+  it("a run's storage: the storage, its run, the run's Actor and task, and each one's owner account", () => {
+    const actor = facts('ACTOR', A);
+    const task = facts('ACTOR_TASK', C);
+    const run = facts('ACTOR_RUN', B, { actorId: actor.id, taskId: task.id });
+    const storage = facts('DATASET', B, { runId: run.id, groupId: 'G'.repeat(17) });
+    const decision = evaluation(storage, {
+      groupChain: ['G'.repeat(17)],
+      run: evaluation(run, { actor: evaluation(actor), task: evaluation(task) }),
+    });
+    expect([...dependenciesOf(decision)].sort()).toEqual(
+      [storage.id, 'G'.repeat(17), run.id, actor.id, task.id].sort(),
+    );
+    expect([...accountDependenciesOf(decision)].sort()).toEqual([A, B, C]);
   });
 });

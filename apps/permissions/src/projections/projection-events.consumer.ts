@@ -34,13 +34,14 @@ export class ProjectionEventsConsumer implements OnApplicationBootstrap {
     private readonly outbox: ServiceOutboxRelay,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
   ) {
-    const generalAccessChanged = (resourceId: string | null) =>
-      ({ resourceId, subjectId: null, reason: 'general-access-changed' }) as const;
+    const generalAccessChanged = (resourceId: string | null, accountId: string | null = null) =>
+      ({ resourceId, subjectId: null, accountId, reason: 'general-access-changed' }) as const;
     this.handlers = new EventHandlers(dataSource, 'permissions')
       .on(Events.accountCreated, (facts, manager) => projections.upsertAccount(facts, manager))
       .on(Events.accountUpdated, async (facts, manager) => {
         await projections.upsertAccount(facts, manager);
-        await addToOutbox(manager, Events.permissionsChanged, generalAccessChanged(null));
+        // Every replica drops the decisions that read this account (gateway AccessDecisions).
+        await addToOutbox(manager, Events.permissionsChanged, generalAccessChanged(null, facts.id));
       })
       .on(Events.resourceCreated, (facts, manager) => projections.upsertResource(facts, manager))
       .on(Events.resourceUpdated, async ({ changedBy, ...facts }, manager) => {
