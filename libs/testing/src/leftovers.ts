@@ -34,7 +34,9 @@ function leftovers(): Leftovers {
             ),
           ]);
           clearTimeout(timer);
-          await stack?.close().catch(() => undefined);
+          if (!stack) return;
+          process.stderr.write(`[leftovers] closing a stack its test file left open\n`);
+          await stack.close().catch(() => undefined);
         }),
       );
     },
