@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PGLiteSocketHandler, PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { execFile } from 'node:child_process';
 import {
   chmodSync,
@@ -77,6 +77,7 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 40
   rmSync(socketPath, { force: true });
   const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections });
   keepProtocolExchangesWhole((server as unknown as { queryQueue: QueryQueue }).queryQueue);
+  passExchangesAtOnce(PGLiteSocketHandler.prototype as unknown as SocketHandler);
   await server.start();
   const url = `postgres:///postgres?host=${encodeURIComponent(socketDir)}&user=postgres&password=postgres`;
   // One PGlite session behind every connection: statements prepared by name would collide.
@@ -133,6 +134,23 @@ interface QueryQueue {
 
 /** Message types that end an exchange: Sync, simple Query, Terminate, startup (0) and password. */
 const EXCHANGE_ENDS = new Set([0x53, 0x51, 0x58, 0x00, 0x70]);
+/** Terminate: PGlite answers it by itself (nothing), so it is never passed with other messages. */
+const TERMINATE = 0x58;
+
+/**
+ * The type of the last of the whole protocol messages in `bytes` (a startup message, which has
+ * no type byte, counts as 0: its first byte, the length's highest, is 0).
+ */
+function lastMessageType(bytes: Uint8Array): number {
+  if (bytes[0] === 0) return 0;
+  let at = 0;
+  let type = bytes[0];
+  while (at < bytes.length) {
+    type = bytes[at];
+    at += 1 + ((bytes[at + 1] << 24) | (bytes[at + 2] << 16) | (bytes[at + 3] << 8) | bytes[at + 4]);
+  }
+  return type;
+}
 
 /**
  * pglite-socket multiplexes connections onto PGlite's single session one protocol message at a
@@ -173,13 +191,80 @@ function keepProtocolExchangesWhole(queue: QueryQueue): void {
           item.reject(err);
           continue;
         }
-        holder = EXCHANGE_ENDS.has(item.message[0]) ? null : item.handlerId;
+        // An item holds one message or several of one exchange (passExchangesAtOnce).
+        holder = EXCHANGE_ENDS.has(lastMessageType(item.message)) ? null : item.handlerId;
         queue.lastHandlerId = item.handlerId;
         item.resolve(bytes);
       }
     } finally {
       queue.processing = false;
     }
+  };
+}
+
+interface SocketHandler {
+  id: number;
+  socket: import('node:net').Socket | null;
+  active: boolean;
+  messageBuffer: Buffer;
+  queryQueue: {
+    enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number>;
+  };
+  handleSslRequest(): boolean;
+  handleCancelRequest(): boolean;
+  dispatchEvent(event: Event): boolean;
+  handleData(data: Buffer): Promise<number>;
+}
+
+/**
+ * The length of the run of whole messages at the head of `buffer` that PGlite may take at once:
+ * up to and including the first that ends an exchange; a startup message or a Terminate alone;
+ * 0 while the first message is incomplete.
+ */
+function wholeMessagesAtHead(buffer: Buffer): number {
+  if (buffer.length >= 8 && buffer.readInt32BE(4) === 196608) {
+    const length = buffer.readInt32BE(0); // startup: length, protocol 3.0, parameters
+    return buffer.length >= length ? length : 0;
+  }
+  let end = 0;
+  while (buffer.length - end >= 5) {
+    const type = buffer[end];
+    const next = end + 1 + buffer.readInt32BE(end + 1);
+    if (next > buffer.length) break;
+    if (type === TERMINATE) return end > 0 ? end : next;
+    end = next;
+    if (EXCHANGE_ENDS.has(type)) break;
+  }
+  return end;
+}
+
+/**
+ * pglite-socket passes each protocol message to PGlite on its own and writes each one's answer
+ * to the socket on its own: a query (Parse, Bind, Describe, Execute, Sync) made five trips
+ * through the queue, five calls into PGlite and five socket writes each way. PGlite runs every
+ * message of what it is given in order, exactly as one by one, so the whole messages received
+ * up to an exchange's end go in one call, and their answers out in one write. (SSL and cancel
+ * requests are answered as pglite-socket does; socket errors end the connection there too.)
+ */
+function passExchangesAtOnce(handler: SocketHandler): void {
+  handler.handleData = async function handleData(this: SocketHandler, data: Buffer) {
+    if (!this.socket || !this.active) return 0;
+    this.messageBuffer = this.messageBuffer.length ? Buffer.concat([this.messageBuffer, data]) : data;
+    let outgoing = 0;
+    while (this.messageBuffer.length > 0) {
+      if (this.handleSslRequest() || this.handleCancelRequest()) continue;
+      const length = wholeMessagesAtHead(this.messageBuffer);
+      if (length === 0 || !this.active || !this.socket) break;
+      const messages = new Uint8Array(this.messageBuffer.subarray(0, length));
+      this.messageBuffer = this.messageBuffer.subarray(length);
+      // PGlite hands over its answer when it flushes, once at the end of a call unless it is large.
+      await this.queryQueue.enqueue(this.id, messages, (answer) => {
+        if (answer.length > 0 && this.socket?.writable && this.active) this.socket.write(Buffer.from(answer));
+        outgoing += answer.length;
+      });
+    }
+    this.dispatchEvent(new CustomEvent('data', { detail: { incoming: data.length, outgoing } }));
+    return outgoing;
   };
 }
 
