@@ -4,6 +4,8 @@ import { execFile } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
+  cpSync,
+  copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -11,11 +13,12 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { markSharedSessionServer } from './prepared-query';
@@ -50,7 +53,7 @@ const MAX_SOCKET_PATH = 103;
 export async function startEmbeddedPostgres(dataDir: string, maxConnections = 40): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await initDataDirInChildProcess(dataDir);
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await initDataDir(dataDir);
   // V8 reads it when it compiles PGlite's WASM module, so before PGlite.create.
   setFlagsFromString(BASELINE_WASM_ONLY);
   const db = await PGlite.create({
@@ -101,6 +104,49 @@ function restrictToOwner(dir: string): void {
     if (mode & 0o077) chmodSync(path, mode & 0o700);
     if (entry.isDirectory()) restrictToOwner(path);
   }
+}
+
+/** PGlite's version: a new data directory is a copy of the pristine one this version made. */
+function pgliteVersion(): string {
+  const pkg = join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+/** Where the pristine data directories are kept (the repository's dist/, like the console's build). */
+const PRISTINE_ROOT = join(__dirname, '..', '..', '..', 'dist', 'pglite');
+
+/**
+ * A pristine data directory of the installed PGlite (initdb's output, shut down cleanly, the
+ * owner's alone), made once; null when it cannot be kept (a read-only install). initdb takes some
+ * 4 s of CPU and 750 MB; a copy of its output takes a tenth of a second, and is the same database
+ * (only pg_control's system identifier, which nothing here reads, is shared between copies).
+ */
+export async function pristineDataDir(): Promise<string | null> {
+  const dir = join(PRISTINE_ROOT, pgliteVersion());
+  if (existsSync(join(dir, 'PG_VERSION'))) return dir;
+  const temp = `${dir}.${process.pid}.tmp`;
+  try {
+    mkdirSync(temp, { recursive: true, mode: 0o700 });
+    await initDataDirInChildProcess(temp);
+    restrictToOwner(temp);
+    renameSync(temp, dir);
+  } catch {
+    rmSync(temp, { recursive: true, force: true });
+  }
+  // Another process may have made it meanwhile (then the rename failed and its copy is used).
+  return existsSync(join(dir, 'PG_VERSION')) ? dir : null;
+}
+
+/**
+ * Makes `dataDir` a new database: a copy of the pristine data directory, its PG_VERSION (by which
+ * a data directory is known to be made) copied last; initdb in it when there is no pristine one.
+ */
+async function initDataDir(dataDir: string): Promise<void> {
+  const pristine = await pristineDataDir();
+  if (!pristine) return initDataDirInChildProcess(dataDir);
+  const marker = join(pristine, 'PG_VERSION');
+  cpSync(pristine, dataDir, { recursive: true, filter: (source) => source !== marker });
+  copyFileSync(marker, join(dataDir, 'PG_VERSION'));
 }
 
 /**
