@@ -21,7 +21,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
-import { markSharedSessionServer } from './prepared-query';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -83,8 +82,6 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 40
   passExchangesAtOnce(PGLiteSocketHandler.prototype as unknown as SocketHandler);
   await server.start();
   const url = `postgres:///postgres?host=${encodeURIComponent(socketDir)}&user=postgres&password=postgres`;
-  // One PGlite session behind every connection: statements prepared by name would collide.
-  markSharedSessionServer(url);
   return {
     url,
     async stop() {
@@ -254,6 +251,7 @@ interface SocketHandler {
   active: boolean;
   messageBuffer: Buffer;
   queryQueue: {
+    db: PGlite;
     enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number>;
   };
   handleSslRequest(): boolean;
@@ -284,6 +282,34 @@ function wholeMessagesAtHead(buffer: Buffer): number {
   return end;
 }
 
+/** The answer to a Parse: ParseComplete. */
+const PARSE_COMPLETE = new Uint8Array([0x31, 0, 0, 0, 4]);
+
+/** Statements prepared by name in each PGlite's one session, by name: their text. */
+const preparedStatements = new WeakMap<PGlite, Map<string, string>>();
+function sessionStatements(db: PGlite): Map<string, string> {
+  let statements = preparedStatements.get(db);
+  if (!statements) preparedStatements.set(db, (statements = new Map()));
+  return statements;
+}
+
+/** The name, text and length of the Parse message that `messages` start with, when it names its statement. */
+function namedParse(messages: Uint8Array): { name: string; text: string; length: number } | null {
+  if (messages[0] !== 0x50 || messages.length < 5) return null;
+  const buffer = Buffer.from(messages.buffer, messages.byteOffset, messages.byteLength);
+  const length = 1 + buffer.readInt32BE(1);
+  const nameEnd = buffer.indexOf(0, 5);
+  if (nameEnd <= 5 || nameEnd >= length) return null; // the unnamed statement
+  const textEnd = buffer.indexOf(0, nameEnd + 1);
+  if (textEnd === -1 || textEnd >= length) return null;
+  // The parameter types follow the text: a statement is the same only with the same types.
+  return {
+    name: buffer.toString('utf8', 5, nameEnd),
+    text: buffer.toString('latin1', nameEnd + 1, length),
+    length,
+  };
+}
+
 /**
  * pglite-socket passes each protocol message to PGlite on its own and writes each one's answer
  * to the socket on its own: a query (Parse, Bind, Describe, Execute, Sync) made five trips
@@ -291,6 +317,12 @@ function wholeMessagesAtHead(buffer: Buffer): number {
  * message of what it is given in order, exactly as one by one, so the whole messages received
  * up to an exchange's end go in one call, and their answers out in one write. (SSL and cancel
  * requests are answered as pglite-socket does; socket errors end the connection there too.)
+ *
+ * Every connection shares PGlite's one session, so a statement that one connection prepared by
+ * name (`preparedQuery`) exists for all: another connection's Parse of the same name and the
+ * same text (and parameter types) is answered ParseComplete here instead of failing as a
+ * duplicate, and the statement is planned once for the process instead of on every call. A
+ * Parse of a known name with another text goes through (and fails as PostgreSQL fails it).
  */
 function passExchangesAtOnce(handler: SocketHandler): void {
   handler.handleData = async function handleData(this: SocketHandler, data: Buffer) {
@@ -301,12 +333,32 @@ function passExchangesAtOnce(handler: SocketHandler): void {
       if (this.handleSslRequest() || this.handleCancelRequest()) continue;
       const length = wholeMessagesAtHead(this.messageBuffer);
       if (length === 0 || !this.active || !this.socket) break;
-      const messages = new Uint8Array(this.messageBuffer.subarray(0, length));
+      let messages = new Uint8Array(this.messageBuffer.subarray(0, length));
       this.messageBuffer = this.messageBuffer.subarray(length);
-      // PGlite hands over its answer when it flushes, once at the end of a call unless it is large.
-      await this.queryQueue.enqueue(this.id, messages, (answer) => {
+      const write = (answer: Uint8Array) => {
         if (answer.length > 0 && this.socket?.writable && this.active) this.socket.write(Buffer.from(answer));
         outgoing += answer.length;
+      };
+      const parse = namedParse(messages);
+      const statements = sessionStatements(this.queryQueue.db);
+      const prepared = parse !== null && statements.get(parse.name) === parse.text;
+      if (prepared) {
+        // Prepared in the session already (by another connection): answered here.
+        messages = messages.subarray(parse.length);
+        if (messages.length === 0) {
+          write(PARSE_COMPLETE);
+          continue;
+        }
+      }
+      let first = true;
+      // PGlite hands over its answer when it flushes, once at the end of a call unless it is large.
+      await this.queryQueue.enqueue(this.id, messages, (answer) => {
+        if (first && prepared) write(PARSE_COMPLETE);
+        else if (first && parse && answer[0] === PARSE_COMPLETE[0] && !statements.has(parse.name)) {
+          statements.set(parse.name, parse.text);
+        }
+        first = false;
+        write(answer);
       });
     }
     this.dispatchEvent(new CustomEvent('data', { detail: { incoming: data.length, outgoing } }));
