@@ -2,7 +2,8 @@
 // compiled by SWC exactly as @swc-node/register compiles it (tsconfig paths, decorator metadata),
 // and the output is kept under dist/server, next to a hash of its source: a later start whose
 // files are unchanged loads neither SWC nor TypeScript (some 0.4 s and 70 MB of a start). The
-// install (`postinstall`: `node tools/register.js --build`) compiles every server source once.
+// install (`postinstall`: `node tools/register.js --build`) compiles every server source once,
+// and `--prepare-embedded` makes the embedded database's pristine data directory.
 // Stack traces point into the .ts sources (source maps, read only when a stack is formatted).
 'use strict';
 const crypto = require('node:crypto');
@@ -124,29 +125,45 @@ function buildAll() {
   return count;
 }
 
-if (require.main === module) {
-  if (process.argv[2] !== '--build') {
-    process.stderr.write(
-      'usage: node tools/register.js --build  (or: node -r ./tools/register.js file.ts)\n',
-    );
-    process.exit(2);
-  }
-  try {
-    const started = Date.now();
-    const count = buildAll();
-    process.stdout.write(
-      `atrium: ${count} server sources compiled into dist/server (${Date.now() - started} ms)\n`,
-    );
-  } catch (err) {
-    // Not fatal: a start compiles what it loads.
-    process.stdout.write(
-      `atrium: the server sources were not compiled ahead (${err.message}); npm start compiles them\n`,
-    );
-  }
-} else {
+/** Installs the .ts loader (and source maps, and decorator metadata). */
+function install() {
   require('reflect-metadata');
   installSourceMaps();
   Module._extensions['.ts'] = function loadTypeScript(module, filename) {
     module._compile(compiledCode(fs.readFileSync(filename, 'utf8'), filename), filename);
   };
+}
+
+/** Makes the embedded database's pristine data directory (dist/pglite), which a first start copies. */
+async function prepareEmbedded() {
+  const source = path.join(ROOT, 'libs', 'persistence', 'src', 'embedded-postgres.ts');
+  if (!fs.existsSync(source)) return 'no embedded database in this tree';
+  install();
+  const dir = await require(source).pristineDataDir();
+  return dir ? `${path.relative(ROOT, dir)} ready` : 'the pristine data directory not kept (read-only tree)';
+}
+
+if (require.main === module) {
+  const steps = {
+    '--build': async () => `${buildAll()} server sources compiled into dist/server`,
+    '--prepare-embedded': prepareEmbedded,
+  };
+  const step = steps[process.argv[2]];
+  if (!step) {
+    process.stderr.write(
+      'usage: node tools/register.js --build | --prepare-embedded  (or: node -r ./tools/register.js file.ts)\n',
+    );
+    process.exit(2);
+  }
+  const started = Date.now();
+  // Not fatal (an install goes on): a start compiles what it loads and makes what it needs.
+  step().then(
+    (done) => process.stdout.write(`atrium: ${done} (${Date.now() - started} ms)\n`),
+    (err) =>
+      process.stdout.write(
+        `atrium: ${process.argv[2]} did not complete (${err.message}); npm start does it\n`,
+      ),
+  );
+} else {
+  install();
 }
