@@ -5,9 +5,9 @@
 #   docker build -t atrium-identity --build-arg SERVICE=identity .
 #   docker run atrium identity | resources | permissions | issues | gateway | migrate | embedded
 #
-# The TypeScript sources run through @swc-node/register (tools/register.js), as in development:
-# there is no separate build step, so the runtime stage holds the sources and the production
-# dependencies only (no dev tooling, no tests).
+# The TypeScript sources run through tools/register.js (SWC), as in development: the runtime stage
+# holds the sources, their compiled output (dist/server, made at build time: the tree is read-only
+# at run time) and the production dependencies only (no dev tooling, no tests).
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -15,8 +15,9 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# The root postinstall (it builds the web console; here it says there is nothing to build).
-COPY tools/build-console.js ./tools/
+# The root postinstall (it builds the web console and compiles the server sources; here it says
+# there is nothing to build).
+COPY tools/build-console.js tools/register.js ./tools/
 # No usage pings from install scripts (@scarf/scarf, pulled in by swagger-ui-dist).
 ENV SCARF_ANALYTICS=false
 RUN --mount=type=cache,target=/root/.npm \
@@ -26,7 +27,7 @@ RUN --mount=type=cache,target=/root/.npm \
 FROM ${NODE_IMAGE} AS console
 WORKDIR /app
 COPY package.json package-lock.json ./
-COPY tools/build-console.js ./tools/
+COPY tools/build-console.js tools/register.js ./tools/
 ENV SCARF_ANALYTICS=false
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund
@@ -58,6 +59,7 @@ COPY tools ./tools
 COPY libs ./libs
 COPY apps ./apps
 COPY --from=console /app/dist/console ./dist/console
+RUN node tools/register.js --build
 
 COPY --chmod=755 <<'EOF' /usr/local/bin/atrium
 #!/bin/sh

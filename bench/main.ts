@@ -52,10 +52,16 @@ async function main(): Promise<void> {
 
   const runId = randomSuffix(6);
   // 0. Embedded start, first, on a quiet machine (nothing else of the benchmark runs yet).
-  const embedded = await embeddedStart(group, config.embeddedTimeoutS * 1000);
+  const embedded = await embeddedStart(group, config.embeddedTimeoutS * 1000, {
+    connections: config.connections,
+    durationS: config.durationS,
+    warmupS: config.warmupS,
+  });
   progress(
     `embedded start: ready ${embedded.readyMs === null ? 'never' : `${embedded.readyMs.toFixed(0)} ms`}, ` +
-      `RSS ${embedded.rssAtReadyMB?.toFixed(0) ?? '?'} MB at ready, ${embedded.rssSettledMB?.toFixed(0) ?? '?'} MB 2 s later` +
+      `RSS ${embedded.rssAtReadyMB?.toFixed(0) ?? '?'} MB at ready, ${embedded.rssSettledMB?.toFixed(0) ?? '?'} MB 2 s later; ` +
+      `warm ${embedded.warm?.readyMs?.toFixed(0) ?? 'never'} ms, RSS ${embedded.warm?.rssSettledMB?.toFixed(0) ?? '?'} MB; ` +
+      `authorized read ${embedded.read ? `${embedded.read.rps.toFixed(0)} req/s, p99 ${embedded.read.p99.toFixed(1)} ms` : 'not run'}` +
       (embedded.error ? `; ${embedded.error}` : ''),
   );
   const { url: amqpUrl, vhost } = await chooseAmqpUrl(config.amqpUrl);

@@ -29,7 +29,7 @@ import { denialPercentiles, RevocationResult } from './scenarios/revocation';
 import { ScaleResult } from './scenarios/scale';
 import { SharedWithMeResult } from './scenarios/shared-with-me';
 import { ThroughputResult } from './scenarios/throughput';
-import { Threshold, THRESHOLDS } from './thresholds';
+import { EMBEDDED_THRESHOLDS, Threshold, THRESHOLDS } from './thresholds';
 
 /** What one run measured, for the table and bench/RESULTS.md. */
 export interface BenchResults {
@@ -301,26 +301,7 @@ export function writeResults(results: BenchResults): void {
       '',
       ...meets(THRESHOLDS.walk, sc.listing.walkExact),
     ),
-    r(
-      'embedded start (npm start, fresh data dir): ready',
-      embedded.readyMs === null ? 'never' : `${(embedded.readyMs / 1000).toFixed(2)} s`,
-      '',
-      '',
-      THRESHOLDS.embeddedReadyS.target,
-      embedded.readyMs !== null && THRESHOLDS.embeddedReadyS.ok(embedded.readyMs / 1000),
-    ),
-    r(
-      '  resident memory at ready / 2 s later',
-      embedded.rssAtReadyMB === null
-        ? 'n/a'
-        : `${embedded.rssAtReadyMB.toFixed(0)} MB / ${embedded.rssSettledMB?.toFixed(0) ?? 'n/a'} MB`,
-      '',
-      '',
-      THRESHOLDS.embeddedRssMB.target,
-      embedded.rssAtReadyMB !== null &&
-        embedded.rssSettledMB !== null &&
-        THRESHOLDS.embeddedRssMB.ok(Math.max(embedded.rssAtReadyMB, embedded.rssSettledMB)),
-    ),
+    ...embeddedRows(embedded, r),
   ];
 
   const table = markdownTable(rows);
@@ -379,8 +360,8 @@ export function writeResults(results: BenchResults): void {
     `- Embedded start: ${
       embedded.error
         ? `failed: ${embedded.error.split('\n').join(' ').slice(0, 400)}`
-        : 'PGlite in a fresh temporary directory, in-process bus'
-    }.`,
+        : 'PGlite in a fresh temporary directory, in-process bus; then stopped and started again on it (warm)'
+    }${embedded.read ? `; authorized read status codes ${JSON.stringify(embedded.read.statusCounts)}` : ''}.`,
     `- Whole run: ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   ];
   const header = [
@@ -495,7 +476,71 @@ ${details.join('\n')}
   with a fresh temporary \`ATRIUM_DATA_DIR\`, a free \`PORT\` and no \`DATABASE_URL\`, \`AMQP_URL\` or
   \`JWT_SECRET\`, run first while nothing else of the benchmark runs: time from spawn until
   \`/health/ready\` answers 200 (polled every 50 ms), then VmRSS from \`/proc/<pid>/status\` at once and
-  2 s later (MB = 10⁶ bytes; the target applies to the larger); then stopped and its directory removed.
+  2 s later (MB = 10⁶ bytes; the target applies to the larger); then stopped (SIGTERM) and started
+  again on the same directory (warm start, the same figures). On the warm process, an owner's dataset
+  and a grantee with a READ grant and an API token are set up through the API, then
+  \`GET /v2/datasets/:id\` as the grantee over ${config.connections} connections for ${config.durationS} s after a
+  ${config.warmupS} s warm-up (the authorized read; CPU per read is the process's user + system time
+  over the measured run). Then it is stopped and its directory removed.
 - Targets from issue 6 item 7, raised by issue 18 (bench/thresholds.ts); FAIL marks a missed one, it does not change the exit code.
 `;
+}
+
+/** The embedded mode's rows: first and warm start, resident memory, the authorized read. */
+function embeddedRows(
+  embedded: EmbeddedStart,
+  r: (figure: string, atrium: string, baseline: string, ratio: string, target: string, ok?: boolean) => Row,
+): Row[] {
+  const T = EMBEDDED_THRESHOLDS;
+  const seconds = (ms: number | null | undefined) => (ms == null ? 'never' : `${(ms / 1000).toFixed(2)} s`);
+  const mb = (figure: number | null | undefined) => (figure == null ? 'n/a' : `${figure.toFixed(0)} MB`);
+  const warm = embedded.warm;
+  const rss = [embedded.rssAtReadyMB, embedded.rssSettledMB, warm?.rssAtReadyMB, warm?.rssSettledMB];
+  const rows = [
+    r(
+      'embedded start (npm start, fresh data dir): ready',
+      seconds(embedded.readyMs),
+      '',
+      '',
+      T.readyS.target,
+      embedded.readyMs !== null && T.readyS.ok(embedded.readyMs / 1000),
+    ),
+    r(
+      '  warm start (the same data dir again): ready',
+      seconds(warm?.readyMs),
+      '',
+      '',
+      T.warmReadyS.target,
+      warm?.readyMs != null && T.warmReadyS.ok(warm.readyMs / 1000),
+    ),
+    r(
+      '  resident memory at ready / 2 s later, first start; warm',
+      `${mb(rss[0])} / ${mb(rss[1])}; ${mb(rss[2])} / ${mb(rss[3])}`,
+      '',
+      '',
+      T.rssMB.target,
+      rss.every((m) => m != null) && T.rssMB.ok(Math.max(...(rss as number[]))),
+    ),
+  ];
+  const read = embedded.read;
+  if (read) {
+    rows.push(
+      r(
+        `embedded authorized read (GET /v2/datasets/:id, ${config.connections} connections)`,
+        `${read.rps.toFixed(0)} req/s`,
+        '',
+        '',
+        T.readRps.target,
+        T.readRps.ok(read.rps) && read.errors === 0,
+      ),
+      r(
+        '  p50 / p99; CPU per read; resident memory after',
+        `${ms(read.p50)} / ${ms(read.p99)}; ${embedded.cpuMsPerRead?.toFixed(2) ?? 'n/a'} ms; ${mb(embedded.rssAfterReadMB)}`,
+        '',
+        '',
+        '',
+      ),
+    );
+  }
+  return rows;
 }

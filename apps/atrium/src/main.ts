@@ -34,6 +34,8 @@ async function buildConsoleIfMissing(logger: Logger): Promise<void> {
   else logger.error('Building the web console failed; run `npm run console:build` to see why');
 }
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
 /** The host a browser should use for a listen address (any-address binds get `localhost`). */
 function displayHost(host = '127.0.0.1'): string {
   return host === '0.0.0.0' || host === '::' ? 'localhost' : host;
@@ -58,9 +60,23 @@ async function main(): Promise<void> {
   const release = process.env.DATABASE_URL ? null : claimEmbeddedDataDir(dataDir, 'Atrium (npm start)');
   // Whichever way the process exits (a crash leaves a lock whose process is gone: taken over).
   if (release) process.once('exit', release);
+  // Where a start's time goes (printed once ready): the side-by-side steps end at their own times.
+  const phases: string[] = [`node and the first modules ${seconds(performance.now())}`];
+  const timed = async <T>(label: string, work: Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const result = await work;
+    phases.push(`${label} ${seconds(performance.now() - started)}`);
+    return result;
+  };
+  const freshDb = !process.env.DATABASE_URL && !existsSync(join(dataDir, 'pglite', 'PG_VERSION'));
   const [embeddedDb, { startAtriumStack }, { flushTracing, startTracing }] = await Promise.all([
-    process.env.DATABASE_URL ? null : startEmbeddedPostgres(join(dataDir, 'pglite')),
-    import('./atrium-stack'),
+    process.env.DATABASE_URL
+      ? null
+      : timed(
+          `PGlite${freshDb ? ' (new data directory)' : ''}`,
+          startEmbeddedPostgres(join(dataDir, 'pglite')),
+        ),
+    timed("the services' modules", import('./atrium-stack')),
     import('@atrium/messaging'),
   ]);
   // Before the services start (OTEL_EXPORTER_OTLP_ENDPOINT unset: no SDK is loaded).
@@ -80,9 +96,16 @@ async function main(): Promise<void> {
     MAIL_DIR: process.env.MAIL_DIR || (process.env.SMTP_URL ? undefined : join(dataDir, 'mail')),
   };
   const gatewayConfig = loadConfig(gatewayConfigSchema, env);
-  const stack = await startAtriumStack(loadConfig(servicesConfigSchema, env), gatewayConfig);
+  const stack = await timed(
+    'services (migrations included) and gateway',
+    startAtriumStack(loadConfig(servicesConfigSchema, env), gatewayConfig),
+  );
   await consoleBuilt;
   await stack.gateway.listen(gatewayConfig.PORT, gatewayConfig.HOST);
+  const cpu = process.cpuUsage();
+  logger.log(
+    `ready in ${seconds(performance.now())} (CPU ${seconds((cpu.user + cpu.system) / 1000)}): ${phases.join(', ')}`,
+  );
   const url = `http://${displayHost(gatewayConfig.HOST)}:${gatewayConfig.PORT}`;
   logger.log(
     `database: ${embeddedDb ? `embedded PGlite in ${dataDir}` : 'PostgreSQL'}; bus: ${gatewayConfig.AMQP_URL ? 'RabbitMQ' : 'in-process'}`,

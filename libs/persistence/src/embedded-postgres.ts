@@ -1,9 +1,11 @@
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PGLiteSocketHandler, PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { execFile } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
+  cpSync,
+  copyFileSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -11,14 +13,14 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
-import { markSharedSessionServer } from './prepared-query';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -50,7 +52,7 @@ const MAX_SOCKET_PATH = 103;
 export async function startEmbeddedPostgres(dataDir: string, maxConnections = 40): Promise<EmbeddedPostgres> {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
-  if (!existsSync(join(dataDir, 'PG_VERSION'))) await initDataDirInChildProcess(dataDir);
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await initDataDir(dataDir);
   // V8 reads it when it compiles PGlite's WASM module, so before PGlite.create.
   setFlagsFromString(BASELINE_WASM_ONLY);
   const db = await PGlite.create({
@@ -77,10 +79,9 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 40
   rmSync(socketPath, { force: true });
   const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections });
   keepProtocolExchangesWhole((server as unknown as { queryQueue: QueryQueue }).queryQueue);
+  passExchangesAtOnce(PGLiteSocketHandler.prototype as unknown as SocketHandler);
   await server.start();
   const url = `postgres:///postgres?host=${encodeURIComponent(socketDir)}&user=postgres&password=postgres`;
-  // One PGlite session behind every connection: statements prepared by name would collide.
-  markSharedSessionServer(url);
   return {
     url,
     async stop() {
@@ -100,6 +101,49 @@ function restrictToOwner(dir: string): void {
     if (mode & 0o077) chmodSync(path, mode & 0o700);
     if (entry.isDirectory()) restrictToOwner(path);
   }
+}
+
+/** PGlite's version: a new data directory is a copy of the pristine one this version made. */
+function pgliteVersion(): string {
+  const pkg = join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+/** Where the pristine data directories are kept (the repository's dist/, like the console's build). */
+const PRISTINE_ROOT = join(__dirname, '..', '..', '..', 'dist', 'pglite');
+
+/**
+ * A pristine data directory of the installed PGlite (initdb's output, shut down cleanly, the
+ * owner's alone), made once; null when it cannot be kept (a read-only install). initdb takes some
+ * 4 s of CPU and 750 MB; a copy of its output takes a tenth of a second, and is the same database
+ * (only pg_control's system identifier, which nothing here reads, is shared between copies).
+ */
+export async function pristineDataDir(): Promise<string | null> {
+  const dir = join(PRISTINE_ROOT, pgliteVersion());
+  if (existsSync(join(dir, 'PG_VERSION'))) return dir;
+  const temp = `${dir}.${process.pid}.tmp`;
+  try {
+    mkdirSync(temp, { recursive: true, mode: 0o700 });
+    await initDataDirInChildProcess(temp);
+    restrictToOwner(temp);
+    renameSync(temp, dir);
+  } catch {
+    rmSync(temp, { recursive: true, force: true });
+  }
+  // Another process may have made it meanwhile (then the rename failed and its copy is used).
+  return existsSync(join(dir, 'PG_VERSION')) ? dir : null;
+}
+
+/**
+ * Makes `dataDir` a new database: a copy of the pristine data directory, its PG_VERSION (by which
+ * a data directory is known to be made) copied last; initdb in it when there is no pristine one.
+ */
+async function initDataDir(dataDir: string): Promise<void> {
+  const pristine = await pristineDataDir();
+  if (!pristine) return initDataDirInChildProcess(dataDir);
+  const marker = join(pristine, 'PG_VERSION');
+  cpSync(pristine, dataDir, { recursive: true, filter: (source) => source !== marker });
+  copyFileSync(marker, join(dataDir, 'PG_VERSION'));
 }
 
 /**
@@ -133,6 +177,23 @@ interface QueryQueue {
 
 /** Message types that end an exchange: Sync, simple Query, Terminate, startup (0) and password. */
 const EXCHANGE_ENDS = new Set([0x53, 0x51, 0x58, 0x00, 0x70]);
+/** Terminate: PGlite answers it by itself (nothing), so it is never passed with other messages. */
+const TERMINATE = 0x58;
+
+/**
+ * The type of the last of the whole protocol messages in `bytes` (a startup message, which has
+ * no type byte, counts as 0: its first byte, the length's highest, is 0).
+ */
+function lastMessageType(bytes: Uint8Array): number {
+  if (bytes[0] === 0) return 0;
+  let at = 0;
+  let type = bytes[0];
+  while (at < bytes.length) {
+    type = bytes[at];
+    at += 1 + ((bytes[at + 1] << 24) | (bytes[at + 2] << 16) | (bytes[at + 3] << 8) | bytes[at + 4]);
+  }
+  return type;
+}
 
 /**
  * pglite-socket multiplexes connections onto PGlite's single session one protocol message at a
@@ -173,13 +234,135 @@ function keepProtocolExchangesWhole(queue: QueryQueue): void {
           item.reject(err);
           continue;
         }
-        holder = EXCHANGE_ENDS.has(item.message[0]) ? null : item.handlerId;
+        // An item holds one message or several of one exchange (passExchangesAtOnce).
+        holder = EXCHANGE_ENDS.has(lastMessageType(item.message)) ? null : item.handlerId;
         queue.lastHandlerId = item.handlerId;
         item.resolve(bytes);
       }
     } finally {
       queue.processing = false;
     }
+  };
+}
+
+interface SocketHandler {
+  id: number;
+  socket: import('node:net').Socket | null;
+  active: boolean;
+  messageBuffer: Buffer;
+  queryQueue: {
+    db: PGlite;
+    enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number>;
+  };
+  handleSslRequest(): boolean;
+  handleCancelRequest(): boolean;
+  dispatchEvent(event: Event): boolean;
+  handleData(data: Buffer): Promise<number>;
+}
+
+/**
+ * The length of the run of whole messages at the head of `buffer` that PGlite may take at once:
+ * up to and including the first that ends an exchange; a startup message or a Terminate alone;
+ * 0 while the first message is incomplete.
+ */
+function wholeMessagesAtHead(buffer: Buffer): number {
+  if (buffer.length >= 8 && buffer.readInt32BE(4) === 196608) {
+    const length = buffer.readInt32BE(0); // startup: length, protocol 3.0, parameters
+    return buffer.length >= length ? length : 0;
+  }
+  let end = 0;
+  while (buffer.length - end >= 5) {
+    const type = buffer[end];
+    const next = end + 1 + buffer.readInt32BE(end + 1);
+    if (next > buffer.length) break;
+    if (type === TERMINATE) return end > 0 ? end : next;
+    end = next;
+    if (EXCHANGE_ENDS.has(type)) break;
+  }
+  return end;
+}
+
+/** The answer to a Parse: ParseComplete. */
+const PARSE_COMPLETE = new Uint8Array([0x31, 0, 0, 0, 4]);
+
+/** Statements prepared by name in each PGlite's one session, by name: their text. */
+const preparedStatements = new WeakMap<PGlite, Map<string, string>>();
+function sessionStatements(db: PGlite): Map<string, string> {
+  let statements = preparedStatements.get(db);
+  if (!statements) preparedStatements.set(db, (statements = new Map()));
+  return statements;
+}
+
+/** The name, text and length of the Parse message that `messages` start with, when it names its statement. */
+function namedParse(messages: Uint8Array): { name: string; text: string; length: number } | null {
+  if (messages[0] !== 0x50 || messages.length < 5) return null;
+  const buffer = Buffer.from(messages.buffer, messages.byteOffset, messages.byteLength);
+  const length = 1 + buffer.readInt32BE(1);
+  const nameEnd = buffer.indexOf(0, 5);
+  if (nameEnd <= 5 || nameEnd >= length) return null; // the unnamed statement
+  const textEnd = buffer.indexOf(0, nameEnd + 1);
+  if (textEnd === -1 || textEnd >= length) return null;
+  // The parameter types follow the text: a statement is the same only with the same types.
+  return {
+    name: buffer.toString('utf8', 5, nameEnd),
+    text: buffer.toString('latin1', nameEnd + 1, length),
+    length,
+  };
+}
+
+/**
+ * pglite-socket passes each protocol message to PGlite on its own and writes each one's answer
+ * to the socket on its own: a query (Parse, Bind, Describe, Execute, Sync) made five trips
+ * through the queue, five calls into PGlite and five socket writes each way. PGlite runs every
+ * message of what it is given in order, exactly as one by one, so the whole messages received
+ * up to an exchange's end go in one call, and their answers out in one write. (SSL and cancel
+ * requests are answered as pglite-socket does; socket errors end the connection there too.)
+ *
+ * Every connection shares PGlite's one session, so a statement that one connection prepared by
+ * name (`preparedQuery`) exists for all: another connection's Parse of the same name and the
+ * same text (and parameter types) is answered ParseComplete here instead of failing as a
+ * duplicate, and the statement is planned once for the process instead of on every call. A
+ * Parse of a known name with another text goes through (and fails as PostgreSQL fails it).
+ */
+function passExchangesAtOnce(handler: SocketHandler): void {
+  handler.handleData = async function handleData(this: SocketHandler, data: Buffer) {
+    if (!this.socket || !this.active) return 0;
+    this.messageBuffer = this.messageBuffer.length ? Buffer.concat([this.messageBuffer, data]) : data;
+    let outgoing = 0;
+    while (this.messageBuffer.length > 0) {
+      if (this.handleSslRequest() || this.handleCancelRequest()) continue;
+      const length = wholeMessagesAtHead(this.messageBuffer);
+      if (length === 0 || !this.active || !this.socket) break;
+      let messages = new Uint8Array(this.messageBuffer.subarray(0, length));
+      this.messageBuffer = this.messageBuffer.subarray(length);
+      const write = (answer: Uint8Array) => {
+        if (answer.length > 0 && this.socket?.writable && this.active) this.socket.write(Buffer.from(answer));
+        outgoing += answer.length;
+      };
+      const parse = namedParse(messages);
+      const statements = sessionStatements(this.queryQueue.db);
+      const prepared = parse !== null && statements.get(parse.name) === parse.text;
+      if (prepared) {
+        // Prepared in the session already (by another connection): answered here.
+        messages = messages.subarray(parse.length);
+        if (messages.length === 0) {
+          write(PARSE_COMPLETE);
+          continue;
+        }
+      }
+      let first = true;
+      // PGlite hands over its answer when it flushes, once at the end of a call unless it is large.
+      await this.queryQueue.enqueue(this.id, messages, (answer) => {
+        if (first && prepared) write(PARSE_COMPLETE);
+        else if (first && parse && answer[0] === PARSE_COMPLETE[0] && !statements.has(parse.name)) {
+          statements.set(parse.name, parse.text);
+        }
+        first = false;
+        write(answer);
+      });
+    }
+    this.dispatchEvent(new CustomEvent('data', { detail: { incoming: data.length, outgoing } }));
+    return outgoing;
   };
 }
 

@@ -1,19 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
 import { DataSource, QueryFailedError } from 'typeorm';
 
-/** Connection strings of servers whose connections share one session (PGlite behind its socket). */
-const sharedSessionUrls = new Set<string>();
 /** Statements that could not be prepared by name (another connection's of the session holds it). */
 const unnamed = new Set<string>();
-
-/**
- * Marks a server whose connections share one session: a statement prepared by name on one
- * connection would collide with the same name prepared on another, so `preparedQuery` does not
- * name statements there.
- */
-export function markSharedSessionServer(url: string): void {
-  sharedSessionUrls.add(url);
-}
 
 /**
  * A read on a hot path as a named prepared statement: PostgreSQL parses and plans it once per
@@ -28,9 +17,10 @@ export async function preparedQuery<T>(
   text: string,
   values: unknown[],
 ): Promise<T[]> {
-  const url = (dataSource.options as { url?: string }).url;
   const pool = (dataSource.driver as { master?: Pool }).master;
-  if (!pool || (url !== undefined && sharedSessionUrls.has(url)) || unnamed.has(name)) {
+  // (The embedded PGlite's connections share one session; its socket server shares their
+  // statements too: see passExchangesAtOnce.)
+  if (!pool || unnamed.has(name)) {
     return dataSource.query(text, values);
   }
   const client: PoolClient = await pool.connect();

@@ -1,10 +1,9 @@
 import { DatasetCell, DatasetItemsTransform, DatasetView, DatasetsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
-import { fragment } from 'xmlbuilder2';
 import type { DatasetItemFormat, DatasetItemsQuery } from './dataset-items.query';
 
 /**
@@ -135,10 +134,22 @@ function xmlSafe(value: unknown): unknown {
   return out;
 }
 
-const xmlElement = (name: string, item: Record<string, unknown>) => fragment({ [name]: xmlSafe(item) }).end();
-const xmlText = (name: string, text: string) => fragment().ele(name).txt(text).up().end();
+// Loaded on the first export that needs them, not at start (ExcelJS alone is some 400 modules).
+let xmlbuilder2: typeof import('xmlbuilder2') | undefined;
+let exceljs: typeof ExcelJS | undefined;
+/* eslint-disable @typescript-eslint/no-require-imports */
+const xml = () => (xmlbuilder2 ??= require('xmlbuilder2') as typeof import('xmlbuilder2'));
+const excel = () => (exceljs ??= require('exceljs') as typeof ExcelJS);
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const xmlElement = (name: string, item: Record<string, unknown>) =>
+  xml()
+    .fragment({ [name]: xmlSafe(item) })
+    .end();
+const xmlText = (name: string, text: string) => xml().fragment().ele(name).txt(text).up().end();
 const htmlCell = (tag: 'td' | 'th', value: DatasetCell) =>
-  fragment()
+  xml()
+    .fragment()
     .ele(tag)
     .txt(value === null ? '' : String(value))
     .up()
@@ -235,7 +246,7 @@ function xlsxExport(rpc: RpcClient, dataset: DatasetView, range: Range, q: Datas
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   const write = async () => {
     const columns = await columnsOf(rpc, dataset.id, range, q);
-    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    const workbook = new (excel().stream.xlsx.WorkbookWriter)({
       stream: out,
       useStyles: false,
       useSharedStrings: false,

@@ -3,7 +3,7 @@ import { IdentityConfig } from '@atrium/config';
 import { newId } from '@atrium/auth';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTransport, Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { DataSource } from 'typeorm';
 import { DevMailEntity } from './dev-mail.entity';
 
@@ -33,7 +33,11 @@ export class Mailer implements OnModuleDestroy {
     @Inject(IDENTITY_CONFIG) config: IdentityConfig,
     private readonly dataSource: DataSource,
   ) {
-    this.smtp = config.SMTP_URL ? createTransport(config.SMTP_URL) : null;
+    // nodemailer is loaded only when there is an SMTP server to send to.
+    this.smtp = config.SMTP_URL
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('nodemailer') as typeof import('nodemailer')).createTransport(config.SMTP_URL)
+      : null;
     this.from = config.MAIL_FROM;
     this.mailDir = config.MAIL_DIR;
   }
