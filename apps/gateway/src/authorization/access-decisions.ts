@@ -81,6 +81,18 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   private readonly dependents = new Map<string, Set<string>>();
   /** Misses waiting to be asked, by cache key (never one already on its way: see `ask`). */
   private waiting = new Map<string, Waiting>();
+  /**
+   * Checks on their way, by cache key. A request for the same decision that arrives while one is
+   * shares its answer — as it would share a cached one — when the answer is one the cache keeps
+   * (the caller can see the resource), nothing changed access on this replica since it was asked,
+   * and it was asked at most WIDENABLE_TTL_MS before: every answer it gets was computed after
+   * any change of access that this replica made, or that another made and answered, before the
+   * request arrived. A burst of requests on an expired decision costs one check, not one each.
+   */
+  private readonly asked = new Map<
+    string,
+    { generation: number; askedAt: number; answer: Promise<CheckResult> }
+  >();
   private checksInFlight = 0;
   /**
    * Bumped by every change of access; what each changed (a resource id, or null: anything), for
@@ -156,11 +168,27 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
       return hit.result;
     }
     if (hit) this.drop(key);
-    this.metrics?.decisionServed('permissions-service');
-
     const generation = this.generation;
     const askedAt = performance.now();
-    const result = await this.ask(key, { principal, resourceType, resourceRef, permission });
+    const shared = this.usable ? this.asked.get(key) : undefined;
+    if (shared && shared.generation === generation && askedAt - shared.askedAt <= WIDENABLE_TTL_MS) {
+      const result = await shared.answer;
+      // What the cache would have kept (see below) — and would serve to this request.
+      if (result.canRead) {
+        this.metrics?.decisionServed('cache');
+        return result;
+      }
+    }
+    this.metrics?.decisionServed('permissions-service');
+
+    const answer = this.ask(key, { principal, resourceType, resourceRef, permission });
+    this.asked.set(key, { generation, askedAt, answer });
+    let result: CheckResult;
+    try {
+      result = await answer;
+    } finally {
+      if (this.asked.get(key)?.answer === answer) this.asked.delete(key);
+    }
     // A change of access (or a lost event stream) while the answer was on its way may have made
     // it stale: it answers this request, which started before, but is not kept for later ones.
     if (this.usable && result.canRead && !this.changedSince(generation, result.dependsOn)) {
@@ -203,9 +231,9 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Asks the permissions service, now or with the next batch. Only requests not yet sent are
-   * shared, so every answer was computed after its request arrived (after any change of access
-   * that this replica made before it).
+   * Asks the permissions service, now or with the next batch. Requests not yet sent are shared
+   * here, so every answer was computed after its request arrived (after any change of access
+   * that this replica made before it); one already sent, only on the terms of `asked`.
    */
   private ask(key: string, request: CheckRequest): Promise<CheckResult> {
     return new Promise<CheckResult>((resolve, reject) => {
