@@ -94,13 +94,14 @@ export class AuthorizationGuard implements CanActivate {
         : type && RunReferences.names(request, rule.param)
           ? await this.runs.resolve(type, request)
           : request.params[rule.param];
-    const notFound = AppError.notFound(rule.through === 'issue' ? 'The issue' : 'The record');
+    // Made only when it is the answer: an Error's stack trace costs more than a cached decision.
+    const notFound = () => AppError.notFound(rule.through === 'issue' ? 'The issue' : 'The record');
     const signature = rule.signed && typeof request.query?.signature === 'string';
     if (!type || !ref || !(ID_PATTERN.test(ref) || resourceRefSchema.safeParse(ref).success)) {
       // Nothing to resolve to is an unknown id: with a signature, the same answer as a bad one.
       if (signature && RunReferences.names(request, rule.param))
         throw new AppError('invalid-signature', 'The signature is not valid for this content');
-      throw notFound;
+      throw notFound();
     }
     const result = await this.access.check(principalRef(request.user), type, ref, rule.permission);
     if (!result.canRead || !result.resourceId) {
@@ -108,7 +109,7 @@ export class AuthorizationGuard implements CanActivate {
         request.resource = await this.verifySignature(rule.signed!, type, ref, request);
         return true;
       }
-      throw notFound;
+      throw notFound();
     }
     if (!result.allowed) {
       if (!signedIn)
