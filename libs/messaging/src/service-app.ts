@@ -6,6 +6,8 @@ import * as amqplib from 'amqplib';
 import { AckInterceptor } from './ack.interceptor';
 import { RpcLogInterceptor } from './rpc-log.interceptor';
 import { RpcTraceInterceptor } from './rpc-trace.interceptor';
+import { ChainedInterceptors } from './chained-interceptors';
+import { RpcSchemaVersionInterceptor } from './schema-version';
 import { serveMetrics } from './messaging-metrics';
 import { flushTracing, startTracing } from './tracing';
 import { AtriumLogger, LogFormat, logFormat } from './atrium-logger';
@@ -83,7 +85,14 @@ export async function startServiceApp(
     ),
   });
   app.useGlobalFilters(new RpcErrorFilter());
-  app.useGlobalInterceptors(new AckInterceptor(), new RpcTraceInterceptor(), new RpcLogInterceptor());
+  app.useGlobalInterceptors(
+    new ChainedInterceptors(
+      new AckInterceptor(),
+      new RpcSchemaVersionInterceptor(),
+      new RpcTraceInterceptor(),
+      new RpcLogInterceptor(),
+    ),
+  );
   await app.listen();
   return app;
 }
