@@ -38,6 +38,13 @@ const RECENT_CHANGES = 1024;
  */
 export const WIDENABLE_TTL_MS = 20;
 const SETTLE_MARGIN_MS = 2;
+/**
+ * A decision a change could widen that is served with less than this left is asked again at
+ * once (one check at a time), so that a decision in steady use is renewed before it ends instead
+ * of making the requests after it wait for a check. What is served is still never older than
+ * WIDENABLE_TTL_MS.
+ */
+export const REFRESH_AHEAD_MS = 5;
 
 interface Entry {
   result: CheckResult;
@@ -161,27 +168,42 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     permission: Permission,
   ): Promise<CheckResult> {
     const key = `${principal.userId ?? ''}|${principal.runId ?? ''}|${principal.scope ? principal.tokenId : ''}|${resourceType}|${resourceRef}|${permission}`;
-    const now = Date.now();
     const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > now && hit.widenableUntil > performance.now() && this.usable) {
-      this.metrics?.decisionServed('cache');
-      return hit.result;
+    if (hit && hit.expiresAt > Date.now() && this.usable) {
+      const left = hit.widenableUntil - performance.now();
+      if (left > 0) {
+        this.metrics?.decisionServed('cache');
+        // A decision a change could widen, in use as its time runs out: asked again now, so
+        // that the requests after it find the next one rather than wait for it.
+        if (left < REFRESH_AHEAD_MS && !this.asked.has(key))
+          this.decide(key, { principal, resourceType, resourceRef, permission }).catch(() => undefined);
+        return hit.result;
+      }
     }
     if (hit) this.drop(key);
-    const generation = this.generation;
-    const askedAt = performance.now();
     const shared = this.usable ? this.asked.get(key) : undefined;
-    if (shared && shared.generation === generation && askedAt - shared.askedAt <= WIDENABLE_TTL_MS) {
+    if (
+      shared &&
+      shared.generation === this.generation &&
+      performance.now() - shared.askedAt <= WIDENABLE_TTL_MS
+    ) {
       const result = await shared.answer;
-      // What the cache would have kept (see below) — and would serve to this request.
+      // What the cache would have kept (see `decide`) — and would serve to this request.
       if (result.canRead) {
         this.metrics?.decisionServed('cache');
         return result;
       }
     }
     this.metrics?.decisionServed('permissions-service');
+    return this.decide(key, { principal, resourceType, resourceRef, permission });
+  }
 
-    const answer = this.ask(key, { principal, resourceType, resourceRef, permission });
+  /** Asks the permissions service for a decision, and keeps the answer if it may. */
+  private async decide(key: string, request: CheckRequest): Promise<CheckResult> {
+    const now = Date.now();
+    const generation = this.generation;
+    const askedAt = performance.now();
+    const answer = this.ask(key, request);
     this.asked.set(key, { generation, askedAt, answer });
     let result: CheckResult;
     try {
