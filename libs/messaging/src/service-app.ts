@@ -10,7 +10,7 @@ import { ChainedInterceptors } from './chained-interceptors';
 import { RpcSchemaVersionInterceptor } from './schema-version';
 import { serveMetrics } from './messaging-metrics';
 import { flushTracing, startTracing } from './tracing';
-import { AtriumLogger, LogFormat, logFormat } from './atrium-logger';
+import { AtriumLogger, LogFormat, logFormat, logLevels } from './atrium-logger';
 import { assertExchanges } from './amqp.event-bus';
 import { InProcessServer, inProcessRegistry } from './in-process.transport';
 import { RmqRpcServer } from './rmq-rpc.server';
@@ -71,6 +71,7 @@ export async function startServiceApp(
   },
 ): Promise<INestMicroservice> {
   if (options.amqpUrl) await assertRpcTopology(options.amqpUrl, service);
+  const level = options.logLevel ?? 'log';
   const transport: MicroserviceOptions = {
     strategy: options.amqpUrl
       ? new RmqRpcServer(rmqServerOptions(options.amqpUrl, service).options)
@@ -78,11 +79,7 @@ export async function startServiceApp(
   };
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(rootModule, {
     ...transport,
-    logger: new AtriumLogger(
-      options.logName ?? service,
-      options.logLevel ?? 'log',
-      logFormat(options.logFormat),
-    ),
+    logger: new AtriumLogger(options.logName ?? service, level, logFormat(options.logFormat)),
   });
   app.useGlobalFilters(new RpcErrorFilter());
   app.useGlobalInterceptors(
@@ -90,7 +87,8 @@ export async function startServiceApp(
       new AckInterceptor(),
       new RpcSchemaVersionInterceptor(),
       new RpcTraceInterceptor(),
-      new RpcLogInterceptor(),
+      // Its lines are debug: below that level it would only format lines nobody writes.
+      ...(logLevels(level).includes('debug') ? [new RpcLogInterceptor()] : []),
     ),
   );
   await app.listen();
