@@ -169,10 +169,10 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
-    files: ['tools/**/*.js', 'bin/**/*.js'],
+    files: ['tools/**/*.js', 'bin/**/*.js', 'bench/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: { process: 'readonly', __dirname: 'readonly' },
+      globals: { process: 'readonly', __dirname: 'readonly', Buffer: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

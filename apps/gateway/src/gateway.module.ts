@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
-import { IdempotencyInterceptor } from './http/idempotency.interceptor';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { keyWrites } from './http/idempotency.interceptor';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { DATASETS, KEY_VALUE_STORES, REQUEST_QUEUES } from '@atrium/contracts';
@@ -104,6 +104,8 @@ export const GATEWAY_CONTROLLERS = [
   OrganizationTokensController,
   InvitationsController,
 ] as const;
+// Every write is a keyed request (the interceptor on each non-GET route; reads need none).
+keyWrites(GATEWAY_CONTROLLERS);
 
 /** The public REST API: authentication, per-request authorization, and RPC to the services. */
 @Module({})
@@ -141,7 +143,6 @@ export class GatewayModule {
         WebhookAccess,
         { provide: APP_GUARD, useClass: AuthenticationGuard },
         { provide: APP_GUARD, useClass: AuthorizationGuard },
-        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
       ],
     };
   }

@@ -4,6 +4,9 @@ import { currentTraceId } from './tracing';
 
 export type LogFormat = 'json' | 'pretty';
 
+/** Health probes and metrics scrapes: their request lines are debug. */
+const PROBE_ROUTE = /^\/(health|metrics)\b/;
+
 /** Nest's start-up chatter (every route mapped, every module initialised): debug, not log. */
 const START_UP_CONTEXTS = new Set(['RoutesResolver', 'RouterExplorer', 'InstanceLoader', 'NestFactory']);
 
@@ -56,8 +59,13 @@ export class AtriumLogger extends ConsoleLogger {
     const who = fields.principalId ? ` by ${fields.principalId}` : '';
     const sentence = `${fields.method} ${fields.route} ${fields.status} ${fields.durationMs} ms${who}`;
     const line = this.format === 'json' ? { event: 'http.request', ...fields, message: sentence } : sentence;
-    if (/^\/(health|metrics)\b/.test(fields.route)) this.debug(line, 'HTTP');
+    if (PROBE_ROUTE.test(fields.route)) this.debug(line, 'HTTP');
     else this.log(line, 'HTTP');
+  }
+
+  /** Whether `request` writes a line for a request on this route at the level configured. */
+  logsRequest(route: string): boolean {
+    return this.isLevelEnabled(PROBE_ROUTE.test(route) ? 'debug' : 'log');
   }
 
   protected override getJsonLogObject(

@@ -4,6 +4,7 @@ export * from './rpc-handler.decorator';
 export * from './schema-version';
 export * from './rpc-error.filter';
 export * from './ack.interceptor';
+export * from './chained-interceptors';
 export * from './rmq-rpc.transport';
 export * from './in-process.transport';
 export * from './event-bus';

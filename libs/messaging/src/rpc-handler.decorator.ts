@@ -1,8 +1,7 @@
-import { applyDecorators, PipeTransform, UseInterceptors, UsePipes } from '@nestjs/common';
+import { applyDecorators, PipeTransform, UsePipes } from '@nestjs/common';
 import { MessagePattern } from '@nestjs/microservices';
 import { parseInternal, RpcRoute } from '@atrium/contracts';
 import { ZodTypeAny } from 'zod';
-import { RpcSchemaVersionInterceptor } from './schema-version';
 
 class RouteValidationPipe implements PipeTransform {
   constructor(private readonly schema: ZodTypeAny) {}
@@ -17,11 +16,8 @@ class RouteValidationPipe implements PipeTransform {
 /**
  * Binds a handler to a contract route and validates its `@Payload()` against the route's schema
  * (handlers must take the payload through `@Payload()` for the pipe to apply), read tolerantly.
+ * The request's schema version is noted by the server's interceptors (`startServiceApp`).
  */
 export function RpcHandler(route: RpcRoute): MethodDecorator {
-  return applyDecorators(
-    MessagePattern(route.pattern),
-    UseInterceptors(new RpcSchemaVersionInterceptor(route.pattern)),
-    UsePipes(new RouteValidationPipe(route.request)),
-  );
+  return applyDecorators(MessagePattern(route.pattern), UsePipes(new RouteValidationPipe(route.request)));
 }

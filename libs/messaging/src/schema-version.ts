@@ -43,15 +43,19 @@ export function noteSchemaVersion(kind: 'RPC' | 'event', name: string, version: 
   }
 }
 
-/** Notes the version header of an RPC request (RabbitMQ); requests in process have none. */
+/** Notes the version header of an RPC request (RabbitMQ), under its pattern; requests in process have none. */
 export class RpcSchemaVersionInterceptor implements NestInterceptor {
-  constructor(private readonly pattern: string) {}
-
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const transport = context.switchToRpc().getContext<{ getMessage?: () => unknown }>();
+    const transport = context
+      .switchToRpc()
+      .getContext<{ getMessage?: () => unknown; getPattern?: () => string }>();
     if (typeof transport?.getMessage === 'function') {
       const message = transport.getMessage() as { properties?: { headers?: Record<string, unknown> } };
-      noteSchemaVersion('RPC', this.pattern, message?.properties?.headers?.[SCHEMA_VERSION_HEADER]);
+      noteSchemaVersion(
+        'RPC',
+        transport.getPattern?.() ?? 'unknown',
+        message?.properties?.headers?.[SCHEMA_VERSION_HEADER],
+      );
     }
     return next.handle();
   }

@@ -6,9 +6,11 @@ import * as amqplib from 'amqplib';
 import { AckInterceptor } from './ack.interceptor';
 import { RpcLogInterceptor } from './rpc-log.interceptor';
 import { RpcTraceInterceptor } from './rpc-trace.interceptor';
+import { ChainedInterceptors } from './chained-interceptors';
+import { RpcSchemaVersionInterceptor } from './schema-version';
 import { serveMetrics } from './messaging-metrics';
 import { flushTracing, startTracing } from './tracing';
-import { AtriumLogger, LogFormat, logFormat } from './atrium-logger';
+import { AtriumLogger, LogFormat, logFormat, logLevels } from './atrium-logger';
 import { assertExchanges } from './amqp.event-bus';
 import { InProcessServer, inProcessRegistry } from './in-process.transport';
 import { RmqRpcServer } from './rmq-rpc.server';
@@ -69,6 +71,7 @@ export async function startServiceApp(
   },
 ): Promise<INestMicroservice> {
   if (options.amqpUrl) await assertRpcTopology(options.amqpUrl, service);
+  const level = options.logLevel ?? 'log';
   const transport: MicroserviceOptions = {
     strategy: options.amqpUrl
       ? new RmqRpcServer(rmqServerOptions(options.amqpUrl, service).options)
@@ -76,14 +79,18 @@ export async function startServiceApp(
   };
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(rootModule, {
     ...transport,
-    logger: new AtriumLogger(
-      options.logName ?? service,
-      options.logLevel ?? 'log',
-      logFormat(options.logFormat),
-    ),
+    logger: new AtriumLogger(options.logName ?? service, level, logFormat(options.logFormat)),
   });
   app.useGlobalFilters(new RpcErrorFilter());
-  app.useGlobalInterceptors(new AckInterceptor(), new RpcTraceInterceptor(), new RpcLogInterceptor());
+  app.useGlobalInterceptors(
+    new ChainedInterceptors(
+      new AckInterceptor(),
+      new RpcSchemaVersionInterceptor(),
+      new RpcTraceInterceptor(),
+      // Its lines are debug: below that level it would only format lines nobody writes.
+      ...(logLevels(level).includes('debug') ? [new RpcLogInterceptor()] : []),
+    ),
+  );
   await app.listen();
   return app;
 }

@@ -151,13 +151,15 @@ export async function rpcSpan<T>(
     // Only RPCs of traced work (a request, an event) are traced: polling outside one (health
     // checks every second, sweepers) makes no trace of its own.
     const traced = !!active && inTracedWork(parent);
-    const result = await (traced ? inSpan : untraced)(
-      `${side === 'client' ? 'send' : 'handle'} ${pattern}`,
-      side === 'client' ? SpanKind.CLIENT : SpanKind.SERVER,
-      { 'rpc.system': 'rabbitmq', 'rpc.service': service, 'rpc.method': pattern },
-      work,
-      parent,
-    );
+    const result = await (traced
+      ? inSpan(
+          `${side === 'client' ? 'send' : 'handle'} ${pattern}`,
+          side === 'client' ? SpanKind.CLIENT : SpanKind.SERVER,
+          { 'rpc.system': 'rabbitmq', 'rpc.service': service, 'rpc.method': pattern },
+          work,
+          parent,
+        )
+      : work());
     ok = true;
     return result;
   } finally {
@@ -169,9 +171,6 @@ export async function rpcSpan<T>(
 export function inTracedWork(ctx?: Context): boolean {
   return !!active && !!trace.getSpan(ctx ?? context.active());
 }
-
-const untraced = <T>(_name: string, _kind: SpanKind, _attributes: Attributes, work: () => Promise<T>) =>
-  work();
 
 /** Marks a span failed by `err`. */
 export function failSpan(span: Span, err: unknown): void {

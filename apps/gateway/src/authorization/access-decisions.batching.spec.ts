@@ -1,6 +1,6 @@
 import { AppError, CheckResult, PermissionsRpc, RpcRoute } from '@atrium/contracts';
 import { EventBus, RpcClient } from '@atrium/messaging';
-import { AccessDecisions } from './access-decisions';
+import { AccessDecisions, WIDENABLE_TTL_MS } from './access-decisions';
 
 /** Cache misses beyond the requests on their way go together in one `checkMany`. */
 describe('AccessDecisions batching of cache misses', () => {
@@ -69,12 +69,15 @@ describe('AccessDecisions batching of cache misses', () => {
     expect(calls).toHaveLength(5);
   });
 
-  it('shares a waiting check between identical requests, never one already sent', async () => {
+  it('shares a waiting check between identical requests; one already sent only if access did not change since', async () => {
     const sent = ['a', 'b', 'c', 'd'].map((ref) => check(ref));
-    const again = check('a'); // 'a' is on its way: asked again, with the next batch
+    const joined = check('b'); // 'b' is on its way and nothing changed: its answer is shared
+    access.changed('a');
+    const again = check('a'); // 'a' is on its way, but access changed since: asked again, with the next batch
     const twice = [check('x'), check('x')];
     answerSingle(calls[1]);
     await sent[1];
+    expect((await joined).resourceId).toBe('b');
     await new Promise(setImmediate);
     expect(calls[4].payload.checks!.map((c) => c.resourceRef)).toEqual(['a', 'x']);
     answerMany(calls[4]);
@@ -82,6 +85,35 @@ describe('AccessDecisions batching of cache misses', () => {
     expect((await Promise.all(twice)).map((r) => r.resourceId)).toEqual(['x', 'x']);
     [0, 2, 3].forEach((i) => answerSingle(calls[i]));
     await Promise.all(sent);
+  });
+
+  it('shares an answer on its way only while the cache would keep it, and WIDENABLE_TTL_MS at most', async () => {
+    const sent = ['a', 'b', 'c', 'd'].map((ref) => check(ref));
+    const joined = check('a');
+    // Not found (the cache keeps no such answer): the request that joined asks again itself.
+    calls[0].answer({ ...decision('a'), canRead: false, allowed: false, resourceId: null, permissions: [] });
+    expect((await sent[0]).canRead).toBe(false);
+    await new Promise(setImmediate);
+    expect(calls[4].payload.resourceRef).toBe('a');
+    answerSingle(calls[4]);
+    expect((await joined).canRead).toBe(true);
+    // Asked longer ago than a decision a change could widen is kept: asked again.
+    await new Promise((r) => setTimeout(r, WIDENABLE_TTL_MS + 5));
+    const late = check('b');
+    expect(calls).toHaveLength(6);
+    [1, 2, 3].forEach((i) => answerSingle(calls[i]));
+    answerSingle(calls[5]);
+    await Promise.all([...sent.slice(1), late]);
+  });
+
+  it('fails a request that shared an answer on its way when that check fails (closed, never allowed)', async () => {
+    const sent = ['a', 'b', 'c', 'd'].map((ref) => check(ref));
+    const joined = check('a');
+    calls[0].fail(new AppError('service-unavailable', 'permissions down'));
+    await expect(sent[0]).rejects.toThrow('permissions down');
+    await expect(joined).rejects.toThrow('permissions down');
+    [1, 2, 3].forEach((i) => answerSingle(calls[i]));
+    await Promise.all(sent.slice(1));
   });
 
   it('asks each check of a batch alone when the service answered the batch with an error', async () => {

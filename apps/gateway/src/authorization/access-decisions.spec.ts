@@ -1,6 +1,6 @@
 import { CheckResult } from '@atrium/contracts';
 import { EventBus, RpcClient } from '@atrium/messaging';
-import { AccessDecisions, WIDENABLE_TTL_MS } from './access-decisions';
+import { AccessDecisions, REFRESH_AHEAD_MS, WIDENABLE_TTL_MS } from './access-decisions';
 
 // Found by the load test (issue 8, item 18): a guest's request checked while the owner revoked
 // the grant cached the old "allowed" after the revocation had cleared the cache, so the guest's
@@ -85,6 +85,22 @@ describe('AccessDecisions', () => {
         answers.shift()!(answer);
         await later;
       }
+    });
+
+    it('asks a decision a change could widen again as its time runs out while in use, and serves the next without a wait', async () => {
+      const first = check();
+      answers.shift()!(partial());
+      await first;
+      await sleep(WIDENABLE_TTL_MS - REFRESH_AHEAD_MS + 1);
+      const during = check(); // served (or, on a late timer, asked): either way asked again now
+      expect(answers).toHaveLength(1);
+      const alsoDuring = check(); // one renewal at a time
+      expect(answers).toHaveLength(1);
+      answers.shift()!(partial());
+      await Promise.all([during, alsoDuring]);
+      await sleep(REFRESH_AHEAD_MS + 1); // the first decision's time is over, the renewed one's is not
+      await check();
+      expect(answers).toHaveLength(0);
     });
 
     it('keeps a decision no change can widen (all of the type) as before', async () => {

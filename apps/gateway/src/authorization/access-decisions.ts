@@ -48,6 +48,13 @@ const memberTag = (userId: string) => `member:${userId}`;
  */
 export const WIDENABLE_TTL_MS = 20;
 const SETTLE_MARGIN_MS = 2;
+/**
+ * A decision a change could widen that is served with less than this left is asked again at
+ * once (one check at a time), so that a decision in steady use is renewed before it ends instead
+ * of making the requests after it wait for a check. What is served is still never older than
+ * WIDENABLE_TTL_MS.
+ */
+export const REFRESH_AHEAD_MS = 5;
 
 interface Entry {
   result: CheckResult;
@@ -93,6 +100,18 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   private readonly dependents = new Map<string, Set<string>>();
   /** Misses waiting to be asked, by cache key (never one already on its way: see `ask`). */
   private waiting = new Map<string, Waiting>();
+  /**
+   * Checks on their way, by cache key. A request for the same decision that arrives while one is
+   * shares its answer — as it would share a cached one — when the answer is one the cache keeps
+   * (the caller can see the resource), nothing changed access on this replica since it was asked,
+   * and it was asked at most WIDENABLE_TTL_MS before: every answer it gets was computed after
+   * any change of access that this replica made, or that another made and answered, before the
+   * request arrived. A burst of requests on an expired decision costs one check, not one each.
+   */
+  private readonly asked = new Map<
+    string,
+    { generation: number; askedAt: number; answer: Promise<CheckResult> }
+  >();
   private checksInFlight = 0;
   /**
    * Bumped by every change of access; what each reached (tags, or null: anything), for the last
@@ -164,21 +183,54 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     permission: Permission,
   ): Promise<CheckResult> {
     const key = `${principal.userId ?? ''}|${principal.runId ?? ''}|${principal.scope ? principal.tokenId : ''}|${resourceType}|${resourceRef}|${permission}`;
-    const now = Date.now();
     const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > now && hit.widenableUntil > performance.now() && this.usable) {
-      this.metrics?.decisionServed('cache');
-      return hit.result;
+    if (hit && hit.expiresAt > Date.now() && this.usable) {
+      const left = hit.widenableUntil - performance.now();
+      if (left > 0) {
+        this.metrics?.decisionServed('cache');
+        // A decision a change could widen, in use as its time runs out: asked again now, so
+        // that the requests after it find the next one rather than wait for it.
+        if (left < REFRESH_AHEAD_MS && !this.asked.has(key))
+          this.decide(key, { principal, resourceType, resourceRef, permission }).catch(() => undefined);
+        return hit.result;
+      }
     }
     if (hit) this.drop(key);
+    const shared = this.usable ? this.asked.get(key) : undefined;
+    // Nothing changed on this replica since it was asked (a change elsewhere is waited out by its
+    // caller's settle, as for a cached decision: WIDENABLE_TTL_MS from when it was asked).
+    if (
+      shared &&
+      shared.generation === this.generation &&
+      performance.now() - shared.askedAt <= WIDENABLE_TTL_MS
+    ) {
+      const result = await shared.answer;
+      // What the cache would have kept (see `decide`) — and would serve to this request.
+      if (result.canRead) {
+        this.metrics?.decisionServed('cache');
+        return result;
+      }
+    }
     this.metrics?.decisionServed('permissions-service');
+    return this.decide(key, { principal, resourceType, resourceRef, permission });
+  }
 
+  /** Asks the permissions service for a decision, and keeps the answer if it may. */
+  private async decide(key: string, request: CheckRequest): Promise<CheckResult> {
+    const now = Date.now();
     const generation = this.generation;
     const askedAt = performance.now();
-    const result = await this.ask(key, { principal, resourceType, resourceRef, permission });
+    const answer = this.ask(key, request);
+    this.asked.set(key, { generation, askedAt, answer });
+    let result: CheckResult;
+    try {
+      result = await answer;
+    } finally {
+      if (this.asked.get(key)?.answer === answer) this.asked.delete(key);
+    }
     // A change of access (or a lost event stream) while the answer was on its way may have made
     // it stale: it answers this request, which started before, but is not kept for later ones.
-    const tags = result.canRead ? AccessDecisions.tagsOf(principal, result) : [];
+    const tags = result.canRead ? AccessDecisions.tagsOf(request.principal.userId, result) : [];
     if (this.usable && result.canRead && !this.changedSince(generation, tags)) {
       const validUntil = result.validUntil ? Date.parse(result.validUntil) : Infinity;
       if (this.entries.size >= MAX_ENTRIES) this.clear('overflow');
@@ -203,10 +255,10 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
    * What a decision depends on: the resources and accounts it says it read (the wildcard of each
    * kind it does not say), and its principal's memberships.
    */
-  private static tagsOf(principal: PrincipalRef, result: CheckResult): string[] {
+  private static tagsOf(userId: string | null | undefined, result: CheckResult): string[] {
     const tags = result.dependsOn ? [...result.dependsOn] : [ANY_RESOURCE, ANY_ACCOUNT];
     if (result.dependsOn) tags.push(...(result.dependsOnAccounts?.map(accountTag) ?? [ANY_ACCOUNT]));
-    if (principal.userId) tags.push(memberTag(principal.userId));
+    if (userId) tags.push(memberTag(userId));
     return tags;
   }
 
@@ -229,9 +281,9 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Asks the permissions service, now or with the next batch. Only requests not yet sent are
-   * shared, so every answer was computed after its request arrived (after any change of access
-   * that this replica made before it).
+   * Asks the permissions service, now or with the next batch. Requests not yet sent are shared
+   * here, so every answer was computed after its request arrived (after any change of access
+   * that this replica made before it); one already sent, only on the terms of `asked`.
    */
   private ask(key: string, request: CheckRequest): Promise<CheckResult> {
     return new Promise<CheckResult>((resolve, reject) => {

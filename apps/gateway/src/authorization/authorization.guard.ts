@@ -94,7 +94,7 @@ export class AuthorizationGuard implements CanActivate {
         : type && RunReferences.names(request, rule.param)
           ? await this.runs.resolve(type, request)
           : request.params[rule.param];
-    // Made only when thrown: an error's stack costs more than the rest of an allowed check.
+    // Made only when it is the answer: an Error's stack trace costs more than a cached decision.
     const notFound = () => AppError.notFound(rule.through === 'issue' ? 'The issue' : 'The record');
     const signature = rule.signed && typeof request.query?.signature === 'string';
     if (!type || !ref || !(ID_PATTERN.test(ref) || resourceRefSchema.safeParse(ref).success)) {

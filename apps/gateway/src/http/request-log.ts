@@ -14,10 +14,12 @@ export function logRequests(fastify: FastifyInstance, logger: AtriumLogger): voi
     withRequestId(requestId, done);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? request.url.split('?')[0]!;
+    if (!logger.logsRequest(route)) return done();
     withRequestId(String(reply.getHeader(REQUEST_ID_HEADER) ?? ''), () =>
       logger.request({
         method: request.method,
-        route: request.routeOptions.url ?? request.url.split('?')[0]!,
+        route,
         status: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
         principalId: principalIdOf((request as { user?: unknown }).user),
