@@ -143,38 +143,26 @@ export function writeResults(results: BenchResults): void {
   const checkSamples = sc.smallChecks.samples + sum(sc.largeChecks, (s) => s.samples);
   const pairsLabel = `${fixture.pairs.length.toLocaleString('en-US')} pairs`;
   const rate = config.rate.toLocaleString('en-US');
+  /** A throughput row against the open-loop baseline, with its latencies and errors. */
+  const throughputRows = (label: string, runs: typeof hot, threshold: typeof THRESHOLDS.throughput) => [
+    compared(label, compare(each(runs, rpsOf), each(baseOpen, rpsOf), bound), rps, plainRps, threshold),
+    sub('  p50 latency', each(runs, p50Of), each(baseOpen, p50Of)),
+    sub('  p99 latency', each(runs, p99Of), each(baseOpen, p99Of)),
+    errorRow(runs, baseOpen),
+  ];
   const rows: Row[] = [
-    compared(
-      `throughput, ${c} conn (1 grantee × 1 dataset)`,
-      compare(each(hot, rpsOf), each(baseOpen, rpsOf), bound),
-      rps,
-      plainRps,
-      THRESHOLDS.throughput,
-    ),
-    sub('  p50 latency', each(hot, p50Of), each(baseOpen, p50Of)),
-    sub('  p99 latency', each(hot, p99Of), each(baseOpen, p99Of)),
-    errorRow(hot, baseOpen),
+    ...throughputRows(`throughput, ${c} conn (1 grantee × 1 dataset)`, hot, THRESHOLDS.throughput),
     r('  decision-cache hit ratio (both gateways, /metrics)', ranged(hitsHot, percent), '', '', ''),
-    compared(
+    ...throughputRows(
       `throughput, ${c} conn, ${pairsLabel} in rotation`,
-      compare(each(rotated, rpsOf), each(baseOpen, rpsOf), bound),
-      rps,
-      plainRps,
+      rotated,
       THRESHOLDS.rotatedThroughput,
     ),
-    sub('  p50 latency', each(rotated, p50Of), each(baseOpen, p50Of)),
-    sub('  p99 latency', each(rotated, p99Of), each(baseOpen, p99Of)),
-    errorRow(rotated, baseOpen),
-    compared(
+    ...throughputRows(
       `throughput, ${c} conn (1 × 1), others' grants and memberships changing at ${config.churnRate}/s`,
-      compare(each(mixed, rpsOf), each(baseOpen, rpsOf), bound),
-      rps,
-      plainRps,
+      mixed,
       THRESHOLDS.mixedThroughput,
     ),
-    sub('  p50 latency', each(mixed, p50Of), each(baseOpen, p50Of)),
-    sub('  p99 latency', each(mixed, p99Of), each(baseOpen, p99Of)),
-    errorRow(mixed, baseOpen),
     r('  decision-cache hit ratio (both gateways, /metrics)', ranged(hitsMixed, percent), '', '', ''),
     r(
       '  changes of access achieved / failed (all repetitions)',
