@@ -375,6 +375,18 @@ describe('apify-client run lifecycle against Atrium', () => {
     await expectEffective('RESTRICTED');
     await setRunAccess('ANYONE_WITH_ID_CAN_READ');
     await expectEffective('ANYONE_WITH_ID_CAN_READ');
+    // A storage restricted on its own while its run is open: still readable through the run
+    // (rule 5), and /access says so rather than "restricted".
+    const [storage] = storages;
+    await t.http().put(`/v2/${storage}`).set(alice.auth).send({ generalAccess: 'RESTRICTED' }).expect(200);
+    expect(await accessOf(storage)).toMatchObject({
+      generalAccess: 'RESTRICTED',
+      effectiveGeneralAccess: 'ANYONE_WITH_ID_CAN_READ',
+    });
+    await t.http().get(`/v2/${storage}`).set(bob.auth).expect(200);
+    await setRunAccess('RESTRICTED');
+    expect((await accessOf(storage)).effectiveGeneralAccess).toBe('RESTRICTED');
+    await t.http().get(`/v2/${storage}`).set(bob.auth).expect(404);
     // A storage of no run follows the account directly, as before.
     const own = await owner().datasets().getOrCreate(uniqueName('own'));
     expect((await accessOf(`datasets/${own.id}`)).effectiveGeneralAccess).toBe('RESTRICTED');

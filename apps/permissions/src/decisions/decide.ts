@@ -4,6 +4,7 @@ import {
   categoryPermissionsOn,
   DecisionRule,
   expandPermissions as expand,
+  GENERAL_ACCESS,
   MembershipFacts,
   expandPermissions,
   LINK_SHAREABLE_TYPES,
@@ -153,6 +154,22 @@ export function appliedGeneralAccess(
         ? `the owner account's setting ${access}, which run ${ofRun.facts.id} follows and its default storage with it`
         : `run ${ofRun.facts.id}'s own setting ${access}, which its default storage follows`;
   return { access, source };
+}
+
+/**
+ * The general access a stranger meets, as `/access` reports it: the applied setting, or — for a
+ * run's default storage whose own setting is stricter — its run's, since rule 5 gives READ of the
+ * storage to whoever may READ the run (restricting the storage alone does not hide it).
+ */
+export function generalAccessForStrangers(
+  resource: ResourceFacts,
+  owner: AccountFacts | null,
+  run: Pick<RelatedAccess, 'facts' | 'owner'> | null | undefined,
+): ReturnType<typeof effectiveGeneralAccess> {
+  const own = appliedGeneralAccess(resource, owner, run).access;
+  if (!isStorage(resource) || !resource.runId || !run) return own;
+  const ofRun = effectiveGeneralAccess(run.facts, run.owner ?? owner);
+  return GENERAL_ACCESS.indexOf(ofRun) > GENERAL_ACCESS.indexOf(own) ? ofRun : own;
 }
 
 /**

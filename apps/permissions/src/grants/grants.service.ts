@@ -20,7 +20,7 @@ import { addToOutbox, ServiceOutboxRelay } from '@atrium/messaging';
 import { Brackets, DataSource, EntityManager } from 'typeorm';
 import { AuditLogService } from '../audit/audit-log.service';
 import { ProjectionsService } from '../projections/projections.service';
-import { appliedGeneralAccess, decide } from '../decisions/decide';
+import { decide, generalAccessForStrangers } from '../decisions/decide';
 import { MembershipsService } from '../memberships/memberships.service';
 import { GrantStorageKeys } from './grant-storage-keys';
 import { GrantEntity } from './grant.entity';
@@ -314,7 +314,7 @@ export class GrantsService {
       resourceType,
       owner: { userId: resource.ownerId },
       generalAccess: resource.generalAccess,
-      effectiveGeneralAccess: appliedGeneralAccess(resource, owner, run).access,
+      effectiveGeneralAccess: generalAccessForStrangers(resource, owner, run),
       grants: page.map(toView),
       nextCursor: grants.length > req.limit ? page[page.length - 1].id : null,
       derived,
