@@ -16,7 +16,7 @@
  * from runs 1-3, against what was measured.
  *
  * Environment: SCALING_DURATION_S (20, the mix), SCALING_PHASE_S (8, runs 1-3), SCALING_CONNECTIONS
- * (64), SCALING_PAIRS (2000), SCALING_HOT_PAIRS (8), SCALING_MISS_PCT (25, of the mix's reads),
+ * (64), SCALING_PAIRS (1000), SCALING_HOT_PAIRS (1), SCALING_MISS_PCT (25, of the mix's reads),
  * SCALING_WARMUP_S (2), BENCH_DATABASE_URL (admin URL), BENCH_AMQP_URL (its vhost is replaced by
  * a fresh one, deleted afterwards).
  */
@@ -38,8 +38,8 @@ const num = (name: string, fallback: number) => Number(process.env[name] ?? fall
 const DURATION_S = num('SCALING_DURATION_S', 20);
 const PHASE_S = num('SCALING_PHASE_S', 8);
 const CONNECTIONS = num('SCALING_CONNECTIONS', 64);
-const PAIRS = num('SCALING_PAIRS', 2000);
-const HOT_PAIRS = num('SCALING_HOT_PAIRS', 8);
+const PAIRS = num('SCALING_PAIRS', 1000);
+const HOT_PAIRS = num('SCALING_HOT_PAIRS', 1);
 const MISS_SHARE = num('SCALING_MISS_PCT', 25) / 100;
 const WARMUP_S = num('SCALING_WARMUP_S', 2);
 const WRITE_SHARE = 0.1;
@@ -52,7 +52,7 @@ interface Phase {
   result: LoadResult;
   /** Read hit ratio of the gateways' decision caches (writes' decisions left out in the mix). */
   hitRatio: number;
-  /** CPU ms per request by process, the broker's and the database's net of their idle background. */
+  /** CPU ms per request by process (the broker's and the database's: the whole machine's). */
   byProcess: Map<string, number>;
   /** CPU ms per request by process type (replicas summed). */
   byType: Map<string, number>;
@@ -82,8 +82,9 @@ async function main(): Promise<void> {
     adminDatabaseUrl: config.adminDatabaseUrl,
     amqpBaseUrl: config.amqpUrl,
     logDir,
-    // As `npm run bench` runs its services; two replicas share what its one has of the database.
-    env: { LOG_LEVEL: 'warn', DB_POOL_SIZE: '5' },
+    // As deploy/ runs them: LOG_LEVEL=log (the gateway logs a line per request; `npm run bench`
+    // runs at warn) and DB_POOL_SIZE=5.
+    env: { DB_POOL_SIZE: '5' },
   });
   const onSignal = () => void stack.close().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
@@ -136,7 +137,12 @@ async function main(): Promise<void> {
     progress(`idle background: ${OTHERS.map((p) => `${p} ${f2(background.get(p) ?? 0)} cores`).join(', ')}`);
 
     const phases: Phase[] = [];
-    const measure = async (name: string, next: LoadOptions['next'], durationS: number, writes = 0) => {
+    const measure = async (
+      name: string,
+      next: LoadOptions['next'],
+      durationS: number,
+      writes?: 'only' | 'some',
+    ) => {
       const shape = { targets: stack.gatewayUrls, connections: CONNECTIONS, next };
       if (WARMUP_S) await runLoad({ ...shape, durationS: WARMUP_S });
       const counters = await allDecisionCounters(gateways);
@@ -147,14 +153,12 @@ async function main(): Promise<void> {
       const after = cpuSnapshot(children());
       const cache = decisionDelta(counters, await allDecisionCounters(gateways));
       const byProcess = cpuMsPerRequest(before, after, result.responses);
-      for (const p of OTHERS)
-        byProcess.set(
-          p,
-          (byProcess.get(p) ?? 0) - ((background.get(p) ?? 0) * wallS * 1000) / result.responses,
-        );
       // A write's decision (the owner's, holding every permission) is kept for a minute: a hit.
       const writeCount = writes ? (result.statusCounts['201'] ?? 0) : 0;
-      const hitRatio = (cache.hitRatio * cache.decisions - writeCount) / (cache.decisions - writeCount);
+      const hitRatio =
+        writes === 'only'
+          ? NaN
+          : (cache.hitRatio * cache.decisions - writeCount) / (cache.decisions - writeCount);
       const phase: Phase = {
         name,
         result,
@@ -174,12 +178,12 @@ async function main(): Promise<void> {
 
     const hotRun = await measure('reads, hot', hot, PHASE_S);
     const missRun = await measure('reads, missing the cache', rotating, PHASE_S);
-    const writeRun = await measure('writes', write, PHASE_S, 1);
+    const writeRun = await measure('writes', write, PHASE_S, 'only');
     const mixRun = await measure(
       `mix: 90 % reads (1 in ${everyMiss} rotating), 10 % writes`,
       mixed,
       DURATION_S,
-      1,
+      'some',
     );
 
     // The model: a read's CPU is linear in whether its decision was cached (runs 1 and 2, at their
@@ -236,12 +240,13 @@ async function main(): Promise<void> {
       `\nBy process: ${phases.map((p) => `${p.name}: ${formatCpu(p.byProcess)}`).join('; ')}.\n` +
         `Cores used by the measured processes (the stack, the broker, the database, the load generator): ` +
         `${phases.map((p) => `${p.name} ${f2(p.cores)}`).join(', ')}; the prediction assumes ${f2(cores)} ` +
-        `(the mean of runs 1-3). rabbitmq and postgresql are net of their idle background ` +
-        `(${OTHERS.map((p) => `${p} ${f2(background.get(p) ?? 0)} cores`).join(', ')}, measured for ${idleS} s with the stack idle).\n` +
+        `(the mean of runs 1-3). rabbitmq and postgresql are the machine's, with whatever else uses them ` +
+        `(idle, with the stack idle for ${idleS} s: ${OTHERS.map((p) => `${p} ${f2(background.get(p) ?? 0)} cores`).join(', ')}).\n` +
         `Mix predicted / measured: CPU per request ${f2(total(predicted))} / ${f2(total(mixRun.byType))} ms ` +
         `(${((total(predicted) / total(mixRun.byType)) * 100).toFixed(0)} %), throughput ` +
         `${Math.round(predictedRps)} / ${Math.round(mixRun.result.rps)} req/s ` +
-        `(${((predictedRps / mixRun.result.rps) * 100).toFixed(0)} %).`,
+        `(${((predictedRps / mixRun.result.rps) * 100).toFixed(0)} %); at the cores the mix itself used, ` +
+        `${Math.round((mixRun.cores * 1000) / total(predicted))} req/s.`,
     );
   } finally {
     await stack.close();

@@ -55,7 +55,8 @@ export interface SoakStackOptions {
   adminDatabaseUrl: string;
   amqpBaseUrl: string;
   logDir: string;
-  /** Variables of every process's environment, over the defaults below (e.g. LOG_LEVEL). */
+  /** Variables of every process's environment, over the defaults below (LOG_LEVEL stays `log` or
+   * `debug`: a process is known ready by the line it logs at `log`). */
   env?: Record<string, string>;
 }
 
