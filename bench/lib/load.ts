@@ -9,8 +9,8 @@ export interface LoadOptions {
   amount?: number;
   /** Fixed offered load over all connections (requests/s). */
   overallRate?: number;
-  /** Called for every request: the path and headers to send. */
-  next: () => { path: string; headers?: Record<string, string> };
+  /** Called for every request: what to send (a GET without a body unless it says otherwise). */
+  next: () => { path: string; headers?: Record<string, string>; method?: 'GET' | 'POST'; body?: string };
 }
 
 export interface LoadResult {
@@ -58,8 +58,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
             {
               method: 'GET',
               setupRequest: (request) => {
-                const { path, headers } = options.next();
-                return { ...request, method: 'GET', path, headers: headers ?? {} };
+                const { path, headers, method = 'GET', body } = options.next();
+                return { ...request, method, path, headers: headers ?? {}, body };
               },
             },
           ],

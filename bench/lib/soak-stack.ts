@@ -55,6 +55,9 @@ export interface SoakStackOptions {
   adminDatabaseUrl: string;
   amqpBaseUrl: string;
   logDir: string;
+  /** Variables of every process's environment, over the defaults below (LOG_LEVEL stays `log` or
+   * `debug`: a process is known ready by the line it logs at `log`). */
+  env?: Record<string, string>;
 }
 
 async function rabbitmqctl(...args: string[]): Promise<void> {
@@ -122,6 +125,7 @@ export async function startSoakStack(options: SoakStackOptions): Promise<SoakSta
     LOG_LEVEL: 'log',
     LOG_FORMAT: 'json',
     AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+    ...options.env,
   };
 
   const migrate = spawn(process.execPath, ['-r', './tools/register.js', 'tools/migrate.ts'], {
