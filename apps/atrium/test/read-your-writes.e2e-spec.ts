@@ -1,6 +1,7 @@
 import { createGatewayApp } from '@atrium/gateway';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
+import { TEST_PASSWORD } from '@atrium/testing';
 import {
   createActor,
   createDataset,
@@ -94,10 +95,11 @@ describe('read-your-writes of access, across gateway replicas', () => {
       read: () => request.Test;
       after?: () => Promise<unknown>;
     }>,
+    count = TRIALS,
   ): Promise<void> {
     const latencies: number[] = [];
     const failures: string[] = [];
-    for (let i = 0; i < TRIALS; i++) {
+    for (let i = 0; i < count; i++) {
       const { write, read, after } = await trial();
       const started = performance.now();
       await write();
@@ -112,7 +114,7 @@ describe('read-your-writes of access, across gateway replicas', () => {
       {},
     );
     report.push(
-      `  ${name}: ${TRIALS - failures.length} of ${TRIALS} succeeded (failures ${failures.length} ${JSON.stringify(byStatus)}); ` +
+      `  ${name}: ${count - failures.length} of ${count} succeeded (failures ${failures.length} ${JSON.stringify(byStatus)}); ` +
         `write p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms`,
     );
     expect({ name, failures: failures.length, byStatus }).toEqual({ name, failures: 0, byStatus: {} });
@@ -234,5 +236,55 @@ describe('read-your-writes of access, across gateway replicas', () => {
           first().delete(`/v2/organizations/${org.id}/members/${carol.id}`).set(alice.auth).expect(204),
       };
     });
+  }, 600_000);
+
+  // Credentials: a revocation or a logout answered on gateway 1 is in force on gateway 2, which
+  // had just accepted the credential (and cached its verification), at the very next request.
+  const CREDENTIAL_TRIALS = Math.min(TRIALS, 50);
+
+  it('a revoked API token is refused on the other gateway as soon as the revoke answers', async () => {
+    await trials(
+      'API token revoked → other gateway refuses it',
+      401,
+      async () => {
+        const created = await first()
+          .post('/v2/users/me/tokens')
+          .set(carol.auth)
+          .send({ name: 'revoked-soon' })
+          .expect(201);
+        const { id, token } = created.body.data as { id: string; token: string };
+        const asToken = () => second().get('/v2/users/me').set('authorization', `Bearer ${token}`);
+        await asToken().expect(200);
+        return {
+          write: () => first().delete(`/v2/users/me/tokens/${id}`).set(carol.auth).expect(204),
+          read: asToken,
+        };
+      },
+      CREDENTIAL_TRIALS,
+    );
+  }, 600_000);
+
+  it('a logout ends the session on the other gateway as soon as it answers', async () => {
+    await trials(
+      'logout → other gateway refuses the access token',
+      401,
+      async () => {
+        const session = (
+          await first()
+            .post('/v2/auth/login')
+            .send({ login: carol.username, password: TEST_PASSWORD })
+            .expect(200)
+        ).body.data as { accessToken: string; refreshToken: string };
+        const asSession = () =>
+          second().get('/v2/users/me').set('authorization', `Bearer ${session.accessToken}`);
+        await asSession().expect(200);
+        return {
+          write: () =>
+            first().post('/v2/auth/logout').send({ refreshToken: session.refreshToken }).expect(204),
+          read: asSession,
+        };
+      },
+      CREDENTIAL_TRIALS,
+    );
   }, 600_000);
 });

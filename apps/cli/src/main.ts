@@ -57,6 +57,11 @@ export async function main(argv: string[]): Promise<number> {
 
 /** The command line's entry (bin/atrium.js): runs it and exits with its code. */
 export function run(): void {
+  // A reader that stops early (`atrium --help | head`) closes the pipe: that ends the output, quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
   void main(process.argv).then((code) => {
     process.exitCode = code;
   });

@@ -67,8 +67,10 @@ export class CollaboratorTokens {
         });
       } catch (err) {
         if (!(err instanceof AppError && err.type === 'record-not-found')) throw err;
+        this.tokens.forget(record.tokenId); // revoked already: nothing is announced
+        continue;
       }
-      this.tokens.forget(record.tokenId);
+      await this.tokens.revoked([record.tokenId]);
     }
   }
 
@@ -101,8 +103,10 @@ export class CollaboratorTokens {
       await this.rpc.call(IdentityRpc.revokeToken, { userId, tokenId });
     } catch (err) {
       if (!(err instanceof AppError && err.type === 'record-not-found')) throw err;
+      this.tokens.forget(tokenId); // revoked already: nothing is announced
+      return;
     }
-    this.tokens.forget(tokenId);
+    await this.tokens.revoked([tokenId]);
   }
 
   /** For undoing a step of a change that failed later: logs rather than hides the first failure. */

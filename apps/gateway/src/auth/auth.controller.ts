@@ -98,7 +98,7 @@ export class AuthController {
     @ValidBody(refreshBody, { required: true }) body: z.output<typeof refreshBody>,
   ): Promise<void> {
     const ended = await this.rpc.call(IdentityRpc.logout, body);
-    this.sessions.forget(ended.sessionIds);
+    await this.sessions.ended(ended.sessionIds);
   }
 
   /** Verifies the account's email with the one-time token mailed at sign-up. */
@@ -145,6 +145,6 @@ export class AuthController {
     @ValidBody(confirmPasswordResetBody, { required: true }) body: z.output<typeof confirmPasswordResetBody>,
   ): Promise<void> {
     const ended = await this.rpc.call(IdentityRpc.confirmPasswordReset, body);
-    this.sessions.forget(ended.sessionIds);
+    await this.sessions.ended(ended.sessionIds);
   }
 }

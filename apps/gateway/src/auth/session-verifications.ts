@@ -1,6 +1,7 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Events, IdentityRpc } from '@atrium/contracts';
 import { EVENT_BUS, EventBus, RpcClient } from '@atrium/messaging';
+import { AnnouncedRevocations } from './announced-revocations';
 
 const MAX_TTL_MS = 60_000;
 const MAX_ENTRIES = 100_000;
@@ -20,6 +21,8 @@ export class SessionVerifications implements OnModuleInit {
   private listening = false;
   /** Bumped by every forget: a lookup that began before one does not fill the cache (it may be stale). */
   private generation = 0;
+  private readonly announcements = new AnnouncedRevocations();
+  private readonly logger = new Logger(SessionVerifications.name);
 
   constructor(
     private readonly rpc: RpcClient,
@@ -32,7 +35,9 @@ export class SessionVerifications implements OnModuleInit {
       this.listening = connected;
     });
     await this.bus.subscribeBroadcast([Events.sessionsEnded.name], async (envelope) => {
-      this.forget((envelope.payload as { sessionIds: string[] }).sessionIds);
+      const { sessionIds } = envelope.payload as { sessionIds: string[] };
+      this.forget(sessionIds);
+      this.announcements.announced(sessionIds);
     });
     this.listening = this.bus.connected;
   }
@@ -54,5 +59,17 @@ export class SessionVerifications implements OnModuleInit {
   forget(sessionIds: readonly string[]): void {
     this.generation++;
     for (const id of sessionIds) this.open.delete(id);
+  }
+
+  /**
+   * Sessions ended through this replica: dropped here at once, and resolved once their
+   * announcement reached this replica — and so every replica's queue (see AnnouncedRevocations).
+   * Called before the response.
+   */
+  async ended(sessionIds: readonly string[]): Promise<void> {
+    this.forget(sessionIds);
+    if (!sessionIds.length || !this.listening) return;
+    if (!(await this.announcements.heard(sessionIds)))
+      this.logger.warn(`The end of ${sessionIds.length} session(s) was not announced back in time`);
   }
 }

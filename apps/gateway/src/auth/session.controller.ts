@@ -172,7 +172,7 @@ export class SessionController {
     if (!refreshToken) return;
     try {
       const ended = await this.rpc.call(IdentityRpc.logout, { refreshToken });
-      this.sessions.forget(ended.sessionIds);
+      await this.sessions.ended(ended.sessionIds);
     } catch (err) {
       // Signed out already (the session had ended): the cookies are cleared all the same.
       if (!(err instanceof AppError && err.type === 'token-not-valid')) throw err;

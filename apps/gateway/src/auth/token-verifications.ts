@@ -1,7 +1,8 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { Events, IdentityRpc, VerifiedApiToken } from '@atrium/contracts';
 import { EVENT_BUS, EventBus, RpcClient } from '@atrium/messaging';
 import { hash } from 'node:crypto';
+import { AnnouncedRevocations } from './announced-revocations';
 
 const MAX_TTL_MS = 60_000;
 const MAX_ENTRIES = 100_000;
@@ -16,6 +17,10 @@ const MAX_ENTRIES = 100_000;
 export class TokenVerifications implements OnModuleInit {
   private readonly entries = new Map<string, { verified: VerifiedApiToken; expiresAt: number }>();
   private listening = false;
+  /** Bumped by every forget: a verification that began before one does not fill the cache. */
+  private generation = 0;
+  private readonly announcements = new AnnouncedRevocations();
+  private readonly logger = new Logger(TokenVerifications.name);
 
   constructor(
     private readonly rpc: RpcClient,
@@ -31,7 +36,9 @@ export class TokenVerifications implements OnModuleInit {
     await this.bus.subscribeBroadcast(
       [Events.apiTokenRevoked.name, Events.apiTokenChanged.name],
       async (envelope) => {
-        this.forget((envelope.payload as { tokenId: string }).tokenId);
+        const { tokenId } = envelope.payload as { tokenId: string };
+        this.forget(tokenId);
+        this.announcements.announced([tokenId]);
       },
     );
     this.listening = this.bus.connected;
@@ -42,8 +49,9 @@ export class TokenVerifications implements OnModuleInit {
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.expiresAt > now && this.listening) return hit.verified;
+    const generation = this.generation;
     const verified = await this.rpc.call(IdentityRpc.verifyToken, { token });
-    if (this.listening) {
+    if (this.listening && generation === this.generation) {
       if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
       const tokenExpiry = verified.expiresAt ? Date.parse(verified.expiresAt) : Infinity;
       this.entries.set(key, { verified, expiresAt: Math.min(tokenExpiry, now + MAX_TTL_MS) });
@@ -53,6 +61,19 @@ export class TokenVerifications implements OnModuleInit {
 
   /** Drops a token (revoked or changed through this replica, or by event). */
   forget(tokenId: string): void {
+    this.generation++;
     for (const [key, entry] of this.entries) if (entry.verified.tokenId === tokenId) this.entries.delete(key);
+  }
+
+  /**
+   * Tokens revoked or changed through this replica: dropped here at once, and resolved once their
+   * announcement reached this replica — and so every replica's queue (see AnnouncedRevocations).
+   * Called before the response.
+   */
+  async revoked(tokenIds: readonly string[]): Promise<void> {
+    tokenIds.forEach((tokenId) => this.forget(tokenId));
+    if (!tokenIds.length || !this.listening) return;
+    if (!(await this.announcements.heard(tokenIds)))
+      this.logger.warn(`The revocation of ${tokenIds.length} token(s) was not announced back in time`);
   }
 }

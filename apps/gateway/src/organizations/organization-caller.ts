@@ -34,7 +34,7 @@ export async function applyMembershipChange(
   change: MembershipChange<unknown>,
   accessChanges: AccessChangeLog,
 ): Promise<void> {
-  change.revokedTokenIds.forEach((tokenId) => tokens.forget(tokenId));
+  await tokens.revoked(change.revokedTokenIds);
   accessChanges.membership(change.organizationId, change.affectedUserIds);
   if (!change.signingKeyRotation) return;
   try {

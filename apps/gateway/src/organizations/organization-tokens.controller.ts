@@ -81,6 +81,6 @@ export class OrganizationTokensController {
     const tokenId = pathId(tokenIdParam, 'The token');
     requireUnscoped(user);
     await this.rpc.call(OrganizationsRpc.revokeToken, { userId: user.userId, organizationId, tokenId });
-    this.tokens.forget(tokenId);
+    await this.tokens.revoked([tokenId]);
   }
 }

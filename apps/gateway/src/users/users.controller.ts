@@ -82,7 +82,7 @@ export class UsersController {
       sessionId: user.sessionId ?? null,
       change,
     });
-    this.sessions.forget(ended.sessionIds);
+    await this.sessions.ended(ended.sessionIds);
   }
 
   @Get('me/tokens')
@@ -115,7 +115,7 @@ export class UsersController {
   async revokeToken(@CurrentUser() user: UserPrincipal, @Param('tokenId') tokenId: string): Promise<void> {
     if (!idSchema.safeParse(tokenId).success) throw AppError.notFound('The token');
     await this.rpc.call(IdentityRpc.revokeToken, { userId: user.userId, tokenId });
-    this.tokens.forget(tokenId);
+    await this.tokens.revoked([tokenId]);
   }
 
   /**
@@ -134,7 +134,7 @@ export class UsersController {
   ): Promise<{ data: CreatedApiToken }> {
     if (!idSchema.safeParse(tokenId).success) throw AppError.notFound('The token');
     const rotated = await this.rpc.call(IdentityRpc.rotateToken, { userId: user.userId, tokenId });
-    this.tokens.forget(tokenId);
+    await this.tokens.revoked([tokenId]);
     return { data: rotated };
   }
 

@@ -73,7 +73,7 @@ export class Mailer implements OnModuleDestroy {
         `Date: ${new Date().toUTCString()}`,
         'Content-Type: text/plain; charset=utf-8',
         '',
-        mail.text,
+        mail.text.endsWith('\n') ? mail.text : `${mail.text}\n`,
       ].join('\n');
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       writeFileSync(join(this.mailDir, `${stamp}-${id}.eml`), eml, { mode: 0o600 });
