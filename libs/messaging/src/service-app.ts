@@ -10,7 +10,7 @@ import { ChainedInterceptors } from './chained-interceptors';
 import { RpcSchemaVersionInterceptor } from './schema-version';
 import { serveMetrics } from './messaging-metrics';
 import { flushTracing, startTracing } from './tracing';
-import { AtriumLogger, LogFormat, logFormat, logLevels } from './atrium-logger';
+import { AtriumLogger, LogFormat, logFormat } from './atrium-logger';
 import { assertExchanges } from './amqp.event-bus';
 import { InProcessServer, inProcessRegistry } from './in-process.transport';
 import { RmqRpcServer } from './rmq-rpc.server';
@@ -87,8 +87,7 @@ export async function startServiceApp(
       new AckInterceptor(),
       new RpcSchemaVersionInterceptor(),
       new RpcTraceInterceptor(),
-      // Its lines are debug: below that level it would only format lines nobody writes.
-      ...(logLevels(level).includes('debug') ? [new RpcLogInterceptor()] : []),
+      new RpcLogInterceptor(),
     ),
   );
   await app.listen();
