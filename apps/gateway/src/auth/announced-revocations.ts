@@ -1,5 +1,12 @@
 /** How long an ending through this replica waits for its announcement before it answers anyway. */
 export const ANNOUNCEMENT_WAIT_MS = 3000;
+/**
+ * Waited after the announcement reached this replica: the broker hands it to every replica's queue
+ * at once, but each takes it off its own connection a little apart (measured: up to a few ms on one
+ * machine); this covers that skew and an event loop's lag behind, as the 22 ms settle of a change of
+ * access does.
+ */
+export const ANNOUNCEMENT_MARGIN_MS = 25;
 /** How long an announcement is remembered (it may arrive before the call that made it answers). */
 const REMEMBERED_MS = 60_000;
 
@@ -29,8 +36,17 @@ export class AnnouncedRevocations {
     }
   }
 
-  /** Resolves once every id was announced, or after `timeoutMs`: whether all were. */
+  /**
+   * Resolves once every id was announced and ANNOUNCEMENT_MARGIN_MS more have passed, or after
+   * `timeoutMs`: whether all were announced.
+   */
   async heard(ids: readonly string[], timeoutMs = ANNOUNCEMENT_WAIT_MS): Promise<boolean> {
+    const all = await this.announcedAll(ids, timeoutMs);
+    if (all) await new Promise((resolve) => setTimeout(resolve, ANNOUNCEMENT_MARGIN_MS));
+    return all;
+  }
+
+  private async announcedAll(ids: readonly string[], timeoutMs: number): Promise<boolean> {
     const pending = ids.filter((id) => !this.seen.has(id));
     if (!pending.length) return true;
     let timer: NodeJS.Timeout | undefined;
