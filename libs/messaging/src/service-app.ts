@@ -71,7 +71,6 @@ export async function startServiceApp(
   },
 ): Promise<INestMicroservice> {
   if (options.amqpUrl) await assertRpcTopology(options.amqpUrl, service);
-  const level = options.logLevel ?? 'log';
   const transport: MicroserviceOptions = {
     strategy: options.amqpUrl
       ? new RmqRpcServer(rmqServerOptions(options.amqpUrl, service).options)
@@ -79,7 +78,11 @@ export async function startServiceApp(
   };
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(rootModule, {
     ...transport,
-    logger: new AtriumLogger(options.logName ?? service, level, logFormat(options.logFormat)),
+    logger: new AtriumLogger(
+      options.logName ?? service,
+      options.logLevel ?? 'log',
+      logFormat(options.logFormat),
+    ),
   });
   app.useGlobalFilters(new RpcErrorFilter());
   app.useGlobalInterceptors(

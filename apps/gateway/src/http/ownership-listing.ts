@@ -66,9 +66,17 @@ export async function decideEach<V extends { id: string }>(
     type,
     views.map((v) => v.id),
   );
+  return readable(views, decisions);
+}
+
+/** The views whose decision lets the caller READ, each with the permissions it holds. */
+function readable<V extends { id: string }>(
+  views: readonly V[],
+  decisions: ReadonlyMap<string, CheckResult>,
+): Listed<V>[] {
   return views.flatMap((view) => {
-    const decision = decisions.get(view.id)!;
-    return decision.canRead ? [{ view, permissions: decision.permissions }] : [];
+    const decision = decisions.get(view.id);
+    return decision?.canRead ? [{ view, permissions: decision.permissions }] : [];
   });
 }
 
@@ -127,10 +135,7 @@ export async function listByOwnership<V extends ListedView>(
         decideIds(access, principal, type, sharedIds.resourceIds),
       ])
     : [{ items: [] as V[] }, new Map<string, CheckResult>()];
-  const items = found.items.flatMap((view) => {
-    const decision = decided.get(view.id);
-    return decision?.canRead ? [{ view, permissions: decision.permissions }] : [];
-  });
+  const items = readable(found.items, decided);
   return {
     ...page,
     total: sharedIds.total - (sharedIds.resourceIds.length - items.length),
