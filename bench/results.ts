@@ -150,6 +150,18 @@ export function writeResults(results: BenchResults): void {
     sub('  p99 latency', each(runs, p99Of), each(baseOpen, p99Of)),
     errorRow(runs, baseOpen),
   ];
+  /** A p99 row at a fixed offered rate against the baseline's at the same rate, with p50 and the rate achieved. */
+  const rateRows = (
+    label: string,
+    runs: typeof fixed,
+    base: typeof baseFixed,
+    threshold: typeof THRESHOLDS.pacedRateP99,
+  ) => [
+    compared(label, compare(each(runs, p99Of), each(base, p99Of), bound), ms, plainMs, threshold),
+    sub('  p50 latency', each(runs, p50Of), each(base, p50Of)),
+    sub('  achieved rate', each(runs, rpsOf), each(base, rpsOf), rps, plainRps),
+    errorRow(runs, base),
+  ];
   const rows: Row[] = [
     ...throughputRows(`throughput, ${c} conn (1 grantee × 1 dataset)`, hot, THRESHOLDS.throughput),
     r('  decision-cache hit ratio (both gateways, /metrics)', ranged(hitsHot, percent), '', '', ''),
@@ -175,26 +187,13 @@ export function writeResults(results: BenchResults): void {
       '',
       '',
     ),
-    compared(
-      `p99 at fixed ${rate} req/s offered (1 × 1)`,
-      compare(each(fixed, p99Of), each(baseFixed, p99Of), bound),
-      ms,
-      plainMs,
-      THRESHOLDS.burstyRateP99,
-    ),
-    sub('  p50 latency', each(fixed, p50Of), each(baseFixed, p50Of)),
-    sub('  achieved rate', each(fixed, rpsOf), each(baseFixed, rpsOf), rps, plainRps),
-    errorRow(fixed, baseFixed),
-    compared(
+    ...rateRows(`p99 at fixed ${rate} req/s offered (1 × 1)`, fixed, baseFixed, THRESHOLDS.burstyRateP99),
+    ...rateRows(
       `p99 at ${rate} req/s, paced (20 staggered instances)`,
-      compare(each(paced, p99Of), each(basePaced, p99Of), bound),
-      ms,
-      plainMs,
+      paced,
+      basePaced,
       THRESHOLDS.pacedRateP99,
     ),
-    sub('  p50 latency', each(paced, p50Of), each(basePaced, p50Of)),
-    sub('  achieved rate', each(paced, rpsOf), each(basePaced, rpsOf), rps, plainRps),
-    errorRow(paced, basePaced),
     r(`revocation → gateway 2 denies, p50 (${revoke.trials} trials)`, ms(denyP50), '', '', ''),
     r(
       'revocation → gateway 2 denies, p99',
