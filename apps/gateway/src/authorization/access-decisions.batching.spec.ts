@@ -10,7 +10,7 @@ describe('AccessDecisions batching of cache misses', () => {
       resourceType: 'DATASET',
       allowed,
       canRead: true,
-      // Allowed: all a dataset has, kept however long the test takes (a partial one is kept 20 ms).
+      // Allowed: all a dataset has, kept however long the test takes (a partial one is kept WIDENABLE_TTL_MS).
       permissions: allowed ? ['READ', 'WRITE', 'MANAGE_ACCESS'] : [],
       rule: 'grant',
       validUntil: null,
@@ -44,11 +44,20 @@ describe('AccessDecisions batching of cache misses', () => {
   afterEach(() => access.onModuleDestroy());
 
   const check = (ref: string, userId = 'guest') => access.check({ userId }, 'DATASET', ref, 'READ');
+  /** Each asked after the one before was sent (misses asked together go in one request). */
+  const oneByOne = async (refs: string[]) => {
+    const asked: Promise<CheckResult>[] = [];
+    for (const ref of refs) {
+      asked.push(check(ref));
+      await null; // the send, scheduled as a microtask, goes first
+    }
+    return asked;
+  };
   const answerSingle = (call: Call) => call.answer(decision(call.payload.resourceRef!));
   const answerMany = (call: Call) => call.answer(call.payload.checks!.map((c) => decision(c.resourceRef)));
 
   it('asks at once while few checks are out, then batches the rest (each answer to its request)', async () => {
-    const first = ['a', 'b', 'c', 'd'].map((ref) => check(ref));
+    const first = await oneByOne(['a', 'b', 'c', 'd']);
     expect(calls.map((c) => c.route)).toEqual(Array(4).fill(PermissionsRpc.check));
     const queued = ['e', 'f', 'g'].map((ref) => check(ref));
     expect(calls).toHaveLength(4); // waiting for one to come back
@@ -69,8 +78,21 @@ describe('AccessDecisions batching of cache misses', () => {
     expect(calls).toHaveLength(5);
   });
 
+  it('asks the first miss of a synchronous run at once, and the rest of it (a listing) together', async () => {
+    const listed = Array.from({ length: 10 }, (_, i) => check(`item-${i}`));
+    expect(calls.map((c) => c.route)).toEqual([PermissionsRpc.check]);
+    await null; // the run is done
+    expect(calls.map((c) => c.route)).toEqual([PermissionsRpc.check, PermissionsRpc.checkMany]);
+    expect(calls[1].payload.checks!.map((c) => c.resourceRef)).toEqual(
+      listed.slice(1).map((_, i) => `item-${i + 1}`),
+    );
+    answerSingle(calls[0]);
+    answerMany(calls[1]);
+    expect((await Promise.all(listed)).map((r) => r.resourceId)).toEqual(listed.map((_, i) => `item-${i}`));
+  });
+
   it('shares a waiting check between identical requests; one already sent only if access did not change since', async () => {
-    const sent = ['a', 'b', 'c', 'd'].map((ref) => check(ref));
+    const sent = await oneByOne(['a', 'b', 'c', 'd']);
     const joined = check('b'); // 'b' is on its way and nothing changed: its answer is shared
     access.changed('a');
     const again = check('a'); // 'a' is on its way, but access changed since: asked again, with the next batch
@@ -88,7 +110,7 @@ describe('AccessDecisions batching of cache misses', () => {
   });
 
   it('shares an answer on its way only while the cache would keep it, and WIDENABLE_TTL_MS at most', async () => {
-    const sent = ['a', 'b', 'c', 'd'].map((ref) => check(ref));
+    const sent = await oneByOne(['a', 'b', 'c', 'd']);
     const joined = check('a');
     // Not found (the cache keeps no such answer): the request that joined asks again itself.
     calls[0].answer({ ...decision('a'), canRead: false, allowed: false, resourceId: null, permissions: [] });
@@ -100,6 +122,7 @@ describe('AccessDecisions batching of cache misses', () => {
     // Asked longer ago than a decision a change could widen is kept: asked again.
     await new Promise((r) => setTimeout(r, WIDENABLE_TTL_MS + 5));
     const late = check('b');
+    await null;
     expect(calls).toHaveLength(6);
     [1, 2, 3].forEach((i) => answerSingle(calls[i]));
     answerSingle(calls[5]);
@@ -107,7 +130,7 @@ describe('AccessDecisions batching of cache misses', () => {
   });
 
   it('fails a request that shared an answer on its way when that check fails (closed, never allowed)', async () => {
-    const sent = ['a', 'b', 'c', 'd'].map((ref) => check(ref));
+    const sent = await oneByOne(['a', 'b', 'c', 'd']);
     const joined = check('a');
     calls[0].fail(new AppError('service-unavailable', 'permissions down'));
     await expect(sent[0]).rejects.toThrow('permissions down');
@@ -117,7 +140,7 @@ describe('AccessDecisions batching of cache misses', () => {
   });
 
   it('asks each check of a batch alone when the service answered the batch with an error', async () => {
-    const sent = ['a', 'b', 'c', 'd'].map((ref) => check(ref));
+    const sent = await oneByOne(['a', 'b', 'c', 'd']);
     const queued = [check('e'), check('f')];
     answerSingle(calls[0]);
     await sent[0];
@@ -138,7 +161,7 @@ describe('AccessDecisions batching of cache misses', () => {
   });
 
   it('fails every request of a batch that was not answered (closed, never allowed)', async () => {
-    const sent = ['a', 'b', 'c', 'd'].map((ref) => check(ref));
+    const sent = await oneByOne(['a', 'b', 'c', 'd']);
     const queued = [check('e'), check('f')];
     calls[0].fail(new AppError('service-unavailable', 'permissions down'));
     await expect(sent[0]).rejects.toThrow('permissions down');
@@ -146,7 +169,7 @@ describe('AccessDecisions batching of cache misses', () => {
     calls[4].fail(new AppError('service-unavailable', 'permissions down'));
     for (const q of queued) await expect(q).rejects.toThrow('permissions down');
     // A batch answered with the wrong number of decisions is refused too.
-    const filler = check('z'); // four out again
+    const [filler] = await oneByOne(['z']); // four out again
     const more = [check('g'), check('h')];
     answerSingle(calls.at(-1)!);
     await filler;

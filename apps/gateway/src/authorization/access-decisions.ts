@@ -46,7 +46,7 @@ const memberTag = (userId: string) => `member:${userId}`;
  * change (a commit wait, as Spanner's). Durations on each process's monotonic clock; the margin
  * covers timer granularity.
  */
-export const WIDENABLE_TTL_MS = 20;
+export const WIDENABLE_TTL_MS = 50;
 const SETTLE_MARGIN_MS = 2;
 /**
  * A decision a change could widen that is served with less than this left is asked again at
@@ -89,7 +89,8 @@ interface Waiting {
  * so a resource is usable as soon as it is created. A decision that a grant or a membership could
  * widen is kept only WIDENABLE_TTL_MS, and every call that changes access waits that long before it
  * answers (`settle`): what it gives is in force on every replica for the next request.
- * Misses are asked at once up to MAX_CHECKS_IN_FLIGHT requests on their way; the ones that arrive
+ * Misses are asked at once up to MAX_CHECKS_IN_FLIGHT requests on their way (the ones after the
+ * first of one synchronous run, such as a listing's loop, together in one `checkMany`); the ones that arrive
  * meanwhile go together in one `checkMany` when a request comes back.
  */
 @Injectable()
@@ -113,6 +114,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     { generation: number; askedAt: number; answer: Promise<CheckResult> }
   >();
   private checksInFlight = 0;
+  private sendScheduled = false;
   /**
    * Bumped by every change of access; what each reached (tags, or null: anything), for the last
    * RECENT_CHANGES of them. A decision asked for before a change that may affect it is not cached
@@ -290,7 +292,16 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
       const waiting = this.waiting.get(key);
       if (waiting) waiting.answers.push({ resolve, reject });
       else this.waiting.set(key, { request, answers: [{ resolve, reject }] });
+      // The first miss of a synchronous run goes at once; the others asked in that run (a
+      // listing's loop over its items) go together in one `checkMany` when it is done, not a few
+      // alone and then the rest after one comes back.
+      if (this.sendScheduled) return;
       this.sendWaiting();
+      this.sendScheduled = true;
+      queueMicrotask(() => {
+        this.sendScheduled = false;
+        this.sendWaiting();
+      });
     });
   }
 
