@@ -4,6 +4,7 @@ import { from, lastValueFrom, timeout, TimeoutError } from 'rxjs';
 import { RpcTransport, timeoutError, toAppError } from './rpc-transport';
 import { rpcSpan } from './tracing';
 import { deadlineError, deadlinePassed, rpcCallHeaders, withRpcHeaders } from './idempotency';
+import { PatternRoutes } from './pattern-routes';
 
 /** Copies a value as the wire would, so no caller shares objects with a handler. */
 const overTheWire = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
@@ -20,6 +21,15 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
     private readonly registry: InProcessRegistry,
   ) {
     super();
+  }
+
+  private readonly patternRoutes = new PatternRoutes(
+    (pattern) => super.getRouteFromPattern(pattern),
+    (route) => this.messageHandlers.has(route),
+  );
+
+  override getRouteFromPattern(pattern: string): string {
+    return this.patternRoutes.route(pattern);
   }
 
   listen(callback: () => void): void {

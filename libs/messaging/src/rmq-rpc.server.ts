@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { RmqContext, RmqOptions, ServerRMQ } from '@nestjs/microservices';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { randomUUID } from 'node:crypto';
+import { PatternRoutes } from './pattern-routes';
 
 /** How long a closing server waits for the requests it already took before it closes anyway. */
 export const RPC_DRAIN_TIMEOUT_MS = 10_000;
@@ -56,21 +57,13 @@ export class RmqRpcServer extends ServerRMQ {
     this.consumerTag = consumerTag;
   }
 
-  /** Routes of the patterns this server handles, as Nest derives them (see `getRouteFromPattern`). */
-  private readonly routes = new Map<string, string>();
+  private readonly patternRoutes = new PatternRoutes(
+    (pattern) => super.getRouteFromPattern(pattern),
+    (route) => this.messageHandlers.has(route),
+  );
 
-  /**
-   * Nest derives a message's route from its pattern by trying `JSON.parse` on it first: for
-   * Atrium's patterns (plain strings) that throws, on every request — ~2 % of a service's CPU.
-   * The route of a pattern that has a handler is kept (handlers are few and fixed).
-   */
   override getRouteFromPattern(pattern: string): string {
-    let route = this.routes.get(pattern);
-    if (route === undefined) {
-      route = super.getRouteFromPattern(pattern);
-      if (this.messageHandlers.has(route)) this.routes.set(pattern, route);
-    }
-    return route;
+    return this.patternRoutes.route(pattern);
   }
 
   override async setupChannel(channel: Channel, callback: () => void): Promise<void> {
