@@ -1,4 +1,5 @@
 import { execFileSync } from 'child_process';
+import { createHash } from 'crypto';
 import { writeFileSync } from 'fs';
 import * as os from 'os';
 import { config, PROPAGATION_TIMEOUT_MS, REVOKE_POLL_MS } from './config';
@@ -370,8 +371,21 @@ function machine(): string {
   const model = cpus[0]?.model.trim() ?? 'unknown CPU';
   return (
     `${cpus.length} × ${model}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, ` +
-    `${os.type()} ${os.release()} (${os.arch()}), Node ${process.version}`
+    `${os.type()} ${os.release()} (${os.arch()}), Node ${process.version}; ` +
+    `speed probe ${speedProbeMs().toFixed(0)} ms of CPU (lower is faster)`
   );
+}
+
+/**
+ * A fixed single-core workload (200,000 chained SHA-256 digests), in CPU ms: the same model of
+ * machine has run the same code 2–3× slower on another day, so runs compare through this.
+ */
+function speedProbeMs(): number {
+  const started = process.cpuUsage();
+  let digest = Buffer.alloc(32);
+  for (let i = 0; i < 200_000; i++) digest = createHash('sha256').update(digest).digest();
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / 1000;
 }
 
 function revision(): string {
