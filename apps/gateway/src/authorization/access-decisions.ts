@@ -89,9 +89,9 @@ interface Waiting {
  * so a resource is usable as soon as it is created. A decision that a grant or a membership could
  * widen is kept only WIDENABLE_TTL_MS, and every call that changes access waits that long before it
  * answers (`settle`): what it gives is in force on every replica for the next request.
- * Misses are asked at once up to MAX_CHECKS_IN_FLIGHT requests on their way (the ones after the
- * first of one synchronous run, such as a listing's loop, together in one `checkMany`); the ones that arrive
- * meanwhile go together in one `checkMany` when a request comes back.
+ * Misses are asked at once up to MAX_CHECKS_IN_FLIGHT requests on their way (those after the first
+ * of one synchronous run, such as a listing's loop, together in one `checkMany`); the ones that
+ * arrive meanwhile go together in one `checkMany` when a request comes back.
  */
 @Injectable()
 export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
