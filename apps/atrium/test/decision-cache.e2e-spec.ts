@@ -334,7 +334,7 @@ describe('gateway decision cache', () => {
   it('a change about one resource leaves other cached decisions served; those that read it go (a run and its storage)', async () => {
     const create = async (path: string) => (await t.http().post(path).set(alice.auth).expect(201)).body.data;
     // All of a type's permissions: a decision a grant cannot widen, kept in the cache (one holding
-    // less is kept only WIDENABLE_TTL_MS, 50 ms: see read-your-writes.e2e-spec.ts).
+    // less is kept only WIDENABLE_TTL_MS, 20 ms: see read-your-writes.e2e-spec.ts).
     const grant = async (path: string) =>
       (
         await t
@@ -389,7 +389,7 @@ describe('gateway decision cache', () => {
       await readRunDataset().expect(200);
       if ((await allChanges()) !== flushesBefore && attempt < 3) continue;
       // The dataset's decision is still served from the cache; the run storage's (READ only, derived
-      // from the run) is one a change could widen, kept 50 ms, so it is asked again either way.
+      // from the run) is one a change could widen, kept 20 ms, so it is asked again either way.
       expect((await hits()) - hitsBefore).toBe(1);
       break;
     }

@@ -3,7 +3,7 @@ export const ANNOUNCEMENT_WAIT_MS = 3000;
 /**
  * Waited after the announcement reached this replica: the broker hands it to every replica's queue
  * at once, but each takes it off its own connection a little apart (measured: up to a few ms on one
- * machine); this covers that skew and an event loop's lag behind, as the settle of a change of
+ * machine); this covers that skew and an event loop's lag behind, as the 22 ms settle of a change of
  * access does.
  */
 export const ANNOUNCEMENT_MARGIN_MS = 25;

@@ -10,7 +10,7 @@ describe('AccessDecisions batching of cache misses', () => {
       resourceType: 'DATASET',
       allowed,
       canRead: true,
-      // Allowed: all a dataset has, kept however long the test takes (a partial one is kept WIDENABLE_TTL_MS).
+      // Allowed: all a dataset has, kept however long the test takes (a partial one is kept 20 ms).
       permissions: allowed ? ['READ', 'WRITE', 'MANAGE_ACCESS'] : [],
       rule: 'grant',
       validUntil: null,

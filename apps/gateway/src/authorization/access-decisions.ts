@@ -46,7 +46,7 @@ const memberTag = (userId: string) => `member:${userId}`;
  * change (a commit wait, as Spanner's). Durations on each process's monotonic clock; the margin
  * covers timer granularity.
  */
-export const WIDENABLE_TTL_MS = 50;
+export const WIDENABLE_TTL_MS = 20;
 const SETTLE_MARGIN_MS = 2;
 /**
  * A decision a change could widen that is served with less than this left is asked again at
