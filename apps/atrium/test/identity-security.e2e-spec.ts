@@ -5,10 +5,11 @@ import type { Pool } from 'pg';
 import request from 'supertest';
 import {
   createOrganization,
+  PATIENT,
   readMail,
   replicaGatewayConfig,
-  signUp,
   SignedUpUser,
+  signUp,
   startTestStack,
   TestStack,
   verifyEmail,
@@ -22,8 +23,6 @@ const PASSWORD = 'correct horse battery';
  * the address, password change and reset, logout that ends the session's access tokens on every
  * replica, an atomic per-account lockout, and answers that do not tell which emails are registered.
  */
-const PATIENT = { RPC_TIMEOUT_MS: '15000' };
-
 describe('identity security', () => {
   let t: TestStack;
   let replica: INestApplication;
@@ -31,9 +30,8 @@ describe('identity security', () => {
   let owner: SignedUpUser;
 
   beforeAll(async () => {
-    // What hole 6 measures is how many racing logins are verified, not how fast they are answered:
-    // 60 logins of one account take its lock one at a time, and on a slow CI machine the last ones
-    // waited out a 3 s RPC timeout (503). The gateways wait longer, as read-your-writes' do.
+    // Hole 6 counts how many of 60 racing logins are verified: they take the account's lock one at
+    // a time, and on a slow CI machine the last ones waited out the 3 s RPC timeout (503).
     t = await startTestStack(PATIENT);
     replica = await createGatewayApp(replicaGatewayConfig(PATIENT));
     await replica.getHttpAdapter().getInstance().ready();

@@ -6,14 +6,15 @@ import {
   createActor,
   createDataset,
   createOrganization,
+  PATIENT,
   replicaGatewayConfig,
   restrictResourceAccess,
   SignedUpUser,
   signUpEach,
   startTestStack,
-  TestOrganization,
   TEST_DISTRIBUTED,
   TEST_EMBEDDED,
+  TestOrganization,
   TestStack,
 } from './test-stack';
 
@@ -23,13 +24,6 @@ import {
  * READ_YOUR_WRITES_TRIALS=200.
  */
 const TRIALS = Number(process.env.READ_YOUR_WRITES_TRIALS ?? (TEST_EMBEDDED || TEST_DISTRIBUTED ? 10 : 100));
-/**
- * What is measured is whether the write is in force when it answers, not how fast it answers: on
- * a loaded CI machine one of a thousand writes may wait out a 3 s RPC timeout, so the gateways
- * wait longer (a slow write still counts in the latencies reported).
- */
-const PATIENT = { RPC_TIMEOUT_MS: '15000' };
-
 /**
  * Read-your-writes on EVERY replica: when a call that gives access answers on gateway 1, the very
  * next request — sent at once, to gateway 2 — already has that access. Gateway 2 is first made to

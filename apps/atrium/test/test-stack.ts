@@ -47,6 +47,14 @@ export const TEST_DISTRIBUTED = process.env.TEST_DISTRIBUTED === '1';
 const transportOverrides = () => (TEST_EMBEDDED ? { AMQP_URL: '' } : {});
 
 /** Configuration for another gateway replica in front of the stack's services. */
+/**
+ * Gateway settings for a spec that measures whether something holds (a write in force when it
+ * answers, a lockout under a race, a crawl that loses nothing), not how fast it is answered: on a
+ * slow or loaded CI machine a call may wait out the default 3 s RPC timeout (503) behind a lock or
+ * a busy test process, so these gateways wait 15 s. Slow calls still count in what they report.
+ */
+export const PATIENT = { RPC_TIMEOUT_MS: '15000' };
+
 export function replicaGatewayConfig(overrides: Record<string, string> = {}) {
   return testGatewayConfig({ ...transportOverrides(), ...overrides });
 }
@@ -128,10 +136,12 @@ export function freePort(): Promise<number> {
 }
 
 /** A stack whose gateway listens on a real port, with PUBLIC_BASE_URL pointing at it (for SDK clients). */
-export async function startListeningTestStack(): Promise<TestStack & { baseUrl: string }> {
+export async function startListeningTestStack(
+  gatewayOverrides: Record<string, string> = {},
+): Promise<TestStack & { baseUrl: string }> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const t = await startTestStack({ PORT: String(port), PUBLIC_BASE_URL: baseUrl });
+  const t = await startTestStack({ ...gatewayOverrides, PORT: String(port), PUBLIC_BASE_URL: baseUrl });
   await t.stack.gateway.listen(port, '127.0.0.1');
   return { ...t, baseUrl };
 }
