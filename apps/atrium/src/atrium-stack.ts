@@ -46,8 +46,18 @@ export async function startAtriumStack(
     services.delete(name);
   };
   // Migrations of one schema never touch another, so the services start side by side.
-  await Promise.all((Object.keys(SERVICE_MODULES) as ServiceName[]).map(startService));
-  const gateway = await createGatewayApp(gatewayConfig, 'atrium');
+  const starts = await Promise.allSettled((Object.keys(SERVICE_MODULES) as ServiceName[]).map(startService));
+  let gateway: NestFastifyApplication;
+  try {
+    const failed = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    gateway = await createGatewayApp(gatewayConfig, 'atrium');
+  } catch (err) {
+    // No part of a stack that failed to start stays running: its services would go on taking
+    // requests from the queues (on a shared broker, another stack's).
+    for (const name of [...services.keys()]) await stopService(name).catch(() => undefined);
+    throw err;
+  }
   return {
     gateway,
     services,

@@ -128,13 +128,19 @@ describe('console smoke', () => {
       await page.goto('/health/ready');
       await page.evaluate(() => fetch('/v2/no-such-route'));
       expect(h.pageErrors()).toEqual([]);
+      // Both reach the harness's listeners (registered first) before these waits end: a fixed
+      // 50 ms was too short for the thrown error on a slow CI machine.
+      const reached = Promise.all([
+        page.waitForEvent('pageerror'),
+        page.waitForEvent('console', (msg) => msg.type() === 'error'),
+      ]);
       await page.evaluate(() => {
         setTimeout(() => {
           throw new Error('boom from the page');
         });
         console.error('logged by the app');
       });
-      await page.waitForTimeout(50);
+      await reached;
       const failure = h.endTest();
       await expect(failure).rejects.toThrow(/uncaught Error: boom from the page/);
       await expect(failure).rejects.toThrow(/console\.error: logged by the app/);

@@ -56,8 +56,9 @@ export async function createGatewayApp(
   const app = await NestFactory.create<NestFastifyApplication>(
     GatewayModule.forRoot(config, metrics),
     adapter,
-    // The body parsers are registered above (Nest's own would replace the JSON one).
-    { logger, bodyParser: false },
+    // The body parsers are registered above (Nest's own would replace the JSON one). A failed
+    // start throws to the caller rather than ending the process (see startServiceApp).
+    { logger, bodyParser: false, abortOnError: false },
   );
   // Nest routes Fastify's own errors (unparseable JSON, oversized bodies) through this filter too.
   app.useGlobalFilters(new ApiExceptionFilter());

@@ -78,6 +78,10 @@ export async function startServiceApp(
   };
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(rootModule, {
     ...transport,
+    // A module that fails to start (the database not answering in time) throws to the caller, as
+    // any other start error does, instead of Nest ending the process: one process may hold more
+    // than this service (the embedded mode, a test run that found every later file aborted).
+    abortOnError: false,
     logger: new AtriumLogger(
       options.logName ?? service,
       options.logLevel ?? 'log',
