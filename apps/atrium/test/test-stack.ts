@@ -46,7 +46,6 @@ export const TEST_EMBEDDED = process.env.TEST_EMBEDDED === '1';
 export const TEST_DISTRIBUTED = process.env.TEST_DISTRIBUTED === '1';
 const transportOverrides = () => (TEST_EMBEDDED ? { AMQP_URL: '' } : {});
 
-/** Configuration for another gateway replica in front of the stack's services. */
 /**
  * Gateway settings for a spec that measures whether something holds (a write in force when it
  * answers, a lockout under a race, a crawl that loses nothing), not how fast it is answered: on a
@@ -55,6 +54,7 @@ const transportOverrides = () => (TEST_EMBEDDED ? { AMQP_URL: '' } : {});
  */
 export const PATIENT = { RPC_TIMEOUT_MS: '15000' };
 
+/** Configuration for another gateway replica in front of the stack's services. */
 export function replicaGatewayConfig(overrides: Record<string, string> = {}) {
   return testGatewayConfig({ ...transportOverrides(), ...overrides });
 }
