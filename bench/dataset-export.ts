@@ -10,7 +10,7 @@ import { tmpdir } from 'os';
 import { join } from 'path';
 import { rssMB } from './lib/embedded';
 import { createBenchDatabase } from './lib/infra';
-import { print, progress, sleep } from './lib/log';
+import { print, progress, runScript, sleep } from './lib/log';
 import { freePort, ProcessGroup } from './lib/processes';
 
 const ITEMS = Number(process.env.ITEMS ?? 100_000);
@@ -141,10 +141,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    progress(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exit(1);
-  },
-);
+runScript(main);

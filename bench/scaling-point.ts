@@ -28,7 +28,7 @@ import { config } from './config';
 import { Api } from './lib/api';
 import { cpuMsPerRequest, cpuSnapshot, CpuSnapshot, formatCpu } from './lib/cpu';
 import { LoadOptions, LoadResult, runLoad } from './lib/load';
-import { print, progress, sleep } from './lib/log';
+import { print, progress, runScript, sleep } from './lib/log';
 import { allDecisionCounters, decisionDelta } from './lib/metrics';
 import { randomSuffix } from './lib/infra';
 import { buildFixture } from './lib/setup';
@@ -253,10 +253,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    progress(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exit(1);
-  },
-);
+runScript(main);

@@ -4,6 +4,17 @@ export function progress(message: string): void {
   process.stderr.write(`[bench ${at}] ${message}\n`);
 }
 
+/** Runs a benchmark script's `main`: exits 0 when it is done, 1 (with the error's stack) when it fails. */
+export function runScript(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      progress(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exit(1);
+    },
+  );
+}
+
 export function print(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
