@@ -7,7 +7,6 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  PATIENT,
   restrictResourceAccess,
   SignedUpUser,
   signUpEach,
@@ -118,7 +117,7 @@ describe('the Apify SDK and Crawlee against Atrium', () => {
     site = await startSite();
     // Every page crawled once and nothing refused is what counts: on a slow CI machine, with two
     // Actor processes beside the test process, calls waited out the 3 s RPC timeout (503).
-    const listening = await startListeningTestStack(PATIENT);
+    const listening = await startListeningTestStack();
     t = listening;
     baseUrl = listening.baseUrl;
     [alice, bob] = await signUpEach(t, 'alice', 'bob');

@@ -6,7 +6,6 @@ import {
   createActor,
   createDataset,
   createOrganization,
-  PATIENT,
   replicaGatewayConfig,
   restrictResourceAccess,
   SignedUpUser,
@@ -42,8 +41,8 @@ describe('read-your-writes of access, across gateway replicas', () => {
   const report: string[] = [];
 
   beforeAll(async () => {
-    t = await startTestStack(PATIENT);
-    replica = await createGatewayApp(replicaGatewayConfig(PATIENT));
+    t = await startTestStack();
+    replica = await createGatewayApp(replicaGatewayConfig());
     await replica.getHttpAdapter().getInstance().ready();
     [alice, bob, carol] = await signUpEach(t, 'alice', 'bob', 'carol');
     await restrictResourceAccess(t, alice, bob, carol);

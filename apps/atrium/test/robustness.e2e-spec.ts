@@ -1,6 +1,6 @@
 import { uniqueName } from '@atrium/testing';
 import { brotliCompressSync } from 'node:zlib';
-import { createDataset, SignedUpUser, signUp, startTestStack, TestStack } from './test-stack';
+import { createDataset, FAIL_FAST, SignedUpUser, signUp, startTestStack, TestStack } from './test-stack';
 
 describe('bad input, fail-closed authorization and operations endpoints', () => {
   let t: TestStack;
@@ -8,7 +8,8 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
   let datasetId: string;
 
   beforeAll(async () => {
-    t = await startTestStack();
+    // It stops the permissions service and times how soon the gateway answers 503.
+    t = await startTestStack(FAIL_FAST);
     alice = await signUp(t, uniqueName('alice'));
     datasetId = await createDataset(t, alice, 'box');
     await t.http().post(`/v2/datasets/${datasetId}/items`).set(alice.auth).send({ kept: true }).expect(201);

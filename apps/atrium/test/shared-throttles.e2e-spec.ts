@@ -10,6 +10,7 @@ import {
   TEST_DISTRIBUTED,
   TEST_EMBEDDED,
   TestStack,
+  FAIL_FAST,
   replicaGatewayConfig,
   signUp,
   startTestStack,
@@ -18,7 +19,6 @@ import {
 const PASSWORD = 'correct horse battery';
 /** identity's per-account limits (account-throttle.ts). */
 const ACCOUNT_LIMIT = 10;
-const PATIENT = { RPC_TIMEOUT_MS: '15000' };
 
 /**
  * Throttles that guard sign-in are counted in one place every replica sees (issue 17, item 3): the
@@ -162,7 +162,7 @@ describe('throttles shared by replicas', () => {
     it('counts exactly the threshold of 50 concurrent wrong passwords sent through two gateways', async () => {
       // A longer RPC timeout than the tests' 3 s: 50 argon2-verified logins on a shared 2-core
       // machine may take longer, and this counts the lockout, not the latency.
-      const [a, b] = [await gateway(PATIENT), await gateway(PATIENT)];
+      const [a, b] = [await gateway(), await gateway()];
       const user = await signUp(t, uniqueName('target'));
       const started = Date.now();
       const results = await Promise.all(
@@ -204,7 +204,7 @@ describe('throttles shared by replicas', () => {
     });
 
     it('lets exactly the limit of 30 concurrent password-reset requests for one address through', async () => {
-      const [a, b] = [await gateway(PATIENT), await gateway(PATIENT)];
+      const [a, b] = [await gateway(), await gateway()];
       const user = await signUp(t, uniqueName('mailbox'));
       const results = await Promise.all(
         Array.from({ length: 30 }, (_, i) =>
@@ -221,7 +221,7 @@ describe('throttles shared by replicas', () => {
 
   describe('when the counters cannot be reached', () => {
     it('refuses auth attempts with 503, never lets them through uncounted', async () => {
-      const a = await gateway({ AUTH_RATE_LIMIT_PER_MINUTE: '5' });
+      const a = await gateway({ ...FAIL_FAST, AUTH_RATE_LIMIT_PER_MINUTE: '5' });
       await secondIdentity?.close();
       secondIdentity = undefined;
       await t.stack.stopService('identity');

@@ -47,16 +47,19 @@ export const TEST_DISTRIBUTED = process.env.TEST_DISTRIBUTED === '1';
 const transportOverrides = () => (TEST_EMBEDDED ? { AMQP_URL: '' } : {});
 
 /**
- * Gateway settings for a spec that measures whether something holds (a write in force when it
- * answers, a lockout under a race, a crawl that loses nothing), not how fast it is answered: on a
- * slow or loaded CI machine a call may wait out the default 3 s RPC timeout (503) behind a lock or
- * a busy test process, so these gateways wait 15 s. Slow calls still count in what they report.
+ * The specs measure whether something holds (a write in force when it answers, a lockout under a
+ * race, a crawl that loses nothing, a signed link that opens), not how fast it is answered: on a
+ * slow or loaded CI machine, with every service in the test's one process, a call may wait out a
+ * 3 s RPC timeout (503) behind a garbage collection or a busy test process. So the test gateways
+ * wait 15 s for an RPC, and a spec that stops a service to see the gateway fail closed asks for
+ * FAIL_FAST (the 3 s the services use here). Slow calls still count in what a spec reports.
  */
-export const PATIENT = { RPC_TIMEOUT_MS: '15000' };
+const PATIENT = { RPC_TIMEOUT_MS: '15000' };
+export const FAIL_FAST = { RPC_TIMEOUT_MS: '3000' };
 
 /** Configuration for another gateway replica in front of the stack's services. */
 export function replicaGatewayConfig(overrides: Record<string, string> = {}) {
-  return testGatewayConfig({ ...transportOverrides(), ...overrides });
+  return testGatewayConfig({ ...transportOverrides(), ...PATIENT, ...overrides });
 }
 
 /** All services on real RabbitMQ and a fresh PostgreSQL database, the gateway served in-process to supertest. */

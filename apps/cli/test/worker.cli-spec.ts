@@ -5,6 +5,7 @@ import { eventually, uniqueName } from '@atrium/testing';
 import { ApifyClient } from 'apify-client';
 import {
   createActor,
+  FAIL_FAST,
   restrictResourceAccess,
   SignedUpUser,
   signUpEach,
@@ -75,7 +76,8 @@ describe('atrium worker and run leases (the CLI as a subprocess)', () => {
 
   beforeAll(async () => {
     site = await startSite(PAGES);
-    t = await startListeningTestStack();
+    // Claims fail closed while the permissions service is stopped: answered after 3 s, not 15.
+    t = await startListeningTestStack(FAIL_FAST);
     [alice, bob] = await signUpEach(t, 'alice', 'bob');
     await restrictResourceAccess(t, alice);
     dir = mkdtempSync(join(tmpdir(), 'atrium-worker-spec-'));
