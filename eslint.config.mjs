@@ -17,7 +17,9 @@ const SERVICES = ['gateway', 'identity', 'resources', 'permissions', 'issues'];
 
 // Only a library's (or a service's) `src/index.ts`, imported as `@atrium/<name>`, is public.
 const noDeepImports = {
-  group: ['@atrium/*/**'],
+  // Save a secondary entry point declared in tsconfig.base.json: the embedded database's start,
+  // which the launcher loads before anything else (apps/atrium/src/main.ts).
+  group: ['@atrium/*/**', '!@atrium/persistence/embedded'],
   message: 'Import the project entry point `@atrium/<name>` only; its internals are private.',
 };
 

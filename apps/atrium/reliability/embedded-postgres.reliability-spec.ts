@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
@@ -97,4 +97,39 @@ describe('embedded PostgreSQL (PGlite on a Unix socket)', () => {
       client.release();
     }
   });
+});
+
+describe('the embedded database’s thread', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'atrium-embedded-thread-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('ends when stopped, after which its data directory opens again with what was written', async () => {
+    const first = await startEmbeddedPostgres(join(dir, 'pglite'));
+    const client = new Client({ connectionString: first.url });
+    await client.connect();
+    await client.query('CREATE TABLE kept (v text)');
+    await client.query("INSERT INTO kept VALUES ('written')");
+    await client.end();
+    await first.stop();
+    await expect(first.ended).resolves.toBeUndefined();
+    await expect(new Client({ connectionString: first.url }).connect()).rejects.toThrow();
+
+    const second = await startEmbeddedPostgres(join(dir, 'pglite'));
+    const again = new Client({ connectionString: second.url });
+    await again.connect();
+    try {
+      expect((await again.query('SELECT v FROM kept')).rows).toEqual([{ v: 'written' }]);
+    } finally {
+      await again.end();
+      await second.stop();
+    }
+  }, 120_000);
+
+  it('says why when PGlite cannot start on the data directory', async () => {
+    const pglite = join(dir, 'pglite');
+    mkdirSync(pglite, { mode: 0o700 });
+    writeFileSync(join(pglite, 'PG_VERSION'), 'not a version\n');
+    await expect(startEmbeddedPostgres(pglite)).rejects.toThrow(/The embedded database did not start/);
+  }, 120_000);
 });

@@ -1,14 +1,19 @@
-import { Logger } from '@nestjs/common';
-import { randomBase62 } from '@atrium/auth';
-import { gatewayConfigSchema, loadConfig, servicesConfigSchema } from '@atrium/config';
-import { claimEmbeddedDataDir, startEmbeddedPostgres, updateEmbeddedLock } from '@atrium/persistence';
+// Only what starts the embedded database is loaded before it starts (on its own thread); the
+// rest loads meanwhile.
+import type { Logger } from '@nestjs/common';
+import {
+  claimEmbeddedDataDir,
+  startEmbeddedPostgres,
+  updateEmbeddedLock,
+} from '@atrium/persistence/embedded';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** The JWT secret of an embedded installation, made once and kept in its data directory. */
 function embeddedJwtSecret(dataDir: string): string {
   const file = join(dataDir, 'jwt-secret');
-  if (!existsSync(file)) writeFileSync(file, randomBase62(48), { mode: 0o600 });
+  if (!existsSync(file)) writeFileSync(file, randomBytes(36).toString('base64url'), { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
 }
 
@@ -46,16 +51,12 @@ function displayHost(host = '127.0.0.1'): string {
  * ATRIUM_DATA_DIR (default ./data); without AMQP_URL on the in-process bus.
  */
 async function main(): Promise<void> {
-  const logger = new Logger('Atrium');
   // The data directory holds the database, its socket, the JWT secret and mail (reset links):
   // the owner's alone, whatever the umask or the modes of a directory made before.
   process.umask(0o077);
   const dataDir = resolve(process.env.ATRIUM_DATA_DIR || 'data');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
-  // The services' modules load while a new data directory is made (initdb, in a child process).
-  // The console is built meanwhile when it is missing (first start without an install build).
-  const consoleBuilt = buildConsoleIfMissing(logger);
   // One process per embedded data directory; `npm run backup` finds the database through the lock.
   const release = process.env.DATABASE_URL ? null : claimEmbeddedDataDir(dataDir, 'Atrium (npm start)');
   // Whichever way the process exits (a crash leaves a lock whose process is gone: taken over).
@@ -68,20 +69,42 @@ async function main(): Promise<void> {
     phases.push(`${label} ${seconds(performance.now() - started)}`);
     return result;
   };
+  // PGlite starts first, on its own thread (a new data directory is a copy of the pristine one,
+  // or initdb in a child process); the services' modules load on this one meanwhile.
   const freshDb = !process.env.DATABASE_URL && !existsSync(join(dataDir, 'pglite', 'PG_VERSION'));
-  const [embeddedDb, { startAtriumStack }, { flushTracing, startTracing }] = await Promise.all([
-    process.env.DATABASE_URL
-      ? null
-      : timed(
-          `PGlite${freshDb ? ' (new data directory)' : ''}`,
-          startEmbeddedPostgres(join(dataDir, 'pglite')),
-        ),
+  const startingDb = process.env.DATABASE_URL
+    ? null
+    : timed(
+        `PGlite${freshDb ? ' (new data directory)' : ''}`,
+        startEmbeddedPostgres(join(dataDir, 'pglite')),
+      );
+  // Not left unhandled while the modules load: awaited below.
+  startingDb?.catch(() => undefined);
+  const { Logger } = await import('@nestjs/common');
+  const logger = new Logger('Atrium');
+  // The console is built meanwhile when it is missing (first start without an install build).
+  const consoleBuilt = buildConsoleIfMissing(logger);
+  const [
+    embeddedDb,
+    { startAtriumStack },
+    { flushTracing, startTracing },
+    { gatewayConfigSchema, loadConfig, servicesConfigSchema },
+  ] = await Promise.all([
+    startingDb,
     timed("the services' modules", import('./atrium-stack')),
     import('@atrium/messaging'),
+    import('@atrium/config'),
   ]);
   // Before the services start (OTEL_EXPORTER_OTLP_ENDPOINT unset: no SDK is loaded).
   if (startTracing('atrium')) logger.log(`Tracing to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`);
-  if (embeddedDb) updateEmbeddedLock(dataDir, embeddedDb.url);
+  if (embeddedDb) {
+    updateEmbeddedLock(dataDir, embeddedDb.url);
+    // Its thread ended by itself (a crash): nothing answers queries any more.
+    embeddedDb.ended.catch((err: unknown) => {
+      logger.error(`The embedded database stopped: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    });
+  }
   const env: NodeJS.ProcessEnv = {
     DB_POOL_SIZE: embeddedDb ? '4' : undefined,
     ...process.env,
@@ -125,7 +148,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown());
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
+  const { Logger } = await import('@nestjs/common');
   new Logger('Atrium').error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exit(1);
 });
