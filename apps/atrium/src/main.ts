@@ -2,6 +2,7 @@
 // rest loads meanwhile.
 import type { Logger } from '@nestjs/common';
 import {
+  assertOwnDataDir,
   claimEmbeddedDataDir,
   startEmbeddedPostgres,
   updateEmbeddedLock,
@@ -56,6 +57,7 @@ async function main(): Promise<void> {
   process.umask(0o077);
   const dataDir = resolve(process.env.ATRIUM_DATA_DIR || 'data');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  assertOwnDataDir(dataDir);
   chmodSync(dataDir, 0o700);
   // One process per embedded data directory; `npm run backup` finds the database through the lock.
   const release = process.env.DATABASE_URL ? null : claimEmbeddedDataDir(dataDir, 'Atrium (npm start)');

@@ -3,6 +3,7 @@ import { uniqueName } from '@atrium/testing';
 import type { ChildProcess } from 'node:child_process';
 import {
   chmodSync,
+  chownSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -10,6 +11,8 @@ import {
   readlinkSync,
   rmSync,
   statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +135,30 @@ describe('embedded mode (npm start: PGlite + in-process bus)', () => {
       expect(statSync(dataDir).mode & 0o777).toBe(0o700);
       expect(openToOthers(dataDir)).toEqual([]);
       await stop(run.child);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a data directory another local user could have prepared (a shared /tmp)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'atrium-embedded-'));
+    const port = await freePort();
+    try {
+      // Mail (verification and reset links) would be written wherever the link points.
+      const elsewhere = mkdtempSync(join(tmpdir(), 'atrium-elsewhere-'));
+      symlinkSync(elsewhere, join(dataDir, 'mail'));
+      await expect(startEmbedded(dataDir, port)).rejects.toThrow(/mail is a symbolic link/);
+      rmSync(elsewhere, { recursive: true, force: true });
+      rmSync(join(dataDir, 'mail'));
+      // Made by another user: it could read what is written there, or plant the JWT secret.
+      if (process.getuid?.() === 0) {
+        chownSync(dataDir, 65534, 65534);
+        await expect(startEmbedded(dataDir, port)).rejects.toThrow(/belongs to another user \(uid 65534\)/);
+        chownSync(dataDir, 0, 0);
+        writeFileSync(join(dataDir, 'jwt-secret'), 'planted');
+        chownSync(join(dataDir, 'jwt-secret'), 65534, 65534);
+        await expect(startEmbedded(dataDir, port)).rejects.toThrow(/jwt-secret is another user's/);
+      }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -5,11 +5,13 @@ import {
   cpSync,
   copyFileSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -116,6 +118,38 @@ export function readEmbeddedLock(dataDir: string): EmbeddedLock | null {
   return Number.isInteger(lock.pid) && lock.pid !== process.pid && alive(lock.pid) ? lock : null;
 }
 
+/** What of a data directory holds secrets or is written to: checked with the directory itself. */
+const DATA_DIR_ENTRIES = ['pglite', 'jwt-secret', 'mail', EMBEDDED_LOCK_FILE];
+
+/**
+ * Refuses a data directory that another local user owns, or whose database, JWT secret, mail or
+ * lock is another user's or a symbolic link: in a shared place (`/tmp`) one could have made it
+ * first, to read the mail written there, plant the JWT secret, or point the mail elsewhere.
+ */
+export function assertOwnDataDir(dataDir: string): void {
+  const uid = process.getuid?.();
+  if (uid === undefined) return; // no owners to compare (Windows)
+  const owner = statSync(dataDir).uid;
+  if (owner !== uid)
+    throw new Error(
+      `${dataDir} belongs to another user (uid ${owner}); use a directory of your own (ATRIUM_DATA_DIR)`,
+    );
+  for (const name of DATA_DIR_ENTRIES) {
+    const path = join(dataDir, name);
+    let entry;
+    try {
+      entry = lstatSync(path);
+    } catch {
+      continue; // not made yet
+    }
+    if (entry.isSymbolicLink() || entry.uid !== uid)
+      throw new Error(
+        `${path} is ${entry.isSymbolicLink() ? 'a symbolic link' : `another user's (uid ${entry.uid})`}; ` +
+          `remove it or use another ATRIUM_DATA_DIR`,
+      );
+  }
+}
+
 /**
  * Claims `dataDir` for this process (PGlite is one process's: two on one directory corrupt it).
  * Fails naming the live holder; a lock left by a process that died is taken over. Returns the
@@ -123,6 +157,7 @@ export function readEmbeddedLock(dataDir: string): EmbeddedLock | null {
  */
 export function claimEmbeddedDataDir(dataDir: string, holder: string, databaseUrl?: string): () => void {
   mkdirSync(dataDir, { recursive: true });
+  assertOwnDataDir(dataDir);
   const file = join(dataDir, EMBEDDED_LOCK_FILE);
   const lock: EmbeddedLock = { pid: process.pid, holder, ...(databaseUrl ? { databaseUrl } : {}) };
   for (let attempt = 0; ; attempt++) {
