@@ -21,9 +21,10 @@ export function prompt(question: string, { hidden = false } = {}): Promise<strin
  * edits, secret included): nothing is echoed; Backspace edits, Enter ends, Ctrl+C and Ctrl+D stop.
  */
 function askHidden(question: string): Promise<string> {
-  process.stderr.write(question);
   const stdin = process.stdin;
+  // Echo off before the question shows: what is typed (or pasted) as soon as it shows is not echoed.
   stdin.setRawMode(true);
+  process.stderr.write(question);
   stdin.resume();
   let typed = '';
   return new Promise((resolve, reject) => {
