@@ -158,6 +158,15 @@ describe('embedded mode (npm start: PGlite + in-process bus)', () => {
         writeFileSync(join(dataDir, 'jwt-secret'), 'planted');
         chownSync(join(dataDir, 'jwt-secret'), 65534, 65534);
         await expect(startEmbedded(dataDir, port)).rejects.toThrow(/jwt-secret is another user's/);
+        rmSync(join(dataDir, 'jwt-secret'));
+        // Under a directory of another user's, which could swap the data directory while it runs.
+        const inner = join(dataDir, 'data');
+        mkdirSync(inner, { mode: 0o700 });
+        chownSync(dataDir, 65534, 65534);
+        await expect(startEmbedded(inner, port)).rejects.toThrow(
+          /above .* belongs to another user \(uid 65534\)/,
+        );
+        chownSync(dataDir, 0, 0);
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

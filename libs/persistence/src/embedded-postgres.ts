@@ -9,12 +9,13 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { BASELINE_WASM_ONLY, EmbeddedPostgres, restrictToOwner, startPgliteThread } from './pglite-thread';
 
@@ -108,6 +109,8 @@ function alive(pid: number): boolean {
 
 /** The lock of the live process using `dataDir` (ATRIUM_DATA_DIR), or null when none does. */
 export function readEmbeddedLock(dataDir: string): EmbeddedLock | null {
+  // Not a lock someone else wrote (backup would dump the database its URL names).
+  assertOwnDataDir(dataDir);
   const file = join(dataDir, EMBEDDED_LOCK_FILE);
   let lock: EmbeddedLock;
   try {
@@ -124,16 +127,29 @@ const DATA_DIR_ENTRIES = ['pglite', 'jwt-secret', 'mail', EMBEDDED_LOCK_FILE];
 /**
  * Refuses a data directory that another local user owns, or whose database, JWT secret, mail or
  * lock is another user's or a symbolic link: in a shared place (`/tmp`) one could have made it
- * first, to read the mail written there, plant the JWT secret, or point the mail elsewhere.
+ * first, to read the mail written there, plant the JWT secret, or point the mail elsewhere. And
+ * one under a directory another user owns or may write to (save a sticky one, as `/tmp`): that
+ * user could swap the data directory for one of theirs while Atrium runs. Nothing to check while
+ * it does not exist.
  */
 export function assertOwnDataDir(dataDir: string): void {
   const uid = process.getuid?.();
-  if (uid === undefined) return; // no owners to compare (Windows)
+  if (uid === undefined || !existsSync(dataDir)) return; // no owners to compare (Windows)
+  const refuse = (what: string): never => {
+    throw new Error(`${what}; use a directory of your own for ATRIUM_DATA_DIR`);
+  };
   const owner = statSync(dataDir).uid;
-  if (owner !== uid)
-    throw new Error(
-      `${dataDir} belongs to another user (uid ${owner}); use a directory of your own (ATRIUM_DATA_DIR)`,
-    );
+  if (owner !== uid) refuse(`${dataDir} belongs to another user (uid ${owner})`);
+  // Above the path as given (a symbolic link's own directory) and above where it leads.
+  const above = new Set<string>();
+  for (const path of [resolve(dataDir), realpathSync(dataDir)])
+    for (let dir = dirname(path); !above.has(dir); dir = dirname(dir)) above.add(dir);
+  for (const dir of above) {
+    const { uid: dirOwner, mode } = statSync(dir);
+    if (dirOwner !== uid && dirOwner !== 0)
+      refuse(`${dir}, above ${dataDir}, belongs to another user (uid ${dirOwner})`);
+    if (mode & 0o022 && !(mode & 0o1000)) refuse(`${dir}, above ${dataDir}, may be written by other users`);
+  }
   for (const name of DATA_DIR_ENTRIES) {
     const path = join(dataDir, name);
     let entry;
@@ -142,11 +158,8 @@ export function assertOwnDataDir(dataDir: string): void {
     } catch {
       continue; // not made yet
     }
-    if (entry.isSymbolicLink() || entry.uid !== uid)
-      throw new Error(
-        `${path} is ${entry.isSymbolicLink() ? 'a symbolic link' : `another user's (uid ${entry.uid})`}; ` +
-          `remove it or use another ATRIUM_DATA_DIR`,
-      );
+    if (entry.isSymbolicLink()) refuse(`${path} is a symbolic link`);
+    if (entry.uid !== uid) refuse(`${path} is another user's (uid ${entry.uid})`);
   }
 }
 
