@@ -26,6 +26,9 @@ describe('AccessDecisions batching of cache misses', () => {
   let access: AccessDecisions;
 
   beforeEach(async () => {
+    // A faked clock: whether an answer on its way is shared depends on how long ago it was asked
+    // (WIDENABLE_TTL_MS), and a loaded machine's pause must not change what a test sees.
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
     calls = [];
     const rpc = {
       call: jest.fn(
@@ -41,7 +44,10 @@ describe('AccessDecisions batching of cache misses', () => {
     access = new AccessDecisions(rpc, bus);
     await access.onModuleInit();
   });
-  afterEach(() => access.onModuleDestroy());
+  afterEach(() => {
+    access.onModuleDestroy();
+    jest.useRealTimers();
+  });
 
   const check = (ref: string, userId = 'guest') => access.check({ userId }, 'DATASET', ref, 'READ');
   /** Each asked after the one before was sent (misses asked together go in one request). */
@@ -120,7 +126,7 @@ describe('AccessDecisions batching of cache misses', () => {
     answerSingle(calls[4]);
     expect((await joined).canRead).toBe(true);
     // Asked longer ago than a decision a change could widen is kept: asked again.
-    await new Promise((r) => setTimeout(r, WIDENABLE_TTL_MS + 5));
+    jest.advanceTimersByTime(WIDENABLE_TTL_MS + 5);
     const late = check('b');
     await null;
     expect(calls).toHaveLength(6);
