@@ -7,14 +7,13 @@ import {
   startEmbeddedPostgres,
   updateEmbeddedLock,
 } from '@atrium/persistence/embedded';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** The JWT secret of an embedded installation, made once and kept in its data directory. */
-function embeddedJwtSecret(dataDir: string): string {
+function embeddedJwtSecret(dataDir: string, randomBase62: (length: number) => string): string {
   const file = join(dataDir, 'jwt-secret');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(36).toString('base64url'), { mode: 0o600 });
+  if (!existsSync(file)) writeFileSync(file, randomBase62(48), { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
 }
 
@@ -57,10 +56,11 @@ async function main(): Promise<void> {
   process.umask(0o077);
   const dataDir = resolve(process.env.ATRIUM_DATA_DIR || 'data');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  assertOwnDataDir(dataDir);
-  chmodSync(dataDir, 0o700);
+  // Refused when another user owns it or could swap it; claiming it checks that first.
   // One process per embedded data directory; `npm run backup` finds the database through the lock.
   const release = process.env.DATABASE_URL ? null : claimEmbeddedDataDir(dataDir, 'Atrium (npm start)');
+  if (!release) assertOwnDataDir(dataDir);
+  chmodSync(dataDir, 0o700);
   // Whichever way the process exits (a crash leaves a lock whose process is gone: taken over).
   if (release) process.once('exit', release);
   // Where a start's time goes (printed once ready): the side-by-side steps end at their own times.
@@ -91,11 +91,13 @@ async function main(): Promise<void> {
     { startAtriumStack },
     { flushTracing, startTracing },
     { gatewayConfigSchema, loadConfig, servicesConfigSchema },
+    { randomBase62 },
   ] = await Promise.all([
     startingDb,
     timed("the services' modules", import('./atrium-stack')),
     import('@atrium/messaging'),
     import('@atrium/config'),
+    import('@atrium/auth'),
   ]);
   // Before the services start (OTEL_EXPORTER_OTLP_ENDPOINT unset: no SDK is loaded).
   if (startTracing('atrium')) logger.log(`Tracing to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}`);
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
     DB_POOL_SIZE: embeddedDb ? '4' : undefined,
     ...process.env,
     DATABASE_URL: process.env.DATABASE_URL || embeddedDb?.url,
-    JWT_SECRET: process.env.JWT_SECRET || embeddedJwtSecret(dataDir),
+    JWT_SECRET: process.env.JWT_SECRET || embeddedJwtSecret(dataDir, randomBase62),
     // Links in responses and mails point at this process unless told otherwise (a proxy in front).
     // The address it listens on (and prints), so links lead to the same origin as the console's
     // cookies: `localhost` and `127.0.0.1` are two origins to a browser.
