@@ -7,10 +7,12 @@ import {
   DatasetsRpc,
   DatasetStatistics,
   DatasetView,
+  ListPage,
   RpcPayload,
 } from '@atrium/contracts';
 import { preparedQuery } from '@atrium/persistence';
 import { CatalogueService } from '../catalogue/catalogue.service';
+import { CataloguedListRequest } from '../catalogue/catalogued-list.query';
 import { CataloguedStore, storageView } from '../catalogue/catalogued-store';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { DatasetItemEntity } from './dataset-item.entity';
@@ -61,16 +63,41 @@ export class DatasetsService extends CataloguedStore<DatasetEntity, DatasetView>
    * `load` answers it.
    */
   override async get(id: string): Promise<DatasetView> {
-    const [row] = await preparedQuery<GetRow>(this.dataSource, 'resources.get-dataset', this.getStatement(), [
-      id,
-    ]);
+    const [row] = await preparedQuery<GetRow>(
+      this.dataSource,
+      'resources.get-dataset',
+      this.getStatement('one'),
+      [id],
+    );
     if (!row) return toView(await this.load(id));
     return toView({ resource: row, state: row });
   }
 
-  private getSql: string | undefined;
-  private getStatement(): string {
-    if (this.getSql) return this.getSql;
+  /**
+   * A page of datasets; given ids (what the permissions service pages for `sharedWithMe`), read
+   * as `get` reads one — one prepared statement, no entity hydration — in the given order.
+   */
+  override async list(req: CataloguedListRequest): Promise<ListPage<DatasetView>> {
+    if (!req.ids) return super.list(req);
+    const rows = await preparedQuery<GetRow>(
+      this.dataSource,
+      'resources.get-datasets',
+      this.getStatement('many'),
+      [req.ids],
+    );
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const items = [...new Set(req.ids)].flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [toView({ resource: row, state: row })] : [];
+    });
+    return { total: items.length, ...req.page, count: items.length, items };
+  }
+
+  private readonly statements: { one?: string; many?: string } = {};
+  /** The read of one dataset by id (`one`), or of those of an array of ids (`many`). */
+  private getStatement(shape: 'one' | 'many'): string {
+    const known = this.statements[shape];
+    if (known) return known;
     const resource = this.dataSource.getMetadata(ResourceEntity);
     const dataset = this.dataSource.getMetadata(DatasetEntity);
     const column = (metadata: typeof resource, property: string) => {
@@ -79,14 +106,15 @@ export class DatasetsService extends CataloguedStore<DatasetEntity, DatasetView>
       return `"${found.databaseName}"`;
     };
     const r = (property: keyof ResourceEntity) => `r.${column(resource, property)} AS "${property}"`;
-    return (this.getSql = `
+    const match = shape === 'one' ? '= $1' : '= ANY($1::varchar[])';
+    return (this.statements[shape] = `
       SELECT ${(['id', 'name', 'ownerId', 'createdAt', 'modifiedAt', 'generalAccess', 'signingKey'] as const)
         .map(r)
         .join(', ')}, d.${column(dataset, 'itemCount')} AS "itemCount",
         d.${column(dataset, 'cleanItemCount')} AS "cleanItemCount"
       FROM ${resource.tablePath} r
       JOIN ${dataset.tablePath} d ON d.${column(dataset, 'id')} = r.${column(resource, 'id')}
-      WHERE r.${column(resource, 'id')} = $1 AND r.${column(resource, 'type')} = 'DATASET'`);
+      WHERE r.${column(resource, 'id')} ${match} AND r.${column(resource, 'type')} = 'DATASET'`);
   }
 
   /** Appends items; their JSON bytes count against the owner's storage (`causedBy`: default the owner). */
