@@ -12,6 +12,8 @@ import { OutboxMessageEntity } from './outbox-message.entity';
 const BATCH_SIZE = 100;
 const POLL_INTERVAL_MS = 1000;
 const KEEP_PUBLISHED_MS = 60 * 60 * 1000;
+/** How often a relay deletes what it published more than KEEP_PUBLISHED_MS ago. */
+const PRUNE_EVERY_MS = 60 * 1000;
 /** How long a relay may take to publish a claimed batch before another relay retries it. */
 const CLAIM_MS = 30_000;
 
@@ -54,6 +56,52 @@ export async function addToOutboxReturning<E extends EventDefinition>(
   };
 }
 
+/** What the relay reads of a claimed row. */
+type ClaimedMessage = Pick<
+  OutboxMessageEntity,
+  'seq' | 'id' | 'name' | 'payload' | 'occurredAt' | 'requestId' | 'traceparent'
+>;
+
+interface ClaimedRow {
+  seq: string;
+  id: string;
+  name: string;
+  payload: unknown;
+  occurred_at: Date;
+  request_id: string | null;
+  traceparent: string | null;
+}
+
+/**
+ * One statement (its own transaction) that claims the next batch: rows neither published nor
+ * leased to a live claim, locked without waiting for another relay's (`SKIP LOCKED`), leased for
+ * CLAIM_MS, and returned in order.
+ */
+function claimStatement(table: string): string {
+  return `
+    WITH claimed AS (
+      UPDATE ${table} SET claimed_until = now() + interval '${CLAIM_MS} milliseconds'
+      WHERE seq IN (
+        SELECT seq FROM ${table}
+        WHERE published_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+        ORDER BY seq LIMIT ${BATCH_SIZE}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING seq, id, name, payload, occurred_at, request_id, traceparent)
+    SELECT * FROM claimed ORDER BY seq`;
+}
+
+function fromClaimedRow(row: ClaimedRow): ClaimedMessage {
+  return {
+    seq: row.seq,
+    id: row.id,
+    name: row.name,
+    payload: row.payload,
+    occurredAt: row.occurred_at,
+    requestId: row.request_id,
+    traceparent: row.traceparent,
+  };
+}
+
 /**
  * Publishes outbox rows in order, marking them published only after the broker confirmed them.
  * Replicas share the work by claiming batches (`FOR UPDATE SKIP LOCKED`, then a lease). A crash
@@ -67,6 +115,10 @@ export class OutboxRelay {
     new Logger('OutboxRelay'),
     'Outbox relay will retry',
   );
+
+  private claimSql: string | undefined;
+  /** When published rows past KEEP_PUBLISHED_MS are next deleted (after a batch). */
+  private pruneAfter = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -104,29 +156,10 @@ export class OutboxRelay {
   private async publishBatch(): Promise<number> {
     if (!this.dataSource.isInitialized) return 0;
     const repository = this.dataSource.getRepository(OutboxMessageEntity);
-    // Claim a batch in a short transaction; no database lock is held while the broker is awaited.
-    const rows = await this.dataSource.transaction(async (manager) => {
-      const claimed = await manager
-        .getRepository(OutboxMessageEntity)
-        .createQueryBuilder('o')
-        .where('o.published_at IS NULL')
-        .andWhere('(o.claimed_until IS NULL OR o.claimed_until < now())')
-        .orderBy('o.seq', 'ASC')
-        .limit(BATCH_SIZE)
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
-        .getMany();
-      if (claimed.length) {
-        await manager.update(
-          OutboxMessageEntity,
-          claimed.map((r) => r.seq),
-          {
-            claimedUntil: new Date(Date.now() + CLAIM_MS),
-          },
-        );
-      }
-      return claimed;
-    });
+    // Claims a batch in one statement (no database lock is held while the broker is awaited):
+    // the oldest rows no relay holds, leased for CLAIM_MS, in order.
+    this.claimSql ??= claimStatement(repository.metadata.tablePath);
+    const rows = (await this.dataSource.query<ClaimedRow[]>(this.claimSql)).map(fromClaimedRow);
     try {
       for (const row of rows) await this.publishRow(row);
     } catch (err) {
@@ -141,13 +174,17 @@ export class OutboxRelay {
         rows.map((r) => r.seq),
         { publishedAt: new Date() },
       );
-      await repository.delete({ publishedAt: LessThan(new Date(Date.now() - KEEP_PUBLISHED_MS)) });
+      // Published rows are kept KEEP_PUBLISHED_MS; pruned now and then, not after every batch.
+      if (Date.now() >= this.pruneAfter) {
+        this.pruneAfter = Date.now() + PRUNE_EVERY_MS;
+        await repository.delete({ publishedAt: LessThan(new Date(Date.now() - KEEP_PUBLISHED_MS)) });
+      }
     }
     return rows.length;
   }
 
   /** Publishes one row as part of the request (and trace) that wrote it. */
-  private publishRow(row: OutboxMessageEntity): Promise<void> {
+  private publishRow(row: ClaimedMessage): Promise<void> {
     return withRequestId(row.requestId ?? undefined, () =>
       inSpan(
         `publish ${row.name}`,
