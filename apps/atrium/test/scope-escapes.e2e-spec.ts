@@ -91,6 +91,44 @@ describe('scoped credentials on lists, creations and explain', () => {
     expect(anonymous.status).toBe(404);
   });
 
+  it("lists as sharedWithMe only what is shared with the token's user, paged by id and cursor like the full list", async () => {
+    // Outside pass: a token scoped to a dataset anyone with its id may read listed it as shared.
+    const [grantedA, grantedB] = [
+      await createDataset(t, alice, 'granted-a'),
+      await createDataset(t, alice, 'granted-b'),
+    ];
+    for (const id of [grantedA, grantedB])
+      await t
+        .http()
+        .post(`/v2/datasets/${id}/access/grants`)
+        .set(alice.auth)
+        .send({ user: bob.id, permissions: ['READ'] })
+        .expect(201);
+    const scope = {
+      resources: [inScope, grantedA, grantedB].map((id) => ({ type: 'DATASET', id, permissions: ['READ'] })),
+    };
+    const token = bearer(await mintToken(bob, scope));
+    const full = await t.http().get('/v2/datasets?ownership=sharedWithMe').set(bob.auth).expect(200);
+    expect(ids(full)).not.toContain(inScope);
+    const sorted = [grantedA, grantedB].sort();
+    const listed = await t.http().get('/v2/datasets?ownership=sharedWithMe').set(token).expect(200);
+    expect(ids(listed)).toEqual(sorted);
+    expect(listed.body.data.total).toBe(2);
+    // A page of one, then the page after its cursor, then none.
+    const first = await t.http().get('/v2/datasets?ownership=sharedWithMe&limit=1').set(token).expect(200);
+    expect(ids(first)).toEqual([sorted[0]]);
+    expect(first.body.data.nextCursor).toBe(sorted[0]);
+    const second = await t
+      .http()
+      .get(`/v2/datasets?ownership=sharedWithMe&limit=1&cursor=${first.body.data.nextCursor}`)
+      .set(token)
+      .expect(200);
+    expect(ids(second)).toEqual([sorted[1]]);
+    expect(second.body.data.nextCursor).toBeNull();
+    const backwards = await t.http().get('/v2/datasets?ownership=sharedWithMe&desc=1').set(token).expect(200);
+    expect(ids(backwards)).toEqual([...sorted].reverse());
+  });
+
   it('lists the category to a token with READ on it, but signing keys only to writers', async () => {
     const reader = bearer(await mintToken(alice, { account: { STORAGE: ['READ'] } }));
     const datasets = await t.http().get('/v2/datasets').set(reader).expect(200);

@@ -1,5 +1,6 @@
 import {
   CheckResult,
+  DecisionRule,
   idSchema,
   ListPage,
   Permission,
@@ -116,7 +117,16 @@ export async function listByOwnership<V extends ListedView>(
   const principal = principalRef(caller.principal);
   const shared = q.ownership === 'sharedWithMe';
   if (caller.ids)
-    return listNarrowed(access, principal, { ...caller, ids: caller.ids }, type, shared, page, fetch);
+    return listNarrowed(
+      access,
+      principal,
+      { ...caller, ids: caller.ids },
+      type,
+      shared,
+      page,
+      q.cursor,
+      fetch,
+    );
   if (!shared) {
     const owned = await fetch({ ownerId: caller.account, page });
     const items = await decideEach(access, principal, type, owned.items, caller.account);
@@ -145,7 +155,23 @@ export async function listByOwnership<V extends ListedView>(
   };
 }
 
-/** A scoped token's listing: of the ids its scope narrows it to, those it may READ, paged here. */
+/**
+ * What makes a resource "shared with me" (the permissions service's `listSharedWith`): a grant, or
+ * the derived access of a run or its storages. Not the owner's own, an organization's to its
+ * members, nor what general access (a link) or a public Actor opens to anyone.
+ */
+const SHARED_RULES: ReadonlySet<DecisionRule> = new Set([
+  'grant',
+  'view-owner-runs',
+  'shared-with-public-actor-creator',
+  'run-storage',
+]);
+
+/**
+ * A scoped token's listing: of the ids its scope narrows it to, those it may READ, paged here —
+ * its own account's by creation time; `sharedWithMe`, those a share opens to it, in id order
+ * (with `cursor`, after it), as the full listing pages them.
+ */
 async function listNarrowed<V extends ListedView>(
   access: AccessDecisions,
   principal: PrincipalRef,
@@ -153,16 +179,43 @@ async function listNarrowed<V extends ListedView>(
   type: ResourceType,
   shared: boolean,
   page: Page,
+  cursor: string | undefined,
   fetch: (req: OwnershipListRequest) => Promise<ListPage<V>>,
-): Promise<ListPage<Listed<V>>> {
+): Promise<ListPage<Listed<V>> & { nextCursor?: string | null }> {
   const found = caller.ids.length
     ? await fetch({ ids: caller.ids, page: { offset: 0, limit: caller.ids.length, desc: false } })
     : { items: [] };
-  const time = (v: ListedView) => (v.createdAt ? new Date(v.createdAt).getTime() : 0);
-  const all = (await decideEach(access, principal, type, found.items, null))
-    .filter(({ view }) => (view.userId === caller.account) !== shared)
-    .sort((a, b) => time(a.view) - time(b.view) || a.view.id.localeCompare(b.view.id));
+  const mine = found.items.filter((view) => (view.userId === caller.account) !== shared);
+  const decided = await decideIds(
+    access,
+    principal,
+    type,
+    mine.map((view) => view.id),
+  );
+  if (!shared) {
+    const time = (v: ListedView) => (v.createdAt ? new Date(v.createdAt).getTime() : 0);
+    const all = readable(mine, decided).sort(
+      (a, b) => time(a.view) - time(b.view) || a.view.id.localeCompare(b.view.id),
+    );
+    const items = (page.desc ? all.reverse() : all).slice(page.offset, page.offset + page.limit);
+    return { total: all.length, ...page, count: items.length, items };
+  }
+  const sharedWithMe = mine.filter((view) => SHARED_RULES.has(decided.get(view.id)?.rule ?? 'none'));
+  // Ids compare as the database orders them (byte order), not by locale.
+  const byId = (a: Listed<V>, b: Listed<V>) => (a.view.id < b.view.id ? -1 : a.view.id > b.view.id ? 1 : 0);
+  const all = readable(sharedWithMe, decided).sort(byId);
   const ordered = page.desc ? all.reverse() : all;
-  const items = ordered.slice(page.offset, page.offset + page.limit);
-  return { total: all.length, ...page, count: items.length, items };
+  const after =
+    cursor === undefined
+      ? ordered
+      : ordered.filter(({ view }) => (page.desc ? view.id < cursor : view.id > cursor));
+  const items = after.slice(page.offset, page.offset + page.limit);
+  const more = after.length > page.offset + page.limit;
+  return {
+    total: all.length,
+    ...page,
+    count: items.length,
+    items,
+    nextCursor: more ? items[items.length - 1].view.id : null,
+  };
 }
