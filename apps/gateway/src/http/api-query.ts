@@ -23,9 +23,30 @@ export const paginationQuery = {
   desc: queryBoolean.optional(),
 };
 
-/** Validates the query parameters the route knows; others (e.g. `token`) pass untouched. */
+/**
+ * Validates the query parameters the route knows; others (e.g. `token`) pass untouched. A known
+ * parameter sent in bracket form (`ownership[]=…`, `name[a]=…`) is refused, naming it, rather than
+ * passed over as an unknown one (which would quietly answer as if it were not sent).
+ */
 export function parseQuery<S extends ZodTypeAny>(schema: S, query: unknown): z.output<S> {
-  return parseInput(schema, query ?? {}, 'query');
+  const given = (query ?? {}) as Record<string, unknown>;
+  const known = queryKeys(schema);
+  for (const key of Object.keys(given)) {
+    const base = /^([^[\]]+)\[/.exec(key)?.[1];
+    if (base && known.has(base))
+      throw new AppError(
+        'invalid-input',
+        `Field "query.${base}" is invalid: send it once, as ${base}=<value>`,
+      );
+  }
+  return parseInput(schema, given, 'query');
+}
+
+/** The parameter names of a query schema (an object, possibly refined). */
+function queryKeys(schema: ZodTypeAny): ReadonlySet<string> {
+  let inner: ZodTypeAny = schema;
+  while (inner instanceof z.ZodEffects) inner = inner.innerType();
+  return new Set(inner instanceof z.ZodObject ? Object.keys(inner.shape as object) : []);
 }
 
 export function parseBody<S extends ZodTypeAny>(schema: S, body: unknown): z.output<S> {

@@ -28,6 +28,13 @@ describe('ValidBody and ValidQuery', () => {
     expect(list.pipes).toEqual([]);
     expect(list.factory(list.data, requestWith({ query: { limit: '5', token: 'x' } }))).toEqual({ limit: 5 });
     expect(() => list.factory(list.data, requestWith({ query: { limit: 'many' } }))).toThrow(/limit/);
+    // A known parameter in bracket form is refused, naming it (it used to pass as an unknown one).
+    expect(() => list.factory(list.data, requestWith({ query: { 'limit[]': '5' } }))).toThrow(
+      /"query\.limit" is invalid/,
+    );
+    expect(list.factory(list.data, requestWith({ query: { limit: '5', 'other[]': 'x' } }))).toEqual({
+      limit: 5,
+    });
 
     const create = argOf('create');
     expect(create.factory(create.data, requestWith({ body: { name: 'a' } }))).toEqual({ name: 'a' });
