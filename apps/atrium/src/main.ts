@@ -50,6 +50,33 @@ function displayHost(host = '127.0.0.1'): string {
  * All of Atrium in one process. Without DATABASE_URL it runs on PGlite persisted under
  * ATRIUM_DATA_DIR (default ./data); without AMQP_URL on the in-process bus.
  */
+/** A start refused for a reason the user can fix: said in one line, without a stack. */
+class StartRefused extends Error {}
+
+/**
+ * Refuses a port another process listens on before anything starts (a data directory migrated and
+ * "started" logged, then EADDRINUSE). PORT=0 (any free port) and values the configuration will
+ * refuse itself are left to it.
+ */
+async function assertPortFree(portSetting: string | undefined, host = '127.0.0.1'): Promise<void> {
+  const port = Number(portSetting || 3000);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) return;
+  const { createServer } = await import('node:net');
+  await new Promise<void>((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new StartRefused(
+              `Port ${port} on ${host} is already in use (another Atrium, or another program): stop it, or set PORT to a free port`,
+            )
+          : err,
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolvePort()));
+  });
+}
+
 async function main(): Promise<void> {
   // The data directory holds the database, its socket, the JWT secret and mail (reset links):
   // the owner's alone, whatever the umask or the modes of a directory made before.
@@ -63,6 +90,7 @@ async function main(): Promise<void> {
   chmodSync(dataDir, 0o700);
   // Whichever way the process exits (a crash leaves a lock whose process is gone: taken over).
   if (release) process.once('exit', release);
+  await assertPortFree(process.env.PORT, process.env.HOST);
   // Where a start's time goes (printed once ready): the side-by-side steps end at their own times.
   const phases: string[] = [`node and the first modules ${seconds(performance.now())}`];
   const timed = async <T>(label: string, work: Promise<T>): Promise<T> => {
@@ -154,6 +182,12 @@ async function main(): Promise<void> {
 
 main().catch(async (err: unknown) => {
   const { Logger } = await import('@nestjs/common');
-  new Logger('Atrium').error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  const said =
+    err instanceof StartRefused
+      ? err.message
+      : err instanceof Error
+        ? (err.stack ?? err.message)
+        : String(err);
+  new Logger('Atrium').error(said);
   process.exit(1);
 });

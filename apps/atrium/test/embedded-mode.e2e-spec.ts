@@ -14,6 +14,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -136,6 +137,23 @@ describe('embedded mode (npm start: PGlite + in-process bus)', () => {
       expect(openToOthers(dataDir)).toEqual([]);
       await stop(run.child);
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a port another process listens on, in one line, before it starts the database', async () => {
+    // Outside pass: on a taken port it migrated the data directory and said it started, then died.
+    const dataDir = mkdtempSync(join(tmpdir(), 'atrium-embedded-'));
+    const taken = createServer();
+    const port = await freePort();
+    await new Promise<void>((listening) => taken.listen(port, '127.0.0.1', listening));
+    try {
+      const refused = startEmbedded(dataDir, port);
+      await expect(refused).rejects.toThrow(`Port ${port} on 127.0.0.1 is already in use`);
+      await expect(refused).rejects.not.toThrow(/\n\s+at /); // no stack trace
+      expect(readdirSync(dataDir)).not.toContain('pglite');
+    } finally {
+      taken.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
