@@ -5,6 +5,7 @@ import {
   assertOwnDataDir,
   claimEmbeddedDataDir,
   startEmbeddedPostgres,
+  StartRefused,
   updateEmbeddedLock,
 } from '@atrium/persistence/embedded';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -50,9 +51,6 @@ function displayHost(host = '127.0.0.1'): string {
  * All of Atrium in one process. Without DATABASE_URL it runs on PGlite persisted under
  * ATRIUM_DATA_DIR (default ./data); without AMQP_URL on the in-process bus.
  */
-/** A start refused for a reason the user can fix: said in one line, without a stack. */
-class StartRefused extends Error {}
-
 /**
  * Refuses a port another process listens on before anything starts (a data directory migrated and
  * "started" logged, then EADDRINUSE). PORT=0 (any free port) and values the configuration will

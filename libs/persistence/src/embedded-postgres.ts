@@ -124,6 +124,9 @@ export function readEmbeddedLock(dataDir: string): EmbeddedLock | null {
 /** What of a data directory holds secrets or is written to: checked with the directory itself. */
 const DATA_DIR_ENTRIES = ['pglite', 'jwt-secret', 'mail', EMBEDDED_LOCK_FILE];
 
+/** A start refused for a reason the user can fix: the launcher says it in one line, without a stack. */
+export class StartRefused extends Error {}
+
 /**
  * Refuses a data directory that another local user owns, or whose database, JWT secret, mail or
  * lock is another user's or a symbolic link: in a shared place (`/tmp`) one could have made it
@@ -136,7 +139,7 @@ export function assertOwnDataDir(dataDir: string): void {
   const uid = process.getuid?.();
   if (uid === undefined || !existsSync(dataDir)) return; // no owners to compare (Windows)
   const refuse = (what: string): never => {
-    throw new Error(`${what}; use a directory of your own for ATRIUM_DATA_DIR`);
+    throw new StartRefused(`${what}; use a directory of your own for ATRIUM_DATA_DIR`);
   };
   const owner = statSync(dataDir).uid;
   if (owner !== uid) refuse(`${dataDir} belongs to another user (uid ${owner})`);
@@ -183,7 +186,7 @@ export function claimEmbeddedDataDir(dataDir: string, holder: string, databaseUr
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
       const live = readEmbeddedLock(dataDir);
       if (live) {
-        throw new Error(
+        throw new StartRefused(
           `${dataDir} is in use by ${live.holder} (pid ${live.pid}); stop it first, or use another ATRIUM_DATA_DIR ` +
             `(if that process is not Atrium, delete ${file})`,
         );
