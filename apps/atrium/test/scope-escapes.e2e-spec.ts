@@ -1,6 +1,7 @@
 import { uniqueName } from '@atrium/testing';
 import request from 'supertest';
 import {
+  createActor,
   createDataset,
   createOrganization,
   joinOrganization,
@@ -104,12 +105,22 @@ describe('scoped credentials on lists, creations and explain', () => {
         .set(alice.auth)
         .send({ user: bob.id, permissions: ['READ'] })
         .expect(201);
+    // A run of alice's: bob may open its default dataset by the run's link, but it is not shared with him.
+    const actor = await createActor(t, alice, { name: uniqueName('runner') });
+    const run = (await t.http().post(`/v2/acts/${actor}/runs`).set(alice.auth).send({}).expect(201)).body
+      .data;
+    await t.http().get(`/v2/datasets/${run.defaultDatasetId}`).set(bob.auth).expect(200);
     const scope = {
-      resources: [inScope, grantedA, grantedB].map((id) => ({ type: 'DATASET', id, permissions: ['READ'] })),
+      resources: [inScope, grantedA, grantedB, run.defaultDatasetId].map((id) => ({
+        type: 'DATASET',
+        id,
+        permissions: ['READ'],
+      })),
     };
     const token = bearer(await mintToken(bob, scope));
     const full = await t.http().get('/v2/datasets?ownership=sharedWithMe').set(bob.auth).expect(200);
     expect(ids(full)).not.toContain(inScope);
+    expect(ids(full)).not.toContain(run.defaultDatasetId);
     const sorted = [grantedA, grantedB].sort();
     const listed = await t.http().get('/v2/datasets?ownership=sharedWithMe').set(token).expect(200);
     expect(ids(listed)).toEqual(sorted);
@@ -127,6 +138,21 @@ describe('scoped credentials on lists, creations and explain', () => {
     expect(second.body.data.nextCursor).toBeNull();
     const backwards = await t.http().get('/v2/datasets?ownership=sharedWithMe&desc=1').set(token).expect(200);
     expect(ids(backwards)).toEqual([...sorted].reverse());
+  });
+
+  it("lists a token's own unnamed storages only with unnamed=1, as the full list does", async () => {
+    const token = bearer(await mintToken(bob, { account: { CREATE: ['DATASET'] } }));
+    const unnamed = (await t.http().post('/v2/datasets').set(token).expect(201)).body.data.id;
+    const named = (
+      await t
+        .http()
+        .post(`/v2/datasets?name=${uniqueName('named')}`)
+        .set(token)
+        .expect(201)
+    ).body.data.id;
+    expect(ids(await t.http().get('/v2/datasets').set(token).expect(200))).toEqual([named]);
+    const all = await t.http().get('/v2/datasets?unnamed=1').set(token).expect(200);
+    expect(ids(all)).toEqual([unnamed, named]);
   });
 
   it('lists the category to a token with READ on it, but signing keys only to writers', async () => {

@@ -305,6 +305,8 @@ export const PermissionsRpc = {
         desc: z.boolean(),
         /** Keyset pagination: the `nextCursor` of the previous page (then `offset` counts from it). */
         cursor: idSchema.optional(),
+        /** Only these (a scoped token's): what of them is shared with the subject, and its total. */
+        ids: z.array(idSchema).min(1).max(1000).optional(),
       })
       .strict(),
   ),

@@ -69,8 +69,9 @@ export function storageCatalogueController<V extends StorageViewBase>(
     @InAccount(type, 'READ')
     @Returns(listOf(view))
     async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
-      const page = await listByOwnership(this.rpc, this.access, lister, type, q, (req) =>
-        this.rpc.call(routes.list, { ...req, unnamed: q.unnamed ?? false }),
+      const unnamed = q.unnamed ?? false;
+      const page = await listByOwnership(this.rpc, this.access, lister, type, { ...q, unnamed }, (req) =>
+        this.rpc.call(routes.list, { ...req, unnamed }),
       );
       return { data: { ...page, items: page.items.map((s) => this.present(s.view, s.permissions)) } };
     }

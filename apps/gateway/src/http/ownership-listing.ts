@@ -1,6 +1,5 @@
 import {
   CheckResult,
-  DecisionRule,
   idSchema,
   ListPage,
   Permission,
@@ -40,9 +39,14 @@ interface ListedView {
   id: string;
   userId: string;
   createdAt?: string | Date;
+  /** Storages: null for an unnamed one. */
+  name?: string | null;
 }
 
 type Page = { offset: number; limit: number; desc: boolean };
+
+/** The most a listing page holds (and the permissions service's ids per request). */
+const MAX_PAGE = 1000;
 
 /**
  * Every item's decision, as the single-resource route would make it (the gateway's cached
@@ -110,23 +114,20 @@ export async function listByOwnership<V extends ListedView>(
     desc?: boolean;
     ownership?: 'ownedByMe' | 'sharedWithMe';
     cursor?: string;
+    /** Storages: whether the caller's own list includes unnamed ones (false: named only). */
+    unnamed?: boolean;
   },
   fetch: (req: OwnershipListRequest) => Promise<ListPage<V>>,
 ): Promise<ListPage<Listed<V>> & { nextCursor?: string | null }> {
-  const page = { offset: q.offset ?? 0, limit: Math.min(q.limit ?? 1000, 1000), desc: q.desc ?? false };
+  const page = {
+    offset: q.offset ?? 0,
+    limit: Math.min(q.limit ?? MAX_PAGE, MAX_PAGE),
+    desc: q.desc ?? false,
+  };
   const principal = principalRef(caller.principal);
   const shared = q.ownership === 'sharedWithMe';
   if (caller.ids)
-    return listNarrowed(
-      access,
-      principal,
-      { ...caller, ids: caller.ids },
-      type,
-      shared,
-      page,
-      q.cursor,
-      fetch,
-    );
+    return listNarrowed(rpc, access, principal, { ...caller, ids: caller.ids }, type, shared, page, q, fetch);
   if (!shared) {
     const owned = await fetch({ ownerId: caller.account, page });
     const items = await decideEach(access, principal, type, owned.items, caller.account);
@@ -156,36 +157,30 @@ export async function listByOwnership<V extends ListedView>(
 }
 
 /**
- * What makes a resource "shared with me" (the permissions service's `listSharedWith`): a grant, or
- * the derived access of a run or its storages. Not the owner's own, an organization's to its
- * members, nor what general access (a link) or a public Actor opens to anyone.
- */
-const SHARED_RULES: ReadonlySet<DecisionRule> = new Set([
-  'grant',
-  'view-owner-runs',
-  'shared-with-public-actor-creator',
-  'run-storage',
-]);
-
-/**
  * A scoped token's listing: of the ids its scope narrows it to, those it may READ, paged here —
- * its own account's by creation time; `sharedWithMe`, those a share opens to it, in id order
+ * its own account's by creation time (named only unless `unnamed`); `sharedWithMe`, those the
+ * permissions service lists as shared with its user (asked about these ids only), in id order
  * (with `cursor`, after it), as the full listing pages them.
  */
 async function listNarrowed<V extends ListedView>(
+  rpc: RpcClient,
   access: AccessDecisions,
   principal: PrincipalRef,
   caller: ListingCaller & { ids: string[] },
   type: ResourceType,
   shared: boolean,
   page: Page,
-  cursor: string | undefined,
+  q: { cursor?: string; unnamed?: boolean },
   fetch: (req: OwnershipListRequest) => Promise<ListPage<V>>,
 ): Promise<ListPage<Listed<V>> & { nextCursor?: string | null }> {
-  const found = caller.ids.length
-    ? await fetch({ ids: caller.ids, page: { offset: 0, limit: caller.ids.length, desc: false } })
+  const ids = shared ? await sharedAmong(rpc, caller.account, type, caller.ids) : caller.ids;
+  const found = ids.length
+    ? await fetch({ ids, page: { offset: 0, limit: ids.length, desc: false } })
     : { items: [] };
-  const mine = found.items.filter((view) => (view.userId === caller.account) !== shared);
+  const mine = found.items.filter(
+    (view) =>
+      (view.userId === caller.account) !== shared && (shared || q.unnamed !== false || view.name !== null),
+  );
   const decided = await decideIds(
     access,
     principal,
@@ -200,11 +195,11 @@ async function listNarrowed<V extends ListedView>(
     const items = (page.desc ? all.reverse() : all).slice(page.offset, page.offset + page.limit);
     return { total: all.length, ...page, count: items.length, items };
   }
-  const sharedWithMe = mine.filter((view) => SHARED_RULES.has(decided.get(view.id)?.rule ?? 'none'));
   // Ids compare as the database orders them (byte order), not by locale.
   const byId = (a: Listed<V>, b: Listed<V>) => (a.view.id < b.view.id ? -1 : a.view.id > b.view.id ? 1 : 0);
-  const all = readable(sharedWithMe, decided).sort(byId);
+  const all = readable(mine, decided).sort(byId);
   const ordered = page.desc ? all.reverse() : all;
+  const { cursor } = q;
   const after =
     cursor === undefined
       ? ordered
@@ -218,4 +213,30 @@ async function listNarrowed<V extends ListedView>(
     items,
     nextCursor: more ? items[items.length - 1].view.id : null,
   };
+}
+
+/** Of `ids`, those shared with the account (the permissions service's listing, asked in pages of ids). */
+async function sharedAmong(
+  rpc: RpcClient,
+  account: string,
+  type: ResourceType,
+  ids: readonly string[],
+): Promise<string[]> {
+  const unique = [...new Set(ids)];
+  const chunks = [];
+  for (let start = 0; start < unique.length; start += MAX_PAGE)
+    chunks.push(unique.slice(start, start + MAX_PAGE));
+  const pages = await Promise.all(
+    chunks.map((chunk) =>
+      rpc.call(PermissionsRpc.listSharedWith, {
+        subjectId: account,
+        resourceType: type,
+        offset: 0,
+        limit: MAX_PAGE,
+        desc: false,
+        ids: chunk,
+      }),
+    ),
+  );
+  return pages.flatMap((p) => p.resourceIds);
 }

@@ -17,6 +17,8 @@ type Shape = 'granted' | 'runs' | 'storages';
  * Hidden grants (an issue's run share) are not listed. Paged by id (offset, or keyset with
  * `cursor`): complete and stable, never truncated.
  *
+ * With `ids` (a scoped token's listing), only those of them are listed and counted.
+ *
  * One prepared statement, one round trip, answers both the exact total and the page. The grants
  * come in id order from `grant_subject_type_resource_idx`, so a page reads only its own rows
  * (and the offset's) and the total counts index entries; what the runs add is kept disjoint from
@@ -39,16 +41,14 @@ export class SharedWithQuery {
           : 'granted';
     const { desc } = req;
     const keyset = req.cursor !== undefined;
-    const name = `permissions.shared-with.${shape}.${desc ? 'desc' : 'asc'}${keyset ? '.cursor' : ''}`;
+    const only = req.ids !== undefined;
+    const name = `permissions.shared-with.${shape}.${desc ? 'desc' : 'asc'}${keyset ? '.cursor' : ''}${only ? '.ids' : ''}`;
     let text = this.statements.get(name);
-    if (!text) this.statements.set(name, (text = this.statement(shape, desc, keyset)));
-    const params = [req.subjectId, req.resourceType, req.limit + 1, req.offset];
-    const [row] = await preparedQuery<{ total: number; ids: string[] }>(
-      this.dataSource,
-      name,
-      text,
-      keyset ? [...params, req.cursor] : params,
-    );
+    if (!text) this.statements.set(name, (text = this.statement(shape, desc, keyset, only)));
+    const params: unknown[] = [req.subjectId, req.resourceType, req.limit + 1, req.offset];
+    if (keyset) params.push(req.cursor);
+    if (only) params.push(req.ids);
+    const [row] = await preparedQuery<{ total: number; ids: string[] }>(this.dataSource, name, text, params);
     const page = row.ids.slice(0, req.limit);
     return {
       total: row.total,
@@ -59,9 +59,10 @@ export class SharedWithQuery {
 
   /**
    * The statement of a shape and order. Parameters: $1 subject, $2 resource type, $3 page size
-   * (one more than asked, to tell whether a next page exists), $4 offset, $5 cursor (keyset only).
+   * (one more than asked, to tell whether a next page exists), $4 offset, $5 cursor (keyset only),
+   * then the ids to keep to (`only`).
    */
-  private statement(shape: Shape, desc: boolean, keyset: boolean): string {
+  private statement(shape: Shape, desc: boolean, keyset: boolean, only: boolean): string {
     const table = (entity: new () => unknown) => this.dataSource.getRepository(entity).metadata.tablePath;
     const [g, r, a] = [table(GrantEntity), table(ResourceProjectionEntity), table(AccountProjectionEntity)];
     const active = (alias: string) =>
@@ -108,9 +109,11 @@ export class SharedWithQuery {
         WHERE s.type = $2 AND NOT s.deleted AND s.owner_id <> $1
           AND s.run_id IN (${granted('gu', "'ACTOR_RUN'")} UNION ${exceptionRuns})`,
     }[shape];
-    // The parts of the listing, disjoint: the grants, then what the runs add beyond them.
-    const parts = [granted('gr', '$2')];
-    if (derived) parts.push(`SELECT d.id FROM derived d WHERE ${notGranted('d.id')}`);
+    // The parts of the listing, disjoint: the grants, then what the runs add beyond them; with
+    // `only`, each kept to the given ids.
+    const among = (id: string) => (only ? ` AND ${id} = ANY($${keyset ? 6 : 5}::varchar[])` : '');
+    const parts = [`${granted('gr', '$2')}${among('gr.resource_id')}`];
+    if (derived) parts.push(`SELECT d.id FROM derived d WHERE ${notGranted('d.id')}${among('d.id')}`);
     const order = desc ? 'DESC' : 'ASC';
     const from = (part: string) =>
       `SELECT p.id FROM (${part}) p ${keyset ? `WHERE p.id ${desc ? '<' : '>'} $5` : ''} ORDER BY p.id ${order}`;
