@@ -177,19 +177,21 @@ async function listNarrowed<V extends ListedView>(
   const found = ids.length
     ? await fetch({ ids, page: { offset: 0, limit: ids.length, desc: false } })
     : { items: [] };
-  const mine = found.items.filter(
-    (view) =>
-      (view.userId === caller.account) !== shared && (shared || q.unnamed !== false || view.name !== null),
+  // Others' (sharedWithMe), or its own account's: named ones only unless asked for unnamed too.
+  const listed = found.items.filter((view) =>
+    shared
+      ? view.userId !== caller.account
+      : view.userId === caller.account && (q.unnamed !== false || view.name !== null),
   );
   const decided = await decideIds(
     access,
     principal,
     type,
-    mine.map((view) => view.id),
+    listed.map((view) => view.id),
   );
   if (!shared) {
     const time = (v: ListedView) => (v.createdAt ? new Date(v.createdAt).getTime() : 0);
-    const all = readable(mine, decided).sort(
+    const all = readable(listed, decided).sort(
       (a, b) => time(a.view) - time(b.view) || a.view.id.localeCompare(b.view.id),
     );
     const items = (page.desc ? all.reverse() : all).slice(page.offset, page.offset + page.limit);
@@ -197,7 +199,7 @@ async function listNarrowed<V extends ListedView>(
   }
   // Ids compare as the database orders them (byte order), not by locale.
   const byId = (a: Listed<V>, b: Listed<V>) => (a.view.id < b.view.id ? -1 : a.view.id > b.view.id ? 1 : 0);
-  const all = readable(mine, decided).sort(byId);
+  const all = readable(listed, decided).sort(byId);
   const ordered = page.desc ? all.reverse() : all;
   const { cursor } = q;
   const after =
