@@ -11,7 +11,11 @@ const view = <S extends ZodRawShape>(name: string, shape: S) =>
 
 const timestamps = { createdAt: z.string(), modifiedAt: z.string().optional() };
 
-/** Apify's list envelope: `{ total, offset, limit, desc, count, items }`. */
+/**
+ * Apify's list envelope: `{ total, offset, limit, desc, count, items }`; an owned-or-shared list
+ * with `ownership=sharedWithMe` also answers `nextCursor` (the `cursor` of the next page, null on
+ * the last).
+ */
 export const listOf = <T extends ZodTypeAny>(item: T) =>
   z
     .object({
@@ -21,6 +25,7 @@ export const listOf = <T extends ZodTypeAny>(item: T) =>
       desc: z.boolean().optional(),
       count: z.number().optional(),
       items: z.array(item),
+      nextCursor: z.string().nullable().optional(),
     })
     .passthrough();
 
