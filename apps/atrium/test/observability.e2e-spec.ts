@@ -129,17 +129,23 @@ describeInProcess('tracing and metrics (issue 17, item 6)', () => {
       return found;
     });
 
-    // Every span of the trace hangs from the HTTP span: one trace, no orphan.
-    const spans = byId();
-    for (const span of spans.values()) {
-      let at = span;
-      while (at.parentSpanId) {
-        const parent = spans.get(at.parentSpanId);
-        expect(parent).toBeDefined();
-        at = parent!;
+    // Every span of the trace hangs from the HTTP span: one trace, no orphan. A span still open
+    // (another service's consumer of the event, say) is exported after its children: the check is
+    // repeated until every parent has arrived, and fails if one never does.
+    const spans = await eventually(async () => {
+      await flushTracing();
+      const all = byId();
+      for (const span of all.values()) {
+        let at = span;
+        while (at.parentSpanId) {
+          const parent = all.get(at.parentSpanId);
+          if (!parent) throw new Error(`span "${at.name}" hangs from ${at.parentSpanId}, not in the trace`);
+          at = parent;
+        }
+        expect(at.spanId).toBe(root.spanId);
       }
-      expect(at.spanId).toBe(root.spanId);
-    }
+      return all;
+    });
 
     // gateway → RPC client (the creation in resources) → RPC server → its queries and the outbox row.
     const client = inTrace().find(
