@@ -20,14 +20,22 @@ export class TokenCreationsService {
     return this.dataSource.manager.exists(TokenCreationEntity, { where: { tokenId, resourceId } });
   }
 
-  /** The resources of a type a token created (that still exist), for its listings. */
+  /**
+   * The resources of a type a token created (that still exist), for its listings: candidates, each
+   * still decided on its own. One created a moment ago may not be projected here yet (its event is
+   * on its way): it is listed as a candidate of any type, and the listing's fetch of that type
+   * leaves it out if it is another's — so a listing right after a creation shows it.
+   */
   async creationsOf(tokenId: string, type: ResourceType): Promise<string[]> {
     const rows = await this.dataSource
       .getRepository(TokenCreationEntity)
       .createQueryBuilder('c')
-      .innerJoin(ResourceProjectionEntity, 'r', 'r.id = c.resourceId')
+      .leftJoin(ResourceProjectionEntity, 'r', 'r.id = c.resourceId')
       .select('c.resourceId', 'id')
-      .where('c.tokenId = :tokenId AND r.type = :type AND NOT r.deleted', { tokenId, type })
+      .where('c.tokenId = :tokenId AND (r.id IS NULL OR (r.type = :type AND NOT r.deleted))', {
+        tokenId,
+        type,
+      })
       .orderBy('c.resourceId')
       .limit(MAX_LISTED_IDS)
       .getRawMany<{ id: string }>();
