@@ -4725,6 +4725,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Build"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -5007,6 +5008,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["ActorIssueComment"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -5211,6 +5213,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Run"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -6642,6 +6645,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["ActorTask"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -6896,6 +6900,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Run"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -8262,6 +8267,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Webhook"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -8304,6 +8310,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Actor"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -8552,6 +8559,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Build"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -8661,6 +8669,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["ActorIssue"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -8747,6 +8756,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Run"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -10146,6 +10156,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["ActorVersion"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -10416,6 +10427,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["EnvVar"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -10634,6 +10646,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Webhook"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -10676,6 +10689,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Actor"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -10924,6 +10938,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Build"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -11033,6 +11048,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["ActorIssue"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -11119,6 +11135,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Run"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -12518,6 +12535,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["ActorVersion"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -12788,6 +12806,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["EnvVar"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -13006,6 +13025,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Webhook"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -13046,6 +13066,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["App"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -13212,6 +13233,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["AppContent"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -13345,6 +13367,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["AppCollaborator"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -13487,6 +13510,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["AppContent"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -13621,6 +13645,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["AppContent"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -13728,6 +13753,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["AppContent"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -13912,6 +13938,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["AppContent"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -14162,6 +14189,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["AppContent"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -14296,6 +14324,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["AppContent"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -14430,6 +14459,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["AppContent"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -14970,6 +15000,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["CollaborationMember"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -15239,6 +15270,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["CollaborationPolicy"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -15376,6 +15408,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["CollaborationRole"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -15515,6 +15548,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Collaboration"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -15676,6 +15710,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Dataset"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -15948,6 +15983,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["EnvironmentGroup"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -16114,6 +16150,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Environment"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -16472,6 +16509,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["KeyValueStore"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -16782,6 +16820,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Organization"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -16950,6 +16989,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Invitation"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -17079,6 +17119,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["OrganizationMember"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -17183,6 +17224,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["OrganizationRole"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -17349,6 +17391,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["ApiToken"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -17501,6 +17544,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["RequestQueue"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -18143,6 +18187,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Schedule"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -18405,6 +18450,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["StoreActor"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -18491,6 +18537,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Invitation"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -18605,6 +18652,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Notification"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -18734,6 +18782,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["ApiToken"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -18931,6 +18980,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["WebhookDispatch"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -18996,6 +19046,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["Webhook"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
@@ -19191,6 +19242,7 @@ export interface operations {
                             desc?: boolean;
                             count?: number;
                             items: components["schemas"]["WebhookDispatch"][];
+                            nextCursor?: string | null;
                         };
                     };
                 };
