@@ -48,10 +48,6 @@ function displayHost(host = '127.0.0.1'): string {
 }
 
 /**
- * All of Atrium in one process. Without DATABASE_URL it runs on PGlite persisted under
- * ATRIUM_DATA_DIR (default ./data); without AMQP_URL on the in-process bus.
- */
-/**
  * Refuses a port another process listens on before anything starts (a data directory migrated and
  * "started" logged, then EADDRINUSE). PORT=0 (any free port) and values the configuration will
  * refuse itself are left to it.
@@ -75,6 +71,10 @@ async function assertPortFree(portSetting: string | undefined, host = '127.0.0.1
   });
 }
 
+/**
+ * All of Atrium in one process. Without DATABASE_URL it runs on PGlite persisted under
+ * ATRIUM_DATA_DIR (default ./data); without AMQP_URL on the in-process bus.
+ */
 async function main(): Promise<void> {
   // The data directory holds the database, its socket, the JWT secret and mail (reset links):
   // the owner's alone, whatever the umask or the modes of a directory made before.

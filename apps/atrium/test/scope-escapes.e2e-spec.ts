@@ -98,7 +98,9 @@ describe('scoped credentials on lists, creations and explain', () => {
       await createDataset(t, alice, 'granted-a'),
       await createDataset(t, alice, 'granted-b'),
     ];
-    for (const id of [grantedA, grantedB])
+    // Shared with bob too, but outside the token's scope.
+    const outOfScope = await createDataset(t, alice, 'granted-elsewhere');
+    for (const id of [grantedA, grantedB, outOfScope])
       await t
         .http()
         .post(`/v2/datasets/${id}/access/grants`)
@@ -121,6 +123,7 @@ describe('scoped credentials on lists, creations and explain', () => {
     const full = await t.http().get('/v2/datasets?ownership=sharedWithMe').set(bob.auth).expect(200);
     expect(ids(full)).not.toContain(inScope);
     expect(ids(full)).not.toContain(run.defaultDatasetId);
+    expect(ids(full)).toContain(outOfScope);
     const sorted = [grantedA, grantedB].sort();
     const listed = await t.http().get('/v2/datasets?ownership=sharedWithMe').set(token).expect(200);
     expect(ids(listed)).toEqual(sorted);

@@ -45,7 +45,7 @@ interface ListedView {
 
 type Page = { offset: number; limit: number; desc: boolean };
 
-/** The most a listing page holds (and the permissions service's ids per request). */
+/** The most a listing page holds. */
 const MAX_PAGE = 1000;
 
 /**
@@ -101,7 +101,8 @@ async function decideIds(
  * with the caller (`sharedWithMe`: the permissions service pages the ids, the resources service
  * fills them in). Whatever the route, every item is decided as its own GET would be
  * (`decideEach`), so a list never shows more than the single-resource routes; a scoped token
- * whose scope does not cover the category lists only the ids its scope narrows it to.
+ * whose scope does not cover the category lists only the ids its scope narrows it to (shared:
+ * the permissions service's page kept to those ids).
  */
 export async function listByOwnership<V extends ListedView>(
   rpc: RpcClient,
@@ -126,8 +127,9 @@ export async function listByOwnership<V extends ListedView>(
   };
   const principal = principalRef(caller.principal);
   const shared = q.ownership === 'sharedWithMe';
-  if (caller.ids)
-    return listNarrowed(rpc, access, principal, { ...caller, ids: caller.ids }, type, shared, page, q, fetch);
+  if (caller.ids && !shared)
+    return listOwnNarrowed(access, principal, { ...caller, ids: caller.ids }, type, page, q.unnamed, fetch);
+  if (caller.ids?.length === 0) return { total: 0, ...page, count: 0, items: [], nextCursor: null };
   if (!shared) {
     const owned = await fetch({ ownerId: caller.account, page });
     const items = await decideEach(access, principal, type, owned.items, caller.account);
@@ -138,6 +140,7 @@ export async function listByOwnership<V extends ListedView>(
     resourceType: type,
     ...page,
     cursor: q.cursor,
+    ...(caller.ids && { ids: caller.ids }),
   });
   // The page's decisions are asked while its resources are fetched: one hop, not two in a row.
   const [found, decided] = sharedIds.resourceIds.length
@@ -157,88 +160,28 @@ export async function listByOwnership<V extends ListedView>(
 }
 
 /**
- * A scoped token's listing: of the ids its scope narrows it to, those it may READ, paged here —
- * its own account's by creation time (named only unless `unnamed`); `sharedWithMe`, those the
- * permissions service lists as shared with its user (asked about these ids only), in id order
- * (with `cursor`, after it), as the full listing pages them.
+ * A scoped token's own list: of the ids its scope narrows it to, its account's that it may READ
+ * (named ones only unless `unnamed`), by creation time, paged here.
  */
-async function listNarrowed<V extends ListedView>(
-  rpc: RpcClient,
+async function listOwnNarrowed<V extends ListedView>(
   access: AccessDecisions,
   principal: PrincipalRef,
   caller: ListingCaller & { ids: string[] },
   type: ResourceType,
-  shared: boolean,
   page: Page,
-  q: { cursor?: string; unnamed?: boolean },
+  unnamed: boolean | undefined,
   fetch: (req: OwnershipListRequest) => Promise<ListPage<V>>,
-): Promise<ListPage<Listed<V>> & { nextCursor?: string | null }> {
-  const ids = shared ? await sharedAmong(rpc, caller.account, type, caller.ids) : caller.ids;
-  const found = ids.length
-    ? await fetch({ ids, page: { offset: 0, limit: ids.length, desc: false } })
+): Promise<ListPage<Listed<V>>> {
+  const found = caller.ids.length
+    ? await fetch({ ids: caller.ids, page: { offset: 0, limit: caller.ids.length, desc: false } })
     : { items: [] };
-  // Others' (sharedWithMe), or its own account's: named ones only unless asked for unnamed too.
-  const listed = found.items.filter((view) =>
-    shared
-      ? view.userId !== caller.account
-      : view.userId === caller.account && (q.unnamed !== false || view.name !== null),
+  const own = found.items.filter(
+    (view) => view.userId === caller.account && (unnamed !== false || view.name !== null),
   );
-  const decided = await decideIds(
-    access,
-    principal,
-    type,
-    listed.map((view) => view.id),
+  const time = (v: ListedView) => (v.createdAt ? new Date(v.createdAt).getTime() : 0);
+  const all = (await decideEach(access, principal, type, own, null)).sort(
+    (a, b) => time(a.view) - time(b.view) || a.view.id.localeCompare(b.view.id),
   );
-  if (!shared) {
-    const time = (v: ListedView) => (v.createdAt ? new Date(v.createdAt).getTime() : 0);
-    const all = readable(listed, decided).sort(
-      (a, b) => time(a.view) - time(b.view) || a.view.id.localeCompare(b.view.id),
-    );
-    const items = (page.desc ? all.reverse() : all).slice(page.offset, page.offset + page.limit);
-    return { total: all.length, ...page, count: items.length, items };
-  }
-  // Ids compare as the database orders them (byte order), not by locale.
-  const byId = (a: Listed<V>, b: Listed<V>) => (a.view.id < b.view.id ? -1 : a.view.id > b.view.id ? 1 : 0);
-  const all = readable(listed, decided).sort(byId);
-  const ordered = page.desc ? all.reverse() : all;
-  const { cursor } = q;
-  const after =
-    cursor === undefined
-      ? ordered
-      : ordered.filter(({ view }) => (page.desc ? view.id < cursor : view.id > cursor));
-  const items = after.slice(page.offset, page.offset + page.limit);
-  const more = after.length > page.offset + page.limit;
-  return {
-    total: all.length,
-    ...page,
-    count: items.length,
-    items,
-    nextCursor: more ? items[items.length - 1].view.id : null,
-  };
-}
-
-/** Of `ids`, those shared with the account (the permissions service's listing, asked in pages of ids). */
-async function sharedAmong(
-  rpc: RpcClient,
-  account: string,
-  type: ResourceType,
-  ids: readonly string[],
-): Promise<string[]> {
-  const unique = [...new Set(ids)];
-  const chunks = [];
-  for (let start = 0; start < unique.length; start += MAX_PAGE)
-    chunks.push(unique.slice(start, start + MAX_PAGE));
-  const pages = await Promise.all(
-    chunks.map((chunk) =>
-      rpc.call(PermissionsRpc.listSharedWith, {
-        subjectId: account,
-        resourceType: type,
-        offset: 0,
-        limit: MAX_PAGE,
-        desc: false,
-        ids: chunk,
-      }),
-    ),
-  );
-  return pages.flatMap((p) => p.resourceIds);
+  const items = (page.desc ? all.reverse() : all).slice(page.offset, page.offset + page.limit);
+  return { total: all.length, ...page, count: items.length, items };
 }
