@@ -71,7 +71,7 @@ target="${1:-${ATRIUM_SERVICE:-gateway}}"
 [ "$#" -gt 0 ] && shift
 case "$target" in
   migrate) exec node -r ./tools/register.js tools/migrate.ts "$@" ;;
-  embedded) exec node -r ./tools/register.js apps/atrium/src/main.ts "$@" ;;
+  embedded) exec node --max-semi-space-size=4 -r ./tools/register.js apps/atrium/src/main.ts "$@" ;;
   gateway | identity | resources | permissions | issues) exec node -r ./tools/register.js "apps/$target/src/main.ts" "$@" ;;
   *)
     echo "atrium: unknown target '$target' (expected gateway, identity, resources, permissions, issues, migrate or embedded)" >&2

@@ -5,7 +5,7 @@ import * as os from 'os';
 import { config, PROPAGATION_TIMEOUT_MS, REVOKE_POLL_MS } from './config';
 import { cpuLines, fmt } from './harness';
 import { retries } from './lib/api';
-import { EmbeddedStart } from './lib/embedded';
+import { EmbeddedStart, START_NODE_FLAGS } from './lib/embedded';
 import { LoadResult } from './lib/load';
 import { compare, Compared, spreadOf } from './lib/repeat';
 import { percentile, print, progress } from './lib/log';
@@ -473,7 +473,7 @@ ${details.join('\n')}
   on that many of the large set's datasets; \`PermissionsRpc.listSharedWith\` (DATASET, limit 100,
   offset 0) sequentially after 20 warm-up calls, then every page with limit 1000, checked against
   the expected ids.
-- **Embedded start**: \`node -r ./tools/register.js apps/atrium/src/main.ts\` (what \`npm start\` runs)
+- **Embedded start**: \`node ${START_NODE_FLAGS.join(' ')} -r ./tools/register.js apps/atrium/src/main.ts\` (what \`npm start\` runs, flags read from package.json)
   with a fresh temporary \`ATRIUM_DATA_DIR\`, a free \`PORT\` and no \`DATABASE_URL\`, \`AMQP_URL\` or
   \`JWT_SECRET\`, run first while nothing else of the benchmark runs: time from spawn until
   \`/health/ready\` answers 200 (polled every 50 ms), then VmRSS from \`/proc/<pid>/status\` at once and

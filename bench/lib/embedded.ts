@@ -5,7 +5,7 @@ import { Api } from './api';
 import { cpuSnapshot } from './cpu';
 import { LoadResult, runLoad } from './load';
 import { sleep } from './log';
-import { freePort, ProcessGroup } from './processes';
+import { freePort, ProcessGroup, REPO_ROOT } from './processes';
 import { buildFixture } from './setup';
 
 export interface EmbeddedStart {
@@ -34,6 +34,13 @@ export function rssMB(pid: number): number | null {
   }
 }
 
+/** The node flags of `npm start` (package.json's start script): what users run is what is measured. */
+export const START_NODE_FLAGS = (
+  JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(/\s+/)
+  .filter((token) => token.startsWith('--'));
+
 /** One `npm start` on `dataDir` until `/health/ready` is 200 (polled every 50 ms), and its VmRSS then and 2 s later. */
 async function launch(
   group: ProcessGroup,
@@ -58,6 +65,7 @@ async function launch(
     'apps/atrium/src/main.ts',
     { ATRIUM_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     ['DATABASE_URL', 'AMQP_URL', 'JWT_SECRET', 'DB_POOL_SIZE', 'RUN_MIGRATIONS'],
+    START_NODE_FLAGS,
   );
   let exited: number | null | undefined;
   child.once('exit', (code) => {
@@ -116,7 +124,7 @@ export async function embeddedRead(
 }
 
 /**
- * `npm start` as a fresh install runs it: `node -r ./tools/register.js apps/atrium/src/main.ts`
+ * `npm start` as a fresh install runs it: `node <START_NODE_FLAGS> -r ./tools/register.js apps/atrium/src/main.ts`
  * with a new, empty ATRIUM_DATA_DIR and no DATABASE_URL, AMQP_URL or JWT_SECRET (so embedded
  * PGlite, the in-process bus and a generated secret). Time until `/health/ready` is 200 and the
  * process's resident memory; stopped, then started again on the same directory (warm start),

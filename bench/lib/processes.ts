@@ -36,10 +36,16 @@ export class ProcessGroup {
   }
 
   /**
-   * Starts `node -r ./tools/register.js <script>` in the repository root, with the harness's
-   * environment plus `env`, less the variables named in `unset`.
+   * Starts `node <nodeFlags> -r ./tools/register.js <script>` in the repository root, with the
+   * harness's environment plus `env`, less the variables named in `unset`.
    */
-  start(name: string, script: string, env: Record<string, string>, unset: string[] = []): ChildProcess {
+  start(
+    name: string,
+    script: string,
+    env: Record<string, string>,
+    unset: string[] = [],
+    nodeFlags: string[] = [],
+  ): ChildProcess {
     const logFile = join(this.logDir, `${name}.log`);
     const log = createWriteStream(logFile);
     const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
@@ -49,7 +55,7 @@ export class ProcessGroup {
     const profile = profiled
       ? ['--cpu-prof', `--cpu-prof-dir=${this.logDir}`, `--cpu-prof-name=${name}.cpuprofile`]
       : [];
-    const child = spawn(process.execPath, [...profile, '-r', './tools/register.js', script], {
+    const child = spawn(process.execPath, [...nodeFlags, ...profile, '-r', './tools/register.js', script], {
       cwd: REPO_ROOT,
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -9,7 +9,7 @@ import {
   TestDatabase,
 } from '@atrium/testing';
 import { startEmbeddedPostgres } from '@atrium/persistence';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -162,6 +162,12 @@ async function embeddedTestDatabase(): Promise<TestDatabase> {
 }
 
 const ROOT = resolve(__dirname, '../../..');
+/** The node flags of `npm start` (package.json's start script), so that tests start what users start. */
+const START_NODE_FLAGS = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(/\s+/)
+  .filter((token) => token.startsWith('--'));
 
 /** Runs `npm start`'s entry point as a user would: its own process, no DATABASE_URL, no AMQP_URL. */
 export async function startEmbedded(
@@ -178,10 +184,14 @@ export async function startEmbedded(
   delete env.DATABASE_URL;
   delete env.AMQP_URL;
   delete env.JWT_SECRET;
-  const child = spawn(process.execPath, ['-r', './tools/register.js', 'apps/atrium/src/main.ts'], {
-    cwd: ROOT,
-    env,
-  });
+  const child = spawn(
+    process.execPath,
+    [...START_NODE_FLAGS, '-r', './tools/register.js', 'apps/atrium/src/main.ts'],
+    {
+      cwd: ROOT,
+      env,
+    },
+  );
   let output = '';
   const url = await new Promise<string>((done, fail) => {
     const timer = setTimeout(

@@ -1,5 +1,4 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { batchCheckBody, idSchema, IdentityRpc, PERMISSIONS, PermissionsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
@@ -17,7 +16,6 @@ const explainQuery = z.object({
 });
 
 /** Questions about access itself: batch checks and explanations (the permissions service decides who may ask). */
-@ApiTags('access')
 @Controller('v2/access')
 @Public()
 export class AccessQueriesController {

@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Param, PipeTransform, Post, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
   grantBody,
@@ -37,7 +36,6 @@ class GrantIdPipe implements PipeTransform<string, string> {
 }
 
 /** Who has access to a resource and why, and the grants its managers give and take back. */
-@ApiTags('access')
 @Controller('v2/:collection/:resourceId/access')
 export class AccessController {
   constructor(

@@ -1,5 +1,4 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { auditLogQuery, PermissionsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, principalRef, UserPrincipal } from '../auth/principal';
@@ -10,7 +9,6 @@ import { z } from 'zod';
 import { auditLogView } from '../http/views';
 
 /** `GET /v2/audit-log?resourceId=&accountId=&from=&to=&limit=&cursor=`: changes of access and denials, newest first. */
-@ApiTags('access')
 @Controller('v2/audit-log')
 export class AuditLogController {
   constructor(private readonly rpc: RpcClient) {}

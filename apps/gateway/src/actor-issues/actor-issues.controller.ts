@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
   commentBody,
@@ -36,7 +35,6 @@ function page(q: { offset?: number; limit?: number; desc?: boolean }, newestFirs
  * read the Actor; its status, the Actor's owner or WRITE on the Actor (the author may close
  * their own); a comment's text, its author.
  */
-@ApiTags('actor-issues')
 @Controller('v2')
 export class ActorIssuesController {
   constructor(

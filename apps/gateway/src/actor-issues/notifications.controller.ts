@@ -1,5 +1,4 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { AppError, ID_PATTERN, IssuesRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
@@ -20,7 +19,6 @@ const listQuery = z.object({ ...paginationQuery, unread: queryBoolean.optional()
  * decided (and narrowed by the credential) as `GET /v2/actor-issues/:id` decides it: a subscriber
  * who lost access sees none of them, not even as a count, and they show again if access returns.
  */
-@ApiTags('actor-issues')
 @Controller('v2/users/me/notifications')
 export class NotificationsController {
   constructor(

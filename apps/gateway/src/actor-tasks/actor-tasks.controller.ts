@@ -1,5 +1,4 @@
 import { Controller, Get, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   ACTOR_TASKS,
   ActorTasksRpc,
@@ -58,7 +57,6 @@ export const ActorTasksCatalogueController = catalogueController(ACTOR_TASKS, {
  * What is special about Actor tasks, with Apify API v2's paths and shapes: their input. Their
  * runs are under `/runs` (RunsController).
  */
-@ApiTags('actor-tasks')
 @Controller('v2/actor-tasks')
 export class ActorTasksController {
   constructor(private readonly rpc: RpcClient) {}

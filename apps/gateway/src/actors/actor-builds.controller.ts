@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Inject, Post, Put, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { ACTOR_JOB_TERMINAL_STATUSES, ActorsRpc, BuildView, updateBuildBody } from '@atrium/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import type { FastifyReply } from 'fastify';
@@ -39,7 +38,6 @@ export function presentBuild(build: BuildView, detailed: boolean): BuildView {
 }
 
 /** Builds by id (`/v2/actor-builds`), as in Apify API v2; an Actor's builds are under the Actor. */
-@ApiTags('actors')
 @Controller('v2/actor-builds')
 export class ActorBuildsController {
   constructor(

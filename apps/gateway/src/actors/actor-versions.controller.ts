@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   ActorVersionsRpc,
   createEnvVarBody,
@@ -30,7 +29,6 @@ const envVarOf = (name: string) => parseInput(envVarNameSchema, name, 'envVarNam
  * needs READ on the Actor, changing WRITE. A reader gets a secret variable without its value,
  * in every list and item; Apify's `POST` aliases of the two `PUT`s are served too.
  */
-@ApiTags('actors')
 @Controller(['v2/acts', 'v2/actors'])
 export class ActorVersionsController {
   constructor(private readonly rpc: RpcClient) {}

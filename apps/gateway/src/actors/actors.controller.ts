@@ -1,5 +1,4 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Ip, Post, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   ActorsRpc,
   ActorView,
@@ -56,7 +55,6 @@ const validateInputQuery = z.object({ build: buildRefSchema.optional() });
  * Actors with Apify API v2's paths and shapes. apify-client 2.x addresses them as `/v2/actors`,
  * older clients and the documentation as `/v2/acts`: both are served.
  */
-@ApiTags('actors')
 @Controller(['v2/acts', 'v2/actors'])
 export class ActorsController {
   constructor(

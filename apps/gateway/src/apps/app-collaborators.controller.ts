@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Logger, Param, Patch, PipeTransform, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   addCollaboratorBody,
   APP_SCOPES,
@@ -55,7 +54,6 @@ function requireHeld(app: AuthorizedResource, scopes: readonly AppScope[]): void
  * Clarifai's app collaborators: a grant on the app whose permissions are scopes, given without an
  * acceptance step, plus a personal access token scoped to the app for the collaborator.
  */
-@ApiTags('apps')
 @Controller('v2/apps/:appId/collaborators')
 export class AppCollaboratorsController {
   private readonly logger = new Logger(AppCollaboratorsController.name);

@@ -1,5 +1,4 @@
 import { applyDecorators, Controller, Delete, Get, HttpCode, Param, Patch, Post, Type } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   APP_CONTENT_BODIES,
   APP_CONTENT_KINDS,
@@ -39,7 +38,6 @@ function appContentController(kind: AppContentKind): Type<unknown> {
   const scopes = APP_CONTENT_SCOPES[kind];
   const body = APP_CONTENT_BODIES[kind];
 
-  @ApiTags('apps')
   @Controller(`v2/apps/:appId/${kind}`)
   class AppContentController {
     constructor(readonly rpc: RpcClient) {}

@@ -1,5 +1,4 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { AppError, AppsRpc, idSchema, predictBody, searchAppBody } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
@@ -18,7 +17,6 @@ function modelRef(modelId: string): string {
 }
 
 /** What an app does with its contents: search its inputs, train its models, predict with them. */
-@ApiTags('apps')
 @Controller('v2/apps/:appId')
 export class AppOperationsController {
   constructor(private readonly rpc: RpcClient) {}

@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { AppsRpc, createAppBody, updateAppBody } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
@@ -23,7 +22,6 @@ import { appView, listOf } from '../http/views';
 const listQuery = z.object(ownershipListQuery);
 
 /** Apps (Clarifai): resources whose contents are guarded by scopes and shared with collaborators. */
-@ApiTags('apps')
 @Controller('v2/apps')
 export class AppsController {
   constructor(

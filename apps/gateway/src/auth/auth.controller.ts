@@ -1,5 +1,4 @@
 import { Controller, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { Throttle, ThrottlerGuard } from '@nestjs/throttler';
 import {
   AppError,
@@ -45,7 +44,6 @@ export async function withRetryAfter<T>(reply: FastifyReply, call: Promise<T>): 
  * and per account by identity (failed logins, sign-ups naming an existing
  * account, mails asked for per address).
  */
-@ApiTags('auth')
 @Controller('v2/auth')
 @Public()
 @UseGuards(ThrottlerGuard)

@@ -1,5 +1,4 @@
 import { Controller, Delete, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { Throttle, ThrottlerGuard } from '@nestjs/throttler';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import {
@@ -88,7 +87,6 @@ function sameSecret(a: string, b: string): boolean {
  * the browser send the cookie, not read it). The token routes (`/v2/auth/login`, `refresh`,
  * `logout`) are unchanged for API clients.
  */
-@ApiTags('auth')
 @Controller('v2/auth/session')
 @Public()
 @UseGuards(ThrottlerGuard)

@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   CollaborationMemberView,
   CollaborationRpc,
@@ -25,7 +24,6 @@ type StatusAction = RpcPayload<typeof CollaborationRpc.changeMemberStatus>['acti
  * environments, groups or the whole ENVIRONMENTS category, each with roles. A change takes effect
  * on the member's very next request.
  */
-@ApiTags('collaboration')
 @Controller('v2/collaboration/members')
 export class CollaborationMembersController {
   constructor(private readonly rpc: RpcClient) {}

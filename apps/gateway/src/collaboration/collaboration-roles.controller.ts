@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   CollaborationRpc,
   createPolicyBody,
@@ -28,7 +27,6 @@ import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
  * The caller's account as a collaboration primary: its policies (system ones, fixed, and custom
  * ones) and the roles built from them. Every account can be a primary.
  */
-@ApiTags('collaboration')
 @Controller('v2/collaboration')
 export class CollaborationRolesController {
   constructor(private readonly rpc: RpcClient) {}

@@ -1,5 +1,4 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { CollaborationRpc, CollaborationView, emailTokenBody, RpcPayload } from '@atrium/contracts';
 import { Returns, ValidBody, ValidQuery } from '../http/validated';
 import { collaborationView, listOf } from '../http/views';
@@ -17,7 +16,6 @@ type Response = RpcPayload<typeof CollaborationRpc.respondToCollaboration>['resp
  * what they share. Only the invited user may answer an invitation — a user who verified the
  * invited address — by its id or with the token mailed with it.
  */
-@ApiTags('collaboration')
 @Controller('v2/collaborations')
 export class CollaborationsController {
   constructor(private readonly rpc: RpcClient) {}

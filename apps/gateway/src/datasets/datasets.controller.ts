@@ -1,5 +1,4 @@
 import { Controller, Get, HttpCode, Inject, Post, Res, StreamableFile } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { DatasetsRpc, MAX_ITEMS_PER_PUSH } from '@atrium/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { anyObject } from '../http/views';
@@ -26,7 +25,6 @@ const pushBody = z.union([
  * What is special about datasets, with Apify API v2's paths and shapes: their items (pushed, and
  * exported in every format) and statistics. The catalogue routes come from `DATASETS`.
  */
-@ApiTags('datasets')
 @Controller('v2')
 export class DatasetsController {
   constructor(

@@ -1,5 +1,4 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
   ENVIRONMENT_ACTION_PERMISSIONS,
@@ -29,7 +28,6 @@ const actionParam = z.enum(ENVIRONMENT_ACTIONS);
  * collaboration operation, and the log. Their list, create, get, update and delete:
  * `EnvironmentsCatalogueController`.
  */
-@ApiTags('environments')
 @Controller('v2/environments')
 export class EnvironmentsController {
   constructor(private readonly rpc: RpcClient) {}

@@ -1,5 +1,4 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
 import { IdentityRpc, IssuesRpc, PermissionsRpc, ResourcesRpc } from '@atrium/contracts';
 import { EVENT_BUS, EventBus, RpcClient } from '@atrium/messaging';
 import type { FastifyReply } from 'fastify';
@@ -12,7 +11,6 @@ import { z } from 'zod';
 const READY_TIMEOUT_MS = 2000;
 const HEALTH_ROUTES = [IdentityRpc.health, ResourcesRpc.health, PermissionsRpc.health, IssuesRpc.health];
 
-@ApiExcludeController()
 @Controller()
 @Public()
 export class HealthController {

@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Inject, Post, Put, Req, Type } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   CatalogueRoutes,
   ListPage,
@@ -47,7 +46,6 @@ export function storageCatalogueController<V extends StorageViewBase>(
 ): Type<unknown> {
   const { type, collection, idParam, updateBody, rpc: routes } = storage;
 
-  @ApiTags(collection)
   @Controller('v2')
   class StorageCatalogueController {
     constructor(
@@ -198,7 +196,6 @@ export function catalogueController<V extends { id: string }>(
   const listQuery = spec.list?.query ?? ownershipQuery;
   const updateBody = spec.update?.body ?? descriptor.updateBody;
 
-  @ApiTags(spec.tag ?? collection)
   @Controller('v2')
   class CatalogueController implements CatalogueCalls {
     constructor(

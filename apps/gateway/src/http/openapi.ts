@@ -7,14 +7,20 @@ import {
   ROUTE_ARGS_METADATA,
 } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
-import { DECORATORS } from '@nestjs/swagger/dist/constants';
 import { OpenAPIRegistry, OpenApiGeneratorV31, RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { ERROR_STATUS } from '@atrium/contracts';
 import { z, ZodTypeAny } from 'zod';
 import { AUTHORIZATION_KEY } from '../authorization/authorization-key';
 import type { AuthorizationRule } from '../authorization/authorize.decorator';
 import { lastRunQuery } from '../runs/run-references';
-import { BODY_SCHEMA, BodySchema, QUERY_SCHEMA, RESPONSE_SCHEMA, ResponseSchema } from './validated';
+import {
+  API_OPERATION,
+  BODY_SCHEMA,
+  BodySchema,
+  QUERY_SCHEMA,
+  RESPONSE_SCHEMA,
+  ResponseSchema,
+} from './validated';
 import { named } from './zod-openapi';
 
 /** Apify's error body, the one every error answer has (api-exception.filter.ts). */
@@ -117,7 +123,7 @@ export function describeRoutes(controllers: readonly Type[]): DescribedRoute[] {
             response,
             status,
             throttled: isThrottled(controller, handler as object),
-            operation: (Reflect.getMetadata(DECORATORS.API_OPERATION, handler) as object | undefined) ?? {},
+            operation: (Reflect.getMetadata(API_OPERATION, handler) as object | undefined) ?? {},
             raw,
           });
         }

@@ -11,6 +11,7 @@ import { parseBody, parseQuery } from './api-query';
 export const BODY_SCHEMA = 'atrium:body-schema';
 export const QUERY_SCHEMA = 'atrium:query-schema';
 export const RESPONSE_SCHEMA = 'atrium:response-schema';
+export const API_OPERATION = 'atrium:api-operation';
 
 export interface BodyOptions {
   /** A missing body is an error (default: it is read as `{}`, so an all-optional body may be left out). */
@@ -95,3 +96,7 @@ export const Fails = (status: number) => Returns(null, { fails: status });
  */
 export const AnyBody = () =>
   SetMetadata(BODY_SCHEMA, { schema: z.unknown(), options: { contentType: '*/*' } } satisfies BodySchema);
+
+/** A route's summary and description in the OpenAPI document (`/docs/openapi.json`). */
+export const ApiOperation = (operation: { summary?: string; description?: string }) =>
+  SetMetadata(API_OPERATION, operation);

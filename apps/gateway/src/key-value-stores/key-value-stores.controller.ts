@@ -1,5 +1,4 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Put, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
   KeyValueStoresRpc,
@@ -43,7 +42,6 @@ function recordValue(body: unknown, contentType: string): Buffer {
  * What is special about key-value stores, with Apify API v2's paths and shapes: their keys and
  * records of any content type. The catalogue routes come from `KEY_VALUE_STORES`.
  */
-@ApiTags('key-value-stores')
 @Controller('v2')
 export class KeyValueStoresController {
   constructor(private readonly rpc: RpcClient) {}

@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { emailTokenBody, OrganizationsRpc } from '@atrium/contracts';
 import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
 import { invitationView, listOf } from '../http/views';
@@ -22,7 +21,6 @@ import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
  * token — and decline: the invitee alone, for an invitation to an address a user who verified it;
  * anyone else gets 404) and cancelled from the organization's side.
  */
-@ApiTags('organizations')
 @Controller('v2')
 export class InvitationsController {
   constructor(

@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   createOrganizationInvitationBody,
   createOrganizationRoleBody,
@@ -33,7 +32,6 @@ import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
  * signing keys of the organization's storages (STORAGE WRITE or MANAGE_ACCESS) and no longer
  * can, rotates them all. A role is deleted only when nobody holds it: that takes nothing away.
  */
-@ApiTags('organizations')
 @Controller('v2/organizations/:orgId')
 export class OrganizationMembersController {
   constructor(

@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { createTokenBody, OrganizationsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
@@ -8,7 +7,7 @@ import { SignedIn } from '../authorization/authorize.decorator';
 import { ChangesNoAccess } from '../authorization/access-changes';
 import { requireUnscoped } from './organization-caller';
 import { pageOf, pathId, PageQuery, pageQuery } from '../http/small-lists';
-import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { ApiOperation, Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
 import { z } from 'zod';
 import { apiTokenView, createdApiTokenView, listOf } from '../http/views';
 
@@ -27,7 +26,6 @@ const CREATE_DESCRIPTION = [
  * MANAGE_ACCESS_TOKENS see or manage them; a member below the Owner mints scoped tokens only,
  * within its role, and they live only as long as its role covers them (identity decides).
  */
-@ApiTags('organizations')
 @Controller('v2/organizations/:orgId/tokens')
 export class OrganizationTokensController {
   constructor(

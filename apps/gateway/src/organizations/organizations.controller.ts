@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { createOrganizationBody, OrganizationsRpc, updateOrganizationBody } from '@atrium/contracts';
 import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
 import { listOf, organizationView } from '../http/views';
@@ -19,7 +18,6 @@ const ORG = 'The organization';
  * Organizations (Apify): accounts whose members act in them with a role. Identity checks the
  * caller's organization permissions; a non-member gets 404.
  */
-@ApiTags('organizations')
 @Controller('v2/organizations')
 export class OrganizationsController {
   constructor(

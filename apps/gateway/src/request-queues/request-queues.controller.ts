@@ -9,7 +9,6 @@ import {
   Post,
   Put,
 } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   addRequestBody,
   AppError,
@@ -113,7 +112,6 @@ function requestIdOf(param: string): string {
  * What is special about request queues, with Apify API v2's paths and shapes: their requests,
  * head and locks, each call naming its client. The catalogue routes come from `REQUEST_QUEUES`.
  */
-@ApiTags('request-queues')
 @Controller('v2')
 export class RequestQueuesController {
   constructor(private readonly rpc: RpcClient) {}

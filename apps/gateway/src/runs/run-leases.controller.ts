@@ -1,6 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
   LEASE_FINISH_STATUSES,
@@ -96,7 +95,6 @@ function requireRunId(runId: string): void {
  * Actor (WRITE) may execute any of its runs — they could make its code do anything with the
  * runs' tokens anyway; whoever may only RUN it executes their own runs of it.
  */
-@ApiTags('runs')
 @Controller('v2')
 export class RunLeasesController {
   /** Open long polls per account on this replica. */

@@ -11,7 +11,6 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
   buildRefSchema,
@@ -108,7 +107,6 @@ function toInput(
 }
 
 /** Runs: started from an Actor or a task, each with its own default storages, as in Apify API v2. */
-@ApiTags('runs')
 @Controller('v2')
 export class RunsController {
   constructor(

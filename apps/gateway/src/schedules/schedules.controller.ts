@@ -1,5 +1,4 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { createScheduleBody, SCHEDULES, SchedulesRpc, updateScheduleBody } from '@atrium/contracts';
 import { Returns } from '../http/validated';
 import { RpcClient } from '@atrium/messaging';
@@ -99,7 +98,6 @@ export const SchedulesCatalogueController = catalogueController(SCHEDULES, {
 });
 
 /** What is special about schedules, with Apify API v2's paths and shapes. */
-@ApiTags('schedules')
 @Controller('v2/schedules')
 export class SchedulesController {
   constructor(private readonly rpc: RpcClient) {}

@@ -1,5 +1,4 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { ActorsRpc, AppError, IdentityRpc, STORE_SORTS, StoreActorRow } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { z } from 'zod';
@@ -26,7 +25,6 @@ const storeQuery = z.object({
 });
 
 /** Apify Store: the public Actors, listed to anyone, anonymous callers included. */
-@ApiTags('store')
 @Controller('v2/store')
 export class StoreController {
   constructor(

@@ -1,5 +1,4 @@
 import { Controller, Get, Headers, Param, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   AccountLimitsView,
   AppError,
@@ -50,7 +49,6 @@ const monthlyQuery = z.object({ date: calendarDate.optional() });
  * acting with its API token, or as a member with `X-Account-Id`) and an organization's, for
  * members whose role allows it (VIEW_INVOICES or MANAGE_BILLING to read, MANAGE_BILLING to change).
  */
-@ApiTags('usage')
 @Controller('v2')
 export class UsageController {
   constructor(private readonly rpc: RpcClient) {}

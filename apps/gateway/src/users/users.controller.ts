@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   ApiTokenView,
   AppError,
@@ -23,7 +22,6 @@ import { Returns, ReturnsNothing, ValidBody } from '../http/validated';
 import { z } from 'zod';
 import { apiTokenView, createdApiTokenView, listOf, publicUserView, userView } from '../http/views';
 
-@ApiTags('users')
 @Controller('v2/users')
 export class UsersController {
   constructor(

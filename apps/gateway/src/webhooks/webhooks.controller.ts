@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import {
   AppError,
   createWebhookBody,
@@ -32,7 +31,6 @@ const everything = { offset: 0, limit: MAX_LISTED, desc: false };
  * `/v2/webhook-dispatches[/:id]`, and an Actor's or task's webhooks. Who may see or edit one is
  * WebhookAccess's decision; the resources service keeps them and fires them.
  */
-@ApiTags('webhooks')
 @Controller('v2')
 export class WebhooksController {
   constructor(
