@@ -14,7 +14,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -94,6 +94,35 @@ describe('embedded mode (npm start: PGlite + in-process bus)', () => {
       expect(items.body).toEqual([{ a: 1 }, { a: 2 }]);
       await request(run.url).get(`/v2/datasets/${id}`).expect(404);
       await stop(run.child);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers a request that arrives while it shuts down with an Apify error and closes the connection', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'atrium-embedded-'));
+    const port = await freePort();
+    try {
+      const run = await startEmbedded(dataDir, port);
+      const exited = new Promise((done) => run.child.once('exit', done));
+      // The request's headers are sent in two parts, SIGTERM in between: it is read while closing.
+      const socket = connect(port, '127.0.0.1');
+      await new Promise((done) => socket.once('connect', done));
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      const closed = new Promise((done) => socket.once('close', done));
+      socket.write('POST /v2/datasets HTTP/1.1\r\nHost: atrium\r\nContent-Type: application/json\r\n');
+      await new Promise((done) => setTimeout(done, 300));
+      run.child.kill('SIGTERM');
+      await new Promise((done) => setTimeout(done, 300));
+      socket.write('Content-Length: 2\r\n\r\n{}');
+      await closed;
+      expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+      expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+        error: { type: 'service-unavailable', message: expect.stringMatching(/shutting down/) },
+      });
+      await exited;
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

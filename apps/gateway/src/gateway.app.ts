@@ -27,8 +27,22 @@ export async function createGatewayApp(
   const adapter = new FastifyAdapter({
     bodyLimit: config.BODY_LIMIT_BYTES,
     routerOptions: { maxParamLength: 16 * 1024 },
+    // Fastify's own 503 while closing has a body of its own; ours below is an Apify error.
+    return503OnClosing: false,
   });
   const fastify = adapter.getInstance();
+  // Once closing, a request on a kept-alive connection is refused as every error is answered
+  // (Apify's `{ error: { type, message } }`), and its connection closed.
+  let closing = false;
+  fastify.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
+    void reply.header('connection', 'close');
+    done(new AppError('service-unavailable', 'Atrium is shutting down; try again in a moment'));
+  });
   // Records and run inputs may be of any content type: everything but JSON arrives as raw bytes.
   fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
