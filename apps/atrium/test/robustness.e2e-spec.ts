@@ -1,5 +1,5 @@
 import { uniqueName } from '@atrium/testing';
-import { brotliCompressSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { createDataset, FAIL_FAST, SignedUpUser, signUp, startTestStack, TestStack } from './test-stack';
 
 describe('bad input, fail-closed authorization and operations endpoints', () => {
@@ -134,6 +134,26 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
     }
     expect(await itemCount()).toBe(1);
     await t.http().get(`/v2/key-value-stores/${storeId}/records/deep`).set(alice.auth).expect(404);
+  });
+
+  it('refuses a small gzip of millions of empty arrays before parsing it, even anonymously', async () => {
+    // 9 KB that expands to just under 9 MiB of `[[],[],…]`: 3 million arrays, seconds to parse.
+    const arrays = `[${Array(3_100_000).fill('[]').join(',')}]`;
+    const bomb = gzipSync(Buffer.from(arrays), { level: 9 });
+    expect(bomb.length).toBeLessThan(20_000);
+    for (const auth of [alice.auth, {}]) {
+      const res = await t
+        .http()
+        .post(`/v2/datasets/${datasetId}/items`)
+        .set(auth)
+        .set('content-type', 'application/json')
+        .set('content-encoding', 'gzip')
+        .serialize((body: Buffer) => body as unknown as string)
+        .send(bomb)
+        .expect(400);
+      expect(res.body.error.message).toContain('more than 500,000 objects and arrays');
+    }
+    expect(await itemCount()).toBe(1);
   });
 
   it('refuses a compressed body that expands past the limit (no zip bombs)', async () => {

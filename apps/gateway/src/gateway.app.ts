@@ -8,7 +8,7 @@ import { GatewayMetrics } from './health/metrics';
 import { serveApiDocs } from './http/api-docs';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { serveConsole } from './http/console';
-import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './http/json-depth';
+import { jsonBeyondLimits, MAX_JSON_CONTAINERS, MAX_JSON_DEPTH } from './http/json-depth';
 import { buildOpenApiDocument } from './http/openapi';
 import { registerRequestDecompression } from './http/request-decompression';
 import { isolateApiAnswers } from './http/api-answer-isolation';
@@ -52,9 +52,15 @@ export async function createGatewayApp(
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') return done(null, undefined);
-    if (jsonNestsDeeperThan(body as string))
+    const beyond = jsonBeyondLimits(body as string);
+    if (beyond)
       return done(
-        new AppError('invalid-input', `The body nests deeper than ${MAX_JSON_DEPTH} levels`),
+        new AppError(
+          'invalid-input',
+          beyond === 'depth'
+            ? `The body nests deeper than ${MAX_JSON_DEPTH} levels`
+            : `The body holds more than ${MAX_JSON_CONTAINERS.toLocaleString('en-US')} objects and arrays`,
+        ),
         undefined,
       );
     parseJson(request, body as string, done);

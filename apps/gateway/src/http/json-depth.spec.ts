@@ -1,19 +1,26 @@
-import { jsonNestsDeeperThan } from './json-depth';
+import { jsonBeyondLimits } from './json-depth';
 
-describe('jsonNestsDeeperThan', () => {
+describe('jsonBeyondLimits', () => {
   const nested = (depth: number, open = '{"a":', close = '}') =>
     open.repeat(depth) + '1' + close.repeat(depth);
 
   it('counts objects and arrays, not brackets inside strings or escaped quotes', () => {
-    expect(jsonNestsDeeperThan(nested(3), 3)).toBe(false);
-    expect(jsonNestsDeeperThan(nested(4), 3)).toBe(true);
-    expect(jsonNestsDeeperThan(nested(4, '[', ']'), 3)).toBe(true);
-    expect(jsonNestsDeeperThan(JSON.stringify({ s: '[[[[[{{{{{', t: 'a\\"[[[[[[' }), 2)).toBe(false);
-    expect(jsonNestsDeeperThan('[1,[2],[3],[4],[5]]', 2)).toBe(false);
+    expect(jsonBeyondLimits(nested(3), 3)).toBeNull();
+    expect(jsonBeyondLimits(nested(4), 3)).toBe('depth');
+    expect(jsonBeyondLimits(nested(4, '[', ']'), 3)).toBe('depth');
+    expect(jsonBeyondLimits(JSON.stringify({ s: '[[[[[{{{{{', t: 'a\\"[[[[[[' }), 2, 1)).toBeNull();
+    expect(jsonBeyondLimits('[1,[2],[3],[4],[5]]', 2)).toBeNull();
+    expect(jsonBeyondLimits('[1,[2],[3],[4],[5]]', 2, 5)).toBeNull();
+    expect(jsonBeyondLimits('[1,[2],[3],[4],[5]]', 2, 4)).toBe('containers');
   });
 
-  it('refuses the attack pass body (5,000 levels) and accepts ordinary ones', () => {
-    expect(jsonNestsDeeperThan(nested(5000))).toBe(true);
-    expect(jsonNestsDeeperThan(JSON.stringify([{ a: { b: [1, 2, { c: 'x' }] } }]))).toBe(false);
+  it('refuses the attack passes bodies (5,000 levels; 3 million arrays) and accepts ordinary ones', () => {
+    expect(jsonBeyondLimits(nested(5000))).toBe('depth');
+    expect(jsonBeyondLimits(`[${Array(3_000_000).fill('[]').join(',')}]`)).toBe('containers');
+    expect(jsonBeyondLimits(JSON.stringify([{ a: { b: [1, 2, { c: 'x' }] } }]))).toBeNull();
+    // 9 MB of small scraped items (about 22 bytes per object or array: 414,000 of them) is within.
+    const item = { url: 'https://example.com/p/1', title: 'A title', tags: ['a', 'b'], offers: [{ p: 1 }] };
+    const items = JSON.stringify(Array(Math.floor(9_000_000 / JSON.stringify(item).length)).fill(item));
+    expect(jsonBeyondLimits(items)).toBeNull();
   });
 });
