@@ -153,3 +153,33 @@ describe('faults: PostgreSQL connections cut under load (item 8)', () => {
     expect(downAt).toBeGreaterThan(cut1At);
   }, 90_000);
 });
+
+/**
+ * A service that starts before its database answers (started beside it, or a loaded machine
+ * whose database takes longer than the pool's 5 s to accept a connection: CI of 6e865ec) waits
+ * for it instead of failing its start.
+ */
+describe('faults: a service starting while PostgreSQL does not answer yet', () => {
+  it('waits for the database, then serves', async () => {
+    const proxy = await startFaultProxy({ port: Number(new URL(TEST_ADMIN_DATABASE_URL).port || 5432) });
+    let t: FaultStack | undefined;
+    try {
+      // Connections hang: each attempt times out (5 s) before the database is reachable.
+      proxy.blackhole();
+      const starting = startFaultStack({ database: { resources: (url) => proxy.url(url) } });
+      let started = false;
+      void starting.then(() => (started = true)).catch(() => undefined);
+      await sleep(7000);
+      expect(started).toBe(false);
+      proxy.restore();
+      t = await starting;
+      await t.waitReady(30_000);
+      const alice = await t.signUp('alice');
+      const created = await t.api('POST', `/v2/datasets?name=${uniqueName('late')}`, alice.token);
+      expect(created.status).toBe(201);
+    } finally {
+      await t?.close();
+      await proxy.close();
+    }
+  }, 90_000);
+});

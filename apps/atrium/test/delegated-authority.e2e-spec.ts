@@ -66,6 +66,79 @@ describe('delegated authority gives no more than it holds', () => {
       .expect(200);
   });
 
+  it('keeps what a time-limited manager gives within its time, its own grant included', async () => {
+    const timed = await createDataset(t, alice, uniqueName('timed'));
+    const grantsOf = grants(timed);
+    const ends = new Date(Date.now() + 3_600_000).toISOString();
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    const own = (
+      await t
+        .http()
+        .post(grantsOf)
+        .set(alice.auth)
+        .send({ user: bob.username, permissions: ['READ', 'MANAGE_ACCESS'], expiresAt: ends })
+        .expect(201)
+    ).body.data;
+    const give = (body: object) => t.http().post(grantsOf).set(bob.auth).send(body);
+    // No expiry asked for: the grant ends when the grantor's power to give it does.
+    const carols = (await give({ user: carol.username, permissions: ['READ'] }).expect(201)).body.data;
+    expect(carols.expiresAt).toBe(ends);
+    for (const expiresAt of [null, later]) {
+      const refused = await give({ user: dave.username, permissions: ['READ'], expiresAt }).expect(403);
+      expect(refused.body.error.type).toBe('insufficient-permissions');
+      expect(refused.body.error.message).toContain(`ends at ${ends}`);
+      expect(refused.body.error.message).toContain('body.expiresAt');
+    }
+    // Not its own grant, nor the one it gave, made to last longer.
+    const change = (grantId: string, body: object) =>
+      t.http().put(`${grantsOf}/${grantId}`).set(bob.auth).send(body);
+    for (const expiresAt of [null, later]) {
+      await change(own.id, { expiresAt }).expect(403);
+      await change(carols.id, { expiresAt }).expect(403);
+    }
+    // The refusals changed nothing; the owner extends anything.
+    const listed = await t.http().get(`/v2/datasets/${timed}/access`).set(alice.auth).expect(200);
+    const expiries = Object.fromEntries(
+      listed.body.data.grants.map((g: { userId: string; expiresAt: string }) => [g.userId, g.expiresAt]),
+    );
+    expect(expiries).toEqual({ [bob.id]: ends, [carol.id]: ends });
+    await t.http().put(`${grantsOf}/${own.id}`).set(alice.auth).send({ expiresAt: null }).expect(200);
+    await change(carols.id, { expiresAt: null }).expect(200);
+
+    // A manager by an organization role, which does not expire, is not bounded by a grant that does.
+    const org = await createOrganization(t, alice);
+    const role = (
+      await t
+        .http()
+        .post(`/v2/organizations/${org.id}/roles`)
+        .set(alice.auth)
+        .send({ name: 'Sharers', permissions: { STORAGE: ['READ', 'MANAGE_ACCESS'] } })
+        .expect(201)
+    ).body.data.id as string;
+    await joinOrganization(t, alice, org.id, dave, role);
+    const orgs = (
+      await t
+        .http()
+        .post(`/v2/datasets?name=${uniqueName('org-timed')}`)
+        .set(alice.auth)
+        .set('X-Account-Id', org.id)
+        .expect(201)
+    ).body.data.id as string;
+    await t
+      .http()
+      .post(grants(orgs))
+      .set(alice.auth)
+      .send({ user: dave.username, permissions: ['READ', 'MANAGE_ACCESS'], expiresAt: ends })
+      .expect(201);
+    const given = await t
+      .http()
+      .post(grants(orgs))
+      .set(dave.auth)
+      .send({ user: carol.username, permissions: ['READ'] })
+      .expect(201);
+    expect(given.body.data.expiresAt).toBeNull();
+  });
+
   it('holds a scoped token to its scope when it grants', async () => {
     const token = (
       await t

@@ -59,6 +59,57 @@ function checkWithinGrantor(
     );
 }
 
+/** What lets a grantor give grants: MANAGE_ACCESS, or on an app, adding collaborators. */
+const GIVES_GRANTS: readonly Permission[] = ['MANAGE_ACCESS', 'Collaborators:Add'];
+
+type GrantTerms = Pick<GrantEntity, 'permissions' | 'expiresAt' | 'notBefore'>;
+
+/**
+ * A grantor whose power to give grants ends at `until` (a time-limited grant) gives nothing that
+ * lasts past then: a new grant expires by `until` (when no expiry is asked for, it takes `until`);
+ * a changed grant gives past `until` nothing that it did not give before. Its own grant included:
+ * it cannot extend itself. Returns the new grant's expiry.
+ */
+export function checkWithinGrantorTime(
+  until: Date | null,
+  after: GrantTerms,
+  before: GrantTerms | null,
+  asked: { expiresAt?: string | null },
+): Date | null {
+  if (!until) return after.expiresAt;
+  const ends = `Your own access to manage this resource ends at ${until.toISOString()}`;
+  if (!before) {
+    if (after.notBefore && after.notBefore >= until)
+      throw new AppError(
+        'insufficient-permissions',
+        `${ends}: a grant you give must begin before then (body.notBefore)`,
+      );
+    if (asked.expiresAt === undefined) return until;
+    if (after.expiresAt && after.expiresAt <= until) return after.expiresAt;
+    throw new AppError(
+      'insufficient-permissions',
+      `${ends}: a grant you give must expire by then (body.expiresAt)`,
+    );
+  }
+  if (after.expiresAt && after.expiresAt <= until) return after.expiresAt;
+  const held = expandPermissions(before.permissions);
+  const added = expandPermissions(after.permissions).filter((p) => !held.includes(p));
+  const longer = !!before.expiresAt && (!after.expiresAt || after.expiresAt > before.expiresAt);
+  // What the grant gives past `until` starts at the later of its start and `until`.
+  const earlier =
+    !!before.notBefore &&
+    before.notBefore > until &&
+    (!after.notBefore || after.notBefore < before.notBefore);
+  if (added.length || longer || earlier)
+    throw new AppError(
+      'insufficient-permissions',
+      `${ends}: a change may not give anything past then that the grant did not give before (${
+        added.length ? 'body.permissions' : longer ? 'body.expiresAt' : 'body.notBefore'
+      })`,
+    );
+  return after.expiresAt;
+}
+
 function checkPermissions(type: ResourceType, permissions: readonly Permission[]): Permission[] {
   const known = PERMISSIONS_BY_TYPE[type];
   const unknown = permissions.find((p) => !known.includes(p));
@@ -166,6 +217,42 @@ export class GrantsService {
     return grantInForce(grant);
   }
 
+  /**
+   * When `grantorId`'s power to give grants on the resource ends by time alone: the expiry of its
+   * own grant, when that grant is what gives it (not ownership, an organization role or a
+   * collaboration, which do not expire). Null: it does not end.
+   */
+  private async grantorUntil(
+    manager: EntityManager,
+    resource: ResourceFacts,
+    grantorId: string,
+  ): Promise<Date | null> {
+    if (grantorId === resource.ownerId) return null;
+    const own = await manager.findOne(GrantEntity, {
+      where: { resourceId: resource.id, subjectId: grantorId },
+      select: { id: true, permissions: true, expiresAt: true },
+    });
+    if (!own?.expiresAt || !expandPermissions(own.permissions).some((p) => GIVES_GRANTS.includes(p)))
+      return null;
+    const [owner, memberships] = await Promise.all([
+      this.projections.account(resource.ownerId, manager),
+      this.memberships.active(resource.ownerId, grantorId, manager),
+    ]);
+    const groupChain = memberships.some((m) => m.kind === 'COLLABORATION')
+      ? await this.projections.groupChain(resource, manager)
+      : [];
+    const { permissions } = decide({
+      userId: grantorId,
+      resource,
+      owner,
+      memberships,
+      groupChain,
+      grantedPermissions: [],
+      addressedByName: false,
+    });
+    return GIVES_GRANTS.some((p) => permissions.has(p)) ? null : own.expiresAt;
+  }
+
   private async resourceOrFail(type: ResourceType, id: string) {
     const resource = await this.projections.resource(id);
     if (!resource || resource.type !== type) throw AppError.notFound('The resource');
@@ -182,11 +269,17 @@ export class GrantsService {
     }
     const permissions = checkPermissions(req.resourceType, req.permissions);
     checkWithinGrantor(permissions, req.grantorHolds);
-    const expiresAt = checkExpiry(req.expiresAt);
-    const notBefore = req.notBefore ? new Date(req.notBefore) : null;
-    checkWindow(notBefore, expiresAt);
+    const asked = {
+      permissions,
+      expiresAt: checkExpiry(req.expiresAt),
+      notBefore: req.notBefore ? new Date(req.notBefore) : null,
+    };
+    checkWindow(asked.notBefore, asked.expiresAt);
     try {
       const grant = await this.dataSource.transaction(async (manager) => {
+        const until = await this.grantorUntil(manager, resource, req.grantedBy);
+        const expiresAt = checkWithinGrantorTime(until, asked, null, req);
+        const { notBefore } = asked;
         // An expired grant no longer counts: a new grant to the same user takes its place.
         await manager
           .createQueryBuilder()
@@ -241,6 +334,9 @@ export class GrantsService {
         current.notBefore = req.changes.notBefore ? new Date(req.changes.notBefore) : null;
       }
       checkWindow(current.notBefore, current.expiresAt);
+      const resource = await this.projections.resource(current.resourceId, manager);
+      if (!resource) throw AppError.notFound('The resource');
+      checkWithinGrantorTime(await this.grantorUntil(manager, resource, req.updatedBy), current, before, {});
       await manager.save(current);
       await this.changed(manager, current.resourceId, current.subjectId, 'grant-updated');
       const ownerId = await this.audited(manager, 'grant.updated', req.updatedBy, before, current);
