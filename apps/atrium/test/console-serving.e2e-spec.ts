@@ -93,6 +93,8 @@ describe('the web console, served by the gateway', () => {
       expect(res.body.error.type).toBe('record-not-found');
       // Not the console's page policy (API answers under /v2 carry the sandbox one).
       expect(String(res.headers['content-security-policy'] ?? '')).not.toContain("script-src 'self'");
+      // Never read as another type than it says.
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
     }
     const api = await http().get('/v2/nothing-here').set('accept', HTML).expect(404);
     expect(api.headers['content-security-policy']).toMatch(/^sandbox;/);
@@ -100,8 +102,11 @@ describe('the web console, served by the gateway', () => {
     // Writes to unknown paths are never the console.
     const post = await http().post('/storage/datasets/x').set('accept', HTML).expect(404);
     expect(post.body.error.type).toBe('record-not-found');
-    // The API's own answers are untouched.
-    await http().get('/health/live').set('accept', HTML).expect(200);
+    // The API's own answers are untouched, and not sniffed either.
+    for (const path of ['/health/live', '/metrics', '/docs/openapi.json'])
+      expect((await http().get(path).set('accept', HTML).expect(200)).headers['x-content-type-options']).toBe(
+        'nosniff',
+      );
   });
 
   it('serves hashed files for a year with their content type', async () => {

@@ -80,6 +80,17 @@ describe('console smoke', () => {
       .first()
       .waitFor();
     expect(csp).toEqual([]);
+    // A token authorized in /docs is not kept in the origin's storage.
+    await page.evaluate(() => {
+      const ui = (
+        window as unknown as { ui: { authActions: { authorizeWithPersistOption(a: object): void } } }
+      ).ui;
+      ui.authActions.authorizeWithPersistOption({
+        bearer: { name: 'bearer', schema: { type: 'http', scheme: 'bearer' }, value: 'atr_typed-in-docs' },
+      });
+    });
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+    expect(stored).not.toContain('atr_typed-in-docs');
   });
 
   it('signs in through the form and shows the home page with the username', async () => {

@@ -13,6 +13,10 @@ export const API_ANSWER_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
 };
 
+/**
+ * The API's answers get API_ANSWER_HEADERS; every other answer (the console, /docs, /health,
+ * /metrics, a 404) gets `nosniff` at least: none is ever to be read as another type than it says.
+ */
 export function isolateApiAnswers(fastify: FastifyInstance): void {
   const headers = Object.entries(API_ANSWER_HEADERS);
   // Not async: a promise per answer for nothing to wait on.
@@ -21,7 +25,8 @@ export function isolateApiAnswers(fastify: FastifyInstance): void {
       for (const [name, value] of headers) {
         if (!reply.hasHeader(name)) void reply.header(name, value);
       }
-    }
+    } else if (!reply.hasHeader('x-content-type-options'))
+      void reply.header('x-content-type-options', 'nosniff');
     done(null, payload);
   });
 }

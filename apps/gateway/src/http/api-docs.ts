@@ -32,7 +32,9 @@ const INITIALIZER = `window.onload = function () {
     url: '/docs/openapi.json',
     dom_id: '#swagger-ui',
     deepLinking: true,
-    persistAuthorization: true,
+    // A token typed here lasts as long as the page: not kept in the localStorage of the
+    // console's origin, where the console keeps none either.
+    persistAuthorization: false,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     layout: 'StandaloneLayout',
   });
