@@ -120,14 +120,22 @@ describe('apify-client runs against Atrium', () => {
     expect(res.body.data.status).toBe('READY');
 
     const calling = owner.actor(actorId).call(undefined, { waitSecs: 20 });
+    // call() ending first (an error) is the answer to report, not a missing run.
+    let ended: string | undefined;
+    calling.then(
+      (r) => (ended = `call() returned ${JSON.stringify(r)}`),
+      (err: unknown) => (ended = `call() failed: ${String(err)}`),
+    );
     const lastBefore = Date.now();
     let callRun: { id: string } | undefined;
-    while (!callRun && Date.now() - lastBefore < 10_000) {
+    while (!callRun && !ended && Date.now() - lastBefore < 15_000) {
       const last = await owner.actor(actorId).lastRun().get();
       if (last && last.id !== pending.id && last.status === 'READY') callRun = last;
       else await new Promise((r) => setTimeout(r, 100));
     }
-    await finish(callRun!.id, 'FAILED');
+    if (!callRun)
+      throw new Error(`call()'s run was never the Actor's last run: ${ended ?? 'call() still waiting'}`);
+    await finish(callRun.id, 'FAILED');
     expect(await calling).toMatchObject({ id: callRun!.id, status: 'FAILED' });
   });
 
