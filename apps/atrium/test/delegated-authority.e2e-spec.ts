@@ -20,6 +20,8 @@ describe('delegated authority gives no more than it holds', () => {
   let bob: SignedUpUser;
   let carol: SignedUpUser;
   let dave: SignedUpUser;
+  let erin: SignedUpUser;
+  let frank: SignedUpUser;
   let datasetId: string;
 
   const grants = (id = datasetId) => `/v2/datasets/${id}/access/grants`;
@@ -28,8 +30,8 @@ describe('delegated authority gives no more than it holds', () => {
 
   beforeAll(async () => {
     t = await startTestStack();
-    [alice, bob, carol, dave] = await Promise.all(
-      ['alice', 'bob', 'carol', 'dave'].map((name) => signUp(t, uniqueName(name))),
+    [alice, bob, carol, dave, erin, frank] = await Promise.all(
+      ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map((name) => signUp(t, uniqueName(name))),
     );
     datasetId = await createDataset(t, alice, 'shared');
   });
@@ -80,21 +82,23 @@ describe('delegated authority gives no more than it holds', () => {
         .expect(201)
     ).body.data;
     const give = (body: object) => t.http().post(grantsOf).set(bob.auth).send(body);
-    // No expiry asked for: the grant ends when the grantor's power to give it does.
+    // No expiry asked for (absent or null): the grant ends when the grantor's power to give it does.
     const carols = (await give({ user: carol.username, permissions: ['READ'] }).expect(201)).body.data;
     expect(carols.expiresAt).toBe(ends);
-    for (const expiresAt of [null, later]) {
-      const refused = await give({ user: dave.username, permissions: ['READ'], expiresAt }).expect(403);
-      expect(refused.body.error.type).toBe('insufficient-permissions');
-      expect(refused.body.error.message).toContain(`ends at ${ends}`);
-      expect(refused.body.error.message).toContain('body.expiresAt');
-    }
-    // Not its own grant, nor the one it gave, made to last longer.
+    const daves = (await give({ user: dave.username, permissions: ['READ'], expiresAt: null }).expect(201))
+      .body.data;
+    expect(daves.expiresAt).toBe(ends);
+    await t.http().delete(`${grantsOf}/${daves.id}`).set(bob.auth).expect(204);
+    const refused = await give({ user: dave.username, permissions: ['READ'], expiresAt: later }).expect(403);
+    expect(refused.body.error.type).toBe('insufficient-permissions');
+    expect(refused.body.error.message).toContain(`ends at ${ends}`);
+    expect(refused.body.error.message).toContain('body.expiresAt');
+    // Not its own grant, nor the one it gave, made to last longer: no expiry asked keeps them as they are.
     const change = (grantId: string, body: object) =>
       t.http().put(`${grantsOf}/${grantId}`).set(bob.auth).send(body);
-    for (const expiresAt of [null, later]) {
-      await change(own.id, { expiresAt }).expect(403);
-      await change(carols.id, { expiresAt }).expect(403);
+    for (const grantId of [own.id, carols.id]) {
+      await change(grantId, { expiresAt: later }).expect(403);
+      expect((await change(grantId, { expiresAt: null }).expect(200)).body.data.expiresAt).toBe(ends);
     }
     // The refusals changed nothing; the owner extends anything.
     const listed = await t.http().get(`/v2/datasets/${timed}/access`).set(alice.auth).expect(200);
@@ -103,7 +107,56 @@ describe('delegated authority gives no more than it holds', () => {
     );
     expect(expiries).toEqual({ [bob.id]: ends, [carol.id]: ends });
     await t.http().put(`${grantsOf}/${own.id}`).set(alice.auth).send({ expiresAt: null }).expect(200);
-    await change(carols.id, { expiresAt: null }).expect(200);
+    expect((await change(carols.id, { expiresAt: null }).expect(200)).body.data.expiresAt).toBeNull();
+
+    // Nor opened to everyone, which would outlast it too; closing stays its to do.
+    await t
+      .http()
+      .post(grantsOf)
+      .set(alice.auth)
+      .send({ user: dave.username, permissions: ['WRITE', 'MANAGE_ACCESS'], expiresAt: ends })
+      .expect(201);
+    const opened = await t
+      .http()
+      .put(`/v2/datasets/${timed}`)
+      .set(dave.auth)
+      .send({ generalAccess: 'ANYONE_WITH_ID_CAN_READ' })
+      .expect(403);
+    expect(opened.body.error.message).toContain('body.generalAccess');
+    await t
+      .http()
+      .put(`/v2/datasets/${timed}`)
+      .set(dave.auth)
+      .send({ generalAccess: 'RESTRICTED' })
+      .expect(200);
+
+    // A revocation racing a grant: the grant is refused or ends in time, never unbounded.
+    for (let i = 0; i < 5; i++) {
+      const racer = (
+        await t
+          .http()
+          .post(grantsOf)
+          .set(alice.auth)
+          .send({ user: erin.username, permissions: ['READ', 'MANAGE_ACCESS'], expiresAt: ends })
+          .expect(201)
+      ).body.data;
+      const [, raced] = await Promise.all([
+        t.http().delete(`${grantsOf}/${racer.id}`).set(erin.auth),
+        t
+          .http()
+          .post(grantsOf)
+          .set(erin.auth)
+          .send({ user: frank.username, permissions: ['READ'], expiresAt: null }),
+      ]);
+      if (raced.status === 201) {
+        expect(raced.body.data.expiresAt).toBe(ends);
+      } else expect([403, 404]).toContain(raced.status);
+      const franks = (
+        await t.http().get(`/v2/datasets/${timed}/access`).set(alice.auth).expect(200)
+      ).body.data.grants.find((g: { userId: string }) => g.userId === frank.id);
+      expect(franks?.expiresAt ?? ends).toBe(ends);
+      if (franks) await t.http().delete(`${grantsOf}/${franks.id}`).set(alice.auth).expect(204);
+    }
 
     // A manager by an organization role, which does not expire, is not bounded by a grant that does.
     const org = await createOrganization(t, alice);

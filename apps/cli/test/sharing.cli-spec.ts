@@ -390,6 +390,26 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/required option '--with <user>' not specified/);
   });
+
+  it('a manager whose own access ends shares until then, again and again, and is told why a later end is refused', async () => {
+    const timed = await createDataset(t, alice, 'timed-results');
+    const ends = new Date(Date.now() + 3_600_000).toISOString();
+    await t
+      .http()
+      .post(`/v2/datasets/${timed}/access/grants`)
+      .set(alice.auth)
+      .send({ user: bob.username, permissions: ['READ', 'MANAGE_ACCESS'], expiresAt: ends })
+      .expect(201);
+    const share = (...extra: string[]) =>
+      asBob(['share', 'dataset', timed, '--with', carol.username, '--permissions', 'READ', ...extra]);
+    for (const verb of ['Shared', 'Updated']) {
+      const out = await share();
+      expect({ code: out.code, stderr: out.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(out.stdout).toContain(`${verb} `);
+      expect(out.stdout).toContain(`until ${ends}`);
+    }
+    expectOneLineError(await share('--expires', '2d'), 4, new RegExp(`ends at ${ends}`));
+  });
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 15_000): Promise<void> {

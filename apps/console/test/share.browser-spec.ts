@@ -274,11 +274,12 @@ describe('console: the Share dialog and the storage pages', () => {
   });
 
   it('derived access: organization members with their role, explained; a grant changed; giving more than one holds is refused next to the field', async () => {
-    const [a, member, manager, d] = [
+    const [a, member, manager, d, e] = [
       await h.signUpUser('orgowner'),
       await h.signUpUser('member'),
       await h.signUpUser('manager'),
       await h.signUpUser('third'),
+      await h.signUpUser('fourth'),
     ];
     const org = await createOrganization(h, a);
     await joinOrganization(h, a, org.id, member, org.roleId('Read only'));
@@ -343,6 +344,23 @@ describe('console: the Share dialog and the storage pages', () => {
     await managerDialog.getByRole('checkbox', { name: /^Edit/ }).uncheck();
     await managerDialog.getByRole('button', { name: 'Share', exact: true }).click();
     await accessRow(managerDialog, d.username).waitFor();
+    // Its own power to share ends in 7 days: what it gives with no expiry ends then, and it is told so.
+    await managerDialog.getByText(`Shared with ${d.username} until`).waitFor();
+    const addPeople = managerDialog.getByRole('form', { name: 'Add people' });
+    await addPeople
+      .getByText(/^Leave empty to give access until .+, when your own access to manage this dataset ends/)
+      .waitFor();
+    const later = new Date(expires.getTime() + 24 * 3600_000 - expires.getTimezoneOffset() * 60_000)
+      .toISOString()
+      .slice(0, 16);
+    await addPeople.getByLabel('Username', { exact: true }).fill(e.username);
+    await addPeople.getByLabel('Expires (optional)').fill(later);
+    await addPeople.getByRole('button', { name: 'Share', exact: true }).click();
+    // The API's reason, next to the Expires field: not "you cannot manage access".
+    await addPeople
+      .getByText(/^Your own access to manage this resource ends at .+: a grant you give must expire by then/)
+      .waitFor();
+    expect(await managerDialog.getByRole('alert').count()).toBe(0);
   });
 
   it('a writer copies a pre-signed link and rotates the signing key, which stops the old link', async () => {

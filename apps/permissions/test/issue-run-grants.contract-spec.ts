@@ -56,6 +56,8 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
   const readByCarol = resource('ACTOR_RUN', bob.id, { actorId: actor.id });
   const managedByCarol = resource('ACTOR_RUN', bob.id, { actorId: actor.id });
   const appliedAtOnce = resource('ACTOR_RUN', bob.id, { actorId: actor.id });
+  const managedByCarolForAnHour = resource('ACTOR_RUN', bob.id, { actorId: actor.id });
+  const managedByCarolOnceOnly = resource('ACTOR_RUN', bob.id, { actorId: actor.id });
 
   const publish = <E extends EventDefinition>(event: E, payload: EventPayload<E>, id = randomUUID()) =>
     h.bus.publish({ id, name: event.name, occurredAt: new Date().toISOString(), payload }).then(() => id);
@@ -71,6 +73,16 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
       resourceType: type,
       resourceRef: ref,
       permission,
+    });
+  /** Events are handled concurrently (bounded prefetch): waits until every one has been applied. */
+  const applied = (events: string[]) =>
+    eventually(async () => {
+      const processed = await h.app
+        .get(DataSource)
+        .query(`SELECT count(*)::int AS n FROM permissions.processed_message WHERE message_id = ANY($1)`, [
+          events,
+        ]);
+      expect(processed[0].n).toBe(events.length);
     });
   const grantsOn = (resourceId: string) =>
     h.app
@@ -94,6 +106,8 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
       readByCarol,
       managedByCarol,
       appliedAtOnce,
+      managedByCarolForAnHour,
+      managedByCarolOnceOnly,
     ])
       await publish(Events.resourceCreated, r);
     await eventually(async () => expect((await check(bob.id, 'DATASET', dataset.id)).allowed).toBe(true));
@@ -227,15 +241,7 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
       grantedBy: bob.id,
     });
     const events = [await attach(otherRun.id), await attach(runElsewhere.id), await attach(alicesOwnRun.id)];
-    // Events are handled concurrently (bounded prefetch): wait until every one has been applied.
-    await eventually(async () => {
-      const processed = await h.app
-        .get(DataSource)
-        .query(`SELECT count(*)::int AS n FROM permissions.processed_message WHERE message_id = ANY($1)`, [
-          events,
-        ]);
-      expect(processed[0].n).toBe(events.length);
-    });
+    await applied(events);
     expect(await grantsOn(otherRun.id)).toEqual([
       expect.objectContaining({
         subject_id: alice.id,
@@ -265,14 +271,7 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
       await attach(readByCarol.id, newId(), randomUUID(), carol.id),
       await attach(managedByCarol.id, newId(), randomUUID(), carol.id),
     ];
-    await eventually(async () => {
-      const processed = await h.app
-        .get(DataSource)
-        .query(`SELECT count(*)::int AS n FROM permissions.processed_message WHERE message_id = ANY($1)`, [
-          events,
-        ]);
-      expect(processed[0].n).toBe(events.length);
-    });
+    await applied(events);
     expect((await grantsOn(readByCarol.id)).map((g: { subject_id: string }) => g.subject_id)).toEqual([
       carol.id,
     ]);
@@ -281,5 +280,43 @@ describe('permissions: runs attached to issues (RabbitMQ + PostgreSQL)', () => {
       allowed: true,
       rule: 'grant',
     });
+  });
+
+  it("shares a run until the reporter's own MANAGE_ACCESS ends, and not at all once it holds it no more", async () => {
+    const ends = new Date(Date.now() + 3_600_000);
+    const grants = [];
+    for (const target of [managedByCarolForAnHour, managedByCarolOnceOnly])
+      grants.push(
+        await h.rpc.call(PermissionsRpc.createGrant, {
+          resourceType: 'ACTOR_RUN',
+          resourceId: target.id,
+          subjectId: carol.id,
+          permissions: ['READ', 'MANAGE_ACCESS'],
+          expiresAt: ends.toISOString(),
+          grantedBy: bob.id,
+        }),
+      );
+    // Revoked before the attachment is applied: the share it claimed is not given.
+    await h.rpc
+      .call(PermissionsRpc.revokeGrant, {
+        resourceType: 'ACTOR_RUN',
+        resourceId: managedByCarolOnceOnly.id,
+        grantId: grants[1].id,
+        revokedBy: bob.id,
+      })
+      .catch(() => undefined); // its signing key rotation has no resources service here
+    const events = [
+      await attach(managedByCarolForAnHour.id, newId(), randomUUID(), carol.id),
+      await attach(managedByCarolOnceOnly.id, newId(), randomUUID(), carol.id),
+    ];
+    await applied(events);
+    const [hidden] = await h.app
+      .get(DataSource)
+      .query(`SELECT expires_at FROM permissions."grant" WHERE resource_id = $1 AND subject_id = $2`, [
+        managedByCarolForAnHour.id,
+        alice.id,
+      ]);
+    expect(hidden.expires_at).toEqual(ends);
+    expect(await grantsOn(managedByCarolOnceOnly.id)).toEqual([]);
   });
 });

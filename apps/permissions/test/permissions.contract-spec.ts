@@ -237,6 +237,38 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     );
   });
 
+  it('refuses a grant from someone who holds MANAGE_ACCESS no more (a revocation that raced the call)', async () => {
+    const carol = newId();
+    for (const grantedBy of [bob, carol]) {
+      const refused = await expectAppError(
+        h.rpc.call(PermissionsRpc.createGrant, {
+          resourceType: 'DATASET',
+          resourceId: dataset.id,
+          subjectId: newId(),
+          permissions: ['READ'],
+          grantedBy,
+        }),
+        'insufficient-permissions',
+      );
+      expect(refused.message).toContain('no longer hold MANAGE_ACCESS');
+    }
+    await expectAppError(
+      h.rpc.call(PermissionsRpc.manageAccessUntil, {
+        resourceType: 'DATASET',
+        resourceId: dataset.id,
+        userId: bob,
+      }),
+      'insufficient-permissions',
+    );
+    expect(
+      await h.rpc.call(PermissionsRpc.manageAccessUntil, {
+        resourceType: 'DATASET',
+        resourceId: dataset.id,
+        userId: alice.id,
+      }),
+    ).toEqual({ until: null });
+  });
+
   it('answers checkMany in order, each check exactly as check answers it', async () => {
     const carol = newId();
     const grant = await h.rpc.call(PermissionsRpc.createGrant, {

@@ -260,6 +260,15 @@ export const PermissionsRpc = {
       })
       .strict(),
   ),
+  /**
+   * When the user's power to manage access to the resource ends by time alone (null: it does
+   * not), refused when the user holds it no more: what it opens to others may not outlast it.
+   */
+  manageAccessUntil: rpc<{ until: string | null }>()(
+    'permissions',
+    'permissions.grants.manage-access-until',
+    z.object({ ...resourceTarget, userId: z.string().min(1) }).strict(),
+  ),
   revokeGrant: rpc<{ ok: true }>()(
     'permissions',
     'permissions.grants.revoke',

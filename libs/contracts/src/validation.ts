@@ -48,4 +48,14 @@ export const usernameSchema = z
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'may contain letters, digits, ".", "_" and "-"')
   // Grants and invitations take an id or a username: a username shaped like an id would pass for someone else's.
   .refine((v) => !ID_PATTERN.test(v), 'must not look like an id (17 letters and digits only)');
-export const isoDateSchema = z.string().datetime({ offset: true });
+/**
+ * An ISO 8601 date and time with its offset, e.g. `2030-01-31T12:00:00Z`. The pattern alone
+ * takes offsets such as `+99:99`, which name no time: those are refused too.
+ */
+export const isoDateSchema = z
+  .string()
+  .datetime({ offset: true, message: 'must be an ISO 8601 date and time, e.g. 2030-01-31T12:00:00Z' })
+  .refine(
+    (v) => !Number.isNaN(Date.parse(v)),
+    'must be an ISO 8601 date and time, e.g. 2030-01-31T12:00:00Z',
+  );

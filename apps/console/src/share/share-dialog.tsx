@@ -72,6 +72,28 @@ interface AccessList {
   nextCursor: string | null;
   derived: Derived[];
 }
+/** What lets someone give grants: MANAGE_ACCESS, or on an app, adding collaborators. */
+const GIVES_GRANTS = ['MANAGE_ACCESS', 'Collaborators:Add'];
+
+/**
+ * When the signed-in user's power to share this ends: the expiry of its own grant, when that
+ * grant (and no role) is what lets it share. The API gives what it shares no longer than that.
+ */
+function ownSharingEnds(list: AccessList, userId: string | undefined): string | null {
+  if (!userId || userId === list.owner.userId) return null;
+  const gives = (permissions: string[]) => permissions.some((p) => GIVES_GRANTS.includes(p));
+  if (list.derived.some((d) => d.userId === userId && gives(d.permissions))) return null;
+  const own = list.grants.find((g) => g.userId === userId && gives(g.permissions));
+  return own?.expiresAt ?? null;
+}
+
+/** The hint under an expiry field: what leaving it empty gives. */
+function expiryHint(sharingEnds: string | null, what: string): string {
+  return sharingEnds
+    ? `Leave empty to give access until ${formatDateTime(sharingEnds)}, when your own access to manage this ${what} ends (nothing you give can last longer)`
+    : 'Leave empty for access that does not expire';
+}
+
 interface Explained {
   allowed: boolean;
   rule: string;
@@ -123,6 +145,7 @@ export function ShareDialog({ collection, id, name, opened, onClose }: ShareDial
 }
 
 function ShareContent({ target }: { target: Target }) {
+  const { user } = useSession();
   const access = useQuery({
     queryKey: accessKey(target),
     queryFn: async () =>
@@ -153,11 +176,12 @@ function ShareContent({ target }: { target: Target }) {
     );
   }
   const list = access.data;
+  const sharingEnds = ownSharingEnds(list, user?.id);
   return (
     <Stack gap="lg">
-      <WhoHasAccess target={target} list={list} />
+      <WhoHasAccess target={target} list={list} sharingEnds={sharingEnds} />
       <Divider />
-      <AddPeople target={target} />
+      <AddPeople target={target} sharingEnds={sharingEnds} />
       <Divider />
       <GeneralAccessSection target={target} list={list} />
       <Divider />
@@ -184,7 +208,15 @@ function Permissions({ permissions }: { permissions: string[] }) {
   );
 }
 
-function WhoHasAccess({ target, list }: { target: Target; list: AccessList }) {
+function WhoHasAccess({
+  target,
+  list,
+  sharingEnds,
+}: {
+  target: Target;
+  list: AccessList;
+  sharingEnds: string | null;
+}) {
   const [explaining, setExplaining] = useState<string | undefined>();
   const [editing, setEditing] = useState<string | undefined>();
   const rows: React.ReactNode[] = [];
@@ -266,7 +298,12 @@ function WhoHasAccess({ target, list }: { target: Target; list: AccessList }) {
       editing === grant.id ? (
         <Table.Tr key={`${grant.id}-edit`}>
           <Table.Td colSpan={4}>
-            <ChangeGrant target={target} grant={grant} onDone={() => setEditing(undefined)} />
+            <ChangeGrant
+              target={target}
+              grant={grant}
+              sharingEnds={sharingEnds}
+              onDone={() => setEditing(undefined)}
+            />
           </Table.Td>
         </Table.Tr>
       ) : null,
@@ -433,7 +470,17 @@ function PermissionCheckboxes({
   );
 }
 
-function ChangeGrant({ target, grant, onDone }: { target: Target; grant: Grant; onDone(): void }) {
+function ChangeGrant({
+  target,
+  grant,
+  sharingEnds,
+  onDone,
+}: {
+  target: Target;
+  grant: Grant;
+  sharingEnds: string | null;
+  onDone(): void;
+}) {
   const form = useForm<GrantValues>({
     mode: 'controlled',
     initialValues: { permissions: grant.permissions, expiresAt: toLocalInput(grant.expiresAt) },
@@ -473,7 +520,7 @@ function ChangeGrant({ target, grant, onDone }: { target: Target; grant: Grant; 
         <TextInput
           type="datetime-local"
           label="Expires (optional)"
-          description="Leave empty for access that does not expire"
+          description={expiryHint(sharingEnds, target.what)}
           {...form.getInputProps('expiresAt')}
           error={form.errors.expiresAt ?? (field === 'expiresAt' ? changeError(change.error) : undefined)}
         />
@@ -494,7 +541,7 @@ interface AddValues extends GrantValues {
   user: string;
 }
 
-function AddPeople({ target }: { target: Target }) {
+function AddPeople({ target, sharingEnds }: { target: Target; sharingEnds: string | null }) {
   const form = useForm<AddValues>({
     mode: 'controlled',
     initialValues: { user: '', permissions: ['READ'], expiresAt: '' },
@@ -504,9 +551,9 @@ function AddPeople({ target }: { target: Target }) {
       expiresAt: validateExpiry,
     },
   });
-  const [added, setAdded] = useState<string | undefined>();
+  const [added, setAdded] = useState<{ user: string; expiresAt: string | null } | undefined>();
   const add = useAccessChange(target, async (values: AddValues) => {
-    await data(
+    const grant = await data(
       api.POST('/v2/{collection}/{resourceId}/access/grants', {
         params: { path: { collection: target.collection, resourceId: target.id } },
         body: {
@@ -516,7 +563,7 @@ function AddPeople({ target }: { target: Target }) {
         },
       }),
     );
-    setAdded(values.user.trim());
+    setAdded({ user: values.user.trim(), expiresAt: grant.expiresAt ?? null });
     form.reset();
   });
   const field = grantErrorField(add.error);
@@ -540,7 +587,8 @@ function AddPeople({ target }: { target: Target }) {
         )}
         {added && !add.isError && (
           <Alert color="green" role="status">
-            Shared with {added}.
+            Shared with {added.user}
+            {added.expiresAt ? ` until ${formatDateTime(added.expiresAt)}` : ''}.
           </Alert>
         )}
         <TextInput
@@ -564,7 +612,7 @@ function AddPeople({ target }: { target: Target }) {
         <TextInput
           type="datetime-local"
           label="Expires (optional)"
-          description="Leave empty for access that does not expire"
+          description={expiryHint(sharingEnds, target.what)}
           {...form.getInputProps('expiresAt')}
           error={form.errors.expiresAt ?? apiError('expiresAt')}
         />

@@ -11,8 +11,11 @@ export const CANNOT_MANAGE =
  */
 export function changeError(error: unknown): string {
   if (error instanceof ApiError && error.status === 403) {
-    // "You can give only permissions you hold …" is about the permissions chosen, not the caller.
-    return /permissions you hold/.test(error.message) ? withoutFieldRef(error.message) : CANNOT_MANAGE;
+    // A refusal that names a field ("You can give only permissions you hold …", "Your own access
+    // … ends at …") is about what was asked, not about the caller: the API's words say what to do.
+    return /\((?:body|query|params)\.[\w.]+\)$/.test(error.message)
+      ? withoutFieldRef(error.message)
+      : CANNOT_MANAGE;
   }
   return withoutFieldRef(errorMessage(error));
 }

@@ -16,6 +16,7 @@ import {
 } from '../authorization/authorize.decorator';
 import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
 import { requireManageAccessToChange } from '../authorization/access-check';
+import { AccessChanger } from '../auth/principal';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
@@ -108,8 +109,9 @@ export class ActorBuildsController {
   async update(
     @CurrentResource() resource: AuthorizedResource,
     @ValidBody(updateBuildBody) changes: z.output<typeof updateBuildBody>,
+    @AccessChanger() changedBy: string | undefined,
   ) {
-    requireManageAccessToChange(resource, changes);
+    await requireManageAccessToChange(this.rpc, changedBy, resource, changes);
     const build = await this.rpc.call(ActorsRpc.updateBuild, { id: resource.id, changes });
     return { data: presentBuild(build, true) };
   }

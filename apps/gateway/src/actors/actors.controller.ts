@@ -123,7 +123,7 @@ export class ActorsController {
     @ValidBody(updateActorBody) changes: z.output<typeof updateActorBody>,
     @AccessChanger() changedBy: string | undefined,
   ) {
-    requireManageAccessToChange(resource, changes);
+    await requireManageAccessToChange(this.rpc, changedBy, resource, changes);
     const actor = await this.rpc.call(ActorsRpc.updateActor, { id: resource.id, changes, changedBy });
     return { data: await this.presentOne(actor) };
   }

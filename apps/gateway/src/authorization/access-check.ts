@@ -1,4 +1,11 @@
-import { AppError, Permission, resourceRefSchema, ResourcesRpc, ResourceType } from '@atrium/contracts';
+import {
+  AppError,
+  Permission,
+  PermissionsRpc,
+  resourceRefSchema,
+  ResourcesRpc,
+  ResourceType,
+} from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { Principal, principalRef } from '../auth/principal';
 import { AccessDecisions } from './access-decisions';
@@ -62,21 +69,46 @@ export async function requireActorRunOf(
   return facts.actorId;
 }
 
-/** Changing who may read a resource (its general access, or publishing an Actor) is managing access. */
-export function requireManageAccessToChange(
+/**
+ * Changing who may read a resource (its general access, or publishing an Actor) is managing
+ * access; opening it to others (any general access but RESTRICTED, publishing) is refused to a
+ * manager whose power ends by time (a grant with an expiry): it would outlast that power.
+ */
+export async function requireManageAccessToChange(
+  rpc: RpcClient,
+  userId: string | undefined,
   resource: AuthorizedResource,
   changes: { generalAccess?: unknown; isPublic?: unknown },
-): void {
-  if (resource.permissions.includes('MANAGE_ACCESS')) return;
-  if (changes.generalAccess !== undefined) {
-    throw new AppError('insufficient-permissions', 'Changing general access needs MANAGE_ACCESS permission');
+): Promise<void> {
+  if (!resource.permissions.includes('MANAGE_ACCESS')) {
+    if (changes.generalAccess !== undefined)
+      throw new AppError(
+        'insufficient-permissions',
+        'Changing general access needs MANAGE_ACCESS permission',
+      );
+    if (changes.isPublic !== undefined)
+      throw new AppError(
+        'insufficient-permissions',
+        'Publishing or unpublishing an Actor needs MANAGE_ACCESS permission',
+      );
+    return;
   }
-  if (changes.isPublic !== undefined) {
+  const opens =
+    (changes.generalAccess !== undefined && changes.generalAccess !== 'RESTRICTED') ||
+    changes.isPublic === true;
+  if (!opens || !userId) return;
+  const { until } = await rpc.call(PermissionsRpc.manageAccessUntil, {
+    resourceType: resource.type,
+    resourceId: resource.id,
+    userId,
+  });
+  if (until)
     throw new AppError(
       'insufficient-permissions',
-      'Publishing or unpublishing an Actor needs MANAGE_ACCESS permission',
+      `Your own access to manage this resource ends at ${until}: opening it to others would outlast it; you may restrict it or unpublish it (${
+        changes.isPublic === true ? 'body.isPublic' : 'body.generalAccess'
+      })`,
     );
-  }
 }
 
 /**

@@ -110,7 +110,7 @@ export function storageCatalogueController<V extends StorageViewBase>(
       @ValidBody(updateBody) changes: { generalAccess?: unknown },
       @AccessChanger() changedBy: string | undefined,
     ) {
-      requireManageAccessToChange(resource, changes);
+      await requireManageAccessToChange(this.rpc, changedBy, resource, changes);
       const view = await this.rpc.call(routes.update, { id: resource.id, changes, changedBy });
       return { data: this.present(view, resource.permissions) };
     }

@@ -282,7 +282,7 @@ export class RunsController {
     const { runId, level: _level, ...changes } = body;
     if (runId !== undefined && runId !== run.id)
       throw new AppError('invalid-input', 'Field "body.runId" must be the id of the run in the path');
-    requireManageAccessToChange(run, changes);
+    await requireManageAccessToChange(this.rpc, changedBy, run, changes);
     const updated = await this.rpc.call(RunsRpc.update, { id: run.id, changes, changedBy });
     return { data: this.present(updated) };
   }

@@ -25,7 +25,7 @@ describe('a grantor whose power to give grants ends gives nothing that lasts pas
     expect(checkWithinGrantorTime(null, terms(['READ']), terms(['READ'], at(1)), {})).toBeNull();
   });
 
-  it('makes a new grant expire by then: taking that time when none is asked, refusing a later one or none', () => {
+  it('makes a new grant expire by then: taking that time when none is asked (absent or null), refusing a later one', () => {
     expect(checkWithinGrantorTime(until, terms(['READ']), null, {})).toEqual(until);
     expect(
       checkWithinGrantorTime(until, terms(['READ'], at(5)), null, { expiresAt: at(5).toISOString() }),
@@ -38,9 +38,7 @@ describe('a grantor whose power to give grants ends gives nothing that lasts pas
         checkWithinGrantorTime(until, terms(['READ'], at(11)), null, { expiresAt: at(11).toISOString() }),
       ),
     ).toMatch(/ends at 2030-01-01T10:00:00.000Z.*body\.expiresAt/);
-    expect(refusal(() => checkWithinGrantorTime(until, terms(['READ']), null, { expiresAt: null }))).toMatch(
-      /body\.expiresAt/,
-    );
+    expect(checkWithinGrantorTime(until, terms(['READ']), null, { expiresAt: null })).toEqual(until);
     expect(refusal(() => checkWithinGrantorTime(until, terms(['READ'], null, at(10)), null, {}))).toMatch(
       /body\.notBefore/,
     );
@@ -64,15 +62,31 @@ describe('a grantor whose power to give grants ends gives nothing that lasts pas
     expect(refusal(change(terms(['READ', 'WRITE'], at(20), null)))).toMatch(/body\.notBefore/);
   });
 
-  it('keeps a grantee from extending its own grant', () => {
+  it('keeps a grantee from extending its own grant: no expiry asked keeps it as it is', () => {
     const own = terms(['READ', 'MANAGE_ACCESS'], until);
-    expect(refusal(() => checkWithinGrantorTime(until, terms(['READ', 'MANAGE_ACCESS']), own, {}))).toMatch(
-      /body\.expiresAt/,
-    );
     expect(
       refusal(() => checkWithinGrantorTime(until, terms(['READ', 'MANAGE_ACCESS'], at(11)), own, {})),
     ).toMatch(/body\.expiresAt/);
+    expect(checkWithinGrantorTime(until, terms(['READ', 'MANAGE_ACCESS']), own, { expiresAt: null })).toEqual(
+      until,
+    );
     expect(checkWithinGrantorTime(until, terms(['READ'], until), own, {})).toEqual(until);
+  });
+
+  it('gives a changed grant asked for no expiry the longest it may: its later expiry kept, else then', () => {
+    expect(
+      checkWithinGrantorTime(until, terms(['READ']), terms(['READ'], at(20)), { expiresAt: null }),
+    ).toEqual(at(20));
+    expect(
+      checkWithinGrantorTime(until, terms(['READ']), terms(['READ'], at(5)), { expiresAt: null }),
+    ).toEqual(until);
+    expect(checkWithinGrantorTime(until, terms(['READ']), terms(['READ']), { expiresAt: null })).toBeNull();
+    // Adding to a grant that lasts past then: refused, however it is asked.
+    expect(
+      refusal(() =>
+        checkWithinGrantorTime(until, terms(['READ', 'WRITE']), terms(['READ'], at(20)), { expiresAt: null }),
+      ),
+    ).toMatch(/body\.permissions/);
   });
 
   it('counts what a permission implies as held: WRITE over READ adds nothing new past then', () => {

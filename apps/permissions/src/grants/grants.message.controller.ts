@@ -27,6 +27,13 @@ export class GrantsMessageController {
     return this.grants.update(req);
   }
 
+  @RpcHandler(PermissionsRpc.manageAccessUntil)
+  manageAccessUntil(
+    @Payload() req: RpcPayload<typeof PermissionsRpc.manageAccessUntil>,
+  ): Promise<{ until: string | null }> {
+    return this.grants.manageAccessUntil(req);
+  }
+
   @RpcHandler(PermissionsRpc.revokeGrant)
   revoke(@Payload() req: RpcPayload<typeof PermissionsRpc.revokeGrant>): Promise<{ ok: true }> {
     return this.grants.revoke(req);

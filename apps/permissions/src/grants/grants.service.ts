@@ -66,9 +66,11 @@ type GrantTerms = Pick<GrantEntity, 'permissions' | 'expiresAt' | 'notBefore'>;
 
 /**
  * A grantor whose power to give grants ends at `until` (a time-limited grant) gives nothing that
- * lasts past then: a new grant expires by `until` (when no expiry is asked for, it takes `until`);
- * a changed grant gives past `until` nothing that it did not give before. Its own grant included:
- * it cannot extend itself. Returns the new grant's expiry.
+ * lasts past then. Asked for no expiry (`expiresAt` absent or null on a new grant, null on a
+ * change), it gives the longest it may: a new grant expires at `until`; a changed one keeps a
+ * later expiry it already had, else takes `until`. A later date it asks for is refused, and a
+ * change gives past `until` nothing the grant did not give before (its own grant included: it
+ * cannot extend itself). Returns the grant's expiry.
  */
 export function checkWithinGrantorTime(
   until: Date | null,
@@ -84,17 +86,21 @@ export function checkWithinGrantorTime(
         'insufficient-permissions',
         `${ends}: a grant you give must begin before then (body.notBefore)`,
       );
-    if (asked.expiresAt === undefined) return until;
+    if (asked.expiresAt == null) return until;
     if (after.expiresAt && after.expiresAt <= until) return after.expiresAt;
     throw new AppError(
       'insufficient-permissions',
-      `${ends}: a grant you give must expire by then (body.expiresAt)`,
+      `${ends}: a grant you give must expire by then, or be given with no expiry to end then (body.expiresAt)`,
     );
   }
-  if (after.expiresAt && after.expiresAt <= until) return after.expiresAt;
+  const expiresAt =
+    asked.expiresAt === null && before.expiresAt
+      ? new Date(Math.max(before.expiresAt.getTime(), until.getTime()))
+      : after.expiresAt;
+  if (expiresAt && expiresAt <= until) return expiresAt;
   const held = expandPermissions(before.permissions);
   const added = expandPermissions(after.permissions).filter((p) => !held.includes(p));
-  const longer = !!before.expiresAt && (!after.expiresAt || after.expiresAt > before.expiresAt);
+  const longer = !!before.expiresAt && (!expiresAt || expiresAt > before.expiresAt);
   // What the grant gives past `until` starts at the later of its start and `until`.
   const earlier =
     !!before.notBefore &&
@@ -107,7 +113,7 @@ export function checkWithinGrantorTime(
         added.length ? 'body.permissions' : longer ? 'body.expiresAt' : 'body.notBefore'
       })`,
     );
-  return after.expiresAt;
+  return expiresAt;
 }
 
 function checkPermissions(type: ResourceType, permissions: readonly Permission[]): Permission[] {
@@ -218,11 +224,14 @@ export class GrantsService {
   }
 
   /**
-   * When `grantorId`'s power to give grants on the resource ends by time alone: the expiry of its
-   * own grant, when that grant is what gives it (not ownership, an organization role or a
-   * collaboration, which do not expire). Null: it does not end.
+   * When `grantorId`'s power to give grants on the resource (or to open it to others) ends by
+   * time alone. Null when it does not end: the owner, or an organization role or a collaboration
+   * that gives it (neither expires). Else it comes from the grantor's own grant: its expiry,
+   * read under a share lock, so that a revocation or change of that grant racing this call is
+   * waited out. Refused (403) when nothing gives it any more — the grant revoked or expired
+   * since the caller was authorized: fail closed, never "no limit".
    */
-  private async grantorUntil(
+  async grantorUntil(
     manager: EntityManager,
     resource: ResourceFacts,
     grantorId: string,
@@ -230,10 +239,9 @@ export class GrantsService {
     if (grantorId === resource.ownerId) return null;
     const own = await manager.findOne(GrantEntity, {
       where: { resourceId: resource.id, subjectId: grantorId },
-      select: { id: true, permissions: true, expiresAt: true },
+      select: { id: true, permissions: true, expiresAt: true, notBefore: true },
+      lock: { mode: 'pessimistic_read' },
     });
-    if (!own?.expiresAt || !expandPermissions(own.permissions).some((p) => GIVES_GRANTS.includes(p)))
-      return null;
     const [owner, memberships] = await Promise.all([
       this.projections.account(resource.ownerId, manager),
       this.memberships.active(resource.ownerId, grantorId, manager),
@@ -250,7 +258,21 @@ export class GrantsService {
       grantedPermissions: [],
       addressedByName: false,
     });
-    return GIVES_GRANTS.some((p) => permissions.has(p)) ? null : own.expiresAt;
+    if (GIVES_GRANTS.some((p) => permissions.has(p))) return null;
+    const inForce = grantInForce(own);
+    if (!expandPermissions(inForce.permissions).some((p) => GIVES_GRANTS.includes(p)))
+      throw new AppError('insufficient-permissions', 'You no longer hold MANAGE_ACCESS on this resource');
+    return inForce.validUntil;
+  }
+
+  async manageAccessUntil(
+    req: RpcPayload<typeof PermissionsRpc.manageAccessUntil>,
+  ): Promise<{ until: string | null }> {
+    const resource = await this.resourceOrFail(req.resourceType, req.resourceId);
+    const until = await this.dataSource.transaction((manager) =>
+      this.grantorUntil(manager, resource, req.userId),
+    );
+    return { until: until?.toISOString() ?? null };
   }
 
   private async resourceOrFail(type: ResourceType, id: string) {
@@ -333,10 +355,11 @@ export class GrantsService {
       if (req.changes.notBefore !== undefined) {
         current.notBefore = req.changes.notBefore ? new Date(req.changes.notBefore) : null;
       }
-      checkWindow(current.notBefore, current.expiresAt);
       const resource = await this.projections.resource(current.resourceId, manager);
       if (!resource) throw AppError.notFound('The resource');
-      checkWithinGrantorTime(await this.grantorUntil(manager, resource, req.updatedBy), current, before, {});
+      const until = await this.grantorUntil(manager, resource, req.updatedBy);
+      current.expiresAt = checkWithinGrantorTime(until, current, before, req.changes);
+      checkWindow(current.notBefore, current.expiresAt);
       await manager.save(current);
       await this.changed(manager, current.resourceId, current.subjectId, 'grant-updated');
       const ownerId = await this.audited(manager, 'grant.updated', req.updatedBy, before, current);

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { EventPayload, Events } from '@atrium/contracts';
+import { AppError, EventPayload, Events } from '@atrium/contracts';
 import { newId } from '@atrium/auth';
 import { addToOutbox } from '@atrium/messaging';
 import { EntityManager } from 'typeorm';
 import { AuditLogService } from '../audit/audit-log.service';
-import { DecisionsService } from '../decisions/decisions.service';
 import { ProjectionsService } from '../projections/projections.service';
 import { GrantEntity } from './grant.entity';
+import { GrantsService } from './grants.service';
 
 /**
  * Handles `issues.run-attached` (on the permissions service's event queue, once per event id):
@@ -14,14 +14,15 @@ import { GrantEntity } from './grant.entity';
  * default storages — as a hidden grant whose source is the issue. A grant the owner already
  * holds on the run is left as it is. Only the run's owner, or a holder of MANAGE_ACCESS on it,
  * shares a run this way: the gateway attaches other runs without sharing, and a share claimed
- * for a reporter who (no longer) may give it is dropped here, by the same decision.
+ * for a reporter who (no longer) may give it is dropped here. A reporter whose MANAGE_ACCESS
+ * comes from a grant with an expiry shares the run until then only (GrantsService.grantorUntil).
  */
 @Injectable()
 export class IssueRunGrantsConsumer {
   constructor(
     private readonly projections: ProjectionsService,
     private readonly audit: AuditLogService,
-    private readonly decisions: DecisionsService,
+    private readonly grants: GrantsService,
   ) {}
 
   async apply(event: EventPayload<typeof Events.issuesRunAttached>, manager: EntityManager): Promise<void> {
@@ -29,9 +30,12 @@ export class IssueRunGrantsConsumer {
     // A run since deleted, or not a run of this Actor, is shared with no one.
     if (!run || run.type !== 'ACTOR_RUN' || run.actorId !== event.actorId) return;
     if (run.ownerId === event.actorOwnerId) return;
-    if (run.ownerId !== event.reporterId) {
-      const reporter = await this.decisions.evaluate(run, event.reporterId, false, 0, {}, manager);
-      if (!reporter.held.has('MANAGE_ACCESS')) return;
+    let expiresAt: Date | null;
+    try {
+      expiresAt = await this.grants.grantorUntil(manager, run, event.reporterId);
+    } catch (err) {
+      if (err instanceof AppError && err.type === 'insufficient-permissions') return;
+      throw err;
     }
     const inserted = await manager
       .createQueryBuilder()
@@ -43,7 +47,7 @@ export class IssueRunGrantsConsumer {
         resourceId: event.runId,
         subjectId: event.actorOwnerId,
         permissions: ['READ'],
-        expiresAt: null,
+        expiresAt,
         grantedBy: event.reporterId,
         sourceType: 'ACTOR_ISSUE',
         sourceId: event.issueId,
@@ -69,6 +73,7 @@ export class IssueRunGrantsConsumer {
         resourceId: event.runId,
         userId: event.actorOwnerId,
         permissions: ['READ'],
+        expiresAt: expiresAt?.toISOString() ?? null,
         hidden: true,
         source: { type: 'ACTOR_ISSUE', id: event.issueId },
       },
