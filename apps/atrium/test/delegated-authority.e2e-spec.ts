@@ -39,6 +39,9 @@ describe('delegated authority gives no more than it holds', () => {
 
   it('lets a READ + MANAGE_ACCESS grantee give only READ, and not raise its own grant', async () => {
     const own = (await grantTo(alice, bob, ['READ', 'MANAGE_ACCESS']).expect(201)).body.data;
+    // One grant a user: a second is refused with the one to change.
+    const twice = await grantTo(alice, bob, ['READ']).expect(409);
+    expect(twice.body.error.message).toContain(`PUT …/access/grants/${own.id}`);
     const beyond = await grantTo(bob, carol, ['WRITE']).expect(403);
     expect(beyond.body.error).toMatchObject({ type: 'insufficient-permissions' });
     expect(beyond.body.error.message).toContain('WRITE');

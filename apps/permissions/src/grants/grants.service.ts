@@ -332,7 +332,18 @@ export class GrantsService {
       return toView(grant);
     } catch (err) {
       if (isUniqueViolation(err)) {
-        throw new AppError('conflict', 'This user already has a grant on the resource; change it with PUT');
+        const existing = await this.dataSource.manager.findOne(GrantEntity, {
+          where: { resourceId: req.resourceId, subjectId: req.subjectId },
+          select: { id: true },
+        });
+        throw new AppError(
+          'conflict',
+          `This user already has a grant on the resource${
+            existing
+              ? ` (${existing.id}): change it with PUT …/access/grants/${existing.id}`
+              : '; change it with PUT'
+          }`,
+        );
       }
       throw err;
     }
