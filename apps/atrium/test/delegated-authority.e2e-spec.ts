@@ -184,15 +184,13 @@ describe('delegated authority gives no more than it holds', () => {
       .http()
       .post(grants(orgs))
       .set(alice.auth)
-      .send({ user: dave.username, permissions: ['READ', 'MANAGE_ACCESS'], expiresAt: ends })
+      .send({ user: dave.username, permissions: ['WRITE', 'MANAGE_ACCESS'], expiresAt: ends })
       .expect(201);
-    const given = await t
-      .http()
-      .post(grants(orgs))
-      .set(dave.auth)
-      .send({ user: carol.username, permissions: ['READ'] })
-      .expect(201);
-    expect(given.body.data.expiresAt).toBeNull();
+    const giveOnOrgs = (user: SignedUpUser, permissions: string[]) =>
+      t.http().post(grants(orgs)).set(dave.auth).send({ user: user.username, permissions }).expect(201);
+    expect((await giveOnOrgs(carol, ['READ'])).body.data.expiresAt).toBeNull();
+    // But WRITE, which only its grant gives it, it gives until that grant ends.
+    expect((await giveOnOrgs(bob, ['READ', 'WRITE'])).body.data.expiresAt).toBe(ends);
   });
 
   it('holds a scoped token to its scope when it grants', async () => {

@@ -224,17 +224,19 @@ export class GrantsService {
   }
 
   /**
-   * When `grantorId`'s power to give grants on the resource (or to open it to others) ends by
-   * time alone. Null when it does not end: the owner, or an organization role or a collaboration
-   * that gives it (neither expires). Else it comes from the grantor's own grant: its expiry,
-   * read under a share lock, so that a revocation or change of that grant racing this call is
-   * waited out. Refused (403) when nothing gives it any more — the grant revoked or expired
-   * since the caller was authorized: fail closed, never "no limit".
+   * When what `grantorId` gives on the resource (`gives`: a grant's permissions; READ to open
+   * it to others) must end by time: the expiry of the grantor's own grant, when that grant is what
+   * lets it give grants (no ownership, organization role or collaboration does: those do not
+   * expire), or what gives it a permission it gives. Null: no end. The grant is read under a
+   * share lock, so that a revocation or change of it racing this call is waited out. Refused
+   * (403) when nothing lets it give grants any more — its grant revoked or expired since the
+   * caller was authorized: fail closed, never "no limit".
    */
   async grantorUntil(
     manager: EntityManager,
     resource: ResourceFacts,
     grantorId: string,
+    gives: readonly Permission[],
   ): Promise<Date | null> {
     if (grantorId === resource.ownerId) return null;
     const own = await manager.findOne(GrantEntity, {
@@ -249,7 +251,7 @@ export class GrantsService {
     const groupChain = memberships.some((m) => m.kind === 'COLLABORATION')
       ? await this.projections.groupChain(resource, manager)
       : [];
-    const { permissions } = decide({
+    const { permissions: lasting } = decide({
       userId: grantorId,
       resource,
       owner,
@@ -258,11 +260,13 @@ export class GrantsService {
       grantedPermissions: [],
       addressedByName: false,
     });
-    if (GIVES_GRANTS.some((p) => permissions.has(p))) return null;
     const inForce = grantInForce(own);
-    if (!expandPermissions(inForce.permissions).some((p) => GIVES_GRANTS.includes(p)))
+    const granted = expandPermissions(inForce.permissions);
+    const manages = GIVES_GRANTS.some((p) => lasting.has(p));
+    if (!manages && !granted.some((p) => GIVES_GRANTS.includes(p)))
       throw new AppError('insufficient-permissions', 'You no longer hold MANAGE_ACCESS on this resource');
-    return inForce.validUntil;
+    const lent = expandPermissions(gives).some((p) => granted.includes(p) && !lasting.has(p));
+    return manages && !lent ? null : inForce.validUntil;
   }
 
   async manageAccessUntil(
@@ -270,7 +274,7 @@ export class GrantsService {
   ): Promise<{ until: string | null }> {
     const resource = await this.resourceOrFail(req.resourceType, req.resourceId);
     const until = await this.dataSource.transaction((manager) =>
-      this.grantorUntil(manager, resource, req.userId),
+      this.grantorUntil(manager, resource, req.userId, ['READ']),
     );
     return { until: until?.toISOString() ?? null };
   }
@@ -299,7 +303,7 @@ export class GrantsService {
     checkWindow(asked.notBefore, asked.expiresAt);
     try {
       const grant = await this.dataSource.transaction(async (manager) => {
-        const until = await this.grantorUntil(manager, resource, req.grantedBy);
+        const until = await this.grantorUntil(manager, resource, req.grantedBy, permissions);
         const expiresAt = checkWithinGrantorTime(until, asked, null, req);
         const { notBefore } = asked;
         // An expired grant no longer counts: a new grant to the same user takes its place.
@@ -368,7 +372,7 @@ export class GrantsService {
       }
       const resource = await this.projections.resource(current.resourceId, manager);
       if (!resource) throw AppError.notFound('The resource');
-      const until = await this.grantorUntil(manager, resource, req.updatedBy);
+      const until = await this.grantorUntil(manager, resource, req.updatedBy, current.permissions);
       current.expiresAt = checkWithinGrantorTime(until, current, before, req.changes);
       checkWindow(current.notBefore, current.expiresAt);
       await manager.save(current);

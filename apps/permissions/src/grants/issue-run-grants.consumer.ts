@@ -32,7 +32,7 @@ export class IssueRunGrantsConsumer {
     if (run.ownerId === event.actorOwnerId) return;
     let expiresAt: Date | null;
     try {
-      expiresAt = await this.grants.grantorUntil(manager, run, event.reporterId);
+      expiresAt = await this.grants.grantorUntil(manager, run, event.reporterId, ['READ']);
     } catch (err) {
       if (err instanceof AppError && err.type === 'insufficient-permissions') return;
       throw err;
