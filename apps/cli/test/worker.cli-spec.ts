@@ -368,6 +368,41 @@ describe('atrium worker and run leases (the CLI as a subprocess)', () => {
     expect(Date.now() - waitStarted).toBeGreaterThanOrEqual(900);
   }, 60_000);
 
+  it("a worker whose WRITE on the Actor is revoked loses its lease on the owner's run at its next renewal: 403, READY again, its token dead", async () => {
+    const actorId = await createActor(t, alice, { name: uniqueName('revoked') });
+    const grant = (
+      await t
+        .http()
+        .post(`/v2/acts/${actorId}/access/grants`)
+        .set(alice.auth)
+        .send({ user: bob.username, permissions: ['READ', 'WRITE'] })
+        .expect(201)
+    ).body.data;
+    const run = await startRun(alice, actorId);
+    const held = (await claim(bob, { actorIds: [actorId], worker: 'bob', leaseSecs: 600 }).expect(200)).body
+      .data;
+    expect(held.run.id).toBe(run.id);
+    const lease = (body: object, path = 'lease') =>
+      t
+        .http()
+        .post(`/v2/actor-runs/${run.id}/${path}`)
+        .set(bob.auth)
+        .send({ leaseId: held.lease.id, ...body });
+    await lease({ leaseSecs: 600 }).expect(200);
+    await t.http().delete(`/v2/acts/${actorId}/access/grants/${grant.id}`).set(alice.auth).expect(204);
+    const refused = await lease({ leaseSecs: 600 }).expect(403);
+    expect(refused.body.error.message).toContain('no longer execute this run');
+    await eventually(async () => expect((await getRun(run.id)).status).toBe('READY'), 5000, 100);
+    await t
+      .http()
+      .get(`/v2/actor-runs/${run.id}`)
+      .set('authorization', `Bearer ${held.runToken}`)
+      .expect(401);
+    // Nor may it finish it (its lease is gone, and so is its right).
+    expect([403, 409]).toContain((await lease({ status: 'SUCCEEDED' }, 'finish')).status);
+    expect((await getRun(run.id)).status).toBe('READY');
+  });
+
   it('a resurrected run that a runner executed is READY for a runner again, with its attempts anew', async () => {
     const actorId = await createActor(t, alice, { name: uniqueName('again') });
     const started = await startRun(alice, actorId);

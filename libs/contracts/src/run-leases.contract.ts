@@ -68,6 +68,8 @@ export const RunLeasesRpc = {
         userId: z.string().min(1),
         leaseId: z.string().uuid(),
         leaseSecs: leaseSecsSchema,
+        /** Ends the lease now instead (its holder may no longer execute the run): READY again. */
+        release: z.boolean().optional(),
       })
       .strict(),
   ),

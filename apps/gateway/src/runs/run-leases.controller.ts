@@ -153,6 +153,30 @@ export class RunLeasesController {
   }
 
   /**
+   * Whether the holder of a lease on the run may still execute it (as `executableRun` decides, on
+   * the run's Actor): a revocation applies to its next renewal or finish. When it may not, its
+   * lease ends now (the run is READY again for a worker that may, and its token stops working)
+   * and the call is refused; someone else's lease stays as it is (404, as before).
+   */
+  private async requireStillExecutes(user: UserPrincipal, runId: string, leaseId: string): Promise<void> {
+    const facts = await this.rpc.call(ResourcesRpc.getResourceFacts, { id: runId });
+    if (!facts?.actorId) return;
+    const actor = await this.access.check(principalRef(user), 'ACTOR', facts.actorId, 'RUN');
+    if (actor.permissions.includes('WRITE') || (actor.allowed && facts.ownerId === user.userId)) return;
+    await this.rpc.call(RunLeasesRpc.renew, {
+      runId,
+      userId: user.userId,
+      leaseId,
+      leaseSecs: LEASE_SECS.min,
+      release: true,
+    });
+    throw new AppError(
+      'insufficient-permissions',
+      'You may no longer execute this run (no RUN or WRITE on its Actor): your lease on it has ended',
+    );
+  }
+
+  /**
    * Takes the oldest READY run the caller may execute (or the one named) to RUNNING, with a lease
    * and the lease's own run token; `{ data: null }` when none came within `waitSecs`.
    */
@@ -225,6 +249,7 @@ export class RunLeasesController {
   ) {
     requireRunnerCredential(user);
     requireRunId(runId);
+    await this.requireStillExecutes(user, runId, body.leaseId);
     return { data: await this.rpc.call(RunLeasesRpc.renew, { runId, userId: user.userId, ...body }) };
   }
 
@@ -241,6 +266,7 @@ export class RunLeasesController {
   ) {
     requireRunnerCredential(user);
     requireRunId(runId);
+    await this.requireStillExecutes(user, runId, body.leaseId);
     const run = await this.rpc.call(RunLeasesRpc.finish, { runId, userId: user.userId, ...body });
     return { data: this.present(run) };
   }

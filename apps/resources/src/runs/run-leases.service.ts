@@ -158,7 +158,10 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
     return { row, finished };
   }
 
-  /** Extends the lease; a run aborted meanwhile answers ABORTED (the worker then stops its process). */
+  /**
+   * Extends the lease (or, `release`, ends it now: the sweeper gives the run back at once and its
+   * token stops working); a run aborted meanwhile answers ABORTED (the worker then stops its process).
+   */
   async renew(
     req: RpcPayload<typeof RunLeasesRpc.renew>,
   ): Promise<{ status: RunView['status']; expiresAt: string }> {
@@ -166,7 +169,7 @@ export class RunLeasesService implements OnApplicationBootstrap, BeforeApplicati
       const { row, finished } = await this.leased(manager, req, { withLog: false });
       const { state: run } = row;
       if (!finished) {
-        run.leaseExpiresAt = new Date(Date.now() + req.leaseSecs * 1000);
+        run.leaseExpiresAt = new Date(Date.now() + (req.release ? 0 : req.leaseSecs * 1000));
         await manager.update(RunEntity, { id: run.id }, { leaseExpiresAt: run.leaseExpiresAt });
       }
       return { status: run.status, expiresAt: (run.leaseExpiresAt ?? new Date()).toISOString() };
