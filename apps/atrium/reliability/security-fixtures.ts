@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { newId } from '@atrium/auth';
-import { APP_CONTENT_KINDS, ENVIRONMENT_ACTIONS } from '@atrium/contracts';
-import { uniqueName } from '@atrium/testing';
+import { APP_CONTENT_KINDS, ENVIRONMENT_ACTIONS, STORAGE_TYPES } from '@atrium/contracts';
+import { eventually, testSqlPool, uniqueName } from '@atrium/testing';
 import { signUp, SignedUpUser, TestStack, verifyEmail } from '../test/test-stack';
 import { HttpMethod, Route } from './route-table';
 
@@ -319,10 +319,28 @@ export async function buildFixtures(
   await must(t, null, 'GET', '/v2/users/me', undefined, { authorization: `Bearer ${revoked.token}` });
   await must(t, alice, 'DELETE', `/v2/users/me/tokens/${revoked.id}`);
 
-  // Wait erin's grants out.
+  // Wait erin's grants out, and their sweep: the expired storage grants deleted and the signing
+  // keys they reached rotated (ExpiredGrantSweeper), so that nothing changes under the tests.
   if (expiredGrants) {
     const wait = Date.parse(expiresAt) - Date.now() + 300;
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const sql = testSqlPool(t.db.url);
+    try {
+      await eventually(
+        async () => {
+          const { rows } = await sql.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM permissions."grant"
+              WHERE subject_id = $1 AND expires_at <= now() AND resource_type = ANY($2)`,
+            [erin.id, STORAGE_TYPES],
+          );
+          if (rows[0].n) throw new Error(`fixture: ${rows[0].n} expired storage grants not swept yet`);
+        },
+        20_000,
+        200,
+      );
+    } finally {
+      await sql.end();
+    }
   }
 
   return {

@@ -1,5 +1,5 @@
 import { createHmacSignature, createStorageContentSignature } from '@apify/utilities';
-import { uniqueName } from '@atrium/testing';
+import { eventually, uniqueName } from '@atrium/testing';
 import {
   createOrganization,
   joinOrganization,
@@ -108,6 +108,27 @@ describe('revoking a writer rotates the signing key of what it could write', () 
       const fresh = linksSignedWith(collection, id, rotated!);
       expect(await open(fresh)).toEqual(allOpen(fresh));
     },
+  );
+
+  it.each<Collection>(['datasets', 'key-value-stores'])(
+    'a WRITE grant on %s that expires: the key rotates within seconds of its expiry, and the links it signed stop working',
+    async (collection) => {
+      const id = await create(alice, collection);
+      const expiresAt = new Date(Date.now() + 2000).toISOString();
+      await t
+        .http()
+        .post(`/v2/${collection}/${id}/access/grants`)
+        .set(alice.auth)
+        .send({ user: bob.username, permissions: ['WRITE'], expiresAt })
+        .expect(201);
+      const key = await signingKey(bob, collection, id);
+      const links = linksSignedWith(collection, id, key!);
+      expect(await open(links)).toEqual(allOpen(links));
+      await eventually(async () => expect(await open(links)).toEqual(allRefused(links)), 15_000, 250);
+      expect(Date.now() - Date.parse(expiresAt)).toBeLessThan(12_000);
+      expect(await signingKey(alice, collection, id)).not.toBe(key);
+    },
+    30_000,
   );
 
   it('a WRITE grant downgraded to READ: the key is rotated, the reader is shown none', async () => {

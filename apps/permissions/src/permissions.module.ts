@@ -15,6 +15,7 @@ import { MovesMessageController } from './decisions/moves.message.controller';
 import { SharedWithQuery } from './decisions/shared-with.query';
 import { GrantsMessageController } from './grants/grants.message.controller';
 import { GrantStorageKeys } from './grants/grant-storage-keys';
+import { ExpiredGrantSweeper } from './grants/expired-grant-sweeper';
 import { GrantsService } from './grants/grants.service';
 import { IssueRunGrantsConsumer } from './grants/issue-run-grants.consumer';
 import { MembershipsService } from './memberships/memberships.service';
@@ -50,6 +51,7 @@ export class PermissionsModule {
         MembershipsService,
         GrantsService,
         GrantStorageKeys,
+        ExpiredGrantSweeper,
         TokenCreationsService,
         DecisionsService,
         AccountDecisionsService,

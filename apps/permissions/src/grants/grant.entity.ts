@@ -9,6 +9,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColum
 @Index('grant_subject_type_created_idx', ['subjectId', 'resourceType', 'createdAt'])
 // sharedWithMe: a subject's grants of a type in id order (count and keyset pages from the index).
 @Index('grant_subject_type_resource_idx', ['subjectId', 'resourceType', 'resourceId'])
+// The expired grant sweep (ExpiredGrantSweeper): only grants with an expiry, oldest first.
+@Index('grant_expires_at_idx', ['expiresAt'], { where: '"expires_at" IS NOT NULL' })
 export class GrantEntity {
   @PrimaryColumn({ type: 'varchar', length: 17 })
   id: string;

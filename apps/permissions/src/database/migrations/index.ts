@@ -1,3 +1,4 @@
+import { GrantExpiryIndex1796520000000 } from './1796520000000-grant-expiry-index';
 import { outboxRequestIdMigration, outboxTraceparentMigration } from '@atrium/messaging';
 import { rpcIdempotencyMigration } from '@atrium/persistence';
 import { Initial1796010314227 } from './1796010314227-initial';
@@ -7,4 +8,5 @@ export const PERMISSIONS_MIGRATIONS = [
   outboxRequestIdMigration('permissions', 1796330000003),
   rpcIdempotencyMigration('permissions', 1796430000000),
   outboxTraceparentMigration('permissions', 1796510000003),
+  GrantExpiryIndex1796520000000,
 ];
