@@ -97,6 +97,19 @@ describe('organizations end to end', () => {
       .expect(401);
   });
 
+  it("refuses to change one's own settings under an organization's X-Account-Id (they are not the organization's)", async () => {
+    const before = (await t.http().get('/v2/users/me').set(alice.auth).expect(200)).body.data;
+    const refused = await t
+      .http()
+      .put('/v2/users/me/settings')
+      .set(alice.auth)
+      .set('X-Account-Id', orgId)
+      .send({ generalResourceAccess: 'RESTRICTED' })
+      .expect(400);
+    expect(refused.body.error.message).toContain('X-Account-Id');
+    expect((await t.http().get('/v2/users/me').set(alice.auth).expect(200)).body.data).toEqual(before);
+  });
+
   it('hides the organization from non-members (404)', async () => {
     await t.http().get(org()).set(dave.auth).expect(404);
     await t.http().get(org('/members')).set(dave.auth).expect(404);

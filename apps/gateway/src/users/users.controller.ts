@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
+import { Controller, Delete, Get, Headers, HttpCode, Param, Post, Put } from '@nestjs/common';
 import {
   ApiTokenView,
   AppError,
@@ -51,7 +51,14 @@ export class UsersController {
   async updateSettings(
     @CurrentUser() user: UserPrincipal,
     @ValidBody(settingsBody, { required: true }) settings: z.output<typeof settingsBody>,
+    @Headers('x-account-id') accountId?: string,
   ): Promise<{ data: UserView }> {
+    // These are the caller's own settings: an organization's are changed on the organization.
+    if (accountId !== undefined && accountId !== user.userId)
+      throw new AppError(
+        'invalid-input',
+        `Header "X-Account-Id" is invalid: these are your own settings; change an organization's with PUT /v2/organizations/:orgId { settings }`,
+      );
     const updated = await this.rpc.call(IdentityRpc.updateSettings, { userId: user.userId, settings });
     return { data: updated };
   }
