@@ -80,6 +80,11 @@ describe('account collaboration end to end', () => {
     await act(primary, 'api', 'start').expect(200);
     await act(primary, 'web', 'start').expect(200);
     await act(primary, 'db', 'start').expect(200);
+    // Not shared by grants, even by its owner: the answer says how instead.
+    for (const path of [`/v2/environments/${ids.api}/access`, `/v2/environment-groups/${ids.prod}/access`]) {
+      const refused = await as(primary).get(path).expect(403);
+      expect(refused.body.error.message).toContain('shared through account collaboration');
+    }
   });
 
   it('answers bad input with 400 naming the field', async () => {

@@ -4,6 +4,7 @@ import {
   AppError,
   ID_PATTERN,
   idSchema,
+  PERMISSIONS_BY_TYPE,
   PermissionsRpc,
   resourceRefSchema,
   ResourcesRpc,
@@ -116,6 +117,15 @@ export class AuthorizationGuard implements CanActivate {
         throw new AppError(
           'token-not-valid',
           `Authentication is required to ${rule.permission} this resource`,
+        );
+      // A permission the type does not have (an environment's MANAGE_ACCESS): no one holds it.
+      if (!PERMISSIONS_BY_TYPE[type].includes(rule.permission))
+        throw new AppError(
+          'insufficient-permissions',
+          `${rule.permission} does not apply to this ${type.toLowerCase().replace(/_/g, ' ')}` +
+            (type.startsWith('ENVIRONMENT')
+              ? ': environments are shared through account collaboration (/v2/collaborations)'
+              : ''),
         );
       throw new AppError(
         'insufficient-permissions',
