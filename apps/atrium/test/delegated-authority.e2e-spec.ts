@@ -1,5 +1,6 @@
 import { uniqueName } from '@atrium/testing';
 import {
+  createActor,
   createDataset,
   createOrganization,
   joinOrganization,
@@ -132,6 +133,20 @@ describe('delegated authority gives no more than it holds', () => {
       .set(dave.auth)
       .send({ generalAccess: 'RESTRICTED' })
       .expect(200);
+    const actorId = await createActor(t, alice, { name: uniqueName('timed-act') });
+    await t
+      .http()
+      .post(`/v2/acts/${actorId}/access/grants`)
+      .set(alice.auth)
+      .send({ user: dave.username, permissions: ['WRITE', 'MANAGE_ACCESS'], expiresAt: ends })
+      .expect(201);
+    const published = await t
+      .http()
+      .put(`/v2/acts/${actorId}`)
+      .set(dave.auth)
+      .send({ isPublic: true })
+      .expect(403);
+    expect(published.body.error.message).toContain('publishing it would outlast it');
 
     // A revocation racing a grant: the grant is refused or ends in time, never unbounded.
     for (let i = 0; i < 5; i++) {

@@ -105,9 +105,9 @@ export async function requireManageAccessToChange(
   if (until)
     throw new AppError(
       'insufficient-permissions',
-      `Your own access to manage this resource ends at ${until}: opening it to others would outlast it; you may restrict it or unpublish it (${
-        changes.isPublic === true ? 'body.isPublic' : 'body.generalAccess'
-      })`,
+      changes.isPublic === true
+        ? `Your own access to manage this resource ends at ${until}: publishing it would outlast it; you may unpublish it (body.isPublic)`
+        : `Your own access to manage this resource ends at ${until}: opening it to others would outlast it; you may set it to RESTRICTED (body.generalAccess)`,
     );
 }
 
