@@ -55,6 +55,18 @@ export function aLabel(rt: CliResourceType): string {
   return `${/^[aeiou]/i.test(rt.label) ? 'an' : 'a'} ${rt.label}`;
 }
 
+/** The types shared by grants (share, revoke, access): every one but environments and their groups. */
+export const GRANTABLE_TYPE_NAMES =
+  'actor, task, schedule, run, build, dataset, kvs|key-value-store, queue|request-queue, app';
+
+export function requireGrantable(rt: CliResourceType): void {
+  if (!PERMISSIONS_BY_TYPE[rt.type].includes('MANAGE_ACCESS'))
+    throw new CliError(
+      `Argument type: ${aLabel(rt)} is not shared by grants: environments are shared through account collaboration`,
+      EXIT.USAGE,
+    );
+}
+
 /** The types whose general access can be set (link sharing). */
 export function requireLinkShareable(rt: CliResourceType): void {
   if (!LINK_SHAREABLE_TYPES.includes(rt.type))

@@ -350,6 +350,17 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
       2,
       /Argument type: "spaceship" is not a resource type/,
     );
+    const environment = 'XbP1sM7yH2kL9qR4t';
+    for (const argv of [
+      ['share', 'environment', environment, '--with', bob.username, '--permissions', 'READ'],
+      ['revoke', 'environment', environment, '--from', bob.username],
+      ['access', 'environment', environment],
+    ])
+      expectOneLineError(
+        await asAlice(argv),
+        2,
+        /Argument type: an environment is not shared by grants: environments are shared through account collaboration/,
+      );
     expectOneLineError(
       await asAlice(['share', 'dataset', datasetId, '--with', bob.username, '--permissions', 'READ,RUN']),
       2,

@@ -7,8 +7,10 @@ import {
   checkUserRef,
   CliResourceType,
   findUser,
+  GRANTABLE_TYPE_NAMES,
   parseExpiry,
   parsePermissions,
+  requireGrantable,
   requireLinkShareable,
   resourceId,
   resourceType,
@@ -48,6 +50,7 @@ interface ShareOptions {
 
 async function share(typeName: string, ref: string, options: ShareOptions, command: Command) {
   const rt = resourceType(typeName);
+  requireGrantable(rt);
   const permissions = parsePermissions(options.permissions, rt);
   if (options.viewOwnerRuns)
     permissions.push(...parsePermissions('VIEW_OWNER_RUNS', rt, '--view-owner-runs'));
@@ -89,6 +92,7 @@ async function share(typeName: string, ref: string, options: ShareOptions, comma
 
 async function revoke(typeName: string, ref: string, options: { from: string }, command: Command) {
   const rt = resourceType(typeName);
+  requireGrantable(rt);
   const cli = await connect(command);
   const user = await findUser(cli, options.from, 'Option --from');
   const access = await listAccess(cli, rt, ref);
@@ -111,6 +115,7 @@ async function revoke(typeName: string, ref: string, options: { from: string }, 
 
 async function access(typeName: string, ref: string, _options: unknown, command: Command) {
   const rt = resourceType(typeName);
+  requireGrantable(rt);
   const cli = await connect(command);
   const list = await listAccess(cli, rt, ref);
   if (cli.json) return printJson(list);
@@ -268,13 +273,14 @@ async function generalAccess(
   ]);
 }
 
-const typeArgument = (command: Command) => command.argument('<type>', `resource type: ${TYPE_NAMES}`);
+const typeArgument = (command: Command, names = TYPE_NAMES) =>
+  command.argument('<type>', `resource type: ${names}`);
 const refArgument = (command: Command) =>
   command.argument('<resource>', 'the resource: its id, or username~name');
 
 export function registerAccessCommands(program: Command): void {
   examples(
-    refArgument(typeArgument(program.command('share')))
+    refArgument(typeArgument(program.command('share'), GRANTABLE_TYPE_NAMES))
       .description('give a user permissions on a resource (a grant; sharing again changes it)')
       .requiredOption('--with <user>', 'who: a username or user id')
       .requiredOption('--permissions <list>', 'comma-separated, e.g. READ,WRITE (the type’s permissions)')
@@ -287,14 +293,14 @@ export function registerAccessCommands(program: Command): void {
     'atrium share dataset alice~results --with bob --permissions READ,WRITE --expires 1d   # changes his grant',
   );
   examples(
-    refArgument(typeArgument(program.command('revoke')))
+    refArgument(typeArgument(program.command('revoke'), GRANTABLE_TYPE_NAMES))
       .description("take back a user's grants on a resource")
       .requiredOption('--from <user>', 'whose grant: a username or user id')
       .action(revoke),
     'atrium revoke dataset alice~results --from bob',
   );
   examples(
-    refArgument(typeArgument(program.command('access')))
+    refArgument(typeArgument(program.command('access'), GRANTABLE_TYPE_NAMES))
       .description('who has access to a resource and why: owner, grants, memberships, general access')
       .action(access),
     'atrium access dataset alice~results',
