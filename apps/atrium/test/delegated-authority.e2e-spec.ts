@@ -77,14 +77,17 @@ describe('delegated authority gives no more than it holds', () => {
     const grantsOf = grants(timed);
     const ends = new Date(Date.now() + 3_600_000).toISOString();
     const later = new Date(Date.now() + 86_400_000).toISOString();
-    const own = (
-      await t
-        .http()
-        .post(grantsOf)
-        .set(alice.auth)
-        .send({ user: bob.username, permissions: ['READ', 'MANAGE_ACCESS'], expiresAt: ends })
-        .expect(201)
-    ).body.data;
+    /** Alice's grant to `user` until `ends`: a time-limited manager's own. */
+    const untilEnds = async (path: string, user: SignedUpUser, permissions: string[]) =>
+      (
+        await t
+          .http()
+          .post(path)
+          .set(alice.auth)
+          .send({ user: user.username, permissions, expiresAt: ends })
+          .expect(201)
+      ).body.data as { id: string };
+    const own = await untilEnds(grantsOf, bob, ['READ', 'MANAGE_ACCESS']);
     const give = (body: object) => t.http().post(grantsOf).set(bob.auth).send(body);
     // No expiry asked for (absent or null): the grant ends when the grantor's power to give it does.
     const carols = (await give({ user: carol.username, permissions: ['READ'] }).expect(201)).body.data;
@@ -114,12 +117,7 @@ describe('delegated authority gives no more than it holds', () => {
     expect((await change(carols.id, { expiresAt: null }).expect(200)).body.data.expiresAt).toBeNull();
 
     // Nor opened to everyone, which would outlast it too; closing stays its to do.
-    await t
-      .http()
-      .post(grantsOf)
-      .set(alice.auth)
-      .send({ user: dave.username, permissions: ['WRITE', 'MANAGE_ACCESS'], expiresAt: ends })
-      .expect(201);
+    await untilEnds(grantsOf, dave, ['WRITE', 'MANAGE_ACCESS']);
     const opened = await t
       .http()
       .put(`/v2/datasets/${timed}`)
@@ -134,12 +132,7 @@ describe('delegated authority gives no more than it holds', () => {
       .send({ generalAccess: 'RESTRICTED' })
       .expect(200);
     const actorId = await createActor(t, alice, { name: uniqueName('timed-act') });
-    await t
-      .http()
-      .post(`/v2/acts/${actorId}/access/grants`)
-      .set(alice.auth)
-      .send({ user: dave.username, permissions: ['WRITE', 'MANAGE_ACCESS'], expiresAt: ends })
-      .expect(201);
+    await untilEnds(`/v2/acts/${actorId}/access/grants`, dave, ['WRITE', 'MANAGE_ACCESS']);
     const published = await t
       .http()
       .put(`/v2/acts/${actorId}`)
@@ -150,14 +143,7 @@ describe('delegated authority gives no more than it holds', () => {
 
     // A revocation racing a grant: the grant is refused or ends in time, never unbounded.
     for (let i = 0; i < 5; i++) {
-      const racer = (
-        await t
-          .http()
-          .post(grantsOf)
-          .set(alice.auth)
-          .send({ user: erin.username, permissions: ['READ', 'MANAGE_ACCESS'], expiresAt: ends })
-          .expect(201)
-      ).body.data;
+      const racer = await untilEnds(grantsOf, erin, ['READ', 'MANAGE_ACCESS']);
       const [, raced] = await Promise.all([
         t.http().delete(`${grantsOf}/${racer.id}`).set(erin.auth),
         t
@@ -195,12 +181,7 @@ describe('delegated authority gives no more than it holds', () => {
         .set('X-Account-Id', org.id)
         .expect(201)
     ).body.data.id as string;
-    await t
-      .http()
-      .post(grants(orgs))
-      .set(alice.auth)
-      .send({ user: dave.username, permissions: ['WRITE', 'MANAGE_ACCESS'], expiresAt: ends })
-      .expect(201);
+    await untilEnds(grants(orgs), dave, ['WRITE', 'MANAGE_ACCESS']);
     const giveOnOrgs = (user: SignedUpUser, permissions: string[]) =>
       t.http().post(grants(orgs)).set(dave.auth).send({ user: user.username, permissions }).expect(201);
     expect((await giveOnOrgs(carol, ['READ'])).body.data.expiresAt).toBeNull();
