@@ -29,6 +29,17 @@ describe('delegated authority gives no more than it holds', () => {
   const grantTo = (by: SignedUpUser, user: SignedUpUser, permissions: string[]) =>
     t.http().post(grants()).set(by.auth).send({ user: user.username, permissions });
 
+  /** A role of alice's organization: its id. */
+  const customRole = async (orgId: string, name: string, permissions: Record<string, string[]>) =>
+    (
+      await t
+        .http()
+        .post(`/v2/organizations/${orgId}/roles`)
+        .set(alice.auth)
+        .send({ name, permissions })
+        .expect(201)
+    ).body.data.id as string;
+
   beforeAll(async () => {
     t = await startTestStack();
     [alice, bob, carol, dave, erin, frank] = await Promise.all(
@@ -164,14 +175,7 @@ describe('delegated authority gives no more than it holds', () => {
 
     // A manager by an organization role, which does not expire, is not bounded by a grant that does.
     const org = await createOrganization(t, alice);
-    const role = (
-      await t
-        .http()
-        .post(`/v2/organizations/${org.id}/roles`)
-        .set(alice.auth)
-        .send({ name: 'Sharers', permissions: { STORAGE: ['READ', 'MANAGE_ACCESS'] } })
-        .expect(201)
-    ).body.data.id as string;
+    const role = await customRole(org.id, 'Sharers', { STORAGE: ['READ', 'MANAGE_ACCESS'] });
     await joinOrganization(t, alice, org.id, dave, role);
     const orgs = (
       await t
@@ -300,17 +304,10 @@ describe('delegated authority gives no more than it holds', () => {
 
   it("lets a token manager below the Owner revoke only tokens within its role, not the Owner's", async () => {
     const org = await createOrganization(t, alice);
-    const role = (
-      await t
-        .http()
-        .post(`/v2/organizations/${org.id}/roles`)
-        .set(alice.auth)
-        .send({
-          name: 'Token keepers',
-          permissions: { STORAGE: ['READ'], ORGANIZATION: ['MANAGE_ACCESS_TOKENS'] },
-        })
-        .expect(201)
-    ).body.data.id as string;
+    const role = await customRole(org.id, 'Token keepers', {
+      STORAGE: ['READ'],
+      ORGANIZATION: ['MANAGE_ACCESS_TOKENS'],
+    });
     await joinOrganization(t, alice, org.id, dave, role);
     const tokens = `/v2/organizations/${org.id}/tokens`;
     const owners = (await t.http().post(tokens).set(alice.auth).send({ name: 'ci' }).expect(201)).body.data;

@@ -39,19 +39,25 @@ export class ExpiredGrantSweeper implements OnApplicationBootstrap, BeforeApplic
     let swept = 0;
     for (;;) {
       const { count, rotations } = await this.dataSource.transaction(async (manager) => {
-        const rows: { id: string }[] = await manager.query(
-          `SELECT id FROM permissions."grant" WHERE expires_at <= now() AND resource_type = ANY($1)
-            ORDER BY expires_at LIMIT ${SWEEP_BATCH} FOR UPDATE SKIP LOCKED`,
-          [STORAGE_TYPES],
-        );
+        const expired = await manager
+          .createQueryBuilder(GrantEntity, 'g')
+          .where('g.expires_at <= now() AND g.resource_type IN (:...types)', { types: STORAGE_TYPES })
+          .orderBy('g.expires_at')
+          .take(SWEEP_BATCH)
+          .setLock('pessimistic_write')
+          .setOnLocked('skip_locked')
+          .getMany();
         const found: (SigningKeyRotation | null)[] = [];
-        for (const { id } of rows) {
-          const grant = await manager.findOneByOrFail(GrantEntity, { id });
+        for (const grant of expired) {
           const resource = await this.projections.resource(grant.resourceId, manager);
           found.push(await this.storageKeys.declareIfTaken(manager, resource?.ownerId, grant, null));
-          await manager.delete(GrantEntity, { id });
         }
-        return { count: rows.length, rotations: found };
+        if (expired.length)
+          await manager.delete(
+            GrantEntity,
+            expired.map((g) => g.id),
+          );
+        return { count: expired.length, rotations: found };
       });
       if (rotations.some(Boolean)) this.outbox.kick();
       // Applied now; one the resources service cannot take yet is applied by its event.
