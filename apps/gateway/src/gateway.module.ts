@@ -28,6 +28,7 @@ import { AuthenticationGuard } from './auth/authentication.guard';
 import { SessionVerifications } from './auth/session-verifications';
 import { TokenVerifications } from './auth/token-verifications';
 import { AccessDecisions } from './authorization/access-decisions';
+import { CachedViews } from './http/cached-views';
 import { AccessDeclarationsCheck } from './authorization/access-declarations.check';
 import { AuthorizationGuard } from './authorization/authorization.guard';
 import { RunReferences } from './runs/run-references';
@@ -133,6 +134,7 @@ export class GatewayModule {
         { provide: GATEWAY_CONFIG, useValue: config },
         { provide: GatewayMetrics, useValue: metrics },
         AccessDecisions,
+        CachedViews,
         AccessDeclarationsCheck,
         RunReferences,
         RunLogs,

@@ -30,9 +30,17 @@ export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Derived keys grow with the call depth; a key longer than this is not recorded. */
 const MAX_KEY_LENGTH = 1000;
 
-/** Runs `work` as the handling of a request with this key and deadline. */
-export function withIdempotency<T>(key: string | undefined, deadline: number | undefined, work: () => T): T {
-  return storage.run({ key, deadline, counters: new Map() }, work);
+/**
+ * Runs `work` as the handling of a request with this key and deadline. `counters`, when given, is
+ * where the calls it makes are counted (`call:<pattern>` → how many): the caller can see them after.
+ */
+export function withIdempotency<T>(
+  key: string | undefined,
+  deadline: number | undefined,
+  work: () => T,
+  counters = new Map<string, number>(),
+): T {
+  return storage.run({ key, deadline, counters }, work);
 }
 
 /** Runs `work` outside any request (event consumers, polling workers): nothing in it is keyed. */

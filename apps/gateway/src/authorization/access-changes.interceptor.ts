@@ -20,9 +20,9 @@ interface ChangingRequest {
  * Applies what a route declares it changes of access (see AccessChange) and what its handler
  * reports, once the handler is done and before the response: each change is re-read into the
  * permissions service — which audits it, naming the caller, and announces it to every replica —
- * and this replica's cached decisions on it are dropped; then it waits until no replica can serve
- * a decision the change could have widened (`AccessDecisions.settle`): read-your-writes on every
- * replica. Revocations reach other replicas' cached allows by `permissions.changed`. A handler that fails
+ * and this replica's cached decisions on it are dropped; then, as after every write, the response
+ * waits until no replica can serve a decision the change could have widened (IdempotencyInterceptor,
+ * `AccessDecisions.settle`): read-your-writes on every replica. Revocations reach other replicas' cached allows by `permissions.changed`. A handler that fails
  * may have made part of its change: it is applied then too, and the handler's error answers.
  * Attached by the declaring decorators to the routes that change access only.
  */
@@ -47,11 +47,10 @@ export class AccessChangesInterceptor implements NestInterceptor {
         );
         throw err;
       }),
+      // What it gave is in force on every replica before the response: the write settles after
+      // this (IdempotencyInterceptor, around every write).
       concatMap(async (body: unknown) => {
         await this.apply(route, declared, request, { body });
-        // What it gave is in force on every replica before the response (see WIDENABLE_TTL_MS). A
-        // creation alone widens no decision anyone holds: nobody had one on the new resource.
-        if (declared.some((d) => d.kind !== 'created' && d.kind !== 'none')) await this.access.settle();
         return body;
       }),
     );

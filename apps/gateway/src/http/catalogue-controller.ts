@@ -28,6 +28,7 @@ import {
 import { storageRoutes } from '../runs/run-references';
 import { queryBoolean } from './api-query';
 import { listByOwnership, ownershipListQuery } from './ownership-listing';
+import { CachedViews } from './cached-views';
 import { presentStorage } from './storage-presenter';
 import { Returns, ReturnsNothing, ValidBody, ValidQuery } from './validated';
 import { listOf } from './views';
@@ -51,6 +52,7 @@ export function storageCatalogueController<V extends StorageViewBase>(
     constructor(
       readonly rpc: RpcClient,
       readonly access: AccessDecisions,
+      readonly views: CachedViews,
       @Inject(GATEWAY_CONFIG) readonly config: GatewayConfig,
     ) {}
 
@@ -97,7 +99,7 @@ export function storageCatalogueController<V extends StorageViewBase>(
     @Authorize(type, 'READ', idParam)
     @Returns(view)
     async get(@CurrentResource() resource: AuthorizedResource) {
-      const view = await this.rpc.call(routes.get, { id: resource.id });
+      const view = await this.views.get(routes.get, resource.id);
       return { data: this.present(view, resource.permissions) };
     }
 

@@ -10,8 +10,9 @@ import { INTERCEPTORS_METADATA, METHOD_METADATA } from '@nestjs/common/constants
 import { AppError } from '@atrium/contracts';
 import { isValidIdempotencyKey, withIdempotency } from '@atrium/messaging';
 import { createHash, randomUUID } from 'node:crypto';
-import { Observable } from 'rxjs';
+import { catchError, concatMap, Observable } from 'rxjs';
 import type { Principal } from '../auth/principal';
+import { AccessDecisions } from '../authorization/access-decisions';
 
 export const IDEMPOTENCY_KEY_HTTP_HEADER = 'idempotency-key';
 
@@ -30,17 +31,46 @@ interface KeyedRequest {
  * asks, the method, path and a hash of the body: the same key with another body, or from
  * another principal, is another request and never replays someone else's answer.
  * Runs after the guards, so authorization's own calls are not counted in the derivation.
+ *
+ * A write that sent any call to a service answers — with its result or its error — no sooner than
+ * `AccessDecisions.settle` after its work: by then no replica serves a decision (that a change of
+ * access could widen) or a resource's view (`CachedViews`) that was read before it. Read-your-writes
+ * on every replica, with no message between them.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(private readonly access: AccessDecisions) {}
+
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const request = context.switchToHttp().getRequest<KeyedRequest>();
     const key = requestKey(request);
     if (!key) return next.handle();
+    const calls = new Map<string, number>();
+    const settled = async () => {
+      if (calls.size > 0) await this.access.settle();
+    };
     // The handler is called on subscription: run it, and all it awaits, under the key.
     return new Observable((subscriber) =>
-      withIdempotency(key, undefined, () => next.handle().subscribe(subscriber)),
+      withIdempotency(
+        key,
+        undefined,
+        () =>
+          next
+            .handle()
+            .pipe(
+              catchError(async (err: unknown) => {
+                await settled();
+                throw err;
+              }),
+              concatMap(async (body: unknown) => {
+                await settled();
+                return body;
+              }),
+            )
+            .subscribe(subscriber),
+        calls,
+      ),
     );
   }
 }
