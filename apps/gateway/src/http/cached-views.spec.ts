@@ -20,7 +20,7 @@ describe('CachedViews', () => {
   });
   afterEach(() => jest.useRealTimers());
 
-  const get = (id = 'd1') => views.get(DatasetsRpc.get, id) as Promise<unknown>;
+  const get = (id = 'd1') => views.get(DatasetsRpc.get, { id }) as Promise<unknown>;
   const answerNext = (view: unknown) => asked.shift()!.answer(view);
 
   it('shares one fetch among the requests of WIDENABLE_TTL_MS, then fetches again', async () => {
@@ -82,10 +82,10 @@ describe('CachedViews', () => {
     expect(await again).toEqual({ name: 'v1' });
   });
 
-  it('keeps views by route and id', async () => {
+  it('keeps reads by route and request', async () => {
     const one = get('d1');
     const other = get('d2');
-    const store = views.get({ ...DatasetsRpc.get, pattern: 'resources.key-value-stores.get' }, 'd1');
+    const store = views.get({ ...DatasetsRpc.get, pattern: 'resources.key-value-stores.get' }, { id: 'd1' });
     expect(asked.map((a) => a.id)).toEqual(['d1', 'd2', 'd1']);
     answerNext('dataset d1');
     answerNext('dataset d2');
@@ -101,6 +101,13 @@ describe('CachedViews', () => {
     expect(asked).toHaveLength(1);
     answerNext('one more');
     // The ones that ran out went; the new one is kept.
-    expect((views as unknown as { entries: Map<string, unknown> }).entries.size).toBe(1);
+    const entries = () => (views as unknown as { entries: Map<string, unknown> }).entries.size;
+    expect(entries()).toBe(1);
+    // And those that ran out go within a second even when it is not full.
+    for (let i = 0; i < 10; i++) void get(`e${i}`);
+    for (const a of asked.splice(0)) a.answer(a.id);
+    jest.advanceTimersByTime(1001);
+    void get('last');
+    expect(entries()).toBe(1);
   });
 });

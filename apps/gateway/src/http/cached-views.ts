@@ -1,10 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { RpcResponse, RpcRoute } from '@atrium/contracts';
+import { RpcRequest, RpcResponse, RpcRoute } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { REFRESH_AHEAD_MS, WIDENABLE_TTL_MS } from '../authorization/access-decisions';
 
-/** Views kept at most: past it, those that ran out go, and if none did, all. */
-export const MAX_CACHED_VIEWS = 10_000;
+/**
+ * Reads kept at most: past it, those that ran out go, and if none did, all. A read is useful for
+ * WIDENABLE_TTL_MS only, so this is far more than a replica serves in that time.
+ */
+export const MAX_CACHED_VIEWS = 1000;
+/** How often, at most, the reads that ran out are swept (on a miss). */
+const SWEEP_EVERY_MS = 1000;
 
 interface Fetch {
   /** On the monotonic clock: when it was sent (what it answers was read after). */
@@ -18,8 +23,9 @@ interface Entry extends Fetch {
 }
 
 /**
- * One resource's view by id (a storage's metadata: what `GET /v2/datasets/:id` shows), as the
- * resources service answered it, kept in this replica WIDENABLE_TTL_MS from when it was asked —
+ * Reads of resources' views — a storage's metadata by id (what `GET /v2/datasets/:id` shows), a
+ * page of them by ids (`sharedWithMe`) — as the resources service answered them, by route and
+ * request, kept in this replica WIDENABLE_TTL_MS from when they were asked —
  * the decision cache's read-your-writes rule: every write through any replica answers no sooner
  * than that after its work (`IdempotencyInterceptor`), so no replica still serves a view read
  * before it. A request arriving meanwhile shares the view (or the fetch on its way); one in
@@ -27,19 +33,22 @@ interface Entry extends Fetch {
  * not wait for it. Authorization is not cached here: every request is decided first, and a view
  * is shown according to the caller's own permissions. A failed fetch is not kept.
  * A hot resource costs its replica one RPC per WIDENABLE_TTL_MS instead of one per request.
+ * Only reads go through here: a route that writes, or answers anything but the resources' state
+ * (a secret, a lease), never does.
  */
 @Injectable()
 export class CachedViews {
   private readonly entries = new Map<string, Entry>();
+  private sweptAt = 0;
   /** Requests answered from a kept view or a fetch already on its way, and those that fetched. */
   hits = 0;
   misses = 0;
 
   constructor(private readonly rpc: RpcClient) {}
 
-  /** The view of `id` by `route` (a read by id, never a write), fresh within WIDENABLE_TTL_MS. */
-  get<R extends RpcRoute>(route: R, id: string): Promise<RpcResponse<R>> {
-    const key = `${route.pattern}\n${id}`;
+  /** What `route` (a read, never a write) answers to `request`, fresh within WIDENABLE_TTL_MS. */
+  get<R extends RpcRoute>(route: R, request: RpcRequest<R>): Promise<RpcResponse<R>> {
+    const key = `${route.pattern}\n${JSON.stringify(request)}`;
     const now = performance.now();
     let entry = this.entries.get(key);
     if (entry && now - entry.askedAt > WIDENABLE_TTL_MS) {
@@ -51,18 +60,18 @@ export class CachedViews {
     if (entry) {
       this.hits++;
       if (!entry.next && now - entry.askedAt > WIDENABLE_TTL_MS - REFRESH_AHEAD_MS)
-        entry.next = this.fetch(route, id, key, now);
+        entry.next = this.fetch(route, request, key, now);
       return entry.view as Promise<RpcResponse<R>>;
     }
     this.misses++;
-    if (this.entries.size >= MAX_CACHED_VIEWS) this.prune(now);
-    const fresh = this.fetch(route, id, key, now);
+    if (this.entries.size >= MAX_CACHED_VIEWS || now - this.sweptAt > SWEEP_EVERY_MS) this.sweep(now);
+    const fresh = this.fetch(route, request, key, now);
     this.entries.set(key, fresh);
     return fresh.view as Promise<RpcResponse<R>>;
   }
 
-  private fetch(route: RpcRoute, id: string, key: string, askedAt: number): Fetch {
-    const view = this.rpc.call(route, { id } as never);
+  private fetch<R extends RpcRoute>(route: R, request: RpcRequest<R>, key: string, askedAt: number): Fetch {
+    const view = this.rpc.call(route, request);
     // Its callers see the error; later ones ask again.
     view.catch(() => {
       const entry = this.entries.get(key);
@@ -72,7 +81,8 @@ export class CachedViews {
     return { askedAt, view };
   }
 
-  private prune(now: number): void {
+  private sweep(now: number): void {
+    this.sweptAt = now;
     const fresh = (f: Fetch | undefined) => f !== undefined && now - f.askedAt <= WIDENABLE_TTL_MS;
     for (const [key, entry] of this.entries)
       if (!fresh(entry) && !fresh(entry.next)) this.entries.delete(key);
