@@ -137,6 +137,8 @@ export function writeResults(results: BenchResults): void {
   const basePaced = base.map((b) => b.paced);
   const hitsHot = spreadOf(atrium.map((a) => a.openCache.hitRatio));
   const hitsMixed = spreadOf(atrium.map((a) => a.mixedCache.hitRatio));
+  const viewHitsHot = spreadOf(atrium.map((a) => a.openCache.readHitRatio));
+  const viewHitsMixed = spreadOf(atrium.map((a) => a.mixedCache.readHitRatio));
   const churnRate = spreadOf(atrium.map((a) => a.churn.rate));
   const churnFailed = sum(atrium, (a) => a.churn.failed);
   const largeP99 = spreadOf(sc.largeChecks.map((s) => s.p99));
@@ -166,6 +168,7 @@ export function writeResults(results: BenchResults): void {
   const rows: Row[] = [
     ...throughputRows(`throughput, ${c} conn (1 grantee × 1 dataset)`, hot, THRESHOLDS.throughput),
     r('  decision-cache hit ratio (both gateways, /metrics)', ranged(hitsHot, percent), '', '', ''),
+    r('  view-cache hit ratio (both gateways, /metrics)', ranged(viewHitsHot, percent), '', '', ''),
     ...throughputRows(
       `throughput, ${c} conn, ${pairsLabel} in rotation`,
       rotated,
@@ -177,6 +180,7 @@ export function writeResults(results: BenchResults): void {
       THRESHOLDS.mixedThroughput,
     ),
     r('  decision-cache hit ratio (both gateways, /metrics)', ranged(hitsMixed, percent), '', '', ''),
+    r('  view-cache hit ratio (both gateways, /metrics)', ranged(viewHitsMixed, percent), '', '', ''),
     r(
       '  changes of access achieved / failed (all repetitions)',
       `${ranged(

@@ -28,6 +28,13 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  private readonly reads = new Counter({
+    name: 'atrium_cached_reads_total',
+    help: "Resources' views read (a storage by id, a page by ids) by where they were answered: this replica's cache (kept 20 ms) or the resources service",
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -50,6 +57,10 @@ export class GatewayMetrics {
 
   decisionServed(source: 'cache' | 'permissions-service'): void {
     this.decisions.inc({ source });
+  }
+
+  readServed(source: 'cache' | 'resources-service'): void {
+    this.reads.inc({ source });
   }
 
   decisionsInvalidated(scope: 'resource' | 'account' | 'member' | 'all' | 'unavailable' | 'overflow'): void {

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { RpcRequest, RpcResponse, RpcRoute } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { REFRESH_AHEAD_MS, WIDENABLE_TTL_MS } from '../authorization/access-decisions';
+import { GatewayMetrics } from '../health/metrics';
 
 /**
  * Reads kept at most: past it, those that ran out go, and if none did, all. A read is useful for
@@ -40,11 +41,10 @@ interface Entry extends Fetch {
 export class CachedViews {
   private readonly entries = new Map<string, Entry>();
   private sweptAt = 0;
-  /** Requests answered from a kept view or a fetch already on its way, and those that fetched. */
-  hits = 0;
-  misses = 0;
-
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    @Optional() private readonly metrics?: GatewayMetrics,
+  ) {}
 
   /** What `route` (a read, never a write) answers to `request`, fresh within WIDENABLE_TTL_MS. */
   get<R extends RpcRoute>(route: R, request: RpcRequest<R>): Promise<RpcResponse<R>> {
@@ -58,12 +58,12 @@ export class CachedViews {
       else this.entries.delete(key);
     }
     if (entry) {
-      this.hits++;
+      this.metrics?.readServed('cache');
       if (!entry.next && now - entry.askedAt > WIDENABLE_TTL_MS - REFRESH_AHEAD_MS)
         entry.next = this.fetch(route, request, key, now);
       return entry.view as Promise<RpcResponse<R>>;
     }
-    this.misses++;
+    this.metrics?.readServed('resources-service');
     if (this.entries.size >= MAX_CACHED_VIEWS || now - this.sweptAt > SWEEP_EVERY_MS) this.sweep(now);
     const fresh = this.fetch(route, request, key, now);
     this.entries.set(key, fresh);
