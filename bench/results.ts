@@ -7,7 +7,7 @@ import { cpuLines, fmt } from './harness';
 import { retries } from './lib/api';
 import { EmbeddedStart, START_NODE_FLAGS } from './lib/embedded';
 import { LoadResult } from './lib/load';
-import { compare, Compared, spreadOf } from './lib/repeat';
+import { compare, Compared, spreadOf, verdictOf } from './lib/repeat';
 import { percentile, print, progress } from './lib/log';
 import { REPO_ROOT } from './lib/processes';
 import {
@@ -88,7 +88,7 @@ export function writeResults(results: BenchResults): void {
     target,
     result: ok === undefined ? '' : typeof ok === 'boolean' ? verdict(ok) : ok,
   });
-  /** A ratio row: medians and min–max over the repetitions; "unstable" when the baseline moved too much. */
+  /** A ratio row: medians and min–max over the repetitions; judged as `verdictOf` says. */
   const compared = (
     figure: string,
     cmp: Compared,
@@ -102,7 +102,7 @@ export function writeResults(results: BenchResults): void {
       rangedWithSpread(cmp.baseline, format, plain),
       ranged(cmp.ratio, times, (v) => v.toFixed(2)),
       threshold.target,
-      cmp.stable ? verdict(threshold.ok(cmp.ratio.median, 1)) : 'unstable',
+      verdictOf(cmp, (ratio) => threshold.ok(ratio, 1)),
     );
   /** A sub-row: Atrium's and the baseline's figure (medians, min–max) and the median ratio. */
   const sub = (figure: string, a: number[], b: number[], format = ms, plain = plainMs): Row => {
@@ -300,7 +300,8 @@ export function writeResults(results: BenchResults): void {
   const details = [
     `- Repetitions: ${reps}, alternated (baseline, then Atrium); every ratio row shows the median and, in brackets, ` +
       `the min–max over them; the ratio is the median of the repetitions' own ratios. A baseline whose spread ` +
-      `((max − min) / median) exceeds ${(bound * 100).toFixed(0)} % makes its row "unstable" instead of PASS or FAIL.`,
+      `((max − min) / median) exceeds ${(bound * 100).toFixed(0)} % makes its row "unstable" instead of PASS or FAIL, ` +
+      `unless every repetition's own ratio meets the target (or every one misses it): then "PASS (each of N)" ("FAIL (each of N)").`,
     `- Status codes, all repetitions: baseline ${statuses(baseOpen)}; authorized ${statuses(hot)}; ` +
       `${pairsLabel} ${statuses(rotated)}; under churn ${statuses(mixed)}; baseline fixed ${statuses(baseFixed)}; ` +
       `authorized fixed ${statuses(fixed)}; baseline paced ${statuses(basePaced)}; ` +
@@ -436,7 +437,9 @@ ${details.join('\n')}
   repetitions with the min–max in brackets; its ratio is the median of the repetitions' own ratios
   (each of two runs measured moments apart). When the baseline's own figure moved more than
   ${(config.maxBaselineSpread * 100).toFixed(0)} % of its median between repetitions (max − min), the
-  machine was not steady enough to judge: the row says "unstable" instead of PASS or FAIL.
+  machine was not steady enough for the median to judge: the row says "unstable" instead of PASS
+  or FAIL — unless each repetition's own ratio is on the same side of the target, which the noise
+  between repetitions cannot have decided: "PASS (each of N)" or "FAIL (each of N)".
 - **Mixed load**: the hot read while, through the API and alternately through each gateway, a
   churn owner gives and takes back READ grants on its own 10 datasets to 8 other users and moves
   the 8 members of its organization between two roles (Developer, Read only): ${config.churnRate} changes/s

@@ -1,10 +1,14 @@
+import type { Verdict } from './report';
+
 /**
  * Figures from repetitions. Every ratio row comes from ≥ 3 alternated repetitions (baseline,
  * Atrium, baseline, Atrium, …): each repetition gives a ratio of two runs measured moments apart,
  * the row shows the median of those ratios with their min–max, and the median and min–max of each
  * side's own figure. When the baseline's figure moved more than the stated bound between its own
- * repetitions (max − min over the median), the machine was not steady enough for a verdict: the
- * row says "unstable" instead of PASS or FAIL.
+ * repetitions (max − min over the median), the machine was not steady enough for the median to
+ * decide: the row says "unstable" instead of PASS or FAIL — unless every repetition's own ratio is
+ * on the same side of the target, which no noise between repetitions can have decided: then it
+ * says "PASS (each of N)" or "FAIL (each of N)" (`verdictOf`).
  */
 
 /** The median and extremes of one figure over the repetitions. */
@@ -51,4 +55,16 @@ export function compare(atrium: readonly number[], baseline: readonly number[], 
     ratio: spreadOf(atrium.map((a, i) => (baseline[i] > 0 ? a / baseline[i] : NaN))),
     stable: relativeSpread(base) <= maxSpread,
   };
+}
+
+/**
+ * The verdict of a ratio row whose target `ok` judges one ratio: on the median when the baseline
+ * was steady; otherwise only when every repetition agrees, and saying so.
+ */
+export function verdictOf(cmp: Compared, ok: (ratio: number) => boolean): Verdict {
+  if (cmp.stable) return ok(cmp.ratio.median) ? 'PASS' : 'FAIL';
+  const each = cmp.ratio.values.filter((v) => !Number.isNaN(v));
+  if (each.length && each.every(ok)) return `PASS (each of ${each.length})`;
+  if (each.length && !each.some(ok)) return `FAIL (each of ${each.length})`;
+  return 'unstable';
 }

@@ -1,6 +1,6 @@
 import { relativeSpread, Spread } from './repeat';
 
-export type Verdict = 'PASS' | 'FAIL' | 'unstable' | '';
+export type Verdict = 'PASS' | 'FAIL' | 'unstable' | '' | `${'PASS' | 'FAIL'} (each of ${number})`;
 
 export interface Row {
   figure: string;
