@@ -1,7 +1,7 @@
 import { DatasetsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { REFRESH_AHEAD_MS, WIDENABLE_TTL_MS } from '../authorization/access-decisions';
-import { CachedViews, MAX_CACHED_VIEWS } from './cached-views';
+import { CachedViews, MAX_CACHED_VIEWS, reachesKeptReads } from './cached-views';
 
 describe('CachedViews', () => {
   let asked: { id: string; answer(view: unknown): void; fail(err: Error): void }[];
@@ -114,5 +114,23 @@ describe('CachedViews', () => {
     jest.advanceTimersByTime(1001);
     void get('last');
     expect(entries()).toBe(1);
+  });
+});
+
+describe('reachesKeptReads', () => {
+  it("keeps datasets' and key-value stores' views and every service's decisions, not request queues'", () => {
+    expect(reachesKeptReads('resources.datasets.push-items')).toBe(true);
+    expect(reachesKeptReads('resources.key-value-stores.put-record')).toBe(true);
+    expect(reachesKeptReads('permissions.grants.create')).toBe(true);
+    expect(reachesKeptReads('resources.request-queues.add-request')).toBe(false);
+  });
+
+  it('a request queue is read through, not kept', async () => {
+    const call = jest.fn(async () => ({ id: 'q1' }));
+    const views = new CachedViews({ call } as unknown as RpcClient);
+    const route = { ...DatasetsRpc.get, pattern: 'resources.request-queues.get' };
+    await views.get(route, { id: 'q1' });
+    await views.get(route, { id: 'q1' });
+    expect(call).toHaveBeenCalledTimes(2);
   });
 });

@@ -12,6 +12,21 @@ export const MAX_CACHED_VIEWS = 1000;
 /** How often, at most, the reads that ran out are swept (on a miss). */
 const SWEEP_EVERY_MS = 1000;
 
+/**
+ * Request queues' views are not kept: their operations are Crawlee's several writes per request,
+ * and a write that reaches nothing any replica keeps answers without the settle.
+ */
+const NOT_KEPT = 'resources.request-queues.';
+
+/**
+ * Whether what a call with this pattern reads or writes may be kept by a replica — its views, or
+ * (any other service) its access decisions: a write that sent one answers after the settle
+ * (IdempotencyInterceptor).
+ */
+export function reachesKeptReads(pattern: string): boolean {
+  return !pattern.startsWith(NOT_KEPT);
+}
+
 interface Fetch {
   /** On the monotonic clock: when it was sent (what it answers was read after). */
   askedAt: number;
@@ -24,8 +39,8 @@ interface Entry extends Fetch {
 }
 
 /**
- * Reads of resources' views — a storage's metadata by id (what `GET /v2/datasets/:id` shows), a
- * page of them by ids (`sharedWithMe`) — as the resources service answered them, by route and
+ * Reads of resources' views — a dataset's or key-value store's metadata by id (what
+ * `GET /v2/datasets/:id` shows), a page of them by ids (`sharedWithMe`) — as the resources service answered them, by route and
  * request, kept in this replica WIDENABLE_TTL_MS from when they were asked —
  * the decision cache's read-your-writes rule: every write through any replica answers no sooner
  * than that after its work (`IdempotencyInterceptor`), so no replica still serves a view read
@@ -48,6 +63,7 @@ export class CachedViews {
 
   /** What `route` (a read, never a write) answers to `request`, fresh within WIDENABLE_TTL_MS. */
   get<R extends RpcRoute>(route: R, request: RpcRequest<R>): Promise<RpcResponse<R>> {
+    if (!reachesKeptReads(route.pattern)) return this.rpc.call(route, request);
     const key = `${route.pattern}\n${JSON.stringify(request)}`;
     const now = performance.now();
     let entry = this.entries.get(key);

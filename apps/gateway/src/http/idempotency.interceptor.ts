@@ -13,6 +13,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { catchError, concatMap, Observable } from 'rxjs';
 import type { Principal } from '../auth/principal';
 import { AccessDecisions } from '../authorization/access-decisions';
+import { reachesKeptReads } from './cached-views';
 
 export const IDEMPOTENCY_KEY_HTTP_HEADER = 'idempotency-key';
 
@@ -32,10 +33,11 @@ interface KeyedRequest {
  * another principal, is another request and never replays someone else's answer.
  * Runs after the guards, so authorization's own calls are not counted in the derivation.
  *
- * A write that sent any call to a service answers — with its result or its error — no sooner than
+ * A write that sent a call to a service answers — with its result or its error — no sooner than
  * `AccessDecisions.settle` after its work: by then no replica serves a decision (that a change of
  * access could widen) or a resource's view (`CachedViews`) that was read before it. Read-your-writes
- * on every replica, with no message between them.
+ * on every replica, with no message between them. Calls that reach nothing kept (a request queue's
+ * operations: `reachesKeptReads`) do not make it wait.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
@@ -48,7 +50,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!key) return next.handle();
     const calls = new Map<string, number>();
     const settled = async () => {
-      if (calls.size > 0) await this.access.settle();
+      for (const counter of calls.keys())
+        if (counter.startsWith('call:') && reachesKeptReads(counter.slice(5))) return this.access.settle();
     };
     // The handler is called on subscription: run it, and all it awaits, under the key.
     return new Observable((subscriber) =>

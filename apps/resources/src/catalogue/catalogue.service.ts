@@ -78,7 +78,7 @@ export class CatalogueService {
       where: { id, type },
       lock: lock ? { mode: 'pessimistic_write' } : undefined,
     });
-    if (!resource) throw AppError.notFound(`The ${type.toLowerCase().replace(/_/g, ' ')}`);
+    if (!resource) throw notFound(type);
     return resource;
   }
 
@@ -91,10 +91,10 @@ export class CatalogueService {
     lock = false,
   ): Promise<CataloguedRow<S>> {
     const resource = await this.load(manager, type, id, lock);
-    return {
-      resource,
-      state: await manager.findOneByOrFail(state, { id } as unknown as FindOptionsWhere<S>),
-    };
+    const row = await manager.findOneBy(state, { id } as unknown as FindOptionsWhere<S>);
+    // Read outside a transaction, both rows can be gone by the second read: deleted meanwhile.
+    if (!row) throw notFound(type);
+    return { resource, state: row };
   }
 
   /**
@@ -184,3 +184,5 @@ export class CatalogueService {
     });
   }
 }
+
+const notFound = (type: ResourceType) => AppError.notFound(`The ${type.toLowerCase().replace(/_/g, ' ')}`);
