@@ -21,8 +21,9 @@ interface ChangingRequest {
  * reports, once the handler is done and before the response: each change is re-read into the
  * permissions service — which audits it, naming the caller, and announces it to every replica —
  * and this replica's cached decisions on it are dropped; then, as after every write, the response
- * waits until no replica can serve a decision the change could have widened (IdempotencyInterceptor,
- * `AccessDecisions.settle`): read-your-writes on every replica. Revocations reach other replicas' cached allows by `permissions.changed`. A handler that fails
+ * waits until no replica can serve a decision the change could have widened
+ * (IdempotencyInterceptor, `AccessDecisions.settle`): read-your-writes on every replica.
+ * Revocations reach other replicas' cached allows by `permissions.changed`. A handler that fails
  * may have made part of its change: it is applied then too, and the handler's error answers.
  * Attached by the declaring decorators to the routes that change access only.
  */

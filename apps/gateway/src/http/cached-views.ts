@@ -40,11 +40,11 @@ interface Entry extends Fetch {
 
 /**
  * Reads of resources' views — a dataset's or key-value store's metadata by id (what
- * `GET /v2/datasets/:id` shows), a page of them by ids (`sharedWithMe`) — as the resources service answered them, by route and
- * request, kept in this replica WIDENABLE_TTL_MS from when they were asked —
- * the decision cache's read-your-writes rule: every write through any replica answers no sooner
- * than that after its work (`IdempotencyInterceptor`), so no replica still serves a view read
- * before it. A request arriving meanwhile shares the view (or the fetch on its way); one in
+ * `GET /v2/datasets/:id` shows), a page of them by ids (`sharedWithMe`) — as the resources
+ * service answered them, by route and request, kept in this replica WIDENABLE_TTL_MS from when
+ * they were asked — the decision cache's read-your-writes rule: every write through any replica
+ * answers no sooner than that after its work (`IdempotencyInterceptor`), so no replica still
+ * serves a view read before it. A request arriving meanwhile shares the view (or the fetch on its way); one in
  * steady use is renewed REFRESH_AHEAD_MS before it runs out, one fetch at a time, so requests do
  * not wait for it. Authorization is not cached here: every request is decided first, and a view
  * is shown according to the caller's own permissions. A failed fetch is not kept.
@@ -56,6 +56,7 @@ interface Entry extends Fetch {
 export class CachedViews {
   private readonly entries = new Map<string, Entry>();
   private sweptAt = 0;
+
   constructor(
     private readonly rpc: RpcClient,
     @Optional() private readonly metrics?: GatewayMetrics,
