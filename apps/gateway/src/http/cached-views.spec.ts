@@ -25,7 +25,7 @@ describe('CachedViews', () => {
   });
   afterEach(() => jest.useRealTimers());
 
-  const get = (id = 'd1') => views.get(DatasetsRpc.get, { id }) as Promise<unknown>;
+  const get = (id = 'd1') => views.call(DatasetsRpc.get, { id }) as Promise<unknown>;
   const answerNext = (view: unknown) => asked.shift()!.answer(view);
 
   it('shares one fetch among the requests of WIDENABLE_TTL_MS, then fetches again', async () => {
@@ -90,7 +90,7 @@ describe('CachedViews', () => {
   it('keeps reads by route and request', async () => {
     const one = get('d1');
     const other = get('d2');
-    const store = views.get({ ...DatasetsRpc.get, pattern: 'resources.key-value-stores.get' }, { id: 'd1' });
+    const store = views.call({ ...DatasetsRpc.get, pattern: 'resources.key-value-stores.get' }, { id: 'd1' });
     expect(asked.map((a) => a.id)).toEqual(['d1', 'd2', 'd1']);
     answerNext('dataset d1');
     answerNext('dataset d2');
@@ -129,8 +129,8 @@ describe('reachesKeptReads', () => {
     const call = jest.fn(async () => ({ id: 'q1' }));
     const views = new CachedViews({ call } as unknown as RpcClient);
     const route = { ...DatasetsRpc.get, pattern: 'resources.request-queues.get' };
-    await views.get(route, { id: 'q1' });
-    await views.get(route, { id: 'q1' });
+    await views.call(route, { id: 'q1' });
+    await views.call(route, { id: 'q1' });
     expect(call).toHaveBeenCalledTimes(2);
   });
 });

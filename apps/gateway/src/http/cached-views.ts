@@ -40,8 +40,8 @@ interface Entry extends Fetch {
 
 /**
  * Reads of resources' views — a dataset's or key-value store's metadata by id (what
- * `GET /v2/datasets/:id` shows), a page of them by ids (`sharedWithMe`) — as the resources
- * service answered them, by route and request, kept in this replica WIDENABLE_TTL_MS from when
+ * `GET /v2/datasets/:id` shows), a page of them by ids and the page of ids shared with the caller
+ * (`sharedWithMe`) — as the services answered them, by route and request, kept in this replica WIDENABLE_TTL_MS from when
  * they were asked — the decision cache's read-your-writes rule: every write through any replica
  * answers no sooner than that after its work (`IdempotencyInterceptor`), so no replica still
  * serves a view read before it. A request arriving meanwhile shares the view (or the fetch on its way); one in
@@ -62,8 +62,11 @@ export class CachedViews {
     @Optional() private readonly metrics?: GatewayMetrics,
   ) {}
 
-  /** What `route` (a read, never a write) answers to `request`, fresh within WIDENABLE_TTL_MS. */
-  get<R extends RpcRoute>(route: R, request: RpcRequest<R>): Promise<RpcResponse<R>> {
+  /**
+   * What `route` (a read, never a write) answers to `request`, fresh within WIDENABLE_TTL_MS: a
+   * drop-in for `RpcClient.call` on reads.
+   */
+  call<R extends RpcRoute>(route: R, request: RpcRequest<R>): Promise<RpcResponse<R>> {
     if (!reachesKeptReads(route.pattern)) return this.rpc.call(route, request);
     const key = `${route.pattern}\n${JSON.stringify(request)}`;
     const now = performance.now();

@@ -70,10 +70,11 @@ export function storageCatalogueController<V extends StorageViewBase>(
     @Returns(listOf(view))
     async list(@Lister() lister: ListingCaller, @ValidQuery(listQuery) q: z.output<typeof listQuery>) {
       const unnamed = q.unnamed ?? false;
-      // Storages by id (`sharedWithMe`, a scoped token's) are read as their GETs are (CachedViews).
-      const page = await listByOwnership(this.rpc, this.access, lister, type, { ...q, unnamed }, (req) =>
+      // The ids shared with the caller and the storages by id (`sharedWithMe`, a scoped token's)
+      // are read as their GETs are (CachedViews).
+      const page = await listByOwnership(this.views, this.access, lister, type, { ...q, unnamed }, (req) =>
         req.ids
-          ? this.views.get(routes.list, { ...req, unnamed })
+          ? this.views.call(routes.list, { ...req, unnamed })
           : this.rpc.call(routes.list, { ...req, unnamed }),
       );
       return { data: { ...page, items: page.items.map((s) => this.present(s.view, s.permissions)) } };
@@ -102,7 +103,7 @@ export function storageCatalogueController<V extends StorageViewBase>(
     @Authorize(type, 'READ', idParam)
     @Returns(view)
     async get(@CurrentResource() resource: AuthorizedResource) {
-      const view = await this.views.get(routes.get, { id: resource.id });
+      const view = await this.views.call(routes.get, { id: resource.id });
       return { data: this.present(view, resource.permissions) };
     }
 

@@ -105,7 +105,8 @@ async function decideIds(
  * the permissions service's page kept to those ids).
  */
 export async function listByOwnership<V extends ListedView>(
-  rpc: RpcClient,
+  /** Asks for the page of ids shared with the caller: the RpcClient, or CachedViews (storages). */
+  rpc: Pick<RpcClient, 'call'>,
   access: AccessDecisions,
   caller: ListingCaller,
   type: ResourceType,
