@@ -277,6 +277,48 @@ describe('read-your-writes of access, across gateway replicas', () => {
         shows: (res) => res.body.data.name === name,
       };
     });
+    // Carol's sharedWithMe (its page of ids and their views, kept the same way) while grants come and go.
+    const restricted = await createDataset(t, alice, 'listed');
+    const listed = () => second().get('/v2/datasets?ownership=sharedWithMe&limit=1000').set(carol.auth);
+    const lists = (res: request.Response) =>
+      (res.body.data.items as { id: string }[]).some((item) => item.id === restricted);
+    const whileListing = async (write: () => Promise<unknown>) => {
+      let writing = true;
+      const reading = (async () => {
+        while (writing) await listed().expect(200);
+      })();
+      try {
+        await write();
+      } finally {
+        writing = false;
+        await reading;
+      }
+    };
+    const grant = async () =>
+      (
+        await first()
+          .post(`/v2/datasets/${restricted}/access/grants`)
+          .set(alice.auth)
+          .send({ user: carol.username, permissions: ['READ'] })
+          .expect(201)
+      ).body.data.id as string;
+    const revoke = (grantId: string) =>
+      first().delete(`/v2/datasets/${restricted}/access/grants/${grantId}`).set(alice.auth).expect(204);
+    let grantId = '';
+    await trials('READ grant → other gateway lists it in sharedWithMe', 200, async () => ({
+      write: () => whileListing(async () => (grantId = await grant())),
+      read: listed,
+      shows: lists,
+      after: () => revoke(grantId),
+    }));
+    await trials('grant revoked → other gateway no longer lists it', 200, async () => {
+      const given = await grant();
+      return {
+        write: () => whileListing(() => revoke(given)),
+        read: listed,
+        shows: (res) => !lists(res),
+      };
+    });
   }, 600_000);
 
   it('a revoked API token is refused on the other gateway as soon as the revoke answers', async () => {
