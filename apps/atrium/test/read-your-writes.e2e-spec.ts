@@ -244,10 +244,11 @@ describe('read-your-writes of access, across gateway replicas', () => {
     // Gateway 2 serves a storage's view from its cache (`CachedViews`): it reads it all through
     // the write, so a view kept past the write would be served.
     const view = () => second().get(`/v2/datasets/${datasetId}`).set(alice.auth);
-    const whileReading = async (write: () => request.Test) => {
+    /** Runs `write` while `read` is sent again and again (each answering 200) until it is done. */
+    const whileRead = async (read: () => request.Test, write: () => Promise<unknown>) => {
       let writing = true;
       const reading = (async () => {
-        while (writing) await view().expect(200);
+        while (writing) await read().expect(200);
       })();
       try {
         await write();
@@ -256,6 +257,7 @@ describe('read-your-writes of access, across gateway replicas', () => {
         await reading;
       }
     };
+    const whileReading = (write: () => Promise<unknown>) => whileRead(view, write);
     let items = 0;
     await trials('items pushed → other gateway shows the new itemCount', 200, async () => ({
       write: () =>
@@ -282,18 +284,7 @@ describe('read-your-writes of access, across gateway replicas', () => {
     const listed = () => second().get('/v2/datasets?ownership=sharedWithMe&limit=1000').set(carol.auth);
     const lists = (res: request.Response) =>
       (res.body.data.items as { id: string }[]).some((item) => item.id === restricted);
-    const whileListing = async (write: () => Promise<unknown>) => {
-      let writing = true;
-      const reading = (async () => {
-        while (writing) await listed().expect(200);
-      })();
-      try {
-        await write();
-      } finally {
-        writing = false;
-        await reading;
-      }
-    };
+    const whileListing = (write: () => Promise<unknown>) => whileRead(listed, write);
     const grant = async () =>
       (
         await first()
