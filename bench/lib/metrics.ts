@@ -14,15 +14,17 @@ export interface DecisionCounters {
 const sample =
   /^(atrium_access_decisions_total|atrium_access_decision_invalidations_total|atrium_cached_reads_total)\{(\w+)="([^"]*)"\} (\S+)$/;
 
+const noCounters = (): DecisionCounters => ({
+  cache: 0,
+  service: 0,
+  invalidations: {},
+  reads: { cache: 0, service: 0 },
+});
+
 export async function decisionCounters(api: Api): Promise<DecisionCounters> {
   const res = await api.request('GET', '/metrics', { timeoutMs: 5000 });
   if (res.status !== 200 || typeof res.body !== 'string') throw new Error(`GET /metrics: ${res.status}`);
-  const counters: DecisionCounters = {
-    cache: 0,
-    service: 0,
-    invalidations: {},
-    reads: { cache: 0, service: 0 },
-  };
+  const counters = noCounters();
   for (const line of res.body.split('\n')) {
     const m = sample.exec(line);
     if (!m) continue;
@@ -43,7 +45,7 @@ export async function decisionCounters(api: Api): Promise<DecisionCounters> {
 /** Every gateway's counters summed. */
 export async function allDecisionCounters(gateways: Api[]): Promise<DecisionCounters> {
   const each = await Promise.all(gateways.map(decisionCounters));
-  const sum: DecisionCounters = { cache: 0, service: 0, invalidations: {}, reads: { cache: 0, service: 0 } };
+  const sum = noCounters();
   for (const c of each) {
     sum.cache += c.cache;
     sum.service += c.service;

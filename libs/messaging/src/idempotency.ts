@@ -43,6 +43,11 @@ export function withIdempotency<T>(
   return storage.run({ key, deadline, counters }, work);
 }
 
+/** The patterns of the calls counted in `counters` (see `withIdempotency`). */
+export function calledPatterns(counters: ReadonlyMap<string, number>): string[] {
+  return [...counters.keys()].filter((c) => c.startsWith('call:')).map((c) => c.slice('call:'.length));
+}
+
 /** Runs `work` outside any request (event consumers, polling workers): nothing in it is keyed. */
 export function withoutIdempotency<T>(work: () => T): T {
   return storage.run(undefined, work);

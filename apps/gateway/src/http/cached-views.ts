@@ -73,7 +73,7 @@ export class CachedViews {
     let entry = this.entries.get(key);
     if (entry && now - entry.askedAt > WIDENABLE_TTL_MS) {
       // Ran out: its renewal, if it is fresh enough, takes its place.
-      entry = entry.next && now - entry.next.askedAt <= WIDENABLE_TTL_MS ? { ...entry.next } : undefined;
+      entry = entry.next && now - entry.next.askedAt <= WIDENABLE_TTL_MS ? entry.next : undefined;
       if (entry) this.entries.set(key, entry);
       else this.entries.delete(key);
     }

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { INTERCEPTORS_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
 import { AppError } from '@atrium/contracts';
-import { isValidIdempotencyKey, withIdempotency } from '@atrium/messaging';
+import { calledPatterns, isValidIdempotencyKey, withIdempotency } from '@atrium/messaging';
 import { createHash, randomUUID } from 'node:crypto';
 import { catchError, concatMap, Observable } from 'rxjs';
 import type { Principal } from '../auth/principal';
@@ -50,8 +50,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!key) return next.handle();
     const calls = new Map<string, number>();
     const settled = async () => {
-      for (const counter of calls.keys())
-        if (counter.startsWith('call:') && reachesKeptReads(counter.slice(5))) return this.access.settle();
+      if (calledPatterns(calls).some(reachesKeptReads)) await this.access.settle();
     };
     // The handler is called on subscription: run it, and all it awaits, under the key.
     return new Observable((subscriber) =>
