@@ -14,6 +14,7 @@ import {
   EVENTS_EXCHANGE,
   eventRetryDelayMs,
   MAX_EVENT_RETRIES,
+  backOffReconnects,
 } from './topology';
 import { isDatabaseUnavailable } from './database-unavailable';
 
@@ -61,10 +62,12 @@ export class AmqpEventBus implements EventBus {
   private readonly logger = new Logger('AmqpEventBus');
 
   constructor(url: string) {
-    this.connection = amqp.connect([url], {
-      connectionOptions: amqpConnectionOptions,
-      reconnectTimeInSeconds: AMQP_RECONNECT_SECONDS,
-    });
+    this.connection = backOffReconnects(
+      amqp.connect([url], {
+        connectionOptions: amqpConnectionOptions,
+        reconnectTimeInSeconds: AMQP_RECONNECT_SECONDS,
+      }),
+    );
     this.connection.on('disconnect', ({ err }) =>
       this.logger.warn(`Disconnected from RabbitMQ: ${err?.message}`),
     );

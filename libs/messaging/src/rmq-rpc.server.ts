@@ -5,6 +5,7 @@ import { RmqContext, RmqOptions, ServerRMQ } from '@nestjs/microservices';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { PatternRoutes } from './pattern-routes';
+import { backOffReconnects } from './topology';
 
 /** How long a closing server waits for the requests it already took before it closes anyway. */
 export const RPC_DRAIN_TIMEOUT_MS = 10_000;
@@ -55,6 +56,11 @@ export class RmqRpcServer extends ServerRMQ {
     const consumerTag = `${options.queue}.${process.pid}.${randomUUID()}`;
     super({ ...options, consumerTag });
     this.consumerTag = consumerTag;
+  }
+
+  /** Its connection, whose reconnection attempts back off (`backOffReconnects`). */
+  override createClient<T = unknown>(): T {
+    return backOffReconnects(super.createClient<Parameters<typeof backOffReconnects>[0]>()) as T;
   }
 
   private readonly patternRoutes = new PatternRoutes(

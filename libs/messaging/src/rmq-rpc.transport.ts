@@ -2,7 +2,13 @@ import { Logger } from '@nestjs/common';
 import { ClientRMQ, RmqRecordBuilder } from '@nestjs/microservices';
 import { SERVICES, ServiceName } from '@atrium/contracts';
 import { lastValueFrom, timeout, TimeoutError } from 'rxjs';
-import { AMQP_RECONNECT_SECONDS, amqpConnectionOptions, rpcQueue, rpcQueueOptions } from './topology';
+import {
+  AMQP_RECONNECT_SECONDS,
+  amqpConnectionOptions,
+  backOffReconnects,
+  rpcQueue,
+  rpcQueueOptions,
+} from './topology';
 import { currentRequestId, REQUEST_ID_HEADER } from './request-context';
 import { RpcTransport, timeoutError, toAppError } from './rpc-transport';
 import { rpcSpan, traceHeaders } from './tracing';
@@ -12,10 +18,15 @@ import { rpcCallHeaders } from './idempotency';
 /**
  * Nest's RMQ client, whose channel wrapper's 'error' (its setup failing because the connection
  * went away: seen under the fault tests) was an unhandled 'error' event, which ends the process.
- * The wrapper sets the channel up again when the connection is back.
+ * The wrapper sets the channel up again when the connection is back, which is retried with
+ * backoff (`backOffReconnects`).
  */
 class WatchedClientRMQ extends ClientRMQ {
   private readonly channelLogger = new Logger('RmqRpcTransport');
+
+  override createClient(): ReturnType<ClientRMQ['createClient']> {
+    return backOffReconnects(super.createClient());
+  }
 
   override createChannel(): Promise<void> {
     const created = super.createChannel();

@@ -26,5 +26,35 @@ export function rpcQueueOptions(service: ServiceName) {
 /** Nagle's algorithm adds ~40 ms per round trip on small AMQP frames. */
 export const amqpConnectionOptions = { noDelay: true };
 
-/** Seconds between reconnection attempts after the broker goes away (amqp-connection-manager's default is 5). */
-export const AMQP_RECONNECT_SECONDS = 1;
+/**
+ * Seconds before the first reconnection attempt after a connection to the broker is lost
+ * (amqp-connection-manager's default is 5): a reset connection (a broker restart, a proxy or load
+ * balancer cutting it) is mended in ~0.1 s instead of callers getting 503s for a second. Each
+ * failed attempt doubles the wait, up to AMQP_RECONNECT_MAX_SECONDS (`backOffReconnects`).
+ */
+export const AMQP_RECONNECT_SECONDS = 0.1;
+/** The wait between attempts while the broker stays unreachable. */
+export const AMQP_RECONNECT_MAX_SECONDS = 1;
+
+/** What `backOffReconnects` needs of amqp-connection-manager's connection. */
+interface ReconnectingConnection {
+  reconnectTimeInSeconds: number;
+  on(event: 'connect' | 'connectFailed', listener: () => void): unknown;
+}
+
+/**
+ * Makes a connection's reconnection attempts back off: the first AMQP_RECONNECT_SECONDS after it
+ * is lost, doubled after each failure up to AMQP_RECONNECT_MAX_SECONDS, and quick again once it
+ * connects. amqp-connection-manager reads `reconnectTimeInSeconds` before every attempt.
+ */
+export function backOffReconnects<C extends ReconnectingConnection>(connection: C): C {
+  connection.reconnectTimeInSeconds = AMQP_RECONNECT_SECONDS;
+  connection.on('connect', () => (connection.reconnectTimeInSeconds = AMQP_RECONNECT_SECONDS));
+  connection.on('connectFailed', () => {
+    connection.reconnectTimeInSeconds = Math.min(
+      connection.reconnectTimeInSeconds * 2,
+      AMQP_RECONNECT_MAX_SECONDS,
+    );
+  });
+  return connection;
+}
