@@ -1,8 +1,10 @@
+import { Module } from '@nestjs/common';
 import {
   AMQP_RECONNECT_MAX_SECONDS,
   AMQP_RECONNECT_SECONDS,
   AmqpEventBus,
   RmqRpcTransport,
+  startServiceApp,
 } from '@atrium/messaging';
 import { FaultProxy, startFaultProxy, TEST_AMQP_URL } from '@atrium/testing';
 import { sleep } from './faults-stack';
@@ -79,6 +81,61 @@ describe('faults: reconnecting to RabbitMQ', () => {
       expect(backInMs).toBeLessThan(1000);
     } finally {
       await transport.close();
+    }
+  });
+
+  it('fails the calls on their way at once when the connection goes, instead of at their deadline', async () => {
+    const transport = new RmqRpcTransport(proxy.url(TEST_AMQP_URL));
+    try {
+      await transport.send('issues', 'reconnect.probe', {}, 300).catch(() => undefined);
+      // Nobody serves this queue: without the cut the call would wait its whole 5 s.
+      const started = performance.now();
+      const call = transport.send('issues', 'reconnect.probe', {}, 5000).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      await sleep(100);
+      proxy.reset();
+      const err = await call;
+      const failedInMs = performance.now() - started;
+      process.stdout.write(
+        `[reconnect] a call on its way failed ${failedInMs.toFixed(0)} ms after it was sent\n`,
+      );
+      expect(err).toMatchObject({ type: 'service-unavailable' });
+      expect(String((err as Error).message)).toMatch(/lost before the answer came/);
+      expect(failedInMs).toBeLessThan(1000);
+      // And the next call goes out on the new connection.
+      await waitFor(() => proxy.stats.open > 0, 5000);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('keeps a service running through a second reset while it sets its channel up again', async () => {
+    // Nest's RMQ server does not await its `consume`: a connection lost before the broker
+    // confirmed it was an unhandled rejection, which ends a service process (outside attack pass).
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    @Module({})
+    class NoHandlers {}
+    const app = await startServiceApp({ module: NoHandlers }, 'issues', {
+      amqpUrl: proxy.url(TEST_AMQP_URL),
+      logLevel: 'fatal',
+    });
+    try {
+      for (let i = 0; i < 12; i++) {
+        proxy.reset();
+        // Around the first reconnection attempt (AMQP_RECONNECT_SECONDS), as a broker blip does.
+        await sleep(AMQP_RECONNECT_SECONDS * 1000 + (i % 6) * 5);
+        proxy.reset();
+        await sleep(300);
+      }
+      await sleep(500);
+      expect(rejections.map(String)).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+      await app.close();
     }
   });
 });

@@ -83,6 +83,15 @@ export class RmqRpcServer extends ServerRMQ {
       wrapper.on('error', (err) => this.shutdownLogger.warn(`RPC channel setup failed: ${err.message}`));
     }
     this.consumerChannel = channel;
+    // Nest starts consuming without awaiting it: a connection lost before the broker confirms it
+    // rejected that promise unhandled, which ends the process (two resets ~0.1 s apart, a broker
+    // blip). The wrapper starts consuming again on the next connection.
+    const consume = channel.consume.bind(channel);
+    channel.consume = (...args: Parameters<Channel['consume']>) => {
+      const consuming = consume(...args);
+      consuming.catch((err: Error) => this.shutdownLogger.warn(`Could not start consuming: ${err.message}`));
+      return consuming;
+    };
     await super.setupChannel(channel, callback);
   }
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ClientRMQ, RmqRecordBuilder } from '@nestjs/microservices';
 import { SERVICES, ServiceName } from '@atrium/contracts';
-import { lastValueFrom, timeout, TimeoutError } from 'rxjs';
+import { lastValueFrom, Observable, race, Subject, timeout, TimeoutError } from 'rxjs';
 import {
   AMQP_RECONNECT_SECONDS,
   amqpConnectionOptions,
@@ -19,13 +19,27 @@ import { rpcCallHeaders } from './idempotency';
  * Nest's RMQ client, whose channel wrapper's 'error' (its setup failing because the connection
  * went away: seen under the fault tests) was an unhandled 'error' event, which ends the process.
  * The wrapper sets the channel up again when the connection is back, which is retried with
- * backoff (`backOffReconnects`).
+ * backoff (`backOffReconnects`). The calls on their way when the connection goes fail at once
+ * (`connectionLost`): their replies come back on direct reply-to, which is the lost channel's, so
+ * they could only wait for their deadline.
  */
 class WatchedClientRMQ extends ClientRMQ {
   private readonly channelLogger = new Logger('RmqRpcTransport');
+  private lost = new Subject<never>();
+
+  /** Errors when the connection in use now is lost. */
+  get connectionLost(): Observable<never> {
+    return this.lost;
+  }
 
   override createClient(): ReturnType<ClientRMQ['createClient']> {
-    return backOffReconnects(super.createClient());
+    const connection = backOffReconnects(super.createClient());
+    connection.on('disconnect', () => {
+      const lost = this.lost;
+      this.lost = new Subject<never>();
+      lost.error(new Error('the connection to RabbitMQ was lost before the answer came'));
+    });
+    return connection;
   }
 
   override createChannel(): Promise<void> {
@@ -40,11 +54,11 @@ class WatchedClientRMQ extends ClientRMQ {
 
 /** RPC over @nestjs/microservices RMQ: persistent requests, direct reply-to, a deadline per call. */
 export class RmqRpcTransport implements RpcTransport {
-  private readonly clients = new Map<ServiceName, ClientRMQ>();
+  private readonly clients = new Map<ServiceName, WatchedClientRMQ>();
 
   constructor(private readonly url: string) {}
 
-  private client(service: ServiceName): ClientRMQ {
+  private client(service: ServiceName): WatchedClientRMQ {
     let client = this.clients.get(service);
     if (!client) {
       client = new WatchedClientRMQ({
@@ -82,7 +96,10 @@ export class RmqRpcTransport implements RpcTransport {
       })
       .build();
     try {
-      return await lastValueFrom(this.client(service).send(pattern, record).pipe(timeout(timeoutMs)));
+      const client = this.client(service);
+      return await lastValueFrom(
+        race(client.send(pattern, record), client.connectionLost).pipe(timeout(timeoutMs)),
+      );
     } catch (err) {
       if (err instanceof TimeoutError) throw timeoutError(service, pattern, timeoutMs);
       throw toAppError(service, err);
