@@ -95,6 +95,7 @@ describe('faults: reconnecting to RabbitMQ', () => {
         (err: unknown) => err,
       );
       await sleep(100);
+      const accepted = proxy.stats.accepted;
       proxy.reset();
       const err = await call;
       const failedInMs = performance.now() - started;
@@ -104,8 +105,13 @@ describe('faults: reconnecting to RabbitMQ', () => {
       expect(err).toMatchObject({ type: 'service-unavailable' });
       expect(String((err as Error).message)).toMatch(/lost before the answer came/);
       expect(failedInMs).toBeLessThan(1000);
-      // And the next call goes out on the new connection.
-      await waitFor(() => proxy.stats.open > 0, 5000);
+      // And the next call goes out on the new connection: it waits for its deadline (nobody
+      // answers this queue) instead of failing as lost.
+      await waitFor(() => proxy.stats.accepted > accepted, 5000);
+      await sleep(100);
+      await expect(transport.send('issues', 'reconnect.probe', {}, 300)).rejects.toMatchObject({
+        message: expect.stringMatching(/did not answer reconnect\.probe within 300 ms/),
+      });
     } finally {
       await transport.close();
     }
