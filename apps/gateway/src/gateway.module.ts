@@ -29,6 +29,7 @@ import { SessionVerifications } from './auth/session-verifications';
 import { TokenVerifications } from './auth/token-verifications';
 import { AccessDecisions } from './authorization/access-decisions';
 import { CachedViews } from './http/cached-views';
+import { ChangeVersions } from './authorization/kept-reads';
 import { AccessDeclarationsCheck } from './authorization/access-declarations.check';
 import { AuthorizationGuard } from './authorization/authorization.guard';
 import { RunReferences } from './runs/run-references';
@@ -135,6 +136,7 @@ export class GatewayModule {
         { provide: GatewayMetrics, useValue: metrics },
         AccessDecisions,
         CachedViews,
+        ChangeVersions,
         AccessDeclarationsCheck,
         RunReferences,
         RunLogs,

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { PermissionsRpc } from '@atrium/contracts';
 import { ServiceConfig } from '@atrium/config';
 import { healthControllerFor, MessagingModule, ServiceOutboxRelay } from '@atrium/messaging';
-import { PersistenceModule } from '@atrium/persistence';
+import { changeVersionControllerFor, PersistenceModule } from '@atrium/persistence';
 import { permissionsDataSourceOptions } from './database/permissions.data-source';
 import { ChecksMessageController } from './decisions/checks.message.controller';
 import { AuditLogMessageController } from './audit/audit-log.message.controller';
@@ -39,6 +39,7 @@ export class PermissionsModule {
       ],
       controllers: [
         healthControllerFor(PermissionsRpc.health),
+        changeVersionControllerFor(PermissionsRpc.changeVersion, 'permissions'),
         ChecksMessageController,
         MovesMessageController,
         GrantsMessageController,

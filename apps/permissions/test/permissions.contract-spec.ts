@@ -190,6 +190,7 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
       total: 1,
       resourceIds: [dataset.id],
       nextCursor: null,
+      validUntil: null,
     });
 
     // Bob could WRITE, so he was shown the signing key: the revoke rotates it. With no resources
@@ -327,6 +328,63 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
     });
   });
 
+  it('moves its change version with every change a decision or a shared list reads, and only then', async () => {
+    const version = async () => (await h.rpc.call(PermissionsRpc.changeVersion, {})).version;
+    const erin = newId();
+    const before = await version();
+    // Reads change nothing.
+    await check(erin, 'READ');
+    const shared = () =>
+      h.rpc.call(PermissionsRpc.listSharedWith, {
+        subjectId: erin,
+        resourceType: 'DATASET',
+        offset: 0,
+        limit: 10,
+        desc: false,
+      });
+    await shared();
+    expect(await version()).toBe(before);
+    // A grant does, in its own transaction: it is read with it.
+    const grant = await h.rpc.call(PermissionsRpc.createGrant, {
+      resourceType: 'DATASET',
+      resourceId: dataset.id,
+      subjectId: erin,
+      permissions: ['READ'],
+      grantedBy: alice.id,
+    });
+    const granted = await version();
+    expect(granted).not.toBe(before);
+    expect(await shared()).toMatchObject({ resourceIds: [dataset.id], validUntil: null });
+    // A grant of a later start or end says when time alone changes the list.
+    const startsAt = new Date(Date.now() + 60_000);
+    await h.rpc.call(PermissionsRpc.updateGrant, {
+      resourceType: 'DATASET',
+      resourceId: dataset.id,
+      grantId: grant.id,
+      changes: { notBefore: startsAt.toISOString() },
+      updatedBy: alice.id,
+    });
+    const pending = await version();
+    expect(pending).not.toBe(granted);
+    expect(await shared()).toMatchObject({ resourceIds: [], validUntil: startsAt.toISOString() });
+    // Concurrent changes all commit (no deadlock between their bumps), and each moves it.
+    const subjects = Array.from({ length: 12 }, () => newId());
+    await Promise.all(
+      subjects.map((subjectId) =>
+        h.rpc.call(PermissionsRpc.createGrant, {
+          resourceType: 'DATASET',
+          resourceId: dataset.id,
+          subjectId,
+          permissions: ['READ'],
+          grantedBy: alice.id,
+        }),
+      ),
+    );
+    const [epoch, count] = (await version()).split(':');
+    expect(epoch).toBe(pending.split(':')[0]);
+    expect(Number(count)).toBeGreaterThanOrEqual(Number(pending.split(':')[1]) + subjects.length);
+  });
+
   it('ignores an expired grant, to the second', async () => {
     const carol = newId();
     await h.rpc.call(PermissionsRpc.createGrant, {
@@ -401,6 +459,7 @@ describe('permissions message contract (RabbitMQ + PostgreSQL)', () => {
       total: 0,
       resourceIds: [],
       nextCursor: null,
+      validUntil: null,
     });
   });
 

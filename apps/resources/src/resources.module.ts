@@ -17,7 +17,7 @@ import { RunLeasesMessageController } from './runs/run-leases.message.controller
 import { RunLeasesService } from './runs/run-leases.service';
 import { ResourcesConfig } from '@atrium/config';
 import { healthControllerFor, MessagingModule, ServiceOutboxRelay } from '@atrium/messaging';
-import { PersistenceModule } from '@atrium/persistence';
+import { changeVersionControllerFor, PersistenceModule } from '@atrium/persistence';
 import { AppContentsService } from './apps/app-contents.service';
 import { AppModelsService } from './apps/app-models.service';
 import { AppsMessageController } from './apps/apps.message.controller';
@@ -69,6 +69,7 @@ export class ResourcesModule {
       ],
       controllers: [
         healthControllerFor(ResourcesRpc.health),
+        changeVersionControllerFor(ResourcesRpc.changeVersion, 'resources'),
         CatalogueMessageController,
         catalogueMessageController(DATASETS.rpc, DatasetsService),
         DatasetsMessageController,

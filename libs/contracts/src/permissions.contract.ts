@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MEMBERSHIP_KINDS, MembershipKind } from './access-scope';
 import { GeneralAccess, Permission, PERMISSIONS, RESOURCE_TYPES, ResourceType } from './access.enums';
 import { principalSchema } from './principal';
-import { healthRequest, HealthResponse, rpc } from './rpc-route';
+import { ChangeVersionResponse, healthRequest, HealthResponse, rpc } from './rpc-route';
 import { changedByField } from './facts';
 import { ID_PATTERN, idSchema, isoDateSchema, resourceRefSchema } from './validation';
 
@@ -202,6 +202,8 @@ const manyCheckRequest = checkRequest
 
 export const PermissionsRpc = {
   health: rpc<HealthResponse>()('permissions', 'permissions.health', healthRequest),
+  /** The version of what decisions and shared lists read: unchanged, what was read after it still holds. */
+  changeVersion: rpc<ChangeVersionResponse>()('permissions', 'permissions.change-version', healthRequest),
   check: rpc<CheckResult>()('permissions', 'permissions.check', checkRequest),
   /**
    * Several independent checks in one request, answered in order, each exactly as `check` answers
@@ -301,8 +303,17 @@ export const PermissionsRpc = {
     'permissions.audit-log.list',
     auditLogQuery.extend({ caller: principalSchema, limit: z.number().int().min(1).max(1000) }).strict(),
   ),
-  /** Resources of a type granted to a subject (for `ownership=sharedWithMe`). */
-  listSharedWith: rpc<{ total: number; resourceIds: string[]; nextCursor: string | null }>()(
+  /**
+   * Resources of a type granted to a subject (for `ownership=sharedWithMe`). `validUntil`: when
+   * time alone may change the answer (the first start or end still to come of one of the
+   * subject's grants), null if never.
+   */
+  listSharedWith: rpc<{
+    total: number;
+    resourceIds: string[];
+    nextCursor: string | null;
+    validUntil: string | null;
+  }>()(
     'permissions',
     'permissions.shared-with.list',
     z

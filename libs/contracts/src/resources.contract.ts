@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { RESOURCE_TYPES, STORAGE_TYPES } from './access.enums';
 import { ResourceFacts } from './facts';
 import { signingKeyRotationSchema } from './signing-keys';
-import { healthRequest, HealthResponse, rpc } from './rpc-route';
+import { ChangeVersionResponse, healthRequest, HealthResponse, rpc } from './rpc-route';
 import { idSchema, resourceNameSchema } from './validation';
 
 export const paginationSchema = z
@@ -24,6 +24,8 @@ export interface ListPage<T> {
 
 export const ResourcesRpc = {
   health: rpc<HealthResponse>()('resources', 'resources.health', healthRequest),
+  /** The version of the storages' views (their catalogue rows and state): unchanged, what was read after it still holds. */
+  changeVersion: rpc<ChangeVersionResponse>()('resources', 'resources.change-version', healthRequest),
   /** Checks a pre-signed URL's signature against the storage's current signing key. */
   verifySignature: rpc<{ valid: true }>()(
     'resources',

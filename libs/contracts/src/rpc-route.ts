@@ -38,3 +38,11 @@ export interface HealthResponse {
   service: ServiceName;
   ok: true;
 }
+
+/**
+ * A service's change version: the same while nothing it keeps has changed (see
+ * `changeVersionMigration`); what a cache revalidates with.
+ */
+export interface ChangeVersionResponse {
+  version: string;
+}

@@ -8,3 +8,4 @@ export * from './postgres-errors';
 export * from './migration-safety';
 export * from './sql-dump';
 export * from './rpc-idempotency';
+export * from './change-version';

@@ -1,6 +1,11 @@
 import { AppError, CheckResult, PermissionsRpc, RpcRoute } from '@atrium/contracts';
 import { EventBus, RpcClient } from '@atrium/messaging';
 import { AccessDecisions, WIDENABLE_TTL_MS } from './access-decisions';
+import { ChangeVersions } from './kept-reads';
+
+/** Versions never known: every kept read runs out WIDENABLE_TTL_MS after it was asked. */
+const unknownVersions = () =>
+  new ChangeVersions({ call: () => new Promise(() => undefined) } as unknown as RpcClient);
 
 /** Cache misses beyond the requests on their way go together in one `checkMany`. */
 describe('AccessDecisions batching of cache misses', () => {
@@ -41,7 +46,7 @@ describe('AccessDecisions batching of cache misses', () => {
       onConnectionChange: () => undefined,
       subscribeBroadcast: async () => undefined,
     } as unknown as EventBus;
-    access = new AccessDecisions(rpc, bus);
+    access = new AccessDecisions(rpc, bus, unknownVersions());
     await access.onModuleInit();
   });
   afterEach(() => {

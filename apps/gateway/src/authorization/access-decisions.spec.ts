@@ -1,6 +1,11 @@
 import { CheckResult } from '@atrium/contracts';
 import { EventBus, RpcClient } from '@atrium/messaging';
 import { AccessDecisions, REFRESH_AHEAD_MS, WIDENABLE_TTL_MS } from './access-decisions';
+import { ChangeVersions } from './kept-reads';
+
+/** Versions never known: every kept read runs out WIDENABLE_TTL_MS after it was asked. */
+const unknownVersions = () =>
+  new ChangeVersions({ call: () => new Promise(() => undefined) } as unknown as RpcClient);
 
 // Found by the load test (issue 8, item 18): a guest's request checked while the owner revoked
 // the grant cached the old "allowed" after the revocation had cleared the cache, so the guest's
@@ -34,7 +39,7 @@ describe('AccessDecisions', () => {
         announce = (payload) => handler({ id: 'e', name: 'permissions.changed', occurredAt: '', payload });
       },
     } as unknown as EventBus;
-    access = new AccessDecisions(rpc, bus);
+    access = new AccessDecisions(rpc, bus, unknownVersions());
     await access.onModuleInit();
   });
   afterEach(() => access.onModuleDestroy());

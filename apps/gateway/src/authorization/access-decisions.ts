@@ -14,6 +14,7 @@ import {
 } from '@atrium/contracts';
 import { EVENT_BUS, EventBus, RpcClient } from '@atrium/messaging';
 import { GatewayMetrics } from '../health/metrics';
+import { ChangeVersions, REFRESH_AHEAD_MS, WIDENABLE_TTL_MS } from './kept-reads';
 
 /** No decision is kept longer than this, whatever else holds. */
 const MAX_TTL_MS = 60_000;
@@ -38,23 +39,9 @@ const ANY_RESOURCE = '*';
 const ANY_ACCOUNT = 'account:*';
 const accountTag = (accountId: string) => `account:${accountId}`;
 const memberTag = (userId: string) => `member:${userId}`;
-/**
- * Read-your-writes on every replica, with no message between replicas: a decision that a change
- * could widen (a denial, or an allow holding less than every permission of the type) is kept at
- * most this long after it was asked, and a call that changes access answers no sooner than this
- * after its change was applied (`settle`) — so no replica still holds a decision asked before the
- * change (a commit wait, as Spanner's). Durations on each process's monotonic clock; the margin
- * covers timer granularity.
- */
-export const WIDENABLE_TTL_MS = 20;
+/** The settle's margin over WIDENABLE_TTL_MS: timer granularity. */
 const SETTLE_MARGIN_MS = 2;
-/**
- * A decision a change could widen that is served with less than this left is asked again at
- * once (one check at a time), so that a decision in steady use is renewed before it ends instead
- * of making the requests after it wait for a check. What is served is still never older than
- * WIDENABLE_TTL_MS.
- */
-export const REFRESH_AHEAD_MS = 5;
+export { REFRESH_AHEAD_MS, WIDENABLE_TTL_MS };
 
 interface Entry {
   result: CheckResult;
@@ -63,6 +50,8 @@ interface Entry {
   widenableUntil: number;
   /** What it depends on (see ANY_RESOURCE): what a change must reach to drop it. */
   tags: readonly string[];
+  /** The permissions service's change version when it was asked, if one was known (ChangeVersions). */
+  version?: string;
 }
 
 type CheckRequest = RpcRequest<typeof PermissionsRpc.check>;
@@ -129,6 +118,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly rpc: RpcClient,
     @Inject(EVENT_BUS) private readonly bus: EventBus,
+    private readonly versions: ChangeVersions,
     @Optional() private readonly metrics?: GatewayMetrics,
   ) {}
 
@@ -187,13 +177,19 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     const key = `${principal.userId ?? ''}|${principal.runId ?? ''}|${principal.scope ? principal.tokenId : ''}|${resourceType}|${resourceRef}|${permission}`;
     const hit = this.entries.get(key);
     if (hit && hit.expiresAt > Date.now() && this.usable) {
-      const left = hit.widenableUntil - performance.now();
+      const left =
+        Math.max(hit.widenableUntil, this.versions.confirmedUntil('permissions', hit.version)) -
+        performance.now();
       if (left > 0) {
         this.metrics?.decisionServed('cache');
-        // A decision a change could widen, in use as its time runs out: asked again now, so
-        // that the requests after it find the next one rather than wait for it.
-        if (left < REFRESH_AHEAD_MS && !this.asked.has(key))
-          this.decide(key, { principal, resourceType, resourceRef, permission }).catch(() => undefined);
+        // A decision a change could widen, in use as its time runs out: renewed now (its
+        // version revalidated, or it is asked again), so that the requests after it find it
+        // renewed rather than wait for it.
+        if (left < REFRESH_AHEAD_MS)
+          this.versions.renew('permissions', hit.version, () => {
+            if (!this.asked.has(key))
+              this.decide(key, { principal, resourceType, resourceRef, permission }).catch(() => undefined);
+          });
         return hit.result;
       }
     }
@@ -222,6 +218,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     const now = Date.now();
     const generation = this.generation;
     const askedAt = performance.now();
+    const version = this.versions.current('permissions');
     const answer = this.ask(key, request);
     this.asked.set(key, { generation, askedAt, answer });
     let result: CheckResult;
@@ -243,6 +240,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
         expiresAt: Math.min(validUntil, now + MAX_TTL_MS),
         widenableUntil,
         tags,
+        version,
       });
       for (const tag of tags) {
         const keys = this.dependents.get(tag) ?? new Set<string>();

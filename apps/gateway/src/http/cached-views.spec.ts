@@ -1,7 +1,12 @@
 import { DatasetsRpc } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { REFRESH_AHEAD_MS, WIDENABLE_TTL_MS } from '../authorization/access-decisions';
+import { ChangeVersions } from '../authorization/kept-reads';
 import { CachedViews, MAX_CACHED_VIEWS, reachesKeptReads } from './cached-views';
+
+/** Versions never known: every kept read runs out WIDENABLE_TTL_MS after it was asked. */
+const unknownVersions = () =>
+  new ChangeVersions({ call: () => new Promise(() => undefined) } as unknown as RpcClient);
 
 describe('CachedViews', () => {
   let asked: { id: string; answer(view: unknown): void; fail(err: Error): void }[];
@@ -21,7 +26,7 @@ describe('CachedViews', () => {
           }),
       ),
     } as unknown as RpcClient;
-    views = new CachedViews(rpc);
+    views = new CachedViews(rpc, unknownVersions());
   });
   afterEach(() => jest.useRealTimers());
 
@@ -127,7 +132,7 @@ describe('reachesKeptReads', () => {
 
   it('a request queue is read through, not kept', async () => {
     const call = jest.fn(async () => ({ id: 'q1' }));
-    const views = new CachedViews({ call } as unknown as RpcClient);
+    const views = new CachedViews({ call } as unknown as RpcClient, unknownVersions());
     const route = { ...DatasetsRpc.get, pattern: 'resources.request-queues.get' };
     await views.call(route, { id: 'q1' });
     await views.call(route, { id: 'q1' });

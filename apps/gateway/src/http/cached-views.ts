@@ -1,7 +1,14 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { RpcRequest, RpcResponse, RpcRoute } from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
-import { REFRESH_AHEAD_MS, WIDENABLE_TTL_MS } from '../authorization/access-decisions';
+import {
+  ChangeVersions,
+  MAX_REVALIDATED_MS,
+  REFRESH_AHEAD_MS,
+  VERSIONED_SERVICES,
+  VersionedService,
+  WIDENABLE_TTL_MS,
+} from '../authorization/kept-reads';
 import { GatewayMetrics } from '../health/metrics';
 
 /**
@@ -31,6 +38,11 @@ interface Fetch {
   /** On the monotonic clock: when it was sent (what it answers was read after). */
   askedAt: number;
   view: Promise<unknown>;
+  /** Its service, if it has a change version (ChangeVersions), and that version when it was sent, if known. */
+  service?: VersionedService;
+  version?: string;
+  /** Once answered: when time alone changes it (the answer's `validUntil`, epoch ms; Infinity: never). */
+  validUntil?: number;
 }
 
 interface Entry extends Fetch {
@@ -41,16 +53,18 @@ interface Entry extends Fetch {
 /**
  * Reads of resources' views — a dataset's or key-value store's metadata by id (what
  * `GET /v2/datasets/:id` shows), a page of them by ids and the page of ids shared with the caller
- * (`sharedWithMe`) — as the services answered them, by route and request, kept in this replica WIDENABLE_TTL_MS from when
- * they were asked — the decision cache's read-your-writes rule: every write through any replica
- * answers no sooner than that after its work (`IdempotencyInterceptor`), so no replica still
- * serves a view read before it. A request arriving meanwhile shares the view (or the fetch on its way); one in
- * steady use is renewed REFRESH_AHEAD_MS before it runs out, one fetch at a time, so requests do
- * not wait for it. Authorization is not cached here: every request is decided first, and a view
- * is shown according to the caller's own permissions. A failed fetch is not kept.
- * A hot resource costs its replica one RPC per WIDENABLE_TTL_MS instead of one per request.
- * Only reads go through here: a route that writes, or answers anything but the resources' state
- * (a secret, a lease), never does.
+ * (`sharedWithMe`) — as the services answered them, by route and request, kept in this replica
+ * WIDENABLE_TTL_MS from when they were asked, or from when their service's change version was
+ * last found unchanged (ChangeVersions) — the decision cache's read-your-writes rule: every write
+ * through any replica answers no sooner than that after its work (`IdempotencyInterceptor`), so
+ * no replica still serves a view read before it. A request arriving meanwhile shares the view (or
+ * the fetch on its way); one in steady use is renewed REFRESH_AHEAD_MS before it runs out — by
+ * one small call for its service's version while that is unchanged, else by reading it again,
+ * one fetch at a time — so requests do not wait for it. An answer that says when time alone
+ * changes it (`validUntil`) is not kept past then. Authorization is not cached here: every request
+ * is decided first, and a view is shown according to the caller's own permissions. A failed fetch
+ * is not kept. Only reads go through here: a route that writes, or answers anything but the
+ * resources' state (a secret, a lease), never does.
  */
 @Injectable()
 export class CachedViews {
@@ -59,6 +73,7 @@ export class CachedViews {
 
   constructor(
     private readonly rpc: RpcClient,
+    private readonly versions: ChangeVersions,
     @Optional() private readonly metrics?: GatewayMetrics,
   ) {}
 
@@ -71,17 +86,21 @@ export class CachedViews {
     const key = `${route.pattern}\n${JSON.stringify(request)}`;
     const now = performance.now();
     let entry = this.entries.get(key);
-    if (entry && now - entry.askedAt > WIDENABLE_TTL_MS) {
+    if (entry && this.until(entry, now) < now) {
       // Ran out: its renewal, if it is fresh enough, takes its place.
-      entry = entry.next && now - entry.next.askedAt <= WIDENABLE_TTL_MS ? entry.next : undefined;
+      entry = entry.next && this.until(entry.next, now) >= now ? entry.next : undefined;
       if (entry) this.entries.set(key, entry);
       else this.entries.delete(key);
     }
     if (entry) {
       this.metrics?.readServed('cache');
-      if (!entry.next && now - entry.askedAt > WIDENABLE_TTL_MS - REFRESH_AHEAD_MS)
-        entry.next = this.fetch(route, request, key, now);
-      return entry.view as Promise<RpcResponse<R>>;
+      const current = entry;
+      if (!current.next && this.until(current, now) - now < REFRESH_AHEAD_MS) {
+        const readAgain = () => (current.next = this.fetch(route, request, key, now));
+        if (current.service) this.versions.renew(current.service, current.version, readAgain);
+        else readAgain();
+      }
+      return current.view as Promise<RpcResponse<R>>;
     }
     this.metrics?.readServed('resources-service');
     if (this.entries.size >= MAX_CACHED_VIEWS || now - this.sweptAt > SWEEP_EVERY_MS) this.sweep(now);
@@ -90,20 +109,39 @@ export class CachedViews {
     return fresh.view as Promise<RpcResponse<R>>;
   }
 
+  /** Until when (monotonic clock) a fetch may be served. */
+  private until(f: Fetch, now: number): number {
+    const asked = f.askedAt + WIDENABLE_TTL_MS;
+    const revalidated =
+      f.service && f.validUntil !== undefined && now - f.askedAt < MAX_REVALIDATED_MS && Date.now() < f.validUntil
+        ? this.versions.confirmedUntil(f.service, f.version)
+        : -Infinity;
+    return Math.max(asked, revalidated);
+  }
+
   private fetch<R extends RpcRoute>(route: R, request: RpcRequest<R>, key: string, askedAt: number): Fetch {
+    const service = VERSIONED_SERVICES.find((s) => s === route.service);
+    const version = service && this.versions.current(service);
     const view = this.rpc.call(route, request);
-    // Its callers see the error; later ones ask again.
-    view.catch(() => {
-      const entry = this.entries.get(key);
-      if (entry?.view === view) this.entries.delete(key);
-      else if (entry?.next?.view === view) entry.next = undefined;
-    });
-    return { askedAt, view };
+    const fetched: Fetch = { askedAt, view, service, version };
+    view.then(
+      (answer) => {
+        const until = (answer as { validUntil?: unknown } | null)?.validUntil;
+        fetched.validUntil = typeof until === 'string' ? Date.parse(until) : Infinity;
+      },
+      // Its callers see the error; later ones ask again.
+      () => {
+        const entry = this.entries.get(key);
+        if (entry?.view === view) this.entries.delete(key);
+        else if (entry?.next?.view === view) entry.next = undefined;
+      },
+    );
+    return fetched;
   }
 
   private sweep(now: number): void {
     this.sweptAt = now;
-    const fresh = (f: Fetch | undefined) => f !== undefined && now - f.askedAt <= WIDENABLE_TTL_MS;
+    const fresh = (f: Fetch | undefined) => f !== undefined && this.until(f, now) >= now;
     for (const [key, entry] of this.entries)
       if (!fresh(entry) && !fresh(entry.next)) this.entries.delete(key);
     if (this.entries.size >= MAX_CACHED_VIEWS) this.entries.clear();

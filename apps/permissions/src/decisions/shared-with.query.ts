@@ -32,7 +32,7 @@ export class SharedWithQuery {
 
   async list(
     req: RpcPayload<typeof PermissionsRpc.listSharedWith>,
-  ): Promise<{ total: number; resourceIds: string[]; nextCursor: string | null }> {
+  ): Promise<{ total: number; resourceIds: string[]; nextCursor: string | null; validUntil: string | null }> {
     const shape: Shape =
       req.resourceType === 'ACTOR_RUN'
         ? 'runs'
@@ -48,12 +48,18 @@ export class SharedWithQuery {
     const params: unknown[] = [req.subjectId, req.resourceType, req.limit + 1, req.offset];
     if (keyset) params.push(req.cursor);
     if (only) params.push(req.ids);
-    const [row] = await preparedQuery<{ total: number; ids: string[] }>(this.dataSource, name, text, params);
+    const [row] = await preparedQuery<{ total: number; ids: string[]; validUntil: Date | null }>(
+      this.dataSource,
+      name,
+      text,
+      params,
+    );
     const page = row.ids.slice(0, req.limit);
     return {
       total: row.total,
       resourceIds: page,
       nextCursor: row.ids.length > req.limit ? page[page.length - 1] : null,
+      validUntil: row.validUntil && new Date(row.validUntil).toISOString(),
     };
   }
 
@@ -73,6 +79,12 @@ export class SharedWithQuery {
       `${alias}.subject_id = $1 AND ${alias}.resource_type = ${type} AND NOT ${alias}.hidden AND ${active(alias)}`;
     const granted = (alias: string, type: string) =>
       `SELECT ${alias}.resource_id AS id FROM ${g} ${alias} WHERE ${listing(alias, type)}`;
+    // When time alone changes what any part reads (every grant it reads is the subject's): the
+    // first start or end still to come of one of them (from grant_subject_timed_idx).
+    const timeChanges = `SELECT min(least(
+        CASE WHEN t.not_before > now() THEN t.not_before END, CASE WHEN t.expires_at > now() THEN t.expires_at END))
+      FROM ${g} t WHERE t.subject_id = $1 AND (t.not_before IS NOT NULL OR t.expires_at IS NOT NULL)
+        AND (t.not_before > now() OR t.expires_at > now())`;
     // What the exceptions add is listed only where no grant lists it already: the two parts
     // are then disjoint, and a plain UNION ALL of them is the set.
     const notGranted = (id: string) =>
@@ -127,6 +139,7 @@ export class SharedWithQuery {
            ORDER BY u.id ${order} LIMIT $3 OFFSET $4`;
     return `${derived ? `WITH derived AS MATERIALIZED (${derived})` : ''}
       SELECT (SELECT count(*) FROM (${parts.join(' UNION ALL ')}) c)::int AS total,
-             (SELECT coalesce(json_agg(l.id ORDER BY l.id ${order}), '[]'::json) FROM (${page}) l) AS ids`;
+             (SELECT coalesce(json_agg(l.id ORDER BY l.id ${order}), '[]'::json) FROM (${page}) l) AS ids,
+             (${timeChanges}) AS "validUntil"`;
   }
 }

@@ -1,5 +1,5 @@
 import { outboxRequestIdMigration, outboxTraceparentMigration } from '@atrium/messaging';
-import { rpcIdempotencyMigration } from '@atrium/persistence';
+import { changeVersionMigration, rpcIdempotencyMigration } from '@atrium/persistence';
 import { Initial1795997904640 } from './1795997904640-initial';
 import { RequestQueueLocks1796311023760 } from './1796311023760-request-queue-locks';
 import { DatasetItems1796311100000 } from './1796311100000-dataset-items';
@@ -23,4 +23,6 @@ export const RESOURCES_MIGRATIONS = [
   RunLeases1796420000000,
   rpcIdempotencyMigration('resources', 1796430000000),
   outboxTraceparentMigration('resources', 1796510000002),
+  // What the storages' views read (ChangeVersions).
+  changeVersionMigration('resources', ['resource', 'dataset', 'key_value_store'], 1796600000002),
 ];

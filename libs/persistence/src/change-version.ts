@@ -1,0 +1,90 @@
+import { Controller, Type } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { ChangeVersionResponse, RpcRoute } from '@atrium/contracts';
+import { RpcHandler } from '@atrium/messaging';
+import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { preparedQuery } from './prepared-query';
+
+/** Rows the version is spread over: concurrent changes rarely bump the same one. */
+const SHARDS = 16;
+const TABLE = 'change_version';
+const BUMP = 'bump_change_version';
+
+/**
+ * A schema's change version: bumped, in the same transaction, by every one that inserts, updates,
+ * deletes or truncates a row of the given tables — so a read made after the version was read
+ * shows the tables as they are for as long as the version stays the same. The gateway's caches
+ * revalidate what they keep with it (`ChangeVersions`) instead of reading it all again.
+ *
+ * The row-level triggers are deferred to commit and bump once per transaction (a transaction-local
+ * setting), so a transaction holds the lock of its version row only while it commits, and only one
+ * row (the shard of its transaction id): bumps neither serialize whole transactions nor deadlock.
+ * The version read is the rows' sum, which every bump increases, after an epoch drawn when the
+ * table was made (a schema made again does not repeat an earlier version).
+ */
+export function changeVersionMigration(schema: string, tables: readonly string[], timestamp: number) {
+  const trigger = (table: string) => `"${TABLE}_${table}"`;
+  return class implements MigrationInterface {
+    name = `ChangeVersion${timestamp}`;
+
+    async up(queryRunner: QueryRunner): Promise<void> {
+      await queryRunner.query(
+        `CREATE TABLE "${schema}"."${TABLE}" ("shard" smallint PRIMARY KEY, "epoch" text NOT NULL, "version" bigint NOT NULL DEFAULT 0)`,
+      );
+      await queryRunner.query(
+        `INSERT INTO "${schema}"."${TABLE}" ("shard", "epoch") SELECT s, e.epoch FROM generate_series(0, ${SHARDS - 1}) s, (SELECT md5(random()::text || clock_timestamp()::text) AS epoch) e`,
+      );
+      await queryRunner.query(`
+        CREATE FUNCTION "${schema}"."${BUMP}"() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF current_setting('atrium.${schema}_changed', true) IS DISTINCT FROM 'y' THEN
+            PERFORM set_config('atrium.${schema}_changed', 'y', true);
+            UPDATE "${schema}"."${TABLE}" SET "version" = "version" + 1 WHERE "shard" = txid_current() % ${SHARDS};
+          END IF;
+          RETURN NULL;
+        END $$`);
+      for (const table of tables) {
+        await queryRunner.query(
+          `CREATE CONSTRAINT TRIGGER ${trigger(table)} AFTER INSERT OR UPDATE OR DELETE ON "${schema}"."${table}" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "${schema}"."${BUMP}"()`,
+        );
+        await queryRunner.query(
+          `CREATE TRIGGER "${TABLE}_truncate_${table}" AFTER TRUNCATE ON "${schema}"."${table}" FOR EACH STATEMENT EXECUTE FUNCTION "${schema}"."${BUMP}"()`,
+        );
+      }
+    }
+
+    async down(queryRunner: QueryRunner): Promise<void> {
+      for (const table of tables) {
+        await queryRunner.query(`DROP TRIGGER ${trigger(table)} ON "${schema}"."${table}"`);
+        await queryRunner.query(`DROP TRIGGER "${TABLE}_truncate_${table}" ON "${schema}"."${table}"`);
+      }
+      await queryRunner.query(`DROP FUNCTION "${schema}"."${BUMP}"()`);
+      await queryRunner.query(`DROP TABLE "${schema}"."${TABLE}"`);
+    }
+  };
+}
+
+/** The schema's change version now (see `changeVersionMigration`). */
+export async function readChangeVersion(dataSource: DataSource, schema: string): Promise<string> {
+  const [row] = await preparedQuery<{ version: string }>(
+    dataSource,
+    `${schema}.change-version`,
+    `SELECT min("epoch") || ':' || sum("version") AS "version" FROM "${schema}"."${TABLE}"`,
+    [],
+  );
+  return row.version;
+}
+
+/** The change-version RPC of a service (its schema's `readChangeVersion`). */
+export function changeVersionControllerFor(route: RpcRoute, schema: string): Type<unknown> {
+  @Controller()
+  class ChangeVersionMessageController {
+    constructor(private readonly dataSource: DataSource) {}
+
+    @RpcHandler(route)
+    async version(@Payload() _payload: Record<string, never>): Promise<ChangeVersionResponse> {
+      return { version: await readChangeVersion(this.dataSource, schema) };
+    }
+  }
+  return ChangeVersionMessageController;
+}
