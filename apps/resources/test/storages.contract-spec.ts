@@ -1,4 +1,11 @@
-import { EventEnvelope, Events, KeyValueStoresRpc, RequestQueuesRpc, RpcRoute } from '@atrium/contracts';
+import {
+  EventEnvelope,
+  Events,
+  KeyValueStoresRpc,
+  RequestQueuesRpc,
+  ResourcesRpc,
+  RpcRoute,
+} from '@atrium/contracts';
 import { newId } from '@atrium/auth';
 import {
   ContractHarness,
@@ -128,6 +135,26 @@ describe('key-value stores and request queues message contract (RabbitMQ + Postg
       const byIds = await h.rpc.call(KeyValueStoresRpc.list, { ids: [b.store.id, a.store.id], page });
       expect(byIds.items.map((s) => s.id)).toEqual([b.store.id, a.store.id]);
       await expectAppError(h.rpc.call(KeyValueStoresRpc.list, { page } as never), 'invalid-input');
+    });
+
+    it("moves its change version with every change of a store's view, and only then", async () => {
+      const version = async () => (await h.rpc.call(ResourcesRpc.changeVersion, {})).version;
+      const { store } = await h.rpc.call(KeyValueStoresRpc.create, { ownerId: owner, createdBy: owner });
+      const created = await version();
+      await h.rpc.call(KeyValueStoresRpc.get, { id: store.id });
+      await h.rpc.call(KeyValueStoresRpc.list, { ids: [store.id], page });
+      expect(await version()).toBe(created);
+      // A record changes the store's view (its count and size).
+      await h.rpc.call(KeyValueStoresRpc.setRecord, {
+        id: store.id,
+        key: 'OUTPUT',
+        contentType: 'text/plain',
+        value: b64('v'),
+      });
+      const recorded = await version();
+      expect(recorded).not.toBe(created);
+      await h.rpc.call(KeyValueStoresRpc.update, { id: store.id, changes: { name: `kv-${newId()}`.toLowerCase() } });
+      expect(await version()).not.toBe(recorded);
     });
 
     it('stores records of any content type and returns the exact bytes', async () => {
