@@ -175,11 +175,16 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     permission: Permission,
   ): Promise<CheckResult> {
     const key = `${principal.userId ?? ''}|${principal.runId ?? ''}|${principal.scope ? principal.tokenId : ''}|${resourceType}|${resourceRef}|${permission}`;
-    const hit = this.entries.get(key);
+    let hit = this.entries.get(key);
+    // Ran out while a call that may confirm its version is on its way: that call is waited for
+    // rather than a check sent (an event may have dropped it meanwhile: read again).
+    const confirming = hit && this.left(hit) <= 0 && this.versions.confirming('permissions', hit.version);
+    if (confirming) {
+      await confirming;
+      hit = this.entries.get(key);
+    }
     if (hit && hit.expiresAt > Date.now() && this.usable) {
-      const left =
-        Math.max(hit.widenableUntil, this.versions.confirmedUntil('permissions', hit.version)) -
-        performance.now();
+      const left = this.left(hit);
       if (left > 0) {
         this.metrics?.decisionServed('cache');
         // A decision a change could widen, in use as its time runs out: renewed now (its
@@ -211,6 +216,14 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     }
     this.metrics?.decisionServed('permissions-service');
     return this.decide(key, { principal, resourceType, resourceRef, permission });
+  }
+
+  /** How long a cached decision may still be served (ms; ≤ 0: it ran out). */
+  private left(hit: Entry): number {
+    return (
+      Math.max(hit.widenableUntil, this.versions.confirmedUntil('permissions', hit.version)) -
+      performance.now()
+    );
   }
 
   /** Asks the permissions service for a decision, and keeps the answer if it may. */

@@ -89,14 +89,41 @@ describe('kept reads revalidated by change version', () => {
       expect(await after).toEqual({ name: 'v3' });
     });
 
-    it('is not kept on an unanswered version call past its time', async () => {
+    it('waits, once it ran out, for the version call on its way rather than read it again', async () => {
       await keptAt('e:1');
       jest.advanceTimersByTime(WIDENABLE_TTL_MS - REFRESH_AHEAD_MS + 1);
       await get();
-      expect(pending()).toEqual(['resources.change-version']); // not answered
+      expect(pending()).toEqual(['resources.change-version']); // not answered yet
       jest.advanceTimersByTime(REFRESH_AHEAD_MS);
-      void get();
-      expect(pending()).toEqual(['resources.change-version', 'resources.datasets.get']);
+      const waiting = get();
+      expect(pending()).toEqual(['resources.change-version']);
+      await answer('resources.change-version', { version: 'e:1' }); // unchanged: served
+      expect(await waiting).toEqual({ name: 'v2' });
+      expect(pending()).toEqual([]);
+
+      // Changed: read again. (Confirmed by a call sent REFRESH_AHEAD_MS before it was waited for.)
+      jest.advanceTimersByTime(WIDENABLE_TTL_MS - 2 * REFRESH_AHEAD_MS + 1);
+      await get();
+      jest.advanceTimersByTime(REFRESH_AHEAD_MS);
+      const changed = get();
+      await answer('resources.change-version', { version: 'e:2' });
+      expect(pending()).toEqual(['resources.datasets.get']);
+      await answer('resources.datasets.get', { name: 'v3' });
+      expect(await changed).toEqual({ name: 'v3' });
+    });
+
+    it('is read again when the version call on its way fails', async () => {
+      await keptAt('e:1');
+      jest.advanceTimersByTime(WIDENABLE_TTL_MS - REFRESH_AHEAD_MS + 1);
+      await get();
+      const probe = calls.shift()!;
+      jest.advanceTimersByTime(REFRESH_AHEAD_MS);
+      const waiting = get();
+      (probe as unknown as { answer(v: unknown): void }).answer(Promise.reject(new Error('timed out')));
+      await flush();
+      expect(pending()).toEqual(['resources.datasets.get']);
+      await answer('resources.datasets.get', { name: 'v3' });
+      expect(await waiting).toEqual({ name: 'v3' });
     });
 
     it('is read again after MAX_REVALIDATED_MS whatever the version', async () => {
@@ -179,6 +206,33 @@ describe('kept reads revalidated by change version', () => {
       access.changed();
       void check();
       expect(pending()).toEqual(['permissions.check']);
+    });
+
+    it('waits, once it ran out, for the version call on its way; not for a decision an event dropped meanwhile', async () => {
+      await known('permissions', 'p:1');
+      const first = check();
+      await answer('permissions.check', readOnly);
+      await first;
+      jest.advanceTimersByTime(WIDENABLE_TTL_MS - REFRESH_AHEAD_MS + 1);
+      await check();
+      jest.advanceTimersByTime(REFRESH_AHEAD_MS);
+      const waiting = check();
+      await flush();
+      expect(pending()).toEqual(['permissions.change-version']);
+      await answer('permissions.change-version', { version: 'p:1' });
+      expect(await waiting).toEqual(readOnly);
+
+      jest.advanceTimersByTime(WIDENABLE_TTL_MS - 2 * REFRESH_AHEAD_MS + 1);
+      await check();
+      jest.advanceTimersByTime(REFRESH_AHEAD_MS);
+      const dropped = check();
+      await flush();
+      access.changed(); // a change made through this replica while it waited
+      await answer('permissions.change-version', { version: 'p:1' });
+      expect(pending()).toEqual(['permissions.check']);
+      const denied = { ...readOnly, allowed: false } as CheckResult;
+      await answer('permissions.check', denied);
+      expect(await dropped).toEqual(denied);
     });
 
     it('asks again once the version moved', async () => {

@@ -47,7 +47,8 @@ interface Known {
 @Injectable()
 export class ChangeVersions {
   private readonly known = new Map<VersionedService, Known>();
-  private readonly asking = new Set<VersionedService>();
+  /** The call for each service's version on its way, if one is. */
+  private readonly asking = new Map<VersionedService, Promise<void>>();
 
   constructor(private readonly rpc: RpcClient) {}
 
@@ -60,6 +61,17 @@ export class ChangeVersions {
   confirmedUntil(service: VersionedService, version: string | undefined): number {
     const known = this.known.get(service);
     return version !== undefined && known?.version === version ? known.askedAt + WIDENABLE_TTL_MS : -Infinity;
+  }
+
+  /**
+   * The call on its way for the service's version, if `version` is the known one: a kept read of
+   * that version that ran out waits for it (and is served if it confirms the version) rather than
+   * being read again — a small call rather than a read, while the event loop or the service is busy.
+   */
+  confirming(service: VersionedService, version: string | undefined): Promise<void> | undefined {
+    return version !== undefined && this.known.get(service)?.version === version
+      ? this.asking.get(service)
+      : undefined;
   }
 
   /**
@@ -77,12 +89,12 @@ export class ChangeVersions {
   /** Asks the service's version now, unless a call for it is on its way; a failure leaves the known one to run out. */
   private revalidate(service: VersionedService): void {
     if (this.asking.has(service)) return;
-    this.asking.add(service);
     const askedAt = performance.now();
-    this.rpc
+    const asked = this.rpc
       .call(ROUTES[service], {})
-      .then(({ version }) => this.known.set(service, { version, askedAt }))
+      .then(({ version }) => void this.known.set(service, { version, askedAt }))
       .catch(() => undefined)
       .finally(() => this.asking.delete(service));
+    this.asking.set(service, asked);
   }
 }

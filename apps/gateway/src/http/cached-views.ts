@@ -83,9 +83,27 @@ export class CachedViews {
    */
   call<R extends RpcRoute>(route: R, request: RpcRequest<R>): Promise<RpcResponse<R>> {
     if (!reachesKeptReads(route.pattern)) return this.rpc.call(route, request);
-    const key = `${route.pattern}\n${JSON.stringify(request)}`;
+    return this.serve(route, request, `${route.pattern}\n${JSON.stringify(request)}`, true);
+  }
+
+  private serve<R extends RpcRoute>(
+    route: R,
+    request: RpcRequest<R>,
+    key: string,
+    mayWait: boolean,
+  ): Promise<RpcResponse<R>> {
     const now = performance.now();
     let entry = this.entries.get(key);
+    // Ran out while a call that may confirm its version is on its way: that call is waited for,
+    // once, rather than the view read again.
+    const confirming =
+      mayWait &&
+      entry?.service &&
+      this.until(entry, now) < now &&
+      !(entry.next && this.until(entry.next, now) >= now)
+        ? this.versions.confirming(entry.service, entry.version)
+        : undefined;
+    if (confirming) return confirming.then(() => this.serve(route, request, key, false));
     if (entry && this.until(entry, now) < now) {
       // Ran out: its renewal, if it is fresh enough, takes its place.
       entry = entry.next && this.until(entry.next, now) >= now ? entry.next : undefined;
@@ -113,7 +131,10 @@ export class CachedViews {
   private until(f: Fetch, now: number): number {
     const asked = f.askedAt + WIDENABLE_TTL_MS;
     const revalidated =
-      f.service && f.validUntil !== undefined && now - f.askedAt < MAX_REVALIDATED_MS && Date.now() < f.validUntil
+      f.service &&
+      f.validUntil !== undefined &&
+      now - f.askedAt < MAX_REVALIDATED_MS &&
+      Date.now() < f.validUntil
         ? this.versions.confirmedUntil(f.service, f.version)
         : -Infinity;
     return Math.max(asked, revalidated);
