@@ -153,7 +153,10 @@ describe('key-value stores and request queues message contract (RabbitMQ + Postg
       });
       const recorded = await version();
       expect(recorded).not.toBe(created);
-      await h.rpc.call(KeyValueStoresRpc.update, { id: store.id, changes: { name: `kv-${newId()}`.toLowerCase() } });
+      await h.rpc.call(KeyValueStoresRpc.update, {
+        id: store.id,
+        changes: { name: `kv-${newId()}`.toLowerCase() },
+      });
       expect(await version()).not.toBe(recorded);
     });
 
