@@ -73,7 +73,7 @@ export function startFaultStack(options: FaultStackOptions = {}): Promise<FaultS
 }
 
 async function startingFaultStack(options: FaultStackOptions): Promise<FaultStack> {
-  const db = await createTestDatabase();
+  const db = await createTestDatabase({ migrated: true });
   await resetBroker(TEST_AMQP_URL);
   const sql = testSqlPool(db.url);
   const services = new Map<ServiceName, INestMicroservice>();

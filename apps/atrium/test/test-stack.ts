@@ -69,7 +69,7 @@ export function startTestStack(gatewayOverrides: Record<string, string> = {}): P
 
 async function startingTestStack(gatewayOverrides: Record<string, string>): Promise<TestStack> {
   const embedded = TEST_EMBEDDED;
-  const db = embedded ? await embeddedTestDatabase() : await createTestDatabase();
+  const db = embedded ? await embeddedTestDatabase() : await createTestDatabase({ migrated: true });
   if (!embedded) await resetBroker();
   const stack = TEST_DISTRIBUTED
     ? await startProcessStack(db.url, replicaGatewayConfig(gatewayOverrides))

@@ -155,7 +155,7 @@ export class ConsoleHarness {
       (error: unknown) => ({ error }),
     );
     try {
-      this.db = await createTestDatabase();
+      this.db = await createTestDatabase({ migrated: true });
       this.stack = await startAtriumStack(
         // A page fires many requests at once on a shared, loaded CI machine: a deadline longer than
         // production's 5 s keeps a slow answer from reading as a 503 (journeys test pages, not deadlines).

@@ -31,7 +31,7 @@ async function startingContractHarness(
   rootModule: (databaseUrl: string) => DynamicModule,
 ): Promise<ContractHarness> {
   await resetBroker();
-  const db = await createTestDatabase();
+  const db = await createTestDatabase({ migrated: true });
   const app = await startServiceApp(rootModule(db.url), service, {
     amqpUrl: TEST_AMQP_URL,
     logLevel: 'error',
