@@ -176,9 +176,14 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   ): Promise<CheckResult> {
     const key = `${principal.userId ?? ''}|${principal.runId ?? ''}|${principal.scope ? principal.tokenId : ''}|${resourceType}|${resourceRef}|${permission}`;
     let hit = this.entries.get(key);
-    // Ran out while a call that may confirm its version is on its way: that call is waited for
-    // rather than a check sent (an event may have dropped it meanwhile: read again).
-    const confirming = hit && this.left(hit) <= 0 && this.versions.confirming('permissions', hit.version);
+    // Ran out, but asked at the version last known: a call for the version is waited for rather
+    // than a check sent (an event may drop it meanwhile: it is looked up again).
+    const confirming =
+      hit &&
+      this.usable &&
+      hit.expiresAt > Date.now() &&
+      this.left(hit) <= 0 &&
+      this.versions.confirm('permissions', hit.version);
     if (confirming) {
       await confirming;
       hit = this.entries.get(key);

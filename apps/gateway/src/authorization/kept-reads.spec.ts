@@ -112,6 +112,21 @@ describe('kept reads revalidated by change version', () => {
       expect(await changed).toEqual({ name: 'v3' });
     });
 
+    it('confirms a view nobody asked for since it ran out by a version call, not by reading it again', async () => {
+      await keptAt('e:1');
+      jest.advanceTimersByTime(10 * WIDENABLE_TTL_MS); // no request meanwhile
+      const later = get();
+      expect(pending()).toEqual(['resources.change-version']);
+      await answer('resources.change-version', { version: 'e:1' });
+      expect(await later).toEqual({ name: 'v2' });
+      jest.advanceTimersByTime(10 * WIDENABLE_TTL_MS);
+      const changed = get();
+      await answer('resources.change-version', { version: 'e:2' });
+      expect(pending()).toEqual(['resources.datasets.get']);
+      await answer('resources.datasets.get', { name: 'v3' });
+      expect(await changed).toEqual({ name: 'v3' });
+    });
+
     it('is read again when the version call on its way fails', async () => {
       await keptAt('e:1');
       jest.advanceTimersByTime(WIDENABLE_TTL_MS - REFRESH_AHEAD_MS + 1);
@@ -233,6 +248,19 @@ describe('kept reads revalidated by change version', () => {
       const denied = { ...readOnly, allowed: false } as CheckResult;
       await answer('permissions.check', denied);
       expect(await dropped).toEqual(denied);
+    });
+
+    it('confirms a decision nobody asked for since it ran out by a version call, not a check', async () => {
+      await known('permissions', 'p:1');
+      const first = check();
+      await answer('permissions.check', readOnly);
+      await first;
+      jest.advanceTimersByTime(10 * WIDENABLE_TTL_MS);
+      const later = check();
+      await flush();
+      expect(pending()).toEqual(['permissions.change-version']);
+      await answer('permissions.change-version', { version: 'p:1' });
+      expect(await later).toEqual(readOnly);
     });
 
     it('asks again once the version moved', async () => {

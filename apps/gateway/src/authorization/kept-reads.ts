@@ -64,14 +64,16 @@ export class ChangeVersions {
   }
 
   /**
-   * The call on its way for the service's version, if `version` is the known one: a kept read of
-   * that version that ran out waits for it (and is served if it confirms the version) rather than
-   * being read again — a small call rather than a read, while the event loop or the service is busy.
+   * Confirms a kept read that ran out and carries the known version: by the call for the
+   * service's version on its way, or a new one. The read waits for it (and is served if it finds
+   * the version unchanged) rather than being read again — a small call instead of a read, whether
+   * it ran out because nobody asked for it in the meantime or because the event loop or the
+   * service was busy. Undefined if `version` is not the known one.
    */
-  confirming(service: VersionedService, version: string | undefined): Promise<void> | undefined {
-    return version !== undefined && this.known.get(service)?.version === version
-      ? this.asking.get(service)
-      : undefined;
+  confirm(service: VersionedService, version: string | undefined): Promise<void> | undefined {
+    if (version === undefined || this.known.get(service)?.version !== version) return undefined;
+    this.revalidate(service);
+    return this.asking.get(service);
   }
 
   /**

@@ -94,14 +94,15 @@ export class CachedViews {
   ): Promise<RpcResponse<R>> {
     const now = performance.now();
     let entry = this.entries.get(key);
-    // Ran out while a call that may confirm its version is on its way: that call is waited for,
-    // once, rather than the view read again.
+    // Ran out, but read at the version last known: a call for the version is waited for, once,
+    // rather than the view read again.
     const confirming =
       mayWait &&
       entry?.service &&
       this.until(entry, now) < now &&
-      !(entry.next && this.until(entry.next, now) >= now)
-        ? this.versions.confirming(entry.service, entry.version)
+      !(entry.next && this.until(entry.next, now) >= now) &&
+      this.revalidatable(entry, now)
+        ? this.versions.confirm(entry.service, entry.version)
         : undefined;
     if (confirming) return confirming.then(() => this.serve(route, request, key, false));
     if (entry && this.until(entry, now) < now) {
@@ -129,15 +130,16 @@ export class CachedViews {
 
   /** Until when (monotonic clock) a fetch may be served. */
   private until(f: Fetch, now: number): number {
-    const asked = f.askedAt + WIDENABLE_TTL_MS;
     const revalidated =
-      f.service &&
-      f.validUntil !== undefined &&
-      now - f.askedAt < MAX_REVALIDATED_MS &&
-      Date.now() < f.validUntil
+      f.service && this.revalidatable(f, now)
         ? this.versions.confirmedUntil(f.service, f.version)
         : -Infinity;
-    return Math.max(asked, revalidated);
+    return Math.max(f.askedAt + WIDENABLE_TTL_MS, revalidated);
+  }
+
+  /** Whether a fetch may be served past WIDENABLE_TTL_MS on its version: answered, not too old, and time alone has not changed it. */
+  private revalidatable(f: Fetch, now: number): boolean {
+    return f.validUntil !== undefined && now - f.askedAt < MAX_REVALIDATED_MS && Date.now() < f.validUntil;
   }
 
   private fetch<R extends RpcRoute>(route: R, request: RpcRequest<R>, key: string, askedAt: number): Fetch {
