@@ -190,6 +190,24 @@ describe('npm run backup / restore (embedded Atrium)', () => {
       console.log(`restore into PostgreSQL: ${restore.ms} ms`);
       const refused = await npmRun('restore', [backupFile, '--database-url', url.toString()]);
       expect(refused.stderr).toContain('is not empty (identity, issues, permissions, resources)');
+      // The change versions are restored with their triggers: a change still moves them.
+      const restored = new Client({ connectionString: url.toString() });
+      await restored.connect();
+      try {
+        const version = async () =>
+          (await restored.query(`SELECT sum("version")::text AS v FROM resources.change_version`)).rows[0].v;
+        const { rows: triggers } = await restored.query(
+          `SELECT count(*)::int AS n FROM pg_trigger WHERE tgname LIKE 'change\\_version\\_%'`,
+        );
+        expect(triggers[0].n).toBe(16); // 8 tables, each on change and on truncation
+        const before = await version();
+        await restored.query(
+          `UPDATE resources.resource SET modified_at = modified_at WHERE id = (SELECT min(id) FROM resources.resource)`,
+        );
+        expect(await version()).not.toBe(before);
+      } finally {
+        await restored.end();
+      }
 
       // The embedded installation's JWT secret, from the backup: sessions signed by it stay valid.
       const secret = /^-- atrium-backup: jwt-secret (\S+)$/m.exec(readFileSync(backupFile, 'utf8'))![1];

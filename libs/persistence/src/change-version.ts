@@ -3,12 +3,14 @@ import { Payload } from '@nestjs/microservices';
 import { ChangeVersionResponse, RpcRoute } from '@atrium/contracts';
 import { RpcHandler } from '@atrium/messaging';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import {
+  bumpFunctionStatement,
+  CHANGE_VERSION_FUNCTION,
+  CHANGE_VERSION_SHARDS,
+  CHANGE_VERSION_TABLE,
+  changeVersionTriggerStatements,
+} from './change-version-sql';
 import { preparedQuery } from './prepared-query';
-
-/** Rows the version is spread over: concurrent changes rarely bump the same one. */
-const SHARDS = 16;
-const TABLE = 'change_version';
-const BUMP = 'bump_change_version';
 
 /**
  * A schema's change version: bumped, in the same transaction, by every one that inserts, updates,
@@ -23,43 +25,32 @@ const BUMP = 'bump_change_version';
  * table was made (a schema made again does not repeat an earlier version).
  */
 export function changeVersionMigration(schema: string, tables: readonly string[], timestamp: number) {
-  const trigger = (table: string) => `"${TABLE}_${table}"`;
+  const table = `"${schema}"."${CHANGE_VERSION_TABLE}"`;
   return class implements MigrationInterface {
     name = `ChangeVersion${timestamp}`;
 
     async up(queryRunner: QueryRunner): Promise<void> {
       await queryRunner.query(
-        `CREATE TABLE "${schema}"."${TABLE}" ("shard" smallint PRIMARY KEY, "epoch" text NOT NULL, "version" bigint NOT NULL DEFAULT 0)`,
+        `CREATE TABLE ${table} ("shard" smallint PRIMARY KEY, "epoch" text NOT NULL, "version" bigint NOT NULL DEFAULT 0)`,
       );
       await queryRunner.query(
-        `INSERT INTO "${schema}"."${TABLE}" ("shard", "epoch") SELECT s, e.epoch FROM generate_series(0, ${SHARDS - 1}) s, (SELECT md5(random()::text || clock_timestamp()::text) AS epoch) e`,
+        `INSERT INTO ${table} ("shard", "epoch") SELECT s, e.epoch FROM generate_series(0, ${CHANGE_VERSION_SHARDS - 1}) s, (SELECT md5(random()::text || clock_timestamp()::text) AS epoch) e`,
       );
-      await queryRunner.query(`
-        CREATE FUNCTION "${schema}"."${BUMP}"() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF current_setting('atrium.${schema}_changed', true) IS DISTINCT FROM 'y' THEN
-            PERFORM set_config('atrium.${schema}_changed', 'y', true);
-            UPDATE "${schema}"."${TABLE}" SET "version" = "version" + 1 WHERE "shard" = txid_current() % ${SHARDS};
-          END IF;
-          RETURN NULL;
-        END $$`);
-      for (const table of tables) {
-        await queryRunner.query(
-          `CREATE CONSTRAINT TRIGGER ${trigger(table)} AFTER INSERT OR UPDATE OR DELETE ON "${schema}"."${table}" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "${schema}"."${BUMP}"()`,
-        );
-        await queryRunner.query(
-          `CREATE TRIGGER "${TABLE}_truncate_${table}" AFTER TRUNCATE ON "${schema}"."${table}" FOR EACH STATEMENT EXECUTE FUNCTION "${schema}"."${BUMP}"()`,
-        );
-      }
+      await queryRunner.query(bumpFunctionStatement(schema));
+      for (const name of tables)
+        for (const statement of changeVersionTriggerStatements(schema, name))
+          await queryRunner.query(statement);
     }
 
     async down(queryRunner: QueryRunner): Promise<void> {
-      for (const table of tables) {
-        await queryRunner.query(`DROP TRIGGER ${trigger(table)} ON "${schema}"."${table}"`);
-        await queryRunner.query(`DROP TRIGGER "${TABLE}_truncate_${table}" ON "${schema}"."${table}"`);
+      for (const name of tables) {
+        await queryRunner.query(`DROP TRIGGER "${CHANGE_VERSION_TABLE}_${name}" ON "${schema}"."${name}"`);
+        await queryRunner.query(
+          `DROP TRIGGER "${CHANGE_VERSION_TABLE}_truncate_${name}" ON "${schema}"."${name}"`,
+        );
       }
-      await queryRunner.query(`DROP FUNCTION "${schema}"."${BUMP}"()`);
-      await queryRunner.query(`DROP TABLE "${schema}"."${TABLE}"`);
+      await queryRunner.query(`DROP FUNCTION "${schema}"."${CHANGE_VERSION_FUNCTION}"()`);
+      await queryRunner.query(`DROP TABLE ${table}`);
     }
   };
 }
@@ -69,7 +60,7 @@ export async function readChangeVersion(dataSource: DataSource, schema: string):
   const [row] = await preparedQuery<{ version: string }>(
     dataSource,
     `${schema}.change-version`,
-    `SELECT min("epoch") || ':' || sum("version") AS "version" FROM "${schema}"."${TABLE}"`,
+    `SELECT min("epoch") || ':' || sum("version") AS "version" FROM "${schema}"."${CHANGE_VERSION_TABLE}"`,
     [],
   );
   return row.version;

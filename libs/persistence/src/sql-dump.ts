@@ -1,6 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Client, QueryConfig } from 'pg';
+import {
+  bumpFunctionStatement,
+  CHANGE_VERSION_FUNCTION,
+  changeVersionTriggerStatements,
+} from './change-version-sql';
 
 /**
  * A plain-SQL dump of a PostgreSQL database (PGlite or a server) made over an ordinary
@@ -17,7 +22,9 @@ import type { Client, QueryConfig } from 'pg';
  * - One statement per line: every literal is written E'…' with newlines escaped, so splitting
  *   the file at newlines never cuts a statement (a row cannot smuggle SQL past the splitter).
  * - Ends with END_MARKER; a file without it is truncated and `restore` refuses it.
- * Objects it does not reproduce (views, functions, triggers, domains, composite types,
+ * - A schema's change version (its function and triggers, `changeVersionMigration`) is written as
+ *   the code makes it, after the rows, and `restore` accepts only exactly those statements.
+ * Objects it does not reproduce (views, other functions and triggers, domains, composite types,
  * partitioned tables, identity columns) fail the dump with their names rather than going missing.
  */
 export const END_MARKER = '-- atrium-backup: complete';
@@ -254,6 +261,17 @@ export async function dumpDatabase(
         );
       }
     }
+    // The change versions' function and triggers, after the rows (which must not bump them).
+    const { rows: versioned } = await client.query<{ nspname: string; tables: string[] }>(
+      `SELECT n.nspname, array_agg(DISTINCT c.relname::text ORDER BY c.relname::text) AS tables
+         FROM ${CHANGE_VERSION_TRIGGERS} WHERE n.nspname = ANY($1) GROUP BY n.nspname ORDER BY 1`,
+      [schemas],
+    );
+    for (const v of versioned) {
+      await line(bumpFunctionStatement(v.nspname));
+      for (const table of v.tables)
+        for (const t of changeVersionTriggerStatements(v.nspname, table)) await line(t);
+    }
     for (const s of sequences) {
       const name = `${q(s.schemaname)}.${q(s.sequencename)}`;
       const { rows } = await client.query<{ last_value: string; is_called: boolean }>(
@@ -273,6 +291,15 @@ export async function dumpDatabase(
   }
 }
 
+/**
+ * The triggers of the change versions (`changeVersionMigration`), as `t` on `c` in `n`: named
+ * after their table, calling the schema's bump function.
+ */
+const CHANGE_VERSION_TRIGGERS = `pg_catalog.pg_trigger t
+  JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid AND p.pronamespace = n.oid AND p.proname = '${CHANGE_VERSION_FUNCTION}'
+    AND t.tgname IN ('change_version_' || c.relname, 'change_version_truncate_' || c.relname)`;
+
 /** Fails naming the objects of `schemas` this dump would not reproduce. */
 async function refuseUnsupported(client: Client, schemas: string[]): Promise<void> {
   const { rows } = await client.query<{ what: string }>(
@@ -283,10 +310,12 @@ async function refuseUnsupported(client: Client, schemas: string[]): Promise<voi
         WHERE n.nspname = ANY($1) AND c.relkind IN ('v', 'm', 'p', 'f')
        UNION ALL
        SELECT 'function', n.nspname || '.' || p.proname FROM pg_catalog.pg_proc p
-         JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ANY($1)
+         JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = ANY($1) AND p.proname <> '${CHANGE_VERSION_FUNCTION}'
        UNION ALL
        SELECT 'trigger', t.tgname FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND NOT t.tgisinternal
+          AND t.oid NOT IN (SELECT t.oid FROM ${CHANGE_VERSION_TRIGGERS})
        UNION ALL
        SELECT 'type', n.nspname || '.' || t.typname FROM pg_catalog.pg_type t
          JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
@@ -574,6 +603,26 @@ export function checkStatement(line: string, schemas: Set<string>): string | nul
     ).exec(line))
   ) {
     return inSchema(m[1]) ?? checkExpression(m[2], schemas);
+  }
+  if (
+    (m = new RegExp(String.raw`^CREATE FUNCTION (${IDENT})\."${CHANGE_VERSION_FUNCTION}"\(\) `).exec(line))
+  ) {
+    return (
+      inSchema(m[1]) ??
+      (line === bumpFunctionStatement(schemaOf(m[1])) ? null : 'not the change version function Atrium makes')
+    );
+  }
+  if (
+    (m = new RegExp(
+      String.raw`^CREATE (?:CONSTRAINT )?TRIGGER ${IDENT} AFTER .* ON (${IDENT})\.(${IDENT}) `,
+    ).exec(line))
+  ) {
+    return (
+      inSchema(m[1]) ??
+      (changeVersionTriggerStatements(schemaOf(m[1]), schemaOf(m[2])).includes(line)
+        ? null
+        : 'not a change version trigger Atrium makes')
+    );
   }
   return 'not a statement npm run backup writes';
 }
