@@ -12,7 +12,7 @@ import * as amqplib from 'amqplib';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Pool } from 'pg';
 
@@ -85,7 +85,8 @@ async function makeTemplate(): Promise<string> {
       : [join(root, pattern)];
     return dirs.flatMap((dir) => (existsSync(dir) ? sourceFiles(dir) : []));
   });
-  for (const file of files.sort()) hash.update(file).update(readFileSync(file));
+  // Relative paths: checkouts of the same sources share one template (and do not drop each other's).
+  for (const file of files.sort()) hash.update(relative(root, file)).update(readFileSync(file));
   const name = `${TEMPLATE_PREFIX}${hash.digest('hex').slice(0, 16)}`;
   const admin = new Client({ connectionString: TEST_ADMIN_DATABASE_URL });
   await admin.connect();
