@@ -481,6 +481,7 @@ ${details.join('\n')}
   offset 0) sequentially after 20 warm-up calls, then every page with limit 1000, checked against
   the expected ids.
 - **Embedded start**: \`node ${START_NODE_FLAGS.join(' ')} -r ./tools/register.js apps/atrium/src/main.ts\` (what \`npm start\` runs, flags read from package.json)
+  after \`node tools/register.js --build\` (what \`npm ci\`'s postinstall runs: every server source compiled, as after an install)
   with a fresh temporary \`ATRIUM_DATA_DIR\`, a free \`PORT\` and no \`DATABASE_URL\`, \`AMQP_URL\` or
   \`JWT_SECRET\`, run first while nothing else of the benchmark runs: time from spawn until
   \`/health/ready\` answers 200 (polled every 50 ms), then VmRSS from \`/proc/<pid>/status\` at once and
