@@ -12,6 +12,12 @@ function intEnv(name: string, fallback: number, min = 1): number {
 /** The run's shape, from the environment (bench/main.ts lists the variables). */
 export const config = {
   durationS: intEnv('BENCH_DURATION_S', 6),
+  /**
+   * Each paced run (the p99 at an even 1,000 req/s): longer than the others, since its figure is
+   * a tail of a low rate: 6 s held 60 responses above its p99, and a baseline's p99 moved 31-48 %
+   * between repetitions.
+   */
+  pacedDurationS: intEnv('BENCH_PACED_DURATION_S', 18),
   /** Alternated repetitions (baseline, Atrium, …) behind every ratio row. */
   repetitions: intEnv('BENCH_REPETITIONS', 5, 3),
   /** A baseline that moved more than this between its own repetitions ((max − min) / median) makes its rows "unstable". */

@@ -8,7 +8,8 @@
  * median with the min–max; a baseline that moved more than BENCH_MAX_BASELINE_SPREAD_PCT between
  * its own repetitions makes the row "unstable" rather than PASS or FAIL (bench/lib/repeat.ts).
  *
- * Environment: BENCH_DURATION_S (6, each measured run), BENCH_REPETITIONS (5, ≥ 3),
+ * Environment: BENCH_DURATION_S (6, each measured run), BENCH_PACED_DURATION_S (18, each paced run),
+ * BENCH_REPETITIONS (5, ≥ 3),
  * BENCH_MAX_BASELINE_SPREAD_PCT (15), BENCH_CHURN_RATE (20 changes/s), BENCH_PAIRS (10000), BENCH_WARMUP_S (1),
  * BENCH_REVOKE_TRIALS (200), BENCH_LIST_SHARES (1000), BENCH_LIST_REQUESTS (300),
  * BENCH_SCALE_GRANTS (1000000), BENCH_SCALE_DATASETS (100000), BENCH_SCALE_USERS (10000),

@@ -361,7 +361,7 @@ export function writeResults(results: BenchResults): void {
     `Date: ${new Date().toISOString()}`,
     `Machine: ${machine()}`,
     `Code: ${revision()}`,
-    `Config: ${reps} repetitions, ${c} connections, ${config.durationS} s per run after a ${config.warmupS} s warm-up, ` +
+    `Config: ${reps} repetitions, ${c} connections, ${config.durationS} s per run (paced ${config.pacedDurationS} s) after a ${config.warmupS} s warm-up, ` +
       `churn ${config.churnRate} changes/s, baseline spread bound ${(bound * 100).toFixed(0)} %, ` +
       `${fixture.grantees.length} grantees × ${fixture.datasetIds.length} datasets = ${pairsLabel}, ` +
       `${config.revokeTrials} revocation trials, scale ${fmt(config.scale.grants)} grants / ${fmt(config.scale.datasets)} datasets / ${fmt(config.scale.users)} users, RabbitMQ vhost ${vhost}, PostgreSQL ${new URL(config.adminDatabaseUrl).host}`,
@@ -452,7 +452,8 @@ ${details.join('\n')}
   arrives in bursts at each second boundary rather than evenly; baseline and Atrium are offered the
   same shape, which is what the ratio compares. The *paced* rows offer the same rate from 20 autocannon
   instances (\`overallRate\` = rate / 20 each, 4 connections each, 80 in all) started 50 ms apart, so it
-  arrives as 20 small bursts a second: closer to an even 1,000 req/s.
+  arrives as 20 small bursts a second: closer to an even 1,000 req/s. Each paced run lasts
+  ${config.pacedDurationS} s (\`BENCH_PACED_DURATION_S\`), so that its p99 rests on some ${Math.round((config.pacedDurationS * config.rate) / 100)} responses above it.
 - Latencies are taken from every response (ms, not autocannon's integer histogram); req/s is completed
   responses over the run's duration; errors are non-2xx responses plus socket errors and timeouts.
 - **CPU per request**: user + system CPU time from \`/proc/<pid>/stat\` of each benchmark process, of
@@ -470,7 +471,8 @@ ${details.join('\n')}
 - **Scale**: \`permissions.account_projection\`, \`permissions.resource_projection\` and
   \`permissions.grant\` bulk-loaded with \`INSERT … SELECT generate_series(…)\` into the bench database
   (RESTRICTED owners, so only the READ grants open the datasets; every dataset gets the same number of
-  grants to distinct users), then \`ANALYZE\` and \`CHECKPOINT\`. The check figure is \`PermissionsRpc.check\` (READ on a
+  grants to distinct users), then \`VACUUM (ANALYZE)\` (hint and visibility-map bits set, as autovacuum keeps a table
+  in use; it would otherwise start on the million rows during the measurement) and \`CHECKPOINT\`. The check figure is \`PermissionsRpc.check\` (READ on a
   DATASET by id) called directly over RabbitMQ with the gateway's transport (\`RpcClient\` +
   \`RmqRpcTransport\`), so no gateway decision cache is involved: one call in flight, each for a
   random granted (user, dataset) pair; it includes the RabbitMQ round trip. Its baseline is that round

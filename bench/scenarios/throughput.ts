@@ -36,7 +36,8 @@ export interface ThroughputResult {
   atrium: AtriumRuns[];
 }
 
-const paced = (options: LoadOptions) => runStaggeredLoad({ ...options, overallRate: config.rate });
+const paced = (options: LoadOptions) =>
+  runStaggeredLoad({ ...options, durationS: config.pacedDurationS, overallRate: config.rate });
 
 /**
  * Every throughput and latency shape, in `config.repetitions` repetitions, each alternating the

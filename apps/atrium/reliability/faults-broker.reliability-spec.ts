@@ -46,7 +46,7 @@ describe('faults: RabbitMQ connections cut under load (item 2)', () => {
     expect(shared.status).toBe(201);
     const sharedId: string = shared.body.data.id;
 
-    const answers: (Answer & { kind: string })[] = [];
+    const answers: (Answer & { kind: string; at: number })[] = [];
     const ackedSeqs: number[] = [];
     const ackedDatasets: string[] = [];
     let seq = 0;
@@ -54,13 +54,15 @@ describe('faults: RabbitMQ connections cut under load (item 2)', () => {
     const writer = async (w: number) => {
       for (let i = 0; !stop; i++) {
         if (i % 3 === 0) {
+          const at = Date.now();
           const answer = await t.api('POST', `/v2/datasets?name=${uniqueName(`w${w}`)}`, alice.token);
-          answers.push({ ...answer, kind: 'create' });
+          answers.push({ ...answer, kind: 'create', at });
           if (answer.status === 201) ackedDatasets.push(answer.body.data.id);
         } else {
           const n = seq++;
+          const at = Date.now();
           const answer = await t.api('POST', `/v2/datasets/${sharedId}/items`, alice.token, { seq: n });
-          answers.push({ ...answer, kind: 'push' });
+          answers.push({ ...answer, kind: 'push', at });
           if (answer.status === 201) ackedSeqs.push(n);
         }
         // A failed write is not retried at once: a client backs off a little.
@@ -71,18 +73,22 @@ describe('faults: RabbitMQ connections cut under load (item 2)', () => {
 
     // Fault 1: every connection cut at once; reconnecting is allowed straight away.
     await sleep(FAULT_FREE_MS);
+    const firstCutAt = Date.now();
     const firstCut = proxy.reset();
     const afterCut = await t.waitReady(READY_BOUND_MS);
+    const firstReadyAt = Date.now();
 
     // Fault 2: the broker "restarts": connections cut and refused for BROKER_DOWN_MS.
     await sleep(FAULT_FREE_MS);
     proxy.refuse();
+    const secondCutAt = Date.now();
     const secondCut = proxy.reset();
     await sleep(BROKER_DOWN_MS);
     const duringDown = await t.api('GET', '/health/ready');
     proxy.restore();
     const backAt = Date.now();
     const afterRestart = await t.waitReady(READY_BOUND_MS);
+    const secondReadyAt = Date.now();
 
     // Load goes on after the faults, then stops.
     await sleep(FAULT_FREE_MS);
@@ -129,12 +135,20 @@ describe('faults: RabbitMQ connections cut under load (item 2)', () => {
     const eventsSettledMs = Date.now() - backAt;
     const unapplied = events.filter((e) => !e.applied);
 
+    // Most writes sent while the stack was ready went through. (Counted by when they were sent,
+    // not over the whole run: during the outage writes fail fast, and on a loaded machine the
+    // successful ones are slow, so the share of all writes measures the machine, not Atrium.)
+    const outside = answers.filter(
+      (a) => a.at < firstCutAt || (a.at >= firstReadyAt && a.at < secondCutAt) || a.at >= secondReadyAt,
+    );
+    const outsideAcked = outside.filter((a) => a.status === 201).length;
     const statuses = statusCounts(answers);
     const maxMs = Math.max(...answers.map((a) => a.ms));
     const unexpected = answers.filter((a) => ![201, 503].includes(a.status));
     console.log(
       `[faults:2] ${answers.length} writes (${ackedSeqs.length} item pushes and ${ackedDatasets.length} ` +
-        `dataset creations acknowledged), statuses ${JSON.stringify(statuses)}, max latency ${maxMs} ms; ` +
+        `dataset creations acknowledged; ${outsideAcked} of the ${outside.length} sent while ready), ` +
+        `statuses ${JSON.stringify(statuses)}, max latency ${maxMs} ms; ` +
         `connections cut: ${firstCut} + ${secondCut} (broker refused for ${BROKER_DOWN_MS} ms); ` +
         `ready again ${afterCut} ms after the first cut, ` +
         `${afterRestart} ms after the broker came back; while down: ${duringDown.status}; ` +
@@ -169,7 +183,7 @@ describe('faults: RabbitMQ connections cut under load (item 2)', () => {
     expect(unexpected.map((a) => ({ kind: a.kind, status: a.status, body: a.body }))).toEqual([]);
     expect(maxMs).toBeLessThan(REQUEST_TIMEOUT_MS);
     expect(duringDown.status).toBe(503);
-    // Most writes went through: the faults lasted a fraction of the run.
-    expect(ackedSeqs.length + ackedDatasets.length).toBeGreaterThan(answers.length / 2);
+    // The faults lasted a fraction of the run: most writes sent while ready went through.
+    expect(outsideAcked).toBeGreaterThan(outside.length / 2);
   }, 120_000);
 });
