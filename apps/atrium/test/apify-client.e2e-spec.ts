@@ -131,6 +131,28 @@ describe('apify-client against Atrium', () => {
     expect((await fetch(keysUrl)).status).toBe(403);
   });
 
+  it("refuses a record key that has the form of the store's signed key listing (its signature would be the listing's)", async () => {
+    const owner = client(alice.accessToken);
+    const store = await owner.keyValueStores().getOrCreate('listing-shaped');
+    for (const key of [`0.0.${store.id}`, `0.1893456000000.${store.id}`]) {
+      const res = await t
+        .http()
+        .put(`/v2/key-value-stores/${store.id}/records/${key}`)
+        .set(alice.auth)
+        .set('content-type', 'application/json')
+        .send('{"a":1}');
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toContain('Field "key" is invalid');
+    }
+    // Keys of that form naming another store, or none, are ordinary keys.
+    await owner.keyValueStore(store.id).setRecord({ key: '0.0.AAAAAAAAAAAAAAAAA', value: { ok: true } });
+    await owner.keyValueStore(store.id).setRecord({ key: '1.2.3', value: { ok: true } });
+    expect((await owner.keyValueStore(store.id).listKeys()).items.map((i) => i.key)).toEqual([
+      '0.0.AAAAAAAAAAAAAAAAA',
+      '1.2.3',
+    ]);
+  });
+
   it('starts and follows runs of a public Actor through the client', async () => {
     const owner = client(alice.accessToken);
     const actor = await owner.actors().create({ name: 'sdk-actor', isPublic: true } as never);

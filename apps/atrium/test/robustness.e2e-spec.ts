@@ -41,6 +41,24 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
       400,
     ],
     [
+      'an unpaired surrogate PostgreSQL refuses (a value)',
+      (r: ReturnType<TestStack['http']>) =>
+        r
+          .post(`/v2/datasets/${datasetId}/items`)
+          .set('content-type', 'application/json')
+          .send('{"a":"ok","b":[{"c":"\\udfff"}]}'),
+      400,
+    ],
+    [
+      'an unpaired surrogate PostgreSQL refuses (a key)',
+      (r: ReturnType<TestStack['http']>) =>
+        r
+          .post(`/v2/datasets/${datasetId}/items`)
+          .set('content-type', 'application/json')
+          .send('{"\\ud800k":1}'),
+      400,
+    ],
+    [
       'an empty array',
       (r: ReturnType<TestStack['http']>) => r.post(`/v2/datasets/${datasetId}/items`).send([]),
       400,
@@ -93,6 +111,30 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
     expect(res.body.error.type).toEqual(expect.any(String));
     expect(res.body.error.message).toEqual(expect.any(String));
     expect(await itemCount()).toBe(1);
+  });
+
+  it('keeps a surrogate pair and a backslash as sent, and the dataset statistics still answer', async () => {
+    const id = await createDataset(t, alice, 'unicode');
+    const item = { emoji: '\ud83d\ude00', escaped: '\\ud800', text: 'é' };
+    await t
+      .http()
+      .post(`/v2/datasets/${id}/items`)
+      .set(alice.auth)
+      .set('content-type', 'application/json')
+      .send(JSON.stringify([item]))
+      .expect(201);
+    expect((await t.http().get(`/v2/datasets/${id}/items`).set(alice.auth).expect(200)).body).toEqual([item]);
+    const stats = await t.http().get(`/v2/datasets/${id}/statistics`).set(alice.auth).expect(200);
+    expect(stats.body.data.fieldStatistics.emoji).toMatchObject({ nullCount: 0, emptyCount: 0 });
+    const refused = await t
+      .http()
+      .post(`/v2/datasets/${id}/items`)
+      .set(alice.auth)
+      .set('content-type', 'application/json')
+      .send('{"a":"\\ud800"}')
+      .expect(400);
+    expect(refused.body.error.message).toContain('unpaired surrogate (\\ud800)');
+    await t.http().get(`/v2/datasets/${id}/statistics`).set(alice.auth).expect(200);
   });
 
   it('names the failing field', async () => {

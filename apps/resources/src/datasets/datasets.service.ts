@@ -21,7 +21,12 @@ import { DatasetEntity } from './dataset.entity';
 
 const INSERT_CHUNK = 2000;
 /** `\u0000` in JSON text, not preceded by an escaped backslash (`\\u0000` is a backslash and `u0000`). */
-const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
+/**
+ * The escapes JSON.stringify writes for what PostgreSQL's text cannot hold (exports and
+ * statistics read items as text): NUL, and a surrogate without its pair (a well-formed
+ * JSON.stringify escapes only unpaired ones; a pair is written as its character).
+ */
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(0000|d[89a-f][0-9a-f]{2})/;
 
 /**
  * One export chunk: at most this many stored items, and no more once their stored size passes
@@ -126,11 +131,13 @@ export class DatasetsService extends CataloguedStore<DatasetEntity, DatasetView>
     let bytes = 0;
     for (const item of items) {
       const json = JSON.stringify(item);
-      // PostgreSQL's text (which exports and statistics read items as) cannot hold NUL.
-      if (NUL_ESCAPE.test(json)) {
+      const unstorable = UNSTORABLE_ESCAPE.exec(json)?.[1];
+      if (unstorable) {
         throw new AppError(
           'invalid-input',
-          'Field "body" is invalid: items cannot contain the NUL character (\\u0000)',
+          unstorable === '0000'
+            ? 'Field "body" is invalid: items cannot contain the NUL character (\\u0000)'
+            : `Field "body" is invalid: items cannot contain an unpaired surrogate (\\u${unstorable}); a string must be valid Unicode`,
         );
       }
       bytes += Buffer.byteLength(json);

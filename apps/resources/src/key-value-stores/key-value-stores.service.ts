@@ -27,6 +27,9 @@ function toView({ resource, state: store }: CataloguedRow<KeyValueStoreEntity>):
 /** `LIKE` pattern matching values that start with `prefix` literally. */
 const startsWithPattern = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/** What a key listing's signature signs: `<version>.<expiry>.<store id>`. */
+const LISTING_PAYLOAD = /^\d+\.\d+\.(.+)$/;
+
 /** Key-value stores: records of any content type under keys. */
 @Injectable()
 export class KeyValueStoresService extends CataloguedStore<KeyValueStoreEntity, KeyValueStoreView> {
@@ -46,6 +49,15 @@ export class KeyValueStoresService extends CataloguedStore<KeyValueStoreEntity, 
     contentType: string,
     causedBy?: string,
   ): Promise<{ key: string; size: number }> {
+    if (LISTING_PAYLOAD.exec(key)?.[1] === storeId) {
+      // Apify's signatures: a record's is the HMAC of its key, the key listing's the HMAC of
+      // `<version>.<expiry>.<store id>` (apify-client makes both). A record under such a key
+      // would have the listing's signature: a link to it would list every key, and back.
+      throw new AppError(
+        'invalid-input',
+        `Field "key" is invalid: "${key}" has the form of this store's signed key listing (<version>.<expiry>.<store id>); choose another key`,
+      );
+    }
     const store = await this.lockState(manager, storeId);
     const previous = await manager.findOne(KeyValueRecordEntity, {
       where: { storeId, key },
