@@ -144,6 +144,16 @@ describe('apify-client against Atrium', () => {
       expect(res.status).toBe(400);
       expect(res.body.error.message).toContain('Field "key" is invalid');
     }
+    // Nor does the listing's signature open a record under such a key (one stored before).
+    await owner.keyValueStore(store.id).update({ generalAccess: 'RESTRICTED' } as never);
+    const keysSignature = new URL(
+      await owner.keyValueStore(store.id).createKeysPublicUrl({ expiresInSecs: 600 }),
+    ).searchParams.get('signature')!;
+    const [version, expiresAt, hmac] = Buffer.from(keysSignature, 'base64url').toString('utf8').split('.');
+    const shaped = await fetch(
+      `${baseUrl}/v2/key-value-stores/${store.id}/records/${version}.${expiresAt}.${store.id}?signature=${hmac}`,
+    );
+    expect(shaped.status).toBe(403);
     // Keys of that form naming another store, or none, are ordinary keys.
     await owner.keyValueStore(store.id).setRecord({ key: '0.0.AAAAAAAAAAAAAAAAA', value: { ok: true } });
     await owner.keyValueStore(store.id).setRecord({ key: '1.2.3', value: { ok: true } });

@@ -4,6 +4,7 @@ import {
   checkStorageContentSignature,
   createStorageContentSignature,
   hmacSignature,
+  isStorageListingPayload,
 } from './storage-signature';
 
 describe('storage signatures (compatible with apify-client)', () => {
@@ -47,5 +48,18 @@ describe('storage signatures (compatible with apify-client)', () => {
       checkStorageContentSignature(Buffer.from(`${v}.0.${h}`).toString('base64url'), resourceId, secretKey),
     ).toBe('invalid');
     expect(checkRecordSignature(hmacSignature(secretKey, 'OUTPUT'), 'INPUT', secretKey)).toBe('invalid');
+  });
+
+  it("tells a record key that is its store's listing payload: the two signatures coincide", () => {
+    const listing = createStorageContentSignature({ resourceId, secretKey });
+    const [version, expiresAt, hmac] = Buffer.from(listing, 'base64url').toString('utf8').split('.');
+    const key = `${version}.${expiresAt}.${resourceId}`;
+    expect(checkRecordSignature(hmac, key, secretKey)).toBe('valid'); // why such keys are refused
+    expect(isStorageListingPayload(key, resourceId)).toBe(true);
+    expect(isStorageListingPayload(`00.1893456000000.${resourceId}`, resourceId)).toBe(true);
+    expect(isStorageListingPayload(`0.0.${resourceId}x`, resourceId)).toBe(false);
+    expect(isStorageListingPayload(`0.0.AAAAAAAAAAAAAAAAA`, resourceId)).toBe(false);
+    expect(isStorageListingPayload(`-1.0.${resourceId}`, resourceId)).toBe(false);
+    expect(isStorageListingPayload('OUTPUT', resourceId)).toBe(false);
   });
 });

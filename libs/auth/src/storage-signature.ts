@@ -54,6 +54,15 @@ export function checkStorageContentSignature(
   return expiresAt !== '0' && Number(expiresAt) <= now ? 'expired' : 'valid';
 }
 
+/**
+ * Whether a record key has the form of what a signed listing of its store signs
+ * (`<version>.<expiry>.<store id>`): the record's signature (the HMAC of its key) would be the
+ * listing's, so such a key is neither stored nor opened by a signature.
+ */
+export function isStorageListingPayload(recordKey: string, resourceId: string): boolean {
+  return /^\d+\.\d+\.(.+)$/.exec(recordKey)?.[1] === resourceId;
+}
+
 export function checkRecordSignature(
   signature: string,
   recordKey: string,

@@ -8,6 +8,7 @@ import {
   RecordView,
   RpcPayload,
 } from '@atrium/contracts';
+import { isStorageListingPayload } from '@atrium/auth';
 import { EntityManager } from 'typeorm';
 import { CatalogueService, CataloguedRow } from '../catalogue/catalogue.service';
 import { CataloguedStore, storageView } from '../catalogue/catalogued-store';
@@ -26,9 +27,6 @@ function toView({ resource, state: store }: CataloguedRow<KeyValueStoreEntity>):
 
 /** `LIKE` pattern matching values that start with `prefix` literally. */
 const startsWithPattern = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
-/** What a key listing's signature signs: `<version>.<expiry>.<store id>`. */
-const LISTING_PAYLOAD = /^\d+\.\d+\.(.+)$/;
 
 /** Key-value stores: records of any content type under keys. */
 @Injectable()
@@ -49,7 +47,7 @@ export class KeyValueStoresService extends CataloguedStore<KeyValueStoreEntity, 
     contentType: string,
     causedBy?: string,
   ): Promise<{ key: string; size: number }> {
-    if (LISTING_PAYLOAD.exec(key)?.[1] === storeId) {
+    if (isStorageListingPayload(key, storeId)) {
       // Apify's signatures: a record's is the HMAC of its key, the key listing's the HMAC of
       // `<version>.<expiry>.<store id>` (apify-client makes both). A record under such a key
       // would have the listing's signature: a link to it would list every key, and back.
