@@ -207,8 +207,8 @@ describe('security: fuzzing every route (item 17)', () => {
     f = await buildFixtures(t, { expiredGrants: false });
     db = new Client({ connectionString: t.db.url });
     await db.connect();
-    // Each row as its columns' text, volatile ones left out. Not through jsonb: a stored `json`
-    // item holding "\u0000" (valid JSON, kept as written) cannot be converted to jsonb.
+    // Each row as its columns' text, volatile ones left out. Not through jsonb: a `json` value
+    // holding an escape jsonb refuses ("\u0000", an unpaired surrogate) cannot be converted.
     const columns = await db.query<{ table_schema: string; table_name: string; column_name: string }>(
       `SELECT c.table_schema, c.table_name, c.column_name
          FROM information_schema.columns c

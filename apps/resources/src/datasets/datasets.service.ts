@@ -20,11 +20,11 @@ import { isCleanItem, tableColumns, toTableRow, transformItem } from './dataset-
 import { DatasetEntity } from './dataset.entity';
 
 const INSERT_CHUNK = 2000;
-/** `\u0000` in JSON text, not preceded by an escaped backslash (`\\u0000` is a backslash and `u0000`). */
 /**
  * The escapes JSON.stringify writes for what PostgreSQL's text cannot hold (exports and
  * statistics read items as text): NUL, and a surrogate without its pair (a well-formed
- * JSON.stringify escapes only unpaired ones; a pair is written as its character).
+ * JSON.stringify escapes only unpaired ones; a pair is written as its character). Not preceded by
+ * an escaped backslash: `\\u0000` is a backslash and `u0000`.
  */
 const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(0000|d[89a-f][0-9a-f]{2})/;
 
