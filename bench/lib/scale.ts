@@ -176,12 +176,9 @@ export async function loadLister(
 }
 
 /**
- * The tables as autovacuum keeps them, then a checkpoint. Rows just inserted carry no hint bits
- * and no visibility-map bits: left so, the measured checks would each be the first read of their
- * rows, looking up the commit log and dirtying the page to set its hint bits (and autovacuum
- * would start vacuuming the million rows during the measurement), which no table in use pays.
- * VACUUM sets both and gathers the planner's statistics (ANALYZE); the checkpoint writes the
- * dirty pages now rather than during the measurement.
+ * The tables as autovacuum keeps a table in use (hint and visibility-map bits set, the planner's
+ * statistics gathered), so that autovacuum does not start on the million new rows during the
+ * measurement; then a checkpoint, so that the dirty pages are written now rather than during it.
  */
 async function analyze(client: Client): Promise<void> {
   await timedQuery(
