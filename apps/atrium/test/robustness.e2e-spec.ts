@@ -134,6 +134,14 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
       .send('{"a":"\\ud800"}')
       .expect(400);
     expect(refused.body.error.message).toContain('unpaired surrogate (\\ud800)');
+    const inBatch = await t
+      .http()
+      .post(`/v2/datasets/${id}/items`)
+      .set(alice.auth)
+      .set('content-type', 'application/json')
+      .send('[{"a":1},{"a":2},{"a":"\\ud83d"}]')
+      .expect(400);
+    expect(inBatch.body.error.message).toContain('(item 3 of 3)');
     await t.http().get(`/v2/datasets/${id}/statistics`).set(alice.auth).expect(200);
   });
 

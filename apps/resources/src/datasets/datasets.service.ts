@@ -129,15 +129,16 @@ export class DatasetsService extends CataloguedStore<DatasetEntity, DatasetView>
     causedBy?: string,
   ): Promise<{ itemCount: number }> {
     let bytes = 0;
-    for (const item of items) {
+    for (const [index, item] of items.entries()) {
       const json = JSON.stringify(item);
       const unstorable = UNSTORABLE_ESCAPE.exec(json)?.[1];
       if (unstorable) {
+        const which = items.length > 1 ? ` (item ${index + 1} of ${items.length})` : '';
         throw new AppError(
           'invalid-input',
           unstorable === '0000'
-            ? 'Field "body" is invalid: items cannot contain the NUL character (\\u0000)'
-            : `Field "body" is invalid: items cannot contain an unpaired surrogate (\\u${unstorable}); a string must be valid Unicode`,
+            ? `Field "body" is invalid${which}: items cannot contain the NUL character (\\u0000)`
+            : `Field "body" is invalid${which}: items cannot contain an unpaired surrogate (\\u${unstorable}); a string must be valid Unicode`,
         );
       }
       bytes += Buffer.byteLength(json);
