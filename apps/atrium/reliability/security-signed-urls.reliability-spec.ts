@@ -202,7 +202,7 @@ describe('security: pre-signed URLs (item 14)', () => {
     try {
       const signature = createStorageContentSignature({ resourceId: datasetId, secretKey: key });
       expect(checkStorageContentSignature(signature, datasetId, key)).toBe('valid');
-      expect(checkRecordSignature(hmacSignature(key, 'a'), 'a', key)).toBe('valid');
+      expect(checkRecordSignature(hmacSignature(key, 'a'), 'a', key, datasetId)).toBe('valid');
       expect(secretMatches('s', 'a'.repeat(64))).toBe(false);
       expect(timingSafeEqual).toHaveBeenCalledTimes(3);
     } finally {

@@ -28,7 +28,9 @@ describe('storage signatures (compatible with apify-client)', () => {
     ).toBe('valid');
     const expiring = apifySign({ resourceId, urlSigningSecretKey: secretKey, expiresInMillis: 1000 });
     expect(checkStorageContentSignature(expiring, resourceId, secretKey, Date.now() + 2000)).toBe('expired');
-    expect(checkRecordSignature(createHmacSignature(secretKey, 'OUTPUT'), 'OUTPUT', secretKey)).toBe('valid');
+    expect(
+      checkRecordSignature(createHmacSignature(secretKey, 'OUTPUT'), 'OUTPUT', secretKey, resourceId),
+    ).toBe('valid');
   });
 
   it('opens only what it signs, only with the current key', () => {
@@ -47,14 +49,17 @@ describe('storage signatures (compatible with apify-client)', () => {
     expect(
       checkStorageContentSignature(Buffer.from(`${v}.0.${h}`).toString('base64url'), resourceId, secretKey),
     ).toBe('invalid');
-    expect(checkRecordSignature(hmacSignature(secretKey, 'OUTPUT'), 'INPUT', secretKey)).toBe('invalid');
+    expect(checkRecordSignature(hmacSignature(secretKey, 'OUTPUT'), 'INPUT', secretKey, resourceId)).toBe(
+      'invalid',
+    );
   });
 
   it("tells a record key that is its store's listing payload: the two signatures coincide", () => {
     const listing = createStorageContentSignature({ resourceId, secretKey });
     const [version, expiresAt, hmac] = Buffer.from(listing, 'base64url').toString('utf8').split('.');
     const key = `${version}.${expiresAt}.${resourceId}`;
-    expect(checkRecordSignature(hmac, key, secretKey)).toBe('valid'); // why such keys are refused
+    expect(hmacSignature(secretKey, key)).toBe(hmac); // why such keys are refused
+    expect(checkRecordSignature(hmac, key, secretKey, resourceId)).toBe('invalid');
     expect(isStorageListingPayload(key, resourceId)).toBe(true);
     expect(isStorageListingPayload(`00.1893456000000.${resourceId}`, resourceId)).toBe(true);
     expect(isStorageListingPayload(`0.0.${resourceId}x`, resourceId)).toBe(false);

@@ -63,12 +63,16 @@ export function isStorageListingPayload(recordKey: string, resourceId: string): 
   return /^\d+\.\d+\.(.+)$/.exec(recordKey)?.[1] === resourceId;
 }
 
+/** A record's signature: the HMAC of its key; never for a key shaped as its store's listing payload. */
 export function checkRecordSignature(
   signature: string,
   recordKey: string,
   secretKey: string,
+  resourceId: string,
 ): SignatureCheck {
-  return /^[0-9A-Za-z]{1,40}$/.test(signature) && equal(signature, hmacSignature(secretKey, recordKey))
+  return /^[0-9A-Za-z]{1,40}$/.test(signature) &&
+    !isStorageListingPayload(recordKey, resourceId) &&
+    equal(signature, hmacSignature(secretKey, recordKey))
     ? 'valid'
     : 'invalid';
 }

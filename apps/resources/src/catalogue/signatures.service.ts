@@ -1,11 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, ResourcesRpc, RpcPayload, SigningKeyRotation } from '@atrium/contracts';
-import {
-  checkRecordSignature,
-  checkStorageContentSignature,
-  isStorageListingPayload,
-  randomBase62,
-} from '@atrium/auth';
+import { checkRecordSignature, checkStorageContentSignature, randomBase62 } from '@atrium/auth';
 import { ProcessedMessageEntity, ServiceOutboxRelay } from '@atrium/messaging';
 import { DataSource, EntityManager } from 'typeorm';
 import { CatalogueService } from './catalogue.service';
@@ -28,9 +23,7 @@ export class SignaturesService {
     const result =
       req.recordKey === undefined
         ? checkStorageContentSignature(req.signature, resource.id, resource.signingKey)
-        : isStorageListingPayload(req.recordKey, resource.id)
-          ? 'invalid' // stored before such keys were refused: its signature is the listing's
-          : checkRecordSignature(req.signature, req.recordKey, resource.signingKey);
+        : checkRecordSignature(req.signature, req.recordKey, resource.signingKey, resource.id);
     if (result === 'expired') throw new AppError('invalid-signature', 'The signature has expired');
     if (result === 'invalid')
       throw new AppError('invalid-signature', 'The signature is not valid for this content');
