@@ -1,19 +1,17 @@
-import { CustomTransportStrategy, Server, BaseRpcContext } from '@nestjs/microservices';
+import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { AppError, ServiceName } from '@atrium/contracts';
 import { from, lastValueFrom, timeout, TimeoutError } from 'rxjs';
 import { RpcTransport, timeoutError, toAppError } from './rpc-transport';
 import { rpcSpan } from './tracing';
 import { deadlineError, deadlinePassed, rpcCallHeaders, withRpcHeaders } from './idempotency';
-import { PatternRoutes } from './pattern-routes';
+import { RpcDispatcher } from './rpc-dispatcher';
 
 /** Copies a value as the wire would, so no caller shares objects with a handler. */
 const overTheWire = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
 
-export class InProcessRpcContext extends BaseRpcContext<[string]> {}
-
 /**
- * The embedded mode's transport: the same controllers, pipes, filters and interceptors run as
- * under RMQ, but requests are dispatched in memory. Several servers of one service take turns.
+ * The embedded mode's transport: the same handlers run as under RMQ (`RpcDispatcher`), but
+ * requests are dispatched in memory. Several servers of one service take turns.
  */
 export class InProcessServer extends Server implements CustomTransportStrategy {
   constructor(
@@ -23,13 +21,11 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
     super();
   }
 
-  private readonly patternRoutes = new PatternRoutes(
-    (pattern) => super.getRouteFromPattern(pattern),
-    (route) => this.messageHandlers.has(route),
-  );
+  private dispatcher: RpcDispatcher | undefined;
 
-  override getRouteFromPattern(pattern: string): string {
-    return this.patternRoutes.route(pattern);
+  /** The service's handlers (its app's, found once it is created). */
+  useDispatcher(dispatcher: RpcDispatcher): void {
+    this.dispatcher = dispatcher;
   }
 
   listen(callback: () => void): void {
@@ -51,12 +47,11 @@ export class InProcessServer extends Server implements CustomTransportStrategy {
 
   async dispatch(pattern: string, payload: unknown): Promise<unknown> {
     if (deadlinePassed()) throw deadlineError();
-    const handler = this.getHandlerByPattern(pattern);
-    if (!handler) throw new AppError('service-unavailable', `No handler for ${pattern} in ${this.service}`);
-    const result$ = this.transformToObservable(
-      await handler(overTheWire(payload), new InProcessRpcContext([pattern])),
-    );
-    return overTheWire(await lastValueFrom(result$, { defaultValue: undefined }));
+    if (!this.dispatcher?.handles(pattern))
+      throw new AppError('service-unavailable', `No handler for ${pattern} in ${this.service}`);
+    const answer = await this.dispatcher.handle(pattern, overTheWire(payload));
+    if (answer.err) throw answer.err;
+    return overTheWire(answer.response);
   }
 }
 

@@ -4,7 +4,8 @@ import { Logger } from '@nestjs/common';
 import { RmqContext, RmqOptions, ServerRMQ } from '@nestjs/microservices';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { randomUUID } from 'node:crypto';
-import { PatternRoutes } from './pattern-routes';
+import { RpcAnswer, RpcDispatcher } from './rpc-dispatcher';
+import { serializeRpcError } from './rpc-error.filter';
 import { backOffReconnects } from './topology';
 
 /** How long a closing server waits for the requests it already took before it closes anyway. */
@@ -63,13 +64,11 @@ export class RmqRpcServer extends ServerRMQ {
     return backOffReconnects(super.createClient<Parameters<typeof backOffReconnects>[0]>()) as T;
   }
 
-  private readonly patternRoutes = new PatternRoutes(
-    (pattern) => super.getRouteFromPattern(pattern),
-    (route) => this.messageHandlers.has(route),
-  );
+  private dispatcher: RpcDispatcher | undefined;
 
-  override getRouteFromPattern(pattern: string): string {
-    return this.patternRoutes.route(pattern);
+  /** The service's handlers (its app's, found once it is created); requests for others are dead-lettered. */
+  useDispatcher(dispatcher: RpcDispatcher): void {
+    this.dispatcher = dispatcher;
   }
 
   override async setupChannel(channel: Channel, callback: () => void): Promise<void> {
@@ -108,18 +107,26 @@ export class RmqRpcServer extends ServerRMQ {
   }
 
   private async handleRequest(message: Record<string, unknown>, channel: unknown): Promise<void> {
-    const { correlationId, replyTo } = (message as unknown as ConsumeMessage).properties as {
+    const request = message as unknown as ConsumeMessage;
+    const { correlationId, replyTo, headers } = request.properties as {
       correlationId?: string;
       replyTo?: string;
+      headers?: Record<string, unknown>;
     };
     // Only requests (with a reply queue) are answered, and so remembered.
     if (!replyTo) return super.handleMessage(message, channel);
     const earlier = correlationId ? this.answers.get(correlationId) : undefined;
-    if (earlier) return this.replay(earlier, message as unknown as ConsumeMessage, channel as Channel);
+    if (earlier) return this.replay(earlier, request, channel as Channel);
+    const packet = this.handledPacket(request);
     if (correlationId) this.answers.set(correlationId, pendingAnswer());
     this.inFlight.add(message);
     try {
-      await super.handleMessage(message, channel);
+      // Nest answers what no handler here takes (the error, and the request dead-lettered).
+      if (!packet) return await super.handleMessage(message, channel);
+      const answer = await this.dispatcher!.handle(packet.pattern, packet.data, headers);
+      // Acked once the work is done (a crash mid-work leaves the request queued), then answered.
+      this.ack(request, channel as Channel);
+      this.answer(replyTo, correlationId, answer, request);
     } catch (err) {
       this.inFlight.delete(message);
       if (correlationId) this.forget(correlationId);
@@ -127,16 +134,57 @@ export class RmqRpcServer extends ServerRMQ {
     }
   }
 
+  /** The request's `{ pattern, data }` when a handler here takes it (Nest's RMQ client sends this JSON). */
+  private handledPacket(message: ConsumeMessage): { pattern: string; data: unknown } | undefined {
+    if (!this.dispatcher) return undefined;
+    let packet: { pattern?: unknown; data?: unknown } | undefined;
+    try {
+      packet = JSON.parse(message.content.toString()) as typeof packet;
+    } catch {
+      return undefined;
+    }
+    const pattern = packet?.pattern;
+    return typeof pattern === 'string' && this.dispatcher.handles(pattern)
+      ? { pattern, data: packet!.data }
+      : undefined;
+  }
+
+  /** Sends a handler's answer as Nest's server would (one packet, disposed). */
+  private answer(
+    replyTo: string,
+    correlationId: string | undefined,
+    answer: RpcAnswer,
+    request: ConsumeMessage,
+  ): void {
+    let buffer: Buffer;
+    try {
+      buffer = Buffer.from(JSON.stringify({ ...answer, isDisposed: true }));
+    } catch (err) {
+      // A value JSON cannot write (a BigInt, a cycle): the handler's bug, answered as one.
+      buffer = Buffer.from(JSON.stringify({ err: serializeRpcError(err), isDisposed: true }));
+    }
+    this.finish(replyTo, correlationId ?? '', buffer, {}, request);
+  }
+
+  private ack(message: ConsumeMessage, channel: Channel): void {
+    try {
+      channel.ack(message);
+    } catch (err) {
+      // The channel closed under the handler (a lost connection): the broker delivers the
+      // request again, and the server answers that copy with this reply.
+      this.shutdownLogger.warn(
+        `Could not ack ${message.properties.correlationId}: ${(err as Error).message}`,
+      );
+    }
+  }
+
   /** Acks, unanswered, a request whose caller has stopped waiting. */
   private drop(message: Record<string, unknown>, channel: unknown): void {
     this.expired++;
-    const { correlationId } = (message as unknown as ConsumeMessage).properties;
-    this.shutdownLogger.warn(`Request ${correlationId} taken past its deadline: not run`);
-    try {
-      (channel as Channel).ack(message as unknown as ConsumeMessage);
-    } catch (err) {
-      this.shutdownLogger.warn(`Could not ack ${correlationId}: ${(err as Error).message}`);
-    }
+    this.shutdownLogger.warn(
+      `Request ${(message as unknown as ConsumeMessage).properties.correlationId} taken past its deadline: not run`,
+    );
+    this.ack(message as unknown as ConsumeMessage, channel as Channel);
   }
 
   /** A request delivered again: answered with the first execution's reply once there is one. */
@@ -148,35 +196,46 @@ export class RmqRpcServer extends ServerRMQ {
       const { replyTo, correlationId } = message.properties;
       this.shutdownLogger.warn(`Request ${correlationId} delivered again: answered, not run twice`);
       if (earlier.reply) this.reply(replyTo, correlationId, earlier.reply.buffer, earlier.reply.options);
-      try {
-        channel.ack(message);
-      } catch (err) {
-        this.shutdownLogger.warn(`Could not ack ${correlationId}: ${(err as Error).message}`);
-      }
+      this.ack(message, channel);
     } finally {
       this.inFlight.delete(message);
     }
   }
 
-  // Every handler here answers once (value or error), so the reply ends the request. Nest's own
-  // sendMessage drops the promise of the send: a reply lost with the connection would be an
-  // unhandled rejection, which ends the process.
+  // Nest's own sendMessage (for what no handler here takes) drops the promise of the send: a
+  // reply lost with the connection would be an unhandled rejection, which ends the process.
   override sendMessage<T = unknown>(
     message: T,
     replyTo: unknown,
     correlationId: string,
     context: RmqContext,
   ): void {
+    const outgoing = this.serializer.serialize(message as never) as { options?: object };
+    const options = outgoing.options ?? {};
+    delete outgoing.options;
+    this.onProcessingEndHook?.(this.transportId, context);
+    this.finish(
+      replyTo as string,
+      correlationId,
+      Buffer.from(JSON.stringify(outgoing)),
+      options,
+      context.getMessage(),
+    );
+  }
+
+  /** Every request here is answered once (value or error): the reply ends it, and is kept for a copy. */
+  private finish(
+    replyTo: string,
+    correlationId: string,
+    buffer: Buffer,
+    options: object,
+    request: unknown,
+  ): void {
     try {
-      const outgoing = this.serializer.serialize(message as never) as { options?: object };
-      const options = outgoing.options ?? {};
-      delete outgoing.options;
-      const buffer = Buffer.from(JSON.stringify(outgoing));
-      this.onProcessingEndHook?.(this.transportId, context);
       this.remember(correlationId, { buffer, options });
-      this.reply(replyTo as string, correlationId, buffer, options);
+      this.reply(replyTo, correlationId, buffer, options);
     } finally {
-      this.inFlight.delete(context.getMessage());
+      this.inFlight.delete(request);
     }
   }
 

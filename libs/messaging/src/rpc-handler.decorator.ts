@@ -1,23 +1,15 @@
-import { applyDecorators, PipeTransform, UsePipes } from '@nestjs/common';
-import { MessagePattern } from '@nestjs/microservices';
-import { parseInternal, RpcRoute } from '@atrium/contracts';
-import { ZodTypeAny } from 'zod';
+import { RpcRoute } from '@atrium/contracts';
 
-class RouteValidationPipe implements PipeTransform {
-  constructor(private readonly schema: ZodTypeAny) {}
-  transform(value: unknown, metadata: { type: unknown }): unknown {
-    // Only the payload is validated; the transport context passes through. (Nest's pipes consumer
-    // names RPC payload parameters 'body', as it does HTTP bodies.) Callers are Atrium's services,
-    // maybe of another release: fields this release does not know are dropped, not refused.
-    return metadata.type === 'body' ? parseInternal(this.schema, value, 'payload') : value;
-  }
-}
+/** Where `RpcHandler` keeps a handler's contract route (on the method itself). */
+export const RPC_ROUTE_METADATA = 'atrium:rpc-route';
 
 /**
- * Binds a handler to a contract route and validates its `@Payload()` against the route's schema
- * (handlers must take the payload through `@Payload()` for the pipe to apply), read tolerantly.
- * The request's schema version is noted by the server's interceptors (`startServiceApp`).
+ * Binds a controller method to a contract route: the service's server (`RpcDispatcher`) calls it
+ * with the request's payload, validated against the route's schema and read tolerantly. The
+ * method takes the payload as its only parameter, through `@Payload()` (checked at start).
  */
 export function RpcHandler(route: RpcRoute): MethodDecorator {
-  return applyDecorators(MessagePattern(route.pattern), UsePipes(new RouteValidationPipe(route.request)));
+  return (_target, _key, descriptor) => {
+    Reflect.defineMetadata(RPC_ROUTE_METADATA, route, descriptor.value as object);
+  };
 }

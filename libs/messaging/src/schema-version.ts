@@ -1,6 +1,5 @@
-import { CallHandler, ExecutionContext, Logger, NestInterceptor } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { MESSAGE_SCHEMA_VERSION, parseSchemaVersion, schemaCompatibility } from '@atrium/contracts';
-import { Observable } from 'rxjs';
 
 /**
  * Schema versions on the wire (the rule: libs/contracts/src/schema-version.ts). Events carry the
@@ -40,24 +39,6 @@ export function noteSchemaVersion(kind: 'RPC' | 'event', name: string, version: 
       `${kind} ${name} has schema ${theirs.major}.${theirs.minor}, more than one major from this release's ${MESSAGE_SCHEMA_VERSION}: ` +
         'read tolerantly, but releases must be deployed one after the other (README, "Rolling upgrades")',
     );
-  }
-}
-
-/** Notes the version header of an RPC request (RabbitMQ), under its pattern; requests in process have none. */
-export class RpcSchemaVersionInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const transport = context
-      .switchToRpc()
-      .getContext<{ getMessage?: () => unknown; getPattern?: () => string }>();
-    if (typeof transport?.getMessage === 'function') {
-      const message = transport.getMessage() as { properties?: { headers?: Record<string, unknown> } };
-      noteSchemaVersion(
-        'RPC',
-        transport.getPattern?.() ?? 'unknown',
-        message?.properties?.headers?.[SCHEMA_VERSION_HEADER],
-      );
-    }
-    return next.handle();
   }
 }
 

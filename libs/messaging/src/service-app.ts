@@ -3,18 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import { MicroserviceOptions, RmqOptions, Transport } from '@nestjs/microservices';
 import { ServiceName } from '@atrium/contracts';
 import * as amqplib from 'amqplib';
-import { AckInterceptor } from './ack.interceptor';
-import { RpcLogInterceptor } from './rpc-log.interceptor';
-import { RpcTraceInterceptor } from './rpc-trace.interceptor';
-import { ChainedInterceptors } from './chained-interceptors';
-import { RpcSchemaVersionInterceptor } from './schema-version';
 import { serveMetrics } from './messaging-metrics';
 import { flushTracing, startTracing } from './tracing';
 import { AtriumLogger, LogFormat, logFormat } from './atrium-logger';
 import { assertExchanges } from './amqp.event-bus';
 import { InProcessServer, inProcessRegistry } from './in-process.transport';
 import { RmqRpcServer } from './rmq-rpc.server';
-import { RpcErrorFilter } from './rpc-error.filter';
+import { RpcDispatcher } from './rpc-dispatcher';
 import {
   AMQP_RECONNECT_SECONDS,
   amqpConnectionOptions,
@@ -71,13 +66,11 @@ export async function startServiceApp(
   },
 ): Promise<INestMicroservice> {
   if (options.amqpUrl) await assertRpcTopology(options.amqpUrl, service);
-  const transport: MicroserviceOptions = {
-    strategy: options.amqpUrl
-      ? new RmqRpcServer(rmqServerOptions(options.amqpUrl, service).options)
-      : new InProcessServer(service, inProcessRegistry),
-  };
+  const server = options.amqpUrl
+    ? new RmqRpcServer(rmqServerOptions(options.amqpUrl, service).options)
+    : new InProcessServer(service, inProcessRegistry);
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(rootModule, {
-    ...transport,
+    strategy: server,
     // A module that fails to start (the database not answering in time) throws to the caller, as
     // any other start error does, instead of Nest ending the process: one process may hold more
     // than this service (the embedded mode, a test run that found every later file aborted).
@@ -88,15 +81,8 @@ export async function startServiceApp(
       logFormat(options.logFormat),
     ),
   });
-  app.useGlobalFilters(new RpcErrorFilter());
-  app.useGlobalInterceptors(
-    new ChainedInterceptors(
-      new AckInterceptor(),
-      new RpcSchemaVersionInterceptor(),
-      new RpcTraceInterceptor(),
-      new RpcLogInterceptor(),
-    ),
-  );
+  // Requests are answered by the service's handlers directly, not through Nest's RPC pipeline.
+  server.useDispatcher(RpcDispatcher.fromApp(app, service));
   await app.listen();
   return app;
 }

@@ -163,7 +163,7 @@ export async function rpcSpan<T>(
     ok = true;
     return result;
   } finally {
-    if (side === 'client') observeRpc(side, pattern, ok, (performance.now() - started) / 1000);
+    observeRpc(side, pattern, ok, (performance.now() - started) / 1000);
   }
 }
 

@@ -1,6 +1,6 @@
 import { DynamicModule, INestMicroservice } from '@nestjs/common';
 import { ALL_RPC_ROUTES, AppError, EventEnvelope, ServiceName } from '@atrium/contracts';
-import { AmqpEventBus, RmqRpcTransport, RpcClient, startServiceApp } from '@atrium/messaging';
+import { AmqpEventBus, RmqRpcTransport, RpcClient, RpcDispatcher, startServiceApp } from '@atrium/messaging';
 import {
   createTestDatabase,
   resetBroker,
@@ -75,10 +75,8 @@ export async function expectEveryRouteValidated(
   harness: ContractHarness,
   service: ServiceName,
 ): Promise<void> {
-  // NestMicroservice keeps its transport server private; its handler table is what we compare.
-  const server = (harness.app as unknown as { serverInstance: { getHandlers(): Map<string, unknown> } })
-    .serverInstance;
-  const handled = [...server.getHandlers().keys()].sort();
+  // The handlers the service's server dispatches to, as it finds them in its app.
+  const handled = RpcDispatcher.fromApp(harness.app, service).patterns.sort();
   expect(handled).toEqual(ALL_RPC_ROUTES[service].map((r) => r.pattern).sort());
   for (const route of ALL_RPC_ROUTES[service]) {
     const err = await expectAppError(
