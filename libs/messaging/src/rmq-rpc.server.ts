@@ -23,7 +23,8 @@ interface Answer {
 }
 
 /**
- * NestJS's RMQ server with a graceful close. `ServerRMQ.close()` closes the channel at once: the
+ * NestJS's RMQ server, calling the service's handlers directly (`RpcDispatcher`: Nest's own
+ * dispatch only answers requests no handler takes), with a graceful close. `ServerRMQ.close()` closes the channel at once: the
  * broker requeues the unacked requests, handlers still running fail to reply (replies still queued
  * in the channel wrapper are rejected unhandled, which crashes the process), so callers time out
  * on work that may have committed, and the work is done twice on redelivery.
@@ -49,6 +50,7 @@ export class RmqRpcServer extends ServerRMQ {
   private consumerChannel: Channel | undefined;
   private draining = false;
   private wrapperWatched = false;
+  private dispatcher: RpcDispatcher | undefined;
 
   constructor(
     options: Required<RmqOptions>['options'],
@@ -63,8 +65,6 @@ export class RmqRpcServer extends ServerRMQ {
   override createClient<T = unknown>(): T {
     return backOffReconnects(super.createClient<Parameters<typeof backOffReconnects>[0]>()) as T;
   }
-
-  private dispatcher: RpcDispatcher | undefined;
 
   /** The service's handlers (its app's, found once it is created); requests for others are dead-lettered. */
   useDispatcher(dispatcher: RpcDispatcher): void {
@@ -163,7 +163,7 @@ export class RmqRpcServer extends ServerRMQ {
       // A value JSON cannot write (a BigInt, a cycle): the handler's bug, answered as one.
       buffer = Buffer.from(JSON.stringify({ err: serializeRpcError(err), isDisposed: true }));
     }
-    this.finish(replyTo, correlationId ?? '', buffer, {}, request);
+    this.finish(replyTo, correlationId as string, buffer, {}, request);
   }
 
   private ack(message: ConsumeMessage, channel: Channel): void {
