@@ -79,7 +79,6 @@ export class RpcDispatcher {
     if (headers) noteSchemaVersion('RPC', pattern, headers[SCHEMA_VERSION_HEADER]);
     const started = performance.now();
     const line = (outcome: string) =>
-      Logger.isLevelEnabled('debug') &&
       logger.debug(`${handler.name} ${outcome} in ${(performance.now() - started).toFixed(1)} ms`);
     try {
       const response = await rpcSpan(
