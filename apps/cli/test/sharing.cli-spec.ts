@@ -225,6 +225,23 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
       generalAccess: 'ANYONE_WITH_ID_CAN_READ',
       effectiveGeneralAccess: 'ANYONE_WITH_ID_CAN_READ',
     });
+    // While the link is open, sharing and revoking say that anyone with it still reads.
+    const note =
+      `Note: general access is ANYONE_WITH_ID_CAN_READ: anyone with the link can still read dataset ${datasetId}. ` +
+      `To limit reading to its grants: atrium general-access dataset ${datasetId} restricted\n`;
+    const shared = await asAlice([
+      'share',
+      'dataset',
+      datasetId,
+      '--with',
+      carol.username,
+      '--permissions',
+      'READ',
+    ]);
+    expect({ code: shared.code, stderr: shared.stderr }).toEqual({ code: 0, stderr: note });
+    const revoked = await asAlice(['revoke', 'dataset', datasetId, '--from', carol.username]);
+    expect({ code: revoked.code, stderr: revoked.stderr }).toEqual({ code: 0, stderr: note });
+    await t.http().get(`/v2/datasets/${datasetId}`).set(carol.auth).expect(200);
     expect((await asAlice(['general-access', 'dataset', datasetId, 'RESTRICTED'])).code).toBe(0);
     await t.http().get(`/v2/datasets/${datasetId}`).set(carol.auth).expect(404);
     expectOneLineError(

@@ -19,7 +19,7 @@ class TestController {
 
   @RpcHandler(refuse)
   async refuse(@Payload() _payload: object): Promise<never> {
-    throw new AppError('forbidden', 'No');
+    throw new AppError('insufficient-permissions', 'No');
   }
 
   @RpcHandler(crash)
@@ -64,7 +64,7 @@ describe('RpcDispatcher', () => {
   });
 
   it('answers an AppError as it is, and anything else as an internal error without its details', async () => {
-    expect(await dispatcher.handle('test.refuse', {})).toEqual({ err: { type: 'forbidden', message: 'No' } });
+    expect(await dispatcher.handle('test.refuse', {})).toEqual({ err: { type: 'insufficient-permissions', message: 'No' } });
     const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {
       expect(await dispatcher.handle('test.crash', {})).toEqual({

@@ -88,6 +88,20 @@ async function share(typeName: string, ref: string, options: ShareOptions, comma
       (grant.expiresAt ? ` until ${grant.expiresAt}` : '') +
       ` (grant ${grant.id})\n`,
   );
+  noteOpenLink(typeName, rt, ref, (await listAccess(cli, rt, ref)).effectiveGeneralAccess);
+}
+
+/**
+ * A grant or its revocation changes nothing for reading while the resource's link is open
+ * (a run's storages follow the account's default, ANYONE_WITH_ID_CAN_READ unless changed): said
+ * on stderr, so that nobody takes "Revoked" for "no longer readable".
+ */
+function noteOpenLink(typeName: string, rt: CliResourceType, ref: string, effective: string): void {
+  if (effective === 'RESTRICTED') return;
+  process.stderr.write(
+    `Note: general access is ${effective}: anyone with the link can still read ${rt.label} ${ref}. ` +
+      `To limit reading to its grants: atrium general-access ${typeName} ${ref} restricted\n`,
+  );
 }
 
 async function revoke(typeName: string, ref: string, options: { from: string }, command: Command) {
@@ -111,6 +125,7 @@ async function revoke(typeName: string, ref: string, options: { from: string }, 
     );
   if (cli.json) return printJson({ revoked: grants.map((g) => g.id) });
   process.stdout.write(`Revoked ${user.username}'s access to ${rt.label} ${ref}\n`);
+  noteOpenLink(typeName, rt, ref, access.effectiveGeneralAccess);
 }
 
 async function access(typeName: string, ref: string, _options: unknown, command: Command) {
