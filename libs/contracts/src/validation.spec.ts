@@ -46,3 +46,34 @@ describe('parseInput on a query number that is not one', () => {
     );
   });
 });
+
+describe('parseInput on a union (a dataset push: one item or an array of them)', () => {
+  const push = z.union([
+    z.record(z.unknown()),
+    z
+      .array(z.record(z.unknown(), { message: 'each item must be a JSON object' }))
+      .min(1)
+      .max(3),
+  ]);
+  const message = (input: unknown) => {
+    try {
+      parseInput(push, input);
+      return 'accepted';
+    } catch (err) {
+      return (err as AppError).message;
+    }
+  };
+
+  it('names the types it takes when the value is of none of them', () => {
+    expect(message('a string')).toBe('Field "body" is invalid: must be an object or an array');
+    expect(message(null)).toBe('Field "body" is invalid: must be an object or an array');
+  });
+
+  it('answers with the alternative of the value’s type, naming the field inside', () => {
+    expect(message([{}, 2])).toBe('Field "body.1" is invalid: each item must be a JSON object');
+    expect(message([{}, {}, {}, {}])).toBe(
+      'Field "body" is invalid: Array must contain at most 3 element(s)',
+    );
+    expect(message({ a: 1 })).toBe('accepted');
+  });
+});

@@ -16,6 +16,24 @@ export function describeZodError(error: ZodError, where: string): string {
     return `Field "${where}.${path}${issue.keys[0]}" is not allowed`;
   }
   const field = issue.path.length ? `${where}.${issue.path.join('.')}` : where;
+  if (issue.code === 'invalid_union') {
+    // zod says only "Invalid input". The alternative the value went furthest into (of its type,
+    // failing on something inside or a bound) says what is wrong; when it fits none by type, the
+    // types they take do.
+    const wrongType = (e: ZodError) =>
+      e.issues[0]?.code === 'invalid_type' && e.issues[0].path.length === issue.path.length;
+    const further = issue.unionErrors.filter((e) => e.issues.length && !wrongType(e));
+    if (further.length === 1) return describeZodError(further[0], where);
+    const types = [
+      ...new Set(
+        issue.unionErrors.flatMap((e) =>
+          e.issues[0]?.code === 'invalid_type' ? [String(e.issues[0].expected)] : [],
+        ),
+      ),
+    ];
+    if (further.length === 0 && types.length)
+      return `Field "${field}" is invalid: must be ${types.map((t) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`)).join(' or ')}`;
+  }
   // A query number that is not one (`?limit=abc`) reaches zod as NaN: say what was expected.
   if (issue.code === 'invalid_type' && issue.received === 'nan') return `Field "${field}" must be a number`;
   return `Field "${field}" is invalid: ${issue.message}`;
