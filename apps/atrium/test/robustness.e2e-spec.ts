@@ -113,6 +113,25 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
     expect(await itemCount()).toBe(1);
   });
 
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'foo'])(
+    'answers the access routes under the collection %s with 404: it names no collection',
+    async (collection) => {
+      for (const send of [
+        (r: ReturnType<TestStack['http']>) => r.get(`/v2/${collection}/${datasetId}/access`),
+        (r: ReturnType<TestStack['http']>) =>
+          r.post(`/v2/${collection}/${datasetId}/access/grants`).send({ user: 'bob', permissions: ['READ'] }),
+      ]) {
+        for (const auth of [alice.auth, {}]) {
+          const res = await send(t.http()).set(auth);
+          expect({ status: res.status, type: res.body.error?.type }).toEqual({
+            status: 404,
+            type: 'record-not-found',
+          });
+        }
+      }
+    },
+  );
+
   it('keeps a surrogate pair and a backslash as sent, and the dataset statistics still answer', async () => {
     const id = await createDataset(t, alice, 'unicode');
     const item = { emoji: '\ud83d\ude00', escaped: '\\ud800', text: 'é' };

@@ -6,21 +6,27 @@ import { CreatesResource } from './access-changes';
 
 export { AUTHORIZATION_KEY };
 
-/** Collections of the REST API and the resource type each holds. */
-export const COLLECTIONS: Record<string, ResourceType> = {
-  datasets: 'DATASET',
-  acts: 'ACTOR',
-  actors: 'ACTOR',
-  'actor-tasks': 'ACTOR_TASK',
-  schedules: 'SCHEDULE',
-  'actor-builds': 'ACTOR_BUILD',
-  'key-value-stores': 'KEY_VALUE_STORE',
-  'request-queues': 'REQUEST_QUEUE',
-  'actor-runs': 'ACTOR_RUN',
-  environments: 'ENVIRONMENT',
-  'environment-groups': 'ENVIRONMENT_GROUP',
-  apps: 'APP',
-};
+/**
+ * Collections of the REST API and the resource type each holds. Looked up by a path segment, so
+ * without a prototype: `__proto__` or `constructor` names no collection (attack pass).
+ */
+export const COLLECTIONS: Readonly<Record<string, ResourceType>> = Object.assign(
+  Object.create(null) as Record<string, ResourceType>,
+  {
+    datasets: 'DATASET',
+    acts: 'ACTOR',
+    actors: 'ACTOR',
+    'actor-tasks': 'ACTOR_TASK',
+    schedules: 'SCHEDULE',
+    'actor-builds': 'ACTOR_BUILD',
+    'key-value-stores': 'KEY_VALUE_STORE',
+    'request-queues': 'REQUEST_QUEUE',
+    'actor-runs': 'ACTOR_RUN',
+    environments: 'ENVIRONMENT',
+    'environment-groups': 'ENVIRONMENT_GROUP',
+    apps: 'APP',
+  } satisfies Record<string, ResourceType>,
+);
 
 export type AuthorizationRule =
   | { kind: 'public' }
