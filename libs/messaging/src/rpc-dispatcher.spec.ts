@@ -64,7 +64,9 @@ describe('RpcDispatcher', () => {
   });
 
   it('answers an AppError as it is, and anything else as an internal error without its details', async () => {
-    expect(await dispatcher.handle('test.refuse', {})).toEqual({ err: { type: 'insufficient-permissions', message: 'No' } });
+    expect(await dispatcher.handle('test.refuse', {})).toEqual({
+      err: { type: 'insufficient-permissions', message: 'No' },
+    });
     const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {
       expect(await dispatcher.handle('test.crash', {})).toEqual({

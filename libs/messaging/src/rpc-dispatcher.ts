@@ -111,7 +111,7 @@ function methodNames(prototype: object): string[] {
 }
 
 /** Checks that a handler takes the payload alone (`@Payload()` first, no other parameter decorator). */
-function assertPayloadOnly(metatype: Function, key: string): void {
+function assertPayloadOnly(metatype: { name: string }, key: string): void {
   const params = (Reflect.getMetadata(ROUTE_ARGS_METADATA, metatype, key) ?? {}) as Record<
     string,
     { data?: unknown; pipes?: unknown[] }
