@@ -17,10 +17,10 @@ function readmeCommands(): string[] {
 }
 
 /**
- * README truth: the five commands of "From a terminal", run in a shell from the checkout as a user
+ * README truth: the six commands of "From a terminal", run in a shell from the checkout as a user
  * types them (`npx atrium …`), against `npm start`'s embedded Atrium (PGlite + in-process bus).
  */
-describe('README: from a terminal, in five commands (embedded Atrium)', () => {
+describe('README: from a terminal, in six commands (embedded Atrium)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'atrium-readme-'));
   const configDir = mkdtempSync(join(tmpdir(), 'atrium-readme-cli-'));
   let atrium: Awaited<ReturnType<typeof startEmbedded>>;
@@ -61,10 +61,10 @@ describe('README: from a terminal, in five commands (embedded Atrium)', () => {
       child.stdin!.end(input);
     });
 
-  it('logs in, creates and runs an Actor, shares its dataset with bob, and shows who has access', async () => {
+  it('logs in, creates and runs an Actor, restricts the run, shares its dataset with bob, and shows who has access', async () => {
     const commands = readmeCommands();
-    expect(commands).toHaveLength(5);
-    const [login, create, run, share, access] = commands;
+    expect(commands).toHaveLength(6);
+    const [login, create, run, restrict, share, access] = commands;
     expect(login).toMatch(/^npx atrium login http:\/\/127\.0\.0\.1:3000 /);
 
     // The login prompts on a terminal; the README's script form of the same login is used here.
@@ -81,9 +81,15 @@ describe('README: from a terminal, in five commands (embedded Atrium)', () => {
     expect(ran.code).toBe(0);
     expect(ran.stdout).toContain('Hello, Grace!');
     const datasetId = /dataset (\w{17})/.exec(ran.stderr)![1];
+    const runId = /Run (\w{17}) SUCCEEDED/.exec(ran.stderr)![1];
 
+    // The run restricted, its dataset is no longer readable by anyone with its id; then shared.
+    await request(atrium.url).get(`/v2/datasets/${datasetId}/items`).expect(200);
+    expect(await shell(restrict.replace(/<[^>]+>/, runId))).toMatchObject({ code: 0, stderr: '' });
+    await request(atrium.url).get(`/v2/datasets/${datasetId}/items`).expect(404);
     const shared = await shell(share.replace(/<[^>]+>/, datasetId));
-    expect(shared).toMatchObject({ code: 0 });
+    // No note that the link still lets anyone read it: it does not.
+    expect(shared).toMatchObject({ code: 0, stderr: '' });
     const shown = await shell(access.replace(/<[^>]+>/, datasetId));
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/bob/);

@@ -228,7 +228,8 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
     // While the link is open, sharing and revoking say that anyone with it still reads.
     const note =
       `Note: general access is ANYONE_WITH_ID_CAN_READ: anyone with the link can still read dataset ${datasetId}. ` +
-      `To limit reading to its grants: atrium general-access dataset ${datasetId} restricted\n`;
+      `To limit reading to its grants: atrium general-access dataset ${datasetId} restricted ` +
+      `(a run's default storage: restrict its run)\n`;
     const shared = await asAlice([
       'share',
       'dataset',

@@ -100,7 +100,8 @@ function noteOpenLink(typeName: string, rt: CliResourceType, ref: string, effect
   if (effective === 'RESTRICTED') return;
   process.stderr.write(
     `Note: general access is ${effective}: anyone with the link can still read ${rt.label} ${ref}. ` +
-      `To limit reading to its grants: atrium general-access ${typeName} ${ref} restricted\n`,
+      `To limit reading to its grants: atrium general-access ${typeName} ${ref} restricted ` +
+      `(a run's default storage: restrict its run)\n`,
   );
 }
 
