@@ -1,4 +1,4 @@
-import { INestApplicationContext, Logger } from '@nestjs/common';
+import { ConsoleLogger, INestApplicationContext, Logger } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer } from '@nestjs/core';
 import { RpcParamtype } from '@nestjs/microservices/enums/rpc-paramtype.enum';
@@ -78,7 +78,10 @@ export class RpcDispatcher {
     const handler = this.handlers.get(pattern)!;
     if (headers) noteSchemaVersion('RPC', pattern, headers[SCHEMA_VERSION_HEADER]);
     const started = performance.now();
+    // The line is only made when the process logs at debug (the app's logger decides; Nest's
+    // static level is not set by it).
     const line = (outcome: string) =>
+      ((logger.localInstance as Partial<ConsoleLogger> | undefined)?.isLevelEnabled?.('debug') ?? true) &&
       logger.debug(`${handler.name} ${outcome} in ${(performance.now() - started).toFixed(1)} ms`);
     try {
       const response = await rpcSpan(
