@@ -347,7 +347,7 @@ export function writeResults(results: BenchResults): void {
       `${fmt(sc.large.grants)} grants over ${fmt(sc.large.datasets)} datasets and ${fmt(sc.large.users)} users, ` +
       `${fmt(sc.large.owners)} RESTRICTED owners; ${sc.loadSeconds.lister.toFixed(1)} s for the listing user's ` +
       `${fmt(sc.listing.shares)} grants, on top). Checks: ${sc.smallChecks.samples} sequential at each size after ` +
-      `${config.scaleCheckWarmup} warm-up (at the large size, each repetition after as many echo RPCs); at ${fmt(sc.small.grants)} grants p50 ${ms(sc.smallChecks.p50)}, p95 ${ms(sc.smallChecks.p95)}. ` +
+      `${config.scaleCheckWarmup} warm-up (at the large size, each repetition after as many rounds of an echo RPC and a check); at ${fmt(sc.small.grants)} grants p50 ${ms(sc.smallChecks.p50)}, p95 ${ms(sc.smallChecks.p95)}. ` +
       `listSharedWith: first page count ${sc.listing.firstPageCount}, total ${fmt(sc.listing.total)}, ` +
       `${sc.listing.requests} sequential requests; walk ${sc.listing.walkMs.toFixed(0)} ms.`,
     `- Embedded start: ${
@@ -477,8 +477,9 @@ ${details.join('\n')}
   \`RmqRpcTransport\`), so no gateway decision cache is involved: one call in flight, each for a
   random granted (user, dataset) pair; it includes the RabbitMQ round trip. Its baseline is that round
   trip alone: the same sequential calls to the baseline's echo service (\`bench/baseline\`). Measured
-  first at the small number of grants (loaded alone), then at the large one in repetitions, each
-  echo RPCs first, then checks (new random pairs each time). The listing user holds READ grants
+  first at the small number of grants (loaded alone), then at the large one in repetitions, in each
+  an echo RPC and a check in turn, call by call (echo, check, check, echo, …: the order flips every
+  round), so that both see the same moments of the machine; new random pairs each repetition. The listing user holds READ grants
   on that many of the large set's datasets; \`PermissionsRpc.listSharedWith\` (DATASET, limit 100,
   offset 0) sequentially after 20 warm-up calls, then every page with limit 1000, checked against
   the expected ids.

@@ -206,40 +206,8 @@ function random(seed: number): () => number {
   };
 }
 
-/**
- * Sequential READ checks (one in flight) for random granted pairs of a set, after `warmup`
- * unmeasured ones. Each is a check no cache has seen: pairs are drawn from all the set's grants.
- */
-export async function measureChecks(
-  rpc: RpcClient,
-  set: string,
-  shape: ScaleShape,
-  samples: number,
-  warmup: number,
-  seed: number,
-): Promise<CheckSample> {
-  const next = random(seed);
-  const latencies: number[] = [];
-  let wrong = 0;
-  for (let i = 0; i < warmup + samples; i++) {
-    const { userId, datasetId } = grantPair(shape, set, Math.floor(next() * shape.grants));
-    const started = performance.now();
-    let result: CheckResult | undefined;
-    try {
-      result = await rpc.call(PermissionsRpc.check, {
-        principal: { userId },
-        resourceType: 'DATASET',
-        resourceRef: datasetId,
-        permission: 'READ',
-      });
-    } catch {
-      result = undefined;
-    }
-    const elapsed = performance.now() - started;
-    if (i < warmup) continue;
-    latencies.push(elapsed);
-    if (!result?.allowed || result.rule !== 'grant') wrong++;
-  }
+/** p50, p95 and p99 of a run's latencies, with its count of wrong answers. */
+function sampleOf(latencies: number[], wrong: number): CheckSample {
   return {
     p50: percentile(latencies, 0.5),
     p95: percentile(latencies, 0.95),
@@ -249,39 +217,107 @@ export async function measureChecks(
   };
 }
 
+/** One timed call: its milliseconds and whether it answered as expected. */
+type TimedCall = () => Promise<{ ms: number; ok: boolean }>;
+
+async function timed(call: () => Promise<boolean>): Promise<{ ms: number; ok: boolean }> {
+  const started = performance.now();
+  let ok: boolean;
+  try {
+    ok = await call();
+  } catch {
+    ok = false;
+  }
+  return { ms: performance.now() - started, ok };
+}
+
 /**
- * The floor under a check: the same sequential RPC round trip (persistent, expiring request, direct
- * reply-to) to the baseline's echo service, which does no work.
+ * A READ check for a random granted pair of a set: each is a check no cache has seen, the pairs
+ * being drawn from all the set's grants. Right when allowed by the grant rule.
  */
-export async function measureEchoRpc(amqpUrl: string, samples: number, warmup: number): Promise<CheckSample> {
+function checkCall(rpc: RpcClient, set: string, shape: ScaleShape, seed: number): TimedCall {
+  const next = random(seed);
+  return () => {
+    const { userId, datasetId } = grantPair(shape, set, Math.floor(next() * shape.grants));
+    return timed(async () => {
+      const result: CheckResult = await rpc.call(PermissionsRpc.check, {
+        principal: { userId },
+        resourceType: 'DATASET',
+        resourceRef: datasetId,
+        permission: 'READ',
+      });
+      return result.allowed && result.rule === 'grant';
+    });
+  };
+}
+
+/**
+ * Sequential calls (one in flight) of each of `calls`, taken in turn — a, b, b, a, a, b, … (the
+ * order flips every round, so neither always follows the other) — after `warmup` unmeasured
+ * rounds: each run's latencies, measured over the same seconds, so that what the machine does
+ * meanwhile falls on all of them alike.
+ */
+async function measureInTurn(calls: TimedCall[], samples: number, warmup: number): Promise<CheckSample[]> {
+  const latencies = calls.map(() => [] as number[]);
+  const wrong = calls.map(() => 0);
+  for (let round = 0; round < warmup + samples; round++) {
+    for (let j = 0; j < calls.length; j++) {
+      const i = round % 2 ? calls.length - 1 - j : j;
+      const { ms, ok } = await calls[i]();
+      if (round < warmup) continue;
+      latencies[i].push(ms);
+      if (!ok) wrong[i]++;
+    }
+  }
+  return calls.map((_, i) => sampleOf(latencies[i], wrong[i]));
+}
+
+/** Sequential READ checks (one in flight) for random granted pairs of a set, after `warmup` unmeasured ones. */
+export async function measureChecks(
+  rpc: RpcClient,
+  set: string,
+  shape: ScaleShape,
+  samples: number,
+  warmup: number,
+  seed: number,
+): Promise<CheckSample> {
+  const [checks] = await measureInTurn([checkCall(rpc, set, shape, seed)], samples, warmup);
+  return checks;
+}
+
+/**
+ * Checks as `measureChecks` makes them, in turn with the floor under a check: the same sequential
+ * RPC round trip (persistent, expiring request, direct reply-to) to the baseline's echo service,
+ * which does no work. Call by call in turn, so that both see the same moments of the machine.
+ */
+export async function measureChecksWithEcho(
+  rpc: RpcClient,
+  amqpUrl: string,
+  set: string,
+  shape: ScaleShape,
+  samples: number,
+  warmup: number,
+  seed: number,
+): Promise<{ echo: CheckSample; checks: CheckSample }> {
   const client = new ClientRMQ(benchClientOptions(amqpUrl));
-  const latencies: number[] = [];
-  let wrong = 0;
   try {
     await within(client.connect(), 10_000, 'echo RPC connect');
-    for (let i = 0; i < warmup + samples; i++) {
-      const record = new RmqRecordBuilder({ id: String(i) }).setOptions({ expiration: '5000' }).build();
-      const started = performance.now();
-      let ok = false;
-      try {
-        ok = !!(await lastValueFrom(client.send(BENCH_ECHO_PATTERN, record).pipe(timeout(5000))));
-      } catch {
-        ok = false;
-      }
-      if (i < warmup) continue;
-      latencies.push(performance.now() - started);
-      if (!ok) wrong++;
-    }
+    let n = 0;
+    const echo: TimedCall = () => {
+      const record = new RmqRecordBuilder({ id: String(n++) }).setOptions({ expiration: '5000' }).build();
+      return timed(
+        async () => !!(await lastValueFrom(client.send(BENCH_ECHO_PATTERN, record).pipe(timeout(5000)))),
+      );
+    };
+    const [echoSample, checks] = await measureInTurn(
+      [echo, checkCall(rpc, set, shape, seed)],
+      samples,
+      warmup,
+    );
+    return { echo: echoSample, checks };
   } finally {
     await client.close();
   }
-  return {
-    p50: percentile(latencies, 0.5),
-    p95: percentile(latencies, 0.95),
-    p99: percentile(latencies, 0.99),
-    samples: latencies.length,
-    wrong,
-  };
 }
 
 /** First page of 100 (sequential, after 20 warm-up requests), then a walk of every 1000-page. */

@@ -7,7 +7,7 @@ import {
   ListingSample,
   loadLister,
   measureChecks,
-  measureEchoRpc,
+  measureChecksWithEcho,
   measureListing,
   permissionsClient,
   ScaleShape,
@@ -18,7 +18,7 @@ export interface ScaleResult {
   small: ScaleShape;
   large: ScaleShape;
   smallChecks: CheckSample;
-  /** One sample per repetition, alternated with the echo RPC's (echo first). */
+  /** One sample per repetition, its calls in turn with the echo RPC's. */
   largeChecks: CheckSample[];
   listing: ListingSample;
   /** The same sequential RPC round trip to the baseline's echo service (no work), per repetition. */
@@ -27,8 +27,8 @@ export interface ScaleResult {
 }
 
 /**
- * Checks at a small and a large number of grants (the large in repetitions alternated with the
- * echo RPC's round trip), then listing for a user with many shares: all
+ * Checks at a small and a large number of grants (the large in repetitions, each check in turn
+ * with an echo RPC's round trip), then listing for a user with many shares: all
  * bulk-loaded with SQL into the bench database's permissions schema, all asked of the permissions
  * service directly (no gateway, no decision cache). The small set is loaded and measured first,
  * while the table holds only it (and the few thousand API-made grants of the earlier scenarios).
@@ -50,18 +50,18 @@ export async function scale(databaseUrl: string, amqpUrl: string): Promise<Scale
     const largeChecks: CheckSample[] = [];
     const echo: CheckSample[] = [];
     for (let rep = 0; rep < config.repetitions; rep++) {
-      const echoRun = await measureEchoRpc(amqpUrl, config.scaleChecks, config.scaleCheckWarmup);
-      echo.push(echoRun);
-      checkAlive();
-      const checks = await measureChecks(
+      const { echo: echoRun, checks } = await measureChecksWithEcho(
         rpc,
+        amqpUrl,
         'b',
         large,
         config.scaleChecks,
         config.scaleCheckWarmup,
         2 + rep,
       );
+      echo.push(echoRun);
       largeChecks.push(checks);
+      checkAlive();
       progress(
         `scale #${rep + 1}: echo RPC p50 ${echoRun.p50.toFixed(2)} ms, p99 ${echoRun.p99.toFixed(2)} ms, failed ${echoRun.wrong}; ` +
           `checks at ${large.grants} grants p50 ${checks.p50.toFixed(2)} ms, p99 ${checks.p99.toFixed(2)} ms, wrong ${checks.wrong}`,
