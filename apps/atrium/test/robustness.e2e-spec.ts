@@ -180,6 +180,33 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
     expect(signup.body.error.message).toContain('body.email');
   });
 
+  it('refuses what JavaScript would quietly reinterpret: an overflowing number, a __proto__ key, a hex query number', async () => {
+    const push = (body: string) =>
+      t
+        .http()
+        .post(`/v2/datasets/${datasetId}/items`)
+        .set(alice.auth)
+        .set('content-type', 'application/json')
+        .send(body)
+        .expect(400);
+    // JSON.parse reads 1e309 as Infinity, which would be stored as null.
+    expect((await push('[{"price":1},{"price":1e309}]')).body.error.message).toContain(
+      'beyond the range of a double (1e309)',
+    );
+    expect((await push('{"__proto__":{"admin":true},"b":2}')).body.error.message).toContain('"__proto__"');
+    expect(await itemCount()).toBe(1);
+    for (const limit of ['0x10', '1e1', ' 5']) {
+      const res = await t
+        .http()
+        .get(`/v2/datasets/${datasetId}/items`)
+        .query({ limit })
+        .set(alice.auth)
+        .expect(400);
+      expect(res.body.error.message).toBe('Field "query.limit" must be a number');
+    }
+    await t.http().get(`/v2/datasets/${datasetId}/items?limit=16`).set(alice.auth).expect(200);
+  });
+
   it('refuses a 10 MB body with 413 and keeps the dataset unchanged', async () => {
     const big = JSON.stringify({ blob: 'x'.repeat(10 * 1024 * 1024) });
     const res = await t

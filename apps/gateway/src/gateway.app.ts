@@ -8,12 +8,28 @@ import { GatewayMetrics } from './health/metrics';
 import { serveApiDocs } from './http/api-docs';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { serveConsole } from './http/console';
-import { jsonBeyondLimits, MAX_JSON_CONTAINERS, MAX_JSON_DEPTH } from './http/json-depth';
+import { JsonBeyond, jsonBeyondLimits, MAX_JSON_CONTAINERS, MAX_JSON_DEPTH } from './http/json-depth';
 import { buildOpenApiDocument } from './http/openapi';
 import { registerRequestDecompression } from './http/request-decompression';
 import { isolateApiAnswers } from './http/api-answer-isolation';
 import { logRequests } from './http/request-log';
 import { traceRequests } from './http/request-tracing';
+
+const BEYOND_MESSAGES: Record<JsonBeyond['limit'], (token?: string) => string> = {
+  depth: () => `The body nests deeper than ${MAX_JSON_DEPTH} levels`,
+  containers: () =>
+    `The body holds more than ${MAX_JSON_CONTAINERS.toLocaleString('en-US')} objects and arrays`,
+  number: (token) => `The body holds a number beyond the range of a double (${token}): send it as a string`,
+};
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Builds the gateway (not yet listening): Fastify with body limits, Apify errors, metrics and OpenAPI. */
 export async function createGatewayApp(
@@ -54,16 +70,20 @@ export async function createGatewayApp(
     if (body === '') return done(null, undefined);
     const beyond = jsonBeyondLimits(body as string);
     if (beyond)
-      return done(
-        new AppError(
-          'invalid-input',
-          beyond === 'depth'
-            ? `The body nests deeper than ${MAX_JSON_DEPTH} levels`
-            : `The body holds more than ${MAX_JSON_CONTAINERS.toLocaleString('en-US')} objects and arrays`,
-        ),
-        undefined,
-      );
-    parseJson(request, body as string, done);
+      return done(new AppError('invalid-input', BEYOND_MESSAGES[beyond.limit](beyond.token)), undefined);
+    parseJson(request, body as string, (err, value) => {
+      // Fastify's parser refuses these keys (they would set an object's prototype once merged)
+      // with the same error as broken JSON: say which it was.
+      if (err && parsesAsJson(body as string))
+        return done(
+          new AppError(
+            'invalid-input',
+            'A JSON body may not hold the key "__proto__", nor a "constructor" key holding "prototype"',
+          ),
+          undefined,
+        );
+      done(err, value);
+    });
   });
   registerRequestDecompression(fastify);
   isolateApiAnswers(fastify);

@@ -15,12 +15,13 @@ import { z } from 'zod';
 import { CurrentUser, UserPrincipal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { queryInt } from '../http/api-query';
 import { accessGrantView, accessListView, anyObject } from '../http/views';
 import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes';
 import { CollaboratorTokens } from '../apps/collaborator-tokens';
 
 const accessListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  limit: queryInt(1, 1000).optional(),
   /** The `nextCursor` of the previous page of grants. */
   cursor: idSchema.optional(),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { queryBoolean, queryList } from '../http/api-query';
+import { queryBoolean, queryInt, queryList } from '../http/api-query';
 
 /** Every format Apify serves dataset items in. */
 export const DATASET_ITEM_FORMATS = ['json', 'jsonl', 'csv', 'xlsx', 'xml', 'html', 'rss'] as const;
@@ -23,9 +23,9 @@ const fieldList = queryList.refine((list) => list.length <= 100 && list.every((f
 export const datasetItemsQuery = z
   .object({
     format: z.enum(DATASET_ITEM_FORMATS).default('json'),
-    offset: z.coerce.number().int().min(0).max(1_000_000_000).optional(),
+    offset: queryInt(0, 1_000_000_000).optional(),
     /** `0` is no limit, as apify-client sends it. */
-    limit: z.coerce.number().int().min(0).optional(),
+    limit: queryInt(0).optional(),
     desc: queryBoolean.optional(),
     fields: fieldList.optional(),
     omit: fieldList.optional(),

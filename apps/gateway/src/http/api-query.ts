@@ -17,9 +17,21 @@ export const queryList = z
       .filter(Boolean),
   );
 
+/**
+ * A whole number in a query parameter, in decimal digits: `0x10`, `1e3`, ` 5` or `` are refused
+ * (JavaScript's `Number` would read them as 16, 1000, 5 and 0).
+ */
+export function queryInt(min: number, max?: number) {
+  const n = z.coerce.number().int().min(min);
+  return z.preprocess(
+    (v) => (typeof v === 'string' && !/^-?[0-9]+$/.test(v) ? NaN : v),
+    max === undefined ? n : n.max(max),
+  );
+}
+
 export const paginationQuery = {
-  offset: z.coerce.number().int().min(0).max(1_000_000_000).optional(),
-  limit: z.coerce.number().int().min(1).optional(),
+  offset: queryInt(0, 1_000_000_000).optional(),
+  limit: queryInt(1).optional(),
   desc: queryBoolean.optional(),
 };
 

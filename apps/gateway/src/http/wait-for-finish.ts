@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import { queryInt } from './api-query';
 
 /** apify-client's `waitForFinish()` sends up to 999999; the API waits 60 s at most, as Apify's. */
-export const waitForFinishParam = z.coerce.number().int().min(0).max(999_999).optional();
+export const waitForFinishParam = queryInt(0, 999_999).optional();
 const MAX_WAIT_MS = 60_000;
 const POLL_MS = 250;
 

@@ -15,10 +15,11 @@ import { ContentWriter } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { ChangesNoAccess } from '../authorization/access-changes';
 import { AnyBody, Returns, ReturnsNothing, ValidQuery } from '../http/validated';
+import { queryInt } from '../http/api-query';
 import { storageRoutes } from '../runs/run-references';
 
 const keysQuery = z.object({
-  limit: z.coerce.number().int().min(1).optional(),
+  limit: queryInt(1).optional(),
   exclusiveStartKey: recordKeySchema.optional(),
   prefix: z.string().min(1).max(256).optional(),
 });

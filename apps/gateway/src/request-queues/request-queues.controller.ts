@@ -31,7 +31,7 @@ import { z, ZodTypeAny } from 'zod';
 import { ContentWriter, Principal } from '../auth/principal';
 import { Authorize, AuthorizedResource, CurrentResource } from '../authorization/authorize.decorator';
 import { ChangesNoAccess } from '../authorization/access-changes';
-import { queryBoolean } from '../http/api-query';
+import { queryBoolean, queryInt } from '../http/api-query';
 import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
 import { storageRoutes } from '../runs/run-references';
 
@@ -40,7 +40,7 @@ const MAX_REQUESTS_PAGE = 10_000;
 /** Every request-queue call may name its client (Apify's `clientKey`, 1 to 32 characters). */
 const clientQuery = { clientKey: clientKeySchema.optional() };
 const writeQuery = z.object({ ...clientQuery, forefront: queryBoolean.optional() });
-const headQuery = z.object({ ...clientQuery, limit: z.coerce.number().int().min(1).optional() });
+const headQuery = z.object({ ...clientQuery, limit: queryInt(1).optional() });
 // Required (Apify's lock routes take no default); "abc" or nothing is named as such, not as NaN.
 const lockSecsQuery = z
   .string({ required_error: 'is required: the lock length in seconds' })
@@ -50,14 +50,14 @@ const lockSecsQuery = z
 const lockHeadQuery = z.object({
   ...clientQuery,
   lockSecs: lockSecsQuery,
-  limit: z.coerce.number().int().min(1).max(MAX_HEAD_LOCK_LIMIT).optional(),
+  limit: queryInt(1, MAX_HEAD_LOCK_LIMIT).optional(),
 });
 const prolongQuery = z.object({ ...writeQuery.shape, lockSecs: lockSecsQuery });
 const clientOnlyQuery = z.object(clientQuery);
 const requestsQuery = z
   .object({
     ...clientQuery,
-    limit: z.coerce.number().int().min(1).optional(),
+    limit: queryInt(1).optional(),
     exclusiveStartId: idSchema.optional(),
     /** Opaque to clients: the id the next page starts after. */
     cursor: idSchema.optional(),

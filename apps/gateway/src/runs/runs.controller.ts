@@ -36,7 +36,7 @@ import {
   ListingCaller,
   SignedIn,
 } from '../authorization/authorize.decorator';
-import { queryBoolean } from '../http/api-query';
+import { queryBoolean, queryInt } from '../http/api-query';
 import {
   AccessChangeLog,
   AccessChanges,
@@ -53,13 +53,8 @@ import { AnyBody, Fails, Returns, ReturnsNothing, ValidBody, ValidQuery } from '
 import { listOf, rawBody, runView, startedRunView } from '../http/views';
 
 const startQuery = z.object({
-  timeout: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(7 * 24 * 3600)
-    .optional(),
-  memory: z.coerce.number().int().min(128).max(65536).optional(),
+  timeout: queryInt(0, 7 * 24 * 3600).optional(),
+  memory: queryInt(128, 65536).optional(),
   build: buildRefSchema.optional(),
   waitForFinish: waitForFinishParam,
 });
