@@ -135,16 +135,21 @@ async function main(): Promise<void> {
       process.exit(1);
     });
   }
+  // An empty PORT is no PORT (3000); one that is not a port number is named by the config check
+  // alone (the links' address below then keeps the default rather than failing as a URL too).
+  const port = process.env.PORT?.trim() || undefined;
   const env: NodeJS.ProcessEnv = {
     DB_POOL_SIZE: embeddedDb ? '4' : undefined,
     ...process.env,
+    PORT: port,
     DATABASE_URL: process.env.DATABASE_URL || embeddedDb?.url,
     JWT_SECRET: process.env.JWT_SECRET || embeddedJwtSecret(dataDir, randomBase62),
     // Links in responses and mails point at this process unless told otherwise (a proxy in front).
     // The address it listens on (and prints), so links lead to the same origin as the console's
     // cookies: `localhost` and `127.0.0.1` are two origins to a browser.
     PUBLIC_BASE_URL:
-      process.env.PUBLIC_BASE_URL || `http://${displayHost(process.env.HOST)}:${process.env.PORT || 3000}`,
+      process.env.PUBLIC_BASE_URL ||
+      `http://${displayHost(process.env.HOST)}:${port && /^[0-9]+$/.test(port) ? port : 3000}`,
     // Without SMTP, mail (verification, password reset, invitations) is kept for the operator here.
     MAIL_DIR: process.env.MAIL_DIR || (process.env.SMTP_URL ? undefined : join(dataDir, 'mail')),
   };

@@ -202,9 +202,48 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
         .query({ limit })
         .set(alice.auth)
         .expect(400);
-      expect(res.body.error.message).toBe('Field "query.limit" must be a number');
+      expect(res.body.error.message).toBe('Field "query.limit" must be a whole number in decimal digits');
     }
     await t.http().get(`/v2/datasets/${datasetId}/items?limit=16`).set(alice.auth).expect(200);
+    // An integer beyond 2^53 that a double would round, and one JavaScript wrote (it reads back as written).
+    expect((await push('{"id":18446744073709551617}')).body.error.message).toContain(
+      'cannot hold exactly (18446744073709551617)',
+    );
+    expect((await push('{"tiny":1e-400}')).body.error.message).toContain('stored as 0');
+    // Bytes that are not UTF-8 would become U+FFFD.
+    const bad = await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/items`)
+      .set(alice.auth)
+      .set('content-type', 'application/json')
+      .serialize((bytes: Buffer) => bytes as unknown as string) // as sent, not as JSON of a Buffer
+      .send(Buffer.from([...Buffer.from('{"a":"'), 0xff, 0xfe, ...Buffer.from('"}')]))
+      .expect(400);
+    expect(bad.body.error.message).toBe('The body is not valid UTF-8');
+    // One item of more fields than any export should walk.
+    const wide = Object.fromEntries(Array.from({ length: 10_001 }, (_, i) => [`k${i}`, 1]));
+    expect((await push(JSON.stringify({ nested: wide }))).body.error.message).toContain(
+      'at most 10,000 fields',
+    );
+    expect(await itemCount()).toBe(1);
+    const other = await createDataset(t, alice, 'numbers');
+    await t
+      .http()
+      .post(`/v2/datasets/${other}/items`)
+      .set(alice.auth)
+      .send({ id: 18446744073709552000, inherited: 'no' })
+      .expect(201);
+    // `fields` picks the item's own fields, never JavaScript's built-ins.
+    const picked = await t
+      .http()
+      .get(`/v2/datasets/${other}/items?fields=__proto__,constructor,id`)
+      .set(alice.auth)
+      .expect(200);
+    expect(JSON.stringify(picked.body)).toBe('[{"id":18446744073709552000}]');
+    for (const query of ['limit=0x10', 'cursor=9999999999999999999'])
+      await t.http().get(`/v2/audit-log?${query}`).set(alice.auth).expect(400);
+    await t.http().get('/v2/actor-runs?startedAfter=2026-02-30T00:00:00Z').set(alice.auth).expect(400);
+    await t.http().get('/v2/actor-runs?startedAfter=99999-01-01').set(alice.auth).expect(400);
   });
 
   it('refuses a 10 MB body with 413 and keeps the dataset unchanged', async () => {

@@ -265,6 +265,14 @@ describe('atrium share, revoke, access, explain, general-access, audit (the CLI 
     await bobReads().expect(404);
     const again = await asAlice(['revoke', 'dataset', datasetRef, '--from', bob.username]);
     expectOneLineError(again, 5, new RegExp(`Option --from: ${bob.username} holds no grant`));
+    // `--with`, the word `share` takes, names him too; naming nobody is a usage error.
+    const withWord = await asAlice(['revoke', 'dataset', datasetRef, '--with', bob.username]);
+    expectOneLineError(withWord, 5, new RegExp(`Option --with: ${bob.username} holds no grant`));
+    expectOneLineError(
+      await asAlice(['revoke', 'dataset', datasetRef]),
+      2,
+      /Option --from <user> names whose grant/,
+    );
   });
 
   it('audit shows the share and the revoke, and --follow prints what comes next', async () => {

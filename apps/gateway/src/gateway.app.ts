@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { GatewayConfig } from '@atrium/config';
@@ -20,6 +21,10 @@ const BEYOND_MESSAGES: Record<JsonBeyond['limit'], (token?: string) => string> =
   containers: () =>
     `The body holds more than ${MAX_JSON_CONTAINERS.toLocaleString('en-US')} objects and arrays`,
   number: (token) => `The body holds a number beyond the range of a double (${token}): send it as a string`,
+  integer: (token) =>
+    `The body holds an integer a double cannot hold exactly (${token}): it would be rounded; send it as a string`,
+  tiny: (token) =>
+    `The body holds a number too small for a double (${token}): it would be stored as 0; send it as a string`,
 };
 
 function parsesAsJson(text: string): boolean {
@@ -66,15 +71,19 @@ export async function createGatewayApp(
   // when a task or Actor is started without input); anything else is parsed as Fastify does.
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('application/json');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') return done(null, undefined);
-    const beyond = jsonBeyondLimits(body as string);
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, bytes, done) => {
+    if (!bytes.length) return done(null, undefined);
+    // Read as text, bytes that are not UTF-8 would become U+FFFD without a word.
+    if (!isUtf8(bytes as Buffer))
+      return done(new AppError('invalid-input', 'The body is not valid UTF-8'), undefined);
+    const body = bytes.toString('utf8');
+    const beyond = jsonBeyondLimits(body);
     if (beyond)
       return done(new AppError('invalid-input', BEYOND_MESSAGES[beyond.limit](beyond.token)), undefined);
-    parseJson(request, body as string, (err, value) => {
+    parseJson(request, body, (err, value) => {
       // Fastify's parser refuses these keys (they would set an object's prototype once merged)
       // with the same error as broken JSON: say which it was.
-      if (err && parsesAsJson(body as string))
+      if (err && parsesAsJson(body))
         return done(
           new AppError(
             'invalid-input',

@@ -141,6 +141,10 @@ export const auditLogQuery = z.object({
   cursor: z
     .string()
     .regex(/^\d{1,19}$/, 'must be a cursor from a previous page')
+    .refine(
+      (v) => !/^\d+$/.test(v) || BigInt(v) <= 9223372036854775807n,
+      'must be a cursor from a previous page',
+    )
     .optional(),
 });
 

@@ -35,7 +35,9 @@ export function describeZodError(error: ZodError, where: string): string {
       return `Field "${field}" is invalid: must be ${types.map((t) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`)).join(' or ')}`;
   }
   // A query number that is not one (`?limit=abc`) reaches zod as NaN: say what was expected.
-  if (issue.code === 'invalid_type' && issue.received === 'nan') return `Field "${field}" must be a number`;
+  // (A schema may say which numbers it takes: its own message then.)
+  if (issue.code === 'invalid_type' && issue.received === 'nan')
+    return `Field "${field}" ${issue.message.startsWith('Expected ') ? 'must be a number' : issue.message}`;
   return `Field "${field}" is invalid: ${issue.message}`;
 }
 

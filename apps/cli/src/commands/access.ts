@@ -105,18 +105,27 @@ function noteOpenLink(typeName: string, rt: CliResourceType, ref: string, effect
   );
 }
 
-async function revoke(typeName: string, ref: string, options: { from: string }, command: Command) {
+async function revoke(
+  typeName: string,
+  ref: string,
+  options: { from?: string; with?: string },
+  command: Command,
+) {
   const rt = resourceType(typeName);
   requireGrantable(rt);
+  const whose = options.from ?? options.with;
+  if (!whose || (options.from && options.with && options.from !== options.with))
+    throw new CliError(
+      'Option --from <user> names whose grant to take back (--with is the same)',
+      EXIT.USAGE,
+    );
   const cli = await connect(command);
-  const user = await findUser(cli, options.from, 'Option --from');
+  const option = options.from ? 'Option --from' : 'Option --with';
+  const user = await findUser(cli, whose, option);
   const access = await listAccess(cli, rt, ref);
   const grants = access.grants.filter((g) => g.userId === user.id);
   if (grants.length === 0)
-    throw new CliError(
-      `Option --from: ${user.username} holds no grant on ${rt.label} ${ref}`,
-      EXIT.NOT_FOUND,
-    );
+    throw new CliError(`${option}: ${user.username} holds no grant on ${rt.label} ${ref}`, EXIT.NOT_FOUND);
   for (const grant of grants)
     await call(
       cli.api.DELETE('/v2/{collection}/{resourceId}/access/grants/{grantId}', {
@@ -311,7 +320,8 @@ export function registerAccessCommands(program: Command): void {
   examples(
     refArgument(typeArgument(program.command('revoke'), GRANTABLE_TYPE_NAMES))
       .description("take back a user's grants on a resource")
-      .requiredOption('--from <user>', 'whose grant: a username or user id')
+      .option('--from <user>', 'whose grant: a username or user id')
+      .option('--with <user>', 'the same as --from (the word `share` takes)')
       .action(revoke),
     'atrium revoke dataset alice~results --from bob',
   );

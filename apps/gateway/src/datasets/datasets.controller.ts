@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Inject, Post, Res, StreamableFile } from '@nestjs/common';
-import { DatasetsRpc, MAX_ITEMS_PER_PUSH } from '@atrium/contracts';
+import { datasetItemSchema, DatasetsRpc, MAX_ITEMS_PER_PUSH } from '@atrium/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { anyObject } from '../http/views';
 import { RpcClient } from '@atrium/messaging';
@@ -14,9 +14,9 @@ import { exportDatasetItems } from './dataset-items.export';
 import { datasetItemsQuery } from './dataset-items.query';
 
 const pushBody = z.union([
-  z.record(z.unknown()),
+  datasetItemSchema(),
   z
-    .array(z.record(z.unknown(), { message: 'each item must be a JSON object' }))
+    .array(datasetItemSchema('each item must be a JSON object'))
     .min(1)
     .max(MAX_ITEMS_PER_PUSH),
 ]);

@@ -22,7 +22,10 @@ export const queryList = z
  * (JavaScript's `Number` would read them as 16, 1000, 5 and 0).
  */
 export function queryInt(min: number, max?: number) {
-  const n = z.coerce.number().int().min(min);
+  const n = z.coerce
+    .number({ invalid_type_error: 'must be a whole number in decimal digits' })
+    .int()
+    .min(min);
   return z.preprocess(
     (v) => (typeof v === 'string' && !/^-?[0-9]+$/.test(v) ? NaN : v),
     max === undefined ? n : n.max(max),
@@ -37,14 +40,15 @@ export const paginationQuery = {
 
 /**
  * Validates the query parameters the route knows; others (e.g. `token`) pass untouched. A known
- * parameter sent in bracket form (`ownership[]=…`, `name[a]=…`) is refused, naming it, rather than
+ * parameter sent in bracket form (`ownership[]=…`, `name[a]=…`) or twice is refused, naming it, rather than
  * passed over as an unknown one (which would quietly answer as if it were not sent).
  */
 export function parseQuery<S extends ZodTypeAny>(schema: S, query: unknown): z.output<S> {
   const given = (query ?? {}) as Record<string, unknown>;
   const known = queryKeys(schema);
   for (const key of Object.keys(given)) {
-    const base = /^([^[\]]+)\[/.exec(key)?.[1];
+    // `limit[]=1`, `name[a]=x`, or a parameter sent twice (`limit=1&limit=2`, read as a list).
+    const base = /^([^[\]]+)\[/.exec(key)?.[1] ?? (Array.isArray(given[key]) ? key : undefined);
     if (base && known.has(base))
       throw new AppError(
         'invalid-input',

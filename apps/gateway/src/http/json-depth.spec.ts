@@ -28,10 +28,24 @@ describe('jsonBeyondLimits', () => {
     expect(jsonBeyondLimits('{"x":1e309}')).toEqual({ limit: 'number', token: '1e309' });
     expect(jsonBeyondLimits('[1,-2.5E+400]')).toEqual({ limit: 'number', token: '-2.5E+400' });
     expect(jsonBeyondLimits(`[${'9'.repeat(400)}]`)?.limit).toBe('number');
-    // Within range, underflow to 0, and numbers or exponents inside strings are taken.
+    // Within range, and numbers or exponents inside strings are taken.
+    expect(jsonBeyondLimits('{"x":1e308,"y":-1.7976931348623157e308,"s":"1e309","t":true}')).toBeNull();
+    expect(jsonBeyondLimits(`[${'9'.repeat(300)}]`)?.limit).toBe('integer');
+  });
+
+  it('finds integers a double would round and non-zero numbers it would make 0; takes what it holds', () => {
+    expect(jsonBeyondLimits('{"id":18446744073709551617}')).toEqual({
+      limit: 'integer',
+      token: '18446744073709551617',
+    });
+    expect(jsonBeyondLimits('[-9007199254740993]')?.limit).toBe('integer');
+    expect(jsonBeyondLimits('{"tiny":1e-400}')).toEqual({ limit: 'tiny', token: '1e-400' });
+    // What JavaScript itself writes round-trips: 2^64 as JSON.stringify writes it, 2^53, -0, 0e5.
     expect(
-      jsonBeyondLimits('{"x":1e308,"y":-1.7976931348623157e308,"z":1e-400,"s":"1e309","t":true}'),
+      jsonBeyondLimits('[18446744073709552000,9007199254740992,-0,0e5,0.000,1.0000000000000000000001]'),
     ).toBeNull();
-    expect(jsonBeyondLimits(`[${'9'.repeat(300)}]`)).toBeNull();
+    expect(
+      jsonBeyondLimits(JSON.stringify([Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 64, -(2 ** 60), 1e21])),
+    ).toBeNull();
   });
 });

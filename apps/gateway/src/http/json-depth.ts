@@ -11,18 +11,36 @@ export const MAX_JSON_DEPTH = 512;
  */
 export const MAX_JSON_CONTAINERS = 500_000;
 
-/** What in a JSON body is beyond what Atrium takes (`token`: the number, for `number`). */
+/** What in a JSON body is beyond what Atrium takes (`token`: the number, for the number limits). */
 export interface JsonBeyond {
-  limit: 'depth' | 'containers' | 'number';
+  limit: 'depth' | 'containers' | 'number' | 'integer' | 'tiny';
   token?: string;
+}
+
+/**
+ * A JSON number `JSON.parse` would read as another value: beyond a double's range (`number`: it
+ * would be Infinity, stored as null), an integer a double cannot hold exactly (`integer`: a 64-bit
+ * id beyond 2^53 would be rounded; what JavaScript writes is taken: it reads back as written), or a non-zero number too small for one (`tiny`: stored as 0).
+ * Decimal fractions round as they do everywhere (0.1 is not exact either) and are taken.
+ */
+function numberBeyond(token: string, notInteger: boolean): JsonBeyond | null {
+  const value = Number(token);
+  const shown = token.slice(0, 40);
+  if (Math.abs(value) === Infinity) return { limit: 'number', token: shown };
+  if (value === 0 && /[1-9]/.test(token.split(/[eE]/)[0])) return { limit: 'tiny', token: shown };
+  // Inexact unless it is the double's exact value, or the way JavaScript writes that double
+  // (JSON.stringify(2 ** 64) is 18446744073709552000).
+  if (!notInteger && !Number.isNaN(value) && BigInt(token) !== BigInt(value) && String(value) !== token)
+    return { limit: 'integer', token: shown };
+  return null;
 }
 
 /**
  * What in JSON text is beyond the limits, read without parsing it (brackets inside strings do not
  * count): `depth` when objects and arrays nest deeper than `maxDepth` (such a body parses, but
  * every later `JSON.stringify` of it overflows the stack), `containers` when it holds more than
- * `maxContainers` of them, `number` for a number no double holds (`1e309`: `JSON.parse` reads it as
- * Infinity, which is stored as null — the value would be lost without a word); otherwise null.
+ * `maxContainers` of them, a number limit for a number `JSON.parse` would read as another value
+ * (`numberBeyond`: it would be changed without a word); otherwise null.
  */
 export function jsonBeyondLimits(
   text: string,
@@ -48,14 +66,18 @@ export function jsonBeyondLimits(
       // or more digits than a double's range holds can overflow.
       let end = i + 1;
       let exponent = false;
+      let fraction = false;
       for (; end < text.length; end++) {
         const d = text.charCodeAt(end);
         if (d === 0x65 || d === 0x45) exponent = true;
-        else if (!((d >= 0x30 && d <= 0x39) || d === 0x2e || d === 0x2b || d === 0x2d)) break;
+        else if (d === 0x2e) fraction = true;
+        else if (!((d >= 0x30 && d <= 0x39) || d === 0x2b || d === 0x2d)) break;
       }
-      if (exponent || end - i > 300) {
-        const token = text.slice(i, end);
-        if (Math.abs(Number(token)) === Infinity) return { limit: 'number', token: token.slice(0, 40) };
+      // Only a number with an exponent, or more digits than a double holds exactly, can be read
+      // as something else than it says.
+      if (exponent || end - i > 15) {
+        const beyondNumber = numberBeyond(text.slice(i, end), exponent || fraction);
+        if (beyondNumber) return beyondNumber;
       }
       i = end - 1;
     }

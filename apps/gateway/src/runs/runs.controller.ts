@@ -62,8 +62,21 @@ const startQuery = z.object({
 const queryTime = z
   .string()
   .max(40)
-  .refine((v) => !Number.isNaN(Date.parse(v)), 'must be a date and time (ISO 8601)')
+  .refine(
+    (v) => isCalendarDate(v) && /^\d{4}-/.test(new Date(v).toJSON() ?? ''),
+    'must be a date and time (ISO 8601) between the years 0000 and 9999',
+  )
   .transform((v) => new Date(v).toISOString());
+
+/** Whether a leading `YYYY-MM-DD` names a day that exists (`Date` reads 2026-02-30 as March 2). */
+function isCalendarDate(v: string): boolean {
+  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(v);
+  if (!ymd) return true;
+  const [y, m, d] = ymd.slice(1).map(Number);
+  const day = new Date(Date.UTC(2000, m - 1, d));
+  day.setUTCFullYear(y);
+  return day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
 const listQuery = z.object({
   ...ownershipListQuery,
   status: runStatusFilter,

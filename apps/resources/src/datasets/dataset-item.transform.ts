@@ -61,7 +61,9 @@ function flatten(item: Item, fields: ReadonlySet<string>): Item {
 
 /** `fields` keeps only these, in the order given (Apify); `omit` drops these. */
 function project(item: Item, fields?: string[], omit?: string[]): Item {
-  const picked = fields ? Object.fromEntries(fields.filter((f) => f in item).map((f) => [f, item[f]])) : item;
+  const picked = fields
+    ? Object.fromEntries(fields.filter((f) => Object.hasOwn(item, f)).map((f) => [f, item[f]]))
+    : item;
   if (!omit?.length) return picked;
   const out = fields ? picked : { ...picked };
   for (const key of omit) delete out[key];
