@@ -15,10 +15,7 @@ import { datasetItemsQuery } from './dataset-items.query';
 
 const pushBody = z.union([
   datasetItemSchema(),
-  z
-    .array(datasetItemSchema('each item must be a JSON object'))
-    .min(1)
-    .max(MAX_ITEMS_PER_PUSH),
+  z.array(datasetItemSchema('each item must be a JSON object')).min(1).max(MAX_ITEMS_PER_PUSH),
 ]);
 
 /**
