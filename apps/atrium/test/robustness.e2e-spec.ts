@@ -240,6 +240,22 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
       .set(alice.auth)
       .expect(200);
     expect(JSON.stringify(picked.body)).toBe('[{"id":18446744073709552000}]');
+    // Tables read each row's own fields, in plain names: a `constructor` key or a dotted one
+    // neither blanks a CSV nor invents a cell from JavaScript's built-ins.
+    await t
+      .http()
+      .post(`/v2/datasets/${other}/items`)
+      .set(alice.auth)
+      .send({ constructor: 'own', 'price.usd': 5 })
+      .expect(201);
+    const items = (format: string) =>
+      t.http().get(`/v2/datasets/${other}/items?format=${format}&bom=0`).set(alice.auth).expect(200);
+    expect((await items('csv')).text).toBe(
+      'id,inherited,constructor,price.usd\n18446744073709552000,no,,\n,,own,5\n',
+    );
+    const html = (await items('html')).text;
+    expect(html).not.toContain('native code');
+    expect(html).toContain('<td>own</td><td>5</td>');
     for (const query of ['limit=0x10', 'cursor=9999999999999999999'])
       await t.http().get(`/v2/audit-log?${query}`).set(alice.auth).expect(400);
     await t.http().get('/v2/actor-runs?startedAfter=2026-02-30T00:00:00Z').set(alice.auth).expect(400);

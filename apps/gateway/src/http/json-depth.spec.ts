@@ -39,6 +39,9 @@ describe('jsonBeyondLimits', () => {
       token: '18446744073709551617',
     });
     expect(jsonBeyondLimits('[-9007199254740993]')?.limit).toBe('integer');
+    expect(jsonBeyondLimits('[18446744073709551617.0]')?.limit).toBe('integer');
+    expect(jsonBeyondLimits('[9007199254740993.000]')?.limit).toBe('integer');
+    expect(jsonBeyondLimits('[9007199254740992.0,9007199254740993.5,1.8446744073709551617e19]')).toBeNull();
     expect(jsonBeyondLimits('{"tiny":1e-400}')).toEqual({ limit: 'tiny', token: '1e-400' });
     // What JavaScript itself writes round-trips: 2^64 as JSON.stringify writes it, 2^53, -0, 0e5.
     expect(

@@ -21,16 +21,19 @@ export interface JsonBeyond {
  * A JSON number `JSON.parse` would read as another value: beyond a double's range (`number`: it
  * would be Infinity, stored as null), an integer a double cannot hold exactly (`integer`: a 64-bit
  * id beyond 2^53 would be rounded; what JavaScript writes is taken: it reads back as written), or a non-zero number too small for one (`tiny`: stored as 0).
- * Decimal fractions round as they do everywhere (0.1 is not exact either) and are taken.
+ * Decimal fractions, and numbers in exponent notation, round as floating point does everywhere
+ * (0.1 is not exact either) and are taken.
  */
-function numberBeyond(token: string, notInteger: boolean): JsonBeyond | null {
+function numberBeyond(token: string, exponent: boolean): JsonBeyond | null {
   const value = Number(token);
   const shown = token.slice(0, 40);
   if (Math.abs(value) === Infinity) return { limit: 'number', token: shown };
   if (value === 0 && /[1-9]/.test(token.split(/[eE]/)[0])) return { limit: 'tiny', token: shown };
-  // Inexact unless it is the double's exact value, or the way JavaScript writes that double
+  // An integer in plain digits (`….0` included; exponent notation says floating point): inexact
+  // unless it is the double's exact value, or the way JavaScript writes that double
   // (JSON.stringify(2 ** 64) is 18446744073709552000).
-  if (!notInteger && !Number.isNaN(value) && BigInt(token) !== BigInt(value) && String(value) !== token)
+  const integer = exponent ? undefined : /^(-?\d+)(?:\.0*)?$/.exec(token)?.[1];
+  if (integer !== undefined && BigInt(integer) !== BigInt(value) && String(value) !== integer)
     return { limit: 'integer', token: shown };
   return null;
 }
@@ -66,17 +69,15 @@ export function jsonBeyondLimits(
       // or more digits than a double's range holds can overflow.
       let end = i + 1;
       let exponent = false;
-      let fraction = false;
       for (; end < text.length; end++) {
         const d = text.charCodeAt(end);
         if (d === 0x65 || d === 0x45) exponent = true;
-        else if (d === 0x2e) fraction = true;
-        else if (!((d >= 0x30 && d <= 0x39) || d === 0x2b || d === 0x2d)) break;
+        else if (!((d >= 0x30 && d <= 0x39) || d === 0x2e || d === 0x2b || d === 0x2d)) break;
       }
       // Only a number with an exponent, or more digits than a double holds exactly, can be read
       // as something else than it says.
       if (exponent || end - i > 15) {
-        const beyondNumber = numberBeyond(text.slice(i, end), exponent || fraction);
+        const beyondNumber = numberBeyond(text.slice(i, end), exponent);
         if (beyondNumber) return beyondNumber;
       }
       i = end - 1;
