@@ -20,9 +20,9 @@ export interface JsonBeyond {
 /**
  * A JSON number `JSON.parse` would read as another value: beyond a double's range (`number`: it
  * would be Infinity, stored as null), an integer a double cannot hold exactly (`integer`: a 64-bit
- * id beyond 2^53 would be rounded; what JavaScript writes is taken: it reads back as written), or a non-zero number too small for one (`tiny`: stored as 0).
- * Decimal fractions, and numbers in exponent notation, round as floating point does everywhere
- * (0.1 is not exact either) and are taken.
+ * id beyond 2^53 would be rounded; what JavaScript writes is taken, as it reads back as written),
+ * or a non-zero number too small for one (`tiny`: stored as 0). Decimal fractions, and numbers in
+ * exponent notation, round as floating point does everywhere (0.1 is not exact either): taken.
  */
 function numberBeyond(token: string, exponent: boolean): JsonBeyond | null {
   const value = Number(token);
@@ -65,8 +65,7 @@ export function jsonBeyondLimits(
       if (++containers > maxContainers) return { limit: 'containers' };
     } else if (c === 0x7d || c === 0x5d) depth--;
     else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-      // A number (outside strings only numbers hold '-' and digits): only one with an exponent
-      // or more digits than a double's range holds can overflow.
+      // A number (outside strings only numbers hold '-' and digits).
       let end = i + 1;
       let exponent = false;
       for (; end < text.length; end++) {
