@@ -256,6 +256,21 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
     const html = (await items('html')).text;
     expect(html).not.toContain('native code');
     expect(html).toContain('<td>own</td><td>5</td>');
+    // XML: no key or value makes markup; a `hasOwnProperty` key no longer cuts the export short.
+    await t
+      .http()
+      .post(`/v2/datasets/${other}/items`)
+      .set(alice.auth)
+      .send({ '#': { '!': '--></item><item><url>forged</url><!--' }, hasOwnProperty: '<h>' })
+      .expect(201);
+    const xml = (await items('xml')).text;
+    expect(xml).not.toContain('<url>forged');
+    expect(xml).toContain('<_>--&gt;&lt;/item&gt;&lt;item&gt;&lt;url&gt;forged');
+    expect(xml).toContain('<hasOwnProperty>&lt;h&gt;</hasOwnProperty></item>\n</items>\n');
+    // Array elements count too: 200,000 zeros in one item held an XML export for seconds.
+    expect((await push(JSON.stringify({ a: Array(200_001).fill(0) }))).body.error.message).toContain(
+      'at most 200,000 values',
+    );
     for (const query of ['limit=0x10', 'cursor=9999999999999999999'])
       await t.http().get(`/v2/audit-log?${query}`).set(alice.auth).expect(400);
     await t.http().get('/v2/actor-runs?startedAfter=2026-02-30T00:00:00Z').set(alice.auth).expect(400);

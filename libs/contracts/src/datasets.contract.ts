@@ -65,34 +65,46 @@ export const MAX_ITEMS_PER_PUSH = 10_000;
  * export take 20 s of the server's time, anonymously where the dataset is readable by id (attack pass).
  */
 export const MAX_ITEM_FIELDS = 10_000;
+/** Values one item may hold (fields and array elements, nested ones included): 200,000 zeros in one array made an XML export hold the process for seconds. */
+export const MAX_ITEM_VALUES = 200_000;
 
-/** Whether a JSON value holds more than `limit` object keys, counted at every depth (stops at the limit). */
-export function holdsMoreKeysThan(value: unknown, limit: number): boolean {
-  let keys = 0;
+/**
+ * Which of an item's limits a JSON value is beyond: `fields` (object keys, at every depth) or
+ * `values` (keys and array elements); null when within both. Stops counting at the limit.
+ */
+export function itemBeyond(value: unknown, maxFields = MAX_ITEM_FIELDS, maxValues = MAX_ITEM_VALUES) {
+  let fields = 0;
+  let values = 0;
   const stack: unknown[] = [value];
   while (stack.length) {
     const next = stack.pop();
     if (next === null || typeof next !== 'object') continue;
     if (Array.isArray(next)) {
+      if ((values += next.length) > maxValues) return 'values';
       for (const element of next) if (element !== null && typeof element === 'object') stack.push(element);
       continue;
     }
     for (const key in next) {
-      if (++keys > limit) return true;
+      if (++fields > maxFields) return 'fields';
+      if (++values > maxValues) return 'values';
       const child = (next as Record<string, unknown>)[key];
       if (child !== null && typeof child === 'object') stack.push(child);
     }
   }
-  return false;
+  return null;
 }
 
-/** A dataset item: a JSON object of at most `MAX_ITEM_FIELDS` fields. */
+/** A dataset item: a JSON object within `MAX_ITEM_FIELDS` and `MAX_ITEM_VALUES`. */
 export function datasetItemSchema(message?: string) {
   return z.record(z.unknown(), message ? { message } : undefined).superRefine((item, ctx) => {
-    if (holdsMoreKeysThan(item, MAX_ITEM_FIELDS))
+    const beyond = itemBeyond(item);
+    if (beyond)
       ctx.addIssue({
         code: 'custom',
-        message: `an item may hold at most ${MAX_ITEM_FIELDS.toLocaleString('en-US')} fields, nested ones included`,
+        message:
+          beyond === 'fields'
+            ? `an item may hold at most ${MAX_ITEM_FIELDS.toLocaleString('en-US')} fields, nested ones included`
+            : `an item may hold at most ${MAX_ITEM_VALUES.toLocaleString('en-US')} values (fields and array elements), nested ones included`,
       });
   });
 }

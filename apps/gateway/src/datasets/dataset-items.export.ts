@@ -115,42 +115,64 @@ async function columnsOf(rpc: RpcClient, id: string, range: Range, q: DatasetIte
     .map((c) => c.column);
 }
 
-/** Keys that are not XML names become ones (`foo bar` → `foo_bar`, `1st` → `_1st`); null is an empty element. */
-function xmlSafe(value: unknown): unknown {
-  if (value === null) return {};
-  if (Array.isArray(value)) return value.map(xmlSafe);
-  if (typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-    // `@` (attributes) and `#` (text) are Apify's XML conventions, and xmlbuilder2's.
-    if (key === '@' || key === '#') {
-      out[key] = inner;
-      continue;
-    }
-    let name = key.replace(/[^A-Za-z0-9_.-]/g, '_');
-    if (!/^[A-Za-z_]/.test(name)) name = `_${name}`;
-    out[name] = xmlSafe(inner);
-  }
-  return out;
+/** Keys that are not XML names become ones (`foo bar` → `foo_bar`, `1st` → `_1st`). */
+function xmlName(key: string): string {
+  const name = key.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return /^[A-Za-z_]/.test(name) ? name : `_${name}`;
 }
 
-// Loaded on the first export that needs them, not at start (ExcelJS alone is some 400 modules).
-let xmlbuilder2: typeof import('xmlbuilder2') | undefined;
-let exceljs: typeof ExcelJS | undefined;
-/* eslint-disable @typescript-eslint/no-require-imports */
-const xml = () => (xmlbuilder2 ??= require('xmlbuilder2') as typeof import('xmlbuilder2'));
-const excel = () => (exceljs ??= require('exceljs') as typeof ExcelJS);
-/* eslint-enable @typescript-eslint/no-require-imports */
+const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+/**
+ * Text or an attribute's value: escaped, and characters XML 1.0 does not allow (control
+ * characters, U+FFFE, U+FFFF) replaced by U+FFFD, so the document stays well-formed.
+ */
+const xmlEscape = (text: string) =>
+  text
+    // eslint-disable-next-line no-control-regex -- the characters to replace
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD')
+    .replace(/[&<>"]/g, (c) => XML_ESCAPES[c]);
 
-const xmlElement = (name: string, item: Record<string, unknown>) =>
-  xml()
-    .fragment({ [name]: xmlSafe(item) })
-    .end();
-const xmlText = (name: string, text: string) => xml().fragment().ele(name).txt(text).up().end();
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
-/** A table cell: text escaped by hand (an XML builder per cell cost ~10 µs: seconds per export). */
+const xmlScalar = (value: unknown) =>
+  xmlEscape(typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+
+/**
+ * One JSON value as the element `name`, as Apify's export writes it: properties as child elements,
+ * an array as the element repeated, null or an empty string as an empty element; in an object,
+ * `@` (an object) gives the attributes and `#` the text. Written by hand, every name made an XML
+ * name and every text escaped: no key or value can make markup (an XML builder took `!` under `#`
+ * for a comment, and failed on an item with a `hasOwnProperty` key, cutting the export short).
+ */
+function xmlElement(name: string, value: unknown): string {
+  if (Array.isArray(value)) return value.map((element) => xmlElement(name, element)).join('');
+  if (value === null || value === '') return `<${name}/>`;
+  if (typeof value !== 'object') return `<${name}>${xmlScalar(value)}</${name}>`;
+  let attributes = '';
+  let content = '';
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+    if (key === '@' && inner !== null && typeof inner === 'object' && !Array.isArray(inner)) {
+      for (const [attribute, text] of Object.entries(inner as Record<string, unknown>))
+        attributes += ` ${xmlName(attribute)}="${xmlScalar(text)}"`;
+    } else if (key === '#') {
+      content +=
+        inner !== null && typeof inner === 'object'
+          ? Object.entries(inner as Record<string, unknown>)
+              .map(([child, text]) => xmlElement(xmlName(child), text))
+              .join('')
+          : xmlScalar(inner ?? '');
+    } else content += xmlElement(xmlName(key), inner);
+  }
+  return content ? `<${name}${attributes}>${content}</${name}>` : `<${name}${attributes}/>`;
+}
+
+// Loaded on the first export that needs it, not at start (ExcelJS alone is some 400 modules).
+let exceljs: typeof ExcelJS | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const excel = () => (exceljs ??= require('exceljs') as typeof ExcelJS);
+
+const xmlText = (name: string, text: string) => `<${name}>${xmlEscape(text)}</${name}>`;
+/** A table cell, escaped by hand (an XML builder per cell cost ~10 µs: seconds per export). */
 const htmlCell = (tag: 'td' | 'th', value: DatasetCell) =>
-  `<${tag}>${value === null ? '' : String(value).replace(/[&<>]/g, (c) => HTML_ESCAPES[c])}</${tag}>`;
+  `<${tag}>${value === null ? '' : xmlEscape(String(value))}</${tag}>`;
 
 /** A row's cells in the columns' order: its own fields only (never `constructor` of Object). */
 const cellsOf = (row: Row, columns: readonly string[]): DatasetCell[] =>
@@ -211,7 +233,8 @@ async function* textExport(
         );
       }
       for await (const { items = [] } of chunks(rpc, dataset.id, range, 'items', transform)) {
-        if (items.length) yield items.map((item) => `${xmlElement(row, item)}\n`).join('');
+        for await (const slice of slicesOf(items))
+          yield slice.map((item) => `${xmlElement(row, item)}\n`).join('');
       }
       yield q.format === 'xml' ? `</${q.xmlRoot ?? 'items'}>\n` : '</channel></rss>\n';
       return;
