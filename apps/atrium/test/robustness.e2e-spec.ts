@@ -261,12 +261,18 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
       .http()
       .post(`/v2/datasets/${other}/items`)
       .set(alice.auth)
-      .send({ '#': { '!': '--></item><item><url>forged</url><!--' }, hasOwnProperty: '<h>' })
+      .send({
+        '@': { 'a b': 1, a_b: 2, xmlns: 'urn:evil' },
+        '#': { '!': '--></item><item><url>forged</url><!--' },
+        hasOwnProperty: '<h>',
+      })
       .expect(201);
     const xml = (await items('xml')).text;
     expect(xml).not.toContain('<url>forged');
     expect(xml).toContain('<_>--&gt;&lt;/item&gt;&lt;item&gt;&lt;url&gt;forged');
     expect(xml).toContain('<hasOwnProperty>&lt;h&gt;</hasOwnProperty></item>\n</items>\n');
+    // Attribute names stay distinct (a duplicate makes the document unreadable) and not XML's own.
+    expect(xml).toContain('<item a_b="1" _a_b="2" _xmlns="urn:evil">');
     // Array elements count too: 200,000 zeros in one item held an XML export for seconds.
     expect((await push(JSON.stringify({ a: Array(200_001).fill(0) }))).body.error.message).toContain(
       'at most 200,000 values',

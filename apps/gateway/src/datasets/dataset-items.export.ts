@@ -136,32 +136,82 @@ const xmlScalar = (value: unknown) =>
   xmlEscape(typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
 
 /**
- * One JSON value as the element `name`, as Apify's export writes it: properties as child elements,
- * an array as the element repeated, null or an empty string as an empty element; in an object,
- * `@` (an object) gives the attributes and `#` the text. Written by hand, every name made an XML
- * name and every text escaped: no key or value can make markup (an XML builder took `!` under `#`
- * for a comment, and failed on an item with a `hasOwnProperty` key, cutting the export short).
+ * An object's attributes from its `@`: each name made an XML name, not one reserved to XML
+ * (`xmlns` would move the item into another namespace), and not one already given (`a b` and
+ * `a_b` both become `a_b`: a duplicate attribute makes the whole document unreadable).
  */
-function xmlElement(name: string, value: unknown): string {
-  if (Array.isArray(value)) return value.map((element) => xmlElement(name, element)).join('');
-  if (value === null || value === '') return `<${name}/>`;
-  if (typeof value !== 'object') return `<${name}>${xmlScalar(value)}</${name}>`;
-  let attributes = '';
-  let content = '';
-  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-    if (key === '@' && inner !== null && typeof inner === 'object' && !Array.isArray(inner)) {
-      for (const [attribute, text] of Object.entries(inner as Record<string, unknown>))
-        attributes += ` ${xmlName(attribute)}="${xmlScalar(text)}"`;
-    } else if (key === '#') {
-      content +=
-        inner !== null && typeof inner === 'object'
-          ? Object.entries(inner as Record<string, unknown>)
-              .map(([child, text]) => xmlElement(xmlName(child), text))
-              .join('')
-          : xmlScalar(inner ?? '');
-    } else content += xmlElement(xmlName(key), inner);
+function xmlAttributes(attributes: Record<string, unknown>): string {
+  const given = new Set<string>();
+  let out = '';
+  for (const [key, text] of Object.entries(attributes)) {
+    let name = xmlName(key);
+    if (/^xml/i.test(name)) name = `_${name}`;
+    while (given.has(name)) name = `_${name}`;
+    given.add(name);
+    out += ` ${name}="${xmlScalar(text)}"`;
   }
-  return content ? `<${name}${attributes}>${content}</${name}>` : `<${name}${attributes}/>`;
+  return out;
+}
+
+/**
+ * One JSON value as the element `name`, in pieces, as Apify's export writes it: properties as
+ * child elements, an array as the element repeated, null or an empty string as an empty element;
+ * in an object, `@` (an object) gives the attributes and `#` the text. Written by hand, every name
+ * made an XML name and every text escaped: no key or value can make markup (an XML builder took
+ * `!` under `#` for a comment, and failed on an item with a `hasOwnProperty` key). In pieces: an
+ * array under a long key repeats that key per element, so one item's XML can be a hundred times
+ * its JSON, more than one string can hold.
+ */
+function* xmlParts(name: string, value: unknown): Generator<string> {
+  if (Array.isArray(value)) {
+    for (const element of value) yield* xmlParts(name, element);
+    return;
+  }
+  if (value === null || value === '') return yield `<${name}/>`;
+  if (typeof value !== 'object') return yield `<${name}>${xmlScalar(value)}</${name}>`;
+  const entries = Object.entries(value as Record<string, unknown>);
+  const at = entries.find(([key, inner]) => key === '@' && isPlainObject(inner))?.[1];
+  const open = `<${name}${at ? xmlAttributes(at as Record<string, unknown>) : ''}`;
+  let opened = false;
+  for (const [key, inner] of entries) {
+    if (key === '@' && inner === at) continue;
+    const parts =
+      key !== '#'
+        ? xmlParts(xmlName(key), inner)
+        : isPlainObject(inner)
+          ? xmlChildren(inner as Record<string, unknown>)
+          : [xmlScalar(inner ?? '')];
+    for (const part of parts) {
+      if (!part) continue;
+      if (!opened) yield `${open}>`;
+      opened = true;
+      yield part;
+    }
+  }
+  yield opened ? `</${name}>` : `${open}/>`;
+}
+
+function* xmlChildren(children: Record<string, unknown>): Generator<string> {
+  for (const [child, inner] of Object.entries(children)) yield* xmlParts(xmlName(child), inner);
+}
+
+const isPlainObject = (value: unknown) =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** Items as `row` elements, one per line, in pieces of ~64 KB, the event loop let through between them. */
+async function* xmlRows(items: readonly unknown[], row: string): AsyncGenerator<string> {
+  let piece = '';
+  for (const item of items) {
+    for (const part of xmlParts(row, item)) {
+      piece += part;
+      if (piece.length < 1 << 16) continue;
+      yield piece;
+      piece = '';
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    piece += '\n';
+  }
+  if (piece) yield piece;
 }
 
 // Loaded on the first export that needs it, not at start (ExcelJS alone is some 400 modules).
@@ -233,8 +283,7 @@ async function* textExport(
         );
       }
       for await (const { items = [] } of chunks(rpc, dataset.id, range, 'items', transform)) {
-        for await (const slice of slicesOf(items))
-          yield slice.map((item) => `${xmlElement(row, item)}\n`).join('');
+        yield* xmlRows(items, row);
       }
       yield q.format === 'xml' ? `</${q.xmlRoot ?? 'items'}>\n` : '</channel></rss>\n';
       return;
