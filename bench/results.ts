@@ -264,6 +264,16 @@ export function writeResults(results: BenchResults): void {
       sc.largeChecks.map((s) => s.p95),
       sc.echo.map((s) => s.p95),
     ),
+    sub(
+      "  p99 against a transient echo (what a read's hop pays)",
+      sc.largeChecks.map((s) => s.p99),
+      sc.echoTransient.map((s) => s.p99),
+    ),
+    sub(
+      '  p50 against a transient echo',
+      sc.largeChecks.map((s) => s.p50),
+      sc.echoTransient.map((s) => s.p50),
+    ),
     r(
       `  p99 against the same at ${fmt(sc.small.grants)} grants`,
       ms(largeP99.median),
@@ -347,7 +357,7 @@ export function writeResults(results: BenchResults): void {
       `${fmt(sc.large.grants)} grants over ${fmt(sc.large.datasets)} datasets and ${fmt(sc.large.users)} users, ` +
       `${fmt(sc.large.owners)} RESTRICTED owners; ${sc.loadSeconds.lister.toFixed(1)} s for the listing user's ` +
       `${fmt(sc.listing.shares)} grants, on top). Checks: ${sc.smallChecks.samples} sequential at each size after ` +
-      `${config.scaleCheckWarmup} warm-up (at the large size, each repetition after as many rounds of an echo RPC and a check); at ${fmt(sc.small.grants)} grants p50 ${ms(sc.smallChecks.p50)}, p95 ${ms(sc.smallChecks.p95)}. ` +
+      `${config.scaleCheckWarmup} warm-up (at the large size, each repetition after as many rounds of an echo RPC, a transient echo RPC and a check); at ${fmt(sc.small.grants)} grants p50 ${ms(sc.smallChecks.p50)}, p95 ${ms(sc.smallChecks.p95)}. ` +
       `listSharedWith: first page count ${sc.listing.firstPageCount}, total ${fmt(sc.listing.total)}, ` +
       `${sc.listing.requests} sequential requests; walk ${sc.listing.walkMs.toFixed(0)} ms.`,
     `- Embedded start: ${
@@ -426,6 +436,9 @@ ${details.join('\n')}
   \`GET /bench/echo/:id\` with one RabbitMQ RPC to \`bench/baseline/echo-service.ts\` (a NestJS RMQ
   microservice with Atrium's server options: durable queue, manual acks, persistent messages,
   prefetch 32, TCP_NODELAY), in its own process. Measured while Atrium is idle, in turn with it; one process.
+  Atrium persists a write's RPC requests only (those carrying an idempotency key); a read's, and so a
+  check's, go transient (\`RmqRpcTransport\`), which the baseline's echo does not: the check rows also
+  show the check against a transient echo, the floor under a read's hop as Atrium sends it.
 - **Authorized read**: \`GET /v2/datasets/:id\` by a grantee (not the owner; the owner's account is
   \`RESTRICTED\`, so only the READ grant opens it) with an API token, autocannon's connections split
   evenly over the two gateways. The rotation run cycles through every (grantee, dataset) pair, each
@@ -478,8 +491,8 @@ ${details.join('\n')}
   random granted (user, dataset) pair; it includes the RabbitMQ round trip. Its baseline is that round
   trip alone: the same sequential calls to the baseline's echo service (\`bench/baseline\`). Measured
   first at the small number of grants (loaded alone), then at the large one in repetitions, in each
-  an echo RPC and a check in turn, call by call (echo, check, check, echo, …: the order flips every
-  round), so that both see the same moments of the machine; new random pairs each repetition. The listing user holds READ grants
+  an echo RPC, a transient echo RPC and a check in turn, call by call (echo, transient, check, check,
+  transient, echo, …: the order flips every round), so that all see the same moments of the machine; new random pairs each repetition. The listing user holds READ grants
   on that many of the large set's datasets; \`PermissionsRpc.listSharedWith\` (DATASET, limit 100,
   offset 0) sequentially after 20 warm-up calls, then every page with limit 1000, checked against
   the expected ids.

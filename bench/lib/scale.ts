@@ -1,5 +1,6 @@
 import { ClientRMQ, RmqRecordBuilder } from '@nestjs/microservices';
 import { lastValueFrom, timeout } from 'rxjs';
+import { createHash } from 'crypto';
 import { Client } from 'pg';
 import { CheckResult, PermissionsRpc } from '@atrium/contracts';
 import { RmqRpcTransport, RpcClient } from '@atrium/messaging';
@@ -13,9 +14,12 @@ import { percentile, progress, within } from './log';
  * over RabbitMQ (no gateway, so no decision cache): `PermissionsRpc.check` for random granted
  * (user, dataset) pairs, and `PermissionsRpc.listSharedWith` for a user with many shares.
  *
- * Ids are 17 characters of [0-9a-z]: a kind letter (g grant, d dataset, u user, o owner), a set
- * letter (a: the small set, b: the large set, c: the listing user's shares), and the row number
- * in hex, zero-padded to 15. They cannot collide with the API's random base62 ids in practice.
+ * Ids are 17 characters of [0-9a-z]: a kind letter (g grant, d dataset, a account), a set letter
+ * (a: the small set, b: the large set, c: the listing user's shares), and 15 hex digits: for
+ * grants and datasets the row number, zero-padded; for accounts the start of the md5 of `o<n>`
+ * (owner n) or `u<n>` (user n), so that owners and users interleave in key order as the API's
+ * random ids do (with owners' ids all sorting first, a plan that walked the accounts up to the
+ * owner's went unseen). They cannot collide with the API's random base62 ids in practice.
  */
 
 export interface ScaleShape {
@@ -49,8 +53,14 @@ export interface ListingSample {
   walkMs: number;
 }
 
-const id = (kind: string, set: string, n: string) => `'${kind}${set}' || lpad(to_hex(${n}), 15, '0')`;
-const jsId = (kind: string, set: string, n: number) => `${kind}${set}${n.toString(16).padStart(15, '0')}`;
+const id = (kind: string, set: string, n: string) =>
+  kind === 'u' || kind === 'o'
+    ? `'a${set}' || substr(md5('${kind}' || (${n})::text), 1, 15)`
+    : `'${kind}${set}' || lpad(to_hex(${n}), 15, '0')`;
+const jsId = (kind: string, set: string, n: number) =>
+  kind === 'u' || kind === 'o'
+    ? `a${set}${createHash('md5').update(`${kind}${n}`).digest('hex').slice(0, 15)}`
+    : `${kind}${set}${n.toString(16).padStart(15, '0')}`;
 
 /** The small set's shape: `grants` grants, the rest scaled down in the same proportion. */
 export function scaledShape(large: ScaleShape, grants: number): ScaleShape {
@@ -253,7 +263,7 @@ function checkCall(rpc: RpcClient, set: string, shape: ScaleShape, seed: number)
 
 /**
  * Sequential calls (one in flight) of each of `calls`, taken in turn — a, b, b, a, a, b, … (the
- * order flips every round, so neither always follows the other) — after `warmup` unmeasured
+ * order flips every round, so none always follows another) — after `warmup` unmeasured
  * rounds: each run's latencies, measured over the same seconds, so that what the machine does
  * meanwhile falls on all of them alike.
  */
@@ -287,8 +297,10 @@ export async function measureChecks(
 
 /**
  * Checks as `measureChecks` makes them, in turn with the floor under a check: the same sequential
- * RPC round trip (persistent, expiring request, direct reply-to) to the baseline's echo service,
- * which does no work. Call by call in turn, so that both see the same moments of the machine.
+ * RPC round trip (expiring request, direct reply-to) to the baseline's echo service, which does no
+ * work — persistent, as the baseline's every RPC is, and transient, as Atrium sends a read's (a
+ * check carries no idempotency key: `RmqRpcTransport`). Call by call in turn, so that all three
+ * see the same moments of the machine.
  */
 export async function measureChecksWithEcho(
   rpc: RpcClient,
@@ -298,23 +310,27 @@ export async function measureChecksWithEcho(
   samples: number,
   warmup: number,
   seed: number,
-): Promise<{ echo: CheckSample; checks: CheckSample }> {
+): Promise<{ echo: CheckSample; echoTransient: CheckSample; checks: CheckSample }> {
   const client = new ClientRMQ(benchClientOptions(amqpUrl));
   try {
     await within(client.connect(), 10_000, 'echo RPC connect');
     let n = 0;
-    const echo: TimedCall = () => {
-      const record = new RmqRecordBuilder({ id: String(n++) }).setOptions({ expiration: '5000' }).build();
-      return timed(
-        async () => !!(await lastValueFrom(client.send(BENCH_ECHO_PATTERN, record).pipe(timeout(5000)))),
-      );
-    };
-    const [echoSample, checks] = await measureInTurn(
-      [echo, checkCall(rpc, set, shape, seed)],
+    const echo =
+      (persistent: boolean): TimedCall =>
+      () => {
+        const record = new RmqRecordBuilder({ id: String(n++) })
+          .setOptions({ expiration: '5000', persistent })
+          .build();
+        return timed(
+          async () => !!(await lastValueFrom(client.send(BENCH_ECHO_PATTERN, record).pipe(timeout(5000)))),
+        );
+      };
+    const [echoSample, echoTransient, checks] = await measureInTurn(
+      [echo(true), echo(false), checkCall(rpc, set, shape, seed)],
       samples,
       warmup,
     );
-    return { echo: echoSample, checks };
+    return { echo: echoSample, echoTransient, checks };
   } finally {
     await client.close();
   }

@@ -23,12 +23,14 @@ export interface ScaleResult {
   listing: ListingSample;
   /** The same sequential RPC round trip to the baseline's echo service (no work), per repetition. */
   echo: CheckSample[];
+  /** The same, its requests transient (as Atrium sends a read's), per repetition. */
+  echoTransient: CheckSample[];
   loadSeconds: { small: number; large: number; lister: number };
 }
 
 /**
  * Checks at a small and a large number of grants (the large in repetitions, each check in turn
- * with an echo RPC's round trip), then listing for a user with many shares: all
+ * with an echo RPC's round trip, persistent and transient), then listing for a user with many shares: all
  * bulk-loaded with SQL into the bench database's permissions schema, all asked of the permissions
  * service directly (no gateway, no decision cache). The small set is loaded and measured first,
  * while the table holds only it (and the few thousand API-made grants of the earlier scenarios).
@@ -49,8 +51,13 @@ export async function scale(databaseUrl: string, amqpUrl: string): Promise<Scale
     checkAlive();
     const largeChecks: CheckSample[] = [];
     const echo: CheckSample[] = [];
+    const echoTransient: CheckSample[] = [];
     for (let rep = 0; rep < config.repetitions; rep++) {
-      const { echo: echoRun, checks } = await measureChecksWithEcho(
+      const {
+        echo: echoRun,
+        echoTransient: transientRun,
+        checks,
+      } = await measureChecksWithEcho(
         rpc,
         amqpUrl,
         'b',
@@ -60,10 +67,12 @@ export async function scale(databaseUrl: string, amqpUrl: string): Promise<Scale
         2 + rep,
       );
       echo.push(echoRun);
+      echoTransient.push(transientRun);
       largeChecks.push(checks);
       checkAlive();
       progress(
         `scale #${rep + 1}: echo RPC p50 ${echoRun.p50.toFixed(2)} ms, p99 ${echoRun.p99.toFixed(2)} ms, failed ${echoRun.wrong}; ` +
+          `transient p50 ${transientRun.p50.toFixed(2)} ms, p99 ${transientRun.p99.toFixed(2)} ms, failed ${transientRun.wrong}; ` +
           `checks at ${large.grants} grants p50 ${checks.p50.toFixed(2)} ms, p99 ${checks.p99.toFixed(2)} ms, wrong ${checks.wrong}`,
       );
     }
@@ -86,6 +95,7 @@ export async function scale(databaseUrl: string, amqpUrl: string): Promise<Scale
       largeChecks,
       listing,
       echo,
+      echoTransient,
       loadSeconds: { small: smallLoad, large: largeLoad, lister: lister.seconds },
     };
   } finally {

@@ -7,11 +7,14 @@ import {
   EventBus,
   eventQueue,
   EVENTS_EXCHANGE,
+  IDEMPOTENCY_KEY_HEADER,
   MAX_EVENT_RETRIES,
   OutboxRelay,
   RmqRpcTransport,
+  rpcQueue,
   RpcClient,
   ServiceOutboxRelay,
+  withIdempotency,
 } from '@atrium/messaging';
 import { FaultProxy, startFaultProxy, TEST_AMQP_URL, uniqueName } from '@atrium/testing';
 import * as amqplib from 'amqplib';
@@ -483,6 +486,38 @@ describe('faults: delivery guarantees (items 3 to 7)', () => {
       console.log(
         `[faults:7] ${report.join('; ')}; items after both came back: [${items.body.map((i: { n: number }) => i.n)}]`,
       );
+    }, 60_000);
+
+    it('queues a write (a keyed call) as a persistent message, and a read as a transient one', async () => {
+      // With the service down the requests wait in its queue, where the test takes them.
+      await t.stopService('permissions');
+      try {
+        const marker = randomUUID();
+        const read = rpc.call(nobody, { marker }, 2000).catch(() => undefined);
+        const write = withIdempotency(`faults-7-${marker}`, undefined, () =>
+          rpc.call(nobody, { marker }, 2000),
+        ).catch(() => undefined);
+        const modes = new Map<'read' | 'write', number | undefined>();
+        await until(
+          'both requests queued',
+          async () => {
+            const message = await channel.get(rpcQueue('permissions'), { noAck: true });
+            if (message && message.content.toString().includes(marker)) {
+              const keyed = !!message.properties.headers?.[IDEMPOTENCY_KEY_HEADER];
+              modes.set(keyed ? 'write' : 'read', message.properties.deliveryMode as number | undefined);
+            }
+            return modes.size === 2 ? true : undefined;
+          },
+          5000,
+        );
+        await Promise.all([read, write]);
+        console.log(`[faults:7] delivery modes: write ${modes.get('write')}, read ${modes.get('read')}`);
+        expect(modes.get('write')).toBe(2); // persistent
+        expect(modes.get('read')).not.toBe(2);
+      } finally {
+        await t.startService('permissions');
+        await t.waitReady(10_000);
+      }
     }, 60_000);
   });
 });

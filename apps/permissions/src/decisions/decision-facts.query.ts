@@ -44,6 +44,12 @@ interface Row {
  * The check path's common case in one round trip: a resource with its owner's account and the
  * caller's grant, from the projections (primary keys and the grant's unique index). A prepared
  * statement: planning this join costs several times its execution.
+ *
+ * The owner's account is a lateral subquery that cannot be flattened (`OFFSET 0`), so that it is
+ * always one primary-key lookup. As a plain join, the plan followed the statistics: where most
+ * owners' ids sorted first (the bench's data did), it merge-joined the accounts, walking their
+ * primary key from the first id up to the owner's, and an owner later in the order cost 1.1 ms
+ * per check at 10,000 accounts, against 0.08 ms for the lookup.
  */
 @Injectable()
 export class DecisionFactsQuery {
@@ -66,7 +72,7 @@ export class DecisionFactsQuery {
               WHERE m.account_id = r.owner_id AND m.user_id = ${userId} AND m.active) AS memberships,
              g.id AS g_id, g.permissions AS g_permissions, g.expires_at AS g_expires_at, g.not_before AS g_not_before
       FROM ${table(ResourceProjectionEntity)} r
-      LEFT JOIN ${table(AccountProjectionEntity)} a ON a.id = r.owner_id
+      LEFT JOIN LATERAL (SELECT * FROM ${table(AccountProjectionEntity)} a WHERE a.id = r.owner_id OFFSET 0) a ON true
       LEFT JOIN ${table(GrantEntity)} g ON g.resource_id = r.id AND g.subject_id = ${userId}
       WHERE r.id = ${resourceId}`;
   }
