@@ -189,6 +189,8 @@ describe('dataset exports and statistics', () => {
   it.each([
     ['format=pdf', 'query.format'],
     ['format=csv&delimiter=;;', 'query.delimiter'],
+    ['format=csv&delimiter=%22', 'query.delimiter'],
+    ['format=csv&delimiter=%0A', 'query.delimiter'],
     ['format=xml&xmlRoot=1bad', 'query.xmlRoot'],
     ['limit=-1', 'query.limit'],
     ['clean=maybe', 'query.clean'],

@@ -281,6 +281,11 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
       await t.http().get(`/v2/audit-log?${query}`).set(alice.auth).expect(400);
     await t.http().get('/v2/actor-runs?startedAfter=2026-02-30T00:00:00Z').set(alice.auth).expect(400);
     await t.http().get('/v2/actor-runs?startedAfter=99999-01-01').set(alice.auth).expect(400);
+    // ISO 8601 only: Date alone also reads these, the last as the server's local time.
+    for (const time of ['2026', 'Jan%2015%202026', '1%2F2%2F2026'])
+      await t.http().get(`/v2/actor-runs?startedAfter=${time}`).set(alice.auth).expect(400);
+    for (const time of ['2026-01-15', '2026-01-15T08:00', '2026-01-15T08:00:00.5%2B02:00'])
+      await t.http().get(`/v2/actor-runs?startedBefore=${time}`).set(alice.auth).expect(200);
   });
 
   it('refuses a 10 MB body with 413 and keeps the dataset unchanged', async () => {

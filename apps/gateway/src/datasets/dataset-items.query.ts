@@ -37,7 +37,14 @@ export const datasetItemsQuery = z
     bom: queryBoolean.optional(),
     attachment: queryBoolean.optional(),
     skipHeaderRow: queryBoolean.optional(),
-    delimiter: z.string().length(1, 'must be one character').optional(),
+    delimiter: z
+      .string()
+      .length(1, 'must be one character')
+      .refine(
+        (v) => !/["\r\n]/.test(v),
+        'must not be a double quote or a line break (the CSV would not read back)',
+      )
+      .optional(),
     xmlRoot: xmlName.optional(),
     xmlRow: xmlName.optional(),
     feedTitle: z.string().max(1000).optional(),

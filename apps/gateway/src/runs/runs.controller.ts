@@ -58,20 +58,30 @@ const startQuery = z.object({
   build: buildRefSchema.optional(),
   waitForFinish: waitForFinishParam,
 });
-/** `startedAfter` / `startedBefore`: apify-client sends a Date as its ISO string. */
+/**
+ * `startedAfter` / `startedBefore`: apify-client sends a Date as its ISO string. ISO 8601 only
+ * (`Date` alone also reads `2026`, `Jan 15 2026` or `1/2/2026`, the last as the server's local
+ * time); a day alone, or a time without an offset, is UTC.
+ */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 const queryTime = z
   .string()
   .max(40)
   .refine(
-    (v) => isCalendarDate(v) && /^\d{4}-/.test(new Date(v).toJSON() ?? ''),
-    'must be a date and time (ISO 8601) between the years 0000 and 9999',
+    (v) => ISO_TIME.test(v) && isCalendarDate(v) && /^\d{4}-/.test(utcDate(v).toJSON() ?? ''),
+    'must be a date and time (ISO 8601, e.g. 2026-01-15T08:00:00Z) between the years 0000 and 9999',
   )
-  .transform((v) => new Date(v).toISOString());
+  .transform((v) => utcDate(v).toISOString());
+
+/** An ISO 8601 date or date and time, UTC unless it names its offset. */
+function utcDate(v: string): Date {
+  return new Date(/T[^Z+-]*$/.test(v) ? `${v}Z` : v);
+}
 
 /** Whether a leading `YYYY-MM-DD` names a day that exists (`Date` reads 2026-02-30 as March 2). */
 function isCalendarDate(v: string): boolean {
   const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(v);
-  if (!ymd) return true;
+  if (!ymd) return false;
   const [y, m, d] = ymd.slice(1).map(Number);
   const day = new Date(Date.UTC(2000, m - 1, d));
   day.setUTCFullYear(y);
