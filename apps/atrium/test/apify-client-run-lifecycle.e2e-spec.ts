@@ -125,6 +125,18 @@ describe('apify-client run lifecycle against Atrium', () => {
     expect(await ids({ status: ['SUCCEEDED', 'ABORTED'] as never })).toEqual([succeeded.id, aborted.id]);
     expect(await ids({ startedAfter: middle })).toEqual([aborted.id]);
     expect(await ids({ startedBefore: middle, desc: true })).toEqual([succeeded.id, ready.id]);
+    // Both bounds are inclusive (Apify's API reference): a run started at the bound is listed.
+    const at = new Date((await mine.run(aborted.id).get())!.startedAt);
+    expect(await ids({ startedAfter: at })).toEqual([aborted.id]);
+    expect(await ids({ startedAfter: at, startedBefore: at })).toEqual([aborted.id]);
+    // A bound finer than a millisecond rounds inward: the run started before `at` + 0.1 µs.
+    const finer = encodeURIComponent(at.toISOString().replace('Z', '0001Z'));
+    const listed = async (query: string) =>
+      (await t.http().get(`/v2/actor-runs?${query}`).set(other.auth).expect(200)).body.data.items.map(
+        (r: { id: string }) => r.id,
+      );
+    expect(await listed(`startedAfter=${finer}`)).toEqual([]);
+    expect(await listed(`startedBefore=${finer}&desc=1`)).toEqual([aborted.id, succeeded.id, ready.id]);
     expect((await mine.actor(act.id).runs().list({ status: 'ABORTED' })).items.map((r) => r.id)).toEqual([
       aborted.id,
     ]);

@@ -191,6 +191,8 @@ describe('dataset exports and statistics', () => {
     ['format=csv&delimiter=;;', 'query.delimiter'],
     ['format=csv&delimiter=%22', 'query.delimiter'],
     ['format=csv&delimiter=%0A', 'query.delimiter'],
+    ['format=csv&delimiter=%00', 'query.delimiter'],
+    ['format=csv&delimiter=%E2%80%A8', 'query.delimiter'],
     ['format=xml&xmlRoot=1bad', 'query.xmlRoot'],
     ['limit=-1', 'query.limit'],
     ['clean=maybe', 'query.clean'],

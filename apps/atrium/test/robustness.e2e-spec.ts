@@ -286,6 +286,24 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
       await t.http().get(`/v2/actor-runs?startedAfter=${time}`).set(alice.auth).expect(400);
     for (const time of ['2026-01-15', '2026-01-15T08:00', '2026-01-15T08:00:00.5%2B02:00'])
       await t.http().get(`/v2/actor-runs?startedBefore=${time}`).set(alice.auth).expect(200);
+    const noDay = await t.http().get('/v2/actor-runs?startedAfter=2026-02-29').set(alice.auth).expect(400);
+    expect(noDay.body.error.message).toContain('names a day that does not exist');
+    // Times PostgreSQL has no literal for (year 0000, an offset of 16 h) or that later years write
+    // as +010000: refused by name, or taken in UTC, never PostgreSQL's own error.
+    const yearZero = await t.http().get('/v2/actor-runs?startedAfter=0000-01-01T00:00:00Z').set(alice.auth);
+    const auditYearZero = await t.http().get('/v2/audit-log?from=0000-01-01T00:00:00Z').set(alice.auth);
+    for (const res of [yearZero, auditYearZero]) {
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toContain('between the years 0001 and 9999');
+    }
+    await t.http().get('/v2/audit-log?from=2026-12-06T11:00:00%2B16:00').set(alice.auth).expect(200);
+    const late = await t
+      .http()
+      .post(`/v2/datasets/${datasetId}/access/grants`)
+      .set(alice.auth)
+      .send({ user: 'someone-else', permissions: ['READ'], expiresAt: '9999-12-31T23:59:59-23:59' });
+    expect(late.status).toBe(400);
+    expect(late.body.error.message).toContain('body.expiresAt');
   });
 
   it('refuses a 10 MB body with 413 and keeps the dataset unchanged', async () => {

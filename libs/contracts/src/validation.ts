@@ -68,14 +68,34 @@ export const usernameSchema = z
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'may contain letters, digits, ".", "_" and "-"')
   // Grants and invitations take an id or a username: a username shaped like an id would pass for someone else's.
   .refine((v) => !ID_PATTERN.test(v), 'must not look like an id (17 letters and digits only)');
+/** The first and last milliseconds of the years 0001 to 9999 (UTC). */
+const FIRST_TIME = Date.parse('0001-01-01T00:00:00Z');
+const LAST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
 /**
- * An ISO 8601 date and time with its offset, e.g. `2030-01-31T12:00:00Z`. The pattern alone
- * takes offsets such as `+99:99`, which name no time: those are refused too.
+ * Whether a time (ms since the epoch) falls in the years 0001 to 9999 in UTC: what PostgreSQL
+ * takes as an ISO 8601 literal and what every ISO 8601 reader reads (later years are written
+ * `+010000-…`, and PostgreSQL has no year 0000).
+ */
+export function isWritableTime(time: number): boolean {
+  return time >= FIRST_TIME && time <= LAST_TIME;
+}
+export const WRITABLE_TIME_MESSAGE = 'must fall between the years 0001 and 9999 (in UTC)';
+
+/**
+ * An ISO 8601 date and time with its offset, e.g. `2030-01-31T12:00:00Z`, passed on in UTC. The
+ * pattern alone takes offsets such as `+99:99`, which name no time: those are refused too, and so
+ * is a time outside the years 0001 to 9999 once in UTC.
  */
 export const isoDateSchema = z
   .string()
   .datetime({ offset: true, message: 'must be an ISO 8601 date and time, e.g. 2030-01-31T12:00:00Z' })
-  .refine(
-    (v) => !Number.isNaN(Date.parse(v)),
-    'must be an ISO 8601 date and time, e.g. 2030-01-31T12:00:00Z',
-  );
+  .superRefine((v, ctx) => {
+    const time = Date.parse(v);
+    const problem = Number.isNaN(time)
+      ? 'must be an ISO 8601 date and time, e.g. 2030-01-31T12:00:00Z'
+      : !isWritableTime(time)
+        ? WRITABLE_TIME_MESSAGE
+        : undefined;
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  })
+  .transform((v) => new Date(v).toISOString());

@@ -20,6 +20,19 @@ const fieldList = queryList.refine((list) => list.length <= 100 && list.every((f
  * Parameters of Apify's that Atrium does not implement are refused by name rather than ignored,
  * so that a client never receives data it did not ask for.
  */
+/** A delimiter that breaks CSV: `"`, a line break, a byte order mark or a control character but tab. */
+function breaksCsv(c: number): boolean {
+  return (
+    c === 0x22 ||
+    (c < 0x20 && c !== 0x09) ||
+    c === 0x7f ||
+    c === 0x85 ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0xfeff
+  );
+}
+
 export const datasetItemsQuery = z
   .object({
     format: z.enum(DATASET_ITEM_FORMATS).default('json'),
@@ -39,11 +52,19 @@ export const datasetItemsQuery = z
     skipHeaderRow: queryBoolean.optional(),
     delimiter: z
       .string()
-      .length(1, 'must be one character')
-      .refine(
-        (v) => !/["\r\n]/.test(v),
-        'must not be a double quote or a line break (the CSV would not read back)',
-      )
+      .superRefine((v, ctx) => {
+        const problem =
+          [...v].length !== 1
+            ? 'must be one character'
+            : breaksCsv(v.codePointAt(0)!)
+              ? 'must not be a double quote, a line break, a byte order mark or a control character other than tab (the CSV would not read back)'
+              : undefined;
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+      })
+      .openapi({
+        description:
+          'One character (default `,`; `%09` for tab): not `"`, a line break or another control character',
+      })
       .optional(),
     xmlRoot: xmlName.optional(),
     xmlRow: xmlName.optional(),

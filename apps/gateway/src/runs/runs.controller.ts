@@ -22,6 +22,8 @@ import {
   runStatusFilter,
   TERMINAL_RUN_STATUSES,
   updateRunBody,
+  isWritableTime,
+  WRITABLE_TIME_MESSAGE,
 } from '@atrium/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { RpcClient } from '@atrium/messaging';
@@ -61,17 +63,36 @@ const startQuery = z.object({
 /**
  * `startedAfter` / `startedBefore`: apify-client sends a Date as its ISO string. ISO 8601 only
  * (`Date` alone also reads `2026`, `Jan 15 2026` or `1/2/2026`, the last as the server's local
- * time); a day alone, or a time without an offset, is UTC.
+ * time); a day alone, or a time without an offset, is UTC. Both bounds are inclusive (as Apify
+ * documents them) and start times are whole milliseconds, so a bound finer than that rounds
+ * inward: `startedAfter` up, `startedBefore` down.
  */
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
-const queryTime = z
-  .string()
-  .max(40)
-  .refine(
-    (v) => ISO_TIME.test(v) && isCalendarDate(v) && /^\d{4}-/.test(utcDate(v).toJSON() ?? ''),
-    'must be a date and time (ISO 8601, e.g. 2026-01-15T08:00:00Z) between the years 0000 and 9999',
-  )
-  .transform((v) => utcDate(v).toISOString());
+function queryTime(round: 'up' | 'down') {
+  return z
+    .string()
+    .max(40)
+    .superRefine((v, ctx) => {
+      const problem = !ISO_TIME.test(v)
+        ? 'must be an ISO 8601 date or date and time, e.g. 2026-01-15T08:00:00Z'
+        : !isCalendarDate(v)
+          ? 'names a day that does not exist'
+          : !isWritableTime(utcDate(v).getTime())
+            ? WRITABLE_TIME_MESSAGE
+            : undefined;
+      if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+    })
+    .transform((v) => {
+      const time = utcDate(v).getTime();
+      const finer = /[1-9]/.test(/\.\d{3}(\d*)/.exec(v)?.[1] ?? '');
+      return new Date(round === 'up' && finer && isWritableTime(time + 1) ? time + 1 : time).toISOString();
+    })
+    .openapi({
+      description: 'ISO 8601 date, or date and time (UTC unless it gives an offset); inclusive',
+      format: 'date-time',
+      example: '2026-01-15T08:00:00Z',
+    });
+}
 
 /** An ISO 8601 date or date and time, UTC unless it names its offset. */
 function utcDate(v: string): Date {
@@ -90,8 +111,8 @@ function isCalendarDate(v: string): boolean {
 const listQuery = z.object({
   ...ownershipListQuery,
   status: runStatusFilter,
-  startedAfter: queryTime.optional(),
-  startedBefore: queryTime.optional(),
+  startedAfter: queryTime('up').optional(),
+  startedBefore: queryTime('down').optional(),
 });
 /** `resurrect({ build, memory, timeout })`, sent as query parameters. */
 const resurrectQuery = startQuery.omit({ waitForFinish: true });

@@ -218,8 +218,10 @@ export class RunsService {
       .innerJoinAndMapOne('r.run', RunEntity, 'run', 'run.id = r.id')
       .where(where);
     if (req.status) query.andWhere('run.status IN (:...statuses)', { statuses: req.status });
-    if (req.startedAfter) query.andWhere('run.startedAt > :after', { after: new Date(req.startedAfter) });
-    if (req.startedBefore) query.andWhere('run.startedAt < :before', { before: new Date(req.startedBefore) });
+    // Both bounds inclusive, as Apify documents them.
+    if (req.startedAfter) query.andWhere('run.startedAt >= :after', { after: new Date(req.startedAfter) });
+    if (req.startedBefore)
+      query.andWhere('run.startedAt <= :before', { before: new Date(req.startedBefore) });
     if (req.userId !== undefined)
       query
         .orderBy('r.createdAt', desc ? 'DESC' : 'ASC')
