@@ -288,6 +288,17 @@ describe('bad input, fail-closed authorization and operations endpoints', () => 
       await t.http().get(`/v2/actor-runs?startedBefore=${time}`).set(alice.auth).expect(200);
     const noDay = await t.http().get('/v2/actor-runs?startedAfter=2026-02-29').set(alice.auth).expect(400);
     expect(noDay.body.error.message).toContain('names a day that does not exist');
+    const noHour = await t
+      .http()
+      .get('/v2/actor-runs?startedAfter=2026-12-06T25:00Z')
+      .set(alice.auth)
+      .expect(400);
+    expect(noHour.body.error.message).toContain('must be an ISO 8601 date');
+    await t
+      .http()
+      .get('/v2/actor-runs?startedAfter=2026-12-06T12:04:46.865999999999Z')
+      .set(alice.auth)
+      .expect(200);
     // Times PostgreSQL has no literal for (year 0000, an offset of 16 h) or that later years write
     // as +010000: refused by name, or taken in UTC, never PostgreSQL's own error.
     const yearZero = await t.http().get('/v2/actor-runs?startedAfter=0000-01-01T00:00:00Z').set(alice.auth);

@@ -15,7 +15,13 @@ import {
   MixedList,
 } from 'typeorm';
 import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel';
+import { defaults as pgDefaults } from 'pg';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
+
+// Dates go to PostgreSQL in UTC (every column is timestamptz). In the process's local time,
+// node-postgres drops the seconds of an old local-mean-time offset: under TZ=America/New_York,
+// 0001-01-01T00:00:00Z was stored as 0000-12-31T23:59:58Z.
+pgDefaults.parseInputDatesAsUTC = true;
 
 export interface ServiceDataSourceOptions {
   /** The service's own Postgres schema; no service reads another's. */

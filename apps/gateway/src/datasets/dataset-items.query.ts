@@ -20,7 +20,7 @@ const fieldList = queryList.refine((list) => list.length <= 100 && list.every((f
  * Parameters of Apify's that Atrium does not implement are refused by name rather than ignored,
  * so that a client never receives data it did not ask for.
  */
-/** A delimiter that breaks CSV: `"`, a line break, a byte order mark or a control character but tab. */
+/** A delimiter that breaks CSV: `"`, a line break, a C0 control character but tab, DEL, U+0085, U+2028, U+2029 or a byte order mark. */
 function breaksCsv(c: number): boolean {
   return (
     c === 0x22 ||
@@ -57,13 +57,13 @@ export const datasetItemsQuery = z
           [...v].length !== 1
             ? 'must be one character'
             : breaksCsv(v.codePointAt(0)!)
-              ? 'must not be a double quote, a line break, a byte order mark or a control character other than tab (the CSV would not read back)'
+              ? 'must not be a double quote, a line break, a byte order mark or a C0 control character other than tab (the CSV would not read back)'
               : undefined;
         if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
       })
       .openapi({
         description:
-          'One character (default `,`; `%09` for tab): not `"`, a line break or another control character',
+          'One character (one code point; default `,`, `%09` for tab): not `"`, a line break, a C0 control character but tab, DEL, U+0085, U+2028, U+2029 or a byte order mark',
       })
       .optional(),
     xmlRoot: xmlName.optional(),

@@ -67,19 +67,23 @@ const startQuery = z.object({
  * documents them) and start times are whole milliseconds, so a bound finer than that rounds
  * inward: `startedAfter` up, `startedBefore` down.
  */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+const ISO_MESSAGE = 'must be an ISO 8601 date or date and time, e.g. 2026-01-15T08:00:00Z';
 function queryTime(round: 'up' | 'down') {
   return z
     .string()
     .max(40)
     .superRefine((v, ctx) => {
+      const time = utcDate(v).getTime();
       const problem = !ISO_TIME.test(v)
-        ? 'must be an ISO 8601 date or date and time, e.g. 2026-01-15T08:00:00Z'
+        ? ISO_MESSAGE
         : !isCalendarDate(v)
           ? 'names a day that does not exist'
-          : !isWritableTime(utcDate(v).getTime())
-            ? WRITABLE_TIME_MESSAGE
-            : undefined;
+          : Number.isNaN(time) // an hour 25, a minute 60, an offset +24:00
+            ? ISO_MESSAGE
+            : !isWritableTime(time)
+              ? WRITABLE_TIME_MESSAGE
+              : undefined;
       if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
     })
     .transform((v) => {
@@ -89,7 +93,6 @@ function queryTime(round: 'up' | 'down') {
     })
     .openapi({
       description: 'ISO 8601 date, or date and time (UTC unless it gives an offset); inclusive',
-      format: 'date-time',
       example: '2026-01-15T08:00:00Z',
     });
 }
