@@ -129,6 +129,11 @@ describe('gateway decision cache', () => {
       })
       .expect(201);
     await read(bob)().expect(404);
+    // The owner sees the scheduled grant (and so can revoke it) before it begins.
+    const listed = await t.http().get(`/v2/datasets/${datasetId}/access`).set(alice.auth).expect(200);
+    expect(
+      listed.body.data.grants.find((g: { userId: string }) => g.userId === bob.id)?.notBefore,
+    ).toBeTruthy();
     await new Promise((r) => setTimeout(r, 1100));
     await read(bob)().expect(200);
     await second().post(`/v2/datasets/${datasetId}/items`).set(bob.auth).send({ by: 'bob' }).expect(201);

@@ -159,13 +159,15 @@ export function grantInForce(
   return { permissions: grant.permissions, validUntil: grant.expiresAt, grantId: grant.id };
 }
 
+/** A grant not expired (in force, or to begin at its `notBefore`), compared with the database clock. */
+const notExpired = (alias: string) =>
+  new Brackets((q) => q.where(`${alias}.expires_at IS NULL`).orWhere(`${alias}.expires_at > now()`));
+
 /** A grant in force: begun and not expired, compared with the database clock. */
 const active = (alias: string) =>
   new Brackets((qb) =>
     qb
-      .where(
-        new Brackets((q) => q.where(`${alias}.expires_at IS NULL`).orWhere(`${alias}.expires_at > now()`)),
-      )
+      .where(notExpired(alias))
       .andWhere(
         new Brackets((q) => q.where(`${alias}.not_before IS NULL`).orWhere(`${alias}.not_before <= now()`)),
       ),
@@ -417,7 +419,8 @@ export class GrantsService {
       .getRepository(GrantEntity)
       .createQueryBuilder('g')
       .where('g.resource_id = :resourceId', { resourceId })
-      .andWhere(active('g'));
+      // Scheduled grants too (their notBefore says so): the owner sees, and can revoke, one before it begins.
+      .andWhere(notExpired('g'));
     if (req.cursor) query.andWhere('g.id > :cursor', { cursor: req.cursor });
     const grants = await query
       .orderBy('g.id', 'ASC')
