@@ -163,16 +163,6 @@ export function grantInForce(
 const notExpired = (alias: string) =>
   new Brackets((q) => q.where(`${alias}.expires_at IS NULL`).orWhere(`${alias}.expires_at > now()`));
 
-/** A grant in force: begun and not expired, compared with the database clock. */
-const active = (alias: string) =>
-  new Brackets((qb) =>
-    qb
-      .where(notExpired(alias))
-      .andWhere(
-        new Brackets((q) => q.where(`${alias}.not_before IS NULL`).orWhere(`${alias}.not_before <= now()`)),
-      ),
-  );
-
 @Injectable()
 export class GrantsService {
   constructor(
