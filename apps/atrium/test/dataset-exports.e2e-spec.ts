@@ -85,6 +85,19 @@ describe('dataset exports and statistics', () => {
     expect(attached.headers.get('content-disposition')).toBe('attachment; filename="dataset_exports.csv"');
   });
 
+  it("csv: a cell holding one of Unicode's line breaks is quoted, so no reader cuts the row there", async () => {
+    const set = await client(alice.accessToken).datasets().getOrCreate('unicode-breaks');
+    await client(alice.accessToken)
+      .dataset(set.id)
+      .pushItems([{ a: 'one\u2028two', b: 'nel\u0085here', c: 'para\u2029end', d: 'plain' }]);
+    const csv = (
+      await client(alice.accessToken)
+        .dataset(set.id)
+        .downloadItems('csv' as never, { bom: false })
+    ).toString('utf8');
+    expect(csv).toBe('a,b,c,d\n"one\u2028two","nel\u0085here","para\u2029end",plain\n');
+  });
+
   it('xlsx: read back with ExcelJS, the same rows as the csv', async () => {
     const xlsx = await dataset().downloadItems('xlsx' as never, { clean: true });
     const workbook = new ExcelJS.Workbook();

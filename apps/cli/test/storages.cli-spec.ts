@@ -93,6 +93,68 @@ describe('atrium datasets, kvs, queues (the CLI as a subprocess)', () => {
         .split('\n')
         .map((line) => JSON.parse(line)),
     ).toEqual([...items, ...more].map(({ url }) => ({ url })));
+
+    // The API's CSV options: delimiter (\t for tab), no BOM, no header row, newest first.
+    const options = await cli([
+      'datasets',
+      'export',
+      datasetId,
+      '--format',
+      'csv',
+      '--delimiter',
+      ';',
+      '--no-bom',
+      '--skip-header-row',
+      '--desc',
+      '--fields',
+      'url,price',
+    ]);
+    expect(options.code).toBe(0);
+    expect(options.stdout).toBe(
+      'https://example.com/c;0\nhttps://example.com/b;20.5\nhttps://example.com/a;10\n',
+    );
+    const tab = await cli([
+      'datasets',
+      'export',
+      datasetId,
+      '--format',
+      'csv',
+      '--delimiter',
+      '\\t',
+      '--no-bom',
+    ]);
+    expect(tab.stdout.split('\n')[0]).toBe('url\ttitle\tprice');
+    const bad = await cli(['datasets', 'export', datasetId, '--format', 'csv', '--delimiter', '"']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/delimiter/);
+  });
+
+  it('exports with unwind and flatten', async () => {
+    const set = JSON.parse((await cli(['datasets', 'create', 'nested', '--json'])).stdout) as {
+      id: string;
+    };
+    writeFileSync(file('nested.json'), JSON.stringify([{ n: 1, tags: ['a', 'b'], geo: { lat: 1, lng: 2 } }]));
+    expect((await cli(['datasets', 'push', set.id, file('nested.json')])).code).toBe(0);
+    const out = await cli([
+      'datasets',
+      'export',
+      set.id,
+      '--format',
+      'jsonl',
+      '--unwind',
+      'tags',
+      '--flatten',
+      'geo',
+    ]);
+    expect(
+      out.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([
+      { n: 1, tags: 'a', 'geo.lat': 1, 'geo.lng': 2 },
+      { n: 1, tags: 'b', 'geo.lat': 1, 'geo.lng': 2 },
+    ]);
   });
 
   it('bad items and formats: one line naming the argument or option, exit 2', async () => {

@@ -163,6 +163,12 @@ function registerDatasets(program: Command) {
       .option('--fields <list>', 'only these fields, comma-separated')
       .option('--omit <list>', 'leave these fields out, comma-separated')
       .option('--clean', 'skip hidden fields and empty items')
+      .option('--unwind <list>', 'one item per element of these array (or object) fields, comma-separated')
+      .option('--flatten <list>', 'nested objects of these fields as dotted keys (a.b), comma-separated')
+      .option('--desc', 'newest items first')
+      .option('--delimiter <character>', 'the CSV delimiter (default ,; "\\t" for tab)')
+      .option('--no-bom', 'no byte order mark at the start (CSV has one by default)')
+      .option('--skip-header-row', 'no header row (CSV)')
       .action(
         async (
           ref: string,
@@ -172,6 +178,12 @@ function registerDatasets(program: Command) {
             fields?: string;
             omit?: string;
             clean?: boolean;
+            unwind?: string;
+            flatten?: string;
+            desc?: boolean;
+            delimiter?: string;
+            bom: boolean;
+            skipHeaderRow?: boolean;
           },
           command: Command,
         ) => {
@@ -183,7 +195,13 @@ function registerDatasets(program: Command) {
                 format: options.format,
                 fields: options.fields,
                 omit: options.omit,
+                unwind: options.unwind,
+                flatten: options.flatten,
+                delimiter: options.delimiter === '\\t' ? '\t' : options.delimiter,
                 ...(options.clean ? { clean: '1' as const } : {}),
+                ...(options.desc ? { desc: '1' as const } : {}),
+                ...(options.bom ? {} : { bom: '0' as const }),
+                ...(options.skipHeaderRow ? { skipHeaderRow: '1' as const } : {}),
               },
             },
             parseAs: 'stream',
@@ -205,6 +223,7 @@ function registerDatasets(program: Command) {
         },
       ),
     'atrium datasets export alice~results --format csv -o results.csv',
+    "atrium datasets export alice~results --format csv --delimiter ';' --no-bom --unwind tags",
     'atrium datasets export XbP1sM7yH2kL9qR4t --format jsonl | jq .url',
   );
 }

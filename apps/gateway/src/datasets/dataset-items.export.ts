@@ -238,6 +238,12 @@ async function* slicesOf<T>(rows: readonly T[], size = 100): AsyncGenerator<read
 
 /** CSV cells as Apify writes them: booleans as `true`/`false`, null and missing as empty. */
 const csvCast = { boolean: (value: boolean) => String(value) };
+/**
+ * Cells quoted beyond csv-stringify's own rule (a delimiter, a quote, CR or LF): ones holding a
+ * line break of Unicode's (U+0085, U+2028, U+2029), which readers that split lines by Unicode
+ * (Python's `str.splitlines`, editors) would otherwise cut the row at.
+ */
+const CSV_QUOTED_MATCH = /[\u0085\u2028\u2029]/;
 
 /** Text formats: an async generator of strings, one per chunk, read on demand. */
 async function* textExport(
@@ -291,7 +297,12 @@ async function* textExport(
     case 'csv': {
       const columns = await columnsOf(rpc, dataset.id, range, q);
       // Rows as arrays: csv-stringify reads a record's `columns` as paths (`a.b`) on the object.
-      const options = { delimiter: q.delimiter ?? ',', cast: csvCast, eof: true };
+      const options = {
+        delimiter: q.delimiter ?? ',',
+        cast: csvCast,
+        eof: true,
+        quoted_match: CSV_QUOTED_MATCH,
+      };
       if (!q.skipHeaderRow && columns.length) yield stringifyCsv([columns], options);
       for await (const { items = [] } of chunks(rpc, dataset.id, range, 'table', transform)) {
         for await (const rows of slicesOf(items as Row[]))
