@@ -85,6 +85,40 @@ describe('dataset exports and statistics', () => {
     expect(attached.headers.get('content-disposition')).toBe('attachment; filename="dataset_exports.csv"');
   });
 
+  it("fields before unwind, as Apify's simplified results (fields=url,pageFunctionResult,errorInfo&unwind=pageFunctionResult)", async () => {
+    const set = await client(alice.accessToken).datasets().getOrCreate('crawler-pages');
+    await client(alice.accessToken)
+      .dataset(set.id)
+      .pushItems([
+        {
+          url: 'https://a',
+          pageFunctionResult: [{ title: 'A1' }, { title: 'A2' }],
+          errorInfo: null,
+          html: '<p>',
+        },
+        { url: 'https://b', pageFunctionResult: { title: 'B' }, errorInfo: 'timeout', html: '<p>' },
+      ]);
+    const { items } = await client(alice.accessToken)
+      .dataset(set.id)
+      .listItems({ fields: ['url', 'pageFunctionResult', 'errorInfo'], unwind: ['pageFunctionResult'] });
+    expect(items).toEqual([
+      { url: 'https://a', title: 'A1', errorInfo: null },
+      { url: 'https://a', title: 'A2', errorInfo: null },
+      { url: 'https://b', title: 'B', errorInfo: 'timeout' },
+    ]);
+    const flat = await fetch(
+      `${baseUrl}/v2/datasets/${set.id}/items?format=csv&bom=0&fields=url,pageFunctionResult,errorInfo&unwind=pageFunctionResult`,
+      { headers: alice.auth },
+    );
+    expect((await flat.text()).split('\n')).toEqual([
+      'url,title,errorInfo',
+      'https://a,A1,',
+      'https://a,A2,',
+      'https://b,B,timeout',
+      '',
+    ]);
+  });
+
   it("csv: a cell holding one of Unicode's line breaks is quoted, so no reader cuts the row there", async () => {
     const set = await client(alice.accessToken).datasets().getOrCreate('unicode-breaks');
     await client(alice.accessToken)

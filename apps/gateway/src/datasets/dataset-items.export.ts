@@ -104,13 +104,17 @@ async function columnsOf(rpc: RpcClient, id: string, range: Range, q: DatasetIte
     }
   }
   const columns = [...seen];
-  if (!q.fields?.length) return columns;
-  const rank = (column: string) => {
-    const at = q.fields!.findIndex((f) => column === f || column.startsWith(`${f}/`));
-    return at === -1 ? q.fields!.length : at;
-  };
+  const fields = q.fields;
+  if (!fields?.length) return columns;
+  // In the order of `fields`, though the first items may lack some. A column no field names (what
+  // unwinding or flattening a field brought) stays after the column it first came after.
+  let previous = -1;
   return columns
-    .map((column, at) => ({ column, at, rank: rank(column) }))
+    .map((column, at) => {
+      const named = fields.findIndex((f) => column === f || column.startsWith(`${f}/`));
+      previous = named === -1 ? previous : named;
+      return { column, at, rank: previous };
+    })
     .sort((a, b) => a.rank - b.rank || a.at - b.at)
     .map((c) => c.column);
 }

@@ -28,7 +28,41 @@ describe('dataset item options (Apify semantics)', () => {
     }
   });
 
-  it('flattens named objects to dotted keys in place, before fields and omit pick by those keys', () => {
+  it("picks fields and omits before unwinding, as Apify's simplified (fields=url,pageFunctionResult,errorInfo and unwind=pageFunctionResult)", () => {
+    const page = {
+      url: 'u',
+      '#debug': 1,
+      pageFunctionResult: [{ title: 't1' }, { title: 't2' }],
+      errorInfo: null,
+      other: 1,
+    };
+    expect(
+      transformItem(
+        page,
+        options({ fields: ['url', 'pageFunctionResult', 'errorInfo'], unwind: ['pageFunctionResult'] }),
+      ),
+    ).toEqual([
+      { url: 'u', title: 't1', errorInfo: null },
+      { url: 'u', title: 't2', errorInfo: null },
+    ]);
+    // What an element brings takes the field's place (fields' order kept) and wins over its parent's key.
+    const unwound = transformItem(
+      { name: 'n', tags: ['a'], o: { name: 'inner', x: 1 }, z: 0 },
+      options({ fields: ['tags', 'name', 'o'], unwind: ['tags', 'o'] }),
+    );
+    expect(unwound).toEqual([{ tags: 'a', name: 'inner', x: 1 }]);
+    expect(Object.keys(unwound[0]!)).toEqual(['tags', 'name', 'x']);
+    // omit drops the item's own field; what unwinding brings is not omitted.
+    expect(transformItem({ a: 1, o: { a: 2, b: 3 } }, options({ omit: ['a'], unwind: ['o'] }))).toEqual([
+      { a: 2, b: 3 },
+    ]);
+    // fields naming a flattened field keeps all of its keys.
+    expect(
+      transformItem({ n: 1, geo: { lat: 1, lng: 2 } }, options({ fields: ['geo'], flatten: ['geo'] })),
+    ).toEqual([{ 'geo.lat': 1, 'geo.lng': 2 }]);
+  });
+
+  it('flattens named objects to dotted keys in place; fields may name those keys', () => {
     const item = { name: 'n', address: { street: 's', geo: { lat: 1 } }, other: { k: 1 } };
     expect(transformItem(item, options({ flatten: ['address'] }))).toEqual([
       { name: 'n', 'address.street': 's', 'address.geo.lat': 1, other: { k: 1 } },

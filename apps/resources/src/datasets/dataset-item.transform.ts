@@ -30,17 +30,24 @@ export function isCleanItem(item: Item): boolean {
  * Apify's `unwind`: an array field makes one item per element, each merged into the parent
  * without that field (an element that is not an object stays under the field's name); an
  * object field is merged into the parent; anything else (missing, scalar, empty array) leaves
- * the item as it is. Fields unwind in the order given.
+ * the item as it is. Fields unwind in the order given. What an element brings takes the field's
+ * place among the parent's keys (so `fields=tags,name&unwind=tags` keeps `tags` first), and
+ * wins over a parent's key of the same name.
  */
 function unwind(items: Item[], field: string): Item[] {
   return items.flatMap((item) => {
     const value = item[field];
     if (!isObject(value) && !(Array.isArray(value) && value.length > 0)) return [item];
-    const { [field]: _unwound, ...parent } = item;
     const elements: unknown[] = Array.isArray(value) ? value : [value];
-    return elements.map((element) =>
-      isObject(element) ? { ...parent, ...element } : { ...parent, [field]: element },
-    );
+    return elements.map((element) => {
+      const out: Item = {};
+      for (const key in item) {
+        if (key !== field) out[key] = item[key];
+        else if (isObject(element)) Object.assign(out, element);
+        else out[field] = element;
+      }
+      return isObject(element) ? Object.assign(out, element) : out;
+    });
   });
 }
 
@@ -59,8 +66,8 @@ function flatten(item: Item, fields: ReadonlySet<string>): Item {
   return out;
 }
 
-/** `fields` keeps only these, in the order given (Apify); `omit` drops these. */
-function project(item: Item, fields?: string[], omit?: string[]): Item {
+/** `fields` keeps these of an item's own fields, in the order given (Apify); `omit` drops these. */
+function project(item: Item, fields: readonly string[] | undefined, omit?: string[]): Item {
   const picked = fields
     ? Object.fromEntries(fields.filter((f) => Object.hasOwn(item, f)).map((f) => [f, item[f]]))
     : item;
@@ -71,9 +78,44 @@ function project(item: Item, fields?: string[], omit?: string[]): Item {
 }
 
 /**
+ * What `fields` picks of a stored item (before unwinding and flattening): the fields it names, and
+ * for a field `a.b` where `a` is flattened, `a` — then `narrowed` says which of `a`'s flattened keys
+ * stay (those `fields` names), unless `fields` names `a` itself.
+ */
+function picksOf(
+  fields: readonly string[] | undefined,
+  flattened: ReadonlySet<string> | undefined,
+): { picks: string[] | undefined; narrowed: Map<string, Set<string>> } {
+  const narrowed = new Map<string, Set<string>>();
+  if (!fields) return { picks: undefined, narrowed };
+  const picks = new Set<string>();
+  for (const field of fields) {
+    picks.add(field);
+    const prefix = field.includes('.') ? field.slice(0, field.indexOf('.')) : undefined;
+    if (!prefix || !flattened?.has(prefix) || fields.includes(prefix)) continue;
+    picks.add(prefix);
+    narrowed.set(prefix, (narrowed.get(prefix) ?? new Set()).add(field));
+  }
+  return { picks: [...picks], narrowed };
+}
+
+/** Drops the flattened keys of a narrowed field that `fields` does not name (see `picksOf`). */
+function narrow(item: Item, narrowed: ReadonlyMap<string, ReadonlySet<string>>): Item {
+  if (!narrowed.size) return item;
+  for (const key of Object.keys(item)) {
+    const named = key.includes('.') ? narrowed.get(key.slice(0, key.indexOf('.'))) : undefined;
+    if (named && !named.has(key)) delete item[key];
+  }
+  return item;
+}
+
+/**
  * A stored item as Apify's item options make it: hidden fields dropped (`skipHidden`), then the
- * item dropped when nothing visible is left (`skipEmpty`), then `unwind`, `flatten`, `fields`
- * and `omit`. Returns zero items (skipped), one, or several (unwound).
+ * item dropped when nothing visible is left (`skipEmpty`), then `fields` and `omit` on its own
+ * fields, then `unwind`, then `flatten`. `fields` comes before `unwind` as on Apify, whose
+ * `simplified` is documented as `fields=url,pageFunctionResult,errorInfo` with
+ * `unwind=pageFunctionResult`: what the unwound field holds is kept. Returns zero items
+ * (skipped), one, or several (unwound).
  */
 export function transformItem(stored: Item, options: DatasetItemsTransform): Item[] {
   let item = stored;
@@ -82,10 +124,11 @@ export function transformItem(stored: Item, options: DatasetItemsTransform): Ite
     for (const key in stored) if (!isHiddenField(key)) item[key] = stored[key];
   }
   if (options.skipEmpty && isEmpty(item)) return [];
-  let items = [item];
-  for (const field of options.unwind ?? []) items = unwind(items, field);
   const flattened = options.flatten?.length ? new Set(options.flatten) : undefined;
-  return items.map((one) => project(flattened ? flatten(one, flattened) : one, options.fields, options.omit));
+  const { picks, narrowed } = picksOf(options.fields, flattened);
+  let items = [project(item, picks, options.omit)];
+  for (const field of options.unwind ?? []) items = unwind(items, field);
+  return flattened ? items.map((one) => narrow(flatten(one, flattened), narrowed)) : items;
 }
 
 function toCell(value: unknown): DatasetCell {
