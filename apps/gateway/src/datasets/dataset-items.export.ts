@@ -4,7 +4,7 @@ import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type ExcelJS from 'exceljs';
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
-import type { DatasetItemFormat, DatasetItemsQuery } from './dataset-items.query';
+import { toXmlName, type DatasetItemFormat, type DatasetItemsQuery } from './dataset-items.query';
 
 /**
  * Dataset item exports, streamed. The resources service owns the items; RPC is request/reply, so
@@ -119,12 +119,6 @@ async function columnsOf(rpc: RpcClient, id: string, range: Range, q: DatasetIte
     .map((c) => c.column);
 }
 
-/** Keys that are not XML names become ones (`foo bar` → `foo_bar`, `1st` → `_1st`). */
-function xmlName(key: string): string {
-  const name = key.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return /^[A-Za-z_]/.test(name) ? name : `_${name}`;
-}
-
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 /**
  * Text or an attribute's value: escaped, and characters XML 1.0 does not allow (control
@@ -148,7 +142,7 @@ function xmlAttributes(attributes: Record<string, unknown>): string {
   const given = new Set<string>();
   let out = '';
   for (const [key, text] of Object.entries(attributes)) {
-    let name = xmlName(key);
+    let name = toXmlName(key);
     if (/^xml/i.test(name)) name = `_${name}`;
     while (given.has(name)) name = `_${name}`;
     given.add(name);
@@ -181,7 +175,7 @@ function* xmlParts(name: string, value: unknown): Generator<string> {
     if (key === '@' && inner === at) continue;
     const parts =
       key !== '#'
-        ? xmlParts(xmlName(key), inner)
+        ? xmlParts(toXmlName(key), inner)
         : isPlainObject(inner)
           ? xmlChildren(inner as Record<string, unknown>)
           : [xmlScalar(inner ?? '')];
@@ -196,7 +190,7 @@ function* xmlParts(name: string, value: unknown): Generator<string> {
 }
 
 function* xmlChildren(children: Record<string, unknown>): Generator<string> {
-  for (const [child, inner] of Object.entries(children)) yield* xmlParts(xmlName(child), inner);
+  for (const [child, inner] of Object.entries(children)) yield* xmlParts(toXmlName(child), inner);
 }
 
 const isPlainObject = (value: unknown) =>

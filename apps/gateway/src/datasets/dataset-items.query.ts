@@ -5,11 +5,24 @@ import { queryBoolean, queryInt, queryList } from '../http/api-query';
 export const DATASET_ITEM_FORMATS = ['json', 'jsonl', 'csv', 'xlsx', 'xml', 'html', 'rss'] as const;
 export type DatasetItemFormat = (typeof DATASET_ITEM_FORMATS)[number];
 
+/** XML 1.0 (fifth edition) name characters, less `:` (a namespace prefix): letters of any script. */
+const XML_NAME_START =
+  'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D' +
+  '\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
+const XML_NAME_CHAR = `${XML_NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040`;
+// eslint-disable-next-line no-misleading-character-class -- XML's ranges name ZWNJ, ZWJ and combining marks on purpose
+const XML_NAME = new RegExp(`^[${XML_NAME_START}][${XML_NAME_CHAR}]*$`, 'u');
+// eslint-disable-next-line no-misleading-character-class -- as above
+const NOT_XML_NAME_CHAR = new RegExp(`[^${XML_NAME_CHAR}]`, 'gu');
+
+/** A key made an XML element name: others' characters become `_`, and so does a start no name may have (`1st` → `_1st`). */
+export function toXmlName(key: string): string {
+  const name = key.replace(NOT_XML_NAME_CHAR, '_');
+  return XML_NAME.test(name) ? name : `_${name}`;
+}
+
 /** An XML element name (no namespace prefix), as `xmlRoot` and `xmlRow` must be. */
-const xmlName = z
-  .string()
-  .max(100)
-  .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must be an XML element name');
+const xmlName = z.string().max(100).regex(XML_NAME, 'must be an XML element name');
 
 const fieldList = queryList.refine((list) => list.length <= 100 && list.every((f) => f.length <= 200), {
   message: 'at most 100 field names of at most 200 characters',
