@@ -75,6 +75,13 @@ describe('explain and batch check', () => {
     expect((await explain(carol, datasetId, 'READ')).status).toBe(404);
     expect((await explain(carol, 'AAAAAAAAAAAAAAAAA', 'READ')).status).toBe(404);
     expect((await explain(alice, datasetId, 'FLY')).status).toBe(400);
+    // A permission the type does not have is named as such, to whoever can see the resource only.
+    const notApplicable = await explain(alice, datasetId, 'RUN');
+    expect(notApplicable.status).toBe(400);
+    expect(notApplicable.body.error.message).toBe(
+      'Field "query.permission" is invalid: RUN does not apply to DATASET (READ, WRITE, MANAGE_ACCESS)',
+    );
+    expect((await explain(carol, datasetId, 'RUN')).status).toBe(404);
   });
 
   it('general access, from the owner setting', async () => {

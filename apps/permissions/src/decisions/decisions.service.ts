@@ -11,6 +11,7 @@ import {
   ExplainResult,
   ID_PATTERN,
   Permission,
+  PERMISSIONS_BY_TYPE,
   PermissionsRpc,
   ResourceFacts,
   ResourceType,
@@ -258,6 +259,12 @@ export class DecisionsService {
     // The caller's own decision, narrowed by its credential as on every other route (rule 1).
     const callerHolds = await this.holds(resource, req.caller);
     if (!callerHolds.has('READ')) throw AppError.notFound('The resource');
+    // Asked only of a caller who can see the resource: the type says nothing it could not read.
+    if (!PERMISSIONS_BY_TYPE[resource.type].includes(req.permission))
+      throw new AppError(
+        'invalid-input',
+        `Field "query.permission" is invalid: ${req.permission} does not apply to ${resource.type} (${PERMISSIONS_BY_TYPE[resource.type].join(', ')})`,
+      );
     const self = req.userId === req.caller.userId;
     if (!self && !callerHolds.has('MANAGE_ACCESS')) {
       throw new AppError(
