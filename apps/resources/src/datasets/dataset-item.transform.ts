@@ -36,7 +36,7 @@ export function isCleanItem(item: Item): boolean {
  */
 function unwind(items: Item[], field: string): Item[] {
   return items.flatMap((item) => {
-    const value = item[field];
+    const value = Object.hasOwn(item, field) ? item[field] : undefined; // not `__proto__`'s prototype
     if (!isObject(value) && !(Array.isArray(value) && value.length > 0)) return [item];
     const elements: unknown[] = Array.isArray(value) ? value : [value];
     return elements.map((element) => {
