@@ -119,27 +119,34 @@ describe('dataset exports and statistics', () => {
     ]);
   });
 
-  it('xml: keys in any script stay element names (XML 1.0 names); others are mended', async () => {
+  it('xml: keys in most scripts stay element names (XML 1.0 names every parser reads); others are mended', async () => {
     const set = await client(alice.accessToken).datasets().getOrCreate('xml-names');
     await client(alice.accessToken)
       .dataset(set.id)
-      .pushItems([{ città: 'Roma', 名前: 'ア', 'a:b': 1, '1st': 2, 'Ωmega·x': 3 }]);
+      .pushItems([{ città: 'Roma', 名前: 'ア', 'a:b': 1, '1st': 2, 'Ωmega·x': 3, '😀': 4, ーa: 5, Ⰰ: 6 }]);
     const res = await fetch(
       `${baseUrl}/v2/datasets/${set.id}/items?format=xml&xmlRoot=${encodeURIComponent('éléments')}&xmlRow=${encodeURIComponent('élément')}`,
       { headers: alice.auth },
     );
     expect(res.status).toBe(200);
+    // Names of XML 1.0's fifth edition that its fourth did not have (emoji, scripts Unicode added
+    // later, an extender first) are mended too: expat and others refuse a document holding them.
     expect(await res.text()).toBe(
       '<?xml version="1.0" encoding="UTF-8"?>\n<éléments>\n' +
-        '<élément><città>Roma</città><名前>ア</名前><a_b>1</a_b><_1st>2</_1st><Ωmega·x>3</Ωmega·x></élément>\n</éléments>\n',
+        '<élément><città>Roma</città><名前>ア</名前><a_b>1</a_b><_1st>2</_1st><Ωmega·x>3</Ωmega·x>' +
+        '<_>4</_><_ーa>5</_ーa><_>6</_></élément>\n</éléments>\n',
     );
-    const bad = await fetch(
-      `${baseUrl}/v2/datasets/${set.id}/items?format=xml&xmlRow=${encodeURIComponent('·x')}`,
-      {
-        headers: alice.auth,
-      },
-    );
-    expect(bad.status).toBe(400);
+    for (const name of ['·x', '😀', 'ーa', 'a:b'])
+      expect(
+        (
+          await fetch(
+            `${baseUrl}/v2/datasets/${set.id}/items?format=xml&xmlRow=${encodeURIComponent(name)}`,
+            {
+              headers: alice.auth,
+            },
+          )
+        ).status,
+      ).toBe(400);
   });
 
   it("csv: a cell holding one of Unicode's line breaks is quoted, so no reader cuts the row there", async () => {

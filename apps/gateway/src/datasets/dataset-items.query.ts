@@ -1,3 +1,4 @@
+import * as XML_ED4 from 'xmlchars/xml/1.0/ed4';
 import { z } from 'zod';
 import { queryBoolean, queryInt, queryList } from '../http/api-query';
 
@@ -5,14 +6,15 @@ import { queryBoolean, queryInt, queryList } from '../http/api-query';
 export const DATASET_ITEM_FORMATS = ['json', 'jsonl', 'csv', 'xlsx', 'xml', 'html', 'rss'] as const;
 export type DatasetItemFormat = (typeof DATASET_ITEM_FORMATS)[number];
 
-/** XML 1.0 (fifth edition) name characters, less `:` (a namespace prefix): letters of any script. */
-const XML_NAME_START =
-  'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D' +
-  '\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
-const XML_NAME_CHAR = `${XML_NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040`;
-// eslint-disable-next-line no-misleading-character-class -- XML's ranges name ZWNJ, ZWJ and combining marks on purpose
-const XML_NAME = new RegExp(`^[${XML_NAME_START}][${XML_NAME_CHAR}]*$`, 'u');
-// eslint-disable-next-line no-misleading-character-class -- as above
+/**
+ * XML element names as every parser reads them: those of XML 1.0's fourth edition (letters and
+ * digits of the scripts Unicode 2.0 had), without `:` (a namespace prefix). The fifth edition
+ * allows more (emoji, scripts added since), but expat (Python's `xml.etree`) and others refuse
+ * a document with one of those (the new user's pass).
+ */
+const XML_NAME_START = `${XML_ED4.LETTER}_`;
+const XML_NAME_CHAR = `${XML_NAME_START}${XML_ED4.DIGIT}.\\-${XML_ED4.COMBINING_CHAR}${XML_ED4.EXTENDER}`;
+const XML_NAME = new RegExp(`^[${XML_NAME_START}][${XML_NAME_CHAR}]*$`);
 const NOT_XML_NAME_CHAR = new RegExp(`[^${XML_NAME_CHAR}]`, 'gu');
 
 /** A key made an XML element name: others' characters become `_`, and so does a start no name may have (`1st` → `_1st`). */
