@@ -117,6 +117,16 @@ describe('dataset exports and statistics', () => {
       'https://b,B,timeout',
       '',
     ]);
+    // A field's own columns stay together, though its nested ones first appear in a later item;
+    // what unwinding brought follows the field it came after.
+    await client(alice.accessToken)
+      .dataset(set.id)
+      .pushItems([{ url: 'https://c', pageFunctionResult: [], errorInfo: { message: 'm', code: 7 } }]);
+    const nested = await fetch(
+      `${baseUrl}/v2/datasets/${set.id}/items?format=csv&bom=0&fields=errorInfo,pageFunctionResult,url&unwind=pageFunctionResult`,
+      { headers: alice.auth },
+    );
+    expect((await nested.text()).split('\n')[0]).toBe('errorInfo,errorInfo/message,errorInfo/code,title,url');
   });
 
   it('xml: keys in most scripts stay element names (XML 1.0 names every parser reads); others are mended', async () => {
@@ -149,17 +159,72 @@ describe('dataset exports and statistics', () => {
       ).toBe(400);
   });
 
+  it('unwind: one small item may not make millions of items; what it makes comes in bounded chunks', async () => {
+    const set = await client(alice.accessToken).datasets().getOrCreate('unwind-bomb');
+    const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+    await client(alice.accessToken)
+      .dataset(set.id)
+      .pushItems([
+        { n: 0, a: range(3), b: range(2) },
+        { n: 1, a: range(200), b: range(200), c: range(200), '#h': 1 },
+        { n: 2, big: 'x'.repeat(100_000), a: range(5000) },
+        { n: 3, a: range(6000) },
+      ]);
+    const items = (query: string) =>
+      fetch(`${baseUrl}/v2/datasets/${set.id}/items?${query}`, { headers: alice.auth });
+    // 200 × 200 × 200 = 8,000,000 items of one ~4 KB item: refused, naming the item's position.
+    const bomb = await items('format=csv&unwind=a,b,c&offset=1&limit=1');
+    expect(bomb.status).toBe(400);
+    expect(((await bomb.json()) as { error: { message: string } }).error.message).toMatch(
+      /^Field "query\.unwind" is invalid: the item at position 1 unwinds into more than 10000 items/,
+    );
+    // 5,000 copies of a 100 KB sibling (500 MB): refused too.
+    const wide = await items('format=jsonl&unwind=a&offset=2&limit=1');
+    expect(wide.status).toBe(400);
+    expect(((await wide.json()) as { error: { message: string } }).error.message).toContain(
+      'the item at position 2 unwinds into more than 16 MB',
+    );
+    // Within the bounds: 6 + 6,000 items, all of them, in order, over several chunks.
+    const ok = await items('format=jsonl&unwind=a,b&offset=0&limit=1');
+    expect((await ok.text()).trim().split('\n')).toHaveLength(6);
+    const many = await items('format=jsonl&unwind=a&offset=3&limit=1');
+    const lines = (await many.text()).trim().split('\n');
+    expect(lines).toHaveLength(6000);
+    expect(JSON.parse(lines[5999])).toEqual({ n: 3, a: 5999 });
+    // A chunk ends where what it made fills it: 3 × 800 items come whole, in order, over chunks.
+    const cut = await client(alice.accessToken).datasets().getOrCreate('unwind-chunks');
+    await client(alice.accessToken)
+      .dataset(cut.id)
+      .pushItems([0, 1, 2].map((n) => ({ n, a: range(800) })));
+    for (const desc of [false, true]) {
+      const { items: all } = await client(alice.accessToken)
+        .dataset(cut.id)
+        .listItems({ unwind: ['a'], desc });
+      const order = desc ? [2, 1, 0] : [0, 1, 2];
+      expect(all).toEqual(order.flatMap((n) => range(800).map((a) => ({ n, a }))));
+    }
+    // What unwinding brings to the top level is hidden by clean as the item's own # fields are.
+    const hidden = await client(alice.accessToken).datasets().getOrCreate('unwind-hidden');
+    await client(alice.accessToken)
+      .dataset(hidden.id)
+      .pushItems([{ v: { '#in': 'secret', a: 1 }, arr: [{ '#h': 1, b: 2 }] }]);
+    const { items: cleaned } = await client(alice.accessToken)
+      .dataset(hidden.id)
+      .listItems({ clean: true, unwind: ['v', 'arr'] });
+    expect(cleaned).toEqual([{ a: 1, b: 2 }]);
+  });
+
   it("csv: a cell holding one of Unicode's line breaks is quoted, so no reader cuts the row there", async () => {
     const set = await client(alice.accessToken).datasets().getOrCreate('unicode-breaks');
     await client(alice.accessToken)
       .dataset(set.id)
-      .pushItems([{ a: 'one\u2028two', b: 'nel\u0085here', c: 'para\u2029end', d: 'plain' }]);
+      .pushItems([{ a: 'one\u2028two', b: 'nel\u0085here', c: 'para\u2029end', d: 'plain', e: 'v\vf\f' }]);
     const csv = (
       await client(alice.accessToken)
         .dataset(set.id)
         .downloadItems('csv' as never, { bom: false })
     ).toString('utf8');
-    expect(csv).toBe('a,b,c,d\n"one\u2028two","nel\u0085here","para\u2029end",plain\n');
+    expect(csv).toBe('a,b,c,d,e\n"one\u2028two","nel\u0085here","para\u2029end",plain,"v\vf\f"\n');
   });
 
   it('xlsx: read back with ExcelJS, the same rows as the csv', async () => {

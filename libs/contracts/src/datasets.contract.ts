@@ -22,7 +22,7 @@ export const DATASETS = storageType<DatasetView>()({
 /** Field names in item options (`fields`, `omit`, `unwind`, `flatten`): at most 100 of 200 characters. */
 const itemFieldList = z.array(z.string().min(1).max(200)).max(100).optional();
 
-/** Apify's item options, applied in this order: skipHidden, skipEmpty, unwind, flatten, fields, omit. */
+/** Apify's item options, applied in this order: skipHidden, skipEmpty, fields and omit, unwind, flatten. */
 export const datasetItemsTransform = z
   .object({
     fields: itemFieldList,

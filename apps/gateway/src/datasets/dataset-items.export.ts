@@ -1,4 +1,10 @@
-import { DatasetCell, DatasetItemsTransform, DatasetView, DatasetsRpc } from '@atrium/contracts';
+import {
+  DatasetCell,
+  DatasetItemsChunk,
+  DatasetItemsTransform,
+  DatasetView,
+  DatasetsRpc,
+} from '@atrium/contracts';
 import { RpcClient } from '@atrium/messaging';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type ExcelJS from 'exceljs';
@@ -85,8 +91,13 @@ async function* chunks(
   range: Range,
   shape: 'items' | 'table' | 'columns',
   transform: DatasetItemsTransform,
+  first?: DatasetItemsChunk,
 ): AsyncGenerator<{ items?: Record<string, unknown>[]; columns?: string[] }> {
   let next: { from: number; to: number } | null = range.from < range.to ? range : null;
+  if (first) {
+    yield first;
+    next = first.rest;
+  }
   while (next) {
     const chunk = await rpc.call(DatasetsRpc.readItems, { id, ...next, desc: range.desc, shape, transform });
     yield chunk;
@@ -106,16 +117,17 @@ async function columnsOf(rpc: RpcClient, id: string, range: Range, q: DatasetIte
   const columns = [...seen];
   const fields = q.fields;
   if (!fields?.length) return columns;
-  // In the order of `fields`, though the first items may lack some. A column no field names (what
-  // unwinding or flattening a field brought) stays after the column it first came after.
+  // In the order of `fields`, though the first items may lack some: a field's own columns (`a`,
+  // `a/b`) together; a column no field names (what unwinding or flattening a field brought) after
+  // those of the field whose column it first came after.
   let previous = -1;
   return columns
     .map((column, at) => {
       const named = fields.findIndex((f) => column === f || column.startsWith(`${f}/`));
       previous = named === -1 ? previous : named;
-      return { column, at, rank: previous };
+      return { column, at, rank: previous, brought: named === -1 };
     })
-    .sort((a, b) => a.rank - b.rank || a.at - b.at)
+    .sort((a, b) => a.rank - b.rank || Number(a.brought) - Number(b.brought) || a.at - b.at)
     .map((c) => c.column);
 }
 
@@ -237,11 +249,31 @@ async function* slicesOf<T>(rows: readonly T[], size = 100): AsyncGenerator<read
 /** CSV cells as Apify writes them: booleans as `true`/`false`, null and missing as empty. */
 const csvCast = { boolean: (value: boolean) => String(value) };
 /**
- * Cells quoted beyond csv-stringify's own rule (a delimiter, a quote, CR or LF): ones holding a
- * line break of Unicode's (U+0085, U+2028, U+2029), which readers that split lines by Unicode
- * (Python's `str.splitlines`, editors) would otherwise cut the row at.
+ * Cells quoted beyond csv-stringify's own rule (a delimiter, a quote, CR or LF): ones holding
+ * another line break of Unicode's (VT, FF, U+001C–U+001E, U+0085, U+2028, U+2029), which readers
+ * that split lines by Unicode (Python's `str.splitlines`, editors) would otherwise cut the row at.
  */
-const CSV_QUOTED_MATCH = /[\u0085\u2028\u2029]/;
+// eslint-disable-next-line no-control-regex -- the line breaks to quote
+const CSV_QUOTED_MATCH = /[\v\f\u001C-\u001E\u0085\u2028\u2029]/;
+
+/**
+ * What an export reads before it answers — a table's columns (a pass over every item), or the
+ * first chunk of items — so that a failure there (an item that unwinds too far) is the response's
+ * error (400), not a 200 cut short.
+ */
+interface Start {
+  columns?: string[];
+  first?: DatasetItemsChunk;
+}
+
+const TABLE_FORMATS: ReadonlySet<DatasetItemFormat> = new Set(['csv', 'html', 'xlsx']);
+
+async function startOf(rpc: RpcClient, id: string, range: Range, q: DatasetItemsQuery): Promise<Start> {
+  if (TABLE_FORMATS.has(q.format)) return { columns: await columnsOf(rpc, id, range, q) };
+  if (range.from >= range.to) return {};
+  const transform = transformOf(q);
+  return { first: await rpc.call(DatasetsRpc.readItems, { id, ...range, shape: 'items', transform }) };
+}
 
 /** Text formats: an async generator of strings, one per chunk, read on demand. */
 async function* textExport(
@@ -250,6 +282,7 @@ async function* textExport(
   range: Range,
   q: DatasetItemsQuery,
   baseUrl: string,
+  start: Start,
 ): AsyncGenerator<string> {
   const transform = transformOf(q);
   const bom = q.bom ?? q.format === 'csv';
@@ -258,7 +291,7 @@ async function* textExport(
     case 'json': {
       let first = true;
       yield '[';
-      for await (const { items = [] } of chunks(rpc, dataset.id, range, 'items', transform)) {
+      for await (const { items = [] } of chunks(rpc, dataset.id, range, 'items', transform, start.first)) {
         if (!items.length) continue;
         yield (first ? '\n' : ',\n') + items.map((item) => JSON.stringify(item)).join(',\n');
         first = false;
@@ -267,7 +300,7 @@ async function* textExport(
       return;
     }
     case 'jsonl':
-      for await (const { items = [] } of chunks(rpc, dataset.id, range, 'items', transform)) {
+      for await (const { items = [] } of chunks(rpc, dataset.id, range, 'items', transform, start.first)) {
         if (items.length) yield items.map((item) => `${JSON.stringify(item)}\n`).join('');
       }
       return;
@@ -286,14 +319,14 @@ async function* textExport(
           '\n'
         );
       }
-      for await (const { items = [] } of chunks(rpc, dataset.id, range, 'items', transform)) {
+      for await (const { items = [] } of chunks(rpc, dataset.id, range, 'items', transform, start.first)) {
         yield* xmlRows(items, row);
       }
       yield q.format === 'xml' ? `</${q.xmlRoot ?? 'items'}>\n` : '</channel></rss>\n';
       return;
     }
     case 'csv': {
-      const columns = await columnsOf(rpc, dataset.id, range, q);
+      const columns = start.columns ?? [];
       // Rows as arrays: csv-stringify reads a record's `columns` as paths (`a.b`) on the object.
       const options = {
         delimiter: q.delimiter ?? ',',
@@ -312,7 +345,7 @@ async function* textExport(
       return;
     }
     case 'html': {
-      const columns = await columnsOf(rpc, dataset.id, range, q);
+      const columns = start.columns ?? [];
       yield (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">' +
         xmlText('title', `Dataset ${dataset.name ?? dataset.id}`) +
@@ -343,10 +376,15 @@ async function* textExport(
  * it arrives, and the next chunk is asked for only once the response has drained what is
  * buffered, so a workbook is never held whole.
  */
-function xlsxExport(rpc: RpcClient, dataset: DatasetView, range: Range, q: DatasetItemsQuery): Readable {
+function xlsxExport(
+  rpc: RpcClient,
+  dataset: DatasetView,
+  range: Range,
+  q: DatasetItemsQuery,
+  columns: readonly string[],
+): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   const write = async () => {
-    const columns = await columnsOf(rpc, dataset.id, range, q);
     const workbook = new (excel().stream.xlsx.WorkbookWriter)({
       stream: out,
       useStyles: false,
@@ -371,13 +409,14 @@ function xlsxExport(rpc: RpcClient, dataset: DatasetView, range: Range, q: Datas
  * The response to `GET /v2/datasets/:id/items` in any format: its headers and a body that
  * streams the items from the resources service as the client reads.
  */
-export function exportDatasetItems(
+export async function exportDatasetItems(
   rpc: RpcClient,
   dataset: DatasetView,
   q: DatasetItemsQuery,
   baseUrl: string,
-): DatasetItemsExport {
+): Promise<DatasetItemsExport> {
   const { range, headers } = rangeOf(dataset.itemCount, q);
+  const start = await startOf(rpc, dataset.id, range, q);
   headers['content-type'] = CONTENT_TYPES[q.format];
   if (q.attachment) {
     headers['content-disposition'] =
@@ -385,8 +424,8 @@ export function exportDatasetItems(
   }
   const body =
     q.format === 'xlsx'
-      ? xlsxExport(rpc, dataset, range, q)
-      : Readable.from(textExport(rpc, dataset, range, q, baseUrl), {
+      ? xlsxExport(rpc, dataset, range, q, start.columns ?? [])
+      : Readable.from(textExport(rpc, dataset, range, q, baseUrl, start), {
           objectMode: false,
           highWaterMark: 1 << 16,
         });

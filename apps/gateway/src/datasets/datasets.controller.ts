@@ -42,7 +42,7 @@ export class DatasetsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StreamableFile> {
     const dataset = await this.rpc.call(DatasetsRpc.get, { id: resource.id });
-    const { headers, body } = exportDatasetItems(this.rpc, dataset, q, this.config.PUBLIC_BASE_URL);
+    const { headers, body } = await exportDatasetItems(this.rpc, dataset, q, this.config.PUBLIC_BASE_URL);
     void reply.headers(headers);
     return new StreamableFile(body);
   }

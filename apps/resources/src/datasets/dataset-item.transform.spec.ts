@@ -56,6 +56,17 @@ describe('dataset item options (Apify semantics)', () => {
     expect(transformItem({ a: 1, o: { a: 2, b: 3 } }, options({ omit: ['a'], unwind: ['o'] }))).toEqual([
       { a: 2, b: 3 },
     ]);
+    // omit names a flattened key as fields does; an empty fields keeps everything (apify-client's []).
+    expect(transformItem({ a: { b: 1, c: 2 }, d: 3 }, options({ omit: ['a.b'], flatten: ['a'] }))).toEqual([
+      { 'a.c': 2, d: 3 },
+    ]);
+    expect(transformItem({ a: 1, b: 2 }, options({ fields: [] }))).toEqual([{ a: 1, b: 2 }]);
+    // A literal dotted key is picked as it is when its prefix is not flattened.
+    expect(transformItem({ 'a.b': 1, a: { b: 2 } }, options({ fields: ['a.b'] }))).toEqual([{ 'a.b': 1 }]);
+    // fields=a.b&flatten=a where a is not an object: nothing of a stays.
+    expect(transformItem({ a: 5, n: 1 }, options({ fields: ['a.b', 'n'], flatten: ['a'] }))).toEqual([
+      { n: 1 },
+    ]);
     // fields naming a flattened field keeps all of its keys.
     expect(
       transformItem({ n: 1, geo: { lat: 1, lng: 2 } }, options({ fields: ['geo'], flatten: ['geo'] })),

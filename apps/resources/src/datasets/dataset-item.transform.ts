@@ -12,6 +12,12 @@ const isObject = (value: unknown): value is Item =>
 /** Top-level fields starting with `#` are hidden (Apify). */
 export const isHiddenField = (key: string): boolean => key.startsWith('#');
 
+function withoutHidden(item: Item): Item {
+  const out: Item = {};
+  for (const key in item) if (!isHiddenField(key)) out[key] = item[key];
+  return out;
+}
+
 function isEmpty(item: Item): boolean {
   for (const _key in item) return false;
   return true;
@@ -26,6 +32,16 @@ export function isCleanItem(item: Item): boolean {
   return false;
 }
 
+/** Items one stored item may unwind into (each field's elements times the others'). */
+export const MAX_UNWOUND = 10_000;
+
+/** A stored item that would unwind into more than MAX_UNWOUND items. */
+export class UnwindTooLarge extends Error {
+  constructor() {
+    super(`unwinds into more than ${MAX_UNWOUND} items`);
+  }
+}
+
 /**
  * Apify's `unwind`: an array field makes one item per element, each merged into the parent
  * without that field (an element that is not an object stays under the field's name); an
@@ -35,10 +51,14 @@ export function isCleanItem(item: Item): boolean {
  * wins over a parent's key of the same name.
  */
 function unwind(items: Item[], field: string): Item[] {
+  let made = 0;
   return items.flatMap((item) => {
     const value = Object.hasOwn(item, field) ? item[field] : undefined; // not `__proto__`'s prototype
-    if (!isObject(value) && !(Array.isArray(value) && value.length > 0)) return [item];
+    const unwinds = isObject(value) || (Array.isArray(value) && value.length > 0);
     const elements: unknown[] = Array.isArray(value) ? value : [value];
+    made += unwinds ? elements.length : 1;
+    if (made > MAX_UNWOUND) throw new UnwindTooLarge();
+    if (!unwinds) return [item];
     return elements.map((element) => {
       const out: Item = {};
       for (const key in item) {
@@ -77,36 +97,18 @@ function project(item: Item, fields: readonly string[] | undefined, omit?: strin
   return out;
 }
 
-/**
- * What `fields` picks of a stored item (before unwinding and flattening): the fields it names, and
- * for a field `a.b` where `a` is flattened, `a` — then `narrowed` says which of `a`'s flattened keys
- * stay (those `fields` names), unless `fields` names `a` itself.
- */
-function picksOf(
-  fields: readonly string[] | undefined,
-  flattened: ReadonlySet<string> | undefined,
-): { picks: string[] | undefined; narrowed: Map<string, Set<string>> } {
-  const narrowed = new Map<string, Set<string>>();
-  if (!fields) return { picks: undefined, narrowed };
-  const picks = new Set<string>();
-  for (const field of fields) {
-    picks.add(field);
-    const prefix = field.includes('.') ? field.slice(0, field.indexOf('.')) : undefined;
-    if (!prefix || !flattened?.has(prefix) || fields.includes(prefix)) continue;
-    picks.add(prefix);
-    narrowed.set(prefix, (narrowed.get(prefix) ?? new Set()).add(field));
-  }
-  return { picks: [...picks], narrowed };
-}
+/** The field a flattened key (`a.b`) came from (`a`); the key itself when it has no dot. */
+const fieldOf = (key: string) => (key.includes('.') ? key.slice(0, key.indexOf('.')) : key);
 
-/** Drops the flattened keys of a narrowed field that `fields` does not name (see `picksOf`). */
-function narrow(item: Item, narrowed: ReadonlyMap<string, ReadonlySet<string>>): Item {
-  if (!narrowed.size) return item;
-  for (const key of Object.keys(item)) {
-    const named = key.includes('.') ? narrowed.get(key.slice(0, key.indexOf('.'))) : undefined;
-    if (named && !named.has(key)) delete item[key];
+/** Names `a.b` of flattened keys (`flatten=a`) among `names`, by the field they flatten. */
+function flattenedNames(names: readonly string[], flattened: ReadonlySet<string>): Map<string, Set<string>> {
+  const byField = new Map<string, Set<string>>();
+  for (const name of names) {
+    const field = fieldOf(name);
+    if (field !== name && flattened.has(field))
+      byField.set(field, (byField.get(field) ?? new Set()).add(name));
   }
-  return item;
+  return byField;
 }
 
 /**
@@ -114,21 +116,39 @@ function narrow(item: Item, narrowed: ReadonlyMap<string, ReadonlySet<string>>):
  * item dropped when nothing visible is left (`skipEmpty`), then `fields` and `omit` on its own
  * fields, then `unwind`, then `flatten`. `fields` comes before `unwind` as on Apify, whose
  * `simplified` is documented as `fields=url,pageFunctionResult,errorInfo` with
- * `unwind=pageFunctionResult`: what the unwound field holds is kept. Returns zero items
+ * `unwind=pageFunctionResult`: what the unwound field holds is kept. A name `a.b` in `fields` or
+ * `omit` where `a` is flattened names that flattened key: `fields` keeps `a` for the flattening
+ * and then, of its keys, only those it names (all of them if it names `a` too); `omit` drops it.
+ * An empty `fields` keeps everything (apify-client sends `fields=` for `[]`). Returns zero items
  * (skipped), one, or several (unwound).
  */
 export function transformItem(stored: Item, options: DatasetItemsTransform): Item[] {
-  let item = stored;
-  if (options.skipHidden) {
-    item = {};
-    for (const key in stored) if (!isHiddenField(key)) item[key] = stored[key];
-  }
+  const item = options.skipHidden ? withoutHidden(stored) : stored;
   if (options.skipEmpty && isEmpty(item)) return [];
-  const flattened = options.flatten?.length ? new Set(options.flatten) : undefined;
-  const { picks, narrowed } = picksOf(options.fields, flattened);
+  const fields = options.fields?.length ? options.fields : undefined;
+  const flattened = new Set(options.flatten ?? []);
+  // Flattened fields `fields` names only by some of their keys: those keys stay, no others.
+  const narrowed = flattenedNames(fields ?? [], flattened);
+  for (const field of fields ?? []) narrowed.delete(field);
+  const omitted = flattenedNames(options.omit ?? [], flattened);
+  // …and are picked where their first named key is (the key order follows `fields`).
+  const picks = fields && [
+    ...new Set(fields.flatMap((f) => (narrowed.has(fieldOf(f)) ? [f, fieldOf(f)] : [f]))),
+  ];
   let items = [project(item, picks, options.omit)];
   for (const field of options.unwind ?? []) items = unwind(items, field);
-  return flattened ? items.map((one) => narrow(flatten(one, flattened), narrowed)) : items;
+  // What unwinding brought to the top level is hidden by the same rule as the item's own fields.
+  if (options.skipHidden && options.unwind?.length) items = items.map(withoutHidden);
+  if (!flattened.size) return items;
+  return items.map((one) => {
+    const flat = flatten(one, flattened);
+    for (const key of Object.keys(flat)) {
+      const field = fieldOf(key);
+      const kept = narrowed.get(field);
+      if ((kept && !kept.has(key)) || omitted.get(field)?.has(key)) delete flat[key];
+    }
+    return flat;
+  });
 }
 
 function toCell(value: unknown): DatasetCell {

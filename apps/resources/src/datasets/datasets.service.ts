@@ -4,6 +4,7 @@ import {
   DATASETS,
   DatasetFieldStatistics,
   DatasetItemsChunk,
+  DatasetItemsTransform,
   DatasetsRpc,
   DatasetStatistics,
   DatasetView,
@@ -16,7 +17,14 @@ import { CataloguedListRequest } from '../catalogue/catalogued-list.query';
 import { CataloguedStore, storageView } from '../catalogue/catalogued-store';
 import { ResourceEntity } from '../catalogue/resource.entity';
 import { DatasetItemEntity } from './dataset-item.entity';
-import { isCleanItem, tableColumns, toTableRow, transformItem } from './dataset-item.transform';
+import {
+  isCleanItem,
+  MAX_UNWOUND,
+  tableColumns,
+  toTableRow,
+  transformItem,
+  UnwindTooLarge,
+} from './dataset-item.transform';
 import { DatasetEntity } from './dataset.entity';
 
 const INSERT_CHUNK = 2000;
@@ -189,7 +197,7 @@ export class DatasetsService extends CataloguedStore<DatasetEntity, DatasetView>
     );
     const last = rows.at(-1)?.position;
     // Positions are dense: fewer rows than the range holds means the dataset is gone.
-    const rest =
+    let rest =
       last === undefined
         ? null
         : desc
@@ -199,7 +207,10 @@ export class DatasetsService extends CataloguedStore<DatasetEntity, DatasetView>
           : last + 1 < to
             ? { from: last + 1, to }
             : null;
-    const items = rows.flatMap((row) => transformItem(row.data, transform));
+    const { items, through } = transformChunk(rows, transform, budget);
+    // Cut short where the transformed items filled the budget: the rest follows from the next item.
+    if (through !== undefined && through !== last)
+      rest = desc ? { from, to: through } : { from: through + 1, to };
     if (shape === 'items') return { items, rest };
     const table = items.map(toTableRow);
     if (shape === 'table') return { items: table, rest };
@@ -245,3 +256,48 @@ export class DatasetsService extends CataloguedStore<DatasetEntity, DatasetView>
 /** What the catalogued store keeps of a dataset: its row, its view, and its items (deleted with it). */
 const ITEMS = { entity: DatasetItemEntity, by: 'datasetId' };
 const STORE = { descriptor: DATASETS, state: DatasetEntity, toView, content: ITEMS };
+
+/** Bytes (as JSON) of what one stored item may unwind into. */
+const MAX_UNWOUND_BYTES = 16 << 20;
+
+/**
+ * Stored items transformed in order until what they made fills the chunk's budget (unwinding can
+ * make thousands of items of one): `through` is the position of the last one taken. An item that
+ * unwinds into more than MAX_UNWOUND items, or MAX_UNWOUND_BYTES, is refused, naming its position:
+ * one small item must not make gigabytes (a product of three 200-element arrays is 8 million).
+ */
+function transformChunk(
+  rows: readonly { position: number; data: Record<string, unknown> }[],
+  transform: DatasetItemsTransform,
+  budget: { rows: number; bytes: number },
+): { items: Record<string, unknown>[]; through: number | undefined } {
+  const items: Record<string, unknown>[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    let made: Record<string, unknown>[];
+    try {
+      made = transformItem(row.data, transform);
+    } catch (err) {
+      if (!(err instanceof UnwindTooLarge)) throw err;
+      throw unwoundTooLarge(row.position, err.message);
+    }
+    // Measured as they will be sent, and only past one item (unwound), stopping at the bound.
+    let size = 0;
+    if (made.length > 1)
+      for (const one of made) {
+        size += JSON.stringify(one).length;
+        if (size > MAX_UNWOUND_BYTES)
+          throw unwoundTooLarge(row.position, `unwinds into more than ${MAX_UNWOUND_BYTES >> 20} MB`);
+      }
+    items.push(...made);
+    bytes += size;
+    if (items.length >= budget.rows || bytes >= budget.bytes) return { items, through: row.position };
+  }
+  return { items, through: rows.at(-1)?.position };
+}
+
+const unwoundTooLarge = (position: number, what: string) =>
+  new AppError(
+    'invalid-input',
+    `Field "query.unwind" is invalid: the item at position ${position} ${what} (at most ${MAX_UNWOUND} items, ${MAX_UNWOUND_BYTES >> 20} MB)`,
+  );
