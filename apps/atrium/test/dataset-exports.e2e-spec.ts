@@ -214,6 +214,28 @@ describe('dataset exports and statistics', () => {
     expect(cleaned).toEqual([{ a: 1, b: 2 }]);
   });
 
+  it('xml reads back what was pushed (CR, LF and tab kept); what XML cannot hold is U+FFFD in xml and xlsx', async () => {
+    const set = await client(alice.accessToken).datasets().getOrCreate('xml-chars');
+    await client(alice.accessToken)
+      .dataset(set.id)
+      .pushItems([{ t: 'a\rb', o: { '@': { at: 'x\ny\tz\r' }, '#': 'w' }, bad: 'x\ufffey\u0001z' }]);
+    const xml = (
+      await client(alice.accessToken)
+        .dataset(set.id)
+        .downloadItems('xml' as never)
+    ).toString();
+    expect(xml).toContain('<t>a&#13;b</t><o at="x&#10;y&#9;z&#13;">w</o><bad>x\ufffdy\ufffdz</bad>');
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(
+      (await client(alice.accessToken)
+        .dataset(set.id)
+        .downloadItems('xlsx' as never)) as unknown as ArrayBuffer,
+    );
+    const row = workbook.worksheets[0]!.getRow(2).values as unknown[];
+    // (ExcelJS writes a CR as it is, so it reads back as LF.)
+    expect(row.slice(1)).toEqual(['a\nb', 'x\ny\tz\n', 'w', 'x\ufffdy\ufffdz']);
+  });
+
   it("csv: a cell holding one of Unicode's line breaks is quoted, so no reader cuts the row there", async () => {
     const set = await client(alice.accessToken).datasets().getOrCreate('unicode-breaks');
     await client(alice.accessToken)

@@ -131,19 +131,28 @@ async function columnsOf(rpc: RpcClient, id: string, range: Range, q: DatasetIte
     .map((c) => c.column);
 }
 
-const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
-/**
- * Text or an attribute's value: escaped, and characters XML 1.0 does not allow (control
- * characters, U+FFFE, U+FFFF) replaced by U+FFFD, so the document stays well-formed.
- */
+/** Characters XML 1.0 does not allow (control characters, U+FFFE, U+FFFF): written as U+FFFD. */
+// eslint-disable-next-line no-control-regex -- the characters to replace
+const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+/** Escaped in text; a CR as a reference, or a reader would read it back as LF. */
+const XML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  '\r': '&#13;',
+  '\n': '&#10;',
+  '\t': '&#9;',
+};
+/** Text, escaped, so the document stays well-formed and reads back the same. */
 const xmlEscape = (text: string) =>
-  text
-    // eslint-disable-next-line no-control-regex -- the characters to replace
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '\uFFFD')
-    .replace(/[&<>"]/g, (c) => XML_ESCAPES[c]);
+  text.replace(NOT_XML_CHAR, '\uFFFD').replace(/[&<>"\r]/g, (c) => XML_ESCAPES[c]);
+/** An attribute's value: also LF and tab as references, which a reader would read back as spaces. */
+const xmlAttributeEscape = (text: string) => xmlEscape(text).replace(/[\n\t]/g, (c) => XML_ESCAPES[c]);
 
-const xmlScalar = (value: unknown) =>
-  xmlEscape(typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+const textOf = (value: unknown) =>
+  typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+const xmlScalar = (value: unknown) => xmlEscape(textOf(value));
 
 /**
  * An object's attributes from its `@`: each name made an XML name, not one reserved to XML
@@ -158,7 +167,7 @@ function xmlAttributes(attributes: Record<string, unknown>): string {
     if (/^xml/i.test(name)) name = `_${name}`;
     while (given.has(name)) name = `_${name}`;
     given.add(name);
-    out += ` ${name}="${xmlScalar(text)}"`;
+    out += ` ${name}="${xmlAttributeEscape(textOf(text))}"`;
   }
   return out;
 }
@@ -371,6 +380,10 @@ async function* textExport(
   }
 }
 
+/** A cell as a sheet's XML can hold it: what XML does not allow as U+FFFD (ExcelJS wrote U+FFFE as is, a file Excel "repairs", and dropped control characters). */
+const xlsxCell = (cell: DatasetCell) =>
+  typeof cell === 'string' ? cell.replace(NOT_XML_CHAR, '\uFFFD') : cell;
+
 /**
  * XLSX with ExcelJS's streaming WorkbookWriter: each row is committed (written into the zip) as
  * it arrives, and the next chunk is asked for only once the response has drained what is
@@ -391,9 +404,9 @@ function xlsxExport(
       useSharedStrings: false,
     });
     const sheet = workbook.addWorksheet('Dataset');
-    if (!q.skipHeaderRow && columns.length) sheet.addRow(columns).commit();
+    if (!q.skipHeaderRow && columns.length) sheet.addRow(columns.map(xlsxCell)).commit();
     for await (const { items = [] } of chunks(rpc, dataset.id, range, 'table', transformOf(q))) {
-      for (const r of items as Row[]) sheet.addRow(cellsOf(r, columns)).commit();
+      for (const r of items as Row[]) sheet.addRow(cellsOf(r, columns).map(xlsxCell)).commit();
       // Let the zip stream hand what the rows made to `out`, then wait for the client to take it.
       await new Promise((resolve) => setImmediate(resolve));
       if (out.writableNeedDrain) await once(out, 'drain');
