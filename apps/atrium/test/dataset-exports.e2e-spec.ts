@@ -182,7 +182,7 @@ describe('dataset exports and statistics', () => {
     const wide = await items('format=jsonl&unwind=a&offset=2&limit=1');
     expect(wide.status).toBe(400);
     expect(((await wide.json()) as { error: { message: string } }).error.message).toContain(
-      'the item at position 2 unwinds into more than 16 MB',
+      'the item at position 2 unwinds into more than 8 MB',
     );
     // Within the bounds: 6 + 6,000 items, all of them, in order, over several chunks.
     const ok = await items('format=jsonl&unwind=a,b&offset=0&limit=1');

@@ -257,8 +257,8 @@ export class DatasetsService extends CataloguedStore<DatasetEntity, DatasetView>
 const ITEMS = { entity: DatasetItemEntity, by: 'datasetId' };
 const STORE = { descriptor: DATASETS, state: DatasetEntity, toView, content: ITEMS };
 
-/** Bytes (as JSON) of what one stored item may unwind into. */
-const MAX_UNWOUND_BYTES = 16 << 20;
+/** Bytes (as JSON) of what one stored item may unwind into: a chunk stays far under RabbitMQ 4's 16 MiB message limit. */
+const MAX_UNWOUND_BYTES = 8 << 20;
 
 /**
  * Stored items transformed in order until what they made fills the chunk's budget (unwinding can
