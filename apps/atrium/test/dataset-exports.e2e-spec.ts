@@ -184,6 +184,11 @@ describe('dataset exports and statistics', () => {
     expect(((await wide.json()) as { error: { message: string } }).error.message).toContain(
       'the item at position 2 unwinds into more than 8 MB',
     );
+    // The bound is in bytes as sent (UTF-8): 3,000 copies of 1,010 CJK characters are 9 MB, not 3 M characters.
+    await client(alice.accessToken)
+      .dataset(set.id)
+      .pushItems([{ n: 4, s: '名'.repeat(1010), a: range(3000) }]);
+    expect((await items('format=json&unwind=a&offset=4&limit=1')).status).toBe(400);
     // Within the bounds: 6 + 6,000 items, all of them, in order, over several chunks.
     const ok = await items('format=jsonl&unwind=a,b&offset=0&limit=1');
     expect((await ok.text()).trim().split('\n')).toHaveLength(6);
@@ -191,6 +196,12 @@ describe('dataset exports and statistics', () => {
     const lines = (await many.text()).trim().split('\n');
     expect(lines).toHaveLength(6000);
     expect(JSON.parse(lines[5999])).toEqual({ n: 3, a: 5999 });
+    // XLSX writes such a chunk's thousands of rows in slices too, every one of them.
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(
+      (await (await items('format=xlsx&unwind=a&offset=3&limit=1')).arrayBuffer()) as ArrayBuffer,
+    );
+    expect(workbook.worksheets[0]!.rowCount).toBe(6001);
     // A chunk ends where what it made fills it: 3 × 800 items come whole, in order, over chunks.
     const cut = await client(alice.accessToken).datasets().getOrCreate('unwind-chunks');
     await client(alice.accessToken)

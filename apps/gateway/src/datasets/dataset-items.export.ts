@@ -92,6 +92,7 @@ async function* chunks(
   shape: 'items' | 'table' | 'columns',
   transform: DatasetItemsTransform,
   first?: DatasetItemsChunk,
+  signal?: AbortSignal,
 ): AsyncGenerator<{ items?: Record<string, unknown>[]; columns?: string[] }> {
   let next: { from: number; to: number } | null = range.from < range.to ? range : null;
   if (first) {
@@ -99,6 +100,8 @@ async function* chunks(
     next = first.rest;
   }
   while (next) {
+    // The client is gone: no more chunks are asked for (a table's columns pass reads them all).
+    signal?.throwIfAborted();
     const chunk = await rpc.call(DatasetsRpc.readItems, { id, ...next, desc: range.desc, shape, transform });
     yield chunk;
     next = chunk.rest;
@@ -106,9 +109,15 @@ async function* chunks(
 }
 
 /** The union of the rows' columns: first appearance, then (with `fields`) in the order of `fields`. */
-async function columnsOf(rpc: RpcClient, id: string, range: Range, q: DatasetItemsQuery): Promise<string[]> {
+async function columnsOf(
+  rpc: RpcClient,
+  id: string,
+  range: Range,
+  q: DatasetItemsQuery,
+  signal?: AbortSignal,
+): Promise<string[]> {
   const seen = new Set<string>();
-  for await (const chunk of chunks(rpc, id, range, 'columns', transformOf(q))) {
+  for await (const chunk of chunks(rpc, id, range, 'columns', transformOf(q), undefined, signal)) {
     for (const column of chunk.columns ?? []) {
       if (seen.size >= MAX_TABLE_COLUMNS) break;
       seen.add(column);
@@ -277,8 +286,14 @@ interface Start {
 
 const TABLE_FORMATS: ReadonlySet<DatasetItemFormat> = new Set(['csv', 'html', 'xlsx']);
 
-async function startOf(rpc: RpcClient, id: string, range: Range, q: DatasetItemsQuery): Promise<Start> {
-  if (TABLE_FORMATS.has(q.format)) return { columns: await columnsOf(rpc, id, range, q) };
+async function startOf(
+  rpc: RpcClient,
+  id: string,
+  range: Range,
+  q: DatasetItemsQuery,
+  signal?: AbortSignal,
+): Promise<Start> {
+  if (TABLE_FORMATS.has(q.format)) return { columns: await columnsOf(rpc, id, range, q, signal) };
   if (range.from >= range.to) return {};
   const transform = transformOf(q);
   return { first: await rpc.call(DatasetsRpc.readItems, { id, ...range, shape: 'items', transform }) };
@@ -395,6 +410,7 @@ function xlsxExport(
   range: Range,
   q: DatasetItemsQuery,
   columns: readonly string[],
+  signal?: AbortSignal,
 ): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
   const write = async () => {
@@ -405,8 +421,20 @@ function xlsxExport(
     });
     const sheet = workbook.addWorksheet('Dataset');
     if (!q.skipHeaderRow && columns.length) sheet.addRow(columns.map(xlsxCell)).commit();
-    for await (const { items = [] } of chunks(rpc, dataset.id, range, 'table', transformOf(q))) {
-      for (const r of items as Row[]) sheet.addRow(cellsOf(r, columns).map(xlsxCell)).commit();
+    for await (const { items = [] } of chunks(
+      rpc,
+      dataset.id,
+      range,
+      'table',
+      transformOf(q),
+      undefined,
+      signal,
+    )) {
+      // In slices, as the text tables: thousands of unwound rows of 2,000 columns each held the process.
+      for await (const rows of slicesOf(items as Row[])) {
+        signal?.throwIfAborted();
+        for (const r of rows) sheet.addRow(cellsOf(r, columns).map(xlsxCell)).commit();
+      }
       // Let the zip stream hand what the rows made to `out`, then wait for the client to take it.
       await new Promise((resolve) => setImmediate(resolve));
       if (out.writableNeedDrain) await once(out, 'drain');
@@ -427,9 +455,11 @@ export async function exportDatasetItems(
   dataset: DatasetView,
   q: DatasetItemsQuery,
   baseUrl: string,
+  /** Aborted when the client goes: the export stops reading. */
+  signal?: AbortSignal,
 ): Promise<DatasetItemsExport> {
   const { range, headers } = rangeOf(dataset.itemCount, q);
-  const start = await startOf(rpc, dataset.id, range, q);
+  const start = await startOf(rpc, dataset.id, range, q, signal);
   headers['content-type'] = CONTENT_TYPES[q.format];
   if (q.attachment) {
     headers['content-disposition'] =
@@ -437,7 +467,7 @@ export async function exportDatasetItems(
   }
   const body =
     q.format === 'xlsx'
-      ? xlsxExport(rpc, dataset, range, q, start.columns ?? [])
+      ? xlsxExport(rpc, dataset, range, q, start.columns ?? [], signal)
       : Readable.from(textExport(rpc, dataset, range, q, baseUrl, start), {
           objectMode: false,
           highWaterMark: 1 << 16,

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Inject, Post, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpException, Inject, Post, Res, StreamableFile } from '@nestjs/common';
 import { datasetItemSchema, DatasetsRpc, MAX_ITEMS_PER_PUSH } from '@atrium/contracts';
 import { GATEWAY_CONFIG, GatewayConfig } from '@atrium/config';
 import { anyObject } from '../http/views';
@@ -42,7 +42,19 @@ export class DatasetsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<StreamableFile> {
     const dataset = await this.rpc.call(DatasetsRpc.get, { id: resource.id });
-    const { headers, body } = await exportDatasetItems(this.rpc, dataset, q, this.config.PUBLIC_BASE_URL);
+    // The response closes when it is sent, or when the client goes first: then reading stops.
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
+    const { headers, body } = await exportDatasetItems(
+      this.rpc,
+      dataset,
+      q,
+      this.config.PUBLIC_BASE_URL,
+      gone.signal,
+    ).catch((err: unknown) => {
+      // Nobody reads the answer; 499 (nginx's "client closed request") keeps it out of the 5xx.
+      throw gone.signal.aborted ? new HttpException('The client closed the request', 499) : err;
+    });
     void reply.headers(headers);
     return new StreamableFile(body);
   }

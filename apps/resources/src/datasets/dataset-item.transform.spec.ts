@@ -52,6 +52,13 @@ describe('dataset item options (Apify semantics)', () => {
     );
     expect(unwound).toEqual([{ tags: 'a', name: 'inner', x: 1 }]);
     expect(Object.keys(unwound[0]!)).toEqual(['tags', 'name', 'x']);
+    // clean (skipHidden and skipEmpty) also applies to what unwinding brings to the top level.
+    expect(
+      transformItem(
+        { a: [{ '#s': 'y' }, {}, { b: 1, '#h': 2 }] },
+        options({ unwind: ['a'], skipHidden: true, skipEmpty: true }),
+      ),
+    ).toEqual([{ b: 1 }]);
     // omit drops the item's own field; what unwinding brings is not omitted.
     expect(transformItem({ a: 1, o: { a: 2, b: 3 } }, options({ omit: ['a'], unwind: ['o'] }))).toEqual([
       { a: 2, b: 3 },

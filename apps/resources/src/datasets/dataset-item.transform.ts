@@ -137,8 +137,10 @@ export function transformItem(stored: Item, options: DatasetItemsTransform): Ite
   ];
   let items = [project(item, picks, options.omit)];
   for (const field of options.unwind ?? []) items = unwind(items, field);
-  // What unwinding brought to the top level is hidden by the same rule as the item's own fields.
+  // What unwinding brought to the top level is hidden by the same rule as the item's own fields,
+  // and an item it left empty is skipped as a stored one is.
   if (options.skipHidden && options.unwind?.length) items = items.map(withoutHidden);
+  if (options.skipEmpty && options.unwind?.length) items = items.filter((one) => !isEmpty(one));
   if (!flattened.size) return items;
   return items.map((one) => {
     const flat = flatten(one, flattened);

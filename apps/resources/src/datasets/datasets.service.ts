@@ -285,7 +285,7 @@ function transformChunk(
     let size = 0;
     if (made.length > 1)
       for (const one of made) {
-        size += JSON.stringify(one).length;
+        size += Buffer.byteLength(JSON.stringify(one)); // as sent: UTF-8
         if (size > MAX_UNWOUND_BYTES)
           throw unwoundTooLarge(row.position, `unwinds into more than ${MAX_UNWOUND_BYTES >> 20} MB`);
       }
