@@ -256,8 +256,15 @@ const htmlCell = (tag: 'td' | 'th', value: DatasetCell) =>
 const cellsOf = (row: Row, columns: readonly string[]): DatasetCell[] =>
   columns.map((c) => (Object.hasOwn(row, c) ? row[c] : null));
 
-/** Rows in slices, the event loop let through between them: a wide chunk never holds the process. */
-async function* slicesOf<T>(rows: readonly T[], size = 100): AsyncGenerator<readonly T[]> {
+/** Cells written between two turns of the event loop: 100 rows of 100 columns. */
+const CELLS_PER_SLICE = 10_000;
+
+/**
+ * Table rows in slices of about CELLS_PER_SLICE cells (every row has every column), the event
+ * loop let through between them: a wide chunk never holds the process (2,000 columns: 5 rows).
+ */
+async function* slicesOf<T>(rows: readonly T[], columns: number): AsyncGenerator<readonly T[]> {
+  const size = Math.max(1, Math.floor(CELLS_PER_SLICE / Math.max(1, columns)));
   for (let at = 0; at < rows.length; at += size) {
     if (at) await new Promise((resolve) => setImmediate(resolve));
     yield rows.slice(at, at + size);
@@ -360,7 +367,7 @@ async function* textExport(
       };
       if (!q.skipHeaderRow && columns.length) yield stringifyCsv([columns], options);
       for await (const { items = [] } of chunks(rpc, dataset.id, range, 'table', transform)) {
-        for await (const rows of slicesOf(items as Row[]))
+        for await (const rows of slicesOf(items as Row[], columns.length))
           yield stringifyCsv(
             rows.map((r) => cellsOf(r, columns)),
             options,
@@ -377,7 +384,7 @@ async function* textExport(
         `<thead><tr>${columns.map((c) => htmlCell('th', c)).join('')}</tr></thead>\n<tbody>\n`
       );
       for await (const { items = [] } of chunks(rpc, dataset.id, range, 'table', transform)) {
-        for await (const rows of slicesOf(items as Row[]))
+        for await (const rows of slicesOf(items as Row[], columns.length))
           yield rows
             .map(
               (r) =>
@@ -431,7 +438,7 @@ function xlsxExport(
       signal,
     )) {
       // In slices, as the text tables: thousands of unwound rows of 2,000 columns each held the process.
-      for await (const rows of slicesOf(items as Row[])) {
+      for await (const rows of slicesOf(items as Row[], columns.length)) {
         signal?.throwIfAborted();
         for (const r of rows) sheet.addRow(cellsOf(r, columns).map(xlsxCell)).commit();
       }
