@@ -1,4 +1,4 @@
-import { AtriumClient, createAtriumClient } from '@atrium/client';
+import { AtriumClient, createAtriumClient, InvalidPathParameterError } from '@atrium/client';
 import { ID_PATTERN } from '@atrium/contracts';
 import type { Command } from 'commander';
 import { readLogin } from './config';
@@ -40,6 +40,8 @@ export async function call<T>(request: ApiResult<T>, url = 'Atrium', { signedIn 
 }
 
 export function unreachable(url: string, err: unknown): CliError {
+  // Refused before it was sent: what the user typed.
+  if (err instanceof InvalidPathParameterError) return new CliError(err.message, EXIT.USAGE);
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   return new CliError(
     `Cannot reach Atrium at ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,

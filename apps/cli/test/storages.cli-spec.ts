@@ -176,6 +176,22 @@ describe('atrium datasets, kvs, queues (the CLI as a subprocess)', () => {
     expect(JSON.parse((await cli(['datasets', 'get', datasetId, '--json'])).stdout).itemCount).toBe(3);
   });
 
+  it('a dataset named "." or "..": refused, not sent as another path (/v2/datasets/../items is /v2/items)', async () => {
+    writeFileSync(file('one.json'), '[{"a": 1}]');
+    for (const ref of ['..', '.']) {
+      for (const args of [
+        ['datasets', 'export', ref],
+        ['datasets', 'push', ref, file('one.json')],
+      ]) {
+        const refused = await cli(args);
+        expect(refused.code).toBe(2);
+        expect(refused.stderr.trimEnd()).toBe(
+          `atrium: "${ref}" cannot name a datasetId: it is not a path segment of its own`,
+        );
+      }
+    }
+  });
+
   it('kvs: sets a binary record from a file and gets it back byte for byte; keys lists it', async () => {
     const store = await t.http().post('/v2/key-value-stores?name=assets').set(alice.auth).expect(201);
     const storeId = store.body.data.id as string;

@@ -1,6 +1,7 @@
 import { BrokerQueueWatcher, messagingMetrics } from '@atrium/messaging';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
+import { onRequestDone } from '../http/request-done';
 
 const MAX_SERIES = 10_000;
 
@@ -71,10 +72,10 @@ export class GatewayMetrics {
   private readonly series = new Map<string, { observe(seconds: number): void }>();
 
   instrument(fastify: FastifyInstance): void {
-    fastify.addHook('onResponse', (request, reply, done) => {
+    onRequestDone(fastify, (request, reply, statusCode) => {
       const method = request.method;
       const route = request.routeOptions.url ?? 'unmatched';
-      const status = String(reply.statusCode);
+      const status = String(statusCode);
       const key = `${method} ${route} ${status}`;
       let series = this.series.get(key);
       if (!series) {
@@ -82,7 +83,6 @@ export class GatewayMetrics {
         if (this.series.size < MAX_SERIES) this.series.set(key, series);
       }
       series.observe(reply.elapsedTime / 1000);
-      done();
     });
   }
 }
