@@ -1,5 +1,6 @@
 import { uniqueName } from '@atrium/testing';
-import { signUp, SignedUpUser, startTestStack, TEST_DISTRIBUTED, TestStack } from './test-stack';
+import { request as httpRequest } from 'http';
+import { signUp, SignedUpUser, startListeningTestStack, TEST_DISTRIBUTED, TestStack } from './test-stack';
 
 /**
  * One request followed across services by its id (issue 14, part 5): the gateway answers it in
@@ -8,14 +9,14 @@ import { signUp, SignedUpUser, startTestStack, TEST_DISTRIBUTED, TestStack } fro
  * distributed mode the services are processes of their own and their output is read.
  */
 describe('request tracing in the logs', () => {
-  let t: TestStack;
+  let t: TestStack & { baseUrl: string };
   let alice: SignedUpUser;
   /** What this process writes to stdout (the gateway, and in-process services), as JSON lines. */
   const written: string[] = [];
   const write = process.stdout.write.bind(process.stdout);
 
   beforeAll(async () => {
-    t = await startTestStack({ LOG_LEVEL: 'debug', LOG_FORMAT: 'json' });
+    t = await startListeningTestStack({ LOG_LEVEL: 'debug', LOG_FORMAT: 'json' });
     alice = await signUp(t, uniqueName('alice'));
     process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
       written.push(String(chunk));
@@ -89,5 +90,47 @@ describe('request tracing in the logs', () => {
       .set('x-request-id', 'no spaces; allowed')
       .expect(200);
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('logs one line, status 499, for a response its client left unfinished', async () => {
+    const created = await t
+      .http()
+      .post(`/v2/datasets?name=${uniqueName('ds')}`)
+      .set(alice.auth)
+      .expect(201);
+    const datasetId = created.body.data.id as string;
+    // About 4 MB of CSV: more than the sockets between here and the gateway hold.
+    const items = Array.from({ length: 10_000 }, (_, i) => ({ n: i, text: 'x'.repeat(200) }));
+    for (let i = 0; i < 2; i++) {
+      await t.http().post(`/v2/datasets/${datasetId}/items`).set(alice.auth).send(items).expect(201);
+    }
+    const requestId = `trace-${uniqueName('gone')}`;
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest(`${t.baseUrl}/v2/datasets/${datasetId}/items?format=csv`, {
+        headers: { ...alice.auth, 'x-request-id': requestId },
+      });
+      req.on('response', (res) => {
+        expect(res.statusCode).toBe(200);
+        // The headers came, the body has begun: the client goes without reading it.
+        req.destroy();
+        resolve();
+      });
+      req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+      req.end();
+    });
+    let http: Record<string, unknown>[] = [];
+    for (const started = Date.now(); Date.now() - started < 5000 && !http.length;) {
+      await new Promise((r) => setTimeout(r, 50));
+      http = linesOf(requestId).filter((l) => l.event === 'http.request');
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(linesOf(requestId).filter((l) => l.event === 'http.request')).toEqual([
+      expect.objectContaining({
+        method: 'GET',
+        route: '/v2/datasets/:datasetId/items',
+        status: 499,
+        principalId: alice.id,
+      }),
+    ]);
   });
 });

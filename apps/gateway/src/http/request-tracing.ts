@@ -8,6 +8,7 @@ import {
 } from '@atrium/messaging';
 import { Span, SpanStatusCode } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { onRequestDone } from './request-done';
 
 const spans = new WeakMap<FastifyRequest, Span>();
 
@@ -31,15 +32,14 @@ export function traceRequests(fastify: FastifyInstance): void {
     // The rest of the request's handling runs inside this call, and so inside the span.
     withSpanContext(span, remoteContext(request.headers[TRACEPARENT]), done);
   });
-  fastify.addHook('onResponse', (request, reply, done) => {
+  // Ended when the response is sent, or when the client goes first (499): never left open.
+  onRequestDone(fastify, (request, _reply, status) => {
     const span = spans.get(request);
-    if (span) {
-      const route = request.routeOptions.url ?? 'unmatched';
-      span.updateName(`${request.method} ${route}`);
-      span.setAttributes({ 'http.route': route, 'http.response.status_code': reply.statusCode });
-      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    }
-    done();
+    if (!span) return;
+    const route = request.routeOptions.url ?? 'unmatched';
+    span.updateName(`${request.method} ${route}`);
+    span.setAttributes({ 'http.route': route, 'http.response.status_code': status });
+    if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
   });
 }
