@@ -56,6 +56,13 @@ async function main(): Promise<void> {
     await admin.connect();
     await poller.connect();
     await admin.query(SCHEMA);
+    print(
+      `${writerCount} writers change a table of ${KEYS} rows; a poller keeps a copy of it from the change log ` +
+        (naive
+          ? 'by "xid above the highest seen" (--naive: the control, expected to miss rows)'
+          : 'by transaction snapshots') +
+        `. Every 5 s the writers pause ("quiesce") and the copy is compared with the table, ${rounds} times, then once at the end.`,
+    );
     // The copy, loaded in one snapshot that the first poll starts from.
     const copy = new Map<number, number>();
     await admin.query('BEGIN ISOLATION LEVEL REPEATABLE READ');

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'http';
 import { uniqueName } from '@atrium/testing';
 import { ApifyClient } from 'apify-client';
 import ExcelJS from 'exceljs';
@@ -359,6 +360,44 @@ describe('dataset exports and statistics', () => {
     expect(all.items).toHaveLength(2500);
     expect(all.items.at(-1)).toEqual({ n: 2499 });
     expect(all.total).toBe(2500);
+  });
+
+  it('a dataset deleted while it is exported: the export is cut short, not ended as if complete', async () => {
+    const doomed = await client(alice.accessToken).datasets().getOrCreate(uniqueName('doomed'));
+    // About 15 MB as JSON: far more than the sockets between here and the gateway hold.
+    const batch = Array.from({ length: 5000 }, (_, n) => ({ n, text: 'x'.repeat(1000) }));
+    for (let i = 0; i < 3; i++) await client(alice.accessToken).dataset(doomed.id).pushItems(batch);
+    const outcome = await new Promise<{ status?: number; bytes: number; ended: 'end' | 'error' }>(
+      (resolve) => {
+        let bytes = 0;
+        const req = httpRequest(
+          `${baseUrl}/v2/datasets/${doomed.id}/items?format=json`,
+          { headers: alice.auth },
+          (res) => {
+            res.once('data', (chunk: Buffer) => {
+              bytes += chunk.length;
+              // The first bytes came: stop reading, delete the dataset, then read on.
+              res.pause();
+              void client(alice.accessToken)
+                .dataset(doomed.id)
+                .delete()
+                .then(() => {
+                  res.on('data', (more: Buffer) => (bytes += more.length));
+                  res.resume();
+                });
+            });
+            res.on('end', () => resolve({ status: res.statusCode, bytes, ended: 'end' }));
+            res.on('error', () => resolve({ status: res.statusCode, bytes, ended: 'error' }));
+          },
+        );
+        req.on('error', () => resolve({ bytes, ended: 'error' }));
+        req.end();
+      },
+    );
+    // Before: a 200 that ended well, a well-formed array of the first items only.
+    expect(outcome.status).toBe(200);
+    expect(outcome.ended).toBe('error');
+    expect(outcome.bytes).toBeLessThan(15_000_000);
   });
 
   it.each([

@@ -186,7 +186,7 @@ describe('atrium datasets, kvs, queues (the CLI as a subprocess)', () => {
         const refused = await cli(args);
         expect(refused.code).toBe(2);
         expect(refused.stderr.trimEnd()).toBe(
-          `atrium: "${ref}" cannot name a datasetId: it is not a path segment of its own`,
+          `atrium: "${ref}" is not a valid dataset id or name: "", "." and ".." would address another path`,
         );
       }
     }

@@ -23,13 +23,19 @@ export interface AtriumClientOptions {
  */
 const FOLDED_SEGMENTS = new Set(['', '.', '..']);
 
+/** `datasetId` → `dataset id or name`, `actorTaskId` → `actor task id or name`, `recordKey` → `record key`. */
+function describe(parameter: string): string {
+  const words = parameter.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.endsWith(' id') ? `${words} or name` : words;
+}
+
 /** A path parameter the request would have folded into another path (see FOLDED_SEGMENTS). */
 export class InvalidPathParameterError extends Error {
   constructor(
     readonly parameter: string,
     readonly value: string,
   ) {
-    super(`"${value}" cannot name a ${parameter}: it is not a path segment of its own`);
+    super(`"${value}" is not a valid ${describe(parameter)}: "", "." and ".." would address another path`);
     this.name = 'InvalidPathParameterError';
   }
 }

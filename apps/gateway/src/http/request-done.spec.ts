@@ -1,7 +1,7 @@
 import Fastify, { FastifyInstance } from 'fastify';
 import { request as httpRequest } from 'http';
 import { PassThrough } from 'stream';
-import { CLIENT_CLOSED, onRequestDone } from './request-done';
+import { CLIENT_CLOSED, onRequestDone, SERVER_CUT } from './request-done';
 
 describe('onRequestDone', () => {
   let app: FastifyInstance;
@@ -24,6 +24,13 @@ describe('onRequestDone', () => {
       const body = new PassThrough();
       streams.push(body);
       body.write('x'.repeat(1024));
+      return reply.type('text/plain').send(body);
+    });
+    // A download whose source fails once its headers and first bytes have gone out.
+    app.get('/failing', async (_req, reply) => {
+      const body = new PassThrough();
+      body.write('x'.repeat(1024));
+      setTimeout(() => body.destroy(new Error('the dataset was deleted')), 50);
       return reply.type('text/plain').send(body);
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
@@ -75,6 +82,27 @@ describe('onRequestDone', () => {
     expect(seen).toEqual([
       { handler: 'a', route: '/stream', status: CLIENT_CLOSED },
       { handler: 'b', route: '/stream', status: CLIENT_CLOSED },
+    ]);
+  });
+
+  it('reports a response whose streamed body failed after its headers as cut by the server (500), once', async () => {
+    const received = await new Promise<{ status?: number; bytes: number; error: boolean }>((resolve) => {
+      let bytes = 0;
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/failing' }, (res) => {
+        res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+        res.on('error', () => resolve({ status: res.statusCode, bytes, error: true }));
+        res.on('end', () => resolve({ status: res.statusCode, bytes, error: false }));
+      });
+      req.on('error', () => resolve({ bytes, error: true }));
+      req.end();
+    });
+    // The client sees the cut: its status was 200, but the body ended in an error.
+    expect(received).toEqual({ status: 200, bytes: 1024, error: true });
+    await waitFor(2);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toEqual([
+      { handler: 'a', route: '/failing', status: SERVER_CUT },
+      { handler: 'b', route: '/failing', status: SERVER_CUT },
     ]);
   });
 });

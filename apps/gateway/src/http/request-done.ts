@@ -1,7 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Readable } from 'stream';
 
 /** nginx's "client closed request": the client went before its response was sent. */
 export const CLIENT_CLOSED = 499;
+/** A streamed body failed after its headers were sent: the server cut the response short. */
+export const SERVER_CUT = 500;
 
 type DoneHandler = (request: FastifyRequest, reply: FastifyReply, status: number) => void;
 
@@ -9,9 +12,10 @@ const handlersOf = new WeakMap<FastifyInstance, DoneHandler[]>();
 
 /**
  * Calls `handler` once per request: when its response has been sent (Fastify's `onResponse`, with
- * its status), or when the client goes first (the response closes unfinished: CLIENT_CLOSED).
- * `onResponse` alone never sees the second, so an abandoned download — an export cut short, a
- * slow answer given up on — left no log line and no metric. One pair of hooks per instance,
+ * its status), or when it closes unfinished — the client went first (CLIENT_CLOSED), or its
+ * streamed body failed after the headers went out (SERVER_CUT: the status sent says 200, the body
+ * is cut short). `onResponse` alone sees neither, so an abandoned download, or an export whose
+ * dataset was deleted under it, left no log line and no metric. One set of hooks per instance,
  * whatever the number of handlers.
  */
 export function onRequestDone(fastify: FastifyInstance, handler: DoneHandler): void {
@@ -23,6 +27,7 @@ export function onRequestDone(fastify: FastifyInstance, handler: DoneHandler): v
   const handlers = [handler];
   handlersOf.set(fastify, handlers);
   const done = new WeakSet<FastifyReply>();
+  const cut = new WeakSet<FastifyReply>();
   const finish = (request: FastifyRequest, reply: FastifyReply, status: number) => {
     if (done.has(reply)) return;
     done.add(reply);
@@ -30,8 +35,12 @@ export function onRequestDone(fastify: FastifyInstance, handler: DoneHandler): v
   };
   fastify.addHook('onRequest', (request, reply, next) => {
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) finish(request, reply, CLIENT_CLOSED);
+      if (!reply.raw.writableFinished) finish(request, reply, cut.has(reply) ? SERVER_CUT : CLIENT_CLOSED);
     });
+    next();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, next) => {
+    if (payload instanceof Readable) payload.once('error', () => cut.add(reply));
     next();
   });
   fastify.addHook('onResponse', (request, reply, next) => {

@@ -196,17 +196,18 @@ export class DatasetsService extends CataloguedStore<DatasetEntity, DatasetView>
         : [req.id, from, Math.min(to, from + budget.rows), budget.rows, budget.bytes],
     );
     const last = rows.at(-1)?.position;
-    // Positions are dense: fewer rows than the range holds means the dataset is gone.
-    let rest =
-      last === undefined
-        ? null
-        : desc
-          ? last > from
-            ? { from, to: last }
-            : null
-          : last + 1 < to
-            ? { from: last + 1, to }
-            : null;
+    // Positions are dense and items are never removed but with their dataset, and a chunk holds at
+    // least one row: none for a range that holds some means the dataset is gone (deleted while it
+    // was read). Said, not ended quietly: an export cut there looked complete (a 200 and a
+    // well-formed body with the first items only); now it is cut short, which its client sees.
+    if (last === undefined) throw AppError.notFound('The dataset');
+    let rest = desc
+      ? last > from
+        ? { from, to: last }
+        : null
+      : last + 1 < to
+        ? { from: last + 1, to }
+        : null;
     const { items, through } = transformChunk(rows, transform, budget);
     // Cut short where the transformed items filled the budget: the rest follows from the next item.
     if (through !== undefined && through !== last)
