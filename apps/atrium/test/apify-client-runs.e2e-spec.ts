@@ -101,6 +101,37 @@ describe('apify-client runs against Atrium', () => {
     expect(bad.body.error.message).toContain('status');
   });
 
+  it('a waitForFinish whose client went stops polling the run', async () => {
+    const run = await client(alice.accessToken).actor(actorId).start();
+    const polls = async () => {
+      const text = await (await fetch(`${baseUrl}/metrics`)).text();
+      const line = text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('atrium_rpc_duration_seconds_count{') &&
+            l.includes('side="client"') &&
+            l.includes('pattern="resources.runs.get"'),
+        );
+      return Number(line?.split(' ').at(-1) ?? 0);
+    };
+    // Four clients ask to wait a minute and go after 300 ms.
+    await Promise.all(
+      Array.from({ length: 4 }, () =>
+        fetch(`${baseUrl}/v2/actor-runs/${run.id}?waitForFinish=60`, {
+          headers: alice.auth,
+          signal: AbortSignal.timeout(300),
+        }).catch((err: Error) => expect(err.name).toBe('TimeoutError')),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await polls();
+    await new Promise((r) => setTimeout(r, 1500));
+    // Polling 4 times a second each, they would have read the run about 24 times more by now.
+    expect((await polls()) - after).toBe(0);
+    expect((await client(alice.accessToken).run(run.id).get())?.status).toBe('READY');
+  });
+
   it('waits on the API side for a run to finish, and call() returns the finished run', async () => {
     const owner = client(alice.accessToken);
     const run = await owner.actor(actorId).start();

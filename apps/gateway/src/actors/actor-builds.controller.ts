@@ -20,6 +20,7 @@ import { AccessChanger } from '../auth/principal';
 import { listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
+import { ClientGone } from '../http/request-done';
 import { anyObject, buildView, listOf, rawBody } from '../http/views';
 
 const listQuery = z.object(ownershipListQuery);
@@ -29,8 +30,18 @@ const getQuery = z.object({ waitForFinish: waitForFinishParam });
  * The build once it has finished, or as it is after `seconds` (60 at most): Atrium runs no
  * builder, so this waits for whoever builds it to set its status (`PUT`), or for an abort.
  */
-export function waitForBuild(rpc: RpcClient, id: string, seconds: number): Promise<BuildView> {
-  return waitForFinish(() => rpc.call(ActorsRpc.getBuild, { id }), ACTOR_JOB_TERMINAL_STATUSES, seconds);
+export function waitForBuild(
+  rpc: RpcClient,
+  id: string,
+  seconds: number,
+  gone: AbortSignal,
+): Promise<BuildView> {
+  return waitForFinish(
+    () => rpc.call(ActorsRpc.getBuild, { id }),
+    ACTOR_JOB_TERMINAL_STATUSES,
+    seconds,
+    gone,
+  );
 }
 
 /** Who started a build and from where is shown to those who may change it, not to every reader. */
@@ -66,9 +77,10 @@ export class ActorBuildsController {
   async get(
     @CurrentResource() resource: AuthorizedResource,
     @ValidQuery(getQuery) q: z.output<typeof getQuery>,
+    @ClientGone() gone: AbortSignal,
   ) {
     const build = q.waitForFinish
-      ? await waitForBuild(this.rpc, resource.id, q.waitForFinish)
+      ? await waitForBuild(this.rpc, resource.id, q.waitForFinish, gone)
       : await this.rpc.call(ActorsRpc.getBuild, { id: resource.id });
     return { data: presentBuild(build, resource.permissions.includes('WRITE')) };
   }

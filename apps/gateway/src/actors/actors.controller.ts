@@ -28,6 +28,7 @@ import { ChangesAccess, ChangesNoAccess } from '../authorization/access-changes'
 import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { usernamesOf } from '../users/usernames';
 import { presentBuild, waitForBuild } from './actor-builds.controller';
+import { ClientGone } from '../http/request-done';
 import { AccessDecisions } from '../authorization/access-decisions';
 import { requireManageAccessToChange } from '../authorization/access-check';
 import { waitForFinishParam } from '../http/wait-for-finish';
@@ -168,6 +169,7 @@ export class ActorsController {
     @CurrentUser() user: UserPrincipal,
     @ValidQuery(createBuildQuery) q: z.output<typeof createBuildQuery>,
     @Ip() clientIp: string,
+    @ClientGone() gone: AbortSignal,
     @Headers('user-agent') userAgent?: string,
   ) {
     const build = await this.rpc.call(ActorsRpc.createBuild, {
@@ -178,7 +180,7 @@ export class ActorsController {
       meta: { origin: 'API', clientIp: clientIp?.slice(0, 100), userAgent: userAgent?.slice(0, 500) },
       createdBy: user.userId,
     });
-    const waited = q.waitForFinish ? await waitForBuild(this.rpc, build.id, q.waitForFinish) : build;
+    const waited = q.waitForFinish ? await waitForBuild(this.rpc, build.id, q.waitForFinish, gone) : build;
     return { data: presentBuild(waited, true) };
   }
 
@@ -193,11 +195,12 @@ export class ActorsController {
     @CurrentResource() actor: AuthorizedResource,
     @CurrentUser() user: UserPrincipal,
     @ValidQuery(defaultBuildQuery) q: z.output<typeof defaultBuildQuery>,
+    @ClientGone() gone: AbortSignal,
   ) {
     const found = await this.rpc.call(ActorsRpc.resolveBuild, { actorId: actor.id });
     const decision = await this.access.check(principalRef(user), 'ACTOR_BUILD', found.id, 'READ');
     if (!decision.canRead) throw AppError.notFound('The default build');
-    const build = q.waitForFinish ? await waitForBuild(this.rpc, found.id, q.waitForFinish) : found;
+    const build = q.waitForFinish ? await waitForBuild(this.rpc, found.id, q.waitForFinish, gone) : found;
     return { data: presentBuild(build, decision.permissions.includes('WRITE')) };
   }
 

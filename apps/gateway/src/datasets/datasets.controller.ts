@@ -11,6 +11,7 @@ import { ChangesNoAccess } from '../authorization/access-changes';
 import { Returns, ValidBody, ValidQuery } from '../http/validated';
 import { storageRoutes } from '../runs/run-references';
 import { exportDatasetItems } from './dataset-items.export';
+import { CLIENT_CLOSED, ClientGone } from '../http/request-done';
 import { datasetItemsQuery } from './dataset-items.query';
 
 const pushBody = z.union([
@@ -40,20 +41,19 @@ export class DatasetsController {
     @CurrentResource() resource: AuthorizedResource,
     @ValidQuery(datasetItemsQuery) q: z.output<typeof datasetItemsQuery>,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @ClientGone() gone: AbortSignal,
   ): Promise<StreamableFile> {
     const dataset = await this.rpc.call(DatasetsRpc.get, { id: resource.id });
     // The response closes when it is sent, or when the client goes first: then reading stops.
-    const gone = new AbortController();
-    reply.raw.once('close', () => gone.abort());
     const { headers, body } = await exportDatasetItems(
       this.rpc,
       dataset,
       q,
       this.config.PUBLIC_BASE_URL,
-      gone.signal,
+      gone,
     ).catch((err: unknown) => {
       // Nobody reads the answer; 499 (nginx's "client closed request") keeps it out of the 5xx.
-      throw gone.signal.aborted ? new HttpException('The client closed the request', 499) : err;
+      throw gone.aborted ? new HttpException('The client closed the request', CLIENT_CLOSED) : err;
     });
     void reply.headers(headers);
     return new StreamableFile(body);

@@ -1,3 +1,4 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'stream';
 
@@ -48,3 +49,25 @@ export function onRequestDone(fastify: FastifyInstance, handler: DoneHandler): v
     next();
   });
 }
+
+const signals = new WeakMap<FastifyReply, AbortSignal>();
+
+/**
+ * Aborted when the response closes — sent, or its client gone: work done only for this response
+ * (a long poll, a stream's next chunk) stops then instead of running on for nobody.
+ */
+export function closedSignal(reply: FastifyReply): AbortSignal {
+  let signal = signals.get(reply);
+  if (!signal) {
+    const controller = new AbortController();
+    reply.raw.once('close', () => controller.abort());
+    signal = controller.signal;
+    signals.set(reply, signal);
+  }
+  return signal;
+}
+
+/** A handler's `closedSignal`: `@ClientGone() gone: AbortSignal`. */
+export const ClientGone = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
+  closedSignal(ctx.switchToHttp().getResponse<FastifyReply>()),
+);

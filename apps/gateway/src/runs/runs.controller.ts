@@ -50,6 +50,7 @@ import { requireManageAccessToChange, requireActorRunOf } from '../authorization
 import { decideEach, listByOwnership, ownershipListQuery } from '../http/ownership-listing';
 import { runRoutes } from './run-references';
 import { waitForFinish, waitForFinishParam } from '../http/wait-for-finish';
+import { ClientGone } from '../http/request-done';
 import { RunLogs } from './run-logs';
 import { AnyBody, Fails, Returns, ReturnsNothing, ValidBody, ValidQuery } from '../http/validated';
 import { listOf, rawBody, runView, startedRunView } from '../http/views';
@@ -184,6 +185,7 @@ export class RunsController {
     q: z.output<typeof startQuery>,
     body: unknown,
     contentType: string | undefined,
+    gone: AbortSignal,
   ) {
     const options = runOptionsSchema.parse({
       build: q.build,
@@ -198,13 +200,13 @@ export class RunsController {
       options,
     });
     const run = q.waitForFinish
-      ? { ...started, ...(await this.waitForFinish(started.id, q.waitForFinish)) }
+      ? { ...started, ...(await this.waitForFinish(started.id, q.waitForFinish, gone)) }
       : started;
     return { data: this.present(run) };
   }
 
-  private waitForFinish(id: string, seconds: number): Promise<RunView> {
-    return waitForFinish(() => this.rpc.call(RunsRpc.get, { id }), TERMINAL_RUN_STATUSES, seconds);
+  private waitForFinish(id: string, seconds: number, gone: AbortSignal): Promise<RunView> {
+    return waitForFinish(() => this.rpc.call(RunsRpc.get, { id }), TERMINAL_RUN_STATUSES, seconds, gone);
   }
 
   // apify-client addresses Actors as /v2/actors; API.md as /v2/acts: both are served.
@@ -219,9 +221,10 @@ export class RunsController {
     @CurrentUser() user: UserPrincipal,
     @ValidQuery(startQuery) query: z.output<typeof startQuery>,
     @Body() body: unknown,
+    @ClientGone() gone: AbortSignal,
     @Headers('content-type') contentType?: string,
   ) {
-    return this.start(user, actor.id, null, query, body, contentType);
+    return this.start(user, actor.id, null, query, body, contentType, gone);
   }
 
   /** Running a task needs READ on the task and RUN on its Actor. */
@@ -236,10 +239,11 @@ export class RunsController {
     @CurrentUser() user: UserPrincipal,
     @ValidQuery(startQuery) query: z.output<typeof startQuery>,
     @Body() body: unknown,
+    @ClientGone() gone: AbortSignal,
     @Headers('content-type') contentType?: string,
   ) {
     const actorId = await requireActorRunOf(this.access, this.rpc, user, task.id, 'the task');
-    return this.start(user, actorId, task.id, query, body, contentType);
+    return this.start(user, actorId, task.id, query, body, contentType, gone);
   }
 
   @Get(['acts/:actorId/runs', 'actors/:actorId/runs'])
@@ -304,10 +308,11 @@ export class RunsController {
   async get(
     @CurrentResource() run: AuthorizedResource,
     @ValidQuery(waitQuery) query: z.output<typeof waitQuery>,
+    @ClientGone() gone: AbortSignal,
   ) {
     const { waitForFinish } = query;
     const found = waitForFinish
-      ? await this.waitForFinish(run.id, waitForFinish)
+      ? await this.waitForFinish(run.id, waitForFinish, gone)
       : await this.rpc.call(RunsRpc.get, { id: run.id });
     return { data: this.present(found) };
   }
