@@ -1,4 +1,5 @@
 import { ApifyClient } from 'apify-client';
+import { request as httpRequest } from 'http';
 import { SignedUpUser, signUpEach, startTestStack, TestStack } from './test-stack';
 
 /** Key-value stores and request queues through the gateway: apify-client unchanged, sharing, bad input. */
@@ -370,6 +371,38 @@ describe('key-value stores and request queues end to end', () => {
       expect(res.body.error.type).toEqual(expect.any(String));
       expect(res.body.error.message).toContain(field);
     });
+
+    it.each(['..', '.'])(
+      'refuses a record key of "%s", sent as is: no URL could read it back',
+      async (key) => {
+        // A path sent as is (curl --path-as-is): fetch, apify-client and the console remove the segment.
+        const { status, body } = await new Promise<{ status?: number; body: string }>((resolve, reject) => {
+          const { hostname, port } = new URL(baseUrl);
+          // `path` as given: a URL string would be normalized first.
+          const req = httpRequest(
+            {
+              hostname,
+              port,
+              path: `/v2/key-value-stores/${storeId}/records/${key}`,
+              method: 'PUT',
+              headers: { ...alice.auth, 'content-type': 'text/plain' },
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+              res.on('end', () => resolve({ status: res.statusCode, body: text }));
+            },
+          );
+          req.on('error', reject);
+          req.end('x');
+        });
+        expect(status).toBe(400);
+        expect(JSON.parse(body).error).toEqual({
+          type: 'invalid-input',
+          message: 'Field "recordKey" is invalid: cannot be "." or "..": URLs remove them from a path',
+        });
+      },
+    );
 
     it('refuses a record over 9 MB with 413', async () => {
       const res = await t

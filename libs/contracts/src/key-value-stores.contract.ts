@@ -3,12 +3,17 @@ import { storageType, StorageViewBase } from './resource-types';
 import { rpc } from './rpc-route';
 import { causedByField, idSchema } from './validation';
 
-/** Apify's record keys: 1–256 characters of `a-zA-Z0-9!-_.'()`. */
+/**
+ * Apify's record keys: 1–256 characters of `a-zA-Z0-9!-_.'()` — but not `.` or `..`, which every
+ * URL parser removes from a path (`/records/..` is the store itself): a record so named could be
+ * written by a client that sends the path as is, and read or deleted by none.
+ */
 export const recordKeySchema = z
   .string()
   .min(1)
   .max(256)
-  .regex(/^[a-zA-Z0-9!\-_.'()]+$/, `may contain only letters, digits and !-_.'()`);
+  .regex(/^[a-zA-Z0-9!\-_.'()]+$/, `may contain only letters, digits and !-_.'()`)
+  .refine((key) => key !== '.' && key !== '..', 'cannot be "." or "..": URLs remove them from a path');
 
 /** A MIME type with optional parameters, as sent in a Content-Type header. */
 export const recordContentTypeSchema = z
