@@ -189,6 +189,12 @@ describe('atrium datasets, kvs, queues (the CLI as a subprocess)', () => {
           `atrium: "${ref}" is not a valid dataset id or name: "", "." and ".." would address another path`,
         );
       }
+      // A path the CLI builds by hand (the run's log) is held to the same rule.
+      const log = await cli(['runs', 'log', ref]);
+      expect(log.code).toBe(2);
+      expect(log.stderr.trimEnd()).toBe(
+        `atrium: "${ref}" is not a valid run id or name: "", "." and ".." would address another path`,
+      );
     }
   });
 

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { pathSegment } from '@atrium/client';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { apiError, call, Cli, connect, qualify, unreachable } from '../api';
@@ -92,7 +93,8 @@ async function resolveTarget(cli: Cli, ref: string): Promise<{ actorId: string; 
 async function followLog(cli: Cli, runId: string, follow: boolean): Promise<void> {
   let response: Response;
   try {
-    response = await fetch(`${cli.url}/v2/actor-runs/${runId}/log${follow ? '?stream=1' : ''}`, {
+    const path = `/v2/actor-runs/${pathSegment('runId', runId)}/log${follow ? '?stream=1' : ''}`;
+    response = await fetch(`${cli.url}${path}`, {
       headers: cli.token ? { authorization: `Bearer ${cli.token}` } : {},
     });
   } catch (err) {
