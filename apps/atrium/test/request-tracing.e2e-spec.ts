@@ -1,4 +1,4 @@
-import { uniqueName } from '@atrium/testing';
+import { eventually, uniqueName } from '@atrium/testing';
 import { request as httpRequest } from 'http';
 import { signUp, SignedUpUser, startListeningTestStack, TEST_DISTRIBUTED, TestStack } from './test-stack';
 
@@ -118,11 +118,10 @@ describe('request tracing in the logs', () => {
       req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
       req.end();
     });
-    let http: Record<string, unknown>[] = [];
-    for (const started = Date.now(); Date.now() - started < 5000 && !http.length;) {
-      await new Promise((r) => setTimeout(r, 50));
-      http = linesOf(requestId).filter((l) => l.event === 'http.request');
-    }
+    await eventually(async () =>
+      expect(linesOf(requestId).some((l) => l.event === 'http.request')).toBe(true),
+    );
+    // A moment more, so that a second line would be seen too.
     await new Promise((r) => setTimeout(r, 300));
     expect(linesOf(requestId).filter((l) => l.event === 'http.request')).toEqual([
       expect.objectContaining({

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'timers/promises';
 import { queryInt } from './api-query';
 
 /** apify-client's `waitForFinish()` sends up to 999999; the API waits 60 s at most, as Apify's. */
@@ -20,19 +21,8 @@ export async function waitForFinish<T extends { status: string }>(
   for (;;) {
     const job = await read();
     if (terminal.includes(job.status) || Date.now() >= deadline || signal?.aborted) return job;
-    await pause(Math.min(POLL_MS, deadline - Date.now()), signal);
+    // Cut short when the client goes; then the job as last read, no further read.
+    const gone = await sleep(Math.min(POLL_MS, deadline - Date.now()), false, { signal }).catch(() => true);
+    if (gone) return job;
   }
-}
-
-/** `ms`, or less if `signal` aborts first. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
