@@ -140,6 +140,8 @@ async function main(): Promise<void> {
   const port = process.env.PORT?.trim() || undefined;
   const env: NodeJS.ProcessEnv = {
     DB_POOL_SIZE: embeddedDb ? '4' : undefined,
+    // One connection to PGlite: a check reads it as fast as a copy in memory would be kept fresh.
+    PERMISSIONS_FACTS_IN_MEMORY: embeddedDb ? 'false' : undefined,
     ...process.env,
     PORT: port,
     DATABASE_URL: process.env.DATABASE_URL || embeddedDb?.url,

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { PermissionsRpc } from '@atrium/contracts';
-import { ServiceConfig } from '@atrium/config';
+import { PermissionsConfig } from '@atrium/config';
 import { healthControllerFor, MessagingModule, ServiceOutboxRelay } from '@atrium/messaging';
 import { changeVersionControllerFor, PersistenceModule } from '@atrium/persistence';
 import { permissionsDataSourceOptions } from './database/permissions.data-source';
@@ -10,6 +10,8 @@ import { AuditLogService } from './audit/audit-log.service';
 import { AccountDecisionsService } from './decisions/account-decisions.service';
 import { DecisionsService } from './decisions/decisions.service';
 import { DecisionFactsQuery } from './decisions/decision-facts.query';
+import { FactsMirror } from './decisions/facts-mirror';
+import { DataSource } from 'typeorm';
 import { MoveChecksService } from './decisions/move-checks.service';
 import { MovesMessageController } from './decisions/moves.message.controller';
 import { SharedWithQuery } from './decisions/shared-with.query';
@@ -27,7 +29,7 @@ import { TokenCreationsService } from './token-creations/token-creations.service
 /** Grants, projections and the decision engine. */
 @Module({})
 export class PermissionsModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: PermissionsConfig): DynamicModule {
     return {
       module: PermissionsModule,
       imports: [
@@ -60,6 +62,11 @@ export class PermissionsModule {
         AuditLogService,
         SharedWithQuery,
         DecisionFactsQuery,
+        {
+          provide: FactsMirror,
+          useFactory: (ds: DataSource) => new FactsMirror(ds, config),
+          inject: [DataSource],
+        },
         ProjectionEventsConsumer,
         IssueRunGrantsConsumer,
       ],

@@ -104,8 +104,22 @@ export const resourcesConfigSchema = serviceConfigSchema.extend({
 });
 export type ResourcesConfig = z.output<typeof resourcesConfigSchema>;
 
+/** Permissions answers the gateway's checks from a copy of their facts in memory (FactsMirror). */
+export const permissionsConfigSchema = serviceConfigSchema.extend({
+  /** `false`: every check reads the database (the embedded mode's default: one connection, no gain). */
+  PERMISSIONS_FACTS_IN_MEMORY: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** Rows of grants, resources, accounts and memberships at most in that copy; beyond, checks read the database. */
+  PERMISSIONS_FACTS_MAX_ROWS: z.coerce.number().int().min(0).max(100_000_000).default(5_000_000),
+});
+export type PermissionsConfig = z.output<typeof permissionsConfigSchema>;
+
 /** Every service in one process (the embedded launcher, tests): what any of them reads. */
-export const servicesConfigSchema = identityConfigSchema.merge(resourcesConfigSchema);
+export const servicesConfigSchema = identityConfigSchema
+  .merge(resourcesConfigSchema)
+  .merge(permissionsConfigSchema);
 export type ServicesConfig = z.output<typeof servicesConfigSchema>;
 
 /** The gateway verifies tokens and answers HTTP; it has no database. */

@@ -70,7 +70,21 @@ export interface CheckResult {
    * `permissions.changed` event about any other account. Absent (an earlier release): any account.
    */
   dependsOnAccounts?: string[];
+  /**
+   * Asked with `acceptFactsAge`, and answered from the permissions replica's copy of the facts
+   * in memory: how old that copy was (ms, at most MAX_FACTS_AGE_MS) — the decision is as if asked
+   * that much earlier — and the change version it shows (ChangeVersions). Absent: read now.
+   */
+  factsAgeMs?: number;
+  factsVersion?: string;
 }
+
+/**
+ * The oldest copy of the facts a check asked with `acceptFactsAge` is answered from (ms): well
+ * under the gateway's WIDENABLE_TTL_MS (20), which every change of access waits before it
+ * answers, so no request sent after that answer is decided on facts from before the change.
+ */
+export const MAX_FACTS_AGE_MS = 10;
 
 export const grantBody = z
   .object({
@@ -193,6 +207,11 @@ const checkRequest = z
     resourceType: z.enum(RESOURCE_TYPES),
     resourceRef: resourceRefSchema,
     permission: z.enum(PERMISSIONS),
+    /**
+     * The caller takes an answer from facts up to MAX_FACTS_AGE_MS old as asked `factsAgeMs`
+     * earlier (the gateway's decision cache does); without it, a check reads the facts now.
+     */
+    acceptFactsAge: z.literal(true).optional(),
   })
   .strict();
 

@@ -9,3 +9,4 @@ export * from './migration-safety';
 export * from './sql-dump';
 export * from './rpc-idempotency';
 export * from './change-version';
+export * from './change-log';

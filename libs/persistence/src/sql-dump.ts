@@ -6,6 +6,13 @@ import {
   CHANGE_VERSION_FUNCTION,
   changeVersionTriggerStatements,
 } from './change-version-sql';
+import {
+  CHANGE_LOG_FUNCTION,
+  CHANGE_LOG_TABLE,
+  changeLogFunctionStatement,
+  changeLogTriggerStatements,
+  KEY_COLUMN,
+} from './change-log-sql';
 
 /**
  * A plain-SQL dump of a PostgreSQL database (PGlite or a server) made over an ordinary
@@ -22,8 +29,10 @@ import {
  * - One statement per line: every literal is written E'…' with newlines escaped, so splitting
  *   the file at newlines never cuts a statement (a row cannot smuggle SQL past the splitter).
  * - Ends with END_MARKER; a file without it is truncated and `restore` refuses it.
- * - A schema's change version (its function and triggers, `changeVersionMigration`) is written as
- *   the code makes it, after the rows, and `restore` accepts only exactly those statements.
+ * - A schema's change version (its function and triggers, `changeVersionMigration`) and change
+ *   log (`changeLogMigration`) are written as the code makes them, after the rows, and `restore`
+ *   accepts only exactly those statements. The change log's rows are not written: they name
+ *   transactions of the database dumped, not of the one restored.
  * Objects it does not reproduce (views, other functions and triggers, domains, composite types,
  * partitioned tables, identity columns) fail the dump with their names rather than going missing.
  */
@@ -212,7 +221,7 @@ export async function dumpDatabase(
       const name = `${q(t.nspname)}.${q(t.relname)}`;
       const columns = columnsOf.get(t.oid)!.filter((c) => !c.generated);
       let count = 0;
-      if (columns.length) {
+      if (columns.length && t.relname !== CHANGE_LOG_TABLE) {
         const insert = `INSERT INTO ${name} (${columns.map((c) => q(c.attname)).join(', ')}) VALUES `;
         const row = `'(' || ${columns.map((c) => literalExpr(c.attname)).join(" || ',' || ")} || ')'`;
         await client.query(`DECLARE atrium_dump NO SCROLL CURSOR FOR SELECT ${row} AS r FROM ${name}`);
@@ -272,6 +281,18 @@ export async function dumpDatabase(
       for (const table of v.tables)
         for (const t of changeVersionTriggerStatements(v.nspname, table)) await line(t);
     }
+    const { rows: logged } = await client.query<{ nspname: string; relname: string; args: string }>(
+      `SELECT n.nspname, c.relname, encode(t.tgargs, 'escape') AS args FROM ${CHANGE_LOG_TRIGGERS}
+        WHERE n.nspname = ANY($1) AND t.tgname = 'change_log_' || c.relname ORDER BY 1, 2`,
+      [schemas],
+    );
+    for (const schema of new Set(logged.map((l) => l.nspname)))
+      await line(changeLogFunctionStatement(schema));
+    for (const l of logged) {
+      // tgargs: each argument followed by a NUL byte (`\000` in the escape encoding)
+      const keyColumns = l.args.split('\\000').filter((a) => a !== '');
+      for (const t of changeLogTriggerStatements(l.nspname, l.relname, keyColumns)) await line(t);
+    }
     for (const s of sequences) {
       const name = `${q(s.schemaname)}.${q(s.sequencename)}`;
       const { rows } = await client.query<{ last_value: string; is_called: boolean }>(
@@ -300,6 +321,12 @@ const CHANGE_VERSION_TRIGGERS = `pg_catalog.pg_trigger t
   JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid AND p.pronamespace = n.oid AND p.proname = '${CHANGE_VERSION_FUNCTION}'
     AND t.tgname IN ('change_version_' || c.relname, 'change_version_truncate_' || c.relname)`;
 
+/** The triggers of the change logs (`changeLogMigration`), as `t` on `c` in `n`, as above. */
+const CHANGE_LOG_TRIGGERS = `pg_catalog.pg_trigger t
+  JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid AND p.pronamespace = n.oid AND p.proname = '${CHANGE_LOG_FUNCTION}'
+    AND t.tgname IN ('change_log_' || c.relname, 'change_log_truncate_' || c.relname)`;
+
 /** Fails naming the objects of `schemas` this dump would not reproduce. */
 async function refuseUnsupported(client: Client, schemas: string[]): Promise<void> {
   const { rows } = await client.query<{ what: string }>(
@@ -311,11 +338,12 @@ async function refuseUnsupported(client: Client, schemas: string[]): Promise<voi
        UNION ALL
        SELECT 'function', n.nspname || '.' || p.proname FROM pg_catalog.pg_proc p
          JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname = ANY($1) AND p.proname <> '${CHANGE_VERSION_FUNCTION}'
+        WHERE n.nspname = ANY($1) AND p.proname NOT IN ('${CHANGE_VERSION_FUNCTION}', '${CHANGE_LOG_FUNCTION}')
        UNION ALL
        SELECT 'trigger', t.tgname FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = ANY($1) AND NOT t.tgisinternal
           AND t.oid NOT IN (SELECT t.oid FROM ${CHANGE_VERSION_TRIGGERS})
+          AND t.oid NOT IN (SELECT t.oid FROM ${CHANGE_LOG_TRIGGERS})
        UNION ALL
        SELECT 'type', n.nspname || '.' || t.typname FROM pg_catalog.pg_type t
          JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
@@ -390,6 +418,8 @@ const INT = String.raw`-?\d+`;
 
 /** Words that may stand before `(`: keywords, type names with modifiers, and safe functions. */
 const SAFE_CALLS = new Set([
+  // the change log's default (`changeLogMigration`)
+  'pg_current_xact_id',
   // keywords and type names
   'key',
   'unique',
@@ -610,6 +640,28 @@ export function checkStatement(line: string, schemas: Set<string>): string | nul
     return (
       inSchema(m[1]) ??
       (line === bumpFunctionStatement(schemaOf(m[1])) ? null : 'not the change version function Atrium makes')
+    );
+  }
+  if ((m = new RegExp(String.raw`^CREATE FUNCTION (${IDENT})\."${CHANGE_LOG_FUNCTION}"\(\) `).exec(line))) {
+    return (
+      inSchema(m[1]) ??
+      (line === changeLogFunctionStatement(schemaOf(m[1]))
+        ? null
+        : 'not the change log function Atrium makes')
+    );
+  }
+  if (
+    (m = new RegExp(
+      String.raw`^CREATE TRIGGER ${IDENT} AFTER .* ON (${IDENT})\.(${IDENT}) .*"${CHANGE_LOG_FUNCTION}"\(((?:'[a-z0-9_]+'(?:, )?)*)\);$`,
+    ).exec(line))
+  ) {
+    const keyColumns = m[3] ? m[3].split(', ').map((c) => c.slice(1, -1)) : [];
+    return (
+      inSchema(m[1]) ??
+      (keyColumns.every((c) => KEY_COLUMN.test(c)) &&
+      changeLogTriggerStatements(schemaOf(m[1]), schemaOf(m[2]), keyColumns).includes(line)
+        ? null
+        : 'not a change log trigger Atrium makes')
     );
   }
   if (

@@ -4,6 +4,7 @@ import {
   CheckResult,
   Events,
   MAX_CHECKS_PER_REQUEST,
+  MAX_FACTS_AGE_MS,
   Permission,
   PERMISSIONS_BY_TYPE,
   PermissionsRpc,
@@ -110,7 +111,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
    * after it.
    */
   private generation = 0;
-  private readonly recentChanges = new Map<number, readonly string[] | null>();
+  private readonly recentChanges = new Map<number, { tags: readonly string[] | null; at: number }>();
   private listening = false;
   private permissionsAnswer = true;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -175,6 +176,9 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     permission: Permission,
   ): Promise<CheckResult> {
     const key = `${principal.userId ?? ''}|${principal.runId ?? ''}|${principal.scope ? principal.tokenId : ''}|${resourceType}|${resourceRef}|${permission}`;
+    // Asked of the permissions service's copy of the facts in memory where it can: `decide` takes
+    // such an answer as asked `factsAgeMs` earlier.
+    const request: CheckRequest = { principal, resourceType, resourceRef, permission, acceptFactsAge: true };
     let hit = this.entries.get(key);
     // Ran out, but asked at the version last known: a call for the version is waited for rather
     // than a check sent (an event may drop it meanwhile: it is looked up again).
@@ -197,8 +201,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
         // renewed rather than wait for it.
         if (left < REFRESH_AHEAD_MS)
           this.versions.renew('permissions', hit.version, () => {
-            if (!this.asked.has(key))
-              this.decide(key, { principal, resourceType, resourceRef, permission }).catch(() => undefined);
+            if (!this.asked.has(key)) this.decide(key, request).catch(() => undefined);
           });
         return hit.result;
       }
@@ -207,20 +210,23 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     const shared = this.usable ? this.asked.get(key) : undefined;
     // Nothing changed on this replica since it was asked (a change elsewhere is waited out by its
     // caller's settle, as for a cached decision: WIDENABLE_TTL_MS from when it was asked).
-    if (
-      shared &&
-      shared.generation === this.generation &&
-      performance.now() - shared.askedAt <= WIDENABLE_TTL_MS
-    ) {
+    const arrivedAt = performance.now();
+    if (shared && shared.generation === this.generation && arrivedAt - shared.askedAt <= WIDENABLE_TTL_MS) {
       const result = await shared.answer;
-      // What the cache would have kept (see `decide`) — and would serve to this request.
-      if (result.canRead) {
+      // What the cache would have kept (see `decide`) — and would serve to this request, taking an
+      // answer from facts `factsAgeMs` old as asked that much earlier.
+      const factsAskedAt = shared.askedAt - (result.factsAgeMs ?? 0);
+      if (
+        result.canRead &&
+        arrivedAt - factsAskedAt <= WIDENABLE_TTL_MS &&
+        this.generationAt(factsAskedAt, shared.generation) === shared.generation
+      ) {
         this.metrics?.decisionServed('cache');
         return result;
       }
     }
     this.metrics?.decisionServed('permissions-service');
-    return this.decide(key, { principal, resourceType, resourceRef, permission });
+    return this.decide(key, request);
   }
 
   /** How long a cached decision may still be served (ms; ≤ 0: it ran out). */
@@ -242,23 +248,33 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     let result: CheckResult;
     try {
       result = await answer;
+      // Never older than the permissions service may answer (an earlier or faulty replica): read now.
+      if ((result.factsAgeMs ?? 0) > MAX_FACTS_AGE_MS)
+        result = await this.rpc.call(PermissionsRpc.check, { ...request, acceptFactsAge: undefined });
     } finally {
       if (this.asked.get(key)?.answer === answer) this.asked.delete(key);
     }
-    // A change of access (or a lost event stream) while the answer was on its way may have made
-    // it stale: it answers this request, which started before, but is not kept for later ones.
+    // From facts `factsAgeMs` old: as if asked that much earlier, at the version those facts show.
+    const factsAskedAt = askedAt - (result.factsAgeMs ?? 0);
+    // A change of access (or a lost event stream) while the answer was on its way — or since the
+    // facts it was read from — may have made it stale: it answers this request, which started
+    // before, but is not kept for later ones.
     const tags = result.canRead ? AccessDecisions.tagsOf(request.principal.userId, result) : [];
-    if (this.usable && result.canRead && !this.changedSince(generation, tags)) {
+    if (
+      this.usable &&
+      result.canRead &&
+      !this.changedSince(this.generationAt(factsAskedAt, generation), tags)
+    ) {
       const validUntil = result.validUntil ? Date.parse(result.validUntil) : Infinity;
       if (this.entries.size >= MAX_ENTRIES) this.clear('overflow');
       this.drop(key);
-      const widenableUntil = AccessDecisions.widenable(result) ? askedAt + WIDENABLE_TTL_MS : Infinity;
+      const widenableUntil = AccessDecisions.widenable(result) ? factsAskedAt + WIDENABLE_TTL_MS : Infinity;
       this.entries.set(key, {
         result,
         expiresAt: Math.min(validUntil, now + MAX_TTL_MS),
         widenableUntil,
         tags,
-        version,
+        version: result.factsVersion ?? version,
       });
       for (const tag of tags) {
         const keys = this.dependents.get(tag) ?? new Set<string>();
@@ -411,8 +427,21 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
   /** Records a change of access: answers on their way that it may affect are not kept (see `check`). */
   private changing(tags: readonly string[] | null): void {
     this.generation++;
-    this.recentChanges.set(this.generation, tags);
+    this.recentChanges.set(this.generation, { tags, at: performance.now() });
     this.recentChanges.delete(this.generation - RECENT_CHANGES);
+  }
+
+  /**
+   * The generation as it was at `at` (monotonic clock), going back from `generation`; if that is
+   * further back than the changes remembered, one so old that `changedSince` says everything changed.
+   */
+  private generationAt(at: number, generation: number): number {
+    for (let g = generation; g > 0; g--) {
+      const change = this.recentChanges.get(g);
+      if (!change) return this.generation - RECENT_CHANGES;
+      if (change.at <= at) return g;
+    }
+    return 0;
   }
 
   /** Whether access changed, since `generation`, in a way that may affect a decision with these tags. */
@@ -420,7 +449,7 @@ export class AccessDecisions implements OnModuleInit, OnModuleDestroy {
     if (generation === this.generation) return false;
     if (this.generation - generation >= RECENT_CHANGES) return true;
     for (let g = generation + 1; g <= this.generation; g++) {
-      const changed = this.recentChanges.get(g);
+      const changed = this.recentChanges.get(g)?.tags;
       if (!changed || changed.some((tag) => tags.includes(tag))) return true;
     }
     return false;

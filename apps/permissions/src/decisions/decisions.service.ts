@@ -20,6 +20,7 @@ import {
 import { AuditLogService } from '../audit/audit-log.service';
 import { GrantInForce, GrantsService } from '../grants/grants.service';
 import { DecisionFactsQuery, DecisionFactsRow } from './decision-facts.query';
+import { FactsMirror } from './facts-mirror';
 import { ProjectionsService } from '../projections/projections.service';
 import { accountDependenciesOf, decide, dependenciesOf, Evaluation } from './decide';
 import { MembershipsService } from '../memberships/memberships.service';
@@ -30,6 +31,11 @@ import { EntityManager } from 'typeorm';
 const MAX_DEPTH = 2;
 
 type CheckRequest = RpcPayload<typeof PermissionsRpc.checkMany>['checks'][number];
+/** A check's facts, read already; from the copy in memory, with its age (FactsMirror). */
+interface KnownFacts {
+  facts: DecisionFactsRow | 'deleted' | null;
+  age?: { factsAgeMs: number; factsVersion: string };
+}
 
 @Injectable()
 export class DecisionsService {
@@ -40,6 +46,7 @@ export class DecisionsService {
     private readonly decisionFacts: DecisionFactsQuery,
     private readonly memberships: MembershipsService,
     private readonly tokenCreations: TokenCreationsService,
+    private readonly mirror: FactsMirror,
   ) {}
 
   /**
@@ -171,21 +178,33 @@ export class DecisionsService {
   }
 
   /**
-   * Several checks, each answered as `check` answers it; the facts of those by id are read in
-   * one round trip. A probe's denials are not audited.
+   * Several checks, each answered as `check` answers it; the facts of those by id that the copy
+   * in memory does not answer are read in one round trip. A probe's denials are not audited.
    */
   async checkMany({
     checks,
     probe = false,
   }: RpcPayload<typeof PermissionsRpc.checkMany>): Promise<CheckResult[]> {
-    const byId = checks.filter((c) => ID_PATTERN.test(c.resourceRef));
-    const facts = byId.length
+    const known = new Map<CheckRequest, KnownFacts>();
+    const toRead: CheckRequest[] = [];
+    for (const c of checks.filter((c) => ID_PATTERN.test(c.resourceRef))) {
+      const remembered = this.remembered(c);
+      if (remembered) known.set(c, remembered);
+      else toRead.push(c);
+    }
+    const read = toRead.length
       ? await this.decisionFacts.loadMany(
-          byId.map((c) => ({ resourceId: c.resourceRef, userId: c.principal.userId })),
+          toRead.map((c) => ({ resourceId: c.resourceRef, userId: c.principal.userId })),
         )
       : [];
-    const known = new Map(byId.map((c, i) => [c, facts[i]]));
+    toRead.forEach((c, i) => known.set(c, { facts: read[i] }));
     return Promise.all(checks.map((c) => this.check(c, { known: known.get(c), probe })));
+  }
+
+  /** A check's facts from the copy in memory, if it takes their age and the copy can answer. */
+  private remembered(req: CheckRequest): KnownFacts | undefined {
+    const found = req.acceptFactsAge ? this.mirror.lookup(req.resourceRef, req.principal.userId) : undefined;
+    return found && { facts: found.facts, age: { factsAgeMs: found.ageMs, factsVersion: found.version } };
   }
 
   /**
@@ -194,7 +213,7 @@ export class DecisionsService {
    */
   async check(
     req: CheckRequest,
-    { known, probe = false }: { known?: DecisionFactsRow | 'deleted' | null; probe?: boolean } = {},
+    { known, probe = false }: { known?: KnownFacts; probe?: boolean } = {},
   ): Promise<CheckResult> {
     const { userId } = req.principal;
     const denied: CheckResult = {
@@ -206,22 +225,15 @@ export class DecisionsService {
       rule: 'none',
       validUntil: null,
     };
-    // By id (the common case): resource, owner account and grant in one query.
-    const facts = ID_PATTERN.test(req.resourceRef)
-      ? known !== undefined
-        ? known
-        : await this.decisionFacts.load(req.resourceRef, userId)
-      : null;
+    // By id (the common case): resource, owner account and grant from memory, or in one query.
+    const byId = ID_PATTERN.test(req.resourceRef);
+    const { facts, age } = !byId
+      ? { facts: null, age: undefined }
+      : (known ?? this.remembered(req) ?? { facts: await this.decisionFacts.load(req.resourceRef, userId) });
     if (facts === 'deleted') return denied;
     const resource = facts ? facts.resource : await this.resolve(req.resourceType, req.resourceRef, userId);
     if (!resource || (req.resourceType && resource.type !== req.resourceType)) return denied;
-    const evaluation = await this.evaluate(
-      resource,
-      userId,
-      !ID_PATTERN.test(req.resourceRef),
-      0,
-      facts ?? {},
-    );
+    const evaluation = await this.evaluate(resource, userId, !byId, 0, facts ?? {});
     const permissions = await this.narrow(evaluation.held, resource, req.principal);
     if (!permissions.has(req.permission) && !probe) {
       // Every denial is audited, off the request path (buffered, written in batches).
@@ -248,6 +260,7 @@ export class DecisionsService {
       // A run token's decision also reads its run (rule 1).
       dependsOn: [...dependenciesOf(evaluation, new Set(req.principal.runId ? [req.principal.runId] : []))],
       dependsOnAccounts: [...accountDependenciesOf(evaluation)],
+      ...age,
     };
   }
 
