@@ -264,6 +264,27 @@ function checkCall(rpc: RpcClient, set: string, shape: ScaleShape, seed: number)
 }
 
 /**
+ * Waits until the permissions service answers a loaded set's checks from its facts in memory
+ * (FactsMirror: it loads them again after a bulk load such as `bulkLoad`'s); the seconds waited.
+ */
+export async function waitForFactsInMemory(rpc: RpcClient, set: string, shape: ScaleShape): Promise<number> {
+  const started = performance.now();
+  const { userId, datasetId } = grantPair(shape, set, 0);
+  for (;;) {
+    const result: CheckResult = await rpc.call(PermissionsRpc.check, {
+      principal: { userId },
+      resourceType: 'DATASET',
+      resourceRef: datasetId,
+      permission: 'READ',
+      acceptFactsAge: true,
+    });
+    if (result.factsAgeMs !== undefined) return (performance.now() - started) / 1000;
+    if (performance.now() - started > 300_000) throw new Error('the facts were not in memory within 300 s');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
  * Sequential calls (one in flight) of each of `calls`, taken in turn — a, b, b, a, a, b, … (the
  * order flips every round, so none always follows another) — after `warmup` unmeasured
  * rounds: each run's latencies, measured over the same seconds, so that what the machine does

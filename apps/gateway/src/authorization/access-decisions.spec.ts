@@ -24,14 +24,14 @@ describe('AccessDecisions', () => {
     }) as CheckResult;
 
   let answers: ((result: CheckResult) => void)[];
+  let calls: jest.Mock;
   let access: AccessDecisions;
   let announce: (payload: unknown) => Promise<void>;
 
   beforeEach(async () => {
     answers = [];
-    const rpc = {
-      call: jest.fn(() => new Promise<CheckResult>((answer) => answers.push(answer))),
-    } as unknown as RpcClient;
+    calls = jest.fn(() => new Promise<CheckResult>((answer) => answers.push(answer)));
+    const rpc = { call: calls } as unknown as RpcClient;
     const bus = {
       connected: true,
       onConnectionChange: () => undefined,
@@ -135,6 +135,75 @@ describe('AccessDecisions', () => {
       const started = performance.now();
       await access.settle();
       expect(performance.now() - started).toBeGreaterThanOrEqual(WIDENABLE_TTL_MS);
+    });
+  });
+
+  // The permissions service answers from its copy of the facts in memory, up to MAX_FACTS_AGE_MS
+  // old (FactsMirror): such an answer is taken as asked factsAgeMs earlier.
+  describe('answers from facts in memory (factsAgeMs)', () => {
+    const onFakeClock = async (test: () => Promise<void>) => {
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+      try {
+        await test();
+      } finally {
+        jest.useRealTimers();
+      }
+    };
+    const aged = (result: CheckResult, factsAgeMs: number): CheckResult => ({
+      ...result,
+      factsAgeMs,
+      factsVersion: 'e:1',
+    });
+
+    it('asks with acceptFactsAge', async () => {
+      const first = check();
+      answers.shift()!(decision(true));
+      await first;
+      expect(calls.mock.calls[0][1]).toMatchObject({ resourceRef: 'd1', acceptFactsAge: true });
+    });
+
+    it('does not keep an answer from facts older than a change this replica heard of before asking', () =>
+      onFakeClock(async () => {
+        for (const [factsAgeMs, kept] of [
+          [8, false], // the facts are from before the change: answered, not kept
+          [2, true], // from after it
+        ] as const) {
+          access.changed();
+          jest.advanceTimersByTime(5);
+          const first = check();
+          answers.shift()!(aged(decision(true), factsAgeMs));
+          expect((await first).allowed).toBe(true);
+          const next = check();
+          expect(answers).toHaveLength(kept ? 0 : 1);
+          if (!kept) answers.shift()!(decision(true));
+          await next;
+        }
+      }));
+
+    it("keeps a decision a change could widen only WIDENABLE_TTL_MS from its facts' time", () =>
+      onFakeClock(async () => {
+        const partial = { ...decision(true), permissions: ['READ', 'WRITE'] } as CheckResult;
+        const first = check();
+        answers.shift()!(aged(partial, 8));
+        await first;
+        jest.advanceTimersByTime(WIDENABLE_TTL_MS - 8 - REFRESH_AHEAD_MS - 1);
+        await check(); // still kept (and not renewed yet)
+        expect(answers).toHaveLength(0);
+        jest.advanceTimersByTime(REFRESH_AHEAD_MS + 2); // 13 ms after it was asked
+        const later = check();
+        expect(answers).toHaveLength(1); // its time ran out 8 ms before a fresh answer's would have
+        answers.shift()!(partial);
+        await later;
+      }));
+
+    it('asks again, reading the facts now, when an answer says they are older than MAX_FACTS_AGE_MS', async () => {
+      const first = check();
+      answers.shift()!(aged(decision(true), 50));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(answers).toHaveLength(1);
+      expect(calls.mock.calls[1][1]).not.toHaveProperty('acceptFactsAge', true);
+      answers.shift()!(decision(false));
+      expect((await first).allowed).toBe(false);
     });
   });
 
