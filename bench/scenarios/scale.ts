@@ -52,7 +52,9 @@ export async function scale(databaseUrl: string, amqpUrl: string): Promise<Scale
     checkAlive();
     // A change of a million rows: the permissions service loads its facts in memory again.
     const factsS = await waitForFactsInMemory(rpc, 'b', large);
-    progress(`scale: the permissions service answers from its facts in memory ${factsS.toFixed(1)} s after the load`);
+    progress(
+      `scale: the permissions service answers from its facts in memory ${factsS.toFixed(1)} s after the load`,
+    );
     const largeChecks: CheckSample[] = [];
     const echo: CheckSample[] = [];
     const echoTransient: CheckSample[] = [];
