@@ -246,6 +246,8 @@ export class FactsMirror implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly pollSql: string;
   /** The copy's own connection (load and polls): see `connection`. */
   private client: Client | undefined;
+  /** False once the server turned out to give every connection one session (PGlite's socket). */
+  private enabled: boolean;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -254,6 +256,7 @@ export class FactsMirror implements OnApplicationBootstrap, BeforeApplicationShu
       'DATABASE_URL' | 'PERMISSIONS_FACTS_IN_MEMORY' | 'PERMISSIONS_FACTS_MAX_ROWS'
     >,
   ) {
+    this.enabled = config.PERMISSIONS_FACTS_IN_MEMORY;
     const [p1, p2] = ["split_part(c.key, '|', 1)", "split_part(c.key, '|', 2)"];
     const rowsOf = (table: Table, where: string) => {
       const t = ROWS[table];
@@ -324,7 +327,7 @@ export class FactsMirror implements OnApplicationBootstrap, BeforeApplicationShu
     while (!this.stopped) {
       let pause = IDLE_POLL_MS;
       try {
-        if (this.config.PERMISSIONS_FACTS_IN_MEMORY) {
+        if (this.enabled) {
           if (!this.facts || performance.now() - this.sentAt > RETENTION_MS / 2) await this.load();
           else await this.poll();
           if (performance.now() - this.lastLookupAt <= IDLE_AFTER_MS) pause = BUSY_POLL_MS;
@@ -365,6 +368,23 @@ export class FactsMirror implements OnApplicationBootstrap, BeforeApplicationShu
     client.on('error', () => undefined); // the query under way fails too: `run` disconnects
     this.client = client;
     await client.connect();
+    // The embedded PGlite serves every connection in one session: a transaction here would take
+    // in every other connection's statements (the embedded mode sets PERMISSIONS_FACTS_IN_MEMORY
+    // false; this is for a server that behaves the same).
+    const pid = 'SELECT pg_backend_pid() AS pid';
+    const [
+      {
+        rows: [own],
+      },
+      [pooled],
+    ] = await Promise.all([
+      client.query<{ pid: number }>(pid),
+      this.dataSource.query(pid) as Promise<{ pid: number }[]>,
+    ]);
+    if (own.pid === pooled.pid) {
+      this.enabled = false;
+      throw new Error('the database gives every connection one session: facts are not kept in memory');
+    }
     return client;
   }
 
