@@ -2,8 +2,9 @@ import { PermissionsRpc } from '@atrium/contracts';
 import { ContractHarness, eventually, startContractHarness, testServiceConfig } from '@atrium/testing';
 import { Pool } from 'pg';
 import { DecisionFactsQuery } from '../src/decisions/decision-facts.query';
-import { FactsMirror } from '../src/decisions/facts-mirror';
+import { checkFacts, FactsMirror } from '../src/decisions/facts-mirror';
 import { PermissionsModule } from '../src/permissions.module';
+import { DataSource } from 'typeorm';
 
 /*
  * The permissions service's copy of the facts in memory (FactsMirror) against the database it
@@ -193,6 +194,43 @@ describe('facts in memory (FactsMirror) against the database (PostgreSQL + Rabbi
     expect(await differences()).toEqual([]);
   }, 60_000);
 
+  it('keeps no copy beyond PERMISSIONS_FACTS_MAX_ROWS, at load or as changes come', async () => {
+    const { rows } = await pool.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM permissions."grant") + (SELECT count(*) FROM permissions.resource_projection)
+            + (SELECT count(*) FROM permissions.account_projection)
+            + (SELECT count(DISTINCT (account_id, user_id)) FROM permissions.membership_projection WHERE active) AS n`,
+    );
+    const facts = Number(rows[0].n);
+    const limited = (max: number) =>
+      new FactsMirror(h.app.get(DataSource), {
+        DATABASE_URL: h.db.url,
+        PERMISSIONS_FACTS_IN_MEMORY: true,
+        PERMISSIONS_FACTS_MAX_ROWS: max,
+      });
+    const tooSmall = limited(facts - 1);
+    tooSmall.onApplicationBootstrap();
+    await sleep(1500);
+    expect(tooSmall.loaded).toBe(false);
+    expect(tooSmall.lookup(resource(1), user(1))).toBeUndefined();
+    await tooSmall.beforeApplicationShutdown();
+
+    const justEnough = limited(facts + 2);
+    justEnough.onApplicationBootstrap();
+    try {
+      await eventually(async () => expect(justEnough.loaded).toBe(true), 10_000);
+      await pool.query(
+        `INSERT INTO permissions."grant" (id, resource_type, resource_id, subject_id, permissions, granted_by, hidden)
+         SELECT 'l' || lpad(n::text, 16, '0'), 'DATASET', $1, 'y' || lpad(n::text, 16, '0'), ARRAY['READ'], $2, false
+         FROM generate_series(1, 3) n`,
+        [resource(2), owner(2)],
+      );
+      justEnough.lookup(resource(2), user(2)); // checks come: it polls at once
+      await eventually(async () => expect(justEnough.loaded).toBe(false), 5000);
+    } finally {
+      await justEnough.beforeApplicationShutdown();
+    }
+  });
+
   it('answers a check asked with acceptFactsAge from memory, saying how old; others from the database', async () => {
     const checkRequest = {
       principal: { userId: owner(1) },
@@ -210,8 +248,12 @@ describe('facts in memory (FactsMirror) against the database (PostgreSQL + Rabbi
       expect(aged.factsAgeMs).toBeLessThanOrEqual(10);
       expect(aged.factsVersion).toMatch(/^[0-9a-f]+:[0-9]+$/);
     });
+    const counted = async (source: string) =>
+      (await checkFacts.get()).values.find((v) => v.labels.source === source)?.value ?? 0;
+    const [memory, database] = [await counted('memory'), await counted('database')];
     const read = await h.rpc.call(PermissionsRpc.check, checkRequest);
     expect(read).toMatchObject({ allowed: true, rule: 'owner' });
     expect(read.factsAgeMs).toBeUndefined();
+    expect([await counted('memory'), await counted('database')]).toEqual([memory, database + 1]);
   });
 });

@@ -112,7 +112,7 @@ export const permissionsConfigSchema = serviceConfigSchema.extend({
     .default('true')
     .transform((v) => v === 'true'),
   /** Rows of grants, resources, accounts and memberships at most in that copy; beyond, checks read the database. */
-  PERMISSIONS_FACTS_MAX_ROWS: z.coerce.number().int().min(0).max(100_000_000).default(5_000_000),
+  PERMISSIONS_FACTS_MAX_ROWS: z.coerce.number().int().min(1).max(100_000_000).default(2_000_000),
 });
 export type PermissionsConfig = z.output<typeof permissionsConfigSchema>;
 

@@ -45,8 +45,6 @@ export interface DecisionFacts {
 export interface Evaluation extends RelatedAccess {
   owner: AccountFacts | null;
   trace: RuleOutcome[];
-  /** The caller's grant on the resource in force, if any. */
-  grantId: string | null;
   actor?: Evaluation | null;
   task?: Evaluation | null;
   run?: Evaluation | null;

@@ -140,7 +140,6 @@ function toFacts(row: Row): DecisionFactsRow | 'deleted' {
   const grant = grantInForce(
     row.g_id
       ? {
-          id: row.g_id,
           permissions: row.g_permissions ?? [],
           expiresAt: row.g_expires_at,
           notBefore: row.g_not_before,

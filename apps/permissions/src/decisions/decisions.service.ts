@@ -20,7 +20,7 @@ import {
 import { AuditLogService } from '../audit/audit-log.service';
 import { GrantInForce, GrantsService } from '../grants/grants.service';
 import { DecisionFactsQuery, DecisionFactsRow } from './decision-facts.query';
-import { FactsMirror } from './facts-mirror';
+import { checkFacts, FactsMirror } from './facts-mirror';
 import { ProjectionsService } from '../projections/projections.service';
 import { accountDependenciesOf, decide, dependenciesOf, Evaluation } from './decide';
 import { MembershipsService } from '../memberships/memberships.service';
@@ -121,7 +121,6 @@ export class DecisionsService {
       held,
       trace,
       owner,
-      grantId: grant?.grantId ?? null,
       actor,
       task,
       run,
@@ -198,7 +197,16 @@ export class DecisionsService {
         )
       : [];
     toRead.forEach((c, i) => known.set(c, { facts: read[i] }));
+    checkFacts.inc({ source: 'memory' }, known.size - toRead.length);
+    checkFacts.inc({ source: 'database' }, toRead.length);
     return Promise.all(checks.map((c) => this.check(c, { known: known.get(c), probe })));
+  }
+
+  /** A check's facts by id: from the copy in memory if it takes their age and the copy can answer, else read. */
+  private async factsOf(req: CheckRequest): Promise<KnownFacts> {
+    const remembered = this.remembered(req);
+    checkFacts.inc({ source: remembered ? 'memory' : 'database' });
+    return remembered ?? { facts: await this.decisionFacts.load(req.resourceRef, req.principal.userId) };
   }
 
   /** A check's facts from the copy in memory, if it takes their age and the copy can answer. */
@@ -227,9 +235,7 @@ export class DecisionsService {
     };
     // By id (the common case): resource, owner account and grant from memory, or in one query.
     const byId = ID_PATTERN.test(req.resourceRef);
-    const { facts, age } = !byId
-      ? { facts: null, age: undefined }
-      : (known ?? this.remembered(req) ?? { facts: await this.decisionFacts.load(req.resourceRef, userId) });
+    const { facts, age } = !byId ? { facts: null, age: undefined } : (known ?? (await this.factsOf(req)));
     if (facts === 'deleted') return denied;
     const resource = facts ? facts.resource : await this.resolve(req.resourceType, req.resourceRef, userId);
     if (!resource || (req.resourceType && resource.type !== req.resourceType)) return denied;

@@ -200,7 +200,6 @@ describe('what a decision depends on (what a cache must drop it on)', () => {
     held: new Map(),
     owner: null,
     trace: [],
-    grantId: null,
     validUntil: null,
     groupChain: [],
     ...related,

@@ -9,6 +9,8 @@ import {
 import { PermissionsConfig } from '@atrium/config';
 import { CHANGE_LOG_TABLE } from '@atrium/persistence';
 import { Client } from 'pg';
+import { Counter, Gauge } from 'prom-client';
+import { messagingMetrics } from '@atrium/messaging';
 import { DataSource } from 'typeorm';
 import { grantInForce } from '../grants/grants.service';
 import { DecisionFactsRow } from './decision-facts.query';
@@ -17,9 +19,27 @@ const SCHEMA = 'permissions';
 const LOG = `"${SCHEMA}"."${CHANGE_LOG_TABLE}"`;
 const VERSION = `(SELECT min("epoch") || ':' || sum("version") FROM "${SCHEMA}"."change_version")`;
 
+/** Checks by where their facts came from (`METRICS_PORT`'s `/metrics`; the embedded gateway's). */
+export const checkFacts = new Counter({
+  name: 'atrium_permissions_check_facts_total',
+  help: 'Checks by id by where their facts came from: the copy in memory (FactsMirror) or the database',
+  labelNames: ['source'],
+  registers: [messagingMetrics],
+});
+/** The copies of this process (one; tests make more). */
+const mirrors = new Set<FactsMirror>();
+new Gauge({
+  name: 'atrium_permissions_facts_rows',
+  help: 'Rows of facts (grants, resources, accounts, memberships) kept in memory; 0 while none is',
+  registers: [messagingMetrics],
+  collect() {
+    this.set([...mirrors].reduce((n, m) => n + m.rows, 0));
+  },
+});
+
 /** Keys changed since the last poll beyond which the copy is loaded again (a bulk change) rather than patched. */
 const MAX_CHANGES_PER_POLL = 10_000;
-const LOAD_PAGE = 50_000;
+const LOAD_PAGE = 10_000;
 /** The pause between polls while checks come (ms), and once none came for IDLE_AFTER_MS. */
 const BUSY_POLL_MS = 4;
 const IDLE_POLL_MS = 500;
@@ -31,6 +51,7 @@ const IDLE_AFTER_MS = 1000;
 const RETENTION_MS = 10 * 60_000;
 const PRUNE_EVERY_MS = 30_000;
 const RETRY_MS = 1000;
+const TOO_LARGE_RETRY_MS = 10 * 60_000;
 
 /**
  * Each table's rows as the copy reads them (load and poll alike): the key it keeps them by, and
@@ -60,7 +81,7 @@ const ROWS = {
     from: `"${SCHEMA}"."grant" g`,
     key: `g.resource_id || '|' || g.subject_id`,
     page: 'g.id',
-    row: `json_build_array(g.id, g.permissions, floor(extract(epoch FROM g.expires_at) * 1000), floor(extract(epoch FROM g.not_before) * 1000))`,
+    row: `json_build_array(g.permissions, floor(extract(epoch FROM g.expires_at) * 1000), floor(extract(epoch FROM g.not_before) * 1000))`,
   },
 } as const;
 type Table = keyof typeof ROWS;
@@ -79,7 +100,7 @@ type ResourceRow = [
   boolean,
 ];
 type AccountRow = [string, string, AccountFacts['generalResourceAccess'], boolean, number];
-type GrantRow = [string, Permission[], number | null, number | null];
+type GrantRow = [Permission[], number | null, number | null];
 
 /**
  * The grants, without an object each (a million of them would cost the collector more than the
@@ -87,7 +108,6 @@ type GrantRow = [string, Permission[], number | null, number | null];
  */
 class GrantTable {
   private readonly slots = new Map<string, number>();
-  private ids: string[] = [];
   private sets = new Uint16Array(1024);
   private expires = new Float64Array(1024);
   private notBefore = new Float64Array(1024);
@@ -99,7 +119,7 @@ class GrantTable {
     return this.slots.size;
   }
 
-  set(key: string, [id, permissions, expiresAt, notBefore]: GrantRow): void {
+  set(key: string, [permissions, expiresAt, notBefore]: GrantRow): void {
     let slot = this.slots.get(key) ?? this.free.pop();
     if (slot === undefined) {
       slot = this.slots.size;
@@ -112,7 +132,6 @@ class GrantTable {
       set = this.permissionSets.push(permissions) - 1;
       this.setIndex.set(setKey, set);
     }
-    this.ids[slot] = id;
     this.sets[slot] = set;
     this.expires[slot] = expiresAt ?? NaN;
     this.notBefore[slot] = notBefore ?? NaN;
@@ -122,18 +141,14 @@ class GrantTable {
     const slot = this.slots.get(key);
     if (slot === undefined) return;
     this.slots.delete(key);
-    this.ids[slot] = '';
     this.free.push(slot);
   }
 
-  get(
-    key: string,
-  ): { id: string; permissions: Permission[]; expiresAt: Date | null; notBefore: Date | null } | null {
+  get(key: string): { permissions: Permission[]; expiresAt: Date | null; notBefore: Date | null } | null {
     const slot = this.slots.get(key);
     if (slot === undefined) return null;
     const date = (ms: number) => (Number.isNaN(ms) ? null : new Date(ms));
     return {
-      id: this.ids[slot],
       permissions: this.permissionSets[this.sets[slot]],
       expiresAt: date(this.expires[slot]),
       notBefore: date(this.notBefore[slot]),
@@ -208,6 +223,8 @@ class Facts {
 
 /** The copy loaded again from scratch: a bulk change, a truncation, a restore, or a pause longer than the log is kept. */
 class Reload extends Error {}
+/** More rows of facts than PERMISSIONS_FACTS_MAX_ROWS: no copy, tried again TOO_LARGE_RETRY_MS later. */
+class TooLarge extends Error {}
 
 /** A snapshot's xmin (`pg_snapshot` text is `xmin:xmax:xip,…`); a change version's epoch (`epoch:count`). */
 const beforeColon = (text: string) => text.slice(0, text.indexOf(':'));
@@ -248,6 +265,10 @@ export class FactsMirror implements OnApplicationBootstrap, BeforeApplicationShu
   private client: Client | undefined;
   /** False once the server turned out to give every connection one session (PGlite's socket). */
   private enabled: boolean;
+  /** While more rows of facts than allowed: when to try again (monotonic clock). */
+  private offUntil = -Infinity;
+  /** The last warning logged, so that a retry failing alike says nothing more. */
+  private warned: string | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -277,11 +298,13 @@ export class FactsMirror implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   onApplicationBootstrap(): void {
+    mirrors.add(this);
     this.loop = this.run();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    mirrors.delete(this);
     this.wake?.();
     await this.loop;
     this.disconnect();
@@ -290,6 +313,11 @@ export class FactsMirror implements OnApplicationBootstrap, BeforeApplicationShu
   /** Whether the copy is loaded (for tests and the log). */
   get loaded(): boolean {
     return this.facts !== null;
+  }
+
+  /** Rows of facts in the copy (0: none). */
+  get rows(): number {
+    return this.facts?.rows ?? 0;
   }
 
   /**
@@ -324,28 +352,36 @@ export class FactsMirror implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private async run(): Promise<void> {
+    if (!this.enabled)
+      this.logger.log(
+        'Facts of checks not kept in memory (PERMISSIONS_FACTS_IN_MEMORY=false): checks read the database',
+      );
     while (!this.stopped) {
-      let pause = IDLE_POLL_MS;
+      let pause = this.enabled ? IDLE_POLL_MS : PRUNE_EVERY_MS;
       try {
-        if (this.enabled) {
+        if (this.enabled && performance.now() >= this.offUntil) {
           if (!this.facts || performance.now() - this.sentAt > RETENTION_MS / 2) await this.load();
           else await this.poll();
+          this.warned = undefined;
           if (performance.now() - this.lastLookupAt <= IDLE_AFTER_MS) pause = BUSY_POLL_MS;
-        } else {
-          pause = PRUNE_EVERY_MS;
         }
-        await this.prune();
       } catch (err) {
+        this.facts = null;
         if (err instanceof Reload) {
           this.logger.log(`Loading the facts again: ${err.message}`);
-          this.facts = null;
           continue;
         }
-        if (!this.stopped)
-          this.logger.warn(`Facts in memory: ${(err as Error).message}; checks read the database meanwhile`);
+        if (err instanceof TooLarge) this.offUntil = performance.now() + TOO_LARGE_RETRY_MS;
+        else pause = RETRY_MS;
         this.disconnect();
-        pause = RETRY_MS;
+        // Once per cause, not once per retry.
+        const warning = `Facts not kept in memory: ${(err as Error).message}; checks read the database`;
+        if (!this.stopped && warning !== this.warned) this.logger.warn(warning);
+        this.warned = warning;
       }
+      await this.prune().catch((err: Error) =>
+        this.logger.warn(`The change log was not pruned: ${err.message}`),
+      );
       if (!this.stopped)
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, pause);
@@ -364,7 +400,11 @@ export class FactsMirror implements OnApplicationBootstrap, BeforeApplicationShu
    */
   private async connection(): Promise<Client> {
     if (this.client) return this.client;
-    const client = new Client({ connectionString: this.config.DATABASE_URL, options: '-c jit=off' });
+    const client = new Client({
+      connectionString: this.config.DATABASE_URL,
+      options: '-c jit=off',
+      application_name: 'atrium-permissions-facts',
+    });
     client.on('error', () => undefined); // the query under way fails too: `run` disconnects
     this.client = client;
     await client.connect();
@@ -419,10 +459,7 @@ export class FactsMirror implements OnApplicationBootstrap, BeforeApplicationShu
             t.page ? [after] : [],
           );
           for (const r of rows) facts.apply(table, r.k, r.rows);
-          if (facts.rows > this.config.PERMISSIONS_FACTS_MAX_ROWS)
-            throw new Error(
-              `more than PERMISSIONS_FACTS_MAX_ROWS (${this.config.PERMISSIONS_FACTS_MAX_ROWS}) rows of facts`,
-            );
+          this.assertWithinLimit(facts);
           if (!t.page || rows.length < LOAD_PAGE) break;
           after = rows[rows.length - 1].p!;
         }
@@ -434,7 +471,8 @@ export class FactsMirror implements OnApplicationBootstrap, BeforeApplicationShu
       this.sentAt = sentAt;
       this.logger.log(
         `Facts in memory: ${facts.grants.size} grants, ${facts.resources.size} resources, ${facts.accounts.size} accounts, ` +
-          `${facts.memberships.size} memberships, loaded in ${Math.round(performance.now() - started)} ms`,
+          `${facts.memberships.size} memberships, loaded in ${Math.round(performance.now() - started)} ms; ` +
+          `heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MB`,
       );
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -463,9 +501,18 @@ export class FactsMirror implements OnApplicationBootstrap, BeforeApplicationShu
       throw new Reload('the change version has another epoch');
     const facts = this.facts!;
     for (const c of changes) if (c.tbl in ROWS) facts.apply(c.tbl, c.key!, c.rows);
+    this.assertWithinLimit(facts);
     this.snapshot = head.snap!;
     this.version = head.version!;
     this.sentAt = sentAt;
+  }
+
+  private assertWithinLimit(facts: Facts): void {
+    const max = this.config.PERMISSIONS_FACTS_MAX_ROWS;
+    if (facts.rows > max)
+      throw new TooLarge(
+        `more than PERMISSIONS_FACTS_MAX_ROWS (${max}) rows of facts; tried again in 10 minutes`,
+      );
   }
 
   /**

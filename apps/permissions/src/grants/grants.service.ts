@@ -144,19 +144,16 @@ export interface GrantInForce {
   permissions: Permission[];
   /** When time alone changes this (the grant's expiry, or the start of one not yet begun). */
   validUntil: Date | null;
-  grantId: string | null;
 }
 
 /** What a subject's grant (if any) gives now. */
 export function grantInForce(
-  grant: Pick<GrantEntity, 'id' | 'permissions' | 'expiresAt' | 'notBefore'> | null,
+  grant: Pick<GrantEntity, 'permissions' | 'expiresAt' | 'notBefore'> | null,
   now = new Date(),
 ): GrantInForce {
-  if (!grant || (grant.expiresAt && grant.expiresAt <= now))
-    return { permissions: [], validUntil: null, grantId: null };
-  if (grant.notBefore && grant.notBefore > now)
-    return { permissions: [], validUntil: grant.notBefore, grantId: null };
-  return { permissions: grant.permissions, validUntil: grant.expiresAt, grantId: grant.id };
+  if (!grant || (grant.expiresAt && grant.expiresAt <= now)) return { permissions: [], validUntil: null };
+  if (grant.notBefore && grant.notBefore > now) return { permissions: [], validUntil: grant.notBefore };
+  return { permissions: grant.permissions, validUntil: grant.expiresAt };
 }
 
 /** A grant not expired (in force, or to begin at its `notBefore`), compared with the database clock. */
