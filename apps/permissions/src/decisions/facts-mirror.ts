@@ -379,18 +379,24 @@ export class FactsMirror implements OnApplicationBootstrap, BeforeApplicationShu
         if (!this.stopped && warning !== this.warned) this.logger.warn(warning);
         this.warned = warning;
       }
+      if (this.stopped) break;
       await this.prune().catch((err: Error) =>
         this.logger.warn(`The change log was not pruned: ${err.message}`),
       );
-      if (!this.stopped)
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pause);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+      await this.sleep(pause);
     }
+  }
+
+  /** A pause that `wake` (a check after a quiet while, or the shutdown) ends early. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.stopped) return resolve();
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   /**
