@@ -161,6 +161,18 @@ describe('backup format: a round trip of awkward values', () => {
       `CREATE TABLE "edge"."t" ("a" text DEFAULT pg_catalog.pg_read_file('/etc/passwd'::text));`,
     ],
     [
+      'a change log function of its own',
+      `CREATE FUNCTION "edge"."log_change"() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM edge.parent; RETURN NULL; END $$;`,
+    ],
+    [
+      'a change log trigger with more after it',
+      `CREATE TRIGGER "change_log_parent" AFTER INSERT OR UPDATE OR DELETE ON "edge"."parent" FOR EACH ROW EXECUTE FUNCTION "edge"."log_change"('name'); DELETE FROM edge.parent;`,
+    ],
+    [
+      'a change log trigger on another event',
+      `CREATE TRIGGER "change_log_parent" BEFORE INSERT ON "edge"."parent" FOR EACH ROW EXECUTE FUNCTION "edge"."log_change"('name');`,
+    ],
+    [
       'a check running a query',
       `ALTER TABLE "edge"."parent" ADD CONSTRAINT "c" CHECK ((query_to_xml('SELECT 1', true, true, '') IS NOT NULL));`,
     ],
