@@ -250,17 +250,21 @@ function checkCall(rpc: RpcClient, set: string, shape: ScaleShape, seed: number)
   return () => {
     const { userId, datasetId } = grantPair(shape, set, Math.floor(next() * shape.grants));
     return timed(async () => {
-      const result: CheckResult = await rpc.call(PermissionsRpc.check, {
-        principal: { userId },
-        resourceType: 'DATASET',
-        resourceRef: datasetId,
-        permission: 'READ',
-        // As the gateway asks a cache miss (AccessDecisions): from the facts in memory where fresh.
-        acceptFactsAge: true,
-      });
+      const result = await readCheck(rpc, userId, datasetId);
       return result.allowed && result.rule === 'grant';
     });
   };
+}
+
+/** A READ check of a dataset, asked as the gateway asks a cache miss (AccessDecisions): from the facts in memory where fresh. */
+function readCheck(rpc: RpcClient, userId: string, datasetId: string): Promise<CheckResult> {
+  return rpc.call(PermissionsRpc.check, {
+    principal: { userId },
+    resourceType: 'DATASET',
+    resourceRef: datasetId,
+    permission: 'READ',
+    acceptFactsAge: true,
+  });
 }
 
 /**
@@ -271,13 +275,7 @@ export async function waitForFactsInMemory(rpc: RpcClient, set: string, shape: S
   const started = performance.now();
   const { userId, datasetId } = grantPair(shape, set, 0);
   for (;;) {
-    const result: CheckResult = await rpc.call(PermissionsRpc.check, {
-      principal: { userId },
-      resourceType: 'DATASET',
-      resourceRef: datasetId,
-      permission: 'READ',
-      acceptFactsAge: true,
-    });
+    const result = await readCheck(rpc, userId, datasetId);
     if (result.factsAgeMs !== undefined) return (performance.now() - started) / 1000;
     if (performance.now() - started > 300_000) throw new Error('the facts were not in memory within 300 s');
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -55,12 +55,17 @@ export function changeVersionMigration(schema: string, tables: readonly string[]
   };
 }
 
+/** The schema's change version as an SQL expression (`epoch:count`), to read with other things in one statement. */
+export function changeVersionExpression(schema: string): string {
+  return `(SELECT min("epoch") || ':' || sum("version") FROM "${schema}"."${CHANGE_VERSION_TABLE}")`;
+}
+
 /** The schema's change version now (see `changeVersionMigration`). */
 export async function readChangeVersion(dataSource: DataSource, schema: string): Promise<string> {
   const [row] = await preparedQuery<{ version: string }>(
     dataSource,
     `${schema}.change-version`,
-    `SELECT min("epoch") || ':' || sum("version") AS "version" FROM "${schema}"."${CHANGE_VERSION_TABLE}"`,
+    `SELECT ${changeVersionExpression(schema)} AS "version"`,
     [],
   );
   return row.version;

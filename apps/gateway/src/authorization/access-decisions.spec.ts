@@ -46,6 +46,17 @@ describe('AccessDecisions', () => {
 
   const check = () => access.check({ userId: 'guest' }, 'DATASET', 'd1', 'WRITE');
 
+  // The clock is faked where a test says how long a decision is kept: on a loaded machine a real
+  // timer fires late, past the renewed decision's time too (the test then waited for an answer).
+  const onFakeClock = async (test: () => Promise<void>) => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+    try {
+      await test();
+    } finally {
+      jest.useRealTimers();
+    }
+  };
+
   it('serves a decision from its cache until access changes', async () => {
     const first = check();
     answers.shift()!(decision(true));
@@ -76,16 +87,6 @@ describe('AccessDecisions', () => {
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
     const partial = (): CheckResult => ({ ...decision(true), permissions: ['READ', 'WRITE'] }) as CheckResult;
 
-    // The clock is faked where a test says how long a decision is kept: on a loaded machine a real
-    // timer fires late, past the renewed decision's time too (the test then waited for an answer).
-    const onFakeClock = async (test: () => Promise<void>) => {
-      jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
-      try {
-        await test();
-      } finally {
-        jest.useRealTimers();
-      }
-    };
     const pass = (ms: number) => jest.advanceTimersByTime(ms);
 
     it('keeps a decision a change could widen (a denial, or less than all) only WIDENABLE_TTL_MS', () =>
@@ -141,14 +142,6 @@ describe('AccessDecisions', () => {
   // The permissions service answers from its copy of the facts in memory, up to MAX_FACTS_AGE_MS
   // old (FactsMirror): such an answer is taken as asked factsAgeMs earlier.
   describe('answers from facts in memory (factsAgeMs)', () => {
-    const onFakeClock = async (test: () => Promise<void>) => {
-      jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
-      try {
-        await test();
-      } finally {
-        jest.useRealTimers();
-      }
-    };
     const aged = (result: CheckResult, factsAgeMs: number): CheckResult => ({
       ...result,
       factsAgeMs,

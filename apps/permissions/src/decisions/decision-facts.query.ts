@@ -8,6 +8,9 @@ import { MembershipProjectionEntity } from '../memberships/membership-projection
 import { AccountProjectionEntity } from '../projections/account-projection.entity';
 import { ResourceProjectionEntity } from '../projections/resource-projection.entity';
 
+/** A membership row `m` as MembershipFacts (JSON): read here and by FactsMirror alike. */
+export const MEMBERSHIP_FACTS_JSON = `json_build_object('accountId', m.account_id, 'userId', m.user_id, 'kind', m.kind, 'active', m.active, 'roleName', m.role_name, 'bindings', m.bindings, 'version', m.version)`;
+
 export interface DecisionFactsRow {
   resource: ResourceFacts;
   /** Undefined when the owner's account is not projected yet (read through it then). */
@@ -66,8 +69,7 @@ export class DecisionFactsQuery {
              r.version, r.deleted,
              a.username AS a_username, a.general_resource_access AS a_general_resource_access,
              a.share_runs_with_public_actor_creators AS a_share, a.version AS a_version,
-             (SELECT json_agg(json_build_object('accountId', m.account_id, 'userId', m.user_id, 'kind', m.kind,
-                 'active', m.active, 'roleName', m.role_name, 'bindings', m.bindings, 'version', m.version))
+             (SELECT json_agg(${MEMBERSHIP_FACTS_JSON})
               FROM ${table(MembershipProjectionEntity)} m
               WHERE m.account_id = r.owner_id AND m.user_id = ${userId} AND m.active) AS memberships,
              g.id AS g_id, g.permissions AS g_permissions, g.expires_at AS g_expires_at, g.not_before AS g_not_before

@@ -7,17 +7,17 @@ import {
   ResourceFacts,
 } from '@atrium/contracts';
 import { PermissionsConfig } from '@atrium/config';
-import { CHANGE_LOG_TABLE } from '@atrium/persistence';
+import { CHANGE_LOG_TABLE, changeVersionExpression } from '@atrium/persistence';
 import { Client } from 'pg';
 import { Counter, Gauge } from 'prom-client';
 import { messagingMetrics } from '@atrium/messaging';
 import { DataSource } from 'typeorm';
 import { grantInForce } from '../grants/grants.service';
-import { DecisionFactsRow } from './decision-facts.query';
+import { DecisionFactsRow, MEMBERSHIP_FACTS_JSON } from './decision-facts.query';
 
 const SCHEMA = 'permissions';
 const LOG = `"${SCHEMA}"."${CHANGE_LOG_TABLE}"`;
-const VERSION = `(SELECT min("epoch") || ':' || sum("version") FROM "${SCHEMA}"."change_version")`;
+const VERSION = changeVersionExpression(SCHEMA);
 
 /** Checks by where their facts came from (`METRICS_PORT`'s `/metrics`; the embedded gateway's). */
 export const checkFacts = new Counter({
@@ -74,7 +74,7 @@ const ROWS = {
     from: `"${SCHEMA}"."membership_projection" m`,
     key: `m.account_id || '|' || m.user_id`,
     // As DecisionFactsQuery reads them: the active ones.
-    row: `json_build_object('accountId', m.account_id, 'userId', m.user_id, 'kind', m.kind, 'active', m.active, 'roleName', m.role_name, 'bindings', m.bindings, 'version', m.version)`,
+    row: MEMBERSHIP_FACTS_JSON,
     where: 'm.active',
   },
   grant: {
